@@ -1,0 +1,61 @@
+# ledger: PGXS build.  "make test" and "make demo" drive throwaway clusters;
+# see README.md.
+
+EXTENSION = ledger
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = ledger
+OBJS = \
+	src/ledger.o \
+	src/crypto.o
+OBJS_LATER = \
+	src/ledger.o \
+	src/canon.o \
+	src/crypto.o \
+	src/merkle.o \
+	src/table.o \
+	src/guard.o \
+	src/sealer.o \
+	src/verify.o
+
+# The install script is assembled from one fragment per concern, in name order.
+SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+
+REGRESS =
+REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
+	--load-extension=ledger
+ISOLATION =
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
+	--temp-instance=tmp_check_iso --temp-config=test/ledger.conf \
+	--load-extension=ledger
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -DUSE_ASSERT_CHECKING
+SHLIB_LINK += -lcrypto
+
+EXTRA_CLEAN = $(DATA_built) tmp_check_regress tmp_check_iso output_iso results \
+	regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) > $@
+
+# The two commands README.md promises, plus the benchmark.
+.PHONY: test demo bench
+test:
+	bash test/run.sh
+
+demo:
+	bash test/demo.sh
+
+bench:
+	bash bench/run.sh
