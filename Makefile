@@ -7,9 +7,6 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = ledger
 OBJS = \
 	src/ledger.o \
-	src/crypto.o
-OBJS_LATER = \
-	src/ledger.o \
 	src/canon.o \
 	src/crypto.o \
 	src/merkle.o \

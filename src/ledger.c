@@ -17,6 +17,8 @@
 
 #include "compat.h"
 #include "ledger.h"
+#include "sealer.h"
+#include "table.h"
 
 PG_MODULE_MAGIC;
 
@@ -56,4 +58,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	ledger_reserve_guc_prefix("ledger");
+
+	table_init();
+	sealer_init();
 }

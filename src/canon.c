@@ -1,0 +1,384 @@
+/*-------------------------------------------------------------------------
+ *
+ * canon.c
+ *		Canonical row bytes: the exact bytes a ledger row's leaf hash covers.
+ *
+ * The format is specified byte for byte in docs/canonical-format.md and is
+ * versioned (CANON_FORMAT_VERSION, recorded in every block).  The invariant
+ * that matters: the bytes depend only on the stored values and the column
+ * names and types, never on session settings.  So no value goes through a
+ * type's output function that reads DateStyle, TimeZone, extra_float_digits,
+ * bytea_output, lc_* or client_encoding: integers, floats, dates and
+ * timestamps are written as fixed-width big-endian binary, text is converted
+ * to UTF-8, and the only text renderings used (numeric, jsonb) read no
+ * setting.
+ *
+ * A row is
+ *		'L' 'R' version(u8) ncols(u16) column*
+ * and a column, present only when its value is not NULL,
+ *		namelen(u16) name(UTF-8) tag(u8) len(u32) value
+ * NULL is encoded by absence; this keeps old rows' bytes unchanged when a
+ * nullable column is added (see docs/design.md).
+ *
+ * Memory: canon_row_bytes appends to the caller's StringInfo and allocates
+ * only detoasted copies and numeric/jsonb renderings in the current memory
+ * context; callers looping over rows reset a private context per row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "canon.h"
+
+/* Append a big-endian unsigned integer of 1, 2, 4 or 8 bytes. */
+static inline void
+canon_put_be(StringInfo buf, uint64 v, int width)
+{
+	char		b[8];
+	int			i;
+
+	for (i = 0; i < width; i++)
+		b[i] = (char) ((v >> (8 * (width - 1 - i))) & 0xFF);
+	appendBinaryStringInfo(buf, b, width);
+}
+
+/* Append a length-prefixed value. */
+static inline void
+canon_put_value(StringInfo buf, const char *data, uint32 len)
+{
+	canon_put_be(buf, len, 4);
+	appendBinaryStringInfo(buf, data, len);
+}
+
+/* Append server-encoded text as UTF-8, length-prefixed. */
+static void
+canon_put_text(StringInfo buf, const char *s, int len)
+{
+	char	   *utf8 = pg_server_to_any(s, len, PG_UTF8);
+
+	if (utf8 != s)
+	{
+		canon_put_value(buf, utf8, strlen(utf8));
+		pfree(utf8);
+	}
+	else
+		canon_put_value(buf, s, len);
+}
+
+/* Tag for a type (domains resolved to their base), 0 if unsupported. */
+uint8
+canon_type_tag(Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case BOOLOID:
+			return CANON_TAG_BOOL;
+		case INT2OID:
+			return CANON_TAG_INT2;
+		case INT4OID:
+			return CANON_TAG_INT4;
+		case INT8OID:
+			return CANON_TAG_INT8;
+		case FLOAT4OID:
+			return CANON_TAG_FLOAT4;
+		case FLOAT8OID:
+			return CANON_TAG_FLOAT8;
+		case NUMERICOID:
+			return CANON_TAG_NUMERIC;
+		case TEXTOID:
+			return CANON_TAG_TEXT;
+		case VARCHAROID:
+			return CANON_TAG_VARCHAR;
+		case BPCHAROID:
+			return CANON_TAG_BPCHAR;
+		case BYTEAOID:
+			return CANON_TAG_BYTEA;
+		case DATEOID:
+			return CANON_TAG_DATE;
+		case TIMESTAMPOID:
+			return CANON_TAG_TIMESTAMP;
+		case TIMESTAMPTZOID:
+			return CANON_TAG_TIMESTAMPTZ;
+		case UUIDOID:
+			return CANON_TAG_UUID;
+		case JSONBOID:
+			return CANON_TAG_JSONB;
+		case NAMEOID:
+			return CANON_TAG_NAME;
+		default:
+			return 0;
+	}
+}
+
+/* Name of a tag, for messages and the shape record. */
+const char *
+canon_tag_name(uint8 tag)
+{
+	static const char *const names[] = {
+		"?", "bool", "int2", "int4", "int8", "float4", "float8", "numeric",
+		"text", "varchar", "bpchar", "bytea", "date", "timestamp",
+		"timestamptz", "uuid", "jsonb", "name"
+	};
+
+	if (tag < lengthof(names))
+		return names[tag];
+	return "?";
+}
+
+/* Is this attribute one of the columns the ledger itself maintains? */
+static int
+canon_ledger_column(const char *name)
+{
+	if (strcmp(name, LEDGER_COL_XACT) == 0)
+		return 1;
+	if (strcmp(name, LEDGER_COL_SEQ) == 0)
+		return 2;
+	if (strcmp(name, LEDGER_COL_HASH) == 0)
+		return 3;
+	return 0;
+}
+
+/* Fill a layout for a descriptor, allocating in mcxt. */
+void
+canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
+				  int exclude_attnum, MemoryContext mcxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(mcxt);
+	int			i;
+
+	memset(layout, 0, sizeof(CanonLayout));
+	layout->cols = palloc0(sizeof(CanonColumn) * Max(tupdesc->natts, 1));
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		const char *name = NameStr(att->attname);
+		CanonColumn *col;
+		StringInfoData hdr;
+		char	   *utf8;
+		uint8		tag;
+
+		if (att->attisdropped)
+			continue;
+		switch (canon_ledger_column(name))
+		{
+			case 1:
+				layout->xact_attnum = i + 1;
+				continue;
+			case 2:
+				layout->seq_attnum = i + 1;
+				continue;
+			case 3:
+				layout->hash_attnum = i + 1;
+				continue;
+			default:
+				break;
+		}
+		if (i + 1 == exclude_attnum)
+			continue;
+
+		tag = canon_type_tag(att->atttypid);
+		if (tag == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" has a type a ledger cannot hash: %s",
+							name, format_type_be(att->atttypid)),
+					 errhint("Supported types are bool, smallint, integer, bigint, real, double precision, numeric, text, varchar, char, name, bytea, date, timestamp, timestamptz, uuid and jsonb, and domains over them.")));
+		if (att->attgenerated)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" is a generated column", name),
+					 errdetail("A ledger hashes rows before generated columns are computed."),
+					 errhint("Store the value explicitly or compute it in a view.")));
+
+		initStringInfo(&hdr);
+		utf8 = pg_server_to_any(name, strlen(name), PG_UTF8);
+		canon_put_be(&hdr, strlen(utf8), 2);
+		appendBinaryStringInfo(&hdr, utf8, strlen(utf8));
+		appendStringInfoChar(&hdr, (char) tag);
+
+		col = &layout->cols[layout->ncols++];
+		col->attidx = i;
+		col->tag = tag;
+		col->hdr = hdr.data;
+		col->hdrlen = hdr.len;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Append the canonical encoding of one non-NULL value. */
+static void
+canon_put_datum(StringInfo buf, uint8 tag, Datum d)
+{
+	switch (tag)
+	{
+		case CANON_TAG_BOOL:
+			canon_put_be(buf, 1, 4);
+			appendStringInfoChar(buf, DatumGetBool(d) ? 1 : 0);
+			break;
+		case CANON_TAG_INT2:
+			canon_put_be(buf, 2, 4);
+			canon_put_be(buf, (uint16) DatumGetInt16(d), 2);
+			break;
+		case CANON_TAG_INT4:
+			canon_put_be(buf, 4, 4);
+			canon_put_be(buf, (uint32) DatumGetInt32(d), 4);
+			break;
+		case CANON_TAG_INT8:
+			canon_put_be(buf, 8, 4);
+			canon_put_be(buf, (uint64) DatumGetInt64(d), 8);
+			break;
+		case CANON_TAG_FLOAT4:
+			{
+				float4		f = DatumGetFloat4(d);
+				uint32		bits;
+
+				if (isnan(f))
+					bits = (uint32) 0x7fc00000;
+				else
+					memcpy(&bits, &f, 4);
+				canon_put_be(buf, 4, 4);
+				canon_put_be(buf, bits, 4);
+				break;
+			}
+		case CANON_TAG_FLOAT8:
+			{
+				float8		f = DatumGetFloat8(d);
+				uint64		bits;
+
+				if (isnan(f))
+					bits = UINT64CONST(0x7ff8000000000000);
+				else
+					memcpy(&bits, &f, 8);
+				canon_put_be(buf, 8, 4);
+				canon_put_be(buf, bits, 8);
+				break;
+			}
+		case CANON_TAG_NUMERIC:
+			{
+				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+
+				canon_put_value(buf, s, strlen(s));
+				pfree(s);
+				break;
+			}
+		case CANON_TAG_TEXT:
+		case CANON_TAG_VARCHAR:
+		case CANON_TAG_BPCHAR:
+			{
+				struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
+
+				canon_put_text(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+				if ((Pointer) v != DatumGetPointer(d))
+					pfree(v);
+				break;
+			}
+		case CANON_TAG_NAME:
+			{
+				const char *s = NameStr(*DatumGetName(d));
+
+				canon_put_text(buf, s, strlen(s));
+				break;
+			}
+		case CANON_TAG_BYTEA:
+			{
+				struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
+
+				canon_put_value(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+				if ((Pointer) v != DatumGetPointer(d))
+					pfree(v);
+				break;
+			}
+		case CANON_TAG_DATE:
+			canon_put_be(buf, 4, 4);
+			canon_put_be(buf, (uint32) DatumGetDateADT(d), 4);
+			break;
+		case CANON_TAG_TIMESTAMP:
+		case CANON_TAG_TIMESTAMPTZ:
+			canon_put_be(buf, 8, 4);
+			canon_put_be(buf, (uint64) DatumGetInt64(d), 8);
+			break;
+		case CANON_TAG_UUID:
+			canon_put_value(buf, (const char *) DatumGetUUIDP(d)->data,
+							UUID_LEN);
+			break;
+		case CANON_TAG_JSONB:
+			{
+				Jsonb	   *jb = DatumGetJsonbP(d);
+				char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+
+				canon_put_text(buf, s, strlen(s));
+				pfree(s);
+				if ((Pointer) jb != DatumGetPointer(d))
+					pfree(jb);
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected canonical type tag %d", tag);
+	}
+}
+
+/* Append the canonical bytes of one row to buf (which is reset first). */
+void
+canon_row_bytes(StringInfo buf, const CanonLayout *layout,
+				TupleDesc tupdesc, Datum *values, bool *isnull)
+{
+	int			i;
+	int			present = 0;
+	int			countpos;
+
+	resetStringInfo(buf);
+	appendStringInfoChar(buf, 'L');
+	appendStringInfoChar(buf, 'R');
+	appendStringInfoChar(buf, CANON_FORMAT_VERSION);
+	countpos = buf->len;
+	canon_put_be(buf, 0, 2);
+
+	for (i = 0; i < layout->ncols; i++)
+	{
+		const CanonColumn *col = &layout->cols[i];
+
+		if (isnull[col->attidx])
+			continue;
+		appendBinaryStringInfo(buf, col->hdr, col->hdrlen);
+		canon_put_datum(buf, col->tag, values[col->attidx]);
+		present++;
+	}
+	buf->data[countpos] = (char) ((present >> 8) & 0xFF);
+	buf->data[countpos + 1] = (char) (present & 0xFF);
+}
+
+/* The shape record of a relation, as a text[]. */
+ArrayType *
+canon_shape(TupleDesc tupdesc)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		uint8		tag;
+
+		if (att->attisdropped)
+			continue;
+		tag = canon_type_tag(att->atttypid);
+		elems[n++] = CStringGetTextDatum(psprintf("%s:%s",
+												  NameStr(att->attname),
+												  tag ? canon_tag_name(tag) :
+												  format_type_be(att->atttypid)));
+	}
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}

@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * canon.h
+ *		Canonical row bytes (format version 1, docs/canonical-format.md).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_CANON_H
+#define LEDGER_CANON_H
+
+#include "access/tupdesc.h"
+#include "lib/stringinfo.h"
+
+#define CANON_FORMAT_VERSION 1
+
+/* Names of the columns a ledger adds to its table; never hashed. */
+#define LEDGER_COL_XACT "ledger_xact"
+#define LEDGER_COL_SEQ	"ledger_seq"
+#define LEDGER_COL_HASH "ledger_hash"
+
+/* Stable type tags: part of the format, never renumbered. */
+typedef enum CanonTag
+{
+	CANON_TAG_BOOL = 1,
+	CANON_TAG_INT2 = 2,
+	CANON_TAG_INT4 = 3,
+	CANON_TAG_INT8 = 4,
+	CANON_TAG_FLOAT4 = 5,
+	CANON_TAG_FLOAT8 = 6,
+	CANON_TAG_NUMERIC = 7,
+	CANON_TAG_TEXT = 8,
+	CANON_TAG_VARCHAR = 9,
+	CANON_TAG_BPCHAR = 10,
+	CANON_TAG_BYTEA = 11,
+	CANON_TAG_DATE = 12,
+	CANON_TAG_TIMESTAMP = 13,
+	CANON_TAG_TIMESTAMPTZ = 14,
+	CANON_TAG_UUID = 15,
+	CANON_TAG_JSONB = 16,
+	CANON_TAG_NAME = 17
+} CanonTag;
+
+/*
+ * What the encoder needs to know about one relation, computed once per
+ * tuple descriptor: which attributes are encoded, with which tag.
+ */
+typedef struct CanonColumn
+{
+	int			attidx;			/* 0-based attribute index */
+	uint8		tag;
+	int			hdrlen;			/* bytes in hdr */
+	char	   *hdr;			/* name length, UTF-8 name, tag: precomputed */
+} CanonColumn;
+
+typedef struct CanonLayout
+{
+	int			ncols;			/* encoded columns, in attribute order */
+	CanonColumn *cols;
+	int			xact_attnum;	/* 1-based, 0 if absent */
+	int			seq_attnum;
+	int			hash_attnum;
+} CanonLayout;
+
+/* Tag for a type (domains resolved to their base), 0 if unsupported. */
+extern uint8 canon_type_tag(Oid typid);
+
+/* Name of a tag, for messages and the shape record. */
+extern const char *canon_tag_name(uint8 tag);
+
+/*
+ * Fill a layout for a descriptor, allocating in mcxt.  An unsupported column
+ * type raises an error naming the column.  exclude_attnum (1-based, 0 for
+ * none) leaves one more column out (the signature column of signed ledgers).
+ */
+extern void canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
+							  int exclude_attnum, MemoryContext mcxt);
+
+/* Append the canonical bytes of one row to buf (which is reset first). */
+extern void canon_row_bytes(StringInfo buf, const CanonLayout *layout,
+							TupleDesc tupdesc, Datum *values, bool *isnull);
+
+/*
+ * The shape record of a relation: "name:tag" for every encoded column plus
+ * the ledger columns, in attribute order.  Used to refuse DDL that would
+ * change how stored rows encode.
+ */
+extern ArrayType *canon_shape(TupleDesc tupdesc);
+
+#endif							/* LEDGER_CANON_H */

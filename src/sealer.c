@@ -1,0 +1,645 @@
+/*-------------------------------------------------------------------------
+ *
+ * sealer.c
+ *		Sealing committed transactions into blocks, on demand and from
+ *		background workers.
+ *
+ * A block is an RFC 6962 tree over transaction records, in an order the
+ * sealer chooses and records (block_pos), linked to its predecessor by hash:
+ *
+ *	block_hash = SHA-256("ledger-block-v1\0" || ledger uuid || block_no ||
+ *						 prev_hash || root || tx_count || row_count ||
+ *						 sealed_at || format_version)
+ *
+ * Locking: a sealer takes the ledger's row in ledger.ledgers FOR UPDATE,
+ * which serializes sealers of one ledger and nothing else: writers never
+ * touch that row.  Under that lock each query takes a fresh snapshot (READ
+ * COMMITTED), so a second sealer sees what the first one sealed.
+ *
+ * Workers (only when ledger is in shared_preload_libraries): one launcher,
+ * started by the postmaster, and short-lived per-database sealers started
+ * by the launcher.  A committing transaction that wrote a ledger sets its
+ * database's "pending" flag in shared memory and sets the launcher's latch;
+ * the launcher starts a sealer for that database if none is running.  The
+ * sealer seals, sleeps ledger.seal_interval, and exits after about a second
+ * without work, so it never holds a database connection that would block
+ * DROP DATABASE or CREATE DATABASE ... TEMPLATE.  At start the launcher marks
+ * every database pending, so work left unsealed by a crash is sealed.
+ * Signal handlers only set flags and the latch (worker_spi.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "canon.h"
+#include "ledger.h"
+#include "merkle.h"
+#include "sealer.h"
+#include "table.h"
+
+PG_FUNCTION_INFO_V1(ledger_seal);
+
+PGDLLEXPORT void ledger_launcher_main(Datum main_arg);
+PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
+
+#define SEALER_MAX_DBS 128
+
+typedef struct SealerDb
+{
+	Oid			dboid;
+	bool		pending;
+} SealerDb;
+
+typedef struct SealerShared
+{
+	slock_t		mutex;
+	Latch	   *launcher_latch;
+	int			ndbs;
+	SealerDb	dbs[SEALER_MAX_DBS];
+} SealerShared;
+
+static SealerShared *sealer_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* Request our shared memory. */
+static void
+sealer_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SealerShared)));
+}
+
+/* Attach to (or create) our shared memory. */
+static void
+sealer_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	sealer_shared = ShmemInitStruct("ledger sealer", sizeof(SealerShared), &found);
+	if (!found)
+	{
+		SpinLockInit(&sealer_shared->mutex);
+		sealer_shared->launcher_latch = NULL;
+		sealer_shared->ndbs = 0;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Register hooks and, when preloaded, the launcher; from _PG_init. */
+void
+sealer_init(void)
+{
+	BackgroundWorker worker;
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = sealer_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = sealer_shmem_startup;
+
+	if (!ledger_sealer_enabled)
+		return;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "ledger_launcher_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "ledger sealer launcher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "ledger sealer launcher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* Mark a database pending; returns the launcher's latch or NULL. */
+static Latch *
+sealer_mark_pending(Oid dboid)
+{
+	Latch	   *latch;
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid)
+			break;
+	if (i == sealer_shared->ndbs && i < SEALER_MAX_DBS)
+	{
+		sealer_shared->dbs[i].dboid = dboid;
+		sealer_shared->ndbs++;
+	}
+	if (i < SEALER_MAX_DBS)
+		sealer_shared->dbs[i].pending = true;
+	latch = sealer_shared->launcher_latch;
+	SpinLockRelease(&sealer_shared->mutex);
+	return latch;
+}
+
+/* Tell the launcher that a database has committed, unsealed work. */
+void
+sealer_notify(Oid dboid)
+{
+	Latch	   *latch;
+
+	if (sealer_shared == NULL)
+		return;
+	latch = sealer_mark_pending(dboid);
+	if (latch != NULL)
+		SetLatch(latch);
+}
+
+/* Take (and clear) a database's pending flag. */
+static bool
+sealer_take_pending(Oid dboid)
+{
+	bool		pending = false;
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid)
+		{
+			pending = sealer_shared->dbs[i].pending;
+			sealer_shared->dbs[i].pending = false;
+			break;
+		}
+	SpinLockRelease(&sealer_shared->mutex);
+	return pending;
+}
+
+/* ---------- sealing ---------- */
+
+/* Seal the committed, unsealed transactions of one ledger into blocks. */
+int
+sealer_seal_ledger(int32 ledger_id, bool force)
+{
+	Datum		arg[1];
+	Oid			argtype[1] = {INT4OID};
+	int			ret;
+	bool		isnull;
+	int64		head_block;
+	uint8		head_hash[LEDGER_HASH_LEN];
+	pg_uuid_t	uuid;
+	int			blocks = 0;
+	MemoryContext loopcxt;
+	MemoryContext oldcxt;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	arg[0] = Int32GetDatum(ledger_id);
+	ret = SPI_execute_with_args("SELECT head_block, head_hash, ledger_uuid FROM ledger.ledgers "
+								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+								1, argtype, arg, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not lock ledger %d: %s", ledger_id, SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("ledger %d does not exist", ledger_id)));
+	head_block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
+						 head_hash, "ledger head hash");
+	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
+		   sizeof(uuid));
+
+	loopcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal pass",
+									ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		Datum		qargs[2];
+		Oid			qtypes[2] = {INT4OID, INT4OID};
+		uint64		n;
+		uint64		i;
+		Datum	   *xacts;
+		MerkleStream ms;
+		uint8		root[LEDGER_HASH_LEN];
+		uint8		bhash[LEDGER_HASH_LEN];
+		int64		rows = 0;
+		int64		sealed_at = (int64) GetCurrentTimestamp();
+		Datum		bargs[9];
+		Oid			btypes[9] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID,
+		INT8OID, TIMESTAMPTZOID, INT4OID, BYTEAOID};
+		Datum		uargs[3];
+		Oid			utypes[3] = {INT4OID, INT8OID, INT8ARRAYOID};
+
+		oldcxt = MemoryContextSwitchTo(loopcxt);
+
+		qargs[0] = Int32GetDatum(ledger_id);
+		qargs[1] = Int32GetDatum(ledger_block_max_transactions);
+		ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at FROM ledger.transactions "
+									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no IS NULL "
+									"ORDER BY committed_at, xact_id LIMIT $2",
+									2, qtypes, qargs, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read unsealed transactions: %s", SPI_result_code_string(ret));
+		n = SPI_processed;
+		if (n == 0 && !(force && blocks == 0))
+		{
+			MemoryContextSwitchTo(oldcxt);
+			break;
+		}
+
+		merkle_stream_init(&ms);
+		xacts = palloc(sizeof(Datum) * Max(n, 1));
+		for (i = 0; i < n; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+			int64		count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+			uint8		txroot[LEDGER_HASH_LEN];
+			int64		committed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
+			uint8		leaf[LEDGER_HASH_LEN];
+
+			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)),
+								 txroot, "transaction root");
+			ledger_xact_leaf(xact, count, txroot, committed, leaf);
+			merkle_stream_add(&ms, leaf);
+			xacts[i] = Int64GetDatum(xact);
+			rows += count;
+		}
+		merkle_stream_root(&ms, root);
+		ledger_block_hash(&uuid, head_block + 1, head_hash, root, (int32) n, rows,
+						  sealed_at, CANON_FORMAT_VERSION, bhash);
+
+		bargs[0] = Int32GetDatum(ledger_id);
+		bargs[1] = Int64GetDatum(head_block + 1);
+		bargs[2] = PointerGetDatum(ledger_hash_to_bytea(head_hash));
+		bargs[3] = PointerGetDatum(ledger_hash_to_bytea(root));
+		bargs[4] = Int32GetDatum((int32) n);
+		bargs[5] = Int64GetDatum(rows);
+		bargs[6] = TimestampTzGetDatum((TimestampTz) sealed_at);
+		bargs[7] = Int32GetDatum(CANON_FORMAT_VERSION);
+		bargs[8] = PointerGetDatum(ledger_hash_to_bytea(bhash));
+		ret = SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
+									"row_count, sealed_at, format_version, block_hash) "
+									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+									9, btypes, bargs, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not insert block: %s", SPI_result_code_string(ret));
+
+		if (n > 0)
+		{
+			uargs[0] = Int32GetDatum(ledger_id);
+			uargs[1] = Int64GetDatum(head_block + 1);
+			uargs[2] = PointerGetDatum(construct_array(xacts, (int) n, INT8OID, 8,
+													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			ret = SPI_execute_with_args("UPDATE ledger.transactions t SET block_no = $2, "
+										"block_pos = (u.ord OPERATOR(pg_catalog.-) 1)::pg_catalog.int4 "
+										"FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(x, ord) "
+										"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1 "
+										"AND t.xact_id OPERATOR(pg_catalog.=) u.x",
+										3, utypes, uargs, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE || SPI_processed != n)
+				elog(ERROR, "could not mark %llu transactions sealed: %s",
+					 (unsigned long long) n, SPI_result_code_string(ret));
+		}
+
+		head_block++;
+		memcpy(head_hash, bhash, LEDGER_HASH_LEN);
+		blocks++;
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(loopcxt);
+		if (n < (uint64) ledger_block_max_transactions)
+			break;
+	}
+
+	if (blocks > 0)
+	{
+		Datum		hargs[3];
+		Oid			htypes[3] = {INT4OID, INT8OID, BYTEAOID};
+
+		hargs[0] = Int32GetDatum(ledger_id);
+		hargs[1] = Int64GetDatum(head_block);
+		hargs[2] = PointerGetDatum(ledger_hash_to_bytea(head_hash));
+		ret = SPI_execute_with_args("UPDATE ledger.ledgers SET head_block = $2, head_hash = $3 "
+									"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+									3, htypes, hargs, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "could not move ledger head: %s", SPI_result_code_string(ret));
+	}
+	MemoryContextDelete(loopcxt);
+	SPI_finish();
+	return blocks;
+}
+
+/* Ledger ids, all or one, read with SPI (caller connected). */
+static List *
+sealer_ledger_ids(Oid relid)
+{
+	List	   *ids = NIL;
+	int			ret;
+	uint64		i;
+
+	if (OidIsValid(relid))
+	{
+		ids = lappend_int(ids, ledger_id_for_relation(relid, false));
+		return ids;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT ledger_id FROM ledger.ledgers ORDER BY ledger_id", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list ledgers: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		ids = lappend_int(ids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	SPI_finish();
+	return ids;
+}
+
+typedef struct SealArgs
+{
+	List	   *ids;
+	int			blocks;
+} SealArgs;
+
+/* Seal a list of ledgers (as owner). */
+static void
+seal_ids(void *varg)
+{
+	SealArgs   *a = varg;
+	ListCell   *lc;
+
+	foreach(lc, a->ids)
+		a->blocks += sealer_seal_ledger(lfirst_int(lc), false);
+}
+
+/*
+ * ledger.seal(tbl regclass DEFAULT NULL) RETURNS integer
+ *
+ * Seals the committed, unsealed transactions of one ledger (or of all) into
+ * blocks now; returns the number of blocks written.
+ */
+Datum
+ledger_seal(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	List	   *ids;
+	SealArgs	args;
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("ledger.seal() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
+				 errhint("Seal in a READ COMMITTED transaction, or leave sealing to the background worker.")));
+
+	ids = sealer_ledger_ids(relid);
+	args.ids = ids;
+	args.blocks = 0;
+	ledger_as_owner(seal_ids, &args);
+	PG_RETURN_INT32(args.blocks);
+}
+
+/* ---------- background workers ---------- */
+
+/* Start a sealer for one database; returns its handle or NULL. */
+static BackgroundWorkerHandle *
+sealer_start_worker(Oid dboid)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "ledger_sealer_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for database %u", dboid);
+	strlcpy(worker.bgw_type, "ledger sealer", BGW_MAXLEN);
+	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return NULL;
+	return handle;
+}
+
+/* Mark every connectable, non-template database pending. */
+static void
+launcher_mark_all_databases(void)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		if (db->datallowconn && !db->datistemplate)
+			sealer_mark_pending(db->oid);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* Main of the launcher: start sealers for databases with pending work. */
+void
+ledger_launcher_main(Datum main_arg)
+{
+	BackgroundWorkerHandle *running[SEALER_MAX_DBS];
+	TimestampTz last_start[SEALER_MAX_DBS];
+	int			i;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	for (i = 0; i < SEALER_MAX_DBS; i++)
+	{
+		running[i] = NULL;
+		last_start[i] = 0;
+	}
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	sealer_shared->launcher_latch = MyLatch;
+	SpinLockRelease(&sealer_shared->mutex);
+
+	/* work left unsealed before a restart is sealed now */
+	launcher_mark_all_databases();
+
+	for (;;)
+	{
+		SealerDb	snapshot[SEALER_MAX_DBS];
+		int			ndbs;
+		TimestampTz now = GetCurrentTimestamp();
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		SpinLockAcquire(&sealer_shared->mutex);
+		ndbs = sealer_shared->ndbs;
+		memcpy(snapshot, sealer_shared->dbs, sizeof(SealerDb) * ndbs);
+		SpinLockRelease(&sealer_shared->mutex);
+
+		for (i = 0; i < ndbs; i++)
+		{
+			pid_t		pid;
+
+			if (running[i] != NULL &&
+				GetBackgroundWorkerPid(running[i], &pid) == BGWH_STOPPED)
+			{
+				pfree(running[i]);
+				running[i] = NULL;
+			}
+			if (!snapshot[i].pending || running[i] != NULL)
+				continue;
+			/* a failing sealer is not restarted faster than once an interval */
+			if (!TimestampDifferenceExceeds(last_start[i], now, ledger_seal_interval_ms))
+				continue;
+			running[i] = sealer_start_worker(snapshot[i].dboid);
+			last_start[i] = now;
+		}
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Max(ledger_seal_interval_ms, 10),
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* Seal every ledger of this database once; returns blocks written. */
+static int
+sealer_pass(void)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+	volatile int blocks = 0;
+	bool		has_ext;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	has_ext = OidIsValid(get_extension_oid("ledger", true));
+	if (has_ext)
+	{
+		List	   *tmp = sealer_ledger_ids(InvalidOid);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		ids = list_copy(tmp);
+		MemoryContextSwitchTo(old);
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	if (!has_ext)
+		return -1;
+
+	foreach(lc, ids)
+	{
+		int32		ledger_id = lfirst_int(lc);
+		MemoryContext oldcxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			pgstat_report_activity(STATE_RUNNING, "sealing ledger");
+			blocks += sealer_seal_ledger(ledger_id, false);
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			/* one broken ledger must not stop the sealing of the others */
+			MemoryContextSwitchTo(oldcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	list_free(ids);
+	return blocks;
+}
+
+/* Main of a per-database sealer. */
+void
+ledger_sealer_main(Datum main_arg)
+{
+	Oid			dboid = DatumGetObjectId(main_arg);
+	TimestampTz idle_since = GetCurrentTimestamp();
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+
+	for (;;)
+	{
+		int			blocks;
+		bool		pending;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		pending = sealer_take_pending(dboid);
+		blocks = sealer_pass();
+		if (blocks < 0)
+			proc_exit(0);		/* the extension is not installed here */
+		if (blocks > 0 || pending)
+			idle_since = GetCurrentTimestamp();
+		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
+			proc_exit(0);		/* idle: release the database */
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 ledger_seal_interval_ms,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

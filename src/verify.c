@@ -1,0 +1,741 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *		Digests, and verification of a ledger from its rows up.
+ *
+ * ledger.verify recomputes everything from the stored rows: each row's leaf
+ * from its canonical bytes (compared with ledger_hash), each transaction's
+ * root from its rows in sequence order (compared with ledger.transactions),
+ * each block's root from its transactions in block order, each block's hash
+ * and its link to the previous block, and the ledger's head.  Given a digest
+ * kept outside the database, it also checks that the digest's block is still
+ * there with the same hash, which is what catches the removal of the newest
+ * rows together with their blocks.
+ *
+ * It reads the table and the catalog under one snapshot (the caller's), so a
+ * concurrent writer never makes it report a false break: rows of
+ * transactions that commit later are invisible together with their records.
+ *
+ * The first problem found is returned in words that name the row (by ctid,
+ * transaction and sequence) or the transaction or block, and verification
+ * stops there.  Memory: about 48 bytes per row for the grouping of rows by
+ * transaction, in a private context; per-row work in a context reset per
+ * row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "canon.h"
+#include "merkle.h"
+#include "sealer.h"
+#include "table.h"
+#include "verify.h"
+
+PG_FUNCTION_INFO_V1(ledger_verify);
+PG_FUNCTION_INFO_V1(ledger_digest);
+
+typedef struct VRow
+{
+	int64		seq;
+	ItemPointerData tid;
+	uint8		leaf[LEDGER_HASH_LEN];
+} VRow;
+
+typedef struct VXact
+{
+	int64		xact;			/* hash key */
+	int64		n;
+	int64		cap;
+	VRow	   *rows;
+	bool		seen;
+} VXact;
+
+typedef struct VState
+{
+	int64		rows_checked;
+	int64		tx_checked;
+	int64		blocks_checked;
+	int64		unsealed;
+	char	   *problem;
+} VState;
+
+/* Record the first problem (formatted) and report whether one is set. */
+static void
+vproblem(VState *st, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+vproblem(VState *st, const char *fmt,...)
+{
+	StringInfoData buf;
+	va_list		args;
+
+	if (st->problem != NULL)
+		return;
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	st->problem = buf.data;
+}
+
+/* order rows by sequence */
+static int
+vrow_cmp(const void *a, const void *b)
+{
+	int64		x = ((const VRow *) a)->seq;
+	int64		y = ((const VRow *) b)->seq;
+
+	return (x > y) - (x < y);
+}
+
+/* Scan the table: check every row's hash, group leaves by transaction. */
+static void
+verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	CanonLayout layout;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	MemoryContext rowcxt;
+	StringInfoData buf;
+	const char *relname = RelationGetRelationName(rel);
+
+	canon_layout_init(&layout, tupdesc, 0, vcxt);
+	if (layout.xact_attnum == 0 || layout.seq_attnum == 0 || layout.hash_attnum == 0)
+	{
+		vproblem(st, "table \"%s\" has lost its ledger columns", relname);
+		return;
+	}
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify row",
+								   ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&buf);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		MemoryContext old;
+		uint8		leaf[LEDGER_HASH_LEN];
+		bool	   *isnull;
+		Datum	   *values;
+		int64		xact;
+		int64		seq;
+		bytea	   *stored;
+		VXact	   *vx;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		values = slot->tts_values;
+		isnull = slot->tts_isnull;
+
+		if (isnull[layout.xact_attnum - 1] || isnull[layout.seq_attnum - 1] ||
+			isnull[layout.hash_attnum - 1])
+		{
+			vproblem(st, "row at ctid (%u,%u) has no ledger stamp: it was inserted around the ledger",
+					 ItemPointerGetBlockNumber(&slot->tts_tid),
+					 ItemPointerGetOffsetNumber(&slot->tts_tid));
+			break;
+		}
+		xact = DatumGetInt64(values[layout.xact_attnum - 1]);
+		seq = DatumGetInt64(values[layout.seq_attnum - 1]);
+
+		old = MemoryContextSwitchTo(rowcxt);
+		canon_row_bytes(&buf, &layout, tupdesc, values, isnull);
+		merkle_leaf_hash(buf.data, buf.len, leaf);
+		stored = DatumGetByteaPP(values[layout.hash_attnum - 1]);
+		if (VARSIZE_ANY_EXHDR(stored) != LEDGER_HASH_LEN ||
+			memcmp(VARDATA_ANY(stored), leaf, LEDGER_HASH_LEN) != 0)
+		{
+			MemoryContextSwitchTo(old);
+			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") does not match its stored hash: its contents or its hash were changed after it was written",
+					 ItemPointerGetBlockNumber(&slot->tts_tid),
+					 ItemPointerGetOffsetNumber(&slot->tts_tid), xact, seq);
+			break;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+
+		vx = hash_search(xacts, &xact, HASH_ENTER, &found);
+		if (!found)
+		{
+			vx->n = 0;
+			vx->cap = 16;
+			vx->rows = MemoryContextAllocHuge(vcxt, sizeof(VRow) * vx->cap);
+			vx->seen = false;
+		}
+		if (vx->n == vx->cap)
+		{
+			vx->cap *= 2;
+			vx->rows = repalloc_huge(vx->rows, sizeof(VRow) * vx->cap);
+		}
+		vx->rows[vx->n].seq = seq;
+		vx->rows[vx->n].tid = slot->tts_tid;
+		memcpy(vx->rows[vx->n].leaf, leaf, LEDGER_HASH_LEN);
+		vx->n++;
+		st->rows_checked++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextDelete(rowcxt);
+}
+
+/* Check transactions against rows and blocks against transactions. */
+static void
+verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
+			 VState *st, HTAB *xacts, Jsonb *digest)
+{
+	Datum		arg[1];
+	Oid			argtype[1] = {INT4OID};
+	int			ret;
+	uint64		ntx;
+	uint64		nblocks;
+	uint64		i;
+	uint64		t = 0;
+	SPITupleTable *txtab;
+	uint8		prev[LEDGER_HASH_LEN];
+	int64		last_block = -1;
+	uint8		head_hash[LEDGER_HASH_LEN];
+	int64		head_block;
+	bool		isnull;
+
+	arg[0] = Int32GetDatum(ledger_id);
+
+	/* transactions in block order; unsealed ones last */
+	ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, block_no, block_pos "
+								"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+								"ORDER BY block_no NULLS LAST, block_pos, xact_id",
+								1, argtype, arg, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.transactions: %s", SPI_result_code_string(ret));
+	txtab = SPI_tuptable;
+	ntx = SPI_processed;
+
+	for (i = 0; i < ntx && st->problem == NULL; i++)
+	{
+		HeapTuple	tup = txtab->vals[i];
+		TupleDesc	td = txtab->tupdesc;
+		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		int64		count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		uint8		root[LEDGER_HASH_LEN];
+		uint8		computed[LEDGER_HASH_LEN];
+		bool		sealed;
+		int64		block_no;
+		char		where[64];
+		VXact	   *vx;
+		MerkleStream ms;
+		int64		j;
+
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)), root,
+							 "transaction root");
+		block_no = DatumGetInt64(SPI_getbinval(tup, td, 5, &sealed));
+		sealed = !sealed;
+		if (sealed)
+			snprintf(where, sizeof(where), "block " INT64_FORMAT, block_no);
+		else
+		{
+			snprintf(where, sizeof(where), "not yet sealed");
+			st->unsealed++;
+		}
+
+		vx = hash_search(xacts, &xact, HASH_FIND, NULL);
+		if (vx == NULL)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but none of them is in the table: they were deleted",
+					 xact, where, count);
+			break;
+		}
+		vx->seen = true;
+		if (vx->n != count)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s",
+					 xact, where, count, vx->n, vx->n < count ? "deleted" : "added");
+			break;
+		}
+		qsort(vx->rows, vx->n, sizeof(VRow), vrow_cmp);
+		merkle_stream_init(&ms);
+		for (j = 0; j < vx->n; j++)
+		{
+			if (j > 0 && vx->rows[j].seq == vx->rows[j - 1].seq)
+			{
+				vproblem(st, "rows at ctid (%u,%u) and (%u,%u) both claim transaction " INT64_FORMAT ", sequence " INT64_FORMAT ": one of them is forged",
+						 ItemPointerGetBlockNumber(&vx->rows[j - 1].tid),
+						 ItemPointerGetOffsetNumber(&vx->rows[j - 1].tid),
+						 ItemPointerGetBlockNumber(&vx->rows[j].tid),
+						 ItemPointerGetOffsetNumber(&vx->rows[j].tid),
+						 xact, vx->rows[j].seq);
+				break;
+			}
+			merkle_stream_add(&ms, vx->rows[j].leaf);
+		}
+		if (st->problem)
+			break;
+		merkle_stream_root(&ms, computed);
+		if (memcmp(computed, root, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "rows of transaction " INT64_FORMAT " (%s) do not match its recorded root: rows were replaced or reordered, or the record was edited",
+					 xact, where);
+			break;
+		}
+		st->tx_checked++;
+	}
+
+	if (st->problem == NULL)
+	{
+		HASH_SEQ_STATUS hs;
+		VXact	   *vx;
+
+		hash_seq_init(&hs, xacts);
+		while ((vx = hash_seq_search(&hs)) != NULL)
+		{
+			if (!vx->seen)
+			{
+				vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
+						 ItemPointerGetBlockNumber(&vx->rows[0].tid),
+						 ItemPointerGetOffsetNumber(&vx->rows[0].tid),
+						 vx->xact, vx->rows[0].seq);
+				hash_seq_term(&hs);
+				break;
+			}
+		}
+	}
+	if (st->problem)
+		return;
+
+	/* blocks */
+	ret = SPI_execute_with_args("SELECT block_no, prev_hash, root, tx_count, row_count, sealed_at, "
+								"format_version, block_hash FROM ledger.blocks "
+								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
+								1, argtype, arg, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks: %s", SPI_result_code_string(ret));
+	nblocks = SPI_processed;
+	memset(prev, 0, LEDGER_HASH_LEN);
+
+	for (i = 0; i < nblocks && st->problem == NULL; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		int64		block_no = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		uint8		bprev[LEDGER_HASH_LEN];
+		uint8		broot[LEDGER_HASH_LEN];
+		int32		tx_count = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
+		int64		row_count = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
+		int64		sealed_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 6, &isnull));
+		int32		fmt = DatumGetInt32(SPI_getbinval(tup, td, 7, &isnull));
+		uint8		bhash[LEDGER_HASH_LEN];
+		uint8		computed[LEDGER_HASH_LEN];
+		MerkleStream ms;
+		int32		k = 0;
+		int64		rows = 0;
+
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 2, &isnull)), bprev, "previous block hash");
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)), broot, "block root");
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 8, &isnull)), bhash, "block hash");
+
+		if (block_no != last_block + 1)
+		{
+			vproblem(st, "block " INT64_FORMAT " is missing: the chain jumps from block " INT64_FORMAT " to block " INT64_FORMAT,
+					 last_block + 1, last_block, block_no);
+			break;
+		}
+		if (memcmp(bprev, prev, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not link to block " INT64_FORMAT ": its previous-block hash differs",
+					 block_no, block_no - 1);
+			break;
+		}
+
+		/* this block's transactions, in recorded order */
+		merkle_stream_init(&ms);
+		for (; t < ntx; t++)
+		{
+			HeapTuple	tt = txtab->vals[t];
+			TupleDesc	ttd = txtab->tupdesc;
+			bool		bnull;
+			int64		tb = DatumGetInt64(SPI_getbinval(tt, ttd, 5, &bnull));
+			int32		pos;
+			uint8		txroot[LEDGER_HASH_LEN];
+			uint8		leaf[LEDGER_HASH_LEN];
+			int64		xact;
+			int64		count;
+
+			if (bnull || tb != block_no)
+				break;
+			pos = DatumGetInt32(SPI_getbinval(tt, ttd, 6, &isnull));
+			xact = DatumGetInt64(SPI_getbinval(tt, ttd, 1, &isnull));
+			count = DatumGetInt64(SPI_getbinval(tt, ttd, 2, &isnull));
+			if (isnull || pos != k)
+			{
+				vproblem(st, "block " INT64_FORMAT ": transaction " INT64_FORMAT " is at position %d where position %d was expected",
+						 block_no, xact, isnull ? -1 : pos, k);
+				break;
+			}
+			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tt, ttd, 3, &isnull)), txroot, "transaction root");
+			ledger_xact_leaf(xact, count,
+							 txroot, DatumGetTimestampTz(SPI_getbinval(tt, ttd, 4, &isnull)), leaf);
+			merkle_stream_add(&ms, leaf);
+			rows += count;
+			k++;
+		}
+		if (st->problem)
+			break;
+		if (t < ntx)
+		{
+			bool		bnull;
+			int64		tb = DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 5, &bnull));
+
+			if (!bnull && tb < block_no)
+			{
+				vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
+						 DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 1, &isnull)), tb);
+				break;
+			}
+		}
+		if (k != tx_count || rows != row_count)
+		{
+			vproblem(st, "block " INT64_FORMAT " records %d transactions and " INT64_FORMAT " rows, but %d transactions with " INT64_FORMAT " rows claim it",
+					 block_no, tx_count, row_count, k, rows);
+			break;
+		}
+		merkle_stream_root(&ms, computed);
+		if (memcmp(computed, broot, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not match its transactions: its root differs from the root of the transactions it holds",
+					 block_no);
+			break;
+		}
+		ledger_block_hash(uuid, block_no, bprev, broot, tx_count, row_count, sealed_at, fmt, computed);
+		if (memcmp(computed, bhash, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not match its hash: its header was edited",
+					 block_no);
+			break;
+		}
+		memcpy(prev, bhash, LEDGER_HASH_LEN);
+		last_block = block_no;
+		st->blocks_checked++;
+	}
+	if (st->problem)
+		return;
+	if (t < ntx)
+	{
+		bool		bnull;
+		int64		tb = DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 5, &bnull));
+
+		if (!bnull)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
+					 DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 1, &isnull)), tb);
+			return;
+		}
+	}
+	if (last_block < 0)
+	{
+		vproblem(st, "ledger \"%s\" has no genesis block", relname);
+		return;
+	}
+
+	/* the head recorded in ledger.ledgers */
+	ret = SPI_execute_with_args("SELECT head_block, head_hash FROM ledger.ledgers "
+								"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+								1, argtype, arg, NULL, true, 0);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read ledger head");
+	head_block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
+						 head_hash, "head hash");
+	if (head_block != last_block || memcmp(head_hash, prev, LEDGER_HASH_LEN) != 0)
+	{
+		vproblem(st, "the ledger's head names block " INT64_FORMAT ", but the chain ends at block " INT64_FORMAT " with a different hash",
+				 head_block, last_block);
+		return;
+	}
+
+	/* a digest kept outside the database */
+	if (digest != NULL)
+	{
+		Datum		dargs[3];
+		Oid			dtypes[3] = {INT4OID, JSONBOID, INT8OID};
+		char	   *duuid;
+		char	   *dhash;
+		int64		dblock;
+
+		dargs[0] = Int32GetDatum(ledger_id);
+		dargs[1] = JsonbPGetDatum(digest);
+		ret = SPI_execute_with_args("SELECT $2 OPERATOR(pg_catalog.->>) 'ledger_uuid', "
+									"$2 OPERATOR(pg_catalog.->>) 'block_hash', "
+									"($2 OPERATOR(pg_catalog.->>) 'block')::pg_catalog.int8",
+									2, dtypes, dargs, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read digest");
+		duuid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		dhash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		dblock = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		if (duuid == NULL || dhash == NULL || isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest lacks \"ledger_uuid\", \"block\" or \"block_hash\""),
+					 errhint("Pass a digest returned by ledger.digest().")));
+		if (strcmp(duuid, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) uuid)))) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest belongs to ledger %s, not to \"%s\"", duuid, relname)));
+		if (dblock > last_block)
+		{
+			vproblem(st, "the digest names block " INT64_FORMAT ", but the ledger ends at block " INT64_FORMAT ": blocks were removed",
+					 dblock, last_block);
+			return;
+		}
+		dargs[2] = Int64GetDatum(dblock);
+		ret = SPI_execute_with_args("SELECT pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
+									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $3",
+									3, dtypes, dargs, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read digest block");
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), dhash) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
+					 dblock, dhash, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+			return;
+		}
+	}
+}
+
+/* Check that the caller may read the table. */
+static void
+verify_check_select(Oid relid)
+{
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/*
+ * ledger.verify(tbl regclass, digest jsonb DEFAULT NULL,
+ *				 OUT ok boolean, OUT rows_checked bigint,
+ *				 OUT transactions_checked bigint, OUT blocks_checked bigint,
+ *				 OUT unsealed_transactions bigint, OUT problem text)
+ */
+Datum
+ledger_verify(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Jsonb	   *digest = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	Relation	rel;
+	int32		ledger_id;
+	pg_uuid_t	uuid;
+	VState		st;
+	HTAB	   *xacts;
+	HASHCTL		ctl;
+	MemoryContext vcxt;
+	TupleDesc	rtd;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	Datum		arg;
+	Oid			argtype = INT4OID;
+	bool		isnull;
+	char	   *relname;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	if (get_call_result_type(fcinfo, NULL, &rtd) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	verify_check_select(relid);
+
+	memset(&st, 0, sizeof(st));
+	ledger_id = ledger_id_for_relation(relid, false);
+	relname = get_rel_name(relid);
+
+	vcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify",
+								 ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(VXact);
+	ctl.hcxt = vcxt;
+	xacts = hash_create("ledger verify transactions", 1024, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	arg = Int32GetDatum(ledger_id);
+	if (SPI_execute_with_args("SELECT ledger_uuid FROM ledger.ledgers WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read ledger %d", ledger_id);
+	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+		   sizeof(uuid));
+
+	rel = table_open(relid, AccessShareLock);
+	verify_rows(rel, &st, xacts, vcxt);
+	table_close(rel, AccessShareLock);
+
+	if (st.problem == NULL)
+		verify_chain(ledger_id, &uuid, relname, &st, xacts, digest);
+	SPI_finish();
+
+	values[0] = BoolGetDatum(st.problem == NULL);
+	values[1] = Int64GetDatum(st.rows_checked);
+	values[2] = Int64GetDatum(st.tx_checked);
+	values[3] = Int64GetDatum(st.blocks_checked);
+	values[4] = Int64GetDatum(st.unsealed);
+	if (st.problem)
+		values[5] = CStringGetTextDatum(st.problem);
+	else
+		nulls[5] = true;
+	MemoryContextDelete(vcxt);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(rtd), values, nulls)));
+}
+
+/* The digest of a ledger's newest block, as jsonb. */
+Jsonb *
+verify_digest(int32 ledger_id)
+{
+	Datum		arg = Int32GetDatum(ledger_id);
+	Oid			argtype = INT4OID;
+	int			ret;
+	bool		isnull;
+	Jsonb	   *result;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object("
+								"'ledger', l.name, "
+								"'ledger_uuid', l.ledger_uuid, "
+								"'block', b.block_no, "
+								"'block_hash', pg_catalog.encode(b.block_hash, 'hex'), "
+								"'root', pg_catalog.encode(b.root, 'hex'), "
+								"'transactions', s.tx, "
+								"'rows', s.r, "
+								"'sealed_at', b.sealed_at, "
+								"'format_version', b.format_version) "
+								"FROM ledger.ledgers l "
+								"JOIN ledger.blocks b ON b.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
+								"AND b.block_no OPERATOR(pg_catalog.=) l.head_block, "
+								"LATERAL (SELECT pg_catalog.sum(x.tx_count) AS tx, pg_catalog.sum(x.row_count) AS r "
+								"FROM ledger.blocks x WHERE x.ledger_id OPERATOR(pg_catalog.=) l.ledger_id) s "
+								"WHERE l.ledger_id OPERATOR(pg_catalog.=) $1",
+								1, &argtype, &arg, NULL, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("ledger %d has no head block", ledger_id),
+				 errhint("Run ledger.verify() on the ledger.")));
+	/* copy out of SPI's memory */
+	result = (Jsonb *) DatumGetPointer(SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
+																	   SPI_tuptable->tupdesc, 1, &isnull),
+													 false, -1));
+	SPI_finish();
+	return result;
+}
+
+typedef struct DigestArgs
+{
+	int32		ledger_id;
+	Jsonb	   *result;
+} DigestArgs;
+
+/* Seal, then describe the head (as owner). */
+static void
+digest_as_owner(void *varg)
+{
+	DigestArgs *a = varg;
+
+	sealer_seal_ledger(a->ledger_id, false);
+	a->result = verify_digest(a->ledger_id);
+}
+
+/*
+ * ledger.digest(tbl regclass) RETURNS jsonb
+ *
+ * Seals what is committed, then describes the newest block: store the
+ * result outside the database and pass it to ledger.verify() later.
+ */
+Datum
+ledger_digest(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ledger_id;
+	DigestArgs	args;
+
+	verify_check_select(relid);
+	ledger_id = ledger_id_for_relation(relid, false);
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("ledger.digest() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
+				 errdetail("A digest seals committed transactions first, which needs a fresh snapshot.")));
+	args.ledger_id = ledger_id;
+	ledger_as_owner(digest_as_owner, &args);
+	PG_RETURN_JSONB_P(args.result);
+}
+
+/*
+ * ledger.merkle_root(leaves bytea[]) RETURNS bytea
+ *
+ * RFC 6962 MTH over the given leaf data (not hashes), for test vectors and
+ * for auditors checking roots by hand.
+ */
+PG_FUNCTION_INFO_V1(ledger_merkle_root);
+Datum
+ledger_merkle_root(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	MerkleStream ms;
+	uint8		root[LEDGER_HASH_LEN];
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("leaves must be a one-dimensional array")));
+	deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	merkle_stream_init(&ms);
+	for (i = 0; i < n; i++)
+	{
+		bytea	   *b;
+		uint8		leaf[LEDGER_HASH_LEN];
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("leaf %d is NULL", i + 1)));
+		b = DatumGetByteaPP(elems[i]);
+		merkle_leaf_hash(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), leaf);
+		merkle_stream_add(&ms, leaf);
+	}
+	merkle_stream_root(&ms, root);
+	PG_RETURN_BYTEA_P(ledger_hash_to_bytea(root));
+}
