@@ -1,0 +1,129 @@
+-- Ledger tables: creation, every way of inserting, sealing, digest, verify.
+CREATE EXTENSION IF NOT EXISTS ledger;
+\set VERBOSITY terse
+
+-- an existing table with rows becomes a ledger: its rows form block 0
+CREATE TABLE payments (id int4 PRIMARY KEY, account text NOT NULL, amount numeric(12,2), booked date);
+INSERT INTO payments SELECT g, 'acct-' || (g % 3), g * 10.5, date '2026-01-01' + g FROM generate_series(1, 5) g;
+SELECT d->>'block' AS block, d->>'rows' AS rows, d->>'transactions' AS txs,
+       d->>'format_version' AS fmt, length(d->>'block_hash') AS hash_hex_len,
+       d->>'ledger' AS ledger
+FROM ledger.create_ledger('payments') d;
+
+-- the ledger columns are there, filled for the genesis rows
+SELECT id, ledger_seq, ledger_hash = ledger.leaf_hash(p) AS hash_ok
+FROM payments p ORDER BY id;
+SELECT count(*) AS genesis_blocks FROM ledger.blocks b
+  JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'payments'::regclass;
+
+-- single-row, multi-row, INSERT ... SELECT
+INSERT INTO payments (id, account, amount) VALUES (6, 'acct-0', 1.00);
+INSERT INTO payments (id, account, amount) VALUES (7, 'acct-1', 2.00), (8, 'acct-2', 3.00);
+INSERT INTO payments (id, account, amount) SELECT 100 + g, 'bulk', g FROM generate_series(1, 50) g;
+-- COPY
+COPY payments (id, account, amount, booked) FROM STDIN;
+200	copy-a	1.10	2026-02-01
+201	copy-b	\N	\N
+\.
+-- PL/pgSQL
+DO $$ BEGIN FOR i IN 300..309 LOOP INSERT INTO payments (id, account, amount) VALUES (i, 'plpgsql', i); END LOOP; END $$;
+-- prepared statement
+PREPARE ins(int4, text, numeric) AS INSERT INTO payments (id, account, amount) VALUES ($1, $2, $3);
+EXECUTE ins(400, 'prepared', 4);
+EXECUTE ins(401, 'prepared', 5);
+DEALLOCATE ins;
+-- savepoints: the rolled-back row is not part of the transaction's root
+BEGIN;
+INSERT INTO payments (id, account, amount) VALUES (500, 'sp', 1);
+SAVEPOINT a;
+INSERT INTO payments (id, account, amount) VALUES (501, 'sp-rolled-back', 1);
+SAVEPOINT b;
+INSERT INTO payments (id, account, amount) VALUES (502, 'sp-rolled-back', 1);
+ROLLBACK TO a;
+INSERT INTO payments (id, account, amount) VALUES (503, 'sp', 1);
+SAVEPOINT c;
+INSERT INTO payments (id, account, amount) VALUES (504, 'sp-released', 1);
+RELEASE c;
+COMMIT;
+-- an exception block is a subtransaction too
+DO $$
+BEGIN
+  INSERT INTO payments (id, account, amount) VALUES (600, 'exc', 1);
+  BEGIN
+    INSERT INTO payments (id, account, amount) VALUES (601, 'exc-rolled-back', 1);
+    RAISE EXCEPTION 'boom';
+  EXCEPTION WHEN raise_exception THEN NULL;
+  END;
+  INSERT INTO payments (id, account, amount) VALUES (602, 'exc', 1);
+END $$;
+-- an aborted transaction leaves nothing
+BEGIN;
+INSERT INTO payments (id, account, amount) VALUES (700, 'aborted', 1);
+ROLLBACK;
+-- a failing statement inside a transaction aborts it all
+BEGIN;
+INSERT INTO payments (id, account, amount) VALUES (701, 'aborted', 1);
+INSERT INTO payments (id, account, amount) VALUES (701, 'duplicate key', 1);
+COMMIT;
+
+SELECT ledger.seal('payments') >= 0 AS sealed;
+SELECT count(*) AS rows, count(*) FILTER (WHERE account LIKE '%rolled-back%' OR account = 'aborted') AS ghosts
+FROM payments;
+SELECT t.row_count, count(*) AS transactions
+FROM ledger.transactions t JOIN ledger.ledgers l USING (ledger_id)
+WHERE l.relation = 'payments'::regclass GROUP BY t.row_count ORDER BY 1;
+SELECT count(*) FILTER (WHERE block_no IS NULL) AS unsealed FROM ledger.transactions;
+
+-- within one transaction, rows are numbered in insertion order
+SELECT id, ledger_seq FROM payments WHERE account IN ('sp', 'sp-released') ORDER BY ledger_seq;
+SELECT count(DISTINCT ledger_xact) AS xacts_of_sp FROM payments WHERE account IN ('sp', 'sp-released');
+
+-- verify recomputes everything
+SELECT ok, rows_checked, transactions_checked, unsealed_transactions, problem FROM ledger.verify('payments');
+
+-- a digest kept outside, checked later
+CREATE TEMP TABLE kept AS SELECT ledger.digest('payments') AS d;
+SELECT (d->>'rows')::int AS rows, d ? 'block_hash' AND d ? 'root' AND d ? 'sealed_at' AND d ? 'ledger_uuid' AS complete
+FROM kept;
+INSERT INTO payments (id, account, amount) VALUES (800, 'after digest', 1);
+SELECT ok, problem FROM ledger.verify('payments', (SELECT d FROM kept));
+SELECT (ledger.digest('payments')->>'rows')::int AS rows_now;
+
+-- the block chain links: each block names its predecessor's hash
+SELECT bool_and(b.prev_hash = p.block_hash) AS linked, count(*) > 0 AS have_links
+FROM ledger.blocks b JOIN ledger.blocks p ON p.ledger_id = b.ledger_id AND p.block_no = b.block_no - 1
+JOIN ledger.ledgers l ON l.ledger_id = b.ledger_id WHERE l.relation = 'payments'::regclass;
+
+-- a second ledger, new and empty, in the same database
+CREATE TABLE trades (trade_id uuid DEFAULT gen_random_uuid(), qty int8, px float8, meta jsonb, at timestamptz DEFAULT now());
+SELECT d->>'block' AS block, d->>'rows' AS rows FROM ledger.create_ledger('trades') d;
+INSERT INTO trades (qty, px, meta) SELECT g, g / 3.0, jsonb_build_object('n', g) FROM generate_series(1, 20) g;
+SELECT ok, rows_checked, problem FROM ledger.verify('trades');
+SELECT ok, rows_checked FROM ledger.verify('payments');
+SELECT count(*) AS ledgers FROM ledger.ledgers;
+
+-- the ledger computes its own columns
+INSERT INTO payments (id, account, amount, ledger_xact) VALUES (900, 'forged', 1, 1);
+INSERT INTO payments (id, account, amount, ledger_seq) VALUES (900, 'forged', 1, 1);
+-- a row carrying a hash that does not match its content is refused
+INSERT INTO payments (id, account, amount, ledger_xact, ledger_seq, ledger_hash)
+VALUES (901, 'forged', 1, 1, 1, '\x00');
+-- an ordinary user cannot supply ledger columns at all
+CREATE ROLE ledger_clerk;
+GRANT INSERT, SELECT ON payments TO ledger_clerk;
+SET ROLE ledger_clerk;
+INSERT INTO payments (id, account, amount) VALUES (902, 'clerk', 1);
+INSERT INTO payments (id, account, amount, ledger_xact, ledger_seq, ledger_hash)
+SELECT 903, account, amount, ledger_xact, ledger_seq, ledger_hash FROM payments WHERE id = 1;
+-- the clerk can verify and digest what it can read, but not seal everything
+SELECT ok FROM ledger.verify('payments');
+SELECT (ledger.digest('payments')->>'rows')::int > 0 AS clerk_digest;
+SELECT ledger.seal();
+RESET ROLE;
+REVOKE ALL ON payments FROM ledger_clerk;
+SET ROLE ledger_clerk;
+SELECT ok FROM ledger.verify('payments');
+RESET ROLE;
+DROP ROLE ledger_clerk;
+
+SELECT ok, problem FROM ledger.verify('payments');
