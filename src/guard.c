@@ -170,10 +170,32 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 						 psprintf("Column \"%s\" would be removed; stored rows are hashed with it.", o),
 						 "Ledger columns can be added but never dropped.");
 		if (strcmp(o, TextDatumGetCString(cur_elems[i])) != 0)
-			guard_refuse(relname,
-						 psprintf("Column \"%s\" would become \"%s\"; stored rows are hashed with the column's name and type.",
-								  o, TextDatumGetCString(cur_elems[i])),
-						 "Add a new column instead of renaming or retyping one.");
+		{
+			char	   *ocolon = strrchr(o, ':');
+			char	   *oname = pnstrdup(o, ocolon - o);
+			char	   *now = NULL;
+			int			j;
+
+			/* the same column name elsewhere: a retype; absent: drop or rename */
+			for (j = 0; j < ncur; j++)
+			{
+				char	   *c = TextDatumGetCString(cur_elems[j]);
+				char	   *ccolon = strrchr(c, ':');
+
+				if (ccolon - c == ocolon - o && strncmp(c, o, ocolon - o) == 0)
+					now = ccolon + 1;
+			}
+			if (now != NULL)
+				guard_refuse(relname,
+							 psprintf("Column \"%s\" would change type from %s to %s; stored rows are hashed with the column's type.",
+									  oname, ocolon + 1, now),
+							 "Add a new column instead of retyping one.");
+			else
+				guard_refuse(relname,
+							 psprintf("Column \"%s\" (%s) would be dropped or renamed; stored rows are hashed with the column's name.",
+									  oname, ocolon + 1),
+							 "Ledger columns can be added but never dropped or renamed.");
+		}
 	}
 	for (i = nold; i < ncur; i++)
 	{

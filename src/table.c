@@ -910,11 +910,11 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 				 "ADD COLUMN " LEDGER_COL_SEQ " pg_catalog.int8, "
 				 "ADD COLUMN " LEDGER_COL_HASH " pg_catalog.bytea", qname);
 	spi_exec_fmt(SPI_OK_UPDATE,
-				 "UPDATE %s t SET " LEDGER_COL_XACT " = " INT64_FORMAT ", "
-				 LEDGER_COL_SEQ " = s.n OPERATOR(pg_catalog.-) 1, "
-				 LEDGER_COL_HASH " = ledger.leaf_hash(t) "
-				 "FROM (SELECT ctid AS c, pg_catalog.row_number() OVER (ORDER BY ctid) AS n FROM %s) s "
-				 "WHERE t.ctid OPERATOR(pg_catalog.=) s.c", qname, xact, qname);
+				 "UPDATE %s ledger_row SET " LEDGER_COL_XACT " = " INT64_FORMAT ", "
+				 LEDGER_COL_SEQ " = ledger_num.n OPERATOR(pg_catalog.-) 1, "
+				 LEDGER_COL_HASH " = ledger.leaf_hash(ledger_row) "
+				 "FROM (SELECT ctid AS ledger_tid, pg_catalog.row_number() OVER (ORDER BY ctid) AS n FROM %s) ledger_num "
+				 "WHERE ledger_row.ctid OPERATOR(pg_catalog.=) ledger_num.ledger_tid", qname, xact, qname);
 	genesis_rows = (int64) SPI_processed;
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "

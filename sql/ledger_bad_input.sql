@@ -1,0 +1,119 @@
+-- Bad input to the ledger-table functions: a clear error with a SQLSTATE,
+-- and nothing half-created.
+CREATE EXTENSION IF NOT EXISTS ledger;
+\set VERBOSITY terse
+
+-- NULL arguments
+SELECT ledger.create_ledger(NULL) IS NULL AS create_null;
+SELECT ledger.digest(NULL) IS NULL AS digest_null;
+SELECT * FROM ledger.verify(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.seal(NULL::regclass) AS seal_all_of_none;
+
+-- wrong type and unknown objects
+SELECT ledger.create_ledger('no_such_table');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.create_ledger(12345::oid::regclass);
+SELECT ledger.create_ledger('pg_class');
+
+-- not a plain, permanent table
+CREATE VIEW v AS SELECT 1 AS x;
+SELECT ledger.create_ledger('v');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE parted (id int4, k int4) PARTITION BY RANGE (k);
+SELECT ledger.create_ledger('parted');
+CREATE TEMP TABLE tmp (id int4);
+SELECT ledger.create_ledger('tmp');
+\echo :LAST_ERROR_SQLSTATE
+CREATE UNLOGGED TABLE unl (id int4);
+SELECT ledger.create_ledger('unl');
+CREATE SEQUENCE sq;
+SELECT ledger.create_ledger('sq');
+
+-- unsupported columns: refused, and the table is left exactly as it was
+CREATE TABLE odd (id int4, pos point, tags text[]);
+INSERT INTO odd VALUES (1, '(1,2)', '{a}');
+SELECT ledger.create_ledger('odd');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS columns_after FROM information_schema.columns WHERE table_name = 'odd';
+SELECT count(*) AS triggers_after FROM pg_trigger WHERE tgrelid = 'odd'::regclass;
+SELECT count(*) AS ledgers_after FROM ledger.ledgers WHERE relation = 'odd'::regclass;
+
+-- a generated column is refused (it is computed after the row is hashed)
+CREATE TABLE gen (a int4, b int4 GENERATED ALWAYS AS (a * 2) STORED);
+SELECT ledger.create_ledger('gen');
+-- a column with the reserved prefix
+CREATE TABLE clash (id int4, ledger_note text);
+SELECT ledger.create_ledger('clash');
+\echo :LAST_ERROR_SQLSTATE
+-- a table with rules
+CREATE TABLE ruled (id int4);
+CREATE RULE ruled_r AS ON INSERT TO ruled DO ALSO NOTHING;
+SELECT ledger.create_ledger('ruled');
+-- a table whose only columns would all be ledger columns
+CREATE TABLE empty_cols ();
+SELECT ledger.create_ledger('empty_cols');
+
+-- twice
+CREATE TABLE twice (id int4);
+SELECT (ledger.create_ledger('twice'))->>'block' AS first;
+SELECT ledger.create_ledger('twice');
+\echo :LAST_ERROR_SQLSTATE
+
+-- not the owner
+CREATE ROLE ledger_stranger;
+CREATE TABLE owned (id int4);
+GRANT EXECUTE ON FUNCTION ledger.create_ledger(regclass) TO ledger_stranger;
+SET ROLE ledger_stranger;
+SELECT ledger.create_ledger('owned');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION ledger.create_ledger(regclass) FROM ledger_stranger;
+DROP ROLE ledger_stranger;
+
+-- functions on tables that are not ledgers
+SELECT * FROM ledger.verify('owned');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.digest('owned');
+SELECT ledger.seal('owned');
+
+-- digests that do not fit
+SELECT * FROM ledger.verify('twice', '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM ledger.verify('twice', '{"ledger_uuid": "00000000-0000-0000-0000-000000000000", "block": 0, "block_hash": "00"}');
+SELECT ok, problem FROM ledger.verify('twice',
+  jsonb_set(ledger.digest('twice'), '{block}', '99'));
+SELECT ok, regexp_replace(problem, '[0-9a-f]{64}', '<hash>') AS problem FROM ledger.verify('twice',
+  jsonb_set(ledger.digest('twice'), '{block_hash}', '"00"'));
+SELECT * FROM ledger.verify('twice', '{"ledger_uuid": "x", "block": "not a number", "block_hash": "00"}');
+\echo :LAST_ERROR_SQLSTATE
+
+-- the ledger's trigger functions called by hand or misattached
+SELECT ledger.row_trigger();
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE plain (id int4);
+CREATE TRIGGER misattached BEFORE INSERT ON plain FOR EACH ROW EXECUTE FUNCTION ledger.row_trigger();
+INSERT INTO plain VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER misattached ON plain;
+CREATE TRIGGER misattached AFTER INSERT ON twice FOR EACH ROW EXECUTE FUNCTION ledger.row_trigger();
+INSERT INTO twice VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER misattached ON twice;
+
+-- NaN, Infinity and oversized values are data, stored and hashed like any other
+CREATE TABLE edge (f float8, n numeric, t text, b bytea);
+SELECT (ledger.create_ledger('edge'))->>'rows' AS genesis_rows;
+INSERT INTO edge VALUES ('NaN', 'NaN', '', ''), ('Infinity', 'Infinity', NULL, NULL),
+  ('-Infinity', '-Infinity', repeat('y', 2000000), decode(repeat('ff', 1000000), 'hex'));
+SELECT ok, rows_checked, problem FROM ledger.verify('edge');
+-- a value too large for the table is refused by PostgreSQL, and nothing is recorded
+INSERT INTO edge (t) VALUES (repeat('z', 1073741824));
+SELECT (ledger.digest('edge'))->>'rows' AS rows_recorded;
+
+-- merkle_root with absurd input
+SELECT ledger.merkle_root('{}') = sha256('') AS empty_tree;
+
+DROP VIEW v;
+DROP TABLE parted, unl, odd, gen, clash, ruled, empty_cols, owned, plain;
+DROP SEQUENCE sq;

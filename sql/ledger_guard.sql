@@ -1,0 +1,91 @@
+-- Ledger tables refuse what would rewrite history.
+CREATE EXTENSION IF NOT EXISTS ledger;
+\set VERBOSITY terse
+CREATE TABLE g (id int4, memo text, amount numeric);
+SELECT (ledger.create_ledger('g'))->>'block' AS genesis;
+INSERT INTO g VALUES (1, 'a', 1), (2, 'b', 2);
+
+-- UPDATE, DELETE, TRUNCATE: SQLSTATE 23000, constraint g_append_only
+UPDATE g SET amount = 0;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE g SET amount = 0 WHERE false;
+DELETE FROM g WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE g;
+\echo :LAST_ERROR_SQLSTATE
+-- ... also in replica mode, which switches ordinary triggers off
+SET session_replication_role = replica;
+UPDATE g SET amount = 0;
+DELETE FROM g;
+RESET session_replication_role;
+-- the constraint name reaches clients
+DO $$
+DECLARE c text; t text; d text;
+BEGIN
+  DELETE FROM g;
+EXCEPTION WHEN integrity_constraint_violation THEN
+  GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME, t = TABLE_NAME, d = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE 'constraint %, table %: %', c, t, d;
+END $$;
+
+-- DDL that would change how stored rows hash is refused (0A000)
+\set VERBOSITY default
+ALTER TABLE g DROP COLUMN memo;
+\set VERBOSITY terse
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE g RENAME COLUMN memo TO note;
+ALTER TABLE g ALTER COLUMN amount TYPE float8;
+ALTER TABLE g ALTER COLUMN id TYPE int8;
+ALTER TABLE g DROP COLUMN ledger_hash;
+ALTER TABLE g RENAME COLUMN ledger_seq TO s;
+ALTER TABLE g ADD COLUMN filled text DEFAULT 'x';
+ALTER TABLE g ADD COLUMN pt point;
+ALTER TABLE g DISABLE TRIGGER ALL;
+ALTER TABLE g DISABLE TRIGGER zz_ledger_row;
+ALTER TABLE g ENABLE TRIGGER zz_ledger_row;
+ALTER TABLE g ENABLE REPLICA TRIGGER ledger_append_only;
+DROP TRIGGER zz_ledger_row ON g;
+ALTER TRIGGER zz_ledger_row ON g RENAME TO other;
+ALTER TABLE g SET UNLOGGED;
+CREATE RULE g_divert AS ON INSERT TO g DO INSTEAD NOTHING;
+DROP TABLE g;
+\echo :LAST_ERROR_SQLSTATE
+
+-- what does not touch history is allowed
+ALTER TABLE g ADD COLUMN note text;
+ALTER TABLE g RENAME TO g2;
+ALTER TABLE g2 RENAME TO g;
+CREATE INDEX g_id ON g (id);
+COMMENT ON TABLE g IS 'a ledger';
+GRANT SELECT ON g TO PUBLIC;
+INSERT INTO g (id, memo, amount, note) VALUES (3, 'c', 3, 'with note');
+SELECT ok, rows_checked, problem FROM ledger.verify('g');
+
+-- user triggers: fine if they fire before the ledger's row trigger ...
+CREATE FUNCTION g_upper() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.memo := upper(NEW.memo); RETURN NEW; END $$;
+CREATE TRIGGER a_upper BEFORE INSERT ON g FOR EACH ROW EXECUTE FUNCTION g_upper();
+INSERT INTO g (id, memo, amount) VALUES (4, 'lower', 4);
+SELECT memo FROM g WHERE id = 4;
+SELECT ok, problem FROM ledger.verify('g');
+-- ... and refused at insert when they would change rows after hashing
+CREATE TRIGGER zzz_late BEFORE INSERT ON g FOR EACH ROW EXECUTE FUNCTION g_upper();
+INSERT INTO g (id, memo, amount) VALUES (5, 'late', 5);
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER zzz_late ON g;
+DROP TRIGGER a_upper ON g;
+DROP FUNCTION g_upper();
+
+-- a superuser can force a change past the guards; verify catches it
+SET session_replication_role = replica;
+ALTER TABLE g DISABLE TRIGGER ALL;
+UPDATE g SET amount = 1000 WHERE id = 2;
+ALTER TABLE g ENABLE ALWAYS TRIGGER zz_ledger_row;
+ALTER TABLE g ENABLE ALWAYS TRIGGER ledger_append_only;
+RESET session_replication_role;
+SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('g');
+
+-- a superuser can drop a ledger on purpose, with its history
+SELECT ledger.drop_ledger('g');
+SELECT count(*) AS left_behind FROM ledger.ledgers WHERE name = 'public.g';
+SELECT to_regclass('g') IS NULL AS dropped;
