@@ -23,10 +23,12 @@ SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-REGRESS =
+REGRESS = \
+	extension
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
-ISOLATION =
+ISOLATION = \
+	extension
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
 	--temp-instance=tmp_check_iso --temp-config=test/ledger.conf \
 	--load-extension=ledger
