@@ -19,7 +19,7 @@ set -euo pipefail
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
 
-trap ledger_cleanup EXIT
+trap ledger_exit_trap EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -138,11 +138,18 @@ ledger_bindir() {
 ledger_as_user() {
 	local path
 	path="$(ledger_bindir):/usr/local/bin:/usr/bin:/bin"
+	# Temporary files (TAP and pg_regress socket directories among them)
+	# go under LEDGER_TMP, so nothing outlives the run; unless that path
+	# is too long for a Unix socket path.
+	local tmp=${TMPDIR:-/tmp}
+	if [[ -d $LEDGER_TMP/tmp && ${#LEDGER_TMP} -le 60 ]]; then
+		tmp=$LEDGER_TMP/tmp
+	fi
 	if ((EUID == 0)); then
 		runuser -u "$LEDGER_USER" -- env "PATH=$path" "HOME=$LEDGER_TMP" \
-			"USER=$LEDGER_USER" "LOGNAME=$LEDGER_USER" "$@"
+			"USER=$LEDGER_USER" "LOGNAME=$LEDGER_USER" "TMPDIR=$tmp" "$@"
 	else
-		env "PATH=$path" "$@"
+		env "PATH=$path" "TMPDIR=$tmp" "$@"
 	fi
 }
 
@@ -153,6 +160,7 @@ ledger_as_user() {
 ledger_stage() {
 	LEDGER_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ledger-$1.XXXXXX")
 	chmod 0755 "$LEDGER_TMP"
+	mkdir "$LEDGER_TMP/tmp"
 	if [[ ${2:-} == copy ]]; then
 		mkdir "$LEDGER_TMP/src"
 		tar -C "$LEDGER_REPO" -cf - \
@@ -244,7 +252,7 @@ ledger_stop_leftovers() {
 }
 
 # EXIT trap body: stop servers, remove the temporary directory unless kept.
-# Usage: ledger_cleanup [keep]
+# Usage: ledger_cleanup keep|remove
 ledger_cleanup() {
 	ledger_stop_clusters
 	ledger_stop_leftovers
@@ -255,6 +263,14 @@ ledger_cleanup() {
 			rm -rf "$LEDGER_TMP"
 		fi
 	fi
+	return 0
+}
+
+# EXIT trap of demo.sh and bench/run.sh: clean up, keep the exit status.
+ledger_exit_trap() {
+	local rc=$?
+	ledger_cleanup remove
+	exit "$rc"
 }
 
 # Print the value of a Makefile variable (e.g. REGRESS) for the tree in $1.

@@ -33,11 +33,18 @@ done
 on_exit() {
 	local rc=$?
 	if ((FINISHED == 0)); then
-		printf 'test/run.sh: interrupted or failed during setup (status %d)\n' "$rc" >&2
+		if ((rc == 130 || rc == 143)); then
+			printf 'test/run.sh: interrupted\n' >&2
+		else
+			printf 'test/run.sh: stopped early (status %d)\n' "$rc" >&2
+		fi
 		[[ -n $SRC && -d $SRC ]] && collect_logs
-		ledger_cleanup keep
-		[[ -n $SRC ]] && echo "$PASSED passed, $((FAILED + 1)) failed"
+		if ((rc == 130 || rc == 143)); then ledger_cleanup remove; else ledger_cleanup keep; fi
+		if [[ -n $SRC ]]; then
+			echo "$PASSED passed, $((FAILED + 1)) failed"
+		fi
 	fi
+	exit "$rc"
 }
 trap on_exit EXIT
 trap 'exit 130' INT
@@ -92,12 +99,13 @@ count_regress() {
 # Count a prove / pg_prove log (TAP::Harness summary).  Prints "passed failed".
 # Usage: count_prove LOG STATUS
 count_prove() {
-	local log=$1 rc=$2 line total=-1 f=0 cur_f=-1 cur_w=0 cur_def=0 cur_perr=0
+	local log=$1 rc=$2 line total=-1 f=0 ran_f=0 cur_f=-1 cur_w=0 cur_def=0 cur_perr=0
 	local re_files='^Files=[0-9]+, Tests=([0-9]+)'
 	local re_rep='\(Wstat: ([0-9]+).* Tests: [0-9]+ Failed: ([0-9]+)\)'
 	local re_plan='planned ([0-9]+) tests? but ran ([0-9]+)'
 	flush() {
 		if ((cur_f >= 0)); then
+			ran_f=$((ran_f + cur_f))
 			if ((cur_f > 0)); then
 				f=$((f + cur_f + cur_def))
 			elif ((cur_w != 0 || cur_perr != 0)); then
@@ -127,7 +135,9 @@ count_prove() {
 		echo "0 $((f > 0 ? f : 1))"
 		return
 	fi
-	local p=$((total - f))
+	# Tests= counts assertions that ran; planned ones that never ran are
+	# failures but were never in Tests=.
+	local p=$((total - ran_f))
 	((p >= 0)) || p=0
 	if ((rc != 0 && f == 0)); then
 		f=1
@@ -247,6 +257,9 @@ suite_tap() {
 		PG_TEST_PORT_DIR="$LEDGER_TMP/portlock" PG_CONFIG="$PG_CONFIG" \
 		prove -I "$pgxs/src/test/perl/" -I "$SRC" --timer "${flags[@]+"${flags[@]}"}" "${files[@]}"
 	counts=$(count_prove "$LOGDIR/tap.log" "$RC")
+	if ((RC != 0)); then
+		show_tap_logs
+	fi
 	# shellcheck disable=SC2086
 	tally tap ${counts} $((SECONDS - t0))
 }
@@ -268,6 +281,21 @@ suite_fuzz() {
 	else
 		tally fuzz 0 1 $((SECONDS - t0))
 	fi
+}
+
+# Print the end of each failed TAP test's log (tmp_check/log/regress_log_*),
+# so that a CI log alone shows what went wrong.
+show_tap_logs() {
+	local line name log re='^(test/t/[^ ]+)\.pl +\(Wstat: ([0-9]+).* Failed: ([0-9]+)\)'
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] || continue
+		[[ ${BASH_REMATCH[2]} != 0 || ${BASH_REMATCH[3]} != 0 ]] || continue
+		name=$(basename "${BASH_REMATCH[1]}")
+		log=$SRC/tmp_check/log/regress_log_$name
+		[[ -f $log ]] || continue
+		echo "==== last ${LEDGER_LOG_LINES:-60} lines of tmp_check/log/regress_log_$name ===="
+		tail -n "${LEDGER_LOG_LINES:-60}" "$log"
+	done <"$LOGDIR/tap.log"
 }
 
 # Copy what a developer needs after a failure into LOGDIR.
@@ -297,7 +325,7 @@ main() {
 	if ((FAILED > 0)); then
 		ledger_cleanup keep
 	else
-		ledger_cleanup
+		ledger_cleanup remove
 	fi
 	echo
 	echo "==== summary ($((SECONDS - t0)) s; logs in $LOGDIR) ===="
