@@ -34,11 +34,8 @@ for f in "$LEDGER_REPO"/bench/*.sh; do
 done
 ((${#parts[@]} > 0)) || ledger_die "no benchmark parts (bench/*.sh) to run"
 
-ledger_packages
-ledger_build_install
-ledger_pick_user
-ledger_stage bench copy
-SRC=$LEDGER_TMP/src
+ledger_setup bench
+SRC=$LEDGER_SRC
 
 ledger_cluster_start "$LEDGER_TMP/data" "$(ledger_free_port)" \
 	"shared_buffers = 1GB" \

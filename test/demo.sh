@@ -21,11 +21,8 @@ trap ledger_exit_trap EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ledger_packages
-ledger_build_install
-ledger_pick_user
-ledger_stage demo copy
-SRC=$LEDGER_TMP/src
+ledger_setup demo
+SRC=$LEDGER_SRC
 
 if [[ ! -f $SRC/test/demo.sql ]]; then
 	ledger_die "no test/demo.sql to run"

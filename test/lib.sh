@@ -45,6 +45,7 @@ fi
 export PG_CONFIG
 LEDGER_LOGDIR=${LEDGER_LOGDIR:-$LEDGER_REPO/log}
 LEDGER_TMP=""
+LEDGER_SRC=""
 LEDGER_USER=""
 LEDGER_CLUSTERS=()
 
@@ -85,14 +86,15 @@ ledger_packages() {
 	fi
 }
 
-# Build with the Makefile's flags (-Werror) and install into PostgreSQL.
+# Build the private copy with the Makefile's flags (-Werror) and install it
+# into PostgreSQL.  The caller's checkout is not written to.
 ledger_build_install() {
 	local jobs pkglibdir sharedir
 	[[ ${LEDGER_SKIP_BUILD:-0} == 1 ]] && return 0
 	[[ -x $PG_CONFIG ]] || ledger_die "pg_config not found at $PG_CONFIG (set PG_CONFIG)"
 	jobs=$(nproc 2>/dev/null || echo 2)
 	ledger_say "building with $PG_CONFIG"
-	make -C "$LEDGER_REPO" -j"$jobs" PG_CONFIG="$PG_CONFIG" >&2 ||
+	make -C "$LEDGER_SRC" -j"$jobs" PG_CONFIG="$PG_CONFIG" >&2 ||
 		ledger_die "build failed (see the compiler output above)"
 	pkglibdir=$("$PG_CONFIG" --pkglibdir)
 	sharedir=$("$PG_CONFIG" --sharedir)
@@ -102,7 +104,7 @@ Run as root (sudo make test), or install first with 'sudo make install PG_CONFIG
 and rerun with LEDGER_SKIP_BUILD=1."
 	fi
 	ledger_say "installing into $pkglibdir"
-	make -C "$LEDGER_REPO" install PG_CONFIG="$PG_CONFIG" >&2 ||
+	make -C "$LEDGER_SRC" install PG_CONFIG="$PG_CONFIG" >&2 ||
 		ledger_die "make install failed"
 }
 
@@ -153,28 +155,35 @@ ledger_as_user() {
 	fi
 }
 
-# Make the private temporary directory (owned by the user) and, when asked,
-# copy the source tree into it (without .git and test output), so that
-# tests never write into or chown the caller's checkout.
-# Usage: ledger_stage [copy]
+# Make the private temporary directory and copy the source tree into it
+# (without .git and old test output), so that builds and tests never write
+# into or chown the caller's checkout.  Usage: ledger_stage NAME
 ledger_stage() {
 	LEDGER_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ledger-$1.XXXXXX")
+	LEDGER_SRC=$LEDGER_TMP/src
 	chmod 0755 "$LEDGER_TMP"
-	mkdir "$LEDGER_TMP/tmp"
-	if [[ ${2:-} == copy ]]; then
-		mkdir "$LEDGER_TMP/src"
-		tar -C "$LEDGER_REPO" -cf - \
-			--exclude=./.git --exclude=./log --exclude=./results \
-			--exclude=./tmp_check --exclude=./tmp_check_regress \
-			--exclude=./tmp_check_iso --exclude=./output_iso \
-			--exclude=./regression.diffs --exclude=./regression.out \
-			--exclude=./bench/results . |
-			tar -C "$LEDGER_TMP/src" -xf -
-	fi
+	mkdir "$LEDGER_TMP/tmp" "$LEDGER_SRC"
+	tar -C "$LEDGER_REPO" -cf - \
+		--exclude=./.git --exclude=./log --exclude=./results \
+		--exclude=./tmp_check --exclude=./tmp_check_regress \
+		--exclude=./tmp_check_iso --exclude=./output_iso \
+		--exclude=./regression.diffs --exclude=./regression.out \
+		--exclude=./bench/results . |
+		tar -C "$LEDGER_SRC" -xf -
+	ledger_say "working directory $LEDGER_TMP (user $LEDGER_USER)"
+}
+
+# Everything before the suites: packages, user, private copy, build and
+# install, then hand the copy to the user.  Sets LEDGER_TMP and LEDGER_SRC.
+# Usage: ledger_setup NAME
+ledger_setup() {
+	ledger_packages
+	ledger_pick_user
+	ledger_stage "$1"
+	ledger_build_install
 	if ((EUID == 0)); then
 		chown -R "$LEDGER_USER" "$LEDGER_TMP"
 	fi
-	ledger_say "working directory $LEDGER_TMP (user $LEDGER_USER)"
 }
 
 # Print a TCP port nobody listens on (the clusters listen on a Unix socket

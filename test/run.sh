@@ -24,6 +24,7 @@ FAILED=0
 SUMMARY=()
 FINISHED=0
 SRC=""
+WATCHDOG=""
 
 for s in $SUITES; do
 	[[ " $ALL_SUITES " == *" $s "* ]] ||
@@ -32,6 +33,9 @@ done
 
 on_exit() {
 	local rc=$?
+	if [[ -n $WATCHDOG ]]; then
+		kill "$WATCHDOG" 2>/dev/null || true
+	fi
 	if ((FINISHED == 0)); then
 		if ((rc == 130 || rc == 143)); then
 			printf 'test/run.sh: interrupted\n' >&2
@@ -145,15 +149,48 @@ count_prove() {
 	echo "$p $f"
 }
 
+# Watchdog of one suite: after LEDGER_SUITE_TIMEOUT seconds it stops the
+# servers of the run (which makes a hung test fail at once), then ends the
+# run's remaining processes (those working in the copy), by their ids.
+watchdog() {
+	local name=$1 sp pid
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "${LEDGER_SUITE_TIMEOUT:-900}" &
+	sp=$!
+	wait "$sp"
+	echo "$name" >"$LEDGER_TMP/timed-out"
+	printf 'test/run.sh: suite %s timed out after %s s; stopping its servers\n' \
+		"$name" "${LEDGER_SUITE_TIMEOUT:-900}" >&2
+	ledger_stop_leftovers
+	sleep 30
+	for pid in $(ps -o pid= -u "$LEDGER_USER" 2>/dev/null); do
+		if [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$SRC"* ]]; then
+			kill -TERM "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
 # Run a command as the test user in the copy, logging to LOGDIR/NAME.log
-# and to the terminal.  Sets RC.  Usage: run_logged NAME command...
+# and to the terminal, under the watchdog.  Sets RC.
+# Usage: run_logged NAME command...
 run_logged() {
-	local name=$1
+	local name=$1 wd
 	shift
+	rm -f "$LEDGER_TMP/timed-out"
+	watchdog "$name" &
+	wd=$!
+	WATCHDOG=$wd
 	set +e
 	(cd "$SRC" && ledger_as_user "$@") 2>&1 | tee "$LOGDIR/$name.log"
 	RC=${PIPESTATUS[0]}
 	set -e
+	kill "$wd" 2>/dev/null || true
+	wait "$wd" 2>/dev/null || true
+	WATCHDOG=""
+	if [[ -f $LEDGER_TMP/timed-out ]]; then
+		echo "suite $name TIMED OUT after ${LEDGER_SUITE_TIMEOUT:-900} s" | tee -a "$LOGDIR/$name.log"
+		((RC != 0)) || RC=124
+	fi
 }
 
 # Expand the words of a Makefile list (globs allowed) into existing files.
@@ -310,11 +347,8 @@ main() {
 	local t0=$SECONDS s
 	rm -rf "$LOGDIR"
 	mkdir -p "$LOGDIR"
-	ledger_packages
-	ledger_build_install
-	ledger_pick_user
-	ledger_stage test copy
-	SRC=$LEDGER_TMP/src
+	ledger_setup test
+	SRC=$LEDGER_SRC
 	ledger_say "suites: $SUITES (logs in $LOGDIR)"
 	for s in $SUITES; do
 		ledger_say "suite $s"
