@@ -12,7 +12,7 @@
 SECONDS_PER_RUN=${LEDGER_BENCH_SECONDS:-10}
 
 bench_psql() {
-	psql -X -q -v ON_ERROR_STOP=1 -c "$1" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -c "$1" >/dev/null
 }
 
 bench_tps() {
