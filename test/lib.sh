@@ -22,6 +22,8 @@
 # Packages the harness needs on Debian 12.  pgbench and the PostgreSQL
 # server come with postgresql-15; postgresql-contrib-15 is a virtual
 # package provided by postgresql-15 on Debian 12, so it is not listed.
+# postgresql-server-dev-15 brings clang-14 and llvm-14-dev; the fuzz
+# targets (test/fuzz) also need libFuzzer (libclang-rt-14-dev) and xxd.
 LEDGER_PACKAGES=(
 	postgresql-15
 	postgresql-client-15
@@ -35,6 +37,8 @@ LEDGER_PACKAGES=(
 	python3
 	python3-cryptography
 	openssl
+	libclang-rt-14-dev
+	xxd
 )
 
 LEDGER_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -301,23 +301,34 @@ suite_tap() {
 	tally tap ${counts} $((SECONDS - t0))
 }
 
+# Fuzz targets are counted from test/fuzz/run.sh's output: its last
+# "N passed, N failed" line if it prints one, else one line per target,
+# "name: ok ..." or "name: CRASH ..." / "name: BUILD FAILED ...", else 1
+# test by exit status.
 suite_fuzz() {
-	local t0=$SECONDS last re='^([0-9]+) passed, ([0-9]+) failed$'
+	local t0=$SECONDS last line p=0 f=0 re='^([0-9]+) passed, ([0-9]+) failed$'
 	if [[ ! -f $SRC/test/fuzz/run.sh ]]; then
 		tally fuzz 0 0 0 "(no test/fuzz/run.sh)"
 		return
 	fi
-	run_logged fuzz bash test/fuzz/run.sh
+	run_logged fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash test/fuzz/run.sh
 	last=$(grep -E "$re" "$LOGDIR/fuzz.log" | tail -n 1 || true)
 	if [[ $last =~ $re ]]; then
-		local p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
-		((RC != 0 && f == 0)) && f=1
-		tally fuzz "$p" "$f" $((SECONDS - t0))
-	elif ((RC == 0)); then
-		tally fuzz 1 0 $((SECONDS - t0))
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
 	else
-		tally fuzz 0 1 $((SECONDS - t0))
+		while IFS= read -r line; do
+			if [[ $line =~ ^[A-Za-z0-9_.-]+:\ ok ]]; then
+				p=$((p + 1))
+			elif [[ $line =~ ^[A-Za-z0-9_.-]+:\ (CRASH|BUILD\ FAILED|FAILED|TIMEOUT) ]]; then
+				f=$((f + 1))
+			fi
+		done <"$LOGDIR/fuzz.log"
+		if ((p + f == 0)); then
+			((RC == 0)) && p=1 || f=1
+		fi
 	fi
+	((RC != 0 && f == 0)) && f=1
+	tally fuzz "$p" "$f" $((SECONDS - t0))
 }
 
 # Print the end of each failed TAP test's log (tmp_check/log/regress_log_*),
