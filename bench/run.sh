@@ -5,7 +5,8 @@
 # The same package check, build and install as "make test", then one
 # throwaway cluster tuned for benchmarks, owned by an unprivileged user.
 # Every part script bench/*.sh (except run.sh and lib.sh) runs in name
-# order with PGHOST, PGPORT, PGUSER and PGDATABASE=bench exported, the
+# order with PGHOST, PGPORT, PGUSER and PGDATABASE=bench (where extension
+# ledger is already created) exported, the
 # working directory at a copy of the source tree, and PostgreSQL's bin
 # directory first on PATH.  Parts print result lines
 #   figure | value | baseline | value | ratio
@@ -45,6 +46,8 @@ ledger_cluster_start "$LEDGER_TMP/data" "$(ledger_free_port)" \
 	"max_connections = 100"
 export PGDATABASE=bench
 ledger_as_user createdb bench
+ledger_as_user env PGHOST="$PGHOST" PGPORT="$PGPORT" psql -X -q -v ON_ERROR_STOP=1 -d bench \
+	-c 'CREATE EXTENSION ledger' >/dev/null
 
 mkdir -p "$LEDGER_REPO/bench/results"
 out=$LEDGER_REPO/bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).txt
