@@ -20,10 +20,17 @@ SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-REGRESS = canon merkle ledger_basic ledger_guard ledger_bad_input
+REGRESS = \
+	extension \
+	canon \
+	merkle \
+	ledger_basic \
+	ledger_guard \
+	ledger_bad_input
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
-ISOLATION =
+ISOLATION = \
+	extension
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
 	--temp-instance=tmp_check_iso --temp-config=test/ledger.conf \
 	--load-extension=ledger

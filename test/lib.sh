@@ -1,0 +1,296 @@
+# shellcheck shell=bash
+#
+# test/lib.sh: shared steps of "make test", "make demo" and "make bench".
+#
+# Sourced (never run) by test/run.sh, test/demo.sh and bench/run.sh.  It
+# provides: the Debian package check, the build and install, the choice of
+# an unprivileged OS user (initdb refuses root), a private copy of the
+# source tree owned by that user, and throwaway clusters that are always
+# stopped again (ledger_cleanup, called from each script's EXIT trap).
+#
+# Settings (environment):
+#   PG_CONFIG             pg_config to build against
+#                         (default /usr/lib/postgresql/15/bin/pg_config)
+#   LEDGER_SKIP_PACKAGES  1: do not check Debian packages
+#   LEDGER_SKIP_BUILD     1: do not build or install (use what is installed)
+#   LEDGER_TEST_USER      OS user for servers when run as root
+#                         (default postgres, else ledgertest, created)
+#   LEDGER_KEEP           1: keep the temporary directory (always kept on
+#                         failure of make test)
+#   LEDGER_LOGDIR         where logs are copied (default <repo>/log)
+
+# Packages the harness needs on Debian 12.  pgbench and the PostgreSQL
+# server come with postgresql-15; postgresql-contrib-15 is a virtual
+# package provided by postgresql-15 on Debian 12, so it is not listed.
+# postgresql-server-dev-15 brings clang-14 and llvm-14-dev; the fuzz
+# targets (test/fuzz) also need libFuzzer (libclang-rt-14-dev) and xxd.
+LEDGER_PACKAGES=(
+	postgresql-15
+	postgresql-client-15
+	postgresql-server-dev-15
+	postgresql-15-pgtap
+	libtap-parser-sourcehandler-pgtap-perl
+	libipc-run-perl
+	libssl-dev
+	make
+	gcc
+	python3
+	python3-cryptography
+	openssl
+	libclang-rt-14-dev
+	xxd
+)
+
+LEDGER_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+if [[ ! -x $PG_CONFIG ]] && command -v pg_config >/dev/null 2>&1; then
+	PG_CONFIG=$(command -v pg_config)
+fi
+export PG_CONFIG
+LEDGER_LOGDIR=${LEDGER_LOGDIR:-$LEDGER_REPO/log}
+LEDGER_TMP=""
+LEDGER_SRC=""
+LEDGER_USER=""
+LEDGER_CLUSTERS=()
+
+# Print a step heading.
+ledger_say() {
+	printf '==> %s\n' "$*" >&2
+}
+
+# Print an error and leave with status 2 (setup problem, not a test failure).
+ledger_die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 2
+}
+
+# Check the Debian packages; install them when root, else say what to do.
+ledger_packages() {
+	local missing=() p st
+	[[ ${LEDGER_SKIP_PACKAGES:-0} == 1 ]] && return 0
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		ledger_say "no dpkg-query: not a Debian system, skipping the package check"
+		return 0
+	fi
+	for p in "${LEDGER_PACKAGES[@]}"; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+		[[ $st == installed ]] || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	if ((EUID == 0)); then
+		ledger_say "installing missing packages: ${missing[*]}"
+		apt-get update
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+	else
+		printf 'error: missing Debian packages: %s\n' "${missing[*]}" >&2
+		printf 'install them with:\n  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y %s\n' \
+			"${missing[*]}" >&2
+		printf '(or set LEDGER_SKIP_PACKAGES=1 if they are installed another way)\n' >&2
+		exit 2
+	fi
+}
+
+# Build the private copy with the Makefile's flags (-Werror) and install it
+# into PostgreSQL.  The caller's checkout is not written to.
+ledger_build_install() {
+	local jobs pkglibdir sharedir
+	[[ ${LEDGER_SKIP_BUILD:-0} == 1 ]] && return 0
+	[[ -x $PG_CONFIG ]] || ledger_die "pg_config not found at $PG_CONFIG (set PG_CONFIG)"
+	jobs=$(nproc 2>/dev/null || echo 2)
+	ledger_say "building with $PG_CONFIG"
+	make -C "$LEDGER_SRC" -j"$jobs" PG_CONFIG="$PG_CONFIG" >&2 ||
+		ledger_die "build failed (see the compiler output above)"
+	pkglibdir=$("$PG_CONFIG" --pkglibdir)
+	sharedir=$("$PG_CONFIG" --sharedir)
+	if ((EUID != 0)) && { [[ ! -w $pkglibdir ]] || [[ ! -w $sharedir/extension ]]; }; then
+		ledger_die "cannot install: $pkglibdir or $sharedir/extension is not writable by $(id -un).
+Run as root (sudo make test), or install first with 'sudo make install PG_CONFIG=$PG_CONFIG'
+and rerun with LEDGER_SKIP_BUILD=1."
+	fi
+	ledger_say "installing into $pkglibdir"
+	make -C "$LEDGER_SRC" install PG_CONFIG="$PG_CONFIG" >&2 ||
+		ledger_die "make install failed"
+}
+
+# Choose the OS user that runs servers: root hands over to postgres (or a
+# ledgertest user created here); anyone else runs as themselves.
+ledger_pick_user() {
+	if ((EUID != 0)); then
+		LEDGER_USER=$(id -un)
+		return 0
+	fi
+	LEDGER_USER=${LEDGER_TEST_USER:-}
+	if [[ -z $LEDGER_USER ]]; then
+		if id -u postgres >/dev/null 2>&1; then
+			LEDGER_USER=postgres
+		else
+			LEDGER_USER=ledgertest
+		fi
+	fi
+	if ! id -u "$LEDGER_USER" >/dev/null 2>&1; then
+		ledger_say "creating OS user $LEDGER_USER"
+		useradd --system --no-create-home --shell /bin/bash "$LEDGER_USER"
+	fi
+	[[ $(id -u "$LEDGER_USER") != 0 ]] || ledger_die "LEDGER_TEST_USER must not be root"
+}
+
+# The PostgreSQL bin directory, first on every PATH we hand out.
+ledger_bindir() {
+	"$PG_CONFIG" --bindir
+}
+
+# Run a command as the unprivileged user, in the given environment.
+# Usage: ledger_as_user [VAR=value ...] command [args ...]
+ledger_as_user() {
+	local path
+	path="$(ledger_bindir):/usr/local/bin:/usr/bin:/bin"
+	# Temporary files (TAP and pg_regress socket directories among them)
+	# go under LEDGER_TMP, so nothing outlives the run; unless that path
+	# is too long for a Unix socket path.
+	local tmp=${TMPDIR:-/tmp}
+	if [[ -d $LEDGER_TMP/tmp && ${#LEDGER_TMP} -le 60 ]]; then
+		tmp=$LEDGER_TMP/tmp
+	fi
+	if ((EUID == 0)); then
+		runuser -u "$LEDGER_USER" -- env "PATH=$path" "HOME=$LEDGER_TMP" \
+			"USER=$LEDGER_USER" "LOGNAME=$LEDGER_USER" "TMPDIR=$tmp" "$@"
+	else
+		env "PATH=$path" "TMPDIR=$tmp" "$@"
+	fi
+}
+
+# Make the private temporary directory and copy the source tree into it
+# (without .git and old test output), so that builds and tests never write
+# into or chown the caller's checkout.  Usage: ledger_stage NAME
+ledger_stage() {
+	LEDGER_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ledger-$1.XXXXXX")
+	LEDGER_SRC=$LEDGER_TMP/src
+	chmod 0755 "$LEDGER_TMP"
+	mkdir "$LEDGER_TMP/tmp" "$LEDGER_SRC"
+	tar -C "$LEDGER_REPO" -cf - \
+		--exclude=./.git --exclude=./log --exclude=./results \
+		--exclude=./tmp_check --exclude=./tmp_check_regress \
+		--exclude=./tmp_check_iso --exclude=./output_iso \
+		--exclude=./regression.diffs --exclude=./regression.out \
+		--exclude=./bench/results . |
+		tar -C "$LEDGER_SRC" -xf -
+	ledger_say "working directory $LEDGER_TMP (user $LEDGER_USER)"
+}
+
+# Everything before the suites: packages, user, private copy, build and
+# install, then hand the copy to the user.  Sets LEDGER_TMP and LEDGER_SRC.
+# Usage: ledger_setup NAME
+ledger_setup() {
+	ledger_packages
+	ledger_pick_user
+	ledger_stage "$1"
+	ledger_build_install
+	if ((EUID == 0)); then
+		chown -R "$LEDGER_USER" "$LEDGER_TMP"
+	fi
+}
+
+# Print a TCP port nobody listens on (the clusters listen on a Unix socket
+# only, but the port also names the socket and appears in logs).
+ledger_free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	ledger_die "could not find a free port"
+}
+
+# Create and start a throwaway cluster owned by the user.
+# Usage: ledger_cluster_start DATADIR PORT [setting=value ...]
+# Sockets go to DATADIR/../sock; the server log to DATADIR/../server.log.
+ledger_cluster_start() {
+	local datadir=$1 port=$2 base sock
+	shift 2
+	base=$(dirname "$datadir")
+	sock=$base/sock
+	ledger_as_user mkdir -p "$sock"
+	ledger_as_user initdb -D "$datadir" -A trust -E UTF8 --locale=C.UTF-8 \
+		--no-instructions >"$base/initdb.log" 2>&1 ||
+		{
+			cat "$base/initdb.log" >&2
+			ledger_die "initdb failed"
+		}
+	{
+		echo "# added by test/lib.sh"
+		echo "port = $port"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$sock'"
+		echo "shared_preload_libraries = 'ledger'"
+		echo "wal_level = logical"
+		echo "max_worker_processes = 16"
+		echo "fsync = ${LEDGER_FSYNC:-on}"
+		local kv
+		for kv in "$@"; do
+			echo "$kv"
+		done
+	} | ledger_as_user tee -a "$datadir/postgresql.conf" >/dev/null
+	LEDGER_CLUSTERS+=("$datadir")
+	ledger_as_user pg_ctl -D "$datadir" -l "$base/server.log" -w -t 120 start >/dev/null ||
+		{
+			tail -n 50 "$base/server.log" >&2
+			ledger_die "server did not start (log: $base/server.log)"
+		}
+	export PGHOST=$sock PGPORT=$port PGUSER=$LEDGER_USER
+}
+
+# Stop every cluster this script started (immediate mode; idempotent).
+ledger_stop_clusters() {
+	local d
+	for d in "${LEDGER_CLUSTERS[@]+"${LEDGER_CLUSTERS[@]}"}"; do
+		if [[ -f $d/postmaster.pid ]]; then
+			ledger_as_user pg_ctl -D "$d" -m immediate -w stop >/dev/null 2>&1 || true
+		fi
+	done
+	LEDGER_CLUSTERS=()
+}
+
+# Stop anything left running under the temporary directory: our clusters,
+# and TAP or pg_regress nodes whose data directories live there.
+ledger_stop_leftovers() {
+	local pidfile d
+	[[ -n $LEDGER_TMP && -d $LEDGER_TMP ]] || return 0
+	while IFS= read -r pidfile; do
+		d=$(dirname "$pidfile")
+		ledger_as_user pg_ctl -D "$d" -m immediate -w stop >/dev/null 2>&1 || true
+	done < <(find "$LEDGER_TMP" -name postmaster.pid -type f 2>/dev/null)
+}
+
+# EXIT trap body: stop servers, remove the temporary directory unless kept.
+# Usage: ledger_cleanup keep|remove
+ledger_cleanup() {
+	ledger_stop_clusters
+	ledger_stop_leftovers
+	if [[ -n $LEDGER_TMP && -d $LEDGER_TMP ]]; then
+		if [[ ${1:-} == keep || ${LEDGER_KEEP:-0} == 1 ]]; then
+			ledger_say "kept $LEDGER_TMP"
+		else
+			rm -rf "$LEDGER_TMP"
+		fi
+	fi
+	return 0
+}
+
+# EXIT trap of demo.sh and bench/run.sh: clean up, keep the exit status.
+ledger_exit_trap() {
+	local rc=$?
+	ledger_cleanup remove
+	exit "$rc"
+}
+
+# Print the value of a Makefile variable (e.g. REGRESS) for the tree in $1.
+ledger_make_var() {
+	make -s --no-print-directory -C "$1" -f Makefile -f - PG_CONFIG="$PG_CONFIG" \
+		"ledger-print-$2" <<'EOF'
+ledger-print-%:
+	@echo $($*)
+EOF
+}
