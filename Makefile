@@ -7,7 +7,9 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = ledger
 OBJS = \
 	src/ledger.o \
-	src/crypto.o
+	src/crypto.o \
+	src/pricing_core.o \
+	src/pricing.o
 OBJS_LATER = \
 	src/ledger.o \
 	src/canon.o \
@@ -23,7 +25,7 @@ SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-REGRESS =
+REGRESS = pricing pricing_greeks pricing_iv pricing_american
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION =
