@@ -419,6 +419,46 @@ pricing_bivariate_norm_cdf(double a, double b, double rho)
  * Normalised Black
  * --------------------------------------------------------------------- */
 
+/*
+ * Y(h+t) - Y(h-t) with Y(z) = Phi(z)/phi(z), for h + t <= -13, from the
+ * asymptotic series Y(z) = -sum (-1)^n (2n-1)!! z^-(2n+1) (Abramowitz and
+ * Stegun 26.2.12).  Differences D_m = a^-m - b^-m of the powers are built by
+ * a recurrence whose terms share one sign, so the small difference of the
+ * two nearly equal Y values never cancels (the erfcx form loses about
+ * log10(|h|/t) digits here).
+ */
+static double
+black_asymptotic_ydiff(double h, double t)
+{
+	double		a = h + t,
+				b = h - t,
+				ia2 = 1.0 / (a * a),
+				ib2 = 1.0 / (b * b),
+				d2 = -4.0 * t * h * ia2 * ib2,	/* a^-2 - b^-2 */
+				dm = -2.0 * t / (a * b),	/* D_1 */
+				bm = 1.0 / b,	/* b^-m */
+				coef = 1.0,		/* (2n-1)!! */
+				sum = 0.0;
+	int			n;
+
+	for (n = 0; n < 60; n++)
+	{
+		double		term = coef * dm;
+
+		if (n & 1)
+			sum += term;
+		else
+			sum -= term;
+		if (fabs(term) <= 1e-17 * fabs(sum))
+			break;
+		/* D_{m+2} = a^-2 D_m + b^-m (a^-2 - b^-2), m = 2n+1 */
+		dm = ia2 * dm + bm * d2;
+		bm *= ib2;
+		coef *= 2.0 * n + 1.0;
+	}
+	return sum;
+}
+
 /* Normalised out-of-the-money call b(x, s), x <= 0, s >= 0. */
 static double
 black_otm(double x, double s)
@@ -433,7 +473,10 @@ black_otm(double x, double s)
 		return 1.0 - pricing_erfc(s * 0.5 * PRICING_INV_SQRT2);
 	h = x / s;
 	t = 0.5 * s;
-	if (h + t > 0.85 && x > -700.0)
+	if (h + t <= -13.0)
+		bb = PRICING_INV_SQRT2PI * exp(-0.5 * (h * h + t * t)) *
+			black_asymptotic_ydiff(h, t);
+	else if (h + t > 0.85 && x > -700.0)
 		bb = exp(0.5 * x) * pricing_norm_cdf(h + t) -
 			exp(-0.5 * x) * pricing_norm_cdf(h - t);
 	else
@@ -485,12 +528,16 @@ log_moneyness(double f, double k)
 double
 pricing_black_undiscounted(int theta, double f, double k, double s)
 {
-	double		x = theta * log_moneyness(f, k);
+	double		x = log_moneyness(f, k);
 	double		intrinsic = Max(theta * (f - k), 0.0);
+
+	double		v;
 
 	if (s <= 0.0)
 		return intrinsic;
-	return intrinsic + sqrt(f) * sqrt(k) * black_otm(-fabs(x), s);
+	v = intrinsic + sqrt(f) * sqrt(k) * black_otm(-fabs(x), s);
+	/* a call is worth at most the forward, a put at most the strike */
+	return Min(v, theta > 0 ? f : k);
 }
 
 /* ---------------------------------------------------------------------
@@ -653,8 +700,8 @@ pricing_black76_greeks(int theta, double f, double k, double t, double r,
 
 		greeks_intrinsic(theta, f, k, tt, r, r, g);
 		/* r moves both legs of a futures option: rho = -t * price */
-		g->rho = -tt * g->price;
-		g->theta = r * g->price;
+		g->rho = -tt * g->price + 0.0;	/* no negative zero */
+		g->theta = r * g->price + 0.0;
 		return;
 	}
 	sqt = sqrt(t);
@@ -693,8 +740,8 @@ pricing_bachelier_greeks(int theta, double f, double k, double t, double r,
 		g->price = er * Max(theta * (f - k), 0.0);
 		g->delta = theta * (f - k) > 0.0 ? theta * er : 0.0;
 		g->gamma = g->vega = g->vanna = g->volga = 0.0;
-		g->theta = r * g->price;
-		g->rho = -tt * g->price;
+		g->theta = r * g->price + 0.0;
+		g->rho = -tt * g->price + 0.0;
 		return;
 	}
 	sqt = sqrt(t);
@@ -1259,9 +1306,11 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
 
 /*
  * American option price.  Early exercise never pays for a call with q <= 0
- * or a put with r <= 0, so those are European (all methods but the tree).
- * work: steps + 1 doubles, used by the tree and by the negative-rate
- * fallback of the approximations.
+ * and r >= 0, nor for a put with r <= 0 and q >= 0, so those are European
+ * (all methods but the tree).  Calls with r < 0 and puts with q < 0 are
+ * outside the derivations of BAW and BJS 2002 and go to the tree, as do the
+ * rare inputs where the approximations have no real solution.
+ * work: steps + 1 doubles, used by the tree and by those fallbacks.
  */
 double
 pricing_american_price(int theta, double s, double k, double t, double r,
@@ -1283,11 +1332,16 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 		return s <= 0.0 ? 0.0 : s * (q > 0.0 ? 1.0 : exp(-q * t));
 	}
 	if (method == PRICING_AMERICAN_CRR)
-		return Max(american_crr(theta, s, k, t, r, q, sigma, steps, work),
-				   intrinsic);
-	if ((theta > 0 && q <= 0.0) || (theta < 0 && r <= 0.0))
-		return Max(pricing_bsm_price(theta, s, k, t, r, q, sigma), intrinsic);
-	if (method == PRICING_AMERICAN_BAW)
+		v = american_crr(theta, s, k, t, r, q, sigma, steps, work);
+	else if ((theta > 0 && q <= 0.0 && r >= 0.0) ||
+			 (theta < 0 && r <= 0.0 && q >= 0.0))
+		v = 0.0;				/* European: the floor below is the value */
+	else if ((theta > 0 && r < 0.0) || (theta < 0 && q < 0.0))
+	{
+		/* outside both approximations' derivations: use the tree */
+		v = american_crr(theta, s, k, t, r, q, sigma, steps, work);
+	}
+	else if (method == PRICING_AMERICAN_BAW)
 		v = american_baw(theta, s, k, t, r, q, sigma);
 	else if (theta > 0)
 		v = bjs2002_call(s, k, t, r, r - q, sigma);
@@ -1295,7 +1349,10 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 		v = bjs2002_call(k, s, t, q, q - r, sigma);
 	if (isnan(v))
 		v = american_crr(theta, s, k, t, r, q, sigma, steps, work);
-	/* never below the European value nor the exercise value */
+	/*
+	 * Never below the European value nor the exercise value (this also
+	 * removes the tree's discretization error where it would undercut them).
+	 */
 	v = Max(v, pricing_bsm_price(theta, s, k, t, r, q, sigma));
 	return Max(v, intrinsic);
 }
