@@ -13,7 +13,9 @@ OBJS = \
 	src/table.o \
 	src/guard.o \
 	src/sealer.o \
-	src/verify.o
+	src/verify.o \
+	src/pricing_core.o \
+	src/pricing.o
 
 # The install script is assembled from one fragment per concern, in name order.
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
@@ -26,7 +28,11 @@ REGRESS = \
 	merkle \
 	ledger_basic \
 	ledger_guard \
-	ledger_bad_input
+	ledger_bad_input \
+	pricing \
+	pricing_greeks \
+	pricing_iv \
+	pricing_american
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = \

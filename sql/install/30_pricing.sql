@@ -1,0 +1,132 @@
+-- Option pricing (DESIGN.md section 3; docs/pricing.md).  C functions in
+-- src/pricing.c over the pure numerics of src/pricing_core.c.
+
+CREATE TYPE ledger.option_greeks AS (
+	price pg_catalog.float8,
+	delta pg_catalog.float8,
+	gamma pg_catalog.float8,
+	vega pg_catalog.float8,
+	theta pg_catalog.float8,
+	rho pg_catalog.float8,
+	vanna pg_catalog.float8,
+	volga pg_catalog.float8
+);
+COMMENT ON TYPE ledger.option_greeks IS
+	'option value and sensitivities: vega and rho per 1.00 of sigma and r, theta per year';
+
+CREATE FUNCTION ledger.bsm_price(kind pg_catalog.text, s pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	q pg_catalog.float8, sigma pg_catalog.float8)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_bsm_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.bsm_price(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+	pg_catalog.float8) IS
+	'European option price, generalized Black-Scholes-Merton with continuous dividend yield q (Garman-Kohlhagen: q = foreign rate)';
+
+CREATE FUNCTION ledger.black76_price(kind pg_catalog.text, f pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	sigma pg_catalog.float8)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_black76_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.black76_price(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+	'European option on a forward or future, Black (1976)';
+
+CREATE FUNCTION ledger.bachelier_price(kind pg_catalog.text, f pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	sigma_normal pg_catalog.float8)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_bachelier_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.bachelier_price(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+	'European option on a forward, Bachelier (normal) model; sigma_normal in price units per sqrt(year)';
+
+CREATE FUNCTION ledger.bsm_greeks(kind pg_catalog.text, s pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	q pg_catalog.float8, sigma pg_catalog.float8)
+RETURNS ledger.option_greeks
+AS 'MODULE_PATHNAME', 'ledger_bsm_greeks'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.bsm_greeks(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+	pg_catalog.float8) IS
+	'generalized Black-Scholes-Merton price and Greeks (delta and gamma in s)';
+
+CREATE FUNCTION ledger.black76_greeks(kind pg_catalog.text, f pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	sigma pg_catalog.float8)
+RETURNS ledger.option_greeks
+AS 'MODULE_PATHNAME', 'ledger_black76_greeks'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.black76_greeks(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+	'Black-76 price and Greeks (delta and gamma in f)';
+
+CREATE FUNCTION ledger.bachelier_greeks(kind pg_catalog.text, f pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	sigma_normal pg_catalog.float8)
+RETURNS ledger.option_greeks
+AS 'MODULE_PATHNAME', 'ledger_bachelier_greeks'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.bachelier_greeks(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+	'Bachelier price and Greeks (delta and gamma in f, vega per unit of sigma_normal)';
+
+CREATE FUNCTION ledger.bsm_implied_vol(kind pg_catalog.text, price pg_catalog.float8,
+	s pg_catalog.float8, k pg_catalog.float8, t pg_catalog.float8,
+	r pg_catalog.float8, q pg_catalog.float8)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_bsm_implied_vol'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.bsm_implied_vol(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+	pg_catalog.float8) IS
+	'Black-Scholes-Merton implied volatility; NULL when the price is outside the no-arbitrage bounds';
+
+CREATE FUNCTION ledger.black76_implied_vol(kind pg_catalog.text, price pg_catalog.float8,
+	f pg_catalog.float8, k pg_catalog.float8, t pg_catalog.float8,
+	r pg_catalog.float8)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_black76_implied_vol'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.black76_implied_vol(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+	'Black-76 implied volatility; NULL when the price is outside the no-arbitrage bounds';
+
+CREATE FUNCTION ledger.bachelier_implied_vol(kind pg_catalog.text, price pg_catalog.float8,
+	f pg_catalog.float8, k pg_catalog.float8, t pg_catalog.float8,
+	r pg_catalog.float8)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_bachelier_implied_vol'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.bachelier_implied_vol(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+	'Bachelier implied normal volatility; NULL when the price is below intrinsic value';
+
+CREATE FUNCTION ledger.american_price(kind pg_catalog.text, s pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	q pg_catalog.float8, sigma pg_catalog.float8,
+	method pg_catalog.text DEFAULT 'bjs2002', steps pg_catalog.int4 DEFAULT 500)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_american_price'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.american_price(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
+	'American option price: method baw (Barone-Adesi-Whaley 1987), bjs2002 (Bjerksund-Stensland 2002) or crr (binomial tree with steps steps)';
+
+CREATE FUNCTION ledger.american_implied_vol(kind pg_catalog.text, price pg_catalog.float8,
+	s pg_catalog.float8, k pg_catalog.float8, t pg_catalog.float8,
+	r pg_catalog.float8, q pg_catalog.float8,
+	method pg_catalog.text DEFAULT 'bjs2002', steps pg_catalog.int4 DEFAULT 500)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_american_implied_vol'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.american_implied_vol(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
+	'implied volatility of an American price under the given method; NULL outside the bounds or when not unique';

@@ -1,0 +1,120 @@
+--
+-- Implied volatility: ledger.bsm_implied_vol, ledger.black76_implied_vol,
+-- ledger.bachelier_implied_vol.  Round trips, bounds, edge cases.
+--
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+-- Haug 1.1.1 price back to its volatility (2.1333684449 at sigma = 0.30).
+SELECT round(ledger.bsm_implied_vol('call', 2.1333684449162, 60, 65, 0.25, 0.08, 0)::numeric, 9) AS haug_vol;
+-- Hull 8th ed. example 20.? / 15.6: call 4.76 on s=42 k=40 t=0.5 r=0.10 -> about 0.20.
+SELECT round(ledger.bsm_implied_vol('call', 4.76, 42, 40, 0.5, 0.10, 0)::numeric, 3) AS hull_vol;
+
+-- Round trip price -> vol -> price to 1e-12 relative, over a grid with
+-- strikes from 1% to 100x the forward, expiries from one hour to 30 years and
+-- volatilities from 1% to 300%.  Options whose time value is below 1e-10 of
+-- their price carry no volatility information and are left out, as are
+-- prices within 1e-10 of the upper bound (the forward or the strike) and
+-- prices that underflow.
+WITH g AS (
+	SELECT kind, 100::float8 AS f, 100 * m AS k, t, 0.03::float8 AS r, v,
+		   ledger.black76_price(kind, 100, 100 * m, t, 0.03, v) AS p
+	FROM unnest(ARRAY['call', 'put']) kind,
+		 unnest(ARRAY[0.01, 0.1, 0.3, 0.5, 0.8, 0.95, 1, 1.05, 1.25, 2, 4, 10, 100]::float8[]) m,
+		 unnest(ARRAY[1.0 / 8760, 1.0 / 365, 0.02, 0.25, 1, 5, 30]::float8[]) t,
+		 unnest(ARRAY[0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 3]::float8[]) v
+), h AS (
+	SELECT g.*, ledger.black76_implied_vol(kind, p, f, k, t, r) AS iv,
+		   exp(-r * t) * greatest(CASE kind WHEN 'call' THEN f - k ELSE k - f END, 0) AS intr
+	FROM g
+	WHERE p > 1e-280
+)
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE abs(ledger.black76_price(kind, f, k, t, r, iv) - p) <= 1e-12 * p) AS roundtrip_ok,
+	   count(*) FILTER (WHERE abs(iv - v) <= 1e-9 * v OR p - intr < 1e-6 * p) AS vol_ok
+FROM h
+WHERE p - intr >= 1e-10 * p
+  AND exp(-r * t) * CASE kind WHEN 'call' THEN f ELSE k END - p >= 1e-10 * p;
+
+-- The same through the BSM parameterization, with dividends and negative rates.
+WITH g AS (
+	SELECT kind, s, k, t, r, q, v, ledger.bsm_price(kind, s, k, t, r, q, v) AS p
+	FROM unnest(ARRAY['call', 'put']) kind,
+		 unnest(ARRAY[50, 90, 100, 110, 200]::float8[]) s,
+		 unnest(ARRAY[100]::float8[]) k,
+		 unnest(ARRAY[0.01, 0.5, 2, 10]::float8[]) t,
+		 unnest(ARRAY[-0.005, 0.04]::float8[]) r,
+		 unnest(ARRAY[0, 0.03]::float8[]) q,
+		 unnest(ARRAY[0.02, 0.25, 1]::float8[]) v
+), h AS (
+	SELECT g.*, ledger.bsm_implied_vol(kind, p, s, k, t, r, q) AS iv,
+		   greatest(CASE kind WHEN 'call' THEN s * exp(-q * t) - k * exp(-r * t)
+				ELSE k * exp(-r * t) - s * exp(-q * t) END, 0) AS intr
+	FROM g WHERE p > 1e-280
+)
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE abs(ledger.bsm_price(kind, s, k, t, r, q, iv) - p) <= 1e-12 * p) AS roundtrip_ok
+FROM h
+WHERE p - intr >= 1e-10 * p;
+
+-- Bachelier round trip, forwards of both signs.
+WITH g AS (
+	SELECT kind, f, k, t, 0.02::float8 AS r, v, ledger.bachelier_price(kind, f, k, t, 0.02, v) AS p
+	FROM unnest(ARRAY['call', 'put']) kind,
+		 unnest(ARRAY[-0.01, 0, 0.02]::float8[]) f,
+		 unnest(ARRAY[-0.005, 0.001, 0.02, 0.05, 0.2]::float8[]) k,
+		 unnest(ARRAY[1.0 / 365, 0.25, 1, 10, 30]::float8[]) t,
+		 unnest(ARRAY[0.0005, 0.005, 0.02]::float8[]) v
+), h AS (
+	SELECT g.*, ledger.bachelier_implied_vol(kind, p, f, k, t, r) AS iv,
+		   exp(-r * t) * greatest(CASE kind WHEN 'call' THEN f - k ELSE k - f END, 0) AS intr
+	FROM g WHERE p > 1e-280
+)
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE abs(ledger.bachelier_price(kind, f, k, t, r, iv) - p) <= 1e-12 * p) AS roundtrip_ok
+FROM h
+WHERE p - intr >= 1e-10 * p;
+
+-- Outside the no-arbitrage bounds: NULL.  At intrinsic value: 0.
+SELECT ledger.bsm_implied_vol('call', 0.5, 100, 100, 1, 0.05, 0) IS NULL AS below_forward_intrinsic,
+	   ledger.bsm_implied_vol('call', 100, 100, 100, 1, 0.05, 0) IS NULL AS at_upper_bound,
+	   ledger.bsm_implied_vol('call', 150, 100, 100, 1, 0.05, 0) IS NULL AS above_upper_bound,
+	   ledger.bsm_implied_vol('put', -1, 100, 100, 1, 0.05, 0) IS NULL AS negative_price,
+	   ledger.black76_implied_vol('put', 10 * exp(-0.05), 90, 100, 1, 0.05) AS at_intrinsic,
+	   ledger.black76_implied_vol('put', 9 * exp(-0.05), 90, 100, 1, 0.05) IS NULL AS below_intrinsic,
+	   ledger.black76_implied_vol('call', 0, 90, 100, 1, 0.05) AS zero_otm,
+	   ledger.bachelier_implied_vol('call', 0.5, 90, 100, 1, 0) AS bach_otm,
+	   ledger.bachelier_implied_vol('call', 9, 100, 90, 1, 0) IS NULL AS bach_below_intrinsic,
+	   ledger.bachelier_implied_vol('call', 0, 100, 100, 1, 0) AS bach_zero;
+-- t = 0: only the intrinsic value is consistent (vol 0); s = 0 or k = 0:
+-- the price does not depend on volatility (NULL).
+SELECT ledger.bsm_implied_vol('call', 10, 110, 100, 0, 0.05, 0) AS t0_intrinsic,
+	   ledger.bsm_implied_vol('call', 11, 110, 100, 0, 0.05, 0) IS NULL AS t0_other,
+	   ledger.bsm_implied_vol('call', 0, 0, 100, 1, 0.05, 0) IS NULL AS s0,
+	   ledger.black76_implied_vol('call', 5, 100, 0, 1, 0.05) IS NULL AS k0,
+	   ledger.bachelier_implied_vol('call', 0, 100, 90, 0, 0) IS NULL AS bach_t0_other;
+
+-- NULLs, NaN, infinities, negative arguments, bad kinds.
+SELECT ledger.bsm_implied_vol('call', NULL, 1, 1, 1, 0, 0) IS NULL AS n1,
+	   ledger.black76_implied_vol('call', 1, 1, 1, 1, NULL) IS NULL AS n2,
+	   ledger.bachelier_implied_vol(NULL, 1, 1, 1, 1, 0) IS NULL AS n3;
+SELECT pg_temp.err(q) FROM unnest(ARRAY[
+	'SELECT ledger.bsm_implied_vol(''call'', ''NaN'', 100, 100, 1, 0, 0)',
+	'SELECT ledger.bsm_implied_vol(''call'', 5, ''Infinity'', 100, 1, 0, 0)',
+	'SELECT ledger.bsm_implied_vol(''call'', 5, 100, 100, 1, 0, ''-Infinity'')',
+	'SELECT ledger.bsm_implied_vol(''call'', 5, -100, 100, 1, 0, 0)',
+	'SELECT ledger.bsm_implied_vol(''call'', 5, 100, 100, -1, 0, 0)',
+	'SELECT ledger.bsm_implied_vol(''cal'', 5, 100, 100, 1, 0, 0)',
+	'SELECT ledger.black76_implied_vol(''put'', ''Infinity'', 100, 100, 1, 0)',
+	'SELECT ledger.black76_implied_vol(''put'', 5, 100, ''NaN'', 1, 0)',
+	'SELECT ledger.black76_implied_vol(''put'', 5, 100, -1, 1, 0)',
+	'SELECT ledger.bachelier_implied_vol(''put'', 5, ''NaN'', 100, 1, 0)',
+	'SELECT ledger.bachelier_implied_vol(''put'', 5, 100, 100, ''Infinity'', 0)',
+	'SELECT ledger.bachelier_implied_vol(''put'', 5, 100, 100, -1, 0)',
+	'SELECT ledger.bachelier_implied_vol(''putt'', 5, 100, 100, 1, 0)'
+]) q;

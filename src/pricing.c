@@ -1,0 +1,466 @@
+/*-------------------------------------------------------------------------
+ *
+ * pricing.c
+ *		SQL-callable option pricing: European prices, Greeks, implied
+ *		volatilities and American options.
+ *
+ * These are thin fmgr wrappers over pricing_core.c.  Each wrapper validates
+ * its arguments (NaN and infinities are errors with SQLSTATE 22000, a
+ * negative spot, strike, time or volatility is 22023, an unknown option kind
+ * or method is 22023), calls the pure numerics and reports a non-finite
+ * result as overflow (22003).  Implied volatilities return NULL when the
+ * price lies outside the no-arbitrage bounds.  The policies are documented
+ * in docs/pricing.md.
+ *
+ * Memory: nothing survives a call except the blessed tuple descriptor of
+ * ledger.option_greeks, cached in fn_extra (fn_mcxt).  The binomial tree's
+ * work array is palloc'd in the caller's context and freed on return.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+
+#include "pricing_core.h"
+
+PG_FUNCTION_INFO_V1(ledger_bsm_price);
+PG_FUNCTION_INFO_V1(ledger_black76_price);
+PG_FUNCTION_INFO_V1(ledger_bachelier_price);
+PG_FUNCTION_INFO_V1(ledger_bsm_greeks);
+PG_FUNCTION_INFO_V1(ledger_black76_greeks);
+PG_FUNCTION_INFO_V1(ledger_bachelier_greeks);
+PG_FUNCTION_INFO_V1(ledger_bsm_implied_vol);
+PG_FUNCTION_INFO_V1(ledger_black76_implied_vol);
+PG_FUNCTION_INFO_V1(ledger_bachelier_implied_vol);
+PG_FUNCTION_INFO_V1(ledger_american_price);
+PG_FUNCTION_INFO_V1(ledger_american_implied_vol);
+
+/* Parse the option kind: +1 for 'call', -1 for 'put'. */
+static int
+pricing_kind(text *kind)
+{
+	const char *p = VARDATA_ANY(kind);
+	int			len = VARSIZE_ANY_EXHDR(kind);
+
+	if (len == 4 && memcmp(p, "call", 4) == 0)
+		return 1;
+	if (len == 3 && memcmp(p, "put", 3) == 0)
+		return -1;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid option kind \"%s\"", text_to_cstring(kind)),
+			 errhint("The option kind must be \"call\" or \"put\".")));
+	return 0;					/* keep compiler quiet */
+}
+
+/* Parse the American pricing method. */
+static PricingAmericanMethod
+pricing_method(text *method)
+{
+	char	   *m = text_to_cstring(method);
+
+	if (strcmp(m, "bjs2002") == 0)
+		return PRICING_AMERICAN_BJS2002;
+	if (strcmp(m, "baw") == 0)
+		return PRICING_AMERICAN_BAW;
+	if (strcmp(m, "crr") == 0)
+		return PRICING_AMERICAN_CRR;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid American pricing method \"%s\"", m),
+			 errhint("The method must be \"baw\", \"bjs2002\" or \"crr\".")));
+	return PRICING_AMERICAN_BJS2002;	/* keep compiler quiet */
+}
+
+/* Reject NaN and infinities. */
+static void
+pricing_check_finite(const char *name, double v)
+{
+	if (unlikely(isnan(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid input for \"%s\": NaN", name),
+				 errhint("Pricing inputs must be finite numbers.")));
+	if (unlikely(isinf(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid input for \"%s\": %s", name,
+						v > 0 ? "Infinity" : "-Infinity"),
+				 errhint("Pricing inputs must be finite numbers.")));
+}
+
+/* Reject NaN, infinities and negative values. */
+static void
+pricing_check_nonneg(const char *name, double v)
+{
+	pricing_check_finite(name, v);
+	if (unlikely(v < 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid input for \"%s\": %s", name,
+						float8out_internal(v)),
+				 errdetail("The value of \"%s\" must not be negative.", name)));
+}
+
+/* Report a non-finite result as overflow. */
+static double
+pricing_result(double v)
+{
+	if (unlikely(!isfinite(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range: overflow"),
+				 errdetail("The option value is not representable as a double precision number.")));
+	return v;
+}
+
+/* Check the binomial step count. */
+static int
+pricing_steps(int32 steps)
+{
+	if (steps < 1 || steps > PRICING_CRR_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid number of steps: %d", steps),
+				 errdetail("The number of steps must be between 1 and %d.",
+						   PRICING_CRR_MAX_STEPS)));
+	return steps;
+}
+
+/* Build a ledger.option_greeks datum, caching the tuple descriptor. */
+static Datum
+pricing_greeks_datum(FunctionCallInfo fcinfo, PricingGreeks *g)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	double		v[8];
+	int			i;
+
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
+	v[0] = g->price;
+	v[1] = g->delta;
+	v[2] = g->gamma;
+	v[3] = g->vega;
+	v[4] = g->theta;
+	v[5] = g->rho;
+	v[6] = g->vanna;
+	v[7] = g->volga;
+	for (i = 0; i < 8; i++)
+		values[i] = Float8GetDatum(pricing_result(v[i]));
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/*
+ * ledger.bsm_price(kind text, s float8, k float8, t float8, r float8,
+ *					q float8, sigma float8) RETURNS float8
+ */
+Datum
+ledger_bsm_price(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		s = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		q = PG_GETARG_FLOAT8(5);
+	double		sigma = PG_GETARG_FLOAT8(6);
+
+	pricing_check_nonneg("s", s);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_finite("q", q);
+	pricing_check_nonneg("sigma", sigma);
+	PG_RETURN_FLOAT8(pricing_result(pricing_bsm_price(theta, s, k, t, r, q, sigma)));
+}
+
+/*
+ * ledger.black76_price(kind text, f float8, k float8, t float8, r float8,
+ *						sigma float8) RETURNS float8
+ */
+Datum
+ledger_black76_price(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		f = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		sigma = PG_GETARG_FLOAT8(5);
+
+	pricing_check_nonneg("f", f);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_nonneg("sigma", sigma);
+	PG_RETURN_FLOAT8(pricing_result(pricing_black76_price(theta, f, k, t, r, sigma)));
+}
+
+/*
+ * ledger.bachelier_price(kind text, f float8, k float8, t float8, r float8,
+ *						  sigma_normal float8) RETURNS float8
+ */
+Datum
+ledger_bachelier_price(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		f = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		sigma = PG_GETARG_FLOAT8(5);
+
+	pricing_check_finite("f", f);
+	pricing_check_finite("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_nonneg("sigma_normal", sigma);
+	PG_RETURN_FLOAT8(pricing_result(pricing_bachelier_price(theta, f, k, t, r, sigma)));
+}
+
+/*
+ * ledger.bsm_greeks(kind text, s float8, k float8, t float8, r float8,
+ *					 q float8, sigma float8) RETURNS ledger.option_greeks
+ */
+Datum
+ledger_bsm_greeks(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		s = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		q = PG_GETARG_FLOAT8(5);
+	double		sigma = PG_GETARG_FLOAT8(6);
+	PricingGreeks g;
+
+	pricing_check_nonneg("s", s);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_finite("q", q);
+	pricing_check_nonneg("sigma", sigma);
+	pricing_bsm_greeks(theta, s, k, t, r, q, sigma, &g);
+	return pricing_greeks_datum(fcinfo, &g);
+}
+
+/*
+ * ledger.black76_greeks(kind text, f float8, k float8, t float8, r float8,
+ *						 sigma float8) RETURNS ledger.option_greeks
+ */
+Datum
+ledger_black76_greeks(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		f = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		sigma = PG_GETARG_FLOAT8(5);
+	PricingGreeks g;
+
+	pricing_check_nonneg("f", f);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_nonneg("sigma", sigma);
+	pricing_black76_greeks(theta, f, k, t, r, sigma, &g);
+	return pricing_greeks_datum(fcinfo, &g);
+}
+
+/*
+ * ledger.bachelier_greeks(kind text, f float8, k float8, t float8, r float8,
+ *						   sigma_normal float8) RETURNS ledger.option_greeks
+ */
+Datum
+ledger_bachelier_greeks(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		f = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		sigma = PG_GETARG_FLOAT8(5);
+	PricingGreeks g;
+
+	pricing_check_finite("f", f);
+	pricing_check_finite("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_nonneg("sigma_normal", sigma);
+	pricing_bachelier_greeks(theta, f, k, t, r, sigma, &g);
+	return pricing_greeks_datum(fcinfo, &g);
+}
+
+/*
+ * ledger.bsm_implied_vol(kind text, price float8, s float8, k float8,
+ *						  t float8, r float8, q float8) RETURNS float8
+ */
+Datum
+ledger_bsm_implied_vol(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		price = PG_GETARG_FLOAT8(1);
+	double		s = PG_GETARG_FLOAT8(2);
+	double		k = PG_GETARG_FLOAT8(3);
+	double		t = PG_GETARG_FLOAT8(4);
+	double		r = PG_GETARG_FLOAT8(5);
+	double		q = PG_GETARG_FLOAT8(6);
+	double		vol;
+
+	pricing_check_finite("price", price);
+	pricing_check_nonneg("s", s);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_finite("q", q);
+	if (s == 0.0 || k == 0.0)
+		PG_RETURN_NULL();		/* price does not depend on sigma */
+	vol = pricing_bsm_implied_vol(theta, price, s, k, t, r, q);
+	if (vol < 0.0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(pricing_result(vol));
+}
+
+/*
+ * ledger.black76_implied_vol(kind text, price float8, f float8, k float8,
+ *							  t float8, r float8) RETURNS float8
+ */
+Datum
+ledger_black76_implied_vol(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		price = PG_GETARG_FLOAT8(1);
+	double		f = PG_GETARG_FLOAT8(2);
+	double		k = PG_GETARG_FLOAT8(3);
+	double		t = PG_GETARG_FLOAT8(4);
+	double		r = PG_GETARG_FLOAT8(5);
+	double		vol;
+
+	pricing_check_finite("price", price);
+	pricing_check_nonneg("f", f);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	if (f == 0.0 || k == 0.0)
+		PG_RETURN_NULL();		/* price does not depend on sigma */
+	vol = pricing_black76_implied_vol(theta, price, f, k, t, r);
+	if (vol < 0.0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(pricing_result(vol));
+}
+
+/*
+ * ledger.bachelier_implied_vol(kind text, price float8, f float8, k float8,
+ *								t float8, r float8) RETURNS float8
+ */
+Datum
+ledger_bachelier_implied_vol(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		price = PG_GETARG_FLOAT8(1);
+	double		f = PG_GETARG_FLOAT8(2);
+	double		k = PG_GETARG_FLOAT8(3);
+	double		t = PG_GETARG_FLOAT8(4);
+	double		r = PG_GETARG_FLOAT8(5);
+	double		vol;
+
+	pricing_check_finite("price", price);
+	pricing_check_finite("f", f);
+	pricing_check_finite("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	vol = pricing_bachelier_implied_vol(theta, price, f, k, t, r);
+	if (vol < 0.0 || !isfinite(vol))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(vol);
+}
+
+/*
+ * ledger.american_price(kind text, s float8, k float8, t float8, r float8,
+ *						 q float8, sigma float8,
+ *						 method text DEFAULT 'bjs2002',
+ *						 steps integer DEFAULT 500) RETURNS float8
+ */
+Datum
+ledger_american_price(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		s = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		q = PG_GETARG_FLOAT8(5);
+	double		sigma = PG_GETARG_FLOAT8(6);
+	PricingAmericanMethod method = pricing_method(PG_GETARG_TEXT_PP(7));
+	int			steps = pricing_steps(PG_GETARG_INT32(8));
+	double	   *work;
+	double		v;
+
+	pricing_check_nonneg("s", s);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_finite("q", q);
+	pricing_check_nonneg("sigma", sigma);
+	work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
+	v = pricing_american_price(theta, s, k, t, r, q, sigma, method, steps, work);
+	pfree(work);
+	PG_RETURN_FLOAT8(pricing_result(v));
+}
+
+/*
+ * ledger.american_implied_vol(kind text, price float8, s float8, k float8,
+ *							   t float8, r float8, q float8,
+ *							   method text DEFAULT 'bjs2002',
+ *							   steps integer DEFAULT 500) RETURNS float8
+ */
+Datum
+ledger_american_implied_vol(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		price = PG_GETARG_FLOAT8(1);
+	double		s = PG_GETARG_FLOAT8(2);
+	double		k = PG_GETARG_FLOAT8(3);
+	double		t = PG_GETARG_FLOAT8(4);
+	double		r = PG_GETARG_FLOAT8(5);
+	double		q = PG_GETARG_FLOAT8(6);
+	PricingAmericanMethod method = pricing_method(PG_GETARG_TEXT_PP(7));
+	int			steps = pricing_steps(PG_GETARG_INT32(8));
+	double	   *work;
+	double		vol;
+
+	pricing_check_finite("price", price);
+	pricing_check_nonneg("s", s);
+	pricing_check_nonneg("k", k);
+	pricing_check_nonneg("t", t);
+	pricing_check_finite("r", r);
+	pricing_check_finite("q", q);
+	if (s == 0.0 || k == 0.0)
+		PG_RETURN_NULL();		/* price does not depend on sigma */
+	work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
+	vol = pricing_american_implied_vol(theta, price, s, k, t, r, q, method,
+									   steps, work);
+	pfree(work);
+	if (vol < 0.0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(pricing_result(vol));
+}
