@@ -35,10 +35,9 @@ REGRESS = \
 	pricing_american
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
-ISOLATION = \
-	extension
+ISOLATION = insert_seal seal_seal ddl_insert
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
-	--temp-instance=tmp_check_iso --temp-config=test/ledger.conf \
+	--temp-instance=tmp_check_iso --temp-config=test/ledger_manual_seal.conf \
 	--load-extension=ledger
 
 TAP_TESTS = 1

@@ -49,14 +49,16 @@ _PG_init(void)
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
-	DefineCustomBoolVariable("ledger.sealer",
-							 "Starts background sealer workers when ledger is preloaded.",
-							 NULL,
-							 &ledger_sealer_enabled,
-							 true,
-							 PGC_POSTMASTER,
-							 0,
-							 NULL, NULL, NULL);
+	/* a postmaster-level setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomBoolVariable("ledger.sealer",
+								 "Starts background sealer workers when ledger is preloaded.",
+								 NULL,
+								 &ledger_sealer_enabled,
+								 true,
+								 PGC_POSTMASTER,
+								 0,
+								 NULL, NULL, NULL);
 	ledger_reserve_guc_prefix("ledger");
 
 	table_init();
