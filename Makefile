@@ -7,7 +7,8 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = ledger
 OBJS = \
 	src/ledger.o \
-	src/crypto.o
+	src/crypto.o \
+	src/sig.o
 OBJS_LATER = \
 	src/ledger.o \
 	src/canon.o \
