@@ -24,7 +24,7 @@ SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-REGRESS =
+REGRESS = sig_ed25519 sig_ecdsa sig_interop sig_keys
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION =
