@@ -7,21 +7,24 @@ CREATE FUNCTION ledger.verify_signature(algorithm text, public_key bytea,
 										message bytea, signature bytea)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'ledger_verify_signature'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 10000;	-- about 50 us: let the planner test cheap quals first
 COMMENT ON FUNCTION ledger.verify_signature(text, bytea, bytea, bytea) IS
 'true if signature verifies over message under public_key with algorithm ed25519, ecdsa-p256 (DER) or ecdsa-p256-p1363 (r||s); false for a wrong or malformed signature';
 
 CREATE FUNCTION ledger.canonical_public_key(algorithm text, public_key bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'ledger_canonical_public_key'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 10000;
 COMMENT ON FUNCTION ledger.canonical_public_key(text, bytea) IS
 'checked canonical form of a public key (32 raw bytes for ed25519, 65-byte uncompressed point for ECDSA P-256), from that form or a DER SubjectPublicKeyInfo';
 
 CREATE FUNCTION ledger.public_key_from_pem(pem text)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'ledger_public_key_from_pem'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 10000;
 COMMENT ON FUNCTION ledger.public_key_from_pem(text) IS
 'canonical form of the Ed25519 or ECDSA P-256 key in a PEM PUBLIC KEY block';
 
