@@ -15,7 +15,8 @@ OBJS = \
 	src/sealer.o \
 	src/verify.o \
 	src/pricing_core.o \
-	src/pricing.o
+	src/pricing.o \
+	src/sig.o
 
 # The install script is assembled from one fragment per concern, in name order.
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
@@ -32,7 +33,11 @@ REGRESS = \
 	pricing \
 	pricing_greeks \
 	pricing_iv \
-	pricing_american
+	pricing_american \
+	sig_ed25519 \
+	sig_ecdsa \
+	sig_interop \
+	sig_keys
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert
