@@ -719,7 +719,7 @@ ledger_merkle_root(PG_FUNCTION_ARGS)
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("leaves must be a one-dimensional array")));
 	deconstruct_array(arr, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	merkle_stream_init(&ms);

@@ -1,6 +1,5 @@
--- test/demo.sql: the narrated walkthrough "make demo" runs (psql -X -a).
--- Placeholder until the ledger tables land: it shows the extension loading
--- and the way concurrent clients are run from here (\! pgbench).
+-- test/demo.sql: the narrated walkthrough "make demo" runs (psql -X -a)
+-- on a throwaway cluster with shared_preload_libraries = 'ledger'.
 \set ON_ERROR_STOP 1
 \pset footer off
 
@@ -11,16 +10,102 @@ SELECT extname, extversion, extnamespace::regnamespace AS schema
   FROM pg_extension WHERE extname = 'ledger';
 
 \echo
-\echo '== 2. A table with rows already in it'
+\echo '== 2. A payments table that already has rows becomes a ledger.'
+\echo '      Its rows are sealed into block 0, the genesis block; the result'
+\echo '      is the genesis digest.'
 CREATE TABLE payments (id bigserial PRIMARY KEY, payer text NOT NULL,
                        amount numeric(18,2) NOT NULL, at timestamptz NOT NULL DEFAULT now());
 INSERT INTO payments (payer, amount)
   SELECT 'client ' || g, g * 10.5 FROM generate_series(1, 5) g;
+SELECT jsonb_pretty(ledger.create_ledger('payments')) AS genesis_digest;
+\d payments
 
 \echo
-\echo '== 3. Four concurrent clients insert 50 rows each (pgbench)'
+\echo '== 3. Four concurrent clients insert 50 payments each (pgbench).'
+\echo '      Writers never wait for each other: each transaction computes its'
+\echo '      own Merkle root and writes one record at commit.'
 \! pgbench -n -c 4 -j 2 -t 50 -f test/demo.d/insert_payment.sql > /dev/null
 SELECT count(*) AS rows FROM payments;
+SELECT count(*) AS transactions, count(*) FILTER (WHERE block_no IS NULL) AS not_yet_sealed
+  FROM ledger.transactions;
+
+\echo
+\echo '== 4. The background sealer closes blocks off the commit path'
+\echo '      (ledger.seal_interval = 200ms); ledger.seal() does it on demand.'
+SELECT pg_sleep(1);
+SELECT ledger.seal('payments') AS blocks_sealed_now;
+SELECT block_no, tx_count, row_count, left(encode(block_hash, 'hex'), 16) AS block_hash,
+       left(encode(prev_hash, 'hex'), 16) AS prev_hash
+  FROM ledger.blocks ORDER BY block_no LIMIT 5;
+
+\echo
+\echo '== 5. A digest: store it outside the database (here: a psql variable).'
+SELECT ledger.digest('payments') AS digest \gset
+\echo :digest
+
+\echo
+\echo '== 6. Verify recomputes rows -> transactions -> blocks -> chain -> digest.'
+SELECT * FROM ledger.verify('payments', :'digest');
+
+\echo
+\echo '== 7. History cannot be changed through SQL.'
+\set ON_ERROR_STOP 0
+UPDATE payments SET amount = 0 WHERE id = 1;
+DELETE FROM payments WHERE id = 1;
+TRUNCATE payments;
+ALTER TABLE payments DROP COLUMN payer;
+ALTER TABLE payments DISABLE TRIGGER ALL;
+\set ON_ERROR_STOP 1
+
+\echo
+\echo '== 8. A superuser forces a change past every guard'
+\echo '      (replica mode switches the event triggers off) ...'
+SET session_replication_role = replica;
+ALTER TABLE payments DISABLE TRIGGER ALL;
+UPDATE payments SET amount = amount * 100 WHERE id = 3;
+ALTER TABLE payments ENABLE ALWAYS TRIGGER zz_ledger_row;
+ALTER TABLE payments ENABLE ALWAYS TRIGGER ledger_append_only;
+RESET session_replication_role;
+\echo '      ... and verify names the row:'
+SELECT ok, problem FROM ledger.verify('payments', :'digest');
+
+\echo
+\echo '== 9. Rewriting the newest history consistently (rows, records, blocks'
+\echo '      and head) fools a verify without a digest, but not one with it.'
+CREATE TABLE audit (id int4, what text);
+SELECT ledger.create_ledger('audit') IS NOT NULL AS created;
+INSERT INTO audit VALUES (1, 'first');
+SELECT ledger.digest('audit') AS audit_digest \gset
+INSERT INTO audit VALUES (2, 'second');
+SELECT (ledger.digest('audit'))->>'block' AS newest_block;
+SET session_replication_role = replica;
+ALTER TABLE audit DISABLE TRIGGER ALL;
+DELETE FROM audit;
+DELETE FROM ledger.transactions WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass);
+DELETE FROM ledger.blocks WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass) AND block_no > 0;
+UPDATE ledger.ledgers l SET head_block = 0, head_hash = b.block_hash
+  FROM ledger.blocks b WHERE b.ledger_id = l.ledger_id AND b.block_no = 0 AND l.relation = 'audit'::regclass;
+ALTER TABLE audit ENABLE ALWAYS TRIGGER zz_ledger_row;
+ALTER TABLE audit ENABLE ALWAYS TRIGGER ledger_append_only;
+RESET session_replication_role;
+SELECT ok, problem FROM ledger.verify('audit') AS without_digest;
+SELECT ok, problem FROM ledger.verify('audit', :'audit_digest') AS with_digest;
+
+\echo
+\echo '== 10. Signatures: Ed25519 (RFC 8032 section 7.1, TEST 1) through OpenSSL.'
+SELECT ledger.verify_signature('ed25519',
+  '\xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  '\x',
+  '\xe5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b')
+  AS rfc8032_test1_verifies;
+
+\echo
+\echo '== 11. Pricing in plain SQL: Black-Scholes-Merton, Greeks, implied vol.'
+\echo '      (Haug, The Complete Guide to Option Pricing Formulas, 2nd ed., p. 3:'
+\echo '       call S=60 K=65 T=0.25 r=8% sigma=30% -> 2.1334)'
+SELECT round(ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30)::numeric, 4) AS haug_call;
+SELECT (g).* FROM (SELECT ledger.bsm_greeks('call', 60, 65, 0.25, 0.08, 0, 0.30) AS g) s;
+SELECT ledger.bsm_implied_vol('call', ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30), 60, 65, 0.25, 0.08, 0) AS implied_vol_round_trip;
 
 \echo
 \echo '== Done.'
