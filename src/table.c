@@ -899,7 +899,8 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" has no columns to record", RelationGetRelationName(rel))));
 	table_close(rel, NoLock);
 
-	xact = (int64) U64FromFullTransactionId(GetTopFullTransactionId());
+	/* genesis rows belong to the reserved transaction id 0 */
+	xact = 0;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -28,6 +28,8 @@
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
@@ -70,12 +72,20 @@ typedef struct VXact
 	bool		seen;
 } VXact;
 
+/* The fields of a digest that verification checks. */
+typedef struct VDigest
+{
+	int64		block;
+	char	   *hash;			/* hex */
+} VDigest;
+
 typedef struct VState
 {
 	int64		rows_checked;
 	int64		tx_checked;
 	int64		blocks_checked;
 	int64		unsealed;
+	int64		own_pending;	/* rows of the calling transaction */
 	char	   *problem;
 } VState;
 
@@ -127,6 +137,9 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	MemoryContext rowcxt;
 	StringInfoData buf;
 	const char *relname = RelationGetRelationName(rel);
+	FullTransactionId own = GetTopFullTransactionIdIfAny();
+	int64		own_xact = FullTransactionIdIsValid(own) ?
+		(int64) U64FromFullTransactionId(own) : -1;
 
 	canon_layout_init(&layout, tupdesc, 0, vcxt);
 	if (layout.xact_attnum == 0 || layout.seq_attnum == 0 || layout.hash_attnum == 0)
@@ -167,6 +180,12 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 		}
 		xact = DatumGetInt64(values[layout.xact_attnum - 1]);
 		seq = DatumGetInt64(values[layout.seq_attnum - 1]);
+		if (xact == own_xact)
+		{
+			/* this transaction's own rows: recorded only when it commits */
+			st->own_pending++;
+			continue;
+		}
 
 		old = MemoryContextSwitchTo(rowcxt);
 		canon_row_bytes(&buf, &layout, tupdesc, values, isnull);
@@ -211,7 +230,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 /* Check transactions against rows and blocks against transactions. */
 static void
 verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
-			 VState *st, HTAB *xacts, Jsonb *digest)
+			 VState *st, HTAB *xacts, const VDigest *digest)
 {
 	Datum		arg[1];
 	Oid			argtype[1] = {INT4OID};
@@ -483,51 +502,62 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 	/* a digest kept outside the database */
 	if (digest != NULL)
 	{
-		Datum		dargs[3];
-		Oid			dtypes[3] = {INT4OID, JSONBOID, INT8OID};
-		char	   *duuid;
-		char	   *dhash;
-		int64		dblock;
+		Datum		dargs[2];
+		Oid			dtypes[2] = {INT4OID, INT8OID};
 
-		dargs[0] = Int32GetDatum(ledger_id);
-		dargs[1] = JsonbPGetDatum(digest);
-		ret = SPI_execute_with_args("SELECT $2 OPERATOR(pg_catalog.->>) 'ledger_uuid', "
-									"$2 OPERATOR(pg_catalog.->>) 'block_hash', "
-									"($2 OPERATOR(pg_catalog.->>) 'block')::pg_catalog.int8",
-									2, dtypes, dargs, NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not read digest");
-		duuid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		dhash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		dblock = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-		if (duuid == NULL || dhash == NULL || isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("digest lacks \"ledger_uuid\", \"block\" or \"block_hash\""),
-					 errhint("Pass a digest returned by ledger.digest().")));
-		if (strcmp(duuid, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) uuid)))) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("digest belongs to ledger %s, not to \"%s\"", duuid, relname)));
-		if (dblock > last_block)
+		if (digest->block > last_block)
 		{
 			vproblem(st, "the digest names block " INT64_FORMAT ", but the ledger ends at block " INT64_FORMAT ": blocks were removed",
-					 dblock, last_block);
+					 digest->block, last_block);
 			return;
 		}
-		dargs[2] = Int64GetDatum(dblock);
+		dargs[0] = Int32GetDatum(ledger_id);
+		dargs[1] = Int64GetDatum(digest->block);
 		ret = SPI_execute_with_args("SELECT pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $3",
-									3, dtypes, dargs, NULL, true, 1);
+									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $2",
+									2, dtypes, dargs, NULL, true, 1);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not read digest block");
-		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), dhash) != 0)
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), digest->hash) != 0)
 		{
 			vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
-					 dblock, dhash, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+					 digest->block, digest->hash,
+					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 			return;
 		}
 	}
+}
+
+/* Read and check a digest's fields against the ledger (SPI connected). */
+static void
+verify_parse_digest(Jsonb *jb, const pg_uuid_t *uuid, const char *relname,
+					VDigest *out)
+{
+	Datum		dargs[1];
+	Oid			dtypes[1] = {JSONBOID};
+	char	   *duuid;
+	bool		isnull;
+	int			ret;
+
+	dargs[0] = JsonbPGetDatum(jb);
+	ret = SPI_execute_with_args("SELECT $1 OPERATOR(pg_catalog.->>) 'ledger_uuid', "
+								"$1 OPERATOR(pg_catalog.->>) 'block_hash', "
+								"($1 OPERATOR(pg_catalog.->>) 'block')::pg_catalog.int8",
+								1, dtypes, dargs, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read digest");
+	duuid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	out->hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	out->block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (duuid == NULL || out->hash == NULL || isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest lacks \"ledger_uuid\", \"block\" or \"block_hash\""),
+				 errhint("Pass a digest returned by ledger.digest().")));
+	if (strcmp(duuid, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) uuid)))) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest belongs to ledger %s, not to \"%s\"", duuid, relname)));
 }
 
 /* Check that the caller may read the table. */
@@ -548,7 +578,8 @@ Datum
 ledger_verify(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
-	Jsonb	   *digest = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	Jsonb	   *digest_jb = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	VDigest		digest;
 	Relation	rel;
 	int32		ledger_id;
 	pg_uuid_t	uuid;
@@ -594,12 +625,16 @@ ledger_verify(PG_FUNCTION_ARGS)
 	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 		   sizeof(uuid));
 
+	if (digest_jb != NULL)
+		verify_parse_digest(digest_jb, &uuid, relname, &digest);
+
 	rel = table_open(relid, AccessShareLock);
 	verify_rows(rel, &st, xacts, vcxt);
 	table_close(rel, AccessShareLock);
 
 	if (st.problem == NULL)
-		verify_chain(ledger_id, &uuid, relname, &st, xacts, digest);
+		verify_chain(ledger_id, &uuid, relname, &st, xacts,
+					 digest_jb != NULL ? &digest : NULL);
 	SPI_finish();
 
 	values[0] = BoolGetDatum(st.problem == NULL);

@@ -1,0 +1,90 @@
+-- 10_ledger: ledger tables through pgTAP: structure, misuse with SQLSTATE and
+-- message (throws_ok), and verification results.
+BEGIN;
+SELECT plan(40);
+
+-- catalog and functions
+SELECT has_table('ledger', 'ledgers', 'catalog ledger.ledgers exists');
+SELECT has_table('ledger', 'transactions', 'catalog ledger.transactions exists');
+SELECT has_table('ledger', 'blocks', 'catalog ledger.blocks exists');
+SELECT has_function('ledger', 'create_ledger', ARRAY['regclass'], 'create_ledger(regclass) exists');
+SELECT has_function('ledger', 'verify', ARRAY['regclass', 'jsonb'], 'verify(regclass, jsonb) exists');
+SELECT function_returns('ledger', 'digest', ARRAY['regclass'], 'jsonb', 'digest returns jsonb');
+SELECT volatility_is('ledger', 'merkle_root', ARRAY['bytea[]'], 'immutable', 'merkle_root is immutable');
+SELECT is_strict('ledger', 'create_ledger', ARRAY['regclass'], 'create_ledger is strict');
+SELECT ok(NOT has_function_privilege('public', 'ledger.create_ledger(regclass)', 'EXECUTE'),
+          'PUBLIC cannot execute create_ledger');
+SELECT ok(NOT has_function_privilege('public', 'ledger.seal(regclass)', 'EXECUTE'),
+          'PUBLIC cannot execute seal');
+SELECT ok(NOT has_table_privilege('public', 'ledger.blocks', 'INSERT'), 'PUBLIC cannot write blocks');
+SELECT ok(has_table_privilege('public', 'ledger.blocks', 'SELECT'), 'PUBLIC can read blocks');
+
+-- a ledger
+CREATE TABLE tap_pay (id int4 PRIMARY KEY, amount numeric);
+INSERT INTO tap_pay VALUES (1, 10), (2, 20);
+SELECT is((ledger.create_ledger('tap_pay'))->>'rows', '2', 'genesis digest counts the existing rows');
+SELECT has_column('tap_pay', 'ledger_xact', 'ledger_xact added');
+SELECT has_column('tap_pay', 'ledger_seq', 'ledger_seq added');
+SELECT has_column('tap_pay', 'ledger_hash', 'ledger_hash added');
+SELECT col_not_null('tap_pay', 'ledger_hash', 'ledger_hash is NOT NULL');
+SELECT has_trigger('tap_pay', 'zz_ledger_row', 'row trigger attached');
+SELECT has_trigger('tap_pay', 'ledger_append_only', 'append-only trigger attached');
+SELECT is((SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'tap_pay'::regclass AND tgname = 'zz_ledger_row'),
+          'A', 'row trigger is ENABLE ALWAYS');
+
+INSERT INTO tap_pay VALUES (3, 30);
+SELECT is((SELECT count(*)::int FROM tap_pay WHERE ledger_hash = ledger.leaf_hash(tap_pay)), 3,
+          'every stored hash is the leaf hash of the row');
+-- (pgTAP runs in one transaction: the row just inserted is this transaction's
+-- own, recorded only at commit, so verify checks the two genesis rows)
+SELECT results_eq($$SELECT ok, rows_checked FROM ledger.verify('tap_pay')$$,
+                  $$VALUES (true, 2::int8)$$, 'verify passes, skipping the uncommitted own row');
+
+-- misuse: SQLSTATE and message
+SELECT throws_ok($$UPDATE tap_pay SET amount = 0$$, '23000',
+                 'cannot update rows of ledger table "tap_pay"', 'UPDATE refused');
+SELECT throws_ok($$DELETE FROM tap_pay$$, '23000',
+                 'cannot delete rows from ledger table "tap_pay"', 'DELETE refused');
+SELECT throws_ok($$TRUNCATE tap_pay$$, '23000',
+                 'cannot truncate ledger table "tap_pay"', 'TRUNCATE refused');
+SELECT throws_ok($$ALTER TABLE tap_pay DROP COLUMN amount$$, '0A000',
+                 'cannot alter ledger table "tap_pay" this way', 'DROP COLUMN refused');
+SELECT throws_ok($$ALTER TABLE tap_pay ALTER COLUMN amount TYPE float8$$, '0A000',
+                 'cannot alter ledger table "tap_pay" this way', 'retype refused');
+SELECT throws_ok($$ALTER TABLE tap_pay DISABLE TRIGGER zz_ledger_row$$, '0A000',
+                 'cannot alter ledger table "tap_pay" this way', 'disabling the row trigger refused');
+SELECT throws_ok($$DROP TABLE tap_pay$$, '0A000',
+                 'cannot drop ledger table public.tap_pay', 'DROP TABLE refused');
+SELECT throws_ok($$SELECT ledger.create_ledger('tap_pay')$$, '42710',
+                 'table "tap_pay" is already a ledger', 'second create_ledger refused');
+SELECT throws_ok($$INSERT INTO tap_pay (id, amount, ledger_xact) VALUES (9, 1, 1)$$, '428C9',
+                 'cannot insert a value into column "ledger_xact" of ledger table "tap_pay"',
+                 'supplying ledger_xact refused');
+SELECT throws_ok($$INSERT INTO tap_pay (id, amount, ledger_xact, ledger_seq, ledger_hash) VALUES (9, 1, 1, 1, '\x00')$$,
+                 'XX001', 'row of ledger table "tap_pay" does not match its hash',
+                 'a wrong supplied hash refused');
+SELECT throws_ok($$SELECT ledger.row_trigger()$$, '39P01',
+                 'function "ledger.row_trigger" was not called by the trigger manager',
+                 'row trigger outside the trigger manager');
+
+CREATE TABLE tap_plain (id int4);
+CREATE TABLE tap_point (id int4, p point);
+SELECT throws_ok($$SELECT * FROM ledger.verify('tap_plain')$$, '22023',
+                 'table "tap_plain" is not a ledger', 'verify of a non-ledger');
+SELECT throws_ok($$SELECT ledger.digest('tap_plain')$$, '22023',
+                 'table "tap_plain" is not a ledger', 'digest of a non-ledger');
+SELECT throws_ok($$SELECT ledger.create_ledger('tap_point')$$, '0A000',
+                 'column "p" has a type a ledger cannot hash: point', 'unsupported column type');
+SELECT hasnt_column('tap_point', 'ledger_hash', 'the refused table is left unchanged');
+SELECT throws_ok($$SELECT * FROM ledger.verify(NULL)$$, '22004',
+                 'ledger table must not be NULL', 'verify of NULL');
+
+-- a digest of another ledger is refused; a stale digest still verifies
+CREATE TABLE tap_other (id int4);
+SELECT ok(ledger.create_ledger('tap_other') IS NOT NULL, 'second ledger created');
+SELECT throws_like(
+    format($$SELECT * FROM ledger.verify('tap_pay', %L)$$, ledger.digest('tap_other')),
+    'digest belongs to ledger %, not to "tap_pay"', 'digest of another ledger refused');
+
+SELECT * FROM finish();
+ROLLBACK;
