@@ -53,6 +53,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -145,11 +146,15 @@ sealer_init(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-/* Mark a database pending; returns the launcher's latch or NULL. */
+/*
+ * Mark a database pending.  Returns the launcher's latch when the flag was
+ * clear (the launcher must look), NULL when it was already set: so a busy
+ * database wakes the launcher once per sealing pass, not once per commit.
+ */
 static Latch *
 sealer_mark_pending(Oid dboid)
 {
-	Latch	   *latch;
+	Latch	   *latch = NULL;
 	int			i;
 
 	SpinLockAcquire(&sealer_shared->mutex);
@@ -159,11 +164,14 @@ sealer_mark_pending(Oid dboid)
 	if (i == sealer_shared->ndbs && i < SEALER_MAX_DBS)
 	{
 		sealer_shared->dbs[i].dboid = dboid;
+		sealer_shared->dbs[i].pending = false;
 		sealer_shared->ndbs++;
 	}
-	if (i < SEALER_MAX_DBS)
+	if (i < SEALER_MAX_DBS && !sealer_shared->dbs[i].pending)
+	{
 		sealer_shared->dbs[i].pending = true;
-	latch = sealer_shared->launcher_latch;
+		latch = sealer_shared->launcher_latch;
+	}
 	SpinLockRelease(&sealer_shared->mutex);
 	return latch;
 }
@@ -216,6 +224,7 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 	int			blocks = 0;
 	MemoryContext loopcxt;
 	MemoryContext oldcxt;
+	int			guc_level;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -238,6 +247,13 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 
 	loopcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal pass",
 									ALLOCSET_DEFAULT_SIZES);
+
+	/* plan settings for the marking UPDATE, restored when we return */
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	for (;;)
 	{
 		Datum		qargs[2];
@@ -318,6 +334,12 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 			uargs[1] = Int64GetDatum(head_block + 1);
 			uargs[2] = PointerGetDatum(construct_array(xacts, (int) n, INT8OID, 8,
 													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			/*
+			 * Mark by primary key.  Left to itself the planner may hash-join
+			 * against every transaction the ledger ever had, which makes
+			 * sealing cost grow with history; a nested loop over the key
+			 * costs what the block holds.
+			 */
 			ret = SPI_execute_with_args("UPDATE ledger.transactions t SET block_no = $2, "
 										"block_pos = (u.ord OPERATOR(pg_catalog.-) 1)::pg_catalog.int4 "
 										"FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(x, ord) "
@@ -352,6 +374,7 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "could not move ledger head: %s", SPI_result_code_string(ret));
 	}
+	AtEOXact_GUC(true, guc_level);
 	MemoryContextDelete(loopcxt);
 	SPI_finish();
 	return blocks;

@@ -51,6 +51,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -106,6 +107,14 @@ typedef struct PendingLedger
 
 static PendingLedger *pending_head = NULL;
 static bool pending_written = false;
+
+/*
+ * The ledger transaction number of the current transaction, drawn from
+ * ledger.transaction_id_seq at its first ledger insert; 0 is reserved for
+ * genesis rows.  A sequence, not the xid: xids restart in a new cluster, and
+ * a restored ledger's records must never collide with new ones.
+ */
+static int64 current_ledger_xact = -1;
 
 /* ---------- cache of ledger descriptions ---------- */
 
@@ -466,7 +475,7 @@ pending_write_records(void)
 
 		merkle_stream_root(&pl->ms, root);
 		values[0] = Int32GetDatum(pl->ledger_id);
-		values[1] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
+		values[1] = Int64GetDatum(current_ledger_xact);
 		values[2] = Int64GetDatum(pl->count);
 		values[3] = PointerGetDatum(ledger_hash_to_bytea(root));
 		values[4] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -497,16 +506,37 @@ ledger_xact_callback(XactEvent event, void *arg)
 				sealer_notify(MyDatabaseId);
 			pending_head = NULL;
 			pending_written = false;
+			current_ledger_xact = -1;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_ABORT:
 			pending_head = NULL;
 			pending_written = false;
+			current_ledger_xact = -1;
 			break;
 		default:
 			break;
 	}
+}
+
+/* This transaction's ledger transaction number; -1 if none (and !assign). */
+int64
+table_current_xact(bool assign)
+{
+	if (current_ledger_xact < 0 && assign)
+	{
+		Oid			seq = get_relname_relid("transaction_id_seq", ledger_namespace());
+
+		if (!OidIsValid(seq))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("ledger sequence \"ledger.transaction_id_seq\" is missing"),
+					 errhint("Reinstall the extension.")));
+		/* nextval_internal checks no privilege: writers need none on it */
+		current_ledger_xact = nextval_internal(seq, false);
+	}
+	return current_ledger_xact;
 }
 
 /* Register callbacks; called from _PG_init. */
@@ -549,12 +579,15 @@ ledger_check_trigger_order(Relation rel, Trigger *self)
 	}
 }
 
-/* May the current user insert rows carrying their own ledger columns? */
+/*
+ * May the current user insert rows carrying their own ledger columns?  Only
+ * replication (rows hashed at the origin) and superusers: a restore does not
+ * need it, because pg_dump creates triggers after loading the data.
+ */
 static bool
 ledger_may_supply_hash(Relation rel)
 {
-	return IsLogicalWorker() || superuser() ||
-		pg_class_ownercheck(RelationGetRelid(rel), GetUserId());
+	return IsLogicalWorker() || superuser();
 }
 
 /*
@@ -659,7 +692,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 
 	{
 		PendingLedger *pl = pending_get(RelationGetRelid(rel), info->ledger_id);
-		int64		xact = (int64) U64FromFullTransactionId(GetTopFullTransactionId());
+		int64		xact = table_current_xact(true);
 		int64		seq = pending_add(pl, leaf);
 
 		cols[0] = info->layout.xact_attnum;

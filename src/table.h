@@ -26,6 +26,9 @@ typedef struct LedgerInfo
 
 extern void table_init(void);
 
+/* This transaction's ledger transaction number; -1 if none (and !assign). */
+extern int64 table_current_xact(bool assign);
+
 /* Schema oid of the extension ("ledger"); errors if not installed. */
 extern Oid	ledger_namespace(void);
 extern Oid	ledger_catalog_relid(const char *relname);

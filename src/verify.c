@@ -137,9 +137,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	MemoryContext rowcxt;
 	StringInfoData buf;
 	const char *relname = RelationGetRelationName(rel);
-	FullTransactionId own = GetTopFullTransactionIdIfAny();
-	int64		own_xact = FullTransactionIdIsValid(own) ?
-		(int64) U64FromFullTransactionId(own) : -1;
+	int64		own_xact = table_current_xact(false);
 
 	canon_layout_init(&layout, tupdesc, 0, vcxt);
 	if (layout.xact_attnum == 0 || layout.seq_attnum == 0 || layout.hash_attnum == 0)
@@ -295,7 +293,7 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 		vx->seen = true;
 		if (vx->n != count)
 		{
-			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s",
+			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s, or the record was edited",
 					 xact, where, count, vx->n, vx->n < count ? "deleted" : "added");
 			break;
 		}

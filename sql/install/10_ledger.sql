@@ -46,11 +46,16 @@ CREATE TABLE ledger.blocks (
 );
 COMMENT ON TABLE ledger.blocks IS 'Sealed blocks: RFC 6962 root over transactions, chained by hash';
 
+-- Ledger transaction numbers (0 is the genesis transaction of every ledger).
+CREATE SEQUENCE ledger.transaction_id_seq AS pg_catalog.int8 START 1;
+COMMENT ON SEQUENCE ledger.transaction_id_seq IS 'Ledger transaction numbers, one per writing transaction';
+
 -- pg_dump keeps the catalog, so a restored ledger verifies against old digests.
 SELECT pg_catalog.pg_extension_config_dump('ledger.ledgers', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.transactions', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.blocks', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.ledgers_ledger_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.transaction_id_seq', '');
 
 -- Hashes and counts are public; only the extension writes them.
 REVOKE ALL ON ledger.ledgers, ledger.transactions, ledger.blocks FROM PUBLIC;
