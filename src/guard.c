@@ -106,15 +106,19 @@ guard_store_shape(void *varg)
 }
 
 /*
- * ledger._check_ledger(tbl regclass) RETURNS void
+ * ledger._check_ledger(tbl regclass, require_triggers bool) RETURNS void
  *
  * Called by the extension's event triggers after DDL; raises an error (and
- * so rolls the DDL back) when the ledger could no longer be verified.
+ * so rolls the DDL back) when the ledger could no longer be verified.  The
+ * ledger's triggers must never be disabled or renamed; that they exist at
+ * all is only required after a DROP (require_triggers), because pg_restore
+ * recreates them one statement at a time.
  */
 Datum
 ledger_check_ledger(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	bool		require_triggers = PG_GETARG_BOOL(1);
 	Relation	rel;
 	char	   *relname;
 	ArrayType  *cur;
@@ -236,16 +240,34 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
 		char	   *enabled = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2);
 		char	   *func = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 3);
-		bool		ok = strcmp(enabled, "A") == 0;
+		const char *expect;
 
-		if (strcmp(func, "row_trigger") == 0 && strcmp(name, "zz_ledger_row") == 0)
-			has_row = ok;
-		else if (strcmp(func, "refuse_change") == 0 && strcmp(name, "ledger_append_only") == 0)
-			has_guard = ok;
+		if (strcmp(func, "row_trigger") == 0)
+		{
+			expect = "zz_ledger_row";
+			has_row = true;
+		}
+		else if (strcmp(func, "refuse_change") == 0)
+		{
+			expect = "ledger_append_only";
+			has_guard = true;
+		}
+		else
+			continue;
+		if (strcmp(name, expect) != 0)
+			guard_refuse(relname,
+						 psprintf("The ledger's trigger \"%s\" would be called \"%s\".", expect, name),
+						 "Leave the ledger's triggers as ledger.create_ledger() made them.");
+		/* 'A' (always) as created; 'O' while pg_restore recreates it */
+		if (strcmp(enabled, "A") != 0 && strcmp(enabled, "O") != 0)
+			guard_refuse(relname,
+						 psprintf("The ledger's trigger \"%s\" would be disabled or fire only in replica mode.", name),
+						 "Leave the ledger's triggers enabled.");
 	}
-	if (!has_row || !has_guard)
+	if (require_triggers && (!has_row || !has_guard))
 		guard_refuse(relname,
-					 "The ledger's triggers \"zz_ledger_row\" and \"ledger_append_only\" must exist and be enabled ALWAYS.",
+					 psprintf("The ledger's trigger \"%s\" would be dropped.",
+							  has_row ? "ledger_append_only" : "zz_ledger_row"),
 					 "Leave the ledger's triggers as ledger.create_ledger() made them.");
 
 	if (ncur > nold)

@@ -115,10 +115,10 @@ CREATE FUNCTION ledger.merkle_root(leaves pg_catalog.bytea[]) RETURNS pg_catalog
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ledger.merkle_root(pg_catalog.bytea[]) IS 'RFC 6962 Merkle tree hash over the given leaf data, in order';
 
-CREATE FUNCTION ledger._check_ledger(tbl pg_catalog.regclass) RETURNS void
+CREATE FUNCTION ledger._check_ledger(tbl pg_catalog.regclass, require_triggers pg_catalog.bool) RETURNS void
     AS 'MODULE_PATHNAME', 'ledger_check_ledger'
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION ledger._check_ledger(pg_catalog.regclass) IS 'Internal: refuses DDL that would break a ledger''s verification';
+COMMENT ON FUNCTION ledger._check_ledger(pg_catalog.regclass, pg_catalog.bool) IS 'Internal: refuses DDL that would break a ledger''s verification';
 
 -- Sealing everything is an administrator's call; digest() seals one ledger
 -- for anyone who may read it.
@@ -129,19 +129,34 @@ REVOKE ALL ON FUNCTION ledger.create_ledger(pg_catalog.regclass) FROM PUBLIC;
 -- Ledger tables: DDL guards
 -- ===================================================================
 
+-- Only the relations a command touched are checked, so a broken ledger does
+-- not block DDL elsewhere. After CREATE or ALTER, the ledger's triggers may be
+-- missing (pg_restore creates them one by one) but never disabled or renamed;
+-- dropping one is refused by the sql_drop guard.
 CREATE FUNCTION ledger._guard_ddl() RETURNS event_trigger
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    l record;
+    r record;
+    rel pg_catalog.oid;
 BEGIN
-    FOR l IN SELECT relation FROM ledger.ledgers LOOP
-        PERFORM ledger._check_ledger(l.relation);
+    FOR r IN SELECT c.classid, c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c LOOP
+        rel := CASE r.classid
+            WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN r.objid
+            WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
+                (SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) r.objid)
+            WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
+                (SELECT w.ev_class FROM pg_catalog.pg_rewrite w WHERE w.oid OPERATOR(pg_catalog.=) r.objid)
+        END;
+        IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
+                                       WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) rel) THEN
+            PERFORM ledger._check_ledger(rel::pg_catalog.regclass, false);
+        END IF;
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION ledger._guard_ddl() IS 'Internal: event trigger checking every ledger after DDL';
+COMMENT ON FUNCTION ledger._guard_ddl() IS 'Internal: event trigger checking the ledgers a DDL command touched';
 
 CREATE FUNCTION ledger._guard_drop() RETURNS event_trigger
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -149,25 +164,34 @@ CREATE FUNCTION ledger._guard_drop() RETURNS event_trigger
 AS $$
 DECLARE
     r record;
-    l record;
+    rel pg_catalog.regclass;
 BEGIN
     IF tg_tag OPERATOR(pg_catalog.=) 'DROP EXTENSION' THEN
         RETURN;
     END IF;
     FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
         IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND r.objsubid OPERATOR(pg_catalog.=) 0
            AND EXISTS (SELECT 1 FROM ledger.ledgers g
                        WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) r.objid) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'feature_not_supported',
-                MESSAGE = pg_catalog.format('cannot drop ledger table %s', r.object_identity),
-                DETAIL = 'A ledger''s history is kept for good.',
-                HINT = 'A superuser can remove a ledger with ledger.drop_ledger().';
+            IF r.objsubid OPERATOR(pg_catalog.=) 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'feature_not_supported',
+                    MESSAGE = pg_catalog.format('cannot drop ledger table %s', r.object_identity),
+                    DETAIL = 'A ledger''s history is kept for good.',
+                    HINT = 'A superuser can remove a ledger with ledger.drop_ledger().';
+            END IF;
+            -- a dropped column: the shape check names it
+            PERFORM ledger._check_ledger(r.objid::pg_catalog.regclass, true);
+        ELSIF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+           AND r.address_names[pg_catalog.array_length(r.address_names, 1)]
+               OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only']) THEN
+            rel := pg_catalog.to_regclass(pg_catalog.quote_ident(r.address_names[1])
+                   OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.address_names[2]));
+            IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
+                                           WHERE g.relation OPERATOR(pg_catalog.=) rel) THEN
+                PERFORM ledger._check_ledger(rel, true);
+            END IF;
         END IF;
-    END LOOP;
-    FOR l IN SELECT relation FROM ledger.ledgers LOOP
-        PERFORM ledger._check_ledger(l.relation);
     END LOOP;
 END
 $$;
