@@ -1,0 +1,237 @@
+
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# pg_dump and restore: a plain dump restored into a new database (the dump
+# itself creates the extension) verifies against the digests taken before
+# the dump, and the restored ledgers keep working.
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use Time::HiRes qw(time usleep);
+
+my $conf = "shared_preload_libraries = 'ledger'\nwal_level = logical\nledger.seal_interval = 100ms\n";
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf', $conf);
+$node->start;
+my $dir = PostgreSQL::Test::Utils::tempdir;
+
+# Push the xid counter up first, so that the ledger's transactions carry
+# xids a fresh cluster will hand out again after a restore (see part 3).
+$node->safe_psql('postgres', join('', map { "SELECT txid_current();\n" } 1 .. 300));
+
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql(
+	'src', q{
+CREATE EXTENSION ledger;
+CREATE TABLE existing (id int PRIMARY KEY, name text, amount numeric(12,2), at timestamptz, tags jsonb);
+INSERT INTO existing
+  SELECT g, 'row ' || g, g * 1.25, '2024-01-01 00:00+00'::timestamptz + g * interval '1 hour',
+         jsonb_build_object('g', g)
+  FROM generate_series(1, 50) g;
+SELECT ledger.create_ledger('existing');
+CREATE TABLE fresh (id bigint, body text, flag bool, day date, u uuid);
+SELECT ledger.create_ledger('fresh');
+INSERT INTO existing (id, name, amount, at, tags) VALUES (51, 'after', 9.99, now(), '{"a": [1, 2]}');
+INSERT INTO fresh (id, body, flag, day, u) SELECT g, repeat('x', g), g % 2 = 0, '2024-02-29', gen_random_uuid()
+  FROM generate_series(1, 20) g;
+INSERT INTO fresh (id, body, flag, day, u) VALUES (21, NULL, NULL, NULL, NULL), (22, 'tail', true, 'infinity', NULL);
+BEGIN;
+INSERT INTO existing (id, name) VALUES (52, 'tx a');
+INSERT INTO fresh (id, body) VALUES (23, 'tx a');
+COMMIT;
+});
+my %digest;
+my %rows;
+for my $t ('existing', 'fresh')
+{
+	$digest{$t} = $node->safe_psql('src', "SELECT ledger.digest('$t')");
+	$rows{$t} = $node->safe_psql('src', "SELECT count(*) FROM $t");
+}
+
+sub verify
+{
+	my ($n, $db, $t, $digest) = @_;
+	my $arg = defined $digest ? ", '$digest'::jsonb" : '';
+	my ($ret, $out, $err) = $n->psql($db,
+		"SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, "
+		  . "coalesce(problem, '') FROM ledger.verify('$t'$arg)");
+	return { ok => 'error', problem => $err } if $ret != 0;
+	my @f = split /\|/, $out, 6;
+	return { ok => $f[0], rows => $f[1], txs => $f[2], unsealed => $f[4], problem => $f[5] };
+}
+
+sub wait_sealed
+{
+	my ($n, $db, $secs) = @_;
+	my $t0 = time;
+	while (time - $t0 < $secs)
+	{
+		return 1
+		  if $n->safe_psql($db, 'SELECT count(*) FROM ledger.transactions WHERE block_no IS NULL') == 0;
+		usleep(100_000);
+	}
+	return 0;
+}
+
+for my $t ('existing', 'fresh')
+{
+	my $v = verify($node, 'src', $t, $digest{$t});
+	is($v->{ok}, 't', "source: $t verifies against its digest") or diag($v->{problem});
+}
+
+my $dump = "$dir/src.sql";
+$node->command_ok([ 'pg_dump', '-d', 'src', '-f', $dump ], 'pg_dump of the source database');
+
+# Restore with psql into a new database; returns psql's stderr.
+sub restore
+{
+	my ($n, $db, %env) = @_;
+	$n->command_ok([ 'createdb', $db ], "createdb $db");
+	local %ENV = (%ENV, %env);
+	my ($out, $err) = ('', '');
+	IPC::Run::run(
+		[
+			'psql', '-X', '-q', '-h', $n->host, '-p', $n->port, '-d', $db, '-f', $dump
+		],
+		'>', \$out, '2>', \$err);
+	return $err;
+}
+
+# Everything a correctly restored ledger must do; $todo marks the checks
+# that the plain restore is known to fail.
+sub check_restored
+{
+	my ($n, $db, $name, $restore_err, $todo) = @_;
+  TODO:
+	{
+		local $TODO = $todo;
+		is($restore_err, '', "$name: restore runs without errors");
+		is( $n->safe_psql(
+				$db, q{
+SELECT count(*) FROM pg_trigger
+WHERE tgrelid IN ('existing'::regclass, 'fresh'::regclass)
+  AND tgname IN ('zz_ledger_row', 'ledger_append_only') AND tgenabled = 'A'}),
+			4,
+			"$name: both ledgers have their triggers, enabled ALWAYS");
+	}
+	for my $t ('existing', 'fresh')
+	{
+		my $v = verify($n, $db, $t, $digest{$t});
+		is($v->{ok}, 't', "$name: $t verifies against the digest taken before the dump")
+		  or diag($v->{problem});
+		is($v->{rows}, $rows{$t}, "$name: $t has all $rows{$t} rows checked");
+	}
+  TODO:
+	{
+		local $TODO = $todo;
+		my ($ret, $out, $err) = $n->psql($db,
+			"INSERT INTO existing (id, name) VALUES (1000, 'restored'); "
+			  . "INSERT INTO fresh (id, body) VALUES (1000, 'restored'), (1001, 'restored');");
+		is($ret, 0, "$name: inserting into the restored ledgers works") or diag($err);
+		is($n->safe_psql($db, 'SELECT count(*) FROM existing'), $rows{existing} + 1,
+			"$name: existing has one new row");
+	}
+	ok(wait_sealed($n, $db, 5), "$name: the sealer seals everything in the restored database");
+	for my $t ('existing', 'fresh')
+	{
+		my $v = verify($n, $db, $t, $digest{$t});
+		is($v->{ok}, 't', "$name: $t still verifies against the old digest after inserts")
+		  or diag($v->{problem});
+	}
+	(undef, my $d) = $n->psql($db, "SELECT ledger.digest('fresh')");
+	my $v = verify($n, $db, 'fresh', $d);
+	is($v->{ok}, 't', "$name: a new digest of the restored ledger verifies")
+	  or diag($v->{problem});
+  TODO:
+	{
+		local $TODO = $todo;
+		my ($ret, $out, $err) = $n->psql($db, "UPDATE existing SET name = 'changed' WHERE id = 1");
+		isnt($ret, 0, "$name: UPDATE of a restored ledger is refused");
+	}
+}
+
+# ---------------------------------------------------------------------
+# 1. Plain restore, as a user would do it.
+#
+# Known bug: the extension's DDL guard (event triggers ledger_guard_ddl /
+# ledger_guard_drop, which exist as soon as the dump's CREATE EXTENSION
+# runs) checks every ledger listed in ledger.ledgers after each CREATE
+# TRIGGER / ALTER TABLE.  The catalog rows are restored in the data section,
+# the ledger's triggers only in post-data, so the dump's own
+#   CREATE TRIGGER ledger_append_only ...
+# fails with 'cannot alter ledger table "..." this way', DETAIL 'The
+# ledger's triggers "zz_ledger_row" and "ledger_append_only" must exist and
+# be enabled ALWAYS.', and the restored tables have no ledger triggers:
+# UPDATE/DELETE are not refused and INSERT fails with a NOT NULL violation
+# on ledger_xact.
+# ---------------------------------------------------------------------
+my $err = restore($node, 'restored');
+note "plain restore stderr:\n$err" if $err ne '';
+check_restored($node, 'restored', 'plain restore', $err,
+	'restore fails: the DDL guard rejects the dump\'s CREATE TRIGGER for the ledger triggers');
+
+# ---------------------------------------------------------------------
+# 2. Restore with event triggers off (session_replication_role = replica
+#    as superuser), which sidesteps the guard: everything else about the
+#    restored ledgers must then be right.
+# ---------------------------------------------------------------------
+$err = restore($node, 'restored_replica', PGOPTIONS => '-c session_replication_role=replica');
+check_restored($node, 'restored_replica', 'restore with event triggers off', $err, undef);
+
+# ---------------------------------------------------------------------
+# 3. Restore into a fresh cluster, whose xid counter is behind the
+#    source's: new transactions there get xids the restored
+#    ledger.transactions already holds (PRIMARY KEY (ledger_id, xact_id)).
+# ---------------------------------------------------------------------
+my $node2 = PostgreSQL::Test::Cluster->new('fresh_cluster');
+$node2->init;
+$node2->append_conf('postgresql.conf', $conf);
+$node2->start;
+$err = restore($node2, 'restored', PGOPTIONS => '-c session_replication_role=replica');
+is($err, '', 'fresh cluster: restore (event triggers off) runs without errors');
+my $max_xact = $node->safe_psql('src',
+	'SELECT max(xact_id) FROM ledger.transactions');
+my $failed = 0;
+my $first_err = '';
+my $i = 0;
+while ($node2->safe_psql('restored', 'SELECT txid_current()') <= $max_xact + 5)
+{
+	$i++;
+	my ($ret, $out, $e) = $node2->psql('restored',
+		"INSERT INTO fresh (id, body) VALUES (" . (2000 + $i) . ", 'fresh cluster')");
+	if ($ret != 0)
+	{
+		$failed++;
+		$first_err ||= $e;
+	}
+	last if $i > 2000;
+}
+note "fresh cluster: $i single-row transactions, up to xid beyond $max_xact";
+# Known bug: ledger.transactions is keyed by (ledger_id, xact_id) with the
+# inserting cluster's full xid; after a restore into a cluster whose xid
+# counter is behind, a commit whose xid a restored transaction already
+# used fails with 'duplicate key value violates unique constraint
+# "transactions_pkey"' (DETAIL Key (ledger_id, xact_id)=(..) already
+# exists), and rows would be grouped with the old transaction's rows.
+TODO:
+{
+	local $TODO = 'transaction ids restored from another cluster collide with new xids';
+	is($failed, 0, 'fresh cluster: inserts whose xids were used by restored transactions succeed')
+	  or diag($first_err);
+}
+ok(wait_sealed($node2, 'restored', 10), 'fresh cluster: everything sealed');
+for my $t ('existing', 'fresh')
+{
+	my $v = verify($node2, 'restored', $t, $digest{$t});
+	is($v->{ok}, 't', "fresh cluster: $t verifies against the old digest after inserts")
+	  or diag($v->{problem});
+}
+
+$node2->stop;
+$node->stop;
+done_testing();
