@@ -25,9 +25,12 @@
 #   BENCH_ROWS         rows of the bulk loads              (default 1000000)
 #   BENCH_LAT_SECONDS  duration of the latency load        (default 15)
 #   BENCH_LAT_CLIENTS  clients of the latency load         (default 2)
+#   BENCH_ROUNDS       interleaved rounds the BENCH_SECONDS
+#                      of each pgbench configuration are
+#                      split into                          (default 3)
 #   BENCH_PERF         if "1" and perf works, profile the
-#                      1-client ledger run's backend and
-#                      print the top symbols               (default 0)
+#                      ledger's 1-client backend and the
+#                      8-client cluster; print top symbols               (default 0)
 #   BENCH_SHORT        if "1", small sizes for development:
 #                      3 s runs, 100,000 rows              (default 0)
 
@@ -117,50 +120,94 @@ INSERT INTO $t (account, amount, memo, at) VALUES (:account, :cents / 100.0, 'pa
 EOF
 done
 
-# pgbench_run table clients seconds -> sets TPS, XACTS, PGB_OK; output in $WORK/pgb.<table>.<clients>
+# pgbench_run table clients seconds -> adds to XACTS_SUM/SECS_SUM/WAL_SUM; output in $WORK/pgb.<table>.<clients>.<round>
 pgbench_run() {
-    local t=$1 c=$2 s=$3 out="$WORK/pgb.$1.$2"
+    local t=$1 c=$2 s=$3 out="$WORK/pgb.$1.$2.${4:-0}" lsn0 rc tps xacts failed
     q "CHECKPOINT" >/dev/null
+    lsn0=$(q "SELECT pg_current_wal_lsn()")
     pgbench -n -M prepared -c "$c" -j "$c" -T "$s" -f "$WORK/$t.pgb" >"$out" 2>&1
-    local rc=$?
-    TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out")
-    XACTS=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
-    local failed
+    rc=$?
+    WAL=$(q "SELECT pg_current_wal_lsn() - '$lsn0'::pg_lsn")
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out")
+    xacts=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
     failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
     PGB_OK=1
-    if [ $rc -ne 0 ] || [ -z "$TPS" ] || [ "${failed:-0}" != 0 ] || grep -qiE 'error|aborted' "$out"; then
+    if [ $rc -ne 0 ] || [ -z "$tps" ] || [ "${failed:-0}" != 0 ] || grep -qiE 'error|aborted' "$out"; then
         PGB_OK=0
         fail "pgbench $t, $c clients (exit $rc):"
         sed 's/^/    /' "$out" | head -20
     fi
-    : "${TPS:=0}" "${XACTS:=0}"
+    TPS=${tps:-0}; XACTS=${xacts:-0}
 }
+
+# perf_bg label seconds pid,pid,... : profile in the background (BENCH_PERF=1)
+perf_bg() {
+    ( perf record -q -g -o "$WORK/perf.$1.data" -p "$3" -- sleep "$2" >/dev/null 2>&1 ) 2>/dev/null &
+    PERF_JOBS="${PERF_JOBS:-} $!"
+}
+perf_show() {   # label title
+    [ -s "$WORK/perf.$1.data" ] || return 0
+    say ""
+    say "-- profile: $2 (perf, self time by library and symbol, top 25) --"
+    perf report -i "$WORK/perf.$1.data" --no-children --stdio --sort dso,symbol -g none 2>/dev/null \
+        | grep -E '^ +[0-9.]+%' | head -25
+    say "-- profile: $2 (perf, self time by library) --"
+    perf report -i "$WORK/perf.$1.data" --no-children --stdio --sort dso -g none 2>/dev/null \
+        | grep -E '^ +[0-9.]+%' | head -8
+    say "-- profile: $2 (perf, including callees; selected) --"
+    perf report -i "$WORK/perf.$1.data" --children --stdio --sort symbol -g none 2>/dev/null \
+        | grep -E '^ +[0-9.]+%' \
+        | grep -E ' (ledger_[a-z_]+|canon_[a-z_]+|merkle_[a-z_]+|crypto_[a-z0-9_]+|seal[a-z_]*|ExecBRInsertTriggers|ExecInsert|heap_insert|XLogInsert|XLogFlush|CommitTransaction|CommitTransactionCommand|CatalogTupleInsert|heap_modify_tuple_by_cols|SPI_execute[a-z_]*|ProcessUtility|exec_execute_message|PortalRun) ' | head -30
+}
+CAN_PERF=0
+if [ "$PERF" = 1 ] && command -v perf >/dev/null && perf record -q -o "$WORK/perf.test" -- true >/dev/null 2>&1; then
+    CAN_PERF=1
+fi
 
 # ---------------------------------------------------------------------------
 # 1. pgbench single-row INSERT transactions
 # ---------------------------------------------------------------------------
+# The -T budget of each configuration is split into ROUNDS interleaved runs
+# (plain, ledger, chain, plain, ...), so that drift in a shared machine's
+# disk and CPU falls on all three alike; tps = transactions / seconds summed
+# over the rounds.
+ROUNDS=${BENCH_ROUNDS:-3}
+RSECS=$(( SECS / ROUNDS )); [ "$RSECS" -ge 1 ] || RSECS=1
 say ""
-say "-- 1. pgbench single-row INSERT transactions, -M prepared, ${SECS}s per run --"
-declare -A T X
+say "-- 1. pgbench single-row INSERT transactions, -M prepared, ${SECS}s per configuration in $ROUNDS interleaved rounds of ${RSECS}s --"
+declare -A X W T
 LEDGER_ROWS_EXPECTED=0
+LEDGER8_OK=1
 for c in 1 8; do
+    for t in bench_plain bench_ledger bench_chain; do X[$t.$c]=0; W[$t.$c]=0; done
+    for r in $(seq 1 "$ROUNDS"); do
+        for t in bench_plain bench_ledger bench_chain; do
+            if [ "$CAN_PERF" = 1 ] && [ "$t" = bench_ledger ] && [ "$r" = 1 ]; then
+                ( sleep 1
+                  if [ "$c" = 1 ]; then
+                      pids=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
+                  else   # every backend and worker of the cluster: includes the sealer
+                      pids=$(q "SELECT string_agg(pid::text, ',') FROM pg_stat_activity")
+                  fi
+                  [ -n "$pids" ] && perf_bg "ledger$c" $((RSECS > 3 ? RSECS - 2 : 1)) "$pids"
+                  wait ) &
+                PERF_JOBS="${PERF_JOBS:-} $!"
+            fi
+            pgbench_run "$t" "$c" "$RSECS" "$r"
+            X[$t.$c]=$(( ${X[$t.$c]} + XACTS )); W[$t.$c]=$(( ${W[$t.$c]} + WAL ))
+            [ "$t" = bench_ledger ] && LEDGER_ROWS_EXPECTED=$((LEDGER_ROWS_EXPECTED + XACTS))
+            [ "$t" = bench_ledger ] && [ "$c" = 8 ] && [ "$PGB_OK" = 0 ] && LEDGER8_OK=0
+        done
+    done
     for t in bench_plain bench_ledger bench_chain; do
-        if [ "$PERF" = 1 ] && [ "$t" = bench_ledger ] && [ "$c" = 1 ] && command -v perf >/dev/null; then
-            ( sleep 2
-              pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' LIMIT 1")
-              if [ -n "$pid" ]; then
-                  perf record -q -g -o "$WORK/perf.data" -p "$pid" -- sleep $((SECS > 8 ? SECS - 4 : 3)) >/dev/null 2>&1
-              fi ) &
-            PERF_JOB=$!
-        fi
-        pgbench_run "$t" "$c" "$SECS"
-        T[$t.$c]=$TPS; X[$t.$c]=$XACTS
-        [ "$t" = bench_ledger ] && LEDGER_ROWS_EXPECTED=$((LEDGER_ROWS_EXPECTED + XACTS))
-        [ "$t" = bench_ledger ] && [ "$c" = 8 ] && LEDGER8_OK=$PGB_OK
+        T[$t.$c]=$(awk -v x="${X[$t.$c]}" -v s=$((RSECS * ROUNDS)) 'BEGIN { printf "%.1f", x / s }')
     done
     line "insert tps, $c client(s): ledger" "${T[bench_ledger.$c]}" "plain" "${T[bench_plain.$c]}" "$(ratio "${T[bench_ledger.$c]}" "${T[bench_plain.$c]}")"
     line "insert tps, $c client(s): plpgsql chain" "${T[bench_chain.$c]}" "plain" "${T[bench_plain.$c]}" "$(ratio "${T[bench_chain.$c]}" "${T[bench_plain.$c]}")"
     line "insert tps, $c client(s): ledger" "${T[bench_ledger.$c]}" "plpgsql chain" "${T[bench_chain.$c]}" "$(ratio "${T[bench_ledger.$c]}" "${T[bench_chain.$c]}")"
+    wl=$(awk -v w="${W[bench_ledger.$c]}" -v x="${X[bench_ledger.$c]}" 'BEGIN { printf "%.0f", x ? w / x : 0 }')
+    wp=$(awk -v w="${W[bench_plain.$c]}" -v x="${X[bench_plain.$c]}" 'BEGIN { printf "%.0f", x ? w / x : 0 }')
+    line "WAL bytes per insert transaction, $c client(s): ledger (incl. sealer)" "$wl" "plain" "$wp" "$(ratio "$wl" "$wp")"
 done
 R_TPS8=$(ratio "${T[bench_ledger.8]}" "${T[bench_plain.8]}")
 
@@ -169,7 +216,7 @@ q "SELECT ledger.seal('bench_ledger')" >/dev/null
 LCOUNT=$(q "SELECT count(*) FROM bench_ledger")
 VER=$(q "SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, coalesce(problem, '') FROM ledger.verify('bench_ledger')")
 IFS='|' read -r V_OK V_ROWS V_TX V_BLK V_UNS V_PROB <<<"$VER"
-line "verify after pgbench: ok=$V_OK rows_checked" "$V_ROWS" "rows committed by pgbench" "$LEDGER_ROWS_EXPECTED" "$(ratio "$V_ROWS" "$LEDGER_ROWS_EXPECTED")"
+line "verify after pgbench: ok=$V_OK, rows_checked" "$V_ROWS" "rows committed by pgbench" "$LEDGER_ROWS_EXPECTED" "$(ratio "$V_ROWS" "$LEDGER_ROWS_EXPECTED")"
 say "  (count(*)=$LCOUNT, transactions_checked=$V_TX, blocks_checked=$V_BLK, unsealed=$V_UNS${V_PROB:+, problem: $V_PROB})"
 VERIFY_OK=0
 if [ "$V_OK" = t ] && [ "$V_ROWS" = "$LEDGER_ROWS_EXPECTED" ] && [ "$LCOUNT" = "$LEDGER_ROWS_EXPECTED" ] && [ "${LEDGER8_OK:-0}" = 1 ]; then
@@ -178,17 +225,10 @@ else
     fail "ledger after pgbench: verify ok=$V_OK rows_checked=$V_ROWS count=$LCOUNT expected=$LEDGER_ROWS_EXPECTED 8-client run ok=${LEDGER8_OK:-0}"
 fi
 
-if [ -n "${PERF_JOB:-}" ]; then
-    wait "$PERF_JOB"
-    if [ -s "$WORK/perf.data" ]; then
-        say ""
-        say "-- profile: 1-client ledger backend (perf, self time, top 25) --"
-        perf report -i "$WORK/perf.data" --no-children --stdio --sort symbol 2>/dev/null \
-            | grep -E '^ +[0-9.]+%' | head -25
-        say "-- profile: 1-client ledger backend (perf, including callees; ledger and hashing) --"
-        perf report -i "$WORK/perf.data" --children --stdio --sort symbol -g none 2>/dev/null \
-            | grep -E '^ +[0-9.]+%' | grep -iE 'ledger|canon|merkle|sha|EVP|Digest|Trigger|ExecInsert|CommitTransaction|XLogFlush|SPI|pre_commit|xact' | head -30
-    fi
+if [ -n "${PERF_JOBS:-}" ]; then
+    wait $PERF_JOBS 2>/dev/null
+    perf_show ledger1 "1-client ledger run, its backend"
+    perf_show ledger8 "8-client ledger run, all backends and workers"
 fi
 
 # ---------------------------------------------------------------------------
@@ -222,6 +262,7 @@ wait_sealed() {
 bulk() {
     local kind=$1 t=$2 t0 t1
     q "CHECKPOINT" >/dev/null
+    local lsn0; lsn0=$(q "SELECT pg_current_wal_lsn()")
     t0=$(now)
     if [ "$kind" = insert ]; then
         q "INSERT INTO $t (account, amount, memo, at) $GEN" || fail "INSERT ... SELECT into $t"
@@ -230,20 +271,23 @@ bulk() {
     fi
     t1=$(now)
     DT=$(sub "$t1" "$t0")
+    WAL=$(q "SELECT pg_current_wal_lsn() - '$lsn0'::pg_lsn")
     SEALED=
     case $t in *ledger) SEALED=$(sub "$(wait_sealed "$t")" "$t0") ;; esac
 }
 
-declare -A B S
+declare -A B S BW
 for kind in insert copy; do
     k=${kind/insert/ins}
-    bulk "$kind" "bulk_${k}_plain";  B[$kind.plain]=$DT
-    bulk "$kind" "bulk_${k}_ledger"; B[$kind.ledger]=$DT; S[$kind]=$SEALED
+    bulk "$kind" "bulk_${k}_plain";  B[$kind.plain]=$DT;  BW[$kind.plain]=$WAL
+    bulk "$kind" "bulk_${k}_ledger"; B[$kind.ledger]=$DT; BW[$kind.ledger]=$WAL; S[$kind]=$SEALED
 done
 line "INSERT ... SELECT $ROWS rows (s): ledger, to commit" "${B[insert.ledger]}" "plain" "${B[insert.plain]}" "$(ratio "${B[insert.ledger]}" "${B[insert.plain]}")"
 line "INSERT ... SELECT $ROWS rows (s): ledger, to sealed" "${S[insert]}" "plain" "${B[insert.plain]}" "$(ratio "${S[insert]}" "${B[insert.plain]}")"
 line "COPY $ROWS rows (s): ledger, to commit" "${B[copy.ledger]}" "plain" "${B[copy.plain]}" "$(ratio "${B[copy.ledger]}" "${B[copy.plain]}")"
 line "COPY $ROWS rows (s): ledger, to sealed" "${S[copy]}" "plain" "${B[copy.plain]}" "$(ratio "${S[copy]}" "${B[copy.plain]}")"
+line "WAL MB of INSERT ... SELECT: ledger" "$((BW[insert.ledger] / 1048576))" "plain" "$((BW[insert.plain] / 1048576))" "$(ratio "${BW[insert.ledger]}" "${BW[insert.plain]}")"
+line "WAL MB of COPY: ledger" "$((BW[copy.ledger] / 1048576))" "plain" "$((BW[copy.plain] / 1048576))" "$(ratio "${BW[copy.ledger]}" "${BW[copy.plain]}")"
 R_INS=$(ratio "${B[insert.ledger]}" "${B[insert.plain]}")
 R_COPY=$(ratio "${B[copy.ledger]}" "${B[copy.plain]}")
 say "  (table sizes: plain $(q "SELECT pg_size_pretty(pg_table_size('bulk_ins_plain'))"), ledger $(q "SELECT pg_size_pretty(pg_table_size('bulk_ins_ledger'))"))"
