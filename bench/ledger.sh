@@ -187,7 +187,7 @@ for c in 1 8; do
                   if [ "$c" = 1 ]; then
                       pids=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'")
                   else   # every backend and worker of the cluster: includes the sealer
-                      pids=$(q "SELECT string_agg(pid::text, ',') FROM pg_stat_activity")
+                      pids=$(q "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE pid <> pg_backend_pid()")
                   fi
                   [ -n "$pids" ] && perf_bg "ledger$c" $((RSECS > 3 ? RSECS - 2 : 1)) "$pids"
                   wait ) &
