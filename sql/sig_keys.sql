@@ -100,4 +100,5 @@ DROP ROLE sig_keys_nobody;
 -- The table is dumped with the extension.
 SELECT c.relname, e.extconfig IS NOT NULL AS dumped
   FROM pg_extension e, pg_class c
- WHERE e.extname = 'ledger' AND c.oid = ANY (e.extconfig);
+ WHERE e.extname = 'ledger' AND c.oid = ANY (e.extconfig)
+ ORDER BY c.relname;

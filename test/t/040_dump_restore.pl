@@ -109,7 +109,6 @@ sub check_restored
 	my ($n, $db, $name, $restore_err, $todo) = @_;
   TODO:
 	{
-		local $TODO = $todo;
 		is($restore_err, '', "$name: restore runs without errors");
 		is( $n->safe_psql(
 				$db, q{
@@ -128,7 +127,6 @@ WHERE tgrelid IN ('existing'::regclass, 'fresh'::regclass)
 	}
   TODO:
 	{
-		local $TODO = $todo;
 		my ($ret, $out, $err) = $n->psql($db,
 			"INSERT INTO existing (id, name) VALUES (1000, 'restored'); "
 			  . "INSERT INTO fresh (id, body) VALUES (1000, 'restored'), (1001, 'restored');");
@@ -149,7 +147,6 @@ WHERE tgrelid IN ('existing'::regclass, 'fresh'::regclass)
 	  or diag($v->{problem});
   TODO:
 	{
-		local $TODO = $todo;
 		my ($ret, $out, $err) = $n->psql($db, "UPDATE existing SET name = 'changed' WHERE id = 1");
 		isnt($ret, 0, "$name: UPDATE of a restored ledger is refused");
 	}
@@ -220,7 +217,6 @@ note "fresh cluster: $i single-row transactions, up to xid beyond $max_xact";
 # exists), and rows would be grouped with the old transaction's rows.
 TODO:
 {
-	local $TODO = 'transaction ids restored from another cluster collide with new xids';
 	is($failed, 0, 'fresh cluster: inserts whose xids were used by restored transactions succeed')
 	  or diag($first_err);
 }
