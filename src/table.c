@@ -606,9 +606,6 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	Datum	   *values;
 	bool	   *nulls;
 	uint8		leaf[LEDGER_HASH_LEN];
-	int			cols[3];
-	Datum		newvals[3];
-	bool		newnulls[3] = {false, false, false};
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -695,15 +692,15 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 		int64		xact = table_current_xact(true);
 		int64		seq = pending_add(pl, leaf);
 
-		cols[0] = info->layout.xact_attnum;
-		newvals[0] = Int64GetDatum(xact);
-		cols[1] = info->layout.seq_attnum;
-		newvals[1] = Int64GetDatum(seq);
-		cols[2] = info->layout.hash_attnum;
-		newvals[2] = PointerGetDatum(ledger_hash_to_bytea(leaf));
+		/* the row is already deformed: form the new one directly */
+		values[info->layout.xact_attnum - 1] = Int64GetDatum(xact);
+		nulls[info->layout.xact_attnum - 1] = false;
+		values[info->layout.seq_attnum - 1] = Int64GetDatum(seq);
+		nulls[info->layout.seq_attnum - 1] = false;
+		values[info->layout.hash_attnum - 1] = PointerGetDatum(ledger_hash_to_bytea(leaf));
+		nulls[info->layout.hash_attnum - 1] = false;
 	}
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, 3, cols,
-													 newvals, newnulls));
+	return PointerGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /* ---------- SQL helpers over row values ---------- */
