@@ -49,6 +49,13 @@
 #define PRICING_SQRT2PI		2.50662827463100050242
 #define PRICING_PI			3.14159265358979323846
 
+/* Hot helpers are forced inline (pg_attribute_always_inline, without c.h). */
+#if defined(__GNUC__)
+#define PRICING_INLINE __attribute__((always_inline)) inline
+#else
+#define PRICING_INLINE inline
+#endif
+
 #define Max(a, b) ((a) > (b) ? (a) : (b))
 #define Min(a, b) ((a) < (b) ? (a) : (b))
 
@@ -63,111 +70,133 @@ cody_aint(double x)
 	return x >= 0 ? floor(x) : -floor(-x);
 }
 
+/* Cody's coefficients (netlib specfun CALERF). */
+static const double cody_a[5] = {3.16112374387056560e00, 1.13864154151050156e02,
+3.77485237685302021e02, 3.20937758913846947e03, 1.85777706184603153e-1};
+static const double cody_b[4] = {2.36012909523441209e01, 2.44024637934444173e02,
+1.28261652607737228e03, 2.84423683343917062e03};
+static const double cody_c[9] = {5.64188496988670089e-1, 8.88314979438837594e00,
+	6.61191906371416295e01, 2.98635138197400131e02,
+	8.81952221241769090e02, 1.71204761263407058e03,
+	2.05107837782607147e03, 1.23033935479799725e03,
+2.15311535474403846e-8};
+static const double cody_d[8] = {1.57449261107098347e01, 1.17693950891312499e02,
+	5.37181101862009858e02, 1.62138957456669019e03,
+	3.29079923573345963e03, 4.36261909014324716e03,
+3.43936767414372164e03, 1.23033935480374942e03};
+static const double cody_p[6] = {3.05326634961232344e-1, 3.60344899949804439e-1,
+	1.25781726111229246e-1, 1.60837851487422766e-2,
+6.58749161529837803e-4, 1.63153871373020978e-2};
+static const double cody_q[5] = {2.56852019228982242e00, 1.87295284992346047e00,
+	5.27905102951428412e-1, 6.05183413124413191e-2,
+2.33520497626869185e-3};
+
+#define CODY_THRESH		0.46875
+#define CODY_SQRPI		5.6418958354775628695e-1
+#define CODY_XBIG		26.543
+#define CODY_XHUGE		6.71e7
+#define CODY_XMAX		2.53e307
+
+/* erf(x) for |x| <= 0.46875: Cody's first rational, no exponential. */
+static PRICING_INLINE double
+cody_erf_small(double x)
+{
+	double		ysq = fabs(x) > 1.11e-16 ? x * x : 0.0;
+	double		xnum = cody_a[4] * ysq,
+				xden = ysq;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		xnum = (xnum + cody_a[i]) * ysq;
+		xden = (xden + cody_b[i]) * ysq;
+	}
+	return x * (xnum + cody_a[3]) / (xden + cody_b[3]);
+}
+
+/*
+ * erfcx(y) = exp(y^2) erfc(y) for y > 0.46875: Cody's second and third
+ * rationals, no exponential.
+ */
+static PRICING_INLINE double
+cody_erfcx_large(double y)
+{
+	double		xnum,
+				xden,
+				ysq;
+	int			i;
+
+	if (y <= 4.0)
+	{
+		xnum = cody_c[8] * y;
+		xden = y;
+		for (i = 0; i < 7; i++)
+		{
+			xnum = (xnum + cody_c[i]) * y;
+			xden = (xden + cody_d[i]) * y;
+		}
+		return (xnum + cody_c[7]) / (xden + cody_d[7]);
+	}
+	if (y >= CODY_XBIG)
+	{
+		if (y >= CODY_XMAX)
+			return 0.0;
+		if (y >= CODY_XHUGE)
+			return CODY_SQRPI / y;
+	}
+	ysq = 1.0 / (y * y);
+	xnum = cody_p[5] * ysq;
+	xden = ysq;
+	for (i = 0; i < 4; i++)
+	{
+		xnum = (xnum + cody_p[i]) * ysq;
+		xden = (xden + cody_q[i]) * ysq;
+	}
+	return (CODY_SQRPI - ysq * (xnum + cody_p[4]) / (xden + cody_q[4])) / y;
+}
+
+/* exp(-y^2) for y >= 0, with y^2 split so that its rounding does not count. */
+static PRICING_INLINE double
+cody_exp_msq(double y)
+{
+	double		ysq = cody_aint(y * 16.0) / 16.0;
+	double		del = (y - ysq) * (y + ysq);
+
+	return exp(-ysq * ysq) * exp(-del);
+}
+
 /*
  * Cody's CALERF: jint 0 gives erf(x), 1 erfc(x), 2 erfcx(x) = exp(x^2) erfc(x).
  */
 static double
 cody_calerf(double x, int jint)
 {
-	static const double a[5] = {3.16112374387056560e00, 1.13864154151050156e02,
-	3.77485237685302021e02, 3.20937758913846947e03, 1.85777706184603153e-1};
-	static const double b[4] = {2.36012909523441209e01, 2.44024637934444173e02,
-	1.28261652607737228e03, 2.84423683343917062e03};
-	static const double c[9] = {5.64188496988670089e-1, 8.88314979438837594e00,
-		6.61191906371416295e01, 2.98635138197400131e02,
-		8.81952221241769090e02, 1.71204761263407058e03,
-		2.05107837782607147e03, 1.23033935479799725e03,
-	2.15311535474403846e-8};
-	static const double d[8] = {1.57449261107098347e01, 1.17693950891312499e02,
-		5.37181101862009858e02, 1.62138957456669019e03,
-		3.29079923573345963e03, 4.36261909014324716e03,
-	3.43936767414372164e03, 1.23033935480374942e03};
-	static const double p[6] = {3.05326634961232344e-1, 3.60344899949804439e-1,
-		1.25781726111229246e-1, 1.60837851487422766e-2,
-	6.58749161529837803e-4, 1.63153871373020978e-2};
-	static const double q[5] = {2.56852019228982242e00, 1.87295284992346047e00,
-		5.27905102951428412e-1, 6.05183413124413191e-2,
-	2.33520497626869185e-3};
-	const double sqrpi = 5.6418958354775628695e-1;
-	const double thresh = 0.46875;
 	const double xinf = DBL_MAX;
 	const double xneg = -26.628;
-	const double xsmall = 1.11e-16;
-	const double xbig = 26.543;
-	const double xhuge = 6.71e7;
-	const double xmax = 2.53e307;
 	double		y,
 				ysq,
-				xnum,
-				xden,
 				del,
 				result;
-	int			i;
 
 	y = fabs(x);
-	if (y <= thresh)
+	if (y <= CODY_THRESH)
 	{
-		ysq = y > xsmall ? y * y : 0.0;
-		xnum = a[4] * ysq;
-		xden = ysq;
-		for (i = 0; i < 3; i++)
-		{
-			xnum = (xnum + a[i]) * ysq;
-			xden = (xden + b[i]) * ysq;
-		}
-		result = x * (xnum + a[3]) / (xden + b[3]);
+		result = cody_erf_small(x);
 		if (jint != 0)
 			result = 1.0 - result;
 		if (jint == 2)
-			result = exp(ysq) * result;
+			result = exp(y > 1.11e-16 ? y * y : 0.0) * result;
 		return result;
 	}
-	else if (y <= 4.0)
-	{
-		xnum = c[8] * y;
-		xden = y;
-		for (i = 0; i < 7; i++)
-		{
-			xnum = (xnum + c[i]) * y;
-			xden = (xden + d[i]) * y;
-		}
-		result = (xnum + c[7]) / (xden + d[7]);
-		if (jint != 2)
-		{
-			ysq = cody_aint(y * 16.0) / 16.0;
-			del = (y - ysq) * (y + ysq);
-			result = exp(-ysq * ysq) * exp(-del) * result;
-		}
-	}
+	if (y >= CODY_XBIG && jint != 2)
+		result = 0.0;
 	else
 	{
-		result = 0.0;
-		if (y >= xbig && (jint != 2 || y >= xmax))
-			goto fixup;
-		if (y >= xbig && y >= xhuge)
-		{
-			result = sqrpi / y;
-			goto fixup;
-		}
-		ysq = 1.0 / (y * y);
-		xnum = p[5] * ysq;
-		xden = ysq;
-		for (i = 0; i < 4; i++)
-		{
-			xnum = (xnum + p[i]) * ysq;
-			xden = (xden + q[i]) * ysq;
-		}
-		result = ysq * (xnum + p[4]) / (xden + q[4]);
-		result = (sqrpi - result) / y;
+		result = cody_erfcx_large(y);
 		if (jint != 2)
-		{
-			ysq = cody_aint(y * 16.0) / 16.0;
-			del = (y - ysq) * (y + ysq);
-			result = exp(-ysq * ysq) * exp(-del) * result;
-		}
+			result = cody_exp_msq(y) * result;
 	}
 
-fixup:
 	if (jint == 0)
 	{
 		result = (0.5 - result) + 0.5;
@@ -459,58 +488,103 @@ black_asymptotic_ydiff(double h, double t)
 	return sum;
 }
 
+/*
+ * Normalised out-of-the-money call b(x, s) for x <= 0, s > 0, the way
+ * "Let's Be Rational" (section 3) uses Cody's functions.  With h = x/s,
+ * t = s/2, q1 = -(h+t)/sqrt(2), q2 = (t-h)/sqrt(2) > 0 and
+ * E = exp(-(h^2+t^2)/2) = exp(x/2) exp(-q1^2) = exp(-x/2) exp(-q2^2),
+ *
+ *		2b = exp(x/2) erfc(q1) - exp(-x/2) erfc(q2),
+ *
+ * and each term is taken as E erfcx(q) (a pure rational for q > 0.46875) or
+ * exp(+-x/2) (1 -+ erf(q)) (a pure rational for |q| <= 0.46875), so one
+ * exponential E, and exp(x/2) where needed, serve both terms.  Near the money
+ * with a short expiry (q2 <= 0.46875) the two terms are close to each other;
+ * there 2b = exp(x/2) erf(-q1) + exp(-x/2) erf(q2) + 2 sinh(x/2) with the
+ * sinh from expm1, so nothing cancels.  Deep out of the money
+ * (h + t <= -13) the asymptotic series applies.
+ *
+ * ex2 is exp(x/2) when the caller has it (it does not depend on s), else
+ * negative.  When ee is not NULL it receives E (the vega is E/sqrt(2 pi)).
+ */
+static PRICING_INLINE double
+black_otm_core(double x, double s, double ex2, double *ee)
+{
+	double		h = x / s,
+				t = 0.5 * s,
+				q1 = -(h + t) * PRICING_INV_SQRT2,
+				q2 = (t - h) * PRICING_INV_SQRT2,
+				e = 0.0,
+				b;
+
+	if (ee != NULL || q2 > CODY_THRESH)
+		e = exp(-0.5 * (h * h + t * t));
+	if (ee != NULL)
+		*ee = e;
+	if (h + t <= -13.0)
+		b = PRICING_INV_SQRT2PI * e * black_asymptotic_ydiff(h, t);
+	else if (q2 <= CODY_THRESH)
+	{
+		double		em = expm1(0.5 * x),
+					ep = 1.0 + em;
+
+		/* exp(x/2) - exp(-x/2) = em (2 + em) / (1 + em) */
+		b = 0.5 * (ep * cody_erf_small(-q1) + cody_erf_small(q2) / ep +
+				   em * (2.0 + em) / ep);
+	}
+	else if (q1 > CODY_THRESH)
+		b = 0.5 * e * (cody_erfcx_large(q1) - cody_erfcx_large(q2));
+	else
+	{
+		if (ex2 < 0.0)
+			ex2 = exp(0.5 * x);
+		if (q1 >= -CODY_THRESH)
+			b = 0.5 * (ex2 * (1.0 - cody_erf_small(q1)) -
+					   e * cody_erfcx_large(q2));
+		else
+			b = ex2 - 0.5 * e * (cody_erfcx_large(-q1) +
+								 cody_erfcx_large(q2));
+	}
+	return Max(b, 0.0);
+}
+
 /* Normalised out-of-the-money call b(x, s), x <= 0, s >= 0. */
 static double
 black_otm(double x, double s)
 {
-	double		h,
-				t,
-				bb;
-
 	if (s <= 0.0)
 		return 0.0;
-	if (x == 0.0)
-		return 1.0 - pricing_erfc(s * 0.5 * PRICING_INV_SQRT2);
-	h = x / s;
-	t = 0.5 * s;
-	if (h + t <= -13.0)
-		bb = PRICING_INV_SQRT2PI * exp(-0.5 * (h * h + t * t)) *
-			black_asymptotic_ydiff(h, t);
-	else if (h + t > 0.85 && x > -700.0)
-		bb = exp(0.5 * x) * pricing_norm_cdf(h + t) -
-			exp(-0.5 * x) * pricing_norm_cdf(h - t);
-	else
-		bb = 0.5 * exp(-0.5 * (h * h + t * t)) *
-			(pricing_erfcx(-(h + t) * PRICING_INV_SQRT2) -
-			 pricing_erfcx(-(h - t) * PRICING_INV_SQRT2));
-	return Max(bb, 0.0);
+	return black_otm_core(x, s, -1.0, NULL);
 }
 
-/* b_max - b(x, s) for x <= 0, computed without subtraction. */
-static double
-black_otm_complement(double x, double s)
-{
-	double		h,
-				t;
-
-	if (s <= 0.0)
-		return exp(0.5 * x);
-	if (x == 0.0)
-		return pricing_erfc(s * 0.5 * PRICING_INV_SQRT2);
-	h = x / s;
-	t = 0.5 * s;
-	return exp(0.5 * x) * pricing_norm_cdf(-(h + t)) +
-		exp(-0.5 * x) * pricing_norm_cdf(h - t);
-}
-
-/* Normalised vega db/ds. */
-static double
-black_vega_norm(double x, double s)
+/*
+ * b_max - b(x, s) for x <= 0, s > 0, computed without subtraction:
+ * 2 (b_max - b) = exp(x/2) erfc(-q1) + exp(-x/2) erfc(q2), each term as in
+ * black_otm_core.  ex2 = exp(x/2); *ee receives E.
+ */
+static PRICING_INLINE double
+black_otm_complement_core(double x, double s, double ex2, double *ee)
 {
 	double		h = x / s,
-				t = 0.5 * s;
+				t = 0.5 * s,
+				q1 = -(h + t) * PRICING_INV_SQRT2,
+				q2 = (t - h) * PRICING_INV_SQRT2,
+				e = exp(-0.5 * (h * h + t * t)),
+				c1,
+				c2;
 
-	return PRICING_INV_SQRT2PI * exp(-0.5 * (h * h + t * t));
+	*ee = e;
+	if (-q1 > CODY_THRESH)
+		c1 = e * cody_erfcx_large(-q1);
+	else if (-q1 >= -CODY_THRESH)
+		c1 = ex2 * (1.0 - cody_erf_small(-q1));
+	else
+		c1 = 2.0 * ex2 - e * cody_erfcx_large(q1);
+	if (q2 > CODY_THRESH)
+		c2 = e * cody_erfcx_large(q2);
+	else
+		c2 = (1.0 - cody_erf_small(q2)) / ex2;
+	return 0.5 * (c1 + c2);
 }
 
 /* ln(F/K) without overflow. */
@@ -524,47 +598,53 @@ log_moneyness(double f, double k)
 	return log(f) - log(k);
 }
 
+/*
+ * Undiscounted Black price for forward f, strike k, total volatility s: the
+ * intrinsic value plus sqrt(f k) b(-|ln(f/k)|, s).  Degenerate inputs (f or
+ * k zero, s zero) give the intrinsic value.  ln(f/k) is formed exactly as
+ * the implied volatility forms it, so that price -> vol -> price round trips
+ * see the same moneyness to the last bit.
+ */
+static PRICING_INLINE double
+black_price_fk(int theta, double f, double k, double s)
+{
+	double		intrinsic = Max(theta * (f - k), 0.0);
+	double		v;
+
+	if (!(f > 0.0) || !(k > 0.0) || !(s > 0.0))
+		return intrinsic;
+	v = intrinsic +
+		sqrt(f) * sqrt(k) * black_otm_core(-fabs(log_moneyness(f, k)), s,
+										   -1.0, NULL);
+	/* a call is worth at most the forward, a put at most the strike */
+	return Min(v, theta > 0 ? f : k);
+}
+
 /* Undiscounted Black price for forward f > 0, strike k > 0, total vol s. */
 double
 pricing_black_undiscounted(int theta, double f, double k, double s)
 {
-	double		x = log_moneyness(f, k);
-	double		intrinsic = Max(theta * (f - k), 0.0);
-
-	double		v;
-
-	if (s <= 0.0)
-		return intrinsic;
-	v = intrinsic + sqrt(f) * sqrt(k) * black_otm(-fabs(x), s);
-	/* a call is worth at most the forward, a put at most the strike */
-	return Min(v, theta > 0 ? f : k);
+	return black_price_fk(theta, f, k, s);
 }
 
 /* ---------------------------------------------------------------------
  * European prices and Greeks
  * --------------------------------------------------------------------- */
 
-/*
- * Black-type price of a forward f with discount factor df, handling the
- * degenerate strikes and forwards: k = 0 is a forward, f = 0 pays nothing
- * for a call.
- */
-static double
-black_price_df(int theta, double f, double k, double t, double df, double sigma)
-{
-	if (k <= 0.0 || f <= 0.0 || t <= 0.0 || sigma <= 0.0)
-		return df * Max(theta * (f - k), 0.0);
-	return df * pricing_black_undiscounted(theta, f, k, sigma * sqrt(t));
-}
-
 /* Generalized Black-Scholes-Merton price (continuous dividend yield q). */
 double
 pricing_bsm_price(int theta, double s, double k, double t, double r,
 				  double q, double sigma)
 {
+	double		f,
+				df;
+
 	if (t <= 0.0)
 		return Max(theta * (s - k), 0.0);
-	return black_price_df(theta, s * exp((r - q) * t), k, t, exp(-r * t), sigma);
+	/* exp(0) is 1: skip the calls for r = q and r = 0 */
+	f = r == q ? s : s * exp((r - q) * t);
+	df = r == 0.0 ? 1.0 : exp(-r * t);
+	return df * black_price_fk(theta, f, k, sigma * sqrt(t));
 }
 
 /* Black-76 price of an option on a forward or future. */
@@ -574,7 +654,7 @@ pricing_black76_price(int theta, double f, double k, double t, double r,
 {
 	if (t <= 0.0)
 		return Max(theta * (f - k), 0.0);
-	return black_price_df(theta, f, k, t, exp(-r * t), sigma);
+	return exp(-r * t) * black_price_fk(theta, f, k, sigma * sqrt(t));
 }
 
 /*
@@ -778,9 +858,16 @@ black_implied_total_vol(double beta, double x)
 				s,
 				target;
 	int			upper,
+				usec,
 				it;
 
 	upper = (x == 0.0) || beta >= black_otm(x, sc);
+	/*
+	 * Objective ln(b_max - b) only where b is at least half of b_max: below
+	 * that, b_max - b does not resolve b to its last bits (at the money with
+	 * a tiny s, b_max - b is 1 - O(s)), and ln b is used on both sides.
+	 */
+	usec = upper && beta > 0.5 * bmax;
 	if (upper)
 	{
 		double		cb = bmax - beta;
@@ -788,7 +875,7 @@ black_implied_total_vol(double beta, double x)
 
 		lo = sc;
 		hi = HUGE_VAL;
-		target = log(cb);
+		target = usec ? log(cb) : log(beta);
 		s = -2.0 * norm_inv_rough(p);
 		if (!(s > sc))
 			s = sc + 0.5 * (x == 0.0 ? 1.0 : sc);
@@ -824,14 +911,15 @@ black_implied_total_vol(double beta, double x)
 					nu,
 					step,
 					snew;
-		double		hh = x / s;
+		double		hh = x / s,
+					ee;
 
-		bp = black_vega_norm(x, s);
-		bpp = bp * (hh * hh / s - s / 4.0);
-		if (upper)
+		if (usec)
 		{
-			double		c = black_otm_complement(x, s);
+			double		c = black_otm_complement_core(x, s, bmax, &ee);
 
+			bp = PRICING_INV_SQRT2PI * ee;
+			bpp = bp * (hh * hh / s - s / 4.0);
 			if (c <= 0.0)
 			{
 				hi = s;
@@ -849,7 +937,9 @@ black_implied_total_vol(double beta, double x)
 		}
 		else
 		{
-			b = black_otm(x, s);
+			b = black_otm_core(x, s, bmax, &ee);
+			bp = PRICING_INV_SQRT2PI * ee;
+			bpp = bp * (hh * hh / s - s / 4.0);
 			if (b <= 0.0)
 			{
 				lo = s;
