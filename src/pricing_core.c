@@ -846,10 +846,11 @@ pricing_bachelier_greeks(int theta, double f, double k, double t, double r,
 
 /*
  * Total volatility s >= 0 with black_otm(x, s) = beta, for x <= 0 and
- * 0 < beta < exp(x/2).
+ * 0 < beta < exp(x/2): safeguarded Halley, the fallback of the "Let's Be
+ * Rational" solver below when its iteration does not settle.
  */
 static double
-black_implied_total_vol(double beta, double x)
+black_implied_total_vol_halley(double beta, double x)
 {
 	double		bmax = exp(0.5 * x);
 	double		sc = sqrt(-2.0 * x);
@@ -976,6 +977,367 @@ black_implied_total_vol(double beta, double x)
 		if (hi - lo <= 2.0 * DBL_EPSILON * s)
 			break;
 	}
+	return s;
+}
+
+/*
+ * Inverse standard normal CDF for 0 < p < 1: P. J. Acklam's rational
+ * approximations (relative error below 1.2e-9).  Only initial guesses use it.
+ */
+static double
+norm_inv_acklam(double p)
+{
+	static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+		-2.759285104469687e+02, 1.383577518672690e+02,
+	-3.066479806614716e+01, 2.506628277459239e+00};
+	static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+		-1.556989798598866e+02, 6.680131188771972e+01,
+	-1.328068155288572e+01};
+	static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+		-2.400758277161838e+00, -2.549732539343734e+00,
+	4.374664141464968e+00, 2.938163982698783e+00};
+	static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+	2.445134137142996e+00, 3.754408661907416e+00};
+	double		q,
+				r;
+
+	if (p > 0.5)
+		return -norm_inv_acklam(1.0 - p);
+	if (p < 0.02425)
+	{
+		q = sqrt(-2.0 * log(p));
+		return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+			((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+	}
+	q = p - 0.5;
+	r = q * q;
+	return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+		(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+}
+
+/*
+ * Rational cubic interpolation (Delbourgo and Gregory 1985) between
+ * (xl, yl) and (xr, yr) with slopes dl, dr and control parameter r
+ * (r = 3 is the cubic Hermite interpolant).
+ */
+static double
+rational_cubic(double x, double xl, double xr, double yl, double yr,
+			   double dl, double dr, double r)
+{
+	double		h = xr - xl,
+				t,
+				omt;
+
+	if (!(h > 0.0))
+		return 0.5 * (yl + yr);
+	t = (x - xl) / h;
+	omt = 1.0 - t;
+	return (yr * t * t * t + (r * yr - h * dr) * t * t * omt +
+			(r * yl + h * dl) * t * omt * omt + yl * omt * omt * omt) /
+		(1.0 + (r - 3.0) * t * omt);
+}
+
+/*
+ * Control parameter of rational_cubic that reproduces the second derivative
+ * d2 at the left (left != 0) or right end, raised to the smallest value that
+ * keeps the interpolant monotone and convex or concave like its data.
+ */
+static double
+rational_cubic_control(double xl, double xr, double yl, double yr,
+					   double dl, double dr, double d2, int left)
+{
+	double		h = xr - xl,
+				delta = (yr - yl) / h,
+				r,
+				rmin = 0.0;
+
+	if (left)
+		r = (0.5 * h * d2 + (dr - dl)) / (delta - dl);
+	else
+		r = (0.5 * h * d2 + (dr - dl)) / (dr - delta);
+	/* monotonicity */
+	if (delta != 0.0 && (dl + dr) / delta > rmin)
+		rmin = (dl + dr) / delta;
+	/* convexity (dl <= delta <= dr) or concavity (dl >= delta >= dr) */
+	if ((dl < delta && delta < dr) || (dl > delta && delta > dr))
+	{
+		double		r1 = (dr - delta) / (delta - dl),
+					r2 = (delta - dl) / (dr - delta);
+
+		rmin = Max(rmin, Max(r1, r2));
+	}
+	if (!(r >= rmin))			/* also NaN */
+		r = rmin;
+	return Min(r, 1.0 / DBL_EPSILON);
+}
+
+/*
+ * The lower map f(s) = (2 pi |x| / (3 sqrt 3)) Phi(-|x| / (sqrt 3 s))^3,
+ * and its first and second derivatives in s.
+ */
+static void
+lbr_lower_map(double x, double s, double *f, double *fs, double *fss)
+{
+	double		ax = fabs(x),
+				z = ax / (sqrt(3.0) * s),
+				p = pricing_norm_cdf(-z),
+				phi = pricing_norm_pdf(z),
+				cc = 2.0 * PRICING_PI * ax / (3.0 * sqrt(3.0));
+
+	*f = cc * p * p * p;
+	*fs = 3.0 * cc * p * p * phi * z / s;
+	*fss = 3.0 * cc * p * phi * z / (s * s) * (2.0 * phi * z - p * (2.0 - z * z));
+}
+
+/* Inverse of the lower map. */
+static double
+lbr_lower_map_inv(double x, double f)
+{
+	double		cc = 2.0 * PRICING_PI * fabs(x) / (3.0 * sqrt(3.0)),
+				z = -norm_inv_acklam(cbrt(f / cc));
+
+	return fabs(x) / (sqrt(3.0) * z);
+}
+
+/*
+ * Total volatility s with b(x, s) = beta, x < 0, 0 < beta < exp(x/2), after
+ * P. Jaeckel, "Let's Be Rational" (Wilmott, 2015): an initial guess from
+ * rational cubic interpolation in four branches, then Householder steps of
+ * order 3.
+ *
+ * Branch points: s_c = sqrt(2|x|) is the inflection point of b in s; the
+ * tangent there meets b = 0 at s_l and b = b_max at s_u.  With b_l, b_c,
+ * b_u the values of b at s_l, s_c, s_u:
+ *
+ *	beta < b_l: f = lower map (which behaves like b as s -> 0) interpolated
+ *		in beta between (0, 0) with slope 1 and (b_l, f(s_l)), then inverted;
+ *	b_l <= beta <= b_c, b_c < beta <= b_u: s interpolated in beta between the
+ *		branch points with slopes 1/b'(s);
+ *	beta > b_u: f = Phi(-s/2) (upper map) interpolated between (b_u, f(s_u))
+ *		and (b_max, 0) with slope -1/2, then s = -2 Phi^-1(f).
+ *
+ * Each interpolant matches the second derivative at its inner branch point.
+ * The Householder iteration works on the objective 1/ln b - 1/ln beta below
+ * b_l, b - beta between b_l and b_u, and ln(b_max - beta) - ln(b_max - b)
+ * above b_u, with b_max - b computed without subtraction.  From these
+ * guesses one or two steps reach the last bits; the iteration stops after a
+ * full Householder step shorter than 1e-7 s (order four convergence leaves an
+ * error far below the last bit).  The loop allows a few more steps, keeps the
+ * iterate inside a bracket, and gives up (returning -1, for the Halley
+ * solver) if it does not settle.
+ */
+static double
+black_implied_total_vol_lbr(double beta, double x)
+{
+	double		bmax = exp(0.5 * x),
+				sc = sqrt(-2.0 * x),
+				bc,
+				vc,
+				ee,
+				sl,
+				su,
+				bl = 0.0,
+				vl = 0.0,
+				bu,
+				vu,
+				s,
+				lo,
+				hi,
+				lnbeta = 0.0,
+				lncb = 0.0;
+	int			branch,
+				it;
+
+	bc = black_otm_core(x, sc, bmax, &ee);
+	vc = PRICING_INV_SQRT2PI * ee;
+	if (!(vc > 0.0))
+		return -1.0;
+	sl = sc - bc / vc;
+	su = sc + (bmax - bc) / vc;
+	if (beta <= bc)
+	{
+		if (sl > 0.0)
+		{
+			bl = black_otm_core(x, sl, bmax, &ee);
+			vl = PRICING_INV_SQRT2PI * ee;
+		}
+		if (!(bl > 0.0 && vl > 0.0))
+			return -1.0;
+		if (beta < bl)
+		{
+			/* branch 1: lower map */
+			double		f,
+						fs,
+						fss,
+						dr,
+						d2r,
+						r;
+
+			lbr_lower_map(x, sl, &f, &fs, &fss);
+			dr = fs / vl;
+			/* d2f/dbeta2 = (f'' - f' b''/b') / b'^2 */
+			d2r = (fss - fs * (x * x / (sl * sl * sl) - sl / 4.0)) / (vl * vl);
+			r = rational_cubic_control(0.0, bl, 0.0, f, 1.0, dr, d2r, 0);
+			f = rational_cubic(beta, 0.0, bl, 0.0, f, 1.0, dr, r);
+			s = f > 0.0 ? lbr_lower_map_inv(x, f) : 0.0;
+			branch = 1;
+			lnbeta = log(beta);
+		}
+		else
+		{
+			/* branch 2: s(beta) between (b_l, s_l) and (b_c, s_c) */
+			double		d2l,
+						r;
+
+			/* d2s/dbeta2 = -(b''/b') / b'^2 */
+			d2l = -(x * x / (sl * sl * sl) - sl / 4.0) / (vl * vl);
+			r = rational_cubic_control(bl, bc, sl, sc, 1.0 / vl, 1.0 / vc, d2l, 1);
+			s = rational_cubic(beta, bl, bc, sl, sc, 1.0 / vl, 1.0 / vc, r);
+			branch = 2;
+		}
+		lo = 0.0;
+		hi = sc;
+	}
+	else
+	{
+		bu = bmax - black_otm_complement_core(x, su, bmax, &ee);
+		vu = PRICING_INV_SQRT2PI * ee;
+		if (!(vu > 0.0))
+			return -1.0;
+		if (beta <= bu)
+		{
+			/* branch 3: s(beta) between (b_c, s_c) and (b_u, s_u) */
+			double		d2r,
+						r;
+
+			d2r = -(x * x / (su * su * su) - su / 4.0) / (vu * vu);
+			r = rational_cubic_control(bc, bu, sc, su, 1.0 / vc, 1.0 / vu, d2r, 0);
+			s = rational_cubic(beta, bc, bu, sc, su, 1.0 / vc, 1.0 / vu, r);
+			branch = 3;
+		}
+		else
+		{
+			/* branch 4: upper map f = Phi(-s/2) */
+			double		f = pricing_norm_cdf(-0.5 * su),
+						fs = -0.5 * pricing_norm_pdf(0.5 * su),
+						fss = su / 8.0 * pricing_norm_pdf(0.5 * su),
+						dl = fs / vu,
+						d2l = (fss - fs * (x * x / (su * su * su) - su / 4.0)) / (vu * vu),
+						r;
+
+			r = rational_cubic_control(bu, bmax, f, 0.0, dl, -0.5, d2l, 1);
+			f = rational_cubic(beta, bu, bmax, f, 0.0, dl, -0.5, r);
+			s = f > 0.0 && f < 0.5 ? -2.0 * norm_inv_acklam(f) : su;
+			branch = 4;
+			lncb = log(bmax - beta);
+		}
+		lo = sc;
+		hi = HUGE_VAL;
+	}
+	if (!(s > lo && s < hi))
+		s = isinf(hi) ? Max(su, 2.0 * lo) : 0.5 * (lo + hi);
+
+	for (it = 0; it < 8; it++)
+	{
+		double		hh = x / s,
+					b2 = hh * hh / s - s / 4.0, /* b''/b' */
+					b3,			/* third derivative over b' */
+					bp,
+					nu,
+					h2,
+					h3,
+					step,
+					snew;
+
+		b3 = b2 * b2 - 3.0 * hh * hh / (s * s) - 0.25;
+		if (branch == 4)
+		{
+			double		c = black_otm_complement_core(x, s, bmax, &ee),
+						g,
+						u;
+
+			bp = PRICING_INV_SQRT2PI * ee;
+			if (!(c > 0.0) || !(bp > 0.0))
+				return -1.0;
+			u = bp / c;
+			/* g = ln(b_max - beta) - ln c, g' = b'/c */
+			g = lncb - log(c);
+			if (g == 0.0)
+				return s;
+			nu = -g / u;
+			h2 = u + b2;
+			h3 = 2.0 * u * u + 3.0 * u * b2 + b3;
+			if (g < 0.0)
+				lo = s;			/* c too large: s too small */
+			else
+				hi = s;
+		}
+		else
+		{
+			double		b = black_otm_core(x, s, bmax, &ee);
+
+			bp = PRICING_INV_SQRT2PI * ee;
+			if (!(b > 0.0) || !(bp > 0.0))
+			{
+				lo = s;
+				s = 0.5 * (lo + hi);
+				continue;
+			}
+			if (b == beta)
+				return s;
+			if (branch == 1)
+			{
+				double		lb = log(b),
+							u = bp / b;
+
+				/* g = 1/ln b - 1/ln beta, g' = -u/(ln b)^2 */
+				nu = (1.0 / lb - 1.0 / lnbeta) * lb * lb / u;
+				h2 = -u * (lb + 2.0) / lb + b2;
+				h3 = 2.0 * u * u * (lb * lb + 3.0 * lb + 3.0) / (lb * lb) -
+					3.0 * u * (lb + 2.0) / lb * b2 + b3;
+			}
+			else
+			{
+				nu = -(b - beta) / bp;
+				h2 = b2;
+				h3 = b3;
+			}
+			if (b > beta)
+				hi = s;
+			else
+				lo = s;
+		}
+		step = nu * (1.0 + 0.5 * h2 * nu) / (1.0 + nu * (h2 + h3 * nu / 6.0));
+
+		/*
+		 * The steps converge with order four: once a step is below 1e-7 of s
+		 * the error left after it is far below the last bit, so we stop
+		 * there without another evaluation to confirm it.
+		 */
+		if (fabs(step) <= 1e-7 * s)
+			return s + step;
+		snew = s + step;
+		if (!(snew > lo && snew < hi))
+		{
+			snew = s + nu;
+			if (!(snew > lo && snew < hi))
+				snew = isinf(hi) ? 2.0 * s : 0.5 * (lo + hi);
+		}
+		s = snew;
+	}
+	return -1.0;
+}
+
+/* Total volatility from the normalised time value: LBR, Halley as fallback. */
+static double
+black_implied_total_vol(double beta, double x)
+{
+	double		s = -1.0;
+
+	if (x < 0.0)
+		s = black_implied_total_vol_lbr(beta, x);
+	if (!(s > 0.0))
+		s = black_implied_total_vol_halley(beta, x);
 	return s;
 }
 
