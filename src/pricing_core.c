@@ -1072,6 +1072,23 @@ rational_cubic_control(double xl, double xr, double yl, double yr,
 }
 
 /*
+ * Phi(-z) and phi(z) for z >= 0 from one exponential (initial guesses only:
+ * the rounding of z^2 in the exponent does not matter there).
+ */
+static void
+lbr_norm_tail(double z, double *p, double *phi)
+{
+	double		y = z * PRICING_INV_SQRT2,
+				e = exp(-0.5 * z * z);
+
+	*phi = PRICING_INV_SQRT2PI * e;
+	if (y > CODY_THRESH)
+		*p = 0.5 * e * cody_erfcx_large(y);
+	else
+		*p = 0.5 * (1.0 - cody_erf_small(y));
+}
+
+/*
  * The lower map f(s) = (2 pi |x| / (3 sqrt 3)) Phi(-|x| / (sqrt 3 s))^3,
  * and its first and second derivatives in s.
  */
@@ -1080,9 +1097,11 @@ lbr_lower_map(double x, double s, double *f, double *fs, double *fss)
 {
 	double		ax = fabs(x),
 				z = ax / (sqrt(3.0) * s),
-				p = pricing_norm_cdf(-z),
-				phi = pricing_norm_pdf(z),
-				cc = 2.0 * PRICING_PI * ax / (3.0 * sqrt(3.0));
+				cc = 2.0 * PRICING_PI * ax / (3.0 * sqrt(3.0)),
+				p,
+				phi;
+
+	lbr_norm_tail(z, &p, &phi);
 
 	*f = cc * p * p * p;
 	*fs = 3.0 * cc * p * p * phi * z / s;
@@ -1218,13 +1237,19 @@ black_implied_total_vol_lbr(double beta, double x)
 		else
 		{
 			/* branch 4: upper map f = Phi(-s/2) */
-			double		f = pricing_norm_cdf(-0.5 * su),
-						fs = -0.5 * pricing_norm_pdf(0.5 * su),
-						fss = su / 8.0 * pricing_norm_pdf(0.5 * su),
-						dl = fs / vu,
-						d2l = (fss - fs * (x * x / (su * su * su) - su / 4.0)) / (vu * vu),
+			double		f,
+						phi,
+						fs,
+						fss,
+						dl,
+						d2l,
 						r;
 
+			lbr_norm_tail(0.5 * su, &f, &phi);
+			fs = -0.5 * phi;
+			fss = su / 8.0 * phi;
+			dl = fs / vu;
+			d2l = (fss - fs * (x * x / (su * su * su) - su / 4.0)) / (vu * vu);
 			r = rational_cubic_control(bu, bmax, f, 0.0, dl, -0.5, d2l, 1);
 			f = rational_cubic(beta, bu, bmax, f, 0.0, dl, -0.5, r);
 			s = f > 0.0 && f < 0.5 ? -2.0 * norm_inv_acklam(f) : su;
