@@ -115,6 +115,25 @@ cody_erf_small(double x)
 }
 
 /*
+ * Cody's third rational R(y) for y > 4, in erfcx(y) = (1/sqrt(pi) - R)/y.
+ */
+static PRICING_INLINE double
+cody_erfcx_tail(double y)
+{
+	double		ysq = 1.0 / (y * y),
+				xnum = cody_p[5] * ysq,
+				xden = ysq;
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		xnum = (xnum + cody_p[i]) * ysq;
+		xden = (xden + cody_q[i]) * ysq;
+	}
+	return ysq * (xnum + cody_p[4]) / (xden + cody_q[4]);
+}
+
+/*
  * erfcx(y) = exp(y^2) erfc(y) for y > 0.46875: Cody's second and third
  * rationals, no exponential.
  */
@@ -122,20 +141,26 @@ static PRICING_INLINE double
 cody_erfcx_large(double y)
 {
 	double		xnum,
-				xden,
-				ysq;
-	int			i;
+				xden;
 
 	if (y <= 4.0)
 	{
-		xnum = cody_c[8] * y;
-		xden = y;
-		for (i = 0; i < 7; i++)
-		{
-			xnum = (xnum + cody_c[i]) * y;
-			xden = (xden + cody_d[i]) * y;
-		}
-		return (xnum + cody_c[7]) / (xden + cody_d[7]);
+		/*
+		 * Cody's degree-8 rational, evaluated by Estrin's scheme rather than
+		 * Horner's: the same polynomials with a third of the latency (the
+		 * terms are all positive for y > 0, so the order of the additions
+		 * does not matter for accuracy).
+		 */
+		double		y2 = y * y,
+					y4 = y2 * y2;
+
+		xnum = ((cody_c[7] + cody_c[6] * y) + (cody_c[5] + cody_c[4] * y) * y2) +
+			((cody_c[3] + cody_c[2] * y) + (cody_c[1] + cody_c[0] * y) * y2) * y4 +
+			cody_c[8] * (y4 * y4);
+		xden = ((cody_d[7] + cody_d[6] * y) + (cody_d[5] + cody_d[4] * y) * y2) +
+			((cody_d[3] + cody_d[2] * y) + (cody_d[1] + cody_d[0] * y) * y2) * y4 +
+			y4 * y4;
+		return xnum / xden;
 	}
 	if (y >= CODY_XBIG)
 	{
@@ -144,15 +169,7 @@ cody_erfcx_large(double y)
 		if (y >= CODY_XHUGE)
 			return CODY_SQRPI / y;
 	}
-	ysq = 1.0 / (y * y);
-	xnum = cody_p[5] * ysq;
-	xden = ysq;
-	for (i = 0; i < 4; i++)
-	{
-		xnum = (xnum + cody_p[i]) * ysq;
-		xden = (xden + cody_q[i]) * ysq;
-	}
-	return (CODY_SQRPI - ysq * (xnum + cody_p[4]) / (xden + cody_q[4])) / y;
+	return (CODY_SQRPI - cody_erfcx_tail(y)) / y;
 }
 
 /* exp(-y^2) for y >= 0, with y^2 split so that its rounding does not count. */
@@ -489,6 +506,60 @@ black_asymptotic_ydiff(double h, double t)
 }
 
 /*
+ * Y(h+t) - Y(h-t) with Y(z) = Phi(z)/phi(z), for h < 0 and small t, from
+ * the Taylor series 2 sum Y^(n)(h) t^n/n! over odd n.  The derivatives
+ * follow from Y' = 1 + hY by Y^(n) = (n-1) Y^(n-2) + h Y^(n-1); the first,
+ * a = 1 + hY = 1 - sqrt(pi) y erfcx(y) with y = -h/sqrt(2), is taken from
+ * Cody's tail rational for y > 4, where it is sqrt(pi) R(y) without
+ * cancellation.  (The expansion of "Let's Be Rational", section 3.1, in
+ * another arrangement.)  The erfcx difference it replaces loses about
+ * log10(|h|/t) digits.
+ */
+static double
+black_small_t_ydiff(double h, double t)
+{
+	double		y = -h * PRICING_INV_SQRT2,
+				m0,
+				m1,
+				t2 = t * t,
+				f = t,
+				sum;
+	int			n;
+
+	if (y > 4.0)
+	{
+		m1 = 1.7724538509055160273 * cody_erfcx_tail(y);	/* sqrt(pi) R */
+		m0 = 1.2533141373155002512 * (CODY_SQRPI - cody_erfcx_tail(y)) / y;
+	}
+	else
+	{
+		double		ex = y > CODY_THRESH ? cody_erfcx_large(y) : cody_calerf(y, 2);
+
+		m0 = 1.2533141373155002512 * ex;	/* sqrt(pi/2) erfcx(y) */
+		m1 = 1.0 - 1.7724538509055160273 * y * ex;
+	}
+	sum = m1 * t;
+	for (n = 2; n < 40; n++)
+	{
+		double		m2 = (n - 1) * m0 + h * m1;
+
+		m0 = m1;
+		m1 = m2;
+		if (n & 1)
+		{
+			double		term;
+
+			f *= t2 / ((n - 1) * n);
+			term = m1 * f;
+			sum += term;
+			if (fabs(term) <= 1e-17 * fabs(sum))
+				break;
+		}
+	}
+	return 2.0 * sum;
+}
+
+/*
  * Normalised out-of-the-money call b(x, s) for x <= 0, s > 0, the way
  * "Let's Be Rational" (section 3) uses Cody's functions.  With h = x/s,
  * t = s/2, q1 = -(h+t)/sqrt(2), q2 = (t-h)/sqrt(2) > 0 and
@@ -516,13 +587,18 @@ black_otm_core(double x, double s, double ex2, double *ee)
 				q2 = (t - h) * PRICING_INV_SQRT2,
 				e = 0.0,
 				b;
+	int			series;
 
-	if (ee != NULL || q2 > CODY_THRESH)
+	/* small t, not at the money: the Taylor series (see above) */
+	series = t < 0.21 && -h > 16.0 * t;
+	if (ee != NULL || series || q2 > CODY_THRESH)
 		e = exp(-0.5 * (h * h + t * t));
 	if (ee != NULL)
 		*ee = e;
 	if (h + t <= -13.0)
 		b = PRICING_INV_SQRT2PI * e * black_asymptotic_ydiff(h, t);
+	else if (series)
+		b = PRICING_INV_SQRT2PI * e * black_small_t_ydiff(h, t);
 	else if (q2 <= CODY_THRESH)
 	{
 		double		em = expm1(0.5 * x),

@@ -21,7 +21,7 @@
 int
 main(void)
 {
-	static const double m[] = {0.01, 0.1, 0.5, 0.8, 0.95, 1, 1.05, 1.25, 2, 10, 100};
+	static const double m[] = {0.01, 0.1, 0.5, 0.8, 0.95, 0.99, 1, 1.01, 1.05, 1.25, 2, 10, 100};
 	static const double t[] = {1.0 / 8760, 0.02, 0.25, 1, 5, 30};
 	static const double v[] = {0.01, 0.05, 0.2, 0.8, 3};
 	double		work[101];
@@ -32,7 +32,7 @@ main(void)
 				cases = 0,
 				bad = 0;
 
-	for (i = 0; i < 11; i++)
+	for (i = 0; i < 13; i++)
 		for (j = 0; j < 6; j++)
 			for (l = 0; l < 5; l++)
 			{
