@@ -675,32 +675,41 @@ log_moneyness(double f, double k)
 }
 
 /*
- * Undiscounted Black price for forward f, strike k, total volatility s: the
- * intrinsic value plus sqrt(f k) b(-|ln(f/k)|, s).  Degenerate inputs (f or
- * k zero, s zero) give the intrinsic value.  ln(f/k) is formed exactly as
- * the implied volatility forms it, so that price -> vol -> price round trips
- * see the same moneyness to the last bit.
+ * Undiscounted Black price for forward f, strike k, x = ln(f/k), total
+ * volatility s: the intrinsic value plus sqrt(f k) b(-|x|, s).  Degenerate
+ * inputs (f or k zero, s zero) give the intrinsic value.  The callers form
+ * x exactly as the implied volatilities do, so that price -> vol -> price
+ * round trips see the same moneyness to the last bit; BSM forms it as
+ * ln(s/k) + (r - q) t, which keeps the exponential of the forward off the
+ * path to the normalised price.
  */
 static PRICING_INLINE double
-black_price_fk(int theta, double f, double k, double s)
+black_price_fkx(int theta, double f, double k, double x, double s)
 {
 	double		intrinsic = Max(theta * (f - k), 0.0);
 	double		v;
 
 	if (!(f > 0.0) || !(k > 0.0) || !(s > 0.0))
 		return intrinsic;
-	v = intrinsic +
-		sqrt(f) * sqrt(k) * black_otm_core(-fabs(log_moneyness(f, k)), s,
-										   -1.0, NULL);
+	v = intrinsic + sqrt(f) * sqrt(k) * black_otm_core(-fabs(x), s, -1.0, NULL);
 	/* a call is worth at most the forward, a put at most the strike */
 	return Min(v, theta > 0 ? f : k);
+}
+
+/* ln(F/K) of a BSM forward F = s exp((r - q) t), as ln(s/k) + (r - q) t. */
+static PRICING_INLINE double
+bsm_log_moneyness(double s, double k, double t, double r, double q)
+{
+	return log_moneyness(s, k) + (r - q) * t;
 }
 
 /* Undiscounted Black price for forward f > 0, strike k > 0, total vol s. */
 double
 pricing_black_undiscounted(int theta, double f, double k, double s)
 {
-	return black_price_fk(theta, f, k, s);
+	if (!(f > 0.0) || !(k > 0.0))
+		return Max(theta * (f - k), 0.0);
+	return black_price_fkx(theta, f, k, log_moneyness(f, k), s);
 }
 
 /* ---------------------------------------------------------------------
@@ -720,7 +729,10 @@ pricing_bsm_price(int theta, double s, double k, double t, double r,
 	/* exp(0) is 1: skip the calls for r = q and r = 0 */
 	f = r == q ? s : s * exp((r - q) * t);
 	df = r == 0.0 ? 1.0 : exp(-r * t);
-	return df * black_price_fk(theta, f, k, sigma * sqrt(t));
+	if (!(s > 0.0) || !(k > 0.0) || !(f > 0.0))
+		return df * Max(theta * (f - k), 0.0);
+	return df * black_price_fkx(theta, f, k, bsm_log_moneyness(s, k, t, r, q),
+								sigma * sqrt(t));
 }
 
 /* Black-76 price of an option on a forward or future. */
@@ -730,7 +742,7 @@ pricing_black76_price(int theta, double f, double k, double t, double r,
 {
 	if (t <= 0.0)
 		return Max(theta * (f - k), 0.0);
-	return exp(-r * t) * black_price_fk(theta, f, k, sigma * sqrt(t));
+	return exp(-r * t) * pricing_black_undiscounted(theta, f, k, sigma * sqrt(t));
 }
 
 /*
@@ -1443,16 +1455,16 @@ black_implied_total_vol(double beta, double x)
 }
 
 /*
- * Implied Black volatility from a discounted price with discount factor df.
- * Returns -1 when the price is outside the arbitrage bounds.
+ * Implied Black volatility from a discounted price with discount factor df,
+ * x = ln(f/k) formed as the matching price function forms it.  Returns -1
+ * when the price is outside the arbitrage bounds.
  */
-double
-pricing_black_implied_vol(int theta, double price, double f, double k,
-						  double t, double df)
+static double
+black_implied_vol_x(int theta, double price, double f, double k, double x,
+					double t, double df)
 {
 	double		intrinsic,
 				undisc,
-				x,
 				beta,
 				bmax,
 				root;
@@ -1468,7 +1480,7 @@ pricing_black_implied_vol(int theta, double price, double f, double k,
 		return 0.0;
 	if (t <= 0.0)
 		return -1.0;
-	x = -fabs(log_moneyness(f, k));
+	x = -fabs(x);
 	root = sqrt(f) * sqrt(k);
 	beta = (undisc - intrinsic) / root;
 	bmax = exp(0.5 * x);
@@ -1479,6 +1491,14 @@ pricing_black_implied_vol(int theta, double price, double f, double k,
 	return black_implied_total_vol(beta, x) / sqrt(t);
 }
 
+/* Implied Black volatility from a discounted price with discount factor df. */
+double
+pricing_black_implied_vol(int theta, double price, double f, double k,
+						  double t, double df)
+{
+	return black_implied_vol_x(theta, price, f, k, log_moneyness(f, k), t, df);
+}
+
 /* Implied volatility of a generalized Black-Scholes-Merton price. */
 double
 pricing_bsm_implied_vol(int theta, double price, double s, double k,
@@ -1486,8 +1506,11 @@ pricing_bsm_implied_vol(int theta, double price, double s, double k,
 {
 	if (t <= 0.0)
 		return price == Max(theta * (s - k), 0.0) ? 0.0 : -1.0;
-	return pricing_black_implied_vol(theta, price, s * exp((r - q) * t), k, t,
-									 exp(-r * t));
+	if (!(s > 0.0) || !(k > 0.0))
+		return -1.0;			/* the price does not depend on sigma */
+	return black_implied_vol_x(theta, price, r == q ? s : s * exp((r - q) * t),
+							   k, bsm_log_moneyness(s, k, t, r, q), t,
+							   r == 0.0 ? 1.0 : exp(-r * t));
 }
 
 /* Implied volatility of a Black-76 price. */
