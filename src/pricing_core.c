@@ -6,13 +6,13 @@
  *
  * Portability.  Prices end up in hashed and signed rows, so they must be the
  * same on every build.  The normal distribution is therefore computed here
- * from W. J. Cody's rational Chebyshev approximations of erfc and erfcx
+ * from W. J. Cody's rational Chebyshev approximations of erf, erfc and erfcx
  * ("Rational Chebyshev approximations for the error function", Math. Comp.
  * 23, 1969, pp. 631-638; coefficients as in netlib specfun/erf), not with
- * libm's erf/erfc.  The remaining libm calls are exp, log and sqrt (sqrt is
- * exactly rounded by IEEE 754; glibc's exp and log are correctly rounded in
- * practice) and, only in the bivariate normal used by Bjerksund-Stensland
- * 2002, sin and asin.
+ * libm's erf/erfc.  The remaining libm calls are exp, expm1, log and sqrt
+ * (sqrt is exactly rounded by IEEE 754; glibc's exp, expm1 and log are
+ * correctly rounded in practice), cbrt in an initial guess and, only in the
+ * American methods, pow, sin and asin.
  *
  * Black prices are evaluated in Jaeckel's normalised form: with
  * x = ln(F/K) and s = sigma*sqrt(T) an out-of-the-money call is
@@ -21,16 +21,18 @@
  *
  * and undiscounted price = sqrt(F) sqrt(K) b; in-the-money options are the
  * intrinsic value plus the out-of-the-money time value (put-call duality),
- * so no large terms are ever subtracted.  Where b is small we use the erfcx
- * form with a single exponential ("Let's Be Rational", section 3).
+ * so no large terms are ever subtracted.  Each Phi term is taken either as
+ * E erfcx(q) or as exp(+-x/2) (1 -+ erf(q)), both pure rationals, sharing
+ * one exponential E ("Let's Be Rational", section 3); series take over deep
+ * out of the money and for small s away from the money, where the two terms
+ * nearly cancel (black_otm_core).  This is the per-row cost of
+ * ledger.bsm_price, so the hot helpers are forced inline.
  *
- * Implied Black volatility.  Not the full "Let's Be Rational" algorithm:
- * a safeguarded Halley iteration on the normalised time value, in the
- * transformed objective ln(b) below the inflection point s_c = sqrt(2|x|)
- * and ln(b_max - b) above it, starting from asymptotic initial guesses and
- * kept inside a bracket (bisection fallback).  It converges to the last bits
- * of the normalised price in 3-6 iterations on ordinary inputs; see
- * docs/pricing.md for the measured accuracy.
+ * Implied Black volatility: "Let's Be Rational" (P. Jaeckel, Wilmott 2015),
+ * written from the paper: a rational cubic initial guess in four branches
+ * and Householder steps of order 3, about two per call, with the former
+ * safeguarded Halley iteration as a fallback (black_implied_total_vol_lbr).
+ * See docs/pricing.md for the measured accuracy.
  *
  * Nothing here allocates memory or keeps state except the Gauss-Legendre
  * table of the bivariate normal, filled once per process.
