@@ -118,3 +118,21 @@ SELECT pg_temp.err(q) FROM unnest(ARRAY[
 	'SELECT ledger.bachelier_implied_vol(''put'', 5, 100, 100, -1, 0)',
 	'SELECT ledger.bachelier_implied_vol(''putt'', 5, 100, 100, 1, 0)'
 ]) q;
+
+-- At the money with a one-hour expiry and 1% volatility the time value is
+-- about 4e-5 of the forward; the solver must resolve it to the last bits
+-- (ln(b_max - b) would not), and the same in each branch of the Let's Be
+-- Rational initial guess: just out of the money with a one-hour expiry and
+-- deep out of the money with a short expiry (below
+-- the lower branch point), near the money (between the branch points) and
+-- with a huge total volatility (above the upper branch point).
+SELECT kind, s, t, v,
+	   abs(ledger.bsm_price(kind, s, 100, t, 0.03, 0.01,
+							ledger.bsm_implied_vol(kind, p, s, 100, t, 0.03, 0.01)) - p)
+	   <= 1e-12 * p AS roundtrip_ok
+FROM (SELECT kind, s, t, v, ledger.bsm_price(kind, s, 100, t, 0.03, 0.01, v) AS p
+	  FROM unnest(ARRAY['call', 'put']) kind,
+		   (VALUES (100::float8, 1.0 / 8760, 0.01::float8), (99, 1.0 / 8760, 0.2),
+				   (101, 1.0 / 8760, 0.2), (60, 0.1, 0.2),
+				   (98, 0.5, 0.3), (130, 2, 0.25), (100, 30, 2.5)) g(s, t, v)) x
+ORDER BY kind, s;

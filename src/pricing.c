@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/htup_details.h"
@@ -43,21 +44,33 @@ PG_FUNCTION_INFO_V1(ledger_bachelier_implied_vol);
 PG_FUNCTION_INFO_V1(ledger_american_price);
 PG_FUNCTION_INFO_V1(ledger_american_implied_vol);
 
-/* Parse the option kind: +1 for 'call', -1 for 'put'. */
-static int
-pricing_kind(text *kind)
+/* Report an option kind other than 'call' or 'put'. */
+static pg_noinline void
+pricing_kind_error(text *kind)
 {
-	const char *p = VARDATA_ANY(kind);
-	int			len = VARSIZE_ANY_EXHDR(kind);
-
-	if (len == 4 && memcmp(p, "call", 4) == 0)
-		return 1;
-	if (len == 3 && memcmp(p, "put", 3) == 0)
-		return -1;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid option kind \"%s\"", text_to_cstring(kind)),
 			 errhint("The option kind must be \"call\" or \"put\".")));
+}
+
+/*
+ * Parse the option kind: +1 for 'call', -1 for 'put'.  Called once per row,
+ * so it compares the bytes in place: a short literal has a one-byte header
+ * and is never toasted (PG_GETARG_TEXT_PP does not copy it), and nothing is
+ * allocated unless the kind is invalid.
+ */
+static pg_attribute_always_inline int
+pricing_kind(text *kind)
+{
+	const char *p = VARDATA_ANY(kind);
+	Size		len = VARSIZE_ANY_EXHDR(kind);
+
+	if (len == 4 && p[0] == 'c' && p[1] == 'a' && p[2] == 'l' && p[3] == 'l')
+		return 1;
+	if (len == 3 && p[0] == 'p' && p[1] == 'u' && p[2] == 't')
+		return -1;
+	pricing_kind_error(kind);
 	return 0;					/* keep compiler quiet */
 }
 
@@ -109,6 +122,13 @@ pricing_check_nonneg(const char *name, double v)
 						float8out_internal(v)),
 				 errdetail("The value of \"%s\" must not be negative.", name)));
 }
+
+/*
+ * Per-row fast paths: one comparison per argument, and the detailed checks
+ * (which say which argument is wrong) only when one of them fails.
+ */
+#define PRICING_FINITE(v)	(fabs(v) <= DBL_MAX)
+#define PRICING_NONNEG(v)	((v) >= 0.0 && (v) <= DBL_MAX)
 
 /* Report a non-finite result as overflow. */
 static double
@@ -183,12 +203,17 @@ ledger_bsm_price(PG_FUNCTION_ARGS)
 	double		q = PG_GETARG_FLOAT8(5);
 	double		sigma = PG_GETARG_FLOAT8(6);
 
-	pricing_check_nonneg("s", s);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_finite("q", q);
-	pricing_check_nonneg("sigma", sigma);
+	if (unlikely(!(PRICING_NONNEG(s) && PRICING_NONNEG(k) &&
+				   PRICING_NONNEG(t) && PRICING_FINITE(r) &&
+				   PRICING_FINITE(q) && PRICING_NONNEG(sigma))))
+	{
+		pricing_check_nonneg("s", s);
+		pricing_check_nonneg("k", k);
+		pricing_check_nonneg("t", t);
+		pricing_check_finite("r", r);
+		pricing_check_finite("q", q);
+		pricing_check_nonneg("sigma", sigma);
+	}
 	PG_RETURN_FLOAT8(pricing_result(pricing_bsm_price(theta, s, k, t, r, q, sigma)));
 }
 
@@ -326,12 +351,17 @@ ledger_bsm_implied_vol(PG_FUNCTION_ARGS)
 	double		q = PG_GETARG_FLOAT8(6);
 	double		vol;
 
-	pricing_check_finite("price", price);
-	pricing_check_nonneg("s", s);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_finite("q", q);
+	if (unlikely(!(PRICING_FINITE(price) && PRICING_NONNEG(s) &&
+				   PRICING_NONNEG(k) && PRICING_NONNEG(t) &&
+				   PRICING_FINITE(r) && PRICING_FINITE(q))))
+	{
+		pricing_check_finite("price", price);
+		pricing_check_nonneg("s", s);
+		pricing_check_nonneg("k", k);
+		pricing_check_nonneg("t", t);
+		pricing_check_finite("r", r);
+		pricing_check_finite("q", q);
+	}
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
 	vol = pricing_bsm_implied_vol(theta, price, s, k, t, r, q);

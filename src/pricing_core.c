@@ -6,13 +6,13 @@
  *
  * Portability.  Prices end up in hashed and signed rows, so they must be the
  * same on every build.  The normal distribution is therefore computed here
- * from W. J. Cody's rational Chebyshev approximations of erfc and erfcx
+ * from W. J. Cody's rational Chebyshev approximations of erf, erfc and erfcx
  * ("Rational Chebyshev approximations for the error function", Math. Comp.
  * 23, 1969, pp. 631-638; coefficients as in netlib specfun/erf), not with
- * libm's erf/erfc.  The remaining libm calls are exp, log and sqrt (sqrt is
- * exactly rounded by IEEE 754; glibc's exp and log are correctly rounded in
- * practice) and, only in the bivariate normal used by Bjerksund-Stensland
- * 2002, sin and asin.
+ * libm's erf/erfc.  The remaining libm calls are exp, expm1, log and sqrt
+ * (sqrt is exactly rounded by IEEE 754; glibc's exp, expm1 and log are
+ * correctly rounded in practice), cbrt in an initial guess and, only in the
+ * American methods, pow, sin and asin.
  *
  * Black prices are evaluated in Jaeckel's normalised form: with
  * x = ln(F/K) and s = sigma*sqrt(T) an out-of-the-money call is
@@ -21,16 +21,18 @@
  *
  * and undiscounted price = sqrt(F) sqrt(K) b; in-the-money options are the
  * intrinsic value plus the out-of-the-money time value (put-call duality),
- * so no large terms are ever subtracted.  Where b is small we use the erfcx
- * form with a single exponential ("Let's Be Rational", section 3).
+ * so no large terms are ever subtracted.  Each Phi term is taken either as
+ * E erfcx(q) or as exp(+-x/2) (1 -+ erf(q)), both pure rationals, sharing
+ * one exponential E ("Let's Be Rational", section 3); series take over deep
+ * out of the money and for small s away from the money, where the two terms
+ * nearly cancel (black_otm_core).  This is the per-row cost of
+ * ledger.bsm_price, so the hot helpers are forced inline.
  *
- * Implied Black volatility.  Not the full "Let's Be Rational" algorithm:
- * a safeguarded Halley iteration on the normalised time value, in the
- * transformed objective ln(b) below the inflection point s_c = sqrt(2|x|)
- * and ln(b_max - b) above it, starting from asymptotic initial guesses and
- * kept inside a bracket (bisection fallback).  It converges to the last bits
- * of the normalised price in 3-6 iterations on ordinary inputs; see
- * docs/pricing.md for the measured accuracy.
+ * Implied Black volatility: "Let's Be Rational" (P. Jaeckel, Wilmott 2015),
+ * written from the paper: a rational cubic initial guess in four branches
+ * and Householder steps of order 3, about two per call, with the former
+ * safeguarded Halley iteration as a fallback (black_implied_total_vol_lbr).
+ * See docs/pricing.md for the measured accuracy.
  *
  * Nothing here allocates memory or keeps state except the Gauss-Legendre
  * table of the bivariate normal, filled once per process.
@@ -49,6 +51,13 @@
 #define PRICING_SQRT2PI		2.50662827463100050242
 #define PRICING_PI			3.14159265358979323846
 
+/* Hot helpers are forced inline (pg_attribute_always_inline, without c.h). */
+#if defined(__GNUC__)
+#define PRICING_INLINE __attribute__((always_inline)) inline
+#else
+#define PRICING_INLINE inline
+#endif
+
 #define Max(a, b) ((a) > (b) ? (a) : (b))
 #define Min(a, b) ((a) < (b) ? (a) : (b))
 
@@ -63,111 +72,150 @@ cody_aint(double x)
 	return x >= 0 ? floor(x) : -floor(-x);
 }
 
+/* Cody's coefficients (netlib specfun CALERF). */
+static const double cody_a[5] = {3.16112374387056560e00, 1.13864154151050156e02,
+3.77485237685302021e02, 3.20937758913846947e03, 1.85777706184603153e-1};
+static const double cody_b[4] = {2.36012909523441209e01, 2.44024637934444173e02,
+1.28261652607737228e03, 2.84423683343917062e03};
+static const double cody_c[9] = {5.64188496988670089e-1, 8.88314979438837594e00,
+	6.61191906371416295e01, 2.98635138197400131e02,
+	8.81952221241769090e02, 1.71204761263407058e03,
+	2.05107837782607147e03, 1.23033935479799725e03,
+2.15311535474403846e-8};
+static const double cody_d[8] = {1.57449261107098347e01, 1.17693950891312499e02,
+	5.37181101862009858e02, 1.62138957456669019e03,
+	3.29079923573345963e03, 4.36261909014324716e03,
+3.43936767414372164e03, 1.23033935480374942e03};
+static const double cody_p[6] = {3.05326634961232344e-1, 3.60344899949804439e-1,
+	1.25781726111229246e-1, 1.60837851487422766e-2,
+6.58749161529837803e-4, 1.63153871373020978e-2};
+static const double cody_q[5] = {2.56852019228982242e00, 1.87295284992346047e00,
+	5.27905102951428412e-1, 6.05183413124413191e-2,
+2.33520497626869185e-3};
+
+#define CODY_THRESH		0.46875
+#define CODY_SQRPI		5.6418958354775628695e-1
+#define CODY_XBIG		26.543
+#define CODY_XHUGE		6.71e7
+#define CODY_XMAX		2.53e307
+
+/* erf(x) for |x| <= 0.46875: Cody's first rational, no exponential. */
+static PRICING_INLINE double
+cody_erf_small(double x)
+{
+	double		ysq = fabs(x) > 1.11e-16 ? x * x : 0.0;
+	double		xnum = cody_a[4] * ysq,
+				xden = ysq;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		xnum = (xnum + cody_a[i]) * ysq;
+		xden = (xden + cody_b[i]) * ysq;
+	}
+	return x * (xnum + cody_a[3]) / (xden + cody_b[3]);
+}
+
+/*
+ * Cody's third rational R(y) for y > 4, in erfcx(y) = (1/sqrt(pi) - R)/y.
+ */
+static PRICING_INLINE double
+cody_erfcx_tail(double y)
+{
+	double		ysq = 1.0 / (y * y),
+				xnum = cody_p[5] * ysq,
+				xden = ysq;
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		xnum = (xnum + cody_p[i]) * ysq;
+		xden = (xden + cody_q[i]) * ysq;
+	}
+	return ysq * (xnum + cody_p[4]) / (xden + cody_q[4]);
+}
+
+/*
+ * erfcx(y) = exp(y^2) erfc(y) for y > 0.46875: Cody's second and third
+ * rationals, no exponential.
+ */
+static PRICING_INLINE double
+cody_erfcx_large(double y)
+{
+	double		xnum,
+				xden;
+
+	if (y <= 4.0)
+	{
+		/*
+		 * Cody's degree-8 rational, evaluated by Estrin's scheme rather than
+		 * Horner's: the same polynomials with a third of the latency (the
+		 * terms are all positive for y > 0, so the order of the additions
+		 * does not matter for accuracy).
+		 */
+		double		y2 = y * y,
+					y4 = y2 * y2;
+
+		xnum = ((cody_c[7] + cody_c[6] * y) + (cody_c[5] + cody_c[4] * y) * y2) +
+			((cody_c[3] + cody_c[2] * y) + (cody_c[1] + cody_c[0] * y) * y2) * y4 +
+			cody_c[8] * (y4 * y4);
+		xden = ((cody_d[7] + cody_d[6] * y) + (cody_d[5] + cody_d[4] * y) * y2) +
+			((cody_d[3] + cody_d[2] * y) + (cody_d[1] + cody_d[0] * y) * y2) * y4 +
+			y4 * y4;
+		return xnum / xden;
+	}
+	if (y >= CODY_XBIG)
+	{
+		if (y >= CODY_XMAX)
+			return 0.0;
+		if (y >= CODY_XHUGE)
+			return CODY_SQRPI / y;
+	}
+	return (CODY_SQRPI - cody_erfcx_tail(y)) / y;
+}
+
+/* exp(-y^2) for y >= 0, with y^2 split so that its rounding does not count. */
+static PRICING_INLINE double
+cody_exp_msq(double y)
+{
+	double		ysq = cody_aint(y * 16.0) / 16.0;
+	double		del = (y - ysq) * (y + ysq);
+
+	return exp(-ysq * ysq) * exp(-del);
+}
+
 /*
  * Cody's CALERF: jint 0 gives erf(x), 1 erfc(x), 2 erfcx(x) = exp(x^2) erfc(x).
  */
 static double
 cody_calerf(double x, int jint)
 {
-	static const double a[5] = {3.16112374387056560e00, 1.13864154151050156e02,
-	3.77485237685302021e02, 3.20937758913846947e03, 1.85777706184603153e-1};
-	static const double b[4] = {2.36012909523441209e01, 2.44024637934444173e02,
-	1.28261652607737228e03, 2.84423683343917062e03};
-	static const double c[9] = {5.64188496988670089e-1, 8.88314979438837594e00,
-		6.61191906371416295e01, 2.98635138197400131e02,
-		8.81952221241769090e02, 1.71204761263407058e03,
-		2.05107837782607147e03, 1.23033935479799725e03,
-	2.15311535474403846e-8};
-	static const double d[8] = {1.57449261107098347e01, 1.17693950891312499e02,
-		5.37181101862009858e02, 1.62138957456669019e03,
-		3.29079923573345963e03, 4.36261909014324716e03,
-	3.43936767414372164e03, 1.23033935480374942e03};
-	static const double p[6] = {3.05326634961232344e-1, 3.60344899949804439e-1,
-		1.25781726111229246e-1, 1.60837851487422766e-2,
-	6.58749161529837803e-4, 1.63153871373020978e-2};
-	static const double q[5] = {2.56852019228982242e00, 1.87295284992346047e00,
-		5.27905102951428412e-1, 6.05183413124413191e-2,
-	2.33520497626869185e-3};
-	const double sqrpi = 5.6418958354775628695e-1;
-	const double thresh = 0.46875;
 	const double xinf = DBL_MAX;
 	const double xneg = -26.628;
-	const double xsmall = 1.11e-16;
-	const double xbig = 26.543;
-	const double xhuge = 6.71e7;
-	const double xmax = 2.53e307;
 	double		y,
 				ysq,
-				xnum,
-				xden,
 				del,
 				result;
-	int			i;
 
 	y = fabs(x);
-	if (y <= thresh)
+	if (y <= CODY_THRESH)
 	{
-		ysq = y > xsmall ? y * y : 0.0;
-		xnum = a[4] * ysq;
-		xden = ysq;
-		for (i = 0; i < 3; i++)
-		{
-			xnum = (xnum + a[i]) * ysq;
-			xden = (xden + b[i]) * ysq;
-		}
-		result = x * (xnum + a[3]) / (xden + b[3]);
+		result = cody_erf_small(x);
 		if (jint != 0)
 			result = 1.0 - result;
 		if (jint == 2)
-			result = exp(ysq) * result;
+			result = exp(y > 1.11e-16 ? y * y : 0.0) * result;
 		return result;
 	}
-	else if (y <= 4.0)
-	{
-		xnum = c[8] * y;
-		xden = y;
-		for (i = 0; i < 7; i++)
-		{
-			xnum = (xnum + c[i]) * y;
-			xden = (xden + d[i]) * y;
-		}
-		result = (xnum + c[7]) / (xden + d[7]);
-		if (jint != 2)
-		{
-			ysq = cody_aint(y * 16.0) / 16.0;
-			del = (y - ysq) * (y + ysq);
-			result = exp(-ysq * ysq) * exp(-del) * result;
-		}
-	}
+	if (y >= CODY_XBIG && jint != 2)
+		result = 0.0;
 	else
 	{
-		result = 0.0;
-		if (y >= xbig && (jint != 2 || y >= xmax))
-			goto fixup;
-		if (y >= xbig && y >= xhuge)
-		{
-			result = sqrpi / y;
-			goto fixup;
-		}
-		ysq = 1.0 / (y * y);
-		xnum = p[5] * ysq;
-		xden = ysq;
-		for (i = 0; i < 4; i++)
-		{
-			xnum = (xnum + p[i]) * ysq;
-			xden = (xden + q[i]) * ysq;
-		}
-		result = ysq * (xnum + p[4]) / (xden + q[4]);
-		result = (sqrpi - result) / y;
+		result = cody_erfcx_large(y);
 		if (jint != 2)
-		{
-			ysq = cody_aint(y * 16.0) / 16.0;
-			del = (y - ysq) * (y + ysq);
-			result = exp(-ysq * ysq) * exp(-del) * result;
-		}
+			result = cody_exp_msq(y) * result;
 	}
 
-fixup:
 	if (jint == 0)
 	{
 		result = (0.5 - result) + 0.5;
@@ -459,58 +507,162 @@ black_asymptotic_ydiff(double h, double t)
 	return sum;
 }
 
+/*
+ * Y(h+t) - Y(h-t) with Y(z) = Phi(z)/phi(z), for h < 0 and small t, from
+ * the Taylor series 2 sum Y^(n)(h) t^n/n! over odd n.  The derivatives
+ * follow from Y' = 1 + hY by Y^(n) = (n-1) Y^(n-2) + h Y^(n-1); the first,
+ * a = 1 + hY = 1 - sqrt(pi) y erfcx(y) with y = -h/sqrt(2), is taken from
+ * Cody's tail rational for y > 4, where it is sqrt(pi) R(y) without
+ * cancellation.  (The expansion of "Let's Be Rational", section 3.1, in
+ * another arrangement.)  The erfcx difference it replaces loses about
+ * log10(|h|/t) digits.
+ */
+static double
+black_small_t_ydiff(double h, double t)
+{
+	double		y = -h * PRICING_INV_SQRT2,
+				m0,
+				m1,
+				t2 = t * t,
+				f = t,
+				sum;
+	int			n;
+
+	if (y > 4.0)
+	{
+		m1 = 1.7724538509055160273 * cody_erfcx_tail(y);	/* sqrt(pi) R */
+		m0 = 1.2533141373155002512 * (CODY_SQRPI - cody_erfcx_tail(y)) / y;
+	}
+	else
+	{
+		double		ex = y > CODY_THRESH ? cody_erfcx_large(y) : cody_calerf(y, 2);
+
+		m0 = 1.2533141373155002512 * ex;	/* sqrt(pi/2) erfcx(y) */
+		m1 = 1.0 - 1.7724538509055160273 * y * ex;
+	}
+	sum = m1 * t;
+	for (n = 2; n < 40; n++)
+	{
+		double		m2 = (n - 1) * m0 + h * m1;
+
+		m0 = m1;
+		m1 = m2;
+		if (n & 1)
+		{
+			double		term;
+
+			f *= t2 / ((n - 1) * n);
+			term = m1 * f;
+			sum += term;
+			if (fabs(term) <= 1e-17 * fabs(sum))
+				break;
+		}
+	}
+	return 2.0 * sum;
+}
+
+/*
+ * Normalised out-of-the-money call b(x, s) for x <= 0, s > 0, the way
+ * "Let's Be Rational" (section 3) uses Cody's functions.  With h = x/s,
+ * t = s/2, q1 = -(h+t)/sqrt(2), q2 = (t-h)/sqrt(2) > 0 and
+ * E = exp(-(h^2+t^2)/2) = exp(x/2) exp(-q1^2) = exp(-x/2) exp(-q2^2),
+ *
+ *		2b = exp(x/2) erfc(q1) - exp(-x/2) erfc(q2),
+ *
+ * and each term is taken as E erfcx(q) (a pure rational for q > 0.46875) or
+ * exp(+-x/2) (1 -+ erf(q)) (a pure rational for |q| <= 0.46875), so one
+ * exponential E, and exp(x/2) where needed, serve both terms.  Near the money
+ * with a short expiry (q2 <= 0.46875) the two terms are close to each other;
+ * there 2b = exp(x/2) erf(-q1) + exp(-x/2) erf(q2) + 2 sinh(x/2) with the
+ * sinh from expm1, so nothing cancels.  Deep out of the money
+ * (h + t <= -13) the asymptotic series applies.
+ *
+ * ex2 is exp(x/2) when the caller has it (it does not depend on s), else
+ * negative.  When ee is not NULL it receives E (the vega is E/sqrt(2 pi)).
+ */
+static PRICING_INLINE double
+black_otm_core(double x, double s, double ex2, double *ee)
+{
+	double		h = x / s,
+				t = 0.5 * s,
+				q1 = -(h + t) * PRICING_INV_SQRT2,
+				q2 = (t - h) * PRICING_INV_SQRT2,
+				e = 0.0,
+				b;
+	int			series;
+
+	/* small t, not at the money: the Taylor series (see above) */
+	series = t < 0.21 && -h > 16.0 * t;
+	if (ee != NULL || series || q2 > CODY_THRESH)
+		e = exp(-0.5 * (h * h + t * t));
+	if (ee != NULL)
+		*ee = e;
+	if (h + t <= -13.0)
+		b = PRICING_INV_SQRT2PI * e * black_asymptotic_ydiff(h, t);
+	else if (series)
+		b = PRICING_INV_SQRT2PI * e * black_small_t_ydiff(h, t);
+	else if (q2 <= CODY_THRESH)
+	{
+		double		em = expm1(0.5 * x),
+					ep = 1.0 + em;
+
+		/* exp(x/2) - exp(-x/2) = em (2 + em) / (1 + em) */
+		b = 0.5 * (ep * cody_erf_small(-q1) + cody_erf_small(q2) / ep +
+				   em * (2.0 + em) / ep);
+	}
+	else if (q1 > CODY_THRESH)
+		b = 0.5 * e * (cody_erfcx_large(q1) - cody_erfcx_large(q2));
+	else
+	{
+		if (ex2 < 0.0)
+			ex2 = exp(0.5 * x);
+		if (q1 >= -CODY_THRESH)
+			b = 0.5 * (ex2 * (1.0 - cody_erf_small(q1)) -
+					   e * cody_erfcx_large(q2));
+		else
+			b = ex2 - 0.5 * e * (cody_erfcx_large(-q1) +
+								 cody_erfcx_large(q2));
+	}
+	return Max(b, 0.0);
+}
+
 /* Normalised out-of-the-money call b(x, s), x <= 0, s >= 0. */
 static double
 black_otm(double x, double s)
 {
-	double		h,
-				t,
-				bb;
-
 	if (s <= 0.0)
 		return 0.0;
-	if (x == 0.0)
-		return 1.0 - pricing_erfc(s * 0.5 * PRICING_INV_SQRT2);
-	h = x / s;
-	t = 0.5 * s;
-	if (h + t <= -13.0)
-		bb = PRICING_INV_SQRT2PI * exp(-0.5 * (h * h + t * t)) *
-			black_asymptotic_ydiff(h, t);
-	else if (h + t > 0.85 && x > -700.0)
-		bb = exp(0.5 * x) * pricing_norm_cdf(h + t) -
-			exp(-0.5 * x) * pricing_norm_cdf(h - t);
-	else
-		bb = 0.5 * exp(-0.5 * (h * h + t * t)) *
-			(pricing_erfcx(-(h + t) * PRICING_INV_SQRT2) -
-			 pricing_erfcx(-(h - t) * PRICING_INV_SQRT2));
-	return Max(bb, 0.0);
+	return black_otm_core(x, s, -1.0, NULL);
 }
 
-/* b_max - b(x, s) for x <= 0, computed without subtraction. */
-static double
-black_otm_complement(double x, double s)
-{
-	double		h,
-				t;
-
-	if (s <= 0.0)
-		return exp(0.5 * x);
-	if (x == 0.0)
-		return pricing_erfc(s * 0.5 * PRICING_INV_SQRT2);
-	h = x / s;
-	t = 0.5 * s;
-	return exp(0.5 * x) * pricing_norm_cdf(-(h + t)) +
-		exp(-0.5 * x) * pricing_norm_cdf(h - t);
-}
-
-/* Normalised vega db/ds. */
-static double
-black_vega_norm(double x, double s)
+/*
+ * b_max - b(x, s) for x <= 0, s > 0, computed without subtraction:
+ * 2 (b_max - b) = exp(x/2) erfc(-q1) + exp(-x/2) erfc(q2), each term as in
+ * black_otm_core.  ex2 = exp(x/2); *ee receives E.
+ */
+static PRICING_INLINE double
+black_otm_complement_core(double x, double s, double ex2, double *ee)
 {
 	double		h = x / s,
-				t = 0.5 * s;
+				t = 0.5 * s,
+				q1 = -(h + t) * PRICING_INV_SQRT2,
+				q2 = (t - h) * PRICING_INV_SQRT2,
+				e = exp(-0.5 * (h * h + t * t)),
+				c1,
+				c2;
 
-	return PRICING_INV_SQRT2PI * exp(-0.5 * (h * h + t * t));
+	*ee = e;
+	if (-q1 > CODY_THRESH)
+		c1 = e * cody_erfcx_large(-q1);
+	else if (-q1 >= -CODY_THRESH)
+		c1 = ex2 * (1.0 - cody_erf_small(-q1));
+	else
+		c1 = 2.0 * ex2 - e * cody_erfcx_large(q1);
+	if (q2 > CODY_THRESH)
+		c2 = e * cody_erfcx_large(q2);
+	else
+		c2 = (1.0 - cody_erf_small(q2)) / ex2;
+	return 0.5 * (c1 + c2);
 }
 
 /* ln(F/K) without overflow. */
@@ -524,47 +676,65 @@ log_moneyness(double f, double k)
 	return log(f) - log(k);
 }
 
+/*
+ * Undiscounted Black price for forward f, strike k, x = ln(f/k), total
+ * volatility s: the intrinsic value plus sqrt(f k) b(-|x|, s).  Degenerate
+ * inputs (f or k zero, s zero) give the intrinsic value.  The callers form
+ * x exactly as the implied volatilities do, so that price -> vol -> price
+ * round trips see the same moneyness to the last bit; BSM forms it as
+ * ln(s/k) + (r - q) t, which keeps the exponential of the forward off the
+ * path to the normalised price.
+ */
+static PRICING_INLINE double
+black_price_fkx(int theta, double f, double k, double x, double s)
+{
+	double		intrinsic = Max(theta * (f - k), 0.0);
+	double		v;
+
+	if (!(f > 0.0) || !(k > 0.0) || !(s > 0.0))
+		return intrinsic;
+	v = intrinsic + sqrt(f) * sqrt(k) * black_otm_core(-fabs(x), s, -1.0, NULL);
+	/* a call is worth at most the forward, a put at most the strike */
+	return Min(v, theta > 0 ? f : k);
+}
+
+/* ln(F/K) of a BSM forward F = s exp((r - q) t), as ln(s/k) + (r - q) t. */
+static PRICING_INLINE double
+bsm_log_moneyness(double s, double k, double t, double r, double q)
+{
+	return log_moneyness(s, k) + (r - q) * t;
+}
+
 /* Undiscounted Black price for forward f > 0, strike k > 0, total vol s. */
 double
 pricing_black_undiscounted(int theta, double f, double k, double s)
 {
-	double		x = log_moneyness(f, k);
-	double		intrinsic = Max(theta * (f - k), 0.0);
-
-	double		v;
-
-	if (s <= 0.0)
-		return intrinsic;
-	v = intrinsic + sqrt(f) * sqrt(k) * black_otm(-fabs(x), s);
-	/* a call is worth at most the forward, a put at most the strike */
-	return Min(v, theta > 0 ? f : k);
+	if (!(f > 0.0) || !(k > 0.0))
+		return Max(theta * (f - k), 0.0);
+	return black_price_fkx(theta, f, k, log_moneyness(f, k), s);
 }
 
 /* ---------------------------------------------------------------------
  * European prices and Greeks
  * --------------------------------------------------------------------- */
 
-/*
- * Black-type price of a forward f with discount factor df, handling the
- * degenerate strikes and forwards: k = 0 is a forward, f = 0 pays nothing
- * for a call.
- */
-static double
-black_price_df(int theta, double f, double k, double t, double df, double sigma)
-{
-	if (k <= 0.0 || f <= 0.0 || t <= 0.0 || sigma <= 0.0)
-		return df * Max(theta * (f - k), 0.0);
-	return df * pricing_black_undiscounted(theta, f, k, sigma * sqrt(t));
-}
-
 /* Generalized Black-Scholes-Merton price (continuous dividend yield q). */
 double
 pricing_bsm_price(int theta, double s, double k, double t, double r,
 				  double q, double sigma)
 {
+	double		f,
+				df;
+
 	if (t <= 0.0)
 		return Max(theta * (s - k), 0.0);
-	return black_price_df(theta, s * exp((r - q) * t), k, t, exp(-r * t), sigma);
+	/* exp(0) is 1: skip the calls for r = q and r = 0 */
+	f = r == q ? s : s * exp((r - q) * t);
+	df = r == 0.0 ? 1.0 : exp(-r * t);
+	if (!(s > 0.0) || !(k > 0.0) || !(f > 0.0))
+		return df * Max(theta * (f - k), 0.0);
+	return df * black_price_fkx(theta, f, k, bsm_log_moneyness(s, k, t, r, q),
+								sigma * sqrt(t));
 }
 
 /* Black-76 price of an option on a forward or future. */
@@ -574,7 +744,7 @@ pricing_black76_price(int theta, double f, double k, double t, double r,
 {
 	if (t <= 0.0)
 		return Max(theta * (f - k), 0.0);
-	return black_price_df(theta, f, k, t, exp(-r * t), sigma);
+	return exp(-r * t) * pricing_black_undiscounted(theta, f, k, sigma * sqrt(t));
 }
 
 /*
@@ -766,10 +936,11 @@ pricing_bachelier_greeks(int theta, double f, double k, double t, double r,
 
 /*
  * Total volatility s >= 0 with black_otm(x, s) = beta, for x <= 0 and
- * 0 < beta < exp(x/2).
+ * 0 < beta < exp(x/2): safeguarded Halley, the fallback of the "Let's Be
+ * Rational" solver below when its iteration does not settle.
  */
 static double
-black_implied_total_vol(double beta, double x)
+black_implied_total_vol_halley(double beta, double x)
 {
 	double		bmax = exp(0.5 * x);
 	double		sc = sqrt(-2.0 * x);
@@ -778,9 +949,16 @@ black_implied_total_vol(double beta, double x)
 				s,
 				target;
 	int			upper,
+				usec,
 				it;
 
 	upper = (x == 0.0) || beta >= black_otm(x, sc);
+	/*
+	 * Objective ln(b_max - b) only where b is at least half of b_max: below
+	 * that, b_max - b does not resolve b to its last bits (at the money with
+	 * a tiny s, b_max - b is 1 - O(s)), and ln b is used on both sides.
+	 */
+	usec = upper && beta > 0.5 * bmax;
 	if (upper)
 	{
 		double		cb = bmax - beta;
@@ -788,7 +966,7 @@ black_implied_total_vol(double beta, double x)
 
 		lo = sc;
 		hi = HUGE_VAL;
-		target = log(cb);
+		target = usec ? log(cb) : log(beta);
 		s = -2.0 * norm_inv_rough(p);
 		if (!(s > sc))
 			s = sc + 0.5 * (x == 0.0 ? 1.0 : sc);
@@ -824,14 +1002,15 @@ black_implied_total_vol(double beta, double x)
 					nu,
 					step,
 					snew;
-		double		hh = x / s;
+		double		hh = x / s,
+					ee;
 
-		bp = black_vega_norm(x, s);
-		bpp = bp * (hh * hh / s - s / 4.0);
-		if (upper)
+		if (usec)
 		{
-			double		c = black_otm_complement(x, s);
+			double		c = black_otm_complement_core(x, s, bmax, &ee);
 
+			bp = PRICING_INV_SQRT2PI * ee;
+			bpp = bp * (hh * hh / s - s / 4.0);
 			if (c <= 0.0)
 			{
 				hi = s;
@@ -849,7 +1028,9 @@ black_implied_total_vol(double beta, double x)
 		}
 		else
 		{
-			b = black_otm(x, s);
+			b = black_otm_core(x, s, bmax, &ee);
+			bp = PRICING_INV_SQRT2PI * ee;
+			bpp = bp * (hh * hh / s - s / 4.0);
 			if (b <= 0.0)
 			{
 				lo = s;
@@ -890,16 +1071,402 @@ black_implied_total_vol(double beta, double x)
 }
 
 /*
- * Implied Black volatility from a discounted price with discount factor df.
- * Returns -1 when the price is outside the arbitrage bounds.
+ * Inverse standard normal CDF for 0 < p < 1: P. J. Acklam's rational
+ * approximations (relative error below 1.2e-9).  Only initial guesses use it.
  */
-double
-pricing_black_implied_vol(int theta, double price, double f, double k,
-						  double t, double df)
+static double
+norm_inv_acklam(double p)
+{
+	static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+		-2.759285104469687e+02, 1.383577518672690e+02,
+	-3.066479806614716e+01, 2.506628277459239e+00};
+	static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+		-1.556989798598866e+02, 6.680131188771972e+01,
+	-1.328068155288572e+01};
+	static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+		-2.400758277161838e+00, -2.549732539343734e+00,
+	4.374664141464968e+00, 2.938163982698783e+00};
+	static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+	2.445134137142996e+00, 3.754408661907416e+00};
+	double		q,
+				r;
+
+	if (p > 0.5)
+		return -norm_inv_acklam(1.0 - p);
+	if (p < 0.02425)
+	{
+		q = sqrt(-2.0 * log(p));
+		return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+			((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+	}
+	q = p - 0.5;
+	r = q * q;
+	return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+		(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+}
+
+/*
+ * Rational cubic interpolation (Delbourgo and Gregory 1985) between
+ * (xl, yl) and (xr, yr) with slopes dl, dr and control parameter r
+ * (r = 3 is the cubic Hermite interpolant).
+ */
+static double
+rational_cubic(double x, double xl, double xr, double yl, double yr,
+			   double dl, double dr, double r)
+{
+	double		h = xr - xl,
+				t,
+				omt;
+
+	if (!(h > 0.0))
+		return 0.5 * (yl + yr);
+	t = (x - xl) / h;
+	omt = 1.0 - t;
+	return (yr * t * t * t + (r * yr - h * dr) * t * t * omt +
+			(r * yl + h * dl) * t * omt * omt + yl * omt * omt * omt) /
+		(1.0 + (r - 3.0) * t * omt);
+}
+
+/*
+ * Control parameter of rational_cubic that reproduces the second derivative
+ * d2 at the left (left != 0) or right end, raised to the smallest value that
+ * keeps the interpolant monotone and convex or concave like its data.
+ */
+static double
+rational_cubic_control(double xl, double xr, double yl, double yr,
+					   double dl, double dr, double d2, int left)
+{
+	double		h = xr - xl,
+				delta = (yr - yl) / h,
+				r,
+				rmin = 0.0;
+
+	if (left)
+		r = (0.5 * h * d2 + (dr - dl)) / (delta - dl);
+	else
+		r = (0.5 * h * d2 + (dr - dl)) / (dr - delta);
+	/* monotonicity */
+	if (delta != 0.0 && (dl + dr) / delta > rmin)
+		rmin = (dl + dr) / delta;
+	/* convexity (dl <= delta <= dr) or concavity (dl >= delta >= dr) */
+	if ((dl < delta && delta < dr) || (dl > delta && delta > dr))
+	{
+		double		r1 = (dr - delta) / (delta - dl),
+					r2 = (delta - dl) / (dr - delta);
+
+		rmin = Max(rmin, Max(r1, r2));
+	}
+	if (!(r >= rmin))			/* also NaN */
+		r = rmin;
+	return Min(r, 1.0 / DBL_EPSILON);
+}
+
+/*
+ * Phi(-z) and phi(z) for z >= 0 from one exponential (initial guesses only:
+ * the rounding of z^2 in the exponent does not matter there).
+ */
+static void
+lbr_norm_tail(double z, double *p, double *phi)
+{
+	double		y = z * PRICING_INV_SQRT2,
+				e = exp(-0.5 * z * z);
+
+	*phi = PRICING_INV_SQRT2PI * e;
+	if (y > CODY_THRESH)
+		*p = 0.5 * e * cody_erfcx_large(y);
+	else
+		*p = 0.5 * (1.0 - cody_erf_small(y));
+}
+
+/*
+ * The lower map f(s) = (2 pi |x| / (3 sqrt 3)) Phi(-|x| / (sqrt 3 s))^3,
+ * and its first and second derivatives in s.
+ */
+static void
+lbr_lower_map(double x, double s, double *f, double *fs, double *fss)
+{
+	double		ax = fabs(x),
+				z = ax / (sqrt(3.0) * s),
+				cc = 2.0 * PRICING_PI * ax / (3.0 * sqrt(3.0)),
+				p,
+				phi;
+
+	lbr_norm_tail(z, &p, &phi);
+
+	*f = cc * p * p * p;
+	*fs = 3.0 * cc * p * p * phi * z / s;
+	*fss = 3.0 * cc * p * phi * z / (s * s) * (2.0 * phi * z - p * (2.0 - z * z));
+}
+
+/* Inverse of the lower map. */
+static double
+lbr_lower_map_inv(double x, double f)
+{
+	double		cc = 2.0 * PRICING_PI * fabs(x) / (3.0 * sqrt(3.0)),
+				z = -norm_inv_acklam(cbrt(f / cc));
+
+	return fabs(x) / (sqrt(3.0) * z);
+}
+
+/*
+ * Total volatility s with b(x, s) = beta, x < 0, 0 < beta < exp(x/2), after
+ * P. Jaeckel, "Let's Be Rational" (Wilmott, 2015): an initial guess from
+ * rational cubic interpolation in four branches, then Householder steps of
+ * order 3.
+ *
+ * Branch points: s_c = sqrt(2|x|) is the inflection point of b in s; the
+ * tangent there meets b = 0 at s_l and b = b_max at s_u.  With b_l, b_c,
+ * b_u the values of b at s_l, s_c, s_u:
+ *
+ *	beta < b_l: f = lower map (which behaves like b as s -> 0) interpolated
+ *		in beta between (0, 0) with slope 1 and (b_l, f(s_l)), then inverted;
+ *	b_l <= beta <= b_c, b_c < beta <= b_u: s interpolated in beta between the
+ *		branch points with slopes 1/b'(s);
+ *	beta > b_u: f = Phi(-s/2) (upper map) interpolated between (b_u, f(s_u))
+ *		and (b_max, 0) with slope -1/2, then s = -2 Phi^-1(f).
+ *
+ * Each interpolant matches the second derivative at its inner branch point.
+ * The Householder iteration works on the objective 1/ln b - 1/ln beta below
+ * b_l, b - beta between b_l and b_u, and ln(b_max - beta) - ln(b_max - b)
+ * above b_u, with b_max - b computed without subtraction.  From these
+ * guesses one or two steps reach the last bits; the iteration stops after a
+ * full Householder step shorter than 1e-7 s (order four convergence leaves an
+ * error far below the last bit).  The loop allows a few more steps, keeps the
+ * iterate inside a bracket, and gives up (returning -1, for the Halley
+ * solver) if it does not settle.
+ */
+static double
+black_implied_total_vol_lbr(double beta, double x)
+{
+	double		bmax = exp(0.5 * x),
+				sc = sqrt(-2.0 * x),
+				bc,
+				vc,
+				ee,
+				sl,
+				su,
+				bl = 0.0,
+				vl = 0.0,
+				bu,
+				vu,
+				s,
+				lo,
+				hi,
+				lnbeta = 0.0,
+				lncb = 0.0;
+	int			branch,
+				it;
+
+	bc = black_otm_core(x, sc, bmax, &ee);
+	vc = PRICING_INV_SQRT2PI * ee;
+	if (!(vc > 0.0))
+		return -1.0;
+	sl = sc - bc / vc;
+	su = sc + (bmax - bc) / vc;
+	if (beta <= bc)
+	{
+		if (sl > 0.0)
+		{
+			bl = black_otm_core(x, sl, bmax, &ee);
+			vl = PRICING_INV_SQRT2PI * ee;
+		}
+		if (!(bl > 0.0 && vl > 0.0))
+			return -1.0;
+		if (beta < bl)
+		{
+			/* branch 1: lower map */
+			double		f,
+						fs,
+						fss,
+						dr,
+						d2r,
+						r;
+
+			lbr_lower_map(x, sl, &f, &fs, &fss);
+			dr = fs / vl;
+			/* d2f/dbeta2 = (f'' - f' b''/b') / b'^2 */
+			d2r = (fss - fs * (x * x / (sl * sl * sl) - sl / 4.0)) / (vl * vl);
+			r = rational_cubic_control(0.0, bl, 0.0, f, 1.0, dr, d2r, 0);
+			f = rational_cubic(beta, 0.0, bl, 0.0, f, 1.0, dr, r);
+			s = f > 0.0 ? lbr_lower_map_inv(x, f) : 0.0;
+			branch = 1;
+			lnbeta = log(beta);
+		}
+		else
+		{
+			/* branch 2: s(beta) between (b_l, s_l) and (b_c, s_c) */
+			double		d2l,
+						r;
+
+			/* d2s/dbeta2 = -(b''/b') / b'^2 */
+			d2l = -(x * x / (sl * sl * sl) - sl / 4.0) / (vl * vl);
+			r = rational_cubic_control(bl, bc, sl, sc, 1.0 / vl, 1.0 / vc, d2l, 1);
+			s = rational_cubic(beta, bl, bc, sl, sc, 1.0 / vl, 1.0 / vc, r);
+			branch = 2;
+		}
+		lo = 0.0;
+		hi = sc;
+	}
+	else
+	{
+		bu = bmax - black_otm_complement_core(x, su, bmax, &ee);
+		vu = PRICING_INV_SQRT2PI * ee;
+		if (!(vu > 0.0))
+			return -1.0;
+		if (beta <= bu)
+		{
+			/* branch 3: s(beta) between (b_c, s_c) and (b_u, s_u) */
+			double		d2r,
+						r;
+
+			d2r = -(x * x / (su * su * su) - su / 4.0) / (vu * vu);
+			r = rational_cubic_control(bc, bu, sc, su, 1.0 / vc, 1.0 / vu, d2r, 0);
+			s = rational_cubic(beta, bc, bu, sc, su, 1.0 / vc, 1.0 / vu, r);
+			branch = 3;
+		}
+		else
+		{
+			/* branch 4: upper map f = Phi(-s/2) */
+			double		f,
+						phi,
+						fs,
+						fss,
+						dl,
+						d2l,
+						r;
+
+			lbr_norm_tail(0.5 * su, &f, &phi);
+			fs = -0.5 * phi;
+			fss = su / 8.0 * phi;
+			dl = fs / vu;
+			d2l = (fss - fs * (x * x / (su * su * su) - su / 4.0)) / (vu * vu);
+			r = rational_cubic_control(bu, bmax, f, 0.0, dl, -0.5, d2l, 1);
+			f = rational_cubic(beta, bu, bmax, f, 0.0, dl, -0.5, r);
+			s = f > 0.0 && f < 0.5 ? -2.0 * norm_inv_acklam(f) : su;
+			branch = 4;
+			lncb = log(bmax - beta);
+		}
+		lo = sc;
+		hi = HUGE_VAL;
+	}
+	if (!(s > lo && s < hi))
+		s = isinf(hi) ? Max(su, 2.0 * lo) : 0.5 * (lo + hi);
+
+	for (it = 0; it < 8; it++)
+	{
+		double		hh = x / s,
+					b2 = hh * hh / s - s / 4.0, /* b''/b' */
+					b3,			/* third derivative over b' */
+					bp,
+					nu,
+					h2,
+					h3,
+					step,
+					snew;
+
+		b3 = b2 * b2 - 3.0 * hh * hh / (s * s) - 0.25;
+		if (branch == 4)
+		{
+			double		c = black_otm_complement_core(x, s, bmax, &ee),
+						g,
+						u;
+
+			bp = PRICING_INV_SQRT2PI * ee;
+			if (!(c > 0.0) || !(bp > 0.0))
+				return -1.0;
+			u = bp / c;
+			/* g = ln(b_max - beta) - ln c, g' = b'/c */
+			g = lncb - log(c);
+			if (g == 0.0)
+				return s;
+			nu = -g / u;
+			h2 = u + b2;
+			h3 = 2.0 * u * u + 3.0 * u * b2 + b3;
+			if (g < 0.0)
+				lo = s;			/* c too large: s too small */
+			else
+				hi = s;
+		}
+		else
+		{
+			double		b = black_otm_core(x, s, bmax, &ee);
+
+			bp = PRICING_INV_SQRT2PI * ee;
+			if (!(b > 0.0) || !(bp > 0.0))
+			{
+				lo = s;
+				s = 0.5 * (lo + hi);
+				continue;
+			}
+			if (b == beta)
+				return s;
+			if (branch == 1)
+			{
+				double		lb = log(b),
+							u = bp / b;
+
+				/* g = 1/ln b - 1/ln beta, g' = -u/(ln b)^2 */
+				nu = (1.0 / lb - 1.0 / lnbeta) * lb * lb / u;
+				h2 = -u * (lb + 2.0) / lb + b2;
+				h3 = 2.0 * u * u * (lb * lb + 3.0 * lb + 3.0) / (lb * lb) -
+					3.0 * u * (lb + 2.0) / lb * b2 + b3;
+			}
+			else
+			{
+				nu = -(b - beta) / bp;
+				h2 = b2;
+				h3 = b3;
+			}
+			if (b > beta)
+				hi = s;
+			else
+				lo = s;
+		}
+		step = nu * (1.0 + 0.5 * h2 * nu) / (1.0 + nu * (h2 + h3 * nu / 6.0));
+
+		/*
+		 * The steps converge with order four: once a step is below 1e-7 of s
+		 * the error left after it is far below the last bit, so we stop
+		 * there without another evaluation to confirm it.
+		 */
+		if (fabs(step) <= 1e-7 * s)
+			return s + step;
+		snew = s + step;
+		if (!(snew > lo && snew < hi))
+		{
+			snew = s + nu;
+			if (!(snew > lo && snew < hi))
+				snew = isinf(hi) ? 2.0 * s : 0.5 * (lo + hi);
+		}
+		s = snew;
+	}
+	return -1.0;
+}
+
+/* Total volatility from the normalised time value: LBR, Halley as fallback. */
+static double
+black_implied_total_vol(double beta, double x)
+{
+	double		s = -1.0;
+
+	if (x < 0.0)
+		s = black_implied_total_vol_lbr(beta, x);
+	if (!(s > 0.0))
+		s = black_implied_total_vol_halley(beta, x);
+	return s;
+}
+
+/*
+ * Implied Black volatility from a discounted price with discount factor df,
+ * x = ln(f/k) formed as the matching price function forms it.  Returns -1
+ * when the price is outside the arbitrage bounds.
+ */
+static double
+black_implied_vol_x(int theta, double price, double f, double k, double x,
+					double t, double df)
 {
 	double		intrinsic,
 				undisc,
-				x,
 				beta,
 				bmax,
 				root;
@@ -915,7 +1482,7 @@ pricing_black_implied_vol(int theta, double price, double f, double k,
 		return 0.0;
 	if (t <= 0.0)
 		return -1.0;
-	x = -fabs(log_moneyness(f, k));
+	x = -fabs(x);
 	root = sqrt(f) * sqrt(k);
 	beta = (undisc - intrinsic) / root;
 	bmax = exp(0.5 * x);
@@ -926,6 +1493,14 @@ pricing_black_implied_vol(int theta, double price, double f, double k,
 	return black_implied_total_vol(beta, x) / sqrt(t);
 }
 
+/* Implied Black volatility from a discounted price with discount factor df. */
+double
+pricing_black_implied_vol(int theta, double price, double f, double k,
+						  double t, double df)
+{
+	return black_implied_vol_x(theta, price, f, k, log_moneyness(f, k), t, df);
+}
+
 /* Implied volatility of a generalized Black-Scholes-Merton price. */
 double
 pricing_bsm_implied_vol(int theta, double price, double s, double k,
@@ -933,8 +1508,11 @@ pricing_bsm_implied_vol(int theta, double price, double s, double k,
 {
 	if (t <= 0.0)
 		return price == Max(theta * (s - k), 0.0) ? 0.0 : -1.0;
-	return pricing_black_implied_vol(theta, price, s * exp((r - q) * t), k, t,
-									 exp(-r * t));
+	if (!(s > 0.0) || !(k > 0.0))
+		return -1.0;			/* the price does not depend on sigma */
+	return black_implied_vol_x(theta, price, r == q ? s : s * exp((r - q) * t),
+							   k, bsm_log_moneyness(s, k, t, r, q), t,
+							   r == 0.0 ? 1.0 : exp(-r * t));
 }
 
 /* Implied volatility of a Black-76 price. */
