@@ -50,6 +50,7 @@
 #include "canon.h"
 #include "merkle.h"
 #include "sealer.h"
+#include "signed.h"
 #include "table.h"
 #include "verify.h"
 
@@ -137,6 +138,8 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	MemoryContext rowcxt;
 	StringInfoData buf;
 	const char *relname = RelationGetRelationName(rel);
+	SignedVerifier *sv;
+	char	   *sproblem;
 	FullTransactionId own = GetTopFullTransactionIdIfAny();
 	int64		own_xact = FullTransactionIdIsValid(own) ?
 		(int64) U64FromFullTransactionId(own) : -1;
@@ -147,6 +150,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 		vproblem(st, "table \"%s\" has lost its ledger columns", relname);
 		return;
 	}
+	sv = signed_verify_begin(rel, vcxt);	/* NULL unless a signed ledger */
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify row",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -198,6 +202,13 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") does not match its stored hash: its contents or its hash were changed after it was written",
 					 ItemPointerGetBlockNumber(&slot->tts_tid),
 					 ItemPointerGetOffsetNumber(&slot->tts_tid), xact, seq);
+			break;
+		}
+		if (sv != NULL &&
+			!signed_verify_row(sv, values, isnull, xact, seq, &slot->tts_tid, &sproblem))
+		{
+			MemoryContextSwitchTo(old);
+			vproblem(st, "%s", sproblem);
 			break;
 		}
 		MemoryContextSwitchTo(old);
