@@ -231,7 +231,7 @@ ledger_keys_changed(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.keys_changed\" was not called by the trigger manager")));
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	PG_RETURN_NULL();
+	return PointerGetDatum(NULL);	/* ignored, but must not be SQL NULL */
 }
 
 /* ---------- shapes ---------- */
@@ -828,7 +828,7 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("signature by key \"%s\" of row %s of ledger table \"%s\" does not verify",
 							key_id, signed_row_ident(shape, tupdesc, values, nulls, mhash), relname),
-					 errdetail("The signature is not a %s signature of the row's signing bytes under key \"%s\": the row, the key or the signature differs from what was signed.",
+					 errdetail("The signature is not an %s signature of the row's signing bytes under key \"%s\": the row, the key or the signature differs from what was signed.",
 							   crypto_algorithm_name(k->alg), key_id),
 					 errhint("Sign exactly the bytes ledger.signing_bytes() returns for the row, with the private key of \"%s\".",
 							 key_id),
@@ -949,7 +949,15 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	RequireArgs ra;
 	int			ret;
 
-	rel = table_open(relid, ShareRowExclusiveLock);
+	rel = try_relation_open(relid, ShareRowExclusiveLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a ledger table", RelationGetRelationName(rel))));
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
 	ledger_id = ledger_id_for_relation(relid, false);
@@ -973,6 +981,8 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 
 	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 									   RelationGetRelationName(rel));
+	/* keep the lock, drop the reference: ALTER TABLE below needs that */
+	table_close(rel, NoLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1", qname), true, 1);
@@ -981,7 +991,7 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ledger table \"%s\" already has rows", RelationGetRelationName(rel)),
+				 errmsg("ledger table \"%s\" already has rows", get_rel_name(relid)),
 				 errdetail("Signatures are required from the first row on, so that every row of a signed ledger is signed."),
 				 errhint("Call ledger.require_signatures() right after ledger.create_ledger(), before inserting.")));
 
@@ -996,8 +1006,6 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	ra.key_attname = key_attname;
 	ledger_as_owner(signed_register, &ra);
 	SPI_finish();
-
-	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
 
@@ -1024,7 +1032,11 @@ ledger_signing_bytes(PG_FUNCTION_ARGS)
 	StringInfoData msg;
 	bytea	   *result;
 
-	rel = relation_open(relid, AccessShareLock);
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 	if (rel->rd_rel->relkind != RELKIND_RELATION ||
 		(info = signed_info_lookup(rel)) == NULL)
 		ereport(ERROR,
