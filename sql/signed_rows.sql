@@ -22,25 +22,25 @@
 
 -- Fixed ledger uuids, so that the embedded signatures stay valid (the uuid
 -- is part of every signed message).
-CREATE TABLE payments (id int PRIMARY KEY, payer text, amount numeric,
+CREATE TABLE sr_payments (id int PRIMARY KEY, payer text, amount numeric,
                        memo text, nonce int8, key_id text, sig bytea);
-CREATE TABLE payments_b (id int PRIMARY KEY, payer text, amount numeric,
+CREATE TABLE sr_payments_b (id int PRIMARY KEY, payer text, amount numeric,
                          memo text, nonce int8, key_id text, sig bytea);
-CREATE TABLE transfers (payer text, amount numeric, nonce int8,
+CREATE TABLE sr_transfers (payer text, amount numeric, nonce int8,
                         key_id text, sig bytea);
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000a';
-SELECT ledger.create_ledger('payments') IS NOT NULL AS created;
+SELECT ledger.create_ledger('sr_payments') IS NOT NULL AS created;
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000b';
-SELECT ledger.create_ledger('payments_b') IS NOT NULL AS created;
+SELECT ledger.create_ledger('sr_payments_b') IS NOT NULL AS created;
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000c';
-SELECT ledger.create_ledger('transfers') IS NOT NULL AS created;
+SELECT ledger.create_ledger('sr_transfers') IS NOT NULL AS created;
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT pg_catalog.gen_random_uuid();
-SELECT ledger.require_signatures('payments', 'sig', 'key_id');
-SELECT ledger.require_signatures('payments_b', 'sig', 'key_id');
-SELECT ledger.require_signatures('transfers', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_payments', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_payments_b', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_transfers', 'sig', 'key_id');
 SELECT g.name, s.signature_attname, s.key_attname
   FROM ledger.signed_ledgers s JOIN ledger.ledgers g USING (ledger_id) ORDER BY 1;
-SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'payments'::regclass ORDER BY 1;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'sr_payments'::regclass ORDER BY 1;
 
 -- the keys
 SELECT (ledger.add_key('ed-alice', 'alice', 'ed25519', '\xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '2000-01-01')).key_id;
@@ -52,17 +52,17 @@ SELECT (ledger.add_key('ec-bob-raw', 'bob', 'ecdsa-p256-p1363', '\x0460fed4ba255
 
 -- the bytes signed for row 1: tag, ledger uuid, canonical bytes without
 -- the signature column
-SELECT encode(ledger.signing_bytes('payments',
-         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::payments), 'hex') AS r1;
-SELECT ledger.signing_bytes('payments',
-         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', '\xdead', 5, 6, '\xbeef')::payments)
-     = ledger.signing_bytes('payments',
-         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::payments)
+SELECT encode(ledger.signing_bytes('sr_payments',
+         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::sr_payments), 'hex') AS r1;
+SELECT ledger.signing_bytes('sr_payments',
+         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', '\xdead', 5, 6, '\xbeef')::sr_payments)
+     = ledger.signing_bytes('sr_payments',
+         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::sr_payments)
        AS signature_and_ledger_columns_ignored;
-SELECT ledger.signing_bytes('payments',
-         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::payments)
-     = ledger.signing_bytes('payments_b',
-         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::payments_b)
+SELECT ledger.signing_bytes('sr_payments',
+         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::sr_payments)
+     = ledger.signing_bytes('sr_payments_b',
+         ROW(1, 'alice', 10.50, 'rent', 1, 'ed-alice', NULL, NULL, NULL, NULL)::sr_payments_b)
        AS same_bytes_in_two_ledgers;
 
 CREATE TEMP TABLE sigs (label text PRIMARY KEY, tool text, alg text, sig bytea);
@@ -88,208 +88,208 @@ INSERT INTO sigs VALUES
   ('r3-high-s', 'sign_rows.py highs', 'ecdsa-p256', '\x304502203151602fe87d95c5aa3bd95fcecbfc6424b19156a5c63ed3c272b990baf23b43022100cc75212bb8ded29048c2dbda58bb7ab6ce03dadddde9e9bddde38ef15add5fd1');
 
 -- accepted: openssl CLI and Python, all three algorithms
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 2, 'alice', 20.00, 'fee', 2, 'ed-alice', sig FROM sigs WHERE label = 'r2';
-INSERT INTO payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob', sig FROM sigs WHERE label = 'r3';
-INSERT INTO payments SELECT 4, 'bob', 40.00, 'tea', 4, 'ec-bob', sig FROM sigs WHERE label = 'r4';
-INSERT INTO payments SELECT 5, 'bob', 50.00, 'cake', 5, 'ec-bob-raw', sig FROM sigs WHERE label = 'r5';
-INSERT INTO payments SELECT 6, 'bob', 60.00, 'pie', 6, 'ec-bob-raw', sig FROM sigs WHERE label = 'r6';
-INSERT INTO payments SELECT 7, 'carol', 70.00, 'before revocation', 7, 'ed-carol', sig FROM sigs WHERE label = 'r7';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 2, 'alice', 20.00, 'fee', 2, 'ed-alice', sig FROM sigs WHERE label = 'r2';
+INSERT INTO sr_payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob', sig FROM sigs WHERE label = 'r3';
+INSERT INTO sr_payments SELECT 4, 'bob', 40.00, 'tea', 4, 'ec-bob', sig FROM sigs WHERE label = 'r4';
+INSERT INTO sr_payments SELECT 5, 'bob', 50.00, 'cake', 5, 'ec-bob-raw', sig FROM sigs WHERE label = 'r5';
+INSERT INTO sr_payments SELECT 6, 'bob', 60.00, 'pie', 6, 'ec-bob-raw', sig FROM sigs WHERE label = 'r6';
+INSERT INTO sr_payments SELECT 7, 'carol', 70.00, 'before revocation', 7, 'ed-carol', sig FROM sigs WHERE label = 'r7';
 SELECT p.id, s.tool, s.alg, length(p.sig) AS siglen
-  FROM payments p JOIN sigs s ON s.sig = p.sig ORDER BY p.id;
+  FROM sr_payments p JOIN sigs s ON s.sig = p.sig ORDER BY p.id;
 
 -- each tampered field of row 1 (signed by ed-alice), and a flipped bit
-INSERT INTO payments SELECT 100, 'alice', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alicf', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.51, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.5, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'Rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.50, NULL, 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'rent', 2, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-carol', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', set_byte(sig, 0, get_byte(sig, 0) # 1) FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob', set_byte(sig, 10, get_byte(sig, 10) # 128) FROM sigs WHERE label = 'r3';
-INSERT INTO payments SELECT 5, 'bob', 50.00, 'cake', 5, 'ec-bob-raw', set_byte(sig, 40, get_byte(sig, 40) # 2) FROM sigs WHERE label = 'r5';
+INSERT INTO sr_payments SELECT 100, 'alice', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alicf', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.51, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.5, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'Rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, NULL, 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'rent', 2, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-carol', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', set_byte(sig, 0, get_byte(sig, 0) # 1) FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob', set_byte(sig, 10, get_byte(sig, 10) # 128) FROM sigs WHERE label = 'r3';
+INSERT INTO sr_payments SELECT 5, 'bob', 50.00, 'cake', 5, 'ec-bob-raw', set_byte(sig, 40, get_byte(sig, 40) # 2) FROM sigs WHERE label = 'r5';
 -- a DER signature under the r||s key id, and the other way round: malformed
-INSERT INTO payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob-raw', sig FROM sigs WHERE label = 'r3';
-INSERT INTO payments SELECT 5, 'bob', 50.00, 'cake', 5, 'ec-bob', sig FROM sigs WHERE label = 'r5';
+INSERT INTO sr_payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob-raw', sig FROM sigs WHERE label = 'r3';
+INSERT INTO sr_payments SELECT 5, 'bob', 50.00, 'cake', 5, 'ec-bob', sig FROM sigs WHERE label = 'r5';
 -- S >= L (top bit of the last byte set): malformed, not merely wrong
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', set_byte(sig, 63, get_byte(sig, 63) | 128) FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', set_byte(sig, 63, get_byte(sig, 63) | 128) FROM sigs WHERE label = 'r1';
 
 -- a wrong key: signed with carol's private key, naming alice's key
-INSERT INTO payments SELECT 11, 'alice', 110.00, 'wrong key', 11, 'ed-alice', sig FROM sigs WHERE label = 'r11';
+INSERT INTO sr_payments SELECT 11, 'alice', 110.00, 'wrong key', 11, 'ed-alice', sig FROM sigs WHERE label = 'r11';
 
 -- a revoked key: refused at once, by this and by any other backend
 SELECT (ledger.revoke_key('ed-carol', 'rotated')).key_id;
 \set VERBOSITY terse
-INSERT INTO payments SELECT 8, 'carol', 80.00, 'after revocation', 8, 'ed-carol', sig FROM sigs WHERE label = 'r8';
+INSERT INTO sr_payments SELECT 8, 'carol', 80.00, 'after revocation', 8, 'ed-carol', sig FROM sigs WHERE label = 'r8';
 \set VERBOSITY default
 
 -- a key used after valid_until, and before valid_from
-INSERT INTO payments SELECT 9, 'dave', 90.00, 'expired key', 9, 'ed-old', sig FROM sigs WHERE label = 'r9';
-INSERT INTO payments SELECT 10, 'erin', 100.00, 'future key', 10, 'ed-future', sig FROM sigs WHERE label = 'r10';
+INSERT INTO sr_payments SELECT 9, 'dave', 90.00, 'expired key', 9, 'ed-old', sig FROM sigs WHERE label = 'r9';
+INSERT INTO sr_payments SELECT 10, 'erin', 100.00, 'future key', 10, 'ed-future', sig FROM sigs WHERE label = 'r10';
 
--- a row signed for ledger payments_b is refused by payments, accepted by payments_b
-INSERT INTO payments SELECT 12, 'alice', 120.00, 'for ledger b', 12, 'ed-alice', sig FROM sigs WHERE label = 'r12';
-INSERT INTO payments_b SELECT 12, 'alice', 120.00, 'for ledger b', 12, 'ed-alice', sig FROM sigs WHERE label = 'r12';
+-- a row signed for ledger sr_payments_b is refused by sr_payments, accepted by sr_payments_b
+INSERT INTO sr_payments SELECT 12, 'alice', 120.00, 'for ledger b', 12, 'ed-alice', sig FROM sigs WHERE label = 'r12';
+INSERT INTO sr_payments_b SELECT 12, 'alice', 120.00, 'for ledger b', 12, 'ed-alice', sig FROM sigs WHERE label = 'r12';
 
 -- replays (refused before the primary key is even checked): the same
 -- signed row again, and with the high-S twin of its ECDSA signature, which
 -- is a different but valid signature of the same message
 SELECT ledger.verify_signature('ecdsa-p256', k.public_key,
-         ledger.signing_bytes('payments', ROW(3, 'bob', 30.00, 'coffee', 3, 'ec-bob', NULL, NULL, NULL, NULL)::payments),
+         ledger.signing_bytes('sr_payments', ROW(3, 'bob', 30.00, 'coffee', 3, 'ec-bob', NULL, NULL, NULL, NULL)::sr_payments),
          s.sig) AS high_s_twin_verifies
   FROM ledger.keys k, sigs s WHERE k.key_id = 'ec-bob' AND s.label = 'r3-high-s';
-INSERT INTO payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
-INSERT INTO payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob', sig FROM sigs WHERE label = 'r3-high-s';
+INSERT INTO sr_payments SELECT 1, 'alice', 10.50, 'rent', 1, 'ed-alice', sig FROM sigs WHERE label = 'r1';
+INSERT INTO sr_payments SELECT 3, 'bob', 30.00, 'coffee', 3, 'ec-bob', sig FROM sigs WHERE label = 'r3-high-s';
 BEGIN;
-INSERT INTO payments_b SELECT 12, 'alice', 120.00, 'for ledger b', 12, 'ed-alice', sig FROM sigs WHERE label = 'r12';
+INSERT INTO sr_payments_b SELECT 12, 'alice', 120.00, 'for ledger b', 12, 'ed-alice', sig FROM sigs WHERE label = 'r12';
 ROLLBACK;
 
--- identical content twice needs a nonce: transfers has no primary key,
+-- identical content twice needs a nonce: sr_transfers has no primary key,
 -- so the row is named by its message hash
-INSERT INTO transfers SELECT 'alice', 5.00, 1, 'ed-alice', sig FROM sigs WHERE label = 't1';
-INSERT INTO transfers SELECT 'alice', 5.00, 1, 'ed-alice', sig FROM sigs WHERE label = 't1';
-INSERT INTO transfers SELECT 'alice', 5.00, 2, 'ed-alice', sig FROM sigs WHERE label = 't2';
+INSERT INTO sr_transfers SELECT 'alice', 5.00, 1, 'ed-alice', sig FROM sigs WHERE label = 't1';
+INSERT INTO sr_transfers SELECT 'alice', 5.00, 1, 'ed-alice', sig FROM sigs WHERE label = 't1';
+INSERT INTO sr_transfers SELECT 'alice', 5.00, 2, 'ed-alice', sig FROM sigs WHERE label = 't2';
 -- the same message twice in one statement
 BEGIN;
-INSERT INTO transfers SELECT 'alice', 5.00, 1, 'ed-alice', sig FROM sigs, generate_series(1, 2) WHERE label = 't1';
+INSERT INTO sr_transfers SELECT 'alice', 5.00, 1, 'ed-alice', sig FROM sigs, generate_series(1, 2) WHERE label = 't1';
 ROLLBACK;
-SELECT count(*) AS transfers, count(DISTINCT nonce) AS nonces FROM transfers;
+SELECT count(*) AS sr_transfers, count(DISTINCT nonce) AS nonces FROM sr_transfers;
 
 -- missing, unregistered and garbage keys and signatures
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, NULL, '\x00');
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, 'ed-alice', NULL);
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, 'nobody', '\x00');
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, '', '\x00');
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, 'ed-alice', '');
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, 'ed-alice', '\x00');
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x3000');
-INSERT INTO payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob-raw', decode(repeat('00', 64), 'hex'));
-INSERT INTO payments SELECT 30, 'x', 1, 'm', 30, 'ed-alice', decode(repeat('ab', 1048576), 'hex');
-INSERT INTO payments SELECT 30, 'x', 1, repeat('m', 1048576), 30, 'ed-alice', decode(repeat('00', 64), 'hex');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, NULL, '\x00');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ed-alice', NULL);
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'nobody', '\x00');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, '', '\x00');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ed-alice', '');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ed-alice', '\x00');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x3000');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob-raw', decode(repeat('00', 64), 'hex'));
+INSERT INTO sr_payments SELECT 30, 'x', 1, 'm', 30, 'ed-alice', decode(repeat('ab', 1048576), 'hex');
+INSERT INTO sr_payments SELECT 30, 'x', 1, repeat('m', 1048576), 30, 'ed-alice', decode(repeat('00', 64), 'hex');
 
 -- COPY of signed rows: one bad row (c3 with its amount changed) stops the
 -- COPY and nothing of it is stored
-SELECT count(*) AS before FROM payments;
-COPY payments (id, payer, amount, memo, nonce, key_id, sig) FROM stdin;
+SELECT count(*) AS before FROM sr_payments;
+COPY sr_payments (id, payer, amount, memo, nonce, key_id, sig) FROM stdin;
 21	alice	1.00	copy 1	21	ed-alice	\\x63b4eb537c063c11c54fd61cc6cc3d455feac1c65332e0e8d6605b0d0031454ee73bfd6133e61659d6879d7752550bba45271979be87ece131b9b2ff2c570607
 22	bob	2.00	copy 2	22	ec-bob	\\x3046022100890f532e45347c2df1a85722bd2cee0a68ca70bb33afaeb94c05f1c2227e0731022100b2a19db585016df620f7bd337c95e9e3821718516f9dee4f79e5fff472c00538
 23	alice	30.00	copy 3	23	ed-alice	\\x37e484321faf748f1277f1e04c67b371703a39d92aa947632ba37ecd44312f641d05e56c8165f679287a346330e0dbea27cb15f62caf8a9c965f22ba67de8505
 24	alice	4.00	copy 4	24	ed-alice	\\x9d82d6be68bebe0cda442c37312fc65fabb0ab3a5e275c54c3342bae313d37b4b4f73bb1eaba9efd27e72030b77d17d03f9335d0e7a162145b1ecb9c2c15780a
 \.
-SELECT count(*) AS after FROM payments;
+SELECT count(*) AS after FROM sr_payments;
 SELECT count(*) AS messages_recorded FROM ledger.signed_messages m
-  JOIN ledger.ledgers g USING (ledger_id) WHERE g.name = 'public.payments';
-SELECT ok, rows_checked, problem FROM ledger.verify('payments');
+  JOIN ledger.ledgers g USING (ledger_id) WHERE g.name = 'public.sr_payments';
+SELECT ok, rows_checked, problem FROM ledger.verify('sr_payments');
 -- the same rows, all good
-COPY payments (id, payer, amount, memo, nonce, key_id, sig) FROM stdin;
+COPY sr_payments (id, payer, amount, memo, nonce, key_id, sig) FROM stdin;
 21	alice	1.00	copy 1	21	ed-alice	\\x63b4eb537c063c11c54fd61cc6cc3d455feac1c65332e0e8d6605b0d0031454ee73bfd6133e61659d6879d7752550bba45271979be87ece131b9b2ff2c570607
 22	bob	2.00	copy 2	22	ec-bob	\\x3046022100890f532e45347c2df1a85722bd2cee0a68ca70bb33afaeb94c05f1c2227e0731022100b2a19db585016df620f7bd337c95e9e3821718516f9dee4f79e5fff472c00538
 23	alice	3.00	copy 3	23	ed-alice	\\x37e484321faf748f1277f1e04c67b371703a39d92aa947632ba37ecd44312f641d05e56c8165f679287a346330e0dbea27cb15f62caf8a9c965f22ba67de8505
 24	alice	4.00	copy 4	24	ed-alice	\\x9d82d6be68bebe0cda442c37312fc65fabb0ab3a5e275c54c3342bae313d37b4b4f73bb1eaba9efd27e72030b77d17d03f9335d0e7a162145b1ecb9c2c15780a
 \.
-SELECT count(*) AS after_good_copy FROM payments;
+SELECT count(*) AS after_good_copy FROM sr_payments;
 
 -- verify re-checks every signature against the registry as it was at
 -- commit: row 7 was committed before ed-carol was revoked
-SELECT ok, rows_checked, problem FROM ledger.verify('payments');
-SELECT ok, rows_checked, problem FROM ledger.verify('payments_b');
-SELECT ok, rows_checked, problem FROM ledger.verify('transfers');
+SELECT ok, rows_checked, problem FROM ledger.verify('sr_payments');
+SELECT ok, rows_checked, problem FROM ledger.verify('sr_payments_b');
+SELECT ok, rows_checked, problem FROM ledger.verify('sr_transfers');
 
 -- require_signatures: NULLs, garbage and misuse
 SELECT ledger.require_signatures(NULL, 'sig', 'key_id');
-SELECT ledger.require_signatures('payments', NULL, 'key_id');
-SELECT ledger.require_signatures('payments', 'sig', NULL);
-SELECT ledger.require_signatures('payments', 'sig', 'key_id');
-CREATE TABLE plain (id int, key_id text, sig bytea);
-SELECT ledger.require_signatures('plain', 'sig', 'key_id');
-SELECT ledger.create_ledger('plain') IS NOT NULL AS created;
-SELECT ledger.require_signatures('plain', 'nosuch', 'key_id');
-SELECT ledger.require_signatures('plain', 'sig', 'nosuch');
-SELECT ledger.require_signatures('plain', 'sig', 'sig');
-SELECT ledger.require_signatures('plain', 'key_id', 'sig');
-SELECT ledger.require_signatures('plain', 'sig', 'id');
-SELECT ledger.require_signatures('plain', 'ledger_hash', 'key_id');
-SELECT ledger.require_signatures('plain', 'sig', 'ledger_xact');
-SELECT ledger.require_signatures('plain', 'ctid', 'key_id');
-SELECT ledger.require_signatures('plain', repeat('x', 100), 'key_id');
-INSERT INTO plain VALUES (1, 'k', '\x00');
-SELECT ledger.require_signatures('plain', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_payments', NULL, 'key_id');
+SELECT ledger.require_signatures('sr_payments', 'sig', NULL);
+SELECT ledger.require_signatures('sr_payments', 'sig', 'key_id');
+CREATE TABLE sr_plain (id int, key_id text, sig bytea);
+SELECT ledger.require_signatures('sr_plain', 'sig', 'key_id');
+SELECT ledger.create_ledger('sr_plain') IS NOT NULL AS created;
+SELECT ledger.require_signatures('sr_plain', 'nosuch', 'key_id');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'nosuch');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'sig');
+SELECT ledger.require_signatures('sr_plain', 'key_id', 'sig');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'id');
+SELECT ledger.require_signatures('sr_plain', 'ledger_hash', 'key_id');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'ledger_xact');
+SELECT ledger.require_signatures('sr_plain', 'ctid', 'key_id');
+SELECT ledger.require_signatures('sr_plain', repeat('x', 100), 'key_id');
+INSERT INTO sr_plain VALUES (1, 'k', '\x00');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'key_id');
 BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT ledger.require_signatures('plain', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'key_id');
 ROLLBACK;
 CREATE ROLE signed_rows_nobody;
 SET ROLE signed_rows_nobody;
-SELECT ledger.require_signatures('payments', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_payments', 'sig', 'key_id');
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION ledger.require_signatures(regclass, name, name) TO signed_rows_nobody;
 SET ROLE signed_rows_nobody;
-SELECT ledger.require_signatures('plain', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_plain', 'sig', 'key_id');
 RESET ROLE;
 
 -- signing_bytes: NULLs, garbage and misuse
 SELECT ledger.signing_bytes(NULL, ROW(1)) IS NULL AS null_table;
-SELECT ledger.signing_bytes('payments', NULL::payments) IS NULL AS null_row;
-SELECT ledger.signing_bytes('plain', ROW(1, 'k', NULL, NULL, NULL, NULL)::plain);
+SELECT ledger.signing_bytes('sr_payments', NULL::sr_payments) IS NULL AS null_row;
+SELECT ledger.signing_bytes('sr_plain', ROW(1, 'k', NULL, NULL, NULL, NULL)::sr_plain);
 SELECT ledger.signing_bytes('sigs', ROW('a', 'b', 'c', NULL)::sigs);
-SELECT ledger.signing_bytes('payments', ROW(1, 'k'));
-SELECT ledger.signing_bytes('payments', ROW(1, 'alice', 1, 'm', 1, 'k', NULL, NULL, NULL, NULL)::payments_b);
+SELECT ledger.signing_bytes('sr_payments', ROW(1, 'k'));
+SELECT ledger.signing_bytes('sr_payments', ROW(1, 'alice', 1, 'm', 1, 'k', NULL, NULL, NULL, NULL)::sr_payments_b);
 SELECT ledger.signing_bytes('pg_class', ROW(1));
 SELECT ledger.signing_bytes(0, ROW(1));
 SELECT ledger.require_signatures(0, 'sig', 'key_id');
-SELECT length(ledger.signing_bytes('payments',
-         ROW(1, 'alice', 1, repeat('m', 1048576), 1, 'k', NULL, NULL, NULL, NULL)::payments)) AS one_mib_row;
+SELECT length(ledger.signing_bytes('sr_payments',
+         ROW(1, 'alice', 1, repeat('m', 1048576), 1, 'k', NULL, NULL, NULL, NULL)::sr_payments)) AS one_mib_row;
 
 -- the trigger functions outside their place
 SELECT ledger.signature_trigger();
 SELECT ledger.keys_changed();
-CREATE TABLE loose (id int, key_id text, sig bytea);
-CREATE TRIGGER ledger_signature BEFORE INSERT ON loose
+CREATE TABLE sr_loose (id int, key_id text, sig bytea);
+CREATE TRIGGER ledger_signature BEFORE INSERT ON sr_loose
   FOR EACH ROW EXECUTE FUNCTION ledger.signature_trigger();
-INSERT INTO loose VALUES (1, 'ed-alice', '\x00');
-DROP TABLE loose;
+INSERT INTO sr_loose VALUES (1, 'ed-alice', '\x00');
+DROP TABLE sr_loose;
 -- a BEFORE INSERT row trigger between ledger_signature and zz_ledger_row
 CREATE FUNCTION pay_upper() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN NEW.payer := upper(NEW.payer); RETURN NEW; END $$;
-CREATE TRIGGER m_upper BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION pay_upper();
-INSERT INTO payments SELECT 2, 'alice', 20.00, 'fee', 2, 'ed-alice', sig FROM sigs WHERE label = 'r2';
-DROP TRIGGER m_upper ON payments;
+CREATE TRIGGER m_upper BEFORE INSERT ON sr_payments FOR EACH ROW EXECUTE FUNCTION pay_upper();
+INSERT INTO sr_payments SELECT 2, 'alice', 20.00, 'fee', 2, 'ed-alice', sig FROM sigs WHERE label = 'r2';
+DROP TRIGGER m_upper ON sr_payments;
 DROP FUNCTION pay_upper();
 
 -- DDL guard: the signature and key columns keep their names and types,
 -- the signature trigger stays enabled ALWAYS
-ALTER TABLE payments RENAME COLUMN sig TO signature;
-ALTER TABLE payments RENAME COLUMN key_id TO signer;
-ALTER TABLE payments ALTER COLUMN key_id TYPE varchar;
-ALTER TABLE payments DROP COLUMN sig;
-DROP TRIGGER ledger_signature ON payments;
-ALTER TABLE payments DISABLE TRIGGER ledger_signature;
-ALTER TABLE payments ENABLE TRIGGER ledger_signature;
-ALTER TRIGGER ledger_signature ON payments RENAME TO a_signature;
-SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'payments'::regclass ORDER BY 1;
+ALTER TABLE sr_payments RENAME COLUMN sig TO signature;
+ALTER TABLE sr_payments RENAME COLUMN key_id TO signer;
+ALTER TABLE sr_payments ALTER COLUMN key_id TYPE varchar;
+ALTER TABLE sr_payments DROP COLUMN sig;
+DROP TRIGGER ledger_signature ON sr_payments;
+ALTER TABLE sr_payments DISABLE TRIGGER ledger_signature;
+ALTER TABLE sr_payments ENABLE TRIGGER ledger_signature;
+ALTER TRIGGER ledger_signature ON sr_payments RENAME TO a_signature;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'sr_payments'::regclass ORDER BY 1;
 
 -- a superuser swaps a stored signature past the guards: verify names the
 -- row, first by its hash, and once the hash is forged too, by its signature
 SET session_replication_role = replica;
-ALTER TABLE payments DISABLE TRIGGER ALL;
-UPDATE payments SET sig = (SELECT sig FROM sigs WHERE label = 'r2') WHERE id = 1;
-ALTER TABLE payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE sr_payments DISABLE TRIGGER ALL;
+UPDATE sr_payments SET sig = (SELECT sig FROM sigs WHERE label = 'r2') WHERE id = 1;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
 RESET session_replication_role;
-SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('payments');
+SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 SET session_replication_role = replica;
-ALTER TABLE payments DISABLE TRIGGER ALL;
-UPDATE payments p SET ledger_hash = ledger.leaf_hash(p) WHERE id = 1;
-ALTER TABLE payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE sr_payments DISABLE TRIGGER ALL;
+UPDATE sr_payments p SET ledger_hash = ledger.leaf_hash(p) WHERE id = 1;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
 RESET session_replication_role;
-SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('payments');
+SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 
 -- a revocation backdated before a row's commit (a compromise found late)
 -- makes verify report the rows signed after it
 SELECT (ledger.revoke_key('ed-alice', 'compromised', '2000-06-01')).key_id;
 SELECT ok, regexp_replace(regexp_replace(problem, 'transaction \d+', 'transaction N'),
                           'committed at .*', 'committed at T') AS problem
-  FROM ledger.verify('payments_b');
+  FROM ledger.verify('sr_payments_b');
 
 REVOKE EXECUTE ON FUNCTION ledger.require_signatures(regclass, name, name) FROM signed_rows_nobody;
 DROP ROLE signed_rows_nobody;

@@ -6,7 +6,7 @@ set -euo pipefail
 T=$(cd "$(dirname "$0")" && pwd)
 PSQL="psql -X -At -v ON_ERROR_STOP=1"
 $PSQL -d postgres -c 'DROP DATABASE IF EXISTS siggen' -c 'CREATE DATABASE siggen' >/dev/null
-$PSQL -d siggen -c 'CREATE EXTENSION ledger' -f <(sed -n "/^CREATE TABLE payments /,/^SELECT ledger.require_signatures(.transfers/p" "$T/../sql/signed_rows.sql") >/dev/null
+$PSQL -d siggen -c 'CREATE EXTENSION ledger' -f <(sed -n "/^CREATE TABLE sr_payments /,/^SELECT ledger.require_signatures(.sr_transfers/p" "$T/../sql/signed_rows.sql") >/dev/null
 S=$T/sign_rows.py
 for k in rfc8032-1 rfc8032-2 rfc8032-3 rfc6979-p256; do python3 $S pem $k > $k.pem; done
 while IFS='|' read -r label tbl tool alg key row; do
