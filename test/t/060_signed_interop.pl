@@ -77,12 +77,11 @@ for my $id (sort keys %keys)
 	my $pem = <$fh>;
 	close($fh);
 	$pem =~ s/'/''/g;
-	is( $node->safe_psql(
-			'postgres',
-			"SELECT (ledger.add_key('$id', 'cli', '$alg', ledger.public_key_from_pem('$pem'))).algorithm"
-		),
-		$alg,
-		"key $id registered");
+	my $got = $node->safe_psql('postgres',
+		"SELECT (ledger.add_key('$id', 'cli', '$alg', ledger.public_key_from_pem('$pem'))).algorithm"
+	);
+	$got =~ s/\s+\z//;
+	is($got, $alg, "key $id registered");
 }
 
 # sign the bytes the database says to sign
