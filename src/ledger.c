@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "ledger.h"
 #include "sealer.h"
+#include "signed.h"
 #include "table.h"
 
 PG_MODULE_MAGIC;
@@ -63,4 +64,5 @@ _PG_init(void)
 
 	table_init();
 	sealer_init();
+	signed_init();
 }

@@ -50,6 +50,7 @@
 #include "canon.h"
 #include "merkle.h"
 #include "sealer.h"
+#include "signed.h"
 #include "table.h"
 #include "verify.h"
 
@@ -138,6 +139,8 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	StringInfoData buf;
 	const char *relname = RelationGetRelationName(rel);
 	int64		own_xact = table_current_xact(false);
+	SignedVerifier *sv;
+	char	   *sproblem;
 
 	canon_layout_init(&layout, tupdesc, 0, vcxt);
 	if (layout.xact_attnum == 0 || layout.seq_attnum == 0 || layout.hash_attnum == 0)
@@ -145,6 +148,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 		vproblem(st, "table \"%s\" has lost its ledger columns", relname);
 		return;
 	}
+	sv = signed_verify_begin(rel, vcxt);	/* NULL unless a signed ledger */
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify row",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -196,6 +200,13 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") does not match its stored hash: its contents or its hash were changed after it was written",
 					 ItemPointerGetBlockNumber(&slot->tts_tid),
 					 ItemPointerGetOffsetNumber(&slot->tts_tid), xact, seq);
+			break;
+		}
+		if (sv != NULL &&
+			!signed_verify_row(sv, values, isnull, xact, seq, &slot->tts_tid, &sproblem))
+		{
+			MemoryContextSwitchTo(old);
+			vproblem(st, "%s", sproblem);
 			break;
 		}
 		MemoryContextSwitchTo(old);

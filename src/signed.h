@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * signed.h
+ *		Signed ledgers: the per-row signature trigger, its key cache, the
+ *		bytes a client signs, and the re-check done by ledger.verify.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_SIGNED_H
+#define LEDGER_SIGNED_H
+
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+
+/* Domain-separation tag that opens every signed message (no NUL). */
+#define SIGNED_ROW_TAG "ledger-row-v1"
+#define SIGNED_ROW_TAG_LEN 13
+
+/* Name of the signature trigger; sorts before "zz_ledger_row". */
+#define SIGNED_TRIGGER_NAME "ledger_signature"
+
+/* State of one ledger.verify pass over a signed ledger; opaque. */
+typedef struct SignedVerifier SignedVerifier;
+
+/* Register the key-registry invalidation callback; called from _PG_init. */
+extern void signed_init(void);
+
+/*
+ * Prepare to re-check the signatures of rel's rows, reading the key
+ * registry and the transactions' commit times under the active snapshot.
+ * Returns NULL when rel is not a signed ledger (the common case costs one
+ * catalog lookup).  Everything, OpenSSL keys included, is owned by mcxt.
+ */
+extern SignedVerifier *signed_verify_begin(Relation rel, MemoryContext mcxt);
+
+/*
+ * Re-check one stored row (values/isnull as deformed from rel): the key
+ * existed, was valid and not revoked when the row's transaction committed,
+ * and the signature verifies.  Returns false and sets *problem (palloc'd in
+ * the current context, naming the row) when it does not.
+ */
+extern bool signed_verify_row(SignedVerifier *sv, Datum *values, bool *isnull,
+							  int64 xact, int64 seq, ItemPointer tid,
+							  char **problem);
+
+#endif							/* LEDGER_SIGNED_H */

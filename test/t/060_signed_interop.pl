@@ -1,0 +1,158 @@
+# 060_signed_interop.pl: a client signs, at test time, with the openssl
+# command line the bytes ledger.signing_bytes() returns; the signed ledger
+# accepts the rows, refuses a tampered one and a replay, and verifies.
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# openssl must be on PATH
+my ($stdout, $stderr);
+if (!IPC::Run::run([ 'openssl', 'version' ], '>', \$stdout, '2>', \$stderr))
+{
+	plan skip_all => 'openssl command line not found on PATH';
+}
+note "using $stdout";
+
+my $dir = tempdir(CLEANUP => 1);
+
+# Run openssl, failing the test with its stderr if it fails.
+sub openssl_ok
+{
+	my ($args, $name) = @_;
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run([ 'openssl', @$args ], '>', \$out, '2>', \$err);
+	ok($ok, $name) or diag($err);
+	return $out;
+}
+
+sub slurp_hex
+{
+	my ($path) = @_;
+	open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
+	local $/;
+	my $bytes = <$fh>;
+	close($fh);
+	return unpack('H*', $bytes);
+}
+
+sub spew_hex
+{
+	my ($path, $hex) = @_;
+	open(my $fh, '>:raw', $path) or die "cannot open $path: $!";
+	print $fh pack('H*', $hex);
+	close($fh);
+}
+
+my $node = PostgreSQL::Test::Cluster->new('signed');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ledger'\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION ledger');
+$node->safe_psql(
+	'postgres', q{
+CREATE TABLE orders (id int PRIMARY KEY, item text, qty int, key_id text, sig bytea);
+SELECT ledger.create_ledger('orders');
+SELECT ledger.require_signatures('orders', 'sig', 'key_id');
+});
+
+# fresh keys, registered from their PEM public halves
+my %keys = (
+	'ed-cli' => [ 'ed25519', [ '-algorithm', 'ed25519' ] ],
+	'ec-cli' => [
+		'ecdsa-p256', [ '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256' ]
+	]);
+for my $id (sort keys %keys)
+{
+	my ($alg, $genargs) = @{ $keys{$id} };
+	openssl_ok([ 'genpkey', @$genargs, '-out', "$dir/$id.pem" ],
+		"openssl genpkey for $id");
+	openssl_ok([ 'pkey', '-in', "$dir/$id.pem", '-pubout', '-out', "$dir/$id.pub" ],
+		"openssl pkey -pubout for $id");
+	open(my $fh, '<', "$dir/$id.pub") or die;
+	local $/;
+	my $pem = <$fh>;
+	close($fh);
+	$pem =~ s/'/''/g;
+	my $got = $node->safe_psql('postgres',
+		"SELECT (ledger.add_key('$id', 'cli', '$alg', ledger.public_key_from_pem('$pem'))).algorithm"
+	);
+	$got =~ s/\s+\z//;
+	is($got, $alg, "key $id registered");
+}
+
+# sign the bytes the database says to sign
+sub sign_row
+{
+	my ($id, $row) = @_;
+	my $key = $row->{key};
+	my $hex = $node->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('orders', ROW($row->{id}, '$row->{item}', $row->{qty}, '$key', NULL, NULL, NULL, NULL)::orders), 'hex')"
+	);
+	spew_hex("$dir/$id.bin", $hex);
+	if ($key eq 'ed-cli')
+	{
+		openssl_ok(
+			[
+				'pkeyutl', '-sign', '-rawin', '-inkey', "$dir/$key.pem",
+				'-in', "$dir/$id.bin", '-out', "$dir/$id.sig"
+			],
+			"openssl pkeyutl -sign -rawin signs row $id");
+	}
+	else
+	{
+		openssl_ok(
+			[
+				'dgst', '-sha256', '-sign', "$dir/$key.pem",
+				'-out', "$dir/$id.sig", "$dir/$id.bin"
+			],
+			"openssl dgst -sha256 -sign signs row $id");
+	}
+	return slurp_hex("$dir/$id.sig");
+}
+
+my @rows = (
+	{ id => 1, item => 'apples',  qty => 3, key => 'ed-cli' },
+	{ id => 2, item => 'pears',   qty => 5, key => 'ec-cli' },
+	{ id => 3, item => 'lemons',  qty => 7, key => 'ed-cli' });
+for my $r (@rows)
+{
+	my $sig = sign_row($r->{id}, $r);
+	$r->{sig} = $sig;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"INSERT INTO orders VALUES ($r->{id}, '$r->{item}', $r->{qty}, '$r->{key}', '\\x$sig')"
+	);
+	is($ret, 0, "row $r->{id} signed by $r->{key} with the openssl CLI is accepted")
+	  or diag($err);
+}
+is($node->safe_psql('postgres', 'SELECT count(*) FROM orders'), '3', 'three rows stored');
+
+# a tampered quantity, and a replay
+my ($ret, $out, $err) = $node->psql('postgres',
+	"INSERT INTO orders VALUES (4, 'apples', 30, 'ed-cli', '\\x$rows[0]{sig}')");
+isnt($ret, 0, 'a row whose content differs from what was signed is refused');
+like($err, qr/signature by key "ed-cli" of row \(id\)=\(4\) of ledger table "orders" does not verify/,
+	'the error names the key and the row');
+
+($ret, $out, $err) = $node->psql('postgres',
+	"INSERT INTO orders VALUES (1, 'apples', 3, 'ed-cli', '\\x$rows[0]{sig}')");
+isnt($ret, 0, 'a replayed row is refused');
+like($err, qr/was already inserted/, 'the replay is named as such');
+
+# a revocation in one session is seen by the next insert in another
+$node->safe_psql('postgres', "SELECT ledger.revoke_key('ec-cli', 'rotated')");
+my $r5 = { id => 5, item => 'plums', qty => 1, key => 'ec-cli' };
+my $sig5 = sign_row(5, $r5);
+($ret, $out, $err) = $node->psql('postgres',
+	"INSERT INTO orders VALUES (5, 'plums', 1, 'ec-cli', '\\x$sig5')");
+like($err, qr/key "ec-cli" signing row \(id\)=\(5\) of ledger table "orders" is revoked/,
+	'a revoked key is refused');
+
+my $v = $node->safe_psql('postgres', 'SELECT ok, rows_checked FROM ledger.verify(\'orders\')');
+is($v, 't|3', 'ledger.verify passes, re-checking every signature');
+
+$node->stop;
+done_testing();
