@@ -106,7 +106,7 @@ margin_span_array(int kind, double f, double k, double t, double r,
 	if (kind == 0)
 	{
 		for (i = 0; i < 14; i++)
-			out[i] = -span_price_move[i] * price_scan * multiplier;
+			out[i] = 0.0 - span_price_move[i] * price_scan * multiplier;
 		move = extreme_multiple * price_scan;
 		out[14] = -move * multiplier * cover_fraction;
 		out[15] = move * multiplier * cover_fraction;
