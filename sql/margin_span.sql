@@ -20,7 +20,7 @@ WITH published(pl, i) AS (
 	SELECT * FROM unnest(ARRAY[0, 0, 3330, 3330, -3330, -3330, 6670, 6670,
 		-6670, -6670, 10000, 10000, -10000, -10000, 7000, -7000]::float8[])
 		WITH ORDINALITY AS u(pl, i))
-SELECT p.i AS scenario, -p.pl AS published_loss,
+SELECT p.i AS scenario, 0 - p.pl AS published_loss,
 	   round(a[p.i]::numeric, -1) AS computed_loss_rounded_to_10,
 	   round(a[p.i]::numeric, -1) = -p.pl AS matches
   FROM published p,
@@ -54,7 +54,7 @@ combined AS (
 	SELECT ledger.risk_array_sum(a, q) AS a
 	  FROM (SELECT ledger.span_risk_array('future', 400, 0, 0, 0, 0, 20, 0, 500, 2, 0.35), 1::float8
 			UNION ALL SELECT a, -1 FROM mcmillan_call) v(a, q))
-SELECT p.i AS scenario, -p.pl AS published_loss,
+SELECT p.i AS scenario, 0 - p.pl AS published_loss,
 	   round(c.a[p.i]::numeric, -1) = -p.pl AS matches
   FROM published p, combined c ORDER BY p.i;
 -- ... and the covered write's requirement is the largest loss, $6,620
