@@ -78,11 +78,22 @@ static const double span_price_move[14] = {
 
 /* ---------- pure numerics ---------- */
 
-/* Black-76 value of a scenario; futures prices below zero count as zero. */
+/*
+ * Black-76 value of a scenario, as pricing_black76_price computes it but
+ * with the discount factor and sqrt(t) computed once per contract; futures
+ * prices below zero count as zero.
+ */
 static inline double
-margin_black(int kind, double f, double k, double t, double r, double sigma)
+margin_black(int kind, double f, double k, double t, double df,
+			 double sqrt_t, double sigma)
 {
-	return pricing_black76_price(kind, f > 0.0 ? f : 0.0, k, t, r, sigma);
+	if (f < 0.0)
+		f = 0.0;
+	if (t <= 0.0)
+		return Max(kind * (f - k), 0.0);
+	if (k <= 0.0 || f <= 0.0 || sigma <= 0.0)
+		return df * Max(kind * (f - k), 0.0);
+	return df * pricing_black_undiscounted(kind, f, k, sigma * sqrt_t);
 }
 
 /*
@@ -98,6 +109,8 @@ margin_span_array(int kind, double f, double k, double t, double r,
 	double		vol_up = sigma + vol_scan;
 	double		vol_down = sigma - vol_scan;
 	double		move;
+	double		df;
+	double		sqrt_t;
 	int			i;
 
 	if (vol_down < 0.0)
@@ -113,19 +126,22 @@ margin_span_array(int kind, double f, double k, double t, double r,
 		return;
 	}
 
-	base = pricing_black76_price(kind, f, k, t, r, sigma);
+	df = exp(-r * t);
+	sqrt_t = sqrt(t);
+	base = margin_black(kind, f, k, t, df, sqrt_t, sigma);
 	for (i = 0; i < 14; i += 2)
 	{
 		double		fs = f + span_price_move[i] * price_scan;
 
-		out[i] = (base - margin_black(kind, fs, k, t, r, vol_up)) * multiplier;
-		out[i + 1] = (base - margin_black(kind, fs, k, t, r, vol_down)) *
+		out[i] = (base - margin_black(kind, fs, k, t, df, sqrt_t, vol_up)) *
 			multiplier;
+		out[i + 1] = (base - margin_black(kind, fs, k, t, df, sqrt_t,
+										  vol_down)) * multiplier;
 	}
 	move = extreme_multiple * price_scan;
-	out[14] = (base - margin_black(kind, f + move, k, t, r, sigma)) *
+	out[14] = (base - margin_black(kind, f + move, k, t, df, sqrt_t, sigma)) *
 		multiplier * cover_fraction;
-	out[15] = (base - margin_black(kind, f - move, k, t, r, sigma)) *
+	out[15] = (base - margin_black(kind, f - move, k, t, df, sqrt_t, sigma)) *
 		multiplier * cover_fraction;
 }
 
