@@ -38,8 +38,21 @@
  * elements are errors (22004), not skipped: a position that cannot be
  * margined must not silently lower a requirement.
  *
+ * Scheduler
+ * ---------
+ * When ledger.margin_database is set while preloading, one background
+ * worker ("ledger margin scheduler") connects to that database and, every
+ * ledger.margin_call_interval seconds (0: never), calls
+ * ledger.run_margin_calls with as_of = now() rounded down to a multiple of
+ * the interval (so passes within one period are idempotent), and, once the
+ * UTC time of day reaches ledger.expiry_time, ledger.run_expiry for today's
+ * UTC date (idempotent, so every later pass that day is a no-op).  Each
+ * call runs in its own transaction; an error is logged and the next pass
+ * tries again.  The handlers only set flags and the latch (worker_spi.c).
+ *
  * Memory: the array functions allocate only their result; the aggregates
- * allocate their state once per group.
+ * allocate their state once per group; the scheduler's passes run in
+ * transaction memory.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,12 +60,22 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 
 #include "margin.h"
 #include "pricing_core.h"
@@ -67,6 +90,13 @@ PG_FUNCTION_INFO_V1(ledger_risk_array_final);
 
 /* ledger.exercise_threshold: smallest in-the-money amount exercised */
 double		ledger_exercise_threshold = 0.01;
+
+/* Scheduler settings (docs/margin.md, "Scheduling") */
+static char *margin_database = NULL;	/* ledger.margin_database */
+static int	margin_call_interval = 0;	/* ledger.margin_call_interval, s */
+static char *margin_expiry_time = NULL; /* ledger.expiry_time, HH:MM UTC */
+
+PGDLLEXPORT void ledger_margin_worker_main(Datum main_arg);
 
 /* Price move of scenarios 1-14, in scan ranges. */
 static const double span_price_move[14] = {
@@ -571,9 +601,134 @@ ledger_risk_array_final(PG_FUNCTION_ARGS)
 											ARR_DIMS(a)[0]));
 }
 
+/* ---------- scheduler ---------- */
+
+/* Check ledger.expiry_time: empty, or HH:MM in 00:00 .. 23:59. */
+static bool
+margin_check_expiry_time(char **newval, void **extra, GucSource source)
+{
+	int			h;
+	int			m;
+	char		tail;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (sscanf(*newval, "%d:%d%c", &h, &m, &tail) != 2 ||
+		h < 0 || h > 23 || m < 0 || m > 59)
+	{
+		GUC_check_errdetail("The expiry time must be HH:MM (UTC), or empty to disable expiry runs.");
+		return false;
+	}
+	return true;
+}
+
+/* Run one statement in its own transaction; log an error and go on. */
+static void
+margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
+				  Datum *values)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, what);
+		if (OidIsValid(get_extension_oid("ledger", true)))
+		{
+			if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not run %s", what);
+			if (SPI_processed == 1)
+			{
+				bool		isnull;
+				int32		n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc,
+															1, &isnull));
+
+				if (!isnull && n > 0)
+					ereport(LOG,
+							(errmsg_plural("%s appended %d event",
+										   "%s appended %d events",
+										   n, what, n)));
+			}
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* One scheduler pass. */
+static void
+margin_worker_pass(void)
+{
+	if (margin_call_interval > 0)
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		values[1] = {Int32GetDatum(margin_call_interval)};
+
+		margin_worker_run("ledger.run_margin_calls",
+						  "SELECT ledger.run_margin_calls(pg_catalog.to_timestamp("
+						  "pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()) "
+						  "OPERATOR(pg_catalog./) $1) OPERATOR(pg_catalog.*) $1))",
+						  1, types, values);
+	}
+	if (margin_expiry_time != NULL && margin_expiry_time[0] != '\0')
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		values[1] = {CStringGetTextDatum(margin_expiry_time)};
+
+		margin_worker_run("ledger.run_expiry",
+						  "SELECT ledger.run_expiry((pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date) "
+						  "WHERE (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.time "
+						  "OPERATOR(pg_catalog.>=) $1::pg_catalog.time",
+						  1, types, values);
+	}
+}
+
+/* Main of the margin scheduler worker. */
+void
+ledger_margin_worker_main(Datum main_arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(margin_database, NULL, 0);
+	pgstat_report_appname("ledger margin scheduler");
+
+	for (;;)
+	{
+		long		timeout;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		margin_worker_pass();
+		/* without margin calls, look at the expiry time once a minute */
+		timeout = margin_call_interval > 0 ? margin_call_interval * 1000L : 60000L;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
 /* ---------- settings ---------- */
 
-/* Define ledger.exercise_threshold. */
+/* Define the margin settings; register the scheduler when configured. */
 void
 margin_init(void)
 {
@@ -585,4 +740,44 @@ margin_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("ledger.margin_call_interval",
+							"Time between the margin scheduler's ledger.run_margin_calls passes (0: none).",
+							"The as_of of each pass is the current time rounded down to a multiple of the interval.",
+							&margin_call_interval,
+							0, 0, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("ledger.expiry_time",
+							   "UTC time of day (HH:MM) from which the margin scheduler runs ledger.run_expiry for the day; empty: never.",
+							   NULL,
+							   &margin_expiry_time,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   margin_check_expiry_time, NULL, NULL);
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomStringVariable("ledger.margin_database",
+							   "Database in which the margin scheduler worker runs; empty: no scheduler.",
+							   NULL,
+							   &margin_database,
+							   "",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+	if (margin_database != NULL && margin_database[0] != '\0')
+	{
+		BackgroundWorker worker;
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = 10;
+		strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
+		strlcpy(worker.bgw_function_name, "ledger_margin_worker_main", BGW_MAXLEN);
+		strlcpy(worker.bgw_name, "ledger margin scheduler", BGW_MAXLEN);
+		strlcpy(worker.bgw_type, "ledger margin scheduler", BGW_MAXLEN);
+		RegisterBackgroundWorker(&worker);
+	}
 }

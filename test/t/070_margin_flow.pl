@@ -169,5 +169,40 @@ isnt($rc, 0, 'margin calls cannot be rewritten');
 like($stderr, qr/cannot update rows of ledger table "margin_calls"/i, 'refused as an append-only ledger');
 
 $listener->quit;
+
+# ---------- the scheduler ----------
+# Configured, the "ledger margin scheduler" worker makes margin calls every
+# ledger.margin_call_interval and runs expiry once ledger.expiry_time (UTC)
+# has passed.  An account with stock and no collateral, and an option
+# expiring today (UTC), in the money.
+$node->safe_psql(
+	'postgres', q{
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('sched', 'XYZ', 'stock', NULL, NULL, 1000),
+	('sched', 'XYZ', 'call', 40, (now() AT TIME ZONE 'UTC')::date, 1);
+});
+$node->append_conf('postgresql.conf',
+	"ledger.margin_database = 'postgres'\nledger.margin_call_interval = 1\nledger.expiry_time = '00:00'\n");
+$node->restart;
+$node->poll_query_until('postgres',
+	"SELECT count(*) >= 2 FROM ledger.margin_calls WHERE account = 'sched'")
+  or die 'the scheduler made no margin calls';
+ok(1, 'the scheduler makes margin calls every interval');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT count(*) = count(DISTINCT as_of) FROM ledger.margin_calls WHERE account = 'sched'"),
+	't', 'one call per account and interval');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM ledger.exercise_events WHERE account = 'sched'")
+  or die 'the scheduler ran no expiry';
+is( $node->safe_psql(
+		'postgres',
+		"SELECT event, contracts, delivered_quantity FROM ledger.exercise_events WHERE account = 'sched'"),
+	'exercise|1|100', 'the scheduler exercised the expiring option once');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT backend_type FROM pg_stat_activity WHERE backend_type = 'ledger margin scheduler'"),
+	'ledger margin scheduler', 'the scheduler runs as its own background worker');
+
 $node->stop;
 done_testing();
