@@ -649,8 +649,8 @@ margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
 
 				if (!isnull && n > 0)
 					ereport(LOG,
-							(errmsg_plural("%s appended %d event",
-										   "%s appended %d events",
+							(errmsg_plural("%s appended %d ledger row",
+										   "%s appended %d ledger rows",
 										   n, what, n)));
 			}
 		}

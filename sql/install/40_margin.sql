@@ -16,7 +16,8 @@ CREATE FUNCTION ledger.span_risk_array(kind pg_catalog.text, f pg_catalog.float8
 	cover_fraction pg_catalog.float8 DEFAULT 0.35)
 RETURNS pg_catalog.float8[]
 AS 'MODULE_PATHNAME', 'ledger_span_risk_array'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 100;	-- 17 option valuations: lets the planner go parallel
 COMMENT ON FUNCTION ledger.span_risk_array(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
@@ -31,7 +32,8 @@ CREATE FUNCTION ledger.pm_risk_array(kind pg_catalog.text, s pg_catalog.float8,
 	points pg_catalog.int4 DEFAULT 10)
 RETURNS pg_catalog.float8[]
 AS 'MODULE_PATHNAME', 'ledger_pm_risk_array'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 100;
 COMMENT ON FUNCTION ledger.pm_risk_array(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
