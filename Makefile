@@ -17,7 +17,8 @@ OBJS = \
 	src/pricing_core.o \
 	src/pricing.o \
 	src/sig.o \
-	src/signed.o
+	src/signed.o \
+	src/margin.o
 
 # The install script is assembled from one fragment per concern, in name order.
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
@@ -39,7 +40,11 @@ REGRESS = \
 	sig_ecdsa \
 	sig_interop \
 	sig_keys \
-	signed_rows
+	signed_rows \
+	margin_span \
+	margin_strategy \
+	margin_portfolio \
+	margin_bad_input
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert

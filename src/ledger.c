@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "ledger.h"
+#include "margin.h"
 #include "sealer.h"
 #include "signed.h"
 #include "table.h"
@@ -60,6 +61,7 @@ _PG_init(void)
 								 PGC_POSTMASTER,
 								 0,
 								 NULL, NULL, NULL);
+	margin_init();
 	ledger_reserve_guc_prefix("ledger");
 
 	table_init();
