@@ -31,7 +31,7 @@ SELECT pg_temp.err($q$SELECT ledger.pm_risk_array('call', 100, 100, 1, 0, 0, 0.2
 SELECT pg_temp.err($q$SELECT ledger.pm_risk_array('call', 100, 100, 1, 0, 0, 0.2, 100, 0.15, 0.15, 2000)$q$);
 SELECT pg_temp.err($q$SELECT ledger.pm_risk_array('call', 100, 100, 1, 0, 0, 0.2, 100, 1.5, 0.15, 10)$q$);
 SELECT pg_temp.err($q$SELECT ledger.pm_risk_array('call', 100, 100, 1, 'NaN', 0, 0.2)$q$);
-SELECT ledger.pm_risk_array('call', 100, 100, 1, 0, 0, 0.2, 100, 0.15, 0.15, 2);
+SELECT round(x::numeric, 8) FROM unnest(ledger.pm_risk_array('call', 100, 100, 1, 0, 0, 0.2, 100, 0.15, 0.15, 2)) x;
 
 -- ---------- aggregates ----------
 SELECT pg_temp.err($q$SELECT ledger.span_scan(a, q) FROM (VALUES (ARRAY[1, 2, 3]::float8[], 1::float8)) v(a, q)$q$);

@@ -47,16 +47,20 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
@@ -205,7 +209,7 @@ ledger_id_for_relation(Oid relid, bool missing_ok)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT l.ledger_id FROM ledger.ledgers l "
 								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, &argtype, &arg, NULL, true, 1);
+								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
@@ -263,7 +267,7 @@ ledger_info_lookup(Relation rel)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid FROM ledger.ledgers l "
 								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, &argtype, &arg, NULL, true, 1);
+								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
@@ -547,6 +551,8 @@ table_init(void)
 	RegisterSubXactCallback(ledger_subxact_callback, NULL);
 }
 
+static LedgerInfo *ledger_builtin_info(Relation rel, HeapTuple tuple);
+
 /* ---------- the row trigger ---------- */
 
 /* Is this trigger the last enabled BEFORE INSERT row trigger of rel? */
@@ -623,10 +629,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	tuple = trigdata->tg_trigtuple;
 	info = ledger_info_lookup(rel);
 	if (info == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("table \"%s\" is not a ledger", RelationGetRelationName(rel)),
-				 errhint("Use ledger.create_ledger() instead of attaching ledger triggers by hand.")));
+		info = ledger_builtin_info(rel, tuple);
 	if (info->layout.xact_attnum == 0 || info->layout.seq_attnum == 0 ||
 		info->layout.hash_attnum == 0)
 		ereport(ERROR,
@@ -859,31 +862,14 @@ create_ledger_register(void *varg)
 	sealer_seal_ledger(a->ledger_id, true);
 }
 
-/*
- * ledger.create_ledger(tbl regclass) RETURNS jsonb
- *
- * Turns a new or existing table into a ledger; the rows already there are
- * sealed into the genesis block.  Returns the digest of that block.
- */
-Datum
-ledger_create_ledger(PG_FUNCTION_ARGS)
+/* Refuse tables that cannot become ledgers (nothing is changed). */
+static void
+create_ledger_check(Relation rel)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	Relation	rel;
-	char	   *qname;
+	Oid			relid = RelationGetRelid(rel);
 	CanonLayout layout;
 	TupleDesc	tupdesc;
 	int			i;
-	CreateLedgerArgs reg;
-	int64		genesis_rows;
-	MerkleStream ms;
-	uint8		root[LEDGER_HASH_LEN];
-	int64		xact;
-	ArrayType  *shape;
-
-	rel = table_open(relid, ShareRowExclusiveLock);
-	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									   RelationGetRelationName(rel));
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		ereport(ERROR,
@@ -896,8 +882,6 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
 				 errdetail("Temporary and unlogged tables lose rows in a crash, which a ledger must never do.")));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
 	if (ledger_id_for_relation(relid, true) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -927,6 +911,68 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 				 errmsg("table \"%s\" has no columns to record", RelationGetRelationName(rel))));
+}
+
+/* The ledger's two triggers, enabled ALWAYS (SPI connected). */
+static void
+create_ledger_triggers(const char *qname)
+{
+	spi_exec_fmt(SPI_OK_UTILITY,
+				 "CREATE TRIGGER zz_ledger_row BEFORE INSERT ON %s "
+				 "FOR EACH ROW EXECUTE FUNCTION ledger.row_trigger()", qname);
+	spi_exec_fmt(SPI_OK_UTILITY,
+				 "CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %s "
+				 "FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change()", qname);
+	spi_exec_fmt(SPI_OK_UTILITY,
+				 "ALTER TABLE %s ENABLE ALWAYS TRIGGER zz_ledger_row, "
+				 "ENABLE ALWAYS TRIGGER ledger_append_only", qname);
+}
+
+/* Register a prepared table in the catalog with its genesis block (SPI connected). */
+static int32
+create_ledger_register_now(Oid relid, char *qname, int64 genesis_rows, const uint8 *root)
+{
+	Relation	rel;
+	CreateLedgerArgs reg;
+
+	/* the shape includes the ledger columns */
+	rel = table_open(relid, NoLock);
+	reg.shape = canon_shape(RelationGetDescr(rel));
+	table_close(rel, NoLock);
+
+	reg.relid = relid;
+	reg.qname = qname;
+	reg.xact = 0;				/* genesis rows: reserved transaction 0 */
+	reg.genesis_rows = genesis_rows;
+	memcpy(reg.root, root, LEDGER_HASH_LEN);
+	ledger_as_owner(create_ledger_register, &reg);
+	return reg.ledger_id;
+}
+
+/*
+ * ledger.create_ledger(tbl regclass) RETURNS jsonb
+ *
+ * Turns a new or existing table into a ledger; the rows already there are
+ * sealed into the genesis block.  Returns the digest of that block.
+ */
+Datum
+ledger_create_ledger(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	char	   *qname;
+	int32		ledger_id;
+	int64		genesis_rows;
+	MerkleStream ms;
+	uint8		root[LEDGER_HASH_LEN];
+	int64		xact;
+
+	rel = table_open(relid, ShareRowExclusiveLock);
+	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									   RelationGetRelationName(rel));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	create_ledger_check(rel);
 	table_close(rel, NoLock);
 
 	/* genesis rows belong to the reserved transaction id 0 */
@@ -951,15 +997,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 				 "ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "
 				 "ALTER COLUMN " LEDGER_COL_SEQ " SET NOT NULL, "
 				 "ALTER COLUMN " LEDGER_COL_HASH " SET NOT NULL", qname);
-	spi_exec_fmt(SPI_OK_UTILITY,
-				 "CREATE TRIGGER zz_ledger_row BEFORE INSERT ON %s "
-				 "FOR EACH ROW EXECUTE FUNCTION ledger.row_trigger()", qname);
-	spi_exec_fmt(SPI_OK_UTILITY,
-				 "CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON %s "
-				 "FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change()", qname);
-	spi_exec_fmt(SPI_OK_UTILITY,
-				 "ALTER TABLE %s ENABLE ALWAYS TRIGGER zz_ledger_row, "
-				 "ENABLE ALWAYS TRIGGER ledger_append_only", qname);
+	create_ledger_triggers(qname);
 
 	/* genesis root over existing rows, in sequence order */
 	merkle_stream_init(&ms);
@@ -994,21 +1032,98 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	}
 	merkle_stream_root(&ms, root);
 
-	/* the shape now includes the ledger columns */
-	rel = table_open(relid, NoLock);
-	shape = canon_shape(RelationGetDescr(rel));
-	table_close(rel, NoLock);
-
-	/* catalog rows, as the catalog's owner */
-	reg.relid = relid;
-	reg.qname = qname;
-	reg.shape = shape;
-	reg.xact = xact;
-	reg.genesis_rows = genesis_rows;
-	memcpy(reg.root, root, LEDGER_HASH_LEN);
-	ledger_as_owner(create_ledger_register, &reg);
-
+	ledger_id = create_ledger_register_now(relid, qname, genesis_rows, root);
 	SPI_finish();
 
-	PG_RETURN_JSONB_P(verify_digest(reg.ledger_id));
+	PG_RETURN_JSONB_P(verify_digest(ledger_id));
+}
+
+/*
+ * ledger._prepare_builtin(tbl regclass) RETURNS void
+ *
+ * For the extension's own ledgers (ledger.margin_calls, ...), from the
+ * install script: add the ledger columns and triggers, but register the
+ * ledger only at its first insert.  Registration rows are written at run
+ * time, so pg_dump dumps them like any other ledger's, and a restore's
+ * CREATE EXTENSION does not make a second genesis for the same table.
+ */
+PG_FUNCTION_INFO_V1(ledger_prepare_builtin);
+Datum
+ledger_prepare_builtin(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	char	   *qname;
+
+	if (!creating_extension || CurrentExtensionObject != get_extension_oid("ledger", true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("ledger._prepare_builtin() is only for the extension's install script"),
+				 errhint("Use ledger.create_ledger().")));
+	rel = table_open(relid, AccessExclusiveLock);
+	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									   RelationGetRelationName(rel));
+	create_ledger_check(rel);
+	table_close(rel, NoLock);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	spi_exec_fmt(SPI_OK_UTILITY,
+				 "ALTER TABLE %s ADD COLUMN " LEDGER_COL_XACT " pg_catalog.int8 NOT NULL, "
+				 "ADD COLUMN " LEDGER_COL_SEQ " pg_catalog.int8 NOT NULL, "
+				 "ADD COLUMN " LEDGER_COL_HASH " pg_catalog.bytea NOT NULL", qname);
+	create_ledger_triggers(qname);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * The row trigger found no ledger for rel.  An extension-owned table is
+ * registered at its first ordinary insert; a row arriving with its hash
+ * (restore of the extension's tables) is checked against an ad hoc layout.
+ */
+static LedgerInfo *
+ledger_builtin_info(Relation rel, HeapTuple tuple)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			ext = get_extension_oid("ledger", true);
+	AttrNumber	hattno = get_attnum(relid, LEDGER_COL_HASH);
+	LedgerInfo *info;
+
+	if (!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, relid) != ext)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("table \"%s\" is not a ledger", RelationGetRelationName(rel)),
+				 errhint("Use ledger.create_ledger() instead of attaching ledger triggers by hand.")));
+
+	if (hattno != InvalidAttrNumber &&
+		!heap_attisnull(tuple, hattno, RelationGetDescr(rel)))
+	{
+		info = palloc0(sizeof(LedgerInfo));
+		info->relid = relid;
+		canon_layout_init(&info->layout, RelationGetDescr(rel), 0, CurrentMemoryContext);
+		return info;
+	}
+
+	/* one registration per table: later inserters wait, then find it */
+	LockRelationOid(relid, ShareUpdateExclusiveLock);
+	if (ledger_id_for_relation(relid, true) < 0)
+	{
+		uint8		root[LEDGER_HASH_LEN];
+
+		merkle_empty_root(root);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		(void) create_ledger_register_now(relid,
+										  quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+																	 RelationGetRelationName(rel)),
+										  0, root);
+		SPI_finish();
+	}
+	CommandCounterIncrement();
+	ledger_cache_inval((Datum) 0, relid);
+	info = ledger_info_lookup(rel);
+	if (info == NULL)
+		elog(ERROR, "could not register ledger \"%s\"", RelationGetRelationName(rel));
+	return info;
 }

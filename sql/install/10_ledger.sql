@@ -120,6 +120,12 @@ CREATE FUNCTION ledger._check_ledger(tbl pg_catalog.regclass, require_triggers p
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger._check_ledger(pg_catalog.regclass, pg_catalog.bool) IS 'Internal: refuses DDL that would break a ledger''s verification';
 
+CREATE FUNCTION ledger._prepare_builtin(tbl pg_catalog.regclass) RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_prepare_builtin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger._prepare_builtin(pg_catalog.regclass) IS 'Internal: gives one of the extension''s own tables its ledger columns and triggers; it is registered at its first insert';
+REVOKE ALL ON FUNCTION ledger._prepare_builtin(pg_catalog.regclass) FROM PUBLIC;
+
 -- Sealing everything is an administrator's call; digest() seals one ledger
 -- for anyone who may read it.
 REVOKE ALL ON FUNCTION ledger.seal(pg_catalog.regclass) FROM PUBLIC;

@@ -245,7 +245,8 @@ CREATE TABLE ledger.margin_calls (
 );
 COMMENT ON TABLE ledger.margin_calls IS
 	'Ledger of margin calls: one per account in deficit and as_of, with the figures that justify it';
-SELECT ledger.create_ledger('ledger.margin_calls');
+-- a ledger, registered at its first insert (see ledger._prepare_builtin)
+SELECT ledger._prepare_builtin('ledger.margin_calls');
 
 CREATE TABLE ledger.exercise_events (
 	account			pg_catalog.text NOT NULL,
@@ -263,7 +264,7 @@ CREATE TABLE ledger.exercise_events (
 );
 COMMENT ON TABLE ledger.exercise_events IS
 	'Ledger of exercises (long side) and assignments (short side) at expiry';
-SELECT ledger.create_ledger('ledger.exercise_events');
+SELECT ledger._prepare_builtin('ledger.exercise_events');
 
 SELECT pg_catalog.pg_extension_config_dump('ledger.margin_products', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.margin_prices', '');
