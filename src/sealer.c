@@ -4,8 +4,9 @@
  *		Sealing committed transactions into blocks, on demand and from
  *		background workers.
  *
- * A block is an RFC 6962 tree over transaction records, in an order the
- * sealer chooses and records (block_pos), linked to its predecessor by hash:
+ * A block is an RFC 6962 tree over transaction records in (committed_at,
+ * xact_id) order, a total order fixed by the records themselves, linked to
+ * its predecessor by hash:
  *
  *	block_hash = SHA-256("ledger-block-v1\0" || ledger uuid || block_no ||
  *						 prev_hash || root || tx_count || row_count ||
@@ -53,7 +54,6 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -224,7 +224,6 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 	int			blocks = 0;
 	MemoryContext loopcxt;
 	MemoryContext oldcxt;
-	int			guc_level;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -248,12 +247,6 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 	loopcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal pass",
 									ALLOCSET_DEFAULT_SIZES);
 
-	/* plan settings for the marking UPDATE, restored when we return */
-	guc_level = NewGUCNestLevel();
-	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
 	for (;;)
 	{
 		Datum		qargs[2];
@@ -269,14 +262,15 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		Datum		bargs[9];
 		Oid			btypes[9] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID,
 		INT8OID, TIMESTAMPTZOID, INT4OID, BYTEAOID};
-		Datum		uargs[3];
-		Oid			utypes[3] = {INT4OID, INT8OID, INT8ARRAYOID};
+		Datum		uargs[2];
+		Oid			utypes[2] = {INT8OID, TIDARRAYOID};
+		Datum	   *tids;
 
 		oldcxt = MemoryContextSwitchTo(loopcxt);
 
 		qargs[0] = Int32GetDatum(ledger_id);
 		qargs[1] = Int32GetDatum(ledger_block_max_transactions);
-		ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at FROM ledger.transactions "
+		ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, ctid FROM ledger.transactions "
 									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no IS NULL "
 									"ORDER BY committed_at, xact_id LIMIT $2",
 									2, qtypes, qargs, NULL, false, 0);
@@ -291,6 +285,7 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 
 		merkle_stream_init(&ms);
 		xacts = palloc(sizeof(Datum) * Max(n, 1));
+		tids = palloc(sizeof(Datum) * Max(n, 1));
 		for (i = 0; i < n; i++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];
@@ -306,6 +301,7 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 			ledger_xact_leaf(xact, count, txroot, committed, leaf);
 			merkle_stream_add(&ms, leaf);
 			xacts[i] = Int64GetDatum(xact);
+			tids[i] = SPI_getbinval(tup, td, 5, &isnull);
 			rows += count;
 		}
 		merkle_stream_root(&ms, root);
@@ -328,24 +324,23 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert block: %s", SPI_result_code_string(ret));
 
+		/*
+		 * Mark the block's transactions by the ctids just read (we hold the
+		 * ledger's lock, and nothing else updates these rows): a TID scan,
+		 * whose cost is what the block holds.  A join against the primary
+		 * key leaves the join order to estimates that are wrong for a young
+		 * ledger, and the wrong order rescans the ledger's whole history on
+		 * every block.
+		 */
 		if (n > 0)
 		{
-			uargs[0] = Int32GetDatum(ledger_id);
-			uargs[1] = Int64GetDatum(head_block + 1);
-			uargs[2] = PointerGetDatum(construct_array(xacts, (int) n, INT8OID, 8,
-													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-			/*
-			 * Mark by primary key.  Left to itself the planner may hash-join
-			 * against every transaction the ledger ever had, which makes
-			 * sealing cost grow with history; a nested loop over the key
-			 * costs what the block holds.
-			 */
-			ret = SPI_execute_with_args("UPDATE ledger.transactions t SET block_no = $2, "
-										"block_pos = (u.ord OPERATOR(pg_catalog.-) 1)::pg_catalog.int4 "
-										"FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(x, ord) "
-										"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1 "
-										"AND t.xact_id OPERATOR(pg_catalog.=) u.x",
-										3, utypes, uargs, NULL, false, 0);
+			uargs[0] = Int64GetDatum(head_block + 1);
+			uargs[1] = PointerGetDatum(construct_array(tids, (int) n, TIDOID,
+													   sizeof(ItemPointerData), false,
+													   TYPALIGN_SHORT));
+			ret = SPI_execute_with_args("UPDATE ledger.transactions SET block_no = $1 "
+										"WHERE ctid OPERATOR(pg_catalog.=) ANY ($2)",
+										2, utypes, uargs, NULL, false, 0);
 			if (ret != SPI_OK_UPDATE || SPI_processed != n)
 				elog(ERROR, "could not mark %llu transactions sealed: %s",
 					 (unsigned long long) n, SPI_result_code_string(ret));
@@ -374,7 +369,6 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "could not move ledger head: %s", SPI_result_code_string(ret));
 	}
-	AtEOXact_GUC(true, guc_level);
 	MemoryContextDelete(loopcxt);
 	SPI_finish();
 	return blocks;

@@ -667,25 +667,9 @@ signed_record_message(Relation rel, const SignedShape *shape, const char *key_id
 static void
 signed_check_trigger_order(Relation rel, Trigger *self)
 {
-	TriggerDesc *td = rel->trigdesc;
-	bool		seen = false;
-	int			i;
+	Trigger    *t = ledger_next_before_insert_trigger(rel, self);
 
-	for (i = 0; i < td->numtriggers; i++)
-	{
-		Trigger    *t = &td->triggers[i];
-
-		if (t->tgoid == self->tgoid)
-		{
-			seen = true;
-			continue;
-		}
-		if (!seen || t->tgenabled == TRIGGER_DISABLED ||
-			!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_BEFORE(t->tgtype) ||
-			!TRIGGER_FOR_INSERT(t->tgtype))
-			continue;
-		if (strcmp(t->tgname, "zz_ledger_row") == 0)
-			return;
+	if (t != NULL && strcmp(t->tgname, "zz_ledger_row") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on ledger table \"%s\" would change rows after their signature is checked",
@@ -693,7 +677,6 @@ signed_check_trigger_order(Relation rel, Trigger *self)
 				 errdetail("BEFORE INSERT row triggers fire in name order, and \"%s\" sorts between \"%s\" and \"zz_ledger_row\".",
 						   t->tgname, self->tgname),
 				 errhint("Rename the trigger so that its name sorts before \"%s\".", self->tgname)));
-	}
 }
 
 /* Report a row refused for its key's state (all 23514, distinct words). */

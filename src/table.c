@@ -196,9 +196,9 @@ ledger_as_owner(LedgerOwnerFn fn, void *arg)
 	PG_END_TRY();
 }
 
-/* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */
-int32
-ledger_id_for_relation(Oid relid, bool missing_ok)
+/* Read a relation's ledger id and uuid from the catalog; -1 if none. */
+static int32
+ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid)
 {
 	Datum		arg = ObjectIdGetDatum(relid);
 	Oid			argtype = OIDOID;
@@ -207,7 +207,7 @@ ledger_id_for_relation(Oid relid, bool missing_ok)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT l.ledger_id FROM ledger.ledgers l "
+	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid FROM ledger.ledgers l "
 								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -218,8 +218,21 @@ ledger_id_for_relation(Oid relid, bool missing_ok)
 
 		result = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 											 SPI_tuptable->tupdesc, 1, &isnull));
+		if (uuid != NULL)
+			memcpy(uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 2, &isnull)),
+				   sizeof(pg_uuid_t));
 	}
 	SPI_finish();
+	return result;
+}
+
+/* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */
+int32
+ledger_id_for_relation(Oid relid, bool missing_ok)
+{
+	int32		result = ledger_catalog_lookup(relid, NULL);
+
 	if (result < 0 && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -235,9 +248,6 @@ ledger_info_lookup(Relation rel)
 	Oid			relid = RelationGetRelid(rel);
 	LedgerInfo *info;
 	bool		found;
-	int			ret;
-	Datum		arg = ObjectIdGetDatum(relid);
-	Oid			argtype = OIDOID;
 
 	if (ledger_cache == NULL)
 	{
@@ -262,25 +272,7 @@ ledger_info_lookup(Relation rel)
 
 	/* (re)build: the old layout's memory is leaked into the cache context */
 	info->valid = false;
-	info->ledger_id = -1;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid FROM ledger.ledgers l "
-								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, &argtype, &arg, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-		Datum		d;
-
-		info->ledger_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 1, &isnull));
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		memcpy(&info->uuid, DatumGetUUIDP(d), sizeof(pg_uuid_t));
-	}
-	SPI_finish();
+	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid);
 
 	if (info->ledger_id > 0)
 		canon_layout_init(&info->layout, RelationGetDescr(rel), 0, ledger_cache_cxt);
@@ -467,8 +459,8 @@ pending_write_records(void)
 
 	for (pl = pending_head; pl != NULL; pl = pl->next)
 	{
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, true, true};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, true};
 		uint8		root[LEDGER_HASH_LEN];
 		HeapTuple	tup;
 
@@ -484,7 +476,6 @@ pending_write_records(void)
 		values[3] = PointerGetDatum(ledger_hash_to_bytea(root));
 		values[4] = TimestampTzGetDatum(GetCurrentTimestamp());
 		values[5] = (Datum) 0;
-		values[6] = (Datum) 0;
 		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 		CatalogTupleInsert(rel, tup);
 		heap_freetuple(tup);
@@ -555,9 +546,13 @@ static LedgerInfo *ledger_builtin_info(Relation rel, HeapTuple tuple);
 
 /* ---------- the row trigger ---------- */
 
-/* Is this trigger the last enabled BEFORE INSERT row trigger of rel? */
-static void
-ledger_check_trigger_order(Relation rel, Trigger *self)
+/*
+ * The first enabled BEFORE INSERT row trigger of rel that fires after self
+ * (triggers fire in name order), or NULL.  The ledger's row trigger must
+ * have none: a later trigger could change a row after it was hashed.
+ */
+Trigger *
+ledger_next_before_insert_trigger(Relation rel, Trigger *self)
 {
 	TriggerDesc *td = rel->trigdesc;
 	bool		seen = false;
@@ -568,21 +563,29 @@ ledger_check_trigger_order(Relation rel, Trigger *self)
 		Trigger    *t = &td->triggers[i];
 
 		if (t->tgoid == self->tgoid)
-		{
 			seen = true;
-			continue;
-		}
-		if (seen && t->tgenabled != TRIGGER_DISABLED &&
-			TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
-			TRIGGER_FOR_INSERT(t->tgtype))
-			ereport(ERROR,
-					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-					 errmsg("trigger \"%s\" on ledger table \"%s\" would change rows after they are hashed",
-							t->tgname, RelationGetRelationName(rel)),
-					 errdetail("BEFORE INSERT row triggers fire in name order, and \"%s\" sorts after \"%s\".",
-							   t->tgname, self->tgname),
-					 errhint("Rename the trigger so that its name sorts before \"%s\".", self->tgname)));
+		else if (seen && t->tgenabled != TRIGGER_DISABLED &&
+				 TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+				 TRIGGER_FOR_INSERT(t->tgtype))
+			return t;
 	}
+	return NULL;
+}
+
+/* Refuse a BEFORE INSERT row trigger that would fire after the ledger's. */
+static void
+ledger_check_trigger_order(Relation rel, Trigger *self)
+{
+	Trigger    *t = ledger_next_before_insert_trigger(rel, self);
+
+	if (t != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on ledger table \"%s\" would change rows after they are hashed",
+						t->tgname, RelationGetRelationName(rel)),
+				 errdetail("BEFORE INSERT row triggers fire in name order, and \"%s\" sorts after \"%s\".",
+						   t->tgname, self->tgname),
+				 errhint("Rename the trigger so that its name sorts before \"%s\".", self->tgname)));
 }
 
 /*

@@ -33,6 +33,9 @@ extern int64 table_current_xact(bool assign);
 extern Oid	ledger_namespace(void);
 extern Oid	ledger_catalog_relid(const char *relname);
 
+/* First enabled BEFORE INSERT row trigger firing after self, or NULL. */
+extern Trigger *ledger_next_before_insert_trigger(Relation rel, Trigger *self);
+
 /* Cached ledger description of a relation, or NULL if it is not a ledger. */
 extern LedgerInfo *ledger_info_lookup(Relation rel);
 

@@ -258,9 +258,9 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 	arg[0] = Int32GetDatum(ledger_id);
 
 	/* transactions in block order; unsealed ones last */
-	ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, block_no, block_pos "
+	ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, block_no "
 								"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-								"ORDER BY block_no NULLS LAST, block_pos, xact_id",
+								"ORDER BY block_no NULLS LAST, committed_at, xact_id",
 								1, argtype, arg, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.transactions: %s", SPI_result_code_string(ret));
@@ -402,7 +402,7 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 			break;
 		}
 
-		/* this block's transactions, in recorded order */
+		/* this block's transactions, in (committed_at, xact_id) order */
 		merkle_stream_init(&ms);
 		for (; t < ntx; t++)
 		{
@@ -410,7 +410,6 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 			TupleDesc	ttd = txtab->tupdesc;
 			bool		bnull;
 			int64		tb = DatumGetInt64(SPI_getbinval(tt, ttd, 5, &bnull));
-			int32		pos;
 			uint8		txroot[LEDGER_HASH_LEN];
 			uint8		leaf[LEDGER_HASH_LEN];
 			int64		xact;
@@ -418,15 +417,8 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 
 			if (bnull || tb != block_no)
 				break;
-			pos = DatumGetInt32(SPI_getbinval(tt, ttd, 6, &isnull));
 			xact = DatumGetInt64(SPI_getbinval(tt, ttd, 1, &isnull));
 			count = DatumGetInt64(SPI_getbinval(tt, ttd, 2, &isnull));
-			if (isnull || pos != k)
-			{
-				vproblem(st, "block " INT64_FORMAT ": transaction " INT64_FORMAT " is at position %d where position %d was expected",
-						 block_no, xact, isnull ? -1 : pos, k);
-				break;
-			}
 			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tt, ttd, 3, &isnull)), txroot, "transaction root");
 			ledger_xact_leaf(xact, count,
 							 txroot, DatumGetTimestampTz(SPI_getbinval(tt, ttd, 4, &isnull)), leaf);

@@ -100,7 +100,61 @@ SELECT ledger.verify_signature('ed25519',
   AS rfc8032_test1_verifies;
 
 \echo
-\echo '== 11. Pricing in plain SQL: Black-Scholes-Merton, Greeks, implied vol.'
+\echo '== 11. Signed rows: a participant key made and used by the openssl'
+\echo '       command line; the database refuses any row it did not sign.'
+\! openssl genpkey -algorithm ed25519 -out demo_alice.pem 2>/dev/null
+\set alice_pub `openssl pkey -in demo_alice.pem -pubout -outform DER | tail -c 32 | xxd -p -c 64`
+SELECT key_id, owner, algorithm FROM ledger.add_key('alice-2026', 'Alice Bank', 'ed25519', decode(:'alice_pub', 'hex'));
+CREATE TABLE transfers (id int PRIMARY KEY, payer text, payee text, amount numeric(18,2),
+                        key_id text, sig bytea);
+SELECT ledger.create_ledger('transfers') IS NOT NULL AS is_ledger;
+SELECT ledger.require_signatures('transfers', 'sig', 'key_id');
+\echo '       The exact bytes Alice signs for her row:'
+\t on
+\a
+\o demo_msg.hex
+SELECT encode(ledger.signing_bytes('transfers', ROW(1, 'alice', 'bob', 250.00, 'alice-2026', NULL, NULL, NULL, NULL)::transfers), 'hex');
+\o
+\a
+\t off
+\set alice_sig `xxd -r -p demo_msg.hex | openssl pkeyutl -sign -inkey demo_alice.pem -rawin | xxd -p -c 128`
+INSERT INTO transfers (id, payer, payee, amount, key_id, sig)
+VALUES (1, 'alice', 'bob', 250.00, 'alice-2026', decode(:'alice_sig', 'hex'));
+\echo '       The same signature on a changed amount, and a replay, are refused:'
+\set ON_ERROR_STOP 0
+INSERT INTO transfers (id, payer, payee, amount, key_id, sig)
+VALUES (2, 'alice', 'bob', 2500.00, 'alice-2026', decode(:'alice_sig', 'hex'));
+INSERT INTO transfers (id, payer, payee, amount, key_id, sig)
+VALUES (1, 'alice', 'bob', 250.00, 'alice-2026', decode(:'alice_sig', 'hex'));
+\set ON_ERROR_STOP 1
+SELECT ok, rows_checked, problem FROM ledger.verify('transfers');
+\! rm -f demo_alice.pem demo_msg.hex
+
+\echo
+\echo '== 12. Margin: SPAN-style, portfolio and strategy-based requirements; a'
+\echo '       margin call appended to a ledger and announced with NOTIFY.'
+INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan, short_option_minimum)
+VALUES ('ES', 'futures', 50, 'physical', 120, 0.05, 300),
+       ('XYZ', 'equity', 100, 'physical', NULL, NULL, 0);
+INSERT INTO ledger.margin_prices VALUES ('ES', 4000, 0.18), ('XYZ', 50, 0.30);
+INSERT INTO ledger.margin_haircuts VALUES ('treasury', 0.02);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity, premium) VALUES
+  ('fund-a', 'ES', 'future', NULL, '2026-06-19', 10, NULL),
+  ('fund-b', 'XYZ', 'call', 50, '2026-06-19', -5, 1.00),
+  ('fund-b', 'XYZ', 'stock', NULL, NULL, 500, NULL);
+INSERT INTO ledger.margin_collateral VALUES ('fund-a', 'USD', 'cash', 10000), ('fund-a', 'UST', 'treasury', 20000),
+  ('fund-b', 'USD', 'cash', 100000);
+SELECT account, round(span_total) AS span, round(portfolio_requirement) AS portfolio, round(strategy_requirement) AS strategy,
+       round(requirement) AS requirement, round(collateral_after_haircut) AS collateral, round(excess) AS excess
+  FROM ledger.margin_requirements('2026-03-20') ORDER BY account;
+LISTEN ledger_margin_call;
+SELECT ledger.run_margin_calls('2026-03-20 21:00+00') AS new_calls;
+SELECT ledger.run_margin_calls('2026-03-20 21:00+00') AS new_calls_on_rerun;
+SELECT account, deficit, figures->>'span_total' AS span_total FROM ledger.margin_calls;
+SELECT ok, rows_checked FROM ledger.verify('ledger.margin_calls');
+
+\echo
+\echo '== 13. Pricing in plain SQL: Black-Scholes-Merton, Greeks, implied vol.'
 \echo '      (Haug, The Complete Guide to Option Pricing Formulas, 2nd ed., p. 3:'
 \echo '       call S=60 K=65 T=0.25 r=8% sigma=30% -> 2.1334)'
 SELECT round(ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30)::numeric, 4) AS haug_call;

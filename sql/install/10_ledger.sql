@@ -25,11 +25,15 @@ CREATE TABLE ledger.transactions (
     row_count       pg_catalog.int8 NOT NULL,
     root            pg_catalog.bytea NOT NULL,
     committed_at    pg_catalog.timestamptz NOT NULL,
-    block_no        pg_catalog.int8,
-    block_pos       pg_catalog.int4,
-    PRIMARY KEY (ledger_id, xact_id)
+    block_no        pg_catalog.int8
 );
-CREATE INDEX transactions_block_idx ON ledger.transactions (ledger_id, block_no, block_pos);
+-- The only index: unsealed records, for the sealer. Writers insert one row
+-- per transaction and the sealer sets block_no once; every other index
+-- would take two more entries per transaction (the update cannot be HOT).
+-- Ledger transaction numbers are unique by construction (a sequence);
+-- verify reads a ledger's records in one pass and reports duplicates.
+CREATE INDEX transactions_unsealed_idx ON ledger.transactions (ledger_id)
+    WHERE block_no IS NULL;
 COMMENT ON TABLE ledger.transactions IS 'One row per transaction that wrote a ledger: row count and RFC 6962 root of its rows';
 
 CREATE TABLE ledger.blocks (
