@@ -117,7 +117,8 @@ SELECT encode(ledger.signing_bytes('transfers', ROW(1, 'alice', 'bob', 250.00, '
 \o
 \a
 \t off
-\set alice_sig `xxd -r -p demo_msg.hex | openssl pkeyutl -sign -inkey demo_alice.pem -rawin | xxd -p -c 128`
+\! xxd -r -p demo_msg.hex > demo_msg.bin
+\set alice_sig `openssl pkeyutl -sign -inkey demo_alice.pem -rawin -in demo_msg.bin | xxd -p -c 128`
 INSERT INTO transfers (id, payer, payee, amount, key_id, sig)
 VALUES (1, 'alice', 'bob', 250.00, 'alice-2026', decode(:'alice_sig', 'hex'));
 \echo '       The same signature on a changed amount, and a replay, are refused:'
@@ -128,7 +129,7 @@ INSERT INTO transfers (id, payer, payee, amount, key_id, sig)
 VALUES (1, 'alice', 'bob', 250.00, 'alice-2026', decode(:'alice_sig', 'hex'));
 \set ON_ERROR_STOP 1
 SELECT ok, rows_checked, problem FROM ledger.verify('transfers');
-\! rm -f demo_alice.pem demo_msg.hex
+\! rm -f demo_alice.pem demo_msg.hex demo_msg.bin
 
 \echo
 \echo '== 12. Margin: SPAN-style, portfolio and strategy-based requirements; a'
