@@ -18,7 +18,8 @@ OBJS = \
 	src/pricing.o \
 	src/sig.o \
 	src/signed.o \
-	src/margin.o
+	src/margin.o \
+	src/proof.o
 
 # The install script is assembled from one fragment per concern, in name order.
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))

@@ -36,13 +36,11 @@ extern void merkle_stream_root(const MerkleStream *ms, uint8 out[LEDGER_HASH_LEN
 /* Root over n leaf hashes stored contiguously (32 bytes each). */
 extern void merkle_root(const uint8 *leafhashes, uint64 n, uint8 out[LEDGER_HASH_LEN]);
 
-/* RFC 6962 §2.1.1 audit path for leaf m of n; returns the number of hashes. */
+/*
+ * RFC 6962 §2.1.1 audit path for leaf m of n, bottom-up; returns the number
+ * of hashes.  Checked by tools/verify_proof.py (RFC 9162 §2.1.3.2).
+ */
 extern int	merkle_inclusion_path(const uint8 *leafhashes, uint64 n, uint64 m,
 								  uint8 path[][LEDGER_HASH_LEN]);
-
-/* Recompute a root from a leaf hash and its audit path (RFC 9162 §2.1.3.2). */
-extern bool merkle_verify_inclusion(const uint8 *leafhash, uint64 m, uint64 n,
-									const uint8 path[][LEDGER_HASH_LEN], int pathlen,
-									const uint8 *root);
 
 #endif							/* LEDGER_MERKLE_H */

@@ -48,6 +48,21 @@ SELECT ledger.digest('payments') AS digest \gset
 SELECT * FROM ledger.verify('payments', :'digest');
 
 \echo
+\echo '== 6b. An inclusion proof of one payment, checked outside the database'
+\echo '       by tools/verify_proof.py (Python standard library only).'
+\t on
+\a
+\o demo_proof.json
+SELECT ledger.prove('payments', ledger_xact, ledger_seq) FROM payments WHERE id = 42;
+\o demo_digest.json
+SELECT :'digest';
+\o
+\a
+\t off
+\! python3 tools/verify_proof.py demo_proof.json demo_digest.json
+\! rm -f demo_proof.json demo_digest.json
+
+\echo
 \echo '== 7. History cannot be changed through SQL.'
 \set ON_ERROR_STOP 0
 UPDATE payments SET amount = 0 WHERE id = 1;

@@ -242,3 +242,9 @@ END
 $$;
 COMMENT ON FUNCTION ledger.drop_ledger(pg_catalog.regclass) IS 'Superuser only: drops a ledger table and its history';
 REVOKE ALL ON FUNCTION ledger.drop_ledger(pg_catalog.regclass) FROM PUBLIC;
+
+CREATE FUNCTION ledger.prove(tbl pg_catalog.regclass, xact pg_catalog.int8, seq pg_catalog.int8,
+    to_block pg_catalog.int8 DEFAULT NULL) RETURNS pg_catalog.jsonb
+    AS 'MODULE_PATHNAME', 'ledger_prove'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ledger.prove(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS 'Inclusion proof of one row (by ledger_xact, ledger_seq) up to a block (default the head), for tools/verify_proof.py';

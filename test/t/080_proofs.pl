@@ -1,0 +1,138 @@
+# Inclusion proofs from ledger.prove, checked by the stand-alone verifier
+# tools/verify_proof.py (no database, Python standard library only):
+# every row of a ledger spread over several blocks proves against a digest
+# kept outside, and each kind of forged proof is refused.
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $verifier = "$ENV{TESTDIR}/tools/verify_proof.py";
+$verifier = 'tools/verify_proof.py' unless -f $verifier;
+
+my $node = PostgreSQL::Test::Cluster->new('proofs');
+$node->init;
+# seal by hand only, so "not yet sealed" is deterministic
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'ledger'\nledger.sealer = off\n");
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION ledger;
+CREATE TABLE pay (id int4, memo text, amount numeric);
+INSERT INTO pay SELECT g, 'genesis ' || g, g FROM generate_series(1, 3) g;
+SELECT ledger.create_ledger('pay');
+});
+# transactions of 1, 2, 5, 7 and 13 rows over three blocks
+my $id = 100;
+for my $batch ([1, 2], [5], [7, 13])
+{
+	for my $size (@$batch)
+	{
+		$node->safe_psql('postgres',
+			"INSERT INTO pay SELECT g, 'row ' || g, g * 1.5 FROM generate_series($id, $id + $size - 1) g");
+		$id += $size;
+	}
+	$node->safe_psql('postgres', "SELECT ledger.seal('pay')");
+}
+my $digest = $node->safe_psql('postgres', "SELECT ledger.digest('pay')");
+my $dir = tempdir(CLEANUP => 1);
+write_file("$dir/digest.json", $digest);
+
+sub write_file
+{
+	my ($path, $text) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close($fh);
+}
+
+sub verify_proof
+{
+	my @args = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'python3', $verifier, @args ], '>', \$out, '2>', \$err);
+	return ($? >> 8, $out . $err);
+}
+
+my @rows = split /\n/, $node->safe_psql('postgres',
+	'SELECT ledger_xact, ledger_seq FROM pay ORDER BY ledger_xact, ledger_seq');
+is(scalar @rows, 3 + 1 + 2 + 5 + 7 + 13, 'all rows listed');
+my $good = 0;
+for my $r (@rows)
+{
+	my ($x, $s) = split /\|/, $r;
+	write_file("$dir/p.json", $node->safe_psql('postgres', "SELECT ledger.prove('pay', $x, $s)"));
+	my ($rc, $out) = verify_proof("$dir/p.json", "$dir/digest.json");
+	$good++ if $rc == 0 && $out =~ /^OK: row \($x, $s\)/;
+	diag($out) if $rc != 0;
+}
+is($good, scalar @rows, 'every row proves against the digest kept outside');
+
+# a proof up to an older block proves against that block's digest-like head
+my ($x, $s) = split /\|/, $rows[4];
+my $proof = $node->safe_psql('postgres', "SELECT ledger.prove('pay', $x, $s)");
+write_file("$dir/good.json", $proof);
+my ($rc, $out) = verify_proof("$dir/good.json");
+is($rc, 0, 'a proof verifies without a digest too');
+
+# forged proofs
+my %forgery = (
+	'changed row bytes' => sub { $_[0] =~ s/("canonical_bytes": "[0-9a-f]*?)([0-9a-f])"/$1 . ($2 eq '0' ? '1' : '0') . '"'/e; },
+	'changed audit path' => sub { $_[0] =~ s/("path": \["[0-9a-f]{63})([0-9a-f])/$1 . ($2 eq '0' ? '1' : '0')/e; },
+	'changed commit time' => sub { $_[0] =~ s/("committed_at_us": )(\d+)/$1 . ($2 + 1)/e; },
+	'changed row count' => sub { $_[0] =~ s/("row_count": )(\d+)/$1 . ($2 + 1)/e; },
+	'changed block root' => sub { $_[0] =~ s/("root": "[0-9a-f]{63})([0-9a-f])/$1 . ($2 eq '0' ? '1' : '0')/e; },
+	'changed seal time' => sub { $_[0] =~ s/("sealed_at_us": )(\d+)/$1 . ($2 + 1)/e; },
+);
+for my $name (sort keys %forgery)
+{
+	my $p = $proof;
+	$forgery{$name}->($p);
+	isnt($p, $proof, "$name: the forgery changed the proof");
+	write_file("$dir/bad.json", $p);
+	($rc, $out) = verify_proof("$dir/bad.json", "$dir/digest.json");
+	is($rc, 1, "$name: refused");
+	like($out, qr/^FAIL: /, "$name: says why ($out)");
+}
+
+# a digest of another ledger, or an older chain end, is refused
+$node->safe_psql('postgres', "CREATE TABLE other (id int4); SELECT ledger.create_ledger('other')");
+write_file("$dir/other.json", $node->safe_psql('postgres', "SELECT ledger.digest('other')"));
+($rc, $out) = verify_proof("$dir/good.json", "$dir/other.json");
+like($out, qr/^FAIL: the digest belongs to another ledger/, 'digest of another ledger refused');
+write_file("$dir/old.json", $node->safe_psql('postgres', "SELECT ledger.prove('pay', 0, 0, 0)"));
+($rc, $out) = verify_proof("$dir/old.json", "$dir/digest.json");
+like($out, qr/^FAIL: the chain ends at block 0/, 'a chain ending before the digest is refused');
+
+# errors from ledger.prove
+my ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', 9999, 0)");
+like($stderr, qr/has no row of transaction 9999 with sequence 0/, 'unknown row');
+$node->safe_psql('postgres', "INSERT INTO pay VALUES (999, 'unsealed', 1)");
+my $ux = $node->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 999');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', $ux, 0)");
+like($stderr, qr/is not sealed yet/, 'unsealed transaction');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', NULL, 0)");
+like($stderr, qr/must not be NULL/, 'NULL argument');
+($ret, $stdout, $stderr) = $node->psql('postgres', "CREATE TABLE plain (id int); SELECT ledger.prove('plain', 1, 0)");
+like($stderr, qr/is not a ledger/, 'not a ledger');
+# a tampered ledger gives no proof
+$node->safe_psql('postgres', q{
+SET session_replication_role = replica;
+ALTER TABLE pay DISABLE TRIGGER ALL;
+UPDATE pay SET memo = 'forged' WHERE id = 100;
+UPDATE pay SET memo = 'forged too' WHERE id = 103;
+UPDATE pay SET ledger_hash = ledger.leaf_hash(pay) WHERE id = 103;
+});
+my $fx = $node->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 100');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', $fx, 0)");
+like($stderr, qr/does not match its stored hash/, 'no proof for a changed row');
+my ($fx2, $fs2) = split /\|/, $node->safe_psql('postgres', 'SELECT ledger_xact, ledger_seq FROM pay WHERE id = 103');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', $fx2, $fs2)");
+like($stderr, qr/do not match its record/, 'no proof for a transaction whose rows and hashes were changed');
+
+$node->stop;
+done_testing();
