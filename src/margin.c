@@ -77,6 +77,7 @@
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
+#include "ledger.h"
 #include "margin.h"
 #include "pricing_core.h"
 
@@ -228,41 +229,12 @@ margin_kind(text *kind, const char *underlying)
 	return 0;					/* keep compiler quiet */
 }
 
-/* Reject NaN and infinities (22000). */
-static void
-margin_check_finite(const char *name, double v)
-{
-	if (unlikely(isnan(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("invalid input for \"%s\": NaN", name),
-				 errhint("Margin inputs must be finite numbers.")));
-	if (unlikely(isinf(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("invalid input for \"%s\": %s", name,
-						v > 0 ? "Infinity" : "-Infinity"),
-				 errhint("Margin inputs must be finite numbers.")));
-}
-
-/* Reject NaN, infinities and negative values. */
-static void
-margin_check_nonneg(const char *name, double v)
-{
-	margin_check_finite(name, v);
-	if (unlikely(v < 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid input for \"%s\": %s", name,
-						float8out_internal(v)),
-				 errdetail("The value of \"%s\" must not be negative.", name)));
-}
 
 /* Reject a value outside [0, 1]. */
 static void
 margin_check_fraction(const char *name, double v)
 {
-	margin_check_nonneg(name, v);
+	ledger_check_nonneg(name, v);
 	if (unlikely(v > 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -341,7 +313,7 @@ margin_check_risk_array(ArrayType *a, int want)
 				 errmsg("risk array must not contain NULL elements")));
 	v = (const double *) ARR_DATA_PTR(a);
 	for (i = 0; i < n; i++)
-		margin_check_finite("risk array", v[i]);
+		ledger_check_finite("risk array", v[i]);
 	return n;
 }
 
@@ -369,17 +341,17 @@ ledger_span_risk_array(PG_FUNCTION_ARGS)
 	double		cover = PG_GETARG_FLOAT8(10);
 	double		out[MARGIN_SPAN_SCENARIOS];
 
-	margin_check_finite("f", f);
+	ledger_check_finite("f", f);
 	if (kind != 0)
-		margin_check_nonneg("f", f);
-	margin_check_nonneg("k", k);
-	margin_check_nonneg("t", t);
-	margin_check_finite("r", r);
-	margin_check_nonneg("sigma", sigma);
-	margin_check_nonneg("price_scan", price_scan);
-	margin_check_nonneg("vol_scan", vol_scan);
-	margin_check_nonneg("multiplier", multiplier);
-	margin_check_nonneg("extreme_multiple", extreme);
+		ledger_check_nonneg("f", f);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("price_scan", price_scan);
+	ledger_check_nonneg("vol_scan", vol_scan);
+	ledger_check_nonneg("multiplier", multiplier);
+	ledger_check_nonneg("extreme_multiple", extreme);
 	margin_check_fraction("cover_fraction", cover);
 
 	margin_span_array(kind, f, k, t, r, sigma, price_scan, vol_scan,
@@ -410,15 +382,15 @@ ledger_pm_risk_array(PG_FUNCTION_ARGS)
 	int32		points = PG_GETARG_INT32(10);
 	double		out[MARGIN_PM_MAX_POINTS];
 
-	margin_check_nonneg("s", s);
-	margin_check_nonneg("k", k);
-	margin_check_nonneg("t", t);
-	margin_check_finite("r", r);
-	margin_check_finite("q", q);
-	margin_check_nonneg("sigma", sigma);
-	margin_check_nonneg("multiplier", multiplier);
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
+	ledger_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("multiplier", multiplier);
 	margin_check_fraction("down", down);
-	margin_check_nonneg("up", up);
+	ledger_check_nonneg("up", up);
 	if (points < 2 || points > MARGIN_PM_MAX_POINTS || points % 2 != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -460,7 +432,7 @@ margin_accum(FunctionCallInfo fcinfo, int want)
 				 errmsg("quantity must not be null")));
 	a = PG_GETARG_ARRAYTYPE_P(1);
 	qty = PG_GETARG_FLOAT8(2);
-	margin_check_finite("quantity", qty);
+	ledger_check_finite("quantity", qty);
 	n = margin_check_risk_array(a, want);
 	v = (const double *) ARR_DATA_PTR(a);
 

@@ -30,6 +30,7 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
+#include "ledger.h"
 #include "pricing_core.h"
 
 PG_FUNCTION_INFO_V1(ledger_bsm_price);
@@ -93,28 +94,28 @@ pricing_method(text *method)
 	return PRICING_AMERICAN_BJS2002;	/* keep compiler quiet */
 }
 
-/* Reject NaN and infinities. */
-static void
-pricing_check_finite(const char *name, double v)
+/* Reject NaN and infinities (22000); shared with margin.c. */
+void
+ledger_check_finite(const char *name, double v)
 {
 	if (unlikely(isnan(v)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("invalid input for \"%s\": NaN", name),
-				 errhint("Pricing inputs must be finite numbers.")));
+				 errhint("Inputs must be finite numbers.")));
 	if (unlikely(isinf(v)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("invalid input for \"%s\": %s", name,
 						v > 0 ? "Infinity" : "-Infinity"),
-				 errhint("Pricing inputs must be finite numbers.")));
+				 errhint("Inputs must be finite numbers.")));
 }
 
-/* Reject NaN, infinities and negative values. */
-static void
-pricing_check_nonneg(const char *name, double v)
+/* Reject NaN, infinities (22000) and negative values (22023). */
+void
+ledger_check_nonneg(const char *name, double v)
 {
-	pricing_check_finite(name, v);
+	ledger_check_finite(name, v);
 	if (unlikely(v < 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -207,12 +208,12 @@ ledger_bsm_price(PG_FUNCTION_ARGS)
 				   PRICING_NONNEG(t) && PRICING_FINITE(r) &&
 				   PRICING_FINITE(q) && PRICING_NONNEG(sigma))))
 	{
-		pricing_check_nonneg("s", s);
-		pricing_check_nonneg("k", k);
-		pricing_check_nonneg("t", t);
-		pricing_check_finite("r", r);
-		pricing_check_finite("q", q);
-		pricing_check_nonneg("sigma", sigma);
+		ledger_check_nonneg("s", s);
+		ledger_check_nonneg("k", k);
+		ledger_check_nonneg("t", t);
+		ledger_check_finite("r", r);
+		ledger_check_finite("q", q);
+		ledger_check_nonneg("sigma", sigma);
 	}
 	PG_RETURN_FLOAT8(pricing_result(pricing_bsm_price(theta, s, k, t, r, q, sigma)));
 }
@@ -231,11 +232,11 @@ ledger_black76_price(PG_FUNCTION_ARGS)
 	double		r = PG_GETARG_FLOAT8(4);
 	double		sigma = PG_GETARG_FLOAT8(5);
 
-	pricing_check_nonneg("f", f);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("f", f);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_nonneg("sigma", sigma);
 	PG_RETURN_FLOAT8(pricing_result(pricing_black76_price(theta, f, k, t, r, sigma)));
 }
 
@@ -253,11 +254,11 @@ ledger_bachelier_price(PG_FUNCTION_ARGS)
 	double		r = PG_GETARG_FLOAT8(4);
 	double		sigma = PG_GETARG_FLOAT8(5);
 
-	pricing_check_finite("f", f);
-	pricing_check_finite("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_nonneg("sigma_normal", sigma);
+	ledger_check_finite("f", f);
+	ledger_check_finite("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_nonneg("sigma_normal", sigma);
 	PG_RETURN_FLOAT8(pricing_result(pricing_bachelier_price(theta, f, k, t, r, sigma)));
 }
 
@@ -277,12 +278,12 @@ ledger_bsm_greeks(PG_FUNCTION_ARGS)
 	double		sigma = PG_GETARG_FLOAT8(6);
 	PricingGreeks g;
 
-	pricing_check_nonneg("s", s);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_finite("q", q);
-	pricing_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
+	ledger_check_nonneg("sigma", sigma);
 	pricing_bsm_greeks(theta, s, k, t, r, q, sigma, &g);
 	return pricing_greeks_datum(fcinfo, &g);
 }
@@ -302,11 +303,11 @@ ledger_black76_greeks(PG_FUNCTION_ARGS)
 	double		sigma = PG_GETARG_FLOAT8(5);
 	PricingGreeks g;
 
-	pricing_check_nonneg("f", f);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("f", f);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_nonneg("sigma", sigma);
 	pricing_black76_greeks(theta, f, k, t, r, sigma, &g);
 	return pricing_greeks_datum(fcinfo, &g);
 }
@@ -326,11 +327,11 @@ ledger_bachelier_greeks(PG_FUNCTION_ARGS)
 	double		sigma = PG_GETARG_FLOAT8(5);
 	PricingGreeks g;
 
-	pricing_check_finite("f", f);
-	pricing_check_finite("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_nonneg("sigma_normal", sigma);
+	ledger_check_finite("f", f);
+	ledger_check_finite("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_nonneg("sigma_normal", sigma);
 	pricing_bachelier_greeks(theta, f, k, t, r, sigma, &g);
 	return pricing_greeks_datum(fcinfo, &g);
 }
@@ -355,12 +356,12 @@ ledger_bsm_implied_vol(PG_FUNCTION_ARGS)
 				   PRICING_NONNEG(k) && PRICING_NONNEG(t) &&
 				   PRICING_FINITE(r) && PRICING_FINITE(q))))
 	{
-		pricing_check_finite("price", price);
-		pricing_check_nonneg("s", s);
-		pricing_check_nonneg("k", k);
-		pricing_check_nonneg("t", t);
-		pricing_check_finite("r", r);
-		pricing_check_finite("q", q);
+		ledger_check_finite("price", price);
+		ledger_check_nonneg("s", s);
+		ledger_check_nonneg("k", k);
+		ledger_check_nonneg("t", t);
+		ledger_check_finite("r", r);
+		ledger_check_finite("q", q);
 	}
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
@@ -385,11 +386,11 @@ ledger_black76_implied_vol(PG_FUNCTION_ARGS)
 	double		r = PG_GETARG_FLOAT8(5);
 	double		vol;
 
-	pricing_check_finite("price", price);
-	pricing_check_nonneg("f", f);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
+	ledger_check_finite("price", price);
+	ledger_check_nonneg("f", f);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
 	if (f == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
 	vol = pricing_black76_implied_vol(theta, price, f, k, t, r);
@@ -413,11 +414,11 @@ ledger_bachelier_implied_vol(PG_FUNCTION_ARGS)
 	double		r = PG_GETARG_FLOAT8(5);
 	double		vol;
 
-	pricing_check_finite("price", price);
-	pricing_check_finite("f", f);
-	pricing_check_finite("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
+	ledger_check_finite("price", price);
+	ledger_check_finite("f", f);
+	ledger_check_finite("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
 	vol = pricing_bachelier_implied_vol(theta, price, f, k, t, r);
 	if (vol < 0.0 || !isfinite(vol))
 		PG_RETURN_NULL();
@@ -445,12 +446,12 @@ ledger_american_price(PG_FUNCTION_ARGS)
 	double	   *work;
 	double		v;
 
-	pricing_check_nonneg("s", s);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_finite("q", q);
-	pricing_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
+	ledger_check_nonneg("sigma", sigma);
 	work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
 	v = pricing_american_price(theta, s, k, t, r, q, sigma, method, steps, work);
 	pfree(work);
@@ -478,12 +479,12 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 	double	   *work;
 	double		vol;
 
-	pricing_check_finite("price", price);
-	pricing_check_nonneg("s", s);
-	pricing_check_nonneg("k", k);
-	pricing_check_nonneg("t", t);
-	pricing_check_finite("r", r);
-	pricing_check_finite("q", q);
+	ledger_check_finite("price", price);
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
 	work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
