@@ -234,6 +234,9 @@ BEGIN
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = pg_catalog.format('table "%s" is not a ledger', tbl);
     END IF;
+    -- signed ledgers (sql/install/25_signed.sql) keep two more catalogs
+    DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.signed_ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;

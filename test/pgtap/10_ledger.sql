@@ -1,7 +1,7 @@
 -- 10_ledger: ledger tables through pgTAP: structure, misuse with SQLSTATE and
 -- message (throws_ok), and verification results.
 BEGIN;
-SELECT plan(40);
+SELECT plan(42);
 
 -- catalog and functions
 SELECT has_table('ledger', 'ledgers', 'catalog ledger.ledgers exists');
@@ -85,6 +85,15 @@ SELECT ok(ledger.create_ledger('tap_other') IS NOT NULL, 'second ledger created'
 SELECT throws_like(
     format($$SELECT * FROM ledger.verify('tap_pay', %L)$$, ledger.digest('tap_other')),
     'digest belongs to ledger %, not to "tap_pay"', 'digest of another ledger refused');
+
+-- drop_ledger removes a signed ledger with all of its catalog rows
+CREATE TABLE tap_signed (id int4, key_id text, sig bytea);
+SELECT ok(ledger.create_ledger('tap_signed') IS NOT NULL, 'ledger to sign created');
+SELECT ledger.require_signatures('tap_signed', 'sig', 'key_id');
+SELECT ledger.drop_ledger('tap_signed');
+SELECT is((SELECT count(*)::int FROM ledger.signed_ledgers s
+           WHERE NOT EXISTS (SELECT 1 FROM ledger.ledgers l WHERE l.ledger_id = s.ledger_id)),
+          0, 'drop_ledger leaves no signed-ledger rows behind');
 
 SELECT * FROM finish();
 ROLLBACK;
