@@ -21,7 +21,9 @@
  * started by the postmaster, and short-lived per-database sealers started
  * by the launcher.  A committing transaction that wrote a ledger sets its
  * database's "pending" flag in shared memory and sets the launcher's latch;
- * the launcher starts a sealer for that database if none is running.  The
+ * the launcher starts a sealer for that database if none is running (and,
+ * once a minute, for every database with the extension, as a safety net for
+ * work no commit announced, such as COMMIT PREPARED).  The
  * sealer seals, sleeps ledger.seal_interval, and exits after about a second
  * without work, so it never holds a database connection that would block
  * DROP DATABASE or CREATE DATABASE ... TEMPLATE.  At start the launcher marks
@@ -76,7 +78,11 @@ typedef struct SealerDb
 {
 	Oid			dboid;
 	bool		pending;
+	bool		no_extension;	/* its last sealer found no extension */
 } SealerDb;
+
+/* How often the launcher looks at every database with the extension anyway. */
+#define SEALER_SWEEP_MS (60 * 1000)
 
 typedef struct SealerShared
 {
@@ -165,8 +171,11 @@ sealer_mark_pending(Oid dboid)
 	{
 		sealer_shared->dbs[i].dboid = dboid;
 		sealer_shared->dbs[i].pending = false;
+		sealer_shared->dbs[i].no_extension = false;
 		sealer_shared->ndbs++;
 	}
+	if (i < SEALER_MAX_DBS)
+		sealer_shared->dbs[i].no_extension = false;
 	if (i < SEALER_MAX_DBS && !sealer_shared->dbs[i].pending)
 	{
 		sealer_shared->dbs[i].pending = true;
@@ -187,6 +196,19 @@ sealer_notify(Oid dboid)
 	latch = sealer_mark_pending(dboid);
 	if (latch != NULL)
 		SetLatch(latch);
+}
+
+/* Remember that a database has no extension (a commit there clears it). */
+static void
+sealer_set_no_extension(Oid dboid)
+{
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid)
+			sealer_shared->dbs[i].no_extension = true;
+	SpinLockRelease(&sealer_shared->mutex);
 }
 
 /* Take (and clear) a database's pending flag. */
@@ -501,6 +523,7 @@ ledger_launcher_main(Datum main_arg)
 {
 	BackgroundWorkerHandle *running[SEALER_MAX_DBS];
 	TimestampTz last_start[SEALER_MAX_DBS];
+	TimestampTz last_sweep;
 	int			i;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -520,12 +543,28 @@ ledger_launcher_main(Datum main_arg)
 
 	/* work left unsealed before a restart is sealed now */
 	launcher_mark_all_databases();
+	last_sweep = GetCurrentTimestamp();
 
 	for (;;)
 	{
 		SealerDb	snapshot[SEALER_MAX_DBS];
 		int			ndbs;
 		TimestampTz now = GetCurrentTimestamp();
+
+		/*
+		 * Safety net, once a minute: a sealing pass in every database known
+		 * to have the extension, for work no commit announced (COMMIT
+		 * PREPARED runs in another session; a sealer may have failed).
+		 */
+		if (TimestampDifferenceExceeds(last_sweep, now, SEALER_SWEEP_MS))
+		{
+			SpinLockAcquire(&sealer_shared->mutex);
+			for (i = 0; i < sealer_shared->ndbs; i++)
+				if (!sealer_shared->dbs[i].no_extension)
+					sealer_shared->dbs[i].pending = true;
+			SpinLockRelease(&sealer_shared->mutex);
+			last_sweep = now;
+		}
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -647,7 +686,11 @@ ledger_sealer_main(Datum main_arg)
 		pending = sealer_take_pending(dboid);
 		blocks = sealer_pass();
 		if (blocks < 0)
-			proc_exit(0);		/* the extension is not installed here */
+		{
+			/* the extension is not installed here: not swept, until a commit */
+			sealer_set_no_extension(dboid);
+			proc_exit(0);
+		}
 		if (blocks > 0 || pending)
 			idle_since = GetCurrentTimestamp();
 		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
