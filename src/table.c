@@ -9,8 +9,9 @@
  * Nothing here reads or locks a shared chain head.  The BEFORE INSERT row
  * trigger (the last BEFORE INSERT row trigger of the table, which it checks)
  * computes the row's leaf hash from its canonical bytes (canon.c) and stamps
- * the row with (ledger_xact, ledger_seq, ledger_hash): the inserting top
- * transaction's full xid, a per-transaction sequence number and the hash.
+ * the row with (ledger_xact, ledger_seq, ledger_hash): the inserting
+ * transaction's ledger transaction number (drawn once per transaction from
+ * ledger.transaction_id_seq), a per-transaction sequence number and the hash.
  * The leaf is also pushed into a per-transaction, per-ledger streaming
  * Merkle builder (merkle.c), which keeps O(log n) hashes, so a bulk load of
  * millions of rows costs no extra memory.
