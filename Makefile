@@ -72,7 +72,7 @@ $(DATA_built): $(SQL_PARTS) $(EXTENSION).control
 	cat $(SQL_PARTS) > $@
 
 # The two commands README.md promises, plus the benchmark.
-.PHONY: test demo bench
+.PHONY: test demo bench indent
 test:
 	bash test/run.sh
 
@@ -81,3 +81,7 @@ demo:
 
 bench:
 	bash bench/run.sh
+
+# pgindent style (pg_bsd_indent from Debian's pg-bsd-indent, typedefs.list)
+indent:
+	python3 tools/pgindent.py src/*.c src/*.h test/fuzz/*.c test/*.c

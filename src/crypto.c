@@ -302,7 +302,7 @@ crypto_ed25519_check_point(const uint8_t enc[32], CryptoStatus *status)
 		BN_bin2bn(ed25519_d_be, 32, d) == NULL ||
 		BN_bin2bn(ed25519_half_pm1_be, 32, e) == NULL ||
 		BN_bin2bn(be, 32, y) == NULL ||
-		!BN_mod_sqr(t, y, p, bnctx) ||		/* t = y^2 */
+		!BN_mod_sqr(t, y, p, bnctx) ||	/* t = y^2 */
 		!BN_mod_sub(u, t, BN_value_one(), p, bnctx) ||	/* u = y^2 - 1 */
 		!BN_mod_mul(v, d, t, p, bnctx) ||
 		!BN_mod_add(v, v, BN_value_one(), p, bnctx))	/* v = d y^2 + 1 */
@@ -319,7 +319,7 @@ crypto_ed25519_check_point(const uint8_t enc[32], CryptoStatus *status)
 		/* v is never zero, d being a non-square */
 		if (BN_mod_inverse(t, v, p, bnctx) == NULL ||
 			!BN_mod_mul(t, t, u, p, bnctx) ||
-			!BN_mod_exp(t, t, e, p, bnctx))		/* Euler's criterion */
+			!BN_mod_exp(t, t, e, p, bnctx)) /* Euler's criterion */
 			goto oom;
 		if (!BN_is_one(t))
 			reason = "The point is not on the curve.";
@@ -539,7 +539,7 @@ crypto_parse_public_key(CryptoAlgorithm alg, const uint8_t *key, size_t len,
 						CryptoStatus *status, const char **err)
 {
 	size_t		rawlen = (alg == CRYPTO_ALG_ED25519) ?
-		CRYPTO_ED25519_KEY_LEN : CRYPTO_P256_POINT_LEN;
+	CRYPTO_ED25519_KEY_LEN : CRYPTO_P256_POINT_LEN;
 	uint8_t		raw[CRYPTO_MAX_RAW_KEY_LEN];
 	const unsigned char *p = key;
 	EVP_PKEY   *pkey;

@@ -55,8 +55,8 @@ typedef enum CryptoVerifyResult
 {
 	CRYPTO_SIG_VALID = 0,
 	CRYPTO_SIG_INVALID,			/* well formed, but does not verify */
-	CRYPTO_SIG_MALFORMED,		/* wrong length, not strict DER, scalar out
-								 * of range: rejected before any curve math */
+	CRYPTO_SIG_MALFORMED,		/* wrong length, not strict DER, scalar out of
+								 * range: rejected before any curve math */
 	CRYPTO_SIG_ERROR			/* OpenSSL itself failed: 39000 */
 } CryptoVerifyResult;
 

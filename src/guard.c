@@ -180,7 +180,10 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 			char	   *now = NULL;
 			int			j;
 
-			/* the same column name elsewhere: a retype; absent: drop or rename */
+			/*
+			 * the same column name elsewhere: a retype; absent: drop or
+			 * rename
+			 */
 			for (j = 0; j < ncur; j++)
 			{
 				char	   *c = TextDatumGetCString(cur_elems[j]);

@@ -953,6 +953,7 @@ black_implied_total_vol_halley(double beta, double x)
 				it;
 
 	upper = (x == 0.0) || beta >= black_otm(x, sc);
+
 	/*
 	 * Objective ln(b_max - b) only where b is at least half of b_max: below
 	 * that, b_max - b does not resolve b to its last bits (at the money with
@@ -1426,8 +1427,8 @@ black_implied_total_vol_lbr(double beta, double x)
 
 		/*
 		 * The steps converge with order four: once a step is below 1e-7 of s
-		 * the error left after it is far below the last bit, so we stop
-		 * there without another evaluation to confirm it.
+		 * the error left after it is far below the last bit, so we stop there
+		 * without another evaluation to confirm it.
 		 */
 		if (fabs(step) <= 1e-7 * s)
 			return s + step;
@@ -1927,6 +1928,7 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 		v = bjs2002_call(k, s, t, q, q - r, sigma);
 	if (isnan(v))
 		v = american_crr(theta, s, k, t, r, q, sigma, steps, work);
+
 	/*
 	 * Never below the European value nor the exercise value (this also
 	 * removes the tree's discretization error where it would undercut them).

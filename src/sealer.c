@@ -349,8 +349,8 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		/*
 		 * Mark the block's transactions by the ctids just read (we hold the
 		 * ledger's lock, and nothing else updates these rows): a TID scan,
-		 * whose cost is what the block holds.  A join against the primary
-		 * key leaves the join order to estimates that are wrong for a young
+		 * whose cost is what the block holds.  A join against the primary key
+		 * leaves the join order to estimates that are wrong for a young
 		 * ledger, and the wrong order rescans the ledger's whole history on
 		 * every block.
 		 */

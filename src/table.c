@@ -786,8 +786,7 @@ ledger_leaf_hash(PG_FUNCTION_ARGS)
 /* ---------- create_ledger ---------- */
 
 /* Run one SPI command built from a format string, as the current user. */
-static void
-spi_exec_fmt(int expected, const char *fmt,...) pg_attribute_printf(2, 3);
+static void spi_exec_fmt(int expected, const char *fmt,...) pg_attribute_printf(2, 3);
 
 static void
 spi_exec_fmt(int expected, const char *fmt,...)

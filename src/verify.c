@@ -90,9 +90,8 @@ typedef struct VState
 	char	   *problem;
 } VState;
 
-/* Record the first problem (formatted) and report whether one is set. */
-static void
-vproblem(VState *st, const char *fmt,...) pg_attribute_printf(2, 3);
+/* Record the first problem found (formatted); later ones are dropped. */
+static void vproblem(VState *st, const char *fmt,...) pg_attribute_printf(2, 3);
 
 static void
 vproblem(VState *st, const char *fmt,...)
@@ -689,7 +688,7 @@ verify_digest(int32 ledger_id)
 	/* copy out of SPI's memory */
 	result = (Jsonb *) DatumGetPointer(SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
 																	   SPI_tuptable->tupdesc, 1, &isnull),
-													 false, -1));
+														 false, -1));
 	SPI_finish();
 	return result;
 }

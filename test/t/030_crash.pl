@@ -87,7 +87,7 @@ sub start_pgbench
 	close $fh;
 	return IPC::Run::start(
 		[
-			'pgbench', '-n', '-T', '30', '-c', '4', '-j', '2', '-f', $script,
+			'pgbench', '-n', '-T', '30', '-c', '4', '-j', '2', '-R', '3000', '-f', $script,
 			'-h', $node->host, '-p', $node->port, 'postgres'
 		],
 		'>', \my $out, '2>', \my $err);
