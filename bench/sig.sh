@@ -60,13 +60,12 @@ awk -v n="$n" '
 	/Ed25519\)/ { ossl["ed25519"] = $NF }
 	/nistp256\)/ { ossl["ecdsa-p256"] = $NF }
 	END {
-		printf "%-11s %8s %12s %14s %7s\n", "algorithm", "rows", "ledger/s", "openssl/s", "ratio"
 		split("ed25519 ecdsa-p256", algs, " ")
 		for (i = 1; i <= 2; i++) {
 			a = algs[i]
 			rate = (ms[a] > 0) ? ok[a] / (ms[a] / 1000.0) : 0
 			ratio = (ossl[a] > 0) ? rate / ossl[a] : 0
-			printf "%-11s %8d %12.0f %14.0f %7.2f\n", a, ok[a], rate, ossl[a], ratio
+			printf "verify_signature %s verifies/s (%d rows) | %.0f | openssl speed %s verify/s | %.0f | %.2f\n", a, ok[a], rate, a, ossl[a], ratio
 			if (ok[a] != n) printf "warning: %d of %d %s signatures verified\n", ok[a], n, a
 		}
 	}' "$tmp/psql.out" "$tmp/speed.out"
