@@ -275,7 +275,6 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		Oid			qtypes[2] = {INT4OID, INT4OID};
 		uint64		n;
 		uint64		i;
-		Datum	   *xacts;
 		MerkleStream ms;
 		uint8		root[LEDGER_HASH_LEN];
 		uint8		bhash[LEDGER_HASH_LEN];
@@ -306,7 +305,6 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 		}
 
 		merkle_stream_init(&ms);
-		xacts = palloc(sizeof(Datum) * Max(n, 1));
 		tids = palloc(sizeof(Datum) * Max(n, 1));
 		for (i = 0; i < n; i++)
 		{
@@ -322,7 +320,6 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 								 txroot, "transaction root");
 			ledger_xact_leaf(xact, count, txroot, committed, leaf);
 			merkle_stream_add(&ms, leaf);
-			xacts[i] = Int64GetDatum(xact);
 			tids[i] = SPI_getbinval(tup, td, 5, &isnull);
 			rows += count;
 		}
@@ -396,13 +393,14 @@ sealer_seal_ledger(int32 ledger_id, bool force)
 	return blocks;
 }
 
-/* Ledger ids, all or one, read with SPI (caller connected). */
+/* Ledger ids, all or one, in the caller's memory context. */
 static List *
 sealer_ledger_ids(Oid relid)
 {
 	List	   *ids = NIL;
 	int			ret;
 	uint64		i;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (OidIsValid(relid))
 	{
@@ -417,9 +415,14 @@ sealer_ledger_ids(Oid relid)
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
 
-		ids = lappend_int(ids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1, &isnull)));
+		/* the list must outlive SPI_finish, which frees SPI's memory */
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		ids = lappend_int(ids, id);
+		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 	return ids;
