@@ -7,7 +7,7 @@
 set -e
 ROWS=${BENCH_ROWS:-10000000}
 cd "$(dirname "$0")/.."
-echo "# pricing: $ROWS rows, one backend, float8 columns, best of 3 interleaved rounds (PL/pgSQL: 2)"
+echo "# pricing: $ROWS rows, one backend, float8 arguments, best of 3 interleaved rounds (PL/pgSQL: 2), then JIT on"
 psql -X -q -At -v rows="$ROWS" -f bench/pricing.sql
 # Parallel plan check on a regular table (temporary tables are never scanned
 # by workers).
