@@ -291,5 +291,44 @@ SELECT ok, regexp_replace(regexp_replace(problem, 'transaction \d+', 'transactio
                           'committed at .*', 'committed at T') AS problem
   FROM ledger.verify('sr_payments_b');
 
+-- A key must still be good when the transaction commits: verify judges rows
+-- at their transaction's commit time, so the commit re-checks every key
+-- that signed a row it records (Ed25519 signatures by RFC 8032 TEST 3's key,
+-- test/sign_rows.py).
+INSERT INTO sigs VALUES
+  ('s13', 'python', 'ed25519', '\xed0d1399531adb0143416c395037ab568b1b1d6125295947fd33de4f8b1d39ab40f4b8bb2c602237573fb2876c8bcfc6c3101119b4e16e743e69975c0ca3f10a'),
+  ('s14', 'python', 'ed25519', '\x6e5d8d323547a6bf7c9a7324790f1b76136f9b0612a0d1bff981c18455d35bf352ed6d901433e7dce15645198d5be6f93711c64e78b59fdfbdab4f4e37a8ec0d'),
+  ('s15', 'python', 'ed25519', '\x664f20f74625f9dd8b95e3abcb01f5df750638336f9b1d14c25a2f48987681436e5555544c2d941f5a6e35ee37341e198ca52bd646012d4f779e849b1ca66701'),
+  ('s16', 'python', 'ed25519', '\xc3e142ed9479aa120ddbadaab01ef762e49d6ac3c4b3b6ac9ffa310f3427cec86373246c7fde440a89407e66d3a7363db42ee8594ec3347030023a4d28654e0f');
+SELECT (ledger.add_key(k, 'dave', 'ed25519', '\xfc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', '2000-01-01')).key_id
+  FROM unnest(ARRAY['ed-straddle-rev', 'ed-straddle-sp', 'ed-straddle-ok']) k;
+\set VERBOSITY terse
+-- revoked after the insert, before the commit (through a released savepoint)
+BEGIN;
+SAVEPOINT a;
+INSERT INTO sr_payments SELECT 13, 'dave', 130.00, 'revoked before commit', 13, 'ed-straddle-rev', sig FROM sigs WHERE label = 's13';
+RELEASE a;
+SELECT (ledger.revoke_key('ed-straddle-rev', 'compromised')).key_id;
+COMMIT;
+-- a row rolled back to a savepoint does not hold its key to the commit
+BEGIN;
+SAVEPOINT a;
+INSERT INTO sr_payments SELECT 14, 'dave', 140.00, 'rolled back', 14, 'ed-straddle-sp', sig FROM sigs WHERE label = 's14';
+ROLLBACK TO a;
+INSERT INTO sr_payments SELECT 16, 'dave', 160.00, 'kept', 16, 'ed-straddle-ok', sig FROM sigs WHERE label = 's16';
+SELECT (ledger.revoke_key('ed-straddle-sp', 'rotated')).key_id;
+COMMIT;
+-- valid at the insert (transaction start), expired by the commit
+BEGIN;
+SELECT (ledger.add_key('ed-straddle-exp', 'dave', 'ed25519', '\xfc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+                       '2000-01-01', clock_timestamp() + interval '300 ms')).key_id;
+INSERT INTO sr_payments SELECT 15, 'dave', 150.00, 'expired before commit', 15, 'ed-straddle-exp', sig FROM sigs WHERE label = 's15';
+SELECT pg_sleep(0.5);
+COMMIT;
+\set VERBOSITY default
+SELECT id, key_id FROM sr_payments WHERE id BETWEEN 13 AND 16 ORDER BY id;
+SELECT key_id, revoked_at IS NOT NULL AS revoked FROM ledger.keys
+ WHERE key_id LIKE 'ed-straddle-%' ORDER BY key_id;
+
 REVOKE EXECUTE ON FUNCTION ledger.require_signatures(regclass, name, name) FROM signed_rows_nobody;
 DROP ROLE signed_rows_nobody;

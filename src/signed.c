@@ -180,6 +180,24 @@ static Oid	signed_messages_relid = InvalidOid;
 static StringInfo signed_canon_buf = NULL;
 static StringInfo signed_msg_buf = NULL;
 
+/*
+ * Keys that signed rows recorded by the current transaction, re-checked at
+ * pre-commit (signed_precommit_check).  Keyed by a hash of the key id; an
+ * id whose hash is taken by another id goes to the overflow list.  Lives in
+ * TopTransactionContext; forgotten at transaction end.
+ */
+typedef struct SignedUsedKey
+{
+	uint32		hashkey;
+	char	   *key_id;
+	SubTransactionId subid;		/* innermost subtransaction that used it */
+}			SignedUsedKey;
+
+static HTAB *signed_used = NULL;
+static List *signed_used_overflow = NIL;	/* of SignedUsedKey * */
+
+static SignedKey *signed_key_lookup(const char *key_id);
+
 /* ---------- invalidation ---------- */
 
 /*
@@ -208,11 +226,186 @@ signed_relcache_cb(Datum arg, Oid relid)
 	}
 }
 
+/* Transaction end: forget the keys used. */
+static void
+signed_xact_cb(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* the memory goes with TopTransactionContext */
+			signed_used = NULL;
+			signed_used_overflow = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+/* Move (commit) or drop (abort) what a subtransaction recorded. */
+static void
+signed_used_subxact(SubTransactionId mySubid, SubTransactionId parentSubid,
+					bool commit)
+{
+	ListCell   *lc;
+
+	if (signed_used != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		SignedUsedKey *u;
+
+		hash_seq_init(&status, signed_used);
+		while ((u = hash_seq_search(&status)) != NULL)
+		{
+			if (u->subid != mySubid)
+				continue;
+			if (commit)
+				u->subid = parentSubid;
+			else
+				hash_search(signed_used, &u->hashkey, HASH_REMOVE, NULL);
+		}
+	}
+	foreach(lc, signed_used_overflow)
+	{
+		SignedUsedKey *u = lfirst(lc);
+
+		if (u->subid != mySubid)
+			continue;
+		if (commit)
+			u->subid = parentSubid;
+		else
+			signed_used_overflow = foreach_delete_current(signed_used_overflow, lc);
+	}
+}
+
+static void
+signed_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
+				  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		signed_used_subxact(mySubid, parentSubid, true);
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+		signed_used_subxact(mySubid, parentSubid, false);
+}
+
 /* Register callbacks; called from _PG_init. */
 void
 signed_init(void)
 {
 	CacheRegisterRelcacheCallback(signed_relcache_cb, (Datum) 0);
+	RegisterXactCallback(signed_xact_cb, NULL);
+	RegisterSubXactCallback(signed_subxact_cb, NULL);
+}
+
+/* Remember that key_id signed a row this transaction records. */
+static void
+signed_note_key(const char *key_id)
+{
+	uint32		h = hash_bytes((const unsigned char *) key_id, strlen(key_id));
+	SignedUsedKey *u;
+	bool		found;
+	ListCell   *lc;
+
+	if (signed_used == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(SignedUsedKey);
+		ctl.hcxt = TopTransactionContext;
+		signed_used = hash_create("ledger keys used by this transaction", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	u = hash_search(signed_used, &h, HASH_ENTER, &found);
+	if (!found)
+	{
+		u->key_id = MemoryContextStrdup(TopTransactionContext, key_id);
+		u->subid = GetCurrentSubTransactionId();
+		return;
+	}
+	if (strcmp(u->key_id, key_id) == 0)
+		return;
+	/* another id with the same hash */
+	foreach(lc, signed_used_overflow)
+	{
+		if (strcmp(((SignedUsedKey *) lfirst(lc))->key_id, key_id) == 0)
+			return;
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		u = palloc(sizeof(SignedUsedKey));
+		u->hashkey = h;
+		u->key_id = pstrdup(key_id);
+		u->subid = GetCurrentSubTransactionId();
+		signed_used_overflow = lappend(signed_used_overflow, u);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* Refuse a commit for one used key's state at commit time t. */
+static void
+signed_precommit_key(const char *key_id, TimestampTz t)
+{
+	SignedKey  *k = signed_key_lookup(key_id);
+	char	   *tstr;
+
+	if (k == NULL)
+		return;					/* keys are never deleted */
+	if (k->revoked_at > t && k->valid_until > t)
+		return;
+	tstr = pstrdup(timestamptz_to_str(t));
+	if (k->revoked_at <= t)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("key \"%s\" was revoked before the transaction that used it committed",
+						key_id),
+				 errdetail("The key was revoked at %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
+						   timestamptz_to_str(k->revoked_at), tstr),
+				 errhint("Sign the rows again with a key that is valid and not revoked, in a new transaction.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("key \"%s\" expired before the transaction that used it committed",
+					key_id),
+			 errdetail("The key was valid until %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
+					   timestamptz_to_str(k->valid_until), tstr),
+			 errhint("Commit before a signing key's valid_until, or sign with a key valid at commit time.")));
+}
+
+/*
+ * Pre-commit: every key that signed a row this transaction records must
+ * still be valid and unrevoked at t, the commit time written into the
+ * transaction's ledger.transactions record, which is the instant
+ * ledger.verify judges the rows at.  The registry is read afresh
+ * (invalidations first), so a revocation committed since the rows were
+ * inserted counts.  Raises ERROR, which rolls the transaction back.
+ */
+void
+signed_precommit_check(TimestampTz t)
+{
+	ListCell   *lc;
+
+	if (signed_used == NULL && signed_used_overflow == NIL)
+		return;
+	AcceptInvalidationMessages();
+	if (signed_used != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		SignedUsedKey *u;
+
+		hash_seq_init(&status, signed_used);
+		while ((u = hash_seq_search(&status)) != NULL)
+		{
+			/* an ERROR aborts the transaction, which ends the scan */
+			signed_precommit_key(u->key_id, t);
+		}
+	}
+	foreach(lc, signed_used_overflow)
+		signed_precommit_key(((SignedUsedKey *) lfirst(lc))->key_id, t);
 }
 
 /*
@@ -840,6 +1033,19 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 	}
 
 	signed_record_message(rel, shape, key_id, mhash, tupdesc, values, nulls);
+
+	/*
+	 * A row without ledger_hash becomes part of this transaction's record, so
+	 * the key is judged again at its commit time.  Rows arriving with their
+	 * hash (replication) were recorded at their origin.
+	 */
+	{
+		LedgerInfo *linfo = ledger_info_lookup(rel);
+
+		if (linfo == NULL || linfo->layout.hash_attnum == 0 ||
+			nulls[linfo->layout.hash_attnum - 1])
+			signed_note_key(key_id);
+	}
 	return PointerGetDatum(tuple);
 }
 

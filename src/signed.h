@@ -11,6 +11,7 @@
 
 #include "storage/itemptr.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 /* Domain-separation tag that opens every signed message (no NUL). */
 #define SIGNED_ROW_TAG "ledger-row-v1"
@@ -24,6 +25,13 @@ typedef struct SignedVerifier SignedVerifier;
 
 /* Register the key-registry invalidation callback; called from _PG_init. */
 extern void signed_init(void);
+
+/*
+ * Pre-commit re-check of the keys that signed rows this transaction
+ * records, at t (the commit time its ledger.transactions records carry):
+ * ERROR if one has expired or been revoked by then.
+ */
+extern void signed_precommit_check(TimestampTz t);
 
 /*
  * Prepare to re-check the signatures of rel's rows, reading the key

@@ -80,6 +80,7 @@
 #include "ledger.h"
 #include "merkle.h"
 #include "sealer.h"
+#include "signed.h"
 #include "table.h"
 #include "verify.h"
 
@@ -457,6 +458,10 @@ pending_write_records(void)
 {
 	PendingLedger *pl;
 	Relation	rel = NULL;
+	TimestampTz committed_at = GetCurrentTimestamp();
+
+	/* keys that signed these rows must still be good at committed_at */
+	signed_precommit_check(committed_at);
 
 	for (pl = pending_head; pl != NULL; pl = pl->next)
 	{
@@ -475,7 +480,7 @@ pending_write_records(void)
 		values[1] = Int64GetDatum(current_ledger_xact);
 		values[2] = Int64GetDatum(pl->count);
 		values[3] = PointerGetDatum(ledger_hash_to_bytea(root));
-		values[4] = TimestampTzGetDatum(GetCurrentTimestamp());
+		values[4] = TimestampTzGetDatum(committed_at);
 		values[5] = (Datum) 0;
 		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 		CatalogTupleInsert(rel, tup);
