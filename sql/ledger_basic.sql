@@ -127,3 +127,33 @@ RESET ROLE;
 DROP ROLE ledger_clerk;
 
 SELECT ok, problem FROM ledger.verify('payments');
+
+-- INSERT ... ON CONFLICT DO NOTHING fires the row trigger, then may skip
+-- the row: a skipped row must not enter the transaction's tree (verify
+-- would report a missing row) and leaves a gap in ledger_seq, like a row
+-- rolled back to a savepoint.
+CREATE TABLE idem (id int PRIMARY KEY, v text);
+SELECT ledger.create_ledger('idem') IS NOT NULL AS created;
+INSERT INTO idem VALUES (1, 'a'), (3, 'c');
+-- middle, first, last and every row conflicting, in one transaction each
+INSERT INTO idem VALUES (2, 'b'), (3, 'dup'), (4, 'd') ON CONFLICT DO NOTHING;
+INSERT INTO idem VALUES (1, 'dup'), (5, 'e') ON CONFLICT (id) DO NOTHING;
+INSERT INTO idem VALUES (6, 'f'), (5, 'dup') ON CONFLICT DO NOTHING;
+INSERT INTO idem VALUES (1, 'dup'), (2, 'dup') ON CONFLICT DO NOTHING;
+-- several statements, a savepoint rolled back, and a conflict in one
+-- transaction
+BEGIN;
+INSERT INTO idem VALUES (7, 'g') ON CONFLICT DO NOTHING;
+SAVEPOINT s;
+INSERT INTO idem VALUES (8, 'rolled back');
+ROLLBACK TO s;
+INSERT INTO idem VALUES (7, 'dup') ON CONFLICT DO NOTHING;
+INSERT INTO idem SELECT g, 'gen' FROM generate_series(8, 10) g ON CONFLICT DO NOTHING;
+COMMIT;
+SELECT id, v, ledger_seq FROM idem ORDER BY id;
+SELECT t.row_count FROM ledger.transactions t JOIN ledger.ledgers l USING (ledger_id)
+ WHERE l.relation = 'idem'::regclass AND t.xact_id > 0 ORDER BY t.xact_id;
+SELECT ok, rows_checked, transactions_checked, problem FROM ledger.verify('idem');
+SELECT ledger.seal('idem') > 0 AS sealed;
+SELECT ok, rows_checked, blocks_checked, problem FROM ledger.verify('idem');
+SELECT ledger.drop_ledger('idem');

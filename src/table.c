@@ -60,6 +60,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "replication/logicalworker.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -108,6 +109,21 @@ typedef struct PendingLedger
 	int			nsnaps;
 	int			maxsnaps;
 	PendingSnap *snaps;
+
+	/*
+	 * The row the trigger stamped last, until it is known to be stored:
+	 * INSERT ... ON CONFLICT DO NOTHING fires BEFORE ROW triggers and then
+	 * may skip the row.  Its leaf joins the tree once this backend's insert
+	 * count for the table has moved past open_inserted (see pending_confirm);
+	 * a skipped row leaves a gap in ledger_seq, as a row rolled back to a
+	 * savepoint does.
+	 */
+	bool		open;
+	bool		open_has_leaf;	/* false for a row arriving with its hash */
+	int			open_level;		/* nesting level it was stamped at */
+	int64		open_inserted;	/* insert count when it was stamped */
+	uint8		open_leaf[LEDGER_HASH_LEN];
+
 	struct PendingLedger *next;
 } PendingLedger;
 
@@ -384,12 +400,10 @@ pending_get(Oid relid, int32 ledger_id)
 	return pl;
 }
 
-/* Add one leaf; returns its sequence number. */
-static int64
-pending_add(PendingLedger *pl, const uint8 *leaf)
+/* Add one leaf of a row stamped at nesting level 'level'. */
+static void
+pending_add(PendingLedger *pl, const uint8 *leaf, int level)
 {
-	int			level = GetCurrentTransactionNestLevel();
-
 	if (level > 1 &&
 		(pl->nsnaps == 0 || pl->snaps[pl->nsnaps - 1].level < level))
 	{
@@ -413,7 +427,64 @@ pending_add(PendingLedger *pl, const uint8 *leaf)
 	}
 	merkle_stream_add(&pl->ms, leaf);
 	pl->count++;
-	return pl->next_seq++;
+}
+
+/*
+ * Rows of rel this backend has inserted so far, counting every heap insert
+ * whatever became of its (sub)transaction: the cumulative statistics
+ * counters, whose per-(sub)transaction parts move between levels without
+ * changing the sum.  -1 when statistics are not collected for rel
+ * (track_counts = off).
+ */
+static int64
+pending_inserted(Relation rel)
+{
+	PgStat_TableStatus *ts;
+	PgStat_TableXactStatus *trans;
+	int64		n;
+
+	if (rel->pgstat_info == NULL)
+		return rel->pgstat_enabled ? 0 : -1;
+	ts = rel->pgstat_info;
+	n = ts->t_counts.t_tuples_inserted;
+	for (trans = ts->trans; trans != NULL; trans = trans->upper)
+		n += trans->tuples_inserted;
+	return n;
+}
+
+/*
+ * Settle the row stamped last: if the table's insert count has moved since,
+ * it was stored and its leaf joins the tree; otherwise INSERT ... ON
+ * CONFLICT DO NOTHING skipped it.  Without statistics the row is taken as
+ * stored (what ledger.verify then reports if it was not).
+ */
+static void
+pending_confirm(PendingLedger *pl, Relation rel)
+{
+	int64		now;
+
+	if (!pl->open)
+		return;
+	now = pending_inserted(rel);
+	pl->open = false;
+	if (now >= 0 && now <= pl->open_inserted)
+		return;					/* skipped */
+	if (pl->open_has_leaf)
+		pending_add(pl, pl->open_leaf, pl->open_level);
+}
+
+/* Stamp a row: settle the previous one, then hold this one open. */
+static int64
+pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf)
+{
+	pending_confirm(pl, rel);
+	pl->open = true;
+	pl->open_has_leaf = (leaf != NULL);
+	if (leaf != NULL)
+		memcpy(pl->open_leaf, leaf, LEDGER_HASH_LEN);
+	pl->open_level = GetCurrentTransactionNestLevel();
+	pl->open_inserted = pending_inserted(rel);
+	return leaf != NULL ? pl->next_seq++ : -1;
 }
 
 /* Subtransaction end: drop or hand over saved states. */
@@ -430,6 +501,9 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		{
 			PendingSnap *restore = NULL;
 
+			if (pl->open && pl->open_level >= level)
+				pl->open = false;	/* rolled back with its subtransaction */
+
 			while (pl->nsnaps > 0 && pl->snaps[pl->nsnaps - 1].level >= level)
 				restore = &pl->snaps[--pl->nsnaps];
 			if (restore)
@@ -440,6 +514,8 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		else if (event == SUBXACT_EVENT_COMMIT_SUB)
 		{
+			if (pl->open && pl->open_level == level)
+				pl->open_level = level - 1;
 			if (pl->nsnaps > 0 && pl->snaps[pl->nsnaps - 1].level == level)
 			{
 				if (level - 1 <= 1 ||
@@ -470,6 +546,18 @@ pending_write_records(void)
 		uint8		root[LEDGER_HASH_LEN];
 		HeapTuple	tup;
 
+		if (pl->open)
+		{
+			/* the statement that stamped it is over: it was stored or not */
+			Relation	lrel = RelationIdGetRelation(pl->relid);
+
+			if (RelationIsValid(lrel))
+			{
+				pending_confirm(pl, lrel);
+				RelationClose(lrel);
+			}
+			pl->open = false;
+		}
 		if (pl->count == 0)
 			continue;
 		if (rel == NULL)
@@ -687,6 +775,8 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 										(long long) DatumGetInt64(values[info->layout.xact_attnum - 1]),
 										(long long) DatumGetInt64(values[info->layout.seq_attnum - 1])),
 					 errhint("The row was altered after it was hashed; it is not accepted.")));
+		/* not part of this transaction's tree, but it moves the count */
+		pending_stamp(pending_get(RelationGetRelid(rel), info->ledger_id), rel, NULL);
 		return PointerGetDatum(tuple);
 	}
 
@@ -702,7 +792,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	{
 		PendingLedger *pl = pending_get(RelationGetRelid(rel), info->ledger_id);
 		int64		xact = table_current_xact(true);
-		int64		seq = pending_add(pl, leaf);
+		int64		seq = pending_stamp(pl, rel, leaf);
 
 		/* the row is already deformed: form the new one directly */
 		values[info->layout.xact_attnum - 1] = Int64GetDatum(xact);
