@@ -150,6 +150,14 @@ ROLLBACK TO s;
 INSERT INTO idem VALUES (7, 'dup') ON CONFLICT DO NOTHING;
 INSERT INTO idem SELECT g, 'gen' FROM generate_series(8, 10) g ON CONFLICT DO NOTHING;
 COMMIT;
+-- MERGE inserts like INSERT; its UPDATE and DELETE actions are refused
+MERGE INTO idem USING (VALUES (10, 'dup'), (11, 'merged')) s(id, v) ON idem.id = s.id
+  WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.v) WHEN MATCHED THEN DO NOTHING;
+MERGE INTO idem USING (VALUES (1, 'z')) s(id, v) ON idem.id = s.id
+  WHEN MATCHED THEN UPDATE SET v = s.v;
+MERGE INTO idem USING (VALUES (1)) s(id) ON idem.id = s.id
+  WHEN MATCHED THEN DELETE;
+INSERT INTO idem VALUES (1, 'z') ON CONFLICT (id) DO UPDATE SET v = 'z';
 SELECT id, v, ledger_seq FROM idem ORDER BY id;
 SELECT t.row_count FROM ledger.transactions t JOIN ledger.ledgers l USING (ledger_id)
  WHERE l.relation = 'idem'::regclass AND t.xact_id > 0 ORDER BY t.xact_id;
