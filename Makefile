@@ -48,7 +48,7 @@ REGRESS = \
 	margin_bad_input
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
-ISOLATION = insert_seal seal_seal ddl_insert signed_revoke
+ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
 	--temp-instance=tmp_check_iso --temp-config=test/ledger_manual_seal.conf \
 	--load-extension=ledger

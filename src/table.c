@@ -430,10 +430,12 @@ pending_add(PendingLedger *pl, const uint8 *leaf, int level)
 }
 
 /*
- * Rows of rel this backend has inserted so far, counting every heap insert
- * whatever became of its (sub)transaction: the cumulative statistics
- * counters, whose per-(sub)transaction parts move between levels without
- * changing the sum.  -1 when statistics are not collected for rel
+ * Rows of rel this backend has stored so far: heap inserts minus deletes in
+ * the cumulative statistics counters, summed over the per-(sub)transaction
+ * parts (which move between levels without changing the sum).  A
+ * speculative insertion withdrawn after a concurrent conflict counts as an
+ * insert and a delete (heap_abort_speculative), so it nets out; a ledger
+ * table has no other deletes.  -1 when statistics are not collected for rel
  * (track_counts = off).
  */
 static int64
@@ -446,9 +448,9 @@ pending_inserted(Relation rel)
 	if (rel->pgstat_info == NULL)
 		return rel->pgstat_enabled ? 0 : -1;
 	ts = rel->pgstat_info;
-	n = ts->t_counts.t_tuples_inserted;
+	n = ts->t_counts.t_tuples_inserted - ts->t_counts.t_tuples_deleted;
 	for (trans = ts->trans; trans != NULL; trans = trans->upper)
-		n += trans->tuples_inserted;
+		n += trans->tuples_inserted - trans->tuples_deleted;
 	return n;
 }
 
