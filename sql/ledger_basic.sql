@@ -165,3 +165,27 @@ SELECT ok, rows_checked, transactions_checked, problem FROM ledger.verify('idem'
 SELECT ledger.seal('idem') > 0 AS sealed;
 SELECT ok, rows_checked, blocks_checked, problem FROM ledger.verify('idem');
 SELECT ledger.drop_ledger('idem');
+
+-- verify and prove read whole transactions: a caller restricted by
+-- row-level security is refused (verify would otherwise reveal rows of
+-- others, prove would fail on rows it cannot see)
+CREATE TABLE shared_book (id int, owner name, amount numeric);
+SELECT ledger.create_ledger('shared_book') IS NOT NULL AS created;
+INSERT INTO shared_book VALUES (1, 'ledger_teller', 10), (2, 'someone_else', 20);
+ALTER TABLE shared_book ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_rows ON shared_book USING (owner = current_user);
+CREATE ROLE ledger_teller;
+GRANT SELECT ON shared_book TO ledger_teller;
+SET ROLE ledger_teller;
+SELECT id FROM shared_book;
+SELECT ok FROM ledger.verify('shared_book');
+SELECT ledger.prove('shared_book', ledger_xact, ledger_seq) FROM shared_book;
+RESET ROLE;
+SELECT ok, rows_checked FROM ledger.verify('shared_book');
+SELECT ledger.seal('shared_book') > 0 AS sealed;
+SELECT (ledger.prove('shared_book', ledger_xact, ledger_seq)->'transaction'->>'row_count')::int AS rows_in_proof
+  FROM shared_book WHERE id = 1;
+DROP POLICY own_rows ON shared_book;
+REVOKE ALL ON shared_book FROM ledger_teller;
+DROP ROLE ledger_teller;
+SELECT ledger.drop_ledger('shared_book');

@@ -33,6 +33,7 @@
 
 #include "merkle.h"
 #include "table.h"
+#include "verify.h"
 
 PG_FUNCTION_INFO_V1(ledger_prove);
 
@@ -140,8 +141,7 @@ ledger_prove(PG_FUNCTION_ARGS)
 	seq = PG_GETARG_INT64(2);
 	to_block = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
 
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+	verify_check_full_read(relid, "ledger.prove()");
 	ledger_id = ledger_id_for_relation(relid, false);
 	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									   get_rel_name(relid));

@@ -43,6 +43,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -569,6 +570,26 @@ verify_check_select(Oid relid)
 }
 
 /*
+ * Check that the caller may read every row of the table: SELECT privilege,
+ * and no row-level security policy in force for it.  verify and prove work
+ * on whole transactions; under a policy verify would report rows belonging
+ * to others (it reads the heap directly) and prove would fail on the rows it
+ * cannot see.
+ */
+void
+verify_check_full_read(Oid relid, const char *fn)
+{
+	verify_check_select(relid);
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s must read every row of \"%s\", but row-level security limits what the current user can read",
+						fn, get_rel_name(relid)),
+				 errdetail("A ledger is verified and proved by whole transactions, which may hold rows of other users."),
+				 errhint("Run it as the table's owner, a superuser, or a role with BYPASSRLS.")));
+}
+
+/*
  * ledger.verify(tbl regclass, digest jsonb DEFAULT NULL,
  *				 OUT ok boolean, OUT rows_checked bigint,
  *				 OUT transactions_checked bigint, OUT blocks_checked bigint,
@@ -602,7 +623,7 @@ ledger_verify(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	if (get_call_result_type(fcinfo, NULL, &rtd) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	verify_check_select(relid);
+	verify_check_full_read(relid, "ledger.verify()");
 
 	memset(&st, 0, sizeof(st));
 	ledger_id = ledger_id_for_relation(relid, false);

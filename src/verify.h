@@ -10,6 +10,12 @@
 
 #include "utils/jsonb.h"
 
+/*
+ * ERROR unless the caller may read every row of relid (SELECT privilege, no
+ * row-level security in force); fn names the caller in the message.
+ */
+extern void verify_check_full_read(Oid relid, const char *fn);
+
 /* The digest of a ledger's newest block (does not seal). */
 extern Jsonb *verify_digest(int32 ledger_id);
 
