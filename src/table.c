@@ -446,7 +446,14 @@ pending_inserted(Relation rel)
 	int64		n;
 
 	if (rel->pgstat_info == NULL)
-		return rel->pgstat_enabled ? 0 : -1;
+	{
+		if (!rel->pgstat_enabled)
+			return -1;
+		/* link the pending entry now: it may already hold counts */
+		pgstat_assoc_relation(rel);
+		if (rel->pgstat_info == NULL)
+			return -1;
+	}
 	ts = rel->pgstat_info;
 	n = ts->t_counts.t_tuples_inserted - ts->t_counts.t_tuples_deleted;
 	for (trans = ts->trans; trans != NULL; trans = trans->upper)
