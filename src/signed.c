@@ -1039,13 +1039,8 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 	 * the key is judged again at its commit time.  Rows arriving with their
 	 * hash (replication) were recorded at their origin.
 	 */
-	{
-		LedgerInfo *linfo = ledger_info_lookup(rel);
-
-		if (linfo == NULL || linfo->layout.hash_attnum == 0 ||
-			nulls[linfo->layout.hash_attnum - 1])
-			signed_note_key(key_id);
-	}
+	if (shape->layout.hash_attnum == 0 || nulls[shape->layout.hash_attnum - 1])
+		signed_note_key(key_id);
 	return PointerGetDatum(tuple);
 }
 
