@@ -49,19 +49,22 @@ BEGIN
 	RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 
+-- The timed queries; 'jit' marks those measured again with JIT on, under
+-- ord + 10 and a "JIT: " prefix.
+CREATE TEMP TABLE bench_queries (ord int, name text, q text, jit bool);
+INSERT INTO bench_queries VALUES
+	(1, 'floor sum(sqrt(s)), float8', 'SELECT sum(sqrt(s)) FROM bench_rows', true),
+	(7, 'floor sum(sqrt(x)), numeric', 'SELECT sum(sqrt(x)) FROM bench_rows', false),
+	(2, 'bsm_price', 'SELECT sum(ledger.bsm_price(''call'', s, k, t, r, q, v)) FROM bench_rows', true),
+	(3, 'bsm_greeks', 'SELECT sum((ledger.bsm_greeks(''call'', s, k, t, r, q, v)).delta) FROM bench_rows', false),
+	(4, 'bsm_implied_vol', 'SELECT sum(ledger.bsm_implied_vol(''call'', p, s, k, t, r, q)) FROM bench_rows', true),
+	(5, 'bsm_price call overhead (t = 0)', 'SELECT sum(ledger.bsm_price(''call'', s, k, 0, r, q, v)) FROM bench_rows', true);
+
 -- Warm-up scan, then three interleaved rounds.
 SELECT pg_temp.bench_time('SELECT sum(sqrt(s)) FROM bench_rows') IS NOT NULL AS warm \g /dev/null
 INSERT INTO bench_times
 SELECT ord, name, pg_temp.bench_time(q)
-FROM generate_series(1, 3) round,
-	 (VALUES
-		(1, 'floor sum(sqrt(s)), float8', 'SELECT sum(sqrt(s)) FROM bench_rows'),
-		(7, 'floor sum(sqrt(x)), numeric', 'SELECT sum(sqrt(x)) FROM bench_rows'),
-		(2, 'bsm_price', 'SELECT sum(ledger.bsm_price(''call'', s, k, t, r, q, v)) FROM bench_rows'),
-		(3, 'bsm_greeks', 'SELECT sum((ledger.bsm_greeks(''call'', s, k, t, r, q, v)).delta) FROM bench_rows'),
-		(4, 'bsm_implied_vol', 'SELECT sum(ledger.bsm_implied_vol(''call'', p, s, k, t, r, q)) FROM bench_rows'),
-		(5, 'bsm_price call overhead (t = 0)', 'SELECT sum(ledger.bsm_price(''call'', s, k, 0, r, q, v)) FROM bench_rows')
-	 ) v(ord, name, q)
+FROM generate_series(1, 3) round, bench_queries
 ORDER BY round, ord;
 -- The PL/pgSQL baseline is slow: two rounds.
 INSERT INTO bench_times
@@ -76,14 +79,9 @@ SET jit_inline_above_cost = 0;
 SET jit_optimize_above_cost = 0;
 SELECT pg_temp.bench_time('SELECT sum(sqrt(s)) FROM bench_rows') IS NOT NULL AS warm \g /dev/null
 INSERT INTO bench_times
-SELECT ord, name, pg_temp.bench_time(q)
-FROM generate_series(1, 3) round,
-	 (VALUES
-		(11, 'JIT: floor sum(sqrt(s)), float8', 'SELECT sum(sqrt(s)) FROM bench_rows'),
-		(12, 'JIT: bsm_price', 'SELECT sum(ledger.bsm_price(''call'', s, k, t, r, q, v)) FROM bench_rows'),
-		(14, 'JIT: bsm_implied_vol', 'SELECT sum(ledger.bsm_implied_vol(''call'', p, s, k, t, r, q)) FROM bench_rows'),
-		(15, 'JIT: bsm_price call overhead (t = 0)', 'SELECT sum(ledger.bsm_price(''call'', s, k, 0, r, q, v)) FROM bench_rows')
-	 ) v(ord, name, q)
+SELECT ord + 10, 'JIT: ' || name, pg_temp.bench_time(q)
+FROM generate_series(1, 3) round, bench_queries
+WHERE jit
 ORDER BY round, ord;
 SET jit = off;
 
