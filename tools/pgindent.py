@@ -35,15 +35,19 @@ def indent(path):
     with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as t:
         t.write(pre(orig))
         name = t.name
+    outname = name + ".out"
     try:
-        r = subprocess.run(["pg_bsd_indent", *FLAGS, "-U" + os.path.join(ROOT, "typedefs.list"), name],
+        # an explicit output file: in place, pg_bsd_indent leaves a .BAK
+        # copy in the current directory
+        r = subprocess.run(["pg_bsd_indent", *FLAGS, "-U" + os.path.join(ROOT, "typedefs.list"),
+                            name, outname],
                            capture_output=True, text=True)
         if r.returncode != 0 or r.stdout or r.stderr:
             raise SystemExit(f"{path}: pg_bsd_indent: {r.stdout}{r.stderr}")
-        with open(name) as f:
+        with open(outname) as f:
             out = post(f.read())
     finally:
-        for p in (name, name + ".BAK"):
+        for p in (name, outname):
             if os.path.exists(p):
                 os.unlink(p)
     return orig, out
