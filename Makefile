@@ -21,10 +21,15 @@ OBJS = \
 	src/margin.o \
 	src/proof.o
 
-# The install script is assembled from one fragment per concern, in name order.
+# The install script of the current version is assembled from one fragment
+# per concern, in name order; so is each update script, from
+# sql/update/OLD--NEW/.  Released install scripts (sql/ledger--0.1.0.sql)
+# are kept as shipped and never edited.
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+UPDATES = $(notdir $(wildcard sql/update/*--*))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(foreach u,$(UPDATES),sql/$(EXTENSION)--$(u).sql)
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 REGRESS = \
 	extension \
@@ -68,8 +73,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(DATA_built): $(SQL_PARTS) $(EXTENSION).control
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 	cat $(SQL_PARTS) > $@
+
+.SECONDEXPANSION:
+$(foreach u,$(UPDATES),sql/$(EXTENSION)--$(u).sql): sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/update/%/*.sql))
+	cat $(sort $(wildcard sql/update/$*/*.sql)) > $@
 
 # The two commands README.md promises, plus the benchmark.
 .PHONY: test demo bench indent

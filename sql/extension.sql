@@ -16,6 +16,18 @@ SELECT name, default_version OPERATOR(pg_catalog.=) installed_version AS at_defa
   FROM pg_catalog.pg_available_extensions
  WHERE name OPERATOR(pg_catalog.=) 'ledger';
 
+-- released versions update to the current one, step by step (the objects
+-- an update yields are compared with a fresh install by test/t/090_upgrade.pl)
+SELECT source, target, path FROM pg_catalog.pg_extension_update_paths('ledger')
+ WHERE path IS NOT NULL ORDER BY source, target;
+DROP EXTENSION ledger;
+CREATE EXTENSION ledger VERSION '0.1.0';
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'ledger';
+ALTER EXTENSION ledger UPDATE;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'ledger';
+DROP EXTENSION ledger;
+CREATE EXTENSION ledger;
+
 -- the library is preloaded (test/ledger.conf)
 SELECT 'ledger' OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(
          pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''),

@@ -12,7 +12,8 @@
 #   PG_CONFIG             pg_config to build against
 #                         (default /usr/lib/postgresql/15/bin/pg_config)
 #   LEDGER_SKIP_PACKAGES  1: do not check Debian packages
-#   LEDGER_SKIP_BUILD     1: do not build or install (use what is installed)
+#   LEDGER_SKIP_BUILD     1: do not build or install (use the extension
+#                         installed in PG_CONFIG's PostgreSQL)
 #   LEDGER_TEST_USER      OS user for servers when run as root
 #                         (default postgres, else ledgertest, created)
 #   LEDGER_KEEP           1: keep the temporary directory (always kept on
@@ -90,26 +91,100 @@ ledger_packages() {
 	fi
 }
 
+# Make a private PostgreSQL installation under DIR: hard links (or copies)
+# of the server's bin, lib and share directories at the same paths below
+# DIR, so that PostgreSQL's relocatable-path logic finds share and lib
+# beside the copied binaries.  Nothing of ledger is left in it.  Tests,
+# the demo and benchmarks install the extension there, never into the
+# system's PostgreSQL, so parallel checkouts and the 0.1.0 build used by
+# the upgrade test cannot overwrite each other.  Prints the private
+# pg_config.  Usage: ledger_private_prefix SYSTEM_PG_CONFIG DIR
+ledger_private_prefix() {
+	local pgc=$1 dir=$2 d bindir pkglibdir sharedir incdir
+	bindir=$("$pgc" --bindir)
+	pkglibdir=$("$pgc" --pkglibdir)
+	sharedir=$("$pgc" --sharedir)
+	incdir=$("$pgc" --includedir-server)
+	for d in "$bindir" "$pkglibdir"; do
+		[[ -d $dir$d ]] && continue
+		mkdir -p "$(dirname "$dir$d")"
+		# hard links are refused across file systems, and to files of
+		# others when fs.protected_hardlinks is set: then a copy
+		cp -al "$d" "$dir$d" 2>/dev/null ||
+			{ rm -rf "${dir:?}$d" && cp -a "$d" "$dir$d"; }
+	done
+	if [[ ! -d $dir$sharedir ]]; then
+		mkdir -p "$(dirname "$dir$sharedir")"
+		cp -a "$sharedir" "$dir$sharedir"
+	fi
+	# headers are only read: one link to the whole include tree
+	d=$(dirname "$incdir")
+	while [[ $d != / && $(dirname "$d") != / && -d $(dirname "$d") &&
+		$(basename "$d") != include ]]; do
+		d=$(dirname "$d")
+	done
+	if [[ ! -e $dir$d ]]; then
+		mkdir -p "$(dirname "$dir$d")"
+		ln -s "$d" "$dir$d"
+	fi
+	# unlink (never write through) hard links to a system install of ledger
+	rm -rf "$dir$pkglibdir"/ledger.so "$dir$pkglibdir"/bitcode/ledger 		"$dir$pkglibdir"/bitcode/ledger.index.bc "$dir$sharedir"/extension/ledger[.-]*
+	echo "$dir$bindir/pg_config"
+}
+
 # Build the private copy with the Makefile's flags (-Werror) and install it
-# into PostgreSQL.  The caller's checkout is not written to.
+# into a private PostgreSQL installation under LEDGER_TMP/pg (see
+# ledger_private_prefix); PG_CONFIG then names that installation.  The
+# caller's checkout and the system's PostgreSQL are not written to.
 ledger_build_install() {
-	local jobs pkglibdir sharedir
+	local jobs
 	[[ ${LEDGER_SKIP_BUILD:-0} == 1 ]] && return 0
 	[[ -x $PG_CONFIG ]] || ledger_die "pg_config not found at $PG_CONFIG (set PG_CONFIG)"
 	jobs=$(nproc 2>/dev/null || echo 2)
+	LEDGER_SYSTEM_PG_CONFIG=$PG_CONFIG
+	PG_CONFIG=$(ledger_private_prefix "$LEDGER_SYSTEM_PG_CONFIG" "$LEDGER_TMP/pg") ||
+		ledger_die "could not make a private PostgreSQL installation under $LEDGER_TMP/pg"
+	export PG_CONFIG LEDGER_SYSTEM_PG_CONFIG
 	ledger_say "building with $PG_CONFIG"
 	make -C "$LEDGER_SRC" -j"$jobs" PG_CONFIG="$PG_CONFIG" >&2 ||
 		ledger_die "build failed (see the compiler output above)"
-	pkglibdir=$("$PG_CONFIG" --pkglibdir)
-	sharedir=$("$PG_CONFIG" --sharedir)
-	if ((EUID != 0)) && { [[ ! -w $pkglibdir ]] || [[ ! -w $sharedir/extension ]]; }; then
-		ledger_die "cannot install: $pkglibdir or $sharedir/extension is not writable by $(id -un).
-Run as root (sudo make test), or install first with 'sudo make install PG_CONFIG=$PG_CONFIG'
-and rerun with LEDGER_SKIP_BUILD=1."
-	fi
-	ledger_say "installing into $pkglibdir"
+	ledger_say "installing into $("$PG_CONFIG" --pkglibdir)"
 	make -C "$LEDGER_SRC" install PG_CONFIG="$PG_CONFIG" >&2 ||
 		ledger_die "make install failed"
+}
+
+# The released versions the upgrade tests start from: version and commit.
+# Each is built from the repository's history into its own private
+# installation LEDGER_TMP/pg-VERSION, exported as LEDGER_OLD_INSTALL_<v>
+# (dots as underscores) for test/t/*upgrade*.pl.
+LEDGER_OLD_RELEASES=(
+	"0.1.0 26826a2a600755200b9db9701d3486eb31115a9d"
+)
+
+# Build every old release (needs the git history of a clone).
+ledger_build_old_releases() {
+	local rel ver commit dir src pgc var
+	for rel in "${LEDGER_OLD_RELEASES[@]}"; do
+		read -r ver commit <<<"$rel"
+		dir=$LEDGER_TMP/pg-$ver
+		src=$LEDGER_TMP/src-$ver
+		git -C "$LEDGER_REPO" cat-file -e "$commit^{commit}" 2>/dev/null ||
+			ledger_die "the upgrade test needs release $ver (commit $commit) from the git history;
+run make test in a git clone of the repository (not an export), or fetch the full history"
+		mkdir -p "$src"
+		git -C "$LEDGER_REPO" archive "$commit" | tar -C "$src" -xf -
+		pgc=$(ledger_private_prefix "$LEDGER_SYSTEM_PG_CONFIG" "$dir")
+		ledger_say "building release $ver ($commit) into $dir"
+		make -C "$src" -j"$(nproc 2>/dev/null || echo 2)" PG_CONFIG="$pgc" >"$LEDGER_TMP/build-$ver.log" 2>&1 &&
+			make -C "$src" install PG_CONFIG="$pgc" >>"$LEDGER_TMP/build-$ver.log" 2>&1 ||
+			{
+				tail -n 40 "$LEDGER_TMP/build-$ver.log" >&2
+				ledger_die "could not build release $ver"
+			}
+		var=LEDGER_OLD_INSTALL_${ver//./_}
+		printf -v "$var" '%s' "$(dirname "$("$pgc" --bindir)")"
+		export "${var?}"
+	done
 }
 
 # Choose the OS user that runs servers: root hands over to postgres (or a
@@ -178,16 +253,41 @@ ledger_stage() {
 }
 
 # Everything before the suites: packages, user, private copy, build and
-# install, then hand the copy to the user.  Sets LEDGER_TMP and LEDGER_SRC.
-# Usage: ledger_setup NAME
+# install (and, given "old-releases", the releases the upgrade tests start
+# from), then hand the copy to the user.  Sets LEDGER_TMP and LEDGER_SRC.
+# Usage: ledger_setup NAME [old-releases]
 ledger_setup() {
 	ledger_packages
 	ledger_pick_user
 	ledger_stage "$1"
 	ledger_build_install
-	if ((EUID == 0)); then
-		chown -R "$LEDGER_USER" "$LEDGER_TMP"
+	if [[ ${2:-} == old-releases ]]; then
+		ledger_build_old_releases
 	fi
+	if ((EUID == 0)); then
+		ledger_chown_tmp
+	fi
+}
+
+# Hand LEDGER_TMP to the user.  The private installations hold hard links
+# to the system's PostgreSQL files, whose owner must not change: there only
+# the directories (new ones, made by cp) change hands, so that a test can
+# replace the extension's files as a package upgrade would.
+ledger_chown_tmp() {
+	local d
+	for d in "$LEDGER_TMP"/* "$LEDGER_TMP"; do
+		case $d in
+		"$LEDGER_TMP"/pg | "$LEDGER_TMP"/pg-*)
+			find "$d" -type d -exec chown "$LEDGER_USER" {} +
+			;;
+		"$LEDGER_TMP")
+			chown "$LEDGER_USER" "$d"
+			;;
+		*)
+			chown -R "$LEDGER_USER" "$d"
+			;;
+		esac
+	done
 }
 
 # Print a TCP port nobody listens on (the clusters listen on a Unix socket

@@ -279,7 +279,7 @@ suite_pgtap() {
 
 suite_tap() {
 	local t0=$SECONDS list files=() counts pgxs flags=()
-	list=$(ledger_make_var "$SRC" PROVE_TESTS)
+	list=${LEDGER_TAP_TESTS:-$(ledger_make_var "$SRC" PROVE_TESTS)}
 	mapfile -t files < <(expand_list "${list:-test/t/*.pl}")
 	if ((${#files[@]} == 0)); then
 		tally tap 0 0 0 "(no TAP tests)"
@@ -292,7 +292,7 @@ suite_tap() {
 	# bin directory (psql, pgbench, pg_ctl) first on PATH.
 	run_logged tap env TESTDIR="$SRC" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 		PG_TEST_PORT_DIR="$LEDGER_TMP/portlock" PG_CONFIG="$PG_CONFIG" \
-		prove -I "$pgxs/src/test/perl/" -I "$SRC" --timer "${flags[@]+"${flags[@]}"}" "${files[@]}"
+		prove -I "$pgxs/src/test/perl/" -I "$SRC/test/perl" -I "$SRC" --timer "${flags[@]+"${flags[@]}"}" "${files[@]}"
 	counts=$(count_prove "$LOGDIR/tap.log" "$RC")
 	if ((RC != 0)); then
 		show_tap_logs
@@ -358,7 +358,11 @@ main() {
 	local t0=$SECONDS s
 	rm -rf "$LOGDIR"
 	mkdir -p "$LOGDIR"
-	ledger_setup test
+	if [[ " $SUITES " == *" tap "* ]]; then
+		ledger_setup test old-releases
+	else
+		ledger_setup test
+	fi
 	SRC=$LEDGER_SRC
 	ledger_say "suites: $SUITES (logs in $LOGDIR)"
 	for s in $SUITES; do

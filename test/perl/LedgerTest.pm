@@ -1,0 +1,101 @@
+# LedgerTest: helpers shared by the TAP tests in test/t/*.pl.
+#
+# Loaded with "use LedgerTest;" (test/run.sh puts test/perl on prove's
+# include path).  Every helper takes the node it works on; none keeps
+# state between calls.
+package LedgerTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(ledger_node verify verify_ok wait_sealed sign_hex);
+
+# A started node with ledger preloaded and logical WAL.  Options:
+#   install_path => a PostgreSQL installation (default: PATH's)
+#   conf         => extra postgresql.conf lines
+#   allows_streaming / has_archiving: as PostgreSQL::Test::Cluster->init
+sub ledger_node
+{
+	my ($name, %opt) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name,
+		$opt{install_path} ? (install_path => $opt{install_path}) : ());
+	$node->init(
+		$opt{allows_streaming} ? (allows_streaming => $opt{allows_streaming}) : ());
+	$node->append_conf('postgresql.conf',
+		    "shared_preload_libraries = 'ledger'\n"
+		  . "wal_level = logical\n"
+		  . "max_worker_processes = 16\n"
+		  . "ledger.seal_interval = 100ms\n"
+		  . ($opt{conf} // ''));
+	$node->start;
+	return $node;
+}
+
+# ledger.verify(table [, digest]) as a hash: ok ('t', 'f', or 'error' when
+# the call itself failed), rows, txs, blocks, unsealed, problem.
+sub verify
+{
+	my ($node, $db, $table, $digest) = @_;
+	my $arg = '';
+	if (defined $digest)
+	{
+		(my $d = $digest) =~ s/'/''/g;
+		$arg = ", '$d'::jsonb";
+	}
+	my ($ret, $out, $err) = $node->psql($db,
+		    "SELECT ok, rows_checked, transactions_checked, blocks_checked, "
+		  . "unsealed_transactions, coalesce(problem, '') FROM ledger.verify('$table'$arg)");
+	return { ok => 'error', problem => $err } if $ret != 0;
+	my @f = split /\|/, $out, 6;
+	return {
+		ok => $f[0],
+		rows => $f[1],
+		txs => $f[2],
+		blocks => $f[3],
+		unsealed => $f[4],
+		problem => $f[5] };
+}
+
+# One test: the ledger verifies (against the digest, if given).
+sub verify_ok
+{
+	my ($node, $db, $table, $digest, $name) = @_;
+	my $v = verify($node, $db, $table, $digest);
+	my $ok = is($v->{ok}, 't', $name);
+	diag("verify($table): $v->{problem}") unless $ok;
+	return $v;
+}
+
+# Wait until every committed transaction of the database is sealed.
+sub wait_sealed
+{
+	my ($node, $db, $secs) = @_;
+	$secs //= 60;
+	for (1 .. $secs * 10)
+	{
+		my $n = $node->safe_psql($db,
+			'SELECT count(*) FROM ledger.transactions WHERE block_no IS NULL');
+		return 1 if $n == 0;
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
+# Hex signature of a hex message by one of test/sign_rows.py's published
+# test keys (ALG: ed25519, ecdsa-p256, ecdsa-p256-p1363).
+sub sign_hex
+{
+	my ($alg, $key, $hexmsg) = @_;
+	my $script = "$ENV{TESTDIR}/test/sign_rows.py";
+	my ($out, $err) = run_command([ 'python3', $script, 'sign', $alg, $key, $hexmsg ]);
+	die "sign_rows.py sign $alg $key: $err" if $?;
+	$out =~ s/\s+//g;
+	return $out;
+}
+
+1;

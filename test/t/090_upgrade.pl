@@ -1,0 +1,238 @@
+# 090_upgrade.pl: upgrading from released versions.
+#
+# 1. The update scripts are complete: a database that ran CREATE EXTENSION
+#    ledger VERSION '0.1.0' and then ALTER EXTENSION ledger UPDATE holds
+#    exactly the objects of a fresh CREATE EXTENSION ledger (compared with
+#    pg_dump --binary-upgrade, which dumps every member of the extension).
+# 2. Ledgers made by the released 0.1.0 binary keep verifying: a cluster
+#    runs 0.1.0 as built from its commit (test/lib.sh builds it into a
+#    private installation), writes plain, signed and extension-owned
+#    ledgers and takes digests; then the package is upgraded in place (the
+#    new ledger.so and scripts replace the old, as apt would), the server
+#    restarts, ALTER EXTENSION ledger UPDATE runs, and every ledger verifies
+#    against the digests taken by 0.1.0, takes new rows, and still detects
+#    tampering.
+use strict;
+use warnings;
+
+use File::Copy;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+
+my $old_install = $ENV{LEDGER_OLD_INSTALL_0_1_0}
+  or BAIL_OUT('LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test');
+my $pg_config = $ENV{PG_CONFIG} or BAIL_OUT('PG_CONFIG is not set');
+chomp(my $new_pkglib = `$pg_config --pkglibdir`);
+chomp(my $new_share = `$pg_config --sharedir`);
+chomp(my $new_version = `sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $new_share/extension/ledger.control`);
+
+# ---------- 1. update scripts against a fresh install ----------
+
+my $node = ledger_node('scripts');
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
+$node->safe_psql('fresh', 'CREATE EXTENSION ledger');
+$node->safe_psql('upgraded', "CREATE EXTENSION ledger VERSION '0.1.0'");
+is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
+	'0.1.0', 'the 0.1.0 install script still installs');
+$node->safe_psql('upgraded', 'ALTER EXTENSION ledger UPDATE');
+is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
+	$new_version, "ALTER EXTENSION ledger UPDATE reaches $new_version");
+
+# pg_dump --binary-upgrade lists every member object of the extension with
+# its definition, privileges and comment; OIDs and the dump's own header
+# are the only lines that may differ.
+sub schema_of
+{
+	my ($db) = @_;
+	my ($out, $err) = run_command(
+		[
+			'pg_dump', '--schema-only', '--binary-upgrade', '--no-sync',
+			'-d', $node->connstr($db)
+		]);
+	die "pg_dump $db: $err" if $?;
+	my @keep;
+	for my $line (split /\n/, $out)
+	{
+		next if $line =~ /binary_upgrade_set_|binary_upgrade_create_empty_extension/;
+		next if $line =~ /^-- (Dumped|Name: |TOC entry)/;
+		next if $line =~ /^SET |^SELECT pg_catalog.set_config|^\\(un)?restrict /;
+		$line =~ s/^WHERE oid = '\d+';/WHERE oid = N;/;
+		$line =~ s/(relfrozenxid|relminmxid) = '\d+'/$1 = N/g;
+		$line =~ s/oid = '\d+'::pg_catalog.oid/oid = N/g;
+		push @keep, $line;
+	}
+	return join("\n", @keep) . "\n";
+}
+my $fresh = schema_of('fresh');
+my $upgraded = schema_of('upgraded');
+ok(length($fresh) > 10000, 'the fresh schema dump lists the extension\'s objects');
+if (!ok($upgraded eq $fresh, "0.1.0 + update scripts = a fresh $new_version install"))
+{
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	open(my $a, '>', "$dir/fresh.sql") or die;
+	print $a $fresh;
+	close $a;
+	open(my $b, '>', "$dir/upgraded.sql") or die;
+	print $b $upgraded;
+	close $b;
+	my ($diff) = run_command([ 'diff', '-u', "$dir/fresh.sql", "$dir/upgraded.sql" ]);
+	diag(substr($diff, 0, 6000));
+}
+$node->stop;
+
+# ---------- 2. ledgers made by the 0.1.0 binary ----------
+
+my $old = ledger_node('old', install_path => $old_install);
+is($old->safe_psql('postgres', 'SELECT 1'), '1', 'a cluster runs the 0.1.0 build');
+$old->safe_psql('postgres', 'CREATE EXTENSION ledger');
+is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
+	'0.1.0', 'the old installation provides 0.1.0');
+
+# A ledger made from a table with rows (genesis), with columns of many
+# types so that the canonical format of 0.1.0 is exercised, then written
+# by transactions of several sizes over several blocks.
+$old->safe_psql(
+	'postgres', q{
+SET TimeZone = 'Asia/Kolkata';
+CREATE TABLE pay (id int4, payer text, amount numeric(18,2), at timestamptz,
+				  d date, flag bool, f float8, raw bytea, doc jsonb, u uuid);
+INSERT INTO pay SELECT g, 'payer ' || g, g * 1.25, '2026-01-01 12:00+00'::timestamptz + g * interval '1 hour',
+	'2026-01-01'::date + g, g % 2 = 0, g / 3.0, decode(md5(g::text), 'hex'),
+	jsonb_build_object('n', g, 'x', ARRAY[1, 2]), md5(g::text)::uuid
+  FROM generate_series(1, 5) g;
+SELECT ledger.create_ledger('pay');
+CREATE TABLE fresh (id bigserial PRIMARY KEY, memo text NOT NULL);
+SELECT ledger.create_ledger('fresh');
+});
+for my $size (1, 2, 7, 30)
+{
+	$old->safe_psql('postgres',
+		"INSERT INTO pay SELECT g, 'later ' || g, g, now(), current_date, true, 0.1, '\\x00', '{}', NULL FROM generate_series(100, 99 + $size) g"
+	);
+	$old->safe_psql('postgres', "INSERT INTO fresh (memo) SELECT 'm' || g FROM generate_series(1, $size) g");
+	$old->safe_psql('postgres', "SELECT ledger.seal()");
+}
+
+# A signed ledger, rows signed by published test keys (test/sign_rows.py).
+my ($edpub) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', 'rfc8032-1' ]);
+my ($ecpub) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', 'rfc6979-p256' ]);
+s/\s+//g for ($edpub, $ecpub);
+$old->safe_psql(
+	'postgres', qq{
+SELECT ledger.add_key('ed-1', 'Bank A', 'ed25519', '\\x$edpub', '2026-01-01');
+SELECT ledger.add_key('ec-1', 'Bank B', 'ecdsa-p256', '\\x$ecpub', '2026-01-01');
+CREATE TABLE transfers (id int PRIMARY KEY, payee text, amount numeric, key_id text, sig bytea);
+SELECT ledger.create_ledger('transfers');
+SELECT ledger.require_signatures('transfers', 'sig', 'key_id');
+});
+for my $r ([ 1, 'alice', 10, 'ed-1', 'ed25519' ], [ 2, 'bob', 20, 'ec-1', 'ecdsa-p256' ],
+	[ 3, 'carol', 30.5, 'ed-1', 'ed25519' ])
+{
+	my ($id, $payee, $amount, $key, $alg) = @$r;
+	my $msg = $old->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('transfers', ROW($id, '$payee', $amount, '$key', NULL, NULL, NULL, NULL)::transfers), 'hex')"
+	);
+	my $sig = sign_hex($alg, $key eq 'ed-1' ? 'rfc8032-1' : 'rfc6979-p256', $msg);
+	$old->safe_psql('postgres',
+		"INSERT INTO transfers VALUES ($id, '$payee', $amount, '$key', '\\x$sig')");
+}
+$old->safe_psql('postgres', "SELECT ledger.revoke_key('ec-1', 'rotated')");
+
+# An extension-owned ledger: a margin call.
+$old->safe_psql(
+	'postgres', q{
+INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan,
+	short_option_minimum) VALUES ('ES', 'futures', 50, 'physical', 120, 0.05, 300);
+INSERT INTO ledger.margin_prices VALUES ('ES', 4000, 0.18);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity, premium)
+VALUES ('short', 'ES', 'future', NULL, '2026-06-19', 10, NULL);
+INSERT INTO ledger.margin_collateral VALUES ('short', 'USD', 'cash', 10000);
+});
+is($old->safe_psql('postgres', "SELECT ledger.run_margin_calls('2026-03-20 21:00:00+00')"),
+	'1', '0.1.0 writes a margin call');
+
+my @ledgers = ('pay', 'fresh', 'transfers', 'ledger.margin_calls');
+my %digest;
+my %count;
+for my $t (@ledgers)
+{
+	$digest{$t} = $old->safe_psql('postgres', "SELECT ledger.digest('$t')");
+	$count{$t} = $old->safe_psql('postgres', "SELECT count(*) FROM $t");
+	verify_ok($old, 'postgres', $t, $digest{$t}, "0.1.0: $t verifies");
+}
+my $proof_before = $old->safe_psql('postgres',
+	"SELECT ledger.prove('pay', ledger_xact, ledger_seq) FROM pay WHERE id = 3");
+$old->stop;
+
+# ---------- the package upgrade: new files over the old installation ----------
+
+my $old_pkglib = `$old_install/bin/pg_config --pkglibdir`;
+my $old_share = `$old_install/bin/pg_config --sharedir`;
+chomp($old_pkglib, $old_share);
+unlink("$old_pkglib/ledger.so") or die "unlink $old_pkglib/ledger.so: $!";
+copy("$new_pkglib/ledger.so", "$old_pkglib/ledger.so") or die "copy ledger.so: $!";
+chmod(0755, "$old_pkglib/ledger.so");
+for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extension/ledger--*.sql"))
+{
+	my $to = "$old_share/extension/" . (split m{/}, $f)[-1];
+	unlink($to);
+	copy($f, $to) or die "copy $f: $!";
+}
+$old->start;
+
+# Before ALTER EXTENSION UPDATE the new library serves the 0.1.0 catalog.
+for my $t (@ledgers)
+{
+	verify_ok($old, 'postgres', $t, $digest{$t},
+		"new library, 0.1.0 catalog: $t verifies against its 0.1.0 digest");
+}
+
+$old->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
+is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
+	$new_version, "updated to $new_version");
+
+for my $t (@ledgers)
+{
+	is($old->safe_psql('postgres', "SELECT count(*) FROM $t"), $count{$t}, "$t keeps its rows");
+	verify_ok($old, 'postgres', $t, $digest{$t}, "after the update: $t verifies against its 0.1.0 digest");
+}
+
+# New rows after the update, sealed on top of the 0.1.0 blocks.
+$old->safe_psql('postgres',
+	"INSERT INTO pay SELECT g, 'after ' || g, g, now(), current_date, false, 0.5, '\\x01', '[]', NULL FROM generate_series(200, 209) g"
+);
+$old->safe_psql('postgres', "INSERT INTO fresh (memo) VALUES ('after the update')");
+my $msg = $old->safe_psql('postgres',
+	"SELECT encode(ledger.signing_bytes('transfers', ROW(4, 'dave', 40, 'ed-1', NULL, NULL, NULL, NULL)::transfers), 'hex')"
+);
+my $sig = sign_hex('ed25519', 'rfc8032-1', $msg);
+$old->safe_psql('postgres', "INSERT INTO transfers VALUES (4, 'dave', 40, 'ed-1', '\\x$sig')");
+my ($ret, $out, $err) = $old->psql('postgres',
+	"INSERT INTO transfers VALUES (5, 'eve', 50, 'ec-1', '\\x$sig')");
+like($err, qr/revoked|not valid|signature/, 'a key revoked under 0.1.0 stays revoked');
+for my $t (@ledgers)
+{
+	my $new_digest = $old->safe_psql('postgres', "SELECT ledger.digest('$t')");
+	verify_ok($old, 'postgres', $t, $digest{$t}, "new rows: $t still verifies against its 0.1.0 digest");
+	verify_ok($old, 'postgres', $t, $new_digest, "new rows: $t verifies against its new digest");
+}
+is($old->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count{pay} + 10, 'pay took 10 rows');
+
+# Tampering with a row written by 0.1.0 is still caught.
+$old->safe_psql(
+	'postgres', q{
+SET session_replication_role = replica;
+ALTER TABLE pay DISABLE TRIGGER ledger_append_only;
+UPDATE pay SET amount = 1000000 WHERE id = 3;
+ALTER TABLE pay ENABLE ALWAYS TRIGGER ledger_append_only;
+});
+my $v = verify($old, 'postgres', 'pay', $digest{pay});
+is($v->{ok}, 'f', 'an edited 0.1.0 row is detected after the update');
+like($v->{problem}, qr/does not match its stored hash/, '... by its row hash');
+ok(length($proof_before) > 100, 'a 0.1.0 proof was taken');
+
+$old->stop;
+done_testing();
