@@ -742,6 +742,8 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("ledger table \"%s\" lacks its ledger columns", RelationGetRelationName(rel))));
 	ledger_check_trigger_order(rel, trigdata->tg_trigger);
+	/* on a signed ledger, the signature trigger must have accepted the row */
+	signed_row_accepted(rel, tuple);
 
 	values = palloc(sizeof(Datum) * tupdesc->natts);
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
