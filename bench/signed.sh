@@ -13,29 +13,50 @@
 #   - COPY of the same rows into an unsigned ledger of the same shape;
 #   - single-row INSERTs of SIGNED_BENCH_M (default 2000) pre-signed rows,
 #     each its own transaction, and all in one transaction;
-# beside "openssl speed -seconds 3 ed25519 ecdsap256" verify/s, which
-# openssl counts per CPU-second of its own (user) time.  So both sides of
-# every ratio are CPU time, and other load on a shared machine changes
-# neither much.  The figure is the median of the repetitions, the range
-# is printed beside it.  Target: signed COPY >= 0.9 x openssl.
+# each beside "openssl speed -seconds 1" of the algorithm run just before
+# and just after it (their mean), which openssl counts per CPU-second of
+# its own (user) time.  So both sides of every ratio are CPU time, measured
+# within seconds of each other: other load on a shared machine (which also
+# slows a CPU-second, through the sibling hyperthread and the caches)
+# changes both alike.  The COPY figure is the repetition with the median
+# ratio; the range of the ratios is printed beside it.
+# Target: signed COPY >= 0.9 x openssl.
 set -eu
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 n=${SIGNED_BENCH_N:-20000}
 m=${SIGNED_BENCH_M:-2000}
-reps=${SIGNED_BENCH_REPS:-3}
+reps=${SIGNED_BENCH_REPS:-5}
 tmp=$(mktemp -d)
 tag=sb$$
 trap 'rm -rf "$tmp"' EXIT
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
-openssl speed -seconds 3 ed25519 ecdsap256 >"$tmp/speed.out" 2>/dev/null
-ossl_ed=$(awk '/Ed25519\)/ { print $NF }' "$tmp/speed.out")
-ossl_ec=$(awk '/nistp256\)/ { print $NF }' "$tmp/speed.out")
+# openssl's verify/s for one algorithm (ed25519 | ecdsa-p256), 1 s run
+ossl_rate() {
+	local a=ed25519 pat='Ed25519\\)'
+	if [[ $1 != ed25519 ]]; then
+		a=ecdsap256
+		pat='nistp256\\)'
+	fi
+	openssl speed -seconds 1 "$a" 2>/dev/null | awk -v p="$pat" '$0 ~ p { print $NF }'
+}
 
-# rows per backend CPU-second of a psql script: "rows / seconds"
+# rows per backend CPU-second of psql arguments, and openssl's rate around
+# it: prints "rate baseline"
+measure() {
+	local rows=$1 alg=$2 o1 o2 ns
+	shift 2
+	o1=$(ossl_rate "$alg")
+	ns=$(bench_cpu_ns_of "$@")
+	o2=$(ossl_rate "$alg")
+	awk -v r="$rows" -v ns="$ns" -v a="$o1" -v b="$o2" \
+		'BEGIN { printf "%.0f %.0f\n", (ns > 0) ? r / (ns / 1e9) : 0, (a + b) / 2 }'
+}
+
+# rows per backend CPU-second from nanoseconds
 rate() { awk -v r="$1" -v ns="$2" 'BEGIN { printf "%.0f", (ns > 0) ? r / (ns / 1e9) : 0 }'; }
 
 for alg in ed25519 ecdsa-p256; do
@@ -106,18 +127,16 @@ PY
 	done
 
 	q -c "CHECKPOINT" >/dev/null 2>&1 || true
-	copies=()
+	runs=()
 	plains=()
 	for ((r = 1; r <= reps; r++)); do
 		t=${tables[r - 1]}
-		ns=$(bench_cpu_ns_of -c "\\copy $t (id, payload, key_id, sig) FROM '$base.$r.copy'")
-		copies+=("$(rate "$n" "$ns")")
-		ns=$(bench_cpu_ns_of -c "\\copy ${t}_plain (id, payload, key_id, sig) FROM '$base.$r.copy'")
-		plains+=("$(rate "$n" "$ns")")
+		read -r rt bl < <(measure "$n" "$alg" -c "\\copy $t (id, payload, key_id, sig) FROM '$base.$r.copy'")
+		runs+=("$(awk -v a="$rt" -v b="$bl" 'BEGIN { printf "%.4f %s %s", a / b, a, b }')")
+		plains+=("$(rate "$n" "$(bench_cpu_ns_of -c "\\copy ${t}_plain (id, payload, key_id, sig) FROM '$base.$r.copy'")")")
 	done
-	t=${tables[0]}
-	r_ins1=$(rate "$m" "$(bench_cpu_ns_of -f "$base.ins1.sql")")
-	r_ins2=$(rate "$m" "$(bench_cpu_ns_of -f "$base.ins2.sql")")
+	read -r r_ins1 b_ins1 < <(measure "$m" "$alg" -f "$base.ins1.sql")
+	read -r r_ins2 b_ins2 < <(measure "$m" "$alg" -f "$base.ins2.sql")
 
 	for ((r = 1; r <= reps; r++)); do
 		t=${tables[r - 1]}
@@ -135,14 +154,13 @@ PY
 		}
 	done
 
-	ossl=$ossl_ed
-	[[ $alg == ed25519 ]] || ossl=$ossl_ec
-	r_copy=$(bench_median "${copies[@]}")
+	# the repetition with the median ratio, and the range of the ratios
+	read -r ratio r_copy b_copy < <(printf '%s\n' "${runs[@]}" | sort -n | awk -v k=$(((reps + 1) / 2)) 'NR == k')
+	range=$(printf '%s\n' "${runs[@]}" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
 	r_plain=$(bench_median "${plains[@]}")
-	range="$(bench_range "${copies[@]}")"
-	bench_row "signed COPY $alg rows per backend CPU-second (median of $reps: $range)" "$r_copy" "openssl speed $alg verify/s (per CPU-second)" "$ossl"
-	bench_row "signed single-row INSERT $alg rows per backend CPU-second (commit each)" "$r_ins1" "openssl speed $alg verify/s (per CPU-second)" "$ossl"
-	bench_row "signed single-row INSERT $alg rows per backend CPU-second (one transaction)" "$r_ins2" "openssl speed $alg verify/s (per CPU-second)" "$ossl"
+	bench_row "signed COPY $alg rows per backend CPU-second (median ratio of $reps runs; ratios $range)" "$r_copy" "openssl speed $alg verify/s (per CPU-second, around the run)" "$b_copy"
+	bench_row "signed single-row INSERT $alg rows per backend CPU-second (commit each)" "$r_ins1" "openssl speed $alg verify/s (per CPU-second, around the run)" "$b_ins1"
+	bench_row "signed single-row INSERT $alg rows per backend CPU-second (one transaction)" "$r_ins2" "openssl speed $alg verify/s (per CPU-second, around the run)" "$b_ins2"
 	bench_row "signed COPY $alg rows per backend CPU-second" "$r_copy" "unsigned ledger COPY rows per backend CPU-second (median of $reps: $(bench_range "${plains[@]}"))" "$r_plain"
 
 	for t in "${tables[@]}"; do
