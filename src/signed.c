@@ -244,9 +244,9 @@ typedef struct SignedUsedKey
 {
 	uint32		hashkey;
 	char	   *key_id;
-	SubTransactionId subid;		/* the outermost open (sub)transaction
-								 * whose rows use it: dropped if that one
-								 * aborts, handed up if it commits */
+	SubTransactionId subid;		/* the outermost open (sub)transaction whose
+								 * rows use it: dropped if that one aborts,
+								 * handed up if it commits */
 } SignedUsedKey;
 
 /* What the direct insert into ledger.signed_messages needs; see above. */

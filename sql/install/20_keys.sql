@@ -77,34 +77,15 @@ BEGIN
 				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
 				HINT = 'Keys are never deleted; revoke a key with ledger.revoke_key.';
 	END IF;
-	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-		-- key ids fit an index and a message; times are finite
-		IF pg_catalog.octet_length(NEW.key_id) OPERATOR(pg_catalog.>) 256 THEN
-			RAISE EXCEPTION 'key id is too long'
-				USING ERRCODE = '22023', CONSTRAINT = 'keys_key_id',
-					SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
-					DETAIL = pg_catalog.format('It is %s bytes long; at most 256 are allowed.',
-											   pg_catalog.octet_length(NEW.key_id));
-		END IF;
-		IF NOT pg_catalog.isfinite(NEW.valid_from)
-			OR NOT pg_catalog.isfinite(NEW.valid_until)
-			OR NOT pg_catalog.isfinite(NEW.revoked_at) THEN
-			RAISE EXCEPTION 'key "%" must have finite validity and revocation times', NEW.key_id
-				USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
-					SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
-					DETAIL = pg_catalog.format('valid_from %s, valid_until %s, revoked_at %s.',
-											   NEW.valid_from, NEW.valid_until, NEW.revoked_at),
-					HINT = 'Leave valid_until NULL for a key with no end of validity.';
-		END IF;
-		RETURN NEW;
-	END IF;
+	-- UPDATE (INSERTs are checked by add_key, not here: pg_restore inserts
+	-- rows of older versions, which allowed infinite times)
 	IF NOT pg_catalog.isfinite(NEW.revoked_at) THEN
 		RAISE EXCEPTION 'key "%" must have a finite revocation time', NEW.key_id
 			USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
 				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
 				DETAIL = pg_catalog.format('revoked_at %s.', NEW.revoked_at);
 	END IF;
-	-- UPDATE: only the revocation, set once, or brought forward
+	-- only the revocation, set once, or brought forward
 	IF NEW.revoked_at IS NOT NULL
 		AND (OLD.revoked_at IS NULL OR
 			 NEW.revoked_at OPERATOR(pg_catalog.<) OLD.revoked_at)
@@ -125,10 +106,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger.keys_append_only() IS
-'trigger function: refuses DELETE, TRUNCATE, keys with over-long ids or infinite times, and any UPDATE of ledger.keys other than recording a revocation or bringing it forward';
+'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than recording a revocation, at a finite time, or bringing it forward';
 
 CREATE TRIGGER keys_append_only
-	BEFORE INSERT OR UPDATE OR DELETE ON ledger.keys
+	BEFORE UPDATE OR DELETE ON ledger.keys
 	FOR EACH ROW EXECUTE FUNCTION ledger.keys_append_only();
 CREATE TRIGGER keys_no_truncate
 	BEFORE TRUNCATE ON ledger.keys

@@ -169,7 +169,7 @@ BEGIN
 		   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
 		   AND ((t.tgname OPERATOR(pg_catalog.=) 'keys_append_only'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 31		-- ROW, BEFORE, INSERT, DELETE, UPDATE
+				 AND t.tgtype OPERATOR(pg_catalog.=) 27		-- ROW, BEFORE, DELETE, UPDATE
 				 AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog."char"[]))
 				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_no_truncate'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure

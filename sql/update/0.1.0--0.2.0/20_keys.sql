@@ -8,8 +8,7 @@
 -- that is not already a member of the extension.
 -- ---------------------------------------------------------------------------
 
--- keys_append_only also checks INSERTs (key id length, finite times) and
--- lets a revocation be brought forward.
+-- keys_append_only lets a revocation be brought forward, at a finite time.
 CREATE OR REPLACE FUNCTION ledger.keys_append_only()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -28,34 +27,15 @@ BEGIN
 				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
 				HINT = 'Keys are never deleted; revoke a key with ledger.revoke_key.';
 	END IF;
-	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-		-- key ids fit an index and a message; times are finite
-		IF pg_catalog.octet_length(NEW.key_id) OPERATOR(pg_catalog.>) 256 THEN
-			RAISE EXCEPTION 'key id is too long'
-				USING ERRCODE = '22023', CONSTRAINT = 'keys_key_id',
-					SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
-					DETAIL = pg_catalog.format('It is %s bytes long; at most 256 are allowed.',
-											   pg_catalog.octet_length(NEW.key_id));
-		END IF;
-		IF NOT pg_catalog.isfinite(NEW.valid_from)
-			OR NOT pg_catalog.isfinite(NEW.valid_until)
-			OR NOT pg_catalog.isfinite(NEW.revoked_at) THEN
-			RAISE EXCEPTION 'key "%" must have finite validity and revocation times', NEW.key_id
-				USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
-					SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
-					DETAIL = pg_catalog.format('valid_from %s, valid_until %s, revoked_at %s.',
-											   NEW.valid_from, NEW.valid_until, NEW.revoked_at),
-					HINT = 'Leave valid_until NULL for a key with no end of validity.';
-		END IF;
-		RETURN NEW;
-	END IF;
+	-- UPDATE (INSERTs are checked by add_key, not here: pg_restore inserts
+	-- rows of older versions, which allowed infinite times)
 	IF NOT pg_catalog.isfinite(NEW.revoked_at) THEN
 		RAISE EXCEPTION 'key "%" must have a finite revocation time', NEW.key_id
 			USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
 				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
 				DETAIL = pg_catalog.format('revoked_at %s.', NEW.revoked_at);
 	END IF;
-	-- UPDATE: only the revocation, set once, or brought forward
+	-- only the revocation, set once, or brought forward
 	IF NEW.revoked_at IS NOT NULL
 		AND (OLD.revoked_at IS NULL OR
 			 NEW.revoked_at OPERATOR(pg_catalog.<) OLD.revoked_at)
@@ -76,12 +56,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger.keys_append_only() IS
-'trigger function: refuses DELETE, TRUNCATE, keys with over-long ids or infinite times, and any UPDATE of ledger.keys other than recording a revocation or bringing it forward';
+'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than recording a revocation, at a finite time, or bringing it forward';
 
-DROP TRIGGER keys_append_only ON ledger.keys;
-CREATE TRIGGER keys_append_only
-	BEFORE INSERT OR UPDATE OR DELETE ON ledger.keys
-	FOR EACH ROW EXECUTE FUNCTION ledger.keys_append_only();
 COMMENT ON TABLE ledger.keys IS
 'registry of signing public keys; append-only except that a revocation is recorded, and may later be brought forward';
 
@@ -297,7 +273,7 @@ BEGIN
 		   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
 		   AND ((t.tgname OPERATOR(pg_catalog.=) 'keys_append_only'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 31		-- ROW, BEFORE, INSERT, DELETE, UPDATE
+				 AND t.tgtype OPERATOR(pg_catalog.=) 27		-- ROW, BEFORE, DELETE, UPDATE
 				 AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog."char"[]))
 				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_no_truncate'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
