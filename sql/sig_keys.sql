@@ -72,6 +72,8 @@ SELECT ledger.revoke_key('alice-1', 'again', '2026-06-02 12:00+00');
 \echo :LAST_ERROR_SQLSTATE
 SELECT ledger.revoke_key('nobody', 'no such key');
 \echo :LAST_ERROR_SQLSTATE
+SELECT ledger.revoke_key(repeat('k', 1048576), 'no such key either');
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.revoke_key('bank-1', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT ledger.revoke_key('bank-1', 'never', 'infinity');
@@ -129,6 +131,19 @@ CREATE OR REPLACE TRIGGER keys_append_only BEFORE DELETE ON ledger.keys
 	FOR EACH ROW EXECUTE FUNCTION ledger.keys_append_only();
 SELECT tgname, tgenabled, tgtype FROM pg_trigger
  WHERE tgrelid = 'ledger.keys'::regclass ORDER BY tgname;
+
+-- ledger.canonical_public_key: NULL in, NULL out; an unknown algorithm, a
+-- point off the curve, keys longer than any encoding (refused unread, up
+-- to 16 MB); RFC 8032 TEST 1's key as a DER SubjectPublicKeyInfo (prefix
+-- 302a300506032b6570032100, RFC 8410 section 10.1) gives its raw 32 bytes.
+SELECT ledger.canonical_public_key(NULL, '\x00') IS NULL AS null_alg,
+	   ledger.canonical_public_key('ed25519', NULL) IS NULL AS null_key;
+SELECT ledger.canonical_public_key('rsa', '\x00');
+SELECT ledger.canonical_public_key('ed25519', '\x0200000000000000000000000000000000000000000000000000000000000000');
+SELECT ledger.canonical_public_key('ed25519', decode(repeat('00', 4097), 'hex'));
+SELECT ledger.canonical_public_key('ecdsa-p256', decode(repeat('30', 16777216), 'hex'));
+SELECT encode(ledger.canonical_public_key('ed25519',
+		'\x302a300506032b6570032100d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'), 'hex') AS raw;
 
 -- Privileges: the admin functions are not executable by PUBLIC; the
 -- registry is readable by everyone who may use the schema.

@@ -143,6 +143,12 @@ BEGIN
 		RAISE EXCEPTION 'key_id, reason and revoked_at must not be null'
 			USING ERRCODE = '22023';
 	END IF;
+	IF pg_catalog.octet_length(revoke_key.key_id) OPERATOR(pg_catalog.>) 256 THEN
+		RAISE EXCEPTION 'key_id is too long'
+			USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('It is %s bytes long; no key id is longer than 256.',
+										   pg_catalog.octet_length(revoke_key.key_id));
+	END IF;
 	IF NOT pg_catalog.isfinite(revoke_key.revoked_at) THEN
 		RAISE EXCEPTION 'revoked_at must be finite for key "%"', revoke_key.key_id
 			USING ERRCODE = '22000',
