@@ -14,6 +14,7 @@ OBJS = \
 	src/guard.o \
 	src/sealer.o \
 	src/verify.o \
+	src/digest.o \
 	src/pricing_core.o \
 	src/pricing.o \
 	src/sig.o \

@@ -51,6 +51,14 @@ _PG_init(void)
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("ledger.digest_wait",
+							"How long ledger.digest() waits for the sealer.",
+							"ledger.digest() has committed transactions sealed before it describes the newest block; after this long it describes what is sealed.",
+							&ledger_digest_wait_ms,
+							10000, 0, 3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	/* a postmaster-level setting can only be defined while preloading */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomBoolVariable("ledger.sealer",

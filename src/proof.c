@@ -140,6 +140,11 @@ ledger_prove(PG_FUNCTION_ARGS)
 	xact = PG_GETARG_INT64(1);
 	seq = PG_GETARG_INT64(2);
 	to_block = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
+	if (!PG_ARGISNULL(3) && to_block < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("block number " INT64_FORMAT " is out of range", to_block),
+				 errhint("Pass a block number of the ledger, or NULL for its newest block.")));
 
 	verify_check_full_read(relid, "ledger.prove()");
 	ledger_id = ledger_id_for_relation(relid, false);

@@ -48,6 +48,7 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
@@ -71,6 +72,10 @@ PG_FUNCTION_INFO_V1(ledger_seal);
 
 PGDLLEXPORT void ledger_launcher_main(Datum main_arg);
 PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
+PGDLLEXPORT void ledger_seal_once_main(Datum main_arg);
+
+/* Settings, documented in docs/reference.md. */
+int			ledger_digest_wait_ms = 10000;
 
 #define SEALER_MAX_DBS 128
 
@@ -79,6 +84,8 @@ typedef struct SealerDb
 	Oid			dboid;
 	bool		pending;
 	bool		no_extension;	/* its last sealer found no extension */
+	uint64		pass_begun;		/* number of the newest pass started */
+	uint64		pass_done;		/* number of the newest pass finished */
 } SealerDb;
 
 /* How often the launcher looks at every database with the extension anyway. */
@@ -87,6 +94,7 @@ typedef struct SealerDb
 typedef struct SealerShared
 {
 	slock_t		mutex;
+	ConditionVariable pass_cv;	/* broadcast when a pass finishes */
 	Latch	   *launcher_latch;
 	int			ndbs;
 	SealerDb	dbs[SEALER_MAX_DBS];
@@ -118,6 +126,7 @@ sealer_shmem_startup(void)
 	if (!found)
 	{
 		SpinLockInit(&sealer_shared->mutex);
+		ConditionVariableInit(&sealer_shared->pass_cv);
 		sealer_shared->launcher_latch = NULL;
 		sealer_shared->ndbs = 0;
 	}
@@ -172,6 +181,8 @@ sealer_mark_pending(Oid dboid)
 		sealer_shared->dbs[i].dboid = dboid;
 		sealer_shared->dbs[i].pending = false;
 		sealer_shared->dbs[i].no_extension = false;
+		sealer_shared->dbs[i].pass_begun = 0;
+		sealer_shared->dbs[i].pass_done = 0;
 		sealer_shared->ndbs++;
 	}
 	if (i < SEALER_MAX_DBS)
@@ -211,23 +222,112 @@ sealer_set_no_extension(Oid dboid)
 	SpinLockRelease(&sealer_shared->mutex);
 }
 
-/* Take (and clear) a database's pending flag. */
+/*
+ * Take (and clear) a database's pending flag, and number the pass about to
+ * start; *pass gets its number (0 if the database is not tracked).
+ */
 static bool
-sealer_take_pending(Oid dboid)
+sealer_take_pending(Oid dboid, uint64 *pass)
 {
 	bool		pending = false;
 	int			i;
 
+	*pass = 0;
 	SpinLockAcquire(&sealer_shared->mutex);
 	for (i = 0; i < sealer_shared->ndbs; i++)
 		if (sealer_shared->dbs[i].dboid == dboid)
 		{
 			pending = sealer_shared->dbs[i].pending;
 			sealer_shared->dbs[i].pending = false;
+			*pass = ++sealer_shared->dbs[i].pass_begun;
 			break;
 		}
 	SpinLockRelease(&sealer_shared->mutex);
 	return pending;
+}
+
+/* A numbered pass is over: record it and wake the waiters of digest(). */
+static void
+sealer_pass_finished(Oid dboid, uint64 pass)
+{
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid &&
+			sealer_shared->dbs[i].pass_done < pass)
+			sealer_shared->dbs[i].pass_done = pass;
+	SpinLockRelease(&sealer_shared->mutex);
+	ConditionVariableBroadcast(&sealer_shared->pass_cv);
+}
+
+/*
+ * Wait, up to timeout_ms, for the background sealer to finish a pass over
+ * this database that started after the call: every transaction committed
+ * before the call is then sealed (unless sealing it failed).  False when
+ * there is no running background sealer or the time ran out.
+ */
+static bool
+sealer_wait_for_pass(int timeout_ms)
+{
+	uint64		target = 0;
+	bool		known = false;
+	bool		done = false;
+	TimestampTz start = GetCurrentTimestamp();
+	int			i;
+
+	if (sealer_shared == NULL)
+		return false;
+	SpinLockAcquire(&sealer_shared->mutex);
+	if (sealer_shared->launcher_latch != NULL)
+	{
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+			{
+				target = sealer_shared->dbs[i].pass_begun + 1;
+				known = true;
+			}
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+	if (!known)
+	{
+		/* first contact: sealer_notify makes the database known */
+		sealer_notify(MyDatabaseId);
+		SpinLockAcquire(&sealer_shared->mutex);
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+			{
+				target = sealer_shared->dbs[i].pass_begun + 1;
+				known = sealer_shared->launcher_latch != NULL;
+			}
+		SpinLockRelease(&sealer_shared->mutex);
+		if (!known)
+			return false;
+	}
+	else
+		sealer_notify(MyDatabaseId);
+
+	ConditionVariablePrepareToSleep(&sealer_shared->pass_cv);
+	for (;;)
+	{
+		long		left;
+
+		SpinLockAcquire(&sealer_shared->mutex);
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+				done = sealer_shared->dbs[i].pass_done >= target;
+		SpinLockRelease(&sealer_shared->mutex);
+		if (done)
+			break;
+		left = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		if (left <= 0)
+			break;
+		/* wake now and then: a sealer that dies broadcasts nothing */
+		(void) ConditionVariableTimedSleep(&sealer_shared->pass_cv, Min(left, 100),
+										   PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return done;
 }
 
 /* ---------- sealing ---------- */
@@ -458,6 +558,10 @@ ledger_seal(PG_FUNCTION_ARGS)
 	List	   *ids;
 	SealArgs	args;
 
+	/* NULL seals every ledger; an OID must name one (0 is not NULL) */
+	if (!PG_ARGISNULL(0))
+		ledger_relation_must_exist(relid);
+
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
@@ -678,6 +782,7 @@ ledger_sealer_main(Datum main_arg)
 	{
 		int			blocks;
 		bool		pending;
+		uint64		pass;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -686,8 +791,10 @@ ledger_sealer_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		pending = sealer_take_pending(dboid);
+		pending = sealer_take_pending(dboid, &pass);
+		/* an error ends this worker; waiters then wait for the next one */
 		blocks = sealer_pass();
+		sealer_pass_finished(dboid, pass);
 		if (blocks < 0)
 		{
 			/* the extension is not installed here: not swept, until a commit */
@@ -705,4 +812,115 @@ ledger_sealer_main(Datum main_arg)
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/* ---------- sealing on demand, outside the caller's transaction ---------- */
+
+/*
+ * Main of a one-shot sealer: seals one ledger (bgw_main_arg) of one
+ * database (bgw_extra) in its own transaction, then exits.
+ */
+void
+ledger_seal_once_main(Datum main_arg)
+{
+	int32		ledger_id = DatumGetInt32(main_arg);
+	Oid			dboid;
+
+	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "sealing ledger on demand");
+	if (OidIsValid(get_extension_oid("ledger", true)))
+		(void) sealer_seal_ledger(ledger_id, false);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
+
+/*
+ * Seal one ledger in a one-shot background worker and wait, at most
+ * timeout_ms, for it to end.  The worker's transaction, not the caller's,
+ * writes and locks: a reader that keeps its transaction open holds nothing
+ * a sealer needs.  False when no worker could be started or it did not end
+ * in time.
+ */
+static bool
+sealer_seal_in_worker(int32 ledger_id, int timeout_ms)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	pid_t		pid;
+	TimestampTz start = GetCurrentTimestamp();
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "ledger_seal_once_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger %d", ledger_id);
+	strlcpy(worker.bgw_type, "ledger sealer", BGW_MAXLEN);
+	worker.bgw_main_arg = Int32GetDatum(ledger_id);
+	memcpy(worker.bgw_extra, &MyDatabaseId, sizeof(Oid));
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return false;
+
+	/*
+	 * Wait for it to end, at most timeout_ms: it may wait for a lock held by
+	 * an administrator's open ledger.seal(); it then goes on alone.  Our
+	 * latch is set at each change of its state (bgw_notify_pid).
+	 */
+	for (;;)
+	{
+		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+
+		if (status == BGWH_STOPPED)
+			return true;
+		if (status == BGWH_POSTMASTER_DIED)
+			return false;
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Have the committed transactions of one ledger sealed, without writing or
+ * locking anything in the caller's transaction: wait for a pass of the
+ * background sealer if one runs, else seal in a one-shot worker.  False
+ * (after a NOTICE) when neither happened in time; what is sealed is then
+ * older than the call.
+ */
+bool
+sealer_request_seal(int32 ledger_id, const char *relname)
+{
+	if (sealer_wait_for_pass(ledger_digest_wait_ms))
+		return true;
+	if (sealer_shared != NULL && sealer_shared->launcher_latch != NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("the background sealer did not finish a pass within %d ms",
+						ledger_digest_wait_ms),
+				 errdetail("Transactions committed just before the call may not be sealed yet."),
+				 errhint("See the server log for sealer errors, or raise \"ledger.digest_wait\".")));
+		return false;
+	}
+	if (!sealer_seal_in_worker(ledger_id, ledger_digest_wait_ms))
+	{
+		ereport(NOTICE,
+				(errmsg("could not seal ledger \"%s\" within %d ms", relname, ledger_digest_wait_ms),
+				 errdetail("Transactions committed just before the call may not be sealed yet."),
+				 errhint("A transaction holding ledger.seal() open delays sealing; with no background worker slot free, raise \"max_worker_processes\" or add ledger to \"shared_preload_libraries\".")));
+		return false;
+	}
+	return true;
 }

@@ -21,4 +21,13 @@ extern void sealer_notify(Oid dboid);
  */
 extern int	sealer_seal_ledger(int32 ledger_id, bool force);
 
+/*
+ * Have the committed transactions of one ledger sealed outside the caller's
+ * transaction (background sealer, or a one-shot worker); false, after a
+ * NOTICE, when that did not happen in time.
+ */
+extern bool sealer_request_seal(int32 ledger_id, const char *relname);
+
+extern int	ledger_digest_wait_ms;
+
 #endif							/* LEDGER_SEALER_H */

@@ -245,6 +245,16 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid)
 	return result;
 }
 
+/* ERROR (42P01) unless relid names an existing relation. */
+void
+ledger_relation_must_exist(Oid relid)
+{
+	if (!OidIsValid(relid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+}
+
 /* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */
 int32
 ledger_id_for_relation(Oid relid, bool missing_ok)
@@ -926,6 +936,7 @@ typedef struct CreateLedgerArgs
 	int64		xact;
 	int64		genesis_rows;
 	uint8		root[LEDGER_HASH_LEN];
+	Oid			creator;		/* the calling role, before the owner switch */
 	int32		ledger_id;		/* output */
 } CreateLedgerArgs;
 
@@ -934,8 +945,8 @@ static void
 create_ledger_register(void *varg)
 {
 	CreateLedgerArgs *a = varg;
-	Datum		args[4];
-	Oid			types[4] = {OIDOID, TEXTOID, TEXTARRAYOID, INT4OID};
+	Datum		args[5];
+	Oid			types[5] = {OIDOID, TEXTOID, TEXTARRAYOID, INT4OID, OIDOID};
 	int			ret;
 	bool		isnull;
 
@@ -943,9 +954,12 @@ create_ledger_register(void *varg)
 	args[1] = CStringGetTextDatum(a->qname);
 	args[2] = PointerGetDatum(a->shape);
 	args[3] = Int32GetDatum(CANON_FORMAT_VERSION);
-	ret = SPI_execute_with_args("INSERT INTO ledger.ledgers (relation, name, shape, format_version) "
-								"VALUES ($1::pg_catalog.regclass, $2, $3, $4) RETURNING ledger_id",
-								4, types, args, NULL, false, 1);
+	args[4] = ObjectIdGetDatum(a->creator);
+	ret = SPI_execute_with_args("INSERT INTO ledger.ledgers (relation, name, shape, format_version, created_by) "
+								"VALUES ($1::pg_catalog.regclass, $2, $3, $4, "
+								"(SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) $5)) "
+								"RETURNING ledger_id",
+								5, types, args, NULL, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not insert into ledger.ledgers: %s", SPI_result_code_string(ret));
 	a->ledger_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -1052,6 +1066,7 @@ create_ledger_register_now(Oid relid, char *qname, int64 genesis_rows, const uin
 	reg.xact = 0;				/* genesis rows: reserved transaction 0 */
 	reg.genesis_rows = genesis_rows;
 	memcpy(reg.root, root, LEDGER_HASH_LEN);
+	reg.creator = GetUserId();
 	ledger_as_owner(create_ledger_register, &reg);
 	return reg.ledger_id;
 }
@@ -1074,6 +1089,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	uint8		root[LEDGER_HASH_LEN];
 	int64		xact;
 
+	ledger_relation_must_exist(relid);
 	rel = table_open(relid, ShareRowExclusiveLock);
 	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 									   RelationGetRelationName(rel));

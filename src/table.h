@@ -57,6 +57,9 @@ extern void ledger_block_hash(const pg_uuid_t *uuid, int64 block_no,
 							  int64 sealed_at, int32 format_version,
 							  uint8 out[LEDGER_HASH_LEN]);
 
+/* ERROR (42P01) unless relid names an existing relation. */
+extern void ledger_relation_must_exist(Oid relid);
+
 /* Look up a ledger by relation: ledger id, or -1 when not a ledger. */
 extern int32 ledger_id_for_relation(Oid relid, bool missing_ok);
 

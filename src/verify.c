@@ -49,6 +49,7 @@
 #include "utils/uuid.h"
 
 #include "canon.h"
+#include "digest.h"
 #include "merkle.h"
 #include "sealer.h"
 #include "signed.h"
@@ -74,15 +75,9 @@ typedef struct VXact
 	bool		seen;
 } VXact;
 
-/* The fields of a digest that verification checks. */
-typedef struct VDigest
-{
-	int64		block;
-	char	   *hash;			/* hex */
-} VDigest;
-
 typedef struct VState
 {
+	MemoryContext problem_cxt;	/* outlives SPI: the caller's context */
 	int64		rows_checked;
 	int64		tx_checked;
 	int64		blocks_checked;
@@ -100,8 +95,12 @@ vproblem(VState *st, const char *fmt,...)
 	StringInfoData buf;
 	va_list		args;
 
+	MemoryContext old;
+
 	if (st->problem != NULL)
 		return;
+	/* verify_chain runs inside SPI, whose memory SPI_finish frees */
+	old = MemoryContextSwitchTo(st->problem_cxt);
 	initStringInfo(&buf);
 	for (;;)
 	{
@@ -114,7 +113,18 @@ vproblem(VState *st, const char *fmt,...)
 			break;
 		enlargeStringInfo(&buf, needed);
 	}
+	MemoryContextSwitchTo(old);
 	st->problem = buf.data;
+}
+
+/* A hash as lowercase hex, palloc'd. */
+static char *
+verify_hex(const uint8 *h)
+{
+	char	   *out = palloc(2 * LEDGER_HASH_LEN + 1);
+
+	out[hex_encode((const char *) h, LEDGER_HASH_LEN, out)] = '\0';
+	return out;
 }
 
 /* order rows by sequence */
@@ -239,7 +249,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 /* Check transactions against rows and blocks against transactions. */
 static void
 verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
-			 VState *st, HTAB *xacts, const VDigest *digest)
+			 VState *st, HTAB *xacts, const LedgerDigest *digest)
 {
 	Datum		arg[1];
 	Oid			argtype[1] = {INT4OID};
@@ -299,6 +309,12 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but none of them is in the table: they were deleted",
 					 xact, where, count);
+			break;
+		}
+		if (vx->seen)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " (%s) is recorded more than once: a record was copied or forged",
+					 xact, where);
 			break;
 		}
 		vx->seen = true;
@@ -505,6 +521,7 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 	{
 		Datum		dargs[2];
 		Oid			dtypes[2] = {INT4OID, INT8OID};
+		uint8		have[LEDGER_HASH_LEN];
 
 		if (digest->block > last_block)
 		{
@@ -514,51 +531,20 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 		}
 		dargs[0] = Int32GetDatum(ledger_id);
 		dargs[1] = Int64GetDatum(digest->block);
-		ret = SPI_execute_with_args("SELECT pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
+		ret = SPI_execute_with_args("SELECT block_hash FROM ledger.blocks "
 									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $2",
 									2, dtypes, dargs, NULL, true, 1);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not read digest block");
-		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), digest->hash) != 0)
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+							 have, "block hash");
+		if (memcmp(have, digest->block_hash, LEDGER_HASH_LEN) != 0)
 		{
 			vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
-					 digest->block, digest->hash,
-					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+					 digest->block, verify_hex(digest->block_hash), verify_hex(have));
 			return;
 		}
 	}
-}
-
-/* Read and check a digest's fields against the ledger (SPI connected). */
-static void
-verify_parse_digest(Jsonb *jb, const pg_uuid_t *uuid, const char *relname,
-					VDigest *out)
-{
-	Datum		dargs[1];
-	Oid			dtypes[1] = {JSONBOID};
-	char	   *duuid;
-	bool		isnull;
-	int			ret;
-
-	dargs[0] = JsonbPGetDatum(jb);
-	ret = SPI_execute_with_args("SELECT $1 OPERATOR(pg_catalog.->>) 'ledger_uuid', "
-								"$1 OPERATOR(pg_catalog.->>) 'block_hash', "
-								"($1 OPERATOR(pg_catalog.->>) 'block')::pg_catalog.int8",
-								1, dtypes, dargs, NULL, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read digest");
-	duuid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	out->hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	out->block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	if (duuid == NULL || out->hash == NULL || isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest lacks \"ledger_uuid\", \"block\" or \"block_hash\""),
-				 errhint("Pass a digest returned by ledger.digest().")));
-	if (strcmp(duuid, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) uuid)))) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest belongs to ledger %s, not to \"%s\"", duuid, relname)));
 }
 
 /* Check that the caller may read the table. */
@@ -600,7 +586,7 @@ ledger_verify(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	Jsonb	   *digest_jb = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
-	VDigest		digest;
+	LedgerDigest digest;
 	Relation	rel;
 	int32		ledger_id;
 	pg_uuid_t	uuid;
@@ -626,8 +612,12 @@ ledger_verify(PG_FUNCTION_ARGS)
 	verify_check_full_read(relid, "ledger.verify()");
 
 	memset(&st, 0, sizeof(st));
+	st.problem_cxt = CurrentMemoryContext;
 	ledger_id = ledger_id_for_relation(relid, false);
 	relname = get_rel_name(relid);
+	/* a malformed digest is the caller's error, before any work */
+	if (digest_jb != NULL)
+		digest_parse(digest_jb, &digest);
 
 	vcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify",
 								 ALLOCSET_DEFAULT_SIZES);
@@ -646,8 +636,12 @@ ledger_verify(PG_FUNCTION_ARGS)
 	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 		   sizeof(uuid));
 
-	if (digest_jb != NULL)
-		verify_parse_digest(digest_jb, &uuid, relname, &digest);
+	/* a digest of another ledger, or a ledger whose identity changed */
+	if (digest_jb != NULL && memcmp(digest.uuid.data, uuid.data, UUID_LEN) != 0)
+		vproblem(&st, "the digest belongs to ledger %s, but ledger \"%s\" has uuid %s: the digest is of another ledger, or the ledger's identity was changed",
+				 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&digest.uuid))),
+				 relname,
+				 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&uuid))));
 
 	rel = table_open(relid, AccessShareLock);
 	verify_rows(rel, &st, xacts, vcxt);
@@ -714,45 +708,27 @@ verify_digest(int32 ledger_id)
 	return result;
 }
 
-typedef struct DigestArgs
-{
-	int32		ledger_id;
-	Jsonb	   *result;
-} DigestArgs;
-
-/* Seal, then describe the head (as owner). */
-static void
-digest_as_owner(void *varg)
-{
-	DigestArgs *a = varg;
-
-	sealer_seal_ledger(a->ledger_id, false);
-	a->result = verify_digest(a->ledger_id);
-}
-
 /*
  * ledger.digest(tbl regclass) RETURNS jsonb
  *
- * Seals what is committed, then describes the newest block: store the
- * result outside the database and pass it to ledger.verify() later.
+ * Has what is committed sealed (by the background sealer, or a one-shot
+ * worker: never in the caller's transaction, which writes and locks
+ * nothing), then describes the newest block: store the result outside the
+ * database and pass it to ledger.verify() later.  In a REPEATABLE READ or
+ * SERIALIZABLE transaction it describes the newest block the transaction's
+ * snapshot sees, without sealing.
  */
 Datum
 ledger_digest(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	int32		ledger_id;
-	DigestArgs	args;
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("ledger.digest() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
-				 errdetail("A digest seals committed transactions first, which needs a fresh snapshot.")));
-	args.ledger_id = ledger_id;
-	ledger_as_owner(digest_as_owner, &args);
-	PG_RETURN_JSONB_P(args.result);
+	if (!IsolationUsesXactSnapshot())
+		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
+	PG_RETURN_JSONB_P(verify_digest(ledger_id));
 }
 
 /*
