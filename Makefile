@@ -39,6 +39,7 @@ REGRESS = \
 	ledger_basic \
 	ledger_guard \
 	ledger_bad_input \
+	ledger_attack \
 	pricing \
 	pricing_greeks \
 	pricing_iv \

@@ -71,11 +71,9 @@ CREATE TRIGGER a_upper BEFORE INSERT ON g FOR EACH ROW EXECUTE FUNCTION g_upper(
 INSERT INTO g (id, memo, amount) VALUES (4, 'lower', 4);
 SELECT memo FROM g WHERE id = 4;
 SELECT ok, problem FROM ledger.verify('g');
--- ... and refused at insert when they would change rows after hashing
+-- ... and refused when created if they would change rows after hashing
 CREATE TRIGGER zzz_late BEFORE INSERT ON g FOR EACH ROW EXECUTE FUNCTION g_upper();
-INSERT INTO g (id, memo, amount) VALUES (5, 'late', 5);
 \echo :LAST_ERROR_SQLSTATE
-DROP TRIGGER zzz_late ON g;
 DROP TRIGGER a_upper ON g;
 DROP FUNCTION g_upper();
 

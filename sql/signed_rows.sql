@@ -250,11 +250,10 @@ CREATE TRIGGER ledger_signature BEFORE INSERT ON sr_loose
 INSERT INTO sr_loose VALUES (1, 'ed-alice', '\x00');
 DROP TABLE sr_loose;
 -- a BEFORE INSERT row trigger between ledger_signature and zz_ledger_row
+-- is refused by the DDL guard when it is created
 CREATE FUNCTION pay_upper() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN NEW.payer := upper(NEW.payer); RETURN NEW; END $$;
 CREATE TRIGGER m_upper BEFORE INSERT ON sr_payments FOR EACH ROW EXECUTE FUNCTION pay_upper();
-INSERT INTO sr_payments SELECT 2, 'alice', 20.00, 'fee', 2, 'ed-alice', sig FROM sigs WHERE label = 'r2';
-DROP TRIGGER m_upper ON sr_payments;
 DROP FUNCTION pay_upper();
 
 -- DDL guard: the signature and key columns keep their names and types,

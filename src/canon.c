@@ -36,6 +36,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -362,6 +363,36 @@ canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 /* The shape record of a relation, as a text[]. */
 ArrayType *
 canon_shape(TupleDesc tupdesc)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (tupdesc->natts + 1));
+	int			n = 0;
+	int			i;
+
+	elems[n++] = CStringGetTextDatum(CANON_SHAPE_V2);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		StringInfoData def;
+
+		if (att->attisdropped)
+			continue;
+		initStringInfo(&def);
+		appendStringInfo(&def, "%s %s", quote_identifier(NameStr(att->attname)),
+						 format_type_extended(att->atttypid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
+											  FORMAT_TYPE_FORCE_QUALIFY));
+		if (OidIsValid(att->attcollation) &&
+			att->attcollation != get_typcollation(att->atttypid))
+			appendStringInfo(&def, " COLLATE %s",
+							 generate_collation_name(att->attcollation));
+		elems[n++] = CStringGetTextDatum(def.data);
+	}
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* The shape as ledger 0.1.0 recorded it: "name:tag" per column. */
+ArrayType *
+canon_shape_v1(TupleDesc tupdesc)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
 	int			n = 0;

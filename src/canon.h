@@ -80,10 +80,15 @@ extern void canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 							TupleDesc tupdesc, Datum *values, bool *isnull);
 
 /*
- * The shape record of a relation: "name:tag" for every encoded column plus
- * the ledger columns, in attribute order.  Used to refuse DDL that would
- * change how stored rows encode.
+ * The shape record of a relation, what ledger._check_ledger compares to
+ * refuse DDL that would change a ledger's columns: CANON_SHAPE_V2, then the
+ * definition of every column (the ledger columns too) in attribute order,
+ * "name type(typmod) [COLLATE c]", as format_type prints it.
  */
+#define CANON_SHAPE_V2 "shape-v2"
 extern ArrayType *canon_shape(TupleDesc tupdesc);
+
+/* The shape as ledger 0.1.0 recorded it: "name:tag" per column. */
+extern ArrayType *canon_shape_v1(TupleDesc tupdesc);
 
 #endif							/* LEDGER_CANON_H */

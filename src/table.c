@@ -51,6 +51,7 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -685,22 +686,6 @@ ledger_next_before_insert_trigger(Relation rel, Trigger *self)
 	return NULL;
 }
 
-/* Refuse a BEFORE INSERT row trigger that would fire after the ledger's. */
-static void
-ledger_check_trigger_order(Relation rel, Trigger *self)
-{
-	Trigger    *t = ledger_next_before_insert_trigger(rel, self);
-
-	if (t != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trigger \"%s\" on ledger table \"%s\" would change rows after they are hashed",
-						t->tgname, RelationGetRelationName(rel)),
-				 errdetail("BEFORE INSERT row triggers fire in name order, and \"%s\" sorts after \"%s\".",
-						   t->tgname, self->tgname),
-				 errhint("Rename the trigger so that its name sorts before \"%s\".", self->tgname)));
-}
-
 /*
  * May the current user insert rows carrying their own ledger columns?  Only
  * replication (rows hashed at the origin) and superusers: a restore does not
@@ -751,7 +736,6 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("ledger table \"%s\" lacks its ledger columns", RelationGetRelationName(rel))));
-	ledger_check_trigger_order(rel, trigdata->tg_trigger);
 
 	values = palloc(sizeof(Datum) * tupdesc->natts);
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
@@ -1013,12 +997,26 @@ create_ledger_check(Relation rel)
 				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
 				 errdetail("The table has rules, which could divert inserts around the ledger."),
 				 errhint("Drop the rules first.")));
+	if (rel->rd_rel->relispartition || has_superclass(relid) ||
+		find_inheritance_children(relid, NoLock) != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
+				 errdetail("The table inherits from another table, is a partition, or has children: statements on a parent would reach the ledger's rows without meeting its guard."),
+				 errhint("Detach the table from its parent and children first.")));
 
 	tupdesc = RelationGetDescr(rel);
 	for (i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
+		if (!att->attisdropped && att->attgenerated)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
+					 errdetail("Column \"%s\" is generated: its value is computed after the row is hashed.",
+							   NameStr(att->attname)),
+					 errhint("Make it a plain column, or compute it in a BEFORE INSERT trigger.")));
 		if (!att->attisdropped && strncmp(NameStr(att->attname), "ledger_", 7) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_COLUMN),
