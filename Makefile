@@ -10,7 +10,11 @@ OBJS = \
 	src/canon.o \
 	src/crypto.o \
 	src/merkle.o \
-	src/table.o \
+	src/catalog.o \
+	src/record.o \
+	src/pending.o \
+	src/trigger.o \
+	src/create.o \
 	src/guard.o \
 	src/sealer.o \
 	src/verify.o \
@@ -93,6 +97,9 @@ demo:
 bench:
 	bash bench/run.sh
 
-# pgindent style (pg_bsd_indent from Debian's pg-bsd-indent, typedefs.list)
+# pgindent style (pg_bsd_indent from Debian's pg-bsd-indent); the type names
+# it needs are regenerated into tools/typedefs.list first
+INDENT_FILES = $(wildcard src/*.c src/*.h test/fuzz/*.c test/*.c)
 indent:
-	python3 tools/pgindent.py src/*.c src/*.h test/fuzz/*.c test/*.c
+	PG_CONFIG=$(PG_CONFIG) python3 tools/pgindent.py --typedefs $(INDENT_FILES)
+	python3 tools/pgindent.py $(INDENT_FILES)

@@ -10,6 +10,7 @@
 
 #include "access/tupdesc.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 
 #define CANON_FORMAT_VERSION 1
 

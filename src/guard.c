@@ -60,8 +60,7 @@
 #include "utils/snapmgr.h"
 
 #include "canon.h"
-#include "signed.h"
-#include "table.h"
+#include "catalog.h"
 
 PG_FUNCTION_INFO_V1(ledger_refuse_change);
 PG_FUNCTION_INFO_V1(ledger_check_ledger);

@@ -20,10 +20,10 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -31,32 +31,40 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "catalog.h"
 #include "merkle.h"
-#include "table.h"
+#include "record.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(ledger_prove);
 
+/* What the proof says about the row and its transaction's tree. */
+typedef struct ProofRow
+{
+	uint64		n;				/* rows of the transaction */
+	uint64		index;			/* the row's position among them */
+	uint8	   *leaves;			/* their leaves, in sequence order */
+	char	   *canon_hex;		/* the row's canonical bytes, hex */
+} ProofRow;
+
 /* Append a hash as a JSON string of hex. */
 static void
-proof_hex(StringInfo buf, const uint8 *h, int len)
+proof_hex(StringInfo buf, const uint8 *h)
 {
-	static const char hex[] = "0123456789abcdef";
-	int			i;
+	char		hex[2 * LEDGER_HASH_LEN];
 
+	hex_encode((const char *) h, LEDGER_HASH_LEN, hex);
 	appendStringInfoChar(buf, '"');
-	for (i = 0; i < len; i++)
-	{
-		appendStringInfoChar(buf, hex[h[i] >> 4]);
-		appendStringInfoChar(buf, hex[h[i] & 15]);
-	}
+	appendBinaryStringInfo(buf, hex, sizeof(hex));
 	appendStringInfoChar(buf, '"');
 }
 
-/* Append an audit path as a JSON array. */
+/* Append the audit path of leaf m of n as a JSON array. */
 static void
-proof_path(StringInfo buf, uint8 (*path)[LEDGER_HASH_LEN], int len)
+proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
 {
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+	int			len = merkle_inclusion_path(leaves, n, m, path);
 	int			i;
 
 	appendStringInfoChar(buf, '[');
@@ -64,38 +72,169 @@ proof_path(StringInfo buf, uint8 (*path)[LEDGER_HASH_LEN], int len)
 	{
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		proof_hex(buf, path[i], LEDGER_HASH_LEN);
+		proof_hex(buf, path[i]);
 	}
 	appendStringInfoChar(buf, ']');
 }
 
-/* 32-byte hash column of an SPI row */
+/*
+ * The rows of transaction xact, in sequence order, and the row seq among
+ * them with its canonical bytes (read with the caller's snapshot).  A row
+ * that does not match its stored hash gets an error, never a proof.
+ */
 static void
-proof_hash_col(int row, int col, uint8 *out, const char *what)
+proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *pr)
 {
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, INT8OID};
+	bool		found = false;
 	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	uint64		i;
 
-	if (isnull)
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(xact);
+	args[1] = Int64GetDatum(seq);
+	if (SPI_execute_with_args(psprintf("SELECT ledger_seq, ledger_hash FROM %s "
+									   "WHERE ledger_xact OPERATOR(pg_catalog.=) $1 ORDER BY ledger_seq",
+									   qname),
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the transaction's rows");
+	pr->n = SPI_processed;
+	pr->leaves = MemoryContextAllocHuge(caller, LEDGER_HASH_LEN * Max(pr->n, 1));
+	for (i = 0; i < pr->n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) == seq)
+		{
+			pr->index = i;
+			found = true;
+		}
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
+							 pr->leaves + i * LEDGER_HASH_LEN, "row hash");
+	}
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
+						get_rel_name(relid), xact, seq),
+				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
+
+	/* the row's canonical bytes, for the verifier to hash */
+	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r), 'hex'), "
+									   "ledger.leaf_hash(r) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
+									   "WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
+									   "AND r.ledger_seq OPERATOR(pg_catalog.=) $2 LIMIT 1", qname),
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the row");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("%s is NULL", what)));
-	ledger_bytea_to_hash(DatumGetByteaPP(d), out, what);
+				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
+						xact, seq, get_rel_name(relid)),
+				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+	pr->canon_hex = MemoryContextStrdup(caller,
+										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
 }
 
-/* int8 (or int4, timestamptz) column of an SPI row */
-static int64
-proof_int_col(int row, int col)
+/*
+ * The transaction's record: exactly one, matching the rows, sealed.  A
+ * transaction that does not match gets an error, never a proof.
+ */
+static LedgerRecord *
+proof_read_record(int32 ledger_id, Oid relid, int64 xact, const ProofRow *pr)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-	Oid			t = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+	LedgerRecord *rec;
+	uint64		n;
+	uint8		txroot[LEDGER_HASH_LEN];
 
-	if (isnull)
-		return -1;
-	if (t == INT4OID)
-		return DatumGetInt32(d);
-	return DatumGetInt64(d);
+	rec = record_read(ledger_id, RECORDS_OF_XACT, xact, 0, true, &n);
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg_plural("transaction " INT64_FORMAT " of ledger \"%s\" has %llu records",
+							   "transaction " INT64_FORMAT " of ledger \"%s\" has %llu records",
+							   (unsigned long) n, xact, get_rel_name(relid), (unsigned long long) n),
+				 errdetail("A committed transaction has exactly one record."),
+				 errhint("Run ledger.verify() on the ledger.")));
+	merkle_root(pr->leaves, pr->n, txroot);
+	if (rec->row_count != (int64) pr->n || memcmp(rec->root, txroot, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" do not match its record",
+						xact, get_rel_name(relid)),
+				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+	if (rec->block_no < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(relid)),
+				 errhint("Call ledger.seal() or ledger.digest(), or wait for the background sealer.")));
+	return rec;
+}
+
+/* Append the block part: the transaction's audit path in its block. */
+static void
+proof_append_block(StringInfo buf, int32 ledger_id, const LedgerRecord *rec)
+{
+	LedgerRecord *recs;
+	uint64		n;
+	uint64		i;
+	uint8	   *txleaves;
+	int64		tx_index = -1;
+
+	recs = record_read(ledger_id, RECORDS_OF_BLOCK, rec->block_no, 0, true, &n);
+	txleaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		record_leaf(&recs[i], txleaves + i * LEDGER_HASH_LEN);
+		if (recs[i].xact_id == rec->xact_id)
+			tx_index = i;
+	}
+	if (tx_index < 0)
+		elog(ERROR, "transaction missing from its block");
+	appendStringInfo(buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": " INT64_FORMAT
+					 ", \"tx_count\": " UINT64_FORMAT ", \"path\": ", rec->block_no, tx_index, n);
+	proof_path(buf, txleaves, n, tx_index);
+}
+
+/* Append the chain: block headers from the row's block to to_block. */
+static void
+proof_append_chain(StringInfo buf, int32 ledger_id, Oid relid, int64 from, int64 to_block)
+{
+	LedgerBlock *blocks;
+	uint64		nb;
+	uint64		i;
+
+	blocks = block_read(ledger_id, from, to_block, true, &nb);
+	if (nb == 0 || (to_block >= 0 && blocks[nb - 1].block_no != to_block))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("block " INT64_FORMAT " is not in ledger \"%s\" at or after block " INT64_FORMAT,
+						to_block, get_rel_name(relid), from)));
+	appendStringInfoString(buf, "}, \"chain\": [");
+	for (i = 0; i < nb; i++)
+	{
+		LedgerBlock *b = &blocks[i];
+
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", b->block_no);
+		proof_hex(buf, b->prev_hash);
+		appendStringInfoString(buf, ", \"root\": ");
+		proof_hex(buf, b->root);
+		appendStringInfo(buf, ", \"tx_count\": %d, \"row_count\": " INT64_FORMAT
+						 ", \"sealed_at_us\": " INT64_FORMAT ", \"format_version\": %d"
+						 ", \"block_hash\": ",
+						 b->tx_count, b->row_count, (int64) b->sealed_at, b->format_version);
+		proof_hex(buf, b->block_hash);
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoString(buf, "]}");
 }
 
 /*
@@ -111,26 +250,11 @@ ledger_prove(PG_FUNCTION_ARGS)
 	int64		to_block;
 	int32		ledger_id;
 	char	   *qname;
-	char	   *sql;
-	Datum		args[3];
-	Oid			types[3] = {INT8OID, INT8OID, INT4OID};
-	uint64		n;
-	uint64		i;
-	int64		m = -1;
-	uint8	   *leaves;
-	uint8		(*path)[LEDGER_HASH_LEN];
-	int			pathlen;
-	uint8		txroot[LEDGER_HASH_LEN];
-	uint8		stored_root[LEDGER_HASH_LEN];
-	uint8		txleaf[LEDGER_HASH_LEN];
-	int64		row_count;
-	int64		committed_at;
-	int64		block_no;
-	int64		tx_index = -1;
-	char	   *canon_hex;
-	char	   *uuid_str;
+	ProofRow	pr;
+	LedgerRecord *rec;
+	LedgerInfo *info;
+	Relation	rel;
 	StringInfoData buf;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -151,195 +275,33 @@ ledger_prove(PG_FUNCTION_ARGS)
 	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									   get_rel_name(relid));
 
-	/* the result outlives SPI's memory: allocate it in the caller's context */
+	memset(&pr, 0, sizeof(pr));
+	proof_read_rows(relid, qname, xact, seq, &pr);
+	rec = proof_read_record(ledger_id, relid, xact, &pr);
+
+	rel = relation_open(relid, AccessShareLock);
+	info = ledger_info_lookup(rel);
+	relation_close(rel, AccessShareLock);
+	if (info == NULL)
+		elog(ERROR, "ledger \"%s\" vanished", get_rel_name(relid));
+
 	initStringInfo(&buf);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/* the transaction's rows, in sequence order */
-	args[0] = Int64GetDatum(xact);
-	sql = psprintf("SELECT ledger_seq, ledger_hash FROM %s WHERE ledger_xact OPERATOR(pg_catalog.=) $1 "
-				   "ORDER BY ledger_seq", qname);
-	if (SPI_execute_with_args(sql, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the transaction's rows");
-	n = SPI_processed;
-	leaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		if (proof_int_col(i, 1) == seq)
-			m = i;
-		proof_hash_col(i, 2, leaves + i * LEDGER_HASH_LEN, "row hash");
-	}
-	if (m < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
-						get_rel_name(relid), xact, seq),
-				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
-	merkle_root(leaves, n, txroot);
-	path = palloc(sizeof(*path) * MERKLE_MAX_HEIGHT);
-	pathlen = merkle_inclusion_path(leaves, n, m, path);
-
-	/* the row's canonical bytes, for the verifier to hash */
-	args[1] = Int64GetDatum(seq);
-	sql = psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r), 'hex'), "
-				   "ledger.leaf_hash(r) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
-				   "WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 AND r.ledger_seq OPERATOR(pg_catalog.=) $2 "
-				   "LIMIT 1", qname);
-	if (SPI_execute_with_args(sql, 2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not read the row");
-	canon_hex = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
-						xact, seq, get_rel_name(relid)),
-				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-
-	/* the transaction record */
-	{
-		Datum		targs[2];
-		Oid			ttypes[2] = {INT4OID, INT8OID};
-
-		targs[0] = Int32GetDatum(ledger_id);
-		targs[1] = Int64GetDatum(xact);
-		if (SPI_execute_with_args("SELECT row_count, root, committed_at, block_no FROM ledger.transactions "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND xact_id OPERATOR(pg_catalog.=) $2",
-								  2, ttypes, targs, NULL, true, 2) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the transaction record");
-	}
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" has %s record",
-						xact, get_rel_name(relid), SPI_processed == 0 ? "no" : "more than one"),
-				 errhint("Run ledger.verify() on the ledger.")));
-	row_count = proof_int_col(0, 1);
-	proof_hash_col(0, 2, stored_root, "transaction root");
-	committed_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	block_no = proof_int_col(0, 4);
-	if (row_count != (int64) n || memcmp(stored_root, txroot, LEDGER_HASH_LEN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" do not match its record",
-						xact, get_rel_name(relid)),
-				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-	if (block_no < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(relid)),
-				 errhint("Call ledger.seal() or ledger.digest(), or wait for the background sealer.")));
-	ledger_xact_leaf(xact, row_count, stored_root, committed_at, txleaf);
-
-	{
-		Datum		uarg = Int32GetDatum(ledger_id);
-		Oid			utype = INT4OID;
-
-		if (SPI_execute_with_args("SELECT ledger_uuid::pg_catalog.text FROM ledger.ledgers "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-								  1, &utype, &uarg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not read ledger");
-		uuid_str = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	}
 	appendStringInfoString(&buf, "{\"proof_version\": 1, \"ledger\": ");
 	escape_json(&buf, qname);
-	appendStringInfo(&buf, ", \"ledger_uuid\": \"%s\", ", uuid_str);
+	appendStringInfo(&buf, ", \"ledger_uuid\": \"%s\", ",
+					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&info->uuid))));
 	appendStringInfo(&buf, "\"row\": {\"xact\": " INT64_FORMAT ", \"seq\": " INT64_FORMAT
 					 ", \"canonical_bytes\": \"%s\", \"leaf_hash\": ",
-					 xact, seq, canon_hex);
-	proof_hex(&buf, leaves + m * LEDGER_HASH_LEN, LEDGER_HASH_LEN);
+					 xact, seq, pr.canon_hex);
+	proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
 	appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
-					 ", \"root\": ", xact, row_count);
-	proof_hex(&buf, stored_root, LEDGER_HASH_LEN);
-	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " INT64_FORMAT
-					 ", \"path\": ", committed_at, m);
-	proof_path(&buf, path, pathlen);
-
-	/* the block's transactions, in (committed_at, xact_id) order */
-	{
-		Datum		bargs[2];
-		Oid			btypes[2] = {INT4OID, INT8OID};
-		uint8	   *txleaves;
-
-		bargs[0] = Int32GetDatum(ledger_id);
-		bargs[1] = Int64GetDatum(block_no);
-		if (SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at FROM ledger.transactions "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $2 "
-								  "ORDER BY committed_at, xact_id",
-								  2, btypes, bargs, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the block's transactions");
-		n = SPI_processed;
-		txleaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
-		for (i = 0; i < n; i++)
-		{
-			uint8		r[LEDGER_HASH_LEN];
-			int64		x = proof_int_col(i, 1);
-
-			proof_hash_col(i, 3, r, "transaction root");
-			ledger_xact_leaf(x, proof_int_col(i, 2), r,
-							 DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull)),
-							 txleaves + i * LEDGER_HASH_LEN);
-			if (x == xact)
-				tx_index = i;
-		}
-		if (tx_index < 0)
-			elog(ERROR, "transaction missing from its block");
-		pathlen = merkle_inclusion_path(txleaves, n, tx_index, path);
-		appendStringInfo(&buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": " INT64_FORMAT
-						 ", \"tx_count\": " UINT64_FORMAT ", \"path\": ", block_no, tx_index, n);
-		proof_path(&buf, path, pathlen);
-	}
-
-	/* block headers from the row's block to to_block (default: the head) */
-	{
-		Datum		cargs[3];
-		Oid			ctypes[3] = {INT4OID, INT8OID, INT8OID};
-		uint64		nb;
-
-		cargs[0] = Int32GetDatum(ledger_id);
-		cargs[1] = Int64GetDatum(block_no);
-		cargs[2] = Int64GetDatum(to_block);
-		if (SPI_execute_with_args("SELECT block_no, prev_hash, root, tx_count, row_count, sealed_at, "
-								  "format_version, block_hash FROM ledger.blocks "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.>=) $2 "
-								  "AND ($3 OPERATOR(pg_catalog.<) 0 OR block_no OPERATOR(pg_catalog.<=) $3) "
-								  "ORDER BY block_no",
-								  3, ctypes, cargs, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read blocks");
-		nb = SPI_processed;
-		if (nb == 0 || (to_block >= 0 && proof_int_col(nb - 1, 1) != to_block))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("block " INT64_FORMAT " is not in ledger \"%s\" at or after block " INT64_FORMAT,
-							to_block, get_rel_name(relid), block_no)));
-		appendStringInfoString(&buf, "}, \"chain\": [");
-		for (i = 0; i < nb; i++)
-		{
-			uint8		h[LEDGER_HASH_LEN];
-
-			if (i > 0)
-				appendStringInfoString(&buf, ", ");
-			appendStringInfo(&buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", proof_int_col(i, 1));
-			proof_hash_col(i, 2, h, "previous block hash");
-			proof_hex(&buf, h, LEDGER_HASH_LEN);
-			appendStringInfoString(&buf, ", \"root\": ");
-			proof_hash_col(i, 3, h, "block root");
-			proof_hex(&buf, h, LEDGER_HASH_LEN);
-			appendStringInfo(&buf, ", \"tx_count\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
-							 ", \"sealed_at_us\": " INT64_FORMAT ", \"format_version\": " INT64_FORMAT
-							 ", \"block_hash\": ",
-							 proof_int_col(i, 4), proof_int_col(i, 5),
-							 (int64) DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 6, &isnull)),
-							 proof_int_col(i, 7));
-			proof_hash_col(i, 8, h, "block hash");
-			proof_hex(&buf, h, LEDGER_HASH_LEN);
-			appendStringInfoChar(&buf, '}');
-		}
-		appendStringInfoString(&buf, "]}");
-	}
-	SPI_finish();
+					 ", \"root\": ", xact, rec->row_count);
+	proof_hex(&buf, rec->root);
+	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " UINT64_FORMAT
+					 ", \"path\": ", (int64) rec->committed_at, pr.index);
+	proof_path(&buf, pr.leaves, pr.n, pr.index);
+	proof_append_block(&buf, ledger_id, rec);
+	proof_append_chain(&buf, ledger_id, relid, rec->block_no, to_block);
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

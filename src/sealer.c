@@ -63,10 +63,11 @@
 #include "utils/uuid.h"
 
 #include "canon.h"
+#include "catalog.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "record.h"
 #include "sealer.h"
-#include "table.h"
 
 PG_FUNCTION_INFO_V1(ledger_seal);
 
@@ -75,6 +76,9 @@ PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
 PGDLLEXPORT void ledger_seal_once_main(Datum main_arg);
 
 /* Settings, documented in docs/reference.md. */
+int			ledger_seal_interval_ms = 200;
+int			ledger_block_max_transactions = 10000;
+bool		ledger_sealer_enabled = true;
 int			ledger_digest_wait_ms = 10000;
 
 #define SEALER_MAX_DBS 128
@@ -133,12 +137,46 @@ sealer_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Register hooks and, when preloaded, the launcher; from _PG_init. */
+/* Define the sealing settings; register hooks and, when preloaded, the launcher. */
 void
 sealer_init(void)
 {
 	BackgroundWorker worker;
 
+	DefineCustomIntVariable("ledger.seal_interval",
+							"Time between sealing passes of the background sealer.",
+							"The age bound of an open block: a committed transaction is sealed within about this time.",
+							&ledger_seal_interval_ms,
+							200, 10, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ledger.block_max_transactions",
+							"Largest number of transactions sealed into one block.",
+							NULL,
+							&ledger_block_max_transactions,
+							10000, 1, 1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ledger.digest_wait",
+							"How long ledger.digest() waits for the sealer.",
+							"ledger.digest() has committed transactions sealed before it describes the newest block; after this long it describes what is sealed.",
+							&ledger_digest_wait_ms,
+							10000, 0, 3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	/* a postmaster-level setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomBoolVariable("ledger.sealer",
+								 "Starts background sealer workers when ledger is preloaded.",
+								 NULL,
+								 &ledger_sealer_enabled,
+								 true,
+								 PGC_POSTMASTER,
+								 0,
+								 NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
@@ -332,162 +370,178 @@ sealer_wait_for_pass(int timeout_ms)
 
 /* ---------- sealing ---------- */
 
-/* Seal the committed, unsealed transactions of one ledger into blocks. */
-int
-sealer_seal_ledger(int32 ledger_id, bool force)
+/* The chain head of a ledger, locked for sealing (SPI connected). */
+typedef struct SealHead
 {
-	Datum		arg[1];
-	Oid			argtype[1] = {INT4OID};
-	int			ret;
-	bool		isnull;
-	int64		head_block;
-	uint8		head_hash[LEDGER_HASH_LEN];
+	int32		ledger_id;
 	pg_uuid_t	uuid;
-	int			blocks = 0;
-	MemoryContext loopcxt;
-	MemoryContext oldcxt;
+	int64		block;
+	uint8		hash[LEDGER_HASH_LEN];
+} SealHead;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+/*
+ * Lock the ledger's row in ledger.ledgers (sealers of one ledger serialize
+ * there; writers never touch it) and read its head.
+ */
+static void
+seal_lock_head(int32 ledger_id, SealHead *head)
+{
+	Datum		arg = Int32GetDatum(ledger_id);
+	Oid			argtype = INT4OID;
+	bool		isnull;
+	int			ret;
 
-	arg[0] = Int32GetDatum(ledger_id);
 	ret = SPI_execute_with_args("SELECT head_block, head_hash, ledger_uuid FROM ledger.ledgers "
 								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-								1, argtype, arg, NULL, false, 1);
+								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not lock ledger %d: %s", ledger_id, SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ledger %d does not exist", ledger_id)));
-	head_block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	head->ledger_id = ledger_id;
+	head->block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
-						 head_hash, "ledger head hash");
-	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
-		   sizeof(uuid));
+						 head->hash, "ledger head hash");
+	memcpy(&head->uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
+		   sizeof(pg_uuid_t));
+}
+
+/* Build the next block over recs and write it (SPI connected). */
+static void
+seal_write_block(SealHead *head, LedgerRecord *recs, uint64 n)
+{
+	LedgerBlock b;
+	MerkleStream ms;
+	uint64		i;
+	Datum		bargs[9];
+	Oid			btypes[9] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID,
+	INT8OID, TIMESTAMPTZOID, INT4OID, BYTEAOID};
+
+	b.block_no = head->block + 1;
+	memcpy(b.prev_hash, head->hash, LEDGER_HASH_LEN);
+	b.tx_count = (int32) n;
+	b.row_count = 0;
+	b.sealed_at = GetCurrentTimestamp();
+	b.format_version = CANON_FORMAT_VERSION;
+	merkle_stream_init(&ms);
+	for (i = 0; i < n; i++)
+	{
+		uint8		leaf[LEDGER_HASH_LEN];
+
+		record_leaf(&recs[i], leaf);
+		merkle_stream_add(&ms, leaf);
+		b.row_count += recs[i].row_count;
+	}
+	merkle_stream_root(&ms, b.root);
+	block_compute_hash(&head->uuid, &b, b.block_hash);
+
+	bargs[0] = Int32GetDatum(head->ledger_id);
+	bargs[1] = Int64GetDatum(b.block_no);
+	bargs[2] = PointerGetDatum(ledger_hash_to_bytea(b.prev_hash));
+	bargs[3] = PointerGetDatum(ledger_hash_to_bytea(b.root));
+	bargs[4] = Int32GetDatum(b.tx_count);
+	bargs[5] = Int64GetDatum(b.row_count);
+	bargs[6] = TimestampTzGetDatum(b.sealed_at);
+	bargs[7] = Int32GetDatum(b.format_version);
+	bargs[8] = PointerGetDatum(ledger_hash_to_bytea(b.block_hash));
+	if (SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
+							  "row_count, sealed_at, format_version, block_hash) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+							  9, btypes, bargs, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert block");
+
+	head->block = b.block_no;
+	memcpy(head->hash, b.block_hash, LEDGER_HASH_LEN);
+}
+
+/*
+ * Mark the block's records by the ctids just read (we hold the ledger's
+ * lock, and nothing else updates these rows): a TID scan, whose cost is what
+ * the block holds.  A join against the primary key leaves the join order to
+ * estimates that are wrong for a young ledger, and the wrong order rescans
+ * the ledger's whole history on every block.
+ */
+static void
+seal_mark_records(int64 block_no, LedgerRecord *recs, uint64 n)
+{
+	Datum	   *tids = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, TIDARRAYOID};
+	uint64		i;
+	int			ret;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		tids[i] = PointerGetDatum(&recs[i].tid);
+	args[0] = Int64GetDatum(block_no);
+	args[1] = PointerGetDatum(construct_array(tids, (int) n, TIDOID,
+											  sizeof(ItemPointerData), false,
+											  TYPALIGN_SHORT));
+	ret = SPI_execute_with_args("UPDATE ledger.transactions SET block_no = $1 "
+								"WHERE ctid OPERATOR(pg_catalog.=) ANY ($2)",
+								2, types, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE || SPI_processed != n)
+		elog(ERROR, "could not mark %llu transactions sealed: %s",
+			 (unsigned long long) n, SPI_result_code_string(ret));
+}
+
+/* Move the ledger's head to the newest block (SPI connected). */
+static void
+seal_move_head(const SealHead *head)
+{
+	Datum		args[3];
+	Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
+
+	args[0] = Int32GetDatum(head->ledger_id);
+	args[1] = Int64GetDatum(head->block);
+	args[2] = PointerGetDatum(ledger_hash_to_bytea(head->hash));
+	if (SPI_execute_with_args("UPDATE ledger.ledgers SET head_block = $2, head_hash = $3 "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  3, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not move ledger head");
+}
+
+/* Seal the committed, unsealed transactions of one ledger into blocks. */
+int
+sealer_seal_ledger(int32 ledger_id, bool force)
+{
+	SealHead	head;
+	int			blocks = 0;
+	MemoryContext loopcxt;
+	MemoryContext oldcxt;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	seal_lock_head(ledger_id, &head);
 
 	loopcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal pass",
 									ALLOCSET_DEFAULT_SIZES);
-
 	for (;;)
 	{
-		Datum		qargs[2];
-		Oid			qtypes[2] = {INT4OID, INT4OID};
+		LedgerRecord *recs;
 		uint64		n;
-		uint64		i;
-		MerkleStream ms;
-		uint8		root[LEDGER_HASH_LEN];
-		uint8		bhash[LEDGER_HASH_LEN];
-		int64		rows = 0;
-		int64		sealed_at = (int64) GetCurrentTimestamp();
-		Datum		bargs[9];
-		Oid			btypes[9] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID,
-		INT8OID, TIMESTAMPTZOID, INT4OID, BYTEAOID};
-		Datum		uargs[2];
-		Oid			utypes[2] = {INT8OID, TIDARRAYOID};
-		Datum	   *tids;
 
 		oldcxt = MemoryContextSwitchTo(loopcxt);
-
-		qargs[0] = Int32GetDatum(ledger_id);
-		qargs[1] = Int32GetDatum(ledger_block_max_transactions);
-		ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, ctid FROM ledger.transactions "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no IS NULL "
-									"ORDER BY committed_at, xact_id LIMIT $2",
-									2, qtypes, qargs, NULL, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read unsealed transactions: %s", SPI_result_code_string(ret));
-		n = SPI_processed;
+		recs = record_read(ledger_id, RECORDS_UNSEALED, 0, ledger_block_max_transactions,
+						   false, &n);
 		if (n == 0 && !(force && blocks == 0))
 		{
 			MemoryContextSwitchTo(oldcxt);
 			break;
 		}
-
-		merkle_stream_init(&ms);
-		tids = palloc(sizeof(Datum) * Max(n, 1));
-		for (i = 0; i < n; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-			int64		count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
-			uint8		txroot[LEDGER_HASH_LEN];
-			int64		committed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
-			uint8		leaf[LEDGER_HASH_LEN];
-
-			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)),
-								 txroot, "transaction root");
-			ledger_xact_leaf(xact, count, txroot, committed, leaf);
-			merkle_stream_add(&ms, leaf);
-			tids[i] = SPI_getbinval(tup, td, 5, &isnull);
-			rows += count;
-		}
-		merkle_stream_root(&ms, root);
-		ledger_block_hash(&uuid, head_block + 1, head_hash, root, (int32) n, rows,
-						  sealed_at, CANON_FORMAT_VERSION, bhash);
-
-		bargs[0] = Int32GetDatum(ledger_id);
-		bargs[1] = Int64GetDatum(head_block + 1);
-		bargs[2] = PointerGetDatum(ledger_hash_to_bytea(head_hash));
-		bargs[3] = PointerGetDatum(ledger_hash_to_bytea(root));
-		bargs[4] = Int32GetDatum((int32) n);
-		bargs[5] = Int64GetDatum(rows);
-		bargs[6] = TimestampTzGetDatum((TimestampTz) sealed_at);
-		bargs[7] = Int32GetDatum(CANON_FORMAT_VERSION);
-		bargs[8] = PointerGetDatum(ledger_hash_to_bytea(bhash));
-		ret = SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
-									"row_count, sealed_at, format_version, block_hash) "
-									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-									9, btypes, bargs, NULL, false, 0);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "could not insert block: %s", SPI_result_code_string(ret));
-
-		/*
-		 * Mark the block's transactions by the ctids just read (we hold the
-		 * ledger's lock, and nothing else updates these rows): a TID scan,
-		 * whose cost is what the block holds.  A join against the primary key
-		 * leaves the join order to estimates that are wrong for a young
-		 * ledger, and the wrong order rescans the ledger's whole history on
-		 * every block.
-		 */
-		if (n > 0)
-		{
-			uargs[0] = Int64GetDatum(head_block + 1);
-			uargs[1] = PointerGetDatum(construct_array(tids, (int) n, TIDOID,
-													   sizeof(ItemPointerData), false,
-													   TYPALIGN_SHORT));
-			ret = SPI_execute_with_args("UPDATE ledger.transactions SET block_no = $1 "
-										"WHERE ctid OPERATOR(pg_catalog.=) ANY ($2)",
-										2, utypes, uargs, NULL, false, 0);
-			if (ret != SPI_OK_UPDATE || SPI_processed != n)
-				elog(ERROR, "could not mark %llu transactions sealed: %s",
-					 (unsigned long long) n, SPI_result_code_string(ret));
-		}
-
-		head_block++;
-		memcpy(head_hash, bhash, LEDGER_HASH_LEN);
+		seal_write_block(&head, recs, n);
+		seal_mark_records(head.block, recs, n);
 		blocks++;
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(loopcxt);
 		if (n < (uint64) ledger_block_max_transactions)
 			break;
 	}
-
 	if (blocks > 0)
-	{
-		Datum		hargs[3];
-		Oid			htypes[3] = {INT4OID, INT8OID, BYTEAOID};
-
-		hargs[0] = Int32GetDatum(ledger_id);
-		hargs[1] = Int64GetDatum(head_block);
-		hargs[2] = PointerGetDatum(ledger_hash_to_bytea(head_hash));
-		ret = SPI_execute_with_args("UPDATE ledger.ledgers SET head_block = $2, head_hash = $3 "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-									3, htypes, hargs, NULL, false, 0);
-		if (ret != SPI_OK_UPDATE)
-			elog(ERROR, "could not move ledger head: %s", SPI_result_code_string(ret));
-	}
+		seal_move_head(&head);
 	MemoryContextDelete(loopcxt);
 	SPI_finish();
 	return blocks;

@@ -28,6 +28,10 @@ extern int	sealer_seal_ledger(int32 ledger_id, bool force);
  */
 extern bool sealer_request_seal(int32 ledger_id, const char *relname);
 
+/* Settings (docs/reference.md). */
+extern int	ledger_seal_interval_ms;
+extern int	ledger_block_max_transactions;
+extern bool ledger_sealer_enabled;
 extern int	ledger_digest_wait_ms;
 
 #endif							/* LEDGER_SEALER_H */

@@ -52,8 +52,10 @@
 #include "digest.h"
 #include "merkle.h"
 #include "sealer.h"
+#include "catalog.h"
+#include "pending.h"
+#include "record.h"
 #include "signed.h"
-#include "table.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(ledger_verify);
@@ -148,7 +150,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	MemoryContext rowcxt;
 	StringInfoData buf;
 	const char *relname = RelationGetRelationName(rel);
-	int64		own_xact = table_current_xact(false);
+	int64		own_xact = pending_current_xact(false);
 	SignedVerifier *sv;
 	char	   *sproblem;
 
@@ -246,83 +248,55 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	MemoryContextDelete(rowcxt);
 }
 
-/* Check transactions against rows and blocks against transactions. */
-static void
-verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
-			 VState *st, HTAB *xacts, const LedgerDigest *digest)
+/* Where a record sits, for messages: "block N" or "not yet sealed". */
+static const char *
+verify_where(const LedgerRecord *r)
 {
-	Datum		arg[1];
-	Oid			argtype[1] = {INT4OID};
-	int			ret;
-	uint64		ntx;
-	uint64		nblocks;
+	if (r->block_no < 0)
+		return "not yet sealed";
+	return psprintf("block " INT64_FORMAT, r->block_no);
+}
+
+/*
+ * Each record against the rows that claim its transaction: the row count,
+ * and the root over their leaves in sequence order; no record twice.
+ */
+static void
+verify_records(VState *st, HTAB *xacts, LedgerRecord *recs, uint64 n)
+{
 	uint64		i;
-	uint64		t = 0;
-	SPITupleTable *txtab;
-	uint8		prev[LEDGER_HASH_LEN];
-	int64		last_block = -1;
-	uint8		head_hash[LEDGER_HASH_LEN];
-	int64		head_block;
-	bool		isnull;
 
-	arg[0] = Int32GetDatum(ledger_id);
-
-	/* transactions in block order; unsealed ones last */
-	ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, block_no "
-								"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-								"ORDER BY block_no NULLS LAST, committed_at, xact_id",
-								1, argtype, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.transactions: %s", SPI_result_code_string(ret));
-	txtab = SPI_tuptable;
-	ntx = SPI_processed;
-
-	for (i = 0; i < ntx && st->problem == NULL; i++)
+	for (i = 0; i < n && st->problem == NULL; i++)
 	{
-		HeapTuple	tup = txtab->vals[i];
-		TupleDesc	td = txtab->tupdesc;
-		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-		int64		count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
-		uint8		root[LEDGER_HASH_LEN];
-		uint8		computed[LEDGER_HASH_LEN];
-		bool		sealed;
-		int64		block_no;
-		char		where[64];
+		LedgerRecord *r = &recs[i];
 		VXact	   *vx;
 		MerkleStream ms;
+		uint8		computed[LEDGER_HASH_LEN];
 		int64		j;
 
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)), root,
-							 "transaction root");
-		block_no = DatumGetInt64(SPI_getbinval(tup, td, 5, &sealed));
-		sealed = !sealed;
-		if (sealed)
-			snprintf(where, sizeof(where), "block " INT64_FORMAT, block_no);
-		else
-		{
-			snprintf(where, sizeof(where), "not yet sealed");
+		CHECK_FOR_INTERRUPTS();
+		if (r->block_no < 0)
 			st->unsealed++;
-		}
-
-		vx = hash_search(xacts, &xact, HASH_FIND, NULL);
+		vx = hash_search(xacts, &r->xact_id, HASH_FIND, NULL);
 		if (vx == NULL)
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but none of them is in the table: they were deleted",
-					 xact, where, count);
-			break;
+					 r->xact_id, verify_where(r), r->row_count);
+			return;
 		}
 		if (vx->seen)
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) is recorded more than once: a record was copied or forged",
-					 xact, where);
-			break;
+					 r->xact_id, verify_where(r));
+			return;
 		}
 		vx->seen = true;
-		if (vx->n != count)
+		if (vx->n != r->row_count)
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s, or the record was edited",
-					 xact, where, count, vx->n, vx->n < count ? "deleted" : "added");
-			break;
+					 r->xact_id, verify_where(r), r->row_count, vx->n,
+					 vx->n < r->row_count ? "deleted" : "added");
+			return;
 		}
 		qsort(vx->rows, vx->n, sizeof(VRow), vrow_cmp);
 		merkle_stream_init(&ms);
@@ -335,216 +309,200 @@ verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
 						 ItemPointerGetOffsetNumber(&vx->rows[j - 1].tid),
 						 ItemPointerGetBlockNumber(&vx->rows[j].tid),
 						 ItemPointerGetOffsetNumber(&vx->rows[j].tid),
-						 xact, vx->rows[j].seq);
-				break;
+						 r->xact_id, vx->rows[j].seq);
+				return;
 			}
 			merkle_stream_add(&ms, vx->rows[j].leaf);
 		}
-		if (st->problem)
-			break;
 		merkle_stream_root(&ms, computed);
-		if (memcmp(computed, root, LEDGER_HASH_LEN) != 0)
+		if (memcmp(computed, r->root, LEDGER_HASH_LEN) != 0)
 		{
 			vproblem(st, "rows of transaction " INT64_FORMAT " (%s) do not match its recorded root: rows were replaced or reordered, or the record was edited",
-					 xact, where);
-			break;
+					 r->xact_id, verify_where(r));
+			return;
 		}
 		st->tx_checked++;
 	}
+}
 
-	if (st->problem == NULL)
+/* Rows whose transaction has no record were inserted around the ledger. */
+static void
+verify_orphan_rows(VState *st, HTAB *xacts)
+{
+	HASH_SEQ_STATUS hs;
+	VXact	   *vx;
+
+	hash_seq_init(&hs, xacts);
+	while ((vx = hash_seq_search(&hs)) != NULL)
 	{
-		HASH_SEQ_STATUS hs;
-		VXact	   *vx;
-
-		hash_seq_init(&hs, xacts);
-		while ((vx = hash_seq_search(&hs)) != NULL)
+		if (!vx->seen)
 		{
-			if (!vx->seen)
-			{
-				vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
-						 ItemPointerGetBlockNumber(&vx->rows[0].tid),
-						 ItemPointerGetOffsetNumber(&vx->rows[0].tid),
-						 vx->xact, vx->rows[0].seq);
-				hash_seq_term(&hs);
-				break;
-			}
-		}
-	}
-	if (st->problem)
-		return;
-
-	/* blocks */
-	ret = SPI_execute_with_args("SELECT block_no, prev_hash, root, tx_count, row_count, sealed_at, "
-								"format_version, block_hash FROM ledger.blocks "
-								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
-								1, argtype, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.blocks: %s", SPI_result_code_string(ret));
-	nblocks = SPI_processed;
-	memset(prev, 0, LEDGER_HASH_LEN);
-
-	for (i = 0; i < nblocks && st->problem == NULL; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		int64		block_no = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-		uint8		bprev[LEDGER_HASH_LEN];
-		uint8		broot[LEDGER_HASH_LEN];
-		int32		tx_count = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
-		int64		row_count = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
-		int64		sealed_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 6, &isnull));
-		int32		fmt = DatumGetInt32(SPI_getbinval(tup, td, 7, &isnull));
-		uint8		bhash[LEDGER_HASH_LEN];
-		uint8		computed[LEDGER_HASH_LEN];
-		MerkleStream ms;
-		int32		k = 0;
-		int64		rows = 0;
-
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 2, &isnull)), bprev, "previous block hash");
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)), broot, "block root");
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 8, &isnull)), bhash, "block hash");
-
-		if (block_no != last_block + 1)
-		{
-			vproblem(st, "block " INT64_FORMAT " is missing: the chain jumps from block " INT64_FORMAT " to block " INT64_FORMAT,
-					 last_block + 1, last_block, block_no);
-			break;
-		}
-		if (memcmp(bprev, prev, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " does not link to block " INT64_FORMAT ": its previous-block hash differs",
-					 block_no, block_no - 1);
-			break;
-		}
-
-		/* this block's transactions, in (committed_at, xact_id) order */
-		merkle_stream_init(&ms);
-		for (; t < ntx; t++)
-		{
-			HeapTuple	tt = txtab->vals[t];
-			TupleDesc	ttd = txtab->tupdesc;
-			bool		bnull;
-			int64		tb = DatumGetInt64(SPI_getbinval(tt, ttd, 5, &bnull));
-			uint8		txroot[LEDGER_HASH_LEN];
-			uint8		leaf[LEDGER_HASH_LEN];
-			int64		xact;
-			int64		count;
-
-			if (bnull || tb != block_no)
-				break;
-			xact = DatumGetInt64(SPI_getbinval(tt, ttd, 1, &isnull));
-			count = DatumGetInt64(SPI_getbinval(tt, ttd, 2, &isnull));
-			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tt, ttd, 3, &isnull)), txroot, "transaction root");
-			ledger_xact_leaf(xact, count,
-							 txroot, DatumGetTimestampTz(SPI_getbinval(tt, ttd, 4, &isnull)), leaf);
-			merkle_stream_add(&ms, leaf);
-			rows += count;
-			k++;
-		}
-		if (st->problem)
-			break;
-		if (t < ntx)
-		{
-			bool		bnull;
-			int64		tb = DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 5, &bnull));
-
-			if (!bnull && tb < block_no)
-			{
-				vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
-						 DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 1, &isnull)), tb);
-				break;
-			}
-		}
-		if (k != tx_count || rows != row_count)
-		{
-			vproblem(st, "block " INT64_FORMAT " records %d transactions and " INT64_FORMAT " rows, but %d transactions with " INT64_FORMAT " rows claim it",
-					 block_no, tx_count, row_count, k, rows);
-			break;
-		}
-		merkle_stream_root(&ms, computed);
-		if (memcmp(computed, broot, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " does not match its transactions: its root differs from the root of the transactions it holds",
-					 block_no);
-			break;
-		}
-		ledger_block_hash(uuid, block_no, bprev, broot, tx_count, row_count, sealed_at, fmt, computed);
-		if (memcmp(computed, bhash, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " does not match its hash: its header was edited",
-					 block_no);
-			break;
-		}
-		memcpy(prev, bhash, LEDGER_HASH_LEN);
-		last_block = block_no;
-		st->blocks_checked++;
-	}
-	if (st->problem)
-		return;
-	if (t < ntx)
-	{
-		bool		bnull;
-		int64		tb = DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 5, &bnull));
-
-		if (!bnull)
-		{
-			vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
-					 DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 1, &isnull)), tb);
+			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
+					 ItemPointerGetBlockNumber(&vx->rows[0].tid),
+					 ItemPointerGetOffsetNumber(&vx->rows[0].tid),
+					 vx->xact, vx->rows[0].seq);
+			hash_seq_term(&hs);
 			return;
 		}
 	}
-	if (last_block < 0)
+}
+
+/*
+ * Each block against the records that claim it (records are in block
+ * order), its hash and its link to the previous block.  On success
+ * *last_block and last_hash describe the end of the chain.
+ */
+static void
+verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
+			  LedgerRecord *recs, uint64 nrecs, LedgerBlock *blocks, uint64 nblocks,
+			  int64 *last_block, uint8 *last_hash)
+{
+	uint64		t = 0;
+	uint64		i;
+
+	*last_block = -1;
+	memset(last_hash, 0, LEDGER_HASH_LEN);
+	for (i = 0; i < nblocks; i++)
 	{
-		vproblem(st, "ledger \"%s\" has no genesis block", relname);
+		LedgerBlock *b = &blocks[i];
+		MerkleStream ms;
+		uint8		computed[LEDGER_HASH_LEN];
+		int32		k = 0;
+		int64		rows = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (b->block_no != *last_block + 1)
+		{
+			vproblem(st, "block " INT64_FORMAT " is missing: the chain jumps from block " INT64_FORMAT " to block " INT64_FORMAT,
+					 *last_block + 1, *last_block, b->block_no);
+			return;
+		}
+		if (memcmp(b->prev_hash, last_hash, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not link to block " INT64_FORMAT ": its previous-block hash differs",
+					 b->block_no, b->block_no - 1);
+			return;
+		}
+		/* this block's transactions, in (committed_at, xact_id) order */
+		merkle_stream_init(&ms);
+		for (; t < nrecs && recs[t].block_no == b->block_no; t++)
+		{
+			uint8		leaf[LEDGER_HASH_LEN];
+
+			record_leaf(&recs[t], leaf);
+			merkle_stream_add(&ms, leaf);
+			rows += recs[t].row_count;
+			k++;
+		}
+		if (t < nrecs && recs[t].block_no >= 0 && recs[t].block_no < b->block_no)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
+					 recs[t].xact_id, recs[t].block_no);
+			return;
+		}
+		if (k != b->tx_count || rows != b->row_count)
+		{
+			vproblem(st, "block " INT64_FORMAT " records %d transactions and " INT64_FORMAT " rows, but %d transactions with " INT64_FORMAT " rows claim it",
+					 b->block_no, b->tx_count, b->row_count, k, rows);
+			return;
+		}
+		merkle_stream_root(&ms, computed);
+		if (memcmp(computed, b->root, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not match its transactions: its root differs from the root of the transactions it holds",
+					 b->block_no);
+			return;
+		}
+		block_compute_hash(uuid, b, computed);
+		if (memcmp(computed, b->block_hash, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not match its hash: its header was edited",
+					 b->block_no);
+			return;
+		}
+		memcpy(last_hash, b->block_hash, LEDGER_HASH_LEN);
+		*last_block = b->block_no;
+		st->blocks_checked++;
+	}
+	if (t < nrecs && recs[t].block_no >= 0)
+	{
+		vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
+				 recs[t].xact_id, recs[t].block_no);
 		return;
 	}
+	if (*last_block < 0)
+		vproblem(st, "ledger \"%s\" has no genesis block", relname);
+}
 
-	/* the head recorded in ledger.ledgers */
-	ret = SPI_execute_with_args("SELECT head_block, head_hash FROM ledger.ledgers "
-								"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-								1, argtype, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+/* The head recorded in ledger.ledgers is the end of the chain. */
+static void
+verify_head(VState *st, int32 ledger_id, int64 last_block, const uint8 *last_hash)
+{
+	Datum		arg = Int32GetDatum(ledger_id);
+	Oid			argtype = INT4OID;
+	bool		isnull;
+	int64		head_block;
+	uint8		head_hash[LEDGER_HASH_LEN];
+
+	if (SPI_execute_with_args("SELECT head_block, head_hash FROM ledger.ledgers "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
 		elog(ERROR, "could not read ledger head");
 	head_block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
 						 head_hash, "head hash");
-	if (head_block != last_block || memcmp(head_hash, prev, LEDGER_HASH_LEN) != 0)
-	{
+	if (head_block != last_block || memcmp(head_hash, last_hash, LEDGER_HASH_LEN) != 0)
 		vproblem(st, "the ledger's head names block " INT64_FORMAT ", but the chain ends at block " INT64_FORMAT " with a different hash",
 				 head_block, last_block);
+}
+
+/* The digest's block is still there, with the digest's hash. */
+static void
+verify_against_digest(VState *st, const LedgerDigest *digest,
+					  LedgerBlock *blocks, int64 last_block)
+{
+	if (digest->block > last_block)
+	{
+		vproblem(st, "the digest names block " INT64_FORMAT ", but the ledger ends at block " INT64_FORMAT ": blocks were removed",
+				 digest->block, last_block);
 		return;
 	}
+	/* the chain is complete from block 0: block b is blocks[b] */
+	if (memcmp(blocks[digest->block].block_hash, digest->block_hash, LEDGER_HASH_LEN) != 0)
+		vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
+				 digest->block, verify_hex(digest->block_hash),
+				 verify_hex(blocks[digest->block].block_hash));
+}
 
-	/* a digest kept outside the database */
-	if (digest != NULL)
-	{
-		Datum		dargs[2];
-		Oid			dtypes[2] = {INT4OID, INT8OID};
-		uint8		have[LEDGER_HASH_LEN];
+/*
+ * Check transactions against rows, blocks against transactions, the chain,
+ * its head, and a digest kept outside (SPI connected; read with the
+ * caller's snapshot).
+ */
+static void
+verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
+			 VState *st, HTAB *xacts, const LedgerDigest *digest)
+{
+	LedgerRecord *recs;
+	LedgerBlock *blocks;
+	uint64		nrecs;
+	uint64		nblocks;
+	int64		last_block;
+	uint8		last_hash[LEDGER_HASH_LEN];
 
-		if (digest->block > last_block)
-		{
-			vproblem(st, "the digest names block " INT64_FORMAT ", but the ledger ends at block " INT64_FORMAT ": blocks were removed",
-					 digest->block, last_block);
-			return;
-		}
-		dargs[0] = Int32GetDatum(ledger_id);
-		dargs[1] = Int64GetDatum(digest->block);
-		ret = SPI_execute_with_args("SELECT block_hash FROM ledger.blocks "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $2",
-									2, dtypes, dargs, NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not read digest block");
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
-							 have, "block hash");
-		if (memcmp(have, digest->block_hash, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
-					 digest->block, verify_hex(digest->block_hash), verify_hex(have));
-			return;
-		}
-	}
+	recs = record_read(ledger_id, RECORDS_ALL, 0, 0, true, &nrecs);
+	verify_records(st, xacts, recs, nrecs);
+	if (st->problem == NULL)
+		verify_orphan_rows(st, xacts);
+	if (st->problem != NULL)
+		return;
+	blocks = block_read(ledger_id, 0, -1, true, &nblocks);
+	verify_blocks(st, uuid, relname, recs, nrecs, blocks, nblocks, &last_block, last_hash);
+	if (st->problem == NULL)
+		verify_head(st, ledger_id, last_block, last_hash);
+	if (st->problem == NULL && digest != NULL)
+		verify_against_digest(st, digest, blocks, last_block);
 }
 
 /* Check that the caller may read the table. */

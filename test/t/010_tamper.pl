@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LedgerTest;
 
 my $node = PostgreSQL::Test::Cluster->new('tamper');
 $node->init;
@@ -60,31 +61,13 @@ INSERT INTO $t (id, v, amount) VALUES (13, 'm', 13);
 SELECT ledger.seal('$t');
 });
 	my $digest = $node->safe_psql($db, "SELECT ledger.digest('$t')");
-	my $v = verify($t, $digest);
+	my $v = verify($node, $db, $t, $digest);
 	is($v->{ok}, 't', "$t: untampered ledger verifies against its digest")
 	  or diag($v->{problem});
 	is($v->{rows}, 13, "$t: untampered ledger has 13 rows checked");
 	return ($t, $digest);
 }
 
-# ledger.verify as a hash; digest optional.
-sub verify
-{
-	my ($t, $digest) = @_;
-	my $arg = defined $digest ? ", '$digest'::jsonb" : '';
-	my $out = $node->safe_psql($db,
-		"SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, "
-		  . "coalesce(problem, '') FROM ledger.verify('$t'$arg)");
-	my @f = split /\|/, $out, 6;
-	return {
-		ok => $f[0],
-		rows => $f[1],
-		txs => $f[2],
-		blocks => $f[3],
-		unsealed => $f[4],
-		problem => $f[5]
-	};
-}
 
 # Facts about one row: ctid text "(b,o)", xact, seq, block of its transaction.
 sub row_info
@@ -118,10 +101,10 @@ sub last_block
 sub detected
 {
 	my ($t, $digest, $re, $name) = @_;
-	my $v = verify($t, $digest);
+	my $v = verify($node, $db, $t, $digest);
 	is($v->{ok}, 'f', "$name: verify says not ok");
 	like($v->{problem}, $re, "$name: problem names the culprit");
-	$v = verify($control, $control_digest);
+	$v = verify($node, $db, $control, $control_digest);
 	is($v->{ok}, 't', "$name: the untampered ledger beside it still verifies")
 	  or diag($v->{problem});
 }
@@ -219,7 +202,7 @@ WHERE ledger_id = $lid;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 });
-	my $v = verify($t);
+	my $v = verify($node, $db, $t);
 	is($v->{ok}, 't', 'truncated history: verify without a digest cannot tell')
 	  or diag($v->{problem});
 	detected($t, $d,
@@ -231,7 +214,7 @@ ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 	$node->safe_psql($db,
 		"INSERT INTO $t (id, v, amount) VALUES (99, 'replacement', 99); SELECT ledger.seal('$t');");
 	is(last_block($t), $last, 'rewritten history reaches the digest\'s block again');
-	$v = verify($t);
+	$v = verify($node, $db, $t);
 	is($v->{ok}, 't', 'rewritten history: verify without a digest cannot tell')
 	  or diag($v->{problem});
 	detected($t, $d, qr/^block $last differs from the digest/,
@@ -495,12 +478,12 @@ WHERE ledger_id = $lid AND block_no = 2;
 }
 
 # Untampered ledgers in the same database still verify, with their digest.
-my $v = verify($control, $control_digest);
+my $v = verify($node, $db, $control, $control_digest);
 is($v->{ok}, 't', 'control ledger still verifies after all the tampering')
   or diag($v->{problem});
 is($v->{rows}, 13, 'control ledger: 13 rows checked');
 $node->safe_psql($db, "INSERT INTO $control (id, v, amount) VALUES (14, 'n', 14)");
-$v = verify($control, $control_digest);
+$v = verify($node, $db, $control, $control_digest);
 is($v->{ok}, 't', 'control ledger verifies after a new insert') or diag($v->{problem});
 is($v->{rows}, 14, 'control ledger: 14 rows checked');
 
@@ -535,7 +518,7 @@ ALTER TABLE broken DISABLE TRIGGER ALL;
 		is($ok, 0, 'DROP TABLE of a plain table works beside a tampered ledger')
 		  or diag($err);
 	}
-	my $v = verify('broken');
+	my $v = verify($node, $db, 'broken');
 	is($v->{ok}, 't', 'a ledger with disabled triggers but untouched rows still verifies')
 	  or diag($v->{problem});
 }

@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *		The extension's catalog: where it is, who owns it, which tables are
+ *		ledgers, and a per-backend cache of ledger descriptions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_CATALOG_H
+#define LEDGER_CATALOG_H
+
+#include "utils/rel.h"
+#include "utils/uuid.h"
+
+#include "canon.h"
+#include "crypto.h"
+
+/* What a backend caches about one ledger table. */
+typedef struct LedgerInfo
+{
+	Oid			relid;			/* hash key */
+	int32		ledger_id;
+	pg_uuid_t	uuid;
+	bool		valid;
+	MemoryContext cxt;			/* holds layout; reset on rebuild */
+	CanonLayout layout;
+} LedgerInfo;
+
+/* Schema oid of the extension ("ledger"); errors if not installed. */
+extern Oid	ledger_namespace(void);
+extern Oid	ledger_catalog_relid(const char *relname);
+
+/*
+ * Run fn(arg) as the owner of the extension's catalog, in a restricted
+ * security context; the caller's identity is restored however fn exits.
+ */
+typedef void (*LedgerOwnerFn) (void *arg);
+extern void ledger_as_owner(LedgerOwnerFn fn, void *arg);
+
+/* ERROR (42P01) unless relid names an existing relation. */
+extern void ledger_relation_must_exist(Oid relid);
+
+/* Look up a ledger by relation: ledger id, or -1 when not a ledger. */
+extern int32 ledger_id_for_relation(Oid relid, bool missing_ok);
+
+/* Cached ledger description of a relation, or NULL if it is not a ledger. */
+extern LedgerInfo *ledger_info_lookup(Relation rel);
+
+/* Drop what the cache holds about one relation (after registering it). */
+extern void ledger_info_forget(Oid relid);
+
+/* bytea from/to a 32-byte hash; what names the hash in an error */
+extern bytea *ledger_hash_to_bytea(const uint8 *hash);
+extern void ledger_bytea_to_hash(bytea *b, uint8 *out, const char *what);
+
+#endif							/* LEDGER_CATALOG_H */

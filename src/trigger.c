@@ -1,0 +1,274 @@
+/*-------------------------------------------------------------------------
+ *
+ * trigger.c
+ *		The row trigger of ledger tables, and the SQL functions that show a
+ *		row's canonical bytes and leaf hash.
+ *
+ * ledger.row_trigger() fires BEFORE INSERT FOR EACH ROW, last of the
+ * table's BEFORE INSERT row triggers (the DDL guard keeps it so, guard.c).
+ * It computes the row's leaf hash from its canonical bytes (canon.c) and
+ * stamps the row with (ledger_xact, ledger_seq, ledger_hash): the inserting
+ * transaction's ledger transaction number (drawn once per transaction from
+ * ledger.transaction_id_seq), the row's sequence number in that transaction
+ * and ledger, and the hash; the leaf joins the transaction's tree
+ * (pending.c).
+ *
+ * Rows that arrive with ledger_hash already set come from a superuser
+ * (pg_restore of data inserted before the triggers exist needs no such
+ * thing, but a superuser may copy rows) or a logical-replication apply
+ * worker: they are checked (the hash must match the content) and kept as
+ * they are; they belong to a transaction recorded elsewhere.  Only a
+ * superuser or a replication worker may insert such rows; anyone else,
+ * the table's owner included, gets 428C9.
+ *
+ * Memory: the canonical bytes go to one reusable buffer in
+ * TopMemoryContext; the new tuple is formed in the trigger's context.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/typcache.h"
+
+#include "canon.h"
+#include "catalog.h"
+#include "create.h"
+#include "merkle.h"
+#include "pending.h"
+#include "trigger.h"
+
+PG_FUNCTION_INFO_V1(ledger_row_trigger);
+PG_FUNCTION_INFO_V1(ledger_canonical_bytes);
+PG_FUNCTION_INFO_V1(ledger_leaf_hash);
+
+/* Reusable buffer for canonical bytes; lives in TopMemoryContext. */
+static StringInfo canon_buf = NULL;
+
+/*
+ * The first enabled BEFORE INSERT row trigger of rel that fires after self
+ * (triggers fire in name order), or NULL.  The ledger's row trigger must
+ * have none: a later trigger could change a row after it was hashed.
+ */
+Trigger *
+ledger_next_before_insert_trigger(Relation rel, Trigger *self)
+{
+	TriggerDesc *td = rel->trigdesc;
+	bool		seen = false;
+	int			i;
+
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgoid == self->tgoid)
+			seen = true;
+		else if (seen && t->tgenabled != TRIGGER_DISABLED &&
+				 TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+				 TRIGGER_FOR_INSERT(t->tgtype))
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * May the current user insert rows carrying their own ledger columns?  Only
+ * replication (rows hashed at the origin) and superusers: a restore does not
+ * need it, because pg_dump creates triggers after loading the data.
+ */
+static bool
+ledger_may_supply_hash(Relation rel)
+{
+	return IsLogicalWorker() || superuser();
+}
+
+/*
+ * ledger.row_trigger() RETURNS trigger
+ *
+ * BEFORE INSERT FOR EACH ROW on every ledger table.
+ */
+Datum
+ledger_row_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	HeapTuple	tuple;
+	LedgerInfo *info;
+	Datum	   *values;
+	bool	   *nulls;
+	uint8		leaf[LEDGER_HASH_LEN];
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.row_trigger\" was not called by the trigger manager")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.row_trigger\" must be fired BEFORE INSERT FOR EACH ROW")));
+
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	tuple = trigdata->tg_trigtuple;
+	info = ledger_info_lookup(rel);
+	if (info == NULL)
+		info = create_builtin_info(rel, tuple);
+	if (info->layout.xact_attnum == 0 || info->layout.seq_attnum == 0 ||
+		info->layout.hash_attnum == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("ledger table \"%s\" lacks its ledger columns", RelationGetRelationName(rel))));
+
+	values = palloc(sizeof(Datum) * tupdesc->natts);
+	nulls = palloc(sizeof(bool) * tupdesc->natts);
+	heap_deform_tuple(tuple, tupdesc, values, nulls);
+
+	if (canon_buf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		canon_buf = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+	canon_row_bytes(canon_buf, &info->layout, tupdesc, values, nulls);
+	merkle_leaf_hash(canon_buf->data, canon_buf->len, leaf);
+
+	if (!nulls[info->layout.hash_attnum - 1])
+	{
+		/* a row that was hashed elsewhere: restore or replication */
+		bytea	   *given = DatumGetByteaPP(values[info->layout.hash_attnum - 1]);
+
+		if (!ledger_may_supply_hash(rel))
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("cannot insert a value into column \"%s\" of ledger table \"%s\"",
+							LEDGER_COL_HASH, RelationGetRelationName(rel)),
+					 errdetail("The ledger computes this column."),
+					 errhint("Omit the ledger columns from the INSERT.")));
+		if (nulls[info->layout.xact_attnum - 1] || nulls[info->layout.seq_attnum - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("a row carrying \"%s\" must also carry \"%s\" and \"%s\"",
+							LEDGER_COL_HASH, LEDGER_COL_XACT, LEDGER_COL_SEQ)));
+		if (VARSIZE_ANY_EXHDR(given) != LEDGER_HASH_LEN ||
+			memcmp(VARDATA_ANY(given), leaf, LEDGER_HASH_LEN) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("row of ledger table \"%s\" does not match its hash",
+							RelationGetRelationName(rel)),
+					 errdetail_internal("Transaction %lld, sequence %lld: stored hash differs from the hash of the row's canonical bytes.",
+										(long long) DatumGetInt64(values[info->layout.xact_attnum - 1]),
+										(long long) DatumGetInt64(values[info->layout.seq_attnum - 1])),
+					 errhint("The row was altered after it was hashed; it is not accepted.")));
+		/* not part of this transaction's tree, but it moves the count */
+		(void) pending_stamp_row(rel, info->ledger_id, NULL);
+		return PointerGetDatum(tuple);
+	}
+
+	if (!nulls[info->layout.xact_attnum - 1] || !nulls[info->layout.seq_attnum - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("cannot insert a value into column \"%s\" of ledger table \"%s\"",
+						nulls[info->layout.xact_attnum - 1] ? LEDGER_COL_SEQ : LEDGER_COL_XACT,
+						RelationGetRelationName(rel)),
+				 errdetail("The ledger computes this column."),
+				 errhint("Omit the ledger columns from the INSERT.")));
+
+	{
+		int64		xact = pending_current_xact(true);
+		int64		seq = pending_stamp_row(rel, info->ledger_id, leaf);
+
+		/* the row is already deformed: form the new one directly */
+		values[info->layout.xact_attnum - 1] = Int64GetDatum(xact);
+		nulls[info->layout.xact_attnum - 1] = false;
+		values[info->layout.seq_attnum - 1] = Int64GetDatum(seq);
+		nulls[info->layout.seq_attnum - 1] = false;
+		values[info->layout.hash_attnum - 1] = PointerGetDatum(ledger_hash_to_bytea(leaf));
+		nulls[info->layout.hash_attnum - 1] = false;
+	}
+	return PointerGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/* ---------- SQL functions over row values ---------- */
+
+/* Layout for a record argument, cached in fn_extra by type. */
+typedef struct RecordLayoutCache
+{
+	Oid			typid;
+	int32		typmod;
+	CanonLayout layout;
+} RecordLayoutCache;
+
+/* Canonical bytes of a composite value into buf. */
+static void
+record_canonical_bytes(FunctionCallInfo fcinfo, HeapTupleHeader rec, StringInfo buf)
+{
+	Oid			typid = HeapTupleHeaderGetTypeId(rec);
+	int32		typmod = HeapTupleHeaderGetTypMod(rec);
+	TupleDesc	tupdesc = lookup_rowtype_tupdesc(typid, typmod);
+	RecordLayoutCache *cache = fcinfo->flinfo->fn_extra;
+	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (cache == NULL || cache->typid != typid || cache->typmod != typmod)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RecordLayoutCache));
+		cache->typid = typid;
+		cache->typmod = typmod;
+		canon_layout_init(&cache->layout, tupdesc, 0, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	values = palloc(sizeof(Datum) * tupdesc->natts);
+	nulls = palloc(sizeof(bool) * tupdesc->natts);
+	heap_deform_tuple(&tuple, tupdesc, values, nulls);
+	canon_row_bytes(buf, &cache->layout, tupdesc, values, nulls);
+	ReleaseTupleDesc(tupdesc);
+}
+
+/*
+ * ledger.canonical_bytes(row record) RETURNS bytea
+ */
+Datum
+ledger_canonical_bytes(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+	bytea	   *result;
+
+	initStringInfo(&buf);
+	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf);
+	result = palloc(VARHDRSZ + buf.len);
+	SET_VARSIZE(result, VARHDRSZ + buf.len);
+	memcpy(VARDATA(result), buf.data, buf.len);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * ledger.leaf_hash(row record) RETURNS bytea
+ */
+Datum
+ledger_leaf_hash(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+	uint8		leaf[LEDGER_HASH_LEN];
+
+	initStringInfo(&buf);
+	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf);
+	merkle_leaf_hash(buf.data, buf.len, leaf);
+	PG_RETURN_BYTEA_P(ledger_hash_to_bytea(leaf));
+}
