@@ -18,6 +18,8 @@ OBJS = \
 	src/guard.o \
 	src/sealer.o \
 	src/verify.o \
+	src/history.o \
+	src/tiles.o \
 	src/digest.o \
 	src/pricing_core.o \
 	src/pricing.o \

@@ -4,7 +4,7 @@
  *		Canonical row bytes: the exact bytes a ledger row's leaf hash covers.
  *
  * The format is specified byte for byte in docs/canonical-format.md and is
- * versioned (CANON_FORMAT_VERSION, recorded in every block).  The invariant
+ * versioned (a ledger's row format is recorded in ledger.ledgers).  The invariant
  * that matters: the bytes depend only on the stored values and the column
  * names and types, never on session settings.  So no value goes through a
  * type's output function that reads DateStyle, TimeZone, extra_float_digits,
@@ -330,19 +330,59 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 	}
 }
 
+static void canon_put_columns(StringInfo buf, const CanonLayout *layout,
+							  Datum *values, bool *isnull);
+
 /* Append the canonical bytes of one row to buf (which is reset first). */
 void
 canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 				TupleDesc tupdesc, Datum *values, bool *isnull)
 {
+	resetStringInfo(buf);
+	appendStringInfoChar(buf, 'L');
+	appendStringInfoChar(buf, 'R');
+	appendStringInfoChar(buf, CANON_ROW_FORMAT_1);
+	canon_put_columns(buf, layout, values, isnull);
+}
+
+/*
+ * Canonical bytes of a row in format 2: format 1 with the version byte 2 and
+ * the row's transaction and sequence number before the column count, so a
+ * row's hash binds it to its place in the ledger.
+ */
+void
+canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
+				   Datum *values, bool *isnull, int64 xact, int64 seq)
+{
+	resetStringInfo(buf);
+	appendStringInfoChar(buf, 'L');
+	appendStringInfoChar(buf, 'R');
+	appendStringInfoChar(buf, CANON_ROW_FORMAT_2);
+	canon_put_be(buf, (uint64) xact, 8);
+	canon_put_be(buf, (uint64) seq, 8);
+	canon_put_columns(buf, layout, values, isnull);
+}
+
+/* Canonical bytes of a row in the given row format (1 or 2). */
+void
+canon_row_bytes_format(StringInfo buf, int format, const CanonLayout *layout,
+					   TupleDesc tupdesc, Datum *values, bool *isnull,
+					   int64 xact, int64 seq)
+{
+	if (format == CANON_ROW_FORMAT_1)
+		canon_row_bytes(buf, layout, tupdesc, values, isnull);
+	else
+		canon_row_bytes_v2(buf, layout, tupdesc, values, isnull, xact, seq);
+}
+
+/* Append the column count and the present columns. */
+static void
+canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool *isnull)
+{
 	int			i;
 	int			present = 0;
 	int			countpos;
 
-	resetStringInfo(buf);
-	appendStringInfoChar(buf, 'L');
-	appendStringInfoChar(buf, 'R');
-	appendStringInfoChar(buf, CANON_FORMAT_VERSION);
 	countpos = buf->len;
 	canon_put_be(buf, 0, 2);
 

@@ -21,7 +21,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "storage/proc.h"
+#include "utils/fmgroids.h"
+#include "fmgr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -35,6 +42,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/uuid.h"
 
 #include "catalog.h"
 
@@ -56,6 +64,66 @@ ledger_cache_inval(Datum arg, Oid relid)
 		if (relid == InvalidOid || info->relid == relid)
 			info->valid = false;
 	}
+}
+
+/*
+ * The installed catalog's version, as pg_extension says; NULL when the
+ * extension is not installed.
+ */
+char *
+ledger_catalog_version(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *version = NULL;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("ledger"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version;
+}
+
+/*
+ * ERROR unless the installed catalog is the one this library writes.  After
+ * a package upgrade and before ALTER EXTENSION ledger UPDATE, the new
+ * library refuses to read or write ledgers rather than misread the old
+ * catalog.  Checked once per transaction.
+ */
+void
+ledger_require_catalog(void)
+{
+	static LocalTransactionId checked = InvalidLocalTransactionId;
+	char	   *version;
+
+	if (checked == MyProc->lxid && checked != InvalidLocalTransactionId)
+		return;
+	/* an install or update script runs with the catalog it builds */
+	if (creating_extension)
+		return;
+	version = ledger_catalog_version();
+	if (version != NULL && strcmp(version, LEDGER_CATALOG_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"ledger\" is at version %s, but its library needs version %s",
+						version, LEDGER_CATALOG_VERSION),
+				 errdetail("The library was upgraded; the catalog it reads and writes is updated by the extension's update scripts."),
+				 errhint("Run ALTER EXTENSION ledger UPDATE in this database.")));
+	checked = MyProc->lxid;
 }
 
 /* Schema oid of the extension; errors if the extension is not installed. */
@@ -109,18 +177,21 @@ ledger_as_owner(LedgerOwnerFn fn, void *arg)
 	PG_END_TRY();
 }
 
-/* Read a relation's ledger id and uuid from the catalog; -1 if none. */
-static int32
-ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid)
+/*
+ * Read a relation's ledger id, uuid and row format from the catalog; -1 if
+ * it is not a ledger.
+ */
+static int64
+ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format)
 {
 	Datum		arg = ObjectIdGetDatum(relid);
 	Oid			argtype = OIDOID;
-	int32		result = -1;
+	int64		result = -1;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid FROM ledger.ledgers l "
+	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version FROM ledger.ledgers l "
 								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -129,15 +200,48 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid)
 	{
 		bool		isnull;
 
-		result = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											 SPI_tuptable->tupdesc, 1, &isnull));
 		if (uuid != NULL)
 			memcpy(uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0],
 													 SPI_tuptable->tupdesc, 2, &isnull)),
 				   sizeof(pg_uuid_t));
+		if (format != NULL)
+			*format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 3, &isnull));
 	}
 	SPI_finish();
 	return result;
+}
+
+/*
+ * The ledger_id of the ledger with this uuid: the first 8 bytes of
+ * SHA-256(uuid), big-endian, with the sign bit cleared.  The same in every
+ * database that holds the ledger, so replicated catalog rows keep their
+ * keys; hashed, so that uuids sharing a prefix (time-ordered ones) do not
+ * share an id.
+ */
+int64
+ledger_id_from_uuid(const pg_uuid_t *uuid)
+{
+	uint8		h[LEDGER_HASH_LEN];
+	uint64		v = 0;
+	int			i;
+
+	crypto_sha256_3(uuid->data, UUID_LEN, NULL, 0, NULL, 0, h);
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | h[i];
+	return (int64) (v & UINT64CONST(0x7FFFFFFFFFFFFFFF));
+}
+
+/*
+ * ledger._ledger_id_of(ledger_uuid uuid) RETURNS int8
+ */
+PG_FUNCTION_INFO_V1(ledger_ledger_id_of);
+Datum
+ledger_ledger_id_of(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ledger_id_from_uuid(PG_GETARG_UUID_P(0)));
 }
 
 /* ERROR (42P01) unless relid names an existing relation. */
@@ -151,10 +255,13 @@ ledger_relation_must_exist(Oid relid)
 }
 
 /* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */
-int32
+int64
 ledger_id_for_relation(Oid relid, bool missing_ok)
 {
-	int32		result = ledger_catalog_lookup(relid, NULL);
+	int64		result;
+
+	ledger_require_catalog();
+	result = ledger_catalog_lookup(relid, NULL, NULL);
 
 	if (result < 0 && !missing_ok)
 		ereport(ERROR,
@@ -189,6 +296,7 @@ ledger_info_lookup(Relation rel)
 		CacheRegisterRelcacheCallback(ledger_cache_inval, (Datum) 0);
 	}
 
+	ledger_require_catalog();
 	info = hash_search(ledger_cache, &relid, HASH_ENTER, &found);
 	if (!found)
 		info->cxt = NULL;
@@ -199,7 +307,7 @@ ledger_info_lookup(Relation rel)
 	info->valid = false;
 	if (info->cxt != NULL)
 		MemoryContextReset(info->cxt);
-	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid);
+	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid, &info->format);
 	if (info->ledger_id > 0)
 	{
 		if (info->cxt == NULL)

@@ -19,12 +19,22 @@
 typedef struct LedgerInfo
 {
 	Oid			relid;			/* hash key */
-	int32		ledger_id;
+	int64		ledger_id;
 	pg_uuid_t	uuid;
+	int			format;			/* row format: CANON_ROW_FORMAT_1 or _2 */
 	bool		valid;
 	MemoryContext cxt;			/* holds layout; reset on rebuild */
 	CanonLayout layout;
 } LedgerInfo;
+
+/* The catalog version this library reads and writes. */
+#define LEDGER_CATALOG_VERSION "0.2.0"
+
+/* The installed catalog's version; NULL when not installed. */
+extern char *ledger_catalog_version(void);
+
+/* ERROR (55000) unless the installed catalog is LEDGER_CATALOG_VERSION. */
+extern void ledger_require_catalog(void);
 
 /* Schema oid of the extension ("ledger"); errors if not installed. */
 extern Oid	ledger_namespace(void);
@@ -41,7 +51,10 @@ extern void ledger_as_owner(LedgerOwnerFn fn, void *arg);
 extern void ledger_relation_must_exist(Oid relid);
 
 /* Look up a ledger by relation: ledger id, or -1 when not a ledger. */
-extern int32 ledger_id_for_relation(Oid relid, bool missing_ok);
+extern int64 ledger_id_for_relation(Oid relid, bool missing_ok);
+
+/* The ledger_id of the ledger with this uuid (the same in every database). */
+extern int64 ledger_id_from_uuid(const pg_uuid_t *uuid);
 
 /* Cached ledger description of a relation, or NULL if it is not a ledger. */
 extern LedgerInfo *ledger_info_lookup(Relation rel);

@@ -79,7 +79,7 @@ typedef struct CreateLedgerArgs
 	int64		genesis_rows;
 	uint8		root[LEDGER_HASH_LEN];
 	Oid			creator;		/* the calling role, before the owner switch */
-	int32		ledger_id;		/* output */
+	int64		ledger_id;		/* output */
 } CreateLedgerArgs;
 
 /* Insert the ledger, its genesis transaction and block 0 (as owner). */
@@ -87,36 +87,50 @@ static void
 create_ledger_register(void *varg)
 {
 	CreateLedgerArgs *a = varg;
-	Datum		args[5];
-	Oid			types[5] = {OIDOID, TEXTOID, TEXTARRAYOID, INT4OID, OIDOID};
-	int			ret;
+	Datum		args[6];
+	Oid			types[6] = {INT8OID, OIDOID, TEXTOID, TEXTARRAYOID, INT4OID, OIDOID};
 	bool		isnull;
+	int			ret;
 
-	args[0] = ObjectIdGetDatum(a->relid);
-	args[1] = CStringGetTextDatum(a->qname);
-	args[2] = PointerGetDatum(a->shape);
-	args[3] = Int32GetDatum(CANON_FORMAT_VERSION);
-	args[4] = ObjectIdGetDatum(a->creator);
-	ret = SPI_execute_with_args("INSERT INTO ledger.ledgers (relation, name, shape, format_version, created_by) "
-								"VALUES ($1::pg_catalog.regclass, $2, $3, $4, "
-								"(SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) $5)) "
-								"RETURNING ledger_id",
-								5, types, args, NULL, false, 1);
-	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+	/*
+	 * The uuid comes from the column's default (a random one); the ledger id
+	 * is derived from it.  A provisional id -relid, unique to the table,
+	 * lets concurrent creators of different ledgers not wait for each other.
+	 */
+	args[0] = Int64GetDatum(-(int64) a->relid);
+	args[1] = ObjectIdGetDatum(a->relid);
+	args[2] = CStringGetTextDatum(a->qname);
+	args[3] = PointerGetDatum(a->shape);
+	args[4] = Int32GetDatum(CANON_ROW_FORMAT_CURRENT);
+	args[5] = ObjectIdGetDatum(a->creator);
+	ret = SPI_execute_with_args("INSERT INTO ledger.ledgers (ledger_id, relation, name, shape, "
+								"format_version, created_by) "
+								"VALUES ($1, $2::pg_catalog.regclass, $3, $4, $5, "
+								"(SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) $6))",
+								6, types, args, NULL, false, 1);
+	if (ret != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "could not insert into ledger.ledgers: %s", SPI_result_code_string(ret));
-	a->ledger_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	ret = SPI_execute_with_args("UPDATE ledger.ledgers SET ledger_id = ledger._ledger_id_of(ledger_uuid) "
+								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 RETURNING ledger_id",
+								1, types, args, NULL, false, 1);
+	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "could not set the ledger's id: %s", SPI_result_code_string(ret));
+	a->ledger_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	if (a->genesis_rows > 0)
 	{
 		Datum		targs[4];
-		Oid			ttypes[4] = {INT4OID, INT8OID, INT8OID, BYTEAOID};
+		Oid			ttypes[4] = {INT8OID, INT8OID, INT8OID, BYTEAOID};
 
-		targs[0] = Int32GetDatum(a->ledger_id);
+		targs[0] = Int64GetDatum(a->ledger_id);
 		targs[1] = Int64GetDatum(a->xact);
 		targs[2] = Int64GetDatum(a->genesis_rows);
 		targs[3] = PointerGetDatum(ledger_hash_to_bytea(a->root));
-		ret = SPI_execute_with_args("INSERT INTO ledger.transactions (ledger_id, xact_id, row_count, root, committed_at) "
-									"VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp())",
+		ret = SPI_execute_with_args("WITH r AS (INSERT INTO ledger.transactions "
+									"(ledger_id, xact_id, row_count, root, committed_at) "
+									"VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp()) RETURNING ctid) "
+									"INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+									"SELECT $1, $2, r.ctid FROM r",
 									4, ttypes, targs, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into ledger.transactions: %s", SPI_result_code_string(ret));
@@ -203,10 +217,14 @@ create_ledger_triggers(const char *qname)
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "ALTER TABLE %s ENABLE ALWAYS TRIGGER zz_ledger_row, "
 				 "ENABLE ALWAYS TRIGGER ledger_append_only", qname);
+	/* proofs find a transaction's rows through it (cheap to keep up) */
+	spi_exec_fmt(SPI_OK_UTILITY,
+				 "CREATE INDEX ON %s USING brin (" LEDGER_COL_XACT ") WITH (pages_per_range = 16)",
+				 qname);
 }
 
 /* Register a prepared table in the catalog with its genesis block (SPI connected). */
-static int32
+static int64
 create_ledger_register_now(Oid relid, char *qname, int64 genesis_rows, const uint8 *root)
 {
 	Relation	rel;
@@ -239,7 +257,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
 	char	   *qname;
-	int32		ledger_id;
+	int64		ledger_id;
 	int64		genesis_rows;
 	MerkleStream ms;
 	uint8		root[LEDGER_HASH_LEN];
@@ -268,9 +286,9 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	spi_exec_fmt(SPI_OK_UPDATE,
 				 "UPDATE %s ledger_row SET " LEDGER_COL_XACT " = " INT64_FORMAT ", "
 				 LEDGER_COL_SEQ " = ledger_num.n OPERATOR(pg_catalog.-) 1, "
-				 LEDGER_COL_HASH " = ledger.leaf_hash(ledger_row) "
+				 LEDGER_COL_HASH " = ledger.leaf_hash(ledger_row, " INT64_FORMAT ", ledger_num.n OPERATOR(pg_catalog.-) 1) "
 				 "FROM (SELECT ctid AS ledger_tid, pg_catalog.row_number() OVER (ORDER BY ctid) AS n FROM %s) ledger_num "
-				 "WHERE ledger_row.ctid OPERATOR(pg_catalog.=) ledger_num.ledger_tid", qname, xact, qname);
+				 "WHERE ledger_row.ctid OPERATOR(pg_catalog.=) ledger_num.ledger_tid", qname, xact, xact, qname);
 	genesis_rows = (int64) SPI_processed;
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "

@@ -83,6 +83,25 @@ digest_hex_decode(const char *hex, int hexlen, uint8 *out, int len)
 	return true;
 }
 
+/* A non-negative integer field, or an error. */
+static int64
+digest_int(Jsonb *jb, const char *key)
+{
+	JsonbValue	v;
+	char	   *num;
+	char	   *end;
+	int64		result;
+
+	if (digest_field(jb, key, &v) == NULL || v.type != jbvNumeric)
+		digest_bad_field(key, "a non-negative integer");
+	num = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+	errno = 0;
+	result = strtoi64(num, &end, 10);
+	if (errno != 0 || *end != '\0' || end == num || result < 0)
+		digest_bad_field(key, "a non-negative integer");
+	return result;
+}
+
 /*
  * Parse a digest as ledger.digest() returns it: ledger_uuid (canonical
  * 8-4-4-4-12 form), block (a non-negative integer) and block_hash (64 hex
@@ -97,8 +116,6 @@ digest_parse(Jsonb *jb, LedgerDigest *out)
 	int			n = 0;
 	int			i;
 	JsonbValue	v;
-	char	   *num;
-	char	   *end;
 
 	/* ledger_uuid */
 	s = digest_string(jb, "ledger_uuid", uuid_what);
@@ -118,16 +135,21 @@ digest_parse(Jsonb *jb, LedgerDigest *out)
 		digest_bad_field("ledger_uuid", uuid_what);
 
 	/* block */
-	if (digest_field(jb, "block", &v) == NULL || v.type != jbvNumeric)
-		digest_bad_field("block", "a non-negative integer");
-	num = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
-	errno = 0;
-	out->block = strtoi64(num, &end, 10);
-	if (errno != 0 || *end != '\0' || end == num || out->block < 0)
-		digest_bad_field("block", "a non-negative integer");
+	out->block = digest_int(jb, "block");
 
 	/* block_hash */
 	s = digest_string(jb, "block_hash", "64 hexadecimal digits");
 	if (!digest_hex_decode(s, strlen(s), out->block_hash, LEDGER_HASH_LEN))
 		digest_bad_field("block_hash", "64 hexadecimal digits");
+
+	/* tree_size and tree_root: digests of 0.2.0 on, null for a 0.1.0 block */
+	out->has_tree = false;
+	if (digest_field(jb, "tree_root", &v) != NULL && v.type != jbvNull)
+	{
+		s = digest_string(jb, "tree_root", "64 hexadecimal digits, or null");
+		if (!digest_hex_decode(s, strlen(s), out->tree_root, LEDGER_HASH_LEN))
+			digest_bad_field("tree_root", "64 hexadecimal digits, or null");
+		out->tree_size = digest_int(jb, "tree_size");
+		out->has_tree = true;
+	}
 }

@@ -19,6 +19,9 @@ typedef struct LedgerDigest
 	pg_uuid_t	uuid;			/* ledger_uuid */
 	int64		block;			/* block */
 	uint8		block_hash[LEDGER_HASH_LEN];	/* block_hash */
+	bool		has_tree;		/* tree_size and tree_root given */
+	int64		tree_size;		/* tree_size */
+	uint8		tree_root[LEDGER_HASH_LEN]; /* tree_root */
 } LedgerDigest;
 
 /*

@@ -66,7 +66,7 @@ typedef struct PendingSnap
 typedef struct PendingLedger
 {
 	Oid			relid;
-	int32		ledger_id;
+	int64		ledger_id;
 	int64		next_seq;
 	int64		count;			/* surviving rows */
 	MerkleStream ms;
@@ -104,7 +104,7 @@ static int64 current_ledger_xact = -1;
 
 /* Find or create the pending state of one ledger in this transaction. */
 static PendingLedger *
-pending_get(Oid relid, int32 ledger_id)
+pending_get(Oid relid, int64 ledger_id)
 {
 	PendingLedger *pl;
 
@@ -204,7 +204,7 @@ pending_confirm(PendingLedger *pl, Relation rel)
 }
 
 /* Stamp a row: settle the previous one, then hold this one open. */
-static int64
+static void
 pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf)
 {
 	pending_confirm(pl, rel);
@@ -214,7 +214,6 @@ pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf)
 		memcpy(pl->open_leaf, leaf, LEDGER_HASH_LEN);
 	pl->open_level = GetCurrentTransactionNestLevel();
 	pl->open_inserted = pending_inserted(rel);
-	return leaf != NULL ? pl->next_seq++ : -1;
 }
 
 /* Subtransaction end: drop or hand over saved states. */
@@ -264,6 +263,7 @@ pending_write_records(void)
 {
 	PendingLedger *pl;
 	Relation	rel = NULL;
+	Relation	queue = NULL;
 	TimestampTz committed_at = GetCurrentTimestamp();
 
 	/* keys that signed these rows must still be good at committed_at */
@@ -271,10 +271,13 @@ pending_write_records(void)
 
 	for (pl = pending_head; pl != NULL; pl = pl->next)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, true};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		Datum		qvalues[3];
+		bool		qnulls[3] = {false, false, false};
 		uint8		root[LEDGER_HASH_LEN];
 		HeapTuple	tup;
+		HeapTuple	qtup;
 
 		if (pl->open)
 		{
@@ -291,22 +294,36 @@ pending_write_records(void)
 		if (pl->count == 0)
 			continue;
 		if (rel == NULL)
+		{
 			rel = table_open(ledger_catalog_relid("transactions"), RowExclusiveLock);
+			queue = table_open(ledger_catalog_relid("seal_queue"), RowExclusiveLock);
+		}
 
+		/* the record, for good */
 		merkle_stream_root(&pl->ms, root);
-		values[0] = Int32GetDatum(pl->ledger_id);
+		values[0] = Int64GetDatum(pl->ledger_id);
 		values[1] = Int64GetDatum(current_ledger_xact);
 		values[2] = Int64GetDatum(pl->count);
 		values[3] = PointerGetDatum(ledger_hash_to_bytea(root));
 		values[4] = TimestampTzGetDatum(committed_at);
-		values[5] = (Datum) 0;
 		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 		CatalogTupleInsert(rel, tup);
+
+		/* and the sealer's pointer to it (unlogged: no WAL) */
+		qvalues[0] = Int64GetDatum(pl->ledger_id);
+		qvalues[1] = Int64GetDatum(current_ledger_xact);
+		qvalues[2] = PointerGetDatum(&tup->t_self);
+		qtup = heap_form_tuple(RelationGetDescr(queue), qvalues, qnulls);
+		CatalogTupleInsert(queue, qtup);
+		heap_freetuple(qtup);
 		heap_freetuple(tup);
 		pending_written = true;
 	}
 	if (rel != NULL)
+	{
+		table_close(queue, NoLock);
 		table_close(rel, NoLock);
+	}
 }
 
 /* Transaction end: write records before commit, signal the sealer after. */
@@ -367,12 +384,21 @@ pending_init(void)
 }
 
 /*
- * The row trigger stamped a row of rel (ledger ledger_id) with leaf, or, for
- * a row arriving with its own hash, with NULL.  Returns the row's sequence
- * number in this transaction (-1 for a NULL leaf).
+ * The sequence number of the next row of rel (ledger ledger_id) in this
+ * transaction; the row trigger takes it before it hashes the row.
  */
 int64
-pending_stamp_row(Relation rel, int32 ledger_id, const uint8 *leaf)
+pending_next_seq(Relation rel, int64 ledger_id)
 {
-	return pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf);
+	return pending_get(RelationGetRelid(rel), ledger_id)->next_seq++;
+}
+
+/*
+ * The row trigger stamped a row of rel (ledger ledger_id) with leaf, or, for
+ * a row arriving with its own hash, with NULL.
+ */
+void
+pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf)
+{
+	pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf);
 }

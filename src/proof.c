@@ -1,20 +1,28 @@
 /*-------------------------------------------------------------------------
  *
  * proof.c
- *		Inclusion proofs: a row, its transaction, its block, and the chain of
- *		blocks up to a digest, as JSON that a verifier without a database can
- *		check (tools/verify_proof.py, standard library only).
+ *		Inclusion and consistency proofs, as JSON that a verifier without a
+ *		database can check (tools/ledger-audit, Python standard library).
  *
- * A proof carries the row's canonical bytes, the RFC 6962 audit path of its
- * leaf in its transaction's tree, the transaction record, the audit path of
- * the transaction's leaf in its block's tree, and the headers of the blocks
- * from the row's block to the requested one (by default the head), so the
- * verifier can recompute every hash up to a digest it kept.
+ * An inclusion proof (ledger.prove) carries the row's canonical bytes, the
+ * RFC 6962 audit path of its leaf in its transaction's tree, the
+ * transaction record, and then
+ *	- to a block of format 2 (proof_version 2): the RFC 9162 audit path of
+ *	  the transaction's leaf in the ledger's history tree at the block's
+ *	  history size, and the block's header, whose hash covers that size and
+ *	  root.  The path has O(log n) hashes, read from O(log n) tiles, for a
+ *	  history of n transactions;
+ *	- to a block of format 1, sealed by 0.1.0 (proof_version 1): the audit
+ *	  path of the transaction's leaf in its block's tree and the headers of
+ *	  the blocks from the row's block to that one, as 0.1.0 gave them.
+ * A consistency proof (ledger.consistency_proof) is the RFC 9162 proof that
+ * the history tree at one digest's size is a prefix of the tree at a later
+ * digest's size: the ledger was only appended to between the two.
  *
- * The proof is computed from stored hashes and then checked against the
- * stored transaction root before it is returned: a ledger that does not
- * verify yields an error, never a proof.  Memory: the leaves of one
- * transaction and of one block, in the caller's context.
+ * Proofs are computed from stored hashes and checked against the stored
+ * records before they are returned: a ledger that does not verify yields an
+ * error, never a proof.  Memory: the leaves of one transaction (and, for a
+ * format-1 block, of one block), in the caller's context.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,15 +36,21 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "canon.h"
 #include "catalog.h"
+#include "digest.h"
+#include "history.h"
 #include "merkle.h"
 #include "record.h"
+#include "tiles.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(ledger_prove);
+PG_FUNCTION_INFO_V1(ledger_consistency_proof);
 
 /* What the proof says about the row and its transaction's tree. */
 typedef struct ProofRow
@@ -46,6 +60,16 @@ typedef struct ProofRow
 	uint8	   *leaves;			/* their leaves, in sequence order */
 	char	   *canon_hex;		/* the row's canonical bytes, hex */
 } ProofRow;
+
+/* The ledger a proof is about. */
+typedef struct ProofLedger
+{
+	Oid			relid;
+	char	   *qname;
+	int64		ledger_id;
+	pg_uuid_t	uuid;
+	int			format;
+} ProofLedger;
 
 /* Append a hash as a JSON string of hex. */
 static void
@@ -59,12 +83,10 @@ proof_hex(StringInfo buf, const uint8 *h)
 	appendStringInfoChar(buf, '"');
 }
 
-/* Append the audit path of leaf m of n as a JSON array. */
+/* Append len hashes as a JSON array. */
 static void
-proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
+proof_hashes(StringInfo buf, uint8 (*hashes)[LEDGER_HASH_LEN], int len)
 {
-	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
-	int			len = merkle_inclusion_path(leaves, n, m, path);
 	int			i;
 
 	appendStringInfoChar(buf, '[');
@@ -72,9 +94,42 @@ proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
 	{
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		proof_hex(buf, path[i]);
+		proof_hex(buf, hashes[i]);
 	}
 	appendStringInfoChar(buf, ']');
+}
+
+/* Append the audit path of leaf m of the n leaves as a JSON array. */
+static void
+proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
+{
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+
+	proof_hashes(buf, path, merkle_inclusion_path(leaves, n, m, path));
+}
+
+/* The ledger behind relid; the caller may read all of it. */
+static void
+proof_open_ledger(Oid relid, const char *fn, ProofLedger *pl)
+{
+	Relation	rel;
+	LedgerInfo *info;
+
+	verify_check_full_read(relid, fn);
+	rel = relation_open(relid, AccessShareLock);
+	info = ledger_info_lookup(rel);
+	if (info == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not a ledger", RelationGetRelationName(rel)),
+				 errhint("Use ledger.create_ledger() to make it one.")));
+	pl->relid = relid;
+	pl->qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										   RelationGetRelationName(rel));
+	pl->ledger_id = info->ledger_id;
+	pl->uuid = info->uuid;
+	pl->format = info->format;
+	relation_close(rel, AccessShareLock);
 }
 
 /*
@@ -83,7 +138,7 @@ proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
  * that does not match its stored hash gets an error, never a proof.
  */
 static void
-proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *pr)
+proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	Datum		args[2];
@@ -91,6 +146,8 @@ proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *p
 	bool		found = false;
 	bool		isnull;
 	uint64		i;
+	const char *stamp = pl->format == CANON_ROW_FORMAT_1 ? "" :
+		", r.ledger_xact, r.ledger_seq";
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -98,7 +155,7 @@ proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *p
 	args[1] = Int64GetDatum(seq);
 	if (SPI_execute_with_args(psprintf("SELECT ledger_seq, ledger_hash FROM %s "
 									   "WHERE ledger_xact OPERATOR(pg_catalog.=) $1 ORDER BY ledger_seq",
-									   qname),
+									   pl->qname),
 							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the transaction's rows");
 	pr->n = SPI_processed;
@@ -120,14 +177,15 @@ proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *p
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
-						get_rel_name(relid), xact, seq),
+						get_rel_name(pl->relid), xact, seq),
 				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
 
 	/* the row's canonical bytes, for the verifier to hash */
-	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r), 'hex'), "
-									   "ledger.leaf_hash(r) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
+	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r%s), 'hex'), "
+									   "ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
 									   "WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
-									   "AND r.ledger_seq OPERATOR(pg_catalog.=) $2 LIMIT 1", qname),
+									   "AND r.ledger_seq OPERATOR(pg_catalog.=) $2 LIMIT 1",
+									   stamp, stamp, pl->qname),
 							  2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not read the row");
@@ -135,7 +193,7 @@ proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *p
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
-						xact, seq, get_rel_name(relid)),
+						xact, seq, get_rel_name(pl->relid)),
 				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
 	pr->canon_hex = MemoryContextStrdup(caller,
 										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
@@ -143,23 +201,22 @@ proof_read_rows(Oid relid, const char *qname, int64 xact, int64 seq, ProofRow *p
 }
 
 /*
- * The transaction's record: exactly one, matching the rows, sealed.  A
- * transaction that does not match gets an error, never a proof.
+ * The transaction's record: exactly one, matching the rows.  A transaction
+ * that does not match gets an error, never a proof.
  */
 static LedgerRecord *
-proof_read_record(int32 ledger_id, Oid relid, int64 xact, const ProofRow *pr)
+proof_read_record(const ProofLedger *pl, int64 xact, const ProofRow *pr)
 {
 	LedgerRecord *rec;
 	uint64		n;
 	uint8		txroot[LEDGER_HASH_LEN];
 
-	rec = record_read(ledger_id, RECORDS_OF_XACT, xact, 0, true, &n);
+	rec = record_read_xact(pl->ledger_id, xact, GetActiveSnapshot(), &n);
 	if (n != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg_plural("transaction " INT64_FORMAT " of ledger \"%s\" has %llu records",
-							   "transaction " INT64_FORMAT " of ledger \"%s\" has %llu records",
-							   (unsigned long) n, xact, get_rel_name(relid), (unsigned long long) n),
+				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" has %llu records",
+						xact, get_rel_name(pl->relid), (unsigned long long) n),
 				 errdetail("A committed transaction has exactly one record."),
 				 errhint("Run ledger.verify() on the ledger.")));
 	merkle_root(pr->leaves, pr->n, txroot);
@@ -167,74 +224,112 @@ proof_read_record(int32 ledger_id, Oid relid, int64 xact, const ProofRow *pr)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" do not match its record",
-						xact, get_rel_name(relid)),
+						xact, get_rel_name(pl->relid)),
 				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-	if (rec->block_no < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(relid)),
-				 errhint("Call ledger.seal() or ledger.digest(), or wait for the background sealer.")));
 	return rec;
 }
 
-/* Append the block part: the transaction's audit path in its block. */
+/* Append a block header as a JSON object. */
 static void
-proof_append_block(StringInfo buf, int32 ledger_id, const LedgerRecord *rec)
+proof_append_header(StringInfo buf, const LedgerBlock *b)
 {
-	LedgerRecord *recs;
-	uint64		n;
-	uint64		i;
-	uint8	   *txleaves;
-	int64		tx_index = -1;
-
-	recs = record_read(ledger_id, RECORDS_OF_BLOCK, rec->block_no, 0, true, &n);
-	txleaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
-	for (i = 0; i < n; i++)
+	appendStringInfo(buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", b->block_no);
+	proof_hex(buf, b->prev_hash);
+	appendStringInfoString(buf, ", \"root\": ");
+	proof_hex(buf, b->root);
+	appendStringInfo(buf, ", \"tx_count\": %d, \"row_count\": " INT64_FORMAT
+					 ", \"sealed_at_us\": " INT64_FORMAT ", \"format_version\": %d",
+					 b->tx_count, b->row_count, (int64) b->sealed_at, b->format_version);
+	if (b->format_version >= BLOCK_FORMAT_2)
 	{
-		record_leaf(&recs[i], txleaves + i * LEDGER_HASH_LEN);
-		if (recs[i].xact_id == rec->xact_id)
-			tx_index = i;
+		appendStringInfo(buf, ", \"tree_size\": " INT64_FORMAT ", \"tree_root\": ",
+						 BLOCK_TREE_SIZE(b));
+		proof_hex(buf, b->tree_root);
 	}
-	if (tx_index < 0)
-		elog(ERROR, "transaction missing from its block");
-	appendStringInfo(buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": " INT64_FORMAT
-					 ", \"tx_count\": " UINT64_FORMAT ", \"path\": ", rec->block_no, tx_index, n);
-	proof_path(buf, txleaves, n, tx_index);
+	appendStringInfoString(buf, ", \"block_hash\": ");
+	proof_hex(buf, b->block_hash);
+	appendStringInfoChar(buf, '}');
 }
 
-/* Append the chain: block headers from the row's block to to_block. */
+/* The leaves of a block's transactions, in block order. */
+static uint8 *
+proof_block_leaves(const ProofLedger *pl, const LedgerBlock *b)
+{
+	uint8	   *leaves = palloc(LEDGER_HASH_LEN * Max(b->nxacts, 1));
+	int			i;
+
+	for (i = 0; i < b->nxacts; i++)
+	{
+		LedgerRecord *r;
+		uint64		n;
+
+		r = record_read_xact(pl->ledger_id, b->xact_ids[i], GetActiveSnapshot(), &n);
+		if (n != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("transaction " INT64_FORMAT " of block " INT64_FORMAT " of ledger \"%s\" has %llu records",
+							b->xact_ids[i], b->block_no, get_rel_name(pl->relid), (unsigned long long) n),
+					 errhint("Run ledger.verify() on the ledger.")));
+		record_leaf(r, pl->format, leaves + i * LEDGER_HASH_LEN);
+	}
+	return leaves;
+}
+
+/*
+ * The proof's tail to a block of format 1 (proof_version 1, as 0.1.0 gave
+ * it): the transaction's path in its block, the headers up to target.
+ */
 static void
-proof_append_chain(StringInfo buf, int32 ledger_id, Oid relid, int64 from, int64 to_block)
+proof_append_v1(StringInfo buf, const ProofLedger *pl, const LedgerBlock *home,
+				int index, int64 target)
 {
 	LedgerBlock *blocks;
 	uint64		nb;
 	uint64		i;
 
-	blocks = block_read(ledger_id, from, to_block, true, &nb);
-	if (nb == 0 || (to_block >= 0 && blocks[nb - 1].block_no != to_block))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("block " INT64_FORMAT " is not in ledger \"%s\" at or after block " INT64_FORMAT,
-						to_block, get_rel_name(relid), from)));
+	appendStringInfo(buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": %d"
+					 ", \"tx_count\": %d, \"path\": ", home->block_no, index, home->nxacts);
+	proof_path(buf, proof_block_leaves(pl, home), home->nxacts, index);
+	blocks = block_read(pl->ledger_id, home->block_no, target, true, &nb);
 	appendStringInfoString(buf, "}, \"chain\": [");
 	for (i = 0; i < nb; i++)
 	{
-		LedgerBlock *b = &blocks[i];
-
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		appendStringInfo(buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", b->block_no);
-		proof_hex(buf, b->prev_hash);
-		appendStringInfoString(buf, ", \"root\": ");
-		proof_hex(buf, b->root);
-		appendStringInfo(buf, ", \"tx_count\": %d, \"row_count\": " INT64_FORMAT
-						 ", \"sealed_at_us\": " INT64_FORMAT ", \"format_version\": %d"
-						 ", \"block_hash\": ",
-						 b->tx_count, b->row_count, (int64) b->sealed_at, b->format_version);
-		proof_hex(buf, b->block_hash);
-		appendStringInfoChar(buf, '}');
+		proof_append_header(buf, &blocks[i]);
 	}
 	appendStringInfoString(buf, "]}");
+}
+
+/*
+ * The proof's tail to a block of format 2 (proof_version 2): the
+ * transaction's path in the history tree at the target's size, and the
+ * target's header.  Tiles must cover that size (SPI connected).
+ */
+static void
+proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
+				const LedgerBlock *target)
+{
+	TileStore	ts;
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+	int			len;
+	uint64		size = BLOCK_TREE_SIZE(target);
+
+	if (tiles_stored_size(pl->ledger_id) < size)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the history tree of ledger \"%s\" is not built up to block " INT64_FORMAT " yet",
+						get_rel_name(pl->relid), target->block_no),
+				 errdetail("The tree is derived data; after a restore or an upgrade the sealer builds it at its next pass."),
+				 errhint("Call ledger.seal() on the ledger, or wait for the background sealer.")));
+	tiles_open(&ts, pl->ledger_id);
+	len = history_inclusion_proof(&ts.store, position, size, path);
+	appendStringInfo(buf, "}, \"history\": {\"leaf_index\": " UINT64_FORMAT ", \"tree_size\": " UINT64_FORMAT
+					 ", \"path\": ", position, size);
+	proof_hashes(buf, path, len);
+	appendStringInfoString(buf, "}, \"block\": ");
+	proof_append_header(buf, target);
+	appendStringInfoChar(buf, '}');
 }
 
 /*
@@ -244,23 +339,21 @@ proof_append_chain(StringInfo buf, int32 ledger_id, Oid relid, int64 from, int64
 Datum
 ledger_prove(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
 	int64		xact;
 	int64		seq;
 	int64		to_block;
-	int32		ledger_id;
-	char	   *qname;
+	ProofLedger pl;
 	ProofRow	pr;
 	LedgerRecord *rec;
-	LedgerInfo *info;
-	Relation	rel;
+	LedgerBlock home;
+	LedgerBlock target;
+	int			index;
 	StringInfoData buf;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ledger table, transaction and sequence must not be NULL")));
-	relid = PG_GETARG_OID(0);
 	xact = PG_GETARG_INT64(1);
 	seq = PG_GETARG_INT64(2);
 	to_block = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
@@ -269,30 +362,44 @@ ledger_prove(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("block number " INT64_FORMAT " is out of range", to_block),
 				 errhint("Pass a block number of the ledger, or NULL for its newest block.")));
-
-	verify_check_full_read(relid, "ledger.prove()");
-	ledger_id = ledger_id_for_relation(relid, false);
-	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									   get_rel_name(relid));
+	proof_open_ledger(PG_GETARG_OID(0), "ledger.prove()", &pl);
 
 	memset(&pr, 0, sizeof(pr));
-	proof_read_rows(relid, qname, xact, seq, &pr);
-	rec = proof_read_record(ledger_id, relid, xact, &pr);
+	proof_read_rows(&pl, xact, seq, &pr);
+	rec = proof_read_record(&pl, xact, &pr);
+	if (block_of_xact(pl.ledger_id, xact, true, &home, &index) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(pl.relid)),
+				 errhint("Call ledger.seal() or ledger.digest(), or wait for the background sealer.")));
+	if (to_block < 0)
+	{
+		if (!block_read_head(pl.ledger_id, true, &target))
+			elog(ERROR, "ledger has a sealed transaction but no block");
+	}
+	else
+	{
+		LedgerBlock *b;
+		uint64		nb;
 
-	rel = relation_open(relid, AccessShareLock);
-	info = ledger_info_lookup(rel);
-	relation_close(rel, AccessShareLock);
-	if (info == NULL)
-		elog(ERROR, "ledger \"%s\" vanished", get_rel_name(relid));
+		b = block_read(pl.ledger_id, to_block, to_block, true, &nb);
+		if (nb != 1 || to_block < home.block_no)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("block " INT64_FORMAT " is not in ledger \"%s\" at or after block " INT64_FORMAT,
+							to_block, get_rel_name(pl.relid), home.block_no)));
+		target = b[0];
+	}
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"proof_version\": 1, \"ledger\": ");
-	escape_json(&buf, qname);
+	appendStringInfo(&buf, "{\"proof_version\": %d, \"ledger\": ",
+					 target.format_version >= BLOCK_FORMAT_2 ? 2 : 1);
+	escape_json(&buf, pl.qname);
 	appendStringInfo(&buf, ", \"ledger_uuid\": \"%s\", ",
-					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&info->uuid))));
+					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&pl.uuid))));
 	appendStringInfo(&buf, "\"row\": {\"xact\": " INT64_FORMAT ", \"seq\": " INT64_FORMAT
-					 ", \"canonical_bytes\": \"%s\", \"leaf_hash\": ",
-					 xact, seq, pr.canon_hex);
+					 ", \"format\": %d, \"canonical_bytes\": \"%s\", \"leaf_hash\": ",
+					 xact, seq, pl.format, pr.canon_hex);
 	proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
 	appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
 					 ", \"root\": ", xact, rec->row_count);
@@ -300,8 +407,108 @@ ledger_prove(PG_FUNCTION_ARGS)
 	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " UINT64_FORMAT
 					 ", \"path\": ", (int64) rec->committed_at, pr.index);
 	proof_path(&buf, pr.leaves, pr.n, pr.index);
-	proof_append_block(&buf, ledger_id, rec);
-	proof_append_chain(&buf, ledger_id, relid, rec->block_no, to_block);
+	if (target.format_version >= BLOCK_FORMAT_2)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		proof_append_v2(&buf, &pl, home.first_position + index, &target);
+		SPI_finish();
+	}
+	else
+		proof_append_v1(&buf, &pl, &home, index, target.block_no);
 
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* The block a digest names, checked against the ledger. */
+static void
+proof_digest_block(const ProofLedger *pl, Jsonb *jb, const char *which, LedgerBlock *out)
+{
+	LedgerDigest d;
+	LedgerBlock *b;
+	uint64		nb;
+
+	digest_parse(jb, &d);
+	if (memcmp(d.uuid.data, pl->uuid.data, UUID_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the %s digest belongs to another ledger than \"%s\"", which, get_rel_name(pl->relid))));
+	b = block_read(pl->ledger_id, d.block, d.block, true, &nb);
+	if (nb != 1 || memcmp(b[0].block_hash, d.block_hash, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the %s digest names block " INT64_FORMAT ", which ledger \"%s\" does not hold with that hash",
+						which, d.block, get_rel_name(pl->relid)),
+				 errhint("Run ledger.verify() with that digest: the ledger no longer extends it.")));
+	if (b[0].format_version < BLOCK_FORMAT_2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the %s digest names block " INT64_FORMAT ", which was sealed by ledger 0.1.0 without a history tree root",
+						which, d.block),
+				 errhint("Use a digest taken since the update to 0.2.0; ledger.verify() checks older digests.")));
+	*out = b[0];
+}
+
+/*
+ * ledger.consistency_proof(tbl regclass, old_digest jsonb, new_digest jsonb DEFAULT NULL)
+ *		RETURNS jsonb
+ *
+ * RFC 9162 proof that the ledger's history at the old digest is a prefix of
+ * its history at the new digest (default: the newest block).
+ */
+Datum
+ledger_consistency_proof(PG_FUNCTION_ARGS)
+{
+	ProofLedger pl;
+	LedgerBlock old_b;
+	LedgerBlock new_b;
+	TileStore	ts;
+	uint8		proof[2 * MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+	int			len;
+	StringInfoData buf;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger table and old digest must not be NULL")));
+	proof_open_ledger(PG_GETARG_OID(0), "ledger.consistency_proof()", &pl);
+	proof_digest_block(&pl, PG_GETARG_JSONB_P(1), "old", &old_b);
+	if (PG_ARGISNULL(2))
+	{
+		if (!block_read_head(pl.ledger_id, true, &new_b))
+			elog(ERROR, "ledger has no block");
+	}
+	else
+		proof_digest_block(&pl, PG_GETARG_JSONB_P(2), "new", &new_b);
+	if (new_b.block_no < old_b.block_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the new digest (block " INT64_FORMAT ") is older than the old one (block " INT64_FORMAT ")",
+						new_b.block_no, old_b.block_no)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (tiles_stored_size(pl.ledger_id) < (uint64) BLOCK_TREE_SIZE(&new_b))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the history tree of ledger \"%s\" is not built up to block " INT64_FORMAT " yet",
+						get_rel_name(pl.relid), new_b.block_no),
+				 errhint("Call ledger.seal() on the ledger, or wait for the background sealer.")));
+	tiles_open(&ts, pl.ledger_id);
+	len = BLOCK_TREE_SIZE(&old_b) == 0 ? 0 :
+		history_consistency_proof(&ts.store, BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b), proof);
+	SPI_finish();
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"proof_version\": 2, \"ledger_uuid\": \"%s\", \"old_size\": " INT64_FORMAT
+					 ", \"new_size\": " INT64_FORMAT ", \"old_root\": ",
+					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&pl.uuid))),
+					 BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b));
+	proof_hex(&buf, old_b.tree_root);
+	appendStringInfoString(&buf, ", \"new_root\": ");
+	proof_hex(&buf, new_b.tree_root);
+	appendStringInfoString(&buf, ", \"path\": ");
+	proof_hashes(&buf, proof, len);
+	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

@@ -41,6 +41,7 @@
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -56,7 +57,9 @@
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -66,7 +69,9 @@
 #include "catalog.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "history.h"
 #include "record.h"
+#include "tiles.h"
 #include "sealer.h"
 
 PG_FUNCTION_INFO_V1(ledger_seal);
@@ -370,74 +375,215 @@ sealer_wait_for_pass(int timeout_ms)
 
 /* ---------- sealing ---------- */
 
-/* The chain head of a ledger, locked for sealing (SPI connected). */
+/* A ledger being sealed: its identity and the head of its chain. */
 typedef struct SealHead
 {
-	int32		ledger_id;
+	int64		ledger_id;
 	pg_uuid_t	uuid;
-	int64		block;
+	int			format;			/* row format of the ledger */
+	int64		block;			/* newest block, -1 if none */
 	uint8		hash[LEDGER_HASH_LEN];
+	uint64		tree_size;		/* history size after it */
+	int64		total_rows;		/* rows up to it */
 } SealHead;
 
 /*
  * Lock the ledger's row in ledger.ledgers (sealers of one ledger serialize
- * there; writers never touch it) and read its head.
+ * there; writers never touch it) and read the head of its chain.
  */
 static void
-seal_lock_head(int32 ledger_id, SealHead *head)
+seal_lock_head(int64 ledger_id, SealHead *head)
 {
-	Datum		arg = Int32GetDatum(ledger_id);
-	Oid			argtype = INT4OID;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
 	bool		isnull;
+	LedgerBlock b;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT head_block, head_hash, ledger_uuid FROM ledger.ledgers "
+	ret = SPI_execute_with_args("SELECT ledger_uuid, format_version FROM ledger.ledgers "
 								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not lock ledger %d: %s", ledger_id, SPI_result_code_string(ret));
+		elog(ERROR, "could not lock ledger " INT64_FORMAT ": %s", ledger_id, SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("ledger %d does not exist", ledger_id)));
+				 errmsg("ledger " INT64_FORMAT " does not exist", ledger_id)));
 	head->ledger_id = ledger_id;
-	head->block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
-						 head->hash, "ledger head hash");
-	memcpy(&head->uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
+	memcpy(&head->uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 		   sizeof(pg_uuid_t));
+	head->format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (block_read_head(ledger_id, false, &b))
+	{
+		head->block = b.block_no;
+		memcpy(head->hash, b.block_hash, LEDGER_HASH_LEN);
+		head->tree_size = BLOCK_TREE_SIZE(&b);
+		head->total_rows = b.total_rows;
+	}
+	else
+	{
+		head->block = -1;
+		memset(head->hash, 0, LEDGER_HASH_LEN);
+		head->tree_size = 0;
+		head->total_rows = 0;
+	}
 }
 
-/* Build the next block over recs and write it (SPI connected). */
+/* A palloc'd copy of a tid. */
+static ItemPointer
+seal_tid_copy(ItemPointer tid)
+{
+	ItemPointer copy = palloc(sizeof(ItemPointerData));
+
+	*copy = *tid;
+	return copy;
+}
+
+/* One entry of the work list, with its record. */
+typedef struct SealItem
+{
+	ItemPointerData queue_tid;
+	LedgerRecord rec;
+} SealItem;
+
+/* order by (committed_at, xact_id): the block order */
+static int
+seal_item_cmp(const void *a, const void *b)
+{
+	const LedgerRecord *x = &((const SealItem *) a)->rec;
+	const LedgerRecord *y = &((const SealItem *) b)->rec;
+
+	if (x->committed_at != y->committed_at)
+		return x->committed_at < y->committed_at ? -1 : 1;
+	return (x->xact_id > y->xact_id) - (x->xact_id < y->xact_id);
+}
+
+/*
+ * The ledger's committed, unsealed records, from its work list, in block
+ * order, duplicates dropped (SPI connected; a fresh snapshot).  Entries
+ * whose record is gone are logged and dropped.
+ */
+static SealItem *
+seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	SealItem   *items;
+	uint64		i;
+	uint64		k = 0;
+	uint64		total;
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT ctid, xact_id, record_tid FROM ledger.seal_queue "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	total = SPI_processed;
+	items = palloc(sizeof(SealItem) * Max(total, 1));
+	for (i = 0; i < total; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		ItemPointer qtid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, td, 1, &isnull));
+		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		ItemPointer rtid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, td, 3, &isnull));
+
+		CHECK_FOR_INTERRUPTS();
+		items[k].queue_tid = *qtid;
+		if (!record_fetch_tid(rtid, ledger_id, xact, &items[k].rec))
+		{
+			/* moved by VACUUM FULL or CLUSTER of the catalog: by its key */
+			LedgerRecord *r;
+			uint64		nr;
+
+			r = record_read_xact(ledger_id, xact, GetLatestSnapshot(), &nr);
+			if (nr != 1)
+			{
+				ereport(LOG,
+						(errmsg("ledger sealer: transaction " INT64_FORMAT " of ledger " INT64_FORMAT " is queued but has %llu records; dropped from the queue",
+								xact, ledger_id, (unsigned long long) nr)));
+				*stale = lappend(*stale, seal_tid_copy(qtid));
+				continue;
+			}
+			items[k].rec = r[0];
+		}
+		k++;
+	}
+	qsort(items, k, sizeof(SealItem), seal_item_cmp);
+	/* duplicates: the rebuilt list may repeat a writer's entry */
+	for (i = 1, total = k, k = total > 0 ? 1 : 0; i < total; i++)
+	{
+		if (items[i].rec.xact_id == items[k - 1].rec.xact_id)
+			*stale = lappend(*stale, seal_tid_copy(&items[i].queue_tid));
+		else
+			items[k++] = items[i];
+	}
+	*n = k;
+	return items;
+}
+
+/* Delete work-list entries by their ctids (SPI connected). */
 static void
-seal_write_block(SealHead *head, LedgerRecord *recs, uint64 n)
+seal_dequeue(ItemPointer *tids, uint64 n)
+{
+	Datum	   *d;
+	Datum		arg;
+	Oid			argtype = TIDARRAYOID;
+	uint64		i;
+
+	if (n == 0)
+		return;
+	d = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+		d[i] = PointerGetDatum(tids[i]);
+	arg = PointerGetDatum(construct_array(d, (int) n, TIDOID, sizeof(ItemPointerData),
+										  false, TYPALIGN_SHORT));
+	if (SPI_execute_with_args("DELETE FROM ledger.seal_queue WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from ledger.seal_queue");
+}
+
+/*
+ * Write the next block over items[0..n): append their leaves to the history
+ * tree, then insert the block, then take them off the work list.
+ */
+static void
+seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
 {
 	LedgerBlock b;
 	MerkleStream ms;
+	uint8	   *leaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
+	Datum	   *xids = palloc(sizeof(Datum) * Max(n, 1));
+	ItemPointer *qtids = palloc(sizeof(ItemPointer) * Max(n, 1));
 	uint64		i;
-	Datum		bargs[9];
-	Oid			btypes[9] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID,
-	INT8OID, TIMESTAMPTZOID, INT4OID, BYTEAOID};
+	Datum		bargs[13];
+	Oid			btypes[13] = {INT8OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID, INT8OID,
+	TIMESTAMPTZOID, INT4OID, BYTEAOID, INT8ARRAYOID, INT8OID, BYTEAOID, INT8OID};
 
+	memset(&b, 0, sizeof(b));
 	b.block_no = head->block + 1;
 	memcpy(b.prev_hash, head->hash, LEDGER_HASH_LEN);
 	b.tx_count = (int32) n;
-	b.row_count = 0;
 	b.sealed_at = GetCurrentTimestamp();
-	b.format_version = CANON_FORMAT_VERSION;
+	b.format_version = BLOCK_FORMAT_2;
+	b.first_position = (int64) head->tree_size;
 	merkle_stream_init(&ms);
 	for (i = 0; i < n; i++)
 	{
-		uint8		leaf[LEDGER_HASH_LEN];
-
-		record_leaf(&recs[i], leaf);
-		merkle_stream_add(&ms, leaf);
-		b.row_count += recs[i].row_count;
+		record_leaf(&items[i].rec, head->format, leaves + i * LEDGER_HASH_LEN);
+		merkle_stream_add(&ms, leaves + i * LEDGER_HASH_LEN);
+		b.row_count += items[i].rec.row_count;
+		xids[i] = Int64GetDatum(items[i].rec.xact_id);
+		qtids[i] = &items[i].queue_tid;
 	}
 	merkle_stream_root(&ms, b.root);
+	history_append(&ts->store, head->tree_size, leaves, n);
+	history_root(&ts->store, head->tree_size + n, b.tree_root);
+	b.has_tree_root = true;
 	block_compute_hash(&head->uuid, &b, b.block_hash);
+	tiles_flush(ts);
 
-	bargs[0] = Int32GetDatum(head->ledger_id);
+	bargs[0] = Int64GetDatum(head->ledger_id);
 	bargs[1] = Int64GetDatum(b.block_no);
 	bargs[2] = PointerGetDatum(ledger_hash_to_bytea(b.prev_hash));
 	bargs[3] = PointerGetDatum(ledger_hash_to_bytea(b.root));
@@ -446,157 +592,185 @@ seal_write_block(SealHead *head, LedgerRecord *recs, uint64 n)
 	bargs[6] = TimestampTzGetDatum(b.sealed_at);
 	bargs[7] = Int32GetDatum(b.format_version);
 	bargs[8] = PointerGetDatum(ledger_hash_to_bytea(b.block_hash));
+	bargs[9] = PointerGetDatum(construct_array(xids, (int) n, INT8OID, 8, FLOAT8PASSBYVAL,
+											   TYPALIGN_DOUBLE));
+	bargs[10] = Int64GetDatum(b.first_position);
+	bargs[11] = PointerGetDatum(ledger_hash_to_bytea(b.tree_root));
+	bargs[12] = Int64GetDatum(head->total_rows + b.row_count);
 	if (SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
-							  "row_count, sealed_at, format_version, block_hash) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-							  9, btypes, bargs, NULL, false, 0) != SPI_OK_INSERT)
+							  "row_count, sealed_at, format_version, block_hash, xact_ids, "
+							  "first_position, tree_root, total_rows) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+							  13, btypes, bargs, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert block");
+	seal_dequeue(qtids, n);
 
 	head->block = b.block_no;
 	memcpy(head->hash, b.block_hash, LEDGER_HASH_LEN);
+	head->tree_size += n;
+	head->total_rows += b.row_count;
 }
 
 /*
- * Mark the block's records by the ctids just read (we hold the ledger's
- * lock, and nothing else updates these rows): a TID scan, whose cost is what
- * the block holds.  A join against the primary key leaves the join order to
- * estimates that are wrong for a young ledger, and the wrong order rescans
- * the ledger's whole history on every block.
+ * Seal the committed, unsealed transactions of one ledger into blocks of at
+ * most ledger.block_max_transactions.  With force, an empty block is written
+ * when there is nothing to seal (the genesis block).  Returns the number of
+ * blocks written.
  */
-static void
-seal_mark_records(int64 block_no, LedgerRecord *recs, uint64 n)
-{
-	Datum	   *tids = palloc(sizeof(Datum) * Max(n, 1));
-	Datum		args[2];
-	Oid			types[2] = {INT8OID, TIDARRAYOID};
-	uint64		i;
-	int			ret;
-
-	if (n == 0)
-		return;
-	for (i = 0; i < n; i++)
-		tids[i] = PointerGetDatum(&recs[i].tid);
-	args[0] = Int64GetDatum(block_no);
-	args[1] = PointerGetDatum(construct_array(tids, (int) n, TIDOID,
-											  sizeof(ItemPointerData), false,
-											  TYPALIGN_SHORT));
-	ret = SPI_execute_with_args("UPDATE ledger.transactions SET block_no = $1 "
-								"WHERE ctid OPERATOR(pg_catalog.=) ANY ($2)",
-								2, types, args, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE || SPI_processed != n)
-		elog(ERROR, "could not mark %llu transactions sealed: %s",
-			 (unsigned long long) n, SPI_result_code_string(ret));
-}
-
-/* Move the ledger's head to the newest block (SPI connected). */
-static void
-seal_move_head(const SealHead *head)
-{
-	Datum		args[3];
-	Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
-
-	args[0] = Int32GetDatum(head->ledger_id);
-	args[1] = Int64GetDatum(head->block);
-	args[2] = PointerGetDatum(ledger_hash_to_bytea(head->hash));
-	if (SPI_execute_with_args("UPDATE ledger.ledgers SET head_block = $2, head_hash = $3 "
-							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-							  3, types, args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not move ledger head");
-}
-
-/* Seal the committed, unsealed transactions of one ledger into blocks. */
 int
-sealer_seal_ledger(int32 ledger_id, bool force)
+sealer_seal_ledger(int64 ledger_id, bool force)
 {
 	SealHead	head;
+	TileStore	ts;
+	SealItem   *items;
+	List	   *stale = NIL;
+	uint64		n;
+	uint64		done = 0;
 	int			blocks = 0;
-	MemoryContext loopcxt;
+	MemoryContext cxt;
 	MemoryContext oldcxt;
 
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	seal_lock_head(ledger_id, &head);
-
-	loopcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal pass",
-									ALLOCSET_DEFAULT_SIZES);
-	for (;;)
+	items = seal_read_queue(ledger_id, &n, &stale);
+	if (stale != NIL)
 	{
-		LedgerRecord *recs;
-		uint64		n;
+		ItemPointer *t = palloc(sizeof(ItemPointer) * list_length(stale));
+		ListCell   *lc;
+		int			k = 0;
 
-		oldcxt = MemoryContextSwitchTo(loopcxt);
-		recs = record_read(ledger_id, RECORDS_UNSEALED, 0, ledger_block_max_transactions,
-						   false, &n);
-		if (n == 0 && !(force && blocks == 0))
-		{
-			MemoryContextSwitchTo(oldcxt);
-			break;
-		}
-		seal_write_block(&head, recs, n);
-		seal_mark_records(head.block, recs, n);
-		blocks++;
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(loopcxt);
-		if (n < (uint64) ledger_block_max_transactions)
-			break;
+		foreach(lc, stale)
+			t[k++] = lfirst(lc);
+		seal_dequeue(t, k);
 	}
-	if (blocks > 0)
-		seal_move_head(&head);
-	MemoryContextDelete(loopcxt);
+	if (n > 0 || (force && head.block < 0))
+	{
+		tiles_open(&ts, ledger_id);
+		history_catch_up(&ts, head.format, head.tree_size);
+		do
+		{
+			uint64		chunk = Min(n - done, (uint64) ledger_block_max_transactions);
+
+			seal_write_block(&head, &ts, items + done, chunk);
+			done += chunk;
+			blocks++;
+		} while (done < n);
+	}
 	SPI_finish();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
 	return blocks;
 }
 
-/* Ledger ids, all or one, in the caller's memory context. */
-static List *
+/* ---------- the work list after a crash, a restore or a promotion ---------- */
+
+/*
+ * The work list is unlogged: a crash, a restore or a promotion leaves it
+ * empty, and with it its marker row (ledger_id 0).  Without the marker, put
+ * every record that no block holds back on the list, then the marker, under
+ * an advisory lock so that one sealer does it (SPI connected).
+ */
+static void
+sealer_rebuild_queue_if_needed(void)
+{
+	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	if (SPI_processed > 0)
+		return;
+	/* the key: "ledger seal queue" in two int4 halves */
+	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(1818518629, 1936026988)",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the seal queue");
+	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	if (SPI_processed > 0)
+		return;
+	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+					"SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
+					"WHERE NOT EXISTS (SELECT 1 FROM ledger.blocks b "
+					"WHERE b.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+					"AND b.xact_ids OPERATOR(pg_catalog.@>) ARRAY[t.xact_id])",
+					false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not rebuild ledger.seal_queue");
+	if (SPI_processed > 0)
+		ereport(LOG,
+				(errmsg("ledger sealer: put %llu unsealed transactions back on the sealing list",
+						(unsigned long long) SPI_processed)));
+	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+					"VALUES (0, 0, '(0,0)')", false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not mark ledger.seal_queue");
+}
+
+/* A typed list of ledger ids. */
+typedef struct LedgerIds
+{
+	int			n;
+	int64	   *ids;
+} LedgerIds;
+
+/*
+ * The ledgers to seal, in the caller's memory context: the one of relid, or
+ * (relid invalid) every ledger with work on the list.
+ */
+static LedgerIds
 sealer_ledger_ids(Oid relid)
 {
-	List	   *ids = NIL;
-	int			ret;
-	uint64		i;
+	LedgerIds	out = {0, NULL};
 	MemoryContext caller = CurrentMemoryContext;
+	uint64		i;
 
 	if (OidIsValid(relid))
 	{
-		ids = lappend_int(ids, ledger_id_for_relation(relid, false));
-		return ids;
+		out.ids = palloc(sizeof(int64));
+		out.ids[0] = ledger_id_for_relation(relid, false);
+		out.n = 1;
+		return out;
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT ledger_id FROM ledger.ledgers ORDER BY ledger_id", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not list ledgers: %s", SPI_result_code_string(ret));
+	if (SPI_execute("SELECT DISTINCT ledger_id FROM ledger.seal_queue "
+					"WHERE ledger_id OPERATOR(pg_catalog.<>) 0 ORDER BY 1", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list ledgers to seal");
+	out.n = (int) SPI_processed;
+	out.ids = MemoryContextAlloc(caller, sizeof(int64) * Max(out.n, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc, 1, &isnull));
 
-		/* the list must outlive SPI_finish, which frees SPI's memory */
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-
-		ids = lappend_int(ids, id);
-		MemoryContextSwitchTo(spi);
+		out.ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
-	return ids;
+	return out;
 }
 
 typedef struct SealArgs
 {
-	List	   *ids;
+	Oid			relid;
 	int			blocks;
 } SealArgs;
 
-/* Seal a list of ledgers (as owner). */
+/* Rebuild the work list if it was lost, then seal (as owner). */
 static void
-seal_ids(void *varg)
+seal_as_owner(void *varg)
 {
 	SealArgs   *a = varg;
-	ListCell   *lc;
+	LedgerIds	ids;
+	int			i;
 
-	foreach(lc, a->ids)
-		a->blocks += sealer_seal_ledger(lfirst_int(lc), false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sealer_rebuild_queue_if_needed();
+	SPI_finish();
+	ids = sealer_ledger_ids(a->relid);
+	for (i = 0; i < ids.n; i++)
+		a->blocks += sealer_seal_ledger(ids.ids[i], false);
 }
 
 /*
@@ -608,24 +782,19 @@ seal_ids(void *varg)
 Datum
 ledger_seal(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	List	   *ids;
 	SealArgs	args;
 
+	args.relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
 	/* NULL seals every ledger; an OID must name one (0 is not NULL) */
 	if (!PG_ARGISNULL(0))
-		ledger_relation_must_exist(relid);
-
+		ledger_relation_must_exist(args.relid);
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("ledger.seal() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
 				 errhint("Seal in a READ COMMITTED transaction, or leave sealing to the background worker.")));
-
-	ids = sealer_ledger_ids(relid);
-	args.ids = ids;
 	args.blocks = 0;
-	ledger_as_owner(seal_ids, &args);
+	ledger_as_owner(seal_as_owner, &args);
 	PG_RETURN_INT32(args.blocks);
 }
 
@@ -770,20 +939,38 @@ ledger_launcher_main(Datum main_arg)
 static int
 sealer_pass(void)
 {
-	List	   *ids = NIL;
-	ListCell   *lc;
+	LedgerIds	ids = {0, NULL};
 	volatile int blocks = 0;
 	bool		has_ext;
+	int			i;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	has_ext = OidIsValid(get_extension_oid("ledger", true));
+	if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) != 0)
+	{
+		/* a new library over an old catalog: wait for ALTER EXTENSION UPDATE */
+		static bool told = false;
+
+		if (!told)
+			ereport(LOG,
+					(errmsg("ledger sealer: extension \"ledger\" in database \"%s\" is at version %s; sealing waits for ALTER EXTENSION ledger UPDATE",
+							get_database_name(MyDatabaseId), ledger_catalog_version())));
+		told = true;
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		return 0;
+	}
 	if (has_ext)
 	{
-		List	   *tmp = sealer_ledger_ids(InvalidOid);
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContext old;
 
-		ids = list_copy(tmp);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		sealer_rebuild_queue_if_needed();
+		SPI_finish();
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		ids = sealer_ledger_ids(InvalidOid);
 		MemoryContextSwitchTo(old);
 	}
 	PopActiveSnapshot();
@@ -791,9 +978,9 @@ sealer_pass(void)
 	if (!has_ext)
 		return -1;
 
-	foreach(lc, ids)
+	for (i = 0; i < ids.n; i++)
 	{
-		int32		ledger_id = lfirst_int(lc);
+		int64		ledger_id = ids.ids[i];
 		MemoryContext oldcxt = CurrentMemoryContext;
 
 		PG_TRY();
@@ -816,7 +1003,8 @@ sealer_pass(void)
 		PG_END_TRY();
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
-	list_free(ids);
+	if (ids.ids != NULL)
+		pfree(ids.ids);
 	return blocks;
 }
 
@@ -870,17 +1058,27 @@ ledger_sealer_main(Datum main_arg)
 
 /* ---------- sealing on demand, outside the caller's transaction ---------- */
 
+/* What a one-shot sealer is told, in its bgw_extra. */
+typedef struct SealOnceArgs
+{
+	Oid			dboid;
+	int64		ledger_id;
+} SealOnceArgs;
+
 /*
- * Main of a one-shot sealer: seals one ledger (bgw_main_arg) of one
- * database (bgw_extra) in its own transaction, then exits.
+ * Main of a one-shot sealer: seals one ledger of one database (both in
+ * bgw_extra) in its own transaction, then exits.
  */
 void
 ledger_seal_once_main(Datum main_arg)
 {
-	int32		ledger_id = DatumGetInt32(main_arg);
+	SealOnceArgs args;
+	int64		ledger_id;
 	Oid			dboid;
 
-	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	ledger_id = args.ledger_id;
+	dboid = args.dboid;
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
@@ -888,8 +1086,15 @@ ledger_seal_once_main(Datum main_arg)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "sealing ledger on demand");
-	if (OidIsValid(get_extension_oid("ledger", true)))
+	if (OidIsValid(get_extension_oid("ledger", true)) &&
+		strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		sealer_rebuild_queue_if_needed();
+		SPI_finish();
 		(void) sealer_seal_ledger(ledger_id, false);
+	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
@@ -904,12 +1109,13 @@ ledger_seal_once_main(Datum main_arg)
  * in time.
  */
 static bool
-sealer_seal_in_worker(int32 ledger_id, int timeout_ms)
+sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	pid_t		pid;
 	TimestampTz start = GetCurrentTimestamp();
+	SealOnceArgs args;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -917,10 +1123,13 @@ sealer_seal_in_worker(int32 ledger_id, int timeout_ms)
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "ledger_seal_once_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger %d", ledger_id);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger " INT64_FORMAT, ledger_id);
 	strlcpy(worker.bgw_type, "ledger sealer", BGW_MAXLEN);
-	worker.bgw_main_arg = Int32GetDatum(ledger_id);
-	memcpy(worker.bgw_extra, &MyDatabaseId, sizeof(Oid));
+	worker.bgw_main_arg = (Datum) 0;
+	args.dboid = MyDatabaseId;
+	args.ledger_id = ledger_id;
+	StaticAssertStmt(sizeof(args) <= BGW_EXTRALEN, "SealOnceArgs must fit in bgw_extra");
+	memcpy(worker.bgw_extra, &args, sizeof(args));
 	worker.bgw_notify_pid = MyProcPid;
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 		return false;
@@ -955,7 +1164,7 @@ sealer_seal_in_worker(int32 ledger_id, int timeout_ms)
  * older than the call.
  */
 bool
-sealer_request_seal(int32 ledger_id, const char *relname)
+sealer_request_seal(int64 ledger_id, const char *relname)
 {
 	if (sealer_wait_for_pass(ledger_digest_wait_ms))
 		return true;

@@ -96,6 +96,7 @@
 #include "utils/uuid.h"
 
 #include "canon.h"
+#include "compat.h"
 #include "crypto.h"
 #include "sig.h"
 #include "signed.h"
@@ -109,7 +110,7 @@ PG_FUNCTION_INFO_V1(ledger_signing_bytes);
 /* How a signed ledger's rows are signed; shared by trigger and verify. */
 typedef struct SignedShape
 {
-	int32		ledger_id;
+	int64		ledger_id;
 	pg_uuid_t	uuid;
 	AttrNumber	sig_attnum;
 	AttrNumber	key_attnum;
@@ -451,7 +452,7 @@ signed_hex(const uint8 *p, int n)
  * Errors if a configured column has gone (the DDL guard prevents it).
  */
 static void
-signed_shape_build(SignedShape *shape, Relation rel, int32 ledger_id,
+signed_shape_build(SignedShape *shape, Relation rel, int64 ledger_id,
 				   const pg_uuid_t *uuid, const char *sig_attname,
 				   const char *key_attname, MemoryContext mcxt)
 {
@@ -575,10 +576,10 @@ signed_buffers(void)
  * require signatures.  Results are palloc'd in the caller's context.
  */
 static bool
-signed_config(int32 ledger_id, char **sig_attname, char **key_attname)
+signed_config(int64 ledger_id, char **sig_attname, char **key_attname)
 {
-	Datum		arg = Int32GetDatum(ledger_id);
-	Oid			argtype = INT4OID;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
 	bool		found = false;
 	MemoryContext caller = CurrentMemoryContext;
 	int			ret;
@@ -828,8 +829,8 @@ signed_record_message(Relation rel, const SignedShape *shape, const char *key_id
 		elog(ERROR, "ledger.signed_messages has no primary key");
 
 	hb = ledger_hash_to_bytea(mhash);
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum(shape->ledger_id));
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(shape->ledger_id));
 	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
 				PointerGetDatum(hb));
 	scan = systable_beginscan(msgrel, pkoid, true, SnapshotSelf, 2, skey);
@@ -845,7 +846,7 @@ signed_record_message(Relation rel, const SignedShape *shape, const char *key_id
 				 errhint("To record the same content twice, give each row its own value in a column covered by the signature (a nonce)."),
 				 errtableconstraint(rel, psprintf("%s_signature", RelationGetRelationName(rel)))));
 
-	vals[0] = Int32GetDatum(shape->ledger_id);
+	vals[0] = Int64GetDatum(shape->ledger_id);
 	vals[1] = PointerGetDatum(hb);
 	vals[2] = CStringGetTextDatum(key_id);
 	tup = heap_form_tuple(RelationGetDescr(msgrel), vals, nulls);
@@ -1058,7 +1059,7 @@ signed_spi_exec(const char *sql)
 
 typedef struct RequireArgs
 {
-	int32		ledger_id;
+	int64		ledger_id;
 	const char *sig_attname;
 	const char *key_attname;
 } RequireArgs;
@@ -1069,10 +1070,10 @@ signed_register(void *varg)
 {
 	RequireArgs *a = varg;
 	Datum		args[3];
-	Oid			types[3] = {INT4OID, TEXTOID, TEXTOID};
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
 	int			ret;
 
-	args[0] = Int32GetDatum(a->ledger_id);
+	args[0] = Int64GetDatum(a->ledger_id);
 	args[1] = CStringGetTextDatum(a->sig_attname);
 	args[2] = CStringGetTextDatum(a->key_attname);
 	ret = SPI_execute_with_args("INSERT INTO ledger.signed_ledgers (ledger_id, signature_attname, key_attname) "
@@ -1126,7 +1127,7 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	char	   *sig_attname = NameStr(*PG_GETARG_NAME(1));
 	char	   *key_attname = NameStr(*PG_GETARG_NAME(2));
 	Relation	rel;
-	int32		ledger_id;
+	int64		ledger_id;
 	char	   *qname;
 	char	   *s1;
 	char	   *s2;
@@ -1142,7 +1143,7 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a ledger table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!ledger_table_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
 	ledger_id = ledger_id_for_relation(relid, false);
 	if (IsolationUsesXactSnapshot())
@@ -1281,7 +1282,7 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 	char	   *sig_attname;
 	char	   *key_attname;
 	Datum		arg;
-	Oid			argtype = INT4OID;
+	Oid			argtype = INT8OID;
 	int			ret;
 	uint64		i;
 	HASHCTL		ctl;
@@ -1325,7 +1326,7 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 		signed_key_from_spi(k, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, mcxt);
 		sv->nkeys++;
 	}
-	arg = Int32GetDatum(linfo->ledger_id);
+	arg = Int64GetDatum(linfo->ledger_id);
 	ret = SPI_execute_with_args("SELECT t.xact_id, t.committed_at FROM ledger.transactions t "
 								"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1",
 								1, &argtype, &arg, NULL, true, 0);

@@ -90,6 +90,73 @@ ledger_may_supply_hash(Relation rel)
 	return IsLogicalWorker() || superuser();
 }
 
+/* The canonical bytes of a row and their leaf hash, in the ledger's format. */
+static void
+trigger_row_leaf(LedgerInfo *info, TupleDesc tupdesc, Datum *values, bool *nulls,
+				 int format, uint8 leaf[LEDGER_HASH_LEN])
+{
+	if (canon_buf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		canon_buf = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+	canon_row_bytes_format(canon_buf, format, &info->layout, tupdesc, values, nulls,
+						   DatumGetInt64(values[info->layout.xact_attnum - 1]),
+						   DatumGetInt64(values[info->layout.seq_attnum - 1]));
+	merkle_leaf_hash(canon_buf->data, canon_buf->len, leaf);
+}
+
+/*
+ * A row that arrives with its ledger columns set (replication, or a
+ * superuser copying rows): its hash must match its bytes.  A registered
+ * ledger's rows are in its format; for one of the extension's own tables
+ * not registered yet (restore), either format is accepted.
+ */
+static void
+trigger_check_supplied(Relation rel, LedgerInfo *info, TupleDesc tupdesc,
+					   Datum *values, bool *nulls, bool registered)
+{
+	bytea	   *given = DatumGetByteaPP(values[info->layout.hash_attnum - 1]);
+	uint8		leaf[LEDGER_HASH_LEN];
+	bool		ok;
+
+	if (!ledger_may_supply_hash(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("cannot insert a value into column \"%s\" of ledger table \"%s\"",
+						LEDGER_COL_HASH, RelationGetRelationName(rel)),
+				 errdetail("The ledger computes this column."),
+				 errhint("Omit the ledger columns from the INSERT.")));
+	if (nulls[info->layout.xact_attnum - 1] || nulls[info->layout.seq_attnum - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("a row carrying \"%s\" must also carry \"%s\" and \"%s\"",
+						LEDGER_COL_HASH, LEDGER_COL_XACT, LEDGER_COL_SEQ)));
+	ok = VARSIZE_ANY_EXHDR(given) == LEDGER_HASH_LEN;
+	if (ok)
+	{
+		trigger_row_leaf(info, tupdesc, values, nulls,
+						 registered ? info->format : CANON_ROW_FORMAT_2, leaf);
+		ok = memcmp(VARDATA_ANY(given), leaf, LEDGER_HASH_LEN) == 0;
+		if (!ok && !registered)
+		{
+			trigger_row_leaf(info, tupdesc, values, nulls, CANON_ROW_FORMAT_1, leaf);
+			ok = memcmp(VARDATA_ANY(given), leaf, LEDGER_HASH_LEN) == 0;
+		}
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("row of ledger table \"%s\" does not match its hash",
+						RelationGetRelationName(rel)),
+				 errdetail_internal("Transaction %lld, sequence %lld: stored hash differs from the hash of the row's canonical bytes.",
+									(long long) DatumGetInt64(values[info->layout.xact_attnum - 1]),
+									(long long) DatumGetInt64(values[info->layout.seq_attnum - 1])),
+				 errhint("The row was altered after it was hashed; it is not accepted.")));
+}
+
 /*
  * ledger.row_trigger() RETURNS trigger
  *
@@ -103,9 +170,13 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	HeapTuple	tuple;
 	LedgerInfo *info;
+	bool		registered = true;
 	Datum	   *values;
 	bool	   *nulls;
 	uint8		leaf[LEDGER_HASH_LEN];
+	int			xatt;
+	int			satt;
+	int			hatt;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -123,9 +194,14 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	tuple = trigdata->tg_trigtuple;
 	info = ledger_info_lookup(rel);
 	if (info == NULL)
+	{
 		info = create_builtin_info(rel, tuple);
-	if (info->layout.xact_attnum == 0 || info->layout.seq_attnum == 0 ||
-		info->layout.hash_attnum == 0)
+		registered = info->ledger_id > 0;
+	}
+	xatt = info->layout.xact_attnum - 1;
+	satt = info->layout.seq_attnum - 1;
+	hatt = info->layout.hash_attnum - 1;
+	if (xatt < 0 || satt < 0 || hatt < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("ledger table \"%s\" lacks its ledger columns", RelationGetRelationName(rel))));
@@ -134,69 +210,31 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
 	heap_deform_tuple(tuple, tupdesc, values, nulls);
 
-	if (canon_buf == NULL)
+	if (!nulls[hatt])
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		canon_buf = makeStringInfo();
-		MemoryContextSwitchTo(old);
-	}
-	canon_row_bytes(canon_buf, &info->layout, tupdesc, values, nulls);
-	merkle_leaf_hash(canon_buf->data, canon_buf->len, leaf);
-
-	if (!nulls[info->layout.hash_attnum - 1])
-	{
-		/* a row that was hashed elsewhere: restore or replication */
-		bytea	   *given = DatumGetByteaPP(values[info->layout.hash_attnum - 1]);
-
-		if (!ledger_may_supply_hash(rel))
-			ereport(ERROR,
-					(errcode(ERRCODE_GENERATED_ALWAYS),
-					 errmsg("cannot insert a value into column \"%s\" of ledger table \"%s\"",
-							LEDGER_COL_HASH, RelationGetRelationName(rel)),
-					 errdetail("The ledger computes this column."),
-					 errhint("Omit the ledger columns from the INSERT.")));
-		if (nulls[info->layout.xact_attnum - 1] || nulls[info->layout.seq_attnum - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("a row carrying \"%s\" must also carry \"%s\" and \"%s\"",
-							LEDGER_COL_HASH, LEDGER_COL_XACT, LEDGER_COL_SEQ)));
-		if (VARSIZE_ANY_EXHDR(given) != LEDGER_HASH_LEN ||
-			memcmp(VARDATA_ANY(given), leaf, LEDGER_HASH_LEN) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("row of ledger table \"%s\" does not match its hash",
-							RelationGetRelationName(rel)),
-					 errdetail_internal("Transaction %lld, sequence %lld: stored hash differs from the hash of the row's canonical bytes.",
-										(long long) DatumGetInt64(values[info->layout.xact_attnum - 1]),
-										(long long) DatumGetInt64(values[info->layout.seq_attnum - 1])),
-					 errhint("The row was altered after it was hashed; it is not accepted.")));
-		/* not part of this transaction's tree, but it moves the count */
-		(void) pending_stamp_row(rel, info->ledger_id, NULL);
+		/* a row hashed elsewhere: not part of this transaction's tree */
+		trigger_check_supplied(rel, info, tupdesc, values, nulls, registered);
+		pending_stamp_row(rel, info->ledger_id, NULL);
 		return PointerGetDatum(tuple);
 	}
-
-	if (!nulls[info->layout.xact_attnum - 1] || !nulls[info->layout.seq_attnum - 1])
+	if (!nulls[xatt] || !nulls[satt])
 		ereport(ERROR,
 				(errcode(ERRCODE_GENERATED_ALWAYS),
 				 errmsg("cannot insert a value into column \"%s\" of ledger table \"%s\"",
-						nulls[info->layout.xact_attnum - 1] ? LEDGER_COL_SEQ : LEDGER_COL_XACT,
+						nulls[xatt] ? LEDGER_COL_SEQ : LEDGER_COL_XACT,
 						RelationGetRelationName(rel)),
 				 errdetail("The ledger computes this column."),
 				 errhint("Omit the ledger columns from the INSERT.")));
 
-	{
-		int64		xact = pending_current_xact(true);
-		int64		seq = pending_stamp_row(rel, info->ledger_id, leaf);
-
-		/* the row is already deformed: form the new one directly */
-		values[info->layout.xact_attnum - 1] = Int64GetDatum(xact);
-		nulls[info->layout.xact_attnum - 1] = false;
-		values[info->layout.seq_attnum - 1] = Int64GetDatum(seq);
-		nulls[info->layout.seq_attnum - 1] = false;
-		values[info->layout.hash_attnum - 1] = PointerGetDatum(ledger_hash_to_bytea(leaf));
-		nulls[info->layout.hash_attnum - 1] = false;
-	}
+	/* stamp, then hash: format 2 binds the stamp into the row's bytes */
+	values[xatt] = Int64GetDatum(pending_current_xact(true));
+	nulls[xatt] = false;
+	values[satt] = Int64GetDatum(pending_next_seq(rel, info->ledger_id));
+	nulls[satt] = false;
+	trigger_row_leaf(info, tupdesc, values, nulls, info->format, leaf);
+	pending_stamp_row(rel, info->ledger_id, leaf);
+	values[hatt] = PointerGetDatum(ledger_hash_to_bytea(leaf));
+	nulls[hatt] = false;
 	return PointerGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
@@ -210,9 +248,10 @@ typedef struct RecordLayoutCache
 	CanonLayout layout;
 } RecordLayoutCache;
 
-/* Canonical bytes of a composite value into buf. */
+/* Canonical bytes of a composite value into buf, in row format format. */
 static void
-record_canonical_bytes(FunctionCallInfo fcinfo, HeapTupleHeader rec, StringInfo buf)
+record_canonical_bytes(FunctionCallInfo fcinfo, HeapTupleHeader rec, StringInfo buf,
+					   int format, int64 xact, int64 seq)
 {
 	Oid			typid = HeapTupleHeaderGetTypeId(rec);
 	int32		typmod = HeapTupleHeaderGetTypMod(rec);
@@ -237,8 +276,19 @@ record_canonical_bytes(FunctionCallInfo fcinfo, HeapTupleHeader rec, StringInfo 
 	values = palloc(sizeof(Datum) * tupdesc->natts);
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
 	heap_deform_tuple(&tuple, tupdesc, values, nulls);
-	canon_row_bytes(buf, &cache->layout, tupdesc, values, nulls);
+	canon_row_bytes_format(buf, format, &cache->layout, tupdesc, values, nulls, xact, seq);
 	ReleaseTupleDesc(tupdesc);
+}
+
+/* bytea holding buf's bytes */
+static bytea *
+trigger_bytes_to_bytea(StringInfo buf)
+{
+	bytea	   *result = palloc(VARHDRSZ + buf->len);
+
+	SET_VARSIZE(result, VARHDRSZ + buf->len);
+	memcpy(VARDATA(result), buf->data, buf->len);
+	return result;
 }
 
 /*
@@ -248,14 +298,28 @@ Datum
 ledger_canonical_bytes(PG_FUNCTION_ARGS)
 {
 	StringInfoData buf;
-	bytea	   *result;
 
 	initStringInfo(&buf);
-	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf);
-	result = palloc(VARHDRSZ + buf.len);
-	SET_VARSIZE(result, VARHDRSZ + buf.len);
-	memcpy(VARDATA(result), buf.data, buf.len);
-	PG_RETURN_BYTEA_P(result);
+	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf,
+						   CANON_ROW_FORMAT_1, 0, 0);
+	PG_RETURN_BYTEA_P(trigger_bytes_to_bytea(&buf));
+}
+
+/*
+ * ledger.canonical_bytes(row record, xact bigint, seq bigint) RETURNS bytea
+ *
+ * Format 2: the bytes of a row of a format-2 ledger, stamped (xact, seq).
+ */
+PG_FUNCTION_INFO_V1(ledger_canonical_bytes_2);
+Datum
+ledger_canonical_bytes_2(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf,
+						   CANON_ROW_FORMAT_2, PG_GETARG_INT64(1), PG_GETARG_INT64(2));
+	PG_RETURN_BYTEA_P(trigger_bytes_to_bytea(&buf));
 }
 
 /*
@@ -268,7 +332,25 @@ ledger_leaf_hash(PG_FUNCTION_ARGS)
 	uint8		leaf[LEDGER_HASH_LEN];
 
 	initStringInfo(&buf);
-	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf);
+	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf,
+						   CANON_ROW_FORMAT_1, 0, 0);
+	merkle_leaf_hash(buf.data, buf.len, leaf);
+	PG_RETURN_BYTEA_P(ledger_hash_to_bytea(leaf));
+}
+
+/*
+ * ledger.leaf_hash(row record, xact bigint, seq bigint) RETURNS bytea
+ */
+PG_FUNCTION_INFO_V1(ledger_leaf_hash_2);
+Datum
+ledger_leaf_hash_2(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+	uint8		leaf[LEDGER_HASH_LEN];
+
+	initStringInfo(&buf);
+	record_canonical_bytes(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0), &buf,
+						   CANON_ROW_FORMAT_2, PG_GETARG_INT64(1), PG_GETARG_INT64(2));
 	merkle_leaf_hash(buf.data, buf.len, leaf);
 	PG_RETURN_BYTEA_P(ledger_hash_to_bytea(leaf));
 }

@@ -6,7 +6,7 @@
 -- One row per ledger that requires signatures.  The column names are part
 -- of the ledger's shape, which the DDL guard keeps (no rename, no retype).
 CREATE TABLE ledger.signed_ledgers (
-	ledger_id pg_catalog.int4 PRIMARY KEY,
+	ledger_id pg_catalog.int8 PRIMARY KEY,
 	signature_attname pg_catalog.name NOT NULL,
 	key_attname pg_catalog.name NOT NULL,
 	required_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -20,7 +20,7 @@ COMMENT ON TABLE ledger.signed_ledgers IS
 -- on (ledger, key, message).  Written by the signature trigger only; column
 -- order is relied upon by src/signed.c.
 CREATE TABLE ledger.signed_messages (
-	ledger_id pg_catalog.int4 NOT NULL,
+	ledger_id pg_catalog.int8 NOT NULL,
 	message_hash pg_catalog.bytea NOT NULL,
 	key_id pg_catalog.text NOT NULL,
 	PRIMARY KEY (ledger_id, message_hash)

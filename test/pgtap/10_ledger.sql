@@ -33,7 +33,7 @@ SELECT is((SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'tap_pay'::reg
           'A', 'row trigger is ENABLE ALWAYS');
 
 INSERT INTO tap_pay VALUES (3, 30);
-SELECT is((SELECT count(*)::int FROM tap_pay WHERE ledger_hash = ledger.leaf_hash(tap_pay)), 3,
+SELECT is((SELECT count(*)::int FROM tap_pay WHERE ledger_hash = ledger.leaf_hash(tap_pay, ledger_xact, ledger_seq)), 3,
           'every stored hash is the leaf hash of the row');
 -- (pgTAP runs in one transaction: the row just inserted is this transaction's
 -- own, recorded only at commit, so verify checks the two genesis rows)

@@ -77,7 +77,7 @@ sub row_info
 		$db, qq{
 SELECT r.ctid, r.ledger_xact, r.ledger_seq, x.block_no
 FROM $t r JOIN ledger.ledgers g ON g.relation = '$t'::regclass
-LEFT JOIN ledger.transactions x ON x.ledger_id = g.ledger_id AND x.xact_id = r.ledger_xact
+LEFT JOIN ledger.transaction_blocks x ON x.ledger_id = g.ledger_id AND x.xact_id = r.ledger_xact
 WHERE r.id = $id});
 	my ($ctid, $xact, $seq, $block) = split /\|/, $out;
 	return { ctid => $ctid, xact => $xact, seq => $seq, block => $block };
@@ -182,7 +182,7 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 }
 
 # 5. delete the newest rows together with their transaction records and
-#    block, and fix the head: only the digest kept outside catches it
+#    block: only the digest kept outside catches it
 {
 	my ($t, $d) = fresh_ledger();
 	my $lid = ledger_id($t);
@@ -193,12 +193,10 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 SET session_replication_role = replica;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
-  (SELECT xact_id FROM ledger.transactions WHERE ledger_id = $lid AND block_no = $last);
-DELETE FROM ledger.transactions WHERE ledger_id = $lid AND block_no = $last;
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
+DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last;
-UPDATE ledger.ledgers SET head_block = $prev,
-  head_hash = (SELECT block_hash FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $prev)
-WHERE ledger_id = $lid;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 });
@@ -227,7 +225,7 @@ ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 	$node->safe_psql(
 		$db, qq{
 INSERT INTO $t VALUES (50, 'forged', 50, 123456789, 0,
-  ledger.leaf_hash(ROW(50, 'forged', 50::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t));
+  ledger.leaf_hash(ROW(50, 'forged', 50::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, 123456789, 0));
 });
 	my $r = row_info($t, 50);
 	is($r->{xact}, '123456789', 'forged row with a matching hash was accepted by the table');
@@ -243,7 +241,7 @@ INSERT INTO $t VALUES (50, 'forged', 50, 123456789, 0,
 	$node->safe_psql(
 		$db, qq{
 INSERT INTO $t VALUES (51, 'forged', 51, $r->{xact}, 3,
-  ledger.leaf_hash(ROW(51, 'forged', 51::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t));
+  ledger.leaf_hash(ROW(51, 'forged', 51::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, 3));
 });
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) recorded 3 rows, but the table holds 4 of them: rows were added/,
@@ -261,7 +259,7 @@ SET session_replication_role = replica;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE id = 9;
 INSERT INTO $t VALUES (9, 'i', 9000, $r->{xact}, $r->{seq},
-  ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t));
+  ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, $r->{seq}));
 });
 	detected($t, undef,
 		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root/,
@@ -354,7 +352,8 @@ UPDATE ledger.blocks SET prev_hash = sha256('x'::bytea) WHERE ledger_id = $lid A
 		'edit a transaction committed_at');
 }
 
-# 17. reorder: swap ledger_seq of two rows of one transaction
+# 17. reorder: swap ledger_seq of two rows of one transaction; the row's
+#     hash binds its sequence number (row format 2) ...
 {
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 3);
@@ -365,8 +364,25 @@ ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
 });
 	detected($t, undef,
-		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root: rows were replaced or reordered/,
+		qr/^row at ctid \S+ \(transaction $r->{xact}, sequence [01]\) does not match its stored hash/,
 		'reorder rows within a transaction');
+}
+
+# 17b. ... and with the hashes recomputed for the new numbers, the
+#     transaction's root catches the new order
+{
+	my ($t, $d) = fresh_ledger();
+	my $r = row_info($t, 3);
+	$node->safe_psql(
+		$db, qq{
+SET session_replication_role = replica;
+ALTER TABLE $t DISABLE TRIGGER ALL;
+UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
+UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (3, 4);
+});
+	detected($t, undef,
+		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root: rows were replaced or reordered/,
+		'reorder rows within a transaction, hashes recomputed');
 }
 
 # 18. swap two rows' values and hashes across two transactions
@@ -385,8 +401,19 @@ WHERE x.id IN (4, 7) AND y.id <> x.id;
 	is($node->safe_psql($db, "SELECT ledger_xact FROM $t WHERE id = 7"),
 		$a->{xact}, 'row 7 now sits in row 4\'s transaction');
 	detected($t, undef,
-		qr/^rows of transaction $a->{xact} \(block $a->{block}\) do not match its recorded root/,
+		qr/^row at ctid \S+ \(transaction $a->{xact}|$b->{xact}, sequence \d+\) does not match its stored hash/,
 		'swap two rows\' values and hashes');
+
+	# with the hashes recomputed for their new places, the roots catch it
+	$node->safe_psql(
+		$db, qq{
+SET session_replication_role = replica;
+ALTER TABLE $t DISABLE TRIGGER ALL;
+UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (4, 7);
+});
+	detected($t, undef,
+		qr/^rows of transaction ($a->{xact}|$b->{xact}) \(block \d+\) do not match its recorded root/,
+		'swap two rows\' values, hashes recomputed');
 }
 
 # 19. truncate and reload with one row changed
@@ -455,25 +482,25 @@ INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
 SET session_replication_role = replica;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
-  (SELECT xact_id FROM ledger.transactions WHERE ledger_id = $lid AND block_no = 2);
-DELETE FROM ledger.transactions WHERE ledger_id = $lid AND block_no = 2;
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
+DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2;
-UPDATE ledger.transactions SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2;
 UPDATE ledger.blocks SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2;
-UPDATE ledger.ledgers SET head_block = head_block - 1 WHERE ledger_id = $lid;
 });
 	detected($t, $d,
 		qr/^block 2 does not link to block 1: its previous-block hash differs/,
 		'delete a middle block and renumber');
 
-	# relinking the renumbered block to its new predecessor breaks its hash
+	# relinking the renumbered block to its new predecessor: its place in
+	# the history no longer follows the blocks before it
 	$node->safe_psql(
 		$db, qq{
 UPDATE ledger.blocks SET prev_hash =
   (SELECT block_hash FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 1)
 WHERE ledger_id = $lid AND block_no = 2;
 });
-	detected($t, $d, qr/^block 2 does not match its hash/,
+	detected($t, $d, qr/^block 2 claims history position \d+, but its transactions follow \d+ earlier ones/,
 		'delete a middle block, renumber and relink');
 }
 

@@ -93,7 +93,7 @@ is($v->{txs}, $processed, 'one transaction record per pgbench transaction');
 is($v->{unsealed}, 0, 'verify sees nothing unsealed after seal');
 is( $node->safe_psql(
 		'postgres', q{
-SELECT count(*) FROM ledger.transactions t JOIN ledger.ledgers g USING (ledger_id)
+SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
 WHERE g.relation = 'bench'::regclass AND t.block_no IS NULL}),
 	0,
 	'ledger.transactions has no unsealed rows after seal');

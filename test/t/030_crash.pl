@@ -35,7 +35,7 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 sub unsealed
 {
 	return $node->safe_psql('postgres',
-		'SELECT count(*) FROM ledger.transactions WHERE block_no IS NULL');
+		'SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL');
 }
 
 # Wait (at most $secs) for the sealer to leave nothing unsealed, without

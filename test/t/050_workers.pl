@@ -45,7 +45,7 @@ sub time_to_sealed
 	{
 		return time - $t0
 		  if $node->safe_psql($db,
-			"SELECT count(*) FROM ledger.transactions WHERE xact_id = $xact AND block_no IS NOT NULL"
+			"SELECT count(*) FROM ledger.transaction_blocks WHERE xact_id = $xact AND block_no IS NOT NULL"
 		  ) == 1;
 		usleep(20_000);
 	}

@@ -125,7 +125,7 @@ SET session_replication_role = replica;
 ALTER TABLE pay DISABLE TRIGGER ALL;
 UPDATE pay SET memo = 'forged' WHERE id = 100;
 UPDATE pay SET memo = 'forged too' WHERE id = 103;
-UPDATE pay SET ledger_hash = ledger.leaf_hash(pay) WHERE id = 103;
+UPDATE pay SET ledger_hash = ledger.leaf_hash(pay, pay.ledger_xact, pay.ledger_seq) WHERE id = 103;
 });
 my $fx = $node->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 100');
 ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', $fx, 0)");
