@@ -10,6 +10,8 @@ OBJS = \
 	src/canon.o \
 	src/crypto.o \
 	src/merkle.o \
+	src/history.o \
+	src/history_sql.o \
 	src/catalog.o \
 	src/record.o \
 	src/pending.o \
@@ -40,6 +42,7 @@ REGRESS = \
 	extension \
 	canon \
 	merkle \
+	merkle_proofs \
 	ledger_basic \
 	ledger_guard \
 	ledger_bad_input \
