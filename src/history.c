@@ -252,8 +252,8 @@ history_node(HistoryReader *r, int k, uint64 i, uint8 out[LEDGER_HASH_LEN])
 {
 	int			level = k / HISTORY_TILE_HEIGHT;
 	int			d = k - level * HISTORY_TILE_HEIGHT;
-	uint64		pos = i << d;	/* first level-5L node below; no overflow:
-								 * i < 2^(64 - k) and d <= k */
+	uint64		pos = i << d;	/* first level-5L node below; no overflow: i <
+								 * 2^(64 - k) and d <= k */
 	int			off = (int) (pos & (HISTORY_TILE_WIDTH - 1));
 	int			count = 1 << d;
 	const HistoryTile *t;

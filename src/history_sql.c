@@ -54,8 +54,8 @@ typedef struct MemStore
 	HistoryTile *tiles[HISTORY_MAX_LEVELS];
 	int64		ntiles[HISTORY_MAX_LEVELS];
 	int64		cap[HISTORY_MAX_LEVELS];
-	uint64		synthetic;		/* > 0: no storage, tiles of a tree of
-								 * this size made up on read */
+	uint64		synthetic;		/* > 0: no storage, tiles of a tree of this
+								 * size made up on read */
 	int64		reads;
 	int64		writes;
 } MemStore;
@@ -71,7 +71,7 @@ mem_read(HistoryStore *st, int level, int64 index, HistoryTile *out)
 	{
 		/* complete nodes of level 5L in a tree of ms->synthetic leaves */
 		uint64		complete = level * HISTORY_TILE_HEIGHT >= 64 ? 0 :
-			ms->synthetic >> (level * HISTORY_TILE_HEIGHT);
+		ms->synthetic >> (level * HISTORY_TILE_HEIGHT);
 		uint64		first = (uint64) index * HISTORY_TILE_WIDTH;
 		int			i;
 
