@@ -52,9 +52,6 @@ for line in sys.stdin:
                      hashes(f[5] if len(f) > 5 else "")))
 
 bad = []
-roots = 0
-for n in range(len(leaves) + 1):
-    roots += 1
 sql_roots = {}
 for m, n, leaf, root, p in incl:
     sql_roots[n] = root
