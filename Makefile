@@ -10,6 +10,8 @@ OBJS = \
 	src/canon.o \
 	src/crypto.o \
 	src/merkle.o \
+	src/history.o \
+	src/history_sql.o \
 	src/catalog.o \
 	src/record.o \
 	src/pending.o \
@@ -18,7 +20,6 @@ OBJS = \
 	src/guard.o \
 	src/sealer.o \
 	src/verify.o \
-	src/history.o \
 	src/tiles.o \
 	src/digest.o \
 	src/pricing_core.o \
@@ -42,6 +43,7 @@ REGRESS = \
 	extension \
 	canon \
 	merkle \
+	merkle_proofs \
 	ledger_basic \
 	ledger_guard \
 	ledger_bad_input \

@@ -308,7 +308,7 @@ proof_append_v1(StringInfo buf, const ProofLedger *pl, const LedgerBlock *home,
  */
 static void
 proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
-				const LedgerBlock *target)
+				const uint8 *leaf, const LedgerBlock *target)
 {
 	TileStore	ts;
 	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
@@ -324,6 +324,14 @@ proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
 				 errhint("Call ledger.seal() on the ledger, or wait for the background sealer.")));
 	tiles_open(&ts, pl->ledger_id);
 	len = history_inclusion_proof(&ts.store, position, size, path);
+	/* a damaged tile gives an error, never a proof that fails later */
+	if (!target->has_tree_root ||
+		!merkle_verify_inclusion(leaf, position, size, path, len, target->tree_root))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the history tree of ledger \"%s\" does not lead to the root of block " INT64_FORMAT,
+						get_rel_name(pl->relid), target->block_no),
+				 errhint("Run ledger.verify() on the ledger; the stored history tree is derived data and is rebuilt after DELETE FROM ledger.history_tiles for the ledger.")));
 	appendStringInfo(buf, "}, \"history\": {\"leaf_index\": " UINT64_FORMAT ", \"tree_size\": " UINT64_FORMAT
 					 ", \"path\": ", position, size);
 	proof_hashes(buf, path, len);
@@ -409,9 +417,12 @@ ledger_prove(PG_FUNCTION_ARGS)
 	proof_path(&buf, pr.leaves, pr.n, pr.index);
 	if (target.format_version >= BLOCK_FORMAT_2)
 	{
+		uint8		txleaf[LEDGER_HASH_LEN];
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		proof_append_v2(&buf, &pl, home.first_position + index, &target);
+		record_leaf(rec, pl.format, txleaf);
+		proof_append_v2(&buf, &pl, home.first_position + index, txleaf, &target);
 		SPI_finish();
 	}
 	else
@@ -498,6 +509,14 @@ ledger_consistency_proof(PG_FUNCTION_ARGS)
 	len = BLOCK_TREE_SIZE(&old_b) == 0 ? 0 :
 		history_consistency_proof(&ts.store, BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b), proof);
 	SPI_finish();
+	if (BLOCK_TREE_SIZE(&old_b) > 0 &&
+		!merkle_verify_consistency(BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b),
+								   old_b.tree_root, new_b.tree_root, proof, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the history of ledger \"%s\" at block " INT64_FORMAT " does not extend its history at block " INT64_FORMAT,
+						get_rel_name(pl.relid), new_b.block_no, old_b.block_no),
+				 errhint("Run ledger.verify() on the ledger with the old digest.")));
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"proof_version\": 2, \"ledger_uuid\": \"%s\", \"old_size\": " INT64_FORMAT

@@ -343,7 +343,7 @@ CREATE FUNCTION ledger.prove(tbl pg_catalog.regclass, xact pg_catalog.int8, seq 
     to_block pg_catalog.int8 DEFAULT NULL) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_prove'
     LANGUAGE C STABLE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION ledger.prove(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS 'Inclusion proof of one row (by ledger_xact, ledger_seq) up to a block (default the head), for tools/verify_proof.py';
+COMMENT ON FUNCTION ledger.prove(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS 'Inclusion proof of one row (by ledger_xact, ledger_seq) up to a block (default the head): through the history tree to a block of format 2, through the chain of blocks to one sealed by 0.1.0; for tools/ledger-audit';
 
 CREATE FUNCTION ledger.consistency_proof(tbl pg_catalog.regclass, old_digest pg_catalog.jsonb,
     new_digest pg_catalog.jsonb DEFAULT NULL) RETURNS pg_catalog.jsonb
