@@ -691,11 +691,13 @@ sealer_rebuild_queue_if_needed(void)
 		elog(ERROR, "could not read ledger.seal_queue");
 	if (SPI_processed > 0)
 		return;
+	/* an anti-join against every block's list: one pass over each */
 	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
 					"SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
-					"WHERE NOT EXISTS (SELECT 1 FROM ledger.blocks b "
-					"WHERE b.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-					"AND b.xact_ids OPERATOR(pg_catalog.@>) ARRAY[t.xact_id])",
+					"WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
+					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
+					"WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id)",
 					false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not rebuild ledger.seal_queue");
 	if (SPI_processed > 0)

@@ -160,11 +160,12 @@ COMMENT ON TABLE ledger.seal_queue IS 'The sealer''s list of committed, unsealed
 -- Where each transaction record is: the block that lists it, or NULL while
 -- it is not sealed yet.
 CREATE VIEW ledger.transaction_blocks AS
-    SELECT t.ledger_id, t.xact_id, t.row_count, t.committed_at, b.block_no
+    SELECT t.ledger_id, t.xact_id, t.row_count, t.committed_at, m.block_no
       FROM ledger.transactions t
-      LEFT JOIN LATERAL (SELECT x.block_no FROM ledger.blocks x
-                          WHERE x.ledger_id OPERATOR(pg_catalog.=) t.ledger_id
-                            AND x.xact_ids OPERATOR(pg_catalog.@>) ARRAY[t.xact_id]) b ON true;
+      LEFT JOIN (SELECT b.ledger_id, b.block_no, x.xact_id
+                   FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) m
+        ON m.ledger_id OPERATOR(pg_catalog.=) t.ledger_id
+       AND m.xact_id OPERATOR(pg_catalog.=) t.xact_id;
 COMMENT ON VIEW ledger.transaction_blocks IS 'Each transaction record with the block that lists it (NULL: not sealed yet)';
 GRANT SELECT ON ledger.transaction_blocks TO PUBLIC;
 
