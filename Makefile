@@ -14,7 +14,10 @@ OBJS = \
 	src/guard.o \
 	src/sealer.o \
 	src/verify.o \
-	src/pricing_core.o \
+	src/pricing_normal.o \
+	src/pricing_european.o \
+	src/pricing_iv.o \
+	src/pricing_american.o \
 	src/pricing.o \
 	src/sig.o \
 	src/signed.o \

@@ -4,7 +4,7 @@
  *		SQL-callable option pricing: European prices, Greeks, implied
  *		volatilities and American options.
  *
- * These are thin fmgr wrappers over pricing_core.c.  Each wrapper validates
+ * These are thin fmgr wrappers over the pure numerics (pricing_core.h).  Each wrapper validates
  * its arguments (NaN and infinities are errors with SQLSTATE 22000, a
  * negative spot, strike, time or volatility is 22023, an unknown option kind
  * or method is 22023), calls the pure numerics and reports a non-finite

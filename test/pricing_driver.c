@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * pricing_driver.c
- *		Stand-alone check of src/pricing_core.c for sanitizers and valgrind.
+ *		Stand-alone check of the pure pricing files for sanitizers and valgrind.
  *
  * Build and run (no PostgreSQL needed):
  *	cc -g -O1 -fsanitize=address,undefined -Isrc test/pricing_driver.c \
- *		src/pricing_core.c -lm && ./a.out
+ *		src/pricing_normal.c src/pricing_european.c \
+ *		src/pricing_iv.c src/pricing_american.c -lm && ./a.out
  *	(or without -fsanitize under valgrind).  It prices a grid that includes
  *	the wings, checks put-call parity and the implied volatility round trip
  *	(the tolerances of sql/pricing.sql and sql/pricing_iv.sql), and exits

@@ -1,5 +1,5 @@
 -- Option pricing (DESIGN.md section 3; docs/pricing.md).  C functions in
--- src/pricing.c over the pure numerics of src/pricing_core.c.
+-- src/pricing.c over the pure numerics of src/pricing_{normal,european,iv,american}.c.
 
 CREATE TYPE ledger.option_greeks AS (
 	price pg_catalog.float8,
