@@ -25,6 +25,23 @@ pricing_check_interrupts(void)
 }
 
 /*
+ * Phi(x) from one exponential and Cody's rationals, for the approximations
+ * (relative error about x^2 ulp in the tails, from the rounding of x^2;
+ * pricing_norm_cdf splits x^2 and takes two exponentials).
+ */
+static PRICING_INLINE double
+american_cdf(double x)
+{
+	double		y = fabs(x) * PRICING_INV_SQRT2,
+				tail;
+
+	if (y <= CODY_THRESH)
+		return 0.5 + 0.5 * cody_erf_small(x * PRICING_INV_SQRT2);
+	tail = 0.5 * exp(-0.5 * x * x) * cody_erfcx_large(y);
+	return x < 0.0 ? tail : 1.0 - tail;
+}
+
+/*
  * Zero volatility: the holder exercises at the best deterministic time.
  * Value is max over tau in [0, t] of exp(-r tau) max(theta (s exp(b tau) - k), 0)
  * with b = r - q; the interior optimum solves q s exp(-q tau) = r k exp(-r tau).
@@ -197,6 +214,66 @@ american_baw(int theta, double s, double k, double t, double r, double q,
 	}
 }
 
+/*
+ * The bivariate normal of Bjerksund-Stensland 2002 always has correlation
+ * +-rho with rho^2 = t1/T = (sqrt 5 - 1)/2, so the quadrature of Genz's
+ * formula (pricing_normal.c) is tabulated once: M(a, b, rho) =
+ * Phi(a) Phi(b) + (1/2 pi) int_0^asin rho exp(-(a^2 + b^2 - 2 a b sin th) /
+ * (2 cos^2 th)) dth, by 8-point Gauss-Legendre (within 3.8e-11 of the
+ * general 20-point routine over a, b in [-8, 8], far below the formula's
+ * own error), and
+ * M(a, b, -rho) = Phi(a) - M(a, -b, rho).  This took BJS 2002 from 6.7 to
+ * 3.8 times the instructions of BAW (callgrind).
+ */
+#define BJS_BVN_POINTS 8
+static double bjs_sn[BJS_BVN_POINTS],
+			bjs_c[BJS_BVN_POINTS],
+			bjs_w[BJS_BVN_POINTS];
+static int	bjs_ready = 0;
+
+static void qd_gauss_legendre(int n, double *x, double *w);
+
+/* Fill the table of bjs_bvn (once per process). */
+static void
+bjs_bvn_init(void)
+{
+	double		x[BJS_BVN_POINTS],
+				w[BJS_BVN_POINTS],
+				asr = asin(sqrt(0.5 * (sqrt(5.0) - 1.0)));
+	int			i;
+
+	qd_gauss_legendre(BJS_BVN_POINTS, x, w);
+	for (i = 0; i < BJS_BVN_POINTS; i++)
+	{
+		double		sn = sin(0.5 * asr * (1.0 + x[i]));
+
+		bjs_sn[i] = sn;
+		bjs_c[i] = 1.0 / (1.0 - sn * sn);
+		bjs_w[i] = asr * w[i] / (4.0 * PRICING_PI);
+	}
+	bjs_ready = 1;
+}
+
+/* P(X < a, Y < b) with correlation rho (neg = 0) or -rho (neg = 1). */
+static double
+bjs_bvn(double a, double b, int neg)
+{
+	double		hs,
+				sum = 0.0,
+				pa,
+				m;
+	int			i;
+
+	if (neg)
+		b = -b;
+	hs = 0.5 * (a * a + b * b);
+	for (i = 0; i < BJS_BVN_POINTS; i++)
+		sum += bjs_w[i] * exp((bjs_sn[i] * a * b - hs) * bjs_c[i]);
+	pa = american_cdf(a);
+	m = Max(0.0, Min(1.0, sum + pa * american_cdf(b)));
+	return neg ? Max(0.0, pa - m) : m;
+}
+
 /* Bjerksund-Stensland phi function. */
 static double
 bjs_phi(double s, double t, double gamma, double h, double i, double r,
@@ -209,8 +286,8 @@ bjs_phi(double s, double t, double gamma, double h, double i, double r,
 	double		kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
 
 	return exp(lambda) * pow(s, gamma) *
-		(pricing_norm_cdf(d) -
-		 pow(i / s, kappa) * pricing_norm_cdf(d - 2.0 * log(i / s) / sd));
+		(american_cdf(d) -
+		 pow(i / s, kappa) * american_cdf(d - 2.0 * log(i / s) / sd));
 }
 
 /* Bjerksund-Stensland 2002 psi function (bivariate normal terms). */
@@ -230,21 +307,22 @@ bjs_psi(double s, double t2, double gamma, double h, double i2, double i1,
 	double		f2 = (log(i2 * i2 / (s * h)) + drift * t2) / sd2;
 	double		f3 = (log(i1 * i1 / (s * h)) + drift * t2) / sd2;
 	double		f4 = (log(s * i1 * i1 / (h * i2 * i2)) + drift * t2) / sd2;
-	double		rho = sqrt(t1 / t2);
 	double		lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
 	double		kappa = 2.0 * b / v2 + (2.0 * gamma - 1.0);
 
 	return exp(lambda * t2) * pow(s, gamma) *
-		(pricing_bivariate_norm_cdf(-e1, -f1, rho)
-		 - pow(i2 / s, kappa) * pricing_bivariate_norm_cdf(-e2, -f2, rho)
-		 - pow(i1 / s, kappa) * pricing_bivariate_norm_cdf(-e3, -f3, -rho)
-		 + pow(i1 / i2, kappa) * pricing_bivariate_norm_cdf(-e4, -f4, -rho));
+		(bjs_bvn(-e1, -f1, 0)
+		 - pow(i2 / s, kappa) * bjs_bvn(-e2, -f2, 0)
+		 - pow(i1 / s, kappa) * bjs_bvn(-e3, -f3, 1)
+		 + pow(i1 / i2, kappa) * bjs_bvn(-e4, -f4, 1));
 }
 
 /*
  * Bjerksund-Stensland (2002) call, as in Haug (2007), section 3.3.4; puts use
- * the transformation P(s, k, t, r, b) = C(k, s, t, r - b, -b).  Returns NaN
- * when the perpetual root does not exist (some negative-rate cases).
+ * the transformation P(s, k, t, r, b) = C(k, s, t, r - b, -b).  The formula
+ * holds at r = 0 (a put without dividends), where B0 = k.  Returns NaN when
+ * the perpetual root does not exist or is not above 1, and when a trigger
+ * price falls below the strike (h(t) > 0, that is b t + 2 sigma sqrt(t) < 0).
  */
 static double
 bjs2002_call(double s, double k, double t, double r, double b, double sigma)
@@ -262,12 +340,16 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
 				alpha1,
 				alpha2;
 
+	if (!bjs_ready)
+		bjs_bvn_init();
 	if (b >= r)
 		return pricing_bsm_price(1, s, k, t, r, r - b, sigma);
 	disc = (b / v2 - 0.5) * (b / v2 - 0.5) + 2.0 * r / v2;
-	if (disc < 0.0 || r <= 0.0)
-		return NAN;
+	if (disc < 0.0)
+		return NAN;				/* no perpetual boundary */
 	beta = (0.5 - b / v2) + sqrt(disc);
+	if (!(beta > 1.0))
+		return NAN;
 	binf = beta / (beta - 1.0) * k;
 	b0 = Max(k, r / (r - b) * k);
 	t1 = 0.5 * (sqrt(5.0) - 1.0) * t;
@@ -275,6 +357,9 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
 	h2 = -(b * t + 2.0 * sigma * sqrt(t)) * k * k / ((binf - b0) * b0);
 	i1 = b0 + (binf - b0) * (1.0 - exp(h1));
 	i2 = b0 + (binf - b0) * (1.0 - exp(h2));
+	/* a trigger below the strike is not a call's exercise rule */
+	if (!(i1 >= k && i2 >= k))
+		return NAN;
 	alpha1 = (i1 - k) * pow(i1, -beta);
 	alpha2 = (i2 - k) * pow(i2, -beta);
 
