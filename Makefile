@@ -45,6 +45,7 @@ REGRESS = \
 	pricing_greeks \
 	pricing_iv \
 	pricing_american \
+	pricing_american_fd \
 	sig_ed25519 \
 	sig_ecdsa \
 	sig_interop \

@@ -2,7 +2,7 @@
 -- American options against a converged finite-difference truth, and
 -- properties on thousands of random inputs (issue #14).
 --
--- test/american/truth.csv: 1,500 random options priced by
+-- test/american/truth.csv: 2,000 random options priced by
 -- test/american/fd_truth.c, a finite-difference solver that shares no code
 -- with the extension (README.md there says how it was made and which
 -- distribution the cases follow).  err_est is the solver's own error
@@ -42,13 +42,16 @@ SELECT id, kind, regime, round(t::numeric, 2) AS t, round(sigma::numeric, 3) AS 
 FROM fdq WHERE abs(got - price) > tol ORDER BY id;
 
 -- Delta and gamma of american_greeks against the truth's (Richardson
--- extrapolated central differences on the grid), vega against the truth's
--- central difference in sigma (every twentieth case).
-SELECT regime,
-	   count(*) FILTER (WHERE abs((g).delta - delta) > 1e-5) AS delta_beyond_1e5,
-	   count(*) FILTER (WHERE abs((g).gamma - gamma) > 1e-5 * greatest(abs(gamma), 1 / k)) AS gamma_beyond,
-	   count(*) FILTER (WHERE vega IS NOT NULL AND vega = vega
-						AND abs((g).vega - vega) > 1e-4 * greatest(vega, k)) AS vega_beyond
+-- extrapolated derivatives of the grid's cubic at the spot), vega against
+-- the truth's central difference in sigma (every twentieth case):
+-- differences beyond 1e-4 in delta, 1e-3 relative (or 1e-6 absolute) in
+-- gamma and 1e-3 relative (or 1e-4 of the strike) in vega.
+SELECT regime, count(*) AS cases,
+	   count(*) FILTER (WHERE abs((g).delta - delta) > 1e-4) AS delta_beyond,
+	   count(*) FILTER (WHERE abs((g).gamma - gamma) > 1e-3 * abs(gamma) + 1e-6) AS gamma_beyond,
+	   count(*) FILTER (WHERE vega <> 'NaN') AS vega_cases,
+	   count(*) FILTER (WHERE vega <> 'NaN'
+						AND abs((g).vega - vega) > 1e-3 * vega + 1e-4 * k) AS vega_beyond
 FROM (SELECT fdr.*, ledger.american_greeks(kind, s, k, t, r, q, sigma) AS g
 	  FROM fdr WHERE regime = 'single' OFFSET 0) x
 GROUP BY 1 ORDER BY 1;
@@ -106,14 +109,19 @@ SELECT m, count(*) AS cases,
 							  - ledger.american_price('put', k, s, t, q, r, sigma, m))
 						<= 1e-12 * ledger.american_price('call', s, k, t, r, q, sigma, m) + 1e-300) AS symmetric
 FROM rnd, unnest(ARRAY['qdfp', 'bjs2002']) m WHERE i <= 1000 GROUP BY 1 ORDER BY 1;
--- Continuity across q = 0 and r = 0: no method switch that jumps.  The
--- price at 0 and at +-1e-9 differ by less than 1e-6 of the price (the
--- derivative in q or r is at most t * max(s, k)).
+-- Continuity across q = 0 and r = 0: the price at 0 and at +-1e-9 differ
+-- by less than the stated accuracy of qdfp (2e-6 of the price or 2e-8 of
+-- the strike; the derivative in q or r is at most t * max(s, k), so the
+-- move itself is below 1e-7).  On either side of 0 a put or call may change
+-- regime (European, one or two boundaries) and so its algorithm; qdfp must
+-- not jump.  baw and bjs2002 fall back to qdfp outside their derivations
+-- (docs/pricing.md), so they jump by their own error: the counts show how
+-- often.
 SELECT m, count(*) AS cases,
-	   count(*) FILTER (WHERE abs(ledger.american_price(kind, s, k, t, r, 0, sigma, m) - ledger.american_price(kind, s, k, t, r, 1e-9, sigma, m)) <= 1e-7 * p + 1e-9 * k
-						  AND abs(ledger.american_price(kind, s, k, t, r, 0, sigma, m) - ledger.american_price(kind, s, k, t, r, -1e-9, sigma, m)) <= 1e-7 * p + 1e-9 * k) AS continuous_q,
-	   count(*) FILTER (WHERE abs(ledger.american_price(kind, s, k, t, 0, q, sigma, m) - ledger.american_price(kind, s, k, t, 1e-9, q, sigma, m)) <= 1e-7 * p + 1e-9 * k
-						  AND abs(ledger.american_price(kind, s, k, t, 0, q, sigma, m) - ledger.american_price(kind, s, k, t, -1e-9, q, sigma, m)) <= 1e-7 * p + 1e-9 * k) AS continuous_r
+	   count(*) FILTER (WHERE abs(ledger.american_price(kind, s, k, t, r, 0, sigma, m) - ledger.american_price(kind, s, k, t, r, 1e-9, sigma, m)) <= 2e-6 * p + 2e-8 * k
+						  AND abs(ledger.american_price(kind, s, k, t, r, 0, sigma, m) - ledger.american_price(kind, s, k, t, r, -1e-9, sigma, m)) <= 2e-6 * p + 2e-8 * k) AS continuous_q,
+	   count(*) FILTER (WHERE abs(ledger.american_price(kind, s, k, t, 0, q, sigma, m) - ledger.american_price(kind, s, k, t, 1e-9, q, sigma, m)) <= 2e-6 * p + 2e-8 * k
+						  AND abs(ledger.american_price(kind, s, k, t, 0, q, sigma, m) - ledger.american_price(kind, s, k, t, -1e-9, q, sigma, m)) <= 2e-6 * p + 2e-8 * k) AS continuous_r
 FROM (SELECT rnd.*, m, ledger.american_price(kind, s, k, t, r, q, sigma, m) AS p
 	  FROM rnd, unnest(ARRAY['qdfp', 'baw', 'bjs2002']) m WHERE i <= 500) x
 GROUP BY 1 ORDER BY 1;

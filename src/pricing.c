@@ -177,6 +177,26 @@ pricing_steps(int32 steps)
 	return steps;
 }
 
+/*
+ * Longest time to expiry of the American functions, in years.  qdfp's
+ * boundary interpolation in sqrt(tau / T) loses accuracy far beyond the
+ * maturities it was measured on (15 years), and no exchange lists an
+ * American option this long.
+ */
+#define PRICING_AMERICAN_MAX_T 100.0
+
+/* Check the time to expiry of an American option. */
+static void
+pricing_american_t(double t)
+{
+	if (t > PRICING_AMERICAN_MAX_T)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid input for \"t\": %s", float8out_internal(t)),
+				 errdetail("American options are priced for times to expiry up to %g years.",
+						   PRICING_AMERICAN_MAX_T)));
+}
+
 /* Build a ledger.option_greeks datum, caching the tuple descriptor. */
 static Datum
 pricing_greeks_datum(FunctionCallInfo fcinfo, PricingGreeks *g)
@@ -475,6 +495,7 @@ ledger_american_price(PG_FUNCTION_ARGS)
 	ledger_check_finite("r", r);
 	ledger_check_finite("q", q);
 	ledger_check_nonneg("sigma", sigma);
+	pricing_american_t(t);
 	pricing_interrupt_hook = pricing_interrupts;
 	if (method == PRICING_AMERICAN_CRR)
 		work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
@@ -506,6 +527,7 @@ ledger_american_greeks(PG_FUNCTION_ARGS)
 	ledger_check_finite("r", r);
 	ledger_check_finite("q", q);
 	ledger_check_nonneg("sigma", sigma);
+	pricing_american_t(t);
 	pricing_interrupt_hook = pricing_interrupts;
 	pricing_american_greeks(theta, s, k, t, r, q, sigma, &g);
 	return pricing_greeks_datum(fcinfo, &g);
@@ -542,6 +564,7 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 	ledger_check_finite("q", q);
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
+	pricing_american_t(t);
 	pricing_interrupt_hook = pricing_interrupts;
 	if (method == PRICING_AMERICAN_CRR)
 		work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
