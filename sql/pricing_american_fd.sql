@@ -125,6 +125,23 @@ SELECT m, count(*) AS cases,
 FROM (SELECT rnd.*, m, ledger.american_price(kind, s, k, t, r, q, sigma, m) AS p
 	  FROM rnd, unnest(ARRAY['qdfp', 'baw', 'bjs2002']) m WHERE i <= 500) x
 GROUP BY 1 ORDER BY 1;
+-- qdfp's jumps all come from the two-boundary regime (q' < r' < 0 for the
+-- put of the symmetry), whose finite differences are accurate to about
+-- 1e-5: none of the jumps above has all three points outside it.
+SELECT count(*) FILTER (WHERE NOT dbl AND NOT (
+		   abs(ledger.american_price(kind, s, k, t, r, 0, sigma) - ledger.american_price(kind, s, k, t, r, 1e-9, sigma)) <= 2e-6 * p + 2e-8 * k
+		   AND abs(ledger.american_price(kind, s, k, t, r, 0, sigma) - ledger.american_price(kind, s, k, t, r, -1e-9, sigma)) <= 2e-6 * p + 2e-8 * k)) AS q_jumps_single,
+	   count(*) FILTER (WHERE NOT dblr AND NOT (
+		   abs(ledger.american_price(kind, s, k, t, 0, q, sigma) - ledger.american_price(kind, s, k, t, 1e-9, q, sigma)) <= 2e-6 * p + 2e-8 * k
+		   AND abs(ledger.american_price(kind, s, k, t, 0, q, sigma) - ledger.american_price(kind, s, k, t, -1e-9, q, sigma)) <= 2e-6 * p + 2e-8 * k)) AS r_jumps_single
+FROM (SELECT rnd.*, ledger.american_price(kind, s, k, t, r, q, sigma) AS p,
+			 -- a two-boundary point (q' < r' < 0) among (r, q = 0, +-1e-9)
+			 CASE kind WHEN 'put' THEN r < 0 AND r > -1e-9
+				  ELSE r < -1e-9 END AS dbl,
+			 -- and among (r = 0, +-1e-9, q)
+			 CASE kind WHEN 'put' THEN q < -1e-9
+				  ELSE q < 0 AND q > -1e-9 END AS dblr
+	  FROM rnd WHERE i <= 500) x;
 -- Issue #14, defect 1: the put with q = 0 is the formula's, not the tree's,
 -- and does not depend on steps (s = k = 100, t = 1, r = 5%, sigma = 20%).
 SELECT round(ledger.american_price('put', 100, 100, 1, 0.05, 0, 0.2, 'bjs2002', 500)::numeric, 5) AS q0,
