@@ -391,7 +391,7 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
  * test/american/truth.csv (docs/pricing.md).
  */
 #define QDFP_N 10
-#define QDFP_L 16
+#define QDFP_L 10
 #define QDFP_M 6
 #define QDFP_P 32
 #define QDFP_ETA 1.25
@@ -402,6 +402,26 @@ static double qd_xl[QDFP_L],
 			qd_xp[QDFP_P],
 			qd_wp[QDFP_P];
 static double qd_cos[QDFP_N + 1][QDFP_N + 1];
+
+/*
+ * Input-free parts of the quadratures.  Node i is at tau_i = T c_i^2; its
+ * integral over u in [0, tau_i] takes th_j = pi/4 (1 + x_j) with
+ * tau_i - u = tau_i sin^2 th_j: qd_zu is the Chebyshev argument
+ * 2 sqrt(u/T) - 1 = 2 c_i cos th_j - 1 and qd_tz the Chebyshev polynomials
+ * there, qd_rm = c_i sin th_j = sqrt(m/T),
+ * qd_ru = c_i^2 cos^2 th_j = u/T, qd_wa = the weight of du over T.  The
+ * price integral takes xi = T sin^2 th_j: qd_snp, qd_csp, qd_wpp (weight of
+ * dxi over T).
+ */
+static double qd_ci[QDFP_N + 1],
+			qd_zu[QDFP_N + 1][QDFP_L],
+			qd_tz[QDFP_N + 1][QDFP_L][QDFP_N + 1],
+			qd_rm[QDFP_N + 1][QDFP_L],
+			qd_ru[QDFP_N + 1][QDFP_L],
+			qd_wa[QDFP_N + 1][QDFP_L],
+			qd_snp[QDFP_P],
+			qd_csp[QDFP_P],
+			qd_wpp[QDFP_P];
 static int	qd_ready = 0;
 
 /* n-point Gauss-Legendre rule on [-1, 1] by Newton on P_n. */
@@ -447,7 +467,8 @@ static void
 qd_init(void)
 {
 	int			i,
-				k;
+				k,
+				n;
 
 	qd_gauss_legendre(QDFP_L, qd_xl, qd_wl);
 	qd_gauss_legendre(QDFP_P, qd_xp, qd_wp);
@@ -455,6 +476,36 @@ qd_init(void)
 	for (i = 0; i <= QDFP_N; i++)
 		for (k = 0; k <= QDFP_N; k++)
 			qd_cos[i][k] = cos(PRICING_PI * k * (QDFP_N - i) / QDFP_N);
+	for (i = 0; i <= QDFP_N; i++)
+	{
+		double		c = 0.5 * (1.0 + qd_cos[i][1]); /* (1 + z_i) / 2 */
+
+		qd_ci[i] = c;
+		for (k = 0; k < QDFP_L; k++)
+		{
+			double		th = 0.25 * PRICING_PI * (1.0 + qd_xl[k]),
+						sn = sin(th),
+						cs = cos(th);
+
+			qd_zu[i][k] = 2.0 * c * cs - 1.0;
+			qd_tz[i][k][0] = 1.0;
+			qd_tz[i][k][1] = qd_zu[i][k];
+			for (n = 2; n <= QDFP_N; n++)
+				qd_tz[i][k][n] = 2.0 * qd_zu[i][k] * qd_tz[i][k][n - 1] -
+					qd_tz[i][k][n - 2];
+			qd_rm[i][k] = c * sn;
+			qd_ru[i][k] = c * c * cs * cs;
+			qd_wa[i][k] = 0.25 * PRICING_PI * qd_wl[k] * 2.0 * c * c * sn * cs;
+		}
+	}
+	for (k = 0; k < QDFP_P; k++)
+	{
+		double		th = 0.25 * PRICING_PI * (1.0 + qd_xp[k]);
+
+		qd_snp[k] = sin(th);
+		qd_csp[k] = cos(th);
+		qd_wpp[k] = 0.25 * PRICING_PI * qd_wp[k] * 2.0 * qd_snp[k] * qd_csp[k];
+	}
 	qd_ready = 1;
 }
 
@@ -526,6 +577,15 @@ qd_sqrt_h(const double *a, double u, double t)
 	return h > 0.0 ? sqrt(h) : 0.0;
 }
 
+/* sqrt(H) at the Chebyshev argument z. */
+static PRICING_INLINE double
+qd_sqrt_hz(const double *a, double z)
+{
+	double		h = qd_cheb_eval(a, z);
+
+	return h > 0.0 ? sqrt(h) : 0.0;
+}
+
 /* Parameters of one put, shared by the QD+ guess and the fixed point. */
 typedef struct QdPut
 {
@@ -538,29 +598,56 @@ typedef struct QdPut
 				x;				/* boundary at expiry, k min(1, r/q) */
 }			QdPut;
 
+/* The parts of the QD+ equation that depend on tau only. */
+typedef struct QdPlus
+{
+	double		tau,
+				v,				/* sigma sqrt(tau) */
+				dr,				/* e^-r tau */
+				dq,				/* e^-q tau */
+				beta,
+				c;				/* alpha / (r dr) */
+}			QdPlus;
+
 /*
  * QD+ boundary equation of J. Li, "The quadratic approximation method
  * revisited" (Journal of Derivatives, 2005) at time to expiry tau:
  * f(S) = (1 - e^-q tau Phi(-d+)) S - beta (K - S - p(S)) + c theta(S)
- * with p and theta the European put and its calendar theta.  Returns f and
- * its first two derivatives in S.
+ * with p and theta the European put and its calendar theta.  This sets up
+ * the parts that do not depend on S; r = 0 is the limit r / (1 - e^-r tau)
+ * -> 1 / tau.
  */
 static void
-qd_plus_f(const QdPut * o, double tau, double sb, double *f, double *f1,
-		  double *f2)
+qd_plus_setup(const QdPut * o, double tau, QdPlus * e)
 {
 	double		v2 = o->sigma * o->sigma,
-				v = o->sigma * sqrt(tau),
-				dr = exp(-o->r * tau),
-				dq = exp(-o->q * tau),
-				rh,				/* r / (1 - e^-r tau) */
-				h,
+				h = -expm1(-o->r * tau),
+				rh = o->r == 0.0 ? 1.0 / tau : o->r / h,	/* r / (1 - e^-r tau) */
 				omega = 2.0 * (o->r - o->q) / v2,
-				disc,
-				lambda,
-				den,
-				beta,
-				c,
+				disc = (omega - 1.0) * (omega - 1.0) + 8.0 * rh / v2,
+				lambda = 0.5 * (-(omega - 1.0) - sqrt(disc)),
+				den = 2.0 * lambda + omega - 1.0;
+
+	e->tau = tau;
+	e->v = o->sigma * sqrt(tau);
+	e->dr = exp(-o->r * tau);
+	e->dq = exp(-o->q * tau);
+	/* alpha / h + alpha lambda' / den - lambda, alpha = 2 r dr / (v2 den) */
+	e->beta = 2.0 * e->dr * rh / (v2 * den) +
+		4.0 * e->dr * rh * rh / (v2 * v2 * den * den * sqrt(disc)) - lambda;
+	e->c = 2.0 / (v2 * den);
+}
+
+/* f(S) of the QD+ equation and its first two derivatives in S. */
+static void
+qd_plus_f(const QdPut * o, const QdPlus * e, double sb, double *f, double *f1,
+		  double *f2)
+{
+	double		v = e->v,
+				tau = e->tau,
+				dr = e->dr,
+				dq = e->dq,
+				b = o->r - o->q,
 				dp,
 				dm,
 				ndp,
@@ -573,39 +660,35 @@ qd_plus_f(const QdPut * o, double tau, double sb, double *f, double *f1,
 				gamma,
 				colour;
 
-	h = -expm1(-o->r * tau);
-	rh = o->r == 0.0 ? 1.0 / tau : o->r / h;
-	disc = (omega - 1.0) * (omega - 1.0) + 8.0 * rh / v2;
-	lambda = 0.5 * (-(omega - 1.0) - sqrt(disc));
-	den = 2.0 * lambda + omega - 1.0;
-	/* alpha / h + alpha lambda' / den - lambda, alpha = 2 r dr / (v2 den) */
-	beta = 2.0 * dr * rh / (v2 * den) +
-		4.0 * dr * rh * rh / (v2 * v2 * den * den * sqrt(disc)) - lambda;
-	c = 2.0 / (v2 * den);		/* alpha / (r dr) */
-	dp = (log(sb / o->k) + (o->r - o->q) * tau) / v + 0.5 * v;
+	dp = (log(sb / o->k) + b * tau) / v + 0.5 * v;
 	dm = dp - v;
 	qd_norm(-dp, &ndp, &pdp);
 	qd_norm(-dm, &ndm, &pdm);
 	npv = dr * o->k * ndm - sb * dq * ndp;
 	theta = o->r * o->k * dr * ndm - o->q * sb * dq * ndp -
-		0.5 * v2 * sb / v * dq * pdp;
-	charm = -dq * (pdp * ((o->r - o->q) / v - dm / (2.0 * tau)) + o->q * ndp);
+		0.5 * o->sigma * o->sigma * sb / v * dq * pdp;
+	charm = -dq * (pdp * (b / v - dm / (2.0 * tau)) + o->q * ndp);
 	gamma = pdp * dq / (v * sb);
-	colour = gamma * (o->q + (o->r - o->q) * dp / v + (1.0 - dp * dm) / (2.0 * tau));
-	*f = (1.0 - dq * ndp) * sb - beta * (o->k - sb - npv) + c * theta;
-	*f1 = 1.0 - dq * ndp + dq * pdp / v + beta * (1.0 - dq * ndp) + c * charm;
-	*f2 = dq * (pdp / (sb * v) - pdp * dp / (sb * v * v)) + beta * gamma +
-		c * colour;
+	colour = gamma * (o->q + b * dp / v + (1.0 - dp * dm) / (2.0 * tau));
+	*f = (1.0 - dq * ndp) * sb - e->beta * (o->k - sb - npv) + e->c * theta;
+	*f1 = 1.0 - dq * ndp + dq * pdp / v + e->beta * (1.0 - dq * ndp) + e->c * charm;
+	*f2 = dq * (pdp / (sb * v) - pdp * dp / (sb * v * v)) + e->beta * gamma +
+		e->c * colour;
 }
 
-/* Root of the QD+ equation in (0, X], Halley from the guess. */
+/*
+ * Root of the QD+ equation in (0, X], Halley from the guess, to 1e-9 of X
+ * (the fixed point refines it).
+ */
 static double
 qd_plus_boundary(const QdPut * o, double tau, double guess)
 {
 	double		sb = Min(guess, o->x),
 				lo = 1e-12 * o->x;
+	QdPlus		e;
 	int			it;
 
+	qd_plus_setup(o, tau, &e);
 	for (it = 0; it < 40; it++)
 	{
 		double		f,
@@ -614,7 +697,7 @@ qd_plus_boundary(const QdPut * o, double tau, double guess)
 					step,
 					snew;
 
-		qd_plus_f(o, tau, sb, &f, &f1, &f2);
+		qd_plus_f(o, &e, sb, &f, &f1, &f2);
 		if (!(f1 != 0.0) || !isfinite(f))
 			break;
 		step = f / f1;
@@ -625,7 +708,7 @@ qd_plus_boundary(const QdPut * o, double tau, double guess)
 			snew = 0.5 * (sb + lo);
 		if (snew > o->x)
 			snew = 0.5 * (sb + o->x);
-		if (fabs(snew - sb) <= 1e-10 * o->x)
+		if (fabs(snew - sb) <= 1e-9 * o->x)
 		{
 			sb = snew;
 			break;
@@ -655,11 +738,9 @@ qd_put_boundary(const QdPut * o, double *a)
 				sqh[QDFP_N + 1],
 				er[QDFP_N + 1][QDFP_L],
 				eq[QDFP_N + 1][QDFP_L],
-				mm[QDFP_N + 1][QDFP_L],
-				uu[QDFP_N + 1][QDFP_L],
-				wa[QDFP_N + 1][QDFP_L],
 				lnxk = log(o->x / o->k),
 				b = o->r - o->q,
+				sst = o->sigma * sqrt(o->t),
 				guess = o->x;
 	int			i,
 				j,
@@ -669,27 +750,20 @@ qd_put_boundary(const QdPut * o, double *a)
 	tau[0] = 0.0;
 	for (i = 1; i <= QDFP_N; i++)
 	{
-		double		z = 0.5 * (1.0 + qd_cos[i][1]), /* (1 + z_i) / 2 */
-					bq;
+		double		bq;
 
-		tau[i] = o->t * z * z;
+		tau[i] = o->t * qd_ci[i] * qd_ci[i];
 		bq = qd_plus_boundary(o, tau[i], guess);
 		guess = bq;
 		hv[i] = log(bq / o->x);
 		hv[i] *= hv[i];
 		for (j = 0; j < QDFP_L; j++)
 		{
-			/* tau - u = tau sin^2(th), th = pi/4 (1 + x) */
-			double		th = 0.25 * PRICING_PI * (1.0 + qd_xl[j]),
-						sn = sin(th),
-						cs = cos(th);
+			double		u = o->t * qd_ru[i][j];
 
-			mm[i][j] = tau[i] * sn * sn;
-			uu[i][j] = tau[i] * cs * cs;
-			/* weight of du */
-			wa[i][j] = 0.25 * PRICING_PI * qd_wl[j] * 2.0 * tau[i] * sn * cs;
-			er[i][j] = exp(o->r * uu[i][j]);
-			eq[i][j] = exp(o->q * uu[i][j]);
+			/* the weight of du (times T) with e^ru, e^qu */
+			er[i][j] = o->t * qd_wa[i][j] * exp(o->r * u);
+			eq[i][j] = o->t * qd_wa[i][j] * exp(o->q * u);
 		}
 	}
 	qd_cheb_coef(hv, a);
@@ -724,19 +798,25 @@ qd_put_boundary(const QdPut * o, double *a)
 
 			for (j = 0; j < QDFP_L; j++)
 			{
-				double		m = mm[i][j],
-							sm = o->sigma * sqrt(m),
-							lnz = qd_sqrt_h(a, uu[i][j], o->t) - sqh[i],
+				double		sm = sst * qd_rm[i][j], /* sigma sqrt(tau - u) */
+							hu = 0.0,
+							lnz,
 							cdf,
 							pdf,
 							cdfm,
 							pdfm;
 
-				dp = (lnz + b * m) / sm + 0.5 * sm;
+				int			k;
+
+				/* H at u from the tabulated Chebyshev polynomials */
+				for (k = 0; k <= QDFP_N; k++)
+					hu += a[k] * qd_tz[i][j][k];
+				lnz = (hu > 0.0 ? sqrt(hu) : 0.0) - sqh[i];
+				dp = (lnz + b * o->t * qd_rm[i][j] * qd_rm[i][j]) / sm + 0.5 * sm;
 				qd_norm(dp, &cdf, &pdf);
 				qd_norm(dp - sm, &cdfm, &pdfm);
-				k12 += wa[i][j] * eq[i][j] * cdf;
-				k3 += wa[i][j] * er[i][j] * cdfm;
+				k12 += eq[i][j] * cdf;
+				k3 += er[i][j] * cdfm;
 			}
 			dp = (lnbk + b * ti) / v + 0.5 * v;
 			dm = dp - v;
@@ -804,12 +884,10 @@ qd_put(const QdPut * o, double *delta, double *gamma)
 	for (j = 0; j < QDFP_P; j++)
 	{
 		/* time from now xi = T sin^2(th), th = pi/4 (1 + x) */
-		double		th = 0.25 * PRICING_PI * (1.0 + qd_xp[j]),
-					sn = sin(th),
-					cs = cos(th),
+		double		sn = qd_snp[j],
 					xi = o->t * sn * sn,
 					v = o->sigma * st * sn,
-					lnsb = lnsx + qd_sqrt_h(a, o->t * cs * cs, o->t),
+					lnsb = lnsx + qd_sqrt_hz(a, 2.0 * qd_csp[j] - 1.0),
 					erx = exp(-o->r * xi),
 					eqx = exp(-o->q * xi),
 					dp,
@@ -818,7 +896,7 @@ qd_put(const QdPut * o, double *delta, double *gamma)
 					pdp,
 					ndm,
 					pdm,
-					w = 0.25 * PRICING_PI * qd_wp[j] * 2.0 * o->t * sn * cs;
+					w = o->t * qd_wpp[j];
 
 		if (!(v > 0.0))
 			continue;
@@ -851,11 +929,32 @@ qd_put(const QdPut * o, double *delta, double *gamma)
  * Finite differences for the double exercise boundary
  * --------------------------------------------------------------------- */
 
-/* Largest grid of american_fd_put_grid (nodes; also the number of steps). */
-#define FD_MAX_NODES 640
+/*
+ * Grid of american_fd_put: nodes in x and steps in sqrt(tau) of the finer
+ * of its two grids.  Measured on the 25 two-boundary cases of
+ * test/american/truth.csv: 640 x 640 left 16 beyond 1e-6 (up to 1e-5),
+ * 1280 x 640 four (up to 1.7e-6), 2560 x 640 none (at most 4e-7): space, not
+ * time, limits the accuracy.
+ */
+#define FD_NODES 2560
+#define FD_STEPS 640
 
 /*
- * Put value on an n-node grid in x = ln(S/K) with n steps of BDF2 in
+ * Work arrays of the grid (static: about 140 kB, too much for the stack;
+ * the numerics are never re-entered, and an ERROR from the interrupt hook
+ * leaves nothing in them that the next call reads).
+ */
+static double fd_v[FD_NODES],
+			fd_prev[FD_NODES],
+			fd_ex[FD_NODES],
+			fd_rhs[FD_NODES],
+			fd_cp[FD_NODES],
+			fd_dp[FD_NODES],
+			fd_vnew[FD_NODES];
+static unsigned char fd_act[FD_NODES];
+
+/*
+ * Put value on an n-node grid in x = ln(S/K) with nt steps of BDF2 in
  * s = sqrt(tau) (the first one implicit Euler), the strike on a node, the
  * spot interpolated by a cubic; the linear complementarity problem of each
  * step solved exactly by policy iteration, which allows any shape of the
@@ -863,16 +962,16 @@ qd_put(const QdPut * o, double *delta, double *gamma)
  * closes after a finite time, Battauz, De Donno and Sbuelz 2015).
  */
 static double
-american_fd_put_grid(const QdPut * o, int n)
+american_fd_put_grid(const QdPut * o, int n, int nt)
 {
-	double		v[FD_MAX_NODES],
-				prev[FD_MAX_NODES],
-				ex[FD_MAX_NODES],
-				rhs[FD_MAX_NODES],
-				cp[FD_MAX_NODES],
-				dp[FD_MAX_NODES],
-				vnew[FD_MAX_NODES];
-	unsigned char act[FD_MAX_NODES];
+	double	   *v = fd_v,
+			   *prev = fd_prev,
+			   *ex = fd_ex,
+			   *rhs = fd_rhs,
+			   *cp = fd_cp,
+			   *dp = fd_dp,
+			   *vnew = fd_vnew;
+	unsigned char *act = fd_act;
 	double		sd = o->sigma * sqrt(o->t),
 				b = o->r - o->q,
 				x0 = log(o->s / o->k),
@@ -881,7 +980,7 @@ american_fd_put_grid(const QdPut * o, int n)
 				v2 = o->sigma * o->sigma,
 				mu = b - 0.5 * v2,
 				dx,
-				ds = sqrt(o->t) / n,
+				ds = sqrt(o->t) / nt,
 				u,
 				d1,
 				d2,
@@ -908,7 +1007,7 @@ american_fd_put_grid(const QdPut * o, int n)
 		prev[i] = v[i];
 		act[i] = 0;
 	}
-	for (j = 0; j < n; j++)
+	for (j = 0; j < nt; j++)
 	{
 		double		sn = (j + 1) * ds,
 					tn = sn * sn,
@@ -987,8 +1086,8 @@ american_fd_put_grid(const QdPut * o, int n)
 static double
 american_fd_put(const QdPut * o)
 {
-	double		v1 = american_fd_put_grid(o, FD_MAX_NODES / 2),
-				v2 = american_fd_put_grid(o, FD_MAX_NODES);
+	double		v1 = american_fd_put_grid(o, FD_NODES / 2, FD_STEPS / 2),
+				v2 = american_fd_put_grid(o, FD_NODES, FD_STEPS);
 
 	return (4.0 * v2 - v1) / 3.0;
 }

@@ -97,10 +97,16 @@ main(void)
 											k = 100.0 * m_[i],
 											r = rq[a],
 											q = rq[b] * 0.8,
-											am = pricing_american_price(th, s, k, t[j], r, q, v[l], (PricingAmericanMethod) m, 100, work),
+											am,
 											eu = pricing_bsm_price(th, s, k, t[j], r, q, v[l]),
 											intr = fmax(th * (s - k), 0.0);
 
+								if ((th > 0 ? r < q && q < 0.0 : q < r && r < 0.0) &&
+									(j != 2 || l != 2))
+									continue;	/* two boundaries: finite
+												 * differences, slow under
+												 * ASan; one case each */
+								am = pricing_american_price(th, s, k, t[j], r, q, v[l], (PricingAmericanMethod) m, 100, work);
 								cases++;
 								if (!isfinite(am) || am < eu * (1 - 1e-12) || am < intr)
 								{
