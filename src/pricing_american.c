@@ -305,7 +305,7 @@ typedef struct BjsArgs
  * kappa = 2 b / sigma^2 + 2 gamma - 1.
  */
 static double
-bjs_phi(const BjsArgs * a, double gamma, double lh, double li)
+bjs_phi(const BjsArgs *a, double gamma, double lh, double li)
 {
 	double		lambda = (-a->r + gamma * a->b + 0.5 * gamma * (gamma - 1.0) * a->v2) * a->t1,
 				d = -(a->ls - lh + (a->b + (gamma - 0.5) * a->v2) * a->t1) / a->sd1,
@@ -322,7 +322,7 @@ bjs_phi(const BjsArgs * a, double gamma, double lh, double li)
  * - (I1/S)^kappa M(-e3, -f3, -rho) + (I1/I2)^kappa M(-e4, -f4, -rho)).
  */
 static double
-bjs_psi(const BjsArgs * a, double gamma, double lh)
+bjs_psi(const BjsArgs *a, double gamma, double lh)
 {
 	double		drift = a->b + (gamma - 0.5) * a->v2,
 				d1 = drift * a->t1,
@@ -636,7 +636,7 @@ typedef struct QdPut
 				sigma,
 				t,
 				x;				/* boundary at expiry, k min(1, r/q) */
-}			QdPut;
+} QdPut;
 
 /* The parts of the QD+ equation that depend on tau only. */
 typedef struct QdPlus
@@ -647,7 +647,7 @@ typedef struct QdPlus
 				dq,				/* e^-q tau */
 				beta,
 				c;				/* alpha / (r dr) */
-}			QdPlus;
+} QdPlus;
 
 /*
  * QD+ boundary equation of J. Li, "The quadratic approximation method
@@ -658,7 +658,7 @@ typedef struct QdPlus
  * -> 1 / tau.
  */
 static void
-qd_plus_setup(const QdPut * o, double tau, QdPlus * e)
+qd_plus_setup(const QdPut *o, double tau, QdPlus *e)
 {
 	double		v2 = o->sigma * o->sigma,
 				h = -expm1(-o->r * tau),
@@ -680,7 +680,7 @@ qd_plus_setup(const QdPut * o, double tau, QdPlus * e)
 
 /* f(S) of the QD+ equation and its first two derivatives in S. */
 static void
-qd_plus_f(const QdPut * o, const QdPlus * e, double sb, double *f, double *f1,
+qd_plus_f(const QdPut *o, const QdPlus *e, double sb, double *f, double *f1,
 		  double *f2)
 {
 	double		v = e->v,
@@ -721,7 +721,7 @@ qd_plus_f(const QdPut * o, const QdPlus * e, double sb, double *f, double *f1,
  * (the fixed point refines it).
  */
 static double
-qd_plus_boundary(const QdPut * o, double tau, double guess)
+qd_plus_boundary(const QdPut *o, double tau, double guess)
 {
 	double		sb = Min(guess, o->x),
 				lo = 1e-12 * o->x;
@@ -771,7 +771,7 @@ qd_plus_boundary(const QdPut * o, double tau, double guess)
  * z = 2 sqrt(tau/T) - 1.
  */
 static void
-qd_put_boundary(const QdPut * o, double *a)
+qd_put_boundary(const QdPut *o, double *a)
 {
 	double		hv[QDFP_N + 1],
 				tau[QDFP_N + 1],
@@ -895,7 +895,7 @@ qd_put_boundary(const QdPut * o, double *a)
  * Jacka 1991) integrated over the boundary in sqrt of the time from now.
  */
 static double
-qd_put(const QdPut * o, double *delta, double *gamma)
+qd_put(const QdPut *o, double *delta, double *gamma)
 {
 	double		a[QDFP_N + 1],
 				b = o->r - o->q,
@@ -1002,7 +1002,7 @@ static unsigned char fd_act[FD_NODES];
  * closes after a finite time, Battauz, De Donno and Sbuelz 2015).
  */
 static double
-american_fd_put_grid(const QdPut * o, int n, int nt)
+american_fd_put_grid(const QdPut *o, int n, int nt)
 {
 	double	   *v = fd_v,
 			   *prev = fd_prev,
@@ -1124,7 +1124,7 @@ american_fd_put_grid(const QdPut * o, int n, int nt)
 
 /* Richardson extrapolation of two grids (second order). */
 static double
-american_fd_put(const QdPut * o)
+american_fd_put(const QdPut *o)
 {
 	double		v1 = american_fd_put_grid(o, FD_NODES / 2, FD_STEPS / 2),
 				v2 = american_fd_put_grid(o, FD_NODES, FD_STEPS);
