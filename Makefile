@@ -22,7 +22,10 @@ OBJS = \
 	src/verify.o \
 	src/tiles.o \
 	src/digest.o \
-	src/pricing_core.o \
+	src/pricing_normal.o \
+	src/pricing_european.o \
+	src/pricing_iv.o \
+	src/pricing_american.o \
 	src/pricing.o \
 	src/sig.o \
 	src/signed.o \
@@ -52,6 +55,7 @@ REGRESS = \
 	pricing_greeks \
 	pricing_iv \
 	pricing_american \
+	pricing_american_fd \
 	sig_ed25519 \
 	sig_ecdsa \
 	sig_interop \
