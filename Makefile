@@ -10,11 +10,22 @@ OBJS = \
 	src/canon.o \
 	src/crypto.o \
 	src/merkle.o \
-	src/table.o \
+	src/history.o \
+	src/history_sql.o \
+	src/catalog.o \
+	src/record.o \
+	src/pending.o \
+	src/trigger.o \
+	src/create.o \
 	src/guard.o \
 	src/sealer.o \
 	src/verify.o \
-	src/pricing_core.o \
+	src/tiles.o \
+	src/digest.o \
+	src/pricing_normal.o \
+	src/pricing_european.o \
+	src/pricing_iv.o \
+	src/pricing_american.o \
 	src/pricing.o \
 	src/sig.o \
 	src/signed.o \
@@ -35,13 +46,16 @@ REGRESS = \
 	extension \
 	canon \
 	merkle \
+	merkle_proofs \
 	ledger_basic \
 	ledger_guard \
 	ledger_bad_input \
+	ledger_attack \
 	pricing \
 	pricing_greeks \
 	pricing_iv \
 	pricing_american \
+	pricing_american_fd \
 	sig_ed25519 \
 	sig_ecdsa \
 	sig_interop \
@@ -91,6 +105,9 @@ demo:
 bench:
 	bash bench/run.sh
 
-# pgindent style (pg_bsd_indent from Debian's pg-bsd-indent, typedefs.list)
+# pgindent style (pg_bsd_indent from Debian's pg-bsd-indent); the type names
+# it needs are regenerated into tools/typedefs.list first
+INDENT_FILES = $(wildcard src/*.c src/*.h test/fuzz/*.c test/*.c)
 indent:
-	python3 tools/pgindent.py src/*.c src/*.h test/fuzz/*.c test/*.c
+	PG_CONFIG=$(PG_CONFIG) python3 tools/pgindent.py --typedefs $(INDENT_FILES)
+	python3 tools/pgindent.py $(INDENT_FILES)

@@ -49,16 +49,40 @@ BEGIN
 	RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 
+-- American options and their Greeks on a smaller table (they cost
+-- microseconds a row): rows_am rows, the tree on rows_am / 40 of them.
+SELECT least(:rows, 20000) AS rows_am \gset
+CREATE TEMP TABLE bench_am AS
+SELECT s, 100::float8 AS k, t, 0.05::float8 AS r, 0.02::float8 AS q, v
+FROM (SELECT (50 + (i % 1000) * 0.1)::float8 AS s,
+			 (0.05 + (i % 13) * 0.3)::float8 AS t,
+			 (0.05 + (i % 77) * 0.01)::float8 AS v
+	  FROM generate_series(1, :rows_am) i) g;
+CREATE TEMP TABLE bench_am_small AS SELECT * FROM bench_am LIMIT :rows_am / 40;
+CREATE TEMP TABLE bench_am_tiny AS SELECT * FROM bench_am LIMIT :rows_am / 400;
+VACUUM ANALYZE bench_am;
+VACUUM ANALYZE bench_am_small;
+VACUUM ANALYZE bench_am_tiny;
+
 -- The timed queries; 'jit' marks those measured again with JIT on, under
--- ord + 10 and a "JIT: " prefix.
-CREATE TEMP TABLE bench_queries (ord int, name text, q text, jit bool);
+-- ord + 10 and a "JIT: " prefix; n is the number of rows each one scans.
+CREATE TEMP TABLE bench_queries (ord int, name text, q text, jit bool, n int);
 INSERT INTO bench_queries VALUES
-	(1, 'floor sum(sqrt(s)), float8', 'SELECT sum(sqrt(s)) FROM bench_rows', true),
-	(7, 'floor sum(sqrt(x)), numeric', 'SELECT sum(sqrt(x)) FROM bench_rows', false),
-	(2, 'bsm_price', 'SELECT sum(ledger.bsm_price(''call'', s, k, t, r, q, v)) FROM bench_rows', true),
-	(3, 'bsm_greeks', 'SELECT sum((ledger.bsm_greeks(''call'', s, k, t, r, q, v)).delta) FROM bench_rows', false),
-	(4, 'bsm_implied_vol', 'SELECT sum(ledger.bsm_implied_vol(''call'', p, s, k, t, r, q)) FROM bench_rows', true),
-	(5, 'bsm_price call overhead (t = 0)', 'SELECT sum(ledger.bsm_price(''call'', s, k, 0, r, q, v)) FROM bench_rows', true);
+	(1, 'floor sum(sqrt(s)), float8', 'SELECT sum(sqrt(s)) FROM bench_rows', true, :rows),
+	(7, 'floor sum(sqrt(x)), numeric', 'SELECT sum(sqrt(x)) FROM bench_rows', false, :rows),
+	(2, 'bsm_price', 'SELECT sum(ledger.bsm_price(''call'', s, k, t, r, q, v)) FROM bench_rows', true, :rows),
+	(3, 'bsm_greeks, one field', 'SELECT sum((ledger.bsm_greeks(''call'', s, k, t, r, q, v)).delta) FROM bench_rows', false, :rows),
+	(8, 'bsm_greeks, five fields by LATERAL', 'SELECT sum(g.delta), sum(g.gamma), sum(g.vega), sum(g.theta), sum(g.rho) FROM bench_rows, LATERAL ledger.bsm_greeks(''call'', s, k, t, r, q, v) g', false, :rows),
+	(9, 'bsm_greeks, five fields from one call (OFFSET 0)', 'SELECT sum((g).delta), sum((g).gamma), sum((g).vega), sum((g).theta), sum((g).rho) FROM (SELECT ledger.bsm_greeks(''call'', s, k, t, r, q, v) AS g FROM bench_rows OFFSET 0) x', false, :rows),
+	(4, 'bsm_implied_vol', 'SELECT sum(ledger.bsm_implied_vol(''call'', p, s, k, t, r, q)) FROM bench_rows', true, :rows),
+	(5, 'bsm_price call overhead (t = 0)', 'SELECT sum(ledger.bsm_price(''call'', s, k, 0, r, q, v)) FROM bench_rows', true, :rows),
+	(21, 'American table: floor sum(sqrt(s))', 'SELECT sum(sqrt(s)) FROM bench_am', false, :rows_am),
+	(22, 'american_price baw', 'SELECT sum(ledger.american_price(''put'', s, k, t, r, q, v, ''baw'')) FROM bench_am', false, :rows_am),
+	(23, 'american_price bjs2002', 'SELECT sum(ledger.american_price(''put'', s, k, t, r, q, v, ''bjs2002'')) FROM bench_am', false, :rows_am),
+	(24, 'american_price qdfp (default)', 'SELECT sum(ledger.american_price(''put'', s, k, t, r, q, v)) FROM bench_am', false, :rows_am),
+	(25, 'american_price crr, 500 steps', 'SELECT sum(ledger.american_price(''put'', s, k, t, r, q, v, ''crr'', 500)) FROM bench_am_small', false, :rows_am / 40),
+	(26, 'american_greeks (qdfp)', 'SELECT sum((g).delta), sum((g).gamma), sum((g).vega), sum((g).theta) FROM (SELECT ledger.american_greeks(''put'', s, k, t, r, q, v) AS g FROM bench_am_small OFFSET 0) x', false, :rows_am / 40),
+	(27, 'american_price qdfp, two boundaries (put, r = -0.5%, q = -2%)', 'SELECT sum(ledger.american_price(''put'', s, k, t, -0.005, -0.02, v)) FROM bench_am_tiny', false, :rows_am / 400);
 
 -- Warm-up scan, then three interleaved rounds.
 SELECT pg_temp.bench_time('SELECT sum(sqrt(s)) FROM bench_rows') IS NOT NULL AS warm \g /dev/null
@@ -86,19 +110,39 @@ ORDER BY round, ord;
 SET jit = off;
 
 -- figure | value | baseline | value | ratio, against each floor.
--- ord: 1 float8 floor, 7 numeric floor, 2-6 functions (no JIT), 11-15 JIT.
+-- ord: 1 float8 floor, 7 numeric floor, 2-9 functions (no JIT), 11-15 JIT,
+-- 21 floor of the American table, 22-27 American functions.
 WITH best AS (
-	SELECT ord, name, min(ms) * 1e6 / :rows AS ns FROM bench_times GROUP BY ord, name
+	SELECT t.ord, t.name, min(t.ms) * 1e6 /
+		   coalesce((SELECT n FROM bench_queries bq WHERE bq.ord = t.ord), :rows) AS ns
+	FROM bench_times t
+	GROUP BY t.ord, t.name
 ), fl AS (
-	SELECT ord, name, ns FROM best WHERE ord IN (1, 7, 11)
+	SELECT ord, name, ns FROM best WHERE ord IN (1, 7, 11, 21)
 )
 SELECT format('%s ns/row | %s | %s ns/row | %s | %s',
 			  b.name, round(b.ns::numeric, 1), fl.name, round(fl.ns::numeric, 1),
 			  round((b.ns / fl.ns)::numeric, 2))
-FROM best b JOIN fl ON (b.ord BETWEEN 2 AND 6 AND fl.ord IN (7, 1))
+FROM best b JOIN fl ON (b.ord BETWEEN 2 AND 9 AND b.ord <> 7 AND fl.ord IN (7, 1))
 					OR (b.ord BETWEEN 12 AND 15 AND fl.ord = 11)
 					OR (b.ord = 1 AND fl.ord = 7)
+					OR (b.ord BETWEEN 22 AND 27 AND fl.ord = 21)
 ORDER BY b.ord, fl.ord DESC;
+
+-- Ratios between functions (issue #13): all five Greeks from one call
+-- against one field, bjs2002 against baw, and the default American method
+-- against baw.
+WITH best AS (
+	SELECT t.ord, min(t.ms) * 1e6 / max(bq.n) AS ns
+	FROM bench_times t JOIN bench_queries bq ON bq.ord = t.ord
+	GROUP BY t.ord
+)
+SELECT format('%s ns/row | %s | %s ns/row | %s | %s', a.name, round(a.ns::numeric, 1),
+			  b.name, round(b.ns::numeric, 1), round((a.ns / b.ns)::numeric, 2))
+FROM (VALUES (9, 3), (8, 3), (23, 22), (24, 22)) v(x, y)
+	 JOIN (SELECT best.*, bq.name FROM best JOIN bench_queries bq USING (ord)) a ON a.ord = v.x
+	 JOIN (SELECT best.*, bq.name FROM best JOIN bench_queries bq USING (ord)) b ON b.ord = v.y
+ORDER BY v.x;
 
 -- Target verdicts (issue 4), against the issue's floor (numeric x; its
 -- calibration line is the PL/pgSQL ratio above) and against the float8 floor.

@@ -77,16 +77,34 @@ SELECT * FROM ledger.verify('owned');
 SELECT ledger.digest('owned');
 SELECT ledger.seal('owned');
 
--- digests that do not fit
+-- digests that do not fit: each malformed field is named (22023)
 SELECT * FROM ledger.verify('twice', '{}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ledger.verify('twice', '{"ledger_uuid": "00000000-0000-0000-0000-000000000000", "block": 0, "block_hash": "00"}');
+SELECT * FROM ledger.verify('twice', '[1, 2]');
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{ledger_uuid}', '"x"'));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{ledger_uuid}', '42'));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block}', '"not a number"'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block}', '-5'));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block}', '1.5'));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block}', '99999999999999999999999'));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block_hash}', '"00"'));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block_hash}', to_jsonb(repeat('zz', 32))));
+SELECT * FROM ledger.verify('twice', jsonb_set(ledger.digest('twice'), '{block_hash}', 'null'));
+SELECT * FROM ledger.verify('twice', ('{"ledger_uuid": "' || repeat('a', 100000) || '"}')::jsonb);
+-- well-formed digests that do not match: ok = false, never an error
 SELECT ok, problem FROM ledger.verify('twice',
   jsonb_set(ledger.digest('twice'), '{block}', '99'));
-SELECT ok, regexp_replace(problem, '[0-9a-f]{64}', '<hash>') AS problem FROM ledger.verify('twice',
-  jsonb_set(ledger.digest('twice'), '{block_hash}', '"00"'));
-SELECT * FROM ledger.verify('twice', '{"ledger_uuid": "x", "block": "not a number", "block_hash": "00"}');
-\echo :LAST_ERROR_SQLSTATE
+SELECT ok, regexp_replace(problem, '[0-9a-f]{64}', '<hash>', 'g') AS problem FROM ledger.verify('twice',
+  jsonb_set(ledger.digest('twice'), '{block_hash}', to_jsonb(repeat('00', 32))));
+-- a digest of another ledger (or of this one before its uuid was changed)
+SELECT ok, regexp_replace(problem, '[0-9a-f-]{36}', '<uuid>', 'g') AS problem FROM ledger.verify('twice',
+  jsonb_set(ledger.digest('twice'), '{ledger_uuid}', '"00000000-0000-0000-0000-000000000000"'));
+-- hex is compared as bytes: an upper-case digest is the same digest
+SELECT ok, problem FROM ledger.verify('twice',
+  jsonb_set(ledger.digest('twice'), '{block_hash}', to_jsonb(upper(ledger.digest('twice')->>'block_hash'))));
+SELECT ok, problem FROM ledger.verify('twice',
+  jsonb_set(ledger.digest('twice'), '{ledger_uuid}', to_jsonb(upper(ledger.digest('twice')->>'ledger_uuid'))));
 
 -- the ledger's trigger functions called by hand or misattached
 SELECT ledger.row_trigger();
@@ -109,6 +127,17 @@ SELECT ok, rows_checked, problem FROM ledger.verify('edge');
 -- a value too large for the table is refused by PostgreSQL, and nothing is recorded
 INSERT INTO edge (t) VALUES (repeat('z', 1073741824));
 SELECT (ledger.digest('edge'))->>'rows' AS rows_recorded;
+
+-- OIDs that name nothing are refused, never taken as "all ledgers" (42P01)
+SELECT ledger.seal(0::regclass);
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.seal(12345::oid::regclass);
+SELECT * FROM ledger.verify(0::regclass);
+SELECT ledger.digest(0::regclass);
+-- block numbers out of range are refused, never taken as "the newest" (22023)
+SELECT ledger.prove('twice', 0, 0, -5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.prove('twice', 0, 0, 99);
 
 -- merkle_root with absurd input
 SELECT ledger.merkle_root('{}') = sha256('') AS empty_tree;

@@ -11,7 +11,8 @@ SELECT d->>'block' AS block, d->>'rows' AS rows, d->>'transactions' AS txs,
 FROM ledger.create_ledger('payments') d;
 
 -- the ledger columns are there, filled for the genesis rows
-SELECT id, ledger_seq, ledger_hash = ledger.leaf_hash(p) AS hash_ok
+SELECT id, ledger_seq, ledger_hash = ledger.leaf_hash(p, p.ledger_xact, p.ledger_seq) AS hash_ok,
+       ledger_hash = ledger.leaf_hash(p) AS format_1_hash
 FROM payments p ORDER BY id;
 SELECT count(*) AS genesis_blocks FROM ledger.blocks b
   JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'payments'::regclass;
@@ -72,7 +73,7 @@ FROM payments;
 SELECT t.row_count, count(*) AS transactions
 FROM ledger.transactions t JOIN ledger.ledgers l USING (ledger_id)
 WHERE l.relation = 'payments'::regclass GROUP BY t.row_count ORDER BY 1;
-SELECT count(*) FILTER (WHERE block_no IS NULL) AS unsealed FROM ledger.transactions;
+SELECT count(*) FILTER (WHERE block_no IS NULL) AS unsealed FROM ledger.transaction_blocks;
 
 -- within one transaction, rows are numbered in insertion order
 SELECT id, ledger_seq FROM payments WHERE account IN ('sp', 'sp-released') ORDER BY ledger_seq;

@@ -43,17 +43,18 @@ FROM unnest(ARRAY[80, 90, 100, 110, 120]::float8[]) s;
 -- versions value a sub-optimal exercise rule, so they are lower bounds and
 -- the 2002 version is the tighter one: 1993 value <= bjs2002 <= tree.
 SELECT round(b::numeric, 4) AS bjs2002, b >= 5.2704 AND b <= c AS bounded
-FROM (SELECT ledger.american_price('call', 42, 40, 0.75, 0.04, 0.08, 0.35) b,
+FROM (SELECT ledger.american_price('call', 42, 40, 0.75, 0.04, 0.08, 0.35, 'bjs2002') b,
 			 ledger.american_price('call', 42, 40, 0.75, 0.04, 0.08, 0.35, 'crr', 5000) c) x;
 SELECT round(b::numeric, 4) AS bjs2002, b >= 4.4531 AND b <= c AS bounded
-FROM (SELECT ledger.american_price('put', 36, 40, 1, 0.06, 0, 0.20) b,
+FROM (SELECT ledger.american_price('put', 36, 40, 1, 0.06, 0, 0.20, 'bjs2002') b,
 			 ledger.american_price('put', 36, 40, 1, 0.06, 0, 0.20, 'crr', 5000) c) x;
 
 -- Binomial tree against N. Ju, "An approximate formula for pricing American
 -- options", J. Derivatives 1999, exhibit 3 (k from 35 to 45, s = 40,
 -- r = 0.0488, q = 0), via QuantLib's americanoption.cpp.  Those are Ju's own
 -- approximations, within about 0.02 of the true values.
-SELECT k, t, v, expected, abs(ledger.american_price('put', 40, k, t, 0.0488, 0, v, 'crr', 2000) - expected) <= 2e-2 AS crr_ok
+SELECT k, t, v, expected, abs(ledger.american_price('put', 40, k, t, 0.0488, 0, v, 'crr', 2000) - expected) <= 2e-2 AS crr_ok,
+	   abs(ledger.american_price('put', 40, k, t, 0.0488, 0, v) - expected) <= 2e-2 AS qdfp_ok
 FROM (VALUES (35, 0.0833, 0.2, 0.006), (35, 0.3333, 0.2, 0.201), (35, 0.5833, 0.2, 0.433),
 			 (40, 0.0833, 0.2, 0.851), (40, 0.3333, 0.2, 1.576), (40, 0.5833, 0.2, 1.984),
 			 (45, 0.0833, 0.2, 5.000), (45, 0.3333, 0.2, 5.084), (45, 0.5833, 0.2, 5.260),
@@ -70,7 +71,7 @@ WITH g AS (
 		 unnest(ARRAY[-0.01, 0, 0.06]::float8[]) r,
 		 unnest(ARRAY[0, 0.03, 0.1]::float8[]) q,
 		 unnest(ARRAY[0.001, 0.25, 1]::float8[]) v,
-		 unnest(ARRAY['baw', 'bjs2002', 'crr']) m
+		 unnest(ARRAY['qdfp', 'baw', 'bjs2002', 'crr']) m
 ), p AS (
 	SELECT g.*, ledger.american_price(kind, s, k, t, r, q, v, m, 200) AS a,
 		   ledger.bsm_price(kind, s, k, t, r, q, v) AS e
@@ -105,7 +106,7 @@ SELECT ledger.american_price('put', 90, 100, 0, 0.05, 0, 0.2) AS t0,
 -- Implied volatility round trip, each method.
 SELECT m, kind, s,
 	   round(ledger.american_implied_vol(kind, ledger.american_price(kind, s, 100, 0.5, 0.05, 0.02, 0.3, m), s, 100, 0.5, 0.05, 0.02, m)::numeric, 8) AS vol
-FROM unnest(ARRAY['baw', 'bjs2002', 'crr']) m, unnest(ARRAY['call', 'put']) kind,
+FROM unnest(ARRAY['qdfp', 'baw', 'bjs2002', 'crr']) m, unnest(ARRAY['call', 'put']) kind,
 	 unnest(ARRAY[90, 110]::float8[]) s
 ORDER BY 1, 2, 3;
 SELECT ledger.american_implied_vol('put', 9, 90, 100, 1, 0.05, 0) IS NULL AS below_intrinsic,
@@ -136,3 +137,61 @@ SELECT pg_temp.err(q) FROM unnest(ARRAY[
 	'SELECT ledger.american_implied_vol(''put'', 5, 100, 100, 1, 0, 0, ''fd'')',
 	'SELECT ledger.american_implied_vol(''put'', 5, 100, 100, 1, 0, 0, ''crr'', -5)'
 ]) q;
+
+-- Greeks of the default method: delta and gamma against central differences
+-- of the price (steps of 1e-3 s), theta against a difference in t, for
+-- calls and puts in and out of the money, with and without early exercise.
+SELECT kind, s,
+	   abs((g).delta - (up - dn) / (2 * h)) <= 1e-5 AS delta_ok,
+	   abs((g).gamma - (up - 2 * (g).price + dn) / (h * h)) <= 1e-4 * greatest((g).gamma, 1e-3) AS gamma_ok,
+	   abs((g).theta + (tu - td) / 2e-4) <= 1e-3 * greatest(abs((g).theta), 1) AS theta_ok,
+	   abs((g).price - ledger.american_price(kind, s, 100, 1, 0.05, 0.02, 0.3)) = 0 AS price_ok,
+	   (g).vega > 0 AS vega_positive
+FROM (SELECT kind, s, 1e-3 * s AS h,
+			 ledger.american_greeks(kind, s, 100, 1, 0.05, 0.02, 0.3) AS g,
+			 ledger.american_price(kind, s * 1.001, 100, 1, 0.05, 0.02, 0.3) AS up,
+			 ledger.american_price(kind, s * 0.999, 100, 1, 0.05, 0.02, 0.3) AS dn,
+			 ledger.american_price(kind, s, 100, 1.0001, 0.05, 0.02, 0.3) AS tu,
+			 ledger.american_price(kind, s, 100, 0.9999, 0.05, 0.02, 0.3) AS td
+	  FROM unnest(ARRAY['call', 'put']) kind, unnest(ARRAY[70, 95, 100, 130]::float8[]) s
+	  OFFSET 0) x
+ORDER BY 1, 2;
+-- Deep in the exercise region: the intrinsic value, delta -1, no gamma.
+SELECT (g).price, (g).delta, (g).gamma, (g).theta
+FROM (SELECT ledger.american_greeks('put', 40, 100, 1, 0.05, 0, 0.2) AS g) x;
+-- European cases (a call without dividends) are the BSM Greeks.
+SELECT round(((g).delta - (e).delta)::numeric, 12) AS ddelta, round(((g).vega - (e).vega)::numeric, 12) AS dvega
+FROM (SELECT ledger.american_greeks('call', 100, 100, 1, 0.05, 0, 0.2) AS g,
+			 ledger.bsm_greeks('call', 100, 100, 1, 0.05, 0, 0.2) AS e) x;
+SELECT ledger.american_greeks('put', 100, 100, 1, 0.05, 0, NULL) IS NULL AS strict_null;
+SELECT pg_temp.err(q) FROM unnest(ARRAY[
+	'SELECT ledger.american_greeks(''put'', ''NaN'', 100, 1, 0, 0, 0.2)',
+	'SELECT ledger.american_greeks(''put'', 100, ''Infinity'', 1, 0, 0, 0.2)',
+	'SELECT ledger.american_greeks(''put'', 100, 100, ''-Infinity'', 0, 0, 0.2)',
+	'SELECT ledger.american_greeks(''put'', 100, 100, 1, ''NaN'', 0, 0.2)',
+	'SELECT ledger.american_greeks(''put'', 100, 100, 1, 0, 0, -0.2)',
+	'SELECT ledger.american_greeks(''put'', -1, 100, 1, 0, 0, 0.2)',
+	'SELECT ledger.american_greeks(''straddle'', 100, 100, 1, 0, 0, 0.2)',
+	'SELECT ledger.american_greeks(''call'', 1e308, 100, 1, 0.05, -10, 0.2)',
+	'SELECT ledger.american_implied_vol(''put'', 1e308, 100, 100, 1, 0.05, 0)'
+]) q;
+-- Oversized but finite: t beyond 100 years is refused; any option with
+-- sigma = 1e308 is worth its upper bound (put: the strike, call: the spot).
+SELECT pg_temp.err(q) FROM unnest(ARRAY[
+	'SELECT ledger.american_price(''put'', 100, 100, 1e308, 0.05, 0, 0.2)',
+	'SELECT ledger.american_greeks(''put'', 100, 100, 100.5, 0.05, 0, 0.2)',
+	'SELECT ledger.american_implied_vol(''put'', 20, 100, 100, 1e6, 0.05, 0)'
+]) q;
+-- 100 years is accepted: close to the perpetual put,
+-- (k - b) (s/b)^l with l = -2.5, b = 71.43 here: 12.3200.
+SELECT round(ledger.american_price('put', 100, 100, 100, 0.05, 0, 0.2)::numeric, 3) AS t100;
+SELECT ledger.american_price('put', 100, 100, 1, 0.05, 0, 1e308) AS huge_sigma_put,
+	   ledger.american_price('call', 100, 100, 1, 0.05, 0.02, 1e308) AS huge_sigma_call,
+	   round(ledger.american_price('put', 1e-300, 100, 1, 0.05, 0, 0.2)::numeric, 6) AS tiny_s;
+
+-- Long calls honour statement_timeout (issue #9): a 100,000-step tree is
+-- about 5e9 node updates, and an implied volatility on it many of those.
+SET statement_timeout = '300ms';
+SELECT ledger.american_price('put', 100, 100, 1, 0.05, 0, 0.2, 'crr', 100000);
+SELECT ledger.american_implied_vol('put', 7, 100, 100, 1, 0.05, 0, 'crr', 100000);
+RESET statement_timeout;

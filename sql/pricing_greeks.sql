@@ -167,3 +167,13 @@ SELECT pg_temp.err(q) FROM unnest(ARRAY[
 	'SELECT ledger.bachelier_greeks(''call'', 100, 100, 1, 0, 0)',
 	'SELECT ledger.bsm_greeks(''call'', 1e308, 1, 1, 0, -10, 0.2)'
 ]) q;
+
+-- Oversized but finite arguments (issue #9): a result that does not fit is
+-- 22003, a representable one is returned.
+SELECT pg_temp.err(q) FROM unnest(ARRAY[
+	'SELECT ledger.black76_greeks(''call'', 1e308, 1, 1, -10, 0.2)',
+	'SELECT ledger.bachelier_greeks(''call'', 1e308, -1e308, 1, -10, 5)',
+	'SELECT (ledger.black76_greeks(''put'', 100, 100, 1e308, 0, 0.2)).price',
+	'SELECT (ledger.bachelier_greeks(''put'', 100, 100, 1, 0, 1e300)).delta',
+	'SELECT (ledger.bsm_greeks(''put'', 100, 100, 1, 0, 0, 1e300)).delta'
+]) q;

@@ -136,3 +136,12 @@ FROM (SELECT kind, s, t, v, ledger.bsm_price(kind, s, 100, t, 0.03, 0.01, v) AS 
 				   (101, 1.0 / 8760, 0.2), (60, 0.1, 0.2),
 				   (98, 0.5, 0.3), (130, 2, 0.25), (100, 30, 2.5)) g(s, t, v)) x
 ORDER BY kind, s;
+
+-- Oversized but finite arguments (issue #9): prices above every bound are
+-- NULL, huge times and spots either NULL or a finite volatility, never an
+-- error.
+SELECT ledger.bsm_implied_vol('call', 1e308, 100, 100, 1, 0, 0) IS NULL AS bsm_huge_price,
+	   ledger.black76_implied_vol('put', 1e308, 100, 100, 1, 0) IS NULL AS b76_huge_price,
+	   ledger.bachelier_implied_vol('call', 1e300, 100, 100, 1, 0) IS NOT NULL AS bach_huge_price,
+	   coalesce(ledger.bsm_implied_vol('call', 10, 100, 100, 1e308, 0, 0), 0) >= 0 AS bsm_huge_t,
+	   coalesce(ledger.black76_implied_vol('call', 10, 1e308, 100, 1, 0), 0) >= 0 AS b76_huge_f;

@@ -4,7 +4,7 @@
  *		Canonical row bytes: the exact bytes a ledger row's leaf hash covers.
  *
  * The format is specified byte for byte in docs/canonical-format.md and is
- * versioned (CANON_FORMAT_VERSION, recorded in every block).  The invariant
+ * versioned (a ledger's row format is recorded in ledger.ledgers).  The invariant
  * that matters: the bytes depend only on the stored values and the column
  * names and types, never on session settings.  So no value goes through a
  * type's output function that reads DateStyle, TimeZone, extra_float_digits,
@@ -36,6 +36,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -329,19 +330,59 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 	}
 }
 
+static void canon_put_columns(StringInfo buf, const CanonLayout *layout,
+							  Datum *values, bool *isnull);
+
 /* Append the canonical bytes of one row to buf (which is reset first). */
 void
 canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 				TupleDesc tupdesc, Datum *values, bool *isnull)
 {
+	resetStringInfo(buf);
+	appendStringInfoChar(buf, 'L');
+	appendStringInfoChar(buf, 'R');
+	appendStringInfoChar(buf, CANON_ROW_FORMAT_1);
+	canon_put_columns(buf, layout, values, isnull);
+}
+
+/*
+ * Canonical bytes of a row in format 2: format 1 with the version byte 2 and
+ * the row's transaction and sequence number before the column count, so a
+ * row's hash binds it to its place in the ledger.
+ */
+void
+canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
+				   Datum *values, bool *isnull, int64 xact, int64 seq)
+{
+	resetStringInfo(buf);
+	appendStringInfoChar(buf, 'L');
+	appendStringInfoChar(buf, 'R');
+	appendStringInfoChar(buf, CANON_ROW_FORMAT_2);
+	canon_put_be(buf, (uint64) xact, 8);
+	canon_put_be(buf, (uint64) seq, 8);
+	canon_put_columns(buf, layout, values, isnull);
+}
+
+/* Canonical bytes of a row in the given row format (1 or 2). */
+void
+canon_row_bytes_format(StringInfo buf, int format, const CanonLayout *layout,
+					   TupleDesc tupdesc, Datum *values, bool *isnull,
+					   int64 xact, int64 seq)
+{
+	if (format == CANON_ROW_FORMAT_1)
+		canon_row_bytes(buf, layout, tupdesc, values, isnull);
+	else
+		canon_row_bytes_v2(buf, layout, tupdesc, values, isnull, xact, seq);
+}
+
+/* Append the column count and the present columns. */
+static void
+canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool *isnull)
+{
 	int			i;
 	int			present = 0;
 	int			countpos;
 
-	resetStringInfo(buf);
-	appendStringInfoChar(buf, 'L');
-	appendStringInfoChar(buf, 'R');
-	appendStringInfoChar(buf, CANON_FORMAT_VERSION);
 	countpos = buf->len;
 	canon_put_be(buf, 0, 2);
 
@@ -362,6 +403,36 @@ canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 /* The shape record of a relation, as a text[]. */
 ArrayType *
 canon_shape(TupleDesc tupdesc)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (tupdesc->natts + 1));
+	int			n = 0;
+	int			i;
+
+	elems[n++] = CStringGetTextDatum(CANON_SHAPE_V2);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		StringInfoData def;
+
+		if (att->attisdropped)
+			continue;
+		initStringInfo(&def);
+		appendStringInfo(&def, "%s %s", quote_identifier(NameStr(att->attname)),
+						 format_type_extended(att->atttypid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
+											  FORMAT_TYPE_FORCE_QUALIFY));
+		if (OidIsValid(att->attcollation) &&
+			att->attcollation != get_typcollation(att->atttypid))
+			appendStringInfo(&def, " COLLATE %s",
+							 generate_collation_name(att->attcollation));
+		elems[n++] = CStringGetTextDatum(def.data);
+	}
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* The shape as ledger 0.1.0 recorded it: "name:tag" per column. */
+ArrayType *
+canon_shape_v1(TupleDesc tupdesc)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
 	int			n = 0;

@@ -10,8 +10,17 @@
 
 #include "access/tupdesc.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 
-#define CANON_FORMAT_VERSION 1
+/*
+ * Row formats (docs/canonical-format.md).  A ledger's rows use the format
+ * recorded for it in ledger.ledgers.format_version: 1 for ledgers made by
+ * 0.1.0, 2 (the row's transaction and sequence number bound in its bytes)
+ * for ledgers made since.
+ */
+#define CANON_ROW_FORMAT_1 1
+#define CANON_ROW_FORMAT_2 2
+#define CANON_ROW_FORMAT_CURRENT CANON_ROW_FORMAT_2
 
 /* Names of the columns a ledger adds to its table; never hashed. */
 #define LEDGER_COL_XACT "ledger_xact"
@@ -75,15 +84,31 @@ extern const char *canon_tag_name(uint8 tag);
 extern void canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
 							  int exclude_attnum, MemoryContext mcxt);
 
-/* Append the canonical bytes of one row to buf (which is reset first). */
+/* The canonical bytes of one row, format 1, into buf (which is reset first). */
 extern void canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 							TupleDesc tupdesc, Datum *values, bool *isnull);
 
+/* The same in format 2, for transaction xact, sequence seq. */
+extern void canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout,
+							   TupleDesc tupdesc, Datum *values, bool *isnull,
+							   int64 xact, int64 seq);
+
+/* The same in row format format (1 or 2). */
+extern void canon_row_bytes_format(StringInfo buf, int format,
+								   const CanonLayout *layout, TupleDesc tupdesc,
+								   Datum *values, bool *isnull,
+								   int64 xact, int64 seq);
+
 /*
- * The shape record of a relation: "name:tag" for every encoded column plus
- * the ledger columns, in attribute order.  Used to refuse DDL that would
- * change how stored rows encode.
+ * The shape record of a relation, what ledger._check_ledger compares to
+ * refuse DDL that would change a ledger's columns: CANON_SHAPE_V2, then the
+ * definition of every column (the ledger columns too) in attribute order,
+ * "name type(typmod) [COLLATE c]", as format_type prints it.
  */
+#define CANON_SHAPE_V2 "shape-v2"
 extern ArrayType *canon_shape(TupleDesc tupdesc);
+
+/* The shape as ledger 0.1.0 recorded it: "name:tag" per column. */
+extern ArrayType *canon_shape_v1(TupleDesc tupdesc);
 
 #endif							/* LEDGER_CANON_H */

@@ -2,35 +2,65 @@
  *
  * guard.c
  *		Refusing what would rewrite history: UPDATE, DELETE, TRUNCATE, and
- *		DDL that changes how stored rows hash.
+ *		DDL that changes how stored rows hash or lets writes go around the
+ *		ledger.
  *
  * UPDATE, DELETE and TRUNCATE meet a BEFORE ... FOR EACH STATEMENT trigger
  * (ENABLE ALWAYS, so session_replication_role does not switch it off).  DDL
  * is checked after the fact by event triggers (sql/install/10_ledger.sql)
- * that call ledger._check_ledger(): the columns, in attribute order, must
- * still start with the names and types recorded at creation (new nullable
- * columns that are NULL in every row may be appended), the ledger's
- * triggers must exist and be enabled ALWAYS, the table must have no rules
- * and stay logged.  The error rolls the DDL back.  A superuser can switch
- * event triggers off; what that lets through is caught by ledger.verify.
+ * that call ledger._check_ledger() for every relation a command touched;
+ * the error rolls the DDL back.  For a ledger, everything that could let a
+ * row change or escape the ledger is checked against what
+ * ledger.create_ledger() made:
+ *
+ *	- the table: a plain, logged table without rules, neither inheriting nor
+ *	  inherited from, not a partition (statement triggers fire only for the
+ *	  table a statement names, so an UPDATE through a parent would pass);
+ *	- the columns: the definition of every column recorded at creation,
+ *	  name, type, type modifier and collation, unchanged and in place;
+ *	  columns may be appended if they are nullable, not generated, of a
+ *	  type a ledger can hash, and give stored rows no value (no "missing"
+ *	  default); the ledger columns have no default;
+ *	- the triggers: each of the ledger's triggers (and the signature trigger
+ *	  of a signed ledger) present exactly as created (function, events,
+ *	  timing, level, no WHEN, no arguments, no column list, no transition
+ *	  tables, enabled ALWAYS), no second trigger on the ledger's functions,
+ *	  and no other BEFORE INSERT row trigger firing after the ledger's first
+ *	  one (triggers fire in name order; a later trigger could change a row
+ *	  after it was hashed or its signature checked).
+ * For any other relation: none of its parents or children is a ledger (an
+ * INHERITS or ATTACH PARTITION names the other table).  Table rewrites of a
+ * ledger (ALTER COLUMN TYPE, a volatile default, SET ACCESS METHOD) are
+ * refused before they happen by a table_rewrite event trigger.
+ *
+ * A superuser can switch event triggers off; what that lets through is
+ * caught by ledger.verify.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "canon.h"
-#include "table.h"
+#include "catalog.h"
 
 PG_FUNCTION_INFO_V1(ledger_refuse_change);
 PG_FUNCTION_INFO_V1(ledger_check_ledger);
@@ -83,6 +113,67 @@ guard_refuse(const char *relname, const char *detail, const char *hint)
 			 hint ? errhint("%s", hint) : 0));
 }
 
+/* ---------- the table ---------- */
+
+/* A ledger is a plain, logged table without rules or inheritance. */
+static void
+guard_check_table(Relation rel, const char *relname)
+{
+	List	   *children;
+
+	if (rel->rd_rel->relhasrules)
+		guard_refuse(relname, "Rules could divert inserts around the ledger.", "Drop the rule.");
+	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		guard_refuse(relname, "Unlogged tables lose rows in a crash.", "Keep the table logged.");
+	if (rel->rd_rel->relispartition || has_superclass(RelationGetRelid(rel)))
+		guard_refuse(relname,
+					 "A ledger cannot inherit from a table or be a partition: an UPDATE or DELETE through the parent would not meet the ledger's guard.",
+					 "Detach the ledger from its parent.");
+	children = find_inheritance_children(RelationGetRelid(rel), NoLock);
+	if (children != NIL)
+		guard_refuse(relname,
+					 psprintf("Table \"%s\" would inherit from the ledger: readers of the ledger would see its rows, which the ledger does not record.",
+							  get_rel_name(linitial_oid(children))),
+					 "Copy the ledger's definition with CREATE TABLE ... (LIKE ...) instead.");
+}
+
+/* For a relation that is not a ledger: no ledger among its parents or children. */
+static void
+guard_check_relatives(Oid relid)
+{
+	List	   *relatives = find_inheritance_children(relid, NoLock);
+	ListCell   *lc;
+
+	if (has_superclass(relid))
+	{
+		/* direct parents, by inheritance or partitioning */
+		Relation	inh = table_open(InheritsRelationId, AccessShareLock);
+		SysScanDesc scan;
+		ScanKeyData key;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+		while ((tup = systable_getnext(scan)) != NULL)
+			relatives = lappend_oid(relatives, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+		systable_endscan(scan);
+		table_close(inh, AccessShareLock);
+	}
+	foreach(lc, relatives)
+	{
+		Oid			other = lfirst_oid(lc);
+
+		if (ledger_id_for_relation(other, true) > 0)
+			guard_refuse(get_rel_name(other),
+						 psprintf("Table \"%s\" would inherit from the ledger or become its parent: statements on a parent reach its children without meeting the ledger's guard, and readers of the ledger would see rows it does not record.",
+								  get_rel_name(relid)),
+						 "Keep ledgers out of inheritance and partitioning.");
+	}
+}
+
+/* ---------- the columns ---------- */
+
 typedef struct ShapeArgs
 {
 	Oid			relid;
@@ -105,14 +196,346 @@ guard_store_shape(void *varg)
 		elog(ERROR, "could not update ledger shape");
 }
 
+/* Text elements of a text[] as C strings. */
+static char **
+guard_text_elems(ArrayType *arr, int *n)
+{
+	Datum	   *elems;
+	char	  **out;
+	int			i;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+		out[i] = TextDatumGetCString(elems[i]);
+	return out;
+}
+
+/*
+ * The column name of a shape element: "name:tag" (0.1.0, the name is all
+ * before the last colon) or "<quoted identifier> type".
+ */
+static char *
+guard_shape_name(const char *elem, bool legacy)
+{
+	const char *p;
+	StringInfoData name;
+
+	if (legacy)
+	{
+		p = strrchr(elem, ':');
+		return p ? pnstrdup(elem, p - elem) : pstrdup(elem);
+	}
+	if (elem[0] != '"')
+	{
+		p = strchr(elem, ' ');
+		return p ? pnstrdup(elem, p - elem) : pstrdup(elem);
+	}
+	initStringInfo(&name);
+	for (p = elem + 1; *p; p++)
+	{
+		if (*p == '"')
+		{
+			if (p[1] != '"')
+				break;
+			p++;
+		}
+		appendStringInfoChar(&name, *p);
+	}
+	return name.data;
+}
+
+/* The type of a shape element, for messages (built-in types unqualified). */
+static const char *
+guard_shape_type(const char *elem, bool legacy)
+{
+	const char *p;
+	const char *name_end;
+
+	if (legacy)
+	{
+		p = strrchr(elem, ':');
+		return p ? p + 1 : elem;
+	}
+	/* skip the (possibly quoted) name */
+	if (elem[0] == '"')
+	{
+		for (p = elem + 1; *p; p++)
+			if (*p == '"' && *++p != '"')
+				break;
+		name_end = p;
+	}
+	else
+		name_end = strchr(elem, ' ');
+	if (name_end == NULL || *name_end != ' ')
+		return elem;
+	p = name_end + 1;
+	if (strncmp(p, "pg_catalog.", 11) == 0)
+		p += 11;
+	return p;
+}
+
+/* Does any stored row give attribute attnum a value? (no RLS, no SPI) */
+static bool
+guard_column_has_value(Relation rel, AttrNumber attnum)
+{
+	TableScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found = false;
+
+	scan = table_beginscan(rel, GetLatestSnapshot(), 0, NULL);
+	while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) slot_getattr(slot, attnum, &isnull);
+		found = !isnull;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return found;
+}
+
+/*
+ * The recorded columns keep their definitions, in place; appended columns
+ * give stored rows no value.  A shape recorded by 0.1.0 ("name:tag") is
+ * compared in its own terms and then recorded anew.  Returns true when the
+ * shape must be stored again.
+ */
+static bool
+guard_check_columns(Relation rel, const char *relname, ArrayType *recorded,
+					ArrayType **current)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		legacy;
+	char	  **old;
+	char	  **cur;
+	int			nold;
+	int			ncur;
+	int			first;
+	int			i;
+	int			k;
+
+	old = guard_text_elems(recorded, &nold);
+	legacy = (nold == 0 || strcmp(old[0], CANON_SHAPE_V2) != 0);
+	*current = canon_shape(tupdesc);
+	cur = guard_text_elems(legacy ? canon_shape_v1(tupdesc) : *current, &ncur);
+	first = legacy ? 0 : 1;
+
+	for (i = first; i < nold; i++)
+	{
+		char	   *oname;
+		int			j;
+
+		if (i < ncur && strcmp(old[i], cur[i]) == 0)
+			continue;
+		/* the same column name elsewhere: a retype; absent: drop or rename */
+		oname = guard_shape_name(old[i], legacy);
+		for (j = first; j < ncur; j++)
+			if (strcmp(oname, guard_shape_name(cur[j], legacy)) == 0)
+				guard_refuse(relname,
+							 psprintf("Column \"%s\" would change type from %s to %s; stored rows are hashed with each column's type as it was.",
+									  oname, guard_shape_type(old[i], legacy),
+									  guard_shape_type(cur[j], legacy)),
+							 "Add a new column instead of retyping one.");
+		guard_refuse(relname,
+					 psprintf("Column \"%s\" (%s) would be dropped or renamed; stored rows are hashed with each column's name.",
+							  oname, guard_shape_type(old[i], legacy)),
+					 "Ledger columns can be added but never dropped or renamed.");
+	}
+
+	/* the appended columns, and the ledger columns */
+	for (i = 0, k = first; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		const char *name = NameStr(att->attname);
+		bool		appended;
+
+		if (att->attisdropped)
+			continue;
+		appended = (k++ >= nold);
+		if (strcmp(name, LEDGER_COL_XACT) == 0 || strcmp(name, LEDGER_COL_SEQ) == 0 ||
+			strcmp(name, LEDGER_COL_HASH) == 0)
+		{
+			if (att->atthasdef || att->attgenerated || att->attidentity)
+				guard_refuse(relname,
+							 psprintf("Ledger column \"%s\" would get a default or be generated; the ledger computes it.", name),
+							 "Leave the ledger columns as ledger.create_ledger() made them.");
+			if (!att->attnotnull)
+				guard_refuse(relname,
+							 psprintf("Ledger column \"%s\" would accept NULL.", name),
+							 "Leave the ledger columns as ledger.create_ledger() made them.");
+			continue;
+		}
+		if (!appended)
+			continue;
+		if (canon_type_tag(att->atttypid) == 0)
+			guard_refuse(relname,
+						 psprintf("New column \"%s\" has a type a ledger cannot hash.", name),
+						 NULL);
+		if (att->attgenerated)
+			guard_refuse(relname,
+						 psprintf("New column \"%s\" would be generated: its value is computed after the row is hashed.", name),
+						 "Add a plain column, or compute the value in a BEFORE INSERT trigger that sorts before \"zz_ledger_row\".");
+		/* a "missing" default gives every stored row a value */
+		if (att->atthasmissing && guard_column_has_value(rel, att->attnum))
+			guard_refuse(relname,
+						 psprintf("New column \"%s\" would give stored rows a value they were not hashed with.", name),
+						 "Add the column without a default, so that stored rows hold NULL in it; set the default afterwards.");
+	}
+	return legacy || ncur > nold;
+}
+
+/* ---------- the triggers ---------- */
+
+/* What one of the ledger's triggers must look like. */
+typedef struct GuardTrigger
+{
+	const char *name;
+	const char *func;			/* in schema ledger, no arguments */
+	int16		tgtype;
+	bool		required;
+	bool		seen;
+	bool		named;			/* a trigger of this name calls func */
+	Oid			funcoid;
+} GuardTrigger;
+
+/* Oid of ledger.<name>(), or InvalidOid. */
+static Oid
+guard_func_oid(const char *name)
+{
+	return LookupFuncName(list_make2(makeString("ledger"), makeString(pstrdup(name))),
+						  0, NULL, true);
+}
+
+/* Is the ledger a signed ledger? (SPI connected) */
+static bool
+guard_is_signed(Oid relid)
+{
+	Datum		arg = ObjectIdGetDatum(relid);
+	Oid			argtype = OIDOID;
+
+	if (SPI_execute_with_args("SELECT 1 FROM ledger.signed_ledgers s "
+							  "JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) s.ledger_id "
+							  "WHERE g.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.signed_ledgers");
+	return SPI_processed > 0;
+}
+
+/* Describe where a trigger differs from what the ledger made, or NULL. */
+static const char *
+guard_trigger_difference(const Trigger *t, const GuardTrigger *g)
+{
+	if (strcmp(t->tgname, g->name) != 0)
+		return psprintf("The ledger's trigger \"%s\" would be called \"%s\".", g->name, t->tgname);
+	if (t->tgtype != g->tgtype)
+		return psprintf("The ledger's trigger \"%s\" would fire for other events, at another time or at another level.", g->name);
+	if (t->tgqual != NULL)
+		return psprintf("The ledger's trigger \"%s\" would have a WHEN condition.", g->name);
+	if (t->tgnargs != 0)
+		return psprintf("The ledger's trigger \"%s\" would have arguments.", g->name);
+	if (t->tgnattr != 0)
+		return psprintf("The ledger's trigger \"%s\" would fire only for some columns.", g->name);
+	if (t->tgoldtable != NULL || t->tgnewtable != NULL)
+		return psprintf("The ledger's trigger \"%s\" would have transition tables.", g->name);
+	if (OidIsValid(t->tgconstraint) || t->tgdeferrable || t->tginitdeferred || t->tgisinternal)
+		return psprintf("The ledger's trigger \"%s\" would become a constraint trigger.", g->name);
+	if (t->tgisclone)
+		return psprintf("The ledger's trigger \"%s\" would be a clone of a partitioned table's trigger.", g->name);
+	/* 'A' as created; 'O' while pg_restore recreates it, before ENABLE ALWAYS */
+	if (t->tgenabled != TRIGGER_FIRES_ALWAYS && t->tgenabled != TRIGGER_FIRES_ON_ORIGIN)
+		return psprintf("The ledger's trigger \"%s\" would be disabled or fire only in replica mode.", g->name);
+	return NULL;
+}
+
+/*
+ * The ledger's triggers, exactly as made; no user BEFORE INSERT row trigger
+ * firing after the first of them.  Missing triggers are refused only with
+ * require (after a DROP): pg_restore creates them one statement at a time.
+ */
+static void
+guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool require)
+{
+	GuardTrigger g[3] = {
+		{"zz_ledger_row", "row_trigger",
+		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, true},
+		{"ledger_append_only", "refuse_change",
+		TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE, true},
+		{"ledger_signature", "signature_trigger",
+		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, false},
+	};
+	TriggerDesc *td = rel->trigdesc;
+	const char *first_insert = NULL;
+	int			i;
+	int			j;
+
+	g[2].required = is_signed;
+	for (j = 0; j < lengthof(g); j++)
+	{
+		g[j].funcoid = guard_func_oid(g[j].func);
+		for (i = 0; td != NULL && i < td->numtriggers; i++)
+			if (td->triggers[i].tgfoid == g[j].funcoid &&
+				strcmp(td->triggers[i].tgname, g[j].name) == 0)
+				g[j].named = true;
+	}
+
+	for (i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+		bool		ours = false;
+
+		for (j = 0; j < lengthof(g); j++)
+		{
+			const char *diff;
+
+			if (t->tgfoid != g[j].funcoid && strcmp(t->tgname, g[j].name) != 0)
+				continue;
+			ours = true;
+			if (t->tgfoid != g[j].funcoid)
+				guard_refuse(relname,
+							 psprintf("The ledger's trigger \"%s\" would call another function.", g[j].name),
+							 "Leave the ledger's triggers as the ledger made them.");
+			if (g[j].seen || (g[j].named && strcmp(t->tgname, g[j].name) != 0))
+				guard_refuse(relname,
+							 psprintf("The ledger's trigger function \"ledger.%s\" would be called by a second trigger \"%s\".",
+									  g[j].func, t->tgname),
+							 "Leave the ledger's triggers as the ledger made them.");
+			diff = guard_trigger_difference(t, &g[j]);
+			if (diff != NULL)
+				guard_refuse(relname, diff, "Leave the ledger's triggers as the ledger made them.");
+			g[j].seen = true;
+			if (TRIGGER_FOR_INSERT(t->tgtype) && first_insert == NULL)
+				first_insert = t->tgname;
+			break;
+		}
+
+		/* triggers fire in name order: a later one could change the row */
+		if (!ours && first_insert != NULL && t->tgenabled != TRIGGER_DISABLED &&
+			TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+			TRIGGER_FOR_INSERT(t->tgtype))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot alter ledger table \"%s\" this way", relname),
+					 errdetail("Trigger \"%s\" would change rows after they are hashed: BEFORE INSERT row triggers fire in name order, and \"%s\" sorts after \"%s\".",
+							   t->tgname, t->tgname, first_insert),
+					 errhint("Give the trigger a name that sorts before \"%s\".", first_insert)));
+	}
+	for (j = 0; require && j < lengthof(g); j++)
+		if (g[j].required && !g[j].seen)
+			guard_refuse(relname,
+						 psprintf("The ledger's trigger \"%s\" would be dropped.", g[j].name),
+						 "Leave the ledger's triggers as the ledger made them.");
+}
+
 /*
  * ledger._check_ledger(tbl regclass, require_triggers bool) RETURNS void
  *
- * Called by the extension's event triggers after DDL; raises an error (and
- * so rolls the DDL back) when the ledger could no longer be verified.  The
- * ledger's triggers must never be disabled or renamed; that they exist at
- * all is only required after a DROP (require_triggers), because pg_restore
- * recreates them one statement at a time.
+ * Called by the extension's event triggers for every relation a DDL command
+ * touched; raises an error (and so rolls the DDL back) when a ledger could
+ * no longer be verified or could be written around.  require_triggers: the
+ * ledger's triggers must exist (after a DROP).
  */
 Datum
 ledger_check_ledger(PG_FUNCTION_ARGS)
@@ -121,167 +544,48 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 	bool		require_triggers = PG_GETARG_BOOL(1);
 	Relation	rel;
 	char	   *relname;
-	ArrayType  *cur;
-	Datum	   *cur_elems;
-	int			ncur;
-	Datum	   *old_elems;
-	int			nold;
-	Datum		arg[2];
-	Oid			argtypes[2] = {OIDOID, TEXTARRAYOID};
+	Datum		arg;
+	Oid			argtype = OIDOID;
 	bool		isnull;
-	int			ret;
-	int			i;
-	uint64		k;
-	bool		has_row = false;
-	bool		has_guard = false;
+	ArrayType  *recorded;
+	ArrayType  *current;
+	bool		is_signed;
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		PG_RETURN_VOID();		/* dropped; the sql_drop trigger decides */
 	relname = pstrdup(RelationGetRelationName(rel));
 
-	if (rel->rd_rel->relhasrules)
-		guard_refuse(relname, "Rules could divert inserts around the ledger.", "Drop the rule.");
-	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
-		guard_refuse(relname, "Unlogged tables lose rows in a crash.", "Keep the table logged.");
-
-	cur = canon_shape(RelationGetDescr(rel));
-	deconstruct_array(cur, TEXTOID, -1, false, TYPALIGN_INT, &cur_elems, NULL, &ncur);
-
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	arg[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_with_args("SELECT shape FROM ledger.ledgers "
-								"WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, argtypes, arg, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.ledgers: %s", SPI_result_code_string(ret));
+	arg = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT shape FROM ledger.ledgers "
+							  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledgers");
 	if (SPI_processed == 0)
 	{
+		/* not a ledger: it must not inherit from one or be inherited by one */
 		SPI_finish();
+		guard_check_relatives(relid);
 		relation_close(rel, AccessShareLock);
-		PG_RETURN_VOID();		/* not a ledger */
+		PG_RETURN_VOID();
 	}
-	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
-					  TEXTOID, -1, false, TYPALIGN_INT, &old_elems, NULL, &nold);
+	recorded = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+	is_signed = guard_is_signed(relid);
 
-	for (i = 0; i < nold; i++)
+	guard_check_table(rel, relname);
+	if (guard_check_columns(rel, relname, recorded, &current))
 	{
-		char	   *o = TextDatumGetCString(old_elems[i]);
-
-		if (i >= ncur)
-			guard_refuse(relname,
-						 psprintf("Column \"%s\" would be removed; stored rows are hashed with it.", o),
-						 "Ledger columns can be added but never dropped.");
-		if (strcmp(o, TextDatumGetCString(cur_elems[i])) != 0)
-		{
-			char	   *ocolon = strrchr(o, ':');
-			char	   *oname = pnstrdup(o, ocolon - o);
-			char	   *now = NULL;
-			int			j;
-
-			/*
-			 * the same column name elsewhere: a retype; absent: drop or
-			 * rename
-			 */
-			for (j = 0; j < ncur; j++)
-			{
-				char	   *c = TextDatumGetCString(cur_elems[j]);
-				char	   *ccolon = strrchr(c, ':');
-
-				if (ccolon - c == ocolon - o && strncmp(c, o, ocolon - o) == 0)
-					now = ccolon + 1;
-			}
-			if (now != NULL)
-				guard_refuse(relname,
-							 psprintf("Column \"%s\" would change type from %s to %s; stored rows are hashed with the column's type.",
-									  oname, ocolon + 1, now),
-							 "Add a new column instead of retyping one.");
-			else
-				guard_refuse(relname,
-							 psprintf("Column \"%s\" (%s) would be dropped or renamed; stored rows are hashed with the column's name.",
-									  oname, ocolon + 1),
-							 "Ledger columns can be added but never dropped or renamed.");
-		}
-	}
-	for (i = nold; i < ncur; i++)
-	{
-		char	   *c = TextDatumGetCString(cur_elems[i]);
-		char	   *colon = strrchr(c, ':');
-		char	   *colname = pnstrdup(c, colon - c);
-		char	   *sql;
-		int			attno = get_attnum(relid, colname);
-
-		if (attno == InvalidAttrNumber ||
-			canon_type_tag(get_atttype(relid, attno)) == 0)
-			guard_refuse(relname,
-						 psprintf("New column \"%s\" has a type a ledger cannot hash.", colname),
-						 NULL);
-		sql = psprintf("SELECT 1 FROM %s WHERE %s IS NOT NULL LIMIT 1",
-					   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), relname),
-					   quote_identifier(colname));
-		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not check new column");
-		if (SPI_processed > 0)
-			guard_refuse(relname,
-						 psprintf("New column \"%s\" would give stored rows a value they were not hashed with.", colname),
-						 "Add the column without a default, so that stored rows hold NULL in it.");
-	}
-
-	/* the ledger's triggers, present and enabled ALWAYS */
-	ret = SPI_execute_with_args("SELECT t.tgname::pg_catalog.text, t.tgenabled::pg_catalog.text, "
-								"p.proname::pg_catalog.text FROM pg_catalog.pg_trigger t "
-								"JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) t.tgfoid "
-								"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace "
-								"WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 "
-								"AND n.nspname OPERATOR(pg_catalog.=) 'ledger'",
-								1, argtypes, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_trigger");
-	for (k = 0; k < SPI_processed; k++)
-	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
-		char	   *enabled = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2);
-		char	   *func = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 3);
-		const char *expect;
-
-		if (strcmp(func, "row_trigger") == 0)
-		{
-			expect = "zz_ledger_row";
-			has_row = true;
-		}
-		else if (strcmp(func, "refuse_change") == 0)
-		{
-			expect = "ledger_append_only";
-			has_guard = true;
-		}
-		else
-			continue;
-		if (strcmp(name, expect) != 0)
-			guard_refuse(relname,
-						 psprintf("The ledger's trigger \"%s\" would be called \"%s\".", expect, name),
-						 "Leave the ledger's triggers as ledger.create_ledger() made them.");
-		/* 'A' (always) as created; 'O' while pg_restore recreates it */
-		if (strcmp(enabled, "A") != 0 && strcmp(enabled, "O") != 0)
-			guard_refuse(relname,
-						 psprintf("The ledger's trigger \"%s\" would be disabled or fire only in replica mode.", name),
-						 "Leave the ledger's triggers enabled.");
-	}
-	if (require_triggers && (!has_row || !has_guard))
-		guard_refuse(relname,
-					 psprintf("The ledger's trigger \"%s\" would be dropped.",
-							  has_row ? "ledger_append_only" : "zz_ledger_row"),
-					 "Leave the ledger's triggers as ledger.create_ledger() made them.");
-
-	if (ncur > nold)
-	{
-		/* remember the appended columns */
 		ShapeArgs	sa;
 
 		sa.relid = relid;
-		sa.shape = cur;
+		sa.shape = current;
 		ledger_as_owner(guard_store_shape, &sa);
 	}
+	guard_check_triggers(rel, relname, is_signed, require_triggers);
+
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();

@@ -19,7 +19,7 @@
  * scenarios 15 and 16 move the price up and down by extreme_multiple times
  * the scan range at unchanged volatility, and only cover_fraction of that
  * loss counts.  Options are valued with Black-76 on the futures price
- * (pricing_core.c); a scenario price below zero values an option at a
+ * (pricing_european.c); a scenario price below zero values an option at a
  * futures price of zero, while a future's loss stays linear.
  *
  * The portfolio-margin grid (FINRA Rule 4210(g), Cboe Rule 12.4) holds the

@@ -38,7 +38,7 @@ extern void merkle_root(const uint8 *leafhashes, uint64 n, uint8 out[LEDGER_HASH
 
 /*
  * RFC 6962 §2.1.1 audit path for leaf m of n, bottom-up; returns the number
- * of hashes.  Checked by tools/verify_proof.py (RFC 9162 §2.1.3.2).
+ * of hashes.  Checked by tools/ledger-audit (RFC 9162 §2.1.3.2).
  */
 extern int	merkle_inclusion_path(const uint8 *leafhashes, uint64 n, uint64 m,
 								  uint8 path[][LEDGER_HASH_LEN]);

@@ -4,7 +4,7 @@
  *		SQL-callable option pricing: European prices, Greeks, implied
  *		volatilities and American options.
  *
- * These are thin fmgr wrappers over pricing_core.c.  Each wrapper validates
+ * These are thin fmgr wrappers over the pure numerics (pricing_core.h).  Each wrapper validates
  * its arguments (NaN and infinities are errors with SQLSTATE 22000, a
  * negative spot, strike, time or volatility is 22023, an unknown option kind
  * or method is 22023), calls the pure numerics and reports a non-finite
@@ -16,6 +16,11 @@
  * ledger.option_greeks, cached in fn_extra (fn_mcxt).  The binomial tree's
  * work array is palloc'd in the caller's context and freed on return.
  *
+ * Interrupts: the American wrappers point pricing_interrupt_hook at
+ * CHECK_FOR_INTERRUPTS before calling the numerics, which call it once per
+ * tree step, implied-volatility iteration and finite-difference step, so
+ * statement_timeout and pg_terminate_backend stop a long call.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -26,6 +31,7 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -44,6 +50,19 @@ PG_FUNCTION_INFO_V1(ledger_black76_implied_vol);
 PG_FUNCTION_INFO_V1(ledger_bachelier_implied_vol);
 PG_FUNCTION_INFO_V1(ledger_american_price);
 PG_FUNCTION_INFO_V1(ledger_american_implied_vol);
+PG_FUNCTION_INFO_V1(ledger_american_greeks);
+
+/*
+ * The numerics call this between iterations whose number a caller controls
+ * (tree steps, implied volatility iterations, finite-difference steps); an
+ * ERROR from it leaves them by longjmp, which is safe because they hold no
+ * resources (the tree's work array is palloc'd here).
+ */
+static void
+pricing_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
 
 /* Report an option kind other than 'call' or 'put'. */
 static pg_noinline void
@@ -81,6 +100,8 @@ pricing_method(text *method)
 {
 	char	   *m = text_to_cstring(method);
 
+	if (strcmp(m, "qdfp") == 0)
+		return PRICING_AMERICAN_QDFP;
 	if (strcmp(m, "bjs2002") == 0)
 		return PRICING_AMERICAN_BJS2002;
 	if (strcmp(m, "baw") == 0)
@@ -90,8 +111,8 @@ pricing_method(text *method)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid American pricing method \"%s\"", m),
-			 errhint("The method must be \"baw\", \"bjs2002\" or \"crr\".")));
-	return PRICING_AMERICAN_BJS2002;	/* keep compiler quiet */
+			 errhint("The method must be \"qdfp\", \"baw\", \"bjs2002\" or \"crr\".")));
+	return PRICING_AMERICAN_QDFP;	/* keep compiler quiet */
 }
 
 /* Reject NaN and infinities (22000); shared with margin.c. */
@@ -154,6 +175,26 @@ pricing_steps(int32 steps)
 				 errdetail("The number of steps must be between 1 and %d.",
 						   PRICING_CRR_MAX_STEPS)));
 	return steps;
+}
+
+/*
+ * Longest time to expiry of the American functions, in years.  qdfp's
+ * boundary interpolation in sqrt(tau / T) loses accuracy far beyond the
+ * maturities it was measured on (15 years), and no exchange lists an
+ * American option this long.
+ */
+#define PRICING_AMERICAN_MAX_T 100.0
+
+/* Check the time to expiry of an American option. */
+static void
+pricing_american_t(double t)
+{
+	if (t > PRICING_AMERICAN_MAX_T)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid input for \"t\": %s", float8out_internal(t)),
+				 errdetail("American options are priced for times to expiry up to %g years.",
+						   PRICING_AMERICAN_MAX_T)));
 }
 
 /* Build a ledger.option_greeks datum, caching the tuple descriptor. */
@@ -428,8 +469,10 @@ ledger_bachelier_implied_vol(PG_FUNCTION_ARGS)
 /*
  * ledger.american_price(kind text, s float8, k float8, t float8, r float8,
  *						 q float8, sigma float8,
- *						 method text DEFAULT 'bjs2002',
+ *						 method text DEFAULT 'qdfp',
  *						 steps integer DEFAULT 500) RETURNS float8
+ *
+ * Also bound by the 0.1.0 script, whose default method is 'bjs2002'.
  */
 Datum
 ledger_american_price(PG_FUNCTION_ARGS)
@@ -443,7 +486,7 @@ ledger_american_price(PG_FUNCTION_ARGS)
 	double		sigma = PG_GETARG_FLOAT8(6);
 	PricingAmericanMethod method = pricing_method(PG_GETARG_TEXT_PP(7));
 	int			steps = pricing_steps(PG_GETARG_INT32(8));
-	double	   *work;
+	double	   *work = NULL;
 	double		v;
 
 	ledger_check_nonneg("s", s);
@@ -452,17 +495,51 @@ ledger_american_price(PG_FUNCTION_ARGS)
 	ledger_check_finite("r", r);
 	ledger_check_finite("q", q);
 	ledger_check_nonneg("sigma", sigma);
-	work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
+	pricing_american_t(t);
+	pricing_interrupt_hook = pricing_interrupts;
+	if (method == PRICING_AMERICAN_CRR)
+		work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
 	v = pricing_american_price(theta, s, k, t, r, q, sigma, method, steps, work);
-	pfree(work);
+	if (work)
+		pfree(work);
 	PG_RETURN_FLOAT8(pricing_result(v));
+}
+
+/*
+ * ledger.american_greeks(kind text, s float8, k float8, t float8, r float8,
+ *						  q float8, sigma float8) RETURNS ledger.option_greeks
+ */
+Datum
+ledger_american_greeks(PG_FUNCTION_ARGS)
+{
+	int			theta = pricing_kind(PG_GETARG_TEXT_PP(0));
+	double		s = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		t = PG_GETARG_FLOAT8(3);
+	double		r = PG_GETARG_FLOAT8(4);
+	double		q = PG_GETARG_FLOAT8(5);
+	double		sigma = PG_GETARG_FLOAT8(6);
+	PricingGreeks g;
+
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
+	ledger_check_nonneg("sigma", sigma);
+	pricing_american_t(t);
+	pricing_interrupt_hook = pricing_interrupts;
+	pricing_american_greeks(theta, s, k, t, r, q, sigma, &g);
+	return pricing_greeks_datum(fcinfo, &g);
 }
 
 /*
  * ledger.american_implied_vol(kind text, price float8, s float8, k float8,
  *							   t float8, r float8, q float8,
- *							   method text DEFAULT 'bjs2002',
+ *							   method text DEFAULT 'qdfp',
  *							   steps integer DEFAULT 500) RETURNS float8
+ *
+ * Also bound by the 0.1.0 script, whose default method is 'bjs2002'.
  */
 Datum
 ledger_american_implied_vol(PG_FUNCTION_ARGS)
@@ -476,7 +553,7 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 	double		q = PG_GETARG_FLOAT8(6);
 	PricingAmericanMethod method = pricing_method(PG_GETARG_TEXT_PP(7));
 	int			steps = pricing_steps(PG_GETARG_INT32(8));
-	double	   *work;
+	double	   *work = NULL;
 	double		vol;
 
 	ledger_check_finite("price", price);
@@ -487,10 +564,14 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 	ledger_check_finite("q", q);
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
-	work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
+	pricing_american_t(t);
+	pricing_interrupt_hook = pricing_interrupts;
+	if (method == PRICING_AMERICAN_CRR)
+		work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
 	vol = pricing_american_implied_vol(theta, price, s, k, t, r, q, method,
 									   steps, work);
-	pfree(work);
+	if (work)
+		pfree(work);
 	if (vol < 0.0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(pricing_result(vol));

@@ -1,61 +1,91 @@
 /*-------------------------------------------------------------------------
  *
  * proof.c
- *		Inclusion proofs: a row, its transaction, its block, and the chain of
- *		blocks up to a digest, as JSON that a verifier without a database can
- *		check (tools/verify_proof.py, standard library only).
+ *		Inclusion and consistency proofs, as JSON that a verifier without a
+ *		database can check (tools/ledger-audit, Python standard library).
  *
- * A proof carries the row's canonical bytes, the RFC 6962 audit path of its
- * leaf in its transaction's tree, the transaction record, the audit path of
- * the transaction's leaf in its block's tree, and the headers of the blocks
- * from the row's block to the requested one (by default the head), so the
- * verifier can recompute every hash up to a digest it kept.
+ * An inclusion proof (ledger.prove) carries the row's canonical bytes, the
+ * RFC 6962 audit path of its leaf in its transaction's tree, the
+ * transaction record, and then
+ *	- to a block of format 2 (proof_version 2): the RFC 9162 audit path of
+ *	  the transaction's leaf in the ledger's history tree at the block's
+ *	  history size, and the block's header, whose hash covers that size and
+ *	  root.  The path has O(log n) hashes, read from O(log n) tiles, for a
+ *	  history of n transactions;
+ *	- to a block of format 1, sealed by 0.1.0 (proof_version 1): the audit
+ *	  path of the transaction's leaf in its block's tree and the headers of
+ *	  the blocks from the row's block to that one, as 0.1.0 gave them.
+ * A consistency proof (ledger.consistency_proof) is the RFC 9162 proof that
+ * the history tree at one digest's size is a prefix of the tree at a later
+ * digest's size: the ledger was only appended to between the two.
  *
- * The proof is computed from stored hashes and then checked against the
- * stored transaction root before it is returned: a ledger that does not
- * verify yields an error, never a proof.  Memory: the leaves of one
- * transaction and of one block, in the caller's context.
+ * Proofs are computed from stored hashes and checked against the stored
+ * records before they are returned: a ledger that does not verify yields an
+ * error, never a proof.  Memory: the leaves of one transaction (and, for a
+ * format-1 block, of one block), in the caller's context.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "canon.h"
+#include "catalog.h"
+#include "digest.h"
+#include "history.h"
 #include "merkle.h"
-#include "table.h"
+#include "record.h"
+#include "tiles.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(ledger_prove);
+PG_FUNCTION_INFO_V1(ledger_consistency_proof);
+
+/* What the proof says about the row and its transaction's tree. */
+typedef struct ProofRow
+{
+	uint64		n;				/* rows of the transaction */
+	uint64		index;			/* the row's position among them */
+	uint8	   *leaves;			/* their leaves, in sequence order */
+	char	   *canon_hex;		/* the row's canonical bytes, hex */
+} ProofRow;
+
+/* The ledger a proof is about. */
+typedef struct ProofLedger
+{
+	Oid			relid;
+	char	   *qname;
+	int64		ledger_id;
+	pg_uuid_t	uuid;
+	int			format;
+} ProofLedger;
 
 /* Append a hash as a JSON string of hex. */
 static void
-proof_hex(StringInfo buf, const uint8 *h, int len)
+proof_hex(StringInfo buf, const uint8 *h)
 {
-	static const char hex[] = "0123456789abcdef";
-	int			i;
+	char		hex[2 * LEDGER_HASH_LEN];
 
+	hex_encode((const char *) h, LEDGER_HASH_LEN, hex);
 	appendStringInfoChar(buf, '"');
-	for (i = 0; i < len; i++)
-	{
-		appendStringInfoChar(buf, hex[h[i] >> 4]);
-		appendStringInfoChar(buf, hex[h[i] & 15]);
-	}
+	appendBinaryStringInfo(buf, hex, sizeof(hex));
 	appendStringInfoChar(buf, '"');
 }
 
-/* Append an audit path as a JSON array. */
+/* Append len hashes as a JSON array. */
 static void
-proof_path(StringInfo buf, uint8 (*path)[LEDGER_HASH_LEN], int len)
+proof_hashes(StringInfo buf, uint8 (*hashes)[LEDGER_HASH_LEN], int len)
 {
 	int			i;
 
@@ -64,38 +94,250 @@ proof_path(StringInfo buf, uint8 (*path)[LEDGER_HASH_LEN], int len)
 	{
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		proof_hex(buf, path[i], LEDGER_HASH_LEN);
+		proof_hex(buf, hashes[i]);
 	}
 	appendStringInfoChar(buf, ']');
 }
 
-/* 32-byte hash column of an SPI row */
+/* Append the audit path of leaf m of the n leaves as a JSON array. */
 static void
-proof_hash_col(int row, int col, uint8 *out, const char *what)
+proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
 
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("%s is NULL", what)));
-	ledger_bytea_to_hash(DatumGetByteaPP(d), out, what);
+	proof_hashes(buf, path, merkle_inclusion_path(leaves, n, m, path));
 }
 
-/* int8 (or int4, timestamptz) column of an SPI row */
-static int64
-proof_int_col(int row, int col)
+/* The ledger behind relid; the caller may read all of it. */
+static void
+proof_open_ledger(Oid relid, const char *fn, ProofLedger *pl)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-	Oid			t = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+	Relation	rel;
+	LedgerInfo *info;
 
-	if (isnull)
-		return -1;
-	if (t == INT4OID)
-		return DatumGetInt32(d);
-	return DatumGetInt64(d);
+	verify_check_full_read(relid, fn);
+	rel = relation_open(relid, AccessShareLock);
+	info = ledger_info_lookup(rel);
+	if (info == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not a ledger", RelationGetRelationName(rel)),
+				 errhint("Use ledger.create_ledger() to make it one.")));
+	pl->relid = relid;
+	pl->qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										   RelationGetRelationName(rel));
+	pl->ledger_id = info->ledger_id;
+	pl->uuid = info->uuid;
+	pl->format = info->format;
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * The rows of transaction xact, in sequence order, and the row seq among
+ * them with its canonical bytes (read with the caller's snapshot).  A row
+ * that does not match its stored hash gets an error, never a proof.
+ */
+static void
+proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, INT8OID};
+	bool		found = false;
+	bool		isnull;
+	uint64		i;
+	const char *stamp = pl->format == CANON_ROW_FORMAT_1 ? "" :
+		", r.ledger_xact, r.ledger_seq";
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(xact);
+	args[1] = Int64GetDatum(seq);
+	if (SPI_execute_with_args(psprintf("SELECT ledger_seq, ledger_hash FROM %s "
+									   "WHERE ledger_xact OPERATOR(pg_catalog.=) $1 ORDER BY ledger_seq",
+									   pl->qname),
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the transaction's rows");
+	pr->n = SPI_processed;
+	pr->leaves = MemoryContextAllocHuge(caller, LEDGER_HASH_LEN * Max(pr->n, 1));
+	for (i = 0; i < pr->n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) == seq)
+		{
+			pr->index = i;
+			found = true;
+		}
+		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
+							 pr->leaves + i * LEDGER_HASH_LEN, "row hash");
+	}
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
+						get_rel_name(pl->relid), xact, seq),
+				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
+
+	/* the row's canonical bytes, for the verifier to hash */
+	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r%s), 'hex'), "
+									   "ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
+									   "WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
+									   "AND r.ledger_seq OPERATOR(pg_catalog.=) $2 LIMIT 1",
+									   stamp, stamp, pl->qname),
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the row");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
+						xact, seq, get_rel_name(pl->relid)),
+				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+	pr->canon_hex = MemoryContextStrdup(caller,
+										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+}
+
+/*
+ * The transaction's record: exactly one, matching the rows.  A transaction
+ * that does not match gets an error, never a proof.
+ */
+static LedgerRecord *
+proof_read_record(const ProofLedger *pl, int64 xact, const ProofRow *pr)
+{
+	LedgerRecord *rec;
+	uint64		n;
+	uint8		txroot[LEDGER_HASH_LEN];
+
+	rec = record_read_xact(pl->ledger_id, xact, GetActiveSnapshot(), &n);
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" has %llu records",
+						xact, get_rel_name(pl->relid), (unsigned long long) n),
+				 errdetail("A committed transaction has exactly one record."),
+				 errhint("Run ledger.verify() on the ledger.")));
+	merkle_root(pr->leaves, pr->n, txroot);
+	if (rec->row_count != (int64) pr->n || memcmp(rec->root, txroot, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" do not match its record",
+						xact, get_rel_name(pl->relid)),
+				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+	return rec;
+}
+
+/* Append a block header as a JSON object. */
+static void
+proof_append_header(StringInfo buf, const LedgerBlock *b)
+{
+	appendStringInfo(buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", b->block_no);
+	proof_hex(buf, b->prev_hash);
+	appendStringInfoString(buf, ", \"root\": ");
+	proof_hex(buf, b->root);
+	appendStringInfo(buf, ", \"tx_count\": %d, \"row_count\": " INT64_FORMAT
+					 ", \"sealed_at_us\": " INT64_FORMAT ", \"format_version\": %d",
+					 b->tx_count, b->row_count, (int64) b->sealed_at, b->format_version);
+	if (b->format_version >= BLOCK_FORMAT_2)
+	{
+		appendStringInfo(buf, ", \"tree_size\": " INT64_FORMAT ", \"tree_root\": ",
+						 BLOCK_TREE_SIZE(b));
+		proof_hex(buf, b->tree_root);
+	}
+	appendStringInfoString(buf, ", \"block_hash\": ");
+	proof_hex(buf, b->block_hash);
+	appendStringInfoChar(buf, '}');
+}
+
+/* The leaves of a block's transactions, in block order. */
+static uint8 *
+proof_block_leaves(const ProofLedger *pl, const LedgerBlock *b)
+{
+	uint8	   *leaves = palloc(LEDGER_HASH_LEN * Max(b->nxacts, 1));
+	int			i;
+
+	for (i = 0; i < b->nxacts; i++)
+	{
+		LedgerRecord *r;
+		uint64		n;
+
+		r = record_read_xact(pl->ledger_id, b->xact_ids[i], GetActiveSnapshot(), &n);
+		if (n != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("transaction " INT64_FORMAT " of block " INT64_FORMAT " of ledger \"%s\" has %llu records",
+							b->xact_ids[i], b->block_no, get_rel_name(pl->relid), (unsigned long long) n),
+					 errhint("Run ledger.verify() on the ledger.")));
+		record_leaf(r, pl->format, leaves + i * LEDGER_HASH_LEN);
+	}
+	return leaves;
+}
+
+/*
+ * The proof's tail to a block of format 1 (proof_version 1, as 0.1.0 gave
+ * it): the transaction's path in its block, the headers up to target.
+ */
+static void
+proof_append_v1(StringInfo buf, const ProofLedger *pl, const LedgerBlock *home,
+				int index, int64 target)
+{
+	LedgerBlock *blocks;
+	uint64		nb;
+	uint64		i;
+
+	appendStringInfo(buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": %d"
+					 ", \"tx_count\": %d, \"path\": ", home->block_no, index, home->nxacts);
+	proof_path(buf, proof_block_leaves(pl, home), home->nxacts, index);
+	blocks = block_read(pl->ledger_id, home->block_no, target, true, &nb);
+	appendStringInfoString(buf, "}, \"chain\": [");
+	for (i = 0; i < nb; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		proof_append_header(buf, &blocks[i]);
+	}
+	appendStringInfoString(buf, "]}");
+}
+
+/*
+ * The proof's tail to a block of format 2 (proof_version 2): the
+ * transaction's path in the history tree at the target's size, and the
+ * target's header.  Tiles must cover that size (SPI connected).
+ */
+static void
+proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
+				const uint8 *leaf, const LedgerBlock *target)
+{
+	TileStore	ts;
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+	int			len;
+	uint64		size = BLOCK_TREE_SIZE(target);
+
+	if (tiles_stored_size(pl->ledger_id) < size)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the history tree of ledger \"%s\" is not built up to block " INT64_FORMAT " yet",
+						get_rel_name(pl->relid), target->block_no),
+				 errdetail("The tree is derived data; after a restore or an upgrade the sealer builds it at its next pass."),
+				 errhint("Call ledger.seal() on the ledger, or wait for the background sealer.")));
+	tiles_open(&ts, pl->ledger_id);
+	len = history_inclusion_proof(&ts.store, position, size, path);
+	/* a damaged tile gives an error, never a proof that fails later */
+	if (!target->has_tree_root ||
+		!merkle_verify_inclusion(leaf, position, size, path, len, target->tree_root))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the history tree of ledger \"%s\" does not lead to the root of block " INT64_FORMAT,
+						get_rel_name(pl->relid), target->block_no),
+				 errhint("Run ledger.verify() on the ledger; the stored history tree is derived data and is rebuilt after DELETE FROM ledger.history_tiles for the ledger.")));
+	appendStringInfo(buf, "}, \"history\": {\"leaf_index\": " UINT64_FORMAT ", \"tree_size\": " UINT64_FORMAT
+					 ", \"path\": ", position, size);
+	proof_hashes(buf, path, len);
+	appendStringInfoString(buf, "}, \"block\": ");
+	proof_append_header(buf, target);
+	appendStringInfoChar(buf, '}');
 }
 
 /*
@@ -105,236 +347,187 @@ proof_int_col(int row, int col)
 Datum
 ledger_prove(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
 	int64		xact;
 	int64		seq;
 	int64		to_block;
-	int32		ledger_id;
-	char	   *qname;
-	char	   *sql;
-	Datum		args[3];
-	Oid			types[3] = {INT8OID, INT8OID, INT4OID};
-	uint64		n;
-	uint64		i;
-	int64		m = -1;
-	uint8	   *leaves;
-	uint8		(*path)[LEDGER_HASH_LEN];
-	int			pathlen;
-	uint8		txroot[LEDGER_HASH_LEN];
-	uint8		stored_root[LEDGER_HASH_LEN];
-	uint8		txleaf[LEDGER_HASH_LEN];
-	int64		row_count;
-	int64		committed_at;
-	int64		block_no;
-	int64		tx_index = -1;
-	char	   *canon_hex;
-	char	   *uuid_str;
+	ProofLedger pl;
+	ProofRow	pr;
+	LedgerRecord *rec;
+	LedgerBlock home;
+	LedgerBlock target;
+	int			index;
 	StringInfoData buf;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ledger table, transaction and sequence must not be NULL")));
-	relid = PG_GETARG_OID(0);
 	xact = PG_GETARG_INT64(1);
 	seq = PG_GETARG_INT64(2);
 	to_block = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
-
-	verify_check_full_read(relid, "ledger.prove()");
-	ledger_id = ledger_id_for_relation(relid, false);
-	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									   get_rel_name(relid));
-
-	/* the result outlives SPI's memory: allocate it in the caller's context */
-	initStringInfo(&buf);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/* the transaction's rows, in sequence order */
-	args[0] = Int64GetDatum(xact);
-	sql = psprintf("SELECT ledger_seq, ledger_hash FROM %s WHERE ledger_xact OPERATOR(pg_catalog.=) $1 "
-				   "ORDER BY ledger_seq", qname);
-	if (SPI_execute_with_args(sql, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the transaction's rows");
-	n = SPI_processed;
-	leaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		if (proof_int_col(i, 1) == seq)
-			m = i;
-		proof_hash_col(i, 2, leaves + i * LEDGER_HASH_LEN, "row hash");
-	}
-	if (m < 0)
+	if (!PG_ARGISNULL(3) && to_block < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
-						get_rel_name(relid), xact, seq),
-				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
-	merkle_root(leaves, n, txroot);
-	path = palloc(sizeof(*path) * MERKLE_MAX_HEIGHT);
-	pathlen = merkle_inclusion_path(leaves, n, m, path);
+				 errmsg("block number " INT64_FORMAT " is out of range", to_block),
+				 errhint("Pass a block number of the ledger, or NULL for its newest block.")));
+	proof_open_ledger(PG_GETARG_OID(0), "ledger.prove()", &pl);
 
-	/* the row's canonical bytes, for the verifier to hash */
-	args[1] = Int64GetDatum(seq);
-	sql = psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r), 'hex'), "
-				   "ledger.leaf_hash(r) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
-				   "WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 AND r.ledger_seq OPERATOR(pg_catalog.=) $2 "
-				   "LIMIT 1", qname);
-	if (SPI_execute_with_args(sql, 2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not read the row");
-	canon_hex = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
-						xact, seq, get_rel_name(relid)),
-				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-
-	/* the transaction record */
-	{
-		Datum		targs[2];
-		Oid			ttypes[2] = {INT4OID, INT8OID};
-
-		targs[0] = Int32GetDatum(ledger_id);
-		targs[1] = Int64GetDatum(xact);
-		if (SPI_execute_with_args("SELECT row_count, root, committed_at, block_no FROM ledger.transactions "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND xact_id OPERATOR(pg_catalog.=) $2",
-								  2, ttypes, targs, NULL, true, 2) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the transaction record");
-	}
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" has %s record",
-						xact, get_rel_name(relid), SPI_processed == 0 ? "no" : "more than one"),
-				 errhint("Run ledger.verify() on the ledger.")));
-	row_count = proof_int_col(0, 1);
-	proof_hash_col(0, 2, stored_root, "transaction root");
-	committed_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	block_no = proof_int_col(0, 4);
-	if (row_count != (int64) n || memcmp(stored_root, txroot, LEDGER_HASH_LEN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" do not match its record",
-						xact, get_rel_name(relid)),
-				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-	if (block_no < 0)
+	memset(&pr, 0, sizeof(pr));
+	proof_read_rows(&pl, xact, seq, &pr);
+	rec = proof_read_record(&pl, xact, &pr);
+	if (block_of_xact(pl.ledger_id, xact, true, &home, &index) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(relid)),
+				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(pl.relid)),
 				 errhint("Call ledger.seal() or ledger.digest(), or wait for the background sealer.")));
-	ledger_xact_leaf(xact, row_count, stored_root, committed_at, txleaf);
-
+	if (to_block < 0)
 	{
-		Datum		uarg = Int32GetDatum(ledger_id);
-		Oid			utype = INT4OID;
-
-		if (SPI_execute_with_args("SELECT ledger_uuid::pg_catalog.text FROM ledger.ledgers "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-								  1, &utype, &uarg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not read ledger");
-		uuid_str = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		if (!block_read_head(pl.ledger_id, true, &target))
+			elog(ERROR, "ledger has a sealed transaction but no block");
 	}
-	appendStringInfoString(&buf, "{\"proof_version\": 1, \"ledger\": ");
-	escape_json(&buf, qname);
-	appendStringInfo(&buf, ", \"ledger_uuid\": \"%s\", ", uuid_str);
-	appendStringInfo(&buf, "\"row\": {\"xact\": " INT64_FORMAT ", \"seq\": " INT64_FORMAT
-					 ", \"canonical_bytes\": \"%s\", \"leaf_hash\": ",
-					 xact, seq, canon_hex);
-	proof_hex(&buf, leaves + m * LEDGER_HASH_LEN, LEDGER_HASH_LEN);
-	appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
-					 ", \"root\": ", xact, row_count);
-	proof_hex(&buf, stored_root, LEDGER_HASH_LEN);
-	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " INT64_FORMAT
-					 ", \"path\": ", committed_at, m);
-	proof_path(&buf, path, pathlen);
-
-	/* the block's transactions, in (committed_at, xact_id) order */
+	else
 	{
-		Datum		bargs[2];
-		Oid			btypes[2] = {INT4OID, INT8OID};
-		uint8	   *txleaves;
-
-		bargs[0] = Int32GetDatum(ledger_id);
-		bargs[1] = Int64GetDatum(block_no);
-		if (SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at FROM ledger.transactions "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $2 "
-								  "ORDER BY committed_at, xact_id",
-								  2, btypes, bargs, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the block's transactions");
-		n = SPI_processed;
-		txleaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
-		for (i = 0; i < n; i++)
-		{
-			uint8		r[LEDGER_HASH_LEN];
-			int64		x = proof_int_col(i, 1);
-
-			proof_hash_col(i, 3, r, "transaction root");
-			ledger_xact_leaf(x, proof_int_col(i, 2), r,
-							 DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull)),
-							 txleaves + i * LEDGER_HASH_LEN);
-			if (x == xact)
-				tx_index = i;
-		}
-		if (tx_index < 0)
-			elog(ERROR, "transaction missing from its block");
-		pathlen = merkle_inclusion_path(txleaves, n, tx_index, path);
-		appendStringInfo(&buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": " INT64_FORMAT
-						 ", \"tx_count\": " UINT64_FORMAT ", \"path\": ", block_no, tx_index, n);
-		proof_path(&buf, path, pathlen);
-	}
-
-	/* block headers from the row's block to to_block (default: the head) */
-	{
-		Datum		cargs[3];
-		Oid			ctypes[3] = {INT4OID, INT8OID, INT8OID};
+		LedgerBlock *b;
 		uint64		nb;
 
-		cargs[0] = Int32GetDatum(ledger_id);
-		cargs[1] = Int64GetDatum(block_no);
-		cargs[2] = Int64GetDatum(to_block);
-		if (SPI_execute_with_args("SELECT block_no, prev_hash, root, tx_count, row_count, sealed_at, "
-								  "format_version, block_hash FROM ledger.blocks "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.>=) $2 "
-								  "AND ($3 OPERATOR(pg_catalog.<) 0 OR block_no OPERATOR(pg_catalog.<=) $3) "
-								  "ORDER BY block_no",
-								  3, ctypes, cargs, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read blocks");
-		nb = SPI_processed;
-		if (nb == 0 || (to_block >= 0 && proof_int_col(nb - 1, 1) != to_block))
+		b = block_read(pl.ledger_id, to_block, to_block, true, &nb);
+		if (nb != 1 || to_block < home.block_no)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("block " INT64_FORMAT " is not in ledger \"%s\" at or after block " INT64_FORMAT,
-							to_block, get_rel_name(relid), block_no)));
-		appendStringInfoString(&buf, "}, \"chain\": [");
-		for (i = 0; i < nb; i++)
-		{
-			uint8		h[LEDGER_HASH_LEN];
-
-			if (i > 0)
-				appendStringInfoString(&buf, ", ");
-			appendStringInfo(&buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", proof_int_col(i, 1));
-			proof_hash_col(i, 2, h, "previous block hash");
-			proof_hex(&buf, h, LEDGER_HASH_LEN);
-			appendStringInfoString(&buf, ", \"root\": ");
-			proof_hash_col(i, 3, h, "block root");
-			proof_hex(&buf, h, LEDGER_HASH_LEN);
-			appendStringInfo(&buf, ", \"tx_count\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
-							 ", \"sealed_at_us\": " INT64_FORMAT ", \"format_version\": " INT64_FORMAT
-							 ", \"block_hash\": ",
-							 proof_int_col(i, 4), proof_int_col(i, 5),
-							 (int64) DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 6, &isnull)),
-							 proof_int_col(i, 7));
-			proof_hash_col(i, 8, h, "block hash");
-			proof_hex(&buf, h, LEDGER_HASH_LEN);
-			appendStringInfoChar(&buf, '}');
-		}
-		appendStringInfoString(&buf, "]}");
+							to_block, get_rel_name(pl.relid), home.block_no)));
+		target = b[0];
 	}
-	SPI_finish();
 
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"proof_version\": %d, \"ledger\": ",
+					 target.format_version >= BLOCK_FORMAT_2 ? 2 : 1);
+	escape_json(&buf, pl.qname);
+	appendStringInfo(&buf, ", \"ledger_uuid\": \"%s\", ",
+					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&pl.uuid))));
+	appendStringInfo(&buf, "\"row\": {\"xact\": " INT64_FORMAT ", \"seq\": " INT64_FORMAT
+					 ", \"format\": %d, \"canonical_bytes\": \"%s\", \"leaf_hash\": ",
+					 xact, seq, pl.format, pr.canon_hex);
+	proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
+	appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
+					 ", \"root\": ", xact, rec->row_count);
+	proof_hex(&buf, rec->root);
+	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " UINT64_FORMAT
+					 ", \"path\": ", (int64) rec->committed_at, pr.index);
+	proof_path(&buf, pr.leaves, pr.n, pr.index);
+	if (target.format_version >= BLOCK_FORMAT_2)
+	{
+		uint8		txleaf[LEDGER_HASH_LEN];
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		record_leaf(rec, pl.format, txleaf);
+		proof_append_v2(&buf, &pl, home.first_position + index, txleaf, &target);
+		SPI_finish();
+	}
+	else
+		proof_append_v1(&buf, &pl, &home, index, target.block_no);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* The block a digest names, checked against the ledger. */
+static void
+proof_digest_block(const ProofLedger *pl, Jsonb *jb, const char *which, LedgerBlock *out)
+{
+	LedgerDigest d;
+	LedgerBlock *b;
+	uint64		nb;
+
+	digest_parse(jb, &d);
+	if (memcmp(d.uuid.data, pl->uuid.data, UUID_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the %s digest belongs to another ledger than \"%s\"", which, get_rel_name(pl->relid))));
+	b = block_read(pl->ledger_id, d.block, d.block, true, &nb);
+	if (nb != 1 || memcmp(b[0].block_hash, d.block_hash, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the %s digest names block " INT64_FORMAT ", which ledger \"%s\" does not hold with that hash",
+						which, d.block, get_rel_name(pl->relid)),
+				 errhint("Run ledger.verify() with that digest: the ledger no longer extends it.")));
+	if (b[0].format_version < BLOCK_FORMAT_2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the %s digest names block " INT64_FORMAT ", which was sealed by ledger 0.1.0 without a history tree root",
+						which, d.block),
+				 errhint("Use a digest taken since the update to 0.2.0; ledger.verify() checks older digests.")));
+	*out = b[0];
+}
+
+/*
+ * ledger.consistency_proof(tbl regclass, old_digest jsonb, new_digest jsonb DEFAULT NULL)
+ *		RETURNS jsonb
+ *
+ * RFC 9162 proof that the ledger's history at the old digest is a prefix of
+ * its history at the new digest (default: the newest block).
+ */
+Datum
+ledger_consistency_proof(PG_FUNCTION_ARGS)
+{
+	ProofLedger pl;
+	LedgerBlock old_b;
+	LedgerBlock new_b;
+	TileStore	ts;
+	uint8		proof[2 * MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+	int			len;
+	StringInfoData buf;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger table and old digest must not be NULL")));
+	proof_open_ledger(PG_GETARG_OID(0), "ledger.consistency_proof()", &pl);
+	proof_digest_block(&pl, PG_GETARG_JSONB_P(1), "old", &old_b);
+	if (PG_ARGISNULL(2))
+	{
+		if (!block_read_head(pl.ledger_id, true, &new_b))
+			elog(ERROR, "ledger has no block");
+	}
+	else
+		proof_digest_block(&pl, PG_GETARG_JSONB_P(2), "new", &new_b);
+	if (new_b.block_no < old_b.block_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the new digest (block " INT64_FORMAT ") is older than the old one (block " INT64_FORMAT ")",
+						new_b.block_no, old_b.block_no)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (tiles_stored_size(pl.ledger_id) < (uint64) BLOCK_TREE_SIZE(&new_b))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the history tree of ledger \"%s\" is not built up to block " INT64_FORMAT " yet",
+						get_rel_name(pl.relid), new_b.block_no),
+				 errhint("Call ledger.seal() on the ledger, or wait for the background sealer.")));
+	tiles_open(&ts, pl.ledger_id);
+	len = BLOCK_TREE_SIZE(&old_b) == 0 ? 0 :
+		history_consistency_proof(&ts.store, BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b), proof);
+	SPI_finish();
+	if (BLOCK_TREE_SIZE(&old_b) > 0 &&
+		!merkle_verify_consistency(BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b),
+								   old_b.tree_root, new_b.tree_root, proof, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the history of ledger \"%s\" at block " INT64_FORMAT " does not extend its history at block " INT64_FORMAT,
+						get_rel_name(pl.relid), new_b.block_no, old_b.block_no),
+				 errhint("Run ledger.verify() on the ledger with the old digest.")));
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"proof_version\": 2, \"ledger_uuid\": \"%s\", \"old_size\": " INT64_FORMAT
+					 ", \"new_size\": " INT64_FORMAT ", \"old_root\": ",
+					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&pl.uuid))),
+					 BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b));
+	proof_hex(&buf, old_b.tree_root);
+	appendStringInfoString(&buf, ", \"new_root\": ");
+	proof_hex(&buf, new_b.tree_root);
+	appendStringInfoString(&buf, ", \"path\": ");
+	proof_hashes(&buf, proof, len);
+	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

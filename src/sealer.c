@@ -41,6 +41,7 @@
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -48,6 +49,7 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
@@ -55,22 +57,34 @@
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "canon.h"
+#include "catalog.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "history.h"
+#include "record.h"
+#include "tiles.h"
 #include "sealer.h"
-#include "table.h"
 
 PG_FUNCTION_INFO_V1(ledger_seal);
 
 PGDLLEXPORT void ledger_launcher_main(Datum main_arg);
 PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
+PGDLLEXPORT void ledger_seal_once_main(Datum main_arg);
+
+/* Settings, documented in docs/reference.md. */
+int			ledger_seal_interval_ms = 200;
+int			ledger_block_max_transactions = 10000;
+bool		ledger_sealer_enabled = true;
+int			ledger_digest_wait_ms = 10000;
 
 #define SEALER_MAX_DBS 128
 
@@ -79,6 +93,8 @@ typedef struct SealerDb
 	Oid			dboid;
 	bool		pending;
 	bool		no_extension;	/* its last sealer found no extension */
+	uint64		pass_begun;		/* number of the newest pass started */
+	uint64		pass_done;		/* number of the newest pass finished */
 } SealerDb;
 
 /* How often the launcher looks at every database with the extension anyway. */
@@ -87,6 +103,7 @@ typedef struct SealerDb
 typedef struct SealerShared
 {
 	slock_t		mutex;
+	ConditionVariable pass_cv;	/* broadcast when a pass finishes */
 	Latch	   *launcher_latch;
 	int			ndbs;
 	SealerDb	dbs[SEALER_MAX_DBS];
@@ -118,18 +135,53 @@ sealer_shmem_startup(void)
 	if (!found)
 	{
 		SpinLockInit(&sealer_shared->mutex);
+		ConditionVariableInit(&sealer_shared->pass_cv);
 		sealer_shared->launcher_latch = NULL;
 		sealer_shared->ndbs = 0;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Register hooks and, when preloaded, the launcher; from _PG_init. */
+/* Define the sealing settings; register hooks and, when preloaded, the launcher. */
 void
 sealer_init(void)
 {
 	BackgroundWorker worker;
 
+	DefineCustomIntVariable("ledger.seal_interval",
+							"Time between sealing passes of the background sealer.",
+							"The age bound of an open block: a committed transaction is sealed within about this time.",
+							&ledger_seal_interval_ms,
+							200, 10, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ledger.block_max_transactions",
+							"Largest number of transactions sealed into one block.",
+							NULL,
+							&ledger_block_max_transactions,
+							10000, 1, 1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ledger.digest_wait",
+							"How long ledger.digest() waits for the sealer.",
+							"ledger.digest() has committed transactions sealed before it describes the newest block; after this long it describes what is sealed.",
+							&ledger_digest_wait_ms,
+							10000, 0, 3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	/* a postmaster-level setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomBoolVariable("ledger.sealer",
+								 "Starts background sealer workers when ledger is preloaded.",
+								 NULL,
+								 &ledger_sealer_enabled,
+								 true,
+								 PGC_POSTMASTER,
+								 0,
+								 NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
@@ -172,6 +224,8 @@ sealer_mark_pending(Oid dboid)
 		sealer_shared->dbs[i].dboid = dboid;
 		sealer_shared->dbs[i].pending = false;
 		sealer_shared->dbs[i].no_extension = false;
+		sealer_shared->dbs[i].pass_begun = 0;
+		sealer_shared->dbs[i].pass_done = 0;
 		sealer_shared->ndbs++;
 	}
 	if (i < SEALER_MAX_DBS)
@@ -211,238 +265,514 @@ sealer_set_no_extension(Oid dboid)
 	SpinLockRelease(&sealer_shared->mutex);
 }
 
-/* Take (and clear) a database's pending flag. */
+/*
+ * Take (and clear) a database's pending flag, and number the pass about to
+ * start; *pass gets its number (0 if the database is not tracked).
+ */
 static bool
-sealer_take_pending(Oid dboid)
+sealer_take_pending(Oid dboid, uint64 *pass)
 {
 	bool		pending = false;
 	int			i;
 
+	*pass = 0;
 	SpinLockAcquire(&sealer_shared->mutex);
 	for (i = 0; i < sealer_shared->ndbs; i++)
 		if (sealer_shared->dbs[i].dboid == dboid)
 		{
 			pending = sealer_shared->dbs[i].pending;
 			sealer_shared->dbs[i].pending = false;
+			*pass = ++sealer_shared->dbs[i].pass_begun;
 			break;
 		}
 	SpinLockRelease(&sealer_shared->mutex);
 	return pending;
 }
 
+/* A numbered pass is over: record it and wake the waiters of digest(). */
+static void
+sealer_pass_finished(Oid dboid, uint64 pass)
+{
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid &&
+			sealer_shared->dbs[i].pass_done < pass)
+			sealer_shared->dbs[i].pass_done = pass;
+	SpinLockRelease(&sealer_shared->mutex);
+	ConditionVariableBroadcast(&sealer_shared->pass_cv);
+}
+
+/*
+ * Wait, up to timeout_ms, for the background sealer to finish a pass over
+ * this database that started after the call: every transaction committed
+ * before the call is then sealed (unless sealing it failed).  False when
+ * there is no running background sealer or the time ran out.
+ */
+static bool
+sealer_wait_for_pass(int timeout_ms)
+{
+	uint64		target = 0;
+	bool		known = false;
+	bool		done = false;
+	TimestampTz start = GetCurrentTimestamp();
+	int			i;
+
+	if (sealer_shared == NULL)
+		return false;
+	SpinLockAcquire(&sealer_shared->mutex);
+	if (sealer_shared->launcher_latch != NULL)
+	{
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+			{
+				target = sealer_shared->dbs[i].pass_begun + 1;
+				known = true;
+			}
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+	if (!known)
+	{
+		/* first contact: sealer_notify makes the database known */
+		sealer_notify(MyDatabaseId);
+		SpinLockAcquire(&sealer_shared->mutex);
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+			{
+				target = sealer_shared->dbs[i].pass_begun + 1;
+				known = sealer_shared->launcher_latch != NULL;
+			}
+		SpinLockRelease(&sealer_shared->mutex);
+		if (!known)
+			return false;
+	}
+	else
+		sealer_notify(MyDatabaseId);
+
+	ConditionVariablePrepareToSleep(&sealer_shared->pass_cv);
+	for (;;)
+	{
+		long		left;
+
+		SpinLockAcquire(&sealer_shared->mutex);
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+				done = sealer_shared->dbs[i].pass_done >= target;
+		SpinLockRelease(&sealer_shared->mutex);
+		if (done)
+			break;
+		left = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		if (left <= 0)
+			break;
+		/* wake now and then: a sealer that dies broadcasts nothing */
+		(void) ConditionVariableTimedSleep(&sealer_shared->pass_cv, Min(left, 100),
+										   PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return done;
+}
+
 /* ---------- sealing ---------- */
 
-/* Seal the committed, unsealed transactions of one ledger into blocks. */
-int
-sealer_seal_ledger(int32 ledger_id, bool force)
+/* A ledger being sealed: its identity and the head of its chain. */
+typedef struct SealHead
 {
-	Datum		arg[1];
-	Oid			argtype[1] = {INT4OID};
-	int			ret;
-	bool		isnull;
-	int64		head_block;
-	uint8		head_hash[LEDGER_HASH_LEN];
+	int64		ledger_id;
 	pg_uuid_t	uuid;
-	int			blocks = 0;
-	MemoryContext loopcxt;
-	MemoryContext oldcxt;
+	int			format;			/* row format of the ledger */
+	int64		block;			/* newest block, -1 if none */
+	uint8		hash[LEDGER_HASH_LEN];
+	uint64		tree_size;		/* history size after it */
+	int64		total_rows;		/* rows up to it */
+} SealHead;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+/*
+ * Lock the ledger's row in ledger.ledgers (sealers of one ledger serialize
+ * there; writers never touch it) and read the head of its chain.
+ */
+static void
+seal_lock_head(int64 ledger_id, SealHead *head)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		isnull;
+	LedgerBlock b;
+	int			ret;
 
-	arg[0] = Int32GetDatum(ledger_id);
-	ret = SPI_execute_with_args("SELECT head_block, head_hash, ledger_uuid FROM ledger.ledgers "
+	ret = SPI_execute_with_args("SELECT ledger_uuid, format_version FROM ledger.ledgers "
 								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-								1, argtype, arg, NULL, false, 1);
+								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not lock ledger %d: %s", ledger_id, SPI_result_code_string(ret));
+		elog(ERROR, "could not lock ledger " INT64_FORMAT ": %s", ledger_id, SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("ledger %d does not exist", ledger_id)));
-	head_block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
-						 head_hash, "ledger head hash");
-	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
-		   sizeof(uuid));
-
-	loopcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal pass",
-									ALLOCSET_DEFAULT_SIZES);
-
-	for (;;)
+				 errmsg("ledger " INT64_FORMAT " does not exist", ledger_id)));
+	head->ledger_id = ledger_id;
+	memcpy(&head->uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+		   sizeof(pg_uuid_t));
+	head->format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (block_read_head(ledger_id, false, &b))
 	{
-		Datum		qargs[2];
-		Oid			qtypes[2] = {INT4OID, INT4OID};
-		uint64		n;
-		uint64		i;
-		MerkleStream ms;
-		uint8		root[LEDGER_HASH_LEN];
-		uint8		bhash[LEDGER_HASH_LEN];
-		int64		rows = 0;
-		int64		sealed_at = (int64) GetCurrentTimestamp();
-		Datum		bargs[9];
-		Oid			btypes[9] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID,
-		INT8OID, TIMESTAMPTZOID, INT4OID, BYTEAOID};
-		Datum		uargs[2];
-		Oid			utypes[2] = {INT8OID, TIDARRAYOID};
-		Datum	   *tids;
-
-		oldcxt = MemoryContextSwitchTo(loopcxt);
-
-		qargs[0] = Int32GetDatum(ledger_id);
-		qargs[1] = Int32GetDatum(ledger_block_max_transactions);
-		ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, ctid FROM ledger.transactions "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no IS NULL "
-									"ORDER BY committed_at, xact_id LIMIT $2",
-									2, qtypes, qargs, NULL, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read unsealed transactions: %s", SPI_result_code_string(ret));
-		n = SPI_processed;
-		if (n == 0 && !(force && blocks == 0))
-		{
-			MemoryContextSwitchTo(oldcxt);
-			break;
-		}
-
-		merkle_stream_init(&ms);
-		tids = palloc(sizeof(Datum) * Max(n, 1));
-		for (i = 0; i < n; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-			int64		count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
-			uint8		txroot[LEDGER_HASH_LEN];
-			int64		committed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
-			uint8		leaf[LEDGER_HASH_LEN];
-
-			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)),
-								 txroot, "transaction root");
-			ledger_xact_leaf(xact, count, txroot, committed, leaf);
-			merkle_stream_add(&ms, leaf);
-			tids[i] = SPI_getbinval(tup, td, 5, &isnull);
-			rows += count;
-		}
-		merkle_stream_root(&ms, root);
-		ledger_block_hash(&uuid, head_block + 1, head_hash, root, (int32) n, rows,
-						  sealed_at, CANON_FORMAT_VERSION, bhash);
-
-		bargs[0] = Int32GetDatum(ledger_id);
-		bargs[1] = Int64GetDatum(head_block + 1);
-		bargs[2] = PointerGetDatum(ledger_hash_to_bytea(head_hash));
-		bargs[3] = PointerGetDatum(ledger_hash_to_bytea(root));
-		bargs[4] = Int32GetDatum((int32) n);
-		bargs[5] = Int64GetDatum(rows);
-		bargs[6] = TimestampTzGetDatum((TimestampTz) sealed_at);
-		bargs[7] = Int32GetDatum(CANON_FORMAT_VERSION);
-		bargs[8] = PointerGetDatum(ledger_hash_to_bytea(bhash));
-		ret = SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
-									"row_count, sealed_at, format_version, block_hash) "
-									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-									9, btypes, bargs, NULL, false, 0);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "could not insert block: %s", SPI_result_code_string(ret));
-
-		/*
-		 * Mark the block's transactions by the ctids just read (we hold the
-		 * ledger's lock, and nothing else updates these rows): a TID scan,
-		 * whose cost is what the block holds.  A join against the primary key
-		 * leaves the join order to estimates that are wrong for a young
-		 * ledger, and the wrong order rescans the ledger's whole history on
-		 * every block.
-		 */
-		if (n > 0)
-		{
-			uargs[0] = Int64GetDatum(head_block + 1);
-			uargs[1] = PointerGetDatum(construct_array(tids, (int) n, TIDOID,
-													   sizeof(ItemPointerData), false,
-													   TYPALIGN_SHORT));
-			ret = SPI_execute_with_args("UPDATE ledger.transactions SET block_no = $1 "
-										"WHERE ctid OPERATOR(pg_catalog.=) ANY ($2)",
-										2, utypes, uargs, NULL, false, 0);
-			if (ret != SPI_OK_UPDATE || SPI_processed != n)
-				elog(ERROR, "could not mark %llu transactions sealed: %s",
-					 (unsigned long long) n, SPI_result_code_string(ret));
-		}
-
-		head_block++;
-		memcpy(head_hash, bhash, LEDGER_HASH_LEN);
-		blocks++;
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(loopcxt);
-		if (n < (uint64) ledger_block_max_transactions)
-			break;
+		head->block = b.block_no;
+		memcpy(head->hash, b.block_hash, LEDGER_HASH_LEN);
+		head->tree_size = BLOCK_TREE_SIZE(&b);
+		head->total_rows = b.total_rows;
 	}
-
-	if (blocks > 0)
+	else
 	{
-		Datum		hargs[3];
-		Oid			htypes[3] = {INT4OID, INT8OID, BYTEAOID};
-
-		hargs[0] = Int32GetDatum(ledger_id);
-		hargs[1] = Int64GetDatum(head_block);
-		hargs[2] = PointerGetDatum(ledger_hash_to_bytea(head_hash));
-		ret = SPI_execute_with_args("UPDATE ledger.ledgers SET head_block = $2, head_hash = $3 "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-									3, htypes, hargs, NULL, false, 0);
-		if (ret != SPI_OK_UPDATE)
-			elog(ERROR, "could not move ledger head: %s", SPI_result_code_string(ret));
+		head->block = -1;
+		memset(head->hash, 0, LEDGER_HASH_LEN);
+		head->tree_size = 0;
+		head->total_rows = 0;
 	}
-	MemoryContextDelete(loopcxt);
+}
+
+/* A palloc'd copy of a tid. */
+static ItemPointer
+seal_tid_copy(ItemPointer tid)
+{
+	ItemPointer copy = palloc(sizeof(ItemPointerData));
+
+	*copy = *tid;
+	return copy;
+}
+
+/* One entry of the work list, with its record. */
+typedef struct SealItem
+{
+	ItemPointerData queue_tid;
+	LedgerRecord rec;
+} SealItem;
+
+/* order by (committed_at, xact_id): the block order */
+static int
+seal_item_cmp(const void *a, const void *b)
+{
+	const LedgerRecord *x = &((const SealItem *) a)->rec;
+	const LedgerRecord *y = &((const SealItem *) b)->rec;
+
+	if (x->committed_at != y->committed_at)
+		return x->committed_at < y->committed_at ? -1 : 1;
+	return (x->xact_id > y->xact_id) - (x->xact_id < y->xact_id);
+}
+
+/*
+ * The ledger's committed, unsealed records, from its work list, in block
+ * order, duplicates dropped (SPI connected; a fresh snapshot).  Entries
+ * whose record is gone are logged and dropped.
+ */
+static SealItem *
+seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	SealItem   *items;
+	uint64		i;
+	uint64		k = 0;
+	uint64		total;
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT ctid, xact_id, record_tid FROM ledger.seal_queue "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	total = SPI_processed;
+	items = palloc(sizeof(SealItem) * Max(total, 1));
+	for (i = 0; i < total; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		ItemPointer qtid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, td, 1, &isnull));
+		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		ItemPointer rtid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, td, 3, &isnull));
+
+		CHECK_FOR_INTERRUPTS();
+		items[k].queue_tid = *qtid;
+		if (!record_fetch_tid(rtid, ledger_id, xact, &items[k].rec))
+		{
+			/* moved by VACUUM FULL or CLUSTER of the catalog: by its key */
+			LedgerRecord *r;
+			uint64		nr;
+
+			r = record_read_xact(ledger_id, xact, GetLatestSnapshot(), &nr);
+			if (nr != 1)
+			{
+				ereport(LOG,
+						(errmsg("ledger sealer: transaction " INT64_FORMAT " of ledger " INT64_FORMAT " is queued but has %llu records; dropped from the queue",
+								xact, ledger_id, (unsigned long long) nr)));
+				*stale = lappend(*stale, seal_tid_copy(qtid));
+				continue;
+			}
+			items[k].rec = r[0];
+		}
+		k++;
+	}
+	qsort(items, k, sizeof(SealItem), seal_item_cmp);
+	/* duplicates: the rebuilt list may repeat a writer's entry */
+	for (i = 1, total = k, k = total > 0 ? 1 : 0; i < total; i++)
+	{
+		if (items[i].rec.xact_id == items[k - 1].rec.xact_id)
+			*stale = lappend(*stale, seal_tid_copy(&items[i].queue_tid));
+		else
+			items[k++] = items[i];
+	}
+	*n = k;
+	return items;
+}
+
+/* Delete work-list entries by their ctids (SPI connected). */
+static void
+seal_dequeue(ItemPointer *tids, uint64 n)
+{
+	Datum	   *d;
+	Datum		arg;
+	Oid			argtype = TIDARRAYOID;
+	uint64		i;
+
+	if (n == 0)
+		return;
+	d = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+		d[i] = PointerGetDatum(tids[i]);
+	arg = PointerGetDatum(construct_array(d, (int) n, TIDOID, sizeof(ItemPointerData),
+										  false, TYPALIGN_SHORT));
+	if (SPI_execute_with_args("DELETE FROM ledger.seal_queue WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from ledger.seal_queue");
+}
+
+/*
+ * Write the next block over items[0..n): append their leaves to the history
+ * tree, then insert the block, then take them off the work list.
+ */
+static void
+seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
+{
+	LedgerBlock b;
+	MerkleStream ms;
+	uint8	   *leaves = palloc(LEDGER_HASH_LEN * Max(n, 1));
+	Datum	   *xids = palloc(sizeof(Datum) * Max(n, 1));
+	ItemPointer *qtids = palloc(sizeof(ItemPointer) * Max(n, 1));
+	uint64		i;
+	Datum		bargs[13];
+	Oid			btypes[13] = {INT8OID, INT8OID, BYTEAOID, BYTEAOID, INT4OID, INT8OID,
+	TIMESTAMPTZOID, INT4OID, BYTEAOID, INT8ARRAYOID, INT8OID, BYTEAOID, INT8OID};
+
+	memset(&b, 0, sizeof(b));
+	b.block_no = head->block + 1;
+	memcpy(b.prev_hash, head->hash, LEDGER_HASH_LEN);
+	b.tx_count = (int32) n;
+	b.sealed_at = GetCurrentTimestamp();
+	b.format_version = BLOCK_FORMAT_2;
+	b.first_position = (int64) head->tree_size;
+	merkle_stream_init(&ms);
+	for (i = 0; i < n; i++)
+	{
+		record_leaf(&items[i].rec, head->format, leaves + i * LEDGER_HASH_LEN);
+		merkle_stream_add(&ms, leaves + i * LEDGER_HASH_LEN);
+		b.row_count += items[i].rec.row_count;
+		xids[i] = Int64GetDatum(items[i].rec.xact_id);
+		qtids[i] = &items[i].queue_tid;
+	}
+	merkle_stream_root(&ms, b.root);
+	history_append(&ts->store, head->tree_size, leaves, n);
+	history_root(&ts->store, head->tree_size + n, b.tree_root);
+	b.has_tree_root = true;
+	block_compute_hash(&head->uuid, &b, b.block_hash);
+	tiles_flush(ts);
+
+	bargs[0] = Int64GetDatum(head->ledger_id);
+	bargs[1] = Int64GetDatum(b.block_no);
+	bargs[2] = PointerGetDatum(ledger_hash_to_bytea(b.prev_hash));
+	bargs[3] = PointerGetDatum(ledger_hash_to_bytea(b.root));
+	bargs[4] = Int32GetDatum(b.tx_count);
+	bargs[5] = Int64GetDatum(b.row_count);
+	bargs[6] = TimestampTzGetDatum(b.sealed_at);
+	bargs[7] = Int32GetDatum(b.format_version);
+	bargs[8] = PointerGetDatum(ledger_hash_to_bytea(b.block_hash));
+	bargs[9] = PointerGetDatum(construct_array(xids, (int) n, INT8OID, 8, FLOAT8PASSBYVAL,
+											   TYPALIGN_DOUBLE));
+	bargs[10] = Int64GetDatum(b.first_position);
+	bargs[11] = PointerGetDatum(ledger_hash_to_bytea(b.tree_root));
+	bargs[12] = Int64GetDatum(head->total_rows + b.row_count);
+	if (SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
+							  "row_count, sealed_at, format_version, block_hash, xact_ids, "
+							  "first_position, tree_root, total_rows) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+							  13, btypes, bargs, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert block");
+	seal_dequeue(qtids, n);
+
+	head->block = b.block_no;
+	memcpy(head->hash, b.block_hash, LEDGER_HASH_LEN);
+	head->tree_size += n;
+	head->total_rows += b.row_count;
+}
+
+/*
+ * Seal the committed, unsealed transactions of one ledger into blocks of at
+ * most ledger.block_max_transactions.  With force, an empty block is written
+ * when there is nothing to seal (the genesis block).  Returns the number of
+ * blocks written.
+ */
+int
+sealer_seal_ledger(int64 ledger_id, bool force)
+{
+	SealHead	head;
+	TileStore	ts;
+	SealItem   *items;
+	List	   *stale = NIL;
+	uint64		n;
+	uint64		done = 0;
+	int			blocks = 0;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	seal_lock_head(ledger_id, &head);
+	items = seal_read_queue(ledger_id, &n, &stale);
+	if (stale != NIL)
+	{
+		ItemPointer *t = palloc(sizeof(ItemPointer) * list_length(stale));
+		ListCell   *lc;
+		int			k = 0;
+
+		foreach(lc, stale)
+			t[k++] = lfirst(lc);
+		seal_dequeue(t, k);
+	}
+	if (n > 0 || (force && head.block < 0))
+	{
+		tiles_open(&ts, ledger_id);
+		history_catch_up(&ts, head.format, head.tree_size);
+		do
+		{
+			uint64		chunk = Min(n - done, (uint64) ledger_block_max_transactions);
+
+			seal_write_block(&head, &ts, items + done, chunk);
+			done += chunk;
+			blocks++;
+		} while (done < n);
+	}
 	SPI_finish();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
 	return blocks;
 }
 
-/* Ledger ids, all or one, in the caller's memory context. */
-static List *
+/* ---------- the work list after a crash, a restore or a promotion ---------- */
+
+/*
+ * The work list is unlogged: a crash, a restore or a promotion leaves it
+ * empty, and with it its marker row (ledger_id 0).  Without the marker, put
+ * every record that no block holds back on the list, then the marker, under
+ * an advisory lock so that one sealer does it (SPI connected).
+ */
+static void
+sealer_rebuild_queue_if_needed(void)
+{
+	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	if (SPI_processed > 0)
+		return;
+	/* the key: "ledger seal queue" in two int4 halves */
+	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(1818518629, 1936026988)",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the seal queue");
+	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	if (SPI_processed > 0)
+		return;
+	/* an anti-join against every block's list: one pass over each */
+	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+					"SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
+					"WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
+					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
+					"WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id)",
+					false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not rebuild ledger.seal_queue");
+	if (SPI_processed > 0)
+		ereport(LOG,
+				(errmsg("ledger sealer: put %llu unsealed transactions back on the sealing list",
+						(unsigned long long) SPI_processed)));
+	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+					"VALUES (0, 0, '(0,0)')", false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not mark ledger.seal_queue");
+}
+
+/* A typed list of ledger ids. */
+typedef struct LedgerIds
+{
+	int			n;
+	int64	   *ids;
+} LedgerIds;
+
+/*
+ * The ledgers to seal, in the caller's memory context: the one of relid, or
+ * (relid invalid) every ledger with work on the list.
+ */
+static LedgerIds
 sealer_ledger_ids(Oid relid)
 {
-	List	   *ids = NIL;
-	int			ret;
-	uint64		i;
+	LedgerIds	out = {0, NULL};
 	MemoryContext caller = CurrentMemoryContext;
+	uint64		i;
 
 	if (OidIsValid(relid))
 	{
-		ids = lappend_int(ids, ledger_id_for_relation(relid, false));
-		return ids;
+		out.ids = palloc(sizeof(int64));
+		out.ids[0] = ledger_id_for_relation(relid, false);
+		out.n = 1;
+		return out;
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT ledger_id FROM ledger.ledgers ORDER BY ledger_id", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not list ledgers: %s", SPI_result_code_string(ret));
+	if (SPI_execute("SELECT DISTINCT ledger_id FROM ledger.seal_queue "
+					"WHERE ledger_id OPERATOR(pg_catalog.<>) 0 ORDER BY 1", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list ledgers to seal");
+	out.n = (int) SPI_processed;
+	out.ids = MemoryContextAlloc(caller, sizeof(int64) * Max(out.n, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc, 1, &isnull));
 
-		/* the list must outlive SPI_finish, which frees SPI's memory */
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-
-		ids = lappend_int(ids, id);
-		MemoryContextSwitchTo(spi);
+		out.ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
-	return ids;
+	return out;
 }
 
 typedef struct SealArgs
 {
-	List	   *ids;
+	Oid			relid;
 	int			blocks;
 } SealArgs;
 
-/* Seal a list of ledgers (as owner). */
+/* Rebuild the work list if it was lost, then seal (as owner). */
 static void
-seal_ids(void *varg)
+seal_as_owner(void *varg)
 {
 	SealArgs   *a = varg;
-	ListCell   *lc;
+	LedgerIds	ids;
+	int			i;
 
-	foreach(lc, a->ids)
-		a->blocks += sealer_seal_ledger(lfirst_int(lc), false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sealer_rebuild_queue_if_needed();
+	SPI_finish();
+	ids = sealer_ledger_ids(a->relid);
+	for (i = 0; i < ids.n; i++)
+		a->blocks += sealer_seal_ledger(ids.ids[i], false);
 }
 
 /*
@@ -454,20 +784,19 @@ seal_ids(void *varg)
 Datum
 ledger_seal(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	List	   *ids;
 	SealArgs	args;
 
+	args.relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	/* NULL seals every ledger; an OID must name one (0 is not NULL) */
+	if (!PG_ARGISNULL(0))
+		ledger_relation_must_exist(args.relid);
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("ledger.seal() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
 				 errhint("Seal in a READ COMMITTED transaction, or leave sealing to the background worker.")));
-
-	ids = sealer_ledger_ids(relid);
-	args.ids = ids;
 	args.blocks = 0;
-	ledger_as_owner(seal_ids, &args);
+	ledger_as_owner(seal_as_owner, &args);
 	PG_RETURN_INT32(args.blocks);
 }
 
@@ -612,20 +941,38 @@ ledger_launcher_main(Datum main_arg)
 static int
 sealer_pass(void)
 {
-	List	   *ids = NIL;
-	ListCell   *lc;
+	LedgerIds	ids = {0, NULL};
 	volatile int blocks = 0;
 	bool		has_ext;
+	int			i;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	has_ext = OidIsValid(get_extension_oid("ledger", true));
+	if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) != 0)
+	{
+		/* a new library over an old catalog: wait for ALTER EXTENSION UPDATE */
+		static bool told = false;
+
+		if (!told)
+			ereport(LOG,
+					(errmsg("ledger sealer: extension \"ledger\" in database \"%s\" is at version %s; sealing waits for ALTER EXTENSION ledger UPDATE",
+							get_database_name(MyDatabaseId), ledger_catalog_version())));
+		told = true;
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		return 0;
+	}
 	if (has_ext)
 	{
-		List	   *tmp = sealer_ledger_ids(InvalidOid);
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContext old;
 
-		ids = list_copy(tmp);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		sealer_rebuild_queue_if_needed();
+		SPI_finish();
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		ids = sealer_ledger_ids(InvalidOid);
 		MemoryContextSwitchTo(old);
 	}
 	PopActiveSnapshot();
@@ -633,9 +980,9 @@ sealer_pass(void)
 	if (!has_ext)
 		return -1;
 
-	foreach(lc, ids)
+	for (i = 0; i < ids.n; i++)
 	{
-		int32		ledger_id = lfirst_int(lc);
+		int64		ledger_id = ids.ids[i];
 		MemoryContext oldcxt = CurrentMemoryContext;
 
 		PG_TRY();
@@ -658,7 +1005,8 @@ sealer_pass(void)
 		PG_END_TRY();
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
-	list_free(ids);
+	if (ids.ids != NULL)
+		pfree(ids.ids);
 	return blocks;
 }
 
@@ -678,6 +1026,7 @@ ledger_sealer_main(Datum main_arg)
 	{
 		int			blocks;
 		bool		pending;
+		uint64		pass;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -686,8 +1035,10 @@ ledger_sealer_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		pending = sealer_take_pending(dboid);
+		pending = sealer_take_pending(dboid, &pass);
+		/* an error ends this worker; waiters then wait for the next one */
 		blocks = sealer_pass();
+		sealer_pass_finished(dboid, pass);
 		if (blocks < 0)
 		{
 			/* the extension is not installed here: not swept, until a commit */
@@ -705,4 +1056,136 @@ ledger_sealer_main(Datum main_arg)
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/* ---------- sealing on demand, outside the caller's transaction ---------- */
+
+/* What a one-shot sealer is told, in its bgw_extra. */
+typedef struct SealOnceArgs
+{
+	Oid			dboid;
+	int64		ledger_id;
+} SealOnceArgs;
+
+/*
+ * Main of a one-shot sealer: seals one ledger of one database (both in
+ * bgw_extra) in its own transaction, then exits.
+ */
+void
+ledger_seal_once_main(Datum main_arg)
+{
+	SealOnceArgs args;
+	int64		ledger_id;
+	Oid			dboid;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	ledger_id = args.ledger_id;
+	dboid = args.dboid;
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "sealing ledger on demand");
+	if (OidIsValid(get_extension_oid("ledger", true)) &&
+		strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		sealer_rebuild_queue_if_needed();
+		SPI_finish();
+		(void) sealer_seal_ledger(ledger_id, false);
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
+
+/*
+ * Seal one ledger in a one-shot background worker and wait, at most
+ * timeout_ms, for it to end.  The worker's transaction, not the caller's,
+ * writes and locks: a reader that keeps its transaction open holds nothing
+ * a sealer needs.  False when no worker could be started or it did not end
+ * in time.
+ */
+static bool
+sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	pid_t		pid;
+	TimestampTz start = GetCurrentTimestamp();
+	SealOnceArgs args;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "ledger_seal_once_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger " INT64_FORMAT, ledger_id);
+	strlcpy(worker.bgw_type, "ledger sealer", BGW_MAXLEN);
+	worker.bgw_main_arg = (Datum) 0;
+	args.dboid = MyDatabaseId;
+	args.ledger_id = ledger_id;
+	StaticAssertStmt(sizeof(args) <= BGW_EXTRALEN, "SealOnceArgs must fit in bgw_extra");
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return false;
+
+	/*
+	 * Wait for it to end, at most timeout_ms: it may wait for a lock held by
+	 * an administrator's open ledger.seal(); it then goes on alone.  Our
+	 * latch is set at each change of its state (bgw_notify_pid).
+	 */
+	for (;;)
+	{
+		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+
+		if (status == BGWH_STOPPED)
+			return true;
+		if (status == BGWH_POSTMASTER_DIED)
+			return false;
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Have the committed transactions of one ledger sealed, without writing or
+ * locking anything in the caller's transaction: wait for a pass of the
+ * background sealer if one runs, else seal in a one-shot worker.  False
+ * (after a NOTICE) when neither happened in time; what is sealed is then
+ * older than the call.
+ */
+bool
+sealer_request_seal(int64 ledger_id, const char *relname)
+{
+	if (sealer_wait_for_pass(ledger_digest_wait_ms))
+		return true;
+	if (sealer_shared != NULL && sealer_shared->launcher_latch != NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("the background sealer did not finish a pass within %d ms",
+						ledger_digest_wait_ms),
+				 errdetail("Transactions committed just before the call may not be sealed yet."),
+				 errhint("See the server log for sealer errors, or raise \"ledger.digest_wait\".")));
+		return false;
+	}
+	if (!sealer_seal_in_worker(ledger_id, ledger_digest_wait_ms))
+	{
+		ereport(NOTICE,
+				(errmsg("could not seal ledger \"%s\" within %d ms", relname, ledger_digest_wait_ms),
+				 errdetail("Transactions committed just before the call may not be sealed yet."),
+				 errhint("A transaction holding ledger.seal() open delays sealing; with no background worker slot free, raise \"max_worker_processes\" or add ledger to \"shared_preload_libraries\".")));
+		return false;
+	}
+	return true;
 }

@@ -19,6 +19,19 @@ extern void sealer_notify(Oid dboid);
  * (the genesis block).  Must run as the catalog owner.  Returns the number
  * of blocks written.
  */
-extern int	sealer_seal_ledger(int32 ledger_id, bool force);
+extern int	sealer_seal_ledger(int64 ledger_id, bool force);
+
+/*
+ * Have the committed transactions of one ledger sealed outside the caller's
+ * transaction (background sealer, or a one-shot worker); false, after a
+ * NOTICE, when that did not happen in time.
+ */
+extern bool sealer_request_seal(int64 ledger_id, const char *relname);
+
+/* Settings (docs/reference.md). */
+extern int	ledger_seal_interval_ms;
+extern int	ledger_block_max_transactions;
+extern bool ledger_sealer_enabled;
+extern int	ledger_digest_wait_ms;
 
 #endif							/* LEDGER_SEALER_H */

@@ -69,7 +69,7 @@
  * -------------------------------------
  * ledger.verify judges a row at its transaction's commit time, so the keys
  * that signed rows a transaction records are checked again at pre-commit
- * (signed_precommit_check, called by table.c with the time it records).
+ * (signed_precommit_check, called by pending.c with the time it records).
  * PREPARE TRANSACTION runs that check too; COMMIT PREPARED, later and
  * possibly from another session, runs no callback of the transaction.  So
  * at PREPARE the transaction also records which keys it used
@@ -132,10 +132,11 @@
 #include "utils/xid8.h"
 
 #include "canon.h"
+#include "catalog.h"
+#include "compat.h"
 #include "crypto.h"
 #include "sig.h"
 #include "signed.h"
-#include "table.h"
 
 PG_FUNCTION_INFO_V1(ledger_signature_trigger);
 PG_FUNCTION_INFO_V1(ledger_keys_changed);
@@ -151,7 +152,7 @@ PG_FUNCTION_INFO_V1(ledger_signing_bytes);
 /* How a signed ledger's rows are signed; shared by trigger and verify. */
 typedef struct SignedShape
 {
-	int32		ledger_id;
+	int64		ledger_id;
 	pg_uuid_t	uuid;
 	AttrNumber	sig_attnum;
 	AttrNumber	key_attnum;
@@ -290,7 +291,7 @@ static uint32 signed_accepted_len = 0;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static SignedKey *signed_key_lookup(const char *key_id);
-static void signed_record_prepared(void);
+static void signed_record_prepared(int64 xact, TimestampTz at);
 static void signed_commit_prepared_check(const char *gid);
 
 /* ---------- invalidation, transaction events, the utility hook ---------- */
@@ -335,15 +336,12 @@ signed_forget_accepted(void)
 	signed_accepted_len = 0;
 }
 
-/* Transaction events: record keys at PREPARE; forget them at the end. */
+/* Transaction events: forget the keys used at the end. */
 static void
 signed_xact_cb(XactEvent event, void *arg)
 {
 	switch (event)
 	{
-		case XACT_EVENT_PRE_PREPARE:
-			signed_record_prepared();
-			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
@@ -451,10 +449,10 @@ signed_init(void)
  * require signatures.  Results are palloc'd in the caller's context.
  */
 static bool
-signed_config(int32 ledger_id, char **sig_attname, char **key_attname)
+signed_config(int64 ledger_id, char **sig_attname, char **key_attname)
 {
-	Datum		arg = Int32GetDatum(ledger_id);
-	Oid			argtype = INT4OID;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
 	bool		found = false;
 	MemoryContext caller = CurrentMemoryContext;
 	int			ret;
@@ -485,7 +483,7 @@ signed_config(int32 ledger_id, char **sig_attname, char **key_attname)
  * Errors if a configured column has gone (the DDL guard prevents it).
  */
 static void
-signed_shape_build(SignedShape *shape, Relation rel, int32 ledger_id,
+signed_shape_build(SignedShape *shape, Relation rel, int64 ledger_id,
 				   const pg_uuid_t *uuid, const char *sig_attname,
 				   const char *key_attname, MemoryContext mcxt)
 {
@@ -893,7 +891,7 @@ signed_replay_setup(Relation msgrel)
  * and does not count.
  */
 static bool
-signed_replay_probe(Relation msgrel, int32 ledger_id, bytea *hb,
+signed_replay_probe(Relation msgrel, int64 ledger_id, bytea *hb,
 					ItemPointer self)
 {
 	ScanKeyData skey[2];
@@ -901,8 +899,8 @@ signed_replay_probe(Relation msgrel, int32 ledger_id, bytea *hb,
 	HeapTuple	tup;
 	bool		dup = false;
 
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum(ledger_id));
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(ledger_id));
 	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
 				PointerGetDatum(hb));
 	scan = systable_beginscan(msgrel, signed_replay.indexoid, true, SnapshotSelf,
@@ -947,7 +945,7 @@ signed_record_message(SignedRow *row)
 	if (!signed_replay.valid)
 		signed_replay_setup(msgrel);
 
-	vals[0] = Int32GetDatum(row->shape->ledger_id);
+	vals[0] = Int64GetDatum(row->shape->ledger_id);
 	vals[1] = PointerGetDatum(hb);
 	vals[2] = CStringGetTextDatum(row->key_id);
 	tup = heap_form_tuple(RelationGetDescr(msgrel), vals, nulls);
@@ -978,6 +976,31 @@ signed_record_message(SignedRow *row)
 }
 
 /* ---------- the trigger ---------- */
+
+/*
+ * The first enabled BEFORE INSERT row trigger of rel that fires after self
+ * (triggers fire in name order), or NULL.
+ */
+static Trigger *
+signed_next_before_insert_trigger(Relation rel, Trigger *self)
+{
+	TriggerDesc *td = rel->trigdesc;
+	bool		seen = false;
+	int			i;
+
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgoid == self->tgoid)
+			seen = true;
+		else if (seen && t->tgenabled != TRIGGER_DISABLED &&
+				 TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+				 TRIGGER_FOR_INSERT(t->tgtype))
+			return t;
+	}
+	return NULL;
+}
 
 /*
  * Step 1: called as BEFORE INSERT FOR EACH ROW, on a signed ledger, by the
@@ -1022,7 +1045,7 @@ signed_trigger_check_call(FunctionCallInfo fcinfo)
 				 errdetail("The signature trigger is \"%s\", BEFORE INSERT FOR EACH ROW, enabled ALWAYS, with no WHEN condition and no arguments.",
 						   SIGNED_TRIGGER_NAME),
 				 errhint("Leave the trigger as ledger.require_signatures() made it.")));
-	next = ledger_next_before_insert_trigger(rel, self);
+	next = signed_next_before_insert_trigger(rel, self);
 	if (next != NULL && strcmp(next->tgname, "zz_ledger_row") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -1373,10 +1396,11 @@ signed_precommit_key(const char *key_id, TimestampTz t)
  * transaction's ledger.transactions record, which is the instant
  * ledger.verify judges the rows at.  The registry is read afresh
  * (invalidations first), so a revocation committed since the rows were
- * inserted counts.  Raises ERROR, which rolls the transaction back.
+ * inserted counts.  Raises ERROR, which rolls the transaction back.  When
+ * preparing, the keys are then recorded for COMMIT PREPARED and verify.
  */
 void
-signed_precommit_check(TimestampTz t)
+signed_precommit_check(TimestampTz t, int64 xact, bool preparing)
 {
 	ListCell   *lc;
 
@@ -1401,6 +1425,8 @@ signed_precommit_check(TimestampTz t)
 		CHECK_FOR_INTERRUPTS();
 		signed_precommit_key(((SignedUsedKey *) lfirst(lc))->key_id, t);
 	}
+	if (preparing)
+		signed_record_prepared(xact, t);
 }
 
 /*
@@ -1446,15 +1472,14 @@ signed_record_prepared_key(Oid relid, int64 xact, const char *key_id,
 
 /*
  * PRE_PREPARE: write into the transaction being prepared which keys signed
- * the rows it records (ledger.signed_prepared_keys), for the check at
- * COMMIT PREPARED and for verify.
+ * the rows it records (ledger.signed_prepared_keys), under its ledger
+ * transaction number xact, prepared at at (the time its records carry),
+ * for the check at COMMIT PREPARED and for verify.
  */
 static void
-signed_record_prepared(void)
+signed_record_prepared(int64 xact, TimestampTz at)
 {
 	Oid			relid;
-	int64		xact = table_current_xact(false);
-	TimestampTz at = GetCurrentTimestamp();
 	ListCell   *lc;
 
 	if (signed_used == NULL && signed_used_overflow == NIL)
@@ -1638,7 +1663,7 @@ signed_spi_exec(const char *sql)
 
 typedef struct RequireArgs
 {
-	int32		ledger_id;
+	int64		ledger_id;
 	const char *sig_attname;
 	const char *key_attname;
 	const char *required_by;
@@ -1650,10 +1675,10 @@ signed_register(void *varg)
 {
 	RequireArgs *a = varg;
 	Datum		args[4];
-	Oid			types[4] = {INT4OID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
 	int			ret;
 
-	args[0] = Int32GetDatum(a->ledger_id);
+	args[0] = Int64GetDatum(a->ledger_id);
 	args[1] = CStringGetTextDatum(a->sig_attname);
 	args[2] = CStringGetTextDatum(a->key_attname);
 	args[3] = CStringGetTextDatum(a->required_by);
@@ -1710,7 +1735,7 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	char	   *sig_attname = NameStr(*PG_GETARG_NAME(1));
 	char	   *key_attname = NameStr(*PG_GETARG_NAME(2));
 	Relation	rel;
-	int32		ledger_id;
+	int64		ledger_id;
 	char	   *qname;
 	char	   *s1;
 	char	   *s2;
@@ -1726,7 +1751,7 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a ledger table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!ledger_table_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
 	ledger_id = ledger_id_for_relation(relid, false);
 	if (IsolationUsesXactSnapshot())
@@ -1889,26 +1914,38 @@ signed_verify_read_keys(SignedVerifier *sv, MemoryContext mcxt)
  * PREPARED (or, unchecked, to its block's seal, else now).
  */
 static void
-signed_verify_read_commits(SignedVerifier *sv, int32 ledger_id)
+signed_verify_read_commits(SignedVerifier *sv, int64 ledger_id)
 {
-	Datum		arg = Int32GetDatum(ledger_id);
-	Oid			argtype = INT4OID;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
 	bool		prepared = OidIsValid(signed_optional_relid("signed_prepared_keys")) &&
 	OidIsValid(signed_optional_relid("signed_commit_checks"));
 	TimestampTz now = GetCurrentTimestamp();
 	uint64		i;
 	int			ret;
 
+	/*
+	 * Only prepared transactions, which are few, are looked up in the blocks
+	 * (xact_ids @> has a GIN index); a join of every record with the blocks'
+	 * unnested lists can be planned as a nested loop, quadratic in the number
+	 * of transactions.  OFFSET 0 keeps "prepared" from being computed once
+	 * per use.
+	 */
 	ret = SPI_execute_with_args(prepared ?
-								"SELECT t.xact_id, t.committed_at, b.sealed_at, "
+								"SELECT s.xact_id, s.committed_at, "
+								"CASE WHEN s.prepared THEN "
+								"(SELECT pg_catalog.min(b.sealed_at) FROM ledger.blocks b "
+								"WHERE b.ledger_id OPERATOR(pg_catalog.=) $1 "
+								"AND b.xact_ids OPERATOR(pg_catalog.@>) ARRAY[s.xact_id]) END, "
+								"s.prepared, "
+								"CASE WHEN s.prepared THEN "
+								"(SELECT pg_catalog.max(c.checked_at) FROM ledger.signed_commit_checks c "
+								"WHERE c.xact_id OPERATOR(pg_catalog.=) s.xact_id) END "
+								"FROM (SELECT t.xact_id, t.committed_at, "
 								"EXISTS (SELECT 1 FROM ledger.signed_prepared_keys p "
-								"WHERE p.xact_id OPERATOR(pg_catalog.=) t.xact_id), "
-								"(SELECT max(c.checked_at) FROM ledger.signed_commit_checks c "
-								"WHERE c.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
-								"FROM ledger.transactions t LEFT JOIN ledger.blocks b "
-								"ON b.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-								"AND b.block_no OPERATOR(pg_catalog.=) t.block_no "
-								"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1" :
+								"WHERE p.xact_id OPERATOR(pg_catalog.=) t.xact_id) AS prepared "
+								"FROM ledger.transactions t "
+								"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1 OFFSET 0) s" :
 								"SELECT t.xact_id, t.committed_at, NULL::pg_catalog.timestamptz, "
 								"false, NULL::pg_catalog.timestamptz "
 								"FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) $1",

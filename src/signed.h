@@ -42,11 +42,13 @@ extern void signed_row_accepted(Relation rel, HeapTuple tuple);
 /*
  * Pre-commit (and pre-prepare) re-check of the keys that signed rows this
  * transaction records, at t (the commit time its ledger.transactions
- * records carry): ERROR if one has expired or been revoked by then.  A
- * prepared transaction's keys are checked once more before COMMIT PREPARED
- * (the ProcessUtility hook), when the library is loaded in that session.
+ * records carry): ERROR if one has expired or been revoked by then.  When
+ * preparing, the keys are also written into the prepared transaction
+ * (ledger.signed_prepared_keys, under its ledger transaction number xact),
+ * and checked once more before COMMIT PREPARED (the ProcessUtility hook),
+ * when the library is loaded in that session.
  */
-extern void signed_precommit_check(TimestampTz t);
+extern void signed_precommit_check(TimestampTz t, int64 xact, bool preparing);
 
 /*
  * Prepare to re-check the signatures of rel's rows, reading the key

@@ -5,22 +5,29 @@
  *
  * ledger.verify recomputes everything from the stored rows: each row's leaf
  * from its canonical bytes (compared with ledger_hash), each transaction's
- * root from its rows in sequence order (compared with ledger.transactions),
- * each block's root from its transactions in block order, each block's hash
- * and its link to the previous block, and the ledger's head.  Given a digest
- * kept outside the database, it also checks that the digest's block is still
- * there with the same hash, which is what catches the removal of the newest
- * rows together with their blocks.
+ * root from its rows in sequence order (compared with its record in
+ * ledger.transactions), each block's root from the transactions it lists,
+ * in its order, each block's place in the history tree and, for blocks of
+ * format 2, the history tree's root after it (recomputed over every
+ * transaction leaf in seal order), each block's hash and its link to the
+ * previous block.  Given a digest kept outside the database, it also checks
+ * that the digest's block is still there with the same hash (and history
+ * size and root), which is what catches the removal of the newest rows
+ * together with their records and blocks.
  *
  * It reads the table and the catalog under one snapshot (the caller's), so a
  * concurrent writer never makes it report a false break: rows of
- * transactions that commit later are invisible together with their records.
+ * transactions that commit later are invisible together with their records,
+ * and a block committed later is invisible with the records it lists.
  *
  * The first problem found is returned in words that name the row (by ctid,
  * transaction and sequence) or the transaction or block, and verification
- * stops there.  Memory: about 48 bytes per row for the grouping of rows by
- * transaction, in a private context; per-row work in a context reset per
- * row.
+ * stops there.
+ *
+ * Cost: rows are read once, hashed, and kept as (xact, seq, ctid, leaf),
+ * 48 bytes each, then sorted by (xact, seq) and merged with the records,
+ * which the primary key index returns in xact order; the records of a block
+ * are found by binary search.  Nothing is read of other ledgers.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,10 +35,9 @@
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/transam.h"
-#include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -39,7 +45,6 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -49,46 +54,51 @@
 #include "utils/uuid.h"
 
 #include "canon.h"
+#include "catalog.h"
+#include "digest.h"
 #include "merkle.h"
+#include "pending.h"
+#include "record.h"
 #include "sealer.h"
 #include "signed.h"
-#include "table.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(ledger_verify);
 PG_FUNCTION_INFO_V1(ledger_digest);
 
+/* One stored row, as verification needs it. */
 typedef struct VRow
 {
+	int64		xact;
 	int64		seq;
 	ItemPointerData tid;
 	uint8		leaf[LEDGER_HASH_LEN];
 } VRow;
 
-typedef struct VXact
+/* One record, with where verification found it. */
+typedef struct VRec
 {
-	int64		xact;			/* hash key */
-	int64		n;
-	int64		cap;
-	VRow	   *rows;
-	bool		seen;
-} VXact;
-
-/* The fields of a digest that verification checks. */
-typedef struct VDigest
-{
-	int64		block;
-	char	   *hash;			/* hex */
-} VDigest;
+	LedgerRecord rec;
+	uint8		leaf[LEDGER_HASH_LEN];	/* its leaf in the trees */
+	int64		block_no;		/* the block that lists it, -1 if none */
+} VRec;
 
 typedef struct VState
 {
+	MemoryContext problem_cxt;	/* outlives SPI: the caller's context */
+	int			format;			/* the ledger's row format */
 	int64		rows_checked;
 	int64		tx_checked;
 	int64		blocks_checked;
 	int64		unsealed;
-	int64		own_pending;	/* rows of the calling transaction */
 	char	   *problem;
+	/* rows */
+	VRow	   *rows;
+	uint64		nrows;
+	uint64		caprows;
+	/* records, in xact order */
+	VRec	   *recs;
+	uint64		nrecs;
 } VState;
 
 /* Record the first problem found (formatted); later ones are dropped. */
@@ -99,9 +109,12 @@ vproblem(VState *st, const char *fmt,...)
 {
 	StringInfoData buf;
 	va_list		args;
+	MemoryContext old;
 
 	if (st->problem != NULL)
 		return;
+	/* parts run inside SPI, whose memory SPI_finish frees */
+	old = MemoryContextSwitchTo(st->problem_cxt);
 	initStringInfo(&buf);
 	for (;;)
 	{
@@ -114,42 +127,88 @@ vproblem(VState *st, const char *fmt,...)
 			break;
 		enlargeStringInfo(&buf, needed);
 	}
+	MemoryContextSwitchTo(old);
 	st->problem = buf.data;
 }
 
-/* order rows by sequence */
+/* A hash as lowercase hex, palloc'd. */
+static char *
+verify_hex(const uint8 *h)
+{
+	char	   *out = palloc(2 * LEDGER_HASH_LEN + 1);
+
+	out[hex_encode((const char *) h, LEDGER_HASH_LEN, out)] = '\0';
+	return out;
+}
+
+/* order rows by (xact, seq) */
 static int
 vrow_cmp(const void *a, const void *b)
 {
-	int64		x = ((const VRow *) a)->seq;
-	int64		y = ((const VRow *) b)->seq;
+	const VRow *x = a;
+	const VRow *y = b;
 
-	return (x > y) - (x < y);
+	if (x->xact != y->xact)
+		return x->xact < y->xact ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Scan the table: check every row's hash, group leaves by transaction. */
+/* The record of transaction xact (records are in xact order), or NULL. */
+static VRec *
+verify_find_rec(VState *st, int64 xact)
+{
+	uint64		lo = 0;
+	uint64		hi = st->nrecs;
+
+	while (lo < hi)
+	{
+		uint64		mid = lo + (hi - lo) / 2;
+
+		if (st->recs[mid].rec.xact_id < xact)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < st->nrecs && st->recs[lo].rec.xact_id == xact) ? &st->recs[lo] : NULL;
+}
+
+/* Where a record sits, for messages: "block N" or "not yet sealed". */
+static const char *
+verify_where(const VRec *r)
+{
+	if (r->block_no < 0)
+		return "not yet sealed";
+	return psprintf("block " INT64_FORMAT, r->block_no);
+}
+
+/*
+ * Scan the table: check every row's hash (and signature), keep what the
+ * trees need.  Rows of the calling transaction itself are skipped: they
+ * are recorded only when it commits.
+ */
 static void
-verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
+verify_rows(Relation rel, LedgerInfo *info, VState *st)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-	CanonLayout layout;
+	const CanonLayout *layout = &info->layout;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 	MemoryContext rowcxt;
+	MemoryContext rowscxt = CurrentMemoryContext;
 	StringInfoData buf;
-	const char *relname = RelationGetRelationName(rel);
-	int64		own_xact = table_current_xact(false);
+	int64		own_xact = pending_current_xact(false);
 	SignedVerifier *sv;
 	char	   *sproblem;
 
-	canon_layout_init(&layout, tupdesc, 0, vcxt);
-	if (layout.xact_attnum == 0 || layout.seq_attnum == 0 || layout.hash_attnum == 0)
+	if (layout->xact_attnum == 0 || layout->seq_attnum == 0 || layout->hash_attnum == 0)
 	{
-		vproblem(st, "table \"%s\" has lost its ledger columns", relname);
+		vproblem(st, "table \"%s\" has lost its ledger columns", RelationGetRelationName(rel));
 		return;
 	}
-	sv = signed_verify_begin(rel, vcxt);	/* NULL unless a signed ledger */
+	sv = signed_verify_begin(rel, CurrentMemoryContext);	/* NULL unless signed */
 
+	st->caprows = 1024;
+	st->rows = MemoryContextAllocHuge(rowscxt, sizeof(VRow) * st->caprows);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify row",
 								   ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&buf);
@@ -158,52 +217,50 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		MemoryContext old;
-		uint8		leaf[LEDGER_HASH_LEN];
-		bool	   *isnull;
 		Datum	   *values;
-		int64		xact;
-		int64		seq;
+		bool	   *isnull;
+		VRow	   *r;
 		bytea	   *stored;
-		VXact	   *vx;
-		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
 		slot_getallattrs(slot);
 		values = slot->tts_values;
 		isnull = slot->tts_isnull;
-
-		if (isnull[layout.xact_attnum - 1] || isnull[layout.seq_attnum - 1] ||
-			isnull[layout.hash_attnum - 1])
+		if (isnull[layout->xact_attnum - 1] || isnull[layout->seq_attnum - 1] ||
+			isnull[layout->hash_attnum - 1])
 		{
 			vproblem(st, "row at ctid (%u,%u) has no ledger stamp: it was inserted around the ledger",
 					 ItemPointerGetBlockNumber(&slot->tts_tid),
 					 ItemPointerGetOffsetNumber(&slot->tts_tid));
 			break;
 		}
-		xact = DatumGetInt64(values[layout.xact_attnum - 1]);
-		seq = DatumGetInt64(values[layout.seq_attnum - 1]);
-		if (xact == own_xact)
-		{
-			/* this transaction's own rows: recorded only when it commits */
-			st->own_pending++;
+		if (DatumGetInt64(values[layout->xact_attnum - 1]) == own_xact)
 			continue;
+		if (st->nrows == st->caprows)
+		{
+			st->caprows *= 2;
+			st->rows = repalloc_huge(st->rows, sizeof(VRow) * st->caprows);
 		}
+		r = &st->rows[st->nrows];
+		r->xact = DatumGetInt64(values[layout->xact_attnum - 1]);
+		r->seq = DatumGetInt64(values[layout->seq_attnum - 1]);
+		r->tid = slot->tts_tid;
 
 		old = MemoryContextSwitchTo(rowcxt);
-		canon_row_bytes(&buf, &layout, tupdesc, values, isnull);
-		merkle_leaf_hash(buf.data, buf.len, leaf);
-		stored = DatumGetByteaPP(values[layout.hash_attnum - 1]);
+		canon_row_bytes_format(&buf, st->format, layout, tupdesc, values, isnull, r->xact, r->seq);
+		merkle_leaf_hash(buf.data, buf.len, r->leaf);
+		stored = DatumGetByteaPP(values[layout->hash_attnum - 1]);
 		if (VARSIZE_ANY_EXHDR(stored) != LEDGER_HASH_LEN ||
-			memcmp(VARDATA_ANY(stored), leaf, LEDGER_HASH_LEN) != 0)
+			memcmp(VARDATA_ANY(stored), r->leaf, LEDGER_HASH_LEN) != 0)
 		{
 			MemoryContextSwitchTo(old);
 			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") does not match its stored hash: its contents or its hash were changed after it was written",
-					 ItemPointerGetBlockNumber(&slot->tts_tid),
-					 ItemPointerGetOffsetNumber(&slot->tts_tid), xact, seq);
+					 ItemPointerGetBlockNumber(&r->tid), ItemPointerGetOffsetNumber(&r->tid),
+					 r->xact, r->seq);
 			break;
 		}
 		if (sv != NULL &&
-			!signed_verify_row(sv, values, isnull, xact, seq, &slot->tts_tid, &sproblem))
+			!signed_verify_row(sv, values, isnull, r->xact, r->seq, &r->tid, &sproblem))
 		{
 			MemoryContextSwitchTo(old);
 			vproblem(st, "%s", sproblem);
@@ -211,24 +268,7 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
-
-		vx = hash_search(xacts, &xact, HASH_ENTER, &found);
-		if (!found)
-		{
-			vx->n = 0;
-			vx->cap = 16;
-			vx->rows = MemoryContextAllocHuge(vcxt, sizeof(VRow) * vx->cap);
-			vx->seen = false;
-		}
-		if (vx->n == vx->cap)
-		{
-			vx->cap *= 2;
-			vx->rows = repalloc_huge(vx->rows, sizeof(VRow) * vx->cap);
-		}
-		vx->rows[vx->n].seq = seq;
-		vx->rows[vx->n].tid = slot->tts_tid;
-		memcpy(vx->rows[vx->n].leaf, leaf, LEDGER_HASH_LEN);
-		vx->n++;
+		st->nrows++;
 		st->rows_checked++;
 	}
 	table_endscan(scan);
@@ -236,329 +276,276 @@ verify_rows(Relation rel, VState *st, HTAB *xacts, MemoryContext vcxt)
 	MemoryContextDelete(rowcxt);
 }
 
-/* Check transactions against rows and blocks against transactions. */
+/*
+ * Each record against the rows that claim its transaction (both in xact
+ * order): the row count, and the root over their leaves in sequence order.
+ * Rows of no record were inserted around the ledger.
+ */
 static void
-verify_chain(int32 ledger_id, const pg_uuid_t *uuid, const char *relname,
-			 VState *st, HTAB *xacts, const VDigest *digest)
+verify_records(VState *st)
 {
-	Datum		arg[1];
-	Oid			argtype[1] = {INT4OID};
-	int			ret;
-	uint64		ntx;
-	uint64		nblocks;
+	uint64		r = 0;
 	uint64		i;
-	uint64		t = 0;
-	SPITupleTable *txtab;
-	uint8		prev[LEDGER_HASH_LEN];
-	int64		last_block = -1;
-	uint8		head_hash[LEDGER_HASH_LEN];
-	int64		head_block;
-	bool		isnull;
 
-	arg[0] = Int32GetDatum(ledger_id);
-
-	/* transactions in block order; unsealed ones last */
-	ret = SPI_execute_with_args("SELECT xact_id, row_count, root, committed_at, block_no "
-								"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-								"ORDER BY block_no NULLS LAST, committed_at, xact_id",
-								1, argtype, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.transactions: %s", SPI_result_code_string(ret));
-	txtab = SPI_tuptable;
-	ntx = SPI_processed;
-
-	for (i = 0; i < ntx && st->problem == NULL; i++)
+	qsort(st->rows, st->nrows, sizeof(VRow), vrow_cmp);
+	for (i = 0; i < st->nrecs && st->problem == NULL; i++)
 	{
-		HeapTuple	tup = txtab->vals[i];
-		TupleDesc	td = txtab->tupdesc;
-		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-		int64		count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
-		uint8		root[LEDGER_HASH_LEN];
-		uint8		computed[LEDGER_HASH_LEN];
-		bool		sealed;
-		int64		block_no;
-		char		where[64];
-		VXact	   *vx;
+		VRec	   *v = &st->recs[i];
 		MerkleStream ms;
-		int64		j;
+		uint8		computed[LEDGER_HASH_LEN];
+		int64		count = 0;
 
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)), root,
-							 "transaction root");
-		block_no = DatumGetInt64(SPI_getbinval(tup, td, 5, &sealed));
-		sealed = !sealed;
-		if (sealed)
-			snprintf(where, sizeof(where), "block " INT64_FORMAT, block_no);
-		else
+		CHECK_FOR_INTERRUPTS();
+		if (i > 0 && st->recs[i - 1].rec.xact_id == v->rec.xact_id)
 		{
-			snprintf(where, sizeof(where), "not yet sealed");
-			st->unsealed++;
+			vproblem(st, "transaction " INT64_FORMAT " (%s) is recorded more than once: a record was copied or forged",
+					 v->rec.xact_id, verify_where(v));
+			return;
 		}
-
-		vx = hash_search(xacts, &xact, HASH_FIND, NULL);
-		if (vx == NULL)
-		{
-			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but none of them is in the table: they were deleted",
-					 xact, where, count);
+		/* rows of transactions with no record come first */
+		if (r < st->nrows && st->rows[r].xact < v->rec.xact_id)
 			break;
-		}
-		vx->seen = true;
-		if (vx->n != count)
-		{
-			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s, or the record was edited",
-					 xact, where, count, vx->n, vx->n < count ? "deleted" : "added");
-			break;
-		}
-		qsort(vx->rows, vx->n, sizeof(VRow), vrow_cmp);
 		merkle_stream_init(&ms);
-		for (j = 0; j < vx->n; j++)
+		for (; r < st->nrows && st->rows[r].xact == v->rec.xact_id; r++, count++)
 		{
-			if (j > 0 && vx->rows[j].seq == vx->rows[j - 1].seq)
+			if (count > 0 && st->rows[r].seq == st->rows[r - 1].seq)
 			{
 				vproblem(st, "rows at ctid (%u,%u) and (%u,%u) both claim transaction " INT64_FORMAT ", sequence " INT64_FORMAT ": one of them is forged",
-						 ItemPointerGetBlockNumber(&vx->rows[j - 1].tid),
-						 ItemPointerGetOffsetNumber(&vx->rows[j - 1].tid),
-						 ItemPointerGetBlockNumber(&vx->rows[j].tid),
-						 ItemPointerGetOffsetNumber(&vx->rows[j].tid),
-						 xact, vx->rows[j].seq);
-				break;
+						 ItemPointerGetBlockNumber(&st->rows[r - 1].tid),
+						 ItemPointerGetOffsetNumber(&st->rows[r - 1].tid),
+						 ItemPointerGetBlockNumber(&st->rows[r].tid),
+						 ItemPointerGetOffsetNumber(&st->rows[r].tid),
+						 v->rec.xact_id, st->rows[r].seq);
+				return;
 			}
-			merkle_stream_add(&ms, vx->rows[j].leaf);
+			merkle_stream_add(&ms, st->rows[r].leaf);
 		}
-		if (st->problem)
-			break;
+		if (count == 0)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but none of them is in the table: they were deleted",
+					 v->rec.xact_id, verify_where(v), v->rec.row_count);
+			return;
+		}
+		if (count != v->rec.row_count)
+		{
+			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s, or the record was edited",
+					 v->rec.xact_id, verify_where(v), v->rec.row_count, count,
+					 count < v->rec.row_count ? "deleted" : "added");
+			return;
+		}
 		merkle_stream_root(&ms, computed);
-		if (memcmp(computed, root, LEDGER_HASH_LEN) != 0)
+		if (memcmp(computed, v->rec.root, LEDGER_HASH_LEN) != 0)
 		{
 			vproblem(st, "rows of transaction " INT64_FORMAT " (%s) do not match its recorded root: rows were replaced or reordered, or the record was edited",
-					 xact, where);
-			break;
+					 v->rec.xact_id, verify_where(v));
+			return;
 		}
+		if (v->block_no < 0)
+			st->unsealed++;
 		st->tx_checked++;
 	}
+	if (st->problem == NULL && r < st->nrows)
+		vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
+				 ItemPointerGetBlockNumber(&st->rows[r].tid),
+				 ItemPointerGetOffsetNumber(&st->rows[r].tid),
+				 st->rows[r].xact, st->rows[r].seq);
+}
 
-	if (st->problem == NULL)
-	{
-		HASH_SEQ_STATUS hs;
-		VXact	   *vx;
-
-		hash_seq_init(&hs, xacts);
-		while ((vx = hash_seq_search(&hs)) != NULL)
-		{
-			if (!vx->seen)
-			{
-				vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
-						 ItemPointerGetBlockNumber(&vx->rows[0].tid),
-						 ItemPointerGetOffsetNumber(&vx->rows[0].tid),
-						 vx->xact, vx->rows[0].seq);
-				hash_seq_term(&hs);
-				break;
-			}
-		}
-	}
-	if (st->problem)
-		return;
-
-	/* blocks */
-	ret = SPI_execute_with_args("SELECT block_no, prev_hash, root, tx_count, row_count, sealed_at, "
-								"format_version, block_hash FROM ledger.blocks "
-								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
-								1, argtype, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.blocks: %s", SPI_result_code_string(ret));
-	nblocks = SPI_processed;
-	memset(prev, 0, LEDGER_HASH_LEN);
+/*
+ * Say which block lists each record; a transaction listed twice, or listed
+ * without a record, is a forged block.
+ */
+static void
+verify_membership(VState *st, LedgerBlock *blocks, uint64 nblocks)
+{
+	uint64		i;
+	int			j;
 
 	for (i = 0; i < nblocks && st->problem == NULL; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		int64		block_no = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-		uint8		bprev[LEDGER_HASH_LEN];
-		uint8		broot[LEDGER_HASH_LEN];
-		int32		tx_count = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
-		int64		row_count = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
-		int64		sealed_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 6, &isnull));
-		int32		fmt = DatumGetInt32(SPI_getbinval(tup, td, 7, &isnull));
-		uint8		bhash[LEDGER_HASH_LEN];
-		uint8		computed[LEDGER_HASH_LEN];
-		MerkleStream ms;
-		int32		k = 0;
-		int64		rows = 0;
+		LedgerBlock *b = &blocks[i];
 
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 2, &isnull)), bprev, "previous block hash");
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 3, &isnull)), broot, "block root");
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, td, 8, &isnull)), bhash, "block hash");
-
-		if (block_no != last_block + 1)
+		for (j = 0; j < b->nxacts; j++)
 		{
-			vproblem(st, "block " INT64_FORMAT " is missing: the chain jumps from block " INT64_FORMAT " to block " INT64_FORMAT,
-					 last_block + 1, last_block, block_no);
-			break;
-		}
-		if (memcmp(bprev, prev, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " does not link to block " INT64_FORMAT ": its previous-block hash differs",
-					 block_no, block_no - 1);
-			break;
-		}
+			VRec	   *v = verify_find_rec(st, b->xact_ids[j]);
 
-		/* this block's transactions, in (committed_at, xact_id) order */
-		merkle_stream_init(&ms);
-		for (; t < ntx; t++)
-		{
-			HeapTuple	tt = txtab->vals[t];
-			TupleDesc	ttd = txtab->tupdesc;
-			bool		bnull;
-			int64		tb = DatumGetInt64(SPI_getbinval(tt, ttd, 5, &bnull));
-			uint8		txroot[LEDGER_HASH_LEN];
-			uint8		leaf[LEDGER_HASH_LEN];
-			int64		xact;
-			int64		count;
-
-			if (bnull || tb != block_no)
-				break;
-			xact = DatumGetInt64(SPI_getbinval(tt, ttd, 1, &isnull));
-			count = DatumGetInt64(SPI_getbinval(tt, ttd, 2, &isnull));
-			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tt, ttd, 3, &isnull)), txroot, "transaction root");
-			ledger_xact_leaf(xact, count,
-							 txroot, DatumGetTimestampTz(SPI_getbinval(tt, ttd, 4, &isnull)), leaf);
-			merkle_stream_add(&ms, leaf);
-			rows += count;
-			k++;
-		}
-		if (st->problem)
-			break;
-		if (t < ntx)
-		{
-			bool		bnull;
-			int64		tb = DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 5, &bnull));
-
-			if (!bnull && tb < block_no)
+			if (v == NULL)
 			{
-				vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
-						 DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 1, &isnull)), tb);
-				break;
+				vproblem(st, "block " INT64_FORMAT " lists transaction " INT64_FORMAT ", which has no record: the record was deleted or the block forged",
+						 b->block_no, b->xact_ids[j]);
+				return;
 			}
-		}
-		if (k != tx_count || rows != row_count)
-		{
-			vproblem(st, "block " INT64_FORMAT " records %d transactions and " INT64_FORMAT " rows, but %d transactions with " INT64_FORMAT " rows claim it",
-					 block_no, tx_count, row_count, k, rows);
-			break;
-		}
-		merkle_stream_root(&ms, computed);
-		if (memcmp(computed, broot, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " does not match its transactions: its root differs from the root of the transactions it holds",
-					 block_no);
-			break;
-		}
-		ledger_block_hash(uuid, block_no, bprev, broot, tx_count, row_count, sealed_at, fmt, computed);
-		if (memcmp(computed, bhash, LEDGER_HASH_LEN) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " does not match its hash: its header was edited",
-					 block_no);
-			break;
-		}
-		memcpy(prev, bhash, LEDGER_HASH_LEN);
-		last_block = block_no;
-		st->blocks_checked++;
-	}
-	if (st->problem)
-		return;
-	if (t < ntx)
-	{
-		bool		bnull;
-		int64		tb = DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 5, &bnull));
-
-		if (!bnull)
-		{
-			vproblem(st, "transaction " INT64_FORMAT " claims block " INT64_FORMAT ", which does not exist",
-					 DatumGetInt64(SPI_getbinval(txtab->vals[t], txtab->tupdesc, 1, &isnull)), tb);
-			return;
-		}
-	}
-	if (last_block < 0)
-	{
-		vproblem(st, "ledger \"%s\" has no genesis block", relname);
-		return;
-	}
-
-	/* the head recorded in ledger.ledgers */
-	ret = SPI_execute_with_args("SELECT head_block, head_hash FROM ledger.ledgers "
-								"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-								1, argtype, arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read ledger head");
-	head_block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
-						 head_hash, "head hash");
-	if (head_block != last_block || memcmp(head_hash, prev, LEDGER_HASH_LEN) != 0)
-	{
-		vproblem(st, "the ledger's head names block " INT64_FORMAT ", but the chain ends at block " INT64_FORMAT " with a different hash",
-				 head_block, last_block);
-		return;
-	}
-
-	/* a digest kept outside the database */
-	if (digest != NULL)
-	{
-		Datum		dargs[2];
-		Oid			dtypes[2] = {INT4OID, INT8OID};
-
-		if (digest->block > last_block)
-		{
-			vproblem(st, "the digest names block " INT64_FORMAT ", but the ledger ends at block " INT64_FORMAT ": blocks were removed",
-					 digest->block, last_block);
-			return;
-		}
-		dargs[0] = Int32GetDatum(ledger_id);
-		dargs[1] = Int64GetDatum(digest->block);
-		ret = SPI_execute_with_args("SELECT pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND block_no OPERATOR(pg_catalog.=) $2",
-									2, dtypes, dargs, NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not read digest block");
-		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), digest->hash) != 0)
-		{
-			vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
-					 digest->block, digest->hash,
-					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-			return;
+			if (v->block_no >= 0)
+			{
+				vproblem(st, "transaction " INT64_FORMAT " is listed by blocks " INT64_FORMAT " and " INT64_FORMAT ": a block was forged",
+						 b->xact_ids[j], v->block_no, b->block_no);
+				return;
+			}
+			v->block_no = b->block_no;
 		}
 	}
 }
 
-/* Read and check a digest's fields against the ledger (SPI connected). */
+/*
+ * Each block against the transactions it lists: counts, root, place in the
+ * history tree and (format 2) the history root after it; its hash; its
+ * link to the previous block.  On success *last_block is the end of the
+ * chain.
+ */
 static void
-verify_parse_digest(Jsonb *jb, const pg_uuid_t *uuid, const char *relname,
-					VDigest *out)
+verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
+			  LedgerBlock *blocks, uint64 nblocks, int64 *last_block)
 {
-	Datum		dargs[1];
-	Oid			dtypes[1] = {JSONBOID};
-	char	   *duuid;
-	bool		isnull;
-	int			ret;
+	MerkleStream history;
+	uint8		last_hash[LEDGER_HASH_LEN];
+	int64		position = 0;
+	int64		total_rows = 0;
+	uint64		i;
 
-	dargs[0] = JsonbPGetDatum(jb);
-	ret = SPI_execute_with_args("SELECT $1 OPERATOR(pg_catalog.->>) 'ledger_uuid', "
-								"$1 OPERATOR(pg_catalog.->>) 'block_hash', "
-								"($1 OPERATOR(pg_catalog.->>) 'block')::pg_catalog.int8",
-								1, dtypes, dargs, NULL, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read digest");
-	duuid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	out->hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	out->block = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	if (duuid == NULL || out->hash == NULL || isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest lacks \"ledger_uuid\", \"block\" or \"block_hash\""),
-				 errhint("Pass a digest returned by ledger.digest().")));
-	if (strcmp(duuid, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) uuid)))) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest belongs to ledger %s, not to \"%s\"", duuid, relname)));
+	*last_block = -1;
+	memset(last_hash, 0, LEDGER_HASH_LEN);
+	merkle_stream_init(&history);
+	for (i = 0; i < nblocks; i++)
+	{
+		LedgerBlock *b = &blocks[i];
+		MerkleStream ms;
+		uint8		computed[LEDGER_HASH_LEN];
+		int64		rows = 0;
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (b->block_no != *last_block + 1)
+		{
+			vproblem(st, "block " INT64_FORMAT " is missing: the chain jumps from block " INT64_FORMAT " to block " INT64_FORMAT,
+					 *last_block + 1, *last_block, b->block_no);
+			return;
+		}
+		if (memcmp(b->prev_hash, last_hash, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not link to block " INT64_FORMAT ": its previous-block hash differs",
+					 b->block_no, b->block_no - 1);
+			return;
+		}
+		merkle_stream_init(&ms);
+		for (j = 0; j < b->nxacts; j++)
+		{
+			VRec	   *v = verify_find_rec(st, b->xact_ids[j]);
+
+			record_leaf(&v->rec, st->format, v->leaf);
+			merkle_stream_add(&ms, v->leaf);
+			merkle_stream_add(&history, v->leaf);
+			rows += v->rec.row_count;
+		}
+		if (j != b->tx_count || rows != b->row_count)
+		{
+			vproblem(st, "block " INT64_FORMAT " records %d transactions and " INT64_FORMAT " rows, but lists %d transactions with " INT64_FORMAT " rows",
+					 b->block_no, b->tx_count, b->row_count, j, rows);
+			return;
+		}
+		merkle_stream_root(&ms, computed);
+		if (memcmp(computed, b->root, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not match its transactions: its root differs from the root of the transactions it lists",
+					 b->block_no);
+			return;
+		}
+		if (b->first_position != position)
+		{
+			vproblem(st, "block " INT64_FORMAT " claims history position " INT64_FORMAT ", but its transactions follow " INT64_FORMAT " earlier ones",
+					 b->block_no, b->first_position, position);
+			return;
+		}
+		position += b->tx_count;
+		total_rows += b->row_count;
+		if (b->total_rows != total_rows)
+		{
+			vproblem(st, "block " INT64_FORMAT " claims " INT64_FORMAT " rows up to it, but the blocks up to it hold " INT64_FORMAT,
+					 b->block_no, b->total_rows, total_rows);
+			return;
+		}
+		if (b->format_version >= BLOCK_FORMAT_2)
+		{
+			merkle_stream_root(&history, computed);
+			if (!b->has_tree_root || memcmp(computed, b->tree_root, LEDGER_HASH_LEN) != 0)
+			{
+				vproblem(st, "block " INT64_FORMAT " does not match the history before it: its history root differs from the root of every transaction up to it",
+						 b->block_no);
+				return;
+			}
+		}
+		block_compute_hash(uuid, b, computed);
+		if (memcmp(computed, b->block_hash, LEDGER_HASH_LEN) != 0)
+		{
+			vproblem(st, "block " INT64_FORMAT " does not match its hash: its header was edited",
+					 b->block_no);
+			return;
+		}
+		memcpy(last_hash, b->block_hash, LEDGER_HASH_LEN);
+		*last_block = b->block_no;
+		st->blocks_checked++;
+	}
+	if (*last_block < 0)
+		vproblem(st, "ledger \"%s\" has no genesis block", relname);
+}
+
+/* The digest's block is still there, with the digest's hash. */
+static void
+verify_against_digest(VState *st, const LedgerDigest *digest,
+					  LedgerBlock *blocks, int64 last_block)
+{
+	LedgerBlock *b;
+
+	if (digest->block > last_block)
+	{
+		vproblem(st, "the digest names block " INT64_FORMAT ", but the ledger ends at block " INT64_FORMAT ": blocks were removed",
+				 digest->block, last_block);
+		return;
+	}
+	/* the chain is complete from block 0: block k is blocks[k] */
+	b = &blocks[digest->block];
+	if (memcmp(b->block_hash, digest->block_hash, LEDGER_HASH_LEN) != 0)
+	{
+		vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has hash %s, the ledger %s",
+				 digest->block, verify_hex(digest->block_hash), verify_hex(b->block_hash));
+		return;
+	}
+	if (digest->has_tree && (digest->tree_size != BLOCK_TREE_SIZE(b) || !b->has_tree_root ||
+							 memcmp(digest->tree_root, b->tree_root, LEDGER_HASH_LEN) != 0))
+		vproblem(st, "block " INT64_FORMAT " differs from the digest: the digest has history size " INT64_FORMAT " and root %s, the ledger " INT64_FORMAT " and %s",
+				 digest->block, digest->tree_size, verify_hex(digest->tree_root),
+				 BLOCK_TREE_SIZE(b), b->has_tree_root ? verify_hex(b->tree_root) : "none");
+}
+
+/*
+ * Records against rows, blocks against records, the chain and the history,
+ * and a digest kept outside (the caller's snapshot).
+ */
+static void
+verify_chain(int64 ledger_id, const pg_uuid_t *uuid, const char *relname,
+			 VState *st, const LedgerDigest *digest)
+{
+	LedgerBlock *blocks;
+	LedgerRecord *recs;
+	uint64		nblocks;
+	uint64		i;
+	int64		last_block;
+
+	recs = record_read_all(ledger_id, GetActiveSnapshot(), &st->nrecs);
+	st->recs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(VRec) * Max(st->nrecs, 1));
+	for (i = 0; i < st->nrecs; i++)
+	{
+		st->recs[i].rec = recs[i];
+		st->recs[i].block_no = -1;
+	}
+	pfree(recs);
+	blocks = block_read(ledger_id, 0, -1, true, &nblocks);
+	verify_membership(st, blocks, nblocks);
+	if (st->problem == NULL)
+		verify_records(st);
+	if (st->problem == NULL)
+		verify_blocks(st, uuid, relname, blocks, nblocks, &last_block);
+	if (st->problem == NULL && digest != NULL)
+		verify_against_digest(st, digest, blocks, last_block);
 }
 
 /* Check that the caller may read the table. */
@@ -600,20 +587,17 @@ ledger_verify(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	Jsonb	   *digest_jb = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
-	VDigest		digest;
+	LedgerDigest digest;
 	Relation	rel;
-	int32		ledger_id;
+	LedgerInfo *info;
+	int64		ledger_id;
 	pg_uuid_t	uuid;
 	VState		st;
-	HTAB	   *xacts;
-	HASHCTL		ctl;
 	MemoryContext vcxt;
+	MemoryContext oldcxt;
 	TupleDesc	rtd;
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
-	Datum		arg;
-	Oid			argtype = INT4OID;
-	bool		isnull;
 	char	   *relname;
 
 	if (PG_ARGISNULL(0))
@@ -626,37 +610,38 @@ ledger_verify(PG_FUNCTION_ARGS)
 	verify_check_full_read(relid, "ledger.verify()");
 
 	memset(&st, 0, sizeof(st));
-	ledger_id = ledger_id_for_relation(relid, false);
+	st.problem_cxt = CurrentMemoryContext;
 	relname = get_rel_name(relid);
+	/* a malformed digest is the caller's error, before any work */
+	if (digest_jb != NULL)
+		digest_parse(digest_jb, &digest);
 
 	vcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify",
 								 ALLOCSET_DEFAULT_SIZES);
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(VXact);
-	ctl.hcxt = vcxt;
-	xacts = hash_create("ledger verify transactions", 1024, &ctl,
-						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	arg = Int32GetDatum(ledger_id);
-	if (SPI_execute_with_args("SELECT ledger_uuid FROM ledger.ledgers WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read ledger %d", ledger_id);
-	memcpy(&uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
-		   sizeof(uuid));
-
-	if (digest_jb != NULL)
-		verify_parse_digest(digest_jb, &uuid, relname, &digest);
-
+	oldcxt = MemoryContextSwitchTo(vcxt);
 	rel = table_open(relid, AccessShareLock);
-	verify_rows(rel, &st, xacts, vcxt);
-	table_close(rel, AccessShareLock);
+	info = ledger_info_lookup(rel);
+	if (info == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not a ledger", relname),
+				 errhint("Use ledger.create_ledger() to make it one.")));
+	ledger_id = info->ledger_id;
+	uuid = info->uuid;
+	st.format = info->format;
 
+	/* a digest of another ledger, or a ledger whose identity changed */
+	if (digest_jb != NULL && memcmp(digest.uuid.data, uuid.data, UUID_LEN) != 0)
+		vproblem(&st, "the digest belongs to ledger %s, but ledger \"%s\" has uuid %s: the digest is of another ledger, or the ledger's identity was changed",
+				 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&digest.uuid))),
+				 relname,
+				 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&uuid))));
+
+	verify_rows(rel, info, &st);
+	table_close(rel, AccessShareLock);
 	if (st.problem == NULL)
-		verify_chain(ledger_id, &uuid, relname, &st, xacts,
-					 digest_jb != NULL ? &digest : NULL);
-	SPI_finish();
+		verify_chain(ledger_id, &uuid, relname, &st, digest_jb != NULL ? &digest : NULL);
+	MemoryContextSwitchTo(oldcxt);
 
 	values[0] = BoolGetDatum(st.problem == NULL);
 	values[1] = Int64GetDatum(st.rows_checked);
@@ -674,10 +659,10 @@ ledger_verify(PG_FUNCTION_ARGS)
 
 /* The digest of a ledger's newest block, as jsonb. */
 Jsonb *
-verify_digest(int32 ledger_id)
+verify_digest(int64 ledger_id)
 {
-	Datum		arg = Int32GetDatum(ledger_id);
-	Oid			argtype = INT4OID;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
 	int			ret;
 	bool		isnull;
 	Jsonb	   *result;
@@ -690,21 +675,21 @@ verify_digest(int32 ledger_id)
 								"'block', b.block_no, "
 								"'block_hash', pg_catalog.encode(b.block_hash, 'hex'), "
 								"'root', pg_catalog.encode(b.root, 'hex'), "
-								"'transactions', s.tx, "
-								"'rows', s.r, "
+								"'tree_size', b.first_position OPERATOR(pg_catalog.+) b.tx_count, "
+								"'tree_root', pg_catalog.encode(b.tree_root, 'hex'), "
+								"'transactions', b.first_position OPERATOR(pg_catalog.+) b.tx_count, "
+								"'rows', b.total_rows, "
 								"'sealed_at', b.sealed_at, "
 								"'format_version', b.format_version) "
-								"FROM ledger.ledgers l "
-								"JOIN ledger.blocks b ON b.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
-								"AND b.block_no OPERATOR(pg_catalog.=) l.head_block, "
-								"LATERAL (SELECT pg_catalog.sum(x.tx_count) AS tx, pg_catalog.sum(x.row_count) AS r "
-								"FROM ledger.blocks x WHERE x.ledger_id OPERATOR(pg_catalog.=) l.ledger_id) s "
+								"FROM ledger.ledgers l, "
+								"LATERAL (SELECT * FROM ledger.blocks x WHERE x.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
+								"ORDER BY x.block_no DESC LIMIT 1) b "
 								"WHERE l.ledger_id OPERATOR(pg_catalog.=) $1",
 								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("ledger %d has no head block", ledger_id),
+				 errmsg("ledger " INT64_FORMAT " has no block", ledger_id),
 				 errhint("Run ledger.verify() on the ledger.")));
 	/* copy out of SPI's memory */
 	result = (Jsonb *) DatumGetPointer(SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
@@ -714,45 +699,27 @@ verify_digest(int32 ledger_id)
 	return result;
 }
 
-typedef struct DigestArgs
-{
-	int32		ledger_id;
-	Jsonb	   *result;
-} DigestArgs;
-
-/* Seal, then describe the head (as owner). */
-static void
-digest_as_owner(void *varg)
-{
-	DigestArgs *a = varg;
-
-	sealer_seal_ledger(a->ledger_id, false);
-	a->result = verify_digest(a->ledger_id);
-}
-
 /*
  * ledger.digest(tbl regclass) RETURNS jsonb
  *
- * Seals what is committed, then describes the newest block: store the
- * result outside the database and pass it to ledger.verify() later.
+ * Has what is committed sealed (by the background sealer, or a one-shot
+ * worker: never in the caller's transaction, which writes and locks
+ * nothing), then describes the newest block: store the result outside the
+ * database and pass it to ledger.verify() later.  In a REPEATABLE READ or
+ * SERIALIZABLE transaction it describes the newest block the transaction's
+ * snapshot sees, without sealing.
  */
 Datum
 ledger_digest(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	int32		ledger_id;
-	DigestArgs	args;
+	int64		ledger_id;
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("ledger.digest() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
-				 errdetail("A digest seals committed transactions first, which needs a fresh snapshot.")));
-	args.ledger_id = ledger_id;
-	ledger_as_owner(digest_as_owner, &args);
-	PG_RETURN_JSONB_P(args.result);
+	if (!IsolationUsesXactSnapshot())
+		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
+	PG_RETURN_JSONB_P(verify_digest(ledger_id));
 }
 
 /*

@@ -17,6 +17,6 @@
 extern void verify_check_full_read(Oid relid, const char *fn);
 
 /* The digest of a ledger's newest block (does not seal). */
-extern Jsonb *verify_digest(int32 ledger_id);
+extern Jsonb *verify_digest(int64 ledger_id);
 
 #endif							/* LEDGER_VERIFY_H */

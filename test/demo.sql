@@ -49,7 +49,7 @@ SELECT * FROM ledger.verify('payments', :'digest');
 
 \echo
 \echo '== 6b. An inclusion proof of one payment, checked outside the database'
-\echo '       by tools/verify_proof.py (Python standard library only).'
+\echo '       by tools/ledger-audit inclusion (Python standard library only).'
 \t on
 \a
 \o demo_proof.json
@@ -59,7 +59,7 @@ SELECT :'digest';
 \o
 \a
 \t off
-\! python3 tools/verify_proof.py demo_proof.json demo_digest.json
+\! python3 tools/ledger-audit inclusion demo_proof.json demo_digest.json
 \! rm -f demo_proof.json demo_digest.json
 
 \echo

@@ -6,7 +6,7 @@
 -- One row per ledger that requires signatures.  The column names are part
 -- of the ledger's shape, which the DDL guard keeps (no rename, no retype).
 CREATE TABLE ledger.signed_ledgers (
-	ledger_id pg_catalog.int4 PRIMARY KEY,
+	ledger_id pg_catalog.int8 PRIMARY KEY,
 	signature_attname pg_catalog.name NOT NULL,
 	key_attname pg_catalog.name NOT NULL,
 	required_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -20,7 +20,7 @@ COMMENT ON TABLE ledger.signed_ledgers IS
 -- on (ledger, key, message).  Written by the signature trigger only; column
 -- order is relied upon by src/signed.c.
 CREATE TABLE ledger.signed_messages (
-	ledger_id pg_catalog.int4 NOT NULL,
+	ledger_id pg_catalog.int8 NOT NULL,
 	message_hash pg_catalog.bytea NOT NULL,
 	key_id pg_catalog.text NOT NULL,
 	PRIMARY KEY (ledger_id, message_hash)
@@ -100,70 +100,17 @@ RETURNS pg_catalog.bytea
 COMMENT ON FUNCTION ledger.signing_bytes(pg_catalog.regclass, record) IS
 'The bytes to sign for a row of a signed ledger: ''ledger-row-v1'' || ledger uuid || canonical bytes without the signature and ledger columns';
 
--- The signature trigger must stay exactly as require_signatures made it
--- (BEFORE INSERT FOR EACH ROW, enabled ALWAYS, no WHEN, no arguments, no
--- columns), a signed ledger has no inheritance children (whose rows would
--- show in the ledger unsigned), and the key registry keeps its triggers.
--- A missing signature trigger is accepted after CREATE and ALTER (pg_restore
--- creates triggers one by one, enabling each right after creating it), but
--- never after DROP TRIGGER or under another name.  (Renames and retypes of
--- the signature and key columns are refused by ledger._check_ledger, since
--- they are part of the recorded shape.)
+-- The signature trigger of a signed ledger is checked with the ledger's
+-- other triggers by ledger._check_ledger (src/guard.c: its whole definition,
+-- no second trigger on its function, no BEFORE INSERT row trigger after it,
+-- no inheritance or partitioning) and its DROP by ledger._guard_drop.  The
+-- key registry is not a ledger: this guard keeps its triggers exactly as
+-- the extension made them.
 CREATE FUNCTION ledger._guard_signed() RETURNS event_trigger
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	l record;
 BEGIN
-	FOR l IN SELECT g.relation, t.tgname, t.tgenabled,
-					(t.tgtype OPERATOR(pg_catalog.=) 7		-- ROW, BEFORE, INSERT
-					 AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
-					 AND pg_catalog.cardinality(t.tgattr::pg_catalog.int2[]) OPERATOR(pg_catalog.=) 0
-					 AND NOT t.tgisinternal
-					 AND t.tgconstraint OPERATOR(pg_catalog.=) 0
-					 AND t.tgoldtable IS NULL AND t.tgnewtable IS NULL
-					 AND t.tgparentid OPERATOR(pg_catalog.=) 0) AS exact
-			   FROM ledger.signed_ledgers s
-			   JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
-			   LEFT JOIN pg_catalog.pg_trigger t
-					  ON t.tgrelid OPERATOR(pg_catalog.=) g.relation
-					 AND t.tgfoid OPERATOR(pg_catalog.=)
-						 'ledger.signature_trigger()'::pg_catalog.regprocedure
-	LOOP
-		IF l.tgname IS NULL AND tg_tag OPERATOR(pg_catalog.<>) 'DROP TRIGGER'
-			AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-							WHERE t.tgrelid OPERATOR(pg_catalog.=) l.relation
-							  AND t.tgname OPERATOR(pg_catalog.=) 'ledger_signature') THEN
-			CONTINUE;			-- not created yet (pg_restore)
-		END IF;
-		IF l.tgname IS NULL OR l.tgname OPERATOR(pg_catalog.<>) 'ledger_signature'
-			OR NOT l.exact
-			OR NOT (l.tgenabled OPERATOR(pg_catalog.=) 'A'
-					OR (l.tgenabled OPERATOR(pg_catalog.=) 'O'
-						AND tg_tag OPERATOR(pg_catalog.=) 'CREATE TRIGGER')) THEN
-			RAISE EXCEPTION USING
-				ERRCODE = 'feature_not_supported',
-				MESSAGE = pg_catalog.format('cannot alter ledger table "%s" this way',
-											l.relation),
-				DETAIL = 'The signed ledger''s trigger "ledger_signature" must exist, BEFORE INSERT FOR EACH ROW, enabled ALWAYS, with no WHEN condition, arguments or columns.',
-				HINT = 'Leave the trigger as ledger.require_signatures() made it.';
-		END IF;
-	END LOOP;
-
-	FOR l IN SELECT g.relation, i.inhrelid::pg_catalog.regclass AS child
-			   FROM ledger.signed_ledgers s
-			   JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
-			   JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) g.relation
-	LOOP
-		RAISE EXCEPTION USING
-			ERRCODE = 'feature_not_supported',
-			MESSAGE = pg_catalog.format('signed ledger table "%s" cannot have child table "%s"',
-										l.relation, l.child),
-			DETAIL = 'Rows of a child table are read with the ledger''s rows, but are neither signed nor chained.',
-			HINT = 'Keep other rows in a table of their own.';
-	END LOOP;
-
 	IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
 		 WHERE t.tgrelid OPERATOR(pg_catalog.=) 'ledger.keys'::pg_catalog.regclass
 		   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
@@ -189,9 +136,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger._guard_signed() IS
-'Internal: event trigger refusing DDL that changes a signed ledger''s signature trigger, gives a signed ledger a child table, or changes the key registry''s triggers';
+'Internal: event trigger refusing DDL that changes the key registry''s triggers';
 
 CREATE EVENT TRIGGER ledger_guard_signed ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'DROP TRIGGER', 'CREATE TRIGGER',
-				 'CREATE TABLE', 'ALTER FOREIGN TABLE', 'CREATE FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'DROP TRIGGER', 'CREATE TRIGGER')
 	EXECUTE FUNCTION ledger._guard_signed();

@@ -1,5 +1,5 @@
 -- Option pricing (DESIGN.md section 3; docs/pricing.md).  C functions in
--- src/pricing.c over the pure numerics of src/pricing_core.c.
+-- src/pricing.c over the pure numerics of src/pricing_{normal,european,iv,american}.c.
 
 CREATE TYPE ledger.option_greeks AS (
 	price pg_catalog.float8,
@@ -110,19 +110,19 @@ COMMENT ON FUNCTION ledger.bachelier_implied_vol(pg_catalog.text, pg_catalog.flo
 CREATE FUNCTION ledger.american_price(kind pg_catalog.text, s pg_catalog.float8,
 	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
 	q pg_catalog.float8, sigma pg_catalog.float8,
-	method pg_catalog.text DEFAULT 'bjs2002', steps pg_catalog.int4 DEFAULT 500)
+	method pg_catalog.text DEFAULT 'qdfp', steps pg_catalog.int4 DEFAULT 500)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_price'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ledger.american_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
-	'American option price: method baw (Barone-Adesi-Whaley 1987), bjs2002 (Bjerksund-Stensland 2002) or crr (binomial tree with steps steps)';
+	'American option price: method qdfp (Andersen-Lake-Offengeld fixed point, the default), baw (Barone-Adesi-Whaley 1987), bjs2002 (Bjerksund-Stensland 2002) or crr (binomial tree with steps steps)';
 
 CREATE FUNCTION ledger.american_implied_vol(kind pg_catalog.text, price pg_catalog.float8,
 	s pg_catalog.float8, k pg_catalog.float8, t pg_catalog.float8,
 	r pg_catalog.float8, q pg_catalog.float8,
-	method pg_catalog.text DEFAULT 'bjs2002', steps pg_catalog.int4 DEFAULT 500)
+	method pg_catalog.text DEFAULT 'qdfp', steps pg_catalog.int4 DEFAULT 500)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_implied_vol'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -130,3 +130,14 @@ COMMENT ON FUNCTION ledger.american_implied_vol(pg_catalog.text, pg_catalog.floa
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
 	'implied volatility of an American price under the given method; NULL outside the bounds or when not unique';
+
+CREATE FUNCTION ledger.american_greeks(kind pg_catalog.text, s pg_catalog.float8,
+	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
+	q pg_catalog.float8, sigma pg_catalog.float8)
+RETURNS ledger.option_greeks
+AS 'MODULE_PATHNAME', 'ledger_american_greeks'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.american_greeks(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+	pg_catalog.float8) IS
+	'American option price and Greeks by the qdfp method (delta and gamma in s; vega and rho by central differences)';

@@ -79,7 +79,7 @@ sub wait_sealed
 	for (1 .. $secs * 10)
 	{
 		my $n = $node->safe_psql($db,
-			'SELECT count(*) FROM ledger.transactions WHERE block_no IS NULL');
+			'SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL');
 		return 1 if $n == 0;
 		select(undef, undef, undef, 0.1);
 	}

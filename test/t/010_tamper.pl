@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LedgerTest;
 
 my $node = PostgreSQL::Test::Cluster->new('tamper');
 $node->init;
@@ -60,31 +61,13 @@ INSERT INTO $t (id, v, amount) VALUES (13, 'm', 13);
 SELECT ledger.seal('$t');
 });
 	my $digest = $node->safe_psql($db, "SELECT ledger.digest('$t')");
-	my $v = verify($t, $digest);
+	my $v = verify($node, $db, $t, $digest);
 	is($v->{ok}, 't', "$t: untampered ledger verifies against its digest")
 	  or diag($v->{problem});
 	is($v->{rows}, 13, "$t: untampered ledger has 13 rows checked");
 	return ($t, $digest);
 }
 
-# ledger.verify as a hash; digest optional.
-sub verify
-{
-	my ($t, $digest) = @_;
-	my $arg = defined $digest ? ", '$digest'::jsonb" : '';
-	my $out = $node->safe_psql($db,
-		"SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, "
-		  . "coalesce(problem, '') FROM ledger.verify('$t'$arg)");
-	my @f = split /\|/, $out, 6;
-	return {
-		ok => $f[0],
-		rows => $f[1],
-		txs => $f[2],
-		blocks => $f[3],
-		unsealed => $f[4],
-		problem => $f[5]
-	};
-}
 
 # Facts about one row: ctid text "(b,o)", xact, seq, block of its transaction.
 sub row_info
@@ -94,7 +77,7 @@ sub row_info
 		$db, qq{
 SELECT r.ctid, r.ledger_xact, r.ledger_seq, x.block_no
 FROM $t r JOIN ledger.ledgers g ON g.relation = '$t'::regclass
-LEFT JOIN ledger.transactions x ON x.ledger_id = g.ledger_id AND x.xact_id = r.ledger_xact
+LEFT JOIN ledger.transaction_blocks x ON x.ledger_id = g.ledger_id AND x.xact_id = r.ledger_xact
 WHERE r.id = $id});
 	my ($ctid, $xact, $seq, $block) = split /\|/, $out;
 	return { ctid => $ctid, xact => $xact, seq => $seq, block => $block };
@@ -118,10 +101,10 @@ sub last_block
 sub detected
 {
 	my ($t, $digest, $re, $name) = @_;
-	my $v = verify($t, $digest);
+	my $v = verify($node, $db, $t, $digest);
 	is($v->{ok}, 'f', "$name: verify says not ok");
 	like($v->{problem}, $re, "$name: problem names the culprit");
-	$v = verify($control, $control_digest);
+	$v = verify($node, $db, $control, $control_digest);
 	is($v->{ok}, 't', "$name: the untampered ledger beside it still verifies")
 	  or diag($v->{problem});
 }
@@ -199,7 +182,7 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 }
 
 # 5. delete the newest rows together with their transaction records and
-#    block, and fix the head: only the digest kept outside catches it
+#    block: only the digest kept outside catches it
 {
 	my ($t, $d) = fresh_ledger();
 	my $lid = ledger_id($t);
@@ -210,16 +193,14 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 SET session_replication_role = replica;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
-  (SELECT xact_id FROM ledger.transactions WHERE ledger_id = $lid AND block_no = $last);
-DELETE FROM ledger.transactions WHERE ledger_id = $lid AND block_no = $last;
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
+DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last;
-UPDATE ledger.ledgers SET head_block = $prev,
-  head_hash = (SELECT block_hash FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $prev)
-WHERE ledger_id = $lid;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 });
-	my $v = verify($t);
+	my $v = verify($node, $db, $t);
 	is($v->{ok}, 't', 'truncated history: verify without a digest cannot tell')
 	  or diag($v->{problem});
 	detected($t, $d,
@@ -231,7 +212,7 @@ ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 	$node->safe_psql($db,
 		"INSERT INTO $t (id, v, amount) VALUES (99, 'replacement', 99); SELECT ledger.seal('$t');");
 	is(last_block($t), $last, 'rewritten history reaches the digest\'s block again');
-	$v = verify($t);
+	$v = verify($node, $db, $t);
 	is($v->{ok}, 't', 'rewritten history: verify without a digest cannot tell')
 	  or diag($v->{problem});
 	detected($t, $d, qr/^block $last differs from the digest/,
@@ -244,7 +225,7 @@ ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
 	$node->safe_psql(
 		$db, qq{
 INSERT INTO $t VALUES (50, 'forged', 50, 123456789, 0,
-  ledger.leaf_hash(ROW(50, 'forged', 50::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t));
+  ledger.leaf_hash(ROW(50, 'forged', 50::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, 123456789, 0));
 });
 	my $r = row_info($t, 50);
 	is($r->{xact}, '123456789', 'forged row with a matching hash was accepted by the table');
@@ -260,7 +241,7 @@ INSERT INTO $t VALUES (50, 'forged', 50, 123456789, 0,
 	$node->safe_psql(
 		$db, qq{
 INSERT INTO $t VALUES (51, 'forged', 51, $r->{xact}, 3,
-  ledger.leaf_hash(ROW(51, 'forged', 51::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t));
+  ledger.leaf_hash(ROW(51, 'forged', 51::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, 3));
 });
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) recorded 3 rows, but the table holds 4 of them: rows were added/,
@@ -278,7 +259,7 @@ SET session_replication_role = replica;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE id = 9;
 INSERT INTO $t VALUES (9, 'i', 9000, $r->{xact}, $r->{seq},
-  ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t));
+  ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, $r->{seq}));
 });
 	detected($t, undef,
 		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root/,
@@ -371,7 +352,8 @@ UPDATE ledger.blocks SET prev_hash = sha256('x'::bytea) WHERE ledger_id = $lid A
 		'edit a transaction committed_at');
 }
 
-# 17. reorder: swap ledger_seq of two rows of one transaction
+# 17. reorder: swap ledger_seq of two rows of one transaction; the row's
+#     hash binds its sequence number (row format 2) ...
 {
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 3);
@@ -382,8 +364,25 @@ ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
 });
 	detected($t, undef,
-		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root: rows were replaced or reordered/,
+		qr/^row at ctid \S+ \(transaction $r->{xact}, sequence [01]\) does not match its stored hash/,
 		'reorder rows within a transaction');
+}
+
+# 17b. ... and with the hashes recomputed for the new numbers, the
+#     transaction's root catches the new order
+{
+	my ($t, $d) = fresh_ledger();
+	my $r = row_info($t, 3);
+	$node->safe_psql(
+		$db, qq{
+SET session_replication_role = replica;
+ALTER TABLE $t DISABLE TRIGGER ALL;
+UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
+UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (3, 4);
+});
+	detected($t, undef,
+		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root: rows were replaced or reordered/,
+		'reorder rows within a transaction, hashes recomputed');
 }
 
 # 18. swap two rows' values and hashes across two transactions
@@ -402,8 +401,19 @@ WHERE x.id IN (4, 7) AND y.id <> x.id;
 	is($node->safe_psql($db, "SELECT ledger_xact FROM $t WHERE id = 7"),
 		$a->{xact}, 'row 7 now sits in row 4\'s transaction');
 	detected($t, undef,
-		qr/^rows of transaction $a->{xact} \(block $a->{block}\) do not match its recorded root/,
+		qr/^row at ctid \S+ \(transaction $a->{xact}|$b->{xact}, sequence \d+\) does not match its stored hash/,
 		'swap two rows\' values and hashes');
+
+	# with the hashes recomputed for their new places, the roots catch it
+	$node->safe_psql(
+		$db, qq{
+SET session_replication_role = replica;
+ALTER TABLE $t DISABLE TRIGGER ALL;
+UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (4, 7);
+});
+	detected($t, undef,
+		qr/^rows of transaction ($a->{xact}|$b->{xact}) \(block \d+\) do not match its recorded root/,
+		'swap two rows\' values, hashes recomputed');
 }
 
 # 19. truncate and reload with one row changed
@@ -472,35 +482,35 @@ INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
 SET session_replication_role = replica;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
-  (SELECT xact_id FROM ledger.transactions WHERE ledger_id = $lid AND block_no = 2);
-DELETE FROM ledger.transactions WHERE ledger_id = $lid AND block_no = 2;
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
+DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
+  (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2;
-UPDATE ledger.transactions SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2;
 UPDATE ledger.blocks SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2;
-UPDATE ledger.ledgers SET head_block = head_block - 1 WHERE ledger_id = $lid;
 });
 	detected($t, $d,
 		qr/^block 2 does not link to block 1: its previous-block hash differs/,
 		'delete a middle block and renumber');
 
-	# relinking the renumbered block to its new predecessor breaks its hash
+	# relinking the renumbered block to its new predecessor: its place in
+	# the history no longer follows the blocks before it
 	$node->safe_psql(
 		$db, qq{
 UPDATE ledger.blocks SET prev_hash =
   (SELECT block_hash FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 1)
 WHERE ledger_id = $lid AND block_no = 2;
 });
-	detected($t, $d, qr/^block 2 does not match its hash/,
+	detected($t, $d, qr/^block 2 claims history position \d+, but its transactions follow \d+ earlier ones/,
 		'delete a middle block, renumber and relink');
 }
 
 # Untampered ledgers in the same database still verify, with their digest.
-my $v = verify($control, $control_digest);
+my $v = verify($node, $db, $control, $control_digest);
 is($v->{ok}, 't', 'control ledger still verifies after all the tampering')
   or diag($v->{problem});
 is($v->{rows}, 13, 'control ledger: 13 rows checked');
 $node->safe_psql($db, "INSERT INTO $control (id, v, amount) VALUES (14, 'n', 14)");
-$v = verify($control, $control_digest);
+$v = verify($node, $db, $control, $control_digest);
 is($v->{ok}, 't', 'control ledger verifies after a new insert') or diag($v->{problem});
 is($v->{rows}, 14, 'control ledger: 14 rows checked');
 
@@ -535,7 +545,7 @@ ALTER TABLE broken DISABLE TRIGGER ALL;
 		is($ok, 0, 'DROP TABLE of a plain table works beside a tampered ledger')
 		  or diag($err);
 	}
-	my $v = verify('broken');
+	my $v = verify($node, $db, 'broken');
 	is($v->{ok}, 't', 'a ledger with disabled triggers but untouched rows still verifies')
 	  or diag($v->{problem});
 }

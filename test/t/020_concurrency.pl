@@ -14,6 +14,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LedgerTest;
 use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('conc');
@@ -29,22 +30,6 @@ CREATE TABLE bench (client int NOT NULL, n int NOT NULL, v float8);
 SELECT ledger.create_ledger('bench');
 });
 
-sub verify
-{
-	my ($t, $db) = @_;
-	my $out = $node->safe_psql($db // 'postgres',
-		"SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, "
-		  . "coalesce(problem, '') FROM ledger.verify('$t')");
-	my @f = split /\|/, $out, 6;
-	return {
-		ok => $f[0],
-		rows => $f[1],
-		txs => $f[2],
-		blocks => $f[3],
-		unsealed => $f[4],
-		problem => $f[5]
-	};
-}
 
 # ---------------------------------------------------------------------
 # pgbench: 8 clients, 20 s, single-row INSERT transactions, throttled to
@@ -75,7 +60,7 @@ my $t0 = time;
 sleep 2;
 while (time - $t0 < 18)
 {
-	my $v = verify('bench');
+	my $v = verify($node, 'postgres', 'bench');
 	$runs++;
 	if ($v->{ok} ne 't')
 	{
@@ -100,7 +85,7 @@ unlike($pgb_out, qr/number of failed transactions: [1-9]/, 'no pgbench transacti
 $node->safe_psql('postgres', "SELECT ledger.seal('bench')");
 my $count = $node->safe_psql('postgres', 'SELECT count(*) FROM bench');
 is($count, $processed, 'table holds exactly the rows pgbench committed');
-my $v = verify('bench');
+my $v = verify($node, 'postgres', 'bench');
 is($v->{ok}, 't', 'verify after pgbench: ok') or diag($v->{problem});
 is($v->{rows}, $count, 'verify checked exactly count(*) rows');
 is($v->{rows}, $processed, 'verify checked exactly the pgbench transactions\' rows');
@@ -108,7 +93,7 @@ is($v->{txs}, $processed, 'one transaction record per pgbench transaction');
 is($v->{unsealed}, 0, 'verify sees nothing unsealed after seal');
 is( $node->safe_psql(
 		'postgres', q{
-SELECT count(*) FROM ledger.transactions t JOIN ledger.ledgers g USING (ledger_id)
+SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
 WHERE g.relation = 'bench'::regclass AND t.block_no IS NULL}),
 	0,
 	'ledger.transactions has no unsealed rows after seal');
@@ -143,7 +128,7 @@ sub check_mix
 	$node->safe_psql('postgres', "SELECT ledger.seal('mix')");
 	my $c = $node->safe_psql('postgres', 'SELECT count(*) FROM mix');
 	is($c, $expect, "$name: count(*) is $expect");
-	my $v = verify('mix');
+	my $v = verify($node, 'postgres', 'mix');
 	is($v->{ok}, 't', "$name: verify ok") or diag($v->{problem});
 	is($v->{rows}, $expect, "$name: verify checked $expect rows");
 	is($v->{txs}, $expect_tx, "$name: $expect_tx transaction records");
@@ -283,7 +268,7 @@ $expect += 1;
 $expect_tx++;
 check_mix('one transaction writing two ledgers');
 $node->safe_psql('postgres', "SELECT ledger.seal('bench')");
-$v = verify('bench');
+$v = verify($node, 'postgres', 'bench');
 is($v->{ok}, 't', 'bench still verifies after the shared transaction') or diag($v->{problem});
 is($v->{rows}, $processed + 1, 'bench gained exactly one row');
 
@@ -360,7 +345,7 @@ unlike($oc_out, qr/number of failed transactions: [1-9]/, 'no ON CONFLICT transa
 $node->safe_psql('postgres', "SELECT ledger.seal('idem')");
 my $oc_count = $node->safe_psql('postgres', 'SELECT count(*) FROM idem');
 cmp_ok($oc_count, '<', 2 * ($oc_processed // 0), 'conflicts skipped rows');
-my $oc = verify('idem');
+my $oc = verify($node, 'postgres', 'idem');
 is($oc->{ok}, 't', 'ON CONFLICT under contention: verify ok') or diag($oc->{problem});
 is($oc->{rows}, $oc_count, 'ON CONFLICT under contention: verify checked count(*) rows');
 is( $node->safe_psql(

@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LedgerTest qw(verify);
 use IPC::Run;
 use Time::HiRes qw(time usleep);
 
@@ -30,20 +31,11 @@ SELECT ledger.create_ledger('load');
 
 my $dir = PostgreSQL::Test::Utils::tempdir;
 
-sub verify
-{
-	my $t = shift;
-	my $out = $node->safe_psql('postgres',
-		"SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, "
-		  . "coalesce(problem, '') FROM ledger.verify('$t')");
-	my @f = split /\|/, $out, 6;
-	return { ok => $f[0], rows => $f[1], txs => $f[2], unsealed => $f[4], problem => $f[5] };
-}
 
 sub unsealed
 {
 	return $node->safe_psql('postgres',
-		'SELECT count(*) FROM ledger.transactions WHERE block_no IS NULL');
+		'SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL');
 }
 
 # Wait (at most $secs) for the sealer to leave nothing unsealed, without
@@ -113,7 +105,7 @@ sub check_after_crash
 	note sprintf("%s: sealed after %.2f s", $name, $took // -1);
 	for my $t ('acked', 'load')
 	{
-		my $v = verify($t);
+		my $v = verify($node, 'postgres', $t);
 		is($v->{ok}, 't', "$name: $t verifies") or diag($v->{problem});
 		is($v->{rows}, $node->safe_psql('postgres', "SELECT count(*) FROM $t"),
 			"$name: $t verify checked count(*) rows");
@@ -164,7 +156,7 @@ check_after_crash('crash with unsealed work', $first2, \$out2);
 # sealing keeps working for new commits
 $node->safe_psql('postgres', "INSERT INTO acked (id, note) VALUES (-1, 'after restart')");
 ok(defined wait_sealed(5), 'a commit after the restart is sealed within 5 s');
-my $v = verify('acked');
+my $v = verify($node, 'postgres', 'acked');
 is($v->{ok}, 't', 'acked verifies at the end') or diag($v->{problem});
 
 ok(!$node->log_contains('(PANIC|TRAP|server process .* was terminated by signal)'),

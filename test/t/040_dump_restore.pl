@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LedgerTest;
 use IPC::Run;
 use Time::HiRes qw(time usleep);
 
@@ -53,30 +54,7 @@ for my $t ('existing', 'fresh')
 	$rows{$t} = $node->safe_psql('src', "SELECT count(*) FROM $t");
 }
 
-sub verify
-{
-	my ($n, $db, $t, $digest) = @_;
-	my $arg = defined $digest ? ", '$digest'::jsonb" : '';
-	my ($ret, $out, $err) = $n->psql($db,
-		"SELECT ok, rows_checked, transactions_checked, blocks_checked, unsealed_transactions, "
-		  . "coalesce(problem, '') FROM ledger.verify('$t'$arg)");
-	return { ok => 'error', problem => $err } if $ret != 0;
-	my @f = split /\|/, $out, 6;
-	return { ok => $f[0], rows => $f[1], txs => $f[2], unsealed => $f[4], problem => $f[5] };
-}
 
-sub wait_sealed
-{
-	my ($n, $db, $secs) = @_;
-	my $t0 = time;
-	while (time - $t0 < $secs)
-	{
-		return 1
-		  if $n->safe_psql($db, 'SELECT count(*) FROM ledger.transactions WHERE block_no IS NULL') == 0;
-		usleep(100_000);
-	}
-	return 0;
-}
 
 for my $t ('existing', 'fresh')
 {

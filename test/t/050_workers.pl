@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LedgerTest;
 use Time::HiRes qw(time usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('workers');
@@ -44,21 +45,13 @@ sub time_to_sealed
 	{
 		return time - $t0
 		  if $node->safe_psql($db,
-			"SELECT count(*) FROM ledger.transactions WHERE xact_id = $xact AND block_no IS NOT NULL"
+			"SELECT count(*) FROM ledger.transaction_blocks WHERE xact_id = $xact AND block_no IS NOT NULL"
 		  ) == 1;
 		usleep(20_000);
 	}
 	return undef;
 }
 
-sub verify_ok
-{
-	my ($db, $name) = @_;
-	my $out = $node->safe_psql($db,
-		"SELECT ok, unsealed_transactions, coalesce(problem, '') FROM ledger.verify('t')");
-	my ($ok, $unsealed, $problem) = split /\|/, $out, 3;
-	is($ok, 't', "$name: verify ok") or diag($problem);
-}
 
 # ---------------------------------------------------------------------
 # commit to sealed, without ledger.seal(), in two databases
@@ -85,8 +78,8 @@ for my $i (1 .. 5)
 note sprintf('commit-to-sealed: min %.3f s, median %.3f s, max %.3f s',
 	$lat[0], $lat[ $#lat / 2 ], $lat[-1]);
 ok($lat[-1] < 5, 'every commit sealed in under 5 s');
-verify_ok('one', 'database one');
-verify_ok('two', 'database two');
+verify_ok($node, 'one', 't', undef, 'database one' . ': verify ok');
+verify_ok($node, 'two', 't', undef, 'database two' . ': verify ok');
 
 # ---------------------------------------------------------------------
 # DROP DATABASE of a ledger database soon after writes stop
@@ -135,7 +128,7 @@ while (time - $t0 < 10)
 ok($copied, 'CREATE DATABASE ... TEMPLATE of a ledger database works soon after writes')
   or diag($err);
 note sprintf('CREATE DATABASE TEMPLATE done after %.2f s', time - $t0);
-verify_ok('tmpl_copy', 'copy of the template') if $copied;
+verify_ok($node, 'tmpl_copy', 't', undef, 'copy of the template' . ': verify ok') if $copied;
 
 # after the drops, the workers keep serving the remaining databases
 {

@@ -9,6 +9,7 @@ use strict;
 use warnings;
 
 use File::Temp qw(tempdir);
+use LedgerTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -51,10 +52,7 @@ sub spew_hex
 	close($fh);
 }
 
-my $node = PostgreSQL::Test::Cluster->new('signed');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ledger'\n");
-$node->start;
+my $node = ledger_node('signed');
 $node->safe_psql('postgres', 'CREATE EXTENSION ledger');
 $node->safe_psql(
 	'postgres', q{
@@ -155,8 +153,9 @@ my $sig5 = sign_row(5, $r5);
 like($err, qr/key "ec-cli" signing row \(id\)=\(5\) of ledger table "orders" is revoked/,
 	'a revoked key is refused');
 
-my $v = $node->safe_psql('postgres', 'SELECT ok, rows_checked FROM ledger.verify(\'orders\')');
-is($v, 't|3', 'ledger.verify passes, re-checking every signature');
+my $v = verify_ok($node, 'postgres', 'orders', undef,
+	'ledger.verify passes, re-checking every signature');
+is($v->{rows}, '3', 'and checks the three rows');
 
 $node->stop;
 
@@ -209,8 +208,9 @@ is($ret, 0, 'COMMIT PREPARED where ledger is not loaded cannot be refused')
   or diag($err);
 is($n2->safe_psql('postgres', 'SELECT count(*) FROM ledger.signed_commit_checks'),
 	'0', 'and no check of its keys is recorded');
-my $v2 = $n2->safe_psql('postgres', "SELECT ok || ' ' || problem FROM ledger.verify('orders')");
-like($v2, qr/^false row \(id\)=\(1\) .* is signed by key "ed-2pc-a", which was revoked at .*, after the row's transaction was prepared at .*; its COMMIT PREPARED was not checked/,
+my $v2 = verify($n2, 'postgres', 'orders');
+is($v2->{ok}, 'f', 'verify fails');
+like($v2->{problem}, qr/^row \(id\)=\(1\) .* is signed by key "ed-2pc-a", which was revoked at .*, after the row's transaction was prepared at .*; its COMMIT PREPARED was not checked/,
 	'verify reports the row: its key was revoked after PREPARE, and the commit was not checked');
 
 my $sig_b = sign_row_2pc(2, 'ed-2pc-b');

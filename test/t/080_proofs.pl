@@ -1,5 +1,5 @@
 # Inclusion proofs from ledger.prove, checked by the stand-alone verifier
-# tools/verify_proof.py (no database, Python standard library only):
+# tools/ledger-audit inclusion (no database, Python standard library only):
 # every row of a ledger spread over several blocks proves against a digest
 # kept outside, and each kind of forged proof is refused.
 use strict;
@@ -11,8 +11,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $verifier = "$ENV{TESTDIR}/tools/verify_proof.py";
-$verifier = 'tools/verify_proof.py' unless -f $verifier;
+my $verifier = "$ENV{TESTDIR}/tools/ledger-audit";
+$verifier = 'tools/ledger-audit' unless -f $verifier;
 
 my $node = PostgreSQL::Test::Cluster->new('proofs');
 $node->init;
@@ -54,7 +54,7 @@ sub verify_proof
 {
 	my @args = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'python3', $verifier, @args ], '>', \$out, '2>', \$err);
+	IPC::Run::run([ 'python3', $verifier, 'inclusion', @args ], '>', \$out, '2>', \$err);
 	return ($? >> 8, $out . $err);
 }
 
@@ -106,7 +106,7 @@ write_file("$dir/other.json", $node->safe_psql('postgres', "SELECT ledger.digest
 like($out, qr/^FAIL: the digest belongs to another ledger/, 'digest of another ledger refused');
 write_file("$dir/old.json", $node->safe_psql('postgres', "SELECT ledger.prove('pay', 0, 0, 0)"));
 ($rc, $out) = verify_proof("$dir/old.json", "$dir/digest.json");
-like($out, qr/^FAIL: the chain ends at block 0/, 'a chain ending before the digest is refused');
+like($out, qr/^FAIL: the proof ends at block 0, not at the digest's block 3/, 'a chain ending before the digest is refused');
 
 # errors from ledger.prove
 my ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', 9999, 0)");
@@ -125,7 +125,7 @@ SET session_replication_role = replica;
 ALTER TABLE pay DISABLE TRIGGER ALL;
 UPDATE pay SET memo = 'forged' WHERE id = 100;
 UPDATE pay SET memo = 'forged too' WHERE id = 103;
-UPDATE pay SET ledger_hash = ledger.leaf_hash(pay) WHERE id = 103;
+UPDATE pay SET ledger_hash = ledger.leaf_hash(pay, pay.ledger_xact, pay.ledger_seq) WHERE id = 103;
 });
 my $fx = $node->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 100');
 ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', $fx, 0)");

@@ -183,12 +183,18 @@ for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extensi
 }
 $old->start;
 
-# Before ALTER EXTENSION UPDATE the new library serves the 0.1.0 catalog.
-for my $t (@ledgers)
-{
-	verify_ok($old, 'postgres', $t, $digest{$t},
-		"new library, 0.1.0 catalog: $t verifies against its 0.1.0 digest");
-}
+# Before ALTER EXTENSION UPDATE the new library refuses to read or write
+# the 0.1.0 catalog, with a clear error, rather than misread it; nothing is
+# written.
+my ($ret, $out, $err) = $old->psql('postgres', "SELECT ok FROM ledger.verify('pay', '$digest{pay}')");
+like($err, qr/extension "ledger" is at version 0\.1\.0, but its library needs version \Q$new_version\E/,
+	'new library, 0.1.0 catalog: verify refuses');
+like($err, qr/ALTER EXTENSION ledger UPDATE/, '... and says what to run');
+($ret, $out, $err) = $old->psql('postgres',
+	"INSERT INTO fresh (memo) VALUES ('between package upgrade and ALTER EXTENSION UPDATE')");
+isnt($ret, 0, 'new library, 0.1.0 catalog: an insert into a ledger is refused');
+like($err, qr/is at version 0\.1\.0/, '... with the same error');
+is($old->safe_psql('postgres', 'SELECT count(*) FROM fresh'), $count{fresh}, '... and writes nothing');
 
 $old->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
 is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
@@ -210,7 +216,7 @@ my $msg = $old->safe_psql('postgres',
 );
 my $sig = sign_hex('ed25519', 'rfc8032-1', $msg);
 $old->safe_psql('postgres', "INSERT INTO transfers VALUES (4, 'dave', 40, 'ed-1', '\\x$sig')");
-my ($ret, $out, $err) = $old->psql('postgres',
+($ret, $out, $err) = $old->psql('postgres',
 	"INSERT INTO transfers VALUES (5, 'eve', 50, 'ec-1', '\\x$sig')");
 like($err, qr/revoked|not valid|signature/, 'a key revoked under 0.1.0 stays revoked');
 for my $t (@ledgers)

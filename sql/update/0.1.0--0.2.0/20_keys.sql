@@ -217,63 +217,53 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.signed_commit_checks', '');
 REVOKE ALL ON ledger.signed_prepared_keys, ledger.signed_commit_checks FROM PUBLIC;
 GRANT SELECT ON ledger.signed_prepared_keys, ledger.signed_commit_checks TO PUBLIC;
 
--- The guard checks the whole definition of the signature trigger, child
--- tables and the key registry's triggers, on more commands.
+-- The signature trigger of a signed ledger is now checked with the
+-- ledger's other triggers by ledger._check_ledger (src/guard.c), and its
+-- DROP by ledger._guard_drop; ledger._guard_signed keeps only the key
+-- registry's triggers (the event trigger's commands are unchanged).
+CREATE OR REPLACE FUNCTION ledger._guard_drop() RETURNS event_trigger
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    rel pg_catalog.regclass;
+BEGIN
+    IF tg_tag OPERATOR(pg_catalog.=) 'DROP EXTENSION' THEN
+        RETURN;
+    END IF;
+    FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
+        IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND EXISTS (SELECT 1 FROM ledger.ledgers g
+                       WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) r.objid) THEN
+            IF r.objsubid OPERATOR(pg_catalog.=) 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'feature_not_supported',
+                    MESSAGE = pg_catalog.format('cannot drop ledger table %s', r.object_identity),
+                    DETAIL = 'A ledger''s history is kept for good.',
+                    HINT = 'A superuser can remove a ledger with ledger.drop_ledger().';
+            END IF;
+            -- a dropped column: the shape check names it
+            PERFORM ledger._check_ledger(r.objid::pg_catalog.regclass, true);
+        ELSIF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+           AND r.address_names[pg_catalog.array_length(r.address_names, 1)]
+               OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_signature']) THEN
+            rel := pg_catalog.to_regclass(pg_catalog.quote_ident(r.address_names[1])
+                   OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.address_names[2]));
+            IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
+                                           WHERE g.relation OPERATOR(pg_catalog.=) rel) THEN
+                PERFORM ledger._check_ledger(rel, true);
+            END IF;
+        END IF;
+    END LOOP;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION ledger._guard_signed() RETURNS event_trigger
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	l record;
 BEGIN
-	FOR l IN SELECT g.relation, t.tgname, t.tgenabled,
-					(t.tgtype OPERATOR(pg_catalog.=) 7		-- ROW, BEFORE, INSERT
-					 AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
-					 AND pg_catalog.cardinality(t.tgattr::pg_catalog.int2[]) OPERATOR(pg_catalog.=) 0
-					 AND NOT t.tgisinternal
-					 AND t.tgconstraint OPERATOR(pg_catalog.=) 0
-					 AND t.tgoldtable IS NULL AND t.tgnewtable IS NULL
-					 AND t.tgparentid OPERATOR(pg_catalog.=) 0) AS exact
-			   FROM ledger.signed_ledgers s
-			   JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
-			   LEFT JOIN pg_catalog.pg_trigger t
-					  ON t.tgrelid OPERATOR(pg_catalog.=) g.relation
-					 AND t.tgfoid OPERATOR(pg_catalog.=)
-						 'ledger.signature_trigger()'::pg_catalog.regprocedure
-	LOOP
-		IF l.tgname IS NULL AND tg_tag OPERATOR(pg_catalog.<>) 'DROP TRIGGER'
-			AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-							WHERE t.tgrelid OPERATOR(pg_catalog.=) l.relation
-							  AND t.tgname OPERATOR(pg_catalog.=) 'ledger_signature') THEN
-			CONTINUE;			-- not created yet (pg_restore)
-		END IF;
-		IF l.tgname IS NULL OR l.tgname OPERATOR(pg_catalog.<>) 'ledger_signature'
-			OR NOT l.exact
-			OR NOT (l.tgenabled OPERATOR(pg_catalog.=) 'A'
-					OR (l.tgenabled OPERATOR(pg_catalog.=) 'O'
-						AND tg_tag OPERATOR(pg_catalog.=) 'CREATE TRIGGER')) THEN
-			RAISE EXCEPTION USING
-				ERRCODE = 'feature_not_supported',
-				MESSAGE = pg_catalog.format('cannot alter ledger table "%s" this way',
-											l.relation),
-				DETAIL = 'The signed ledger''s trigger "ledger_signature" must exist, BEFORE INSERT FOR EACH ROW, enabled ALWAYS, with no WHEN condition, arguments or columns.',
-				HINT = 'Leave the trigger as ledger.require_signatures() made it.';
-		END IF;
-	END LOOP;
-
-	FOR l IN SELECT g.relation, i.inhrelid::pg_catalog.regclass AS child
-			   FROM ledger.signed_ledgers s
-			   JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
-			   JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) g.relation
-	LOOP
-		RAISE EXCEPTION USING
-			ERRCODE = 'feature_not_supported',
-			MESSAGE = pg_catalog.format('signed ledger table "%s" cannot have child table "%s"',
-										l.relation, l.child),
-			DETAIL = 'Rows of a child table are read with the ledger''s rows, but are neither signed nor chained.',
-			HINT = 'Keep other rows in a table of their own.';
-	END LOOP;
-
 	IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
 		 WHERE t.tgrelid OPERATOR(pg_catalog.=) 'ledger.keys'::pg_catalog.regclass
 		   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
@@ -299,10 +289,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger._guard_signed() IS
-'Internal: event trigger refusing DDL that changes a signed ledger''s signature trigger, gives a signed ledger a child table, or changes the key registry''s triggers';
+'Internal: event trigger refusing DDL that changes the key registry''s triggers';
 
-DROP EVENT TRIGGER ledger_guard_signed;
-CREATE EVENT TRIGGER ledger_guard_signed ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'DROP TRIGGER', 'CREATE TRIGGER',
-				 'CREATE TABLE', 'ALTER FOREIGN TABLE', 'CREATE FOREIGN TABLE')
-	EXECUTE FUNCTION ledger._guard_signed();

@@ -1,0 +1,244 @@
+
+-- ===================================================================
+-- Ledger tables: catalog 0.2.0 (docs/design.md, "Catalog")
+-- ===================================================================
+-- What changes, and why it keeps every 0.1.0 ledger verifying against its
+-- old digests: no hash covers a ledger_id, the membership of a transaction
+-- in a block, or the head columns; blocks keep their headers and hashes.
+--
+-- 1. ledger_id becomes int8, derived from the ledger's uuid (the first 8
+--    bytes of its SHA-256, sign bit cleared), so that a ledger has the same id in every
+--    database that holds it (replicas) and ids of different institutions'
+--    ledgers never collide.
+-- 2. Transaction records are never updated again: which block holds a
+--    record is said by the block (blocks.xact_ids, in block order, and
+--    first_position, its place in the history tree); records get a primary
+--    key (ledger_id, xact_id).  The 0.1.0 column transactions.block_no is
+--    read once here to fill blocks.xact_ids, then goes.
+-- 3. ledgers.head_block and head_hash go: the head is the newest block.
+-- 4. New: the history tree's tiles and the sealer's (unlogged) work list.
+--    Committed but unsealed 0.1.0 records reach the work list when the
+--    sealer first runs (it rebuilds the list when its marker row is absent).
+-- ledgers and transactions are rebuilt (not altered) so that they carry no
+-- dropped columns: an upgraded database then holds exactly a fresh
+-- install's catalog (test/t/090_upgrade.pl compares the two).
+
+-- The catalog tables are renamed and rebuilt below; the extension's DDL
+-- guards, which read them, stay out of it (event triggers do not fire in
+-- replica mode).
+SET LOCAL session_replication_role = replica;
+
+CREATE FUNCTION ledger._ledger_id_of(ledger_uuid pg_catalog.uuid) RETURNS pg_catalog.int8
+    AS 'MODULE_PATHNAME', 'ledger_ledger_id_of'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._ledger_id_of(pg_catalog.uuid) IS 'The ledger_id of the ledger with this uuid: the first 8 bytes of its SHA-256 as a positive int8';
+
+CREATE FUNCTION ledger.canonical_bytes(row_value record, xact pg_catalog.int8, seq pg_catalog.int8)
+    RETURNS pg_catalog.bytea
+    AS 'MODULE_PATHNAME', 'ledger_canonical_bytes_2'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.canonical_bytes(record, pg_catalog.int8, pg_catalog.int8) IS 'Canonical bytes of a row of a format-2 ledger (docs/canonical-format.md) as transaction xact, sequence seq';
+
+CREATE FUNCTION ledger.leaf_hash(row_value record, xact pg_catalog.int8, seq pg_catalog.int8)
+    RETURNS pg_catalog.bytea
+    AS 'MODULE_PATHNAME', 'ledger_leaf_hash_2'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.leaf_hash(record, pg_catalog.int8, pg_catalog.int8) IS 'RFC 6962 leaf hash of a row of a format-2 ledger as transaction xact, sequence seq';
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM ledger.transactions
+               GROUP BY ledger_id, xact_id HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'data_corrupted',
+            MESSAGE = 'cannot update extension "ledger": a transaction record appears twice',
+            DETAIL = 'Version 0.2.0 refuses duplicate transaction records; ledger.verify() names the ledger and transaction.',
+            HINT = 'Keep the database as it is for the investigation, and update a copy without the forged record.';
+    END IF;
+END
+$$;
+
+-- 1. the new ledger ids, in the tables that refer to ledgers
+ALTER TABLE ledger.blocks ALTER COLUMN ledger_id TYPE pg_catalog.int8;
+ALTER TABLE ledger.signed_ledgers ALTER COLUMN ledger_id TYPE pg_catalog.int8;
+ALTER TABLE ledger.signed_messages ALTER COLUMN ledger_id TYPE pg_catalog.int8;
+
+-- 2. block membership, from the 0.1.0 records
+ALTER TABLE ledger.blocks
+    ADD COLUMN xact_ids pg_catalog.int8[],
+    ADD COLUMN first_position pg_catalog.int8,
+    ADD COLUMN tree_root pg_catalog.bytea,
+    ADD COLUMN total_rows pg_catalog.int8;
+UPDATE ledger.blocks b
+   SET xact_ids = COALESCE((SELECT pg_catalog.array_agg(t.xact_id ORDER BY t.committed_at, t.xact_id)
+                              FROM ledger.transactions t
+                             WHERE t.ledger_id OPERATOR(pg_catalog.=) b.ledger_id
+                               AND t.block_no OPERATOR(pg_catalog.=) b.block_no),
+                           '{}'::pg_catalog.int8[]),
+       first_position = COALESCE((SELECT pg_catalog.sum(p.tx_count)::pg_catalog.int8
+                                    FROM ledger.blocks p
+                                   WHERE p.ledger_id OPERATOR(pg_catalog.=) b.ledger_id
+                                     AND p.block_no OPERATOR(pg_catalog.<) b.block_no), 0),
+       total_rows = (SELECT pg_catalog.sum(p.row_count)::pg_catalog.int8
+                       FROM ledger.blocks p
+                      WHERE p.ledger_id OPERATOR(pg_catalog.=) b.ledger_id
+                        AND p.block_no OPERATOR(pg_catalog.<=) b.block_no);
+ALTER TABLE ledger.blocks
+    ALTER COLUMN xact_ids SET NOT NULL,
+    ALTER COLUMN first_position SET NOT NULL,
+    ALTER COLUMN total_rows SET NOT NULL;
+CREATE INDEX blocks_xact_ids_idx ON ledger.blocks USING gin (xact_ids) WITH (fastupdate = off);
+COMMENT ON TABLE ledger.blocks IS 'Sealed blocks: RFC 6962 root over their transactions, chained by hash, with the history tree''s size and root after them';
+
+-- the records, rebuilt without block_no and with their primary key
+DROP INDEX ledger.transactions_unsealed_idx;
+ALTER TABLE ledger.transactions RENAME TO transactions_0_1;
+ALTER EXTENSION ledger DROP TABLE ledger.transactions_0_1;
+CREATE TABLE ledger.transactions (
+    ledger_id       pg_catalog.int8 NOT NULL,
+    xact_id         pg_catalog.int8 NOT NULL,
+    row_count       pg_catalog.int8 NOT NULL,
+    root            pg_catalog.bytea NOT NULL,
+    committed_at    pg_catalog.timestamptz NOT NULL,
+    PRIMARY KEY (ledger_id, xact_id)
+);
+COMMENT ON TABLE ledger.transactions IS 'One row per transaction that wrote a ledger: row count and RFC 6962 root of its rows';
+INSERT INTO ledger.transactions (ledger_id, xact_id, row_count, root, committed_at)
+    SELECT t.ledger_id, t.xact_id, t.row_count, t.root, t.committed_at
+      FROM ledger.transactions_0_1 t;
+DROP TABLE ledger.transactions_0_1;
+
+-- 3. the ledgers, rebuilt with int8 ids and without a stored head
+ALTER TABLE ledger.ledgers RENAME TO ledgers_0_1;
+ALTER TABLE ledger.ledgers_0_1 RENAME CONSTRAINT ledgers_pkey TO ledgers_0_1_pkey;
+ALTER TABLE ledger.ledgers_0_1 RENAME CONSTRAINT ledgers_relation_key TO ledgers_0_1_relation_key;
+ALTER TABLE ledger.ledgers_0_1 RENAME CONSTRAINT ledgers_ledger_uuid_key TO ledgers_0_1_ledger_uuid_key;
+ALTER EXTENSION ledger DROP TABLE ledger.ledgers_0_1;
+ALTER EXTENSION ledger DROP SEQUENCE ledger.ledgers_ledger_id_seq;
+CREATE TABLE ledger.ledgers (
+    ledger_id       pg_catalog.int8 PRIMARY KEY,
+    relation        pg_catalog.regclass NOT NULL UNIQUE,
+    ledger_uuid     pg_catalog.uuid NOT NULL UNIQUE DEFAULT pg_catalog.gen_random_uuid(),
+    name            pg_catalog.text NOT NULL,
+    shape           pg_catalog.text[] NOT NULL,
+    format_version  pg_catalog.int4 NOT NULL,
+    created_at      pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by      pg_catalog.name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE ledger.ledgers IS 'One row per ledger table: identity (ledger_id is derived from the uuid, so it is the same in every database that holds the ledger), column shape, row format';
+INSERT INTO ledger.ledgers (ledger_id, relation, ledger_uuid, name, shape, format_version,
+                            created_at, created_by)
+    SELECT ledger._ledger_id_of(l.ledger_uuid), l.relation, l.ledger_uuid, l.name, l.shape,
+           l.format_version, l.created_at, l.created_by
+      FROM ledger.ledgers_0_1 l;
+UPDATE ledger.transactions t SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
+  FROM ledger.ledgers_0_1 l WHERE t.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
+UPDATE ledger.blocks b SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
+  FROM ledger.ledgers_0_1 l WHERE b.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
+UPDATE ledger.signed_ledgers s SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
+  FROM ledger.ledgers_0_1 l WHERE s.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
+UPDATE ledger.signed_messages m SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
+  FROM ledger.ledgers_0_1 l WHERE m.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
+DROP TABLE ledger.ledgers_0_1;
+
+-- 4. the history tree and the sealer's work list
+CREATE TABLE ledger.history_tiles (
+    ledger_id       pg_catalog.int8 NOT NULL,
+    level           pg_catalog.int2 NOT NULL,
+    idx             pg_catalog.int8 NOT NULL,
+    hashes          pg_catalog.bytea NOT NULL,
+    PRIMARY KEY (ledger_id, level, idx)
+);
+COMMENT ON TABLE ledger.history_tiles IS 'History tree of each ledger in tiles of 32 node hashes (derived data, rebuilt when missing)';
+CREATE UNLOGGED TABLE ledger.seal_queue (
+    ledger_id       pg_catalog.int8 NOT NULL,
+    xact_id         pg_catalog.int8 NOT NULL,
+    record_tid      pg_catalog.tid NOT NULL
+);
+COMMENT ON TABLE ledger.seal_queue IS 'The sealer''s list of committed, unsealed transaction records (rebuilt after a crash)';
+
+-- Where each transaction record is: the block that lists it, or NULL while
+-- it is not sealed yet.
+CREATE VIEW ledger.transaction_blocks AS
+    SELECT t.ledger_id, t.xact_id, t.row_count, t.committed_at, m.block_no
+      FROM ledger.transactions t
+      LEFT JOIN (SELECT b.ledger_id, b.block_no, x.xact_id
+                   FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) m
+        ON m.ledger_id OPERATOR(pg_catalog.=) t.ledger_id
+       AND m.xact_id OPERATOR(pg_catalog.=) t.xact_id;
+COMMENT ON VIEW ledger.transaction_blocks IS 'Each transaction record with the block that lists it (NULL: not sealed yet)';
+GRANT SELECT ON ledger.transaction_blocks TO PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('ledger.ledgers', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.transactions', '');
+REVOKE ALL ON ledger.ledgers, ledger.transactions, ledger.blocks,
+    ledger.history_tiles, ledger.seal_queue FROM PUBLIC;
+GRANT SELECT ON ledger.ledgers, ledger.transactions, ledger.blocks,
+    ledger.history_tiles TO PUBLIC;
+
+-- 5. proofs find a transaction's rows through a BRIN index on ledger_xact
+-- (create_ledger adds one to every new ledger; the extension's own ledger
+-- tables have one from their install)
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT t.tgrelid::pg_catalog.regclass AS relation FROM pg_catalog.pg_trigger t
+              WHERE t.tgname OPERATOR(pg_catalog.=) 'zz_ledger_row'
+                AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.row_trigger()'::pg_catalog.regprocedure
+                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                                  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid
+                                  JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.relam
+                                 WHERE i.indrelid OPERATOR(pg_catalog.=) t.tgrelid
+                                   AND a.amname OPERATOR(pg_catalog.=) 'brin') LOOP
+        EXECUTE pg_catalog.format('CREATE INDEX ON %s USING brin (ledger_xact) WITH (pages_per_range = 16)',
+                                  r.relation);
+    END LOOP;
+END
+$$;
+
+SET LOCAL session_replication_role = origin;
+
+-- drop_ledger removes the new catalogs' rows too
+DROP FUNCTION ledger.drop_ledger(pg_catalog.regclass);
+CREATE FUNCTION ledger.drop_ledger(tbl pg_catalog.regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id pg_catalog.int8;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r
+            WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = 'must be superuser to drop a ledger',
+            HINT = 'Dropping a ledger destroys its history; ask a superuser.';
+    END IF;
+    SELECT g.ledger_id INTO id FROM ledger.ledgers g
+     WHERE g.relation OPERATOR(pg_catalog.=) tbl;
+    IF id IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = pg_catalog.format('table "%s" is not a ledger', tbl);
+    END IF;
+    -- signed ledgers (sql/install/25_signed.sql) keep two more catalogs
+    DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.signed_ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.seal_queue q WHERE q.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.history_tiles h WHERE h.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
+    EXECUTE pg_catalog.format('DROP TABLE %s', tbl);
+END
+$$;
+COMMENT ON FUNCTION ledger.drop_ledger(pg_catalog.regclass) IS 'Superuser only: drops a ledger table and its history';
+REVOKE ALL ON FUNCTION ledger.drop_ledger(pg_catalog.regclass) FROM PUBLIC;
+
+CREATE FUNCTION ledger.consistency_proof(tbl pg_catalog.regclass, old_digest pg_catalog.jsonb,
+    new_digest pg_catalog.jsonb DEFAULT NULL) RETURNS pg_catalog.jsonb
+    AS 'MODULE_PATHNAME', 'ledger_consistency_proof'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ledger.consistency_proof(pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.jsonb) IS 'RFC 9162 proof that the ledger''s history at old_digest is a prefix of its history at new_digest (default: the newest block), for tools/ledger-audit';
+COMMENT ON FUNCTION ledger.prove(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS 'Inclusion proof of one row (by ledger_xact, ledger_seq) up to a block (default the head): through the history tree to a block of format 2, through the chain of blocks to one sealed by 0.1.0; for tools/ledger-audit';

@@ -1,0 +1,352 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		The extension's catalog: where it is, who owns it, which tables are
+ *		ledgers, and a per-backend cache of ledger descriptions.
+ *
+ * Everything else finds the catalog tables (ledger.ledgers, ...) through
+ * here, and writes to them only inside ledger_as_owner(): as the catalog's
+ * owner (the extension owner) in a restricted security context, so no
+ * caller needs, or gets, write access to the catalog.
+ *
+ * The cache maps a relation OID to its LedgerInfo (ledger id, uuid, the
+ * canonical layout of its columns).  It lives in a child of
+ * CacheMemoryContext ("ledger table cache") and every entry is rebuilt after
+ * a relcache invalidation of its relation (DDL on it, or on all relations);
+ * a rebuilt entry's old layout is freed.  Negative entries (not a ledger)
+ * are cached too, so a non-ledger table costs one catalog look-up per
+ * invalidation.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "storage/proc.h"
+#include "utils/fmgroids.h"
+#include "fmgr.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+
+#include "catalog.h"
+
+static HTAB *ledger_cache = NULL;
+static MemoryContext ledger_cache_cxt = NULL;
+
+/* Drop cached entries on relcache invalidation. */
+static void
+ledger_cache_inval(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	LedgerInfo *info;
+
+	if (ledger_cache == NULL)
+		return;
+	hash_seq_init(&status, ledger_cache);
+	while ((info = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || info->relid == relid)
+			info->valid = false;
+	}
+}
+
+/*
+ * The installed catalog's version, as pg_extension says; NULL when the
+ * extension is not installed.
+ */
+char *
+ledger_catalog_version(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *version = NULL;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("ledger"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version;
+}
+
+/*
+ * ERROR unless the installed catalog is the one this library writes.  After
+ * a package upgrade and before ALTER EXTENSION ledger UPDATE, the new
+ * library refuses to read or write ledgers rather than misread the old
+ * catalog.  Checked once per transaction.
+ */
+void
+ledger_require_catalog(void)
+{
+	static LocalTransactionId checked = InvalidLocalTransactionId;
+	char	   *version;
+
+	if (checked == MyProc->lxid && checked != InvalidLocalTransactionId)
+		return;
+	/* an install or update script runs with the catalog it builds */
+	if (creating_extension)
+		return;
+	version = ledger_catalog_version();
+	if (version != NULL && strcmp(version, LEDGER_CATALOG_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"ledger\" is at version %s, but its library needs version %s",
+						version, LEDGER_CATALOG_VERSION),
+				 errdetail("The library was upgraded; the catalog it reads and writes is updated by the extension's update scripts."),
+				 errhint("Run ALTER EXTENSION ledger UPDATE in this database.")));
+	checked = MyProc->lxid;
+}
+
+/* Schema oid of the extension; errors if the extension is not installed. */
+Oid
+ledger_namespace(void)
+{
+	return get_namespace_oid("ledger", false);
+}
+
+/* Oid of one of the extension's catalog tables. */
+Oid
+ledger_catalog_relid(const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, ledger_namespace());
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("ledger catalog table \"ledger.%s\" is missing", relname),
+				 errhint("Reinstall the extension with DROP EXTENSION ledger and CREATE EXTENSION ledger.")));
+	return relid;
+}
+
+/* Run fn(arg) as the owner of ledger.ledgers, restoring the caller after. */
+void
+ledger_as_owner(LedgerOwnerFn fn, void *arg)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			catrel = ledger_catalog_relid("ledgers");
+	HeapTuple	tp;
+	Oid			owner;
+
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(catrel));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", catrel);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Read a relation's ledger id, uuid and row format from the catalog; -1 if
+ * it is not a ledger.
+ */
+static int64
+ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format)
+{
+	Datum		arg = ObjectIdGetDatum(relid);
+	Oid			argtype = OIDOID;
+	int64		result = -1;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version FROM ledger.ledgers l "
+								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+								1, &argtype, &arg, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+		if (uuid != NULL)
+			memcpy(uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 2, &isnull)),
+				   sizeof(pg_uuid_t));
+		if (format != NULL)
+			*format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 3, &isnull));
+	}
+	SPI_finish();
+	return result;
+}
+
+/*
+ * The ledger_id of the ledger with this uuid: the first 8 bytes of
+ * SHA-256(uuid), big-endian, with the sign bit cleared.  The same in every
+ * database that holds the ledger, so replicated catalog rows keep their
+ * keys; hashed, so that uuids sharing a prefix (time-ordered ones) do not
+ * share an id.
+ */
+int64
+ledger_id_from_uuid(const pg_uuid_t *uuid)
+{
+	uint8		h[LEDGER_HASH_LEN];
+	uint64		v = 0;
+	int			i;
+
+	crypto_sha256_3(uuid->data, UUID_LEN, NULL, 0, NULL, 0, h);
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | h[i];
+	return (int64) (v & UINT64CONST(0x7FFFFFFFFFFFFFFF));
+}
+
+/*
+ * ledger._ledger_id_of(ledger_uuid uuid) RETURNS int8
+ */
+PG_FUNCTION_INFO_V1(ledger_ledger_id_of);
+Datum
+ledger_ledger_id_of(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ledger_id_from_uuid(PG_GETARG_UUID_P(0)));
+}
+
+/* ERROR (42P01) unless relid names an existing relation. */
+void
+ledger_relation_must_exist(Oid relid)
+{
+	if (!OidIsValid(relid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+}
+
+/* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */
+int64
+ledger_id_for_relation(Oid relid, bool missing_ok)
+{
+	int64		result;
+
+	ledger_require_catalog();
+	result = ledger_catalog_lookup(relid, NULL, NULL);
+
+	if (result < 0 && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not a ledger", get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errhint("Use ledger.create_ledger() to make it one.")));
+	return result;
+}
+
+/* Cached ledger description of a relation, or NULL if it is not a ledger. */
+LedgerInfo *
+ledger_info_lookup(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	LedgerInfo *info;
+	bool		found;
+
+	if (ledger_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!CacheMemoryContext)
+			CreateCacheMemoryContext();
+		ledger_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
+												 "ledger table cache",
+												 ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(LedgerInfo);
+		ctl.hcxt = ledger_cache_cxt;
+		ledger_cache = hash_create("ledger table cache", 16, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(ledger_cache_inval, (Datum) 0);
+	}
+
+	ledger_require_catalog();
+	info = hash_search(ledger_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+		info->cxt = NULL;
+	else if (info->valid)
+		return info->ledger_id > 0 ? info : NULL;
+
+	/* (re)build; the old layout goes with its own context */
+	info->valid = false;
+	if (info->cxt != NULL)
+		MemoryContextReset(info->cxt);
+	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid, &info->format);
+	if (info->ledger_id > 0)
+	{
+		if (info->cxt == NULL)
+			info->cxt = AllocSetContextCreate(ledger_cache_cxt, "ledger layout",
+											  ALLOCSET_SMALL_SIZES);
+		canon_layout_init(&info->layout, RelationGetDescr(rel), 0, info->cxt);
+	}
+	info->valid = true;
+	return info->ledger_id > 0 ? info : NULL;
+}
+
+/* Drop what the cache holds about one relation (after registering it). */
+void
+ledger_info_forget(Oid relid)
+{
+	ledger_cache_inval((Datum) 0, relid);
+}
+
+/* bytea holding a 32-byte hash */
+bytea *
+ledger_hash_to_bytea(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + LEDGER_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + LEDGER_HASH_LEN);
+	memcpy(VARDATA(b), hash, LEDGER_HASH_LEN);
+	return b;
+}
+
+/* 32-byte hash from a bytea, or an error naming what it is */
+void
+ledger_bytea_to_hash(bytea *b, uint8 *out, const char *what)
+{
+	if (VARSIZE_ANY_EXHDR(b) != LEDGER_HASH_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored hash is not 32 bytes long"),
+				 errdetail_internal("The %s holds %zu bytes.", what,
+									(size_t) VARSIZE_ANY_EXHDR(b)),
+				 errhint("Run ledger.verify() on the ledger.")));
+	memcpy(out, VARDATA_ANY(b), LEDGER_HASH_LEN);
+}

@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *		The extension's catalog: where it is, who owns it, which tables are
+ *		ledgers, and a per-backend cache of ledger descriptions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_CATALOG_H
+#define LEDGER_CATALOG_H
+
+#include "utils/rel.h"
+#include "utils/uuid.h"
+
+#include "canon.h"
+#include "crypto.h"
+
+/* What a backend caches about one ledger table. */
+typedef struct LedgerInfo
+{
+	Oid			relid;			/* hash key */
+	int64		ledger_id;
+	pg_uuid_t	uuid;
+	int			format;			/* row format: CANON_ROW_FORMAT_1 or _2 */
+	bool		valid;
+	MemoryContext cxt;			/* holds layout; reset on rebuild */
+	CanonLayout layout;
+} LedgerInfo;
+
+/* The catalog version this library reads and writes. */
+#define LEDGER_CATALOG_VERSION "0.2.0"
+
+/* The installed catalog's version; NULL when not installed. */
+extern char *ledger_catalog_version(void);
+
+/* ERROR (55000) unless the installed catalog is LEDGER_CATALOG_VERSION. */
+extern void ledger_require_catalog(void);
+
+/* Schema oid of the extension ("ledger"); errors if not installed. */
+extern Oid	ledger_namespace(void);
+extern Oid	ledger_catalog_relid(const char *relname);
+
+/*
+ * Run fn(arg) as the owner of the extension's catalog, in a restricted
+ * security context; the caller's identity is restored however fn exits.
+ */
+typedef void (*LedgerOwnerFn) (void *arg);
+extern void ledger_as_owner(LedgerOwnerFn fn, void *arg);
+
+/* ERROR (42P01) unless relid names an existing relation. */
+extern void ledger_relation_must_exist(Oid relid);
+
+/* Look up a ledger by relation: ledger id, or -1 when not a ledger. */
+extern int64 ledger_id_for_relation(Oid relid, bool missing_ok);
+
+/* The ledger_id of the ledger with this uuid (the same in every database). */
+extern int64 ledger_id_from_uuid(const pg_uuid_t *uuid);
+
+/* Cached ledger description of a relation, or NULL if it is not a ledger. */
+extern LedgerInfo *ledger_info_lookup(Relation rel);
+
+/* Drop what the cache holds about one relation (after registering it). */
+extern void ledger_info_forget(Oid relid);
+
+/* bytea from/to a 32-byte hash; what names the hash in an error */
+extern bytea *ledger_hash_to_bytea(const uint8 *hash);
+extern void ledger_bytea_to_hash(bytea *b, uint8 *out, const char *what);
+
+#endif							/* LEDGER_CATALOG_H */

@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * create.h
+ *		Making a table a ledger.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_CREATE_H
+#define LEDGER_CREATE_H
+
+#include "access/htup.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+
+/*
+ * The row trigger found no ledger for rel: register an extension-owned
+ * table at its first insert, or describe a row arriving with its hash.
+ */
+extern LedgerInfo *create_builtin_info(Relation rel, HeapTuple tuple);
+
+#endif							/* LEDGER_CREATE_H */

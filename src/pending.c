@@ -1,0 +1,405 @@
+/*-------------------------------------------------------------------------
+ *
+ * pending.c
+ *		What the current transaction wrote to ledgers, and the record of it
+ *		written just before it commits.
+ *
+ * For every ledger a transaction writes, a PendingLedger holds a streaming
+ * RFC 6962 builder of its rows' leaves (merkle.c: O(log n) hashes, so a bulk
+ * load of millions of rows costs no extra memory), the row count and the
+ * next sequence number.  Nothing here reads or locks a shared chain head.
+ *
+ * Subtransactions: rows inserted inside a subtransaction that rolls back
+ * vanish from the table, so they must vanish from the root too.  Before the
+ * first insert at a nesting level deeper than the top, the builder's state
+ * is saved; a subtransaction abort restores the oldest state saved at or
+ * below it, a subtransaction commit hands its saved state to its parent.
+ * Sequence numbers are not reused, so rolled-back rows leave gaps; the root
+ * covers the surviving rows in sequence order.
+ *
+ * Rows a statement skips after the row trigger fired (INSERT ... ON CONFLICT
+ * DO NOTHING) are held open until this backend's stored-row count for the
+ * table shows whether the row was stored (pending_confirm).
+ *
+ * At XACT_EVENT_PRE_COMMIT (and PRE_PREPARE), for every ledger the
+ * transaction wrote, one row goes into ledger.transactions: (ledger, xact,
+ * row count, Merkle root, time), inserted with CatalogTupleInsert, so
+ * neither the writer's privileges nor any trigger are involved.  The keys
+ * that signed the transaction's rows are checked again first, and at
+ * PRE_PREPARE written into the prepared transaction
+ * (signed_precommit_check).  After commit the sealer is told
+ * (sealer_notify).
+ *
+ * Memory: per-transaction state lives in TopTransactionContext.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "commands/sequence.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "compat.h"
+#include "merkle.h"
+#include "pending.h"
+#include "sealer.h"
+#include "signed.h"
+
+typedef struct PendingSnap
+{
+	int			level;			/* nesting level the state was saved at */
+	int64		count;
+	MerkleStream ms;
+} PendingSnap;
+
+typedef struct PendingLedger
+{
+	Oid			relid;
+	int64		ledger_id;
+	int64		next_seq;
+	int64		count;			/* surviving rows */
+	MerkleStream ms;
+	int			nsnaps;
+	int			maxsnaps;
+	PendingSnap *snaps;
+
+	/*
+	 * The row the trigger stamped last, until it is known to be stored:
+	 * INSERT ... ON CONFLICT DO NOTHING fires BEFORE ROW triggers and then
+	 * may skip the row.  Its leaf joins the tree once this backend's insert
+	 * count for the table has moved past open_inserted (see pending_confirm);
+	 * a skipped row leaves a gap in ledger_seq, as a row rolled back to a
+	 * savepoint does.
+	 */
+	bool		open;
+	bool		open_has_leaf;	/* false for a row arriving with its hash */
+	int			open_level;		/* nesting level it was stamped at */
+	int64		open_inserted;	/* insert count when it was stamped */
+	uint8		open_leaf[LEDGER_HASH_LEN];
+
+	struct PendingLedger *next;
+} PendingLedger;
+
+static PendingLedger *pending_head = NULL;
+static bool pending_written = false;
+
+/*
+ * The ledger transaction number of the current transaction, drawn from
+ * ledger.transaction_id_seq at its first ledger insert; 0 is reserved for
+ * genesis rows.  A sequence, not the xid: xids restart in a new cluster, and
+ * a restored ledger's records must never collide with new ones.
+ */
+static int64 current_ledger_xact = -1;
+
+/* Find or create the pending state of one ledger in this transaction. */
+static PendingLedger *
+pending_get(Oid relid, int64 ledger_id)
+{
+	PendingLedger *pl;
+
+	for (pl = pending_head; pl != NULL; pl = pl->next)
+		if (pl->relid == relid)
+			return pl;
+
+	pl = MemoryContextAllocZero(TopTransactionContext, sizeof(PendingLedger));
+	pl->relid = relid;
+	pl->ledger_id = ledger_id;
+	merkle_stream_init(&pl->ms);
+	pl->next = pending_head;
+	pending_head = pl;
+	return pl;
+}
+
+/* Add one leaf of a row stamped at nesting level 'level'. */
+static void
+pending_add(PendingLedger *pl, const uint8 *leaf, int level)
+{
+	if (level > 1 &&
+		(pl->nsnaps == 0 || pl->snaps[pl->nsnaps - 1].level < level))
+	{
+		PendingSnap *snap;
+
+		if (pl->nsnaps == pl->maxsnaps)
+		{
+			int			newmax = pl->maxsnaps == 0 ? 4 : pl->maxsnaps * 2;
+
+			if (pl->snaps == NULL)
+				pl->snaps = MemoryContextAlloc(TopTransactionContext,
+											   sizeof(PendingSnap) * newmax);
+			else
+				pl->snaps = repalloc(pl->snaps, sizeof(PendingSnap) * newmax);
+			pl->maxsnaps = newmax;
+		}
+		snap = &pl->snaps[pl->nsnaps++];
+		snap->level = level;
+		snap->count = pl->count;
+		snap->ms = pl->ms;
+	}
+	merkle_stream_add(&pl->ms, leaf);
+	pl->count++;
+}
+
+/*
+ * Rows of rel this backend has stored so far: heap inserts minus deletes in
+ * the cumulative statistics counters, summed over the per-(sub)transaction
+ * parts (which move between levels without changing the sum).  A
+ * speculative insertion withdrawn after a concurrent conflict counts as an
+ * insert and a delete (heap_abort_speculative), so it nets out; a ledger
+ * table has no other deletes.  -1 when statistics are not collected for rel
+ * (track_counts = off).
+ */
+static int64
+pending_inserted(Relation rel)
+{
+	PgStat_TableStatus *ts;
+	PgStat_TableXactStatus *trans;
+	int64		n;
+
+	if (rel->pgstat_info == NULL)
+	{
+		if (!rel->pgstat_enabled)
+			return -1;
+		/* link the pending entry now: it may already hold counts */
+		pgstat_assoc_relation(rel);
+		if (rel->pgstat_info == NULL)
+			return -1;
+	}
+	ts = rel->pgstat_info;
+	n = ledger_pgstat_top_net_inserts(ts);
+	for (trans = ts->trans; trans != NULL; trans = trans->upper)
+		n += trans->tuples_inserted - trans->tuples_deleted;
+	return n;
+}
+
+/*
+ * Settle the row stamped last: if the table's insert count has moved since,
+ * it was stored and its leaf joins the tree; otherwise INSERT ... ON
+ * CONFLICT DO NOTHING skipped it.  Without statistics the row is taken as
+ * stored (what ledger.verify then reports if it was not).
+ */
+static void
+pending_confirm(PendingLedger *pl, Relation rel)
+{
+	int64		now;
+
+	if (!pl->open)
+		return;
+	now = pending_inserted(rel);
+	pl->open = false;
+	if (now >= 0 && now <= pl->open_inserted)
+		return;					/* skipped */
+	if (pl->open_has_leaf)
+		pending_add(pl, pl->open_leaf, pl->open_level);
+}
+
+/* Stamp a row: settle the previous one, then hold this one open. */
+static void
+pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf)
+{
+	pending_confirm(pl, rel);
+	pl->open = true;
+	pl->open_has_leaf = (leaf != NULL);
+	if (leaf != NULL)
+		memcpy(pl->open_leaf, leaf, LEDGER_HASH_LEN);
+	pl->open_level = GetCurrentTransactionNestLevel();
+	pl->open_inserted = pending_inserted(rel);
+}
+
+/* Subtransaction end: drop or hand over saved states. */
+static void
+ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	PendingLedger *pl;
+
+	for (pl = pending_head; pl != NULL; pl = pl->next)
+	{
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
+			PendingSnap *restore = NULL;
+
+			if (pl->open && pl->open_level >= level)
+				pl->open = false;	/* rolled back with its subtransaction */
+
+			while (pl->nsnaps > 0 && pl->snaps[pl->nsnaps - 1].level >= level)
+				restore = &pl->snaps[--pl->nsnaps];
+			if (restore)
+			{
+				pl->ms = restore->ms;
+				pl->count = restore->count;
+			}
+		}
+		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			if (pl->open && pl->open_level == level)
+				pl->open_level = level - 1;
+			if (pl->nsnaps > 0 && pl->snaps[pl->nsnaps - 1].level == level)
+			{
+				if (level - 1 <= 1 ||
+					(pl->nsnaps >= 2 && pl->snaps[pl->nsnaps - 2].level == level - 1))
+					pl->nsnaps--;
+				else
+					pl->snaps[pl->nsnaps - 1].level = level - 1;
+			}
+		}
+	}
+}
+
+/* Write one ledger.transactions row per ledger this transaction wrote. */
+static void
+pending_write_records(bool preparing)
+{
+	PendingLedger *pl;
+	Relation	rel = NULL;
+	Relation	queue = NULL;
+	TimestampTz committed_at = GetCurrentTimestamp();
+
+	/* keys that signed these rows must still be good at committed_at */
+	signed_precommit_check(committed_at, current_ledger_xact, preparing);
+
+	for (pl = pending_head; pl != NULL; pl = pl->next)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		Datum		qvalues[3];
+		bool		qnulls[3] = {false, false, false};
+		uint8		root[LEDGER_HASH_LEN];
+		HeapTuple	tup;
+		HeapTuple	qtup;
+
+		if (pl->open)
+		{
+			/* the statement that stamped it is over: it was stored or not */
+			Relation	lrel = RelationIdGetRelation(pl->relid);
+
+			if (RelationIsValid(lrel))
+			{
+				pending_confirm(pl, lrel);
+				RelationClose(lrel);
+			}
+			pl->open = false;
+		}
+		if (pl->count == 0)
+			continue;
+		if (rel == NULL)
+		{
+			rel = table_open(ledger_catalog_relid("transactions"), RowExclusiveLock);
+			queue = table_open(ledger_catalog_relid("seal_queue"), RowExclusiveLock);
+		}
+
+		/* the record, for good */
+		merkle_stream_root(&pl->ms, root);
+		values[0] = Int64GetDatum(pl->ledger_id);
+		values[1] = Int64GetDatum(current_ledger_xact);
+		values[2] = Int64GetDatum(pl->count);
+		values[3] = PointerGetDatum(ledger_hash_to_bytea(root));
+		values[4] = TimestampTzGetDatum(committed_at);
+		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+		CatalogTupleInsert(rel, tup);
+
+		/* and the sealer's pointer to it (unlogged: no WAL) */
+		qvalues[0] = Int64GetDatum(pl->ledger_id);
+		qvalues[1] = Int64GetDatum(current_ledger_xact);
+		qvalues[2] = PointerGetDatum(&tup->t_self);
+		qtup = heap_form_tuple(RelationGetDescr(queue), qvalues, qnulls);
+		CatalogTupleInsert(queue, qtup);
+		heap_freetuple(qtup);
+		heap_freetuple(tup);
+		pending_written = true;
+	}
+	if (rel != NULL)
+	{
+		table_close(queue, NoLock);
+		table_close(rel, NoLock);
+	}
+}
+
+/* Transaction end: write records before commit, signal the sealer after. */
+static void
+ledger_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (pending_head != NULL)
+				pending_write_records(event == XACT_EVENT_PRE_PREPARE);
+			break;
+		case XACT_EVENT_COMMIT:
+			if (pending_written)
+				sealer_notify(MyDatabaseId);
+			pending_head = NULL;
+			pending_written = false;
+			current_ledger_xact = -1;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_ABORT:
+			pending_head = NULL;
+			pending_written = false;
+			current_ledger_xact = -1;
+			break;
+		default:
+			break;
+	}
+}
+
+/* This transaction's ledger transaction number; -1 if none (and !assign). */
+int64
+pending_current_xact(bool assign)
+{
+	if (current_ledger_xact < 0 && assign)
+	{
+		Oid			seq = get_relname_relid("transaction_id_seq", ledger_namespace());
+
+		if (!OidIsValid(seq))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("ledger sequence \"ledger.transaction_id_seq\" is missing"),
+					 errhint("Reinstall the extension.")));
+		/* nextval_internal checks no privilege: writers need none on it */
+		current_ledger_xact = nextval_internal(seq, false);
+	}
+	return current_ledger_xact;
+}
+
+/* Register callbacks; called from _PG_init. */
+void
+pending_init(void)
+{
+	RegisterXactCallback(ledger_xact_callback, NULL);
+	RegisterSubXactCallback(ledger_subxact_callback, NULL);
+}
+
+/*
+ * The sequence number of the next row of rel (ledger ledger_id) in this
+ * transaction; the row trigger takes it before it hashes the row.
+ */
+int64
+pending_next_seq(Relation rel, int64 ledger_id)
+{
+	return pending_get(RelationGetRelid(rel), ledger_id)->next_seq++;
+}
+
+/*
+ * The row trigger stamped a row of rel (ledger ledger_id) with leaf, or, for
+ * a row arriving with its own hash, with NULL.
+ */
+void
+pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf)
+{
+	pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf);
+}

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * pending.h
+ *		What the current transaction wrote to ledgers, and its record.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_PENDING_H
+#define LEDGER_PENDING_H
+
+#include "utils/rel.h"
+
+#include "crypto.h"
+
+extern void pending_init(void);
+
+/* This transaction's ledger transaction number; -1 if none (and !assign). */
+extern int64 pending_current_xact(bool assign);
+
+/* The sequence number of the next row of rel in this transaction. */
+extern int64 pending_next_seq(Relation rel, int64 ledger_id);
+
+/*
+ * The row trigger stamped a row of rel with leaf (NULL for a row arriving
+ * with its own hash).
+ */
+extern void pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf);
+
+#endif							/* LEDGER_PENDING_H */

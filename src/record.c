@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * record.c
+ *		Transaction records and blocks: their hash formats, and the one
+ *		reader of them that sealing, verification and proofs share.
+ *
+ * A transaction record (ledger.transactions) holds what a committed
+ * transaction wrote to one ledger: its row count and the RFC 6962 root of
+ * its rows' leaves.  It is written once, before its transaction commits,
+ * and never updated.  Its leaf, in its block's tree and in the ledger's
+ * history tree, is
+ *
+ *	H(0x00 || 'T' || f || xact_id || row_count || root || committed_at)
+ *
+ * with f the ledger's row format (integers big-endian, committed_at in
+ * microseconds since 2000-01-01 UTC).  A block lists its transactions
+ * (xact_ids, in (committed_at, xact_id) order, a total order fixed by the
+ * records themselves) and their place in the history tree (first_position);
+ * its hash is, in format 1 (blocks sealed by 0.1.0),
+ *
+ *	SHA-256("ledger-block-v1\0" || ledger uuid || block_no || prev_hash ||
+ *			root || tx_count || row_count || sealed_at || format_version)
+ *
+ * and in format 2 the same under the tag "ledger-block-v2\0" followed by
+ * tree_size || tree_root, the size and root of the history tree after the
+ * block (docs/canonical-format.md).
+ *
+ * The readers copy what they read into the caller's memory context, so
+ * nothing they return dies with SPI_finish.  Records, the many, are read by
+ * an index scan of ledger.transactions' primary key, without SPI; blocks
+ * with SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "merkle.h"
+#include "record.h"
+
+/* Columns of ledger.transactions (1-based), as created. */
+#define REC_LEDGER_ID 1
+#define REC_XACT_ID 2
+#define REC_ROW_COUNT 3
+#define REC_ROOT 4
+#define REC_COMMITTED_AT 5
+
+/* big-endian store */
+static void
+put_be64(uint8 *p, uint64 v)
+{
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8) (v >> (56 - 8 * i));
+}
+
+/* A transaction record's leaf in the trees. */
+void
+ledger_xact_leaf(int format, int64 xact_id, int64 row_count, const uint8 *root,
+				 int64 committed_at, uint8 out[LEDGER_HASH_LEN])
+{
+	uint8		buf[2 + 8 + 8 + LEDGER_HASH_LEN + 8];
+
+	buf[0] = 'T';
+	buf[1] = (uint8) format;
+	put_be64(buf + 2, (uint64) xact_id);
+	put_be64(buf + 10, (uint64) row_count);
+	memcpy(buf + 18, root, LEDGER_HASH_LEN);
+	put_be64(buf + 18 + LEDGER_HASH_LEN, (uint64) committed_at);
+	merkle_leaf_hash(buf, sizeof(buf), out);
+}
+
+/* A record's leaf, for a ledger of row format format. */
+void
+record_leaf(const LedgerRecord *r, int format, uint8 out[LEDGER_HASH_LEN])
+{
+	ledger_xact_leaf(format, r->xact_id, r->row_count, r->root, r->committed_at, out);
+}
+
+/* A block's hash from its header, in the block's format. */
+void
+block_compute_hash(const pg_uuid_t *uuid, const LedgerBlock *b, uint8 out[LEDGER_HASH_LEN])
+{
+	static const char tag1[] = "ledger-block-v1";
+	static const char tag2[] = "ledger-block-v2";
+	uint8		buf[UUID_LEN + 8 + 2 * LEDGER_HASH_LEN + 8 + 8 + 8 + 8 + 8 + LEDGER_HASH_LEN];
+	uint8	   *p = buf;
+
+	memcpy(p, uuid->data, UUID_LEN);
+	p += UUID_LEN;
+	put_be64(p, (uint64) b->block_no);
+	p += 8;
+	memcpy(p, b->prev_hash, LEDGER_HASH_LEN);
+	p += LEDGER_HASH_LEN;
+	memcpy(p, b->root, LEDGER_HASH_LEN);
+	p += LEDGER_HASH_LEN;
+	put_be64(p, (uint64) b->tx_count);
+	p += 8;
+	put_be64(p, (uint64) b->row_count);
+	p += 8;
+	put_be64(p, (uint64) b->sealed_at);
+	p += 8;
+	put_be64(p, (uint64) b->format_version);
+	p += 8;
+	if (b->format_version == BLOCK_FORMAT_1)
+	{
+		crypto_sha256_3(tag1, sizeof(tag1), buf, p - buf, NULL, 0, out);
+		return;
+	}
+	/* format 2 and later: the history tree after the block */
+	put_be64(p, (uint64) BLOCK_TREE_SIZE(b));
+	p += 8;
+	if (b->has_tree_root)
+		memcpy(p, b->tree_root, LEDGER_HASH_LEN);
+	else
+		memset(p, 0, LEDGER_HASH_LEN);
+	p += LEDGER_HASH_LEN;
+	crypto_sha256_3(tag2, sizeof(tag2), buf, p - buf, NULL, 0, out);
+}
+
+/* ---------- records ---------- */
+
+/* Hash column of a record tuple, or an error naming it. */
+static void
+record_hash_attr(HeapTuple tup, TupleDesc td, int attnum, uint8 *out, const char *what)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, td, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored hash is NULL"),
+				 errdetail_internal("The %s is NULL.", what),
+				 errhint("Run ledger.verify() on the ledger.")));
+	ledger_bytea_to_hash(DatumGetByteaPP(d), out, what);
+}
+
+/* Fill a LedgerRecord from a tuple of ledger.transactions. */
+static void
+record_from_tuple(HeapTuple tup, TupleDesc td, LedgerRecord *r)
+{
+	bool		isnull;
+
+	r->xact_id = DatumGetInt64(heap_getattr(tup, REC_XACT_ID, td, &isnull));
+	r->row_count = DatumGetInt64(heap_getattr(tup, REC_ROW_COUNT, td, &isnull));
+	record_hash_attr(tup, td, REC_ROOT, r->root, "transaction root");
+	r->committed_at = DatumGetTimestampTz(heap_getattr(tup, REC_COMMITTED_AT, td, &isnull));
+	r->tid = tup->t_self;
+}
+
+/* Records of a ledger, optionally of one transaction, by index scan. */
+static LedgerRecord *
+record_scan(int64 ledger_id, bool one_xact, int64 xact_id, Snapshot snapshot, uint64 *n)
+{
+	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	Oid			pkey = get_relname_relid("transactions_pkey", ledger_namespace());
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	uint64		cap = 64;
+	LedgerRecord *out = palloc(sizeof(LedgerRecord) * cap);
+
+	if (!OidIsValid(pkey))
+		elog(ERROR, "index \"ledger.transactions_pkey\" is missing");
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ledger_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(xact_id));
+	scan = systable_beginscan(rel, pkey, true, snapshot, one_xact ? 2 : 1, keys);
+	*n = 0;
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (*n == cap)
+		{
+			cap *= 2;
+			out = repalloc_huge(out, sizeof(LedgerRecord) * cap);
+		}
+		record_from_tuple(tup, RelationGetDescr(rel), &out[(*n)++]);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return out;
+}
+
+/* Every record of a ledger, in transaction-number order. */
+LedgerRecord *
+record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n)
+{
+	return record_scan(ledger_id, false, 0, snapshot, n);
+}
+
+/* The records of one transaction (normally one). */
+LedgerRecord *
+record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot, uint64 *n)
+{
+	return record_scan(ledger_id, true, xact_id, snapshot, n);
+}
+
+/*
+ * The record at tid, if it is visible to a fresh snapshot and is the record
+ * of (ledger_id, xact_id): the sealer's work list points to records by tid,
+ * which VACUUM FULL or CLUSTER of the catalog would change.
+ */
+bool
+record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id, LedgerRecord *out)
+{
+	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found = false;
+
+	if (table_tuple_fetch_row_version(rel, tid, GetLatestSnapshot(), slot))
+	{
+		bool		shouldfree;
+		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		bool		isnull;
+
+		if (DatumGetInt64(heap_getattr(tup, REC_LEDGER_ID, RelationGetDescr(rel), &isnull)) == ledger_id &&
+			DatumGetInt64(heap_getattr(tup, REC_XACT_ID, RelationGetDescr(rel), &isnull)) == xact_id)
+		{
+			record_from_tuple(tup, RelationGetDescr(rel), out);
+			found = true;
+		}
+		if (shouldfree)
+			heap_freetuple(tup);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* ---------- blocks ---------- */
+
+static const char block_columns[] =
+"block_no, prev_hash, root, tx_count, row_count, sealed_at, format_version, "
+"block_hash, xact_ids, first_position, tree_root, total_rows";
+
+/* Hash column c (1-based) of row r of the SPI result; false if NULL. */
+static bool
+block_hash_col(uint64 r, int c, uint8 *out, const char *what)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c, &isnull);
+
+	if (isnull)
+		return false;
+	ledger_bytea_to_hash(DatumGetByteaPP(d), out, what);
+	return true;
+}
+
+/* Fill a LedgerBlock from row r of the SPI result, arrays in cxt. */
+static void
+block_from_spi(uint64 r, LedgerBlock *b, MemoryContext cxt)
+{
+	HeapTuple	tup = SPI_tuptable->vals[r];
+	TupleDesc	td = SPI_tuptable->tupdesc;
+	bool		isnull;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			i;
+	ArrayType  *arr;
+
+	b->block_no = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+	if (!block_hash_col(r, 2, b->prev_hash, "previous block hash") ||
+		!block_hash_col(r, 3, b->root, "block root") ||
+		!block_hash_col(r, 8, b->block_hash, "block hash"))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored hash is NULL"),
+				 errdetail_internal("A hash of block " INT64_FORMAT " is NULL.", b->block_no),
+				 errhint("Run ledger.verify() on the ledger.")));
+	b->tx_count = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
+	b->row_count = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
+	b->sealed_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 6, &isnull));
+	b->format_version = DatumGetInt32(SPI_getbinval(tup, td, 7, &isnull));
+	arr = DatumGetArrayTypeP(SPI_getbinval(tup, td, 9, &isnull));
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &b->nxacts);
+	b->xact_ids = MemoryContextAlloc(cxt, sizeof(int64) * Max(b->nxacts, 1));
+	for (i = 0; i < b->nxacts; i++)
+		b->xact_ids[i] = nulls[i] ? -1 : DatumGetInt64(elems[i]);
+	b->first_position = DatumGetInt64(SPI_getbinval(tup, td, 10, &isnull));
+	b->has_tree_root = block_hash_col(r, 11, b->tree_root, "history tree root");
+	b->total_rows = DatumGetInt64(SPI_getbinval(tup, td, 12, &isnull));
+}
+
+/*
+ * Blocks from..to (to -1: the newest), in order, in an array allocated in the
+ * caller's memory context; read with the caller's snapshot if read_only.
+ */
+LedgerBlock *
+block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		args[3];
+	Oid			types[3] = {INT8OID, INT8OID, INT8OID};
+	LedgerBlock *out;
+	uint64		i;
+	int			ret;
+
+	args[0] = Int64GetDatum(ledger_id);
+	args[1] = Int64GetDatum(from);
+	args[2] = Int64GetDatum(to);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
+										 "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+										 "AND block_no OPERATOR(pg_catalog.>=) $2 "
+										 "AND ($3 OPERATOR(pg_catalog.<) 0 OR block_no OPERATOR(pg_catalog.<=) $3) "
+										 "ORDER BY block_no", block_columns),
+								3, types, args, NULL, read_only, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks: %s", SPI_result_code_string(ret));
+	*n = SPI_processed;
+	out = MemoryContextAllocHuge(caller, sizeof(LedgerBlock) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		block_from_spi(i, &out[i], caller);
+	}
+	SPI_finish();
+	return out;
+}
+
+/* The newest block of a ledger; false if it has none. */
+bool
+block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
+									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+									   "ORDER BY block_no DESC LIMIT 1", block_columns),
+							  1, &argtype, &arg, NULL, read_only, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks");
+	found = SPI_processed > 0;
+	if (found)
+		block_from_spi(0, out, caller);
+	SPI_finish();
+	return found;
+}
+
+/*
+ * The block that holds transaction xact_id (through the GIN index on
+ * xact_ids) and the transaction's index in it; -1 if no block holds it.
+ */
+int64
+block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, int *index)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, INT8OID};
+	int64		found = -1;
+	int			i;
+
+	args[0] = Int64GetDatum(ledger_id);
+	args[1] = Int64GetDatum(xact_id);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
+									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+									   "AND xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
+									   "ORDER BY block_no LIMIT 1", block_columns),
+							  2, types, args, NULL, read_only, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks");
+	if (SPI_processed > 0)
+	{
+		block_from_spi(0, out, caller);
+		for (i = 0; i < out->nxacts; i++)
+			if (out->xact_ids[i] == xact_id)
+			{
+				*index = i;
+				found = out->block_no;
+				break;
+			}
+	}
+	SPI_finish();
+	return found;
+}
