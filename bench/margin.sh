@@ -83,3 +83,99 @@ ratio=$(awk -v a="$b_best" -v b="$c_best" 'BEGIN { printf "%.1f", a / b }')
 printf '%s | %s | %s | %s | %s\n' "SPAN margin $accounts accounts x 20 options (s)" "$c_best" \
 	"PL/pgSQL + SQL baseline (s)" "$b_best" "$ratio"
 bench_psql "DROP SCHEMA bench_margin CASCADE"
+
+# ---------- end to end (issue #13) ----------
+#
+# Every margin entry point a user calls, over the book of
+# bench/margin_book.sql (N accounts x 20 positions in futures, futures
+# options, stock, equity and index options, with tiers, spreads, both
+# methods and collateral), at N = 1,000, 2,000, 5,000 and 10,000.  Each time
+# is the best of BENCH_MARGIN_RUNS runs inside one backend (no connection
+# or client time): wall time with the default settings, and the backend's
+# CPU time with parallel query off (all of the work in one process).  The
+# baseline of each entry point is the released 0.1.0 queries over the same
+# book in a second database (CREATE EXTENSION ledger VERSION '0.1.0', which
+# calls this library's C functions), one run, at 1,000 and 2,000 accounts
+# (0.1.0 grows quadratically: 161 s at 10,000 in issue #13).  Lines:
+#   <entry> N accounts (s)  | time | 0.1.0 <entry> N accounts (s) | time | x faster
+#   <entry> 10k/1k ... (s)  | t10k | <entry> 1,000 accounts (s)   | t1k  | t10k / t1k
+# and the same in CPU seconds; linear is 10, the target at most 12.
+sizes=${BENCH_MARGIN_SIZES:-"1000 2000 5000 10000"}
+old_sizes=${BENCH_MARGIN_OLD_SIZES:-"1000 2000"}
+old_db=bench_margin_010
+as_of="'2026-03-20'"
+declare -A entry=(
+	[margin_legs]="SELECT * FROM ledger.margin_legs($as_of)"
+	[span_margin_detail]="SELECT * FROM ledger.span_margin_detail($as_of)"
+	[span_margin]="SELECT * FROM ledger.span_margin($as_of)"
+	[portfolio_margin_detail]="SELECT * FROM ledger.portfolio_margin_detail($as_of)"
+	[portfolio_margin]="SELECT * FROM ledger.portfolio_margin($as_of)"
+	[strategy_margin_detail]="SELECT * FROM ledger.strategy_margin_detail($as_of)"
+	[collateral_value]="SELECT * FROM ledger.collateral_value()"
+	[margin_requirements]="SELECT * FROM ledger.margin_requirements($as_of)"
+	[run_margin_calls]="SELECT ledger.run_margin_calls('2026-03-20 21:00+00')"
+	[run_expiry]="SELECT ledger.run_expiry('2026-06-19')"
+)
+order="margin_legs span_margin_detail span_margin portfolio_margin_detail portfolio_margin
+	strategy_margin_detail collateral_value margin_requirements run_margin_calls run_expiry"
+
+# time_entry DB SQL RUNS SERIAL: "wall cpu" of the best run
+time_entry() {
+	psql -X -At -F' ' -v ON_ERROR_STOP=1 -d "$1" -c "SELECT round(wall::numeric, 4), round(cpu::numeric, 4)
+		FROM bench_margin.time_query(\$q\$$2\$q\$, $3, $4)"
+}
+
+declare -A wall cpu old_wall old_cpu
+for db in "$PGDATABASE" "$old_db"; do
+	if [[ $db == "$old_db" ]]; then
+		PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $old_db WITH (FORCE)" \
+			-c "CREATE DATABASE $old_db" >/dev/null
+		PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$old_db" \
+			-c "CREATE EXTENSION ledger VERSION '0.1.0'" >/dev/null
+		list=$old_sizes
+	else
+		list=$sizes
+	fi
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+		-c "DROP SCHEMA IF EXISTS bench_margin CASCADE" -f bench/margin_book.sql >/dev/null
+	for n in $list; do
+		psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SELECT bench_margin.make_book($n)" >/dev/null
+		for e in $order; do
+			# the new version: every entry point at 1,000 and 10,000,
+			# margin_requirements at every size; 0.1.0: one run of each
+			if [[ $db == "$old_db" ]]; then
+				read -r w c <<<"$(time_entry "$db" "${entry[$e]}" 1 true)"
+				old_wall[$e,$n]=$w
+				old_cpu[$e,$n]=$c
+			elif [[ $n == 1000 || $n == 10000 || $e == margin_requirements ]]; then
+				read -r w _ <<<"$(time_entry "$db" "${entry[$e]}" "$runs" false)"
+				read -r _ c <<<"$(time_entry "$db" "${entry[$e]}" "$runs" true)"
+				wall[$e,$n]=$w
+				cpu[$e,$n]=$c
+			fi
+		done
+	done
+done
+psql -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE $old_db WITH (FORCE)" >/dev/null
+
+# row FIGURE VALUE BASELINE BASEVALUE RATIO
+row() { printf '%s | %s | %s | %s | %s\n' "$1" "$2" "$3" "$4" "$5"; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.1f", a / b }'; }
+echo "# margin end to end: sizes $sizes accounts x 20 positions, best of $runs runs; 0.1.0 one run at $old_sizes" >&2
+for e in $order; do
+	for n in $old_sizes; do
+		[[ -n ${wall[$e,$n]:-} ]] || continue
+		row "$e $n accounts (s)" "${wall[$e,$n]}" "0.1.0 $e $n accounts (s)" "${old_wall[$e,$n]}" \
+			"$(div "${old_wall[$e,$n]}" "${wall[$e,$n]}")"
+		row "$e $n accounts, CPU (s)" "${cpu[$e,$n]}" "0.1.0 $e $n accounts, CPU (s)" "${old_cpu[$e,$n]}" \
+			"$(div "${old_cpu[$e,$n]}" "${cpu[$e,$n]}")"
+	done
+	for n in $sizes; do
+		[[ $n != 1000 && -n ${wall[$e,$n]:-} && -n ${wall[$e,1000]:-} ]] || continue
+		row "$e $n accounts (s)" "${wall[$e,$n]}" "$e 1000 accounts (s)" "${wall[$e,1000]}" \
+			"$(div "${wall[$e,$n]}" "${wall[$e,1000]}")"
+		row "$e $n accounts, CPU (s)" "${cpu[$e,$n]}" "$e 1000 accounts, CPU (s)" "${cpu[$e,1000]}" \
+			"$(div "${cpu[$e,$n]}" "${cpu[$e,1000]}")"
+	done
+done
+bench_psql "DROP SCHEMA bench_margin CASCADE"

@@ -528,10 +528,13 @@ margin_make_array(const double *v, int n)
  * has computed in an open-addressing table in fn_mcxt, keyed by the exact
  * bits of the arguments; a hit returns a copy.  Errors are never cached.
  * The table holds at most MARGIN_MEMO_SLOTS * 3 / 4 arrays, after which
- * new arguments are computed without being kept (about 300 kB at most).
+ * new arguments are computed without being kept (about 300 kB at most);
+ * a call site where fewer than a quarter of the first MARGIN_MEMO_PROBE
+ * calls hit stops looking, so arguments that never repeat cost nothing.
  */
 #define MARGIN_MEMO_SLOTS	1024
 #define MARGIN_MEMO_PARAMS	10
+#define MARGIN_MEMO_PROBE	4096
 
 typedef struct MarginMemoKey
 {
@@ -548,11 +551,17 @@ typedef struct MarginMemoEntry
 
 typedef struct MarginMemo
 {
-	int			used;
+	int			used;			/* slots filled */
+	int			lookups;		/* calls so far, up to MARGIN_MEMO_PROBE */
+	int			hits;			/* of which hits */
+	bool		off;			/* stopped looking */
 	MarginMemoEntry slot[MARGIN_MEMO_SLOTS];
 } MarginMemo;
 
-/* The slot of key in the call site's table (allocated on first use). */
+/*
+ * The slot of key in the call site's table (allocated on first use), or
+ * NULL when the call site has stopped looking.
+ */
 static MarginMemoEntry *
 margin_memo_slot(FunctionCallInfo fcinfo, const MarginMemoKey *key)
 {
@@ -565,6 +574,8 @@ margin_memo_slot(FunctionCallInfo fcinfo, const MarginMemoKey *key)
 													 sizeof(MarginMemo));
 		fcinfo->flinfo->fn_extra = memo;
 	}
+	if (memo->off)
+		return NULL;
 	h = hash_bytes((const unsigned char *) key, sizeof(MarginMemoKey));
 	for (;;)
 	{
@@ -572,7 +583,18 @@ margin_memo_slot(FunctionCallInfo fcinfo, const MarginMemoKey *key)
 
 		if (e->value == NULL ||
 			memcmp(&e->key, key, sizeof(MarginMemoKey)) == 0)
+		{
+			if (memo->lookups < MARGIN_MEMO_PROBE)
+			{
+				memo->lookups++;
+				if (e->value != NULL)
+					memo->hits++;
+				else if (memo->lookups == MARGIN_MEMO_PROBE &&
+						 memo->hits < MARGIN_MEMO_PROBE / 4)
+					memo->off = true;
+			}
 			return e;
+		}
 		h++;
 	}
 }
@@ -583,7 +605,7 @@ margin_memo_get(MarginMemoEntry *e)
 {
 	ArrayType  *a;
 
-	if (e->value == NULL)
+	if (e == NULL || e->value == NULL)
 		return NULL;
 	a = (ArrayType *) palloc(VARSIZE(e->value));
 	memcpy(a, e->value, VARSIZE(e->value));
@@ -597,7 +619,7 @@ margin_memo_put(FunctionCallInfo fcinfo, MarginMemoEntry *e,
 {
 	MarginMemo *memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
 
-	if (memo->used >= MARGIN_MEMO_SLOTS * 3 / 4)
+	if (e == NULL || memo->off || memo->used >= MARGIN_MEMO_SLOTS * 3 / 4)
 		return;
 	e->value = (ArrayType *) MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
 												VARSIZE(a));
@@ -2221,8 +2243,7 @@ ledger_margin_rows_support(PG_FUNCTION_ARGS)
 				 strcmp(fname, "portfolio_margin_detail") == 0 ||
 				 strcmp(fname, "strategy_margin_detail") == 0 ||
 				 strcmp(fname, "_span_detail") == 0 ||
-				 strcmp(fname, "_portfolio_detail") == 0 ||
-				 strcmp(fname, "_strategy_detail") == 0)
+				 strcmp(fname, "_equity_detail") == 0)
 			rows = Min(positions,
 					   margin_ndistinct(pos_relid, "account", positions, 10) *
 					   margin_ndistinct(pos_relid, "product", positions, 10));

@@ -817,12 +817,20 @@ $$;
 COMMENT ON FUNCTION ledger.span_margin(pg_catalog.date) IS
 	'SPAN requirement per account with each component (sums over the account''s futures products; see span_margin_detail)';
 
--- ---------- Portfolio margin (FINRA 4210(g) / Cboe 12.4) ----------
+-- ---------- Portfolio margin and strategy-based, in one pass ----------
 
-CREATE FUNCTION ledger._portfolio_detail(as_of pg_catalog.date)
+-- Portfolio margin (FINRA 4210(g) / Cboe 12.4) and strategy-based (Reg T /
+-- Cboe) requirements of every account and equity or index product,
+-- unordered, in one pass over the positions, as in ledger._span_detail:
+-- the valuation points are memoized per contract, and the legs of each
+-- account and product are paired by ledger.regt_requirement.  portfolio
+-- and strategy say which method to compute (the other's columns are NULL).
+CREATE FUNCTION ledger._equity_detail(as_of pg_catalog.date,
+	portfolio pg_catalog.bool, strategy pg_catalog.bool)
 RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	scan_risk pg_catalog.float8, contract_minimum pg_catalog.float8,
-	requirement pg_catalog.float8)
+	portfolio_requirement pg_catalog.float8, strategy_requirement pg_catalog.float8,
+	short_proceeds pg_catalog.float8, strategies pg_catalog.jsonb)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
@@ -831,38 +839,58 @@ BEGIN
 	IF NOT isfinite(as_of) THEN
 		PERFORM ledger._margin_refuse_date('valuation date', as_of::text);
 	END IF;
-	-- as in ledger._span_detail: one pass, valuation points memoized per
-	-- contract, one hash aggregate
 	RETURN QUERY
-	SELECT g.account, g.product, g.risk, g.minimum, greatest(g.risk, g.minimum)
-	  FROM (SELECT x.account COLLATE "C" AS account, x.product COLLATE "C" AS product,
-				   ledger.pm_scan(ledger.pm_risk_array(x.instrument, p.price,
-						coalesce(x.strike, 0),
-						CASE WHEN x.expiry IS NULL THEN 0::float8
-							 ELSE (x.expiry - as_of)::float8 / 365.0 END,
-						p.rate, p.dividend_yield, p.volatility,
-						CASE x.instrument WHEN 'stock' THEN 1 ELSE p.multiplier END,
-						p.pm_down, p.pm_up, p.pm_points), x.quantity) AS risk,
-				   coalesce(sum(abs(x.quantity)) FILTER (WHERE x.instrument <> 'stock'), 0)
-					 * max(p.pm_minimum * p.multiplier) AS minimum
-			  FROM ledger.margin_positions x
-			  LEFT JOIN (SELECT c.*, c.style = 'futures' AS futures
-						   FROM ledger._margin_products() c) p USING (product)
-			 WHERE p.futures IS NOT TRUE
-			   AND (x.expiry IS NULL OR x.expiry >= as_of OR x.expiry = '-infinity')
-			   AND CASE WHEN p.product IS NULL OR NOT p.ok OR x.instrument = 'future'
-							 OR NOT (x.quantity > '-Infinity' AND x.quantity < 'Infinity')
-							 OR NOT (x.strike >= 0 AND x.strike < 'Infinity')
-							 OR (x.strike IS NULL AND x.instrument IN ('call', 'put'))
-							 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
-						THEN ledger._margin_refuse_position(x.account, x.product,
-								x.instrument, x.strike, x.expiry, x.quantity, x.premium)
-						ELSE true END
-			 GROUP BY 1, 2) g;
+	SELECT g.account, g.product, g.risk, g.minimum, greatest(g.risk, g.minimum),
+		   (g.r).requirement, (g.r).short_proceeds, (g.r).strategies
+	  FROM (SELECT l.account, l.product, l.risk, l.minimum,
+				   -- without strategy the arrays are NULL, and so is r (STRICT)
+				   ledger.regt_requirement(l.price, l.multiplier, l.regt_pct,
+						l.regt_min_pct, l.regt_stock_pct, l.instruments, l.strikes,
+						l.expiries, l.quantities, l.premiums) AS r
+			  FROM (SELECT x.account COLLATE "C" AS account, x.product COLLATE "C" AS product,
+						   ledger.pm_scan(ledger.pm_risk_array(x.instrument, p.price,
+								coalesce(x.strike, 0), x.t, p.rate, p.dividend_yield, p.volatility,
+								CASE x.instrument WHEN 'stock' THEN 1 ELSE p.multiplier END,
+								p.pm_down, p.pm_up, p.pm_points), x.quantity)
+							 FILTER (WHERE portfolio) AS risk,
+						   CASE WHEN portfolio
+								THEN coalesce(sum(abs(x.quantity)) FILTER (WHERE x.instrument <> 'stock'), 0)
+									 * max(p.pm_minimum * p.multiplier) END AS minimum,
+						   max(p.price) AS price, max(p.multiplier) AS multiplier,
+						   max(p.regt_pct) AS regt_pct, max(p.regt_min_pct) AS regt_min_pct,
+						   max(p.regt_stock_pct) AS regt_stock_pct,
+						   array_agg(x.instrument) FILTER (WHERE strategy) AS instruments,
+						   array_agg(coalesce(x.strike, 0)) FILTER (WHERE strategy) AS strikes,
+						   array_agg(coalesce(x.expiry, 'infinity')) FILTER (WHERE strategy) AS expiries,
+						   array_agg(x.quantity) FILTER (WHERE strategy) AS quantities,
+						   array_agg(coalesce(x.premium,
+								CASE WHEN x.instrument IN ('call', 'put')
+									 THEN ledger.bsm_price(x.instrument, p.price, x.strike, x.t,
+															p.rate, p.dividend_yield, p.volatility)
+									 ELSE 0 END)) FILTER (WHERE strategy) AS premiums
+					  FROM (SELECT x0.*, CASE WHEN x0.expiry IS NULL THEN 0::float8
+											  ELSE (x0.expiry - as_of)::float8 / 365.0 END AS t
+							  FROM ledger.margin_positions x0) x
+					  LEFT JOIN (SELECT c.*, c.style = 'futures' AS futures
+								   FROM ledger._margin_products() c) p USING (product)
+					 WHERE p.futures IS NOT TRUE
+					   AND (x.expiry IS NULL OR x.expiry >= as_of OR x.expiry = '-infinity')
+					   AND CASE WHEN p.product IS NULL OR NOT p.ok OR x.instrument = 'future'
+									 OR NOT (x.quantity > '-Infinity' AND x.quantity < 'Infinity')
+									 OR NOT (x.strike >= 0 AND x.strike < 'Infinity')
+									 OR (x.strike IS NULL AND x.instrument IN ('call', 'put'))
+									 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
+									 OR (strategy AND (x.premium < 0 OR x.premium >= 'Infinity'))
+								THEN ledger._margin_refuse_position(x.account, x.product,
+										x.instrument, x.strike, x.expiry, x.quantity,
+										CASE WHEN strategy THEN x.premium END)
+								ELSE true END
+					 GROUP BY 1, 2) l
+			OFFSET 0) g;
 END
 $$;
-COMMENT ON FUNCTION ledger._portfolio_detail(pg_catalog.date) IS
-	'Internal: ledger.portfolio_margin_detail without its order';
+COMMENT ON FUNCTION ledger._equity_detail(pg_catalog.date, pg_catalog.bool, pg_catalog.bool) IS
+	'Internal: portfolio-margin and strategy-based requirements per account and equity or index product, unordered';
 
 CREATE FUNCTION ledger.portfolio_margin_detail(as_of pg_catalog.date)
 RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
@@ -872,7 +900,8 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
 AS $$
-	SELECT * FROM ledger._portfolio_detail(as_of) d ORDER BY d.account, d.product
+	SELECT d.account, d.product, d.scan_risk, d.contract_minimum, d.portfolio_requirement
+	  FROM ledger._equity_detail(as_of, true, false) d ORDER BY d.account, d.product
 $$;
 COMMENT ON FUNCTION ledger.portfolio_margin_detail(pg_catalog.date) IS
 	'Portfolio margin per account and product: largest loss over the valuation points, at least pm_minimum x multiplier per option contract';
@@ -884,61 +913,12 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
 AS $$
-	SELECT d.account, sum(d.scan_risk), sum(d.contract_minimum), sum(d.requirement)
-	  FROM ledger._portfolio_detail(as_of) d
+	SELECT d.account, sum(d.scan_risk), sum(d.contract_minimum), sum(d.portfolio_requirement)
+	  FROM ledger._equity_detail(as_of, true, false) d
 	 GROUP BY d.account ORDER BY d.account
 $$;
 COMMENT ON FUNCTION ledger.portfolio_margin(pg_catalog.date) IS
 	'Portfolio margin per account: sum of the per-product requirements (no offsets between products)';
-
--- ---------- Strategy-based (Reg T / Cboe) ----------
-
-CREATE FUNCTION ledger._strategy_detail(as_of pg_catalog.date)
-RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
-	requirement pg_catalog.float8, short_proceeds pg_catalog.float8,
-	strategies pg_catalog.jsonb)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-SUPPORT ledger.margin_rows_support
-AS $$
-BEGIN
-	IF NOT isfinite(as_of) THEN
-		PERFORM ledger._margin_refuse_date('valuation date', as_of::text);
-	END IF;
-	-- as in ledger._span_detail: one pass; the legs of each account and
-	-- product are paired by ledger.regt_requirement
-	RETURN QUERY
-	SELECT g.account, g.product, (g.r).requirement, (g.r).short_proceeds, (g.r).strategies
-	  FROM (SELECT x.account COLLATE "C" AS account, x.product COLLATE "C" AS product,
-				   ledger.regt_requirement(max(p.price), max(p.multiplier), max(p.regt_pct),
-						max(p.regt_min_pct), max(p.regt_stock_pct),
-						array_agg(x.instrument), array_agg(coalesce(x.strike, 0)),
-						array_agg(coalesce(x.expiry, 'infinity')), array_agg(x.quantity),
-						array_agg(coalesce(x.premium,
-							CASE WHEN x.instrument IN ('call', 'put')
-								 THEN ledger.bsm_price(x.instrument, p.price, x.strike,
-										(x.expiry - as_of)::float8 / 365.0, p.rate,
-										p.dividend_yield, p.volatility)
-								 ELSE 0 END))) AS r
-			  FROM ledger.margin_positions x
-			  LEFT JOIN (SELECT c.*, c.style = 'futures' AS futures
-						   FROM ledger._margin_products() c) p USING (product)
-			 WHERE p.futures IS NOT TRUE
-			   AND (x.expiry IS NULL OR x.expiry >= as_of OR x.expiry = '-infinity')
-			   AND CASE WHEN p.product IS NULL OR NOT p.ok OR x.instrument = 'future'
-							 OR NOT (x.quantity > '-Infinity' AND x.quantity < 'Infinity')
-							 OR NOT (x.strike >= 0 AND x.strike < 'Infinity')
-							 OR (x.strike IS NULL AND x.instrument IN ('call', 'put'))
-							 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
-							 OR x.premium < 0 OR x.premium >= 'Infinity'
-						THEN ledger._margin_refuse_position(x.account, x.product,
-								x.instrument, x.strike, x.expiry, x.quantity, x.premium)
-						ELSE true END
-			 GROUP BY 1, 2) g;
-END
-$$;
-COMMENT ON FUNCTION ledger._strategy_detail(pg_catalog.date) IS
-	'Internal: ledger.strategy_margin_detail without its order';
 
 CREATE FUNCTION ledger.strategy_margin_detail(as_of pg_catalog.date)
 RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
@@ -948,7 +928,8 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
 AS $$
-	SELECT * FROM ledger._strategy_detail(as_of) d ORDER BY d.account, d.product
+	SELECT d.account, d.product, d.strategy_requirement, d.short_proceeds, d.strategies
+	  FROM ledger._equity_detail(as_of, false, true) d ORDER BY d.account, d.product
 $$;
 COMMENT ON FUNCTION ledger.strategy_margin_detail(pg_catalog.date) IS
 	'Strategy-based (Reg T / Cboe) requirement per account and product, net of short-option proceeds; premium NULL means the BSM value';
@@ -1028,25 +1009,23 @@ AS $$
 					  sum(d.inter_credit) AS inter_credit,
 					  sum(d.short_option_minimum) AS short_option_minimum, sum(d.total) AS total
 				 FROM ledger._span_detail(as_of) d GROUP BY d.account),
-		 p AS (SELECT d.account, sum(d.requirement) AS requirement
-				 FROM ledger._portfolio_detail(as_of) d GROUP BY d.account),
-		 g AS (SELECT d.account, sum(d.requirement) AS requirement
-				 FROM ledger._strategy_detail(as_of) d GROUP BY d.account),
+		 e AS (SELECT d.account, sum(d.portfolio_requirement) AS pr,
+					  sum(d.strategy_requirement) AS gr
+				 FROM ledger._equity_detail(as_of, true, true) d GROUP BY d.account),
 		 c AS (SELECT * FROM ledger._collateral_value()),
-		 a AS (SELECT s.account FROM s UNION SELECT p.account FROM p
-			   UNION SELECT g.account FROM g UNION SELECT c.account FROM c),
+		 a AS (SELECT s.account FROM s UNION SELECT e.account FROM e
+			   UNION SELECT c.account FROM c),
 		 r AS (
 			SELECT a.account, coalesce(ma.method, 'strategy') AS method,
 				   coalesce(s.scanning_risk, 0) AS ssr, coalesce(s.intra_spread_charge, 0) AS sic,
 				   coalesce(s.inter_credit, 0) AS sec, coalesce(s.short_option_minimum, 0) AS som,
-				   coalesce(s.total, 0) AS st, coalesce(p.requirement, 0) AS pr,
-				   coalesce(g.requirement, 0) AS gr,
+				   coalesce(s.total, 0) AS st, coalesce(e.pr, 0) AS pr,
+				   coalesce(e.gr, 0) AS gr,
 				   coalesce(c.market_value, 0) AS cv, coalesce(c.after_haircut, 0) AS ca
 			  FROM a
 			  LEFT JOIN ledger.margin_accounts ma ON ma.account = a.account
 			  LEFT JOIN s ON s.account = a.account
-			  LEFT JOIN p ON p.account = a.account
-			  LEFT JOIN g ON g.account = a.account
+			  LEFT JOIN e ON e.account = a.account
 			  LEFT JOIN c ON c.account = a.account)
 	SELECT r.account, r.method, r.ssr, r.sic, r.sec, r.som, r.st, r.pr, r.gr,
 		   r.st + CASE r.method WHEN 'portfolio' THEN r.pr ELSE r.gr END,
