@@ -57,8 +57,25 @@
  * span_tier, span_intra_charge, span_inter_credit and regt_requirement take
  * everything as arrays and read no table, so a query calls them once per
  * account or product over data it has already joined (the PL/pgSQL
- * versions of 0.1.0 ran a query per call).  They follow the 0.1.0 rules
- * operation by operation, so results are the same to the last bit.
+ * versions of 0.1.0 ran a query per call); span_tiers and span_tier_deltas
+ * (one shared internal state) collect a group's deltas by tier.  They
+ * follow the 0.1.0 rules operation by operation, so results are the same
+ * to the last bit, except that regt_requirement takes the legs in a fixed
+ * order rather than the arrays' (docs/margin.md).
+ *
+ * Memoized risk arrays
+ * --------------------
+ * A book holds many positions in each listed contract, and a contract's
+ * risk array depends only on the function's arguments: each call site of
+ * span_risk_array and pm_risk_array keeps the arrays it computed in
+ * fn_extra, keyed by the arguments' bits (see margin_memo_slot).
+ *
+ * Row estimates
+ * -------------
+ * margin_rows_support gives the planner the row counts of the margin
+ * set-returning functions from the tables' size and statistics, so that
+ * queries joining them are planned for the real size (0.1.0's plans assumed
+ * a few rows and grew with the square of the book).
  *
  * Scheduler
  * ---------
@@ -72,9 +89,10 @@
  * call runs in its own transaction; an error is logged and the next pass
  * tries again.  The handlers only set flags and the latch (worker_spi.c).
  *
- * Memory: the array functions allocate only their result; the aggregates
- * allocate their state once per group in the aggregate context; the
- * scheduler's passes run in a loop context reset after each pass.
+ * Memory: the array functions allocate only their result (and the memo,
+ * in fn_mcxt, at most about 300 kB per call site); the aggregates allocate
+ * their state once per group in the aggregate context; the scheduler's
+ * passes run in a loop context reset after each pass.
  *
  *-------------------------------------------------------------------------
  */
@@ -565,9 +583,12 @@ typedef struct MarginMemo
 static MarginMemoEntry *
 margin_memo_slot(FunctionCallInfo fcinfo, const MarginMemoKey *key)
 {
-	MarginMemo *memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
+	MarginMemo *memo;
 	uint32		h;
 
+	if (fcinfo->flinfo == NULL)
+		return NULL;			/* a direct call: nowhere to keep it */
+	memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
 	if (memo == NULL)
 	{
 		memo = (MarginMemo *) MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
@@ -617,9 +638,12 @@ static void
 margin_memo_put(FunctionCallInfo fcinfo, MarginMemoEntry *e,
 				const MarginMemoKey *key, const ArrayType *a)
 {
-	MarginMemo *memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
+	MarginMemo *memo;
 
-	if (e == NULL || memo->off || memo->used >= MARGIN_MEMO_SLOTS * 3 / 4)
+	if (e == NULL)
+		return;
+	memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
+	if (memo->off || memo->used >= MARGIN_MEMO_SLOTS * 3 / 4)
 		return;
 	e->value = (ArrayType *) MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
 												VARSIZE(a));
