@@ -567,7 +567,7 @@ COMMENT ON FUNCTION ledger._margin_refuse_position(pg_catalog.text, pg_catalog.t
 
 CREATE FUNCTION ledger._margin_refuse_date(what pg_catalog.text, as_of pg_catalog.text)
 RETURNS pg_catalog.bool
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
