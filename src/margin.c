@@ -487,7 +487,11 @@ margin_check_elements(const double *v, int n, const char *name,
 	int			i;
 
 	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		check(name, v[i]);
+	}
 }
 
 /*
@@ -1974,8 +1978,11 @@ ledger_regt_requirement(PG_FUNCTION_ARGS)
 	rem = (double *) palloc0(mul_size(sizeof(double), Max(n, 1)));
 	order = (MarginOrder *) palloc(mul_size(sizeof(MarginOrder), Max(n, 1)));
 	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		kind[i] = margin_kind(DatumGetTextPP(ins[i]), "stock",
 							  "\"stock\", \"call\" or \"put\"");
+	}
 
 	/*
 	 * Consider the legs in a fixed order, not the arrays', so that the
