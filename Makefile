@@ -64,7 +64,9 @@ REGRESS = \
 	margin_span \
 	margin_strategy \
 	margin_portfolio \
-	margin_bad_input
+	margin_bad_input \
+	margin_attack \
+	margin_compare
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict
