@@ -30,7 +30,9 @@ OBJS = \
 	src/sig.o \
 	src/signed.o \
 	src/margin.o \
-	src/proof.o
+	src/proof.o \
+	src/replica.o \
+	src/sync.o
 
 # The install script of the current version is assembled from one fragment
 # per concern, in name order; so is each update script, from
@@ -64,7 +66,10 @@ REGRESS = \
 	margin_span \
 	margin_strategy \
 	margin_portfolio \
-	margin_bad_input
+	margin_bad_input \
+	margin_attack \
+	margin_compare \
+	sync_bad_input
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 #
-# bench/margin.sh: SPAN scanning risk of 10,000 accounts x 20 futures-option
-# positions (200,000 risk arrays, 3.4 million Black-76 valuations) in one
-# query, with the C functions (ledger.span_risk_array + ledger.span_scan)
-# and with the PL/pgSQL + plain SQL baseline of bench/margin_plpgsql.sql, in
-# the same run.  Each figure is the best of BENCH_MARGIN_RUNS runs (default
-# 3; the baseline runs once per 3 C runs, at least once), in seconds.
-# BENCH_MARGIN_ACCOUNTS overrides the account count (default 10,000).
+# bench/margin.sh, in two parts:
+#
+# 1. SPAN scanning risk of 10,000 accounts x 20 futures-option positions
+#    (200,000 risk arrays, 3.4 million Black-76 valuations) in one query,
+#    with the C functions (ledger.span_risk_array + ledger.span_scan) and
+#    with the PL/pgSQL + plain SQL baseline of bench/margin_plpgsql.sql, in
+#    the same run.  Each figure is the best of BENCH_MARGIN_RUNS runs
+#    (default 3; the baseline runs once per 3 C runs, at least once), in
+#    seconds.  BENCH_MARGIN_ACCOUNTS overrides the account count (10,000).
+# 2. Every margin entry point end to end, at 1,000 to 10,000 accounts x 20
+#    positions, beside the released 0.1.0 queries (below).
+#    BENCH_MARGIN_SIZES and BENCH_MARGIN_OLD_SIZES override the sizes.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -83,3 +88,111 @@ ratio=$(awk -v a="$b_best" -v b="$c_best" 'BEGIN { printf "%.1f", a / b }')
 printf '%s | %s | %s | %s | %s\n' "SPAN margin $accounts accounts x 20 options (s)" "$c_best" \
 	"PL/pgSQL + SQL baseline (s)" "$b_best" "$ratio"
 bench_psql "DROP SCHEMA bench_margin CASCADE"
+
+# ---------- end to end (issue #13) ----------
+#
+# Every margin entry point a user calls, over the book of
+# bench/margin_book.sql (N accounts x 20 positions in futures, futures
+# options, stock, equity and index options, with tiers, spreads, both
+# methods and collateral), at N = 1,000 and 10,000 (margin_requirements also
+# at 2,000 and 5,000).  Each size has its own database, and the runs of one
+# entry point alternate between the sizes, so that the 10,000/1,000 ratio
+# compares times taken under the same load.  A time is the best of
+# BENCH_MARGIN_RUNS runs inside one backend (no connection or client time):
+# wall time with the default settings, and the backend's CPU time with
+# parallel query off (all of the work in one process).  The baseline of
+# each entry point is the released 0.1.0 queries over the same book (a
+# database with CREATE EXTENSION ledger VERSION '0.1.0', which calls this
+# library's C functions), one run, at 1,000 and 2,000 accounts (0.1.0 grows
+# quadratically: 161 s at 10,000 in issue #13).  Lines:
+#   <entry> N accounts (s)  | time | 0.1.0 <entry> N accounts (s) | time | times faster
+#   <entry> 10000 accounts (s) | t10k | <entry> 1000 accounts (s) | t1k | t10k / t1k
+# and the same in CPU seconds; linear is 10, the target at most 12.
+sizes=${BENCH_MARGIN_SIZES:-"1000 2000 5000 10000"}
+old_sizes=${BENCH_MARGIN_OLD_SIZES:-"1000 2000"}
+as_of="'2026-03-20'"
+declare -A entry=(
+	[margin_legs]="SELECT * FROM ledger.margin_legs($as_of)"
+	[span_margin_detail]="SELECT * FROM ledger.span_margin_detail($as_of)"
+	[span_margin]="SELECT * FROM ledger.span_margin($as_of)"
+	[portfolio_margin_detail]="SELECT * FROM ledger.portfolio_margin_detail($as_of)"
+	[portfolio_margin]="SELECT * FROM ledger.portfolio_margin($as_of)"
+	[strategy_margin_detail]="SELECT * FROM ledger.strategy_margin_detail($as_of)"
+	[collateral_value]="SELECT * FROM ledger.collateral_value()"
+	[margin_requirements]="SELECT * FROM ledger.margin_requirements($as_of)"
+	[run_margin_calls]="SELECT ledger.run_margin_calls('2026-03-20 21:00+00')"
+	[run_expiry]="SELECT ledger.run_expiry('2026-06-19')"
+)
+order="margin_legs span_margin_detail span_margin portfolio_margin_detail portfolio_margin
+	strategy_margin_detail collateral_value margin_requirements run_margin_calls run_expiry"
+
+# make_db NAME VERSION ACCOUNTS: a database with the extension and the book
+make_db() {
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 \
+		-c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+		-c "CREATE EXTENSION ledger VERSION '$2'" -f bench/margin_book.sql \
+		-c "SELECT bench_margin.make_book($3)" >/dev/null
+}
+
+# time_entry DB SQL RUNS SERIAL: "wall cpu" of the best run
+time_entry() {
+	psql -X -At -F' ' -v ON_ERROR_STOP=1 -d "$1" -c "SELECT round(wall::numeric, 4), round(cpu::numeric, 4)
+		FROM bench_margin.time_query(\$q\$$2\$q\$, $3, $4)"
+}
+
+# smaller of two numbers (the first if the second is empty)
+least() { awk -v a="$1" -v b="${2:-}" 'BEGIN { if (b == "" || a + 0 < b + 0) print a; else print b }'; }
+
+version=$(psql -X -At -c "SELECT default_version FROM pg_available_extensions WHERE name = 'ledger'")
+for n in $sizes; do
+	make_db "bench_margin_$n" "$version" "$n"
+done
+for n in $old_sizes; do
+	make_db "bench_margin_010_$n" 0.1.0 "$n"
+done
+
+declare -A wall cpu old_wall old_cpu
+for e in $order; do
+	for ((r = 0; r < runs; r++)); do
+		for n in $sizes; do
+			[[ $n == 1000 || $n == 10000 || $e == margin_requirements ]] || continue
+			read -r w _ <<<"$(time_entry "bench_margin_$n" "${entry[$e]}" 1 false)"
+			read -r _ c <<<"$(time_entry "bench_margin_$n" "${entry[$e]}" 1 true)"
+			wall[$e,$n]=$(least "$w" "${wall[$e,$n]:-}")
+			cpu[$e,$n]=$(least "$c" "${cpu[$e,$n]:-}")
+		done
+	done
+	for n in $old_sizes; do
+		read -r w c <<<"$(time_entry "bench_margin_010_$n" "${entry[$e]}" 1 true)"
+		old_wall[$e,$n]=$w
+		old_cpu[$e,$n]=$c
+	done
+done
+for n in $sizes; do
+	psql -X -q -c "DROP DATABASE bench_margin_$n WITH (FORCE)" >/dev/null
+done
+for n in $old_sizes; do
+	psql -X -q -c "DROP DATABASE bench_margin_010_$n WITH (FORCE)" >/dev/null
+done
+
+# row FIGURE VALUE BASELINE BASEVALUE RATIO
+row() { printf '%s | %s | %s | %s | %s\n' "$1" "$2" "$3" "$4" "$5"; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.1f", a / b }'; }
+echo "# margin end to end: sizes $sizes accounts x 20 positions, best of $runs runs; 0.1.0 one run at $old_sizes" >&2
+for e in $order; do
+	for n in $old_sizes; do
+		[[ -n ${wall[$e,$n]:-} ]] || continue
+		row "$e $n accounts (s)" "${wall[$e,$n]}" "0.1.0 $e $n accounts (s)" "${old_wall[$e,$n]}" \
+			"$(div "${old_wall[$e,$n]}" "${wall[$e,$n]}")"
+		row "$e $n accounts, CPU (s)" "${cpu[$e,$n]}" "0.1.0 $e $n accounts, CPU (s)" "${old_cpu[$e,$n]}" \
+			"$(div "${old_cpu[$e,$n]}" "${cpu[$e,$n]}")"
+	done
+	for n in $sizes; do
+		[[ $n != 1000 && -n ${wall[$e,$n]:-} && -n ${wall[$e,1000]:-} ]] || continue
+		row "$e $n accounts (s)" "${wall[$e,$n]}" "$e 1000 accounts (s)" "${wall[$e,1000]}" \
+			"$(div "${wall[$e,$n]}" "${wall[$e,1000]}")"
+		row "$e $n accounts, CPU (s)" "${cpu[$e,$n]}" "$e 1000 accounts, CPU (s)" "${cpu[$e,1000]}" \
+			"$(div "${cpu[$e,$n]}" "${cpu[$e,1000]}")"
+	done
+done

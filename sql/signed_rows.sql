@@ -291,13 +291,13 @@ SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'sr_payments'::regclass
 SET session_replication_role = replica;
 ALTER TABLE sr_payments DISABLE TRIGGER ALL;
 UPDATE sr_payments SET sig = (SELECT sig FROM sigs WHERE label = 'r2') WHERE id = 1;
-ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
 RESET session_replication_role;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 SET session_replication_role = replica;
 ALTER TABLE sr_payments DISABLE TRIGGER ALL;
 UPDATE sr_payments p SET ledger_hash = ledger.leaf_hash(p, p.ledger_xact, p.ledger_seq) WHERE id = 1;
-ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
 RESET session_replication_role;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 

@@ -182,7 +182,8 @@ ledger_as_owner(LedgerOwnerFn fn, void *arg)
  * it is not a ledger.
  */
 static int64
-ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format)
+ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
+					  char **subscription, MemoryContext cxt)
 {
 	Datum		arg = ObjectIdGetDatum(relid);
 	Oid			argtype = OIDOID;
@@ -191,9 +192,19 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version FROM ledger.ledgers l "
-								"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, &argtype, &arg, NULL, false, 1);
+	if (ledger_catalog_has_replicas())
+		ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version, "
+									"r.ledger_id IS NOT NULL, r.subscription::pg_catalog.text "
+									"FROM ledger.ledgers l LEFT JOIN ledger.replicas r "
+									"ON r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
+									"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+									1, &argtype, &arg, NULL, false, 1);
+	else
+		ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version, "
+									"false, NULL::pg_catalog.text "
+									"FROM ledger.ledgers l "
+									"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+									1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
@@ -209,6 +220,14 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format)
 		if (format != NULL)
 			*format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 3, &isnull));
+		if (replica != NULL)
+		{
+			char	   *s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+
+			*replica = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 4, &isnull));
+			*subscription = s ? MemoryContextStrdup(cxt, s) : NULL;
+		}
 	}
 	SPI_finish();
 	return result;
@@ -254,6 +273,58 @@ ledger_relation_must_exist(Oid relid)
 				 errmsg("relation with OID %u does not exist", relid)));
 }
 
+/* The table of a ledger id, or InvalidOid. */
+Oid
+ledger_relation_of_id(int64 ledger_id)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	Oid			relid = InvalidOid;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT relation::pg_catalog.oid FROM ledger.ledgers "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledgers");
+	if (SPI_processed > 0)
+		relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return relid;
+}
+
+/*
+ * Does the catalog have ledger.replicas?  An older one (CREATE EXTENSION
+ * ledger VERSION '0.1.0', which the library must still load) has not.
+ */
+bool
+ledger_catalog_has_replicas(void)
+{
+	return OidIsValid(get_relname_relid("replicas", ledger_namespace()));
+}
+
+/* Is the ledger a replica of another institution's (ledger.replicas)? */
+bool
+ledger_id_is_replica(int64 ledger_id)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		result;
+
+	if (!ledger_catalog_has_replicas())
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT 1 FROM ledger.replicas "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	result = SPI_processed > 0;
+	SPI_finish();
+	return result;
+}
+
 /* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */
 int64
 ledger_id_for_relation(Oid relid, bool missing_ok)
@@ -261,7 +332,7 @@ ledger_id_for_relation(Oid relid, bool missing_ok)
 	int64		result;
 
 	ledger_require_catalog();
-	result = ledger_catalog_lookup(relid, NULL, NULL);
+	result = ledger_catalog_lookup(relid, NULL, NULL, NULL, NULL, NULL);
 
 	if (result < 0 && !missing_ok)
 		ereport(ERROR,
@@ -305,16 +376,15 @@ ledger_info_lookup(Relation rel)
 
 	/* (re)build; the old layout goes with its own context */
 	info->valid = false;
-	if (info->cxt != NULL)
-		MemoryContextReset(info->cxt);
-	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid, &info->format);
+	if (info->cxt == NULL)
+		info->cxt = AllocSetContextCreate(ledger_cache_cxt, "ledger layout",
+										  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(info->cxt);
+	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid, &info->format,
+											&info->replica, &info->subscription,
+											info->cxt);
 	if (info->ledger_id > 0)
-	{
-		if (info->cxt == NULL)
-			info->cxt = AllocSetContextCreate(ledger_cache_cxt, "ledger layout",
-											  ALLOCSET_SMALL_SIZES);
 		canon_layout_init(&info->layout, RelationGetDescr(rel), 0, info->cxt);
-	}
 	info->valid = true;
 	return info->ledger_id > 0 ? info : NULL;
 }

@@ -22,6 +22,8 @@ typedef struct LedgerInfo
 	int64		ledger_id;
 	pg_uuid_t	uuid;
 	int			format;			/* row format: CANON_ROW_FORMAT_1 or _2 */
+	bool		replica;		/* a replica of another institution's ledger */
+	char	   *subscription;	/* its subscription (in cxt), NULL if dropped */
 	bool		valid;
 	MemoryContext cxt;			/* holds layout; reset on rebuild */
 	CanonLayout layout;
@@ -58,6 +60,15 @@ extern int64 ledger_id_from_uuid(const pg_uuid_t *uuid);
 
 /* Cached ledger description of a relation, or NULL if it is not a ledger. */
 extern LedgerInfo *ledger_info_lookup(Relation rel);
+
+/* The table of a ledger id, or InvalidOid. */
+extern Oid	ledger_relation_of_id(int64 ledger_id);
+
+/* Does the catalog have ledger.replicas (not before 0.2.0)? */
+extern bool ledger_catalog_has_replicas(void);
+
+/* Is the ledger a replica of another institution's (ledger.replicas)? */
+extern bool ledger_id_is_replica(int64 ledger_id);
 
 /* Drop what the cache holds about one relation (after registering it). */
 extern void ledger_info_forget(Oid relid);

@@ -52,4 +52,28 @@ ledger_pgstat_top_net_inserts(const PgStat_TableStatus *ts)
 #endif
 }
 
+/*
+ * A replication connection through libpqwalreceiver.  PostgreSQL 16 added
+ * must_use_password, 17 a replication flag before logical.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ledger_walrcv_connect(conninfo, logical, appname, err) \
+	walrcv_connect((conninfo), true, (logical), false, (appname), (err))
+#elif PG_VERSION_NUM >= 160000
+#define ledger_walrcv_connect(conninfo, logical, appname, err) \
+	walrcv_connect((conninfo), (logical), false, (appname), (err))
+#else
+#define ledger_walrcv_connect(conninfo, logical, appname, err) \
+	walrcv_connect((conninfo), (logical), (appname), (err))
+#endif
+
+/* Conninfo syntax check; PostgreSQL 16 added must_use_password. */
+#if PG_VERSION_NUM >= 160000
+#define ledger_walrcv_check_conninfo(conninfo) \
+	walrcv_check_conninfo((conninfo), false)
+#else
+#define ledger_walrcv_check_conninfo(conninfo) \
+	walrcv_check_conninfo((conninfo))
+#endif
+
 #endif							/* LEDGER_COMPAT_H */

@@ -24,6 +24,8 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -204,8 +206,13 @@ create_ledger_check(Relation rel)
 				 errmsg("table \"%s\" has no columns to record", RelationGetRelationName(rel))));
 }
 
-/* The ledger's two triggers, enabled ALWAYS (SPI connected). */
-static void
+/*
+ * The ledger's triggers, enabled ALWAYS (SPI connected): the row trigger,
+ * the statement guard against UPDATE, DELETE and TRUNCATE, and a row guard
+ * against UPDATE and DELETE, which is the one a logical replication apply
+ * worker fires (it fires no statement triggers for them).
+ */
+void
 create_ledger_triggers(const char *qname)
 {
 	spi_exec_fmt(SPI_OK_UTILITY,
@@ -217,6 +224,20 @@ create_ledger_triggers(const char *qname)
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "ALTER TABLE %s ENABLE ALWAYS TRIGGER zz_ledger_row, "
 				 "ENABLE ALWAYS TRIGGER ledger_append_only", qname);
+
+	/*
+	 * The 0.1.0 install script (which this library must still run) has no
+	 * row guard; the update to 0.2.0 adds it to every ledger.
+	 */
+	if (OidIsValid(LookupFuncName(list_make2(makeString("ledger"), makeString("refuse_row_change")),
+								  0, NULL, true)))
+	{
+		spi_exec_fmt(SPI_OK_UTILITY,
+					 "CREATE TRIGGER ledger_append_only_row BEFORE UPDATE OR DELETE ON %s "
+					 "FOR EACH ROW EXECUTE FUNCTION ledger.refuse_row_change()", qname);
+		spi_exec_fmt(SPI_OK_UTILITY,
+					 "ALTER TABLE %s ENABLE ALWAYS TRIGGER ledger_append_only_row", qname);
+	}
 	/* proofs find a transaction's rows through it (cheap to keep up) */
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "CREATE INDEX ON %s USING brin (" LEDGER_COL_XACT ") WITH (pages_per_range = 16)",

@@ -19,4 +19,10 @@
  */
 extern LedgerInfo *create_builtin_info(Relation rel, HeapTuple tuple);
 
+/*
+ * The ledger's triggers on a table (qname quoted), enabled ALWAYS; SPI
+ * connected.
+ */
+extern void create_ledger_triggers(const char *qname);
+
 #endif							/* LEDGER_CREATE_H */

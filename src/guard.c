@@ -61,6 +61,7 @@
 
 #include "canon.h"
 #include "catalog.h"
+#include "replica.h"
 
 PG_FUNCTION_INFO_V1(ledger_refuse_change);
 PG_FUNCTION_INFO_V1(ledger_check_ledger);
@@ -68,7 +69,9 @@ PG_FUNCTION_INFO_V1(ledger_check_ledger);
 /*
  * ledger.refuse_change() RETURNS trigger
  *
- * BEFORE UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT on every ledger.
+ * BEFORE UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT on every ledger,
+ * and (as ledger.refuse_row_change()) BEFORE UPDATE OR DELETE FOR EACH ROW,
+ * which is what a logical replication apply worker fires.
  */
 Datum
 ledger_refuse_change(PG_FUNCTION_ARGS)
@@ -93,6 +96,13 @@ ledger_refuse_change(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.refuse_change\" must be fired for UPDATE, DELETE or TRUNCATE")));
 
+	if (replica_applying() != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("subscription \"%s\" sent a change that would %s ledger table \"%s\", which a replica refuses",
+						replica_applying(), verb, RelationGetRelationName(rel)),
+				 errdetail("Recorded history is only ever appended to; the origin's history was changed."),
+				 errhint("Find out what happened at the origin; ledger.verify() there names the change. The subscription resumes once the origin sends only appends.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
 			 errmsg("cannot %s ledger table \"%s\"", verb, RelationGetRelationName(rel)),
@@ -458,13 +468,16 @@ guard_trigger_difference(const Trigger *t, const GuardTrigger *g)
 static void
 guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool require)
 {
-	GuardTrigger g[3] = {
+	GuardTrigger g[4] = {
 		{"zz_ledger_row", "row_trigger",
 		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, true},
 		{"ledger_append_only", "refuse_change",
 		TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE, true},
 		{"ledger_signature", "signature_trigger",
 		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, false},
+		/* required when a trigger is dropped (a 0.1.0 dump restored lacks it) */
+		{"ledger_append_only_row", "refuse_row_change",
+		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE, true},
 	};
 	TriggerDesc *td = rel->trigdesc;
 	const char *first_insert = NULL;
@@ -480,6 +493,8 @@ guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool req
 				strcmp(td->triggers[i].tgname, g[j].name) == 0)
 				g[j].named = true;
 	}
+	/* the 0.1.0 install script (still loadable) has no row guard */
+	g[3].required = OidIsValid(g[3].funcoid);
 
 	for (i = 0; td != NULL && i < td->numtriggers; i++)
 	{

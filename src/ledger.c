@@ -19,6 +19,7 @@
 
 #include "margin.h"
 #include "pending.h"
+#include "replica.h"
 #include "sealer.h"
 #include "signed.h"
 
@@ -31,6 +32,7 @@ void
 _PG_init(void)
 {
 	pending_init();
+	replica_init();
 	sealer_init();
 	signed_init();
 	margin_init();

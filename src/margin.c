@@ -3,10 +3,12 @@
  * margin.c
  *		The performance-critical part of margining (DESIGN.md section 4;
  *		docs/margin.md): SPAN risk arrays, the scanning aggregates that
- *		combine them, and the portfolio-margin valuation grid.  Everything
- *		else (parameter tables, spread charges and credits, strategy-based
- *		requirements, collateral, margin calls, expiry) is SQL and PL/pgSQL
- *		in sql/install/40_margin.sql.
+ *		combine them, the portfolio-margin valuation grid, the SPAN spread
+ *		and credit rules, the strategy-based (Reg T / Cboe) pairing, a
+ *		row-estimate support function for the margin set-returning
+ *		functions, and the margin scheduler worker.  The queries that join
+ *		positions with their parameters, collateral, margin calls and expiry
+ *		are SQL and PL/pgSQL in sql/install/40_margin.sql.
  *
  * Risk arrays
  * -----------
@@ -31,12 +33,49 @@
  * Aggregates
  * ----------
  * span_scan, pm_scan and risk_array_sum add quantity-weighted arrays.  The
- * state is a float8[] allocated in the aggregate context
- * (AggCheckCallContext) and updated in place, as float8_accum does; the
- * combine function adds two states, so the aggregates run in parallel
- * without serialization functions.  NULL arrays, NULL quantities and NULL
- * elements are errors (22004), not skipped: a position that cannot be
- * margined must not silently lower a requirement.
+ * state is a MarginRiskState in the aggregate context (AggCheckCallContext),
+ * of SQL type internal, as core's numeric and float aggregates keep theirs:
+ * no SQL value can be passed where the state is expected, and a role that
+ * is not superuser cannot declare an aggregate over these functions with a
+ * state of its own making (CREATE AGGREGATE refuses STYPE internal).  The
+ * combine, serialize and deserialize functions let the aggregates run in
+ * parallel.  NULL arrays, NULL quantities and NULL elements are errors
+ * (22004), not skipped: a position that cannot be margined must not
+ * silently lower a requirement.
+ *
+ * Version 0.1.0 kept the state in a float8[] that any role could forge
+ * (CREATE AGGREGATE ... INITCOND) and trusted its shape.  Its C symbols
+ * (ledger_span_accum, ledger_risk_array_accum, ledger_risk_array_combine,
+ * ledger_risk_array_final) stay, because the released install script binds
+ * them and a database keeps calling them until ALTER EXTENSION ledger
+ * UPDATE; they now check every array they are given (element type,
+ * dimensions, lower bound, length, NULLs, finite values) before reading or
+ * writing it.
+ *
+ * Spreads, credits and strategies
+ * -------------------------------
+ * span_tier, span_intra_charge, span_inter_credit and regt_requirement take
+ * everything as arrays and read no table, so a query calls them once per
+ * account or product over data it has already joined (the PL/pgSQL
+ * versions of 0.1.0 ran a query per call); span_tiers and span_tier_deltas
+ * (one shared internal state) collect a group's deltas by tier.  They
+ * follow the 0.1.0 rules operation by operation, so results are the same
+ * to the last bit, except that regt_requirement takes the legs in a fixed
+ * order rather than the arrays' (docs/margin.md).
+ *
+ * Memoized risk arrays
+ * --------------------
+ * A book holds many positions in each listed contract, and a contract's
+ * risk array depends only on the function's arguments: each call site of
+ * span_risk_array and pm_risk_array keeps the arrays it computed in
+ * fn_extra, keyed by the arguments' bits (see margin_memo_slot).
+ *
+ * Row estimates
+ * -------------
+ * margin_rows_support gives the planner the row counts of the margin
+ * set-returning functions from the tables' size and statistics, so that
+ * queries joining them are planned for the real size (0.1.0's plans assumed
+ * a few rows and grew with the square of the book).
  *
  * Scheduler
  * ---------
@@ -50,9 +89,10 @@
  * call runs in its own transaction; an error is logged and the next pass
  * tries again.  The handlers only set flags and the latch (worker_spi.c).
  *
- * Memory: the array functions allocate only their result; the aggregates
- * allocate their state once per group; the scheduler's passes run in
- * transaction memory.
+ * Memory: the array functions allocate only their result (and the memo,
+ * in fn_mcxt, at most about 300 kB per call site); the aggregates allocate
+ * their state once per group in the aggregate context; the scheduler's
+ * passes run in a loop context reset after each pass.
  *
  *-------------------------------------------------------------------------
  */
@@ -60,22 +100,37 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "ledger.h"
 #include "margin.h"
@@ -88,6 +143,25 @@ PG_FUNCTION_INFO_V1(ledger_risk_array_accum);
 PG_FUNCTION_INFO_V1(ledger_risk_array_combine);
 PG_FUNCTION_INFO_V1(ledger_risk_array_max_loss);
 PG_FUNCTION_INFO_V1(ledger_risk_array_final);
+PG_FUNCTION_INFO_V1(ledger_span_accum_0_2);
+PG_FUNCTION_INFO_V1(ledger_risk_array_accum_0_2);
+PG_FUNCTION_INFO_V1(ledger_risk_array_combine_0_2);
+PG_FUNCTION_INFO_V1(ledger_risk_array_serialize);
+PG_FUNCTION_INFO_V1(ledger_risk_array_deserialize);
+PG_FUNCTION_INFO_V1(ledger_risk_array_scan_final);
+PG_FUNCTION_INFO_V1(ledger_risk_array_final_0_2);
+PG_FUNCTION_INFO_V1(ledger_span_tier_accum);
+PG_FUNCTION_INFO_V1(ledger_span_tier_combine);
+PG_FUNCTION_INFO_V1(ledger_span_tier_serialize);
+PG_FUNCTION_INFO_V1(ledger_span_tier_deserialize);
+PG_FUNCTION_INFO_V1(ledger_span_tiers_final);
+PG_FUNCTION_INFO_V1(ledger_span_tier_deltas_final);
+PG_FUNCTION_INFO_V1(ledger_span_tier);
+PG_FUNCTION_INFO_V1(ledger_span_intra_charge);
+PG_FUNCTION_INFO_V1(ledger_span_inter_credit);
+PG_FUNCTION_INFO_V1(ledger_regt_naked);
+PG_FUNCTION_INFO_V1(ledger_regt_requirement);
+PG_FUNCTION_INFO_V1(ledger_margin_rows_support);
 
 /* ledger.exercise_threshold: smallest in-the-money amount exercised */
 double		ledger_exercise_threshold = 0.01;
@@ -106,6 +180,20 @@ static const double span_price_move[14] = {
 	2.0 / 3.0, 2.0 / 3.0, -2.0 / 3.0, -2.0 / 3.0,
 	1.0, 1.0, -1.0, -1.0
 };
+
+/*
+ * State of the risk array aggregates (SQL type internal).  The magic number
+ * catches a state of another aggregate, which only a superuser could hand
+ * over by declaring an aggregate with STYPE internal.
+ */
+#define MARGIN_STATE_MAGIC 0x4D524753	/* "MRGS" */
+
+typedef struct MarginRiskState
+{
+	uint32		magic;			/* MARGIN_STATE_MAGIC */
+	int32		n;				/* scenarios, 1 .. MARGIN_PM_MAX_POINTS */
+	double		sum[FLEXIBLE_ARRAY_MEMBER]; /* quantity-weighted sums */
+} MarginRiskState;
 
 /* ---------- pure numerics ---------- */
 
@@ -207,40 +295,78 @@ margin_pm_array(int kind, double s, double k, double t, double r, double q,
 	}
 }
 
-/* ---------- argument checks ---------- */
-
-/* Parse an instrument kind: 0 for the underlying, +1 call, -1 put. */
-static int
-margin_kind(text *kind, const char *underlying)
+/* Cboe uncovered requirement per unit of a short call (+1) or put (-1). */
+static inline double
+margin_regt_naked(int kind, double s, double k, double pct, double min_pct)
 {
-	char	   *p = text_to_cstring(kind);
-
-	if (strcmp(p, "call") == 0)
-		return 1;
-	if (strcmp(p, "put") == 0)
-		return -1;
-	if (strcmp(p, underlying) == 0)
-		return 0;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid instrument kind \"%s\"", p),
-			 errhint("The kind must be \"%s\", \"call\" or \"put\".",
-					 underlying)));
-	return 0;					/* keep compiler quiet */
+	if (kind > 0)
+		return Max(pct * s - Max(k - s, 0.0), min_pct * s);
+	return Max(pct * s - Max(s - k, 0.0), min_pct * k);
 }
 
+/* The sign of x as SQL's sign(float8) gives it: -1, 0 or +1. */
+static inline double
+margin_sign(double x)
+{
+	return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+}
+
+/* ---------- argument checks ---------- */
+
+/* Reject NaN and infinities (22000). */
+static void
+margin_check_finite(const char *name, double v)
+{
+	if (unlikely(isnan(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid input for \"%s\": NaN", name),
+				 errhint("Inputs must be finite numbers.")));
+	if (unlikely(isinf(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid input for \"%s\": %s", name,
+						v > 0 ? "Infinity" : "-Infinity"),
+				 errhint("Inputs must be finite numbers.")));
+}
+
+/* Reject NaN, infinities (22000) and negative values (22023). */
+static void
+margin_check_nonneg(const char *name, double v)
+{
+	margin_check_finite(name, v);
+	if (unlikely(v < 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid input for \"%s\": %s", name,
+						float8out_internal(v)),
+				 errdetail("The value of \"%s\" must not be negative.", name)));
+}
 
 /* Reject a value outside [0, 1]. */
 static void
 margin_check_fraction(const char *name, double v)
 {
-	ledger_check_nonneg(name, v);
+	margin_check_nonneg(name, v);
 	if (unlikely(v > 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid input for \"%s\": %s", name,
 						float8out_internal(v)),
 				 errdetail("The value of \"%s\" must be between 0 and 1.",
+						   name)));
+}
+
+/* Reject a value that is not finite and positive. */
+static void
+margin_check_positive(const char *name, double v)
+{
+	margin_check_nonneg(name, v);
+	if (unlikely(v == 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid input for \"%s\": 0", name),
+				 errdetail("The value of \"%s\" must be greater than 0.",
 						   name)));
 }
 
@@ -255,48 +381,130 @@ margin_check_result(const double *v, int n)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("value out of range: overflow"),
-					 errdetail("A scenario loss is not representable as a double precision number.")));
+					 errdetail("A margin figure is not representable as a double precision number.")));
 }
 
-/* Build a one-dimensional float8[] without NULLs from n doubles. */
-static ArrayType *
-margin_make_array(const double *v, int n)
+/* Report an instrument kind outside the allowed ones. */
+static pg_noinline void
+margin_kind_error(text *kind, const char *allowed)
 {
-	Size		nbytes = add_size(ARR_OVERHEAD_NONULLS(1),
-								  mul_size(sizeof(float8), n));
-	ArrayType  *a = (ArrayType *) palloc0(nbytes);
-
-	SET_VARSIZE(a, nbytes);
-	a->ndim = 1;
-	a->dataoffset = 0;
-	a->elemtype = FLOAT8OID;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
-	if (n > 0)
-		memcpy(ARR_DATA_PTR(a), v, sizeof(float8) * n);
-	return a;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid instrument kind \"%s\"", text_to_cstring(kind)),
+			 errhint("The kind must be %s.", allowed)));
 }
 
 /*
- * Check a risk array argument: one dimension, float8, no NULLs, finite,
- * and "want" elements (any positive number when want is 0).  Returns the
- * element count.
+ * Parse an instrument kind without allocating: +1 "call", -1 "put", 0 the
+ * underlying (underlying names it, NULL: none allowed); anything else is an
+ * error whose hint lists allowed.
+ */
+static inline int
+margin_kind(text *kind, const char *underlying, const char *allowed)
+{
+	const char *p = VARDATA_ANY(kind);
+	Size		len = VARSIZE_ANY_EXHDR(kind);
+
+	if (len == 4 && memcmp(p, "call", 4) == 0)
+		return 1;
+	if (len == 3 && memcmp(p, "put", 3) == 0)
+		return -1;
+	if (underlying != NULL && len == strlen(underlying) &&
+		memcmp(p, underlying, len) == 0)
+		return 0;
+	margin_kind_error(kind, allowed);
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * Check an array argument and return its number of elements: element type
+ * elemtype, at most one dimension, elements numbered from 1, no NULL
+ * elements, at most maxlen elements (0: no limit).  "what" names the array
+ * in messages ("risk array", "array \"tiers\"").
+ */
+static int
+margin_array_check(ArrayType *a, Oid elemtype, const char *what, int maxlen)
+{
+	int			n;
+
+	if (ARR_ELEMTYPE(a) != elemtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s must be an array of %s", what,
+						format_type_be(elemtype)),
+				 errdetail("The array has elements of type %s.",
+						   format_type_be(ARR_ELEMTYPE(a)))));
+	if (ARR_NDIM(a) == 0)
+		return 0;
+	if (ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s: %d dimensions", what, ARR_NDIM(a)),
+				 errdetail("The array must have one dimension.")));
+	if (ARR_LBOUND(a)[0] != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s: lower bound %d", what, ARR_LBOUND(a)[0]),
+				 errdetail("The elements of the array must be numbered from 1.")));
+	n = ARR_DIMS(a)[0];
+	if (maxlen > 0 && n > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s length %d", what, n),
+				 errdetail("The array has at most %d elements.", maxlen)));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain NULL elements", what)));
+	/* a fixed-width array must hold its n elements (cannot happen) */
+	if (elemtype != TEXTOID &&
+		ARR_SIZE(a) < ARR_DATA_OFFSET(a) +
+		(Size) n * (elemtype == FLOAT8OID ? sizeof(float8) : sizeof(int32)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid %s: %d elements in %zu bytes", what, n,
+						(Size) ARR_SIZE(a))));
+	return n;
+}
+
+/* Check that the n-element array "what" has want elements. */
+static void
+margin_check_same_length(const char *what, int n, const char *other, int want)
+{
+	if (n != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("arrays \"%s\" and \"%s\" have different lengths %d and %d",
+						other, what, want, n),
+				 errdetail("The arrays describe the same items, one element each.")));
+}
+
+/* Check every element of a float8 array with check(name, value). */
+static void
+margin_check_elements(const double *v, int n, const char *name,
+					  void (*check) (const char *, double))
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		check(name, v[i]);
+	}
+}
+
+/*
+ * Check a risk array argument: float8, one dimension numbered from 1, no
+ * NULLs, finite, and "want" elements (want 0: 1 to MARGIN_PM_MAX_POINTS).
+ * Returns the element count.
  */
 static int
 margin_check_risk_array(ArrayType *a, int want)
 {
-	int			n;
-	const double *v;
-	int			i;
+	int			n = margin_array_check(a, FLOAT8OID, "risk array",
+									   MARGIN_PM_MAX_POINTS);
 
-	if (ARR_ELEMTYPE(a) != FLOAT8OID)
-		elog(ERROR, "risk array has element type %u", ARR_ELEMTYPE(a));
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid risk array: %d dimensions", ARR_NDIM(a)),
-				 errdetail("A risk array has one dimension.")));
-	n = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
 	if (want > 0 && n != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -307,14 +515,145 @@ margin_check_risk_array(ArrayType *a, int want)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid risk array length 0"),
 				 errdetail("A risk array has at least one scenario.")));
-	if (ARR_HASNULL(a) && array_contains_nulls(a))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("risk array must not contain NULL elements")));
-	v = (const double *) ARR_DATA_PTR(a);
-	for (i = 0; i < n; i++)
-		ledger_check_finite("risk array", v[i]);
+	margin_check_elements((const double *) ARR_DATA_PTR(a), n, "risk array",
+						  margin_check_finite);
 	return n;
+}
+
+/* Build a one-dimensional float8[] without NULLs from n doubles. */
+static ArrayType *
+margin_make_array(const double *v, int n)
+{
+	Size		nbytes = add_size(ARR_OVERHEAD_NONULLS(1),
+								  mul_size(sizeof(float8), n));
+	ArrayType  *a;
+
+	if (n == 0)
+		return construct_empty_array(FLOAT8OID);
+	a = (ArrayType *) palloc0(nbytes);
+	SET_VARSIZE(a, nbytes);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = FLOAT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	memcpy(ARR_DATA_PTR(a), v, sizeof(float8) * n);
+	return a;
+}
+
+/* ---------- memoized risk arrays ---------- */
+
+/*
+ * The risk array of a contract depends only on the function's arguments,
+ * and a book holds many positions in each listed contract, so each call
+ * site (FmgrInfo) of span_risk_array and pm_risk_array keeps the arrays it
+ * has computed in an open-addressing table in fn_mcxt, keyed by the exact
+ * bits of the arguments; a hit returns a copy.  Errors are never cached.
+ * The table holds at most MARGIN_MEMO_SLOTS * 3 / 4 arrays, after which
+ * new arguments are computed without being kept (about 300 kB at most);
+ * a call site where fewer than a quarter of the first MARGIN_MEMO_PROBE
+ * calls hit stops looking, so arguments that never repeat cost nothing.
+ */
+#define MARGIN_MEMO_SLOTS	1024
+#define MARGIN_MEMO_PARAMS	10
+#define MARGIN_MEMO_PROBE	4096
+
+typedef struct MarginMemoKey
+{
+	int32		kind;
+	int32		points;
+	double		par[MARGIN_MEMO_PARAMS];
+} MarginMemoKey;
+
+typedef struct MarginMemoEntry
+{
+	MarginMemoKey key;
+	ArrayType  *value;			/* NULL: empty slot */
+} MarginMemoEntry;
+
+typedef struct MarginMemo
+{
+	int			used;			/* slots filled */
+	int			lookups;		/* calls so far, up to MARGIN_MEMO_PROBE */
+	int			hits;			/* of which hits */
+	bool		off;			/* stopped looking */
+	MarginMemoEntry slot[MARGIN_MEMO_SLOTS];
+} MarginMemo;
+
+/*
+ * The slot of key in the call site's table (allocated on first use), or
+ * NULL when the call site has stopped looking.
+ */
+static MarginMemoEntry *
+margin_memo_slot(FunctionCallInfo fcinfo, const MarginMemoKey *key)
+{
+	MarginMemo *memo;
+	uint32		h;
+
+	if (fcinfo->flinfo == NULL)
+		return NULL;			/* a direct call: nowhere to keep it */
+	memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
+	if (memo == NULL)
+	{
+		memo = (MarginMemo *) MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+													 sizeof(MarginMemo));
+		fcinfo->flinfo->fn_extra = memo;
+	}
+	if (memo->off)
+		return NULL;
+	h = hash_bytes((const unsigned char *) key, sizeof(MarginMemoKey));
+	for (;;)
+	{
+		MarginMemoEntry *e = &memo->slot[h % MARGIN_MEMO_SLOTS];
+
+		if (e->value == NULL ||
+			memcmp(&e->key, key, sizeof(MarginMemoKey)) == 0)
+		{
+			if (memo->lookups < MARGIN_MEMO_PROBE)
+			{
+				memo->lookups++;
+				if (e->value != NULL)
+					memo->hits++;
+				else if (memo->lookups == MARGIN_MEMO_PROBE &&
+						 memo->hits < MARGIN_MEMO_PROBE / 4)
+					memo->off = true;
+			}
+			return e;
+		}
+		h++;
+	}
+}
+
+/* A copy of the array in a hit slot, or NULL. */
+static ArrayType *
+margin_memo_get(MarginMemoEntry *e)
+{
+	ArrayType  *a;
+
+	if (e == NULL || e->value == NULL)
+		return NULL;
+	a = (ArrayType *) palloc(VARSIZE(e->value));
+	memcpy(a, e->value, VARSIZE(e->value));
+	return a;
+}
+
+/* Keep a copy of array a in the empty slot e, while there is room. */
+static void
+margin_memo_put(FunctionCallInfo fcinfo, MarginMemoEntry *e,
+				const MarginMemoKey *key, const ArrayType *a)
+{
+	MarginMemo *memo;
+
+	if (e == NULL)
+		return;
+	memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
+	if (memo->off || memo->used >= MARGIN_MEMO_SLOTS * 3 / 4)
+		return;
+	e->value = (ArrayType *) MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+												VARSIZE(a));
+	memcpy(e->value, a, VARSIZE(a));
+	e->key = *key;
+	memo->used++;
 }
 
 /* ---------- SQL-callable: risk arrays ---------- */
@@ -328,7 +667,8 @@ margin_check_risk_array(ArrayType *a, int want)
 Datum
 ledger_span_risk_array(PG_FUNCTION_ARGS)
 {
-	int			kind = margin_kind(PG_GETARG_TEXT_PP(0), "future");
+	int			kind = margin_kind(PG_GETARG_TEXT_PP(0), "future",
+								   "\"future\", \"call\" or \"put\"");
 	double		f = PG_GETARG_FLOAT8(1);
 	double		k = PG_GETARG_FLOAT8(2);
 	double		t = PG_GETARG_FLOAT8(3);
@@ -340,24 +680,46 @@ ledger_span_risk_array(PG_FUNCTION_ARGS)
 	double		extreme = PG_GETARG_FLOAT8(9);
 	double		cover = PG_GETARG_FLOAT8(10);
 	double		out[MARGIN_SPAN_SCENARIOS];
+	MarginMemoKey key;
+	MarginMemoEntry *slot;
+	ArrayType  *result;
 
-	ledger_check_finite("f", f);
+	memset(&key, 0, sizeof(key));
+	key.kind = kind;
+	key.par[0] = f;
+	key.par[1] = k;
+	key.par[2] = t;
+	key.par[3] = r;
+	key.par[4] = sigma;
+	key.par[5] = price_scan;
+	key.par[6] = vol_scan;
+	key.par[7] = multiplier;
+	key.par[8] = extreme;
+	key.par[9] = cover;
+	slot = margin_memo_slot(fcinfo, &key);
+	result = margin_memo_get(slot);
+	if (result != NULL)
+		PG_RETURN_ARRAYTYPE_P(result);
+
+	margin_check_finite("f", f);
 	if (kind != 0)
-		ledger_check_nonneg("f", f);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_nonneg("sigma", sigma);
-	ledger_check_nonneg("price_scan", price_scan);
-	ledger_check_nonneg("vol_scan", vol_scan);
-	ledger_check_nonneg("multiplier", multiplier);
-	ledger_check_nonneg("extreme_multiple", extreme);
+		margin_check_nonneg("f", f);
+	margin_check_nonneg("k", k);
+	margin_check_nonneg("t", t);
+	margin_check_finite("r", r);
+	margin_check_nonneg("sigma", sigma);
+	margin_check_nonneg("price_scan", price_scan);
+	margin_check_nonneg("vol_scan", vol_scan);
+	margin_check_nonneg("multiplier", multiplier);
+	margin_check_nonneg("extreme_multiple", extreme);
 	margin_check_fraction("cover_fraction", cover);
 
 	margin_span_array(kind, f, k, t, r, sigma, price_scan, vol_scan,
 					  multiplier, extreme, cover, out);
 	margin_check_result(out, MARGIN_SPAN_SCENARIOS);
-	PG_RETURN_ARRAYTYPE_P(margin_make_array(out, MARGIN_SPAN_SCENARIOS));
+	result = margin_make_array(out, MARGIN_SPAN_SCENARIOS);
+	margin_memo_put(fcinfo, slot, &key, result);
+	PG_RETURN_ARRAYTYPE_P(result);
 }
 
 /*
@@ -369,7 +731,8 @@ ledger_span_risk_array(PG_FUNCTION_ARGS)
 Datum
 ledger_pm_risk_array(PG_FUNCTION_ARGS)
 {
-	int			kind = margin_kind(PG_GETARG_TEXT_PP(0), "stock");
+	int			kind = margin_kind(PG_GETARG_TEXT_PP(0), "stock",
+								   "\"stock\", \"call\" or \"put\"");
 	double		s = PG_GETARG_FLOAT8(1);
 	double		k = PG_GETARG_FLOAT8(2);
 	double		t = PG_GETARG_FLOAT8(3);
@@ -381,16 +744,36 @@ ledger_pm_risk_array(PG_FUNCTION_ARGS)
 	double		up = PG_GETARG_FLOAT8(9);
 	int32		points = PG_GETARG_INT32(10);
 	double		out[MARGIN_PM_MAX_POINTS];
+	MarginMemoKey key;
+	MarginMemoEntry *slot;
+	ArrayType  *result;
 
-	ledger_check_nonneg("s", s);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_finite("q", q);
-	ledger_check_nonneg("sigma", sigma);
-	ledger_check_nonneg("multiplier", multiplier);
+	memset(&key, 0, sizeof(key));
+	key.kind = kind;
+	key.points = points;
+	key.par[0] = s;
+	key.par[1] = k;
+	key.par[2] = t;
+	key.par[3] = r;
+	key.par[4] = q;
+	key.par[5] = sigma;
+	key.par[6] = multiplier;
+	key.par[7] = down;
+	key.par[8] = up;
+	slot = margin_memo_slot(fcinfo, &key);
+	result = margin_memo_get(slot);
+	if (result != NULL)
+		PG_RETURN_ARRAYTYPE_P(result);
+
+	margin_check_nonneg("s", s);
+	margin_check_nonneg("k", k);
+	margin_check_nonneg("t", t);
+	margin_check_finite("r", r);
+	margin_check_finite("q", q);
+	margin_check_nonneg("sigma", sigma);
+	margin_check_nonneg("multiplier", multiplier);
 	margin_check_fraction("down", down);
-	ledger_check_nonneg("up", up);
+	margin_check_nonneg("up", up);
 	if (points < 2 || points > MARGIN_PM_MAX_POINTS || points % 2 != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -401,26 +784,82 @@ ledger_pm_risk_array(PG_FUNCTION_ARGS)
 	margin_pm_array(kind, s, k, t, r, q, sigma, multiplier, down, up,
 					points, out);
 	margin_check_result(out, points);
-	PG_RETURN_ARRAYTYPE_P(margin_make_array(out, points));
+	result = margin_make_array(out, points);
+	margin_memo_put(fcinfo, slot, &key, result);
+	PG_RETURN_ARRAYTYPE_P(result);
 }
 
-/* ---------- SQL-callable: aggregates ---------- */
+/* ---------- SQL-callable: aggregates over an internal state ---------- */
 
-/* Add quantity times a risk array to the state; want as for the check. */
-static Datum
-margin_accum(FunctionCallInfo fcinfo, int want)
+/* The aggregate context of a support function, or an error outside one. */
+static MemoryContext
+margin_agg_context(FunctionCallInfo fcinfo)
 {
 	MemoryContext aggcontext;
-	ArrayType  *state;
-	ArrayType  *a;
-	double		qty;
-	double	   *sum;
-	const double *v;
-	int			n;
-	int			i;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "risk array transition function called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("risk array aggregate support function called outside an aggregate"),
+				 errhint("Use ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum.")));
+	return aggcontext;
+}
+
+/* Argument argno as a risk array state, or NULL; checks the magic. */
+static MarginRiskState *
+margin_state_arg(FunctionCallInfo fcinfo, int argno)
+{
+	MarginRiskState *st;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	st = (MarginRiskState *) PG_GETARG_POINTER(argno);
+	if (st == NULL)
+		return NULL;
+	if (st->magic != MARGIN_STATE_MAGIC || st->n < 1 ||
+		st->n > MARGIN_PM_MAX_POINTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid risk array aggregate state"),
+				 errdetail("The state was not made by a risk array aggregate.")));
+	return st;
+}
+
+/* A zeroed state of n scenarios in context cxt. */
+static MarginRiskState *
+margin_state_new(MemoryContext cxt, int n)
+{
+	MarginRiskState *st;
+
+	st = (MarginRiskState *) MemoryContextAllocZero(cxt,
+													add_size(offsetof(MarginRiskState, sum),
+															 mul_size(sizeof(double), n)));
+	st->magic = MARGIN_STATE_MAGIC;
+	st->n = n;
+	return st;
+}
+
+/* Report two risk arrays of one group with different lengths. */
+static pg_noinline void
+margin_length_mismatch(int a, int b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("risk arrays of different lengths %d and %d", a, b),
+			 errdetail("All risk arrays of one group must have the same scenarios.")));
+}
+
+/*
+ * Check the risk array and quantity arguments 1 and 2 of a transition
+ * function; returns the array's length and sets *v and *qty.
+ */
+static int
+margin_accum_args(FunctionCallInfo fcinfo, int want, const double **v,
+				  double *qty)
+{
+	ArrayType  *a;
+	int			n;
+
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -431,35 +870,220 @@ margin_accum(FunctionCallInfo fcinfo, int want)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("quantity must not be null")));
 	a = PG_GETARG_ARRAYTYPE_P(1);
-	qty = PG_GETARG_FLOAT8(2);
-	ledger_check_finite("quantity", qty);
+	*qty = PG_GETARG_FLOAT8(2);
+	margin_check_finite("quantity", *qty);
 	n = margin_check_risk_array(a, want);
-	v = (const double *) ARR_DATA_PTR(a);
+	*v = (const double *) ARR_DATA_PTR(a);
+	return n;
+}
 
+/* Transition of the internal-state aggregates; want as for the check. */
+static Datum
+margin_accum_0_2(FunctionCallInfo fcinfo, int want)
+{
+	MemoryContext aggcontext = margin_agg_context(fcinfo);
+	MarginRiskState *st = margin_state_arg(fcinfo, 0);
+	const double *v;
+	double		qty;
+	int			n = margin_accum_args(fcinfo, want, &v, &qty);
+	int			i;
+
+	if (st == NULL)
+		st = margin_state_new(aggcontext, n);
+	else if (st->n != n)
+		margin_length_mismatch(st->n, n);
+	for (i = 0; i < n; i++)
+		st->sum[i] += qty * v[i];
+	margin_check_result(st->sum, n);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * ledger.span_accum(state internal, risk_array float8[], quantity float8)
+ *		RETURNS internal: transition of span_scan (16 scenarios)
+ */
+Datum
+ledger_span_accum_0_2(PG_FUNCTION_ARGS)
+{
+	return margin_accum_0_2(fcinfo, MARGIN_SPAN_SCENARIOS);
+}
+
+/*
+ * ledger.risk_array_accum(state internal, risk_array float8[],
+ *		quantity float8) RETURNS internal: transition of pm_scan and
+ *		risk_array_sum (any length, the same within a group)
+ */
+Datum
+ledger_risk_array_accum_0_2(PG_FUNCTION_ARGS)
+{
+	return margin_accum_0_2(fcinfo, 0);
+}
+
+/*
+ * ledger.risk_array_combine(a internal, b internal) RETURNS internal
+ */
+Datum
+ledger_risk_array_combine_0_2(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = margin_agg_context(fcinfo);
+	MarginRiskState *a = margin_state_arg(fcinfo, 0);
+	MarginRiskState *b = margin_state_arg(fcinfo, 1);
+	int			i;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		/* b may live in a shorter-lived context (deserialized) */
+		a = margin_state_new(aggcontext, b->n);
+		memcpy(a->sum, b->sum, sizeof(double) * b->n);
+		PG_RETURN_POINTER(a);
+	}
+	if (a->n != b->n)
+		margin_length_mismatch(a->n, b->n);
+	for (i = 0; i < a->n; i++)
+		a->sum[i] += b->sum[i];
+	margin_check_result(a->sum, a->n);
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * ledger.risk_array_serialize(state internal) RETURNS bytea
+ */
+Datum
+ledger_risk_array_serialize(PG_FUNCTION_ARGS)
+{
+	MarginRiskState *st;
+	StringInfoData buf;
+	int			i;
+
+	(void) margin_agg_context(fcinfo);
+	st = margin_state_arg(fcinfo, 0);
+	if (st == NULL)
+		PG_RETURN_NULL();
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->n);
+	for (i = 0; i < st->n; i++)
+		pq_sendfloat8(&buf, st->sum[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/*
+ * ledger.risk_array_deserialize(state bytea, dummy internal)
+ *		RETURNS internal
+ */
+Datum
+ledger_risk_array_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b;
+	StringInfoData buf;
+	MarginRiskState *st;
+	int			n;
+	int			i;
+
+	(void) margin_agg_context(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	b = PG_GETARG_BYTEA_PP(0);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	n = pq_getmsgint(&buf, 4);
+	if (n < 1 || n > MARGIN_PM_MAX_POINTS ||
+		buf.len != (int) (sizeof(int32) + sizeof(double) * n))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid serialized risk array aggregate state")));
+	/* the combine function copies it into the aggregate context */
+	st = margin_state_new(CurrentMemoryContext, n);
+	for (i = 0; i < n; i++)
+		st->sum[i] = pq_getmsgfloat8(&buf);
+	pq_getmsgend(&buf);
+	pfree(buf.data);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * ledger.risk_array_scan_final(state internal) RETURNS float8: the largest
+ * scenario loss, at least 0 (final function of span_scan and pm_scan)
+ */
+Datum
+ledger_risk_array_scan_final(PG_FUNCTION_ARGS)
+{
+	MarginRiskState *st = margin_state_arg(fcinfo, 0);
+	double		worst = 0.0;
+	int			i;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	for (i = 0; i < st->n; i++)
+		if (st->sum[i] > worst)
+			worst = st->sum[i];
+	PG_RETURN_FLOAT8(worst);
+}
+
+/*
+ * ledger.risk_array_final(state internal) RETURNS float8[]: the summed
+ * array (final function of risk_array_sum)
+ */
+Datum
+ledger_risk_array_final_0_2(PG_FUNCTION_ARGS)
+{
+	MarginRiskState *st = margin_state_arg(fcinfo, 0);
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(margin_make_array(st->sum, st->n));
+}
+
+/* ---------- SQL-callable: the 0.1.0 aggregates over float8[] ---------- */
+
+/*
+ * Check a 0.1.0 state array (any role can make one up with INITCOND):
+ * a risk array of exactly n scenarios.
+ */
+static ArrayType *
+margin_state_array_0_1(FunctionCallInfo fcinfo, int argno, int n)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(argno);
+	int			have = margin_check_risk_array(state, 0);
+
+	if (n > 0 && have != n)
+		margin_length_mismatch(have, n);
+	return state;
+}
+
+/* Transition of the 0.1.0 aggregates; want as for the check. */
+static Datum
+margin_accum_0_1(FunctionCallInfo fcinfo, int want)
+{
+	MemoryContext aggcontext;
+	ArrayType  *state;
+	double		qty;
+	double	   *sum;
+	const double *v;
+	int			n;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("risk array aggregate support function called outside an aggregate"),
+				 errhint("Use ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum.")));
+	n = margin_accum_args(fcinfo, want, &v, &qty);
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcontext);
 		double		zero[MARGIN_PM_MAX_POINTS] = {0};
 
-		if (n > MARGIN_PM_MAX_POINTS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid risk array length %d", n),
-					 errdetail("A risk array has at most %d scenarios.",
-							   MARGIN_PM_MAX_POINTS)));
 		state = margin_make_array(zero, n);
 		MemoryContextSwitchTo(old);
 	}
 	else
-	{
-		state = PG_GETARG_ARRAYTYPE_P(0);
-		if (ARR_DIMS(state)[0] != n)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("risk arrays of different lengths %d and %d",
-							ARR_DIMS(state)[0], n),
-					 errdetail("All risk arrays of one group must have the same scenarios.")));
-	}
+		state = margin_state_array_0_1(fcinfo, 0, n);
 
 	sum = (double *) ARR_DATA_PTR(state);
 	for (i = 0; i < n; i++)
@@ -470,27 +1094,28 @@ margin_accum(FunctionCallInfo fcinfo, int want)
 
 /*
  * ledger.span_accum(state float8[], risk_array float8[], quantity float8)
- *		RETURNS float8[]: transition of span_scan (16 scenarios)
+ *		RETURNS float8[]: transition of the 0.1.0 span_scan
  */
 Datum
 ledger_span_accum(PG_FUNCTION_ARGS)
 {
-	return margin_accum(fcinfo, MARGIN_SPAN_SCENARIOS);
+	return margin_accum_0_1(fcinfo, MARGIN_SPAN_SCENARIOS);
 }
 
 /*
  * ledger.risk_array_accum(state float8[], risk_array float8[],
- *		quantity float8) RETURNS float8[]: transition of pm_scan and
- *		risk_array_sum (any length, the same within a group)
+ *		quantity float8) RETURNS float8[]: transition of the 0.1.0 pm_scan
+ *		and risk_array_sum
  */
 Datum
 ledger_risk_array_accum(PG_FUNCTION_ARGS)
 {
-	return margin_accum(fcinfo, 0);
+	return margin_accum_0_1(fcinfo, 0);
 }
 
 /*
- * ledger.risk_array_combine(a float8[], b float8[]) RETURNS float8[]
+ * ledger.risk_array_combine(a float8[], b float8[]) RETURNS float8[]:
+ *		combine function of the 0.1.0 aggregates
  */
 Datum
 ledger_risk_array_combine(PG_FUNCTION_ARGS)
@@ -500,44 +1125,44 @@ ledger_risk_array_combine(PG_FUNCTION_ARGS)
 	ArrayType  *b;
 	double	   *sa;
 	const double *sb;
+	int			n;
 	int			i;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "risk array combine function called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("risk array aggregate support function called outside an aggregate"),
+				 errhint("Use ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum.")));
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		a = margin_state_array_0_1(fcinfo, 0, 0);
+		PG_RETURN_ARRAYTYPE_P(a);
 	}
-	b = PG_GETARG_ARRAYTYPE_P(1);
+	b = margin_state_array_0_1(fcinfo, 1, 0);
+	n = ARR_DIMS(b)[0];
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcontext);
 
-		a = margin_make_array((const double *) ARR_DATA_PTR(b),
-							  ARR_DIMS(b)[0]);
+		a = margin_make_array((const double *) ARR_DATA_PTR(b), n);
 		MemoryContextSwitchTo(old);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
-	a = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_DIMS(a)[0] != ARR_DIMS(b)[0])
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("risk arrays of different lengths %d and %d",
-						ARR_DIMS(a)[0], ARR_DIMS(b)[0]),
-				 errdetail("All risk arrays of one group must have the same scenarios.")));
+	a = margin_state_array_0_1(fcinfo, 0, n);
 	sa = (double *) ARR_DATA_PTR(a);
 	sb = (const double *) ARR_DATA_PTR(b);
-	for (i = 0; i < ARR_DIMS(a)[0]; i++)
+	for (i = 0; i < n; i++)
 		sa[i] += sb[i];
-	margin_check_result(sa, ARR_DIMS(a)[0]);
+	margin_check_result(sa, n);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
 /*
- * ledger.risk_array_max_loss(state float8[]) RETURNS float8: the largest
- * scenario loss, at least 0 (final function of span_scan and pm_scan)
+ * ledger.risk_array_max_loss(risk_array float8[]) RETURNS float8: the
+ * largest scenario loss, at least 0 (also the 0.1.0 final function of
+ * span_scan and pm_scan)
  */
 Datum
 ledger_risk_array_max_loss(PG_FUNCTION_ARGS)
@@ -545,13 +1170,15 @@ ledger_risk_array_max_loss(PG_FUNCTION_ARGS)
 	ArrayType  *a;
 	const double *v;
 	double		worst = 0.0;
+	int			n;
 	int			i;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	a = PG_GETARG_ARRAYTYPE_P(0);
+	n = margin_check_risk_array(a, 0);
 	v = (const double *) ARR_DATA_PTR(a);
-	for (i = 0; i < ARR_DIMS(a)[0]; i++)
+	for (i = 0; i < n; i++)
 		if (v[i] > worst)
 			worst = v[i];
 	PG_RETURN_FLOAT8(worst);
@@ -559,18 +1186,1114 @@ ledger_risk_array_max_loss(PG_FUNCTION_ARGS)
 
 /*
  * ledger.risk_array_final(state float8[]) RETURNS float8[]: a copy of the
- * summed array (final function of risk_array_sum)
+ * summed array (0.1.0 final function of risk_array_sum)
  */
 Datum
 ledger_risk_array_final(PG_FUNCTION_ARGS)
 {
 	ArrayType  *a;
+	int			n;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	a = PG_GETARG_ARRAYTYPE_P(0);
+	n = margin_check_risk_array(a, 0);
 	PG_RETURN_ARRAYTYPE_P(margin_make_array((const double *) ARR_DATA_PTR(a),
-											ARR_DIMS(a)[0]));
+											n));
+}
+
+/* ---------- SQL-callable: SPAN spreads and credits ---------- */
+
+/*
+ * ledger.span_tier(expiry date, tier_from date[], tier_to date[],
+ *		tiers int4[]) RETURNS int4: the smallest tier whose expiry range
+ *		[tier_from, tier_to] holds expiry, 0 if none
+ */
+Datum
+ledger_span_tier(PG_FUNCTION_ARGS)
+{
+	DateADT		expiry = PG_GETARG_DATEADT(0);
+	ArrayType  *afrom = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *ato = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *atiers = PG_GETARG_ARRAYTYPE_P(3);
+	const DateADT *from;
+	const DateADT *to;
+	const int32 *tiers;
+	int32		best = 0;
+	bool		found = false;
+	int			n;
+	int			i;
+
+	n = margin_array_check(atiers, INT4OID, "array \"tiers\"", 0);
+	margin_check_same_length("tier_from",
+							 margin_array_check(afrom, DATEOID, "array \"tier_from\"", 0),
+							 "tiers", n);
+	margin_check_same_length("tier_to",
+							 margin_array_check(ato, DATEOID, "array \"tier_to\"", 0),
+							 "tiers", n);
+	from = (const DateADT *) ARR_DATA_PTR(afrom);
+	to = (const DateADT *) ARR_DATA_PTR(ato);
+	tiers = (const int32 *) ARR_DATA_PTR(atiers);
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (from[i] <= expiry && expiry <= to[i] && (!found || tiers[i] < best))
+		{
+			best = tiers[i];
+			found = true;
+		}
+	}
+	PG_RETURN_INT32(best);
+}
+
+/* Index of tier t among the n tiers, or -1. */
+static int
+margin_find_tier(const int32 *tiers, int n, int32 t)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (tiers[i] == t)
+			return i;
+	return -1;
+}
+
+/*
+ * Apply the ns spreads, in order, to the nu distinct tiers ut with net
+ * deltas ud (changed in place); returns the charge.  Each spread pairs the
+ * remaining deltas of its two tiers when their signs are opposite,
+ * min(|delta_a|, |delta_b|) spreads at its charge each.
+ */
+static double
+margin_intra_apply(const int32 *ut, double *ud, int nu, const int32 *sa,
+				   const int32 *sb, const double *charges, int ns)
+{
+	double		charge = 0.0;
+	int			i;
+
+	for (i = 0; i < ns; i++)
+	{
+		int			ia;
+		int			ib;
+		double		n;
+
+		CHECK_FOR_INTERRUPTS();
+		ia = margin_find_tier(ut, nu, sa[i]);
+		ib = margin_find_tier(ut, nu, sb[i]);
+		if (ia < 0 || ib < 0)
+			continue;
+		if (margin_sign(ud[ia]) * margin_sign(ud[ib]) >= 0.0)
+			continue;
+		n = Min(fabs(ud[ia]), fabs(ud[ib]));
+		charge = charge + n * charges[i];
+		ud[ia] = ud[ia] - margin_sign(ud[ia]) * n;
+		ud[ib] = ud[ib] - margin_sign(ud[ib]) * n;
+	}
+	margin_check_result(&charge, 1);
+	return charge;
+}
+
+/*
+ * ledger.span_intra_charge(tiers int4[], deltas float8[],
+ *		spread_tier_a int4[], spread_tier_b int4[], spread_charge float8[])
+ *		RETURNS float8
+ *
+ * The SPAN intra-commodity spread charge of one account's positions in one
+ * product: the deltas of a tier are added up (tiers may repeat), then each
+ * spread in the order given (priority) pairs the remaining deltas of its two
+ * tiers when their signs are opposite, min(|delta_a|, |delta_b|) spreads at
+ * spread_charge each.
+ */
+Datum
+ledger_span_intra_charge(PG_FUNCTION_ARGS)
+{
+	ArrayType  *atiers = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *adeltas = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *asa = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *asb = PG_GETARG_ARRAYTYPE_P(3);
+	ArrayType  *acharge = PG_GETARG_ARRAYTYPE_P(4);
+	const int32 *tiers;
+	const double *deltas;
+	const int32 *sa;
+	const int32 *sb;
+	const double *charges;
+	int32	   *ut;
+	double	   *ud;
+	int			nt;
+	int			ns;
+	int			nu = 0;
+	int			i;
+
+	nt = margin_array_check(atiers, INT4OID, "array \"tiers\"", 0);
+	margin_check_same_length("deltas",
+							 margin_array_check(adeltas, FLOAT8OID, "array \"deltas\"", 0),
+							 "tiers", nt);
+	ns = margin_array_check(asa, INT4OID, "array \"spread_tier_a\"", 0);
+	margin_check_same_length("spread_tier_b",
+							 margin_array_check(asb, INT4OID, "array \"spread_tier_b\"", 0),
+							 "spread_tier_a", ns);
+	margin_check_same_length("spread_charge",
+							 margin_array_check(acharge, FLOAT8OID, "array \"spread_charge\"", 0),
+							 "spread_tier_a", ns);
+	tiers = (const int32 *) ARR_DATA_PTR(atiers);
+	deltas = (const double *) ARR_DATA_PTR(adeltas);
+	sa = (const int32 *) ARR_DATA_PTR(asa);
+	sb = (const int32 *) ARR_DATA_PTR(asb);
+	charges = (const double *) ARR_DATA_PTR(acharge);
+	margin_check_elements(deltas, nt, "deltas", margin_check_finite);
+	margin_check_elements(charges, ns, "spread_charge", margin_check_nonneg);
+
+	/* the distinct tiers in order of first appearance, deltas added up */
+	ut = (int32 *) palloc(mul_size(sizeof(int32), Max(nt, 1)));
+	ud = (double *) palloc(mul_size(sizeof(double), Max(nt, 1)));
+	for (i = 0; i < nt; i++)
+	{
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		j = margin_find_tier(ut, nu, tiers[i]);
+		if (j >= 0)
+			ud[j] += deltas[i];
+		else
+		{
+			ut[nu] = tiers[i];
+			ud[nu++] = deltas[i];
+		}
+	}
+
+	PG_RETURN_FLOAT8(margin_intra_apply(ut, ud, nu, sa, sb, charges, ns));
+}
+
+/*
+ * State of ledger.span_tiers and ledger.span_tier_deltas (SQL type
+ * internal, shared by the two aggregates when a query uses both on the
+ * same rows): the distinct tiers seen, in order of first appearance, with
+ * their summed deltas.  Everything lives in the aggregate context.
+ */
+#define MARGIN_TIER_MAGIC 0x4D524754	/* "MRGT" */
+
+typedef struct MarginTierState
+{
+	uint32		magic;			/* MARGIN_TIER_MAGIC */
+	int32		ntiers;			/* distinct tiers so far */
+	int32		maxtiers;		/* allocated length of tiers, deltas */
+	int32	   *tiers;
+	double	   *deltas;
+} MarginTierState;
+
+/* Report a call of a tier aggregate support function outside one. */
+static pg_noinline void
+margin_tier_context_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("tier aggregate support function called outside an aggregate"),
+			 errhint("Use ledger.span_tiers or ledger.span_tier_deltas.")));
+}
+
+/* Argument argno as a tier state, or NULL; checks the magic. */
+static MarginTierState *
+margin_tier_arg(FunctionCallInfo fcinfo, int argno)
+{
+	MarginTierState *st;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	st = (MarginTierState *) PG_GETARG_POINTER(argno);
+	if (st == NULL)
+		return NULL;
+	if (st->magic != MARGIN_TIER_MAGIC || st->ntiers < 0 ||
+		st->ntiers > st->maxtiers)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid tier aggregate state"),
+				 errdetail("The state was not made by ledger.span_tiers or ledger.span_tier_deltas.")));
+	return st;
+}
+
+/* An empty tier state in cxt. */
+static MarginTierState *
+margin_tier_new(MemoryContext cxt)
+{
+	MarginTierState *st;
+
+	st = (MarginTierState *) MemoryContextAllocZero(cxt, sizeof(MarginTierState));
+	st->magic = MARGIN_TIER_MAGIC;
+	st->maxtiers = 4;
+	st->tiers = (int32 *) MemoryContextAlloc(cxt, sizeof(int32) * st->maxtiers);
+	st->deltas = (double *) MemoryContextAlloc(cxt, sizeof(double) * st->maxtiers);
+	return st;
+}
+
+/* Add delta to tier t of the state (a new tier is appended). */
+static void
+margin_tier_add(MarginTierState *st, int32 t, double delta)
+{
+	int			j = margin_find_tier(st->tiers, st->ntiers, t);
+
+	if (j >= 0)
+	{
+		st->deltas[j] += delta;
+		return;
+	}
+	if (st->ntiers == st->maxtiers)
+	{
+		/* repalloc keeps the chunks in their (aggregate) context */
+		if (st->maxtiers >= (int) (MaxAllocSize / (2 * sizeof(double))))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many intra-commodity tiers in one group")));
+		st->maxtiers *= 2;
+		st->tiers = (int32 *) repalloc(st->tiers, sizeof(int32) * st->maxtiers);
+		st->deltas = (double *) repalloc(st->deltas, sizeof(double) * st->maxtiers);
+	}
+	st->tiers[st->ntiers] = t;
+	st->deltas[st->ntiers++] = delta;
+}
+
+/*
+ * ledger.span_tier_accum(state internal, tier int4, delta float8)
+ *		RETURNS internal: transition of span_tiers and span_tier_deltas
+ */
+Datum
+ledger_span_tier_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	MarginTierState *st;
+	double		delta;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		margin_tier_context_error();
+	st = margin_tier_arg(fcinfo, 0);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tier must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("delta must not be null")));
+	delta = PG_GETARG_FLOAT8(2);
+	margin_check_finite("delta", delta);
+	if (st == NULL)
+		st = margin_tier_new(aggcontext);
+	margin_tier_add(st, PG_GETARG_INT32(1), delta);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * ledger.span_tier_combine(a internal, b internal) RETURNS internal
+ */
+Datum
+ledger_span_tier_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	MarginTierState *a;
+	MarginTierState *b;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		margin_tier_context_error();
+	a = margin_tier_arg(fcinfo, 0);
+	b = margin_tier_arg(fcinfo, 1);
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	/* b may live in a shorter-lived context (deserialized): copy it */
+	if (a == NULL)
+		a = margin_tier_new(aggcontext);
+	for (i = 0; i < b->ntiers; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		margin_tier_add(a, b->tiers[i], b->deltas[i]);
+	}
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * ledger.span_tier_serialize(state internal) RETURNS bytea
+ */
+Datum
+ledger_span_tier_serialize(PG_FUNCTION_ARGS)
+{
+	MarginTierState *st;
+	StringInfoData buf;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		margin_tier_context_error();
+	st = margin_tier_arg(fcinfo, 0);
+	if (st == NULL)
+		PG_RETURN_NULL();
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->ntiers);
+	for (i = 0; i < st->ntiers; i++)
+	{
+		pq_sendint32(&buf, st->tiers[i]);
+		pq_sendfloat8(&buf, st->deltas[i]);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/*
+ * ledger.span_tier_deserialize(state bytea, dummy internal)
+ *		RETURNS internal
+ */
+Datum
+ledger_span_tier_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b;
+	StringInfoData buf;
+	MarginTierState *st;
+	int			nt;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		margin_tier_context_error();
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	b = PG_GETARG_BYTEA_PP(0);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	nt = pq_getmsgint(&buf, 4);
+	if (nt < 0 || nt > (buf.len - buf.cursor) / 12)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid serialized tier aggregate state")));
+	/* the combine function copies it into the aggregate context */
+	st = margin_tier_new(CurrentMemoryContext);
+	for (i = 0; i < nt; i++)
+	{
+		int32		t = pq_getmsgint(&buf, 4);
+
+		margin_tier_add(st, t, pq_getmsgfloat8(&buf));
+	}
+	pq_getmsgend(&buf);
+	pfree(buf.data);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * ledger.span_tiers_final(state internal) RETURNS int4[]: the distinct
+ * tiers in order of first appearance
+ */
+Datum
+ledger_span_tiers_final(PG_FUNCTION_ARGS)
+{
+	MarginTierState *st = margin_tier_arg(fcinfo, 0);
+	Datum	   *d;
+	int			i;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	d = (Datum *) palloc(sizeof(Datum) * Max(st->ntiers, 1));
+	for (i = 0; i < st->ntiers; i++)
+		d[i] = Int32GetDatum(st->tiers[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, st->ntiers, INT4OID, sizeof(int32),
+										  true, TYPALIGN_INT));
+}
+
+/*
+ * ledger.span_tier_deltas_final(state internal) RETURNS float8[]: the
+ * summed delta of each tier, in the order of span_tiers
+ */
+Datum
+ledger_span_tier_deltas_final(PG_FUNCTION_ARGS)
+{
+	MarginTierState *st = margin_tier_arg(fcinfo, 0);
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(margin_make_array(st->deltas, st->ntiers));
+}
+
+/* Elements of a text[] already checked by margin_array_check. */
+static Datum *
+margin_text_elements(ArrayType *a, int n)
+{
+	Datum	   *elems;
+	int			got;
+
+	if (n == 0)
+		return NULL;
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &got);
+	Assert(got == n);
+	return elems;
+}
+
+/* Index of the first of the n texts equal to t, or -1. */
+static int
+margin_find_text(const Datum *texts, int n, Datum t)
+{
+	const char *p = VARDATA_ANY(DatumGetPointer(t));
+	Size		len = VARSIZE_ANY_EXHDR(DatumGetPointer(t));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (VARSIZE_ANY_EXHDR(DatumGetPointer(texts[i])) == len &&
+			memcmp(VARDATA_ANY(DatumGetPointer(texts[i])), p, len) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * ledger.span_inter_credit(products text[], net_deltas float8[],
+ *		caps float8[], spread_product_a text[], spread_ratio_a float8[],
+ *		spread_product_b text[], spread_ratio_b float8[],
+ *		spread_credit_rate float8[], spread_risk_a float8[],
+ *		spread_risk_b float8[]) RETURNS float8[]
+ *
+ * The SPAN inter-commodity credits of one account, one per product: each
+ * spread in the order given (priority) pairs the remaining net deltas of
+ * its two products when their signs are opposite, n = min(|delta_a| /
+ * ratio_a, |delta_b| / ratio_b) spreads, and credits each leg's product
+ * credit_rate x n x ratio x risk (the price risk of one contract); each
+ * product's credit is then capped to [0, cap].
+ */
+Datum
+ledger_span_inter_credit(PG_FUNCTION_ARGS)
+{
+	ArrayType  *aprod = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *anet = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *acap = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *apa = PG_GETARG_ARRAYTYPE_P(3);
+	ArrayType  *ara = PG_GETARG_ARRAYTYPE_P(4);
+	ArrayType  *apb = PG_GETARG_ARRAYTYPE_P(5);
+	ArrayType  *arb = PG_GETARG_ARRAYTYPE_P(6);
+	ArrayType  *arate = PG_GETARG_ARRAYTYPE_P(7);
+	ArrayType  *arka = PG_GETARG_ARRAYTYPE_P(8);
+	ArrayType  *arkb = PG_GETARG_ARRAYTYPE_P(9);
+	Datum	   *products;
+	Datum	   *pa;
+	Datum	   *pb;
+	const double *caps;
+	const double *ra;
+	const double *rb;
+	const double *rate;
+	const double *riska;
+	const double *riskb;
+	double	   *nd;
+	double	   *credits;
+	int			np;
+	int			ns;
+	int			i;
+
+	np = margin_array_check(aprod, TEXTOID, "array \"products\"", 0);
+	margin_check_same_length("net_deltas",
+							 margin_array_check(anet, FLOAT8OID, "array \"net_deltas\"", 0),
+							 "products", np);
+	margin_check_same_length("caps",
+							 margin_array_check(acap, FLOAT8OID, "array \"caps\"", 0),
+							 "products", np);
+	ns = margin_array_check(apa, TEXTOID, "array \"spread_product_a\"", 0);
+	margin_check_same_length("spread_ratio_a",
+							 margin_array_check(ara, FLOAT8OID, "array \"spread_ratio_a\"", 0),
+							 "spread_product_a", ns);
+	margin_check_same_length("spread_product_b",
+							 margin_array_check(apb, TEXTOID, "array \"spread_product_b\"", 0),
+							 "spread_product_a", ns);
+	margin_check_same_length("spread_ratio_b",
+							 margin_array_check(arb, FLOAT8OID, "array \"spread_ratio_b\"", 0),
+							 "spread_product_a", ns);
+	margin_check_same_length("spread_credit_rate",
+							 margin_array_check(arate, FLOAT8OID, "array \"spread_credit_rate\"", 0),
+							 "spread_product_a", ns);
+	margin_check_same_length("spread_risk_a",
+							 margin_array_check(arka, FLOAT8OID, "array \"spread_risk_a\"", 0),
+							 "spread_product_a", ns);
+	margin_check_same_length("spread_risk_b",
+							 margin_array_check(arkb, FLOAT8OID, "array \"spread_risk_b\"", 0),
+							 "spread_product_a", ns);
+	caps = (const double *) ARR_DATA_PTR(acap);
+	ra = (const double *) ARR_DATA_PTR(ara);
+	rb = (const double *) ARR_DATA_PTR(arb);
+	rate = (const double *) ARR_DATA_PTR(arate);
+	riska = (const double *) ARR_DATA_PTR(arka);
+	riskb = (const double *) ARR_DATA_PTR(arkb);
+	margin_check_elements((const double *) ARR_DATA_PTR(anet), np,
+						  "net_deltas", margin_check_finite);
+	margin_check_elements(caps, np, "caps", margin_check_finite);
+	margin_check_elements(ra, ns, "spread_ratio_a", margin_check_positive);
+	margin_check_elements(rb, ns, "spread_ratio_b", margin_check_positive);
+	margin_check_elements(rate, ns, "spread_credit_rate", margin_check_fraction);
+	margin_check_elements(riska, ns, "spread_risk_a", margin_check_nonneg);
+	margin_check_elements(riskb, ns, "spread_risk_b", margin_check_nonneg);
+	products = margin_text_elements(aprod, np);
+	pa = margin_text_elements(apa, ns);
+	pb = margin_text_elements(apb, ns);
+
+	nd = (double *) palloc(mul_size(sizeof(double), Max(np, 1)));
+	credits = (double *) palloc0(mul_size(sizeof(double), Max(np, 1)));
+	if (np > 0)
+		memcpy(nd, ARR_DATA_PTR(anet), sizeof(double) * np);
+	for (i = 0; i < ns; i++)
+	{
+		int			ia;
+		int			ib;
+		double		n;
+
+		CHECK_FOR_INTERRUPTS();
+		ia = margin_find_text(products, np, pa[i]);
+		ib = margin_find_text(products, np, pb[i]);
+		if (ia < 0 || ib < 0)
+			continue;
+		if (margin_sign(nd[ia]) * margin_sign(nd[ib]) >= 0.0)
+			continue;
+		n = Min(fabs(nd[ia]) / ra[i], fabs(nd[ib]) / rb[i]);
+		credits[ia] = credits[ia] + rate[i] * n * ra[i] * riska[i];
+		credits[ib] = credits[ib] + rate[i] * n * rb[i] * riskb[i];
+		nd[ia] = nd[ia] - margin_sign(nd[ia]) * n * ra[i];
+		nd[ib] = nd[ib] - margin_sign(nd[ib]) * n * rb[i];
+	}
+	for (i = 0; i < np; i++)
+		credits[i] = Max(Min(credits[i], caps[i]), 0.0);
+	margin_check_result(credits, np);
+	PG_RETURN_ARRAYTYPE_P(margin_make_array(credits, np));
+}
+
+/* ---------- SQL-callable: strategy-based (Reg T / Cboe) ---------- */
+
+/*
+ * ledger.regt_naked(kind text, s float8, k float8, pct float8 DEFAULT 0.20,
+ *		min_pct float8 DEFAULT 0.10) RETURNS float8
+ */
+Datum
+ledger_regt_naked(PG_FUNCTION_ARGS)
+{
+	int			kind = margin_kind(PG_GETARG_TEXT_PP(0), NULL,
+								   "\"call\" or \"put\"");
+	double		s = PG_GETARG_FLOAT8(1);
+	double		k = PG_GETARG_FLOAT8(2);
+	double		pct = PG_GETARG_FLOAT8(3);
+	double		min_pct = PG_GETARG_FLOAT8(4);
+	double		result;
+
+	margin_check_nonneg("s", s);
+	margin_check_nonneg("k", k);
+	margin_check_nonneg("pct", pct);
+	margin_check_nonneg("min_pct", min_pct);
+	result = margin_regt_naked(kind, s, k, pct, min_pct);
+	margin_check_result(&result, 1);
+	PG_RETURN_FLOAT8(result);
+}
+
+/* A leg's position in the covered-call order: key, then index. */
+typedef struct MarginOrder
+{
+	double		key;
+	int			idx;
+} MarginOrder;
+
+/* qsort comparator of MarginOrder: key ascending, then index. */
+static int
+margin_order_cmp(const void *a, const void *b)
+{
+	const MarginOrder *x = (const MarginOrder *) a;
+	const MarginOrder *y = (const MarginOrder *) b;
+
+	if (x->key < y->key)
+		return -1;
+	if (x->key > y->key)
+		return 1;
+	return x->idx - y->idx;
+}
+
+/* A leg of regt_requirement, for putting the legs in their fixed order. */
+typedef struct MarginLeg
+{
+	int			kind;			/* +1 call, -1 put, 0 stock */
+	double		k;
+	DateADT		expiry;
+	double		qty;
+	double		prem;
+	int			idx;			/* position in the arrays */
+} MarginLeg;
+
+/*
+ * qsort comparator of MarginLeg: calls, puts, stock; then expiry, strike,
+ * quantity and premium ascending; then the position in the arrays.
+ */
+static int
+margin_leg_cmp(const void *a, const void *b)
+{
+	const MarginLeg *x = (const MarginLeg *) a;
+	const MarginLeg *y = (const MarginLeg *) b;
+	int			kx = x->kind > 0 ? 0 : (x->kind < 0 ? 1 : 2);
+	int			ky = y->kind > 0 ? 0 : (y->kind < 0 ? 1 : 2);
+
+	if (kx != ky)
+		return kx - ky;
+	if (x->expiry != y->expiry)
+		return x->expiry < y->expiry ? -1 : 1;
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	if (x->qty != y->qty)
+		return x->qty < y->qty ? -1 : 1;
+	if (x->prem != y->prem)
+		return x->prem < y->prem ? -1 : 1;
+	return x->idx - y->idx;
+}
+
+/* Strategy counters of regt_requirement, in the order of margin_regt_keys. */
+#define MARGIN_REGT_COVERED		0
+#define MARGIN_REGT_SPREAD		1
+#define MARGIN_REGT_STRADDLE	2
+#define MARGIN_REGT_NAKED		3
+static const char *const margin_regt_keys[4] = {
+	"covered", "spread", "straddle", "naked"
+};
+
+/*
+ * Add n to a strategy counter.  Version 0.1.0 kept the counters in jsonb
+ * and read each back as float8 before adding, so the counter goes through
+ * the same text round trip (float8out, which extra_float_digits governs).
+ */
+static void
+margin_count(double *counts, bool *have, int which, double n)
+{
+	char	   *text;
+	double		v = (have[which] ? counts[which] : 0.0) + n;
+
+	if (!isfinite(v))
+		margin_check_result(&v, 1);
+	text = float8out_internal(v);
+
+	counts[which] = strtod(text, NULL);
+	have[which] = true;
+	pfree(text);
+}
+
+/* The strategy counters as a jsonb object, as to_jsonb(float8) makes. */
+static Jsonb *
+margin_counts_jsonb(const double *counts, const bool *have)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+	int			i;
+
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (i = 0; i < 4; i++)
+	{
+		JsonbValue	k;
+		JsonbValue	v;
+
+		if (!have[i])
+			continue;
+		k.type = jbvString;
+		k.val.string.val = (char *) margin_regt_keys[i];
+		k.val.string.len = strlen(margin_regt_keys[i]);
+		(void) pushJsonbValue(&state, WJB_KEY, &k);
+		v.type = jbvNumeric;
+		v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+															CStringGetDatum(float8out_internal(counts[i])),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+		(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	}
+	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(res);
+}
+
+/*
+ * ledger.regt_requirement(s float8, m float8, pct float8, min_pct float8,
+ *		stock_pct float8, instruments text[], strikes float8[],
+ *		expiries date[], quantities float8[], premiums float8[],
+ *		OUT requirement float8, OUT short_proceeds float8,
+ *		OUT strategies jsonb)
+ *
+ * The strategy-based requirement of one product's legs, net of short
+ * proceeds (docs/margin.md): long options in full, stock at stock_pct, then
+ * short options paired greedily as (1) covered calls or puts, most in the
+ * money first, (2) vertical spreads with the long of the same kind expiring
+ * no earlier that has the best strike, (3) straddles and strangles, largest
+ * requirements first, (4) naked.  The legs are considered in a fixed
+ * order (calls, puts, stock; then expiry, strike, quantity, premium), so the
+ * result does not depend on the order of the arrays; ties go to the leg
+ * earlier in that order.
+ */
+Datum
+ledger_regt_requirement(PG_FUNCTION_ARGS)
+{
+	double		s = PG_GETARG_FLOAT8(0);
+	double		m = PG_GETARG_FLOAT8(1);
+	double		pct = PG_GETARG_FLOAT8(2);
+	double		min_pct = PG_GETARG_FLOAT8(3);
+	double		stock_pct = PG_GETARG_FLOAT8(4);
+	ArrayType  *ains = PG_GETARG_ARRAYTYPE_P(5);
+	ArrayType  *astrike = PG_GETARG_ARRAYTYPE_P(6);
+	ArrayType  *aexpiry = PG_GETARG_ARRAYTYPE_P(7);
+	ArrayType  *aqty = PG_GETARG_ARRAYTYPE_P(8);
+	ArrayType  *aprem = PG_GETARG_ARRAYTYPE_P(9);
+	Datum	   *ins;
+	const double *k;
+	const DateADT *expiry;
+	const double *qty;
+	const double *prem;
+	int		   *kind;
+	double	   *rem;
+	MarginOrder *order;
+	int			norder = 0;
+	double		requirement = 0.0;
+	double		short_proceeds = 0.0;
+	double		stock = 0.0;
+	double		cover;
+	double		counts[4] = {0};
+	bool		have[4] = {false};
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false};
+	int			n;
+	int			i;
+
+	margin_check_nonneg("s", s);
+	margin_check_positive("m", m);
+	margin_check_nonneg("pct", pct);
+	margin_check_nonneg("min_pct", min_pct);
+	margin_check_nonneg("stock_pct", stock_pct);
+	n = margin_array_check(ains, TEXTOID, "array \"instruments\"", 0);
+	margin_check_same_length("strikes",
+							 margin_array_check(astrike, FLOAT8OID, "array \"strikes\"", 0),
+							 "instruments", n);
+	margin_check_same_length("expiries",
+							 margin_array_check(aexpiry, DATEOID, "array \"expiries\"", 0),
+							 "instruments", n);
+	margin_check_same_length("quantities",
+							 margin_array_check(aqty, FLOAT8OID, "array \"quantities\"", 0),
+							 "instruments", n);
+	margin_check_same_length("premiums",
+							 margin_array_check(aprem, FLOAT8OID, "array \"premiums\"", 0),
+							 "instruments", n);
+	k = (const double *) ARR_DATA_PTR(astrike);
+	expiry = (const DateADT *) ARR_DATA_PTR(aexpiry);
+	qty = (const double *) ARR_DATA_PTR(aqty);
+	prem = (const double *) ARR_DATA_PTR(aprem);
+	margin_check_elements(k, n, "strikes", margin_check_nonneg);
+	margin_check_elements(qty, n, "quantities", margin_check_finite);
+	margin_check_elements(prem, n, "premiums", margin_check_nonneg);
+	ins = margin_text_elements(ains, n);
+	kind = (int *) palloc(mul_size(sizeof(int), Max(n, 1)));
+	rem = (double *) palloc0(mul_size(sizeof(double), Max(n, 1)));
+	order = (MarginOrder *) palloc(mul_size(sizeof(MarginOrder), Max(n, 1)));
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		kind[i] = margin_kind(DatumGetTextPP(ins[i]), "stock",
+							  "\"stock\", \"call\" or \"put\"");
+	}
+
+	/*
+	 * Consider the legs in a fixed order, not the arrays', so that the
+	 * requirement does not depend on the order of the rows they came from.
+	 */
+	if (n > 1)
+	{
+		MarginLeg  *legs = (MarginLeg *) palloc(mul_size(sizeof(MarginLeg), n));
+		double	   *pk = (double *) palloc(mul_size(sizeof(double), n));
+		DateADT    *pexp = (DateADT *) palloc(mul_size(sizeof(DateADT), n));
+		double	   *pqty = (double *) palloc(mul_size(sizeof(double), n));
+		double	   *pprem = (double *) palloc(mul_size(sizeof(double), n));
+
+		for (i = 0; i < n; i++)
+		{
+			legs[i].kind = kind[i];
+			legs[i].k = k[i];
+			legs[i].expiry = expiry[i];
+			legs[i].qty = qty[i];
+			legs[i].prem = prem[i];
+			legs[i].idx = i;
+		}
+		qsort(legs, n, sizeof(MarginLeg), margin_leg_cmp);
+		for (i = 0; i < n; i++)
+		{
+			kind[i] = legs[i].kind;
+			pk[i] = legs[i].k;
+			pexp[i] = legs[i].expiry;
+			pqty[i] = legs[i].qty;
+			pprem[i] = legs[i].prem;
+		}
+		k = pk;
+		expiry = pexp;
+		qty = pqty;
+		prem = pprem;
+	}
+
+	/* long options are paid in full; every short's proceeds are applied */
+	for (i = 0; i < n; i++)
+	{
+		if (kind[i] == 0)
+			stock = stock + qty[i];
+		else
+		{
+			rem[i] = qty[i];
+			if (qty[i] < 0.0)
+				short_proceeds = short_proceeds - qty[i] * prem[i] * m;
+			else
+				requirement = requirement + qty[i] * prem[i] * m;
+		}
+	}
+	requirement = requirement - short_proceeds;
+	requirement = requirement + stock_pct * fabs(stock) * s;
+
+	/* 1. covered calls (long stock) or puts (short stock) */
+	cover = trunc(fabs(stock) / m);
+	for (i = 0; i < n; i++)
+		if (kind[i] == (stock > 0.0 ? 1 : -1))
+		{
+			order[norder].key = stock > 0.0 ? k[i] : -k[i];
+			order[norder++].idx = i;
+		}
+	qsort(order, norder, sizeof(MarginOrder), margin_order_cmp);
+	for (i = 0; i < norder && cover > 0.0; i++)
+	{
+		int			j = order[i].idx;
+		double		c;
+
+		if (rem[j] >= 0.0)
+			continue;
+		c = Min(-rem[j], cover);
+		rem[j] = rem[j] + c;
+		cover = cover - c;
+		margin_count(counts, have, MARGIN_REGT_COVERED, c);
+	}
+
+	/* 2. vertical spreads */
+	for (i = 0; i < n; i++)
+	{
+		if (kind[i] == 0)
+			continue;
+		while (rem[i] < 0.0)
+		{
+			int			best = -1;
+			int			j;
+			double		spread;
+			double		c;
+
+			CHECK_FOR_INTERRUPTS();
+			for (j = 0; j < n; j++)
+				if (kind[j] == kind[i] && rem[j] > 0.0 && expiry[j] >= expiry[i] &&
+					(best < 0 ||
+					 (kind[i] > 0 ? k[j] < k[best] : k[j] > k[best])))
+					best = j;
+			if (best < 0)
+				break;
+			spread = kind[i] > 0 ? Max(k[best] - k[i], 0.0) :
+				Max(k[i] - k[best], 0.0);
+			if (spread >= margin_regt_naked(kind[i], s, k[i], pct, min_pct))
+				break;
+			c = Min(-rem[i], rem[best]);
+			requirement = requirement + c * spread * m;
+			rem[i] = rem[i] + c;
+			rem[best] = rem[best] - c;
+			margin_count(counts, have, MARGIN_REGT_SPREAD, c);
+		}
+	}
+
+	/* 3. short straddles and strangles, largest requirements first */
+	for (;;)
+	{
+		int			ci = -1;
+		int			pi = -1;
+		double		cbest = 0.0;
+		double		pbest = 0.0;
+		double		cnet;
+		double		pnet;
+		double		c;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < n; i++)
+		{
+			double		v;
+
+			if (kind[i] == 0 || rem[i] >= 0.0)
+				continue;
+			v = margin_regt_naked(kind[i], s, k[i], pct, min_pct) + prem[i];
+			if (kind[i] > 0 && (ci < 0 || v > cbest))
+			{
+				ci = i;
+				cbest = v;
+			}
+			else if (kind[i] < 0 && (pi < 0 || v > pbest))
+			{
+				pi = i;
+				pbest = v;
+			}
+		}
+		if (ci < 0 || pi < 0)
+			break;
+		c = Min(-rem[ci], -rem[pi]);
+		cnet = margin_regt_naked(1, s, k[ci], pct, min_pct);
+		pnet = margin_regt_naked(-1, s, k[pi], pct, min_pct);
+		requirement = requirement + c * m *
+			((cnet + prem[ci] >= pnet + prem[pi] ? cnet : pnet) +
+			 prem[ci] + prem[pi]);
+		rem[ci] = rem[ci] + c;
+		rem[pi] = rem[pi] + c;
+		margin_count(counts, have, MARGIN_REGT_STRADDLE, c);
+	}
+
+	/* 4. what is left short is naked */
+	for (i = 0; i < n; i++)
+		if (rem[i] < 0.0)
+		{
+			requirement = requirement - rem[i] * m *
+				(margin_regt_naked(kind[i], s, k[i], pct, min_pct) + prem[i]);
+			margin_count(counts, have, MARGIN_REGT_NAKED, -rem[i]);
+		}
+
+	margin_check_result(&requirement, 1);
+	margin_check_result(&short_proceeds, 1);
+
+	/* the blessed result descriptor, cached for the calls of a query */
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		fcinfo->flinfo->fn_extra = BlessTupleDesc(tupdesc);
+		MemoryContextSwitchTo(old);
+	}
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	values[0] = Float8GetDatum(requirement);
+	values[1] = Float8GetDatum(short_proceeds);
+	values[2] = JsonbPGetDatum(margin_counts_jsonb(counts, have));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* ---------- planner support: row estimates ---------- */
+
+/*
+ * Estimated rows of table ledger.relname and its OID, or -1 when it does
+ * not exist (the extension is being created or dropped).
+ */
+static double
+margin_rel_tuples(const char *relname, Oid *relid)
+{
+	Oid			nsp = get_namespace_oid("ledger", true);
+	Relation	rel;
+	BlockNumber pages;
+	double		tuples;
+	double		allvisfrac;
+
+	if (!OidIsValid(nsp))
+		return -1;
+	*relid = get_relname_relid(relname, nsp);
+	if (!OidIsValid(*relid))
+		return -1;
+	rel = try_table_open(*relid, AccessShareLock);
+	if (rel == NULL)
+		return -1;
+	estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
+	table_close(rel, AccessShareLock);
+	return Max(tuples, 1.0);
+}
+
+/*
+ * Estimated distinct values of column attname of relid, a table of about
+ * tuples rows, from ANALYZE's statistics (only for a caller who may read
+ * the table, as the pg_stats view shows them); otherwise tuples / divisor.
+ */
+static double
+margin_ndistinct(Oid relid, const char *attname, double tuples,
+				 double divisor)
+{
+	AttrNumber	attnum = get_attnum(relid, attname);
+	double		nd = -1;
+
+	if (attnum != InvalidAttrNumber &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+	{
+		HeapTuple	tp = SearchSysCache3(STATRELATTINH,
+										 ObjectIdGetDatum(relid),
+										 Int16GetDatum(attnum),
+										 BoolGetDatum(false));
+
+		if (HeapTupleIsValid(tp))
+		{
+			float4		d = ((Form_pg_statistic) GETSTRUCT(tp))->stadistinct;
+
+			if (d > 0)
+				nd = d;
+			else if (d < 0)
+				nd = -d * tuples;
+			ReleaseSysCache(tp);
+		}
+	}
+	if (nd <= 0)
+		nd = tuples / divisor;
+	return Min(Max(nd, 1.0), tuples);
+}
+
+/*
+ * ledger.margin_rows_support(internal) RETURNS internal
+ *
+ * Planner support function of the margin set-returning functions: their
+ * row counts follow the positions (margin_legs), the accounts holding
+ * positions or collateral (per-account functions) or the account-product
+ * pairs (per-product functions), estimated from the tables' size and
+ * statistics, so that queries joining them plan for the real size.
+ */
+Datum
+ledger_margin_rows_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestRows *req;
+	char	   *fname;
+	Oid			pos_relid = InvalidOid;
+	Oid			col_relid = InvalidOid;
+	double		positions;
+	double		rows;
+
+	if (!IsA(rawreq, SupportRequestRows))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestRows *) rawreq;
+	fname = get_func_name(req->funcid);
+	if (fname == NULL)
+		PG_RETURN_POINTER(NULL);
+
+	if (strcmp(fname, "collateral_value") == 0 ||
+		strcmp(fname, "_collateral_value") == 0)
+	{
+		double		holdings = margin_rel_tuples("margin_collateral", &col_relid);
+
+		if (holdings < 0)
+			PG_RETURN_POINTER(NULL);
+		rows = margin_ndistinct(col_relid, "account", holdings, 2);
+	}
+	else
+	{
+		positions = margin_rel_tuples("margin_positions", &pos_relid);
+		if (positions < 0)
+			PG_RETURN_POINTER(NULL);
+		if (strcmp(fname, "margin_legs") == 0)
+			rows = positions;
+		else if (strcmp(fname, "span_margin_detail") == 0 ||
+				 strcmp(fname, "portfolio_margin_detail") == 0 ||
+				 strcmp(fname, "strategy_margin_detail") == 0 ||
+				 strcmp(fname, "_span_detail") == 0 ||
+				 strcmp(fname, "_equity_detail") == 0)
+			rows = Min(positions,
+					   margin_ndistinct(pos_relid, "account", positions, 10) *
+					   margin_ndistinct(pos_relid, "product", positions, 10));
+		else
+		{
+			rows = margin_ndistinct(pos_relid, "account", positions, 10);
+			if (strcmp(fname, "margin_requirements") == 0)
+			{
+				double		holdings = margin_rel_tuples("margin_collateral",
+														 &col_relid);
+
+				if (holdings > 0)
+					rows = Max(rows, margin_ndistinct(col_relid, "account",
+													  holdings, 2));
+			}
+		}
+	}
+	req->rows = rows;
+	PG_RETURN_POINTER(req);
 }
 
 /* ---------- scheduler ---------- */
@@ -594,7 +2317,11 @@ margin_check_expiry_time(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-/* Run one statement in its own transaction; log an error and go on. */
+/*
+ * Run one statement in its own transaction; log an error and go on.  Comes
+ * back in the caller's memory context (a transaction's end leaves
+ * TopMemoryContext current).
+ */
 static void
 margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
 				  Datum *values)
@@ -612,6 +2339,7 @@ margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
 		{
 			if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "could not run %s", what);
+			/* read the result before SPI_finish frees it */
 			if (SPI_processed == 1)
 			{
 				bool		isnull;
@@ -638,6 +2366,8 @@ margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
 		AbortCurrentTransaction();
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -673,11 +2403,16 @@ margin_worker_pass(void)
 void
 ledger_margin_worker_main(Datum main_arg)
 {
+	MemoryContext passcxt;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(margin_database, NULL, 0);
 	pgstat_report_appname("ledger margin scheduler");
+	passcxt = AllocSetContextCreate(TopMemoryContext,
+									"ledger margin scheduler pass",
+									ALLOCSET_DEFAULT_SIZES);
 
 	for (;;)
 	{
@@ -689,7 +2424,11 @@ ledger_margin_worker_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		/* what a pass allocates outside its transactions dies with it */
+		MemoryContextSwitchTo(passcxt);
 		margin_worker_pass();
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(passcxt);
 		/* without margin calls, look at the expiry time once a minute */
 		timeout = margin_call_interval > 0 ? margin_call_interval * 1000L : 60000L;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

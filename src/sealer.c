@@ -60,6 +60,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -630,6 +631,9 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 
+	/* a replica's blocks come from its origin, never from here */
+	if (ledger_id_is_replica(ledger_id))
+		return 0;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
@@ -697,7 +701,10 @@ sealer_rebuild_queue_if_needed(void)
 					"WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
 					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
 					"WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id)",
+					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
+					/* a replica's blocks come from its origin */
+					"AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
+					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id)",
 					false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not rebuild ledger.seal_queue");
 	if (SPI_processed > 0)
@@ -732,6 +739,12 @@ sealer_ledger_ids(Oid relid)
 		out.ids = palloc(sizeof(int64));
 		out.ids[0] = ledger_id_for_relation(relid, false);
 		out.n = 1;
+		if (ledger_id_is_replica(out.ids[0]))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot seal ledger \"%s\": it is a replica", get_rel_name(relid)),
+					 errdetail("A replica's blocks are sealed at its origin and verified here as they arrive."),
+					 errhint("Seal at the origin; ledger.digest() here describes the newest block replicated.")));
 		return out;
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -52,6 +52,7 @@
 #include "create.h"
 #include "merkle.h"
 #include "pending.h"
+#include "replica.h"
 #include "signed.h"
 
 PG_FUNCTION_INFO_V1(ledger_row_trigger);
@@ -98,13 +99,15 @@ trigger_row_leaf(LedgerInfo *info, TupleDesc tupdesc, Datum *values, bool *nulls
  */
 static void
 trigger_check_supplied(Relation rel, LedgerInfo *info, TupleDesc tupdesc,
-					   Datum *values, bool *nulls, bool registered)
+					   Datum *values, bool *nulls, bool registered,
+					   uint8 leaf_out[LEDGER_HASH_LEN])
 {
 	bytea	   *given = DatumGetByteaPP(values[info->layout.hash_attnum - 1]);
 	uint8		leaf[LEDGER_HASH_LEN];
 	bool		ok;
 
-	if (!ledger_may_supply_hash(rel))
+	/* a replica's rows come from a subscription, checked below */
+	if (!ledger_may_supply_hash(rel) && replica_applying() == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_GENERATED_ALWAYS),
 				 errmsg("cannot insert a value into column \"%s\" of ledger table \"%s\"",
@@ -137,6 +140,7 @@ trigger_check_supplied(Relation rel, LedgerInfo *info, TupleDesc tupdesc,
 									(long long) DatumGetInt64(values[info->layout.xact_attnum - 1]),
 									(long long) DatumGetInt64(values[info->layout.seq_attnum - 1])),
 				 errhint("The row was altered after it was hashed; it is not accepted.")));
+	memcpy(leaf_out, leaf, LEDGER_HASH_LEN);
 }
 
 /*
@@ -190,9 +194,11 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 
 	/*
 	 * On a signed ledger, the signature trigger must have accepted this very
-	 * row just before: in both paths below (a row hashed here, or one
-	 * arriving with its hash), since the signature trigger fires for every
-	 * row, replication and superusers included (it is enabled ALWAYS).
+	 * row just before, whichever path below the row takes (hashed here, or
+	 * arriving with its hash from a superuser or a subscription): the
+	 * signature trigger fires for every row, replication and superusers
+	 * included (it is enabled ALWAYS).  Signed ledgers are not replicated in
+	 * this version (sync.c refuses to publish them).
 	 */
 	signed_row_accepted(rel, tuple);
 
@@ -214,10 +220,27 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	else
 		heap_deform_tuple(tuple, tupdesc, values, nulls);
 
+	/* a replica is written only by its subscription (replica.c) */
+	if (registered && (info->replica || replica_applying() != NULL))
+	{
+		replica_check_write(info, rel);
+		if (nulls[hatt])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("subscription \"%s\" sent a row of ledger table \"%s\" without its hash",
+							replica_applying(), RelationGetRelationName(rel)),
+					 errdetail("Rows of a ledger are hashed where they are written; this one was inserted around the ledger's trigger at the origin."),
+					 errhint("The replica refuses it; find out what happened at the origin.")));
+		trigger_check_supplied(rel, info, tupdesc, values, nulls, registered, leaf);
+		replica_row_arrived(info, rel, DatumGetInt64(values[xatt]),
+							DatumGetInt64(values[satt]), leaf);
+		return PointerGetDatum(tuple);
+	}
+
 	if (!nulls[hatt])
 	{
 		/* a row hashed elsewhere: not part of this transaction's tree */
-		trigger_check_supplied(rel, info, tupdesc, values, nulls, registered);
+		trigger_check_supplied(rel, info, tupdesc, values, nulls, registered, leaf);
 		pending_stamp_row(rel, info->ledger_id, NULL);
 		return PointerGetDatum(tuple);
 	}

@@ -717,7 +717,8 @@ ledger_digest(PG_FUNCTION_ARGS)
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
-	if (!IsolationUsesXactSnapshot())
+	/* a replica's newest block is the newest one replicated */
+	if (!IsolationUsesXactSnapshot() && !ledger_id_is_replica(ledger_id))
 		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
 	PG_RETURN_JSONB_P(verify_digest(ledger_id));
 }

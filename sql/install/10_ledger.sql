@@ -15,6 +15,16 @@ CREATE TABLE ledger.ledgers (
 );
 COMMENT ON TABLE ledger.ledgers IS 'One row per ledger table: identity (ledger_id is derived from the uuid, so it is the same in every database that holds the ledger), column shape, row format';
 
+-- The ledgers held here as replicas of another institution's ledgers.
+CREATE TABLE ledger.replicas (
+    ledger_id       pg_catalog.int8 PRIMARY KEY,
+    subscription    pg_catalog.name,
+    publication     pg_catalog.name NOT NULL,
+    added_at        pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ledger.replicas IS 'Ledgers held here as verified replicas of another institution''s ledgers, and the subscription that writes each (NULL once it was dropped and the replica kept)';
+SELECT pg_catalog.pg_extension_config_dump('ledger.replicas', '');
+
 -- One record per transaction that wrote a ledger, inserted by the writer at
 -- pre-commit and never updated.  Which block a record was sealed into is
 -- said by the block (ledger.blocks.xact_ids).  The primary key serves
@@ -86,13 +96,29 @@ COMMENT ON TABLE ledger.seal_queue IS 'The sealer''s list of committed, unsealed
 
 -- Where each transaction record is: the block that lists it, or NULL while
 -- it is not sealed yet.
-CREATE VIEW ledger.transaction_blocks AS
+-- (A function that joins by hashing, whatever the statistics say: a plan
+-- made when the catalog looked small would otherwise join each record with
+-- every block's list, in time quadratic in the number of transactions.)
+CREATE FUNCTION ledger._transaction_blocks(OUT ledger_id pg_catalog.int8,
+    OUT xact_id pg_catalog.int8, OUT row_count pg_catalog.int8,
+    OUT committed_at pg_catalog.timestamptz, OUT block_no pg_catalog.int8)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    SET enable_nestloop = off
+    SET enable_mergejoin = off
+AS $$
     SELECT t.ledger_id, t.xact_id, t.row_count, t.committed_at, m.block_no
       FROM ledger.transactions t
       LEFT JOIN (SELECT b.ledger_id, b.block_no, x.xact_id
                    FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) m
         ON m.ledger_id OPERATOR(pg_catalog.=) t.ledger_id
-       AND m.xact_id OPERATOR(pg_catalog.=) t.xact_id;
+       AND m.xact_id OPERATOR(pg_catalog.=) t.xact_id
+$$;
+COMMENT ON FUNCTION ledger._transaction_blocks() IS 'Internal: the rows of ledger.transaction_blocks';
+CREATE VIEW ledger.transaction_blocks AS
+    SELECT tb.ledger_id, tb.xact_id, tb.row_count, tb.committed_at, tb.block_no
+      FROM ledger._transaction_blocks() tb;
 COMMENT ON VIEW ledger.transaction_blocks IS 'Each transaction record with the block that lists it (NULL: not sealed yet)';
 GRANT SELECT ON ledger.transaction_blocks TO PUBLIC;
 
@@ -108,9 +134,9 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.transaction_id_seq', '');
 
 -- Hashes and counts are public; only the extension writes them.
 REVOKE ALL ON ledger.ledgers, ledger.transactions, ledger.blocks,
-    ledger.history_tiles, ledger.seal_queue FROM PUBLIC;
+    ledger.history_tiles, ledger.seal_queue, ledger.replicas FROM PUBLIC;
 GRANT SELECT ON ledger.ledgers, ledger.transactions, ledger.blocks,
-    ledger.history_tiles TO PUBLIC;
+    ledger.history_tiles, ledger.replicas TO PUBLIC;
 GRANT USAGE ON SCHEMA ledger TO PUBLIC;
 
 -- ===================================================================
@@ -126,6 +152,14 @@ CREATE FUNCTION ledger.refuse_change() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_refuse_change'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.refuse_change() IS 'Statement trigger of ledger tables: refuses UPDATE, DELETE and TRUNCATE';
+
+-- Row-level append-only guard of every ledger table: the apply worker of a
+-- subscription fires row triggers but not statement triggers for UPDATE and
+-- DELETE, so a change sent by a tampered origin meets this one.
+CREATE FUNCTION ledger.refuse_row_change() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_refuse_change'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.refuse_row_change() IS 'Row trigger of ledger tables: refuses UPDATE and DELETE, also when they arrive through logical replication';
 
 CREATE FUNCTION ledger.create_ledger(tbl pg_catalog.regclass) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_create_ledger'
@@ -283,7 +317,7 @@ BEGIN
             PERFORM ledger._check_ledger(r.objid::pg_catalog.regclass, true);
         ELSIF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
            AND r.address_names[pg_catalog.array_length(r.address_names, 1)]
-               OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_signature']) THEN
+               OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_append_only_row', 'ledger_signature']) THEN
             rel := pg_catalog.to_regclass(pg_catalog.quote_ident(r.address_names[1])
                    OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.address_names[2]));
             IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
@@ -319,8 +353,9 @@ BEGIN
             MESSAGE = 'must be superuser to drop a ledger',
             HINT = 'Dropping a ledger destroys its history; ask a superuser.';
     END IF;
+    -- the sealer's lock first (it takes the ledger's row, then the rest)
     SELECT g.ledger_id INTO id FROM ledger.ledgers g
-     WHERE g.relation OPERATOR(pg_catalog.=) tbl;
+     WHERE g.relation OPERATOR(pg_catalog.=) tbl FOR UPDATE;
     IF id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -330,6 +365,7 @@ BEGIN
     DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.signed_ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.seal_queue q WHERE q.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.history_tiles h WHERE h.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) id;

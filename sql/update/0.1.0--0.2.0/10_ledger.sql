@@ -71,3 +71,12 @@ CREATE EVENT TRIGGER ledger_guard_ddl ON ddl_command_end
     EXECUTE FUNCTION ledger._guard_ddl();
 CREATE EVENT TRIGGER ledger_guard_rewrite ON table_rewrite
     EXECUTE FUNCTION ledger._guard_rewrite();
+
+-- Row-level append-only guard of every ledger table: the apply worker of a
+-- subscription fires row triggers but not statement triggers for UPDATE and
+-- DELETE, so a change sent by a tampered origin meets this one.
+CREATE FUNCTION ledger.refuse_row_change() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_refuse_change'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.refuse_row_change() IS 'Row trigger of ledger tables: refuses UPDATE and DELETE, also when they arrive through logical replication';
+

@@ -141,7 +141,18 @@ UPDATE ledger.signed_messages m SET ledger_id = ledger._ledger_id_of(l.ledger_uu
   FROM ledger.ledgers_0_1 l WHERE m.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
 DROP TABLE ledger.ledgers_0_1;
 
--- 4. the history tree and the sealer's work list
+-- 4. replicas (sync between institutions), the history tree and the
+-- sealer's work list
+-- The ledgers held here as replicas of another institution's ledgers.
+CREATE TABLE ledger.replicas (
+    ledger_id       pg_catalog.int8 PRIMARY KEY,
+    subscription    pg_catalog.name,
+    publication     pg_catalog.name NOT NULL,
+    added_at        pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ledger.replicas IS 'Ledgers held here as verified replicas of another institution''s ledgers, and the subscription that writes each (NULL once it was dropped and the replica kept)';
+SELECT pg_catalog.pg_extension_config_dump('ledger.replicas', '');
+
 CREATE TABLE ledger.history_tiles (
     ledger_id       pg_catalog.int8 NOT NULL,
     level           pg_catalog.int2 NOT NULL,
@@ -159,22 +170,38 @@ COMMENT ON TABLE ledger.seal_queue IS 'The sealer''s list of committed, unsealed
 
 -- Where each transaction record is: the block that lists it, or NULL while
 -- it is not sealed yet.
-CREATE VIEW ledger.transaction_blocks AS
+-- (A function that joins by hashing, whatever the statistics say: a plan
+-- made when the catalog looked small would otherwise join each record with
+-- every block's list, in time quadratic in the number of transactions.)
+CREATE FUNCTION ledger._transaction_blocks(OUT ledger_id pg_catalog.int8,
+    OUT xact_id pg_catalog.int8, OUT row_count pg_catalog.int8,
+    OUT committed_at pg_catalog.timestamptz, OUT block_no pg_catalog.int8)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    SET enable_nestloop = off
+    SET enable_mergejoin = off
+AS $$
     SELECT t.ledger_id, t.xact_id, t.row_count, t.committed_at, m.block_no
       FROM ledger.transactions t
       LEFT JOIN (SELECT b.ledger_id, b.block_no, x.xact_id
                    FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) m
         ON m.ledger_id OPERATOR(pg_catalog.=) t.ledger_id
-       AND m.xact_id OPERATOR(pg_catalog.=) t.xact_id;
+       AND m.xact_id OPERATOR(pg_catalog.=) t.xact_id
+$$;
+COMMENT ON FUNCTION ledger._transaction_blocks() IS 'Internal: the rows of ledger.transaction_blocks';
+CREATE VIEW ledger.transaction_blocks AS
+    SELECT tb.ledger_id, tb.xact_id, tb.row_count, tb.committed_at, tb.block_no
+      FROM ledger._transaction_blocks() tb;
 COMMENT ON VIEW ledger.transaction_blocks IS 'Each transaction record with the block that lists it (NULL: not sealed yet)';
 GRANT SELECT ON ledger.transaction_blocks TO PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('ledger.ledgers', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.transactions', '');
 REVOKE ALL ON ledger.ledgers, ledger.transactions, ledger.blocks,
-    ledger.history_tiles, ledger.seal_queue FROM PUBLIC;
+    ledger.history_tiles, ledger.seal_queue, ledger.replicas FROM PUBLIC;
 GRANT SELECT ON ledger.ledgers, ledger.transactions, ledger.blocks,
-    ledger.history_tiles TO PUBLIC;
+    ledger.history_tiles, ledger.replicas TO PUBLIC;
 
 -- 5. proofs find a transaction's rows through a BRIN index on ledger_xact
 -- (create_ledger adds one to every new ledger; the extension's own ledger
@@ -215,8 +242,9 @@ BEGIN
             MESSAGE = 'must be superuser to drop a ledger',
             HINT = 'Dropping a ledger destroys its history; ask a superuser.';
     END IF;
+    -- the sealer's lock first (it takes the ledger's row, then the rest)
     SELECT g.ledger_id INTO id FROM ledger.ledgers g
-     WHERE g.relation OPERATOR(pg_catalog.=) tbl;
+     WHERE g.relation OPERATOR(pg_catalog.=) tbl FOR UPDATE;
     IF id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
@@ -226,6 +254,7 @@ BEGIN
     DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.signed_ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.seal_queue q WHERE q.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.history_tiles h WHERE h.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) id;

@@ -219,46 +219,9 @@ GRANT SELECT ON ledger.signed_prepared_keys, ledger.signed_commit_checks TO PUBL
 
 -- The signature trigger of a signed ledger is now checked with the
 -- ledger's other triggers by ledger._check_ledger (src/guard.c), and its
--- DROP by ledger._guard_drop; ledger._guard_signed keeps only the key
--- registry's triggers (the event trigger's commands are unchanged).
-CREATE OR REPLACE FUNCTION ledger._guard_drop() RETURNS event_trigger
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r record;
-    rel pg_catalog.regclass;
-BEGIN
-    IF tg_tag OPERATOR(pg_catalog.=) 'DROP EXTENSION' THEN
-        RETURN;
-    END IF;
-    FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
-        IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND EXISTS (SELECT 1 FROM ledger.ledgers g
-                       WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) r.objid) THEN
-            IF r.objsubid OPERATOR(pg_catalog.=) 0 THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'feature_not_supported',
-                    MESSAGE = pg_catalog.format('cannot drop ledger table %s', r.object_identity),
-                    DETAIL = 'A ledger''s history is kept for good.',
-                    HINT = 'A superuser can remove a ledger with ledger.drop_ledger().';
-            END IF;
-            -- a dropped column: the shape check names it
-            PERFORM ledger._check_ledger(r.objid::pg_catalog.regclass, true);
-        ELSIF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
-           AND r.address_names[pg_catalog.array_length(r.address_names, 1)]
-               OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_signature']) THEN
-            rel := pg_catalog.to_regclass(pg_catalog.quote_ident(r.address_names[1])
-                   OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.address_names[2]));
-            IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
-                                           WHERE g.relation OPERATOR(pg_catalog.=) rel) THEN
-                PERFORM ledger._check_ledger(rel, true);
-            END IF;
-        END IF;
-    END LOOP;
-END
-$$;
-
+-- DROP by ledger._guard_drop (replaced once, in 51_sync_ledgers.sql);
+-- ledger._guard_signed keeps only the key registry's triggers (the event
+-- trigger's commands are unchanged).
 CREATE OR REPLACE FUNCTION ledger._guard_signed() RETURNS event_trigger
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp

@@ -1,0 +1,179 @@
+
+-- ===================================================================
+-- Sync between institutions (docs/replication.md)
+-- ===================================================================
+--
+-- Each institution writes its own ledgers and publishes them with
+-- ledger.create_publication(); a peer subscribes with
+-- ledger.create_subscription(), which copies and verifies what the origin
+-- holds under the snapshot of a new replication slot, then lets PostgreSQL's
+-- logical replication stream the rest.  What arrives is verified before it
+-- is applied (src/replica.c): the rows' hashes, each transaction's record
+-- against its rows, each block against its transactions, the chain and the
+-- history tree.  Replicas are written by nothing else.
+
+-- The catalog rows a publication carries, checked on arrival at a peer.
+CREATE FUNCTION ledger.catalog_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_catalog_guard'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.catalog_guard() IS 'Trigger of the ledger catalog: in a subscription''s apply worker, verifies arriving transaction records and blocks and refuses changes of history';
+
+CREATE TRIGGER catalog_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.ledgers
+    FOR EACH ROW EXECUTE FUNCTION ledger.catalog_guard();
+CREATE TRIGGER catalog_guard_truncate BEFORE TRUNCATE ON ledger.ledgers
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger.catalog_guard();
+CREATE TRIGGER catalog_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.transactions
+    FOR EACH ROW EXECUTE FUNCTION ledger.catalog_guard();
+CREATE TRIGGER catalog_guard_truncate BEFORE TRUNCATE ON ledger.transactions
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger.catalog_guard();
+CREATE TRIGGER catalog_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.blocks
+    FOR EACH ROW EXECUTE FUNCTION ledger.catalog_guard();
+CREATE TRIGGER catalog_guard_truncate BEFORE TRUNCATE ON ledger.blocks
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger.catalog_guard();
+ALTER TABLE ledger.ledgers ENABLE ALWAYS TRIGGER catalog_guard,
+    ENABLE ALWAYS TRIGGER catalog_guard_truncate;
+ALTER TABLE ledger.transactions ENABLE ALWAYS TRIGGER catalog_guard,
+    ENABLE ALWAYS TRIGGER catalog_guard_truncate;
+ALTER TABLE ledger.blocks ENABLE ALWAYS TRIGGER catalog_guard,
+    ENABLE ALWAYS TRIGGER catalog_guard_truncate;
+
+-- The column definitions of a ledger as ledger.ledgers.shape records them
+-- (format "shape-v2"); a peer reads them from the origin.
+CREATE FUNCTION ledger._shape(tbl pg_catalog.regclass) RETURNS pg_catalog.text[]
+    AS 'MODULE_PATHNAME', 'ledger_shape'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._shape(pg_catalog.regclass) IS 'Internal: column definitions of a table in shape-v2 form (marker, then "name type [COLLATE c]" per column)';
+
+CREATE FUNCTION ledger.create_publication(pubname pg_catalog.name, tables pg_catalog.regclass[])
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_create_publication'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.create_publication(pg_catalog.name, pg_catalog.regclass[]) IS 'Origin, superuser: publishes ledgers and exactly the catalog rows a peer needs to verify them (inserts, updates, deletes and truncates, so that tampering travels and is refused)';
+
+CREATE FUNCTION ledger.add_to_publication(pubname pg_catalog.name, tables pg_catalog.regclass[])
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_add_to_publication'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.add_to_publication(pg_catalog.name, pg_catalog.regclass[]) IS 'Origin, superuser: adds ledgers to a publication made by ledger.create_publication (peers then call ledger.resync_subscription)';
+
+CREATE FUNCTION ledger.create_subscription(subname pg_catalog.name, conninfo pg_catalog.text,
+    pubname pg_catalog.name) RETURNS pg_catalog.int4
+    AS 'MODULE_PATHNAME', 'ledger_create_subscription'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.create_subscription(pg_catalog.name, pg_catalog.text, pg_catalog.name) IS 'Peer, superuser: creates or checks the replica tables, copies and verifies the origin''s ledgers, then subscribes; returns the number of ledgers replicated';
+
+CREATE FUNCTION ledger.resync_subscription(subname pg_catalog.name) RETURNS pg_catalog.int4
+    AS 'MODULE_PATHNAME', 'ledger_resync_subscription'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.resync_subscription(pg_catalog.name) IS 'Peer, superuser: after a lost slot or for ledgers added to the publication, compares what is held with the origin, copies and verifies the rest, and resubscribes from a new slot; returns the number of ledgers replicated';
+
+CREATE FUNCTION ledger.drop_subscription(subname pg_catalog.name,
+    drop_replicas pg_catalog.bool DEFAULT false) RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_drop_subscription'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.drop_subscription(pg_catalog.name, pg_catalog.bool) IS 'Peer, superuser: drops a subscription made by ledger.create_subscription and its slot at the origin; its replicas are kept (read-only, verifiable) unless drop_replicas';
+
+REVOKE ALL ON FUNCTION ledger.create_publication(pg_catalog.name, pg_catalog.regclass[]),
+    ledger.add_to_publication(pg_catalog.name, pg_catalog.regclass[]),
+    ledger.create_subscription(pg_catalog.name, pg_catalog.text, pg_catalog.name),
+    ledger.resync_subscription(pg_catalog.name),
+    ledger.drop_subscription(pg_catalog.name, pg_catalog.bool) FROM PUBLIC;
+
+-- The last error of each subscription's apply worker (kept in shared memory
+-- when the library is preloaded).
+CREATE FUNCTION ledger._replication_errors(OUT subid pg_catalog.oid,
+    OUT error_at pg_catalog.timestamptz, OUT error pg_catalog.text,
+    OUT error_lsn pg_catalog.pg_lsn)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ledger_replication_errors'
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of each subscription''s apply worker since the server started (needs shared_preload_libraries)';
+
+-- One row per (peer, ledger).  At the origin, a peer is a logical
+-- replication slot of this database; at a peer, the subscription.  A
+-- function owned by the extension's owner: replication origins' progress is
+-- for superusers only; the status is for them and pg_monitor.
+CREATE FUNCTION ledger._replication_status(OUT role pg_catalog.text, OUT peer pg_catalog.name,
+    OUT ledger pg_catalog.regclass, OUT ledger_id pg_catalog.int8, OUT state pg_catalog.text,
+    OUT verified_block pg_catalog.int8, OUT verified_block_hash pg_catalog.bytea,
+    OUT lag_bytes pg_catalog.int8, OUT lag_seconds pg_catalog.float8,
+    OUT last_error pg_catalog.text, OUT last_error_at pg_catalog.timestamptz,
+    OUT last_error_lsn pg_catalog.pg_lsn)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'replica'::pg_catalog.text AS role,
+           r.subscription AS peer,
+           g.relation AS ledger,
+           g.ledger_id,
+           CASE WHEN s.oid IS NULL THEN 'dropped'
+                WHEN NOT s.subenabled THEN 'disabled'
+                WHEN st.pid IS NULL THEN 'starting'
+                WHEN st.latest_end_lsn IS NOT NULL AND o.remote_lsn IS NOT NULL
+                     AND st.latest_end_lsn OPERATOR(pg_catalog.>) o.remote_lsn THEN 'catching up'
+                ELSE 'streaming' END AS state,
+           h.block_no AS verified_block,
+           h.block_hash AS verified_block_hash,
+           GREATEST(pg_catalog.pg_wal_lsn_diff(st.latest_end_lsn, o.remote_lsn), 0)::pg_catalog.int8 AS lag_bytes,
+           CASE WHEN st.latest_end_lsn IS NOT NULL AND o.remote_lsn IS NOT NULL
+                     AND st.latest_end_lsn OPERATOR(pg_catalog.>) o.remote_lsn
+                THEN pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) st.last_msg_send_time)
+                WHEN st.pid IS NOT NULL THEN pg_catalog.date_part('epoch', st.last_msg_receipt_time OPERATOR(pg_catalog.-) st.last_msg_send_time)
+                END::pg_catalog.float8 AS lag_seconds,
+           e.error AS last_error,
+           e.error_at AS last_error_at,
+           e.error_lsn AS last_error_lsn
+      FROM ledger.replicas r
+      JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id
+      LEFT JOIN LATERAL (SELECT b.block_no, b.block_hash FROM ledger.blocks b
+                          WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+                          ORDER BY b.block_no DESC LIMIT 1) h ON true
+      LEFT JOIN pg_catalog.pg_subscription s
+             ON s.subname OPERATOR(pg_catalog.=) r.subscription
+            AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+      LEFT JOIN pg_catalog.pg_stat_subscription st
+             ON st.subid OPERATOR(pg_catalog.=) s.oid AND st.relid IS NULL
+      LEFT JOIN pg_catalog.pg_replication_origin_status o
+             ON o.external_id OPERATOR(pg_catalog.=) ('pg_' OPERATOR(pg_catalog.||) s.oid::pg_catalog.text)
+      LEFT JOIN ledger._replication_errors() e ON e.subid OPERATOR(pg_catalog.=) s.oid
+    UNION ALL
+    SELECT 'origin',
+           sl.slot_name,
+           g.relation,
+           g.ledger_id,
+           CASE WHEN sl.wal_status OPERATOR(pg_catalog.=) 'lost' THEN 'lost'
+                WHEN NOT sl.active THEN 'disconnected'
+                WHEN sr.state OPERATOR(pg_catalog.=) 'catchup' THEN 'catching up'
+                ELSE COALESCE(sr.state, 'connected') END,
+           h.block_no,
+           h.block_hash,
+           GREATEST(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), sl.confirmed_flush_lsn), 0)::pg_catalog.int8,
+           pg_catalog.date_part('epoch', COALESCE(sr.replay_lag, sr.flush_lag, sr.write_lag))::pg_catalog.float8,
+           NULL::pg_catalog.text,
+           NULL::pg_catalog.timestamptz,
+           NULL::pg_catalog.pg_lsn
+      FROM ledger.ledgers g
+      JOIN pg_catalog.pg_replication_slots sl
+        ON sl.slot_type OPERATOR(pg_catalog.=) 'logical' AND sl.plugin OPERATOR(pg_catalog.=) 'pgoutput'
+       AND sl.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+      LEFT JOIN LATERAL (SELECT b.block_no, b.block_hash FROM ledger.blocks b
+                          WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+                          ORDER BY b.block_no DESC LIMIT 1) h ON true
+      LEFT JOIN pg_catalog.pg_stat_replication sr ON sr.pid OPERATOR(pg_catalog.=) sl.active_pid
+     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr
+                    WHERE pr.prrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
+       AND NOT EXISTS (SELECT 1 FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) g.ledger_id)
+$$;
+COMMENT ON FUNCTION ledger._replication_status() IS 'Internal: the rows of ledger.replication_status';
+REVOKE ALL ON FUNCTION ledger._replication_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ledger._replication_status() TO pg_monitor;
+CREATE VIEW ledger.replication_status AS
+    SELECT s.role, s.peer, s.ledger, s.ledger_id, s.state, s.verified_block,
+           s.verified_block_hash, s.lag_bytes, s.lag_seconds, s.last_error,
+           s.last_error_at, s.last_error_lsn
+      FROM ledger._replication_status() s;
+COMMENT ON VIEW ledger.replication_status IS 'One row per (peer, ledger): role, state, newest block held (at a replica: verified), lag in bytes and seconds, last error of the apply worker and the LSN that ALTER SUBSCRIPTION ... SKIP takes to pass over the refused transaction';
+REVOKE ALL ON ledger.replication_status FROM PUBLIC;
+GRANT SELECT ON ledger.replication_status TO pg_monitor;

@@ -1,0 +1,117 @@
+-- Sync set-up functions (docs/replication.md): bad arguments, missing
+-- privileges and internal functions called by hand.  The flows between
+-- real servers are in test/t/100_sync.pl.
+\set VERBOSITY terse
+CREATE TABLE sb_plain (id int);
+CREATE TABLE sb_led (id int PRIMARY KEY, v text);
+SELECT ledger.create_ledger('sb_led') IS NOT NULL AS created;
+CREATE TABLE sb_nokey (v text);
+SELECT ledger.create_ledger('sb_nokey') IS NOT NULL AS created;
+
+-- create_publication
+SELECT ledger.create_publication(NULL, ARRAY['sb_led'::regclass]);
+SELECT ledger.create_publication('', ARRAY['sb_led'::regclass]);
+SELECT ledger.create_publication('sb_pub', NULL);
+SELECT ledger.create_publication('sb_pub', '{}');
+SELECT ledger.create_publication('sb_pub', ARRAY[NULL::regclass]);
+SELECT ledger.create_publication('sb_pub', ARRAY[['sb_led'::regclass]]);
+SELECT ledger.create_publication('sb_pub', ARRAY['sb_plain'::regclass]);
+SELECT ledger.create_publication('sb_pub', ARRAY[0::regclass]);
+SELECT ledger.create_publication('sb_pub', ARRAY['sb_led'::regclass, 'sb_led'::regclass]);
+SELECT ledger.create_publication('sb_pub', array_fill('sb_led'::regclass, ARRAY[10001]));
+SELECT count(*) AS publications FROM pg_publication WHERE pubname = 'sb_pub';
+
+-- a good one: the ledgers and exactly their catalog rows, every action;
+-- the ledger without a key publishes its updates by the whole row
+SELECT ledger.create_publication('sb_pub', ARRAY['sb_led'::regclass, 'sb_nokey'::regclass]);
+SELECT pubinsert, pubupdate, pubdelete, pubtruncate FROM pg_publication WHERE pubname = 'sb_pub';
+SELECT schemaname, tablename, rowfilter IS NOT NULL AS filtered
+  FROM pg_publication_tables WHERE pubname = 'sb_pub' ORDER BY 1, 2;
+SELECT relname, relreplident FROM pg_class WHERE oid IN ('sb_led'::regclass, 'sb_nokey'::regclass) ORDER BY 1;
+-- the filters name the two ledgers' ids
+SELECT count(*) AS filters_with_both_ids
+  FROM pg_publication_tables p, ledger.ledgers g
+ WHERE p.pubname = 'sb_pub' AND p.schemaname = 'ledger'
+   AND g.relation IN ('sb_led'::regclass, 'sb_nokey'::regclass)
+   AND p.rowfilter LIKE '%' || g.ledger_id || '%';
+SELECT ledger.create_publication('sb_pub', ARRAY['sb_led'::regclass]);
+
+-- add_to_publication
+SELECT ledger.add_to_publication(NULL, ARRAY['sb_led'::regclass]);
+SELECT ledger.add_to_publication('sb_none', ARRAY['sb_led'::regclass]);
+SELECT ledger.add_to_publication('sb_pub', ARRAY['sb_led'::regclass]);
+CREATE PUBLICATION sb_other FOR TABLE sb_plain;
+SELECT ledger.add_to_publication('sb_other', ARRAY['sb_led'::regclass]);
+CREATE TABLE sb_led2 (id int PRIMARY KEY);
+SELECT ledger.create_ledger('sb_led2') IS NOT NULL AS created;
+SELECT ledger.add_to_publication('sb_pub', ARRAY['sb_led2'::regclass]);
+SELECT count(*) AS ledgers_published FROM pg_publication_tables
+ WHERE pubname = 'sb_pub' AND schemaname = 'public';
+SELECT count(*) AS filters_with_three_ids
+  FROM pg_publication_tables p, ledger.ledgers g
+ WHERE p.pubname = 'sb_pub' AND p.schemaname = 'ledger'
+   AND g.relation IN ('sb_led'::regclass, 'sb_nokey'::regclass, 'sb_led2'::regclass)
+   AND p.rowfilter LIKE '%' || g.ledger_id || '%';
+
+-- create_subscription, resync_subscription, drop_subscription
+SELECT ledger.create_subscription(NULL, 'dbname=postgres', 'sb_pub');
+SELECT ledger.create_subscription('sb_sub', NULL, 'sb_pub');
+SELECT ledger.create_subscription('sb_sub', 'dbname=postgres', NULL);
+SELECT ledger.create_subscription('', 'dbname=postgres', 'sb_pub');
+SELECT ledger.create_subscription('sb_sub', 'port=1 host=/nonexistent', 'sb_pub');
+SELECT ledger.create_subscription('sb_sub', 'this is not a conninfo', 'sb_pub');
+SELECT ledger.resync_subscription('sb_none');
+SELECT ledger.drop_subscription('sb_none');
+SELECT ledger.drop_subscription(NULL);
+SELECT ledger.drop_subscription('sb_none', NULL);
+-- a subscription not made by create_subscription is not theirs to touch
+CREATE SUBSCRIPTION sb_foreign CONNECTION 'dbname=postgres' PUBLICATION sb_other
+  WITH (connect = false);
+SELECT ledger.resync_subscription('sb_foreign');
+SELECT ledger.drop_subscription('sb_foreign');
+SELECT ledger.create_subscription('sb_foreign', 'dbname=postgres', 'sb_pub');
+ALTER SUBSCRIPTION sb_foreign SET (slot_name = NONE);
+DROP SUBSCRIPTION sb_foreign;
+
+-- internal functions called by hand
+SELECT ledger.catalog_guard();
+SELECT ledger.refuse_row_change();
+SELECT ledger._shape(NULL);
+SELECT ledger._shape(0);
+SELECT ledger._shape('sb_led') = (SELECT shape FROM ledger.ledgers WHERE relation = 'sb_led'::regclass) AS shape_as_recorded;
+SELECT count(*) AS errors FROM ledger._replication_errors();
+SELECT count(*) AS status_rows FROM ledger.replication_status WHERE role = 'replica';
+
+-- the row guard of every ledger refuses like the statement guard
+SELECT tgname, tgtype, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'sb_led'::regclass ORDER BY tgname;
+INSERT INTO sb_led VALUES (1, 'a');
+SET session_replication_role = replica;
+UPDATE sb_led SET v = 'b';
+DELETE FROM sb_led;
+RESET session_replication_role;
+-- it cannot be dropped or disabled
+DROP TRIGGER ledger_append_only_row ON sb_led;
+ALTER TABLE sb_led DISABLE TRIGGER ledger_append_only_row;
+
+-- unprivileged roles
+CREATE ROLE sb_user;
+SET ROLE sb_user;
+SELECT ledger.create_publication('sb_pub2', ARRAY['sb_led'::regclass]);
+SELECT ledger.create_subscription('sb_sub', 'dbname=postgres', 'sb_pub');
+SELECT ledger.drop_subscription('sb_sub');
+INSERT INTO ledger.replicas (ledger_id, subscription, publication) VALUES (1, 'x', 'y');
+SELECT count(*) FROM ledger.replication_status;
+RESET ROLE;
+-- monitoring roles may read the status
+GRANT pg_monitor TO sb_user;
+SET ROLE sb_user;
+SELECT count(*) AS status_rows FROM ledger.replication_status;
+RESET ROLE;
+DROP ROLE sb_user;
+
+DROP PUBLICATION sb_pub, sb_other;
+SELECT ledger.drop_ledger('sb_led');
+SELECT ledger.drop_ledger('sb_led2');
+SELECT ledger.drop_ledger('sb_nokey');
+DROP TABLE sb_plain;

@@ -1,0 +1,1 @@
+../../install/50_sync.sql

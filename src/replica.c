@@ -1,0 +1,771 @@
+/*-------------------------------------------------------------------------
+ *
+ * replica.c
+ *		Replicas of other institutions' ledgers: what arrives is verified
+ *		before it is applied, and nothing else writes them.
+ *
+ * A replica ledger (ledger.replicas) is written only by the logical
+ * replication apply worker of its subscription, or by
+ * ledger.create_subscription() / resync_subscription() while they copy it;
+ * replica_applying() says which, from what a session cannot fake
+ * (IsLogicalWorker() and MySubscription, or a flag only C code sets, never
+ * session_replication_role or the replication origin).
+ *
+ * An origin transaction arrives as one apply transaction: its rows, then
+ * its transaction record.  The row trigger checks each row's hash against
+ * its bytes and hands its leaf here (replica_row_arrived), per (ledger,
+ * transaction), in arrival order, which is the origin's insertion order,
+ * so in sequence order.  When the record arrives, ledger.catalog_guard()
+ * checks it against what arrived: same row count, same root.  At the end of
+ * the apply transaction, rows that no record covered are refused (a forged
+ * row with a matching hash but no transaction).  A block, sealed at the
+ * origin in a transaction of its own, is checked when it arrives: next in
+ * the chain, its transactions recorded and in no other block, its root, its
+ * counts, its place in the history tree and (format 2) the history root
+ * after it (this database's own history tree is grown for that), and its
+ * hash.  UPDATE, DELETE and TRUNCATE of replicated rows or catalog rows are
+ * refused whatever the publication sends; so are rows and records of a
+ * ledger that is not a replica of this subscription.  Any refusal is an
+ * ERROR, which rolls the apply transaction back; with disable_on_error the
+ * subscription stops, and nothing unverified was applied.
+ *
+ * Memory: the per-transaction state lives in TopTransactionContext.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "replication/worker_internal.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
+
+#include "canon.h"
+#include "catalog.h"
+#include "history.h"
+#include "merkle.h"
+#include "record.h"
+#include "replica.h"
+#include "tiles.h"
+
+PG_FUNCTION_INFO_V1(ledger_catalog_guard);
+PG_FUNCTION_INFO_V1(ledger_replication_errors);
+
+/* What arrived of one origin transaction in the current apply transaction. */
+typedef struct ReplicaXact
+{
+	int64		key[2];			/* hash key: ledger_id, xact_id */
+	int64		count;
+	int64		last_seq;
+	MerkleStream ms;
+	char	   *relname;		/* for messages */
+} ReplicaXact;
+
+static HTAB *replica_xacts = NULL;
+static char *copying_for = NULL;
+
+/* Is this backend applying changes of a subscription?  Its name, or NULL. */
+const char *
+replica_applying(void)
+{
+	if (copying_for != NULL)
+		return copying_for;
+	if (IsLogicalWorker() && MySubscription != NULL)
+	{
+		/* a table synchronization worker copies one table on its own */
+		if (MyLogicalRepWorker != NULL && OidIsValid(MyLogicalRepWorker->relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("subscription \"%s\" cannot copy ledger data table by table",
+							MySubscription->name),
+					 errdetail("A replica verifies each transaction's rows against its record and each block against its transactions, which a table synchronization worker copies apart."),
+					 errhint("Refresh with ALTER SUBSCRIPTION ... REFRESH PUBLICATION WITH (copy_data = false), then call ledger.resync_subscription().")));
+		return MySubscription->name;
+	}
+	return NULL;
+}
+
+/* Mark the backend as copying for a subscription (NULL: done). */
+void
+replica_set_copying(const char *subname)
+{
+	if (copying_for != NULL)
+		pfree(copying_for);
+	copying_for = subname ? MemoryContextStrdup(TopMemoryContext, subname) : NULL;
+}
+
+/* ---------- the last error of each subscription's apply worker ---------- */
+
+#define REPLICA_ERROR_SLOTS 32
+#define REPLICA_ERROR_LEN 512
+
+typedef struct ReplicaErrorSlot
+{
+	Oid			subid;			/* InvalidOid: free */
+	TimestampTz at;
+	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
+	char		message[REPLICA_ERROR_LEN];
+} ReplicaErrorSlot;
+
+typedef struct ReplicaShared
+{
+	slock_t		mutex;
+	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
+} ReplicaShared;
+
+static ReplicaShared *replica_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+static void
+replica_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(ReplicaShared)));
+}
+
+static void
+replica_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	replica_shared = ShmemInitStruct("ledger replica errors", sizeof(ReplicaShared), &found);
+	if (!found)
+	{
+		SpinLockInit(&replica_shared->mutex);
+		memset(replica_shared->slots, 0, sizeof(replica_shared->slots));
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * An error in an apply worker: keep its message for
+ * ledger.replication_status.  Runs while the error is reported; must not
+ * fail.
+ */
+static void
+replica_emit_log(ErrorData *edata)
+{
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+	if (edata->elevel >= ERROR && replica_shared != NULL && IsLogicalWorker() &&
+		MySubscription != NULL && edata->message != NULL)
+	{
+		Oid			subid = MySubscription->oid;
+		TimestampTz now = GetCurrentTimestamp();
+		XLogRecPtr	finish = InvalidXLogRecPtr;
+		int			slot = -1;
+		int			i;
+		const char *f;
+		unsigned int hi;
+		unsigned int lo;
+
+		/*
+		 * The apply worker's error context ends with "finished at X/Y", the
+		 * LSN that ALTER SUBSCRIPTION ... SKIP takes to pass over the refused
+		 * transaction.
+		 */
+		if (edata->context != NULL &&
+			(f = strstr(edata->context, "finished at ")) != NULL &&
+			sscanf(f + strlen("finished at "), "%X/%X", &hi, &lo) == 2)
+			finish = ((uint64) hi << 32) | lo;
+
+		SpinLockAcquire(&replica_shared->mutex);
+		for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		{
+			if (replica_shared->slots[i].subid == subid)
+			{
+				slot = i;
+				break;
+			}
+			if (slot < 0 || replica_shared->slots[i].at < replica_shared->slots[slot].at)
+				slot = i;		/* a free slot (at 0) or the oldest */
+		}
+		replica_shared->slots[slot].subid = subid;
+		replica_shared->slots[slot].at = now;
+		replica_shared->slots[slot].finish_lsn = finish;
+		strlcpy(replica_shared->slots[slot].message, edata->message, REPLICA_ERROR_LEN);
+		SpinLockRelease(&replica_shared->mutex);
+	}
+}
+
+/*
+ * ledger._replication_errors() RETURNS SETOF (subid oid, error_at
+ * timestamptz, error text, error_lsn pg_lsn)
+ */
+Datum
+ledger_replication_errors(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (replica_shared == NULL)
+		return (Datum) 0;
+	SpinLockAcquire(&replica_shared->mutex);
+	memcpy(copy, replica_shared->slots, sizeof(copy));
+	SpinLockRelease(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (!OidIsValid(copy[i].subid))
+			continue;
+		values[0] = ObjectIdGetDatum(copy[i].subid);
+		values[1] = TimestampTzGetDatum(copy[i].at);
+		values[2] = CStringGetTextDatum(copy[i].message);
+		values[3] = LSNGetDatum(copy[i].finish_lsn);
+		nulls[3] = XLogRecPtrIsInvalid(copy[i].finish_lsn);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* Refuse what a subscription applies to a ledger it does not own. */
+static void
+replica_check_subscription(LedgerInfo *info, const char *relname, const char *sub)
+{
+	if (!info->replica)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("subscription \"%s\" sent a change of ledger \"%s\", which is not a replica here",
+						sub, relname),
+				 errdetail("A ledger is written by its origin; its peers hold replicas that only the subscription from that origin writes."),
+				 errhint("Check the publication at the origin: it must publish only the origin's own ledgers.")));
+	if (info->subscription == NULL || strcmp(info->subscription, sub) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("subscription \"%s\" sent a change of ledger \"%s\", which is a replica for subscription \"%s\"",
+						sub, relname, info->subscription ? info->subscription : "(none)"),
+				 errhint("Each origin's ledgers come through one subscription.")));
+}
+
+/* ERROR unless a write to ledger info may happen in this backend. */
+void
+replica_check_write(LedgerInfo *info, Relation rel)
+{
+	const char *sub = replica_applying();
+
+	if (sub != NULL)
+		replica_check_subscription(info, RelationGetRelationName(rel), sub);
+	else if (info->replica)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot insert into ledger table \"%s\": it is a replica",
+						RelationGetRelationName(rel)),
+				 errdetail("The ledger is written by its origin and replicated here by subscription \"%s\".",
+						   info->subscription ? info->subscription : "(dropped)"),
+				 errhint("Insert at the origin.")));
+}
+
+/* The state of (ledger_id, xact) in this apply transaction. */
+static ReplicaXact *
+replica_xact(int64 ledger_id, int64 xact, bool create)
+{
+	int64		key[2] = {ledger_id, xact};
+	bool		found;
+	ReplicaXact *rx;
+
+	if (replica_xacts == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!create)
+			return NULL;
+		ctl.keysize = 2 * sizeof(int64);
+		ctl.entrysize = sizeof(ReplicaXact);
+		ctl.hcxt = TopTransactionContext;
+		replica_xacts = hash_create("ledger replica transactions", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	rx = hash_search(replica_xacts, key, create ? HASH_ENTER : HASH_FIND, &found);
+	if (create && !found)
+	{
+		rx->count = 0;
+		rx->last_seq = -1;
+		rx->relname = NULL;
+		merkle_stream_init(&rx->ms);
+	}
+	return rx;
+}
+
+/*
+ * A row of a replica ledger arrived with its hash, which matched: count it
+ * for its transaction's record, which must arrive in the same transaction.
+ */
+void
+replica_row_arrived(LedgerInfo *info, Relation rel, int64 xact, int64 seq,
+					const uint8 *leaf)
+{
+	ReplicaXact *rx = replica_xact(info->ledger_id, xact, true);
+
+	if (seq <= rx->last_seq)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" arrived out of sequence",
+						xact, RelationGetRelationName(rel)),
+				 errdetail("Sequence " INT64_FORMAT " after " INT64_FORMAT ".", seq, rx->last_seq),
+				 errhint("The origin's history was changed; the replica refuses it.")));
+	if (rx->relname == NULL)
+		rx->relname = MemoryContextStrdup(TopTransactionContext, RelationGetRelationName(rel));
+	rx->last_seq = seq;
+	rx->count++;
+	merkle_stream_add(&rx->ms, leaf);
+}
+
+/* End of an apply transaction: every row arrived with its record. */
+static void
+replica_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL)
+	{
+		HASH_SEQ_STATUS hs;
+		ReplicaXact *rx;
+
+		hash_seq_init(&hs, replica_xacts);
+		/* an entry left is rows whose record did not follow them */
+		while ((rx = hash_seq_search(&hs)) != NULL)
+		{
+			{
+				hash_seq_term(&hs);
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" arrived without a transaction record",
+								rx->key[1], rx->relname ? rx->relname : "?"),
+						 errdetail_plural("%lld row arrived; a row belongs to the ledger only with the record of its transaction.",
+										  "%lld rows arrived; a row belongs to the ledger only with the record of its transaction.",
+										  (unsigned long) rx->count, (long long) rx->count),
+						 errhint("The rows were inserted around the ledger at the origin; the replica refuses them.")));
+			}
+		}
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_ABORT)
+		replica_xacts = NULL;
+}
+
+/* Register callbacks; called from _PG_init. */
+void
+replica_init(void)
+{
+	RegisterXactCallback(replica_xact_callback, NULL);
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = replica_emit_log;
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = replica_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = replica_shmem_startup;
+}
+
+/* ---------- ledger.catalog_guard() ---------- */
+
+/* The replica ledger of a catalog row's ledger_id, checked for this subscription. */
+static LedgerInfo *
+replica_ledger_of(int64 ledger_id, const char *sub, Relation catrel)
+{
+	Oid			relid = ledger_relation_of_id(ledger_id);
+	Relation	rel;
+	LedgerInfo *info;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("subscription \"%s\" sent a row of \"%s\" for ledger " INT64_FORMAT ", which is not registered here",
+						sub, RelationGetRelationName(catrel), ledger_id),
+				 errhint("A ledger added to the origin's publication must be set up here first: call ledger.resync_subscription().")));
+	rel = relation_open(relid, AccessShareLock);
+	info = ledger_info_lookup(rel);
+	if (info == NULL)
+		elog(ERROR, "ledger " INT64_FORMAT " lost its table", ledger_id);
+	replica_check_subscription(info, RelationGetRelationName(rel), sub);
+	relation_close(rel, AccessShareLock);
+	return info;
+}
+
+/* Refuse a change of history arriving from an origin. */
+static void
+replica_refuse(const char *sub, const char *what, Relation catrel)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+			 errmsg("subscription \"%s\" sent %s of \"ledger.%s\", which a replica refuses",
+					sub, what, RelationGetRelationName(catrel)),
+			 errdetail("Recorded history is only ever appended to; the origin's history was changed."),
+			 errhint("Find out what happened at the origin; ledger.verify() there names the change.")));
+}
+
+/* A transaction record arrived: it must match the rows that arrived. */
+static void
+replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
+{
+	bool		isnull;
+	int64		ledger_id = DatumGetInt64(heap_getattr(tup, 1, td, &isnull));
+	LedgerRecord rec;
+	ReplicaXact *rx;
+	uint8		root[LEDGER_HASH_LEN];
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+
+	rec.xact_id = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
+	rec.row_count = DatumGetInt64(heap_getattr(tup, 3, td, &isnull));
+	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 4, td, &isnull)), rec.root,
+						 "transaction root");
+	rec.committed_at = DatumGetTimestampTz(heap_getattr(tup, 5, td, &isnull));
+	(void) info;
+
+	rx = replica_xact(ledger_id, rec.xact_id, false);
+	if (rx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the record of transaction " INT64_FORMAT " of ledger " INT64_FORMAT " arrived without its rows",
+						rec.xact_id, ledger_id),
+				 errhint("The origin's history was changed; the replica refuses it.")));
+	merkle_stream_root(&rx->ms, root);
+	if (rx->count != rec.row_count || memcmp(root, rec.root, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the record of transaction " INT64_FORMAT " of ledger \"%s\" does not match the rows that arrived with it",
+						rec.xact_id, rx->relname),
+				 errdetail_internal("The record counts " INT64_FORMAT " rows, " INT64_FORMAT " arrived; the roots %s.",
+									rec.row_count, rx->count,
+									memcmp(root, rec.root, LEDGER_HASH_LEN) == 0 ? "match" : "differ"),
+				 errhint("The origin's history was changed; the replica refuses it.")));
+	/* done with it: a row of it arriving later opens an entry no record covers */
+	hash_search(replica_xacts, rx->key, HASH_REMOVE, NULL);
+}
+
+/* The leaf of a transaction listed by an arriving block, and its row count. */
+static void
+replica_block_leaf(LedgerInfo *info, int64 xact, LedgerBlock *b, uint8 *leaf, int64 *rows)
+{
+	LedgerRecord *r;
+	LedgerBlock other;
+	int			idx;
+	uint64		n;
+
+	r = record_read_xact(info->ledger_id, xact, GetLatestSnapshot(), &n);
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
+						b->block_no, get_rel_name(info->relid), xact, (unsigned long long) n),
+				 errhint("A block was forged or the origin's history was changed; the replica refuses it.")));
+	if (block_of_xact(info->ledger_id, xact, false, &other, &idx) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of a replica lists transaction " INT64_FORMAT ", which block " INT64_FORMAT " holds already",
+						b->block_no, xact, other.block_no),
+				 errhint("The origin's history was changed; the replica refuses it.")));
+	record_leaf(r, info->format, leaf);
+	*rows = r->row_count;
+}
+
+/* A block arrived: it must continue the chain and the history held here. */
+static void
+replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
+{
+	bool		isnull;
+	int64		ledger_id = DatumGetInt64(heap_getattr(tup, 1, td, &isnull));
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	const char *relname = get_rel_name(info->relid);
+	LedgerBlock b;
+	LedgerBlock head;
+	bool		has_head;
+	MerkleStream ms;
+	uint8		computed[LEDGER_HASH_LEN];
+	uint8	   *leaves;
+	int64		rows = 0;
+	int			i;
+	bool		v1_ok = false;
+	TileStore	ts;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+
+	memset(&b, 0, sizeof(b));
+	b.block_no = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
+	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 3, td, &isnull)), b.prev_hash, "previous block hash");
+	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 4, td, &isnull)), b.root, "block root");
+	b.tx_count = DatumGetInt32(heap_getattr(tup, 5, td, &isnull));
+	b.row_count = DatumGetInt64(heap_getattr(tup, 6, td, &isnull));
+	b.sealed_at = DatumGetTimestampTz(heap_getattr(tup, 7, td, &isnull));
+	b.format_version = DatumGetInt32(heap_getattr(tup, 8, td, &isnull));
+	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 9, td, &isnull)), b.block_hash, "block hash");
+	arr = DatumGetArrayTypeP(heap_getattr(tup, 10, td, &isnull));
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists its transactions in a multidimensional array",
+						b.block_no, relname)));
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &b.nxacts);
+	b.xact_ids = palloc(sizeof(int64) * Max(b.nxacts, 1));
+	b.first_position = DatumGetInt64(heap_getattr(tup, 11, td, &isnull));
+	{
+		Datum		d = heap_getattr(tup, 12, td, &isnull);
+
+		b.has_tree_root = !isnull;
+		if (!isnull)
+			ledger_bytea_to_hash(DatumGetByteaPP(d), b.tree_root, "history tree root");
+	}
+	b.total_rows = DatumGetInt64(heap_getattr(tup, 13, td, &isnull));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	has_head = block_read_head(ledger_id, false, &head);
+	if (b.block_no != (has_head ? head.block_no + 1 : 0) ||
+		memcmp(b.prev_hash, has_head ? head.block_hash : (const uint8 *) "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+			   LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" does not continue the chain held here",
+						b.block_no, relname),
+				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", has_head ? head.block_no : -1),
+				 errhint("A block was changed, removed or forged at the origin; the replica refuses it.")));
+	/*
+	 * Blocks of format 1 were sealed by 0.1.0 before the origin was updated:
+	 * they come with the copy of the history, never through the stream.
+	 */
+	if (b.format_version == BLOCK_FORMAT_1)
+		v1_ok = copying_for != NULL && !b.has_tree_root &&
+			(!has_head || head.format_version == BLOCK_FORMAT_1);
+	if ((b.format_version == BLOCK_FORMAT_1 && !v1_ok) ||
+		(b.format_version != BLOCK_FORMAT_1 &&
+		 (b.format_version != BLOCK_FORMAT_2 || !b.has_tree_root)) ||
+		b.nxacts != b.tx_count ||
+		b.first_position != (has_head ? BLOCK_TREE_SIZE(&head) : 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" has an inconsistent header",
+						b.block_no, relname),
+				 errdetail_internal("Format %d, %d transactions listed of %d counted, first history position " INT64_FORMAT " (expected " INT64_FORMAT ").",
+									b.format_version, b.nxacts, b.tx_count, b.first_position,
+									has_head ? BLOCK_TREE_SIZE(&head) : 0),
+				 errhint("A block was changed or forged at the origin; the replica refuses it.")));
+
+	leaves = palloc(LEDGER_HASH_LEN * Max(b.nxacts, 1));
+	merkle_stream_init(&ms);
+	for (i = 0; i < b.nxacts; i++)
+	{
+		int64		r;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists a NULL transaction",
+							b.block_no, relname)));
+		b.xact_ids[i] = DatumGetInt64(elems[i]);
+		replica_block_leaf(info, b.xact_ids[i], &b, leaves + i * LEDGER_HASH_LEN, &r);
+		merkle_stream_add(&ms, leaves + i * LEDGER_HASH_LEN);
+		rows += r;
+	}
+	merkle_stream_root(&ms, computed);
+	if (memcmp(computed, b.root, LEDGER_HASH_LEN) != 0 || rows != b.row_count ||
+		b.total_rows != (has_head ? head.total_rows : 0) + rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" does not match the transactions it lists",
+						b.block_no, relname),
+				 errhint("A block or a transaction record was changed at the origin; the replica refuses it.")));
+
+	/* the history tree held here grows by the block, to the block's root */
+	tiles_open(&ts, ledger_id);
+	history_catch_up(&ts, info->format, b.first_position);
+	history_append(&ts.store, b.first_position, leaves, b.nxacts);
+	history_root(&ts.store, BLOCK_TREE_SIZE(&b), computed);
+	if (b.has_tree_root && memcmp(computed, b.tree_root, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" does not match the history held here",
+						b.block_no, relname),
+				 errhint("The origin's history differs from what it sent before: a fork; the replica refuses it.")));
+	tiles_flush(&ts);
+
+	block_compute_hash(&info->uuid, &b, computed);
+	if (memcmp(computed, b.block_hash, LEDGER_HASH_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" does not match its hash",
+						b.block_no, relname),
+				 errhint("A block header was changed at the origin; the replica refuses it.")));
+	SPI_finish();
+}
+
+/*
+ * A ledgers row arrived: the ledger was registered here by
+ * create_subscription with the same identity; the row is then skipped.
+ * Returns true to skip.
+ */
+static bool
+replica_check_ledger_row(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
+{
+	bool		isnull;
+	int64		ledger_id = DatumGetInt64(heap_getattr(tup, 1, td, &isnull));
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	pg_uuid_t  *uuid = DatumGetUUIDP(heap_getattr(tup, 3, td, &isnull));
+	int32		format = DatumGetInt32(heap_getattr(tup, 6, td, &isnull));
+
+	if (memcmp(uuid->data, info->uuid.data, UUID_LEN) != 0 || format != info->format)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the origin's ledger " INT64_FORMAT " arrived with another identity than the replica holds",
+						ledger_id),
+				 errhint("The origin's ledger was replaced; the replica refuses it.")));
+	return true;
+}
+
+/* Two text[] values hold the same strings. */
+static bool
+replica_text_arrays_equal(ArrayType *a, ArrayType *b)
+{
+	Datum	   *ea;
+	Datum	   *eb;
+	bool	   *na;
+	bool	   *nb;
+	int			n;
+	int			m;
+	int			i;
+
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &ea, &na, &n);
+	deconstruct_array(b, TEXTOID, -1, false, TYPALIGN_INT, &eb, &nb, &m);
+	if (n != m)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		if (na[i] || nb[i])
+			return false;
+		if (strcmp(TextDatumGetCString(ea[i]), TextDatumGetCString(eb[i])) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An UPDATE of a ledgers row arrived.  The one the origin writes is a new
+ * shape after a schema change; it is accepted (and skipped: the replica's
+ * row follows its own table) when nothing else changed and the replica's
+ * table was changed the same way first.  Anything else is refused.
+ */
+static void
+replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
+							const char *sub, Relation catrel)
+{
+	bool		isnull;
+	int64		ledger_id = DatumGetInt64(heap_getattr(oldtup, 1, td, &isnull));
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	Relation	rel;
+	ArrayType  *here;
+	int			att;
+
+	for (att = 1; att <= td->natts; att++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, att - 1);
+		bool		n1;
+		bool		n2;
+		Datum		d1;
+		Datum		d2;
+
+		if (a->attisdropped || strcmp(NameStr(a->attname), "shape") == 0)
+			continue;
+		d1 = heap_getattr(oldtup, att, td, &n1);
+		d2 = heap_getattr(newtup, att, td, &n2);
+		if (n1 != n2 || (!n1 && !datumIsEqual(d1, d2, a->attbyval, a->attlen)))
+			replica_refuse(sub, psprintf("an UPDATE of column \"%s\"", NameStr(a->attname)), catrel);
+	}
+	rel = relation_open(info->relid, AccessShareLock);
+	here = canon_shape(RelationGetDescr(rel));
+	if (!replica_text_arrays_equal(here, DatumGetArrayTypeP(heap_getattr(newtup, 5, td, &isnull))))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("subscription \"%s\" sent a change of the columns of ledger \"%s\", which the replica's table does not have yet",
+						sub, RelationGetRelationName(rel)),
+				 errdetail("A schema change of a replicated ledger is made on every peer first, then at the origin."),
+				 errhint("Alter the replica's table the same way, then ALTER SUBSCRIPTION \"%s\" ENABLE.", sub)));
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * ledger.catalog_guard() RETURNS trigger
+ *
+ * BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW and BEFORE TRUNCATE on
+ * the catalog tables a publication carries (ledgers, transactions, blocks,
+ * signed_ledgers), ENABLE ALWAYS.  Nothing for local writes (the
+ * extension's own code, or a superuser, whose changes ledger.verify
+ * reports); in a backend applying a subscription, the checks above.
+ */
+Datum
+ledger_catalog_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *sub;
+	Relation	rel;
+	const char *name;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.catalog_guard\" was not called by the trigger manager")));
+	rel = td->tg_relation;
+	sub = replica_applying();
+	if (sub == NULL || RelationGetNamespace(rel) != ledger_namespace())
+	{
+		if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+			return PointerGetDatum(NULL);
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+	}
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		replica_refuse(sub, "a TRUNCATE", rel);
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		replica_refuse(sub, "a DELETE", rel);
+	name = RelationGetRelationName(rel);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		if (strcmp(name, "ledgers") != 0)
+			replica_refuse(sub, "an UPDATE", rel);
+		replica_check_ledger_update(td->tg_trigtuple, td->tg_newtuple,
+									RelationGetDescr(rel), sub, rel);
+		return PointerGetDatum(NULL);
+	}
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		return PointerGetDatum(NULL);
+
+	if (strcmp(name, "transactions") == 0)
+		replica_check_record(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
+	else if (strcmp(name, "blocks") == 0)
+		replica_check_block(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
+	else if (strcmp(name, "ledgers") == 0 || strcmp(name, "signed_ledgers") == 0)
+	{
+		/* registered by create_subscription: the origin's copy is skipped */
+		if (strcmp(name, "ledgers") == 0)
+			(void) replica_check_ledger_row(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
+		return PointerGetDatum(NULL);
+	}
+	return PointerGetDatum(td->tg_trigtuple);
+}

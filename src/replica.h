@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * replica.h
+ *		Replicas of other institutions' ledgers: verification on arrival.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_REPLICA_H
+#define LEDGER_REPLICA_H
+
+#include "utils/rel.h"
+
+#include "catalog.h"
+
+extern void replica_init(void);
+
+/*
+ * Is this backend applying changes of a subscription: a logical
+ * replication apply worker, or ledger.create_subscription() /
+ * resync_subscription() copying a ledger?  Returns the subscription's name,
+ * or NULL.  What a session cannot fake: IsLogicalWorker() and a flag only
+ * C code sets.
+ */
+extern const char *replica_applying(void);
+
+/* Mark the backend as copying for a subscription (NULL: done). */
+extern void replica_set_copying(const char *subname);
+
+/*
+ * A row of a replica ledger arrived with its hash, which matched: count it
+ * for its transaction's record, which must arrive in the same transaction.
+ */
+extern void replica_row_arrived(LedgerInfo *info, Relation rel, int64 xact,
+								int64 seq, const uint8 *leaf);
+
+/* ERROR unless a write to ledger info may happen in this backend. */
+extern void replica_check_write(LedgerInfo *info, Relation rel);
+
+#endif							/* LEDGER_REPLICA_H */

@@ -1,0 +1,1482 @@
+/*-------------------------------------------------------------------------
+ *
+ * sync.c
+ *		Sync between institutions: publications of ledgers at their origin,
+ *		subscriptions at a peer whose first copy is verified like the stream
+ *		that follows it.
+ *
+ * ledger.create_publication() publishes ledgers with exactly the catalog
+ * rows a peer needs (ledgers, transactions, blocks, filtered on ledger_id),
+ * for inserts, updates, deletes and truncates, so that tampering at the
+ * origin travels and is refused on arrival (replica.c).
+ *
+ * ledger.create_subscription() opens a replication connection to the
+ * origin, creates the subscription's slot there with its snapshot
+ * (CRS_USE_SNAPSHOT, as a table synchronization worker does), and under that
+ * snapshot reads each published ledger: its definition, rows, transaction
+ * records and blocks.  It creates (or checks) the replica tables, registers
+ * them as replicas (same uuid and ledger_id as the origin's), and inserts
+ * what it read in the origin's order with the replica checks on: each row's
+ * hash, each transaction's rows against its record, each block against its
+ * transactions, the chain and the history tree.  Then it creates the
+ * subscription on that slot without a copy of its own: the stream starts
+ * exactly where the snapshot ends, so nothing is missed or applied twice.
+ * The logical replication's own table copy is not used: it copies each table
+ * apart, under different snapshots, which the per-transaction checks cannot
+ * follow.
+ *
+ * ledger.resync_subscription() does the same for a subscription that exists
+ * (its slot was lost, or ledgers were added to the publication): what the
+ * replica holds must be exactly what the origin holds (a different record or
+ * block at the same place is equivocation, refused and reported); the rest
+ * is copied and verified.  ledger.drop_subscription() drops the
+ * subscription and its slot, and keeps the replicas read-only.
+ *
+ * All of this runs in the caller's transaction, except the slot at the
+ * origin: a failure drops the slot it created.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "replication/walreceiver.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/pg_lsn.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "canon.h"
+#include "catalog.h"
+#include "compat.h"
+#include "create.h"
+#include "replica.h"
+
+PG_FUNCTION_INFO_V1(ledger_shape);
+PG_FUNCTION_INFO_V1(ledger_create_publication);
+PG_FUNCTION_INFO_V1(ledger_add_to_publication);
+PG_FUNCTION_INFO_V1(ledger_create_subscription);
+PG_FUNCTION_INFO_V1(ledger_resync_subscription);
+PG_FUNCTION_INFO_V1(ledger_drop_subscription);
+
+/* Most ledgers one publication may carry (each is in its row filters). */
+#define SYNC_MAX_LEDGERS 10000
+
+/* A ledger as the origin describes it. */
+typedef struct RemoteLedger
+{
+	int64		ledger_id;
+	char	   *uuid;
+	char	   *schema;
+	char	   *relname;
+	char	   *name;
+	char	   *shape;			/* text[] literal of ledger._shape() */
+	int			format;
+	char	   *created_at;
+	char	   *created_by;
+	char	   *pkey;			/* quoted, comma-separated; NULL if none */
+	bool		is_replica;		/* at the origin: then it cannot publish it */
+	bool		is_signed;
+} RemoteLedger;
+
+/* ---------- small helpers ---------- */
+
+static void
+sync_require_superuser(const char *what)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to %s", what),
+				 errdetail("Publications and subscriptions of ledgers publish or write the extension's catalog.")));
+}
+
+/* A name argument, which must not be NULL or empty. */
+static char *
+sync_name_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	s = pstrdup(NameStr(*PG_GETARG_NAME(argno)));
+	if (s[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	return s;
+}
+
+/* Run one SPI command built with psprintf; ERROR unless it returns expected. */
+static void
+sync_spi(int expected, const char *sql)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret != expected)
+		elog(ERROR, "SPI_execute of \"%s\" failed: %s", sql, SPI_result_code_string(ret));
+}
+
+/* A quoted schema.table */
+static char *
+sync_qname(const char *schema, const char *relname)
+{
+	return quote_qualified_identifier(schema, relname);
+}
+
+/* ---------- ledger._shape ---------- */
+
+/*
+ * ledger._shape(tbl regclass) RETURNS text[]
+ */
+Datum
+ledger_shape(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	ArrayType  *shape;
+
+	ledger_relation_must_exist(relid);
+	rel = relation_open(relid, AccessShareLock);
+	shape = canon_shape(RelationGetDescr(rel));
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_ARRAYTYPE_P(shape);
+}
+
+/* ---------- publications (origin) ---------- */
+
+/* The ledger tables of an array argument: checked, deduplicated ids. */
+static int
+sync_ledger_tables(ArrayType *arr, Oid **relids_out, int64 **ids_out)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	int			j;
+	Oid		   *relids;
+	int64	   *ids;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("tables must be a one-dimensional array")));
+	deconstruct_array(arr, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tables must name at least one ledger")));
+	if (n > SYNC_MAX_LEDGERS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a publication of ledgers can carry at most %d ledgers", SYNC_MAX_LEDGERS),
+				 errhint("Use several publications.")));
+	relids = palloc(sizeof(Oid) * n);
+	ids = palloc(sizeof(int64) * n);
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("tables must not contain NULL")));
+		relids[i] = DatumGetObjectId(elems[i]);
+		ledger_relation_must_exist(relids[i]);
+		ids[i] = ledger_id_for_relation(relids[i], false);
+		if (ledger_id_is_replica(ids[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot publish ledger \"%s\": it is a replica", get_rel_name(relids[i])),
+					 errdetail("Each institution publishes the ledgers it writes; a peer subscribes to the origin of each ledger."),
+					 errhint("Have the peer subscribe to the ledger's origin.")));
+		for (j = 0; j < i; j++)
+			if (relids[j] == relids[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("ledger \"%s\" is listed twice", get_rel_name(relids[i]))));
+	}
+	*relids_out = relids;
+	*ids_out = ids;
+	return n;
+}
+
+/*
+ * A ledger's UPDATE and DELETE must be published with a replica identity (a
+ * tampered origin's changes must travel to be refused); without a primary
+ * key, the whole row is its identity.  Changes nothing that is stored.
+ */
+static void
+sync_replica_identity(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	char		ident = rel->rd_rel->relreplident;
+	bool		has_key = OidIsValid(RelationGetReplicaIndex(rel));
+
+	table_close(rel, AccessShareLock);
+	if (ident == REPLICA_IDENTITY_FULL || (ident != REPLICA_IDENTITY_NOTHING && has_key))
+		return;
+	sync_spi(SPI_OK_UTILITY,
+			 psprintf("ALTER TABLE %s REPLICA IDENTITY FULL",
+					  sync_qname(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid))));
+}
+
+/*
+ * The table list of a ledger publication: the ledgers, then the catalog
+ * tables filtered on their ids.
+ */
+static char *
+sync_publication_tables(Oid *relids, int64 *ids, int n)
+{
+	StringInfoData list;
+	StringInfoData in;
+	int			i;
+
+	initStringInfo(&in);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&in, "%s" INT64_FORMAT, i > 0 ? ", " : "", ids[i]);
+	initStringInfo(&list);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&list, "%s, ",
+						 sync_qname(get_namespace_name(get_rel_namespace(relids[i])),
+									get_rel_name(relids[i])));
+	appendStringInfo(&list,
+					 "ledger.ledgers WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
+					 "ledger.transactions WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
+					 "ledger.blocks WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]))",
+					 in.data, in.data, in.data);
+	return list.data;
+}
+
+/* Signed ledgers are not published yet (their keys are a registry of their own). */
+static void
+sync_refuse_signed(Oid *relids, int64 *ids, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		arg = Int64GetDatum(ids[i]);
+		Oid			argtype = INT8OID;
+
+		if (SPI_execute_with_args("SELECT 1 FROM ledger.signed_ledgers "
+								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+								  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read ledger.signed_ledgers");
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot publish signed ledger \"%s\"", get_rel_name(relids[i])),
+					 errdetail("Replication of signed ledgers and their key registry is not available in this version.")));
+	}
+}
+
+/*
+ * ledger.create_publication(pubname name, tables regclass[]) RETURNS void
+ */
+Datum
+ledger_create_publication(PG_FUNCTION_ARGS)
+{
+	char	   *pubname;
+	Oid		   *relids;
+	int64	   *ids;
+	int			n;
+	int			i;
+
+	sync_require_superuser("create a publication of ledgers");
+	pubname = sync_name_arg(fcinfo, 0, "publication name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tables must not be NULL")));
+	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), &relids, &ids);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sync_refuse_signed(relids, ids, n);
+	for (i = 0; i < n; i++)
+		sync_replica_identity(relids[i]);
+	sync_spi(SPI_OK_UTILITY,
+			 psprintf("CREATE PUBLICATION %s FOR TABLE %s "
+					  "WITH (publish = 'insert, update, delete, truncate')",
+					  quote_identifier(pubname), sync_publication_tables(relids, ids, n)));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * ledger.add_to_publication(pubname name, tables regclass[]) RETURNS void
+ */
+Datum
+ledger_add_to_publication(PG_FUNCTION_ARGS)
+{
+	char	   *pubname;
+	Oid		   *relids;
+	int64	   *ids;
+	int			n;
+	int			i;
+	Oid		   *all_relids;
+	int64	   *all_ids;
+	int			nall;
+	Datum		arg;
+	Oid			argtype = TEXTOID;
+
+	sync_require_superuser("alter a publication of ledgers");
+	pubname = sync_name_arg(fcinfo, 0, "publication name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tables must not be NULL")));
+	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), &relids, &ids);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sync_refuse_signed(relids, ids, n);
+
+	/* the ledgers it carries already */
+	arg = CStringGetTextDatum(pubname);
+	if (SPI_execute_with_args("SELECT g.relation::pg_catalog.oid, g.ledger_id, "
+							  "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel r2 "
+							  "        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r2.prrelid "
+							  "        JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace "
+							  "        WHERE r2.prpubid OPERATOR(pg_catalog.=) p.oid "
+							  "          AND s.nspname OPERATOR(pg_catalog.=) 'ledger' "
+							  "          AND c.relname OPERATOR(pg_catalog.=) 'transactions') "
+							  "FROM pg_catalog.pg_publication p "
+							  "LEFT JOIN pg_catalog.pg_publication_rel r ON r.prpubid OPERATOR(pg_catalog.=) p.oid "
+							  "LEFT JOIN ledger.ledgers g ON g.relation OPERATOR(pg_catalog.=) r.prrelid "
+							  "WHERE p.pubname OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_publication");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("publication \"%s\" does not exist", pubname)));
+	{
+		bool		isnull;
+
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("publication \"%s\" was not made by ledger.create_publication()", pubname),
+					 errhint("Make a publication of ledgers with ledger.create_publication().")));
+	}
+	nall = 0;
+	all_relids = palloc(sizeof(Oid) * (SPI_processed + n));
+	all_ids = palloc(sizeof(int64) * (SPI_processed + n));
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (isnull)
+			continue;			/* a catalog table */
+		all_relids[nall] = DatumGetObjectId(r);
+		all_ids[nall] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		nall++;
+	}
+	for (i = 0; i < n; i++)
+	{
+		int			j;
+
+		for (j = 0; j < nall; j++)
+			if (all_relids[j] == relids[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("publication \"%s\" carries ledger \"%s\" already",
+								pubname, get_rel_name(relids[i]))));
+		all_relids[nall] = relids[i];
+		all_ids[nall] = ids[i];
+		nall++;
+	}
+	if (nall > SYNC_MAX_LEDGERS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a publication of ledgers can carry at most %d ledgers", SYNC_MAX_LEDGERS),
+				 errhint("Use several publications.")));
+	for (i = 0; i < n; i++)
+		sync_replica_identity(relids[i]);
+	sync_spi(SPI_OK_UTILITY,
+			 psprintf("ALTER PUBLICATION %s SET TABLE %s", quote_identifier(pubname),
+					  sync_publication_tables(all_relids, all_ids, nall)));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ---------- the replication connection to the origin ---------- */
+
+typedef struct SyncConn
+{
+	WalReceiverConn *wrconn;
+	char	   *conninfo;
+	char	   *slot;			/* the slot this call created, or NULL */
+	bool		in_xact;		/* remote transaction open */
+} SyncConn;
+
+static void
+sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
+{
+	char	   *err = NULL;
+
+	load_file("libpqwalreceiver", false);
+	if (WalReceiverFunctions == NULL)
+		elog(ERROR, "libpqwalreceiver did not initialize");
+	ledger_walrcv_check_conninfo(conninfo);
+	sc->conninfo = pstrdup(conninfo);
+	sc->slot = NULL;
+	sc->in_xact = false;
+	sc->wrconn = ledger_walrcv_connect(conninfo, true, appname, &err);
+	if (sc->wrconn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not connect to the origin: %s", err ? err : "unknown error"),
+				 errhint("The connection string needs a role with the REPLICATION attribute and SELECT on the published ledgers.")));
+}
+
+/* Run a query at the origin; all columns come back as text. */
+static WalRcvExecResult *
+sync_remote(SyncConn *sc, const char *sql, int ncols)
+{
+	Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
+	WalRcvExecResult *res;
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+		types[i] = TEXTOID;
+	res = walrcv_exec(sc->wrconn, sql, ncols, types);
+	if (res->status != (ncols > 0 ? WALRCV_OK_TUPLES : WALRCV_OK_COMMAND))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("query at the origin failed: %s", res->err ? res->err : "unexpected result"),
+				 errdetail_internal("Query: %s", sql)));
+	return res;
+}
+
+/* Drop a slot at the origin if it exists. */
+static void
+sync_drop_remote_slot(SyncConn *sc, const char *slot)
+{
+	WalRcvExecResult *res;
+	bool		exists;
+
+	res = sync_remote(sc, psprintf("SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name OPERATOR(pg_catalog.=) %s",
+								   quote_literal_cstr(slot)), 1);
+	exists = tuplestore_tuple_count(res->tuplestore) > 0;
+	walrcv_clear_result(res);
+	if (exists)
+		walrcv_clear_result(sync_remote(sc, psprintf("DROP_REPLICATION_SLOT %s WAIT",
+													 quote_identifier(slot)), 0));
+}
+
+/* After an error: end the remote transaction, drop the slot made, disconnect. */
+static void
+sync_abandon(SyncConn *sc)
+{
+	if (sc->wrconn == NULL)
+		return;
+	PG_TRY();
+	{
+		if (sc->in_xact)
+			walrcv_clear_result(walrcv_exec(sc->wrconn, "ROLLBACK", 0, NULL));
+		if (sc->slot != NULL)
+			walrcv_clear_result(walrcv_exec(sc->wrconn,
+											psprintf("DROP_REPLICATION_SLOT %s", quote_identifier(sc->slot)),
+											0, NULL));
+	}
+	PG_CATCH();
+	{
+		/* the first error is the one to report */
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	walrcv_disconnect(sc->wrconn);
+	sc->wrconn = NULL;
+}
+
+/* Text of column col (1-based) of the slot's tuple, or NULL. */
+static char *
+sync_col(TupleTableSlot *slot, int col)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* ---------- what the origin publishes ---------- */
+
+static List *
+sync_remote_ledgers(SyncConn *sc, const char *pubname)
+{
+	WalRcvExecResult *res;
+	TupleTableSlot *slot;
+	List	   *out = NIL;
+	char	   *version;
+
+	res = sync_remote(sc, "SELECT extversion FROM pg_catalog.pg_extension "
+					  "WHERE extname OPERATOR(pg_catalog.=) 'ledger'", 1);
+	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the origin's database has no extension \"ledger\"")));
+	version = sync_col(slot, 1);
+	if (strcmp(version, LEDGER_CATALOG_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the origin has extension \"ledger\" at version %s, this database at %s",
+						version, LEDGER_CATALOG_VERSION),
+				 errhint("Update the extension so that both are at the same version.")));
+	ExecDropSingleTupleTableSlot(slot);
+	walrcv_clear_result(res);
+
+	res = sync_remote(sc, psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_publication_tables "
+								   "WHERE pubname OPERATOR(pg_catalog.=) %s "
+								   "AND schemaname OPERATOR(pg_catalog.=) 'ledger' "
+								   "AND tablename OPERATOR(pg_catalog.=) ANY ('{ledgers,transactions,blocks}')",
+								   quote_literal_cstr(pubname)), 1);
+	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot) ||
+		strcmp(sync_col(slot, 1), "3") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("publication \"%s\" at the origin is not a publication of ledgers", pubname),
+				 errhint("Make it at the origin with ledger.create_publication().")));
+	ExecDropSingleTupleTableSlot(slot);
+	walrcv_clear_result(res);
+
+	res = sync_remote(sc, psprintf(
+								   "SELECT l.ledger_id::pg_catalog.text, l.ledger_uuid::pg_catalog.text, n.nspname::pg_catalog.text, "
+								   "c.relname::pg_catalog.text, l.name, ledger._shape(c.oid)::pg_catalog.text, "
+								   "l.format_version::pg_catalog.text, l.created_at::pg_catalog.text, l.created_by::pg_catalog.text, "
+								   "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ',' ORDER BY k.ord) "
+								   "   FROM pg_catalog.pg_index i, pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, ord), "
+								   "        pg_catalog.pg_attribute a "
+								   "  WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid AND i.indisprimary "
+								   "    AND a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.=) k.attnum), "
+								   "EXISTS (SELECT 1 FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id)::pg_catalog.text, "
+								   "EXISTS (SELECT 1 FROM ledger.signed_ledgers s WHERE s.ledger_id OPERATOR(pg_catalog.=) l.ledger_id)::pg_catalog.text "
+								   "FROM pg_catalog.pg_publication_tables p "
+								   "JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) p.schemaname "
+								   "JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid "
+								   " AND c.relname OPERATOR(pg_catalog.=) p.tablename "
+								   "JOIN ledger.ledgers l ON l.relation OPERATOR(pg_catalog.=) c.oid::pg_catalog.regclass "
+								   "WHERE p.pubname OPERATOR(pg_catalog.=) %s ORDER BY l.ledger_id",
+								   quote_literal_cstr(pubname)), 12);
+	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+	{
+		RemoteLedger *rl = palloc0(sizeof(RemoteLedger));
+
+		rl->ledger_id = pg_strtoint64(sync_col(slot, 1));
+		rl->uuid = sync_col(slot, 2);
+		rl->schema = sync_col(slot, 3);
+		rl->relname = sync_col(slot, 4);
+		rl->name = sync_col(slot, 5);
+		rl->shape = sync_col(slot, 6);
+		rl->format = pg_strtoint32(sync_col(slot, 7));
+		rl->created_at = sync_col(slot, 8);
+		rl->created_by = sync_col(slot, 9);
+		rl->pkey = sync_col(slot, 10);
+		rl->is_replica = strcmp(sync_col(slot, 11), "true") == 0;
+		rl->is_signed = strcmp(sync_col(slot, 12), "true") == 0;
+		if (rl->is_replica || rl->is_signed)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("publication \"%s\" at the origin carries ledger %s.%s, which is %s there",
+							pubname, rl->schema, rl->relname,
+							rl->is_replica ? "a replica" : "a signed ledger"),
+					 errhint(rl->is_replica ? "Subscribe to the ledger's origin." :
+							 "Replication of signed ledgers is not available in this version.")));
+		out = lappend(out, rl);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	walrcv_clear_result(res);
+	if (out == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("publication \"%s\" at the origin carries no ledger", pubname),
+				 errhint("Make it at the origin with ledger.create_publication().")));
+	return out;
+}
+
+/* ---------- the replica tables ---------- */
+
+/* ERROR naming the first column where two shapes differ, if they do. */
+static void
+sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
+{
+	Datum	   *eh;
+	Datum	   *et;
+	bool	   *nh;
+	bool	   *nt;
+	int			n;
+	int			m;
+	int			i;
+
+	deconstruct_array(here, TEXTOID, -1, false, TYPALIGN_INT, &eh, &nh, &n);
+	deconstruct_array(there, TEXTOID, -1, false, TYPALIGN_INT, &et, &nt, &m);
+	for (i = 1; i < Max(n, m); i++)
+	{
+		char	   *h = i < n ? TextDatumGetCString(eh[i]) : NULL;
+		char	   *t = i < m ? TextDatumGetCString(et[i]) : NULL;
+
+		if (h != NULL && t != NULL && strcmp(h, t) == 0)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("table %s does not have the columns of the origin's ledger", qname),
+				 errdetail("Column %d is %s here and %s at the origin.", i,
+						   h ? psprintf("\"%s\"", h) : "missing",
+						   t ? psprintf("\"%s\"", t) : "missing"),
+				 errhint("Give the table here the origin's columns, in the origin's order, or drop it and let ledger.create_subscription() create it.")));
+	}
+}
+
+/* The local table for a remote ledger: created, or checked and prepared. */
+static Oid
+sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
+{
+	char	   *qname = sync_qname(rl->schema, rl->relname);
+	Oid			nsp = get_namespace_oid(rl->schema, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(rl->relname, nsp) : InvalidOid;
+	ArrayType  *there;
+	Relation	rel;
+	Oid			infunc;
+	Oid			ioparam;
+	int			i;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	/* array_in wants an FmgrInfo for its cache: call it through one */
+	getTypeInputInfo(TEXTARRAYOID, &infunc, &ioparam);
+	there = DatumGetArrayTypeP(OidInputFunctionCall(infunc, rl->shape, ioparam, -1));
+	*held = false;
+	if (OidIsValid(relid))
+	{
+		int64		here_id = ledger_id_for_relation(relid, true);
+
+		if (here_id == rl->ledger_id && ledger_id_is_replica(here_id))
+		{
+			/* held already: resync compares it with the origin */
+			rel = relation_open(relid, AccessShareLock);
+			sync_compare_shapes(qname, canon_shape(RelationGetDescr(rel)), there);
+			relation_close(rel, AccessShareLock);
+			*held = true;
+			return relid;
+		}
+		if (here_id > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("table %s is a ledger of this database, not a replica of the origin's ledger", qname),
+					 errhint("Rename or move one of the two tables: a replica has the origin's schema and name.")));
+		if (get_rel_relkind(relid) != RELKIND_RELATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("%s is not a table", qname)));
+		rel = relation_open(relid, AccessShareLock);
+		sync_compare_shapes(qname, canon_shape(RelationGetDescr(rel)), there);
+		relation_close(rel, AccessShareLock);
+		sync_spi(SPI_OK_SELECT, psprintf("SELECT 1 FROM %s LIMIT 1", qname));
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s is not empty", qname),
+					 errhint("A replica holds exactly the origin's rows; empty the table or drop it.")));
+	}
+	else
+	{
+		StringInfoData sql;
+
+		/* the shape is the origin's column definitions, in order */
+		deconstruct_array(there, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		if (n < 2 || nulls[0] || strcmp(TextDatumGetCString(elems[0]), CANON_SHAPE_V2) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the origin described ledger %s with an unknown column shape", qname)));
+		sync_spi(SPI_OK_UTILITY, psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(rl->schema)));
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE TABLE %s (", qname);
+		for (i = 1; i < n; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("the origin described ledger %s with a NULL column", qname)));
+			appendStringInfo(&sql, "%s%s", i > 1 ? ", " : "", TextDatumGetCString(elems[i]));
+		}
+		appendStringInfoString(&sql, ")");
+		sync_spi(SPI_OK_UTILITY, sql.data);
+		sync_spi(SPI_OK_UTILITY,
+				 psprintf("ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "
+						  "ALTER COLUMN " LEDGER_COL_SEQ " SET NOT NULL, "
+						  "ALTER COLUMN " LEDGER_COL_HASH " SET NOT NULL", qname));
+		/* the origin's key finds the rows a tampered origin updates or deletes */
+		if (rl->pkey != NULL)
+			sync_spi(SPI_OK_UTILITY, psprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", qname, rl->pkey));
+		CommandCounterIncrement();
+		relid = RangeVarGetRelid(makeRangeVar(rl->schema, rl->relname, -1), NoLock, false);
+	}
+	create_ledger_triggers(qname);
+	sync_spi(SPI_OK_UTILITY,
+			 psprintf("CREATE INDEX ON %s USING brin (" LEDGER_COL_XACT ") WITH (pages_per_range = 16)",
+					  qname));
+	return relid;
+}
+
+/* Register a prepared table as the replica of the origin's ledger. */
+static void
+sync_register(RemoteLedger *rl, Oid relid, const char *subname, const char *pubname)
+{
+	Datum		args[9];
+	Oid			types[9] = {INT8OID, OIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Relation	rel;
+	pg_uuid_t  *uuid = DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(rl->uuid)));
+	int			ret;
+
+	if (ledger_id_from_uuid(uuid) != rl->ledger_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the origin's ledger %s.%s has an id that does not derive from its uuid",
+						rl->schema, rl->relname)));
+	if (OidIsValid(ledger_relation_of_id(rl->ledger_id)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("ledger %s (%s.%s at the origin) is held here already, as table %s",
+						rl->uuid, rl->schema, rl->relname,
+						get_rel_name(ledger_relation_of_id(rl->ledger_id))),
+				 errhint("A ledger is replicated through one subscription, into a table of its origin's name.")));
+	rel = relation_open(relid, AccessShareLock);
+	args[0] = Int64GetDatum(rl->ledger_id);
+	args[1] = ObjectIdGetDatum(relid);
+	args[2] = CStringGetTextDatum(rl->uuid);
+	args[3] = CStringGetTextDatum(rl->name);
+	args[4] = Int32GetDatum(rl->format);
+	args[5] = CStringGetTextDatum(rl->created_at);
+	args[6] = CStringGetTextDatum(rl->created_by);
+	args[7] = CStringGetTextDatum(subname);
+	args[8] = CStringGetTextDatum(pubname);
+	ret = SPI_execute_with_args("INSERT INTO ledger.ledgers (ledger_id, relation, ledger_uuid, name, shape, "
+								"format_version, created_at, created_by) "
+								"VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.uuid, $4, "
+								"ledger._shape($2::pg_catalog.regclass), $5, $6::pg_catalog.timestamptz, $7::pg_catalog.name)",
+								7, types, args, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not register replica: %s", SPI_result_code_string(ret));
+	ret = SPI_execute_with_args("INSERT INTO ledger.replicas (ledger_id, subscription, publication) "
+								"VALUES ($1, $8::pg_catalog.name, $9::pg_catalog.name)",
+								9, types, args, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not register replica: %s", SPI_result_code_string(ret));
+	relation_close(rel, AccessShareLock);
+	CommandCounterIncrement();
+	CacheInvalidateRelcacheByRelid(relid);
+	ledger_info_forget(relid);
+	/* the guard's view of the finished table (triggers, shape, order) */
+	{
+		Datum		a = ObjectIdGetDatum(relid);
+		Oid			t = REGCLASSOID;
+
+		if (SPI_execute_with_args("SELECT ledger._check_ledger($1, true)", 1, &t, &a, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not check replica");
+	}
+}
+
+/* ---------- copying a ledger, verified ---------- */
+
+/* Prepared insert of text values into a table's columns. */
+typedef struct SyncInsert
+{
+	SPIPlanPtr	plan;
+	int			n;
+	char	  **names;			/* column names, unquoted */
+	char	   *select;			/* "c1::text, c2::text, ..." to read them at the origin */
+	FmgrInfo   *in;
+	Oid		   *ioparam;
+	int32	   *typmod;
+	Datum	   *values;
+	char	   *nulls;
+} SyncInsert;
+
+/*
+ * An INSERT of every column of relid, in attribute order, from text; and the
+ * select list that reads the same columns as text at the origin.
+ */
+static void
+sync_insert_prepare(SyncInsert *si, Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	StringInfoData cols;
+	StringInfoData params;
+	StringInfoData sel;
+	Oid		   *types = palloc(sizeof(Oid) * td->natts);
+	int			i;
+
+	si->n = 0;
+	si->names = palloc(sizeof(char *) * td->natts);
+	initStringInfo(&sel);
+	si->in = palloc(sizeof(FmgrInfo) * td->natts);
+	si->ioparam = palloc(sizeof(Oid) * td->natts);
+	si->typmod = palloc(sizeof(int32) * td->natts);
+	si->values = palloc(sizeof(Datum) * td->natts);
+	si->nulls = palloc(td->natts);
+	initStringInfo(&cols);
+	initStringInfo(&params);
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+		Oid			infunc;
+
+		if (a->attisdropped)
+			continue;
+		appendStringInfo(&cols, "%s%s", si->n > 0 ? ", " : "", quote_identifier(NameStr(a->attname)));
+		appendStringInfo(&sel, "%s%s::pg_catalog.text", si->n > 0 ? ", " : "",
+						 quote_identifier(NameStr(a->attname)));
+		si->names[si->n] = pstrdup(NameStr(a->attname));
+		appendStringInfo(&params, "%s$%d", si->n > 0 ? ", " : "", si->n + 1);
+		types[si->n] = a->atttypid;
+		getTypeInputInfo(a->atttypid, &infunc, &si->ioparam[si->n]);
+		fmgr_info(infunc, &si->in[si->n]);
+		si->typmod[si->n] = a->atttypmod;
+		si->n++;
+	}
+	si->plan = SPI_prepare(psprintf("INSERT INTO %s (%s) VALUES (%s)",
+									sync_qname(get_namespace_name(RelationGetNamespace(rel)),
+											   RelationGetRelationName(rel)),
+									cols.data, params.data),
+						   si->n, types);
+	if (si->plan == NULL)
+		elog(ERROR, "could not prepare insert: %s", SPI_result_code_string(SPI_result));
+	si->select = sel.data;
+	relation_close(rel, AccessShareLock);
+}
+
+/* 1-based position of a column in the insert's list. */
+static int
+sync_insert_col(SyncInsert *si, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < si->n; i++)
+		if (strcmp(si->names[i], name) == 0)
+			return i + 1;
+	elog(ERROR, "column \"%s\" is missing", name);
+	return 0;
+}
+
+/* Insert one tuple of text columns (slot columns first..first+n-1). */
+static void
+sync_insert(SyncInsert *si, TupleTableSlot *slot, int first)
+{
+	int			i;
+	int			ret;
+
+	for (i = 0; i < si->n; i++)
+	{
+		char	   *s = sync_col(slot, first + i);
+
+		si->nulls[i] = s ? ' ' : 'n';
+		si->values[i] = InputFunctionCall(&si->in[i], s, si->ioparam[i], si->typmod[i]);
+	}
+	ret = SPI_execute_plan(si->plan, si->values, si->nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert a replicated row: %s", SPI_result_code_string(ret));
+}
+
+/* A record held by the replica, for comparison with the origin's. */
+typedef struct HeldRecord
+{
+	int64		xact_id;
+	char	   *text;			/* row_count|root|committed_at as text */
+	bool		seen;
+} HeldRecord;
+
+/* What the replica holds of a ledger: records by xact, block hashes by number. */
+static HTAB *
+sync_held_records(int64 ledger_id, int64 *nheld)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	uint64		i;
+
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(HeldRecord);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("ledger held records", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (SPI_execute_with_args("SELECT xact_id, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
+							  "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
+							  "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
+							  "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.transactions");
+	*nheld = (int64) SPI_processed;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		x = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		HeldRecord *hr = hash_search(h, &x, HASH_ENTER, NULL);
+
+		hr->text = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		hr->seen = false;
+	}
+	return h;
+}
+
+static void
+sync_equivocation(const char *qname, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("equivocation: the origin's ledger %s differs from the replica held here", qname),
+			 errdetail("%s", what),
+			 errhint("The origin showed this peer one history and now shows another. Keep both (this replica and the origin's ledger.verify() and digests) as evidence; the replica is left as it was.")));
+}
+
+/*
+ * Copy one ledger from the origin (snapshot of the open remote
+ * transaction), verified on the way; with held, compare what is held first.
+ * Returns the rows copied.
+ */
+static pg_noinline int64
+sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
+{
+	char	   *qname = sync_qname(rl->schema, rl->relname);
+	SyncInsert rows;
+	SyncInsert recs;
+	SyncInsert blks;
+	int			xcol;
+	int			x_xact;
+	int			x_cmp;
+	int			b_no;
+	int			b_hash;
+	HTAB	   *held_recs = NULL;
+	int64		nheld = 0;
+	int64		nseen = 0;
+	int64		copied = 0;
+	int64		min_missing = PG_INT64_MAX;
+	WalRcvExecResult *rres = NULL;
+	WalRcvExecResult *xres;
+	WalRcvExecResult *bres;
+	TupleTableSlot *rslot = NULL;
+	TupleTableSlot *xslot;
+	TupleTableSlot *bslot;
+	bool		have_row = false;
+	int64		row_xact = 0;
+	int64		held_head = -1;
+	char	  **held_hashes = NULL;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+
+	sync_insert_prepare(&rows, relid);
+	sync_insert_prepare(&recs, ledger_catalog_relid("transactions"));
+	sync_insert_prepare(&blks, ledger_catalog_relid("blocks"));
+	xcol = sync_insert_col(&rows, LEDGER_COL_XACT);
+	x_xact = sync_insert_col(&recs, "xact_id");
+	x_cmp = recs.n + 1;
+	b_no = sync_insert_col(&blks, "block_no");
+	b_hash = blks.n + 1;
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync row", ALLOCSET_DEFAULT_SIZES);
+
+	/* the origin's records; with held ones, the first one missing here */
+	xres = sync_remote(sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
+									"OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
+									"OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
+									"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									" ORDER BY xact_id", recs.select, rl->ledger_id), recs.n + 1);
+	xslot = MakeSingleTupleTableSlot(xres->tupledesc, &TTSOpsMinimalTuple);
+	if (held)
+	{
+		held_recs = sync_held_records(rl->ledger_id, &nheld);
+		while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
+		{
+			int64		x = pg_strtoint64(sync_col(xslot, x_xact));
+
+			if (hash_search(held_recs, &x, HASH_FIND, NULL) == NULL)
+			{
+				min_missing = x;
+				break;
+			}
+		}
+		tuplestore_rescan(xres->tuplestore);
+	}
+	else
+		min_missing = PG_INT64_MIN;
+
+	if (min_missing != PG_INT64_MAX)
+	{
+		rres = sync_remote(sc, psprintf("SELECT %s FROM %s WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
+										" ORDER BY " LEDGER_COL_XACT ", " LEDGER_COL_SEQ,
+										rows.select, qname, min_missing == PG_INT64_MIN ? (int64) -1 : min_missing),
+						   rows.n);
+		rslot = MakeSingleTupleTableSlot(rres->tupledesc, &TTSOpsMinimalTuple);
+		have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+	}
+
+	/* records in xact order; before each, the rows of its transaction */
+	{
+		if (have_row)
+			row_xact = pg_strtoint64(sync_col(rslot, xcol));
+
+		while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
+		{
+			int64		x = pg_strtoint64(sync_col(xslot, x_xact));
+			HeldRecord *hr = held_recs ? hash_search(held_recs, &x, HASH_FIND, NULL) : NULL;
+
+			CHECK_FOR_INTERRUPTS();
+			nseen++;
+			if (hr != NULL)
+			{
+				if (strcmp(hr->text, sync_col(xslot, x_cmp)) != 0)
+					sync_equivocation(qname, psprintf("Transaction " INT64_FORMAT ": here %s, at the origin %s (rows|root|committed).",
+													  x, hr->text, sync_col(xslot, x_cmp)));
+				hr->seen = true;
+				/* its rows are held: skip the origin's */
+				while (have_row && row_xact == x)
+				{
+					have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+					if (have_row)
+						row_xact = pg_strtoint64(sync_col(rslot, xcol));
+				}
+				continue;
+			}
+			if (have_row && row_xact < x)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
+								qname, row_xact),
+						 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
+			while (have_row && row_xact == x)
+			{
+				MemoryContextReset(rowcxt);
+				oldcxt = MemoryContextSwitchTo(rowcxt);
+				sync_insert(&rows, rslot, 1);
+				MemoryContextSwitchTo(oldcxt);
+				copied++;
+				have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+				if (have_row)
+					row_xact = pg_strtoint64(sync_col(rslot, xcol));
+			}
+			MemoryContextReset(rowcxt);
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			sync_insert(&recs, xslot, 1);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		if (have_row)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
+							qname, row_xact),
+					 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
+	}
+	if (held)
+	{
+		HASH_SEQ_STATUS hs;
+		HeldRecord *hr;
+
+		hash_seq_init(&hs, held_recs);
+		while ((hr = hash_seq_search(&hs)) != NULL)
+			if (!hr->seen)
+			{
+				hash_seq_term(&hs);
+				sync_equivocation(qname, psprintf("The replica holds transaction " INT64_FORMAT ", which the origin no longer has.",
+												  hr->xact_id));
+			}
+	}
+	ExecDropSingleTupleTableSlot(xslot);
+	walrcv_clear_result(xres);
+	if (rslot != NULL)
+	{
+		ExecDropSingleTupleTableSlot(rslot);
+		walrcv_clear_result(rres);
+	}
+
+	/* blocks: those held must be the origin's; the rest are verified as they go in */
+	if (held)
+	{
+		Datum		arg = Int64GetDatum(rl->ledger_id);
+		Oid			argtype = INT8OID;
+		uint64		i;
+
+		if (SPI_execute_with_args("SELECT block_no, pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
+								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
+								  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read ledger.blocks");
+		held_head = (int64) SPI_processed - 1;
+		held_hashes = palloc(sizeof(char *) * Max(SPI_processed, 1));
+		for (i = 0; i < SPI_processed; i++)
+			held_hashes[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	bres = sync_remote(sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
+									"FROM ledger.blocks WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									" ORDER BY block_no", blks.select, rl->ledger_id), blks.n + 1);
+	bslot = MakeSingleTupleTableSlot(bres->tupledesc, &TTSOpsMinimalTuple);
+	{
+		int64		origin_blocks = 0;
+
+		while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
+		{
+			int64		b = pg_strtoint64(sync_col(bslot, b_no));
+
+			CHECK_FOR_INTERRUPTS();
+			origin_blocks++;
+			if (b <= held_head)
+			{
+				if (b < 0 || strcmp(held_hashes[b], sync_col(bslot, b_hash)) != 0)
+					sync_equivocation(qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
+													  b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, b_hash)));
+				continue;
+			}
+			MemoryContextReset(rowcxt);
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			sync_insert(&blks, bslot, 1);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		if (held_head + 1 > origin_blocks)
+			sync_equivocation(qname, psprintf("The replica holds " INT64_FORMAT " blocks, the origin " INT64_FORMAT ".",
+											  held_head + 1, origin_blocks));
+	}
+	ExecDropSingleTupleTableSlot(bslot);
+	walrcv_clear_result(bres);
+	MemoryContextDelete(rowcxt);
+	SPI_freeplan(rows.plan);
+	SPI_freeplan(recs.plan);
+	SPI_freeplan(blks.plan);
+	return copied;
+}
+
+/* ---------- subscriptions (peer) ---------- */
+
+/* The subscription's oid in this database, or InvalidOid. */
+static Oid
+sync_subscription_oid(const char *subname, char **conninfo, char **pubname, char **slot)
+{
+	Datum		arg = CStringGetTextDatum(subname);
+	Oid			argtype = TEXTOID;
+	bool		isnull;
+	Oid			subid = InvalidOid;
+
+	if (SPI_execute_with_args("SELECT s.oid, s.subconninfo, s.subpublications[1]::pg_catalog.text, "
+							  "pg_catalog.array_length(s.subpublications, 1), s.subslotname::pg_catalog.text "
+							  "FROM pg_catalog.pg_subscription s "
+							  "JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.subdbid "
+							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() "
+							  "AND s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_subscription");
+	if (SPI_processed == 0)
+		return InvalidOid;
+	subid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (conninfo)
+		*conninfo = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (pubname)
+		*pubname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (slot)
+		*slot = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	return subid;
+}
+
+/* Drop the subscription here without touching the origin (its slot is dropped apart). */
+static void
+sync_drop_local_subscription(const char *subname)
+{
+	const char *q = quote_identifier(subname);
+
+	sync_spi(SPI_OK_UTILITY, psprintf("ALTER SUBSCRIPTION %s DISABLE", q));
+	sync_spi(SPI_OK_UTILITY, psprintf("ALTER SUBSCRIPTION %s SET (slot_name = NONE)", q));
+	sync_spi(SPI_OK_UTILITY, psprintf("DROP SUBSCRIPTION %s", q));
+}
+
+/*
+ * Copy and verify the publication's ledgers under the snapshot of a new
+ * slot, then subscribe on that slot.  With resync, replicas held already
+ * are compared and completed.  Returns the number of ledgers.
+ */
+static int
+sync_subscribe(const char *subname, const char *conninfo, const char *pubname, bool resync)
+{
+	SyncConn	sc;
+	volatile int nledgers = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	sync_connect(&sc, conninfo, subname);
+	PG_TRY();
+	{
+		List	   *remote;
+		ListCell   *lc;
+		XLogRecPtr	lsn;
+		Oid		   *relids;
+		bool	   *held;
+		int			i;
+
+		if (resync)
+			sync_drop_remote_slot(&sc, subname);
+		walrcv_clear_result(sync_remote(&sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
+		sc.in_xact = true;
+		(void) walrcv_create_slot(sc.wrconn, subname, false, false, CRS_USE_SNAPSHOT, &lsn);
+		sc.slot = pstrdup(subname);
+
+		remote = sync_remote_ledgers(&sc, pubname);
+		relids = palloc(sizeof(Oid) * list_length(remote));
+		held = palloc(sizeof(bool) * list_length(remote));
+		i = 0;
+		foreach(lc, remote)
+		{
+			RemoteLedger *rl = lfirst(lc);
+
+			relids[i] = sync_prepare_table(rl, subname, &held[i]);
+			if (!held[i])
+				sync_register(rl, relids[i], subname, pubname);
+			else
+			{
+				Datum		args[3];
+				Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+
+				args[0] = Int64GetDatum(rl->ledger_id);
+				args[1] = CStringGetTextDatum(subname);
+				args[2] = CStringGetTextDatum(pubname);
+				if (SPI_execute_with_args("UPDATE ledger.replicas SET subscription = $2::pg_catalog.name, "
+										  "publication = $3::pg_catalog.name "
+										  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+										  3, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+					elog(ERROR, "could not update ledger.replicas");
+				CommandCounterIncrement();
+				CacheInvalidateRelcacheByRelid(relids[i]);
+				ledger_info_forget(relids[i]);
+			}
+			i++;
+		}
+
+		/* what arrives is checked as in the apply worker, whose settings these are */
+		(void) set_config_option("session_replication_role", "replica",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+		replica_set_copying(subname);
+		i = 0;
+		foreach(lc, remote)
+		{
+			RemoteLedger *rl = lfirst(lc);
+			int64		copied;
+
+			copied = sync_copy_ledger(&sc, rl, relids[i], held[i]);
+			ereport(DEBUG1,
+					(errmsg_internal("ledger sync: " INT64_FORMAT " rows of %s.%s copied", copied,
+									 rl->schema, rl->relname)));
+			i++;
+		}
+		replica_set_copying(NULL);
+		(void) set_config_option("session_replication_role", "origin",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+		nledgers = list_length(remote);
+
+		/* the stream starts where the snapshot ends */
+		sync_spi(SPI_OK_UTILITY,
+				 psprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s "
+						  "WITH (create_slot = false, slot_name = %s, copy_data = false, "
+						  "disable_on_error = true, enabled = true)",
+						  quote_identifier(subname), quote_literal_cstr(conninfo),
+						  quote_identifier(pubname), quote_literal_cstr(subname)));
+		walrcv_clear_result(sync_remote(&sc, "COMMIT", 0));
+		sc.in_xact = false;
+		sc.slot = NULL;			/* the subscription's now */
+		walrcv_disconnect(sc.wrconn);
+		sc.wrconn = NULL;
+	}
+	PG_CATCH();
+	{
+		replica_set_copying(NULL);
+		sync_abandon(&sc);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return nledgers;
+}
+
+/*
+ * ledger.create_subscription(subname name, conninfo text, pubname name)
+ * RETURNS integer
+ */
+Datum
+ledger_create_subscription(PG_FUNCTION_ARGS)
+{
+	char	   *subname;
+	char	   *conninfo;
+	char	   *pubname;
+	int			n;
+
+	sync_require_superuser("create a subscription of ledgers");
+	subname = sync_name_arg(fcinfo, 0, "subscription name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("conninfo must not be NULL")));
+	conninfo = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	pubname = sync_name_arg(fcinfo, 2, "publication name");
+	ledger_require_catalog();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (OidIsValid(sync_subscription_oid(subname, NULL, NULL, NULL)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("subscription \"%s\" already exists", subname),
+				 errhint("Use ledger.resync_subscription() to re-copy an existing subscription's ledgers.")));
+	n = sync_subscribe(subname, conninfo, pubname, false);
+	SPI_finish();
+	PG_RETURN_INT32(n);
+}
+
+/* The subscription must exist and hold ledgers (made by create_subscription). */
+static Oid
+sync_our_subscription(const char *subname, char **conninfo, char **pubname, char **slot)
+{
+	Oid			subid = sync_subscription_oid(subname, conninfo, pubname, slot);
+	Datum		arg = CStringGetTextDatum(subname);
+	Oid			argtype = TEXTOID;
+
+	if (!OidIsValid(subid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("subscription \"%s\" does not exist", subname)));
+	if (SPI_execute_with_args("SELECT 1 FROM ledger.replicas WHERE subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("subscription \"%s\" holds no ledger replicas", subname),
+				 errhint("Subscriptions of ledgers are made with ledger.create_subscription().")));
+	return subid;
+}
+
+/*
+ * ledger.resync_subscription(subname name) RETURNS integer
+ */
+Datum
+ledger_resync_subscription(PG_FUNCTION_ARGS)
+{
+	char	   *subname = pstrdup(NameStr(*PG_GETARG_NAME(0)));
+	char	   *conninfo;
+	char	   *pubname;
+	int			n;
+
+	sync_require_superuser("resynchronize a subscription of ledgers");
+	ledger_require_catalog();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) sync_our_subscription(subname, &conninfo, &pubname, NULL);
+	/* stops its apply worker now; the launcher waits for our commit */
+	sync_drop_local_subscription(subname);
+	n = sync_subscribe(subname, conninfo, pubname, true);
+	SPI_finish();
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * ledger.drop_subscription(subname name, drop_replicas boolean DEFAULT
+ * false) RETURNS void
+ */
+Datum
+ledger_drop_subscription(PG_FUNCTION_ARGS)
+{
+	char	   *subname;
+	bool		drop_replicas;
+	char	   *conninfo;
+	char	   *slot;
+	Datum		arg;
+	Oid			argtype = TEXTOID;
+	uint64		i;
+	SyncConn	sc;
+
+	sync_require_superuser("drop a subscription of ledgers");
+	subname = sync_name_arg(fcinfo, 0, "subscription name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("drop_replicas must not be NULL")));
+	drop_replicas = PG_GETARG_BOOL(1);
+	ledger_require_catalog();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) sync_our_subscription(subname, &conninfo, NULL, &slot);
+	sync_drop_local_subscription(subname);
+
+	/* the replicas stay, read-only and verifiable, unless dropped */
+	arg = CStringGetTextDatum(subname);
+	if (SPI_execute_with_args("SELECT g.relation::pg_catalog.oid, g.relation::pg_catalog.text FROM ledger.replicas r "
+							  "JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "WHERE r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		uint64		n = SPI_processed;
+
+		if (SPI_execute_with_args("UPDATE ledger.replicas SET subscription = NULL "
+								  "WHERE subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not update ledger.replicas");
+		for (i = 0; i < n; i++)
+		{
+			bool		isnull;
+			Oid			relid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+
+			CacheInvalidateRelcacheByRelid(relid);
+			ledger_info_forget(relid);
+			if (drop_replicas)
+			{
+				Datum		a = ObjectIdGetDatum(relid);
+				Oid			t = REGCLASSOID;
+
+				if (SPI_execute_with_args("SELECT ledger.drop_ledger($1)", 1, &t, &a, NULL, false, 0) != SPI_OK_SELECT)
+					elog(ERROR, "could not drop replica %s", SPI_getvalue(tt->vals[i], tt->tupdesc, 2));
+			}
+		}
+	}
+
+	/* last, the slot at the origin (not transactional) */
+	if (slot != NULL)
+	{
+		memset(&sc, 0, sizeof(sc));
+		PG_TRY();
+		{
+			sync_connect(&sc, conninfo, subname);
+			sync_drop_remote_slot(&sc, slot);
+			walrcv_disconnect(sc.wrconn);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+			MemoryContext ecxt = MemoryContextSwitchTo(CurTransactionContext);
+
+			edata = CopyErrorData();
+			FlushErrorState();
+			MemoryContextSwitchTo(ecxt);
+			ereport(WARNING,
+					(errmsg("could not drop replication slot \"%s\" at the origin: %s", slot, edata->message),
+					 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
+		}
+		PG_END_TRY();
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
