@@ -32,7 +32,7 @@ extern void signed_init(void);
 
 /*
  * For the ledger's own BEFORE INSERT row trigger (zz_ledger_row), on every
- * row it stamps: when rel is a signed ledger, ERROR (39P01) unless the
+ * row it receives: when rel is a signed ledger, ERROR (39P01) unless the
  * signature trigger accepted exactly this tuple just before, so that a row
  * cannot reach the chain around a signature trigger that was disabled or
  * given a WHEN condition.  Costs one hash lookup on other ledgers.
