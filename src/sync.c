@@ -711,7 +711,8 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("the origin described ledger %s with an unknown column shape", qname)));
-		sync_spi(SPI_OK_UTILITY, psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(rl->schema)));
+		if (!OidIsValid(nsp))
+			sync_spi(SPI_OK_UTILITY, psprintf("CREATE SCHEMA %s", quote_identifier(rl->schema)));
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "CREATE TABLE %s (", qname);
 		for (i = 1; i < n; i++)
