@@ -93,7 +93,7 @@ typedef struct RemoteLedger
 	char	   *pkey;			/* quoted, comma-separated; NULL if none */
 	bool		is_replica;		/* at the origin: then it cannot publish it */
 	bool		is_signed;
-} RemoteLedger;
+}			RemoteLedger;
 
 /* ---------- small helpers ---------- */
 
@@ -427,10 +427,10 @@ typedef struct SyncConn
 	char	   *conninfo;
 	char	   *slot;			/* the slot this call created, or NULL */
 	bool		in_xact;		/* remote transaction open */
-} SyncConn;
+}			SyncConn;
 
 static void
-sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
+sync_connect(SyncConn * sc, const char *conninfo, const char *appname)
 {
 	char	   *err = NULL;
 
@@ -451,7 +451,7 @@ sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
 
 /* Run a query at the origin; all columns come back as text. */
 static WalRcvExecResult *
-sync_remote(SyncConn *sc, const char *sql, int ncols)
+sync_remote(SyncConn * sc, const char *sql, int ncols)
 {
 	Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
 	WalRcvExecResult *res;
@@ -470,7 +470,7 @@ sync_remote(SyncConn *sc, const char *sql, int ncols)
 
 /* Drop a slot at the origin if it exists. */
 static void
-sync_drop_remote_slot(SyncConn *sc, const char *slot)
+sync_drop_remote_slot(SyncConn * sc, const char *slot)
 {
 	WalRcvExecResult *res;
 	bool		exists;
@@ -486,7 +486,7 @@ sync_drop_remote_slot(SyncConn *sc, const char *slot)
 
 /* After an error: end the remote transaction, drop the slot made, disconnect. */
 static void
-sync_abandon(SyncConn *sc)
+sync_abandon(SyncConn * sc)
 {
 	if (sc->wrconn == NULL)
 		return;
@@ -522,7 +522,7 @@ sync_col(TupleTableSlot *slot, int col)
 /* ---------- what the origin publishes ---------- */
 
 static List *
-sync_remote_ledgers(SyncConn *sc, const char *pubname)
+sync_remote_ledgers(SyncConn * sc, const char *pubname)
 {
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
@@ -651,7 +651,7 @@ sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
 
 /* The local table for a remote ledger: created, or checked and prepared. */
 static Oid
-sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
+sync_prepare_table(RemoteLedger * rl, const char *subname, bool *held)
 {
 	char	   *qname = sync_qname(rl->schema, rl->relname);
 	Oid			nsp = get_namespace_oid(rl->schema, true);
@@ -729,7 +729,11 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 				 psprintf("ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "
 						  "ALTER COLUMN " LEDGER_COL_SEQ " SET NOT NULL, "
 						  "ALTER COLUMN " LEDGER_COL_HASH " SET NOT NULL", qname));
-		/* the origin's key finds the rows a tampered origin updates or deletes */
+
+		/*
+		 * the origin's key finds the rows a tampered origin updates or
+		 * deletes
+		 */
 		if (rl->pkey != NULL)
 			sync_spi(SPI_OK_UTILITY, psprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", qname, rl->pkey));
 		CommandCounterIncrement();
@@ -744,7 +748,7 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 
 /* Register a prepared table as the replica of the origin's ledger. */
 static void
-sync_register(RemoteLedger *rl, Oid relid, const char *subname, const char *pubname)
+sync_register(RemoteLedger * rl, Oid relid, const char *subname, const char *pubname)
 {
 	Datum		args[9];
 	Oid			types[9] = {INT8OID, OIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -808,20 +812,21 @@ typedef struct SyncInsert
 	SPIPlanPtr	plan;
 	int			n;
 	char	  **names;			/* column names, unquoted */
-	char	   *select;			/* "c1::text, c2::text, ..." to read them at the origin */
+	char	   *select;			/* "c1::text, c2::text, ..." to read them at
+								 * the origin */
 	FmgrInfo   *in;
 	Oid		   *ioparam;
 	int32	   *typmod;
 	Datum	   *values;
 	char	   *nulls;
-} SyncInsert;
+}			SyncInsert;
 
 /*
  * An INSERT of every column of relid, in attribute order, from text; and the
  * select list that reads the same columns as text at the origin.
  */
 static void
-sync_insert_prepare(SyncInsert *si, Oid relid)
+sync_insert_prepare(SyncInsert * si, Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TupleDesc	td = RelationGetDescr(rel);
@@ -872,7 +877,7 @@ sync_insert_prepare(SyncInsert *si, Oid relid)
 
 /* 1-based position of a column in the insert's list. */
 static int
-sync_insert_col(SyncInsert *si, const char *name)
+sync_insert_col(SyncInsert * si, const char *name)
 {
 	int			i;
 
@@ -885,7 +890,7 @@ sync_insert_col(SyncInsert *si, const char *name)
 
 /* Insert one tuple of text columns (slot columns first..first+n-1). */
 static void
-sync_insert(SyncInsert *si, TupleTableSlot *slot, int first)
+sync_insert(SyncInsert * si, TupleTableSlot *slot, int first)
 {
 	int			i;
 	int			ret;
@@ -908,7 +913,7 @@ typedef struct HeldRecord
 	int64		xact_id;
 	char	   *text;			/* row_count|root|committed_at as text */
 	bool		seen;
-} HeldRecord;
+}			HeldRecord;
 
 /* What the replica holds of a ledger: records by xact, block hashes by number. */
 static HTAB *
@@ -959,12 +964,12 @@ sync_equivocation(const char *qname, const char *what)
  * Returns the rows copied.
  */
 static pg_noinline int64
-sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
+sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
 {
 	char	   *qname = sync_qname(rl->schema, rl->relname);
-	SyncInsert rows;
-	SyncInsert recs;
-	SyncInsert blks;
+	SyncInsert	rows;
+	SyncInsert	recs;
+	SyncInsert	blks;
 	int			xcol;
 	int			x_xact;
 	int			x_cmp;
@@ -1111,7 +1116,10 @@ sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 		walrcv_clear_result(rres);
 	}
 
-	/* blocks: those held must be the origin's; the rest are verified as they go in */
+	/*
+	 * blocks: those held must be the origin's; the rest are verified as they
+	 * go in
+	 */
 	if (held)
 	{
 		Datum		arg = Int64GetDatum(rl->ledger_id);
@@ -1267,7 +1275,10 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			i++;
 		}
 
-		/* what arrives is checked as in the apply worker, whose settings these are */
+		/*
+		 * what arrives is checked as in the apply worker, whose settings
+		 * these are
+		 */
 		(void) set_config_option("session_replication_role", "replica",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		replica_set_copying(subname);
