@@ -958,154 +958,147 @@ sync_equivocation(const char *qname, const char *what)
 			 errhint("The origin showed this peer one history and now shows another. Keep both (this replica and the origin's ledger.verify() and digests) as evidence; the replica is left as it was.")));
 }
 
-/*
- * Copy one ledger from the origin (snapshot of the open remote
- * transaction), verified on the way; with held, compare what is held first.
- * Returns the rows copied.
- */
-static pg_noinline int64
-sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
+/* One ledger being copied from the origin. */
+typedef struct SyncCopy
 {
-	char	   *qname = sync_qname(rl->schema, rl->relname);
-	SyncInsert	rows;
-	SyncInsert	recs;
-	SyncInsert	blks;
-	int			xcol;
-	int			x_xact;
-	int			x_cmp;
-	int			b_no;
-	int			b_hash;
-	HTAB	   *held_recs = NULL;
-	int64		nheld = 0;
-	int64		nseen = 0;
-	int64		copied = 0;
-	int64		min_missing = PG_INT64_MAX;
-	WalRcvExecResult *rres = NULL;
-	WalRcvExecResult *xres;
-	WalRcvExecResult *bres;
-	TupleTableSlot *rslot = NULL;
-	TupleTableSlot *xslot;
-	TupleTableSlot *bslot;
-	bool		have_row = false;
-	int64		row_xact = 0;
-	int64		held_head = -1;
-	char	  **held_hashes = NULL;
-	MemoryContext rowcxt;
+	SyncConn   *sc;
+	RemoteLedger *rl;
+	char	   *qname;
+	bool		held;			/* the replica holds part of it already */
+	SyncInsert	rows;			/* the ledger's columns */
+	SyncInsert	recs;			/* ledger.transactions */
+	SyncInsert	blks;			/* ledger.blocks */
+	int			xcol;			/* ledger_xact in rows */
+	int			x_xact;			/* xact_id in recs */
+	int			x_cmp;			/* the record's comparison text, after recs'
+								 * columns */
+	int			b_no;			/* block_no in blks */
+	int			b_hash;			/* the block's hash in hex, after blks'
+								 * columns */
+	HTAB	   *held_recs;		/* held: records by xact */
+	MemoryContext rowcxt;		/* reset for each insert */
+	int64		copied;			/* rows inserted */
+}			SyncCopy;
+
+/* Insert one tuple of the origin's (text columns from 1) in a short-lived context. */
+static void
+sync_copy_insert(SyncCopy * c, SyncInsert * si, TupleTableSlot *slot)
+{
 	MemoryContext oldcxt;
 
-	sync_insert_prepare(&rows, relid);
-	sync_insert_prepare(&recs, ledger_catalog_relid("transactions"));
-	sync_insert_prepare(&blks, ledger_catalog_relid("blocks"));
-	xcol = sync_insert_col(&rows, LEDGER_COL_XACT);
-	x_xact = sync_insert_col(&recs, "xact_id");
-	x_cmp = recs.n + 1;
-	b_no = sync_insert_col(&blks, "block_no");
-	b_hash = blks.n + 1;
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync row", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(c->rowcxt);
+	oldcxt = MemoryContextSwitchTo(c->rowcxt);
+	sync_insert(si, slot, 1);
+	MemoryContextSwitchTo(oldcxt);
+}
 
-	/* the origin's records; with held ones, the first one missing here */
-	xres = sync_remote(sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
-									"OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
-									"OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
-									"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									" ORDER BY xact_id", recs.select, rl->ledger_id), recs.n + 1);
-	xslot = MakeSingleTupleTableSlot(xres->tupledesc, &TTSOpsMinimalTuple);
-	if (held)
+/* The first origin record the replica does not hold (PG_INT64_MAX: none). */
+static int64
+sync_first_missing(SyncCopy * c, WalRcvExecResult * xres, TupleTableSlot *xslot)
+{
+	int64		first = PG_INT64_MAX;
+
+	while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
 	{
-		held_recs = sync_held_records(rl->ledger_id, &nheld);
-		while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
+		int64		x = pg_strtoint64(sync_col(xslot, c->x_xact));
+
+		if (hash_search(c->held_recs, &x, HASH_FIND, NULL) == NULL)
 		{
-			int64		x = pg_strtoint64(sync_col(xslot, x_xact));
-
-			if (hash_search(held_recs, &x, HASH_FIND, NULL) == NULL)
-			{
-				min_missing = x;
-				break;
-			}
+			first = x;
+			break;
 		}
-		tuplestore_rescan(xres->tuplestore);
 	}
-	else
-		min_missing = PG_INT64_MIN;
+	tuplestore_rescan(xres->tuplestore);
+	return first;
+}
 
-	if (min_missing != PG_INT64_MAX)
+static void
+sync_rows_without_record(SyncCopy * c, int64 xact)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
+					c->qname, xact),
+			 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
+}
+
+/*
+ * Records in xact order and, before each, the rows of its transaction: the
+ * replica checks each transaction as it does in the stream.  Held records
+ * must be the origin's; their rows are not copied again.
+ */
+static void
+sync_copy_transactions(SyncCopy * c)
+{
+	WalRcvExecResult *xres;
+	WalRcvExecResult *rres = NULL;
+	TupleTableSlot *xslot;
+	TupleTableSlot *rslot = NULL;
+	int64		first = PG_INT64_MIN;
+	bool		have_row = false;
+	int64		row_xact = 0;
+
+	xres = sync_remote(c->sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
+									   "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
+									   "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
+									   "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									   " ORDER BY xact_id", c->recs.select, c->rl->ledger_id), c->recs.n + 1);
+	xslot = MakeSingleTupleTableSlot(xres->tupledesc, &TTSOpsMinimalTuple);
+	if (c->held)
+		first = sync_first_missing(c, xres, xslot);
+	if (first != PG_INT64_MAX)
 	{
-		rres = sync_remote(sc, psprintf("SELECT %s FROM %s WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
-										" ORDER BY " LEDGER_COL_XACT ", " LEDGER_COL_SEQ,
-										rows.select, qname, min_missing == PG_INT64_MIN ? (int64) -1 : min_missing),
-						   rows.n);
+		rres = sync_remote(c->sc, psprintf("SELECT %s FROM %s WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
+										   " ORDER BY " LEDGER_COL_XACT ", " LEDGER_COL_SEQ,
+										   c->rows.select, c->qname, first == PG_INT64_MIN ? (int64) -1 : first),
+						   c->rows.n);
 		rslot = MakeSingleTupleTableSlot(rres->tupledesc, &TTSOpsMinimalTuple);
 		have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+		if (have_row)
+			row_xact = pg_strtoint64(sync_col(rslot, c->xcol));
 	}
 
-	/* records in xact order; before each, the rows of its transaction */
+	while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
 	{
-		if (have_row)
-			row_xact = pg_strtoint64(sync_col(rslot, xcol));
+		int64		x = pg_strtoint64(sync_col(xslot, c->x_xact));
+		HeldRecord *hr = c->held_recs ? hash_search(c->held_recs, &x, HASH_FIND, NULL) : NULL;
 
-		while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
+		CHECK_FOR_INTERRUPTS();
+		if (have_row && row_xact < x && hr == NULL)
+			sync_rows_without_record(c, row_xact);
+		if (hr != NULL && strcmp(hr->text, sync_col(xslot, c->x_cmp)) != 0)
+			sync_equivocation(c->qname, psprintf("Transaction " INT64_FORMAT ": here %s, at the origin %s (rows|root|committed).",
+												 x, hr->text, sync_col(xslot, c->x_cmp)));
+		while (have_row && row_xact == x)
 		{
-			int64		x = pg_strtoint64(sync_col(xslot, x_xact));
-			HeldRecord *hr = held_recs ? hash_search(held_recs, &x, HASH_FIND, NULL) : NULL;
-
-			CHECK_FOR_INTERRUPTS();
-			nseen++;
-			if (hr != NULL)
+			if (hr == NULL)
 			{
-				if (strcmp(hr->text, sync_col(xslot, x_cmp)) != 0)
-					sync_equivocation(qname, psprintf("Transaction " INT64_FORMAT ": here %s, at the origin %s (rows|root|committed).",
-													  x, hr->text, sync_col(xslot, x_cmp)));
-				hr->seen = true;
-				/* its rows are held: skip the origin's */
-				while (have_row && row_xact == x)
-				{
-					have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
-					if (have_row)
-						row_xact = pg_strtoint64(sync_col(rslot, xcol));
-				}
-				continue;
+				sync_copy_insert(c, &c->rows, rslot);
+				c->copied++;
 			}
-			if (have_row && row_xact < x)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
-								qname, row_xact),
-						 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
-			while (have_row && row_xact == x)
-			{
-				MemoryContextReset(rowcxt);
-				oldcxt = MemoryContextSwitchTo(rowcxt);
-				sync_insert(&rows, rslot, 1);
-				MemoryContextSwitchTo(oldcxt);
-				copied++;
-				have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
-				if (have_row)
-					row_xact = pg_strtoint64(sync_col(rslot, xcol));
-			}
-			MemoryContextReset(rowcxt);
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			sync_insert(&recs, xslot, 1);
-			MemoryContextSwitchTo(oldcxt);
+			have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+			if (have_row)
+				row_xact = pg_strtoint64(sync_col(rslot, c->xcol));
 		}
-		if (have_row)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
-							qname, row_xact),
-					 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
+		if (hr != NULL)
+			hr->seen = true;
+		else
+			sync_copy_insert(c, &c->recs, xslot);
 	}
-	if (held)
+	if (have_row)
+		sync_rows_without_record(c, row_xact);
+	if (c->held)
 	{
 		HASH_SEQ_STATUS hs;
 		HeldRecord *hr;
 
-		hash_seq_init(&hs, held_recs);
+		hash_seq_init(&hs, c->held_recs);
 		while ((hr = hash_seq_search(&hs)) != NULL)
 			if (!hr->seen)
 			{
 				hash_seq_term(&hs);
-				sync_equivocation(qname, psprintf("The replica holds transaction " INT64_FORMAT ", which the origin no longer has.",
-												  hr->xact_id));
+				sync_equivocation(c->qname, psprintf("The replica holds transaction " INT64_FORMAT ", which the origin no longer has.",
+													 hr->xact_id));
 			}
 	}
 	ExecDropSingleTupleTableSlot(xslot);
@@ -1115,14 +1108,21 @@ sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
 		ExecDropSingleTupleTableSlot(rslot);
 		walrcv_clear_result(rres);
 	}
+}
 
-	/*
-	 * blocks: those held must be the origin's; the rest are verified as they
-	 * go in
-	 */
-	if (held)
+/* Blocks in order: those held must be the origin's; the rest are checked as they go in. */
+static void
+sync_copy_blocks(SyncCopy * c)
+{
+	WalRcvExecResult *bres;
+	TupleTableSlot *bslot;
+	int64		held_head = -1;
+	char	  **held_hashes = NULL;
+	int64		origin_blocks = 0;
+
+	if (c->held)
 	{
-		Datum		arg = Int64GetDatum(rl->ledger_id);
+		Datum		arg = Int64GetDatum(c->rl->ledger_id);
 		Oid			argtype = INT8OID;
 		uint64		i;
 
@@ -1135,42 +1135,68 @@ sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
 		for (i = 0; i < SPI_processed; i++)
 			held_hashes[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
-	bres = sync_remote(sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
-									"FROM ledger.blocks WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									" ORDER BY block_no", blks.select, rl->ledger_id), blks.n + 1);
+	bres = sync_remote(c->sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
+									   "FROM ledger.blocks WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									   " ORDER BY block_no", c->blks.select, c->rl->ledger_id), c->blks.n + 1);
 	bslot = MakeSingleTupleTableSlot(bres->tupledesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
 	{
-		int64		origin_blocks = 0;
+		int64		b = pg_strtoint64(sync_col(bslot, c->b_no));
 
-		while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
+		CHECK_FOR_INTERRUPTS();
+		origin_blocks++;
+		if (b <= held_head)
 		{
-			int64		b = pg_strtoint64(sync_col(bslot, b_no));
-
-			CHECK_FOR_INTERRUPTS();
-			origin_blocks++;
-			if (b <= held_head)
-			{
-				if (b < 0 || strcmp(held_hashes[b], sync_col(bslot, b_hash)) != 0)
-					sync_equivocation(qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
-													  b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, b_hash)));
-				continue;
-			}
-			MemoryContextReset(rowcxt);
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			sync_insert(&blks, bslot, 1);
-			MemoryContextSwitchTo(oldcxt);
+			if (b < 0 || strcmp(held_hashes[b], sync_col(bslot, c->b_hash)) != 0)
+				sync_equivocation(c->qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
+													 b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, c->b_hash)));
+			continue;
 		}
-		if (held_head + 1 > origin_blocks)
-			sync_equivocation(qname, psprintf("The replica holds " INT64_FORMAT " blocks, the origin " INT64_FORMAT ".",
-											  held_head + 1, origin_blocks));
+		sync_copy_insert(c, &c->blks, bslot);
 	}
+	if (held_head + 1 > origin_blocks)
+		sync_equivocation(c->qname, psprintf("The replica holds " INT64_FORMAT " blocks, the origin " INT64_FORMAT ".",
+											 held_head + 1, origin_blocks));
 	ExecDropSingleTupleTableSlot(bslot);
 	walrcv_clear_result(bres);
-	MemoryContextDelete(rowcxt);
-	SPI_freeplan(rows.plan);
-	SPI_freeplan(recs.plan);
-	SPI_freeplan(blks.plan);
-	return copied;
+}
+
+/*
+ * Copy one ledger from the origin (snapshot of the open remote
+ * transaction), verified on the way; with held, compare what is held first.
+ * Returns the rows copied.
+ */
+static int64
+sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
+{
+	SyncCopy	c;
+	int64		nheld;
+
+	memset(&c, 0, sizeof(c));
+	c.sc = sc;
+	c.rl = rl;
+	c.held = held;
+	c.qname = sync_qname(rl->schema, rl->relname);
+	sync_insert_prepare(&c.rows, relid);
+	sync_insert_prepare(&c.recs, ledger_catalog_relid("transactions"));
+	sync_insert_prepare(&c.blks, ledger_catalog_relid("blocks"));
+	c.xcol = sync_insert_col(&c.rows, LEDGER_COL_XACT);
+	c.x_xact = sync_insert_col(&c.recs, "xact_id");
+	c.x_cmp = c.recs.n + 1;
+	c.b_no = sync_insert_col(&c.blks, "block_no");
+	c.b_hash = c.blks.n + 1;
+	c.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync row", ALLOCSET_DEFAULT_SIZES);
+	if (held)
+		c.held_recs = sync_held_records(rl->ledger_id, &nheld);
+
+	sync_copy_transactions(&c);
+	sync_copy_blocks(&c);
+
+	MemoryContextDelete(c.rowcxt);
+	SPI_freeplan(c.rows.plan);
+	SPI_freeplan(c.recs.plan);
+	SPI_freeplan(c.blks.plan);
+	return c.copied;
 }
 
 /* ---------- subscriptions (peer) ---------- */
