@@ -369,6 +369,15 @@ main() {
 		ledger_say "suite $s"
 		"suite_$s"
 	done
+	if [[ ${LEDGER_VALGRIND:-0} == 1 ]]; then
+		local verrs
+		verrs=$(ledger_valgrind_report)
+		if ((verrs > 0)); then
+			tally valgrind 0 1 0 "($verrs errors in ledger.so; logs in $LEDGER_TMP/valgrind)"
+		else
+			tally valgrind 1 0 0 "(no error in ledger.so)"
+		fi
+	fi
 	collect_logs
 	FINISHED=1
 	if ((FAILED > 0)); then
