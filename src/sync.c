@@ -288,6 +288,30 @@ sync_refuse_signed(Oid *relids, int64 *ids, int n)
 }
 
 /*
+ * The arguments of create_publication and add_to_publication, checked
+ * (superuser; a name; ledgers that may be published); SPI is connected on
+ * return.  Returns the number of ledgers.
+ */
+static int
+sync_publication_args(FunctionCallInfo fcinfo, const char *what, char **pubname,
+					  Oid **relids, int64 **ids)
+{
+	int			n;
+
+	sync_require_superuser(what);
+	*pubname = sync_name_arg(fcinfo, 0, "publication name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tables must not be NULL")));
+	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), relids, ids);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sync_refuse_signed(*relids, *ids, n);
+	return n;
+}
+
+/*
  * ledger.create_publication(pubname name, tables regclass[]) RETURNS void
  */
 Datum
@@ -299,17 +323,7 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	sync_require_superuser("create a publication of ledgers");
-	pubname = sync_name_arg(fcinfo, 0, "publication name");
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("tables must not be NULL")));
-	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), &relids, &ids);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	sync_refuse_signed(relids, ids, n);
+	n = sync_publication_args(fcinfo, "create a publication of ledgers", &pubname, &relids, &ids);
 	for (i = 0; i < n; i++)
 		sync_replica_identity(relids[i]);
 	sync_spi(SPI_OK_UTILITY,
@@ -337,17 +351,7 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 	Datum		arg;
 	Oid			argtype = TEXTOID;
 
-	sync_require_superuser("alter a publication of ledgers");
-	pubname = sync_name_arg(fcinfo, 0, "publication name");
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("tables must not be NULL")));
-	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), &relids, &ids);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	sync_refuse_signed(relids, ids, n);
+	n = sync_publication_args(fcinfo, "alter a publication of ledgers", &pubname, &relids, &ids);
 
 	/* the ledgers it carries already */
 	arg = CStringGetTextDatum(pubname);

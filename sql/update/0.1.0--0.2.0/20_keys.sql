@@ -219,9 +219,9 @@ GRANT SELECT ON ledger.signed_prepared_keys, ledger.signed_commit_checks TO PUBL
 
 -- The signature trigger of a signed ledger is now checked with the
 -- ledger's other triggers by ledger._check_ledger (src/guard.c), and its
--- DROP by ledger._guard_drop (replaced once, in 51_sync_ledgers.sql);
--- ledger._guard_signed keeps only the key registry's triggers (the event
--- trigger's commands are unchanged).
+-- DROP by ledger._guard_drop (11_guard.sql); ledger._guard_signed keeps
+-- only the key registry's triggers (the event trigger's commands are
+-- unchanged).
 CREATE OR REPLACE FUNCTION ledger._guard_signed() RETURNS event_trigger
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
