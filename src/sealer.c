@@ -68,6 +68,7 @@
 
 #include "canon.h"
 #include "catalog.h"
+#include "checkpoint.h"
 #include "ledger.h"
 #include "merkle.h"
 #include "history.h"
@@ -1020,6 +1021,8 @@ sealer_pass(void)
 	}
 	if (ids.ids != NULL)
 		pfree(ids.ids);
+	/* signed checkpoints of what was sealed, when ledger.checkpoint_interval says so */
+	checkpoint_pass();
 	return blocks;
 }
 
