@@ -70,7 +70,8 @@ REGRESS = \
 	margin_bad_input \
 	margin_attack \
 	margin_compare \
-	sync_bad_input
+	sync_bad_input \
+	checkpoints
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict

@@ -276,7 +276,7 @@ BEGIN
     END IF;
     RAISE EXCEPTION USING
         ERRCODE = 'invalid_parameter_value',
-        MESSAGE = pg_catalog.format('a %s key of %s bytes has no C2SP key ID', algorithm, pg_catalog.length(public_key)),
+        MESSAGE = pg_catalog.format('key of algorithm "%s" and %s bytes has no C2SP key ID', algorithm, pg_catalog.length(public_key)),
         DETAIL = 'Checkpoint keys are Ed25519 (32 bytes) or ECDSA P-256 (the 65-byte uncompressed point), as ledger.keys stores them.';
 END
 $$;
@@ -1169,6 +1169,7 @@ CREATE FUNCTION ledger._checkpoints_guard() RETURNS trigger
 AS $$
 DECLARE
     sub pg_catalog.text;
+    n record;
     g record;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
@@ -1179,30 +1180,32 @@ BEGIN
             DETAIL = 'Checkpoints are what institutions sign of a ledger''s history: they are kept as made.',
             SCHEMA = 'ledger', TABLE = 'checkpoints', CONSTRAINT = 'checkpoints_append_only';
     END IF;
+    -- always (needs no other table, so a restore passes): the note is the row's
+    n := ledger._parse_note(NEW.note);
+    IF ledger._ledger_id_of(n.ledger_uuid) OPERATOR(pg_catalog.<>) NEW.ledger_id
+       OR n.tree_size OPERATOR(pg_catalog.<>) NEW.tree_size OR n.root OPERATOR(pg_catalog.<>) NEW.root
+       OR n.institution OPERATOR(pg_catalog.<>) NEW.institution THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = pg_catalog.format('the note of a checkpoint at history size %s is not that of its ledger, size, root and institution', NEW.tree_size),
+            SCHEMA = 'ledger', TABLE = 'checkpoints', CONSTRAINT = 'checkpoints_note';
+    END IF;
     sub := ledger._applying();
     IF sub IS NULL THEN
-        -- made here by ledger.checkpoint(), or restored
+        -- made here by ledger.checkpoint(), which checked it, or restored
         RETURN NEW;
     END IF;
     -- arriving: a checkpoint of a ledger replicated through this subscription
-    SELECT l.ledger_uuid, l.relation, r.subscription INTO g
+    SELECT l.relation, r.subscription INTO g
       FROM ledger.ledgers l JOIN ledger.replicas r ON r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id
      WHERE l.ledger_id OPERATOR(pg_catalog.=) NEW.ledger_id;
     IF NOT FOUND OR g.subscription IS DISTINCT FROM sub THEN
         RAISE EXCEPTION USING
             ERRCODE = 'integrity_constraint_violation',
             MESSAGE = pg_catalog.format('subscription "%s" sent a checkpoint of ledger %s, which is not a replica for it',
-                                        sub, COALESCE(g.relation::pg_catalog.text, NEW.ledger_id::pg_catalog.text)),
+                                        sub, COALESCE(g.relation::pg_catalog.text, n.ledger_uuid::pg_catalog.text)),
             DETAIL = 'A ledger''s checkpoints arrive from its origin, through the subscription that replicates the ledger.',
             HINT = 'A ledger added to the origin''s publication must be set up here first: call ledger.resync_subscription().';
-    END IF;
-    IF NEW.note IS DISTINCT FROM ledger._checkpoint_text(NEW.institution, g.ledger_uuid, NEW.tree_size, NEW.root) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'check_violation',
-            MESSAGE = pg_catalog.format('subscription "%s" sent a checkpoint of ledger "%s" at history size %s whose note does not match it',
-                                        sub, g.relation, NEW.tree_size),
-            DETAIL = 'The note text must be the C2SP checkpoint of the ledger''s uuid, the tree size and the root.',
-            SCHEMA = 'ledger', TABLE = 'checkpoints', CONSTRAINT = 'checkpoints_note';
     END IF;
     IF EXISTS (SELECT 1 FROM ledger.checkpoints c
                 WHERE c.ledger_id OPERATOR(pg_catalog.=) NEW.ledger_id
@@ -1213,7 +1216,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION ledger._checkpoints_guard() IS 'Internal: trigger of ledger.checkpoints: append-only; what arrives from a subscription must be a well-formed checkpoint of a replica of that subscription';
+COMMENT ON FUNCTION ledger._checkpoints_guard() IS 'Internal: trigger of ledger.checkpoints: append-only, each note that of its row; what arrives from a subscription must be a checkpoint of a replica of that subscription';
 
 CREATE TRIGGER checkpoints_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.checkpoints
     FOR EACH ROW EXECUTE FUNCTION ledger._checkpoints_guard();
@@ -1242,19 +1245,14 @@ BEGIN
             DETAIL = 'Checkpoint signatures are signed evidence: they are kept as made.',
             SCHEMA = 'ledger', TABLE = 'checkpoint_signatures', CONSTRAINT = 'checkpoint_signatures_append_only';
     END IF;
-    sub := ledger._applying();
-    IF sub IS NULL THEN
-        -- made here by ledger.add_checkpoint_signature(), or restored
-        RETURN NEW;
-    END IF;
-
-    -- arriving: the note is the row's checkpoint, the key name its signer's
+    -- always (needs no other table, so a restore passes): the note is the
+    -- row's checkpoint, the key name its signer's
     n := ledger._parse_note(NEW.note);
     IF ledger._ledger_id_of(n.ledger_uuid) OPERATOR(pg_catalog.<>) NEW.ledger_id
        OR n.tree_size OPERATOR(pg_catalog.<>) NEW.tree_size OR n.root OPERATOR(pg_catalog.<>) NEW.root THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
-            MESSAGE = pg_catalog.format('subscription "%s" sent a checkpoint signature whose note is not of its ledger, size and root', sub),
+            MESSAGE = pg_catalog.format('the note of a checkpoint signature at history size %s is not that of its ledger, size and root', NEW.tree_size),
             SCHEMA = 'ledger', TABLE = 'checkpoint_signatures', CONSTRAINT = 'checkpoint_signatures_note';
     END IF;
     p := ledger._parse_signature_line(NEW.signature);
@@ -1264,11 +1262,18 @@ BEGIN
     IF signer IS DISTINCT FROM NEW.institution THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
-            MESSAGE = pg_catalog.format('subscription "%s" sent a checkpoint signature by key name "%s" as institution "%s"',
-                                        sub, p.key_name, NEW.institution),
+            MESSAGE = pg_catalog.format('a checkpoint signature by key name "%s" is not one of institution "%s"',
+                                        p.key_name, NEW.institution),
             DETAIL = 'An institution signs its own checkpoints with the checkpoint''s origin line as key name, and cosigns with "<institution>/ledger".',
             SCHEMA = 'ledger', TABLE = 'checkpoint_signatures', CONSTRAINT = 'checkpoint_signatures_signature';
     END IF;
+    sub := ledger._applying();
+    IF sub IS NULL THEN
+        -- made here by ledger.add_checkpoint_signature(), which verified it, or restored
+        RETURN NEW;
+    END IF;
+
+    -- arriving from the institution that signed it
     SELECT i.name INTO me FROM ledger.institution i;
     IF me OPERATOR(pg_catalog.=) signer THEN
         RAISE EXCEPTION USING
@@ -1306,7 +1311,13 @@ BEGIN
         RETURN NULL;			-- held already (a resync, or a second publication)
     END IF;
     NEW.signed_here := false;
-    IF signer OPERATOR(pg_catalog.=) n.institution THEN
+    -- an origin's signature, of a ledger whose checkpoints held here (which
+    -- come from its subscription) name no other origin: checked for
+    -- equivocation (another institution's claim to be the origin is not)
+    IF signer OPERATOR(pg_catalog.=) n.institution
+       AND NOT EXISTS (SELECT 1 FROM ledger.checkpoints c
+                        WHERE c.ledger_id OPERATOR(pg_catalog.=) NEW.ledger_id
+                          AND c.institution OPERATOR(pg_catalog.<>) n.institution) THEN
         PERFORM ledger._check_origin_signature(NEW.ledger_id, NEW.tree_size, NEW.root, signer,
             NEW.note OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||) NEW.signature OPERATOR(pg_catalog.||) E'\n');
     END IF;
