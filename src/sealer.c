@@ -1021,7 +1021,7 @@ sealer_pass(void)
 	}
 	if (ids.ids != NULL)
 		pfree(ids.ids);
-	/* signed checkpoints of what was sealed, when ledger.checkpoint_interval says so */
+	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
 	checkpoint_pass();
 	return blocks;
 }
