@@ -403,4 +403,18 @@ wait_is($A, "SELECT signed_by FROM ledger.checkpoint_status WHERE ledger = 'paym
 # everything held still verifies
 verify_ok($node{$_}, 'postgres', 'payments', undef, "$_: payments verifies") for qw(a b c);
 
+# A dump of B restores its checkpoints, signatures and evidence as they
+# were (pg_dump loads these tables before the keys they name).
+my $status_all = 'SELECT tree_size, encode(root, \'hex\'), signed_by, origin_signed, conflict FROM ledger.checkpoint_status ORDER BY 1, 2';
+my $dump = "$dir/b.dump";
+$B->command_ok([ 'pg_dump', '-Fc', '--no-publications', '--no-subscriptions', '-f', $dump, '-d', $B->connstr('postgres') ],
+	'B: pg_dump');
+$B->safe_psql('postgres', 'CREATE DATABASE restored');
+$B->command_ok([ 'pg_restore', '-d', $B->connstr('restored'), $dump ], 'B: pg_restore');
+is($B->safe_psql('restored', $status_all), $B->safe_psql('postgres', $status_all),
+	'B: the restored database holds the same checkpoints, signatures and conflicts');
+is($B->safe_psql('restored', 'SELECT count(*) FROM ledger.checkpoint_signatures WHERE signed_here'),
+	$B->safe_psql('postgres', 'SELECT count(*) FROM ledger.checkpoint_signatures WHERE signed_here'),
+	'B: and still knows which signatures it made');
+
 done_testing();
