@@ -33,6 +33,7 @@ OBJS = \
 	src/proof.o \
 	src/replica.o \
 	src/sync.o \
+	src/worker.o \
 	src/checkpoint.o
 
 # The install script of the current version is assembled from one fragment

@@ -91,8 +91,8 @@ COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of
 
 -- One row per (peer, ledger).  At the origin, a peer is a logical
 -- replication slot of this database; at a peer, the subscription.  A
--- function owned by the extension's owner: replication origins' progress is
--- for superusers only; the status is for them and pg_monitor.
+-- function owned by the extension's owner (it reads the apply workers'
+-- errors and the slots); the status is for superusers and pg_monitor.
 CREATE FUNCTION ledger._replication_status(OUT role pg_catalog.text, OUT peer pg_catalog.name,
     OUT ledger pg_catalog.regclass, OUT ledger_id pg_catalog.int8, OUT state pg_catalog.text,
     OUT verified_block pg_catalog.int8, OUT verified_block_hash pg_catalog.bytea,
@@ -110,14 +110,12 @@ AS $$
            CASE WHEN s.oid IS NULL THEN 'dropped'
                 WHEN NOT s.subenabled THEN 'disabled'
                 WHEN st.pid IS NULL THEN 'starting'
-                WHEN st.latest_end_lsn IS NOT NULL AND o.remote_lsn IS NOT NULL
-                     AND st.latest_end_lsn OPERATOR(pg_catalog.>) o.remote_lsn THEN 'catching up'
+                WHEN st.latest_end_lsn OPERATOR(pg_catalog.>) st.received_lsn THEN 'catching up'
                 ELSE 'streaming' END AS state,
            h.block_no AS verified_block,
            h.block_hash AS verified_block_hash,
-           GREATEST(pg_catalog.pg_wal_lsn_diff(st.latest_end_lsn, o.remote_lsn), 0)::pg_catalog.int8 AS lag_bytes,
-           CASE WHEN st.latest_end_lsn IS NOT NULL AND o.remote_lsn IS NOT NULL
-                     AND st.latest_end_lsn OPERATOR(pg_catalog.>) o.remote_lsn
+           GREATEST(pg_catalog.pg_wal_lsn_diff(st.latest_end_lsn, st.received_lsn), 0)::pg_catalog.int8 AS lag_bytes,
+           CASE WHEN st.latest_end_lsn OPERATOR(pg_catalog.>) st.received_lsn
                 THEN pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) st.last_msg_send_time)
                 WHEN st.pid IS NOT NULL THEN pg_catalog.date_part('epoch', st.last_msg_receipt_time OPERATOR(pg_catalog.-) st.last_msg_send_time)
                 END::pg_catalog.float8 AS lag_seconds,
@@ -135,8 +133,6 @@ AS $$
                                                   WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
       LEFT JOIN pg_catalog.pg_stat_subscription st
              ON st.subid OPERATOR(pg_catalog.=) s.oid AND st.relid IS NULL
-      LEFT JOIN pg_catalog.pg_replication_origin_status o
-             ON o.external_id OPERATOR(pg_catalog.=) ('pg_' OPERATOR(pg_catalog.||) s.oid::pg_catalog.text)
       LEFT JOIN ledger._replication_errors() e ON e.subid OPERATOR(pg_catalog.=) s.oid
     UNION ALL
     SELECT 'origin',
