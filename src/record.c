@@ -45,6 +45,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -251,6 +252,11 @@ static const char block_columns[] =
 "block_no, prev_hash, root, tx_count, row_count, sealed_at, format_version, "
 "block_hash, xact_ids, first_position, tree_root, total_rows";
 
+/* The same, without the transaction list (up to ledger.block_max_transactions ids). */
+static const char block_header_columns[] =
+"block_no, prev_hash, root, tx_count, row_count, sealed_at, format_version, "
+"block_hash, '{}'::pg_catalog.int8[], first_position, tree_root, total_rows";
+
 /* Hash column c (1-based) of row r of the SPI result; false if NULL. */
 static bool
 block_hash_col(uint64 r, int c, uint8 *out, const char *what)
@@ -338,7 +344,11 @@ block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
 	return out;
 }
 
-/* The newest block of a ledger; false if it has none. */
+/*
+ * The newest block of a ledger, without its transaction list (nxacts 0:
+ * its callers need the header, and the list is read and detoasted for
+ * nothing otherwise); false if it has none.
+ */
 bool
 block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 {
@@ -351,7 +361,7 @@ block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
 									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-									   "ORDER BY block_no DESC LIMIT 1", block_columns),
+									   "ORDER BY block_no DESC LIMIT 1", block_header_columns),
 							  1, &argtype, &arg, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.blocks");
 	found = SPI_processed > 0;
@@ -364,6 +374,13 @@ block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 /*
  * The block that holds transaction xact_id (through the GIN index on
  * xact_ids) and the transaction's index in it; -1 if no block holds it.
+ *
+ * The index is taken whatever the statistics say: the planner does not
+ * count the cost of detoasting each block's list, and with a few hundred
+ * blocks of thousands of transactions it would read all of them (tens of
+ * milliseconds a call, growing with the history).  For the same reason
+ * ledger_id is compared outside any index condition (its primary key would
+ * be scanned instead).
  */
 int64
 block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, int *index)
@@ -373,16 +390,23 @@ block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, 
 	Oid			types[2] = {INT8OID, INT8OID};
 	int64		found = -1;
 	int			i;
+	int			nestlevel;
+	int			ret;
 
 	args[0] = Int64GetDatum(ledger_id);
 	args[1] = Int64GetDatum(xact_id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
-									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-									   "AND xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
-									   "ORDER BY block_no LIMIT 1", block_columns),
-							  2, types, args, NULL, read_only, 1) != SPI_OK_SELECT)
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
+										 "WHERE xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
+										 "AND (ledger_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) $1 "
+										 "ORDER BY block_no LIMIT 1", block_columns),
+								2, types, args, NULL, read_only, 1);
+	AtEOXact_GUC(true, nestlevel);
+	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.blocks");
 	if (SPI_processed > 0)
 	{

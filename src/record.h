@@ -82,7 +82,7 @@ extern bool record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id,
 extern LedgerBlock *block_read(int64 ledger_id, int64 from, int64 to,
 							   bool read_only, uint64 *n);
 
-/* The newest block of a ledger; false if it has none. */
+/* The newest block of a ledger, header only (nxacts 0); false if it has none. */
 extern bool block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out);
 
 /* The block that holds a transaction (-1 if none) and its index there. */

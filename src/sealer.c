@@ -66,6 +66,7 @@
 
 #include "canon.h"
 #include "catalog.h"
+#include "checkpoint.h"
 #include "ledger.h"
 #include "merkle.h"
 #include "history.h"
@@ -995,6 +996,8 @@ sealer_pass(void)
 	}
 	if (ids.ids != NULL)
 		pfree(ids.ids);
+	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
+	checkpoint_pass();
 	return blocks;
 }
 

@@ -8,7 +8,10 @@
  * ledger.create_publication() publishes ledgers with exactly the catalog
  * rows a peer needs (ledgers, transactions, blocks, filtered on ledger_id),
  * for inserts, updates, deletes and truncates, so that tampering at the
- * origin travels and is refused on arrival (replica.c).
+ * origin travels and is refused on arrival (replica.c); with them go the
+ * ledgers' checkpoints and every checkpoint signature this institution
+ * made (its own and its cosignatures of other institutions' ledgers),
+ * checked on arrival by sql/install/60_checkpoints.sql.
  *
  * ledger.create_subscription() opens a replication connection to the
  * origin, creates the subscription's slot there with its snapshot
@@ -18,7 +21,8 @@
  * them as replicas (same uuid and ledger_id as the origin's), and inserts
  * what it read in the origin's order with the replica checks on: each row's
  * hash, each transaction's rows against its record, each block against its
- * transactions, the chain and the history tree.  Then it creates the
+ * transactions, the chain and the history tree; then the checkpoints and
+ * checkpoint signatures, checked as they arrive.  Then it creates the
  * subscription on that slot without a copy of its own: the stream starts
  * exactly where the snapshot ends, so nothing is missed or applied twice.
  * The logical replication's own table copy is not used: it copies each table
@@ -261,6 +265,11 @@ sync_publication_tables(Oid *relids, int64 *ids, int n)
 					 "ledger.transactions WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
 					 "ledger.blocks WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]))",
 					 in.data, in.data, in.data);
+	/* checkpoints of these ledgers, and every checkpoint signature made here */
+	appendStringInfo(&list,
+					 ", ledger.checkpoints WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
+					 "ledger.checkpoint_signatures WHERE (signed_here)",
+					 in.data);
 	return list.data;
 }
 
@@ -1203,6 +1212,60 @@ sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
 	return c.copied;
 }
 
+/*
+ * The origin's checkpoints of the published ledgers and the checkpoint
+ * signatures it made, as its publication carries them, under the same
+ * snapshot: inserted with the checks of the apply worker
+ * (sql/install/60_checkpoints.sql), which skip what is held already.
+ */
+static void
+sync_copy_checkpoints(SyncConn *sc, List *remote)
+{
+	StringInfoData ids;
+	ListCell   *lc;
+	SyncInsert	cps;
+	SyncInsert	sigs;
+	WalRcvExecResult *res;
+	TupleTableSlot *slot;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	int			pass;
+
+	initStringInfo(&ids);
+	foreach(lc, remote)
+		appendStringInfo(&ids, "%s" INT64_FORMAT, ids.len > 0 ? ", " : "",
+						 ((RemoteLedger *) lfirst(lc))->ledger_id);
+	sync_insert_prepare(&cps, ledger_catalog_relid("checkpoints"));
+	sync_insert_prepare(&sigs, ledger_catalog_relid("checkpoint_signatures"));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync checkpoint", ALLOCSET_DEFAULT_SIZES);
+	for (pass = 0; pass < 2; pass++)
+	{
+		SyncInsert *si = pass == 0 ? &cps : &sigs;
+
+		res = sync_remote(sc, pass == 0 ?
+						  psprintf("SELECT %s FROM ledger.checkpoints "
+								   "WHERE ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]) "
+								   "ORDER BY made_at, ledger_id, tree_size", si->select, ids.data) :
+						  psprintf("SELECT %s FROM ledger.checkpoint_signatures WHERE signed_here "
+								   "ORDER BY signed_at, ledger_id, tree_size", si->select),
+						  si->n);
+		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+		while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextReset(rowcxt);
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			sync_insert(si, slot, 1);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		walrcv_clear_result(res);
+	}
+	MemoryContextDelete(rowcxt);
+	SPI_freeplan(cps.plan);
+	SPI_freeplan(sigs.plan);
+}
+
 /* ---------- subscriptions (peer) ---------- */
 
 /* The subscription's oid in this database, or InvalidOid. */
@@ -1324,6 +1387,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 									 rl->schema, rl->relname)));
 			i++;
 		}
+		sync_copy_checkpoints(&sc, remote);
 		replica_set_copying(NULL);
 		(void) set_config_option("session_replication_role", "origin",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
