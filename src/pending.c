@@ -362,7 +362,7 @@ pending_current_xact(bool assign)
 {
 	if (current_ledger_xact < 0 && assign)
 	{
-		Oid			seq = get_relname_relid("transaction_id_seq", ledger_namespace());
+		Oid			seq = ledger_catalog_object("transaction_id_seq");
 
 		if (!OidIsValid(seq))
 			ereport(ERROR,

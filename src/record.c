@@ -171,7 +171,7 @@ static LedgerRecord *
 record_scan(int64 ledger_id, bool one_xact, int64 xact_id, Snapshot snapshot, uint64 *n)
 {
 	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
-	Oid			pkey = get_relname_relid("transactions_pkey", ledger_namespace());
+	Oid			pkey = ledger_catalog_object("transactions_pkey");
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
