@@ -214,34 +214,77 @@ record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot, uint64 *n)
 }
 
 /*
- * The record at tid, if it is visible to a fresh snapshot and is the record
- * of (ledger_id, xact_id): the sealer's work list points to records by tid,
- * which VACUUM FULL or CLUSTER of the catalog would change.
+ * Fetching records by tid, many in a row: the catalog table opened once,
+ * one slot, one fresh snapshot taken at the start.
+ */
+struct RecordFetcher
+{
+	Relation	rel;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+};
+
+/* Start fetching records by tid (under a snapshot taken now). */
+RecordFetcher *
+record_fetcher_begin(void)
+{
+	RecordFetcher *f = palloc(sizeof(RecordFetcher));
+
+	f->rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	f->slot = table_slot_create(f->rel, NULL);
+	f->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	return f;
+}
+
+/*
+ * The record at tid, if it is visible to the fetcher's snapshot and is the
+ * record of (ledger_id, xact_id): the sealer's work list points to records
+ * by tid, which VACUUM FULL or CLUSTER of the catalog would change.
  */
 bool
-record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id, LedgerRecord *out)
+record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id, int64 xact_id,
+				   LedgerRecord *out)
 {
-	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		found = false;
 
-	if (table_tuple_fetch_row_version(rel, tid, GetLatestSnapshot(), slot))
+	if (table_tuple_fetch_row_version(f->rel, tid, f->snapshot, f->slot))
 	{
 		bool		shouldfree;
-		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		HeapTuple	tup = ExecFetchSlotHeapTuple(f->slot, false, &shouldfree);
+		TupleDesc	td = RelationGetDescr(f->rel);
 		bool		isnull;
 
-		if (DatumGetInt64(heap_getattr(tup, REC_LEDGER_ID, RelationGetDescr(rel), &isnull)) == ledger_id &&
-			DatumGetInt64(heap_getattr(tup, REC_XACT_ID, RelationGetDescr(rel), &isnull)) == xact_id)
+		if (DatumGetInt64(heap_getattr(tup, REC_LEDGER_ID, td, &isnull)) == ledger_id &&
+			DatumGetInt64(heap_getattr(tup, REC_XACT_ID, td, &isnull)) == xact_id)
 		{
-			record_from_tuple(tup, RelationGetDescr(rel), out);
+			record_from_tuple(tup, td, out);
 			found = true;
 		}
 		if (shouldfree)
 			heap_freetuple(tup);
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, AccessShareLock);
+	ExecClearTuple(f->slot);
+	return found;
+}
+
+/* Done fetching. */
+void
+record_fetcher_end(RecordFetcher *f)
+{
+	ExecDropSingleTupleTableSlot(f->slot);
+	UnregisterSnapshot(f->snapshot);
+	table_close(f->rel, AccessShareLock);
+	pfree(f);
+}
+
+/* The record at tid, if it is visible to a fresh snapshot and is (ledger_id, xact_id). */
+bool
+record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id, LedgerRecord *out)
+{
+	RecordFetcher *f = record_fetcher_begin();
+	bool		found = record_fetcher_get(f, tid, ledger_id, xact_id, out);
+
+	record_fetcher_end(f);
 	return found;
 }
 

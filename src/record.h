@@ -75,6 +75,13 @@ extern LedgerRecord *record_read_xact(int64 ledger_id, int64 xact_id, Snapshot s
 extern bool record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id,
 							 LedgerRecord *out);
 
+/* The same for many tids: the table opened once, one fresh snapshot. */
+typedef struct RecordFetcher RecordFetcher;
+extern RecordFetcher *record_fetcher_begin(void);
+extern bool record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id,
+							   int64 xact_id, LedgerRecord *out);
+extern void record_fetcher_end(RecordFetcher *f);
+
 /*
  * Blocks from..to (to -1: the newest), in order, copied into the caller's
  * context; read with the caller's snapshot if read_only, else a fresh one.
