@@ -26,7 +26,6 @@ typedef struct LedgerRecord
 	int64		row_count;
 	uint8		root[LEDGER_HASH_LEN];
 	TimestampTz committed_at;
-	ItemPointerData tid;		/* where it is in ledger.transactions */
 } LedgerRecord;
 
 /* One row of ledger.blocks. */
