@@ -76,7 +76,7 @@ PG_FUNCTION_INFO_V1(ledger_digest);
 /* One stored row, as verification needs it. */
 typedef struct VRow
 {
-	int64		xact;
+	int64		xact;			/* then its record's index (-1: none) */
 	int64		seq;
 	ItemPointerData tid;
 	uint8		leaf[LEDGER_HASH_LEN];
@@ -331,46 +331,47 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 static void
 verify_records(VState *st)
 {
-	uint64	   *pos;			/* per record: start, then end of its rows in
-								 * order[] */
+	uint64	   *pos;			/* per record: start, then end of its rows */
 	uint64	   *order;			/* row indexes grouped by record */
-	uint64		orphan = VNONE; /* first row of no record, (xact, seq) order */
+	bool		orphan = false; /* a row of no record was found: */
+	VRow		orphan_row;		/* the first, in (xact, seq) order */
 	uint64		i;
 	uint64		v;
 
 	/*
-	 * A counting sort of the rows by record: count, sum, place.  The record
-	 * of each row is looked up twice rather than stored, which costs less
-	 * than the memory (every page of it is touched once).
+	 * A counting sort of the rows by record: count, sum, place.  The first
+	 * pass replaces each row's xact by its record's index (-1: none), which
+	 * the second pass reads; the xact is the record's from then on.
 	 */
 	pos = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * (st->nrecs + 1));
 	memset(pos, 0, sizeof(uint64) * (st->nrecs + 1));
+	memset(&orphan_row, 0, sizeof(orphan_row));
 	st->hint = 0;
 	for (i = 0; i < st->nrows; i++)
 	{
-		const VRow *r = &st->rows[i];
+		VRow	   *r = &st->rows[i];
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		v = verify_find_rec(st, r->xact);
 		if (v != VNONE)
+		{
 			pos[v + 1]++;
-		else if (orphan == VNONE || r->xact < st->rows[orphan].xact ||
-				 (r->xact == st->rows[orphan].xact && r->seq < st->rows[orphan].seq))
-			orphan = i;
+			r->xact = (int64) v;
+			continue;
+		}
+		if (!orphan || r->xact < orphan_row.xact ||
+			(r->xact == orphan_row.xact && r->seq < orphan_row.seq))
+			orphan_row = *r;
+		orphan = true;
+		r->xact = -1;
 	}
 	for (i = 1; i <= st->nrecs; i++)
 		pos[i] += pos[i - 1];
 	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(st->nrows, 1));
-	st->hint = 0;
 	for (i = 0; i < st->nrows; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		v = verify_find_rec(st, st->rows[i].xact);
-		if (v != VNONE)
-			order[pos[v]++] = i;
-	}
+		if (st->rows[i].xact >= 0)
+			order[pos[st->rows[i].xact]++] = i;
 
 	for (i = 0; i < st->nrecs && st->problem == NULL; i++)
 	{
@@ -390,7 +391,7 @@ verify_records(VState *st)
 			return;
 		}
 		/* rows of transactions with no record come first */
-		if (orphan != VNONE && st->rows[orphan].xact < v->xact_id)
+		if (orphan && orphan_row.xact < v->xact_id)
 			break;
 
 		/*
@@ -446,11 +447,11 @@ verify_records(VState *st)
 			st->unsealed++;
 		st->tx_checked++;
 	}
-	if (st->problem == NULL && orphan != VNONE)
+	if (st->problem == NULL && orphan)
 		vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
-				 ItemPointerGetBlockNumber(&st->rows[orphan].tid),
-				 ItemPointerGetOffsetNumber(&st->rows[orphan].tid),
-				 st->rows[orphan].xact, st->rows[orphan].seq);
+				 ItemPointerGetBlockNumber(&orphan_row.tid),
+				 ItemPointerGetOffsetNumber(&orphan_row.tid),
+				 orphan_row.xact, orphan_row.seq);
 	pfree(order);
 	pfree(pos);
 }
