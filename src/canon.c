@@ -30,6 +30,7 @@
 
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -64,10 +65,34 @@ canon_reserve(StringInfo buf, int n)
 static inline void
 canon_store_be(char *p, uint64 v, int width)
 {
-	int			i;
+	switch (width)
+	{
+		case 1:
+			p[0] = (char) (v & 0xFF);
+			break;
+		case 2:
+			{
+				uint16		b = pg_hton16((uint16) v);
 
-	for (i = 0; i < width; i++)
-		p[i] = (char) ((v >> (8 * (width - 1 - i))) & 0xFF);
+				memcpy(p, &b, 2);
+				break;
+			}
+		case 4:
+			{
+				uint32		b = pg_hton32((uint32) v);
+
+				memcpy(p, &b, 4);
+				break;
+			}
+		default:
+			{
+				uint64		b = pg_hton64(v);
+
+				Assert(width == 8);
+				memcpy(p, &b, 8);
+				break;
+			}
+	}
 }
 
 /* Append a big-endian unsigned integer of 1, 2, 4 or 8 bytes. */

@@ -44,6 +44,7 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -66,13 +67,12 @@
 #define REC_NATTS 5
 
 /* big-endian store */
-static void
+static inline void
 put_be64(uint8 *p, uint64 v)
 {
-	int			i;
+	uint64		b = pg_hton64(v);
 
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8) (v >> (56 - 8 * i));
+	memcpy(p, &b, 8);
 }
 
 /* A transaction record's leaf in the trees. */
