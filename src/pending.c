@@ -113,10 +113,20 @@ pending_get(Oid relid, int64 ledger_id)
 		if (pl->relid == relid)
 			return pl;
 
-	pl = MemoryContextAllocZero(TopTransactionContext, sizeof(PendingLedger));
+	/* not zeroed: the stream's 2 kB of hashes are written before read */
+	pl = MemoryContextAlloc(TopTransactionContext, sizeof(PendingLedger));
 	pl->relid = relid;
 	pl->ledger_id = ledger_id;
+	pl->next_seq = 0;
+	pl->count = 0;
 	merkle_stream_init(&pl->ms);
+	pl->nsnaps = 0;
+	pl->maxsnaps = 0;
+	pl->snaps = NULL;
+	pl->open = false;
+	pl->open_has_leaf = false;
+	pl->open_level = 0;
+	pl->open_inserted = 0;
 	pl->next = pending_head;
 	pending_head = pl;
 	return pl;
@@ -363,7 +373,7 @@ pending_current_xact(bool assign)
 {
 	if (current_ledger_xact < 0 && assign)
 	{
-		Oid			seq = get_relname_relid("transaction_id_seq", ledger_namespace());
+		Oid			seq = ledger_catalog_object("transaction_id_seq");
 
 		if (!OidIsValid(seq))
 			ereport(ERROR,

@@ -26,7 +26,6 @@ typedef struct LedgerRecord
 	int64		row_count;
 	uint8		root[LEDGER_HASH_LEN];
 	TimestampTz committed_at;
-	ItemPointerData tid;		/* where it is in ledger.transactions */
 } LedgerRecord;
 
 /* One row of ledger.blocks. */
@@ -74,6 +73,13 @@ extern LedgerRecord *record_read_xact(int64 ledger_id, int64 xact_id, Snapshot s
 /* The record at tid if it is visible and is (ledger_id, xact_id). */
 extern bool record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id,
 							 LedgerRecord *out);
+
+/* The same for many tids: the table opened once, one fresh snapshot. */
+typedef struct RecordFetcher RecordFetcher;
+extern RecordFetcher *record_fetcher_begin(void);
+extern bool record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id,
+							   int64 xact_id, LedgerRecord *out);
+extern void record_fetcher_end(RecordFetcher *f);
 
 /*
  * Blocks from..to (to -1: the newest), in order, copied into the caller's

@@ -64,6 +64,10 @@ CREATE TABLE ledger.blocks (
     total_rows      pg_catalog.int8 NOT NULL,
     PRIMARY KEY (ledger_id, block_no)
 );
+-- A block lists up to ledger.block_max_transactions ids (80 kB at 10,000):
+-- stored out of line but not compressed, which cost the sealer more than
+-- the rest of a block's work (pglz over the whole list).
+ALTER TABLE ledger.blocks ALTER COLUMN xact_ids SET STORAGE EXTERNAL;
 -- which block holds a transaction (proofs); no pending list, whose every
 -- search would read all of it
 CREATE INDEX blocks_xact_ids_idx ON ledger.blocks USING gin (xact_ids) WITH (fastupdate = off);
