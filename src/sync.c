@@ -711,7 +711,8 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("the origin described ledger %s with an unknown column shape", qname)));
-		sync_spi(SPI_OK_UTILITY, psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(rl->schema)));
+		if (!OidIsValid(nsp))
+			sync_spi(SPI_OK_UTILITY, psprintf("CREATE SCHEMA %s", quote_identifier(rl->schema)));
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "CREATE TABLE %s (", qname);
 		for (i = 1; i < n; i++)
@@ -997,12 +998,16 @@ sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 	b_hash = blks.n + 1;
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync row", ALLOCSET_DEFAULT_SIZES);
 
-	/* the origin's records; with held ones, the first one missing here */
+	/*
+	 * The origin's records; with held ones, the first one missing here.  (The
+	 * select lists return text under the columns' names: ORDER BY names the
+	 * table's columns through an alias, or it would sort the text.)
+	 */
 	xres = sync_remote(sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
 									"OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
 									"OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
-									"FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									" ORDER BY xact_id", recs.select, rl->ledger_id), recs.n + 1);
+									"FROM ledger.transactions r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									" ORDER BY r.xact_id", recs.select, rl->ledger_id), recs.n + 1);
 	xslot = MakeSingleTupleTableSlot(xres->tupledesc, &TTSOpsMinimalTuple);
 	if (held)
 	{
@@ -1024,8 +1029,8 @@ sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 
 	if (min_missing != PG_INT64_MAX)
 	{
-		rres = sync_remote(sc, psprintf("SELECT %s FROM %s WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
-										" ORDER BY " LEDGER_COL_XACT ", " LEDGER_COL_SEQ,
+		rres = sync_remote(sc, psprintf("SELECT %s FROM %s r WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
+										" ORDER BY r." LEDGER_COL_XACT ", r." LEDGER_COL_SEQ,
 										rows.select, qname, min_missing == PG_INT64_MIN ? (int64) -1 : min_missing),
 						   rows.n);
 		rslot = MakeSingleTupleTableSlot(rres->tupledesc, &TTSOpsMinimalTuple);
@@ -1127,8 +1132,8 @@ sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 			held_hashes[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
 	bres = sync_remote(sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
-									"FROM ledger.blocks WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									" ORDER BY block_no", blks.select, rl->ledger_id), blks.n + 1);
+									"FROM ledger.blocks r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									" ORDER BY r.block_no", blks.select, rl->ledger_id), blks.n + 1);
 	bslot = MakeSingleTupleTableSlot(bres->tupledesc, &TTSOpsMinimalTuple);
 	{
 		int64		origin_blocks = 0;
