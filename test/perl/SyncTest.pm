@@ -11,9 +11,10 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use LedgerTest;
 
-our @EXPORT = qw(poll_until sync_node conninfo head_block wait_head caught_up row_set
+our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
   content wait_refused skip_refused sub_enabled last_error_at digest_of);
 
 # Poll a query until it returns 't', at most $secs seconds; true if it did.
@@ -46,8 +47,49 @@ sub sync_node
 		  . "wal_retrieve_retry_interval = 200ms\n"
 		  . "log_min_messages = warning\n"
 		  . ($opt{conf} // ''));
-	$node->safe_psql('postgres', 'CREATE EXTENSION ledger');
+	my $db = $opt{db} // 'postgres';
+	$node->safe_psql('postgres', "CREATE DATABASE $db") if $db ne 'postgres';
+	$node->safe_psql($db, 'CREATE EXTENSION ledger');
 	return $node;
+}
+
+# Start pgbench in the background on a node: $clients clients for $secs
+# seconds at $rate transactions per second in all, running SQL scripts
+# given as [text, weight] pairs.  Returns a handle for load_finish.
+sub load_start
+{
+	my ($node, %o) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my @files;
+	my $i = 0;
+	for my $s (@{ $o{scripts} })
+	{
+		my $f = "$dir/s" . $i++ . '.sql';
+		open(my $fh, '>', $f) or die "$f: $!";
+		print $fh $s->[0];
+		close $fh;
+		push @files, '-f', "$f\@$s->[1]";
+	}
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', $o{clients} // 4, '-j', 2,
+			'-T', $o{secs} // 5, ($o{rate} ? ('-R', $o{rate}) : ()),
+			@files, '-h', $node->host, '-p', $node->port, $o{db} // 'postgres'
+		],
+		'>', \$out, '2>', \$err);
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# Wait for a pgbench started by load_start; returns (exit status, number of
+# transactions it reports processed, stderr).
+sub load_finish
+{
+	my ($l) = @_;
+	$l->{h}->finish;
+	my $status = $?;
+	my ($n) = ${ $l->{out} } =~ /number of transactions actually processed: (\d+)/;
+	return ($status, $n // 0, ${ $l->{err} });
 }
 
 # The node's connection string, quoted for an SQL literal.
