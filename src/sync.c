@@ -218,26 +218,6 @@ sync_ledger_tables(ArrayType *arr, Oid **relids_out, int64 **ids_out)
 }
 
 /*
- * A ledger's UPDATE and DELETE must be published with a replica identity (a
- * tampered origin's changes must travel to be refused); without a primary
- * key, the whole row is its identity.  Changes nothing that is stored.
- */
-static void
-sync_replica_identity(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	char		ident = rel->rd_rel->relreplident;
-	bool		has_key = OidIsValid(RelationGetReplicaIndex(rel));
-
-	table_close(rel, AccessShareLock);
-	if (ident == REPLICA_IDENTITY_FULL || (ident != REPLICA_IDENTITY_NOTHING && has_key))
-		return;
-	sync_spi(SPI_OK_UTILITY,
-			 psprintf("ALTER TABLE %s REPLICA IDENTITY FULL",
-					  sync_qname(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid))));
-}
-
-/*
  * The table list of a ledger publication: the ledgers, then the catalog
  * tables filtered on their ids.
  */
@@ -310,8 +290,11 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	sync_refuse_signed(relids, ids, n);
+	/* a tampered origin's UPDATE and DELETE must travel, to be refused */
 	for (i = 0; i < n; i++)
-		sync_replica_identity(relids[i]);
+		create_replica_identity(relids[i],
+								sync_qname(get_namespace_name(get_rel_namespace(relids[i])),
+										   get_rel_name(relids[i])));
 	sync_spi(SPI_OK_UTILITY,
 			 psprintf("CREATE PUBLICATION %s FOR TABLE %s "
 					  "WITH (publish = 'insert, update, delete, truncate')",
@@ -410,8 +393,11 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a publication of ledgers can carry at most %d ledgers", SYNC_MAX_LEDGERS),
 				 errhint("Use several publications.")));
+	/* a tampered origin's UPDATE and DELETE must travel, to be refused */
 	for (i = 0; i < n; i++)
-		sync_replica_identity(relids[i]);
+		create_replica_identity(relids[i],
+								sync_qname(get_namespace_name(get_rel_namespace(relids[i])),
+										   get_rel_name(relids[i])));
 	sync_spi(SPI_OK_UTILITY,
 			 psprintf("ALTER PUBLICATION %s SET TABLE %s", quote_identifier(pubname),
 					  sync_publication_tables(all_relids, all_ids, nall)));

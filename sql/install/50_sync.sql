@@ -183,3 +183,9 @@ CREATE VIEW ledger.replication_status AS
 COMMENT ON VIEW ledger.replication_status IS 'One row per (peer, ledger): role, state, newest block held (at a replica: verified), lag in bytes and seconds, last error of the apply worker and the LSN that ALTER SUBSCRIPTION ... SKIP takes to pass over the refused transaction';
 REVOKE ALL ON ledger.replication_status FROM PUBLIC;
 GRANT SELECT ON ledger.replication_status TO pg_monitor;
+
+-- Positions are changed in place by their owners.  Under a publication of
+-- updates that carries them (FOR ALL TABLES, FOR TABLES IN SCHEMA ledger) a
+-- table without a key needs its whole row as replica identity, or every
+-- UPDATE and DELETE of it fails.
+ALTER TABLE ledger.margin_positions REPLICA IDENTITY FULL;
