@@ -32,7 +32,8 @@ OBJS = \
 	src/margin.o \
 	src/proof.o \
 	src/replica.o \
-	src/sync.o
+	src/sync.o \
+	src/worker.o
 
 # The install script of the current version is assembled from one fragment
 # per concern, in name order; so is each update script, from

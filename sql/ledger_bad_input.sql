@@ -139,6 +139,27 @@ SELECT ledger.prove('twice', 0, 0, -5);
 \echo :LAST_ERROR_SQLSTATE
 SELECT ledger.prove('twice', 0, 0, 99);
 
+-- export: NULL gives nothing, a table that is not a ledger and a missing OID
+-- are refused, oversized values are exported whole, and a role that
+-- row-level security hides rows from cannot export (an export is all rows)
+SELECT count(*) FROM ledger.export(NULL);
+SELECT * FROM ledger.export('plain');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM ledger.export(0::regclass);
+SELECT count(*) AS lines, max(length(l)) > 4000000 AS oversized_row_whole,
+       count(*) FILTER (WHERE l::jsonb->>'type' = 'row') AS rows
+  FROM ledger.export('edge') l;
+CREATE ROLE export_reader;
+GRANT SELECT ON edge TO export_reader;
+ALTER TABLE edge ENABLE ROW LEVEL SECURITY;
+SET ROLE export_reader;
+SELECT count(*) FROM ledger.export('edge');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+ALTER TABLE edge DISABLE ROW LEVEL SECURITY;
+REVOKE SELECT ON edge FROM export_reader;
+DROP ROLE export_reader;
+
 -- merkle_root with absurd input
 SELECT ledger.merkle_root('{}') = sha256('') AS empty_tree;
 

@@ -163,8 +163,9 @@ SELECT id, v, ledger_seq FROM idem ORDER BY id;
 SELECT t.row_count FROM ledger.transactions t JOIN ledger.ledgers l USING (ledger_id)
  WHERE l.relation = 'idem'::regclass AND t.xact_id > 0 ORDER BY t.xact_id;
 SELECT ok, rows_checked, transactions_checked, problem FROM ledger.verify('idem');
-SELECT ledger.seal('idem') > 0 AS sealed;
-SELECT ok, rows_checked, blocks_checked, problem FROM ledger.verify('idem');
+-- (the background sealer may have sealed them first: seal() then has nothing left)
+SELECT ledger.seal('idem') >= 0 AS sealed;
+SELECT ok, rows_checked, unsealed_transactions, problem FROM ledger.verify('idem');
 SELECT ledger.drop_ledger('idem');
 
 -- verify and prove read whole transactions: a caller restricted by
@@ -183,7 +184,7 @@ SELECT ok FROM ledger.verify('shared_book');
 SELECT ledger.prove('shared_book', ledger_xact, ledger_seq) FROM shared_book;
 RESET ROLE;
 SELECT ok, rows_checked FROM ledger.verify('shared_book');
-SELECT ledger.seal('shared_book') > 0 AS sealed;
+SELECT ledger.seal('shared_book') >= 0 AS sealed;
 SELECT (ledger.prove('shared_book', ledger_xact, ledger_seq)->'transaction'->>'row_count')::int AS rows_in_proof
   FROM shared_book WHERE id = 1;
 DROP POLICY own_rows ON shared_book;

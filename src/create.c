@@ -97,8 +97,8 @@ create_ledger_register(void *varg)
 
 	/*
 	 * The uuid comes from the column's default (a random one); the ledger id
-	 * is derived from it.  A provisional id -relid, unique to the table,
-	 * lets concurrent creators of different ledgers not wait for each other.
+	 * is derived from it.  A provisional id -relid, unique to the table, lets
+	 * concurrent creators of different ledgers not wait for each other.
 	 */
 	args[0] = Int64GetDatum(-(int64) a->relid);
 	args[1] = ObjectIdGetDatum(a->relid);
@@ -249,8 +249,8 @@ create_ledger_triggers(const char *qname)
 				 "ENABLE ALWAYS TRIGGER ledger_append_only", qname);
 
 	/*
-	 * The 0.1.0 install script (which this library must still run) has no
-	 * row guard; the update to 0.2.0 adds it to every ledger.
+	 * The 0.1.0 install script (which this library must still run) has no row
+	 * guard; the update to 0.2.0 adds it to every ledger.
 	 */
 	if (OidIsValid(LookupFuncName(list_make2(makeString("ledger"), makeString("refuse_row_change")),
 								  0, NULL, true)))

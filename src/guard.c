@@ -78,37 +78,69 @@ ledger_refuse_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
-	const char *verb;
+	const char *relname;
+	const char *sub;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.refuse_change\" was not called by the trigger manager")));
 	rel = trigdata->tg_relation;
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		verb = "update rows of";
-	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		verb = "delete rows from";
-	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		verb = "truncate";
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger.refuse_change\" must be fired for UPDATE, DELETE or TRUNCATE")));
+	relname = RelationGetRelationName(rel);
+	sub = replica_applying();
 
-	if (replica_applying() != NULL)
+	/* whole messages, one per event (never assembled from fragments) */
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		if (sub != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("subscription \"%s\" sent a change that would update rows of ledger table \"%s\", which a replica refuses",
+							sub, relname),
+					 errdetail("Recorded history is only ever appended to; the origin's history was changed."),
+					 errhint("Find out what happened at the origin; ledger.verify() there names the change.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-				 errmsg("subscription \"%s\" sent a change that would %s ledger table \"%s\", which a replica refuses",
-						replica_applying(), verb, RelationGetRelationName(rel)),
-				 errdetail("Recorded history is only ever appended to; the origin's history was changed."),
-				 errhint("Find out what happened at the origin; ledger.verify() there names the change. The subscription resumes once the origin sends only appends.")));
+				 errmsg("cannot update rows of ledger table \"%s\"", relname),
+				 errdetail("Ledger tables are append-only: recorded rows are never changed or removed."),
+				 errhint("Insert a correcting entry instead."),
+				 errtableconstraint(rel, psprintf("%s_append_only", relname))));
+	}
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		if (sub != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("subscription \"%s\" sent a change that would delete rows from ledger table \"%s\", which a replica refuses",
+							sub, relname),
+					 errdetail("Recorded history is only ever appended to; the origin's history was changed."),
+					 errhint("Find out what happened at the origin; ledger.verify() there names the change.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("cannot delete rows from ledger table \"%s\"", relname),
+				 errdetail("Ledger tables are append-only: recorded rows are never changed or removed."),
+				 errhint("Insert a correcting entry instead."),
+				 errtableconstraint(rel, psprintf("%s_append_only", relname))));
+	}
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	{
+		if (sub != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("subscription \"%s\" sent a change that would truncate ledger table \"%s\", which a replica refuses",
+							sub, relname),
+					 errdetail("Recorded history is only ever appended to; the origin's history was changed."),
+					 errhint("Find out what happened at the origin; ledger.verify() there names the change.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("cannot truncate ledger table \"%s\"", relname),
+				 errdetail("Ledger tables are append-only: recorded rows are never changed or removed."),
+				 errhint("Insert a correcting entry instead."),
+				 errtableconstraint(rel, psprintf("%s_append_only", relname))));
+	}
 	ereport(ERROR,
-			(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-			 errmsg("cannot %s ledger table \"%s\"", verb, RelationGetRelationName(rel)),
-			 errdetail("Ledger tables are append-only: recorded rows are never changed or removed."),
-			 errhint("Insert a correcting entry instead."),
-			 errtableconstraint(rel, psprintf("%s_append_only", RelationGetRelationName(rel)))));
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function \"ledger.refuse_change\" must be fired for UPDATE, DELETE or TRUNCATE")));
 	PG_RETURN_NULL();
 }
 

@@ -117,9 +117,7 @@
 #include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
-#include "postmaster/interrupt.h"
 #include "storage/latch.h"
-#include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -134,6 +132,7 @@
 
 #include "ledger.h"
 #include "margin.h"
+#include "worker.h"
 #include "pricing_core.h"
 
 PG_FUNCTION_INFO_V1(ledger_span_risk_array);
@@ -1216,8 +1215,8 @@ ledger_span_tier(PG_FUNCTION_ARGS)
 	ArrayType  *afrom = PG_GETARG_ARRAYTYPE_P(1);
 	ArrayType  *ato = PG_GETARG_ARRAYTYPE_P(2);
 	ArrayType  *atiers = PG_GETARG_ARRAYTYPE_P(3);
-	const DateADT *from;
-	const DateADT *to;
+	const		DateADT *from;
+	const		DateADT *to;
 	const int32 *tiers;
 	int32		best = 0;
 	bool		found = false;
@@ -1929,7 +1928,7 @@ ledger_regt_requirement(PG_FUNCTION_ARGS)
 	ArrayType  *aprem = PG_GETARG_ARRAYTYPE_P(9);
 	Datum	   *ins;
 	const double *k;
-	const DateADT *expiry;
+	const		DateADT *expiry;
 	const double *qty;
 	const double *prem;
 	int		   *kind;
@@ -2405,10 +2404,7 @@ ledger_margin_worker_main(Datum main_arg)
 {
 	MemoryContext passcxt;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(margin_database, NULL, 0);
+	worker_start(InvalidOid, margin_database);
 	pgstat_report_appname("ledger margin scheduler");
 	passcxt = AllocSetContextCreate(TopMemoryContext,
 									"ledger margin scheduler pass",
@@ -2418,12 +2414,7 @@ ledger_margin_worker_main(Datum main_arg)
 	{
 		long		timeout;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_check();
 		/* what a pass allocates outside its transactions dies with it */
 		MemoryContextSwitchTo(passcxt);
 		margin_worker_pass();
@@ -2431,9 +2422,7 @@ ledger_margin_worker_main(Datum main_arg)
 		MemoryContextReset(passcxt);
 		/* without margin calls, look at the expiry time once a minute */
 		timeout = margin_call_interval > 0 ? margin_call_interval * 1000L : 60000L;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 timeout, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		worker_sleep(timeout);
 	}
 }
 
@@ -2481,14 +2470,8 @@ margin_init(void)
 	{
 		BackgroundWorker worker;
 
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		worker.bgw_restart_time = 10;
-		strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
-		strlcpy(worker.bgw_function_name, "ledger_margin_worker_main", BGW_MAXLEN);
-		strlcpy(worker.bgw_name, "ledger margin scheduler", BGW_MAXLEN);
-		strlcpy(worker.bgw_type, "ledger margin scheduler", BGW_MAXLEN);
+		worker_describe(&worker, "ledger_margin_worker_main", "ledger margin scheduler",
+						"ledger margin scheduler", 10);
 		RegisterBackgroundWorker(&worker);
 	}
 }

@@ -80,7 +80,7 @@ typedef struct ReplicaXact
 	int64		last_seq;
 	MerkleStream ms;
 	char	   *relname;		/* for messages */
-} ReplicaXact;
+}			ReplicaXact;
 
 static HTAB *replica_xacts = NULL;
 static char *copying_for = NULL;
@@ -126,15 +126,15 @@ typedef struct ReplicaErrorSlot
 	TimestampTz at;
 	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
 	char		message[REPLICA_ERROR_LEN];
-} ReplicaErrorSlot;
+}			ReplicaErrorSlot;
 
 typedef struct ReplicaShared
 {
 	slock_t		mutex;
 	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
-} ReplicaShared;
+}			ReplicaShared;
 
-static ReplicaShared *replica_shared = NULL;
+static ReplicaShared * replica_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -170,7 +170,7 @@ replica_shmem_startup(void)
  * fail.
  */
 static void
-replica_emit_log(ErrorData *edata)
+replica_emit_log(ErrorData * edata)
 {
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -474,7 +474,11 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 									rec.row_count, rx->count,
 									memcmp(root, rec.root, LEDGER_HASH_LEN) == 0 ? "match" : "differ"),
 				 errhint("The origin's history was changed; the replica refuses it.")));
-	/* done with it: a row of it arriving later opens an entry no record covers */
+
+	/*
+	 * done with it: a row of it arriving later opens an entry no record
+	 * covers
+	 */
 	hash_search(replica_xacts, rx->key, HASH_REMOVE, NULL);
 }
 
@@ -565,6 +569,7 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 						b.block_no, relname),
 				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", has_head ? head.block_no : -1),
 				 errhint("A block was changed, removed or forged at the origin; the replica refuses it.")));
+
 	/*
 	 * Blocks of format 1 were sealed by 0.1.0 before the origin was updated:
 	 * they come with the copy of the history, never through the stream.

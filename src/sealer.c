@@ -47,7 +47,6 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
-#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
@@ -55,7 +54,6 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
-#include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -74,6 +72,7 @@
 #include "record.h"
 #include "tiles.h"
 #include "sealer.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(ledger_seal);
 
@@ -194,14 +193,8 @@ sealer_init(void)
 	if (!ledger_sealer_enabled)
 		return;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 5;
-	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "ledger_launcher_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "ledger sealer launcher", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "ledger sealer launcher", BGW_MAXLEN);
+	worker_describe(&worker, "ledger_launcher_main", "ledger sealer launcher",
+					"ledger sealer launcher", 5);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -445,7 +438,7 @@ typedef struct SealItem
 {
 	ItemPointerData queue_tid;
 	LedgerRecord rec;
-} SealItem;
+}			SealItem;
 
 /* order by (committed_at, xact_id): the block order */
 static int
@@ -549,7 +542,7 @@ seal_dequeue(ItemPointer *tids, uint64 n)
  * tree, then insert the block, then take them off the work list.
  */
 static void
-seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
+seal_write_block(SealHead *head, TileStore * ts, SealItem * items, uint64 n)
 {
 	LedgerBlock b;
 	MerkleStream ms;
@@ -702,7 +695,7 @@ sealer_rebuild_queue_if_needed(void)
 					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
 					"WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
 					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
-					/* a replica's blocks come from its origin */
+	/* a replica's blocks come from its origin */
 					"AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
 					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id)",
 					false, 0) != SPI_OK_INSERT)
@@ -721,7 +714,7 @@ typedef struct LedgerIds
 {
 	int			n;
 	int64	   *ids;
-} LedgerIds;
+}			LedgerIds;
 
 /*
  * The ledgers to seal, in the caller's memory context: the one of relid, or
@@ -822,14 +815,8 @@ sealer_start_worker(Oid dboid)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "ledger_sealer_main", BGW_MAXLEN);
+	worker_describe(&worker, "ledger_sealer_main", "", "ledger sealer", BGW_NEVER_RESTART);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for database %u", dboid);
-	strlcpy(worker.bgw_type, "ledger sealer", BGW_MAXLEN);
 	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
 	worker.bgw_notify_pid = MyProcPid;
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
@@ -871,10 +858,7 @@ ledger_launcher_main(Datum main_arg)
 	TimestampTz last_sweep;
 	int			i;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	worker_start(InvalidOid, NULL);
 
 	for (i = 0; i < SEALER_MAX_DBS; i++)
 	{
@@ -911,12 +895,7 @@ ledger_launcher_main(Datum main_arg)
 			last_sweep = now;
 		}
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_check();
 
 		SpinLockAcquire(&sealer_shared->mutex);
 		ndbs = sealer_shared->ndbs;
@@ -942,11 +921,7 @@ ledger_launcher_main(Datum main_arg)
 			last_start[i] = now;
 		}
 
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(ledger_seal_interval_ms, 10),
-						 PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		worker_sleep(Max(ledger_seal_interval_ms, 10));
 	}
 }
 
@@ -1030,10 +1005,7 @@ ledger_sealer_main(Datum main_arg)
 	Oid			dboid = DatumGetObjectId(main_arg);
 	TimestampTz idle_since = GetCurrentTimestamp();
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	worker_start(dboid, NULL);
 
 	for (;;)
 	{
@@ -1041,12 +1013,7 @@ ledger_sealer_main(Datum main_arg)
 		bool		pending;
 		uint64		pass;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		worker_check();
 
 		pending = sealer_take_pending(dboid, &pass);
 		/* an error ends this worker; waiters then wait for the next one */
@@ -1063,11 +1030,7 @@ ledger_sealer_main(Datum main_arg)
 		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
 			proc_exit(0);		/* idle: release the database */
 
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ledger_seal_interval_ms,
-						 PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		worker_sleep(ledger_seal_interval_ms);
 	}
 }
 
@@ -1078,7 +1041,7 @@ typedef struct SealOnceArgs
 {
 	Oid			dboid;
 	int64		ledger_id;
-} SealOnceArgs;
+}			SealOnceArgs;
 
 /*
  * Main of a one-shot sealer: seals one ledger of one database (both in
@@ -1094,9 +1057,7 @@ ledger_seal_once_main(Datum main_arg)
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	ledger_id = args.ledger_id;
 	dboid = args.dboid;
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	worker_start(dboid, NULL);
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -1132,15 +1093,8 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 	TimestampTz start = GetCurrentTimestamp();
 	SealOnceArgs args;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "ledger", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "ledger_seal_once_main", BGW_MAXLEN);
+	worker_describe(&worker, "ledger_seal_once_main", "", "ledger sealer", BGW_NEVER_RESTART);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger " INT64_FORMAT, ledger_id);
-	strlcpy(worker.bgw_type, "ledger sealer", BGW_MAXLEN);
-	worker.bgw_main_arg = (Datum) 0;
 	args.dboid = MyDatabaseId;
 	args.ledger_id = ledger_id;
 	StaticAssertStmt(sizeof(args) <= BGW_EXTRALEN, "SealOnceArgs must fit in bgw_extra");

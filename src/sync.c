@@ -93,7 +93,7 @@ typedef struct RemoteLedger
 	char	   *pkey;			/* quoted, comma-separated; NULL if none */
 	bool		is_replica;		/* at the origin: then it cannot publish it */
 	bool		is_signed;
-} RemoteLedger;
+}			RemoteLedger;
 
 /* ---------- small helpers ---------- */
 
@@ -413,10 +413,10 @@ typedef struct SyncConn
 	char	   *conninfo;
 	char	   *slot;			/* the slot this call created, or NULL */
 	bool		in_xact;		/* remote transaction open */
-} SyncConn;
+}			SyncConn;
 
 static void
-sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
+sync_connect(SyncConn * sc, const char *conninfo, const char *appname)
 {
 	char	   *err = NULL;
 
@@ -437,7 +437,7 @@ sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
 
 /* Run a query at the origin; all columns come back as text. */
 static WalRcvExecResult *
-sync_remote(SyncConn *sc, const char *sql, int ncols)
+sync_remote(SyncConn * sc, const char *sql, int ncols)
 {
 	Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
 	WalRcvExecResult *res;
@@ -456,7 +456,7 @@ sync_remote(SyncConn *sc, const char *sql, int ncols)
 
 /* Drop a slot at the origin if it exists. */
 static void
-sync_drop_remote_slot(SyncConn *sc, const char *slot)
+sync_drop_remote_slot(SyncConn * sc, const char *slot)
 {
 	WalRcvExecResult *res;
 	bool		exists;
@@ -472,7 +472,7 @@ sync_drop_remote_slot(SyncConn *sc, const char *slot)
 
 /* After an error: end the remote transaction, drop the slot made, disconnect. */
 static void
-sync_abandon(SyncConn *sc)
+sync_abandon(SyncConn * sc)
 {
 	if (sc->wrconn == NULL)
 		return;
@@ -508,7 +508,7 @@ sync_col(TupleTableSlot *slot, int col)
 /* ---------- what the origin publishes ---------- */
 
 static List *
-sync_remote_ledgers(SyncConn *sc, const char *pubname)
+sync_remote_ledgers(SyncConn * sc, const char *pubname)
 {
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
@@ -637,7 +637,7 @@ sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
 
 /* The local table for a remote ledger: created, or checked and prepared. */
 static Oid
-sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
+sync_prepare_table(RemoteLedger * rl, const char *subname, bool *held)
 {
 	char	   *qname = sync_qname(rl->schema, rl->relname);
 	Oid			nsp = get_namespace_oid(rl->schema, true);
@@ -715,7 +715,11 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 				 psprintf("ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "
 						  "ALTER COLUMN " LEDGER_COL_SEQ " SET NOT NULL, "
 						  "ALTER COLUMN " LEDGER_COL_HASH " SET NOT NULL", qname));
-		/* the origin's key finds the rows a tampered origin updates or deletes */
+
+		/*
+		 * the origin's key finds the rows a tampered origin updates or
+		 * deletes
+		 */
 		if (rl->pkey != NULL)
 			sync_spi(SPI_OK_UTILITY, psprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", qname, rl->pkey));
 		CommandCounterIncrement();
@@ -730,7 +734,7 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 
 /* Register a prepared table as the replica of the origin's ledger. */
 static void
-sync_register(RemoteLedger *rl, Oid relid, const char *subname, const char *pubname)
+sync_register(RemoteLedger * rl, Oid relid, const char *subname, const char *pubname)
 {
 	Datum		args[9];
 	Oid			types[9] = {INT8OID, OIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -794,20 +798,21 @@ typedef struct SyncInsert
 	SPIPlanPtr	plan;
 	int			n;
 	char	  **names;			/* column names, unquoted */
-	char	   *select;			/* "c1::text, c2::text, ..." to read them at the origin */
+	char	   *select;			/* "c1::text, c2::text, ..." to read them at
+								 * the origin */
 	FmgrInfo   *in;
 	Oid		   *ioparam;
 	int32	   *typmod;
 	Datum	   *values;
 	char	   *nulls;
-} SyncInsert;
+}			SyncInsert;
 
 /*
  * An INSERT of every column of relid, in attribute order, from text; and the
  * select list that reads the same columns as text at the origin.
  */
 static void
-sync_insert_prepare(SyncInsert *si, Oid relid)
+sync_insert_prepare(SyncInsert * si, Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TupleDesc	td = RelationGetDescr(rel);
@@ -858,7 +863,7 @@ sync_insert_prepare(SyncInsert *si, Oid relid)
 
 /* 1-based position of a column in the insert's list. */
 static int
-sync_insert_col(SyncInsert *si, const char *name)
+sync_insert_col(SyncInsert * si, const char *name)
 {
 	int			i;
 
@@ -871,7 +876,7 @@ sync_insert_col(SyncInsert *si, const char *name)
 
 /* Insert one tuple of text columns (slot columns first..first+n-1). */
 static void
-sync_insert(SyncInsert *si, TupleTableSlot *slot, int first)
+sync_insert(SyncInsert * si, TupleTableSlot *slot, int first)
 {
 	int			i;
 	int			ret;
@@ -894,7 +899,7 @@ typedef struct HeldRecord
 	int64		xact_id;
 	char	   *text;			/* row_count|root|committed_at as text */
 	bool		seen;
-} HeldRecord;
+}			HeldRecord;
 
 /* What the replica holds of a ledger: records by xact, block hashes by number. */
 static HTAB *
@@ -939,158 +944,152 @@ sync_equivocation(const char *qname, const char *what)
 			 errhint("The origin showed this peer one history and now shows another. Keep both (this replica and the origin's ledger.verify() and digests) as evidence; the replica is left as it was.")));
 }
 
-/*
- * Copy one ledger from the origin (snapshot of the open remote
- * transaction), verified on the way; with held, compare what is held first.
- * Returns the rows copied.
- */
-static pg_noinline int64
-sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
+/* One ledger being copied from the origin. */
+typedef struct SyncCopy
 {
-	char	   *qname = sync_qname(rl->schema, rl->relname);
-	SyncInsert rows;
-	SyncInsert recs;
-	SyncInsert blks;
-	int			xcol;
-	int			x_xact;
-	int			x_cmp;
-	int			b_no;
-	int			b_hash;
-	HTAB	   *held_recs = NULL;
-	int64		nheld = 0;
-	int64		nseen = 0;
-	int64		copied = 0;
-	int64		min_missing = PG_INT64_MAX;
-	WalRcvExecResult *rres = NULL;
-	WalRcvExecResult *xres;
-	WalRcvExecResult *bres;
-	TupleTableSlot *rslot = NULL;
-	TupleTableSlot *xslot;
-	TupleTableSlot *bslot;
-	bool		have_row = false;
-	int64		row_xact = 0;
-	int64		held_head = -1;
-	char	  **held_hashes = NULL;
-	MemoryContext rowcxt;
+	SyncConn   *sc;
+	RemoteLedger *rl;
+	char	   *qname;
+	bool		held;			/* the replica holds part of it already */
+	SyncInsert	rows;			/* the ledger's columns */
+	SyncInsert	recs;			/* ledger.transactions */
+	SyncInsert	blks;			/* ledger.blocks */
+	int			xcol;			/* ledger_xact in rows */
+	int			x_xact;			/* xact_id in recs */
+	int			x_cmp;			/* the record's comparison text, after recs'
+								 * columns */
+	int			b_no;			/* block_no in blks */
+	int			b_hash;			/* the block's hash in hex, after blks'
+								 * columns */
+	HTAB	   *held_recs;		/* held: records by xact */
+	MemoryContext rowcxt;		/* reset for each insert */
+	int64		copied;			/* rows inserted */
+}			SyncCopy;
+
+/* Insert one tuple of the origin's (text columns from 1) in a short-lived context. */
+static void
+sync_copy_insert(SyncCopy * c, SyncInsert * si, TupleTableSlot *slot)
+{
 	MemoryContext oldcxt;
 
-	sync_insert_prepare(&rows, relid);
-	sync_insert_prepare(&recs, ledger_catalog_relid("transactions"));
-	sync_insert_prepare(&blks, ledger_catalog_relid("blocks"));
-	xcol = sync_insert_col(&rows, LEDGER_COL_XACT);
-	x_xact = sync_insert_col(&recs, "xact_id");
-	x_cmp = recs.n + 1;
-	b_no = sync_insert_col(&blks, "block_no");
-	b_hash = blks.n + 1;
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync row", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(c->rowcxt);
+	oldcxt = MemoryContextSwitchTo(c->rowcxt);
+	sync_insert(si, slot, 1);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The first origin record the replica does not hold (PG_INT64_MAX: none). */
+static int64
+sync_first_missing(SyncCopy * c, WalRcvExecResult * xres, TupleTableSlot *xslot)
+{
+	int64		first = PG_INT64_MAX;
+
+	while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
+	{
+		int64		x = pg_strtoint64(sync_col(xslot, c->x_xact));
+
+		if (hash_search(c->held_recs, &x, HASH_FIND, NULL) == NULL)
+		{
+			first = x;
+			break;
+		}
+	}
+	tuplestore_rescan(xres->tuplestore);
+	return first;
+}
+
+static void
+sync_rows_without_record(SyncCopy * c, int64 xact)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
+					c->qname, xact),
+			 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
+}
+
+/*
+ * Records in xact order and, before each, the rows of its transaction: the
+ * replica checks each transaction as it does in the stream.  Held records
+ * must be the origin's; their rows are not copied again.
+ */
+static void
+sync_copy_transactions(SyncCopy * c)
+{
+	WalRcvExecResult *xres;
+	WalRcvExecResult *rres = NULL;
+	TupleTableSlot *xslot;
+	TupleTableSlot *rslot = NULL;
+	int64		first = PG_INT64_MIN;
+	bool		have_row = false;
+	int64		row_xact = 0;
 
 	/*
-	 * The origin's records; with held ones, the first one missing here.  (The
-	 * select lists return text under the columns' names: ORDER BY names the
-	 * table's columns through an alias, or it would sort the text.)
+	 * The select lists return text under the columns' names: ORDER BY names
+	 * the tables' columns through an alias, or it would sort the text ('19'
+	 * before '2').
 	 */
-	xres = sync_remote(sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
-									"OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
-									"OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
-									"FROM ledger.transactions r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									" ORDER BY r.xact_id", recs.select, rl->ledger_id), recs.n + 1);
+	xres = sync_remote(c->sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
+									   "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
+									   "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
+									   "FROM ledger.transactions r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									   " ORDER BY r.xact_id", c->recs.select, c->rl->ledger_id), c->recs.n + 1);
 	xslot = MakeSingleTupleTableSlot(xres->tupledesc, &TTSOpsMinimalTuple);
-	if (held)
+	if (c->held)
+		first = sync_first_missing(c, xres, xslot);
+	if (first != PG_INT64_MAX)
 	{
-		held_recs = sync_held_records(rl->ledger_id, &nheld);
-		while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
-		{
-			int64		x = pg_strtoint64(sync_col(xslot, x_xact));
-
-			if (hash_search(held_recs, &x, HASH_FIND, NULL) == NULL)
-			{
-				min_missing = x;
-				break;
-			}
-		}
-		tuplestore_rescan(xres->tuplestore);
-	}
-	else
-		min_missing = PG_INT64_MIN;
-
-	if (min_missing != PG_INT64_MAX)
-	{
-		rres = sync_remote(sc, psprintf("SELECT %s FROM %s r WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
-										" ORDER BY r." LEDGER_COL_XACT ", r." LEDGER_COL_SEQ,
-										rows.select, qname, min_missing == PG_INT64_MIN ? (int64) -1 : min_missing),
-						   rows.n);
+		rres = sync_remote(c->sc, psprintf("SELECT %s FROM %s r WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
+										   " ORDER BY r." LEDGER_COL_XACT ", r." LEDGER_COL_SEQ,
+										   c->rows.select, c->qname, first == PG_INT64_MIN ? (int64) -1 : first),
+						   c->rows.n);
 		rslot = MakeSingleTupleTableSlot(rres->tupledesc, &TTSOpsMinimalTuple);
 		have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+		if (have_row)
+			row_xact = pg_strtoint64(sync_col(rslot, c->xcol));
 	}
 
-	/* records in xact order; before each, the rows of its transaction */
+	while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
 	{
-		if (have_row)
-			row_xact = pg_strtoint64(sync_col(rslot, xcol));
+		int64		x = pg_strtoint64(sync_col(xslot, c->x_xact));
+		HeldRecord *hr = c->held_recs ? hash_search(c->held_recs, &x, HASH_FIND, NULL) : NULL;
 
-		while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
+		CHECK_FOR_INTERRUPTS();
+		if (have_row && row_xact < x && hr == NULL)
+			sync_rows_without_record(c, row_xact);
+		if (hr != NULL && strcmp(hr->text, sync_col(xslot, c->x_cmp)) != 0)
+			sync_equivocation(c->qname, psprintf("Transaction " INT64_FORMAT ": here %s, at the origin %s (rows|root|committed).",
+												 x, hr->text, sync_col(xslot, c->x_cmp)));
+		while (have_row && row_xact == x)
 		{
-			int64		x = pg_strtoint64(sync_col(xslot, x_xact));
-			HeldRecord *hr = held_recs ? hash_search(held_recs, &x, HASH_FIND, NULL) : NULL;
-
-			CHECK_FOR_INTERRUPTS();
-			nseen++;
-			if (hr != NULL)
+			if (hr == NULL)
 			{
-				if (strcmp(hr->text, sync_col(xslot, x_cmp)) != 0)
-					sync_equivocation(qname, psprintf("Transaction " INT64_FORMAT ": here %s, at the origin %s (rows|root|committed).",
-													  x, hr->text, sync_col(xslot, x_cmp)));
-				hr->seen = true;
-				/* its rows are held: skip the origin's */
-				while (have_row && row_xact == x)
-				{
-					have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
-					if (have_row)
-						row_xact = pg_strtoint64(sync_col(rslot, xcol));
-				}
-				continue;
+				sync_copy_insert(c, &c->rows, rslot);
+				c->copied++;
 			}
-			if (have_row && row_xact < x)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
-								qname, row_xact),
-						 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
-			while (have_row && row_xact == x)
-			{
-				MemoryContextReset(rowcxt);
-				oldcxt = MemoryContextSwitchTo(rowcxt);
-				sync_insert(&rows, rslot, 1);
-				MemoryContextSwitchTo(oldcxt);
-				copied++;
-				have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
-				if (have_row)
-					row_xact = pg_strtoint64(sync_col(rslot, xcol));
-			}
-			MemoryContextReset(rowcxt);
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			sync_insert(&recs, xslot, 1);
-			MemoryContextSwitchTo(oldcxt);
+			have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
+			if (have_row)
+				row_xact = pg_strtoint64(sync_col(rslot, c->xcol));
 		}
-		if (have_row)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("the origin's ledger %s has rows of transaction " INT64_FORMAT ", which has no record there",
-							qname, row_xact),
-					 errhint("Rows were inserted around the ledger at the origin; its ledger.verify() names them. The replica refuses them.")));
+		if (hr != NULL)
+			hr->seen = true;
+		else
+			sync_copy_insert(c, &c->recs, xslot);
 	}
-	if (held)
+	if (have_row)
+		sync_rows_without_record(c, row_xact);
+	if (c->held)
 	{
 		HASH_SEQ_STATUS hs;
 		HeldRecord *hr;
 
-		hash_seq_init(&hs, held_recs);
+		hash_seq_init(&hs, c->held_recs);
 		while ((hr = hash_seq_search(&hs)) != NULL)
 			if (!hr->seen)
 			{
 				hash_seq_term(&hs);
-				sync_equivocation(qname, psprintf("The replica holds transaction " INT64_FORMAT ", which the origin no longer has.",
-												  hr->xact_id));
+				sync_equivocation(c->qname, psprintf("The replica holds transaction " INT64_FORMAT ", which the origin no longer has.",
+													 hr->xact_id));
 			}
 	}
 	ExecDropSingleTupleTableSlot(xslot);
@@ -1100,11 +1099,21 @@ sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 		ExecDropSingleTupleTableSlot(rslot);
 		walrcv_clear_result(rres);
 	}
+}
 
-	/* blocks: those held must be the origin's; the rest are verified as they go in */
-	if (held)
+/* Blocks in order: those held must be the origin's; the rest are checked as they go in. */
+static void
+sync_copy_blocks(SyncCopy * c)
+{
+	WalRcvExecResult *bres;
+	TupleTableSlot *bslot;
+	int64		held_head = -1;
+	char	  **held_hashes = NULL;
+	int64		origin_blocks = 0;
+
+	if (c->held)
 	{
-		Datum		arg = Int64GetDatum(rl->ledger_id);
+		Datum		arg = Int64GetDatum(c->rl->ledger_id);
 		Oid			argtype = INT8OID;
 		uint64		i;
 
@@ -1117,42 +1126,68 @@ sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 		for (i = 0; i < SPI_processed; i++)
 			held_hashes[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
-	bres = sync_remote(sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
-									"FROM ledger.blocks r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									" ORDER BY r.block_no", blks.select, rl->ledger_id), blks.n + 1);
+	bres = sync_remote(c->sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
+									   "FROM ledger.blocks r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									   " ORDER BY r.block_no", c->blks.select, c->rl->ledger_id), c->blks.n + 1);
 	bslot = MakeSingleTupleTableSlot(bres->tupledesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
 	{
-		int64		origin_blocks = 0;
+		int64		b = pg_strtoint64(sync_col(bslot, c->b_no));
 
-		while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
+		CHECK_FOR_INTERRUPTS();
+		origin_blocks++;
+		if (b <= held_head)
 		{
-			int64		b = pg_strtoint64(sync_col(bslot, b_no));
-
-			CHECK_FOR_INTERRUPTS();
-			origin_blocks++;
-			if (b <= held_head)
-			{
-				if (b < 0 || strcmp(held_hashes[b], sync_col(bslot, b_hash)) != 0)
-					sync_equivocation(qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
-													  b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, b_hash)));
-				continue;
-			}
-			MemoryContextReset(rowcxt);
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			sync_insert(&blks, bslot, 1);
-			MemoryContextSwitchTo(oldcxt);
+			if (b < 0 || strcmp(held_hashes[b], sync_col(bslot, c->b_hash)) != 0)
+				sync_equivocation(c->qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
+													 b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, c->b_hash)));
+			continue;
 		}
-		if (held_head + 1 > origin_blocks)
-			sync_equivocation(qname, psprintf("The replica holds " INT64_FORMAT " blocks, the origin " INT64_FORMAT ".",
-											  held_head + 1, origin_blocks));
+		sync_copy_insert(c, &c->blks, bslot);
 	}
+	if (held_head + 1 > origin_blocks)
+		sync_equivocation(c->qname, psprintf("The replica holds " INT64_FORMAT " blocks, the origin " INT64_FORMAT ".",
+											 held_head + 1, origin_blocks));
 	ExecDropSingleTupleTableSlot(bslot);
 	walrcv_clear_result(bres);
-	MemoryContextDelete(rowcxt);
-	SPI_freeplan(rows.plan);
-	SPI_freeplan(recs.plan);
-	SPI_freeplan(blks.plan);
-	return copied;
+}
+
+/*
+ * Copy one ledger from the origin (snapshot of the open remote
+ * transaction), verified on the way; with held, compare what is held first.
+ * Returns the rows copied.
+ */
+static int64
+sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
+{
+	SyncCopy	c;
+	int64		nheld;
+
+	memset(&c, 0, sizeof(c));
+	c.sc = sc;
+	c.rl = rl;
+	c.held = held;
+	c.qname = sync_qname(rl->schema, rl->relname);
+	sync_insert_prepare(&c.rows, relid);
+	sync_insert_prepare(&c.recs, ledger_catalog_relid("transactions"));
+	sync_insert_prepare(&c.blks, ledger_catalog_relid("blocks"));
+	c.xcol = sync_insert_col(&c.rows, LEDGER_COL_XACT);
+	c.x_xact = sync_insert_col(&c.recs, "xact_id");
+	c.x_cmp = c.recs.n + 1;
+	c.b_no = sync_insert_col(&c.blks, "block_no");
+	c.b_hash = c.blks.n + 1;
+	c.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync row", ALLOCSET_DEFAULT_SIZES);
+	if (held)
+		c.held_recs = sync_held_records(rl->ledger_id, &nheld);
+
+	sync_copy_transactions(&c);
+	sync_copy_blocks(&c);
+
+	MemoryContextDelete(c.rowcxt);
+	SPI_freeplan(c.rows.plan);
+	SPI_freeplan(c.recs.plan);
+	SPI_freeplan(c.blks.plan);
+	return c.copied;
 }
 
 /* ---------- subscriptions (peer) ---------- */
@@ -1257,7 +1292,10 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			i++;
 		}
 
-		/* what arrives is checked as in the apply worker, whose settings these are */
+		/*
+		 * what arrives is checked as in the apply worker, whose settings
+		 * these are
+		 */
 		(void) set_config_option("session_replication_role", "replica",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		replica_set_copying(subname);

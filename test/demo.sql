@@ -27,15 +27,15 @@ SELECT jsonb_pretty(ledger.create_ledger('payments')) AS genesis_digest;
 \! pgbench -n -c 4 -j 2 -t 50 -f test/demo.d/insert_payment.sql > /dev/null
 SELECT count(*) AS rows FROM payments;
 SELECT count(*) AS transactions, count(*) FILTER (WHERE block_no IS NULL) AS not_yet_sealed
-  FROM ledger.transactions;
+  FROM ledger.transaction_blocks;
 
 \echo
 \echo '== 4. The background sealer closes blocks off the commit path'
 \echo '      (ledger.seal_interval = 200ms); ledger.seal() does it on demand.'
 SELECT pg_sleep(1);
 SELECT ledger.seal('payments') AS blocks_sealed_now;
-SELECT block_no, tx_count, row_count, left(encode(block_hash, 'hex'), 16) AS block_hash,
-       left(encode(prev_hash, 'hex'), 16) AS prev_hash
+SELECT block_no, tx_count, row_count, first_position + tx_count AS history_size,
+       left(encode(block_hash, 'hex'), 16) AS block_hash, left(encode(prev_hash, 'hex'), 16) AS prev_hash
   FROM ledger.blocks ORDER BY block_no LIMIT 5;
 
 \echo
@@ -48,8 +48,9 @@ SELECT ledger.digest('payments') AS digest \gset
 SELECT * FROM ledger.verify('payments', :'digest');
 
 \echo
-\echo '== 6b. An inclusion proof of one payment, checked outside the database'
-\echo '       by tools/ledger-audit inclusion (Python standard library only).'
+\echo '== 6b. An inclusion proof of one payment (O(log n) hashes up the history'
+\echo '       tree to the digest), checked outside the database by'
+\echo '       tools/ledger-audit inclusion (Python standard library only).'
 \t on
 \a
 \o demo_proof.json
@@ -78,15 +79,15 @@ ALTER TABLE payments DISABLE TRIGGER ALL;
 SET session_replication_role = replica;
 ALTER TABLE payments DISABLE TRIGGER ALL;
 UPDATE payments SET amount = amount * 100 WHERE id = 3;
-ALTER TABLE payments ENABLE ALWAYS TRIGGER zz_ledger_row;
-ALTER TABLE payments ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE payments ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
+  ENABLE ALWAYS TRIGGER ledger_append_only_row;
 RESET session_replication_role;
 \echo '      ... and verify names the row:'
 SELECT ok, problem FROM ledger.verify('payments', :'digest');
 
 \echo
-\echo '== 9. Rewriting the newest history consistently (rows, records, blocks'
-\echo '      and head) fools a verify without a digest, but not one with it.'
+\echo '== 9. Rewriting the newest history consistently (rows, records and'
+\echo '      blocks) fools a verify without a digest, but not one with it.'
 CREATE TABLE audit (id int4, what text);
 SELECT ledger.create_ledger('audit') IS NOT NULL AS created;
 INSERT INTO audit VALUES (1, 'first');
@@ -98,10 +99,9 @@ ALTER TABLE audit DISABLE TRIGGER ALL;
 DELETE FROM audit;
 DELETE FROM ledger.transactions WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass);
 DELETE FROM ledger.blocks WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass) AND block_no > 0;
-UPDATE ledger.ledgers l SET head_block = 0, head_hash = b.block_hash
-  FROM ledger.blocks b WHERE b.ledger_id = l.ledger_id AND b.block_no = 0 AND l.relation = 'audit'::regclass;
-ALTER TABLE audit ENABLE ALWAYS TRIGGER zz_ledger_row;
-ALTER TABLE audit ENABLE ALWAYS TRIGGER ledger_append_only;
+DELETE FROM ledger.history_tiles WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass);
+ALTER TABLE audit ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
+  ENABLE ALWAYS TRIGGER ledger_append_only_row;
 RESET session_replication_role;
 SELECT ok, problem FROM ledger.verify('audit') AS without_digest;
 SELECT ok, problem FROM ledger.verify('audit', :'audit_digest') AS with_digest;
@@ -176,6 +176,75 @@ SELECT ok, rows_checked FROM ledger.verify('ledger.margin_calls');
 SELECT round(ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30)::numeric, 4) AS haug_call;
 SELECT (g).* FROM (SELECT ledger.bsm_greeks('call', 60, 65, 0.25, 0.08, 0, 0.30) AS g) s;
 SELECT ledger.bsm_implied_vol('call', ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30), 60, 65, 0.25, 0.08, 0) AS implied_vol_round_trip;
+
+\echo
+\echo '== 14. Sync between institutions: this database (bank A) publishes its'
+\echo '       ledger; a second database (bank B; in practice another server)'
+\echo '       subscribes.  B copies and verifies A\'s history under the snapshot'
+\echo '       of its new replication slot, then verifies every row, transaction'
+\echo '       record and block as it arrives.'
+CREATE TABLE settlements (id int PRIMARY KEY, counterparty text, amount numeric(18,2));
+SELECT ledger.create_ledger('settlements') IS NOT NULL AS is_ledger;
+INSERT INTO settlements VALUES (1, 'bank B', 1000.00), (2, 'bank C', 250.00);
+SELECT ledger.create_publication('bank_a_ledgers', ARRAY['settlements'::regclass]);
+\getenv pghost PGHOST
+\getenv pgport PGPORT
+CREATE DATABASE bank_b;
+\c bank_b
+CREATE EXTENSION ledger;
+SELECT ledger.create_subscription('bank_b_from_a',
+  format('host=%s port=%s dbname=demo', :'pghost', :'pgport'), 'bank_a_ledgers') AS ledgers_replicated;
+\c demo
+INSERT INTO settlements VALUES (3, 'bank B', 75.50);
+SELECT ledger.digest('settlements') AS a_digest \gset
+\c bank_b
+\echo '       B waits until A\'s newest block has arrived and been verified:'
+CREATE FUNCTION pg_temp.wait_for_block(hash text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. 600 LOOP
+    IF EXISTS (SELECT 1 FROM ledger.blocks WHERE block_hash = decode(hash, 'hex')) THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN false;
+END $$;
+SELECT pg_temp.wait_for_block(:'a_digest'::jsonb->>'block_hash') AS arrived;
+SELECT * FROM settlements ORDER BY id;
+SELECT ledger.digest('settlements') = :'a_digest'::jsonb AS same_digest_as_bank_a;
+SELECT ok, rows_checked, blocks_checked FROM ledger.verify('settlements', :'a_digest');
+SELECT role, peer, state, verified_block FROM ledger.replication_status;
+\echo '       A replica is read-only:'
+\set ON_ERROR_STOP 0
+INSERT INTO settlements VALUES (4, 'bank B', 1.00);
+\set ON_ERROR_STOP 1
+\echo '       A superuser at bank A rewrites a settlement past every guard; the'
+\echo '       change travels to B, is refused on arrival and stops the'
+\echo '       subscription; B keeps what it verified:'
+\c demo
+SET session_replication_role = replica;
+ALTER TABLE settlements DISABLE TRIGGER ALL;
+UPDATE settlements SET amount = 1.00 WHERE id = 1;
+ALTER TABLE settlements ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
+  ENABLE ALWAYS TRIGGER ledger_append_only_row;
+RESET session_replication_role;
+\c bank_b
+CREATE FUNCTION pg_temp.wait_for_refusal() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. 600 LOOP
+    IF NOT (SELECT subenabled FROM pg_subscription WHERE subname = 'bank_b_from_a') THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN false;
+END $$;
+SELECT pg_temp.wait_for_refusal() AS subscription_stopped;
+SELECT state, last_error FROM ledger.replication_status;
+SELECT id, amount FROM settlements WHERE id = 1;
+SELECT ledger.drop_subscription('bank_b_from_a');
+\c demo
+DROP DATABASE bank_b;
 
 \echo
 \echo '== Done.'

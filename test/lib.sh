@@ -151,6 +151,46 @@ ledger_build_install() {
 	ledger_say "installing into $("$PG_CONFIG" --pkglibdir)"
 	make -C "$LEDGER_SRC" install PG_CONFIG="$PG_CONFIG" >&2 ||
 		ledger_die "make install failed"
+	[[ ${LEDGER_VALGRIND:-0} == 1 ]] && ledger_valgrind_wrap
+	return 0
+}
+
+# LEDGER_VALGRIND=1: every server of the run (and its children) runs under
+# valgrind memcheck.  The private installation's postgres becomes a script
+# that execs valgrind on the real binary (postgres.bin, beside it, so that
+# it still finds its share directory); one log per process lands in
+# LEDGER_TMP/valgrind, and ledger_valgrind_report counts the errors whose
+# stack passes through ledger.so.
+ledger_valgrind_wrap() {
+	local bindir
+	command -v valgrind >/dev/null ||
+		ledger_die "LEDGER_VALGRIND=1 needs valgrind (apt-get install valgrind)"
+	bindir=$("$PG_CONFIG" --bindir)
+	[[ -e $bindir/postgres.bin ]] && return 0
+	mv "$bindir/postgres" "$bindir/postgres.bin"
+	mkdir -p "$LEDGER_TMP/valgrind"
+	chmod 1777 "$LEDGER_TMP/valgrind"
+	cat >"$bindir/postgres" <<WRAP
+#!/bin/sh
+exec valgrind --quiet --tool=memcheck --trace-children=no --track-origins=yes \\
+	--read-var-info=no --num-callers=30 --error-limit=no \\
+	--suppressions="$LEDGER_SRC/test/valgrind.supp" \\
+	--log-file="$LEDGER_TMP/valgrind/%p.log" "$bindir/postgres.bin" "\$@"
+WRAP
+	chmod 755 "$bindir/postgres"
+	ledger_say "servers run under valgrind (logs in $LEDGER_TMP/valgrind)"
+}
+
+# Errors valgrind reported in ledger's code: prints their count, and the
+# first of them (whole stacks) on stderr.
+ledger_valgrind_report() {
+	local dir=$LEDGER_TMP/valgrind n
+	[[ -d $dir ]] || { echo 0; return 0; }
+	n=$(awk '/^==[0-9]+== [A-Z]/ { if (err != "" && ours) { c++; if (c <= 5) print err > "/dev/stderr" } err = $0 "\n"; ours = 0; next }
+		/^==[0-9]+==    (at|by) / { err = err $0 "\n"; if ($0 ~ /ledger\.so/) ours = 1; next }
+		/^==[0-9]+== *$/ { if (err != "" && ours) { c++; if (c <= 5) print err > "/dev/stderr" } err = ""; ours = 0 }
+		END { if (err != "" && ours) c++; print c + 0 }' "$dir"/*.log 2>/dev/null || echo 0)
+	echo "${n:-0}"
 }
 
 # The released versions the upgrade tests start from: version and commit.

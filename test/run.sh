@@ -17,6 +17,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL_SUITES="meta regress isolation pgtap tap fuzz"
+# under valgrind everything takes about 20 times longer
+if [[ ${LEDGER_VALGRIND:-0} == 1 ]]; then
+	: "${LEDGER_SUITE_TIMEOUT:=14400}"
+	export LEDGER_SUITE_TIMEOUT
+fi
 SUITES=${LEDGER_SUITES:-$ALL_SUITES}
 LOGDIR=$LEDGER_LOGDIR/test
 PASSED=0
@@ -215,13 +220,13 @@ suite_meta() {
 
 suite_regress() {
 	local t0=$SECONDS list counts
-	list=$(ledger_make_var "$SRC" REGRESS)
+	list=${LEDGER_REGRESS_TESTS:-$(ledger_make_var "$SRC" REGRESS)}
 	if [[ -z ${list// /} ]]; then
 		tally regress 0 0 0 "(REGRESS is empty)"
 		return
 	fi
 	ledger_as_user rm -rf "$SRC/results" "$SRC/regression.diffs" "$SRC/regression.out"
-	run_logged regress make installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= TAP_TESTS=
+	run_logged regress make installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= TAP_TESTS= REGRESS="$list"
 	counts=$(count_regress "$LOGDIR/regress.log" "$RC")
 	if [[ -f $SRC/regression.diffs && $RC != 0 ]]; then
 		cp "$SRC/regression.diffs" "$LOGDIR/regress.diffs"
@@ -369,6 +374,15 @@ main() {
 		ledger_say "suite $s"
 		"suite_$s"
 	done
+	if [[ ${LEDGER_VALGRIND:-0} == 1 ]]; then
+		local verrs
+		verrs=$(ledger_valgrind_report)
+		if ((verrs > 0)); then
+			tally valgrind 0 1 0 "($verrs errors in ledger.so; logs in $LEDGER_TMP/valgrind)"
+		else
+			tally valgrind 1 0 0 "(no error in ledger.so)"
+		fi
+	fi
 	collect_logs
 	FINISHED=1
 	if ((FAILED > 0)); then

@@ -91,8 +91,8 @@ COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of
 
 -- One row per (peer, ledger).  At the origin, a peer is a logical
 -- replication slot of this database; at a peer, the subscription.  A
--- function owned by the extension's owner: replication origins' progress is
--- for superusers only; the status is for them and pg_monitor.
+-- function owned by the extension's owner (it reads the apply workers'
+-- errors and the slots); the status is for superusers and pg_monitor.
 CREATE FUNCTION ledger._replication_status(OUT role pg_catalog.text, OUT peer pg_catalog.name,
     OUT ledger pg_catalog.regclass, OUT ledger_id pg_catalog.int8, OUT state pg_catalog.text,
     OUT verified_block pg_catalog.int8, OUT verified_block_hash pg_catalog.bytea,

@@ -13,7 +13,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(ledger_node verify verify_ok wait_sealed sign_hex install_copy);
+our @EXPORT = qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy);
 
 # A started node with ledger preloaded and logical WAL.  Options:
 #   install_path => a PostgreSQL installation (default: PATH's)
@@ -69,6 +69,31 @@ sub verify_ok
 	my $ok = is($v->{ok}, 't', $name);
 	diag("verify($table): $v->{problem}") unless $ok;
 	return $v;
+}
+
+# ledger.export(table) checked offline by tools/ledger-audit export (against
+# a digest, if given): returns (exit status, the tool's output), or (-1,
+# the error) when the export itself fails (a ledger whose columns a superuser
+# changed cannot be exported).
+sub audit_export
+{
+	my ($node, $db, $table, $digest) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my ($ret, $export, $perr) = $node->psql($db, "SELECT * FROM ledger.export('$table')");
+	return (-1, $perr) if $ret != 0;
+	open(my $fh, '>', "$dir/export.ndjson") or die "export: $!";
+	print $fh "$export\n";
+	close($fh);
+	my @args = ("$ENV{TESTDIR}/tools/ledger-audit", 'export', "$dir/export.ndjson");
+	if (defined $digest)
+	{
+		open($fh, '>', "$dir/digest.json") or die "digest: $!";
+		print $fh $digest;
+		close($fh);
+		push @args, "$dir/digest.json";
+	}
+	my ($out, $err) = run_command([ 'python3', @args ]);
+	return ($? >> 8, $out . $err);
 }
 
 # Wait until every committed transaction of the database is sealed.

@@ -65,6 +65,8 @@ SELECT ledger.seal('$t');
 	is($v->{ok}, 't', "$t: untampered ledger verifies against its digest")
 	  or diag($v->{problem});
 	is($v->{rows}, 13, "$t: untampered ledger has 13 rows checked");
+	my ($rc, $out) = audit_export($node, $db, $t, $digest);
+	is($rc, 0, "$t: tools/ledger-audit accepts its export") or diag($out);
 	return ($t, $digest);
 }
 
@@ -104,6 +106,10 @@ sub detected
 	my $v = verify($node, $db, $t, $digest);
 	is($v->{ok}, 'f', "$name: verify says not ok");
 	like($v->{problem}, $re, "$name: problem names the culprit");
+	# the offline verifier agrees, from an export of the same ledger
+	my ($rc, $out) = audit_export($node, $db, $t, $digest);
+	isnt($rc, 0, "$name: tools/ledger-audit refuses the export too (or it cannot be exported)")
+	  or diag($out);
 	$v = verify($node, $db, $control, $control_digest);
 	is($v->{ok}, 't', "$name: the untampered ledger beside it still verifies")
 	  or diag($v->{problem});

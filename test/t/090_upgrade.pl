@@ -234,9 +234,9 @@ is($old->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count{pay} + 10, 'p
 $old->safe_psql(
 	'postgres', q{
 SET session_replication_role = replica;
-ALTER TABLE pay DISABLE TRIGGER ledger_append_only;
+ALTER TABLE pay DISABLE TRIGGER ledger_append_only, DISABLE TRIGGER ledger_append_only_row;
 UPDATE pay SET amount = 1000000 WHERE id = 3;
-ALTER TABLE pay ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE pay ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
 });
 my $v = verify($old, 'postgres', 'pay', $digest{pay});
 is($v->{ok}, 'f', 'an edited 0.1.0 row is detected after the update');

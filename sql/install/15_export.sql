@@ -1,0 +1,71 @@
+
+-- ===================================================================
+-- Export for offline audit (docs/canonical-format.md#export-ledgerexport)
+-- ===================================================================
+
+-- Every row (canonical bytes and stored leaf hash), transaction record and
+-- block of a ledger, one JSON object per line, under one snapshot;
+-- tools/ledger-audit export recomputes all of it.
+CREATE FUNCTION ledger.export(tbl pg_catalog.regclass) RETURNS SETOF pg_catalog.text
+    LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'undefined_table',
+            MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
+    END IF;
+    SELECT l.ledger_id, l.ledger_uuid, l.format_version INTO g
+      FROM ledger.ledgers l WHERE l.relation OPERATOR(pg_catalog.=) tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = pg_catalog.format('table "%s" is not a ledger', tbl),
+            HINT = 'Use ledger.create_ledger() to make it one.';
+    END IF;
+    IF pg_catalog.row_security_active(tbl) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('cannot export ledger "%s": row-level security hides rows from the current user', tbl),
+            HINT = 'Export as the table''s owner, a superuser or a role with BYPASSRLS.';
+    END IF;
+    RETURN NEXT pg_catalog.json_build_object('type', 'ledger', 'ledger', tbl::pg_catalog.text,
+        'ledger_uuid', g.ledger_uuid, 'row_format', g.format_version)::pg_catalog.text;
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.json_build_object(''type'', ''row'', ''xact'', r.ledger_xact, ''seq'', r.ledger_seq, '
+        '''canonical_bytes'', pg_catalog.encode(%s, ''hex''), '
+        '''leaf_hash'', pg_catalog.encode(r.ledger_hash, ''hex''))::pg_catalog.text '
+        'FROM %s r ORDER BY r.ledger_xact, r.ledger_seq',
+        CASE WHEN g.format_version OPERATOR(pg_catalog.=) 1
+             THEN 'ledger.canonical_bytes(r)'
+             ELSE 'ledger.canonical_bytes(r, r.ledger_xact, r.ledger_seq)' END,
+        tbl);
+    RETURN QUERY
+        SELECT pg_catalog.json_build_object('type', 'transaction', 'xact_id', t.xact_id,
+                   'row_count', t.row_count, 'root', pg_catalog.encode(t.root, 'hex'),
+                   'committed_at_us', ((EXTRACT(epoch FROM t.committed_at) OPERATOR(pg_catalog.-) 946684800)
+                                       OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8)::pg_catalog.text
+          FROM ledger.transactions t
+         WHERE t.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+         ORDER BY t.xact_id;
+    RETURN QUERY
+        SELECT (pg_catalog.jsonb_build_object('type', 'block', 'block_no', b.block_no,
+                    'prev_hash', pg_catalog.encode(b.prev_hash, 'hex'), 'root', pg_catalog.encode(b.root, 'hex'),
+                    'tx_count', b.tx_count, 'row_count', b.row_count,
+                    'sealed_at_us', ((EXTRACT(epoch FROM b.sealed_at) OPERATOR(pg_catalog.-) 946684800)
+                                     OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,
+                    'format_version', b.format_version)
+                OPERATOR(pg_catalog.||) CASE WHEN b.tree_root IS NULL THEN '{}'::pg_catalog.jsonb
+                    ELSE pg_catalog.jsonb_build_object('tree_size', b.first_position OPERATOR(pg_catalog.+) b.tx_count,
+                                                       'tree_root', pg_catalog.encode(b.tree_root, 'hex')) END
+                OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('block_hash', pg_catalog.encode(b.block_hash, 'hex'),
+                                                                      'xact_ids', pg_catalog.to_jsonb(b.xact_ids)))::pg_catalog.text
+          FROM ledger.blocks b
+         WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+         ORDER BY b.block_no;
+END
+$$;
+COMMENT ON FUNCTION ledger.export(pg_catalog.regclass) IS 'Every row, transaction record and block of a ledger as NDJSON lines, for tools/ledger-audit export';

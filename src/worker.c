@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *		What every background worker of ledger shares: how it is described
+ *		to the postmaster, how it starts, reloads settings and sleeps.
+ *
+ * The workers themselves live with their feature and define its settings:
+ * the sealer launcher, the per-database sealers and the one-shot sealer in
+ * sealer.c, the margin scheduler in margin.c.  Each one's main calls
+ * worker_start first, then loops on worker_check, its own pass, and
+ * worker_sleep.  SIGTERM ends a worker through die(), as for a backend, so
+ * an open transaction is rolled back; the postmaster's death ends it at its
+ * next sleep.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+
+#include "worker.h"
+
+/* Describe a worker of the ledger library (restart: seconds or BGW_NEVER_RESTART). */
+void
+worker_describe(BackgroundWorker *worker, const char *function,
+				const char *name, const char *type, int restart)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = restart;
+	strlcpy(worker->bgw_library_name, "ledger", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(worker->bgw_name, name, BGW_MAXLEN);
+	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
+}
+
+/* Worker start: signal handlers, then a connection to a database (by oid or name, or none). */
+void
+worker_start(Oid dboid, const char *dbname)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	if (OidIsValid(dboid))
+		BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	else
+		BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+}
+
+/* Between passes: interrupts, and the configuration file after SIGHUP. */
+void
+worker_check(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/* Sleep until the latch is set or timeout_ms passed; exits with the postmaster. */
+void
+worker_sleep(long timeout_ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 timeout_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
