@@ -32,6 +32,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 
 #include "canon.h"
 #include "catalog.h"
@@ -207,6 +208,28 @@ create_ledger_check(Relation rel)
 }
 
 /*
+ * A ledger without a key is identified by its whole row in a publication
+ * (REPLICA IDENTITY FULL, which changes nothing stored).  Under a
+ * publication of updates (FOR ALL TABLES, or a ledger publication) a table
+ * without a replica identity cannot be updated at all: not even the
+ * stamping of its genesis rows by create_ledger, nor a tampering UPDATE
+ * that must travel to the peers to be refused there.  SPI connected; the
+ * table locked.
+ */
+void
+create_replica_identity(Oid relid, const char *qname)
+{
+	Relation	rel = table_open(relid, NoLock);
+	char		ident = rel->rd_rel->relreplident;
+	bool		has_key = OidIsValid(RelationGetReplicaIndex(rel));
+
+	table_close(rel, NoLock);
+	if (ident == REPLICA_IDENTITY_FULL || (ident != REPLICA_IDENTITY_NOTHING && has_key))
+		return;
+	spi_exec_fmt(SPI_OK_UTILITY, "ALTER TABLE %s REPLICA IDENTITY FULL", qname);
+}
+
+/*
  * The ledger's triggers, enabled ALWAYS (SPI connected): the row trigger,
  * the statement guard against UPDATE, DELETE and TRUNCATE, and a row guard
  * against UPDATE and DELETE, which is the one a logical replication apply
@@ -300,6 +323,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	/* the table's own DDL runs as its owner, the caller */
+	create_replica_identity(relid, qname);
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "ALTER TABLE %s ADD COLUMN " LEDGER_COL_XACT " pg_catalog.int8, "
 				 "ADD COLUMN " LEDGER_COL_SEQ " pg_catalog.int8, "

@@ -20,6 +20,12 @@
 extern LedgerInfo *create_builtin_info(Relation rel, HeapTuple tuple);
 
 /*
+ * REPLICA IDENTITY FULL for a table without a key (or with NOTHING), so
+ * that it can be updated under a publication of updates; SPI connected.
+ */
+extern void create_replica_identity(Oid relid, const char *qname);
+
+/*
  * The ledger's triggers on a table (qname quoted), enabled ALWAYS; SPI
  * connected.
  */

@@ -45,6 +45,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
+#include "replication/origin.h"
 #include "replication/worker_internal.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
@@ -369,6 +370,21 @@ replica_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_ABORT)
 		replica_xacts = NULL;
+
+	/*
+	 * An apply transaction refused at commit (above) has already set the
+	 * replication origin's progress to the end of the refused origin
+	 * transaction.  PostgreSQL 15's apply worker then disables the
+	 * subscription in a transaction of its own, whose commit would record
+	 * that progress: the refused transaction would never be sent again, and
+	 * ALTER SUBSCRIPTION ... SKIP at its LSN would be refused.  The worker
+	 * exits after any error; forget the progress of what was not applied.
+	 */
+	if (event == XACT_EVENT_ABORT && IsLogicalWorker())
+	{
+		replorigin_session_origin_lsn = InvalidXLogRecPtr;
+		replorigin_session_origin_timestamp = 0;
+	}
 }
 
 /* Register callbacks; called from _PG_init. */

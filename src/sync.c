@@ -222,26 +222,6 @@ sync_ledger_tables(ArrayType *arr, Oid **relids_out, int64 **ids_out)
 }
 
 /*
- * A ledger's UPDATE and DELETE must be published with a replica identity (a
- * tampered origin's changes must travel to be refused); without a primary
- * key, the whole row is its identity.  Changes nothing that is stored.
- */
-static void
-sync_replica_identity(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	char		ident = rel->rd_rel->relreplident;
-	bool		has_key = OidIsValid(RelationGetReplicaIndex(rel));
-
-	table_close(rel, AccessShareLock);
-	if (ident == REPLICA_IDENTITY_FULL || (ident != REPLICA_IDENTITY_NOTHING && has_key))
-		return;
-	sync_spi(SPI_OK_UTILITY,
-			 psprintf("ALTER TABLE %s REPLICA IDENTITY FULL",
-					  sync_qname(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid))));
-}
-
-/*
  * The table list of a ledger publication: the ledgers, then the catalog
  * tables filtered on their ids.
  */
@@ -333,8 +313,11 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 	int			i;
 
 	n = sync_publication_args(fcinfo, "create a publication of ledgers", &pubname, &relids, &ids);
+	/* a tampered origin's UPDATE and DELETE must travel, to be refused */
 	for (i = 0; i < n; i++)
-		sync_replica_identity(relids[i]);
+		create_replica_identity(relids[i],
+								sync_qname(get_namespace_name(get_rel_namespace(relids[i])),
+										   get_rel_name(relids[i])));
 	sync_spi(SPI_OK_UTILITY,
 			 psprintf("CREATE PUBLICATION %s FOR TABLE %s "
 					  "WITH (publish = 'insert, update, delete, truncate')",
@@ -423,8 +406,11 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a publication of ledgers can carry at most %d ledgers", SYNC_MAX_LEDGERS),
 				 errhint("Use several publications.")));
+	/* a tampered origin's UPDATE and DELETE must travel, to be refused */
 	for (i = 0; i < n; i++)
-		sync_replica_identity(relids[i]);
+		create_replica_identity(relids[i],
+								sync_qname(get_namespace_name(get_rel_namespace(relids[i])),
+										   get_rel_name(relids[i])));
 	sync_spi(SPI_OK_UTILITY,
 			 psprintf("ALTER PUBLICATION %s SET TABLE %s", quote_identifier(pubname),
 					  sync_publication_tables(all_relids, all_ids, nall)));
@@ -1051,18 +1037,23 @@ sync_copy_transactions(SyncCopy * c)
 	bool		have_row = false;
 	int64		row_xact = 0;
 
+	/*
+	 * The select lists return text under the columns' names: ORDER BY names
+	 * the tables' columns through an alias, or it would sort the text ('19'
+	 * before '2').
+	 */
 	xres = sync_remote(c->sc, psprintf("SELECT %s, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
 									   "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
 									   "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
-									   "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									   " ORDER BY xact_id", c->recs.select, c->rl->ledger_id), c->recs.n + 1);
+									   "FROM ledger.transactions r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									   " ORDER BY r.xact_id", c->recs.select, c->rl->ledger_id), c->recs.n + 1);
 	xslot = MakeSingleTupleTableSlot(xres->tupledesc, &TTSOpsMinimalTuple);
 	if (c->held)
 		first = sync_first_missing(c, xres, xslot);
 	if (first != PG_INT64_MAX)
 	{
-		rres = sync_remote(c->sc, psprintf("SELECT %s FROM %s WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
-										   " ORDER BY " LEDGER_COL_XACT ", " LEDGER_COL_SEQ,
+		rres = sync_remote(c->sc, psprintf("SELECT %s FROM %s r WHERE " LEDGER_COL_XACT " OPERATOR(pg_catalog.>=) " INT64_FORMAT
+										   " ORDER BY r." LEDGER_COL_XACT ", r." LEDGER_COL_SEQ,
 										   c->rows.select, c->qname, first == PG_INT64_MIN ? (int64) -1 : first),
 						   c->rows.n);
 		rslot = MakeSingleTupleTableSlot(rres->tupledesc, &TTSOpsMinimalTuple);
@@ -1149,8 +1140,8 @@ sync_copy_blocks(SyncCopy * c)
 			held_hashes[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
 	bres = sync_remote(c->sc, psprintf("SELECT %s, pg_catalog.encode(block_hash, 'hex') "
-									   "FROM ledger.blocks WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
-									   " ORDER BY block_no", c->blks.select, c->rl->ledger_id), c->blks.n + 1);
+									   "FROM ledger.blocks r WHERE ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+									   " ORDER BY r.block_no", c->blks.select, c->rl->ledger_id), c->blks.n + 1);
 	bslot = MakeSingleTupleTableSlot(bres->tupledesc, &TTSOpsMinimalTuple);
 	while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
 	{

@@ -110,12 +110,13 @@ AS $$
            CASE WHEN s.oid IS NULL THEN 'dropped'
                 WHEN NOT s.subenabled THEN 'disabled'
                 WHEN st.pid IS NULL THEN 'starting'
-                WHEN st.latest_end_lsn OPERATOR(pg_catalog.>) st.received_lsn THEN 'catching up'
+                WHEN c.behind THEN 'catching up'
                 ELSE 'streaming' END AS state,
            h.block_no AS verified_block,
            h.block_hash AS verified_block_hash,
-           GREATEST(pg_catalog.pg_wal_lsn_diff(st.latest_end_lsn, st.received_lsn), 0)::pg_catalog.int8 AS lag_bytes,
-           CASE WHEN st.latest_end_lsn OPERATOR(pg_catalog.>) st.received_lsn
+           CASE WHEN c.behind THEN pg_catalog.pg_wal_lsn_diff(st.received_lsn, o.remote_lsn)::pg_catalog.int8
+                WHEN st.pid IS NOT NULL THEN 0::pg_catalog.int8 END AS lag_bytes,
+           CASE WHEN c.behind
                 THEN pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) st.last_msg_send_time)
                 WHEN st.pid IS NOT NULL THEN pg_catalog.date_part('epoch', st.last_msg_receipt_time OPERATOR(pg_catalog.-) st.last_msg_send_time)
                 END::pg_catalog.float8 AS lag_seconds,
@@ -133,6 +134,15 @@ AS $$
                                                   WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
       LEFT JOIN pg_catalog.pg_stat_subscription st
              ON st.subid OPERATOR(pg_catalog.=) s.oid AND st.relid IS NULL
+      LEFT JOIN pg_catalog.pg_replication_origin_status o
+             ON o.external_id OPERATOR(pg_catalog.=) ('pg_' OPERATOR(pg_catalog.||) s.oid::pg_catalog.text)
+      -- Behind: changes arrived after the origin's last keepalive (which the
+      -- worker reads after applying all that came before it) and beyond the
+      -- last origin transaction applied here.  Not the keepalive's position
+      -- against the applied one: that grows with every WAL record the
+      -- origin writes that this subscription does not carry.
+      CROSS JOIN LATERAL (SELECT COALESCE(st.received_lsn OPERATOR(pg_catalog.>) st.latest_end_lsn
+                                          AND st.received_lsn OPERATOR(pg_catalog.>) o.remote_lsn, false) AS behind) c
       LEFT JOIN ledger._replication_errors() e ON e.subid OPERATOR(pg_catalog.=) s.oid
     UNION ALL
     SELECT 'origin',
@@ -173,3 +183,9 @@ CREATE VIEW ledger.replication_status AS
 COMMENT ON VIEW ledger.replication_status IS 'One row per (peer, ledger): role, state, newest block held (at a replica: verified), lag in bytes and seconds, last error of the apply worker and the LSN that ALTER SUBSCRIPTION ... SKIP takes to pass over the refused transaction';
 REVOKE ALL ON ledger.replication_status FROM PUBLIC;
 GRANT SELECT ON ledger.replication_status TO pg_monitor;
+
+-- Positions are changed in place by their owners.  Under a publication of
+-- updates that carries them (FOR ALL TABLES, FOR TABLES IN SCHEMA ledger) a
+-- table without a key needs its whole row as replica identity, or every
+-- UPDATE and DELETE of it fails.
+ALTER TABLE ledger.margin_positions REPLICA IDENTITY FULL;

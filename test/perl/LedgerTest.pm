@@ -13,7 +13,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export);
+our @EXPORT = qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy);
 
 # A started node with ledger preloaded and logical WAL.  Options:
 #   install_path => a PostgreSQL installation (default: PATH's)
@@ -109,6 +109,23 @@ sub wait_sealed
 		select(undef, undef, undef, 0.1);
 	}
 	return 0;
+}
+
+# A private copy of a PostgreSQL installation made by test/lib.sh (such as
+# $ENV{LEDGER_OLD_INSTALL_0_1_0}, DIR/usr/lib/postgresql/15), hard-linked
+# where it can be, for a test that replaces files in it: the original stays
+# as it was for the tests after it.  Returns the copy's path of the same
+# form.
+sub install_copy
+{
+	my ($install) = @_;
+	my ($root, $rest) = $install =~ m{^(.*?)(/usr/lib/postgresql/[^/]+)/?$}
+	  or die "not a private installation: $install";
+	my $to = PostgreSQL::Test::Utils::tempdir() . '/install';
+	system('cp', '-al', $root, $to) == 0
+	  or (system('rm', '-rf', $to) == 0 && system('cp', '-a', $root, $to) == 0)
+	  or die "could not copy $root";
+	return $to . $rest;
 }
 
 # Hex signature of a hex message by one of test/sign_rows.py's published

@@ -21,8 +21,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LedgerTest;
 
-my $old_install = $ENV{LEDGER_OLD_INSTALL_0_1_0}
+$ENV{LEDGER_OLD_INSTALL_0_1_0}
   or BAIL_OUT('LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test');
+# a copy: the package upgrade below replaces its files, and later tests
+# (150_sync_upgrade) need the released ones
+my $old_install = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
 my $pg_config = $ENV{PG_CONFIG} or BAIL_OUT('PG_CONFIG is not set');
 chomp(my $new_pkglib = `$pg_config --pkglibdir`);
 chomp(my $new_share = `$pg_config --sharedir`);

@@ -1,0 +1,203 @@
+# SyncTest: helpers shared by the sync TAP tests (test/t/1[0-4]0_sync*.pl).
+#
+# Loaded with "use SyncTest;" beside LedgerTest.  Every helper takes the
+# nodes it works on; none keeps state between calls.
+package SyncTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use LedgerTest;
+
+our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
+  content wait_refused skip_refused sub_enabled last_error_at digest_of);
+
+# Poll a query until it returns 't', at most $secs seconds; true if it did.
+# (poll_query_until waits 180 s, which a failing case should not cost.)
+sub poll_until
+{
+	my ($node, $q, $secs, $db) = @_;
+	for (1 .. $secs * 10)
+	{
+		my ($ret, $out) = $node->psql($db // 'postgres', $q);
+		return 1 if $ret == 0 && $out eq 't';
+		select(undef, undef, undef, 0.1);
+	}
+	diag("timed out after $secs s: $q");
+	return 0;
+}
+
+# A started node that can publish and subscribe, with the extension.  The
+# launcher restarts apply workers after wal_retrieve_retry_interval (5 s by
+# default); a short one keeps the tests fast.
+sub sync_node
+{
+	my ($name, %opt) = @_;
+	my $node = ledger_node(
+		$name,
+		%opt,
+		conf => "max_wal_senders = 10\n"
+		  . "max_replication_slots = 10\n"
+		  . "max_logical_replication_workers = 6\n"
+		  . "wal_retrieve_retry_interval = 200ms\n"
+		  . "log_min_messages = warning\n"
+		  . ($opt{conf} // ''));
+	my $db = $opt{db} // 'postgres';
+	$node->safe_psql('postgres', "CREATE DATABASE $db") if $db ne 'postgres';
+	$node->safe_psql($db, 'CREATE EXTENSION ledger');
+	return $node;
+}
+
+# Start pgbench in the background on a node: $clients clients for $secs
+# seconds at $rate transactions per second in all, running SQL scripts
+# given as [text, weight] pairs.  Returns a handle for load_finish.
+sub load_start
+{
+	my ($node, %o) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my @files;
+	my $i = 0;
+	for my $s (@{ $o{scripts} })
+	{
+		my $f = "$dir/s" . $i++ . '.sql';
+		open(my $fh, '>', $f) or die "$f: $!";
+		print $fh $s->[0];
+		close $fh;
+		push @files, '-f', "$f\@$s->[1]";
+	}
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', $o{clients} // 4, '-j', 2,
+			'-T', $o{secs} // 5, ($o{rate} ? ('-R', $o{rate}) : ()),
+			@files, '-h', $node->host, '-p', $node->port, $o{db} // 'postgres'
+		],
+		'>', \$out, '2>', \$err);
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# Wait for a pgbench started by load_start; returns (exit status, number of
+# transactions it reports processed, stderr).
+sub load_finish
+{
+	my ($l) = @_;
+	$l->{h}->finish;
+	my $status = $?;
+	my ($n) = ${ $l->{out} } =~ /number of transactions actually processed: (\d+)/;
+	return ($status, $n // 0, ${ $l->{err} });
+}
+
+# The node's connection string, quoted for an SQL literal.
+sub conninfo
+{
+	my ($node, $db) = @_;
+	(my $c = $node->connstr($db // 'postgres')) =~ s/'/''/g;
+	return $c;
+}
+
+# The newest block of a ledger at a node (-1 if none).
+sub head_block
+{
+	my ($node, $table, $db) = @_;
+	return $node->safe_psql($db // 'postgres',
+		"SELECT coalesce(max(b.block_no), -1) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) "
+		  . "WHERE l.relation = '$table'::regclass");
+}
+
+# Wait until a node holds block $block of a ledger; true if it did.
+sub wait_head
+{
+	my ($node, $table, $block, $db) = @_;
+	return poll_until($node,
+		"SELECT coalesce(max(b.block_no), -1) >= $block FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) "
+		  . "WHERE l.relation = '$table'::regclass", 90, $db);
+}
+
+# The origin's digest of a ledger (seals what is committed first).
+sub digest_of
+{
+	my ($node, $table, $db) = @_;
+	return $node->safe_psql($db // 'postgres', "SELECT ledger.digest('$table')");
+}
+
+# Seal everything at the origin, take its digest, and wait until the
+# replica holds the same block.  Returns the digest, or undef on timeout.
+sub caught_up
+{
+	my ($origin, $replica, $table, $db) = @_;
+	$db //= 'postgres';
+	wait_sealed($origin, $db) or return undef;
+	my $digest = digest_of($origin, $table, $db);
+	my $head = head_block($origin, $table, $db);
+	wait_head($replica, $table, $head, $db) or return undef;
+	return $digest;
+}
+
+# The set of (ledger_xact, ledger_seq, ledger_hash) of a ledger, one line
+# each, in order: compare between origin and replica.
+sub row_set
+{
+	my ($node, $table, $db) = @_;
+	return $node->safe_psql($db // 'postgres',
+		"SELECT count(*) || ' ' || coalesce(md5(string_agg(ledger_xact || ',' || ledger_seq || ',' || encode(ledger_hash, 'hex'), ';' "
+		  . "ORDER BY ledger_xact, ledger_seq)), '-') FROM $table");
+}
+
+# Row count and a hash of the whole content of a table.
+sub content
+{
+	my ($node, $table, $db) = @_;
+	return $node->safe_psql($db // 'postgres',
+		"SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, ';' ORDER BY x::text)), '-') FROM $table x");
+}
+
+sub sub_enabled
+{
+	my ($node, $sub, $db) = @_;
+	return $node->safe_psql($db // 'postgres',
+		"SELECT subenabled FROM pg_subscription WHERE subname = '$sub'");
+}
+
+# The time of the subscription's last error in replication_status ('' if none).
+sub last_error_at
+{
+	my ($node, $sub, $db) = @_;
+	return $node->safe_psql($db // 'postgres',
+		"SELECT coalesce(max(last_error_at)::text, '') FROM ledger.replication_status "
+		  . "WHERE role = 'replica' AND peer = '$sub'");
+}
+
+# Wait until the subscription is disabled with an error newer than $after
+# (a last_error_at value, '' for any); returns (error, lsn, at), or () on
+# timeout.
+sub wait_refused
+{
+	my ($node, $sub, $after, $db) = @_;
+	$db //= 'postgres';
+	my $newer = $after eq '' ? 'true' : "last_error_at > '$after'::timestamptz";
+	my $q =
+	    "SELECT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = '$sub' AND NOT subenabled) "
+	  . "AND EXISTS (SELECT 1 FROM ledger.replication_status WHERE role = 'replica' AND peer = '$sub' "
+	  . "AND last_error IS NOT NULL AND $newer)";
+	poll_until($node, $q, 60, $db) or return ();
+	my $row = $node->safe_psql($db,
+		"SELECT last_error || '|' || coalesce(last_error_lsn::text, '') || '|' || last_error_at "
+		  . "FROM ledger.replication_status WHERE role = 'replica' AND peer = '$sub' LIMIT 1");
+	my ($err, $lsn, $at) = split /\|/, $row, 3;
+	return ($err, $lsn, $at);
+}
+
+# The documented recovery step: skip the refused origin transaction, enable.
+sub skip_refused
+{
+	my ($node, $sub, $lsn, $db) = @_;
+	$node->safe_psql($db // 'postgres',
+		"ALTER SUBSCRIPTION $sub SKIP (lsn = '$lsn'); ALTER SUBSCRIPTION $sub ENABLE;");
+}
+
+1;
