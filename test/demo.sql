@@ -247,4 +247,56 @@ SELECT ledger.drop_subscription('bank_b_from_a');
 DROP DATABASE bank_b;
 
 \echo
+\echo '== 15. Audit: history only ever appended, and checkpoints signed outside'
+\echo '       the database; an auditor checks both offline with tools/ledger-audit.'
+CREATE TABLE trades (id int PRIMARY KEY, isin text, qty int);
+SELECT ledger.create_ledger('trades') IS NOT NULL AS is_ledger;
+INSERT INTO trades VALUES (1, 'US0378331005', 100);
+INSERT INTO trades VALUES (2, 'DE0007164600', -50);
+SELECT ledger.digest('trades') AS old_digest \gset
+INSERT INTO trades SELECT g, 'GB0002634946', g FROM generate_series(3, 40) g;
+INSERT INTO trades VALUES (41, 'FR0000120271', 7);
+SELECT ledger.digest('trades') AS new_digest \gset
+SELECT (:'old_digest'::jsonb)->>'tree_size' AS old_size, (:'new_digest'::jsonb)->>'tree_size' AS new_size;
+\echo '       The newer digest extends the older one (RFC 9162 consistency proof):'
+\t on
+\a
+\o demo_consistency.json
+SELECT ledger.consistency_proof('trades', :'old_digest', :'new_digest');
+\o demo_old.json
+SELECT :'old_digest';
+\o demo_new.json
+SELECT :'new_digest';
+\o
+\a
+\t off
+\! python3 tools/ledger-audit consistency demo_consistency.json demo_old.json demo_new.json
+\echo '       Bank A registers the public half of its checkpoint key (the private'
+\echo '       key stays in a file here, in an HSM in practice), makes a checkpoint'
+\echo '       (C2SP signed-note text), signs it outside and stores the signature,'
+\echo '       which the database checks before keeping it:'
+\! openssl genpkey -algorithm ed25519 -out demo_cp.pem 2>/dev/null
+\set cp_pub `openssl pkey -in demo_cp.pem -pubout -outform DER | tail -c 32 | xxd -p -c 64`
+SELECT (ledger.add_key('bank-a-cp-2026', 'bank-a', 'ed25519', decode(:'cp_pub', 'hex'))).key_id;
+SELECT ledger.set_institution('bank-a.example', 'bank-a-cp-2026');
+\t on
+\a
+\o demo_note.txt
+SELECT ledger.checkpoint('trades');
+\o
+\a
+\t off
+\! cat demo_note.txt
+\set cp_size `sed -n 2p demo_note.txt`
+\set cp_line `python3 tools/ledger-audit sign demo_note.txt demo_cp.pem`
+SELECT ledger.add_checkpoint_signature('trades', :cp_size, :'cp_line') AS signed_note;
+SELECT ledger, tree_size, signed_by, quorum_reached FROM ledger.checkpoint_status;
+\echo '       The auditor holds bank A''s verifier key and checks the signed note'
+\echo '       (psql adds a newline after a value: head -c -1 takes it off):'
+\! psql -XAtc "SELECT ledger.signed_checkpoint('trades')" | head -c -1 > demo_signed.txt
+\! python3 tools/ledger-audit verifier-key --name "$(head -1 demo_note.txt)" demo_cp.pem > demo_keys.txt
+\! python3 tools/ledger-audit checkpoint demo_signed.txt demo_keys.txt
+\! rm -f demo_consistency.json demo_old.json demo_new.json demo_cp.pem demo_note.txt demo_signed.txt demo_keys.txt
+
+\echo
 \echo '== Done.'
