@@ -133,6 +133,21 @@ make_db() {
 	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
 		-c "CREATE EXTENSION ledger VERSION '$2'" -f bench/margin_book.sql \
 		-c "SELECT bench_margin.make_book($3)" >/dev/null
+	# This library writes no ledger of a catalog still at 0.1.0 (it asks for
+	# ALTER EXTENSION UPDATE), so in the 0.1.0 databases the two tables
+	# run_margin_calls and run_expiry write lose their ledger row trigger,
+	# as in sql/margin_compare.sql: the baseline then does less work than
+	# the released version did (no hashing), which flatters it.
+	if [[ $2 == 0.1.0 ]]; then
+		PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+			-c "SET session_replication_role = replica;
+			ALTER TABLE ledger.margin_calls DISABLE TRIGGER zz_ledger_row,
+				ALTER COLUMN ledger_xact DROP NOT NULL, ALTER COLUMN ledger_seq DROP NOT NULL,
+				ALTER COLUMN ledger_hash DROP NOT NULL;
+			ALTER TABLE ledger.exercise_events DISABLE TRIGGER zz_ledger_row,
+				ALTER COLUMN ledger_xact DROP NOT NULL, ALTER COLUMN ledger_seq DROP NOT NULL,
+				ALTER COLUMN ledger_hash DROP NOT NULL" >/dev/null
+	fi
 }
 
 # time_entry DB SQL RUNS SERIAL: "wall cpu" of the best run

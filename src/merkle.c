@@ -31,11 +31,12 @@ merkle_leaf_hash(const void *data, size_t len, uint8 out[LEDGER_HASH_LEN])
 void
 merkle_node_hash(const uint8 *left, const uint8 *right, uint8 out[LEDGER_HASH_LEN])
 {
-	uint8		lr[2 * LEDGER_HASH_LEN];
+	uint8		plr[1 + 2 * LEDGER_HASH_LEN];
 
-	memcpy(lr, left, LEDGER_HASH_LEN);
-	memcpy(lr + LEDGER_HASH_LEN, right, LEDGER_HASH_LEN);
-	crypto_sha256_3(&node_prefix, 1, lr, sizeof(lr), NULL, 0, out);
+	plr[0] = node_prefix;
+	memcpy(plr + 1, left, LEDGER_HASH_LEN);
+	memcpy(plr + 1 + LEDGER_HASH_LEN, right, LEDGER_HASH_LEN);
+	crypto_sha256_3(plr, sizeof(plr), NULL, 0, NULL, 0, out);
 }
 
 /* root of the empty tree */

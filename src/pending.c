@@ -36,6 +36,7 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -320,12 +321,19 @@ pending_write_records(bool preparing)
 		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 		CatalogTupleInsert(rel, tup);
 
-		/* and the sealer's pointer to it (unlogged: no WAL) */
+		/*
+		 * and the sealer's pointer to it (unlogged: no WAL); the list has no
+		 * index, so a plain heap insert is all CatalogTupleInsert would do
+		 * (less its look-up of the indexes), unless someone added one
+		 */
 		qvalues[0] = Int64GetDatum(pl->ledger_id);
 		qvalues[1] = Int64GetDatum(current_ledger_xact);
 		qvalues[2] = PointerGetDatum(&tup->t_self);
 		qtup = heap_form_tuple(RelationGetDescr(queue), qvalues, qnulls);
-		CatalogTupleInsert(queue, qtup);
+		if (RelationGetForm(queue)->relhasindex)
+			CatalogTupleInsert(queue, qtup);
+		else
+			simple_heap_insert(queue, qtup);
 		heap_freetuple(qtup);
 		heap_freetuple(tup);
 		pending_written = true;
