@@ -149,6 +149,10 @@ SELECT count(*) AS rows_kept FROM a;
 -- after all of it the ledger verifies
 RESET ROLE;
 SELECT ok, rows_checked, problem FROM ledger.verify('a');
+-- ledgers.created_by names the role that called create_ledger, not the
+-- extension's owner (issue #9, item 15)
+SELECT created_by, created_by = 'ledger_owner' AS caller
+  FROM ledger.ledgers WHERE relation = 'a'::regclass;
 SELECT ledger.drop_ledger('a');
 DROP TABLE parent_t, other_t, parted, currencies;
 DROP FUNCTION a_noop();

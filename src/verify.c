@@ -386,8 +386,9 @@ verify_records(VState *st)
 		CHECK_FOR_INTERRUPTS();
 		if (i > 0 && st->recs[i - 1].xact_id == v->xact_id)
 		{
+			/* the first copy is the one a block's list was matched with */
 			vproblem(st, "transaction " INT64_FORMAT " (%s) is recorded more than once: a record was copied or forged",
-					 v->xact_id, verify_where(st, i));
+					 v->xact_id, verify_where(st, i - 1));
 			return;
 		}
 		/* rows of transactions with no record come first */

@@ -346,6 +346,35 @@ UPDATE ledger.blocks SET prev_hash = sha256('x'::bytea) WHERE ledger_id = $lid A
 		'edit a transaction row_count');
 }
 
+# 15b. a transaction record copied (the primary key replaced by a
+# non-unique index of the same name first): verify names the transaction
+# recorded twice (issue #9, item 11)
+{
+	my ($t, $d) = fresh_ledger();
+	my $lid = ledger_id($t);
+	my $r = row_info($t, 8);
+	$node->safe_psql($db, qq{
+SET session_replication_role = replica;
+ALTER TABLE ledger.transactions DROP CONSTRAINT transactions_pkey;
+CREATE INDEX transactions_pkey ON ledger.transactions (ledger_id, xact_id);
+INSERT INTO ledger.transactions SELECT * FROM ledger.transactions
+ WHERE ledger_id = $lid AND xact_id = $r->{xact};
+});
+	detected($t, undef,
+		qr/^transaction $r->{xact} \(block $r->{block}\) is recorded more than once/,
+		'duplicate a transaction record');
+	detected($t, $d,
+		qr/^transaction $r->{xact} \(block $r->{block}\) is recorded more than once/,
+		'duplicate a transaction record, with a digest');
+	$node->safe_psql($db, qq{
+SET session_replication_role = replica;
+DELETE FROM ledger.transactions t USING (SELECT ctid FROM ledger.transactions
+ WHERE ledger_id = $lid AND xact_id = $r->{xact} LIMIT 1) c WHERE t.ctid = c.ctid;
+DROP INDEX ledger.transactions_pkey;
+ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (ledger_id, xact_id);
+});
+}
+
 # 16. edit a transaction record's committed_at (part of the block leaf)
 {
 	my ($t, $d) = fresh_ledger();
