@@ -100,7 +100,7 @@ replica_applying(void)
 					 errmsg("subscription \"%s\" cannot copy ledger data table by table",
 							MySubscription->name),
 					 errdetail("A replica verifies each transaction's rows against its record and each block against its transactions, which a table synchronization worker copies apart."),
-					 errhint("Refresh with ALTER SUBSCRIPTION ... REFRESH PUBLICATION WITH (copy_data = false), then call ledger.resync_subscription().")));
+					 errhint("Call ledger.resync_subscription(), which copies and verifies the publication's ledgers itself; a table of the same name that is not a replica must be renamed first.")));
 		return MySubscription->name;
 	}
 	return NULL;
@@ -404,14 +404,52 @@ replica_init(void)
 
 /* ---------- ledger.catalog_guard() ---------- */
 
+/* The ledgers of arriving catalog rows seen last (ledger_id 0: free). */
+#define REPLICA_LEDGER_CACHE 16
+static struct
+{
+	int64		ledger_id;
+	Oid			relid;
+}			replica_ledger_cache[REPLICA_LEDGER_CACHE];
+static int	replica_ledger_next = 0;
+
 /* The replica ledger of a catalog row's ledger_id, checked for this subscription. */
 static LedgerInfo *
 replica_ledger_of(int64 ledger_id, const char *sub, Relation catrel)
 {
-	Oid			relid = ledger_relation_of_id(ledger_id);
+	Oid			relid;
 	Relation	rel;
 	LedgerInfo *info;
+	int			i;
 
+	/*
+	 * Every record and block of an origin transaction names its ledger: the
+	 * table of the ledgers seen last spares a catalog query for each.  An
+	 * entry is only a guess: the table's ledger description (rebuilt on every
+	 * relcache invalidation, so after a drop, a re-creation, a reuse of the
+	 * OID or a move to another subscription) must still name this ledger, and
+	 * the subscription is checked as on a miss.  A wrong guess frees its
+	 * entry.
+	 */
+	for (i = 0; i < REPLICA_LEDGER_CACHE && ledger_id > 0; i++)
+	{
+		if (replica_ledger_cache[i].ledger_id != ledger_id)
+			continue;
+		rel = try_relation_open(replica_ledger_cache[i].relid, AccessShareLock);
+		if (rel != NULL)
+		{
+			info = ledger_info_lookup(rel);
+			if (info != NULL && info->ledger_id == ledger_id)
+			{
+				replica_check_subscription(info, RelationGetRelationName(rel), sub);
+				relation_close(rel, AccessShareLock);
+				return info;
+			}
+			relation_close(rel, AccessShareLock);
+		}
+		replica_ledger_cache[i].ledger_id = 0;
+	}
+	relid = ledger_relation_of_id(ledger_id);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
@@ -424,6 +462,9 @@ replica_ledger_of(int64 ledger_id, const char *sub, Relation catrel)
 		elog(ERROR, "ledger " INT64_FORMAT " lost its table", ledger_id);
 	replica_check_subscription(info, RelationGetRelationName(rel), sub);
 	relation_close(rel, AccessShareLock);
+	replica_ledger_cache[replica_ledger_next].ledger_id = ledger_id;
+	replica_ledger_cache[replica_ledger_next].relid = relid;
+	replica_ledger_next = (replica_ledger_next + 1) % REPLICA_LEDGER_CACHE;
 	return info;
 }
 
@@ -487,8 +528,6 @@ static void
 replica_block_leaf(LedgerInfo *info, int64 xact, LedgerBlock *b, uint8 *leaf, int64 *rows)
 {
 	LedgerRecord *r;
-	LedgerBlock other;
-	int			idx;
 	uint64		n;
 
 	r = record_read_xact(info->ledger_id, xact, GetLatestSnapshot(), &n);
@@ -498,14 +537,77 @@ replica_block_leaf(LedgerInfo *info, int64 xact, LedgerBlock *b, uint8 *leaf, in
 				 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
 						b->block_no, get_rel_name(info->relid), xact, (unsigned long long) n),
 				 errhint("A block was forged or the origin's history was changed; the replica refuses it.")));
-	if (block_of_xact(info->ledger_id, xact, false, &other, &idx) >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("block " INT64_FORMAT " of a replica lists transaction " INT64_FORMAT ", which block " INT64_FORMAT " holds already",
-						b->block_no, xact, other.block_no),
-				 errhint("The origin's history was changed; the replica refuses it.")));
 	record_leaf(r, info->format, leaf);
 	*rows = r->row_count;
+}
+
+/*
+ * A block that lists one of the n transactions of xacts (-1: none), by one
+ * look through the GIN index on xact_ids; *which is the first of xacts it
+ * lists.  SPI connected.
+ */
+static int64
+replica_block_listing(int64 ledger_id, const int64 *xacts, int n, int64 *which)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		args[2];
+	int64		found = -1;
+	int			i;
+
+	if (plan == NULL)
+	{
+		Oid			types[2] = {INT8OID, INT8ARRAYOID};
+		SPIPlanPtr	p = SPI_prepare("SELECT block_no, xact_ids FROM ledger.blocks "
+									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+									"AND xact_ids OPERATOR(pg_catalog.&&) $2 "
+									"ORDER BY block_no LIMIT 1", 2, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the lookup of blocks by transaction: %s",
+				 SPI_result_code_string(SPI_result));
+		plan = p;
+	}
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(xacts[i]);
+	args[0] = Int64GetDatum(ledger_id);
+	args[1] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		Datum	   *held;
+		bool	   *hnulls;
+		int			nheld;
+		int			j;
+
+		found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &held, &hnulls, &nheld);
+		*which = xacts[0];
+		for (i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			for (j = 0; j < nheld; j++)
+				if (!hnulls[j] && DatumGetInt64(held[j]) == xacts[i])
+				{
+					*which = xacts[i];
+					return found;
+				}
+		}
+	}
+	return found;
+}
+
+/* qsort comparator of int64 */
+static int
+replica_int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
 }
 
 /* A block arrived: it must continue the chain and the history held here. */
@@ -606,6 +708,29 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 		replica_block_leaf(info, b.xact_ids[i], &b, leaves + i * LEDGER_HASH_LEN, &r);
 		merkle_stream_add(&ms, leaves + i * LEDGER_HASH_LEN);
 		rows += r;
+	}
+	if (b.nxacts > 0)
+	{
+		int64		other;
+		int64		xact = 0;
+		int64	   *sorted = palloc(sizeof(int64) * b.nxacts);
+
+		memcpy(sorted, b.xact_ids, sizeof(int64) * b.nxacts);
+		qsort(sorted, b.nxacts, sizeof(int64), replica_int64_cmp);
+		for (i = 1; i < b.nxacts; i++)
+			if (sorted[i] == sorted[i - 1])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT " twice",
+								b.block_no, relname, sorted[i]),
+						 errhint("A block was forged at the origin; the replica refuses it.")));
+		pfree(sorted);
+		if ((other = replica_block_listing(ledger_id, b.xact_ids, b.nxacts, &xact)) >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which block " INT64_FORMAT " holds already",
+							b.block_no, relname, xact, other),
+					 errhint("The origin's history was changed; the replica refuses it.")));
 	}
 	merkle_stream_root(&ms, computed);
 	if (memcmp(computed, b.root, LEDGER_HASH_LEN) != 0 || rows != b.row_count ||
