@@ -33,7 +33,8 @@ OBJS = \
 	src/proof.o \
 	src/replica.o \
 	src/sync.o \
-	src/worker.o
+	src/worker.o \
+	src/checkpoint.o
 
 # The install script of the current version is assembled from one fragment
 # per concern, in name order; so is each update script, from
@@ -70,7 +71,8 @@ REGRESS = \
 	margin_bad_input \
 	margin_attack \
 	margin_compare \
-	sync_bad_input
+	sync_bad_input \
+	checkpoints
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict

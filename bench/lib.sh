@@ -28,3 +28,40 @@ bench_row() {
 	ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }')
 	printf '%s | %s | %s | %s | %s\n' "$1" "$2" "$3" "$4" "$ratio"
 }
+
+# CPU time of the server backends that do the work, for ratios against
+# "openssl speed" (which counts per CPU-second).  The server must run on
+# this machine: the backend's own /proc entry is read while it is idle.
+#
+#   bench_cpu_ns_of PSQL-ARGS...  run psql with the arguments (-c/-f, in
+#                                 one session) and print the nanoseconds of
+#                                 CPU (user + system) its backend used
+#   bench_median VALUE...         median of numbers
+#   bench_range VALUE...          "min-max" of numbers
+
+bench_cpu_ns_of() {
+	local f
+	f=$(mktemp)
+	# schedstat's first field is ns on CPU; else utime + stime in ticks
+	cat >"$f.sh" <<'SH'
+if [ -r /proc/$BENCH_BPID/schedstat ]; then
+	cut -d' ' -f1 /proc/$BENCH_BPID/schedstat
+else
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' /proc/$BENCH_BPID/stat
+fi
+SH
+	printf '%s\n' 'SELECT pg_backend_pid() AS bench_bpid \gset' \
+		'\setenv BENCH_BPID :bench_bpid' "\\! sh $f.sh > $f.0" >"$f.pre"
+	printf '%s\n' "\\! sh $f.sh > $f.1" >"$f.post"
+	psql -X -q -At -v ON_ERROR_STOP=1 -f "$f.pre" "$@" -f "$f.post" >/dev/null
+	echo $(($(cat "$f.1") - $(cat "$f.0")))
+	rm -f "$f" "$f.sh" "$f.pre" "$f.post" "$f.0" "$f.1"
+}
+
+bench_median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+bench_range() {
+	printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
+}

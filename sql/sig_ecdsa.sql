@@ -146,6 +146,34 @@ SELECT ledger.verify_signature('ecdsa-p256', pk, convert_to(repeat('x', 1048576)
 SELECT ledger.verify_signature('ecdsa-p256', pk, msg, convert_to(repeat('x', 1048576), 'SQL_ASCII')) AS huge_sig
   FROM rfc6979 WHERE name = 'sample';
 
+-- Scalars shorter than 32 bytes: signatures by the RFC 6979 key, made with
+-- Python cryptography (ECDSA(SHA256()), random k, retried until r, then s,
+-- was below 2^248), checked there with EllipticCurvePublicKey.verify.  In
+-- DER the short scalar is a 31-byte INTEGER, or a 32-byte one whose 00 pad
+-- covers a high bit; in r || s it keeps its leading zero byte.
+CREATE TEMP TABLE short_scalars (name text, msg bytea, der bytea, p1363 bytea);
+INSERT INTO short_scalars VALUES
+('short r', convert_to('ledger: short r', 'SQL_ASCII'),
+ '\x30450220009943d24c395701af6fce3eb5a0524f36687825bbcbfc58383a55f939c0d64e02210082bf60d1614081cf146ec118f56cc04a598e108ab9851c64e82fbf4e9a265036',
+ '\x009943d24c395701af6fce3eb5a0524f36687825bbcbfc58383a55f939c0d64e82bf60d1614081cf146ec118f56cc04a598e108ab9851c64e82fbf4e9a265036'),
+('short s', convert_to('ledger: short s', 'SQL_ASCII'),
+ '\x304302200801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa8021f45c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c51225420',
+ '\x0801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa80045c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c51225420');
+SELECT x.name,
+	   ledger.verify_signature('ecdsa-p256', v.pk, x.msg, x.der) AS der,
+	   ledger.verify_signature('ecdsa-p256-p1363', v.pk, x.msg, x.p1363) AS p1363,
+	   ledger.verify_signature('ecdsa-p256-p1363', v.pk, x.msg || '\x00'::bytea, x.p1363) AS other_msg
+  FROM short_scalars x, rfc6979 v WHERE v.name = 'sample' ORDER BY x.name;
+-- the short r with a second, superfluous zero byte: not minimal DER
+SELECT ledger.verify_signature('ecdsa-p256', v.pk, x.msg,
+	'\x3046022100009943d24c395701af6fce3eb5a0524f36687825bbcbfc58383a55f939c0d64e02210082bf60d1614081cf146ec118f56cc04a598e108ab9851c64e82fbf4e9a265036') AS padded_r
+  FROM short_scalars x, rfc6979 v WHERE v.name = 'sample' AND x.name = 'short r';
+
+-- An algorithm name that is no name: the error quotes at most 64 bytes of it.
+SELECT ledger.verify_signature(repeat('ecdsa', 200000), pk, msg, r || s)
+  FROM rfc6979 WHERE name = 'sample';
+\echo :LAST_ERROR_SQLSTATE
+
 -- NULLs
 SELECT ledger.verify_signature('ecdsa-p256', NULL, '\x', '\x') IS NULL AS a,
 	   ledger.verify_signature('ecdsa-p256-p1363', '\x', NULL, '\x') IS NULL AS b;

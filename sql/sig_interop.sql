@@ -88,3 +88,24 @@ MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g
 SELECT ledger.public_key_from_pem(replace(pem, 'MCowBQ', 'MCowBR')) FROM cli WHERE alg = 'ed25519';
 SELECT ledger.public_key_from_pem(repeat('x', 100000));
 SELECT ledger.public_key_from_pem(NULL) IS NULL AS null_in_null_out;
+
+-- Exactly one PEM block, a PUBLIC KEY block: explanatory text around it
+-- is allowed (RFC 7468 section 2), but a second block of any kind is an
+-- error (22023), not silently skipped or used: two public keys (the
+-- Ed25519 then the P-256 key above), a public key after a private key.
+SELECT encode(ledger.public_key_from_pem('Alice''s signing key, 2026:' || chr(10) || pem || 'end of file' || chr(10)), 'hex')
+  FROM cli WHERE alg = 'ed25519';
+SELECT ledger.public_key_from_pem(string_agg(pem, '' ORDER BY alg DESC)) FROM cli;
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.public_key_from_pem('-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g
+-----END PRIVATE KEY-----
+' || pem) FROM cli WHERE alg = 'ed25519';
+-- an RSA PKCS#1 block is not a SubjectPublicKeyInfo block
+SELECT ledger.public_key_from_pem(replace(pem, 'PUBLIC KEY', 'RSA PUBLIC KEY')) FROM cli WHERE alg = 'ed25519';
+-- 4096 bytes are read at most; a multi-megabyte text is refused unread
+SELECT ledger.public_key_from_pem(pem || repeat(' ', 4096 - octet_length(pem))) IS NOT NULL AS at_limit,
+	   octet_length(pem || repeat(' ', 4096 - octet_length(pem))) AS len
+  FROM cli WHERE alg = 'ed25519';
+SELECT ledger.public_key_from_pem(pem || repeat(' ', 4097 - octet_length(pem))) FROM cli WHERE alg = 'ed25519';
+SELECT ledger.public_key_from_pem(repeat(pem, 200000)) FROM cli WHERE alg = 'ed25519';

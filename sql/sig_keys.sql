@@ -34,6 +34,23 @@ SELECT ledger.add_key('x', 'x', 'ed25519', NULL);
 SELECT ledger.add_key('', 'x', 'ed25519', '\x00');
 SELECT ledger.add_key('x', 'x', 'ed25519', decode(repeat('00', 1048576), 'hex'));
 
+-- Times must be finite (22000) and key ids at most 256 bytes (22023).
+SELECT ledger.add_key('inf-1', 'x', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', 'infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.add_key('inf-2', 'x', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '-infinity');
+SELECT ledger.add_key('inf-3', 'x', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+		'2026-01-01', 'infinity');
+SELECT ledger.add_key(repeat('k', 257), 'x', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.add_key(repeat('k', 1048576), 'x', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c');
+SELECT octet_length((ledger.add_key(repeat('k', 256), 'x', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '2026-01-01')).key_id) AS longest_id;
+
 -- Direct INSERTs are checked by constraints as well.  (Terse: the failing
 -- row in a constraint error shows the added_at timestamp.)
 \set VERBOSITY terse
@@ -55,8 +72,33 @@ SELECT ledger.revoke_key('alice-1', 'again', '2026-06-02 12:00+00');
 \echo :LAST_ERROR_SQLSTATE
 SELECT ledger.revoke_key('nobody', 'no such key');
 \echo :LAST_ERROR_SQLSTATE
+SELECT ledger.revoke_key(repeat('k', 1048576), 'no such key either');
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.revoke_key('bank-1', NULL);
 \echo :LAST_ERROR_SQLSTATE
+SELECT ledger.revoke_key('bank-1', 'never', 'infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.revoke_key('bank-1', 'always', '-infinity');
+
+-- A revocation scheduled for a rotation is brought forward when the key is
+-- found compromised; it can never be put off, repeated or withdrawn.
+SELECT (ledger.add_key('rot-1', 'carol', 'ed25519',
+		'\x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '2026-01-01')).key_id;
+SELECT key_id, revoked_at, revocation_reason
+  FROM ledger.revoke_key('rot-1', 'scheduled rotation', '2026-12-31 00:00+00');
+SELECT key_id, revoked_at, revocation_reason
+  FROM ledger.revoke_key('rot-1', 'laptop stolen', '2026-03-15 08:00+00');
+SELECT ledger.revoke_key('rot-1', 'later', '2026-04-01 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.revoke_key('rot-1', 'same time', '2026-03-15 08:00+00');
+-- and backdated further, to when the compromise began
+SELECT key_id, revoked_at FROM ledger.revoke_key('rot-1', 'compromised earlier', '2026-02-01 00:00+00');
+-- by direct UPDATE too: earlier is allowed, later or NULL is not
+UPDATE ledger.keys SET revoked_at = '2026-01-15 00:00+00', revocation_reason = 'earlier still'
+ WHERE key_id = 'rot-1';
+UPDATE ledger.keys SET revoked_at = '2026-06-01 00:00+00' WHERE key_id = 'rot-1';
+UPDATE ledger.keys SET revoked_at = '-infinity' WHERE key_id = 'rot-1';
+SELECT key_id, revoked_at, revocation_reason FROM ledger.keys WHERE key_id = 'rot-1';
 
 -- Append-only: no DELETE, no TRUNCATE, no edits, not even of a revocation.
 DELETE FROM ledger.keys WHERE key_id = 'bank-1';
@@ -77,8 +119,31 @@ UPDATE ledger.keys SET revoked_at = now() WHERE key_id = 'bank-1';
 UPDATE ledger.keys SET revoked_at = '2026-07-01 00:00+00', revocation_reason = 'rotated'
  WHERE key_id = 'bank-1';
 
-SELECT key_id, owner, algorithm, revoked_at, revocation_reason
+SELECT left(key_id, 20) AS key_id, owner, algorithm, revoked_at, revocation_reason
   FROM ledger.keys ORDER BY key_id;
+
+-- The registry's triggers stay as the extension made them (even for its
+-- owner): not disabled, dropped, replaced or changed.
+ALTER TABLE ledger.keys DISABLE TRIGGER keys_append_only;
+ALTER TABLE ledger.keys ENABLE TRIGGER keys_changed;
+DROP TRIGGER keys_no_truncate ON ledger.keys;
+CREATE OR REPLACE TRIGGER keys_append_only BEFORE DELETE ON ledger.keys
+	FOR EACH ROW EXECUTE FUNCTION ledger.keys_append_only();
+SELECT tgname, tgenabled, tgtype FROM pg_trigger
+ WHERE tgrelid = 'ledger.keys'::regclass ORDER BY tgname;
+
+-- ledger.canonical_public_key: NULL in, NULL out; an unknown algorithm, a
+-- point off the curve, keys longer than any encoding (refused unread, up
+-- to 16 MB); RFC 8032 TEST 1's key as a DER SubjectPublicKeyInfo (prefix
+-- 302a300506032b6570032100, RFC 8410 section 10.1) gives its raw 32 bytes.
+SELECT ledger.canonical_public_key(NULL, '\x00') IS NULL AS null_alg,
+	   ledger.canonical_public_key('ed25519', NULL) IS NULL AS null_key;
+SELECT ledger.canonical_public_key('rsa', '\x00');
+SELECT ledger.canonical_public_key('ed25519', '\x0200000000000000000000000000000000000000000000000000000000000000');
+SELECT ledger.canonical_public_key('ed25519', decode(repeat('00', 4097), 'hex'));
+SELECT ledger.canonical_public_key('ecdsa-p256', decode(repeat('30', 16777216), 'hex'));
+SELECT encode(ledger.canonical_public_key('ed25519',
+		'\x302a300506032b6570032100d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'), 'hex') AS raw;
 
 -- Privileges: the admin functions are not executable by PUBLIC; the
 -- registry is readable by everyone who may use the schema.

@@ -28,15 +28,25 @@ CREATE TABLE sr_payments_b (id int PRIMARY KEY, payer text, amount numeric,
                          memo text, nonce int8, key_id text, sig bytea);
 CREATE TABLE sr_transfers (payer text, amount numeric, nonce int8,
                         key_id text, sig bytea);
+CREATE TABLE sr_2pc (id int PRIMARY KEY, payer text, amount numeric,
+                     memo text, nonce int8, key_id text, sig bytea);
+CREATE TABLE sr_2pc_u (id int PRIMARY KEY, payer text, amount numeric,
+                       memo text, nonce int8, key_id text, sig bytea);
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000a';
 SELECT ledger.create_ledger('sr_payments') IS NOT NULL AS created;
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000b';
 SELECT ledger.create_ledger('sr_payments_b') IS NOT NULL AS created;
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000c';
 SELECT ledger.create_ledger('sr_transfers') IS NOT NULL AS created;
+ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000d';
+SELECT ledger.create_ledger('sr_2pc') IS NOT NULL AS created;
+ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT '5157e0d0-0000-4000-8000-00000000000e';
+SELECT ledger.create_ledger('sr_2pc_u') IS NOT NULL AS created;
 ALTER TABLE ledger.ledgers ALTER COLUMN ledger_uuid SET DEFAULT pg_catalog.gen_random_uuid();
 SELECT ledger.require_signatures('sr_payments', 'sig', 'key_id');
 SELECT ledger.require_signatures('sr_payments_b', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_2pc', 'sig', 'key_id');
+SELECT ledger.require_signatures('sr_2pc_u', 'sig', 'key_id');
 SELECT ledger.require_signatures('sr_transfers', 'sig', 'key_id');
 SELECT g.name, s.signature_attname, s.key_attname
   FROM ledger.signed_ledgers s JOIN ledger.ledgers g USING (ledger_id) ORDER BY 1;
@@ -264,8 +274,16 @@ ALTER TABLE sr_payments ALTER COLUMN key_id TYPE varchar;
 ALTER TABLE sr_payments DROP COLUMN sig;
 DROP TRIGGER ledger_signature ON sr_payments;
 ALTER TABLE sr_payments DISABLE TRIGGER ledger_signature;
-ALTER TABLE sr_payments ENABLE TRIGGER ledger_signature;
 ALTER TRIGGER ledger_signature ON sr_payments RENAME TO a_signature;
+-- ENABLE without ALWAYS is let through (pg_restore creates the trigger so,
+-- then enables it ALWAYS), but the trigger then refuses every row; in
+-- replica mode, where it does not fire, the ledger's row trigger refuses it
+ALTER TABLE sr_payments ENABLE TRIGGER ledger_signature;
+INSERT INTO sr_payments SELECT 42, 'alice', 20.00, 'fee', 2, 'ed-alice', sig FROM sigs WHERE label = 'r2';
+SET session_replication_role = replica;
+INSERT INTO sr_payments VALUES (43, 'mallory', 1.00, 'unsigned', 43, 'ed-alice', '\x00');
+RESET session_replication_role;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'sr_payments'::regclass ORDER BY 1;
 
 -- a superuser swaps a stored signature past the guards: verify names the
@@ -273,13 +291,13 @@ SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'sr_payments'::regclass
 SET session_replication_role = replica;
 ALTER TABLE sr_payments DISABLE TRIGGER ALL;
 UPDATE sr_payments SET sig = (SELECT sig FROM sigs WHERE label = 'r2') WHERE id = 1;
-ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
 RESET session_replication_role;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 SET session_replication_role = replica;
 ALTER TABLE sr_payments DISABLE TRIGGER ALL;
 UPDATE sr_payments p SET ledger_hash = ledger.leaf_hash(p, p.ledger_xact, p.ledger_seq) WHERE id = 1;
-ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
 RESET session_replication_role;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 
@@ -329,5 +347,134 @@ SELECT id, key_id FROM sr_payments WHERE id BETWEEN 13 AND 16 ORDER BY id;
 SELECT key_id, revoked_at IS NOT NULL AS revoked FROM ledger.keys
  WHERE key_id LIKE 'ed-straddle-%' ORDER BY key_id;
 
+-- Prepared transactions.  PREPARE TRANSACTION checks the keys like a
+-- commit (the ledger records its time as the transaction's), and records
+-- which keys signed its rows; COMMIT PREPARED, from any session that has
+-- ledger loaded (here: preloaded), checks them again and refuses to commit
+-- a transaction whose key was revoked or expired after the PREPARE.
+-- (The signatures are written out, since a transaction that touched the
+-- temporary table sigs cannot be prepared.)
+SELECT (ledger.add_key(k, 'dave', 'ed25519', '\xfc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', '2000-01-01')).key_id
+  FROM unnest(ARRAY['ed-2pc-rev', 'ed-2pc-ok', 'ed-2pc-unchecked']) k;
+\set VERBOSITY terse
+-- revoked between PREPARE and COMMIT PREPARED: the commit is refused, the
+-- transaction stays prepared until rolled back, and nothing is recorded
+BEGIN;
+INSERT INTO sr_2pc VALUES (17, 'dave', 170.00, 'prepared, revoked before commit', 17, 'ed-2pc-rev', '\x62940802a758f3c33c2ee04f055d0389e371aebd500153bb63f1c82c33edfc912ddb295626ca173dd7e9a9aa72113ac2f0eee706d686d2527b81d4b87f60340c');
+PREPARE TRANSACTION 'sr_p17';
+-- (the record of its keys is part of it: invisible until it commits)
+SELECT count(*) AS keys_visible FROM ledger.signed_prepared_keys;
+SELECT (ledger.revoke_key('ed-2pc-rev', 'compromised')).key_id;
+COMMIT PREPARED 'sr_p17';
+SELECT gid FROM pg_prepared_xacts;
+ROLLBACK PREPARED 'sr_p17';
+-- expired between PREPARE and COMMIT PREPARED: refused too
+BEGIN;
+SELECT (ledger.add_key('ed-2pc-exp', 'dave', 'ed25519', '\xfc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+                       '2000-01-01', clock_timestamp() + interval '500 ms')).key_id;
+COMMIT;
+BEGIN;
+INSERT INTO sr_2pc VALUES (20, 'dave', 200.00, 'prepared, expired before commit', 20, 'ed-2pc-exp', '\xd9cfaee715f98e8f679871fbabbb6c83a2d94de14347f5d399629c91eaa25eacd26fc91eae6a915770c77e43cb331e6d1ebd50d9a83633f180889abdc645b406');
+PREPARE TRANSACTION 'sr_p20';
+SELECT pg_sleep(0.6);
+COMMIT PREPARED 'sr_p20';
+ROLLBACK PREPARED 'sr_p20';
+-- still good at COMMIT PREPARED: committed, and the check is recorded
+BEGIN;
+INSERT INTO sr_2pc VALUES (18, 'dave', 180.00, 'prepared and committed', 18, 'ed-2pc-ok', '\x2f1b59e6f15dbed7631e6eacf46ed39eb12e7730de030fcc84a3d45a304cad1872df7b06d5ba3dc4e1c2d8736d100db3254a90deeaa451781bff9d4c4101ea09');
+PREPARE TRANSACTION 'sr_p18';
+SELECT pg_sleep(0.1);
+COMMIT PREPARED 'sr_p18';
+\set VERBOSITY default
+SELECT id, key_id FROM sr_2pc ORDER BY id;
+SELECT count(*) AS prepared_keys FROM ledger.signed_prepared_keys;
+SELECT c.gid, c.checked_by = current_user AS by_me, c.checked_at > p.prepared_at AS after_prepare
+  FROM ledger.signed_commit_checks c JOIN ledger.signed_prepared_keys p USING (xact_id);
+SELECT ok, rows_checked, problem FROM ledger.verify('sr_2pc');
+-- a revocation backdated into [PREPARE, COMMIT PREPARED] is reported
+SELECT (ledger.revoke_key('ed-2pc-ok', 'compromised',
+         (SELECT p.prepared_at + (c.checked_at - p.prepared_at) / 2
+            FROM ledger.signed_commit_checks c JOIN ledger.signed_prepared_keys p USING (xact_id)
+           WHERE c.gid = 'sr_p18'))).key_id;
+SELECT ok, regexp_replace(problem, '(transaction \d+|\d{4}-\d\d-\d\d [0-9:.]+[-+]\d\d)', 'X', 'g') AS problem
+  FROM ledger.verify('sr_2pc');
+-- committed where COMMIT PREPARED was not checked (simulated: the record
+-- of the check removed), and the key revoked after the PREPARE: verify
+-- cannot tell whether it committed before the revocation, and says so
+BEGIN;
+INSERT INTO sr_2pc_u VALUES (19, 'dave', 190.00, 'committed unchecked', 19, 'ed-2pc-unchecked', '\x27361c829c45aab5db2b656415a936b6861b2441b799a619683f4986bc398c7c9e402118dfc7484b71c7d3a2bc2dfc492915b524818242dfe0257063acd7de0a');
+PREPARE TRANSACTION 'sr_p19';
+COMMIT PREPARED 'sr_p19';
+SELECT ok FROM ledger.verify('sr_2pc_u');
+DELETE FROM ledger.signed_commit_checks WHERE gid = 'sr_p19';
+SELECT ok FROM ledger.verify('sr_2pc_u');
+SELECT (ledger.revoke_key('ed-2pc-unchecked', 'compromised')).key_id;
+SELECT ok, regexp_replace(problem, '(transaction \d+|\d{4}-\d\d-\d\d [0-9:.]+[-+]\d\d)', 'X', 'g') AS problem
+  FROM ledger.verify('sr_2pc_u');
+-- COMMIT PREPARED of an unknown transaction, and inside a transaction
+-- block, fail as they always do
+COMMIT PREPARED 'sr_no_such';
+BEGIN;
+COMMIT PREPARED 'sr_no_such';
+ROLLBACK;
+
+-- The guard keeps the signature trigger exactly as require_signatures made
+-- it, and refuses child tables of a signed ledger.
+CREATE OR REPLACE TRIGGER ledger_signature BEFORE INSERT ON sr_payments
+  FOR EACH ROW WHEN (NEW.id < 100) EXECUTE FUNCTION ledger.signature_trigger();
+CREATE TRIGGER a_signature BEFORE INSERT ON sr_payments
+  FOR EACH ROW EXECUTE FUNCTION ledger.signature_trigger();
+CREATE TABLE sr_child (extra int) INHERITS (sr_payments);
+CREATE TABLE sr_orphan (LIKE sr_payments);
+ALTER TABLE sr_orphan INHERIT sr_payments;
+DROP TABLE sr_orphan;
+-- a superuser can get past the guard; rows then still cannot get around
+-- the signature trigger: one reaching it (id < 100) is refused for the
+-- trigger's definition, one it skips is refused by the ledger's row trigger
+SET session_replication_role = replica;
+CREATE OR REPLACE TRIGGER ledger_signature BEFORE INSERT ON sr_payments
+  FOR EACH ROW WHEN (NEW.id < 100) EXECUTE FUNCTION ledger.signature_trigger();
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature;
+RESET session_replication_role;
+INSERT INTO sr_payments VALUES (40, 'mallory', 1.00, 'unsigned', 40, 'ed-alice', '\x00');
+INSERT INTO sr_payments VALUES (140, 'mallory', 1.00, 'unsigned', 140, 'ed-alice', '\x00');
+SET session_replication_role = replica;
+CREATE OR REPLACE TRIGGER ledger_signature BEFORE INSERT ON sr_payments
+  FOR EACH ROW EXECUTE FUNCTION ledger.signature_trigger();
+ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature;
+RESET session_replication_role;
+SELECT count(*) AS unsigned_rows FROM sr_payments WHERE id IN (40, 140);
+
+-- Malformed DER signatures are refused with what is wrong (22023): from
+-- sig_ecdsa's "short s" signature, a long-form sequence length, a needless
+-- zero before s, bytes after s inside the sequence; RFC 6979's "test"
+-- signature with r's zero pad dropped (a negative r); r = 0.
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x30814302200801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa8021f45c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c51225420');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x304402200801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa802200045c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c51225420');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x304502200801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa8021f45c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c512254200500');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x30440220f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d383670220019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083');
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, 'ec-bob', '\x3026020100022100f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8');
+-- an over-long key id is refused without being quoted whole
+INSERT INTO sr_payments VALUES (30, 'x', 1, 'm', 30, repeat('k', 1048576), '\x00');
+
+-- signed_ledgers.required_by names the role that called
+-- require_signatures (its current_user), not the extension's owner.
+CREATE ROLE signed_rows_admin;
+CREATE TABLE sr_owned (id int PRIMARY KEY, key_id text, sig bytea);
+ALTER TABLE sr_owned OWNER TO signed_rows_admin;
+SELECT ledger.create_ledger('sr_owned') IS NOT NULL AS created;
+GRANT EXECUTE ON FUNCTION ledger.require_signatures(regclass, name, name) TO signed_rows_admin;
+SET ROLE signed_rows_admin;
+SELECT ledger.require_signatures('sr_owned', 'sig', 'key_id');
+RESET ROLE;
+SELECT s.required_by, s.required_by = 'signed_rows_admin' AS caller
+  FROM ledger.signed_ledgers s JOIN ledger.ledgers g USING (ledger_id)
+ WHERE g.relation = 'sr_owned'::regclass;
+REVOKE EXECUTE ON FUNCTION ledger.require_signatures(regclass, name, name) FROM signed_rows_admin;
+
 REVOKE EXECUTE ON FUNCTION ledger.require_signatures(regclass, name, name) FROM signed_rows_nobody;
 DROP ROLE signed_rows_nobody;
+-- sr_owned first: signed_rows_admin owns it
+SELECT ledger.drop_ledger('sr_owned');
+DROP ROLE signed_rows_admin;
+

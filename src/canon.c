@@ -30,6 +30,7 @@
 
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -42,24 +43,86 @@
 
 #include "canon.h"
 
+/* Numerics up to this size (4-byte header included) are copied on the stack. */
+#define CANON_NUMERIC_LOCAL 128
+
+/*
+ * Room for n more bytes at the end of buf; returns where they go.  The
+ * caller writes them and adds n to buf->len.  (The canonical bytes are
+ * written piece by piece without appendBinaryStringInfo's call, checks and
+ * terminating NUL for each piece: a row is a few dozen pieces, written once
+ * per insert and once per verification.)
+ */
+static inline char *
+canon_reserve(StringInfo buf, int n)
+{
+	if (buf->len + n >= buf->maxlen)
+		enlargeStringInfo(buf, n);
+	return buf->data + buf->len;
+}
+
+/* Store a big-endian unsigned integer of 1, 2, 4 or 8 bytes at p. */
+static inline void
+canon_store_be(char *p, uint64 v, int width)
+{
+	switch (width)
+	{
+		case 1:
+			p[0] = (char) (v & 0xFF);
+			break;
+		case 2:
+			{
+				uint16		b = pg_hton16((uint16) v);
+
+				memcpy(p, &b, 2);
+				break;
+			}
+		case 4:
+			{
+				uint32		b = pg_hton32((uint32) v);
+
+				memcpy(p, &b, 4);
+				break;
+			}
+		default:
+			{
+				uint64		b = pg_hton64(v);
+
+				Assert(width == 8);
+				memcpy(p, &b, 8);
+				break;
+			}
+	}
+}
+
 /* Append a big-endian unsigned integer of 1, 2, 4 or 8 bytes. */
 static inline void
 canon_put_be(StringInfo buf, uint64 v, int width)
 {
-	char		b[8];
-	int			i;
+	canon_store_be(canon_reserve(buf, width), v, width);
+	buf->len += width;
+}
 
-	for (i = 0; i < width; i++)
-		b[i] = (char) ((v >> (8 * (width - 1 - i))) & 0xFF);
-	appendBinaryStringInfo(buf, b, width);
+/* Append a fixed-width value: its length (u32) and width bytes of v. */
+static inline void
+canon_put_fixed(StringInfo buf, uint64 v, int width)
+{
+	char	   *p = canon_reserve(buf, 4 + width);
+
+	canon_store_be(p, (uint64) width, 4);
+	canon_store_be(p + 4, v, width);
+	buf->len += 4 + width;
 }
 
 /* Append a length-prefixed value. */
 static inline void
 canon_put_value(StringInfo buf, const char *data, uint32 len)
 {
-	canon_put_be(buf, len, 4);
-	appendBinaryStringInfo(buf, data, len);
+	char	   *p = canon_reserve(buf, 4 + (int) len);
+
+	canon_store_be(p, len, 4);
+	memcpy(p + 4, data, len);
+	buf->len += 4 + (int) len;
 }
 
 /* Append server-encoded text as UTF-8, length-prefixed. */
@@ -225,20 +288,16 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 	switch (tag)
 	{
 		case CANON_TAG_BOOL:
-			canon_put_be(buf, 1, 4);
-			appendStringInfoChar(buf, DatumGetBool(d) ? 1 : 0);
+			canon_put_fixed(buf, DatumGetBool(d) ? 1 : 0, 1);
 			break;
 		case CANON_TAG_INT2:
-			canon_put_be(buf, 2, 4);
-			canon_put_be(buf, (uint16) DatumGetInt16(d), 2);
+			canon_put_fixed(buf, (uint16) DatumGetInt16(d), 2);
 			break;
 		case CANON_TAG_INT4:
-			canon_put_be(buf, 4, 4);
-			canon_put_be(buf, (uint32) DatumGetInt32(d), 4);
+			canon_put_fixed(buf, (uint32) DatumGetInt32(d), 4);
 			break;
 		case CANON_TAG_INT8:
-			canon_put_be(buf, 8, 4);
-			canon_put_be(buf, (uint64) DatumGetInt64(d), 8);
+			canon_put_fixed(buf, (uint64) DatumGetInt64(d), 8);
 			break;
 		case CANON_TAG_FLOAT4:
 			{
@@ -249,8 +308,7 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 					bits = (uint32) 0x7fc00000;
 				else
 					memcpy(&bits, &f, 4);
-				canon_put_be(buf, 4, 4);
-				canon_put_be(buf, bits, 4);
+				canon_put_fixed(buf, bits, 4);
 				break;
 			}
 		case CANON_TAG_FLOAT8:
@@ -262,14 +320,34 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 					bits = UINT64CONST(0x7ff8000000000000);
 				else
 					memcpy(&bits, &f, 8);
-				canon_put_be(buf, 8, 4);
-				canon_put_be(buf, bits, 8);
+				canon_put_fixed(buf, bits, 8);
 				break;
 			}
 		case CANON_TAG_NUMERIC:
 			{
-				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+				/*
+				 * A stored numeric has a 1-byte header; numeric_out would
+				 * copy it to a palloc'd 4-byte-header value first.  Small
+				 * ones get that copy here, on the stack.
+				 */
+				struct varlena *v = (struct varlena *) DatumGetPointer(d);
+				union
+				{
+					int64		align;
+					char		bytes[CANON_NUMERIC_LOCAL];
+				}			local;
+				char	   *s;
 
+				if (VARATT_IS_SHORT(v) &&
+					VARSIZE_SHORT(v) - VARHDRSZ_SHORT + VARHDRSZ <= CANON_NUMERIC_LOCAL)
+				{
+					Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+					SET_VARSIZE(local.bytes, len + VARHDRSZ);
+					memcpy(VARDATA(local.bytes), VARDATA_SHORT(v), len);
+					d = PointerGetDatum(local.bytes);
+				}
+				s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
 				canon_put_value(buf, s, strlen(s));
 				pfree(s);
 				break;
@@ -302,13 +380,11 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 				break;
 			}
 		case CANON_TAG_DATE:
-			canon_put_be(buf, 4, 4);
-			canon_put_be(buf, (uint32) DatumGetDateADT(d), 4);
+			canon_put_fixed(buf, (uint32) DatumGetDateADT(d), 4);
 			break;
 		case CANON_TAG_TIMESTAMP:
 		case CANON_TAG_TIMESTAMPTZ:
-			canon_put_be(buf, 8, 4);
-			canon_put_be(buf, (uint64) DatumGetInt64(d), 8);
+			canon_put_fixed(buf, (uint64) DatumGetInt64(d), 8);
 			break;
 		case CANON_TAG_UUID:
 			canon_put_value(buf, (const char *) DatumGetUUIDP(d)->data,
@@ -338,10 +414,14 @@ void
 canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 				TupleDesc tupdesc, Datum *values, bool *isnull)
 {
+	char	   *p;
+
 	resetStringInfo(buf);
-	appendStringInfoChar(buf, 'L');
-	appendStringInfoChar(buf, 'R');
-	appendStringInfoChar(buf, CANON_ROW_FORMAT_1);
+	p = canon_reserve(buf, 3);
+	p[0] = 'L';
+	p[1] = 'R';
+	p[2] = CANON_ROW_FORMAT_1;
+	buf->len += 3;
 	canon_put_columns(buf, layout, values, isnull);
 }
 
@@ -354,12 +434,16 @@ void
 canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
 				   Datum *values, bool *isnull, int64 xact, int64 seq)
 {
+	char	   *p;
+
 	resetStringInfo(buf);
-	appendStringInfoChar(buf, 'L');
-	appendStringInfoChar(buf, 'R');
-	appendStringInfoChar(buf, CANON_ROW_FORMAT_2);
-	canon_put_be(buf, (uint64) xact, 8);
-	canon_put_be(buf, (uint64) seq, 8);
+	p = canon_reserve(buf, 19);
+	p[0] = 'L';
+	p[1] = 'R';
+	p[2] = CANON_ROW_FORMAT_2;
+	canon_store_be(p + 3, (uint64) xact, 8);
+	canon_store_be(p + 11, (uint64) seq, 8);
+	buf->len += 19;
 	canon_put_columns(buf, layout, values, isnull);
 }
 
@@ -392,12 +476,15 @@ canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool
 
 		if (isnull[col->attidx])
 			continue;
-		appendBinaryStringInfo(buf, col->hdr, col->hdrlen);
+		memcpy(canon_reserve(buf, col->hdrlen), col->hdr, col->hdrlen);
+		buf->len += col->hdrlen;
 		canon_put_datum(buf, col->tag, values[col->attidx]);
 		present++;
 	}
 	buf->data[countpos] = (char) ((present >> 8) & 0xFF);
 	buf->data[countpos + 1] = (char) (present & 0xFF);
+	/* a StringInfo ends in NUL (canon_reserve keeps room for it) */
+	buf->data[buf->len] = '\0';
 }
 
 /* The shape record of a relation, as a text[]. */

@@ -17,6 +17,17 @@
  * are cached too, so a non-ledger table costs one catalog look-up per
  * invalidation.
  *
+ * Two smaller caches serve every writing transaction: the catalog's
+ * version check (ledger_require_catalog) and the OIDs of the extension's
+ * schema and catalog objects.  A transaction that writes one row would
+ * otherwise pay a scan of pg_extension and a few name look-ups, about a
+ * quarter of its cost.  Both are forgotten when this backend processes any
+ * catalog invalidation (SharedInvalidMessageCounter moves: DDL committed by
+ * any backend, including CREATE, ALTER and DROP EXTENSION, whose scripts
+ * create, change or drop objects in schema ledger) and when its own
+ * transaction invalidates a relation or a schema (relcache and namespace
+ * callbacks, which see this transaction's DDL before it commits).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,6 +38,7 @@
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "storage/proc.h"
+#include "storage/sinval.h"
 #include "utils/fmgroids.h"
 #include "fmgr.h"
 #include "catalog/namespace.h"
@@ -48,6 +60,61 @@
 
 static HTAB *ledger_cache = NULL;
 static MemoryContext ledger_cache_cxt = NULL;
+
+/*
+ * OIDs of the extension's schema and catalog objects, and whether the
+ * catalog's version was found to be LEDGER_CATALOG_VERSION; valid while
+ * catalog_cache_valid is set and no invalidation was processed since
+ * catalog_cache_counter was read (see the header comment).
+ */
+#define CATALOG_CACHE_SIZE 16
+
+typedef struct CatalogCacheEntry
+{
+	const char *name;			/* a string constant of the caller */
+	Oid			oid;
+} CatalogCacheEntry;
+
+static bool catalog_cache_valid = false;
+static bool catalog_callbacks_registered = false;
+static uint64 catalog_cache_counter = 0;
+static bool catalog_version_ok = false;
+static Oid	catalog_namespace_oid = InvalidOid;
+static int	catalog_cache_n = 0;
+static CatalogCacheEntry catalog_cache[CATALOG_CACHE_SIZE];
+
+/* Forget the catalog cache (an invalidation callback). */
+static void
+catalog_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	catalog_cache_valid = false;
+}
+
+/* Forget the catalog cache on any relcache invalidation. */
+static void
+catalog_cache_relcache_reset(Datum arg, Oid relid)
+{
+	catalog_cache_valid = false;
+}
+
+/* Make the catalog cache current: empty it if it may be stale. */
+static void
+catalog_cache_check(void)
+{
+	if (!catalog_callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(catalog_cache_relcache_reset, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, catalog_cache_reset, (Datum) 0);
+		catalog_callbacks_registered = true;
+	}
+	if (catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
+		return;
+	catalog_version_ok = false;
+	catalog_namespace_oid = InvalidOid;
+	catalog_cache_n = 0;
+	catalog_cache_counter = SharedInvalidMessageCounter;
+	catalog_cache_valid = true;
+}
 
 /* Drop cached entries on relcache invalidation. */
 static void
@@ -110,6 +177,9 @@ ledger_require_catalog(void)
 	static LocalTransactionId checked = InvalidLocalTransactionId;
 	char	   *version;
 
+	catalog_cache_check();
+	if (catalog_version_ok)
+		return;
 	if (checked == MyProc->lxid && checked != InvalidLocalTransactionId)
 		return;
 	/* an install or update script runs with the catalog it builds */
@@ -124,20 +194,58 @@ ledger_require_catalog(void)
 				 errdetail("The library was upgraded; the catalog it reads and writes is updated by the extension's update scripts."),
 				 errhint("Run ALTER EXTENSION ledger UPDATE in this database.")));
 	checked = MyProc->lxid;
+	/* the scan may have processed invalidations: keep the answer only if not */
+	if (version != NULL && catalog_cache_valid &&
+		catalog_cache_counter == SharedInvalidMessageCounter)
+		catalog_version_ok = true;
 }
 
 /* Schema oid of the extension; errors if the extension is not installed. */
 Oid
 ledger_namespace(void)
 {
-	return get_namespace_oid("ledger", false);
+	Oid			nsp;
+
+	catalog_cache_check();
+	if (OidIsValid(catalog_namespace_oid))
+		return catalog_namespace_oid;
+	nsp = get_namespace_oid("ledger", false);
+	if (catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
+		catalog_namespace_oid = nsp;
+	return nsp;
+}
+
+/*
+ * Oid of a relation (table, index, sequence) in schema ledger, or
+ * InvalidOid; cached (name must be a string constant).
+ */
+Oid
+ledger_catalog_object(const char *relname)
+{
+	Oid			nsp = ledger_namespace();
+	Oid			relid;
+	int			i;
+
+	for (i = 0; i < catalog_cache_n; i++)
+		if (catalog_cache[i].name == relname ||
+			strcmp(catalog_cache[i].name, relname) == 0)
+			return catalog_cache[i].oid;
+	relid = get_relname_relid(relname, nsp);
+	if (OidIsValid(relid) && catalog_cache_n < CATALOG_CACHE_SIZE &&
+		catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
+	{
+		catalog_cache[catalog_cache_n].name = relname;
+		catalog_cache[catalog_cache_n].oid = relid;
+		catalog_cache_n++;
+	}
+	return relid;
 }
 
 /* Oid of one of the extension's catalog tables. */
 Oid
 ledger_catalog_relid(const char *relname)
 {
-	Oid			relid = get_relname_relid(relname, ledger_namespace());
+	Oid			relid = ledger_catalog_object(relname);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -301,7 +409,7 @@ ledger_relation_of_id(int64 ledger_id)
 bool
 ledger_catalog_has_replicas(void)
 {
-	return OidIsValid(get_relname_relid("replicas", ledger_namespace()));
+	return OidIsValid(ledger_catalog_object("replicas"));
 }
 
 /* Is the ledger a replica of another institution's (ledger.replicas)? */

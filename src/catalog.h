@@ -42,6 +42,9 @@ extern void ledger_require_catalog(void);
 extern Oid	ledger_namespace(void);
 extern Oid	ledger_catalog_relid(const char *relname);
 
+/* Oid of a relation in schema ledger, or InvalidOid (name: a constant). */
+extern Oid	ledger_catalog_object(const char *relname);
+
 /*
  * Run fn(arg) as the owner of the extension's catalog, in a restricted
  * security context; the caller's identity is restored however fn exits.

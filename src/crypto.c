@@ -9,18 +9,27 @@
  * provider state on every call: measured at about 25 % of the hashing cost
  * of a bulk insert, where every row takes two hashes.  The low-level calls
  * use the same assembly (SHA-NI where the CPU has it), allocate nothing and
- * cannot fail, so an ERROR thrown by a caller leaks nothing.
- *
- * Failures of OpenSSL itself are reported with SQLSTATE 39000
- * (external_routine_exception), as pgcrypto does.
+ * cannot fail, so hashing never raises an error.
  *
  * Signature verification (the second half of the file) never throws and
  * never uses palloc: results come back as codes plus static sentences, and
  * every OpenSSL object made during a call is freed before it returns, so
  * the caller may ereport() freely afterwards.  Only CryptoPublicKey
- * outlives a call; its owner frees it (sig.c ties it to a memory context
- * reset callback).  Keeping this half free of the server lets the fuzz
- * targets in test/fuzz link this file with a stub of elog.
+ * outlives a call; its owner frees it (sig.c and signed.c tie it to a
+ * memory context reset callback or to a cache flushed on invalidation).
+ * Keeping this half free of the server lets the fuzz targets in test/fuzz
+ * link this file with a stub of elog.  A failure of OpenSSL itself is
+ * turned into ERROR 39000 (external_routine_exception, as pgcrypto does) by
+ * one function, crypto_report_failure, which only server code calls.
+ *
+ * Speed.  A parsed key keeps what every verification would otherwise
+ * rebuild: for Ed25519 a digest-verify context initialised once, copied
+ * per call (EVP_DigestVerifyInit fetches the algorithm and builds a key
+ * context: about 20,000 instructions, against a few hundred for the copy);
+ * for ECDSA a verify-initialised EVP_PKEY_CTX.  ECDSA takes the message's
+ * SHA-256 from the caller when it has one (the signature trigger hashes
+ * every message anyway, for replay protection), and DER signatures are
+ * parsed and P1363 ones encoded by hand, with no allocation.
  *
  * Strictness.  A key or signature is accepted only in its canonical form:
  *	- Ed25519 keys: y < p, the point decodes (RFC 8032 5.1.3) and is not one
@@ -48,7 +57,6 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -87,12 +95,14 @@ struct CryptoPublicKey
 	CryptoAlgorithm alg;
 	EVP_PKEY   *pkey;
 	EVP_PKEY_CTX *vctx;			/* ECDSA: verify-initialised, reused */
-	EVP_MD_CTX *mdctx;			/* Ed25519: re-initialised per call */
+	EVP_MD_CTX *tmpl;			/* Ed25519: verify-initialised once, never
+								 * used itself */
+	EVP_MD_CTX *work;			/* Ed25519: a copy of tmpl per call */
 	size_t		rawlen;
 	uint8_t		raw[CRYPTO_MAX_RAW_KEY_LEN];
 };
 
-/* SHA-256 for ECDSA, fetched once; unlike sha256_md, fetched without throwing. */
+/* SHA-256 for ECDSA's verify context, fetched once per process. */
 static EVP_MD *verify_md = NULL;
 
 /* Big-endian order n of the P-256 group. */
@@ -165,6 +175,12 @@ static const uint8_t ed25519_small_order[8][32] = {
 static const char *const msg_oom = "OpenSSL could not allocate memory.";
 static const char *const msg_key_too_long =
 "The public key is longer than any supported encoding.";
+static const char *const msg_der_not_der =
+"The ECDSA signature is not DER, or has trailing bytes.";
+static const char *const msg_der_not_strict =
+"The ECDSA signature is not in strict DER.";
+static const char *const msg_der_range =
+"The ECDSA signature's r or s is out of range.";
 
 /* SQL name to algorithm. */
 CryptoAlgorithm
@@ -197,26 +213,44 @@ crypto_algorithm_name(CryptoAlgorithm alg)
 }
 
 /* Pop the oldest queued OpenSSL error as text and clear the queue. */
-void
+static void
 crypto_take_openssl_error(char *buf, size_t buflen)
 {
 	unsigned long e = ERR_get_error();
 
-	if (buflen == 0)
-		return;
 	if (e != 0)
 		ERR_error_string_n(e, buf, buflen);
 	else
-	{
-		const char *none = "no error queued";
-		size_t		n = strlen(none);
-
-		if (n >= buflen)
-			n = buflen - 1;
-		memcpy(buf, none, n);
-		buf[n] = '\0';
-	}
+		strlcpy(buf, "no error queued", buflen);
 	ERR_clear_error();
+}
+
+/* ERROR 39000 for a failure of OpenSSL itself; see crypto.h. */
+void
+crypto_report_failure(CryptoFailure what, const char *relname,
+					  const char *reason)
+{
+	char		buf[256];
+
+	crypto_take_openssl_error(buf, sizeof(buf));
+	if (reason == NULL)
+		reason = "";
+	if (what == CRYPTO_FAILED_PARSE_KEY)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not parse public key"),
+				 errdetail_internal("%s OpenSSL: %s", reason, buf)));
+	if (relname != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not verify signature of row in ledger table \"%s\"",
+						relname),
+				 errdetail_internal("%s OpenSSL: %s", reason, buf)));
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 errmsg("could not verify signature"),
+			 errdetail_internal("%s OpenSSL: %s", reason, buf)));
+	pg_unreachable();
 }
 
 /* Is the 32-byte big-endian a less than the 32-byte big-endian b? */
@@ -368,8 +402,11 @@ crypto_key_from_raw(CryptoAlgorithm alg, const uint8_t *raw, size_t rawlen,
 												   raw, rawlen);
 		if (key->pkey == NULL)
 			goto oom;
-		key->mdctx = EVP_MD_CTX_new();
-		if (key->mdctx == NULL)
+		key->tmpl = EVP_MD_CTX_new();
+		key->work = EVP_MD_CTX_new();
+		if (key->tmpl == NULL || key->work == NULL ||
+			EVP_DigestVerifyInit_ex(key->tmpl, NULL, NULL, NULL, NULL,
+									key->pkey, NULL) != 1)
 			goto oom;
 	}
 	else
@@ -584,6 +621,42 @@ crypto_parse_public_key(CryptoAlgorithm alg, const uint8_t *key, size_t len,
 	return crypto_parse_raw(got, raw, rawlen, status, err);
 }
 
+/*
+ * The text must hold exactly one PEM block, a "PUBLIC KEY" one: OpenSSL
+ * would silently take the first PUBLIC KEY block and skip blocks of other
+ * kinds (a private key, a certificate), so a text holding two keys, or a
+ * private key, would register something its sender did not mean.  Returns
+ * NULL or the reason.
+ */
+static const char *
+crypto_pem_one_public_key(const char *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	static const char pubkey[] = "PUBLIC KEY-----";
+	const size_t blen = sizeof(begin) - 1;
+	const size_t plen = sizeof(pubkey) - 1;
+	size_t		i;
+	size_t		first = 0;
+	int			nblocks = 0;
+
+	for (i = 0; i + blen <= len; i++)
+	{
+		if (pem[i] == '-' && memcmp(pem + i, begin, blen) == 0)
+		{
+			if (nblocks++ == 0)
+				first = i + blen;
+			i += blen - 1;
+		}
+	}
+	if (nblocks == 0)
+		return "The text holds no PEM \"PUBLIC KEY\" block that could be decoded.";
+	if (nblocks > 1)
+		return "The text holds more than one PEM block; give exactly one \"PUBLIC KEY\" block.";
+	if (len - first < plen || memcmp(pem + first, pubkey, plen) != 0)
+		return "The PEM block is not a \"PUBLIC KEY\" block; only a public key (SubjectPublicKeyInfo) is accepted.";
+	return NULL;
+}
+
 /* Parse and check a PEM PUBLIC KEY block. */
 CryptoPublicKey *
 crypto_parse_public_key_pem(const char *pem, size_t len, CryptoAlgorithm *alg,
@@ -602,6 +675,8 @@ crypto_parse_public_key_pem(const char *pem, size_t len, CryptoAlgorithm *alg,
 		*err = msg_key_too_long;
 		return NULL;
 	}
+	if ((*err = crypto_pem_one_public_key(pem, len)) != NULL)
+		return NULL;
 	bio = BIO_new_mem_buf(pem, (int) len);
 	if (bio == NULL)
 	{
@@ -647,7 +722,8 @@ crypto_free_public_key(CryptoPublicKey *key)
 {
 	if (key == NULL)
 		return;
-	EVP_MD_CTX_free(key->mdctx);
+	EVP_MD_CTX_free(key->work);
+	EVP_MD_CTX_free(key->tmpl);
 	EVP_PKEY_CTX_free(key->vctx);
 	EVP_PKEY_free(key->pkey);
 	OPENSSL_clear_free(key, sizeof(CryptoPublicKey));
@@ -670,14 +746,13 @@ crypto_verify_ed25519(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
 		*err = "The Ed25519 signature's S is not below the group order.";
 		return CRYPTO_SIG_MALFORMED;
 	}
-	EVP_MD_CTX_reset(key->mdctx);
-	if (EVP_DigestVerifyInit_ex(key->mdctx, NULL, NULL, NULL, NULL,
-								key->pkey, NULL) != 1)
+	/* a fresh copy of the initialised context: no fetch, no key setup */
+	if (EVP_MD_CTX_copy_ex(key->work, key->tmpl) != 1)
 	{
 		*err = "OpenSSL could not start an Ed25519 verification.";
 		return CRYPTO_SIG_ERROR;
 	}
-	rc = EVP_DigestVerify(key->mdctx, sig, siglen, msg, msglen);
+	rc = EVP_DigestVerify(key->work, sig, siglen, msg, msglen);
 	if (rc == 1)
 		return CRYPTO_SIG_VALID;
 	/* OpenSSL 3.0 returns 0 for any mismatch, including an R off the curve */
@@ -685,23 +760,17 @@ crypto_verify_ed25519(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
 	return CRYPTO_SIG_INVALID;
 }
 
-/* ECDSA P-256 with SHA-256 over a DER signature already checked strict. */
+/*
+ * ECDSA P-256 verification of a strict DER signature (already checked)
+ * over the SHA-256 digest of the message.
+ */
 static CryptoVerifyResult
-crypto_verify_ecdsa_der(CryptoPublicKey *key, const uint8_t *msg,
-						size_t msglen, const uint8_t *der, size_t derlen,
-						const char **err)
+crypto_verify_ecdsa_digest(CryptoPublicKey *key, const uint8_t *digest,
+						   const uint8_t *der, size_t derlen, const char **err)
 {
-	uint8_t		digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
 	int			rc;
 
-	if (EVP_Digest(msg, msglen, digest, &dlen, verify_md, NULL) != 1 ||
-		dlen != 32)
-	{
-		*err = "OpenSSL could not compute a SHA-256 digest.";
-		return CRYPTO_SIG_ERROR;
-	}
-	rc = EVP_PKEY_verify(key->vctx, der, derlen, digest, dlen);
+	rc = EVP_PKEY_verify(key->vctx, der, derlen, digest, LEDGER_HASH_LEN);
 	if (rc == 1)
 		return CRYPTO_SIG_VALID;
 	if (rc == 0)
@@ -713,45 +782,55 @@ crypto_verify_ecdsa_der(CryptoPublicKey *key, const uint8_t *msg,
 	return CRYPTO_SIG_ERROR;
 }
 
-/* Check that an ECDSA_SIG's r and s are in [1, n-1]: VALID or MALFORMED. */
-static CryptoVerifyResult
-crypto_ecdsa_sig_scalars(const ECDSA_SIG *es, const char **err)
+/*
+ * Read one DER INTEGER at *p (before end) holding a non-negative value of at
+ * most 32 bytes, minimally encoded, into a 32-byte big-endian out; advance
+ * *p.  Returns NULL or the reason it is refused.
+ */
+static const char *
+crypto_der_read_scalar(const uint8_t **p, const uint8_t *end, uint8_t out[32])
 {
-	const BIGNUM *r = NULL;
-	const BIGNUM *s = NULL;
-	uint8_t		buf[32];
+	const uint8_t *q = *p;
+	size_t		len;
 
-	ECDSA_SIG_get0(es, &r, &s);
-	if (r == NULL || s == NULL ||
-		BN_is_negative(r) || BN_is_negative(s) ||
-		BN_num_bytes(r) > 32 || BN_num_bytes(s) > 32)
+	if (end - q < 2 || q[0] != 0x02)
+		return msg_der_not_der;
+	if (q[1] & 0x80)
+		return msg_der_not_strict;	/* long form: never minimal here */
+	len = q[1];
+	q += 2;
+	if (len == 0 || (size_t) (end - q) < len)
+		return msg_der_not_der;
+	if (q[0] & 0x80)
+		return msg_der_range;	/* negative */
+	if (len > 1 && q[0] == 0x00 && (q[1] & 0x80) == 0)
+		return msg_der_not_strict;	/* a leading zero it does not need */
+	*p = q + len;
+	if (len > 1 && q[0] == 0x00)
 	{
-		*err = "The ECDSA signature's r or s is out of range.";
-		return CRYPTO_SIG_MALFORMED;
+		q++;
+		len--;
 	}
-	if (BN_bn2binpad(r, buf, 32) != 32 || !crypto_p256_scalar_ok(buf))
-	{
-		*err = "The ECDSA signature's r is not in [1, n-1].";
-		return CRYPTO_SIG_MALFORMED;
-	}
-	if (BN_bn2binpad(s, buf, 32) != 32 || !crypto_p256_scalar_ok(buf))
-	{
-		*err = "The ECDSA signature's s is not in [1, n-1].";
-		return CRYPTO_SIG_MALFORMED;
-	}
-	return CRYPTO_SIG_VALID;
+	if (len > 32)
+		return msg_der_range;
+	memset(out, 0, 32 - len);
+	memcpy(out + 32 - len, q, len);
+	return NULL;
 }
 
-/* ECDSA with a DER signature: strict DER, scalars in range, then verify. */
+/*
+ * Strict DER ECDSA-Sig-Value: SEQUENCE { r INTEGER, s INTEGER } in short
+ * form lengths, minimal non-negative integers, nothing after; then
+ * 1 <= r, s < n.  VALID (well formed) or MALFORMED with *err.
+ */
 static CryptoVerifyResult
-crypto_verify_ecdsa(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
-					const uint8_t *sig, size_t siglen, const char **err)
+crypto_ecdsa_der_check(const uint8_t *sig, size_t siglen, const char **err)
 {
-	const unsigned char *p = sig;
-	unsigned char *der = NULL;
-	ECDSA_SIG  *es;
-	int			derlen;
-	CryptoVerifyResult res;
+	const uint8_t *p = sig + 2;
+	const uint8_t *end = sig + siglen;
+	uint8_t		r[32];
+	uint8_t		s[32];
+	const char *reason;
 
 	/* SEQUENCE of two INTEGERs of at most 33 bytes: 72 bytes at most */
 	if (siglen < 8 || siglen > 72)
@@ -759,49 +838,93 @@ crypto_verify_ecdsa(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
 		*err = "The ECDSA signature's length cannot be that of a DER P-256 signature.";
 		return CRYPTO_SIG_MALFORMED;
 	}
-	es = d2i_ECDSA_SIG(NULL, &p, (long) siglen);
-	if (es == NULL || p != sig + siglen)
+	if (sig[0] != 0x30)
+		reason = msg_der_not_der;
+	else if (sig[1] & 0x80)
+		reason = msg_der_not_strict;	/* long form */
+	else if (sig[1] != siglen - 2)
+		reason = msg_der_not_der;
+	else if ((reason = crypto_der_read_scalar(&p, end, r)) == NULL &&
+			 (reason = crypto_der_read_scalar(&p, end, s)) == NULL &&
+			 p != end)
+		reason = msg_der_not_der;
+	if (reason != NULL)
 	{
-		ECDSA_SIG_free(es);
-		ERR_clear_error();
-		*err = "The ECDSA signature is not DER, or has trailing bytes.";
+		*err = reason;
 		return CRYPTO_SIG_MALFORMED;
 	}
-	res = crypto_ecdsa_sig_scalars(es, err);
-	if (res != CRYPTO_SIG_VALID)
+	if (!crypto_p256_scalar_ok(r))
 	{
-		ECDSA_SIG_free(es);
-		return res;
-	}
-	derlen = i2d_ECDSA_SIG(es, &der);
-	ECDSA_SIG_free(es);
-	if (derlen <= 0)
-	{
-		*err = "OpenSSL could not encode an ECDSA signature.";
-		return CRYPTO_SIG_ERROR;
-	}
-	if ((size_t) derlen != siglen || memcmp(der, sig, siglen) != 0)
-	{
-		OPENSSL_free(der);
-		*err = "The ECDSA signature is not in strict DER.";
+		*err = "The ECDSA signature's r is not in [1, n-1].";
 		return CRYPTO_SIG_MALFORMED;
 	}
-	OPENSSL_free(der);
-	return crypto_verify_ecdsa_der(key, msg, msglen, sig, siglen, err);
+	if (!crypto_p256_scalar_ok(s))
+	{
+		*err = "The ECDSA signature's s is not in [1, n-1].";
+		return CRYPTO_SIG_MALFORMED;
+	}
+	return CRYPTO_SIG_VALID;
 }
 
-/* ECDSA with a raw r || s signature, converted to DER. */
+/*
+ * Append the minimal DER INTEGER of a 32-byte big-endian non-zero scalar at
+ * out; returns the bytes written (3 to 35).
+ */
+static size_t
+crypto_der_put_scalar(uint8_t *out, const uint8_t be[32])
+{
+	size_t		skip = 0;
+	size_t		len;
+	size_t		n = 0;
+
+	while (skip < 31 && be[skip] == 0)
+		skip++;
+	len = 32 - skip;
+	out[n++] = 0x02;
+	out[n++] = (uint8_t) (len + ((be[skip] & 0x80) ? 1 : 0));
+	if (be[skip] & 0x80)
+		out[n++] = 0x00;
+	memcpy(out + n, be + skip, len);
+	return n + len;
+}
+
+/* The SHA-256 digest of msg: the caller's, or computed here. */
+static const uint8_t *
+crypto_message_digest(const uint8_t *msg, size_t msglen,
+					  const uint8_t *digest, uint8_t buf[LEDGER_HASH_LEN])
+{
+	if (digest != NULL)
+		return digest;
+	crypto_sha256_3(msg, msglen, NULL, 0, NULL, 0, buf);
+	return buf;
+}
+
+/* ECDSA with a DER signature: strict DER, scalars in range, then verify. */
+static CryptoVerifyResult
+crypto_verify_ecdsa(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
+					const uint8_t *digest, const uint8_t *sig, size_t siglen,
+					const char **err)
+{
+	uint8_t		buf[LEDGER_HASH_LEN];
+	CryptoVerifyResult res;
+
+	res = crypto_ecdsa_der_check(sig, siglen, err);
+	if (res != CRYPTO_SIG_VALID)
+		return res;
+	return crypto_verify_ecdsa_digest(key,
+									  crypto_message_digest(msg, msglen, digest, buf),
+									  sig, siglen, err);
+}
+
+/* ECDSA with a raw r || s signature, encoded as DER here. */
 static CryptoVerifyResult
 crypto_verify_ecdsa_p1363(CryptoPublicKey *key, const uint8_t *msg,
-						  size_t msglen, const uint8_t *sig, size_t siglen,
-						  const char **err)
+						  size_t msglen, const uint8_t *digest,
+						  const uint8_t *sig, size_t siglen, const char **err)
 {
-	ECDSA_SIG  *es;
-	BIGNUM	   *r,
-			   *s;
-	unsigned char *der = NULL;
-	int			derlen;
-	CryptoVerifyResult res;
+	uint8_t		der[72];
+	uint8_t		buf[LEDGER_HASH_LEN];
+	size_t		n;
 
 	if (siglen != 64)
 	{
@@ -818,33 +941,21 @@ crypto_verify_ecdsa_p1363(CryptoPublicKey *key, const uint8_t *msg,
 		*err = "The ECDSA signature's s is not in [1, n-1].";
 		return CRYPTO_SIG_MALFORMED;
 	}
-	es = ECDSA_SIG_new();
-	r = BN_bin2bn(sig, 32, NULL);
-	s = BN_bin2bn(sig + 32, 32, NULL);
-	if (es == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1)
-	{
-		ECDSA_SIG_free(es);
-		BN_free(r);
-		BN_free(s);
-		*err = msg_oom;
-		return CRYPTO_SIG_ERROR;
-	}
-	derlen = i2d_ECDSA_SIG(es, &der);
-	ECDSA_SIG_free(es);			/* frees r and s */
-	if (derlen <= 0)
-	{
-		*err = "OpenSSL could not encode an ECDSA signature.";
-		return CRYPTO_SIG_ERROR;
-	}
-	res = crypto_verify_ecdsa_der(key, msg, msglen, der, derlen, err);
-	OPENSSL_free(der);
-	return res;
+	n = 2;
+	n += crypto_der_put_scalar(der + n, sig);
+	n += crypto_der_put_scalar(der + n, sig + 32);
+	der[0] = 0x30;
+	der[1] = (uint8_t) (n - 2);
+	return crypto_verify_ecdsa_digest(key,
+									  crypto_message_digest(msg, msglen, digest, buf),
+									  der, n, err);
 }
 
-/* Verify sig over msg with key. */
+/* Verify sig over msg with key (digest: SHA-256 of msg, or NULL). */
 CryptoVerifyResult
-crypto_verify(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
-			  const uint8_t *sig, size_t siglen, const char **err)
+crypto_verify_digested(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
+					   const uint8_t *digest, const uint8_t *sig,
+					   size_t siglen, const char **err)
 {
 	static const uint8_t empty[1] = {0};
 	const char *dummy;
@@ -867,12 +978,21 @@ crypto_verify(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
 		case CRYPTO_ALG_ED25519:
 			return crypto_verify_ed25519(key, msg, msglen, sig, siglen, err);
 		case CRYPTO_ALG_ECDSA_P256:
-			return crypto_verify_ecdsa(key, msg, msglen, sig, siglen, err);
+			return crypto_verify_ecdsa(key, msg, msglen, digest, sig, siglen,
+									   err);
 		case CRYPTO_ALG_ECDSA_P256_P1363:
-			return crypto_verify_ecdsa_p1363(key, msg, msglen, sig, siglen,
-											 err);
+			return crypto_verify_ecdsa_p1363(key, msg, msglen, digest, sig,
+											 siglen, err);
 		default:
 			*err = "The signature algorithm is not supported.";
 			return CRYPTO_SIG_ERROR;
 	}
+}
+
+/* Verify sig over msg with key. */
+CryptoVerifyResult
+crypto_verify(CryptoPublicKey *key, const uint8_t *msg, size_t msglen,
+			  const uint8_t *sig, size_t siglen, const char **err)
+{
+	return crypto_verify_digested(key, msg, msglen, NULL, sig, siglen, err);
 }

@@ -3,11 +3,12 @@
  * crypto.h
  *		The only door to OpenSSL: hashing and signature verification.
  *
- * The signature half never throws: every function reports failure through
- * its return value and a static, key-free explanation, and frees every
- * OpenSSL object it made before returning.  Callers in the server turn those
- * results into ereport()s (see sig.c); fuzz targets link this file with a
- * tiny stub of the error functions that only the SHA-256 half can reach.
+ * Hashing cannot fail.  The signature half never throws: every function
+ * reports failure through its return value and a static, key-free
+ * explanation, and frees every OpenSSL object it made before returning.
+ * Callers in the server turn those results into ereport()s, OpenSSL's own
+ * failures through crypto_report_failure; fuzz targets link this file with
+ * a tiny stub of the error functions, which none of their calls reach.
  *
  * A CryptoPublicKey is allocated with OpenSSL's allocator, not palloc, so
  * its lifetime is the caller's choice: a backend-lifetime cache is fine.  A
@@ -65,8 +66,8 @@ typedef struct CryptoPublicKey CryptoPublicKey;
 
 /*
  * One-shot SHA-256 over up to three buffers concatenated (any may be NULL
- * with length 0).  Used for RFC 6962 leaves (prefix 0x00), nodes (0x01) and
- * block headers.  Throws (39000) if OpenSSL fails.
+ * with length 0).  Used for RFC 6962 leaves (prefix 0x00), nodes (0x01),
+ * block headers and signed messages.  Cannot fail.
  */
 extern void crypto_sha256_3(const void *a, size_t alen,
 							const void *b, size_t blen,
@@ -96,9 +97,10 @@ extern CryptoPublicKey *crypto_parse_public_key(CryptoAlgorithm alg,
 												const char **err);
 
 /*
- * Parse a PEM "PUBLIC KEY" block (SubjectPublicKeyInfo).  *alg is set to
- * CRYPTO_ALG_ED25519 or CRYPTO_ALG_ECDSA_P256 from the key itself.  Same
- * checks and error reporting as crypto_parse_public_key.
+ * Parse a text holding exactly one PEM block, a "PUBLIC KEY" block
+ * (SubjectPublicKeyInfo); text around it is allowed (RFC 7468).  *alg is
+ * set to CRYPTO_ALG_ED25519 or CRYPTO_ALG_ECDSA_P256 from the key itself.
+ * Same checks and error reporting as crypto_parse_public_key.
  */
 extern CryptoPublicKey *crypto_parse_public_key_pem(const char *pem,
 													size_t len,
@@ -125,14 +127,39 @@ extern CryptoVerifyResult crypto_verify(CryptoPublicKey *key,
 										const uint8_t *sig, size_t siglen,
 										const char **err);
 
+/*
+ * crypto_verify for a caller that already has digest, the SHA-256 of msg
+ * (or NULL): ECDSA then does not hash the message again.  The digest must
+ * be that of msg; Ed25519 ignores it (it hashes R || A || msg itself).
+ */
+extern CryptoVerifyResult crypto_verify_digested(CryptoPublicKey *key,
+												 const uint8_t *msg,
+												 size_t msglen,
+												 const uint8_t *digest,
+												 const uint8_t *sig,
+												 size_t siglen,
+												 const char **err);
+
 /* Free a key from crypto_parse_public_key*; NULL is allowed. */
 extern void crypto_free_public_key(CryptoPublicKey *key);
 
+/* What failed, for crypto_report_failure. */
+typedef enum CryptoFailure
+{
+	CRYPTO_FAILED_PARSE_KEY,	/* after CRYPTO_LIBRARY_ERROR */
+	CRYPTO_FAILED_VERIFY		/* after CRYPTO_SIG_ERROR */
+} CryptoFailure;
+
 /*
- * Move the oldest queued OpenSSL error into buf as text (for an
- * errdetail_internal after CRYPTO_LIBRARY_ERROR / CRYPTO_SIG_ERROR), and
- * clear the queue.
+ * Raise ERROR 39000 for a failure of OpenSSL itself: "could not parse
+ * public key", "could not verify signature" or, given relname, "could not
+ * verify signature of row in ledger table", with reason (the static
+ * sentence the failed call returned) and OpenSSL's oldest queued error in
+ * the detail; the queue is cleared.  Server code only.
  */
-extern void crypto_take_openssl_error(char *buf, size_t buflen);
+#ifdef PG_VERSION_NUM
+extern void crypto_report_failure(CryptoFailure what, const char *relname,
+								  const char *reason) pg_attribute_noreturn();
+#endif
 
 #endif							/* LEDGER_CRYPTO_H */

@@ -439,6 +439,7 @@ typedef struct GuardTrigger
 	int16		tgtype;
 	bool		required;
 	bool		seen;
+	bool		named;			/* a trigger of this name calls func */
 	Oid			funcoid;
 } GuardTrigger;
 
@@ -483,6 +484,8 @@ guard_trigger_difference(const Trigger *t, const GuardTrigger *g)
 		return psprintf("The ledger's trigger \"%s\" would have transition tables.", g->name);
 	if (OidIsValid(t->tgconstraint) || t->tgdeferrable || t->tginitdeferred || t->tgisinternal)
 		return psprintf("The ledger's trigger \"%s\" would become a constraint trigger.", g->name);
+	if (t->tgisclone)
+		return psprintf("The ledger's trigger \"%s\" would be a clone of a partitioned table's trigger.", g->name);
 	/* 'A' as created; 'O' while pg_restore recreates it, before ENABLE ALWAYS */
 	if (t->tgenabled != TRIGGER_FIRES_ALWAYS && t->tgenabled != TRIGGER_FIRES_ON_ORIGIN)
 		return psprintf("The ledger's trigger \"%s\" would be disabled or fire only in replica mode.", g->name);
@@ -515,7 +518,13 @@ guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool req
 
 	g[2].required = is_signed;
 	for (j = 0; j < lengthof(g); j++)
+	{
 		g[j].funcoid = guard_func_oid(g[j].func);
+		for (i = 0; td != NULL && i < td->numtriggers; i++)
+			if (td->triggers[i].tgfoid == g[j].funcoid &&
+				strcmp(td->triggers[i].tgname, g[j].name) == 0)
+				g[j].named = true;
+	}
 	/* the 0.1.0 install script (still loadable) has no row guard */
 	g[3].required = OidIsValid(g[3].funcoid);
 
@@ -535,7 +544,7 @@ guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool req
 				guard_refuse(relname,
 							 psprintf("The ledger's trigger \"%s\" would call another function.", g[j].name),
 							 "Leave the ledger's triggers as the ledger made them.");
-			if (g[j].seen)
+			if (g[j].seen || (g[j].named && strcmp(t->tgname, g[j].name) != 0))
 				guard_refuse(relname,
 							 psprintf("The ledger's trigger function \"ledger.%s\" would be called by a second trigger \"%s\".",
 									  g[j].func, t->tgname),

@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "checkpoint.h"
 #include "margin.h"
 #include "pending.h"
 #include "replica.h"
@@ -34,6 +35,7 @@ _PG_init(void)
 	pending_init();
 	replica_init();
 	sealer_init();
+	checkpoint_init();
 	signed_init();
 	margin_init();
 	MarkGUCPrefixReserved("ledger");

@@ -1896,6 +1896,221 @@ margin_counts_jsonb(const double *counts, const bool *have)
 	return JsonbValueToJsonb(res);
 }
 
+/* The legs of one product and the parameters of Regulation T, as paired. */
+typedef struct RegtBook
+{
+	double		s;				/* underlying price */
+	double		m;				/* contract multiplier */
+	double		pct;
+	double		min_pct;
+	int			n;				/* legs */
+	int		   *kind;			/* 1 call, -1 put, 0 stock */
+	const double *k;
+	const DateADT *expiry;
+	const double *qty;
+	const double *prem;
+	double	   *rem;			/* option quantity not yet paired */
+	double		counts[4];		/* contracts per strategy */
+	bool		have[4];
+	double		requirement;
+} RegtBook;
+
+/*
+ * Step 1 of regt_requirement: the checked arrays, in the fixed leg order
+ * (so that the requirement does not depend on the order of the rows they
+ * came from).
+ */
+static void
+regt_read_legs(FunctionCallInfo fcinfo, RegtBook * b)
+{
+	ArrayType  *ains = PG_GETARG_ARRAYTYPE_P(5);
+	ArrayType  *astrike = PG_GETARG_ARRAYTYPE_P(6);
+	ArrayType  *aexpiry = PG_GETARG_ARRAYTYPE_P(7);
+	ArrayType  *aqty = PG_GETARG_ARRAYTYPE_P(8);
+	ArrayType  *aprem = PG_GETARG_ARRAYTYPE_P(9);
+	Datum	   *ins;
+	MarginLeg  *legs;
+	double	   *pk;
+	DateADT    *pexp;
+	double	   *pqty;
+	double	   *pprem;
+	int			n;
+	int			i;
+
+	n = margin_array_check(ains, TEXTOID, "array \"instruments\"", 0);
+	margin_check_same_length("strikes",
+							 margin_array_check(astrike, FLOAT8OID, "array \"strikes\"", 0),
+							 "instruments", n);
+	margin_check_same_length("expiries",
+							 margin_array_check(aexpiry, DATEOID, "array \"expiries\"", 0),
+							 "instruments", n);
+	margin_check_same_length("quantities",
+							 margin_array_check(aqty, FLOAT8OID, "array \"quantities\"", 0),
+							 "instruments", n);
+	margin_check_same_length("premiums",
+							 margin_array_check(aprem, FLOAT8OID, "array \"premiums\"", 0),
+							 "instruments", n);
+	margin_check_elements((const double *) ARR_DATA_PTR(astrike), n, "strikes",
+						  margin_check_nonneg);
+	margin_check_elements((const double *) ARR_DATA_PTR(aqty), n, "quantities",
+						  margin_check_finite);
+	margin_check_elements((const double *) ARR_DATA_PTR(aprem), n, "premiums",
+						  margin_check_nonneg);
+	ins = margin_text_elements(ains, n);
+
+	legs = (MarginLeg *) palloc(mul_size(sizeof(MarginLeg), Max(n, 1)));
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		legs[i].kind = margin_kind(DatumGetTextPP(ins[i]), "stock",
+								   "\"stock\", \"call\" or \"put\"");
+		legs[i].k = ((const double *) ARR_DATA_PTR(astrike))[i];
+		legs[i].expiry = ((const DateADT *) ARR_DATA_PTR(aexpiry))[i];
+		legs[i].qty = ((const double *) ARR_DATA_PTR(aqty))[i];
+		legs[i].prem = ((const double *) ARR_DATA_PTR(aprem))[i];
+		legs[i].idx = i;
+	}
+	if (n > 1)
+		qsort(legs, n, sizeof(MarginLeg), margin_leg_cmp);
+
+	b->n = n;
+	b->kind = (int *) palloc(mul_size(sizeof(int), Max(n, 1)));
+	b->rem = (double *) palloc0(mul_size(sizeof(double), Max(n, 1)));
+	pk = (double *) palloc(mul_size(sizeof(double), Max(n, 1)));
+	pexp = (DateADT *) palloc(mul_size(sizeof(DateADT), Max(n, 1)));
+	pqty = (double *) palloc(mul_size(sizeof(double), Max(n, 1)));
+	pprem = (double *) palloc(mul_size(sizeof(double), Max(n, 1)));
+	for (i = 0; i < n; i++)
+	{
+		b->kind[i] = legs[i].kind;
+		pk[i] = legs[i].k;
+		pexp[i] = legs[i].expiry;
+		pqty[i] = legs[i].qty;
+		pprem[i] = legs[i].prem;
+	}
+	b->k = pk;
+	b->expiry = pexp;
+	b->qty = pqty;
+	b->prem = pprem;
+}
+
+/* Step 2: the short calls (long stock) or puts (short stock) it covers. */
+static void
+regt_pair_covered(RegtBook * b, double stock)
+{
+	MarginOrder *order = (MarginOrder *) palloc(mul_size(sizeof(MarginOrder), Max(b->n, 1)));
+	int			norder = 0;
+	double		cover = trunc(fabs(stock) / b->m);
+	int			i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->kind[i] == (stock > 0.0 ? 1 : -1))
+		{
+			order[norder].key = stock > 0.0 ? b->k[i] : -b->k[i];
+			order[norder++].idx = i;
+		}
+	qsort(order, norder, sizeof(MarginOrder), margin_order_cmp);
+	for (i = 0; i < norder && cover > 0.0; i++)
+	{
+		int			j = order[i].idx;
+		double		c;
+
+		if (b->rem[j] >= 0.0)
+			continue;
+		c = Min(-b->rem[j], cover);
+		b->rem[j] = b->rem[j] + c;
+		cover = cover - c;
+		margin_count(b->counts, b->have, MARGIN_REGT_COVERED, c);
+	}
+}
+
+/* Step 3: vertical spreads, each short with the best long of its kind. */
+static void
+regt_pair_spreads(RegtBook * b)
+{
+	int			i;
+
+	for (i = 0; i < b->n; i++)
+	{
+		if (b->kind[i] == 0)
+			continue;
+		while (b->rem[i] < 0.0)
+		{
+			int			best = -1;
+			int			j;
+			double		spread;
+			double		c;
+
+			CHECK_FOR_INTERRUPTS();
+			for (j = 0; j < b->n; j++)
+				if (b->kind[j] == b->kind[i] && b->rem[j] > 0.0 &&
+					b->expiry[j] >= b->expiry[i] &&
+					(best < 0 ||
+					 (b->kind[i] > 0 ? b->k[j] < b->k[best] : b->k[j] > b->k[best])))
+					best = j;
+			if (best < 0)
+				break;
+			spread = b->kind[i] > 0 ? Max(b->k[best] - b->k[i], 0.0) :
+				Max(b->k[i] - b->k[best], 0.0);
+			if (spread >= margin_regt_naked(b->kind[i], b->s, b->k[i], b->pct, b->min_pct))
+				break;
+			c = Min(-b->rem[i], b->rem[best]);
+			b->requirement = b->requirement + c * spread * b->m;
+			b->rem[i] = b->rem[i] + c;
+			b->rem[best] = b->rem[best] - c;
+			margin_count(b->counts, b->have, MARGIN_REGT_SPREAD, c);
+		}
+	}
+}
+
+/* Step 4: short straddles and strangles, largest requirements first. */
+static void
+regt_pair_straddles(RegtBook * b)
+{
+	for (;;)
+	{
+		int			ci = -1;
+		int			pi = -1;
+		double		cbest = 0.0;
+		double		pbest = 0.0;
+		double		cnet;
+		double		pnet;
+		double		c;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < b->n; i++)
+		{
+			double		v;
+
+			if (b->kind[i] == 0 || b->rem[i] >= 0.0)
+				continue;
+			v = margin_regt_naked(b->kind[i], b->s, b->k[i], b->pct, b->min_pct) + b->prem[i];
+			if (b->kind[i] > 0 && (ci < 0 || v > cbest))
+			{
+				ci = i;
+				cbest = v;
+			}
+			else if (b->kind[i] < 0 && (pi < 0 || v > pbest))
+			{
+				pi = i;
+				pbest = v;
+			}
+		}
+		if (ci < 0 || pi < 0)
+			break;
+		c = Min(-b->rem[ci], -b->rem[pi]);
+		cnet = margin_regt_naked(1, b->s, b->k[ci], b->pct, b->min_pct);
+		pnet = margin_regt_naked(-1, b->s, b->k[pi], b->pct, b->min_pct);
+		b->requirement = b->requirement + c * b->m *
+			((cnet + b->prem[ci] >= pnet + b->prem[pi] ? cnet : pnet) +
+			 b->prem[ci] + b->prem[pi]);
+		b->rem[ci] = b->rem[ci] + c;
+		b->rem[pi] = b->rem[pi] + c;
+		margin_count(b->counts, b->have, MARGIN_REGT_STRADDLE, c);
+	}
+}
+
 /*
  * ledger.regt_requirement(s float8, m float8, pct float8, min_pct float8,
  *		stock_pct float8, instruments text[], strikes float8[],
@@ -1916,233 +2131,58 @@ margin_counts_jsonb(const double *counts, const bool *have)
 Datum
 ledger_regt_requirement(PG_FUNCTION_ARGS)
 {
-	double		s = PG_GETARG_FLOAT8(0);
-	double		m = PG_GETARG_FLOAT8(1);
-	double		pct = PG_GETARG_FLOAT8(2);
-	double		min_pct = PG_GETARG_FLOAT8(3);
+	RegtBook	b;
 	double		stock_pct = PG_GETARG_FLOAT8(4);
-	ArrayType  *ains = PG_GETARG_ARRAYTYPE_P(5);
-	ArrayType  *astrike = PG_GETARG_ARRAYTYPE_P(6);
-	ArrayType  *aexpiry = PG_GETARG_ARRAYTYPE_P(7);
-	ArrayType  *aqty = PG_GETARG_ARRAYTYPE_P(8);
-	ArrayType  *aprem = PG_GETARG_ARRAYTYPE_P(9);
-	Datum	   *ins;
-	const double *k;
-	const		DateADT *expiry;
-	const double *qty;
-	const double *prem;
-	int		   *kind;
-	double	   *rem;
-	MarginOrder *order;
-	int			norder = 0;
-	double		requirement = 0.0;
 	double		short_proceeds = 0.0;
 	double		stock = 0.0;
-	double		cover;
-	double		counts[4] = {0};
-	bool		have[4] = {false};
 	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {false};
-	int			n;
 	int			i;
 
-	margin_check_nonneg("s", s);
-	margin_check_positive("m", m);
-	margin_check_nonneg("pct", pct);
-	margin_check_nonneg("min_pct", min_pct);
+	memset(&b, 0, sizeof(b));
+	b.s = PG_GETARG_FLOAT8(0);
+	b.m = PG_GETARG_FLOAT8(1);
+	b.pct = PG_GETARG_FLOAT8(2);
+	b.min_pct = PG_GETARG_FLOAT8(3);
+	margin_check_nonneg("s", b.s);
+	margin_check_positive("m", b.m);
+	margin_check_nonneg("pct", b.pct);
+	margin_check_nonneg("min_pct", b.min_pct);
 	margin_check_nonneg("stock_pct", stock_pct);
-	n = margin_array_check(ains, TEXTOID, "array \"instruments\"", 0);
-	margin_check_same_length("strikes",
-							 margin_array_check(astrike, FLOAT8OID, "array \"strikes\"", 0),
-							 "instruments", n);
-	margin_check_same_length("expiries",
-							 margin_array_check(aexpiry, DATEOID, "array \"expiries\"", 0),
-							 "instruments", n);
-	margin_check_same_length("quantities",
-							 margin_array_check(aqty, FLOAT8OID, "array \"quantities\"", 0),
-							 "instruments", n);
-	margin_check_same_length("premiums",
-							 margin_array_check(aprem, FLOAT8OID, "array \"premiums\"", 0),
-							 "instruments", n);
-	k = (const double *) ARR_DATA_PTR(astrike);
-	expiry = (const DateADT *) ARR_DATA_PTR(aexpiry);
-	qty = (const double *) ARR_DATA_PTR(aqty);
-	prem = (const double *) ARR_DATA_PTR(aprem);
-	margin_check_elements(k, n, "strikes", margin_check_nonneg);
-	margin_check_elements(qty, n, "quantities", margin_check_finite);
-	margin_check_elements(prem, n, "premiums", margin_check_nonneg);
-	ins = margin_text_elements(ains, n);
-	kind = (int *) palloc(mul_size(sizeof(int), Max(n, 1)));
-	rem = (double *) palloc0(mul_size(sizeof(double), Max(n, 1)));
-	order = (MarginOrder *) palloc(mul_size(sizeof(MarginOrder), Max(n, 1)));
-	for (i = 0; i < n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		kind[i] = margin_kind(DatumGetTextPP(ins[i]), "stock",
-							  "\"stock\", \"call\" or \"put\"");
-	}
-
-	/*
-	 * Consider the legs in a fixed order, not the arrays', so that the
-	 * requirement does not depend on the order of the rows they came from.
-	 */
-	if (n > 1)
-	{
-		MarginLeg  *legs = (MarginLeg *) palloc(mul_size(sizeof(MarginLeg), n));
-		double	   *pk = (double *) palloc(mul_size(sizeof(double), n));
-		DateADT    *pexp = (DateADT *) palloc(mul_size(sizeof(DateADT), n));
-		double	   *pqty = (double *) palloc(mul_size(sizeof(double), n));
-		double	   *pprem = (double *) palloc(mul_size(sizeof(double), n));
-
-		for (i = 0; i < n; i++)
-		{
-			legs[i].kind = kind[i];
-			legs[i].k = k[i];
-			legs[i].expiry = expiry[i];
-			legs[i].qty = qty[i];
-			legs[i].prem = prem[i];
-			legs[i].idx = i;
-		}
-		qsort(legs, n, sizeof(MarginLeg), margin_leg_cmp);
-		for (i = 0; i < n; i++)
-		{
-			kind[i] = legs[i].kind;
-			pk[i] = legs[i].k;
-			pexp[i] = legs[i].expiry;
-			pqty[i] = legs[i].qty;
-			pprem[i] = legs[i].prem;
-		}
-		k = pk;
-		expiry = pexp;
-		qty = pqty;
-		prem = pprem;
-	}
+	regt_read_legs(fcinfo, &b);
 
 	/* long options are paid in full; every short's proceeds are applied */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < b.n; i++)
 	{
-		if (kind[i] == 0)
-			stock = stock + qty[i];
+		if (b.kind[i] == 0)
+			stock = stock + b.qty[i];
 		else
 		{
-			rem[i] = qty[i];
-			if (qty[i] < 0.0)
-				short_proceeds = short_proceeds - qty[i] * prem[i] * m;
+			b.rem[i] = b.qty[i];
+			if (b.qty[i] < 0.0)
+				short_proceeds = short_proceeds - b.qty[i] * b.prem[i] * b.m;
 			else
-				requirement = requirement + qty[i] * prem[i] * m;
+				b.requirement = b.requirement + b.qty[i] * b.prem[i] * b.m;
 		}
 	}
-	requirement = requirement - short_proceeds;
-	requirement = requirement + stock_pct * fabs(stock) * s;
+	b.requirement = b.requirement - short_proceeds;
+	b.requirement = b.requirement + stock_pct * fabs(stock) * b.s;
 
-	/* 1. covered calls (long stock) or puts (short stock) */
-	cover = trunc(fabs(stock) / m);
-	for (i = 0; i < n; i++)
-		if (kind[i] == (stock > 0.0 ? 1 : -1))
+	regt_pair_covered(&b, stock);
+	regt_pair_spreads(&b);
+	regt_pair_straddles(&b);
+
+	/* what is left short is naked */
+	for (i = 0; i < b.n; i++)
+		if (b.rem[i] < 0.0)
 		{
-			order[norder].key = stock > 0.0 ? k[i] : -k[i];
-			order[norder++].idx = i;
-		}
-	qsort(order, norder, sizeof(MarginOrder), margin_order_cmp);
-	for (i = 0; i < norder && cover > 0.0; i++)
-	{
-		int			j = order[i].idx;
-		double		c;
-
-		if (rem[j] >= 0.0)
-			continue;
-		c = Min(-rem[j], cover);
-		rem[j] = rem[j] + c;
-		cover = cover - c;
-		margin_count(counts, have, MARGIN_REGT_COVERED, c);
-	}
-
-	/* 2. vertical spreads */
-	for (i = 0; i < n; i++)
-	{
-		if (kind[i] == 0)
-			continue;
-		while (rem[i] < 0.0)
-		{
-			int			best = -1;
-			int			j;
-			double		spread;
-			double		c;
-
-			CHECK_FOR_INTERRUPTS();
-			for (j = 0; j < n; j++)
-				if (kind[j] == kind[i] && rem[j] > 0.0 && expiry[j] >= expiry[i] &&
-					(best < 0 ||
-					 (kind[i] > 0 ? k[j] < k[best] : k[j] > k[best])))
-					best = j;
-			if (best < 0)
-				break;
-			spread = kind[i] > 0 ? Max(k[best] - k[i], 0.0) :
-				Max(k[i] - k[best], 0.0);
-			if (spread >= margin_regt_naked(kind[i], s, k[i], pct, min_pct))
-				break;
-			c = Min(-rem[i], rem[best]);
-			requirement = requirement + c * spread * m;
-			rem[i] = rem[i] + c;
-			rem[best] = rem[best] - c;
-			margin_count(counts, have, MARGIN_REGT_SPREAD, c);
-		}
-	}
-
-	/* 3. short straddles and strangles, largest requirements first */
-	for (;;)
-	{
-		int			ci = -1;
-		int			pi = -1;
-		double		cbest = 0.0;
-		double		pbest = 0.0;
-		double		cnet;
-		double		pnet;
-		double		c;
-
-		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < n; i++)
-		{
-			double		v;
-
-			if (kind[i] == 0 || rem[i] >= 0.0)
-				continue;
-			v = margin_regt_naked(kind[i], s, k[i], pct, min_pct) + prem[i];
-			if (kind[i] > 0 && (ci < 0 || v > cbest))
-			{
-				ci = i;
-				cbest = v;
-			}
-			else if (kind[i] < 0 && (pi < 0 || v > pbest))
-			{
-				pi = i;
-				pbest = v;
-			}
-		}
-		if (ci < 0 || pi < 0)
-			break;
-		c = Min(-rem[ci], -rem[pi]);
-		cnet = margin_regt_naked(1, s, k[ci], pct, min_pct);
-		pnet = margin_regt_naked(-1, s, k[pi], pct, min_pct);
-		requirement = requirement + c * m *
-			((cnet + prem[ci] >= pnet + prem[pi] ? cnet : pnet) +
-			 prem[ci] + prem[pi]);
-		rem[ci] = rem[ci] + c;
-		rem[pi] = rem[pi] + c;
-		margin_count(counts, have, MARGIN_REGT_STRADDLE, c);
-	}
-
-	/* 4. what is left short is naked */
-	for (i = 0; i < n; i++)
-		if (rem[i] < 0.0)
-		{
-			requirement = requirement - rem[i] * m *
-				(margin_regt_naked(kind[i], s, k[i], pct, min_pct) + prem[i]);
-			margin_count(counts, have, MARGIN_REGT_NAKED, -rem[i]);
+			b.requirement = b.requirement - b.rem[i] * b.m *
+				(margin_regt_naked(b.kind[i], b.s, b.k[i], b.pct, b.min_pct) + b.prem[i]);
+			margin_count(b.counts, b.have, MARGIN_REGT_NAKED, -b.rem[i]);
 		}
 
-	margin_check_result(&requirement, 1);
+	margin_check_result(&b.requirement, 1);
 	margin_check_result(&short_proceeds, 1);
 
 	/* the blessed result descriptor, cached for the calls of a query */
@@ -2156,9 +2196,9 @@ ledger_regt_requirement(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-	values[0] = Float8GetDatum(requirement);
+	values[0] = Float8GetDatum(b.requirement);
 	values[1] = Float8GetDatum(short_proceeds);
-	values[2] = JsonbPGetDatum(margin_counts_jsonb(counts, have));
+	values[2] = JsonbPGetDatum(margin_counts_jsonb(b.counts, b.have));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

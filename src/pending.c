@@ -25,7 +25,8 @@
  * transaction wrote, one row goes into ledger.transactions: (ledger, xact,
  * row count, Merkle root, time), inserted with CatalogTupleInsert, so
  * neither the writer's privileges nor any trigger are involved.  The keys
- * that signed the transaction's rows are checked again first
+ * that signed the transaction's rows are checked again first, and at
+ * PRE_PREPARE written into the prepared transaction
  * (signed_precommit_check).  After commit the sealer is told
  * (sealer_notify).
  *
@@ -112,10 +113,20 @@ pending_get(Oid relid, int64 ledger_id)
 		if (pl->relid == relid)
 			return pl;
 
-	pl = MemoryContextAllocZero(TopTransactionContext, sizeof(PendingLedger));
+	/* not zeroed: the stream's 2 kB of hashes are written before read */
+	pl = MemoryContextAlloc(TopTransactionContext, sizeof(PendingLedger));
 	pl->relid = relid;
 	pl->ledger_id = ledger_id;
+	pl->next_seq = 0;
+	pl->count = 0;
 	merkle_stream_init(&pl->ms);
+	pl->nsnaps = 0;
+	pl->maxsnaps = 0;
+	pl->snaps = NULL;
+	pl->open = false;
+	pl->open_has_leaf = false;
+	pl->open_level = 0;
+	pl->open_inserted = 0;
 	pl->next = pending_head;
 	pending_head = pl;
 	return pl;
@@ -259,7 +270,7 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /* Write one ledger.transactions row per ledger this transaction wrote. */
 static void
-pending_write_records(void)
+pending_write_records(bool preparing)
 {
 	PendingLedger *pl;
 	Relation	rel = NULL;
@@ -267,7 +278,7 @@ pending_write_records(void)
 	TimestampTz committed_at = GetCurrentTimestamp();
 
 	/* keys that signed these rows must still be good at committed_at */
-	signed_precommit_check(committed_at);
+	signed_precommit_check(committed_at, current_ledger_xact, preparing);
 
 	for (pl = pending_head; pl != NULL; pl = pl->next)
 	{
@@ -335,7 +346,7 @@ ledger_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
 			if (pending_head != NULL)
-				pending_write_records();
+				pending_write_records(event == XACT_EVENT_PRE_PREPARE);
 			break;
 		case XACT_EVENT_COMMIT:
 			if (pending_written)
@@ -362,7 +373,7 @@ pending_current_xact(bool assign)
 {
 	if (current_ledger_xact < 0 && assign)
 	{
-		Oid			seq = get_relname_relid("transaction_id_seq", ledger_namespace());
+		Oid			seq = ledger_catalog_object("transaction_id_seq");
 
 		if (!OidIsValid(seq))
 			ereport(ERROR,

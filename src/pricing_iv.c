@@ -271,37 +271,30 @@ lbr_lower_map_inv(double x, double f)
 	return fabs(x) / (sqrt(3.0) * z);
 }
 
+/* Where LBR's Householder iteration starts, and what it works on. */
+typedef struct LbrState
+{
+	double		x;
+	double		beta;
+	double		bmax;			/* b as s -> infinity: exp(x/2) */
+	double		su;				/* upper branch point */
+	double		lo;				/* bracket of s */
+	double		hi;
+	double		lnbeta;			/* ln beta (branch 1) */
+	double		lncb;			/* ln(b_max - beta) (branch 4) */
+	int			branch;			/* 1 to 4 */
+} LbrState;
+
 /*
- * Total volatility s with b(x, s) = beta, x < 0, 0 < beta < exp(x/2), after
- * P. Jaeckel, "Let's Be Rational" (Wilmott, 2015): an initial guess from
- * rational cubic interpolation in four branches, then Householder steps of
- * order 3.
- *
- * Branch points: s_c = sqrt(2|x|) is the inflection point of b in s; the
- * tangent there meets b = 0 at s_l and b = b_max at s_u.  With b_l, b_c,
- * b_u the values of b at s_l, s_c, s_u:
- *
- *	beta < b_l: f = lower map (which behaves like b as s -> 0) interpolated
- *		in beta between (0, 0) with slope 1 and (b_l, f(s_l)), then inverted;
- *	b_l <= beta <= b_c, b_c < beta <= b_u: s interpolated in beta between the
- *		branch points with slopes 1/b'(s);
- *	beta > b_u: f = Phi(-s/2) (upper map) interpolated between (b_u, f(s_u))
- *		and (b_max, 0) with slope -1/2, then s = -2 Phi^-1(f).
- *
- * Each interpolant matches the second derivative at its inner branch point.
- * The Householder iteration works on the objective 1/ln b - 1/ln beta below
- * b_l, b - beta between b_l and b_u, and ln(b_max - beta) - ln(b_max - b)
- * above b_u, with b_max - b computed without subtraction.  From these
- * guesses one or two steps reach the last bits; the iteration stops after a
- * full Householder step shorter than 1e-7 s (order four convergence leaves an
- * error far below the last bit).  The loop allows a few more steps, keeps the
- * iterate inside a bracket, and gives up (returning -1, for the Halley
- * solver) if it does not settle.
+ * LBR's initial guess of s from the rational cubic interpolation of its
+ * branch; fills st.  Returns -1 where b cannot be evaluated.
  */
 static double
-black_implied_total_vol_lbr(double beta, double x)
+lbr_initial_guess(LbrState * st)
 {
-	double		bmax = exp(0.5 * x),
+	double		x = st->x,
+				beta = st->beta,
+				bmax = exp(0.5 * x),
 				sc = sqrt(-2.0 * x),
 				bc,
 				vc,
@@ -314,12 +307,12 @@ black_implied_total_vol_lbr(double beta, double x)
 				vu,
 				s,
 				lo,
-				hi,
-				lnbeta = 0.0,
-				lncb = 0.0;
-	int			branch,
-				it;
+				hi;
+	int			branch;
 
+	st->bmax = bmax;
+	st->lnbeta = 0.0;
+	st->lncb = 0.0;
 	bc = pricing_black_otm_ee(x, sc, bmax, &ee);
 	vc = PRICING_INV_SQRT2PI * ee;
 	if (!(vc > 0.0))
@@ -353,7 +346,7 @@ black_implied_total_vol_lbr(double beta, double x)
 			f = rational_cubic(beta, 0.0, bl, 0.0, f, 1.0, dr, r);
 			s = f > 0.0 ? lbr_lower_map_inv(x, f) : 0.0;
 			branch = 1;
-			lnbeta = log(beta);
+			st->lnbeta = log(beta);
 		}
 		else
 		{
@@ -407,13 +400,73 @@ black_implied_total_vol_lbr(double beta, double x)
 			f = rational_cubic(beta, bu, bmax, f, 0.0, dl, -0.5, r);
 			s = f > 0.0 && f < 0.5 ? -2.0 * pricing_norm_inv(f) : su;
 			branch = 4;
-			lncb = log(bmax - beta);
+			st->lncb = log(bmax - beta);
 		}
 		lo = sc;
 		hi = HUGE_VAL;
 	}
 	if (!(s > lo && s < hi))
 		s = isinf(hi) ? Max(su, 2.0 * lo) : 0.5 * (lo + hi);
+
+	st->su = su;
+	st->lo = lo;
+	st->hi = hi;
+	st->branch = branch;
+	return s;
+}
+
+/*
+ * Total volatility s with b(x, s) = beta, x < 0, 0 < beta < exp(x/2), after
+ * P. Jaeckel, "Let's Be Rational" (Wilmott, 2015): an initial guess from
+ * rational cubic interpolation in four branches, then Householder steps of
+ * order 3.
+ *
+ * Branch points: s_c = sqrt(2|x|) is the inflection point of b in s; the
+ * tangent there meets b = 0 at s_l and b = b_max at s_u.  With b_l, b_c,
+ * b_u the values of b at s_l, s_c, s_u:
+ *
+ *	beta < b_l: f = lower map (which behaves like b as s -> 0) interpolated
+ *		in beta between (0, 0) with slope 1 and (b_l, f(s_l)), then inverted;
+ *	b_l <= beta <= b_c, b_c < beta <= b_u: s interpolated in beta between the
+ *		branch points with slopes 1/b'(s);
+ *	beta > b_u: f = Phi(-s/2) (upper map) interpolated between (b_u, f(s_u))
+ *		and (b_max, 0) with slope -1/2, then s = -2 Phi^-1(f).
+ *
+ * Each interpolant matches the second derivative at its inner branch point.
+ * The Householder iteration works on the objective 1/ln b - 1/ln beta below
+ * b_l, b - beta between b_l and b_u, and ln(b_max - beta) - ln(b_max - b)
+ * above b_u, with b_max - b computed without subtraction.  From these
+ * guesses one or two steps reach the last bits; the iteration stops after a
+ * full Householder step shorter than 1e-7 s (order four convergence leaves an
+ * error far below the last bit).  The loop allows a few more steps, keeps the
+ * iterate inside a bracket, and gives up (returning -1, for the Halley
+ * solver) if it does not settle.
+ */
+static double
+black_implied_total_vol_lbr(double beta, double x)
+{
+	LbrState	st;
+	double		bmax,
+				ee,
+				s,
+				lo,
+				hi,
+				lnbeta,
+				lncb;
+	int			branch,
+				it;
+
+	st.x = x;
+	st.beta = beta;
+	s = lbr_initial_guess(&st);
+	if (s < 0.0)
+		return -1.0;
+	bmax = st.bmax;
+	lo = st.lo;
+	hi = st.hi;
+	lnbeta = st.lnbeta;
+	lncb = st.lncb;
+	branch = st.branch;
 
 	for (it = 0; it < 8; it++)
 	{

@@ -153,10 +153,21 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 		elog(ERROR, "SPI_connect failed");
 	args[0] = Int64GetDatum(xact);
 	args[1] = Int64GetDatum(seq);
-	if (SPI_execute_with_args(psprintf("SELECT ledger_seq, ledger_hash FROM %s "
-									   "WHERE ledger_xact OPERATOR(pg_catalog.=) $1 ORDER BY ledger_seq",
-									   pl->qname),
-							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+
+	/*
+	 * The transaction's rows in one read of the table (its ledger_xact
+	 * index), with the proved row's canonical bytes, for the verifier to
+	 * hash, and whether they still give its stored hash.
+	 */
+	if (SPI_execute_with_args(psprintf("SELECT r.ledger_seq, r.ledger_hash, "
+									   "CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
+									   "THEN pg_catalog.encode(ledger.canonical_bytes(r%s), 'hex') END, "
+									   "CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
+									   "THEN ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash END "
+									   "FROM %s r WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
+									   "ORDER BY r.ledger_seq",
+									   stamp, stamp, pl->qname),
+							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the transaction's rows");
 	pr->n = SPI_processed;
 	pr->leaves = MemoryContextAllocHuge(caller, LEDGER_HASH_LEN * Max(pr->n, 1));
@@ -165,10 +176,18 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) == seq)
+		if (!found && DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) == seq)
 		{
 			pr->index = i;
 			found = true;
+			if (!DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 4, &isnull)))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
+								xact, seq, get_rel_name(pl->relid)),
+						 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+			pr->canon_hex = MemoryContextStrdup(caller,
+												SPI_getvalue(tup, SPI_tuptable->tupdesc, 3));
 		}
 		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
 							 pr->leaves + i * LEDGER_HASH_LEN, "row hash");
@@ -179,24 +198,6 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
 						get_rel_name(pl->relid), xact, seq),
 				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
-
-	/* the row's canonical bytes, for the verifier to hash */
-	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.encode(ledger.canonical_bytes(r%s), 'hex'), "
-									   "ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash FROM %s r "
-									   "WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
-									   "AND r.ledger_seq OPERATOR(pg_catalog.=) $2 LIMIT 1",
-									   stamp, stamp, pl->qname),
-							  2, types, args, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not read the row");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
-						xact, seq, get_rel_name(pl->relid)),
-				 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-	pr->canon_hex = MemoryContextStrdup(caller,
-										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	SPI_finish();
 }
 

@@ -35,6 +35,8 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
+#include "access/relscan.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -42,9 +44,12 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
+#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -60,15 +65,15 @@
 #define REC_ROW_COUNT 3
 #define REC_ROOT 4
 #define REC_COMMITTED_AT 5
+#define REC_NATTS 5
 
 /* big-endian store */
-static void
+static inline void
 put_be64(uint8 *p, uint64 v)
 {
-	int			i;
+	uint64		b = pg_hton64(v);
 
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8) (v >> (56 - 8 * i));
+	memcpy(p, &b, 8);
 }
 
 /* A transaction record's leaf in the trees. */
@@ -137,33 +142,26 @@ block_compute_hash(const pg_uuid_t *uuid, const LedgerBlock *b, uint8 out[LEDGER
 
 /* ---------- records ---------- */
 
-/* Hash column of a record tuple, or an error naming it. */
-static void
-record_hash_attr(HeapTuple tup, TupleDesc td, int attnum, uint8 *out, const char *what)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum, td, &isnull);
-
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("stored hash is NULL"),
-				 errdetail_internal("The %s is NULL.", what),
-				 errhint("Run ledger.verify() on the ledger.")));
-	ledger_bytea_to_hash(DatumGetByteaPP(d), out, what);
-}
-
 /* Fill a LedgerRecord from a tuple of ledger.transactions. */
 static void
 record_from_tuple(HeapTuple tup, TupleDesc td, LedgerRecord *r)
 {
-	bool		isnull;
+	Datum		values[REC_NATTS];
+	bool		nulls[REC_NATTS];
 
-	r->xact_id = DatumGetInt64(heap_getattr(tup, REC_XACT_ID, td, &isnull));
-	r->row_count = DatumGetInt64(heap_getattr(tup, REC_ROW_COUNT, td, &isnull));
-	record_hash_attr(tup, td, REC_ROOT, r->root, "transaction root");
-	r->committed_at = DatumGetTimestampTz(heap_getattr(tup, REC_COMMITTED_AT, td, &isnull));
-	r->tid = tup->t_self;
+	if (td->natts != REC_NATTS)
+		elog(ERROR, "ledger.transactions has %d columns, expected %d", td->natts, REC_NATTS);
+	heap_deform_tuple(tup, td, values, nulls);
+	r->xact_id = DatumGetInt64(values[REC_XACT_ID - 1]);
+	r->row_count = DatumGetInt64(values[REC_ROW_COUNT - 1]);
+	if (nulls[REC_ROOT - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored hash is NULL"),
+				 errdetail_internal("The %s is NULL.", "transaction root"),
+				 errhint("Run ledger.verify() on the ledger.")));
+	ledger_bytea_to_hash(DatumGetByteaPP(values[REC_ROOT - 1]), r->root, "transaction root");
+	r->committed_at = DatumGetTimestampTz(values[REC_COMMITTED_AT - 1]);
 }
 
 /* Records of a ledger, optionally of one transaction, by index scan. */
@@ -171,7 +169,7 @@ static LedgerRecord *
 record_scan(int64 ledger_id, bool one_xact, int64 xact_id, Snapshot snapshot, uint64 *n)
 {
 	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
-	Oid			pkey = get_relname_relid("transactions_pkey", ledger_namespace());
+	Oid			pkey = ledger_catalog_object("transactions_pkey");
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -199,11 +197,100 @@ record_scan(int64 ledger_id, bool one_xact, int64 xact_id, Snapshot snapshot, ui
 	return out;
 }
 
-/* Every record of a ledger, in transaction-number order. */
+/*
+ * Every record of a ledger, in transaction-number order.
+ *
+ * The primary key gives the order; the heap fetches go through a small
+ * direct-mapped set of pinned buffers instead of one buffer at a time:
+ * concurrent writers insert their records into different heap pages (each
+ * backend has its own target page), so consecutive transaction numbers sit
+ * on a handful of pages used in turn, and a one-buffer index scan would
+ * look up and pin a buffer for almost every record.  A tuple is copied out
+ * under the buffer's lock and read after it is released.
+ */
+#define RECORD_READ_SLOTS 32
+
 LedgerRecord *
 record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n)
 {
-	return record_scan(ledger_id, false, 0, snapshot, n);
+	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	Oid			pkey = ledger_catalog_object("transactions_pkey");
+	TupleDesc	td = RelationGetDescr(rel);
+	Relation	irel;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	ItemPointer tid;
+	BlockNumber slot_blk[RECORD_READ_SLOTS];
+	Buffer		slot_buf[RECORD_READ_SLOTS];
+	int			nslots = Max(1, Min(RECORD_READ_SLOTS, NBuffers / 16));
+	HeapTupleHeader copy = NULL;
+	uint32		copy_cap = 0;
+	uint64		cap = 1024;
+	LedgerRecord *out = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(LedgerRecord) * cap);
+	int			i;
+
+	if (!OidIsValid(pkey))
+		elog(ERROR, "index \"ledger.transactions_pkey\" is missing");
+	for (i = 0; i < nslots; i++)
+	{
+		slot_blk[i] = InvalidBlockNumber;
+		slot_buf[i] = InvalidBuffer;
+	}
+	irel = index_open(pkey, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ledger_id));
+	scan = index_beginscan(rel, irel, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	*n = 0;
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		BlockNumber blk = ItemPointerGetBlockNumber(tid);
+		int			s = (int) (blk % (BlockNumber) nslots);
+		ItemPointerData t = *tid;
+		HeapTupleData tup;
+		bool		all_dead;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (slot_blk[s] != blk)
+		{
+			if (BufferIsValid(slot_buf[s]))
+				ReleaseBuffer(slot_buf[s]);
+			slot_buf[s] = InvalidBuffer;
+			slot_blk[s] = InvalidBlockNumber;
+			slot_buf[s] = ReadBuffer(rel, blk);
+			slot_blk[s] = blk;
+		}
+		LockBuffer(slot_buf[s], BUFFER_LOCK_SHARE);
+		found = heap_hot_search_buffer(&t, rel, slot_buf[s], snapshot, &tup, &all_dead, true);
+		if (found)
+		{
+			if (tup.t_len > copy_cap)
+			{
+				copy_cap = Max(tup.t_len, 256);
+				copy = copy == NULL ? palloc(copy_cap) : repalloc(copy, copy_cap);
+			}
+			memcpy(copy, tup.t_data, tup.t_len);
+			tup.t_data = copy;
+		}
+		LockBuffer(slot_buf[s], BUFFER_LOCK_UNLOCK);
+		if (!found)
+			continue;
+		if (*n == cap)
+		{
+			cap *= 2;
+			out = repalloc_huge(out, sizeof(LedgerRecord) * cap);
+		}
+		record_from_tuple(&tup, td, &out[(*n)++]);
+	}
+	index_endscan(scan);
+	for (i = 0; i < nslots; i++)
+		if (BufferIsValid(slot_buf[i]))
+			ReleaseBuffer(slot_buf[i]);
+	if (copy != NULL)
+		pfree(copy);
+	index_close(irel, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return out;
 }
 
 /* The records of one transaction (normally one). */
@@ -214,34 +301,77 @@ record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot, uint64 *n)
 }
 
 /*
- * The record at tid, if it is visible to a fresh snapshot and is the record
- * of (ledger_id, xact_id): the sealer's work list points to records by tid,
- * which VACUUM FULL or CLUSTER of the catalog would change.
+ * Fetching records by tid, many in a row: the catalog table opened once,
+ * one slot, one fresh snapshot taken at the start.
+ */
+struct RecordFetcher
+{
+	Relation	rel;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+};
+
+/* Start fetching records by tid (under a snapshot taken now). */
+RecordFetcher *
+record_fetcher_begin(void)
+{
+	RecordFetcher *f = palloc(sizeof(RecordFetcher));
+
+	f->rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	f->slot = table_slot_create(f->rel, NULL);
+	f->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	return f;
+}
+
+/*
+ * The record at tid, if it is visible to the fetcher's snapshot and is the
+ * record of (ledger_id, xact_id): the sealer's work list points to records
+ * by tid, which VACUUM FULL or CLUSTER of the catalog would change.
  */
 bool
-record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id, LedgerRecord *out)
+record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id, int64 xact_id,
+				   LedgerRecord *out)
 {
-	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		found = false;
 
-	if (table_tuple_fetch_row_version(rel, tid, GetLatestSnapshot(), slot))
+	if (table_tuple_fetch_row_version(f->rel, tid, f->snapshot, f->slot))
 	{
 		bool		shouldfree;
-		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		HeapTuple	tup = ExecFetchSlotHeapTuple(f->slot, false, &shouldfree);
+		TupleDesc	td = RelationGetDescr(f->rel);
 		bool		isnull;
 
-		if (DatumGetInt64(heap_getattr(tup, REC_LEDGER_ID, RelationGetDescr(rel), &isnull)) == ledger_id &&
-			DatumGetInt64(heap_getattr(tup, REC_XACT_ID, RelationGetDescr(rel), &isnull)) == xact_id)
+		if (DatumGetInt64(heap_getattr(tup, REC_LEDGER_ID, td, &isnull)) == ledger_id &&
+			DatumGetInt64(heap_getattr(tup, REC_XACT_ID, td, &isnull)) == xact_id)
 		{
-			record_from_tuple(tup, RelationGetDescr(rel), out);
+			record_from_tuple(tup, td, out);
 			found = true;
 		}
 		if (shouldfree)
 			heap_freetuple(tup);
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, AccessShareLock);
+	ExecClearTuple(f->slot);
+	return found;
+}
+
+/* Done fetching. */
+void
+record_fetcher_end(RecordFetcher *f)
+{
+	ExecDropSingleTupleTableSlot(f->slot);
+	UnregisterSnapshot(f->snapshot);
+	table_close(f->rel, AccessShareLock);
+	pfree(f);
+}
+
+/* The record at tid, if it is visible to a fresh snapshot and is (ledger_id, xact_id). */
+bool
+record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id, LedgerRecord *out)
+{
+	RecordFetcher *f = record_fetcher_begin();
+	bool		found = record_fetcher_get(f, tid, ledger_id, xact_id, out);
+
+	record_fetcher_end(f);
 	return found;
 }
 
@@ -250,6 +380,11 @@ record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id, LedgerRecord *
 static const char block_columns[] =
 "block_no, prev_hash, root, tx_count, row_count, sealed_at, format_version, "
 "block_hash, xact_ids, first_position, tree_root, total_rows";
+
+/* The same, without the transaction list (up to ledger.block_max_transactions ids). */
+static const char block_header_columns[] =
+"block_no, prev_hash, root, tx_count, row_count, sealed_at, format_version, "
+"block_hash, '{}'::pg_catalog.int8[], first_position, tree_root, total_rows";
 
 /* Hash column c (1-based) of row r of the SPI result; false if NULL. */
 static bool
@@ -338,7 +473,11 @@ block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
 	return out;
 }
 
-/* The newest block of a ledger; false if it has none. */
+/*
+ * The newest block of a ledger, without its transaction list (nxacts 0:
+ * its callers need the header, and the list is read and detoasted for
+ * nothing otherwise); false if it has none.
+ */
 bool
 block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 {
@@ -351,7 +490,7 @@ block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
 									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-									   "ORDER BY block_no DESC LIMIT 1", block_columns),
+									   "ORDER BY block_no DESC LIMIT 1", block_header_columns),
 							  1, &argtype, &arg, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.blocks");
 	found = SPI_processed > 0;
@@ -364,6 +503,13 @@ block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 /*
  * The block that holds transaction xact_id (through the GIN index on
  * xact_ids) and the transaction's index in it; -1 if no block holds it.
+ *
+ * The index is taken whatever the statistics say: the planner does not
+ * count the cost of detoasting each block's list, and with a few hundred
+ * blocks of thousands of transactions it would read all of them (tens of
+ * milliseconds a call, growing with the history).  For the same reason
+ * ledger_id is compared outside any index condition (its primary key would
+ * be scanned instead).
  */
 int64
 block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, int *index)
@@ -373,16 +519,23 @@ block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, 
 	Oid			types[2] = {INT8OID, INT8OID};
 	int64		found = -1;
 	int			i;
+	int			nestlevel;
+	int			ret;
 
 	args[0] = Int64GetDatum(ledger_id);
 	args[1] = Int64GetDatum(xact_id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
-									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-									   "AND xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
-									   "ORDER BY block_no LIMIT 1", block_columns),
-							  2, types, args, NULL, read_only, 1) != SPI_OK_SELECT)
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
+										 "WHERE xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
+										 "AND (ledger_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) $1 "
+										 "ORDER BY block_no LIMIT 1", block_columns),
+								2, types, args, NULL, read_only, 1);
+	AtEOXact_GUC(true, nestlevel);
+	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.blocks");
 	if (SPI_processed > 0)
 	{

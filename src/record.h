@@ -26,7 +26,6 @@ typedef struct LedgerRecord
 	int64		row_count;
 	uint8		root[LEDGER_HASH_LEN];
 	TimestampTz committed_at;
-	ItemPointerData tid;		/* where it is in ledger.transactions */
 } LedgerRecord;
 
 /* One row of ledger.blocks. */
@@ -75,6 +74,13 @@ extern LedgerRecord *record_read_xact(int64 ledger_id, int64 xact_id, Snapshot s
 extern bool record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id,
 							 LedgerRecord *out);
 
+/* The same for many tids: the table opened once, one fresh snapshot. */
+typedef struct RecordFetcher RecordFetcher;
+extern RecordFetcher *record_fetcher_begin(void);
+extern bool record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id,
+							   int64 xact_id, LedgerRecord *out);
+extern void record_fetcher_end(RecordFetcher *f);
+
 /*
  * Blocks from..to (to -1: the newest), in order, copied into the caller's
  * context; read with the caller's snapshot if read_only, else a fresh one.
@@ -82,7 +88,7 @@ extern bool record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id,
 extern LedgerBlock *block_read(int64 ledger_id, int64 from, int64 to,
 							   bool read_only, uint64 *n);
 
-/* The newest block of a ledger; false if it has none. */
+/* The newest block of a ledger, header only (nxacts 0); false if it has none. */
 extern bool block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out);
 
 /* The block that holds a transaction (-1 if none) and its index there. */

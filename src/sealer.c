@@ -38,6 +38,7 @@
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
@@ -66,6 +67,7 @@
 
 #include "canon.h"
 #include "catalog.h"
+#include "checkpoint.h"
 #include "ledger.h"
 #include "merkle.h"
 #include "history.h"
@@ -440,51 +442,66 @@ typedef struct SealItem
 	LedgerRecord rec;
 }			SealItem;
 
-/* order by (committed_at, xact_id): the block order */
+/* order by (committed_at, xact_id): the block order (of pointers to items) */
 static int
 seal_item_cmp(const void *a, const void *b)
 {
-	const LedgerRecord *x = &((const SealItem *) a)->rec;
-	const LedgerRecord *y = &((const SealItem *) b)->rec;
+	const LedgerRecord *x = &(*(SealItem *const *) a)->rec;
+	const LedgerRecord *y = &(*(SealItem *const *) b)->rec;
 
 	if (x->committed_at != y->committed_at)
 		return x->committed_at < y->committed_at ? -1 : 1;
 	return (x->xact_id > y->xact_id) - (x->xact_id < y->xact_id);
 }
 
+/* Columns of ledger.seal_queue (1-based), as created. */
+#define QUEUE_LEDGER_ID 1
+#define QUEUE_XACT_ID 2
+#define QUEUE_RECORD_TID 3
+
 /*
  * The ledger's committed, unsealed records, from its work list, in block
- * order, duplicates dropped (SPI connected; a fresh snapshot).  Entries
- * whose record is gone are logged and dropped.
+ * order, duplicates dropped (a fresh snapshot).  Entries whose record is
+ * gone are logged and dropped.  The list is read with a heap scan and the
+ * records fetched by tid with the catalog table opened once: a pass over
+ * thousands of entries costs no query per entry.
  */
 static SealItem *
 seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
 {
-	Datum		arg = Int64GetDatum(ledger_id);
-	Oid			argtype = INT8OID;
+	Relation	qrel = table_open(ledger_catalog_relid("seal_queue"), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(qrel, NULL);
+	RecordFetcher *fetcher = record_fetcher_begin();
 	SealItem   *items;
+	SealItem  **order;
+	SealItem   *out;
+	uint64		cap = 64;
 	uint64		i;
 	uint64		k = 0;
 	uint64		total;
-	bool		isnull;
 
-	if (SPI_execute_with_args("SELECT ctid, xact_id, record_tid FROM ledger.seal_queue "
-							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.seal_queue");
-	total = SPI_processed;
-	items = palloc(sizeof(SealItem) * Max(total, 1));
-	for (i = 0; i < total; i++)
+	items = palloc(sizeof(SealItem) * cap);
+	scan = table_beginscan(qrel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		ItemPointer qtid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, td, 1, &isnull));
-		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
-		ItemPointer rtid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, td, 3, &isnull));
+		bool		isnull;
+		int64		xact;
+		ItemPointer rtid;
 
 		CHECK_FOR_INTERRUPTS();
-		items[k].queue_tid = *qtid;
-		if (!record_fetch_tid(rtid, ledger_id, xact, &items[k].rec))
+		if (DatumGetInt64(slot_getattr(slot, QUEUE_LEDGER_ID, &isnull)) != ledger_id || isnull)
+			continue;
+		xact = DatumGetInt64(slot_getattr(slot, QUEUE_XACT_ID, &isnull));
+		rtid = (ItemPointer) DatumGetPointer(slot_getattr(slot, QUEUE_RECORD_TID, &isnull));
+		if (k == cap)
+		{
+			cap *= 2;
+			items = repalloc_huge(items, sizeof(SealItem) * cap);
+		}
+		items[k].queue_tid = slot->tts_tid;
+		if (!record_fetcher_get(fetcher, rtid, ledger_id, xact, &items[k].rec))
 		{
 			/* moved by VACUUM FULL or CLUSTER of the catalog: by its key */
 			LedgerRecord *r;
@@ -496,45 +513,67 @@ seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
 				ereport(LOG,
 						(errmsg("ledger sealer: transaction " INT64_FORMAT " of ledger " INT64_FORMAT " is queued but has %llu records; dropped from the queue",
 								xact, ledger_id, (unsigned long long) nr)));
-				*stale = lappend(*stale, seal_tid_copy(qtid));
+				*stale = lappend(*stale, seal_tid_copy(&slot->tts_tid));
 				continue;
 			}
 			items[k].rec = r[0];
 		}
 		k++;
 	}
-	qsort(items, k, sizeof(SealItem), seal_item_cmp);
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	record_fetcher_end(fetcher);
+	UnregisterSnapshot(snapshot);
+	table_close(qrel, AccessShareLock);
+
+	/* sort pointers: an item is about 90 bytes */
+	order = palloc(sizeof(SealItem *) * Max(k, 1));
+	for (i = 0; i < k; i++)
+		order[i] = &items[i];
+	qsort(order, k, sizeof(SealItem *), seal_item_cmp);
 	/* duplicates: the rebuilt list may repeat a writer's entry */
-	for (i = 1, total = k, k = total > 0 ? 1 : 0; i < total; i++)
+	out = palloc(sizeof(SealItem) * Max(k, 1));
+	for (i = 0, total = k, k = 0; i < total; i++)
 	{
-		if (items[i].rec.xact_id == items[k - 1].rec.xact_id)
-			*stale = lappend(*stale, seal_tid_copy(&items[i].queue_tid));
+		if (k > 0 && order[i]->rec.xact_id == out[k - 1].rec.xact_id)
+			*stale = lappend(*stale, seal_tid_copy(&order[i]->queue_tid));
 		else
-			items[k++] = items[i];
+			out[k++] = *order[i];
 	}
+	pfree(order);
+	pfree(items);
 	*n = k;
-	return items;
+	return out;
 }
 
-/* Delete work-list entries by their ctids (SPI connected). */
+/*
+ * Delete work-list entries by their ctids.  An entry already deleted by a
+ * committed transaction (ledger.drop_ledger) is gone anyway.
+ */
 static void
 seal_dequeue(ItemPointer *tids, uint64 n)
 {
-	Datum	   *d;
-	Datum		arg;
-	Oid			argtype = TIDARRAYOID;
+	Relation	qrel;
+	CommandId	cid;
 	uint64		i;
 
 	if (n == 0)
 		return;
-	d = palloc(sizeof(Datum) * n);
+	qrel = table_open(ledger_catalog_relid("seal_queue"), RowExclusiveLock);
+	cid = GetCurrentCommandId(true);
 	for (i = 0; i < n; i++)
-		d[i] = PointerGetDatum(tids[i]);
-	arg = PointerGetDatum(construct_array(d, (int) n, TIDOID, sizeof(ItemPointerData),
-										  false, TYPALIGN_SHORT));
-	if (SPI_execute_with_args("DELETE FROM ledger.seal_queue WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
-							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from ledger.seal_queue");
+	{
+		TM_FailureData tmfd;
+		TM_Result	result;
+
+		CHECK_FOR_INTERRUPTS();
+		result = table_tuple_delete(qrel, tids[i], cid, InvalidSnapshot, InvalidSnapshot,
+									true, &tmfd, false);
+		if (result != TM_Ok && result != TM_Deleted && result != TM_SelfModified)
+			elog(ERROR, "could not delete from ledger.seal_queue: result %d", (int) result);
+	}
+	table_close(qrel, RowExclusiveLock);
+	CommandCounterIncrement();
 }
 
 /*
@@ -542,7 +581,7 @@ seal_dequeue(ItemPointer *tids, uint64 n)
  * tree, then insert the block, then take them off the work list.
  */
 static void
-seal_write_block(SealHead *head, TileStore * ts, SealItem * items, uint64 n)
+seal_write_block(SealHead *head, TileStore * ts, SealItem *items, uint64 n)
 {
 	LedgerBlock b;
 	MerkleStream ms;
@@ -995,6 +1034,8 @@ sealer_pass(void)
 	}
 	if (ids.ids != NULL)
 		pfree(ids.ids);
+	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
+	checkpoint_pass();
 	return blocks;
 }
 

@@ -20,7 +20,9 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -41,19 +43,55 @@ typedef struct SigKeyCache
 	MemoryContextCallback cb;
 } SigKeyCache;
 
+/* Longest signature of any supported algorithm (DER P-256). */
+#define SIG_MAX_SIGNATURE_LEN 72
+
+/* Bytes of an argument's data, read from its header without detoasting. */
+static Size
+sig_arg_size(FunctionCallInfo fcinfo, int argno)
+{
+	return toast_raw_datum_size(PG_GETARG_DATUM(argno)) - VARHDRSZ;
+}
+
+/*
+ * ERROR 22023 for a key (alg) or a PEM text (alg CRYPTO_ALG_INVALID) too
+ * long to be one, before it is read.
+ */
+static void
+sig_refuse_oversized_key(FunctionCallInfo fcinfo, int argno,
+						 CryptoAlgorithm alg)
+{
+	static const char *const too_long =
+	"The public key is longer than any supported encoding.";
+
+	if (sig_arg_size(fcinfo, argno) <= CRYPTO_MAX_KEY_INPUT)
+		return;
+	if (alg == CRYPTO_ALG_INVALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid PEM public key"),
+				 errdetail("%s", too_long)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid public key for algorithm \"%s\"",
+					crypto_algorithm_name(alg)),
+			 errdetail("%s", too_long)));
+}
+
 /* Algorithm named by a text datum; ERROR 22023 if it names none. */
 CryptoAlgorithm
 sig_algorithm_from_text(text *name)
 {
 	CryptoAlgorithm alg;
+	const char *s = VARDATA_ANY(name);
+	int			len = VARSIZE_ANY_EXHDR(name);
 
-	alg = crypto_algorithm_from_name(VARDATA_ANY(name),
-									 VARSIZE_ANY_EXHDR(name));
+	alg = crypto_algorithm_from_name(s, len);
 	if (alg == CRYPTO_ALG_INVALID)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unrecognized signature algorithm \"%s\"",
-						text_to_cstring(name)),
+				 errmsg("unrecognized signature algorithm \"%.*s%s\"",
+						pg_mbcliplen(s, len, 64), s, len > 64 ? "..." : ""),
 				 errhint("The supported algorithms are \"ed25519\", \"ecdsa-p256\" and \"ecdsa-p256-p1363\".")));
 	return alg;
 }
@@ -64,15 +102,7 @@ sig_report_key_error(CryptoAlgorithm alg, CryptoStatus status,
 					 const char *err)
 {
 	if (status == CRYPTO_LIBRARY_ERROR)
-	{
-		char		buf[256];
-
-		crypto_take_openssl_error(buf, sizeof(buf));
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not parse public key"),
-				 errdetail_internal("%s OpenSSL: %s", err, buf)));
-	}
+		crypto_report_failure(CRYPTO_FAILED_PARSE_KEY, NULL, err);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid public key for algorithm \"%s\"",
@@ -133,9 +163,6 @@ sig_cached_key(FunctionCallInfo fcinfo, CryptoAlgorithm alg, bytea *key)
 	if (cache->keybytes != NULL)
 		pfree(cache->keybytes);
 	cache->keybytes = NULL;
-	if (len > CRYPTO_MAX_KEY_INPUT)
-		sig_report_key_error(alg, CRYPTO_BAD_INPUT,
-							 "The public key is longer than any supported encoding.");
 	copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, Max(len, 1));
 	memcpy(copy, bytes, len);
 	cache->keybytes = copy;
@@ -157,30 +184,29 @@ Datum
 ledger_verify_signature(PG_FUNCTION_ARGS)
 {
 	text	   *algname = PG_GETARG_TEXT_PP(0);
-	bytea	   *key = PG_GETARG_BYTEA_PP(1);
-	bytea	   *msg = PG_GETARG_BYTEA_PP(2);
-	bytea	   *sig = PG_GETARG_BYTEA_PP(3);
+	bytea	   *key;
+	bytea	   *msg;
+	bytea	   *sig;
 	CryptoAlgorithm alg;
 	CryptoPublicKey *k;
 	CryptoVerifyResult res;
 	const char *err = NULL;
 
 	alg = sig_algorithm_from_text(algname);
+	sig_refuse_oversized_key(fcinfo, 1, alg);
+	key = PG_GETARG_BYTEA_PP(1);
 	k = sig_cached_key(fcinfo, alg, key);
+	/* no signature is longer: malformed, without reading it */
+	if (sig_arg_size(fcinfo, 3) > SIG_MAX_SIGNATURE_LEN)
+		PG_RETURN_BOOL(false);
+	msg = PG_GETARG_BYTEA_PP(2);
+	sig = PG_GETARG_BYTEA_PP(3);
 	res = crypto_verify(k,
 						(const uint8 *) VARDATA_ANY(msg), VARSIZE_ANY_EXHDR(msg),
 						(const uint8 *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig),
 						&err);
 	if (res == CRYPTO_SIG_ERROR)
-	{
-		char		buf[256];
-
-		crypto_take_openssl_error(buf, sizeof(buf));
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not verify signature"),
-				 errdetail_internal("%s OpenSSL: %s", err, buf)));
-	}
+		crypto_report_failure(CRYPTO_FAILED_VERIFY, NULL, err);
 	PG_RETURN_BOOL(res == CRYPTO_SIG_VALID);
 }
 
@@ -216,11 +242,13 @@ Datum
 ledger_canonical_public_key(PG_FUNCTION_ARGS)
 {
 	text	   *algname = PG_GETARG_TEXT_PP(0);
-	bytea	   *key = PG_GETARG_BYTEA_PP(1);
+	bytea	   *key;
 	CryptoAlgorithm alg;
 	CryptoPublicKey *k;
 
 	alg = sig_algorithm_from_text(algname);
+	sig_refuse_oversized_key(fcinfo, 1, alg);
+	key = PG_GETARG_BYTEA_PP(1);
 	k = sig_parse_public_key(alg, (const uint8 *) VARDATA_ANY(key),
 							 VARSIZE_ANY_EXHDR(key));
 	PG_RETURN_BYTEA_P(sig_take_raw(k));
@@ -236,12 +264,14 @@ ledger_canonical_public_key(PG_FUNCTION_ARGS)
 Datum
 ledger_public_key_from_pem(PG_FUNCTION_ARGS)
 {
-	text	   *pem = PG_GETARG_TEXT_PP(0);
+	text	   *pem;
 	CryptoAlgorithm alg = CRYPTO_ALG_INVALID;
 	CryptoStatus status = CRYPTO_OK;
 	const char *err = NULL;
 	CryptoPublicKey *k;
 
+	sig_refuse_oversized_key(fcinfo, 0, CRYPTO_ALG_INVALID);
+	pem = PG_GETARG_TEXT_PP(0);
 	k = crypto_parse_public_key_pem(VARDATA_ANY(pem), VARSIZE_ANY_EXHDR(pem),
 									&alg, &status, &err);
 	if (k == NULL)

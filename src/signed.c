@@ -2,7 +2,8 @@
  *
  * signed.c
  *		Signed ledgers: every inserted row must carry a signature, by a
- *		registered key valid at insert time, over the row's canonical bytes.
+ *		registered key valid at insert and at commit time, over the row's
+ *		canonical bytes.
  *
  * The signed message
  * ------------------
@@ -24,10 +25,15 @@
  * row trigger enabled ALWAYS.  Triggers of one kind fire in name order, so
  * it fires just before "zz_ledger_row"; it checks on every row that no other
  * BEFORE INSERT row trigger sorts between the two (one could change a row
- * after its signature was checked).  Per row: the key must be registered,
- * valid at now() (valid_from <= now() < valid_until) and not revoked at
- * now(); the signature must verify; and the signed message must not have
- * been inserted before.
+ * after its signature was checked) and that it is itself defined as
+ * require_signatures made it.  Per row, in order (signed_trigger_*): the key
+ * and signature columns are set; the key is registered, valid at now()
+ * (valid_from <= now() < valid_until) and not revoked at now(); the
+ * signature verifies; the signed message was not accepted before.  A row it
+ * accepts is remembered (signed_row_accepted), so that the ledger's own row
+ * trigger can refuse a row of a signed ledger that reached it without
+ * passing this trigger (one disabled or skipped through a WHEN clause
+ * behind the DDL guard's back).
  *
  * Replays
  * -------
@@ -35,52 +41,81 @@
  * so replays are keyed on the message, not the signature: the trigger
  * inserts (ledger_id, sha256(message), key_id) into ledger.signed_messages,
  * whose primary key is (ledger_id, message_hash).  The message contains the
- * key id, so this is the same rule as uniqueness on (key, message).  A probe
- * under SnapshotSelf first gives a clear error for replays that are
- * committed or in this transaction; the unique index settles races between
- * concurrent transactions (with the index's own 23505 message).  The row is
- * inserted directly (CatalogTupleInsert), so the caller needs no privilege on
- * the side table and no trigger or rule is involved.
+ * key id, so this is the same rule as uniqueness on (key, message).  The
+ * heap tuple and its index entry are written directly, so the caller needs
+ * no privilege on the side table and no trigger or rule is involved.  The
+ * index entry is inserted with a partial uniqueness check, which costs one
+ * descent of the index and reports a possible duplicate without waiting;
+ * only then is the index probed under SnapshotSelf, for a clear error when
+ * the duplicate is committed or this transaction's own, or, when it belongs
+ * to a transaction still in progress, the check is completed as for a
+ * deferred unique constraint (waiting for it, then the index's own 23505).
  *
  * Key cache
  * ---------
- * Parsed keys are cached per backend in a hash table keyed by a hash of the
- * key id (the entry keeps the full id; a collision just reloads).  A
- * statement trigger on ledger.keys sends a relcache invalidation for
- * ledger.keys on every INSERT or UPDATE; our relcache callback only marks
- * the cache stale, and the next lookup frees every OpenSSL key and starts
- * over.  Freeing lazily means a key in use is never freed under the caller
- * (invalidations are processed whenever a lock is taken).  Keys are read
- * with the latest snapshot, so a revocation committed by another backend
- * counts from the next row on, even inside a running COPY.  OpenSSL keys are
- * allocated by OpenSSL and owned by the cache until the next flush, so an
- * ERROR leaks nothing.
+ * Parsed keys (with their reusable OpenSSL contexts) are cached per backend
+ * in a hash table keyed by a hash of the key id (the entry keeps the full
+ * id; a collision just reloads).  A statement trigger on ledger.keys sends a
+ * relcache invalidation for ledger.keys on every INSERT or UPDATE; our
+ * relcache callback only marks the cache stale, and the next lookup frees
+ * every OpenSSL key and starts over.  Freeing lazily means a key in use is
+ * never freed under the caller (invalidations are processed whenever a lock
+ * is taken).  Keys are read with the latest snapshot, so a revocation
+ * committed by another backend counts from the next row on, even inside a
+ * running COPY.  OpenSSL keys are allocated by OpenSSL and owned by the
+ * cache until the next flush, so an ERROR leaks nothing.
+ *
+ * Commit time and prepared transactions
+ * -------------------------------------
+ * ledger.verify judges a row at its transaction's commit time, so the keys
+ * that signed rows a transaction records are checked again at pre-commit
+ * (signed_precommit_check, called by pending.c with the time it records).
+ * PREPARE TRANSACTION runs that check too; COMMIT PREPARED, later and
+ * possibly from another session, runs no callback of the transaction.  So
+ * at PREPARE the transaction also records which keys it used
+ * (ledger.signed_prepared_keys, written inside it and committed with it),
+ * and a ProcessUtility hook checks those keys again before COMMIT PREPARED
+ * and refuses to commit if one has been revoked or has expired since; the
+ * time of that check is recorded (ledger.signed_commit_checks) in the
+ * COMMIT PREPARED statement's own transaction.  Verify judges a prepared
+ * transaction over [prepared, checked]; without a recorded check (COMMIT
+ * PREPARED ran where the library was not loaded) it can only bound the
+ * commit by the time its block was sealed, and reports a key revoked in
+ * that window.
  *
  * Memory: per-row work is in the trigger's per-tuple context; the message
- * buffers are kept in TopMemoryContext; the per-relation descriptions live
- * in one child context of CacheMemoryContext each, deleted on rebuild.
+ * buffers are kept in TopMemoryContext (and given back when a row made them
+ * large); the per-relation descriptions live in one child context of
+ * CacheMemoryContext each, freed at a later lookup once invalidated.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
@@ -94,18 +129,25 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "utils/xid8.h"
 
 #include "canon.h"
+#include "catalog.h"
 #include "compat.h"
 #include "crypto.h"
 #include "sig.h"
 #include "signed.h"
-#include "table.h"
 
 PG_FUNCTION_INFO_V1(ledger_signature_trigger);
 PG_FUNCTION_INFO_V1(ledger_keys_changed);
 PG_FUNCTION_INFO_V1(ledger_require_signatures);
 PG_FUNCTION_INFO_V1(ledger_signing_bytes);
+
+/* Longest key id the registry takes (ledger.keys_append_only). */
+#define SIGNED_MAX_KEY_ID 256
+
+/* Message buffers bigger than this are given back after the row. */
+#define SIGNED_BUF_KEEP (64 * 1024)
 
 /* How a signed ledger's rows are signed; shared by trigger and verify. */
 typedef struct SignedShape
@@ -116,19 +158,23 @@ typedef struct SignedShape
 	AttrNumber	key_attnum;
 	char	   *sig_attname;
 	char	   *key_attname;
+	char	   *constraint;		/* "<table>_signature", for errors */
 	CanonLayout layout;			/* without the signature column */
 	int			npk;			/* primary key columns, for messages */
 	AttrNumber *pk_attnums;
 } SignedShape;
 
-/* Per-relation cache entry. */
+/*
+ * Per-relation cache entry.  Interface: signed_shape_lookup(rel) returns
+ * the shape or NULL; an invalidation only clears "valid", and the entry's
+ * memory is given back at a later lookup, never under a caller.
+ */
 typedef struct SignedInfo
 {
 	Oid			relid;			/* hash key */
 	bool		valid;
-	bool		is_signed;
-	MemoryContext cxt;			/* holds shape; deleted on rebuild */
-	SignedShape shape;
+	MemoryContext cxt;			/* holds shape; NULL when not signed */
+	SignedShape *shape;			/* NULL when not signed */
 } SignedInfo;
 
 /* A registered key, as the registry says now (trigger) or then (verify). */
@@ -145,11 +191,23 @@ typedef struct SignedKey
 	CryptoPublicKey *key;		/* parsed on first use; OpenSSL memory */
 } SignedKey;
 
+/* How verify knows when a transaction committed. */
+typedef enum SignedCommitKind
+{
+	SIGNED_COMMITTED,			/* at "from" (= "to"), its record's time */
+	SIGNED_PREPARED_CHECKED,	/* prepared at "from", COMMIT PREPARED checked
+								 * its keys at "to" */
+	SIGNED_PREPARED_UNCHECKED	/* prepared at "from", committed before "to"
+								 * (its block's seal, or now) */
+} SignedCommitKind;
+
 /* Commit time of one transaction, for verify. */
 typedef struct SignedCommit
 {
 	int64		xact;			/* hash key */
-	TimestampTz committed_at;
+	SignedCommitKind kind;
+	TimestampTz from;
+	TimestampTz to;
 } SignedCommit;
 
 struct SignedVerifier
@@ -164,22 +222,18 @@ struct SignedVerifier
 	MemoryContextCallback cb;	/* frees the parsed keys */
 };
 
-/* ---------- backend-lifetime state ---------- */
-
-static HTAB *signed_info_cache = NULL;
-static MemoryContext signed_info_cxt = NULL;
-
-static HTAB *signed_keys = NULL;
-static MemoryContext signed_keys_cxt = NULL;
-static Oid	signed_keys_relid = InvalidOid;
-static bool signed_keys_stale = false;
-static SPIPlanPtr signed_key_plan = NULL;
-
-static Oid	signed_messages_relid = InvalidOid;
-
-/* Message buffers reused across rows; in TopMemoryContext. */
-static StringInfo signed_canon_buf = NULL;
-static StringInfo signed_msg_buf = NULL;
+/* One row going through the trigger, for the steps and their errors. */
+typedef struct SignedRow
+{
+	Relation	rel;
+	const SignedShape *shape;
+	TupleDesc	tupdesc;
+	Datum	   *values;
+	bool	   *nulls;
+	uint8		mhash[LEDGER_HASH_LEN]; /* SHA-256 of the message */
+	char	   *key_id;
+	char	   *ident;			/* made on first use, for errors */
+} SignedRow;
 
 /*
  * Keys that signed rows recorded by the current transaction, re-checked at
@@ -191,15 +245,56 @@ typedef struct SignedUsedKey
 {
 	uint32		hashkey;
 	char	   *key_id;
-	SubTransactionId subid;		/* innermost subtransaction that used it */
-}			SignedUsedKey;
+	SubTransactionId subid;		/* the outermost open (sub)transaction whose
+								 * rows use it: dropped if that one aborts,
+								 * handed up if it commits */
+} SignedUsedKey;
+
+/* What the direct insert into ledger.signed_messages needs; see above. */
+typedef struct SignedReplayTarget
+{
+	Oid			relid;			/* InvalidOid: to be looked up */
+	bool		valid;
+	bool		fast;			/* exactly one index, the immediate pkey */
+	Oid			indexoid;
+	MemoryContext cxt;			/* holds ii */
+	IndexInfo  *ii;
+} SignedReplayTarget;
+
+/* ---------- backend-lifetime state ---------- */
+
+static HTAB *signed_info_cache = NULL;
+static MemoryContext signed_info_cxt = NULL;
+
+static HTAB *signed_keys = NULL;
+static MemoryContext signed_keys_cxt = NULL;
+static Oid	signed_keys_relid = InvalidOid;
+static bool signed_keys_stale = false;
+static SPIPlanPtr signed_key_plan = NULL;
+
+static SignedReplayTarget signed_replay = {InvalidOid};
+
+/* Message buffers reused across rows; in TopMemoryContext. */
+static StringInfo signed_canon_buf = NULL;
+static StringInfo signed_msg_buf = NULL;
 
 static HTAB *signed_used = NULL;
 static List *signed_used_overflow = NIL;	/* of SignedUsedKey * */
+static char *signed_used_last = NULL;	/* last key id noted, and when */
+static SubTransactionId signed_used_last_subid = InvalidSubTransactionId;
+
+/* The tuple the signature trigger accepted last, until the row trigger */
+static Oid	signed_accepted_relid = InvalidOid;
+static HeapTupleHeader signed_accepted_data = NULL;
+static uint32 signed_accepted_len = 0;
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static SignedKey *signed_key_lookup(const char *key_id);
+static void signed_record_prepared(int64 xact, TimestampTz at);
+static void signed_commit_prepared_check(const char *gid);
 
-/* ---------- invalidation ---------- */
+/* ---------- invalidation, transaction events, the utility hook ---------- */
 
 /*
  * Relcache callback: ledger.keys changed (sent by ledger.keys_changed), or a
@@ -211,8 +306,13 @@ signed_relcache_cb(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == signed_keys_relid)
 		signed_keys_stale = true;
-	if (relid == InvalidOid || relid == signed_messages_relid)
-		signed_messages_relid = InvalidOid;
+	if (relid == InvalidOid || relid == signed_replay.relid ||
+		relid == signed_replay.indexoid)
+	{
+		/* looked up again by name: the extension may have been recreated */
+		signed_replay.valid = false;
+		signed_replay.relid = InvalidOid;
+	}
 	if (signed_info_cache != NULL)
 	{
 		HASH_SEQ_STATUS status;
@@ -227,7 +327,16 @@ signed_relcache_cb(Datum arg, Oid relid)
 	}
 }
 
-/* Transaction end: forget the keys used. */
+/* Forget the row the signature trigger accepted last. */
+static void
+signed_forget_accepted(void)
+{
+	signed_accepted_relid = InvalidOid;
+	signed_accepted_data = NULL;
+	signed_accepted_len = 0;
+}
+
+/* Transaction events: forget the keys used at the end. */
 static void
 signed_xact_cb(XactEvent event, void *arg)
 {
@@ -241,6 +350,8 @@ signed_xact_cb(XactEvent event, void *arg)
 			/* the memory goes with TopTransactionContext */
 			signed_used = NULL;
 			signed_used_overflow = NIL;
+			signed_used_last = NULL;
+			signed_forget_accepted();
 			break;
 		default:
 			break;
@@ -254,6 +365,7 @@ signed_used_subxact(SubTransactionId mySubid, SubTransactionId parentSubid,
 {
 	ListCell   *lc;
 
+	signed_used_last = NULL;
 	if (signed_used != NULL)
 	{
 		HASH_SEQ_STATUS status;
@@ -283,6 +395,7 @@ signed_used_subxact(SubTransactionId mySubid, SubTransactionId parentSubid,
 	}
 }
 
+/* Subtransaction events: keep or drop the keys it used. */
 static void
 signed_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
@@ -290,161 +403,79 @@ signed_subxact_cb(SubXactEvent event, SubTransactionId mySubid,
 	if (event == SUBXACT_EVENT_COMMIT_SUB)
 		signed_used_subxact(mySubid, parentSubid, true);
 	else if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		signed_used_subxact(mySubid, parentSubid, false);
+		signed_forget_accepted();
+	}
 }
 
-/* Register callbacks; called from _PG_init. */
+/* ProcessUtility hook: check a prepared transaction's keys at its commit. */
+static void
+signed_process_utility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsA(parsetree, TransactionStmt) &&
+		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED &&
+		!IsTransactionBlock())
+		signed_commit_prepared_check(((TransactionStmt *) parsetree)->gid);
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/* Register callbacks and the utility hook; called from _PG_init. */
 void
 signed_init(void)
 {
 	CacheRegisterRelcacheCallback(signed_relcache_cb, (Datum) 0);
 	RegisterXactCallback(signed_xact_cb, NULL);
 	RegisterSubXactCallback(signed_subxact_cb, NULL);
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = signed_process_utility;
 }
 
-/* Remember that key_id signed a row this transaction records. */
-static void
-signed_note_key(const char *key_id)
-{
-	uint32		h = hash_bytes((const unsigned char *) key_id, strlen(key_id));
-	SignedUsedKey *u;
-	bool		found;
-	ListCell   *lc;
-
-	if (signed_used == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(uint32);
-		ctl.entrysize = sizeof(SignedUsedKey);
-		ctl.hcxt = TopTransactionContext;
-		signed_used = hash_create("ledger keys used by this transaction", 16, &ctl,
-								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	u = hash_search(signed_used, &h, HASH_ENTER, &found);
-	if (!found)
-	{
-		u->key_id = MemoryContextStrdup(TopTransactionContext, key_id);
-		u->subid = GetCurrentSubTransactionId();
-		return;
-	}
-	if (strcmp(u->key_id, key_id) == 0)
-		return;
-	/* another id with the same hash */
-	foreach(lc, signed_used_overflow)
-	{
-		if (strcmp(((SignedUsedKey *) lfirst(lc))->key_id, key_id) == 0)
-			return;
-	}
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-
-		u = palloc(sizeof(SignedUsedKey));
-		u->hashkey = h;
-		u->key_id = pstrdup(key_id);
-		u->subid = GetCurrentSubTransactionId();
-		signed_used_overflow = lappend(signed_used_overflow, u);
-		MemoryContextSwitchTo(old);
-	}
-}
-
-/* Refuse a commit for one used key's state at commit time t. */
-static void
-signed_precommit_key(const char *key_id, TimestampTz t)
-{
-	SignedKey  *k = signed_key_lookup(key_id);
-	char	   *tstr;
-
-	if (k == NULL)
-		return;					/* keys are never deleted */
-	if (k->revoked_at > t && k->valid_until > t)
-		return;
-	tstr = pstrdup(timestamptz_to_str(t));
-	if (k->revoked_at <= t)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("key \"%s\" was revoked before the transaction that used it committed",
-						key_id),
-				 errdetail("The key was revoked at %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
-						   timestamptz_to_str(k->revoked_at), tstr),
-				 errhint("Sign the rows again with a key that is valid and not revoked, in a new transaction.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("key \"%s\" expired before the transaction that used it committed",
-					key_id),
-			 errdetail("The key was valid until %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
-					   timestamptz_to_str(k->valid_until), tstr),
-			 errhint("Commit before a signing key's valid_until, or sign with a key valid at commit time.")));
-}
+/* ---------- the per-relation cache ---------- */
 
 /*
- * Pre-commit: every key that signed a row this transaction records must
- * still be valid and unrevoked at t, the commit time written into the
- * transaction's ledger.transactions record, which is the instant
- * ledger.verify judges the rows at.  The registry is read afresh
- * (invalidations first), so a revocation committed since the rows were
- * inserted counts.  Raises ERROR, which rolls the transaction back.
+ * The signature and key column names of a ledger, or false when it does not
+ * require signatures.  Results are palloc'd in the caller's context.
  */
-void
-signed_precommit_check(TimestampTz t)
+static bool
+signed_config(int64 ledger_id, char **sig_attname, char **key_attname)
 {
-	ListCell   *lc;
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		found = false;
+	MemoryContext caller = CurrentMemoryContext;
+	int			ret;
 
-	if (signed_used == NULL && signed_used_overflow == NIL)
-		return;
-	AcceptInvalidationMessages();
-	if (signed_used != NULL)
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT s.signature_attname::pg_catalog.text, s.key_attname::pg_catalog.text "
+								"FROM ledger.signed_ledgers s "
+								"WHERE s.ledger_id OPERATOR(pg_catalog.=) $1",
+								1, &argtype, &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
 	{
-		HASH_SEQ_STATUS status;
-		SignedUsedKey *u;
-
-		hash_seq_init(&status, signed_used);
-		while ((u = hash_seq_search(&status)) != NULL)
-		{
-			/* an ERROR aborts the transaction, which ends the scan */
-			signed_precommit_key(u->key_id, t);
-		}
+		/* copied out of SPI's memory before SPI_finish frees it */
+		*sig_attname = MemoryContextStrdup(caller,
+										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		*key_attname = MemoryContextStrdup(caller,
+										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		found = true;
 	}
-	foreach(lc, signed_used_overflow)
-		signed_precommit_key(((SignedUsedKey *) lfirst(lc))->key_id, t);
-}
-
-/*
- * ledger.keys_changed() RETURNS trigger
- *
- * AFTER INSERT OR UPDATE FOR EACH STATEMENT on ledger.keys: tells every
- * backend, at commit, to drop its cached keys.
- */
-Datum
-ledger_keys_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger.keys_changed\" was not called by the trigger manager")));
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	return PointerGetDatum(NULL);	/* ignored, but must not be SQL NULL */
-}
-
-/* ---------- shapes ---------- */
-
-/* Lower-case hex of n bytes, palloc'd. */
-static char *
-signed_hex(const uint8 *p, int n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char	   *s = palloc(n * 2 + 1);
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
+	SPI_finish();
+	return found;
 }
 
 /*
@@ -471,6 +502,8 @@ signed_shape_build(SignedShape *shape, Relation rel, int64 ledger_id,
 						RelationGetRelationName(rel), sig_attname, key_attname)));
 	shape->sig_attname = MemoryContextStrdup(mcxt, sig_attname);
 	shape->key_attname = MemoryContextStrdup(mcxt, key_attname);
+	shape->constraint = MemoryContextStrdup(mcxt,
+											psprintf("%s_signature", RelationGetRelationName(rel)));
 	canon_layout_init(&shape->layout, RelationGetDescr(rel), shape->sig_attnum,
 					  mcxt);
 
@@ -497,121 +530,18 @@ signed_shape_build(SignedShape *shape, Relation rel, int64 ledger_id,
 }
 
 /*
- * The row's identity for messages: "(id)=(42)" from the primary key, or
- * "with message hash <hex>" when the table has none.
+ * The signed-ledger shape of rel, or NULL if it is not a signed ledger.
+ * Entries invalidated since the last call are freed first (nobody can hold
+ * a pointer into them: shapes are used within one call of this file's
+ * functions), so dropped relations leave nothing behind.
  */
-static char *
-signed_row_ident(const SignedShape *shape, TupleDesc tupdesc, Datum *values,
-				 bool *isnull, const uint8 *mhash)
-{
-	StringInfoData buf;
-	int			i;
-
-	if (shape->npk == 0)
-		return psprintf("with message hash %s", signed_hex(mhash, LEDGER_HASH_LEN));
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '(');
-	for (i = 0; i < shape->npk; i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(NameStr(TupleDescAttr(tupdesc, shape->pk_attnums[i] - 1)->attname)));
-	appendStringInfoString(&buf, ")=(");
-	for (i = 0; i < shape->npk; i++)
-	{
-		int			a = shape->pk_attnums[i] - 1;
-
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		if (isnull[a])
-			appendStringInfoString(&buf, "null");
-		else
-		{
-			Oid			outfn;
-			bool		varlena;
-			char	   *s;
-
-			getTypeOutputInfo(TupleDescAttr(tupdesc, a)->atttypid, &outfn, &varlena);
-			s = OidOutputFunctionCall(outfn, values[a]);
-			if (strlen(s) > 64)
-				appendStringInfo(&buf, "%.*s...", pg_mbcliplen(s, strlen(s), 64), s);
-			else
-				appendStringInfoString(&buf, s);
-		}
-	}
-	appendStringInfoChar(&buf, ')');
-	return buf.data;
-}
-
-/*
- * The message a row's signature covers, into msg (canon is scratch).
- * Both buffers are reset first.
- */
-static void
-signed_build_message(StringInfo msg, StringInfo canon, const SignedShape *shape,
-					 TupleDesc tupdesc, Datum *values, bool *isnull)
-{
-	canon_row_bytes(canon, &shape->layout, tupdesc, values, isnull);
-	resetStringInfo(msg);
-	appendBinaryStringInfo(msg, SIGNED_ROW_TAG, SIGNED_ROW_TAG_LEN);
-	appendBinaryStringInfo(msg, (const char *) shape->uuid.data, UUID_LEN);
-	appendBinaryStringInfo(msg, canon->data, canon->len);
-}
-
-/* The per-backend message buffers, made on first use. */
-static void
-signed_buffers(void)
-{
-	if (signed_msg_buf == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		signed_canon_buf = makeStringInfo();
-		signed_msg_buf = makeStringInfo();
-		MemoryContextSwitchTo(old);
-	}
-}
-
-/*
- * The signature and key column names of a ledger, or false when it does not
- * require signatures.  Results are palloc'd in the caller's context.
- */
-static bool
-signed_config(int64 ledger_id, char **sig_attname, char **key_attname)
-{
-	Datum		arg = Int64GetDatum(ledger_id);
-	Oid			argtype = INT8OID;
-	bool		found = false;
-	MemoryContext caller = CurrentMemoryContext;
-	int			ret;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT s.signature_attname::pg_catalog.text, s.key_attname::pg_catalog.text "
-								"FROM ledger.signed_ledgers s "
-								"WHERE s.ledger_id OPERATOR(pg_catalog.=) $1",
-								1, &argtype, &arg, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		char	   *s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		char	   *k = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
-		*sig_attname = MemoryContextStrdup(caller, s);
-		*key_attname = MemoryContextStrdup(caller, k);
-		found = true;
-	}
-	SPI_finish();
-	return found;
-}
-
-/* Cached signed-ledger description of rel, or NULL if it is not one. */
-static SignedInfo *
-signed_info_lookup(Relation rel)
+static const SignedShape *
+signed_shape_lookup(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	SignedInfo *info;
 	LedgerInfo *linfo;
+	HASH_SEQ_STATUS status;
 	bool		found;
 	char	   *sig_attname;
 	char	   *key_attname;
@@ -632,17 +562,25 @@ signed_info_lookup(Relation rel)
 										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
-	info = hash_search(signed_info_cache, &relid, HASH_ENTER, &found);
-	if (!found)
-		info->cxt = NULL;
-	else if (info->valid)
-		return info->is_signed ? info : NULL;
+	info = hash_search(signed_info_cache, &relid, HASH_FIND, NULL);
+	if (info != NULL && info->valid)
+		return info->shape;
 
+	/* give back every invalidated entry, this one included */
+	hash_seq_init(&status, signed_info_cache);
+	while ((info = hash_seq_search(&status)) != NULL)
+	{
+		if (info->valid)
+			continue;
+		if (info->cxt != NULL)
+			MemoryContextDelete(info->cxt);
+		hash_search(signed_info_cache, &info->relid, HASH_REMOVE, NULL);
+	}
+
+	info = hash_search(signed_info_cache, &relid, HASH_ENTER, &found);
 	info->valid = false;
-	info->is_signed = false;
-	if (info->cxt != NULL)
-		MemoryContextDelete(info->cxt);
 	info->cxt = NULL;
+	info->shape = NULL;
 
 	linfo = ledger_info_lookup(rel);
 	if (linfo != NULL && signed_config(linfo->ledger_id, &sig_attname, &key_attname))
@@ -650,14 +588,16 @@ signed_info_lookup(Relation rel)
 		MemoryContext cxt = AllocSetContextCreate(signed_info_cxt,
 												  "ledger signed table",
 												  ALLOCSET_SMALL_SIZES);
+		SignedShape *shape;
 
 		info->cxt = cxt;
-		signed_shape_build(&info->shape, rel, linfo->ledger_id, &linfo->uuid,
+		shape = MemoryContextAlloc(cxt, sizeof(SignedShape));
+		signed_shape_build(shape, rel, linfo->ledger_id, &linfo->uuid,
 						   sig_attname, key_attname, cxt);
-		info->is_signed = true;
+		info->shape = shape;
 	}
 	info->valid = true;
-	return info->is_signed ? info : NULL;
+	return info->shape;
 }
 
 /* ---------- the key cache ---------- */
@@ -772,6 +712,7 @@ signed_key_lookup(const char *key_id)
 	found = SPI_processed > 0;
 	if (found)
 	{
+		/* copied into the cache's memory before SPI_finish */
 		memset(&loaded, 0, sizeof(loaded));
 		signed_key_from_spi(&loaded, SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 							1, signed_keys_cxt);
@@ -800,119 +741,280 @@ signed_key_parsed(SignedKey *k)
 	return k->key;
 }
 
-/* ---------- replay protection ---------- */
+/* ---------- messages and row identities ---------- */
 
 /*
- * Record that ledger_id has accepted the message with hash mhash, signed by
- * key_id; refuse it if it was accepted before.
+ * The message a row's signature covers, into msg (canon is scratch).
+ * Both buffers are reset first.
  */
 static void
-signed_record_message(Relation rel, const SignedShape *shape, const char *key_id,
-					  const uint8 *mhash, TupleDesc tupdesc, Datum *values,
-					  bool *isnull)
+signed_build_message(StringInfo msg, StringInfo canon, const SignedShape *shape,
+					 TupleDesc tupdesc, Datum *values, bool *isnull)
 {
-	Relation	msgrel;
+	canon_row_bytes(canon, &shape->layout, tupdesc, values, isnull);
+	resetStringInfo(msg);
+	appendBinaryStringInfo(msg, SIGNED_ROW_TAG, SIGNED_ROW_TAG_LEN);
+	appendBinaryStringInfo(msg, (const char *) shape->uuid.data, UUID_LEN);
+	appendBinaryStringInfo(msg, canon->data, canon->len);
+}
+
+/* The per-backend message buffers, made on first use. */
+static void
+signed_buffers(void)
+{
+	if (signed_msg_buf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		signed_canon_buf = makeStringInfo();
+		signed_msg_buf = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* Give back a buffer a very large row made large. */
+static void
+signed_buffer_trim(StringInfo buf)
+{
+	if (buf->maxlen > SIGNED_BUF_KEEP)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		pfree(buf->data);
+		initStringInfo(buf);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * The row's identity for messages: "(id)=(42)" from the primary key, or
+ * "with message hash <hex>" when the table has none.
+ */
+static char *
+signed_row_ident(const SignedShape *shape, TupleDesc tupdesc, Datum *values,
+				 bool *isnull, const uint8 *mhash)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	if (shape->npk == 0)
+	{
+		char		hex[LEDGER_HASH_LEN * 2 + 1];
+
+		hex[hex_encode((const char *) mhash, LEDGER_HASH_LEN, hex)] = '\0';
+		appendStringInfo(&buf, "with message hash %s", hex);
+		return buf.data;
+	}
+	appendStringInfoChar(&buf, '(');
+	for (i = 0; i < shape->npk; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(NameStr(TupleDescAttr(tupdesc, shape->pk_attnums[i] - 1)->attname)));
+	appendStringInfoString(&buf, ")=(");
+	for (i = 0; i < shape->npk; i++)
+	{
+		int			a = shape->pk_attnums[i] - 1;
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		if (isnull[a])
+			appendStringInfoString(&buf, "null");
+		else
+		{
+			Oid			outfn;
+			bool		varlena;
+			char	   *s;
+
+			getTypeOutputInfo(TupleDescAttr(tupdesc, a)->atttypid, &outfn, &varlena);
+			s = OidOutputFunctionCall(outfn, values[a]);
+			if (strlen(s) > 64)
+				appendStringInfo(&buf, "%.*s...", pg_mbcliplen(s, strlen(s), 64), s);
+			else
+				appendStringInfoString(&buf, s);
+		}
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* The identity of the row going through the trigger, made once. */
+static const char *
+signed_trigger_ident(SignedRow *row)
+{
+	if (row->ident == NULL)
+		row->ident = signed_row_ident(row->shape, row->tupdesc, row->values,
+									  row->nulls, row->mhash);
+	return row->ident;
+}
+
+/* ---------- replay protection ---------- */
+
+/* The side table and how to insert into it, looked up when invalidated. */
+static void
+signed_replay_setup(Relation msgrel)
+{
+	List	   *indexes;
 	Oid			pkoid;
+	Relation	idx;
+	MemoryContext old;
+
+	if (signed_replay.cxt == NULL)
+		signed_replay.cxt = AllocSetContextCreate(CacheMemoryContext,
+												  "ledger replay index",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(signed_replay.cxt);
+	signed_replay.ii = NULL;
+	signed_replay.fast = false;
+	indexes = RelationGetIndexList(msgrel);
+	pkoid = RelationGetPrimaryKeyIndex(msgrel);
+	if (!OidIsValid(pkoid))
+		elog(ERROR, "ledger.signed_messages has no primary key");
+	signed_replay.indexoid = pkoid;
+	idx = index_open(pkoid, AccessShareLock);
+	if (list_length(indexes) == 1 && idx->rd_index->indimmediate &&
+		idx->rd_index->indisready && idx->rd_index->indnkeyatts == 2 &&
+		idx->rd_index->indkey.values[0] == 1 && idx->rd_index->indkey.values[1] == 2)
+	{
+		old = MemoryContextSwitchTo(signed_replay.cxt);
+		signed_replay.ii = BuildIndexInfo(idx);
+		MemoryContextSwitchTo(old);
+		signed_replay.fast = true;
+	}
+	index_close(idx, AccessShareLock);
+	list_free(indexes);
+	signed_replay.valid = true;
+}
+
+/*
+ * Is the message with hash hb already accepted for the ledger (committed,
+ * or earlier in this transaction)?  The tuple at self, if valid, is ours
+ * and does not count.
+ */
+static bool
+signed_replay_probe(Relation msgrel, int64 ledger_id, bytea *hb,
+					ItemPointer self)
+{
 	ScanKeyData skey[2];
 	SysScanDesc scan;
-	bool		dup;
-	bytea	   *hb;
+	HeapTuple	tup;
+	bool		dup = false;
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(ledger_id));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(hb));
+	scan = systable_beginscan(msgrel, signed_replay.indexoid, true, SnapshotSelf,
+							  2, skey);
+	while (!dup && HeapTupleIsValid(tup = systable_getnext(scan)))
+		dup = self == NULL || !ItemPointerEquals(&tup->t_self, self);
+	systable_endscan(scan);
+	return dup;
+}
+
+/* ERROR 23505 for a replayed row. */
+static void
+signed_refuse_replay(SignedRow *row)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("row %s of ledger table \"%s\" signed by key \"%s\" was already inserted",
+					signed_trigger_ident(row), RelationGetRelationName(row->rel),
+					row->key_id),
+			 errdetail("A signed row is accepted once; a row with the same signed content is already in the ledger."),
+			 errhint("To record the same content twice, give each row its own value in a column covered by the signature (a nonce)."),
+			 errtableconstraint(row->rel, row->shape->constraint)));
+}
+
+/*
+ * Record that the row's ledger has accepted its message, signed by its key;
+ * refuse it if it was accepted before.  See the header comment.
+ */
+static void
+signed_record_message(SignedRow *row)
+{
+	Relation	msgrel;
+	Relation	idx;
+	bytea	   *hb = ledger_hash_to_bytea(row->mhash);
 	Datum		vals[3];
 	bool		nulls[3] = {false, false, false};
 	HeapTuple	tup;
 
-	if (!OidIsValid(signed_messages_relid))
-		signed_messages_relid = ledger_catalog_relid("signed_messages");
-	msgrel = table_open(signed_messages_relid, RowExclusiveLock);
-	pkoid = RelationGetPrimaryKeyIndex(msgrel);
-	if (!OidIsValid(pkoid))
-		elog(ERROR, "ledger.signed_messages has no primary key");
+	if (!OidIsValid(signed_replay.relid))
+		signed_replay.relid = ledger_catalog_relid("signed_messages");
+	msgrel = table_open(signed_replay.relid, RowExclusiveLock);
+	if (!signed_replay.valid)
+		signed_replay_setup(msgrel);
 
-	hb = ledger_hash_to_bytea(mhash);
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(shape->ledger_id));
-	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(hb));
-	scan = systable_beginscan(msgrel, pkoid, true, SnapshotSelf, 2, skey);
-	dup = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	if (dup)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("row %s of ledger table \"%s\" signed by key \"%s\" was already inserted",
-						signed_row_ident(shape, tupdesc, values, isnull, mhash),
-						RelationGetRelationName(rel), key_id),
-				 errdetail("A signed row is accepted once; a row with the same signed content is already in the ledger."),
-				 errhint("To record the same content twice, give each row its own value in a column covered by the signature (a nonce)."),
-				 errtableconstraint(rel, psprintf("%s_signature", RelationGetRelationName(rel)))));
-
-	vals[0] = Int64GetDatum(shape->ledger_id);
+	vals[0] = Int64GetDatum(row->shape->ledger_id);
 	vals[1] = PointerGetDatum(hb);
-	vals[2] = CStringGetTextDatum(key_id);
+	vals[2] = CStringGetTextDatum(row->key_id);
 	tup = heap_form_tuple(RelationGetDescr(msgrel), vals, nulls);
-	CatalogTupleInsert(msgrel, tup);
-	heap_freetuple(tup);
+
+	if (!signed_replay.fast)
+	{
+		/* an index was added to the side table: the general way */
+		if (signed_replay_probe(msgrel, row->shape->ledger_id, hb, NULL))
+			signed_refuse_replay(row);
+		CatalogTupleInsert(msgrel, tup);
+		table_close(msgrel, NoLock);
+		return;
+	}
+
+	simple_heap_insert(msgrel, tup);
+	idx = index_open(signed_replay.indexoid, RowExclusiveLock);
+	if (!index_insert(idx, vals, nulls, &tup->t_self, msgrel,
+					  UNIQUE_CHECK_PARTIAL, false, signed_replay.ii))
+	{
+		/* maybe a duplicate: ours or committed, or still in progress */
+		if (signed_replay_probe(msgrel, row->shape->ledger_id, hb, &tup->t_self))
+			signed_refuse_replay(row);
+		index_insert(idx, vals, nulls, &tup->t_self, msgrel,
+					 UNIQUE_CHECK_EXISTING, false, signed_replay.ii);
+	}
+	index_close(idx, NoLock);
 	table_close(msgrel, NoLock);
 }
 
 /* ---------- the trigger ---------- */
 
-/* Refuse a BEFORE INSERT row trigger sorting between us and zz_ledger_row. */
-static void
-signed_check_trigger_order(Relation rel, Trigger *self)
+/*
+ * The first enabled BEFORE INSERT row trigger of rel that fires after self
+ * (triggers fire in name order), or NULL.
+ */
+static Trigger *
+signed_next_before_insert_trigger(Relation rel, Trigger *self)
 {
-	Trigger    *t = ledger_next_before_insert_trigger(rel, self);
+	TriggerDesc *td = rel->trigdesc;
+	bool		seen = false;
+	int			i;
 
-	if (t != NULL && strcmp(t->tgname, "zz_ledger_row") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trigger \"%s\" on ledger table \"%s\" would change rows after their signature is checked",
-						t->tgname, RelationGetRelationName(rel)),
-				 errdetail("BEFORE INSERT row triggers fire in name order, and \"%s\" sorts between \"%s\" and \"zz_ledger_row\".",
-						   t->tgname, self->tgname),
-				 errhint("Rename the trigger so that its name sorts before \"%s\".", self->tgname)));
-}
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
 
-/* Report a row refused for its key's state (all 23514, distinct words). */
-static void
-signed_refuse_key_state(Relation rel, const char *key_id, const char *ident,
-						const char *state, const char *detailfmt, TimestampTz when)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("key \"%s\" signing row %s of ledger table \"%s\" %s",
-					key_id, ident, RelationGetRelationName(rel), state),
-			 errdetail(detailfmt, timestamptz_to_str(when)),
-			 errhint("Sign the row with a key that is registered, valid now and not revoked."),
-			 errtableconstraint(rel, psprintf("%s_signature", RelationGetRelationName(rel)))));
+		if (t->tgoid == self->tgoid)
+			seen = true;
+		else if (seen && t->tgenabled != TRIGGER_DISABLED &&
+				 TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+				 TRIGGER_FOR_INSERT(t->tgtype))
+			return t;
+	}
+	return NULL;
 }
 
 /*
- * ledger.signature_trigger() RETURNS trigger
- *
- * BEFORE INSERT FOR EACH ROW on every signed ledger, named
- * "ledger_signature" so that it fires just before "zz_ledger_row".
+ * Step 1: called as BEFORE INSERT FOR EACH ROW, on a signed ledger, by the
+ * trigger require_signatures made (name, ALWAYS, no WHEN, no arguments),
+ * with no BEFORE INSERT row trigger between it and zz_ledger_row.
  */
-Datum
-ledger_signature_trigger(PG_FUNCTION_ARGS)
+static const SignedShape *
+signed_trigger_check_call(FunctionCallInfo fcinfo)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *self;
+	Trigger    *next;
 	Relation	rel;
-	TupleDesc	tupdesc;
-	HeapTuple	tuple;
-	SignedInfo *info;
-	SignedShape *shape;
-	Datum	   *values;
-	bool	   *nulls;
-	uint8		mhash[LEDGER_HASH_LEN];
-	char	   *key_id;
-	SignedKey  *k;
-	TimestampTz now;
-	bytea	   *sig;
-	CryptoVerifyResult res;
-	const char *err = NULL;
-	const char *relname;
-	char	   *constraint;
+	const SignedShape *shape;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -924,125 +1026,627 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.signature_trigger\" must be fired BEFORE INSERT FOR EACH ROW")));
-
 	rel = trigdata->tg_relation;
-	relname = RelationGetRelationName(rel);
-	tupdesc = RelationGetDescr(rel);
-	tuple = trigdata->tg_trigtuple;
-	info = signed_info_lookup(rel);
-	if (info == NULL)
+	self = trigdata->tg_trigger;
+	shape = signed_shape_lookup(rel);
+	if (shape == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("table \"%s\" is not a signed ledger", relname),
+				 errmsg("table \"%s\" is not a signed ledger", RelationGetRelationName(rel)),
 				 errhint("Use ledger.require_signatures() instead of attaching the signature trigger by hand.")));
-	shape = &info->shape;
-	signed_check_trigger_order(rel, trigdata->tg_trigger);
-	constraint = psprintf("%s_signature", relname);
+	if (strcmp(self->tgname, SIGNED_TRIGGER_NAME) != 0 ||
+		self->tgtype != (TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT) ||
+		self->tgenabled != TRIGGER_FIRES_ALWAYS || self->tgqual != NULL ||
+		self->tgnargs != 0 || self->tgnattr != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on ledger table \"%s\" is not the signature trigger ledger.require_signatures() made",
+						self->tgname, RelationGetRelationName(rel)),
+				 errdetail("The signature trigger is \"%s\", BEFORE INSERT FOR EACH ROW, enabled ALWAYS, with no WHEN condition and no arguments.",
+						   SIGNED_TRIGGER_NAME),
+				 errhint("Leave the trigger as ledger.require_signatures() made it.")));
+	next = signed_next_before_insert_trigger(rel, self);
+	if (next != NULL && strcmp(next->tgname, "zz_ledger_row") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on ledger table \"%s\" would change rows after their signature is checked",
+						next->tgname, RelationGetRelationName(rel)),
+				 errdetail("BEFORE INSERT row triggers fire in name order, and \"%s\" sorts between \"%s\" and \"zz_ledger_row\".",
+						   next->tgname, self->tgname),
+				 errhint("Rename the trigger so that its name sorts before \"%s\".", self->tgname)));
+	return shape;
+}
 
-	values = palloc(sizeof(Datum) * tupdesc->natts);
-	nulls = palloc(sizeof(bool) * tupdesc->natts);
-	heap_deform_tuple(tuple, tupdesc, values, nulls);
+/*
+ * Step 2: the row's values, its message (in signed_msg_buf) and the
+ * message's hash; the key and signature columns must be set.
+ */
+static void
+signed_trigger_read_row(SignedRow *row, TriggerData *trigdata)
+{
+	const SignedShape *shape = row->shape;
+	TupleTableSlot *slot = trigdata->tg_trigslot;
+
+	row->tupdesc = RelationGetDescr(row->rel);
+	if (slot != NULL)
+	{
+		/* deformed once per row for every trigger that reads the slot */
+		slot_getallattrs(slot);
+		row->values = slot->tts_values;
+		row->nulls = slot->tts_isnull;
+	}
+	else
+	{
+		row->values = palloc(sizeof(Datum) * row->tupdesc->natts);
+		row->nulls = palloc(sizeof(bool) * row->tupdesc->natts);
+		heap_deform_tuple(trigdata->tg_trigtuple, row->tupdesc, row->values,
+						  row->nulls);
+	}
 
 	signed_buffers();
-	signed_build_message(signed_msg_buf, signed_canon_buf, shape, tupdesc,
-						 values, nulls);
+	signed_build_message(signed_msg_buf, signed_canon_buf, shape, row->tupdesc,
+						 row->values, row->nulls);
 	crypto_sha256_3(signed_msg_buf->data, signed_msg_buf->len, NULL, 0, NULL, 0,
-					mhash);
+					row->mhash);
 
-	if (nulls[shape->key_attnum - 1])
+	if (row->nulls[shape->key_attnum - 1])
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("row %s of ledger table \"%s\" names no signing key",
-						signed_row_ident(shape, tupdesc, values, nulls, mhash), relname),
+						signed_trigger_ident(row), RelationGetRelationName(row->rel)),
 				 errdetail("Column \"%s\" must hold the id of the registered key that signed the row.",
 						   shape->key_attname),
-				 errtableconstraint(rel, constraint)));
-	key_id = TextDatumGetCString(values[shape->key_attnum - 1]);
-	if (nulls[shape->sig_attnum - 1])
+				 errtableconstraint(row->rel, shape->constraint)));
+	row->key_id = TextDatumGetCString(row->values[shape->key_attnum - 1]);
+	if (strlen(row->key_id) > SIGNED_MAX_KEY_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("key \"%.*s...\" signing row %s of ledger table \"%s\" is not registered",
+						pg_mbcliplen(row->key_id, strlen(row->key_id), 64), row->key_id,
+						signed_trigger_ident(row), RelationGetRelationName(row->rel)),
+				 errdetail("Key ids are at most %d bytes long; this one is %zu.",
+						   SIGNED_MAX_KEY_ID, strlen(row->key_id)),
+				 errtableconstraint(row->rel, shape->constraint)));
+	if (row->nulls[shape->sig_attnum - 1])
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("row %s of ledger table \"%s\" has no signature",
-						signed_row_ident(shape, tupdesc, values, nulls, mhash), relname),
+						signed_trigger_ident(row), RelationGetRelationName(row->rel)),
 				 errdetail("Column \"%s\" must hold the signature by key \"%s\" of ledger.signing_bytes() of the row.",
-						   shape->sig_attname, key_id),
-				 errtableconstraint(rel, constraint)));
+						   shape->sig_attname, row->key_id),
+				 errtableconstraint(row->rel, shape->constraint)));
+}
 
-	k = signed_key_lookup(key_id);
+/* Report a row refused for its key's state (all 23514, distinct words). */
+static void
+signed_refuse_key_state(SignedRow *row, const char *state,
+						const char *detailfmt, TimestampTz when)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("key \"%s\" signing row %s of ledger table \"%s\" %s",
+					row->key_id, signed_trigger_ident(row),
+					RelationGetRelationName(row->rel), state),
+			 errdetail(detailfmt, timestamptz_to_str(when)),
+			 errhint("Sign the row with a key that is registered, valid now and not revoked."),
+			 errtableconstraint(row->rel, row->shape->constraint)));
+}
+
+/*
+ * Step 3: the row's key, registered, valid and not revoked at now() (the
+ * transaction's start).
+ */
+static SignedKey *
+signed_trigger_key(SignedRow *row)
+{
+	SignedKey  *k = signed_key_lookup(row->key_id);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
 	if (k == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("key \"%s\" signing row %s of ledger table \"%s\" is not registered",
-						key_id, signed_row_ident(shape, tupdesc, values, nulls, mhash), relname),
-				 errdetail("Column \"%s\" must name a key in ledger.keys.", shape->key_attname),
+						row->key_id, signed_trigger_ident(row),
+						RelationGetRelationName(row->rel)),
+				 errdetail("Column \"%s\" must name a key in ledger.keys.",
+						   row->shape->key_attname),
 				 errhint("Register the public key with ledger.add_key() first."),
-				 errtableconstraint(rel, constraint)));
-
-	now = GetCurrentTransactionStartTimestamp();
+				 errtableconstraint(row->rel, row->shape->constraint)));
 	if (k->revoked_at <= now)
-		signed_refuse_key_state(rel, key_id,
-								signed_row_ident(shape, tupdesc, values, nulls, mhash),
-								"is revoked", "The key was revoked at %s.", k->revoked_at);
+		signed_refuse_key_state(row, "is revoked", "The key was revoked at %s.",
+								k->revoked_at);
 	if (now < k->valid_from)
-		signed_refuse_key_state(rel, key_id,
-								signed_row_ident(shape, tupdesc, values, nulls, mhash),
-								"is not yet valid", "The key is valid from %s.", k->valid_from);
+		signed_refuse_key_state(row, "is not yet valid", "The key is valid from %s.",
+								k->valid_from);
 	if (k->valid_until <= now)
-		signed_refuse_key_state(rel, key_id,
-								signed_row_ident(shape, tupdesc, values, nulls, mhash),
-								"has expired", "The key was valid until %s.", k->valid_until);
+		signed_refuse_key_state(row, "has expired", "The key was valid until %s.",
+								k->valid_until);
+	return k;
+}
 
-	sig = DatumGetByteaPP(values[shape->sig_attnum - 1]);
-	res = crypto_verify(signed_key_parsed(k),
-						(const uint8 *) signed_msg_buf->data, signed_msg_buf->len,
-						(const uint8 *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig),
-						&err);
+/* Step 4: the signature verifies over the message, strictly. */
+static void
+signed_trigger_verify(SignedRow *row, SignedKey *k)
+{
+	bytea	   *sig = DatumGetByteaPP(row->values[row->shape->sig_attnum - 1]);
+	const char *err = NULL;
+	CryptoVerifyResult res;
+
+	res = crypto_verify_digested(signed_key_parsed(k),
+								 (const uint8 *) signed_msg_buf->data,
+								 signed_msg_buf->len, row->mhash,
+								 (const uint8 *) VARDATA_ANY(sig),
+								 VARSIZE_ANY_EXHDR(sig), &err);
 	switch (res)
 	{
 		case CRYPTO_SIG_VALID:
-			break;
+			return;
 		case CRYPTO_SIG_INVALID:
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("signature by key \"%s\" of row %s of ledger table \"%s\" does not verify",
-							key_id, signed_row_ident(shape, tupdesc, values, nulls, mhash), relname),
+							row->key_id, signed_trigger_ident(row),
+							RelationGetRelationName(row->rel)),
 					 errdetail("The signature is not an %s signature of the row's signing bytes under key \"%s\": the row, the key or the signature differs from what was signed.",
-							   crypto_algorithm_name(k->alg), key_id),
+							   crypto_algorithm_name(k->alg), row->key_id),
 					 errhint("Sign exactly the bytes ledger.signing_bytes() returns for the row, with the private key of \"%s\".",
-							 key_id),
-					 errtableconstraint(rel, constraint)));
+							 row->key_id),
+					 errtableconstraint(row->rel, row->shape->constraint)));
 			break;
 		case CRYPTO_SIG_MALFORMED:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("signature by key \"%s\" of row %s of ledger table \"%s\" is malformed",
-							key_id, signed_row_ident(shape, tupdesc, values, nulls, mhash), relname),
+							row->key_id, signed_trigger_ident(row),
+							RelationGetRelationName(row->rel)),
 					 errdetail("%s The key's algorithm is \"%s\".", err,
 							   crypto_algorithm_name(k->alg)),
-					 errtableconstraint(rel, constraint)));
+					 errtableconstraint(row->rel, row->shape->constraint)));
 			break;
 		case CRYPTO_SIG_ERROR:
-			{
-				char		buf[256];
-
-				crypto_take_openssl_error(buf, sizeof(buf));
-				ereport(ERROR,
-						(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-						 errmsg("could not verify signature of row in ledger table \"%s\"", relname),
-						 errdetail_internal("%s OpenSSL: %s", err, buf)));
-			}
+			crypto_report_failure(CRYPTO_FAILED_VERIFY,
+								  RelationGetRelationName(row->rel), err);
 			break;
 	}
+}
 
-	signed_record_message(rel, shape, key_id, mhash, tupdesc, values, nulls);
+/* Remember that key_id signed a row this transaction records. */
+static void
+signed_note_key(const char *key_id)
+{
+	uint32		h;
+	SignedUsedKey *u;
+	bool		found;
+	ListCell   *lc;
+	MemoryContext old;
+
+	/* a run of rows by one key (a COPY) costs one comparison per row */
+	if (signed_used_last != NULL &&
+		signed_used_last_subid == GetCurrentSubTransactionId() &&
+		strcmp(signed_used_last, key_id) == 0)
+		return;
+
+	h = hash_bytes((const unsigned char *) key_id, strlen(key_id));
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	if (signed_used == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(SignedUsedKey);
+		ctl.hcxt = TopTransactionContext;
+		signed_used = hash_create("ledger keys used by this transaction", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	u = hash_search(signed_used, &h, HASH_ENTER, &found);
+	if (!found)
+	{
+		u->key_id = pstrdup(key_id);
+		u->subid = GetCurrentSubTransactionId();
+	}
+	else if (strcmp(u->key_id, key_id) != 0)
+	{
+		/* another id with the same hash */
+		SignedUsedKey *o = NULL;
+
+		foreach(lc, signed_used_overflow)
+		{
+			if (strcmp(((SignedUsedKey *) lfirst(lc))->key_id, key_id) == 0)
+			{
+				o = lfirst(lc);
+				break;
+			}
+		}
+		if (o == NULL)
+		{
+			o = palloc(sizeof(SignedUsedKey));
+			o->hashkey = h;
+			o->key_id = pstrdup(key_id);
+			o->subid = GetCurrentSubTransactionId();
+			signed_used_overflow = lappend(signed_used_overflow, o);
+		}
+		u = o;
+	}
+	/* a key first used in an outer level is kept if this level aborts */
+	signed_used_last = u->key_id;
+	signed_used_last_subid = GetCurrentSubTransactionId();
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ledger.signature_trigger() RETURNS trigger
+ *
+ * BEFORE INSERT FOR EACH ROW on every signed ledger, named
+ * "ledger_signature" so that it fires just before "zz_ledger_row".
+ */
+Datum
+ledger_signature_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	SignedRow	row;
+	SignedKey  *k;
+
+	memset(&row, 0, sizeof(row));
+	row.shape = signed_trigger_check_call(fcinfo);
+	trigdata = (TriggerData *) fcinfo->context;
+	row.rel = trigdata->tg_relation;
+	signed_forget_accepted();
+
+	signed_trigger_read_row(&row, trigdata);
+	k = signed_trigger_key(&row);
+	signed_trigger_verify(&row, k);
+	signed_record_message(&row);
 
 	/*
 	 * A row without ledger_hash becomes part of this transaction's record, so
 	 * the key is judged again at its commit time.  Rows arriving with their
 	 * hash (replication) were recorded at their origin.
 	 */
-	if (shape->layout.hash_attnum == 0 || nulls[shape->layout.hash_attnum - 1])
-		signed_note_key(key_id);
-	return PointerGetDatum(tuple);
+	if (row.shape->layout.hash_attnum == 0 ||
+		row.nulls[row.shape->layout.hash_attnum - 1])
+		signed_note_key(row.key_id);
+
+	signed_buffer_trim(signed_msg_buf);
+	signed_buffer_trim(signed_canon_buf);
+	signed_accepted_relid = RelationGetRelid(row.rel);
+	signed_accepted_data = trigdata->tg_trigtuple->t_data;
+	signed_accepted_len = trigdata->tg_trigtuple->t_len;
+	return PointerGetDatum(trigdata->tg_trigtuple);
+}
+
+/* Did the signature trigger accept this very tuple last?  See signed.h. */
+void
+signed_row_accepted(Relation rel, HeapTuple tuple)
+{
+	bool		ok;
+
+	if (signed_shape_lookup(rel) == NULL)
+		return;
+	ok = signed_accepted_relid == RelationGetRelid(rel) &&
+		signed_accepted_data == tuple->t_data &&
+		signed_accepted_len == tuple->t_len;
+	signed_forget_accepted();
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("row of signed ledger table \"%s\" did not pass its signature trigger",
+						RelationGetRelationName(rel)),
+				 errdetail("Every row of a signed ledger is checked by trigger \"%s\" just before it is hashed; this one was not.",
+						   SIGNED_TRIGGER_NAME),
+				 errhint("Leave the trigger as ledger.require_signatures() made it: enabled ALWAYS, with no WHEN condition.")));
+}
+
+/* ---------- commit time: pre-commit and prepared transactions ---------- */
+
+/*
+ * Is the key still good at t?  Returns NULL, or what happened to it ("was
+ * revoked", "expired"), with *when set to the instant it stopped being good.
+ */
+static const char *
+signed_key_state_at(const SignedKey *k, TimestampTz t, TimestampTz *when)
+{
+	if (k->revoked_at <= t)
+	{
+		*when = k->revoked_at;
+		return "was revoked";
+	}
+	if (k->valid_until <= t)
+	{
+		*when = k->valid_until;
+		return "expired";
+	}
+	return NULL;
+}
+
+/* Refuse a commit for one used key's state at commit time t. */
+static void
+signed_precommit_key(const char *key_id, TimestampTz t)
+{
+	SignedKey  *k = signed_key_lookup(key_id);
+	TimestampTz when;
+	const char *state;
+	char	   *tstr;
+
+	if (k == NULL)
+		return;					/* keys are never deleted */
+	state = signed_key_state_at(k, t, &when);
+	if (state == NULL)
+		return;
+	tstr = pstrdup(timestamptz_to_str(t));
+	if (k->revoked_at <= t)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("key \"%s\" was revoked before the transaction that used it committed",
+						key_id),
+				 errdetail("The key was revoked at %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
+						   timestamptz_to_str(when), tstr),
+				 errhint("Sign the rows again with a key that is valid and not revoked, in a new transaction.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("key \"%s\" expired before the transaction that used it committed",
+					key_id),
+			 errdetail("The key was valid until %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
+					   timestamptz_to_str(when), tstr),
+			 errhint("Commit before a signing key's valid_until, or sign with a key valid at commit time.")));
+}
+
+/*
+ * Pre-commit: every key that signed a row this transaction records must
+ * still be valid and unrevoked at t, the commit time written into the
+ * transaction's ledger.transactions record, which is the instant
+ * ledger.verify judges the rows at.  The registry is read afresh
+ * (invalidations first), so a revocation committed since the rows were
+ * inserted counts.  Raises ERROR, which rolls the transaction back.  When
+ * preparing, the keys are then recorded for COMMIT PREPARED and verify.
+ */
+void
+signed_precommit_check(TimestampTz t, int64 xact, bool preparing)
+{
+	ListCell   *lc;
+
+	if (signed_used == NULL && signed_used_overflow == NIL)
+		return;
+	AcceptInvalidationMessages();
+	if (signed_used != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		SignedUsedKey *u;
+
+		hash_seq_init(&status, signed_used);
+		while ((u = hash_seq_search(&status)) != NULL)
+		{
+			/* an ERROR aborts the transaction, which ends the scan */
+			CHECK_FOR_INTERRUPTS();
+			signed_precommit_key(u->key_id, t);
+		}
+	}
+	foreach(lc, signed_used_overflow)
+	{
+		CHECK_FOR_INTERRUPTS();
+		signed_precommit_key(((SignedUsedKey *) lfirst(lc))->key_id, t);
+	}
+	if (preparing)
+		signed_record_prepared(xact, t);
+}
+
+/*
+ * One of the extension's tables added in 0.2.0, or InvalidOid while the
+ * database still runs the 0.1.0 catalog (before ALTER EXTENSION UPDATE).
+ */
+static Oid
+signed_optional_relid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("ledger", true);
+
+	if (!OidIsValid(nsp) || !OidIsValid(get_extension_oid("ledger", true)))
+		return InvalidOid;
+	return get_relname_relid(relname, nsp);
+}
+
+/* Insert one row into one of the extension's tables, bypassing privileges. */
+static void
+signed_insert_catalog_row(Oid relid, Datum *values, bool *nulls)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+
+	CatalogTupleInsert(rel, tup);
+	heap_freetuple(tup);
+	table_close(rel, NoLock);
+}
+
+/* Record one used key of a transaction being prepared. */
+static void
+signed_record_prepared_key(Oid relid, int64 xact, const char *key_id,
+						   TimestampTz at)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = Int64GetDatum(xact);
+	values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[2] = CStringGetTextDatum(key_id);
+	values[3] = TimestampTzGetDatum(at);
+	signed_insert_catalog_row(relid, values, nulls);
+}
+
+/*
+ * PRE_PREPARE: write into the transaction being prepared which keys signed
+ * the rows it records (ledger.signed_prepared_keys), under its ledger
+ * transaction number xact, prepared at at (the time its records carry),
+ * for the check at COMMIT PREPARED and for verify.
+ */
+static void
+signed_record_prepared(int64 xact, TimestampTz at)
+{
+	Oid			relid;
+	ListCell   *lc;
+
+	if (signed_used == NULL && signed_used_overflow == NIL)
+		return;
+	relid = signed_optional_relid("signed_prepared_keys");
+	if (!OidIsValid(relid) || xact < 0)
+		return;
+	if (signed_used != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		SignedUsedKey *u;
+
+		hash_seq_init(&status, signed_used);
+		while ((u = hash_seq_search(&status)) != NULL)
+			signed_record_prepared_key(relid, xact, u->key_id, at);
+	}
+	foreach(lc, signed_used_overflow)
+		signed_record_prepared_key(relid, xact,
+								   ((SignedUsedKey *) lfirst(lc))->key_id, at);
+}
+
+/* The prepared transaction gid of this database, or false. */
+static bool
+signed_prepared_xid(const char *gid, TransactionId *xid)
+{
+	Datum		arg = CStringGetTextDatum(gid);
+	Oid			argtype = TEXTOID;
+	bool		found = false;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT p.transaction FROM pg_catalog.pg_prepared_xacts p "
+								"WHERE p.gid OPERATOR(pg_catalog.=) $1 "
+								"AND p.database OPERATOR(pg_catalog.=) pg_catalog.current_database()",
+								1, &argtype, &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		*xid = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		found = !isnull;
+	}
+	SPI_finish();
+	return found;
+}
+
+/* The full id of a transaction younger than 2^31 transactions. */
+static FullTransactionId
+signed_full_xid(TransactionId xid)
+{
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint32		epoch = EpochFromFullTransactionId(next);
+
+	if (xid > XidFromFullTransactionId(next))
+		epoch--;
+	return FullTransactionIdFromEpochAndXid(epoch, xid);
+}
+
+/*
+ * Before COMMIT PREPARED 'gid': if the prepared transaction recorded signed
+ * rows, every key that signed them must still be valid and unrevoked now,
+ * or the commit is refused (the transaction stays prepared); else the check
+ * is recorded, in this statement's transaction, for verify.
+ */
+static void
+signed_commit_prepared_check(const char *gid)
+{
+	Oid			keysrel = signed_optional_relid("signed_prepared_keys");
+	Oid			checksrel;
+	TransactionId xid;
+	FullTransactionId fxid;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData skey;
+	SnapshotData dirty;
+	HeapTuple	tup;
+	List	   *keys = NIL;
+	int64		xact = -1;
+	TimestampTz prepared_at = 0;
+	TimestampTz now;
+	ListCell   *lc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	NameData	who;
+	Oid			xidindex;
+
+	if (!OidIsValid(keysrel) || !signed_prepared_xid(gid, &xid))
+		return;
+	fxid = signed_full_xid(xid);
+
+	/* its rows are not committed: a dirty snapshot sees them */
+	InitDirtySnapshot(dirty);
+	xidindex = signed_optional_relid("signed_prepared_keys_transaction_idx");
+	rel = table_open(keysrel, AccessShareLock);
+	ScanKeyInit(&skey, 2, BTEqualStrategyNumber, F_XID8EQ,
+				FullTransactionIdGetDatum(fxid));
+	scan = systable_beginscan(rel, xidindex, OidIsValid(xidindex), &dirty, 1, &skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!TransactionIdEquals(HeapTupleHeaderGetRawXmin(tup->t_data), xid))
+			continue;			/* a restored row with the same xid8 */
+		xact = DatumGetInt64(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
+		keys = lappend(keys, TextDatumGetCString(heap_getattr(tup, 3, RelationGetDescr(rel), &isnull)));
+		prepared_at = DatumGetTimestampTz(heap_getattr(tup, 4, RelationGetDescr(rel), &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (keys == NIL)
+		return;
+
+	AcceptInvalidationMessages();
+	now = GetCurrentTimestamp();
+	foreach(lc, keys)
+	{
+		const char *key_id = lfirst(lc);
+		SignedKey  *k = signed_key_lookup(key_id);
+		TimestampTz when;
+		const char *state;
+
+		if (k == NULL || (state = signed_key_state_at(k, now, &when)) == NULL)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows %s after it was prepared",
+						gid, key_id, state),
+				 errdetail("The key %s at %s; the transaction was prepared at %s and would commit at %s.",
+						   state, timestamptz_to_str(when),
+						   pstrdup(timestamptz_to_str(prepared_at)),
+						   pstrdup(timestamptz_to_str(now))),
+				 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a valid key.")));
+	}
+
+	checksrel = signed_optional_relid("signed_commit_checks");
+	if (!OidIsValid(checksrel))
+		return;
+	namestrcpy(&who, GetUserNameFromId(GetUserId(), false));
+	values[0] = Int64GetDatum(xact);
+	values[1] = CStringGetTextDatum(gid);
+	values[2] = TimestampTzGetDatum(now);
+	values[3] = NameGetDatum(&who);
+	signed_insert_catalog_row(checksrel, values, nulls);
+}
+
+/*
+ * ledger.keys_changed() RETURNS trigger
+ *
+ * AFTER INSERT OR UPDATE FOR EACH STATEMENT on ledger.keys: tells every
+ * backend, at commit, to drop its cached keys.
+ */
+Datum
+ledger_keys_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.keys_changed\" was not called by the trigger manager")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);	/* ignored, but must not be SQL NULL */
 }
 
 /* ---------- require_signatures ---------- */
@@ -1062,6 +1666,7 @@ typedef struct RequireArgs
 	int64		ledger_id;
 	const char *sig_attname;
 	const char *key_attname;
+	const char *required_by;
 } RequireArgs;
 
 /* Insert the configuration row (as the catalog's owner). */
@@ -1069,16 +1674,17 @@ static void
 signed_register(void *varg)
 {
 	RequireArgs *a = varg;
-	Datum		args[3];
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		args[4];
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
 	int			ret;
 
 	args[0] = Int64GetDatum(a->ledger_id);
 	args[1] = CStringGetTextDatum(a->sig_attname);
 	args[2] = CStringGetTextDatum(a->key_attname);
-	ret = SPI_execute_with_args("INSERT INTO ledger.signed_ledgers (ledger_id, signature_attname, key_attname) "
-								"VALUES ($1, $2::pg_catalog.name, $3::pg_catalog.name)",
-								3, types, args, NULL, false, 0);
+	args[3] = CStringGetTextDatum(a->required_by);
+	ret = SPI_execute_with_args("INSERT INTO ledger.signed_ledgers (ledger_id, signature_attname, key_attname, required_by) "
+								"VALUES ($1, $2::pg_catalog.name, $3::pg_catalog.name, $4::pg_catalog.name)",
+								4, types, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into ledger.signed_ledgers: %s", SPI_result_code_string(ret));
 }
@@ -1119,6 +1725,8 @@ signed_check_column(Relation rel, const char *colname, Oid want, const char *rol
  * From now on every row inserted into the ledger tbl must carry, in
  * signature_column (bytea), a signature of ledger.signing_bytes() of the
  * row by the key named in key_column (text).  The ledger must be empty.
+ * signed_ledgers.required_by records the calling role (current_user of the
+ * caller, the role whose ownership of tbl allowed the call).
  */
 Datum
 ledger_require_signatures(PG_FUNCTION_ARGS)
@@ -1189,6 +1797,8 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	ra.ledger_id = ledger_id;
 	ra.sig_attname = sig_attname;
 	ra.key_attname = key_attname;
+	/* taken before ledger_as_owner switches to the catalog's owner */
+	ra.required_by = GetUserNameFromId(GetUserId(), false);
 	ledger_as_owner(signed_register, &ra);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -1208,7 +1818,7 @@ ledger_signing_bytes(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
 	Relation	rel;
-	SignedInfo *info;
+	const SignedShape *shape;
 	TupleDesc	tupdesc;
 	HeapTupleData tuple;
 	Datum	   *values;
@@ -1223,7 +1833,7 @@ ledger_signing_bytes(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		(info = signed_info_lookup(rel)) == NULL)
+		(shape = signed_shape_lookup(rel)) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table \"%s\" is not a signed ledger", RelationGetRelationName(rel)),
@@ -1248,7 +1858,7 @@ ledger_signing_bytes(PG_FUNCTION_ARGS)
 
 	initStringInfo(&canon);
 	initStringInfo(&msg);
-	signed_build_message(&msg, &canon, &info->shape, tupdesc, values, nulls);
+	signed_build_message(&msg, &canon, shape, tupdesc, values, nulls);
 	relation_close(rel, AccessShareLock);
 
 	result = palloc(VARHDRSZ + msg.len);
@@ -1273,6 +1883,107 @@ signed_verifier_release(void *arg)
 	}
 }
 
+/* The registry, sorted by key id, under the caller's snapshot. */
+static void
+signed_verify_read_keys(SignedVerifier *sv, MemoryContext mcxt)
+{
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute("SELECT k.key_id, k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+					  "k.revoked_at, k.added_at FROM ledger.keys k "
+					  "ORDER BY k.key_id COLLATE \"C\"", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.keys: %s", SPI_result_code_string(ret));
+	sv->keys = MemoryContextAllocZero(mcxt, mul_size(sizeof(SignedKey), Max(SPI_processed, 1)));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		SignedKey  *k = &sv->keys[i];
+
+		CHECK_FOR_INTERRUPTS();
+		k->key_id = MemoryContextStrdup(mcxt, SPI_getvalue(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1));
+		signed_key_from_spi(k, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, mcxt);
+		sv->nkeys++;
+	}
+}
+
+/*
+ * When each of the ledger's transactions committed: its record's time, or,
+ * for a prepared one, the window from its PREPARE to the check at COMMIT
+ * PREPARED (or, unchecked, to its block's seal, else now).
+ */
+static void
+signed_verify_read_commits(SignedVerifier *sv, int64 ledger_id)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		prepared = OidIsValid(signed_optional_relid("signed_prepared_keys")) &&
+	OidIsValid(signed_optional_relid("signed_commit_checks"));
+	TimestampTz now = GetCurrentTimestamp();
+	uint64		i;
+	int			ret;
+
+	/*
+	 * Only prepared transactions, which are few, are looked up in the blocks
+	 * (xact_ids @> has a GIN index); a join of every record with the blocks'
+	 * unnested lists can be planned as a nested loop, quadratic in the number
+	 * of transactions.  OFFSET 0 keeps "prepared" from being computed once
+	 * per use.
+	 */
+	ret = SPI_execute_with_args(prepared ?
+								"SELECT s.xact_id, s.committed_at, "
+								"CASE WHEN s.prepared THEN "
+								"(SELECT pg_catalog.min(b.sealed_at) FROM ledger.blocks b "
+								"WHERE b.ledger_id OPERATOR(pg_catalog.=) $1 "
+								"AND b.xact_ids OPERATOR(pg_catalog.@>) ARRAY[s.xact_id]) END, "
+								"s.prepared, "
+								"CASE WHEN s.prepared THEN "
+								"(SELECT pg_catalog.max(c.checked_at) FROM ledger.signed_commit_checks c "
+								"WHERE c.xact_id OPERATOR(pg_catalog.=) s.xact_id) END "
+								"FROM (SELECT t.xact_id, t.committed_at, "
+								"EXISTS (SELECT 1 FROM ledger.signed_prepared_keys p "
+								"WHERE p.xact_id OPERATOR(pg_catalog.=) t.xact_id) AS prepared "
+								"FROM ledger.transactions t "
+								"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1 OFFSET 0) s" :
+								"SELECT t.xact_id, t.committed_at, NULL::pg_catalog.timestamptz, "
+								"false, NULL::pg_catalog.timestamptz "
+								"FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) $1",
+								1, &argtype, &arg, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.transactions: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		sealed_null;
+		bool		checked_null;
+		int64		xact = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		SignedCommit *c = hash_search(sv->commits, &xact, HASH_ENTER, NULL);
+		TimestampTz sealed;
+		TimestampTz checked;
+
+		CHECK_FOR_INTERRUPTS();
+		c->from = c->to = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
+		c->kind = SIGNED_COMMITTED;
+		sealed = DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &sealed_null));
+		checked = DatumGetTimestampTz(SPI_getbinval(tup, td, 5, &checked_null));
+		if (!DatumGetBool(SPI_getbinval(tup, td, 4, &isnull)))
+			continue;
+		if (!checked_null)
+		{
+			c->kind = SIGNED_PREPARED_CHECKED;
+			c->to = checked;
+		}
+		else
+		{
+			c->kind = SIGNED_PREPARED_UNCHECKED;
+			c->to = sealed_null ? now : sealed;
+		}
+	}
+}
+
 /* Prepare a verify pass; NULL if rel is not a signed ledger. */
 SignedVerifier *
 signed_verify_begin(Relation rel, MemoryContext mcxt)
@@ -1281,10 +1992,6 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 	SignedVerifier *sv;
 	char	   *sig_attname;
 	char	   *key_attname;
-	Datum		arg;
-	Oid			argtype = INT8OID;
-	int			ret;
-	uint64		i;
 	HASHCTL		ctl;
 	MemoryContext old;
 
@@ -1311,37 +2018,8 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 	/* the registry and the commit times, under the caller's snapshot */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT k.key_id, k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-					  "k.revoked_at, k.added_at FROM ledger.keys k "
-					  "ORDER BY k.key_id COLLATE \"C\"", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.keys: %s", SPI_result_code_string(ret));
-	sv->keys = MemoryContextAllocZero(mcxt, sizeof(SignedKey) * Max(SPI_processed, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		SignedKey  *k = &sv->keys[i];
-
-		k->key_id = MemoryContextStrdup(mcxt, SPI_getvalue(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1));
-		signed_key_from_spi(k, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, mcxt);
-		sv->nkeys++;
-	}
-	arg = Int64GetDatum(linfo->ledger_id);
-	ret = SPI_execute_with_args("SELECT t.xact_id, t.committed_at FROM ledger.transactions t "
-								"WHERE t.ledger_id OPERATOR(pg_catalog.=) $1",
-								1, &argtype, &arg, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.transactions: %s", SPI_result_code_string(ret));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int64		xact = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-													   SPI_tuptable->tupdesc, 1, &isnull));
-		SignedCommit *c = hash_search(sv->commits, &xact, HASH_ENTER, NULL);
-
-		c->committed_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
-															SPI_tuptable->tupdesc, 2, &isnull));
-	}
+	signed_verify_read_keys(sv, mcxt);
+	signed_verify_read_commits(sv, linfo->ledger_id);
 	SPI_finish();
 	return sv;
 }
@@ -1351,6 +2029,59 @@ static int
 signed_key_cmp(const void *a, const void *b)
 {
 	return strcmp((const char *) a, ((const SignedKey *) b)->key_id);
+}
+
+/* Was the key good over the whole time the row's transaction committed in? */
+static bool
+signed_verify_key_ok(const SignedKey *k, const SignedCommit *c)
+{
+	TimestampTz when;
+
+	return k->added_at <= c->from && k->valid_from <= c->from &&
+		signed_key_state_at(k, c->to, &when) == NULL;
+}
+
+/*
+ * Why the key was not good when the row's transaction committed (after
+ * signed_verify_key_ok said so).  ident and where name the row.
+ */
+static char *
+signed_verify_key_problem(const SignedKey *k, const SignedCommit *c,
+						  const char *key_id, const char *ident,
+						  const char *where)
+{
+	char	   *from = pstrdup(timestamptz_to_str(c->from));
+	char	   *to = pstrdup(timestamptz_to_str(c->to));
+	const char *done = c->kind == SIGNED_COMMITTED ? "committed" : "was prepared";
+	TimestampTz when;
+	const char *state;
+
+	if (k->added_at > c->from)
+		return psprintf("row %s%s is signed by key \"%s\", which was registered at %s, after the row's transaction %s at %s",
+						ident, where, key_id, timestamptz_to_str(k->added_at),
+						done, from);
+	if (c->from < k->valid_from)
+		return psprintf("row %s%s is signed by key \"%s\", which was valid only from %s, after the row's transaction %s at %s",
+						ident, where, key_id, timestamptz_to_str(k->valid_from),
+						done, from);
+	if (c->kind == SIGNED_COMMITTED)
+	{
+		if (k->revoked_at <= c->from)
+			return psprintf("row %s%s is signed by key \"%s\", which was revoked at %s, before the row's transaction committed at %s",
+							ident, where, key_id, timestamptz_to_str(k->revoked_at), from);
+		return psprintf("row %s%s is signed by key \"%s\", which was valid only until %s, before the row's transaction committed at %s",
+						ident, where, key_id, timestamptz_to_str(k->valid_until), from);
+	}
+	if ((state = signed_key_state_at(k, c->from, &when)) != NULL)
+		return psprintf("row %s%s is signed by key \"%s\", which %s at %s, before the row's transaction was prepared at %s",
+						ident, where, key_id, state, timestamptz_to_str(when), from);
+	state = signed_key_state_at(k, c->to, &when);
+	Assert(state != NULL);
+	if (c->kind == SIGNED_PREPARED_CHECKED)
+		return psprintf("row %s%s is signed by key \"%s\", which %s at %s, before the row's transaction, prepared at %s, was committed (COMMIT PREPARED checked its keys at %s)",
+						ident, where, key_id, state, timestamptz_to_str(when), from, to);
+	return psprintf("row %s%s is signed by key \"%s\", which %s at %s, after the row's transaction was prepared at %s; its COMMIT PREPARED was not checked (ledger was not loaded in the session that ran it), and it committed at an unrecorded time before %s, so perhaps after that",
+					ident, where, key_id, state, timestamptz_to_str(when), from, to);
 }
 
 /* Re-check one stored row; see signed.h. */
@@ -1366,18 +2097,50 @@ signed_verify_row(SignedVerifier *sv, Datum *values, bool *isnull,
 	SignedCommit *c;
 	bytea	   *sig;
 	uint8		mhash[LEDGER_HASH_LEN];
-	CryptoVerifyResult res;
+	CryptoVerifyResult res = CRYPTO_SIG_INVALID;
 	const char *err = NULL;
 
 	*problem = NULL;
+	signed_build_message(&sv->msg, &sv->canon, shape, sv->tupdesc, values, isnull);
+	crypto_sha256_3(sv->msg.data, sv->msg.len, NULL, 0, NULL, 0, mhash);
+
+	if (!isnull[shape->key_attnum - 1] && !isnull[shape->sig_attnum - 1])
+	{
+		key_id = TextDatumGetCString(values[shape->key_attnum - 1]);
+		k = sv->nkeys > 0 ?
+			bsearch(key_id, sv->keys, sv->nkeys, sizeof(SignedKey), signed_key_cmp) : NULL;
+		c = hash_search(sv->commits, &xact, HASH_FIND, NULL);
+		if (k != NULL && k->key == NULL)
+		{
+			CryptoStatus status = CRYPTO_OK;
+
+			k->key = crypto_parse_public_key(k->alg, (const uint8 *) VARDATA(k->pub),
+											 VARSIZE(k->pub) - VARHDRSZ, &status, &err);
+			if (k->key == NULL && status == CRYPTO_LIBRARY_ERROR)
+				crypto_report_failure(CRYPTO_FAILED_PARSE_KEY, NULL, err);
+		}
+		/* a row of no recorded transaction is reported by the chain check */
+		if (k != NULL && k->key != NULL &&
+			(c == NULL || signed_verify_key_ok(k, c)))
+		{
+			sig = DatumGetByteaPP(values[shape->sig_attnum - 1]);
+			res = crypto_verify_digested(k->key, (const uint8 *) sv->msg.data,
+										 sv->msg.len, mhash,
+										 (const uint8 *) VARDATA_ANY(sig),
+										 VARSIZE_ANY_EXHDR(sig), &err);
+			if (res == CRYPTO_SIG_VALID)
+				return true;
+			if (res == CRYPTO_SIG_ERROR)
+				crypto_report_failure(CRYPTO_FAILED_VERIFY, NULL, err);
+		}
+	}
+
+	/* a problem: now name the row */
 	snprintf(where, sizeof(where), "at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ")",
 			 ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
 			 xact, seq);
-	signed_build_message(&sv->msg, &sv->canon, shape, sv->tupdesc, values, isnull);
-	crypto_sha256_3(sv->msg.data, sv->msg.len, NULL, 0, NULL, 0, mhash);
 	ident = shape->npk > 0 ?
 		psprintf("%s ", signed_row_ident(shape, sv->tupdesc, values, isnull, mhash)) : "";
-
 	if (isnull[shape->key_attnum - 1] || isnull[shape->sig_attnum - 1])
 	{
 		*problem = psprintf("row %s%s has no %s: it was inserted around the signature trigger",
@@ -1394,62 +2157,17 @@ signed_verify_row(SignedVerifier *sv, Datum *values, bool *isnull,
 							ident, where, key_id);
 		return false;
 	}
-
-	/* the registry as it was when the row's transaction committed */
 	c = hash_search(sv->commits, &xact, HASH_FIND, NULL);
-	if (c != NULL)
+	if (c != NULL && !signed_verify_key_ok(k, c))
 	{
-		TimestampTz t = c->committed_at;
-		const char *tstr = pstrdup(timestamptz_to_str(t));
-
-		if (k->added_at > t)
-			*problem = psprintf("row %s%s is signed by key \"%s\", which was registered at %s, after the row's transaction committed at %s",
-								ident, where, key_id, timestamptz_to_str(k->added_at), tstr);
-		else if (k->revoked_at <= t)
-			*problem = psprintf("row %s%s is signed by key \"%s\", which was revoked at %s, before the row's transaction committed at %s",
-								ident, where, key_id, timestamptz_to_str(k->revoked_at), tstr);
-		else if (t < k->valid_from)
-			*problem = psprintf("row %s%s is signed by key \"%s\", which was valid only from %s, after the row's transaction committed at %s",
-								ident, where, key_id, timestamptz_to_str(k->valid_from), tstr);
-		else if (k->valid_until <= t)
-			*problem = psprintf("row %s%s is signed by key \"%s\", which was valid only until %s, before the row's transaction committed at %s",
-								ident, where, key_id, timestamptz_to_str(k->valid_until), tstr);
-		if (*problem != NULL)
-			return false;
+		*problem = signed_verify_key_problem(k, c, key_id, ident, where);
+		return false;
 	}
-	/* a row of no recorded transaction is reported by the chain check */
-
 	if (k->key == NULL)
 	{
-		CryptoStatus status = CRYPTO_OK;
-
-		k->key = crypto_parse_public_key(k->alg, (const uint8 *) VARDATA(k->pub),
-										 VARSIZE(k->pub) - VARHDRSZ, &status, &err);
-		if (k->key == NULL)
-		{
-			if (status == CRYPTO_LIBRARY_ERROR)
-				sig_parse_public_key(k->alg, (const uint8 *) VARDATA(k->pub),
-									 VARSIZE(k->pub) - VARHDRSZ);	/* throws */
-			*problem = psprintf("key \"%s\" in the key registry cannot be used: %s",
-								key_id, err);
-			return false;
-		}
-	}
-	sig = DatumGetByteaPP(values[shape->sig_attnum - 1]);
-	res = crypto_verify(k->key, (const uint8 *) sv->msg.data, sv->msg.len,
-						(const uint8 *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig),
-						&err);
-	if (res == CRYPTO_SIG_VALID)
-		return true;
-	if (res == CRYPTO_SIG_ERROR)
-	{
-		char		buf[256];
-
-		crypto_take_openssl_error(buf, sizeof(buf));
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not verify signature"),
-				 errdetail_internal("%s OpenSSL: %s", err, buf)));
+		*problem = psprintf("key \"%s\" in the key registry cannot be used: %s",
+							key_id, err);
+		return false;
 	}
 	if (res == CRYPTO_SIG_MALFORMED)
 		*problem = psprintf("row %s%s has a malformed signature by key \"%s\": %s",

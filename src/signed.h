@@ -9,6 +9,7 @@
 #ifndef LEDGER_SIGNED_H
 #define LEDGER_SIGNED_H
 
+#include "access/htup.h"
 #include "storage/itemptr.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -23,15 +24,31 @@
 /* State of one ledger.verify pass over a signed ledger; opaque. */
 typedef struct SignedVerifier SignedVerifier;
 
-/* Register the key-registry invalidation callback; called from _PG_init. */
+/*
+ * Register the invalidation, transaction and subtransaction callbacks and
+ * the ProcessUtility hook (COMMIT PREPARED); called from _PG_init.
+ */
 extern void signed_init(void);
 
 /*
- * Pre-commit re-check of the keys that signed rows this transaction
- * records, at t (the commit time its ledger.transactions records carry):
- * ERROR if one has expired or been revoked by then.
+ * For the ledger's own BEFORE INSERT row trigger (zz_ledger_row), on every
+ * row it receives: when rel is a signed ledger, ERROR (39P01) unless the
+ * signature trigger accepted exactly this tuple just before, so that a row
+ * cannot reach the chain around a signature trigger that was disabled or
+ * given a WHEN condition.  Costs one hash lookup on other ledgers.
  */
-extern void signed_precommit_check(TimestampTz t);
+extern void signed_row_accepted(Relation rel, HeapTuple tuple);
+
+/*
+ * Pre-commit (and pre-prepare) re-check of the keys that signed rows this
+ * transaction records, at t (the commit time its ledger.transactions
+ * records carry): ERROR if one has expired or been revoked by then.  When
+ * preparing, the keys are also written into the prepared transaction
+ * (ledger.signed_prepared_keys, under its ledger transaction number xact),
+ * and checked once more before COMMIT PREPARED (the ProcessUtility hook),
+ * when the library is loaded in that session.
+ */
+extern void signed_precommit_check(TimestampTz t, int64 xact, bool preparing);
 
 /*
  * Prepare to re-check the signatures of rel's rows, reading the key

@@ -8,7 +8,10 @@
  * ledger.create_publication() publishes ledgers with exactly the catalog
  * rows a peer needs (ledgers, transactions, blocks, filtered on ledger_id),
  * for inserts, updates, deletes and truncates, so that tampering at the
- * origin travels and is refused on arrival (replica.c).
+ * origin travels and is refused on arrival (replica.c); with them go the
+ * ledgers' checkpoints and every checkpoint signature this institution
+ * made (its own and its cosignatures of other institutions' ledgers),
+ * checked on arrival by sql/install/60_checkpoints.sql.
  *
  * ledger.create_subscription() opens a replication connection to the
  * origin, creates the subscription's slot there with its snapshot
@@ -18,7 +21,8 @@
  * them as replicas (same uuid and ledger_id as the origin's), and inserts
  * what it read in the origin's order with the replica checks on: each row's
  * hash, each transaction's rows against its record, each block against its
- * transactions, the chain and the history tree.  Then it creates the
+ * transactions, the chain and the history tree; then the checkpoints and
+ * checkpoint signatures, checked as they arrive.  Then it creates the
  * subscription on that slot without a copy of its own: the stream starts
  * exactly where the snapshot ends, so nothing is missed or applied twice.
  * The logical replication's own table copy is not used: it copies each table
@@ -241,6 +245,11 @@ sync_publication_tables(Oid *relids, int64 *ids, int n)
 					 "ledger.transactions WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
 					 "ledger.blocks WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]))",
 					 in.data, in.data, in.data);
+	/* checkpoints of these ledgers, and every checkpoint signature made here */
+	appendStringInfo(&list,
+					 ", ledger.checkpoints WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
+					 "ledger.checkpoint_signatures WHERE (signed_here)",
+					 in.data);
 	return list.data;
 }
 
@@ -268,6 +277,30 @@ sync_refuse_signed(Oid *relids, int64 *ids, int n)
 }
 
 /*
+ * The arguments of create_publication and add_to_publication, checked
+ * (superuser; a name; ledgers that may be published); SPI is connected on
+ * return.  Returns the number of ledgers.
+ */
+static int
+sync_publication_args(FunctionCallInfo fcinfo, const char *what, char **pubname,
+					  Oid **relids, int64 **ids)
+{
+	int			n;
+
+	sync_require_superuser(what);
+	*pubname = sync_name_arg(fcinfo, 0, "publication name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tables must not be NULL")));
+	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), relids, ids);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sync_refuse_signed(*relids, *ids, n);
+	return n;
+}
+
+/*
  * ledger.create_publication(pubname name, tables regclass[]) RETURNS void
  */
 Datum
@@ -279,17 +312,7 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	sync_require_superuser("create a publication of ledgers");
-	pubname = sync_name_arg(fcinfo, 0, "publication name");
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("tables must not be NULL")));
-	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), &relids, &ids);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	sync_refuse_signed(relids, ids, n);
+	n = sync_publication_args(fcinfo, "create a publication of ledgers", &pubname, &relids, &ids);
 	/* a tampered origin's UPDATE and DELETE must travel, to be refused */
 	for (i = 0; i < n; i++)
 		create_replica_identity(relids[i],
@@ -320,17 +343,7 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 	Datum		arg;
 	Oid			argtype = TEXTOID;
 
-	sync_require_superuser("alter a publication of ledgers");
-	pubname = sync_name_arg(fcinfo, 0, "publication name");
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("tables must not be NULL")));
-	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), &relids, &ids);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	sync_refuse_signed(relids, ids, n);
+	n = sync_publication_args(fcinfo, "alter a publication of ledgers", &pubname, &relids, &ids);
 
 	/* the ledgers it carries already */
 	arg = CStringGetTextDatum(pubname);
@@ -1190,6 +1203,60 @@ sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
 	return c.copied;
 }
 
+/*
+ * The origin's checkpoints of the published ledgers and the checkpoint
+ * signatures it made, as its publication carries them, under the same
+ * snapshot: inserted with the checks of the apply worker
+ * (sql/install/60_checkpoints.sql), which skip what is held already.
+ */
+static void
+sync_copy_checkpoints(SyncConn *sc, List *remote)
+{
+	StringInfoData ids;
+	ListCell   *lc;
+	SyncInsert	cps;
+	SyncInsert	sigs;
+	WalRcvExecResult *res;
+	TupleTableSlot *slot;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	int			pass;
+
+	initStringInfo(&ids);
+	foreach(lc, remote)
+		appendStringInfo(&ids, "%s" INT64_FORMAT, ids.len > 0 ? ", " : "",
+						 ((RemoteLedger *) lfirst(lc))->ledger_id);
+	sync_insert_prepare(&cps, ledger_catalog_relid("checkpoints"));
+	sync_insert_prepare(&sigs, ledger_catalog_relid("checkpoint_signatures"));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger sync checkpoint", ALLOCSET_DEFAULT_SIZES);
+	for (pass = 0; pass < 2; pass++)
+	{
+		SyncInsert *si = pass == 0 ? &cps : &sigs;
+
+		res = sync_remote(sc, pass == 0 ?
+						  psprintf("SELECT %s FROM ledger.checkpoints "
+								   "WHERE ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]) "
+								   "ORDER BY made_at, ledger_id, tree_size", si->select, ids.data) :
+						  psprintf("SELECT %s FROM ledger.checkpoint_signatures WHERE signed_here "
+								   "ORDER BY signed_at, ledger_id, tree_size", si->select),
+						  si->n);
+		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+		while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextReset(rowcxt);
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			sync_insert(si, slot, 1);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		walrcv_clear_result(res);
+	}
+	MemoryContextDelete(rowcxt);
+	SPI_freeplan(cps.plan);
+	SPI_freeplan(sigs.plan);
+}
+
 /* ---------- subscriptions (peer) ---------- */
 
 /* The subscription's oid in this database, or InvalidOid. */
@@ -1311,6 +1378,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 									 rl->schema, rl->relname)));
 			i++;
 		}
+		sync_copy_checkpoints(&sc, remote);
 		replica_set_copying(NULL);
 		(void) set_config_option("session_replication_role", "origin",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);

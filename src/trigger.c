@@ -21,8 +21,15 @@
  * superuser or a replication worker may insert such rows; anyone else,
  * the table's owner included, gets 428C9.
  *
- * Memory: the canonical bytes go to one reusable buffer in
- * TopMemoryContext; the new tuple is formed in the trigger's context.
+ * On a signed ledger, every row (either kind) must have been accepted by
+ * the signature trigger just before (signed_row_accepted, signed.c): a row
+ * cannot reach the chain around a signature trigger that was disabled or
+ * given a WHEN condition behind the DDL guard's back.
+ *
+ * Memory: the row is read from the trigger's slot (deformed once for all
+ * triggers) into arrays in the trigger's context; the canonical bytes go to
+ * one reusable buffer in TopMemoryContext; the new tuple is formed in the
+ * trigger's context.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +38,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
@@ -45,7 +53,7 @@
 #include "merkle.h"
 #include "pending.h"
 #include "replica.h"
-#include "trigger.h"
+#include "signed.h"
 
 PG_FUNCTION_INFO_V1(ledger_row_trigger);
 PG_FUNCTION_INFO_V1(ledger_canonical_bytes);
@@ -53,32 +61,6 @@ PG_FUNCTION_INFO_V1(ledger_leaf_hash);
 
 /* Reusable buffer for canonical bytes; lives in TopMemoryContext. */
 static StringInfo canon_buf = NULL;
-
-/*
- * The first enabled BEFORE INSERT row trigger of rel that fires after self
- * (triggers fire in name order), or NULL.  The ledger's row trigger must
- * have none: a later trigger could change a row after it was hashed.
- */
-Trigger *
-ledger_next_before_insert_trigger(Relation rel, Trigger *self)
-{
-	TriggerDesc *td = rel->trigdesc;
-	bool		seen = false;
-	int			i;
-
-	for (i = 0; i < td->numtriggers; i++)
-	{
-		Trigger    *t = &td->triggers[i];
-
-		if (t->tgoid == self->tgoid)
-			seen = true;
-		else if (seen && t->tgenabled != TRIGGER_DISABLED &&
-				 TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
-				 TRIGGER_FOR_INSERT(t->tgtype))
-			return t;
-	}
-	return NULL;
-}
 
 /*
  * May the current user insert rows carrying their own ledger columns?  Only
@@ -210,9 +192,33 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("ledger table \"%s\" lacks its ledger columns", RelationGetRelationName(rel))));
 
+	/*
+	 * On a signed ledger, the signature trigger must have accepted this very
+	 * row just before, whichever path below the row takes (hashed here, or
+	 * arriving with its hash from a superuser or a subscription): the
+	 * signature trigger fires for every row, replication and superusers
+	 * included (it is enabled ALWAYS).  Signed ledgers are not replicated in
+	 * this version (sync.c refuses to publish them).
+	 */
+	signed_row_accepted(rel, tuple);
+
 	values = palloc(sizeof(Datum) * tupdesc->natts);
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
-	heap_deform_tuple(tuple, tupdesc, values, nulls);
+	if (trigdata->tg_trigslot != NULL)
+	{
+		TupleTableSlot *slot = trigdata->tg_trigslot;
+
+		/*
+		 * The slot holds the row: deformed once for every trigger that reads
+		 * it (the signature trigger did so already).  Copied, because the
+		 * stamped values below must not change the executor's slot.
+		 */
+		slot_getallattrs(slot);
+		memcpy(values, slot->tts_values, sizeof(Datum) * tupdesc->natts);
+		memcpy(nulls, slot->tts_isnull, sizeof(bool) * tupdesc->natts);
+	}
+	else
+		heap_deform_tuple(tuple, tupdesc, values, nulls);
 
 	/* a replica is written only by its subscription (replica.c) */
 	if (registered && (info->replica || replica_applying() != NULL))

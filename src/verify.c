@@ -25,9 +25,16 @@
  * stops there.
  *
  * Cost: rows are read once, hashed, and kept as (xact, seq, ctid, leaf),
- * 48 bytes each, then sorted by (xact, seq) and merged with the records,
- * which the primary key index returns in xact order; the records of a block
- * are found by binary search.  Nothing is read of other ledgers.
+ * 56 bytes each.  The records come in xact order from the primary key.
+ * Each row is then given the index of its transaction's record, found by a
+ * search that starts where the previous one ended (rows sit in the heap
+ * nearly in transaction order, so it is one or two comparisons), and the
+ * rows are grouped by record with a counting sort: no sort of all rows,
+ * whose cost grew faster than the rows did.  Within a transaction the rows
+ * are usually already in sequence order; they are sorted only when not.
+ * Blocks find their records with the same kind of search.  Nothing is read
+ * of other ledgers: records through their ledger's range of the index,
+ * blocks by their ledger's primary key.
  *
  *-------------------------------------------------------------------------
  */
@@ -69,19 +76,14 @@ PG_FUNCTION_INFO_V1(ledger_digest);
 /* One stored row, as verification needs it. */
 typedef struct VRow
 {
-	int64		xact;
+	int64		xact;			/* then its record's index (-1: none) */
 	int64		seq;
 	ItemPointerData tid;
 	uint8		leaf[LEDGER_HASH_LEN];
 } VRow;
 
-/* One record, with where verification found it. */
-typedef struct VRec
-{
-	LedgerRecord rec;
-	uint8		leaf[LEDGER_HASH_LEN];	/* its leaf in the trees */
-	int64		block_no;		/* the block that lists it, -1 if none */
-} VRec;
+/* No record (an index into VState.recs). */
+#define VNONE PG_UINT64_MAX
 
 typedef struct VState
 {
@@ -96,9 +98,11 @@ typedef struct VState
 	VRow	   *rows;
 	uint64		nrows;
 	uint64		caprows;
-	/* records, in xact order */
-	VRec	   *recs;
+	/* records, in xact order, and the block that lists each (-1: none) */
+	LedgerRecord *recs;
+	int64	   *rec_block;
 	uint64		nrecs;
+	uint64		hint;			/* where the last record search ended */
 } VState;
 
 /* Record the first problem found (formatted); later ones are dropped. */
@@ -141,44 +145,86 @@ verify_hex(const uint8 *h)
 	return out;
 }
 
-/* order rows by (xact, seq) */
+/* order row indexes (into the VRow array arg) by seq */
 static int
-vrow_cmp(const void *a, const void *b)
+vrow_seq_cmp(const void *a, const void *b, void *arg)
 {
-	const VRow *x = a;
-	const VRow *y = b;
+	const VRow *rows = arg;
+	int64		x = rows[*(const uint64 *) a].seq;
+	int64		y = rows[*(const uint64 *) b].seq;
 
-	if (x->xact != y->xact)
-		return x->xact < y->xact ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	return (x > y) - (x < y);
 }
 
-/* The record of transaction xact (records are in xact order), or NULL. */
-static VRec *
+/*
+ * The index of the first record of transaction xact (records are in xact
+ * order), or VNONE.  The search starts at the index the previous one ended
+ * at and gallops outwards, so look-ups in nearly ascending order cost a few
+ * comparisons each; any order is still found in O(log n).
+ */
+static uint64
 verify_find_rec(VState *st, int64 xact)
 {
-	uint64		lo = 0;
-	uint64		hi = st->nrecs;
+	const LedgerRecord *recs = st->recs;
+	uint64		n = st->nrecs;
+	uint64		lo;
+	uint64		hi;
+	uint64		h = st->hint;
+	uint64		step = 1;
 
+	if (n == 0)
+		return VNONE;
+	if (h >= n)
+		h = n - 1;
+	/* bracket the lower bound of xact: recs[lo - 1] < xact <= recs[hi] */
+	if (recs[h].xact_id < xact)
+	{
+		lo = h + 1;
+		hi = n;
+		while (lo + step - 1 < n && recs[lo + step - 1].xact_id < xact)
+		{
+			lo += step;
+			step *= 2;
+		}
+		if (lo + step - 1 < n)
+			hi = lo + step - 1;
+	}
+	else
+	{
+		lo = 0;
+		hi = h;
+		while (step <= hi && recs[hi - step].xact_id >= xact)
+		{
+			hi -= step;
+			step *= 2;
+		}
+		if (step <= hi)
+			lo = hi - step + 1;
+	}
 	while (lo < hi)
 	{
 		uint64		mid = lo + (hi - lo) / 2;
 
-		if (st->recs[mid].rec.xact_id < xact)
+		if (recs[mid].xact_id < xact)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return (lo < st->nrecs && st->recs[lo].rec.xact_id == xact) ? &st->recs[lo] : NULL;
+	if (lo < n && recs[lo].xact_id == xact)
+	{
+		st->hint = lo;
+		return lo;
+	}
+	return VNONE;
 }
 
 /* Where a record sits, for messages: "block N" or "not yet sealed". */
 static const char *
-verify_where(const VRec *r)
+verify_where(const VState *st, uint64 i)
 {
-	if (r->block_no < 0)
+	if (st->rec_block[i] < 0)
 		return "not yet sealed";
-	return psprintf("block " INT64_FORMAT, r->block_no);
+	return psprintf("block " INT64_FORMAT, st->rec_block[i]);
 }
 
 /*
@@ -277,78 +323,137 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 }
 
 /*
- * Each record against the rows that claim its transaction (both in xact
+ * Each record against the rows that claim its transaction (records in xact
  * order): the row count, and the root over their leaves in sequence order.
- * Rows of no record were inserted around the ledger.
+ * Rows of no record were inserted around the ledger.  The first problem in
+ * transaction order is reported.
  */
 static void
 verify_records(VState *st)
 {
-	uint64		r = 0;
+	uint64	   *pos;			/* per record: start, then end of its rows */
+	uint64	   *order;			/* row indexes grouped by record */
+	bool		orphan = false; /* a row of no record was found: */
+	VRow		orphan_row;		/* the first, in (xact, seq) order */
 	uint64		i;
+	uint64		v;
 
-	qsort(st->rows, st->nrows, sizeof(VRow), vrow_cmp);
+	/*
+	 * A counting sort of the rows by record: count, sum, place.  The first
+	 * pass replaces each row's xact by its record's index (-1: none), which
+	 * the second pass reads; the xact is the record's from then on.
+	 */
+	pos = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * (st->nrecs + 1));
+	memset(pos, 0, sizeof(uint64) * (st->nrecs + 1));
+	memset(&orphan_row, 0, sizeof(orphan_row));
+	st->hint = 0;
+	for (i = 0; i < st->nrows; i++)
+	{
+		VRow	   *r = &st->rows[i];
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		v = verify_find_rec(st, r->xact);
+		if (v != VNONE)
+		{
+			pos[v + 1]++;
+			r->xact = (int64) v;
+			continue;
+		}
+		if (!orphan || r->xact < orphan_row.xact ||
+			(r->xact == orphan_row.xact && r->seq < orphan_row.seq))
+			orphan_row = *r;
+		orphan = true;
+		r->xact = -1;
+	}
+	for (i = 1; i <= st->nrecs; i++)
+		pos[i] += pos[i - 1];
+	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(st->nrows, 1));
+	for (i = 0; i < st->nrows; i++)
+		if (st->rows[i].xact >= 0)
+			order[pos[st->rows[i].xact]++] = i;
+
 	for (i = 0; i < st->nrecs && st->problem == NULL; i++)
 	{
-		VRec	   *v = &st->recs[i];
+		const LedgerRecord *v = &st->recs[i];
+		uint64		beg = i == 0 ? 0 : pos[i - 1];
+		uint64		end = pos[i];
+		uint64		k;
 		MerkleStream ms;
 		uint8		computed[LEDGER_HASH_LEN];
-		int64		count = 0;
+		int64		count = (int64) (end - beg);
 
 		CHECK_FOR_INTERRUPTS();
-		if (i > 0 && st->recs[i - 1].rec.xact_id == v->rec.xact_id)
+		if (i > 0 && st->recs[i - 1].xact_id == v->xact_id)
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) is recorded more than once: a record was copied or forged",
-					 v->rec.xact_id, verify_where(v));
+					 v->xact_id, verify_where(st, i));
 			return;
 		}
 		/* rows of transactions with no record come first */
-		if (r < st->nrows && st->rows[r].xact < v->rec.xact_id)
+		if (orphan && orphan_row.xact < v->xact_id)
 			break;
-		merkle_stream_init(&ms);
-		for (; r < st->nrows && st->rows[r].xact == v->rec.xact_id; r++, count++)
-		{
-			if (count > 0 && st->rows[r].seq == st->rows[r - 1].seq)
+
+		/*
+		 * rows of one transaction are in the heap in sequence order, unless
+		 * moved
+		 */
+		for (k = beg + 1; k < end; k++)
+			if (st->rows[order[k]].seq < st->rows[order[k - 1]].seq)
 			{
+				qsort_arg(order + beg, end - beg, sizeof(uint64), vrow_seq_cmp, st->rows);
+				break;
+			}
+		merkle_stream_init(&ms);
+		for (k = beg; k < end; k++)
+		{
+			const VRow *r = &st->rows[order[k]];
+
+			if (k > beg && r->seq == st->rows[order[k - 1]].seq)
+			{
+				const VRow *p = &st->rows[order[k - 1]];
+
 				vproblem(st, "rows at ctid (%u,%u) and (%u,%u) both claim transaction " INT64_FORMAT ", sequence " INT64_FORMAT ": one of them is forged",
-						 ItemPointerGetBlockNumber(&st->rows[r - 1].tid),
-						 ItemPointerGetOffsetNumber(&st->rows[r - 1].tid),
-						 ItemPointerGetBlockNumber(&st->rows[r].tid),
-						 ItemPointerGetOffsetNumber(&st->rows[r].tid),
-						 v->rec.xact_id, st->rows[r].seq);
+						 ItemPointerGetBlockNumber(&p->tid),
+						 ItemPointerGetOffsetNumber(&p->tid),
+						 ItemPointerGetBlockNumber(&r->tid),
+						 ItemPointerGetOffsetNumber(&r->tid),
+						 v->xact_id, r->seq);
 				return;
 			}
-			merkle_stream_add(&ms, st->rows[r].leaf);
+			merkle_stream_add(&ms, r->leaf);
 		}
 		if (count == 0)
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but none of them is in the table: they were deleted",
-					 v->rec.xact_id, verify_where(v), v->rec.row_count);
+					 v->xact_id, verify_where(st, i), v->row_count);
 			return;
 		}
-		if (count != v->rec.row_count)
+		if (count != v->row_count)
 		{
 			vproblem(st, "transaction " INT64_FORMAT " (%s) recorded " INT64_FORMAT " rows, but the table holds " INT64_FORMAT " of them: rows were %s, or the record was edited",
-					 v->rec.xact_id, verify_where(v), v->rec.row_count, count,
-					 count < v->rec.row_count ? "deleted" : "added");
+					 v->xact_id, verify_where(st, i), v->row_count, count,
+					 count < v->row_count ? "deleted" : "added");
 			return;
 		}
 		merkle_stream_root(&ms, computed);
-		if (memcmp(computed, v->rec.root, LEDGER_HASH_LEN) != 0)
+		if (memcmp(computed, v->root, LEDGER_HASH_LEN) != 0)
 		{
 			vproblem(st, "rows of transaction " INT64_FORMAT " (%s) do not match its recorded root: rows were replaced or reordered, or the record was edited",
-					 v->rec.xact_id, verify_where(v));
+					 v->xact_id, verify_where(st, i));
 			return;
 		}
-		if (v->block_no < 0)
+		if (st->rec_block[i] < 0)
 			st->unsealed++;
 		st->tx_checked++;
 	}
-	if (st->problem == NULL && r < st->nrows)
+	if (st->problem == NULL && orphan)
 		vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") belongs to no recorded transaction: it was inserted around the ledger",
-				 ItemPointerGetBlockNumber(&st->rows[r].tid),
-				 ItemPointerGetOffsetNumber(&st->rows[r].tid),
-				 st->rows[r].xact, st->rows[r].seq);
+				 ItemPointerGetBlockNumber(&orphan_row.tid),
+				 ItemPointerGetOffsetNumber(&orphan_row.tid),
+				 orphan_row.xact, orphan_row.seq);
+	pfree(order);
+	pfree(pos);
 }
 
 /*
@@ -361,27 +466,29 @@ verify_membership(VState *st, LedgerBlock *blocks, uint64 nblocks)
 	uint64		i;
 	int			j;
 
+	st->hint = 0;
 	for (i = 0; i < nblocks && st->problem == NULL; i++)
 	{
 		LedgerBlock *b = &blocks[i];
 
+		CHECK_FOR_INTERRUPTS();
 		for (j = 0; j < b->nxacts; j++)
 		{
-			VRec	   *v = verify_find_rec(st, b->xact_ids[j]);
+			uint64		v = verify_find_rec(st, b->xact_ids[j]);
 
-			if (v == NULL)
+			if (v == VNONE)
 			{
 				vproblem(st, "block " INT64_FORMAT " lists transaction " INT64_FORMAT ", which has no record: the record was deleted or the block forged",
 						 b->block_no, b->xact_ids[j]);
 				return;
 			}
-			if (v->block_no >= 0)
+			if (st->rec_block[v] >= 0)
 			{
 				vproblem(st, "transaction " INT64_FORMAT " is listed by blocks " INT64_FORMAT " and " INT64_FORMAT ": a block was forged",
-						 b->xact_ids[j], v->block_no, b->block_no);
+						 b->xact_ids[j], st->rec_block[v], b->block_no);
 				return;
 			}
-			v->block_no = b->block_no;
+			st->rec_block[v] = b->block_no;
 		}
 	}
 }
@@ -405,6 +512,7 @@ verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
 	*last_block = -1;
 	memset(last_hash, 0, LEDGER_HASH_LEN);
 	merkle_stream_init(&history);
+	st->hint = 0;
 	for (i = 0; i < nblocks; i++)
 	{
 		LedgerBlock *b = &blocks[i];
@@ -429,12 +537,14 @@ verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
 		merkle_stream_init(&ms);
 		for (j = 0; j < b->nxacts; j++)
 		{
-			VRec	   *v = verify_find_rec(st, b->xact_ids[j]);
+			/* membership found every listed record */
+			const LedgerRecord *v = &st->recs[verify_find_rec(st, b->xact_ids[j])];
+			uint8		leaf[LEDGER_HASH_LEN];
 
-			record_leaf(&v->rec, st->format, v->leaf);
-			merkle_stream_add(&ms, v->leaf);
-			merkle_stream_add(&history, v->leaf);
-			rows += v->rec.row_count;
+			record_leaf(v, st->format, leaf);
+			merkle_stream_add(&ms, leaf);
+			merkle_stream_add(&history, leaf);
+			rows += v->row_count;
 		}
 		if (j != b->tx_count || rows != b->row_count)
 		{
@@ -525,19 +635,14 @@ verify_chain(int64 ledger_id, const pg_uuid_t *uuid, const char *relname,
 			 VState *st, const LedgerDigest *digest)
 {
 	LedgerBlock *blocks;
-	LedgerRecord *recs;
 	uint64		nblocks;
 	uint64		i;
 	int64		last_block;
 
-	recs = record_read_all(ledger_id, GetActiveSnapshot(), &st->nrecs);
-	st->recs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(VRec) * Max(st->nrecs, 1));
+	st->recs = record_read_all(ledger_id, GetActiveSnapshot(), &st->nrecs);
+	st->rec_block = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(st->nrecs, 1));
 	for (i = 0; i < st->nrecs; i++)
-	{
-		st->recs[i].rec = recs[i];
-		st->recs[i].block_no = -1;
-	}
-	pfree(recs);
+		st->rec_block[i] = -1;
 	blocks = block_read(ledger_id, 0, -1, true, &nblocks);
 	verify_membership(st, blocks, nblocks);
 	if (st->problem == NULL)

@@ -29,7 +29,8 @@ COMMENT ON FUNCTION ledger.public_key_from_pem(text) IS
 'canonical form of the Ed25519 or ECDSA P-256 key in a PEM PUBLIC KEY block';
 
 -- The key registry.  Append-only: rows are never deleted and never edited,
--- except that the revocation columns may be set once.  (When the registry
+-- except that the revocation columns may be set, and revoked_at later only
+-- moved earlier.  (When the registry
 -- becomes a hash-chained ledger, a revocation becomes an appended row; see
 -- docs/signing.md.)
 CREATE TABLE ledger.keys (
@@ -54,7 +55,7 @@ CREATE TABLE ledger.keys (
 		OPERATOR(pg_catalog.=) (revocation_reason IS NULL))
 );
 COMMENT ON TABLE ledger.keys IS
-'registry of signing public keys; append-only except for a one-time revocation';
+'registry of signing public keys; append-only except that a revocation is recorded, and may later be brought forward';
 SELECT pg_catalog.pg_extension_config_dump('ledger.keys', '');
 GRANT SELECT ON ledger.keys TO PUBLIC;
 
@@ -76,8 +77,18 @@ BEGIN
 				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
 				HINT = 'Keys are never deleted; revoke a key with ledger.revoke_key.';
 	END IF;
-	-- UPDATE: only the one-time setting of the revocation columns
-	IF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL
+	-- UPDATE (INSERTs are checked by add_key, not here: pg_restore inserts
+	-- rows of older versions, which allowed infinite times)
+	IF NOT pg_catalog.isfinite(NEW.revoked_at) THEN
+		RAISE EXCEPTION 'key "%" must have a finite revocation time', NEW.key_id
+			USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
+				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+				DETAIL = pg_catalog.format('revoked_at %s.', NEW.revoked_at);
+	END IF;
+	-- only the revocation, set once, or brought forward
+	IF NEW.revoked_at IS NOT NULL
+		AND (OLD.revoked_at IS NULL OR
+			 NEW.revoked_at OPERATOR(pg_catalog.<) OLD.revoked_at)
 		AND ROW(NEW.key_id, NEW.owner, NEW.algorithm, NEW.public_key,
 				NEW.valid_from, NEW.valid_until, NEW.added_at, NEW.added_by)
 			IS NOT DISTINCT FROM
@@ -90,12 +101,12 @@ BEGIN
 			TG_TABLE_SCHEMA, TG_TABLE_NAME
 		USING ERRCODE = '23000', CONSTRAINT = 'keys_append_only',
 			SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
-			DETAIL = 'A registered key is never edited; only its revocation may be recorded, once.',
+			DETAIL = 'A registered key is never edited; only its revocation may be recorded, and then only brought forward.',
 			HINT = 'Register a new key with ledger.add_key and revoke the old one with ledger.revoke_key.';
 END
 $$;
 COMMENT ON FUNCTION ledger.keys_append_only() IS
-'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than a first revocation';
+'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than recording a revocation, at a finite time, or bringing it forward';
 
 CREATE TRIGGER keys_append_only
 	BEFORE UPDATE OR DELETE ON ledger.keys
@@ -126,6 +137,23 @@ BEGIN
 	IF add_key.key_id OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'key_id must not be empty' USING ERRCODE = '22023';
 	END IF;
+	IF pg_catalog.octet_length(add_key.key_id) OPERATOR(pg_catalog.>) 256 THEN
+		RAISE EXCEPTION 'key_id is too long'
+			USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('It is %s bytes long; at most 256 are allowed.',
+										   pg_catalog.octet_length(add_key.key_id));
+	END IF;
+	IF NOT pg_catalog.isfinite(add_key.valid_from) THEN
+		RAISE EXCEPTION 'valid_from must be finite for key "%"', add_key.key_id
+			USING ERRCODE = '22000',
+				DETAIL = pg_catalog.format('It is %s.', add_key.valid_from);
+	END IF;
+	IF NOT pg_catalog.isfinite(add_key.valid_until) THEN
+		RAISE EXCEPTION 'valid_until must be finite for key "%"', add_key.key_id
+			USING ERRCODE = '22000',
+				DETAIL = pg_catalog.format('It is %s.', add_key.valid_until),
+				HINT = 'Leave valid_until NULL for a key with no end of validity.';
+	END IF;
 	IF add_key.valid_until IS NOT NULL AND
 		add_key.valid_until OPERATOR(pg_catalog.<=) add_key.valid_from THEN
 		RAISE EXCEPTION 'valid_until must be later than valid_from for key "%"',
@@ -149,7 +177,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger.add_key(text, text, text, bytea, timestamptz, timestamptz) IS
-'registers a public key (raw or DER SubjectPublicKeyInfo; stored in canonical form) valid from valid_from until valid_until';
+'registers a public key (raw or DER SubjectPublicKeyInfo; stored in canonical form) valid from valid_from until valid_until (finite; NULL: no end)';
 REVOKE ALL ON FUNCTION ledger.add_key(text, text, text, bytea, timestamptz, timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION ledger.revoke_key(key_id text, reason text,
@@ -161,11 +189,23 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	k ledger.keys;
+	new_reason text := revoke_key.reason;
 BEGIN
 	IF revoke_key.key_id IS NULL OR revoke_key.reason IS NULL OR
 		revoke_key.revoked_at IS NULL THEN
 		RAISE EXCEPTION 'key_id, reason and revoked_at must not be null'
 			USING ERRCODE = '22023';
+	END IF;
+	IF pg_catalog.octet_length(revoke_key.key_id) OPERATOR(pg_catalog.>) 256 THEN
+		RAISE EXCEPTION 'key_id is too long'
+			USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('It is %s bytes long; no key id is longer than 256.',
+										   pg_catalog.octet_length(revoke_key.key_id));
+	END IF;
+	IF NOT pg_catalog.isfinite(revoke_key.revoked_at) THEN
+		RAISE EXCEPTION 'revoked_at must be finite for key "%"', revoke_key.key_id
+			USING ERRCODE = '22000',
+				DETAIL = pg_catalog.format('It is %s.', revoke_key.revoked_at);
 	END IF;
 	SELECT * INTO k FROM ledger.keys
 	 WHERE keys.key_id OPERATOR(pg_catalog.=) revoke_key.key_id
@@ -175,18 +215,25 @@ BEGIN
 			USING ERRCODE = '42704';
 	END IF;
 	IF k.revoked_at IS NOT NULL THEN
-		RAISE EXCEPTION 'key "%" is already revoked', revoke_key.key_id
-			USING ERRCODE = '55000',
-				DETAIL = pg_catalog.format('It was revoked at %s.', k.revoked_at);
+		-- a revocation is only ever brought forward (a compromise found
+		-- before a scheduled rotation), never put off or withdrawn
+		IF revoke_key.revoked_at OPERATOR(pg_catalog.>=) k.revoked_at THEN
+			RAISE EXCEPTION 'key "%" is already revoked', revoke_key.key_id
+				USING ERRCODE = '55000',
+					DETAIL = pg_catalog.format('It is revoked from %s on; a revocation can only be brought forward.',
+											   k.revoked_at);
+		END IF;
+		new_reason := pg_catalog.format('%s (brought forward from %s, when the reason was: %s)',
+										revoke_key.reason, k.revoked_at, k.revocation_reason);
 	END IF;
 	UPDATE ledger.keys
 	   SET revoked_at = revoke_key.revoked_at,
-		   revocation_reason = revoke_key.reason
+		   revocation_reason = new_reason
 	 WHERE keys.key_id OPERATOR(pg_catalog.=) revoke_key.key_id
 	RETURNING * INTO k;
 	RETURN k;
 END
 $$;
 COMMENT ON FUNCTION ledger.revoke_key(text, text, timestamptz) IS
-'records, once, that a key is revoked from revoked_at on, with a reason';
+'records that a key is revoked from revoked_at on, with a reason; an existing revocation can only be brought forward';
 REVOKE ALL ON FUNCTION ledger.revoke_key(text, text, timestamptz) FROM PUBLIC;

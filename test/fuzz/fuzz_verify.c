@@ -7,8 +7,14 @@
  * the seed corpus (valid signatures) reach the DER parser, the range checks
  * and OpenSSL's verify.  Input: byte 0 picks the algorithm, byte 1 the
  * signature length; then the signature, then the message.  Checks: no
- * crash, no CRYPTO_SIG_ERROR, and the same answer on a second call with the
- * same key object (its reused contexts keep no state between calls).
+ * crash, no CRYPTO_SIG_ERROR, the same answer on a second call with the
+ * same key object (its reused contexts keep no state between calls) and
+ * through crypto_verify_digested with the message's SHA-256, and two
+ * differential oracles built on OpenSSL itself (this harness, unlike the
+ * extension, includes OpenSSL headers): crypto.c's hand-written strict DER
+ * parser accepts exactly what d2i_ECDSA_SIG decodes whole, i2d_ECDSA_SIG
+ * re-encodes to the same bytes and has 1 <= r, s < n; and an r || s
+ * signature verifies exactly when OpenSSL's DER encoding of it does.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/x509.h>
 
 #include "crypto.h"
 
@@ -57,23 +67,80 @@ fuzz_setup(void)
 		abort();
 }
 
-/* Verify one input twice. */
+/* OpenSSL's own view of a DER signature: strict, with r and s in range? */
+static int
+fuzz_der_strict(const uint8_t *sig, size_t siglen)
+{
+	static BIGNUM *n = NULL;
+	const unsigned char *p = sig;
+	unsigned char *der = NULL;
+	ECDSA_SIG  *es;
+	const BIGNUM *r,
+			   *s;
+	int			derlen;
+	int			ok;
+
+	if (n == NULL &&
+		BN_hex2bn(&n, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551") == 0)
+		abort();
+	if (siglen < 8 || siglen > 72)
+		return 0;
+	es = d2i_ECDSA_SIG(NULL, &p, (long) siglen);
+	if (es == NULL)
+		return 0;
+	ok = p == sig + siglen;
+	derlen = i2d_ECDSA_SIG(es, &der);
+	ok = ok && derlen == (int) siglen && memcmp(der, sig, siglen) == 0;
+	ECDSA_SIG_get0(es, &r, &s);
+	ok = ok && !BN_is_negative(r) && !BN_is_zero(r) && BN_cmp(r, n) < 0 &&
+		!BN_is_negative(s) && !BN_is_zero(s) && BN_cmp(s, n) < 0;
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	return ok;
+}
+
+/* OpenSSL's DER encoding of a 64-byte r || s; its length, or 0. */
+static int
+fuzz_p1363_to_der(const uint8_t *sig, uint8_t *out)
+{
+	ECDSA_SIG  *es = ECDSA_SIG_new();
+	BIGNUM	   *r = BN_bin2bn(sig, 32, NULL);
+	BIGNUM	   *s = BN_bin2bn(sig + 32, 32, NULL);
+	unsigned char *der = NULL;
+	int			len;
+
+	if (es == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1)
+		abort();
+	len = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	if (len <= 0 || len > 72)
+		abort();
+	memcpy(out, der, len);
+	OPENSSL_free(der);
+	return len;
+}
+
+/* Verify one input in every way and compare. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	CryptoPublicKey *key;
+	int			which;
 	size_t		siglen;
 	const uint8_t *sig;
 	const uint8_t *msg;
 	size_t		msglen;
 	const char *err = NULL;
+	uint8_t		digest[LEDGER_HASH_LEN];
 	CryptoVerifyResult r1,
-				r2;
+				r2,
+				r3;
 
 	fuzz_setup();
 	if (size < 2)
 		return 0;
-	key = keys[data[0] % 3];
+	which = data[0] % 3;
+	key = keys[which];
 	siglen = data[1];
 	if (siglen > size - 2)
 		siglen = size - 2;
@@ -90,10 +157,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r1 == CRYPTO_SIG_MALFORMED && err == NULL)
 		abort();
 	r2 = crypto_verify(key, msg, msglen, sig, siglen, &err);
-	if (r1 != r2)
+	crypto_sha256_3(msg, msglen, NULL, 0, NULL, 0, digest);
+	r3 = crypto_verify_digested(key, msg, msglen, digest, sig, siglen, &err);
+	if (r1 != r2 || r1 != r3)
 	{
-		fprintf(stderr, "verify gave %d then %d\n", (int) r1, (int) r2);
+		fprintf(stderr, "verify gave %d, %d, then %d\n", (int) r1, (int) r2, (int) r3);
 		abort();
+	}
+
+	if (which == 1 && (r1 != CRYPTO_SIG_MALFORMED) != fuzz_der_strict(sig, siglen))
+	{
+		fprintf(stderr, "strict DER: crypto.c says %d, OpenSSL says %d\n",
+				(int) r1, fuzz_der_strict(sig, siglen));
+		abort();
+	}
+	if (which == 2 && r1 != CRYPTO_SIG_MALFORMED)
+	{
+		uint8_t		der[72];
+		int			derlen = fuzz_p1363_to_der(sig, der);
+
+		r2 = crypto_verify(keys[1], msg, msglen, der, derlen, &err);
+		if (r1 != r2)
+		{
+			fprintf(stderr, "r || s gave %d, its DER %d\n", (int) r1, (int) r2);
+			abort();
+		}
 	}
 	return 0;
 }

@@ -66,9 +66,14 @@ seed pubkey ec 01$ec_pk
 seed pubkey ec_spki 01$ec_spki
 seed pubkey p1363 02$ec_pk
 seed pubkey pem "03$(printf -- '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAf4U5e33YanA3xoTvKHI+rNR1tDLYSXMP+bA6Dg0uIV8=\n-----END PUBLIC KEY-----\n' | xxd -p | tr -d '\n')"
+seed pubkey pem_two "03$(printf -- '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAf4U5e33YanA3xoTvKHI+rNR1tDLYSXMP+bA6Dg0uIV8=\n-----END PUBLIC KEY-----\n-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAf4U5e33YanA3xoTvKHI+rNR1tDLYSXMP+bA6Dg0uIV8=\n-----END PUBLIC KEY-----\n' | xxd -p | tr -d '\n')"
 seed verify ed 0040e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b
 seed verify der 01483046022100${r}022100${s}$sample
 seed verify p1363 0240$r$s$sample
+# scalars shorter than 32 bytes (sql/sig_ecdsa.sql, "short r" and "short s")
+seed verify der_short_r 014730450220009943d24c395701af6fce3eb5a0524f36687825bbcbfc58383a55f939c0d64e02210082bf60d1614081cf146ec118f56cc04a598e108ab9851c64e82fbf4e9a265036$(printf 'ledger: short r' | xxd -p)
+seed verify der_short_s 0145304302200801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa8021f45c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c51225420$(printf 'ledger: short s' | xxd -p)
+seed verify p1363_short_s 02400801dde977847d0e5d1a1977cbe928d9483313e1b845d36039d851868b9c0fa80045c693d80834d02ae4ad0aa4f67640684a6d7430f0a4e46983792c51225420$(printf 'ledger: short s' | xxd -p)
 
 status=0
 for t in pubkey verify; do

@@ -1,10 +1,15 @@
 # 060_signed_interop.pl: a client signs, at test time, with the openssl
 # command line the bytes ledger.signing_bytes() returns; the signed ledger
 # accepts the rows, refuses a tampered one and a replay, and verifies.
+# Then, on a server without ledger in shared_preload_libraries, a prepared
+# transaction whose key is revoked before COMMIT PREPARED: committed from a
+# session that never loaded ledger, nothing can refuse it, and verify
+# reports the row; from a session that has loaded ledger, it is refused.
 use strict;
 use warnings;
 
 use File::Temp qw(tempdir);
+use LedgerTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -47,10 +52,7 @@ sub spew_hex
 	close($fh);
 }
 
-my $node = PostgreSQL::Test::Cluster->new('signed');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ledger'\n");
-$node->start;
+my $node = ledger_node('signed');
 $node->safe_psql('postgres', 'CREATE EXTENSION ledger');
 $node->safe_psql(
 	'postgres', q{
@@ -151,8 +153,80 @@ my $sig5 = sign_row(5, $r5);
 like($err, qr/key "ec-cli" signing row \(id\)=\(5\) of ledger table "orders" is revoked/,
 	'a revoked key is refused');
 
-my $v = $node->safe_psql('postgres', 'SELECT ok, rows_checked FROM ledger.verify(\'orders\')');
-is($v, 't|3', 'ledger.verify passes, re-checking every signature');
+my $v = verify_ok($node, 'postgres', 'orders', undef,
+	'ledger.verify passes, re-checking every signature');
+is($v->{rows}, '3', 'and checks the three rows');
 
 $node->stop;
+
+# Two-phase commit where nothing preloads ledger.
+my $n2 = PostgreSQL::Test::Cluster->new('signed_2pc');
+$n2->init;
+$n2->append_conf('postgresql.conf', "max_prepared_transactions = 5\n");
+$n2->start;
+$n2->safe_psql(
+	'postgres', q{
+CREATE EXTENSION ledger;
+CREATE TABLE orders (id int PRIMARY KEY, item text, qty int, key_id text, sig bytea);
+SELECT ledger.create_ledger('orders');
+SELECT ledger.require_signatures('orders', 'sig', 'key_id');
+});
+open(my $pubfh, '<', "$dir/ed-cli.pub") or die;
+my $pub = do { local $/; <$pubfh> };
+close($pubfh);
+for my $id ('ed-2pc-a', 'ed-2pc-b')
+{
+	$n2->safe_psql('postgres',
+		"SELECT ledger.add_key('$id', 'cli', 'ed25519', ledger.public_key_from_pem('$pub'))");
+}
+
+# sign a row of this server's ledger with the ed-cli private key
+sub sign_row_2pc
+{
+	my ($id, $key) = @_;
+	my $hex = $n2->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('orders', ROW($id, 'figs', 1, '$key', NULL, NULL, NULL, NULL)::orders), 'hex')"
+	);
+	spew_hex("$dir/2pc$id.bin", $hex);
+	openssl_ok(
+		[
+			'pkeyutl', '-sign', '-rawin', '-inkey', "$dir/ed-cli.pem",
+			'-in', "$dir/2pc$id.bin", '-out', "$dir/2pc$id.sig"
+		],
+		"openssl signs row $id of the second server");
+	return slurp_hex("$dir/2pc$id.sig");
+}
+
+my $sig_a = sign_row_2pc(1, 'ed-2pc-a');
+$n2->safe_psql('postgres',
+	"BEGIN; INSERT INTO orders VALUES (1, 'figs', 1, 'ed-2pc-a', '\\x$sig_a'); PREPARE TRANSACTION 'tap_a';"
+);
+$n2->safe_psql('postgres', "SELECT ledger.revoke_key('ed-2pc-a', 'compromised')");
+# a fresh session runs only COMMIT PREPARED: ledger is never loaded in it
+($ret, $out, $err) = $n2->psql('postgres', "COMMIT PREPARED 'tap_a'");
+is($ret, 0, 'COMMIT PREPARED where ledger is not loaded cannot be refused')
+  or diag($err);
+is($n2->safe_psql('postgres', 'SELECT count(*) FROM ledger.signed_commit_checks'),
+	'0', 'and no check of its keys is recorded');
+my $v2 = verify($n2, 'postgres', 'orders');
+is($v2->{ok}, 'f', 'verify fails');
+like($v2->{problem}, qr/^row \(id\)=\(1\) .* is signed by key "ed-2pc-a", which was revoked at .*, after the row's transaction was prepared at .*; its COMMIT PREPARED was not checked/,
+	'verify reports the row: its key was revoked after PREPARE, and the commit was not checked');
+
+my $sig_b = sign_row_2pc(2, 'ed-2pc-b');
+$n2->safe_psql('postgres',
+	"BEGIN; INSERT INTO orders VALUES (2, 'figs', 1, 'ed-2pc-b', '\\x$sig_b'); PREPARE TRANSACTION 'tap_b';"
+);
+$n2->safe_psql('postgres', "SELECT ledger.revoke_key('ed-2pc-b', 'compromised')");
+($ret, $out, $err) = $n2->psql('postgres', "LOAD 'ledger'; COMMIT PREPARED 'tap_b'");
+isnt($ret, 0, 'COMMIT PREPARED where ledger is loaded is refused');
+like($err, qr/cannot commit prepared transaction "tap_b": key "ed-2pc-b" that signed its rows was revoked after it was prepared/,
+	'the error names the transaction and the key');
+is($n2->safe_psql('postgres', 'SELECT gid FROM pg_prepared_xacts'), 'tap_b',
+	'the transaction stays prepared');
+$n2->safe_psql('postgres', "ROLLBACK PREPARED 'tap_b'");
+is($n2->safe_psql('postgres', 'SELECT count(*) FROM orders WHERE id = 2'), '0',
+	'rolled back, nothing of it is stored');
+$n2->stop;
+
 done_testing();

@@ -20,7 +20,8 @@ $node->init;
 $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'ledger'\nledger.sealer = off\n");
 $node->start;
-$node->safe_psql('postgres', q{
+# create_ledger returns the digest of the genesis block (block 0)
+my $genesis = $node->safe_psql('postgres', q{
 CREATE EXTENSION ledger;
 CREATE TABLE pay (id int4, memo text, amount numeric);
 INSERT INTO pay SELECT g, 'genesis ' || g, g FROM generate_series(1, 3) g;
@@ -99,15 +100,24 @@ for my $name (sort keys %forgery)
 	like($out, qr/^FAIL: /, "$name: says why ($out)");
 }
 
-# a digest of another ledger, or an older chain end, is refused
+# a digest of another ledger is refused
 $node->safe_psql('postgres', "CREATE TABLE other (id int4); SELECT ledger.create_ledger('other')");
 write_file("$dir/other.json", $node->safe_psql('postgres', "SELECT ledger.digest('other')"));
 ($rc, $out) = verify_proof("$dir/good.json", "$dir/other.json");
 like($out, qr/^FAIL: the digest belongs to another ledger/, 'digest of another ledger refused');
+# a proof ending at an older block (0: history size 1) reaches a newer
+# digest (block 3: history size 6) only through a consistency proof
 write_file("$dir/old.json", $node->safe_psql('postgres', "SELECT ledger.prove('pay', 0, 0, 0)"));
 ($rc, $out) = verify_proof("$dir/old.json", "$dir/digest.json");
-like($out, qr/^FAIL: the proof is at history size \d+, the digest at \d+: pass a consistency proof between them with --consistency/,
-	'a proof to an older block than the digest is refused without a consistency proof');
+is($rc, 1, 'a proof ending before the digest is refused on its own');
+like($out, qr/^FAIL: the proof is at history size 1, the digest at 6: pass a consistency proof between them with --consistency/,
+	'... and the verifier asks for a consistency proof');
+write_file("$dir/c.json", $node->safe_psql('postgres',
+	"SELECT ledger.consistency_proof('pay', \$g\$$genesis\$g\$::jsonb, \$d\$$digest\$d\$::jsonb)"));
+($rc, $out) = verify_proof("$dir/old.json", "$dir/digest.json", '--consistency', "$dir/c.json");
+is($rc, 0, 'with ledger.consistency_proof from block 0 to the digest, it verifies') or diag($out);
+like($out, qr/^OK: .*history size 6 of the digest, through a consistency proof/m,
+	'... and says through what');
 
 # errors from ledger.prove
 my ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT ledger.prove('pay', 9999, 0)");

@@ -1,0 +1,98 @@
+
+-- ===================================================================
+-- Ledger tables: the DDL guard's event-trigger functions (shared by the
+-- install script and the update from 0.1.0, which replaces them in place)
+-- ===================================================================
+
+-- Only the relations a command touched are checked, so a broken ledger does
+-- not block DDL elsewhere; for a relation that is not a ledger, the check is
+-- that no ledger is among its parents or children (INHERITS, ATTACH
+-- PARTITION). After CREATE or ALTER, the ledger's triggers may be missing
+-- (pg_restore creates them one by one) but never changed, disabled or
+-- renamed; dropping one is refused by the sql_drop guard.
+CREATE OR REPLACE FUNCTION ledger._guard_ddl() RETURNS event_trigger
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    rel pg_catalog.oid;
+BEGIN
+    FOR r IN SELECT c.classid, c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c LOOP
+        rel := CASE r.classid
+            WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN r.objid
+            WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
+                (SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) r.objid)
+            WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
+                (SELECT w.ev_class FROM pg_catalog.pg_rewrite w WHERE w.oid OPERATOR(pg_catalog.=) r.objid)
+        END;
+        IF rel IS NOT NULL THEN
+            PERFORM ledger._check_ledger(rel::pg_catalog.regclass, false);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ledger._guard_ddl() IS 'Internal: event trigger checking the relations a DDL command touched';
+
+-- Rewriting a ledger's table (ALTER COLUMN TYPE, even to the same type with
+-- USING or another type modifier; a volatile default; SET ACCESS METHOD)
+-- would rewrite stored values: refused before it happens.
+CREATE OR REPLACE FUNCTION ledger._guard_rewrite() RETURNS event_trigger
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel pg_catalog.oid := pg_catalog.pg_event_trigger_table_rewrite_oid();
+BEGIN
+    IF EXISTS (SELECT 1 FROM ledger.ledgers g
+               WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) rel) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'feature_not_supported',
+            MESSAGE = pg_catalog.format('cannot alter ledger table "%s" this way',
+                                        (SELECT c.relname FROM pg_catalog.pg_class c
+                                         WHERE c.oid OPERATOR(pg_catalog.=) rel)),
+            DETAIL = 'The command would rewrite the table and its stored values, which are hashed as they were written.',
+            HINT = 'Add a new column instead of retyping one; add columns without a volatile default.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger._guard_rewrite() IS 'Internal: event trigger refusing to rewrite a ledger''s table';
+
+CREATE OR REPLACE FUNCTION ledger._guard_drop() RETURNS event_trigger
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    rel pg_catalog.regclass;
+BEGIN
+    IF tg_tag OPERATOR(pg_catalog.=) 'DROP EXTENSION' THEN
+        RETURN;
+    END IF;
+    FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
+        IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND EXISTS (SELECT 1 FROM ledger.ledgers g
+                       WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) r.objid) THEN
+            IF r.objsubid OPERATOR(pg_catalog.=) 0 THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'feature_not_supported',
+                    MESSAGE = pg_catalog.format('cannot drop ledger table %s', r.object_identity),
+                    DETAIL = 'A ledger''s history is kept for good.',
+                    HINT = 'A superuser can remove a ledger with ledger.drop_ledger().';
+            END IF;
+            -- a dropped column: the shape check names it
+            PERFORM ledger._check_ledger(r.objid::pg_catalog.regclass, true);
+        ELSIF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+           AND r.address_names[pg_catalog.array_length(r.address_names, 1)]
+               OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_append_only_row', 'ledger_signature']) THEN
+            rel := pg_catalog.to_regclass(pg_catalog.quote_ident(r.address_names[1])
+                   OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.address_names[2]));
+            IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
+                                           WHERE g.relation OPERATOR(pg_catalog.=) rel) THEN
+                PERFORM ledger._check_ledger(rel, true);
+            END IF;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ledger._guard_drop() IS 'Internal: event trigger refusing to drop ledger tables, their columns or triggers';

@@ -1,0 +1,1 @@
+../../install/11b_guard_triggers.sql

@@ -1,0 +1,1 @@
+../../install/60_checkpoints.sql
