@@ -53,6 +53,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -80,7 +81,7 @@ typedef struct ReplicaXact
 	int64		last_seq;
 	MerkleStream ms;
 	char	   *relname;		/* for messages */
-}			ReplicaXact;
+} ReplicaXact;
 
 static HTAB *replica_xacts = NULL;
 static char *copying_for = NULL;
@@ -126,15 +127,15 @@ typedef struct ReplicaErrorSlot
 	TimestampTz at;
 	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
 	char		message[REPLICA_ERROR_LEN];
-}			ReplicaErrorSlot;
+} ReplicaErrorSlot;
 
 typedef struct ReplicaShared
 {
 	slock_t		mutex;
 	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
-}			ReplicaShared;
+} ReplicaShared;
 
-static ReplicaShared * replica_shared = NULL;
+static ReplicaShared *replica_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -170,7 +171,7 @@ replica_shmem_startup(void)
  * fail.
  */
 static void
-replica_emit_log(ErrorData * edata)
+replica_emit_log(ErrorData *edata)
 {
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -523,84 +524,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	hash_search(replica_xacts, rx->key, HASH_REMOVE, NULL);
 }
 
-/* The leaf of a transaction listed by an arriving block, and its row count. */
-static void
-replica_block_leaf(LedgerInfo *info, int64 xact, LedgerBlock *b, uint8 *leaf, int64 *rows)
-{
-	LedgerRecord *r;
-	uint64		n;
-
-	r = record_read_xact(info->ledger_id, xact, GetLatestSnapshot(), &n);
-	if (n != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
-						b->block_no, get_rel_name(info->relid), xact, (unsigned long long) n),
-				 errhint("A block was forged or the origin's history was changed; the replica refuses it.")));
-	record_leaf(r, info->format, leaf);
-	*rows = r->row_count;
-}
-
-/*
- * A block that lists one of the n transactions of xacts (-1: none), by one
- * look through the GIN index on xact_ids; *which is the first of xacts it
- * lists.  SPI connected.
- */
-static int64
-replica_block_listing(int64 ledger_id, const int64 *xacts, int n, int64 *which)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	Datum		args[2];
-	int64		found = -1;
-	int			i;
-
-	if (plan == NULL)
-	{
-		Oid			types[2] = {INT8OID, INT8ARRAYOID};
-		SPIPlanPtr	p = SPI_prepare("SELECT block_no, xact_ids FROM ledger.blocks "
-									"WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-									"AND xact_ids OPERATOR(pg_catalog.&&) $2 "
-									"ORDER BY block_no LIMIT 1", 2, types);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the lookup of blocks by transaction: %s",
-				 SPI_result_code_string(SPI_result));
-		plan = p;
-	}
-	for (i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(xacts[i]);
-	args[0] = Int64GetDatum(ledger_id);
-	args[1] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.blocks");
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-		ArrayType  *arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		Datum	   *held;
-		bool	   *hnulls;
-		int			nheld;
-		int			j;
-
-		found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &held, &hnulls, &nheld);
-		*which = xacts[0];
-		for (i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			for (j = 0; j < nheld; j++)
-				if (!hnulls[j] && DatumGetInt64(held[j]) == xacts[i])
-				{
-					*which = xacts[i];
-					return found;
-				}
-		}
-	}
-	return found;
-}
-
-/* qsort comparator of int64 */
+/* qsort and bsearch comparator of int64 */
 static int
 replica_int64_cmp(const void *a, const void *b)
 {
@@ -608,6 +532,88 @@ replica_int64_cmp(const void *a, const void *b)
 	int64		y = *(const int64 *) b;
 
 	return (x > y) - (x < y);
+}
+
+/*
+ * The first block of the ledger that lists one of the n transactions of
+ * sorted (ascending), or -1; *which is the transaction it lists.  One look
+ * through the GIN index on xact_ids, as block_of_xact() does: the query
+ * names no other column an index could serve (an ordered scan of the
+ * primary key, with the overlap as a filter, reads every block of the
+ * ledger when none matches, which is the normal case), and sequential
+ * scans are off while it runs (on a small table the planner would compare
+ * the arrays of every block, each comparison quadratic in their lengths);
+ * the ledger is checked here.  SPI connected.
+ */
+static int64
+replica_block_listing(int64 ledger_id, const int64 *sorted, int n, int64 *which)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		arg;
+	int64		found = -1;
+	uint64		r;
+	int			i;
+	int			nestlevel;
+	int			ret;
+
+	if (plan == NULL)
+	{
+		Oid			type = INT8ARRAYOID;
+		SPIPlanPtr	p = SPI_prepare("SELECT ledger_id, block_no, xact_ids FROM ledger.blocks "
+									"WHERE xact_ids OPERATOR(pg_catalog.&&) $1", 1, &type);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the lookup of blocks by transaction: %s",
+				 SPI_result_code_string(SPI_result));
+		plan = p;
+	}
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(sorted[i]);
+	arg = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute_plan(plan, &arg, NULL, false, 0);
+	AtEOXact_GUC(true, nestlevel);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		block_no;
+		ArrayType  *arr;
+		Datum	   *held;
+		bool	   *hnulls;
+		int			nheld;
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) != ledger_id)
+			continue;
+		block_no = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		if (found >= 0 && block_no >= found)
+			continue;
+		arr = DatumGetArrayTypeP(SPI_getbinval(tup, td, 3, &isnull));
+		deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &held, &hnulls, &nheld);
+		for (j = 0; j < nheld; j++)
+		{
+			int64		x;
+
+			if (hnulls[j])
+				continue;
+			x = DatumGetInt64(held[j]);
+			if (bsearch(&x, sorted, n, sizeof(int64), replica_int64_cmp) != NULL)
+			{
+				found = block_no;
+				*which = x;
+				break;
+			}
+		}
+	}
+	return found;
 }
 
 /* A block arrived: it must continue the chain and the history held here. */
@@ -631,6 +637,8 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
+	LedgerRecord *recs;
+	uint64	   *counts;
 
 	memset(&b, 0, sizeof(b));
 	b.block_no = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
@@ -694,20 +702,31 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 				 errhint("A block was changed or forged at the origin; the replica refuses it.")));
 
 	leaves = palloc(LEDGER_HASH_LEN * Max(b.nxacts, 1));
-	merkle_stream_init(&ms);
+	recs = palloc(sizeof(LedgerRecord) * Max(b.nxacts, 1));
+	counts = palloc(sizeof(uint64) * Max(b.nxacts, 1));
 	for (i = 0; i < b.nxacts; i++)
 	{
-		int64		r;
-
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists a NULL transaction",
 							b.block_no, relname)));
 		b.xact_ids[i] = DatumGetInt64(elems[i]);
-		replica_block_leaf(info, b.xact_ids[i], &b, leaves + i * LEDGER_HASH_LEN, &r);
+	}
+	/* each listed transaction has its record here, exactly one */
+	record_read_xacts(ledger_id, b.xact_ids, b.nxacts, GetLatestSnapshot(), recs, counts);
+	merkle_stream_init(&ms);
+	for (i = 0; i < b.nxacts; i++)
+	{
+		if (counts[i] != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
+							b.block_no, relname, b.xact_ids[i], (unsigned long long) counts[i]),
+					 errhint("A block was forged or the origin's history was changed; the replica refuses it.")));
+		record_leaf(&recs[i], info->format, leaves + i * LEDGER_HASH_LEN);
 		merkle_stream_add(&ms, leaves + i * LEDGER_HASH_LEN);
-		rows += r;
+		rows += recs[i].row_count;
 	}
 	if (b.nxacts > 0)
 	{
@@ -724,8 +743,9 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 						 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT " twice",
 								b.block_no, relname, sorted[i]),
 						 errhint("A block was forged at the origin; the replica refuses it.")));
+		other = replica_block_listing(ledger_id, sorted, b.nxacts, &xact);
 		pfree(sorted);
-		if ((other = replica_block_listing(ledger_id, b.xact_ids, b.nxacts, &xact)) >= 0)
+		if (other >= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which block " INT64_FORMAT " holds already",
