@@ -293,6 +293,59 @@ record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n)
 	return out;
 }
 
+/*
+ * The record of each of n transactions, by one index scan rescanned for
+ * each: out[i] is xacts[i]'s first record, counts[i] how many it has
+ * (normally one; out[i] is undefined when none).  For a block's
+ * transactions, where opening the catalog and its index for each would
+ * cost more than the look-ups.
+ */
+void
+record_read_xacts(int64 ledger_id, const int64 *xacts, int n, Snapshot snapshot,
+				  LedgerRecord *out, uint64 *counts)
+{
+	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	Oid			pkey = ledger_catalog_object("transactions_pkey");
+	TupleDesc	td = RelationGetDescr(rel);
+	Relation	irel;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData keys[2];
+	int			i;
+
+	if (!OidIsValid(pkey))
+		elog(ERROR, "index \"ledger.transactions_pkey\" is missing");
+	snapshot = RegisterSnapshot(snapshot);
+	irel = index_open(pkey, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, irel, snapshot, 2, 0);
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ledger_id));
+		ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(xacts[i]));
+		index_rescan(scan, keys, 2, NULL, 0);
+		counts[i] = 0;
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			if (counts[i]++ == 0)
+			{
+				bool		shouldfree;
+				HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+
+				record_from_tuple(tup, td, &out[i]);
+				if (shouldfree)
+					heap_freetuple(tup);
+			}
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(irel, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+}
+
 /* The records of one transaction (normally one). */
 LedgerRecord *
 record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot, uint64 *n)

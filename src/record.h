@@ -66,6 +66,10 @@ extern void block_compute_hash(const pg_uuid_t *uuid, const LedgerBlock *b,
  */
 extern LedgerRecord *record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n);
 
+/* The record of each of n transactions, and how many each has. */
+extern void record_read_xacts(int64 ledger_id, const int64 *xacts, int n, Snapshot snapshot,
+							  LedgerRecord *out, uint64 *counts);
+
 /* The records of one transaction (normally one). */
 extern LedgerRecord *record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot,
 									  uint64 *n);

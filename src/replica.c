@@ -53,6 +53,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -80,7 +81,7 @@ typedef struct ReplicaXact
 	int64		last_seq;
 	MerkleStream ms;
 	char	   *relname;		/* for messages */
-}			ReplicaXact;
+} ReplicaXact;
 
 static HTAB *replica_xacts = NULL;
 static char *copying_for = NULL;
@@ -100,7 +101,7 @@ replica_applying(void)
 					 errmsg("subscription \"%s\" cannot copy ledger data table by table",
 							MySubscription->name),
 					 errdetail("A replica verifies each transaction's rows against its record and each block against its transactions, which a table synchronization worker copies apart."),
-					 errhint("Refresh with ALTER SUBSCRIPTION ... REFRESH PUBLICATION WITH (copy_data = false), then call ledger.resync_subscription().")));
+					 errhint("Call ledger.resync_subscription(), which copies and verifies the publication's ledgers itself; a table of the same name that is not a replica must be renamed first.")));
 		return MySubscription->name;
 	}
 	return NULL;
@@ -126,15 +127,15 @@ typedef struct ReplicaErrorSlot
 	TimestampTz at;
 	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
 	char		message[REPLICA_ERROR_LEN];
-}			ReplicaErrorSlot;
+} ReplicaErrorSlot;
 
 typedef struct ReplicaShared
 {
 	slock_t		mutex;
 	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
-}			ReplicaShared;
+} ReplicaShared;
 
-static ReplicaShared * replica_shared = NULL;
+static ReplicaShared *replica_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -170,7 +171,7 @@ replica_shmem_startup(void)
  * fail.
  */
 static void
-replica_emit_log(ErrorData * edata)
+replica_emit_log(ErrorData *edata)
 {
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -404,14 +405,52 @@ replica_init(void)
 
 /* ---------- ledger.catalog_guard() ---------- */
 
+/* The ledgers of arriving catalog rows seen last (ledger_id 0: free). */
+#define REPLICA_LEDGER_CACHE 16
+static struct
+{
+	int64		ledger_id;
+	Oid			relid;
+}			replica_ledger_cache[REPLICA_LEDGER_CACHE];
+static int	replica_ledger_next = 0;
+
 /* The replica ledger of a catalog row's ledger_id, checked for this subscription. */
 static LedgerInfo *
 replica_ledger_of(int64 ledger_id, const char *sub, Relation catrel)
 {
-	Oid			relid = ledger_relation_of_id(ledger_id);
+	Oid			relid;
 	Relation	rel;
 	LedgerInfo *info;
+	int			i;
 
+	/*
+	 * Every record and block of an origin transaction names its ledger: the
+	 * table of the ledgers seen last spares a catalog query for each.  An
+	 * entry is only a guess: the table's ledger description (rebuilt on every
+	 * relcache invalidation, so after a drop, a re-creation, a reuse of the
+	 * OID or a move to another subscription) must still name this ledger, and
+	 * the subscription is checked as on a miss.  A wrong guess frees its
+	 * entry.
+	 */
+	for (i = 0; i < REPLICA_LEDGER_CACHE && ledger_id > 0; i++)
+	{
+		if (replica_ledger_cache[i].ledger_id != ledger_id)
+			continue;
+		rel = try_relation_open(replica_ledger_cache[i].relid, AccessShareLock);
+		if (rel != NULL)
+		{
+			info = ledger_info_lookup(rel);
+			if (info != NULL && info->ledger_id == ledger_id)
+			{
+				replica_check_subscription(info, RelationGetRelationName(rel), sub);
+				relation_close(rel, AccessShareLock);
+				return info;
+			}
+			relation_close(rel, AccessShareLock);
+		}
+		replica_ledger_cache[i].ledger_id = 0;
+	}
+	relid = ledger_relation_of_id(ledger_id);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
@@ -424,6 +463,9 @@ replica_ledger_of(int64 ledger_id, const char *sub, Relation catrel)
 		elog(ERROR, "ledger " INT64_FORMAT " lost its table", ledger_id);
 	replica_check_subscription(info, RelationGetRelationName(rel), sub);
 	relation_close(rel, AccessShareLock);
+	replica_ledger_cache[replica_ledger_next].ledger_id = ledger_id;
+	replica_ledger_cache[replica_ledger_next].relid = relid;
+	replica_ledger_next = (replica_ledger_next + 1) % REPLICA_LEDGER_CACHE;
 	return info;
 }
 
@@ -482,30 +524,96 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	hash_search(replica_xacts, rx->key, HASH_REMOVE, NULL);
 }
 
-/* The leaf of a transaction listed by an arriving block, and its row count. */
-static void
-replica_block_leaf(LedgerInfo *info, int64 xact, LedgerBlock *b, uint8 *leaf, int64 *rows)
+/* qsort and bsearch comparator of int64 */
+static int
+replica_int64_cmp(const void *a, const void *b)
 {
-	LedgerRecord *r;
-	LedgerBlock other;
-	int			idx;
-	uint64		n;
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
 
-	r = record_read_xact(info->ledger_id, xact, GetLatestSnapshot(), &n);
-	if (n != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
-						b->block_no, get_rel_name(info->relid), xact, (unsigned long long) n),
-				 errhint("A block was forged or the origin's history was changed; the replica refuses it.")));
-	if (block_of_xact(info->ledger_id, xact, false, &other, &idx) >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("block " INT64_FORMAT " of a replica lists transaction " INT64_FORMAT ", which block " INT64_FORMAT " holds already",
-						b->block_no, xact, other.block_no),
-				 errhint("The origin's history was changed; the replica refuses it.")));
-	record_leaf(r, info->format, leaf);
-	*rows = r->row_count;
+	return (x > y) - (x < y);
+}
+
+/*
+ * The first block of the ledger that lists one of the n transactions of
+ * sorted (ascending), or -1; *which is the transaction it lists.  One look
+ * through the GIN index on xact_ids, as block_of_xact() does: the query
+ * names no other column an index could serve (an ordered scan of the
+ * primary key, with the overlap as a filter, reads every block of the
+ * ledger when none matches, which is the normal case), and sequential
+ * scans are off while it runs (on a small table the planner would compare
+ * the arrays of every block, each comparison quadratic in their lengths);
+ * the ledger is checked here.  SPI connected.
+ */
+static int64
+replica_block_listing(int64 ledger_id, const int64 *sorted, int n, int64 *which)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		arg;
+	int64		found = -1;
+	uint64		r;
+	int			i;
+	int			nestlevel;
+	int			ret;
+
+	if (plan == NULL)
+	{
+		Oid			type = INT8ARRAYOID;
+		SPIPlanPtr	p = SPI_prepare("SELECT ledger_id, block_no, xact_ids FROM ledger.blocks "
+									"WHERE xact_ids OPERATOR(pg_catalog.&&) $1", 1, &type);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the lookup of blocks by transaction: %s",
+				 SPI_result_code_string(SPI_result));
+		plan = p;
+	}
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(sorted[i]);
+	arg = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute_plan(plan, &arg, NULL, false, 0);
+	AtEOXact_GUC(true, nestlevel);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.blocks");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		block_no;
+		ArrayType  *arr;
+		Datum	   *held;
+		bool	   *hnulls;
+		int			nheld;
+		int			j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) != ledger_id)
+			continue;
+		block_no = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		if (found >= 0 && block_no >= found)
+			continue;
+		arr = DatumGetArrayTypeP(SPI_getbinval(tup, td, 3, &isnull));
+		deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &held, &hnulls, &nheld);
+		for (j = 0; j < nheld; j++)
+		{
+			int64		x;
+
+			if (hnulls[j])
+				continue;
+			x = DatumGetInt64(held[j]);
+			if (bsearch(&x, sorted, n, sizeof(int64), replica_int64_cmp) != NULL)
+			{
+				found = block_no;
+				*which = x;
+				break;
+			}
+		}
+	}
+	return found;
 }
 
 /* A block arrived: it must continue the chain and the history held here. */
@@ -529,6 +637,8 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
+	LedgerRecord *recs;
+	uint64	   *counts;
 
 	memset(&b, 0, sizeof(b));
 	b.block_no = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
@@ -592,20 +702,55 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 				 errhint("A block was changed or forged at the origin; the replica refuses it.")));
 
 	leaves = palloc(LEDGER_HASH_LEN * Max(b.nxacts, 1));
-	merkle_stream_init(&ms);
+	recs = palloc(sizeof(LedgerRecord) * Max(b.nxacts, 1));
+	counts = palloc(sizeof(uint64) * Max(b.nxacts, 1));
 	for (i = 0; i < b.nxacts; i++)
 	{
-		int64		r;
-
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists a NULL transaction",
 							b.block_no, relname)));
 		b.xact_ids[i] = DatumGetInt64(elems[i]);
-		replica_block_leaf(info, b.xact_ids[i], &b, leaves + i * LEDGER_HASH_LEN, &r);
+	}
+	/* each listed transaction has its record here, exactly one */
+	record_read_xacts(ledger_id, b.xact_ids, b.nxacts, GetLatestSnapshot(), recs, counts);
+	merkle_stream_init(&ms);
+	for (i = 0; i < b.nxacts; i++)
+	{
+		if (counts[i] != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
+							b.block_no, relname, b.xact_ids[i], (unsigned long long) counts[i]),
+					 errhint("A block was forged or the origin's history was changed; the replica refuses it.")));
+		record_leaf(&recs[i], info->format, leaves + i * LEDGER_HASH_LEN);
 		merkle_stream_add(&ms, leaves + i * LEDGER_HASH_LEN);
-		rows += r;
+		rows += recs[i].row_count;
+	}
+	if (b.nxacts > 0)
+	{
+		int64		other;
+		int64		xact = 0;
+		int64	   *sorted = palloc(sizeof(int64) * b.nxacts);
+
+		memcpy(sorted, b.xact_ids, sizeof(int64) * b.nxacts);
+		qsort(sorted, b.nxacts, sizeof(int64), replica_int64_cmp);
+		for (i = 1; i < b.nxacts; i++)
+			if (sorted[i] == sorted[i - 1])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT " twice",
+								b.block_no, relname, sorted[i]),
+						 errhint("A block was forged at the origin; the replica refuses it.")));
+		other = replica_block_listing(ledger_id, sorted, b.nxacts, &xact);
+		pfree(sorted);
+		if (other >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which block " INT64_FORMAT " holds already",
+							b.block_no, relname, xact, other),
+					 errhint("The origin's history was changed; the replica refuses it.")));
 	}
 	merkle_stream_root(&ms, computed);
 	if (memcmp(computed, b.root, LEDGER_HASH_LEN) != 0 || rows != b.row_count ||

@@ -2,7 +2,8 @@
 # ledger (triggers and the DDL guard disabled).  For each kind of change --
 # UPDATE, DELETE, a forged row with a correct hash but no transaction record,
 # a forged row with a wrong hash, a row with NULL ledger columns, a forged
-# transaction record, a forged block, an UPDATE of a block and of a record, a
+# transaction record, a forged block (also one listing a transaction
+# sealed before, or one transaction twice), an UPDATE of a block and of a record, a
 # DELETE of a record, TRUNCATE of the ledger and of ledger.transactions, an
 # UPDATE of ledger.ledgers changing the uuid, and UPDATE/DELETE of a ledger
 # without a primary key -- the peer refuses it on arrival: the subscription
@@ -48,6 +49,7 @@ is($a->safe_psql('postgres', "SELECT relreplident FROM pg_class WHERE oid = 'k':
 	'f', 'a ledger without a primary key is published with REPLICA IDENTITY FULL');
 
 my $next_id = 100;
+my $last_good;
 
 # New rows at the origin, then wait until the peer holds them.
 sub flow
@@ -95,7 +97,8 @@ sub tamper_case
 {
 	my (%c) = @_;
 	my $name = $c{name};
-	my $good = flow("before $name");
+	# the digests the origin published last, which the peer holds
+	my $good = $last_good;
 	$a->safe_psql('postgres', $c{save}) if $c{save};
 	my %before = map { $_ => content($b, $_) } ('t', 'k');
 	my $since = last_error_at($b, $sub);
@@ -126,6 +129,7 @@ sub tamper_case
 		skip_refused($b, $sub, $lsn2);
 	}
 	my $d = flow("after $name");
+	$last_good = $d;
 	is(sub_enabled($b, $sub), 't', "$name: subscription enabled again");
 	for my $tbl ('t', 'k')
 	{
@@ -136,6 +140,7 @@ sub tamper_case
 	}
 }
 
+$last_good = flow('the first copy');
 my $tid = $a->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 't'::regclass});
 my $append = qr/^subscription "$sub" sent a change that would/;
 
@@ -196,6 +201,28 @@ tamper_case(
 		  FROM ledger.blocks WHERE ledger_id = $tid ORDER BY block_no DESC LIMIT 1},
 	refused => qr/^block \d+ of ledger "t" does not match its hash$/,
 	restore => qq{DELETE FROM ledger.blocks WHERE ledger_id = $tid AND block_hash = sha256('forged block')});
+
+tamper_case(
+	name => 'forged block listing a transaction sealed before',
+	tamper => qq{INSERT INTO ledger.blocks
+		SELECT h.ledger_id, h.block_no + 1, h.block_hash, s.root, 1, s.row_count, now(), h.format_version,
+			sha256('forged block 2'), ARRAY[s.xact_ids[1]], h.first_position + h.tx_count, h.tree_root,
+			h.total_rows + s.row_count
+		  FROM (SELECT * FROM ledger.blocks WHERE ledger_id = $tid ORDER BY block_no DESC LIMIT 1) h,
+			   (SELECT * FROM ledger.blocks WHERE ledger_id = $tid AND tx_count = 1 ORDER BY block_no DESC LIMIT 1) s},
+	refused => qr/^block \d+ of ledger "t" lists transaction \d+, which block \d+ holds already$/,
+	restore => qq{DELETE FROM ledger.blocks WHERE ledger_id = $tid AND block_hash = sha256('forged block 2')});
+
+tamper_case(
+	name => 'forged block listing a transaction twice',
+	tamper => qq{INSERT INTO ledger.blocks
+		SELECT h.ledger_id, h.block_no + 1, h.block_hash, s.root, 2, 2 * s.row_count, now(), h.format_version,
+			sha256('forged block 3'), ARRAY[s.xact_ids[1], s.xact_ids[1]], h.first_position + h.tx_count, h.tree_root,
+			h.total_rows + 2 * s.row_count
+		  FROM (SELECT * FROM ledger.blocks WHERE ledger_id = $tid ORDER BY block_no DESC LIMIT 1) h,
+			   (SELECT * FROM ledger.blocks WHERE ledger_id = $tid AND tx_count = 1 ORDER BY block_no DESC LIMIT 1) s},
+	refused => qr/^block \d+ of ledger "t" lists transaction \d+ twice$/,
+	restore => qq{DELETE FROM ledger.blocks WHERE ledger_id = $tid AND block_hash = sha256('forged block 3')});
 
 tamper_case(
 	name => 'UPDATE of a block',

@@ -289,4 +289,12 @@ resync_refused('the origin restored from an older dump',
 	qr/DETAIL:  (Transaction \d+: here .*, at the origin .*|Block \d+: hash .* here, .* at the origin)/);
 verify_ok($b, $db, 'f', $good, "the replica still verifies against the origin's earlier digest");
 
+# drop_subscription while the origin cannot be reached: a WARNING, replicas kept
+$a->stop;
+($ret, $out, $err) = $b->psql($db, q{SELECT ledger.drop_subscription('sub_f')});
+is($ret, 0, 'drop_subscription with the origin down');
+like($err, qr/WARNING:  could not drop replication slot "sub_f" at the origin/, '... warns that the slot may be left there');
+is($b->safe_psql($db, q{SELECT count(*) FROM pg_subscription}), '0', '... and drops the subscription here');
+verify_ok($b, $db, 'f', $good, '... keeping the replica, which verifies');
+
 done_testing();

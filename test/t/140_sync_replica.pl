@@ -177,6 +177,46 @@ for my $t ('pay', 'nokey', 'fx')
 	verify_ok($b, 'postgres', $t, $dig, "$t: verifies after the resync");
 }
 
+# PostgreSQL's own table copy is refused (it copies each table apart)
+# (sealed before it is published: a block of a ledger not set up here would
+# stop the subscription first, before any table copy)
+$a->safe_psql('postgres', q{CREATE TABLE later (x int); SELECT ledger.create_ledger('later');
+	INSERT INTO later VALUES (1)});
+ok(wait_sealed($a, 'postgres'), 'later: sealed at the origin');
+$a->safe_psql('postgres', q{SELECT ledger.add_to_publication('pub', ARRAY['later'::regclass])});
+# a table of that name here, with a ledger's triggers (a ledger of the peer's own)
+$b->safe_psql('postgres', q{CREATE TABLE later (x int); SELECT ledger.create_ledger('later');
+	INSERT INTO later VALUES (42)});
+$since = last_error_at($b, $sub);
+$b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub REFRESH PUBLICATION WITH (copy_data = true)");
+my ($copy_err) = wait_refused($b, $sub, $since);
+like($copy_err, qr/^subscription "$sub" cannot copy ledger data table by table/,
+	'REFRESH PUBLICATION with copy_data = true: the table copy is refused');
+is($b->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM later'), '42', '... and copies nothing');
+# the documented way out: the peer's own ledger moves aside, resync re-subscribes
+$b->safe_psql('postgres', 'ALTER TABLE later RENAME TO later_own');
+is($b->safe_psql('postgres', "SELECT ledger.resync_subscription('$sub')"), '4', 'resync takes the new ledger instead');
+$dig = caught_up($a, $b, 'later');
+verify_ok($b, 'postgres', 'later', $dig, '... verified');
+is($b->safe_psql('postgres', 'SELECT x FROM later_own'), '42', "the peer's own ledger is kept");
+verify_ok($b, 'postgres', 'later_own', undef, '... and verifies');
+is($a->safe_psql('postgres', q{SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pg\_%\_sync\_%'}), '0',
+	'no table synchronization slot is left at the origin');
+
+# a failed create_subscription leaves the peer as it was and no slot at the origin
+# (the origin's columns, ledger columns included, so that it is the rows that are refused)
+$b->safe_psql('postgres', q{CREATE TABLE busy (x int, ledger_xact int8, ledger_seq int8, ledger_hash bytea);
+	INSERT INTO busy VALUES (1)});
+$a->safe_psql('postgres', q{CREATE TABLE busy (x int); SELECT ledger.create_ledger('busy');
+	SELECT ledger.create_publication('pub_busy', ARRAY['busy'::regclass])});
+($ret, $out, $err) = $b->psql('postgres', "SELECT ledger.create_subscription('busy_sub', '$ci', 'pub_busy')");
+like($err, qr/table public\.busy is not empty/, 'create_subscription refuses a non-empty table');
+is($a->safe_psql('postgres', q{SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'busy_sub'}), '0',
+	'... drops the slot it made at the origin');
+is($b->safe_psql('postgres', q{SELECT count(*) FROM pg_subscription WHERE subname = 'busy_sub'}) . ' '
+	  . $b->safe_psql('postgres', q{SELECT count(*) FROM ledger.ledgers WHERE relation = 'busy'::regclass}),
+	'0 0', '... and leaves the peer as it was');
+
 # ---------- publications of everything at the origin ----------
 $a->safe_psql('postgres', q{
 	CREATE PUBLICATION everything FOR ALL TABLES;

@@ -1,0 +1,355 @@
+#!/bin/bash
+# bench/sync.sh: sync between institutions (issue #11, docs/replication.md).
+#
+# Run by bench/run.sh (LEDGER_BENCH_PARTS="sync"), whose cluster is the
+# origin.  This part starts a second cluster here (the peer: the same
+# PostgreSQL and ledger, shared_preload_libraries = 'ledger') and stops it
+# again.  Both are on this machine and share its clock and its cores.
+#
+# Figures, each beside its baseline from the same run, as
+#   figure | value | baseline | value | ratio
+#  1. Apply throughput.  The same rows, written at the origin while the
+#     subscription is disabled, then applied once it is enabled: into a
+#     ledger replica made by ledger.create_subscription (every row, record
+#     and block verified on arrival) and, as the baseline, by plain logical
+#     replication (CREATE PUBLICATION / CREATE SUBSCRIPTION) into a plain
+#     table of the same columns in a database without the extension.  Two
+#     shapes: SYNC_ROWS single-row transactions (pgbench, 4 clients), and
+#     one bulk transaction of SYNC_BULK_ROWS rows (INSERT ... SELECT).
+#     A second baseline, "the ledger's bytes, plain": plain replication of
+#     the same rows with the ledger's three columns (ledger_xact, ledger_seq,
+#     ledger_hash, filled at the origin) and its BRIN index, and one row per
+#     origin transaction into a plain copy of ledger.transactions (same
+#     columns, same primary key): what a replica stores, without a trigger
+#     or a check; ledger / it is the cost of verifying on arrival.
+#     Rows/s from ENABLE until the last row (and, for the ledger, the
+#     origin's last block) is there; and rows per CPU-second of the apply
+#     worker (/proc/<pid>/schedstat: its whole life, start-up included).
+#     SYNC_REPS runs of each, plain and ledger interleaved; the medians are
+#     printed, the ratios' range beside them.  Target: ledger >= 0.8 x plain.
+#  2. End-to-end lag at a steady SYNC_RATE rows/s (pgbench --rate, 8 clients,
+#     single-row transactions stamping clock_timestamp()): a poller at the peer records
+#     when each row becomes visible (every 10 ms, so up to 10 ms of each
+#     figure is the poll); p50/p95 of visible - stamped, for the ledger and
+#     for plain replication.                     Target: ledger p95 <= 1 s.
+#
+# Settings (environment):
+#   SYNC_ROWS          rows of the single-row shape          (default 20000)
+#   SYNC_BULK_ROWS     rows of the bulk transaction          (default 100000)
+#   SYNC_REPS          runs of each apply figure             (default 3)
+#   SYNC_RATE          rows/s of figure 2                    (default 1000)
+#   SYNC_LAT_SECONDS   duration of each lag run              (default 20)
+#   BENCH_SHORT        if "1": 4000 / 20000 rows, 1 run, 8 s lag runs
+
+set -u -o pipefail
+
+if [ "${BENCH_SHORT:-0}" = 1 ]; then
+    : "${SYNC_ROWS:=4000}" "${SYNC_BULK_ROWS:=20000}" "${SYNC_REPS:=1}" "${SYNC_LAT_SECONDS:=8}"
+fi
+ROWS=${SYNC_ROWS:-20000}
+BULK=${SYNC_BULK_ROWS:-100000}
+REPS=${SYNC_REPS:-3}
+RATE=${SYNC_RATE:-1000}
+LAT_SECS=${SYNC_LAT_SECONDS:-20}
+
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ledger-bench-sync.XXXXXX")
+chmod 755 "$WORK"
+PEER_DATA=$WORK/peer
+PEER_SOCK=$WORK/sock
+PEER_PORT=$((PGPORT + 1))
+FAILS=0
+
+say()  { printf '%s\n' "$*"; }
+line() { printf '%s | %s | %s | %s | %s\n' "$1" "$2" "$3" "$4" "$5"; }
+now()  { date +%s.%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.3f", a / b }'; }
+fail()  { say "ERROR: $*"; FAILS=$((FAILS + 1)); }
+
+# psql at the origin (db) or at the peer (pdb)
+o()  { psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"; }
+p()  { psql -X -q -v ON_ERROR_STOP=1 -At -h "$PEER_SOCK" -p "$PEER_PORT" -d "$1" -c "$2"; }
+
+cleanup() {
+    p sync_dst "SELECT ledger.drop_subscription(subname) FROM pg_subscription WHERE subname LIKE 'bench_%'" >/dev/null 2>&1
+    p plain_dst "DROP SUBSCRIPTION IF EXISTS bench_plain_sub" >/dev/null 2>&1
+    [ -f "$PEER_DATA/postmaster.pid" ] && pg_ctl -D "$PEER_DATA" -m immediate -w stop >/dev/null 2>&1
+    o postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'bench_%'" >/dev/null 2>&1
+    o postgres "DROP DATABASE IF EXISTS sync_src" >/dev/null 2>&1
+    o postgres "DROP DATABASE IF EXISTS plain_src" >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# The peer cluster and the four databases
+# ---------------------------------------------------------------------------
+say "== sync benchmark =="
+say "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+say "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+say "settings: SYNC_ROWS=$ROWS SYNC_BULK_ROWS=$BULK SYNC_REPS=$REPS SYNC_RATE=$RATE SYNC_LAT_SECONDS=$LAT_SECS"
+
+mkdir -p "$PEER_SOCK"
+initdb -D "$PEER_DATA" -A trust -E UTF8 --locale=C.UTF-8 --no-instructions >"$WORK/initdb.log" 2>&1 ||
+    { cat "$WORK/initdb.log"; exit 1; }
+cat >>"$PEER_DATA/postgresql.conf" <<EOF
+port = $PEER_PORT
+listen_addresses = ''
+unix_socket_directories = '$PEER_SOCK'
+shared_preload_libraries = 'ledger'
+max_worker_processes = 16
+max_logical_replication_workers = 6
+wal_retrieve_retry_interval = 200ms
+shared_buffers = 512MB
+max_wal_size = 4GB
+checkpoint_timeout = 30min
+EOF
+pg_ctl -D "$PEER_DATA" -l "$WORK/peer.log" -w -t 120 start >/dev/null ||
+    { tail -20 "$WORK/peer.log"; exit 1; }
+say "origin: $(o postgres 'SHOW server_version'), synchronous_commit=$(o postgres 'SHOW synchronous_commit'), fsync=$(o postgres 'SHOW fsync'), seal_interval=$(o postgres 'SHOW ledger.seal_interval'); peer: the same build, subscriptions with synchronous_commit=off (PostgreSQL's default for subscriptions)"
+
+o postgres "DROP DATABASE IF EXISTS sync_src" >/dev/null 2>&1
+o postgres "DROP DATABASE IF EXISTS plain_src" >/dev/null 2>&1
+o postgres "CREATE DATABASE sync_src" && o postgres "CREATE DATABASE plain_src" || exit 1
+p postgres "CREATE DATABASE sync_dst" && p postgres "CREATE DATABASE plain_dst" || exit 1
+o sync_src "CREATE EXTENSION ledger" && p sync_dst "CREATE EXTENSION ledger" || exit 1
+
+COLS="id bigint PRIMARY KEY, account int NOT NULL, amount numeric(18,2), memo text, sent_at timestamptz NOT NULL DEFAULT clock_timestamp()"
+TABLES="one bulk lat"
+for t in $TABLES; do
+    o sync_src "CREATE SEQUENCE ${t}_ids; CREATE TABLE $t ($COLS); SELECT ledger.create_ledger('$t')" >/dev/null || exit 1
+    o plain_src "CREATE SEQUENCE ${t}_ids; CREATE TABLE $t ($COLS)" || exit 1
+    p plain_dst "CREATE TABLE $t ($COLS)" || exit 1
+done
+# the ledger's bytes, plain (see the header)
+RECS="ledger_id bigint NOT NULL, xact_id bigint NOT NULL, row_count bigint NOT NULL, root bytea NOT NULL, committed_at timestamptz NOT NULL, PRIMARY KEY (ledger_id, xact_id)"
+WIDE="$COLS, ledger_xact bigint, ledger_seq bigint, ledger_hash bytea"
+for t in one_w bulk_w; do
+    o plain_src "CREATE TABLE $t ($WIDE); CREATE INDEX ON $t USING brin (ledger_xact) WITH (pages_per_range = 16)" || exit 1
+    p plain_dst "CREATE TABLE $t ($WIDE); CREATE INDEX ON $t USING brin (ledger_xact) WITH (pages_per_range = 16)" || exit 1
+done
+o plain_src "CREATE SEQUENCE xrec_ids; CREATE TABLE xrec ($RECS)" || exit 1
+p plain_dst "CREATE TABLE xrec ($RECS)" || exit 1
+o sync_src "SELECT ledger.create_publication('bench_pub', ARRAY['one'::regclass, 'bulk'::regclass, 'lat'::regclass])" >/dev/null || exit 1
+o plain_src "CREATE PUBLICATION bench_plain_pub FOR TABLE one, bulk, lat, one_w, bulk_w, xrec" || exit 1
+SRC_SYNC="host=$PGHOST port=$PGPORT dbname=sync_src user=$PGUSER"
+SRC_PLAIN="host=$PGHOST port=$PGPORT dbname=plain_src user=$PGUSER"
+p sync_dst "SELECT ledger.create_subscription('bench_sub', '$SRC_SYNC', 'bench_pub')" >/dev/null || exit 1
+p plain_dst "CREATE SUBSCRIPTION bench_plain_sub CONNECTION '$SRC_PLAIN' PUBLICATION bench_plain_pub
+    WITH (slot_name = 'bench_plain_sub', copy_data = false)" 2>/dev/null || exit 1
+
+# (copy_data = false: the tables are empty, and a table still waiting for its
+# first copy would later be copied by a table synchronization worker with
+# COPY, not applied: like ledger.create_subscription, every table is ready
+# at once and everything after is applied by the apply worker)
+
+cat >"$WORK/one.pgb" <<'EOF'
+\set account random(1, 100000)
+INSERT INTO one (id, account, amount, memo) VALUES (nextval('one_ids'), :account, :account / 100.0, 'payment ' || :account);
+EOF
+cat >"$WORK/one_w.pgb" <<'EOF'
+\set account random(1, 100000)
+BEGIN;
+INSERT INTO one_w (id, account, amount, memo, ledger_xact, ledger_seq, ledger_hash)
+VALUES (nextval('one_ids'), :account, :account / 100.0, 'payment ' || :account, currval('one_ids'), 0, sha256(:account::text::bytea));
+INSERT INTO xrec VALUES (1, nextval('xrec_ids'), 1, sha256(:account::text::bytea), clock_timestamp());
+COMMIT;
+EOF
+cat >"$WORK/lat.pgb" <<'EOF'
+\set account random(1, 100000)
+INSERT INTO lat (id, account, amount, memo) VALUES (nextval('lat_ids'), :account, :account / 100.0, 'payment ' || :account);
+EOF
+
+# wait_until DB-side SQL returning 't' at the peer (sync_dst or plain_dst);
+# at most 600 s; polls every 20 ms inside one session
+wait_until() {
+    local db=$1 cond=$2
+    p "$db" "DO \$\$
+        DECLARE t0 timestamptz := clock_timestamp();
+        BEGIN
+            WHILE NOT ($cond) LOOP
+                IF clock_timestamp() - t0 > interval '600 s' THEN
+                    RAISE EXCEPTION 'timed out: %', \$q\$$cond\$q\$;
+                END IF;
+                PERFORM pg_sleep(0.02);
+            END LOOP;
+        END \$\$"
+}
+
+# CPU nanoseconds of a process so far (schedstat: time on CPU)
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+
+# apply_run KIND(sync|plain) SHAPE(one|bulk) -> APPLY_S, APPLY_ROWS, APPLY_CPU_NS, APPLY_PID
+apply_run() {
+    local kind=$1 t=$2 sdb ddb sub rows maxid head pid t0 t1 cond
+    if [ "$kind" = sync ]; then sdb=sync_src; ddb=sync_dst; sub=bench_sub; else sdb=plain_src; ddb=plain_dst; sub=bench_plain_sub; fi
+    [ "$kind" = wide ] && t=${t}_w
+    p "$ddb" "ALTER SUBSCRIPTION $sub DISABLE" || return 1
+    wait_until "$ddb" "NOT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = '$sub' AND pid IS NOT NULL)" || return 1
+    if [ "$t" = one ] || [ "$t" = one_w ]; then
+        pgbench -n -c 4 -j 2 -t $((ROWS / 4)) -f "$WORK/$t.pgb" "$sdb" >"$WORK/load.$kind.$t" 2>&1 ||
+            { fail "pgbench load of $kind $t"; sed 's/^/    /' "$WORK/load.$kind.$t" | tail -5; return 1; }
+    elif [ "$t" = bulk ]; then
+        o "$sdb" "INSERT INTO bulk (id, account, amount, memo)
+                  SELECT nextval('bulk_ids'), g % 100000, (g % 100000) / 100.0, 'payment ' || (g % 100000)
+                    FROM generate_series(1, $BULK) g" || { fail "bulk load of $kind"; return 1; }
+    else
+        o "$sdb" "BEGIN;
+                  INSERT INTO bulk_w (id, account, amount, memo, ledger_xact, ledger_seq, ledger_hash)
+                  SELECT nextval('bulk_ids'), g % 100000, (g % 100000) / 100.0, 'payment ' || (g % 100000),
+                         (SELECT last_value FROM xrec_ids) + 1, g, sha256(g::text::bytea)
+                    FROM generate_series(1, $BULK) g;
+                  INSERT INTO xrec VALUES (1, nextval('xrec_ids'), $BULK, sha256('bulk'), clock_timestamp());
+                  COMMIT" || { fail "bulk load of $kind"; return 1; }
+    fi
+    # the tables keep the rows of earlier runs: the peer must hold all of them
+    rows=$(o "$sdb" "SELECT count(*) FROM $t")
+    maxid=$(o "$sdb" "SELECT max(id) FROM $t")
+    cond="EXISTS (SELECT 1 FROM $t WHERE id = $maxid) AND (SELECT count(*) FROM $t) >= $rows"
+    if [ "$kind" = sync ]; then
+        # the origin's blocks of these rows come through the stream too
+        o "$sdb" "SELECT ledger.digest('$t')" >/dev/null
+        head=$(o "$sdb" "SELECT max(block_no) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = '$t'::regclass")
+        cond="$cond AND (SELECT coalesce(max(block_no), -1) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = '$t'::regclass) >= $head"
+    fi
+    o "$sdb" "CHECKPOINT" >/dev/null
+    p "$ddb" "CHECKPOINT" >/dev/null
+    t0=$(now)
+    p "$ddb" "ALTER SUBSCRIPTION $sub ENABLE" || return 1
+    wait_until "$ddb" "EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = '$sub' AND pid IS NOT NULL)" || return 1
+    pid=$(p "$ddb" "SELECT pid FROM pg_stat_subscription WHERE subname = '$sub' AND relid IS NULL")
+    wait_until "$ddb" "$cond" || return 1
+    t1=$(now)
+    # a new worker for each run: its whole CPU time, its start-up included
+    APPLY_CPU_NS=$(cpu_ns "$pid")
+    APPLY_PID=$pid
+    APPLY_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    APPLY_ROWS=$rows
+    [ "$(p "$ddb" "SELECT count(*) FROM $t")" = "$rows" ] || fail "$kind $t: the peer has $(p "$ddb" "SELECT count(*) FROM $t") rows, the origin $rows"
+    return 0
+}
+
+# ---------------------------------------------------------------------------
+# 1. Apply throughput
+# ---------------------------------------------------------------------------
+say ""
+say "-- 1. apply throughput: rows written with the subscription disabled, then applied after ENABLE; $REPS runs each --"
+declare -A RATIO=()
+for shape in one bulk; do
+    if [ "$shape" = one ]; then n=$ROWS; label="$ROWS single-row transactions"; else n=$BULK; label="one transaction of $BULK rows"; fi
+    declare -A W=() C=()
+    wr=() cr=() cwr=()
+    for rep in $(seq 1 "$REPS"); do
+        # the order turns from run to run
+        case $((rep % 3)) in
+            1) kinds="plain wide sync" ;;
+            2) kinds="sync plain wide" ;;
+            0) kinds="wide sync plain" ;;
+        esac
+        for kind in $kinds; do
+            if apply_run "$kind" "$shape"; then
+                # rows/s: the rows of this run only (the tables keep the earlier ones)
+                W[$kind.$rep]=$(awk -v r="$n" -v s="$APPLY_S" 'BEGIN { printf "%.0f", r / s }')
+                C[$kind.$rep]=$(awk -v r="$n" -v c="$APPLY_CPU_NS" 'BEGIN { printf "%.0f", r / (c / 1e9) }')
+                say "  run $rep, $kind, $label: applied in $APPLY_S s, apply worker (pid $APPLY_PID) CPU $(awk -v c="$APPLY_CPU_NS" 'BEGIN { printf "%.3f", c / 1e9 }') s"
+            else
+                fail "apply run $rep $kind $shape"
+                W[$kind.$rep]=0; C[$kind.$rep]=0
+            fi
+        done
+        wr+=("$(ratio "${W[sync.$rep]}" "${W[plain.$rep]}")")
+        cr+=("$(ratio "${C[sync.$rep]}" "${C[plain.$rep]}")")
+        cwr+=("$(ratio "${C[sync.$rep]}" "${C[wide.$rep]}")")
+    done
+    ws=() wp=() cs=() cp=() ww=() cw=()
+    for rep in $(seq 1 "$REPS"); do
+        ws+=("${W[sync.$rep]}"); wp+=("${W[plain.$rep]}"); cs+=("${C[sync.$rep]}"); cp+=("${C[plain.$rep]}")
+        ww+=("${W[wide.$rep]}"); cw+=("${C[wide.$rep]}")
+    done
+    line "apply rows/s (wall, ENABLE to caught up), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
+        "plain logical replication" "$(bench_median "${wp[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")"
+    line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
+        "plain logical replication" "$(bench_median "${cp[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")"
+    line "apply rows/s (wall), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
+        "the ledger's bytes, plain" "$(bench_median "${ww[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${ww[@]}")")"
+    line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
+        "the ledger's bytes, plain" "$(bench_median "${cw[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cw[@]}")")"
+    say "  ratios of each run: against plain, wall $(bench_range "${wr[@]}"), CPU $(bench_range "${cr[@]}"); against the ledger's bytes plain, CPU $(bench_range "${cwr[@]}")"
+    RATIO[$shape.wall]=$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")
+    RATIO[$shape.cpu]=$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")
+    unset W C
+done
+for t in one bulk; do
+    if [ "$(p sync_dst "SELECT ok FROM ledger.verify('$t', \$\$$(o sync_src "SELECT ledger.digest('$t')")\$\$::jsonb)")" != t ]; then
+        fail "the ledger replica '$t' does not verify against the origin's digest"
+    fi
+done
+
+# ---------------------------------------------------------------------------
+# 2. End-to-end lag at a steady rate
+# ---------------------------------------------------------------------------
+say ""
+say "-- 2. end-to-end lag at $RATE rows/s (single-row transactions), poller every 10 ms at the peer --"
+lag_run() {
+    local kind=$1 sdb ddb out
+    if [ "$kind" = sync ]; then sdb=sync_src; ddb=sync_dst; else sdb=plain_src; ddb=plain_dst; fi
+    p "$ddb" "SET client_min_messages = warning; DROP TABLE IF EXISTS seen; CREATE TABLE seen (id bigint PRIMARY KEY, seen_at timestamptz)" || return 1
+    # the poller: every 10 ms, the rows that became visible since the last look
+    # (each stamped once, when first seen)
+    p "$ddb" "DO \$\$
+        DECLARE t_end timestamptz := clock_timestamp() + interval '$((LAT_SECS + 5)) s'; last bigint := coalesce((SELECT max(id) FROM lat), 0); floor bigint := last;
+        BEGIN
+            WHILE clock_timestamp() < t_end LOOP
+                -- rows commit out of id order (8 clients): look back 500 ids
+                INSERT INTO seen SELECT id, clock_timestamp() FROM lat WHERE id > greatest(last - 500, floor)
+                    ON CONFLICT (id) DO NOTHING;
+                last := coalesce((SELECT max(id) FROM seen), last);
+                PERFORM pg_sleep(0.01);
+            END LOOP;
+        END \$\$" &
+    local poller=$!
+    sleep 1
+    out=$WORK/lat.$kind
+    pgbench -n -c 8 -j 2 -T "$LAT_SECS" -R "$RATE" -f "$WORK/lat.pgb" "$sdb" >"$out" 2>&1 ||
+        { fail "pgbench lag load ($kind)"; sed 's/^/    /' "$out" | tail -5; }
+    wait "$poller" || { fail "lag poller ($kind)"; return 1; }
+    LAT_TPS=$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$out")
+    LAT_SCHED=$(sed -n 's/^rate limit schedule lag: avg \([0-9.]*\).*/\1/p' "$out")
+    # join at the peer: seen_at there, sent_at as the origin stamped it (replicated)
+    LAT=$(p "$ddb" "SELECT round((1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY s.seen_at - l.sent_at)))::numeric, 1)
+                       || ' ' || round((1000 * extract(epoch FROM percentile_cont(0.95) WITHIN GROUP (ORDER BY s.seen_at - l.sent_at)))::numeric, 1)
+                       || ' ' || round((1000 * extract(epoch FROM max(s.seen_at - l.sent_at)))::numeric, 1)
+                       || ' ' || count(*)
+                      FROM seen s JOIN lat l USING (id)")
+    return 0
+}
+declare -A L=()
+for kind in plain sync; do
+    if lag_run "$kind"; then
+        read -r L[$kind.p50] L[$kind.p95] L[$kind.max] L[$kind.n] <<<"$LAT"
+        L[$kind.sched]=${LAT_SCHED:-?}
+        L[$kind.tps]=$(awk -v t="${LAT_TPS:-0}" 'BEGIN { printf "%.0f", t }')
+        say "  $kind: ${L[$kind.n]} rows at ${LAT_TPS:-?} rows/s (pgbench schedule lag avg ${LAT_SCHED:-?} ms): p50 ${L[$kind.p50]} ms, p95 ${L[$kind.p95]} ms, max ${L[$kind.max]} ms"
+    else
+        L[$kind.p50]=0; L[$kind.p95]=0; L[$kind.tps]=0; L[$kind.sched]=?
+    fi
+done
+line "lag p50 ms, ledger replica at ${L[sync.tps]} rows/s (asked $RATE)" "${L[sync.p50]}" "plain logical replication at ${L[plain.tps]} rows/s" "${L[plain.p50]}" "$(ratio "${L[sync.p50]}" "${L[plain.p50]}")"
+line "lag p95 ms, ledger replica at ${L[sync.tps]} rows/s (asked $RATE)" "${L[sync.p95]}" "plain logical replication at ${L[plain.tps]} rows/s" "${L[plain.p95]}" "$(ratio "${L[sync.p95]}" "${L[plain.p95]}")"
+
+# ---------------------------------------------------------------------------
+# Verdicts
+# ---------------------------------------------------------------------------
+say ""
+verdict() { if awk -v v="$2" -v t="$3" -v op="$4" 'BEGIN { exit !((op == "ge") ? v + 0 >= t : v + 0 <= t) }'; then say "PASS: $1"; else say "MISS: $1"; fi; }
+verdict "apply throughput, single-row transactions: ledger/plain = ${RATIO[one.wall]} wall, ${RATIO[one.cpu]} CPU (target >= 0.8)" "${RATIO[one.wall]}" 0.8 ge
+verdict "apply throughput, one bulk transaction: ledger/plain = ${RATIO[bulk.wall]} wall, ${RATIO[bulk.cpu]} CPU (target >= 0.8)" "${RATIO[bulk.wall]}" 0.8 ge
+verdict "lag p95 at ${L[sync.tps]} rows/s (asked $RATE): ${L[sync.p95]} ms (target <= 1000 ms)" "${L[sync.p95]}" 1000 le
+if [ "${L[sync.tps]}" -lt $((RATE * 95 / 100)) ]; then
+    say "NOTE: the origin sustained ${L[sync.tps]} of the $RATE rows/s asked (pgbench schedule lag avg ${L[sync.sched]} ms): the lag is measured at that rate"
+fi
+[ "$FAILS" = 0 ] || { say "$FAILS errors"; exit 1; }
