@@ -85,7 +85,13 @@ PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
-	-Wno-missing-field-initializers -DUSE_ASSERT_CHECKING
+	-Wno-missing-field-initializers
+# Assert() checks in the tests only (make test exports LEDGER_ASSERTS=1):
+# a failed assertion aborts the backend, and the server restarts, which a
+# production build must not risk; benchmarks measure the production build.
+ifeq ($(LEDGER_ASSERTS),1)
+PG_CFLAGS += -DUSE_ASSERT_CHECKING
+endif
 SHLIB_LINK += -lcrypto
 
 EXTRA_CLEAN = $(DATA_built) tmp_check_regress tmp_check_iso output_iso results \

@@ -17,6 +17,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL_SUITES="meta regress isolation pgtap tap fuzz"
+# the tests build with Assert() checks on (see the Makefile)
+export LEDGER_ASSERTS=1
 # under valgrind everything takes about 20 times longer
 if [[ ${LEDGER_VALGRIND:-0} == 1 ]]; then
 	: "${LEDGER_SUITE_TIMEOUT:=14400}"
