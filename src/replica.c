@@ -822,6 +822,21 @@ replica_col(HeapTuple tup, TupleDesc td, const char *name, bool *isnull)
 	return (Datum) 0;
 }
 
+/* Two values of one column are the same (varlena compared by content). */
+static bool
+replica_same_value(Datum d1, Datum d2, Form_pg_attribute a)
+{
+	if (a->attlen == -1)
+	{
+		struct varlena *v1 = PG_DETOAST_DATUM_PACKED(d1);
+		struct varlena *v2 = PG_DETOAST_DATUM_PACKED(d2);
+
+		return VARSIZE_ANY_EXHDR(v1) == VARSIZE_ANY_EXHDR(v2) &&
+			memcmp(VARDATA_ANY(v1), VARDATA_ANY(v2), VARSIZE_ANY_EXHDR(v1)) == 0;
+	}
+	return datumIsEqual(d1, d2, a->attbyval, a->attlen);
+}
+
 /* Refuse a key row arriving for a signed replica. */
 static void
 replica_refuse_key(const char *sub, const char *key_id, const char *relname,
@@ -909,13 +924,25 @@ replica_check_key_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
 			continue;
 		d1 = heap_getattr(oldtup, att, td, &onull);
 		d2 = heap_getattr(newtup, att, td, &nnull);
-		if (onull != nnull || (!onull && !datumIsEqual(d1, d2, a->attbyval, a->attlen)))
+		if (onull != nnull || (!onull && !replica_same_value(d1, d2, a)))
 			replica_refuse_key(sub, key_id, relname, "a change of",
 							   psprintf("Its column \"%s\" would change. A registered key is never edited; only its revocation is recorded, and then only brought forward.",
 										NameStr(a->attname)));
 	}
 	oldrev = DatumGetTimestampTz(replica_col(oldtup, td, "revoked_at", &onull));
 	newrev = DatumGetTimestampTz(replica_col(newtup, td, "revoked_at", &nnull));
+	if (onull == nnull && (onull || oldrev == newrev))
+	{
+		/* the revocation stays: nothing may change (an UPDATE to the same) */
+		Datum		r1 = replica_col(oldtup, td, "revocation_reason", &onull);
+		Datum		r2 = replica_col(newtup, td, "revocation_reason", &nnull);
+
+		if (onull != nnull ||
+			(!onull && strcmp(TextDatumGetCString(r1), TextDatumGetCString(r2)) != 0))
+			replica_refuse_key(sub, key_id, relname, "a change of",
+							   "Its revocation reason would change without a new revocation.");
+		return;
+	}
 	if (nnull || TIMESTAMP_NOT_FINITE(newrev) || (!onull && newrev >= oldrev))
 		replica_refuse_key(sub, key_id, relname, "a change of",
 						   nnull ? "It would withdraw the key's revocation; a revocation is never withdrawn." :
