@@ -84,7 +84,7 @@ typedef struct ReplicaXact
 	char	   *relname;		/* for messages */
 	List	   *keys;			/* of SignedKeyUse: keys that signed rows */
 	SignedKeyUse *last_key;		/* the last one noted */
-}			ReplicaXact;
+} ReplicaXact;
 
 static HTAB *replica_xacts = NULL;
 static char *copying_for = NULL;
@@ -130,15 +130,15 @@ typedef struct ReplicaErrorSlot
 	TimestampTz at;
 	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
 	char		message[REPLICA_ERROR_LEN];
-}			ReplicaErrorSlot;
+} ReplicaErrorSlot;
 
 typedef struct ReplicaShared
 {
 	slock_t		mutex;
 	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
-}			ReplicaShared;
+} ReplicaShared;
 
-static ReplicaShared * replica_shared = NULL;
+static ReplicaShared *replica_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -174,7 +174,7 @@ replica_shmem_startup(void)
  * fail.
  */
 static void
-replica_emit_log(ErrorData * edata)
+replica_emit_log(ErrorData *edata)
 {
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);

@@ -1393,8 +1393,8 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 	/*
 	 * A row without ledger_hash becomes part of this transaction's record, so
 	 * the key is judged again at its commit time.  Rows arriving with their
-	 * hash (replication) were recorded at their origin; on a replica, the
-	 * key is judged at the origin's commit time when the record arrives.
+	 * hash (replication) were recorded at their origin; on a replica, the key
+	 * is judged at the origin's commit time when the record arrives.
 	 */
 	if (replica)
 	{

@@ -102,7 +102,7 @@ typedef struct RemoteLedger
 	char	   *key_attname;	/* signed: its key column */
 	char	   *required_at;	/* signed: since when, and by whom */
 	char	   *required_by;
-}			RemoteLedger;
+} RemoteLedger;
 
 /* ---------- small helpers ---------- */
 
@@ -418,10 +418,10 @@ typedef struct SyncConn
 	char	   *conninfo;
 	char	   *slot;			/* the slot this call created, or NULL */
 	bool		in_xact;		/* remote transaction open */
-}			SyncConn;
+} SyncConn;
 
 static void
-sync_connect(SyncConn * sc, const char *conninfo, const char *appname)
+sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
 {
 	char	   *err = NULL;
 
@@ -442,7 +442,7 @@ sync_connect(SyncConn * sc, const char *conninfo, const char *appname)
 
 /* Run a query at the origin; all columns come back as text. */
 static WalRcvExecResult *
-sync_remote(SyncConn * sc, const char *sql, int ncols)
+sync_remote(SyncConn *sc, const char *sql, int ncols)
 {
 	Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
 	WalRcvExecResult *res;
@@ -461,7 +461,7 @@ sync_remote(SyncConn * sc, const char *sql, int ncols)
 
 /* Drop a slot at the origin if it exists. */
 static void
-sync_drop_remote_slot(SyncConn * sc, const char *slot)
+sync_drop_remote_slot(SyncConn *sc, const char *slot)
 {
 	WalRcvExecResult *res;
 	bool		exists;
@@ -477,7 +477,7 @@ sync_drop_remote_slot(SyncConn * sc, const char *slot)
 
 /* After an error: end the remote transaction, drop the slot made, disconnect. */
 static void
-sync_abandon(SyncConn * sc)
+sync_abandon(SyncConn *sc)
 {
 	if (sc->wrconn == NULL)
 		return;
@@ -513,7 +513,7 @@ sync_col(TupleTableSlot *slot, int col)
 /* ---------- what the origin publishes ---------- */
 
 static List *
-sync_remote_ledgers(SyncConn * sc, const char *pubname)
+sync_remote_ledgers(SyncConn *sc, const char *pubname)
 {
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
@@ -668,7 +668,7 @@ sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
 
 /* The local table for a remote ledger: created, or checked and prepared. */
 static Oid
-sync_prepare_table(RemoteLedger * rl, const char *subname, bool *held)
+sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 {
 	char	   *qname = sync_qname(rl->schema, rl->relname);
 	Oid			nsp = get_namespace_oid(rl->schema, true);
@@ -765,7 +765,7 @@ sync_prepare_table(RemoteLedger * rl, const char *subname, bool *held)
 
 /* Register a prepared table as the replica of the origin's ledger. */
 static void
-sync_register(RemoteLedger * rl, Oid relid, const char *subname, const char *pubname)
+sync_register(RemoteLedger *rl, Oid relid, const char *subname, const char *pubname)
 {
 	Datum		args[9];
 	Oid			types[9] = {INT8OID, OIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -827,7 +827,7 @@ sync_register(RemoteLedger * rl, Oid relid, const char *subname, const char *pub
  * columns; then the guard's view.  Held replicas are checked the same way.
  */
 static void
-sync_prepare_signed(RemoteLedger * rl, Oid relid)
+sync_prepare_signed(RemoteLedger *rl, Oid relid)
 {
 	char	   *qname = sync_qname(rl->schema, rl->relname);
 	Datum		args[5];
@@ -910,14 +910,14 @@ typedef struct SyncInsert
 	int32	   *typmod;
 	Datum	   *values;
 	char	   *nulls;
-}			SyncInsert;
+} SyncInsert;
 
 /*
  * An INSERT of every column of relid, in attribute order, from text; and the
  * select list that reads the same columns as text at the origin.
  */
 static void
-sync_insert_prepare(SyncInsert * si, Oid relid)
+sync_insert_prepare(SyncInsert *si, Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TupleDesc	td = RelationGetDescr(rel);
@@ -968,7 +968,7 @@ sync_insert_prepare(SyncInsert * si, Oid relid)
 
 /* 1-based position of a column in the insert's list. */
 static int
-sync_insert_col(SyncInsert * si, const char *name)
+sync_insert_col(SyncInsert *si, const char *name)
 {
 	int			i;
 
@@ -981,7 +981,7 @@ sync_insert_col(SyncInsert * si, const char *name)
 
 /* Insert one tuple of text columns (slot columns first..first+n-1). */
 static void
-sync_insert(SyncInsert * si, TupleTableSlot *slot, int first)
+sync_insert(SyncInsert *si, TupleTableSlot *slot, int first)
 {
 	int			i;
 	int			ret;
@@ -1004,7 +1004,7 @@ typedef struct HeldRecord
 	int64		xact_id;
 	char	   *text;			/* row_count|root|committed_at as text */
 	bool		seen;
-}			HeldRecord;
+} HeldRecord;
 
 /* What the replica holds of a ledger: records by xact, block hashes by number. */
 static HTAB *
@@ -1069,11 +1069,11 @@ typedef struct SyncCopy
 	HTAB	   *held_recs;		/* held: records by xact */
 	MemoryContext rowcxt;		/* reset for each insert */
 	int64		copied;			/* rows inserted */
-}			SyncCopy;
+} SyncCopy;
 
 /* Insert one tuple of the origin's (text columns from 1) in a short-lived context. */
 static void
-sync_copy_insert(SyncCopy * c, SyncInsert * si, TupleTableSlot *slot)
+sync_copy_insert(SyncCopy *c, SyncInsert *si, TupleTableSlot *slot)
 {
 	MemoryContext oldcxt;
 
@@ -1085,7 +1085,7 @@ sync_copy_insert(SyncCopy * c, SyncInsert * si, TupleTableSlot *slot)
 
 /* The first origin record the replica does not hold (PG_INT64_MAX: none). */
 static int64
-sync_first_missing(SyncCopy * c, WalRcvExecResult * xres, TupleTableSlot *xslot)
+sync_first_missing(SyncCopy *c, WalRcvExecResult *xres, TupleTableSlot *xslot)
 {
 	int64		first = PG_INT64_MAX;
 
@@ -1104,7 +1104,7 @@ sync_first_missing(SyncCopy * c, WalRcvExecResult * xres, TupleTableSlot *xslot)
 }
 
 static void
-sync_rows_without_record(SyncCopy * c, int64 xact)
+sync_rows_without_record(SyncCopy *c, int64 xact)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
@@ -1119,7 +1119,7 @@ sync_rows_without_record(SyncCopy * c, int64 xact)
  * must be the origin's; their rows are not copied again.
  */
 static void
-sync_copy_transactions(SyncCopy * c)
+sync_copy_transactions(SyncCopy *c)
 {
 	WalRcvExecResult *xres;
 	WalRcvExecResult *rres = NULL;
@@ -1208,7 +1208,7 @@ sync_copy_transactions(SyncCopy * c)
 
 /* Blocks in order: those held must be the origin's; the rest are checked as they go in. */
 static void
-sync_copy_blocks(SyncCopy * c)
+sync_copy_blocks(SyncCopy *c)
 {
 	WalRcvExecResult *bres;
 	TupleTableSlot *bslot;
@@ -1277,7 +1277,7 @@ sync_copy_blocks(SyncCopy * c)
  * equivocation.
  */
 static void
-sync_copy_keys(SyncConn * sc, RemoteLedger * rl, MemoryContext rowcxt)
+sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
 {
 	SyncInsert	keys;
 	WalRcvExecResult *res;
@@ -1360,7 +1360,7 @@ sync_copy_keys(SyncConn * sc, RemoteLedger * rl, MemoryContext rowcxt)
  * Returns the rows copied.
  */
 static int64
-sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
+sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 {
 	SyncCopy	c;
 	int64		nheld;

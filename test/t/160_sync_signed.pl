@@ -194,15 +194,19 @@ my ($status, $ntx, $lerr) = load_finish($load);
 is($status, 0, 'pgbench ran') or diag($lerr);
 $a->safe_psql('postgres', q{INSERT INTO pay SELECT s.* FROM stage s WHERE s.id NOT IN (SELECT id FROM pay)});
 is($a->safe_psql('postgres', 'SELECT count(*) FROM pay'), '243', 'origin: every staged row was accepted');
+# a key registered now reaches the peer before the first row it signs
+add_key($a, 'ed3', 'a_ed3', alg => 'ed25519');
+$a->safe_psql('postgres', 'INSERT INTO pay VALUES ' . signed_row($a, 'pay', 400, 'new key', 4, 'ed3', 'a_ed3'));
 my $d = caught_up($a, $b, 'pay');
 ok(defined $d, 'the peer caught up');
 is(row_set($b, 'pay'), row_set($a, 'pay'), 'the peer holds the origin\'s rows');
 is(content($b, 'pay'), content($a, 'pay'), 'with the same content, signatures included');
 is(digest_of($b, 'pay'), $d, 'the peer\'s digest equals the origin\'s for the same block');
 my $v = verify_ok($b, 'postgres', 'pay', $d, 'the replica verifies against the origin\'s digest, signatures included');
-is($v->{rows}, '243', 'every row checked');
+is($v->{rows}, '244', 'every row checked');
+is($b->safe_psql('postgres', 'SELECT key_id FROM pay WHERE id = 400'), 'ed3', 'the row signed by the new key arrived');
 is($b->safe_psql('postgres', q{SELECT count(*) FROM ledger.signed_messages m JOIN ledger.ledgers l USING (ledger_id)
-	WHERE l.relation = 'pay'::regclass}), '243', 'the peer rebuilt the replay table from what arrived');
+	WHERE l.relation = 'pay'::regclass}), '244', 'the peer rebuilt the replay table from what arrived');
 
 # ---------- 2. keys judged at the origin's commit time ----------
 
