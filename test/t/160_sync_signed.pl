@@ -22,7 +22,9 @@
 #  5. Two institutions that both register a key "alice" replicate each
 #     other's signed ledgers: the keys do not collide, and neither key can
 #     sign the other institution's ledgers.
-#  6. resync_subscription and drop_subscription of a signed replica.
+#  6. resync_subscription and drop_subscription of a signed replica; a
+#     ledger made signed at the origin after a peer subscribed is refused
+#     until resync_subscription sets the replica up.
 use strict;
 use warnings;
 
@@ -487,5 +489,30 @@ verify_ok($b, 'postgres', 'pay', $d, 'dropped subscription: the replica stays an
 ($ret, $out, $err) = $b->psql('postgres', 'INSERT INTO pay VALUES ' . signed_row($b, 'pay', 702, 'x', 1, 'ec2', 'a_ec2'));
 like($err, qr/cannot insert into ledger table "pay": it is a replica/, 'dropped subscription: the replica is read-only');
 verify_ok($a, 'postgres', 'pay', $d, 'origin: its own ledger verifies');
+
+# A published ledger made signed at the origin after the peer subscribed:
+# refused until resync sets the replica up as a signed ledger.
+$a->safe_psql('postgres', q{
+	CREATE TABLE late_signed (id bigint PRIMARY KEY, payer text NOT NULL, amount numeric(18,2) NOT NULL, key_id text, sig bytea);
+	SELECT ledger.create_ledger('late_signed');
+	SELECT ledger.create_publication('late_pub', ARRAY['late_signed'::regclass]);
+});
+wait_sealed($a, 'postgres');
+is($b->safe_psql('postgres', "SELECT ledger.create_subscription('late_sub', '$ci', 'late_pub')"), '1',
+	'late signed: subscribed while the ledger is not signed');
+$since = last_error_at($b, 'late_sub');
+$a->safe_psql('postgres', q{SELECT ledger.require_signatures('late_signed', 'sig', 'key_id')});
+($rerr) = wait_refused($b, 'late_sub', $since);
+like($rerr, qr/^subscription "late_sub" sent that ledger "late_signed" became a signed ledger at the origin, which its replica here is not$/,
+	'late signed: the peer refuses to go on unsigned');
+$a->safe_psql('postgres', 'INSERT INTO late_signed VALUES ' . signed_row($a, 'late_signed', 1, 'late', 1, 'ec2', 'a_ec2'));
+is($b->safe_psql('postgres', "SELECT ledger.resync_subscription('late_sub')"), '1', 'late signed: resync');
+is($b->safe_psql('postgres', q{SELECT count(*) FROM ledger.signed_ledgers s JOIN ledger.ledgers l USING (ledger_id)
+	WHERE l.relation = 'late_signed'::regclass}), '1', 'late signed: the replica is now a signed ledger');
+$a->safe_psql('postgres', 'INSERT INTO late_signed VALUES ' . signed_row($a, 'late_signed', 2, 'later', 2, 'ec2', 'a_ec2'));
+my $dl = caught_up($a, $b, 'late_signed');
+ok(defined $dl, 'late signed: streaming again');
+is(row_set($b, 'late_signed'), row_set($a, 'late_signed'), 'late signed: the origin\'s rows');
+verify_ok($b, 'postgres', 'late_signed', $dl, 'late signed: the replica verifies its signatures');
 
 done_testing();
