@@ -72,6 +72,7 @@ REGRESS = \
 	margin_attack \
 	margin_compare \
 	sync_bad_input \
+	sync_signed \
 	checkpoints
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger

@@ -55,6 +55,7 @@
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -68,6 +69,7 @@
 #include "merkle.h"
 #include "record.h"
 #include "replica.h"
+#include "signed.h"
 #include "tiles.h"
 
 PG_FUNCTION_INFO_V1(ledger_catalog_guard);
@@ -81,6 +83,8 @@ typedef struct ReplicaXact
 	int64		last_seq;
 	MerkleStream ms;
 	char	   *relname;		/* for messages */
+	List	   *keys;			/* of SignedKeyUse: keys that signed rows */
+	SignedKeyUse *last_key;		/* the last one noted */
 } ReplicaXact;
 
 static HTAB *replica_xacts = NULL;
@@ -313,6 +317,8 @@ replica_xact(int64 ledger_id, int64 xact, bool create)
 		rx->count = 0;
 		rx->last_seq = -1;
 		rx->relname = NULL;
+		rx->keys = NIL;
+		rx->last_key = NULL;
 		merkle_stream_init(&rx->ms);
 	}
 	return rx;
@@ -340,6 +346,41 @@ replica_row_arrived(LedgerInfo *info, Relation rel, int64 xact, int64 seq,
 	rx->last_seq = seq;
 	rx->count++;
 	merkle_stream_add(&rx->ms, leaf);
+}
+
+/*
+ * A row of a signed replica ledger passed its signature check: remember
+ * its key (and the first row it signed, for messages) for the check of the
+ * key at the origin's commit time, when the transaction's record arrives.
+ */
+void
+replica_signed_row(int64 ledger_id, int64 xact, const char *key_id,
+				   const char *ident)
+{
+	ReplicaXact *rx = replica_xact(ledger_id, xact, true);
+	MemoryContext old;
+	ListCell   *lc;
+	SignedKeyUse *u;
+
+	/* a run of rows by one key costs one comparison per row */
+	if (rx->last_key != NULL && strcmp(rx->last_key->key_id, key_id) == 0)
+		return;
+	foreach(lc, rx->keys)
+	{
+		u = lfirst(lc);
+		if (strcmp(u->key_id, key_id) == 0)
+		{
+			rx->last_key = u;
+			return;
+		}
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	u = palloc(sizeof(SignedKeyUse));
+	u->key_id = pstrdup(key_id);
+	u->ident = pstrdup(ident);
+	rx->keys = lappend(rx->keys, u);
+	rx->last_key = u;
+	MemoryContextSwitchTo(old);
 }
 
 /* End of an apply transaction: every row arrived with its record. */
@@ -497,7 +538,6 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 4, td, &isnull)), rec.root,
 						 "transaction root");
 	rec.committed_at = DatumGetTimestampTz(heap_getattr(tup, 5, td, &isnull));
-	(void) info;
 
 	rx = replica_xact(ledger_id, rec.xact_id, false);
 	if (rx == NULL)
@@ -516,6 +556,11 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 									rec.row_count, rx->count,
 									memcmp(root, rec.root, LEDGER_HASH_LEN) == 0 ? "match" : "differ"),
 				 errhint("The origin's history was changed; the replica refuses it.")));
+
+	/* the keys that signed its rows, at the origin's commit time */
+	if (rx->keys != NIL)
+		signed_replica_check_keys(ledger_id, info->relid, rec.xact_id,
+								  rec.committed_at, rx->keys);
 
 	/*
 	 * done with it: a row of it arriving later opens an entry no record
@@ -877,12 +922,215 @@ replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
 	relation_close(rel, AccessShareLock);
 }
 
+/* ---------- the keys of signed replicas ---------- */
+
+/* Is ledger_id a signed ledger here?  Its column names, if so. */
+static bool
+replica_signed_here(int64 ledger_id, char **sig_attname, char **key_attname)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT signature_attname::pg_catalog.text, key_attname::pg_catalog.text "
+							  "FROM ledger.signed_ledgers WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.signed_ledgers");
+	found = SPI_processed > 0;
+	if (found && sig_attname != NULL)
+	{
+		*sig_attname = MemoryContextStrdup(TopTransactionContext,
+										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		*key_attname = MemoryContextStrdup(TopTransactionContext,
+										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	}
+	SPI_finish();
+	return found;
+}
+
+/* A column of a catalog row by name (the catalog's own columns). */
+static Datum
+replica_col(HeapTuple tup, TupleDesc td, const char *name, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return heap_getattr(tup, i + 1, td, isnull);
+	}
+	elog(ERROR, "catalog column \"%s\" is missing", name);
+	return (Datum) 0;
+}
+
+/* Two values of one column are the same (varlena compared by content). */
+static bool
+replica_same_value(Datum d1, Datum d2, Form_pg_attribute a)
+{
+	if (a->attlen == -1)
+	{
+		struct varlena *v1 = PG_DETOAST_DATUM_PACKED(d1);
+		struct varlena *v2 = PG_DETOAST_DATUM_PACKED(d2);
+
+		return VARSIZE_ANY_EXHDR(v1) == VARSIZE_ANY_EXHDR(v2) &&
+			memcmp(VARDATA_ANY(v1), VARDATA_ANY(v2), VARSIZE_ANY_EXHDR(v1)) == 0;
+	}
+	return datumIsEqual(d1, d2, a->attbyval, a->attlen);
+}
+
+/* Refuse a key row arriving for a signed replica. */
+static void
+replica_refuse_key(const char *sub, const char *key_id, const char *relname,
+				   const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+			 errmsg("subscription \"%s\" sent %s key \"%s\" of ledger \"%s\", which a replica refuses",
+					sub, what, key_id, relname),
+			 errdetail("%s", detail),
+			 errhint("Find out what happened at the origin: its key registry was changed around ledger.add_key() and ledger.revoke_key().")));
+}
+
+/* A key row arrived for a signed replica: a new key, checked. */
+static void
+replica_check_key_insert(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
+{
+	bool		isnull;
+	int64		ledger_id = DatumGetInt64(replica_col(tup, td, "ledger_id", &isnull));
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	const char *relname = get_rel_name(info->relid);
+	char	   *key_id = TextDatumGetCString(replica_col(tup, td, "key_id", &isnull));
+	static const char *const times[] = {"valid_from", "valid_until", "revoked_at", "added_at"};
+	int			i;
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, TEXTOID};
+
+	if (!replica_signed_here(ledger_id, NULL, NULL))
+		replica_refuse_key(sub, key_id, relname, "a",
+						   "The ledger is not a signed ledger here; it became one at the origin after this peer subscribed.");
+	if (strlen(key_id) > 256)
+		replica_refuse_key(sub, psprintf("%.64s...", key_id), relname, "a",
+						   "Key ids are at most 256 bytes long.");
+	for (i = 0; i < lengthof(times); i++)
+	{
+		Datum		d = replica_col(tup, td, times[i], &isnull);
+
+		if (!isnull && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(d)))
+			replica_refuse_key(sub, key_id, relname, "a",
+							   psprintf("Its %s is not finite.", times[i]));
+	}
+	args[0] = Int64GetDatum(ledger_id);
+	args[1] = CStringGetTextDatum(key_id);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT 1 FROM ledger.ledger_keys WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+							  "AND key_id OPERATOR(pg_catalog.=) $2",
+							  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledger_keys");
+	if (SPI_processed > 0)
+		replica_refuse_key(sub, key_id, relname, "a second",
+						   "A key is registered once and never replaced; the replica holds this key already.");
+	SPI_finish();
+	/* sessions here drop their cached keys when this commits */
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(catrel));
+}
+
+/*
+ * An UPDATE of a key row arrived: only a revocation, recorded or brought
+ * forward (the origin's ledger.keys_append_only rule), is accepted.
+ */
+static void
+replica_check_key_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
+						 const char *sub, Relation catrel)
+{
+	bool		isnull;
+	bool		onull;
+	bool		nnull;
+	int64		ledger_id = DatumGetInt64(replica_col(oldtup, td, "ledger_id", &isnull));
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	const char *relname = get_rel_name(info->relid);
+	char	   *key_id = TextDatumGetCString(replica_col(oldtup, td, "key_id", &isnull));
+	TimestampTz oldrev;
+	TimestampTz newrev;
+	int			att;
+
+	for (att = 1; att <= td->natts; att++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, att - 1);
+		Datum		d1;
+		Datum		d2;
+
+		if (a->attisdropped || strcmp(NameStr(a->attname), "revoked_at") == 0 ||
+			strcmp(NameStr(a->attname), "revocation_reason") == 0)
+			continue;
+		d1 = heap_getattr(oldtup, att, td, &onull);
+		d2 = heap_getattr(newtup, att, td, &nnull);
+		if (onull != nnull || (!onull && !replica_same_value(d1, d2, a)))
+			replica_refuse_key(sub, key_id, relname, "a change of",
+							   psprintf("Its column \"%s\" would change. A registered key is never edited; only its revocation is recorded, and then only brought forward.",
+										NameStr(a->attname)));
+	}
+	oldrev = DatumGetTimestampTz(replica_col(oldtup, td, "revoked_at", &onull));
+	newrev = DatumGetTimestampTz(replica_col(newtup, td, "revoked_at", &nnull));
+	if (onull == nnull && (onull || oldrev == newrev))
+	{
+		/* the revocation stays: nothing may change (an UPDATE to the same) */
+		Datum		r1 = replica_col(oldtup, td, "revocation_reason", &onull);
+		Datum		r2 = replica_col(newtup, td, "revocation_reason", &nnull);
+
+		if (onull != nnull ||
+			(!onull && strcmp(TextDatumGetCString(r1), TextDatumGetCString(r2)) != 0))
+			replica_refuse_key(sub, key_id, relname, "a change of",
+							   "Its revocation reason would change without a new revocation.");
+		return;
+	}
+	if (nnull || TIMESTAMP_NOT_FINITE(newrev) || (!onull && newrev >= oldrev))
+		replica_refuse_key(sub, key_id, relname, "a change of",
+						   nnull ? "It would withdraw the key's revocation; a revocation is never withdrawn." :
+						   TIMESTAMP_NOT_FINITE(newrev) ? "Its revocation time would not be finite." :
+						   "It would put the key's revocation off; a revocation is only ever brought forward.");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(catrel));
+}
+
+/*
+ * A signed_ledgers row arrived: create_subscription registered the replica
+ * as signed with the same columns; the origin's copy is then skipped.
+ */
+static void
+replica_check_signed_row(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
+{
+	bool		isnull;
+	int64		ledger_id = DatumGetInt64(replica_col(tup, td, "ledger_id", &isnull));
+	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	char	   *sig;
+	char	   *key;
+
+	if (!replica_signed_here(ledger_id, &sig, &key))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("subscription \"%s\" sent that ledger \"%s\" became a signed ledger at the origin, which its replica here is not",
+						sub, get_rel_name(info->relid)),
+				 errdetail("Rows of a signed ledger are verified against the keys its origin published for it, which the replica must be set up for."),
+				 errhint("Call ledger.resync_subscription('%s'): it sets the replica up as a signed ledger.", sub)));
+	if (strcmp(sig, NameStr(*DatumGetName(replica_col(tup, td, "signature_attname", &isnull)))) != 0 ||
+		strcmp(key, NameStr(*DatumGetName(replica_col(tup, td, "key_attname", &isnull)))) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("subscription \"%s\" sent other signature columns for ledger \"%s\" than the replica holds",
+						sub, get_rel_name(info->relid)),
+				 errhint("The origin's ledger was replaced; the replica refuses it.")));
+}
+
 /*
  * ledger.catalog_guard() RETURNS trigger
  *
  * BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW and BEFORE TRUNCATE on
  * the catalog tables a publication carries (ledgers, transactions, blocks,
- * signed_ledgers), ENABLE ALWAYS.  Nothing for local writes (the
+ * signed_ledgers, ledger_keys), ENABLE ALWAYS.  Nothing for local writes (the
  * extension's own code, or a superuser, whose changes ledger.verify
  * reports); in a backend applying a subscription, the checks above.
  */
@@ -913,6 +1161,12 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 	name = RelationGetRelationName(rel);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
+		if (strcmp(name, "ledger_keys") == 0)
+		{
+			replica_check_key_update(td->tg_trigtuple, td->tg_newtuple,
+									 RelationGetDescr(rel), sub, rel);
+			return PointerGetDatum(td->tg_newtuple);
+		}
 		if (strcmp(name, "ledgers") != 0)
 			replica_refuse(sub, "an UPDATE", rel);
 		replica_check_ledger_update(td->tg_trigtuple, td->tg_newtuple,
@@ -926,11 +1180,15 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 		replica_check_record(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
 	else if (strcmp(name, "blocks") == 0)
 		replica_check_block(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
+	else if (strcmp(name, "ledger_keys") == 0)
+		replica_check_key_insert(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
 	else if (strcmp(name, "ledgers") == 0 || strcmp(name, "signed_ledgers") == 0)
 	{
 		/* registered by create_subscription: the origin's copy is skipped */
 		if (strcmp(name, "ledgers") == 0)
 			(void) replica_check_ledger_row(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
+		else
+			replica_check_signed_row(td->tg_trigtuple, RelationGetDescr(rel), sub, rel);
 		return PointerGetDatum(NULL);
 	}
 	return PointerGetDatum(td->tg_trigtuple);

@@ -36,4 +36,7 @@ extern void replica_row_arrived(LedgerInfo *info, Relation rel, int64 xact,
 /* ERROR unless a write to ledger info may happen in this backend. */
 extern void replica_check_write(LedgerInfo *info, Relation rel);
 
+extern void replica_signed_row(int64 ledger_id, int64 xact, const char *key_id,
+							   const char *ident);
+
 #endif							/* LEDGER_REPLICA_H */

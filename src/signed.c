@@ -135,6 +135,7 @@
 #include "catalog.h"
 #include "compat.h"
 #include "crypto.h"
+#include "replica.h"
 #include "sig.h"
 #include "signed.h"
 
@@ -180,8 +181,11 @@ typedef struct SignedInfo
 /* A registered key, as the registry says now (trigger) or then (verify). */
 typedef struct SignedKey
 {
-	uint32		hashkey;		/* hash of key_id: the cache's hash key */
+	uint32		hashkey;		/* hash of key_id (and ledger): the cache's
+								 * hash key */
 	char	   *key_id;
+	int64		ledger_id;		/* of a replica's key (ledger.ledger_keys) */
+	bool		of_replica;		/* from ledger.ledger_keys, not ledger.keys */
 	CryptoAlgorithm alg;
 	bytea	   *pub;			/* canonical public key bytes */
 	TimestampTz valid_from;
@@ -269,8 +273,10 @@ static MemoryContext signed_info_cxt = NULL;
 static HTAB *signed_keys = NULL;
 static MemoryContext signed_keys_cxt = NULL;
 static Oid	signed_keys_relid = InvalidOid;
+static Oid	signed_ledger_keys_relid = InvalidOid;
 static bool signed_keys_stale = false;
 static SPIPlanPtr signed_key_plan = NULL;
+static SPIPlanPtr signed_ledger_key_plan = NULL;
 
 static SignedReplayTarget signed_replay = {InvalidOid};
 
@@ -291,6 +297,9 @@ static uint32 signed_accepted_len = 0;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static SignedKey *signed_key_lookup(const char *key_id);
+static SignedKey *signed_key_lookup_in(const char *key_id, bool of_replica,
+									   int64 ledger_id);
+static Oid	signed_optional_relid(const char *relname);
 static void signed_record_prepared(int64 xact, TimestampTz at);
 static void signed_commit_prepared_check(const char *gid);
 
@@ -304,7 +313,8 @@ static void signed_commit_prepared_check(const char *gid);
 static void
 signed_relcache_cb(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == signed_keys_relid)
+	if (relid == InvalidOid || relid == signed_keys_relid ||
+		(OidIsValid(signed_ledger_keys_relid) && relid == signed_ledger_keys_relid))
 		signed_keys_stale = true;
 	if (relid == InvalidOid || relid == signed_replay.relid ||
 		relid == signed_replay.indexoid)
@@ -622,6 +632,7 @@ signed_keys_flush(void)
 	if (signed_keys_cxt != NULL)
 		MemoryContextReset(signed_keys_cxt);
 	signed_keys_relid = InvalidOid;
+	signed_ledger_keys_relid = InvalidOid;
 	signed_keys_stale = false;
 }
 
@@ -657,12 +668,43 @@ signed_key_from_spi(SignedKey *k, HeapTuple tup, TupleDesc td, int first,
 static SignedKey *
 signed_key_lookup(const char *key_id)
 {
+	return signed_key_lookup_in(key_id, false, 0);
+}
+
+/* A prepared, kept plan reading one key (SPI connected). */
+static SPIPlanPtr
+signed_key_prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/*
+ * The entry for key_id in this institution's registry (ledger.keys), or,
+ * with of_replica, in the keys the origin of replica ledger ledger_id
+ * published for it (ledger.ledger_keys); from the cache or read with the
+ * latest snapshot; NULL if there is no such key.  The two never mix: a key
+ * of an origin cannot sign this institution's ledgers, nor one of ours a
+ * replica.
+ */
+static SignedKey *
+signed_key_lookup_in(const char *key_id, bool of_replica, int64 ledger_id)
+{
 	uint32		h = hash_bytes((const unsigned char *) key_id, strlen(key_id));
 	SignedKey  *k;
 	SignedKey	loaded;
 	bool		found;
-	Datum		arg;
+	Datum		args[2];
 	int			ret;
+
+	if (of_replica)
+		h = hash_combine(h, hash_bytes_extended((const unsigned char *) &ledger_id,
+												sizeof(ledger_id), 1) & 0xffffffff);
 
 	if (signed_keys_stale)
 		signed_keys_flush();
@@ -680,11 +722,15 @@ signed_key_lookup(const char *key_id)
 		signed_keys = hash_create("ledger key cache", 16, &ctl,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		signed_keys_relid = ledger_catalog_relid("keys");
+		signed_ledger_keys_relid = signed_optional_relid("ledger_keys");
 	}
 
 	k = hash_search(signed_keys, &h, HASH_FIND, NULL);
-	if (k != NULL && k->key_id != NULL && strcmp(k->key_id, key_id) == 0)
+	if (k != NULL && k->key_id != NULL && strcmp(k->key_id, key_id) == 0 &&
+		k->of_replica == of_replica && (!of_replica || k->ledger_id == ledger_id))
 		return k;
+	if (of_replica && !OidIsValid(signed_ledger_keys_relid))
+		return NULL;			/* the 0.1.0 catalog: no replicas */
 
 	/* not cached (or a hash collision): read the registry */
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -692,20 +738,28 @@ signed_key_lookup(const char *key_id)
 	if (signed_key_plan == NULL)
 	{
 		Oid			argtype = TEXTOID;
-		SPIPlanPtr	plan;
 
-		plan = SPI_prepare("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-						   "k.revoked_at, k.added_at FROM ledger.keys k "
-						   "WHERE k.key_id OPERATOR(pg_catalog.=) $1",
-						   1, &argtype);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		signed_key_plan = plan;
+		signed_key_plan =
+			signed_key_prepare("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+							   "k.revoked_at, k.added_at FROM ledger.keys k "
+							   "WHERE k.key_id OPERATOR(pg_catalog.=) $1",
+							   1, &argtype);
 	}
-	arg = CStringGetTextDatum(key_id);
-	ret = SPI_execute_snapshot(signed_key_plan, &arg, NULL, GetLatestSnapshot(),
+	if (of_replica && signed_ledger_key_plan == NULL)
+	{
+		Oid			argtypes[2] = {TEXTOID, INT8OID};
+
+		signed_ledger_key_plan =
+			signed_key_prepare("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+							   "k.revoked_at, k.added_at FROM ledger.ledger_keys k "
+							   "WHERE k.key_id OPERATOR(pg_catalog.=) $1 "
+							   "AND k.ledger_id OPERATOR(pg_catalog.=) $2",
+							   2, argtypes);
+	}
+	args[0] = CStringGetTextDatum(key_id);
+	args[1] = Int64GetDatum(ledger_id);
+	ret = SPI_execute_snapshot(of_replica ? signed_ledger_key_plan : signed_key_plan,
+							   args, NULL, GetLatestSnapshot(),
 							   InvalidSnapshot, true, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
@@ -717,6 +771,8 @@ signed_key_lookup(const char *key_id)
 		signed_key_from_spi(&loaded, SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 							1, signed_keys_cxt);
 		loaded.key_id = MemoryContextStrdup(signed_keys_cxt, key_id);
+		loaded.of_replica = of_replica;
+		loaded.ledger_id = of_replica ? ledger_id : 0;
 	}
 	SPI_finish();
 	if (!found)
@@ -1164,6 +1220,31 @@ signed_trigger_key(SignedRow *row)
 	return k;
 }
 
+/*
+ * Step 3, for a replica ledger (rows from the origin, through the apply
+ * worker or the first copy): the key is one the origin published for this
+ * ledger (ledger.ledger_keys).  Whether it was valid is judged at the
+ * origin's commit time, when the transaction's record arrives
+ * (signed_replica_check_keys).
+ */
+static SignedKey *
+signed_trigger_replica_key(SignedRow *row)
+{
+	SignedKey  *k = signed_key_lookup_in(row->key_id, true, row->shape->ledger_id);
+
+	if (k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("key \"%s\" signing row %s of replica ledger table \"%s\" is not one of the ledger's keys at its origin",
+						row->key_id, signed_trigger_ident(row),
+						RelationGetRelationName(row->rel)),
+				 errdetail("The keys that may sign a replicated ledger come from its origin with the ledger (ledger.ledger_keys); key \"%s\" did not.",
+						   row->key_id),
+				 errhint("The row was signed around the origin's key registry; the replica refuses it."),
+				 errtableconstraint(row->rel, row->shape->constraint)));
+	return k;
+}
+
 /* Step 4: the signature verifies over the message, strictly. */
 static void
 signed_trigger_verify(SignedRow *row, SignedKey *k)
@@ -1285,6 +1366,8 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 	TriggerData *trigdata;
 	SignedRow	row;
 	SignedKey  *k;
+	LedgerInfo *linfo;
+	bool		replica;
 
 	memset(&row, 0, sizeof(row));
 	row.shape = signed_trigger_check_call(fcinfo);
@@ -1292,18 +1375,39 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 	row.rel = trigdata->tg_relation;
 	signed_forget_accepted();
 
+	/*
+	 * A replica is written by its subscription only (the row trigger says so
+	 * too, but after this one, which would judge the row by the wrong
+	 * registry first).
+	 */
+	linfo = ledger_info_lookup(row.rel);
+	replica = linfo != NULL && linfo->replica;
+	if (linfo != NULL && (replica || replica_applying() != NULL))
+		replica_check_write(linfo, row.rel);
+
 	signed_trigger_read_row(&row, trigdata);
-	k = signed_trigger_key(&row);
+	k = replica ? signed_trigger_replica_key(&row) : signed_trigger_key(&row);
 	signed_trigger_verify(&row, k);
 	signed_record_message(&row);
 
 	/*
 	 * A row without ledger_hash becomes part of this transaction's record, so
 	 * the key is judged again at its commit time.  Rows arriving with their
-	 * hash (replication) were recorded at their origin.
+	 * hash (replication) were recorded at their origin; on a replica, the key
+	 * is judged at the origin's commit time when the record arrives.
 	 */
-	if (row.shape->layout.hash_attnum == 0 ||
-		row.nulls[row.shape->layout.hash_attnum - 1])
+	if (replica)
+	{
+		int			xatt = row.shape->layout.xact_attnum;
+
+		/* without its transaction the row trigger refuses the row */
+		if (xatt > 0 && !row.nulls[xatt - 1])
+			replica_signed_row(row.shape->ledger_id,
+							   DatumGetInt64(row.values[xatt - 1]),
+							   row.key_id, signed_trigger_ident(&row));
+	}
+	else if (row.shape->layout.hash_attnum == 0 ||
+			 row.nulls[row.shape->layout.hash_attnum - 1])
 		signed_note_key(row.key_id);
 
 	signed_buffer_trim(signed_msg_buf);
@@ -1630,22 +1734,137 @@ signed_commit_prepared_check(const char *gid)
 	signed_insert_catalog_row(checksrel, values, nulls);
 }
 
+/* ---------- replicas: keys judged at the origin's commit time ---------- */
+
+/* Refuse a replicated transaction for the state of one of its keys. */
+static void
+signed_replica_refuse(Oid relid, const char *key_id, const char *ident,
+					  int64 xact, TimestampTz t, const char *state,
+					  TimestampTz when)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *tstr = pstrdup(timestamptz_to_str(t));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("key \"%s\" signing row %s of replica ledger table \"%s\" %s before transaction " INT64_FORMAT " committed at the origin",
+					key_id, ident, RelationGetRelationName(rel), state, xact),
+			 errdetail("The key %s at %s; the transaction's record says it committed at %s.",
+					   state, timestamptz_to_str(when), tstr),
+			 errhint("The origin recorded a row its own checks refuse; the replica refuses it."),
+			 errtableconstraint(rel, psprintf("%s_signature", RelationGetRelationName(rel)))));
+}
+
+/*
+ * The record of replicated transaction xact of replica ledger ledger_id
+ * (table relid) arrived, committed at t at the origin: every key that signed
+ * its rows (uses, of SignedKeyUse) must have been registered, valid and not
+ * revoked at t, by the keys the origin published for the ledger.  That is
+ * the instant the origin's own pre-commit check and ledger.verify judge the
+ * rows at (see docs/design.md); the replica's apply time plays no part.
+ */
+void
+signed_replica_check_keys(int64 ledger_id, Oid relid, int64 xact,
+						  TimestampTz t, List *uses)
+{
+	ListCell   *lc;
+
+	foreach(lc, uses)
+	{
+		SignedKeyUse *u = lfirst(lc);
+		SignedKey  *k;
+		TimestampTz when;
+		const char *state;
+
+		CHECK_FOR_INTERRUPTS();
+		k = signed_key_lookup_in(u->key_id, true, ledger_id);
+		if (k == NULL)
+			elog(ERROR, "key \"%s\" of replica ledger " INT64_FORMAT " went away", u->key_id, ledger_id);
+		if (t < k->added_at)
+			signed_replica_refuse(relid, u->key_id, u->ident, xact, t,
+								  "was not registered", k->added_at);
+		if (t < k->valid_from)
+			signed_replica_refuse(relid, u->key_id, u->ident, xact, t,
+								  "was not yet valid", k->valid_from);
+		if ((state = signed_key_state_at(k, t, &when)) != NULL)
+			signed_replica_refuse(relid, u->key_id, u->ident, xact, t,
+								  state, when);
+	}
+}
+
+/* ---------- the keys an origin publishes with its signed ledgers ---------- */
+
+/*
+ * Bring ledger.ledger_keys in line with ledger.keys for this institution's
+ * own signed ledgers (replicas excluded): a row for each (ledger, key), and
+ * each key's revocation as the registry has it.  Runs as the catalog's
+ * owner.
+ */
+static void
+signed_mirror_keys_as_owner(void *arg)
+{
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("INSERT INTO ledger.ledger_keys (ledger_id, key_id, owner, algorithm, public_key, "
+					  "valid_from, valid_until, revoked_at, revocation_reason, added_at, added_by) "
+					  "SELECT s.ledger_id, k.key_id, k.owner, k.algorithm, k.public_key, k.valid_from, "
+					  "k.valid_until, k.revoked_at, k.revocation_reason, k.added_at, k.added_by "
+					  "FROM ledger.signed_ledgers s CROSS JOIN ledger.keys k "
+					  "WHERE NOT EXISTS (SELECT 1 FROM ledger.replicas r "
+					  "                   WHERE r.ledger_id OPERATOR(pg_catalog.=) s.ledger_id) "
+					  "AND NOT EXISTS (SELECT 1 FROM ledger.ledger_keys m "
+					  "                 WHERE m.ledger_id OPERATOR(pg_catalog.=) s.ledger_id "
+					  "                   AND m.key_id OPERATOR(pg_catalog.=) k.key_id) "
+					  "ORDER BY s.ledger_id, k.key_id",
+					  false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into ledger.ledger_keys: %s", SPI_result_code_string(ret));
+	ret = SPI_execute("UPDATE ledger.ledger_keys m SET revoked_at = k.revoked_at, "
+					  "revocation_reason = k.revocation_reason "
+					  "FROM ledger.keys k WHERE m.key_id OPERATOR(pg_catalog.=) k.key_id "
+					  "AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
+					  "                 WHERE r.ledger_id OPERATOR(pg_catalog.=) m.ledger_id) "
+					  "AND (m.revoked_at IS DISTINCT FROM k.revoked_at "
+					  "     OR m.revocation_reason IS DISTINCT FROM k.revocation_reason)",
+					  false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "could not update ledger.ledger_keys: %s", SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+/* See signed_mirror_keys_as_owner; nothing on the 0.1.0 catalog. */
+void
+signed_mirror_keys(void)
+{
+	if (!OidIsValid(signed_optional_relid("ledger_keys")))
+		return;
+	ledger_as_owner(signed_mirror_keys_as_owner, NULL);
+}
+
 /*
  * ledger.keys_changed() RETURNS trigger
  *
  * AFTER INSERT OR UPDATE FOR EACH STATEMENT on ledger.keys: tells every
- * backend, at commit, to drop its cached keys.
+ * backend, at commit, to drop its cached keys, and copies the change into
+ * ledger.ledger_keys for this institution's signed ledgers, in the same
+ * transaction (so that its publications carry it in commit order).
  */
 Datum
 ledger_keys_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			relid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.keys_changed\" was not called by the trigger manager")));
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	relid = RelationGetRelid(trigdata->tg_relation);
+	CacheInvalidateRelcacheByRelid(relid);
+	if (relid == ledger_catalog_relid("keys"))
+		signed_mirror_keys();
 	return PointerGetDatum(NULL);	/* ignored, but must not be SQL NULL */
 }
 
@@ -1800,6 +2019,8 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	/* taken before ledger_as_owner switches to the catalog's owner */
 	ra.required_by = GetUserNameFromId(GetUserId(), false);
 	ledger_as_owner(signed_register, &ra);
+	/* what its publications carry: the keys that may sign it */
+	signed_mirror_keys();
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -1883,16 +2104,27 @@ signed_verifier_release(void *arg)
 	}
 }
 
-/* The registry, sorted by key id, under the caller's snapshot. */
+/*
+ * The registry, sorted by key id, under the caller's snapshot: ours, or for
+ * a replica the keys its origin published for it.
+ */
 static void
-signed_verify_read_keys(SignedVerifier *sv, MemoryContext mcxt)
+signed_verify_read_keys(SignedVerifier *sv, MemoryContext mcxt, bool replica)
 {
 	uint64		i;
 	int			ret;
+	Datum		arg = Int64GetDatum(sv->shape.ledger_id);
+	Oid			argtype = INT8OID;
 
-	ret = SPI_execute("SELECT k.key_id, k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-					  "k.revoked_at, k.added_at FROM ledger.keys k "
-					  "ORDER BY k.key_id COLLATE \"C\"", true, 0);
+	if (replica)
+		ret = SPI_execute_with_args("SELECT k.key_id, k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+									"k.revoked_at, k.added_at FROM ledger.ledger_keys k "
+									"WHERE k.ledger_id OPERATOR(pg_catalog.=) $1 "
+									"ORDER BY k.key_id COLLATE \"C\"", 1, &argtype, &arg, NULL, true, 0);
+	else
+		ret = SPI_execute("SELECT k.key_id, k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+						  "k.revoked_at, k.added_at FROM ledger.keys k "
+						  "ORDER BY k.key_id COLLATE \"C\"", true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.keys: %s", SPI_result_code_string(ret));
 	sv->keys = MemoryContextAllocZero(mcxt, mul_size(sizeof(SignedKey), Max(SPI_processed, 1)));
@@ -2018,7 +2250,8 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 	/* the registry and the commit times, under the caller's snapshot */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	signed_verify_read_keys(sv, mcxt);
+	signed_verify_read_keys(sv, mcxt,
+							linfo->replica && OidIsValid(signed_optional_relid("ledger_keys")));
 	signed_verify_read_commits(sv, linfo->ledger_id);
 	SPI_finish();
 	return sv;

@@ -10,6 +10,7 @@
 #define LEDGER_SIGNED_H
 
 #include "access/htup.h"
+#include "nodes/pg_list.h"
 #include "storage/itemptr.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -28,7 +29,19 @@ typedef struct SignedVerifier SignedVerifier;
  * Register the invalidation, transaction and subtransaction callbacks and
  * the ProcessUtility hook (COMMIT PREPARED); called from _PG_init.
  */
+/* A key that signed a replicated row, and that row, for messages. */
+typedef struct SignedKeyUse
+{
+	char	   *key_id;
+	char	   *ident;
+} SignedKeyUse;
+
 extern void signed_init(void);
+
+extern void signed_replica_check_keys(int64 ledger_id, Oid relid, int64 xact,
+									  TimestampTz t, List *uses);
+
+extern void signed_mirror_keys(void);
 
 /*
  * For the ledger's own BEFORE INSERT row trigger (zz_ledger_row), on every

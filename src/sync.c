@@ -71,6 +71,7 @@
 #include "compat.h"
 #include "create.h"
 #include "replica.h"
+#include "signed.h"
 
 PG_FUNCTION_INFO_V1(ledger_shape);
 PG_FUNCTION_INFO_V1(ledger_create_publication);
@@ -97,7 +98,11 @@ typedef struct RemoteLedger
 	char	   *pkey;			/* quoted, comma-separated; NULL if none */
 	bool		is_replica;		/* at the origin: then it cannot publish it */
 	bool		is_signed;
-}			RemoteLedger;
+	char	   *sig_attname;	/* signed: its signature column */
+	char	   *key_attname;	/* signed: its key column */
+	char	   *required_at;	/* signed: since when, and by whom */
+	char	   *required_by;
+} RemoteLedger;
 
 /* ---------- small helpers ---------- */
 
@@ -250,30 +255,16 @@ sync_publication_tables(Oid *relids, int64 *ids, int n)
 					 ", ledger.checkpoints WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
 					 "ledger.checkpoint_signatures WHERE (signed_here)",
 					 in.data);
+
+	/*
+	 * signed ledgers: which they are, and the keys that may sign each
+	 * (ledger.keys per ledger, src/signed.c)
+	 */
+	appendStringInfo(&list,
+					 ", ledger.signed_ledgers WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
+					 "ledger.ledger_keys WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]))",
+					 in.data, in.data);
 	return list.data;
-}
-
-/* Signed ledgers are not published yet (their keys are a registry of their own). */
-static void
-sync_refuse_signed(Oid *relids, int64 *ids, int n)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		Datum		arg = Int64GetDatum(ids[i]);
-		Oid			argtype = INT8OID;
-
-		if (SPI_execute_with_args("SELECT 1 FROM ledger.signed_ledgers "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-								  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read ledger.signed_ledgers");
-		if (SPI_processed > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot publish signed ledger \"%s\"", get_rel_name(relids[i])),
-					 errdetail("Replication of signed ledgers and their key registry is not available in this version.")));
-	}
 }
 
 /*
@@ -296,7 +287,8 @@ sync_publication_args(FunctionCallInfo fcinfo, const char *what, char **pubname,
 	n = sync_ledger_tables(PG_GETARG_ARRAYTYPE_P(1), relids, ids);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	sync_refuse_signed(*relids, *ids, n);
+	/* the keys that may sign the signed ones, published with them */
+	signed_mirror_keys();
 	return n;
 }
 
@@ -426,10 +418,10 @@ typedef struct SyncConn
 	char	   *conninfo;
 	char	   *slot;			/* the slot this call created, or NULL */
 	bool		in_xact;		/* remote transaction open */
-}			SyncConn;
+} SyncConn;
 
 static void
-sync_connect(SyncConn * sc, const char *conninfo, const char *appname)
+sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
 {
 	char	   *err = NULL;
 
@@ -450,7 +442,7 @@ sync_connect(SyncConn * sc, const char *conninfo, const char *appname)
 
 /* Run a query at the origin; all columns come back as text. */
 static WalRcvExecResult *
-sync_remote(SyncConn * sc, const char *sql, int ncols)
+sync_remote(SyncConn *sc, const char *sql, int ncols)
 {
 	Oid		   *types = palloc(sizeof(Oid) * Max(ncols, 1));
 	WalRcvExecResult *res;
@@ -469,7 +461,7 @@ sync_remote(SyncConn * sc, const char *sql, int ncols)
 
 /* Drop a slot at the origin if it exists. */
 static void
-sync_drop_remote_slot(SyncConn * sc, const char *slot)
+sync_drop_remote_slot(SyncConn *sc, const char *slot)
 {
 	WalRcvExecResult *res;
 	bool		exists;
@@ -485,7 +477,7 @@ sync_drop_remote_slot(SyncConn * sc, const char *slot)
 
 /* After an error: end the remote transaction, drop the slot made, disconnect. */
 static void
-sync_abandon(SyncConn * sc)
+sync_abandon(SyncConn *sc)
 {
 	if (sc->wrconn == NULL)
 		return;
@@ -521,12 +513,13 @@ sync_col(TupleTableSlot *slot, int col)
 /* ---------- what the origin publishes ---------- */
 
 static List *
-sync_remote_ledgers(SyncConn * sc, const char *pubname)
+sync_remote_ledgers(SyncConn *sc, const char *pubname)
 {
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
 	List	   *out = NIL;
 	char	   *version;
+	bool		any_signed = false;
 
 	res = sync_remote(sc, "SELECT extversion FROM pg_catalog.pg_extension "
 					  "WHERE extname OPERATOR(pg_catalog.=) 'ledger'", 1);
@@ -570,14 +563,16 @@ sync_remote_ledgers(SyncConn * sc, const char *pubname)
 								   "  WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid AND i.indisprimary "
 								   "    AND a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.=) k.attnum), "
 								   "EXISTS (SELECT 1 FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id)::pg_catalog.text, "
-								   "EXISTS (SELECT 1 FROM ledger.signed_ledgers s WHERE s.ledger_id OPERATOR(pg_catalog.=) l.ledger_id)::pg_catalog.text "
+								   "(s.ledger_id IS NOT NULL)::pg_catalog.text, s.signature_attname::pg_catalog.text, "
+								   "s.key_attname::pg_catalog.text, s.required_at::pg_catalog.text, s.required_by::pg_catalog.text "
 								   "FROM pg_catalog.pg_publication_tables p "
 								   "JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) p.schemaname "
 								   "JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid "
 								   " AND c.relname OPERATOR(pg_catalog.=) p.tablename "
 								   "JOIN ledger.ledgers l ON l.relation OPERATOR(pg_catalog.=) c.oid::pg_catalog.regclass "
+								   "LEFT JOIN ledger.signed_ledgers s ON s.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
 								   "WHERE p.pubname OPERATOR(pg_catalog.=) %s ORDER BY l.ledger_id",
-								   quote_literal_cstr(pubname)), 12);
+								   quote_literal_cstr(pubname)), 16);
 	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
 	while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
 	{
@@ -595,14 +590,18 @@ sync_remote_ledgers(SyncConn * sc, const char *pubname)
 		rl->pkey = sync_col(slot, 10);
 		rl->is_replica = strcmp(sync_col(slot, 11), "true") == 0;
 		rl->is_signed = strcmp(sync_col(slot, 12), "true") == 0;
-		if (rl->is_replica || rl->is_signed)
+		rl->sig_attname = sync_col(slot, 13);
+		rl->key_attname = sync_col(slot, 14);
+		rl->required_at = sync_col(slot, 15);
+		rl->required_by = sync_col(slot, 16);
+		if (rl->is_replica)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("publication \"%s\" at the origin carries ledger %s.%s, which is %s there",
-							pubname, rl->schema, rl->relname,
-							rl->is_replica ? "a replica" : "a signed ledger"),
-					 errhint(rl->is_replica ? "Subscribe to the ledger's origin." :
-							 "Replication of signed ledgers is not available in this version.")));
+					 errmsg("publication \"%s\" at the origin carries ledger %s.%s, which is a replica there",
+							pubname, rl->schema, rl->relname),
+					 errhint("Subscribe to the ledger's origin.")));
+		if (rl->is_signed)
+			any_signed = true;
 		out = lappend(out, rl);
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -612,6 +611,25 @@ sync_remote_ledgers(SyncConn * sc, const char *pubname)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("publication \"%s\" at the origin carries no ledger", pubname),
 				 errhint("Make it at the origin with ledger.create_publication().")));
+
+	/* a signed ledger's keys and registration travel with it */
+	if (any_signed)
+	{
+		res = sync_remote(sc, psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_publication_tables "
+									   "WHERE pubname OPERATOR(pg_catalog.=) %s "
+									   "AND schemaname OPERATOR(pg_catalog.=) 'ledger' "
+									   "AND tablename OPERATOR(pg_catalog.=) ANY ('{signed_ledgers,ledger_keys}')",
+									   quote_literal_cstr(pubname)), 1);
+		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+		if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot) ||
+			strcmp(sync_col(slot, 1), "2") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("publication \"%s\" at the origin carries signed ledgers without their keys", pubname),
+					 errhint("Make it at the origin with ledger.create_publication().")));
+		ExecDropSingleTupleTableSlot(slot);
+		walrcv_clear_result(res);
+	}
 	return out;
 }
 
@@ -650,7 +668,7 @@ sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
 
 /* The local table for a remote ledger: created, or checked and prepared. */
 static Oid
-sync_prepare_table(RemoteLedger * rl, const char *subname, bool *held)
+sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 {
 	char	   *qname = sync_qname(rl->schema, rl->relname);
 	Oid			nsp = get_namespace_oid(rl->schema, true);
@@ -747,7 +765,7 @@ sync_prepare_table(RemoteLedger * rl, const char *subname, bool *held)
 
 /* Register a prepared table as the replica of the origin's ledger. */
 static void
-sync_register(RemoteLedger * rl, Oid relid, const char *subname, const char *pubname)
+sync_register(RemoteLedger *rl, Oid relid, const char *subname, const char *pubname)
 {
 	Datum		args[9];
 	Oid			types[9] = {INT8OID, OIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -803,6 +821,80 @@ sync_register(RemoteLedger * rl, Oid relid, const char *subname, const char *pub
 	}
 }
 
+/*
+ * A replica of a signed ledger: the signature trigger, as
+ * require_signatures makes it, and its registration with the origin's
+ * columns; then the guard's view.  Held replicas are checked the same way.
+ */
+static void
+sync_prepare_signed(RemoteLedger *rl, Oid relid)
+{
+	char	   *qname = sync_qname(rl->schema, rl->relname);
+	Datum		args[5];
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	bool		signed_here;
+	bool		has_trigger;
+
+	args[0] = Int64GetDatum(rl->ledger_id);
+	if (SPI_execute_with_args("SELECT signature_attname::pg_catalog.text, key_attname::pg_catalog.text "
+							  "FROM ledger.signed_ledgers WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.signed_ledgers");
+	signed_here = SPI_processed > 0;
+	if (signed_here != rl->is_signed ||
+		(signed_here &&
+		 (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), rl->sig_attname) != 0 ||
+		  strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), rl->key_attname) != 0)))
+	{
+		/* a ledger becomes signed only while empty, and stays so */
+		if (signed_here)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("equivocation: the origin's ledger %s is signed differently from the replica held here", qname),
+					 errdetail("The origin %s.", rl->is_signed ?
+							   psprintf("signs it with columns \"%s\" and \"%s\"", rl->sig_attname, rl->key_attname) :
+							   "does not sign it"),
+					 errhint("The origin showed this peer one history and now shows another; the replica is left as it was.")));
+	}
+	if (!rl->is_signed)
+		return;
+
+	sync_spi(SPI_OK_SELECT,
+			 psprintf("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid OPERATOR(pg_catalog.=) %u "
+					  "AND tgname OPERATOR(pg_catalog.=) '" SIGNED_TRIGGER_NAME "'", relid));
+	has_trigger = SPI_processed > 0;
+	if (!has_trigger)
+	{
+		sync_spi(SPI_OK_UTILITY,
+				 psprintf("CREATE TRIGGER " SIGNED_TRIGGER_NAME " BEFORE INSERT ON %s "
+						  "FOR EACH ROW EXECUTE FUNCTION ledger.signature_trigger()", qname));
+		sync_spi(SPI_OK_UTILITY,
+				 psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER " SIGNED_TRIGGER_NAME, qname));
+	}
+	if (!signed_here)
+	{
+		args[1] = CStringGetTextDatum(rl->sig_attname);
+		args[2] = CStringGetTextDatum(rl->key_attname);
+		args[3] = CStringGetTextDatum(rl->required_at);
+		args[4] = CStringGetTextDatum(rl->required_by);
+		if (SPI_execute_with_args("INSERT INTO ledger.signed_ledgers (ledger_id, signature_attname, key_attname, "
+								  "required_at, required_by) VALUES ($1, $2::pg_catalog.name, $3::pg_catalog.name, "
+								  "$4::pg_catalog.timestamptz, $5::pg_catalog.name)",
+								  5, types, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into ledger.signed_ledgers");
+	}
+	CommandCounterIncrement();
+	CacheInvalidateRelcacheByRelid(relid);
+	ledger_info_forget(relid);
+	{
+		Datum		a = ObjectIdGetDatum(relid);
+		Oid			t = REGCLASSOID;
+
+		if (SPI_execute_with_args("SELECT ledger._check_ledger($1, true)", 1, &t, &a, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not check replica");
+	}
+}
+
 /* ---------- copying a ledger, verified ---------- */
 
 /* Prepared insert of text values into a table's columns. */
@@ -818,14 +910,14 @@ typedef struct SyncInsert
 	int32	   *typmod;
 	Datum	   *values;
 	char	   *nulls;
-}			SyncInsert;
+} SyncInsert;
 
 /*
  * An INSERT of every column of relid, in attribute order, from text; and the
  * select list that reads the same columns as text at the origin.
  */
 static void
-sync_insert_prepare(SyncInsert * si, Oid relid)
+sync_insert_prepare(SyncInsert *si, Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TupleDesc	td = RelationGetDescr(rel);
@@ -876,7 +968,7 @@ sync_insert_prepare(SyncInsert * si, Oid relid)
 
 /* 1-based position of a column in the insert's list. */
 static int
-sync_insert_col(SyncInsert * si, const char *name)
+sync_insert_col(SyncInsert *si, const char *name)
 {
 	int			i;
 
@@ -889,7 +981,7 @@ sync_insert_col(SyncInsert * si, const char *name)
 
 /* Insert one tuple of text columns (slot columns first..first+n-1). */
 static void
-sync_insert(SyncInsert * si, TupleTableSlot *slot, int first)
+sync_insert(SyncInsert *si, TupleTableSlot *slot, int first)
 {
 	int			i;
 	int			ret;
@@ -912,7 +1004,7 @@ typedef struct HeldRecord
 	int64		xact_id;
 	char	   *text;			/* row_count|root|committed_at as text */
 	bool		seen;
-}			HeldRecord;
+} HeldRecord;
 
 /* What the replica holds of a ledger: records by xact, block hashes by number. */
 static HTAB *
@@ -977,11 +1069,11 @@ typedef struct SyncCopy
 	HTAB	   *held_recs;		/* held: records by xact */
 	MemoryContext rowcxt;		/* reset for each insert */
 	int64		copied;			/* rows inserted */
-}			SyncCopy;
+} SyncCopy;
 
 /* Insert one tuple of the origin's (text columns from 1) in a short-lived context. */
 static void
-sync_copy_insert(SyncCopy * c, SyncInsert * si, TupleTableSlot *slot)
+sync_copy_insert(SyncCopy *c, SyncInsert *si, TupleTableSlot *slot)
 {
 	MemoryContext oldcxt;
 
@@ -993,7 +1085,7 @@ sync_copy_insert(SyncCopy * c, SyncInsert * si, TupleTableSlot *slot)
 
 /* The first origin record the replica does not hold (PG_INT64_MAX: none). */
 static int64
-sync_first_missing(SyncCopy * c, WalRcvExecResult * xres, TupleTableSlot *xslot)
+sync_first_missing(SyncCopy *c, WalRcvExecResult *xres, TupleTableSlot *xslot)
 {
 	int64		first = PG_INT64_MAX;
 
@@ -1012,7 +1104,7 @@ sync_first_missing(SyncCopy * c, WalRcvExecResult * xres, TupleTableSlot *xslot)
 }
 
 static void
-sync_rows_without_record(SyncCopy * c, int64 xact)
+sync_rows_without_record(SyncCopy *c, int64 xact)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
@@ -1027,7 +1119,7 @@ sync_rows_without_record(SyncCopy * c, int64 xact)
  * must be the origin's; their rows are not copied again.
  */
 static void
-sync_copy_transactions(SyncCopy * c)
+sync_copy_transactions(SyncCopy *c)
 {
 	WalRcvExecResult *xres;
 	WalRcvExecResult *rres = NULL;
@@ -1116,7 +1208,7 @@ sync_copy_transactions(SyncCopy * c)
 
 /* Blocks in order: those held must be the origin's; the rest are checked as they go in. */
 static void
-sync_copy_blocks(SyncCopy * c)
+sync_copy_blocks(SyncCopy *c)
 {
 	WalRcvExecResult *bres;
 	TupleTableSlot *bslot;
@@ -1165,13 +1257,110 @@ sync_copy_blocks(SyncCopy * c)
 	walrcv_clear_result(bres);
 }
 
+/* One key row as text for comparison, in the same form at both ends. */
+#define SYNC_KEY_CMP \
+	"k.owner OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||) k.algorithm OPERATOR(pg_catalog.||) '|' " \
+	"OPERATOR(pg_catalog.||) pg_catalog.encode(k.public_key, 'hex') OPERATOR(pg_catalog.||) '|' " \
+	"OPERATOR(pg_catalog.||) EXTRACT(epoch FROM k.valid_from)::pg_catalog.text OPERATOR(pg_catalog.||) '|' " \
+	"OPERATOR(pg_catalog.||) COALESCE(EXTRACT(epoch FROM k.valid_until)::pg_catalog.text, '-') " \
+	"OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||) EXTRACT(epoch FROM k.added_at)::pg_catalog.text " \
+	"OPERATOR(pg_catalog.||) '|' OPERATOR(pg_catalog.||) k.added_by"
+#define SYNC_KEY_REV \
+	"COALESCE(EXTRACT(epoch FROM k.revoked_at)::pg_catalog.text, '-') OPERATOR(pg_catalog.||) '|' " \
+	"OPERATOR(pg_catalog.||) COALESCE(k.revocation_reason, '-')"
+
+/*
+ * The keys the origin published for a signed ledger, before its rows: new
+ * ones inserted, held ones compared; a revocation made since they were
+ * copied is applied as the stream would apply it (ledger.catalog_guard
+ * checks both).  A held key the origin does not have, or has otherwise, is
+ * equivocation.
+ */
+static void
+sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
+{
+	SyncInsert	keys;
+	WalRcvExecResult *res;
+	TupleTableSlot *slot;
+	char	   *qname = sync_qname(rl->schema, rl->relname);
+	int			kid;
+	int64		origin_keys = 0;
+	int64		held_keys;
+	Datum		args[4];
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+
+	args[0] = Int64GetDatum(rl->ledger_id);
+	if (SPI_execute_with_args("SELECT 1 FROM ledger.ledger_keys WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, types, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledger_keys");
+	held_keys = (int64) SPI_processed;
+
+	sync_insert_prepare(&keys, ledger_catalog_relid("ledger_keys"));
+	kid = sync_insert_col(&keys, "key_id");
+	res = sync_remote(sc, psprintf("SELECT %s, " SYNC_KEY_CMP ", " SYNC_KEY_REV ", k.revoked_at::pg_catalog.text, "
+								   "k.revocation_reason FROM ledger.ledger_keys k "
+								   "WHERE k.ledger_id OPERATOR(pg_catalog.=) " INT64_FORMAT
+								   " ORDER BY k.key_id", keys.select, rl->ledger_id),
+					  keys.n + 4);
+	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+	{
+		MemoryContext oldcxt;
+		char	   *key_id;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		origin_keys++;
+		key_id = sync_col(slot, kid);
+		args[1] = CStringGetTextDatum(key_id);
+		if (SPI_execute_with_args("SELECT " SYNC_KEY_CMP ", " SYNC_KEY_REV " FROM ledger.ledger_keys k "
+								  "WHERE k.ledger_id OPERATOR(pg_catalog.=) $1 AND k.key_id OPERATOR(pg_catalog.=) $2",
+								  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read ledger.ledger_keys");
+		if (SPI_processed == 0)
+			sync_insert(&keys, slot, 1);
+		else
+		{
+			char	   *cmp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			char	   *rev = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+			if (strcmp(cmp, sync_col(slot, keys.n + 1)) != 0)
+				sync_equivocation(qname, psprintf("Key \"%s\": here %s, at the origin %s.",
+												  key_id, cmp, sync_col(slot, keys.n + 1)));
+			if (strcmp(rev, sync_col(slot, keys.n + 2)) != 0)
+			{
+				/* revoked (or brought forward) since: checked as it arrives */
+				args[2] = sync_col(slot, keys.n + 3) ?
+					CStringGetTextDatum(sync_col(slot, keys.n + 3)) : (Datum) 0;
+				args[3] = sync_col(slot, keys.n + 4) ?
+					CStringGetTextDatum(sync_col(slot, keys.n + 4)) : (Datum) 0;
+				if (SPI_execute_with_args("UPDATE ledger.ledger_keys SET revoked_at = $3::pg_catalog.timestamptz, "
+										  "revocation_reason = $4 WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+										  "AND key_id OPERATOR(pg_catalog.=) $2",
+										  4, types, args,
+										  psprintf("  %c%c", args[2] ? ' ' : 'n', args[3] ? ' ' : 'n'),
+										  false, 0) != SPI_OK_UPDATE)
+					elog(ERROR, "could not update ledger.ledger_keys");
+			}
+		}
+		MemoryContextSwitchTo(oldcxt);
+	}
+	if (held_keys > origin_keys)
+		sync_equivocation(qname, psprintf("The replica holds " INT64_FORMAT " keys of the ledger, the origin " INT64_FORMAT ".",
+										  held_keys, origin_keys));
+	ExecDropSingleTupleTableSlot(slot);
+	walrcv_clear_result(res);
+	SPI_freeplan(keys.plan);
+}
+
 /*
  * Copy one ledger from the origin (snapshot of the open remote
  * transaction), verified on the way; with held, compare what is held first.
  * Returns the rows copied.
  */
 static int64
-sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
+sync_copy_ledger(SyncConn *sc, RemoteLedger *rl, Oid relid, bool held)
 {
 	SyncCopy	c;
 	int64		nheld;
@@ -1193,6 +1382,9 @@ sync_copy_ledger(SyncConn * sc, RemoteLedger * rl, Oid relid, bool held)
 	if (held)
 		c.held_recs = sync_held_records(rl->ledger_id, &nheld);
 
+	/* a signed ledger's keys come first: its rows are checked against them */
+	if (rl->is_signed)
+		sync_copy_keys(sc, rl, c.rowcxt);
 	sync_copy_transactions(&c);
 	sync_copy_blocks(&c);
 
@@ -1338,7 +1530,10 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 
 			relids[i] = sync_prepare_table(rl, subname, &held[i]);
 			if (!held[i])
+			{
 				sync_register(rl, relids[i], subname, pubname);
+				sync_prepare_signed(rl, relids[i]);
+			}
 			else
 			{
 				Datum		args[3];
@@ -1355,6 +1550,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 				CommandCounterIncrement();
 				CacheInvalidateRelcacheByRelid(relids[i]);
 				ledger_info_forget(relids[i]);
+				sync_prepare_signed(rl, relids[i]);
 			}
 			i++;
 		}

@@ -197,8 +197,8 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	 * row just before, whichever path below the row takes (hashed here, or
 	 * arriving with its hash from a superuser or a subscription): the
 	 * signature trigger fires for every row, replication and superusers
-	 * included (it is enabled ALWAYS).  Signed ledgers are not replicated in
-	 * this version (sync.c refuses to publish them).
+	 * included (it is enabled ALWAYS).  On a signed replica it checked the
+	 * row against the keys the origin published for the ledger.
 	 */
 	signed_row_accepted(rel, tuple);
 

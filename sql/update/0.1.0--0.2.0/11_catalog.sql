@@ -250,8 +250,10 @@ BEGIN
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = pg_catalog.format('table "%s" is not a ledger', tbl);
     END IF;
-    -- signed ledgers (sql/install/25_signed.sql) keep two more catalogs
+    -- signed ledgers (sql/install/25_signed.sql, 52_sync_signed.sql) keep
+    -- three more catalogs
     DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
+    DELETE FROM ledger.ledger_keys k WHERE k.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.signed_ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.seal_queue q WHERE q.ledger_id OPERATOR(pg_catalog.=) id;
     DELETE FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) id;

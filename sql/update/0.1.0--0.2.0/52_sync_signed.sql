@@ -1,0 +1,1 @@
+../../install/52_sync_signed.sql
