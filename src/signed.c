@@ -2309,7 +2309,9 @@ signed_verify_key_problem(const SignedKey *k, const SignedCommit *c,
 		return psprintf("row %s%s is signed by key \"%s\", which %s at %s, before the row's transaction was prepared at %s",
 						ident, where, key_id, state, timestamptz_to_str(when), from);
 	state = signed_key_state_at(k, c->to, &when);
-	Assert(state != NULL);
+	if (state == NULL)			/* the caller found the key invalid by then */
+		elog(ERROR, "key \"%s\" was valid throughout the transaction of row %s%s",
+			 key_id, ident, where);
 	if (c->kind == SIGNED_PREPARED_CHECKED)
 		return psprintf("row %s%s is signed by key \"%s\", which %s at %s, before the row's transaction, prepared at %s, was committed (COMMIT PREPARED checked its keys at %s)",
 						ident, where, key_id, state, timestamptz_to_str(when), from, to);
