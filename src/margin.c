@@ -1215,8 +1215,8 @@ ledger_span_tier(PG_FUNCTION_ARGS)
 	ArrayType  *afrom = PG_GETARG_ARRAYTYPE_P(1);
 	ArrayType  *ato = PG_GETARG_ARRAYTYPE_P(2);
 	ArrayType  *atiers = PG_GETARG_ARRAYTYPE_P(3);
-	const		DateADT *from;
-	const		DateADT *to;
+	const DateADT *from;
+	const DateADT *to;
 	const int32 *tiers;
 	int32		best = 0;
 	bool		found = false;
@@ -1921,7 +1921,7 @@ typedef struct RegtBook
  * came from).
  */
 static void
-regt_read_legs(FunctionCallInfo fcinfo, RegtBook * b)
+regt_read_legs(FunctionCallInfo fcinfo, RegtBook *b)
 {
 	ArrayType  *ains = PG_GETARG_ARRAYTYPE_P(5);
 	ArrayType  *astrike = PG_GETARG_ARRAYTYPE_P(6);
@@ -1996,7 +1996,7 @@ regt_read_legs(FunctionCallInfo fcinfo, RegtBook * b)
 
 /* Step 2: the short calls (long stock) or puts (short stock) it covers. */
 static void
-regt_pair_covered(RegtBook * b, double stock)
+regt_pair_covered(RegtBook *b, double stock)
 {
 	MarginOrder *order = (MarginOrder *) palloc(mul_size(sizeof(MarginOrder), Max(b->n, 1)));
 	int			norder = 0;
@@ -2026,7 +2026,7 @@ regt_pair_covered(RegtBook * b, double stock)
 
 /* Step 3: vertical spreads, each short with the best long of its kind. */
 static void
-regt_pair_spreads(RegtBook * b)
+regt_pair_spreads(RegtBook *b)
 {
 	int			i;
 
@@ -2065,7 +2065,7 @@ regt_pair_spreads(RegtBook * b)
 
 /* Step 4: short straddles and strangles, largest requirements first. */
 static void
-regt_pair_straddles(RegtBook * b)
+regt_pair_straddles(RegtBook *b)
 {
 	for (;;)
 	{

@@ -290,7 +290,7 @@ typedef struct LbrState
  * branch; fills st.  Returns -1 where b cannot be evaluated.
  */
 static double
-lbr_initial_guess(LbrState * st)
+lbr_initial_guess(LbrState *st)
 {
 	double		x = st->x,
 				beta = st->beta,

@@ -147,7 +147,7 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 	bool		isnull;
 	uint64		i;
 	const char *stamp = pl->format == CANON_ROW_FORMAT_1 ? "" :
-		", r.ledger_xact, r.ledger_seq";
+	", r.ledger_xact, r.ledger_seq";
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -440,7 +440,7 @@ typedef struct SealItem
 {
 	ItemPointerData queue_tid;
 	LedgerRecord rec;
-}			SealItem;
+} SealItem;
 
 /* order by (committed_at, xact_id): the block order (of pointers to items) */
 static int
@@ -581,7 +581,7 @@ seal_dequeue(ItemPointer *tids, uint64 n)
  * tree, then insert the block, then take them off the work list.
  */
 static void
-seal_write_block(SealHead *head, TileStore * ts, SealItem *items, uint64 n)
+seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
 {
 	LedgerBlock b;
 	MerkleStream ms;
@@ -753,7 +753,7 @@ typedef struct LedgerIds
 {
 	int			n;
 	int64	   *ids;
-}			LedgerIds;
+} LedgerIds;
 
 /*
  * The ledgers to seal, in the caller's memory context: the one of relid, or
@@ -1082,7 +1082,7 @@ typedef struct SealOnceArgs
 {
 	Oid			dboid;
 	int64		ledger_id;
-}			SealOnceArgs;
+} SealOnceArgs;
 
 /*
  * Main of a one-shot sealer: seals one ledger of one database (both in

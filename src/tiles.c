@@ -276,4 +276,3 @@ history_catch_up(TileStore *ts, int format, uint64 size)
 	}
 	tiles_flush(ts);
 }
-
