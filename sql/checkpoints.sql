@@ -2,7 +2,7 @@
 -- the C2SP note and signature formats against published vectors, the
 -- set-up functions, and what ledger.add_checkpoint_signature and its
 -- neighbours refuse.  Signing, cosigning, quorum and equivocation between
--- three real servers are in test/t/140_checkpoints.pl.
+-- three real servers are in test/t/170_checkpoints.pl.
 \set VERBOSITY terse
 SET timezone = 'UTC';
 
