@@ -242,44 +242,6 @@ REVOKE ALL ON FUNCTION ledger.create_ledger(pg_catalog.regclass) FROM PUBLIC;
 -- ===================================================================
 
 
-CREATE FUNCTION ledger.drop_ledger(tbl pg_catalog.regclass) RETURNS void
-    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    id pg_catalog.int8;
-BEGIN
-    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r
-            WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'insufficient_privilege',
-            MESSAGE = 'must be superuser to drop a ledger',
-            HINT = 'Dropping a ledger destroys its history; ask a superuser.';
-    END IF;
-    -- the sealer's lock first (it takes the ledger's row, then the rest)
-    SELECT g.ledger_id INTO id FROM ledger.ledgers g
-     WHERE g.relation OPERATOR(pg_catalog.=) tbl FOR UPDATE;
-    IF id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = pg_catalog.format('table "%s" is not a ledger', tbl);
-    END IF;
-    -- signed ledgers (sql/install/25_signed.sql, 52_sync_signed.sql) keep
-    -- three more catalogs
-    DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.ledger_keys k WHERE k.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.signed_ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.seal_queue q WHERE q.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.history_tiles h WHERE h.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.transactions t WHERE t.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) id;
-    DELETE FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) id;
-    EXECUTE pg_catalog.format('DROP TABLE %s', tbl);
-END
-$$;
-COMMENT ON FUNCTION ledger.drop_ledger(pg_catalog.regclass) IS 'Superuser only: drops a ledger table and its history';
-REVOKE ALL ON FUNCTION ledger.drop_ledger(pg_catalog.regclass) FROM PUBLIC;
 
 CREATE FUNCTION ledger.prove(tbl pg_catalog.regclass, xact pg_catalog.int8, seq pg_catalog.int8,
     to_block pg_catalog.int8 DEFAULT NULL) RETURNS pg_catalog.jsonb

@@ -1,0 +1,128 @@
+-- add_key and revoke_key: the same text in the install script and in the
+-- update from 0.1.0 (sql/update/0.1.0--0.2.0/21_keys_functions.sql links
+-- here), so CREATE OR REPLACE, which keeps grants an administrator gave.
+
+-- add_key refuses infinite times and over-long key ids; revoke_key brings
+-- an existing revocation forward instead of answering "already revoked".
+CREATE OR REPLACE FUNCTION ledger.add_key(key_id text, owner text, algorithm text,
+							   public_key bytea,
+							   valid_from timestamptz DEFAULT pg_catalog.now(),
+							   valid_until timestamptz DEFAULT NULL)
+RETURNS ledger.keys
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	k ledger.keys;
+	canon bytea;
+BEGIN
+	IF add_key.key_id IS NULL OR add_key.owner IS NULL OR
+		add_key.algorithm IS NULL OR add_key.public_key IS NULL OR
+		add_key.valid_from IS NULL THEN
+		RAISE EXCEPTION 'key_id, owner, algorithm, public_key and valid_from must not be null'
+			USING ERRCODE = '22023';
+	END IF;
+	IF add_key.key_id OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'key_id must not be empty' USING ERRCODE = '22023';
+	END IF;
+	IF pg_catalog.octet_length(add_key.key_id) OPERATOR(pg_catalog.>) 256 THEN
+		RAISE EXCEPTION 'key_id is too long'
+			USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('It is %s bytes long; at most 256 are allowed.',
+										   pg_catalog.octet_length(add_key.key_id));
+	END IF;
+	IF NOT pg_catalog.isfinite(add_key.valid_from) THEN
+		RAISE EXCEPTION 'valid_from must be finite for key "%"', add_key.key_id
+			USING ERRCODE = '22000',
+				DETAIL = pg_catalog.format('It is %s.', add_key.valid_from);
+	END IF;
+	IF NOT pg_catalog.isfinite(add_key.valid_until) THEN
+		RAISE EXCEPTION 'valid_until must be finite for key "%"', add_key.key_id
+			USING ERRCODE = '22000',
+				DETAIL = pg_catalog.format('It is %s.', add_key.valid_until),
+				HINT = 'Leave valid_until NULL for a key with no end of validity.';
+	END IF;
+	IF add_key.valid_until IS NOT NULL AND
+		add_key.valid_until OPERATOR(pg_catalog.<=) add_key.valid_from THEN
+		RAISE EXCEPTION 'valid_until must be later than valid_from for key "%"',
+				add_key.key_id
+			USING ERRCODE = '22023';
+	END IF;
+	canon := ledger.canonical_public_key(add_key.algorithm, add_key.public_key);
+	IF EXISTS (SELECT 1 FROM ledger.keys
+			   WHERE keys.key_id OPERATOR(pg_catalog.=) add_key.key_id) THEN
+		RAISE EXCEPTION 'key "%" already exists', add_key.key_id
+			USING ERRCODE = '23505', CONSTRAINT = 'keys_pkey',
+				SCHEMA = 'ledger', TABLE = 'keys',
+				HINT = 'Key identifiers are never reused; choose a new one.';
+	END IF;
+	INSERT INTO ledger.keys (key_id, owner, algorithm, public_key,
+							 valid_from, valid_until)
+	VALUES (add_key.key_id, add_key.owner, add_key.algorithm, canon,
+			add_key.valid_from, add_key.valid_until)
+	RETURNING * INTO k;
+	RETURN k;
+END
+$$;
+COMMENT ON FUNCTION ledger.add_key(text, text, text, bytea, timestamptz, timestamptz) IS
+'registers a public key (raw or DER SubjectPublicKeyInfo; stored in canonical form) valid from valid_from until valid_until (finite; NULL: no end)';
+REVOKE ALL ON FUNCTION ledger.add_key(text, text, text, bytea, timestamptz, timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ledger.revoke_key(key_id text, reason text,
+								  revoked_at timestamptz DEFAULT pg_catalog.now())
+RETURNS ledger.keys
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	k ledger.keys;
+	new_reason text := revoke_key.reason;
+BEGIN
+	IF revoke_key.key_id IS NULL OR revoke_key.reason IS NULL OR
+		revoke_key.revoked_at IS NULL THEN
+		RAISE EXCEPTION 'key_id, reason and revoked_at must not be null'
+			USING ERRCODE = '22023';
+	END IF;
+	IF pg_catalog.octet_length(revoke_key.key_id) OPERATOR(pg_catalog.>) 256 THEN
+		RAISE EXCEPTION 'key_id is too long'
+			USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('It is %s bytes long; no key id is longer than 256.',
+										   pg_catalog.octet_length(revoke_key.key_id));
+	END IF;
+	IF NOT pg_catalog.isfinite(revoke_key.revoked_at) THEN
+		RAISE EXCEPTION 'revoked_at must be finite for key "%"', revoke_key.key_id
+			USING ERRCODE = '22000',
+				DETAIL = pg_catalog.format('It is %s.', revoke_key.revoked_at);
+	END IF;
+	SELECT * INTO k FROM ledger.keys
+	 WHERE keys.key_id OPERATOR(pg_catalog.=) revoke_key.key_id
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'key "%" does not exist', revoke_key.key_id
+			USING ERRCODE = '42704';
+	END IF;
+	IF k.revoked_at IS NOT NULL THEN
+		-- a revocation is only ever brought forward (a compromise found
+		-- before a scheduled rotation), never put off or withdrawn
+		IF revoke_key.revoked_at OPERATOR(pg_catalog.>=) k.revoked_at THEN
+			RAISE EXCEPTION 'key "%" is already revoked', revoke_key.key_id
+				USING ERRCODE = '55000',
+					DETAIL = pg_catalog.format('It is revoked from %s on; a revocation can only be brought forward.',
+											   k.revoked_at);
+		END IF;
+		new_reason := pg_catalog.format('%s (brought forward from %s, when the reason was: %s)',
+										revoke_key.reason, k.revoked_at, k.revocation_reason);
+	END IF;
+	UPDATE ledger.keys
+	   SET revoked_at = revoke_key.revoked_at,
+		   revocation_reason = new_reason
+	 WHERE keys.key_id OPERATOR(pg_catalog.=) revoke_key.key_id
+	RETURNING * INTO k;
+	RETURN k;
+END
+$$;
+COMMENT ON FUNCTION ledger.revoke_key(text, text, timestamptz) IS
+'records that a key is revoked from revoked_at on, with a reason; an existing revocation can only be brought forward';
+REVOKE ALL ON FUNCTION ledger.revoke_key(text, text, timestamptz) FROM PUBLIC;

@@ -1,0 +1,1 @@
+../../install/13_drop_ledger.sql

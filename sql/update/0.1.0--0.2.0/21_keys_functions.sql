@@ -1,0 +1,1 @@
+../../install/21_keys_functions.sql
