@@ -1,6 +1,57 @@
--- add_key and revoke_key: the same text in the install script and in the
--- update from 0.1.0 (sql/update/0.1.0--0.2.0/21_keys_functions.sql links
--- here), so CREATE OR REPLACE, which keeps grants an administrator gave.
+-- keys_append_only, add_key and revoke_key: the same text in the install
+-- script and in the update from 0.1.0 (sql/update/0.1.0--0.2.0/
+-- 21_keys_functions.sql links here), so CREATE OR REPLACE, which keeps
+-- grants an administrator gave.  The registry's triggers on
+-- keys_append_only are made by 22_keys_triggers.sql (install only).
+
+CREATE OR REPLACE FUNCTION ledger.keys_append_only()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+		RAISE EXCEPTION 'cannot truncate table "%.%"', TG_TABLE_SCHEMA, TG_TABLE_NAME
+			USING ERRCODE = '23000', CONSTRAINT = 'keys_append_only',
+				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+				HINT = 'Keys are never deleted; revoke a key with ledger.revoke_key.';
+	ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		RAISE EXCEPTION 'cannot delete key "%" from table "%.%"', OLD.key_id,
+				TG_TABLE_SCHEMA, TG_TABLE_NAME
+			USING ERRCODE = '23000', CONSTRAINT = 'keys_append_only',
+				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+				HINT = 'Keys are never deleted; revoke a key with ledger.revoke_key.';
+	END IF;
+	-- UPDATE (INSERTs are checked by add_key, not here: pg_restore inserts
+	-- rows of older versions, which allowed infinite times)
+	IF NOT pg_catalog.isfinite(NEW.revoked_at) THEN
+		RAISE EXCEPTION 'key "%" must have a finite revocation time', NEW.key_id
+			USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
+				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+				DETAIL = pg_catalog.format('revoked_at %s.', NEW.revoked_at);
+	END IF;
+	-- only the revocation, set once, or brought forward
+	IF NEW.revoked_at IS NOT NULL
+		AND (OLD.revoked_at IS NULL OR
+			 NEW.revoked_at OPERATOR(pg_catalog.<) OLD.revoked_at)
+		AND ROW(NEW.key_id, NEW.owner, NEW.algorithm, NEW.public_key,
+				NEW.valid_from, NEW.valid_until, NEW.added_at, NEW.added_by)
+			IS NOT DISTINCT FROM
+			ROW(OLD.key_id, OLD.owner, OLD.algorithm, OLD.public_key,
+				OLD.valid_from, OLD.valid_until, OLD.added_at, OLD.added_by)
+	THEN
+		RETURN NEW;
+	END IF;
+	RAISE EXCEPTION 'cannot update key "%" in table "%.%"', OLD.key_id,
+			TG_TABLE_SCHEMA, TG_TABLE_NAME
+		USING ERRCODE = '23000', CONSTRAINT = 'keys_append_only',
+			SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+			DETAIL = 'A registered key is never edited; only its revocation may be recorded, and then only brought forward.',
+			HINT = 'Register a new key with ledger.add_key and revoke the old one with ledger.revoke_key.';
+END
+$$;
+COMMENT ON FUNCTION ledger.keys_append_only() IS
+'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than recording a revocation, at a finite time, or bringing it forward';
 
 -- add_key refuses infinite times and over-long key ids; revoke_key brings
 -- an existing revocation forward instead of answering "already revoked".

@@ -33,39 +33,6 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.signed_messages', '');
 REVOKE ALL ON ledger.signed_ledgers, ledger.signed_messages FROM PUBLIC;
 GRANT SELECT ON ledger.signed_ledgers, ledger.signed_messages TO PUBLIC;
 
--- Prepared transactions (docs/signing.md#prepared-transactions).  At
--- PREPARE TRANSACTION, the keys that signed the rows a transaction records,
--- written inside it (so they commit or roll back with it); before COMMIT
--- PREPARED, the hook in src/signed.c finds them by transaction id, checks
--- the keys again and records that check in signed_commit_checks, in the
--- COMMIT PREPARED statement's own transaction.  Column order is relied
--- upon by src/signed.c.
-CREATE TABLE ledger.signed_prepared_keys (
-	xact_id pg_catalog.int8 NOT NULL,
-	transaction pg_catalog.xid8 NOT NULL,
-	key_id pg_catalog.text NOT NULL,
-	prepared_at pg_catalog.timestamptz NOT NULL,
-	PRIMARY KEY (xact_id, key_id)
-);
-CREATE INDEX signed_prepared_keys_transaction_idx
-	ON ledger.signed_prepared_keys (transaction);
-COMMENT ON TABLE ledger.signed_prepared_keys IS
-'keys that signed the rows of each prepared transaction (ledger transaction number, transaction id), recorded at PREPARE TRANSACTION';
-
-CREATE TABLE ledger.signed_commit_checks (
-	xact_id pg_catalog.int8 PRIMARY KEY,
-	gid pg_catalog.text NOT NULL,
-	checked_at pg_catalog.timestamptz NOT NULL,
-	checked_by pg_catalog.name NOT NULL
-);
-COMMENT ON TABLE ledger.signed_commit_checks IS
-'when COMMIT PREPARED re-checked the signing keys of a prepared transaction (and by whom) before committing it';
-
-SELECT pg_catalog.pg_extension_config_dump('ledger.signed_prepared_keys', '');
-SELECT pg_catalog.pg_extension_config_dump('ledger.signed_commit_checks', '');
-REVOKE ALL ON ledger.signed_prepared_keys, ledger.signed_commit_checks FROM PUBLIC;
-GRANT SELECT ON ledger.signed_prepared_keys, ledger.signed_commit_checks TO PUBLIC;
-
 CREATE FUNCTION ledger.signature_trigger() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ledger_signature_trigger'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -99,44 +66,6 @@ RETURNS pg_catalog.bytea
 	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ledger.signing_bytes(pg_catalog.regclass, record) IS
 'The bytes to sign for a row of a signed ledger: ''ledger-row-v1'' || ledger uuid || canonical bytes without the signature and ledger columns';
-
--- The signature trigger of a signed ledger is checked with the ledger's
--- other triggers by ledger._check_ledger (src/guard.c: its whole definition,
--- no second trigger on its function, no BEFORE INSERT row trigger after it,
--- no inheritance or partitioning) and its DROP by ledger._guard_drop.  The
--- key registry is not a ledger: this guard keeps its triggers exactly as
--- the extension made them.
-CREATE FUNCTION ledger._guard_signed() RETURNS event_trigger
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
-		 WHERE t.tgrelid OPERATOR(pg_catalog.=) 'ledger.keys'::pg_catalog.regclass
-		   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
-		   AND ((t.tgname OPERATOR(pg_catalog.=) 'keys_append_only'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 27		-- ROW, BEFORE, DELETE, UPDATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog."char"[]))
-				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_no_truncate'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 34		-- STATEMENT, BEFORE, TRUNCATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog."char"[]))
-				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_changed'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_changed()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 20		-- STATEMENT, AFTER, INSERT, UPDATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')))
-		OPERATOR(pg_catalog.<>) 3 THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'feature_not_supported',
-			MESSAGE = 'cannot alter the key registry "ledger.keys" this way',
-			DETAIL = 'Its triggers keys_append_only, keys_no_truncate and keys_changed must stay as the extension made them.',
-			HINT = 'Keys are changed only with ledger.add_key and ledger.revoke_key.';
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION ledger._guard_signed() IS
-'Internal: event trigger refusing DDL that changes the key registry''s triggers';
 
 CREATE EVENT TRIGGER ledger_guard_signed ON ddl_command_end
 	WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'DROP TRIGGER', 'CREATE TRIGGER')

@@ -1,0 +1,1 @@
+../../install/24_signed_prepared.sql

@@ -1,0 +1,1 @@
+../../install/24b_guard_signed.sql
