@@ -94,6 +94,13 @@ ifeq ($(LEDGER_ASSERTS),1)
 PG_CFLAGS += -DUSE_ASSERT_CHECKING
 endif
 SHLIB_LINK += -lcrypto
+# AddressSanitizer and UndefinedBehaviorSanitizer (LEDGER_ASAN=1 make test;
+# test/lib.sh preloads their runtimes into the servers): never in a build
+# that is installed for use.
+ifeq ($(LEDGER_ASAN),1)
+PG_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=address,undefined
+endif
 
 EXTRA_CLEAN = $(DATA_built) tmp_check_regress tmp_check_iso output_iso results \
 	regression.diffs regression.out

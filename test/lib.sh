@@ -152,7 +152,64 @@ ledger_build_install() {
 	make -C "$LEDGER_SRC" install PG_CONFIG="$PG_CONFIG" >&2 ||
 		ledger_die "make install failed"
 	[[ ${LEDGER_VALGRIND:-0} == 1 ]] && ledger_valgrind_wrap
+	[[ ${LEDGER_ASAN:-0} == 1 ]] && ledger_asan_wrap
 	return 0
+}
+
+# LEDGER_ASAN=1: ledger.so is built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (the Makefile), and every server of the run
+# loads their runtimes: the private installation's postgres becomes a
+# script that preloads them (and test/asan/nobind.so, which says why) and
+# execs the real binary (postgres.bin) under its own name.  Leak checks are
+# off (a server frees memory contexts, not every malloc); one report per
+# process lands in LEDGER_TMP/asan, and ledger_asan_report counts them.
+# The upgrade tests put the new ledger.so into the old releases'
+# installations too: theirs are wrapped the same way.
+# Usage: ledger_asan_wrap [PG_CONFIG]
+ledger_asan_wrap() {
+	local bindir libasan libubsan
+	bindir=$("${1:-$PG_CONFIG}" --bindir)
+	[[ -e $bindir/postgres.bin ]] && return 0
+	libasan=$(readlink -f "$(gcc -print-file-name=libasan.so)")
+	libubsan=$(readlink -f "$(gcc -print-file-name=libubsan.so)")
+	[[ -f $libasan && -f $libubsan ]] ||
+		ledger_die "LEDGER_ASAN=1 needs gcc's sanitizer runtimes (apt-get install libasan8 libubsan1)"
+	mkdir -p "$LEDGER_TMP/asan"
+	chmod 1777 "$LEDGER_TMP/asan"
+	[[ -f $LEDGER_TMP/asan/nobind.so ]] ||
+		gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$LEDGER_TMP/asan/nobind.so" \
+			"$LEDGER_SRC/test/asan/nobind.c" || ledger_die "could not build test/asan/nobind.c"
+	mv "$bindir/postgres" "$bindir/postgres.bin"
+	cat >"$bindir/postgres" <<WRAP
+#!/bin/bash
+LD_PRELOAD="$libasan $libubsan $LEDGER_TMP/asan/nobind.so"
+ASAN_OPTIONS="detect_leaks=0:log_path=$LEDGER_TMP/asan/asan:detect_odr_violation=0"
+UBSAN_OPTIONS="print_stacktrace=1:log_path=$LEDGER_TMP/asan/ubsan"
+export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
+# argv[0] stays this script: the server records it in postmaster.opts,
+# which "pg_ctl restart" runs again
+exec -a "\$0" "$bindir/postgres.bin" "\$@"
+WRAP
+	chmod 755 "$bindir/postgres"
+	ledger_say "servers in $bindir run with the sanitizers (reports in $LEDGER_TMP/asan)"
+}
+
+# Reports the sanitizers wrote: prints their count, and the first of them on
+# stderr.  ASan writes one file per process into LEDGER_TMP/asan; UBSan
+# (beside ASan, it ignores its log_path) writes "runtime error:" lines to
+# the server's stderr, which is the server log.
+ledger_asan_report() {
+	local dir=$LEDGER_TMP/asan f n=0
+	for f in "$dir"/asan.* "$dir"/ubsan.*; do
+		[[ -f $f ]] || continue
+		n=$((n + 1))
+		((n == 1)) && head -n 60 "$f" >&2
+	done
+	while IFS= read -r f; do
+		n=$((n + $(grep -c 'runtime error:' "$f")))
+		grep -m 3 -A 12 'runtime error:' "$f" >&2
+	done < <(grep -rl --include='*.log' 'runtime error:' "$LEDGER_TMP" 2>/dev/null)
+	echo "$n"
 }
 
 # LEDGER_VALGRIND=1: every server of the run (and its children) runs under
@@ -221,6 +278,7 @@ run make test in a git clone of the repository (not an export), or fetch the ful
 				tail -n 40 "$LEDGER_TMP/build-$ver.log" >&2
 				ledger_die "could not build release $ver"
 			}
+		[[ ${LEDGER_ASAN:-0} == 1 ]] && ledger_asan_wrap "$pgc"
 		var=LEDGER_OLD_INSTALL_${ver//./_}
 		printf -v "$var" '%s' "$(dirname "$("$pgc" --bindir)")"
 		export "${var?}"
@@ -287,7 +345,8 @@ ledger_stage() {
 		--exclude=./tmp_check --exclude=./tmp_check_regress \
 		--exclude=./tmp_check_iso --exclude=./output_iso \
 		--exclude=./regression.diffs --exclude=./regression.out \
-		--exclude=./bench/results . |
+		--exclude=./bench/results \
+		--exclude='*.o' --exclude='*.bc' --exclude='*.so' . |
 		tar -C "$LEDGER_SRC" -xf -
 	ledger_say "working directory $LEDGER_TMP (user $LEDGER_USER)"
 }

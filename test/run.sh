@@ -385,6 +385,15 @@ main() {
 			tally valgrind 1 0 0 "(no error in ledger.so)"
 		fi
 	fi
+	if [[ ${LEDGER_ASAN:-0} == 1 ]]; then
+		local aerrs
+		aerrs=$(ledger_asan_report)
+		if ((aerrs > 0)); then
+			tally asan 0 1 0 "($aerrs sanitizer reports; in $LEDGER_TMP/asan and the server logs)"
+		else
+			tally asan 1 0 0 "(no AddressSanitizer or UBSan report)"
+		fi
+	fi
 	collect_logs
 	FINISHED=1
 	if ((FAILED > 0)); then
