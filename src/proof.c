@@ -486,7 +486,8 @@ ledger_prove(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		appendStringInfo(&buf, ", \"format\": %d, \"canonical_bytes\": \"", pl.format);
+		/* as 0.1.0 gave it, byte for byte: its rows are of format 1 */
+		appendStringInfoString(&buf, ", \"canonical_bytes\": \"");
 		proof_hex_bytes(&buf, (const uint8 *) VARDATA_ANY(pr.canon), VARSIZE_ANY_EXHDR(pr.canon));
 		appendStringInfoString(&buf, "\", \"leaf_hash\": ");
 		proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
