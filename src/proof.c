@@ -106,7 +106,7 @@ proof_hex(StringInfo buf, const uint8 *h)
 static void
 proof_b64_bytes(StringInfo buf, const uint8 *data, int len)
 {
-	int			room = pg_b64_enc_len(len);	/* an upper bound */
+	int			room = pg_b64_enc_len(len); /* an upper bound */
 	int			got;
 
 	appendStringInfoChar(buf, '"');
