@@ -1,7 +1,9 @@
 # Inclusion proofs from ledger.prove, checked by the stand-alone verifier
 # tools/ledger-audit inclusion (no database, Python standard library only):
 # every row of a ledger spread over several blocks proves against a digest
-# kept outside, and each kind of forged proof is refused.
+# kept outside; a proof is compact (canonical base64, none of the hashes a
+# verifier computes); each kind of forged proof is refused, and every
+# one-byte forgery of one (test/audit/forge.py).
 use strict;
 use warnings;
 

@@ -11,7 +11,11 @@
 #   - proof_version 2 proofs, consistency proofs, digests, exports and C2SP
 #     checkpoints (signed by test/audit/sign_checkpoint.py) that the tool's
 #     command line accepts, and one forgery of each kind that it refuses
-#     with exit status 1 and a message naming what failed.
+#     with exit status 1 and a message naming what failed;
+#   - every one-byte, one-character and one-number forgery of an inclusion
+#     proof (against a digest, and through a consistency proof to a signed
+#     checkpoint) and of a consistency proof refused (test/audit/forge.py),
+#     non-canonical base64 and hashes of the wrong length among them.
 use strict;
 use warnings;
 
