@@ -133,6 +133,20 @@ SELECT e.f, length(p->'row'->>'canonical_bytes') AS base64_len,
          = ledger.canonical_bytes(e, e.ledger_xact, e.ledger_seq) AS same_bytes
   FROM edge e, LATERAL ledger.prove('edge', e.ledger_xact, e.ledger_seq) p
  ORDER BY e.f;
+-- a row whose canonical form does not fit a jsonb string in base64 (over
+-- 201 MB) is stored and verified, but gets no proof (54000)
+CREATE TABLE huge (t text);
+SELECT (ledger.create_ledger('huge'))->>'rows' AS genesis_rows;
+INSERT INTO huge VALUES (repeat('h', 202000000));
+SELECT ledger.seal('huge') >= 0 AS sealed;
+SELECT ok, rows_checked FROM ledger.verify('huge');
+DO $$
+BEGIN
+  PERFORM ledger.prove('huge', ledger_xact, ledger_seq) FROM huge;
+EXCEPTION WHEN program_limit_exceeded THEN
+  RAISE NOTICE '54000: %', regexp_replace(SQLERRM, 'transaction \d+', 'transaction N');
+END $$;
+SELECT ledger.drop_ledger('huge');
 -- a value too large for the table is refused by PostgreSQL, and nothing is recorded
 INSERT INTO edge (t) VALUES (repeat('z', 1073741824));
 SELECT (ledger.digest('edge'))->>'rows' AS rows_recorded;

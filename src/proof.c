@@ -410,6 +410,26 @@ proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
 }
 
 /*
+ * A proof carries the row's canonical bytes in one jsonb string (base64 for
+ * proof_version 2, hex for 1): refuse a row too large for one, before
+ * encoding it.
+ */
+static void
+proof_check_row_size(const ProofLedger *pl, int64 xact, int64 seq, Size len, bool b64)
+{
+	Size		enc = b64 ? (len + 2) / 3 * 4 : 2 * len;
+
+	if (enc > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" is too large for a proof",
+						xact, seq, get_rel_name(pl->relid)),
+				 errdetail("Its canonical form is %zu bytes, %zu characters encoded; a jsonb string holds at most %d bytes.",
+						   len, enc, JENTRY_OFFLENMASK),
+				 errhint("Check the row with ledger.verify() or ledger.export() instead.")));
+}
+
+/*
  * ledger.prove(tbl regclass, xact bigint, seq bigint, to_block bigint DEFAULT NULL)
  *		RETURNS jsonb
  */
@@ -470,6 +490,7 @@ ledger_prove(PG_FUNCTION_ARGS)
 	}
 
 	v2 = target.format_version >= BLOCK_FORMAT_2;
+	proof_check_row_size(&pl, xact, seq, VARSIZE_ANY_EXHDR(pr.canon), v2);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"proof_version\": %d, \"ledger\": ", v2 ? 2 : 1);
 	escape_json(&buf, pl.qname);
