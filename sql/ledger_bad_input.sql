@@ -124,6 +124,29 @@ SELECT (ledger.create_ledger('edge'))->>'rows' AS genesis_rows;
 INSERT INTO edge VALUES ('NaN', 'NaN', '', ''), ('Infinity', 'Infinity', NULL, NULL),
   ('-Infinity', '-Infinity', repeat('y', 2000000), decode(repeat('ff', 1000000), 'hex'));
 SELECT ok, rows_checked, problem FROM ledger.verify('edge');
+-- a proof carries the oversized row whole, as canonical base64 (4 characters
+-- for each 3 bytes, RFC 4648 section 4), and NaN and infinities as any value
+SELECT ledger.seal('edge') >= 0 AS sealed;
+SELECT e.f, length(p->'row'->>'canonical_bytes') AS base64_len,
+       4 * ((octet_length(ledger.canonical_bytes(e, e.ledger_xact, e.ledger_seq)) + 2) / 3) AS expected_len,
+       decode(p->'row'->>'canonical_bytes', 'base64')
+         = ledger.canonical_bytes(e, e.ledger_xact, e.ledger_seq) AS same_bytes
+  FROM edge e, LATERAL ledger.prove('edge', e.ledger_xact, e.ledger_seq) p
+ ORDER BY e.f;
+-- a row whose canonical form does not fit a jsonb string in base64 (over
+-- 201 MB) is stored and verified, but gets no proof (54000)
+CREATE TABLE huge (t text);
+SELECT (ledger.create_ledger('huge'))->>'rows' AS genesis_rows;
+INSERT INTO huge VALUES (repeat('h', 202000000));
+SELECT ledger.seal('huge') >= 0 AS sealed;
+SELECT ok, rows_checked FROM ledger.verify('huge');
+DO $$
+BEGIN
+  PERFORM ledger.prove('huge', ledger_xact, ledger_seq) FROM huge;
+EXCEPTION WHEN program_limit_exceeded THEN
+  RAISE NOTICE '54000: %', regexp_replace(SQLERRM, 'transaction \d+', 'transaction N');
+END $$;
+SELECT ledger.drop_ledger('huge');
 -- a value too large for the table is refused by PostgreSQL, and nothing is recorded
 INSERT INTO edge (t) VALUES (repeat('z', 1073741824));
 SELECT (ledger.digest('edge'))->>'rows' AS rows_recorded;

@@ -187,6 +187,23 @@ SELECT ok, rows_checked FROM ledger.verify('shared_book');
 SELECT ledger.seal('shared_book') >= 0 AS sealed;
 SELECT (ledger.prove('shared_book', ledger_xact, ledger_seq)->'transaction'->>'row_count')::int AS rows_in_proof
   FROM shared_book WHERE id = 1;
+-- proof_version 2 is compact (docs/canonical-format.md): none of the hashes
+-- a verifier computes (row leaf, transaction root, history root, block
+-- hash), bytes and hashes in standard base64 with padding
+SELECT k, (SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_object_keys(p->k) x) AS fields
+  FROM shared_book s, LATERAL ledger.prove('shared_book', s.ledger_xact, s.ledger_seq) p,
+       unnest(ARRAY['row', 'transaction', 'history', 'block']) k
+ WHERE s.id = 1 ORDER BY k;
+SELECT p->>'proof_version' AS version,
+       decode(p->'row'->>'canonical_bytes', 'base64')
+         = ledger.canonical_bytes(s, s.ledger_xact, s.ledger_seq) AS row_bytes_base64,
+       (SELECT bool_and(h #>> '{}' ~ '^[A-Za-z0-9+/]{43}=$' AND octet_length(decode(h #>> '{}', 'base64')) = 32)
+          FROM jsonb_array_elements((p->'transaction'->'path') || (p->'history'->'path')
+                                    || jsonb_build_array(p->'block'->'prev_hash', p->'block'->'root')) h) AS hashes_base64,
+       jsonb_array_length(p->'history'->'path') AS history_path_len,
+       jsonb_array_length(p->'transaction'->'path') AS row_path_len
+  FROM shared_book s, LATERAL ledger.prove('shared_book', s.ledger_xact, s.ledger_seq) p
+ WHERE s.id = 1;
 DROP POLICY own_rows ON shared_book;
 REVOKE ALL ON shared_book FROM ledger_teller;
 DROP ROLE ledger_teller;

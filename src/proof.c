@@ -11,13 +11,19 @@
  *	  the transaction's leaf in the ledger's history tree at the block's
  *	  history size, and the block's header, whose hash covers that size and
  *	  root.  The path has O(log n) hashes, read from O(log n) tiles, for a
- *	  history of n transactions;
+ *	  history of n transactions.  The proof is compact: bytes and hashes in
+ *	  standard base64 (RFC 4648 section 4), and nothing a verifier computes
+ *	  (the row leaf, the transaction root, the history root, the block
+ *	  hash), so that a verifier has nothing to trust instead of computing it;
  *	- to a block of format 1, sealed by 0.1.0 (proof_version 1): the audit
  *	  path of the transaction's leaf in its block's tree and the headers of
- *	  the blocks from the row's block to that one, as 0.1.0 gave them.
+ *	  the blocks from the row's block to that one, as 0.1.0 gave them (hex,
+ *	  with every hash).
  * A consistency proof (ledger.consistency_proof) is the RFC 9162 proof that
  * the history tree at one digest's size is a prefix of the tree at a later
- * digest's size: the ledger was only appended to between the two.
+ * digest's size: the ledger was only appended to between the two.  It
+ * carries the two sizes and the proof's hashes (base64), not the roots: the
+ * verifier takes those from the digests or checkpoints it links.
  *
  * Proofs are computed from stored hashes and checked against the stored
  * records before they are returned: a ledger that does not verify yields an
@@ -30,6 +36,7 @@
 
 #include "access/relation.h"
 #include "catalog/pg_type.h"
+#include "common/base64.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -58,7 +65,7 @@ typedef struct ProofRow
 	uint64		n;				/* rows of the transaction */
 	uint64		index;			/* the row's position among them */
 	uint8	   *leaves;			/* their leaves, in sequence order */
-	char	   *canon_hex;		/* the row's canonical bytes, hex */
+	bytea	   *canon;			/* the row's canonical bytes */
 } ProofRow;
 
 /* The ledger a proof is about. */
@@ -70,6 +77,15 @@ typedef struct ProofLedger
 	pg_uuid_t	uuid;
 	int			format;
 } ProofLedger;
+
+/* Append len bytes as lowercase hex (no quotes). */
+static void
+proof_hex_bytes(StringInfo buf, const uint8 *data, int len)
+{
+	enlargeStringInfo(buf, 2 * len + 1);
+	buf->len += hex_encode((const char *) data, len, buf->data + buf->len);
+	buf->data[buf->len] = '\0';
+}
 
 /* Append a hash as a JSON string of hex. */
 static void
@@ -83,9 +99,36 @@ proof_hex(StringInfo buf, const uint8 *h)
 	appendStringInfoChar(buf, '"');
 }
 
-/* Append len hashes as a JSON array. */
+/*
+ * Append len bytes as a JSON string of standard base64 with padding (RFC
+ * 4648 section 4, no line breaks).
+ */
 static void
-proof_hashes(StringInfo buf, uint8 (*hashes)[LEDGER_HASH_LEN], int len)
+proof_b64_bytes(StringInfo buf, const uint8 *data, int len)
+{
+	int			room = pg_b64_enc_len(len); /* an upper bound */
+	int			got;
+
+	appendStringInfoChar(buf, '"');
+	enlargeStringInfo(buf, room + 2);
+	got = pg_b64_encode((const char *) data, len, buf->data + buf->len, room);
+	if (got != (len + 2) / 3 * 4)
+		elog(ERROR, "could not encode %d bytes as base64", len);
+	buf->len += got;
+	buf->data[buf->len] = '\0';
+	appendStringInfoChar(buf, '"');
+}
+
+/* Append a hash as a JSON string of base64. */
+static void
+proof_b64(StringInfo buf, const uint8 *h)
+{
+	proof_b64_bytes(buf, h, LEDGER_HASH_LEN);
+}
+
+/* Append len hashes as a JSON array, of hex (b64 false) or base64 strings. */
+static void
+proof_hashes(StringInfo buf, uint8 (*hashes)[LEDGER_HASH_LEN], int len, bool b64)
 {
 	int			i;
 
@@ -94,18 +137,21 @@ proof_hashes(StringInfo buf, uint8 (*hashes)[LEDGER_HASH_LEN], int len)
 	{
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		proof_hex(buf, hashes[i]);
+		if (b64)
+			proof_b64(buf, hashes[i]);
+		else
+			proof_hex(buf, hashes[i]);
 	}
 	appendStringInfoChar(buf, ']');
 }
 
 /* Append the audit path of leaf m of the n leaves as a JSON array. */
 static void
-proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m)
+proof_path(StringInfo buf, const uint8 *leaves, uint64 n, uint64 m, bool b64)
 {
 	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
 
-	proof_hashes(buf, path, merkle_inclusion_path(leaves, n, m, path));
+	proof_hashes(buf, path, merkle_inclusion_path(leaves, n, m, path), b64);
 }
 
 /* The ledger behind relid; the caller may read all of it. */
@@ -161,7 +207,7 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 	 */
 	if (SPI_execute_with_args(psprintf("SELECT r.ledger_seq, r.ledger_hash, "
 									   "CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
-									   "THEN pg_catalog.encode(ledger.canonical_bytes(r%s), 'hex') END, "
+									   "THEN ledger.canonical_bytes(r%s) END, "
 									   "CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
 									   "THEN ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash END "
 									   "FROM %s r WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
@@ -186,8 +232,12 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 						 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
 								xact, seq, get_rel_name(pl->relid)),
 						 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-			pr->canon_hex = MemoryContextStrdup(caller,
-												SPI_getvalue(tup, SPI_tuptable->tupdesc, 3));
+			{
+				MemoryContext spi = MemoryContextSwitchTo(caller);
+
+				pr->canon = DatumGetByteaPCopy(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+				MemoryContextSwitchTo(spi);
+			}
 		}
 		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
 							 pr->leaves + i * LEDGER_HASH_LEN, "row hash");
@@ -252,6 +302,23 @@ proof_append_header(StringInfo buf, const LedgerBlock *b)
 	appendStringInfoChar(buf, '}');
 }
 
+/*
+ * Append the header of a block of format 2 as proof_version 2 gives it: the
+ * fields its hash covers, but for what the verifier computes (tree_root from
+ * the history path, format_version 2) and without the hash itself.
+ */
+static void
+proof_append_header_v2(StringInfo buf, const LedgerBlock *b)
+{
+	appendStringInfo(buf, "{\"block_no\": " INT64_FORMAT ", \"prev_hash\": ", b->block_no);
+	proof_b64(buf, b->prev_hash);
+	appendStringInfoString(buf, ", \"root\": ");
+	proof_b64(buf, b->root);
+	appendStringInfo(buf, ", \"tx_count\": %d, \"row_count\": " INT64_FORMAT
+					 ", \"sealed_at_us\": " INT64_FORMAT ", \"tree_size\": " INT64_FORMAT "}",
+					 b->tx_count, b->row_count, (int64) b->sealed_at, BLOCK_TREE_SIZE(b));
+}
+
 /* The leaves of a block's transactions, in block order. */
 static uint8 *
 proof_block_leaves(const ProofLedger *pl, const LedgerBlock *b)
@@ -290,7 +357,7 @@ proof_append_v1(StringInfo buf, const ProofLedger *pl, const LedgerBlock *home,
 
 	appendStringInfo(buf, "}, \"block\": {\"block_no\": " INT64_FORMAT ", \"tx_index\": %d"
 					 ", \"tx_count\": %d, \"path\": ", home->block_no, index, home->nxacts);
-	proof_path(buf, proof_block_leaves(pl, home), home->nxacts, index);
+	proof_path(buf, proof_block_leaves(pl, home), home->nxacts, index, false);
 	blocks = block_read(pl->ledger_id, home->block_no, target, true, &nb);
 	appendStringInfoString(buf, "}, \"chain\": [");
 	for (i = 0; i < nb; i++)
@@ -304,8 +371,9 @@ proof_append_v1(StringInfo buf, const ProofLedger *pl, const LedgerBlock *home,
 
 /*
  * The proof's tail to a block of format 2 (proof_version 2): the
- * transaction's path in the history tree at the target's size, and the
- * target's header.  Tiles must cover that size (SPI connected).
+ * transaction's path in the history tree at the target's size (the size is
+ * the header's tree_size), and the target's header.  Tiles must cover that
+ * size (SPI connected).
  */
 static void
 proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
@@ -333,12 +401,32 @@ proof_append_v2(StringInfo buf, const ProofLedger *pl, uint64 position,
 				 errmsg("the history tree of ledger \"%s\" does not lead to the root of block " INT64_FORMAT,
 						get_rel_name(pl->relid), target->block_no),
 				 errhint("Run ledger.verify() on the ledger; the stored history tree is derived data and is rebuilt after DELETE FROM ledger.history_tiles for the ledger.")));
-	appendStringInfo(buf, "}, \"history\": {\"leaf_index\": " UINT64_FORMAT ", \"tree_size\": " UINT64_FORMAT
-					 ", \"path\": ", position, size);
-	proof_hashes(buf, path, len);
+	appendStringInfo(buf, "}, \"history\": {\"leaf_index\": " UINT64_FORMAT ", \"path\": ",
+					 position);
+	proof_hashes(buf, path, len, true);
 	appendStringInfoString(buf, "}, \"block\": ");
-	proof_append_header(buf, target);
+	proof_append_header_v2(buf, target);
 	appendStringInfoChar(buf, '}');
+}
+
+/*
+ * A proof carries the row's canonical bytes in one jsonb string (base64 for
+ * proof_version 2, hex for 1): refuse a row too large for one, before
+ * encoding it.
+ */
+static void
+proof_check_row_size(const ProofLedger *pl, int64 xact, int64 seq, Size len, bool b64)
+{
+	Size		enc = b64 ? (len + 2) / 3 * 4 : 2 * len;
+
+	if (enc > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" is too large for a proof",
+						xact, seq, get_rel_name(pl->relid)),
+				 errdetail("Its canonical form is %zu bytes, %zu characters encoded; a jsonb string holds at most %d bytes.",
+						   len, enc, JENTRY_OFFLENMASK),
+				 errhint("Check the row with ledger.verify() or ledger.export() instead.")));
 }
 
 /*
@@ -357,6 +445,7 @@ ledger_prove(PG_FUNCTION_ARGS)
 	LedgerBlock home;
 	LedgerBlock target;
 	int			index;
+	bool		v2;
 	StringInfoData buf;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -400,23 +489,37 @@ ledger_prove(PG_FUNCTION_ARGS)
 		target = b[0];
 	}
 
+	v2 = target.format_version >= BLOCK_FORMAT_2;
+	proof_check_row_size(&pl, xact, seq, VARSIZE_ANY_EXHDR(pr.canon), v2);
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"proof_version\": %d, \"ledger\": ",
-					 target.format_version >= BLOCK_FORMAT_2 ? 2 : 1);
+	appendStringInfo(&buf, "{\"proof_version\": %d, \"ledger\": ", v2 ? 2 : 1);
 	escape_json(&buf, pl.qname);
 	appendStringInfo(&buf, ", \"ledger_uuid\": \"%s\", ",
 					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&pl.uuid))));
-	appendStringInfo(&buf, "\"row\": {\"xact\": " INT64_FORMAT ", \"seq\": " INT64_FORMAT
-					 ", \"format\": %d, \"canonical_bytes\": \"%s\", \"leaf_hash\": ",
-					 xact, seq, pl.format, pr.canon_hex);
-	proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
-	appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
-					 ", \"root\": ", xact, rec->row_count);
-	proof_hex(&buf, rec->root);
+	appendStringInfo(&buf, "\"row\": {\"xact\": " INT64_FORMAT ", \"seq\": " INT64_FORMAT,
+					 xact, seq);
+	if (v2)
+	{
+		/* the format is the bytes' third; the leaf and root are computed */
+		appendStringInfoString(&buf, ", \"canonical_bytes\": ");
+		proof_b64_bytes(&buf, (const uint8 *) VARDATA_ANY(pr.canon), VARSIZE_ANY_EXHDR(pr.canon));
+		appendStringInfo(&buf, "}, \"transaction\": {\"row_count\": " INT64_FORMAT, rec->row_count);
+	}
+	else
+	{
+		/* as 0.1.0 gave it, byte for byte: its rows are of format 1 */
+		appendStringInfoString(&buf, ", \"canonical_bytes\": \"");
+		proof_hex_bytes(&buf, (const uint8 *) VARDATA_ANY(pr.canon), VARSIZE_ANY_EXHDR(pr.canon));
+		appendStringInfoString(&buf, "\", \"leaf_hash\": ");
+		proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
+		appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
+						 ", \"root\": ", xact, rec->row_count);
+		proof_hex(&buf, rec->root);
+	}
 	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " UINT64_FORMAT
 					 ", \"path\": ", (int64) rec->committed_at, pr.index);
-	proof_path(&buf, pr.leaves, pr.n, pr.index);
-	if (target.format_version >= BLOCK_FORMAT_2)
+	proof_path(&buf, pr.leaves, pr.n, pr.index, v2);
+	if (v2)
 	{
 		uint8		txleaf[LEDGER_HASH_LEN];
 
@@ -466,7 +569,8 @@ proof_digest_block(const ProofLedger *pl, Jsonb *jb, const char *which, LedgerBl
  *		RETURNS jsonb
  *
  * RFC 9162 proof that the ledger's history at the old digest is a prefix of
- * its history at the new digest (default: the newest block).
+ * its history at the new digest (default: the newest block): the two sizes
+ * and the proof's hashes in base64; the roots are the digests'.
  */
 Datum
 ledger_consistency_proof(PG_FUNCTION_ARGS)
@@ -521,14 +625,10 @@ ledger_consistency_proof(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"proof_version\": 2, \"ledger_uuid\": \"%s\", \"old_size\": " INT64_FORMAT
-					 ", \"new_size\": " INT64_FORMAT ", \"old_root\": ",
+					 ", \"new_size\": " INT64_FORMAT ", \"path\": ",
 					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&pl.uuid))),
 					 BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b));
-	proof_hex(&buf, old_b.tree_root);
-	appendStringInfoString(&buf, ", \"new_root\": ");
-	proof_hex(&buf, new_b.tree_root);
-	appendStringInfoString(&buf, ", \"path\": ");
-	proof_hashes(&buf, proof, len);
+	proof_hashes(&buf, proof, len, true);
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

@@ -62,6 +62,10 @@ SELECT :'digest';
 \t off
 \! python3 tools/ledger-audit inclusion demo_proof.json demo_digest.json
 \! rm -f demo_proof.json demo_digest.json
+\echo '       The proof holds no hash the verifier computes; hashes in base64:'
+SELECT p->'proof_version' AS version, length(p::text) AS bytes,
+       jsonb_array_length(p->'history'->'path') AS history_hashes, p->'block'->'tree_size' AS history_size
+  FROM payments, LATERAL ledger.prove('payments', ledger_xact, ledger_seq) p WHERE id = 42;
 
 \echo
 \echo '== 7. History cannot be changed through SQL.'

@@ -82,34 +82,35 @@ END $$;
 
 -- Proofs and digests over the fixture, as ledger.prove (proof_version 2),
 -- ledger.consistency_proof and ledger.digest give them, from the SQL merkle
--- functions: for test/t/085_audit_tool.pl.
-CREATE FUNCTION audit_fixture.hexes(h bytea[]) RETURNS json LANGUAGE sql IMMUTABLE AS
-$f$ SELECT to_json(ARRAY(SELECT encode(x, 'hex') FROM unnest(h) x)) $f$;
+-- functions: for test/t/085_audit_tool.pl.  Proofs carry bytes and hashes
+-- in standard base64 (encode(..., 'base64') without its line breaks) and
+-- nothing a verifier computes.
+CREATE FUNCTION audit_fixture.b64(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS
+$f$ SELECT translate(encode(b, 'base64'), E'\n', '') $f$;
+CREATE FUNCTION audit_fixture.b64s(h bytea[]) RETURNS json LANGUAGE sql IMMUTABLE AS
+$f$ SELECT to_json(ARRAY(SELECT audit_fixture.b64(x) FROM unnest(h) x)) $f$;
 CREATE FUNCTION audit_fixture.history_leaves() RETURNS bytea[] LANGUAGE sql STABLE AS
 $f$ SELECT array_agg(leaf_data ORDER BY t) FROM audit_fixture.tx WHERE block_no IS NOT NULL $f$;
 -- proof of row (xact 1000 + t, seq s) at block b
 CREATE FUNCTION audit_fixture.proof(t int, s int, b int) RETURNS json LANGUAGE sql STABLE AS $f$
 SELECT json_build_object('proof_version', 2, 'ledger', 'audit_fixture.pay', 'ledger_uuid', p.lid,
-    'row', json_build_object('xact', r.xact, 'seq', r.seq, 'format', p.fmt,
-        'canonical_bytes', encode(r.bytes, 'hex'), 'leaf_hash', encode(sha256('\x00'::bytea || r.bytes), 'hex')),
-    'transaction', json_build_object('xact_id', x.xact_id, 'row_count', x.row_count, 'root', encode(x.root, 'hex'),
-        'committed_at_us', x.committed_at_us, 'leaf_index', r.seq,
-        'path', audit_fixture.hexes(ledger.merkle_inclusion_proof(
+    'row', json_build_object('xact', r.xact, 'seq', r.seq, 'canonical_bytes', audit_fixture.b64(r.bytes)),
+    'transaction', json_build_object('row_count', x.row_count, 'committed_at_us', x.committed_at_us,
+        'leaf_index', r.seq,
+        'path', audit_fixture.b64s(ledger.merkle_inclusion_proof(
             (SELECT array_agg(bytes ORDER BY seq) FROM audit_fixture.rows WHERE rows.t = x.t), r.seq, x.row_count))),
-    'history', json_build_object('leaf_index', x.t, 'tree_size', k.tree_size,
-        'path', audit_fixture.hexes(ledger.merkle_inclusion_proof(audit_fixture.history_leaves(), x.t, k.tree_size))),
-    'block', json_build_object('block_no', k.block_no, 'prev_hash', encode(k.prev_hash, 'hex'),
-        'root', encode(k.root, 'hex'), 'tx_count', k.tx_count, 'row_count', k.row_count,
-        'sealed_at_us', k.sealed_at_us, 'format_version', k.format_version, 'tree_size', k.tree_size,
-        'tree_root', encode(k.tree_root, 'hex'), 'block_hash', encode(k.block_hash, 'hex')))
+    'history', json_build_object('leaf_index', x.t,
+        'path', audit_fixture.b64s(ledger.merkle_inclusion_proof(audit_fixture.history_leaves(), x.t, k.tree_size))),
+    'block', json_build_object('block_no', k.block_no, 'prev_hash', audit_fixture.b64(k.prev_hash),
+        'root', audit_fixture.b64(k.root), 'tx_count', k.tx_count, 'row_count', k.row_count,
+        'sealed_at_us', k.sealed_at_us, 'tree_size', k.tree_size))
 FROM audit_fixture.params p, audit_fixture.rows r, audit_fixture.tx x, audit_fixture.blocks k
 WHERE r.t = $1 AND r.seq = $2 AND x.t = $1 AND k.block_no = $3
 $f$;
 -- consistency proof between the history sizes of two blocks
 CREATE FUNCTION audit_fixture.consistency(old_size int8, new_size int8) RETURNS json LANGUAGE sql STABLE AS $f$
 SELECT json_build_object('proof_version', 2, 'ledger_uuid', p.lid, 'old_size', $1, 'new_size', $2,
-    'old_root', encode(ledger.merkle_root(l[1:$1]), 'hex'), 'new_root', encode(ledger.merkle_root(l[1:$2]), 'hex'),
-    'path', audit_fixture.hexes(ledger.merkle_consistency_proof(l, $1, $2)))
+    'path', audit_fixture.b64s(ledger.merkle_consistency_proof(l, $1, $2)))
 FROM audit_fixture.params p, audit_fixture.history_leaves() l
 $f$;
 -- digest of block b

@@ -1,7 +1,9 @@
 # Inclusion proofs from ledger.prove, checked by the stand-alone verifier
 # tools/ledger-audit inclusion (no database, Python standard library only):
 # every row of a ledger spread over several blocks proves against a digest
-# kept outside, and each kind of forged proof is refused.
+# kept outside; a proof is compact (canonical base64, none of the hashes a
+# verifier computes); each kind of forged proof is refused, and every
+# one-byte forgery of one (test/audit/forge.py).
 use strict;
 use warnings;
 
@@ -10,9 +12,13 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64 decode_base64);
 
 my $verifier = "$ENV{TESTDIR}/tools/ledger-audit";
 $verifier = 'tools/ledger-audit' unless -f $verifier;
+my $forge = "$ENV{TESTDIR}/test/audit/forge.py";
+$forge = 'test/audit/forge.py' unless -f $forge;
 
 my $node = PostgreSQL::Test::Cluster->new('proofs');
 $node->init;
@@ -51,6 +57,26 @@ sub write_file
 	close($fh);
 }
 
+my $json = JSON::PP->new->canonical;
+
+# change byte $i of the base64 string $$ref (its lowest bit), keeping it
+# canonical base64
+sub b64_flip
+{
+	my ($ref, $i) = @_;
+	my $b = decode_base64($$ref);
+	substr($b, $i, 1) = chr(ord(substr($b, $i, 1)) ^ 1);
+	$$ref = encode_base64($b, '');
+}
+
+# the base64 character whose 6-bit value is that of $c xor $mask
+sub b64_char_xor
+{
+	my ($c, $mask) = @_;
+	my $alphabet = join('', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '+', '/');
+	return substr($alphabet, index($alphabet, $c) ^ $mask, 1);
+}
+
 sub verify_proof
 {
 	my @args = @_;
@@ -73,32 +99,63 @@ for my $r (@rows)
 }
 is($good, scalar @rows, 'every row proves against the digest kept outside');
 
-# a proof up to an older block proves against that block's digest-like head
+# a proof is compact (proof_version 2): bytes and hashes in canonical
+# base64, and none of what the verifier computes
 my ($x, $s) = split /\|/, $rows[4];
 my $proof = $node->safe_psql('postgres', "SELECT ledger.prove('pay', $x, $s)");
+my $pj = $json->decode($proof);
+is_deeply([ sort keys %$pj ], [qw(block history ledger ledger_uuid proof_version row transaction)], 'proof: its parts');
+is_deeply([ sort keys %{ $pj->{row} } ], [qw(canonical_bytes seq xact)], 'proof: row without its leaf hash or format');
+is_deeply([ sort keys %{ $pj->{transaction} } ], [qw(committed_at_us leaf_index path row_count)],
+	'proof: transaction without its root or number');
+is_deeply([ sort keys %{ $pj->{history} } ], [qw(leaf_index path)], 'proof: history path without its size');
+is_deeply([ sort keys %{ $pj->{block} } ], [qw(block_no prev_hash root row_count sealed_at_us tree_size tx_count)],
+	'proof: block header without its hash, history root or format');
+my @b64 = ($pj->{row}{canonical_bytes}, @{ $pj->{transaction}{path} }, @{ $pj->{history}{path} },
+	$pj->{block}{prev_hash}, $pj->{block}{root});
+is(scalar(grep { encode_base64(decode_base64($_), '') eq $_ } @b64), scalar @b64, 'proof: canonical base64 throughout');
+is(scalar(grep { length(decode_base64($_)) == 32 } @b64[ 1 .. $#b64 ]), $#b64, 'proof: hashes of 32 bytes');
+# the canonical bytes are the row's (SQL decodes the same base64)
+is($node->safe_psql('postgres',
+		"SELECT decode('$pj->{row}{canonical_bytes}', 'base64') = ledger.canonical_bytes(p, p.ledger_xact, p.ledger_seq) FROM pay p WHERE ledger_xact = $x AND ledger_seq = $s"),
+	't', 'proof: the canonical bytes are the row\'s');
 write_file("$dir/good.json", $proof);
 my ($rc, $out) = verify_proof("$dir/good.json");
-is($rc, 0, 'a proof verifies without a digest too');
+ok($rc == 0 && $out =~ /no digest or checkpoint given/, 'a proof without a digest verifies, saying it was not anchored') or diag($out);
 
-# forged proofs
+# forged proofs: one of each kind here, every one-byte forgery by
+# test/audit/forge.py (on a row of the 13-row transaction)
+my $other_hash = qr/^FAIL: block 3 has hash [0-9a-f]{64}, the digest [0-9a-f]{64}/;
 my %forgery = (
-	'changed row bytes' => sub { $_[0] =~ s/("canonical_bytes": "[0-9a-f]*?)([0-9a-f])"/$1 . ($2 eq '0' ? '1' : '0') . '"'/e; },
-	'changed audit path' => sub { $_[0] =~ s/("path": \["[0-9a-f]{63})([0-9a-f])/$1 . ($2 eq '0' ? '1' : '0')/e; },
-	'changed commit time' => sub { $_[0] =~ s/("committed_at_us": )(\d+)/$1 . ($2 + 1)/e; },
-	'changed row count' => sub { $_[0] =~ s/("row_count": )(\d+)/$1 . ($2 + 1)/e; },
-	'changed block root' => sub { $_[0] =~ s/("root": "[0-9a-f]{63})([0-9a-f])/$1 . ($2 eq '0' ? '1' : '0')/e; },
-	'changed seal time' => sub { $_[0] =~ s/("sealed_at_us": )(\d+)/$1 . ($2 + 1)/e; },
+	'changed row bytes' => [ sub { b64_flip(\$_[0]{row}{canonical_bytes}, -1) }, $other_hash ],
+	'changed audit path' => [ sub { b64_flip(\$_[0]{transaction}{path}[0], 5) }, $other_hash ],
+	'changed history path' => [ sub { b64_flip(\$_[0]{history}{path}[0], 31) }, $other_hash ],
+	'changed commit time' => [ sub { $_[0]{transaction}{committed_at_us}++ }, $other_hash ],
+	'changed row count' => [ sub { $_[0]{block}{row_count}++ }, $other_hash ],
+	'changed block root' => [ sub { b64_flip(\$_[0]{block}{root}, 0) }, $other_hash ],
+	'changed seal time' => [ sub { $_[0]{block}{sealed_at_us}++ }, $other_hash ],
+	'non-canonical base64' => [ sub { $_[0]{block}{prev_hash} =~ s/(.)=$/b64_char_xor($1, 1) . '='/e },
+		qr/^FAIL: proof block field "prev_hash" is not canonical base64/ ],
 );
 for my $name (sort keys %forgery)
 {
-	my $p = $proof;
-	$forgery{$name}->($p);
-	isnt($p, $proof, "$name: the forgery changed the proof");
-	write_file("$dir/bad.json", $p);
+	my $p = $json->decode($proof);
+	$forgery{$name}[0]->($p);
+	my $t = $json->encode($p);
+	isnt($t, $json->encode($json->decode($proof)), "$name: the forgery changed the proof");
+	write_file("$dir/bad.json", $t);
 	($rc, $out) = verify_proof("$dir/bad.json", "$dir/digest.json");
 	is($rc, 1, "$name: refused");
-	like($out, qr/^FAIL: /, "$name: says why ($out)");
+	like($out, $forgery{$name}[1], "$name: says why ($out)");
 }
+my ($x13, $s13) = split /\|/, $rows[-5];
+write_file("$dir/p13.json", $node->safe_psql('postgres', "SELECT ledger.prove('pay', $x13, $s13)"));
+my ($fo, $fe) = ('', '');
+IPC::Run::run([ 'python3', $forge, 'inclusion', "$dir/p13.json", "$dir/digest.json" ],
+	'>', \$fo, '2>', \$fe);
+ok($? == 0 && $fo =~ /^forgeries (\d+) accepted 0 header not checked 0$/m && $1 > 1000,
+	'every one-byte forgery of a proof from ledger.prove is refused') or diag("$fo$fe");
+note($fo);
 
 # a digest of another ledger is refused
 $node->safe_psql('postgres', "CREATE TABLE other (id int4); SELECT ledger.create_ledger('other')");

@@ -11,7 +11,11 @@
 #   - proof_version 2 proofs, consistency proofs, digests, exports and C2SP
 #     checkpoints (signed by test/audit/sign_checkpoint.py) that the tool's
 #     command line accepts, and one forgery of each kind that it refuses
-#     with exit status 1 and a message naming what failed.
+#     with exit status 1 and a message naming what failed;
+#   - every one-byte, one-character and one-number forgery of an inclusion
+#     proof (against a digest, and through a consistency proof to a signed
+#     checkpoint) and of a consistency proof refused (test/audit/forge.py),
+#     non-canonical base64 and hashes of the wrong length among them.
 use strict;
 use warnings;
 
@@ -22,6 +26,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use JSON::PP;
+use MIME::Base64 qw(encode_base64 decode_base64);
 
 my $root = $ENV{TESTDIR} // '.';
 my $tool = "$root/tools/ledger-audit";
@@ -34,6 +39,24 @@ sub flip
 	my ($ref, $i) = @_;
 	my $c = substr($$ref, $i, 1);
 	substr($$ref, $i, 1) = $c eq '0' ? '1' : '0';
+}
+
+# change byte $i of the base64 string $$ref (xor $mask, default 1), keeping
+# it canonical base64
+sub b64_flip
+{
+	my ($ref, $i, $mask) = @_;
+	my $b = decode_base64($$ref);
+	substr($b, $i, 1) = chr(ord(substr($b, $i, 1)) ^ ($mask // 1));
+	$$ref = encode_base64($b, '');
+}
+
+# the base64 character whose 6-bit value is that of $c xor $mask
+sub b64_char_xor
+{
+	my ($c, $mask) = @_;
+	my $alphabet = join('', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '+', '/');
+	return substr($alphabet, index($alphabet, $c) ^ $mask, 1);
 }
 
 my $node = ledger_node('audit');
@@ -131,7 +154,7 @@ for my $c (@cases)
 	if ($b == 69)
 	{
 		my ($rc, $o) = audit('inclusion', "$dir/p.json", "$dir/digest.json");
-		$good++ if $rc == 0 && $o =~ /^OK: row \($x, $s\) .* history leaf $t of 70, block 69 .* matching block 69 of the digest/;
+		$good++ if $rc == 0 && $o =~ /^OK: row \($x, $s\) .* history leaf $t of 70, root \S+, block 69 [0-9a-f]{64}, matching block 69 of the digest$/;
 		diag($o) if $rc != 0;
 	}
 	else
@@ -148,30 +171,36 @@ for my $c (@cases)
 }
 is($good, 5 + 2 * 5, 'proof_version 2 proofs at the head and at older blocks (with --consistency) verify');
 
-# one forgery of each kind, each changing one byte or one number
+# one forgery of each kind, each changing one byte or one number; the
+# proof carries nothing the verifier computes, so most of them show as a
+# block hash that is not the digest's (test/audit/forge.py below makes every
+# one-byte forgery)
 my $proof = $node->safe_psql('postgres', 'SELECT audit_fixture.proof(44, 2, 69)');
+my $other_hash = qr/block 69 has hash [0-9a-f]{64}, the digest [0-9a-f]{64}/;
 my %forgery = (
-	'row bytes' => [ sub { flip(\$_[0]{row}{canonical_bytes}, 60) }, qr/canonical bytes do not hash to its leaf/ ],
-	'row xact in the bytes' => [ sub { flip(\$_[0]{row}{canonical_bytes}, 21) }, qr/canonical bytes name transaction 1040, sequence 2/ ],
-	'row format' => [ sub { $_[0]{row}{format} = 1 }, qr/canonical bytes do not start with 'LR' and format 1/ ],
-	'row leaf hash' => [ sub { flip(\$_[0]{row}{leaf_hash}, 5) }, qr/do not hash to its leaf/ ],
+	'row bytes' => [ sub { b64_flip(\$_[0]{row}{canonical_bytes}, 45) }, $other_hash ],
+	'row xact in the bytes' => [ sub { b64_flip(\$_[0]{row}{canonical_bytes}, 10) }, qr/canonical bytes name transaction 1045, sequence 2/ ],
+	'row format in the bytes' => [ sub { b64_flip(\$_[0]{row}{canonical_bytes}, 2, 1) }, qr/row \(1044, 2\): canonical bytes do not start with 'LR' and row format 1 or 2/ ],
+	'row format 1 in the bytes' => [ sub { b64_flip(\$_[0]{row}{canonical_bytes}, 2, 3) }, qr/canonical bytes have \d+ bytes after the last column/ ],
 	'row seq' => [ sub { $_[0]{row}{seq} = 1 }, qr/row \(1044, 1\): canonical bytes name transaction 1044, sequence 2/ ],
-	'transaction path' => [ sub { flip(\$_[0]{transaction}{path}[0], 7) }, qr/not in its transaction's tree/ ],
-	'transaction root' => [ sub { flip(\$_[0]{transaction}{root}, 9) }, qr/not in its transaction's tree/ ],
-	'transaction row count' => [ sub { $_[0]{transaction}{row_count}++ }, qr/not in its transaction's tree/ ],
-	'commit time' => [ sub { $_[0]{transaction}{committed_at_us}++ }, qr/not leaf 44 of the history tree of block 69/ ],
-	'history path' => [ sub { flip(\$_[0]{history}{path}[0], 3) }, qr/not leaf 44 of the history tree/ ],
-	'history leaf index' => [ sub { $_[0]{history}{leaf_index}-- }, qr/not leaf 43 of the history tree/ ],
-	'history tree size' => [ sub { $_[0]{history}{tree_size}++ }, qr/history path is for size 71, block 69 has size 70/ ],
-	'block tree root' => [ sub { flip(\$_[0]{block}{tree_root}, 20) }, qr/not leaf 44 of the history tree/ ],
-	'block tree size' => [ sub { $_[0]{block}{tree_size}-- }, qr/history path is for size 70, block 69 has size 69/ ],
-	'block prev hash' => [ sub { flip(\$_[0]{block}{prev_hash}, 30) }, qr/block 69 does not match its hash/ ],
-	'block root' => [ sub { flip(\$_[0]{block}{root}, 0) }, qr/block 69 does not match its hash/ ],
-	'seal time' => [ sub { $_[0]{block}{sealed_at_us}++ }, qr/block 69 does not match its hash/ ],
-	'block hash' => [ sub { flip(\$_[0]{block}{block_hash}, 63) }, qr/block 69 does not match its hash/ ],
-	'block format' => [ sub { $_[0]{block}{format_version} = 1 }, qr/needs a block of format 2/ ],
+	'transaction path' => [ sub { b64_flip(\$_[0]{transaction}{path}[0], 7) }, $other_hash ],
+	'transaction row count' => [ sub { $_[0]{transaction}{row_count}++ }, qr/path in its transaction's tree does not fit leaf 2 of 4/ ],
+	'transaction leaf index' => [ sub { $_[0]{transaction}{leaf_index}-- }, qr/path in its transaction's tree does not fit leaf 1 of 3/ ],
+	'commit time' => [ sub { $_[0]{transaction}{committed_at_us}++ }, $other_hash ],
+	'history path' => [ sub { b64_flip(\$_[0]{history}{path}[0], 3) }, $other_hash ],
+	'history path shortened' => [ sub { pop @{ $_[0]{history}{path} } }, qr/history path does not fit leaf 44 of a tree of 70/ ],
+	'history leaf index' => [ sub { $_[0]{history}{leaf_index}-- }, $other_hash ],
+	'block tree size' => [ sub { $_[0]{block}{tree_size}-- }, $other_hash ],
+	'block prev hash' => [ sub { b64_flip(\$_[0]{block}{prev_hash}, 30) }, $other_hash ],
+	'block root' => [ sub { b64_flip(\$_[0]{block}{root}, 0) }, $other_hash ],
+	'block number' => [ sub { $_[0]{block}{block_no}-- }, qr/the digest's block 69 and the proof's block 68 have the same history size 70/ ],
+	'seal time' => [ sub { $_[0]{block}{sealed_at_us}++ }, $other_hash ],
+	'block root non-canonical' => [ sub { $_[0]{block}{root} =~ s/(.)=$/b64_char_xor($1, 1) . '='/e }, qr/proof block field "root" is not canonical base64/ ],
+	'block root too short' => [ sub { $_[0]{block}{root} = encode_base64(substr(decode_base64($_[0]{block}{root}), 1), '') }, qr/proof block field "root" is 31 bytes, not a 32-byte hash/ ],
+	'path hash not base64' => [ sub { $_[0]{history}{path}[1] =~ s/^./!/ }, qr/proof history field "path\[1\]" is not base64/ ],
+	'row bytes not base64' => [ sub { $_[0]{row}{canonical_bytes} .= "\n" }, qr/proof row field "canonical_bytes" is not base64/ ],
 	'proof version' => [ sub { $_[0]{proof_version} = 3 }, qr/proof_version 3 is not 1 or 2/ ],
-	'ledger uuid' => [ sub { $_[0]{ledger_uuid} =~ s/^c0ffee00/c0ffee01/ }, qr/block 69 does not match its hash/ ],
+	'ledger uuid' => [ sub { $_[0]{ledger_uuid} =~ s/^c0ffee00/c0ffee01/ }, qr/the digest belongs to another ledger/ ],
 );
 for my $name (sort keys %forgery)
 {
@@ -182,8 +211,25 @@ for my $name (sort keys %forgery)
 	write_file("$dir/bad.json", $t);
 	audit_fails("forged $name", $forgery{$name}[1], 'inclusion', "$dir/bad.json", "$dir/digest.json");
 }
-# anchors that do not match
+# every one-byte (and one-character, one-number) forgery of the proof, with
+# the digest of its block and with the signed checkpoint below
 write_file("$dir/good.json", $proof);
+# test/audit/forge.py: every forgery refused; $unchecked: header forgeries
+# accepted as not checked (a proof anchored by a history root) expected
+sub forge_ok
+{
+	my ($name, $unchecked, @args) = @_;
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'python3', "$root/test/audit/forge.py", @args ], '>', \$o, '2>', \$e);
+	my $rc = $? >> 8;
+	ok($rc == 0 && $o =~ /^forgeries (\d+) accepted 0 header not checked (\d+)$/m && $1 > 500
+		  && ($unchecked ? $2 > 0 : $2 == 0), "$name: every forgery refused")
+	  or diag("status $rc: $o$e");
+	note($o);
+}
+forge_ok('proof at the digest\'s block', 0, 'inclusion', "$dir/good.json", "$dir/digest.json");
+
+# anchors that do not match
 my $d = $json->decode($digest);
 flip(\$d->{block_hash}, 10);
 write_file("$dir/other.json", $json->encode($d));
@@ -201,23 +247,24 @@ audit_fails('a digest older than the proof', qr/later than the digest's 41/,
 # ---- consistency between two digests ----
 write_file("$dir/d20.json", $node->safe_psql('postgres', 'SELECT audit_fixture.digest(20)'));
 write_file("$dir/c.json", $node->safe_psql('postgres', 'SELECT audit_fixture.consistency(21, 70)'));
+write_file("$dir/c20.json", read_file("$dir/c.json"));
 audit_ok('consistency of block 20 and the head', qr/at 21 transactions is a prefix of its history at 70/,
 	'consistency', "$dir/c.json", "$dir/d20.json", "$dir/digest.json");
-audit_fails('consistency with the digests swapped', qr/old size 21 and root are not the old digest's \(70\)/,
+audit_fails('consistency with the digests swapped', qr/old size 21 is not the old digest's \(70\)/,
 	'consistency', "$dir/c.json", "$dir/digest.json", "$dir/d20.json");
-audit_fails('consistency against another old digest', qr/old size 21 and root are not the old digest's \(41\)/,
+audit_fails('consistency against another old digest', qr/old size 21 is not the old digest's \(41\)/,
 	'consistency', "$dir/c.json", "$dir/old.json", "$dir/digest.json");
 my $c = read_file("$dir/c.json");
 my $cj = $json->decode($c);
-flip(\$cj->{path}[0], 12);
+b64_flip(\$cj->{path}[0], 12);
 write_file("$dir/bad.json", $json->encode($cj));
 audit_fails('consistency proof with a changed hash', qr/consistency proof from size 21 to 70 does not verify/,
 	'consistency', "$dir/bad.json", "$dir/d20.json", "$dir/digest.json");
-$cj = $json->decode($c);
-flip(\$cj->{new_root}, 12);
-write_file("$dir/bad.json", $json->encode($cj));
-audit_fails('consistency proof with a changed new root', qr/does not verify/,
-	'consistency', "$dir/bad.json", "$dir/d20.json", "$dir/digest.json");
+$d = $json->decode($digest);
+flip(\$d->{tree_root}, 12);
+write_file("$dir/other.json", $json->encode($d));
+audit_fails('consistency to a new digest with another history root', qr/consistency proof from size 21 to 70 does not verify/,
+	'consistency', "$dir/c.json", "$dir/d20.json", "$dir/other.json");
 $d = $json->decode($node->safe_psql('postgres', 'SELECT audit_fixture.digest(20)'));
 delete @$d{qw(tree_size tree_root)};
 write_file("$dir/v1.json", $json->encode($d));
@@ -283,6 +330,10 @@ write_file("$dir/p40.json", $node->safe_psql('postgres', 'SELECT audit_fixture.p
 write_file("$dir/c.json", $node->safe_psql('postgres', 'SELECT audit_fixture.consistency(41, 70)'));
 audit_ok('an older proof reaches a signed checkpoint through a consistency proof', qr/history size 70 of the checkpoint, through a consistency proof/,
 	'inclusion', "$dir/p40.json", $cp, '--key', "$dir/log/1.vkey", '--consistency', "$dir/c.json");
+forge_ok('proof reaching a checkpoint through a consistency proof', 1, 'inclusion', "$dir/p40.json", $cp,
+	'--key', "$dir/log/1.vkey", '--consistency', "$dir/c.json");
+# the consistency proof forged, the inclusion proof and checkpoint as given
+forge_ok('consistency proof between two digests', 0, 'consistency', "$dir/c20.json", "$dir/d20.json", "$dir/digest.json");
 $cp = sign('zero', 70, '00' x 32, "$origin:ed25519:1");
 audit_fails('a signed checkpoint with another root', qr/history root at size 70 differs/,
 	'inclusion', "$dir/good.json", $cp, '--key', "$dir/zero/1.vkey");

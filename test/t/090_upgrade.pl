@@ -16,6 +16,7 @@ use strict;
 use warnings;
 
 use File::Copy;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -229,6 +230,38 @@ for my $t (@ledgers)
 	verify_ok($old, 'postgres', $t, $new_digest, "new rows: $t verifies against its new digest");
 }
 is($old->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count{pay} + 10, 'pay took 10 rows');
+
+# Proofs across the update (tools/ledger-audit, no database): the proof the
+# 0.1.0 library gave (proof_version 1) still checks against its digest; the
+# new library gives the same proof to the same format-1 block, and a
+# compact proof_version 2 of the same format-1 row to the newest block.
+{
+	my $tool = ($ENV{TESTDIR} // '.') . '/tools/ledger-audit';
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my $audit = sub {
+		my ($proof, $digest) = @_;
+		open(my $fh, '>', "$dir/p.json") or die $!;
+		print $fh $proof;
+		close($fh);
+		open($fh, '>', "$dir/d.json") or die $!;
+		print $fh $digest;
+		close($fh);
+		my ($out, $err) = ('', '');
+		IPC::Run::run([ 'python3', $tool, 'inclusion', "$dir/p.json", "$dir/d.json" ], '>', \$out, '2>', \$err);
+		return $out . $err;
+	};
+	like($audit->($proof_before, $digest{pay}), qr/^OK: row \(\d+, \d+\) of public\.pay: in block \d+, chained to block \d+ [0-9a-f]{64}, matching block \d+ of the digest/,
+		'the proof of the 0.1.0 library checks against its digest after the update');
+	my $block = $old->safe_psql('postgres', "SELECT '$digest{pay}'::jsonb->>'block'");
+	my $v1 = $old->safe_psql('postgres',
+		"SELECT ledger.prove('pay', ledger_xact, ledger_seq, $block) FROM pay WHERE id = 3");
+	is($v1, $proof_before, 'the new library gives the 0.1.0 proof (proof_version 1) to the same block, byte for byte');
+	my $v2 = $old->safe_psql('postgres', "SELECT ledger.prove('pay', ledger_xact, ledger_seq) FROM pay WHERE id = 3");
+	like($v2, qr/"proof_version": 2/, 'to the newest block, a proof_version 2');
+	like($audit->($v2, $old->safe_psql('postgres', "SELECT ledger.digest('pay')")),
+		qr/^OK: row \(\d+, \d+\) of public\.pay: transaction \d+ is history leaf \d+ of \d+, root \S+, block \d+ [0-9a-f]{64}, matching block \d+ of the digest$/m,
+		'... of a format-1 row, checked against the newest digest');
+}
 
 # Tampering with a row written by 0.1.0 is still caught.
 $old->safe_psql(
