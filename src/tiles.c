@@ -40,6 +40,13 @@ typedef struct TileEntry
 	HistoryTile tile;
 } TileEntry;
 
+/*
+ * The plan of tiles_read's query, prepared once per backend (the sealer
+ * and a proof read a tile per level of the tree: planning each read cost
+ * more than the read).  The plan cache replans it after DDL on the table.
+ */
+static SPIPlanPtr tiles_read_plan = NULL;
+
 /* read callback: the cache, else the table */
 static bool
 tiles_read(HistoryStore *st, int level, int64 index, HistoryTile *out)
@@ -61,10 +68,20 @@ tiles_read(HistoryStore *st, int level, int64 index, HistoryTile *out)
 		args[0] = Int64GetDatum(ts->ledger_id);
 		args[1] = Int16GetDatum((int16) level);
 		args[2] = Int64GetDatum(index);
-		if (SPI_execute_with_args("SELECT hashes FROM ledger.history_tiles "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-								  "AND level OPERATOR(pg_catalog.=) $2 AND idx OPERATOR(pg_catalog.=) $3",
-								  3, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		if (tiles_read_plan == NULL)
+		{
+			SPIPlanPtr	plan;
+
+			plan = SPI_prepare("SELECT hashes FROM ledger.history_tiles "
+							   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+							   "AND level OPERATOR(pg_catalog.=) $2 AND idx OPERATOR(pg_catalog.=) $3",
+							   3, types);
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "could not prepare a read of ledger.history_tiles: %s",
+					 SPI_result_code_string(SPI_result));
+			tiles_read_plan = plan;
+		}
+		if (SPI_execute_plan(tiles_read_plan, args, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ledger.history_tiles");
 		if (SPI_processed > 0)
 		{
