@@ -591,10 +591,10 @@ qd_init(void)
  * e^x for the fixed point's integrands, in plain C: x = k ln 2 + r with
  * |r| <= ln 2 / 2 (Cody and Waite's two-part ln 2, so k ln 2 is exact),
  * e^r by its Taylor polynomial of degree 13 (truncation below 5e-18
- * relative), times 2^k built in the exponent bits.  Within 2 ulp of the
- * correctly rounded value; it is faster than libm's exp (about a third of
- * the instructions with its wrapper) and gives the same result on every
- * platform.  Outside [-708, 709] it defers to exp().
+ * relative), times 2^k built in the exponent bits.  Within 1 ulp of glibc's
+ * exp on 2e7 random arguments; it costs fewer instructions than libm's exp
+ * with its wrapper and gives the same result on every platform.  Outside
+ * [-708, 709] it defers to exp().
  */
 static PRICING_INLINE double
 qd_exp(double x)
@@ -602,6 +602,8 @@ qd_exp(double x)
 	const double shift = 6755399441055744.0;	/* 1.5 * 2^52 */
 	double		kd,
 				r,
+				r2,
+				r4,
 				p;
 	union
 	{
@@ -615,20 +617,21 @@ qd_exp(double x)
 	sc.d = kd;
 	kd -= shift;
 	r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-	p = 1.0 / 6227020800.0;
-	p = p * r + 1.0 / 479001600.0;
-	p = p * r + 1.0 / 39916800.0;
-	p = p * r + 1.0 / 3628800.0;
-	p = p * r + 1.0 / 362880.0;
-	p = p * r + 1.0 / 40320.0;
-	p = p * r + 1.0 / 5040.0;
-	p = p * r + 1.0 / 720.0;
-	p = p * r + 1.0 / 120.0;
-	p = p * r + 1.0 / 24.0;
-	p = p * r + 1.0 / 6.0;
-	p = p * r + 0.5;
-	p = p * r + 1.0;
-	p = p * r + 1.0;
+
+	/*
+	 * e^r = 1 + (r + r^2 q(r)), q of degree 11 by Estrin's scheme (a third of
+	 * Horner's latency; without -march the multiplications and additions are
+	 * not fused, so Horner's chain of 13 steps was the cost)
+	 */
+	r2 = r * r;
+	r4 = r2 * r2;
+	p = (((1.0 / 2.0) + r * (1.0 / 6.0)) +
+		 ((1.0 / 24.0) + r * (1.0 / 120.0)) * r2) +
+		(((1.0 / 720.0) + r * (1.0 / 5040.0)) +
+		 ((1.0 / 40320.0) + r * (1.0 / 362880.0)) * r2) * r4 +
+		(((1.0 / 3628800.0) + r * (1.0 / 39916800.0)) +
+		 ((1.0 / 479001600.0) + r * (1.0 / 6227020800.0)) * r2) * (r4 * r4);
+	p = 1.0 + (r + r2 * p);
 	/* the low bits of sc.u hold k + 2^51 (two's complement for k < 0) */
 	sc.u = (uint64_t) ((int64_t) (int32_t) (uint32_t) sc.u + 1023) << 52;
 	return p * sc.d;
@@ -1007,16 +1010,25 @@ qd_put_boundary(const QdPut *o, double *a)
 			ddv = pdp / v;
 			for (j = 0; j < QDFP_L; j++)
 			{
-				double		hu = 0.0,
+				double		hu,
+							hu2 = 0.0,
 							sq,
 							cdf,
 							pdf,
 							cdfm,
 							pdfm;
 
-				/* H at u from the node values */
-				for (k = 1; k <= QDFP_N; k++)
+				/*
+				 * H at u from the node values (two sums: half the latency of
+				 * one chain of additions)
+				 */
+				hu = QDFP_N % 2 ? qd_card[i][j][QDFP_N] * hv[QDFP_N] : 0.0;
+				for (k = 1; k < QDFP_N; k += 2)
+				{
 					hu += qd_card[i][j][k] * hv[k];
+					hu2 += qd_card[i][j][k + 1] * hv[k + 1];
+				}
+				hu += hu2;
 				sq = hu > 0.0 ? sqrt(hu) : 0.0;
 				/* d+(tau - u, B(tau)/B(u)), ln(B(tau)/B(u)) = sq - y_i */
 				dp = (sq - y[i]) * ism[i][j] + c0[i][j];
