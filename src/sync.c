@@ -512,6 +512,30 @@ sync_col(TupleTableSlot *slot, int col)
 
 /* ---------- what the origin publishes ---------- */
 
+/*
+ * Whether the origin's publication pubname carries every one of the
+ * extension's tables named in the array literal tables (count names).
+ */
+static bool
+sync_remote_publishes(SyncConn *sc, const char *pubname, const char *tables, int count)
+{
+	WalRcvExecResult *res;
+	TupleTableSlot *slot;
+	bool		all;
+
+	res = sync_remote(sc, psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_publication_tables "
+								   "WHERE pubname OPERATOR(pg_catalog.=) %s "
+								   "AND schemaname OPERATOR(pg_catalog.=) 'ledger' "
+								   "AND tablename OPERATOR(pg_catalog.=) ANY (%s)",
+								   quote_literal_cstr(pubname), quote_literal_cstr(tables)), 1);
+	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	all = tuplestore_gettupleslot(res->tuplestore, true, false, slot) &&
+		strcmp(sync_col(slot, 1), psprintf("%d", count)) == 0;
+	ExecDropSingleTupleTableSlot(slot);
+	walrcv_clear_result(res);
+	return all;
+}
+
 static List *
 sync_remote_ledgers(SyncConn *sc, const char *pubname)
 {
@@ -538,20 +562,11 @@ sync_remote_ledgers(SyncConn *sc, const char *pubname)
 	ExecDropSingleTupleTableSlot(slot);
 	walrcv_clear_result(res);
 
-	res = sync_remote(sc, psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_publication_tables "
-								   "WHERE pubname OPERATOR(pg_catalog.=) %s "
-								   "AND schemaname OPERATOR(pg_catalog.=) 'ledger' "
-								   "AND tablename OPERATOR(pg_catalog.=) ANY ('{ledgers,transactions,blocks}')",
-								   quote_literal_cstr(pubname)), 1);
-	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
-	if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot) ||
-		strcmp(sync_col(slot, 1), "3") != 0)
+	if (!sync_remote_publishes(sc, pubname, "{ledgers,transactions,blocks}", 3))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("publication \"%s\" at the origin is not a publication of ledgers", pubname),
 				 errhint("Make it at the origin with ledger.create_publication().")));
-	ExecDropSingleTupleTableSlot(slot);
-	walrcv_clear_result(res);
 
 	res = sync_remote(sc, psprintf(
 								   "SELECT l.ledger_id::pg_catalog.text, l.ledger_uuid::pg_catalog.text, n.nspname::pg_catalog.text, "
@@ -615,20 +630,11 @@ sync_remote_ledgers(SyncConn *sc, const char *pubname)
 	/* a signed ledger's keys and registration travel with it */
 	if (any_signed)
 	{
-		res = sync_remote(sc, psprintf("SELECT pg_catalog.count(*) FROM pg_catalog.pg_publication_tables "
-									   "WHERE pubname OPERATOR(pg_catalog.=) %s "
-									   "AND schemaname OPERATOR(pg_catalog.=) 'ledger' "
-									   "AND tablename OPERATOR(pg_catalog.=) ANY ('{signed_ledgers,ledger_keys}')",
-									   quote_literal_cstr(pubname)), 1);
-		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
-		if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot) ||
-			strcmp(sync_col(slot, 1), "2") != 0)
+		if (!sync_remote_publishes(sc, pubname, "{signed_ledgers,ledger_keys}", 2))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("publication \"%s\" at the origin carries signed ledgers without their keys", pubname),
 					 errhint("Make it at the origin with ledger.create_publication().")));
-		ExecDropSingleTupleTableSlot(slot);
-		walrcv_clear_result(res);
 	}
 	return out;
 }

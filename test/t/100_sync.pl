@@ -33,6 +33,16 @@ ok(wait_sealed($a, 'postgres'), 'origin: sealed');
 $a->safe_psql('postgres', q{SELECT ledger.create_publication('bank_a_pub', ARRAY['payments'::regclass])});
 
 (my $connstr = $a->connstr('postgres')) =~ s/'/''/g;
+
+# A publication made without ledger.create_publication() carries the rows
+# but not the records and blocks that verify them: refused.
+$a->safe_psql('postgres', q{CREATE PUBLICATION plain_pub FOR TABLE payments});
+my ($prc, $pout, $perr) = $b->psql('postgres',
+	"SELECT ledger.create_subscription('bank_b_plain', '$connstr', 'plain_pub')");
+like($perr, qr/publication "plain_pub" at the origin is not a publication of ledgers/,
+	'a plain publication of the ledger table is refused');
+$a->safe_psql('postgres', q{DROP PUBLICATION plain_pub});
+
 my $n = $b->safe_psql('postgres',
 	"SELECT ledger.create_subscription('bank_b_from_a', '$connstr', 'bank_a_pub')");
 is($n, '1', 'create_subscription replicates one ledger');

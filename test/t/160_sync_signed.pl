@@ -157,6 +157,17 @@ is($a->safe_psql('postgres', q{SELECT count(*) FROM ledger.ledger_keys k JOIN le
 ok(wait_sealed($a, 'postgres'), 'origin sealed');
 
 my $ci = conninfo($a);
+
+# A publication of the signed ledger and the chain's tables without the
+# keys that may sign it: refused.
+$a->safe_psql('postgres', q{CREATE PUBLICATION nokeys_pub
+	FOR TABLE pay, ledger.ledgers, ledger.transactions, ledger.blocks});
+my (undef, undef, $nkerr) = $b->psql('postgres',
+	"SELECT ledger.create_subscription('b_nokeys', '$ci', 'nokeys_pub')");
+like($nkerr, qr/publication "nokeys_pub" at the origin carries signed ledgers without their keys/,
+	'a publication of a signed ledger without its keys is refused');
+$a->safe_psql('postgres', q{DROP PUBLICATION nokeys_pub});
+
 is($b->safe_psql('postgres', "SELECT ledger.create_subscription('b_from_a', '$ci', 'a_pub')"), '1',
 	'peer subscribed to the signed ledger');
 is($b->safe_psql('postgres', q{SELECT signature_attname || ',' || key_attname FROM ledger.signed_ledgers s
