@@ -156,6 +156,15 @@ ledger_build_install() {
 	return 0
 }
 
+# Put a script (standard input) in the place of an installation's postgres,
+# which moves to postgres.bin beside it (where it still finds its share
+# directory).  Usage: ledger_wrap_postgres BINDIR <<SCRIPT
+ledger_wrap_postgres() {
+	mv "$1/postgres" "$1/postgres.bin"
+	cat >"$1/postgres"
+	chmod 755 "$1/postgres"
+}
+
 # LEDGER_ASAN=1: ledger.so is built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (the Makefile), and every server of the run
 # loads their runtimes: the private installation's postgres becomes a
@@ -179,8 +188,7 @@ ledger_asan_wrap() {
 	[[ -f $LEDGER_TMP/asan/nobind.so ]] ||
 		gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$LEDGER_TMP/asan/nobind.so" \
 			"$LEDGER_SRC/test/asan/nobind.c" || ledger_die "could not build test/asan/nobind.c"
-	mv "$bindir/postgres" "$bindir/postgres.bin"
-	cat >"$bindir/postgres" <<WRAP
+	ledger_wrap_postgres "$bindir" <<WRAP
 #!/bin/bash
 LD_PRELOAD="$libasan $libubsan $LEDGER_TMP/asan/nobind.so"
 ASAN_OPTIONS="detect_leaks=0:log_path=$LEDGER_TMP/asan/asan:detect_odr_violation=0"
@@ -190,7 +198,6 @@ export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 # which "pg_ctl restart" runs again
 exec -a "\$0" "$bindir/postgres.bin" "\$@"
 WRAP
-	chmod 755 "$bindir/postgres"
 	ledger_say "servers in $bindir run with the sanitizers (reports in $LEDGER_TMP/asan)"
 }
 
@@ -224,17 +231,15 @@ ledger_valgrind_wrap() {
 		ledger_die "LEDGER_VALGRIND=1 needs valgrind (apt-get install valgrind)"
 	bindir=$("$PG_CONFIG" --bindir)
 	[[ -e $bindir/postgres.bin ]] && return 0
-	mv "$bindir/postgres" "$bindir/postgres.bin"
 	mkdir -p "$LEDGER_TMP/valgrind"
 	chmod 1777 "$LEDGER_TMP/valgrind"
-	cat >"$bindir/postgres" <<WRAP
+	ledger_wrap_postgres "$bindir" <<WRAP
 #!/bin/sh
 exec valgrind --quiet --tool=memcheck --trace-children=no --track-origins=yes \\
 	--read-var-info=no --num-callers=30 --error-limit=no \\
 	--suppressions="$LEDGER_SRC/test/valgrind.supp" \\
 	--log-file="$LEDGER_TMP/valgrind/%p.log" "$bindir/postgres.bin" "\$@"
 WRAP
-	chmod 755 "$bindir/postgres"
 	ledger_say "servers run under valgrind (logs in $LEDGER_TMP/valgrind)"
 }
 

@@ -69,6 +69,16 @@ tally() {
 	ledger_say "$1: $2 passed, $3 failed ($4 s)"
 }
 
+# The summary line of a memory checker: passed when it reported nothing.
+# Usage: tally_checker NAME REPORTS FAILED_TEXT PASSED_TEXT
+tally_checker() {
+	if (($2 > 0)); then
+		tally "$1" 0 1 0 "$3"
+	else
+		tally "$1" 1 0 0 "$4"
+	fi
+}
+
 # Count a pg_regress / pg_isolation_regress log.  Prints "passed failed".
 # Usage: count_regress LOG STATUS
 count_regress() {
@@ -376,23 +386,16 @@ main() {
 		ledger_say "suite $s"
 		"suite_$s"
 	done
+	local n
 	if [[ ${LEDGER_VALGRIND:-0} == 1 ]]; then
-		local verrs
-		verrs=$(ledger_valgrind_report)
-		if ((verrs > 0)); then
-			tally valgrind 0 1 0 "($verrs errors in ledger.so; logs in $LEDGER_TMP/valgrind)"
-		else
-			tally valgrind 1 0 0 "(no error in ledger.so)"
-		fi
+		n=$(ledger_valgrind_report)
+		tally_checker valgrind "$n" "($n errors in ledger.so; logs in $LEDGER_TMP/valgrind)" \
+			"(no error in ledger.so)"
 	fi
 	if [[ ${LEDGER_ASAN:-0} == 1 ]]; then
-		local aerrs
-		aerrs=$(ledger_asan_report)
-		if ((aerrs > 0)); then
-			tally asan 0 1 0 "($aerrs sanitizer reports; in $LEDGER_TMP/asan and the server logs)"
-		else
-			tally asan 1 0 0 "(no AddressSanitizer or UBSan report)"
-		fi
+		n=$(ledger_asan_report)
+		tally_checker asan "$n" "($n sanitizer reports; in $LEDGER_TMP/asan and the server logs)" \
+			"(no AddressSanitizer or UBSan report)"
 	fi
 	collect_logs
 	FINISHED=1
