@@ -14,17 +14,9 @@ SQL root, and that one-byte forgeries of every proof element and root, and
 sizes or indexes off by one where the RFC binds them, are refused.  Prints
 counts and every disagreement; exit status 1 on any.
 """
-import importlib.machinery
-import importlib.util
-import os
 import sys
 
-here = os.path.dirname(os.path.abspath(__file__))
-path = os.path.join(here, "..", "..", "tools", "ledger-audit")
-loader = importlib.machinery.SourceFileLoader("ledger_audit", path)
-spec = importlib.util.spec_from_loader("ledger_audit", loader)
-audit = importlib.util.module_from_spec(spec)
-loader.exec_module(audit)
+from audit_tool import audit  # tools/ledger-audit, through test/audit/audit_tool.py
 
 
 def flip(b, i):

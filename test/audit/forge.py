@@ -34,8 +34,6 @@ if any was accepted.
 import base64
 import contextlib
 import copy
-import importlib.machinery
-import importlib.util
 import io
 import json
 import os
@@ -43,12 +41,7 @@ import re
 import sys
 import tempfile
 
-here = os.path.dirname(os.path.abspath(__file__))
-path = os.path.join(here, "..", "..", "tools", "ledger-audit")
-loader = importlib.machinery.SourceFileLoader("ledger_audit", path)
-spec = importlib.util.spec_from_loader("ledger_audit", loader)
-audit = importlib.util.module_from_spec(spec)
-loader.exec_module(audit)
+from audit_tool import audit  # tools/ledger-audit, through test/audit/audit_tool.py
 
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

@@ -12,8 +12,10 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use MIME::Base64 qw(encode_base64 decode_base64);
 
-our @EXPORT = qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy);
+our @EXPORT =
+  qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy b64_flip b64_char_xor);
 
 # A started node with ledger preloaded and logical WAL.  Options:
 #   install_path => a PostgreSQL installation (default: PATH's)
@@ -138,6 +140,24 @@ sub sign_hex
 	die "sign_rows.py sign $alg $key: $err" if $?;
 	$out =~ s/\s+//g;
 	return $out;
+}
+
+# Change byte $i of the base64 string $$ref (xor $mask, default 1: its
+# lowest bit), keeping it canonical base64.
+sub b64_flip
+{
+	my ($ref, $i, $mask) = @_;
+	my $b = decode_base64($$ref);
+	substr($b, $i, 1) = chr(ord(substr($b, $i, 1)) ^ ($mask // 1));
+	$$ref = encode_base64($b, '');
+}
+
+# The base64 character whose 6-bit value is that of $c xor $mask.
+sub b64_char_xor
+{
+	my ($c, $mask) = @_;
+	my $alphabet = join('', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '+', '/');
+	return substr($alphabet, index($alphabet, $c) ^ $mask, 1);
 }
 
 1;

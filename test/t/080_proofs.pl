@@ -9,6 +9,7 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use IPC::Run;
+use LedgerTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -58,24 +59,6 @@ sub write_file
 }
 
 my $json = JSON::PP->new->canonical;
-
-# change byte $i of the base64 string $$ref (its lowest bit), keeping it
-# canonical base64
-sub b64_flip
-{
-	my ($ref, $i) = @_;
-	my $b = decode_base64($$ref);
-	substr($b, $i, 1) = chr(ord(substr($b, $i, 1)) ^ 1);
-	$$ref = encode_base64($b, '');
-}
-
-# the base64 character whose 6-bit value is that of $c xor $mask
-sub b64_char_xor
-{
-	my ($c, $mask) = @_;
-	my $alphabet = join('', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '+', '/');
-	return substr($alphabet, index($alphabet, $c) ^ $mask, 1);
-}
 
 sub verify_proof
 {

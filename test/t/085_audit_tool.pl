@@ -41,24 +41,6 @@ sub flip
 	substr($$ref, $i, 1) = $c eq '0' ? '1' : '0';
 }
 
-# change byte $i of the base64 string $$ref (xor $mask, default 1), keeping
-# it canonical base64
-sub b64_flip
-{
-	my ($ref, $i, $mask) = @_;
-	my $b = decode_base64($$ref);
-	substr($b, $i, 1) = chr(ord(substr($b, $i, 1)) ^ ($mask // 1));
-	$$ref = encode_base64($b, '');
-}
-
-# the base64 character whose 6-bit value is that of $c xor $mask
-sub b64_char_xor
-{
-	my ($c, $mask) = @_;
-	my $alphabet = join('', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '+', '/');
-	return substr($alphabet, index($alphabet, $c) ^ $mask, 1);
-}
-
 my $node = ledger_node('audit');
 $node->safe_psql('postgres', 'CREATE EXTENSION ledger');
 
