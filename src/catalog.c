@@ -504,6 +504,17 @@ ledger_info_forget(Oid relid)
 	ledger_cache_inval((Datum) 0, relid);
 }
 
+/* A plan of sql prepared and kept for the backend (catalog.h). */
+SPIPlanPtr
+ledger_prepare_kept(const char *sql, int nargs, Oid *argtypes, const char *what)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare %s: %s", what, SPI_result_code_string(SPI_result));
+	return plan;
+}
+
 /* bytea holding a 32-byte hash */
 bytea *
 ledger_hash_to_bytea(const uint8 *hash)

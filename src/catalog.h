@@ -76,6 +76,14 @@ extern bool ledger_id_is_replica(int64 ledger_id);
 /* Drop what the cache holds about one relation (after registering it). */
 extern void ledger_info_forget(Oid relid);
 
+/*
+ * A plan of sql prepared once and kept for the backend (SPI connected): the
+ * plan cache replans it after DDL on what it reads.  what names the query
+ * in an error.
+ */
+extern struct _SPI_plan *ledger_prepare_kept(const char *sql, int nargs, Oid *argtypes,
+											 const char *what);
+
 /* bytea from/to a 32-byte hash; what names the hash in an error */
 extern bytea *ledger_hash_to_bytea(const uint8 *hash);
 extern void ledger_bytea_to_hash(bytea *b, uint8 *out, const char *what);

@@ -605,13 +605,10 @@ replica_block_listing(int64 ledger_id, const int64 *sorted, int n, int64 *which)
 	if (plan == NULL)
 	{
 		Oid			type = INT8ARRAYOID;
-		SPIPlanPtr	p = SPI_prepare("SELECT ledger_id, block_no, xact_ids FROM ledger.blocks "
-									"WHERE xact_ids OPERATOR(pg_catalog.&&) $1", 1, &type);
 
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the lookup of blocks by transaction: %s",
-				 SPI_result_code_string(SPI_result));
-		plan = p;
+		plan = ledger_prepare_kept("SELECT ledger_id, block_no, xact_ids FROM ledger.blocks "
+								   "WHERE xact_ids OPERATOR(pg_catalog.&&) $1", 1, &type,
+								   "the lookup of blocks by transaction");
 	}
 	for (i = 0; i < n; i++)
 		elems[i] = Int64GetDatum(sorted[i]);

@@ -671,19 +671,6 @@ signed_key_lookup(const char *key_id)
 	return signed_key_lookup_in(key_id, false, 0);
 }
 
-/* A prepared, kept plan reading one key (SPI connected). */
-static SPIPlanPtr
-signed_key_prepare(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 /*
  * The entry for key_id in this institution's registry (ledger.keys), or,
  * with of_replica, in the keys the origin of replica ledger ledger_id
@@ -740,21 +727,21 @@ signed_key_lookup_in(const char *key_id, bool of_replica, int64 ledger_id)
 		Oid			argtype = TEXTOID;
 
 		signed_key_plan =
-			signed_key_prepare("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-							   "k.revoked_at, k.added_at FROM ledger.keys k "
-							   "WHERE k.key_id OPERATOR(pg_catalog.=) $1",
-							   1, &argtype);
+			ledger_prepare_kept("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+								"k.revoked_at, k.added_at FROM ledger.keys k "
+								"WHERE k.key_id OPERATOR(pg_catalog.=) $1",
+								1, &argtype, "the look-up of a key");
 	}
 	if (of_replica && signed_ledger_key_plan == NULL)
 	{
 		Oid			argtypes[2] = {TEXTOID, INT8OID};
 
 		signed_ledger_key_plan =
-			signed_key_prepare("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-							   "k.revoked_at, k.added_at FROM ledger.ledger_keys k "
-							   "WHERE k.key_id OPERATOR(pg_catalog.=) $1 "
-							   "AND k.ledger_id OPERATOR(pg_catalog.=) $2",
-							   2, argtypes);
+			ledger_prepare_kept("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+								"k.revoked_at, k.added_at FROM ledger.ledger_keys k "
+								"WHERE k.key_id OPERATOR(pg_catalog.=) $1 "
+								"AND k.ledger_id OPERATOR(pg_catalog.=) $2",
+								2, argtypes, "the look-up of a replicated key");
 	}
 	args[0] = CStringGetTextDatum(key_id);
 	args[1] = Int64GetDatum(ledger_id);

@@ -69,18 +69,10 @@ tiles_read(HistoryStore *st, int level, int64 index, HistoryTile *out)
 		args[1] = Int16GetDatum((int16) level);
 		args[2] = Int64GetDatum(index);
 		if (tiles_read_plan == NULL)
-		{
-			SPIPlanPtr	plan;
-
-			plan = SPI_prepare("SELECT hashes FROM ledger.history_tiles "
-							   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-							   "AND level OPERATOR(pg_catalog.=) $2 AND idx OPERATOR(pg_catalog.=) $3",
-							   3, types);
-			if (plan == NULL || SPI_keepplan(plan) != 0)
-				elog(ERROR, "could not prepare a read of ledger.history_tiles: %s",
-					 SPI_result_code_string(SPI_result));
-			tiles_read_plan = plan;
-		}
+			tiles_read_plan = ledger_prepare_kept("SELECT hashes FROM ledger.history_tiles "
+												  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+												  "AND level OPERATOR(pg_catalog.=) $2 AND idx OPERATOR(pg_catalog.=) $3",
+												  3, types, "a read of ledger.history_tiles");
 		if (SPI_execute_plan(tiles_read_plan, args, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ledger.history_tiles");
 		if (SPI_processed > 0)
