@@ -25,6 +25,11 @@
 #  6. resync_subscription and drop_subscription of a signed replica; a
 #     ledger made signed at the origin after a peer subscribed is refused
 #     until resync_subscription sets the replica up.
+#  7. The peer's database dumped (pg_dump -Fc) and restored into a new
+#     database: its replicas verify there against the origin's digests, with
+#     the keys it held, stay read-only; its own signed ledger takes rows
+#     signed with its restored keys only; the restored subscription is
+#     disabled until resync_subscription takes over from the old database.
 use strict;
 use warnings;
 
@@ -525,5 +530,59 @@ my $dl = caught_up($a, $b, 'late_signed');
 ok(defined $dl, 'late signed: streaming again');
 is(row_set($b, 'late_signed'), row_set($a, 'late_signed'), 'late signed: the origin\'s rows');
 verify_ok($b, 'postgres', 'late_signed', $dl, 'late signed: the replica verifies its signatures');
+
+# ---------- 7. a peer restored from its own dump ----------
+
+# B's database is dumped (custom format) and restored into a new database
+# of the same cluster, with one job (docs/replication.md, "Restore"): its
+# own signed ledger, the replicas it holds (the origin's keys with them) and
+# the subscription, which pg_restore makes disabled and unconnected.
+my $bdump = "$dir/peer.dump";
+$b->command_ok([ 'pg_dump', '-Fc', '-f', $bdump, '-d', 'postgres' ], 'restore: pg_dump of the peer');
+my $bd_own = $b->safe_psql('postgres', "SELECT ledger.digest('b_pay')");
+$b->safe_psql('postgres', 'CREATE DATABASE restored');
+my ($rout, $rerr2) = ('', '');
+IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'restored', $bdump ],
+	'>', \$rout, '2>', \$rerr2);
+is($rerr2, '', 'restore: pg_restore of the peer runs without errors');
+verify_ok($b, 'restored', 'pay', $d, 'restore: the restored replica verifies, signatures included, against the origin\'s digest');
+verify_ok($b, 'restored', 'late_signed', $dl, 'restore: the restored replica of late_signed verifies');
+verify_ok($b, 'restored', 'b_pay', $bd_own, 'restore: the peer\'s own signed ledger verifies');
+is($b->safe_psql('restored', q{SELECT string_agg(key_id, ',' ORDER BY key_id) FROM ledger.ledger_keys k
+	JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'pay'::regclass}),
+	$b->safe_psql('postgres', q{SELECT string_agg(key_id, ',' ORDER BY key_id) FROM ledger.ledger_keys k
+	JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'pay'::regclass}),
+	'restore: the replica\'s keys are the ones the peer held');
+is($b->safe_psql('restored', q{SELECT ledger_uuid FROM ledger.ledgers WHERE relation = 'pay'::regclass}),
+	$a->safe_psql('postgres', q{SELECT ledger_uuid FROM ledger.ledgers WHERE relation = 'pay'::regclass}),
+	'restore: the replica keeps the origin\'s ledger uuid');
+($ret, $out, $err) = $b->psql('restored', 'INSERT INTO pay VALUES ' . signed_row($a, 'pay', 800, 'x', 1, 'ec2', 'a_ec2'));
+like($err, qr/cannot insert into ledger table "pay": it is a replica/, 'restore: the restored replica is read-only');
+($ret, $out, $err) = $b->psql('restored', q{UPDATE late_signed SET amount = 0});
+isnt($ret, 0, 'restore: UPDATE of the restored replica is refused');
+($ret, $out, $err) = $b->psql('restored', 'INSERT INTO b_pay VALUES ' . signed_row($b, 'b_pay', 10, 'after restore', 1, 'alice', 'b_alice'));
+is($ret, 0, 'restore: the peer\'s own signed ledger takes a row signed with its restored key') or diag($err);
+($ret, $out, $err) = $b->psql('restored', 'INSERT INTO b_pay VALUES ' . signed_row($b, 'b_pay', 11, 'forged', 1, 'alice', 'a_alice'));
+like($err, qr/signature by key "alice" of row \(id\)=\(11\) of ledger table "b_pay" does not verify/,
+	'restore: a row signed by another key than the restored one is refused');
+is($b->safe_psql('restored', q{SELECT subenabled FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+	WHERE d.datname = 'restored' AND s.subname = 'late_sub'}), 'f',
+	'restore: the restored subscription is disabled');
+
+# The restored database takes over from the old one (disaster recovery):
+# the old one's subscription is dropped (its slot at the origin with it),
+# then resync_subscription in the restored database makes a new slot,
+# finds the held history to be the origin's and streams again.
+$b->safe_psql('postgres', "SELECT ledger.drop_subscription('late_sub')");
+$a->safe_psql('postgres', 'INSERT INTO late_signed VALUES ' . signed_row($a, 'late_signed', 3, 'while restoring', 3, 'ec2', 'a_ec2'));
+is($b->safe_psql('restored', "SELECT ledger.resync_subscription('late_sub')"), '1',
+	'restore: resync_subscription in the restored database');
+$a->safe_psql('postgres', 'INSERT INTO late_signed VALUES ' . signed_row($a, 'late_signed', 4, 'after restoring', 4, 'ec2', 'a_ec2'));
+my $dr = digest_of($a, 'late_signed');
+ok(wait_head($b, 'late_signed', head_block($a, 'late_signed'), 'restored'),
+	'restore: the restored replica streams again (the origin\'s newest block arrived)');
+is(row_set($b, 'late_signed', 'restored'), row_set($a, 'late_signed'),
+	'restore: the origin\'s rows, nothing lost or duplicated');
+verify_ok($b, 'restored', 'late_signed', $dr, 'restore: the restored replica verifies against the origin\'s new digest');
 
 done_testing();
