@@ -101,6 +101,8 @@ typedef struct ReplicaXact
 	int64		last_seq;
 	MerkleStream ms;
 	char	   *relname;		/* for messages */
+	Oid			relid;			/* the replica's table, checked for this
+								 * subscription when the rows arrived */
 	List	   *keys;			/* of SignedKeyUse: keys that signed rows */
 	SignedKeyUse *last_key;		/* the last one noted */
 } ReplicaXact;
@@ -347,9 +349,10 @@ replica_xact(int64 ledger_id, int64 xact, bool create)
 
 		if (!create)
 			return NULL;
+		/* kept from one apply transaction to the next while it ends empty */
 		ctl.keysize = 2 * sizeof(int64);
 		ctl.entrysize = sizeof(ReplicaXact);
-		ctl.hcxt = TopTransactionContext;
+		ctl.hcxt = TopMemoryContext;
 		replica_xacts = hash_create("ledger replica transactions", 64, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
@@ -359,6 +362,7 @@ replica_xact(int64 ledger_id, int64 xact, bool create)
 		rx->count = 0;
 		rx->last_seq = -1;
 		rx->relname = NULL;
+		rx->relid = InvalidOid;
 		rx->keys = NIL;
 		rx->last_key = NULL;
 		merkle_stream_init(&rx->ms);
@@ -384,7 +388,10 @@ replica_row_arrived(LedgerInfo *info, Relation rel, int64 xact, int64 seq,
 				 errdetail("Sequence " INT64_FORMAT " after " INT64_FORMAT ".", seq, rx->last_seq),
 				 errhint("The origin's history was changed; the replica refuses it.")));
 	if (rx->relname == NULL)
+	{
 		rx->relname = MemoryContextStrdup(TopTransactionContext, RelationGetRelationName(rel));
+		rx->relid = info->relid;
+	}
 	rx->last_seq = seq;
 	rx->count++;
 	merkle_stream_add(&rx->ms, leaf);
@@ -548,7 +555,8 @@ replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void
 replica_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL)
+	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL &&
+		hash_get_num_entries(replica_xacts) > 0)
 	{
 		HASH_SEQ_STATUS hs;
 		ReplicaXact *rx;
@@ -570,9 +578,18 @@ replica_xact_callback(XactEvent event, void *arg)
 			}
 		}
 	}
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_ABORT)
+
+	/*
+	 * Entries point into the transaction's memory: a table that ends empty
+	 * (every commit, as checked above) is kept for the next one.
+	 */
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_ABORT) &&
+		replica_xacts != NULL && hash_get_num_entries(replica_xacts) > 0)
+	{
+		hash_destroy(replica_xacts);
 		replica_xacts = NULL;
+	}
 
 	/*
 	 * What an aborted transaction knew was not written; a prepared one may
@@ -701,7 +718,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	LedgerRecord rec;
 	ReplicaXact *rx;
 	uint8		root[LEDGER_HASH_LEN];
-	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	Oid			relid;
 
 	rec.xact_id = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
 	rec.row_count = DatumGetInt64(heap_getattr(tup, 3, td, &isnull));
@@ -710,6 +727,12 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	rec.committed_at = DatumGetTimestampTz(heap_getattr(tup, 5, td, &isnull));
 
 	rx = replica_xact(ledger_id, rec.xact_id, false);
+
+	/*
+	 * its rows were checked as rows of a replica of this subscription, of
+	 * this ledger (rx is per ledger)
+	 */
+	relid = rx != NULL ? rx->relid : replica_ledger_of(ledger_id, sub, catrel)->relid;
 	if (rx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -729,7 +752,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 
 	/* the keys that signed its rows, at the origin's commit time */
 	if (rx->keys != NIL)
-		signed_replica_check_keys(ledger_id, info->relid, rec.xact_id,
+		signed_replica_check_keys(ledger_id, relid, rec.xact_id,
 								  rec.committed_at, rx->keys);
 
 	/*
