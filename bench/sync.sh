@@ -40,11 +40,26 @@
 #   SYNC_RATE          rows/s of figure 2                    (default 1000)
 #   SYNC_LAT_SECONDS   duration of each lag run              (default 20)
 #   BENCH_SHORT        if "1": 4000 / 20000 rows, 1 run, 8 s lag runs
+#   SYNC_CALLGRIND     if "1": instructions instead of times.  The peer runs
+#                      under valgrind --tool=callgrind (needs the valgrind
+#                      package); figure 1 only, one run of each kind, by
+#                      default 2000 single-row transactions and one of
+#                      20000 rows; each apply worker is stopped after its
+#                      apply and the instructions of its whole life
+#                      (start-up included: StartBackgroundWorker, inclusive)
+#                      are printed
+#   SYNC_CALLGRIND_DIR with SYNC_CALLGRIND=1: a directory (writable by the
+#                      benchmark's user) to keep the apply workers' profiles
+#                      in, for callgrind_annotate
 
 set -u -o pipefail
 
 if [ "${BENCH_SHORT:-0}" = 1 ]; then
     : "${SYNC_ROWS:=4000}" "${SYNC_BULK_ROWS:=20000}" "${SYNC_REPS:=1}" "${SYNC_LAT_SECONDS:=8}"
+fi
+CALLGRIND=${SYNC_CALLGRIND:-0}
+if [ "$CALLGRIND" = 1 ]; then
+    : "${SYNC_ROWS:=2000}" "${SYNC_BULK_ROWS:=20000}" "${SYNC_REPS:=1}"
 fi
 ROWS=${SYNC_ROWS:-20000}
 BULK=${SYNC_BULK_ROWS:-100000}
@@ -108,7 +123,17 @@ shared_buffers = 512MB
 max_wal_size = 4GB
 checkpoint_timeout = 30min
 EOF
-pg_ctl -D "$PEER_DATA" -l "$WORK/peer.log" -w -t 120 start >/dev/null ||
+PG_CTL_EXEC=()
+if [ "$CALLGRIND" = 1 ]; then
+    command -v valgrind >/dev/null || { say "SYNC_CALLGRIND=1 needs valgrind"; exit 1; }
+    CG_DIR=$WORK/callgrind
+    mkdir -p "$CG_DIR"
+    printf '#!/bin/sh\nexec valgrind --tool=callgrind -q --callgrind-out-file=%s/callgrind.out.%%p "%s" "$@"\n' \
+        "$CG_DIR" "$(command -v postgres)" >"$WORK/postgres-callgrind"
+    chmod 755 "$WORK/postgres-callgrind"
+    PG_CTL_EXEC=(-p "$WORK/postgres-callgrind")
+fi
+pg_ctl -D "$PEER_DATA" "${PG_CTL_EXEC[@]}" -l "$WORK/peer.log" -w -t 600 start >/dev/null ||
     { tail -20 "$WORK/peer.log"; exit 1; }
 say "origin: $(o postgres 'SHOW server_version'), synchronous_commit=$(o postgres 'SHOW synchronous_commit'), fsync=$(o postgres 'SHOW fsync'), seal_interval=$(o postgres 'SHOW ledger.seal_interval'); peer: the same build, subscriptions with synchronous_commit=off (PostgreSQL's default for subscriptions)"
 
@@ -230,8 +255,50 @@ apply_run() {
     APPLY_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     APPLY_ROWS=$rows
     [ "$(p "$ddb" "SELECT count(*) FROM $t")" = "$rows" ] || fail "$kind $t: the peer has $(p "$ddb" "SELECT count(*) FROM $t") rows, the origin $rows"
+    if [ "$CALLGRIND" = 1 ]; then
+        # the worker writes its profile when it exits
+        p "$ddb" "ALTER SUBSCRIPTION $sub DISABLE" || return 1
+        wait_until "$ddb" "NOT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = '$sub' AND pid IS NOT NULL)" || return 1
+        local i=0
+        while ! grep -q '^totals:' "$CG_DIR/callgrind.out.$pid" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+        # the worker's own: a forked process's profile also counts what the
+        # postmaster did before the fork
+        APPLY_INSNS=$(callgrind_annotate --inclusive=yes "$CG_DIR/callgrind.out.$pid" 2>/dev/null |
+            awk '/:StartBackgroundWorker / { gsub(",", "", $1); print $1; exit }')
+        cp "$CG_DIR/callgrind.out.$pid" "$CG_KEEP/callgrind.out.$kind.$t.$pid"
+    fi
     return 0
 }
+
+if [ "$CALLGRIND" = 1 ]; then
+    CG_KEEP=${SYNC_CALLGRIND_DIR:-$WORK/keep}
+    mkdir -p "$CG_KEEP"
+    say ""
+    say "-- 1. apply instructions (callgrind on the peer's apply worker, its whole life): rows written with the subscription disabled, then applied after ENABLE --"
+    for shape in one bulk; do
+        if [ "$shape" = one ]; then label="$ROWS single-row transactions"; else label="one transaction of $BULK rows"; fi
+        declare -A I=()
+        for kind in plain wide sync; do
+            if apply_run "$kind" "$shape"; then
+                I[$kind]=$APPLY_INSNS
+                say "  $kind, $label: applied in $APPLY_S s under callgrind, $APPLY_INSNS instructions"
+            else
+                fail "apply run $kind $shape"; I[$kind]=0
+            fi
+        done
+        line "apply instructions, ledger replica, $label" "${I[sync]}" "plain logical replication" "${I[plain]}" "$(ratio "${I[plain]}" "${I[sync]}")"
+        line "apply instructions, ledger replica, $label" "${I[sync]}" "the ledger's bytes, plain" "${I[wide]}" "$(ratio "${I[wide]}" "${I[sync]}")"
+        unset I
+    done
+    say "  (ratios: baseline / ledger, as the throughput ratios)"
+    for t in one bulk; do
+        if [ "$(p sync_dst "SELECT ok FROM ledger.verify('$t', \$\$$(o sync_src "SELECT ledger.digest('$t')")\$\$::jsonb)")" != t ]; then
+            fail "the ledger replica '$t' does not verify against the origin's digest"
+        fi
+    done
+    [ "$FAILS" = 0 ] || { say "$FAILS errors"; exit 1; }
+    exit 0
+fi
 
 # ---------------------------------------------------------------------------
 # 1. Apply throughput

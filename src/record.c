@@ -534,17 +534,24 @@ block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
 bool
 block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 {
+	/* kept: a replica reads it for every block that arrives */
+	static SPIPlanPtr plan = NULL;
 	MemoryContext caller = CurrentMemoryContext;
 	Datum		arg = Int64GetDatum(ledger_id);
-	Oid			argtype = INT8OID;
 	bool		found;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
-									   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
-									   "ORDER BY block_no DESC LIMIT 1", block_header_columns),
-							  1, &argtype, &arg, NULL, read_only, 1) != SPI_OK_SELECT)
+	if (plan == NULL)
+	{
+		Oid			argtype = INT8OID;
+
+		plan = ledger_prepare_kept(psprintf("SELECT %s FROM ledger.blocks "
+											"WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+											"ORDER BY block_no DESC LIMIT 1", block_header_columns),
+								   1, &argtype, "the read of a ledger's newest block");
+	}
+	if (SPI_execute_plan(plan, &arg, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.blocks");
 	found = SPI_processed > 0;
 	if (found)

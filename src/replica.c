@@ -29,7 +29,25 @@
  * ERROR, which rolls the apply transaction back; with disable_on_error the
  * subscription stops, and nothing unverified was applied.
  *
- * Memory: the per-transaction state lives in TopTransactionContext.
+ * Records known unsealed: a record that passed its check here and whose
+ * insert commits is kept in this backend's memory (replica_known), with the
+ * ledger's newest block as this backend last saw it, until a block lists
+ * it.  A block whose transactions are all known, arriving while the
+ * ledger's newest block is still the one this backend last saw, is checked
+ * against them without reading their records or looking them up in other
+ * blocks: each was recorded here exactly once (its insert passed the
+ * primary key), no block listed it when it arrived (a block is accepted
+ * only when every transaction it lists has its record here), and every
+ * block since was checked by this backend, which forgot the transactions
+ * it listed (a block written by any other backend changes the newest
+ * block).  Anything else is read as before.  The whole of it is forgotten
+ * when a transaction or subtransaction of this backend aborts or is
+ * prepared, and when a copy begins or ends.  Why this keeps every check
+ * complete: docs/design.md, "Sync between institutions".
+ *
+ * Memory: the per-transaction state lives in TopTransactionContext; the
+ * known records in their own context under TopMemoryContext, at most
+ * REPLICA_KNOWN_MAX of them.
  *
  *-------------------------------------------------------------------------
  */
@@ -83,12 +101,37 @@ typedef struct ReplicaXact
 	int64		last_seq;
 	MerkleStream ms;
 	char	   *relname;		/* for messages */
+	Oid			relid;			/* the replica's table, checked for this
+								 * subscription when the rows arrived */
 	List	   *keys;			/* of SignedKeyUse: keys that signed rows */
 	SignedKeyUse *last_key;		/* the last one noted */
 } ReplicaXact;
 
 static HTAB *replica_xacts = NULL;
 static char *copying_for = NULL;
+
+/* A record known unsealed (see the header): hash key (ledger_id, xact_id). */
+typedef struct ReplicaKnownRecord
+{
+	int64		key[2];
+	LedgerRecord rec;
+} ReplicaKnownRecord;
+
+/* The newest block of a ledger as this backend last saw it. */
+typedef struct ReplicaKnownHead
+{
+	int64		ledger_id;		/* hash key */
+	bool		has_head;
+	int64		block_no;
+	uint8		block_hash[LEDGER_HASH_LEN];
+} ReplicaKnownHead;
+
+#define REPLICA_KNOWN_MAX 100000
+static MemoryContext replica_known_cxt = NULL;
+static HTAB *replica_known = NULL;
+static HTAB *replica_known_heads = NULL;
+
+static void replica_forget_known(void);
 
 /* Is this backend applying changes of a subscription?  Its name, or NULL. */
 const char *
@@ -115,6 +158,7 @@ replica_applying(void)
 void
 replica_set_copying(const char *subname)
 {
+	replica_forget_known();
 	if (copying_for != NULL)
 		pfree(copying_for);
 	copying_for = subname ? MemoryContextStrdup(TopMemoryContext, subname) : NULL;
@@ -305,9 +349,10 @@ replica_xact(int64 ledger_id, int64 xact, bool create)
 
 		if (!create)
 			return NULL;
+		/* kept from one apply transaction to the next while it ends empty */
 		ctl.keysize = 2 * sizeof(int64);
 		ctl.entrysize = sizeof(ReplicaXact);
-		ctl.hcxt = TopTransactionContext;
+		ctl.hcxt = TopMemoryContext;
 		replica_xacts = hash_create("ledger replica transactions", 64, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
@@ -317,6 +362,7 @@ replica_xact(int64 ledger_id, int64 xact, bool create)
 		rx->count = 0;
 		rx->last_seq = -1;
 		rx->relname = NULL;
+		rx->relid = InvalidOid;
 		rx->keys = NIL;
 		rx->last_key = NULL;
 		merkle_stream_init(&rx->ms);
@@ -342,7 +388,10 @@ replica_row_arrived(LedgerInfo *info, Relation rel, int64 xact, int64 seq,
 				 errdetail("Sequence " INT64_FORMAT " after " INT64_FORMAT ".", seq, rx->last_seq),
 				 errhint("The origin's history was changed; the replica refuses it.")));
 	if (rx->relname == NULL)
+	{
 		rx->relname = MemoryContextStrdup(TopTransactionContext, RelationGetRelationName(rel));
+		rx->relid = info->relid;
+	}
 	rx->last_seq = seq;
 	rx->count++;
 	merkle_stream_add(&rx->ms, leaf);
@@ -383,11 +432,131 @@ replica_signed_row(int64 ledger_id, int64 xact, const char *key_id,
 	MemoryContextSwitchTo(old);
 }
 
+/* Forget every known record and head. */
+static void
+replica_forget_known(void)
+{
+	if (replica_known_cxt != NULL)
+		MemoryContextReset(replica_known_cxt);
+	replica_known = NULL;
+	replica_known_heads = NULL;
+}
+
+/* Create the tables of known records and heads if they are not there. */
+static void
+replica_known_init(void)
+{
+	HASHCTL		ctl;
+
+	if (replica_known != NULL)
+		return;
+	if (replica_known_cxt == NULL)
+		replica_known_cxt = AllocSetContextCreate(TopMemoryContext,
+												  "ledger replica known records",
+												  ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = 2 * sizeof(int64);
+	ctl.entrysize = sizeof(ReplicaKnownRecord);
+	ctl.hcxt = replica_known_cxt;
+	replica_known = hash_create("ledger replica known records", 256, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(ReplicaKnownHead);
+	ctl.hcxt = replica_known_cxt;
+	replica_known_heads = hash_create("ledger replica known heads", 16, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
+ * A record passed its check in this backend and is about to be inserted:
+ * keep it as known unsealed.  The first time for a ledger, its newest block
+ * is read and kept with it.  SPI not connected.
+ */
+static void
+replica_know_record(int64 ledger_id, const LedgerRecord *rec)
+{
+	int64		key[2] = {ledger_id, rec->xact_id};
+	ReplicaKnownHead *h;
+	ReplicaKnownRecord *k;
+	bool		found;
+
+	replica_known_init();
+	if (hash_get_num_entries(replica_known) >= REPLICA_KNOWN_MAX)
+		return;
+	h = hash_search(replica_known_heads, &ledger_id, HASH_FIND, NULL);
+	if (h == NULL)
+	{
+		LedgerBlock head;
+		bool		has_head = block_read_head(ledger_id, false, &head);
+
+		h = hash_search(replica_known_heads, &ledger_id, HASH_ENTER, NULL);
+		h->has_head = has_head;
+		h->block_no = has_head ? head.block_no : -1;
+		memcpy(h->block_hash, has_head ? head.block_hash : (const uint8 *) "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+			   LEDGER_HASH_LEN);
+	}
+	k = hash_search(replica_known, key, HASH_ENTER, &found);
+	k->rec = *rec;
+}
+
+/*
+ * May the known records of a ledger stand for its records?  Only while its
+ * newest block is the one this backend last saw; else they are forgotten.
+ */
+static bool
+replica_known_usable(int64 ledger_id, bool has_head, const LedgerBlock *head)
+{
+	ReplicaKnownHead *h;
+
+	if (replica_known == NULL)
+		return false;
+	h = hash_search(replica_known_heads, &ledger_id, HASH_FIND, NULL);
+	if (h != NULL && h->has_head == has_head &&
+		(!has_head || (h->block_no == head->block_no &&
+					   memcmp(h->block_hash, head->block_hash, LEDGER_HASH_LEN) == 0)))
+		return true;
+	if (h != NULL)
+		replica_forget_known();
+	return false;
+}
+
+/*
+ * A block was checked in this backend: its transactions are no longer
+ * unsealed, and it is the ledger's newest block.
+ */
+static void
+replica_known_sealed(int64 ledger_id, const LedgerBlock *b)
+{
+	ReplicaKnownHead *h;
+	int			i;
+
+	replica_known_init();
+	for (i = 0; i < b->nxacts; i++)
+	{
+		int64		key[2] = {ledger_id, b->xact_ids[i]};
+
+		hash_search(replica_known, key, HASH_REMOVE, NULL);
+	}
+	h = hash_search(replica_known_heads, &ledger_id, HASH_ENTER, NULL);
+	h->has_head = true;
+	h->block_no = b->block_no;
+	memcpy(h->block_hash, b->block_hash, LEDGER_HASH_LEN);
+}
+
+/* A subtransaction aborted: what it knew may not have been written. */
+static void
+replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		replica_forget_known();
+}
+
 /* End of an apply transaction: every row arrived with its record. */
 static void
 replica_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL)
+	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL &&
+		hash_get_num_entries(replica_xacts) > 0)
 	{
 		HASH_SEQ_STATUS hs;
 		ReplicaXact *rx;
@@ -409,9 +578,26 @@ replica_xact_callback(XactEvent event, void *arg)
 			}
 		}
 	}
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_ABORT)
+
+	/*
+	 * Entries point into the transaction's memory: a table that ends empty
+	 * (every commit, as checked above) is kept for the next one.
+	 */
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_ABORT) &&
+		replica_xacts != NULL && hash_get_num_entries(replica_xacts) > 0)
+	{
+		hash_destroy(replica_xacts);
 		replica_xacts = NULL;
+	}
+
+	/*
+	 * What an aborted transaction knew was not written; a prepared one may
+	 * still be rolled back, in another transaction.
+	 */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		replica_forget_known();
 
 	/*
 	 * An apply transaction refused at commit (above) has already set the
@@ -434,6 +620,7 @@ void
 replica_init(void)
 {
 	RegisterXactCallback(replica_xact_callback, NULL);
+	RegisterSubXactCallback(replica_subxact_callback, NULL);
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = replica_emit_log;
 	if (!process_shared_preload_libraries_in_progress)
@@ -531,7 +718,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	LedgerRecord rec;
 	ReplicaXact *rx;
 	uint8		root[LEDGER_HASH_LEN];
-	LedgerInfo *info = replica_ledger_of(ledger_id, sub, catrel);
+	Oid			relid;
 
 	rec.xact_id = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
 	rec.row_count = DatumGetInt64(heap_getattr(tup, 3, td, &isnull));
@@ -540,6 +727,12 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	rec.committed_at = DatumGetTimestampTz(heap_getattr(tup, 5, td, &isnull));
 
 	rx = replica_xact(ledger_id, rec.xact_id, false);
+
+	/*
+	 * its rows were checked as rows of a replica of this subscription, of
+	 * this ledger (rx is per ledger)
+	 */
+	relid = rx != NULL ? rx->relid : replica_ledger_of(ledger_id, sub, catrel)->relid;
 	if (rx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -559,7 +752,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 
 	/* the keys that signed its rows, at the origin's commit time */
 	if (rx->keys != NIL)
-		signed_replica_check_keys(ledger_id, info->relid, rec.xact_id,
+		signed_replica_check_keys(ledger_id, relid, rec.xact_id,
 								  rec.committed_at, rx->keys);
 
 	/*
@@ -567,6 +760,9 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	 * covers
 	 */
 	hash_search(replica_xacts, rx->key, HASH_REMOVE, NULL);
+
+	/* known unsealed, for its block (an insert that fails forgets it) */
+	replica_know_record(ledger_id, &rec);
 }
 
 /* qsort and bsearch comparator of int64 */
@@ -681,6 +877,10 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	bool	   *nulls;
 	LedgerRecord *recs;
 	uint64	   *counts;
+	bool		usable;
+	int64	   *misses;
+	int		   *miss_at;
+	int			nmisses = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.block_no = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
@@ -755,8 +955,44 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 							b.block_no, relname)));
 		b.xact_ids[i] = DatumGetInt64(elems[i]);
 	}
-	/* each listed transaction has its record here, exactly one */
-	record_read_xacts(ledger_id, b.xact_ids, b.nxacts, GetLatestSnapshot(), recs, counts);
+
+	/*
+	 * each listed transaction has its record here, exactly one: known
+	 * unsealed in this backend (see the header), else read
+	 */
+	usable = replica_known_usable(ledger_id, has_head, &head);
+	misses = palloc(sizeof(int64) * Max(b.nxacts, 1));
+	miss_at = palloc(sizeof(int) * Max(b.nxacts, 1));
+	for (i = 0; i < b.nxacts; i++)
+	{
+		int64		key[2] = {ledger_id, b.xact_ids[i]};
+		ReplicaKnownRecord *k = usable ? hash_search(replica_known, key, HASH_FIND, NULL) : NULL;
+
+		if (k != NULL)
+		{
+			recs[i] = k->rec;
+			counts[i] = 1;
+		}
+		else
+		{
+			misses[nmisses] = b.xact_ids[i];
+			miss_at[nmisses++] = i;
+		}
+	}
+	if (nmisses > 0)
+	{
+		LedgerRecord *mrecs = palloc(sizeof(LedgerRecord) * nmisses);
+		uint64	   *mcounts = palloc(sizeof(uint64) * nmisses);
+
+		record_read_xacts(ledger_id, misses, nmisses, GetLatestSnapshot(), mrecs, mcounts);
+		for (i = 0; i < nmisses; i++)
+		{
+			recs[miss_at[i]] = mrecs[i];
+			counts[miss_at[i]] = mcounts[i];
+		}
+		pfree(mrecs);
+		pfree(mcounts);
+	}
 	merkle_stream_init(&ms);
 	for (i = 0; i < b.nxacts; i++)
 	{
@@ -785,7 +1021,17 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 						 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT " twice",
 								b.block_no, relname, sorted[i]),
 						 errhint("A block was forged at the origin; the replica refuses it.")));
-		other = replica_block_listing(ledger_id, sorted, b.nxacts, &xact);
+
+		/*
+		 * in no other block: a known transaction was in none when its record
+		 * arrived, nor in any block since; the others are looked up
+		 */
+		other = -1;
+		if (nmisses > 0)
+		{
+			qsort(misses, nmisses, sizeof(int64), replica_int64_cmp);
+			other = replica_block_listing(ledger_id, misses, nmisses, &xact);
+		}
 		pfree(sorted);
 		if (other >= 0)
 			ereport(ERROR,
@@ -824,6 +1070,7 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 						b.block_no, relname),
 				 errhint("A block header was changed at the origin; the replica refuses it.")));
 	SPI_finish();
+	replica_known_sealed(ledger_id, &b);
 }
 
 /*

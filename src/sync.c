@@ -762,10 +762,8 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 		CommandCounterIncrement();
 		relid = RangeVarGetRelid(makeRangeVar(rl->schema, rl->relname, -1), NoLock, false);
 	}
+	/* (with the BRIN index on ledger_xact that every ledger has) */
 	create_ledger_triggers(qname);
-	sync_spi(SPI_OK_UTILITY,
-			 psprintf("CREATE INDEX ON %s USING brin (" LEDGER_COL_XACT ") WITH (pages_per_range = 16)",
-					  qname));
 	return relid;
 }
 

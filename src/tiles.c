@@ -47,6 +47,13 @@ typedef struct TileEntry
  */
 static SPIPlanPtr tiles_read_plan = NULL;
 
+/*
+ * The same for tiles_flush's write and tiles_stored_size's read, which a
+ * replica runs for every block that arrives.
+ */
+static SPIPlanPtr tiles_write_plan = NULL;
+static SPIPlanPtr tiles_size_plan = NULL;
+
 /* read callback: the cache, else the table */
 static bool
 tiles_read(HistoryStore *st, int level, int64 index, HistoryTile *out)
@@ -153,10 +160,12 @@ tiles_flush(TileStore *ts)
 		args[1] = Int16GetDatum((int16) e->tile.level);
 		args[2] = Int64GetDatum(e->tile.index);
 		args[3] = PointerGetDatum(b);
-		if (SPI_execute_with_args("INSERT INTO ledger.history_tiles (ledger_id, level, idx, hashes) "
-								  "VALUES ($1, $2, $3, $4) ON CONFLICT (ledger_id, level, idx) "
-								  "DO UPDATE SET hashes = EXCLUDED.hashes",
-								  4, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		if (tiles_write_plan == NULL)
+			tiles_write_plan = ledger_prepare_kept("INSERT INTO ledger.history_tiles (ledger_id, level, idx, hashes) "
+												   "VALUES ($1, $2, $3, $4) ON CONFLICT (ledger_id, level, idx) "
+												   "DO UPDATE SET hashes = EXCLUDED.hashes",
+												   4, types, "a write of ledger.history_tiles");
+		if (SPI_execute_plan(tiles_write_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not write ledger.history_tiles");
 		e->dirty = false;
 	}
@@ -171,10 +180,12 @@ tiles_stored_size(int64 ledger_id)
 	bool		isnull;
 	uint64		n = 0;
 
-	if (SPI_execute_with_args("SELECT idx, pg_catalog.length(hashes) FROM ledger.history_tiles "
-							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND level OPERATOR(pg_catalog.=) 0 "
-							  "ORDER BY idx DESC LIMIT 1",
-							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+	if (tiles_size_plan == NULL)
+		tiles_size_plan = ledger_prepare_kept("SELECT idx, pg_catalog.length(hashes) FROM ledger.history_tiles "
+											  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND level OPERATOR(pg_catalog.=) 0 "
+											  "ORDER BY idx DESC LIMIT 1",
+											  1, &argtype, "the read of a ledger's history size");
+	if (SPI_execute_plan(tiles_size_plan, &arg, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.history_tiles");
 	if (SPI_processed > 0)
 		n = (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) *

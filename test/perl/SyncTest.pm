@@ -1,4 +1,4 @@
-# SyncTest: helpers shared by the sync TAP tests (test/t/1[0-4]0_sync*.pl).
+# SyncTest: helpers shared by the sync TAP tests (test/t/1[0-8]0_sync*.pl).
 #
 # Loaded with "use SyncTest;" beside LedgerTest.  Every helper takes the
 # nodes it works on; none keeps state between calls.
