@@ -7,12 +7,12 @@
  * Independent of the extension: it shares no code with src/ (it needs no
  * normal distribution at all).  For each case of a fixed random set it
  * solves the Black-Scholes PDE in x = ln(S/K) on a uniform grid centred on
- * the spot, Crank-Nicolson in time with Rannacher start-up (the first two
- * steps as four implicit half steps), on the time grid
- * tau_j = T (j/M)^2 (steps refined where the exercise boundary moves like
- * sqrt(tau)), with the initial condition averaged over each cell (Pooley,
- * Vetzal and Forsyth 2003, so the kink at the strike does not spoil second
- * order convergence).  The linear complementarity problem of each step is
+ * the spot, BDF2 in s = sqrt(tau) with uniform steps in s (the first step
+ * implicit Euler; L-stable, so the kinks leave no oscillations, and steps
+ * refined where the exercise boundary moves like sqrt(tau)), with the
+ * initial condition averaged over each cell (Pooley, Vetzal and Forsyth
+ * 2003, so the kink at the strike does not spoil second order
+ * convergence).  The linear complementarity problem of each step is
  * solved exactly by policy iteration (Howard's algorithm, which terminates
  * after a few tridiagonal solves and handles one or two exercise
  * boundaries alike: with negative rates the exercise region of a put can
