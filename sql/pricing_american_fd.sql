@@ -40,6 +40,10 @@ FROM fdq GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT id, kind, regime, round(t::numeric, 2) AS t, round(sigma::numeric, 3) AS sigma,
 	   round((abs(got - price) / tol)::numeric, 1) AS err_over_tol
 FROM fdq WHERE abs(got - price) > tol ORDER BY id;
+-- and the largest error over the tolerance (0.57 on 2026-12-03, case 125):
+-- a change that moves any case towards the tolerance shows here first
+SELECT round(max(abs(got - price) / tol)::numeric, 1) AS worst_over_tol
+FROM fdq WHERE regime <> 'european';
 
 -- Delta and gamma of american_greeks against the truth's (Richardson
 -- extrapolated derivatives of the grid's cubic at the spot), vega against

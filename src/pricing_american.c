@@ -425,59 +425,100 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
  * --------------------------------------------------------------------- */
 
 /*
- * Scheme sizes: QDFP_N + 1 Chebyshev nodes of the boundary in sqrt(tau),
- * QDFP_L Gauss-Legendre nodes for the integrals of the fixed point, QDFP_P
- * Gauss-Legendre nodes for the price.  Newton sweeps: two from the QD+
- * start (found to QDFP_QD_TOL of X); the second one's move (the largest
- * change of a node's ln B) then bounds the error left, which is of the
- * order of its square.  Where it exceeds QDFP_TRUST sigma sqrt(T) (the
- * scale of ln B; the largest second move on the truth set and on 17,800
- * random single-boundary inputs with T up to 100 years and sigma up to 5
- * was 0.034 and 0.0075 sigma sqrt(T)), sweeps go on, at most
- * QDFP_MAX_SWEEPS, until one moves less than QDFP_TOL sigma sqrt(T).  A
- * fixed number of sweeps keeps the price a smooth function of the inputs
- * (the Greeks' finite differences need that); stopping on a tolerance
- * would leave steps where the number of sweeps changes.  Chosen against
- * the finite-difference truth of test/american/truth.csv and the same
- * scheme converged with 32 nodes (docs/pricing.md,
- * docs/benchmarks-pricing.md).
+ * Scheme sizes.  The boundary's H = ln(B/X)^2 is interpolated by Chebyshev
+ * polynomials in z = 2 (tau/T)^(1/QDFP_E) - 1, in two levels (see
+ * qd_put_boundary): QDFP_NC + 1 nodes with QDFP_LC Gauss-Legendre points
+ * for the integrals of each node (the coarse level: the QD+ start and
+ * QDFP_SWEEPS_C Newton sweeps), then QDFP_NF + 1 nodes with at most QDFP_LF
+ * points (the fine level: its start interpolated from the coarse one,
+ * QDFP_SWEEPS_F Newton sweeps; node i at c = (1 + z_i) / 2 takes
+ * ceil(QDFP_LF c^QDFP_LPOW) points, at least QDFP_LMIN: the early nodes
+ * integrate over a short stretch of the boundary); QDFP_P Gauss-Legendre
+ * points for the price, in xi = T sin^(2 QDFP_KP) th.
+ *
+ * E = 3 (E = 2, the paper's sqrt(tau), before) puts more nodes near expiry,
+ * where ln(B/X)^2 behaves like tau ln(1/tau) up to a time of the order of
+ * sigma^2 / r^2, short against T at low volatility; KP = 2 (1 before)
+ * spreads the price integrand's step near xi = 0 when the spot is close to
+ * the boundary.  Chosen against the finite-difference truth of
+ * test/american/truth.csv (all 1,372 cases within the tolerance, the worst
+ * at 0.76 of it) and against the same equations with 48 nodes and points
+ * solved to convergence (at most 0.77 of the tolerance from it);
+ * docs/benchmarks-pricing.md has the schemes tried.
+ *
+ * Sweeps: the fine sweep's move (the largest change of a node's y) bounds
+ * the error left, which is of the order of its square.  Where it exceeds
+ * QDFP_TRUST sigma sqrt(T) (5 of the 1,347 single-boundary truth cases, the
+ * largest move 0.17 sigma sqrt(T); 101 of 20,000 random inputs), sweeps go
+ * on, at most QDFP_MAX_SWEEPS, until one moves less than QDFP_TOL
+ * sigma sqrt(T).  A fixed number of sweeps keeps the price a smooth
+ * function of the inputs (the Greeks' finite differences need that);
+ * stopping on a tolerance would leave steps where the number of sweeps
+ * changes, and the rescue is such a step, of the size of one sweep's
+ * error where it starts (below 1e-6 of the price on the truth set).
  */
-#define QDFP_N 10
-#define QDFP_L 10
+#define QDFP_NC 8
+#define QDFP_LC 6
+#define QDFP_NF 13
+#define QDFP_LF 12
+#define QDFP_LMIN 3
+#define QDFP_LPOW 0.75
 #define QDFP_P 32
+#define QDFP_E 3.0
+#define QDFP_KP 2.0
+#define QDFP_SWEEPS_C 1
+#define QDFP_SWEEPS_F 1
 #define QDFP_MAX_SWEEPS 8
 #define QDFP_TRUST 0.05
 #define QDFP_TOL 1e-5
-#define QDFP_QD_TOL 1e-6
-#define QDFP_Y_MAX 27.631021115928547	/* -ln(1e-12) */
-
-/* Gauss-Legendre nodes and weights on [-1, 1] for QDFP_L and QDFP_P points. */
-static double qd_xl[QDFP_L],
-			qd_wl[QDFP_L],
-			qd_xp[QDFP_P],
-			qd_wp[QDFP_P];
-static double qd_cos[QDFP_N + 1][QDFP_N + 1];
+#define QDFP_QD_TOL 1e-4
+#define QDFP_NMAX (QDFP_NF > QDFP_NC ? QDFP_NF : QDFP_NC)
+#define QDFP_LMAX (QDFP_LF > QDFP_LC ? QDFP_LF : QDFP_LC)
+/* columns of the cardinal tables: nodes 0..QDFP_NMAX, padded to pairs */
+#define QDFP_NV ((QDFP_NMAX + 2) / 2)
 
 /*
- * Input-free parts of the quadratures.  Node i is at tau_i = T c_i^2; its
- * integral over u in [0, tau_i] takes th_j = pi/4 (1 + x_j) with
- * tau_i - u = tau_i sin^2 th_j: qd_zu is the Chebyshev argument
- * 2 sqrt(u/T) - 1 = 2 c_i cos th_j - 1 and qd_tz the Chebyshev polynomials
- * there, qd_rm = c_i sin th_j = sqrt(m/T),
- * qd_ru = c_i^2 cos^2 th_j = u/T, qd_wa = the weight of du over T.  The
- * price integral takes xi = T sin^2 th_j: qd_snp, qd_csp, qd_wpp (weight of
- * dxi over T).
+ * Two doubles (GCC and Clang vector extension: SSE2 on x86-64, NEON on
+ * aarch64, pairs of scalars elsewhere) for the sums over the nodes.
  */
-static double qd_ci[QDFP_N + 1],
-			qd_zu[QDFP_N + 1][QDFP_L],
-			qd_tz[QDFP_N + 1][QDFP_L][QDFP_N + 1],
-			qd_card[QDFP_N + 1][QDFP_L][QDFP_N + 1],
-			qd_rm[QDFP_N + 1][QDFP_L],
-			qd_ru[QDFP_N + 1][QDFP_L],
-			qd_wa[QDFP_N + 1][QDFP_L],
-			qd_snp[QDFP_P],
-			qd_csp[QDFP_P],
+typedef double QdV2 __attribute__((vector_size(16)));
+#define QDFP_Y_MAX 27.631021115928547	/* -ln(1e-12) */
+
+/*
+ * Input-free parts of one level's quadratures.  Node i is at
+ * tau_i = T ti_i, ti_i = c_i^E, c_i = (1 + z_i) / 2; its integral over u in
+ * [0, tau_i] takes th_j = pi/4 (1 + x_j) with tau_i - u = tau_i sin^2 th_j:
+ * card holds the cardinal functions of the interpolation at the Chebyshev
+ * argument of u (H(u) = sum_k card_k H_k), rm = sqrt((tau_i - u)/T),
+ * ru = u/T, wa = the weight of du over T.
+ */
+typedef struct QdLevel
+{
+	int			n,				/* nodes 0..n, node 0 at expiry */
+				l,				/* quadrature points per node, at most */
+				li[QDFP_NMAX + 1];	/* quadrature points of node i */
+	double		e,				/* z = 2 (tau/T)^(1/e) - 1 */
+				ti[QDFP_NMAX + 1],
+				cs[QDFP_NMAX + 1][QDFP_NMAX + 1],	/* T_k(z_i) */
+				rm[QDFP_NMAX + 1][QDFP_LMAX],
+				ru[QDFP_NMAX + 1][QDFP_LMAX],
+				wa[QDFP_NMAX + 1][QDFP_LMAX];
+	QdV2		card[QDFP_NMAX + 1][QDFP_LMAX][QDFP_NV];	/* zero beyond n */
+	double		lag[QDFP_NMAX + 1][QDFP_NC + 1];	/* see qd_init */
+} QdLevel;
+
+static QdLevel qd_coarse,
+			qd_fine;
+
+/*
+ * The price integral takes xi = T sin^(2 KP) th_j, th_j = pi/4 (1 + x_j):
+ * qd_snp = sqrt(xi/T), qd_zp (the Chebyshev argument of tau = T - xi),
+ * qd_wpp (weight of dxi over T).
+ */
+static double qd_snp[QDFP_P],
+			qd_zp[QDFP_P],
 			qd_wpp[QDFP_P];
+static double qd_exp2j[64];		/* 2^(j/64) */
 static int	qd_ready = 0;
 
 /* n-point Gauss-Legendre rule on [-1, 1] by Newton on P_n. */
@@ -518,83 +559,35 @@ qd_gauss_legendre(int n, double *x, double *w)
 	}
 }
 
-static void qd_cheb_coef(const double *val, double *a);
-
-/* Fill the quadrature and Chebyshev tables (once per process). */
-static void
-qd_init(void)
+/*
+ * e^x by Taylor's polynomial of degree 13 (Cody and Waite's reduction to
+ * |r| <= ln 2 / 2, Horner's scheme); only for qd_init's table of 2^(j/64)
+ * (see qd_exp), within 1 ulp of glibc's exp there.
+ */
+static double
+qd_exp_taylor(double x)
 {
-	int			i,
-				k,
-				n;
+	double		kd = nearbyint(x * 1.44269504088896338700),
+				r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10,
+				p = 1.0;
+	int			i;
 
-	qd_gauss_legendre(QDFP_L, qd_xl, qd_wl);
-	qd_gauss_legendre(QDFP_P, qd_xp, qd_wp);
-	/* T_k(z_i) at the nodes z_i = -cos(i pi / n) */
-	for (i = 0; i <= QDFP_N; i++)
-		for (k = 0; k <= QDFP_N; k++)
-			qd_cos[i][k] = cos(PRICING_PI * k * (QDFP_N - i) / QDFP_N);
-	for (i = 0; i <= QDFP_N; i++)
-	{
-		double		c = 0.5 * (1.0 + qd_cos[i][1]); /* (1 + z_i) / 2 */
-
-		qd_ci[i] = c;
-		for (k = 0; k < QDFP_L; k++)
-		{
-			double		th = 0.25 * PRICING_PI * (1.0 + qd_xl[k]),
-						sn = sin(th),
-						cs = cos(th);
-
-			qd_zu[i][k] = 2.0 * c * cs - 1.0;
-			qd_tz[i][k][0] = 1.0;
-			qd_tz[i][k][1] = qd_zu[i][k];
-			for (n = 2; n <= QDFP_N; n++)
-				qd_tz[i][k][n] = 2.0 * qd_zu[i][k] * qd_tz[i][k][n - 1] -
-					qd_tz[i][k][n - 2];
-			qd_rm[i][k] = c * sn;
-			qd_ru[i][k] = c * c * cs * cs;
-			qd_wa[i][k] = 0.25 * PRICING_PI * qd_wl[k] * 2.0 * c * c * sn * cs;
-		}
-	}
-	/* cardinal functions of the interpolation at the quadrature points */
-	for (n = 0; n <= QDFP_N; n++)
-	{
-		double		e[QDFP_N + 1],
-					a[QDFP_N + 1];
-		int			m;
-
-		for (m = 0; m <= QDFP_N; m++)
-			e[m] = m == n ? 1.0 : 0.0;
-		qd_cheb_coef(e, a);
-		for (i = 0; i <= QDFP_N; i++)
-			for (k = 0; k < QDFP_L; k++)
-			{
-				double		sum = 0.0;
-
-				for (m = 0; m <= QDFP_N; m++)
-					sum += a[m] * qd_tz[i][k][m];
-				qd_card[i][k][n] = sum;
-			}
-	}
-	for (k = 0; k < QDFP_P; k++)
-	{
-		double		th = 0.25 * PRICING_PI * (1.0 + qd_xp[k]);
-
-		qd_snp[k] = sin(th);
-		qd_csp[k] = cos(th);
-		qd_wpp[k] = 0.25 * PRICING_PI * qd_wp[k] * 2.0 * qd_snp[k] * qd_csp[k];
-	}
-	qd_ready = 1;
+	/* 1 + r (1 + r/2 (1 + r/3 (... (1 + r/13)))) */
+	for (i = 13; i >= 1; i--)
+		p = 1.0 + p * r / i;
+	return ldexp(p, (int) kd);
 }
 
 /*
- * e^x for the fixed point's integrands, in plain C: x = k ln 2 + r with
- * |r| <= ln 2 / 2 (Cody and Waite's two-part ln 2, so k ln 2 is exact),
- * e^r by its Taylor polynomial of degree 13 (truncation below 5e-18
- * relative), times 2^k built in the exponent bits.  Within 1 ulp of glibc's
- * exp on 2e7 random arguments; it costs fewer instructions than libm's exp
- * with its wrapper and gives the same result on every platform.  Outside
- * [-708, 709] it defers to exp().
+ * e^x for the fixed point's integrands, in plain C: x = (64 k + j) ln 2 / 64
+ * + r with |r| <= ln 2 / 128 (Cody and Waite's two-part ln 2, so the
+ * product is exact), e^x = 2^k 2^(j/64) e^r with 2^(j/64) from qd_exp2j and
+ * e^r by its Taylor polynomial of degree 5 (truncation below 4e-17
+ * relative), 2^k built in the exponent bits.  Within 2 ulp of glibc's exp
+ * on 2e7 random arguments in [-708, 709] and [-20, 20]; half the
+ * instructions of a degree-13 polynomial over |r| <= ln 2 / 2, and the
+ * same result on every platform.
+ * Outside [-708, 709] it defers to exp().
  */
 static PRICING_INLINE double
 qd_exp(double x)
@@ -603,87 +596,62 @@ qd_exp(double x)
 	double		kd,
 				r,
 				r2,
-				r4,
 				p;
 	union
 	{
 		double		d;
 		uint64_t	u;
 	}			sc;
+	int32_t		n;
 
 	if (!(x >= -708.0 && x <= 709.0))
 		return exp(x);
-	kd = x * 1.44269504088896338700 + shift;
+	kd = x * (64.0 * 1.44269504088896338700) + shift;
 	sc.d = kd;
 	kd -= shift;
-	r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-
-	/*
-	 * e^r = 1 + (r + r^2 q(r)), q of degree 11 by Estrin's scheme (a third of
-	 * Horner's latency; without -march the multiplications and additions are
-	 * not fused, so Horner's chain of 13 steps was the cost)
-	 */
+	r = (x - kd * (6.93147180369123816490e-01 / 64.0)) -
+		kd * (1.90821492927058770002e-10 / 64.0);
 	r2 = r * r;
-	r4 = r2 * r2;
-	p = (((1.0 / 2.0) + r * (1.0 / 6.0)) +
-		 ((1.0 / 24.0) + r * (1.0 / 120.0)) * r2) +
-		(((1.0 / 720.0) + r * (1.0 / 5040.0)) +
-		 ((1.0 / 40320.0) + r * (1.0 / 362880.0)) * r2) * r4 +
-		(((1.0 / 3628800.0) + r * (1.0 / 39916800.0)) +
-		 ((1.0 / 479001600.0) + r * (1.0 / 6227020800.0)) * r2) * (r4 * r4);
-	p = 1.0 + (r + r2 * p);
-	/* the low bits of sc.u hold k + 2^51 (two's complement for k < 0) */
-	sc.u = (uint64_t) ((int64_t) (int32_t) (uint32_t) sc.u + 1023) << 52;
-	return p * sc.d;
+	/* e^r - 1 = r + r^2 (1/2 + r/6 + r^2 (1/24 + r/120)) */
+	p = r + r2 * (((1.0 / 2.0) + r * (1.0 / 6.0)) +
+				  r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
+	/* the low bits of sc.u hold n + 2^51 (two's complement for n < 0) */
+	n = (int32_t) (uint32_t) sc.u;
+	sc.u = (uint64_t) ((int64_t) (n >> 6) + 1023) << 52;
+	return (qd_exp2j[n & 63] + qd_exp2j[n & 63] * p) * sc.d;
 }
 
-/* Phi(x) and phi(x) from one exponential. */
-static PRICING_INLINE void
-qd_norm(double x, double *cdf, double *pdf)
-{
-	double		e = qd_exp(-0.5 * x * x),
-				y = fabs(x) * PRICING_INV_SQRT2;
 
-	*pdf = PRICING_INV_SQRT2PI * e;
-	if (y <= CODY_THRESH)
-		*cdf = 0.5 + 0.5 * cody_erf_small(x * PRICING_INV_SQRT2);
-	else
-	{
-		double		tail = 0.5 * e * cody_erfcx_large(y);
-
-		*cdf = x < 0.0 ? tail : 1.0 - tail;
-	}
-}
-
-/* Chebyshev coefficients of the values at the nodes (Lobatto points). */
+/* Chebyshev coefficients of the values at the n + 1 nodes (Lobatto points). */
 static void
-qd_cheb_coef(const double *val, double *a)
+qd_cheb_coef(const QdLevel *lv, const double *val, double *a)
 {
 	int			i,
-				k;
+				k,
+				n = lv->n;
 
-	for (k = 0; k <= QDFP_N; k++)
+	for (k = 0; k <= n; k++)
 	{
-		double		sum = 0.5 * (val[0] * qd_cos[0][k] + val[QDFP_N] * qd_cos[QDFP_N][k]);
+		double		sum = 0.5 * (val[0] * lv->cs[0][k] + val[n] * lv->cs[n][k]);
 
-		for (i = 1; i < QDFP_N; i++)
-			sum += val[i] * qd_cos[i][k];
-		a[k] = sum * (2.0 / QDFP_N);
+		for (i = 1; i < n; i++)
+			sum += val[i] * lv->cs[i][k];
+		a[k] = sum * (2.0 / n);
 	}
 	a[0] *= 0.5;
-	a[QDFP_N] *= 0.5;
+	a[n] *= 0.5;
 }
 
-/* Clenshaw evaluation of sum a_k T_k(z). */
+/* Clenshaw evaluation of sum a_k T_k(z), k = 0..n. */
 static PRICING_INLINE double
-qd_cheb_eval(const double *a, double z)
+qd_cheb_eval(const double *a, int n, double z)
 {
 	double		b1 = 0.0,
 				b2 = 0.0,
 				z2 = 2.0 * z;
 	int			k;
 
-	for (k = QDFP_N; k >= 1; k--)
+	for (k = n; k >= 1; k--)
 	{
 		double		b0 = a[k] + z2 * b1 - b2;
 
@@ -693,23 +661,204 @@ qd_cheb_eval(const double *a, double z)
 	return a[0] + z * b1 - b2;
 }
 
-/*
- * sqrt(H) at time to expiry u, H = ln(B(u)/X)^2 interpolated in
- * z = 2 sqrt(u/T) - 1; so ln B(u) = ln X - sqrt(H).
- */
-static PRICING_INLINE double
-qd_sqrt_h(const double *a, double u, double t)
+/* Quadrature points of a fine node at c = (1 + z) / 2 (see QDFP_LPOW). */
+static int
+qd_points(int l, double c)
 {
-	double		h = qd_cheb_eval(a, 2.0 * sqrt(Max(u, 0.0) / t) - 1.0);
+	int			m = (int) ceil(l * pow(c, QDFP_LPOW));
 
-	return h > 0.0 ? sqrt(h) : 0.0;
+	return Max(Min(m, l), Min(QDFP_LMIN, l));
 }
 
-/* sqrt(H) at the Chebyshev argument z. */
-static PRICING_INLINE double
-qd_sqrt_hz(const double *a, double z)
+/*
+ * Fill one level's tables: n + 1 nodes, at most l points per node (l for
+ * every node if uniform).
+ */
+static void
+qd_init_level(QdLevel *lv, int n, int l, double e, int uniform)
 {
-	double		h = qd_cheb_eval(a, z);
+	double		x[QDFP_LMAX],
+				w[QDFP_LMAX];
+	int			i,
+				k,
+				m;
+
+	lv->n = n;
+	lv->l = l;
+	lv->e = e;
+	/* T_k(z_i) at the nodes z_i = -cos(i pi / n) */
+	for (i = 0; i <= n; i++)
+		for (k = 0; k <= n; k++)
+			lv->cs[i][k] = cos(PRICING_PI * k * (n - i) / n);
+	for (i = 0; i <= n; i++)
+	{
+		double		c = 0.5 * (1.0 + lv->cs[i][1]),
+					ti = pow(c, e);
+
+		lv->ti[i] = ti;
+		lv->li[i] = uniform ? l : qd_points(l, c);
+		qd_gauss_legendre(lv->li[i], x, w);
+		for (k = 0; k < lv->li[i]; k++)
+		{
+			double		th = 0.25 * PRICING_PI * (1.0 + x[k]),
+						sn = sin(th),
+						cs = cos(th),
+						zu = 2.0 * c * pow(cs, 2.0 / e) - 1.0;
+
+			lv->rm[i][k] = sqrt(ti) * sn;
+			lv->ru[i][k] = ti * cs * cs;
+			lv->wa[i][k] = 0.25 * PRICING_PI * w[k] * 2.0 * ti * sn * cs;
+			/* cardinal functions of the interpolation at zu */
+			for (m = 0; m <= n; m++)
+			{
+				double		e[QDFP_NMAX + 1],
+							a[QDFP_NMAX + 1];
+				int			j;
+
+				for (j = 0; j <= n; j++)
+					e[j] = j == m ? 1.0 : 0.0;
+				qd_cheb_coef(lv, e, a);
+				lv->card[i][k][m / 2][m % 2] = qd_cheb_eval(a, n, zu);
+			}
+		}
+	}
+}
+
+/* Fill the quadrature and Chebyshev tables (once per process). */
+static void
+qd_init(void)
+{
+	double		xp[QDFP_P],
+				wp[QDFP_P];
+	int			i,
+				k;
+
+	for (k = 0; k < 64; k++)
+		qd_exp2j[k] = qd_exp_taylor(k * (6.93147180369123816490e-01 / 64.0) +
+									k * (1.90821492927058770002e-10 / 64.0));
+	qd_init_level(&qd_coarse, QDFP_NC, QDFP_LC, QDFP_E, 1);
+	qd_init_level(&qd_fine, QDFP_NF, QDFP_LF, QDFP_E, 0);
+
+	/*
+	 * The fine level's start: lag[i][k] is the Lagrange polynomial of the
+	 * coarse nodes 1..QDFP_NC that is 1 at node k, at the z of fine node i.
+	 * It interpolates H / (tau/T), which stays positive and varies slowly
+	 * near expiry (like ln(1/tau)) where H itself (like tau ln(1/tau)) is
+	 * undershot below zero by a polynomial through few nodes.
+	 */
+	for (i = 1; i <= QDFP_NF; i++)
+		for (k = 1; k <= QDFP_NC; k++)
+		{
+			double		p = 1.0;
+			int			m;
+
+			for (m = 1; m <= QDFP_NC; m++)
+				if (m != k)
+					p *= (qd_fine.cs[i][1] - qd_coarse.cs[m][1]) /
+						(qd_coarse.cs[k][1] - qd_coarse.cs[m][1]);
+			qd_fine.lag[i][k] = p;
+		}
+	qd_gauss_legendre(QDFP_P, xp, wp);
+	for (k = 0; k < QDFP_P; k++)
+	{
+		double		th = 0.25 * PRICING_PI * (1.0 + xp[k]),
+					sn = sin(th),
+					cs = cos(th);
+
+		qd_snp[k] = pow(sn, QDFP_KP);
+		qd_zp[k] = 2.0 * pow(1.0 - pow(sn, 2.0 * QDFP_KP), 1.0 / QDFP_E) - 1.0;
+		qd_wpp[k] = 0.25 * PRICING_PI * wp[k] * 2.0 * QDFP_KP * pow(sn, 2.0 * QDFP_KP - 1.0) * cs;
+	}
+	qd_ready = 1;
+}
+
+/*
+ * e^x0 and e^x1 by qd_exp's method, two lanes at a time (the same result
+ * as two calls of qd_exp).
+ */
+static PRICING_INLINE void
+qd_exp2(double x0, double x1, double *e0, double *e1)
+{
+	const QdV2	shift = {6755399441055744.0, 6755399441055744.0};
+	QdV2		x = {x0, x1},
+				kd,
+				r,
+				r2,
+				p;
+	union
+	{
+		QdV2		d;
+		uint64_t	u[2];
+	}			sc;
+	int32_t		n0,
+				n1;
+
+	if (!(x0 >= -708.0 && x0 <= 709.0 && x1 >= -708.0 && x1 <= 709.0))
+	{
+		*e0 = qd_exp(x0);
+		*e1 = qd_exp(x1);
+		return;
+	}
+	kd = x * (64.0 * 1.44269504088896338700) + shift;
+	sc.d = kd;
+	kd -= shift;
+	r = (x - kd * (6.93147180369123816490e-01 / 64.0)) -
+		kd * (1.90821492927058770002e-10 / 64.0);
+	r2 = r * r;
+	p = r + r2 * (((1.0 / 2.0) + r * (1.0 / 6.0)) +
+				  r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
+	n0 = (int32_t) (uint32_t) sc.u[0];
+	n1 = (int32_t) (uint32_t) sc.u[1];
+	sc.u[0] = (uint64_t) ((int64_t) (n0 >> 6) + 1023) << 52;
+	sc.u[1] = (uint64_t) ((int64_t) (n1 >> 6) + 1023) << 52;
+	{
+		QdV2		t = {qd_exp2j[n0 & 63], qd_exp2j[n1 & 63]};
+
+		sc.d = (t + t * p) * sc.d;
+	}
+	*e0 = sc.d[0];
+	*e1 = sc.d[1];
+}
+
+/*
+ * Phi and phi at two points, each from one exponential (the two taken as a
+ * pair by qd_exp2) and Cody's rationals.
+ */
+static PRICING_INLINE void
+qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
+		 double *pdf1)
+{
+	double		e0,
+				e1,
+				y0 = fabs(x0) * PRICING_INV_SQRT2,
+				y1 = fabs(x1) * PRICING_INV_SQRT2;
+
+	qd_exp2(-0.5 * x0 * x0, -0.5 * x1 * x1, &e0, &e1);
+	*pdf0 = PRICING_INV_SQRT2PI * e0;
+	*pdf1 = PRICING_INV_SQRT2PI * e1;
+	if (y0 <= CODY_THRESH)
+		*cdf0 = 0.5 + 0.5 * cody_erf_small(x0 * PRICING_INV_SQRT2);
+	else
+	{
+		double		tail = 0.5 * e0 * cody_erfcx_large(y0);
+
+		*cdf0 = x0 < 0.0 ? tail : 1.0 - tail;
+	}
+	if (y1 <= CODY_THRESH)
+		*cdf1 = 0.5 + 0.5 * cody_erf_small(x1 * PRICING_INV_SQRT2);
+	else
+	{
+		double		tail = 0.5 * e1 * cody_erfcx_large(y1);
+
+		*cdf1 = x1 < 0.0 ? tail : 1.0 - tail;
+	}
+}
+
+/* sqrt(H) at the Chebyshev argument z: -ln(B/X). */
+static PRICING_INLINE double
+qd_sqrt_hz(const double *a, int n, double z)
+{
+	double		h = qd_cheb_eval(a, n, z);
 
 	return h > 0.0 ? sqrt(h) : 0.0;
 }
@@ -790,8 +939,7 @@ qd_plus_f(const QdPut *o, const QdPlus *e, double sb, double *f, double *f1,
 
 	dp = (log(sb / o->k) + b * tau) / v + 0.5 * v;
 	dm = dp - v;
-	qd_norm(-dp, &ndp, &pdp);
-	qd_norm(-dm, &ndm, &pdm);
+	qd_norm2(-dp, -dm, &ndp, &pdp, &ndm, &pdm);
 	npv = dr * o->k * ndm - sb * dq * ndp;
 	theta = o->r * o->k * dr * ndm - o->q * sb * dq * ndp -
 		0.5 * o->sigma * o->sigma * sb / v * dq * pdp;
@@ -851,7 +999,7 @@ qd_plus_boundary(const QdPut *o, double tau, double guess)
  * elimination with partial pivoting; returns 0 if m is singular.
  */
 static int
-qd_solve(double m[QDFP_N][QDFP_N], double *b, int n)
+qd_solve(double m[QDFP_NMAX][QDFP_NMAX], double *b, int n)
 {
 	int			i,
 				j,
@@ -904,57 +1052,229 @@ qd_solve(double m[QDFP_N][QDFP_N], double *b, int n)
 	return 1;
 }
 
+/* The per-row parts of one level's integrands. */
+typedef struct QdRow
+{
+	double		tau[QDFP_NMAX + 1],
+				er[QDFP_NMAX + 1][QDFP_LMAX],	/* r T wa e^(r u) */
+				eq[QDFP_NMAX + 1][QDFP_LMAX],	/* q T wa e^(q u) */
+				sm[QDFP_NMAX + 1][QDFP_LMAX],	/* sigma sqrt(tau_i - u) */
+				ism[QDFP_NMAX + 1][QDFP_LMAX],	/* 1 / sm */
+				c0[QDFP_NMAX + 1][QDFP_LMAX];	/* b (tau_i - u) / sm + sm / 2 */
+} QdRow;
+
+/* Fill w for one put and one level. */
+static void
+qd_row_setup(const QdPut *o, const QdLevel *lv, QdRow *w)
+{
+	double		b = o->r - o->q,
+				sst = o->sigma * sqrt(o->t);
+	int			i,
+				j;
+
+	w->tau[0] = 0.0;
+	for (i = 1; i <= lv->n; i++)
+	{
+		w->tau[i] = o->t * lv->ti[i];
+		for (j = 0; j < lv->li[i]; j++)
+		{
+			double		u = o->t * lv->ru[i][j],
+						m = o->t * lv->rm[i][j] * lv->rm[i][j], /* tau - u */
+						er,
+						eq;
+
+			w->sm[i][j] = sst * lv->rm[i][j];
+			w->ism[i][j] = 1.0 / w->sm[i][j];
+			w->c0[i][j] = b * m * w->ism[i][j] + 0.5 * w->sm[i][j];
+			qd_exp2(o->r * u, o->q * u, &er, &eq);
+			w->er[i][j] = o->r * o->t * lv->wa[i][j] * er;
+			w->eq[i][j] = o->q * o->t * lv->wa[i][j] * eq;
+		}
+	}
+}
+
+/*
+ * One Newton sweep of FP-A on a level (see qd_put_boundary): y and hv (its
+ * squares) are updated in place; returns the largest change of a y_i.
+ */
+static PRICING_INLINE double
+qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
+		  double *hv, int n)
+{
+	const QdV2	zero = {0.0, 0.0};
+	QdV2		hw[QDFP_NV];
+	double		g[QDFP_NMAX],
+				res[QDFP_NMAX],
+				jac[QDFP_NMAX][QDFP_NMAX],
+				lnxk = log(o->x / o->k),
+				b = o->r - o->q,
+				move = 0.0;
+	int			i,
+				j,
+				k;
+
+	for (k = 0; k < QDFP_NV; k++)
+	{
+		hw[k][0] = 2 * k <= n ? hv[2 * k] : 0.0;
+		hw[k][1] = 2 * k + 1 <= n ? hv[2 * k + 1] : 0.0;
+	}
+	for (i = 1; i <= n; i++)
+	{
+		QdV2		acc[QDFP_NV];
+		double		ti = w->tau[i],
+					v = o->sigma * sqrt(ti),
+					lnbk = lnxk - y[i],
+					nn,
+					dd,
+					inn,
+					idd,
+					ndv,
+					ddv,
+					dp,
+					dm,
+					ndp,
+					pdp,
+					ndm,
+					pdm,
+					cw[QDFP_LMAX],
+					wn[QDFP_LMAX],
+					wd[QDFP_LMAX];
+
+		dp = (lnbk + b * ti) / v + 0.5 * v;
+		dm = dp - v;
+		qd_norm2(dp, dm, &ndp, &pdp, &ndm, &pdm);
+		nn = ndm;
+		dd = ndp;
+		ndv = pdm / v;
+		ddv = pdp / v;
+		for (j = 0; j < lv->li[i]; j++)
+		{
+			const QdV2 *cd = lv->card[i][j];
+			QdV2		hs = cd[0] * hw[0];
+			double		hu,
+						sq,
+						cdf,
+						pdf,
+						cdfm,
+						pdfm;
+
+			/* H at u from the node values, two terms at a time */
+			for (k = 1; k < QDFP_NV; k++)
+				hs += cd[k] * hw[k];
+			hu = hs[0] + hs[1];
+			sq = hu > 0.0 ? sqrt(hu) : 0.0;
+			/* d+(tau - u, B(tau)/B(u)), ln(B(tau)/B(u)) = sq - y_i */
+			dp = (sq - y[i]) * w->ism[i][j] + w->c0[i][j];
+			qd_norm2(dp, dp - w->sm[i][j], &cdf, &pdf, &cdfm, &pdfm);
+			nn += w->er[i][j] * cdfm;
+			dd += w->eq[i][j] * cdf;
+			/* their derivatives in ln B(tau) (minus those in ln B(u)) */
+			wn[j] = w->er[i][j] * pdfm * w->ism[i][j];
+			wd[j] = w->eq[i][j] * pdf * w->ism[i][j];
+			ndv += wn[j];
+			ddv += wd[j];
+			/* d ln B(u) / d y_k = -card_k y_k / sq */
+			cw[j] = sq > 0.0 ? 1.0 / sq : 0.0;
+		}
+		/* G_i = ln X - y_i - ln K + b tau_i - ln N + ln D */
+		g[i - 1] = lnxk - y[i] + b * ti + log(dd / nn);
+		inn = 1.0 / nn;
+		idd = 1.0 / dd;
+		for (k = 0; k < QDFP_NV; k++)
+			acc[k] = zero;
+		for (j = 0; j < lv->li[i]; j++)
+		{
+			const QdV2 *cd = lv->card[i][j];
+			double		c = (wd[j] * idd - wn[j] * inn) * cw[j];
+			QdV2		cv = {c, c};
+
+			for (k = 0; k < QDFP_NV; k++)
+				acc[k] += cd[k] * cv;
+		}
+		for (k = 1; k <= n; k++)
+			jac[i - 1][k - 1] = acc[k / 2][k % 2] * y[k];
+		jac[i - 1][i - 1] += -1.0 + ndv * inn - ddv * idd;
+	}
+	for (i = 0; i < n; i++)
+	{
+		res[i] = g[i];
+		g[i] = -g[i];
+	}
+
+	/*
+	 * Where the system cannot be solved (degenerate inputs such as a sigma
+	 * sqrt(T) of 1e300, where N or D vanish), take the plain fixed point step
+	 * of FP-A instead: y + G.
+	 */
+	if (!qd_solve(jac, g, n))
+		for (i = 0; i < n; i++)
+			g[i] = res[i];
+	for (i = 1; i <= n; i++)
+	{
+		double		ny = y[i] + g[i - 1];
+
+		if (!(ny >= 0.0))
+			ny = 0.5 * y[i];
+		/* B at most 1e-12 X below X */
+		if (!(ny <= QDFP_Y_MAX))
+			ny = QDFP_Y_MAX;
+		move = Max(move, fabs(ny - y[i]));
+		y[i] = ny;
+		hv[i] = ny * ny;
+	}
+	return move;
+}
+
 /*
  * Put boundary by the fixed point of Andersen, Lake and Offengeld (2016),
  * equation FP-A (value matching): B = K e^-(r-q)tau N/D with
  * N = Phi(d-(tau, B/K)) + r int e^ru Phi(d-(tau-u, B(tau)/B(u))) du and D
- * the same with q and d+, solved at the QDFP_N nodes tau_i = T c_i^2 by
- * Newton's method from the QD+ boundary.  The unknowns are
- * y_i = -ln(B(tau_i)/X) >= 0; H = y^2 is interpolated through the nodes
- * (qd_card gives H at every quadrature point as a combination of the node
- * values), and the residual G_i = ln X - y_i - ln K + b tau_i - ln N + ln D
- * is differentiated exactly, in B(tau_i) and through H in every B(u), so
- * the Jacobian is dense (QDFP_N x QDFP_N, solved by elimination) and the
- * convergence quadratic: two sweeps (see QDFP_TRUST), against six
- * Jacobi-Newton sweeps before, which leave out the dependence through B(u)
- * and stop short of the fixed point.  The integrals over u in [0, tau] are
- * taken in th
- * with tau - u = tau sin^2(th), which leaves neither the square root at
- * u = tau nor the boundary's square-root behaviour at u = 0 in the
- * integrand.  a receives the Chebyshev coefficients of H(z) = ln(B/X)^2,
- * z = 2 sqrt(tau/T) - 1.
+ * the same with q and d+, solved by Newton's method at the nodes
+ * tau_i = T c_i^E of a level.  The unknowns are y_i = -ln(B(tau_i)/X) >= 0;
+ * H = y^2 is interpolated through the nodes (card gives H at every
+ * quadrature point as a combination of the node values), and the residual
+ * G_i = ln X - y_i - ln K + b tau_i - ln N + ln D is differentiated
+ * exactly, in B(tau_i) and through H in every B(u), so the Jacobian is
+ * dense (solved by elimination) and the convergence quadratic.  The
+ * integrals over u in [0, tau] are taken in th with
+ * tau - u = tau sin^2(th), which leaves neither the square root at u = tau
+ * nor the boundary's square-root behaviour at u = 0 in the integrand.
+ *
+ * Two levels: QDFP_SWEEPS_C sweeps on the coarse level from the QD+
+ * boundary at its nodes (found to QDFP_QD_TOL of X), then its H
+ * interpolated to the fine nodes and QDFP_SWEEPS_F sweeps there.  The
+ * last fine sweep's move (the largest change of a node's y) bounds the
+ * error left, which is of the order of its square: where it exceeds
+ * QDFP_TRUST sigma sqrt(T), sweeps go on, at most QDFP_MAX_SWEEPS, until
+ * one moves less than QDFP_TOL sigma sqrt(T).  A fixed number of sweeps
+ * keeps the price a smooth function of the inputs (the Greeks' finite
+ * differences need that); stopping on a tolerance would leave steps where
+ * the number of sweeps changes.  a receives the Chebyshev coefficients of
+ * the fine level's H(z) = ln(B/X)^2, z = 2 (tau/T)^(1/E) - 1.
  */
 static void
 qd_put_boundary(const QdPut *o, double *a)
 {
-	double		y[QDFP_N + 1],
-				hv[QDFP_N + 1],
-				tau[QDFP_N + 1],
-				g[QDFP_N],
-				res[QDFP_N],
-				jac[QDFP_N][QDFP_N],
-				er[QDFP_N + 1][QDFP_L],
-				eq[QDFP_N + 1][QDFP_L],
-				sm[QDFP_N + 1][QDFP_L],
-				ism[QDFP_N + 1][QDFP_L],
-				c0[QDFP_N + 1][QDFP_L],
-				lnxk = log(o->x / o->k),
-				b = o->r - o->q,
+	const QdLevel *lc = &qd_coarse,
+			   *lf = &qd_fine;
+	QdRow		w;
+	double		y[QDFP_NMAX + 1],
+				hv[QDFP_NMAX + 1],
+				ac[QDFP_NMAX + 1],
+				hc[QDFP_NC + 1],	/* the coarse H / (tau/T) */
 				sst = o->sigma * sqrt(o->t),
-				guess = o->x;
+				guess = o->x,
+				move = 0.0;
 	int			i,
-				j,
-				k,
 				it;
 
+	/* coarse level, from the QD+ boundary */
+	qd_row_setup(o, lc, &w);
 	y[0] = hv[0] = 0.0;
-	tau[0] = 0.0;
-	for (i = 1; i <= QDFP_N; i++)
+	for (i = 1; i <= QDFP_NC; i++)
 	{
-		double		bq;
+		double		bq = qd_plus_boundary(o, w.tau[i], guess);
 
-		tau[i] = o->t * qd_ci[i] * qd_ci[i];
-		bq = qd_plus_boundary(o, tau[i], guess);
 		/* no root (extreme inputs): the lowest boundary allowed */
 		if (!(bq > 0.0) || !isfinite(bq))
 			bq = 1e-12 * o->x;
@@ -963,141 +1283,58 @@ qd_put_boundary(const QdPut *o, double *a)
 		if (!(y[i] > 0.0))
 			y[i] = 0.0;
 		hv[i] = y[i] * y[i];
-		for (j = 0; j < QDFP_L; j++)
-		{
-			double		u = o->t * qd_ru[i][j],
-						m = o->t * qd_rm[i][j] * qd_rm[i][j];	/* tau - u */
-
-			sm[i][j] = sst * qd_rm[i][j];
-			ism[i][j] = 1.0 / sm[i][j];
-			c0[i][j] = b * m * ism[i][j] + 0.5 * sm[i][j];
-			/* the weight of du (times T) with r e^ru, q e^qu */
-			er[i][j] = o->r * o->t * qd_wa[i][j] * qd_exp(o->r * u);
-			eq[i][j] = o->q * o->t * qd_wa[i][j] * qd_exp(o->q * u);
-		}
 	}
+	for (it = 0; it < QDFP_SWEEPS_C; it++)
+		qd_newton(o, lc, &w, y, hv, QDFP_NC);
 
+	/* fine level, from the coarse H */
+	qd_cheb_coef(lc, hv, ac);
+	for (i = 1; i <= QDFP_NC; i++)
+		hc[i] = hv[i] / lc->ti[i];
+	qd_row_setup(o, lf, &w);
+	guess = o->x;
+	for (i = 1; i <= QDFP_NF; i++)
+	{
+		if (lf->ti[i] < lc->ti[1])
+		{
+			/*
+			 * below the first coarse node, where the interpolation is poor
+			 * relative to sigma sqrt(tau_i): QD+ again
+			 */
+			double		bq = qd_plus_boundary(o, w.tau[i], guess);
+
+			if (!(bq > 0.0) || !isfinite(bq))
+				bq = 1e-12 * o->x;
+			guess = bq;
+			y[i] = -log(bq / o->x);
+			if (!(y[i] > 0.0))
+				y[i] = 0.0;
+		}
+		else if (lf->ti[i] < lc->ti[2])
+		{
+			/*
+			 * between the first two: H / (tau/T) (see qd_init), as H itself
+			 * may be undershot below 0 there
+			 */
+			double		h = 0.0;
+			int			k;
+
+			for (k = 1; k <= QDFP_NC; k++)
+				h += lf->lag[i][k] * hc[k];
+			y[i] = h > 0.0 ? sqrt(h * lf->ti[i]) : 0.0;
+		}
+		else
+			y[i] = qd_sqrt_hz(ac, QDFP_NC, lf->cs[i][1]);
+		hv[i] = y[i] * y[i];
+	}
 	for (it = 0; it < QDFP_MAX_SWEEPS; it++)
 	{
-		double		move = 0.0;
-
-		for (i = 1; i <= QDFP_N; i++)
-		{
-			double		ti = tau[i],
-						v = o->sigma * sqrt(ti),
-						lnbk = lnxk - y[i],
-						nn,
-						dd,
-						ndv,
-						ddv,
-						dp,
-						dm,
-						ndp,
-						pdp,
-						ndm,
-						pdm,
-						cw[QDFP_L],
-						wn[QDFP_L],
-						wd[QDFP_L];
-
-			dp = (lnbk + b * ti) / v + 0.5 * v;
-			dm = dp - v;
-			qd_norm(dp, &ndp, &pdp);
-			qd_norm(dm, &ndm, &pdm);
-			nn = ndm;
-			dd = ndp;
-			ndv = pdm / v;
-			ddv = pdp / v;
-			for (j = 0; j < QDFP_L; j++)
-			{
-				double		hu,
-							hu2 = 0.0,
-							sq,
-							cdf,
-							pdf,
-							cdfm,
-							pdfm;
-
-				/*
-				 * H at u from the node values (two sums: half the latency of
-				 * one chain of additions)
-				 */
-				hu = QDFP_N % 2 ? qd_card[i][j][QDFP_N] * hv[QDFP_N] : 0.0;
-				for (k = 1; k < QDFP_N; k += 2)
-				{
-					hu += qd_card[i][j][k] * hv[k];
-					hu2 += qd_card[i][j][k + 1] * hv[k + 1];
-				}
-				hu += hu2;
-				sq = hu > 0.0 ? sqrt(hu) : 0.0;
-				/* d+(tau - u, B(tau)/B(u)), ln(B(tau)/B(u)) = sq - y_i */
-				dp = (sq - y[i]) * ism[i][j] + c0[i][j];
-				qd_norm(dp, &cdf, &pdf);
-				qd_norm(dp - sm[i][j], &cdfm, &pdfm);
-				nn += er[i][j] * cdfm;
-				dd += eq[i][j] * cdf;
-				/* their derivatives in ln B(tau) (minus those in ln B(u)) */
-				wn[j] = er[i][j] * pdfm * ism[i][j];
-				wd[j] = eq[i][j] * pdf * ism[i][j];
-				ndv += wn[j];
-				ddv += wd[j];
-				/* d ln B(u) / d y_k = -card_k y_k / sq */
-				cw[j] = sq > 0.0 ? 1.0 / sq : 0.0;
-			}
-			/* G_i = ln X - y_i - ln K + b tau_i - ln N + ln D */
-			g[i - 1] = lnxk - y[i] + b * ti + log(dd / nn);
-			for (k = 1; k <= QDFP_N; k++)
-				jac[i - 1][k - 1] = 0.0;
-			for (j = 0; j < QDFP_L; j++)
-			{
-				double		c = (wd[j] / dd - wn[j] / nn) * cw[j];
-
-				if (c == 0.0)
-					continue;
-				for (k = 1; k <= QDFP_N; k++)
-					jac[i - 1][k - 1] += qd_card[i][j][k] * c;
-			}
-			for (k = 1; k <= QDFP_N; k++)
-				jac[i - 1][k - 1] *= y[k];
-			jac[i - 1][i - 1] += -1.0 + ndv / nn - ddv / dd;
-		}
-		for (i = 0; i < QDFP_N; i++)
-		{
-			res[i] = g[i];
-			g[i] = -g[i];
-		}
-
-		/*
-		 * Where the system cannot be solved (degenerate inputs such as a
-		 * sigma sqrt(T) of 1e300, where N or D vanish), take the plain fixed
-		 * point step of FP-A instead: y + G.
-		 */
-		if (!qd_solve(jac, g, QDFP_N))
-			for (i = 0; i < QDFP_N; i++)
-				g[i] = res[i];
-		for (i = 1; i <= QDFP_N; i++)
-		{
-			double		ny = y[i] + g[i - 1];
-
-			if (!(ny >= 0.0))
-				ny = 0.5 * y[i];
-			/* B at most 1e-12 X below X */
-			if (!(ny <= QDFP_Y_MAX))
-				ny = QDFP_Y_MAX;
-			move = Max(move, fabs(ny - y[i]));
-			y[i] = ny;
-			hv[i] = ny * ny;
-		}
-
-		/*
-		 * Two sweeps, then more only while they move (the rescue of a poor
-		 * start, never needed on the test sets).
-		 */
-		if (it == 1 ? move <= QDFP_TRUST * sst :
-			it > 1 && move <= QDFP_TOL * sst)
+		move = qd_newton(o, lf, &w, y, hv, QDFP_NF);
+		if (it + 1 == QDFP_SWEEPS_F ? move <= QDFP_TRUST * sst :
+			it + 1 > QDFP_SWEEPS_F && move <= QDFP_TOL * sst)
 			break;
 	}
-	qd_cheb_coef(hv, a);
+	qd_cheb_coef(lf, hv, a);
 }
 
 /*
@@ -1108,7 +1345,7 @@ qd_put_boundary(const QdPut *o, double *a)
 static double
 qd_put(const QdPut *o, double *delta, double *gamma)
 {
-	double		a[QDFP_N + 1],
+	double		a[QDFP_NMAX + 1],
 				b = o->r - o->q,
 				st = sqrt(o->t),
 				lnsx = log(o->s / o->x),
@@ -1123,7 +1360,7 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 		qd_init();
 	qd_put_boundary(o, a);
 	/* in the exercise region now */
-	if (lnsx + qd_sqrt_h(a, o->t, o->t) <= 0.0)
+	if (lnsx + qd_sqrt_hz(a, QDFP_NF, 1.0) <= 0.0)
 	{
 		if (delta)
 		{
@@ -1134,13 +1371,13 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 	}
 	for (j = 0; j < QDFP_P; j++)
 	{
-		/* time from now xi = T sin^2(th), th = pi/4 (1 + x) */
+		/* time from now xi = T sn^2 (see qd_snp) */
 		double		sn = qd_snp[j],
 					xi = o->t * sn * sn,
 					v = o->sigma * st * sn,
-					lnsb = lnsx + qd_sqrt_hz(a, 2.0 * qd_csp[j] - 1.0),
-					erx = qd_exp(-o->r * xi),
-					eqx = qd_exp(-o->q * xi),
+					lnsb = lnsx + qd_sqrt_hz(a, QDFP_NF, qd_zp[j]),
+					erx,
+					eqx,
 					dp,
 					dm,
 					ndp,
@@ -1151,10 +1388,10 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 
 		if (!(v > 0.0))
 			continue;
+		qd_exp2(-o->r * xi, -o->q * xi, &erx, &eqx);
 		dp = (lnsb + b * xi) / v + 0.5 * v;
 		dm = dp - v;
-		qd_norm(-dp, &ndp, &pdp);
-		qd_norm(-dm, &ndm, &pdm);
+		qd_norm2(-dp, -dm, &ndp, &pdp, &ndm, &pdm);
 		prem += w * (o->r * o->k * erx * ndm - o->q * o->s * eqx * ndp);
 		if (delta)
 		{

@@ -26,6 +26,8 @@ TYPEDEF_RES = [
     re.compile(r"\btypedef\s+(?:struct|union|enum)\s*\w*\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*(\w+)\s*;", re.S),
     re.compile(r"\btypedef\s+[^;{}()]*?\b(\w+)\s*(?:\[[^\]]*\])?\s*;"),
     re.compile(r"\btypedef\s+[^;{}]*?\(\s*\*\s*(\w+)\s*\)\s*\("),
+    # typedef double QdV2 __attribute__((vector_size(16)));
+    re.compile(r"\btypedef\s+[^;{}()]*?\b(\w+)\s+__attribute__\s*\(\([^;]*\)\)\s*;"),
 ]
 
 
