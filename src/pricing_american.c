@@ -585,9 +585,10 @@ qd_exp_taylor(double x)
  * e^r by its Taylor polynomial of degree 5 (truncation below 4e-17
  * relative), 2^k built in the exponent bits.  Within 2 ulp of glibc's exp
  * on 2e7 random arguments in [-708, 709] and [-20, 20]; half the
- * instructions of a degree-13 polynomial over |r| <= ln 2 / 2, and the
- * same result on every platform.
- * Outside [-708, 709] it defers to exp().
+ * instructions of a degree-13 polynomial over |r| <= ln 2 / 2, and no
+ * dependence on the platform's libm (a compiler that fuses a multiply and
+ * an add, as GCC does on aarch64 by default, can still change the last
+ * bit).  Outside [-708, 709] it defers to exp().
  */
 static PRICING_INLINE double
 qd_exp(double x)
