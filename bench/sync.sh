@@ -32,6 +32,15 @@
 #     when each row becomes visible (every 10 ms, so up to 10 ms of each
 #     figure is the poll); p50/p95 of visible - stamped, for the ledger and
 #     for plain replication.                     Target: ledger p95 <= 1 s.
+#  3. Signed ledgers (no target in the issue; the shape banks replicate):
+#     SYNC_SIGNED_ROWS single-row transactions of a signed ledger per
+#     algorithm (Ed25519, ECDSA P-256; rows signed in advance with
+#     python3-cryptography over ledger.signing_bytes()), written while the
+#     subscription is disabled and applied after ENABLE; the replica checks
+#     every signature again on arrival.  Rows per apply-worker CPU-second
+#     beside "openssl speed" of the algorithm run just before and just
+#     after (per CPU-second too), and beside plain replication's
+#     single-row rate of figure 1.
 #
 # Settings (environment):
 #   SYNC_ROWS          rows of the single-row shape          (default 20000)
@@ -39,6 +48,7 @@
 #   SYNC_REPS          runs of each apply figure             (default 3)
 #   SYNC_RATE          rows/s of figure 2                    (default 1000)
 #   SYNC_LAT_SECONDS   duration of each lag run              (default 20)
+#   SYNC_SIGNED_ROWS   signed transactions per algorithm     (default 4000)
 #   BENCH_SHORT        if "1": 4000 / 20000 rows, 1 run, 8 s lag runs
 #   SYNC_CALLGRIND     if "1": instructions instead of times.  The peer runs
 #                      under valgrind --tool=callgrind (needs the valgrind
@@ -55,7 +65,7 @@
 set -u -o pipefail
 
 if [ "${BENCH_SHORT:-0}" = 1 ]; then
-    : "${SYNC_ROWS:=4000}" "${SYNC_BULK_ROWS:=20000}" "${SYNC_REPS:=1}" "${SYNC_LAT_SECONDS:=8}"
+    : "${SYNC_ROWS:=4000}" "${SYNC_BULK_ROWS:=20000}" "${SYNC_REPS:=1}" "${SYNC_LAT_SECONDS:=8}" "${SYNC_SIGNED_ROWS:=1000}"
 fi
 CALLGRIND=${SYNC_CALLGRIND:-0}
 if [ "$CALLGRIND" = 1 ]; then
@@ -66,6 +76,8 @@ BULK=${SYNC_BULK_ROWS:-100000}
 REPS=${SYNC_REPS:-3}
 RATE=${SYNC_RATE:-1000}
 LAT_SECS=${SYNC_LAT_SECONDS:-20}
+SIGNED_ROWS=${SYNC_SIGNED_ROWS:-4000}
+SIGNED_ALGS="ed25519 ecdsa-p256"
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -159,7 +171,38 @@ for t in one_w bulk_w; do
 done
 o plain_src "CREATE SEQUENCE xrec_ids; CREATE TABLE xrec ($RECS)" || exit 1
 p plain_dst "CREATE TABLE xrec ($RECS)" || exit 1
-o sync_src "SELECT ledger.create_publication('bench_pub', ARRAY['one'::regclass, 'bulk'::regclass, 'lat'::regclass])" >/dev/null || exit 1
+# signed ledgers (figure 3): a key per algorithm, made here, its public half
+# registered at the origin; the ledgers are published with the others
+SIGNED=1
+if ! python3 -c 'import cryptography' 2>/dev/null || ! command -v openssl >/dev/null; then
+    SIGNED=0
+    say "(figure 3 skipped: it needs python3-cryptography and openssl)"
+fi
+SIG_TABLES=""
+if [ "$SIGNED" = 1 ] && [ "$CALLGRIND" != 1 ]; then
+    for alg in $SIGNED_ALGS; do
+        a=${alg//-/_}
+        python3 - "$alg" "$WORK/$a" <<'PY' || exit 1
+import sys
+from cryptography.hazmat.primitives.asymmetric import ed25519, ec
+from cryptography.hazmat.primitives import serialization
+alg, base = sys.argv[1], sys.argv[2]
+k = ed25519.Ed25519PrivateKey.generate() if alg == "ed25519" else ec.generate_private_key(ec.SECP256R1())
+open(base + ".key", "wb").write(k.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+open(base + ".pub", "wb").write(k.public_key().public_bytes(serialization.Encoding.PEM,
+    serialization.PublicFormat.SubjectPublicKeyInfo))
+PY
+        psql -X -q -At -v ON_ERROR_STOP=1 -d sync_src -v pem="$(cat "$WORK/$a.pub")" >/dev/null <<SQL || exit 1
+SELECT (ledger.add_key('bench-$alg', 'bench', '$alg', ledger.public_key_from_pem(:'pem'))).key_id;
+CREATE TABLE sig_$a (id int8 PRIMARY KEY, payload text, key_id text, sig bytea);
+SELECT ledger.create_ledger('sig_$a') IS NOT NULL;
+SELECT ledger.require_signatures('sig_$a', 'sig', 'key_id');
+SQL
+        SIG_TABLES="$SIG_TABLES, 'sig_$a'::regclass"
+    done
+fi
+o sync_src "SELECT ledger.create_publication('bench_pub', ARRAY['one'::regclass, 'bulk'::regclass, 'lat'::regclass$SIG_TABLES])" >/dev/null || exit 1
 o plain_src "CREATE PUBLICATION bench_plain_pub FOR TABLE one, bulk, lat, one_w, bulk_w, xrec" || exit 1
 SRC_SYNC="host=$PGHOST port=$PGPORT dbname=sync_src user=$PGUSER"
 SRC_PLAIN="host=$PGHOST port=$PGPORT dbname=plain_src user=$PGUSER"
@@ -346,6 +389,7 @@ for shape in one bulk; do
     line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
         "the ledger's bytes, plain" "$(bench_median "${cw[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cw[@]}")")"
     say "  ratios of each run: against plain, wall $(bench_range "${wr[@]}"), CPU $(bench_range "${cr[@]}"); against the ledger's bytes plain, CPU $(bench_range "${cwr[@]}")"
+    [ "$shape" = one ] && PLAIN_ONE_CPU=$(bench_median "${cp[@]}")
     RATIO[$shape.wall]=$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")
     RATIO[$shape.cpu]=$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")
     unset W C
@@ -355,6 +399,73 @@ for t in one bulk; do
         fail "the ledger replica '$t' does not verify against the origin's digest"
     fi
 done
+
+# ---------------------------------------------------------------------------
+# 3. Signed ledgers: apply throughput beside openssl speed
+# ---------------------------------------------------------------------------
+# openssl's verify/s for one algorithm (ed25519 | ecdsa-p256), per CPU-second
+ossl_rate() {
+    local a=ed25519 pat='Ed25519\\)'
+    if [ "$1" != ed25519 ]; then a=ecdsap256; pat='nistp256\\)'; fi
+    openssl speed -seconds 1 "$a" 2>/dev/null | awk -v p="$pat" '$0 ~ p { print $NF }'
+}
+if [ "$SIGNED" = 1 ]; then
+    say ""
+    say "-- 3. signed ledgers: $SIGNED_ROWS single-row transactions per algorithm, written with the subscription disabled, applied after ENABLE (every signature checked again at the peer) --"
+    for alg in $SIGNED_ALGS; do
+        a=${alg//-/_}
+        t=sig_$a
+        # rows signed in advance over the bytes the origin's ledger signs
+        o sync_src "COPY (SELECT i, encode(ledger.signing_bytes('$t',
+                ROW(i, 'payment ' || i || ' of 100.00 EUR to account 12345678', 'bench-$alg',
+                    NULL, NULL, NULL, NULL)::$t), 'hex')
+              FROM generate_series(coalesce((SELECT max(id) FROM $t), 0) + 1,
+                                   coalesce((SELECT max(id) FROM $t), 0) + $SIGNED_ROWS) i) TO STDOUT" >"$WORK/$a.msgs" ||
+            { fail "signing bytes of $t"; continue; }
+        python3 - "$alg" "$WORK/$a" "$t" <<'PY' || { fail "signing the rows of $t"; continue; }
+import sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+alg, base, t = sys.argv[1], sys.argv[2], sys.argv[3]
+k = serialization.load_pem_private_key(open(base + ".key", "rb").read(), None)
+with open(base + ".sql", "w") as out:
+    for line in open(base + ".msgs"):
+        i, hexmsg = line.split()
+        msg = bytes.fromhex(hexmsg)
+        sig = k.sign(msg) if alg == "ed25519" else k.sign(msg, ec.ECDSA(hashes.SHA256()))
+        out.write("INSERT INTO %s VALUES (%s, 'payment %s of 100.00 EUR to account 12345678', 'bench-%s', '\\x%s');\n"
+                  % (t, i, i, alg, sig.hex()))
+PY
+        p sync_dst "ALTER SUBSCRIPTION bench_sub DISABLE" || { fail "disable for $t"; continue; }
+        wait_until sync_dst "NOT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = 'bench_sub' AND pid IS NOT NULL)" || continue
+        psql -X -q -v ON_ERROR_STOP=1 -d sync_src -f "$WORK/$a.sql" >/dev/null || { fail "signed inserts into $t"; continue; }
+        rows=$(o sync_src "SELECT count(*) FROM $t")
+        o sync_src "SELECT ledger.digest('$t')" >/dev/null
+        head=$(o sync_src "SELECT max(block_no) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = '$t'::regclass")
+        o sync_src "CHECKPOINT" >/dev/null
+        p sync_dst "CHECKPOINT" >/dev/null
+        o1=$(ossl_rate "$alg")
+        t0=$(now)
+        p sync_dst "ALTER SUBSCRIPTION bench_sub ENABLE" || { fail "enable for $t"; continue; }
+        wait_until sync_dst "EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = 'bench_sub' AND pid IS NOT NULL)" || continue
+        pid=$(p sync_dst "SELECT pid FROM pg_stat_subscription WHERE subname = 'bench_sub' AND relid IS NULL")
+        wait_until sync_dst "(SELECT count(*) FROM $t) >= $rows AND (SELECT coalesce(max(block_no), -1) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = '$t'::regclass) >= $head" || continue
+        t1=$(now)
+        ns=$(cpu_ns "$pid")
+        o2=$(ossl_rate "$alg")
+        crate=$(awk -v r="$SIGNED_ROWS" -v c="$ns" 'BEGIN { printf "%.0f", (c > 0) ? r / (c / 1e9) : 0 }')
+        wrate=$(awk -v r="$SIGNED_ROWS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", r / (b - a) }')
+        orate=$(awk -v a="${o1:-0}" -v b="${o2:-0}" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+        say "  $alg: applied in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') s ($wrate rows/s), apply worker (pid $pid) CPU $(awk -v c="$ns" 'BEGIN { printf "%.3f", c / 1e9 }') s; openssl speed $o1 before, $o2 after"
+        line "signed replica ($alg), apply rows per apply-worker CPU-second, $SIGNED_ROWS single-row transactions" "$crate" \
+            "openssl speed $alg verify/s (per CPU-second, around the run)" "$orate" "$(ratio "$crate" "$orate")"
+        line "signed replica ($alg), apply rows per apply-worker CPU-second, $SIGNED_ROWS single-row transactions" "$crate" \
+            "plain logical replication, single-row (figure 1)" "${PLAIN_ONE_CPU:-0}" "$(ratio "$crate" "${PLAIN_ONE_CPU:-0}")"
+        if [ "$(p sync_dst "SELECT ok FROM ledger.verify('$t', \$\$$(o sync_src "SELECT ledger.digest('$t')")\$\$::jsonb)")" != t ]; then
+            fail "the signed replica '$t' does not verify against the origin's digest"
+        fi
+    done
+fi
 
 # ---------------------------------------------------------------------------
 # 2. End-to-end lag at a steady rate
