@@ -562,7 +562,7 @@ qd_gauss_legendre(int n, double *x, double *w)
 /*
  * e^x by Taylor's polynomial of degree 13 (Cody and Waite's reduction to
  * |r| <= ln 2 / 2, Horner's scheme); only for qd_init's table of 2^(j/64)
- * (see qd_exp), within 1 ulp of glibc's exp there.
+ * (see qd_exp2), within 1 ulp of glibc's exp there.
  */
 static double
 qd_exp_taylor(double x)
@@ -577,51 +577,6 @@ qd_exp_taylor(double x)
 		p = 1.0 + p * r / i;
 	return ldexp(p, (int) kd);
 }
-
-/*
- * e^x for the fixed point's integrands, in plain C: x = (64 k + j) ln 2 / 64
- * + r with |r| <= ln 2 / 128 (Cody and Waite's two-part ln 2, so the
- * product is exact), e^x = 2^k 2^(j/64) e^r with 2^(j/64) from qd_exp2j and
- * e^r by its Taylor polynomial of degree 5 (truncation below 4e-17
- * relative), 2^k built in the exponent bits.  Within 2 ulp of glibc's exp
- * on 2e7 random arguments in [-708, 709] and [-20, 20]; half the
- * instructions of a degree-13 polynomial over |r| <= ln 2 / 2, and no
- * dependence on the platform's libm (a compiler that fuses a multiply and
- * an add, as GCC does on aarch64 by default, can still change the last
- * bit).  Outside [-708, 709] it defers to exp().
- */
-static PRICING_INLINE double
-qd_exp(double x)
-{
-	const double shift = 6755399441055744.0;	/* 1.5 * 2^52 */
-	double		kd,
-				r,
-				r2,
-				p;
-	union
-	{
-		double		d;
-		uint64_t	u;
-	}			sc;
-	int32_t		n;
-
-	if (!(x >= -708.0 && x <= 709.0))
-		return exp(x);
-	kd = x * (64.0 * 1.44269504088896338700) + shift;
-	sc.d = kd;
-	kd -= shift;
-	r = (x - kd * (6.93147180369123816490e-01 / 64.0)) -
-		kd * (1.90821492927058770002e-10 / 64.0);
-	r2 = r * r;
-	/* e^r - 1 = r + r^2 (1/2 + r/6 + r^2 (1/24 + r/120)) */
-	p = r + r2 * (((1.0 / 2.0) + r * (1.0 / 6.0)) +
-				  r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
-	/* the low bits of sc.u hold n + 2^51 (two's complement for n < 0) */
-	n = (int32_t) (uint32_t) sc.u;
-	sc.u = (uint64_t) ((int64_t) (n >> 6) + 1023) << 52;
-	return (qd_exp2j[n & 63] + qd_exp2j[n & 63] * p) * sc.d;
-}
-
 
 /* Chebyshev coefficients of the values at the n + 1 nodes (Lobatto points). */
 static void
@@ -774,14 +729,25 @@ qd_init(void)
 }
 
 /*
- * e^x0 and e^x1 by qd_exp's method, two lanes at a time (the same result
- * as two calls of qd_exp).
+ * e^x0 and e^x1 for the fixed point's integrands, two lanes at a time
+ * (GCC/Clang vector extension), in plain C: x = (64 k + j) ln 2 / 64
+ * + r with |r| <= ln 2 / 128 (Cody and Waite's two-part ln 2, so the
+ * product is exact), e^x = 2^k 2^(j/64) e^r with 2^(j/64) from qd_exp2j and
+ * e^r by its Taylor polynomial of degree 5 (truncation below 4e-17
+ * relative), 2^k built in the exponent bits.  Within 2 ulp of glibc's exp
+ * on 2e7 random arguments in [-708, 709] and [-20, 20]; half the
+ * instructions of a degree-13 polynomial over |r| <= ln 2 / 2, and no
+ * dependence on the platform's libm (a compiler that fuses a multiply and
+ * an add, as GCC does on aarch64 by default, can still change the last
+ * bit).  A lane outside [-708, 709] defers to exp().
  */
 static PRICING_INLINE void
 qd_exp2(double x0, double x1, double *e0, double *e1)
 {
-	const QdV2	shift = {6755399441055744.0, 6755399441055744.0};
-	QdV2		x = {x0, x1},
+	const QdV2	shift = {6755399441055744.0, 6755399441055744.0};	/* 1.5 * 2^52 */
+	int			in0 = x0 >= -708.0 && x0 <= 709.0,
+				in1 = x1 >= -708.0 && x1 <= 709.0;
+	QdV2		x = {in0 ? x0 : 0.0, in1 ? x1 : 0.0},
 				kd,
 				r,
 				r2,
@@ -794,20 +760,16 @@ qd_exp2(double x0, double x1, double *e0, double *e1)
 	int32_t		n0,
 				n1;
 
-	if (!(x0 >= -708.0 && x0 <= 709.0 && x1 >= -708.0 && x1 <= 709.0))
-	{
-		*e0 = qd_exp(x0);
-		*e1 = qd_exp(x1);
-		return;
-	}
 	kd = x * (64.0 * 1.44269504088896338700) + shift;
 	sc.d = kd;
 	kd -= shift;
 	r = (x - kd * (6.93147180369123816490e-01 / 64.0)) -
 		kd * (1.90821492927058770002e-10 / 64.0);
 	r2 = r * r;
+	/* e^r - 1 = r + r^2 (1/2 + r/6 + r^2 (1/24 + r/120)) */
 	p = r + r2 * (((1.0 / 2.0) + r * (1.0 / 6.0)) +
 				  r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
+	/* the low bits of sc.u hold n + 2^51 (two's complement for n < 0) */
 	n0 = (int32_t) (uint32_t) sc.u[0];
 	n1 = (int32_t) (uint32_t) sc.u[1];
 	sc.u[0] = (uint64_t) ((int64_t) (n0 >> 6) + 1023) << 52;
@@ -817,8 +779,24 @@ qd_exp2(double x0, double x1, double *e0, double *e1)
 
 		sc.d = (t + t * p) * sc.d;
 	}
-	*e0 = sc.d[0];
-	*e1 = sc.d[1];
+	*e0 = in0 ? sc.d[0] : exp(x0);
+	*e1 = in1 ? sc.d[1] : exp(x1);
+}
+
+/*
+ * Phi(x) from e = e^(-x^2/2) and Cody's rationals (american_cdf computes
+ * the exponential itself, and only in the tails).
+ */
+static PRICING_INLINE double
+qd_cdf(double x, double e)
+{
+	double		y = fabs(x) * PRICING_INV_SQRT2,
+				tail;
+
+	if (y <= CODY_THRESH)
+		return 0.5 + 0.5 * cody_erf_small(x * PRICING_INV_SQRT2);
+	tail = 0.5 * e * cody_erfcx_large(y);
+	return x < 0.0 ? tail : 1.0 - tail;
 }
 
 /*
@@ -830,29 +808,13 @@ qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
 		 double *pdf1)
 {
 	double		e0,
-				e1,
-				y0 = fabs(x0) * PRICING_INV_SQRT2,
-				y1 = fabs(x1) * PRICING_INV_SQRT2;
+				e1;
 
 	qd_exp2(-0.5 * x0 * x0, -0.5 * x1 * x1, &e0, &e1);
 	*pdf0 = PRICING_INV_SQRT2PI * e0;
 	*pdf1 = PRICING_INV_SQRT2PI * e1;
-	if (y0 <= CODY_THRESH)
-		*cdf0 = 0.5 + 0.5 * cody_erf_small(x0 * PRICING_INV_SQRT2);
-	else
-	{
-		double		tail = 0.5 * e0 * cody_erfcx_large(y0);
-
-		*cdf0 = x0 < 0.0 ? tail : 1.0 - tail;
-	}
-	if (y1 <= CODY_THRESH)
-		*cdf1 = 0.5 + 0.5 * cody_erf_small(x1 * PRICING_INV_SQRT2);
-	else
-	{
-		double		tail = 0.5 * e1 * cody_erfcx_large(y1);
-
-		*cdf1 = x1 < 0.0 ? tail : 1.0 - tail;
-	}
+	*cdf0 = qd_cdf(x0, e0);
+	*cdf1 = qd_cdf(x1, e1);
 }
 
 /* sqrt(H) at the Chebyshev argument z: -ln(B/X). */
