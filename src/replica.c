@@ -491,8 +491,10 @@ replica_know_record(int64 ledger_id, const LedgerRecord *rec)
 		h = hash_search(replica_known_heads, &ledger_id, HASH_ENTER, NULL);
 		h->has_head = has_head;
 		h->block_no = has_head ? head.block_no : -1;
-		memcpy(h->block_hash, has_head ? head.block_hash : (const uint8 *) "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
-			   LEDGER_HASH_LEN);
+		if (has_head)
+			memcpy(h->block_hash, head.block_hash, LEDGER_HASH_LEN);
+		else
+			memset(h->block_hash, 0, LEDGER_HASH_LEN);
 	}
 	k = hash_search(replica_known, key, HASH_ENTER, &found);
 	k->rec = *rec;
