@@ -456,11 +456,13 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
  * between boundaries twice apart: 2 of 20,000 random inputs (puts with
  * r = 0 > q, T over 9 years, sigma near 1) ended 7 and 32 times the
  * tolerance off; damped, all 54 rescued cases of that draw are within 0.24
- * of it (against test/american/fd_truth.c) and 7 use all the sweeps.  A fixed number of sweeps keeps the price a smooth
- * function of the inputs (the Greeks' finite differences need that);
- * stopping on a tolerance would leave steps where the number of sweeps
- * changes, and the rescue is such a step, of the size of one sweep's
- * error where it starts (below 1e-6 of the price on the truth set).
+ * of it (against test/american/fd_truth.c) and 7 use all the sweeps.
+ *
+ * A fixed number of sweeps keeps the price a smooth function of the inputs
+ * (the Greeks' finite differences need that); stopping on a tolerance would
+ * leave steps where the number of sweeps changes, and the rescue is such a
+ * step, of the size of one sweep's error where it starts (below 1e-6 of the
+ * price on the truth set).
  */
 #define QDFP_NC 8
 #define QDFP_LC 6
@@ -1217,8 +1219,8 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
  * error left, which is of the order of its square: where it exceeds
  * QDFP_TRUST sigma sqrt(T), sweeps go on, at most QDFP_MAX_SWEEPS, until
  * one moves less than QDFP_TOL sigma sqrt(T), each damped (QDFP_DAMP) while
- * the last move was beyond QDFP_TRUST sigma sqrt(T).  A fixed number of sweeps
- * keeps the price a smooth function of the inputs (the Greeks' finite
+ * the last move was beyond QDFP_TRUST sigma sqrt(T).  A fixed number of
+ * sweeps keeps the price a smooth function of the inputs (the Greeks' finite
  * differences need that); stopping on a tolerance would leave steps where
  * the number of sweeps changes.  a receives the Chebyshev coefficients of
  * the fine level's H(z) = ln(B/X)^2, z = 2 (tau/T)^(1/E) - 1.
@@ -1234,6 +1236,7 @@ qd_put_boundary(const QdPut *o, double *a)
 				ac[QDFP_NMAX + 1],
 				hc[QDFP_NC + 1],	/* the coarse H / (tau/T) */
 				sst = o->sigma * sqrt(o->t),
+				trust = QDFP_TRUST * sst,
 				guess = o->x,
 				move = 0.0;
 	int			i,
@@ -1300,12 +1303,11 @@ qd_put_boundary(const QdPut *o, double *a)
 	}
 	for (it = 0; it < QDFP_MAX_SWEEPS; it++)
 	{
-		/* rescue sweeps: damped while the last move was beyond the trust */
-		double		lambda = it < QDFP_SWEEPS_F || move <= QDFP_TRUST * sst ?
-		1.0 : QDFP_DAMP;
+		/* a rescue sweep is damped while the last move was beyond the trust */
+		int			damp = it >= QDFP_SWEEPS_F && !(move <= trust);
 
-		move = qd_newton(o, lf, &w, y, hv, QDFP_NF, lambda);
-		if (it + 1 == QDFP_SWEEPS_F ? move <= QDFP_TRUST * sst :
+		move = qd_newton(o, lf, &w, y, hv, QDFP_NF, damp ? QDFP_DAMP : 1.0);
+		if (it + 1 == QDFP_SWEEPS_F ? move <= trust :
 			it + 1 > QDFP_SWEEPS_F && move <= QDFP_TOL * sst)
 			break;
 	}
