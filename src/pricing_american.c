@@ -480,16 +480,21 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
 #define QDFP_TRUST 0.05
 #define QDFP_TOL 1e-5
 #define QDFP_QD_TOL 1e-4
+#define QDFP_QD_EXT 0.7
 #define QDFP_NMAX (QDFP_NF > QDFP_NC ? QDFP_NF : QDFP_NC)
 #define QDFP_LMAX (QDFP_LF > QDFP_LC ? QDFP_LF : QDFP_LC)
-/* columns of the cardinal tables: nodes 0..QDFP_NMAX, padded to pairs */
-#define QDFP_NV ((QDFP_NMAX + 2) / 2)
+/*
+ * columns of the cardinal tables: nodes 1..QDFP_NMAX (H is 0 at node 0),
+ * padded to pairs
+ */
+#define QDFP_NV ((QDFP_NMAX + 1) / 2)
 
 /*
  * Two doubles (GCC and Clang vector extension: SSE2 on x86-64, NEON on
  * aarch64, pairs of scalars elsewhere) for the sums over the nodes.
  */
 typedef double QdV2 __attribute__((vector_size(16)));
+typedef uint64_t QdU2 __attribute__((vector_size(16)));
 #define QDFP_Y_MAX 27.631021115928547	/* -ln(1e-12) */
 
 /*
@@ -507,16 +512,23 @@ typedef struct QdLevel
 				li[QDFP_NMAX + 1];	/* quadrature points of node i */
 	double		e,				/* z = 2 (tau/T)^(1/e) - 1 */
 				ti[QDFP_NMAX + 1],
+				sti[QDFP_NMAX + 1], /* sqrt(ti) */
 				cs[QDFP_NMAX + 1][QDFP_NMAX + 1],	/* T_k(z_i) */
 				rm[QDFP_NMAX + 1][QDFP_LMAX],
+				irm[QDFP_NMAX + 1][QDFP_LMAX],	/* 1 / rm */
 				ru[QDFP_NMAX + 1][QDFP_LMAX],
 				wa[QDFP_NMAX + 1][QDFP_LMAX];
-	QdV2		card[QDFP_NMAX + 1][QDFP_LMAX][QDFP_NV];	/* zero beyond n */
+	QdV2		card[QDFP_NMAX + 1][QDFP_LMAX][QDFP_NV];	/* node m in
+															 * [(m-1)/2][(m-1)%2],
+															 * zero beyond n */
 	double		lag[QDFP_NMAX + 1][QDFP_NC + 1];	/* see qd_init */
 } QdLevel;
 
 static QdLevel qd_coarse,
 			qd_fine;
+
+/* the coarse level's cardinal functions at the fine nodes (see qd_init) */
+static double qd_cf[QDFP_NF + 1][QDFP_NC + 1];
 
 /*
  * The price integral takes xi = T sin^(2 KP) th_j, th_j = pi/4 (1 + x_j):
@@ -526,6 +538,7 @@ static QdLevel qd_coarse,
 static double qd_snp[QDFP_P],
 			qd_zp[QDFP_P],
 			qd_wpp[QDFP_P];
+static QdV2 qd_cardp[QDFP_P][QDFP_NV];	/* fine cardinal functions at qd_zp */
 static double qd_exp2j[64];		/* 2^(j/64) */
 static int	qd_ready = 0;
 
@@ -625,6 +638,28 @@ qd_cheb_eval(const double *a, int n, double z)
 	return a[0] + z * b1 - b2;
 }
 
+/*
+ * The cardinal functions of a level's interpolation at z: c[m] is the value
+ * at z of the polynomial through the level's nodes that is 1 at node m and
+ * 0 at the others, so that H(z) = sum c_m H_m (m = 0..n).
+ */
+static void
+qd_cardinal(const QdLevel *lv, double z, double *c)
+{
+	double		e[QDFP_NMAX + 1],
+				a[QDFP_NMAX + 1];
+	int			j,
+				m;
+
+	for (m = 0; m <= lv->n; m++)
+	{
+		for (j = 0; j <= lv->n; j++)
+			e[j] = j == m ? 1.0 : 0.0;
+		qd_cheb_coef(lv, e, a);
+		c[m] = qd_cheb_eval(a, lv->n, z);
+	}
+}
+
 /* Quadrature points of a fine node at c = (1 + z) / 2 (see QDFP_LPOW). */
 static int
 qd_points(int l, double c)
@@ -642,7 +677,8 @@ static void
 qd_init_level(QdLevel *lv, int n, int l, double e, int uniform)
 {
 	double		x[QDFP_LMAX],
-				w[QDFP_LMAX];
+				w[QDFP_LMAX],
+				cv[QDFP_NMAX + 1];
 	int			i,
 				k,
 				m;
@@ -660,6 +696,7 @@ qd_init_level(QdLevel *lv, int n, int l, double e, int uniform)
 					ti = pow(c, e);
 
 		lv->ti[i] = ti;
+		lv->sti[i] = sqrt(ti);
 		lv->li[i] = uniform ? l : qd_points(l, c);
 		qd_gauss_legendre(lv->li[i], x, w);
 		for (k = 0; k < lv->li[i]; k++)
@@ -670,20 +707,13 @@ qd_init_level(QdLevel *lv, int n, int l, double e, int uniform)
 						zu = 2.0 * c * pow(cs, 2.0 / e) - 1.0;
 
 			lv->rm[i][k] = sqrt(ti) * sn;
+			lv->irm[i][k] = 1.0 / lv->rm[i][k];
 			lv->ru[i][k] = ti * cs * cs;
 			lv->wa[i][k] = 0.25 * PRICING_PI * w[k] * 2.0 * ti * sn * cs;
 			/* cardinal functions of the interpolation at zu */
-			for (m = 0; m <= n; m++)
-			{
-				double		e[QDFP_NMAX + 1],
-							a[QDFP_NMAX + 1];
-				int			j;
-
-				for (j = 0; j <= n; j++)
-					e[j] = j == m ? 1.0 : 0.0;
-				qd_cheb_coef(lv, e, a);
-				lv->card[i][k][m / 2][m % 2] = qd_cheb_eval(a, n, zu);
-			}
+			qd_cardinal(lv, zu, cv);
+			for (m = 1; m <= n; m++)
+				lv->card[i][k][(m - 1) / 2][(m - 1) % 2] = cv[m];
 		}
 	}
 }
@@ -722,16 +752,22 @@ qd_init(void)
 						(qd_coarse.cs[k][1] - qd_coarse.cs[m][1]);
 			qd_fine.lag[i][k] = p;
 		}
+	for (i = 1; i <= QDFP_NF; i++)
+		qd_cardinal(&qd_coarse, qd_fine.cs[i][1], qd_cf[i]);
 	qd_gauss_legendre(QDFP_P, xp, wp);
 	for (k = 0; k < QDFP_P; k++)
 	{
 		double		th = 0.25 * PRICING_PI * (1.0 + xp[k]),
 					sn = sin(th),
-					cs = cos(th);
+					cs = cos(th),
+					cv[QDFP_NMAX + 1];
 
 		qd_snp[k] = pow(sn, QDFP_KP);
 		qd_zp[k] = 2.0 * pow(1.0 - pow(sn, 2.0 * QDFP_KP), 1.0 / QDFP_E) - 1.0;
 		qd_wpp[k] = 0.25 * PRICING_PI * wp[k] * 2.0 * QDFP_KP * pow(sn, 2.0 * QDFP_KP - 1.0) * cs;
+		qd_cardinal(&qd_fine, qd_zp[k], cv);
+		for (i = 1; i <= QDFP_NF; i++)
+			qd_cardp[k][(i - 1) / 2][(i - 1) % 2] = cv[i];
 	}
 	qd_ready = 1;
 }
@@ -747,7 +783,8 @@ qd_init(void)
  * instructions of a degree-13 polynomial over |r| <= ln 2 / 2, and no
  * dependence on the platform's libm (a compiler that fuses a multiply and
  * an add, as GCC does on aarch64 by default, can still change the last
- * bit).  A lane outside [-708, 709] defers to exp().
+ * bit).  A lane outside [-708, 709] defers to exp() (below -746: +0, as
+ * exp() gives).
  */
 static PRICING_INLINE void
 qd_exp2(double x0, double x1, double *e0, double *e1)
@@ -755,21 +792,25 @@ qd_exp2(double x0, double x1, double *e0, double *e1)
 	const QdV2	shift = {6755399441055744.0, 6755399441055744.0};	/* 1.5 * 2^52 */
 	int			in0 = x0 >= -708.0 && x0 <= 709.0,
 				in1 = x1 >= -708.0 && x1 <= 709.0;
-	QdV2		x = {in0 ? x0 : 0.0, in1 ? x1 : 0.0},
+	const QdU2	bias = {0x4338000000000000, 0x4338000000000000};	/* shift's bits */
+
+	/*
+	 * a lane outside the range (or NaN) is computed all the same, without
+	 * harm (bits only, the table index below is in range), and replaced
+	 */
+	QdV2		x = {x0, x1},
 				kd,
 				r,
 				r2,
-				p;
-	union
-	{
-		QdV2		d;
-		uint64_t	u[2];
-	}			sc;
-	int32_t		n0,
-				n1;
+				p,
+				t,
+				ev;
+	QdU2		n,
+				j;
 
 	kd = x * (64.0 * 1.44269504088896338700) + shift;
-	sc.d = kd;
+	/* the bits of kd are those of the shift plus n (two's complement) */
+	n = (QdU2) kd - bias;
 	kd -= shift;
 	r = (x - kd * (6.93147180369123816490e-01 / 64.0)) -
 		kd * (1.90821492927058770002e-10 / 64.0);
@@ -777,18 +818,21 @@ qd_exp2(double x0, double x1, double *e0, double *e1)
 	/* e^r - 1 = r + r^2 (1/2 + r/6 + r^2 (1/24 + r/120)) */
 	p = r + r2 * (((1.0 / 2.0) + r * (1.0 / 6.0)) +
 				  r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
-	/* the low bits of sc.u hold n + 2^51 (two's complement for n < 0) */
-	n0 = (int32_t) (uint32_t) sc.u[0];
-	n1 = (int32_t) (uint32_t) sc.u[1];
-	sc.u[0] = (uint64_t) ((int64_t) (n0 >> 6) + 1023) << 52;
-	sc.u[1] = (uint64_t) ((int64_t) (n1 >> 6) + 1023) << 52;
+	j = n & 63;
+	t = (QdV2)
 	{
-		QdV2		t = {qd_exp2j[n0 & 63], qd_exp2j[n1 & 63]};
+		qd_exp2j[j[0]], qd_exp2j[j[1]]
+	};
 
-		sc.d = (t + t * p) * sc.d;
-	}
-	*e0 = in0 ? sc.d[0] : exp(x0);
-	*e1 = in1 ? sc.d[1] : exp(x1);
+	/*
+	 * 2^k (t + t p), k = (n - j) / 64, by adding k to the exponent's bits:
+	 * exact, as a product by 2^k is, for every result in the range above (the
+	 * smallest, at x = -708, has k = -1022 and t > 1.47, so it is normal)
+	 */
+	ev = (QdV2) ((QdU2) (t + t * p) + ((n - j) << 46));
+	/* below -746, exp() underflows to +0 (through its error path) */
+	*e0 = in0 ? ev[0] : x0 < -746.0 ? 0.0 : exp(x0);
+	*e1 = in1 ? ev[1] : x1 < -746.0 ? 0.0 : exp(x1);
 }
 
 /*
@@ -818,20 +862,62 @@ qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
 	double		e0,
 				e1;
 
+	double		y0 = fabs(x0) * PRICING_INV_SQRT2,
+				y1 = fabs(x1) * PRICING_INV_SQRT2;
+
 	qd_exp2(-0.5 * x0 * x0, -0.5 * x1 * x1, &e0, &e1);
 	*pdf0 = PRICING_INV_SQRT2PI * e0;
 	*pdf1 = PRICING_INV_SQRT2PI * e1;
+	if (y0 > CODY_THRESH && y0 <= 4.0 && y1 > CODY_THRESH && y1 <= 4.0)
+	{
+		/*
+		 * Both in the range of Cody's second rational (the common case in the
+		 * integrands): cody_erfcx_large's Estrin scheme on both lanes at
+		 * once, the same operations in the same order.
+		 */
+		QdV2		y = {y0, y1},
+					y2 = y * y,
+					y4 = y2 * y2,
+					num,
+					den,
+					t;
+
+		num = ((cody_c[7] + cody_c[6] * y) + (cody_c[5] + cody_c[4] * y) * y2) +
+			((cody_c[3] + cody_c[2] * y) + (cody_c[1] + cody_c[0] * y) * y2) * y4 +
+			cody_c[8] * (y4 * y4);
+		den = ((cody_d[7] + cody_d[6] * y) + (cody_d[5] + cody_d[4] * y) * y2) +
+			((cody_d[3] + cody_d[2] * y) + (cody_d[1] + cody_d[0] * y) * y2) * y4 +
+			y4 * y4;
+		t = num / den;
+		t[0] *= 0.5 * e0;
+		t[1] *= 0.5 * e1;
+		*cdf0 = x0 < 0.0 ? t[0] : 1.0 - t[0];
+		*cdf1 = x1 < 0.0 ? t[1] : 1.0 - t[1];
+		return;
+	}
+	if (y0 <= CODY_THRESH && y1 <= CODY_THRESH)
+	{
+		/* both in the range of the first: cody_erf_small on both lanes */
+		QdV2		xs = {x0 * PRICING_INV_SQRT2, x1 * PRICING_INV_SQRT2},
+					ysq = {y0 > 1.11e-16 ? xs[0] * xs[0] : 0.0,
+		y1 > 1.11e-16 ? xs[1] * xs[1] : 0.0},
+					num = cody_a[4] * ysq,
+					den = ysq,
+					t;
+		int			i;
+
+		for (i = 0; i < 3; i++)
+		{
+			num = (num + cody_a[i]) * ysq;
+			den = (den + cody_b[i]) * ysq;
+		}
+		t = xs * (num + cody_a[3]) / (den + cody_b[3]);
+		*cdf0 = 0.5 + 0.5 * t[0];
+		*cdf1 = 0.5 + 0.5 * t[1];
+		return;
+	}
 	*cdf0 = qd_cdf(x0, e0);
 	*cdf1 = qd_cdf(x1, e1);
-}
-
-/* sqrt(H) at the Chebyshev argument z: -ln(B/X). */
-static PRICING_INLINE double
-qd_sqrt_hz(const double *a, int n, double z)
-{
-	double		h = qd_cheb_eval(a, n, z);
-
-	return h > 0.0 ? sqrt(h) : 0.0;
 }
 
 /* Parameters of one put, shared by the QD+ guess and the fixed point. */
@@ -851,6 +937,8 @@ typedef struct QdPlus
 {
 	double		tau,
 				v,				/* sigma sqrt(tau) */
+				iv,				/* 1 / v */
+				ih,				/* 1 / (2 tau) */
 				dr,				/* e^-r tau */
 				dq,				/* e^-q tau */
 				beta,
@@ -878,6 +966,8 @@ qd_plus_setup(const QdPut *o, double tau, QdPlus *e)
 
 	e->tau = tau;
 	e->v = o->sigma * sqrt(tau);
+	e->iv = 1.0 / e->v;
+	e->ih = 0.5 / tau;
 	e->dr = exp(-o->r * tau);
 	e->dq = exp(-o->q * tau);
 	/* alpha / h + alpha lambda' / den - lambda, alpha = 2 r dr / (v2 den) */
@@ -892,10 +982,13 @@ qd_plus_f(const QdPut *o, const QdPlus *e, double sb, double *f, double *f1,
 		  double *f2)
 {
 	double		v = e->v,
+				iv = e->iv,
+				ih = e->ih,
 				tau = e->tau,
 				dr = e->dr,
 				dq = e->dq,
 				b = o->r - o->q,
+				isb = 1.0 / sb,
 				dp,
 				dm,
 				ndp,
@@ -908,61 +1001,142 @@ qd_plus_f(const QdPut *o, const QdPlus *e, double sb, double *f, double *f1,
 				gamma,
 				colour;
 
-	dp = (log(sb / o->k) + b * tau) / v + 0.5 * v;
+	dp = (log(sb / o->k) + b * tau) * iv + 0.5 * v;
 	dm = dp - v;
 	qd_norm2(-dp, -dm, &ndp, &pdp, &ndm, &pdm);
 	npv = dr * o->k * ndm - sb * dq * ndp;
 	theta = o->r * o->k * dr * ndm - o->q * sb * dq * ndp -
-		0.5 * o->sigma * o->sigma * sb / v * dq * pdp;
-	charm = -dq * (pdp * (b / v - dm / (2.0 * tau)) + o->q * ndp);
-	gamma = pdp * dq / (v * sb);
-	colour = gamma * (o->q + b * dp / v + (1.0 - dp * dm) / (2.0 * tau));
+		0.5 * o->sigma * o->sigma * sb * iv * dq * pdp;
+	charm = -dq * (pdp * (b * iv - dm * ih) + o->q * ndp);
+	gamma = pdp * dq * iv * isb;
+	colour = gamma * (o->q + b * dp * iv + (1.0 - dp * dm) * ih);
 	*f = (1.0 - dq * ndp) * sb - e->beta * (o->k - sb - npv) + e->c * theta;
-	*f1 = 1.0 - dq * ndp + dq * pdp / v + e->beta * (1.0 - dq * ndp) + e->c * charm;
-	*f2 = dq * (pdp / (sb * v) - pdp * dp / (sb * v * v)) + e->beta * gamma +
+	*f1 = 1.0 - dq * ndp + dq * pdp * iv + e->beta * (1.0 - dq * ndp) + e->c * charm;
+	*f2 = dq * pdp * isb * iv * (1.0 - dp * iv) + e->beta * gamma +
 		e->c * colour;
 }
 
 /*
- * Root of the QD+ equation in (0, X], Halley from the guess, to QDFP_QD_TOL
- * of X (the fixed point refines it).
+ * Roots of the QD+ equation in (0, X], Halley from a guess, to QDFP_QD_TOL
+ * of X (the fixed point refines them).  An iteration stops when a step is
+ * below that, or when two unclamped steps in a row, the second below a tenth
+ * of the first and below 1e-2 X, predict the next one below a hundredth of
+ * it: Halley's error goes as its cube, so the step after d1, d2 is about
+ * d2^4 / d1^3.  That saves the evaluation that would only have confirmed
+ * the root (9 roots a price, on average 3.1 evaluations each before).
  */
+typedef struct QdRoot
+{
+	QdPlus		e;
+	double		sb,				/* the iterate */
+				last;			/* the last unclamped step, or 0 */
+	int			it,
+				done;
+} QdRoot;
+
+static PRICING_INLINE void
+qd_root_start(const QdPut *o, QdRoot *z, double tau, double guess)
+{
+	qd_plus_setup(o, tau, &z->e);
+	z->sb = Min(guess, o->x);
+	z->last = 0.0;
+	z->it = 0;
+	z->done = 0;
+}
+
+/* One Halley step of a root; sets done when it is found. */
+static PRICING_INLINE void
+qd_root_step(const QdPut *o, QdRoot *z)
+{
+	double		lo = 1e-12 * o->x,
+				sb = z->sb,
+				f,
+				f1,
+				f2,
+				step,
+				snew;
+
+	if (++z->it >= 40)
+		z->done = 1;
+	qd_plus_f(o, &z->e, sb, &f, &f1, &f2);
+	if (!(f1 != 0.0) || !isfinite(f))
+	{
+		z->done = 1;
+		return;
+	}
+	step = f / f1;
+	if (fabs(0.5 * step * f2 / f1) < 0.5)
+		step = step / (1.0 - 0.5 * step * f2 / f1);
+	snew = sb - step;
+	if (!(snew > lo))
+		snew = 0.5 * (sb + lo);
+	if (snew > o->x)
+		snew = 0.5 * (sb + o->x);
+	z->sb = snew;
+	if (fabs(snew - sb) <= QDFP_QD_TOL * o->x)
+		z->done = 1;
+	else if (snew == sb - step)
+	{
+		double		d = fabs(step),
+					last = z->last;
+
+		if (last > 0.0 && d <= 0.1 * last && d <= 1e-2 * o->x &&
+			d * (d / last) * (d / last) * (d / last) <= 1e-2 * QDFP_QD_TOL * o->x)
+			z->done = 1;
+		z->last = d;
+	}
+	else
+		z->last = 0.0;
+}
+
+/*
+ * Two roots at once, at tau0 and tau1 from their guesses: two independent
+ * chains of dependent operations (the logarithm, the exponential, the
+ * divisions of each step) that the processor overlaps.  Each root's
+ * iterates are those it would have alone.
+ */
+static void
+qd_plus_boundary2(const QdPut *o, double tau0, double guess0, double tau1,
+				  double guess1, double *b0, double *b1)
+{
+	QdRoot		z0,
+				z1;
+
+	qd_root_start(o, &z0, tau0, guess0);
+	qd_root_start(o, &z1, tau1, guess1);
+	while (!z0.done || !z1.done)
+	{
+		if (!z0.done)
+			qd_root_step(o, &z0);
+		if (!z1.done)
+			qd_root_step(o, &z1);
+	}
+	*b0 = z0.sb;
+	*b1 = z1.sb;
+}
+
+/* One root (see qd_plus_boundary2). */
 static double
 qd_plus_boundary(const QdPut *o, double tau, double guess)
 {
-	double		sb = Min(guess, o->x),
-				lo = 1e-12 * o->x;
-	QdPlus		e;
-	int			it;
+	QdRoot		z;
 
-	qd_plus_setup(o, tau, &e);
-	for (it = 0; it < 40; it++)
-	{
-		double		f,
-					f1,
-					f2,
-					step,
-					snew;
+	qd_root_start(o, &z, tau, guess);
+	while (!z.done)
+		qd_root_step(o, &z);
+	return z.sb;
+}
 
-		qd_plus_f(o, &e, sb, &f, &f1, &f2);
-		if (!(f1 != 0.0) || !isfinite(f))
-			break;
-		step = f / f1;
-		if (fabs(0.5 * step * f2 / f1) < 0.5)
-			step = step / (1.0 - 0.5 * step * f2 / f1);
-		snew = sb - step;
-		if (!(snew > lo))
-			snew = 0.5 * (sb + lo);
-		if (snew > o->x)
-			snew = 0.5 * (sb + o->x);
-		if (fabs(snew - sb) <= QDFP_QD_TOL * o->x)
-		{
-			sb = snew;
-			break;
-		}
-		sb = snew;
-	}
-	return sb;
+/* y = -ln(B/X) >= 0 of a QD+ root (no root, extreme inputs: the lowest B) */
+static PRICING_INLINE double
+qd_plus_y(const QdPut *o, double bq)
+{
+	double		y;
+
+	if (!(bq > 0.0) || !isfinite(bq))
+		bq = 1e-12 * o->x;
+	y = -log(bq / o->x);
+	return y > 0.0 ? y : 0.0;
 }
 
 /*
@@ -1039,7 +1213,13 @@ static void
 qd_row_setup(const QdPut *o, const QdLevel *lv, QdRow *w)
 {
 	double		b = o->r - o->q,
-				sst = o->sigma * sqrt(o->t);
+				st = sqrt(o->t),
+				sst = o->sigma * st,
+				isst = 1.0 / sst,
+	/* c0 = rm (b sqrt(T) / sigma + sigma sqrt(T) / 2) */
+				cc = (b == 0.0 ? 0.0 : b * st / o->sigma) + 0.5 * sst,
+				rt = o->r * o->t,
+				qt = o->q * o->t;
 	int			i,
 				j;
 
@@ -1049,17 +1229,15 @@ qd_row_setup(const QdPut *o, const QdLevel *lv, QdRow *w)
 		w->tau[i] = o->t * lv->ti[i];
 		for (j = 0; j < lv->li[i]; j++)
 		{
-			double		u = o->t * lv->ru[i][j],
-						m = o->t * lv->rm[i][j] * lv->rm[i][j], /* tau - u */
-						er,
+			double		er,
 						eq;
 
 			w->sm[i][j] = sst * lv->rm[i][j];
-			w->ism[i][j] = 1.0 / w->sm[i][j];
-			w->c0[i][j] = b * m * w->ism[i][j] + 0.5 * w->sm[i][j];
-			qd_exp2(o->r * u, o->q * u, &er, &eq);
-			w->er[i][j] = o->r * o->t * lv->wa[i][j] * er;
-			w->eq[i][j] = o->q * o->t * lv->wa[i][j] * eq;
+			w->ism[i][j] = isst * lv->irm[i][j];
+			w->c0[i][j] = cc * lv->rm[i][j];
+			qd_exp2(rt * lv->ru[i][j], qt * lv->ru[i][j], &er, &eq);
+			w->er[i][j] = rt * lv->wa[i][j] * er;
+			w->eq[i][j] = qt * lv->wa[i][j] * eq;
 		}
 	}
 }
@@ -1083,12 +1261,13 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 				move = 0.0;
 	int			i,
 				j,
-				k;
+				k,
+				nv = (n + 1) / 2;	/* pairs of nodes 1..n (see QdLevel) */
 
-	for (k = 0; k < QDFP_NV; k++)
+	for (k = 0; k < nv; k++)
 	{
-		hw[k][0] = 2 * k <= n ? hv[2 * k] : 0.0;
-		hw[k][1] = 2 * k + 1 <= n ? hv[2 * k + 1] : 0.0;
+		hw[k][0] = hv[2 * k + 1];
+		hw[k][1] = 2 * k + 2 <= n ? hv[2 * k + 2] : 0.0;
 	}
 	for (i = 1; i <= n; i++)
 	{
@@ -1131,7 +1310,8 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 						pdfm;
 
 			/* H at u from the node values, two terms at a time */
-			for (k = 1; k < QDFP_NV; k++)
+#pragma GCC unroll 8
+			for (k = 1; k < nv; k++)
 				hs += cd[k] * hw[k];
 			hu = hs[0] + hs[1];
 			sq = hu > 0.0 ? sqrt(hu) : 0.0;
@@ -1152,7 +1332,8 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 		g[i - 1] = lnxk - y[i] + b * ti + log(dd / nn);
 		inn = 1.0 / nn;
 		idd = 1.0 / dd;
-		for (k = 0; k < QDFP_NV; k++)
+#pragma GCC unroll 8
+		for (k = 0; k < nv; k++)
 			acc[k] = zero;
 		for (j = 0; j < lv->li[i]; j++)
 		{
@@ -1160,11 +1341,13 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 			double		c = (wd[j] * idd - wn[j] * inn) * cw[j];
 			QdV2		cv = {c, c};
 
-			for (k = 0; k < QDFP_NV; k++)
+#pragma GCC unroll 8
+			for (k = 0; k < nv; k++)
 				acc[k] += cd[k] * cv;
 		}
+#pragma GCC unroll 16
 		for (k = 1; k <= n; k++)
-			jac[i - 1][k - 1] = acc[k / 2][k % 2] * y[k];
+			jac[i - 1][k - 1] = acc[(k - 1) / 2][(k - 1) % 2] * y[k];
 		jac[i - 1][i - 1] += -1.0 + ndv * inn - ddv * idd;
 	}
 	for (i = 0; i < n; i++)
@@ -1222,49 +1405,74 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
  * the last move was beyond QDFP_TRUST sigma sqrt(T).  A fixed number of
  * sweeps keeps the price a smooth function of the inputs (the Greeks' finite
  * differences need that); stopping on a tolerance would leave steps where
- * the number of sweeps changes.  a receives the Chebyshev coefficients of
- * the fine level's H(z) = ln(B/X)^2, z = 2 (tau/T)^(1/E) - 1.
+ * the number of sweeps changes.  hv receives H = ln(B/X)^2 at the fine
+ * level's nodes 0..QDFP_NF.
  */
 static void
-qd_put_boundary(const QdPut *o, double *a)
+qd_put_boundary(const QdPut *o, double *hv)
 {
 	const QdLevel *lc = &qd_coarse,
 			   *lf = &qd_fine;
 	QdRow		w;
 	double		y[QDFP_NMAX + 1],
-				hv[QDFP_NMAX + 1],
-				ac[QDFP_NMAX + 1],
+				hcv[QDFP_NC + 1],	/* the coarse H */
 				hc[QDFP_NC + 1],	/* the coarse H / (tau/T) */
 				sst = o->sigma * sqrt(o->t),
 				trust = QDFP_TRUST * sst,
 				guess = o->x,
+				bq,
+				bf1,			/* the QD+ root at the first fine node */
 				move = 0.0;
 	int			i,
 				it;
 
-	/* coarse level, from the QD+ boundary */
+	/*
+	 * coarse level, from the QD+ boundary; the roots two at a time (see
+	 * qd_plus_boundary2): the first coarse node's with the first fine node's
+	 * (both from X), then pairs of nodes from the root before them
+	 */
 	qd_row_setup(o, lc, &w);
 	y[0] = hv[0] = 0.0;
-	for (i = 1; i <= QDFP_NC; i++)
+	qd_plus_boundary2(o, w.tau[1], o->x, o->t * lf->ti[1], o->x, &bq, &bf1);
+	y[1] = qd_plus_y(o, bq);
+	for (i = 2; i <= QDFP_NC; i += 2)
 	{
-		double		bq = qd_plus_boundary(o, w.tau[i], guess);
+		/*
+		 * guesses: y extrapolated linearly in sqrt(tau) from the two nodes
+		 * before, QDFP_QD_EXT of the way (y grows more slowly than that away
+		 * from expiry): 2.5 evaluations a root instead of 3.0 from the root
+		 * before
+		 */
+		double		sl = QDFP_QD_EXT * (y[i - 1] - y[i - 2]) /
+		(lc->sti[i - 1] - lc->sti[i - 2]),
+					b1 = 0.0;
 
-		/* no root (extreme inputs): the lowest boundary allowed */
-		if (!(bq > 0.0) || !isfinite(bq))
-			bq = 1e-12 * o->x;
-		guess = bq;
-		y[i] = -log(bq / o->x);
-		if (!(y[i] > 0.0))
-			y[i] = 0.0;
-		hv[i] = y[i] * y[i];
+		if (i < QDFP_NC)
+		{
+			qd_plus_boundary2(o, w.tau[i],
+							  o->x * exp(-(y[i - 1] + sl * (lc->sti[i] - lc->sti[i - 1]))),
+							  w.tau[i + 1],
+							  o->x * exp(-(y[i - 1] + sl * (lc->sti[i + 1] - lc->sti[i - 1]))),
+							  &bq, &b1);
+			y[i] = qd_plus_y(o, bq);
+			y[i + 1] = qd_plus_y(o, b1);
+		}
+		else
+			y[i] = qd_plus_y(o,
+							 qd_plus_boundary(o, w.tau[i],
+											  o->x * exp(-(y[i - 1] + sl * (lc->sti[i] - lc->sti[i - 1])))));
 	}
+	for (i = 1; i <= QDFP_NC; i++)
+		hv[i] = y[i] * y[i];
 	for (it = 0; it < QDFP_SWEEPS_C; it++)
 		qd_newton(o, lc, &w, y, hv, QDFP_NC, 1.0);
 
 	/* fine level, from the coarse H */
-	qd_cheb_coef(lc, hv, ac);
-	for (i = 1; i <= QDFP_NC; i++)
-		hc[i] = hv[i] / lc->ti[i];
+	for (i = 0; i <= QDFP_NC; i++)
+	{
+		hcv[i] = hv[i];
+		hc[i] = i > 0 ? hv[i] / lc->ti[i] : 0.0;
+	}
 	qd_row_setup(o, lf, &w);
 	guess = o->x;
 	for (i = 1; i <= QDFP_NF; i++)
@@ -1275,14 +1483,9 @@ qd_put_boundary(const QdPut *o, double *a)
 			 * below the first coarse node, where the interpolation is poor
 			 * relative to sigma sqrt(tau_i): QD+ again
 			 */
-			double		bq = qd_plus_boundary(o, w.tau[i], guess);
-
-			if (!(bq > 0.0) || !isfinite(bq))
-				bq = 1e-12 * o->x;
+			bq = i == 1 ? bf1 : qd_plus_boundary(o, w.tau[i], guess);
+			y[i] = qd_plus_y(o, bq);
 			guess = bq;
-			y[i] = -log(bq / o->x);
-			if (!(y[i] > 0.0))
-				y[i] = 0.0;
 		}
 		else if (lf->ti[i] < lc->ti[2])
 		{
@@ -1298,7 +1501,14 @@ qd_put_boundary(const QdPut *o, double *a)
 			y[i] = h > 0.0 ? sqrt(h * lf->ti[i]) : 0.0;
 		}
 		else
-			y[i] = qd_sqrt_hz(ac, QDFP_NC, lf->cs[i][1]);
+		{
+			double		h = 0.0;
+			int			k;
+
+			for (k = 0; k <= QDFP_NC; k++)
+				h += qd_cf[i][k] * hcv[k];
+			y[i] = h > 0.0 ? sqrt(h) : 0.0;
+		}
 		hv[i] = y[i] * y[i];
 	}
 	for (it = 0; it < QDFP_MAX_SWEEPS; it++)
@@ -1311,7 +1521,6 @@ qd_put_boundary(const QdPut *o, double *a)
 			it + 1 > QDFP_SWEEPS_F && move <= QDFP_TOL * sst)
 			break;
 	}
-	qd_cheb_coef(lf, hv, a);
 }
 
 /*
@@ -1322,7 +1531,8 @@ qd_put_boundary(const QdPut *o, double *a)
 static double
 qd_put(const QdPut *o, double *delta, double *gamma)
 {
-	double		a[QDFP_NMAX + 1],
+	const QdV2	zero = {0.0, 0.0};
+	double		hv[2 * QDFP_NV + 1],
 				b = o->r - o->q,
 				st = sqrt(o->t),
 				lnsx = log(o->s / o->x),
@@ -1331,13 +1541,22 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 				pg = 0.0,
 				eu;
 	PricingGreeks g;
-	int			j;
+	QdV2		hw[QDFP_NV];
+	int			j,
+				k;
 
 	if (!qd_ready)
 		qd_init();
-	qd_put_boundary(o, a);
-	/* in the exercise region now */
-	if (lnsx + qd_sqrt_hz(a, QDFP_NF, 1.0) <= 0.0)
+	qd_put_boundary(o, hv);
+	for (k = QDFP_NF + 1; k <= 2 * QDFP_NV; k++)
+		hv[k] = 0.0;
+	for (k = 0; k < QDFP_NV; k++)
+	{
+		hw[k][0] = hv[2 * k + 1];
+		hw[k][1] = hv[2 * k + 2];
+	}
+	/* in the exercise region now (node QDFP_NF is tau = T) */
+	if (lnsx + sqrt(hv[QDFP_NF]) <= 0.0)
 	{
 		if (delta)
 		{
@@ -1352,7 +1571,8 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 		double		sn = qd_snp[j],
 					xi = o->t * sn * sn,
 					v = o->sigma * st * sn,
-					lnsb = lnsx + qd_sqrt_hz(a, QDFP_NF, qd_zp[j]),
+					lnsb,
+					hb,
 					erx,
 					eqx,
 					dp,
@@ -1363,8 +1583,16 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 					pdm,
 					w = o->t * qd_wpp[j];
 
+		QdV2		hs = zero;
+
 		if (!(v > 0.0))
 			continue;
+		/* H at tau = T - xi from the node values (see qd_cardp) */
+#pragma GCC unroll 8
+		for (k = 0; k < QDFP_NV; k++)
+			hs += qd_cardp[j][k] * hw[k];
+		hb = hs[0] + hs[1];
+		lnsb = lnsx + (hb > 0.0 ? sqrt(hb) : 0.0);
 		qd_exp2(-o->r * xi, -o->q * xi, &erx, &eqx);
 		dp = (lnsb + b * xi) / v + 0.5 * v;
 		dm = dp - v;
@@ -1380,13 +1608,15 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 					   o->q * eqx * pdp * dp / (o->s * v * v));
 		}
 	}
-	pricing_bsm_greeks(-1, o->s, o->k, o->t, o->r, o->q, o->sigma, &g);
-	eu = g.price;
 	if (delta)
 	{
+		pricing_bsm_greeks(-1, o->s, o->k, o->t, o->r, o->q, o->sigma, &g);
+		eu = g.price;
 		*delta = g.delta + pd;
 		*gamma = g.gamma + pg;
 	}
+	else
+		eu = pricing_bsm_price(-1, o->s, o->k, o->t, o->r, o->q, o->sigma);
 	return eu + Max(prem, 0.0);
 }
 
