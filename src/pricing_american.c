@@ -513,6 +513,7 @@ typedef struct QdLevel
 	double		e,				/* z = 2 (tau/T)^(1/e) - 1 */
 				ti[QDFP_NMAX + 1],
 				sti[QDFP_NMAX + 1], /* sqrt(ti) */
+				isti[QDFP_NMAX + 1],	/* 1 / sti */
 				cs[QDFP_NMAX + 1][QDFP_NMAX + 1],	/* T_k(z_i) */
 				rm[QDFP_NMAX + 1][QDFP_LMAX],
 				irm[QDFP_NMAX + 1][QDFP_LMAX],	/* 1 / rm */
@@ -697,6 +698,7 @@ qd_init_level(QdLevel *lv, int n, int l, double e, int uniform)
 
 		lv->ti[i] = ti;
 		lv->sti[i] = sqrt(ti);
+		lv->isti[i] = 1.0 / lv->sti[i];
 		lv->li[i] = uniform ? l : qd_points(l, c);
 		qd_gauss_legendre(lv->li[i], x, w);
 		for (k = 0; k < lv->li[i]; k++)
@@ -1201,6 +1203,8 @@ qd_solve(double m[QDFP_NMAX][QDFP_NMAX], double *b, int n)
 typedef struct QdRow
 {
 	double		tau[QDFP_NMAX + 1],
+				v[QDFP_NMAX + 1],	/* sigma sqrt(tau) */
+				iv[QDFP_NMAX + 1],	/* 1 / v */
 				er[QDFP_NMAX + 1][QDFP_LMAX],	/* r T wa e^(r u) */
 				eq[QDFP_NMAX + 1][QDFP_LMAX],	/* q T wa e^(q u) */
 				sm[QDFP_NMAX + 1][QDFP_LMAX],	/* sigma sqrt(tau_i - u) */
@@ -1227,6 +1231,8 @@ qd_row_setup(const QdPut *o, const QdLevel *lv, QdRow *w)
 	for (i = 1; i <= lv->n; i++)
 	{
 		w->tau[i] = o->t * lv->ti[i];
+		w->v[i] = sst * lv->sti[i];
+		w->iv[i] = isst * lv->isti[i];
 		for (j = 0; j < lv->li[i]; j++)
 		{
 			double		er,
@@ -1273,7 +1279,8 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 	{
 		QdV2		acc[QDFP_NV];
 		double		ti = w->tau[i],
-					v = o->sigma * sqrt(ti),
+					v = w->v[i],
+					iv = w->iv[i],
 					lnbk = lnxk - y[i],
 					nn,
 					dd,
@@ -1291,13 +1298,13 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 					wn[QDFP_LMAX],
 					wd[QDFP_LMAX];
 
-		dp = (lnbk + b * ti) / v + 0.5 * v;
+		dp = (lnbk + b * ti) * iv + 0.5 * v;
 		dm = dp - v;
 		qd_norm2(dp, dm, &ndp, &pdp, &ndm, &pdm);
 		nn = ndm;
 		dd = ndp;
-		ndv = pdm / v;
-		ddv = pdp / v;
+		ndv = pdm * iv;
+		ddv = pdp * iv;
 		for (j = 0; j < lv->li[i]; j++)
 		{
 			const QdV2 *cd = lv->card[i][j];
@@ -1329,9 +1336,9 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
 			cw[j] = sq > 0.0 ? 1.0 / sq : 0.0;
 		}
 		/* G_i = ln X - y_i - ln K + b tau_i - ln N + ln D */
-		g[i - 1] = lnxk - y[i] + b * ti + log(dd / nn);
 		inn = 1.0 / nn;
 		idd = 1.0 / dd;
+		g[i - 1] = lnxk - y[i] + b * ti + log(dd * inn);
 #pragma GCC unroll 8
 		for (k = 0; k < nv; k++)
 			acc[k] = zero;
