@@ -161,3 +161,26 @@ SELECT format('target %s <= %s x floor (%s): %s (%s x)', name, target,
 			  CASE WHEN ratio <= target THEN 'met' ELSE 'missed' END,
 			  round(ratio::numeric, 2))
 FROM v ORDER BY ford DESC, n;
+
+-- Target verdicts of issues #13 and #14, from the same best rounds: the
+-- default American method's cost a row, bjs2002 against baw, and all five
+-- Greeks against one field (from one call, and through LATERAL).
+WITH best AS (
+	SELECT t.ord, min(t.ms) * 1e6 / max(bq.n) AS ns
+	FROM bench_times t JOIN bench_queries bq ON bq.ord = t.ord
+	GROUP BY t.ord
+)
+SELECT format('target %s: %s (%s)', what,
+			  CASE WHEN value <= target THEN 'met' ELSE 'missed' END, shown)
+FROM (SELECT 1 AS n, 'american_price qdfp (default) <= 10 us a row (issue #14)' AS what,
+			 a.ns AS value, 10000.0 AS target,
+			 round((a.ns / 1000)::numeric, 2) || ' us' AS shown
+	  FROM best a WHERE a.ord = 24
+	  UNION ALL
+	  SELECT v.n, v.what, a.ns / b.ns, v.target, round((a.ns / b.ns)::numeric, 2) || ' x'
+	  FROM (VALUES (2, 'american_price bjs2002 <= 3 x baw (issue #13)', 23, 22, 3.0),
+				   (3, 'bsm_greeks, five fields from one call <= 1.5 x one field (issue #13)', 9, 3, 1.5),
+				   (4, 'bsm_greeks, five fields by LATERAL <= 1.5 x one field (issue #13)', 8, 3, 1.5))
+		   v(n, what, x, y, target)
+		   JOIN best a ON a.ord = v.x JOIN best b ON b.ord = v.y) t
+ORDER BY n;
