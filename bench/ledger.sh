@@ -31,13 +31,18 @@
 #     b. an OLTP-shaped ledger: BENCH_OLTP_TX single-row transactions
 #        written by 8 clients;
 #     c. the same ledger again after another ledger of BENCH_OTHER_TX
-#        single-row transactions was written to the same database.
+#        single-row transactions was written to the same database;
+#     d. independence measured interleaved: a second database holds an
+#        OLTP ledger written the same way and nothing else, and the verify
+#        runs alternate between it and the ledger of c, so that both sides
+#        of the ratio share the machine's state (b and c are minutes
+#        apart, and traded places from run to run).
 #     Each OLTP ledger is sealed and vacuumed (with ledger.transactions and
 #     ledger.blocks) after it is written, so that no autovacuum of 200,000
 #     fresh rows shares the cores with the verify runs.
 #                         Targets (#13): b >= 1,000,000 rows per CPU-second;
-#                         c / b within 1.10 (cost independent of other
-#                         ledgers).
+#                         cost with the other ledger / without within
+#                         1.10 (d, the verdict; c / b printed beside it).
 #  4. Commit-to-sealed latency (sealed_at - committed_at) under a 2-client
 #     pgbench load with the background sealer.  Target (#2): p95 <= 1 s.
 # Then correctness checks and one verdict line per target.  The median of
@@ -50,6 +55,7 @@
 #   BENCH_OLTP_TX      transactions of the OLTP ledger     (default 200000)
 #   BENCH_OTHER_TX     transactions of the other ledger    (default 1000000)
 #   BENCH_VERIFY_RUNS  verify runs per figure              (default 3)
+#   BENCH_INDEP_RUNS   interleaved pairs of verify runs of 3d (default 5)
 #   BENCH_LAT_SECONDS  duration of the latency load        (default 15)
 #   BENCH_LAT_CLIENTS  clients of the latency load         (default 2)
 #   BENCH_PERF         if "1" and perf works, profile the
@@ -71,6 +77,7 @@ ROWS=${BENCH_ROWS:-1000000}
 OLTP_TX=${BENCH_OLTP_TX:-200000}
 OTHER_TX=${BENCH_OTHER_TX:-1000000}
 VRUNS=${BENCH_VERIFY_RUNS:-3}
+IRUNS=${BENCH_INDEP_RUNS:-5}
 LAT_SECS=${BENCH_LAT_SECONDS:-15}
 LAT_CLIENTS=${BENCH_LAT_CLIENTS:-2}
 PERF=${BENCH_PERF:-0}
@@ -156,7 +163,7 @@ say "== ledger benchmark =="
 say "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 say "server: $(q 'SHOW server_version'); shared_buffers=$(q 'SHOW shared_buffers'), max_wal_size=$(q 'SHOW max_wal_size'), wal_level=$(q 'SHOW wal_level'), synchronous_commit=$(q 'SHOW synchronous_commit'), fsync=$(q 'SHOW fsync')"
-say "settings: BENCH_SECONDS=$SECS BENCH_ROWS=$ROWS BENCH_OLTP_TX=$OLTP_TX BENCH_OTHER_TX=$OTHER_TX BENCH_VERIFY_RUNS=$VRUNS BENCH_LAT_SECONDS=$LAT_SECS BENCH_LAT_CLIENTS=$LAT_CLIENTS"
+say "settings: BENCH_SECONDS=$SECS BENCH_ROWS=$ROWS BENCH_OLTP_TX=$OLTP_TX BENCH_OTHER_TX=$OTHER_TX BENCH_VERIFY_RUNS=$VRUNS BENCH_INDEP_RUNS=$IRUNS BENCH_LAT_SECONDS=$LAT_SECS BENCH_LAT_CLIENTS=$LAT_CLIENTS"
 
 if [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'ledger'")" = 0 ]; then
     q "CREATE EXTENSION ledger" || { say "ERROR: cannot create extension ledger"; exit 1; }
@@ -419,6 +426,14 @@ verify_cpu() {
     VWALL=$(bench_median "${walls[@]}")
 }
 
+# verify_one DB TABLE ROWS -> rows per backend CPU-second of one verify run
+verify_one() {
+    local out="$WORK/verify1.$1.$2" ns
+    ns=$(bench_cpu_ns_of -d "$1" -c "\\o $out" -c "SELECT ok, rows_checked FROM ledger.verify('$2')")
+    [ "$(cat "$out")" = "t|$3" ] || fail "verify $1.$2: $(cat "$out") (expected t|$3)"
+    per_cpu_s "$3" "$ns"
+}
+
 say ""
 say "-- 3. ledger.verify, one backend, warm cache: rows per backend CPU-second (median of $VRUNS, range), beside openssl speed sha256 per CPU-second --"
 HPS0=$(ossl_sha256)
@@ -428,16 +443,17 @@ B_MED=$VMED; B_RANGE=$VRANGE; B_WALL=$VWALL
 # the OLTP shape: single-row transactions from 8 clients
 q "CREATE TABLE bench_oltp ($COLS); SELECT ledger.create_ledger('bench_oltp');
    CREATE TABLE bench_other ($COLS); SELECT ledger.create_ledger('bench_other')" >/dev/null || exit 1
-oltp_write() {   # table transactions
-    PGOPTIONS="-c synchronous_commit=off" pgbench -n -M prepared -c 8 -j 8 -t $(($2 / 8)) -f "$WORK/$1.pgb" >"$WORK/pgb.$1" 2>&1 ||
+oltp_write() {   # table transactions [database]
+    local db=${3:-$DB}
+    PGDATABASE=$db PGOPTIONS="-c synchronous_commit=off" pgbench -n -M prepared -c 8 -j 8 -t $(($2 / 8)) -f "$WORK/$1.pgb" >"$WORK/pgb.$1" 2>&1 ||
         { fail "pgbench $1:"; sed 's/^/    /' "$WORK/pgb.$1" | head -20; }
-    q "SELECT ledger.seal('$1')" >/dev/null
+    "${PSQL[@]}" -d "$db" -c "SELECT ledger.seal('$1')" >/dev/null
     # what a settled database looks like, and no autovacuum of these tables
     # sharing the cores with the verify runs timed next
-    q "VACUUM (ANALYZE) $1" >/dev/null
-    q "VACUUM (ANALYZE) ledger.transactions" >/dev/null
-    q "VACUUM (ANALYZE) ledger.blocks" >/dev/null
+    "${PSQL[@]}" -d "$db" -c "VACUUM (ANALYZE) $1" -c "VACUUM (ANALYZE) ledger.transactions" \
+        -c "VACUUM (ANALYZE) ledger.blocks" >/dev/null
 }
+DB=$(q "SELECT current_database()")
 OLTP_N=$(( OLTP_TX / 8 * 8 )); OTHER_N=$(( OTHER_TX / 8 * 8 ))
 oltp_write bench_oltp "$OLTP_N"
 verify_cpu bench_oltp "$OLTP_N"
@@ -445,14 +461,32 @@ O_MED=$VMED; O_RANGE=$VRANGE; O_WALL=$VWALL
 oltp_write bench_other "$OTHER_N"
 verify_cpu bench_oltp "$OLTP_N"
 O2_MED=$VMED; O2_RANGE=$VRANGE; O2_WALL=$VWALL
+# d. interleaved: the same OLTP shape alone in a database of its own
+IDB="${DB}_indep"
+"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $IDB" >/dev/null
+q "CREATE DATABASE $IDB" >/dev/null
+"${PSQL[@]}" -d "$IDB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION ledger" \
+    -c "CREATE TABLE bench_oltp ($COLS)" -c "SELECT ledger.create_ledger('bench_oltp')" >/dev/null ||
+    fail "cannot set up database $IDB"
+oltp_write bench_oltp "$OLTP_N" "$IDB"
+"${PSQL[@]}" -d "$IDB" -c "SELECT count(*) FROM bench_oltp" >/dev/null   # warm the cache
+I_WITH=(); I_WITHOUT=()
+for i in $(seq 1 "$IRUNS"); do
+    I_WITHOUT+=("$(verify_one "$IDB" bench_oltp "$OLTP_N")")
+    I_WITH+=("$(verify_one "$DB" bench_oltp "$OLTP_N")")
+done
+I_WITH_MED=$(bench_median "${I_WITH[@]}"); I_WITHOUT_MED=$(bench_median "${I_WITHOUT[@]}")
+I_WITH_RANGE=$(bench_range "${I_WITH[@]}"); I_WITHOUT_RANGE=$(bench_range "${I_WITHOUT[@]}")
+q "DROP DATABASE $IDB" >/dev/null
 HPS1=$(ossl_sha256)
 HPS=$(( (HPS0 + HPS1) / 2 ))
 say "  (openssl speed sha256 64-byte hashes per CPU-second: $HPS0 before, $HPS1 after; the mean is the baseline)"
 line "verify rows per CPU-second, one transaction of $ROWS rows (range $B_RANGE; wall $B_WALL rows/s)" "$B_MED" "openssl sha256 64-byte hashes per CPU-second" "$HPS" "$(ratio "$B_MED" "$HPS")"
 line "verify rows per CPU-second, $OLTP_N single-row transactions of 8 clients (range $O_RANGE; wall $O_WALL rows/s)" "$O_MED" "openssl sha256 64-byte hashes per CPU-second" "$HPS" "$(ratio "$O_MED" "$HPS")"
-line "verify rows per CPU-second, the same with another ledger of $OTHER_N transactions (range $O2_RANGE; wall $O2_WALL rows/s)" "$O2_MED" "the same without it" "$O_MED" "$(ratio "$O2_MED" "$O_MED")"
+line "verify rows per CPU-second, the same with another ledger of $OTHER_N transactions (range $O2_RANGE; wall $O2_WALL rows/s)" "$O2_MED" "the same without it, minutes before" "$O_MED" "$(ratio "$O2_MED" "$O_MED")"
+line "verify rows per CPU-second, interleaved: with another ledger of $OTHER_N transactions (range $I_WITH_RANGE)" "$I_WITH_MED" "alone in a database of its own (range $I_WITHOUT_RANGE)" "$I_WITHOUT_MED" "$(ratio "$I_WITH_MED" "$I_WITHOUT_MED")"
 say "  (transaction records in the database: $(q "SELECT count(*) FROM ledger.transactions"))"
-R_INDEP=$(ratio "$O_MED" "$O2_MED")   # cost with / cost without
+R_INDEP=$(ratio "$I_WITHOUT_MED" "$I_WITH_MED")   # cost with / cost without, interleaved
 
 # ---------------------------------------------------------------------------
 # 4. Commit-to-sealed latency
