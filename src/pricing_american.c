@@ -821,10 +821,8 @@ qd_exp2(double x0, double x1, double *e0, double *e1)
 	p = r + r2 * (((1.0 / 2.0) + r * (1.0 / 6.0)) +
 				  r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
 	j = n & 63;
-	t = (QdV2)
-	{
-		qd_exp2j[j[0]], qd_exp2j[j[1]]
-	};
+	t[0] = qd_exp2j[j[0]];
+	t[1] = qd_exp2j[j[1]];
 
 	/*
 	 * 2^k (t + t p), k = (n - j) / 64, by adding k to the exponent's bits:
@@ -862,9 +860,8 @@ qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
 		 double *pdf1)
 {
 	double		e0,
-				e1;
-
-	double		y0 = fabs(x0) * PRICING_INV_SQRT2,
+				e1,
+				y0 = fabs(x0) * PRICING_INV_SQRT2,
 				y1 = fabs(x1) * PRICING_INV_SQRT2;
 
 	qd_exp2(-0.5 * x0 * x0, -0.5 * x1 * x1, &e0, &e1);
@@ -901,13 +898,18 @@ qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
 	{
 		/* both in the range of the first: cody_erf_small on both lanes */
 		QdV2		xs = {x0 * PRICING_INV_SQRT2, x1 * PRICING_INV_SQRT2},
-					ysq = {y0 > 1.11e-16 ? xs[0] * xs[0] : 0.0,
-		y1 > 1.11e-16 ? xs[1] * xs[1] : 0.0},
-					num = cody_a[4] * ysq,
-					den = ysq,
+					ysq = xs * xs,
+					num,
+					den,
 					t;
 		int			i;
 
+		if (!(y0 > 1.11e-16))
+			ysq[0] = 0.0;
+		if (!(y1 > 1.11e-16))
+			ysq[1] = 0.0;
+		num = cody_a[4] * ysq;
+		den = ysq;
 		for (i = 0; i < 3; i++)
 		{
 			num = (num + cody_a[i]) * ysq;
@@ -1220,7 +1222,6 @@ qd_row_setup(const QdPut *o, const QdLevel *lv, QdRow *w)
 				st = sqrt(o->t),
 				sst = o->sigma * st,
 				isst = 1.0 / sst,
-	/* c0 = rm (b sqrt(T) / sigma + sigma sqrt(T) / 2) */
 				cc = (b == 0.0 ? 0.0 : b * st / o->sigma) + 0.5 * sst,
 				rt = o->r * o->t,
 				qt = o->q * o->t;
@@ -1240,6 +1241,7 @@ qd_row_setup(const QdPut *o, const QdLevel *lv, QdRow *w)
 
 			w->sm[i][j] = sst * lv->rm[i][j];
 			w->ism[i][j] = isst * lv->irm[i][j];
+			/* b T rm^2 / (sigma sqrt(T) rm) + sm / 2 */
 			w->c0[i][j] = cc * lv->rm[i][j];
 			qd_exp2(rt * lv->ru[i][j], qt * lv->ru[i][j], &er, &eq);
 			w->er[i][j] = rt * lv->wa[i][j] * er;
