@@ -163,6 +163,7 @@ say "== ledger benchmark =="
 say "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 say "server: $(q 'SHOW server_version'); shared_buffers=$(q 'SHOW shared_buffers'), max_wal_size=$(q 'SHOW max_wal_size'), wal_level=$(q 'SHOW wal_level'), synchronous_commit=$(q 'SHOW synchronous_commit'), fsync=$(q 'SHOW fsync')"
+DB=$(q "SELECT current_database()")
 say "settings: BENCH_SECONDS=$SECS BENCH_ROWS=$ROWS BENCH_OLTP_TX=$OLTP_TX BENCH_OTHER_TX=$OTHER_TX BENCH_VERIFY_RUNS=$VRUNS BENCH_INDEP_RUNS=$IRUNS BENCH_LAT_SECONDS=$LAT_SECS BENCH_LAT_CLIENTS=$LAT_CLIENTS"
 
 if [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'ledger'")" = 0 ]; then
@@ -407,31 +408,30 @@ say "  (table sizes: plain $(q "SELECT pg_size_pretty(pg_table_size('bulk_ins_pl
 # ---------------------------------------------------------------------------
 # 3. Verify rate
 # ---------------------------------------------------------------------------
+# verify_one DB TABLE ROWS -> V1 (rows per backend CPU-second of one verify
+# run; a global, not printed, so that a failure counts in this shell)
+verify_one() {
+    local out="$WORK/verify1.$1.$2" ns
+    ns=$(bench_cpu_ns_of -d "$1" -c "\\o $out" -c "SELECT ok, rows_checked FROM ledger.verify('$2')")
+    [ "$(cat "$out")" = "t|$3" ] || fail "verify $1.$2: $(cat "$out") (expected t|$3)"
+    V1=$(per_cpu_s "$3" "$ns")
+}
+
 # verify_cpu table expected-rows -> VMED (median rows per backend
 # CPU-second), VRANGE, VWALL (rows per wall second, the median run's)
 verify_cpu() {
-    local t=$1 n=$2 i ns t0 t1 out rates=() walls=()
+    local t=$1 n=$2 i t0 t1 rates=() walls=()
     q "SELECT count(*) FROM $t" >/dev/null   # warm the cache
     for i in $(seq 1 "$VRUNS"); do
-        out="$WORK/verify.$t.$i"
         t0=$(now)
-        ns=$(bench_cpu_ns_of -c "\\o $out" -c "SELECT ok, rows_checked FROM ledger.verify('$t')")
+        verify_one "$DB" "$t" "$n"
         t1=$(now)
-        [ "$(cat "$out")" = "t|$n" ] || fail "verify $t: $(cat "$out") (expected t|$n)"
-        rates+=("$(per_cpu_s "$n" "$ns")")
+        rates+=("$V1")
         walls+=("$(awk -v r="$n" -v d="$(sub "$t1" "$t0")" 'BEGIN { printf "%.0f", r / d }')")
     done
     VMED=$(bench_median "${rates[@]}")
     VRANGE=$(bench_range "${rates[@]}")
     VWALL=$(bench_median "${walls[@]}")
-}
-
-# verify_one DB TABLE ROWS -> rows per backend CPU-second of one verify run
-verify_one() {
-    local out="$WORK/verify1.$1.$2" ns
-    ns=$(bench_cpu_ns_of -d "$1" -c "\\o $out" -c "SELECT ok, rows_checked FROM ledger.verify('$2')")
-    [ "$(cat "$out")" = "t|$3" ] || fail "verify $1.$2: $(cat "$out") (expected t|$3)"
-    per_cpu_s "$3" "$ns"
 }
 
 say ""
@@ -453,7 +453,6 @@ oltp_write() {   # table transactions [database]
     "${PSQL[@]}" -d "$db" -c "VACUUM (ANALYZE) $1" -c "VACUUM (ANALYZE) ledger.transactions" \
         -c "VACUUM (ANALYZE) ledger.blocks" >/dev/null
 }
-DB=$(q "SELECT current_database()")
 OLTP_N=$(( OLTP_TX / 8 * 8 )); OTHER_N=$(( OTHER_TX / 8 * 8 ))
 oltp_write bench_oltp "$OLTP_N"
 verify_cpu bench_oltp "$OLTP_N"
@@ -472,8 +471,8 @@ oltp_write bench_oltp "$OLTP_N" "$IDB"
 "${PSQL[@]}" -d "$IDB" -c "SELECT count(*) FROM bench_oltp" >/dev/null   # warm the cache
 I_WITH=(); I_WITHOUT=()
 for i in $(seq 1 "$IRUNS"); do
-    I_WITHOUT+=("$(verify_one "$IDB" bench_oltp "$OLTP_N")")
-    I_WITH+=("$(verify_one "$DB" bench_oltp "$OLTP_N")")
+    verify_one "$IDB" bench_oltp "$OLTP_N"; I_WITHOUT+=("$V1")
+    verify_one "$DB" bench_oltp "$OLTP_N"; I_WITH+=("$V1")
 done
 I_WITH_MED=$(bench_median "${I_WITH[@]}"); I_WITHOUT_MED=$(bench_median "${I_WITHOUT[@]}")
 I_WITH_RANGE=$(bench_range "${I_WITH[@]}"); I_WITHOUT_RANGE=$(bench_range "${I_WITHOUT[@]}")

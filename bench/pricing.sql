@@ -109,15 +109,18 @@ WHERE jit
 ORDER BY round, ord;
 SET jit = off;
 
+-- The best round of each figure in ns a row (ords without a bench_queries
+-- row, the JIT ones and the PL/pgSQL baseline, scan :rows rows).
+CREATE TEMP TABLE best AS
+SELECT t.ord, t.name, min(t.ms) * 1e6 /
+	   coalesce((SELECT n FROM bench_queries bq WHERE bq.ord = t.ord), :rows) AS ns
+FROM bench_times t
+GROUP BY t.ord, t.name;
+
 -- figure | value | baseline | value | ratio, against each floor.
 -- ord: 1 float8 floor, 7 numeric floor, 2-9 functions (no JIT), 11-15 JIT,
 -- 21 floor of the American table, 22-27 American functions.
-WITH best AS (
-	SELECT t.ord, t.name, min(t.ms) * 1e6 /
-		   coalesce((SELECT n FROM bench_queries bq WHERE bq.ord = t.ord), :rows) AS ns
-	FROM bench_times t
-	GROUP BY t.ord, t.name
-), fl AS (
+WITH fl AS (
 	SELECT ord, name, ns FROM best WHERE ord IN (1, 7, 11, 21)
 )
 SELECT format('%s ns/row | %s | %s ns/row | %s | %s',
@@ -132,24 +135,17 @@ ORDER BY b.ord, fl.ord DESC;
 -- Ratios between functions (issue #13): all five Greeks from one call
 -- against one field, bjs2002 against baw, and the default American method
 -- against baw.
-WITH best AS (
-	SELECT t.ord, min(t.ms) * 1e6 / max(bq.n) AS ns
-	FROM bench_times t JOIN bench_queries bq ON bq.ord = t.ord
-	GROUP BY t.ord
-)
 SELECT format('%s ns/row | %s | %s ns/row | %s | %s', a.name, round(a.ns::numeric, 1),
 			  b.name, round(b.ns::numeric, 1), round((a.ns / b.ns)::numeric, 2))
 FROM (VALUES (9, 3), (8, 3), (23, 22), (24, 22)) v(x, y)
-	 JOIN (SELECT best.*, bq.name FROM best JOIN bench_queries bq USING (ord)) a ON a.ord = v.x
-	 JOIN (SELECT best.*, bq.name FROM best JOIN bench_queries bq USING (ord)) b ON b.ord = v.y
+	 JOIN best a ON a.ord = v.x
+	 JOIN best b ON b.ord = v.y
 ORDER BY v.x;
 
 -- Target verdicts (issue 4), against the issue's floor (numeric x; its
 -- calibration line is the PL/pgSQL ratio above) and against the float8 floor.
-WITH best AS (
-	SELECT ord, min(ms) AS ms FROM bench_times GROUP BY ord
-), v AS (
-	SELECT f.ord AS ford, n, name, target, fn.ms / f.ms AS ratio
+WITH v AS (
+	SELECT f.ord AS ford, t.n, t.name, t.target, fn.ns / f.ns AS ratio
 	FROM best f,
 		 (VALUES (1, 'bsm_price', 1.5, 2), (2, 'bsm_implied_vol', 3, 4)) t(n, name, target, ford2)
 		 JOIN best fn ON fn.ord = t.ford2
@@ -165,11 +161,6 @@ FROM v ORDER BY ford DESC, n;
 -- Target verdicts of issues #13 and #14, from the same best rounds: the
 -- default American method's cost a row, bjs2002 against baw, and all five
 -- Greeks against one field (from one call, and through LATERAL).
-WITH best AS (
-	SELECT t.ord, min(t.ms) * 1e6 / max(bq.n) AS ns
-	FROM bench_times t JOIN bench_queries bq ON bq.ord = t.ord
-	GROUP BY t.ord
-)
 SELECT format('target %s: %s (%s)', what,
 			  CASE WHEN value <= target THEN 'met' ELSE 'missed' END, shown)
 FROM (SELECT 1 AS n, 'american_price qdfp (default) <= 10 us a row (issue #14)' AS what,
