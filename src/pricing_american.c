@@ -871,23 +871,13 @@ qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
 	{
 		/*
 		 * Both in the range of Cody's second rational (the common case in the
-		 * integrands): cody_erfcx_large's Estrin scheme on both lanes at
-		 * once, the same operations in the same order.
+		 * integrands): cody_erfcx_large's expression on both lanes at once.
 		 */
 		QdV2		y = {y0, y1},
 					y2 = y * y,
 					y4 = y2 * y2,
-					num,
-					den,
-					t;
+					t = CODY_ERFCX_MID(y, y2, y4);
 
-		num = ((cody_c[7] + cody_c[6] * y) + (cody_c[5] + cody_c[4] * y) * y2) +
-			((cody_c[3] + cody_c[2] * y) + (cody_c[1] + cody_c[0] * y) * y2) * y4 +
-			cody_c[8] * (y4 * y4);
-		den = ((cody_d[7] + cody_d[6] * y) + (cody_d[5] + cody_d[4] * y) * y2) +
-			((cody_d[3] + cody_d[2] * y) + (cody_d[1] + cody_d[0] * y) * y2) * y4 +
-			y4 * y4;
-		t = num / den;
 		t[0] *= 0.5 * e0;
 		t[1] *= 0.5 * e1;
 		*cdf0 = x0 < 0.0 ? t[0] : 1.0 - t[0];
@@ -899,23 +889,13 @@ qd_norm2(double x0, double x1, double *cdf0, double *pdf0, double *cdf1,
 		/* both in the range of the first: cody_erf_small on both lanes */
 		QdV2		xs = {x0 * PRICING_INV_SQRT2, x1 * PRICING_INV_SQRT2},
 					ysq = xs * xs,
-					num,
-					den,
 					t;
-		int			i;
 
 		if (!(y0 > 1.11e-16))
 			ysq[0] = 0.0;
 		if (!(y1 > 1.11e-16))
 			ysq[1] = 0.0;
-		num = cody_a[4] * ysq;
-		den = ysq;
-		for (i = 0; i < 3; i++)
-		{
-			num = (num + cody_a[i]) * ysq;
-			den = (den + cody_b[i]) * ysq;
-		}
-		t = xs * (num + cody_a[3]) / (den + cody_b[3]);
+		t = CODY_ERF_SMALL(xs, ysq);
 		*cdf0 = 0.5 + 0.5 * t[0];
 		*cdf1 = 0.5 + 0.5 * t[1];
 		return;

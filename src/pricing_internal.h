@@ -67,21 +67,42 @@ static const double cody_q[5] = {2.56852019228982242e00, 1.87295284992346047e00,
 #define CODY_XHUGE		6.71e7
 #define CODY_XMAX		2.53e307
 
+/*
+ * Cody's first and second rationals as expressions, for a double or for a
+ * GCC/Clang vector of doubles (pricing_american.c evaluates two lanes at
+ * once with them): the same operations in the same order either way.
+ *
+ * CODY_ERF_SMALL(x, ysq): erf(x) for |x| <= 0.46875, ysq = x^2 (0 below
+ * 1.11e-16), Horner's scheme unrolled.
+ */
+#define CODY_ERF_SMALL(x, ysq) \
+	((x) * (((((cody_a[4] * (ysq) + cody_a[0]) * (ysq) + cody_a[1]) * (ysq) + \
+			  cody_a[2]) * (ysq)) + cody_a[3]) / \
+	 (((((ysq) + cody_b[0]) * (ysq) + cody_b[1]) * (ysq) + cody_b[2]) * (ysq) + \
+	  cody_b[3]))
+
+/*
+ * CODY_ERFCX_MID(y, y2, y4): erfcx(y) for 0.46875 < y <= 4, y2 = y^2,
+ * y4 = y^4: the degree-8 rational by Estrin's scheme rather than Horner's,
+ * the same polynomials with a third of the latency (the terms are all
+ * positive for y > 0, so the order of the additions does not matter for
+ * accuracy).
+ */
+#define CODY_ERFCX_MID(y, y2, y4) \
+	((((cody_c[7] + cody_c[6] * (y)) + (cody_c[5] + cody_c[4] * (y)) * (y2)) + \
+	  ((cody_c[3] + cody_c[2] * (y)) + (cody_c[1] + cody_c[0] * (y)) * (y2)) * (y4) + \
+	  cody_c[8] * ((y4) * (y4))) / \
+	 (((cody_d[7] + cody_d[6] * (y)) + (cody_d[5] + cody_d[4] * (y)) * (y2)) + \
+	  ((cody_d[3] + cody_d[2] * (y)) + (cody_d[1] + cody_d[0] * (y)) * (y2)) * (y4) + \
+	  (y4) * (y4)))
+
 /* erf(x) for |x| <= 0.46875: Cody's first rational, no exponential. */
 static PRICING_INLINE double
 cody_erf_small(double x)
 {
 	double		ysq = fabs(x) > 1.11e-16 ? x * x : 0.0;
-	double		xnum = cody_a[4] * ysq,
-				xden = ysq;
-	int			i;
 
-	for (i = 0; i < 3; i++)
-	{
-		xnum = (xnum + cody_a[i]) * ysq;
-		xden = (xden + cody_b[i]) * ysq;
-	}
-	return x * (xnum + cody_a[3]) / (xden + cody_b[3]);
+	return CODY_ERF_SMALL(x, ysq);
 }
 
 /*
@@ -110,27 +131,12 @@ cody_erfcx_tail(double y)
 static PRICING_INLINE double
 cody_erfcx_large(double y)
 {
-	double		xnum,
-				xden;
-
 	if (y <= 4.0)
 	{
-		/*
-		 * Cody's degree-8 rational, evaluated by Estrin's scheme rather than
-		 * Horner's: the same polynomials with a third of the latency (the
-		 * terms are all positive for y > 0, so the order of the additions
-		 * does not matter for accuracy).
-		 */
 		double		y2 = y * y,
 					y4 = y2 * y2;
 
-		xnum = ((cody_c[7] + cody_c[6] * y) + (cody_c[5] + cody_c[4] * y) * y2) +
-			((cody_c[3] + cody_c[2] * y) + (cody_c[1] + cody_c[0] * y) * y2) * y4 +
-			cody_c[8] * (y4 * y4);
-		xden = ((cody_d[7] + cody_d[6] * y) + (cody_d[5] + cody_d[4] * y) * y2) +
-			((cody_d[3] + cody_d[2] * y) + (cody_d[1] + cody_d[0] * y) * y2) * y4 +
-			y4 * y4;
-		return xnum / xden;
+		return CODY_ERFCX_MID(y, y2, y4);
 	}
 	if (y >= CODY_XBIG)
 	{
