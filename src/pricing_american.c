@@ -533,13 +533,12 @@ static double qd_cf[QDFP_NF + 1][QDFP_NC + 1];
 
 /*
  * The price integral takes xi = T sin^(2 KP) th_j, th_j = pi/4 (1 + x_j):
- * qd_snp = sqrt(xi/T), qd_zp (the Chebyshev argument of tau = T - xi),
- * qd_wpp (weight of dxi over T).
+ * qd_snp = sqrt(xi/T), qd_wpp (weight of dxi over T), qd_cardp (the fine
+ * level's cardinal functions at tau = T - xi, laid out as QdLevel's card).
  */
 static double qd_snp[QDFP_P],
-			qd_zp[QDFP_P],
 			qd_wpp[QDFP_P];
-static QdV2 qd_cardp[QDFP_P][QDFP_NV];	/* fine cardinal functions at qd_zp */
+static QdV2 qd_cardp[QDFP_P][QDFP_NV];
 static double qd_exp2j[64];		/* 2^(j/64) */
 static int	qd_ready = 0;
 
@@ -762,12 +761,13 @@ qd_init(void)
 		double		th = 0.25 * PRICING_PI * (1.0 + xp[k]),
 					sn = sin(th),
 					cs = cos(th),
+					zp = 2.0 * pow(1.0 - pow(sn, 2.0 * QDFP_KP), 1.0 / QDFP_E) - 1.0,
 					cv[QDFP_NMAX + 1];
 
 		qd_snp[k] = pow(sn, QDFP_KP);
-		qd_zp[k] = 2.0 * pow(1.0 - pow(sn, 2.0 * QDFP_KP), 1.0 / QDFP_E) - 1.0;
 		qd_wpp[k] = 0.25 * PRICING_PI * wp[k] * 2.0 * QDFP_KP * pow(sn, 2.0 * QDFP_KP - 1.0) * cs;
-		qd_cardinal(&qd_fine, qd_zp[k], cv);
+		/* at the Chebyshev argument of tau = T - xi */
+		qd_cardinal(&qd_fine, zp, cv);
 		for (i = 1; i <= QDFP_NF; i++)
 			qd_cardp[k][(i - 1) / 2][(i - 1) % 2] = cv[i];
 	}
