@@ -573,6 +573,24 @@ black_implied_total_vol(double beta, double x)
 }
 
 /*
+ * Whether an undiscounted price is the intrinsic value (the sigma = 0 price)
+ * to within rounding.  In the money, the price functions return the sigma = 0
+ * price as df (f - k), and undiscounting it again (price / df, or
+ * price exp(r t) for Bachelier) is off by a few units in the last place of
+ * f - k; a time value that small is not representable in a price of that
+ * size anyway (a price's last place is worth about DBL_EPSILON times the
+ * price), so every volatility from 0 up to where the price first moves
+ * reprices it, and the answer is the lowest: 0, as for t = 0.  Out of the
+ * money the intrinsic value is exactly 0 and nothing cancels, so tiny prices
+ * keep their (tiny, well defined) volatility.
+ */
+static PRICING_INLINE int
+at_lower_bound(double undisc, double intrinsic)
+{
+	return intrinsic > 0.0 && fabs(undisc - intrinsic) <= 4.0 * DBL_EPSILON * intrinsic;
+}
+
+/*
  * Implied Black volatility from a discounted price with discount factor df,
  * x = ln(f/k) formed as the matching price function forms it.  Returns -1
  * when the price is outside the arbitrage bounds.
@@ -589,6 +607,8 @@ black_implied_vol_x(int theta, double price, double f, double k, double x,
 
 	undisc = price / df;
 	intrinsic = Max(theta * (f - k), 0.0);
+	if (at_lower_bound(undisc, intrinsic))
+		return 0.0;
 	if (!(undisc >= intrinsic))
 		return -1.0;
 	/* upper bound: call <= f, put <= k */
@@ -665,6 +685,8 @@ pricing_bachelier_implied_vol(int theta, double price, double f, double k,
 		return price == Max(theta * (f - k), 0.0) ? 0.0 : -1.0;
 	undisc = price * exp(r * t);
 	intrinsic = Max(theta * (f - k), 0.0);
+	if (at_lower_bound(undisc, intrinsic))
+		return 0.0;
 	if (!(undisc >= intrinsic) || isinf(undisc))
 		return -1.0;
 	v = undisc - intrinsic;
