@@ -55,6 +55,7 @@ REGRESS = \
 	ledger_guard \
 	ledger_bad_input \
 	ledger_attack \
+	ledger_attack_review \
 	pricing \
 	pricing_greeks \
 	pricing_iv \
@@ -76,7 +77,7 @@ REGRESS = \
 	checkpoints
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
-ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict
+ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict signed_empty
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
 	--temp-instance=tmp_check_iso --temp-config=test/ledger_manual_seal.conf \
 	--load-extension=ledger

@@ -28,6 +28,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "port/pg_bswap.h"
@@ -37,7 +40,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
-#include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -487,6 +490,32 @@ canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool
 	buf->data[buf->len] = '\0';
 }
 
+/*
+ * A collation's name for the shape record: schema-qualified unless in
+ * pg_catalog, whatever the search_path (generate_collation_name qualifies
+ * only what the path does not show, so a ledger made with its schema on the
+ * path recorded a name that the DDL guard, which runs with pg_catalog only,
+ * then saw differently, and refused every later ALTER TABLE).
+ */
+static char *
+canon_collation_name(Oid collid)
+{
+	HeapTuple	tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	Form_pg_collation coll;
+	char	   *name;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tp);
+	if (coll->collnamespace == PG_CATALOG_NAMESPACE)
+		name = pstrdup(quote_identifier(NameStr(coll->collname)));
+	else
+		name = quote_qualified_identifier(get_namespace_name(coll->collnamespace),
+										  NameStr(coll->collname));
+	ReleaseSysCache(tp);
+	return name;
+}
+
 /* The shape record of a relation, as a text[]. */
 ArrayType *
 canon_shape(TupleDesc tupdesc)
@@ -511,7 +540,7 @@ canon_shape(TupleDesc tupdesc)
 		if (OidIsValid(att->attcollation) &&
 			att->attcollation != get_typcollation(att->atttypid))
 			appendStringInfo(&def, " COLLATE %s",
-							 generate_collation_name(att->attcollation));
+							 canon_collation_name(att->attcollation));
 		elems[n++] = CStringGetTextDatum(def.data);
 	}
 	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);

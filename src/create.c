@@ -147,6 +147,7 @@ static void
 create_ledger_check(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
+	Oid			extoid;
 	CanonLayout layout;
 	TupleDesc	tupdesc;
 	int			i;
@@ -166,6 +167,15 @@ create_ledger_check(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("table \"%s\" is already a ledger", RelationGetRelationName(rel))));
+	/* (the extension's own ledgers, ledger.margin_calls, are its members) */
+	extoid = getExtensionOfObject(RelationRelationId, relid);
+	if (OidIsValid(extoid) && extoid != get_extension_oid("ledger", true))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
+				 errdetail("The table is a member of extension \"%s\": dropping the extension would drop it, and the ledger's history with it.",
+						   get_extension_name(extoid)),
+				 errhint("Remove it from the extension first (ALTER EXTENSION ... DROP TABLE).")));
 	if (rel->rd_rel->relhasrules)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

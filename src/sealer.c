@@ -707,8 +707,14 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 /*
  * The work list is unlogged: a crash, a restore or a promotion leaves it
  * empty, and with it its marker row (ledger_id 0).  Without the marker, put
- * every record that no block holds back on the list, then the marker, under
- * an advisory lock so that one sealer does it (SPI connected).
+ * every record that no block holds and the list does not hold back on the
+ * list, then the marker, under a lock on the list that only its owner can
+ * take (an advisory lock, which any role can take, let any role stall the
+ * sealing of the database): one sealer does it, writers go on (SHARE UPDATE
+ * EXCLUSIVE does not conflict with their ROW EXCLUSIVE).  SPI connected.
+ * (A new database has no marker either: its first records are on the list
+ * already, so nothing is put back and nothing logged.  The install script
+ * cannot write the marker: pg_restore runs it before restoring the records.)
  */
 static void
 sealer_rebuild_queue_if_needed(void)
@@ -718,10 +724,9 @@ sealer_rebuild_queue_if_needed(void)
 		elog(ERROR, "could not read ledger.seal_queue");
 	if (SPI_processed > 0)
 		return;
-	/* the key: "ledger seal queue" in two int4 halves */
-	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(1818518629, 1936026988)",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not lock the seal queue");
+	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock ledger.seal_queue");
 	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.seal_queue");
@@ -734,6 +739,10 @@ sealer_rebuild_queue_if_needed(void)
 					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
 					"WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
 					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
+	/* written since the list was emptied: on it already */
+					"AND NOT EXISTS (SELECT 1 FROM ledger.seal_queue q "
+					"WHERE q.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+					"AND q.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
 	/* a replica's blocks come from its origin */
 					"AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
 					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id)",

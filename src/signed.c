@@ -1925,6 +1925,28 @@ signed_check_column(Relation rel, const char *colname, Oid want, const char *rol
 }
 
 /*
+ * Whether rel holds a row, read from the heap itself: not through a query,
+ * which row-level security would filter (an owner's policy could hide rows
+ * from it), and under the latest snapshot, so that rows committed while we
+ * waited for our lock count (the statement's snapshot predates the wait).
+ * The caller's lock keeps writers out from then on.
+ */
+static bool
+signed_table_has_rows(Relation rel)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found;
+
+	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+/*
  * ledger.require_signatures(tbl regclass, signature_column name,
  *							 key_column name) RETURNS void
  *
@@ -1946,7 +1968,6 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	char	   *s1;
 	char	   *s2;
 	RequireArgs ra;
-	int			ret;
 
 	rel = try_relation_open(relid, ShareRowExclusiveLock);
 	if (rel == NULL)
@@ -1980,19 +2001,16 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 
 	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 									   RelationGetRelationName(rel));
-	/* keep the lock, drop the reference: ALTER TABLE below needs that */
-	table_close(rel, NoLock);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1", qname), true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read \"%s\"", qname);
-	if (SPI_processed > 0)
+	if (signed_table_has_rows(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("ledger table \"%s\" already has rows", get_rel_name(relid)),
 				 errdetail("Signatures are required from the first row on, so that every row of a signed ledger is signed."),
 				 errhint("Call ledger.require_signatures() right after ledger.create_ledger(), before inserting.")));
+	/* keep the lock, drop the reference: ALTER TABLE below needs that */
+	table_close(rel, NoLock);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 
 	/* the table's own DDL runs as its owner, the caller */
 	signed_spi_exec(psprintf("CREATE TRIGGER " SIGNED_TRIGGER_NAME " BEFORE INSERT ON %s "

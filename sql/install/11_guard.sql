@@ -29,7 +29,55 @@ BEGIN
         IF rel IS NOT NULL THEN
             PERFORM ledger._check_ledger(rel::pg_catalog.regclass, false);
         END IF;
+        -- ALTER TYPE ... CASCADE changes the columns of the tables typed by
+        -- a composite type (ALTER TABLE ... OF), which the command does not
+        -- list: it names the type, or the type's own pg_class entry
+        IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+           OR r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+            FOR rel IN SELECT c.oid FROM pg_catalog.pg_class c
+                       WHERE c.reloftype OPERATOR(pg_catalog.<>) 0
+                         AND (c.reloftype OPERATOR(pg_catalog.=) r.objid
+                              AND r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+                              OR c.reloftype OPERATOR(pg_catalog.=) ANY (
+                                  SELECT t.reltype FROM pg_catalog.pg_class t
+                                  WHERE t.oid OPERATOR(pg_catalog.=) r.objid
+                                    AND t.relkind OPERATOR(pg_catalog.=) 'c'
+                                    AND r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass))
+            LOOP
+                PERFORM ledger._check_ledger(rel::pg_catalog.regclass, false);
+            END LOOP;
+        END IF;
     END LOOP;
+    -- A ledger table made a member of an extension (ALTER EXTENSION ... ADD
+    -- TABLE), or one of its triggers made to depend on one (ALTER TRIGGER
+    -- ... DEPENDS ON EXTENSION), would be dropped with that extension.
+    -- (create_ledger refuses a table that is a member already, so no
+    -- ledger is one and the check can look at all of them: ALTER EXTENSION
+    -- does not name the table it added.)
+    IF tg_tag OPERATOR(pg_catalog.=) ANY (ARRAY['ALTER EXTENSION', 'ALTER TRIGGER']) THEN
+        FOR r IN SELECT g.relation, e.extname
+                 FROM ledger.ledgers g
+                 JOIN pg_catalog.pg_depend d
+                   ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                       AND d.objid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
+                   OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                       AND d.objid OPERATOR(pg_catalog.=) ANY (
+                           SELECT t.oid FROM pg_catalog.pg_trigger t
+                           WHERE t.tgrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid))
+                 JOIN pg_catalog.pg_extension e
+                   ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                  AND e.oid OPERATOR(pg_catalog.=) d.refobjid
+                 WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'x']::"char"[])
+                   -- the extension's own ledgers (ledger.margin_calls) are its members
+                   AND e.extname OPERATOR(pg_catalog.<>) 'ledger'
+                 LIMIT 1 LOOP
+            RAISE EXCEPTION USING
+                ERRCODE = 'feature_not_supported',
+                MESSAGE = pg_catalog.format('cannot make ledger table "%s" or its triggers part of extension "%s"',
+                                            r.relation, r.extname),
+                DETAIL = 'Dropping the extension would drop them, and the ledger''s history with them.';
+        END LOOP;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION ledger._guard_ddl() IS 'Internal: event trigger checking the relations a DDL command touched';
@@ -66,7 +114,13 @@ DECLARE
     r record;
     rel pg_catalog.regclass;
 BEGIN
-    IF tg_tag OPERATOR(pg_catalog.=) 'DROP EXTENSION' THEN
+    -- DROP EXTENSION ledger itself (superuser only) drops the guard too;
+    -- any other extension is checked like any DROP: a ledger table made a
+    -- member of it, or a trigger made to depend on it, must not go with it
+    IF tg_tag OPERATOR(pg_catalog.=) 'DROP EXTENSION'
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                     AND d.object_identity OPERATOR(pg_catalog.=) 'ledger') THEN
         RETURN;
     END IF;
     FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP

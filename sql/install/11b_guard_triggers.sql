@@ -4,7 +4,8 @@
 -- changed; 10_ledger.sql of the update drops it), ledger_guard_rewrite new.
 CREATE EVENT TRIGGER ledger_guard_ddl ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER', 'CREATE RULE',
-                 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE')
+                 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE',
+                 'ALTER TYPE', 'ALTER EXTENSION')
     EXECUTE FUNCTION ledger._guard_ddl();
 CREATE EVENT TRIGGER ledger_guard_rewrite ON table_rewrite
     EXECUTE FUNCTION ledger._guard_rewrite();
