@@ -129,6 +129,14 @@ SET ROLE review_owner;
 SELECT pg_advisory_unlock(1818518629, 1936026988);
 RESET ROLE;
 
+-- 7. a large row's canonical bytes are not kept for the rest of the
+-- session (a 300 MB row kept 512 MB in TopMemoryContext until disconnect)
+CREATE TEMP TABLE top_before AS
+  SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext';
+INSERT INTO col2 (id, note) VALUES (3, repeat('x', 8000000));
+SELECT m.total_bytes - b.total_bytes < 1000000 AS not_kept
+FROM pg_backend_memory_contexts m, top_before b WHERE m.name = 'TopMemoryContext';
+
 -- everything still verifies
 SELECT relation, ok, rows_checked FROM ledger.ledgers g, ledger.verify(g.relation)
 WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2') ORDER BY 1;

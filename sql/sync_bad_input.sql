@@ -102,11 +102,18 @@ SELECT ledger.create_subscription('sb_sub', 'dbname=postgres', 'sb_pub');
 SELECT ledger.drop_subscription('sb_sub');
 INSERT INTO ledger.replicas (ledger_id, subscription, publication) VALUES (1, 'x', 'y');
 SELECT count(*) FROM ledger.replication_status;
+-- nor the apply workers' errors behind it, directly or through the view
+SELECT count(*) FROM ledger._replication_errors();
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM ledger.replication_status;
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 -- monitoring roles may read the status
 GRANT pg_monitor TO sb_user;
 SET ROLE sb_user;
 SELECT count(*) AS status_rows FROM ledger.replication_status;
+SELECT count(*) AS status_rows FROM ledger.replication_status WHERE role = 'replica';
+SELECT count(*) AS errors FROM ledger._replication_errors();
 RESET ROLE;
 DROP ROLE sb_user;
 

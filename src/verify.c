@@ -858,6 +858,9 @@ ledger_merkle_root(PG_FUNCTION_ARGS)
 		bytea	   *b;
 		uint8		leaf[LEDGER_HASH_LEN];
 
+		/* 1e8 leaves take about 20 s: cancellable (statement_timeout) */
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -88,6 +88,10 @@ CREATE FUNCTION ledger._replication_errors(OUT subid pg_catalog.oid,
     AS 'MODULE_PATHNAME', 'ledger_replication_errors'
     LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of each subscription''s apply worker since the server started (needs shared_preload_libraries)';
+-- The errors carry the refused changes' text: for those who may read
+-- ledger.replication_status (superusers and pg_monitor), not for PUBLIC.
+REVOKE ALL ON FUNCTION ledger._replication_errors() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ledger._replication_errors() TO pg_monitor;
 
 -- One row per (peer, ledger).  At the origin, a peer is a logical
 -- replication slot of this database; at a peer, the subscription.  A

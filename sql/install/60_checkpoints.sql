@@ -178,6 +178,12 @@ AS $$
 DECLARE
     b pg_catalog.bytea;
 BEGIN
+    -- a note's hashes and signatures are short; a long text is not one of
+    -- them (and the regular expression below would fail on it with an
+    -- internal error past a few hundred MB)
+    IF pg_catalog.length(s) OPERATOR(pg_catalog.>) 65536 THEN
+        RETURN NULL;
+    END IF;
     IF s OPERATOR(pg_catalog.!~) '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' THEN
         RETURN NULL;
     END IF;
