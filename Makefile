@@ -61,6 +61,7 @@ REGRESS = \
 	pricing_iv \
 	pricing_american \
 	pricing_american_fd \
+	pricing_american_review \
 	sig_ed25519 \
 	sig_ecdsa \
 	sig_interop \

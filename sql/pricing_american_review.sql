@@ -1,0 +1,70 @@
+-- American prices found wrong by the quant review of 2026-12-04, each
+-- against a bound or value that does not come from the code under test.
+
+-- 1. No finite-maturity American put is worth more than the perpetual one
+-- (McKean 1965; Merton 1973: V = (K - B)(S/B)^-g, B = g K / (g + 1), g the
+-- positive root of sigma^2/2 g (g + 1) - (r - q) g - r = 0; K - S at or below
+-- B), and a longer maturity is never worth less.  Before the fix, on this
+-- grid of 4,536 puts, 349 were above the perpetual value (by up to 10%: a
+-- put worth 1.6158 at T = 50 y with r = 0.3, q = -0.2, sigma = 0.2) and 227
+-- fell as T grew (to 1e-25 at T = 100 y); calls go through the same code by
+-- the put-call symmetry.
+CREATE TEMP TABLE am_grid AS
+SELECT r, q, sig, t, s, ledger.american_price('put', s, 100, t, r, q, sig) AS v
+FROM unnest(ARRAY[0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]) r, unnest(ARRAY[0, 0.02, 0.05]) q,
+	 unnest(ARRAY[0.03, 0.05, 0.1, 0.2, 0.3, 0.5]) sig,
+	 unnest(ARRAY[0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 100]) t,
+	 unnest(ARRAY[80, 100, 120]) s;
+WITH g AS (
+	SELECT *, (-(0.5 * sig * sig - (r - q)) + sqrt((0.5 * sig * sig - (r - q)) ^ 2 + 2 * sig * sig * r))
+			  / (sig * sig) AS gam
+	FROM am_grid),
+b AS (SELECT *, gam * 100 / (gam + 1) AS bb FROM g),
+f AS (
+	SELECT *, CASE WHEN s <= bb THEN 100 - s ELSE (100 - bb) * power(s / bb, -gam) END AS perpetual,
+		   lag(v) OVER (PARTITION BY r, q, sig, s ORDER BY t) AS shorter
+	FROM b)
+SELECT count(*) AS puts,
+	   count(*) FILTER (WHERE v > perpetual * (1 + 1e-7) + 1e-9) AS above_perpetual,
+	   count(*) FILTER (WHERE v < shorter * (1 - 1e-7) - 1e-9) AS falls_with_t
+FROM f;
+
+-- the review's examples, against the perpetual value computed at 40 digits
+-- (mpmath) by the reviewer: 1.4651962824 and 0.1651742455
+SELECT t, abs(ledger.american_price('put', 100, 100, t, 0.3, -0.2, 0.2) / 1.4651962824 - 1) < 2e-6 AS at_perpetual
+FROM unnest(ARRAY[20, 30, 50, 100]) t;
+SELECT t, abs(ledger.american_price('put', 100, 100, t, 0.1, 0, 0.03) / 0.1651742455 - 1) < 2e-6 AS at_perpetual
+FROM unnest(ARRAY[10, 20, 30]) t;
+
+-- 2. Hard bounds: a call is worth at most the share (S max(1, e^-qT)), a put
+-- at most the strike (K max(1, e^-rT)); a call at 120.6 with S = 100 and
+-- q = 0 before the fix, also through the tree.
+SELECT m, ledger.american_price('call', 100, 123681097.52005789, 69.16152214277253,
+								-0.4015028383532028, 0, 2.1675806337737615, m) <= 100 AS call_le_s,
+	   ledger.american_price('put', 100, 100, 69, 0, -0.4, 2.17, m) <= 100 AS put_le_k
+FROM unnest(ARRAY['qdfp', 'baw', 'bjs2002']) m;
+SELECT ledger.american_price('call', 100, 100, 20, -0.4, 0, 2.17, 'crr', 20000) <= 100 AS crr_call_le_s;
+
+-- 3. The tree past sigma sqrt(T n) = 709: node prices overflowed or
+-- underflowed and every put node of a row was exercised (68.50 at n =
+-- 55,000, 74.29 at 60,000, 76.19 at 100,000); now it keeps converging, from
+-- below, towards the same limit as at n = 40,000.
+SELECT n, round(ledger.american_price('put', 100, 100, 10, 0.05, 0, 1, 'crr', n)::numeric, 3) AS crr
+FROM unnest(ARRAY[40000, 60000, 100000]) n;
+
+-- 4. Greeks with two exercise boundaries (q < r < 0): 22003 "overflow" for
+-- every such input before (their vanna was NaN); delta against a central
+-- difference of the price
+SELECT round(g.delta::numeric, 4) = round(((ledger.american_price('put', 100.01, 100, 1, -0.01, -0.03, 0.2)
+		 - ledger.american_price('put', 99.99, 100, 1, -0.01, -0.03, 0.2)) / 0.02)::numeric, 4) AS delta_ok,
+	   g.gamma > 0 AND g.vega > 0 AS signs_ok,
+	   g.vanna IS NOT NULL AND g.volga IS NOT NULL AS all_there
+FROM ledger.american_greeks('put', 100, 100, 1, -0.01, -0.03, 0.2) g;
+
+-- 5. sigma = 0: a put exercised at once is K - S, whose delta is -1 and
+-- theta and rho 0 (they were the European theta 5.23 and rho -104.6 of the
+-- discounted intrinsic value); one not exercised at once keeps the Greeks
+-- of the best exercise time (here expiry: delta -e^-qT)
+SELECT price, delta, theta, rho FROM ledger.american_greeks('put', 100, 110, 1, 0.05, 0, 0);
+SELECT price, round(delta::numeric, 8) AS delta, round(-exp(-0.08)::numeric, 8) AS minus_e_qt
+FROM ledger.american_greeks('put', 100, 100, 1, 0.05, 0.08, 0);
