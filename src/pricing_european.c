@@ -298,7 +298,8 @@ pricing_bsm_price(int theta, double s, double k, double t, double r,
 				  double q, double sigma)
 {
 	double		f,
-				df;
+				df,
+				v;
 
 	if (t <= 0.0)
 		return Max(theta * (s - k), 0.0);
@@ -307,8 +308,20 @@ pricing_bsm_price(int theta, double s, double k, double t, double r,
 	df = r == 0.0 ? 1.0 : exp(-r * t);
 	if (!(s > 0.0) || !(k > 0.0) || !(f > 0.0))
 		return df * Max(theta * (f - k), 0.0);
-	return df * black_price_fkx(theta, f, k, bsm_log_moneyness(s, k, t, r, q),
-								sigma * sqrt(t));
+	v = black_price_fkx(theta, f, k, bsm_log_moneyness(s, k, t, r, q),
+						sigma * sqrt(t));
+
+	/*
+	 * Near the cap (a call is worth at most f undiscounted) df f can exceed
+	 * s e^-qt by a few units in the last place, more where (r - q) t and r t
+	 * are large, whose rounding exp() magnifies (review of 2026-12-04:
+	 * 100.00000000000001 for s = 100, q = 0): then the discounted bound
+	 * itself
+	 */
+	if (theta > 0 &&
+		v >= f * (1.0 - DBL_EPSILON * (8.0 + 2.0 * (fabs(r) + fabs(q)) * t)))
+		return Min(df * v, q == 0.0 ? s : s * exp(-q * t));
+	return df * v;
 }
 
 /* Black-76 price of an option on a forward or future. */
