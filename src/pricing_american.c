@@ -1943,7 +1943,11 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
 		 * other, and either is the value to that accuracy.
 		 */
 		if (american_put_bounds(&o, &lo, &hi) && !(v >= lo && v <= hi))
+		{
 			v = v > hi ? hi : lo;
+			/* the fixed point's spot derivatives are not the bound's */
+			dp = gp = NAN;
+		}
 	}
 
 	/*
