@@ -1944,9 +1944,16 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
 		 */
 		if (american_put_bounds(&o, &lo, &hi) && !(v >= lo && v <= hi))
 		{
-			v = v > hi ? hi : lo;
-			/* the fixed point's spot derivatives are not the bound's */
-			dp = gp = NAN;
+			double		b = v > hi ? hi : lo;
+
+			/*
+			 * the fixed point's spot derivatives are not the bound's where
+			 * the price moved (beyond rounding: below that they are the
+			 * better ones)
+			 */
+			if (fabs(b - v) > 1e-9 * b)
+				dp = gp = NAN;
+			v = b;
 		}
 	}
 
