@@ -32,9 +32,33 @@ black_otm(double x, double s)
 }
 
 /*
+ * At the money b(0, s) = 2 Phi(s/2) - 1 = erf(s / (2 sqrt 2)); inverting
+ * erf(z) = (2 / sqrt pi) (z - z^3/3 + z^5/10 - ...) term by term gives
+ *
+ *		s = sqrt(2 pi) beta (1 + pi beta^2 / 12 + 7 pi^2 beta^4 / 480 + ...).
+ *
+ * Below BLACK_ATM_SERIES_MAX the first two terms are the root to the last
+ * bit: the third is at most 0.144 beta^4 < 1.5e-21 relative, and the
+ * evaluation rounds four times (the constant, two products, the sum), under
+ * two units in the last place.  There the series is the answer, without an
+ * evaluation of b; above it, three terms are the Halley iteration's initial
+ * guess (from s = 0.5, where it used to start, its steps left the bracket
+ * for tiny beta and it only halved s: 100 steps reached no root below
+ * 4e-31).
+ */
+#define BLACK_ATM_SERIES_MAX 1e-5
+
+static double
+black_atm_total_vol_series(double beta)
+{
+	return PRICING_SQRT2PI * beta * (1.0 + PRICING_PI / 12.0 * beta * beta);
+}
+
+/*
  * Total volatility s >= 0 with black_otm(x, s) = beta, for x <= 0 and
  * 0 < beta < exp(x/2): safeguarded Halley, the fallback of the "Let's Be
- * Rational" solver below when its iteration does not settle.
+ * Rational" solver below when its iteration does not settle, and the solver
+ * at the money (x = 0).  Returns -1 if the iteration does not converge.
  */
 static double
 black_implied_total_vol_halley(double beta, double x)
@@ -47,8 +71,11 @@ black_implied_total_vol_halley(double beta, double x)
 				target;
 	int			upper,
 				usec,
+				converged = 0,
 				it;
 
+	if (x == 0.0 && beta < BLACK_ATM_SERIES_MAX)
+		return black_atm_total_vol_series(beta);
 	upper = (x == 0.0) || beta >= black_otm(x, sc);
 
 	/*
@@ -65,7 +92,16 @@ black_implied_total_vol_halley(double beta, double x)
 		lo = sc;
 		hi = HUGE_VAL;
 		target = usec ? log(cb) : log(beta);
-		s = -2.0 * pricing_norm_inv_rough(p);
+		if (x == 0.0 && !usec)
+		{
+			/* the series above, three terms: within 0.18% up to beta = 0.5 */
+			double		b2 = beta * beta;
+
+			s = PRICING_SQRT2PI * beta *
+				(1.0 + PRICING_PI / 12.0 * b2 * (1.0 + 7.0 * PRICING_PI / 40.0 * b2));
+		}
+		else
+			s = -2.0 * pricing_norm_inv_rough(p);
 		if (!(s > sc))
 			s = sc + 0.5 * (x == 0.0 ? 1.0 : sc);
 	}
@@ -143,13 +179,17 @@ black_implied_total_vol_halley(double beta, double x)
 			else
 				lo = s;
 		}
-		if (f == 0.0 || !(f1 != 0.0))
+		if (f == 0.0)
+		{
+			converged = 1;
 			break;
+		}
 		nu = -f / f1;
 		step = nu;
 		if (1.0 + 0.5 * nu * f2 / f1 > 0.5)
 			step = nu / (1.0 + 0.5 * nu * f2 / f1);
 		snew = s + step;
+		/* outside the bracket (also f1 = 0: nu infinite, or NaN) */
 		if (!(snew > lo && snew < hi))
 		{
 			snew = s + nu;
@@ -159,13 +199,18 @@ black_implied_total_vol_halley(double beta, double x)
 		if (fabs(snew - s) <= 2.0 * DBL_EPSILON * s)
 		{
 			s = snew;
+			converged = 1;
 			break;
 		}
 		s = snew;
 		if (hi - lo <= 2.0 * DBL_EPSILON * s)
+		{
+			converged = 1;
 			break;
+		}
 	}
-	return s;
+	/* never an unconverged iterate: the callers turn -1 into NULL */
+	return converged ? s : -1.0;
 }
 
 /*
@@ -591,19 +636,56 @@ at_lower_bound(double undisc, double intrinsic)
 }
 
 /*
+ * Relative tolerance of at_upper_bound for a price whose exponentials have
+ * arguments of total size expo (BSM: (|r| + |q|) t, Black-76: |r| t).
+ *
+ * A price at the upper bound, however it was formed (s e^-qt or k e^-rt by
+ * the caller, or df f from the price function at a huge volatility), reaches
+ * the comparison with f = s e^((r-q)t) or k through at most six roundings of
+ * half a unit in the last place each (an exponential and a product in the
+ * price, an exponential and a division in undisc = price / df, an
+ * exponential and a product in f): 3 units.  The arguments of the
+ * exponentials are rounded too (r t, q t, and (r - q) t twice), and an
+ * argument a rounded by half an ulp moves its exponential by |a| / 2 ulps:
+ * at most (|r t| + |q t|) / 2 + |(r - q) t| <= 1.5 (|r| + |q|) t units.
+ * Hence 4 + 2 expo units (DBL_EPSILON relative each).
+ */
+static PRICING_INLINE double
+upper_bound_tol(double expo)
+{
+	return (4.0 + 2.0 * expo) * DBL_EPSILON;
+}
+
+/*
+ * Whether an undiscounted price is at or above the upper bound (f for a call,
+ * k for a put) to within rounding: a price that close to the bound is the
+ * bound as far as its rounding can tell, and carries no volatility (it would
+ * invert to a total volatility of about 16, or to NULL, depending on the
+ * last bit).  docs/pricing.md says NULL: the callers return -1.  An infinite
+ * bound is never reached.
+ */
+static PRICING_INLINE int
+at_upper_bound(double undisc, double bound, double tol)
+{
+	return undisc >= (1.0 - tol) * bound;
+}
+
+/*
  * Implied Black volatility from a discounted price with discount factor df,
- * x = ln(f/k) formed as the matching price function forms it.  Returns -1
- * when the price is outside the arbitrage bounds.
+ * x = ln(f/k) formed as the matching price function forms it, ubtol the
+ * tolerance of the upper bound (upper_bound_tol).  Returns -1 when the price
+ * is outside the arbitrage bounds or the solver does not converge.
  */
 static double
 black_implied_vol_x(int theta, double price, double f, double k, double x,
-					double t, double df)
+					double t, double df, double ubtol)
 {
 	double		intrinsic,
 				undisc,
 				beta,
 				bmax,
-				root;
+				root,
+				stot;
 
 	undisc = price / df;
 	intrinsic = Max(theta * (f - k), 0.0);
@@ -612,7 +694,7 @@ black_implied_vol_x(int theta, double price, double f, double k, double x,
 	if (!(undisc >= intrinsic))
 		return -1.0;
 	/* upper bound: call <= f, put <= k */
-	if (undisc >= (theta > 0 ? f : k))
+	if (at_upper_bound(undisc, theta > 0 ? f : k, ubtol))
 		return -1.0;
 	if (undisc == intrinsic)
 		return 0.0;
@@ -626,7 +708,10 @@ black_implied_vol_x(int theta, double price, double f, double k, double x,
 		return 0.0;
 	if (!(beta < bmax))
 		return -1.0;
-	return black_implied_total_vol(beta, x) / sqrt(t);
+	stot = black_implied_total_vol(beta, x);
+	if (stot < 0.0)
+		return -1.0;			/* no convergence */
+	return stot / sqrt(t);
 }
 
 /* Implied Black volatility from a discounted price with discount factor df. */
@@ -634,7 +719,8 @@ double
 pricing_black_implied_vol(int theta, double price, double f, double k,
 						  double t, double df)
 {
-	return black_implied_vol_x(theta, price, f, k, pricing_log_moneyness(f, k), t, df);
+	return black_implied_vol_x(theta, price, f, k, pricing_log_moneyness(f, k), t, df,
+							   upper_bound_tol(df == 1.0 ? 0.0 : fabs(log(df))));
 }
 
 /* Implied volatility of a generalized Black-Scholes-Merton price. */
@@ -648,7 +734,8 @@ pricing_bsm_implied_vol(int theta, double price, double s, double k,
 		return -1.0;			/* the price does not depend on sigma */
 	return black_implied_vol_x(theta, price, r == q ? s : s * exp((r - q) * t),
 							   k, pricing_bsm_log_moneyness(s, k, t, r, q), t,
-							   r == 0.0 ? 1.0 : exp(-r * t));
+							   r == 0.0 ? 1.0 : exp(-r * t),
+							   upper_bound_tol((fabs(r) + fabs(q)) * t));
 }
 
 /* Implied volatility of a Black-76 price. */
@@ -658,7 +745,8 @@ pricing_black76_implied_vol(int theta, double price, double f, double k,
 {
 	if (t <= 0.0)
 		return price == Max(theta * (f - k), 0.0) ? 0.0 : -1.0;
-	return pricing_black_implied_vol(theta, price, f, k, t, exp(-r * t));
+	return black_implied_vol_x(theta, price, f, k, pricing_log_moneyness(f, k), t,
+							   exp(-r * t), upper_bound_tol(fabs(r) * t));
 }
 
 /*
