@@ -80,3 +80,17 @@ FROM (SELECT 100.0::float8 AS s, exp(random() * 20 - 10) * 100 AS k, exp(random(
 			 random() - 0.5 AS r, (random() - 0.5) * (random() < 0.5)::int AS q,
 			 exp(random() * 6 - 3) AS sig
 	  FROM generate_series(1, 100000)) x;
+
+-- 7. Greeks at the edges of the domain are their limits, not an overflow
+-- (22003 before for sigma = 5e-324 off the money, sigma = 1e200, s =
+-- 5e-324): sigma -> 0 gives the intrinsic value's Greeks (call ITM: delta 1,
+-- rho K t e^-rt); sigma -> infinity the share's (price and delta s e^-qt
+-- and e^-qt, rho 0); gamma, vega, vanna, volga 0 in both limits
+SELECT price, delta, gamma, vega, rho, vanna, volga FROM ledger.bsm_greeks('call', 2, 1, 1, 0, 0, 5e-324);
+SELECT price, delta, gamma, vega, rho, vanna, volga FROM ledger.bsm_greeks('put', 5e-324, 1, 1, 0, 0, 0.2);
+SELECT price, delta, gamma, vega, rho, vanna, volga FROM ledger.bsm_greeks('call', 1, 1, 1, 0, 0, 1e200);
+SELECT round(price::numeric, 12) = round((100 * exp(-0.01))::numeric, 12) AS price_is_share,
+	   round(delta::numeric, 12) = round(exp(-0.01)::numeric, 12) AS delta_e_qt, rho
+FROM ledger.bsm_greeks('call', 100, 100, 1, 0.05, 0.01, 1e100);
+SELECT price, delta, gamma, vega, rho FROM ledger.black76_greeks('call', 2, 1, 1, 0, 5e-324);
+SELECT price, delta, gamma, vega FROM ledger.bachelier_greeks('call', 2, 1, 1, 0, 5e-324);

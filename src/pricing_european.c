@@ -420,7 +420,9 @@ pricing_bsm_greeks(int theta, double s, double k, double t, double r,
 	}
 	sqt = sqrt(t);
 	sd = sigma * sqt;
-	d1 = (pricing_log_moneyness(s, k) + (r - q + 0.5 * sigma * sigma) * t) / sd;
+	/* sigma^2 t would overflow for huge sigma: d1 = x / sd + sd / 2 */
+	d1 = sd < 1e150 ? (pricing_log_moneyness(s, k) + (r - q + 0.5 * sigma * sigma) * t) / sd :
+		(pricing_log_moneyness(s, k) + (r - q) * t) / sd + 0.5 * sd;
 	d2 = d1 - sd;
 	eq = exp(-q * t);
 	er = exp(-r * t);
@@ -437,6 +439,13 @@ pricing_bsm_greeks(int theta, double s, double k, double t, double r,
 	g->rho = theta * k * t * er * pd2;
 	g->vanna = -eq * nd1 * d2 / sigma;
 	g->volga = g->vega * d1 * d2 / sigma;
+	/*
+	 * where the density underflows to 0 the terms it multiplies are 0, not
+	 * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma =
+	 * 5e-324 or 1e200, or s = 5e-324, reported an overflow)
+	 */
+	if (nd1 == 0.0)
+		g->gamma = g->vega = g->vanna = g->volga = 0.0;
 }
 
 /* Black-76 Greeks; delta and gamma are with respect to the forward. */
@@ -463,7 +472,8 @@ pricing_black76_greeks(int theta, double f, double k, double t, double r,
 	}
 	sqt = sqrt(t);
 	sd = sigma * sqt;
-	d1 = (pricing_log_moneyness(f, k) + 0.5 * sigma * sigma * t) / sd;
+	d1 = sd < 1e150 ? (pricing_log_moneyness(f, k) + 0.5 * sigma * sigma * t) / sd :
+		pricing_log_moneyness(f, k) / sd + 0.5 * sd;
 	d2 = d1 - sd;
 	er = exp(-r * t);
 	nd1 = pricing_norm_pdf(d1);
@@ -476,6 +486,13 @@ pricing_black76_greeks(int theta, double f, double k, double t, double r,
 	g->rho = -t * g->price;
 	g->vanna = -er * nd1 * d2 / sigma;
 	g->volga = g->vega * d1 * d2 / sigma;
+	/*
+	 * where the density underflows to 0 the terms it multiplies are 0, not
+	 * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma =
+	 * 5e-324 or 1e200, or s = 5e-324, reported an overflow)
+	 */
+	if (nd1 == 0.0)
+		g->gamma = g->vega = g->vanna = g->volga = 0.0;
 }
 
 /* Bachelier Greeks; sigma is the normal (absolute) volatility. */
@@ -515,4 +532,11 @@ pricing_bachelier_greeks(int theta, double f, double k, double t, double r,
 	g->rho = -t * g->price;
 	g->vanna = -er * nd * d / sigma;
 	g->volga = g->vega * d * d / sigma;
+	/*
+	 * where the density underflows to 0 the terms it multiplies are 0, not
+	 * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma =
+	 * 5e-324 or 1e200, or s = 5e-324, reported an overflow)
+	 */
+	if (nd == 0.0)
+		g->gamma = g->vega = g->vanna = g->volga = 0.0;
 }
