@@ -32,8 +32,9 @@ BEGIN
         -- ALTER TYPE ... CASCADE changes the columns of the tables typed by
         -- a composite type (ALTER TABLE ... OF), which the command does not
         -- list: it names the type, or the type's own pg_class entry
-        IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
-           OR r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+        -- (only then: pg_class has no index on reloftype, and pg_restore
+        -- runs thousands of ALTER TABLE)
+        IF tg_tag OPERATOR(pg_catalog.=) 'ALTER TYPE' THEN
             FOR rel IN SELECT c.oid FROM pg_catalog.pg_class c
                        WHERE c.reloftype OPERATOR(pg_catalog.<>) 0
                          AND (c.reloftype OPERATOR(pg_catalog.=) r.objid
