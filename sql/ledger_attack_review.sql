@@ -137,6 +137,14 @@ INSERT INTO col2 (id, note) VALUES (3, repeat('x', 8000000));
 SELECT m.total_bytes - b.total_bytes < 1000000 AS not_kept
 FROM pg_backend_memory_contexts m, top_before b WHERE m.name = 'TopMemoryContext';
 
+-- 8. the key registry's statement trigger function attached as a row
+-- trigger to an ordinary table: its NULL skipped every row (INSERT 0 0)
+CREATE TABLE not_keys (id int);
+CREATE TRIGGER kc BEFORE INSERT ON not_keys FOR EACH ROW EXECUTE FUNCTION ledger.keys_changed();
+INSERT INTO not_keys VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE not_keys;
+
 -- everything still verifies
 SELECT relation, ok, rows_checked FROM ledger.ledgers g, ledger.verify(g.relation)
 WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2') ORDER BY 1;

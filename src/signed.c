@@ -1848,6 +1848,12 @@ ledger_keys_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.keys_changed\" was not called by the trigger manager")));
+	/* as a row trigger its NULL would skip rows (review of 2026-12-04) */
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.keys_changed\" must be fired AFTER ... FOR EACH STATEMENT")));
 	relid = RelationGetRelid(trigdata->tg_relation);
 	CacheInvalidateRelcacheByRelid(relid);
 	if (relid == ledger_catalog_relid("keys"))
