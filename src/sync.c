@@ -47,7 +47,9 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/genam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -673,6 +675,64 @@ sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
 }
 
 /* The local table for a remote ledger: created, or checked and prepared. */
+/*
+ * A table that exists already and is to become a replica runs in the
+ * subscription's transactions: the superuser's create_subscription copies
+ * into it, the apply worker (the subscription's owner, a superuser) writes
+ * every arriving row.  Whatever code its owner can attach runs there with
+ * those rights: a trigger, a rule, a row-level security policy, a CHECK
+ * constraint or an index expression calling the owner's function (review of
+ * 2026-12-04: a database owner's table, made before the subscription with an
+ * ALWAYS trigger, made its owner a superuser at the first row copied, and
+ * again at every row applied).  So such a table must be owned by a superuser
+ * and carry none of them; a table create_subscription makes is its own.
+ */
+static void
+sync_check_adopted(Relation rel, const char *qname)
+{
+	Oid			owner = rel->rd_rel->relowner;
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	const char *what = NULL;
+	List	   *indexes;
+	ListCell   *lc;
+
+	if (!superuser_arg(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("table %s cannot become a replica: it is owned by role \"%s\", not by a superuser",
+						qname, GetUserNameFromId(owner, false)),
+				 errdetail("The subscription writes the replica as a superuser; its owner could run code of its own there."),
+				 errhint("Drop the table and let the subscription create it.")));
+	if (rel->trigdesc != NULL && rel->trigdesc->numtriggers > 0)
+		what = "triggers";
+	else if (rel->rd_rel->relhasrules)
+		what = "rules";
+	else if (rel->rd_rel->relrowsecurity || rel->rd_rel->relforcerowsecurity)
+		what = "row-level security";
+	else if (constr != NULL && constr->num_check > 0)
+		what = "CHECK constraints";
+	else
+	{
+		indexes = RelationGetIndexList(rel);
+		foreach(lc, indexes)
+		{
+			Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+
+			if (!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) ||
+				!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
+				what = "index expressions or partial indexes";
+			index_close(idx, AccessShareLock);
+		}
+		list_free(indexes);
+	}
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s cannot become a replica: it has %s", qname, what),
+				 errdetail("A replica's table holds the origin's rows as they arrive; code attached to it would run in the subscription's transactions."),
+				 errhint("Drop the table and let the subscription create it.")));
+}
+
 static Oid
 sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 {
@@ -716,6 +776,7 @@ sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 					 errmsg("%s is not a table", qname)));
 		rel = relation_open(relid, AccessShareLock);
 		sync_compare_shapes(qname, canon_shape(RelationGetDescr(rel)), there);
+		sync_check_adopted(rel, qname);
 		relation_close(rel, AccessShareLock);
 		sync_spi(SPI_OK_SELECT, psprintf("SELECT 1 FROM %s LIMIT 1", qname));
 		if (SPI_processed > 0)

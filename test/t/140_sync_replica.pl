@@ -217,6 +217,36 @@ is($b->safe_psql('postgres', q{SELECT count(*) FROM pg_subscription WHERE subnam
 	  . $b->safe_psql('postgres', q{SELECT count(*) FROM ledger.ledgers WHERE relation = 'busy'::regclass}),
 	'0 0', '... and leaves the peer as it was');
 
+# a table made in advance by a role that is not a superuser is not adopted
+# (review of 2026-12-04: its ALWAYS trigger ran as the subscribing superuser
+# at the copy, and as the subscription's owner at every row applied, and
+# made its owner a superuser), nor one a superuser owns that carries code
+$b->safe_psql('postgres', q{
+	CREATE ROLE dbo LOGIN;
+	GRANT CREATE ON SCHEMA public TO dbo;
+	SET ROLE dbo;
+	CREATE FUNCTION escalate() RETURNS trigger LANGUAGE plpgsql AS
+		$$BEGIN EXECUTE 'ALTER ROLE dbo SUPERUSER'; RETURN NEW; END$$;
+	CREATE TABLE evil (x int, ledger_xact int8 NOT NULL, ledger_seq int8 NOT NULL, ledger_hash bytea NOT NULL);
+	CREATE TRIGGER a_evil BEFORE INSERT ON evil FOR EACH ROW EXECUTE FUNCTION escalate();
+	ALTER TABLE evil ENABLE ALWAYS TRIGGER a_evil;
+	RESET ROLE});
+$a->safe_psql('postgres', q{CREATE TABLE evil (x int); INSERT INTO evil VALUES (1);
+	SELECT ledger.create_ledger('evil');
+	SELECT ledger.create_publication('pub_evil', ARRAY['evil'::regclass])});
+($ret, $out, $err) = $b->psql('postgres', "SELECT ledger.create_subscription('evil_sub', '$ci', 'pub_evil')");
+like($err, qr/table public\.evil cannot become a replica: it is owned by role "dbo", not by a superuser/,
+	"create_subscription refuses a table a role that is not a superuser made in advance");
+$b->safe_psql('postgres', 'ALTER TABLE evil OWNER TO CURRENT_USER');
+($ret, $out, $err) = $b->psql('postgres', "SELECT ledger.create_subscription('evil_sub', '$ci', 'pub_evil')");
+like($err, qr/table public\.evil cannot become a replica: it has triggers/,
+	'... and one a superuser owns that keeps its trigger');
+is($b->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'dbo'}), 'f', '... dbo is no superuser');
+is($a->safe_psql('postgres', q{SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'evil_sub'}), '0',
+	'... no slot is left at the origin');
+$b->safe_psql('postgres', q{DROP TABLE evil; DROP FUNCTION escalate(); REVOKE CREATE ON SCHEMA public FROM dbo; DROP ROLE dbo});
+$a->safe_psql('postgres', q{DROP PUBLICATION pub_evil});
+
 # ---------- publications of everything at the origin ----------
 $a->safe_psql('postgres', q{
 	CREATE PUBLICATION everything FOR ALL TABLES;
