@@ -93,6 +93,7 @@ american_crr(int theta, double s, double k, double t, double r, double q,
 		d = growth * exp(-sigma * sqrt(dt));
 		p = (growth - d) / (u - d);
 	}
+
 	/*
 	 * Node prices from logarithms: s u^i d^(n-i) as a product of powers
 	 * overflows and underflows once sigma sqrt(T n) passes about 709 (0 times
@@ -115,10 +116,9 @@ american_crr(int theta, double s, double k, double t, double r, double q,
 	for (j = steps - 1; j >= 0; j--)
 	{
 		/*
-		 * node i of row j is s u^i d^(j-i) = exp(l0 + i lr): below node ia
-		 * it is under e^-690 (taken as 0), above node ib over e^690 (taken
-		 * as 1e300); in between, one exponential and then products, as
-		 * before
+		 * node i of row j is s u^i d^(j-i) = exp(l0 + i lr): below node ia it
+		 * is under e^-690 (taken as 0), above node ib over e^690 (taken as
+		 * 1e300); in between, one exponential and then products, as before
 		 */
 		double		l0 = ls + j * ld;
 		double		lr = lu - ld;
@@ -1823,6 +1823,27 @@ american_put_is_european(double r, double q)
 	return r <= 0.0 && q >= r;
 }
 
+/* The same for an option of either kind (a call through the symmetry). */
+static inline int
+american_is_european(int theta, double r, double q)
+{
+	return theta > 0 ? american_put_is_european(q, r) : american_put_is_european(r, q);
+}
+
+/*
+ * What no American option is worth more than: a put the strike paid now or
+ * at expiry, K max(1, e^-rT), a call the share, S max(1, e^-qT) (the methods
+ * overshot it by up to 21% for long, very volatile options; review of
+ * 2026-12-04: a call at 120.6 with S = 100, q = 0, T = 69 y, sigma = 2.17,
+ * r = -0.4).
+ */
+static inline double
+american_cap(int theta, double s, double k, double t, double r, double q)
+{
+	return theta > 0 ? s * (q < 0.0 ? exp(-q * t) : 1.0) :
+		k * (r < 0.0 ? exp(-r * t) : 1.0);
+}
+
 /*
  * Bounds of a single-boundary American put that hold whatever the method:
  * above, the perpetual put (McKean 1965; Merton 1973), which no finite
@@ -1972,14 +1993,7 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
 		}
 	}
 
-	/*
-	 * A put is worth at most the strike paid at once or at expiry, K
-	 * max(1, e^-rT) (a call, through the symmetry, at most S max(1, e^-qT)):
-	 * the methods overshot it by up to 21% for long, very volatile options
-	 * (review of 2026-12-04: a call at 120.6 with S = 100, q = 0, T = 69 y,
-	 * sigma = 2.17, r = -0.4)
-	 */
-	v = Min(v, o.k * (o.r < 0.0 ? exp(-o.r * o.t) : 1.0));
+	v = Min(v, american_cap(theta, s, k, t, r, q));
 	if (delta)
 	{
 		if (theta > 0)
@@ -2059,8 +2073,7 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 	}
 	if (method == PRICING_AMERICAN_CRR)
 		v = american_crr(theta, s, k, t, r, q, sigma, steps, work);
-	else if (theta > 0 ? american_put_is_european(q, r) :
-			 american_put_is_european(r, q))
+	else if (american_is_european(theta, r, q))
 		v = 0.0;				/* European: the floor below is the value */
 	else if (method == PRICING_AMERICAN_QDFP)
 		v = american_qdfp(theta, s, k, t, r, q, sigma, NULL, NULL);
@@ -2080,9 +2093,8 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 	 * removes the tree's discretization error where it would undercut them).
 	 */
 	v = Max(v, pricing_bsm_price(theta, s, k, t, r, q, sigma));
-	/* nor above the strike (put) or the share (call), paid now or at expiry */
-	v = Min(v, theta > 0 ? s * (q < 0.0 ? exp(-q * t) : 1.0) :
-			k * (r < 0.0 ? exp(-r * t) : 1.0));
+	/* nor above american_cap (for every method, the tree's included) */
+	v = Min(v, american_cap(theta, s, k, t, r, q));
 	return Max(v, intrinsic);
 }
 
@@ -2110,8 +2122,7 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 				gd;
 
 	if (sigma <= 0.0 && t > 0.0 && s > 0.0 && k > 0.0 &&
-		!(theta > 0 ? american_put_is_european(q, r) :
-		  american_put_is_european(r, q)))
+		!american_is_european(theta, r, q))
 	{
 		/*
 		 * sigma = 0 with early exercise: the value is the best exercise
@@ -2141,8 +2152,7 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 		return;
 	}
 	if (t <= 0.0 || sigma <= 0.0 || s <= 0.0 || k <= 0.0 ||
-		(theta > 0 ? american_put_is_european(q, r) :
-		 american_put_is_european(r, q)))
+		american_is_european(theta, r, q))
 	{
 		/* degenerate or European: the European Greeks (with the floor) */
 		pricing_bsm_greeks(theta, s, k, Max(t, 0.0), r, q, sigma, g);
@@ -2175,9 +2185,9 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 	if (isnan(du) || isnan(dd))
 	{
 		/*
-		 * two boundaries (finite differences): no spot derivative comes
-		 * with the price, so the cross difference (NaN before, which the
-		 * SQL function reported as an overflow for every such input)
+		 * two boundaries (finite differences): no spot derivative comes with
+		 * the price, so the cross difference (NaN before, which the SQL
+		 * function reported as an overflow for every such input)
 		 */
 		double		h = 1e-3 * s;
 

@@ -312,8 +312,8 @@ pricing_bsm_price(int theta, double s, double k, double t, double r,
 						sigma * sqrt(t));
 
 	/*
-	 * Near the cap (a call is worth at most f undiscounted) df f can exceed
-	 * s e^-qt by a few units in the last place, more where (r - q) t and r t
+	 * Near the cap (a call is worth at most f undiscounted) df f can exceed s
+	 * e^-qt by a few units in the last place, more where (r - q) t and r t
 	 * are large, whose rounding exp() magnifies (review of 2026-12-04:
 	 * 100.00000000000001 for s = 100, q = 0): then the discounted bound
 	 * itself
@@ -398,6 +398,18 @@ greeks_intrinsic(int theta, double s, double k, double t, double r, double q,
 	}
 }
 
+/*
+ * Where the density at d underflowed to 0 the terms it multiplies are 0, not
+ * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma = 5e-324 or
+ * 1e200, or s = 5e-324, reported an overflow).
+ */
+static PRICING_INLINE void
+greeks_density_underflow(double density, PricingGreeks *g)
+{
+	if (density == 0.0)
+		g->gamma = g->vega = g->vanna = g->volga = 0.0;
+}
+
 /* Generalized Black-Scholes-Merton Greeks. */
 void
 pricing_bsm_greeks(int theta, double s, double k, double t, double r,
@@ -439,13 +451,7 @@ pricing_bsm_greeks(int theta, double s, double k, double t, double r,
 	g->rho = theta * k * t * er * pd2;
 	g->vanna = -eq * nd1 * d2 / sigma;
 	g->volga = g->vega * d1 * d2 / sigma;
-	/*
-	 * where the density underflows to 0 the terms it multiplies are 0, not
-	 * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma =
-	 * 5e-324 or 1e200, or s = 5e-324, reported an overflow)
-	 */
-	if (nd1 == 0.0)
-		g->gamma = g->vega = g->vanna = g->volga = 0.0;
+	greeks_density_underflow(nd1, g);
 }
 
 /* Black-76 Greeks; delta and gamma are with respect to the forward. */
@@ -486,13 +492,7 @@ pricing_black76_greeks(int theta, double f, double k, double t, double r,
 	g->rho = -t * g->price;
 	g->vanna = -er * nd1 * d2 / sigma;
 	g->volga = g->vega * d1 * d2 / sigma;
-	/*
-	 * where the density underflows to 0 the terms it multiplies are 0, not
-	 * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma =
-	 * 5e-324 or 1e200, or s = 5e-324, reported an overflow)
-	 */
-	if (nd1 == 0.0)
-		g->gamma = g->vega = g->vanna = g->volga = 0.0;
+	greeks_density_underflow(nd1, g);
 }
 
 /* Bachelier Greeks; sigma is the normal (absolute) volatility. */
@@ -532,11 +532,5 @@ pricing_bachelier_greeks(int theta, double f, double k, double t, double r,
 	g->rho = -t * g->price;
 	g->vanna = -er * nd * d / sigma;
 	g->volga = g->vega * d * d / sigma;
-	/*
-	 * where the density underflows to 0 the terms it multiplies are 0, not
-	 * 0 times an infinite d or 1/(s sd) (review of 2026-12-04: sigma =
-	 * 5e-324 or 1e200, or s = 5e-324, reported an overflow)
-	 */
-	if (nd == 0.0)
-		g->gamma = g->vega = g->vanna = g->volga = 0.0;
+	greeks_density_underflow(nd, g);
 }

@@ -714,15 +714,6 @@ black_implied_vol_x(int theta, double price, double f, double k, double x,
 	return stot / sqrt(t);
 }
 
-/* Implied Black volatility from a discounted price with discount factor df. */
-double
-pricing_black_implied_vol(int theta, double price, double f, double k,
-						  double t, double df)
-{
-	return black_implied_vol_x(theta, price, f, k, pricing_log_moneyness(f, k), t, df,
-							   upper_bound_tol(df == 1.0 ? 0.0 : fabs(log(df))));
-}
-
 /* Implied volatility of a generalized Black-Scholes-Merton price. */
 double
 pricing_bsm_implied_vol(int theta, double price, double s, double k,

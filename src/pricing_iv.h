@@ -11,8 +11,6 @@
 #ifndef PRICING_IV_H
 #define PRICING_IV_H
 
-extern double pricing_black_implied_vol(int theta, double price, double f,
-										double k, double t, double df);
 extern double pricing_bsm_implied_vol(int theta, double price, double s,
 									  double k, double t, double r, double q);
 extern double pricing_black76_implied_vol(int theta, double price, double f,
