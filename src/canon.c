@@ -39,6 +39,7 @@
 #include "utils/date.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -488,6 +489,20 @@ canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool
 	buf->data[countpos + 1] = (char) (present & 0xFF);
 	/* a StringInfo ends in NUL (canon_reserve keeps room for it) */
 	buf->data[buf->len] = '\0';
+}
+
+/* Give back a buffer a very large row made large (canon.h). */
+void
+canon_buffer_trim(StringInfo buf)
+{
+	if (buf->maxlen > CANON_BUF_KEEP)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		pfree(buf->data);
+		initStringInfo(buf);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /*

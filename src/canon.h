@@ -100,6 +100,14 @@ extern void canon_row_bytes_format(StringInfo buf, int format,
 								   int64 xact, int64 seq);
 
 /*
+ * Give back a session-long buffer (in TopMemoryContext) that a very large row
+ * made larger than CANON_BUF_KEEP, so that one such row does not hold its
+ * size until disconnect.
+ */
+#define CANON_BUF_KEEP (64 * 1024)
+extern void canon_buffer_trim(StringInfo buf);
+
+/*
  * The shape record of a relation, what ledger._check_ledger compares to
  * refuse DDL that would change a ledger's columns: CANON_SHAPE_V2, then the
  * definition of every column (the ledger columns too) in attribute order,

@@ -147,9 +147,6 @@ PG_FUNCTION_INFO_V1(ledger_signing_bytes);
 /* Longest key id the registry takes (ledger.keys_append_only). */
 #define SIGNED_MAX_KEY_ID 256
 
-/* Message buffers bigger than this are given back after the row. */
-#define SIGNED_BUF_KEEP (64 * 1024)
-
 /* How a signed ledger's rows are signed; shared by trigger and verify. */
 typedef struct SignedShape
 {
@@ -815,20 +812,6 @@ signed_buffers(void)
 	}
 }
 
-/* Give back a buffer a very large row made large. */
-static void
-signed_buffer_trim(StringInfo buf)
-{
-	if (buf->maxlen > SIGNED_BUF_KEEP)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		pfree(buf->data);
-		initStringInfo(buf);
-		MemoryContextSwitchTo(old);
-	}
-}
-
 /*
  * The row's identity for messages: "(id)=(42)" from the primary key, or
  * "with message hash <hex>" when the table has none.
@@ -1397,8 +1380,8 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 			 row.nulls[row.shape->layout.hash_attnum - 1])
 		signed_note_key(row.key_id);
 
-	signed_buffer_trim(signed_msg_buf);
-	signed_buffer_trim(signed_canon_buf);
+	canon_buffer_trim(signed_msg_buf);
+	canon_buffer_trim(signed_canon_buf);
 	signed_accepted_relid = RelationGetRelid(row.rel);
 	signed_accepted_data = trigdata->tg_trigtuple->t_data;
 	signed_accepted_len = trigdata->tg_trigtuple->t_len;

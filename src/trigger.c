@@ -62,9 +62,6 @@ PG_FUNCTION_INFO_V1(ledger_leaf_hash);
 /* Reusable buffer for canonical bytes; lives in TopMemoryContext. */
 static StringInfo canon_buf = NULL;
 
-/* The buffer's size kept between rows; larger ones are freed after use. */
-#define TRIGGER_BUF_KEEP (64 * 1024)
-
 /*
  * May the current user insert rows carrying their own ledger columns?  Only
  * replication (rows hashed at the origin) and superusers: a restore does not
@@ -92,18 +89,8 @@ trigger_row_leaf(LedgerInfo *info, TupleDesc tupdesc, Datum *values, bool *nulls
 						   DatumGetInt64(values[info->layout.xact_attnum - 1]),
 						   DatumGetInt64(values[info->layout.seq_attnum - 1]));
 	merkle_leaf_hash(canon_buf->data, canon_buf->len, leaf);
-	/*
-	 * a large row's bytes are not kept for the rest of the session (one
-	 * 300 MB row kept 512 MB in TopMemoryContext until disconnect)
-	 */
-	if (canon_buf->maxlen > TRIGGER_BUF_KEEP)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		pfree(canon_buf->data);
-		initStringInfo(canon_buf);
-		MemoryContextSwitchTo(old);
-	}
+	/* (one 300 MB row kept 512 MB until disconnect before) */
+	canon_buffer_trim(canon_buf);
 }
 
 /*
