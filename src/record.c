@@ -48,9 +48,13 @@
 #include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rangetypes.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -561,15 +565,117 @@ block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 }
 
 /*
- * The block that holds transaction xact_id (through the GIN index on
- * xact_ids) and the transaction's index in it; -1 if no block holds it.
+ * Block spans.  A block is found by a transaction it lists through one
+ * GiST entry per block: the span, in the order of (ledger_id, xact_id),
+ * from its smallest to its largest transaction number,
+ *
+ *	[ledger_id * 2^64 + min(xact_ids), ledger_id * 2^64 + max(xact_ids)]
+ *
+ * as a numrange (injective and order-preserving for any pair of int8).
+ * Every block that lists a transaction has a span containing it, so a
+ * look-up through the spans misses nothing; it may also meet blocks whose
+ * span merely covers it (transaction numbers are taken at a transaction's
+ * first ledger insert, blocks follow commit order: a long transaction's
+ * block spans the numbers of those that committed meanwhile), so callers
+ * check the list itself.  A GIN index on xact_ids, one entry per
+ * transaction, cost the sealer more than the rest of its work on a block
+ * of single-row transactions (docs/design.md, "Finding a transaction's
+ * block").
+ */
+static Numeric
+xact_span_key(int64 ledger_id, int64 xact_id)
+{
+	static Numeric two64 = NULL;
+	Numeric		k;
+
+	if (two64 == NULL)
+	{
+		Numeric		two32 = int64_to_numeric(INT64CONST(1) << 32);
+		Numeric		v = numeric_mul_opt_error(two32, two32, NULL);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		two64 = (Numeric) datumCopy(NumericGetDatum(v), false, -1);
+		MemoryContextSwitchTo(old);
+	}
+	k = numeric_mul_opt_error(int64_to_numeric(ledger_id), two64, NULL);
+	return numeric_add_opt_error(k, int64_to_numeric(xact_id), NULL);
+}
+
+static Datum
+xact_span_range(int64 ledger_id, int64 lo, int64 hi)
+{
+	TypeCacheEntry *typcache = lookup_type_cache(NUMRANGEOID, TYPECACHE_RANGE_INFO);
+	RangeBound	lower;
+	RangeBound	upper;
+
+	lower.val = NumericGetDatum(xact_span_key(ledger_id, lo));
+	lower.infinite = false;
+	lower.inclusive = true;
+	lower.lower = true;
+	upper.val = NumericGetDatum(xact_span_key(ledger_id, hi));
+	upper.infinite = false;
+	upper.inclusive = true;
+	upper.lower = false;
+	return RangeTypePGetDatum(make_range(typcache, &lower, &upper, false));
+}
+
+/* ledger._block_span(ledger_id, xact_ids): NULL for an empty list */
+PG_FUNCTION_INFO_V1(ledger_block_span);
+Datum
+ledger_block_span(PG_FUNCTION_ARGS)
+{
+	int64		ledger_id = PG_GETARG_INT64(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	bool		any = false;
+	int64		lo = 0;
+	int64		hi = 0;
+
+	deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		int64		x;
+
+		if (nulls[i])
+			continue;
+		x = DatumGetInt64(elems[i]);
+		if (!any || x < lo)
+			lo = x;
+		if (!any || x > hi)
+			hi = x;
+		any = true;
+	}
+	if (!any)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(xact_span_range(ledger_id, lo, hi));
+}
+
+/* ledger._xact_span(ledger_id, xact_id): the span of that one transaction */
+PG_FUNCTION_INFO_V1(ledger_xact_span);
+Datum
+ledger_xact_span(PG_FUNCTION_ARGS)
+{
+	int64		ledger_id = PG_GETARG_INT64(0);
+	int64		xact_id = PG_GETARG_INT64(1);
+
+	PG_RETURN_DATUM(xact_span_range(ledger_id, xact_id, xact_id));
+}
+
+/*
+ * The block that holds transaction xact_id (through the spans' GiST index)
+ * and the transaction's index in it; -1 if no block holds it.
  *
  * The index is taken whatever the statistics say: the planner does not
  * count the cost of detoasting each block's list, and with a few hundred
  * blocks of thousands of transactions it would read all of them (tens of
  * milliseconds a call, growing with the history).  For the same reason
  * ledger_id is compared outside any index condition (its primary key would
- * be scanned instead).
+ * be scanned instead).  Of the blocks whose span covers the transaction,
+ * the list of the first that holds it decides.
  */
 int64
 block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, int *index)
@@ -590,7 +696,9 @@ block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, 
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	ret = SPI_execute_with_args(psprintf("SELECT %s FROM ledger.blocks "
-										 "WHERE xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
+										 "WHERE ledger._block_span(ledger_id, xact_ids) "
+										 "OPERATOR(pg_catalog.@>) ledger._xact_span($1, $2) "
+										 "AND xact_ids OPERATOR(pg_catalog.@>) ARRAY[$2] "
 										 "AND (ledger_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) $1 "
 										 "ORDER BY block_no LIMIT 1", block_columns),
 								2, types, args, NULL, read_only, 1);

@@ -780,20 +780,21 @@ replica_int64_cmp(const void *a, const void *b)
 /*
  * The first block of the ledger that lists one of the n transactions of
  * sorted (ascending), or -1; *which is the transaction it lists.  One look
- * through the GIN index on xact_ids, as block_of_xact() does: the query
- * names no other column an index could serve (an ordered scan of the
- * primary key, with the overlap as a filter, reads every block of the
- * ledger when none matches, which is the normal case), and sequential
- * scans are off while it runs (on a small table the planner would compare
- * the arrays of every block, each comparison quadratic in their lengths);
- * the ledger is checked here.  SPI connected.
+ * through the GiST index of the blocks' spans (src/record.c, "Block
+ * spans") for those whose span overlaps theirs, as block_of_xact() does:
+ * the query names no other column an index could serve (an ordered scan
+ * of the primary key reads every block of the ledger when none matches,
+ * which is the normal case), and sequential scans are off while it runs;
+ * the ledger and each candidate's list are checked here (a binary search
+ * per listed transaction; the arrays' && would be quadratic in their
+ * lengths).  SPI connected.
  */
 static int64
 replica_block_listing(int64 ledger_id, const int64 *sorted, int n, int64 *which)
 {
 	static SPIPlanPtr plan = NULL;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	Datum		arg;
+	Datum		args[2];
 	int64		found = -1;
 	uint64		r;
 	int			i;
@@ -802,19 +803,21 @@ replica_block_listing(int64 ledger_id, const int64 *sorted, int n, int64 *which)
 
 	if (plan == NULL)
 	{
-		Oid			type = INT8ARRAYOID;
+		Oid			types[2] = {INT8OID, INT8ARRAYOID};
 
 		plan = ledger_prepare_kept("SELECT ledger_id, block_no, xact_ids FROM ledger.blocks "
-								   "WHERE xact_ids OPERATOR(pg_catalog.&&) $1", 1, &type,
+								   "WHERE ledger._block_span(ledger_id, xact_ids) "
+								   "OPERATOR(pg_catalog.&&) ledger._block_span($1, $2)", 2, types,
 								   "the lookup of blocks by transaction");
 	}
 	for (i = 0; i < n; i++)
 		elems[i] = Int64GetDatum(sorted[i]);
-	arg = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[0] = Int64GetDatum(ledger_id);
+	args[1] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	ret = SPI_execute_plan(plan, &arg, NULL, false, 0);
+	ret = SPI_execute_plan(plan, args, NULL, false, 0);
 	AtEOXact_GUC(true, nestlevel);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.blocks");

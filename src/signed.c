@@ -2152,7 +2152,7 @@ signed_verify_read_commits(SignedVerifier *sv, int64 ledger_id)
 
 	/*
 	 * Only prepared transactions, which are few, are looked up in the blocks
-	 * (xact_ids @> has a GIN index); a join of every record with the blocks'
+	 * (through the GiST index of their spans, src/record.c); a join of every record with the blocks'
 	 * unnested lists can be planned as a nested loop, quadratic in the number
 	 * of transactions.  OFFSET 0 keeps "prepared" from being computed once
 	 * per use.
@@ -2161,7 +2161,9 @@ signed_verify_read_commits(SignedVerifier *sv, int64 ledger_id)
 								"SELECT s.xact_id, s.committed_at, "
 								"CASE WHEN s.prepared THEN "
 								"(SELECT pg_catalog.min(b.sealed_at) FROM ledger.blocks b "
-								"WHERE b.ledger_id OPERATOR(pg_catalog.=) $1 "
+								"WHERE ledger._block_span(b.ledger_id, b.xact_ids) "
+								"OPERATOR(pg_catalog.@>) ledger._xact_span($1, s.xact_id) "
+								"AND (b.ledger_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) $1 "
 								"AND b.xact_ids OPERATOR(pg_catalog.@>) ARRAY[s.xact_id]) END, "
 								"s.prepared, "
 								"CASE WHEN s.prepared THEN "
