@@ -46,3 +46,30 @@ SELECT ledger._xact_span(0, 9223372036854775807) << ledger._xact_span(1, -922337
 -- a list of a million transactions: one pass
 SELECT ledger._block_span(1, (SELECT array_agg(i) FROM generate_series(1::int8, 1000000) i))
        = ledger._block_span(1, ARRAY[1, 1000000]::int8[]) AS million;
+
+-- A record's primary-key entry is inserted directly when that key is the
+-- only index of ledger.transactions (src/pending.c); an index a DBA adds
+-- sends the insert through CatalogTupleInsert, which maintains every index
+CREATE TABLE rec_idx (id int);
+SELECT ledger.create_ledger('rec_idx') IS NOT NULL AS created;
+CREATE INDEX transactions_dba_idx ON ledger.transactions (committed_at, ledger_id);
+INSERT INTO rec_idx VALUES (1);
+INSERT INTO rec_idx VALUES (2), (3);
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+-- (the primary key cannot serve this query: only the DBA's index can)
+EXPLAIN (COSTS OFF) SELECT count(*) FROM ledger.transactions
+ WHERE committed_at > '-infinity' AND (ledger_id + 0) = 1;
+SELECT count(*) AS through_dba_index, sum(row_count) AS rows
+  FROM ledger.transactions
+ WHERE committed_at > '-infinity' AND (ledger_id + 0) = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'rec_idx'::regclass);
+RESET enable_bitmapscan;
+RESET enable_seqscan;
+DROP INDEX ledger.transactions_dba_idx;
+-- and without it, straight into the primary key again
+INSERT INTO rec_idx VALUES (4);
+SELECT count(*) AS records, sum(row_count) AS rows
+  FROM ledger.transactions
+ WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'rec_idx'::regclass);
+SELECT ok, rows_checked FROM ledger.verify('rec_idx');
+SELECT ledger.drop_ledger('rec_idx');

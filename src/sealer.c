@@ -58,6 +58,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -719,6 +720,9 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 static void
 sealer_rebuild_queue_if_needed(void)
 {
+	int			nestlevel;
+	int			ret;
+
 	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.seal_queue");
@@ -732,8 +736,20 @@ sealer_rebuild_queue_if_needed(void)
 		elog(ERROR, "could not read ledger.seal_queue");
 	if (SPI_processed > 0)
 		return;
-	/* an anti-join against every block's list: one pass over each */
-	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+	/*
+	 * an anti-join against every block's list: one pass over each, by
+	 * hashing whatever the statistics say.  With the statistics autovacuum
+	 * leaves on a large catalog the planner took a nested loop that read
+	 * every block's list once per record (hours at 1.9 million records,
+	 * with nothing sealed meanwhile; test/t/030_crash.pl), as it did for
+	 * ledger.transaction_blocks (10_ledger.sql).
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
 					"SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
 					"WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
 					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
@@ -746,7 +762,9 @@ sealer_rebuild_queue_if_needed(void)
 	/* a replica's blocks come from its origin */
 					"AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
 					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id)",
-					false, 0) != SPI_OK_INSERT)
+					  false, 0);
+	AtEOXact_GUC(true, nestlevel);
+	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not rebuild ledger.seal_queue");
 	if (SPI_processed > 0)
 		ereport(LOG,
