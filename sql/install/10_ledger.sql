@@ -68,20 +68,6 @@ CREATE TABLE ledger.blocks (
 -- stored out of line but not compressed, which cost the sealer more than
 -- the rest of a block's work (pglz over the whole list).
 ALTER TABLE ledger.blocks ALTER COLUMN xact_ids SET STORAGE EXTERNAL;
--- which block holds a transaction (proofs, replicas, signed commits): one
--- GiST entry per block over the span of its transaction numbers
--- (src/record.c, "Block spans"); callers check the list itself
-CREATE FUNCTION ledger._block_span(ledger_id pg_catalog.int8, xact_ids pg_catalog.int8[])
-    RETURNS pg_catalog.numrange
-    AS 'MODULE_PATHNAME', 'ledger_block_span'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ledger._block_span(pg_catalog.int8, pg_catalog.int8[]) IS 'Internal: the span of a block''s transaction numbers in (ledger_id, xact_id) order, indexed to find a transaction''s block; NULL for an empty list';
-CREATE FUNCTION ledger._xact_span(ledger_id pg_catalog.int8, xact_id pg_catalog.int8)
-    RETURNS pg_catalog.numrange
-    AS 'MODULE_PATHNAME', 'ledger_xact_span'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ledger._xact_span(pg_catalog.int8, pg_catalog.int8) IS 'Internal: the span of one transaction number, to look it up among ledger._block_span';
-CREATE INDEX blocks_xact_span_idx ON ledger.blocks USING gist (ledger._block_span(ledger_id, xact_ids));
 COMMENT ON TABLE ledger.blocks IS 'Sealed blocks: RFC 6962 root over their transactions, chained by hash, with the history tree''s size and root after them';
 
 -- The history tree of each ledger (RFC 9162 over every transaction leaf in

@@ -1,0 +1,1 @@
+../../install/11a_block_spans.sql
