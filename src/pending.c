@@ -301,19 +301,21 @@ pending_insert_record(Relation rel, HeapTuple tup, int64 ledger_id, int64 xact_i
 	}
 	list_free(indexes);
 	idx = index_open(pk, RowExclusiveLock);
-	if (idx->rd_index->indnatts != 2 || idx->rd_index->indnkeyatts != 2 ||
-		idx->rd_index->indkey.values[0] != 1 || idx->rd_index->indkey.values[1] != 2 ||
-		!idx->rd_index->indisunique || RelationGetIndexExpressions(idx) != NIL ||
-		RelationGetIndexPredicate(idx) != NIL)
+	/* an index keeps its columns for its life: checked when first met */
+	if (info_index != pk)
 	{
-		index_close(idx, RowExclusiveLock);
-		CatalogTupleInsert(rel, tup);
-		return;
-	}
-	if (info == NULL || info_index != pk)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContext old;
 
+		if (idx->rd_index->indnatts != 2 || idx->rd_index->indnkeyatts != 2 ||
+			idx->rd_index->indkey.values[0] != 1 || idx->rd_index->indkey.values[1] != 2 ||
+			!idx->rd_index->indisunique || RelationGetIndexExpressions(idx) != NIL ||
+			RelationGetIndexPredicate(idx) != NIL)
+		{
+			index_close(idx, RowExclusiveLock);
+			CatalogTupleInsert(rel, tup);
+			return;
+		}
+		old = MemoryContextSwitchTo(TopMemoryContext);
 		if (info != NULL)
 			pfree(info);
 		info = BuildIndexInfo(idx);

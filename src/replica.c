@@ -793,27 +793,25 @@ static int64
 replica_block_listing(int64 ledger_id, const int64 *sorted, int n, int64 *which)
 {
 	static SPIPlanPtr plan = NULL;
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	Datum		args[2];
+	Datum		args[3];
 	int64		found = -1;
 	uint64		r;
-	int			i;
 	int			nestlevel;
 	int			ret;
 
 	if (plan == NULL)
 	{
-		Oid			types[2] = {INT8OID, INT8ARRAYOID};
+		Oid			types[3] = {INT8OID, INT8OID, INT8OID};
 
 		plan = ledger_prepare_kept("SELECT ledger_id, block_no, xact_ids FROM ledger.blocks "
 								   "WHERE ledger._block_span(ledger_id, xact_ids) "
-								   "OPERATOR(pg_catalog.&&) ledger._block_span($1, $2)", 2, types,
+								   "OPERATOR(pg_catalog.&&) ledger._block_span($1, ARRAY[$2, $3])", 3, types,
 								   "the lookup of blocks by transaction");
 	}
-	for (i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(sorted[i]);
+	/* the span of sorted: its first and last */
 	args[0] = Int64GetDatum(ledger_id);
-	args[1] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = Int64GetDatum(sorted[0]);
+	args[2] = Int64GetDatum(sorted[n - 1]);
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);

@@ -674,7 +674,6 @@ sync_compare_shapes(const char *qname, ArrayType *here, ArrayType *there)
 	}
 }
 
-/* The local table for a remote ledger: created, or checked and prepared. */
 /*
  * A table that exists already and is to become a replica runs in the
  * subscription's transactions: the superuser's create_subscription copies
@@ -733,6 +732,7 @@ sync_check_adopted(Relation rel, const char *qname)
 				 errhint("Drop the table and let the subscription create it.")));
 }
 
+/* The local table for a remote ledger: created, or checked and prepared. */
 static Oid
 sync_prepare_table(RemoteLedger *rl, const char *subname, bool *held)
 {
