@@ -27,6 +27,10 @@
 #     worker (/proc/<pid>/schedstat: its whole life, start-up included).
 #     SYNC_REPS runs of each, plain and ledger interleaved; the medians are
 #     printed, the ratios' range beside them.  Target: ledger >= 0.8 x plain.
+#     Transfer format: ledger.create_subscription asks for binary; plain
+#     replication is measured in its default, text (the target's baseline),
+#     and in binary too ("plain logical replication, binary": like for like);
+#     the ledger's bytes in binary.
 #  2. End-to-end lag at a steady SYNC_RATE rows/s (pgbench --rate, 8 clients,
 #     single-row transactions stamping clock_timestamp()): a poller at the peer records
 #     when each row becomes visible (every 10 ms, so up to 10 ms of each
@@ -258,6 +262,13 @@ apply_run() {
     [ "$kind" = wide ] && t=${t}_w
     p "$ddb" "ALTER SUBSCRIPTION $sub DISABLE" || return 1
     wait_until "$ddb" "NOT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = '$sub' AND pid IS NOT NULL)" || return 1
+    # the transfer format: ledger.create_subscription's is binary; plain
+    # replication is measured both in its default, text, and in binary; the
+    # ledger's bytes in binary, like the ledger
+    case $kind in
+        plain) p "$ddb" "ALTER SUBSCRIPTION $sub SET (binary = false)" || return 1 ;;
+        plainb|wide) p "$ddb" "ALTER SUBSCRIPTION $sub SET (binary = true)" || return 1 ;;
+    esac
     if [ "$t" = one ] || [ "$t" = one_w ]; then
         pgbench -n -c 4 -j 2 -t $((ROWS / 4)) -f "$WORK/$t.pgb" "$sdb" >"$WORK/load.$kind.$t" 2>&1 ||
             { fail "pgbench load of $kind $t"; sed 's/^/    /' "$WORK/load.$kind.$t" | tail -5; return 1; }
@@ -321,7 +332,7 @@ if [ "$CALLGRIND" = 1 ]; then
     for shape in one bulk; do
         if [ "$shape" = one ]; then label="$ROWS single-row transactions"; else label="one transaction of $BULK rows"; fi
         declare -A I=()
-        for kind in plain wide sync; do
+        for kind in plain plainb wide sync; do
             if apply_run "$kind" "$shape"; then
                 I[$kind]=$APPLY_INSNS
                 say "  $kind, $label: applied in $APPLY_S s under callgrind, $APPLY_INSNS instructions"
@@ -330,6 +341,7 @@ if [ "$CALLGRIND" = 1 ]; then
             fi
         done
         line "apply instructions, ledger replica, $label" "${I[sync]}" "plain logical replication" "${I[plain]}" "$(ratio "${I[plain]}" "${I[sync]}")"
+        line "apply instructions, ledger replica, $label" "${I[sync]}" "plain logical replication, binary" "${I[plainb]}" "$(ratio "${I[plainb]}" "${I[sync]}")"
         line "apply instructions, ledger replica, $label" "${I[sync]}" "the ledger's bytes, plain" "${I[wide]}" "$(ratio "${I[wide]}" "${I[sync]}")"
         unset I
     done
@@ -352,13 +364,13 @@ declare -A RATIO=()
 for shape in one bulk; do
     if [ "$shape" = one ]; then n=$ROWS; label="$ROWS single-row transactions"; else n=$BULK; label="one transaction of $BULK rows"; fi
     declare -A W=() C=()
-    wr=() cr=() cwr=()
+    wr=() cr=() cwr=() cbr=()
     for rep in $(seq 1 "$REPS"); do
         # the order turns from run to run
         case $((rep % 3)) in
-            1) kinds="plain wide sync" ;;
-            2) kinds="sync plain wide" ;;
-            0) kinds="wide sync plain" ;;
+            1) kinds="plain plainb wide sync" ;;
+            2) kinds="sync plain plainb wide" ;;
+            0) kinds="wide sync plain plainb" ;;
         esac
         for kind in $kinds; do
             if apply_run "$kind" "$shape"; then
@@ -374,21 +386,27 @@ for shape in one bulk; do
         wr+=("$(ratio "${W[sync.$rep]}" "${W[plain.$rep]}")")
         cr+=("$(ratio "${C[sync.$rep]}" "${C[plain.$rep]}")")
         cwr+=("$(ratio "${C[sync.$rep]}" "${C[wide.$rep]}")")
+        cbr+=("$(ratio "${C[sync.$rep]}" "${C[plainb.$rep]}")")
     done
-    ws=() wp=() cs=() cp=() ww=() cw=()
+    ws=() wp=() cs=() cp=() ww=() cw=() wb=() cb=()
     for rep in $(seq 1 "$REPS"); do
         ws+=("${W[sync.$rep]}"); wp+=("${W[plain.$rep]}"); cs+=("${C[sync.$rep]}"); cp+=("${C[plain.$rep]}")
         ww+=("${W[wide.$rep]}"); cw+=("${C[wide.$rep]}")
+        wb+=("${W[plainb.$rep]}"); cb+=("${C[plainb.$rep]}")
     done
     line "apply rows/s (wall, ENABLE to caught up), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
         "plain logical replication" "$(bench_median "${wp[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")"
     line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
         "plain logical replication" "$(bench_median "${cp[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")"
     line "apply rows/s (wall), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
+        "plain logical replication, binary" "$(bench_median "${wb[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wb[@]}")")"
+    line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
+        "plain logical replication, binary" "$(bench_median "${cb[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cb[@]}")")"
+    line "apply rows/s (wall), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
         "the ledger's bytes, plain" "$(bench_median "${ww[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${ww[@]}")")"
     line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
         "the ledger's bytes, plain" "$(bench_median "${cw[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cw[@]}")")"
-    say "  ratios of each run: against plain, wall $(bench_range "${wr[@]}"), CPU $(bench_range "${cr[@]}"); against the ledger's bytes plain, CPU $(bench_range "${cwr[@]}")"
+    say "  ratios of each run: against plain, wall $(bench_range "${wr[@]}"), CPU $(bench_range "${cr[@]}"); against plain binary, CPU $(bench_range "${cbr[@]}"); against the ledger's bytes plain, CPU $(bench_range "${cwr[@]}")"
     [ "$shape" = one ] && PLAIN_ONE_CPU=$(bench_median "${cp[@]}")
     RATIO[$shape.wall]=$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")
     RATIO[$shape.cpu]=$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")
@@ -506,6 +524,9 @@ lag_run() {
     return 0
 }
 declare -A L=()
+# plain replication in its default format for the lag figures
+p plain_dst "ALTER SUBSCRIPTION bench_plain_sub SET (binary = false)" || fail "plain subscription back to text"
+sleep 1
 for kind in plain sync; do
     if lag_run "$kind"; then
         read -r L[$kind.p50] L[$kind.p95] L[$kind.max] L[$kind.n] <<<"$LAT"

@@ -144,7 +144,13 @@ canon_put_text(StringInfo buf, const char *s, int len)
 		canon_put_value(buf, s, len);
 }
 
-/* Tag for a type (domains resolved to their base), 0 if unsupported. */
+/*
+ * Tag for a type (domains resolved to their base), 0 if unsupported.
+ * Subscriptions of ledgers transfer values in binary (sync.c): a type added
+ * here whose binary form carries an OID (arrays, composites, ranges, the reg*
+ * aliases) or whose receive function differs by more than the peer's
+ * typmod would need that choice made again.
+ */
 uint8
 canon_type_tag(Oid typid)
 {

@@ -1129,7 +1129,9 @@ replica_text_arrays_equal(ArrayType *a, ArrayType *b)
  * An UPDATE of a ledgers row arrived.  The one the origin writes is a new
  * shape after a schema change; it is accepted (and skipped: the replica's
  * row follows its own table) when nothing else changed and the replica's
- * table was changed the same way first.  Anything else is refused.
+ * table was changed the same way first.  Anything else is refused, but for
+ * the relation column, which is not compared (the old tuple is the
+ * replica's, naming its own table; the new one the origin's OID).
  */
 static void
 replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
@@ -1150,7 +1152,14 @@ replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
 		Datum		d1;
 		Datum		d2;
 
-		if (a->attisdropped || strcmp(NameStr(a->attname), "shape") == 0)
+		/*
+		 * shape: below.  relation: the origin's own table, which the
+		 * subscription sends in binary as the origin's OID, meaningless
+		 * here (the replica's row names the replica's table, and the rows
+		 * arrive by the table's name).
+		 */
+		if (a->attisdropped || strcmp(NameStr(a->attname), "shape") == 0 ||
+			strcmp(NameStr(a->attname), "relation") == 0)
 			continue;
 		d1 = heap_getattr(oldtup, att, td, &n1);
 		d2 = heap_getattr(newtup, att, td, &n2);
