@@ -17,8 +17,9 @@
 # zone and DateStyle are other than the origin's); the replica verifies against the origin's
 # digest; a schema change rolled out to the peer first is taken (the
 # origin's UPDATE of its ledgers row, its regclass in binary, is checked and
-# skipped); and the same values arrive equal in text after
-# ALTER SUBSCRIPTION ... SET (binary = false).
+# skipped); the same values arrive equal in text after
+# ALTER SUBSCRIPTION ... SET (binary = false); and resync_subscription
+# makes a binary subscription again.
 use strict;
 use warnings;
 
@@ -104,6 +105,19 @@ $here = $a->safe_psql('postgres', $dump);
 like($here, qr/^16 /, 'the origin holds 16 rows');
 is($p->safe_psql('postgres', $dump), $here, 'the values that arrived in text are the origin\'s too');
 verify_ok($p, 'postgres', 't_bin', $d, 'and the replica verifies against the origin\'s digest');
+
+# resync_subscription makes the subscription anew: binary again
+is($p->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub_bin')}), '1',
+	'resync_subscription re-copied the ledger');
+is($p->safe_psql('postgres', q{SELECT subbinary FROM pg_subscription WHERE subname = 'sub_bin'}),
+	't', 'the resynced subscription asks for binary transfer');
+$a->safe_psql('postgres', q{INSERT INTO t_bin (id, t, f8, tz) VALUES (30, 'after the resync', '-0', 'infinity')});
+$d = caught_up($a, $p, 't_bin');
+ok(defined $d, 'after the resync, the peer holds the origin\'s newest block');
+$here = $a->safe_psql('postgres', $dump);
+like($here, qr/^17 /, 'the origin holds 17 rows');
+is($p->safe_psql('postgres', $dump), $here, 'the peer holds the same 17, value for value');
+verify_ok($p, 'postgres', 't_bin', $d, 'and verifies against the origin\'s digest');
 
 $p->safe_psql('postgres', q{SELECT ledger.drop_subscription('sub_bin')});
 $_->stop for ($a, $p);
