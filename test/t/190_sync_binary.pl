@@ -79,32 +79,37 @@ ok(poll_until($p, q{SELECT EXISTS (SELECT 1 FROM t_bin WHERE id = 16 AND extra =
 is($p->safe_psql('postgres', q{SELECT relation::text FROM ledger.ledgers WHERE relation = 't_bin'::regclass}),
 	't_bin', 'the replica\'s ledgers row still names its own table');
 
-my $d = caught_up($a, $p, 't_bin');
-ok(defined $d, 'the peer holds the origin\'s newest block');
 my $dump = q{SELECT count(*) || ' ' || md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|[%s]|%s|%s|%s|%s|%s|%s|%s',
 	id, b, s, i, f4::text, f8::text, n::text, amt::text, t, vc, ch, nm, encode(by, 'hex'),
 	CASE WHEN isfinite(d) THEN (d - date '2000-01-01')::text ELSE d::text END, extract(epoch FROM ts),
 	extract(epoch FROM tz), u, j::text || coalesce(extra, '')), ';' ORDER BY id)) FROM t_bin};
-my $here = $a->safe_psql('postgres', $dump);
-like($here, qr/^11 /, 'the origin holds 11 rows');
-is($p->safe_psql('postgres', $dump), $here,
-	'every value arrived equal to the origin\'s, rendered the same way at both ends');
+
+# Wait until the peer holds the origin's newest block; then the origin must
+# hold $n rows, the peer the same values (rendered without settings), and
+# the replica verify against the origin's digest.  ($when names the step.)
+sub same_at_both_ends
+{
+	my ($n, $when) = @_;
+	my $d = caught_up($a, $p, 't_bin');
+	ok(defined $d, "$when: the peer holds the origin's newest block");
+	my $here = $a->safe_psql('postgres', $dump);
+	like($here, qr/^$n /, "$when: the origin holds $n rows");
+	is($p->safe_psql('postgres', $dump), $here,
+		"$when: every value arrived equal to the origin's, rendered the same way at both ends");
+	verify_ok($p, 'postgres', 't_bin', $d, "$when: the replica verifies against the origin's digest");
+}
+
+same_at_both_ends(11, 'in binary');
 is($p->safe_psql('postgres', q{SELECT count(*) FROM t_bin WHERE f8::text = '-0' AND f4::text = '-0'}),
 	'2', '-0 kept its sign');
 is($p->safe_psql('postgres', q{SELECT string_agg(n::text, ',' ORDER BY id) FROM t_bin WHERE id IN (1, 5)}),
 	'1.50,0.000', 'numeric kept its scale');
 is(row_set($p, 't_bin'), row_set($a, 't_bin'), 'the ledger columns are the origin\'s');
-verify_ok($p, 'postgres', 't_bin', $d, 'the replica verifies against the origin\'s digest');
 
 # the same values in text, as a peer that switched would receive them
 $p->safe_psql('postgres', q{ALTER SUBSCRIPTION sub_bin SET (binary = false)});
 $a->safe_psql('postgres', "INSERT INTO t_bin VALUES " . join(', ', map { s/^\((\d+)/(2$1/r } @rows));
-$d = caught_up($a, $p, 't_bin');
-ok(defined $d, 'in text, the peer holds the origin\'s newest block');
-$here = $a->safe_psql('postgres', $dump);
-like($here, qr/^16 /, 'the origin holds 16 rows');
-is($p->safe_psql('postgres', $dump), $here, 'the values that arrived in text are the origin\'s too');
-verify_ok($p, 'postgres', 't_bin', $d, 'and the replica verifies against the origin\'s digest');
+same_at_both_ends(16, 'in text');
 
 # resync_subscription makes the subscription anew: binary again
 is($p->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub_bin')}), '1',
@@ -112,12 +117,7 @@ is($p->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub_bin')}), '
 is($p->safe_psql('postgres', q{SELECT subbinary FROM pg_subscription WHERE subname = 'sub_bin'}),
 	't', 'the resynced subscription asks for binary transfer');
 $a->safe_psql('postgres', q{INSERT INTO t_bin (id, t, f8, tz) VALUES (30, 'after the resync', '-0', 'infinity')});
-$d = caught_up($a, $p, 't_bin');
-ok(defined $d, 'after the resync, the peer holds the origin\'s newest block');
-$here = $a->safe_psql('postgres', $dump);
-like($here, qr/^17 /, 'the origin holds 17 rows');
-is($p->safe_psql('postgres', $dump), $here, 'the peer holds the same 17, value for value');
-verify_ok($p, 'postgres', 't_bin', $d, 'and verifies against the origin\'s digest');
+same_at_both_ends(17, 'after the resync');
 
 $p->safe_psql('postgres', q{SELECT ledger.drop_subscription('sub_bin')});
 $_->stop for ($a, $p);
