@@ -74,6 +74,36 @@ SELECT ledger.require_signatures('ss_signed2', 'sig', 'key_id');
 SELECT g.relation, k.key_id, k.revoked_at IS NOT NULL AS revoked
   FROM ledger.ledger_keys k JOIN ledger.ledgers g USING (ledger_id)
  WHERE g.relation::text LIKE 'ss%' AND k.key_id LIKE 'ss-%' ORDER BY 1, 2;
+
+-- Own and replica are told apart by the signed ledger's own row
+-- (signed_ledgers.replica: a restore may load ledger.keys before
+-- ledger.replicas): a signed ledger whose row says replica gets none of
+-- this institution's keys, nor their revocations.  RFC 8032 TEST 3 public
+-- key.
+SELECT g.relation, s.replica FROM ledger.signed_ledgers s JOIN ledger.ledgers g USING (ledger_id)
+ WHERE g.relation::text LIKE 'ss%' ORDER BY 1;
+UPDATE ledger.signed_ledgers SET replica = true
+ WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'ss_signed2'::regclass);
+SELECT key_id FROM ledger.add_key('ss-k3', 'ss', 'ed25519',
+		'\xfc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025');
+SELECT key_id FROM ledger.revoke_key('ss-k2', 'rotated', '2031-01-01 00:00+00');
+SELECT g.relation, k.key_id, k.revoked_at
+  FROM ledger.ledger_keys k JOIN ledger.ledgers g USING (ledger_id)
+ WHERE g.relation::text LIKE 'ss%' AND k.key_id LIKE 'ss-%' ORDER BY 1, 2;
+
+-- A key row inserted again, the same in every column, is skipped (a
+-- restore may load ledger_keys' data after keys' trigger copied the same
+-- rows); one that differs in any column still meets the primary key.
+INSERT INTO ledger.ledger_keys SELECT * FROM ledger.ledger_keys WHERE ledger_id = :sid AND key_id = 'ss-k1';
+SELECT count(*) AS still_one FROM ledger.ledger_keys WHERE ledger_id = :sid AND key_id = 'ss-k1';
+\set VERBOSITY terse
+INSERT INTO ledger.ledger_keys SELECT ledger_id, key_id, 'someone else', algorithm, public_key, valid_from,
+	valid_until, revoked_at, revocation_reason, added_at, added_by
+  FROM ledger.ledger_keys WHERE ledger_id = :sid AND key_id = 'ss-k1';
+INSERT INTO ledger.ledger_keys SELECT ledger_id, key_id, owner, algorithm, public_key, valid_from,
+	valid_until, NULL, NULL, added_at, added_by
+  FROM ledger.ledger_keys WHERE ledger_id = :sid AND key_id = 'ss-k1';
+\set VERBOSITY default
 SELECT ledger.drop_ledger('ss_signed2');
 SELECT count(*) AS orphans FROM ledger.ledger_keys k
  WHERE NOT EXISTS (SELECT 1 FROM ledger.ledgers g WHERE g.ledger_id = k.ledger_id);

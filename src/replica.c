@@ -1296,6 +1296,63 @@ replica_check_key_insert(HeapTuple tup, TupleDesc td, const char *sub, Relation 
 }
 
 /*
+ * A local INSERT of a key row (not from a subscription): is the same row,
+ * equal in every column, there already?  Then the INSERT is skipped.  A
+ * restore loads ledger.keys, whose trigger copies this institution's keys
+ * for its own signed ledgers (signed_mirror_keys), and ledger_keys' own
+ * data, which holds the same rows, in either order (pg_restore -j); a row
+ * that differs still meets the primary key.
+ */
+static bool
+replica_key_row_held(HeapTuple tup, TupleDesc td)
+{
+	bool		null1;
+	bool		null2;
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, TEXTOID};
+	bool		same = false;
+
+	args[0] = replica_col(tup, td, "ledger_id", &null1);
+	args[1] = replica_col(tup, td, "key_id", &null2);
+	if (null1 || null2)
+		return false;			/* refused by NOT NULL next */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT * FROM ledger.ledger_keys WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+							  "AND key_id OPERATOR(pg_catalog.=) $2",
+							  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledger_keys");
+	if (SPI_processed > 0)
+	{
+		HeapTuple	held = SPI_tuptable->vals[0];
+		TupleDesc	htd = SPI_tuptable->tupdesc;
+		int			att;
+
+		same = true;
+		for (att = 1; att <= td->natts && same; att++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, att - 1);
+			int			hatt;
+			bool		nnull;
+			bool		hnull;
+			Datum		d1;
+			Datum		d2;
+
+			if (a->attisdropped)
+				continue;
+			hatt = SPI_fnumber(htd, NameStr(a->attname));
+			if (hatt <= 0)
+				elog(ERROR, "catalog column \"%s\" is missing", NameStr(a->attname));
+			d1 = heap_getattr(tup, att, td, &nnull);
+			d2 = heap_getattr(held, hatt, htd, &hnull);
+			same = nnull == hnull && (nnull || replica_same_value(d1, d2, a));
+		}
+	}
+	SPI_finish();
+	return same;
+}
+
+/*
  * An UPDATE of a key row arrived: only a revocation, recorded or brought
  * forward (the origin's ledger.keys_append_only rule), is accepted.
  */
@@ -1388,7 +1445,9 @@ replica_check_signed_row(HeapTuple tup, TupleDesc td, const char *sub, Relation 
  * the catalog tables a publication carries (ledgers, transactions, blocks,
  * signed_ledgers, ledger_keys), ENABLE ALWAYS.  Nothing for local writes (the
  * extension's own code, or a superuser, whose changes ledger.verify
- * reports); in a backend applying a subscription, the checks above.
+ * reports) but one: a key row inserted that is there already, the same in
+ * every column, is skipped (replica_key_row_held); in a backend applying a
+ * subscription, the checks above.
  */
 Datum
 ledger_catalog_guard(PG_FUNCTION_ARGS)
@@ -1407,6 +1466,12 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 	if (sub == NULL || RelationGetNamespace(rel) != ledger_namespace())
 	{
 		if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+			return PointerGetDatum(NULL);
+		/* a restore in any order: the key row copied already is skipped */
+		if (sub == NULL && TRIGGER_FIRED_BY_INSERT(td->tg_event) &&
+			RelationGetNamespace(rel) == ledger_namespace() &&
+			strcmp(RelationGetRelationName(rel), "ledger_keys") == 0 &&
+			replica_key_row_held(td->tg_trigtuple, RelationGetDescr(rel)))
 			return PointerGetDatum(NULL);
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
 	}

@@ -1769,6 +1769,13 @@ signed_replica_check_keys(int64 ledger_id, Oid relid, int64 xact,
  * own signed ledgers (replicas excluded): a row for each (ledger, key), and
  * each key's revocation as the registry has it.  Runs as the catalog's
  * owner.
+ *
+ * Own and replica are told apart by signed_ledgers.replica, in the signed
+ * ledger's own row, not by ledger.replicas: a restore may load the catalog
+ * in any order (pg_restore -j), and this runs when ledger.keys is loaded,
+ * perhaps before ledger.replicas.  For the same reason the rows it adds
+ * may come again with ledger_keys' own data: ledger.catalog_guard() skips
+ * a row that is there already, the same in every column.
  */
 static void
 signed_mirror_keys_as_owner(void *arg)
@@ -1777,13 +1784,23 @@ signed_mirror_keys_as_owner(void *arg)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * One at a time with any other writer of the table (self-conflicting,
+	 * and conflicting with an INSERT's or a COPY's lock): the statements
+	 * below then see its rows, and it sees theirs.  In a parallel restore,
+	 * ledger.keys' data and ledger_keys' own are loaded concurrently, each
+	 * blind to the other's uncommitted rows, and the later one's insert
+	 * failed on the primary key.
+	 */
+	if (SPI_execute("LOCK TABLE ledger.ledger_keys IN SHARE ROW EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock ledger.ledger_keys");
 	ret = SPI_execute("INSERT INTO ledger.ledger_keys (ledger_id, key_id, owner, algorithm, public_key, "
 					  "valid_from, valid_until, revoked_at, revocation_reason, added_at, added_by) "
 					  "SELECT s.ledger_id, k.key_id, k.owner, k.algorithm, k.public_key, k.valid_from, "
 					  "k.valid_until, k.revoked_at, k.revocation_reason, k.added_at, k.added_by "
 					  "FROM ledger.signed_ledgers s CROSS JOIN ledger.keys k "
-					  "WHERE NOT EXISTS (SELECT 1 FROM ledger.replicas r "
-					  "                   WHERE r.ledger_id OPERATOR(pg_catalog.=) s.ledger_id) "
+					  "WHERE NOT s.replica "
 					  "AND NOT EXISTS (SELECT 1 FROM ledger.ledger_keys m "
 					  "                 WHERE m.ledger_id OPERATOR(pg_catalog.=) s.ledger_id "
 					  "                   AND m.key_id OPERATOR(pg_catalog.=) k.key_id) "
@@ -1794,8 +1811,8 @@ signed_mirror_keys_as_owner(void *arg)
 	ret = SPI_execute("UPDATE ledger.ledger_keys m SET revoked_at = k.revoked_at, "
 					  "revocation_reason = k.revocation_reason "
 					  "FROM ledger.keys k WHERE m.key_id OPERATOR(pg_catalog.=) k.key_id "
-					  "AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
-					  "                 WHERE r.ledger_id OPERATOR(pg_catalog.=) m.ledger_id) "
+					  "AND EXISTS (SELECT 1 FROM ledger.signed_ledgers s "
+					  "            WHERE s.ledger_id OPERATOR(pg_catalog.=) m.ledger_id AND NOT s.replica) "
 					  "AND (m.revoked_at IS DISTINCT FROM k.revoked_at "
 					  "     OR m.revocation_reason IS DISTINCT FROM k.revocation_reason)",
 					  false, 0);

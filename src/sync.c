@@ -942,9 +942,10 @@ sync_prepare_signed(RemoteLedger *rl, Oid relid)
 		args[2] = CStringGetTextDatum(rl->key_attname);
 		args[3] = CStringGetTextDatum(rl->required_at);
 		args[4] = CStringGetTextDatum(rl->required_by);
+		/* replica = true: this peer's keys are never copied for it */
 		if (SPI_execute_with_args("INSERT INTO ledger.signed_ledgers (ledger_id, signature_attname, key_attname, "
-								  "required_at, required_by) VALUES ($1, $2::pg_catalog.name, $3::pg_catalog.name, "
-								  "$4::pg_catalog.timestamptz, $5::pg_catalog.name)",
+								  "required_at, required_by, replica) VALUES ($1, $2::pg_catalog.name, $3::pg_catalog.name, "
+								  "$4::pg_catalog.timestamptz, $5::pg_catalog.name, true)",
 								  5, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into ledger.signed_ledgers");
 	}

@@ -1,0 +1,182 @@
+# pg_restore in any order, in parallel too (docs/replication.md, "Restore").
+#
+# A peer holds its own signed ledger (keys "alice" and "bob" of its own
+# registry, "bob" revoked) beside a signed replica of another
+# institution's ledger, whose key is also called "alice" but is the
+# origin's.  Its database is dumped (pg_dump -Fc) and restored into new
+# databases with the catalog's data in the orders a parallel restore can
+# take, forced with pg_restore -L, then with pg_restore -j 4:
+#
+#  1. ledger.signed_ledgers and ledger.keys before ledger.ledger_keys and
+#     ledger.replicas (keys' trigger then runs with both signed ledgers
+#     present and the replica not yet known as one);
+#  2. every table's data in the reverse of pg_dump's order;
+#  3. pg_restore -j 4, five times.
+#
+# Each restore runs without errors; ledger.ledger_keys, ledger.keys and
+# ledger.signed_ledgers are the source's, row for row (the replica's keys
+# are the origin's, none of this peer's); both ledgers verify against the
+# digests taken before the dump, signatures included; the own ledger takes
+# a row signed with its restored key "alice" and refuses one signed with
+# the origin's "alice".
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use LedgerTest;
+use SyncTest;
+
+my $dir = PostgreSQL::Test::Utils::tempdir;
+my $a = sync_node('ro_origin');
+my $b = sync_node('ro_peer');
+
+# Public keys of test/sign_rows.py's published test keys, hex.
+sub pub
+{
+	my ($key) = @_;
+	my ($out) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', $key ]);
+	$out =~ s/\s+//g;
+	return $out;
+}
+
+# VALUES of a row of a signed ledger (id, memo, key_id, sig) signed by $key.
+sub signed_row
+{
+	my ($node, $db, $table, $id, $memo, $key_id, $alg, $key) = @_;
+	my $msg = $node->safe_psql($db,
+		"SELECT encode(ledger.signing_bytes('$table', ROW($id, '$memo', '$key_id', NULL, NULL, NULL, NULL)::$table), 'hex')");
+	my $sig = sign_hex($alg, $key, $msg);
+	return "($id, '$memo', '$key_id', '\\x$sig')";
+}
+
+my $cols = '(id int PRIMARY KEY, memo text, key_id text, sig bytea)';
+
+# The origin: "alice" is RFC 8032 test key 1.
+$a->safe_psql('postgres', qq{
+	SELECT ledger.add_key('alice', 'Bank A', 'ed25519', '\\x} . pub('rfc8032-1') . qq{', '2026-01-01');
+	CREATE TABLE pay $cols;
+	SELECT ledger.create_ledger('pay');
+	SELECT ledger.require_signatures('pay', 'sig', 'key_id');
+});
+for my $i (1 .. 3)
+{
+	$a->safe_psql('postgres',
+		'INSERT INTO pay VALUES ' . signed_row($a, 'postgres', 'pay', $i, "a$i", 'alice', 'ed25519', 'rfc8032-1'));
+}
+$a->safe_psql('postgres', q{SELECT ledger.create_publication('pub_a', ARRAY['pay'::regclass])});
+
+# The peer: its own "alice" is RFC 8032 test key 2, its "bob" the RFC 6979
+# P-256 key, revoked after signing.
+$b->safe_psql('postgres', qq{
+	SELECT ledger.add_key('alice', 'Bank B', 'ed25519', '\\x} . pub('rfc8032-2') . qq{', '2026-01-01');
+	SELECT ledger.add_key('bob', 'Bank B', 'ecdsa-p256', '\\x} . pub('rfc6979-p256') . qq{', '2026-01-01');
+	CREATE TABLE b_pay $cols;
+	SELECT ledger.create_ledger('b_pay');
+	SELECT ledger.require_signatures('b_pay', 'sig', 'key_id');
+});
+$b->safe_psql('postgres',
+	'INSERT INTO b_pay VALUES ' . signed_row($b, 'postgres', 'b_pay', 1, 'b1', 'alice', 'ed25519', 'rfc8032-2'));
+$b->safe_psql('postgres',
+	'INSERT INTO b_pay VALUES ' . signed_row($b, 'postgres', 'b_pay', 2, 'b2', 'bob', 'ecdsa-p256', 'rfc6979-p256'));
+$b->safe_psql('postgres', q{SELECT ledger.revoke_key('bob', 'rotated')});
+is( $b->safe_psql('postgres',
+		"SELECT ledger.create_subscription('b_from_a', '" . conninfo($a) . "', 'pub_a')"),
+	'1', 'the peer subscribes to the origin\'s signed ledger');
+my $da = caught_up($a, $b, 'pay');
+ok(defined $da, 'the replica caught up');
+ok(wait_sealed($b, 'postgres'), 'the peer\'s own ledger is sealed');
+my $db_own = digest_of($b, 'b_pay');
+
+# What the restored databases must hold, as the source holds it.
+my %src;
+my @catalog = ('ledger.ledger_keys', 'ledger.keys', 'ledger.signed_ledgers', 'ledger.replicas');
+$src{$_} = content($b, $_) for @catalog;
+is( $b->safe_psql('postgres', q{SELECT string_agg(g.relation || ':' || k.key_id || ':' || encode(k.public_key, 'hex'), ' '
+	ORDER BY g.relation::text, k.key_id) FROM ledger.ledger_keys k JOIN ledger.ledgers g USING (ledger_id)}),
+	'b_pay:alice:' . pub('rfc8032-2') . ' b_pay:bob:' . pub('rfc6979-p256') . ' pay:alice:' . pub('rfc8032-1'),
+	'source: the replica has the origin\'s "alice", the own ledger this peer\'s "alice" and "bob"');
+
+my $dump = "$dir/peer.dump";
+$b->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'postgres' ], 'pg_dump -Fc of the peer');
+
+# pg_restore's table of contents, and a list file for -L with the TABLE
+# DATA entries in the order given by $order (a sub mapping the list of
+# those entries to another).
+my ($toc) = run_command([ 'pg_restore', '-l', $dump ]);
+my @toc = split /\n/, $toc;
+my $nlist = 0;
+sub list_file
+{
+	my ($order) = @_;
+	my @at = grep { $toc[$_] =~ /^\d+; \d+ \d+ TABLE DATA / } 0 .. $#toc;
+	my @data = $order->(map { $toc[$_] } @at);
+	die 'entries lost' unless @data == @at;
+	my @out = @toc;
+	@out[@at] = @data;
+	my $f = "$dir/list" . $nlist++;
+	open(my $fh, '>', $f) or die "$f: $!";
+	print $fh join("\n", @out), "\n";
+	close $fh;
+	return $f;
+}
+sub data_of
+{
+	my ($table, @entries) = @_;
+	return grep { / TABLE DATA ledger $table / } @entries;
+}
+ok(scalar(data_of('ledger_keys', @toc)) == 1 && scalar(data_of('signed_ledgers', @toc)) == 1,
+	'the dump holds the data of ledger.ledger_keys and ledger.signed_ledgers');
+
+# Restore into a new database with pg_restore's @args; returns its stderr.
+sub restore
+{
+	my ($db, @args) = @_;
+	$b->safe_psql('postgres', "CREATE DATABASE $db");
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', $db, @args, $dump ],
+		'>', \$out, '2>', \$err);
+	return $err;
+}
+
+sub check_restored
+{
+	my ($db, $name, $err) = @_;
+	is($err, '', "$name: pg_restore runs without errors");
+	for my $t (@catalog)
+	{
+		is(content($b, $t, $db), $src{$t}, "$name: $t holds the source's rows, no more, no fewer");
+	}
+	verify_ok($b, $db, 'b_pay', $db_own, "$name: the own signed ledger verifies against its digest");
+	verify_ok($b, $db, 'pay', $da, "$name: the replica verifies against the origin's digest");
+	my ($ret, $out, $e) = $b->psql($db,
+		'INSERT INTO b_pay VALUES ' . signed_row($b, $db, 'b_pay', 10, 'restored', 'alice', 'ed25519', 'rfc8032-2'));
+	is($ret, 0, "$name: the own ledger takes a row signed with its restored key") or diag($e);
+	($ret, $out, $e) = $b->psql($db,
+		'INSERT INTO b_pay VALUES ' . signed_row($b, $db, 'b_pay', 11, 'forged', 'alice', 'ed25519', 'rfc8032-1'));
+	like($e, qr/signature by key "alice" of row \(id\)=\(11\) of ledger table "b_pay" does not verify/,
+		"$name: and refuses one signed with the origin's \"alice\"");
+}
+
+# ---------- 1. signed_ledgers and keys first, ledger_keys and replicas last ----------
+my $first = list_file(sub {
+	my @e = @_;
+	my @rest = grep { !/ TABLE DATA ledger (signed_ledgers|keys|ledger_keys|replicas) / } @e;
+	return (data_of('signed_ledgers', @e), data_of('keys', @e), @rest,
+		data_of('ledger_keys', @e), data_of('replicas', @e));
+});
+check_restored('r_keys_late', 'keys\' trigger before ledger_keys', restore('r_keys_late', '-L', $first));
+
+# ---------- 2. every table's data in reverse order ----------
+my $reverse = list_file(sub { return reverse @_ });
+check_restored('r_reverse', 'data in reverse order', restore('r_reverse', '-L', $reverse));
+
+# ---------- 3. in parallel ----------
+for my $i (1 .. 5)
+{
+	check_restored("r_jobs$i", "pg_restore -j 4 (run $i)", restore("r_jobs$i", '-j', '4'));
+}
+
+done_testing();
