@@ -76,6 +76,21 @@ DROP SUBSCRIPTION sb_foreign;
 -- internal functions called by hand
 SELECT ledger.catalog_guard();
 SELECT ledger.refuse_row_change();
+SELECT ledger.records_loaded();
+-- records_loaded is ledger.transactions' own: on another table, as
+-- another kind of trigger, or by a role without EXECUTE, refused
+CREATE TABLE sb_other (x int);
+CREATE TRIGGER sb_other_loaded AFTER INSERT ON sb_other
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger.records_loaded();
+INSERT INTO sb_other VALUES (1);
+DROP TRIGGER sb_other_loaded ON sb_other;
+CREATE TRIGGER sb_other_loaded BEFORE INSERT ON sb_other
+  FOR EACH ROW EXECUTE FUNCTION ledger.records_loaded();
+INSERT INTO sb_other VALUES (1);
+DROP TABLE sb_other;
+SELECT tgname, tgtype, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'ledger.transactions'::regclass AND tgname = 'records_loaded';
+SELECT has_function_privilege('public', 'ledger.records_loaded()', 'EXECUTE') AS public_may_execute;
 SELECT ledger._shape(NULL);
 SELECT ledger._shape(0);
 SELECT ledger._shape('sb_led') = (SELECT shape FROM ledger.ledgers WHERE relation = 'sb_led'::regclass) AS shape_as_recorded;
@@ -101,6 +116,12 @@ SELECT ledger.create_publication('sb_pub2', ARRAY['sb_led'::regclass]);
 SELECT ledger.create_subscription('sb_sub', 'dbname=postgres', 'sb_pub');
 SELECT ledger.drop_subscription('sb_sub');
 INSERT INTO ledger.replicas (ledger_id, subscription, publication) VALUES (1, 'x', 'y');
+-- nor load records, nor use their trigger function on a table of its own
+INSERT INTO ledger.transactions VALUES (1, 1, 1, '\x00', now());
+CREATE TEMP TABLE sb_mine (x int);
+CREATE TRIGGER sb_mine_loaded AFTER INSERT ON sb_mine
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger.records_loaded();
+DROP TABLE sb_mine;
 SELECT count(*) FROM ledger.replication_status;
 -- nor the apply workers' errors behind it, directly or through the view
 SELECT count(*) FROM ledger._replication_errors();

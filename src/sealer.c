@@ -44,6 +44,7 @@
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -72,12 +73,15 @@
 #include "ledger.h"
 #include "merkle.h"
 #include "history.h"
+#include "pending.h"
 #include "record.h"
+#include "replica.h"
 #include "tiles.h"
 #include "sealer.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(ledger_seal);
+PG_FUNCTION_INFO_V1(ledger_records_loaded);
 
 PGDLLEXPORT void ledger_launcher_main(Datum main_arg);
 PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
@@ -773,6 +777,62 @@ sealer_rebuild_queue_if_needed(void)
 	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
 					"VALUES (0, 0, '(0,0)')", false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not mark ledger.seal_queue");
+}
+
+/*
+ * Drop the work list's marker, so that the next sealing pass rebuilds the
+ * list; under the lock the rebuild takes, so that a rebuild running now
+ * has committed its marker (deleted here) or starts after this transaction
+ * and sees its records.  As the catalog's owner.
+ */
+static void
+sealer_forget_marker(void *arg)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock ledger.seal_queue");
+	if (SPI_execute("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not unmark ledger.seal_queue");
+	SPI_finish();
+}
+
+/*
+ * ledger.records_loaded() RETURNS trigger
+ *
+ * AFTER INSERT FOR EACH STATEMENT on ledger.transactions, ENABLE ALWAYS.
+ * Writers add their records below SQL (pending.c), so this fires only when
+ * records are loaded by a statement: pg_restore, a superuser, or the first
+ * copy of a replica.  Records restored unsealed are on no work list; if a
+ * sealing pass ran in the database since the restore began (ledger.seal(),
+ * digest(), the launcher's sweep), the list's marker is there and no pass
+ * would look for them again.  So the marker goes, and the sealer is told
+ * at commit: its next pass puts them on the list and seals them.  Nothing
+ * for an apply worker: a replica is never sealed here.
+ */
+Datum
+ledger_records_loaded(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.records_loaded\" was not called by the trigger manager")));
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		RelationGetRelid(td->tg_relation) != ledger_catalog_relid("transactions"))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.records_loaded\" must be fired AFTER INSERT ... FOR EACH STATEMENT on ledger.transactions")));
+	if (replica_applying() == NULL)
+	{
+		ledger_as_owner(sealer_forget_marker, NULL);
+		pending_notify_at_commit();
+	}
+	return PointerGetDatum(NULL);
 }
 
 /* A typed list of ledger ids. */

@@ -19,6 +19,10 @@
 # digests taken before the dump, signatures included; the own ledger takes
 # a row signed with its restored key "alice" and refuses one signed with
 # the origin's "alice".
+#
+#  4. Records left unsealed at the dump and restored after a sealing pass
+#     ran in the new database (a restore split in two runs of pg_restore
+#     with ledger.seal() between them): the sealer still seals them.
 use strict;
 use warnings;
 
@@ -178,5 +182,66 @@ for my $i (1 .. 5)
 {
 	check_restored("r_jobs$i", "pg_restore -j 4 (run $i)", restore("r_jobs$i", '-j', '4'));
 }
+
+# ---------- 4. records restored unsealed, after a sealing pass ran ----------
+
+# The peer stops sealing (ledger.sealer = off) and writes two transactions
+# to a new ledger, left unsealed in the dump.  The restore is split: every
+# entry but ledger.transactions' data, then ledger.seal() in the new
+# database (the pass writes the work list's marker: nothing unsealed yet),
+# then the records.  The sealer, running again, seals them by itself.
+$b->append_conf('postgresql.conf', "ledger.sealer = off\n");
+$b->restart;
+$b->safe_psql('postgres', q{CREATE TABLE notes (id int PRIMARY KEY, body text);
+	SELECT ledger.create_ledger('notes');
+	INSERT INTO notes VALUES (1, 'sealed');});
+my $dn = digest_of($b, 'notes');
+$b->safe_psql('postgres', q{INSERT INTO notes VALUES (2, 'unsealed');
+	INSERT INTO notes VALUES (3, 'unsealed too');});
+my $unsealed = q{SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'notes'::regclass AND t.block_no IS NULL};
+is($b->safe_psql('postgres', $unsealed), '2', 'split restore: two transactions of the source are unsealed');
+my $dump2 = "$dir/unsealed.dump";
+$b->command_ok([ 'pg_dump', '-Fc', '-f', $dump2, '-d', 'postgres' ], 'split restore: pg_dump with records unsealed');
+$b->append_conf('postgresql.conf', "ledger.sealer = on\n");
+$b->restart;
+
+my ($toc2) = run_command([ 'pg_restore', '-l', $dump2 ]);
+my @records = grep { / TABLE DATA ledger transactions / } split /\n/, $toc2;
+is(scalar(@records), 1, 'split restore: the dump holds ledger.transactions\' data');
+my %part = (
+	without => join("\n", grep { !/ TABLE DATA ledger transactions / } split /\n/, $toc2),
+	records => $records[0]);
+for my $k (keys %part)
+{
+	open(my $fh, '>', "$dir/$k") or die;
+	print $fh $part{$k}, "\n";
+	close $fh;
+}
+$b->safe_psql('postgres', 'CREATE DATABASE r_split');
+my ($o1, $e1, $o2, $e2) = ('', '', '', '');
+IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_split', '-L', "$dir/without", $dump2 ],
+	'>', \$o1, '2>', \$e1);
+is($e1, '', 'split restore: everything but the records restores');
+$b->safe_psql('r_split', 'SELECT ledger.seal()');
+is($b->safe_psql('r_split', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0'), '1',
+	'split restore: a sealing pass ran in the new database (the work list is marked)');
+IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_split', '-L', "$dir/records", $dump2 ],
+	'>', \$o2, '2>', \$e2);
+is($e2, '', 'split restore: then the records restore');
+is($b->safe_psql('r_split', $unsealed), '2', 'split restore: the two restored records are unsealed');
+ok(wait_sealed($b, 'r_split', 30), 'split restore: the sealer seals them, with nothing else written');
+my $v = verify($b, 'r_split', 'notes', $dn);
+is($v->{ok}, 't', 'split restore: the ledger verifies against the digest taken before them') or diag($v->{problem});
+is($v->{rows}, 3, 'split restore: all three rows checked');
+is($v->{unsealed}, 0, 'split restore: none unsealed');
+verify_ok($b, 'r_split', 'notes', digest_of($b, 'notes', 'r_split'),
+	'split restore: and against a new digest');
+verify_ok($b, 'r_split', 'b_pay', $db_own, 'split restore: the own signed ledger verifies');
+verify_ok($b, 'r_split', 'pay', $da, 'split restore: the replica verifies against the origin\'s digest');
+is($b->safe_psql('r_split', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'pay'::regclass}),
+	$b->safe_psql('postgres', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'pay'::regclass}), 'split restore: no block of the replica was sealed here');
 
 done_testing();

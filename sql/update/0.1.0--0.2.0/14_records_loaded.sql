@@ -1,0 +1,1 @@
+../../install/14_records_loaded.sql
