@@ -454,16 +454,6 @@ pending_current_xact(bool assign)
 	return current_ledger_xact;
 }
 
-/*
- * Tell the sealer when this transaction commits, as a transaction that
- * wrote a ledger does (records loaded by a statement: sealer.c).
- */
-void
-pending_notify_at_commit(void)
-{
-	pending_written = true;
-}
-
 /* Register callbacks; called from _PG_init. */
 void
 pending_init(void)

@@ -26,7 +26,4 @@ extern int64 pending_next_seq(Relation rel, int64 ledger_id);
  */
 extern void pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf);
 
-/* Notify the sealer when this transaction commits. */
-extern void pending_notify_at_commit(void);
-
 #endif							/* LEDGER_PENDING_H */

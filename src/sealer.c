@@ -73,7 +73,6 @@
 #include "ledger.h"
 #include "merkle.h"
 #include "history.h"
-#include "pending.h"
 #include "record.h"
 #include "replica.h"
 #include "tiles.h"
@@ -808,9 +807,12 @@ sealer_forget_marker(void *arg)
  * copy of a replica.  Records restored unsealed are on no work list; if a
  * sealing pass ran in the database since the restore began (ledger.seal(),
  * digest(), the launcher's sweep), the list's marker is there and no pass
- * would look for them again.  So the marker goes, and the sealer is told
- * at commit: its next pass puts them on the list and seals them.  Nothing
- * for an apply worker: a replica is never sealed here.
+ * would look for them again.  So the marker goes: the next pass puts them
+ * on the list and seals them.  The sealer is not told: a pass while the
+ * restore still runs could seal records whose blocks it has not loaded yet
+ * (docs/replication.md, "Restore"); the first commit to a ledger, seal()
+ * or digest() after the restore starts it.  Nothing for an apply worker: a
+ * replica is never sealed here.
  */
 Datum
 ledger_records_loaded(PG_FUNCTION_ARGS)
@@ -828,10 +830,7 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.records_loaded\" must be fired AFTER INSERT ... FOR EACH STATEMENT on ledger.transactions")));
 	if (replica_applying() == NULL)
-	{
 		ledger_as_owner(sealer_forget_marker, NULL);
-		pending_notify_at_commit();
-	}
 	return PointerGetDatum(NULL);
 }
 
