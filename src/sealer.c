@@ -719,8 +719,16 @@ sealer_seal_ledger(int64 ledger_id, bool force)
  * (A new database has no marker either: its first records are on the list
  * already, so nothing is put back and nothing logged.  The install script
  * cannot write the marker: pg_restore runs it before restoring the records.)
+ *
+ * Returns false, and rebuilds nothing, while some ledger has records but no
+ * genesis block: a restore that loaded ledger.transactions and not yet
+ * ledger.blocks (pg_restore -j loads them in any order).  Every ledger has
+ * block 0 from the transaction that made it (create_ledger, or a replica's
+ * first copy), so nothing else leaves that state; rebuilt then, the list
+ * would hold records the blocks still to come hold, and the pass would
+ * seal them a second time.  The caller seals nothing in this pass.
  */
-static void
+static bool
 sealer_rebuild_queue_if_needed(void)
 {
 	int			nestlevel;
@@ -730,7 +738,33 @@ sealer_rebuild_queue_if_needed(void)
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.seal_queue");
 	if (SPI_processed > 0)
-		return;
+		return true;
+
+	/*
+	 * each ledger that has records, one primary-key probe apiece (a loose
+	 * index scan), and its block 0
+	 */
+	if (SPI_execute("WITH RECURSIVE l(id) AS ("
+					" (SELECT t.ledger_id FROM ledger.transactions t ORDER BY t.ledger_id LIMIT 1)"
+					" UNION ALL"
+					" SELECT (SELECT t.ledger_id FROM ledger.transactions t"
+					"         WHERE t.ledger_id OPERATOR(pg_catalog.>) l.id ORDER BY t.ledger_id LIMIT 1)"
+					" FROM l WHERE l.id IS NOT NULL) "
+					"SELECT l.id FROM l WHERE l.id IS NOT NULL AND NOT EXISTS ("
+					" SELECT 1 FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) l.id"
+					" AND b.block_no OPERATOR(pg_catalog.=) 0) LIMIT 1",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.transactions");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		ereport(DEBUG1,
+				(errmsg("ledger sealer: nothing sealed: ledger " INT64_FORMAT " has transaction records but no genesis block",
+						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))),
+				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so.")));
+		return false;
+	}
 	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
 					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not lock ledger.seal_queue");
@@ -738,7 +772,8 @@ sealer_rebuild_queue_if_needed(void)
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.seal_queue");
 	if (SPI_processed > 0)
-		return;
+		return true;
+
 	/*
 	 * an anti-join against every block's list: one pass over each, by
 	 * hashing whatever the statistics say.  With the statistics autovacuum
@@ -776,6 +811,7 @@ sealer_rebuild_queue_if_needed(void)
 	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
 					"VALUES (0, 0, '(0,0)')", false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not mark ledger.seal_queue");
+	return true;
 }
 
 /*
@@ -899,7 +935,15 @@ seal_as_owner(void *varg)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	sealer_rebuild_queue_if_needed();
+	if (!sealer_rebuild_queue_if_needed())
+	{
+		SPI_finish();
+		ereport(NOTICE,
+				(errmsg("nothing sealed: a ledger of this database has transaction records but no genesis block"),
+				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so."),
+				 errhint("Seal when the restore is done.")));
+		return;
+	}
 	SPI_finish();
 	ids = sealer_ledger_ids(a->relid);
 	for (i = 0; i < ids.n; i++)
@@ -1079,14 +1123,18 @@ sealer_pass(void)
 	if (has_ext)
 	{
 		MemoryContext old;
+		bool		complete;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		sealer_rebuild_queue_if_needed();
+		complete = sealer_rebuild_queue_if_needed();
 		SPI_finish();
-		old = MemoryContextSwitchTo(TopMemoryContext);
-		ids = sealer_ledger_ids(InvalidOid);
-		MemoryContextSwitchTo(old);
+		if (complete)
+		{
+			old = MemoryContextSwitchTo(TopMemoryContext);
+			ids = sealer_ledger_ids(InvalidOid);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -1192,11 +1240,14 @@ ledger_seal_once_main(Datum main_arg)
 	if (OidIsValid(get_extension_oid("ledger", true)) &&
 		strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
 	{
+		bool		complete;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		sealer_rebuild_queue_if_needed();
+		complete = sealer_rebuild_queue_if_needed();
 		SPI_finish();
-		(void) sealer_seal_ledger(ledger_id, false);
+		if (complete)
+			(void) sealer_seal_ledger(ledger_id, false);
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -23,6 +23,10 @@
 #  4. Records left unsealed at the dump and restored after a sealing pass
 #     ran in the new database (a restore split in two runs of pg_restore
 #     with ledger.seal() between them): the next pass still seals them.
+#  5. A sealing pass after ledger.transactions' data was loaded and before
+#     ledger.blocks' was: it seals nothing (every ledger has a genesis
+#     block, so records without one mean blocks still to come), the blocks
+#     then restore without errors, and every ledger verifies.
 use strict;
 use warnings;
 
@@ -203,6 +207,7 @@ my $unsealed = q{SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.le
 is($b->safe_psql('postgres', $unsealed), '2', 'split restore: two transactions of the source are unsealed');
 my $dump2 = "$dir/unsealed.dump";
 $b->command_ok([ 'pg_dump', '-Fc', '-f', $dump2, '-d', 'postgres' ], 'split restore: pg_dump with records unsealed');
+my $blocks_at_dump = $b->safe_psql('postgres', 'SELECT count(*) FROM ledger.blocks');
 $b->append_conf('postgresql.conf', "ledger.sealer = on\n");
 $b->restart;
 
@@ -246,5 +251,52 @@ is($b->safe_psql('r_split', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.l
 	WHERE g.relation = 'pay'::regclass}),
 	$b->safe_psql('postgres', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
 	WHERE g.relation = 'pay'::regclass}), 'split restore: no block of the replica was sealed here');
+
+# ---------- 5. a sealing pass between the records and the blocks ----------
+
+# ledger.transactions' data loaded, ledger.blocks' not yet (an order
+# pg_restore -j may take), and a sealing pass then: it must seal nothing
+# (the records are in blocks still to come), or the blocks' load fails on
+# their primary key and the ledgers fork.
+my @blocks = grep { / TABLE DATA ledger blocks / } split /\n/, $toc2;
+is(scalar(@blocks), 1, 'records before blocks: the dump holds ledger.blocks\' data');
+my %step = (
+	rest => join("\n", grep { !/ TABLE DATA ledger (transactions|blocks) / } split /\n/, $toc2),
+	recs => $records[0],
+	blks => $blocks[0]);
+for my $k (keys %step)
+{
+	open(my $fh, '>', "$dir/step_$k") or die;
+	print $fh $step{$k}, "\n";
+	close $fh;
+}
+$b->safe_psql('postgres', 'CREATE DATABASE r_blocks_late');
+for my $k ('rest', 'recs')
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_blocks_late', '-L', "$dir/step_$k", $dump2 ],
+		'>', \$o, '2>', \$e);
+	is($e, '', "records before blocks: pg_restore of the $k runs without errors");
+}
+my ($sret, $sout, $serr) = $b->psql('r_blocks_late', 'SELECT ledger.seal()');
+is($sout, '0', 'records before blocks: ledger.seal() seals nothing');
+like($serr, qr/NOTICE:  nothing sealed: a ledger of this database has transaction records but no genesis block/,
+	'records before blocks: and says why');
+is($b->safe_psql('r_blocks_late', 'SELECT count(*) FROM ledger.blocks'), '0', 'records before blocks: no block written');
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_blocks_late', '-L', "$dir/step_blks", $dump2 ],
+		'>', \$o, '2>', \$e);
+	is($e, '', 'records before blocks: then the blocks restore without errors');
+}
+is($b->safe_psql('r_blocks_late', 'SELECT count(*) FROM ledger.blocks'),
+	$blocks_at_dump, 'records before blocks: every block of the dump');
+$b->safe_psql('r_blocks_late', 'SELECT ledger.seal()');
+is($b->safe_psql('r_blocks_late', $unsealed), '0', 'records before blocks: the next pass seals the unsealed records');
+is( $b->safe_psql('r_blocks_late', q{SELECT count(*) FROM (SELECT b.ledger_id, x FROM ledger.blocks b, unnest(b.xact_ids) x
+	GROUP BY 1, 2 HAVING count(*) > 1) d}), '0', 'records before blocks: no record in two blocks');
+verify_ok($b, 'r_blocks_late', 'notes', $dn, 'records before blocks: notes verifies against the digest taken before');
+verify_ok($b, 'r_blocks_late', 'b_pay', $db_own, 'records before blocks: the own signed ledger verifies');
+verify_ok($b, 'r_blocks_late', 'pay', $da, 'records before blocks: the replica verifies against the origin\'s digest');
 
 done_testing();
