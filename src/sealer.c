@@ -866,7 +866,21 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"ledger.records_loaded\" must be fired AFTER INSERT ... FOR EACH STATEMENT on ledger.transactions")));
 	if (replica_applying() == NULL)
-		ledger_as_owner(sealer_forget_marker, NULL);
+	{
+		/*
+		 * once per (sub)transaction: a replica's first copy inserts its
+		 * records one statement each
+		 */
+		static LocalTransactionId done_lxid = InvalidLocalTransactionId;
+		static SubTransactionId done_subxid = InvalidSubTransactionId;
+
+		if (done_lxid != MyProc->lxid || done_subxid != GetCurrentSubTransactionId())
+		{
+			ledger_as_owner(sealer_forget_marker, NULL);
+			done_lxid = MyProc->lxid;
+			done_subxid = GetCurrentSubTransactionId();
+		}
+	}
 	return PointerGetDatum(NULL);
 }
 
