@@ -759,10 +759,11 @@ sealer_rebuild_queue_if_needed(void)
 	{
 		bool		isnull;
 
-		ereport(DEBUG1,
-				(errmsg("ledger sealer: nothing sealed: ledger " INT64_FORMAT " has transaction records but no genesis block",
+		ereport(LOG,
+				(errmsg("ledger sealer: nothing sealed in database \"%s\": ledger " INT64_FORMAT " has transaction records but no genesis block",
+						get_database_name(MyDatabaseId),
 						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))),
-				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so.")));
+				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so; otherwise block 0 was deleted, which ledger.verify reports.")));
 		return false;
 	}
 	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
