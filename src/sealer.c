@@ -847,7 +847,7 @@ sealer_forget_marker(void *arg)
  * would look for them again.  So the marker goes: the next pass puts them
  * on the list and seals them.  The sealer is not told: a pass while the
  * restore still runs could seal records whose blocks it has not loaded yet
- * (docs/replication.md, "Restore"); the first commit to a ledger, seal()
+ * (docs/replication.md, "Backup and restore"); the first commit to a ledger, seal()
  * or digest() after the restore starts it.  Nothing for an apply worker: a
  * replica is never sealed here.
  */

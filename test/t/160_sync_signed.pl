@@ -534,7 +534,7 @@ verify_ok($b, 'postgres', 'late_signed', $dl, 'late signed: the replica verifies
 # ---------- 7. a peer restored from its own dump ----------
 
 # B's database is dumped (custom format) and restored into a new database
-# of the same cluster, with one job (docs/replication.md, "Restore"): its
+# of the same cluster, with one job (docs/replication.md, "Backup and restore"): its
 # own signed ledger, the replicas it holds (the origin's keys with them) and
 # the subscription, which pg_restore makes disabled and unconnected.
 my $bdump = "$dir/peer.dump";

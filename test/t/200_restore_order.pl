@@ -1,4 +1,4 @@
-# pg_restore in any order, in parallel too (docs/replication.md, "Restore").
+# pg_restore in any order, in parallel too (docs/replication.md, "Backup and restore").
 #
 # A peer holds its own signed ledger (keys "alice" and "bob" of its own
 # registry, "bob" revoked) beside a signed replica of another
