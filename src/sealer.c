@@ -740,9 +740,19 @@ sealer_rebuild_queue_if_needed(void)
 	if (SPI_processed > 0)
 		return true;
 
+	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock ledger.seal_queue");
+	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	if (SPI_processed > 0)
+		return true;
+
 	/*
 	 * each ledger that has records, one primary-key probe apiece (a loose
-	 * index scan), and its block 0
+	 * index scan), and its block 0; under the lock, which a load of records
+	 * takes too (ledger_records_loaded), so that it sees them committed
 	 */
 	if (SPI_execute("WITH RECURSIVE l(id) AS ("
 					" (SELECT t.ledger_id FROM ledger.transactions t ORDER BY t.ledger_id LIMIT 1)"
@@ -766,14 +776,6 @@ sealer_rebuild_queue_if_needed(void)
 				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so; otherwise block 0 was deleted, which ledger.verify reports.")));
 		return false;
 	}
-	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
-					false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not lock ledger.seal_queue");
-	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
-					false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.seal_queue");
-	if (SPI_processed > 0)
-		return true;
 
 	/*
 	 * an anti-join against every block's list: one pass over each, by
@@ -840,16 +842,17 @@ sealer_forget_marker(void *arg)
  *
  * AFTER INSERT FOR EACH STATEMENT on ledger.transactions, ENABLE ALWAYS.
  * Writers add their records below SQL (pending.c), so this fires only when
- * records are loaded by a statement: pg_restore, a superuser, or the first
- * copy of a replica.  Records restored unsealed are on no work list; if a
- * sealing pass ran in the database since the restore began (ledger.seal(),
- * digest(), the launcher's sweep), the list's marker is there and no pass
- * would look for them again.  So the marker goes: the next pass puts them
- * on the list and seals them.  The sealer is not told: a pass while the
- * restore still runs could seal records whose blocks it has not loaded yet
- * (docs/replication.md, "Backup and restore"); the first commit to a ledger, seal()
- * or digest() after the restore starts it.  Nothing for an apply worker: a
- * replica is never sealed here.
+ * records are loaded by a statement: pg_restore or a superuser (a
+ * replica's first copy, like its apply worker, is skipped below).  Records
+ * restored unsealed are on no work list; if a sealing pass ran in the
+ * database since the restore began (ledger.seal(), digest(), the
+ * launcher's sweep), the list's marker is there and no pass would look for
+ * them again.  So the marker goes: the next pass puts them
+ * on the list and seals them.  The sealer is not told: no pass should run
+ * while a restore still loads the catalog (docs/replication.md, "Backup
+ * and restore"); the first commit to a ledger, seal() or digest() after the
+ * restore starts one.  Nothing while a subscription is applied or copied
+ * (replica_applying()): a replica is never sealed here.
  */
 Datum
 ledger_records_loaded(PG_FUNCTION_ARGS)
@@ -869,8 +872,9 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 	if (replica_applying() == NULL)
 	{
 		/*
-		 * once per (sub)transaction: a replica's first copy inserts its
-		 * records one statement each
+		 * once per (sub)transaction: records inserted one statement each
+		 * (a superuser's script) take the lock and the delete once; a
+		 * replica's first copy is recognised by replica_applying()
 		 */
 		static LocalTransactionId done_lxid = InvalidLocalTransactionId;
 		static SubTransactionId done_subxid = InvalidSubTransactionId;
