@@ -11,7 +11,11 @@
 #     ledger.replicas (keys' trigger then runs with both signed ledgers
 #     present and the replica not yet known as one);
 #  2. every table's data in the reverse of pg_dump's order;
-#  3. pg_restore -j 4, five times.
+#  3. pg_restore -j 4, five times; then the sections (pre-data, data,
+#     post-data) as three restores.  A schema-only restore followed by a
+#     data-only one is refused for signed ledgers and replicas (their
+#     triggers meet the data), and --disable-triggers by the DDL guard:
+#     both checked as documented.
 #
 # Each restore runs without errors; ledger.ledger_keys, ledger.keys and
 # ledger.signed_ledgers are the source's, row for row (the replica's keys
@@ -186,6 +190,49 @@ for my $i (1 .. 5)
 {
 	check_restored("r_jobs$i", "pg_restore -j 4 (run $i)", restore("r_jobs$i", '-j', '4'));
 }
+
+# ---------- 3b. a restore in sections ----------
+
+# Sections restored one after the other (pre-data, data, post-data): the
+# data is loaded before the ledgers' triggers exist, as in one restore.
+sub restore_steps
+{
+	my ($db, @steps) = @_;
+	$b->safe_psql('postgres', "CREATE DATABASE $db");
+	my $err = '';
+	for my $args (@steps)
+	{
+		my ($o, $e) = ('', '');
+		IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', $db, @$args, $dump ],
+			'>', \$o, '2>', \$e);
+		$err .= $e;
+	}
+	return $err;
+}
+check_restored('r_sections', 'three sections one after the other',
+	restore_steps('r_sections', [ '--section=pre-data' ], [ '--section=data' ], [ '--section=post-data' ]));
+
+# --schema-only, then --data-only: the data meets the ledgers' triggers.
+# A plain ledger's rows carry their hashes and are taken (a superuser's
+# copy, checked); a signed ledger's rows meet replay protection, whose
+# table was loaded first, and a replica's rows its read-only guard: both
+# refused, nothing of those tables loaded (docs/replication.md, "Backup and
+# restore": restore in sections instead).
+my $err = restore_steps('r_schema_data', [ '--schema-only' ], [ '--data-only' ]);
+like($err, qr/COPY failed for table "b_pay": ERROR:  row \(id\)=\(1\) of ledger table "b_pay" signed by key "alice" was already inserted/,
+	'--schema-only, then --data-only: a signed ledger\'s rows are refused as replays');
+like($err, qr/COPY failed for table "pay": ERROR:  cannot insert into ledger table "pay": it is a replica/,
+	'--schema-only, then --data-only: a replica\'s rows are refused');
+is($b->safe_psql('r_schema_data', 'SELECT count(*) FROM b_pay') . ' ' . $b->safe_psql('r_schema_data', 'SELECT count(*) FROM pay'),
+	'0 0', '--schema-only, then --data-only: nothing of either loaded');
+
+# --disable-triggers would switch the ledgers' triggers off: the DDL guard
+# refuses it, and pg_restore goes on with the triggers on.
+$err = restore_steps('r_disable', [ '--schema-only' ], [ '--data-only', '--disable-triggers' ]);
+like($err, qr/cannot alter ledger table "b_pay" this way/, '--disable-triggers: refused on a ledger table');
+like($err, qr/cannot alter the key registry "ledger.keys" this way/, '--disable-triggers: refused on the key registry');
+is($b->safe_psql('r_disable', q{SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+	WHERE c.relname IN ('b_pay', 'pay', 'keys') AND t.tgenabled = 'D'}), '0', '--disable-triggers: no trigger left disabled');
 
 # ---------- 4. records restored unsealed, after a sealing pass ran ----------
 
