@@ -143,3 +143,18 @@ SELECT ledger.drop_ledger('sb_led');
 SELECT ledger.drop_ledger('sb_led2');
 SELECT ledger.drop_ledger('sb_nokey');
 DROP TABLE sb_plain;
+
+-- ledgers.replica (written true by create_subscription): a ledger whose row
+-- says so is never sealed here, nor its records put on the work list,
+-- whatever ledger.replicas holds (a restore may load that table last)
+CREATE TABLE sb_flag (id int);
+SELECT ledger.create_ledger('sb_flag') IS NOT NULL AS created;
+SELECT replica FROM ledger.ledgers WHERE relation = 'sb_flag'::regclass;
+UPDATE ledger.ledgers SET replica = true WHERE relation = 'sb_flag'::regclass;
+INSERT INTO sb_flag VALUES (1);
+SELECT count(*) AS in_replicas FROM ledger.replicas r JOIN ledger.ledgers g USING (ledger_id)
+ WHERE g.relation = 'sb_flag'::regclass;
+SELECT ledger.seal('sb_flag');
+SELECT count(*) AS unsealed FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
+ WHERE g.relation = 'sb_flag'::regclass AND t.block_no IS NULL;
+SELECT ledger.drop_ledger('sb_flag');

@@ -424,8 +424,11 @@ ledger_id_is_replica(int64 ledger_id)
 		return false;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* either says so: ledgers.replica holds before a restore loads replicas */
 	if (SPI_execute_with_args("SELECT 1 FROM ledger.replicas "
-							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+							  "UNION ALL SELECT 1 FROM ledger.ledgers "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND replica",
 							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.replicas");
 	result = SPI_processed > 0;

@@ -1130,8 +1130,9 @@ replica_text_arrays_equal(ArrayType *a, ArrayType *b)
  * shape after a schema change; it is accepted (and skipped: the replica's
  * row follows its own table) when nothing else changed and the replica's
  * table was changed the same way first.  Anything else is refused, but for
- * the relation column, which is not compared (the old tuple is the
- * replica's, naming its own table; the new one the origin's OID).
+ * the relation and replica columns, which are not compared (the old tuple
+ * is the replica's, naming its own table and saying replica; the new one
+ * the origin's OID, and not).
  */
 static void
 replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
@@ -1156,10 +1157,11 @@ replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
 		 * shape: below.  relation: the origin's own table, which the
 		 * subscription sends in binary as the origin's OID, meaningless
 		 * here (the replica's row names the replica's table, and the rows
-		 * arrive by the table's name).
+		 * arrive by the table's name).  replica: true here, false there.
 		 */
 		if (a->attisdropped || strcmp(NameStr(a->attname), "shape") == 0 ||
-			strcmp(NameStr(a->attname), "relation") == 0)
+			strcmp(NameStr(a->attname), "relation") == 0 ||
+			strcmp(NameStr(a->attname), "replica") == 0)
 			continue;
 		d1 = heap_getattr(oldtup, att, td, &n1);
 		d2 = heap_getattr(newtup, att, td, &n2);

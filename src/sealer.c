@@ -667,9 +667,24 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 
-	/* a replica's blocks come from its origin, never from here */
+	/*
+	 * a replica's blocks come from its origin, never from here; an entry of
+	 * one on the list (a rebuild during a restore that had not loaded
+	 * ledger.replicas, before ledgers.replica) goes
+	 */
 	if (ledger_id_is_replica(ledger_id))
+	{
+		Datum		arg = Int64GetDatum(ledger_id);
+		Oid			argtype = INT8OID;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not read ledger.seal_queue");
+		SPI_finish();
 		return 0;
+	}
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ledger seal",
 								ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
@@ -721,12 +736,15 @@ sealer_seal_ledger(int64 ledger_id, bool force)
  * cannot write the marker: pg_restore runs it before restoring the records.)
  *
  * Returns false, and rebuilds nothing, while some ledger has records but no
- * genesis block: a restore that loaded ledger.transactions and not yet
- * ledger.blocks (pg_restore -j loads them in any order).  Every ledger has
+ * genesis block or no row in ledger.ledgers: a restore that loaded
+ * ledger.transactions and not yet ledger.blocks or ledger.ledgers
+ * (pg_restore -j loads them in any order).  Every ledger has its row and
  * block 0 from the transaction that made it (create_ledger, or a replica's
  * first copy), so nothing else leaves that state; rebuilt then, the list
- * would hold records the blocks still to come hold, and the pass would
- * seal them a second time.  The caller seals nothing in this pass.
+ * would hold records the blocks still to come hold, sealed a second time,
+ * or a replica's records, which the ledger's row would have said are
+ * never sealed here (ledgers.replica).  The caller seals nothing in this
+ * pass.
  */
 static bool
 sealer_rebuild_queue_if_needed(void)
@@ -760,9 +778,10 @@ sealer_rebuild_queue_if_needed(void)
 					" SELECT (SELECT t.ledger_id FROM ledger.transactions t"
 					"         WHERE t.ledger_id OPERATOR(pg_catalog.>) l.id ORDER BY t.ledger_id LIMIT 1)"
 					" FROM l WHERE l.id IS NOT NULL) "
-					"SELECT l.id FROM l WHERE l.id IS NOT NULL AND NOT EXISTS ("
+					"SELECT l.id FROM l WHERE l.id IS NOT NULL AND (NOT EXISTS ("
 					" SELECT 1 FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) l.id"
-					" AND b.block_no OPERATOR(pg_catalog.=) 0) LIMIT 1",
+					" AND b.block_no OPERATOR(pg_catalog.=) 0) OR NOT EXISTS ("
+					" SELECT 1 FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) l.id)) LIMIT 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.transactions");
 	if (SPI_processed > 0)
@@ -770,10 +789,10 @@ sealer_rebuild_queue_if_needed(void)
 		bool		isnull;
 
 		ereport(LOG,
-				(errmsg("ledger sealer: nothing sealed in database \"%s\": ledger " INT64_FORMAT " has transaction records but no genesis block",
+				(errmsg("ledger sealer: nothing sealed in database \"%s\": ledger " INT64_FORMAT " has transaction records but no genesis block or no row in ledger.ledgers",
 						get_database_name(MyDatabaseId),
 						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))),
-				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so; otherwise block 0 was deleted, which ledger.verify reports.")));
+				 errdetail("A restore that has not loaded ledger.blocks or ledger.ledgers yet leaves the catalog so; otherwise block 0 or the ledger's row was deleted.")));
 		return false;
 	}
 
@@ -800,9 +819,11 @@ sealer_rebuild_queue_if_needed(void)
 					"AND NOT EXISTS (SELECT 1 FROM ledger.seal_queue q "
 					"WHERE q.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
 					"AND q.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
-	/* a replica's blocks come from its origin */
+	/* a replica's blocks come from its origin (either says it) */
 					"AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
-					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id)",
+					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id) "
+					"AND NOT EXISTS (SELECT 1 FROM ledger.ledgers g "
+					"WHERE g.ledger_id OPERATOR(pg_catalog.=) t.ledger_id AND g.replica)",
 					  false, 0);
 	AtEOXact_GUC(true, nestlevel);
 	if (ret != SPI_OK_INSERT)
@@ -958,8 +979,8 @@ seal_as_owner(void *varg)
 	{
 		SPI_finish();
 		ereport(NOTICE,
-				(errmsg("nothing sealed: a ledger of this database has transaction records but no genesis block"),
-				 errdetail("A restore that has not loaded ledger.blocks yet leaves the catalog so."),
+				(errmsg("nothing sealed: a ledger of this database has transaction records but no genesis block or no row in ledger.ledgers"),
+				 errdetail("A restore that has not loaded ledger.blocks or ledger.ledgers yet leaves the catalog so."),
 				 errhint("Seal when the restore is done.")));
 		return;
 	}

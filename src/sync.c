@@ -860,10 +860,12 @@ sync_register(RemoteLedger *rl, Oid relid, const char *subname, const char *pubn
 	args[6] = CStringGetTextDatum(rl->created_by);
 	args[7] = CStringGetTextDatum(subname);
 	args[8] = CStringGetTextDatum(pubname);
+	/* replica = true: never sealed here, whatever order a restore takes */
 	ret = SPI_execute_with_args("INSERT INTO ledger.ledgers (ledger_id, relation, ledger_uuid, name, shape, "
-								"format_version, created_at, created_by) "
+								"format_version, created_at, created_by, replica) "
 								"VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.uuid, $4, "
-								"ledger._shape($2::pg_catalog.regclass), $5, $6::pg_catalog.timestamptz, $7::pg_catalog.name)",
+								"ledger._shape($2::pg_catalog.regclass), $5, $6::pg_catalog.timestamptz, $7::pg_catalog.name, "
+								"true)",
 								7, types, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not register replica: %s", SPI_result_code_string(ret));

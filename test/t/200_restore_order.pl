@@ -31,6 +31,9 @@
 #     ledger.blocks' was: it seals nothing (every ledger has a genesis
 #     block, so records without one mean blocks still to come), the blocks
 #     then restore without errors, and every ledger verifies.
+#  6. A sealing pass before ledger.replicas is loaded, with records of the
+#     replica that its origin had not sealed at the dump: it leaves them
+#     unsealed (ledgers.replica).
 use strict;
 use warnings;
 
@@ -345,5 +348,63 @@ is( $b->safe_psql('r_blocks_late', q{SELECT count(*) FROM (SELECT b.ledger_id, x
 verify_ok($b, 'r_blocks_late', 'notes', $dn, 'records before blocks: notes verifies against the digest taken before');
 verify_ok($b, 'r_blocks_late', 'b_pay', $db_own, 'records before blocks: the own signed ledger verifies');
 verify_ok($b, 'r_blocks_late', 'pay', $da, 'records before blocks: the replica verifies against the origin\'s digest');
+
+# ---------- 6. a sealing pass before ledger.replicas is loaded ----------
+
+# The origin stops sealing; two more signed rows reach the peer's replica
+# with their records and without a block.  The peer's dump is restored
+# with everything but ledger.replicas' data, then ledger.seal(): the
+# replica's records must stay unsealed (the ledger's own row says it is a
+# replica, ledgers.replica), then ledger.replicas is loaded.
+# (the subscription is disabled across the origin's restart, which would
+# disable it anyway: docs/replication.md, "Failures")
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION b_from_a DISABLE');
+$a->append_conf('postgresql.conf', "ledger.sealer = off\n");
+$a->restart;
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION b_from_a ENABLE');
+for my $i (4, 5)
+{
+	$a->safe_psql('postgres',
+		'INSERT INTO pay VALUES ' . signed_row($a, 'postgres', 'pay', $i, "a$i", 'alice', 'ed25519', 'rfc8032-1'));
+}
+my $replica_unsealed = q{SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'pay'::regclass AND t.block_no IS NULL};
+ok(poll_until($b, "SELECT ($replica_unsealed) = 2", 60), 'replicas late: the replica holds two records its origin has not sealed');
+my $pay_blocks = q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'pay'::regclass};
+my $pay_blocks_at_dump = $b->safe_psql('postgres', $pay_blocks);
+my $dump3 = "$dir/replica_unsealed.dump";
+$b->command_ok([ 'pg_dump', '-Fc', '-f', $dump3, '-d', 'postgres' ], 'replicas late: pg_dump of the peer');
+my ($toc3) = run_command([ 'pg_restore', '-l', $dump3 ]);
+my %late = (
+	rest => join("\n", grep { !/ TABLE DATA ledger replicas / } split /\n/, $toc3),
+	reps => join("\n", grep { / TABLE DATA ledger replicas / } split /\n/, $toc3));
+for my $k (keys %late)
+{
+	open(my $fh, '>', "$dir/late_$k") or die;
+	print $fh $late{$k}, "\n";
+	close $fh;
+}
+$b->safe_psql('postgres', 'CREATE DATABASE r_replicas_late');
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_replicas_late', '-L', "$dir/late_rest", $dump3 ],
+		'>', \$o, '2>', \$e);
+	is($e, '', 'replicas late: everything but ledger.replicas restores');
+}
+is($b->safe_psql('r_replicas_late', 'SELECT count(*) FROM ledger.replicas'), '0', 'replicas late: ledger.replicas is empty');
+$b->safe_psql('r_replicas_late', 'SELECT ledger.seal()');
+is($b->safe_psql('r_replicas_late', $replica_unsealed), '2', 'replicas late: ledger.seal() leaves the replica\'s records unsealed');
+is($b->safe_psql('r_replicas_late', $pay_blocks), $pay_blocks_at_dump, 'replicas late: and writes no block of the replica');
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_replicas_late', '-L', "$dir/late_reps", $dump3 ],
+		'>', \$o, '2>', \$e);
+	is($e, '', 'replicas late: then ledger.replicas restores');
+}
+$b->safe_psql('r_replicas_late', 'SELECT ledger.seal()');
+is($b->safe_psql('r_replicas_late', $pay_blocks), $pay_blocks_at_dump, 'replicas late: still no block of the replica sealed here');
+verify_ok($b, 'r_replicas_late', 'pay', $da, 'replicas late: the replica verifies against the origin\'s digest');
+verify_ok($b, 'r_replicas_late', 'b_pay', $db_own, 'replicas late: the own signed ledger verifies');
 
 done_testing();

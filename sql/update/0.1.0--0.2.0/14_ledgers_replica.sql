@@ -1,0 +1,1 @@
+../../install/14_ledgers_replica.sql
