@@ -681,7 +681,7 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) $1",
 								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not read ledger.seal_queue");
+			elog(ERROR, "could not delete from ledger.seal_queue");
 		SPI_finish();
 		return 0;
 	}
@@ -724,6 +724,19 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 /* ---------- the work list after a crash, a restore or a promotion ---------- */
 
 /*
+ * The lock under which the list is rebuilt and its marker dropped (which
+ * lock, and why: sealer_rebuild_queue_if_needed), to the end of the
+ * transaction.  SPI connected.
+ */
+static void
+seal_lock_queue(void)
+{
+	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock ledger.seal_queue");
+}
+
+/*
  * The work list is unlogged: a crash, a restore or a promotion leaves it
  * empty, and with it its marker row (ledger_id 0).  Without the marker, put
  * every record that no block holds and the list does not hold back on the
@@ -758,9 +771,7 @@ sealer_rebuild_queue_if_needed(void)
 	if (SPI_processed > 0)
 		return true;
 
-	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
-					false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not lock ledger.seal_queue");
+	seal_lock_queue();
 	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.seal_queue");
@@ -849,9 +860,7 @@ sealer_forget_marker(void *arg)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
-					false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not lock ledger.seal_queue");
+	seal_lock_queue();
 	if (SPI_execute("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
 					false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not unmark ledger.seal_queue");

@@ -1,7 +1,7 @@
 -- Records loaded by a statement (pg_restore, a superuser; not a replica's
 -- first copy, which the function skips) rather than written by a ledger's
--- writer, which adds them below SQL: the sealer looks for them again at its next pass (src/sealer.c,
--- ledger_records_loaded).  Without this, records a dump held unsealed and
+-- writer, which adds them below SQL: the sealer looks for them again at its
+-- next pass (src/sealer.c, ledger_records_loaded).  Without this, records a dump held unsealed and
 -- a restore loaded after a sealing pass had run in the new database (one
 -- that wrote the work list's marker) would stay unsealed.  The same text
 -- in the install script and in the update from 0.1.0

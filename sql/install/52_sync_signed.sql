@@ -65,8 +65,8 @@ ALTER TABLE ledger.signed_ledgers ENABLE ALWAYS TRIGGER catalog_guard,
 -- ledgers whose row says replica = false, never for a replica, whose keys
 -- are its origin's.  In the row itself, not only in ledger.replicas, so
 -- that it holds whatever order a restore loads the catalog in
--- (pg_restore -j; docs/replication.md, "Backup and restore").  Written true by
--- create_subscription and resync_subscription (src/sync.c); the origin's
--- rows arrive with false and are skipped (ledger.catalog_guard()).
+-- (pg_restore -j; docs/replication.md, "Backup and restore").  Written
+-- true by create_subscription and resync_subscription (src/sync.c); the
+-- origin's rows arrive with false and are skipped (ledger.catalog_guard()).
 ALTER TABLE ledger.signed_ledgers ADD COLUMN replica pg_catalog.bool NOT NULL DEFAULT false;
 COMMENT ON COLUMN ledger.signed_ledgers.replica IS 'true for a replica of another institution''s signed ledger (its keys are the origin''s, in ledger.ledger_keys), false for this institution''s own';

@@ -117,12 +117,30 @@ is( $b->safe_psql('postgres', q{SELECT string_agg(g.relation || ':' || k.key_id 
 my $dump = "$dir/peer.dump";
 $b->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'postgres' ], 'pg_dump -Fc of the peer');
 
-# pg_restore's table of contents, and a list file for -L with the TABLE
-# DATA entries in the order given by $order (a sub mapping the list of
-# those entries to another).
-my ($toc) = run_command([ 'pg_restore', '-l', $dump ]);
-my @toc = split /\n/, $toc;
+# The entries of a dump's table of contents (pg_restore -l).
+sub toc_of
+{
+	my ($file) = @_;
+	my ($toc) = run_command([ 'pg_restore', '-l', $file ]);
+	return split /\n/, $toc;
+}
+
+# A list file for pg_restore -L holding @entries, in that order.
 my $nlist = 0;
+sub write_list
+{
+	my (@entries) = @_;
+	my $f = "$dir/list" . $nlist++;
+	open(my $fh, '>', $f) or die "$f: $!";
+	print $fh join("\n", @entries), "\n";
+	close $fh;
+	return $f;
+}
+
+# A list file of the dump's whole table of contents with its TABLE DATA
+# entries in the order given by $order (a sub mapping the list of those
+# entries to another).
+my @toc = toc_of($dump);
 sub list_file
 {
 	my ($order) = @_;
@@ -131,11 +149,7 @@ sub list_file
 	die 'entries lost' unless @data == @at;
 	my @out = @toc;
 	@out[@at] = @data;
-	my $f = "$dir/list" . $nlist++;
-	open(my $fh, '>', $f) or die "$f: $!";
-	print $fh join("\n", @out), "\n";
-	close $fh;
-	return $f;
+	return write_list(@out);
 }
 sub data_of
 {
@@ -145,15 +159,22 @@ sub data_of
 ok(scalar(data_of('ledger_keys', @toc)) == 1 && scalar(data_of('signed_ledgers', @toc)) == 1,
 	'the dump holds the data of ledger.ledger_keys and ledger.signed_ledgers');
 
-# Restore into a new database with pg_restore's @args; returns its stderr.
+# pg_restore of dump $file into database $db with @args; returns its stderr.
+sub pg_restore_into
+{
+	my ($db, $file, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', $db, @args, $file ],
+		'>', \$out, '2>', \$err);
+	return $err;
+}
+
+# Restore the peer's dump into a new database with pg_restore's @args.
 sub restore
 {
 	my ($db, @args) = @_;
 	$b->safe_psql('postgres', "CREATE DATABASE $db");
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', $db, @args, $dump ],
-		'>', \$out, '2>', \$err);
-	return $err;
+	return pg_restore_into($db, $dump, @args);
 }
 
 sub check_restored
@@ -202,15 +223,7 @@ sub restore_steps
 {
 	my ($db, @steps) = @_;
 	$b->safe_psql('postgres', "CREATE DATABASE $db");
-	my $err = '';
-	for my $args (@steps)
-	{
-		my ($o, $e) = ('', '');
-		IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', $db, @$args, $dump ],
-			'>', \$o, '2>', \$e);
-		$err .= $e;
-	}
-	return $err;
+	return join('', map { pg_restore_into($db, $dump, @$_) } @steps);
 }
 check_restored('r_sections', 'three sections one after the other',
 	restore_steps('r_sections', [ '--section=pre-data' ], [ '--section=data' ], [ '--section=post-data' ]));
@@ -252,6 +265,8 @@ $b->safe_psql('postgres', q{CREATE TABLE notes (id int PRIMARY KEY, body text);
 my $dn = digest_of($b, 'notes');
 $b->safe_psql('postgres', q{INSERT INTO notes VALUES (2, 'unsealed');
 	INSERT INTO notes VALUES (3, 'unsealed too');});
+my $pay_blocks = q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'pay'::regclass};
 my $unsealed = q{SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
 	WHERE g.relation = 'notes'::regclass AND t.block_no IS NULL};
 is($b->safe_psql('postgres', $unsealed), '2', 'split restore: two transactions of the source are unsealed');
@@ -261,29 +276,16 @@ my $blocks_at_dump = $b->safe_psql('postgres', 'SELECT count(*) FROM ledger.bloc
 $b->append_conf('postgresql.conf', "ledger.sealer = on\n");
 $b->restart;
 
-my ($toc2) = run_command([ 'pg_restore', '-l', $dump2 ]);
-my @records = grep { / TABLE DATA ledger transactions / } split /\n/, $toc2;
+my @toc2 = toc_of($dump2);
+my @records = data_of('transactions', @toc2);
 is(scalar(@records), 1, 'split restore: the dump holds ledger.transactions\' data');
-my %part = (
-	without => join("\n", grep { !/ TABLE DATA ledger transactions / } split /\n/, $toc2),
-	records => $records[0]);
-for my $k (keys %part)
-{
-	open(my $fh, '>', "$dir/$k") or die;
-	print $fh $part{$k}, "\n";
-	close $fh;
-}
 $b->safe_psql('postgres', 'CREATE DATABASE r_split');
-my ($o1, $e1, $o2, $e2) = ('', '', '', '');
-IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_split', '-L', "$dir/without", $dump2 ],
-	'>', \$o1, '2>', \$e1);
-is($e1, '', 'split restore: everything but the records restores');
+is(pg_restore_into('r_split', $dump2, '-L', write_list(grep { !/ TABLE DATA ledger transactions / } @toc2)),
+	'', 'split restore: everything but the records restores');
 $b->safe_psql('r_split', 'SELECT ledger.seal()');
 is($b->safe_psql('r_split', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0'), '1',
 	'split restore: a sealing pass ran in the new database (the work list is marked)');
-IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_split', '-L', "$dir/records", $dump2 ],
-	'>', \$o2, '2>', \$e2);
-is($e2, '', 'split restore: then the records restore');
+is(pg_restore_into('r_split', $dump2, '-L', write_list(@records)), '', 'split restore: then the records restore');
 is($b->safe_psql('r_split', $unsealed), '2', 'split restore: the two restored records are unsealed');
 # Nothing starts a pass while a restore may still be loading blocks; the
 # first one after it (here seal(); a commit or digest() would do) seals them.
@@ -297,10 +299,8 @@ verify_ok($b, 'r_split', 'notes', digest_of($b, 'notes', 'r_split'),
 	'split restore: and against a new digest');
 verify_ok($b, 'r_split', 'b_pay', $db_own, 'split restore: the own signed ledger verifies');
 verify_ok($b, 'r_split', 'pay', $da, 'split restore: the replica verifies against the origin\'s digest');
-is($b->safe_psql('r_split', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
-	WHERE g.relation = 'pay'::regclass}),
-	$b->safe_psql('postgres', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
-	WHERE g.relation = 'pay'::regclass}), 'split restore: no block of the replica was sealed here');
+is($b->safe_psql('r_split', $pay_blocks), $b->safe_psql('postgres', $pay_blocks),
+	'split restore: no block of the replica was sealed here');
 
 # ---------- 5. a sealing pass between the records and the blocks ----------
 
@@ -308,37 +308,24 @@ is($b->safe_psql('r_split', q{SELECT count(*) FROM ledger.blocks b JOIN ledger.l
 # pg_restore -j may take), and a sealing pass then: it must seal nothing
 # (the records are in blocks still to come), or the blocks' load fails on
 # their primary key and the ledgers fork.
-my @blocks = grep { / TABLE DATA ledger blocks / } split /\n/, $toc2;
+my @blocks = data_of('blocks', @toc2);
 is(scalar(@blocks), 1, 'records before blocks: the dump holds ledger.blocks\' data');
 my %step = (
-	rest => join("\n", grep { !/ TABLE DATA ledger (transactions|blocks) / } split /\n/, $toc2),
-	recs => $records[0],
-	blks => $blocks[0]);
-for my $k (keys %step)
-{
-	open(my $fh, '>', "$dir/step_$k") or die;
-	print $fh $step{$k}, "\n";
-	close $fh;
-}
+	rest => [ grep { !/ TABLE DATA ledger (transactions|blocks) / } @toc2 ],
+	recs => \@records);
 $b->safe_psql('postgres', 'CREATE DATABASE r_blocks_late');
 for my $k ('rest', 'recs')
 {
-	my ($o, $e) = ('', '');
-	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_blocks_late', '-L', "$dir/step_$k", $dump2 ],
-		'>', \$o, '2>', \$e);
-	is($e, '', "records before blocks: pg_restore of the $k runs without errors");
+	is(pg_restore_into('r_blocks_late', $dump2, '-L', write_list(@{ $step{$k} })),
+		'', "records before blocks: pg_restore of the $k runs without errors");
 }
 my ($sret, $sout, $serr) = $b->psql('r_blocks_late', 'SELECT ledger.seal()');
 is($sout, '0', 'records before blocks: ledger.seal() seals nothing');
 like($serr, qr/NOTICE:  nothing sealed: a ledger of this database has transaction records but no genesis block/,
 	'records before blocks: and says why');
 is($b->safe_psql('r_blocks_late', 'SELECT count(*) FROM ledger.blocks'), '0', 'records before blocks: no block written');
-{
-	my ($o, $e) = ('', '');
-	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_blocks_late', '-L', "$dir/step_blks", $dump2 ],
-		'>', \$o, '2>', \$e);
-	is($e, '', 'records before blocks: then the blocks restore without errors');
-}
+is(pg_restore_into('r_blocks_late', $dump2, '-L', write_list(@blocks)),
+	'', 'records before blocks: then the blocks restore without errors');
 is($b->safe_psql('r_blocks_late', 'SELECT count(*) FROM ledger.blocks'),
 	$blocks_at_dump, 'records before blocks: every block of the dump');
 $b->safe_psql('r_blocks_late', 'SELECT ledger.seal()');
@@ -370,38 +357,19 @@ for my $i (4, 5)
 my $replica_unsealed = q{SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
 	WHERE g.relation = 'pay'::regclass AND t.block_no IS NULL};
 ok(poll_until($b, "SELECT ($replica_unsealed) = 2", 60), 'replicas late: the replica holds two records its origin has not sealed');
-my $pay_blocks = q{SELECT count(*) FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
-	WHERE g.relation = 'pay'::regclass};
 my $pay_blocks_at_dump = $b->safe_psql('postgres', $pay_blocks);
 my $dump3 = "$dir/replica_unsealed.dump";
 $b->command_ok([ 'pg_dump', '-Fc', '-f', $dump3, '-d', 'postgres' ], 'replicas late: pg_dump of the peer');
-my ($toc3) = run_command([ 'pg_restore', '-l', $dump3 ]);
-my %late = (
-	rest => join("\n", grep { !/ TABLE DATA ledger replicas / } split /\n/, $toc3),
-	reps => join("\n", grep { / TABLE DATA ledger replicas / } split /\n/, $toc3));
-for my $k (keys %late)
-{
-	open(my $fh, '>', "$dir/late_$k") or die;
-	print $fh $late{$k}, "\n";
-	close $fh;
-}
+my @toc3 = toc_of($dump3);
 $b->safe_psql('postgres', 'CREATE DATABASE r_replicas_late');
-{
-	my ($o, $e) = ('', '');
-	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_replicas_late', '-L', "$dir/late_rest", $dump3 ],
-		'>', \$o, '2>', \$e);
-	is($e, '', 'replicas late: everything but ledger.replicas restores');
-}
+is(pg_restore_into('r_replicas_late', $dump3, '-L', write_list(grep { !/ TABLE DATA ledger replicas / } @toc3)),
+	'', 'replicas late: everything but ledger.replicas restores');
 is($b->safe_psql('r_replicas_late', 'SELECT count(*) FROM ledger.replicas'), '0', 'replicas late: ledger.replicas is empty');
 $b->safe_psql('r_replicas_late', 'SELECT ledger.seal()');
 is($b->safe_psql('r_replicas_late', $replica_unsealed), '2', 'replicas late: ledger.seal() leaves the replica\'s records unsealed');
 is($b->safe_psql('r_replicas_late', $pay_blocks), $pay_blocks_at_dump, 'replicas late: and writes no block of the replica');
-{
-	my ($o, $e) = ('', '');
-	IPC::Run::run([ 'pg_restore', '-h', $b->host, '-p', $b->port, '-d', 'r_replicas_late', '-L', "$dir/late_reps", $dump3 ],
-		'>', \$o, '2>', \$e);
-	is($e, '', 'replicas late: then ledger.replicas restores');
-}
+is(pg_restore_into('r_replicas_late', $dump3, '-L', write_list(data_of('replicas', @toc3))),
+	'', 'replicas late: then ledger.replicas restores');
 $b->safe_psql('r_replicas_late', 'SELECT ledger.seal()');
 is($b->safe_psql('r_replicas_late', $pay_blocks), $pay_blocks_at_dump, 'replicas late: still no block of the replica sealed here');
 verify_ok($b, 'r_replicas_late', 'pay', $da, 'replicas late: the replica verifies against the origin\'s digest');
