@@ -439,6 +439,16 @@ seal_tid_copy(ItemPointer tid)
 	return copy;
 }
 
+/* A palloc'd copy of an int8, for a List. */
+static int64 *
+seal_int64_copy(int64 v)
+{
+	int64	   *copy = palloc(sizeof(int64));
+
+	*copy = v;
+	return copy;
+}
+
 /* One entry of the work list, with its record. */
 typedef struct SealItem
 {
@@ -737,6 +747,119 @@ seal_lock_queue(void)
 }
 
 /*
+ * Is the work list's marker there (ledger_id 0, xact_id 0)?  Beside it, the
+ * rebuild leaves a row (ledger_id 0, xact_id the full transaction id) for
+ * each transaction that was prepared when it ran (seal_watch_prepared).
+ * When one of them has committed, its records are on no list: the marker
+ * and the watch rows go, and the caller rebuilds (false).  One that rolled
+ * back, or is too old for its status to be known, is forgotten (the latter
+ * with a rebuild too: it may have committed).  Under the list's lock
+ * (locked), the rows are deleted; without it, the caller takes the lock
+ * and asks again.  SPI connected.
+ */
+static bool
+seal_queue_marked(bool locked)
+{
+	bool		marked = false;
+	bool		rebuild = false;
+	List	   *rolled_back = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	/* an id not below the next one (none is, but it must not fail): NULL */
+	if (SPI_execute("SELECT q.xact_id, CASE WHEN x.id OPERATOR(pg_catalog.<) "
+					"pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()) "
+					"THEN pg_catalog.pg_xact_status(x.id) END "
+					"FROM ledger.seal_queue q, "
+					"LATERAL (SELECT q.xact_id::pg_catalog.text::pg_catalog.xid8 AS id) x "
+					"WHERE q.ledger_id OPERATOR(pg_catalog.=) 0",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.seal_queue");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		isnull;
+		int64		xact = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *status = SPI_getvalue(row, SPI_tuptable->tupdesc, 2);
+
+		if (xact == 0)
+			marked = true;
+		else if (status == NULL || strcmp(status, "committed") == 0)
+			rebuild = true;
+		else if (strcmp(status, "aborted") == 0)
+			rolled_back = lappend(rolled_back, seal_int64_copy(xact));
+	}
+	if (!marked || (!rebuild && rolled_back == NIL))
+		return marked;
+	if (!locked)
+		return false;
+	if (rebuild)
+	{
+		if (SPI_execute("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
+						false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not unmark ledger.seal_queue");
+		ereport(LOG,
+				(errmsg("ledger sealer: a transaction prepared before the sealing list of database \"%s\" was rebuilt has ended; rebuilding it again",
+						get_database_name(MyDatabaseId))));
+		return false;
+	}
+	foreach(lc, rolled_back)
+	{
+		Datum		arg = Int64GetDatum(*(int64 *) lfirst(lc));
+		Oid			argtype = INT8OID;
+
+		if (SPI_execute_with_args("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0 "
+								  "AND xact_id OPERATOR(pg_catalog.=) $1",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not delete from ledger.seal_queue");
+	}
+	return true;
+}
+
+/*
+ * A watch row for each transaction prepared in this database now, by its
+ * full transaction id (a prepared transaction's xid is no older than the
+ * oldest running one, so from the epoch of the next xid or the one before,
+ * as xid8funcs.c widens a snapshot's).  SPI connected, under the list's lock.
+ */
+static void
+seal_watch_prepared(void)
+{
+	FullTransactionId next = ReadNextFullTransactionId();
+	List	   *fulls = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	if (SPI_execute("SELECT p.transaction FROM pg_catalog.pg_prepared_xacts p "
+					"WHERE p.database OPERATOR(pg_catalog.=) pg_catalog.current_database()",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_prepared_xacts");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		TransactionId xid = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i],
+																 SPI_tuptable->tupdesc, 1, &isnull));
+		uint32		epoch = EpochFromFullTransactionId(next);
+
+		if (isnull || !TransactionIdIsNormal(xid))
+			continue;
+		if (xid > XidFromFullTransactionId(next))
+			epoch--;
+		fulls = lappend(fulls, seal_int64_copy((int64) U64FromFullTransactionId(FullTransactionIdFromEpochAndXid(epoch, xid))));
+	}
+	foreach(lc, fulls)
+	{
+		Datum		arg = Int64GetDatum(*(int64 *) lfirst(lc));
+		Oid			argtype = INT8OID;
+
+		if (SPI_execute_with_args("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+								  "VALUES (0, $1, '(0,1)')",
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not write to ledger.seal_queue");
+	}
+}
+
+/*
  * The work list is unlogged: a crash, a restore or a promotion leaves it
  * empty, and with it its marker row (ledger_id 0).  Without the marker, put
  * every record that no block holds and the list does not hold back on the
@@ -765,17 +888,10 @@ sealer_rebuild_queue_if_needed(void)
 	int			nestlevel;
 	int			ret;
 
-	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
-					false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.seal_queue");
-	if (SPI_processed > 0)
+	if (seal_queue_marked(false))
 		return true;
-
 	seal_lock_queue();
-	if (SPI_execute("SELECT 1 FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
-					false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.seal_queue");
-	if (SPI_processed > 0)
+	if (seal_queue_marked(true))
 		return true;
 
 	/*
@@ -806,6 +922,15 @@ sealer_rebuild_queue_if_needed(void)
 				 errdetail("A restore that has not loaded ledger.blocks or ledger.ledgers yet leaves the catalog so; otherwise block 0 or the ledger's row was deleted.")));
 		return false;
 	}
+
+	/*
+	 * The transactions prepared in this database now, before the records
+	 * are read: one prepared before the list was emptied had its entry
+	 * there, and its record, invisible to the anti-join below until COMMIT
+	 * PREPARED, would be on no list.  Each is watched (seal_queue_marked).
+	 * One prepared after this has its entry (pending.c, at PRE_PREPARE).
+	 */
+	seal_watch_prepared();
 
 	/*
 	 * an anti-join against every block's list: one pass over each, by

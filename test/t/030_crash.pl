@@ -197,6 +197,64 @@ note sprintf('sealed %.1f s after the restart', $took) if defined $took;
 $v = verify($node, 'postgres', 'load');
 is($v->{ok}, 't', 'long history: load verifies') or diag($v->{problem});
 
+# ---------------------------------------------------------------------
+# 4. Transactions prepared before a crash.  A prepared transaction's entry
+#    on the sealer's list is written at PREPARE, into the unlogged list that
+#    the crash empties; its record stays invisible to the rebuild until
+#    COMMIT PREPARED.  Committed after the rebuild, its rows were never
+#    sealed (found 2026-12-04): the rebuild now watches the transactions
+#    prepared when it runs and rebuilds again once one has committed.
+#    Through two crashes: q3 is still prepared at the second.
+# ---------------------------------------------------------------------
+$node->append_conf('postgresql.conf', "max_prepared_transactions = 5\n");
+$node->restart;
+$node->safe_psql(
+	'postgres', q{
+BEGIN; INSERT INTO acked (id, note) VALUES (-101, 'q1'), (-102, 'q1'); PREPARE TRANSACTION 'q1';
+BEGIN; INSERT INTO acked (id, note) VALUES (-103, 'q2'); PREPARE TRANSACTION 'q2';
+BEGIN; INSERT INTO acked (id, note) VALUES (-104, 'q3'); PREPARE TRANSACTION 'q3';
+BEGIN; INSERT INTO load (client, v) VALUES (-1, 0); PREPARE TRANSACTION 'q4';
+});
+$node->stop('immediate');
+$node->start;
+is( $node->safe_psql('postgres', 'SELECT string_agg(gid, \',\' ORDER BY gid) FROM pg_prepared_xacts'),
+	'q1,q2,q3,q4', 'prepared: the four transactions survive the crash');
+# a commit after the restart: once it is sealed, the list has been rebuilt
+$node->safe_psql('postgres', "INSERT INTO acked (id, note) VALUES (-105, 'after the crash')");
+ok(defined wait_sealed(30), 'prepared: a commit after the restart is sealed (the list rebuilt)');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0 AND xact_id <> 0'),
+	'4', 'prepared: the rebuild watches the four prepared transactions');
+$node->safe_psql('postgres', "COMMIT PREPARED 'q1'; ROLLBACK PREPARED 'q2'; COMMIT PREPARED 'q4';");
+# COMMIT PREPARED announces nothing to the sealer; the next commit does
+$node->safe_psql('postgres', "INSERT INTO acked (id, note) VALUES (-106, 'after commit prepared')");
+ok(defined wait_sealed(30),
+	'prepared: rows of transactions prepared before the crash and committed after the rebuild are sealed');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM ledger.transaction_blocks tb
+	JOIN ledger.ledgers l USING (ledger_id)
+	WHERE l.relation = 'acked'::regclass AND tb.block_no IS NOT NULL
+	AND tb.xact_id IN (SELECT ledger_xact FROM acked WHERE id IN (-101, -102))}),
+	'1', 'prepared: q1 is in a block');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0 AND xact_id <> 0'),
+	'1', 'prepared: only q3, still prepared, is watched after the second rebuild');
+ok($node->log_contains('a transaction prepared before the sealing list of database "postgres" was rebuilt has ended'),
+	'prepared: the second rebuild is logged');
+# a second crash with q3 still prepared: watched again by the next rebuild
+$node->stop('immediate');
+$node->start;
+$node->safe_psql('postgres', "INSERT INTO acked (id, note) VALUES (-107, 'after the second crash')");
+ok(defined wait_sealed(30), 'prepared: sealing after the second crash');
+$node->safe_psql('postgres', "COMMIT PREPARED 'q3'");
+$node->safe_psql('postgres', "INSERT INTO acked (id, note) VALUES (-108, 'after q3')");
+ok(defined wait_sealed(30), 'prepared: q3, prepared across two crashes, is sealed once committed');
+is($node->safe_psql('postgres', q{SELECT string_agg(id::text, ',' ORDER BY id DESC) FROM acked WHERE id BETWEEN -108 AND -101}),
+	'-101,-102,-104,-105,-106,-107,-108', 'prepared: the committed rows are there, the rolled back one is not');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0 AND xact_id <> 0'),
+	'0', 'prepared: nothing watched once no transaction is prepared');
+$v = verify($node, 'postgres', 'acked');
+is($v->{ok}, 't', 'prepared: acked verifies') or diag($v->{problem});
+$v = verify($node, 'postgres', 'load');
+is($v->{ok}, 't', 'prepared: load verifies') or diag($v->{problem});
+
 ok(!$node->log_contains('(PANIC|TRAP|server process .* was terminated by signal)'),
 	'no PANIC, assertion failure or crashed backend in the server log');
 
