@@ -40,6 +40,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -1139,6 +1140,12 @@ ledger_seal(PG_FUNCTION_ARGS)
 	/* NULL seals every ledger; an OID must name one (0 is not NULL) */
 	if (!PG_ARGISNULL(0))
 		ledger_relation_must_exist(args.relid);
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot seal ledgers during recovery"),
+				 errdetail("This server is a standby: blocks are sealed at the primary and arrive here by WAL replay."),
+				 errhint("Seal at the primary; ledger.digest() here describes the newest block replayed.")));
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),

@@ -45,6 +45,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -823,8 +824,13 @@ ledger_digest(PG_FUNCTION_ARGS)
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
-	/* a replica's newest block is the newest one replicated */
-	if (!IsolationUsesXactSnapshot() && !ledger_id_is_replica(ledger_id))
+	/*
+	 * a replica's newest block is the newest one replicated, a standby's
+	 * the newest one replayed (nothing seals there: asking waited for
+	 * ledger.digest_wait)
+	 */
+	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() &&
+		!ledger_id_is_replica(ledger_id))
 		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
 	PG_RETURN_JSONB_P(verify_digest(ledger_id));
 }
