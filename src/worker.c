@@ -53,6 +53,17 @@ worker_start(Oid dboid, const char *dbname)
 		BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	else
 		BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+
+	/*
+	 * The connection took the database's and the role's settings (ALTER
+	 * DATABASE ... SET).  The workers' locking is written for READ
+	 * COMMITTED: a sealer waits for a ledger's lock, then reads the head
+	 * of its chain with a new snapshot.  With a database default of
+	 * SERIALIZABLE its snapshot was the one from before the wait, and the
+	 * block it wrote collided with the one sealed meanwhile.
+	 */
+	SetConfigOption("default_transaction_isolation", "read committed",
+					PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Between passes: interrupts, and the configuration file after SIGHUP. */

@@ -173,6 +173,52 @@ my $wk = $node->safe_psql('postgres',
 	  . "AND datname NOT IN ('one', 'two', 'tmpl', 'tmpl_copy')");
 is($wk, '', 'no sealer connected to a database without the extension after a restart');
 
+# ---------------------------------------------------------------------
+# a database whose sessions default to SERIALIZABLE (ALTER DATABASE ...
+# SET default_transaction_isolation): the workers took the setting too,
+# and a sealer that waited for a ledger's lock then read the chain's head
+# with the snapshot from before the wait, writing a block number already
+# taken (duplicate key on ledger.blocks, the worker gone until the next
+# commit).  The workers run READ COMMITTED whatever the database says.
+# ---------------------------------------------------------------------
+make_ledger_db('ser');
+$node->safe_psql('postgres',
+	"ALTER DATABASE ser SET default_transaction_isolation = 'serializable'");
+is($node->safe_psql('ser', 'SHOW transaction_isolation'),
+	'serializable', 'serializable: the database\'s sessions default to SERIALIZABLE');
+my $ser_log = -s $node->logfile;
+my $ser_x = $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (1, 's') RETURNING ledger_xact");
+ok(defined time_to_sealed('ser', $ser_x, time, 10), 'serializable: a commit is sealed');
+# an open seal() holds the ledger; a commit makes the sealer wait for it;
+# the open seal() then seals that commit itself; one more commit; the
+# holder commits: the waiting sealer must see the holder's block
+my $holder = $node->background_psql('ser', on_error_stop => 1);
+$holder->query_safe('BEGIN ISOLATION LEVEL READ COMMITTED');
+$holder->query_safe("SELECT ledger.seal('t')");
+$node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (2, 's')");
+my $waited = 0;
+for (1 .. 100)
+{
+	$waited = $node->safe_psql('ser',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' "
+		  . "AND datname = 'ser' AND wait_event_type = 'Lock'");
+	last if $waited > 0;
+	usleep(50_000);
+}
+is($waited, 1, 'serializable: the sealer waits for the ledger held by an open seal()');
+is($holder->query_safe("SELECT ledger.seal('t')"), '1', 'serializable: the open seal() seals the commit itself');
+$ser_x = $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (3, 's') RETURNING ledger_xact");
+$holder->query_safe('COMMIT');
+$holder->quit;
+ok(defined time_to_sealed('ser', $ser_x, time, 10),
+	'serializable: the commit made while seal() held the ledger is sealed after it');
+ok(!$node->log_contains('ERROR', $ser_log),
+	'serializable: no error in the server log (no block number written twice)');
+is($node->safe_psql('ser', 'SELECT string_agg(block_no::text, \',\' ORDER BY block_no) FROM ledger.blocks'),
+	'0,1,2,3', 'serializable: genesis and three blocks');
+my $ser_v = verify($node, 'ser', 't');
+is($ser_v->{ok}, 't', 'serializable: verify') or diag($ser_v->{problem});
+
 # the server log has no errors from the workers
 my $log = slurp_file($node->logfile);
 my @errs = grep { /ledger/i && /(ERROR|FATAL|PANIC)/ && !/due to administrator command/ } split /\n/, $log;
