@@ -57,7 +57,9 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -92,6 +94,7 @@
 
 PG_FUNCTION_INFO_V1(ledger_catalog_guard);
 PG_FUNCTION_INFO_V1(ledger_replication_errors);
+PG_FUNCTION_INFO_V1(ledger_guard_replica_rename);
 
 /* What arrived of one origin transaction in the current apply transaction. */
 typedef struct ReplicaXact
@@ -1515,4 +1518,111 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	}
 	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/*
+ * The first replica, held by an enabled subscription, that is the relation
+ * relid or lies in the schema nspid (either invalid); false if none.  As
+ * the caller (the catalog is readable by all; pg_subscription's columns
+ * read here too).
+ */
+static bool
+replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
+{
+	Datum		args[2] = {ObjectIdGetDatum(relid), ObjectIdGetDatum(nspid)};
+	Oid			types[2] = {OIDOID, OIDOID};
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT l.relation::pg_catalog.regclass::pg_catalog.text, r.subscription::pg_catalog.text "
+							  "FROM ledger.replicas r "
+							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid "
+							  "JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription "
+							  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
+							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+							  "WHERE s.subenabled AND (c.oid OPERATOR(pg_catalog.=) $1 "
+							  "OR c.relnamespace OPERATOR(pg_catalog.=) $2) "
+							  "ORDER BY 1 LIMIT 1",
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	found = SPI_processed > 0;
+	if (found)
+	{
+		*replica = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		*sub = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		*replica = MemoryContextStrdup(TopTransactionContext, *replica);
+		*sub = MemoryContextStrdup(TopTransactionContext, *sub);
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * ledger._guard_replica_rename() RETURNS event_trigger
+ *
+ * ddl_command_start of ALTER TABLE and ALTER SCHEMA.  A subscription finds
+ * each replica by the schema and name its origin gives the table, so a
+ * replica renamed here, moved to another schema, or whose schema is
+ * renamed, no longer receives changes: at the first change, or (a schema
+ * renamed: PostgreSQL keeps the apply worker's mapping) only once the
+ * apply worker restarts, perhaps days later.  Refused while the replica's
+ * subscription is enabled; the documented procedure renames at the origin
+ * first and here while the subscription is disabled (docs/replication.md,
+ * "Schema changes").
+ */
+Datum
+ledger_guard_replica_rename(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	Node	   *stmt;
+	Oid			relid = InvalidOid;
+	Oid			nspid = InvalidOid;
+	const char *what;
+	char	   *replica;
+	char	   *sub;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger._guard_replica_rename\" was not called by the event trigger manager")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	stmt = trigdata->parsetree;
+	if (stmt == NULL || !ledger_catalog_has_replicas())
+		PG_RETURN_VOID();
+	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_TABLE &&
+		((RenameStmt *) stmt)->relation != NULL)
+	{
+		relid = RangeVarGetRelid(((RenameStmt *) stmt)->relation, NoLock, true);
+		what = "rename";
+	}
+	else if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_SCHEMA &&
+			 ((RenameStmt *) stmt)->subname != NULL)
+	{
+		nspid = get_namespace_oid(((RenameStmt *) stmt)->subname, true);
+		what = "rename schema of";
+	}
+	else if (IsA(stmt, AlterObjectSchemaStmt) &&
+			 ((AlterObjectSchemaStmt *) stmt)->objectType == OBJECT_TABLE &&
+			 ((AlterObjectSchemaStmt *) stmt)->relation != NULL)
+	{
+		relid = RangeVarGetRelid(((AlterObjectSchemaStmt *) stmt)->relation, NoLock, true);
+		what = "move to another schema";
+	}
+	else
+		PG_RETURN_VOID();
+	if (!OidIsValid(relid) && !OidIsValid(nspid))
+		PG_RETURN_VOID();
+	if (replica_renamed_held(relid, nspid, &replica, &sub))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 OidIsValid(nspid) ?
+				 errmsg("cannot rename schema \"%s\": it holds replica \"%s\" of subscription \"%s\", which is enabled",
+						((RenameStmt *) stmt)->subname, replica, sub) :
+				 errmsg("cannot %s replica \"%s\" of subscription \"%s\", which is enabled",
+						what, replica, sub),
+				 errdetail("The subscription finds the replica by the schema and name its origin gives the table; renamed here alone, the replica stops receiving changes, perhaps only when the apply worker next restarts."),
+				 errhint("Rename at the origin first; when the subscription has stopped at the new name, or after ALTER SUBSCRIPTION ... DISABLE, rename here the same way and ENABLE it.")));
+	PG_RETURN_VOID();
 }

@@ -1,0 +1,20 @@
+
+-- ===================================================================
+-- Replicas keep the names their origin gives them (docs/replication.md,
+-- "Schema changes")
+-- ===================================================================
+--
+-- A subscription finds each replica by schema and table name.  Renamed at
+-- the peer alone (the table, its schema, or the table moved to another
+-- schema), a replica stops receiving changes, perhaps only when the apply
+-- worker next restarts.  Refused while the replica's subscription is
+-- enabled (src/replica.c).
+CREATE FUNCTION ledger._guard_replica_rename() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'ledger_guard_replica_rename'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._guard_replica_rename() IS
+'Internal: event trigger refusing to rename a replica, move it, or rename its schema while its subscription is enabled';
+REVOKE ALL ON FUNCTION ledger._guard_replica_rename() FROM PUBLIC;
+CREATE EVENT TRIGGER ledger_guard_replica_rename ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
+    EXECUTE FUNCTION ledger._guard_replica_rename();

@@ -1,0 +1,1 @@
+../../install/53_guard_replica_rename.sql
