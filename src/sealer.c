@@ -65,6 +65,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -112,7 +113,8 @@ typedef struct SealerShared
 	slock_t		mutex;
 	ConditionVariable pass_cv;	/* broadcast when a pass finishes */
 	Latch	   *launcher_latch;
-	int			ndbs;
+	bool		overflow;		/* a database found every slot taken */
+	int			ndbs;			/* slots used; a forgotten one has dboid 0 */
 	SealerDb	dbs[SEALER_MAX_DBS];
 } SealerShared;
 
@@ -144,6 +146,7 @@ sealer_shmem_startup(void)
 		SpinLockInit(&sealer_shared->mutex);
 		ConditionVariableInit(&sealer_shared->pass_cv);
 		sealer_shared->launcher_latch = NULL;
+		sealer_shared->overflow = false;
 		sealer_shared->ndbs = 0;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -220,21 +223,32 @@ sealer_mark_pending(Oid dboid)
 	for (i = 0; i < sealer_shared->ndbs; i++)
 		if (sealer_shared->dbs[i].dboid == dboid)
 			break;
-	if (i == sealer_shared->ndbs && i < SEALER_MAX_DBS)
+	if (i == sealer_shared->ndbs)
 	{
-		sealer_shared->dbs[i].dboid = dboid;
-		sealer_shared->dbs[i].pending = false;
-		sealer_shared->dbs[i].no_extension = false;
-		sealer_shared->dbs[i].pass_begun = 0;
-		sealer_shared->dbs[i].pass_done = 0;
-		sealer_shared->ndbs++;
+		/* new: the slot of a database the launcher forgot, or a new one */
+		for (i = 0; i < sealer_shared->ndbs; i++)
+			if (sealer_shared->dbs[i].dboid == InvalidOid)
+				break;
+		if (i == sealer_shared->ndbs && i < SEALER_MAX_DBS)
+			sealer_shared->ndbs++;
+		if (i < SEALER_MAX_DBS)
+		{
+			sealer_shared->dbs[i].dboid = dboid;
+			sealer_shared->dbs[i].pending = false;
+			sealer_shared->dbs[i].pass_begun = 0;
+			sealer_shared->dbs[i].pass_done = 0;
+		}
+		else
+			sealer_shared->overflow = true;
 	}
 	if (i < SEALER_MAX_DBS)
-		sealer_shared->dbs[i].no_extension = false;
-	if (i < SEALER_MAX_DBS && !sealer_shared->dbs[i].pending)
 	{
-		sealer_shared->dbs[i].pending = true;
-		latch = sealer_shared->launcher_latch;
+		sealer_shared->dbs[i].no_extension = false;
+		if (!sealer_shared->dbs[i].pending)
+		{
+			sealer_shared->dbs[i].pending = true;
+			latch = sealer_shared->launcher_latch;
+		}
 	}
 	SpinLockRelease(&sealer_shared->mutex);
 	return latch;
@@ -1174,6 +1188,53 @@ sealer_start_worker(Oid dboid)
 	return handle;
 }
 
+/*
+ * Can a sealer connect to the database: it exists and accepts connections?
+ * (A sealer started for a dropped database failed at once, and the
+ * launcher, finding its work still pending, started another one every
+ * ledger.seal_interval, for good.)
+ */
+static bool
+launcher_database_open(Oid dboid)
+{
+	HeapTuple	tup;
+	bool		open = false;
+
+	StartTransactionCommand();
+	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		open = db->datallowconn && !db->datistemplate;
+		ReleaseSysCache(tup);
+	}
+	CommitTransactionCommand();
+	return open;
+}
+
+/*
+ * Free a database's slot (dboid 0): sealer_mark_pending reuses it.  A
+ * commit in the database, if it comes back, makes it known again.
+ */
+static void
+launcher_forget_database(Oid dboid)
+{
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid)
+		{
+			sealer_shared->dbs[i].dboid = InvalidOid;
+			sealer_shared->dbs[i].pending = false;
+			sealer_shared->dbs[i].no_extension = false;
+			sealer_shared->dbs[i].pass_begun = 0;
+			sealer_shared->dbs[i].pass_done = 0;
+		}
+	SpinLockRelease(&sealer_shared->mutex);
+}
+
 /* Mark every connectable, non-template database pending. */
 static void
 launcher_mark_all_databases(void)
@@ -1206,6 +1267,7 @@ ledger_launcher_main(Datum main_arg)
 	BackgroundWorkerHandle *running[SEALER_MAX_DBS];
 	TimestampTz last_start[SEALER_MAX_DBS];
 	TimestampTz last_sweep;
+	bool		overflow_told = false;
 	int			i;
 
 	worker_start(InvalidOid, NULL);
@@ -1239,7 +1301,8 @@ ledger_launcher_main(Datum main_arg)
 		{
 			SpinLockAcquire(&sealer_shared->mutex);
 			for (i = 0; i < sealer_shared->ndbs; i++)
-				if (!sealer_shared->dbs[i].no_extension)
+				if (!sealer_shared->dbs[i].no_extension &&
+					sealer_shared->dbs[i].dboid != InvalidOid)
 					sealer_shared->dbs[i].pending = true;
 			SpinLockRelease(&sealer_shared->mutex);
 			last_sweep = now;
@@ -1267,8 +1330,26 @@ ledger_launcher_main(Datum main_arg)
 			/* a failing sealer is not restarted faster than once an interval */
 			if (!TimestampDifferenceExceeds(last_start[i], now, ledger_seal_interval_ms))
 				continue;
+			/* dropped, or closed to connections: forgotten, its slot reused */
+			if (!launcher_database_open(snapshot[i].dboid))
+			{
+				launcher_forget_database(snapshot[i].dboid);
+				last_start[i] = 0;
+				continue;
+			}
 			running[i] = sealer_start_worker(snapshot[i].dboid);
 			last_start[i] = now;
+		}
+		if (!overflow_told)
+		{
+			SpinLockAcquire(&sealer_shared->mutex);
+			overflow_told = sealer_shared->overflow;
+			SpinLockRelease(&sealer_shared->mutex);
+			if (overflow_told)
+				ereport(LOG,
+						(errmsg("ledger sealer: more than %d databases have ledgers; the background sealer serves the first %d",
+								SEALER_MAX_DBS, SEALER_MAX_DBS),
+						 errdetail("In the others ledger.digest() seals in a one-shot worker, and ledger.seal() seals as before.")));
 		}
 
 		worker_sleep(Max(ledger_seal_interval_ms, 10));
@@ -1494,9 +1575,23 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 bool
 sealer_request_seal(int64 ledger_id, const char *relname)
 {
+	bool		served = false;
+
 	if (sealer_wait_for_pass(ledger_digest_wait_ms))
 		return true;
-	if (sealer_shared != NULL && sealer_shared->launcher_latch != NULL)
+	/* a database beyond the launcher's table seals in a one-shot worker */
+	if (sealer_shared != NULL)
+	{
+		int			i;
+
+		SpinLockAcquire(&sealer_shared->mutex);
+		if (sealer_shared->launcher_latch != NULL)
+			for (i = 0; i < sealer_shared->ndbs; i++)
+				if (sealer_shared->dbs[i].dboid == MyDatabaseId)
+					served = true;
+		SpinLockRelease(&sealer_shared->mutex);
+	}
+	if (served)
 	{
 		ereport(NOTICE,
 				(errmsg("the background sealer did not finish a pass within %d ms",

@@ -13,6 +13,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use LedgerTest;
 use Time::HiRes qw(time usleep);
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('workers');
 $node->init;
@@ -129,6 +130,32 @@ ok($copied, 'CREATE DATABASE ... TEMPLATE of a ledger database works soon after 
   or diag($err);
 note sprintf('CREATE DATABASE TEMPLATE done after %.2f s', time - $t0);
 verify_ok($node, 'tmpl_copy', 't', undef, 'copy of the template' . ': verify ok') if $copied;
+
+# A database dropped while its work is pending: the launcher started a
+# sealer for it every ledger.seal_interval, for good (each failing at once,
+# "database N does not exist", two log lines a time), and its slot among
+# the databases the launcher serves was never freed.  Now it is forgotten.
+make_ledger_db('gone');
+my $gone_dir = PostgreSQL::Test::Utils::tempdir;
+open my $gone_fh, '>', "$gone_dir/w.sql" or die "w.sql: $!";
+print $gone_fh "INSERT INTO t (id, v) VALUES (1, 'w');\n";
+close $gone_fh;
+my $gone_log = -s $node->logfile;
+my ($gone_out, $gone_err) = ('', '');
+my $gone_load = IPC::Run::start(
+	[
+		'pgbench', '-n', '-T', '4', '-c', '2', '-f', "$gone_dir/w.sql",
+		'-h', $node->host, '-p', $node->port, 'gone'
+	],
+	'>', \$gone_out, '2>', \$gone_err);
+sleep 1;
+($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE gone WITH (FORCE)');
+is($ret, 0, 'a database dropped while it is written') or diag($err);
+$gone_load->finish;
+sleep 3;
+my $fatals = () = slurp_file($node->logfile, $gone_log) =~ /FATAL:  database \d+ does not exist/g;
+ok($fatals <= 1,
+	"a dropped database: no sealer started for it again and again ($fatals failed starts in 3 s)");
 
 # after the drops, the workers keep serving the remaining databases
 {
