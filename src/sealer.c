@@ -1215,16 +1215,19 @@ launcher_database_open(Oid dboid)
 
 /*
  * Free a database's slot (dboid 0): sealer_mark_pending reuses it.  A
- * commit in the database, if it comes back, makes it known again.
+ * commit in the database, if it comes back, makes it known again.  With
+ * only_without_extension, only while its last sealer found no extension
+ * (a commit there since, which clears the flag, keeps it).
  */
 static void
-launcher_forget_database(Oid dboid)
+launcher_forget_database(Oid dboid, bool only_without_extension)
 {
 	int			i;
 
 	SpinLockAcquire(&sealer_shared->mutex);
 	for (i = 0; i < sealer_shared->ndbs; i++)
-		if (sealer_shared->dbs[i].dboid == dboid)
+		if (sealer_shared->dbs[i].dboid == dboid &&
+			(!only_without_extension || sealer_shared->dbs[i].no_extension))
 		{
 			sealer_shared->dbs[i].dboid = InvalidOid;
 			sealer_shared->dbs[i].pending = false;
@@ -1325,6 +1328,17 @@ ledger_launcher_main(Datum main_arg)
 				pfree(running[i]);
 				running[i] = NULL;
 			}
+			/*
+			 * no extension there (every database is looked at when the
+			 * launcher starts): its place goes to one that has
+			 */
+			if (running[i] == NULL && snapshot[i].no_extension &&
+				snapshot[i].dboid != InvalidOid)
+			{
+				launcher_forget_database(snapshot[i].dboid, true);
+				last_start[i] = 0;
+				continue;
+			}
 			if (!snapshot[i].pending || running[i] != NULL)
 				continue;
 			/* a failing sealer is not restarted faster than once an interval */
@@ -1333,7 +1347,7 @@ ledger_launcher_main(Datum main_arg)
 			/* dropped, or closed to connections: forgotten, its slot reused */
 			if (!launcher_database_open(snapshot[i].dboid))
 			{
-				launcher_forget_database(snapshot[i].dboid);
+				launcher_forget_database(snapshot[i].dboid, false);
 				last_start[i] = 0;
 				continue;
 			}
