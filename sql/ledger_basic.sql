@@ -89,6 +89,16 @@ FROM kept;
 INSERT INTO payments (id, account, amount) VALUES (800, 'after digest', 1);
 SELECT ok, problem FROM ledger.verify('payments', (SELECT d FROM kept));
 SELECT (ledger.digest('payments')->>'rows')::int AS rows_now;
+-- the same text in every session: sealed_at in UTC whatever TimeZone says
+-- (a peer or an auditor elsewhere compares digests as text)
+SET TimeZone = 'Asia/Tokyo';
+CREATE TEMP TABLE tz_digest AS SELECT ledger.digest('payments')::text AS t;
+SET TimeZone = 'America/New_York';
+SELECT ledger.digest('payments')::text = t AS same_text_in_two_zones,
+       (t::jsonb->>'sealed_at') LIKE '%+00:00' AS utc
+FROM tz_digest;
+SHOW TimeZone;
+RESET TimeZone;
 
 -- the block chain links: each block names its predecessor's hash
 SELECT bool_and(b.prev_hash = p.block_hash) AS linked, count(*) > 0 AS have_links

@@ -53,6 +53,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -771,11 +772,20 @@ verify_digest(int64 ledger_id)
 	Datum		arg = Int64GetDatum(ledger_id);
 	Oid			argtype = INT8OID;
 	int			ret;
+	int			nestlevel;
 	bool		isnull;
 	Jsonb	   *result;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * sealed_at in UTC whatever the session's TimeZone: the digest of a
+	 * block is the same text in every session and at every peer
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	ret = SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object("
 								"'ledger', l.name, "
 								"'ledger_uuid', l.ledger_uuid, "
@@ -793,6 +803,7 @@ verify_digest(int64 ledger_id)
 								"ORDER BY x.block_no DESC LIMIT 1) b "
 								"WHERE l.ledger_id OPERATOR(pg_catalog.=) $1",
 								1, &argtype, &arg, NULL, false, 1);
+	AtEOXact_GUC(true, nestlevel);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
