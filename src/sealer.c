@@ -64,6 +64,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -488,6 +489,28 @@ seal_item_cmp(const void *a, const void *b)
 #define QUEUE_XACT_ID 2
 #define QUEUE_RECORD_TID 3
 
+/* An entry of the work list, as a pass over the whole list found it. */
+typedef struct QueueEntry
+{
+	int64		ledger_id;
+	ItemPointerData tid;
+} QueueEntry;
+
+/*
+ * The ledgers to seal; for a pass over every ledger, their entries on the
+ * work list too, read once (ents[first[i]] .. ents[first[i + 1]] - 1 are
+ * ids[i]'s), so that each ledger's sealing fetches its entries by tid
+ * instead of scanning the whole list again: with hundreds of busy ledgers
+ * the scans were most of a pass, and grew with the list.
+ */
+typedef struct LedgerIds
+{
+	int			n;
+	int64	   *ids;
+	QueueEntry *ents;			/* NULL: each ledger scans the list */
+	uint64	   *first;
+} LedgerIds;
+
 /*
  * The ledger's committed, unsealed records, from its work list, in block
  * order, duplicates dropped (a fresh snapshot).  Entries whose record is
@@ -496,11 +519,11 @@ seal_item_cmp(const void *a, const void *b)
  * thousands of entries costs no query per entry.
  */
 static SealItem *
-seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
+seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n, List **stale)
 {
 	Relation	qrel = table_open(ledger_catalog_relid("seal_queue"), AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TableScanDesc scan;
+	TableScanDesc scan = NULL;
 	TupleTableSlot *slot = table_slot_create(qrel, NULL);
 	RecordFetcher *fetcher = record_fetcher_begin();
 	SealItem   *items;
@@ -509,17 +532,32 @@ seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
 	uint64		cap = 64;
 	uint64		i;
 	uint64		k = 0;
+	uint64		e = 0;
 	uint64		total;
 
 	items = palloc(sizeof(SealItem) * cap);
-	scan = table_beginscan(qrel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	if (ents == NULL)
+		scan = table_beginscan(qrel, snapshot, 0, NULL);
+	for (;;)
 	{
 		bool		isnull;
 		int64		xact;
 		ItemPointer rtid;
 
 		CHECK_FOR_INTERRUPTS();
+		if (ents == NULL)
+		{
+			if (!table_scan_getnextslot(scan, ForwardScanDirection, slot))
+				break;
+		}
+		else
+		{
+			/* read before this ledger's lock: gone if sealed meanwhile */
+			if (e == nents)
+				break;
+			if (!table_tuple_fetch_row_version(qrel, (ItemPointer) &ents[e++].tid, snapshot, slot))
+				continue;
+		}
 		if (DatumGetInt64(slot_getattr(slot, QUEUE_LEDGER_ID, &isnull)) != ledger_id || isnull)
 			continue;
 		xact = DatumGetInt64(slot_getattr(slot, QUEUE_XACT_ID, &isnull));
@@ -549,7 +587,8 @@ seal_read_queue(int64 ledger_id, uint64 *n, List **stale)
 		}
 		k++;
 	}
-	table_endscan(scan);
+	if (scan != NULL)
+		table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	record_fetcher_end(fetcher);
 	UnregisterSnapshot(snapshot);
@@ -679,8 +718,20 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
  * when there is nothing to seal (the genesis block).  Returns the number of
  * blocks written.
  */
+static int seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents);
+
 int
 sealer_seal_ledger(int64 ledger_id, bool force)
+{
+	return seal_ledger_listed(ledger_id, force, NULL, 0);
+}
+
+/*
+ * sealer_seal_ledger, with the ledger's entries of the work list already
+ * read (ents, nents; NULL: the list is scanned).
+ */
+static int
+seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents)
 {
 	SealHead	head;
 	TileStore	ts;
@@ -716,7 +767,7 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	seal_lock_head(ledger_id, &head);
-	items = seal_read_queue(ledger_id, &n, &stale);
+	items = seal_read_queue(ledger_id, ents, nents, &n, &stale);
 	if (stale != NIL)
 	{
 		ItemPointer *t = palloc(sizeof(ItemPointer) * list_length(stale));
@@ -1059,21 +1110,26 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* A typed list of ledger ids. */
-typedef struct LedgerIds
-{
-	int			n;
-	int64	   *ids;
-} LedgerIds;
-
 /*
  * The ledgers to seal, in the caller's memory context: the one of relid, or
  * (relid invalid) every ledger with work on the list.
  */
+/* order work-list entries by ledger, then by place in the list */
+static int
+queue_entry_cmp(const void *a, const void *b)
+{
+	const QueueEntry *x = a;
+	const QueueEntry *y = b;
+
+	if (x->ledger_id != y->ledger_id)
+		return x->ledger_id < y->ledger_id ? -1 : 1;
+	return ItemPointerCompare((ItemPointer) &x->tid, (ItemPointer) &y->tid);
+}
+
 static LedgerIds
 sealer_ledger_ids(Oid relid)
 {
-	LedgerIds	out = {0, NULL};
+	LedgerIds	out = {0, NULL, NULL, NULL};
 	MemoryContext caller = CurrentMemoryContext;
 	uint64		i;
 
@@ -1090,22 +1146,61 @@ sealer_ledger_ids(Oid relid)
 					 errhint("Seal at the origin; ledger.digest() here describes the newest block replicated.")));
 		return out;
 	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT DISTINCT ledger_id FROM ledger.seal_queue "
-					"WHERE ledger_id OPERATOR(pg_catalog.<>) 0 ORDER BY 1", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list ledgers to seal");
-	out.n = (int) SPI_processed;
-	out.ids = MemoryContextAlloc(caller, sizeof(int64) * Max(out.n, 1));
-	for (i = 0; i < SPI_processed; i++)
 	{
-		bool		isnull;
+		Relation	qrel = table_open(ledger_catalog_relid("seal_queue"), AccessShareLock);
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+		TableScanDesc scan = table_beginscan(qrel, snapshot, 0, NULL);
+		TupleTableSlot *slot = table_slot_create(qrel, NULL);
+		uint64		cap = 64;
+		uint64		k = 0;
 
-		out.ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-												 SPI_tuptable->tupdesc, 1, &isnull));
+		out.ents = MemoryContextAlloc(caller, sizeof(QueueEntry) * cap);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			bool		isnull;
+			int64		lid = DatumGetInt64(slot_getattr(slot, QUEUE_LEDGER_ID, &isnull));
+
+			CHECK_FOR_INTERRUPTS();
+			if (isnull || lid == 0)
+				continue;		/* the marker rows */
+			if (k == cap)
+			{
+				cap *= 2;
+				out.ents = repalloc_huge(out.ents, sizeof(QueueEntry) * cap);
+			}
+			out.ents[k].ledger_id = lid;
+			out.ents[k].tid = slot->tts_tid;
+			k++;
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		UnregisterSnapshot(snapshot);
+		table_close(qrel, AccessShareLock);
+
+		/* by ledger, each ledger's in the list's order */
+		qsort(out.ents, k, sizeof(QueueEntry), queue_entry_cmp);
+		out.ids = MemoryContextAlloc(caller, sizeof(int64) * Max(k, 1));
+		out.first = MemoryContextAlloc(caller, sizeof(uint64) * (k + 1));
+		for (i = 0; i < k; i++)
+			if (i == 0 || out.ents[i].ledger_id != out.ents[i - 1].ledger_id)
+			{
+				out.ids[out.n] = out.ents[i].ledger_id;
+				out.first[out.n] = i;
+				out.n++;
+			}
+		out.first[out.n] = k;
 	}
-	SPI_finish();
 	return out;
+}
+
+/* Seal ids.ids[i], with its entries if the list was read for all. */
+static int
+seal_ledger_of(const LedgerIds *ids, int i)
+{
+	if (ids->ents == NULL)
+		return seal_ledger_listed(ids->ids[i], false, NULL, 0);
+	return seal_ledger_listed(ids->ids[i], false, ids->ents + ids->first[i],
+							  ids->first[i + 1] - ids->first[i]);
 }
 
 typedef struct SealArgs
@@ -1136,7 +1231,7 @@ seal_as_owner(void *varg)
 	SPI_finish();
 	ids = sealer_ledger_ids(a->relid);
 	for (i = 0; i < ids.n; i++)
-		a->blocks += sealer_seal_ledger(ids.ids[i], false);
+		a->blocks += seal_ledger_of(&ids, i);
 }
 
 /*
@@ -1374,7 +1469,7 @@ ledger_launcher_main(Datum main_arg)
 static int
 sealer_pass(void)
 {
-	LedgerIds	ids = {0, NULL};
+	LedgerIds	ids = {0, NULL, NULL, NULL};
 	volatile int blocks = 0;
 	bool		has_ext;
 	int			i;
@@ -1412,38 +1507,56 @@ sealer_pass(void)
 			MemoryContextSwitchTo(old);
 		}
 	}
-	PopActiveSnapshot();
-	CommitTransactionCommand();
 	if (!has_ext)
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
 		return -1;
+	}
 
+	/*
+	 * Every ledger of the pass in this one transaction, each in a
+	 * subtransaction of its own: one broken ledger must not stop the
+	 * sealing of the others, and the pass commits (and waits for its WAL
+	 * to be flushed) once, not once per ledger (with hundreds of busy
+	 * ledgers the flushes were most of a pass).  Each ledger's lock is held
+	 * to the end of the pass.
+	 */
+	pgstat_report_activity(STATE_RUNNING, "sealing ledgers");
 	for (i = 0; i < ids.n; i++)
 	{
-		int64		ledger_id = ids.ids[i];
 		MemoryContext oldcxt = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
 
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
 		PG_TRY();
 		{
-			StartTransactionCommand();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			pgstat_report_activity(STATE_RUNNING, "sealing ledger");
-			blocks += sealer_seal_ledger(ledger_id, false);
-			PopActiveSnapshot();
-			CommitTransactionCommand();
+			blocks += seal_ledger_of(&ids, i);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
 		}
 		PG_CATCH();
 		{
-			/* one broken ledger must not stop the sealing of the others */
 			MemoryContextSwitchTo(oldcxt);
 			EmitErrorReport();
 			FlushErrorState();
-			AbortCurrentTransaction();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
 		}
 		PG_END_TRY();
-		pgstat_report_activity(STATE_IDLE, NULL);
 	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
 	if (ids.ids != NULL)
 		pfree(ids.ids);
+	if (ids.ents != NULL)
+		pfree(ids.ents);
+	if (ids.first != NULL)
+		pfree(ids.first);
 	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
 	checkpoint_pass();
 	return blocks;
