@@ -1147,6 +1147,8 @@ sealer_ledger_ids(Oid relid)
 		return out;
 	}
 	{
+		/* the scan's memory goes with the transaction, the result stays */
+		MemoryContext oldcxt = MemoryContextSwitchTo(CurTransactionContext);
 		Relation	qrel = table_open(ledger_catalog_relid("seal_queue"), AccessShareLock);
 		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 		TableScanDesc scan = table_beginscan(qrel, snapshot, 0, NULL);
@@ -1176,6 +1178,7 @@ sealer_ledger_ids(Oid relid)
 		ExecDropSingleTupleTableSlot(slot);
 		UnregisterSnapshot(snapshot);
 		table_close(qrel, AccessShareLock);
+		MemoryContextSwitchTo(oldcxt);
 
 		/* by ledger, each ledger's in the list's order */
 		qsort(out.ents, k, sizeof(QueueEntry), queue_entry_cmp);
