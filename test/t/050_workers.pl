@@ -298,6 +298,28 @@ is($node->safe_psql('ser', 'SELECT string_agg(block_no::text, \',\' ORDER BY blo
 my $ser_v = verify($node, 'ser', 't');
 is($ser_v->{ok}, 't', 'serializable: verify') or diag($ser_v->{problem});
 
+# More than 128 databases (the places of the launcher's table): it looks at
+# every database when it starts, and kept a place for each one for good,
+# those without the extension too, so a database with ledgers made later
+# found no place and got no background sealing.  Now databases without the
+# extension are forgotten once their sealer found none.
+$node->safe_psql('postgres', join('', map { "CREATE DATABASE crowd_$_;\n" } 1 .. 130));
+$node->restart;
+make_ledger_db('late');
+my $late_t0 = time;
+my $late_sealed;
+while (time - $late_t0 < 60 && !defined $late_sealed)
+{
+	my $x = $node->safe_psql('late', "INSERT INTO t (id, v) VALUES (1, 'late') RETURNING ledger_xact");
+	$late_sealed = time_to_sealed('late', $x, time, 2);
+}
+ok(defined $late_sealed,
+	sprintf('more than 128 databases: a ledger database made after the restart is sealed in the background (after %.1f s)',
+		time - $late_t0));
+my $late_digest = $node->safe_psql('late', "SELECT ledger.digest('t')->>'block'");
+ok($late_digest > 0, 'more than 128 databases: digest');
+$node->safe_psql('postgres', join('', map { "DROP DATABASE crowd_$_;\n" } 1 .. 130));
+
 # the server log has no errors from the workers
 my $log = slurp_file($node->logfile);
 my @errs = grep { /ledger/i && /(ERROR|FATAL|PANIC)/ && !/due to administrator command/ && !/ledger $broken_id does not exist/ } split /\n/, $log;
