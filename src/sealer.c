@@ -210,6 +210,34 @@ sealer_init(void)
 }
 
 /*
+ * The place of a database in the launcher's table, or -1 (InvalidOid: a
+ * free place, one the launcher forgot).  Under the mutex.
+ */
+static int
+sealer_db_slot(Oid dboid)
+{
+	int			i;
+
+	for (i = 0; i < sealer_shared->ndbs; i++)
+		if (sealer_shared->dbs[i].dboid == dboid)
+			return i;
+	return -1;
+}
+
+/* Give place i to the database (InvalidOid: free it), nothing pending.  Under the mutex. */
+static void
+sealer_db_reset(int i, Oid dboid)
+{
+	SealerDb   *db = &sealer_shared->dbs[i];
+
+	db->dboid = dboid;
+	db->pending = false;
+	db->no_extension = false;
+	db->pass_begun = 0;
+	db->pass_done = 0;
+}
+
+/*
  * Mark a database pending.  Returns the launcher's latch when the flag was
  * clear (the launcher must look), NULL when it was already set: so a busy
  * database wakes the launcher once per sealing pass, not once per commit.
@@ -221,28 +249,19 @@ sealer_mark_pending(Oid dboid)
 	int			i;
 
 	SpinLockAcquire(&sealer_shared->mutex);
-	for (i = 0; i < sealer_shared->ndbs; i++)
-		if (sealer_shared->dbs[i].dboid == dboid)
-			break;
-	if (i == sealer_shared->ndbs)
+	i = sealer_db_slot(dboid);
+	if (i < 0)
 	{
-		/* new: the slot of a database the launcher forgot, or a new one */
-		for (i = 0; i < sealer_shared->ndbs; i++)
-			if (sealer_shared->dbs[i].dboid == InvalidOid)
-				break;
-		if (i == sealer_shared->ndbs && i < SEALER_MAX_DBS)
-			sealer_shared->ndbs++;
-		if (i < SEALER_MAX_DBS)
-		{
-			sealer_shared->dbs[i].dboid = dboid;
-			sealer_shared->dbs[i].pending = false;
-			sealer_shared->dbs[i].pass_begun = 0;
-			sealer_shared->dbs[i].pass_done = 0;
-		}
+		/* new: the place of a database the launcher forgot, or a new one */
+		i = sealer_db_slot(InvalidOid);
+		if (i < 0 && sealer_shared->ndbs < SEALER_MAX_DBS)
+			i = sealer_shared->ndbs++;
+		if (i >= 0)
+			sealer_db_reset(i, dboid);
 		else
 			sealer_shared->overflow = true;
 	}
-	if (i < SEALER_MAX_DBS)
+	if (i >= 0)
 	{
 		sealer_shared->dbs[i].no_extension = false;
 		if (!sealer_shared->dbs[i].pending)
@@ -275,9 +294,9 @@ sealer_set_no_extension(Oid dboid)
 	int			i;
 
 	SpinLockAcquire(&sealer_shared->mutex);
-	for (i = 0; i < sealer_shared->ndbs; i++)
-		if (sealer_shared->dbs[i].dboid == dboid)
-			sealer_shared->dbs[i].no_extension = true;
+	i = sealer_db_slot(dboid);
+	if (i >= 0)
+		sealer_shared->dbs[i].no_extension = true;
 	SpinLockRelease(&sealer_shared->mutex);
 }
 
@@ -293,14 +312,13 @@ sealer_take_pending(Oid dboid, uint64 *pass)
 
 	*pass = 0;
 	SpinLockAcquire(&sealer_shared->mutex);
-	for (i = 0; i < sealer_shared->ndbs; i++)
-		if (sealer_shared->dbs[i].dboid == dboid)
-		{
-			pending = sealer_shared->dbs[i].pending;
-			sealer_shared->dbs[i].pending = false;
-			*pass = ++sealer_shared->dbs[i].pass_begun;
-			break;
-		}
+	i = sealer_db_slot(dboid);
+	if (i >= 0)
+	{
+		pending = sealer_shared->dbs[i].pending;
+		sealer_shared->dbs[i].pending = false;
+		*pass = ++sealer_shared->dbs[i].pass_begun;
+	}
 	SpinLockRelease(&sealer_shared->mutex);
 	return pending;
 }
@@ -312,10 +330,9 @@ sealer_pass_finished(Oid dboid, uint64 pass)
 	int			i;
 
 	SpinLockAcquire(&sealer_shared->mutex);
-	for (i = 0; i < sealer_shared->ndbs; i++)
-		if (sealer_shared->dbs[i].dboid == dboid &&
-			sealer_shared->dbs[i].pass_done < pass)
-			sealer_shared->dbs[i].pass_done = pass;
+	i = sealer_db_slot(dboid);
+	if (i >= 0 && sealer_shared->dbs[i].pass_done < pass)
+		sealer_shared->dbs[i].pass_done = pass;
 	SpinLockRelease(&sealer_shared->mutex);
 	ConditionVariableBroadcast(&sealer_shared->pass_cv);
 }
@@ -338,14 +355,11 @@ sealer_wait_for_pass(int timeout_ms)
 	if (sealer_shared == NULL)
 		return false;
 	SpinLockAcquire(&sealer_shared->mutex);
-	if (sealer_shared->launcher_latch != NULL)
+	i = sealer_db_slot(MyDatabaseId);
+	if (sealer_shared->launcher_latch != NULL && i >= 0)
 	{
-		for (i = 0; i < sealer_shared->ndbs; i++)
-			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
-			{
-				target = sealer_shared->dbs[i].pass_begun + 1;
-				known = true;
-			}
+		target = sealer_shared->dbs[i].pass_begun + 1;
+		known = true;
 	}
 	SpinLockRelease(&sealer_shared->mutex);
 	if (!known)
@@ -353,12 +367,12 @@ sealer_wait_for_pass(int timeout_ms)
 		/* first contact: sealer_notify makes the database known */
 		sealer_notify(MyDatabaseId);
 		SpinLockAcquire(&sealer_shared->mutex);
-		for (i = 0; i < sealer_shared->ndbs; i++)
-			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
-			{
-				target = sealer_shared->dbs[i].pass_begun + 1;
-				known = sealer_shared->launcher_latch != NULL;
-			}
+		i = sealer_db_slot(MyDatabaseId);
+		if (i >= 0)
+		{
+			target = sealer_shared->dbs[i].pass_begun + 1;
+			known = sealer_shared->launcher_latch != NULL;
+		}
 		SpinLockRelease(&sealer_shared->mutex);
 		if (!known)
 			return false;
@@ -372,9 +386,9 @@ sealer_wait_for_pass(int timeout_ms)
 		long		left;
 
 		SpinLockAcquire(&sealer_shared->mutex);
-		for (i = 0; i < sealer_shared->ndbs; i++)
-			if (sealer_shared->dbs[i].dboid == MyDatabaseId)
-				done = sealer_shared->dbs[i].pass_done >= target;
+		i = sealer_db_slot(MyDatabaseId);
+		if (i >= 0)
+			done = sealer_shared->dbs[i].pass_done >= target;
 		SpinLockRelease(&sealer_shared->mutex);
 		if (done)
 			break;
@@ -1286,6 +1300,13 @@ sealer_start_worker(Oid dboid)
 	return handle;
 }
 
+/* A database a sealer may serve: it accepts connections, not a template. */
+static bool
+database_sealable(Form_pg_database db)
+{
+	return db->datallowconn && !db->datistemplate;
+}
+
 /*
  * Can a sealer connect to the database: it exists and accepts connections?
  * (A sealer started for a dropped database failed at once, and the
@@ -1302,9 +1323,7 @@ launcher_database_open(Oid dboid)
 	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
 	if (HeapTupleIsValid(tup))
 	{
-		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
-
-		open = db->datallowconn && !db->datistemplate;
+		open = database_sealable((Form_pg_database) GETSTRUCT(tup));
 		ReleaseSysCache(tup);
 	}
 	CommitTransactionCommand();
@@ -1323,16 +1342,9 @@ launcher_forget_database(Oid dboid, bool only_without_extension)
 	int			i;
 
 	SpinLockAcquire(&sealer_shared->mutex);
-	for (i = 0; i < sealer_shared->ndbs; i++)
-		if (sealer_shared->dbs[i].dboid == dboid &&
-			(!only_without_extension || sealer_shared->dbs[i].no_extension))
-		{
-			sealer_shared->dbs[i].dboid = InvalidOid;
-			sealer_shared->dbs[i].pending = false;
-			sealer_shared->dbs[i].no_extension = false;
-			sealer_shared->dbs[i].pass_begun = 0;
-			sealer_shared->dbs[i].pass_done = 0;
-		}
+	i = sealer_db_slot(dboid);
+	if (i >= 0 && (!only_without_extension || sealer_shared->dbs[i].no_extension))
+		sealer_db_reset(i, InvalidOid);
 	SpinLockRelease(&sealer_shared->mutex);
 }
 
@@ -1352,7 +1364,7 @@ launcher_mark_all_databases(void)
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
-		if (db->datallowconn && !db->datistemplate)
+		if (database_sealable(db))
 			sealer_mark_pending(db->oid);
 	}
 	table_endscan(scan);
@@ -1712,13 +1724,8 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 	/* a database beyond the launcher's table seals in a one-shot worker */
 	if (sealer_shared != NULL)
 	{
-		int			i;
-
 		SpinLockAcquire(&sealer_shared->mutex);
-		if (sealer_shared->launcher_latch != NULL)
-			for (i = 0; i < sealer_shared->ndbs; i++)
-				if (sealer_shared->dbs[i].dboid == MyDatabaseId)
-					served = true;
+		served = sealer_shared->launcher_latch != NULL && sealer_db_slot(MyDatabaseId) >= 0;
 		SpinLockRelease(&sealer_shared->mutex);
 	}
 	if (served)
