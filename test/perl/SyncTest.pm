@@ -15,7 +15,7 @@ use IPC::Run;
 use LedgerTest;
 
 our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
-  content wait_refused skip_refused sub_enabled last_error_at digest_of);
+  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of);
 
 # Poll a query until it returns 't', at most $secs seconds; true if it did.
 # (poll_query_until waits 180 s, which a failing case should not cost.)
@@ -146,6 +146,22 @@ sub row_set
 	return $node->safe_psql($db // 'postgres',
 		"SELECT count(*) || ' ' || coalesce(md5(string_agg(ledger_xact || ',' || ledger_seq || ',' || encode(ledger_hash, 'hex'), ';' "
 		  . "ORDER BY ledger_xact, ledger_seq)), '-') FROM $table");
+}
+
+# What a node holds of a ledger, as one string to compare before and after:
+# the table's content and ledger columns, its transaction records and its
+# blocks.
+sub held_state
+{
+	my ($node, $table, $db) = @_;
+	$db //= 'postgres';
+	my $lid = "(SELECT ledger_id FROM ledger.ledgers WHERE relation = '$table'::regclass)";
+	return join(' / ',
+		content($node, $table, $db), row_set($node, $table, $db),
+		$node->safe_psql($db,
+			"SELECT count(*) || ' ' || md5(string_agg(t::text, ';' ORDER BY xact_id)) FROM ledger.transactions t WHERE ledger_id = $lid"),
+		$node->safe_psql($db,
+			"SELECT count(*) || ' ' || md5(string_agg(b::text, ';' ORDER BY block_no)) FROM ledger.blocks b WHERE ledger_id = $lid"));
 }
 
 # Row count and a hash of the whole content of a table.

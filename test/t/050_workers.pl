@@ -12,6 +12,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use LedgerTest;
+use SyncTest qw(poll_until);
 use Time::HiRes qw(time usleep);
 use IPC::Run;
 
@@ -36,19 +37,6 @@ CREATE EXTENSION ledger;
 CREATE TABLE t (id int, v text);
 SELECT ledger.create_ledger('t');
 });
-}
-
-# Poll a count query in database "many" until it returns 0 (at most $secs s).
-sub poll_until_zero
-{
-	my ($q, $secs) = @_;
-	my $t0 = time;
-	while (time - $t0 < $secs)
-	{
-		return 1 if $node->safe_psql('many', $q) == 0;
-		usleep(50_000);
-	}
-	return 0;
 }
 
 # Seconds until transaction $xact of ledger t in $db is sealed, or undef.
@@ -171,11 +159,13 @@ $node->safe_psql('many',
 	  . join('', map { "INSERT INTO m$_ VALUES ($_, 'one');\n" } 21 .. 40)
 	  . join('', map { "INSERT INTO m$_ VALUES ($_, 'two');\n" } 1 .. 40));
 my $many_q = q{SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL AND ledger_id };
-ok(poll_until_zero($many_q . "<> $broken_id", 10), 'many ledgers: the 80 commits to the 40 good ones sealed');
+ok(poll_until($node, "SELECT ($many_q <> $broken_id) = 0", 10, 'many'),
+	'many ledgers: the 80 commits to the 40 good ones sealed');
 is($node->safe_psql('many', $many_q . "= $broken_id"), '1', 'many ledgers: the broken one left unsealed');
 ok($node->log_contains("ledger $broken_id does not exist", $many_log), 'many ledgers: its error is in the log');
 $node->safe_psql('many', "INSERT INTO m7 VALUES (7, 'three')");
-ok(poll_until_zero($many_q . "<> $broken_id", 10), 'many ledgers: sealing goes on after the error');
+ok(poll_until($node, "SELECT ($many_q <> $broken_id) = 0", 10, 'many'),
+	'many ledgers: sealing goes on after the error');
 is($node->safe_psql('many', q{SELECT count(DISTINCT b.ledger_id) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id)
 	WHERE l.relation::text LIKE 'm%' AND b.block_no > 0}), '40',
 	'many ledgers: each good ledger has a block');

@@ -194,10 +194,7 @@ is($a->safe_psql($db, "SELECT wal_status <> 'lost' FROM pg_replication_slots WHE
 # ---------- equivocation refused, the replica left as it was ----------
 sub held
 {
-	return join(' / ',
-		content($b, 'f', $db), row_set($b, 'f', $db),
-		$b->safe_psql($db, "SELECT count(*) || ' ' || md5(string_agg(t::text, ';' ORDER BY xact_id)) FROM ledger.transactions t WHERE ledger_id = $fid"),
-		$b->safe_psql($db, "SELECT count(*) || ' ' || md5(string_agg(b::text, ';' ORDER BY block_no)) FROM ledger.blocks b WHERE ledger_id = $fid"));
+	return held_state($b, 'f', $db);
 }
 
 sub resync_refused

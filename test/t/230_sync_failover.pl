@@ -68,12 +68,7 @@ $a->stop;
 
 sub held
 {
-	return join(' / ',
-		content($b, 'pay'), row_set($b, 'pay'),
-		$b->safe_psql('postgres', q{SELECT count(*) || ' ' || md5(string_agg(t::text, ';' ORDER BY xact_id))
-			FROM ledger.transactions t JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'pay'::regclass}),
-		$b->safe_psql('postgres', q{SELECT count(*) || ' ' || md5(string_agg(x::text, ';' ORDER BY block_no))
-			FROM ledger.blocks x JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'pay'::regclass}));
+	return held_state($b, 'pay');
 }
 
 # ---- the lagging standby promoted: a fork, refused ----
