@@ -1381,6 +1381,7 @@ ledger_launcher_main(Datum main_arg)
 	TimestampTz last_start[SEALER_MAX_DBS];
 	TimestampTz last_sweep;
 	bool		overflow_told = false;
+	TimestampTz slots_told = 0;
 	int			i;
 
 	worker_start(InvalidOid, NULL);
@@ -1463,6 +1464,22 @@ ledger_launcher_main(Datum main_arg)
 			}
 			running[i] = sealer_start_worker(snapshot[i].dboid);
 			last_start[i] = now;
+
+			/*
+			 * No slot: tried again each interval, and said at most once a
+			 * minute (as the logical replication launcher says it);
+			 * nothing else would tell why nothing is sealed.
+			 */
+			if (running[i] == NULL &&
+				(slots_told == 0 || TimestampDifferenceExceeds(slots_told, now, SEALER_SWEEP_MS)))
+			{
+				slots_told = now;
+				ereport(WARNING,
+						(errmsg("out of background worker slots"),
+						 errdetail("The ledger sealer for database %u could not start; committed transactions stay unsealed until a slot is free, or until ledger.seal() is called there.",
+								   snapshot[i].dboid),
+						 errhint("You might need to increase \"%s\".", "max_worker_processes")));
+			}
 		}
 		if (!overflow_told)
 		{

@@ -64,6 +64,16 @@ worker_start(Oid dboid, const char *dbname)
 	 */
 	SetConfigOption("default_transaction_isolation", "read committed",
 					PGC_SUSET, PGC_S_OVERRIDE);
+
+	/*
+	 * A sealer may wait for a ledger that an open seal() holds, as long as
+	 * that transaction lasts; with a database's lock_timeout (set for its
+	 * sessions) each pass failed on that wait, an ERROR in the log every
+	 * ledger.seal_interval, and the ledgers after it in the pass waited
+	 * for the next one.  (statement_timeout is armed only for a client's
+	 * statements, never in a background worker.)
+	 */
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Between passes: interrupts, and the configuration file after SIGHUP. */

@@ -248,11 +248,15 @@ is($wk, '', 'no sealer connected to a database without the extension after a res
 # and a sealer that waited for a ledger's lock then read the chain's head
 # with the snapshot from before the wait, writing a block number already
 # taken (duplicate key on ledger.blocks, the worker gone until the next
-# commit).  The workers run READ COMMITTED whatever the database says.
+# commit).  The workers run READ COMMITTED whatever the database says,
+# and without the database's lock_timeout.
 # ---------------------------------------------------------------------
 make_ledger_db('ser');
 $node->safe_psql('postgres',
 	"ALTER DATABASE ser SET default_transaction_isolation = 'serializable'");
+# and a lock_timeout for its sessions: a sealer waiting for the ledger
+# failed its pass after 200 ms, again every ledger.seal_interval
+$node->safe_psql('postgres', "ALTER DATABASE ser SET lock_timeout = '200ms'");
 is($node->safe_psql('ser', 'SHOW transaction_isolation'),
 	'serializable', 'serializable: the database\'s sessions default to SERIALIZABLE');
 my $ser_log = -s $node->logfile;
@@ -275,6 +279,13 @@ for (1 .. 100)
 	usleep(50_000);
 }
 is($waited, 1, 'serializable: the sealer waits for the ledger held by an open seal()');
+# longer than the database's lock_timeout
+usleep(800_000);
+is( $node->safe_psql('ser',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' "
+		  . "AND datname = 'ser' AND wait_event_type = 'Lock'"),
+	1,
+	'lock_timeout: the sealer still waits after the database\'s lock_timeout');
 is($holder->query_safe("SELECT ledger.seal('t')"), '1', 'serializable: the open seal() seals the commit itself');
 $ser_x = $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (3, 's') RETURNING ledger_xact");
 $holder->query_safe('COMMIT');
@@ -282,7 +293,7 @@ $holder->quit;
 ok(defined time_to_sealed('ser', $ser_x, time, 10),
 	'serializable: the commit made while seal() held the ledger is sealed after it');
 ok(!$node->log_contains('ERROR', $ser_log),
-	'serializable: no error in the server log (no block number written twice)');
+	'serializable, lock_timeout: no error in the server log (no block number written twice, no lock timeout)');
 is($node->safe_psql('ser', 'SELECT string_agg(block_no::text, \',\' ORDER BY block_no) FROM ledger.blocks'),
 	'0,1,2,3', 'serializable: genesis and three blocks');
 my $ser_v = verify($node, 'ser', 't');
@@ -309,6 +320,35 @@ ok(defined $late_sealed,
 my $late_digest = $node->safe_psql('late', "SELECT ledger.digest('t')->>'block'");
 ok($late_digest > 0, 'more than 128 databases: digest');
 $node->safe_psql('postgres', join('', map { "DROP DATABASE crowd_$_;\n" } 1 .. 130));
+
+# No background worker slot free for a sealer (max_worker_processes taken
+# by other workers, parallel query for one): nothing was sealed and the
+# server log said nothing of why.  Now a WARNING, at most once a minute;
+# seal() still seals.
+$node->append_conf('postgresql.conf', "max_worker_processes = 2\n");
+my $slots_log = -s $node->logfile;
+$node->restart;
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('logical replication launcher', 'ledger sealer launcher')"),
+	2,
+	'no slot free: the two launchers take both background worker slots');
+my $slots_x = $node->safe_psql('one', "INSERT INTO t (id, v) VALUES (1, 'no slot') RETURNING ledger_xact");
+my $slots_warned;
+for (1 .. 100)
+{
+	$slots_warned = $node->log_contains('WARNING:  out of background worker slots', $slots_log);
+	last if $slots_warned;
+	usleep(100_000);
+}
+ok($slots_warned, 'no slot free: the launcher says so in the log');
+ok($node->log_contains('HINT:  You might need to increase "max_worker_processes"', $slots_log),
+	'no slot free: with a hint');
+sleep 2;
+my $slots_n = () = slurp_file($node->logfile, $slots_log) =~ /out of background worker slots/g;
+is($slots_n, 1, 'no slot free: said once, not at each retry');
+ok(!defined time_to_sealed('one', $slots_x, time, 0.5), 'no slot free: the commit is not sealed in the background');
+is($node->safe_psql('one', "SELECT ledger.seal('t')"), '1', 'no slot free: seal() seals it');
+ok(defined time_to_sealed('one', $slots_x, time, 1), 'no slot free: sealed');
 
 # the server log has no errors from the workers
 my $log = slurp_file($node->logfile);
