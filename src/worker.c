@@ -74,6 +74,17 @@ worker_start(Oid dboid, const char *dbname)
 	 * statements, never in a background worker.)
 	 */
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+
+	/*
+	 * A database set read-only for its sessions (ALTER DATABASE ... SET
+	 * default_transaction_read_only, a common way to freeze one): the
+	 * transactions committed before, or by a session that turned it off,
+	 * must still be sealed, as autovacuum still vacuums there.  Each pass
+	 * failed ("cannot execute SELECT FOR UPDATE in a read-only
+	 * transaction"), an ERROR every interval, and nothing was sealed.
+	 * During recovery every transaction is read-only whatever this says.
+	 */
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Between passes: interrupts, and the configuration file after SIGHUP. */

@@ -299,6 +299,27 @@ is($node->safe_psql('ser', 'SELECT string_agg(block_no::text, \',\' ORDER BY blo
 my $ser_v = verify($node, 'ser', 't');
 is($ser_v->{ok}, 't', 'serializable: verify') or diag($ser_v->{problem});
 
+# A database set read-only for its sessions (ALTER DATABASE ... SET
+# default_transaction_read_only, a way to freeze one): what was committed
+# before, or by a session that turned it off, was never sealed, and each
+# pass failed with an ERROR in the log, every ledger.seal_interval.
+make_ledger_db('ro');
+$node->safe_psql('postgres', "ALTER DATABASE ro SET default_transaction_read_only = on");
+my $ro_log = -s $node->logfile;
+my ($ro_ret, $ro_out, $ro_err) = $node->psql('ro', "INSERT INTO t (id, v) VALUES (1, 'ro')");
+like($ro_err, qr/cannot execute INSERT in a read-only transaction/, 'read-only database: sessions cannot write');
+my $ro_x = $node->safe_psql('ro',
+	"SET default_transaction_read_only = off; INSERT INTO t (id, v) VALUES (2, 'rw') RETURNING ledger_xact");
+ok(defined time_to_sealed('ro', $ro_x, time, 10),
+	'read-only database: a commit of a session that turned it off is sealed in the background');
+# (the test's own sessions are named in the log; the workers are not)
+my @ro_errs = grep { /ERROR:/ && !/050_workers\.pl/ }
+  split /\n/, slurp_file($node->logfile, $ro_log);
+is(scalar @ro_errs, 0, 'read-only database: no sealer error in the server log') or diag($ro_errs[0]);
+is($node->safe_psql('ro', "SELECT ledger.digest('t')->>'block'"), '1', 'read-only database: digest() from a read-only session');
+my $ro_v = verify($node, 'ro', 't');
+is($ro_v->{ok}, 't', 'read-only database: verify');
+
 # More than 128 databases (the places of the launcher's table): it looks at
 # every database when it starts, and kept a place for each one for good,
 # those without the extension too, so a database with ledgers made later
