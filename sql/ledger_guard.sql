@@ -77,14 +77,25 @@ CREATE TRIGGER zzz_late BEFORE INSERT ON g FOR EACH ROW EXECUTE FUNCTION g_upper
 DROP TRIGGER a_upper ON g;
 DROP FUNCTION g_upper();
 
--- a superuser can force a change past the guards; verify catches it
+-- session_replication_role = replica does not switch the guards off: they
+-- are event triggers enabled ALWAYS, like the ledger's own triggers (until
+-- 0.2.0 a role or database given the setting by a superuser could drop or
+-- unguard its ledgers)
 SET session_replication_role = replica;
+ALTER TABLE g DISABLE TRIGGER ALL;
+DROP TABLE g;
+RESET session_replication_role;
+SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'ledger%' ORDER BY 1;
+
+-- a superuser can force a change past the guards, by disabling them by
+-- name; verify catches it
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE g DISABLE TRIGGER ALL;
 UPDATE g SET amount = 1000 WHERE id = 2;
 ALTER TABLE g ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE g ENABLE ALWAYS TRIGGER ledger_append_only;
 ALTER TABLE g ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('g');
 
 -- renumbering rows while keeping their order is caught too: in row format 2
@@ -99,11 +110,11 @@ INSERT INTO rn VALUES (3, 'c');
 COMMIT;
 SELECT id, ledger_seq FROM rn ORDER BY ledger_seq;
 SELECT ok FROM ledger.verify('rn');
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE rn DISABLE TRIGGER ledger_append_only, DISABLE TRIGGER ledger_append_only_row;
 UPDATE rn SET ledger_seq = 1 WHERE id = 3;
 ALTER TABLE rn ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('rn');
 SELECT ledger.drop_ledger('rn');
 

@@ -286,19 +286,27 @@ RESET session_replication_role;
 ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'sr_payments'::regclass ORDER BY 1;
 
--- a superuser swaps a stored signature past the guards: verify names the
--- row, first by its hash, and once the hash is forged too, by its signature
+-- a superuser swaps a stored signature past the guards (disabled by name:
+-- replica mode no longer silences them): verify names the row, first by
+-- its hash, and once the hash is forged too, by its signature
 SET session_replication_role = replica;
+ALTER TABLE sr_payments DISABLE TRIGGER ALL;
+RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER EVENT TRIGGER ledger_guard_signed DISABLE;
 ALTER TABLE sr_payments DISABLE TRIGGER ALL;
 UPDATE sr_payments SET sig = (SELECT sig FROM sigs WHERE label = 'r2') WHERE id = 1;
 ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER EVENT TRIGGER ledger_guard_signed DISABLE;
 ALTER TABLE sr_payments DISABLE TRIGGER ALL;
 UPDATE sr_payments p SET ledger_hash = ledger.leaf_hash(p, p.ledger_xact, p.ledger_seq) WHERE id = 1;
 ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature, ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only, ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('sr_payments');
 
 -- a revocation backdated before a row's commit (a compromise found late)
@@ -431,18 +439,22 @@ DROP TABLE sr_orphan;
 -- a superuser can get past the guard; rows then still cannot get around
 -- the signature trigger: one reaching it (id < 100) is refused for the
 -- trigger's definition, one it skips is refused by the ledger's row trigger
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER EVENT TRIGGER ledger_guard_signed DISABLE;
 CREATE OR REPLACE TRIGGER ledger_signature BEFORE INSERT ON sr_payments
   FOR EACH ROW WHEN (NEW.id < 100) EXECUTE FUNCTION ledger.signature_trigger();
 ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature;
-RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 INSERT INTO sr_payments VALUES (40, 'mallory', 1.00, 'unsigned', 40, 'ed-alice', '\x00');
 INSERT INTO sr_payments VALUES (140, 'mallory', 1.00, 'unsigned', 140, 'ed-alice', '\x00');
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER EVENT TRIGGER ledger_guard_signed DISABLE;
 CREATE OR REPLACE TRIGGER ledger_signature BEFORE INSERT ON sr_payments
   FOR EACH ROW EXECUTE FUNCTION ledger.signature_trigger();
 ALTER TABLE sr_payments ENABLE ALWAYS TRIGGER ledger_signature;
-RESET session_replication_role;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 SELECT count(*) AS unsigned_rows FROM sr_payments WHERE id IN (40, 140);
 
 -- Malformed DER signatures are refused with what is wrong (22023): from

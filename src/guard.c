@@ -33,8 +33,10 @@
  * ledger (ALTER COLUMN TYPE, a volatile default, SET ACCESS METHOD) are
  * refused before they happen by a table_rewrite event trigger.
  *
- * A superuser can switch event triggers off; what that lets through is
- * caught by ledger.verify.
+ * The event triggers are enabled ALWAYS (sql/install/54_*.sql), so
+ * session_replication_role = replica, which a superuser may give any role,
+ * does not switch them off.  A superuser can disable them by name; what
+ * that lets through is caught by ledger.verify.
  *
  *-------------------------------------------------------------------------
  */

@@ -79,13 +79,13 @@ ALTER TABLE payments DISABLE TRIGGER ALL;
 
 \echo
 \echo '== 8. A superuser forces a change past every guard'
-\echo '      (replica mode switches the event triggers off) ...'
-SET session_replication_role = replica;
+\echo '      (it disables the DDL guard, an event trigger, by name) ...'
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE payments DISABLE TRIGGER ALL;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 UPDATE payments SET amount = amount * 100 WHERE id = 3;
 ALTER TABLE payments ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
   ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
 \echo '      ... and verify names the row:'
 SELECT ok, problem FROM ledger.verify('payments', :'digest');
 
@@ -98,15 +98,15 @@ INSERT INTO audit VALUES (1, 'first');
 SELECT ledger.digest('audit') AS audit_digest \gset
 INSERT INTO audit VALUES (2, 'second');
 SELECT (ledger.digest('audit'))->>'block' AS newest_block;
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE audit DISABLE TRIGGER ALL;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 DELETE FROM audit;
 DELETE FROM ledger.transactions WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass);
 DELETE FROM ledger.blocks WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass) AND block_no > 0;
 DELETE FROM ledger.history_tiles WHERE ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'audit'::regclass);
 ALTER TABLE audit ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
   ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
 SELECT ok, problem FROM ledger.verify('audit') AS without_digest;
 SELECT ok, problem FROM ledger.verify('audit', :'audit_digest') AS with_digest;
 
@@ -226,12 +226,12 @@ INSERT INTO settlements VALUES (4, 'bank B', 1.00);
 \echo '       change travels to B, is refused on arrival and stops the'
 \echo '       subscription; B keeps what it verified:'
 \c demo
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE settlements DISABLE TRIGGER ALL;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 UPDATE settlements SET amount = 1.00 WHERE id = 1;
 ALTER TABLE settlements ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
   ENABLE ALWAYS TRIGGER ledger_append_only_row;
-RESET session_replication_role;
 \c bank_b
 CREATE FUNCTION pg_temp.wait_for_refusal() RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN

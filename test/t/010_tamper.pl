@@ -117,6 +117,20 @@ sub detected
 
 sub qre { return quotemeta(shift); }
 
+# SQL run as a superuser with the DDL guards switched off by name (they fire
+# whatever session_replication_role says), in one transaction, so that they
+# are on again after it whether it commits or fails.
+sub unguarded
+{
+	my ($sql) = @_;
+	my @g = ('ledger_guard_ddl', 'ledger_guard_drop', 'ledger_guard_rewrite');
+	return "BEGIN;\n"
+	  . join('', map { "ALTER EVENT TRIGGER $_ DISABLE;\n" } @g)
+	  . "$sql;\n"
+	  . join('', map { "ALTER EVENT TRIGGER $_ ENABLE ALWAYS;\n" } @g)
+	  . "COMMIT;\n";
+}
+
 
 my ($ok, $out, $err);
 
@@ -137,7 +151,7 @@ ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET amount = 400 WHERE id = 4;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	my $r = row_info($t, 4);
 	detected($t, undef,
@@ -153,11 +167,20 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE;
 		"SET session_replication_role = replica; UPDATE $t SET v = 'G' WHERE id = 7");
 	isnt($ok, 0, 'UPDATE is refused even with session_replication_role = replica');
 	like($err, qr/\Q$t\E/, 'the refusal names the table');
+	# the DDL guard fires in replica mode too (an event trigger enabled
+	# ALWAYS): before 0.2.0 it did not, and disabling the triggers passed
+	($ok, $out, $err) = $node->psql($db,
+		"SET session_replication_role = replica; ALTER TABLE $t DISABLE TRIGGER ALL");
+	isnt($ok, 0, 'disabling the ledger triggers is refused even with session_replication_role = replica');
+	like($err, qr/cannot alter ledger table/, 'by the DDL guard');
+	($ok, $out, $err) = $node->psql($db, "SET session_replication_role = replica; DROP TABLE $t");
+	like($err, qr/cannot drop ledger table/, 'DROP TABLE is refused even with session_replication_role = replica');
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET v = 'G' WHERE id = 7;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	my $r = row_info($t, 7);
 	detected($t, $d,
@@ -170,7 +193,7 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 6);
 	$node->safe_psql($db,
-		"SET session_replication_role = replica; ALTER TABLE $t DISABLE TRIGGER ALL; DELETE FROM $t WHERE id = 6;");
+		"ALTER EVENT TRIGGER ledger_guard_ddl DISABLE; ALTER TABLE $t DISABLE TRIGGER ALL; ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS; DELETE FROM $t WHERE id = 6;");
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) recorded 2 rows, but the table holds 1 of them: rows were deleted/,
 		'delete a row');
@@ -181,7 +204,7 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 3);
 	$node->safe_psql($db,
-		"SET session_replication_role = replica; ALTER TABLE $t DISABLE TRIGGER ALL; DELETE FROM $t WHERE id BETWEEN 3 AND 5;");
+		"ALTER EVENT TRIGGER ledger_guard_ddl DISABLE; ALTER TABLE $t DISABLE TRIGGER ALL; ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS; DELETE FROM $t WHERE id BETWEEN 3 AND 5;");
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) recorded 3 rows, but none of them is in the table/,
 		'delete a whole transaction\'s rows');
@@ -196,7 +219,7 @@ UPDATE $t SET v = 'G' WHERE id = 7;
 	my $prev = $last - 1;
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
@@ -205,6 +228,7 @@ DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	my $v = verify($node, $db, $t);
 	is($v->{ok}, 't', 'truncated history: verify without a digest cannot tell')
@@ -261,11 +285,12 @@ INSERT INTO $t VALUES (51, 'forged', 51, $r->{xact}, 3,
 	my $r = row_info($t, 9);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE id = 9;
 INSERT INTO $t VALUES (9, 'i', 9000, $r->{xact}, $r->{seq},
   ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, $r->{seq}));
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	detected($t, undef,
 		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root/,
@@ -278,9 +303,10 @@ INSERT INTO $t VALUES (9, 'i', 9000, $r->{xact}, $r->{seq},
 	my $before = row_info($t, 10);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET ledger_hash = sha256('x'::bytea) WHERE id = 10;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	my $r = row_info($t, 10);
 	detected($t, undef,
@@ -353,26 +379,23 @@ UPDATE ledger.blocks SET prev_hash = sha256('x'::bytea) WHERE ledger_id = $lid A
 	my ($t, $d) = fresh_ledger();
 	my $lid = ledger_id($t);
 	my $r = row_info($t, 8);
-	$node->safe_psql($db, qq{
-SET session_replication_role = replica;
+	$node->safe_psql($db, unguarded(qq{
 ALTER TABLE ledger.transactions DROP CONSTRAINT transactions_pkey;
 CREATE INDEX transactions_pkey ON ledger.transactions (ledger_id, xact_id);
 INSERT INTO ledger.transactions SELECT * FROM ledger.transactions
- WHERE ledger_id = $lid AND xact_id = $r->{xact};
-});
+ WHERE ledger_id = $lid AND xact_id = $r->{xact}}));
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) is recorded more than once/,
 		'duplicate a transaction record');
 	detected($t, $d,
 		qr/^transaction $r->{xact} \(block $r->{block}\) is recorded more than once/,
 		'duplicate a transaction record, with a digest');
-	$node->safe_psql($db, qq{
+	$node->safe_psql($db, unguarded(qq{
 SET session_replication_role = replica;
 DELETE FROM ledger.transactions t USING (SELECT ctid FROM ledger.transactions
  WHERE ledger_id = $lid AND xact_id = $r->{xact} LIMIT 1) c WHERE t.ctid = c.ctid;
 DROP INDEX ledger.transactions_pkey;
-ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (ledger_id, xact_id);
-});
+ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (ledger_id, xact_id)}));
 }
 
 # 16. edit a transaction record's committed_at (part of the block leaf)
@@ -394,9 +417,10 @@ ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (le
 	my $r = row_info($t, 3);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	detected($t, undef,
 		qr/^row at ctid \S+ \(transaction $r->{xact}, sequence [01]\) does not match its stored hash/,
@@ -410,10 +434,11 @@ UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
 	my $r = row_info($t, 3);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
 UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (3, 4);
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	detected($t, undef,
 		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root: rows were replaced or reordered/,
@@ -427,11 +452,12 @@ UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) W
 	my $b = row_info($t, 7);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t x SET id = y.id, v = y.v, amount = y.amount, ledger_hash = y.ledger_hash
 FROM (SELECT * FROM $t WHERE id IN (4, 7)) y
 WHERE x.id IN (4, 7) AND y.id <> x.id;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	is($node->safe_psql($db, "SELECT ledger_xact FROM $t WHERE id = 7"),
 		$a->{xact}, 'row 7 now sits in row 4\'s transaction');
@@ -442,9 +468,10 @@ WHERE x.id IN (4, 7) AND y.id <> x.id;
 	# with the hashes recomputed for their new places, the roots catch it
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (4, 7);
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	detected($t, undef,
 		qr/^rows of transaction ($a->{xact}|$b->{xact}) \(block \d+\) do not match its recorded root/,
@@ -457,23 +484,25 @@ UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) W
 	my $before = row_info($t, 5);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 CREATE TABLE ${t}_copy AS SELECT * FROM $t;
 TRUNCATE $t;
 UPDATE ${t}_copy SET v = 'E' WHERE id = 5;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	# with the row trigger on, a row whose hash does not match is refused
 	($ok, $out, $err) = $node->psql($db,
-		"SET session_replication_role = replica; ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row; "
-		  . "INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq");
+		unguarded("ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row; "
+			  . "INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq"));
 	isnt($ok, 0, 'reload through the row trigger refuses the changed row');
 	like($err, qr/does not match its hash/, 'row trigger names the hash mismatch');
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	my $r = row_info($t, 5);
 	detected($t, $d,
@@ -487,7 +516,7 @@ INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
 	($ok, $out, $err) = $node->psql($db, "ALTER TABLE $t DROP COLUMN amount");
 	isnt($ok, 0, 'dropping a ledger column is refused by the DDL guard');
 	$node->safe_psql($db,
-		"SET session_replication_role = replica; ALTER TABLE $t DROP COLUMN amount;");
+		unguarded("ALTER TABLE $t DROP COLUMN amount"));
 	# every row's canonical bytes change, so the first row in heap order
 	# is the one named
 	my ($ctid, $xact, $seq) = split /\|/,
@@ -502,7 +531,7 @@ INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
 {
 	my ($t, $d) = fresh_ledger();
 	$node->safe_psql($db,
-		"SET session_replication_role = replica; ALTER TABLE $t DROP COLUMN ledger_seq;");
+		unguarded("ALTER TABLE $t DROP COLUMN ledger_seq"));
 	detected($t, undef, qr/^table "$t" has lost its ledger columns/,
 		'drop a ledger column');
 }
@@ -514,7 +543,7 @@ INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
 	my $last = last_block($t);
 	$node->safe_psql(
 		$db, qq{
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
@@ -522,6 +551,7 @@ DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2;
 UPDATE ledger.blocks SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	detected($t, $d,
 		qr/^block 2 does not link to block 1: its previous-block hash differs/,
@@ -565,8 +595,9 @@ CREATE TABLE broken (id int);
 SELECT ledger.create_ledger('broken');
 CREATE TABLE plain (id int);
 CREATE TABLE other (id int);
-SET session_replication_role = replica;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
 ALTER TABLE broken DISABLE TRIGGER ALL;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 	{
 		($ok, $out, $err) = $node->psql($db, 'ALTER TABLE plain ADD COLUMN v text');

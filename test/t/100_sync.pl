@@ -83,7 +83,7 @@ $a->safe_psql('postgres', q{
 	UPDATE payments SET amount = 1000000 WHERE id = 2;
 	ALTER TABLE payments ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
 		ENABLE ALWAYS TRIGGER ledger_append_only_row;
-	ALTER EVENT TRIGGER ledger_guard_ddl ENABLE;
+	ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 });
 $b->poll_query_until('postgres',
 	q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'bank_b_from_a'})

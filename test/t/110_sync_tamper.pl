@@ -84,7 +84,7 @@ sub at_origin_unguarded
 			ENABLE ALWAYS TRIGGER ledger_append_only_row;
 		ALTER TABLE k ENABLE ALWAYS TRIGGER zz_ledger_row, ENABLE ALWAYS TRIGGER ledger_append_only,
 			ENABLE ALWAYS TRIGGER ledger_append_only_row;
-		ALTER EVENT TRIGGER ledger_guard_ddl ENABLE;
+		ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	});
 }
 

@@ -277,7 +277,7 @@ sub registry_unguarded
 		$sql;
 		ALTER TABLE ledger.keys ENABLE TRIGGER keys_append_only, ENABLE TRIGGER keys_no_truncate,
 			ENABLE ALWAYS TRIGGER keys_changed;
-		ALTER EVENT TRIGGER ledger_guard_signed ENABLE;
+		ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 	});
 }
 

@@ -1,0 +1,1 @@
+../../install/54_event_triggers_always.sql
