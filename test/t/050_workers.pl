@@ -349,9 +349,10 @@ $node->safe_psql('postgres', join('', map { "DROP DATABASE crowd_$_;\n" } 1 .. 1
 $node->append_conf('postgresql.conf', "max_worker_processes = 2\n");
 my $slots_log = -s $node->logfile;
 $node->restart;
-is( $node->safe_psql('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('logical replication launcher', 'ledger sealer launcher')"),
-	2,
+ok( poll_until(
+		$node,
+		"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type IN ('logical replication launcher', 'ledger sealer launcher')",
+		10),
 	'no slot free: the two launchers take both background worker slots');
 my $slots_x = $node->safe_psql('one', "INSERT INTO t (id, v) VALUES (1, 'no slot') RETURNING ledger_xact");
 my $slots_warned;
