@@ -22,9 +22,9 @@ $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'ledger'\nwal_level = logical\nledger.seal_interval = 100ms\n");
 $node->start;
 
-is( $node->safe_psql('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'"),
-	1,
+# (the postmaster starts it once the server accepts connections)
+ok( poll_until(
+		$node, "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'", 10),
 	'the launcher runs');
 
 sub make_ledger_db
