@@ -109,6 +109,9 @@ typedef struct SealerDb
 /* How often the launcher looks at every database with the extension anyway. */
 #define SEALER_SWEEP_MS (60 * 1000)
 
+/* ledgers sealed in one transaction of a pass, one subtransaction each */
+#define SEALER_LEDGERS_PER_XACT 32
+
 typedef struct SealerShared
 {
 	slock_t		mutex;
@@ -1547,19 +1550,32 @@ sealer_pass(void)
 	}
 
 	/*
-	 * Every ledger of the pass in this one transaction, each in a
+	 * The ledgers of the pass in few transactions, each ledger in a
 	 * subtransaction of its own: one broken ledger must not stop the
 	 * sealing of the others, and the pass commits (and waits for its WAL
-	 * to be flushed) once, not once per ledger (with hundreds of busy
-	 * ledgers the flushes were most of a pass).  Each ledger's lock is held
-	 * to the end of the pass.
+	 * to be flushed) once per SEALER_LEDGERS_PER_XACT ledgers, not once per
+	 * ledger (with hundreds of busy ledgers the flushes were most of a
+	 * pass).  Not all in one: a transaction with more subtransaction ids
+	 * than a backend's cache holds (64) makes every other backend's
+	 * snapshot "suboverflowed", and their visibility checks look up
+	 * pg_subtrans, for as long as it is open.  Each ledger's lock is held
+	 * to the end of its transaction.
 	 */
 	pgstat_report_activity(STATE_RUNNING, "sealing ledgers");
 	for (i = 0; i < ids.n; i++)
 	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-		ResourceOwner oldowner = CurrentResourceOwner;
+		MemoryContext oldcxt;
+		ResourceOwner oldowner;
 
+		if (i > 0 && i % SEALER_LEDGERS_PER_XACT == 0)
+		{
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+			StartTransactionCommand();
+			PushActiveSnapshot(GetTransactionSnapshot());
+		}
+		oldcxt = CurrentMemoryContext;
+		oldowner = CurrentResourceOwner;
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(oldcxt);
 		PG_TRY();
