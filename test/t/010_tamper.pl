@@ -145,14 +145,11 @@ my ($ok, $out, $err);
 	isnt($ok, 0, 'disabling the ledger triggers is refused by the DDL guard');
 	like($err, qr/cannot alter ledger table/, 'DDL guard names the ledger table');
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET amount = 400 WHERE id = 4;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
-ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only}));
 	my $r = row_info($t, 4);
 	detected($t, undef,
 		qr/^row at ctid @{[qre($r->{ctid})]} \(transaction $before->{xact}, sequence $before->{seq}\) does not match its stored hash/,
@@ -176,12 +173,9 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	($ok, $out, $err) = $node->psql($db, "SET session_replication_role = replica; DROP TABLE $t");
 	like($err, qr/cannot drop ledger table/, 'DROP TABLE is refused even with session_replication_role = replica');
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
-UPDATE $t SET v = 'G' WHERE id = 7;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE $t SET v = 'G' WHERE id = 7}));
 	my $r = row_info($t, 7);
 	detected($t, $d,
 		qr/^row at ctid @{[qre($r->{ctid})]} \(transaction $before->{xact}, sequence $before->{seq}\) does not match its stored hash/,
@@ -193,7 +187,7 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 6);
 	$node->safe_psql($db,
-		"ALTER EVENT TRIGGER ledger_guard_ddl DISABLE; ALTER TABLE $t DISABLE TRIGGER ALL; ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS; DELETE FROM $t WHERE id = 6;");
+		unguarded("ALTER TABLE $t DISABLE TRIGGER ALL; DELETE FROM $t WHERE id = 6"));
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) recorded 2 rows, but the table holds 1 of them: rows were deleted/,
 		'delete a row');
@@ -204,7 +198,7 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 3);
 	$node->safe_psql($db,
-		"ALTER EVENT TRIGGER ledger_guard_ddl DISABLE; ALTER TABLE $t DISABLE TRIGGER ALL; ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS; DELETE FROM $t WHERE id BETWEEN 3 AND 5;");
+		unguarded("ALTER TABLE $t DISABLE TRIGGER ALL; DELETE FROM $t WHERE id BETWEEN 3 AND 5"));
 	detected($t, undef,
 		qr/^transaction $r->{xact} \(block $r->{block}\) recorded 3 rows, but none of them is in the table/,
 		'delete a whole transaction\'s rows');
@@ -218,8 +212,7 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my $last = last_block($t);
 	my $prev = $last - 1;
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
@@ -227,9 +220,7 @@ DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = $last;
 ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row;
-ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+ALTER TABLE $t ENABLE ALWAYS TRIGGER ledger_append_only}));
 	my $v = verify($node, $db, $t);
 	is($v->{ok}, 't', 'truncated history: verify without a digest cannot tell')
 	  or diag($v->{problem});
@@ -284,14 +275,11 @@ INSERT INTO $t VALUES (51, 'forged', 51, $r->{xact}, 3,
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 9);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE id = 9;
 INSERT INTO $t VALUES (9, 'i', 9000, $r->{xact}, $r->{seq},
-  ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, $r->{seq}));
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+  ledger.leaf_hash(ROW(9, 'i', 9000::numeric, NULL::int8, NULL::int8, NULL::bytea)::$t, $r->{xact}, $r->{seq}))}));
 	detected($t, undef,
 		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root/,
 		'replace a row with a forged one');
@@ -302,12 +290,9 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my ($t, $d) = fresh_ledger();
 	my $before = row_info($t, 10);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
-UPDATE $t SET ledger_hash = sha256('x'::bytea) WHERE id = 10;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE $t SET ledger_hash = sha256('x'::bytea) WHERE id = 10}));
 	my $r = row_info($t, 10);
 	detected($t, undef,
 		qr/^row at ctid @{[qre($r->{ctid})]} \(transaction $before->{xact}, sequence $before->{seq}\) does not match its stored hash/,
@@ -416,12 +401,9 @@ ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (le
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 3);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
-UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4)}));
 	detected($t, undef,
 		qr/^row at ctid \S+ \(transaction $r->{xact}, sequence [01]\) does not match its stored hash/,
 		'reorder rows within a transaction');
@@ -433,13 +415,10 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my ($t, $d) = fresh_ledger();
 	my $r = row_info($t, 3);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t SET ledger_seq = CASE id WHEN 3 THEN 1 ELSE 0 END WHERE id IN (3, 4);
-UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (3, 4);
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (3, 4)}));
 	detected($t, undef,
 		qr/^rows of transaction $r->{xact} \(block $r->{block}\) do not match its recorded root: rows were replaced or reordered/,
 		'reorder rows within a transaction, hashes recomputed');
@@ -451,14 +430,11 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my $a = row_info($t, 4);
 	my $b = row_info($t, 7);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 UPDATE $t x SET id = y.id, v = y.v, amount = y.amount, ledger_hash = y.ledger_hash
 FROM (SELECT * FROM $t WHERE id IN (4, 7)) y
-WHERE x.id IN (4, 7) AND y.id <> x.id;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+WHERE x.id IN (4, 7) AND y.id <> x.id}));
 	is($node->safe_psql($db, "SELECT ledger_xact FROM $t WHERE id = 7"),
 		$a->{xact}, 'row 7 now sits in row 4\'s transaction');
 	detected($t, undef,
@@ -467,12 +443,9 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 
 	# with the hashes recomputed for their new places, the roots catch it
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
-UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (4, 7);
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE $t x SET ledger_hash = ledger.leaf_hash(x, x.ledger_xact, x.ledger_seq) WHERE id IN (4, 7)}));
 	detected($t, undef,
 		qr/^rows of transaction ($a->{xact}|$b->{xact}) \(block \d+\) do not match its recorded root/,
 		'swap two rows\' values, hashes recomputed');
@@ -483,14 +456,11 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my ($t, $d) = fresh_ledger();
 	my $before = row_info($t, 5);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 CREATE TABLE ${t}_copy AS SELECT * FROM $t;
 TRUNCATE $t;
-UPDATE ${t}_copy SET v = 'E' WHERE id = 5;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE ${t}_copy SET v = 'E' WHERE id = 5}));
 	# with the row trigger on, a row whose hash does not match is refused
 	($ok, $out, $err) = $node->psql($db,
 		unguarded("ALTER TABLE $t ENABLE ALWAYS TRIGGER zz_ledger_row; "
@@ -498,12 +468,9 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	isnt($ok, 0, 'reload through the row trigger refuses the changed row');
 	like($err, qr/does not match its hash/, 'row trigger names the hash mismatch');
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
-INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+INSERT INTO $t SELECT * FROM ${t}_copy ORDER BY ledger_xact, ledger_seq}));
 	my $r = row_info($t, 5);
 	detected($t, $d,
 		qr/^row at ctid @{[qre($r->{ctid})]} \(transaction $before->{xact}, sequence $before->{seq}\) does not match its stored hash/,
@@ -542,17 +509,14 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 	my $lid = ledger_id($t);
 	my $last = last_block($t);
 	$node->safe_psql(
-		$db, qq{
-ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+		$db, unguarded(qq{
 ALTER TABLE $t DISABLE TRIGGER ALL;
 DELETE FROM $t WHERE ledger_xact IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
 DELETE FROM ledger.transactions WHERE ledger_id = $lid AND xact_id IN
   (SELECT unnest(xact_ids) FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2);
 DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 2;
-UPDATE ledger.blocks SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2;
-ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
-});
+UPDATE ledger.blocks SET block_no = block_no - 1 WHERE ledger_id = $lid AND block_no > 2}));
 	detected($t, $d,
 		qr/^block 2 does not link to block 1: its previous-block hash differs/,
 		'delete a middle block and renumber');

@@ -269,21 +269,20 @@ my $holder = $node->background_psql('ser', on_error_stop => 1);
 $holder->query_safe('BEGIN ISOLATION LEVEL READ COMMITTED');
 $holder->query_safe("SELECT ledger.seal('t')");
 $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (2, 's')");
+# sealers of the database waiting for a lock
+my $ser_waiting = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' "
+  . "AND datname = 'ser' AND wait_event_type = 'Lock'";
 my $waited = 0;
 for (1 .. 100)
 {
-	$waited = $node->safe_psql('ser',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' "
-		  . "AND datname = 'ser' AND wait_event_type = 'Lock'");
+	$waited = $node->safe_psql('ser', $ser_waiting);
 	last if $waited > 0;
 	usleep(50_000);
 }
 is($waited, 1, 'serializable: the sealer waits for the ledger held by an open seal()');
 # longer than the database's lock_timeout
 usleep(800_000);
-is( $node->safe_psql('ser',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' "
-		  . "AND datname = 'ser' AND wait_event_type = 'Lock'"),
+is( $node->safe_psql('ser', $ser_waiting),
 	1,
 	'lock_timeout: the sealer still waits after the database\'s lock_timeout');
 is($holder->query_safe("SELECT ledger.seal('t')"), '1', 'serializable: the open seal() seals the commit itself');
