@@ -86,6 +86,9 @@ ALTER TABLE g DISABLE TRIGGER ALL;
 DROP TABLE g;
 RESET session_replication_role;
 SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'ledger%' ORDER BY 1;
+-- the guards' functions are event triggers, not callable from SQL
+SELECT ledger._guard_subscription_enable();
+SELECT ledger._guard_replica_rename();
 
 -- a superuser can force a change past the guards, by disabling them by
 -- name; verify catches it

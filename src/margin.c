@@ -2506,7 +2506,8 @@ margin_init(void)
 							   PGC_POSTMASTER,
 							   0,
 							   NULL, NULL, NULL);
-	if (margin_database != NULL && margin_database[0] != '\0')
+	/* none in the servers pg_upgrade starts (see sealer_init) */
+	if (margin_database != NULL && margin_database[0] != '\0' && !IsBinaryUpgrade)
 	{
 		BackgroundWorker worker;
 

@@ -59,6 +59,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -95,6 +96,7 @@
 PG_FUNCTION_INFO_V1(ledger_catalog_guard);
 PG_FUNCTION_INFO_V1(ledger_replication_errors);
 PG_FUNCTION_INFO_V1(ledger_guard_replica_rename);
+PG_FUNCTION_INFO_V1(ledger_guard_subscription_enable);
 
 /* What arrived of one origin transaction in the current apply transaction. */
 typedef struct ReplicaXact
@@ -1625,5 +1627,92 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 						what, replica, sub),
 				 errdetail("The subscription finds the replica by the schema and name its origin gives the table; renamed here alone, the replica stops receiving changes, perhaps only when the apply worker next restarts."),
 				 errhint("Rename at the origin first; when the subscription has stopped at the new name, or after ALTER SUBSCRIPTION ... DISABLE, rename here the same way and ENABLE it.")));
+	PG_RETURN_VOID();
+}
+
+/*
+ * The first replica that subscription subname (of this database) writes and
+ * does not hold: no table of its is in pg_subscription_rel.  NULL if none,
+ * or if the subscription writes no replica here.
+ */
+static char *
+replica_missing_from(const char *subname)
+{
+	Datum		args[1] = {CStringGetTextDatum(subname)};
+	Oid			types[1] = {TEXTOID};
+	char	   *replica = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
+							  "FROM ledger.replicas r "
+							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription "
+							  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
+							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+							  "WHERE s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+							  "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr "
+							  "WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid "
+							  "AND sr.srrelid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid) "
+							  "ORDER BY 1 LIMIT 1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	if (SPI_processed > 0)
+		replica = MemoryContextStrdup(TopTransactionContext,
+									  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return replica;
+}
+
+/*
+ * ledger._guard_subscription_enable() RETURNS event_trigger
+ *
+ * ddl_command_start of ALTER SUBSCRIPTION.  pg_upgrade (of PostgreSQL 15)
+ * and pg_restore make a subscription again without its tables (no row of
+ * pg_subscription_rel).  Enabled so, its apply worker skips every change
+ * to them while the slot at the origin moves on: the replicas receive
+ * nothing, the status said "streaming", and the rows the origin wrote
+ * meanwhile never arrive.  ENABLE of a subscription that writes a replica
+ * here and does not hold its table is refused; ledger.resync_subscription
+ * makes the subscription again and checks what is held.
+ */
+Datum
+ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	AlterSubscriptionStmt *stmt;
+	ListCell   *lc;
+	bool		enable = false;
+	char	   *replica;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger._guard_subscription_enable\" was not called by the event trigger manager")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (trigdata->parsetree == NULL || !IsA(trigdata->parsetree, AlterSubscriptionStmt))
+		PG_RETURN_VOID();
+	stmt = (AlterSubscriptionStmt *) trigdata->parsetree;
+	/* ENABLE and DISABLE are both this kind, with an option "enabled" */
+	if (stmt->kind != ALTER_SUBSCRIPTION_ENABLED || stmt->subname == NULL)
+		PG_RETURN_VOID();
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "enabled") == 0)
+			enable = defGetBoolean(def);
+	}
+	if (!enable || !ledger_catalog_has_replicas())
+		PG_RETURN_VOID();
+	replica = replica_missing_from(stmt->subname);
+	if (replica != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot enable subscription \"%s\": it does not hold replica \"%s\"",
+						stmt->subname, replica),
+				 errdetail("pg_upgrade and pg_restore make a subscription again without its tables; enabled so, it would skip every change to the replicas while its slot at the origin moves on."),
+				 errhint("Call ledger.resync_subscription('%s'), which makes the subscription again and checks that the history held is the origin's.",
+						 stmt->subname)));
 	PG_RETURN_VOID();
 }

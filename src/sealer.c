@@ -204,7 +204,13 @@ sealer_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = sealer_shmem_startup;
 
-	if (!ledger_sealer_enabled)
+	/*
+	 * No sealer when switched off, nor in the servers pg_upgrade starts
+	 * (binary-upgrade mode): a sealer connected to a database
+	 * there makes the restore's DROP DATABASE fail, and what it wrote in the
+	 * new cluster would be replaced by the old cluster's files.
+	 */
+	if (!ledger_sealer_enabled || IsBinaryUpgrade)
 		return;
 
 	worker_describe(&worker, "ledger_launcher_main", "ledger sealer launcher",

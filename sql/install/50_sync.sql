@@ -112,6 +112,11 @@ AS $$
            g.relation AS ledger,
            g.ledger_id,
            CASE WHEN s.oid IS NULL THEN 'dropped'
+                -- made again by pg_upgrade or pg_restore without its tables
+                WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                                  WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid
+                                    AND sr.srrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
+                     THEN 'not subscribed'
                 WHEN NOT s.subenabled THEN 'disabled'
                 WHEN st.pid IS NULL THEN 'starting'
                 WHEN c.behind THEN 'catching up'

@@ -29,7 +29,8 @@
 #     database: its replicas verify there against the origin's digests, with
 #     the keys it held, stay read-only; its own signed ledger takes rows
 #     signed with its restored keys only; the restored subscription is
-#     disabled until resync_subscription takes over from the old database.
+#     disabled and holds no table ("not subscribed"; ENABLE refused) until
+#     resync_subscription takes over from the old database.
 use strict;
 use warnings;
 
@@ -568,6 +569,14 @@ like($err, qr/signature by key "alice" of row \(id\)=\(11\) of ledger table "b_p
 is($b->safe_psql('restored', q{SELECT subenabled FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
 	WHERE d.datname = 'restored' AND s.subname = 'late_sub'}), 'f',
 	'restore: the restored subscription is disabled');
+is( $b->safe_psql('restored',
+		"SELECT string_agg(DISTINCT state, ',') FROM ledger.replication_status WHERE peer = 'late_sub'"),
+	'not subscribed', 'restore: replication_status says the restored subscription holds no replica');
+# enabled as pg_restore made it (no table in pg_subscription_rel), the apply
+# worker would skip every change to the replicas while the slot moves on
+($ret, $out, $err) = $b->psql('restored', 'ALTER SUBSCRIPTION late_sub ENABLE');
+like($err, qr/cannot enable subscription "late_sub": it does not hold replica "late_signed"/,
+	'restore: ENABLE of the restored subscription is refused');
 
 # The restored database takes over from the old one (disaster recovery):
 # the old one's subscription is dropped (its slot at the origin with it),

@@ -1,0 +1,1 @@
+../../install/55_guard_subscription_enable.sql
