@@ -27,7 +27,8 @@ sub ledger_node
 	my $node = PostgreSQL::Test::Cluster->new($name,
 		$opt{install_path} ? (install_path => $opt{install_path}) : ());
 	$node->init(
-		$opt{allows_streaming} ? (allows_streaming => $opt{allows_streaming}) : ());
+		$opt{allows_streaming} ? (allows_streaming => $opt{allows_streaming}) : (),
+		$opt{has_archiving} ? (has_archiving => 1) : ());
 	$node->append_conf('postgresql.conf',
 		    "shared_preload_libraries = 'ledger'\n"
 		  . "wal_level = logical\n"
