@@ -29,6 +29,14 @@ CREATE UNLOGGED TABLE unl (id int4);
 SELECT ledger.create_ledger('unl');
 CREATE SEQUENCE sq;
 SELECT ledger.create_ledger('sq');
+-- the extension's own tables (a superuser): refused, left as the extension made them
+SELECT ledger.create_ledger('ledger.keys');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.create_ledger('ledger.margin_prices');
+SELECT ledger.create_ledger('ledger.margin_calls');
+SELECT count(*) AS ledger_columns_of_keys FROM pg_attribute
+ WHERE attrelid = 'ledger.keys'::regclass AND attname LIKE 'ledger\_%' AND NOT attisdropped;
+SELECT count(*) AS triggers_of_keys FROM pg_trigger WHERE tgrelid = 'ledger.keys'::regclass;
 
 -- unsupported columns: refused, and the table is left exactly as it was
 CREATE TABLE odd (id int4, pos point, tags text[]);

@@ -148,6 +148,7 @@ create_ledger_check(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	Oid			extoid;
+	Oid			ledger_ext;
 	CanonLayout layout;
 	TupleDesc	tupdesc;
 	int			i;
@@ -167,9 +168,22 @@ create_ledger_check(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("table \"%s\" is already a ledger", RelationGetRelationName(rel))));
-	/* (the extension's own ledgers, ledger.margin_calls, are its members) */
+	/*
+	 * The extension's own ledgers (ledger.margin_calls) are its members, made
+	 * ledgers by its install script; any other table of the extension (the
+	 * key registry, the margin inputs) stays as the script made it: its
+	 * functions, its updates and pg_dump know it so, and a superuser's
+	 * create_ledger('ledger.keys') added columns and triggers to it.
+	 */
 	extoid = getExtensionOfObject(RelationRelationId, relid);
-	if (OidIsValid(extoid) && extoid != get_extension_oid("ledger", true))
+	ledger_ext = get_extension_oid("ledger", true);
+	if (OidIsValid(extoid) && extoid == ledger_ext &&
+		!(creating_extension && CurrentExtensionObject == ledger_ext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
+				 errdetail("The table belongs to extension \"ledger\", whose functions, updates and pg_dump know it as the extension made it.")));
+	if (OidIsValid(extoid) && extoid != ledger_ext)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
