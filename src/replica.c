@@ -1712,7 +1712,7 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 				 errmsg("cannot enable subscription \"%s\": it does not hold replica \"%s\"",
 						stmt->subname, replica),
 				 errdetail("pg_upgrade and pg_restore make a subscription again without its tables; enabled so, it would skip every change to the replicas while its slot at the origin moves on."),
-				 errhint("Call ledger.resync_subscription('%s'), which makes the subscription again and checks that the history held is the origin's.",
-						 stmt->subname)));
+				 errhint("Call ledger.resync_subscription(%s), which makes the subscription again and checks that the history held is the origin's.",
+						 quote_literal_cstr(stmt->subname))));
 	PG_RETURN_VOID();
 }

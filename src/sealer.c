@@ -206,9 +206,9 @@ sealer_init(void)
 
 	/*
 	 * No sealer when switched off, nor in the servers pg_upgrade starts
-	 * (binary-upgrade mode): a sealer connected to a database
-	 * there makes the restore's DROP DATABASE fail, and what it wrote in the
-	 * new cluster would be replaced by the old cluster's files.
+	 * (binary-upgrade mode): a sealer connected to a database there makes
+	 * the restore's DROP DATABASE fail, and what it wrote in the new
+	 * cluster would be replaced by the old cluster's files.
 	 */
 	if (!ledger_sealer_enabled || IsBinaryUpgrade)
 		return;
