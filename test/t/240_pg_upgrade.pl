@@ -221,7 +221,17 @@ is($a2->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_slots'),
 	'0', 'upgraded origin: no logical slot carried (PostgreSQL 15)');
 
 # the peer follows the origin to its new cluster
+# the origin's stop for its upgrade broke the stream: disabled, as by any
+# lost connection (disable_on_error); pointed at the new cluster and
+# enabled, the apply worker finds no slot there
+ok(poll_until($b2, "SELECT NOT subenabled FROM pg_subscription WHERE subname = 'b_from_a'", 60),
+	'peer: the subscription was disabled when the origin stopped');
 $b2->safe_psql('postgres', "ALTER SUBSCRIPTION b_from_a CONNECTION '" . conninfo($a2) . "'");
+$b2->safe_psql('postgres', 'ALTER SUBSCRIPTION b_from_a ENABLE');
+ok( poll_until($b2,
+		"SELECT bool_and(state = 'starting' AND last_error LIKE '%replication slot \"b_from_a\" does not exist%') "
+		  . 'FROM ledger.replication_status', 60),
+	'peer: its apply worker finds no slot at the upgraded origin, and replication_status says so');
 $b2->safe_psql('postgres', "SELECT ledger.resync_subscription('b_from_a')");
 for my $t ('pay', 'transfers')
 {
