@@ -178,6 +178,8 @@ ok( poll_until($b2,
 $b2->safe_psql('postgres', 'ALTER SUBSCRIPTION b_from_a DISABLE');
 $b2->safe_psql('postgres', 'ALTER SUBSCRIPTION b_from_a ENABLE');
 is(sub_enabled($b2, 'b_from_a'), 't', 'upgraded peer: a subscription holding its replicas is disabled and enabled as ever');
+ok( poll_until($b2, "SELECT bool_and(state = 'streaming') FROM ledger.replication_status", 30),
+	'upgraded peer: streaming again (so that the origin\'s stop below breaks a stream)');
 
 # ---- 2. the origin upgraded with work unsealed ----
 $a->append_conf('postgresql.conf', "ledger.sealer = off\n");

@@ -47,11 +47,12 @@ $hold->quit;
 $p->safe_psql('postgres', "INSERT INTO pay SELECT g, 'after the target', g FROM generate_series(43, 60) g");
 my $d_after = $p->safe_psql('postgres', "SELECT ledger.digest('pay')");
 my $rows_after = $p->safe_psql('postgres', 'SELECT count(*) FROM pay');
-$p->safe_psql('postgres', 'SELECT pg_switch_wal()');
-$p->poll_query_until('postgres',
-	"SELECT last_archived_wal IS NOT NULL AND last_archived_wal >= pg_walfile_name(pg_current_wal_lsn()) "
-	  . 'FROM pg_stat_archiver')
-  or die 'WAL not archived';
+# the segment holding the restore point and all before it, archived
+# (the name of the segment just completed: WAL written after the switch,
+# by the sealer or autovacuum, goes to the next one)
+my $walfile = $p->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
+$p->poll_query_until('postgres', "SELECT '$walfile' <= last_archived_wal FROM pg_stat_archiver")
+  or die "WAL segment $walfile not archived";
 $p->stop;
 
 my $r = PostgreSQL::Test::Cluster->new('pitr_recovered');
