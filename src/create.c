@@ -142,6 +142,13 @@ create_ledger_register(void *varg)
 	sealer_seal_ledger(a->ledger_id, true);
 }
 
+/* Is this the ledger extension's own install or update script running? */
+static bool
+creating_ledger_extension(void)
+{
+	return creating_extension && CurrentExtensionObject == get_extension_oid("ledger", true);
+}
+
 /* Refuse tables that cannot become ledgers (nothing is changed). */
 static void
 create_ledger_check(Relation rel)
@@ -177,8 +184,7 @@ create_ledger_check(Relation rel)
 	 */
 	extoid = getExtensionOfObject(RelationRelationId, relid);
 	ledger_ext = get_extension_oid("ledger", true);
-	if (OidIsValid(extoid) && extoid == ledger_ext &&
-		!(creating_extension && CurrentExtensionObject == ledger_ext))
+	if (OidIsValid(extoid) && extoid == ledger_ext && !creating_ledger_extension())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot make \"%s\" a ledger", RelationGetRelationName(rel)),
@@ -421,7 +427,7 @@ ledger_prepare_builtin(PG_FUNCTION_ARGS)
 	Relation	rel;
 	char	   *qname;
 
-	if (!creating_extension || CurrentExtensionObject != get_extension_oid("ledger", true))
+	if (!creating_ledger_extension())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("ledger._prepare_builtin() is only for the extension's install script"),

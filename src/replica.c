@@ -1522,6 +1522,26 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 	return PointerGetDatum(td->tg_trigtuple);
 }
 
+/* A replica's subscription (ledger.replicas r), of this database: s. */
+#define REPLICA_SUBSCRIPTION_JOIN \
+	"JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription " \
+	"AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d " \
+	"WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+
+/*
+ * The parse tree of the command an event trigger function fires for (NULL
+ * if it has none); an error if the function was called otherwise.
+ */
+static Node *
+guard_parsetree(FunctionCallInfo fcinfo, const char *funcname)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by the event trigger manager", funcname)));
+	return ((EventTriggerData *) fcinfo->context)->parsetree;
+}
+
 /*
  * The first replica, held by an enabled subscription, that is the relation
  * relid or lies in the schema nspid (either invalid); false if none.  As
@@ -1541,9 +1561,7 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 							  "FROM ledger.replicas r "
 							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
 							  "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid "
-							  "JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription "
-							  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
-							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+							  REPLICA_SUBSCRIPTION_JOIN
 							  "WHERE s.subenabled AND (c.oid OPERATOR(pg_catalog.=) $1 "
 							  "OR c.relnamespace OPERATOR(pg_catalog.=) $2) "
 							  "ORDER BY 1 LIMIT 1",
@@ -1577,20 +1595,13 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 Datum
 ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 {
-	EventTriggerData *trigdata;
-	Node	   *stmt;
+	Node	   *stmt = guard_parsetree(fcinfo, "ledger._guard_replica_rename");
 	Oid			relid = InvalidOid;
 	Oid			nspid = InvalidOid;
 	const char *what;
 	char	   *replica;
 	char	   *sub;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger._guard_replica_rename\" was not called by the event trigger manager")));
-	trigdata = (EventTriggerData *) fcinfo->context;
-	stmt = trigdata->parsetree;
 	if (stmt == NULL)
 		PG_RETURN_VOID();
 	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_TABLE &&
@@ -1647,9 +1658,7 @@ replica_missing_from(const char *subname)
 	if (SPI_execute_with_args("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
 							  "FROM ledger.replicas r "
 							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
-							  "JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription "
-							  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
-							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+							  REPLICA_SUBSCRIPTION_JOIN
 							  "WHERE s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
 							  "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr "
 							  "WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid "
@@ -1679,20 +1688,15 @@ replica_missing_from(const char *subname)
 Datum
 ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 {
-	EventTriggerData *trigdata;
+	Node	   *tree = guard_parsetree(fcinfo, "ledger._guard_subscription_enable");
 	AlterSubscriptionStmt *stmt;
 	ListCell   *lc;
 	bool		enable = false;
 	char	   *replica;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger._guard_subscription_enable\" was not called by the event trigger manager")));
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (trigdata->parsetree == NULL || !IsA(trigdata->parsetree, AlterSubscriptionStmt))
+	if (tree == NULL || !IsA(tree, AlterSubscriptionStmt))
 		PG_RETURN_VOID();
-	stmt = (AlterSubscriptionStmt *) trigdata->parsetree;
+	stmt = (AlterSubscriptionStmt *) tree;
 	/* ENABLE and DISABLE are both this kind, with an option "enabled" */
 	if (stmt->kind != ALTER_SUBSCRIPTION_ENABLED || stmt->subname == NULL)
 		PG_RETURN_VOID();
