@@ -99,26 +99,28 @@ for my $t ('pay', 'transfers')
 }
 
 # Upgrade $old into a new cluster called $name (stopped, made like $old by
-# ledger_node and sync_node's settings); return the new node, started.
-# pg_upgrade writes into the current directory: a temporary one.
+# ledger_node and sync_node's settings, and conf => extra lines); return
+# the new node, started.  old_bindir => the old cluster's binaries, if not
+# this installation's.  pg_upgrade writes into the current directory: a
+# temporary one.
 sub upgrade
 {
-	my ($old, $name, $conf) = @_;
+	my ($old, $name, %o) = @_;
 	my $new = ledger_node($name,
 		conf => "max_wal_senders = 10\nmax_replication_slots = 10\n"
 		  . "max_logical_replication_workers = 6\nwal_retrieve_retry_interval = 200ms\n"
-		  . ($conf // ''));
+		  . ($o{conf} // ''));
 	$new->stop;
 	$old->stop;
 	my $cwd = getcwd();
 	my $dir = PostgreSQL::Test::Utils::tempdir();
 	chdir $dir or die "chdir $dir: $!";
-	my $bin = $old->config_data('--bindir');
+	my $bin = $new->config_data('--bindir');
 	command_ok(
 		[
 			'pg_upgrade', '--no-sync', '--retain',
 			'-d', $old->data_dir, '-D', $new->data_dir,
-			'-b', $bin, '-B', $bin,
+			'-b', $o{old_bindir} // $bin, '-B', $bin,
 			'-s', $new->host, '-p', $old->port, '-P', $new->port
 		],
 		"pg_upgrade of $name");
@@ -189,7 +191,7 @@ $a->safe_psql('postgres', "INSERT INTO pay VALUES (261, 'one more', 1)");
 my $before = verify($a, 'postgres', 'pay');
 is($before->{unsealed}, 2, 'origin: two transactions committed and unsealed before the upgrade');
 my $max_xact = $a->safe_psql('postgres', 'SELECT max(ledger_xact) FROM pay');
-my $a2 = upgrade($a, 'pgu_origin_new', "ledger.margin_database = 'postgres'\n");
+my $a2 = upgrade($a, 'pgu_origin_new', conf => "ledger.margin_database = 'postgres'\n");
 unlike($a2->{_pgu_log}, qr/ledger (sealer|margin)/,
 	'origin: no ledger worker ran in the servers pg_upgrade started');
 ok(wait_sealed($a2, 'postgres'), 'upgraded origin: the sealer seals what was left unsealed');
@@ -253,7 +255,7 @@ $_->stop for ($a2, $b2);
 # in a restore); then ALTER EXTENSION ledger UPDATE.
 SKIP:
 {
-	skip 'LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test', 8
+	skip 'LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test', 9
 	  unless $ENV{LEDGER_OLD_INSTALL_0_1_0};
 	my $old_install = $ENV{LEDGER_OLD_INSTALL_0_1_0};
 	my $o = ledger_node('pgu_010', install_path => $old_install);
@@ -274,21 +276,7 @@ SELECT ledger.require_signatures('transfers', 'sig', 'key_id');
 	is($o->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 		'0.1.0', 'a cluster runs 0.1.0');
 	my %d0 = map { $_ => $o->safe_psql('postgres', "SELECT ledger.digest('$_')") } ('pay', 'transfers');
-	my $n = ledger_node('pgu_010_new');
-	$n->stop;
-	$o->stop;
-	my $cwd = getcwd();
-	chdir PostgreSQL::Test::Utils::tempdir() or die;
-	command_ok(
-		[
-			'pg_upgrade', '--no-sync',
-			'-d', $o->data_dir, '-D', $n->data_dir,
-			'-b', "$old_install/bin", '-B', $n->config_data('--bindir'),
-			'-s', $n->host, '-p', $o->port, '-P', $n->port
-		],
-		'pg_upgrade from a cluster running 0.1.0 to this build');
-	chdir $cwd;
-	$n->start;
+	my $n = upgrade($o, 'pgu_010_new', old_bindir => "$old_install/bin");
 	is($n->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 		'0.1.0', 'upgraded cluster: the extension at 0.1.0, as pg_upgrade restores it');
 	$n->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
