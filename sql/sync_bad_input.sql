@@ -158,3 +158,15 @@ SELECT ledger.seal('sb_flag');
 SELECT count(*) AS unsealed FROM ledger.transaction_blocks t JOIN ledger.ledgers g USING (ledger_id)
  WHERE g.relation = 'sb_flag'::regclass AND t.block_no IS NULL;
 SELECT ledger.drop_ledger('sb_flag');
+
+-- ledger.sync_reconnect_delay: seconds, -1 (never) to 3600, set in the
+-- server's configuration only (the sealer reads it)
+SHOW ledger.sync_reconnect_delay;
+SELECT setting, unit, context, min_val, max_val FROM pg_settings
+ WHERE name = 'ledger.sync_reconnect_delay';
+SET ledger.sync_reconnect_delay = 5;
+ALTER SYSTEM SET ledger.sync_reconnect_delay = -2;
+ALTER SYSTEM SET ledger.sync_reconnect_delay = 3601;
+ALTER SYSTEM SET ledger.sync_reconnect_delay = 'NaN';
+ALTER SYSTEM SET ledger.sync_reconnect_delay = '99999999999999999999';
+ALTER SYSTEM SET ledger.sync_reconnect_delay = NULL;

@@ -58,6 +58,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_subscription.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
@@ -177,10 +178,25 @@ replica_set_copying(const char *subname)
 typedef struct ReplicaErrorSlot
 {
 	Oid			subid;			/* InvalidOid: free */
+	Oid			dboid;			/* the subscription's database */
 	TimestampTz at;
 	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
+	bool		reconnect;		/* a lost connection: to be enabled again */
+	int			streak;			/* reconnections in a row, each soon after
+								 * the one before */
+	TimestampTz reconnected_at; /* the last one, or 0 */
 	char		message[REPLICA_ERROR_LEN];
 } ReplicaErrorSlot;
+
+/*
+ * Seconds after a lost connection disables a subscription of replicas
+ * before it is enabled again (-1: never).
+ */
+int			ledger_sync_reconnect_delay = 10;
+
+/* Reconnections closer than this to the one before double the delay. */
+#define REPLICA_RECONNECT_STREAK_MS (5 * 60 * 1000)
+#define REPLICA_RECONNECT_MAX_DOUBLINGS 5
 
 typedef struct ReplicaShared
 {
@@ -219,9 +235,30 @@ replica_shmem_startup(void)
 }
 
 /*
+ * Did the apply worker lose its connection to the origin?  PostgreSQL 15
+ * disables a subscription made with disable_on_error for that as for a
+ * refused change.  Recognised by where the error was raised, which a
+ * translation does not change: the walreceiver library (the stream broke,
+ * the origin shut down or ended the walsender: the origin's FATAL), or the
+ * apply loop's wal_receiver_timeout.  An error the origin reports in the
+ * stream ("ERROR:  replication slot ... was invalidated", a publication
+ * dropped) is not a lost connection: enabling would only fail again.
+ */
+static bool
+replica_connection_lost(const ErrorData *edata)
+{
+	if (edata->filename == NULL || edata->message_id == NULL)
+		return false;
+	if (strcmp(edata->filename, "libpqwalreceiver.c") == 0)
+		return edata->message == NULL || strstr(edata->message, "ERROR:  ") == NULL;
+	return strcmp(edata->filename, "worker.c") == 0 &&
+		strcmp(edata->message_id, "terminating logical replication worker due to timeout") == 0;
+}
+
+/*
  * An error in an apply worker: keep its message for
- * ledger.replication_status.  Runs while the error is reported; must not
- * fail.
+ * ledger.replication_status, and whether it was a lost connection.  Runs
+ * while the error is reported; must not fail.
  */
 static void
 replica_emit_log(ErrorData *edata)
@@ -261,17 +298,27 @@ replica_emit_log(ErrorData *edata)
 			if (slot < 0 || replica_shared->slots[i].at < replica_shared->slots[slot].at)
 				slot = i;		/* a free slot (at 0) or the oldest */
 		}
+		if (replica_shared->slots[slot].subid != subid)
+		{
+			replica_shared->slots[slot].streak = 0;
+			replica_shared->slots[slot].reconnected_at = 0;
+		}
 		replica_shared->slots[slot].subid = subid;
+		replica_shared->slots[slot].dboid = MyDatabaseId;
 		replica_shared->slots[slot].at = now;
 		replica_shared->slots[slot].finish_lsn = finish;
+		replica_shared->slots[slot].reconnect =
+			ledger_sync_reconnect_delay >= 0 && replica_connection_lost(edata);
 		strlcpy(replica_shared->slots[slot].message, edata->message, REPLICA_ERROR_LEN);
 		SpinLockRelease(&replica_shared->mutex);
 	}
 }
 
+static TimestampTz replica_reconnect_due(const ReplicaErrorSlot *e);
+
 /*
  * ledger._replication_errors() RETURNS SETOF (subid oid, error_at
- * timestamptz, error text, error_lsn pg_lsn)
+ * timestamptz, error text, error_lsn pg_lsn, reconnect_at timestamptz)
  */
 Datum
 ledger_replication_errors(PG_FUNCTION_ARGS)
@@ -288,8 +335,8 @@ ledger_replication_errors(PG_FUNCTION_ARGS)
 	SpinLockRelease(&replica_shared->mutex);
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
 
 		if (!OidIsValid(copy[i].subid))
 			continue;
@@ -298,9 +345,186 @@ ledger_replication_errors(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(copy[i].message);
 		values[3] = LSNGetDatum(copy[i].finish_lsn);
 		nulls[3] = XLogRecPtrIsInvalid(copy[i].finish_lsn);
+		/* when a lost connection's subscription will be enabled again */
+		values[4] = TimestampTzGetDatum(replica_reconnect_due(&copy[i]));
+		nulls[4] = !copy[i].reconnect || ledger_sync_reconnect_delay < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* When a lost connection's subscription is enabled again. */
+static TimestampTz
+replica_reconnect_due(const ReplicaErrorSlot *e)
+{
+	int64		ms = (int64) Max(ledger_sync_reconnect_delay, 0) * 1000;
+
+	ms <<= Min(e->streak, REPLICA_RECONNECT_MAX_DOUBLINGS);
+	return TimestampTzPlusMilliseconds(e->at, ms);
+}
+
+/*
+ * For the sealers' launcher: the databases (at most max) where a
+ * subscription disabled by a lost connection is due to be enabled again.
+ */
+int
+replica_reconnect_databases(Oid *dboids, int max)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			n = 0;
+	int			i;
+	int			j;
+
+	if (replica_shared == NULL || ledger_sync_reconnect_delay < 0)
+		return 0;
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS && n < max; i++)
+	{
+		ReplicaErrorSlot *e = &replica_shared->slots[i];
+
+		if (!OidIsValid(e->subid) || !e->reconnect || replica_reconnect_due(e) > now)
+			continue;
+		for (j = 0; j < n && dboids[j] != e->dboid; j++)
+			;
+		if (j == n)
+			dboids[n++] = e->dboid;
+	}
+	SpinLockRelease(&replica_shared->mutex);
+	return n;
+}
+
+/* No reconnection of this subscription: an administrator altered it. */
+static void
+replica_reconnect_cancel(Oid subid)
+{
+	int			i;
+
+	if (replica_shared == NULL)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (replica_shared->slots[i].subid == subid)
+			replica_shared->slots[i].reconnect = false;
+	SpinLockRelease(&replica_shared->mutex);
+}
+
+/*
+ * Clear slot i's reconnection if it still describes the error seen at
+ * "at"; a reconnection made counts towards the next one's delay.
+ */
+static void
+replica_reconnect_done(int i, Oid subid, TimestampTz at, bool made)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	SpinLockAcquire(&replica_shared->mutex);
+	if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].at == at)
+	{
+		ReplicaErrorSlot *e = &replica_shared->slots[i];
+
+		e->reconnect = false;
+		if (made)
+		{
+			if (e->reconnected_at != 0 &&
+				!TimestampDifferenceExceeds(e->reconnected_at, now, REPLICA_RECONNECT_STREAK_MS))
+				e->streak++;
+			else
+				e->streak = 0;
+			e->reconnected_at = now;
+		}
+	}
+	SpinLockRelease(&replica_shared->mutex);
+}
+
+/*
+ * In a sealer of this database, outside a transaction: enable again each
+ * subscription of replicas here that a lost connection to its origin
+ * disabled ledger.sync_reconnect_delay ago (doubled for each reconnection
+ * in a row).  The apply worker then resumes from its slot at the origin:
+ * nothing lost, nothing applied twice.  A subscription stopped for
+ * anything else (a refused change above all) stays disabled, and so does
+ * one an administrator has altered since.
+ */
+void
+replica_reconnect_subscriptions(void)
+{
+	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+
+	if (replica_shared == NULL || ledger_sync_reconnect_delay < 0)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	memcpy(copy, replica_shared->slots, sizeof(copy));
+	SpinLockRelease(&replica_shared->mutex);
+
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+	{
+		ReplicaErrorSlot *e = &copy[i];
+		Oid			types[1] = {OIDOID};
+		Datum		args[1];
+		char	   *subname = NULL;
+		bool		enabled = false;
+
+		if (!OidIsValid(e->subid) || !e->reconnect || e->dboid != MyDatabaseId ||
+			replica_reconnect_due(e) > now)
+			continue;
+
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		args[0] = ObjectIdGetDatum(e->subid);
+		if (SPI_execute_with_args("SELECT s.subname, s.subenabled FROM pg_catalog.pg_subscription s "
+								  "WHERE s.oid OPERATOR(pg_catalog.=) $1 "
+								  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
+								  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+								  "AND EXISTS (SELECT 1 FROM ledger.replicas r "
+								  "WHERE r.subscription OPERATOR(pg_catalog.=) s.subname)",
+								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read pg_subscription");
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+
+			subname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+		}
+
+		if (subname == NULL)
+		{
+			/* dropped, or not a subscription of replicas: not ours */
+			replica_reconnect_done(i, e->subid, e->at, false);
+		}
+		else if (enabled)
+		{
+			/*
+			 * Not disabled yet (the apply worker disables it after reporting
+			 * the error), or the error did not stop it (it came before the
+			 * worker streamed, and the worker tries again on its own).
+			 */
+			if (TimestampDifferenceExceeds(e->at, now, 60 * 1000))
+				replica_reconnect_done(i, e->subid, e->at, false);
+		}
+		else
+		{
+			/* cleared first: should enabling fail, it is not tried again */
+			replica_reconnect_done(i, e->subid, e->at, true);
+			ereport(LOG,
+					(errmsg("ledger: enabling subscription \"%s\" again after it lost its connection to the origin",
+							subname),
+					 errdetail("It was disabled by an error of its apply worker at %s: %s",
+							   timestamptz_to_str(e->at), e->message),
+					 errhint("Set ledger.sync_reconnect_delay to -1 to leave such subscriptions disabled.")));
+			if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(subname)),
+							false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "could not enable subscription \"%s\"", subname);
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
 }
 
 /* Refuse what a subscription applies to a ledger it does not own. */
@@ -626,6 +850,14 @@ replica_xact_callback(XactEvent event, void *arg)
 void
 replica_init(void)
 {
+	DefineCustomIntVariable("ledger.sync_reconnect_delay",
+							"Time after a lost connection to its origin disables a subscription of ledger replicas before it is enabled again.",
+							"Doubled for each reconnection within 5 minutes of the one before, up to 32 times.  -1: such subscriptions stay disabled until ALTER SUBSCRIPTION ... ENABLE.  A subscription stopped by a refused change is never enabled again by itself.",
+							&ledger_sync_reconnect_delay,
+							10, -1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	RegisterXactCallback(replica_xact_callback, NULL);
 	RegisterSubXactCallback(replica_subxact_callback, NULL);
 	prev_emit_log_hook = emit_log_hook;
@@ -1673,6 +1905,25 @@ replica_missing_from(const char *subname)
 	return replica;
 }
 
+/* Does this subscription write a replica here? */
+static bool
+replica_held_by(const char *subname)
+{
+	Datum		args[1] = {CStringGetTextDatum(subname)};
+	Oid			types[1] = {TEXTOID};
+	bool		held;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT 1 FROM ledger.replicas r "
+							  "WHERE r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name LIMIT 1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	held = SPI_processed > 0;
+	SPI_finish();
+	return held;
+}
+
 /*
  * ledger._guard_subscription_enable() RETURNS event_trigger
  *
@@ -1683,7 +1934,9 @@ replica_missing_from(const char *subname)
  * nothing, the status said "streaming", and the rows the origin wrote
  * meanwhile never arrive.  ENABLE of a subscription that writes a replica
  * here and does not hold its table is refused; ledger.resync_subscription
- * makes the subscription again and checks what is held.
+ * makes the subscription again and checks what is held.  The same guard
+ * refuses PostgreSQL's table copy of a subscription holding replicas, and
+ * clears a pending reconnection of any subscription an administrator alters.
  */
 Datum
 ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
@@ -1697,6 +1950,56 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	if (tree == NULL || !IsA(tree, AlterSubscriptionStmt))
 		PG_RETURN_VOID();
 	stmt = (AlterSubscriptionStmt *) tree;
+
+	/*
+	 * An administrator takes charge of a subscription that a lost connection
+	 * disabled: it is not enabled again behind them.
+	 */
+	if (stmt->subname != NULL)
+	{
+		Oid			subid = get_subscription_oid(stmt->subname, true);
+
+		if (OidIsValid(subid))
+			replica_reconnect_cancel(subid);
+	}
+
+	/*
+	 * PostgreSQL's table copy (REFRESH PUBLICATION, ADD or SET PUBLICATION
+	 * with their default refresh; copy_data defaults to true) copies each
+	 * new table apart, which the replicas' checks refuse: the subscription
+	 * stopped with nothing copied.  Refused here instead, in the session
+	 * that asks.
+	 */
+	if ((stmt->kind == ALTER_SUBSCRIPTION_REFRESH ||
+		 stmt->kind == ALTER_SUBSCRIPTION_ADD_PUBLICATION ||
+		 stmt->kind == ALTER_SUBSCRIPTION_SET_PUBLICATION) && stmt->subname != NULL)
+	{
+		bool		refresh = true;
+		bool		copy_data = true;
+
+		foreach(lc, stmt->options)
+		{
+			DefElem    *def = lfirst_node(DefElem, lc);
+
+			if (strcmp(def->defname, "refresh") == 0)
+				refresh = defGetBoolean(def);
+			else if (strcmp(def->defname, "copy_data") == 0)
+				copy_data = defGetBoolean(def);
+		}
+		if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
+			refresh = true;
+		if (refresh && copy_data && ledger_catalog_has_replicas() &&
+			replica_held_by(stmt->subname))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("subscription \"%s\" holds ledger replicas, which PostgreSQL's table copy cannot copy",
+							stmt->subname),
+					 errdetail("The table copy copies each table apart; a replica verifies each transaction's rows against its record and each block against its transactions, and the subscription would stop with nothing copied."),
+					 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers itself.",
+							 quote_literal_cstr(stmt->subname))));
+		PG_RETURN_VOID();
+	}
+
 	/* ENABLE and DISABLE are both this kind, with an option "enabled" */
 	if (stmt->kind != ALTER_SUBSCRIPTION_ENABLED || stmt->subname == NULL)
 		PG_RETURN_VOID();

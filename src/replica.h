@@ -39,4 +39,16 @@ extern void replica_check_write(LedgerInfo *info, Relation rel);
 extern void replica_signed_row(int64 ledger_id, int64 xact, const char *key_id,
 							   const char *ident);
 
+/*
+ * Seconds after a lost connection disables a subscription of replicas
+ * before it is enabled again (-1: never); ledger.sync_reconnect_delay.
+ */
+extern int	ledger_sync_reconnect_delay;
+
+/* For the sealers' launcher: databases with a reconnection due. */
+extern int	replica_reconnect_databases(Oid *dboids, int max);
+
+/* In a sealer, outside a transaction: make the reconnections due here. */
+extern void replica_reconnect_subscriptions(void);
+
 #endif							/* LEDGER_REPLICA_H */

@@ -1433,6 +1433,18 @@ ledger_launcher_main(Datum main_arg)
 
 		worker_check();
 
+		/*
+		 * A subscription of replicas that a lost connection disabled is
+		 * enabled again by a sealing pass in its database.
+		 */
+		{
+			Oid			due[SEALER_MAX_DBS];
+			int			ndue = replica_reconnect_databases(due, SEALER_MAX_DBS);
+
+			for (i = 0; i < ndue; i++)
+				(void) sealer_mark_pending(due[i]);
+		}
+
 		SpinLockAcquire(&sealer_shared->mutex);
 		ndbs = sealer_shared->ndbs;
 		memcpy(snapshot, sealer_shared->dbs, sizeof(SealerDb) * ndbs);
@@ -1611,6 +1623,8 @@ sealer_pass(void)
 		pfree(ids.ents);
 	if (ids.first != NULL)
 		pfree(ids.first);
+	/* subscriptions of replicas that a lost connection disabled */
+	replica_reconnect_subscriptions();
 	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
 	checkpoint_pass();
 	return blocks;

@@ -83,11 +83,11 @@ REVOKE ALL ON FUNCTION ledger.create_publication(pg_catalog.name, pg_catalog.reg
 -- when the library is preloaded).
 CREATE FUNCTION ledger._replication_errors(OUT subid pg_catalog.oid,
     OUT error_at pg_catalog.timestamptz, OUT error pg_catalog.text,
-    OUT error_lsn pg_catalog.pg_lsn)
+    OUT error_lsn pg_catalog.pg_lsn, OUT reconnect_at pg_catalog.timestamptz)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ledger_replication_errors'
     LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of each subscription''s apply worker since the server started (needs shared_preload_libraries)';
+COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of each subscription''s apply worker since the server started, and when a subscription a lost connection disabled is enabled again (needs shared_preload_libraries)';
 -- The errors carry the refused changes' text: for those who may read
 -- ledger.replication_status (superusers and pg_monitor), not for PUBLIC.
 REVOKE ALL ON FUNCTION ledger._replication_errors() FROM PUBLIC;
@@ -117,6 +117,8 @@ AS $$
                                   WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid
                                     AND sr.srrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
                      THEN 'not subscribed'
+                -- a lost connection: enabled again at e.reconnect_at
+                WHEN NOT s.subenabled AND e.reconnect_at IS NOT NULL THEN 'reconnecting'
                 WHEN NOT s.subenabled THEN 'disabled'
                 WHEN st.pid IS NULL THEN 'starting'
                 WHEN c.behind THEN 'catching up'

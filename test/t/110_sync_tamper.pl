@@ -25,7 +25,8 @@ use LedgerTest;
 use SyncTest;
 
 my $a = sync_node('tamper_origin');
-my $b = sync_node('tamper_peer');
+# a lost connection is reconnected after 1 s here; a refusal never is
+my $b = sync_node('tamper_peer', conf => "ledger.sync_reconnect_delay = 1\n");
 my $sub = 'peer_from_origin';
 
 # Two ledgers: t with a primary key, k without (REPLICA IDENTITY FULL).
@@ -125,6 +126,13 @@ sub tamper_case
 	like($lsn, qr{^[0-9A-F]+/[0-9A-F]+$}, "$name: last_error_lsn is known");
 	like($b->safe_psql('postgres', "SELECT string_agg(DISTINCT state, ',') FROM ledger.replication_status WHERE peer = '$sub'"),
 		qr/^disabled$/, "$name: replication_status says disabled");
+	if ($c{linger})
+	{
+		# not a lost connection: ledger.sync_reconnect_delay does not apply
+		sleep 3;
+		is(sub_enabled($b, $sub), 'f', "$name: still disabled after ledger.sync_reconnect_delay");
+		unlike(slurp_file($b->logfile), qr/enabling subscription "$sub" again/, "$name: ledger did not enable it");
+	}
 	for my $tbl ('t', 'k')
 	{
 		is(content($b, $tbl), $before{$tbl}, "$name: replica $tbl unchanged");
@@ -168,6 +176,7 @@ my $append = qr/^subscription "$sub" sent a change that would/;
 
 tamper_case(
 	name => 'UPDATE of a row',
+	linger => 1,
 	tamper => q{UPDATE t SET v = 'evil' WHERE id = 2},
 	refused => qr/^subscription "$sub" sent a change that would update rows of ledger table "t", which a replica refuses$/,
 	restore => q{UPDATE t SET v = 'v2' WHERE id = 2},

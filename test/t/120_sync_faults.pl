@@ -4,6 +4,9 @@
 # restarted (fast and immediate); the link cut (subscription disabled while
 # writes continue, then enabled; the walsender terminated); the slot lost
 # (max_slot_wal_keep_size) and ledger.resync_subscription() under load.
+# A subscription that a lost connection disabled is enabled again by
+# ledger after ledger.sync_reconnect_delay, unless an administrator has
+# taken charge of it (disabled it) meanwhile.
 # After each: the same (ledger_xact, ledger_seq, ledger_hash) at both ends
 # (nothing lost, nothing duplicated), the same digest for the same block,
 # and the replica verifies against the origin's digest.  Then resync
@@ -22,7 +25,8 @@ use SyncTest;
 
 my $db = 'bank';
 my $a = sync_node('faults_origin', db => $db);
-my $b = sync_node('faults_peer', db => $db);
+# ledger.sync_reconnect_delay: 2 s here (10 by default)
+my $b = sync_node('faults_peer', db => $db, conf => "ledger.sync_reconnect_delay = 2\n");
 my $ci = conninfo($a, $db);
 
 $a->safe_psql($db, q{
@@ -96,38 +100,46 @@ check('replica crashed (immediate) mid-stream');
 # ---------- the origin restarted ----------
 # A connection lost while streaming is an error of the apply worker, and
 # PostgreSQL 15 disables a subscription made with disable_on_error for any
-# error of it (docs/replication.md, "Failures"): ENABLE resumes it.
-sub resume_after_connection_loss
+# error of it; ledger enables it again ledger.sync_reconnect_delay later
+# (docs/replication.md, "Failures"), with no one's help.  The peer's log
+# from $offset says both.
+sub reconnected_after_connection_loss
 {
-	my ($phase, @subs) = @_;
-	for my $s (@subs)
-	{
-		ok(poll_until($b, "SELECT NOT subenabled FROM pg_subscription WHERE subname = '$s'", 30, $db),
-			"$phase: $s disabled by the lost connection");
-		like(
-			$b->safe_psql($db, "SELECT state || ': ' || coalesce(last_error, '') FROM ledger.replication_status WHERE peer = '$s' LIMIT 1"),
-			qr/^disabled: .*(server closed the connection|could not receive data|could not send)/s,
-			"$phase: $s last_error names the lost connection");
-		$b->safe_psql($db, "ALTER SUBSCRIPTION $s ENABLE");
-	}
+	my ($phase, $s, $offset) = @_;
+	my $said = eval {
+		$b->wait_for_log(qr/LOG:  ledger: enabling subscription "$s" again after it lost its connection to the origin/,
+			$offset);
+		1;
+	};
+	ok($said, "$phase: $s enabled again by ledger, after the delay") or return;
+	my $log = substr(slurp_file($b->logfile), $offset);
+	like($log, qr/subscription "$s" has been disabled because of an error/,
+		"$phase: $s had been disabled by the lost connection");
+	like($log,
+		qr/DETAIL:  It was disabled by an error of its apply worker at [^:]+:[^:]+:[^:]+: (could not receive data from WAL stream|could not send (end-of-streaming message to primary|data to WAL stream)|terminating logical replication worker due to timeout)/,
+		"$phase: the log names the lost connection");
+	ok(poll_until($b, "SELECT subenabled FROM pg_subscription WHERE subname = '$s'", 30, $db),
+		"$phase: $s enabled (no ALTER SUBSCRIPTION ... ENABLE by anyone)");
 }
 
 # pgbench's clients lose their connections: then more load on the new server
+my $offset = -s $b->logfile;
 $l = load();
 sleep 1;
 $a->restart;
 load_finish($l);
 load_finish(load(secs => 2));
-resume_after_connection_loss('origin restarted (fast)', 'sub_f');
+reconnected_after_connection_loss('origin restarted (fast)', 'sub_f', $offset);
 check('origin restarted (fast)');
 
+$offset = -s $b->logfile;
 $l = load();
 sleep 1;
 $a->stop('immediate');
 $a->start;
 load_finish($l);
 load_finish(load(secs => 2));
-resume_after_connection_loss('origin crashed (immediate)', 'sub_f');
+reconnected_after_connection_loss('origin crashed (immediate)', 'sub_f', $offset);
 check('origin crashed (immediate)');
 
 # ---------- the link cut ----------
@@ -143,12 +155,38 @@ $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
 load_finish($l);
 check('subscription disabled while the origin is written, then enabled');
 
+$offset = -s $b->logfile;
 $l = load();
 sleep 1;
 $a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
 load_finish($l);
-resume_after_connection_loss('walsender terminated mid-stream', 'sub_f');
+reconnected_after_connection_loss('walsender terminated mid-stream', 'sub_f', $offset);
 check('walsender terminated mid-stream');
+
+# An administrator who takes charge of a subscription that a lost
+# connection disabled (here: disables it) keeps it disabled.
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 60\n");
+$b->reload;
+$offset = -s $b->logfile;
+$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+ok( poll_until(
+		$b,
+		"SELECT state = 'reconnecting' AND last_error LIKE '%WAL stream%' FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1",
+		30, $db),
+	"lost connection: replication_status says 'reconnecting' and names it");
+$b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f DISABLE');
+is(state_of($b, 'replica', 'sub_f'), 'disabled', 'then disabled by an administrator: replication_status says disabled');
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
+$b->reload;
+sleep 4;
+is($b->safe_psql($db, "SELECT subenabled FROM pg_subscription WHERE subname = 'sub_f'"),
+	'f', 'the administrator\'s decision stands: still disabled after the delay');
+unlike(substr(slurp_file($b->logfile), $offset), qr/enabling subscription "sub_f" again/,
+	'ledger did not enable it');
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 2\n");
+$b->reload;
+$b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
+check('enabled by the administrator');
 
 # An older state of the origin, restored at the end (equivocation).
 my $dump = PostgreSQL::Test::Utils::tempdir() . '/origin.dump';

@@ -187,12 +187,22 @@ $a->safe_psql('postgres', q{SELECT ledger.add_to_publication('pub', ARRAY['later
 # a table of that name here, with a ledger's triggers (a ledger of the peer's own)
 $b->safe_psql('postgres', q{CREATE TABLE later (x int); SELECT ledger.create_ledger('later');
 	INSERT INTO later VALUES (42)});
-$since = last_error_at($b, $sub);
-$b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub REFRESH PUBLICATION WITH (copy_data = true)");
-my ($copy_err) = wait_refused($b, $sub, $since);
-like($copy_err, qr/^subscription "$sub" cannot copy ledger data table by table/,
-	'REFRESH PUBLICATION with copy_data = true: the table copy is refused');
-is($b->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM later'), '42', '... and copies nothing');
+# refused in the session that asks (before: the subscription stopped with
+# "cannot copy ledger data table by table")
+for my $cmd ("REFRESH PUBLICATION", "REFRESH PUBLICATION WITH (copy_data = true)", "SET PUBLICATION pub",
+	"ADD PUBLICATION pub_none WITH (refresh = true)")
+{
+	($ret, $out, $err) = $b->psql('postgres', "\\set VERBOSITY verbose\nALTER SUBSCRIPTION $sub $cmd");
+	like($err,
+		qr/ERROR:  0A000: subscription "$sub" holds ledger replicas, which PostgreSQL's table copy cannot copy.*HINT:  Call ledger\.resync_subscription\('$sub'\)/s,
+		"ALTER SUBSCRIPTION ... $cmd: PostgreSQL's table copy is refused up front");
+}
+is(sub_enabled($b, $sub), 't', '... the subscription goes on');
+is($b->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM later'), '42', '... and nothing was copied');
+# without the table copy, PostgreSQL's commands are the DBA's to use
+$b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SET PUBLICATION pub WITH (refresh = false)");
+is($b->safe_psql('postgres', "SELECT array_to_string(subpublications, ',') FROM pg_subscription WHERE subname = '$sub'"),
+	'pub', 'SET PUBLICATION without refresh passes');
 # the documented way out: the peer's own ledger moves aside, resync re-subscribes
 $b->safe_psql('postgres', 'ALTER TABLE later RENAME TO later_own');
 is($b->safe_psql('postgres', "SELECT ledger.resync_subscription('$sub')"), '4', 'resync takes the new ledger instead');
