@@ -78,6 +78,7 @@
 PG_FUNCTION_INFO_V1(ledger_shape);
 PG_FUNCTION_INFO_V1(ledger_create_publication);
 PG_FUNCTION_INFO_V1(ledger_add_to_publication);
+PG_FUNCTION_INFO_V1(ledger_remove_from_publication);
 PG_FUNCTION_INFO_V1(ledger_create_subscription);
 PG_FUNCTION_INFO_V1(ledger_resync_subscription);
 PG_FUNCTION_INFO_V1(ledger_drop_subscription);
@@ -321,26 +322,19 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 }
 
 /*
- * ledger.add_to_publication(pubname name, tables regclass[]) RETURNS void
+ * The ledgers a publication made by create_publication carries (SPI
+ * connected): their tables and ids, in palloc'd arrays with room for
+ * "extra" more.  Returns their number.
  */
-Datum
-ledger_add_to_publication(PG_FUNCTION_ARGS)
+static int
+sync_publication_ledgers(const char *pubname, int extra, Oid **relids, int64 **ids)
 {
-	char	   *pubname;
-	Oid		   *relids;
-	int64	   *ids;
-	int			n;
-	int			i;
-	Oid		   *all_relids;
-	int64	   *all_ids;
-	int			nall;
-	Datum		arg;
+	Datum		arg = CStringGetTextDatum(pubname);
 	Oid			argtype = TEXTOID;
+	bool		isnull;
+	int			n = 0;
+	uint64		i;
 
-	n = sync_publication_args(fcinfo, "alter a publication of ledgers", &pubname, &relids, &ids);
-
-	/* the ledgers it carries already */
-	arg = CStringGetTextDatum(pubname);
 	if (SPI_execute_with_args("SELECT g.relation::pg_catalog.oid, g.ledger_id, "
 							  "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel r2 "
 							  "        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r2.prrelid "
@@ -358,29 +352,44 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("publication \"%s\" does not exist", pubname)));
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("publication \"%s\" was not made by ledger.create_publication()", pubname),
+				 errhint("Make a publication of ledgers with ledger.create_publication().")));
+	*relids = palloc(sizeof(Oid) * (SPI_processed + extra));
+	*ids = palloc(sizeof(int64) * (SPI_processed + extra));
+	for (i = 0; i < SPI_processed; i++)
 	{
-		bool		isnull;
-
-		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("publication \"%s\" was not made by ledger.create_publication()", pubname),
-					 errhint("Make a publication of ledgers with ledger.create_publication().")));
-	}
-	nall = 0;
-	all_relids = palloc(sizeof(Oid) * (SPI_processed + n));
-	all_ids = palloc(sizeof(int64) * (SPI_processed + n));
-	for (i = 0; i < (int) SPI_processed; i++)
-	{
-		bool		isnull;
 		Datum		r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (isnull)
 			continue;			/* a catalog table */
-		all_relids[nall] = DatumGetObjectId(r);
-		all_ids[nall] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		nall++;
+		(*relids)[n] = DatumGetObjectId(r);
+		(*ids)[n] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		n++;
 	}
+	return n;
+}
+
+/*
+ * ledger.add_to_publication(pubname name, tables regclass[]) RETURNS void
+ */
+Datum
+ledger_add_to_publication(PG_FUNCTION_ARGS)
+{
+	char	   *pubname;
+	Oid		   *relids;
+	int64	   *ids;
+	int			n;
+	int			i;
+	Oid		   *all_relids;
+	int64	   *all_ids;
+	int			nall;
+
+	n = sync_publication_args(fcinfo, "alter a publication of ledgers", &pubname, &relids, &ids);
+	/* the ledgers it carries already */
+	nall = sync_publication_ledgers(pubname, n, &all_relids, &all_ids);
 	for (i = 0; i < n; i++)
 	{
 		int			j;
@@ -408,6 +417,66 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 	sync_spi(SPI_OK_UTILITY,
 			 psprintf("ALTER PUBLICATION %s SET TABLE %s", quote_identifier(pubname),
 					  sync_publication_tables(all_relids, all_ids, nall)));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * ledger.remove_from_publication(pubname name, tables regclass[]) RETURNS void
+ *
+ * The publication stops carrying these ledgers and their catalog rows:
+ * what happens to them from now on (above all ledger.drop_ledger, whose
+ * deletions a peer would refuse) no longer reaches the peers, which keep
+ * their replicas as they are, read-only and verifiable.
+ */
+Datum
+ledger_remove_from_publication(PG_FUNCTION_ARGS)
+{
+	char	   *pubname;
+	Oid		   *relids;
+	int64	   *ids;
+	int			n;
+	int			i;
+	Oid		   *all_relids;
+	int64	   *all_ids;
+	int			nall;
+	int			nkeep = 0;
+
+	n = sync_publication_args(fcinfo, "alter a publication of ledgers", &pubname, &relids, &ids);
+	nall = sync_publication_ledgers(pubname, 0, &all_relids, &all_ids);
+	for (i = 0; i < n; i++)
+	{
+		int			j;
+
+		for (j = 0; j < nall && all_relids[j] != relids[i]; j++)
+			;
+		if (j == nall)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("publication \"%s\" does not carry ledger \"%s\"",
+							pubname, get_rel_name(relids[i]))));
+	}
+	for (i = 0; i < nall; i++)
+	{
+		int			j;
+
+		for (j = 0; j < n && relids[j] != all_relids[i]; j++)
+			;
+		if (j == n)
+		{
+			all_relids[nkeep] = all_relids[i];
+			all_ids[nkeep] = all_ids[i];
+			nkeep++;
+		}
+	}
+	if (nkeep == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("publication \"%s\" would carry no ledger", pubname),
+				 errhint("Drop the publication instead (DROP PUBLICATION), once its peers have dropped their subscriptions with ledger.drop_subscription().")));
+	sync_spi(SPI_OK_UTILITY,
+			 psprintf("ALTER PUBLICATION %s SET TABLE %s", quote_identifier(pubname),
+					  sync_publication_tables(all_relids, all_ids, nkeep)));
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -1560,6 +1629,51 @@ sync_drop_local_subscription(const char *subname)
 }
 
 /*
+ * At a resync: the replicas of this subscription that the publication no
+ * longer carries (retired at the origin with remove_from_publication) are
+ * kept as they are, read-only and verifiable, and no longer belong to the
+ * subscription (as drop_subscription leaves its replicas); else the new
+ * subscription, which does not hold their tables, could not be enabled.
+ */
+static void
+sync_detach_unpublished(const char *subname, List *remote)
+{
+	Datum	   *held;
+	Datum		args[2];
+	Oid			types[2] = {TEXTOID, INT8ARRAYOID};
+	ListCell   *lc;
+	int			n = 0;
+	uint64		i;
+
+	held = palloc(sizeof(Datum) * Max(list_length(remote), 1));
+	foreach(lc, remote)
+		held[n++] = Int64GetDatum(((RemoteLedger *) lfirst(lc))->ledger_id);
+	args[0] = CStringGetTextDatum(subname);
+	args[1] = PointerGetDatum(construct_array(held, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("UPDATE ledger.replicas r SET subscription = NULL "
+							  "FROM ledger.ledgers g "
+							  "WHERE g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "AND r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+							  "AND r.ledger_id OPERATOR(pg_catalog.<>) ALL ($2) "
+							  "RETURNING g.relation::pg_catalog.oid, g.relation::pg_catalog.text",
+							  2, types, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not update ledger.replicas");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		CacheInvalidateRelcacheByRelid(relid);
+		ledger_info_forget(relid);
+		ereport(NOTICE,
+				(errmsg("replica \"%s\" is no longer published to subscription \"%s\": kept as it is, read-only",
+						SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), subname),
+				 errhint("ledger.drop_ledger() drops it.")));
+	}
+	CommandCounterIncrement();
+}
+
+/*
  * Copy and verify the publication's ledgers under the snapshot of a new
  * slot, then subscribe on that slot.  With resync, replicas held already
  * are compared and completed.  Returns the number of ledgers.
@@ -1622,6 +1736,8 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			}
 			i++;
 		}
+		if (resync)
+			sync_detach_unpublished(subname, remote);
 
 		/*
 		 * what arrives is checked as in the apply worker, whose settings

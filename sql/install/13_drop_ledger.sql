@@ -8,6 +8,7 @@ CREATE FUNCTION ledger.drop_ledger(tbl pg_catalog.regclass) RETURNS void
 AS $$
 DECLARE
     id pg_catalog.int8;
+    pub pg_catalog.name;
 BEGIN
     IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r
             WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
@@ -23,6 +24,20 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'invalid_parameter_value',
             MESSAGE = pg_catalog.format('table "%s" is not a ledger', tbl);
+    END IF;
+    -- A published ledger's peers hold replicas of it: the deletion of its
+    -- history would reach them, be refused there, and stop their
+    -- subscriptions (every ledger of this origin with them).
+    SELECT p.pubname INTO pub FROM pg_catalog.pg_publication_rel r
+      JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) r.prpubid
+     WHERE r.prrelid OPERATOR(pg_catalog.=) tbl
+     ORDER BY p.pubname LIMIT 1;
+    IF pub IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = pg_catalog.format('cannot drop ledger "%s": publication "%s" carries it', tbl, pub),
+            DETAIL = 'Its peers hold replicas of it; the deletion of its history would reach them, be refused there, and stop their subscriptions.',
+            HINT = pg_catalog.format('Remove it from the publication first: SELECT ledger.remove_from_publication(%L, ARRAY[%L::regclass]); peers keep their replicas.', pub, tbl::pg_catalog.text);
     END IF;
     -- signed ledgers (sql/install/25_signed.sql, 52_sync_signed.sql) keep
     -- three more catalogs

@@ -56,6 +56,12 @@ CREATE FUNCTION ledger.add_to_publication(pubname pg_catalog.name, tables pg_cat
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.add_to_publication(pg_catalog.name, pg_catalog.regclass[]) IS 'Origin, superuser: adds ledgers to a publication made by ledger.create_publication (peers then call ledger.resync_subscription)';
 
+CREATE FUNCTION ledger.remove_from_publication(pubname pg_catalog.name, tables pg_catalog.regclass[])
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_remove_from_publication'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.remove_from_publication(pg_catalog.name, pg_catalog.regclass[]) IS 'Origin, superuser: the publication stops carrying these ledgers and their catalog rows (before ledger.drop_ledger); peers keep their replicas as they are';
+
 CREATE FUNCTION ledger.create_subscription(subname pg_catalog.name, conninfo pg_catalog.text,
     pubname pg_catalog.name) RETURNS pg_catalog.int4
     AS 'MODULE_PATHNAME', 'ledger_create_subscription'
@@ -75,6 +81,7 @@ COMMENT ON FUNCTION ledger.drop_subscription(pg_catalog.name, pg_catalog.bool) I
 
 REVOKE ALL ON FUNCTION ledger.create_publication(pg_catalog.name, pg_catalog.regclass[]),
     ledger.add_to_publication(pg_catalog.name, pg_catalog.regclass[]),
+    ledger.remove_from_publication(pg_catalog.name, pg_catalog.regclass[]),
     ledger.create_subscription(pg_catalog.name, pg_catalog.text, pg_catalog.name),
     ledger.resync_subscription(pg_catalog.name),
     ledger.drop_subscription(pg_catalog.name, pg_catalog.bool) FROM PUBLIC;
