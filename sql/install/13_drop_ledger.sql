@@ -39,6 +39,20 @@ BEGIN
             DETAIL = 'Its peers hold replicas of it; the deletion of its history would reach them, be refused there, and stop their subscriptions.',
             HINT = pg_catalog.format('Remove it from the publication first: SELECT ledger.remove_from_publication(%L, ARRAY[%L::regclass]); peers keep their replicas.', pub, tbl::pg_catalog.text);
     END IF;
+    -- A replica its subscription still writes: the next change to it would
+    -- find no table, and stop the subscription for every ledger it carries.
+    SELECT s.subname INTO pub FROM ledger.replicas r
+      JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription
+       AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                             WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+     WHERE r.ledger_id OPERATOR(pg_catalog.=) id;
+    IF pub IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = pg_catalog.format('cannot drop replica "%s": subscription "%s" writes it', tbl, pub),
+            DETAIL = 'The next change of it from its origin would find no table, and stop the subscription for every ledger it carries.',
+            HINT = pg_catalog.format('Drop the subscription with its replicas (ledger.drop_subscription(%L, true)), or once the origin has retired the ledger (ledger.remove_from_publication), call ledger.resync_subscription(%L) first.', pub, pub);
+    END IF;
     -- signed ledgers (sql/install/25_signed.sql, 52_sync_signed.sql) keep
     -- three more catalogs
     DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;

@@ -112,6 +112,15 @@ is($b->safe_psql('postgres', q{SELECT count(*) FROM old}), '6', 'the peer keeps 
 verify_ok($b, 'postgres', 'old', $last{old}, "... which verifies against the origin's last digest of it");
 ($ret, $out, $err) = $b->psql('postgres', q{INSERT INTO old VALUES (7, 'local')});
 like($err, qr/cannot insert into ledger table "old": it is a replica/, '... and stays read-only');
+# a replica the subscription still writes cannot be dropped at the peer:
+# the next change of it would find no table and stop the subscription
+for my $t ('keep', 'old')
+{
+	($ret, $out, $err) = $b->psql('postgres', "\\set VERBOSITY verbose\nSELECT ledger.drop_ledger('$t')");
+	like($err,
+		qr/ERROR:  55000: cannot drop replica "public\.$t": subscription "$sub" writes it.*HINT:  Drop the subscription with its replicas \(ledger\.drop_subscription\('$sub', true\)\), or once the origin has retired the ledger \(ledger\.remove_from_publication\), call ledger\.resync_subscription\('$sub'\) first\./s,
+		"drop_ledger at the peer refuses replica $t, which the subscription writes");
+}
 
 # ---- the same in one transaction ----
 $a->safe_psql('postgres', q{BEGIN;
