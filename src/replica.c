@@ -181,7 +181,10 @@ typedef struct ReplicaErrorSlot
 	Oid			dboid;			/* the subscription's database */
 	TimestampTz at;
 	XLogRecPtr	finish_lsn;		/* of the refused remote transaction, if known */
-	bool		reconnect;		/* a lost connection: to be enabled again */
+	bool		reconnect;		/* a lost connection or a transient error: to
+								 * be enabled again */
+	int			sqlerrcode;		/* of the error */
+	bool		connection;		/* the error was a lost connection */
 	int			streak;			/* reconnections in a row, each soon after
 								 * the one before */
 	TimestampTz reconnected_at; /* the last one, or 0 */
@@ -256,6 +259,30 @@ replica_connection_lost(const ErrorData *edata)
 }
 
 /*
+ * An error of the apply worker that says nothing about what arrived, and
+ * that the same change may pass later: a serialization failure or a
+ * deadlock with a local session, a lock timeout (lock_timeout set for the
+ * cluster, and a DBA's VACUUM FULL, CLUSTER or LOCK of a replica), the
+ * worker's statement cancelled by an administrator, resources exhausted
+ * (disk full, out of memory or shared memory).  A change refused by the
+ * checks on arrival raises none of these codes.
+ */
+static bool
+replica_error_transient(const ErrorData *edata)
+{
+	switch (edata->sqlerrcode)
+	{
+		case ERRCODE_T_R_SERIALIZATION_FAILURE:
+		case ERRCODE_T_R_DEADLOCK_DETECTED:
+		case ERRCODE_LOCK_NOT_AVAILABLE:
+		case ERRCODE_QUERY_CANCELED:
+			return true;
+		default:
+			return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES;
+	}
+}
+
+/*
  * An error in an apply worker: keep its message for
  * ledger.replication_status, and whether it was a lost connection.  Runs
  * while the error is reported; must not fail.
@@ -307,8 +334,10 @@ replica_emit_log(ErrorData *edata)
 		replica_shared->slots[slot].dboid = MyDatabaseId;
 		replica_shared->slots[slot].at = now;
 		replica_shared->slots[slot].finish_lsn = finish;
-		replica_shared->slots[slot].reconnect =
-			ledger_sync_reconnect_delay >= 0 && replica_connection_lost(edata);
+		replica_shared->slots[slot].sqlerrcode = edata->sqlerrcode;
+		replica_shared->slots[slot].connection = replica_connection_lost(edata);
+		replica_shared->slots[slot].reconnect = ledger_sync_reconnect_delay >= 0 &&
+			(replica_shared->slots[slot].connection || replica_error_transient(edata));
 		strlcpy(replica_shared->slots[slot].message, edata->message, REPLICA_ERROR_LEN);
 		SpinLockRelease(&replica_shared->mutex);
 	}
@@ -511,12 +540,20 @@ replica_reconnect_subscriptions(void)
 		{
 			/* cleared first: should enabling fail, it is not tried again */
 			replica_reconnect_done(i, e->subid, e->at, true);
-			ereport(LOG,
-					(errmsg("ledger: enabling subscription \"%s\" again after it lost its connection to the origin",
-							subname),
-					 errdetail("It was disabled by an error of its apply worker at %s: %s",
-							   timestamptz_to_str(e->at), e->message),
-					 errhint("Set ledger.sync_reconnect_delay to -1 to leave such subscriptions disabled.")));
+			if (e->connection)
+				ereport(LOG,
+						(errmsg("ledger: enabling subscription \"%s\" again after it lost its connection to the origin",
+								subname),
+						 errdetail("It was disabled by an error of its apply worker at %s: %s",
+								   timestamptz_to_str(e->at), e->message),
+						 errhint("Set ledger.sync_reconnect_delay to -1 to leave such subscriptions disabled.")));
+			else
+				ereport(LOG,
+						(errmsg("ledger: enabling subscription \"%s\" again after a transient error of its apply worker (SQLSTATE %s)",
+								subname, unpack_sql_state(e->sqlerrcode)),
+						 errdetail("It was disabled by an error of its apply worker at %s: %s",
+								   timestamptz_to_str(e->at), e->message),
+						 errhint("Set ledger.sync_reconnect_delay to -1 to leave such subscriptions disabled.")));
 			if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(subname)),
 							false, 0) != SPI_OK_UTILITY)
 				elog(ERROR, "could not enable subscription \"%s\"", subname);

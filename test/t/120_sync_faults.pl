@@ -4,9 +4,10 @@
 # restarted (fast and immediate); the link cut (subscription disabled while
 # writes continue, then enabled; the walsender terminated); the slot lost
 # (max_slot_wal_keep_size) and ledger.resync_subscription() under load.
-# A subscription that a lost connection disabled is enabled again by
-# ledger after ledger.sync_reconnect_delay, unless an administrator has
-# taken charge of it (disabled it) meanwhile.
+# A subscription that a lost connection or a transient error (here a lock
+# timeout) disabled is enabled again by ledger after
+# ledger.sync_reconnect_delay, unless an administrator has taken charge of
+# it (disabled it) meanwhile.
 # After each: the same (ledger_xact, ledger_seq, ledger_hash) at both ends
 # (nothing lost, nothing duplicated), the same digest for the same block,
 # and the replica verifies against the origin's digest.  Then resync
@@ -25,8 +26,9 @@ use SyncTest;
 
 my $db = 'bank';
 my $a = sync_node('faults_origin', db => $db);
-# ledger.sync_reconnect_delay: 2 s here (10 by default)
-my $b = sync_node('faults_peer', db => $db, conf => "ledger.sync_reconnect_delay = 2\n");
+# ledger.sync_reconnect_delay: 1 s here (10 by default), doubled for each
+# reconnection within 5 minutes of the one before
+my $b = sync_node('faults_peer', db => $db, conf => "ledger.sync_reconnect_delay = 1\n");
 my $ci = conninfo($a, $db);
 
 $a->safe_psql($db, q{
@@ -163,6 +165,39 @@ load_finish($l);
 reconnected_after_connection_loss('walsender terminated mid-stream', 'sub_f', $offset);
 check('walsender terminated mid-stream');
 
+# A transient error of the apply worker: with lock_timeout set for the
+# cluster, a lock a DBA holds on a replica (LOCK, VACUUM FULL, CLUSTER)
+# makes the apply worker fail with 55P03 and PostgreSQL disable the
+# subscription; ledger enables it again, and once the lock is gone the
+# change applies.
+$b->append_conf('postgresql.conf', "lock_timeout = '300ms'\n");
+$b->reload;
+$offset = -s $b->logfile;
+my $locker = $b->background_psql($db);
+$locker->query_safe('BEGIN; LOCK TABLE f IN SHARE MODE');
+$a->safe_psql($db, "INSERT INTO f (client, v) VALUES (99, 1)");
+my $stopped = eval {
+	$b->wait_for_log(qr/subscription "sub_f" has been disabled because of an error/, $offset);
+	1;
+};
+ok($stopped, 'a lock held on the replica: the apply worker fails (lock_timeout) and the subscription is disabled');
+like(substr(slurp_file($b->logfile), $offset), qr/ERROR:  canceling statement due to lock timeout/, '... by the lock timeout');
+$locker->query_safe('COMMIT');
+$locker->quit;
+my $again = eval {
+	$b->wait_for_log(
+		qr/LOG:  ledger: enabling subscription "sub_f" again after a transient error of its apply worker \(SQLSTATE 55P03\)/,
+		$offset);
+	1;
+};
+ok($again, '... enabled again by ledger after the delay');
+like(substr(slurp_file($b->logfile), $offset),
+	qr/DETAIL:  It was disabled by an error of its apply worker at [^\n]*: canceling statement due to lock timeout/,
+	'... its log names the error');
+$b->append_conf('postgresql.conf', "lock_timeout = 0\n");
+$b->reload;
+check('a lock on the replica held past lock_timeout, then released');
+
 # An administrator who takes charge of a subscription that a lost
 # connection disabled (here: disables it) keeps it disabled.
 $b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 60\n");
@@ -183,7 +218,7 @@ is($b->safe_psql($db, "SELECT subenabled FROM pg_subscription WHERE subname = 's
 	'f', 'the administrator\'s decision stands: still disabled after the delay');
 unlike(substr(slurp_file($b->logfile), $offset), qr/enabling subscription "sub_f" again/,
 	'ledger did not enable it');
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 2\n");
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
 $b->reload;
 $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
 check('enabled by the administrator');
