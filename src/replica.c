@@ -1972,8 +1972,9 @@ replica_held_by(const char *subname)
  * meanwhile never arrive.  ENABLE of a subscription that writes a replica
  * here and does not hold its table is refused; ledger.resync_subscription
  * makes the subscription again and checks what is held.  The same guard
- * refuses PostgreSQL's table copy of a subscription holding replicas, and
- * clears a pending reconnection of any subscription an administrator alters.
+ * refuses PostgreSQL's table copy of a subscription holding replicas and
+ * turning its disable_on_error off, and clears a pending reconnection of any
+ * subscription an administrator alters.
  */
 Datum
 ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
@@ -2034,6 +2035,30 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 					 errdetail("The table copy copies each table apart; a replica verifies each transaction's rows against its record and each block against its transactions, and the subscription would stop with nothing copied."),
 					 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers itself.",
 							 quote_literal_cstr(stmt->subname))));
+		PG_RETURN_VOID();
+	}
+
+	/*
+	 * disable_on_error stops the subscription at a refused change; without
+	 * it the apply worker would retry the refused change for ever, and the
+	 * state would read "starting".  Lost connections and transient errors
+	 * are enabled again by ledger (ledger.sync_reconnect_delay).
+	 */
+	if (stmt->kind == ALTER_SUBSCRIPTION_OPTIONS && stmt->subname != NULL)
+	{
+		foreach(lc, stmt->options)
+		{
+			DefElem    *def = lfirst_node(DefElem, lc);
+
+			if (strcmp(def->defname, "disable_on_error") == 0 && !defGetBoolean(def) &&
+				ledger_catalog_has_replicas() && replica_held_by(stmt->subname))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("subscription \"%s\" holds ledger replicas: disable_on_error must stay on",
+								stmt->subname),
+						 errdetail("A change refused on arrival must stop the subscription; without disable_on_error the apply worker would retry it for ever."),
+						 errhint("A subscription that a lost connection or a transient error disabled is enabled again after ledger.sync_reconnect_delay.")));
+		}
 		PG_RETURN_VOID();
 	}
 

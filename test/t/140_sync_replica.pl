@@ -198,6 +198,15 @@ for my $cmd ("REFRESH PUBLICATION", "REFRESH PUBLICATION WITH (copy_data = true)
 		"ALTER SUBSCRIPTION ... $cmd: PostgreSQL's table copy is refused up front");
 }
 is(sub_enabled($b, $sub), 't', '... the subscription goes on');
+# disable_on_error stays on (a refused change must stop the subscription)
+($ret, $out, $err) = $b->psql('postgres', "\\set VERBOSITY verbose\nALTER SUBSCRIPTION $sub SET (disable_on_error = false)");
+like($err, qr/ERROR:  0A000: subscription "$sub" holds ledger replicas: disable_on_error must stay on/,
+	'ALTER SUBSCRIPTION ... SET (disable_on_error = false) is refused');
+is($b->safe_psql('postgres', "SELECT subdisableonerr FROM pg_subscription WHERE subname = '$sub'"), 't', '... it stays on');
+$b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SET (disable_on_error = true, streaming = on)");
+is($b->safe_psql('postgres', "SELECT subdisableonerr::text || substream::text FROM pg_subscription WHERE subname = '$sub'"),
+	'truetrue', 'other options, and disable_on_error = true, are the DBA\'s to set');
+$b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SET (streaming = off)");
 is($b->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM later'), '42', '... and nothing was copied');
 # without the table copy, PostgreSQL's commands are the DBA's to use
 $b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SET PUBLICATION pub WITH (refresh = false)");
