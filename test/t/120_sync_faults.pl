@@ -223,6 +223,23 @@ $b->reload;
 $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
 check('enabled by the administrator');
 
+# ledger.sync_reconnect_delay = -1: a lost connection leaves the
+# subscription disabled, as PostgreSQL does, until someone enables it
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = -1\n");
+$b->reload;
+$offset = -s $b->logfile;
+$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+ok(poll_until($b, "SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub_f'", 30, $db),
+	'sync_reconnect_delay = -1: the lost connection disables the subscription');
+sleep 3;
+is( $b->safe_psql($db, "SELECT state || ': ' || (last_error LIKE '%WAL stream%')::text FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1"),
+	'disabled: true', '... replication_status says disabled (not reconnecting), naming the lost connection');
+unlike(substr(slurp_file($b->logfile), $offset), qr/enabling subscription "sub_f" again/, '... and ledger does not enable it');
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
+$b->reload;
+$b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
+check('sync_reconnect_delay = -1, then enabled by hand');
+
 # An older state of the origin, restored at the end (equivocation).
 my $dump = PostgreSQL::Test::Utils::tempdir() . '/origin.dump';
 command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $a->connstr($db) ], 'pg_dump of the origin');
