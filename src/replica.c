@@ -192,8 +192,8 @@ typedef struct ReplicaErrorSlot
 } ReplicaErrorSlot;
 
 /*
- * Seconds after a lost connection disables a subscription of replicas
- * before it is enabled again (-1: never).
+ * Seconds after a lost connection or a transient error disables a
+ * subscription of replicas before it is enabled again (-1: never).
  */
 int			ledger_sync_reconnect_delay = 10;
 
@@ -284,7 +284,8 @@ replica_error_transient(const ErrorData *edata)
 
 /*
  * An error in an apply worker: keep its message for
- * ledger.replication_status, and whether it was a lost connection.  Runs
+ * ledger.replication_status, and whether it was a lost connection or a
+ * transient error (to be enabled again).  Runs
  * while the error is reported; must not fail.
  */
 static void
@@ -374,7 +375,7 @@ ledger_replication_errors(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(copy[i].message);
 		values[3] = LSNGetDatum(copy[i].finish_lsn);
 		nulls[3] = XLogRecPtrIsInvalid(copy[i].finish_lsn);
-		/* when a lost connection's subscription will be enabled again */
+		/* when a subscription disabled so will be enabled again */
 		values[4] = TimestampTzGetDatum(replica_reconnect_due(&copy[i]));
 		nulls[4] = !copy[i].reconnect || ledger_sync_reconnect_delay < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -382,7 +383,7 @@ ledger_replication_errors(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* When a lost connection's subscription is enabled again. */
+/* When a subscription a lost connection or transient error disabled is enabled again. */
 static TimestampTz
 replica_reconnect_due(const ReplicaErrorSlot *e)
 {
@@ -394,7 +395,8 @@ replica_reconnect_due(const ReplicaErrorSlot *e)
 
 /*
  * For the sealers' launcher: the databases (at most max) where a
- * subscription disabled by a lost connection is due to be enabled again.
+ * subscription disabled by a lost connection or a transient error is due
+ * to be enabled again.
  */
 int
 replica_reconnect_databases(Oid *dboids, int max)
@@ -467,9 +469,9 @@ replica_reconnect_done(int i, Oid subid, TimestampTz at, bool made)
 
 /*
  * In a sealer of this database, outside a transaction: enable again each
- * subscription of replicas here that a lost connection to its origin
- * disabled ledger.sync_reconnect_delay ago (doubled for each reconnection
- * in a row).  The apply worker then resumes from its slot at the origin:
+ * subscription of replicas here that a lost connection to its origin or
+ * a transient error disabled ledger.sync_reconnect_delay ago (doubled for
+ * each reconnection in a row).  The apply worker then resumes from its slot at the origin:
  * nothing lost, nothing applied twice.  A subscription stopped for
  * anything else (a refused change above all) stays disabled, and so does
  * one an administrator has altered since.
@@ -888,8 +890,8 @@ void
 replica_init(void)
 {
 	DefineCustomIntVariable("ledger.sync_reconnect_delay",
-							"Time after a lost connection to its origin disables a subscription of ledger replicas before it is enabled again.",
-							"Doubled for each reconnection within 5 minutes of the one before, up to 32 times.  -1: such subscriptions stay disabled until ALTER SUBSCRIPTION ... ENABLE.  A subscription stopped by a refused change is never enabled again by itself.",
+							"Time after a lost connection to its origin or a transient error disables a subscription of ledger replicas before it is enabled again.",
+							"Transient: a lock timeout, deadlock or serialization failure, a cancelled statement, resources exhausted.  Doubled for each reconnection within 5 minutes of the one before, up to 32 times.  -1: such subscriptions stay disabled until ALTER SUBSCRIPTION ... ENABLE.  A subscription stopped by a refused change is never enabled again by itself.",
 							&ledger_sync_reconnect_delay,
 							10, -1, 3600,
 							PGC_SIGHUP,

@@ -40,8 +40,9 @@ extern void replica_signed_row(int64 ledger_id, int64 xact, const char *key_id,
 							   const char *ident);
 
 /*
- * Seconds after a lost connection disables a subscription of replicas
- * before it is enabled again (-1: never); ledger.sync_reconnect_delay.
+ * Seconds after a lost connection or a transient error disables a
+ * subscription of replicas before it is enabled again (-1: never);
+ * ledger.sync_reconnect_delay.
  */
 extern int	ledger_sync_reconnect_delay;
 

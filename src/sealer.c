@@ -1434,8 +1434,8 @@ ledger_launcher_main(Datum main_arg)
 		worker_check();
 
 		/*
-		 * A subscription of replicas that a lost connection disabled is
-		 * enabled again by a sealing pass in its database.
+		 * A subscription of replicas that a lost connection or a transient
+		 * error disabled is enabled again by a sealing pass in its database.
 		 */
 		{
 			Oid			due[SEALER_MAX_DBS];
@@ -1623,7 +1623,7 @@ sealer_pass(void)
 		pfree(ids.ents);
 	if (ids.first != NULL)
 		pfree(ids.first);
-	/* subscriptions of replicas that a lost connection disabled */
+	/* subscriptions of replicas a lost connection or transient error disabled */
 	replica_reconnect_subscriptions();
 	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
 	checkpoint_pass();
