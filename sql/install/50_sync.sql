@@ -109,7 +109,7 @@ CREATE FUNCTION ledger._replication_status(OUT role pg_catalog.text, OUT peer pg
     OUT verified_block pg_catalog.int8, OUT verified_block_hash pg_catalog.bytea,
     OUT lag_bytes pg_catalog.int8, OUT lag_seconds pg_catalog.float8,
     OUT last_error pg_catalog.text, OUT last_error_at pg_catalog.timestamptz,
-    OUT last_error_lsn pg_catalog.pg_lsn)
+    OUT last_error_lsn pg_catalog.pg_lsn, OUT reconnect_at pg_catalog.timestamptz)
     RETURNS SETOF record
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -124,7 +124,7 @@ AS $$
                                   WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid
                                     AND sr.srrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
                      THEN 'not subscribed'
-                -- a lost connection: enabled again at e.reconnect_at
+                -- a lost connection or a transient error: enabled again at e.reconnect_at
                 WHEN NOT s.subenabled AND e.reconnect_at IS NOT NULL THEN 'reconnecting'
                 WHEN NOT s.subenabled THEN 'disabled'
                 WHEN st.pid IS NULL THEN 'starting'
@@ -140,7 +140,8 @@ AS $$
                 END::pg_catalog.float8 AS lag_seconds,
            e.error AS last_error,
            e.error_at AS last_error_at,
-           e.error_lsn AS last_error_lsn
+           e.error_lsn AS last_error_lsn,
+           CASE WHEN NOT s.subenabled THEN e.reconnect_at END AS reconnect_at
       FROM ledger.replicas r
       JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id
       LEFT JOIN LATERAL (SELECT b.block_no, b.block_hash FROM ledger.blocks b
@@ -177,7 +178,8 @@ AS $$
            pg_catalog.date_part('epoch', COALESCE(sr.replay_lag, sr.flush_lag, sr.write_lag))::pg_catalog.float8,
            NULL::pg_catalog.text,
            NULL::pg_catalog.timestamptz,
-           NULL::pg_catalog.pg_lsn
+           NULL::pg_catalog.pg_lsn,
+           NULL::pg_catalog.timestamptz
       FROM ledger.ledgers g
       JOIN pg_catalog.pg_replication_slots sl
         ON sl.slot_type OPERATOR(pg_catalog.=) 'logical' AND sl.plugin OPERATOR(pg_catalog.=) 'pgoutput'
@@ -196,9 +198,9 @@ GRANT EXECUTE ON FUNCTION ledger._replication_status() TO pg_monitor;
 CREATE VIEW ledger.replication_status AS
     SELECT s.role, s.peer, s.ledger, s.ledger_id, s.state, s.verified_block,
            s.verified_block_hash, s.lag_bytes, s.lag_seconds, s.last_error,
-           s.last_error_at, s.last_error_lsn
+           s.last_error_at, s.last_error_lsn, s.reconnect_at
       FROM ledger._replication_status() s;
-COMMENT ON VIEW ledger.replication_status IS 'One row per (peer, ledger): role, state, newest block held (at a replica: verified), lag in bytes and seconds, last error of the apply worker and the LSN that ALTER SUBSCRIPTION ... SKIP takes to pass over the refused transaction';
+COMMENT ON VIEW ledger.replication_status IS 'One row per (peer, ledger): role, state, newest block held (at a replica: verified), lag in bytes and seconds, last error of the apply worker and the LSN that ALTER SUBSCRIPTION ... SKIP takes to pass over the refused transaction, and when a subscription a lost connection or a transient error disabled is enabled again';
 REVOKE ALL ON ledger.replication_status FROM PUBLIC;
 GRANT SELECT ON ledger.replication_status TO pg_monitor;
 

@@ -209,8 +209,13 @@ ok( poll_until(
 		"SELECT state = 'reconnecting' AND last_error LIKE '%WAL stream%' FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1",
 		30, $db),
 	"lost connection: replication_status says 'reconnecting' and names it");
+is( $b->safe_psql($db,
+		"SELECT reconnect_at > last_error_at FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1"),
+	't', '... and reconnect_at, when ledger will enable it again');
 $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f DISABLE');
 is(state_of($b, 'replica', 'sub_f'), 'disabled', 'then disabled by an administrator: replication_status says disabled');
+is($b->safe_psql($db, "SELECT count(reconnect_at) FROM ledger.replication_status WHERE peer = 'sub_f'"),
+	'0', '... with no reconnect_at');
 $b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
 $b->reload;
 sleep 4;
