@@ -170,6 +170,12 @@ replica_set_copying(const char *subname)
 	copying_for = subname ? MemoryContextStrdup(TopMemoryContext, subname) : NULL;
 }
 
+/* A replica's subscription (ledger.replicas r), of this database: s. */
+#define REPLICA_SUBSCRIPTION_JOIN \
+	"JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription " \
+	"AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d " \
+	"WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+
 /* ---------- the last error of each subscription's apply worker ---------- */
 
 #define REPLICA_ERROR_SLOTS 32
@@ -506,12 +512,9 @@ replica_reconnect_subscriptions(void)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		args[0] = ObjectIdGetDatum(e->subid);
-		if (SPI_execute_with_args("SELECT s.subname, s.subenabled FROM pg_catalog.pg_subscription s "
-								  "WHERE s.oid OPERATOR(pg_catalog.=) $1 "
-								  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
-								  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
-								  "AND EXISTS (SELECT 1 FROM ledger.replicas r "
-								  "WHERE r.subscription OPERATOR(pg_catalog.=) s.subname)",
+		if (SPI_execute_with_args("SELECT s.subname, s.subenabled FROM ledger.replicas r "
+								  REPLICA_SUBSCRIPTION_JOIN
+								  "WHERE s.oid OPERATOR(pg_catalog.=) $1 LIMIT 1",
 								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read pg_subscription");
 		if (SPI_processed > 0)
@@ -1792,12 +1795,6 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 	}
 	return PointerGetDatum(td->tg_trigtuple);
 }
-
-/* A replica's subscription (ledger.replicas r), of this database: s. */
-#define REPLICA_SUBSCRIPTION_JOIN \
-	"JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription " \
-	"AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d " \
-	"WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
 
 /*
  * The parse tree of the command an event trigger function fires for (NULL

@@ -1629,6 +1629,45 @@ sync_drop_local_subscription(const char *subname)
 }
 
 /*
+ * Detach the replicas of this subscription from it, but those of the
+ * ledger ids in keep (nkeep of them): they stay as they are, read-only and
+ * verifiable (their ledgers keep ledgers.replica), and no backend goes on
+ * judging them by a cached subscription.  Returns the detached ones
+ * (relation oid, relation text), their number in *n.
+ */
+static SPITupleTable *
+sync_detach_replicas(const char *subname, Datum *keep, int nkeep, uint64 *n)
+{
+	Datum		args[2];
+	Oid			types[2] = {TEXTOID, INT8ARRAYOID};
+	SPITupleTable *tt;
+	uint64		i;
+
+	args[0] = CStringGetTextDatum(subname);
+	args[1] = PointerGetDatum(construct_array(keep, nkeep, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("UPDATE ledger.replicas r SET subscription = NULL "
+							  "FROM ledger.ledgers g "
+							  "WHERE g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "AND r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+							  "AND r.ledger_id OPERATOR(pg_catalog.<>) ALL ($2) "
+							  "RETURNING g.relation::pg_catalog.oid, g.relation::pg_catalog.text",
+							  2, types, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not update ledger.replicas");
+	tt = SPI_tuptable;
+	*n = SPI_processed;
+	for (i = 0; i < *n; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+
+		CacheInvalidateRelcacheByRelid(relid);
+		ledger_info_forget(relid);
+	}
+	CommandCounterIncrement();
+	return tt;
+}
+
+/*
  * At a resync: the replicas of this subscription that the publication no
  * longer carries (retired at the origin with remove_from_publication) are
  * kept as they are, read-only and verifiable, and no longer belong to the
@@ -1639,38 +1678,21 @@ static void
 sync_detach_unpublished(const char *subname, List *remote)
 {
 	Datum	   *held;
-	Datum		args[2];
-	Oid			types[2] = {TEXTOID, INT8ARRAYOID};
 	ListCell   *lc;
 	int			n = 0;
+	uint64		ndetached;
+	SPITupleTable *tt;
 	uint64		i;
 
 	held = palloc(sizeof(Datum) * Max(list_length(remote), 1));
 	foreach(lc, remote)
 		held[n++] = Int64GetDatum(((RemoteLedger *) lfirst(lc))->ledger_id);
-	args[0] = CStringGetTextDatum(subname);
-	args[1] = PointerGetDatum(construct_array(held, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	if (SPI_execute_with_args("UPDATE ledger.replicas r SET subscription = NULL "
-							  "FROM ledger.ledgers g "
-							  "WHERE g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
-							  "AND r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name "
-							  "AND r.ledger_id OPERATOR(pg_catalog.<>) ALL ($2) "
-							  "RETURNING g.relation::pg_catalog.oid, g.relation::pg_catalog.text",
-							  2, types, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "could not update ledger.replicas");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-
-		CacheInvalidateRelcacheByRelid(relid);
-		ledger_info_forget(relid);
+	tt = sync_detach_replicas(subname, held, n, &ndetached);
+	for (i = 0; i < ndetached; i++)
 		ereport(NOTICE,
 				(errmsg("replica \"%s\" is no longer published to subscription \"%s\": kept as it is, read-only",
-						SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), subname),
+						SPI_getvalue(tt->vals[i], tt->tupdesc, 2), subname),
 				 errhint("ledger.drop_ledger() drops it.")));
-	}
-	CommandCounterIncrement();
 }
 
 /*
@@ -1887,8 +1909,6 @@ ledger_drop_subscription(PG_FUNCTION_ARGS)
 	bool		drop_replicas;
 	char	   *conninfo;
 	char	   *slot;
-	Datum		arg;
-	Oid			argtype = TEXTOID;
 	uint64		i;
 	SyncConn	sc;
 
@@ -1907,35 +1927,18 @@ ledger_drop_subscription(PG_FUNCTION_ARGS)
 	sync_drop_local_subscription(subname);
 
 	/* the replicas stay, read-only and verifiable, unless dropped */
-	arg = CStringGetTextDatum(subname);
-	if (SPI_execute_with_args("SELECT g.relation::pg_catalog.oid, g.relation::pg_catalog.text FROM ledger.replicas r "
-							  "JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
-							  "WHERE r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name",
-							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.replicas");
 	{
-		SPITupleTable *tt = SPI_tuptable;
-		uint64		n = SPI_processed;
+		uint64		n;
+		SPITupleTable *tt = sync_detach_replicas(subname, NULL, 0, &n);
 
-		if (SPI_execute_with_args("UPDATE ledger.replicas SET subscription = NULL "
-								  "WHERE subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name",
-								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not update ledger.replicas");
-		for (i = 0; i < n; i++)
+		for (i = 0; drop_replicas && i < n; i++)
 		{
 			bool		isnull;
-			Oid			relid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+			Datum		a = SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull);
+			Oid			t = REGCLASSOID;
 
-			CacheInvalidateRelcacheByRelid(relid);
-			ledger_info_forget(relid);
-			if (drop_replicas)
-			{
-				Datum		a = ObjectIdGetDatum(relid);
-				Oid			t = REGCLASSOID;
-
-				if (SPI_execute_with_args("SELECT ledger.drop_ledger($1)", 1, &t, &a, NULL, false, 0) != SPI_OK_SELECT)
-					elog(ERROR, "could not drop replica %s", SPI_getvalue(tt->vals[i], tt->tupdesc, 2));
-			}
+			if (SPI_execute_with_args("SELECT ledger.drop_ledger($1)", 1, &t, &a, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not drop replica %s", SPI_getvalue(tt->vals[i], tt->tupdesc, 2));
 		}
 	}
 
