@@ -66,9 +66,11 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "replication/logicalworker.h"
 #include "replication/origin.h"
 #include "replication/worker_internal.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -226,6 +228,119 @@ replica_shmem_request(void)
 	RequestAddinShmemSpace(MAXALIGN(sizeof(ReplicaShared)));
 }
 
+/*
+ * The slots outlive a clean restart of the server: the postmaster writes
+ * them here when it shuts down and reads them (and removes the file) when
+ * it starts, as pg_stat_statements keeps its statistics.  Without that, a
+ * peer restarted while a reconnection was pending forgot it, and the
+ * subscription stayed disabled; a DBA also lost the error that stopped a
+ * subscription.  A crash loses them (nothing is written then).
+ */
+#define REPLICA_ERRORS_FILE PGSTAT_STAT_PERMANENT_DIRECTORY "/ledger_replica_errors.stat"
+#define REPLICA_ERRORS_MAGIC 0x4c445231	/* "LDR1" */
+
+typedef struct ReplicaErrorsHeader
+{
+	uint32		magic;
+	uint32		slot_size;		/* sizeof(ReplicaErrorSlot) of the writer */
+	uint32		nslots;
+} ReplicaErrorsHeader;
+
+/* In the postmaster, at its exit: write the slots (not after a crash). */
+static void
+replica_errors_save(int code, Datum arg)
+{
+	ReplicaErrorsHeader h;
+	FILE	   *file;
+	int			i;
+
+	if (code != 0 || replica_shared == NULL)
+		return;
+
+	/*
+	 * No lock: every other process has exited, and one killed by an
+	 * immediate shutdown may have left the spinlock held.
+	 */
+	h.magic = REPLICA_ERRORS_MAGIC;
+	h.slot_size = sizeof(ReplicaErrorSlot);
+	h.nslots = 0;
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (OidIsValid(replica_shared->slots[i].subid))
+			h.nslots++;
+	if (h.nslots == 0)
+		return;
+	file = AllocateFile(REPLICA_ERRORS_FILE ".tmp", PG_BINARY_W);
+	if (file == NULL)
+		goto error;
+	if (fwrite(&h, sizeof(h), 1, file) != 1)
+		goto error;
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (OidIsValid(replica_shared->slots[i].subid) &&
+			fwrite(&replica_shared->slots[i], sizeof(ReplicaErrorSlot), 1, file) != 1)
+			goto error;
+	if (FreeFile(file) != 0)
+	{
+		file = NULL;
+		goto error;
+	}
+	(void) durable_rename(REPLICA_ERRORS_FILE ".tmp", REPLICA_ERRORS_FILE, LOG);
+	return;
+
+error:
+	ereport(LOG,
+			(errcode_for_file_access(),
+			 errmsg("could not write file \"%s\": %m", REPLICA_ERRORS_FILE ".tmp")));
+	if (file != NULL)
+		FreeFile(file);
+	unlink(REPLICA_ERRORS_FILE ".tmp");
+}
+
+/* In the postmaster, at its start: read the slots a clean shutdown wrote. */
+static void
+replica_errors_load(void)
+{
+	ReplicaErrorsHeader h;
+	FILE	   *file;
+	uint32		i;
+
+	file = AllocateFile(REPLICA_ERRORS_FILE, PG_BINARY_R);
+	if (file == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", REPLICA_ERRORS_FILE)));
+		return;
+	}
+	if (fread(&h, sizeof(h), 1, file) != 1 || h.magic != REPLICA_ERRORS_MAGIC ||
+		h.slot_size != sizeof(ReplicaErrorSlot) || h.nslots > REPLICA_ERROR_SLOTS)
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("ignoring file \"%s\": it was not written by this version of ledger",
+						REPLICA_ERRORS_FILE)));
+		h.nslots = 0;
+	}
+	for (i = 0; i < h.nslots; i++)
+	{
+		ReplicaErrorSlot *e = &replica_shared->slots[i];
+
+		if (fread(e, sizeof(ReplicaErrorSlot), 1, file) != 1)
+		{
+			ereport(LOG,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ignoring file \"%s\": it is truncated", REPLICA_ERRORS_FILE)));
+			memset(replica_shared->slots, 0, sizeof(replica_shared->slots));
+			break;
+		}
+		e->message[REPLICA_ERROR_LEN - 1] = '\0';
+	}
+	FreeFile(file);
+
+	/* not in base backups, nor read again after a crash */
+	unlink(REPLICA_ERRORS_FILE);
+}
+
 static void
 replica_shmem_startup(void)
 {
@@ -239,8 +354,12 @@ replica_shmem_startup(void)
 	{
 		SpinLockInit(&replica_shared->mutex);
 		memset(replica_shared->slots, 0, sizeof(replica_shared->slots));
+		if (!IsUnderPostmaster)
+			replica_errors_load();
 	}
 	LWLockRelease(AddinShmemInitLock);
+	if (!IsUnderPostmaster)
+		on_shmem_exit(replica_errors_save, (Datum) 0);
 }
 
 /*

@@ -7,7 +7,7 @@
 # A subscription that a lost connection or a transient error (here a lock
 # timeout) disabled is enabled again by ledger after
 # ledger.sync_reconnect_delay, unless an administrator has taken charge of
-# it (disabled it) meanwhile.
+# it (disabled it) meanwhile, also when the peer restarts in between.
 # After each: the same (ledger_xact, ledger_seq, ledger_hash) at both ends
 # (nothing lost, nothing duplicated), the same digest for the same block,
 # and the replica verifies against the origin's digest.  Then resync
@@ -227,6 +227,31 @@ $b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
 $b->reload;
 $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
 check('enabled by the administrator');
+
+# A peer restarted while a reconnection is pending keeps it, and keeps the
+# error: the postmaster writes the apply workers' last errors at a clean
+# shutdown and reads them at start (as pg_stat_statements keeps its
+# statistics).  Until 2026-12-05 the restart forgot the reconnection and
+# the subscription stayed disabled.
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 3600\n");
+$b->reload;
+$offset = -s $b->logfile;
+$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+ok( poll_until(
+		$b,
+		"SELECT state = 'reconnecting' FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1",
+		30, $db),
+	'lost connection with a delay of an hour: reconnecting');
+my $pending_q =
+  "SELECT state || ' ' || reconnect_at || ' ' || last_error_at || ' ' || last_error FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1";
+my $pending = $b->safe_psql($db, $pending_q);
+$b->restart;
+is($b->safe_psql($db, $pending_q), $pending,
+	'peer restarted during the delay: the same state, reconnect_at, error time and error');
+$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
+$b->reload;
+reconnected_after_connection_loss('peer restarted during the delay', 'sub_f', $offset);
+check('peer restarted during the delay, then enabled by ledger');
 
 # ledger.sync_reconnect_delay = -1: a lost connection leaves the
 # subscription disabled, as PostgreSQL does, until someone enables it
