@@ -79,7 +79,7 @@ REGRESS = \
 	block_spans
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
-ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict signed_empty block_spans
+ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict signed_empty block_spans sealing_status
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso \
 	--temp-instance=tmp_check_iso --temp-config=test/ledger_manual_seal.conf \
 	--load-extension=ledger

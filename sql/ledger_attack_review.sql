@@ -163,6 +163,20 @@ INSERT INTO not_keys VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE not_keys;
 
+-- 9. ledger.sealing_status reads the sealer's work list, which is for
+-- superusers only: the view and its function are for superusers and
+-- pg_monitor, not PUBLIC
+CREATE ROLE status_app;
+CREATE ROLE status_monitor IN ROLE pg_monitor;
+SET ROLE status_app;
+SELECT count(*) FROM ledger.sealing_status;
+SELECT count(*) FROM ledger._sealing_status();
+RESET ROLE;
+SET ROLE status_monitor;
+SELECT count(*) > 0 AS monitor_reads FROM ledger.sealing_status WHERE unsealed_transactions IS NOT NULL;
+RESET ROLE;
+DROP ROLE status_app, status_monitor;
+
 -- everything still verifies
 SELECT relation, ok, rows_checked FROM ledger.ledgers g, ledger.verify(g.relation)
 WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2') ORDER BY 1;

@@ -37,6 +37,9 @@ SELECT ledger.seal('payments') AS blocks_sealed_now;
 SELECT block_no, tx_count, row_count, first_position + tx_count AS history_size,
        left(encode(block_hash, 'hex'), 16) AS block_hash, left(encode(prev_hash, 'hex'), 16) AS prev_hash
   FROM ledger.blocks ORDER BY block_no LIMIT 5;
+\echo '      What a DBA watches: transactions waiting for a block, and since when.'
+SELECT ledger, unsealed_transactions, seal_lag_seconds, last_block_no, sealed_transactions
+  FROM ledger.sealing_status;
 
 \echo
 \echo '== 5. A digest: store it outside the database (here: a psql variable).'

@@ -1,0 +1,64 @@
+
+-- ===================================================================
+-- Sealing status (docs/reference.md#sealing_status)
+-- ===================================================================
+
+-- One row per ledger written here (not replicas, which are never sealed
+-- here): how many committed transactions wait for a block, since when, and
+-- the newest block.  What a DBA's alert watches: commits stay unsealed
+-- while no background worker slot is free, while a sealing pass fails, or
+-- between two scheduled seal() calls without the background sealer.  A
+-- function owned by the extension's owner (the work list is for superusers
+-- only); the status is for superusers and pg_monitor.  The counts come
+-- from the sealer's work list, which a crash, a restore or a promotion
+-- empties until the next sealing pass rebuilds it: meanwhile (no marker row)
+-- they are NULL, unknown, rather than a false zero.
+CREATE FUNCTION ledger._sealing_status(OUT ledger pg_catalog.regclass, OUT ledger_id pg_catalog.int8,
+    OUT unsealed_transactions pg_catalog.int8, OUT oldest_unsealed_at pg_catalog.timestamptz,
+    OUT seal_lag_seconds pg_catalog.float8, OUT last_block_no pg_catalog.int8,
+    OUT last_sealed_at pg_catalog.timestamptz, OUT sealed_transactions pg_catalog.int8)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH list AS (
+        SELECT EXISTS (SELECT 1 FROM ledger.seal_queue q
+                        WHERE q.ledger_id OPERATOR(pg_catalog.=) 0
+                          AND q.xact_id OPERATOR(pg_catalog.=) 0) AS complete),
+    queued AS (
+        SELECT q.ledger_id, pg_catalog.count(*) AS n, pg_catalog.min(t.committed_at) AS oldest
+          FROM ledger.seal_queue q
+          LEFT JOIN ledger.transactions t
+                 ON t.ledger_id OPERATOR(pg_catalog.=) q.ledger_id
+                AND t.xact_id OPERATOR(pg_catalog.=) q.xact_id
+         WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0
+         GROUP BY q.ledger_id)
+    SELECT g.relation,
+           g.ledger_id,
+           CASE WHEN l.complete THEN COALESCE(w.n, 0) END,
+           CASE WHEN l.complete THEN w.oldest END,
+           CASE WHEN l.complete
+                THEN COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) w.oldest), 0)
+                END::pg_catalog.float8,
+           h.block_no,
+           h.sealed_at,
+           COALESCE(h.first_position OPERATOR(pg_catalog.+) h.tx_count, 0)
+      FROM ledger.ledgers g
+      CROSS JOIN list l
+      LEFT JOIN queued w ON w.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+      LEFT JOIN LATERAL (SELECT b.block_no, b.sealed_at, b.first_position, b.tx_count
+                           FROM ledger.blocks b
+                          WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+                          ORDER BY b.block_no DESC LIMIT 1) h ON true
+     WHERE NOT g.replica
+$$;
+COMMENT ON FUNCTION ledger._sealing_status() IS 'Internal: the rows of ledger.sealing_status';
+REVOKE ALL ON FUNCTION ledger._sealing_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ledger._sealing_status() TO pg_monitor;
+CREATE VIEW ledger.sealing_status AS
+    SELECT s.ledger, s.ledger_id, s.unsealed_transactions, s.oldest_unsealed_at,
+           s.seal_lag_seconds, s.last_block_no, s.last_sealed_at, s.sealed_transactions
+      FROM ledger._sealing_status() s;
+COMMENT ON VIEW ledger.sealing_status IS 'One row per ledger written here: committed transactions waiting for a block (NULL while the sealer rebuilds its work list after a crash, a restore or a promotion), the oldest one''s commit time and age in seconds, the newest block and the transactions sealed so far';
+REVOKE ALL ON ledger.sealing_status FROM PUBLIC;
+GRANT SELECT ON ledger.sealing_status TO pg_monitor;

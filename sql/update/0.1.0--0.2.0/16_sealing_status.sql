@@ -1,0 +1,1 @@
+../../install/16_sealing_status.sql
