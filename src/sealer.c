@@ -47,6 +47,7 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -84,6 +85,7 @@
 
 PG_FUNCTION_INFO_V1(ledger_seal);
 PG_FUNCTION_INFO_V1(ledger_records_loaded);
+PG_FUNCTION_INFO_V1(ledger_sealing_errors);
 
 PGDLLEXPORT void ledger_launcher_main(Datum main_arg);
 PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
@@ -112,6 +114,23 @@ typedef struct SealerDb
 /* ledgers sealed in one transaction of a pass, one subtransaction each */
 #define SEALER_LEDGERS_PER_XACT 32
 
+/*
+ * The last error of a background sealing pass for a ledger, until a pass
+ * seals that ledger (ledger.sealing_status): a pass logs the error, rolls
+ * that ledger's subtransaction back and seals the others, so without this
+ * only the server log said why a ledger fell behind.
+ */
+#define SEALER_ERROR_SLOTS 64
+#define SEALER_ERROR_LEN 256
+
+typedef struct SealerError
+{
+	Oid			dboid;			/* InvalidOid: free */
+	int64		ledger_id;
+	TimestampTz at;
+	char		message[SEALER_ERROR_LEN];
+} SealerError;
+
 typedef struct SealerShared
 {
 	slock_t		mutex;
@@ -120,6 +139,8 @@ typedef struct SealerShared
 	bool		overflow;		/* a database found every slot taken */
 	int			ndbs;			/* slots used; a forgotten one has dboid 0 */
 	SealerDb	dbs[SEALER_MAX_DBS];
+	int			nerrors;		/* error slots in use */
+	SealerError errors[SEALER_ERROR_SLOTS];
 } SealerShared;
 
 static SealerShared *sealer_shared = NULL;
@@ -152,8 +173,103 @@ sealer_shmem_startup(void)
 		sealer_shared->launcher_latch = NULL;
 		sealer_shared->overflow = false;
 		sealer_shared->ndbs = 0;
+		sealer_shared->nerrors = 0;
+		memset(sealer_shared->errors, 0, sizeof(sealer_shared->errors));
 	}
 	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Keep the error of a sealing pass for a ledger of this database. */
+static void
+sealer_error_set(int64 ledger_id, const char *message)
+{
+	int			slot = -1;
+	int			i;
+
+	if (sealer_shared == NULL)
+		return;
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
+	{
+		SealerError *e = &sealer_shared->errors[i];
+
+		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id)
+		{
+			slot = i;
+			break;
+		}
+		/* a free slot (at 0), else the oldest */
+		if (slot < 0 || e->at < sealer_shared->errors[slot].at)
+			slot = i;
+	}
+	if (!OidIsValid(sealer_shared->errors[slot].dboid))
+		sealer_shared->nerrors++;
+	sealer_shared->errors[slot].dboid = MyDatabaseId;
+	sealer_shared->errors[slot].ledger_id = ledger_id;
+	sealer_shared->errors[slot].at = GetCurrentTimestamp();
+	strlcpy(sealer_shared->errors[slot].message, message ? message : "(no message)",
+			SEALER_ERROR_LEN);
+	SpinLockRelease(&sealer_shared->mutex);
+}
+
+/* A pass sealed the ledger: its error, if any, is history. */
+static void
+sealer_error_clear(int64 ledger_id)
+{
+	int			i;
+
+	/*
+	 * Read without the lock: only this database's sealer sets its ledgers'
+	 * errors, and it is this process.
+	 */
+	if (sealer_shared == NULL || sealer_shared->nerrors == 0)
+		return;
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
+	{
+		SealerError *e = &sealer_shared->errors[i];
+
+		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id)
+		{
+			memset(e, 0, sizeof(SealerError));
+			sealer_shared->nerrors--;
+		}
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+}
+
+/*
+ * ledger._sealing_errors() RETURNS SETOF (ledger_id int8, error_at
+ * timestamptz, error text): the last error of a background sealing pass for
+ * each ledger of this database that no pass has sealed since.
+ */
+Datum
+ledger_sealing_errors(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SealerError copy[SEALER_ERROR_SLOTS];
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (sealer_shared == NULL)
+		return (Datum) 0;
+	SpinLockAcquire(&sealer_shared->mutex);
+	memcpy(copy, sealer_shared->errors, sizeof(copy));
+	SpinLockRelease(&sealer_shared->mutex);
+	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (copy[i].dboid != MyDatabaseId)
+			continue;
+		copy[i].message[SEALER_ERROR_LEN - 1] = '\0';
+		values[0] = Int64GetDatum(copy[i].ledger_id);
+		values[1] = TimestampTzGetDatum(copy[i].at);
+		values[2] = CStringGetTextDatum(copy[i].message);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* Define the sealing settings; register hooks and, when preloaded, the launcher. */
@@ -1602,12 +1718,18 @@ sealer_pass(void)
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
 			CurrentResourceOwner = oldowner;
+			sealer_error_clear(ids.ids[i]);
 		}
 		PG_CATCH();
 		{
+			ErrorData  *edata;
+
 			MemoryContextSwitchTo(oldcxt);
 			EmitErrorReport();
+			edata = CopyErrorData();
 			FlushErrorState();
+			sealer_error_set(ids.ids[i], edata->message);
+			FreeErrorData(edata);
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
 			CurrentResourceOwner = oldowner;

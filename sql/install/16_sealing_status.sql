@@ -7,16 +7,30 @@
 -- here): how many committed transactions wait for a block, since when, and
 -- the newest block.  What a DBA's alert watches: commits stay unsealed
 -- while no background worker slot is free, while a sealing pass fails, or
--- between two scheduled seal() calls without the background sealer.  A
+-- between two scheduled seal() calls without the background sealer; and
+-- the background sealer's last error for the ledger.  A
 -- function owned by the extension's owner (the work list is for superusers
 -- only); the status is for superusers and pg_monitor.  The counts come
 -- from the sealer's work list, which a crash, a restore or a promotion
 -- empties until the next sealing pass rebuilds it: meanwhile (no marker row)
 -- they are NULL, unknown, rather than a false zero.
+
+-- The last error of a background sealing pass for a ledger, until a pass
+-- seals it again (C: shared memory, since the server started).
+CREATE FUNCTION ledger._sealing_errors(OUT ledger_id pg_catalog.int8,
+    OUT error_at pg_catalog.timestamptz, OUT error pg_catalog.text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ledger_sealing_errors'
+    LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION ledger._sealing_errors() IS 'Internal: the last error of the background sealer for each ledger of this database, until it seals that ledger';
+REVOKE ALL ON FUNCTION ledger._sealing_errors() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ledger._sealing_errors() TO pg_monitor;
+
 CREATE FUNCTION ledger._sealing_status(OUT ledger pg_catalog.regclass, OUT ledger_id pg_catalog.int8,
     OUT unsealed_transactions pg_catalog.int8, OUT oldest_unsealed_at pg_catalog.timestamptz,
     OUT seal_lag_seconds pg_catalog.float8, OUT last_block_no pg_catalog.int8,
-    OUT last_sealed_at pg_catalog.timestamptz, OUT sealed_transactions pg_catalog.int8)
+    OUT last_sealed_at pg_catalog.timestamptz, OUT sealed_transactions pg_catalog.int8,
+    OUT last_error pg_catalog.text, OUT last_error_at pg_catalog.timestamptz)
     RETURNS SETOF record
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -32,33 +46,42 @@ AS $$
                  ON t.ledger_id OPERATOR(pg_catalog.=) q.ledger_id
                 AND t.xact_id OPERATOR(pg_catalog.=) q.xact_id
          WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0
-         GROUP BY q.ledger_id)
-    SELECT g.relation,
-           g.ledger_id,
-           CASE WHEN l.complete THEN COALESCE(w.n, 0) END,
-           CASE WHEN l.complete THEN w.oldest END,
+         GROUP BY q.ledger_id),
+    -- also work listed for a ledger that has no row (a superuser deleted
+    -- it): never sealed, and the sealer's error says so
+    known AS (
+        SELECT COALESCE(g.ledger_id, w.ledger_id) AS ledger_id, g.relation, g.replica, w.n, w.oldest
+          FROM ledger.ledgers g
+          FULL JOIN queued w ON w.ledger_id OPERATOR(pg_catalog.=) g.ledger_id)
+    SELECT k.relation,
+           k.ledger_id,
+           CASE WHEN l.complete THEN COALESCE(k.n, 0) END,
+           CASE WHEN l.complete THEN k.oldest END,
            CASE WHEN l.complete
-                THEN COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) w.oldest), 0)
+                THEN COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) k.oldest), 0)
                 END::pg_catalog.float8,
            h.block_no,
            h.sealed_at,
-           COALESCE(h.first_position OPERATOR(pg_catalog.+) h.tx_count, 0)
-      FROM ledger.ledgers g
+           COALESCE(h.first_position OPERATOR(pg_catalog.+) h.tx_count, 0),
+           e.error,
+           e.error_at
+      FROM known k
       CROSS JOIN list l
-      LEFT JOIN queued w ON w.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
       LEFT JOIN LATERAL (SELECT b.block_no, b.sealed_at, b.first_position, b.tx_count
                            FROM ledger.blocks b
-                          WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+                          WHERE b.ledger_id OPERATOR(pg_catalog.=) k.ledger_id
                           ORDER BY b.block_no DESC LIMIT 1) h ON true
-     WHERE NOT g.replica
+      LEFT JOIN ledger._sealing_errors() e ON e.ledger_id OPERATOR(pg_catalog.=) k.ledger_id
+     WHERE k.replica IS NOT TRUE
 $$;
 COMMENT ON FUNCTION ledger._sealing_status() IS 'Internal: the rows of ledger.sealing_status';
 REVOKE ALL ON FUNCTION ledger._sealing_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger._sealing_status() TO pg_monitor;
 CREATE VIEW ledger.sealing_status AS
     SELECT s.ledger, s.ledger_id, s.unsealed_transactions, s.oldest_unsealed_at,
-           s.seal_lag_seconds, s.last_block_no, s.last_sealed_at, s.sealed_transactions
+           s.seal_lag_seconds, s.last_block_no, s.last_sealed_at, s.sealed_transactions,
+           s.last_error, s.last_error_at
       FROM ledger._sealing_status() s;
-COMMENT ON VIEW ledger.sealing_status IS 'One row per ledger written here: committed transactions waiting for a block (NULL while the sealer rebuilds its work list after a crash, a restore or a promotion), the oldest one''s commit time and age in seconds, the newest block and the transactions sealed so far';
+COMMENT ON VIEW ledger.sealing_status IS 'One row per ledger written here: committed transactions waiting for a block (NULL while the sealer rebuilds its work list after a crash, a restore or a promotion), the oldest one''s commit time and age in seconds, the newest block, the transactions sealed so far, and the background sealer''s last error for it until it seals it';
 REVOKE ALL ON ledger.sealing_status FROM PUBLIC;
 GRANT SELECT ON ledger.sealing_status TO pg_monitor;

@@ -147,6 +147,7 @@ CREATE TABLE broken (id int, v text);
 SELECT ledger.create_ledger('broken');
 });
 my $broken_id = $node->safe_psql('many', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 'broken'::regclass});
+$node->safe_psql('many', "CREATE TABLE broken_row AS SELECT * FROM ledger.ledgers WHERE ledger_id = $broken_id");
 # a first pass (it writes the work list's marker: without it, a ledger with
 # records and no row stops every pass, as a half-restored catalog must)
 ok(defined time_to_sealed('many', $node->safe_psql('many', "INSERT INTO m1 VALUES (0, 'first') RETURNING ledger_xact"), time, 10),
@@ -163,6 +164,23 @@ ok(poll_until($node, "SELECT ($many_q <> $broken_id) = 0", 10, 'many'),
 	'many ledgers: the 80 commits to the 40 good ones sealed');
 is($node->safe_psql('many', $many_q . "= $broken_id"), '1', 'many ledgers: the broken one left unsealed');
 ok($node->log_contains("ledger $broken_id does not exist", $many_log), 'many ledgers: its error is in the log');
+# ledger.sealing_status says the same to a DBA: the work waiting for a
+# ledger with no row, and the background sealer's error for it
+is( $node->safe_psql('many',
+		"SELECT coalesce(ledger::text, '-') || ' ' || unsealed_transactions || ' ' || (last_error LIKE '%ledger $broken_id does not exist%') || ' ' || (last_error_at <= now()) FROM ledger.sealing_status WHERE ledger_id = $broken_id"
+	),
+	'- 1 true true',
+	'many ledgers: sealing_status shows the broken one, its unsealed transaction and the sealer\'s error');
+is($node->safe_psql('many', "SELECT count(*) FILTER (WHERE last_error IS NOT NULL) || ' of ' || count(*) FROM ledger.sealing_status"),
+	'1 of 42', '... and no error for the 41 good ones');
+# its row put back: the next pass seals it, and the error is gone
+$node->safe_psql('many', "INSERT INTO ledger.ledgers SELECT * FROM broken_row");
+$node->safe_psql('many', "INSERT INTO m8 VALUES (8, 'three')");
+ok( poll_until(
+		$node,
+		"SELECT unsealed_transactions = 0 AND last_error IS NULL FROM ledger.sealing_status WHERE ledger_id = $broken_id",
+		10, 'many'),
+	'many ledgers: its row put back, the broken one is sealed and its error cleared');
 $node->safe_psql('many', "INSERT INTO m7 VALUES (7, 'three')");
 ok(poll_until($node, "SELECT ($many_q <> $broken_id) = 0", 10, 'many'),
 	'many ledgers: sealing goes on after the error');
