@@ -359,6 +359,49 @@ my $late_digest = $node->safe_psql('late', "SELECT ledger.digest('t')->>'block'"
 ok($late_digest > 0, 'more than 128 databases: digest');
 $node->safe_psql('postgres', join('', map { "DROP DATABASE crowd_$_;\n" } 1 .. 130));
 
+# The work list with autovacuum off (for the cluster, or for the list):
+# each transaction's entry is deleted when it is sealed, but the space is
+# reused only after a VACUUM, so the list grew for good, about one page
+# per 157 transactions, and every pass read all of it.  The sealer now
+# vacuums the list itself once it has grown past 32 pages, at most once a
+# second: its size stays bounded, whatever the number of transactions.
+make_ledger_db('novac');
+$node->safe_psql('novac', 'ALTER TABLE ledger.seal_queue SET (autovacuum_enabled = false)');
+my $nv_dir = PostgreSQL::Test::Utils::tempdir;
+open my $nv_fh, '>', "$nv_dir/w.sql" or die "w.sql: $!";
+print $nv_fh "INSERT INTO t (id, v) VALUES (1, 'w');\n";
+close $nv_fh;
+# Two loads of 40,000 single-row transactions, each sealed: without a
+# VACUUM the second doubles the list (255 pages or more each: one page per
+# 157 entries, 48-byte tuples and their line pointers); vacuumed, it
+# reuses the first one's pages.
+sub novac_load
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run(
+		[ 'pgbench', '-n', '-t', '10000', '-c', '4', '-f', "$nv_dir/w.sql", '-h', $node->host, '-p', $node->port, 'novac' ],
+		'>', \$out, '2>', \$err)
+	  or diag($err);
+	ok(poll_until($node, "SELECT count(*) = 0 FROM ledger.transaction_blocks WHERE block_no IS NULL", 30, 'novac'),
+		'autovacuum off for the work list: 40,000 transactions sealed');
+	return split /\|/,
+	  $node->safe_psql('novac',
+		"SELECT (SELECT count(*) FROM ledger.transactions), pg_relation_size('ledger.seal_queue') / 8192");
+}
+my ($nv_tx1, $nv_pages1) = novac_load();
+my ($nv_tx2, $nv_pages2) = novac_load();
+note "work list: $nv_pages1 pages after $nv_tx1 transactions, $nv_pages2 after $nv_tx2";
+cmp_ok($nv_tx2, '>=', 80000, 'autovacuum off for the work list: the transactions are there');
+cmp_ok($nv_pages2, '<', $nv_pages1 * 1.5,
+	'autovacuum off for the work list: the second load reuses the first one\'s space (the sealer vacuums the list)');
+is($node->safe_psql('novac', "SELECT autovacuum_count FROM pg_stat_all_tables WHERE relid = 'ledger.seal_queue'::regclass"),
+	'0', '... and autovacuum did not');
+cmp_ok($node->safe_psql('novac', "SELECT vacuum_count FROM pg_stat_all_tables WHERE relid = 'ledger.seal_queue'::regclass"),
+	'>', 0, '... the sealer did');
+my $nv_v = verify($node, 'novac', 't');
+is($nv_v->{ok}, 't', 'autovacuum off for the work list: verify') or diag($nv_v->{problem});
+$node->safe_psql('postgres', 'DROP DATABASE novac WITH (FORCE)');
+
 # No background worker slot free for a sealer (max_worker_processes taken
 # by other workers, parallel query for one): nothing was sealed and the
 # server log said nothing of why.  Now a WARNING, at most once a minute;
