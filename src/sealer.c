@@ -224,8 +224,9 @@ sealer_error_clear(int64 ledger_id)
 	int			i;
 
 	/*
-	 * Read without the lock: only this database's sealer sets its ledgers'
-	 * errors, and it is this process.
+	 * Read without the lock: errors of this database's ledgers are set only
+	 * by its sealer, this process, and cleared by nobody else, so a count of
+	 * 0 means none of them is there.
 	 */
 	if (sealer_shared == NULL || sealer_shared->nerrors == 0)
 		return;
@@ -1797,10 +1798,19 @@ sealer_vacuum_queue_if_grown(void)
 	}
 	if (nblocks >= SEALER_QUEUE_VACUUM_PAGES)
 	{
-		VacuumStmt *stmt = makeNode(VacuumStmt);
+		/*
+		 * vacuum() commits the transaction it is called in and runs its own:
+		 * the statement, which it keeps using (its relation list), and what
+		 * it keeps across its transactions (under PortalContext) live in a
+		 * context of their own, as a query's parse tree does in a backend.
+		 */
 		MemoryContext portal = AllocSetContextCreate(TopMemoryContext, "ledger sealer vacuum",
 													 ALLOCSET_DEFAULT_SIZES);
 		MemoryContext saved = PortalContext;
+		VacuumStmt *stmt;
+
+		MemoryContextSwitchTo(portal);
+		stmt = makeNode(VacuumStmt);
 
 		/* no RangeVar: a list locked by autovacuum is skipped without a WARNING */
 		stmt->rels = list_make1(makeVacuumRelation(NULL, relid, NIL));
@@ -1808,10 +1818,11 @@ sealer_vacuum_queue_if_grown(void)
 								   makeDefElem("truncate", (Node *) makeString("false"), -1));
 		stmt->is_vacuumcmd = true;
 		pgstat_report_activity(STATE_RUNNING, "vacuuming ledger.seal_queue");
-		/* vacuum() keeps what outlives its transactions under PortalContext */
 		PortalContext = portal;
 		ExecVacuum(make_parsestate(NULL), stmt, true);
 		PortalContext = saved;
+		/* the transaction vacuum() started last, committed below */
+		MemoryContextSwitchTo(TopTransactionContext);
 		MemoryContextDelete(portal);
 		pgstat_report_activity(STATE_IDLE, NULL);
 		last = now;

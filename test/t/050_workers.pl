@@ -167,7 +167,7 @@ ok($node->log_contains("ledger $broken_id does not exist", $many_log), 'many led
 # ledger.sealing_status says the same to a DBA: the work waiting for a
 # ledger with no row, and the background sealer's error for it
 is( $node->safe_psql('many',
-		"SELECT coalesce(ledger::text, '-') || ' ' || unsealed_transactions || ' ' || (last_error LIKE '%ledger $broken_id does not exist%') || ' ' || (last_error_at <= now()) FROM ledger.sealing_status WHERE ledger_id = $broken_id"
+		"SELECT coalesce(ledger::text, '-') || ' ' || unsealed_transactions || ' ' || (last_error LIKE '%ledger $broken_id does not exist%') || ' ' || (last_error_at <= clock_timestamp()) FROM ledger.sealing_status WHERE ledger_id = $broken_id"
 	),
 	'- 1 true true',
 	'many ledgers: sealing_status shows the broken one, its unsealed transaction and the sealer\'s error');
