@@ -41,7 +41,6 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -144,7 +143,6 @@ typedef struct SealerShared
 	bool		overflow;		/* a database found every slot taken */
 	int			ndbs;			/* slots used; a forgotten one has dboid 0 */
 	SealerDb	dbs[SEALER_MAX_DBS];
-	int			nerrors;		/* error slots in use */
 	SealerError errors[SEALER_ERROR_SLOTS];
 } SealerShared;
 
@@ -178,7 +176,6 @@ sealer_shmem_startup(void)
 		sealer_shared->launcher_latch = NULL;
 		sealer_shared->overflow = false;
 		sealer_shared->ndbs = 0;
-		sealer_shared->nerrors = 0;
 		memset(sealer_shared->errors, 0, sizeof(sealer_shared->errors));
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -207,8 +204,6 @@ sealer_error_set(int64 ledger_id, const char *message)
 		if (slot < 0 || e->at < sealer_shared->errors[slot].at)
 			slot = i;
 	}
-	if (!OidIsValid(sealer_shared->errors[slot].dboid))
-		sealer_shared->nerrors++;
 	sealer_shared->errors[slot].dboid = MyDatabaseId;
 	sealer_shared->errors[slot].ledger_id = ledger_id;
 	sealer_shared->errors[slot].at = GetCurrentTimestamp();
@@ -223,12 +218,7 @@ sealer_error_clear(int64 ledger_id)
 {
 	int			i;
 
-	/*
-	 * Read without the lock: errors of this database's ledgers are set only
-	 * by its sealer, this process, and cleared by nobody else, so a count of
-	 * 0 means none of them is there.
-	 */
-	if (sealer_shared == NULL || sealer_shared->nerrors == 0)
+	if (sealer_shared == NULL)
 		return;
 	SpinLockAcquire(&sealer_shared->mutex);
 	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
@@ -236,10 +226,7 @@ sealer_error_clear(int64 ledger_id)
 		SealerError *e = &sealer_shared->errors[i];
 
 		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id)
-		{
 			memset(e, 0, sizeof(SealerError));
-			sealer_shared->nerrors--;
-		}
 	}
 	SpinLockRelease(&sealer_shared->mutex);
 }
@@ -1781,16 +1768,13 @@ sealer_vacuum_queue_if_grown(void)
 	static TimestampTz last = 0;
 	TimestampTz now = GetCurrentTimestamp();
 	BlockNumber nblocks = 0;
-	Oid			nsp;
-	Oid			relid = InvalidOid;
+	Oid			relid;
 	Relation	rel;
 
 	if (last != 0 && !TimestampDifferenceExceeds(last, now, SEALER_QUEUE_VACUUM_MS))
 		return;
 	StartTransactionCommand();
-	nsp = get_namespace_oid("ledger", true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid("seal_queue", nsp);
+	relid = ledger_catalog_object("seal_queue");
 	if (OidIsValid(relid) && (rel = try_relation_open(relid, AccessShareLock)) != NULL)
 	{
 		nblocks = RelationGetNumberOfBlocks(rel);

@@ -198,12 +198,28 @@ $b->append_conf('postgresql.conf', "lock_timeout = 0\n");
 $b->reload;
 check('a lock on the replica held past lock_timeout, then released');
 
+# ledger.sync_reconnect_delay at the peer, reloaded.
+sub set_delay
+{
+	my ($delay) = @_;
+	$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = $delay\n");
+	$b->reload;
+}
+
+# The connection lost with the delay set to $delay: the origin's walsender
+# terminated.  Returns the peer's log offset from before.
+sub lose_connection
+{
+	my ($delay) = @_;
+	set_delay($delay);
+	my $offset = -s $b->logfile;
+	$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+	return $offset;
+}
+
 # An administrator who takes charge of a subscription that a lost
 # connection disabled (here: disables it) keeps it disabled.
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 60\n");
-$b->reload;
-$offset = -s $b->logfile;
-$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+$offset = lose_connection(60);
 ok( poll_until(
 		$b,
 		"SELECT state = 'reconnecting' AND last_error LIKE '%WAL stream%' FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1",
@@ -216,15 +232,12 @@ $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f DISABLE');
 is(state_of($b, 'replica', 'sub_f'), 'disabled', 'then disabled by an administrator: replication_status says disabled');
 is($b->safe_psql($db, "SELECT count(reconnect_at) FROM ledger.replication_status WHERE peer = 'sub_f'"),
 	'0', '... with no reconnect_at');
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
-$b->reload;
+set_delay(1);
 sleep 4;
 is($b->safe_psql($db, "SELECT subenabled FROM pg_subscription WHERE subname = 'sub_f'"),
 	'f', 'the administrator\'s decision stands: still disabled after the delay');
 unlike(substr(slurp_file($b->logfile), $offset), qr/enabling subscription "sub_f" again/,
 	'ledger did not enable it');
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
-$b->reload;
 $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
 check('enabled by the administrator');
 
@@ -233,10 +246,7 @@ check('enabled by the administrator');
 # shutdown and reads them at start (as pg_stat_statements keeps its
 # statistics).  Until 2026-12-05 the restart forgot the reconnection and
 # the subscription stayed disabled.
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 3600\n");
-$b->reload;
-$offset = -s $b->logfile;
-$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+$offset = lose_connection(3600);
 ok( poll_until(
 		$b,
 		"SELECT state = 'reconnecting' FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1",
@@ -248,25 +258,20 @@ my $pending = $b->safe_psql($db, $pending_q);
 $b->restart;
 is($b->safe_psql($db, $pending_q), $pending,
 	'peer restarted during the delay: the same state, reconnect_at, error time and error');
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
-$b->reload;
+set_delay(1);
 reconnected_after_connection_loss('peer restarted during the delay', 'sub_f', $offset);
 check('peer restarted during the delay, then enabled by ledger');
 
 # ledger.sync_reconnect_delay = -1: a lost connection leaves the
 # subscription disabled, as PostgreSQL does, until someone enables it
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = -1\n");
-$b->reload;
-$offset = -s $b->logfile;
-$a->safe_psql($db, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+$offset = lose_connection(-1);
 ok(poll_until($b, "SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub_f'", 30, $db),
 	'sync_reconnect_delay = -1: the lost connection disables the subscription');
 sleep 3;
 is( $b->safe_psql($db, "SELECT state || ': ' || (last_error LIKE '%WAL stream%')::text FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1"),
 	'disabled: true', '... replication_status says disabled (not reconnecting), naming the lost connection');
 unlike(substr(slurp_file($b->logfile), $offset), qr/enabling subscription "sub_f" again/, '... and ledger does not enable it');
-$b->append_conf('postgresql.conf', "ledger.sync_reconnect_delay = 1\n");
-$b->reload;
+set_delay(1);
 $b->safe_psql($db, 'ALTER SUBSCRIPTION sub_f ENABLE');
 check('sync_reconnect_delay = -1, then enabled by hand');
 
