@@ -212,6 +212,7 @@ int			ledger_sync_reconnect_delay = 10;
 typedef struct ReplicaShared
 {
 	slock_t		mutex;
+	uint64		changes;		/* counts changes of the slots */
 	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
 } ReplicaShared;
 
@@ -229,14 +230,18 @@ replica_shmem_request(void)
 }
 
 /*
- * The slots outlive a clean restart of the server: the postmaster writes
- * them here when it shuts down and reads them (and removes the file) when
- * it starts, as pg_stat_statements keeps its statistics.  Without that, a
- * peer restarted while a reconnection was pending forgot it, and the
- * subscription stayed disabled; a DBA also lost the error that stopped a
- * subscription.  A crash loses them (nothing is written then).
+ * The slots outlive a restart of the server, a crash too: the sealers'
+ * launcher writes them to a file within a ledger.seal_interval of each
+ * change (replica_errors_persist), the postmaster once more when it shuts
+ * down, and the postmaster reads the file whenever it sets up shared
+ * memory: at start, and again after a crash of any process.  Without that,
+ * a peer restarted (or crashed) while a reconnection was pending forgot
+ * it, and the subscription stayed disabled until a DBA enabled it; a DBA
+ * also lost the error that stopped a subscription.  In pg_stat_tmp, whose
+ * files base backups leave out (as pg_stat_statements keeps its query
+ * texts there): a server restored from a backup starts without them.
  */
-#define REPLICA_ERRORS_FILE PGSTAT_STAT_PERMANENT_DIRECTORY "/ledger_replica_errors.stat"
+#define REPLICA_ERRORS_FILE PG_STAT_TMP_DIR "/ledger_replica_errors.stat"
 #define REPLICA_ERRORS_MAGIC 0x4c445231	/* "LDR1" */
 
 typedef struct ReplicaErrorsHeader
@@ -246,37 +251,31 @@ typedef struct ReplicaErrorsHeader
 	uint32		nslots;
 } ReplicaErrorsHeader;
 
-/* In the postmaster, at its exit: write the slots (not after a crash). */
+/*
+ * Write the slots in use of slots[] to the file, replacing it atomically
+ * (a crash leaves the old file or the new one); an error is logged.
+ */
 static void
-replica_errors_save(int code, Datum arg)
+replica_errors_write(const ReplicaErrorSlot *slots)
 {
 	ReplicaErrorsHeader h;
 	FILE	   *file;
 	int			i;
 
-	if (code != 0 || replica_shared == NULL)
-		return;
-
-	/*
-	 * No lock: every other process has exited, and one killed by an
-	 * immediate shutdown may have left the spinlock held.
-	 */
 	h.magic = REPLICA_ERRORS_MAGIC;
 	h.slot_size = sizeof(ReplicaErrorSlot);
 	h.nslots = 0;
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
-		if (OidIsValid(replica_shared->slots[i].subid))
+		if (OidIsValid(slots[i].subid))
 			h.nslots++;
-	if (h.nslots == 0)
-		return;
 	file = AllocateFile(REPLICA_ERRORS_FILE ".tmp", PG_BINARY_W);
 	if (file == NULL)
 		goto error;
 	if (fwrite(&h, sizeof(h), 1, file) != 1)
 		goto error;
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
-		if (OidIsValid(replica_shared->slots[i].subid) &&
-			fwrite(&replica_shared->slots[i], sizeof(ReplicaErrorSlot), 1, file) != 1)
+		if (OidIsValid(slots[i].subid) &&
+			fwrite(&slots[i], sizeof(ReplicaErrorSlot), 1, file) != 1)
 			goto error;
 	if (FreeFile(file) != 0)
 	{
@@ -295,7 +294,44 @@ error:
 	unlink(REPLICA_ERRORS_FILE ".tmp");
 }
 
-/* In the postmaster, at its start: read the slots a clean shutdown wrote. */
+/* In the postmaster, at its exit: write the slots (not after a crash). */
+static void
+replica_errors_save(int code, Datum arg)
+{
+	/*
+	 * No lock: every other process has exited, and one killed by an
+	 * immediate shutdown may have left the spinlock held.
+	 */
+	if (code == 0 && replica_shared != NULL)
+		replica_errors_write(replica_shared->slots);
+}
+
+/*
+ * In the sealers' launcher, each round: write the slots if they changed
+ * since it last wrote them.
+ */
+void
+replica_errors_persist(void)
+{
+	static uint64 written = 0;
+	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+	uint64		changes;
+
+	if (replica_shared == NULL)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	changes = replica_shared->changes;
+	if (changes != written)
+		memcpy(copy, replica_shared->slots, sizeof(copy));
+	SpinLockRelease(&replica_shared->mutex);
+	if (changes == written)
+		return;
+	/* (a failure is logged once, and tried again at the next change) */
+	written = changes;
+	replica_errors_write(copy);
+}
+
+/* In the postmaster, setting up shared memory: read the slots written. */
 static void
 replica_errors_load(void)
 {
@@ -336,9 +372,6 @@ replica_errors_load(void)
 		e->message[REPLICA_ERROR_LEN - 1] = '\0';
 	}
 	FreeFile(file);
-
-	/* not in base backups, nor read again after a crash */
-	unlink(REPLICA_ERRORS_FILE);
 }
 
 static void
@@ -353,6 +386,7 @@ replica_shmem_startup(void)
 	if (!found)
 	{
 		SpinLockInit(&replica_shared->mutex);
+		replica_shared->changes = 0;
 		memset(replica_shared->slots, 0, sizeof(replica_shared->slots));
 		if (!IsUnderPostmaster)
 			replica_errors_load();
@@ -465,6 +499,7 @@ replica_emit_log(ErrorData *edata)
 		replica_shared->slots[slot].reconnect = ledger_sync_reconnect_delay >= 0 &&
 			(replica_shared->slots[slot].connection || replica_error_transient(edata));
 		strlcpy(replica_shared->slots[slot].message, edata->message, REPLICA_ERROR_LEN);
+		replica_shared->changes++;
 		SpinLockRelease(&replica_shared->mutex);
 	}
 }
@@ -561,6 +596,7 @@ replica_reconnect_cancel(Oid subid)
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 		if (replica_shared->slots[i].subid == subid)
 			replica_shared->slots[i].reconnect = false;
+	replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
 }
 
@@ -588,6 +624,7 @@ replica_reconnect_done(int i, Oid subid, TimestampTz at, bool made)
 				e->streak = 0;
 			e->reconnected_at = now;
 		}
+		replica_shared->changes++;
 	}
 	SpinLockRelease(&replica_shared->mutex);
 }

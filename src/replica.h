@@ -48,6 +48,7 @@ extern int	ledger_sync_reconnect_delay;
 
 /* For the sealers' launcher: databases with a reconnection due. */
 extern int	replica_reconnect_databases(Oid *dboids, int max);
+extern void replica_errors_persist(void);
 
 /* In a sealer, outside a transaction: make the reconnections due here. */
 extern void replica_reconnect_subscriptions(void);

@@ -1553,6 +1553,8 @@ ledger_launcher_main(Datum main_arg)
 			for (i = 0; i < ndue; i++)
 				(void) sealer_mark_pending(due[i]);
 		}
+		/* and their state outlives a crash */
+		replica_errors_persist();
 
 		SpinLockAcquire(&sealer_shared->mutex);
 		ndbs = sealer_shared->ndbs;

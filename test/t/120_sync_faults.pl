@@ -7,7 +7,8 @@
 # A subscription that a lost connection or a transient error (here a lock
 # timeout) disabled is enabled again by ledger after
 # ledger.sync_reconnect_delay, unless an administrator has taken charge of
-# it (disabled it) meanwhile, also when the peer restarts in between.
+# it (disabled it) meanwhile, also when the peer restarts or crashes in
+# between.
 # After each: the same (ledger_xact, ledger_seq, ledger_hash) at both ends
 # (nothing lost, nothing duplicated), the same digest for the same block,
 # and the replica verifies against the origin's digest.  Then resync
@@ -261,6 +262,36 @@ is($b->safe_psql($db, $pending_q), $pending,
 set_delay(1);
 reconnected_after_connection_loss('peer restarted during the delay', 'sub_f', $offset);
 check('peer restarted during the delay, then enabled by ledger');
+
+# And a crash of the peer: the sealers' launcher writes the state within a
+# ledger.seal_interval of each change, and the postmaster reads it again
+# when it sets up shared memory after the crash.  Until 2026-12-05 (the
+# file was written only at a clean shutdown) the crash forgot the
+# reconnection, and the subscription stayed disabled.
+$offset = lose_connection(3600);
+ok( poll_until(
+		$b,
+		"SELECT state = 'reconnecting' FROM ledger.replication_status WHERE peer = 'sub_f' LIMIT 1",
+		30, $db),
+	'lost connection with a delay of an hour, again: reconnecting');
+$pending = $b->safe_psql($db, $pending_q);
+$b->append_conf('postgresql.conf', "restart_after_crash = on\n");
+$b->reload;
+sleep 2;    # more than the launcher's round
+my $launcher_pid =
+  $b->safe_psql($db, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'");
+ok($launcher_pid =~ /^\d+$/ && kill('KILL', $launcher_pid), 'peer: a process killed (SIGKILL), so the server restarts after a crash');
+ok( poll_until(
+		$b, "SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher' AND pid <> $launcher_pid",
+		60, $db),
+	'... the server is back');
+like(substr(slurp_file($b->logfile), $offset), qr/all server processes terminated; reinitializing/,
+	'... after a crash (its log says so)');
+is($b->safe_psql($db, $pending_q), $pending,
+	'peer crashed during the delay: the same state, reconnect_at, error time and error');
+set_delay(1);
+reconnected_after_connection_loss('peer crashed during the delay', 'sub_f', $offset);
+check('peer crashed during the delay, then enabled by ledger');
 
 # ledger.sync_reconnect_delay = -1: a lost connection leaves the
 # subscription disabled, as PostgreSQL does, until someone enables it
