@@ -1146,6 +1146,34 @@ replica_refuse(const char *sub, const char *what, Relation catrel)
 			 errhint("Find out what happened at the origin; ledger.verify() there names the change.")));
 }
 
+/*
+ * A catalog row arrived with NULL in a column the catalog holds no NULL in:
+ * refused before any check reads it.  A column list in the origin's
+ * publication leaves the columns it omits NULL in what arrives (as does a
+ * row the origin holds with NULL there, its constraint dropped); the
+ * checks below read those columns as values.
+ */
+static void
+replica_refuse_nulls(HeapTuple tup, Relation rel, const char *sub)
+{
+	TupleDesc	td = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+
+		if (att->attisdropped || !att->attnotnull || !heap_attisnull(tup, i + 1, td))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("subscription \"%s\" sent a row of \"ledger.%s\" without %s, which a replica refuses",
+						sub, RelationGetRelationName(rel), NameStr(att->attname)),
+				 errdetail("The origin's publication leaves the column out (a column list), or the origin holds the row with NULL there."),
+				 errhint("Publish ledgers at the origin with ledger.create_publication(), whose publication carries every column of the catalog.")));
+	}
+}
+
 /* A transaction record arrived: it must match the rows that arrived. */
 static void
 replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
@@ -1917,6 +1945,9 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		replica_refuse(sub, "a DELETE", rel);
 	name = RelationGetRelationName(rel);
+	if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		replica_refuse_nulls(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple,
+							 rel, sub);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		if (strcmp(name, "ledger_keys") == 0)
@@ -2181,16 +2212,29 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 		}
 		if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
 			refresh = true;
-		if (refresh && copy_data && ledger_catalog_has_replicas() &&
-			replica_held_by(stmt->subname))
+		if (!refresh || !ledger_catalog_has_replicas() || !replica_held_by(stmt->subname))
+			PG_RETURN_VOID();
+		/*
+		 * Without the copy, a refresh still marks every table the
+		 * publication carries now as ready, and the apply worker then
+		 * writes each of them here, checked or not
+		 * (sync_check_subscribed).
+		 */
+		if (!copy_data)
 			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("subscription \"%s\" holds ledger replicas, whose tables only ledger.resync_subscription() sets",
+							stmt->subname),
+					 errdetail("A refresh would have the apply worker write every table the publication carries at the origin now, checked or not, and a new ledger without its history."),
+					 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers and checks what it subscribes to.",
+							 quote_literal_cstr(stmt->subname))));
+		ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("subscription \"%s\" holds ledger replicas, which PostgreSQL's table copy cannot copy",
 							stmt->subname),
 					 errdetail("The table copy copies each table apart; a replica verifies each transaction's rows against its record and each block against its transactions, and the subscription would stop with nothing copied."),
 					 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers itself.",
 							 quote_literal_cstr(stmt->subname))));
-		PG_RETURN_VOID();
 	}
 
 	/*

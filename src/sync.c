@@ -1696,6 +1696,53 @@ sync_detach_unpublished(const char *subname, List *remote)
 }
 
 /*
+ * What the apply worker of subscription subname will write: every table of
+ * its pg_subscription_rel, which CREATE SUBSCRIPTION fills with the tables
+ * the publication carries at the origin, checked or not.  Only the
+ * replicas (relids[0..n-1]) and the catalog tables that have their checks
+ * on arrival (catalog_guard, the checkpoint guards) may be there: a
+ * publication that also carried ledger.keys, ledger.replicas or any other
+ * table would have the origin write them here unchecked (its own keys,
+ * which of this database's ledgers are replicas).  ERROR naming the first
+ * other table.
+ */
+static void
+sync_check_subscribed(const char *subname, const char *pubname, const Oid *relids, int n)
+{
+	static const char *const checked[] = {"ledgers", "transactions", "blocks", "checkpoints",
+	"checkpoint_signatures", "signed_ledgers", "ledger_keys"};
+	int			nallowed = n + lengthof(checked);
+	Datum	   *allowed = palloc(sizeof(Datum) * nallowed);
+	Datum		args[2];
+	Oid			types[2] = {TEXTOID, OIDARRAYOID};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		allowed[i] = ObjectIdGetDatum(relids[i]);
+	for (i = 0; i < (int) lengthof(checked); i++)
+		allowed[n + i] = ObjectIdGetDatum(ledger_catalog_relid(checked[i]));
+	args[0] = CStringGetTextDatum(subname);
+	args[1] = PointerGetDatum(construct_array(allowed, nallowed, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	if (SPI_execute_with_args("SELECT r.srrelid::pg_catalog.regclass::pg_catalog.text "
+							  "FROM pg_catalog.pg_subscription_rel r "
+							  "JOIN pg_catalog.pg_subscription s ON s.oid OPERATOR(pg_catalog.=) r.srsubid "
+							  "WHERE s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+							  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
+							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+							  "AND r.srrelid OPERATOR(pg_catalog.<>) ALL ($2) "
+							  "ORDER BY 1 LIMIT 1",
+							  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_subscription_rel");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("publication \"%s\" at the origin carries table %s, which is neither one of its ledgers nor part of ledger's catalog that peers check",
+						pubname, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("The subscription's apply worker would write that table here with nothing checked: the origin could change this database's own keys, or which of its ledgers are replicas."),
+				 errhint("Subscribe to a publication made at the origin with ledger.create_publication() and add_to_publication(), and publish other tables in a publication of their own.")));
+}
+
+/*
  * Copy and verify the publication's ledgers under the snapshot of a new
  * slot, then subscribe on that slot.  With resync, replicas held already
  * are compared and completed.  Returns the number of ledgers.
@@ -1802,6 +1849,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 						  "binary = true, disable_on_error = true, enabled = true)",
 						  quote_identifier(subname), quote_literal_cstr(conninfo),
 						  quote_identifier(pubname), quote_literal_cstr(subname)));
+		sync_check_subscribed(subname, pubname, relids, nledgers);
 		walrcv_clear_result(sync_remote(&sc, "COMMIT", 0));
 		sc.in_xact = false;
 		sc.slot = NULL;			/* the subscription's now */
