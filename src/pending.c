@@ -107,6 +107,16 @@ static bool pending_written = false;
  */
 static int64 current_ledger_xact = -1;
 
+/* Has this transaction written a block of queued transactions? */
+static bool sealed_in_xact = false;
+
+/* Called by the sealer's block writer. */
+void
+pending_note_sealed(void)
+{
+	sealed_in_xact = true;
+}
+
 /* Find or create the pending state of one ledger in this transaction. */
 static PendingLedger *
 pending_get(Oid relid, int64 ledger_id)
@@ -411,8 +421,22 @@ ledger_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
-		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
+
+			/*
+			 * A block written in a prepared transaction is invisible to the
+			 * rebuild of the work list after a crash or a promotion, which
+			 * would list its transactions again: sealed twice once COMMIT
+			 * PREPARED came.
+			 */
+			if (sealed_in_xact)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that has sealed ledger transactions"),
+						 errdetail("A crash or a promotion before COMMIT PREPARED would have the sealer list the same transactions again for another block."),
+						 errhint("Call ledger.seal() or ledger.digest() in a transaction of its own.")));
+			/* FALLTHROUGH */
+		case XACT_EVENT_PRE_COMMIT:
 			if (pending_head != NULL)
 				pending_write_records(event == XACT_EVENT_PRE_PREPARE);
 			break;
@@ -422,6 +446,7 @@ ledger_xact_callback(XactEvent event, void *arg)
 			pending_head = NULL;
 			pending_written = false;
 			current_ledger_xact = -1;
+			sealed_in_xact = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
@@ -429,6 +454,7 @@ ledger_xact_callback(XactEvent event, void *arg)
 			pending_head = NULL;
 			pending_written = false;
 			current_ledger_xact = -1;
+			sealed_in_xact = false;
 			break;
 		default:
 			break;

@@ -16,6 +16,7 @@ extern void pending_init(void);
 
 /* This transaction's ledger transaction number; -1 if none (and !assign). */
 extern int64 pending_current_xact(bool assign);
+extern void pending_note_sealed(void);
 
 /* The sequence number of the next row of rel in this transaction. */
 extern int64 pending_next_seq(Relation rel, int64 ledger_id);

@@ -366,6 +366,7 @@ struct RecordFetcher
 	Relation	rel;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
+	BlockNumber nblocks;		/* the table's size, as last looked up */
 };
 
 /* Start fetching records by tid (under a snapshot taken now). */
@@ -377,6 +378,7 @@ record_fetcher_begin(void)
 	f->rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
 	f->slot = table_slot_create(f->rel, NULL);
 	f->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	f->nblocks = RelationGetNumberOfBlocks(f->rel);
 	return f;
 }
 
@@ -391,6 +393,17 @@ record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id, int64 xac
 {
 	bool		found = false;
 
+	/*
+	 * VACUUM FULL of the catalog may have shrunk it below the tid: not
+	 * there (a fetch past the end is an ERROR; until 2026-12-05 it failed
+	 * every pass of the sealer, a database owner may run it)
+	 */
+	if (ItemPointerGetBlockNumber(tid) >= f->nblocks)
+	{
+		f->nblocks = RelationGetNumberOfBlocks(f->rel);
+		if (ItemPointerGetBlockNumber(tid) >= f->nblocks)
+			return false;
+	}
 	if (table_tuple_fetch_row_version(f->rel, tid, f->snapshot, f->slot))
 	{
 		bool		shouldfree;

@@ -81,6 +81,7 @@
 #include "ledger.h"
 #include "merkle.h"
 #include "history.h"
+#include "pending.h"
 #include "record.h"
 #include "replica.h"
 #include "tiles.h"
@@ -537,10 +538,16 @@ typedef struct SealHead
 
 /*
  * Lock the ledger's row in ledger.ledgers (sealers of one ledger serialize
- * there; writers never touch it) and read the head of its chain.
+ * there; writers never touch it) and read the head of its chain.  With
+ * skip_locked, a row locked by another transaction is not waited for:
+ * false, nothing read.  DDL on a ledger updates its row (its new column
+ * list) and holds it until the DDL's transaction ends; a background pass
+ * that waited there held back every other ledger of the database (found
+ * by a review on 2026-12-05: a table owner's open ALTER TABLE ... ADD
+ * COLUMN stopped sealing for all).
  */
-static void
-seal_lock_head(int64 ledger_id, SealHead *head)
+static bool
+seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked)
 {
 	Datum		arg = Int64GetDatum(ledger_id);
 	Oid			argtype = INT8OID;
@@ -548,11 +555,24 @@ seal_lock_head(int64 ledger_id, SealHead *head)
 	LedgerBlock b;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT ledger_uuid, format_version FROM ledger.ledgers "
+	ret = SPI_execute_with_args(skip_locked ?
+								"SELECT ledger_uuid, format_version FROM ledger.ledgers "
+								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED" :
+								"SELECT ledger_uuid, format_version FROM ledger.ledgers "
 								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not lock ledger " INT64_FORMAT ": %s", ledger_id, SPI_result_code_string(ret));
+	if (SPI_processed == 0 && skip_locked)
+	{
+		ret = SPI_execute_with_args("SELECT 1 FROM ledger.ledgers "
+									"WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+									1, &argtype, &arg, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read ledger " INT64_FORMAT ": %s", ledger_id, SPI_result_code_string(ret));
+		if (SPI_processed > 0)
+			return false;
+	}
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -575,6 +595,7 @@ seal_lock_head(int64 ledger_id, SealHead *head)
 		head->tree_size = 0;
 		head->total_rows = 0;
 	}
+	return true;
 }
 
 /* A palloc'd copy of a tid. */
@@ -666,6 +687,7 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 	uint64		k = 0;
 	uint64		e = 0;
 	uint64		total;
+	BlockNumber qblocks = ents != NULL ? RelationGetNumberOfBlocks(qrel) : 0;
 
 	items = palloc(sizeof(SealItem) * cap);
 	if (ents == NULL)
@@ -684,9 +706,18 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 		}
 		else
 		{
-			/* read before this ledger's lock: gone if sealed meanwhile */
+			/*
+			 * read before this ledger's lock, in an earlier transaction of
+			 * the pass: gone if sealed meanwhile, and the list may have
+			 * been truncated (by autovacuum) or moved (VACUUM FULL) since
+			 */
 			if (e == nents)
 				break;
+			if (ItemPointerGetBlockNumber(&ents[e].tid) >= qblocks)
+			{
+				e++;
+				continue;
+			}
 			if (!table_tuple_fetch_row_version(qrel, (ItemPointer) &ents[e++].tid, snapshot, slot))
 				continue;
 		}
@@ -724,7 +755,13 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 	ExecDropSingleTupleTableSlot(slot);
 	record_fetcher_end(fetcher);
 	UnregisterSnapshot(snapshot);
-	table_close(qrel, AccessShareLock);
+
+	/*
+	 * the lock is kept until the transaction ends: its tids are deleted
+	 * later in it, which a VACUUM FULL of the list in between would have
+	 * pointed at other entries (found by a review on 2026-12-05)
+	 */
+	table_close(qrel, NoLock);
 
 	/* sort pointers: an item is about 90 bytes */
 	order = palloc(sizeof(SealItem *) * Max(k, 1));
@@ -772,7 +809,7 @@ seal_dequeue(ItemPointer *tids, uint64 n)
 		if (result != TM_Ok && result != TM_Deleted && result != TM_SelfModified)
 			elog(ERROR, "could not delete from ledger.seal_queue: result %d", (int) result);
 	}
-	table_close(qrel, RowExclusiveLock);
+	table_close(qrel, NoLock);
 	CommandCounterIncrement();
 }
 
@@ -810,6 +847,7 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
 		qtids[i] = &items[i].queue_tid;
 	}
 	merkle_stream_root(&ms, b.root);
+	pending_note_sealed();
 	history_append(&ts->store, head->tree_size, leaves, n);
 	history_root(&ts->store, head->tree_size + n, b.tree_root);
 	b.has_tree_root = true;
@@ -850,20 +888,24 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
  * when there is nothing to seal (the genesis block).  Returns the number of
  * blocks written.
  */
-static int seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents);
+static int seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
+							  bool skip_locked);
 
 int
 sealer_seal_ledger(int64 ledger_id, bool force)
 {
-	return seal_ledger_listed(ledger_id, force, NULL, 0);
+	return seal_ledger_listed(ledger_id, force, NULL, 0, false);
 }
 
 /*
  * sealer_seal_ledger, with the ledger's entries of the work list already
- * read (ents, nents; NULL: the list is scanned).
+ * read (ents, nents; NULL: the list is scanned); with skip_locked (a
+ * background pass), a ledger whose row another transaction holds is left
+ * for the next pass.
  */
 static int
-seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents)
+seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
+				   bool skip_locked)
 {
 	SealHead	head;
 	TileStore	ts;
@@ -898,7 +940,15 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 	oldcxt = MemoryContextSwitchTo(cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	seal_lock_head(ledger_id, &head);
+	if (!seal_lock_head(ledger_id, &head, skip_locked))
+	{
+		SPI_finish();
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextDelete(cxt);
+		/* tried again at the next pass, which this asks for */
+		(void) sealer_mark_pending(MyDatabaseId);
+		return 0;
+	}
 	items = seal_read_queue(ledger_id, ents, nents, &n, &stale);
 	if (stale != NIL)
 	{
@@ -1309,7 +1359,8 @@ sealer_ledger_ids(Oid relid)
 		table_endscan(scan);
 		ExecDropSingleTupleTableSlot(slot);
 		UnregisterSnapshot(snapshot);
-		table_close(qrel, AccessShareLock);
+		/* (kept until the transaction ends, as seal_read_queue keeps it) */
+		table_close(qrel, NoLock);
 		MemoryContextSwitchTo(oldcxt);
 
 		/* by ledger, each ledger's in the list's order */
@@ -1330,12 +1381,12 @@ sealer_ledger_ids(Oid relid)
 
 /* Seal ids.ids[i], with its entries if the list was read for all. */
 static int
-seal_ledger_of(const LedgerIds *ids, int i)
+seal_ledger_of(const LedgerIds *ids, int i, bool skip_locked)
 {
 	if (ids->ents == NULL)
-		return seal_ledger_listed(ids->ids[i], false, NULL, 0);
+		return seal_ledger_listed(ids->ids[i], false, NULL, 0, skip_locked);
 	return seal_ledger_listed(ids->ids[i], false, ids->ents + ids->first[i],
-							  ids->first[i + 1] - ids->first[i]);
+							  ids->first[i + 1] - ids->first[i], skip_locked);
 }
 
 typedef struct SealArgs
@@ -1366,7 +1417,7 @@ seal_as_owner(void *varg)
 	SPI_finish();
 	ids = sealer_ledger_ids(a->relid);
 	for (i = 0; i < ids.n; i++)
-		a->blocks += seal_ledger_of(&ids, i);
+		a->blocks += seal_ledger_of(&ids, i, false);
 }
 
 /*
@@ -1709,7 +1760,7 @@ sealer_pass(void)
 		MemoryContextSwitchTo(oldcxt);
 		PG_TRY();
 		{
-			blocks += seal_ledger_of(&ids, i);
+			blocks += seal_ledger_of(&ids, i, true);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
 			CurrentResourceOwner = oldowner;

@@ -832,6 +832,7 @@ ledger_digest(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	int64		ledger_id;
+	Jsonb	   *digest;
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
@@ -843,7 +844,17 @@ ledger_digest(PG_FUNCTION_ARGS)
 	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() &&
 		!ledger_id_is_replica(ledger_id))
 		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
-	PG_RETURN_JSONB_P(verify_digest(ledger_id));
+	digest = verify_digest(ledger_id);
+
+	/*
+	 * The block it names is on disk before the digest leaves: a seal() in
+	 * a session with synchronous_commit off may have committed it without
+	 * flushing, and a crash would lose it; sealed again, it would have
+	 * another hash, and verify against this digest would report tampering.
+	 */
+	if (!RecoveryInProgress())
+		XLogFlush(GetXLogInsertRecPtr());
+	PG_RETURN_JSONB_P(digest);
 }
 
 /*

@@ -85,6 +85,16 @@ worker_start(Oid dboid, const char *dbname)
 	 * During recovery every transaction is read-only whatever this says.
 	 */
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+
+	/*
+	 * A block is durable when its pass ends, whatever the database's or the
+	 * server's synchronous_commit: ledger.digest() hands out the hash of
+	 * the newest block once a pass has sealed it, and a block lost in a
+	 * crash after that would be sealed again with another hash (the same
+	 * transactions, another sealed_at), which verify against the digest
+	 * reports as tampering.  One WAL flush per pass.
+	 */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Between passes: interrupts, and the configuration file after SIGHUP. */

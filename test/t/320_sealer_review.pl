@@ -1,0 +1,140 @@
+
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# Sealing, four faults a review found and reproduced on 2026-12-05, each
+# failing here against the code before:
+#  1. seal() in a transaction then PREPARE TRANSACTION: the prepared block
+#     is invisible to the rebuild of the work list after a crash, which
+#     listed its transactions again, and COMMIT PREPARED left them in two
+#     blocks (verify: "a block was forged").  PREPARE is now refused.
+#  2. VACUUM FULL ledger.transactions (a database owner may run it) left
+#     the work list pointing past the end of the table: every pass, and
+#     seal(), failed with "could not read block" until a crash.
+#  3. With synchronous_commit off (for the database, or the server), a
+#     digest could name a block not yet on disk: lost in a crash, sealed
+#     again with another hash, and verify against the digest reported
+#     tampering.  The sealers commit synchronously, and digest() flushes
+#     the WAL before it answers.
+#  4. A table owner's open ALTER TABLE ... ADD COLUMN on a ledger holds its
+#     row in ledger.ledgers: the background pass waited there, and no
+#     ledger of the database was sealed until that transaction ended.  A
+#     pass now skips a ledger whose row is held, and tries it again.
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+use SyncTest qw(poll_until);
+
+# Node m: no background sealer (sealing is driven by hand); the WAL writer
+# flushes asynchronous commits only every 10 s, so a crash right after one
+# loses it.
+my $m = ledger_node('manual',
+	conf => "ledger.sealer = off\nmax_prepared_transactions = 4\nwal_writer_delay = 10s\n");
+$m->safe_psql('postgres', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE pay (id int, amount numeric);
+	SELECT ledger.create_ledger('pay');
+});
+
+# ---------- 1. PREPARE of a transaction that sealed ----------
+$m->safe_psql('postgres', q{INSERT INTO pay VALUES (1, 10); INSERT INTO pay VALUES (2, 20);});
+my ($ret, $out, $err) = $m->psql('postgres',
+	"\\set VERBOSITY verbose\nBEGIN;\nSELECT ledger.seal('pay');\nPREPARE TRANSACTION 'p1';");
+like($err,
+	qr/ERROR:  0A000: cannot PREPARE a transaction that has sealed ledger transactions/,
+	'PREPARE TRANSACTION after seal() in the same transaction is refused');
+is($m->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0', '... nothing is prepared');
+# (were it prepared, it would hold the ledger's row: roll it back)
+$m->safe_psql('postgres', "ROLLBACK PREPARED 'p1'")
+  if $m->safe_psql('postgres', "SELECT count(*) FROM pg_prepared_xacts WHERE gid = 'p1'") ne '0';
+is($m->safe_psql('postgres', "SELECT ledger.seal('pay')"), '1', '... seal() in a transaction of its own seals');
+$m->safe_psql('postgres', q{BEGIN; INSERT INTO pay VALUES (3, 30); PREPARE TRANSACTION 'p2'; COMMIT PREPARED 'p2';});
+is($m->safe_psql('postgres', "SELECT ledger.seal('pay')"), '1', 'a prepared transaction that only writes rows is sealed as before');
+verify_ok($m, 'postgres', 'pay', undef, '... and verifies');
+
+# ---------- 2. VACUUM FULL of ledger.transactions ----------
+$m->safe_psql('postgres', q{
+	CREATE TABLE big (n int);
+	SELECT ledger.create_ledger('big');
+	CREATE PROCEDURE fill() LANGUAGE plpgsql AS $$
+	BEGIN
+		FOR i IN 1 .. 1500 LOOP
+			INSERT INTO big VALUES (i);
+			COMMIT;
+		END LOOP;
+	END $$;
+	CALL fill();
+});
+$m->safe_psql('postgres', q{SELECT ledger.seal('big'); SELECT ledger.drop_ledger('big');});
+$m->safe_psql('postgres', q{INSERT INTO pay VALUES (4, 40); INSERT INTO pay VALUES (5, 50);});
+$m->safe_psql('postgres', 'VACUUM FULL ledger.transactions');
+is( $m->safe_psql('postgres',
+		"SELECT bool_and((record_tid::text::point)[0] >= pg_relation_size('ledger.transactions') / 8192) "
+		  . "FROM ledger.seal_queue WHERE ledger_id <> 0"),
+	't', 'after VACUUM FULL of ledger.transactions the work list points past its end');
+($ret, $out, $err) = $m->psql('postgres', "SELECT ledger.seal('pay')");
+is($err, '', '... seal() passes (it failed with "could not read block")');
+is($out, '1', '... and seals the records where they are now');
+my $v = verify_ok($m, 'postgres', 'pay', undef, '... the ledger verifies');
+is($v->{unsealed}, '0', '... nothing left unsealed');
+
+# ---------- 3a. a block sealed by seal() with synchronous_commit off ----------
+$m->safe_psql('postgres', q{
+	SET synchronous_commit = off;
+	INSERT INTO pay VALUES (6, 60);
+	SELECT ledger.seal('pay');
+});
+my $digest = $m->safe_psql('postgres', "SELECT ledger.digest('pay')");
+$m->stop('immediate');
+$m->start;
+verify_ok($m, 'postgres', 'pay', $digest,
+	'a digest taken after a seal() committed with synchronous_commit off: its block survives a crash');
+
+# ---------- 3b and 4: the background sealer ----------
+my $s = ledger_node('sealer', conf => "wal_writer_delay = 10s\nsynchronous_commit = off\n");
+$s->safe_psql('postgres', q{
+	CREATE EXTENSION ledger;
+	CREATE ROLE towner LOGIN;
+	CREATE TABLE a (id int);
+	CREATE TABLE b (id int);
+	SELECT ledger.create_ledger('a');
+	SELECT ledger.create_ledger('b');
+	ALTER TABLE a OWNER TO towner;
+	GRANT INSERT, SELECT ON a TO towner;
+});
+$s->safe_psql('postgres', 'INSERT INTO b VALUES (1)');
+$digest = $s->safe_psql('postgres', "SELECT ledger.digest('b')");
+like($digest, qr/"block": 1,/, 'the background sealer sealed block 1 with the server at synchronous_commit off');
+$s->stop('immediate');
+$s->start;
+verify_ok($s, 'postgres', 'b', $digest, '... the block survives a crash: verify against the digest passes');
+
+# 4: ledger a's row held by its owner's open ALTER TABLE
+$s->safe_psql('postgres', 'INSERT INTO a VALUES (1)', extra_params => [ '-U', 'towner' ]);
+my $ddl = $s->background_psql('postgres', on_error_stop => 1, extra_params => [ '-U', 'towner' ]);
+$ddl->query_safe('BEGIN');
+$ddl->query_safe('ALTER TABLE a ADD COLUMN note text');
+$s->safe_psql('postgres', 'INSERT INTO b VALUES (2)');
+ok( poll_until(
+		$s,
+		"SELECT unsealed_transactions = 0 FROM ledger.sealing_status WHERE ledger = 'b'::regclass",
+		15),
+	"with ledger a's row held by an open ALTER TABLE, ledger b is still sealed by the background sealer");
+is($s->safe_psql('postgres', "SELECT unsealed_transactions FROM ledger.sealing_status WHERE ledger = 'a'::regclass"),
+	'1', '... ledger a waits');
+$ddl->query_safe('COMMIT');
+$ddl->quit;
+ok( poll_until(
+		$s,
+		"SELECT unsealed_transactions = 0 FROM ledger.sealing_status WHERE ledger = 'a'::regclass",
+		15),
+	'... and is sealed once the ALTER TABLE commits');
+verify_ok($s, 'postgres', 'a', undef, '... a verifies');
+verify_ok($s, 'postgres', 'b', undef, '... b verifies');
+
+$m->stop;
+$s->stop;
+done_testing();
