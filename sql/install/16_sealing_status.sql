@@ -32,47 +32,68 @@ CREATE FUNCTION ledger._sealing_status(OUT ledger pg_catalog.regclass, OUT ledge
     OUT last_sealed_at pg_catalog.timestamptz, OUT sealed_transactions pg_catalog.int8,
     OUT last_error pg_catalog.text, OUT last_error_at pg_catalog.timestamptz)
     RETURNS SETOF record
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH list AS (
-        SELECT EXISTS (SELECT 1 FROM ledger.seal_queue q
-                        WHERE q.ledger_id OPERATOR(pg_catalog.=) 0
-                          AND q.xact_id OPERATOR(pg_catalog.=) 0) AS complete),
-    queued AS (
-        SELECT q.ledger_id, pg_catalog.count(*) AS n, pg_catalog.min(t.committed_at) AS oldest
-          FROM ledger.seal_queue q
-          LEFT JOIN ledger.transactions t
-                 ON t.ledger_id OPERATOR(pg_catalog.=) q.ledger_id
-                AND t.xact_id OPERATOR(pg_catalog.=) q.xact_id
-         WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0
-         GROUP BY q.ledger_id),
-    -- also work listed for a ledger that has no row (a superuser deleted
-    -- it): never sealed, and the sealer's error says so
-    known AS (
-        SELECT COALESCE(g.ledger_id, w.ledger_id) AS ledger_id, g.relation, g.replica, w.n, w.oldest
+#variable_conflict use_column
+BEGIN
+    -- A hot standby cannot read the unlogged work list, and seals nothing
+    -- (its blocks arrive by replay): what waits is unknown there (NULL),
+    -- the newest block replayed is known.
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RETURN QUERY
+        SELECT g.relation, g.ledger_id, NULL::pg_catalog.int8, NULL::pg_catalog.timestamptz,
+               NULL::pg_catalog.float8, h.block_no, h.sealed_at,
+               COALESCE(h.first_position OPERATOR(pg_catalog.+) h.tx_count, 0),
+               NULL::pg_catalog.text, NULL::pg_catalog.timestamptz
           FROM ledger.ledgers g
-          FULL JOIN queued w ON w.ledger_id OPERATOR(pg_catalog.=) g.ledger_id)
-    SELECT k.relation,
-           k.ledger_id,
-           CASE WHEN l.complete THEN COALESCE(k.n, 0) END,
-           CASE WHEN l.complete THEN k.oldest END,
-           CASE WHEN l.complete
-                THEN COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) k.oldest), 0)
-                END::pg_catalog.float8,
-           h.block_no,
-           h.sealed_at,
-           COALESCE(h.first_position OPERATOR(pg_catalog.+) h.tx_count, 0),
-           e.error,
-           e.error_at
-      FROM known k
-      CROSS JOIN list l
-      LEFT JOIN LATERAL (SELECT b.block_no, b.sealed_at, b.first_position, b.tx_count
-                           FROM ledger.blocks b
-                          WHERE b.ledger_id OPERATOR(pg_catalog.=) k.ledger_id
-                          ORDER BY b.block_no DESC LIMIT 1) h ON true
-      LEFT JOIN ledger._sealing_errors() e ON e.ledger_id OPERATOR(pg_catalog.=) k.ledger_id
-     WHERE k.replica IS NOT TRUE
+          LEFT JOIN LATERAL (SELECT b.block_no, b.sealed_at, b.first_position, b.tx_count
+                               FROM ledger.blocks b
+                              WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+                              ORDER BY b.block_no DESC LIMIT 1) h ON true
+         WHERE g.replica IS NOT TRUE;
+        RETURN;
+    END IF;
+    RETURN QUERY
+        WITH list AS (
+            SELECT EXISTS (SELECT 1 FROM ledger.seal_queue q
+                            WHERE q.ledger_id OPERATOR(pg_catalog.=) 0
+                              AND q.xact_id OPERATOR(pg_catalog.=) 0) AS complete),
+        queued AS (
+            SELECT q.ledger_id, pg_catalog.count(*) AS n, pg_catalog.min(t.committed_at) AS oldest
+              FROM ledger.seal_queue q
+              LEFT JOIN ledger.transactions t
+                     ON t.ledger_id OPERATOR(pg_catalog.=) q.ledger_id
+                    AND t.xact_id OPERATOR(pg_catalog.=) q.xact_id
+             WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0
+             GROUP BY q.ledger_id),
+        -- also work listed for a ledger that has no row (a superuser deleted
+        -- it): never sealed, and the sealer's error says so
+        known AS (
+            SELECT COALESCE(g.ledger_id, w.ledger_id) AS ledger_id, g.relation, g.replica, w.n, w.oldest
+              FROM ledger.ledgers g
+              FULL JOIN queued w ON w.ledger_id OPERATOR(pg_catalog.=) g.ledger_id)
+        SELECT k.relation,
+               k.ledger_id,
+               CASE WHEN l.complete THEN COALESCE(k.n, 0) END,
+               CASE WHEN l.complete THEN k.oldest END,
+               CASE WHEN l.complete
+                    THEN COALESCE(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) k.oldest), 0)
+                    END::pg_catalog.float8,
+               h.block_no,
+               h.sealed_at,
+               COALESCE(h.first_position OPERATOR(pg_catalog.+) h.tx_count, 0),
+               e.error,
+               e.error_at
+          FROM known k
+          CROSS JOIN list l
+          LEFT JOIN LATERAL (SELECT b.block_no, b.sealed_at, b.first_position, b.tx_count
+                               FROM ledger.blocks b
+                              WHERE b.ledger_id OPERATOR(pg_catalog.=) k.ledger_id
+                              ORDER BY b.block_no DESC LIMIT 1) h ON true
+          LEFT JOIN ledger._sealing_errors() e ON e.ledger_id OPERATOR(pg_catalog.=) k.ledger_id
+         WHERE k.replica IS NOT TRUE;
+END
 $$;
 COMMENT ON FUNCTION ledger._sealing_status() IS 'Internal: the rows of ledger.sealing_status';
 REVOKE ALL ON FUNCTION ledger._sealing_status() FROM PUBLIC;

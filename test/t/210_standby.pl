@@ -75,6 +75,13 @@ $p->wait_for_catchup($s);
 ($ret, $sdigest, $err) = $s->psql('postgres', "SELECT ledger.digest('pay')");
 is($sdigest, $pdigest, 'standby: with unsealed work replayed, digest describes the newest block replayed');
 is($err, '', 'standby: and says nothing');
+# (before 2026-12-05: "cannot access temporary or unlogged relations during recovery")
+my ($pblock) = $pdigest =~ /"block": (\d+)/;
+is( $s->safe_psql('postgres',
+		"SELECT coalesce(unsealed_transactions::text, 'unknown') || ' ' || last_block_no "
+		  . "FROM ledger.sealing_status WHERE ledger = 'pay'::regclass"),
+	"unknown $pblock",
+	'standby: sealing_status answers: what waits is unknown there, the newest block is the one replayed');
 my $v = verify($s, 'postgres', 'pay');
 is($v->{ok}, 't', 'standby: verify with unsealed work');
 is($v->{unsealed}, $unsealed, 'standby: verify counts the unsealed transactions');
