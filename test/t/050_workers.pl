@@ -280,9 +280,9 @@ is($node->safe_psql('ser', 'SHOW transaction_isolation'),
 my $ser_log = -s $node->logfile;
 my $ser_x = $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (1, 's') RETURNING ledger_xact");
 ok(defined time_to_sealed('ser', $ser_x, time, 10), 'serializable: a commit is sealed');
-# an open seal() holds the ledger; a commit makes the sealer wait for it;
-# the open seal() then seals that commit itself; one more commit; the
-# holder commits: the waiting sealer must see the holder's block
+# an open seal() holds the ledger; a commit finds it held; the open seal()
+# then seals that commit itself; one more commit; the holder commits: the
+# sealer's next pass must see the holder's block
 my $holder = $node->background_psql('ser', on_error_stop => 1);
 $holder->query_safe('BEGIN ISOLATION LEVEL READ COMMITTED');
 $holder->query_safe("SELECT ledger.seal('t')");
@@ -290,19 +290,17 @@ $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (2, 's')");
 # sealers of the database waiting for a lock
 my $ser_waiting = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' "
   . "AND datname = 'ser' AND wait_event_type = 'Lock'";
+# Since 2026-12-05 a background pass does not wait for a held ledger (DDL
+# on a ledger holds its row too, and a pass waiting there held back every
+# ledger of the database): it skips it and comes back at the next pass,
+# for longer than the database's lock_timeout here.
 my $waited = 0;
-for (1 .. 100)
+for (1 .. 20)
 {
-	$waited = $node->safe_psql('ser', $ser_waiting);
-	last if $waited > 0;
+	$waited += $node->safe_psql('ser', $ser_waiting);
 	usleep(50_000);
 }
-is($waited, 1, 'serializable: the sealer waits for the ledger held by an open seal()');
-# longer than the database's lock_timeout
-usleep(800_000);
-is( $node->safe_psql('ser', $ser_waiting),
-	1,
-	'lock_timeout: the sealer still waits after the database\'s lock_timeout');
+is($waited, 0, 'serializable, lock_timeout: no sealer waits for the ledger held by an open seal()');
 is($holder->query_safe("SELECT ledger.seal('t')"), '1', 'serializable: the open seal() seals the commit itself');
 $ser_x = $node->safe_psql('ser', "INSERT INTO t (id, v) VALUES (3, 's') RETURNING ledger_xact");
 $holder->query_safe('COMMIT');
