@@ -42,8 +42,9 @@ ALTER TABLE g ADD COLUMN filled text DEFAULT 'x';
 ALTER TABLE g ADD COLUMN pt point;
 ALTER TABLE g DISABLE TRIGGER ALL;
 ALTER TABLE g DISABLE TRIGGER zz_ledger_row;
--- (ENABLE without ALWAYS is allowed: pg_restore creates the triggers that way
--- before it makes them ALWAYS)
+-- (ENABLE without ALWAYS is refused since 2026-12-05: a session in replica
+-- mode then wrote around the triggers; pg_restore creates them that way and
+-- then makes them ALWAYS, which passes)
 ALTER TABLE g ENABLE TRIGGER zz_ledger_row;
 ALTER TABLE g ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE g ENABLE REPLICA TRIGGER ledger_append_only;

@@ -348,7 +348,13 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 				}			local;
 				char	   *s;
 
-				if (VARATT_IS_SHORT(v) &&
+				/*
+				 * (not a TOAST pointer, which also has a 1-byte header: a
+				 * numeric of thousands of digits stored out of line, until
+				 * 2026-12-05 copied here with a wrapped length, which
+				 * crashed the server; numeric_out detoasts it)
+				 */
+				if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v) &&
 					VARSIZE_SHORT(v) - VARHDRSZ_SHORT + VARHDRSZ <= CANON_NUMERIC_LOCAL)
 				{
 					Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;

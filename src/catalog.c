@@ -53,6 +53,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
@@ -255,12 +256,22 @@ ledger_catalog_relid(const char *relname)
 	return relid;
 }
 
-/* Run fn(arg) as the owner of ledger.ledgers, restoring the caller after. */
+/*
+ * Run fn(arg) as the owner of ledger.ledgers, restoring the caller after,
+ * with search_path pinned to pg_catalog, pg_temp: the queries fn runs
+ * name every object by schema, but some of SQL's syntax looks an operator
+ * up through search_path (IS DISTINCT FROM, IN, NULLIF, CASE x WHEN); a
+ * caller's path with a schema of theirs before pg_catalog had their
+ * operator run as the extension's owner (found by a review on
+ * 2026-12-05: a table owner allowed to call require_signatures made
+ * itself superuser).
+ */
 void
 ledger_as_owner(LedgerOwnerFn fn, void *arg)
 {
 	Oid			save_userid;
 	int			save_sec;
+	int			nestlevel;
 	Oid			catrel = ledger_catalog_relid("ledgers");
 	HeapTuple	tp;
 	Oid			owner;
@@ -274,8 +285,12 @@ ledger_as_owner(LedgerOwnerFn fn, void *arg)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	/* (undone by the (sub)transaction's abort if fn fails) */
+	nestlevel = NewGUCNestLevel();
 	PG_TRY();
 	{
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		fn(arg);
 	}
 	PG_FINALLY();
@@ -283,6 +298,7 @@ ledger_as_owner(LedgerOwnerFn fn, void *arg)
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /*

@@ -406,6 +406,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 
 	ledger_id = create_ledger_register_now(relid, qname, genesis_rows, root);
 	SPI_finish();
+	guard_check_new_ledger(relid);
 
 	PG_RETURN_JSONB_P(verify_digest(ledger_id));
 }

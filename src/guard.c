@@ -63,6 +63,7 @@
 
 #include "canon.h"
 #include "catalog.h"
+#include "create.h"
 #include "replica.h"
 
 PG_FUNCTION_INFO_V1(ledger_refuse_change);
@@ -576,6 +577,22 @@ guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool req
 			guard_refuse(relname,
 						 psprintf("The ledger's trigger \"%s\" would be dropped.", g[j].name),
 						 "Leave the ledger's triggers as the ledger made them.");
+}
+
+/*
+ * create_ledger, its triggers made: a BEFORE INSERT row trigger the table
+ * had already must not fire after the ledger's (name order), where it
+ * could change rows after they are hashed.  The DDL guard checks this on
+ * later DDL only; until 2026-12-05 create_ledger kept such a trigger
+ * (found by a review).
+ */
+void
+guard_check_new_ledger(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+
+	guard_check_triggers(rel, RelationGetRelationName(rel), false, true);
+	relation_close(rel, AccessShareLock);
 }
 
 /*

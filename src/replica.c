@@ -2035,6 +2035,62 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 }
 
 /*
+ * ALTER TABLE ... ENABLE TRIGGER (plain, ALL or USER) on a ledger sets the
+ * ledger's triggers, made ENABLE ALWAYS, to fire on origin only, which the
+ * DDL guard at the command's end cannot tell from the state pg_restore
+ * leaves between CREATE TRIGGER and its ENABLE ALWAYS; a session with
+ * session_replication_role = replica then wrote around them (UPDATE,
+ * DELETE, TRUNCATE; found by a review on 2026-12-05).  Refused here, where
+ * the trigger's state before the command is still there.
+ */
+static void
+replica_guard_trigger_origin(AlterTableStmt *stmt)
+{
+	static const char *const ours[] = {"zz_ledger_row", "ledger_append_only",
+	"ledger_append_only_row", "ledger_signature"};
+	ListCell   *lc;
+	Oid			relid;
+	Relation	rel;
+	TriggerDesc *td;
+	int			i;
+	int			k;
+
+	if (stmt->relation == NULL || stmt->objtype != OBJECT_TABLE)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype != AT_EnableTrig && cmd->subtype != AT_EnableTrigAll &&
+			cmd->subtype != AT_EnableTrigUser)
+			continue;
+		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		if (!OidIsValid(relid) || ledger_id_for_relation(relid, true) < 0)
+			return;
+		rel = relation_open(relid, AccessShareLock);
+		td = rel->trigdesc;
+		for (i = 0; td != NULL && i < td->numtriggers; i++)
+		{
+			Trigger    *t = &td->triggers[i];
+
+			if (t->tgenabled != TRIGGER_FIRES_ALWAYS)
+				continue;
+			if (cmd->subtype == AT_EnableTrig && strcmp(cmd->name, t->tgname) != 0)
+				continue;
+			for (k = 0; k < (int) lengthof(ours); k++)
+				if (strcmp(t->tgname, ours[k]) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot alter ledger table \"%s\" this way", RelationGetRelationName(rel)),
+							 errdetail("The ledger's trigger \"%s\" fires always; ENABLE TRIGGER would make it fire on origin only, and a session in replica mode would write around it.",
+									   t->tgname),
+							 errhint("Leave the ledger's triggers as the ledger made them.")));
+		}
+		relation_close(rel, AccessShareLock);
+	}
+}
+
+/*
  * ledger._guard_replica_rename() RETURNS event_trigger
  *
  * ddl_command_start of ALTER TABLE and ALTER SCHEMA.  A subscription finds
@@ -2059,6 +2115,11 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 
 	if (stmt == NULL)
 		PG_RETURN_VOID();
+	if (IsA(stmt, AlterTableStmt))
+	{
+		replica_guard_trigger_origin((AlterTableStmt *) stmt);
+		PG_RETURN_VOID();
+	}
 	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_TABLE &&
 		((RenameStmt *) stmt)->relation != NULL)
 	{

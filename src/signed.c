@@ -1813,8 +1813,10 @@ signed_mirror_keys_as_owner(void *arg)
 					  "FROM ledger.keys k WHERE m.key_id OPERATOR(pg_catalog.=) k.key_id "
 					  "AND EXISTS (SELECT 1 FROM ledger.signed_ledgers s "
 					  "            WHERE s.ledger_id OPERATOR(pg_catalog.=) m.ledger_id AND NOT s.replica) "
-					  "AND (m.revoked_at IS DISTINCT FROM k.revoked_at "
-					  "     OR m.revocation_reason IS DISTINCT FROM k.revocation_reason)",
+					  "AND ((m.revoked_at IS NULL) OPERATOR(pg_catalog.<>) (k.revoked_at IS NULL) "
+					  "     OR m.revoked_at OPERATOR(pg_catalog.<>) k.revoked_at "
+					  "     OR (m.revocation_reason IS NULL) OPERATOR(pg_catalog.<>) (k.revocation_reason IS NULL) "
+					  "     OR m.revocation_reason OPERATOR(pg_catalog.<>) k.revocation_reason)",
 					  false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not update ledger.ledger_keys: %s", SPI_result_code_string(ret));

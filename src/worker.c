@@ -95,6 +95,13 @@ worker_start(Oid dboid, const char *dbname)
 	 * reports as tampering.  One WAL flush per pass.
 	 */
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+
+	/*
+	 * The workers run as a superuser: whatever a database's or a role's
+	 * settings say, their queries find operators in pg_catalog only (see
+	 * ledger_as_owner).
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Between passes: interrupts, and the configuration file after SIGHUP. */
