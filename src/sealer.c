@@ -1469,11 +1469,15 @@ sealer_start_worker(Oid dboid)
 	return handle;
 }
 
-/* A database a sealer may serve: it accepts connections, not a template. */
+/*
+ * A database a sealer may serve: it accepts connections, not a template,
+ * and not invalid (DROP DATABASE marks it so before its checkpoint, and an
+ * interrupted DROP leaves it so; a connection is refused).
+ */
 static bool
 database_sealable(Form_pg_database db)
 {
-	return db->datallowconn && !db->datistemplate;
+	return db->datallowconn && !db->datistemplate && !database_is_invalid_form(db);
 }
 
 /*
