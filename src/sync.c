@@ -1713,8 +1713,8 @@ sync_check_subscribed(const char *subname, const char *pubname, const Oid *relid
 	"checkpoint_signatures", "signed_ledgers", "ledger_keys"};
 	int			nallowed = n + lengthof(checked);
 	Datum	   *allowed = palloc(sizeof(Datum) * nallowed);
-	Datum		args[2];
-	Oid			types[2] = {TEXTOID, OIDARRAYOID};
+	Datum		args[3];
+	Oid			types[3] = {TEXTOID, OIDARRAYOID, OIDOID};
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -1723,15 +1723,15 @@ sync_check_subscribed(const char *subname, const char *pubname, const Oid *relid
 		allowed[n + i] = ObjectIdGetDatum(ledger_catalog_relid(checked[i]));
 	args[0] = CStringGetTextDatum(subname);
 	args[1] = PointerGetDatum(construct_array(allowed, nallowed, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	args[2] = ObjectIdGetDatum(MyDatabaseId);
 	if (SPI_execute_with_args("SELECT r.srrelid::pg_catalog.regclass::pg_catalog.text "
 							  "FROM pg_catalog.pg_subscription_rel r "
 							  "JOIN pg_catalog.pg_subscription s ON s.oid OPERATOR(pg_catalog.=) r.srsubid "
 							  "WHERE s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
-							  "AND s.subdbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
-							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+							  "AND s.subdbid OPERATOR(pg_catalog.=) $3 "
 							  "AND r.srrelid OPERATOR(pg_catalog.<>) ALL ($2) "
 							  "ORDER BY 1 LIMIT 1",
-							  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
+							  3, types, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_subscription_rel");
 	if (SPI_processed > 0)
 		ereport(ERROR,
