@@ -847,7 +847,9 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
 		qtids[i] = &items[i].queue_tid;
 	}
 	merkle_stream_root(&ms, b.root);
-	pending_note_sealed();
+	/* (a genesis block, n = 0, lists no transaction a rebuild could list) */
+	if (n > 0)
+		pending_note_sealed();
 	history_append(&ts->store, head->tree_size, leaves, n);
 	history_root(&ts->store, head->tree_size + n, b.tree_root);
 	b.has_tree_root = true;

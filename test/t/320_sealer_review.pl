@@ -54,6 +54,9 @@ is($m->safe_psql('postgres', "SELECT ledger.seal('pay')"), '1', '... seal() in a
 $m->safe_psql('postgres', q{BEGIN; INSERT INTO pay VALUES (3, 30); PREPARE TRANSACTION 'p2'; COMMIT PREPARED 'p2';});
 is($m->safe_psql('postgres', "SELECT ledger.seal('pay')"), '1', 'a prepared transaction that only writes rows is sealed as before');
 verify_ok($m, 'postgres', 'pay', undef, '... and verifies');
+($ret, $out, $err) = $m->psql('postgres',
+	"BEGIN;\nCREATE TABLE gen (id int);\nSELECT ledger.create_ledger('gen') IS NOT NULL;\nPREPARE TRANSACTION 'g1';\nCOMMIT PREPARED 'g1';");
+is($err, '', 'create_ledger (its genesis block lists no transaction) in a prepared transaction passes');
 
 # ---------- 2. VACUUM FULL of ledger.transactions ----------
 $m->safe_psql('postgres', q{
