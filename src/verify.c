@@ -845,15 +845,6 @@ ledger_digest(PG_FUNCTION_ARGS)
 		!ledger_id_is_replica(ledger_id))
 		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
 	digest = verify_digest(ledger_id);
-
-	/*
-	 * The block it names is on disk before the digest leaves: a seal() in
-	 * a session with synchronous_commit off may have committed it without
-	 * flushing, and a crash would lose it; sealed again, it would have
-	 * another hash, and verify against this digest would report tampering.
-	 */
-	if (!RecoveryInProgress())
-		XLogFlush(GetXLogInsertRecPtr());
 	PG_RETURN_JSONB_P(digest);
 }
 
