@@ -832,7 +832,6 @@ ledger_digest(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	int64		ledger_id;
-	Jsonb	   *digest;
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
@@ -844,8 +843,7 @@ ledger_digest(PG_FUNCTION_ARGS)
 	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() &&
 		!ledger_id_is_replica(ledger_id))
 		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
-	digest = verify_digest(ledger_id);
-	PG_RETURN_JSONB_P(digest);
+	PG_RETURN_JSONB_P(verify_digest(ledger_id));
 }
 
 /*
