@@ -19,7 +19,20 @@
  *
  * Rows a statement skips after the row trigger fired (INSERT ... ON CONFLICT
  * DO NOTHING) are held open until this backend's stored-row count for the
- * table shows whether the row was stored (pending_confirm).
+ * table shows whether the row was stored (pending_confirm).  A skipped row
+ * of a signed ledger gives its signed message back at pre-commit
+ * (signed_withdraw_messages), so that the row can be sent again.
+ *
+ * The held row is settled when the trigger next fires for the table.  That
+ * is sound only if the held row's own insert is over by then: a CHECK
+ * constraint or a row-level security policy whose function inserts into
+ * the same ledger fires the trigger again between the held row's trigger
+ * and its insert, and the held row would be taken as skipped.  So every
+ * executor run and utility command is numbered (pending_run_*, hooked
+ * below); a row stamped inside a run that is still going on below the
+ * current one is nested in that run's statement, and if the held row is
+ * not stored yet its insert is in progress or skipped, which cannot be
+ * told apart: the nested insert is refused (27000).
  *
  * At XACT_EVENT_PRE_COMMIT (and PRE_PREPARE), for every ledger the
  * transaction wrote, one row goes into ledger.transactions: (ledger, xact,
@@ -45,7 +58,11 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
+#include "executor/executor.h"
+#include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/itemptr.h"
+#include "tcop/utility.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -91,13 +108,38 @@ typedef struct PendingLedger
 	bool		open_has_leaf;	/* false for a row arriving with its hash */
 	int			open_level;		/* nesting level it was stamped at */
 	int64		open_inserted;	/* insert count when it was stamped */
+	int			open_depth;		/* the run it was stamped in (see above) */
+	uint64		open_run;
+	ItemPointerData open_msg;	/* its signed message, if any */
+	Oid			open_msgrel;
 	uint8		open_leaf[LEDGER_HASH_LEN];
+
+	/* signed messages of skipped rows, given back at pre-commit */
+	int			nwithdrawn;
+	int			maxwithdrawn;
+	ItemPointerData *wd_tids;
+	Oid		   *wd_rels;
+	int		   *wd_levels;
 
 	struct PendingLedger *next;
 } PendingLedger;
 
 static PendingLedger *pending_head = NULL;
 static bool pending_written = false;
+
+/*
+ * The executor runs and utility commands under way in this backend, from
+ * the outermost: run_ids[d] numbers the one at depth d (1..run_depth);
+ * depth 0, run 0 is "none known" (a statement begun before the library was
+ * loaded).  In TopMemoryContext.
+ */
+static int	run_depth = 0;
+static int	run_max = 0;
+static uint64 *run_ids = NULL;
+static uint64 run_counter = 0;
+
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /*
  * The ledger transaction number of the current transaction, drawn from
@@ -141,6 +183,15 @@ pending_get(Oid relid, int64 ledger_id)
 	pl->open_has_leaf = false;
 	pl->open_level = 0;
 	pl->open_inserted = 0;
+	pl->open_depth = 0;
+	pl->open_run = 0;
+	ItemPointerSetInvalid(&pl->open_msg);
+	pl->open_msgrel = InvalidOid;
+	pl->nwithdrawn = 0;
+	pl->maxwithdrawn = 0;
+	pl->wd_tids = NULL;
+	pl->wd_rels = NULL;
+	pl->wd_levels = NULL;
 	pl->next = pending_head;
 	pending_head = pl;
 	return pl;
@@ -207,6 +258,34 @@ pending_inserted(Relation rel)
 	return n;
 }
 
+/* Note the signed message of a skipped row, to be given back. */
+static void
+pending_withdraw(PendingLedger *pl, const ItemPointerData *tid, Oid rel, int level)
+{
+	if (pl->nwithdrawn == pl->maxwithdrawn)
+	{
+		int			newmax = pl->maxwithdrawn == 0 ? 4 : pl->maxwithdrawn * 2;
+
+		if (pl->wd_tids == NULL)
+		{
+			pl->wd_tids = MemoryContextAlloc(TopTransactionContext, sizeof(ItemPointerData) * newmax);
+			pl->wd_rels = MemoryContextAlloc(TopTransactionContext, sizeof(Oid) * newmax);
+			pl->wd_levels = MemoryContextAlloc(TopTransactionContext, sizeof(int) * newmax);
+		}
+		else
+		{
+			pl->wd_tids = repalloc(pl->wd_tids, sizeof(ItemPointerData) * newmax);
+			pl->wd_rels = repalloc(pl->wd_rels, sizeof(Oid) * newmax);
+			pl->wd_levels = repalloc(pl->wd_levels, sizeof(int) * newmax);
+		}
+		pl->maxwithdrawn = newmax;
+	}
+	pl->wd_tids[pl->nwithdrawn] = *tid;
+	pl->wd_rels[pl->nwithdrawn] = rel;
+	pl->wd_levels[pl->nwithdrawn] = level;
+	pl->nwithdrawn++;
+}
+
 /*
  * Settle the row stamped last: if the table's insert count has moved since,
  * it was stored and its leaf joins the tree; otherwise INSERT ... ON
@@ -223,15 +302,44 @@ pending_confirm(PendingLedger *pl, Relation rel)
 	now = pending_inserted(rel);
 	pl->open = false;
 	if (now >= 0 && now <= pl->open_inserted)
-		return;					/* skipped */
+	{
+		/* skipped: its signed message goes back at pre-commit */
+		if (ItemPointerIsValid(&pl->open_msg))
+			pending_withdraw(pl, &pl->open_msg, pl->open_msgrel, pl->open_level);
+		return;
+	}
 	if (pl->open_has_leaf)
 		pending_add(pl, pl->open_leaf, pl->open_level);
 }
 
+/*
+ * Is the run the held row was stamped in still going on, below the current
+ * one?  Then this stamp comes from a statement nested in that one.
+ */
+static bool
+pending_run_nests(const PendingLedger *pl)
+{
+	return pl->open_run != 0 && pl->open_depth < run_depth &&
+		run_ids[pl->open_depth] == pl->open_run;
+}
+
 /* Stamp a row: settle the previous one, then hold this one open. */
 static void
-pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf)
+pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf,
+			  const ItemPointerData *msg, Oid msgrel)
 {
+	if (pl->open && pending_run_nests(pl))
+	{
+		int64		now = pending_inserted(rel);
+
+		if (now >= 0 && now <= pl->open_inserted)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("cannot insert into ledger table \"%s\" while a row of it is being inserted",
+							RelationGetRelationName(rel)),
+					 errdetail("A function run while a row of the ledger was being inserted (by a CHECK constraint, a row-level security policy or a trigger) inserted into it, or a statement that had just skipped a row (ON CONFLICT DO NOTHING) ran one that does; the ledger cannot tell whether that row was stored."),
+					 errhint("Insert the other row in a statement of its own.")));
+	}
 	pending_confirm(pl, rel);
 	pl->open = true;
 	pl->open_has_leaf = (leaf != NULL);
@@ -239,6 +347,18 @@ pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf)
 		memcpy(pl->open_leaf, leaf, LEDGER_HASH_LEN);
 	pl->open_level = GetCurrentTransactionNestLevel();
 	pl->open_inserted = pending_inserted(rel);
+	pl->open_depth = run_depth;
+	pl->open_run = run_ids != NULL ? run_ids[run_depth] : 0;
+	if (msg != NULL && ItemPointerIsValid(msg))
+	{
+		pl->open_msg = *msg;
+		pl->open_msgrel = msgrel;
+	}
+	else
+	{
+		ItemPointerSetInvalid(&pl->open_msg);
+		pl->open_msgrel = InvalidOid;
+	}
 }
 
 /* Subtransaction end: drop or hand over saved states. */
@@ -257,6 +377,9 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 			if (pl->open && pl->open_level >= level)
 				pl->open = false;	/* rolled back with its subtransaction */
+			/* and so were the messages of skipped rows recorded there */
+			while (pl->nwithdrawn > 0 && pl->wd_levels[pl->nwithdrawn - 1] >= level)
+				pl->nwithdrawn--;
 
 			while (pl->nsnaps > 0 && pl->snaps[pl->nsnaps - 1].level >= level)
 				restore = &pl->snaps[--pl->nsnaps];
@@ -268,8 +391,12 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		else if (event == SUBXACT_EVENT_COMMIT_SUB)
 		{
+			int			i;
+
 			if (pl->open && pl->open_level == level)
 				pl->open_level = level - 1;
+			for (i = pl->nwithdrawn - 1; i >= 0 && pl->wd_levels[i] == level; i--)
+				pl->wd_levels[i] = level - 1;
 			if (pl->nsnaps > 0 && pl->snaps[pl->nsnaps - 1].level == level)
 			{
 				if (level - 1 <= 1 ||
@@ -351,6 +478,24 @@ pending_write_records(bool preparing)
 	/* keys that signed these rows must still be good at committed_at */
 	signed_precommit_check(committed_at, current_ledger_xact, preparing);
 
+	/* the statements are over: every held row was stored or skipped */
+	for (pl = pending_head; pl != NULL; pl = pl->next)
+	{
+		if (pl->open)
+		{
+			Relation	lrel = RelationIdGetRelation(pl->relid);
+
+			if (RelationIsValid(lrel))
+			{
+				pending_confirm(pl, lrel);
+				RelationClose(lrel);
+			}
+			pl->open = false;
+		}
+		signed_withdraw_messages(pl->wd_rels, pl->wd_tids, pl->nwithdrawn);
+		pl->nwithdrawn = 0;
+	}
+
 	for (pl = pending_head; pl != NULL; pl = pl->next)
 	{
 		Datum		values[5];
@@ -361,18 +506,6 @@ pending_write_records(bool preparing)
 		HeapTuple	tup;
 		HeapTuple	qtup;
 
-		if (pl->open)
-		{
-			/* the statement that stamped it is over: it was stored or not */
-			Relation	lrel = RelationIdGetRelation(pl->relid);
-
-			if (RelationIsValid(lrel))
-			{
-				pending_confirm(pl, lrel);
-				RelationClose(lrel);
-			}
-			pl->open = false;
-		}
 		if (pl->count == 0)
 			continue;
 		if (rel == NULL)
@@ -480,12 +613,87 @@ pending_current_xact(bool assign)
 	return current_ledger_xact;
 }
 
-/* Register callbacks; called from _PG_init. */
+/* ---------- numbering the executor runs and utility commands ---------- */
+
+/* One more run under way; returns the depth to go back to after it. */
+static int
+pending_run_enter(void)
+{
+	int			saved = run_depth;
+
+	if (run_depth + 1 >= run_max)
+	{
+		int			newmax = run_max == 0 ? 16 : run_max * 2;
+
+		if (run_ids == NULL)
+		{
+			run_ids = MemoryContextAllocZero(TopMemoryContext, sizeof(uint64) * newmax);
+		}
+		else
+		{
+			run_ids = repalloc(run_ids, sizeof(uint64) * newmax);
+			memset(run_ids + run_max, 0, sizeof(uint64) * (newmax - run_max));
+		}
+		run_max = newmax;
+	}
+	run_ids[++run_depth] = ++run_counter;
+	return saved;
+}
+
+static void
+pending_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
+					uint64 count, bool execute_once)
+{
+	int			saved = pending_run_enter();
+
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		run_depth = saved;
+	}
+	PG_END_TRY();
+}
+
+static void
+pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	int			saved = pending_run_enter();
+
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		run_depth = saved;
+	}
+	PG_END_TRY();
+}
+
+/* Register callbacks and hooks; called from _PG_init. */
 void
 pending_init(void)
 {
 	RegisterXactCallback(ledger_xact_callback, NULL);
 	RegisterSubXactCallback(ledger_subxact_callback, NULL);
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = pending_ExecutorRun;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = pending_ProcessUtility;
 }
 
 /*
@@ -500,10 +708,32 @@ pending_next_seq(Relation rel, int64 ledger_id)
 
 /*
  * The row trigger stamped a row of rel (ledger ledger_id) with leaf, or, for
- * a row arriving with its own hash, with NULL.
+ * a row arriving with its own hash, with NULL; msg is its signed message in
+ * ledger.signed_messages (relation msgrel), or invalid.
  */
 void
-pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf)
+pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf,
+				  const ItemPointerData *msg, Oid msgrel)
 {
-	pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf);
+	pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf,
+				  msg, msgrel);
+}
+
+PG_FUNCTION_INFO_V1(ledger_own_xact);
+
+/*
+ * ledger._own_xact() RETURNS int8
+ *
+ * The ledger transaction number of the calling transaction, NULL until it
+ * has written a ledger row: its rows have no record yet, and ledger.export
+ * leaves them out, as ledger.verify does.
+ */
+Datum
+ledger_own_xact(PG_FUNCTION_ARGS)
+{
+	int64		xact = pending_current_xact(false);
+
+	if (xact < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(xact);
 }

@@ -8,6 +8,7 @@
 #ifndef LEDGER_PENDING_H
 #define LEDGER_PENDING_H
 
+#include "storage/itemptr.h"
 #include "utils/rel.h"
 
 #include "crypto.h"
@@ -23,8 +24,12 @@ extern int64 pending_next_seq(Relation rel, int64 ledger_id);
 
 /*
  * The row trigger stamped a row of rel with leaf (NULL for a row arriving
- * with its own hash).
+ * with its own hash); msg is the row's signed message in
+ * ledger.signed_messages (relation msgrel), or invalid.  ERROR (27000) for
+ * a row inserted while a row of the same ledger stamped by an enclosing
+ * statement is neither stored nor known to be skipped.
  */
-extern void pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf);
+extern void pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf,
+							  const ItemPointerData *msg, Oid msgrel);
 
 #endif							/* LEDGER_PENDING_H */

@@ -290,6 +290,8 @@ static SubTransactionId signed_used_last_subid = InvalidSubTransactionId;
 static Oid	signed_accepted_relid = InvalidOid;
 static HeapTupleHeader signed_accepted_data = NULL;
 static uint32 signed_accepted_len = 0;
+static ItemPointerData signed_accepted_msg;	/* its ledger.signed_messages row */
+static Oid	signed_accepted_msgrel = InvalidOid;	/* ... of this relation */
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -341,6 +343,8 @@ signed_forget_accepted(void)
 	signed_accepted_relid = InvalidOid;
 	signed_accepted_data = NULL;
 	signed_accepted_len = 0;
+	ItemPointerSetInvalid(&signed_accepted_msg);
+	signed_accepted_msgrel = InvalidOid;
 }
 
 /* Transaction events: forget the keys used at the end. */
@@ -982,6 +986,8 @@ signed_record_message(SignedRow *row)
 		if (signed_replay_probe(msgrel, row->shape->ledger_id, hb, NULL))
 			signed_refuse_replay(row);
 		CatalogTupleInsert(msgrel, tup);
+		signed_accepted_msg = tup->t_self;
+		signed_accepted_msgrel = RelationGetRelid(msgrel);
 		table_close(msgrel, NoLock);
 		return;
 	}
@@ -997,7 +1003,37 @@ signed_record_message(SignedRow *row)
 		index_insert(idx, vals, nulls, &tup->t_self, msgrel,
 					 UNIQUE_CHECK_EXISTING, false, signed_replay.ii);
 	}
+	signed_accepted_msg = tup->t_self;
+	signed_accepted_msgrel = RelationGetRelid(msgrel);
 	index_close(idx, NoLock);
+	table_close(msgrel, NoLock);
+}
+
+/*
+ * Take back the messages of rows the statements did not store (INSERT ...
+ * ON CONFLICT DO NOTHING skipped them after this trigger had recorded
+ * them): called at pre-commit, after the last statement, so that a new
+ * command can delete what the statements inserted.  relids[i] is the
+ * ledger.signed_messages that tids[i] was recorded in; a table that has
+ * gone since (the extension was dropped) took its rows with it.
+ */
+void
+signed_withdraw_messages(const Oid *relids, const ItemPointerData *tids, int n)
+{
+	Oid			relid;
+	Relation	msgrel;
+	int			i;
+
+	if (n == 0)
+		return;
+	relid = ledger_catalog_object("signed_messages");
+	if (!OidIsValid(relid))
+		return;
+	CommandCounterIncrement();
+	msgrel = table_open(relid, RowExclusiveLock);
+	for (i = 0; i < n; i++)
+		if (relids[i] == relid)
+			simple_heap_delete(msgrel, unconstify(ItemPointerData *, &tids[i]));
 	table_close(msgrel, NoLock);
 }
 
@@ -1390,15 +1426,23 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 
 /* Did the signature trigger accept this very tuple last?  See signed.h. */
 void
-signed_row_accepted(Relation rel, HeapTuple tuple)
+signed_row_accepted(Relation rel, HeapTuple tuple, ItemPointer msg,
+					Oid *msgrel)
 {
 	bool		ok;
 
+	ItemPointerSetInvalid(msg);
+	*msgrel = InvalidOid;
 	if (signed_shape_lookup(rel) == NULL)
 		return;
 	ok = signed_accepted_relid == RelationGetRelid(rel) &&
 		signed_accepted_data == tuple->t_data &&
 		signed_accepted_len == tuple->t_len;
+	if (ok)
+	{
+		*msg = signed_accepted_msg;
+		*msgrel = signed_accepted_msgrel;
+	}
 	signed_forget_accepted();
 	if (!ok)
 		ereport(ERROR,

@@ -48,9 +48,21 @@ extern void signed_mirror_keys(void);
  * row it receives: when rel is a signed ledger, ERROR (39P01) unless the
  * signature trigger accepted exactly this tuple just before, so that a row
  * cannot reach the chain around a signature trigger that was disabled or
- * given a WHEN condition.  Costs one hash lookup on other ledgers.
+ * given a WHEN condition.  Costs one hash lookup on other ledgers.  *msg is
+ * set to the ledger.signed_messages row the trigger recorded for it and
+ * *msgrel to that table (both invalid for other ledgers), which signed_withdraw_messages takes back if
+ * the statement then skips the row.
  */
-extern void signed_row_accepted(Relation rel, HeapTuple tuple);
+extern void signed_row_accepted(Relation rel, HeapTuple tuple, ItemPointer msg,
+								Oid *msgrel);
+
+/*
+ * Delete, in a new command, the ledger.signed_messages rows tids[i] (of
+ * relation relids[i]) of rows the transaction's statements skipped;
+ * pre-commit only.
+ */
+extern void signed_withdraw_messages(const Oid *relids,
+									 const ItemPointerData *tids, int n);
 
 /*
  * Pre-commit (and pre-prepare) re-check of the keys that signed rows this

@@ -3,9 +3,19 @@
 -- Export for offline audit (docs/canonical-format.md#export-ledgerexport)
 -- ===================================================================
 
+-- The calling transaction's ledger transaction number (NULL until it has
+-- written a ledger row): its rows have no record until it commits.
+CREATE FUNCTION ledger._own_xact() RETURNS pg_catalog.int8
+    AS 'MODULE_PATHNAME', 'ledger_own_xact'
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ledger._own_xact() IS
+'Internal: the calling transaction''s ledger transaction number, NULL if it has written no ledger row';
+
 -- Every row (canonical bytes and stored leaf hash), transaction record and
 -- block of a ledger, one JSON object per line, under one snapshot;
--- tools/ledger-audit export recomputes all of it.
+-- tools/ledger-audit export recomputes all of it.  Rows the calling
+-- transaction wrote are left out (they have no record until it commits),
+-- as ledger.verify leaves them out.
 CREATE FUNCTION ledger.export(tbl pg_catalog.regclass) RETURNS SETOF pg_catalog.text
     LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
@@ -38,11 +48,12 @@ BEGIN
         'SELECT pg_catalog.json_build_object(''type'', ''row'', ''xact'', r.ledger_xact, ''seq'', r.ledger_seq, '
         '''canonical_bytes'', pg_catalog.encode(%s, ''hex''), '
         '''leaf_hash'', pg_catalog.encode(r.ledger_hash, ''hex''))::pg_catalog.text '
-        'FROM %s r ORDER BY r.ledger_xact, r.ledger_seq',
+        'FROM %s r WHERE r.ledger_xact OPERATOR(pg_catalog.<>) $1 '
+        'ORDER BY r.ledger_xact, r.ledger_seq',
         CASE WHEN g.format_version OPERATOR(pg_catalog.=) 1
              THEN 'ledger.canonical_bytes(r)'
              ELSE 'ledger.canonical_bytes(r, r.ledger_xact, r.ledger_seq)' END,
-        tbl);
+        tbl) USING COALESCE(ledger._own_xact(), -1);
     RETURN QUERY
         SELECT pg_catalog.json_build_object('type', 'transaction', 'xact_id', t.xact_id,
                    'row_count', t.row_count, 'root', pg_catalog.encode(t.root, 'hex'),

@@ -8,13 +8,17 @@
 -- the peer alone (the table, its schema, or the table moved to another
 -- schema), a replica stops receiving changes, perhaps only when the apply
 -- worker next restarts.  Refused while the replica's subscription is
--- enabled (src/replica.c).
+-- enabled (src/replica.c).  The same event trigger refuses, at the start of
+-- ALTER TABLE and ALTER TYPE, what the DDL guard at the command's end
+-- cannot judge: the ledger's triggers set to fire on origin only, and any
+-- change of a ledger column's type (even to a type of the same name),
+-- directly or through the type of a typed ledger.
 CREATE FUNCTION ledger._guard_replica_rename() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'ledger_guard_replica_rename'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ledger._guard_replica_rename() IS
-'Internal: event trigger refusing to rename a replica, move it, or rename its schema while its subscription is enabled';
+'Internal: event trigger refusing to rename a replica, move it, or rename its schema while its subscription is enabled, and ALTER TABLE/ALTER TYPE commands on ledgers the DDL guard cannot judge at their end';
 REVOKE ALL ON FUNCTION ledger._guard_replica_rename() FROM PUBLIC;
 CREATE EVENT TRIGGER ledger_guard_replica_rename ON ddl_command_start
-    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA', 'ALTER TYPE')
     EXECUTE FUNCTION ledger._guard_replica_rename();
