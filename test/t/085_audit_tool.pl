@@ -15,7 +15,17 @@
 #   - every one-byte, one-character and one-number forgery of an inclusion
 #     proof (against a digest, and through a consistency proof to a signed
 #     checkpoint) and of a consistency proof refused (test/audit/forge.py),
-#     non-canonical base64 and hashes of the wrong length among them.
+#     non-canonical base64 and hashes of the wrong length among them;
+#   - a checkpoint is an anchor only through its signatures: inclusion,
+#     consistency and export refuse one without --key, and one that is
+#     unsigned or signed by another key with it;
+#   - proof_version 1 (a chain of block headers, built here from the format
+#     specification) is anchored only by a digest of its chain's last block:
+#     a forged chain ending in a format-2 header is refused against a
+#     checkpoint, a digest of another block and through --consistency;
+#   - an export newer than a signed checkpoint reaches it (the history root
+#     at the checkpoint's size), one that lost history does not;
+#   - malformed input is one "FAIL: " line with status 1, never a traceback.
 use strict;
 use warnings;
 
@@ -27,6 +37,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64 decode_base64);
+use Digest::SHA qw(sha256);
 
 my $root = $ENV{TESTDIR} // '.';
 my $tool = "$root/tools/ledger-audit";
@@ -82,6 +93,15 @@ sub audit_fails
 	my ($name, $like, @args) = @_;
 	my ($rc, $out) = audit(@args);
 	ok($rc == 1 && $out =~ /^FAIL: / && $out =~ $like, "$name: refused ($out)") or diag("status $rc: $out");
+}
+
+# malformed input: status 1 and one line "FAIL: ...", no Python traceback
+sub audit_malformed
+{
+	my ($name, $like, @args) = @_;
+	my ($rc, $out) = audit(@args);
+	ok($rc == 1 && $out =~ /\AFAIL: [^\n]*\n\z/ && $out =~ $like && $out !~ /Traceback/,
+		"$name: refused as malformed ($out)") or diag("status $rc: $out");
 }
 
 # build a fixture (see test/audit/make_export.sql) and return its output
@@ -277,7 +297,7 @@ audit_fails('quorum not met', qr/2 of the 3 signatures the quorum needs verified
 	'checkpoint', $cp, "$dir/k1.vkey", "$dir/k2.vkey", '--quorum', '3');
 audit_ok('inclusion against the signed checkpoint', qr/matching history size 70 of the checkpoint/,
 	'inclusion', "$dir/good.json", $cp, '--key', "$dir/k1.vkey");
-audit_ok('inclusion against a checkpoint without keys says so', qr/signatures not checked/,
+audit_fails('inclusion against a checkpoint without keys', qr/a checkpoint is an anchor only through its signatures \(pass --key/,
 	'inclusion', "$dir/good.json", $cp);
 my $cptext = read_file($cp);
 # one-byte forgeries of the note
@@ -319,6 +339,147 @@ forge_ok('consistency proof between two digests', 0, 'consistency', "$dir/c20.js
 $cp = sign('zero', 70, '00' x 32, "$origin:ed25519:1");
 audit_fails('a signed checkpoint with another root', qr/history root at size 70 differs/,
 	'inclusion', "$dir/good.json", $cp, '--key', "$dir/zero/1.vkey");
+
+# ---- a checkpoint is an anchor only through its signatures ----
+# $logcp: signed by the log's key $logkey; unsigned($cp): its text with a
+# signature line claiming $logkey's name and key ID and a signature of
+# zeros; a note signed by a key not given (bank-z)
+my ($logcp, $logkey) = ("$dir/log/checkpoint", "$dir/log/1.vkey");
+my ($logkid) = read_file($logkey) =~ /\+([0-9a-f]{8})\+/;
+sub unsigned
+{
+	my ($path) = @_;
+	(my $text = read_file($path)) =~ s/\n\n.*\z/\n/s;
+	# U+2014 (em dash) in UTF-8
+	write_file("$path.unsigned", $text . "\n\xe2\x80\x94 $origin " . encode_base64(pack('H*', $logkid) . "\0" x 64, '') . "\n");
+	return "$path.unsigned";
+}
+my $stranger = sign('stranger70', 70, $tree_root, 'bank-z.example/ledger:ed25519:9');
+audit_fails('consistency to a checkpoint without keys', qr/a checkpoint is an anchor only through its signatures \(pass --key/,
+	'consistency', "$dir/c20.json", "$dir/d20.json", $logcp);
+audit_ok('consistency to a checkpoint signed by the key given', qr/at 21 transactions is a prefix of its history at 70/,
+	'consistency', "$dir/c20.json", "$dir/d20.json", $logcp, '--key', $logkey);
+audit_fails('consistency to an unsigned checkpoint', qr/signature by \Q$origin\E \(ed25519, key ID $logkid\) does not verify/,
+	'consistency', "$dir/c20.json", "$dir/d20.json", unsigned($logcp), '--key', $logkey);
+audit_fails('consistency to a checkpoint signed by another key', qr/no signature by a known key/,
+	'consistency', "$dir/c20.json", "$dir/d20.json", $stranger, '--key', $logkey);
+
+# ---- proof_version 1: anchored only by a digest of its chain's last block ----
+# A forged proof_version 1 (after test/audit/forge_v1 of the review): a row
+# never in the ledger, in a one-transaction block 500 of format 2 whose
+# header gives any history size and root; every hash in it is computed, so
+# it is as self-consistent as a true proof.  Block hash of format 2 from
+# docs/canonical-format.md.
+sub be64 { pack('q>', $_[0]) }
+sub forged_v1
+{
+	my ($size, $rootx) = @_;
+	my $lid = pack('H*', 'c0ffee00000040008000000000000001');
+	my $row = "LR\x01" . pack('n', 2) . pack('n', 2) . 'id' . "\x03" . pack('N', 4) . pack('N', 999)
+	  . pack('n', 4) . 'memo' . "\x08" . pack('N', 6) . 'FORGED';
+	my $leaf = sha256("\x00" . $row);
+	my $txleaf = sha256("\x00" . "T\x01" . be64(777) . be64(1) . $leaf . be64(0));
+	my $hash = sha256("ledger-block-v2\x00" . $lid . be64(500) . ("\0" x 32) . $txleaf . be64(1) . be64(1)
+		  . be64(0) . be64(2) . be64($size) . pack('H*', $rootx));
+	return $json->encode({ proof_version => 1, ledger => 'audit_fixture.pay',
+		ledger_uuid => 'c0ffee00-0000-4000-8000-000000000001',
+		row => { xact => 777, seq => 0, canonical_bytes => unpack('H*', $row), leaf_hash => unpack('H*', $leaf) },
+		transaction => { xact_id => 777, row_count => 1, root => unpack('H*', $leaf), committed_at_us => 0,
+			leaf_index => 0, path => [] },
+		block => { block_no => 500, tx_index => 0, tx_count => 1, path => [] },
+		chain => [ { block_no => 500, prev_hash => '00' x 32, root => unpack('H*', $txleaf), tx_count => 1,
+			row_count => 1, sealed_at_us => 0, format_version => 2, tree_size => $size, tree_root => $rootx,
+			block_hash => unpack('H*', $hash) } ] });
+}
+write_file("$dir/forged70.json", forged_v1(70, $tree_root));
+write_file("$dir/forged0.json", forged_v1(0, unpack('H*', sha256(''))));
+write_file("$dir/c0.json", $json->encode({ proof_version => 2, ledger_uuid => 'c0ffee00-0000-4000-8000-000000000001',
+	old_size => 0, new_size => 70, path => [] }));
+my $only_digest = qr/a proof_version 1 is anchored only by a digest of its chain's last block/;
+my $ask_v2 = qr/ask ledger.prove for a proof_version 2 to reach a checkpoint or another block/;
+audit_fails('forged proof_version 1 with the checkpoint\'s history root, against the signed checkpoint',
+	qr/$only_digest \(block 500\), not by a checkpoint: $ask_v2/, 'inclusion', "$dir/forged70.json", $logcp, '--key', $logkey);
+audit_fails('forged proof_version 1 at history size 0, through --consistency to the signed checkpoint',
+	qr/$only_digest \(block 500\), not by a checkpoint/,
+	'inclusion', "$dir/forged0.json", $logcp, '--key', $logkey, '--consistency', "$dir/c0.json");
+audit_fails('forged proof_version 1 at history size 0, through --consistency to a digest of another block',
+	qr/$only_digest: the chain ends at block 500, the digest is of block 69: $ask_v2/,
+	'inclusion', "$dir/forged0.json", "$dir/digest.json", '--consistency', "$dir/c0.json");
+audit_ok('forged proof_version 1 alone: nothing is anchored', qr/in block 500, chained to block 500 [0-9a-f]{64} \(no digest or checkpoint given: the block hash is computed from the proof; compare it with a digest of block 500 you trust\)$/,
+	'inclusion', "$dir/forged70.json");
+
+# True proofs of version 1, built from the format specification as 0.1.0's
+# ledger.prove gives them: blocks 0 to 2 of format 1, 3 and 4 of format 2
+# (history sizes 8, 10); the row (1001, 1), in block 0, chained to block $to.
+fixture(txs => 10, per_block => 2, unsealed => 0, row_format => 1, v2_from => 3, out => 'none');
+sub v1_proof
+{
+	my ($t, $s, $to) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT json_build_object('proof_version', 1, 'ledger', 'audit_fixture.pay', 'ledger_uuid', p.lid,
+    'row', json_build_object('xact', r.xact, 'seq', r.seq, 'canonical_bytes', encode(r.bytes, 'hex'),
+        'leaf_hash', encode(sha256('\\x00'::bytea || r.bytes), 'hex')),
+    'transaction', json_build_object('xact_id', x.xact_id, 'row_count', x.row_count, 'root', encode(x.root, 'hex'),
+        'committed_at_us', x.committed_at_us, 'leaf_index', r.seq,
+        'path', to_json(ARRAY(SELECT encode(h, 'hex') FROM unnest(ledger.merkle_inclusion_proof(
+            (SELECT array_agg(bytes ORDER BY seq) FROM audit_fixture.rows WHERE rows.t = x.t), r.seq, x.row_count)) h))),
+    'block', json_build_object('block_no', k.block_no, 'tx_index', array_position(k.xact_ids, x.xact_id) - 1,
+        'tx_count', k.tx_count,
+        'path', to_json(ARRAY(SELECT encode(h, 'hex') FROM unnest(ledger.merkle_inclusion_proof(
+            (SELECT array_agg(leaf_data ORDER BY t) FROM audit_fixture.tx WHERE tx.block_no = k.block_no),
+            array_position(k.xact_ids, x.xact_id) - 1, k.tx_count)) h))),
+    'chain', (SELECT json_agg((jsonb_build_object('block_no', c.block_no, 'prev_hash', encode(c.prev_hash, 'hex'),
+                  'root', encode(c.root, 'hex'), 'tx_count', c.tx_count, 'row_count', c.row_count,
+                  'sealed_at_us', c.sealed_at_us, 'format_version', c.format_version)
+              || CASE WHEN c.format_version = 2 THEN jsonb_build_object('tree_size', c.tree_size,
+                     'tree_root', encode(c.tree_root, 'hex')) ELSE '{}' END
+              || jsonb_build_object('block_hash', encode(c.block_hash, 'hex'))) ORDER BY c.block_no)
+              FROM audit_fixture.blocks c WHERE c.block_no BETWEEN k.block_no AND $to))
+FROM audit_fixture.params p, audit_fixture.rows r, audit_fixture.tx x, audit_fixture.blocks k
+WHERE r.t = $t AND r.seq = $s AND x.t = $t AND k.block_no = x.block_no});
+}
+write_file("$dir/v1to2.json", v1_proof(1, 1, 2));
+write_file("$dir/v1to3.json", v1_proof(1, 1, 3));
+write_file("$dir/v1to4.json", v1_proof(1, 1, 4));
+write_file("$dir/v1d$_.json", $node->safe_psql('postgres', "SELECT audit_fixture.digest($_)")) for 2, 4;
+write_file("$dir/v1c.json", $node->safe_psql('postgres', 'SELECT audit_fixture.consistency(8, 10)'));
+my $root10 = $node->safe_psql('postgres', "SELECT encode(tree_root, 'hex') FROM audit_fixture.blocks WHERE block_no = 4");
+my $v1cp = sign('v1cp', 10, $root10, "$origin:ed25519:1");
+audit_ok('proof_version 1 to a format-1 block, against the digest of that block',
+	qr/row \(1001, 1\) of audit_fixture.pay: in block 0, chained to block 2 [0-9a-f]{64}, matching block 2 of the digest$/,
+	'inclusion', "$dir/v1to2.json", "$dir/v1d2.json");
+audit_ok('proof_version 1 running into format-2 blocks, against the digest of its last block',
+	qr/in block 0, chained to block 4 [0-9a-f]{64}, matching block 4 of the digest$/,
+	'inclusion', "$dir/v1to4.json", "$dir/v1d4.json");
+audit_ok('proof_version 1 alone: nothing is anchored', qr/chained to block 2 [0-9a-f]{64} \(no digest or checkpoint given: .*compare it with a digest of block 2 you trust\)$/,
+	'inclusion', "$dir/v1to2.json");
+audit_fails('proof_version 1 against a digest of a later block', qr/$only_digest: the chain ends at block 2, the digest is of block 4: $ask_v2/,
+	'inclusion', "$dir/v1to2.json", "$dir/v1d4.json");
+audit_fails('proof_version 1 ending at a format-2 block, through --consistency to a digest of a later block',
+	qr/$only_digest: the chain ends at block 3, the digest is of block 4: $ask_v2/,
+	'inclusion', "$dir/v1to3.json", "$dir/v1d4.json", '--consistency', "$dir/v1c.json");
+audit_fails('proof_version 1 ending at a format-2 block, against a signed checkpoint of its history size',
+	qr/$only_digest \(block 4\), not by a checkpoint: $ask_v2/,
+	'inclusion', "$dir/v1to4.json", $v1cp, '--key', "$dir/v1cp/1.vkey");
+audit_fails('proof_version 1 with --consistency, against the digest of its last block',
+	qr/--consistency does not apply to a proof_version 1.*$ask_v2/,
+	'inclusion', "$dir/v1to4.json", "$dir/v1d4.json", '--consistency', "$dir/v1c.json");
+
+# malformed proofs of version 1: one FAIL line, no traceback
+my $v1 = $json->decode(read_file("$dir/v1to2.json"));
+$v1->{chain} = [1];
+write_file("$dir/bad.json", $json->encode($v1));
+audit_malformed('proof_version 1 whose chain holds a number', qr/proof field "chain"\[0\] is not a block header/,
+	'inclusion', "$dir/bad.json", "$dir/v1d2.json");
+$v1 = $json->decode(read_file("$dir/v1to2.json"));
+$v1->{chain}[1]{sealed_at_us} = 'SEALED';
+(my $t63 = $json->encode($v1)) =~ s/"SEALED"/9223372036854775808/;
+write_file("$dir/bad.json", $t63);
+audit_malformed('proof_version 1 with a seal time of 2^63', qr/proof chain block 1 field "sealed_at_us" is missing or malformed/,
+	'inclusion', "$dir/bad.json", "$dir/v1d2.json");
+write_file("$dir/bad.json", '[' x 100000);
+audit_malformed('a proof nested 100000 deep', qr/^FAIL: malformed input: RecursionError$/m,
+	'inclusion', "$dir/bad.json", "$dir/v1d2.json");
 
 # ---- a full export of row format 2, all blocks of format 2 ----
 my $export = fixture(txs => 45, per_block => 4, unsealed => 2, row_format => 2, v2_from => 0, out => 'export');
@@ -364,6 +525,45 @@ $d->{block} = 11;
 write_file("$dir/later.json", $json->encode($d));
 audit_fails('an export that ends before its digest', qr/the digest names block 11, but the export ends at block 10: blocks were removed/,
 	'export', "$dir/export.ndjson", "$dir/later.json");
+
+# ---- an export against signed checkpoints ----
+# blocks of 4 transactions: block 5 at history size 24, block 10 (the head) at 43
+my %xroot = map { $_ => $node->safe_psql('postgres', "SELECT encode(tree_root, 'hex') FROM audit_fixture.blocks WHERE block_no = $_") } 4, 5, 10;
+my $root30 = $node->safe_psql('postgres', "SELECT encode(ledger.merkle_root((audit_fixture.history_leaves())[1:30]), 'hex')");
+my $xcp43 = sign('x43', 43, $xroot{10}, "$origin:ed25519:1");
+my $xcp24 = sign('x24', 24, $xroot{5}, "$origin:ed25519:1");
+audit_fails('export against a checkpoint without keys', qr/a checkpoint is an anchor only through its signatures \(pass --key/,
+	'export', "$dir/export.ndjson", $xcp43);
+audit_ok('export against a checkpoint of its head, signed by the key given', qr/history 43 transactions [0-9a-f]{64}, matching history size 43 of the checkpoint$/,
+	'export', "$dir/export.ndjson", $xcp43, '--key', $logkey);
+audit_fails('export against an unsigned checkpoint', qr/signature by \Q$origin\E \(ed25519, key ID $logkid\) does not verify/,
+	'export', "$dir/export.ndjson", unsigned($xcp43), '--key', $logkey);
+audit_fails('export against a checkpoint signed by another key', qr/no signature by a known key/,
+	'export', "$dir/export.ndjson", sign('x43z', 43, $xroot{10}, 'bank-z.example/ledger:ed25519:9'), '--key', $logkey);
+audit_ok('an export newer than a signed checkpoint reaches it', qr/matching history size 24 of the checkpoint \(the export's history extends it by 19 transactions\)$/,
+	'export', "$dir/export.ndjson", $xcp24, '--key', $logkey);
+audit_ok('an export newer than a signed checkpoint at no block\'s history size', qr/matching history size 30 of the checkpoint \(the export's history extends it by 13 transactions\)$/,
+	'export', "$dir/export.ndjson", sign('x30', 30, $root30, "$origin:ed25519:1"), '--key', $logkey);
+audit_fails('a signed checkpoint with another root at an older size', qr/the checkpoint's history root at size 24 differs from the export's/,
+	'export', "$dir/export.ndjson", sign('x24b', 24, $xroot{4}, "$origin:ed25519:1"), '--key', $logkey);
+audit_fails('a signed checkpoint larger than the export\'s history', qr/the checkpoint is at history size 44, but the export's history holds 43 transactions: history was removed/,
+	'export', "$dir/export.ndjson", sign('x44', 44, $xroot{10}, "$origin:ed25519:1"), '--key', $logkey);
+
+# malformed exports: one FAIL line, no traceback
+my %exmalformed = (
+	'a seal time of 2^63' => [ sub { pick($_[0], 'block', block_no => 8)->{sealed_at_us} = 'SEALED' },
+		qr/block 8 field "sealed_at_us" is missing or malformed/ ],
+	'a wrong transaction count and no row count' => [ sub { my $b = pick($_[0], 'block', block_no => 3); $b->{tx_count}++; delete $b->{row_count} },
+		qr/export line \d+ field "row_count" is missing/ ],
+);
+for my $name (sort keys %exmalformed)
+{
+	my @l = map { $json->decode($_) } split /\n/, $export;
+	$exmalformed{$name}[0]->(\@l);
+	(my $t = join('', map { $json->encode($_) . "\n" } @l)) =~ s/"SEALED"/9223372036854775808/;
+	write_file("$dir/bad.ndjson", $t);
+	audit_malformed("export with $name", $exmalformed{$name}[1], 'export', "$dir/bad.ndjson");
+}
 
 # ---- usage ----
 for my $cmd ('', 'inclusion', 'consistency', 'checkpoint', 'export')
