@@ -681,7 +681,8 @@ BEGIN
             HINT = 'ledger.checkpoints_to_cosign() lists the checkpoints of replicas ready to cosign.';
     END IF;
     d := ledger.digest(tbl);
-    IF d OPERATOR(pg_catalog.->) 'tree_size' IS NULL THEN
+    -- a block sealed by 0.1.0: "tree_root": null (and a "tree_size" all the same)
+    IF d OPERATOR(pg_catalog.->>) 'tree_root' IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
             MESSAGE = pg_catalog.format('ledger "%s" has no block with a history tree yet', tbl),

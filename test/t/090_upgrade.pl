@@ -204,6 +204,30 @@ $old->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
 is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	$new_version, "updated to $new_version");
 
+# Right after the update every newest block is one 0.1.0 sealed: its digest
+# has no history root ("tree_root": null), which tools/ledger-audit takes as
+# a digest without a history tree (before: "malformed", found by a review
+# on 2026-12-05), and ledger.checkpoint refuses with 55000 (before: a NULL
+# root reached the catalog).
+{
+	my $d = $old->safe_psql('postgres', "SELECT ledger.digest('pay')");
+	like($d, qr/"tree_root": null/, 'right after the update, the digest of a 0.1.0 block has no history root');
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	for ([ 'p.json', $proof_before ], [ 'd.json', $d ])
+	{
+		open(my $fh, '>', "$dir/$_->[0]") or die $!;
+		print $fh $_->[1];
+		close($fh);
+	}
+	my ($out, $err) = run_command([ 'python3', ($ENV{TESTDIR} // '.') . '/tools/ledger-audit',
+		'inclusion', "$dir/p.json", "$dir/d.json" ]);
+	like($out, qr/^OK: .* matching block \d+ of the digest/, '... tools/ledger-audit checks the 0.1.0 proof against it');
+	$old->safe_psql('postgres', "SELECT ledger.set_institution('bank-a.example', 'ed-1')");
+	my ($ret, $cout, $cerr) = $old->psql('postgres', "\\set VERBOSITY verbose\nSELECT ledger.checkpoint('pay')");
+	like($cerr, qr/ERROR:  55000: ledger "(public\.)?pay" has no block with a history tree yet/,
+		'... and ledger.checkpoint says there is no history tree yet');
+}
+
 for my $t (@ledgers)
 {
 	is($old->safe_psql('postgres', "SELECT count(*) FROM $t"), $count{$t}, "$t keeps its rows");
