@@ -94,3 +94,53 @@ SELECT round(price::numeric, 12) = round((100 * exp(-0.01))::numeric, 12) AS pri
 FROM ledger.bsm_greeks('call', 100, 100, 1, 0.05, 0.01, 1e100);
 SELECT price, delta, gamma, vega, rho FROM ledger.black76_greeks('call', 2, 1, 1, 0, 5e-324);
 SELECT price, delta, gamma, vega FROM ledger.bachelier_greeks('call', 2, 1, 1, 0, 5e-324);
+
+-- 8. American theta is never positive: more time is never worth less
+-- (found by the quant review of 2026-12-05; theta came from the
+-- Black-Scholes equation, whose sigma^2 S^2 / 2 gamma term carried the
+-- integral's gamma error near the exercise boundary into theta: +1.16 at
+-- S = 71.5 below, where the price changes by -0.003 a year).  The review's
+-- grid of puts in the continuation region (price above intrinsic): 23 of
+-- 5,829 had a positive theta before.
+SELECT count(*) AS continuation,
+	   count(*) FILTER (WHERE (g).theta > 1e-9) AS positive_theta
+FROM (SELECT s, ledger.american_greeks('put', s, 100, t, r, q, sig) AS g
+	  FROM unnest(ARRAY[0.25, 0.5, 1, 3]) t, unnest(ARRAY[0.03, 0.07, 0.12]) r,
+		   unnest(ARRAY[0, 0.02]) q, unnest(ARRAY[0.09, 0.2, 0.4]) sig,
+		   generate_series(50, 100, 0.25) s) x
+WHERE (g).price > 100 - s + 1e-9;
+-- the review's two points: theta negative and small (a price within 1e-6
+-- of intrinsic, and one 8.9 years out)
+SELECT (g).theta < 0 AS negative, (g).theta > -0.01 AS small
+FROM (SELECT ledger.american_greeks('put', 71.5, 100, 0.5, 0.12, 0.02, 0.4) AS g) x;
+SELECT (g).theta < 0 AS negative, (g).theta > -0.01 AS small
+FROM (SELECT ledger.american_greeks('put', 100, 105.75766989163613, 0.4929335217538039,
+										 0.07048482737466005, 0.021224315648372776,
+										 0.09102998759927126) AS g) x;
+
+-- 9. Puts with r = 0 > q (and calls with q = 0 > r, by the put-call
+-- symmetry), long and very volatile: the boundary falls from K to nearly 0
+-- and the fixed point, after its 24 sweeps, still oscillated (quant review
+-- of 2026-12-05): prices up to 2.6e-5 of the value off, some exactly at the
+-- cap K, falling as sigma rose.  Where the fixed point does not converge
+-- the binomial tree prices it.  References: test/american/fd_truth.c
+-- --case put S K T r q sigma (finite differences sharing no code with
+-- src/; value, error estimate), tolerance 1e-6 of the value plus the
+-- estimate.  Before the fix, cases a (sigma 1.88 to 1.90) and b failed.
+WITH ref(c, s, k, t, r, q, sig, v, est) AS (VALUES
+	('a', 9.104138220643382, 100, 17.78919823685118, 0, -0.02862445308368804, 1.87, 99.99696693204703, 6.55e-08),
+	('a', 9.104138220643382, 100, 17.78919823685118, 0, -0.02862445308368804, 1.88, 99.997222131654169, 5.57e-08),
+	('a', 9.104138220643382, 100, 17.78919823685118, 0, -0.02862445308368804, 1.89, 99.997456947980496, 4.65e-08),
+	('a', 9.104138220643382, 100, 17.78919823685118, 0, -0.02862445308368804, 1.90, 99.997672911767097, 3.83e-08),
+	('a', 9.104138220643382, 100, 17.78919823685118, 0, -0.02862445308368804, 1.91, 99.997871447061542, 3.09e-08),
+	('b', 30, 100, 8, 0, -0.08, 2.9, 99.996920069980149, 5.2e-08),
+	('c', 5, 100, 20, 0, -0.0286, 2.5, 99.999999340982271, 8.01e-10),
+	('d', 1000, 100, 25, 0, -0.05, 2.0, 99.999682338789071, 4.87e-08),
+	('e', 10, 100, 15, 0, -0.005, 1.5, 99.886649863034322, 6.34e-07))
+SELECT c, sig, abs(p - v) <= 1e-6 * v + est AS within_1e6, p < k AS below_cap,
+	   p >= lag(p) OVER (PARTITION BY c ORDER BY sig) IS NOT FALSE AS rises_with_sigma
+FROM (SELECT *, ledger.american_price('put', s, k, t, r, q, sig) AS p FROM ref) x
+ORDER BY c, sig;
+-- the same option as a call (C(S, K, r, q) = P(K, S, q, r)): the same value
+SELECT abs(ledger.american_price('call', 100, 9.104138220643382, 17.78919823685118, -0.02862445308368804, 0, 1.89)
+		   - 99.997456947980496) <= 1e-6 * 99.997456947980496 + 4.65e-08 AS call_within_1e6;

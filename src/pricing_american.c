@@ -1431,9 +1431,14 @@ qd_newton(const QdPut *o, const QdLevel *lv, const QdRow *w, double *y,
  * sweeps keeps the price a smooth function of the inputs (the Greeks' finite
  * differences need that); stopping on a tolerance would leave steps where
  * the number of sweeps changes.  hv receives H = ln(B/X)^2 at the fine
- * level's nodes 0..QDFP_NF.
+ * level's nodes 0..QDFP_NF.  Returns 0 when the last of the
+ * QDFP_MAX_SWEEPS sweeps still moved more than QDFP_TRUST sigma sqrt(T):
+ * the fixed point did not converge, and its boundary is not to be used.
+ * (A last move between QDFP_TOL and QDFP_TRUST sigma sqrt(T) is a small
+ * oscillation about the solution, within the price's tolerance: truth case
+ * 1832, a 0.02-year call, ends at 0.004 sigma sqrt(T) and 1.5e-9 off.)
  */
-static void
+static int
 qd_put_boundary(const QdPut *o, double *hv)
 {
 	const QdLevel *lc = &qd_coarse,
@@ -1544,17 +1549,20 @@ qd_put_boundary(const QdPut *o, double *hv)
 		move = qd_newton(o, lf, &w, y, hv, QDFP_NF, damp ? QDFP_DAMP : 1.0);
 		if (it + 1 == QDFP_SWEEPS_F ? move <= trust :
 			it + 1 > QDFP_SWEEPS_F && move <= QDFP_TOL * sst)
-			break;
+			return 1;
 	}
+	return move <= trust;
 }
 
 /*
  * American put with a single exercise boundary, and optionally its delta
  * and gamma: the European value plus the early exercise premium (Kim 1990,
  * Jacka 1991) integrated over the boundary in sqrt of the time from now.
+ * NaN, with *converged 0, when the boundary's fixed point did not
+ * converge (qd_put_boundary).
  */
 static double
-qd_put(const QdPut *o, double *delta, double *gamma)
+qd_put(const QdPut *o, double *delta, double *gamma, int *converged)
 {
 	const QdV2	zero = {0.0, 0.0};
 	double		hv[2 * QDFP_NV + 1],
@@ -1572,7 +1580,9 @@ qd_put(const QdPut *o, double *delta, double *gamma)
 
 	if (!qd_ready)
 		qd_init();
-	qd_put_boundary(o, hv);
+	*converged = qd_put_boundary(o, hv);
+	if (!*converged)
+		return NAN;
 	for (k = QDFP_NF + 1; k <= 2 * QDFP_NV; k++)
 		hv[k] = 0.0;
 	for (k = 0; k < QDFP_NV; k++)
@@ -1813,6 +1823,41 @@ american_fd_put(const QdPut *o)
 }
 
 /*
+ * The put by the binomial tree where the fixed point does not converge:
+ * the mean of american_crr at n and n + 1 steps (which removes most of the
+ * tree's odd-even oscillation) at n = QD_TREE_STEPS and 2n, and one
+ * Richardson step on the remaining 1/n error.  Found by the quant review
+ * of 2026-12-05: puts with r = 0 > q, T of 8 to 25 years and sigma 1 to 3,
+ * whose boundary falls from K to nearly 0, left the fixed point oscillating
+ * after its 24 sweeps at up to 2.6e-5 of the price, some at the cap K
+ * exactly and falling as sigma rose.  There this takes 4 trees (about 90
+ * ms) and is within 1e-8 of a 64,000-step tree's trend on the review's
+ * cases; the tree's own error is about 1 / n of the price's curvature
+ * scale, so it serves only these long, volatile options, never the
+ * fixed point's converged ones.
+ */
+#define QD_TREE_STEPS 4000
+
+static double qd_tree_work[2 * QD_TREE_STEPS + 2];
+
+static double
+american_put_tree(const QdPut *o)
+{
+	double		v1,
+				v2;
+
+	v1 = 0.5 * (american_crr(-1, o->s, o->k, o->t, o->r, o->q, o->sigma,
+							 QD_TREE_STEPS, qd_tree_work) +
+				american_crr(-1, o->s, o->k, o->t, o->r, o->q, o->sigma,
+							 QD_TREE_STEPS + 1, qd_tree_work));
+	v2 = 0.5 * (american_crr(-1, o->s, o->k, o->t, o->r, o->q, o->sigma,
+							 2 * QD_TREE_STEPS, qd_tree_work) +
+				american_crr(-1, o->s, o->k, o->t, o->r, o->q, o->sigma,
+							 2 * QD_TREE_STEPS + 1, qd_tree_work));
+	return 2.0 * v2 - v1;
+}
+
+/*
  * Does the holder of this put (after the put-call symmetry for a call) never
  * exercise early?  That is when r <= 0 and q >= r: the interest on the
  * strike never outweighs the dividends given up (r K - q S <= 0 for S < K).
@@ -1968,9 +2013,16 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
 	{
 		double		lo,
 					hi;
+		int			converged;
 
 		o.x = o.q > 0.0 && o.r < o.q ? o.k * o.r / o.q : o.k;
-		v = qd_put(&o, delta ? &dp : NULL, &gp);
+		v = qd_put(&o, delta ? &dp : NULL, &gp, &converged);
+		if (!converged)
+		{
+			/* the spot derivatives are then central differences */
+			v = american_put_tree(&o);
+			dp = gp = NAN;
+		}
 
 		/*
 		 * Within the bounds that hold for every maturity: where the fixed
@@ -2101,10 +2153,9 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 /*
  * Greeks of an American option by the qdfp method: delta and gamma from the
  * integral representation (finite differences of the price for two
- * boundaries), theta from the Black-Scholes equation, which the value
- * satisfies off the exercise region (0 on it), vega and rho by central
- * differences of the price (steps of 1e-4 sigma and 1e-5), vanna and volga
- * from the same differences.
+ * boundaries), theta, vega and rho by central differences of the price
+ * (steps of 1e-4 T, 1e-4 sigma and 1e-5; theta 0 on the exercise region),
+ * vanna and volga from the same differences.
  */
 void
 pricing_american_greeks(int theta, double s, double k, double t, double r,
@@ -2177,7 +2228,21 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 		fabs(d - theta) < 1e-9)
 		g->theta = 0.0;			/* exercise region */
 	else
-		g->theta = r * g->price - (r - q) * s * d - 0.5 * sigma * sigma * s * s * gm;
+	{
+		/*
+		 * A central difference of the price in T (the fixed point's nodes
+		 * scale with T, so the price is smooth in it).  The Black-Scholes
+		 * equation, r V - (r - q) S delta - sigma^2 S^2 gamma / 2, was used
+		 * before: near the exercise boundary the integral representation's
+		 * gamma is off by up to 11%, and sigma^2 S^2 / 2 made that a theta
+		 * of +1.16 where the true one is -0.003 (review of 2026-12-05; an
+		 * American option is worth no less with more time, so theta <= 0).
+		 */
+		double		ht = 1e-4 * t;
+
+		g->theta = -(american_qdfp(theta, s, k, t + ht, r, q, sigma, NULL, NULL) -
+					 american_qdfp(theta, s, k, t - ht, r, q, sigma, NULL, NULL)) / (2.0 * ht);
+	}
 	vu = american_qdfp(theta, s, k, t, r, q, sigma + hs, &du, &gu);
 	vd = american_qdfp(theta, s, k, t, r, q, sigma - hs, &dd, &gd);
 	g->vega = (vu - vd) / (2.0 * hs);

@@ -29,6 +29,9 @@
  *	./fd_truth 0 3000 > test/american/truth.csv
  * Arguments: first and last (exclusive) case number, optional base grid
  * size N (default 500; M = N).  Output: CSV with a header line.
+ * One given option instead (sql/pricing_american_review.sql):
+ *	./fd_truth --case put|call S K T r q sigma [N]
+ * prints "value,error estimate".
  *
  * The random set (seed 20261203, splitmix64, documented in
  * test/american/README.md): kind call or put with equal odds; S = 100;
@@ -348,11 +351,29 @@ truth(const FdCase *c, int n, double *est, double *gr)
 int
 main(int argc, char **argv)
 {
-	int			from = argc > 1 ? atoi(argv[1]) : 0,
+	int			from = argc > 1 && argv[1][0] != '-' ? atoi(argv[1]) : 0,
 				to = argc > 2 ? atoi(argv[2]) : 3000,
 				n = argc > 3 ? atoi(argv[3]) : 500,
 				i;
 
+	if (argc > 1 && strcmp(argv[1], "--case") == 0)
+	{
+		FdCase		c;
+		double		est,
+					g[3],
+					p;
+
+		c.call = strcmp(argv[2], "call") == 0;
+		c.s = atof(argv[3]);
+		c.k = atof(argv[4]);
+		c.t = atof(argv[5]);
+		c.r = atof(argv[6]);
+		c.q = atof(argv[7]);
+		c.sigma = atof(argv[8]);
+		p = truth(&c, argc > 9 ? atoi(argv[9]) : 500, &est, g);
+		printf("%.17g,%.3g\n", p * c.k, est * c.k);
+		return 0;
+	}
 	rng_state = 20261203ULL;
 	printf("id,kind,s,k,t,r,q,sigma,price,err_est,delta,gamma,vega\n");
 	for (i = 0; i < to; i++)
