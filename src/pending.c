@@ -28,8 +28,9 @@
  * constraint or a row-level security policy whose function inserts into
  * the same ledger fires the trigger again between the held row's trigger
  * and its insert, and the held row would be taken as skipped.  So every
- * executor run and utility command is numbered (pending_run_*, hooked
- * below); a row stamped inside a run that is still going on below the
+ * executor run (ExecutorRun and ExecutorFinish, which runs the
+ * data-modifying CTEs no one read) and utility command is numbered
+ * (pending_run_*, hooked below); a row stamped inside a run that is still going on below the
  * current one is nested in that run's statement, and if the held row is
  * not stored yet its insert is in progress or skipped, which cannot be
  * told apart: the nested insert is refused (27000).
@@ -139,6 +140,7 @@ static uint64 *run_ids = NULL;
 static uint64 run_counter = 0;
 
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /*
@@ -483,12 +485,19 @@ pending_write_records(bool preparing)
 	{
 		if (pl->open)
 		{
-			Relation	lrel = RelationIdGetRelation(pl->relid);
+			/*
+			 * Opened, not just looked up: a relcache entry rebuilt since the
+			 * statement (a GRANT, or another session's ANALYZE) has its
+			 * statistics link set up again only by relation_open, and
+			 * without it the count reads as unknown and a skipped row as
+			 * stored (found by a review on 2026-12-05)
+			 */
+			Relation	lrel = try_relation_open(pl->relid, AccessShareLock);
 
-			if (RelationIsValid(lrel))
+			if (lrel != NULL)
 			{
 				pending_confirm(pl, lrel);
-				RelationClose(lrel);
+				relation_close(lrel, NoLock);
 			}
 			pl->open = false;
 		}
@@ -660,6 +669,31 @@ pending_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 	PG_END_TRY();
 }
 
+/*
+ * ExecutorFinish runs what ExecutorRun left: the data-modifying CTEs no one
+ * read (WITH x AS (INSERT ...) SELECT 1) and AFTER triggers; a run of its
+ * own (found by a review on 2026-12-05: such a CTE's rows were stamped in
+ * no known run, and the nesting went unseen).
+ */
+static void
+pending_ExecutorFinish(QueryDesc *queryDesc)
+{
+	int			saved = pending_run_enter();
+
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		run_depth = saved;
+	}
+	PG_END_TRY();
+}
+
 static void
 pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   bool readOnlyTree, ProcessUtilityContext context,
@@ -692,6 +726,8 @@ pending_init(void)
 	RegisterSubXactCallback(ledger_subxact_callback, NULL);
 	prev_ExecutorRun = ExecutorRun_hook;
 	ExecutorRun_hook = pending_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = pending_ExecutorFinish;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = pending_ProcessUtility;
 }

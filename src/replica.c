@@ -2035,6 +2035,27 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 }
 
 /*
+ * The first column of the first row of a one-parameter query (text, in
+ * TopTransactionContext), or NULL when it returns no row; what names the
+ * catalog read, for the error.
+ */
+static char *
+replica_first_text(const char *sql, Oid argtype, Datum arg, const char *what)
+{
+	char	   *result = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", what);
+	if (SPI_processed > 0)
+		result = MemoryContextStrdup(TopTransactionContext,
+									 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return result;
+}
+
+/*
  * ALTER TYPE ... ALTER ATTRIBUTE ... TYPE of a composite type that a ledger
  * is a typed table of (see below): refused.
  */
@@ -2044,9 +2065,7 @@ replica_guard_alter_type(AlterTableStmt *stmt)
 	ListCell   *lc;
 	Oid			relid;
 	Oid			typid;
-	Datum		args[1];
-	Oid			types[1] = {OIDOID};
-	char	   *ledger = NULL;
+	char	   *ledger;
 
 	foreach(lc, stmt->cmds)
 	{
@@ -2058,19 +2077,11 @@ replica_guard_alter_type(AlterTableStmt *stmt)
 		typid = OidIsValid(relid) ? get_rel_type_id(relid) : InvalidOid;
 		if (!OidIsValid(typid))
 			return;
-		args[0] = ObjectIdGetDatum(typid);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("SELECT c.oid::pg_catalog.regclass::pg_catalog.text "
-								  "FROM pg_catalog.pg_class c "
-								  "JOIN ledger.ledgers l ON l.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.oid "
-								  "WHERE c.reloftype OPERATOR(pg_catalog.=) $1 ORDER BY 1 LIMIT 1",
-								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read ledger.ledgers");
-		if (SPI_processed > 0)
-			ledger = MemoryContextStrdup(TopTransactionContext,
-										 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-		SPI_finish();
+		ledger = replica_first_text("SELECT c.oid::pg_catalog.regclass::pg_catalog.text "
+									"FROM pg_catalog.pg_class c "
+									"JOIN ledger.ledgers l ON l.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.oid "
+									"WHERE c.reloftype OPERATOR(pg_catalog.=) $1 ORDER BY 1 LIMIT 1",
+									OIDOID, ObjectIdGetDatum(typid), "ledger.ledgers");
 		if (ledger != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -2247,13 +2258,7 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 static char *
 replica_missing_from(const char *subname)
 {
-	Datum		args[1] = {CStringGetTextDatum(subname)};
-	Oid			types[1] = {TEXTOID};
-	char	   *replica = NULL;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
+	return replica_first_text("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
 							  "FROM ledger.replicas r "
 							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
 							  REPLICA_SUBSCRIPTION_JOIN
@@ -2262,13 +2267,7 @@ replica_missing_from(const char *subname)
 							  "WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid "
 							  "AND sr.srrelid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid) "
 							  "ORDER BY 1 LIMIT 1",
-							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.replicas");
-	if (SPI_processed > 0)
-		replica = MemoryContextStrdup(TopTransactionContext,
-									  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_finish();
-	return replica;
+							  TEXTOID, CStringGetTextDatum(subname), "ledger.replicas");
 }
 
 /* Does this subscription write a replica here? */

@@ -232,7 +232,11 @@ verify_where(const VState *st, uint64 i)
 /*
  * Scan the table: check every row's hash (and signature), keep what the
  * trees need.  Rows of the calling transaction itself are skipped: they
- * are recorded only when it commits.
+ * are recorded only when it commits.  A replica's rows carry the origin's
+ * transaction numbers, which may equal the caller's own (drawn here), and
+ * the calling transaction never writes a replica: none is skipped there
+ * (found by a review on 2026-12-05: an honest replica failed verify inside
+ * a transaction that had written a local ledger).
  */
 static void
 verify_rows(Relation rel, LedgerInfo *info, VState *st)
@@ -244,7 +248,7 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 	MemoryContext rowcxt;
 	MemoryContext rowscxt = CurrentMemoryContext;
 	StringInfoData buf;
-	int64		own_xact = pending_current_xact(false);
+	int64		own_xact = info->replica ? -1 : pending_current_xact(false);
 	SignedVerifier *sv;
 	char	   *sproblem;
 

@@ -15,7 +15,8 @@ COMMENT ON FUNCTION ledger._own_xact() IS
 -- block of a ledger, one JSON object per line, under one snapshot;
 -- tools/ledger-audit export recomputes all of it.  Rows the calling
 -- transaction wrote are left out (they have no record until it commits),
--- as ledger.verify leaves them out.
+-- as ledger.verify leaves them out; a replica's rows carry the origin's
+-- transaction numbers, and none is left out.
 CREATE FUNCTION ledger.export(tbl pg_catalog.regclass) RETURNS SETOF pg_catalog.text
     LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
@@ -28,7 +29,7 @@ BEGIN
             ERRCODE = 'undefined_table',
             MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
     END IF;
-    SELECT l.ledger_id, l.ledger_uuid, l.format_version INTO g
+    SELECT l.ledger_id, l.ledger_uuid, l.format_version, l.replica INTO g
       FROM ledger.ledgers l WHERE l.relation OPERATOR(pg_catalog.=) tbl;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -53,7 +54,7 @@ BEGIN
         CASE WHEN g.format_version OPERATOR(pg_catalog.=) 1
              THEN 'ledger.canonical_bytes(r)'
              ELSE 'ledger.canonical_bytes(r, r.ledger_xact, r.ledger_seq)' END,
-        tbl) USING COALESCE(ledger._own_xact(), -1);
+        tbl) USING CASE WHEN g.replica THEN -1 ELSE COALESCE(ledger._own_xact(), -1) END;
     RETURN QUERY
         SELECT pg_catalog.json_build_object('type', 'transaction', 'xact_id', t.xact_id,
                    'row_count', t.row_count, 'root', pg_catalog.encode(t.root, 'hex'),

@@ -50,7 +50,7 @@ SELECT throws_ok($$TRUNCATE tap_pay$$, '23000',
 SELECT throws_ok($$ALTER TABLE tap_pay DROP COLUMN amount$$, '0A000',
                  'cannot alter ledger table "tap_pay" this way', 'DROP COLUMN refused');
 SELECT throws_ok($$ALTER TABLE tap_pay ALTER COLUMN amount TYPE float8$$, '0A000',
-                 'cannot alter ledger table "tap_pay" this way', 'retype refused');
+                 'cannot change the type of column "amount" of ledger table "tap_pay"', 'retype refused');
 SELECT throws_ok($$ALTER TABLE tap_pay DISABLE TRIGGER zz_ledger_row$$, '0A000',
                  'cannot alter ledger table "tap_pay" this way', 'disabling the row trigger refused');
 SELECT throws_ok($$DROP TABLE tap_pay$$, '0A000',

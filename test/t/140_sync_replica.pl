@@ -321,4 +321,27 @@ ok(defined $dig, 'and the peer still follows');
 is(row_set($b, 'pay'), row_set($a, 'pay'), 'with every row');
 verify_ok($b, 'postgres', 'pay', $dig, 'verifying');
 
+# A replica's rows carry the origin's transaction numbers; the peer's own
+# transaction that wrote a local ledger draws its number here, and verify
+# and export left out the replica's rows of the same number (review of
+# 2026-12-05: an honest replica failed verify).  The peer's sequence is set
+# so that its next number is one the replica holds.
+{
+	my $x = $b->safe_psql('postgres', 'SELECT max(ledger_xact) FROM pay');
+	my $next = $b->safe_psql('postgres', 'SELECT last_value FROM ledger.transaction_id_seq');
+	$b->safe_psql('postgres', "CREATE TABLE local_l (id int); SELECT ledger.create_ledger('local_l');
+		SELECT setval('ledger.transaction_id_seq', $x, false)");
+	my $rows = $b->safe_psql('postgres', 'SELECT count(*) FROM pay');
+	my $res = $b->safe_psql('postgres', qq[
+		BEGIN;
+		INSERT INTO local_l VALUES (1);
+		SELECT ledger._own_xact() = $x;
+		SELECT ok || ' ' || rows_checked FROM ledger.verify('pay');
+		SELECT count(*) FROM ledger.export('pay') e WHERE e LIKE '{"type" : "row"%';
+		ROLLBACK;
+	]);
+	is($res, "t\ntrue $rows\n$rows", 'inside a transaction numbered like a replica\'s, verify and export keep all of the replica\'s rows');
+	$b->safe_psql('postgres', "SELECT setval('ledger.transaction_id_seq', greatest($next, (SELECT max(xact_id) FROM ledger.transactions)))");
+}
+
 done_testing();
