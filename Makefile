@@ -73,6 +73,7 @@ REGRESS = \
 	margin_bad_input \
 	margin_attack \
 	margin_compare \
+	margin_review \
 	sync_bad_input \
 	sync_signed \
 	checkpoints \

@@ -155,6 +155,12 @@ PG_FUNCTION_INFO_V1(ledger_span_tier_serialize);
 PG_FUNCTION_INFO_V1(ledger_span_tier_deserialize);
 PG_FUNCTION_INFO_V1(ledger_span_tiers_final);
 PG_FUNCTION_INFO_V1(ledger_span_tier_deltas_final);
+PG_FUNCTION_INFO_V1(ledger_option_contracts_accum);
+PG_FUNCTION_INFO_V1(ledger_option_contracts_combine);
+PG_FUNCTION_INFO_V1(ledger_option_contracts_serialize);
+PG_FUNCTION_INFO_V1(ledger_option_contracts_deserialize);
+PG_FUNCTION_INFO_V1(ledger_net_short_contracts_final);
+PG_FUNCTION_INFO_V1(ledger_net_contracts_final);
 PG_FUNCTION_INFO_V1(ledger_span_tier);
 PG_FUNCTION_INFO_V1(ledger_span_intra_charge);
 PG_FUNCTION_INFO_V1(ledger_span_inter_credit);
@@ -1607,6 +1613,339 @@ ledger_span_tier_deltas_final(PG_FUNCTION_ARGS)
 	if (st == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(margin_make_array(st->deltas, st->ntiers));
+}
+
+/*
+ * State of ledger.net_short_option_contracts and ledger.net_option_contracts
+ * (SQL type internal, shared when a query uses both on the same rows): the
+ * option legs of a group, one entry per row, each (kind, expiry, strike,
+ * quantity).  The final functions sort the entries by contract and net the
+ * quantities of each contract, so a long and a short of the same option
+ * cancel; rows that are not options (futures, stock) are not kept.  Sorting
+ * (quantity last) makes the sums independent of the order of the rows.
+ */
+#define MARGIN_CONTRACT_MAGIC 0x4D524743	/* "MRGC" */
+
+typedef struct MarginContract
+{
+	double		strike;
+	double		quantity;
+	int32		expiry;			/* DateADT */
+	int32		kind;			/* 0 call, 1 put */
+} MarginContract;
+
+typedef struct MarginContractState
+{
+	uint32		magic;			/* MARGIN_CONTRACT_MAGIC */
+	int32		n;				/* entries so far */
+	int32		max;			/* allocated length of c */
+	MarginContract *c;
+} MarginContractState;
+
+/* Report a call of a contract aggregate support function outside one. */
+static pg_noinline void
+margin_contract_context_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("option contract aggregate support function called outside an aggregate"),
+			 errhint("Use ledger.net_short_option_contracts or ledger.net_option_contracts.")));
+}
+
+/* Argument argno as a contract state, or NULL; checks the magic. */
+static MarginContractState *
+margin_contract_arg(FunctionCallInfo fcinfo, int argno)
+{
+	MarginContractState *st;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	st = (MarginContractState *) PG_GETARG_POINTER(argno);
+	if (st == NULL)
+		return NULL;
+	if (st->magic != MARGIN_CONTRACT_MAGIC || st->n < 0 || st->n > st->max)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid option contract aggregate state"),
+				 errdetail("The state was not made by ledger.net_short_option_contracts or ledger.net_option_contracts.")));
+	return st;
+}
+
+/* An empty contract state in cxt. */
+static MarginContractState *
+margin_contract_new(MemoryContext cxt)
+{
+	MarginContractState *st;
+
+	st = (MarginContractState *) MemoryContextAllocZero(cxt, sizeof(MarginContractState));
+	st->magic = MARGIN_CONTRACT_MAGIC;
+	st->max = 4;
+	st->c = (MarginContract *) MemoryContextAlloc(cxt, sizeof(MarginContract) * st->max);
+	return st;
+}
+
+/* Append one entry (quantity checked finite by the caller). */
+static void
+margin_contract_add(MarginContractState *st, const MarginContract *e)
+{
+	if (st->n == st->max)
+	{
+		/* repalloc keeps the chunk in its (aggregate) context */
+		if (st->max >= (int) (MaxAllocSize / (2 * sizeof(MarginContract))))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many option positions in one group")));
+		st->max *= 2;
+		st->c = (MarginContract *) repalloc(st->c, sizeof(MarginContract) * st->max);
+	}
+	st->c[st->n++] = *e;
+}
+
+/*
+ * ledger.option_contracts_accum(state internal, instrument text,
+ *		strike float8, expiry date, quantity float8) RETURNS internal:
+ * transition of net_short_option_contracts and net_option_contracts
+ */
+Datum
+ledger_option_contracts_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	MarginContractState *st;
+	MarginContract e;
+	text	   *kind;
+	int			len;
+	const char *k;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		margin_contract_context_error();
+	st = margin_contract_arg(fcinfo, 0);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("instrument must not be null")));
+	kind = PG_GETARG_TEXT_PP(1);
+	len = VARSIZE_ANY_EXHDR(kind);
+	k = VARDATA_ANY(kind);
+	if (len == 4 && memcmp(k, "call", 4) == 0)
+		e.kind = 0;
+	else if (len == 3 && memcmp(k, "put", 3) == 0)
+		e.kind = 1;
+	else
+	{
+		/* futures and stock are not option contracts */
+		if (st == NULL)
+			st = margin_contract_new(aggcontext);
+		PG_RETURN_POINTER(st);
+	}
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("strike must not be null")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("expiry must not be null")));
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("quantity must not be null")));
+	e.strike = PG_GETARG_FLOAT8(2);
+	margin_check_finite("strike", e.strike);
+	e.expiry = PG_GETARG_DATEADT(3);
+	e.quantity = PG_GETARG_FLOAT8(4);
+	margin_check_finite("quantity", e.quantity);
+	if (st == NULL)
+		st = margin_contract_new(aggcontext);
+	margin_contract_add(st, &e);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * ledger.option_contracts_combine(a internal, b internal) RETURNS internal
+ */
+Datum
+ledger_option_contracts_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	MarginContractState *a;
+	MarginContractState *b;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		margin_contract_context_error();
+	a = margin_contract_arg(fcinfo, 0);
+	b = margin_contract_arg(fcinfo, 1);
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	/* b may live in a shorter-lived context (deserialized): copy it */
+	if (a == NULL)
+		a = margin_contract_new(aggcontext);
+	for (i = 0; i < b->n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		margin_contract_add(a, &b->c[i]);
+	}
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * ledger.option_contracts_serialize(state internal) RETURNS bytea
+ */
+Datum
+ledger_option_contracts_serialize(PG_FUNCTION_ARGS)
+{
+	MarginContractState *st;
+	StringInfoData buf;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		margin_contract_context_error();
+	st = margin_contract_arg(fcinfo, 0);
+	if (st == NULL)
+		PG_RETURN_NULL();
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->n);
+	for (i = 0; i < st->n; i++)
+	{
+		pq_sendint32(&buf, st->c[i].kind);
+		pq_sendint32(&buf, st->c[i].expiry);
+		pq_sendfloat8(&buf, st->c[i].strike);
+		pq_sendfloat8(&buf, st->c[i].quantity);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/*
+ * ledger.option_contracts_deserialize(state bytea, dummy internal)
+ *		RETURNS internal
+ */
+Datum
+ledger_option_contracts_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b;
+	StringInfoData buf;
+	MarginContractState *st;
+	int			n;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		margin_contract_context_error();
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	b = PG_GETARG_BYTEA_PP(0);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	n = pq_getmsgint(&buf, 4);
+	if (n < 0 || n > (buf.len - buf.cursor) / 24)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid serialized option contract aggregate state")));
+	/* the combine function copies it into the aggregate context */
+	st = margin_contract_new(CurrentMemoryContext);
+	for (i = 0; i < n; i++)
+	{
+		MarginContract e;
+
+		e.kind = pq_getmsgint(&buf, 4);
+		e.expiry = pq_getmsgint(&buf, 4);
+		e.strike = pq_getmsgfloat8(&buf);
+		e.quantity = pq_getmsgfloat8(&buf);
+		if ((e.kind != 0 && e.kind != 1) || isnan(e.strike) || isinf(e.strike) ||
+			isnan(e.quantity) || isinf(e.quantity))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid serialized option contract aggregate state")));
+		margin_contract_add(st, &e);
+	}
+	pq_getmsgend(&buf);
+	pfree(buf.data);
+	PG_RETURN_POINTER(st);
+}
+
+/* qsort order of contract entries: kind, expiry, strike, then quantity */
+static int
+margin_contract_cmp(const void *pa, const void *pb)
+{
+	const MarginContract *a = (const MarginContract *) pa;
+	const MarginContract *b = (const MarginContract *) pb;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->expiry != b->expiry)
+		return a->expiry < b->expiry ? -1 : 1;
+	if (a->strike != b->strike)
+		return a->strike < b->strike ? -1 : 1;
+	if (a->quantity != b->quantity)
+		return a->quantity < b->quantity ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Sum over the contracts of the state of f(net quantity of the contract):
+ * short (true) -net where net < 0, else |net|.  The entries are sorted in
+ * place (the final function may run more than once on a state: sorting a
+ * sorted array changes nothing).
+ */
+static double
+margin_contract_total(MarginContractState *st, bool shorts)
+{
+	double		total = 0;
+	int			i = 0;
+
+	if (st->n > 1)
+		qsort(st->c, st->n, sizeof(MarginContract), margin_contract_cmp);
+	while (i < st->n)
+	{
+		double		net = 0;
+		int			j = i;
+
+		/* strikes compare equal as numbers (0 and -0 too) */
+		while (j < st->n && st->c[j].kind == st->c[i].kind &&
+			   st->c[j].expiry == st->c[i].expiry &&
+			   st->c[j].strike == st->c[i].strike)
+			net += st->c[j++].quantity;
+		if (shorts)
+		{
+			if (net < 0)
+				total -= net;
+		}
+		else
+			total += fabs(net);
+		i = j;
+	}
+	if (isinf(total))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("option contract count out of range")));
+	return total;
+}
+
+/*
+ * ledger.net_short_contracts_final(state internal) RETURNS float8: the net
+ * short option contracts of the group (0 without options)
+ */
+Datum
+ledger_net_short_contracts_final(PG_FUNCTION_ARGS)
+{
+	MarginContractState *st = margin_contract_arg(fcinfo, 0);
+
+	PG_RETURN_FLOAT8(st == NULL ? 0 : margin_contract_total(st, true));
+}
+
+/*
+ * ledger.net_contracts_final(state internal) RETURNS float8: the option
+ * contracts of the group, long or short, each contract netted first
+ */
+Datum
+ledger_net_contracts_final(PG_FUNCTION_ARGS)
+{
+	MarginContractState *st = margin_contract_arg(fcinfo, 0);
+
+	PG_RETURN_FLOAT8(st == NULL ? 0 : margin_contract_total(st, false));
 }
 
 /* Elements of a text[] already checked by margin_array_check. */

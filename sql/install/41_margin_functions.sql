@@ -106,6 +106,93 @@ CREATE AGGREGATE ledger.span_tier_deltas(tier pg_catalog.int4, delta pg_catalog.
 COMMENT ON AGGREGATE ledger.span_tier_deltas(pg_catalog.int4, pg_catalog.float8) IS
 	'The summed delta of each tier of a group, in the order of ledger.span_tiers';
 
+-- Two aggregates over one state: a group's option legs, netted per
+-- contract (instrument, strike, expiry) by the final functions; the short
+-- option minimum of SPAN and the contract minimum of portfolio margin
+-- count the netted contracts (rows of other instruments are left out).
+CREATE FUNCTION ledger.option_contracts_accum(state pg_catalog.internal,
+	instrument pg_catalog.text, strike pg_catalog.float8, expiry pg_catalog.date,
+	quantity pg_catalog.float8)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'ledger_option_contracts_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.option_contracts_accum(pg_catalog.internal, pg_catalog.text,
+	pg_catalog.float8, pg_catalog.date, pg_catalog.float8) IS
+	'Internal: transition function of ledger.net_short_option_contracts and ledger.net_option_contracts';
+
+CREATE FUNCTION ledger.option_contracts_combine(a pg_catalog.internal, b pg_catalog.internal)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'ledger_option_contracts_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.option_contracts_combine(pg_catalog.internal, pg_catalog.internal) IS
+	'Internal: combine function of ledger.net_short_option_contracts and ledger.net_option_contracts';
+
+CREATE FUNCTION ledger.option_contracts_serialize(state pg_catalog.internal)
+RETURNS pg_catalog.bytea
+AS 'MODULE_PATHNAME', 'ledger_option_contracts_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.option_contracts_serialize(pg_catalog.internal) IS
+	'Internal: serialization function of ledger.net_short_option_contracts and ledger.net_option_contracts (parallel aggregation)';
+
+CREATE FUNCTION ledger.option_contracts_deserialize(state pg_catalog.bytea, dummy pg_catalog.internal)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'ledger_option_contracts_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.option_contracts_deserialize(pg_catalog.bytea, pg_catalog.internal) IS
+	'Internal: deserialization function of ledger.net_short_option_contracts and ledger.net_option_contracts (parallel aggregation)';
+
+CREATE FUNCTION ledger.net_short_contracts_final(state pg_catalog.internal)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_net_short_contracts_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.net_short_contracts_final(pg_catalog.internal) IS
+	'Internal: final function of ledger.net_short_option_contracts';
+
+CREATE FUNCTION ledger.net_contracts_final(state pg_catalog.internal)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ledger_net_contracts_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.net_contracts_final(pg_catalog.internal) IS
+	'Internal: final function of ledger.net_option_contracts';
+
+CREATE AGGREGATE ledger.net_short_option_contracts(instrument pg_catalog.text,
+	strike pg_catalog.float8, expiry pg_catalog.date, quantity pg_catalog.float8) (
+	SFUNC = ledger.option_contracts_accum,
+	STYPE = pg_catalog.internal,
+	SSPACE = 64,
+	FINALFUNC = ledger.net_short_contracts_final,
+	COMBINEFUNC = ledger.option_contracts_combine,
+	SERIALFUNC = ledger.option_contracts_serialize,
+	DESERIALFUNC = ledger.option_contracts_deserialize,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE ledger.net_short_option_contracts(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.date, pg_catalog.float8) IS
+	'Net short option contracts of a group: each option''s (instrument, strike, expiry) quantities summed, the negative sums added up as positive counts; futures and stock rows are left out';
+
+CREATE AGGREGATE ledger.net_option_contracts(instrument pg_catalog.text,
+	strike pg_catalog.float8, expiry pg_catalog.date, quantity pg_catalog.float8) (
+	SFUNC = ledger.option_contracts_accum,
+	STYPE = pg_catalog.internal,
+	SSPACE = 64,
+	FINALFUNC = ledger.net_contracts_final,
+	COMBINEFUNC = ledger.option_contracts_combine,
+	SERIALFUNC = ledger.option_contracts_serialize,
+	DESERIALFUNC = ledger.option_contracts_deserialize,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE ledger.net_option_contracts(pg_catalog.text, pg_catalog.float8,
+	pg_catalog.date, pg_catalog.float8) IS
+	'Option contracts of a group, long or short: the absolute values of each option''s (instrument, strike, expiry) summed quantity, added up; futures and stock rows are left out';
+
 CREATE FUNCTION ledger.span_inter_credit(products pg_catalog.text[],
 	net_deltas pg_catalog.float8[], caps pg_catalog.float8[],
 	spread_product_a pg_catalog.text[], spread_ratio_a pg_catalog.float8[],
@@ -427,8 +514,7 @@ BEGIN
 	-- (OFFSET 0 keeps this a separate plan node)
 	legs AS (
 		SELECT x.account COLLATE "C" AS account, x.product COLLATE "C" AS product,
-			   x.quantity, x.instrument IN ('call', 'put') AND x.quantity < 0 AS short_option,
-			   p.short_option_minimum, p.tier_a IS NOT NULL AS spreads,
+			   x.quantity, x.instrument, x.strike, x.expiry, p.tier_a IS NOT NULL AS spreads,
 			   ledger.span_risk_array(x.instrument, p.price, coalesce(x.strike, 0), x.t, p.rate,
 					p.volatility, p.price_scan, p.vol_scan, p.multiplier, p.extreme_multiple,
 					p.cover_fraction) AS risk,
@@ -453,14 +539,18 @@ BEGIN
 					ELSE true END
 		OFFSET 0),
 	per_product AS (
-		SELECT g.account, g.product, g.scanning_risk, g.som, g.net,
+		SELECT g.account, g.product, g.scanning_risk, g.shorts * p.short_option_minimum AS som,
+			   g.net,
 			   CASE WHEN g.tiers IS NULL THEN 0::float8
 					ELSE ledger.span_intra_charge(g.tiers, g.deltas, p.tier_a, p.tier_b,
 												  p.charges) END AS charge
 		  FROM (SELECT l.account, l.product,
 					   ledger.span_scan(l.risk, l.quantity) AS scanning_risk,
-					   coalesce(sum(-l.quantity) FILTER (WHERE l.short_option), 0)
-						 * max(l.short_option_minimum) AS som,
+					   -- the short option minimum counts net short contracts:
+					   -- the rows of one option (instrument, strike, expiry)
+					   -- netted first, as run_expiry nets them
+					   ledger.net_short_option_contracts(l.instrument, l.strike, l.expiry,
+														 l.quantity) AS shorts,
 					   sum(l.quantity * l.delta) AS net,
 					   ledger.span_tiers(l.tier, l.quantity * l.delta)
 						 FILTER (WHERE l.spreads) AS tiers,
@@ -567,8 +657,11 @@ BEGIN
 								CASE x.instrument WHEN 'stock' THEN 1 ELSE p.multiplier END,
 								p.pm_down, p.pm_up, p.pm_points), x.quantity)
 							 FILTER (WHERE portfolio) AS risk,
+						   -- option contracts, long or short, the rows of one
+						   -- option (instrument, strike, expiry) netted first
 						   CASE WHEN portfolio
-								THEN coalesce(sum(abs(x.quantity)) FILTER (WHERE x.instrument <> 'stock'), 0)
+								THEN ledger.net_option_contracts(x.instrument, x.strike, x.expiry,
+										 x.quantity) FILTER (WHERE portfolio)
 									 * max(p.pm_minimum * p.multiplier) END AS minimum,
 						   max(p.price) AS price, max(p.multiplier) AS multiplier,
 						   max(p.regt_pct) AS regt_pct, max(p.regt_min_pct) AS regt_min_pct,
@@ -684,7 +777,11 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
 AS $$
-	SELECT c.account COLLATE "C", sum(c.market_value), sum(c.market_value * (1 - h.haircut))
+	-- a haircut makes a holding worth less: a negative holding (a
+	-- liability) is counted at market_value * (1 + haircut)
+	SELECT c.account COLLATE "C", sum(c.market_value),
+		   sum(c.market_value * CASE WHEN c.market_value < 0 THEN 1 + h.haircut
+									 ELSE 1 - h.haircut END)
 	  FROM ledger.margin_collateral c
 	  LEFT JOIN ledger.margin_haircuts h USING (asset_class)
 	 WHERE CASE WHEN h.asset_class IS NULL
@@ -773,20 +870,31 @@ BEGIN
 		PERFORM ledger._margin_refuse_date('margin call time', as_of::text);
 	END IF;
 	valuation := (as_of AT TIME ZONE 'UTC')::date;
+	-- a snapshot taken before the lock would not see the calls of a run
+	-- that committed while this one waited for it (23505 at the insert)
+	IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+		RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction',
+			MESSAGE = 'ledger.run_margin_calls() cannot run in a REPEATABLE READ or SERIALIZABLE transaction',
+			DETAIL = 'Its snapshot would not see the calls of a concurrent run that commits while it waits for that run.',
+			HINT = 'Run it in a READ COMMITTED transaction.';
+	END IF;
 	-- one run at a time, so two runs for the same as_of cannot both insert
 	PERFORM pg_advisory_xact_lock(hashtext('ledger.run_margin_calls'));
 	-- one statement for every account in deficit that has no call for
-	-- as_of yet: rows appended in account order, then announced in it
+	-- as_of yet: rows appended in account order, then announced in it.  A
+	-- deficit is at least a cent once rounded to cents (float8 noise such
+	-- as 9.1e-13 is none); the call records it as computed.
 	WITH q AS (
 		SELECT * FROM ledger.margin_requirements(valuation) q
-		 WHERE q.excess < 0
+		 WHERE round((-q.excess)::numeric, 2) >= 0.01
 		   AND NOT EXISTS (SELECT 1 FROM ledger.margin_calls c
 							WHERE c.account = q.account AND c.as_of = run_margin_calls.as_of)),
 	holdings AS (
 		SELECT c.account, jsonb_agg(jsonb_build_object(
 				   'asset', c.asset, 'asset_class', c.asset_class,
 				   'market_value', c.market_value, 'haircut', h.haircut,
-				   'value', c.market_value * (1 - h.haircut)) ORDER BY c.asset) AS collateral
+				   'value', c.market_value * CASE WHEN c.market_value < 0 THEN 1 + h.haircut
+												 ELSE 1 - h.haircut END) ORDER BY c.asset) AS collateral
 		  FROM ledger.margin_collateral c JOIN ledger.margin_haircuts h USING (asset_class)
 		 WHERE c.account IN (SELECT q.account FROM q)
 		 GROUP BY c.account),
@@ -839,6 +947,14 @@ BEGIN
 			MESSAGE = format('invalid exercise threshold %s', thr),
 			DETAIL = 'The threshold must be a finite number not below 0.';
 	END IF;
+	-- a snapshot taken before the lock would not see the events of a run
+	-- that committed while this one waited for it (23505 at the insert)
+	IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+		RAISE EXCEPTION USING ERRCODE = 'active_sql_transaction',
+			MESSAGE = 'ledger.run_expiry() cannot run in a REPEATABLE READ or SERIALIZABLE transaction',
+			DETAIL = 'Its snapshot would not see the events of a concurrent run that commits while it waits for that run.',
+			HINT = 'Run it in a READ COMMITTED transaction.';
+	END IF;
 	PERFORM pg_advisory_xact_lock(hashtext('ledger.run_expiry'));
 	-- one statement: the options expiring on as_of, netted per account,
 	-- exercised (long) or assigned (short) when in the money by at least
@@ -861,15 +977,19 @@ BEGIN
 		 GROUP BY x.account, x.product, x.instrument, x.strike, x.expiry,
 				  p.style, y.settlement, p.multiplier, p.price
 		HAVING sum(x.quantity) <> 0),
+	-- the intrinsic value is the decimal difference of price and strike
+	-- (numeric: float8 to numeric keeps 15 significant digits, so 10.00 -
+	-- 9.99 is 0.01, where float8 gives 0.009999999999999787, below a
+	-- threshold of 0.01), compared with the threshold and recorded
 	e AS (
-		SELECT r.*, i.intrinsic,
+		SELECT r.*, i.intrinsic::float8 AS intrinsic,
 			   CASE WHEN r.qty > 0 THEN 'exercise' ELSE 'assignment' END AS ev,
 			   -- +1: the holder receives the underlying (long call, short put)
 			   CASE r.instrument WHEN 'call' THEN 1 ELSE -1 END * sign(r.qty) AS dir,
 			   CASE r.style WHEN 'futures' THEN 1 ELSE r.multiplier END AS units
-		  FROM r, LATERAL (SELECT CASE r.instrument WHEN 'call' THEN r.price - r.strike
-												  ELSE r.strike - r.price END AS intrinsic) i
-		 WHERE NOT (i.intrinsic <= 0 OR i.intrinsic < thr)),
+		  FROM r, LATERAL (SELECT CASE r.instrument WHEN 'call' THEN r.price::numeric - r.strike::numeric
+												  ELSE r.strike::numeric - r.price::numeric END AS intrinsic) i
+		 WHERE NOT (i.intrinsic <= 0 OR i.intrinsic < thr::numeric)),
 	todo AS (
 		SELECT e.*,
 			   CASE WHEN e.settlement = 'cash' THEN 0

@@ -1,0 +1,252 @@
+-- Faults found by a review of the margin code, one part each; every
+-- expected figure is derived by hand in the comments (each part failed
+-- against the code before its fix).
+\set VERBOSITY terse
+
+INSERT INTO ledger.margin_products (product, style, multiplier, price_scan, vol_scan,
+	short_option_minimum) VALUES ('ES', 'futures', 50, 200, 0.04, 500);
+INSERT INTO ledger.margin_prices VALUES ('ES', 5000, 0.2);
+INSERT INTO ledger.margin_products (product, style, multiplier, rate) VALUES ('IBM', 'equity', 100, 0.05);
+INSERT INTO ledger.margin_prices VALUES ('IBM', 100, 0.3);
+INSERT INTO ledger.margin_accounts VALUES ('pm-flat', 'portfolio'), ('pm-net', 'portfolio');
+
+-- ===================================================================
+-- 1. SPAN short option minimum per net short contract.  ES: $500 per
+-- short option contract.
+--  span-flat: +10 and -10 of the same ES Dec 5000 call, two rows.  Net 0
+--    contracts: no short option, so the minimum is 0; the two risk arrays
+--    cancel exactly (10a - 10a), so the scanning risk and total are 0.
+--    (Before: 10 short contracts counted row by row, minimum and total
+--    $5,000, and a margin call on a flat account.)
+--  span-net: call 5000 Dec -10 and +4 (net -6), put 5000 Dec -3 (a put
+--    does not net with a call), call 5100 Dec -2 beside call 5200 Dec +2
+--    (another strike does not net), call 5000 Mar -1 (another expiry does
+--    not net).  Net short contracts: 6 + 3 + 2 + 1 = 12, minimum 12 x 500
+--    = $6,000 (before: the short rows, 10 + 3 + 2 + 1 = 16, $8,000).
+-- ===================================================================
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('span-flat', 'ES', 'call', 5000, '2026-12-18', 10),
+	('span-flat', 'ES', 'call', 5000, '2026-12-18', -10),
+	('span-net', 'ES', 'call', 5000, '2026-12-18', -10),
+	('span-net', 'ES', 'call', 5000, '2026-12-18', 4),
+	('span-net', 'ES', 'put', 5000, '2026-12-18', -3),
+	('span-net', 'ES', 'call', 5100, '2026-12-18', -2),
+	('span-net', 'ES', 'call', 5200, '2026-12-18', 2),
+	('span-net', 'ES', 'call', 5000, '2027-03-19', -1),
+	-- expired before the valuation date: not margined, not counted
+	('span-net', 'ES', 'call', 5000, '2026-09-18', -7);
+SELECT account, product, scanning_risk, short_option_minimum, total
+  FROM ledger.span_margin_detail('2026-11-20') ORDER BY account;
+SELECT account, span_short_option_minimum, span_total, requirement, excess
+  FROM ledger.margin_requirements('2026-11-20') ORDER BY account;
+-- no call on the flat account (it holds no collateral and needs none)
+BEGIN;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls;
+SELECT account, deficit FROM ledger.margin_calls ORDER BY account;
+ROLLBACK;
+DELETE FROM ledger.margin_positions;
+
+-- ===================================================================
+-- 2. Portfolio-margin contract minimum per net contract: $0.375 x 100 =
+-- $37.50 per option contract, long or short.
+--  pm-flat: +10 and -10 of the same IBM Dec 100 call: net 0 contracts,
+--    minimum 0; the valuation arrays cancel exactly, so the requirement
+--    is 0 (before: 20 contracts, $750).
+--  pm-net: call 100 Dec +10 and -4 (net 6), put 100 Dec -3: 6 + 3 = 9
+--    contracts, 9 x 37.50 = $337.50 (before: 17 x 37.50 = $637.50).
+-- ===================================================================
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('pm-flat', 'IBM', 'call', 100, '2026-12-18', 10),
+	('pm-flat', 'IBM', 'call', 100, '2026-12-18', -10),
+	('pm-net', 'IBM', 'call', 100, '2026-12-18', 10),
+	('pm-net', 'IBM', 'call', 100, '2026-12-18', -4),
+	('pm-net', 'IBM', 'put', 100, '2026-12-18', -3),
+	('pm-net', 'IBM', 'stock', NULL, NULL, 300);
+SELECT account, product, scan_risk, contract_minimum
+  FROM ledger.portfolio_margin_detail('2026-11-20') ORDER BY account;
+SELECT account, portfolio_requirement FROM ledger.margin_requirements('2026-11-20')
+ WHERE account = 'pm-flat';
+DELETE FROM ledger.margin_positions;
+
+-- ===================================================================
+-- 1 and 2: the aggregates that net option contracts.  Rows of one option
+-- (instrument, strike, expiry) are summed; futures and stock are left out.
+--   call 100 Dec: +10 - 4 = +6; put 100 Dec: -3; call 100 Mar: -2;
+--   call 110 Dec: +1 - 1 = 0; stock and future rows: not counted.
+--   net short contracts: 3 + 2 = 5; contracts long or short: 6 + 3 + 2 = 11
+-- The same in a parallel plan (partial states serialized and combined),
+-- and with the rows in any order (a table, not a temporary one, which a
+-- parallel plan cannot read).
+-- ===================================================================
+CREATE TABLE review_legs (g int, instrument text, strike float8, expiry date,
+	quantity float8);
+INSERT INTO review_legs
+SELECT g, v.* FROM generate_series(1, 3000) g,
+	   (VALUES ('call', 100, date '2026-12-18', 10), ('call', 100, '2026-12-18', -4),
+			   ('put', 100, '2026-12-18', -3), ('call', 100, '2027-03-19', -2),
+			   ('call', 110, '2026-12-18', 1), ('call', 110, '2026-12-18', -1),
+			   ('stock', NULL, NULL, -500), ('future', NULL, '2026-12-18', -7)) v
+ ORDER BY md5(g::text || v.column1 || v.column4);
+SELECT ledger.net_short_option_contracts(instrument, strike, expiry, quantity) AS shorts,
+	   ledger.net_option_contracts(instrument, strike, expiry, quantity) AS contracts
+  FROM review_legs WHERE g = 1;
+SELECT ledger.net_short_option_contracts(instrument, strike, expiry, quantity) AS no_rows
+  FROM review_legs WHERE false;
+SELECT ledger.net_short_option_contracts(instrument, strike, expiry, quantity) AS shorts_all,
+	   ledger.net_option_contracts(instrument, strike, expiry, quantity) AS contracts_all
+  FROM review_legs;
+ANALYZE review_legs;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF)
+SELECT ledger.net_short_option_contracts(instrument, strike, expiry, quantity),
+	   ledger.net_option_contracts(instrument, strike, expiry, quantity)
+  FROM review_legs;
+SELECT ledger.net_short_option_contracts(instrument, strike, expiry, quantity) AS shorts_all,
+	   ledger.net_option_contracts(instrument, strike, expiry, quantity) AS contracts_all
+  FROM review_legs;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
+DROP TABLE review_legs;
+-- bad input: NULL strike, expiry or quantity of an option, and a quantity
+-- that is not finite
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+SELECT pg_temp.err($q$SELECT ledger.net_option_contracts('call', NULL, '2026-12-18', 1)$q$);
+SELECT pg_temp.err($q$SELECT ledger.net_option_contracts('put', 100, NULL, 1)$q$);
+SELECT pg_temp.err($q$SELECT ledger.net_option_contracts('call', 100, '2026-12-18', NULL)$q$);
+SELECT pg_temp.err($q$SELECT ledger.net_short_option_contracts('call', 100, '2026-12-18', 'NaN')$q$);
+SELECT pg_temp.err($q$SELECT ledger.net_short_option_contracts('call', 'Infinity', '2026-12-18', 1)$q$);
+SELECT pg_temp.err($q$SELECT ledger.net_short_option_contracts(NULL, 100, '2026-12-18', 1)$q$);
+-- their support functions cannot be called from SQL, and a state of
+-- another aggregate is caught (a superuser's aggregate)
+SELECT pg_temp.err($q$SELECT ledger.option_contracts_accum(NULL, 'call', 1, '2026-12-18', 1)$q$);
+SELECT pg_temp.err($q$SELECT ledger.option_contracts_deserialize('\x00000000'::bytea, NULL)$q$);
+SELECT pg_temp.err($q$SELECT ledger.net_contracts_final(NULL)$q$);
+CREATE AGGREGATE pg_temp.mixed(int4, float8) (SFUNC = ledger.span_tier_accum, STYPE = internal,
+	FINALFUNC = ledger.net_contracts_final);
+SELECT pg_temp.err($q$SELECT pg_temp.mixed(1, 2)$q$);
+DROP AGGREGATE pg_temp.mixed(int4, float8);
+CREATE AGGREGATE pg_temp.mixed(text, float8, date, float8) (SFUNC = ledger.option_contracts_accum,
+	STYPE = internal, FINALFUNC = ledger.span_tiers_final);
+SELECT pg_temp.err($q$SELECT pg_temp.mixed('call', 1, '2026-12-18', 1)$q$);
+DROP AGGREGATE pg_temp.mixed(text, float8, date, float8);
+
+-- ===================================================================
+-- 3. No margin call for float noise.  CL: multiplier 1000, price scan
+-- 8.05, extreme move 2 x 0.35 (so the largest loss is the full price
+-- scan): one long future loses 8.05 x 1000 = 8050 in scenario 13/14,
+-- which float8 computes as 8050.000000000001.
+--  cl-funded: $8,050 cash.  Deficit 9.1e-13: no call (less than a cent).
+--  cl-short: $8,049.99 cash.  Deficit 0.01 (0.010000000001 in float8):
+--    a call, recording the deficit as computed.
+--  cl-half: $8,049.996 cash: deficit 0.004, rounds to 0.00: no call.
+-- ===================================================================
+INSERT INTO ledger.margin_products (product, style, multiplier, price_scan, vol_scan,
+	extreme_multiple) VALUES ('CL', 'futures', 1000, 8.05, 0.08, 2);
+INSERT INTO ledger.margin_prices VALUES ('CL', 80, 0.35);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('cl-funded', 'CL', 'future', NULL, '2026-12-18', 1),
+	('cl-short', 'CL', 'future', NULL, '2026-12-18', 1),
+	('cl-half', 'CL', 'future', NULL, '2026-12-18', 1);
+INSERT INTO ledger.margin_collateral VALUES ('cl-funded', 'USD', 'cash', 8050),
+	('cl-short', 'USD', 'cash', 8049.99), ('cl-half', 'USD', 'cash', 8049.996);
+-- the float8 columns stay as computed
+SELECT account, requirement, excess < 0 AS negative_excess
+  FROM ledger.margin_requirements('2026-11-20') ORDER BY account;
+BEGIN;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls;
+SELECT account, requirement, collateral, round(deficit::numeric, 6) AS deficit,
+	   deficit = requirement - collateral AS as_computed
+  FROM ledger.margin_calls ORDER BY account;
+ROLLBACK;
+DELETE FROM ledger.margin_positions;
+DELETE FROM ledger.margin_collateral;
+
+-- ===================================================================
+-- 4. Exercise at exactly the threshold.  XYZ at 10.00, threshold 0.01:
+--  long call 9.99: intrinsic 10.00 - 9.99 = 0.01 >= 0.01, exercised
+--    (float8 gave 0.009999999999999787 < 0.01: skipped);
+--  short put 10.01: intrinsic 0.01, assigned;
+--  long call 9.995: intrinsic 0.005 < 0.01, not exercised.
+-- Cash-settled, multiplier 100: the long call's cash is 2 x 0.01 x 100 =
+-- 2.00, the short put's -1 x 0.01 x 100 = -1.00; the intrinsic recorded is
+-- the decimal difference 0.01.
+-- ===================================================================
+INSERT INTO ledger.margin_products (product, style, multiplier, settlement)
+	VALUES ('XYZ', 'equity', 100, 'cash');
+INSERT INTO ledger.margin_prices VALUES ('XYZ', 10.00, 0.3);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('exp', 'XYZ', 'call', 9.99, '2026-11-20', 2),
+	('exp', 'XYZ', 'put', 10.01, '2026-11-20', -1),
+	('exp', 'XYZ', 'call', 9.995, '2026-11-20', 1);
+BEGIN;
+SELECT ledger.run_expiry('2026-11-20', 0.01) AS events;
+SELECT instrument, strike, event, contracts, intrinsic, cash_amount
+  FROM ledger.exercise_events ORDER BY instrument, strike;
+ROLLBACK;
+DELETE FROM ledger.margin_positions;
+
+-- ===================================================================
+-- 5. A haircut on a negative holding makes it worse, not better.  A
+-- 'loan' class with haircut 0.25: -10,000 is worth -10,000 x 1.25 =
+-- -12,500; with 20,000 cash (haircut 0) the account's collateral after
+-- haircuts is 20,000 - 12,500 = 7,500 (before: 20,000 - 7,500 = 12,500).
+-- A positive 'loan' holding of 4,000 is still worth 4,000 x 0.75 = 3,000.
+-- ===================================================================
+INSERT INTO ledger.margin_haircuts VALUES ('loan', 0.25);
+INSERT INTO ledger.margin_collateral VALUES ('neg', 'USD', 'cash', 20000),
+	('neg', 'LOAN', 'loan', -10000), ('pos', 'LOAN', 'loan', 4000);
+SELECT * FROM ledger.collateral_value() ORDER BY account;
+-- one short ES future needs 10,500 (its largest loss is the extreme
+-- move, 3 x 200 x 50 x 0.35): the account is called for 10,500 - 7,500 =
+-- 3,000 (before: no call, 12,500 covered it), and the holdings' values in
+-- the call's figures are -12,500 and 20,000
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity)
+	VALUES ('neg', 'ES', 'future', NULL, '2026-12-18', -1);
+BEGIN;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls;
+SELECT account, requirement, collateral, deficit,
+	   jsonb_path_query_array(figures, '$.collateral[*].value') AS holding_values
+  FROM ledger.margin_calls ORDER BY account;
+ROLLBACK;
+DELETE FROM ledger.margin_positions;
+DELETE FROM ledger.margin_collateral;
+DELETE FROM ledger.margin_haircuts WHERE asset_class = 'loan';
+
+-- ===================================================================
+-- 6. run_margin_calls and run_expiry refuse a transaction snapshot
+-- (REPEATABLE READ, SERIALIZABLE): a run waiting for another's lock would
+-- not see its rows and fail with 23505, or insert twice.  25001, before
+-- the lock is taken; READ COMMITTED still runs.
+-- ===================================================================
+\set LAST_ERROR_SQLSTATE none
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+\set LAST_ERROR_SQLSTATE none
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT ledger.run_expiry('2026-11-20');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls,
+	   ledger.run_expiry('2026-11-20') AS events;
+ROLLBACK;
+
+DELETE FROM ledger.margin_accounts;
+DELETE FROM ledger.margin_prices;
+DELETE FROM ledger.margin_products;
