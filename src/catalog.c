@@ -35,6 +35,8 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/stratnum.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "storage/proc.h"
@@ -201,16 +203,48 @@ ledger_require_catalog(void)
 		catalog_version_ok = true;
 }
 
-/* Schema oid of the extension; errors if the extension is not installed. */
+/* The schema of extension ext (get_extension_schema is static before 16). */
+static Oid
+catalog_extension_schema(Oid ext)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/*
+ * Schema oid of the extension; errors if the extension is not installed.
+ * The extension's own schema, not whatever schema is named "ledger" (one
+ * renamed by its owner and replaced by another of that name; the install
+ * and update scripts refuse a schema not owned by a superuser, review of
+ * 2026-12-05).
+ */
 Oid
 ledger_namespace(void)
 {
 	Oid			nsp;
+	Oid			ext;
 
 	catalog_cache_check();
 	if (OidIsValid(catalog_namespace_oid))
 		return catalog_namespace_oid;
-	nsp = get_namespace_oid("ledger", false);
+	ext = get_extension_oid("ledger", true);
+	nsp = OidIsValid(ext) ? catalog_extension_schema(ext) : InvalidOid;
+	if (!OidIsValid(nsp))
+		nsp = get_namespace_oid("ledger", false);
 	if (catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
 		catalog_namespace_oid = nsp;
 	return nsp;

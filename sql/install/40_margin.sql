@@ -280,7 +280,7 @@ CREATE TABLE ledger.margin_calls (
 COMMENT ON TABLE ledger.margin_calls IS
 	'Ledger of margin calls: one per account in deficit and as_of, with the figures that justify it';
 -- a ledger, registered at its first insert (see ledger._prepare_builtin)
-SELECT ledger._prepare_builtin('ledger.margin_calls');
+SELECT ledger._prepare_builtin('ledger.margin_calls'::pg_catalog.regclass);
 
 CREATE TABLE ledger.exercise_events (
 	account			pg_catalog.text NOT NULL,
@@ -298,7 +298,7 @@ CREATE TABLE ledger.exercise_events (
 );
 COMMENT ON TABLE ledger.exercise_events IS
 	'Ledger of exercises (long side) and assignments (short side) at expiry';
-SELECT ledger._prepare_builtin('ledger.exercise_events');
+SELECT ledger._prepare_builtin('ledger.exercise_events'::pg_catalog.regclass);
 
 SELECT pg_catalog.pg_extension_config_dump('ledger.margin_products', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.margin_prices', '');

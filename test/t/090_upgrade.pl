@@ -200,6 +200,18 @@ isnt($ret, 0, 'new library, 0.1.0 catalog: an insert into a ledger is refused');
 like($err, qr/is at version 0\.1\.0/, '... with the same error');
 is($old->safe_psql('postgres', 'SELECT count(*) FROM fresh'), $count{fresh}, '... and writes nothing');
 
+# The update refuses a schema holding what is not the extension's: the
+# script, run by a superuser, could find it instead of its own (review of
+# 2026-12-05); and one whose CREATE is granted to another role.
+$old->safe_psql('postgres', 'CREATE FUNCTION ledger._prepare_builtin(t text) RETURNS void LANGUAGE sql AS $$SELECT$$');
+($ret, $out, $err) = $old->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
+like($err, qr/ERROR:  55000: schema "ledger" holds function (ledger\.)?_prepare_builtin\(text\), which is not part of the extension/,
+	'the update refuses a function in schema ledger that is not the extension\'s');
+$old->safe_psql('postgres', 'DROP FUNCTION ledger._prepare_builtin(text); GRANT CREATE ON SCHEMA ledger TO PUBLIC');
+($ret, $out, $err) = $old->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
+like($err, qr/ERROR:  42501: schema "ledger" grants CREATE to PUBLIC/, '... and a schema granting CREATE to PUBLIC');
+$old->safe_psql('postgres', 'REVOKE CREATE ON SCHEMA ledger FROM PUBLIC');
+
 $old->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
 is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	$new_version, "updated to $new_version");
