@@ -266,6 +266,25 @@ ledger_catalog_object(const char *relname)
 			strcmp(catalog_cache[i].name, relname) == 0)
 			return catalog_cache[i].oid;
 	relid = get_relname_relid(relname, nsp);
+	if (OidIsValid(relid))
+	{
+		/*
+		 * of the kind its name says: a view or foreign table put there by a
+		 * superuser would otherwise reach a heap scan (the sealer crashed in
+		 * a loop on a view, review of 2026-12-05)
+		 */
+		size_t		len = strlen(relname);
+		char		want = len > 4 && strcmp(relname + len - 4, "_seq") == 0 ? RELKIND_SEQUENCE :
+			len > 5 && strcmp(relname + len - 5, "_pkey") == 0 ? RELKIND_INDEX : RELKIND_RELATION;
+
+		if (get_rel_relkind(relid) != want)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ledger catalog relation \"ledger.%s\" is not %s", relname,
+							want == RELKIND_SEQUENCE ? "a sequence" :
+							want == RELKIND_INDEX ? "an index" : "a table"),
+					 errhint("Reinstall the extension with DROP EXTENSION ledger and CREATE EXTENSION ledger.")));
+	}
 	if (OidIsValid(relid) && catalog_cache_n < CATALOG_CACHE_SIZE &&
 		catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
 	{

@@ -100,5 +100,27 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored2');
 $node->command_ok([ 'pg_restore', '-d', $node->connstr('restored2'), "$dir/t4.dump" ], 'pg_restore into a fresh database');
 verify_ok($node, 'restored2', 'pay', undef, '... whose ledger verifies');
 
+# A catalog table replaced by a view (a superuser's doing; no other role can
+# now): refused by kind, where the sealer crashed in a loop before
+my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+$node->safe_psql('t4', q{
+	ALTER TABLE ledger.seal_queue RENAME TO seal_queue_was;
+	CREATE VIEW ledger.seal_queue AS SELECT * FROM ledger.seal_queue_was;
+});
+($ret, $out, $err) = $node->psql('t4', "\\set VERBOSITY verbose\nINSERT INTO pay VALUES (3, 30)");
+like($err, qr/ERROR:  XX001: ledger catalog relation "ledger.seal_queue" is not a table/,
+	'a catalog table replaced by a view is refused by its kind, at commit');
+($ret, $out, $err) = $node->psql('t4', "\\set VERBOSITY verbose\nSELECT ledger.seal()");
+like($err, qr/ERROR:  XX001: ledger catalog relation "ledger.seal_queue" is not a table/, '... and by seal()');
+sleep(1);
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started, '... and the server never restarted');
+$node->safe_psql('t4', q{
+	DROP VIEW ledger.seal_queue;
+	ALTER TABLE ledger.seal_queue_was RENAME TO seal_queue;
+	INSERT INTO pay VALUES (3, 30);
+});
+ok(wait_sealed($node, 't4'), 'put back, the ledger is sealed');
+verify_ok($node, 't4', 'pay', undef, '... and verifies');
+
 $node->stop;
 done_testing();
