@@ -1,0 +1,1 @@
+../../install/00a_schema_owner.sql
