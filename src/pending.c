@@ -30,10 +30,10 @@
  * and its insert, and the held row would be taken as skipped.  So every
  * executor run (ExecutorRun and ExecutorFinish, which runs the
  * data-modifying CTEs no one read) and utility command is numbered
- * (pending_run_*, hooked below); a row stamped inside a run that is still going on below the
- * current one is nested in that run's statement, and if the held row is
- * not stored yet its insert is in progress or skipped, which cannot be
- * told apart: the nested insert is refused (27000).
+ * (pending_run_*, hooked below); a row stamped inside a run that is still
+ * going on below the current one is nested in that run's statement, and if
+ * the held row is not stored yet its insert is in progress or skipped,
+ * which cannot be told apart: the nested insert is refused (27000).
  *
  * At XACT_EVENT_PRE_COMMIT (and PRE_PREPARE), for every ledger the
  * transaction wrote, one row goes into ledger.transactions: (ledger, xact,
@@ -635,9 +635,7 @@ pending_run_enter(void)
 		int			newmax = run_max == 0 ? 16 : run_max * 2;
 
 		if (run_ids == NULL)
-		{
 			run_ids = MemoryContextAllocZero(TopMemoryContext, sizeof(uint64) * newmax);
-		}
 		else
 		{
 			run_ids = repalloc(run_ids, sizeof(uint64) * newmax);

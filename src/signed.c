@@ -115,6 +115,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/bufmgr.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -1032,8 +1033,21 @@ signed_withdraw_messages(const Oid *relids, const ItemPointerData *tids, int n)
 	CommandCounterIncrement();
 	msgrel = table_open(relid, RowExclusiveLock);
 	for (i = 0; i < n; i++)
-		if (relids[i] == relid)
-			simple_heap_delete(msgrel, unconstify(ItemPointerData *, &tids[i]));
+	{
+		HeapTupleData tup;
+		Buffer		buf;
+		bool		live;
+
+		if (relids[i] != relid)
+			continue;
+		/* deleted already by this transaction (ledger.drop_ledger): gone */
+		tup.t_self = tids[i];
+		live = heap_fetch(msgrel, SnapshotSelf, &tup, &buf, false);
+		if (BufferIsValid(buf))
+			ReleaseBuffer(buf);
+		if (live)
+			simple_heap_delete(msgrel, &tup.t_self);
+	}
 	table_close(msgrel, NoLock);
 }
 

@@ -238,6 +238,28 @@ ok(wait_sealed($node, 'postgres'), 'sealed');
 $v = verify_ok($node, 'postgres', 'sp', undef, 'the signed ledger verifies');
 is($v->{rows}, '4', '... four rows');
 
+# a skipped row's message deleted already in the transaction, by
+# drop_ledger: taking it back at commit is no error
+$node->safe_psql('postgres', q{
+	CREATE TABLE sp2 (id int, payer text, amount numeric, key_id text, sig bytea);
+	SELECT ledger.create_ledger('sp2');
+	SELECT ledger.require_signatures('sp2', 'sig', 'key_id');
+	CREATE UNIQUE INDEX sp2_id ON sp2 (id);
+});
+sub signed2
+{
+	my ($id, $payer, $amount) = @_;
+	my $hex = $node->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('sp2', ROW($id, '$payer', $amount, 'ed-1', NULL, NULL, NULL, NULL)::sp2), 'hex')"
+	);
+	return "($id, '$payer', $amount, 'ed-1', '\\x" . sign_hex('ed25519', 'rfc8032-1', $hex) . "')";
+}
+$node->safe_psql('postgres', 'INSERT INTO sp2 VALUES ' . signed2(1, 'ann', 1));
+($ret, $out, $err) = $node->psql('postgres',
+	'BEGIN; INSERT INTO sp2 VALUES ' . signed2(1, 'bob', 2) . ' ON CONFLICT DO NOTHING; INSERT INTO sp2 VALUES '
+	  . signed2(2, 'cy', 3) . "; SELECT ledger.drop_ledger('sp2'); COMMIT");
+is($err, '', 'a skipped signed row, then drop_ledger, in one transaction: committed');
+
 # ---------- 3. a column retyped to a type of the same name ----------
 $node->safe_psql('postgres', q{
 	CREATE DOMAIN memo AS text;
