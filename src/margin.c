@@ -798,17 +798,27 @@ ledger_pm_risk_array(PG_FUNCTION_ARGS)
 
 /* The aggregate context of a support function, or an error outside one. */
 static MemoryContext
-margin_agg_context(FunctionCallInfo fcinfo)
+margin_agg_context_of(FunctionCallInfo fcinfo, const char *kind, const char *use)
 {
 	MemoryContext aggcontext;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("risk array aggregate support function called outside an aggregate"),
-				 errhint("Use ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum.")));
+				 errmsg("%s aggregate support function called outside an aggregate", kind),
+				 errhint("Use %s.", use)));
 	return aggcontext;
 }
+
+/* The same for each family of the margin aggregates. */
+#define margin_agg_context(fcinfo) \
+	margin_agg_context_of((fcinfo), "risk array", \
+						  "ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum")
+#define margin_tier_context(fcinfo) \
+	margin_agg_context_of((fcinfo), "tier", "ledger.span_tiers or ledger.span_tier_deltas")
+#define margin_contract_context(fcinfo) \
+	margin_agg_context_of((fcinfo), "option contract", \
+						  "ledger.net_short_option_contracts or ledger.net_option_contracts")
 
 /* Argument argno as a risk array state, or NULL; checks the magic. */
 static MarginRiskState *
@@ -1073,11 +1083,7 @@ margin_accum_0_1(FunctionCallInfo fcinfo, int want)
 	int			n;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("risk array aggregate support function called outside an aggregate"),
-				 errhint("Use ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum.")));
+	aggcontext = margin_agg_context(fcinfo);
 	n = margin_accum_args(fcinfo, want, &v, &qty);
 	if (PG_ARGISNULL(0))
 	{
@@ -1133,11 +1139,7 @@ ledger_risk_array_combine(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("risk array aggregate support function called outside an aggregate"),
-				 errhint("Use ledger.span_scan, ledger.pm_scan or ledger.risk_array_sum.")));
+	aggcontext = margin_agg_context(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -1386,16 +1388,6 @@ typedef struct MarginTierState
 	double	   *deltas;
 } MarginTierState;
 
-/* Report a call of a tier aggregate support function outside one. */
-static pg_noinline void
-margin_tier_context_error(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("tier aggregate support function called outside an aggregate"),
-			 errhint("Use ledger.span_tiers or ledger.span_tier_deltas.")));
-}
-
 /* Argument argno as a tier state, or NULL; checks the magic. */
 static MarginTierState *
 margin_tier_arg(FunctionCallInfo fcinfo, int argno)
@@ -1467,8 +1459,7 @@ ledger_span_tier_accum(PG_FUNCTION_ARGS)
 	MarginTierState *st;
 	double		delta;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		margin_tier_context_error();
+	aggcontext = margin_tier_context(fcinfo);
 	st = margin_tier_arg(fcinfo, 0);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1497,8 +1488,7 @@ ledger_span_tier_combine(PG_FUNCTION_ARGS)
 	MarginTierState *b;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		margin_tier_context_error();
+	aggcontext = margin_tier_context(fcinfo);
 	a = margin_tier_arg(fcinfo, 0);
 	b = margin_tier_arg(fcinfo, 1);
 	if (b == NULL)
@@ -1528,8 +1518,7 @@ ledger_span_tier_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		margin_tier_context_error();
+	(void) margin_tier_context(fcinfo);
 	st = margin_tier_arg(fcinfo, 0);
 	if (st == NULL)
 		PG_RETURN_NULL();
@@ -1556,8 +1545,7 @@ ledger_span_tier_deserialize(PG_FUNCTION_ARGS)
 	int			nt;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		margin_tier_context_error();
+	(void) margin_tier_context(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	b = PG_GETARG_BYTEA_PP(0);
@@ -1642,16 +1630,6 @@ typedef struct MarginContractState
 	MarginContract *c;
 } MarginContractState;
 
-/* Report a call of a contract aggregate support function outside one. */
-static pg_noinline void
-margin_contract_context_error(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("option contract aggregate support function called outside an aggregate"),
-			 errhint("Use ledger.net_short_option_contracts or ledger.net_option_contracts.")));
-}
-
 /* Argument argno as a contract state, or NULL; checks the magic. */
 static MarginContractState *
 margin_contract_arg(FunctionCallInfo fcinfo, int argno)
@@ -1716,8 +1694,7 @@ ledger_option_contracts_accum(PG_FUNCTION_ARGS)
 	int			len;
 	const char *k;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		margin_contract_context_error();
+	aggcontext = margin_contract_context(fcinfo);
 	st = margin_contract_arg(fcinfo, 0);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1771,8 +1748,7 @@ ledger_option_contracts_combine(PG_FUNCTION_ARGS)
 	MarginContractState *b;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		margin_contract_context_error();
+	aggcontext = margin_contract_context(fcinfo);
 	a = margin_contract_arg(fcinfo, 0);
 	b = margin_contract_arg(fcinfo, 1);
 	if (b == NULL)
@@ -1802,8 +1778,7 @@ ledger_option_contracts_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		margin_contract_context_error();
+	(void) margin_contract_context(fcinfo);
 	st = margin_contract_arg(fcinfo, 0);
 	if (st == NULL)
 		PG_RETURN_NULL();
@@ -1832,8 +1807,7 @@ ledger_option_contracts_deserialize(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		margin_contract_context_error();
+	(void) margin_contract_context(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	b = PG_GETARG_BYTEA_PP(0);
