@@ -611,3 +611,24 @@ ledger_bytea_to_hash(bytea *b, uint8 *out, const char *what)
 				 errhint("Run ledger.verify() on the ledger.")));
 	memcpy(out, VARDATA_ANY(b), LEDGER_HASH_LEN);
 }
+
+/*
+ * The first column of the first row of a one-parameter query (text, in
+ * TopTransactionContext), or NULL when it returns no row; what names the
+ * catalog read, for the error.
+ */
+char *
+ledger_catalog_first_text(const char *sql, Oid argtype, Datum arg, const char *what)
+{
+	char	   *result = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", what);
+	if (SPI_processed > 0)
+		result = MemoryContextStrdup(TopTransactionContext,
+									 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return result;
+}

@@ -73,6 +73,13 @@ extern bool ledger_catalog_has_replicas(void);
 /* Is the ledger a replica of another institution's (ledger.replicas)? */
 extern bool ledger_id_is_replica(int64 ledger_id);
 
+/*
+ * The first column of the first row of a one-parameter catalog query, as
+ * text in TopTransactionContext, or NULL; what names what was read.
+ */
+extern char *ledger_catalog_first_text(const char *sql, Oid argtype, Datum arg,
+									   const char *what);
+
 /* Drop what the cache holds about one relation (after registering it). */
 extern void ledger_info_forget(Oid relid);
 

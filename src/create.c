@@ -38,6 +38,7 @@
 #include "catalog.h"
 #include "compat.h"
 #include "create.h"
+#include "guard.h"
 #include "merkle.h"
 #include "sealer.h"
 #include "verify.h"

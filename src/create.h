@@ -31,6 +31,4 @@ extern void create_replica_identity(Oid relid, const char *qname);
  */
 extern void create_ledger_triggers(const char *qname);
 
-extern void guard_check_new_ledger(Oid relid);
-
 #endif							/* LEDGER_CREATE_H */

@@ -31,7 +31,10 @@
  * For any other relation: none of its parents or children is a ledger (an
  * INHERITS or ATTACH PARTITION names the other table).  Table rewrites of a
  * ledger (ALTER COLUMN TYPE, a volatile default, SET ACCESS METHOD) are
- * refused before they happen by a table_rewrite event trigger.
+ * refused before they happen by a table_rewrite event trigger, and what
+ * the guard at a command's end cannot judge (ENABLE TRIGGER, a column
+ * retyped without a rewrite) at the command's start
+ * (guard_alter_table_start, called by ledger._guard_replica_rename).
  *
  * The event triggers are enabled ALWAYS (sql/install/54_*.sql), so
  * session_replication_role = replica, which a superuser may give any role,
@@ -46,6 +49,7 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -64,6 +68,7 @@
 #include "canon.h"
 #include "catalog.h"
 #include "create.h"
+#include "guard.h"
 #include "replica.h"
 
 PG_FUNCTION_INFO_V1(ledger_refuse_change);
@@ -434,11 +439,34 @@ guard_check_columns(Relation rel, const char *relname, ArrayType *recorded,
 
 /* ---------- the triggers ---------- */
 
-/* What one of the ledger's triggers must look like. */
-typedef struct GuardTrigger
+/* One of the ledger's triggers, as create_ledger makes it. */
+typedef struct GuardTriggerSpec
 {
 	const char *name;
 	const char *func;			/* in schema ledger, no arguments */
+	int16		tgtype;
+} GuardTriggerSpec;
+
+#define GUARD_SIGNATURE_TRIGGER 2	/* required of signed ledgers only */
+#define GUARD_ROW_GUARD_TRIGGER 3	/* not in the 0.1.0 install script */
+
+static const GuardTriggerSpec guard_triggers[] = {
+	{"zz_ledger_row", "row_trigger",
+	TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT},
+	{"ledger_append_only", "refuse_change",
+	TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE},
+	{"ledger_signature", "signature_trigger",
+	TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT},
+	/* required when a trigger is dropped (a 0.1.0 dump restored lacks it) */
+	{"ledger_append_only_row", "refuse_row_change",
+	TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE},
+};
+
+/* What one of the ledger's triggers must look like, and what was found. */
+typedef struct GuardTrigger
+{
+	const char *name;
+	const char *func;
 	int16		tgtype;
 	bool		required;
 	bool		seen;
@@ -503,33 +531,29 @@ guard_trigger_difference(const Trigger *t, const GuardTrigger *g)
 static void
 guard_check_triggers(Relation rel, const char *relname, bool is_signed, bool require)
 {
-	GuardTrigger g[4] = {
-		{"zz_ledger_row", "row_trigger",
-		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, true},
-		{"ledger_append_only", "refuse_change",
-		TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE, true},
-		{"ledger_signature", "signature_trigger",
-		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT, false},
-		/* required when a trigger is dropped (a 0.1.0 dump restored lacks it) */
-		{"ledger_append_only_row", "refuse_row_change",
-		TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE, true},
-	};
+	GuardTrigger g[lengthof(guard_triggers)];
 	TriggerDesc *td = rel->trigdesc;
 	const char *first_insert = NULL;
 	int			i;
 	int			j;
 
-	g[2].required = is_signed;
 	for (j = 0; j < lengthof(g); j++)
 	{
+		g[j].name = guard_triggers[j].name;
+		g[j].func = guard_triggers[j].func;
+		g[j].tgtype = guard_triggers[j].tgtype;
+		g[j].required = true;
+		g[j].seen = false;
+		g[j].named = false;
 		g[j].funcoid = guard_func_oid(g[j].func);
 		for (i = 0; td != NULL && i < td->numtriggers; i++)
 			if (td->triggers[i].tgfoid == g[j].funcoid &&
 				strcmp(td->triggers[i].tgname, g[j].name) == 0)
 				g[j].named = true;
 	}
+	g[GUARD_SIGNATURE_TRIGGER].required = is_signed;
 	/* the 0.1.0 install script (still loadable) has no row guard */
-	g[3].required = OidIsValid(g[3].funcoid);
+	g[GUARD_ROW_GUARD_TRIGGER].required = OidIsValid(g[GUARD_ROW_GUARD_TRIGGER].funcoid);
 
 	for (i = 0; td != NULL && i < td->numtriggers; i++)
 	{
@@ -655,4 +679,130 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
+}
+
+/*
+ * ALTER TYPE ... ALTER ATTRIBUTE ... TYPE of a composite type that a ledger
+ * is a typed table of (see below): refused.
+ */
+static void
+guard_alter_type_start(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+	Oid			relid;
+	Oid			typid;
+	char	   *ledger;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype != AT_AlterColumnType)
+			continue;
+		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		typid = OidIsValid(relid) ? get_rel_type_id(relid) : InvalidOid;
+		if (!OidIsValid(typid))
+			return;
+		ledger = ledger_catalog_first_text("SELECT c.oid::pg_catalog.regclass::pg_catalog.text "
+										   "FROM pg_catalog.pg_class c "
+										   "JOIN ledger.ledgers l ON l.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.oid "
+										   "WHERE c.reloftype OPERATOR(pg_catalog.=) $1 ORDER BY 1 LIMIT 1",
+										   OIDOID, ObjectIdGetDatum(typid), "ledger.ledgers");
+		if (ledger != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the type of attribute \"%s\" of type \"%s\"",
+							cmd->name, stmt->relation->relname),
+					 errdetail("Ledger table \"%s\" is a typed table of it; its stored rows are hashed with each column's type as it was.",
+							   ledger),
+					 errhint("Add a new attribute instead of retyping one.")));
+		return;
+	}
+}
+
+/*
+ * ddl_command_start of ALTER TABLE on a ledger, for what the DDL guard at
+ * the command's end cannot judge (found by reviews on 2026-12-05):
+ *
+ * ENABLE TRIGGER (plain, ALL or USER) sets the ledger's triggers, made
+ * ENABLE ALWAYS, to fire on origin only, which the guard at the end cannot
+ * tell from the state pg_restore leaves between CREATE TRIGGER and its
+ * ENABLE ALWAYS; a session with session_replication_role = replica then
+ * wrote around them (UPDATE, DELETE, TRUNCATE).  Refused here, where the
+ * trigger's state before the command is still there.
+ *
+ * ALTER COLUMN ... TYPE: the guard compares each column's type by name, and
+ * a type renamed with another made under its old name (a domain over text
+ * renamed, a domain of the same name over varchar) retyped a column with
+ * no rewrite and no change of name; the stored rows, hashed with the old
+ * type, then failed verify.  A ledger's columns keep their types for good
+ * (a change of type that needs a rewrite is refused by the table_rewrite
+ * guard too), so any ALTER COLUMN ... TYPE of a ledger is refused, and so
+ * is ALTER TYPE ... ALTER ATTRIBUTE ... TYPE of the type of a typed ledger
+ * (ALTER TABLE ... OF), which retypes its columns with CASCADE.
+ */
+void
+guard_alter_table_start(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+	Oid			relid = InvalidOid;
+	bool		looked = false;
+	Relation	rel;
+	TriggerDesc *td;
+	int			i;
+	int			k;
+
+	if (stmt->relation == NULL)
+		return;
+	if (stmt->objtype == OBJECT_TYPE)
+	{
+		guard_alter_type_start(stmt);
+		return;
+	}
+	if (stmt->objtype != OBJECT_TABLE)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype != AT_EnableTrig && cmd->subtype != AT_EnableTrigAll &&
+			cmd->subtype != AT_EnableTrigUser && cmd->subtype != AT_AlterColumnType)
+			continue;
+		if (!looked)
+		{
+			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+			if (OidIsValid(relid) && ledger_id_for_relation(relid, true) < 0)
+				relid = InvalidOid;
+			looked = true;
+		}
+		if (!OidIsValid(relid))
+			return;
+		if (cmd->subtype == AT_AlterColumnType)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the type of column \"%s\" of ledger table \"%s\"",
+							cmd->name, stmt->relation->relname),
+					 errdetail("Stored rows are hashed with each column's type as it was."),
+					 errhint("Add a new column instead of retyping one.")));
+		rel = relation_open(relid, AccessShareLock);
+		td = rel->trigdesc;
+		for (i = 0; td != NULL && i < td->numtriggers; i++)
+		{
+			Trigger    *t = &td->triggers[i];
+
+			if (t->tgenabled != TRIGGER_FIRES_ALWAYS)
+				continue;
+			if (cmd->subtype == AT_EnableTrig && strcmp(cmd->name, t->tgname) != 0)
+				continue;
+			for (k = 0; k < (int) lengthof(guard_triggers); k++)
+				if (strcmp(t->tgname, guard_triggers[k].name) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot alter ledger table \"%s\" this way", RelationGetRelationName(rel)),
+							 errdetail("The ledger's trigger \"%s\" fires always; ENABLE TRIGGER would make it fire on origin only, and a session in replica mode would write around it.",
+									   t->tgname),
+							 errhint("Leave the ledger's triggers as the ledger made them.")));
+		}
+		relation_close(rel, AccessShareLock);
+	}
 }

@@ -89,6 +89,7 @@
 
 #include "canon.h"
 #include "catalog.h"
+#include "guard.h"
 #include "history.h"
 #include "merkle.h"
 #include "record.h"
@@ -2035,155 +2036,6 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 }
 
 /*
- * The first column of the first row of a one-parameter query (text, in
- * TopTransactionContext), or NULL when it returns no row; what names the
- * catalog read, for the error.
- */
-static char *
-replica_first_text(const char *sql, Oid argtype, Datum arg, const char *what)
-{
-	char	   *result = NULL;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s", what);
-	if (SPI_processed > 0)
-		result = MemoryContextStrdup(TopTransactionContext,
-									 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_finish();
-	return result;
-}
-
-/*
- * ALTER TYPE ... ALTER ATTRIBUTE ... TYPE of a composite type that a ledger
- * is a typed table of (see below): refused.
- */
-static void
-replica_guard_alter_type(AlterTableStmt *stmt)
-{
-	ListCell   *lc;
-	Oid			relid;
-	Oid			typid;
-	char	   *ledger;
-
-	foreach(lc, stmt->cmds)
-	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-		if (cmd->subtype != AT_AlterColumnType)
-			continue;
-		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-		typid = OidIsValid(relid) ? get_rel_type_id(relid) : InvalidOid;
-		if (!OidIsValid(typid))
-			return;
-		ledger = replica_first_text("SELECT c.oid::pg_catalog.regclass::pg_catalog.text "
-									"FROM pg_catalog.pg_class c "
-									"JOIN ledger.ledgers l ON l.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.oid "
-									"WHERE c.reloftype OPERATOR(pg_catalog.=) $1 ORDER BY 1 LIMIT 1",
-									OIDOID, ObjectIdGetDatum(typid), "ledger.ledgers");
-		if (ledger != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot change the type of attribute \"%s\" of type \"%s\"",
-							cmd->name, stmt->relation->relname),
-					 errdetail("Ledger table \"%s\" is a typed table of it; its stored rows are hashed with each column's type as it was.",
-							   ledger),
-					 errhint("Add a new attribute instead of retyping one.")));
-		return;
-	}
-}
-
-/*
- * ddl_command_start of ALTER TABLE on a ledger, for what the DDL guard at
- * the command's end cannot judge (found by reviews on 2026-12-05):
- *
- * ENABLE TRIGGER (plain, ALL or USER) sets the ledger's triggers, made
- * ENABLE ALWAYS, to fire on origin only, which the guard at the end cannot
- * tell from the state pg_restore leaves between CREATE TRIGGER and its
- * ENABLE ALWAYS; a session with session_replication_role = replica then
- * wrote around them (UPDATE, DELETE, TRUNCATE).  Refused here, where the
- * trigger's state before the command is still there.
- *
- * ALTER COLUMN ... TYPE: the guard compares each column's type by name, and
- * a type renamed with another made under its old name (a domain over text
- * renamed, a domain of the same name over varchar) retyped a column with
- * no rewrite and no change of name; the stored rows, hashed with the old
- * type, then failed verify.  A ledger's columns keep their types for good
- * (a change of type that needs a rewrite is refused by the table_rewrite
- * guard too), so any ALTER COLUMN ... TYPE of a ledger is refused, and so
- * is ALTER TYPE ... ALTER ATTRIBUTE ... TYPE of the type of a typed ledger
- * (ALTER TABLE ... OF), which retypes its columns with CASCADE.
- */
-static void
-replica_guard_alter_ledger(AlterTableStmt *stmt)
-{
-	static const char *const ours[] = {"zz_ledger_row", "ledger_append_only",
-	"ledger_append_only_row", "ledger_signature"};
-	ListCell   *lc;
-	Oid			relid = InvalidOid;
-	bool		looked = false;
-	Relation	rel;
-	TriggerDesc *td;
-	int			i;
-	int			k;
-
-	if (stmt->relation == NULL)
-		return;
-	if (stmt->objtype == OBJECT_TYPE)
-	{
-		replica_guard_alter_type(stmt);
-		return;
-	}
-	if (stmt->objtype != OBJECT_TABLE)
-		return;
-	foreach(lc, stmt->cmds)
-	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-		if (cmd->subtype != AT_EnableTrig && cmd->subtype != AT_EnableTrigAll &&
-			cmd->subtype != AT_EnableTrigUser && cmd->subtype != AT_AlterColumnType)
-			continue;
-		if (!looked)
-		{
-			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-			if (OidIsValid(relid) && ledger_id_for_relation(relid, true) < 0)
-				relid = InvalidOid;
-			looked = true;
-		}
-		if (!OidIsValid(relid))
-			return;
-		if (cmd->subtype == AT_AlterColumnType)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot change the type of column \"%s\" of ledger table \"%s\"",
-							cmd->name, stmt->relation->relname),
-					 errdetail("Stored rows are hashed with each column's type as it was."),
-					 errhint("Add a new column instead of retyping one.")));
-		rel = relation_open(relid, AccessShareLock);
-		td = rel->trigdesc;
-		for (i = 0; td != NULL && i < td->numtriggers; i++)
-		{
-			Trigger    *t = &td->triggers[i];
-
-			if (t->tgenabled != TRIGGER_FIRES_ALWAYS)
-				continue;
-			if (cmd->subtype == AT_EnableTrig && strcmp(cmd->name, t->tgname) != 0)
-				continue;
-			for (k = 0; k < (int) lengthof(ours); k++)
-				if (strcmp(t->tgname, ours[k]) == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("cannot alter ledger table \"%s\" this way", RelationGetRelationName(rel)),
-							 errdetail("The ledger's trigger \"%s\" fires always; ENABLE TRIGGER would make it fire on origin only, and a session in replica mode would write around it.",
-									   t->tgname),
-							 errhint("Leave the ledger's triggers as the ledger made them.")));
-		}
-		relation_close(rel, AccessShareLock);
-	}
-}
-
-/*
  * ledger._guard_replica_rename() RETURNS event_trigger
  *
  * ddl_command_start of ALTER TABLE and ALTER SCHEMA.  A subscription finds
@@ -2210,7 +2062,7 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (IsA(stmt, AlterTableStmt))
 	{
-		replica_guard_alter_ledger((AlterTableStmt *) stmt);
+		guard_alter_table_start((AlterTableStmt *) stmt);
 		PG_RETURN_VOID();
 	}
 	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_TABLE &&
@@ -2258,7 +2110,7 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 static char *
 replica_missing_from(const char *subname)
 {
-	return replica_first_text("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
+	return ledger_catalog_first_text("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
 							  "FROM ledger.replicas r "
 							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
 							  REPLICA_SUBSCRIPTION_JOIN

@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.h
+ *		The DDL guard's entry points used outside guard.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_GUARD_H
+#define LEDGER_GUARD_H
+
+#include "nodes/parsenodes.h"
+
+/*
+ * create_ledger, its triggers made: no BEFORE INSERT row trigger of the
+ * table fires after the ledger's.
+ */
+extern void guard_check_new_ledger(Oid relid);
+
+/*
+ * ddl_command_start of ALTER TABLE or ALTER TYPE: refuses ENABLE TRIGGER of
+ * a ledger's triggers and any change of a ledger column's type.
+ */
+extern void guard_alter_table_start(AlterTableStmt *stmt);
+
+#endif							/* LEDGER_GUARD_H */
