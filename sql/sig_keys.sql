@@ -122,9 +122,25 @@ UPDATE ledger.keys SET revoked_at = '2026-07-01 00:00+00', revocation_reason = '
 SELECT left(key_id, 20) AS key_id, owner, algorithm, revoked_at, revocation_reason
   FROM ledger.keys ORDER BY key_id;
 
+-- In replica mode too (a superuser may give a key administrator's role
+-- session_replication_role = replica, as to a loader): the registry's
+-- triggers fire ALWAYS.  Until 2026-12-05 these went through: a revoked key
+-- un-revoked, a key's bytes replaced, a key deleted.
+SET session_replication_role = replica;
+\set VERBOSITY terse
+UPDATE ledger.keys SET revoked_at = NULL, revocation_reason = NULL WHERE key_id = 'bank-1';
+UPDATE ledger.keys SET owner = 'mallory' WHERE key_id = 'bank-1';
+DELETE FROM ledger.keys WHERE key_id = 'bank-1';
+TRUNCATE ledger.keys CASCADE;
+\set VERBOSITY default
+RESET session_replication_role;
+
 -- The registry's triggers stay as the extension made them (even for its
--- owner): not disabled, dropped, replaced or changed.
+-- owner): not disabled, dropped, replaced or changed, nor made to fire on
+-- origin only.
 ALTER TABLE ledger.keys DISABLE TRIGGER keys_append_only;
+ALTER TABLE ledger.keys ENABLE TRIGGER keys_append_only;
+ALTER TABLE ledger.keys ENABLE TRIGGER keys_no_truncate;
 ALTER TABLE ledger.keys ENABLE TRIGGER keys_changed;
 DROP TRIGGER keys_no_truncate ON ledger.keys;
 CREATE OR REPLACE TRIGGER keys_append_only BEFORE DELETE ON ledger.keys

@@ -19,11 +19,11 @@ BEGIN
 		   AND ((t.tgname OPERATOR(pg_catalog.=) 'keys_append_only'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
 				 AND t.tgtype OPERATOR(pg_catalog.=) 27		-- ROW, BEFORE, DELETE, UPDATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog."char"[]))
+				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
 				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_no_truncate'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
 				 AND t.tgtype OPERATOR(pg_catalog.=) 34		-- STATEMENT, BEFORE, TRUNCATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog."char"[]))
+				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
 				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_changed'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_changed()'::pg_catalog.regprocedure
 				 AND t.tgtype OPERATOR(pg_catalog.=) 20		-- STATEMENT, AFTER, INSERT, UPDATE
@@ -32,7 +32,7 @@ BEGIN
 		RAISE EXCEPTION USING
 			ERRCODE = 'feature_not_supported',
 			MESSAGE = 'cannot alter the key registry "ledger.keys" this way',
-			DETAIL = 'Its triggers keys_append_only, keys_no_truncate and keys_changed must stay as the extension made them.',
+			DETAIL = 'Its triggers keys_append_only, keys_no_truncate and keys_changed must stay as the extension made them, enabled ALWAYS.',
 			HINT = 'Keys are changed only with ledger.add_key and ledger.revoke_key.';
 	END IF;
 END

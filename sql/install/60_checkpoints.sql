@@ -1371,6 +1371,8 @@ CREATE TRIGGER checkpoint_conflicts_guard BEFORE UPDATE OR DELETE ON ledger.chec
     FOR EACH ROW EXECUTE FUNCTION ledger._checkpoint_conflicts_guard();
 CREATE TRIGGER checkpoint_conflicts_guard_truncate BEFORE TRUNCATE ON ledger.checkpoint_conflicts
     FOR EACH STATEMENT EXECUTE FUNCTION ledger._checkpoint_conflicts_guard();
+ALTER TABLE ledger.checkpoint_conflicts ENABLE ALWAYS TRIGGER checkpoint_conflicts_guard,
+    ENABLE ALWAYS TRIGGER checkpoint_conflicts_guard_truncate;
 
 -- ---------------------------------------------------------------------
 -- Quorum

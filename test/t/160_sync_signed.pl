@@ -276,7 +276,7 @@ sub registry_unguarded
 		ALTER EVENT TRIGGER ledger_guard_signed DISABLE;
 		ALTER TABLE ledger.keys DISABLE TRIGGER ALL;
 		$sql;
-		ALTER TABLE ledger.keys ENABLE TRIGGER keys_append_only, ENABLE TRIGGER keys_no_truncate,
+		ALTER TABLE ledger.keys ENABLE ALWAYS TRIGGER keys_append_only, ENABLE ALWAYS TRIGGER keys_no_truncate,
 			ENABLE ALWAYS TRIGGER keys_changed;
 		ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 	});

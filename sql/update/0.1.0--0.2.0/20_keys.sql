@@ -10,3 +10,9 @@
 
 COMMENT ON TABLE ledger.keys IS
 'registry of signing public keys; append-only except that a revocation is recorded, and may later be brought forward';
+
+-- 0.1.0 made the append-only triggers fire on origin only: a key
+-- administrator's role with session_replication_role = replica edited and
+-- un-revoked keys (found by a review on 2026-12-05).
+ALTER TABLE ledger.keys ENABLE ALWAYS TRIGGER keys_append_only,
+	ENABLE ALWAYS TRIGGER keys_no_truncate;
