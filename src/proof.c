@@ -52,6 +52,7 @@
 #include "digest.h"
 #include "history.h"
 #include "merkle.h"
+#include "pending.h"
 #include "record.h"
 #include "tiles.h"
 #include "verify.h"
@@ -461,6 +462,18 @@ ledger_prove(PG_FUNCTION_ARGS)
 				 errmsg("block number " INT64_FORMAT " is out of range", to_block),
 				 errhint("Pass a block number of the ledger, or NULL for its newest block.")));
 	proof_open_ledger(PG_GETARG_OID(0), "ledger.prove()", &pl);
+
+	/*
+	 * the caller's own transaction has rows but no record yet (a replica's
+	 * rows are numbered by their origin): found by a review on 2026-12-05,
+	 * reported as a corrupt ledger (XX001)
+	 */
+	if (xact == pending_current_xact(false) && !ledger_id_is_replica(pl.ledger_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(pl.relid)),
+				 errdetail("It is the caller's own transaction, not committed yet."),
+				 errhint("Commit it, then call ledger.digest() or wait for the background sealer.")));
 
 	memset(&pr, 0, sizeof(pr));
 	proof_read_rows(&pl, xact, seq, &pr);

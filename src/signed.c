@@ -531,8 +531,12 @@ signed_shape_build(SignedShape *shape, Relation rel, int64 ledger_id,
 		{
 			AttrNumber	a = idx->rd_index->indkey.values[i];
 
-			if (a <= 0)
-				break;			/* expression: no plain identity */
+			/*
+			 * an expression has no plain identity; the signature column's
+			 * bytes stay out of messages (found by a review on 2026-12-05)
+			 */
+			if (a <= 0 || a == shape->sig_attnum)
+				break;
 			shape->pk_attnums[shape->npk++] = a;
 		}
 		if (shape->npk != n)
@@ -819,7 +823,8 @@ signed_buffers(void)
 
 /*
  * The row's identity for messages: "(id)=(42)" from the primary key, or
- * "with message hash <hex>" when the table has none.
+ * "with message hash <hex>" when the table has none, or one with an
+ * expression or the signature column in it.
  */
 static char *
 signed_row_ident(const SignedShape *shape, TupleDesc tupdesc, Datum *values,

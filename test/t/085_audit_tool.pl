@@ -88,6 +88,16 @@ sub audit_ok
 	ok($rc == 0 && $out =~ /^OK: / && $out =~ $like, "$name") or diag($out);
 }
 
+# no digest or checkpoint given: consistent in itself, anchored to nothing;
+# status 3, never 0 (until 2026-12-05 "OK" and status 0, so that a script
+# taking status 0 for "verified" accepted a made-up proof or export)
+sub audit_unanchored
+{
+	my ($name, $like, @args) = @_;
+	my ($rc, $out) = audit(@args);
+	ok($rc == 3 && $out =~ /^UNANCHORED: / && $out =~ $like, "$name") or diag("status $rc: $out");
+}
+
 sub audit_fails
 {
 	my ($name, $like, @args) = @_;
@@ -405,7 +415,7 @@ audit_fails('forged proof_version 1 at history size 0, through --consistency to 
 audit_fails('forged proof_version 1 at history size 0, through --consistency to a digest of another block',
 	qr/$only_digest: the chain ends at block 500, the digest is of block 69: $ask_v2/,
 	'inclusion', "$dir/forged0.json", "$dir/digest.json", '--consistency', "$dir/c0.json");
-audit_ok('forged proof_version 1 alone: nothing is anchored', qr/in block 500, chained to block 500 [0-9a-f]{64} \(no digest or checkpoint given: the block hash is computed from the proof; compare it with a digest of block 500 you trust\)$/,
+audit_unanchored('forged proof_version 1 alone: nothing is anchored (status 3)', qr/in block 500, chained to block 500 [0-9a-f]{64} \(no digest or checkpoint given: the block hash is computed from the proof; compare it with a digest of block 500 you trust\)$/,
 	'inclusion', "$dir/forged70.json");
 
 # True proofs of version 1, built from the format specification as 0.1.0's
@@ -451,7 +461,7 @@ audit_ok('proof_version 1 to a format-1 block, against the digest of that block'
 audit_ok('proof_version 1 running into format-2 blocks, against the digest of its last block',
 	qr/in block 0, chained to block 4 [0-9a-f]{64}, matching block 4 of the digest$/,
 	'inclusion', "$dir/v1to4.json", "$dir/v1d4.json");
-audit_ok('proof_version 1 alone: nothing is anchored', qr/chained to block 2 [0-9a-f]{64} \(no digest or checkpoint given: .*compare it with a digest of block 2 you trust\)$/,
+audit_unanchored('proof_version 1 alone: nothing is anchored (status 3)', qr/chained to block 2 [0-9a-f]{64} \(no digest or checkpoint given: .*compare it with a digest of block 2 you trust\)$/,
 	'inclusion', "$dir/v1to2.json");
 audit_fails('proof_version 1 against a digest of a later block', qr/$only_digest: the chain ends at block 2, the digest is of block 4: $ask_v2/,
 	'inclusion', "$dir/v1to2.json", "$dir/v1d4.json");
