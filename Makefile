@@ -74,6 +74,7 @@ REGRESS = \
 	margin_attack \
 	margin_compare \
 	margin_review \
+	pricing_margin_edges \
 	sync_bad_input \
 	sync_signed \
 	checkpoints \

@@ -1360,7 +1360,10 @@ ledger_span_intra_charge(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		j = margin_find_tier(ut, nu, tiers[i]);
 		if (j >= 0)
+		{
 			ud[j] += deltas[i];
+			margin_check_result(&ud[j], 1);
+		}
 		else
 		{
 			ut[nu] = tiers[i];
@@ -1430,7 +1433,9 @@ margin_tier_add(MarginTierState *st, int32 t, double delta)
 
 	if (j >= 0)
 	{
+		/* two finite deltas can add up to infinity (1e308 + 1e308) */
 		st->deltas[j] += delta;
+		margin_check_result(&st->deltas[j], 1);
 		return;
 	}
 	if (st->ntiers == st->maxtiers)
@@ -1707,12 +1712,23 @@ ledger_option_contracts_accum(PG_FUNCTION_ARGS)
 		e.kind = 0;
 	else if (len == 3 && memcmp(k, "put", 3) == 0)
 		e.kind = 1;
-	else
+	else if ((len == 6 && memcmp(k, "future", 6) == 0) ||
+			 (len == 5 && memcmp(k, "stock", 5) == 0))
 	{
 		/* futures and stock are not option contracts */
 		if (st == NULL)
 			st = margin_contract_new(aggcontext);
 		PG_RETURN_POINTER(st);
+	}
+	else
+	{
+		/*
+		 * the instruments of ledger.margin_positions only, spelled exactly:
+		 * any other kind ("CALL", "put ", "swap") was counted as no option
+		 * before, and silently left a short option out of the count
+		 */
+		margin_kind_error(kind, "\"future\", \"stock\", \"call\" or \"put\"");
+		PG_RETURN_NULL();		/* not reached */
 	}
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,

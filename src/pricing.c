@@ -164,6 +164,18 @@ pricing_result(double v)
 	return v;
 }
 
+/*
+ * Implied volatility: the upper bound of the price (call s e^-qt, put
+ * k e^-rt) must be representable, else every model price of the inputs
+ * overflows as the price functions report it (22003), and the comparisons
+ * with an infinite bound or forward answered 0 or NULL before.
+ */
+static void
+pricing_iv_bound(int theta, double s, double k, double t, double r, double q)
+{
+	(void) pricing_result(theta > 0 ? s * exp(-q * t) : k * exp(-r * t));
+}
+
 /* Check the binomial step count. */
 static int
 pricing_steps(int32 steps)
@@ -406,6 +418,7 @@ ledger_bsm_implied_vol(PG_FUNCTION_ARGS)
 	}
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
+	pricing_iv_bound(theta, s, k, t, r, q);
 	vol = pricing_bsm_implied_vol(theta, price, s, k, t, r, q);
 	if (vol < 0.0)
 		PG_RETURN_NULL();
@@ -568,6 +581,7 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 	pricing_interrupt_hook = pricing_interrupts;
 	if (method == PRICING_AMERICAN_CRR)
 		work = palloc(mul_size(add_size(steps, 1), sizeof(double)));
+	pricing_iv_bound(theta, s, k, t, r, q);
 	vol = pricing_american_implied_vol(theta, price, s, k, t, r, q, method,
 									   steps, work);
 	if (work)

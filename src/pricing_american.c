@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pricing_internal.h"
 
@@ -2172,8 +2173,46 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 				gu,
 				gd;
 
-	if (sigma <= 0.0 && t > 0.0 && s > 0.0 && k > 0.0 &&
-		!american_is_european(theta, r, q))
+	if (t <= 0.0)
+	{
+		/*
+		 * At expiry the American option is its intrinsic value, max(+-(S -
+		 * K), 0), undiscounted: delta +-1 in the money and 0 otherwise
+		 * (exactly at the money counts as out of the money, as for the
+		 * European Greeks at t = 0), everything else 0.  The European Greeks
+		 * of the same point were returned before: a theta of +3.2 beside a
+		 * price of 10 (put, S = 90, K = 100, r = 5%, q = 2%, sigma = 20%).
+		 */
+		memset(g, 0, sizeof(*g));
+		g->price = Max(theta * (s - k), 0.0);
+		g->delta = theta * (s - k) > 0.0 ? theta : 0.0;
+		return;
+	}
+	if (s <= 0.0 || k <= 0.0)
+	{
+		/*
+		 * s = 0 or k = 0 (pricing_american_price): a put at s = 0 and a call
+		 * at k = 0 are exercised at once when r > 0 (put) or q > 0 (call),
+		 * worth K or S with delta -1 or +1 and every other Greek 0 (not the
+		 * European Greeks of K e^-rT or S e^-qT); held to expiry otherwise,
+		 * where the value is the European one and so are its Greeks.  A call
+		 * at s = 0 and a put at k = 0 are worth 0, all Greeks 0.
+		 */
+		memset(g, 0, sizeof(*g));
+		if (theta < 0 ? k <= 0.0 : s <= 0.0)
+			return;
+		if (theta < 0 ? r > 0.0 : q > 0.0)
+		{
+			g->price = theta < 0 ? k : s;
+			g->delta = theta;
+			return;
+		}
+		pricing_bsm_greeks(theta, s, k, t, r, q, sigma, g);
+		g->price = pricing_american_price(theta, s, k, t, r, q, sigma,
+										  PRICING_AMERICAN_QDFP, 1, NULL);
+		return;
+	}
+	if (sigma <= 0.0 && !american_is_european(theta, r, q))
 	{
 		/*
 		 * sigma = 0 with early exercise: the value is the best exercise
@@ -2202,11 +2241,10 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 				  american_zero_vol(theta, s, k, t, r - hr, q)) / (2.0 * hr);
 		return;
 	}
-	if (t <= 0.0 || sigma <= 0.0 || s <= 0.0 || k <= 0.0 ||
-		american_is_european(theta, r, q))
+	if (sigma <= 0.0 || american_is_european(theta, r, q))
 	{
-		/* degenerate or European: the European Greeks (with the floor) */
-		pricing_bsm_greeks(theta, s, k, Max(t, 0.0), r, q, sigma, g);
+		/* European (sigma = 0 too): the European Greeks (with the floor) */
+		pricing_bsm_greeks(theta, s, k, t, r, q, sigma, g);
 		g->price = pricing_american_price(theta, s, k, t, r, q, sigma,
 										  PRICING_AMERICAN_QDFP, 1, NULL);
 		return;
@@ -2221,6 +2259,18 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 
 		d = (up - dn) / (2.0 * h);
 		gm = (up - 2.0 * g->price + dn) / (h * h);
+		if (theta * (s - h - k) > 0.0 && g->price <= theta * (s - k) &&
+			up <= theta * (s + h - k) && dn <= theta * (s - h - k))
+		{
+			/*
+			 * all three points in the exercise region, where the value is
+			 * the linear S - K or K - S: delta +-1 and gamma 0 exactly; the
+			 * difference divided by h^2 was rounding noise (gamma -1.4e8 at
+			 * S = 1e-8, K = 100, T = 1e-8)
+			 */
+			d = theta;
+			gm = 0.0;
+		}
 	}
 	g->delta = d;
 	g->gamma = gm;
