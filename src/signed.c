@@ -27,8 +27,9 @@
  * BEFORE INSERT row trigger sorts between the two (one could change a row
  * after its signature was checked) and that it is itself defined as
  * require_signatures made it.  Per row, in order (signed_trigger_*): the key
- * and signature columns are set; the key is registered, valid at now()
- * (valid_from <= now() < valid_until) and not revoked at now(); the
+ * and signature columns are set; the key is registered (added_at) by the
+ * row's insert, valid at now() (valid_from <= now() < valid_until) and not
+ * revoked at now(), nor revoked or expired since by the current time; the
  * signature verifies; the signed message was not accepted before.  A row it
  * accepts is remembered (signed_row_accepted), so that the ledger's own row
  * trigger can refuse a row of a signed ledger that reached it without
@@ -60,10 +61,15 @@
  * relcache callback only marks the cache stale, and the next lookup frees
  * every OpenSSL key and starts over.  Freeing lazily means a key in use is
  * never freed under the caller (invalidations are processed whenever a lock
- * is taken).  Keys are read with the latest snapshot, so a revocation
+ * is taken).  The trigger processes pending invalidations itself before
+ * each row's lookup (a COPY takes no new lock between rows, and nothing
+ * else would; with nothing queued it costs a flag test), keys are read with
+ * the latest snapshot, and a revocation or end of validity is judged at the
+ * current time as well as at the transaction's start: so a revocation
  * committed by another backend counts from the next row on, even inside a
- * running COPY.  OpenSSL keys are allocated by OpenSSL and owned by the
- * cache until the next flush, so an ERROR leaks nothing.
+ * running COPY (before 0.2.0's fix of 2026-12-05 only at the commit).
+ * OpenSSL keys are allocated by OpenSSL and owned by the cache until the
+ * next flush, so an ERROR leaks nothing.
  *
  * Commit time and prepared transactions
  * -------------------------------------
@@ -72,16 +78,19 @@
  * (signed_precommit_check, called by pending.c with the time it records).
  * PREPARE TRANSACTION runs that check too; COMMIT PREPARED, later and
  * possibly from another session, runs no callback of the transaction.  So
- * at PREPARE the transaction also records which keys it used
- * (ledger.signed_prepared_keys, written inside it and committed with it),
- * and a ProcessUtility hook checks those keys again before COMMIT PREPARED
- * and refuses to commit if one has been revoked or has expired since; the
- * time of that check is recorded (ledger.signed_commit_checks) in the
- * COMMIT PREPARED statement's own transaction.  Verify judges a prepared
- * transaction over [prepared, checked]; without a recorded check (COMMIT
- * PREPARED ran where the library was not loaded) it can only bound the
- * commit by the time its block was sealed, and reports a key revoked in
- * that window.
+ * at PREPARE the transaction also records which keys it used, with their
+ * valid_until and revoked_at as it saw them, its own add_key or revoke_key
+ * included (ledger.signed_prepared_keys, written inside it and committed
+ * with it), and a ProcessUtility hook checks those keys again before
+ * COMMIT PREPARED, by the earlier of the recorded and the committed
+ * registry's times (the committed registry alone lacks the prepared
+ * transaction's own changes), and refuses to commit if one has been
+ * revoked or has expired since; the time of that check is recorded
+ * (ledger.signed_commit_checks) in the COMMIT PREPARED statement's own
+ * transaction.  Verify judges a prepared transaction over [prepared,
+ * checked]; without a recorded check (COMMIT PREPARED ran where the library
+ * was not loaded) it can only bound the commit by the time its block was
+ * sealed, and reports a key revoked in that window.
  *
  * Memory: per-row work is in the trigger's per-tuple context; the message
  * buffers are kept in TopMemoryContext (and given back when a row made them
@@ -97,6 +106,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
+#include "access/subtrans.h"
 #include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
@@ -116,6 +126,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "storage/bufmgr.h"
+#include "storage/procarray.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -1215,13 +1226,15 @@ signed_refuse_key_state(SignedRow *row, const char *state,
 
 /*
  * Step 3: the row's key, registered, valid and not revoked at now() (the
- * transaction's start).
+ * transaction's start), nor revoked or expired since, nor registered after
+ * the row's insert (verify judges the row at its commit, later still).
  */
 static SignedKey *
 signed_trigger_key(SignedRow *row)
 {
 	SignedKey  *k = signed_key_lookup(row->key_id);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz clock;
 
 	if (k == NULL)
 		ereport(ERROR,
@@ -1240,6 +1253,29 @@ signed_trigger_key(SignedRow *row)
 		signed_refuse_key_state(row, "is not yet valid", "The key is valid from %s.",
 								k->valid_from);
 	if (k->valid_until <= now)
+		signed_refuse_key_state(row, "has expired", "The key was valid until %s.",
+								k->valid_until);
+
+	/*
+	 * Since the transaction began: a revocation, such as one committed by
+	 * another session during a COPY, or an end of validity, reached by now
+	 * (the commit would be refused anyway); a key registered later than now
+	 * (a row of ledger.keys dated in the future, which the registry refuses
+	 * since 0.2.0: verify would refuse the row for good).  The clock is read
+	 * only for a key that can have changed state since.
+	 */
+	if (k->revoked_at == DT_NOEND && k->valid_until == DT_NOEND &&
+		k->added_at <= now)
+		return k;
+	clock = GetCurrentTimestamp();
+	if (clock < k->added_at)
+		signed_refuse_key_state(row, "is not registered yet",
+								"The key's registration is dated %s, after the row's insert.",
+								k->added_at);
+	if (k->revoked_at <= clock)
+		signed_refuse_key_state(row, "is revoked", "The key was revoked at %s.",
+								k->revoked_at);
+	if (k->valid_until <= clock)
 		signed_refuse_key_state(row, "has expired", "The key was valid until %s.",
 								k->valid_until);
 	return k;
@@ -1411,6 +1447,13 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 		replica_check_write(linfo, row.rel);
 
 	signed_trigger_read_row(&row, trigdata);
+
+	/*
+	 * A change of the registry committed by another session since the last
+	 * row: a COPY takes no new lock between rows, where invalidations would
+	 * be processed, and would use the cached key to its end.
+	 */
+	AcceptInvalidationMessages();
 	k = replica ? signed_trigger_replica_key(&row) : signed_trigger_key(&row);
 	signed_trigger_verify(&row, k);
 	signed_record_message(&row);
@@ -1504,12 +1547,26 @@ signed_precommit_key(const char *key_id, TimestampTz t)
 	const char *state;
 	char	   *tstr;
 
+	/* keys are never deleted: never let a key not found through */
 	if (k == NULL)
-		return;					/* keys are never deleted */
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("key \"%s\" that signed rows of the transaction is not registered",
+						key_id),
+				 errdetail("The key is not in ledger.keys as the transaction would commit it, so its rows signed by the key are not recorded."),
+				 errhint("Register the key with ledger.add_key() and sign the rows again, in a new transaction.")));
+	tstr = pstrdup(timestamptz_to_str(t));
+	if (t < k->added_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("key \"%s\" was not registered yet when the transaction that used it committed",
+						key_id),
+				 errdetail("The key's registration is dated %s; the transaction would commit at %s, so its rows signed by the key are not recorded.",
+						   timestamptz_to_str(k->added_at), tstr),
+				 errhint("Sign the rows again with a key registered before, in a new transaction.")));
 	state = signed_key_state_at(k, t, &when);
 	if (state == NULL)
 		return;
-	tstr = pstrdup(timestamptz_to_str(t));
 	if (k->revoked_at <= t)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -1592,18 +1649,31 @@ signed_insert_catalog_row(Oid relid, Datum *values, bool *nulls)
 	table_close(rel, NoLock);
 }
 
-/* Record one used key of a transaction being prepared. */
+/*
+ * Record one used key of a transaction being prepared, with its valid_until
+ * and revoked_at as the transaction sees them (its own changes of the
+ * registry included: the key cache reads with the latest snapshot, and was
+ * just refreshed by the pre-commit check).
+ */
 static void
 signed_record_prepared_key(Oid relid, int64 xact, const char *key_id,
 						   TimestampTz at)
 {
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	SignedKey  *k = signed_key_lookup(key_id);
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
 
+	if (k == NULL)				/* the pre-commit check refused it already */
+		elog(ERROR, "key \"%s\" of a transaction being prepared is not registered",
+			 key_id);
 	values[0] = Int64GetDatum(xact);
 	values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	values[2] = CStringGetTextDatum(key_id);
 	values[3] = TimestampTzGetDatum(at);
+	values[4] = TimestampTzGetDatum(k->valid_until);
+	nulls[4] = k->valid_until == DT_NOEND;
+	values[5] = TimestampTzGetDatum(k->revoked_at);
+	nulls[5] = k->revoked_at == DT_NOEND;
 	signed_insert_catalog_row(relid, values, nulls);
 }
 
@@ -1680,10 +1750,51 @@ signed_full_xid(TransactionId xid)
 }
 
 /*
+ * Did prepared transaction xid (or one of its subtransactions) write the
+ * row of ledger.keys for key_id that the committed registry does not have
+ * yet?  Read under a dirty snapshot, which sees its uncommitted rows; the
+ * registry is small, and a sequential scan compares key ids bytewise, as
+ * equality does, whatever the index's collation.
+ */
+static bool
+signed_prepared_key_is_own(TransactionId xid, const char *key_id)
+{
+	Relation	rel = table_open(ledger_catalog_relid("keys"), AccessShareLock);
+	SnapshotData dirty;
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		own = false;
+
+	InitDirtySnapshot(dirty);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(key_id));
+	scan = systable_beginscan(rel, InvalidOid, false, &dirty, 1, &skey);
+	while (!own && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
+
+		own = TransactionIdEquals(xmin, xid) ||
+			(TransactionIdIsNormal(xmin) && TransactionIdFollows(xmin, xid) &&
+			 TransactionIdIsInProgress(xmin) &&
+			 TransactionIdEquals(SubTransGetTopmostTransaction(xmin), xid));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return own;
+}
+
+/*
  * Before COMMIT PREPARED 'gid': if the prepared transaction recorded signed
  * rows, every key that signed them must still be valid and unrevoked now,
  * or the commit is refused (the transaction stays prepared); else the check
  * is recorded, in this statement's transaction, for verify.
+ *
+ * A key is judged as the transaction will commit it: by the earlier of the
+ * valid_until and revoked_at it recorded at PREPARE (which include its own
+ * add_key or revoke_key, which no snapshot of ours sees) and those of the
+ * committed registry (a revocation committed since).  A key in neither is
+ * refused, never skipped.
  */
 static void
 signed_commit_prepared_check(const char *gid)
@@ -1697,7 +1808,7 @@ signed_commit_prepared_check(const char *gid)
 	ScanKeyData skey;
 	SnapshotData dirty;
 	HeapTuple	tup;
-	List	   *keys = NIL;
+	List	   *keys = NIL;		/* of SignedKey *, as recorded */
 	int64		xact = -1;
 	TimestampTz prepared_at = 0;
 	TimestampTz now;
@@ -1720,14 +1831,23 @@ signed_commit_prepared_check(const char *gid)
 	scan = systable_beginscan(rel, xidindex, OidIsValid(xidindex), &dirty, 1, &skey);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
+		TupleDesc	td = RelationGetDescr(rel);
+		SignedKey  *rec;
 		bool		isnull;
+		Datum		d;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!TransactionIdEquals(HeapTupleHeaderGetRawXmin(tup->t_data), xid))
 			continue;			/* a restored row with the same xid8 */
-		xact = DatumGetInt64(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
-		keys = lappend(keys, TextDatumGetCString(heap_getattr(tup, 3, RelationGetDescr(rel), &isnull)));
-		prepared_at = DatumGetTimestampTz(heap_getattr(tup, 4, RelationGetDescr(rel), &isnull));
+		xact = DatumGetInt64(heap_getattr(tup, 1, td, &isnull));
+		rec = palloc0(sizeof(SignedKey));
+		rec->key_id = TextDatumGetCString(heap_getattr(tup, 3, td, &isnull));
+		prepared_at = DatumGetTimestampTz(heap_getattr(tup, 4, td, &isnull));
+		d = heap_getattr(tup, 5, td, &isnull);
+		rec->valid_until = isnull ? DT_NOEND : DatumGetTimestampTz(d);
+		d = heap_getattr(tup, 6, td, &isnull);
+		rec->revoked_at = isnull ? DT_NOEND : DatumGetTimestampTz(d);
+		keys = lappend(keys, rec);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1738,12 +1858,30 @@ signed_commit_prepared_check(const char *gid)
 	now = GetCurrentTimestamp();
 	foreach(lc, keys)
 	{
-		const char *key_id = lfirst(lc);
+		SignedKey  *rec = lfirst(lc);
+		const char *key_id = rec->key_id;
 		SignedKey  *k = signed_key_lookup(key_id);
 		TimestampTz when;
 		const char *state;
 
-		if (k == NULL || (state = signed_key_state_at(k, now, &when)) == NULL)
+		/*
+		 * Not in the committed registry: it must be the prepared
+		 * transaction's own key, judged as it recorded it; any other key not
+		 * found is refused, never skipped.
+		 */
+		if (k != NULL)
+		{
+			rec->valid_until = Min(rec->valid_until, k->valid_until);
+			rec->revoked_at = Min(rec->revoked_at, k->revoked_at);
+		}
+		else if (!signed_prepared_key_is_own(xid, key_id))
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows is not registered",
+							gid, key_id),
+					 errdetail("The key is neither in ledger.keys nor registered by the prepared transaction itself."),
+					 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a registered key.")));
+		if ((state = signed_key_state_at(rec, now, &when)) == NULL)
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),

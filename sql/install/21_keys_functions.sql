@@ -2,7 +2,8 @@
 -- script and in the update from 0.1.0 (sql/update/0.1.0--0.2.0/
 -- 21_keys_functions.sql links here), so CREATE OR REPLACE, which keeps
 -- grants an administrator gave.  The registry's triggers on
--- keys_append_only are made by 22_keys_triggers.sql (install only).
+-- keys_append_only are made by 22_keys_triggers.sql (install only) and
+-- 22a_keys_insert.sql (install and update).
 
 CREATE OR REPLACE FUNCTION ledger.keys_append_only()
 RETURNS trigger
@@ -22,8 +23,41 @@ BEGIN
 				SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
 				HINT = 'Keys are never deleted; revoke a key with ledger.revoke_key.';
 	END IF;
-	-- UPDATE (INSERTs are checked by add_key, not here: pg_restore inserts
-	-- rows of older versions, which allowed infinite times)
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+		-- When and by whom a key was registered is the registry's to record:
+		-- a key counts from added_at on (the signature trigger and
+		-- ledger.verify), so one registered "in the future" had rows
+		-- accepted that verify refused for good.  Only a role with the
+		-- privileges of the table's owner (pg_restore, which inserts the
+		-- rows with their old added_at and added_by) may give other values
+		-- than the defaults, and never a time after now.  (Finite times
+		-- and key id lengths are checked by add_key, not here: pg_restore
+		-- inserts rows of older versions, which allowed infinite times.)
+		IF NEW.added_at OPERATOR(pg_catalog.>) pg_catalog.now() THEN
+			RAISE EXCEPTION 'key "%" cannot be registered with an added_at in the future',
+					NEW.key_id
+				USING ERRCODE = '23514', CONSTRAINT = 'keys_added_at',
+					SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+					DETAIL = pg_catalog.format('Its added_at is %s; the registering transaction started at %s.',
+											   NEW.added_at, pg_catalog.now()),
+					HINT = 'Leave added_at and added_by to their defaults, as ledger.add_key does.';
+		END IF;
+		IF (NEW.added_at OPERATOR(pg_catalog.<>) pg_catalog.now()
+			OR NEW.added_by OPERATOR(pg_catalog.<>) CURRENT_USER::pg_catalog.text)
+			AND NOT pg_catalog.pg_has_role(CURRENT_USER,
+				(SELECT c.relowner FROM pg_catalog.pg_class c
+				  WHERE c.oid OPERATOR(pg_catalog.=) TG_RELID), 'USAGE') THEN
+			RAISE EXCEPTION 'permission denied to choose added_at or added_by of key "%"',
+					NEW.key_id
+				USING ERRCODE = '42501',
+					SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+					DETAIL = pg_catalog.format('Only a role with the privileges of the owner of table "%s.%s" (restoring a dump) may register a key with an added_at other than now() or an added_by other than the current user.',
+											   TG_TABLE_SCHEMA, TG_TABLE_NAME),
+					HINT = 'Leave added_at and added_by to their defaults, as ledger.add_key does.';
+		END IF;
+		RETURN NEW;
+	END IF;
+	-- UPDATE
 	IF NOT pg_catalog.isfinite(NEW.revoked_at) THEN
 		RAISE EXCEPTION 'key "%" must have a finite revocation time', NEW.key_id
 			USING ERRCODE = '22000', CONSTRAINT = 'keys_finite',
@@ -40,6 +74,14 @@ BEGIN
 			ROW(OLD.key_id, OLD.owner, OLD.algorithm, OLD.public_key,
 				OLD.valid_from, OLD.valid_until, OLD.added_at, OLD.added_by)
 	THEN
+		-- brought forward: the row keeps the earlier date and reason, for
+		-- revoke_key and a direct UPDATE alike (a NULL reason is left for
+		-- keys_revocation to refuse)
+		IF OLD.revoked_at IS NOT NULL AND NEW.revocation_reason IS NOT NULL THEN
+			NEW.revocation_reason := pg_catalog.format('%s (brought forward from %s, when the reason was: %s)',
+													   NEW.revocation_reason, OLD.revoked_at,
+													   OLD.revocation_reason);
+		END IF;
 		RETURN NEW;
 	END IF;
 	RAISE EXCEPTION 'cannot update key "%" in table "%.%"', OLD.key_id,
@@ -51,7 +93,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger.keys_append_only() IS
-'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than recording a revocation, at a finite time, or bringing it forward';
+'trigger function: refuses DELETE, TRUNCATE and any UPDATE of ledger.keys other than recording a revocation, at a finite time, or bringing it forward (keeping the earlier date and reason); refuses an INSERT with added_at in the future, or, but for the table''s owner, added_at or added_by other than the defaults';
 
 -- add_key refuses infinite times and over-long key ids; revoke_key brings
 -- an existing revocation forward instead of answering "already revoked".
@@ -129,7 +171,6 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	k ledger.keys;
-	new_reason text := revoke_key.reason;
 BEGIN
 	IF revoke_key.key_id IS NULL OR revoke_key.reason IS NULL OR
 		revoke_key.revoked_at IS NULL THEN
@@ -163,12 +204,11 @@ BEGIN
 					DETAIL = pg_catalog.format('It is revoked from %s on; a revocation can only be brought forward.',
 											   k.revoked_at);
 		END IF;
-		new_reason := pg_catalog.format('%s (brought forward from %s, when the reason was: %s)',
-										revoke_key.reason, k.revoked_at, k.revocation_reason);
+		-- keys_append_only appends the earlier date and reason
 	END IF;
 	UPDATE ledger.keys
 	   SET revoked_at = revoke_key.revoked_at,
-		   revocation_reason = new_reason
+		   revocation_reason = revoke_key.reason
 	 WHERE keys.key_id OPERATOR(pg_catalog.=) revoke_key.key_id
 	RETURNING * INTO k;
 	RETURN k;

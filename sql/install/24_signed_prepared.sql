@@ -3,22 +3,26 @@
 
 -- Prepared transactions (docs/signing.md#prepared-transactions).  At
 -- PREPARE TRANSACTION, the keys that signed the rows a transaction records,
--- written inside it (so they commit or roll back with it); before COMMIT
--- PREPARED, the hook in src/signed.c finds them by transaction id, checks
--- the keys again and records that check in signed_commit_checks, in the
--- COMMIT PREPARED statement's own transaction.  Column order is relied
--- upon by src/signed.c.
+-- with their end of validity and revocation as the transaction saw them
+-- (its own add_key or revoke_key included), written inside it (so they
+-- commit or roll back with it); before COMMIT PREPARED, the hook in
+-- src/signed.c finds them by transaction id, checks the keys again (by the
+-- earlier of these and the committed registry's) and records that check in
+-- signed_commit_checks, in the COMMIT PREPARED statement's own transaction.
+-- Column order is relied upon by src/signed.c.
 CREATE TABLE ledger.signed_prepared_keys (
 	xact_id pg_catalog.int8 NOT NULL,
 	transaction pg_catalog.xid8 NOT NULL,
 	key_id pg_catalog.text NOT NULL,
 	prepared_at pg_catalog.timestamptz NOT NULL,
+	valid_until pg_catalog.timestamptz,
+	revoked_at pg_catalog.timestamptz,
 	PRIMARY KEY (xact_id, key_id)
 );
 CREATE INDEX signed_prepared_keys_transaction_idx
 	ON ledger.signed_prepared_keys (transaction);
 COMMENT ON TABLE ledger.signed_prepared_keys IS
-'keys that signed the rows of each prepared transaction (ledger transaction number, transaction id), recorded at PREPARE TRANSACTION';
+'keys that signed the rows of each prepared transaction (ledger transaction number, transaction id), with their valid_until and revoked_at as the transaction saw them, recorded at PREPARE TRANSACTION';
 
 CREATE TABLE ledger.signed_commit_checks (
 	xact_id pg_catalog.int8 PRIMARY KEY,

@@ -20,6 +20,10 @@ BEGIN
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
 				 AND t.tgtype OPERATOR(pg_catalog.=) 27		-- ROW, BEFORE, DELETE, UPDATE
 				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
+				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_insert'
+				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
+				 AND t.tgtype OPERATOR(pg_catalog.=) 7		-- ROW, BEFORE, INSERT
+				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
 				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_no_truncate'
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
 				 AND t.tgtype OPERATOR(pg_catalog.=) 34		-- STATEMENT, BEFORE, TRUNCATE
@@ -28,11 +32,11 @@ BEGIN
 				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_changed()'::pg_catalog.regprocedure
 				 AND t.tgtype OPERATOR(pg_catalog.=) 20		-- STATEMENT, AFTER, INSERT, UPDATE
 				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')))
-		OPERATOR(pg_catalog.<>) 3 THEN
+		OPERATOR(pg_catalog.<>) 4 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'feature_not_supported',
 			MESSAGE = 'cannot alter the key registry "ledger.keys" this way',
-			DETAIL = 'Its triggers keys_append_only, keys_no_truncate and keys_changed must stay as the extension made them, enabled ALWAYS.',
+			DETAIL = 'Its triggers keys_append_only, keys_insert, keys_no_truncate and keys_changed must stay as the extension made them, enabled ALWAYS.',
 			HINT = 'Keys are changed only with ledger.add_key and ledger.revoke_key.';
 	END IF;
 END

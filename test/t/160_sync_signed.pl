@@ -277,7 +277,7 @@ sub registry_unguarded
 		ALTER TABLE ledger.keys DISABLE TRIGGER ALL;
 		$sql;
 		ALTER TABLE ledger.keys ENABLE ALWAYS TRIGGER keys_append_only, ENABLE ALWAYS TRIGGER keys_no_truncate,
-			ENABLE ALWAYS TRIGGER keys_changed;
+			ENABLE ALWAYS TRIGGER keys_changed, ENABLE ALWAYS TRIGGER keys_insert;
 		ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 	});
 }

@@ -1,9 +1,10 @@
 
 -- ---------------------------------------------------------------------------
 -- Keys and signatures (sql/install/20_keys.sql, 25_signed.sql).  The changed
--- functions (keys_append_only, add_key, revoke_key, _guard_signed) and the
--- new tables of prepared transactions are in files this update shares with
--- the install script: 21_keys_functions.sql, 24_signed_prepared.sql,
+-- functions (keys_append_only, add_key, revoke_key, _guard_signed), the
+-- registry's new INSERT trigger keys_insert and the new tables of prepared
+-- transactions are in files this update shares with the install script:
+-- 21_keys_functions.sql, 22a_keys_insert.sql, 24_signed_prepared.sql,
 -- 24b_guard_signed.sql (CREATE OR REPLACE keeps the grants an administrator
 -- gave on the functions).
 -- ---------------------------------------------------------------------------

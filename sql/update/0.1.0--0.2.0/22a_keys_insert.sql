@@ -1,0 +1,1 @@
+../../install/22a_keys_insert.sql
