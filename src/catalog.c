@@ -55,6 +55,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
@@ -366,22 +367,32 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
 	Oid			argtype = OIDOID;
 	int64		result = -1;
 	int			ret;
+	SPIPlanPtr	plan;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (ledger_catalog_has_replicas())
-		ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version, "
-									"r.ledger_id IS NOT NULL, r.subscription::pg_catalog.text "
-									"FROM ledger.ledgers l LEFT JOIN ledger.replicas r "
-									"ON r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
-									"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-									1, &argtype, &arg, NULL, false, 1);
-	else
-		ret = SPI_execute_with_args("SELECT l.ledger_id, l.ledger_uuid, l.format_version, "
-									"false, NULL::pg_catalog.text "
-									"FROM ledger.ledgers l "
-									"WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-									1, &argtype, &arg, NULL, false, 1);
+
+	/*
+	 * With the newest snapshot, as PostgreSQL reads its own catalogs: under
+	 * REPEATABLE READ the transaction's snapshot could predate the ledger,
+	 * and the answer "not a ledger" stayed cached for the session, since no
+	 * invalidation came after it (found by a review on 2026-12-05).
+	 */
+	plan = SPI_prepare(ledger_catalog_has_replicas() ?
+					   "SELECT l.ledger_id, l.ledger_uuid, l.format_version, "
+					   "r.ledger_id IS NOT NULL, r.subscription::pg_catalog.text "
+					   "FROM ledger.ledgers l LEFT JOIN ledger.replicas r "
+					   "ON r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
+					   "WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass" :
+					   "SELECT l.ledger_id, l.ledger_uuid, l.format_version, "
+					   "false, NULL::pg_catalog.text "
+					   "FROM ledger.ledgers l "
+					   "WHERE l.relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+					   1, &argtype);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)

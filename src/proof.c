@@ -447,6 +447,7 @@ ledger_prove(PG_FUNCTION_ARGS)
 	LedgerBlock target;
 	int			index;
 	bool		v2;
+	bool		pushed;
 	StringInfoData buf;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -462,6 +463,7 @@ ledger_prove(PG_FUNCTION_ARGS)
 				 errmsg("block number " INT64_FORMAT " is out of range", to_block),
 				 errhint("Pass a block number of the ledger, or NULL for its newest block.")));
 	proof_open_ledger(PG_GETARG_OID(0), "ledger.prove()", &pl);
+	pushed = verify_push_call_snapshot();
 
 	/*
 	 * the caller's own transaction has rows but no record yet (a replica's
@@ -544,6 +546,8 @@ ledger_prove(PG_FUNCTION_ARGS)
 	}
 	else
 		proof_append_v1(&buf, &pl, &home, index, target.block_no);
+	if (pushed)
+		PopActiveSnapshot();
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
@@ -594,6 +598,7 @@ ledger_consistency_proof(PG_FUNCTION_ARGS)
 	TileStore	ts;
 	uint8		proof[2 * MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
 	int			len;
+	bool		pushed;
 	StringInfoData buf;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -601,6 +606,7 @@ ledger_consistency_proof(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ledger table and old digest must not be NULL")));
 	proof_open_ledger(PG_GETARG_OID(0), "ledger.consistency_proof()", &pl);
+	pushed = verify_push_call_snapshot();
 	proof_digest_block(&pl, PG_GETARG_JSONB_P(1), "old", &old_b);
 	if (PG_ARGISNULL(2))
 	{
@@ -643,5 +649,7 @@ ledger_consistency_proof(PG_FUNCTION_ARGS)
 					 BLOCK_TREE_SIZE(&old_b), BLOCK_TREE_SIZE(&new_b));
 	proof_hashes(&buf, proof, len, true);
 	appendStringInfoChar(&buf, '}');
+	if (pushed)
+		PopActiveSnapshot();
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

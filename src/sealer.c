@@ -1985,8 +1985,8 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 
 	/*
 	 * Wait for it to end, at most timeout_ms: it may wait for a lock held by
-	 * an administrator's open ledger.seal(); it then goes on alone.  Our
-	 * latch is set at each change of its state (bgw_notify_pid).
+	 * an administrator's open ledger.seal(); it is then stopped.  Our latch
+	 * is set at each change of its state (bgw_notify_pid).
 	 */
 	for (;;)
 	{
@@ -1997,7 +1997,15 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 		if (status == BGWH_POSTMASTER_DIED)
 			return false;
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+		{
+			/*
+			 * stopped, not left waiting for the lock: each digest() of a
+			 * held ledger left one, until every background worker slot of
+			 * the server was taken (found by a review on 2026-12-05)
+			 */
+			TerminateBackgroundWorker(handle);
 			return false;
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

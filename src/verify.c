@@ -15,7 +15,8 @@
  * size and root), which is what catches the removal of the newest rows
  * together with their records and blocks.
  *
- * It reads the table and the catalog under one snapshot (the caller's), so a
+ * It reads the table and the catalog under one snapshot (of the call, under
+ * READ COMMITTED; the transaction's otherwise), so a
  * concurrent writer never makes it report a false break: rows of
  * transactions that commit later are invisible together with their records,
  * and a block committed later is invisible with the records it lists.
@@ -660,6 +661,23 @@ verify_chain(int64 ledger_id, const pg_uuid_t *uuid, const char *relname,
 		verify_against_digest(st, digest, blocks, last_block);
 }
 
+/*
+ * A snapshot of the call, not of the statement, under READ COMMITTED: in
+ * SELECT * FROM ledger.verify(t, ledger.digest(t)) the digest names a block
+ * digest() had sealed after the statement's snapshot was taken, and verify
+ * reported it removed (consistency_proof and prove, a block they did not
+ * hold): found by a review on 2026-12-05.  Under REPEATABLE READ digest()
+ * describes what the transaction's snapshot sees, and that one is kept.
+ */
+bool
+verify_push_call_snapshot(void)
+{
+	if (IsolationUsesXactSnapshot())
+		return false;
+	PushActiveSnapshot(GetLatestSnapshot());
+	return true;
+}
+
 /* Check that the caller may read the table. */
 static void
 verify_check_select(Oid relid)
@@ -711,6 +729,7 @@ ledger_verify(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
 	char	   *relname;
+	bool		pushed;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -728,6 +747,7 @@ ledger_verify(PG_FUNCTION_ARGS)
 	if (digest_jb != NULL)
 		digest_parse(digest_jb, &digest);
 
+	pushed = verify_push_call_snapshot();
 	vcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger verify",
 								 ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(vcxt);
@@ -765,6 +785,8 @@ ledger_verify(PG_FUNCTION_ARGS)
 	else
 		nulls[5] = true;
 	MemoryContextDelete(vcxt);
+	if (pushed)
+		PopActiveSnapshot();
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(rtd), values, nulls)));
 }

@@ -16,6 +16,13 @@
  */
 extern void verify_check_full_read(Oid relid, const char *fn);
 
+/*
+ * Under READ COMMITTED, push a snapshot taken now (true: pop it after), so
+ * that a function given a digest sees the block the digest names even when
+ * ledger.digest() sealed it in the same statement.
+ */
+extern bool verify_push_call_snapshot(void);
+
 /* The digest of a ledger's newest block (does not seal). */
 extern Jsonb *verify_digest(int64 ledger_id);
 

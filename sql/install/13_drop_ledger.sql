@@ -17,6 +17,13 @@ BEGIN
             MESSAGE = 'must be superuser to drop a ledger',
             HINT = 'Dropping a ledger destroys its history; ask a superuser.';
     END IF;
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'active_sql_transaction',
+            MESSAGE = 'cannot drop a ledger in a REPEATABLE READ or SERIALIZABLE transaction',
+            DETAIL = 'Its history is deleted as committed when each statement runs, which a transaction snapshot would not see.',
+            HINT = 'Call ledger.drop_ledger() in a READ COMMITTED transaction.';
+    END IF;
     -- the sealer's lock first (it takes the ledger's row, then the rest)
     SELECT g.ledger_id INTO id FROM ledger.ledgers g
      WHERE g.relation OPERATOR(pg_catalog.=) tbl FOR UPDATE;
@@ -53,6 +60,14 @@ BEGIN
             DETAIL = 'The next change of it from its origin would find no table, and stop the subscription for every ledger it carries.',
             HINT = pg_catalog.format('Drop the subscription with its replicas (ledger.drop_subscription(%L, true)), or once the origin has retired the ledger (ledger.remove_from_publication), call ledger.resync_subscription(%L) first.', pub, pub);
     END IF;
+    -- Writers first: a transaction still writing to the table (or prepared
+    -- with rows in it) writes its record at commit; deleted before it, the
+    -- record stayed, for a ledger that no longer exists, and seal() and
+    -- the sealer's rebuild after a crash failed for every ledger of the
+    -- database (found by a review on 2026-12-05).  Each DELETE below then
+    -- sees what they committed (a statement's snapshot: READ COMMITTED
+    -- only, checked above).
+    EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
     -- signed ledgers (sql/install/25_signed.sql, 52_sync_signed.sql) keep
     -- three more catalogs
     DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;

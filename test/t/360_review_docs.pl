@@ -5,10 +5,11 @@
 # 2026-12-05, each failing here against the code before (the key
 # registry's triggers in replica mode are in sql/sig_keys.sql, the audit
 # tool's status without an anchor in 085_audit_tool.pl):
-#  1. digest() with the ledger held by another session (an open seal(), an
-#     owner's open ALTER TABLE): the background pass skips a held ledger,
-#     and digest() took "a pass finished" for "sealed" and described an
-#     older block at once, without the NOTICE the reference promises.
+#  1. digest() with the ledger held by another session (an open seal(); an
+#     owner's open ALTER TABLE the same way): the background pass skips a
+#     held ledger, and digest() took "a pass finished" for "sealed" and
+#     described an older block at once, without the NOTICE the reference
+#     promises.
 #  2. prove() of a row of the caller's own open transaction reported a
 #     corrupt ledger (XX001 "has 0 records", "Run ledger.verify()") where
 #     verify() in the same transaction passed: 55000, not sealed yet.
@@ -21,6 +22,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use LedgerTest;
 
 my $node = ledger_node('docs');
@@ -28,6 +30,8 @@ $node->safe_psql('postgres', q{
 	CREATE EXTENSION ledger;
 	CREATE ROLE bob LOGIN;
 	GRANT USAGE ON SCHEMA ledger TO bob;
+	GRANT EXECUTE ON FUNCTION ledger.create_ledger(regclass) TO bob;
+	GRANT CREATE ON SCHEMA public TO bob;
 	CREATE TABLE bt (id int PRIMARY KEY, v text);
 	ALTER TABLE bt OWNER TO bob;
 });
@@ -47,11 +51,13 @@ sub digest_block
 my $sealed_before = $node->safe_psql('postgres', "SELECT max(block_no) FROM ledger.blocks b "
 	  . "JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'bt'::regclass");
 
-for my $case ([ 'an open seal()', 'postgres', "SELECT ledger.seal('bt')" ],
-	[ "the owner's open ALTER TABLE", 'postgres', 'SET ROLE bob; ALTER TABLE bt ADD COLUMN zz text' ])
+# (an owner's open ALTER TABLE ... ADD COLUMN holds the ledger's row the
+# same way, storing the new shape, and the table too: the open seal() is
+# the case that lets a commit in meanwhile)
+for my $case ([ 'an open seal()', "SELECT ledger.seal('bt')" ])
 {
-	my ($what, $db, $hold_sql) = @$case;
-	my $holder = $node->background_psql($db, on_error_stop => 1);
+	my ($what, $hold_sql) = @$case;
+	my $holder = $node->background_psql('postgres', on_error_stop => 1);
 	$holder->query_safe('BEGIN');
 	$holder->query_safe($hold_sql);
 	my $x = $node->safe_psql('postgres',
