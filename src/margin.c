@@ -1301,84 +1301,12 @@ margin_intra_apply(const int32 *ut, double *ud, int nu, const int32 *sa,
 }
 
 /*
- * ledger.span_intra_charge(tiers int4[], deltas float8[],
- *		spread_tier_a int4[], spread_tier_b int4[], spread_charge float8[])
- *		RETURNS float8
- *
- * The SPAN intra-commodity spread charge of one account's positions in one
- * product: the deltas of a tier are added up (tiers may repeat), then each
- * spread in the order given (priority) pairs the remaining deltas of its two
- * tiers when their signs are opposite, min(|delta_a|, |delta_b|) spreads at
- * spread_charge each.
- */
-Datum
-ledger_span_intra_charge(PG_FUNCTION_ARGS)
-{
-	ArrayType  *atiers = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *adeltas = PG_GETARG_ARRAYTYPE_P(1);
-	ArrayType  *asa = PG_GETARG_ARRAYTYPE_P(2);
-	ArrayType  *asb = PG_GETARG_ARRAYTYPE_P(3);
-	ArrayType  *acharge = PG_GETARG_ARRAYTYPE_P(4);
-	const int32 *tiers;
-	const double *deltas;
-	const int32 *sa;
-	const int32 *sb;
-	const double *charges;
-	int32	   *ut;
-	double	   *ud;
-	int			nt;
-	int			ns;
-	int			nu = 0;
-	int			i;
-
-	nt = margin_array_check(atiers, INT4OID, "array \"tiers\"", 0);
-	margin_check_same_length("deltas",
-							 margin_array_check(adeltas, FLOAT8OID, "array \"deltas\"", 0),
-							 "tiers", nt);
-	ns = margin_array_check(asa, INT4OID, "array \"spread_tier_a\"", 0);
-	margin_check_same_length("spread_tier_b",
-							 margin_array_check(asb, INT4OID, "array \"spread_tier_b\"", 0),
-							 "spread_tier_a", ns);
-	margin_check_same_length("spread_charge",
-							 margin_array_check(acharge, FLOAT8OID, "array \"spread_charge\"", 0),
-							 "spread_tier_a", ns);
-	tiers = (const int32 *) ARR_DATA_PTR(atiers);
-	deltas = (const double *) ARR_DATA_PTR(adeltas);
-	sa = (const int32 *) ARR_DATA_PTR(asa);
-	sb = (const int32 *) ARR_DATA_PTR(asb);
-	charges = (const double *) ARR_DATA_PTR(acharge);
-	margin_check_elements(deltas, nt, "deltas", margin_check_finite);
-	margin_check_elements(charges, ns, "spread_charge", margin_check_nonneg);
-
-	/* the distinct tiers in order of first appearance, deltas added up */
-	ut = (int32 *) palloc(mul_size(sizeof(int32), Max(nt, 1)));
-	ud = (double *) palloc(mul_size(sizeof(double), Max(nt, 1)));
-	for (i = 0; i < nt; i++)
-	{
-		int			j;
-
-		CHECK_FOR_INTERRUPTS();
-		j = margin_find_tier(ut, nu, tiers[i]);
-		if (j >= 0)
-		{
-			ud[j] += deltas[i];
-			margin_check_result(&ud[j], 1);
-		}
-		else
-		{
-			ut[nu] = tiers[i];
-			ud[nu++] = deltas[i];
-		}
-	}
-
-	PG_RETURN_FLOAT8(margin_intra_apply(ut, ud, nu, sa, sb, charges, ns));
-}
-
-/*
  * State of ledger.span_tiers and ledger.span_tier_deltas (SQL type
  * internal, shared by the two aggregates when a query uses both on the
  * same rows): the distinct tiers seen, in order of first appearance, with
- * their summed deltas.  Everything lives in the aggregate context.
+ * their summed deltas.  Everything lives in the aggregate context (or, in
+ * ledger.span_intra_charge, which sums one account's tiers the same way, in
+ * the call's memory).
  */
 #define MARGIN_TIER_MAGIC 0x4D524754	/* "MRGT" */
 
@@ -1451,6 +1379,68 @@ margin_tier_add(MarginTierState *st, int32 t, double delta)
 	}
 	st->tiers[st->ntiers] = t;
 	st->deltas[st->ntiers++] = delta;
+}
+
+/*
+ * ledger.span_intra_charge(tiers int4[], deltas float8[],
+ *		spread_tier_a int4[], spread_tier_b int4[], spread_charge float8[])
+ *		RETURNS float8
+ *
+ * The SPAN intra-commodity spread charge of one account's positions in one
+ * product: the deltas of a tier are added up (tiers may repeat), then each
+ * spread in the order given (priority) pairs the remaining deltas of its two
+ * tiers when their signs are opposite, min(|delta_a|, |delta_b|) spreads at
+ * spread_charge each.
+ */
+Datum
+ledger_span_intra_charge(PG_FUNCTION_ARGS)
+{
+	ArrayType  *atiers = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *adeltas = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *asa = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType  *asb = PG_GETARG_ARRAYTYPE_P(3);
+	ArrayType  *acharge = PG_GETARG_ARRAYTYPE_P(4);
+	const int32 *tiers;
+	const double *deltas;
+	const int32 *sa;
+	const int32 *sb;
+	const double *charges;
+	MarginTierState *st;
+	int			nt;
+	int			ns;
+	int			i;
+
+	nt = margin_array_check(atiers, INT4OID, "array \"tiers\"", 0);
+	margin_check_same_length("deltas",
+							 margin_array_check(adeltas, FLOAT8OID, "array \"deltas\"", 0),
+							 "tiers", nt);
+	ns = margin_array_check(asa, INT4OID, "array \"spread_tier_a\"", 0);
+	margin_check_same_length("spread_tier_b",
+							 margin_array_check(asb, INT4OID, "array \"spread_tier_b\"", 0),
+							 "spread_tier_a", ns);
+	margin_check_same_length("spread_charge",
+							 margin_array_check(acharge, FLOAT8OID, "array \"spread_charge\"", 0),
+							 "spread_tier_a", ns);
+	tiers = (const int32 *) ARR_DATA_PTR(atiers);
+	deltas = (const double *) ARR_DATA_PTR(adeltas);
+	sa = (const int32 *) ARR_DATA_PTR(asa);
+	sb = (const int32 *) ARR_DATA_PTR(asb);
+	charges = (const double *) ARR_DATA_PTR(acharge);
+	margin_check_elements(deltas, nt, "deltas", margin_check_finite);
+	margin_check_elements(charges, ns, "spread_charge", margin_check_nonneg);
+
+	/*
+	 * the distinct tiers in order of first appearance, deltas added up, as
+	 * the tier aggregates add them
+	 */
+	st = margin_tier_new(CurrentMemoryContext);
+	for (i = 0; i < nt; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		margin_tier_add(st, tiers[i], deltas[i]);
+	}
+
+	PG_RETURN_FLOAT8(margin_intra_apply(st->tiers, st->deltas, st->ntiers, sa, sb, charges, ns));
 }
 
 /*
