@@ -1234,7 +1234,7 @@ signed_trigger_key(SignedRow *row)
 {
 	SignedKey  *k = signed_key_lookup(row->key_id);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	TimestampTz clock;
+	TimestampTz at;
 
 	if (k == NULL)
 		ereport(ERROR,
@@ -1246,38 +1246,30 @@ signed_trigger_key(SignedRow *row)
 						   row->shape->key_attname),
 				 errhint("Register the public key with ledger.add_key() first."),
 				 errtableconstraint(row->rel, row->shape->constraint)));
-	if (k->revoked_at <= now)
+	/*
+	 * Judged at the transaction's start, and at the clock for a key that can
+	 * have changed state since: a revocation, such as one committed by
+	 * another session during a COPY, or an end of validity, reached by now
+	 * (the commit would be refused anyway); a registration dated after the
+	 * start (a row of ledger.keys dated in the future, which the registry
+	 * refuses since 0.2.0: verify would refuse the row for good).  The clock
+	 * is later than the start, so judging at it covers the start too.
+	 */
+	at = k->revoked_at == DT_NOEND && k->valid_until == DT_NOEND &&
+		k->added_at <= now ? now : GetCurrentTimestamp();
+	if (k->revoked_at <= at)
 		signed_refuse_key_state(row, "is revoked", "The key was revoked at %s.",
 								k->revoked_at);
 	if (now < k->valid_from)
 		signed_refuse_key_state(row, "is not yet valid", "The key is valid from %s.",
 								k->valid_from);
-	if (k->valid_until <= now)
+	if (k->valid_until <= at)
 		signed_refuse_key_state(row, "has expired", "The key was valid until %s.",
 								k->valid_until);
-
-	/*
-	 * Since the transaction began: a revocation, such as one committed by
-	 * another session during a COPY, or an end of validity, reached by now
-	 * (the commit would be refused anyway); a key registered later than now
-	 * (a row of ledger.keys dated in the future, which the registry refuses
-	 * since 0.2.0: verify would refuse the row for good).  The clock is read
-	 * only for a key that can have changed state since.
-	 */
-	if (k->revoked_at == DT_NOEND && k->valid_until == DT_NOEND &&
-		k->added_at <= now)
-		return k;
-	clock = GetCurrentTimestamp();
-	if (clock < k->added_at)
+	if (at < k->added_at)
 		signed_refuse_key_state(row, "is not registered yet",
 								"The key's registration is dated %s, after the row's insert.",
 								k->added_at);
-	if (k->revoked_at <= clock)
-		signed_refuse_key_state(row, "is revoked", "The key was revoked at %s.",
-								k->revoked_at);
-	if (k->valid_until <= clock)
-		signed_refuse_key_state(row, "has expired", "The key was valid until %s.",
-								k->valid_until);
 	return k;
 }
 
