@@ -622,6 +622,12 @@ pending_current_xact(bool assign)
 	return current_ledger_xact;
 }
 
+int64
+pending_own_xact_in(bool replica)
+{
+	return replica ? -1 : pending_current_xact(false);
+}
+
 /* ---------- numbering the executor runs and utility commands ---------- */
 
 /* One more run under way; returns the depth to go back to after it. */

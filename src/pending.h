@@ -17,6 +17,12 @@ extern void pending_init(void);
 
 /* This transaction's ledger transaction number; -1 if none (and !assign). */
 extern int64 pending_current_xact(bool assign);
+
+/*
+ * The transaction number the caller's own (uncommitted) rows of a ledger
+ * carry, or -1 for a replica, whose rows are numbered by their origin.
+ */
+extern int64 pending_own_xact_in(bool replica);
 extern void pending_note_sealed(void);
 
 /* The sequence number of the next row of rel in this transaction. */

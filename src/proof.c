@@ -77,6 +77,7 @@ typedef struct ProofLedger
 	int64		ledger_id;
 	pg_uuid_t	uuid;
 	int			format;
+	bool		replica;
 } ProofLedger;
 
 /* Append len bytes as lowercase hex (no quotes). */
@@ -176,6 +177,7 @@ proof_open_ledger(Oid relid, const char *fn, ProofLedger *pl)
 	pl->ledger_id = info->ledger_id;
 	pl->uuid = info->uuid;
 	pl->format = info->format;
+	pl->replica = info->replica;
 	relation_close(rel, AccessShareLock);
 }
 
@@ -470,7 +472,7 @@ ledger_prove(PG_FUNCTION_ARGS)
 	 * rows are numbered by their origin): found by a review on 2026-12-05,
 	 * reported as a corrupt ledger (XX001)
 	 */
-	if (xact == pending_current_xact(false) && !ledger_id_is_replica(pl.ledger_id))
+	if (xact >= 0 && xact == pending_own_xact_in(pl.replica))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("transaction " INT64_FORMAT " of ledger \"%s\" is not sealed yet", xact, get_rel_name(pl.relid)),

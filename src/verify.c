@@ -249,7 +249,7 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 	MemoryContext rowcxt;
 	MemoryContext rowscxt = CurrentMemoryContext;
 	StringInfoData buf;
-	int64		own_xact = info->replica ? -1 : pending_current_xact(false);
+	int64		own_xact = pending_own_xact_in(info->replica);
 	SignedVerifier *sv;
 	char	   *sproblem;
 

@@ -100,6 +100,11 @@ like($err, qr/ERROR:  55000: transaction \d+ of ledger "bt" is not sealed yet/,
 like($err, qr/DETAIL:  It is the caller's own transaction, not committed yet/, '... saying why');
 unlike($err, qr/XX001|records/, '... not a corrupt ledger');
 is($out, 't', '... while verify() in the same transaction passes');
+# a session with no transaction number of its own (-1 inside): transaction
+# -1 is simply not there (the check above took -1 for "own" at first)
+($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\nSELECT ledger.prove('bt', -1, 0)");
+like($err, qr/ERROR:  22023: ledger "bt" has no row of transaction -1 with sequence 0/,
+	'prove() of transaction -1 in a session that wrote no row: no such row (22023), not "own"') or diag($err);
 
 # ---------- 3. signature bytes stay out of messages ----------
 $node->safe_psql('postgres', q{
