@@ -178,6 +178,30 @@ SELECT ledger.seal('idem') >= 0 AS sealed;
 SELECT ok, rows_checked, unsealed_transactions, problem FROM ledger.verify('idem');
 SELECT ledger.drop_ledger('idem');
 
+-- in a REPEATABLE READ transaction whose snapshot an earlier statement took,
+-- and in a SERIALIZABLE one, with rows and empty: the rows are stamped, the
+-- ledger verifies against the digest create_ledger returned, which is the
+-- one ledger.digest gives after commit (a row committed after the snapshot
+-- is a serialization failure: test/isolation/specs/ddl_insert.spec)
+CREATE TABLE rr_book (id int4, memo text);
+INSERT INTO rr_book VALUES (1, 'a'), (2, 'b');
+CREATE TABLE rr_empty (id int4);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM rr_book;
+CREATE TEMP TABLE rr_digest AS SELECT ledger.create_ledger('rr_book') AS d;
+SELECT ok, rows_checked, problem FROM ledger.verify('rr_book');
+COMMIT;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT ledger.create_ledger('rr_empty')->>'rows' AS rows;
+INSERT INTO rr_empty VALUES (1);
+COMMIT;
+SELECT d->>'block' AS block, d->>'rows' AS rows FROM rr_digest;
+SELECT ok, rows_checked, problem FROM ledger.verify('rr_book', (SELECT d FROM rr_digest));
+SELECT ledger.digest('rr_book') = d AS digest_stable FROM rr_digest;
+SELECT ok, rows_checked, problem FROM ledger.verify('rr_empty', ledger.digest('rr_empty'));
+SELECT ledger.drop_ledger('rr_book'), ledger.drop_ledger('rr_empty');
+DROP TABLE rr_digest;
+
 -- verify and prove read whole transactions: a caller restricted by
 -- row-level security is refused (verify would otherwise reveal rows of
 -- others, prove would fail on rows it cannot see)

@@ -47,6 +47,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
@@ -459,6 +460,61 @@ ledger_relation_must_exist(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+}
+
+/*
+ * ERROR (22021) unless the schema and table names of relid are UTF-8, for
+ * fn, which writes them into JSON: digests, proofs and exports are UTF-8
+ * JSON, which tools/ledger-audit reads as such.  Only a SQL_ASCII database
+ * stores names unchecked; any other one holds them in its own encoding,
+ * converted for the client.  The name is informative (no hash covers it),
+ * so renaming is the remedy, and leaves every digest valid.
+ */
+void
+ledger_name_must_be_utf8(Oid relid, const char *fn)
+{
+	const char *names[2];
+	int			i;
+
+	if (GetDatabaseEncoding() != PG_SQL_ASCII)
+		return;
+	names[0] = get_namespace_name(get_rel_namespace(relid));
+	names[1] = get_rel_name(relid);
+	for (i = 0; i < 2; i++)
+	{
+		int			len;
+		int			valid;
+
+		if (names[i] == NULL)
+			continue;
+		len = strlen(names[i]);
+		valid = pg_encoding_verifymbstr(PG_UTF8, names[i], len);
+		if (valid < len)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("%s cannot name table \"%s\" in UTF-8", fn, names[1]),
+					 errdetail("The %s name \"%s\" holds byte 0x%02x, which is not UTF-8: "
+							   "this SQL_ASCII database stores names unchecked, and ledger digests, "
+							   "proofs and exports are UTF-8 JSON that name the table.",
+							   i == 0 ? "schema" : "table", names[i],
+							   (unsigned char) names[i][valid]),
+					 errhint("Rename the %s to a name in UTF-8 (ALTER %s ... RENAME TO): "
+							 "no hash of a ledger covers its name.",
+							 i == 0 ? "schema" : "table", i == 0 ? "SCHEMA" : "TABLE")));
+	}
+}
+
+/*
+ * ledger._check_name_utf8(tbl regclass, fn text) RETURNS void
+ *
+ * ledger_name_must_be_utf8 for ledger.export().
+ */
+PG_FUNCTION_INFO_V1(ledger_check_name_utf8);
+Datum
+ledger_check_name_utf8(PG_FUNCTION_ARGS)
+{
+	ledger_name_must_be_utf8(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
 }
 
 /* The table of a ledger id, or InvalidOid. */

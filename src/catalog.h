@@ -64,6 +64,13 @@ extern int64 ledger_id_from_uuid(const pg_uuid_t *uuid);
 /* Cached ledger description of a relation, or NULL if it is not a ledger. */
 extern LedgerInfo *ledger_info_lookup(Relation rel);
 
+/*
+ * ERROR (22021) unless the schema and table names of relid can be written
+ * as UTF-8 (only a SQL_ASCII database holds names that cannot); fn names
+ * the function that would write them.
+ */
+extern void ledger_name_must_be_utf8(Oid relid, const char *fn);
+
 /* The table of a ledger id, or InvalidOid. */
 extern Oid	ledger_relation_of_id(int64 ledger_id);
 

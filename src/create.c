@@ -17,6 +17,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -33,6 +34,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/snapmgr.h"
 
 #include "canon.h"
 #include "catalog.h"
@@ -236,6 +238,47 @@ create_ledger_check(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 				 errmsg("table \"%s\" has no columns to record", RelationGetRelationName(rel))));
+	/* its digests name it (the column names are refused by the layout) */
+	ledger_name_must_be_utf8(relid, "ledger.create_ledger()");
+}
+
+/*
+ * Under REPEATABLE READ or SERIALIZABLE, the UPDATE that stamps the rows
+ * already there read the table with the transaction's snapshot, taken
+ * before create_ledger had its lock (at the latest when the statement
+ * began): a row committed in between was not stamped, and SET NOT NULL
+ * failed with "column ledger_xact contains null values" (found by a review
+ * on 2026-12-05).  The newest snapshot sees every row the table holds, the
+ * lock keeping others out; a row the UPDATE left unstamped is a concurrent
+ * insert, and the transaction must be retried, as PostgreSQL's own UPDATE
+ * fails there for a row deleted or updated since the snapshot (40001).
+ * SPI connected.
+ */
+static void
+create_check_unstamped(Oid relid, const char *qname)
+{
+	char	   *sql = psprintf("SELECT 1 FROM %s WHERE " LEDGER_COL_XACT " IS NULL LIMIT 1", qname);
+	SPIPlanPtr	plan;
+	int			ret;
+
+	CommandCounterIncrement();
+	plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare of \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							   true, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute of \"%s\" failed: %s", sql, SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent insert into \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Rows were committed into the table after this transaction's snapshot was taken; "
+						   "the snapshot cannot hash them into the genesis block."),
+				 errhint("Retry the transaction, or call ledger.create_ledger() in a READ COMMITTED transaction.")));
+	SPI_freeplan(plan);
+	pfree(sql);
 }
 
 /*
@@ -366,6 +409,8 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 				 "FROM (SELECT ctid AS ledger_tid, pg_catalog.row_number() OVER (ORDER BY ctid) AS n FROM %s) ledger_num "
 				 "WHERE ledger_row.ctid OPERATOR(pg_catalog.=) ledger_num.ledger_tid", qname, xact, xact, qname);
 	genesis_rows = (int64) SPI_processed;
+	if (IsolationUsesXactSnapshot())
+		create_check_unstamped(relid, qname);
 	spi_exec_fmt(SPI_OK_UTILITY,
 				 "ALTER TABLE %s ALTER COLUMN " LEDGER_COL_XACT " SET NOT NULL, "
 				 "ALTER COLUMN " LEDGER_COL_SEQ " SET NOT NULL, "

@@ -465,6 +465,8 @@ ledger_prove(PG_FUNCTION_ARGS)
 				 errmsg("block number " INT64_FORMAT " is out of range", to_block),
 				 errhint("Pass a block number of the ledger, or NULL for its newest block.")));
 	proof_open_ledger(PG_GETARG_OID(0), "ledger.prove()", &pl);
+	/* the proof names the table (consistency proofs do not) */
+	ledger_name_must_be_utf8(pl.relid, "ledger.prove()");
 	pushed = verify_push_call_snapshot();
 
 	/*

@@ -11,6 +11,16 @@ CREATE FUNCTION ledger._own_xact() RETURNS pg_catalog.int8
 COMMENT ON FUNCTION ledger._own_xact() IS
 'Internal: the calling transaction''s ledger transaction number, NULL if it has written no ledger row';
 
+-- ERROR (22021) unless the table's schema and table names are UTF-8, which
+-- only a SQL_ASCII database can fail to hold: an export names the table in
+-- UTF-8 JSON (src/catalog.c, ledger_name_must_be_utf8; ledger.prove and
+-- ledger.create_ledger check it in C).
+CREATE FUNCTION ledger._check_name_utf8(tbl pg_catalog.regclass, fn pg_catalog.text) RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_check_name_utf8'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._check_name_utf8(pg_catalog.regclass, pg_catalog.text) IS
+'Internal: raises 22021 unless the table''s schema and table names can be written as UTF-8 JSON';
+
 -- Every row (canonical bytes and stored leaf hash), transaction record and
 -- block of a ledger, one JSON object per line, under one snapshot;
 -- tools/ledger-audit export recomputes all of it.  Rows the calling
@@ -43,6 +53,7 @@ BEGIN
             MESSAGE = pg_catalog.format('cannot export ledger "%s": row-level security hides rows from the current user', tbl),
             HINT = 'Export as the table''s owner, a superuser or a role with BYPASSRLS.';
     END IF;
+    PERFORM ledger._check_name_utf8(tbl, 'ledger.export()');
     RETURN NEXT pg_catalog.json_build_object('type', 'ledger', 'ledger', tbl::pg_catalog.text,
         'ledger_uuid', g.ledger_uuid, 'row_format', g.format_version)::pg_catalog.text;
     RETURN QUERY EXECUTE pg_catalog.format(

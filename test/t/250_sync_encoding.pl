@@ -12,10 +12,17 @@
 #     origin's digest, its digest equal to the origin's, the text equal;
 #  3. in a SQL_ASCII database (bytes stored unchecked) a ledger hashes text
 #     that is UTF-8 as it is and refuses text that is not (22021), storing
-#     nothing.
+#     nothing;
+#  4. there, the digests, proofs and exports (UTF-8 JSON naming the table)
+#     of a ledger whose schema and table names are UTF-8 name it exactly,
+#     and tools/ledger-audit reads them; a name that is not UTF-8 is
+#     refused (22021) by create_ledger, and by prove and export once a
+#     ledger is renamed so, which wrote its bytes into the JSON, which the
+#     tool could not read (found by a review on 2026-12-05).
 use strict;
 use warnings;
 
+use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -97,5 +104,83 @@ like($err, qr/ERROR:  22021: invalid byte sequence for encoding "UTF8": 0xe9/,
 	'SQL_ASCII: text that is not UTF-8 is refused (22021)');
 is($a->safe_psql('raw', 'SELECT count(*) FROM memo'), '1', '... and not stored');
 verify_ok($a, 'raw', 'memo', undef, 'SQL_ASCII: the ledger verifies');
+
+# ---- 4. SQL_ASCII: the names in the JSON a ledger writes ----
+my $dir = PostgreSQL::Test::Utils::tempdir();
+
+sub write_bytes
+{
+	my ($name, $bytes) = @_;
+	open(my $fh, '>:raw', "$dir/$name") or die "$name: $!";
+	print $fh $bytes;
+	close($fh);
+	return "$dir/$name";
+}
+
+sub audit
+{
+	my ($out, $err) = run_command([ 'python3', "$ENV{TESTDIR}/tools/ledger-audit", @_ ]);
+	return ($? >> 8, $out . $err);
+}
+
+# schema "s" U+00E9, table "caf" U+00E9, in UTF-8 (C3 A9): t is the regclass text
+my $utf = q{SELECT format('%I.%I', E's\\303\\251', E'caf\\303\\251') AS t \gset
+};
+$a->safe_psql('raw', $utf . q{SELECT format('CREATE SCHEMA %I', E's\\303\\251') \gexec
+SELECT format('CREATE TABLE %s (id int, memo text)', :'t') \gexec
+SELECT ledger.create_ledger(:'t') IS NOT NULL;
+SELECT format('INSERT INTO %s VALUES (1, ''one'')', :'t') \gexec
+});
+my $d1 = $a->safe_psql('raw', $utf . q{SELECT ledger.digest(:'t')});
+$a->safe_psql('raw', $utf . q{SELECT format('INSERT INTO %s VALUES (2, ''two'')', :'t') \gexec});
+my $d2 = $a->safe_psql('raw', $utf . q{SELECT ledger.digest(:'t')});
+my $proof = $a->safe_psql('raw', $utf . q{SELECT format('SELECT ledger.prove(%L, ledger_xact, ledger_seq) FROM %s WHERE id = 2', :'t', :'t') \gexec});
+my $cons = $a->safe_psql('raw', $utf . q{SELECT ledger.consistency_proof(:'t', :'d1'::jsonb, :'d2'::jsonb)}
+	=~ s/:'d1'/'$d1'/r =~ s/:'d2'/'$d2'/r);
+my $export = $a->safe_psql('raw', $utf . q{SELECT * FROM ledger.export(:'t')}) . "\n";
+my $want = qq{"s\x{e9}"."caf\x{e9}"};
+for ([ 'digest', $d2 ], [ 'proof', $proof ], [ 'export', (split /\n/, $export)[0] ])
+{
+	my ($what, $text) = @$_;
+	my $name = eval { decode_json($text)->{ledger} };
+	is($name, $want, "SQL_ASCII, names in UTF-8: the $what is UTF-8 JSON naming the table exactly") or diag($text);
+}
+my $rc;
+($rc, $out) = audit('inclusion', write_bytes('p.json', $proof), write_bytes('d2.json', $d2));
+ok($rc == 0 && $out =~ /^OK: row \(\d+, 0\) of "s\xc3\xa9"."caf\xc3\xa9"/, 'ledger-audit reads the proof and verifies it against the digest') or diag($out);
+($rc, $out) = audit('consistency', write_bytes('c.json', $cons), write_bytes('d1.json', $d1), "$dir/d2.json");
+ok($rc == 0 && $out =~ /^OK: /, 'ledger-audit reads the consistency proof and both digests') or diag($out);
+($rc, $out) = audit('export', write_bytes('e.ndjson', $export), "$dir/d2.json");
+ok($rc == 0 && $out =~ /^OK: ledger "s\xc3\xa9"."caf\xc3\xa9": 2 rows/, 'ledger-audit reads the export and verifies it against the digest') or diag($out);
+
+# a name that is not UTF-8 (byte E9, chr(233) in SQL_ASCII)
+($ret, $out, $err) = $a->psql('raw', qq{\\set VERBOSITY verbose
+SELECT format('%I', 'caf' || chr(233)) AS b \\gset
+CREATE TABLE :b (id int);
+SELECT ledger.create_ledger(:'b');});
+like($err, qr/ERROR:  22021: ledger.create_ledger\(\) cannot name table "caf\xe9" in UTF-8/,
+	'SQL_ASCII: create_ledger refuses a table name that is not UTF-8 (22021)');
+like($err, qr/HINT:  Rename the table to a name in UTF-8/, '... and says what to rename');
+is($a->safe_psql('raw', q{SELECT count(*) FROM ledger.ledgers WHERE name LIKE 'public.%caf%'}), '0', '... and makes no ledger');
+# a ledger renamed so afterwards: prove and export refuse; its digest and
+# consistency proofs name no table but the one recorded at creation
+$a->safe_psql('raw', q{CREATE TABLE ren (id int); SELECT ledger.create_ledger('ren'); INSERT INTO ren VALUES (1)});
+my $dr = $a->safe_psql('raw', q{SELECT ledger.digest('ren')});
+$a->safe_psql('raw', q{SELECT format('ALTER TABLE ren RENAME TO %I', 'ren' || chr(233)) \gexec});
+for my $call (
+	[ 'prove', q{SELECT format('SELECT ledger.prove(%L, ledger_xact, ledger_seq) FROM %1$s', format('%I', 'ren' || chr(233))) \\gexec} ],
+	[ 'export', q{SELECT * FROM ledger.export(format('%I', 'ren' || chr(233)))} ])
+{
+	($ret, $out, $err) = $a->psql('raw', "\\set VERBOSITY verbose\n$call->[1]");
+	like($err, qr/ERROR:  22021: ledger.$call->[0]\(\) cannot name table "ren\xe9" in UTF-8/,
+		"SQL_ASCII: $call->[0] of a ledger renamed to a name that is not UTF-8 is refused (22021)");
+	is($out, '', '... and writes nothing');
+}
+is($a->safe_psql('raw', q{SELECT ledger.digest(format('%I', 'ren' || chr(233))::regclass)}), $dr,
+	"... its digest is unchanged");
+$a->safe_psql('raw', q{SELECT format('ALTER TABLE %I RENAME TO ren', 'ren' || chr(233)) \gexec});
+($rc, $out) = audit('export', write_bytes('r.ndjson', $a->safe_psql('raw', q{SELECT * FROM ledger.export('ren')}) . "\n"),
+	write_bytes('dr.json', $dr));
+ok($rc == 0 && $out =~ /^OK: ledger public.ren: 1 rows/, 'renamed back, it exports and the export verifies') or diag($out);
 
 done_testing();
