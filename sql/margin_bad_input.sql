@@ -191,6 +191,13 @@ SELECT pg_temp.err($q$SELECT * FROM ledger.span_margin('2026-01-02')$q$);
 -- an expiry of -infinity is not taken for long expired
 UPDATE ledger.margin_positions SET expiry = '-infinity' WHERE account = 'b';
 SELECT pg_temp.err($q$SELECT * FROM ledger.span_margin('2026-01-02')$q$);
+-- a SPAN option's premium is its value in the account's equity
+-- (net_option_value): negative, NaN or infinite is refused there too
+UPDATE ledger.margin_positions SET strike = 100, expiry = '2026-06-19', premium = -1 WHERE account = 'b';
+SELECT pg_temp.err($q$SELECT * FROM ledger.span_margin('2026-01-02')$q$);
+UPDATE ledger.margin_positions SET premium = 'Infinity' WHERE account = 'b';
+SELECT pg_temp.err($q$SELECT * FROM ledger.margin_requirements('2026-01-02')$q$);
+UPDATE ledger.margin_positions SET premium = NULL WHERE account = 'b';
 UPDATE ledger.margin_positions SET product = 'EQ', strike = 'Infinity', expiry = '2026-06-19' WHERE account = 'b';
 SELECT pg_temp.err($q$SELECT * FROM ledger.portfolio_margin('2026-01-02')$q$);
 UPDATE ledger.margin_positions SET strike = 100, premium = 'NaN' WHERE account = 'b';

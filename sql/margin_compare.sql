@@ -148,11 +148,13 @@ SELECT q.label, c.*
 	('portfolio_margin 2026', $q$SELECT * FROM ledger.portfolio_margin('2026-11-20')$q$),
 	('strategy_margin_detail 2026', $q$SELECT * FROM ledger.strategy_margin_detail('2026-11-20')$q$),
 	('collateral_value', $q$SELECT * FROM ledger.collateral_value()$q$),
-	('margin_requirements 2026', $q$SELECT * FROM ledger.margin_requirements('2026-11-20')$q$),
+	-- every column but the excess, which counts the options' value since
+	-- the quant review of 2026-12-05 (net_option_value; checked below)
+	('margin_requirements 2026', $q$SELECT account, method, span_scanning_risk, span_intra_spread_charge, span_inter_credit, span_short_option_minimum, span_total, portfolio_requirement, strategy_requirement, requirement, collateral_value, collateral_after_haircut FROM ledger.margin_requirements('2026-11-20')$q$),
 	('span_margin_detail 2007', $q$SELECT * FROM ledger.span_margin_detail('2007-03-21')$q$),
 	('portfolio_margin_detail 2007', $q$SELECT * FROM ledger.portfolio_margin_detail('2007-03-21')$q$),
 	('strategy_margin_detail 2007', $q$SELECT * FROM ledger.strategy_margin_detail('2007-03-21')$q$),
-	('margin_requirements 2007', $q$SELECT * FROM ledger.margin_requirements('2007-03-21')$q$),
+	('margin_requirements 2007', $q$SELECT account, method, span_scanning_risk, span_intra_spread_charge, span_inter_credit, span_short_option_minimum, span_total, portfolio_requirement, strategy_requirement, requirement, collateral_value, collateral_after_haircut FROM ledger.margin_requirements('2007-03-21')$q$),
 	('regt_naked', $q$SELECT ledger.regt_naked(k, s, x, p, m) FROM (VALUES ('call', 100, 110, 0.2, 0.1), ('call', 100, 150, 0.2, 0.1), ('put', 100, 50, 0.2, 0.1), ('put', 100, 120, 0.2, 0.1), ('call', 1000, 1100, 0.15, 0.1)) v(k, s, x, p, m)$q$),
 	('span_intra_charge', $q$SELECT ledger.span_intra_charge('CL', '{1, 2, 3}', d) FROM (VALUES ('{5, -2, -4}'::float8[]), ('{-1, 3, -1}'), ('{2, 2, 2}')) v(d)$q$),
 	('span_inter_credit', $q$SELECT ledger.span_inter_credit('{CL, ES, GC, NQ}', d, '{1e9, 1e9, 1e9, 1e9}') FROM (VALUES ('{4, 3, -1, -2}'::float8[]), ('{-2, 6, 5, 0}')) v(d)$q$)
@@ -182,12 +184,27 @@ SELECT account, requirement, requirement = 7500 AS matches
 
 -- ---------- invariants ----------
 -- the requirement is SPAN plus the account's method; excess is collateral
--- after haircuts less the requirement; the per-account figures are the
--- sums of the per-product ones
+-- after haircuts and the options at market less the requirement; the
+-- options' value is each live option's quantity x multiplier x premium
+-- (its BSM or Black-76 value without one), long positive; the
+-- per-account figures are the sums of the per-product ones
 SELECT bool_and(abs(r.requirement - (r.span_total + CASE r.method WHEN 'portfolio'
 				THEN r.portfolio_requirement ELSE r.strategy_requirement END)) <= 1e-9 * greatest(1, r.requirement))
 		 AS method_applied,
-	   bool_and(r.excess = r.collateral_after_haircut - r.requirement) AS excess_is_difference,
+	   bool_and(r.excess = r.collateral_after_haircut + r.net_option_value - r.requirement) AS excess_is_difference,
+	   bool_and(abs(r.net_option_value - coalesce((
+			SELECT sum(x.quantity * p.multiplier * coalesce(x.premium, CASE p.style
+					   WHEN 'futures' THEN ledger.black76_price(x.instrument, m.price, x.strike,
+											   (x.expiry - date '2026-11-20') / 365.0, p.rate, m.volatility)
+					   ELSE ledger.bsm_price(x.instrument, m.price, x.strike,
+											 (x.expiry - date '2026-11-20') / 365.0, p.rate,
+											 p.dividend_yield, m.volatility) END))
+			  FROM ledger.margin_positions x JOIN ledger.margin_products p USING (product)
+			  JOIN ledger.margin_prices m USING (product)
+			 WHERE x.account = r.account AND x.instrument IN ('call', 'put')
+			   AND x.expiry >= '2026-11-20'), 0)) <= 1e-9 * greatest(1, abs(r.net_option_value)))
+		 AS option_value,
+	   count(*) FILTER (WHERE r.net_option_value <> 0) AS accounts_with_options,
 	   bool_and(abs(r.span_total - coalesce((SELECT sum(d.total) FROM ledger.span_margin_detail('2026-11-20') d
 											 WHERE d.account = r.account), 0)) <= 1e-9 * greatest(1, r.span_total))
 		 AS span_sums,
@@ -258,7 +275,9 @@ SELECT ledger.run_expiry('2026-12-18') AS events_now, c AS events_before
   FROM dblink(:'before', $$SELECT ledger.run_expiry('2026-12-18')$$) AS d(c int);
 SELECT q.label, c.*
   FROM (VALUES
-	('margin_calls', $q$SELECT account, as_of, requirement, collateral, deficit, figures -> 'collateral' AS holdings FROM ledger.margin_calls ORDER BY account$q$),
+	-- the accounts without live options, whose excess 0.1.0 computed
+	-- alike (the others are called on their options' value now, below)
+	('margin_calls', $q$SELECT account, as_of, requirement, collateral, deficit, figures -> 'collateral' AS holdings FROM ledger.margin_calls c WHERE NOT EXISTS (SELECT 1 FROM ledger.margin_positions x WHERE x.account = c.account AND x.instrument IN ('call', 'put') AND x.expiry >= '2026-11-20') ORDER BY account$q$),
 	('exercise_events', $q$SELECT account, product, instrument, strike, expiry, event, contracts, underlying_price, intrinsic, delivered_quantity, cash_amount FROM ledger.exercise_events ORDER BY 1, 2, 3, 4, 6$q$)
 	) AS q(label, sql),
 	LATERAL pg_temp.compare(:'before', q.sql) c;
@@ -272,7 +291,18 @@ SELECT count(*) AS calls,
 				   FROM jsonb_each(a.figures) e)) AS same_figures
   FROM ledger.margin_calls a
   JOIN dblink(:'before', $$SELECT account, figures FROM ledger.margin_calls$$) AS b(account text, figures jsonb)
-	   USING (account);
+	   USING (account)
+ WHERE (a.figures ->> 'net_option_value')::float8 = 0;
+-- every account in deficit (a cent or more) is called, for its deficit,
+-- options counted; no other is
+SELECT count(*) AS in_deficit,
+	   count(c.account) AS called,
+	   bool_and(c.deficit = -r.excess AND (c.figures ->> 'net_option_value')::float8 = r.net_option_value)
+		 AS deficit_of_requirements,
+	   (SELECT count(*) FROM ledger.margin_calls) AS calls
+  FROM ledger.margin_requirements('2026-11-20') r
+  LEFT JOIN ledger.margin_calls c USING (account)
+ WHERE round((-r.excess)::numeric, 2) >= 0.01;
 ROLLBACK;
 
 DROP DATABASE ledger_margin_before WITH (FORCE);

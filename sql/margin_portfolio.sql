@@ -93,12 +93,14 @@ INSERT INTO ledger.margin_accounts VALUES ('stock', 'portfolio'), ('protected', 
 SELECT * FROM ledger.collateral_value();
 SELECT account, method, round(portfolio_requirement::numeric, 2) AS portfolio,
 	   round(strategy_requirement::numeric, 2) AS strategy, round(requirement::numeric, 2) AS requirement,
-	   collateral_value, collateral_after_haircut, round(excess::numeric, 2) AS excess
+	   collateral_value, collateral_after_haircut,
+	   round(net_option_value::numeric, 2) AS options, round(excess::numeric, 2) AS excess
   FROM ledger.margin_requirements('2026-05-20');
--- the requirement is the account's method's figure (SPAN totals add on)
+-- the requirement is the account's method's figure (SPAN totals add on);
+-- the excess counts the options at market (short ones a liability)
 SELECT bool_and(requirement = span_total + CASE method WHEN 'portfolio' THEN portfolio_requirement
 											ELSE strategy_requirement END) AS method_applied,
-	   bool_and(excess = collateral_after_haircut - requirement) AS excess_is_difference
+	   bool_and(excess = collateral_after_haircut + net_option_value - requirement) AS excess_is_difference
   FROM ledger.margin_requirements('2026-05-20');
 
 DELETE FROM ledger.margin_accounts;

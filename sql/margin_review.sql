@@ -37,7 +37,7 @@ INSERT INTO ledger.margin_positions (account, product, instrument, strike, expir
 	('span-net', 'ES', 'call', 5000, '2026-09-18', -7);
 SELECT account, product, scanning_risk, short_option_minimum, total
   FROM ledger.span_margin_detail('2026-11-20') ORDER BY account;
-SELECT account, span_short_option_minimum, span_total, requirement, excess
+SELECT account, span_short_option_minimum, span_total, requirement, net_option_value, excess
   FROM ledger.margin_requirements('2026-11-20') ORDER BY account;
 -- no call on the flat account (it holds no collateral and needs none)
 BEGIN;
@@ -246,6 +246,60 @@ BEGIN ISOLATION LEVEL READ COMMITTED;
 SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls,
 	   ledger.run_expiry('2026-11-20') AS events;
 ROLLBACK;
+
+-- ===================================================================
+-- 7. The options' value is part of the account's equity (quant review,
+-- 2026-12-05).  The strategy-based requirement is net of the short
+-- options' current value, and nothing counted that value as a liability:
+-- an account short options that had moved against it was never called.
+-- Cboe Rule 12.3(c)(5)(A) (FINRA 4210(f)(2)(D)): a short put needs 100 %
+-- of its current market value plus 20 % of the underlying less the
+-- out-of-the-money amount, at least 10 % of the strike; the proceeds
+-- received (in the account's cash) may be applied.  By hand:
+--  nov-put: short 1 QRS 80 put, multiplier 100; cash 2,000, which holds
+--    the 200 received for the put.
+--    QRS at 82, put at 2: 200 + max(0.20 x 8,200 - 200, 0.10 x 8,000)
+--      = 1,640; net of the put's 200: requirement 1,440; options -200;
+--      excess 2,000 - 200 - 1,440 = 360.
+--    QRS at 78, put at 5: 500 + max(0.20 x 7,800, 800) = 2,060; net
+--      1,560; options -500; excess 2,000 - 500 - 1,560 = -60: a call of
+--      60 (before: 2,000 - 1,560 = 440, no call).
+--  nov-long: long 2 QRS 90 calls at 1.50, paid from the cash, 700 left:
+--    paid in full, no loan value: requirement 300; options +300; excess
+--    700 + 300 - 300 = 700, the cash (before: 400).
+--  nov-span: long 3 ES 5000 puts at 40 (CME SPAN's net option value,
+--    premium-style): options 3 x 50 x 40 = +6,000 beside the SPAN total.
+-- ===================================================================
+INSERT INTO ledger.margin_products (product, style, multiplier, rate, regt_pct, regt_min_pct)
+	VALUES ('QRS', 'equity', 100, 0.05, 0.20, 0.10);
+INSERT INTO ledger.margin_prices VALUES ('QRS', 82, 0.3);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity, premium) VALUES
+	('nov-put', 'QRS', 'put', 80, '2027-06-18', -1, 2),
+	('nov-long', 'QRS', 'call', 90, '2027-06-18', 2, 1.5),
+	('nov-span', 'ES', 'put', 5000, '2026-12-18', 3, 40);
+INSERT INTO ledger.margin_collateral VALUES
+	('nov-put', 'USD', 'cash', 2000), ('nov-long', 'USD', 'cash', 700),
+	('nov-span', 'USD', 'cash', 10000);
+SELECT account, round(requirement::numeric, 6) AS requirement, net_option_value,
+	   round(excess::numeric, 6) AS excess,
+	   excess = collateral_after_haircut + net_option_value - requirement AS excess_is_equity_less_requirement
+  FROM ledger.margin_requirements('2026-11-20') ORDER BY account;
+UPDATE ledger.margin_prices SET price = 78 WHERE product = 'QRS';
+UPDATE ledger.margin_positions SET premium = 5 WHERE account = 'nov-put';
+SELECT account, round(requirement::numeric, 6) AS requirement, net_option_value,
+	   round(excess::numeric, 6) AS excess
+  FROM ledger.margin_requirements('2026-11-20') WHERE account = 'nov-put';
+-- the call and its figures carry the options' value
+BEGIN;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls;
+SELECT account, round(requirement::numeric, 6) AS requirement, collateral,
+	   round(deficit::numeric, 6) AS deficit, figures -> 'net_option_value' AS options
+  FROM ledger.margin_calls ORDER BY account;
+ROLLBACK;
+DELETE FROM ledger.margin_positions;
+DELETE FROM ledger.margin_collateral;
+DELETE FROM ledger.margin_prices WHERE product = 'QRS';
+DELETE FROM ledger.margin_products WHERE product = 'QRS';
 
 DELETE FROM ledger.margin_accounts;
 DELETE FROM ledger.margin_prices;

@@ -168,7 +168,8 @@ INSERT INTO ledger.margin_positions (account, product, instrument, strike, expir
 INSERT INTO ledger.margin_collateral VALUES ('fund-a', 'USD', 'cash', 10000), ('fund-a', 'UST', 'treasury', 20000),
   ('fund-b', 'USD', 'cash', 100000);
 SELECT account, round(span_total) AS span, round(portfolio_requirement) AS portfolio, round(strategy_requirement) AS strategy,
-       round(requirement) AS requirement, round(collateral_after_haircut) AS collateral, round(excess) AS excess
+       round(requirement) AS requirement, round(collateral_after_haircut) AS collateral,
+       round(net_option_value) AS options, round(excess) AS excess
   FROM ledger.margin_requirements('2026-03-20') ORDER BY account;
 LISTEN ledger_margin_call;
 SELECT ledger.run_margin_calls('2026-03-20 21:00+00') AS new_calls;

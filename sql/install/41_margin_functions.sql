@@ -489,7 +489,7 @@ CREATE FUNCTION ledger._span_detail(as_of pg_catalog.date)
 RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	scanning_risk pg_catalog.float8, intra_spread_charge pg_catalog.float8,
 	inter_credit pg_catalog.float8, short_option_minimum pg_catalog.float8,
-	total pg_catalog.float8, net_delta pg_catalog.float8)
+	total pg_catalog.float8, net_delta pg_catalog.float8, option_value pg_catalog.float8)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
@@ -518,9 +518,10 @@ BEGIN
 			   ledger.span_risk_array(x.instrument, p.price, coalesce(x.strike, 0), x.t, p.rate,
 					p.volatility, p.price_scan, p.vol_scan, p.multiplier, p.extreme_multiple,
 					p.cover_fraction) AS risk,
-			   CASE x.instrument WHEN 'future' THEN 1::float8
-					ELSE (ledger.black76_greeks(x.instrument, p.price, x.strike, x.t, p.rate,
-												p.volatility)).delta END AS delta,
+			   x.premium, p.multiplier,
+			   CASE WHEN x.instrument <> 'future'
+					THEN ledger.black76_greeks(x.instrument, p.price, x.strike, x.t, p.rate,
+											   p.volatility) END AS g,
 			   CASE WHEN p.tier_a IS NULL OR p.tiers IS NULL OR x.expiry IS NULL THEN 0
 					ELSE ledger.span_tier(x.expiry, p.tier_from, p.tier_to, p.tiers) END AS tier
 		  FROM (SELECT x0.*, CASE WHEN x0.expiry IS NULL THEN 0::float8
@@ -534,13 +535,15 @@ BEGIN
 						 OR NOT (x.strike >= 0 AND x.strike < 'Infinity')
 						 OR (x.strike IS NULL AND x.instrument IN ('call', 'put'))
 						 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
+						 OR (x.instrument <> 'future' AND (x.premium < 0 OR x.premium >= 'Infinity'))
 					THEN ledger._margin_refuse_position(x.account, x.product, x.instrument,
-							x.strike, x.expiry, x.quantity, x.premium)
+							x.strike, x.expiry, x.quantity,
+							CASE WHEN x.instrument <> 'future' THEN x.premium END)
 					ELSE true END
 		OFFSET 0),
 	per_product AS (
 		SELECT g.account, g.product, g.scanning_risk, g.shorts * p.short_option_minimum AS som,
-			   g.net,
+			   g.net, g.nov,
 			   CASE WHEN g.tiers IS NULL THEN 0::float8
 					ELSE ledger.span_intra_charge(g.tiers, g.deltas, p.tier_a, p.tier_b,
 												  p.charges) END AS charge
@@ -555,15 +558,21 @@ BEGIN
 					   ledger.span_tiers(l.tier, l.quantity * l.delta)
 						 FILTER (WHERE l.spreads) AS tiers,
 					   ledger.span_tier_deltas(l.tier, l.quantity * l.delta)
-						 FILTER (WHERE l.spreads) AS deltas
-				  FROM legs l
+						 FILTER (WHERE l.spreads) AS deltas,
+					   -- net option value: the options at market (premium,
+					   -- else the Black-76 value), long positive
+					   coalesce(sum(l.quantity * l.multiplier * coalesce(l.premium, (l.g).price))
+								  FILTER (WHERE l.instrument <> 'future'), 0) AS nov
+				  FROM (SELECT l0.*, CASE l0.instrument WHEN 'future' THEN 1::float8
+										 ELSE (l0.g).delta END AS delta
+						  FROM legs l0) l
 				 GROUP BY l.account, l.product) g
 		  JOIN prod p USING (product)
 		OFFSET 0),
 	per_account AS (
 		SELECT b.account, array_agg(b.product) AS products,
 			   array_agg(b.scanning_risk) AS scans, array_agg(b.charge) AS charges,
-			   array_agg(b.som) AS soms, array_agg(b.net) AS nets,
+			   array_agg(b.som) AS soms, array_agg(b.net) AS nets, array_agg(b.nov) AS novs,
 			   array_agg(b.scanning_risk + b.charge) AS caps
 		  FROM per_product b GROUP BY b.account),
 	inter AS MATERIALIZED (
@@ -576,12 +585,12 @@ BEGIN
 			   coalesce(array_agg(x.risk_b ORDER BY x.priority), '{}') AS risk_b
 		  FROM ledger._margin_inter_spreads() x)
 	SELECT u.account, u.product, u.scan, u.charge, u.credit, u.som,
-		   greatest(u.scan + u.charge - u.credit, u.som), u.net
+		   greatest(u.scan + u.charge - u.credit, u.som), u.net, u.nov
 	  FROM (SELECT a.account, unnest(a.products) AS product, unnest(a.scans) AS scan,
 				   unnest(a.charges) AS charge,
 				   unnest(ledger.span_inter_credit(a.products, a.nets, a.caps, s.pa, s.ra,
 							s.pb, s.rb, s.rate, s.risk_a, s.risk_b)) AS credit,
-				   unnest(a.soms) AS som, unnest(a.nets) AS net
+				   unnest(a.soms) AS som, unnest(a.nets) AS net, unnest(a.novs) AS nov
 			  FROM per_account a CROSS JOIN inter s) u;
 END
 $$;
@@ -598,7 +607,9 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
 AS $$
-	SELECT * FROM ledger._span_detail(as_of) d ORDER BY d.account, d.product
+	SELECT d.account, d.product, d.scanning_risk, d.intra_spread_charge, d.inter_credit,
+		   d.short_option_minimum, d.total, d.net_delta
+	  FROM ledger._span_detail(as_of) d ORDER BY d.account, d.product
 $$;
 
 COMMENT ON FUNCTION ledger.span_margin_detail(pg_catalog.date) IS
@@ -634,7 +645,8 @@ CREATE FUNCTION ledger._equity_detail(as_of pg_catalog.date,
 RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	scan_risk pg_catalog.float8, contract_minimum pg_catalog.float8,
 	portfolio_requirement pg_catalog.float8, strategy_requirement pg_catalog.float8,
-	short_proceeds pg_catalog.float8, strategies pg_catalog.jsonb)
+	short_proceeds pg_catalog.float8, strategies pg_catalog.jsonb,
+	option_value pg_catalog.float8)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
@@ -645,53 +657,68 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	SELECT g.account, g.product, g.risk, g.minimum, greatest(g.risk, g.minimum),
-		   (g.r).requirement, (g.r).short_proceeds, (g.r).strategies
-	  FROM (SELECT l.account, l.product, l.risk, l.minimum,
+		   (g.r).requirement, (g.r).short_proceeds, (g.r).strategies, g.nov
+	  FROM (SELECT l.account, l.product, l.risk, l.minimum, l.nov,
 				   -- without strategy the arrays are NULL, and so is r (STRICT)
 				   ledger.regt_requirement(l.price, l.multiplier, l.regt_pct,
 						l.regt_min_pct, l.regt_stock_pct, l.instruments, l.strikes,
 						l.expiries, l.quantities, l.premiums) AS r
-			  FROM (SELECT x.account COLLATE "C" AS account, x.product COLLATE "C" AS product,
-						   ledger.pm_scan(ledger.pm_risk_array(x.instrument, p.price,
-								coalesce(x.strike, 0), x.t, p.rate, p.dividend_yield, p.volatility,
-								CASE x.instrument WHEN 'stock' THEN 1 ELSE p.multiplier END,
-								p.pm_down, p.pm_up, p.pm_points), x.quantity)
+			  FROM (SELECT x.account, x.product,
+						   ledger.pm_scan(ledger.pm_risk_array(x.instrument, x.price,
+								coalesce(x.strike, 0), x.t, x.rate, x.dividend_yield, x.volatility,
+								CASE x.instrument WHEN 'stock' THEN 1 ELSE x.multiplier END,
+								x.pm_down, x.pm_up, x.pm_points), x.quantity)
 							 FILTER (WHERE portfolio) AS risk,
 						   -- option contracts, long or short, the rows of one
 						   -- option (instrument, strike, expiry) netted first
 						   CASE WHEN portfolio
 								THEN ledger.net_option_contracts(x.instrument, x.strike, x.expiry,
 										 x.quantity) FILTER (WHERE portfolio)
-									 * max(p.pm_minimum * p.multiplier) END AS minimum,
-						   max(p.price) AS price, max(p.multiplier) AS multiplier,
-						   max(p.regt_pct) AS regt_pct, max(p.regt_min_pct) AS regt_min_pct,
-						   max(p.regt_stock_pct) AS regt_stock_pct,
+									 * max(x.pm_minimum * x.multiplier) END AS minimum,
+						   max(x.price) AS price, max(x.multiplier) AS multiplier,
+						   max(x.regt_pct) AS regt_pct, max(x.regt_min_pct) AS regt_min_pct,
+						   max(x.regt_stock_pct) AS regt_stock_pct,
 						   array_agg(x.instrument) FILTER (WHERE strategy) AS instruments,
 						   array_agg(coalesce(x.strike, 0)) FILTER (WHERE strategy) AS strikes,
 						   array_agg(coalesce(x.expiry, 'infinity')) FILTER (WHERE strategy) AS expiries,
 						   array_agg(x.quantity) FILTER (WHERE strategy) AS quantities,
-						   array_agg(coalesce(x.premium,
-								CASE WHEN x.instrument IN ('call', 'put')
-									 THEN ledger.bsm_price(x.instrument, p.price, x.strike, x.t,
-															p.rate, p.dividend_yield, p.volatility)
-									 ELSE 0 END)) FILTER (WHERE strategy) AS premiums
-					  FROM (SELECT x0.*, CASE WHEN x0.expiry IS NULL THEN 0::float8
-											  ELSE (x0.expiry - as_of)::float8 / 365.0 END AS t
-							  FROM ledger.margin_positions x0) x
-					  LEFT JOIN (SELECT c.*, c.style = 'futures' AS futures
-								   FROM ledger._margin_products() c) p USING (product)
-					 WHERE p.futures IS NOT TRUE
-					   AND (x.expiry IS NULL OR x.expiry >= as_of OR x.expiry = '-infinity')
-					   AND CASE WHEN p.product IS NULL OR NOT p.ok OR x.instrument = 'future'
-									 OR NOT (x.quantity > '-Infinity' AND x.quantity < 'Infinity')
-									 OR NOT (x.strike >= 0 AND x.strike < 'Infinity')
-									 OR (x.strike IS NULL AND x.instrument IN ('call', 'put'))
-									 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
-									 OR (strategy AND (x.premium < 0 OR x.premium >= 'Infinity'))
-								THEN ledger._margin_refuse_position(x.account, x.product,
-										x.instrument, x.strike, x.expiry, x.quantity,
-										CASE WHEN strategy THEN x.premium END)
-								ELSE true END
+						   array_agg(x.value) FILTER (WHERE strategy) AS premiums,
+						   -- net option value: the options at market, long
+						   -- positive (with strategy, which values them)
+						   CASE WHEN strategy
+								THEN coalesce(sum(x.quantity * x.multiplier * x.value)
+												FILTER (WHERE x.instrument <> 'stock'), 0) END AS nov
+					  FROM (SELECT x1.account COLLATE "C" AS account,
+								   x1.product COLLATE "C" AS product, x1.instrument, x1.strike,
+								   x1.expiry, x1.quantity, x1.t, p.price, p.rate, p.dividend_yield,
+								   p.volatility, p.multiplier, p.pm_down, p.pm_up, p.pm_points,
+								   p.pm_minimum, p.regt_pct, p.regt_min_pct, p.regt_stock_pct,
+								   -- an option's premium, else its BSM value (once a row)
+								   CASE WHEN strategy
+										THEN coalesce(x1.premium,
+											 CASE WHEN x1.instrument IN ('call', 'put')
+												  THEN ledger.bsm_price(x1.instrument, p.price,
+														x1.strike, x1.t, p.rate,
+														p.dividend_yield, p.volatility)
+												  ELSE 0 END) END AS value
+							  FROM (SELECT x0.*, CASE WHEN x0.expiry IS NULL THEN 0::float8
+													  ELSE (x0.expiry - as_of)::float8 / 365.0 END AS t
+									  FROM ledger.margin_positions x0) x1
+							  LEFT JOIN (SELECT c.*, c.style = 'futures' AS futures
+										   FROM ledger._margin_products() c) p USING (product)
+							 WHERE p.futures IS NOT TRUE
+							   AND (x1.expiry IS NULL OR x1.expiry >= as_of OR x1.expiry = '-infinity')
+							   AND CASE WHEN p.product IS NULL OR NOT p.ok OR x1.instrument = 'future'
+											 OR NOT (x1.quantity > '-Infinity' AND x1.quantity < 'Infinity')
+											 OR NOT (x1.strike >= 0 AND x1.strike < 'Infinity')
+											 OR (x1.strike IS NULL AND x1.instrument IN ('call', 'put'))
+											 OR x1.expiry = 'infinity' OR x1.expiry = '-infinity'
+											 OR (strategy AND (x1.premium < 0 OR x1.premium >= 'Infinity'))
+										THEN ledger._margin_refuse_position(x1.account, x1.product,
+												x1.instrument, x1.strike, x1.expiry, x1.quantity,
+												CASE WHEN strategy THEN x1.premium END)
+										ELSE true END
+							OFFSET 0) x
 					 GROUP BY 1, 2) l
 			OFFSET 0) g;
 END
@@ -815,7 +842,7 @@ RETURNS TABLE (account pg_catalog.text, method pg_catalog.text,
 	span_total pg_catalog.float8, portfolio_requirement pg_catalog.float8,
 	strategy_requirement pg_catalog.float8, requirement pg_catalog.float8,
 	collateral_value pg_catalog.float8, collateral_after_haircut pg_catalog.float8,
-	excess pg_catalog.float8)
+	net_option_value pg_catalog.float8, excess pg_catalog.float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SUPPORT ledger.margin_rows_support
@@ -825,10 +852,11 @@ AS $$
 	WITH s AS (SELECT d.account, sum(d.scanning_risk) AS scanning_risk,
 					  sum(d.intra_spread_charge) AS intra_spread_charge,
 					  sum(d.inter_credit) AS inter_credit,
-					  sum(d.short_option_minimum) AS short_option_minimum, sum(d.total) AS total
+					  sum(d.short_option_minimum) AS short_option_minimum, sum(d.total) AS total,
+					  sum(d.option_value) AS nov
 				 FROM ledger._span_detail(as_of) d GROUP BY d.account),
 		 e AS (SELECT d.account, sum(d.portfolio_requirement) AS pr,
-					  sum(d.strategy_requirement) AS gr
+					  sum(d.strategy_requirement) AS gr, sum(d.option_value) AS nov
 				 FROM ledger._equity_detail(as_of, true, true) d GROUP BY d.account),
 		 c AS (SELECT * FROM ledger._collateral_value()),
 		 a AS (SELECT s.account FROM s UNION SELECT e.account FROM e
@@ -839,7 +867,8 @@ AS $$
 				   coalesce(s.inter_credit, 0) AS sec, coalesce(s.short_option_minimum, 0) AS som,
 				   coalesce(s.total, 0) AS st, coalesce(e.pr, 0) AS pr,
 				   coalesce(e.gr, 0) AS gr,
-				   coalesce(c.market_value, 0) AS cv, coalesce(c.after_haircut, 0) AS ca
+				   coalesce(c.market_value, 0) AS cv, coalesce(c.after_haircut, 0) AS ca,
+				   coalesce(s.nov, 0) + coalesce(e.nov, 0) AS nov
 			  FROM a
 			  LEFT JOIN ledger.margin_accounts ma ON ma.account = a.account
 			  LEFT JOIN s ON s.account = a.account
@@ -847,13 +876,15 @@ AS $$
 			  LEFT JOIN c ON c.account = a.account)
 	SELECT r.account, r.method, r.ssr, r.sic, r.sec, r.som, r.st, r.pr, r.gr,
 		   r.st + CASE r.method WHEN 'portfolio' THEN r.pr ELSE r.gr END,
-		   r.cv, r.ca,
-		   r.ca - (r.st + CASE r.method WHEN 'portfolio' THEN r.pr ELSE r.gr END)
+		   r.cv, r.ca, r.nov,
+		   -- the account's equity: collateral after haircuts and its
+		   -- options at market (short ones a liability)
+		   r.ca + r.nov - (r.st + CASE r.method WHEN 'portfolio' THEN r.pr ELSE r.gr END)
 	  FROM r ORDER BY r.account
 $$;
 
 COMMENT ON FUNCTION ledger.margin_requirements(pg_catalog.date) IS
-	'Per account: SPAN components, portfolio and strategy-based requirements side by side, the requirement of the account''s method, collateral after haircuts and the excess (negative: deficit)';
+	'Per account: SPAN components, portfolio and strategy-based requirements side by side, the requirement of the account''s method, collateral after haircuts, the net value of its options and the excess (negative: deficit)';
 
 -- ---------- Automation: margin calls and expiry ----------
 
@@ -907,12 +938,13 @@ BEGIN
 					  'collateral', coalesce(h.collateral, '[]'))
 		  FROM q LEFT JOIN holdings h USING (account)
 		 ORDER BY q.account
-		RETURNING account, requirement, collateral, deficit)
+		RETURNING account, requirement, collateral, (figures->>'net_option_value')::float8
+				  AS net_option_value, deficit)
 	SELECT count(*) INTO n
 	  FROM (SELECT pg_notify('ledger_margin_call', jsonb_build_object(
 					   'account', m.account, 'as_of', run_margin_calls.as_of,
 					   'requirement', m.requirement, 'collateral', m.collateral,
-					   'deficit', m.deficit)::text)
+					   'net_option_value', m.net_option_value, 'deficit', m.deficit)::text)
 			  FROM made m ORDER BY m.account) sent;
 	RETURN n;
 END

@@ -54,8 +54,9 @@ my $heard = $listener->query_safe('SELECT 1');
 my @calls = ($heard =~
 	  /Asynchronous notification "ledger_margin_call" with payload "(.*?)" received/g);
 is(scalar @calls, 2, 'listener received two ledger_margin_call notifications');
-like($calls[0], qr/"account": "eq-naked".*"deficit": 2200/,
-	'payload names the account and its deficit (eq-naked: 5,000 - 2,800)');
+like($calls[0], qr/"account": "eq-naked", "deficit": 2700,.*"net_option_value": -500\b/,
+	'payload names the account, its options\' value and its deficit (eq-naked: '
+	  . '5,000 + the calls\' 500 at market - 2,800)');
 like($calls[1], qr/"account": "fut-short".*"deficit": 33400/,
 	'fut-short: SPAN 63,000 against 10,000 + 19,600 after haircuts');
 unlike(join(' ', @calls), qr/rich/, 'no call for the account with enough collateral');

@@ -125,3 +125,9 @@ DROP FUNCTION ledger.span_accum(pg_catalog.float8[], pg_catalog.float8[], pg_cat
 DROP FUNCTION ledger.risk_array_accum(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8);
 DROP FUNCTION ledger.risk_array_combine(pg_catalog.float8[], pg_catalog.float8[]);
 DROP FUNCTION ledger.risk_array_final(pg_catalog.float8[]);
+
+-- margin_requirements gains net_option_value (the account's options at
+-- market, part of its equity and so of excess): a new result type, which
+-- CREATE OR REPLACE cannot give.  A view of the user's on it stops the
+-- update here (CHANGELOG, upgrade notes).
+DROP FUNCTION ledger.margin_requirements(pg_catalog.date);
