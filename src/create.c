@@ -454,7 +454,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	SPI_finish();
 	guard_check_new_ledger(relid);
 
-	PG_RETURN_JSONB_P(verify_digest(ledger_id));
+	PG_RETURN_JSONB_P(verify_digest(ledger_id, relid, get_rel_name(relid)));
 }
 
 /*

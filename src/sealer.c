@@ -544,10 +544,11 @@ typedef struct SealHead
  * list) and holds it until the DDL's transaction ends; a background pass
  * that waited there held back every other ledger of the database (found
  * by a review on 2026-12-05: a table owner's open ALTER TABLE ... ADD
- * COLUMN stopped sealing for all).
+ * COLUMN stopped sealing for all).  A ledger with no row is an error, or
+ * with missing given, false with *missing set.
  */
 static bool
-seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked)
+seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool *missing)
 {
 	Datum		arg = Int64GetDatum(ledger_id);
 	Oid			argtype = INT8OID;
@@ -572,6 +573,11 @@ seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked)
 			elog(ERROR, "could not read ledger " INT64_FORMAT ": %s", ledger_id, SPI_result_code_string(ret));
 		if (SPI_processed > 0)
 			return false;
+	}
+	if (SPI_processed == 0 && missing != NULL)
+	{
+		*missing = true;
+		return false;
 	}
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -891,23 +897,25 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
  * blocks written.
  */
 static int seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
-							  bool skip_locked);
+							  bool skip_locked, bool *missing);
 
 int
 sealer_seal_ledger(int64 ledger_id, bool force)
 {
-	return seal_ledger_listed(ledger_id, force, NULL, 0, false);
+	return seal_ledger_listed(ledger_id, force, NULL, 0, false, NULL);
 }
 
 /*
  * sealer_seal_ledger, with the ledger's entries of the work list already
  * read (ents, nents; NULL: the list is scanned); with skip_locked (a
  * background pass), a ledger whose row another transaction holds is left
- * for the next pass.
+ * for the next pass.  With missing given, a ledger that has no row in
+ * ledger.ledgers is no error: *missing is set and nothing is done (its
+ * records and their entries on the list stay).
  */
 static int
 seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
-				   bool skip_locked)
+				   bool skip_locked, bool *missing)
 {
 	SealHead	head;
 	TileStore	ts;
@@ -942,13 +950,14 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 	oldcxt = MemoryContextSwitchTo(cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!seal_lock_head(ledger_id, &head, skip_locked))
+	if (!seal_lock_head(ledger_id, &head, skip_locked, missing))
 	{
 		SPI_finish();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextDelete(cxt);
-		/* tried again at the next pass, which this asks for */
-		(void) sealer_mark_pending(MyDatabaseId);
+		/* held: tried again at the next pass, which this asks for */
+		if (missing == NULL || !*missing)
+			(void) sealer_mark_pending(MyDatabaseId);
 		return 0;
 	}
 	items = seal_read_queue(ledger_id, ents, nents, &n, &stale);
@@ -1126,11 +1135,18 @@ seal_watch_prepared(void)
  * ledger.transactions and not yet ledger.blocks or ledger.ledgers
  * (pg_restore -j loads them in any order).  Every ledger has its row and
  * block 0 from the transaction that made it (create_ledger, or a replica's
- * first copy), so nothing else leaves that state; rebuilt then, the list
- * would hold records the blocks still to come hold, sealed a second time,
- * or a replica's records, which the ledger's row would have said are
- * never sealed here (ledgers.replica).  The caller seals nothing in this
- * pass.
+ * first copy); rebuilt then, the list would hold records the blocks still
+ * to come hold, sealed a second time, or a replica's records, which the
+ * ledger's row would have said are never sealed here (ledgers.replica).
+ * The caller seals nothing in this pass.  But records of a ledger that has
+ * no row are also left by a writer that committed while drop_ledger()
+ * deleted the history (before 2026-12-05), or by a superuser, and stay:
+ * the rebuild refused every ledger of the database for good (found by a
+ * review on 2026-12-05).  A restore loads each table in one transaction,
+ * into a new database (docs/replication.md), so once ledger.ledgers and
+ * ledger.blocks hold rows both are loaded, and a ledger without a row is
+ * not one still to come: its records are listed like the others, and each
+ * pass skips them with a WARNING (sealer_warn_missing).
  */
 static bool
 sealer_rebuild_queue_if_needed(void)
@@ -1146,8 +1162,12 @@ sealer_rebuild_queue_if_needed(void)
 
 	/*
 	 * each ledger that has records, one primary-key probe apiece (a loose
-	 * index scan), and its block 0; under the lock, which a load of records
-	 * takes too (ledger_records_loaded), so that it sees them committed
+	 * index scan), its row and its block 0; under the lock, which a load of
+	 * records takes too (ledger_records_loaded), so that it sees them
+	 * committed.  A ledger with its row and no block 0 (blocks still to
+	 * come), or with no row while ledger.ledgers or ledger.blocks holds none
+	 * (not loaded yet), is a half-loaded catalog; one with no row while both
+	 * hold rows is not (see above).
 	 */
 	if (SPI_execute("WITH RECURSIVE l(id) AS ("
 					" (SELECT t.ledger_id FROM ledger.transactions t ORDER BY t.ledger_id LIMIT 1)"
@@ -1155,10 +1175,13 @@ sealer_rebuild_queue_if_needed(void)
 					" SELECT (SELECT t.ledger_id FROM ledger.transactions t"
 					"         WHERE t.ledger_id OPERATOR(pg_catalog.>) l.id ORDER BY t.ledger_id LIMIT 1)"
 					" FROM l WHERE l.id IS NOT NULL) "
-					"SELECT l.id FROM l WHERE l.id IS NOT NULL AND (NOT EXISTS ("
+					"SELECT l.id FROM l WHERE l.id IS NOT NULL AND CASE WHEN EXISTS ("
+					" SELECT 1 FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) l.id)"
+					" THEN NOT EXISTS ("
 					" SELECT 1 FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) l.id"
-					" AND b.block_no OPERATOR(pg_catalog.=) 0) OR NOT EXISTS ("
-					" SELECT 1 FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) l.id)) LIMIT 1",
+					" AND b.block_no OPERATOR(pg_catalog.=) 0)"
+					" ELSE NOT EXISTS (SELECT 1 FROM ledger.ledgers)"
+					" OR NOT EXISTS (SELECT 1 FROM ledger.blocks) END LIMIT 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.transactions");
 	if (SPI_processed > 0)
@@ -1169,7 +1192,7 @@ sealer_rebuild_queue_if_needed(void)
 				(errmsg("ledger sealer: nothing sealed in database \"%s\": ledger " INT64_FORMAT " has transaction records but no genesis block or no row in ledger.ledgers",
 						get_database_name(MyDatabaseId),
 						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))),
-				 errdetail("A restore that has not loaded ledger.blocks or ledger.ledgers yet leaves the catalog so; otherwise block 0 or the ledger's row was deleted.")));
+				 errdetail("A restore that has not loaded ledger.blocks or ledger.ledgers yet leaves the catalog so; otherwise block 0 was deleted, or every row of ledger.ledgers or ledger.blocks.")));
 		return false;
 	}
 
@@ -1381,14 +1404,123 @@ sealer_ledger_ids(Oid relid)
 	return out;
 }
 
-/* Seal ids.ids[i], with its entries if the list was read for all. */
+/*
+ * Seal ids.ids[i], with its entries if the list was read for all.  In a
+ * pass over every ledger, a listed ledger that has no row in ledger.ledgers
+ * sets *missing and is skipped (sealer_warn_missing); one named by the
+ * caller (ledger.seal(t)) is an error.
+ */
 static int
-seal_ledger_of(const LedgerIds *ids, int i, bool skip_locked)
+seal_ledger_of(const LedgerIds *ids, int i, bool skip_locked, bool *missing)
 {
+	*missing = false;
 	if (ids->ents == NULL)
-		return seal_ledger_listed(ids->ids[i], false, NULL, 0, skip_locked);
+		return seal_ledger_listed(ids->ids[i], false, NULL, 0, skip_locked, NULL);
 	return seal_ledger_listed(ids->ids[i], false, ids->ents + ids->first[i],
-							  ids->first[i + 1] - ids->first[i], skip_locked);
+							  ids->first[i + 1] - ids->first[i], skip_locked, missing);
+}
+
+/*
+ * The records of a ledger that has no row in ledger.ledgers: a writer that
+ * committed while drop_ledger() deleted the history, before drop_ledger()
+ * took the table's lock first (2026-12-05), left its record and its entry
+ * on the work list, for a ledger that no longer exists; a superuser can
+ * delete a ledger's row, or insert a record by hand.  They cannot be
+ * sealed (no row, no uuid to chain a block by), and must not be deleted
+ * by the sealer (the catalog is evidence), nor stop the sealing of every
+ * other ledger, as they did: seal() of every ledger failed ("ledger N does
+ * not exist"), and after a crash the work list's rebuild refused the whole
+ * database.  So a pass skips them, their entries stay listed (sealed if the
+ * row comes back), and it says so in one WARNING for all of them (with
+ * their ids and counts), and for the background sealer in each ledger's
+ * last error in sealing_status.  missing[i] for ids->ids[i]; ids read for
+ * a pass over every ledger.
+ */
+#define SEALER_MISSING_NAMED 10
+
+static void
+sealer_warn_missing(const LedgerIds *ids, const bool *missing, bool background)
+{
+	static TimestampTz told = 0;
+	static int	told_n = 0;
+	static uint64 told_sum = 0;
+	StringInfoData detail;
+	StringInfoData list;
+	int			nledgers = 0;
+	uint64		sum = 0;
+	int			i;
+
+	for (i = 0; i < ids->n; i++)
+	{
+		uint64		n;
+
+		if (!missing[i])
+			continue;
+		n = ids->first[i + 1] - ids->first[i];
+		if (nledgers == 0)
+		{
+			initStringInfo(&detail);
+			initStringInfo(&list);
+		}
+		if (nledgers < SEALER_MISSING_NAMED)
+		{
+			appendStringInfo(&detail, "%s" INT64_FORMAT " (%llu %s)",
+							 nledgers > 0 ? ", " : "", ids->ids[i], (unsigned long long) n,
+							 n == 1 ? "record" : "records");
+			appendStringInfo(&list, "%s" INT64_FORMAT,
+							 nledgers > 0 ? ", " : "", ids->ids[i]);
+		}
+		if (background)
+		{
+			char	   *message = psprintf("ledger " INT64_FORMAT " does not exist (no row in ledger.ledgers): its unsealed transaction records (%llu) are skipped",
+										   ids->ids[i], (unsigned long long) n);
+
+			sealer_error_set(ids->ids[i], message);
+			pfree(message);
+		}
+		sum += (uint64) ids->ids[i];
+		nledgers++;
+	}
+	if (nledgers == 0)
+		return;
+
+	/*
+	 * seal() says it at each call; the background sealer, which passes every
+	 * ledger.seal_interval while there is work, at its first pass, when the
+	 * ledgers it skips change, and otherwise at most once a minute
+	 * (sealing_status shows them meanwhile)
+	 */
+	if (background)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (told != 0 && nledgers == told_n && sum == told_sum &&
+			!TimestampDifferenceExceeds(told, now, SEALER_SWEEP_MS))
+		{
+			pfree(detail.data);
+			pfree(list.data);
+			return;
+		}
+		told = now;
+		told_n = nledgers;
+		told_sum = sum;
+	}
+	if (nledgers > SEALER_MISSING_NAMED)
+	{
+		appendStringInfo(&detail, " and %d more", nledgers - SEALER_MISSING_NAMED);
+		appendStringInfoString(&list, ", ...");
+	}
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg_plural("skipped the unsealed transaction records of %d ledger that does not exist",
+						   "skipped the unsealed transaction records of %d ledgers that do not exist",
+						   nledgers, nledgers),
+			 errdetail("Ledger ids with no row in ledger.ledgers, and their records waiting on the sealing list: %s. The records stay in ledger.transactions and on the list, unsealed; the other ledgers are sealed.",
+					   detail.data),
+			 errhint("Inspect them as a superuser with SELECT * FROM ledger.transactions WHERE ledger_id IN (%s). A ledger whose row was deleted is sealed again once its row is put back; the records of a dropped ledger can be kept elsewhere, then deleted from ledger.transactions and ledger.seal_queue.",
+					 list.data)));
+	pfree(detail.data);
+	pfree(list.data);
 }
 
 typedef struct SealArgs
@@ -1403,6 +1535,7 @@ seal_as_owner(void *varg)
 {
 	SealArgs   *a = varg;
 	LedgerIds	ids;
+	bool	   *missing;
 	int			i;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -1418,8 +1551,10 @@ seal_as_owner(void *varg)
 	}
 	SPI_finish();
 	ids = sealer_ledger_ids(a->relid);
+	missing = palloc0(sizeof(bool) * Max(ids.n, 1));
 	for (i = 0; i < ids.n; i++)
-		a->blocks += seal_ledger_of(&ids, i, false);
+		a->blocks += seal_ledger_of(&ids, i, false, &missing[i]);
+	sealer_warn_missing(&ids, missing, false);
 }
 
 /*
@@ -1692,6 +1827,7 @@ sealer_pass(void)
 {
 	LedgerIds	ids = {0, NULL, NULL, NULL};
 	volatile int blocks = 0;
+	bool	   *volatile missing = NULL;
 	bool		has_ext;
 	int			i;
 
@@ -1725,6 +1861,7 @@ sealer_pass(void)
 		{
 			old = MemoryContextSwitchTo(TopMemoryContext);
 			ids = sealer_ledger_ids(InvalidOid);
+			missing = palloc0(sizeof(bool) * Max(ids.n, 1));
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -1766,11 +1903,13 @@ sealer_pass(void)
 		MemoryContextSwitchTo(oldcxt);
 		PG_TRY();
 		{
-			blocks += seal_ledger_of(&ids, i, true);
+			blocks += seal_ledger_of(&ids, i, true, &missing[i]);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
 			CurrentResourceOwner = oldowner;
-			sealer_error_clear(ids.ids[i]);
+			/* (a ledger with no row keeps the error sealer_warn_missing sets) */
+			if (!missing[i])
+				sealer_error_clear(ids.ids[i]);
 		}
 		PG_CATCH();
 		{
@@ -1787,6 +1926,11 @@ sealer_pass(void)
 			CurrentResourceOwner = oldowner;
 		}
 		PG_END_TRY();
+	}
+	if (missing != NULL)
+	{
+		sealer_warn_missing(&ids, missing, true);
+		pfree(missing);
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -791,9 +791,52 @@ ledger_verify(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(rtd), values, nulls)));
 }
 
+/*
+ * verify_digest found no block of the ledger (SPI connected): the ledger
+ * was dropped, or its row deleted, while ledger.digest() waited for the
+ * sealer (it holds no lock on the table: a reader's open transaction must
+ * not hold what drop_ledger() or a sealer needs), which is no damage; or
+ * its blocks are gone.  Until 2026-12-05 each was XX001, "has no block"
+ * (found by a review).  Under a snapshot taken now, as verify_digest's.
+ */
+static void
+verify_digest_no_block(int64 ledger_id, Oid relid, const char *relname)
+{
+	Datum		args[2] = {Int64GetDatum(ledger_id), ObjectIdGetDatum(relid)};
+	Oid			argtypes[2] = {INT8OID, OIDOID};
+	bool		isnull;
+	bool		has_row;
+	bool		has_table;
+
+	if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM ledger.ledgers g "
+							  "WHERE g.ledger_id OPERATOR(pg_catalog.=) $1), "
+							  "EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+							  "WHERE c.oid OPERATOR(pg_catalog.=) $2)",
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read ledger.ledgers");
+	has_row = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	has_table = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (!has_row && !has_table)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("ledger \"%s\" was dropped while its digest was taken",
+						relname ? relname : "?"),
+				 errdetail("Another session dropped the ledger and its history (ledger.drop_ledger()) while ledger.digest() waited for it to be sealed.")));
+	if (!has_row)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not a ledger", relname ? relname : "?"),
+				 errdetail("Its row in ledger.ledgers was deleted while ledger.digest() waited for it to be sealed.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("ledger " INT64_FORMAT " has no block", ledger_id),
+			 errhint("Run ledger.verify() on the ledger.")));
+}
+
 /* The digest of a ledger's newest block, as jsonb. */
 Jsonb *
-verify_digest(int64 ledger_id)
+verify_digest(int64 ledger_id, Oid relid, const char *relname)
 {
 	Datum		arg = Int64GetDatum(ledger_id);
 	Oid			argtype = INT8OID;
@@ -830,11 +873,10 @@ verify_digest(int64 ledger_id)
 								"WHERE l.ledger_id OPERATOR(pg_catalog.=) $1",
 								1, &argtype, &arg, NULL, false, 1);
 	AtEOXact_GUC(true, nestlevel);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("ledger " INT64_FORMAT " has no block", ledger_id),
-				 errhint("Run ledger.verify() on the ledger.")));
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the newest block of ledger " INT64_FORMAT, ledger_id);
+	if (SPI_processed != 1)
+		verify_digest_no_block(ledger_id, relid, relname);
 	/* copy out of SPI's memory */
 	result = (Jsonb *) DatumGetPointer(SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
 																	   SPI_tuptable->tupdesc, 1, &isnull),
@@ -858,9 +900,12 @@ ledger_digest(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	int64		ledger_id;
+	char	   *relname;
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
+	/* its name now: the wait below may end with the table dropped */
+	relname = get_rel_name(relid);
 	/*
 	 * a replica's newest block is the newest one replicated, a standby's
 	 * the newest one replayed (nothing seals there: asking waited for
@@ -868,8 +913,8 @@ ledger_digest(PG_FUNCTION_ARGS)
 	 */
 	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() &&
 		!ledger_id_is_replica(ledger_id))
-		(void) sealer_request_seal(ledger_id, get_rel_name(relid));
-	PG_RETURN_JSONB_P(verify_digest(ledger_id));
+		(void) sealer_request_seal(ledger_id, relname);
+	PG_RETURN_JSONB_P(verify_digest(ledger_id, relid, relname));
 }
 
 /*

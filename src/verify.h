@@ -23,7 +23,11 @@ extern void verify_check_full_read(Oid relid, const char *fn);
  */
 extern bool verify_push_call_snapshot(void);
 
-/* The digest of a ledger's newest block (does not seal). */
-extern Jsonb *verify_digest(int64 ledger_id);
+/*
+ * The digest of a ledger's newest block (does not seal); relid and relname
+ * (taken before any wait) name the ledger's table, for the error if the
+ * ledger was dropped meanwhile.
+ */
+extern Jsonb *verify_digest(int64 ledger_id, Oid relid, const char *relname);
 
 #endif							/* LEDGER_VERIFY_H */

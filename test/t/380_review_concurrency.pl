@@ -17,6 +17,16 @@
 #  4. Without a background sealer, digest() of a ledger another session
 #     held left its one-shot sealer waiting for the lock after its own wait
 #     ran out: eight such calls took every background worker slot.
+#  5. digest() of a ledger dropped while it waited for the sealer ended
+#     with XX001 "ledger N has no block" (data corrupted): 42P01, the
+#     ledger was dropped.
+#  6. Records of a ledger that no longer exists (left by a writer that
+#     committed during drop_ledger() before the fix of 2, or by a
+#     superuser) stayed: seal() of every ledger failed ("ledger N does not
+#     exist"), and the sealer's rebuild of its work list (after a crash,
+#     or records loaded by a statement) refused the whole database, so no
+#     ledger was sealed any more.  Now they are skipped, kept, and named
+#     in one WARNING per pass.
 
 use strict;
 use warnings;
@@ -134,5 +144,124 @@ $holder->query_safe('COMMIT');
 $holder->quit;
 is($m->safe_psql('postgres', "SELECT ok FROM ledger.verify('ow', ledger.digest('ow'))"), 't',
 	'released: digest() seals and the ledger verifies');
+
+# ---------- 5. digest() of a ledger dropped while it waits ----------
+# A holder's open seal() keeps the background sealer off the ledger, so
+# digest() waits; drop_ledger() waits for the holder, then drops it.
+$node->safe_psql('postgres', q{
+	CREATE TABLE dd (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('dd');
+});
+$holder = $node->background_psql('postgres', on_error_stop => 1);
+$holder->query_safe("BEGIN; SELECT ledger.seal('dd')");
+$node->safe_psql('postgres', 'INSERT INTO dd VALUES (1)');
+my $digester = $node->background_psql('postgres', on_error_stop => 0);
+$digester->query_safe("\\set VERBOSITY verbose\nSET ledger.digest_wait = '10s'");
+$digester->query_until(qr/digesting/, "\\echo digesting\nSELECT ledger.digest('dd');\n");
+$dropper = $node->background_psql('postgres', on_error_stop => 1);
+$dropper->query_until(qr/dropping/, "\\echo dropping\nSELECT ledger.drop_ledger('dd');\n");
+$node->poll_query_until('postgres',
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%drop_ledger(''dd'')%' AND wait_event_type = 'Lock'")
+  or diag('drop_ledger did not wait');
+usleep(200_000);
+$holder->query_safe('COMMIT');
+$dropper->query_safe('SELECT 1');
+$digester->query('SELECT 1');
+like($digester->{stderr}, qr/ERROR:  42P01: ledger "dd" was dropped while its digest was taken/,
+	'digest() of a ledger dropped while it waited: 42P01, dropped, not XX001')
+  or diag($digester->{stderr});
+$holder->quit;
+$dropper->quit;
+$digester->quit;
+
+
+# ---------- 6. records of a ledger that no longer exists ----------
+# Made as the race of 2 made them before its fix: drop_ledger()'s body of
+# then (the history deleted first, then the table's lock) while a writer
+# holds rows in the table; the writer commits while it waits for the lock.
+$node->safe_psql('postgres', q{
+	CREATE TABLE o1 (id int PRIMARY KEY, v text);
+	SELECT ledger.create_ledger('o1');
+	INSERT INTO o1 VALUES (1, 'x');
+	CREATE TABLE o2 (id int PRIMARY KEY, v text);
+	SELECT ledger.create_ledger('o2');
+	INSERT INTO o2 VALUES (1, 'x');
+});
+my $o1 = $node->safe_psql('postgres', "SELECT ledger_id FROM ledger.ledgers WHERE relation = 'o1'::regclass");
+$writer = $node->background_psql('postgres', on_error_stop => 1);
+$writer->query_safe("BEGIN; INSERT INTO o1 VALUES (2, 'y')");
+$dropper = $node->background_psql('postgres', on_error_stop => 1);
+$dropper->query_until(qr/dropping/, "\\echo dropping\n" . qq{DO \$\$ BEGIN
+	DELETE FROM ledger.seal_queue WHERE ledger_id = $o1;
+	DELETE FROM ledger.history_tiles WHERE ledger_id = $o1;
+	DELETE FROM ledger.transactions WHERE ledger_id = $o1;
+	DELETE FROM ledger.blocks WHERE ledger_id = $o1;
+	DELETE FROM ledger.ledgers WHERE ledger_id = $o1;
+	DROP TABLE o1;
+END \$\$;
+});
+$node->poll_query_until('postgres',
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%DROP TABLE o1%' AND wait_event_type = 'Lock'")
+  or diag('the drop did not wait');
+$writer->query_safe('COMMIT');
+$dropper->query_safe('SELECT 1');
+$writer->quit;
+$dropper->quit;
+is( $node->safe_psql('postgres',
+		"SELECT count(*) || ' ' || count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ledger.seal_queue q "
+		  . "WHERE q.ledger_id = t.ledger_id AND q.xact_id = t.xact_id)) FROM ledger.transactions t WHERE ledger_id = $o1"),
+	'1 1', 'orphans: the writer left its record and its work-list entry, of a ledger that does not exist');
+$node->safe_psql('postgres', "INSERT INTO o2 VALUES (2, 'y')");
+($ret, $out, $err) = $node->psql('postgres', 'SELECT ledger.seal()', extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+is($ret, 0, 'orphans: seal() of every ledger works') or diag($err);
+my @warnings = $err =~ /WARNING:  XX001: skipped the unsealed transaction records of 1 ledger that does not exist/g;
+is(scalar(@warnings), 1, 'orphans: seal() says so in one WARNING (XX001)') or diag($err);
+like($err, qr/DETAIL:  Ledger ids with no row in ledger.ledgers, and their records waiting on the sealing list: $o1 \(1 record\)\./,
+	'orphans: the detail names the ledger id and the count');
+like($err, qr/HINT:  Inspect them as a superuser with SELECT \* FROM ledger.transactions WHERE ledger_id IN \($o1\)\./,
+	'orphans: the hint says how to inspect them');
+is($node->safe_psql('postgres', "SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL AND ledger_id <> $o1"),
+	'0', 'orphans: every other ledger is sealed');
+
+# a superuser's two records of a ledger id that never existed: loaded by a
+# statement, they drop the work list's marker, so the next pass rebuilds
+# the list, as after a crash (which empties it); the background sealer's
+# rebuild refused the whole database
+my $bg_log = -s $node->logfile;
+$node->safe_psql('postgres', q{
+	SET session_replication_role = replica;
+	INSERT INTO ledger.transactions VALUES (4242, 999998, 1, decode(repeat('00', 32), 'hex'), now()),
+		(4242, 999999, 1, decode(repeat('00', 32), 'hex'), now());
+	RESET session_replication_role;
+	INSERT INTO o2 VALUES (3, 'z');
+});
+my $sealed_after = 0;
+for (1 .. 100)
+{
+	$sealed_after = $node->safe_psql('postgres',
+		"SELECT count(*) = 0 FROM ledger.transaction_blocks WHERE block_no IS NULL AND ledger_id NOT IN ($o1, 4242)"
+	) eq 't';
+	last if $sealed_after;
+	usleep(100_000);
+}
+ok($sealed_after, 'orphans, list rebuilt: the background sealer seals the other ledgers');
+ok($node->log_contains('WARNING:  skipped the unsealed transaction records of 2 ledgers that do not exist', $bg_log),
+	'orphans, list rebuilt: the sealer\'s WARNING is in the log');
+my $status = q{SELECT coalesce(ledger::text, '-') || ' ' || coalesce(unsealed_transactions::text, 'NULL') FROM ledger.sealing_status WHERE };
+is( $node->safe_psql('postgres',
+		"($status ledger_id = 4242) UNION ALL ($status ledger_id = $o1) UNION ALL ($status ledger = 'o2'::regclass) "
+		  . "UNION ALL SELECT (last_error LIKE 'ledger $o1 does not exist%')::text FROM ledger.sealing_status WHERE ledger_id = $o1"),
+	"- 2\n- 1\no2 0\ntrue",
+	'orphans: sealing_status shows what waits for each id without a row (and the sealer\'s error), nothing for o2');
+$node->safe_psql('postgres', "INSERT INTO o2 VALUES (4, 'w')");
+($ret, $out, $err) = $node->psql('postgres', 'SELECT ledger.seal()', extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+@warnings = $err =~ /WARNING:  XX001: skipped the unsealed transaction records of 2 ledgers that do not exist/g;
+is(scalar(@warnings), 1, 'orphans, list rebuilt: seal() gives one WARNING, not one per ledger or record') or diag($err);
+like($err, qr/: (4242 \(2 records\), $o1 \(1 record\)|$o1 \(1 record\), 4242 \(2 records\))\./,
+	'orphans, list rebuilt: the detail names both ledger ids with their counts');
+is( $node->safe_psql('postgres',
+		"SELECT (SELECT count(*) FROM ledger.transactions WHERE ledger_id IN ($o1, 4242)) || ' ' || ok FROM ledger.verify('o2', ledger.digest('o2'))"
+	),
+	'3 true', 'orphans: the records are kept; digest and verify of a healthy ledger');
 
 done_testing();
