@@ -301,6 +301,65 @@ DELETE FROM ledger.margin_collateral;
 DELETE FROM ledger.margin_prices WHERE product = 'QRS';
 DELETE FROM ledger.margin_products WHERE product = 'QRS';
 
+-- ===================================================================
+-- 8. A negative price (futures can trade below 0: WTI in April 2020).
+-- ES at -5: a future's loss stays linear in the price move, so futures
+-- are margined; an option on it cannot be valued with Black-76 (its
+-- forward must not be negative), so an option position is refused with an
+-- error naming the account and the product, and the detail the price
+-- (before: 22023 'invalid input for "f": -5' from span_risk_array, naming
+-- neither, and every account failed).  An equity price must not be
+-- negative: every position of such a product is refused likewise (before:
+-- 'invalid input for "s": -5').
+--  es-fut: +2 ES futures: the extreme move 3 x 200 x 50 x 0.35 = 10,500 a
+--    contract, 21,000; cl-only: +1 CL future, 8,050 (part 3).
+-- ===================================================================
+CREATE FUNCTION pg_temp.err_detail(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	h text;
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+	RETURN SQLSTATE || ': ' || SQLERRM || E'\nDETAIL: ' || d || E'\nHINT: ' || h;
+END
+$$;
+UPDATE ledger.margin_prices SET price = -5 WHERE product = 'ES';
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('es-fut', 'ES', 'future', NULL, '2026-12-18', 2),
+	('es-opt', 'ES', 'put', 10, '2026-12-18', -1),
+	('cl-only', 'CL', 'future', NULL, '2026-12-18', 1);
+SELECT pg_temp.err_detail($q$SELECT ledger.run_margin_calls('2026-11-20 21:00+00')$q$);
+SELECT pg_temp.err_detail($q$SELECT * FROM ledger.span_margin_detail('2026-11-20')$q$);
+SELECT pg_temp.err($q$SELECT * FROM ledger.margin_requirements('2026-11-20')$q$);
+SELECT pg_temp.err($q$SELECT * FROM ledger.margin_legs('2026-11-20')$q$);
+-- the futures alone are margined, and called
+DELETE FROM ledger.margin_positions WHERE account = 'es-opt';
+SELECT account, product, scanning_risk, total, net_delta
+  FROM ledger.span_margin_detail('2026-11-20') ORDER BY account;
+BEGIN;
+SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls;
+SELECT account, requirement, deficit > 0 AS deficit FROM ledger.margin_calls ORDER BY account;
+ROLLBACK;
+-- an option expiring on the day is exercised at its intrinsic value
+-- (strike 10 - (-5) = 15 in the money): run_expiry values no option
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity)
+	VALUES ('es-exp', 'ES', 'put', 10, '2026-11-20', 1);
+BEGIN;
+SELECT ledger.run_expiry('2026-11-20') AS events;
+SELECT account, event, underlying_price, intrinsic FROM ledger.exercise_events;
+ROLLBACK;
+DELETE FROM ledger.margin_positions;
+-- an equity product at a negative price
+UPDATE ledger.margin_prices SET price = -5 WHERE product = 'IBM';
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity)
+	VALUES ('ibm-stock', 'IBM', 'stock', NULL, NULL, 100);
+SELECT pg_temp.err_detail($q$SELECT * FROM ledger.portfolio_margin('2026-11-20')$q$);
+SELECT pg_temp.err($q$SELECT * FROM ledger.strategy_margin_detail('2026-11-20')$q$);
+DELETE FROM ledger.margin_positions;
+
 DELETE FROM ledger.margin_accounts;
 DELETE FROM ledger.margin_prices;
 DELETE FROM ledger.margin_products;

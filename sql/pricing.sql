@@ -154,3 +154,37 @@ FROM (VALUES
 -- double nearest 1/8760: 6.852195167137274036e-8.
 SELECT abs(ledger.black76_price('call', 100, 101, 1.0 / 8760, 0, 0.2)
 		   / 6.852195167137274036e-8 - 1) < 1e-13 AS short_expiry_wing_ok;
+
+-- Near the money the moneyness and the intrinsic value lose digits to
+-- cancellation (quant review of 2026-12-05).  References from the closed
+-- form in 120-digit decimal arithmetic (test/european_reference.py:
+-- Python's decimal module, exact binary inputs; Phi from the series of
+-- Abramowitz and Stegun 26.2.11 and, beyond |z| = 10, Laplace's continued
+-- fraction 26.2.14; it reproduces the reference above to its 19 digits).
+--  A put 1e-5 out of the money with a total volatility of 1.6e-6
+--    (h = ln(F/K)/s = -6.25): ln(s/k) was formed after rounding s/k, an
+--    absolute error (up to 1.1e-16, here 1.9e-17) that the price's
+--    sensitivity h^2 / ln(F/K) = 3.9e6 made 7.3e-11 of the price; now
+--    log1p((s - k)/k), 6.6e-16.  Reference
+--    5.014999684409729632564e-15 (BSM and Black-76 alike with r = q = 0).
+--  At the money with an hour to expiry and sigma = 0.001, r = 0.05: the
+--    intrinsic value F - K = s (e^(rt) - 1) cancelled, 1.1e-11 of the call;
+--    now K expm1(ln(F/K)), 1.6e-16.  Reference 7.710458696096314014598e-4
+--    (call), 2.002712428264400566627e-4 (put), and their difference
+--    5.707746267831913447971e-4 = s - k e^-rt (parity: 1.5e-11 before).
+SELECT abs(ledger.bsm_price('put', 100.001, 100, 1, 0, 0, 1.6e-6)
+		   / 5.014999684409729632564e-15 - 1) < 1e-14 AS near_money_put_ok,
+	   abs(ledger.black76_price('put', 100.001, 100, 1, 0, 1.6e-6)
+		   / 5.014999684409729632564e-15 - 1) < 1e-14 AS near_money_black76_put_ok,
+	   abs(ledger.bsm_price('call', 100, 100, 0.00011415525114155251, 0.05, 0, 0.001)
+		   / 7.710458696096314014598e-4 - 1) < 1e-14 AS one_hour_call_ok,
+	   abs(ledger.bsm_price('put', 100, 100, 0.00011415525114155251, 0.05, 0, 0.001)
+		   / 2.002712428264400566627e-4 - 1) < 1e-14 AS one_hour_put_ok,
+	   abs((ledger.bsm_price('call', 100, 100, 0.00011415525114155251, 0.05, 0, 0.001)
+			- ledger.bsm_price('put', 100, 100, 0.00011415525114155251, 0.05, 0, 0.001))
+		   / 5.707746267831913447971e-4 - 1) < 1e-14 AS one_hour_parity_ok;
+-- the implied volatility still inverts them
+SELECT abs(ledger.bsm_implied_vol('put', ledger.bsm_price('put', 100.001, 100, 1, 0, 0, 1.6e-6),
+		   100.001, 100, 1, 0, 0) / 1.6e-6 - 1) < 1e-9 AS near_money_put_vol_ok,
+	   abs(ledger.bsm_implied_vol('call', ledger.bsm_price('call', 100, 100, 0.00011415525114155251, 0.05, 0, 0.001),
+		   100, 100, 0.00011415525114155251, 0.05, 0) / 0.001 - 1) < 1e-9 AS one_hour_call_vol_ok;

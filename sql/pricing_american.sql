@@ -127,6 +127,19 @@ ORDER BY 1, 2, 3;
 SELECT ledger.american_implied_vol('put', 9, 90, 100, 1, 0.05, 0) IS NULL AS below_intrinsic,
 	   ledger.american_implied_vol('put', 100, 90, 100, 1, 0.05, 0) IS NULL AS above_strike,
 	   ledger.american_implied_vol('put', 10, 90, 100, 1, 0.05, 0) AS at_intrinsic;
+-- A price the function produced at a small volatility can be a unit in
+-- the last place below the sigma = 0 value (for these calls the best
+-- exercise is at expiry, s - k e^-rt, which sigma = 0.1 adds nothing to so
+-- deep in the money); its volatility is 0, as for the European functions
+-- (4 units in the last place of tolerance).  It was NULL (quant review of
+-- 2026-12-05: 30.11191044776755 at sigma = 0.1 against 30.111910447767556
+-- at sigma = 0 for k = 70).
+SELECT k, m, ledger.american_implied_vol('call', ledger.american_price('call', 100, k, 0.02, 0.08, 0, 0.1, m),
+		   100, k, 0.02, 0.08, 0, m) AS vol,
+	   ledger.bsm_implied_vol('call', ledger.bsm_price('call', 100, k, 0.02, 0.08, 0, 0.1),
+		   100, k, 0.02, 0.08, 0) AS european_vol
+  FROM unnest(ARRAY[70, 90]::float8[]) k, unnest(ARRAY['qdfp', 'baw', 'bjs2002']) m
+ ORDER BY 1, 2;
 
 -- NULLs, NaN, infinities, negative arguments, bad kinds, methods and steps.
 SELECT ledger.american_price('put', 1, 1, 1, 0, 0, NULL) IS NULL AS n1,

@@ -2324,9 +2324,10 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
  * (the price increases with sigma), bracketed below by the sigma = 0 value
  * and above by doubling from the European implied volatility of the same
  * price (an upper bound: an American option is worth at least its European
- * twin).  Returns -1 outside the bounds (below the sigma = 0 value, at or
- * above the model's upper limit) and when no sigma up to 128 reproduces the
- * price.
+ * twin).  Returns 0 at the sigma = 0 value, also within rounding of it
+ * (pricing_iv_at_lower_bound), -1 outside the bounds (below the sigma = 0
+ * value, at or above the model's upper limit) and when no sigma up to 128
+ * reproduces the price.
  */
 double
 pricing_american_implied_vol(int theta, double price, double s, double k,
@@ -2339,13 +2340,18 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 				flo,
 				fhi,
 				x = 0.0,
-				ev;
+				ev,
+				v0;
 	int			it,
 				side = 0;
 
 	if (t <= 0.0)
 		return -1.0;
-	flo = pricing_american_price(theta, s, k, t, r, q, 0.0, method, steps, work) - price;
+	v0 = pricing_american_price(theta, s, k, t, r, q, 0.0, method, steps, work);
+	/* 0 also within rounding of the sigma = 0 value (pricing_iv.c) */
+	if (pricing_iv_at_lower_bound(price, v0))
+		return 0.0;
+	flo = v0 - price;
 	if (flo > 0.0)
 		return -1.0;
 	if (flo == 0.0)

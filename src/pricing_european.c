@@ -18,8 +18,9 @@
  * nearly cancel (black_otm_core).  This is the per-row cost of
  * ledger.bsm_price, so the hot helpers are forced inline.
  *
- * The libm calls are exp, expm1, log and sqrt (sqrt is exactly rounded by
- * IEEE 754; glibc's exp, expm1 and log are correctly rounded in practice).
+ * The libm calls are exp, expm1, log, log1p and sqrt (sqrt is exactly
+ * rounded by IEEE 754; glibc's exp, expm1 and log are correctly rounded in
+ * practice, log1p within a unit in the last place).
  * Nothing here allocates memory or keeps state.
  *
  *-------------------------------------------------------------------------
@@ -219,30 +220,61 @@ black_otm_complement_core(double x, double s, double ex2, double *ee)
 	return 0.5 * (c1 + c2);
 }
 
-/* ln(F/K) without overflow. */
+/*
+ * ln(F/K) without overflow.  Near the money (F/K within 1/16 of 1) it is
+ * log1p((F - K)/K): F - K is exact there (Sterbenz), so the result is good
+ * to a few units in its own last place, where log(F/K) takes the rounding of
+ * F/K, up to half a unit in the last place of 1, as an absolute error: up
+ * to 1e-11 of ln(F/K) = 1e-5, which the price of an option far out of the
+ * money in units of the total volatility v = sigma sqrt(t) magnifies by
+ * h^2 = (ln(F/K)/v)^2 (a put worth 5e-15 at F = 100.001, K = 100,
+ * v = 1.6e-6: 7e-11 of its value; review of 2026-12-05).  log1p costs more
+ * than log, so only where it matters.
+ */
 double
 pricing_log_moneyness(double f, double k)
 {
 	double		ratio = f / k;
 
+	if (ratio >= 0.9375 && ratio <= 1.0625)
+		return log1p((f - k) / k);
 	if (ratio > 0.0 && ratio < DBL_MAX && ratio > DBL_MIN)
 		return log(ratio);
 	return log(f) - log(k);
 }
 
 /*
+ * Intrinsic value max(theta (F - K), 0) of a BSM forward F = s e^((r-q)t)
+ * with x = ln(F/K) as bsm_log_moneyness forms it.  Near the money F - K
+ * cancels: F carries the roundings of the exponential and the product, a
+ * few units in the last place of F, which are all of F - K when F - K is
+ * small (at the money with an hour to expiry, F - K = s (r - q) t is 1e-5
+ * of s and was 1e-11 off; review of 2026-12-05).  There it is K expm1(x),
+ * as accurate as x.  For r = q, F is s and F - K exact, as for Black-76
+ * (F an input).
+ */
+static PRICING_INLINE double
+bsm_intrinsic(int theta, double f, double k, double x, double r, double q)
+{
+	if (r != q && fabs(x) < 0.0625)
+		return Max(theta * (k * expm1(x)), 0.0);
+	return Max(theta * (f - k), 0.0);
+}
+
+/*
  * Undiscounted Black price for forward f, strike k, x = ln(f/k), total
  * volatility s: the intrinsic value plus sqrt(f k) b(-|x|, s).  Degenerate
  * inputs (f or k zero, s zero) give the intrinsic value.  The callers form
- * x exactly as the implied volatilities do, so that price -> vol -> price
- * round trips see the same moneyness to the last bit; BSM forms it as
- * ln(s/k) + (r - q) t, which keeps the exponential of the forward off the
- * path to the normalised price.
+ * x and the intrinsic value exactly as the implied volatilities do, so that
+ * price -> vol -> price round trips see the same moneyness to the last bit;
+ * BSM forms x as ln(s/k) + (r - q) t, which keeps the exponential of the
+ * forward off the path to the normalised price, and the intrinsic value by
+ * bsm_intrinsic.
  */
 static PRICING_INLINE double
-black_price_fkx(int theta, double f, double k, double x, double s)
+black_price_fkx(int theta, double f, double k, double x, double intrinsic,
+				double s)
 {
-	double		intrinsic = Max(theta * (f - k), 0.0);
 	double		v;
 
 	if (!(f > 0.0) || !(k > 0.0) || !(s > 0.0))
@@ -283,13 +315,22 @@ pricing_bsm_log_moneyness(double s, double k, double t, double r, double q)
 	return bsm_log_moneyness(s, k, t, r, q);
 }
 
+/* The intrinsic value of a BSM forward, as the price forms it (pricing_iv.c). */
+double
+pricing_bsm_intrinsic(int theta, double f, double k, double x, double r,
+					  double q)
+{
+	return bsm_intrinsic(theta, f, k, x, r, q);
+}
+
 /* Undiscounted Black price for forward f > 0, strike k > 0, total vol s. */
 double
 pricing_black_undiscounted(int theta, double f, double k, double s)
 {
 	if (!(f > 0.0) || !(k > 0.0))
 		return Max(theta * (f - k), 0.0);
-	return black_price_fkx(theta, f, k, pricing_log_moneyness(f, k), s);
+	return black_price_fkx(theta, f, k, pricing_log_moneyness(f, k),
+						   Max(theta * (f - k), 0.0), s);
 }
 
 /* Generalized Black-Scholes-Merton price (continuous dividend yield q). */
@@ -299,6 +340,7 @@ pricing_bsm_price(int theta, double s, double k, double t, double r,
 {
 	double		f,
 				df,
+				x,
 				v;
 
 	if (t <= 0.0)
@@ -308,7 +350,8 @@ pricing_bsm_price(int theta, double s, double k, double t, double r,
 	df = r == 0.0 ? 1.0 : exp(-r * t);
 	if (!(s > 0.0) || !(k > 0.0) || !(f > 0.0))
 		return df * Max(theta * (f - k), 0.0);
-	v = black_price_fkx(theta, f, k, bsm_log_moneyness(s, k, t, r, q),
+	x = bsm_log_moneyness(s, k, t, r, q);
+	v = black_price_fkx(theta, f, k, x, bsm_intrinsic(theta, f, k, x, r, q),
 						sigma * sqrt(t));
 
 	/*

@@ -163,6 +163,11 @@ extern double pricing_black_otm_complement(double x, double s, double ex2,
 extern double pricing_log_moneyness(double f, double k);
 extern double pricing_bsm_log_moneyness(double s, double k, double t,
 										double r, double q);
+extern double pricing_bsm_intrinsic(int theta, double f, double k, double x,
+									double r, double q);
 extern double pricing_bachelier_psi(double u);
+
+/* pricing_iv.c: the lower bound's tolerance, for the American function */
+extern int	pricing_iv_at_lower_bound(double price, double lower);
 
 #endif							/* PRICING_INTERNAL_H */

@@ -636,6 +636,22 @@ at_lower_bound(double undisc, double intrinsic)
 }
 
 /*
+ * at_lower_bound for pricing_american_implied_vol: whether a price is the
+ * sigma = 0 value of an American method to within rounding.  The value at
+ * sigma = 0 (best deterministic exercise, a product of exponentials) and the
+ * price at a small volatility are formed along different paths, and can
+ * differ by a unit in the last place either way (a call worth
+ * 30.11191044776755 at sigma = 0.1 against 30.111910447767556 at sigma = 0,
+ * s = 100, k = 70, t = 0.02, r = 0.08, q = 0): such a price is the lower
+ * bound, as for the European functions.
+ */
+int
+pricing_iv_at_lower_bound(double price, double lower)
+{
+	return at_lower_bound(price, lower);
+}
+
+/*
  * Relative tolerance of at_upper_bound for a price whose exponentials have
  * arguments of total size expo (BSM: (|r| + |q|) t, Black-76: |r| t).
  *
@@ -672,23 +688,22 @@ at_upper_bound(double undisc, double bound, double tol)
 
 /*
  * Implied Black volatility from a discounted price with discount factor df,
- * x = ln(f/k) formed as the matching price function forms it, ubtol the
- * tolerance of the upper bound (upper_bound_tol).  Returns -1 when the price
- * is outside the arbitrage bounds or the solver does not converge.
+ * x = ln(f/k) and the (undiscounted) intrinsic value formed as the matching
+ * price function forms them, ubtol the tolerance of the upper bound
+ * (upper_bound_tol).  Returns -1 when the price is outside the arbitrage
+ * bounds or the solver does not converge.
  */
 static double
 black_implied_vol_x(int theta, double price, double f, double k, double x,
-					double t, double df, double ubtol)
+					double intrinsic, double t, double df, double ubtol)
 {
-	double		intrinsic,
-				undisc,
+	double		undisc,
 				beta,
 				bmax,
 				root,
 				stot;
 
 	undisc = price / df;
-	intrinsic = Max(theta * (f - k), 0.0);
 	if (at_lower_bound(undisc, intrinsic))
 		return 0.0;
 	if (!(undisc >= intrinsic))
@@ -721,7 +736,8 @@ pricing_bsm_implied_vol(int theta, double price, double s, double k,
 {
 	double		f,
 				x,
-				df;
+				df,
+				intrinsic;
 
 	if (t <= 0.0)
 		return price == Max(theta * (s - k), 0.0) ? 0.0 : -1.0;
@@ -749,7 +765,8 @@ pricing_bsm_implied_vol(int theta, double price, double s, double k,
 	 */
 	if (fabs(x) < DBL_MIN)
 		x = 0.0;
-	return black_implied_vol_x(theta, price, f, k, x, t, df,
+	intrinsic = pricing_bsm_intrinsic(theta, f, k, x, r, q);
+	return black_implied_vol_x(theta, price, f, k, x, intrinsic, t, df,
 							   upper_bound_tol((fabs(r) + fabs(q)) * t));
 }
 
@@ -760,8 +777,9 @@ pricing_black76_implied_vol(int theta, double price, double f, double k,
 {
 	if (t <= 0.0)
 		return price == Max(theta * (f - k), 0.0) ? 0.0 : -1.0;
-	return black_implied_vol_x(theta, price, f, k, pricing_log_moneyness(f, k), t,
-							   exp(-r * t), upper_bound_tol(fabs(r) * t));
+	return black_implied_vol_x(theta, price, f, k, pricing_log_moneyness(f, k),
+							   Max(theta * (f - k), 0.0), t, exp(-r * t),
+							   upper_bound_tol(fabs(r) * t));
 }
 
 /*

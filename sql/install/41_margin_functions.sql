@@ -297,6 +297,7 @@ AS $$
 DECLARE
 	y ledger.margin_products;
 	bad record;
+	market_price pg_catalog.float8;
 BEGIN
 	SELECT * INTO y FROM ledger.margin_products p WHERE p.product = _margin_refuse_position.product;
 	IF NOT FOUND THEN
@@ -348,6 +349,23 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid margin parameters for product "%s"', product),
 			DETAIL = format('The value of "%s" is %s; margin parameters must be finite numbers.', bad.key, bad.value);
+	END IF;
+	-- a negative price (a futures price can be negative, as WTI's was in
+	-- April 2020): a future's loss stays linear, but Black-76 cannot value
+	-- an option on it, nor the portfolio and strategy-based methods an
+	-- equity or index position
+	SELECT m.price INTO market_price FROM ledger.margin_prices m WHERE m.product = y.product;
+	IF market_price < 0 AND (y.style <> 'futures' OR instrument IN ('call', 'put')) THEN
+		IF y.style = 'futures' THEN
+			RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+				MESSAGE = format('invalid position of account "%s" in product "%s"', account, product),
+				DETAIL = format('The price of product "%s" is negative (%s); options on it cannot be valued with Black-76.', product, market_price),
+				HINT = 'Futures are margined at a negative price, options on them are not: correct the price in ledger.margin_prices, or remove the option positions.';
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid position of account "%s" in product "%s"', account, product),
+			DETAIL = format('The price of product "%s" is negative (%s); an equity or index price must not be negative.', product, market_price),
+			HINT = 'Correct the price in ledger.margin_prices.';
 	END IF;
 	RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 		MESSAGE = format('invalid position of account "%s" in product "%s"', account, product);
@@ -404,6 +422,7 @@ BEGIN
 					 OR (x.instrument IN ('call', 'put') AND x.strike IS NULL)
 					 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
 					 OR x.premium < 0 OR x.premium >= 'Infinity'
+					 OR (c.price < 0 AND (c.style <> 'futures' OR x.instrument IN ('call', 'put')))
 				THEN ledger._margin_refuse_position(x.account, x.product, x.instrument,
 						x.strike, x.expiry, x.quantity, x.premium)
 				ELSE true END;
@@ -536,6 +555,8 @@ BEGIN
 						 OR (x.strike IS NULL AND x.instrument IN ('call', 'put'))
 						 OR x.expiry = 'infinity' OR x.expiry = '-infinity'
 						 OR (x.instrument <> 'future' AND (x.premium < 0 OR x.premium >= 'Infinity'))
+						 -- a future's price may be negative, an option's not
+						 OR (p.price < 0 AND x.instrument IN ('call', 'put'))
 					THEN ledger._margin_refuse_position(x.account, x.product, x.instrument,
 							x.strike, x.expiry, x.quantity,
 							CASE WHEN x.instrument <> 'future' THEN x.premium END)
@@ -714,6 +735,7 @@ BEGIN
 											 OR (x1.strike IS NULL AND x1.instrument IN ('call', 'put'))
 											 OR x1.expiry = 'infinity' OR x1.expiry = '-infinity'
 											 OR (strategy AND (x1.premium < 0 OR x1.premium >= 'Infinity'))
+											 OR p.price < 0
 										THEN ledger._margin_refuse_position(x1.account, x1.product,
 												x1.instrument, x1.strike, x1.expiry, x1.quantity,
 												CASE WHEN strategy THEN x1.premium END)
