@@ -48,6 +48,22 @@ FROM (SELECT ledger.american_price('call', 42, 40, 0.75, 0.04, 0.08, 0.35, 'bjs2
 SELECT round(b::numeric, 4) AS bjs2002, b >= 4.4531 AND b <= c AS bounded
 FROM (SELECT ledger.american_price('put', 36, 40, 1, 0.06, 0, 0.20, 'bjs2002') b,
 			 ledger.american_price('put', 36, 40, 1, 0.06, 0, 0.20, 'crr', 5000) c) x;
+-- Low volatility, where the formula multiplies bivariate normals in their
+-- tails by (I/S)^kappa, kappa about 80 (quant review of 2026-12-05: 40.2397,
+-- 16.2166 and 214.683 with the 6-point bivariate normal, above the
+-- American value).  References: Bjerksund & Stensland (2002) formula
+-- evaluated with an exact bivariate normal (mpmath, 50 digits); we find them
+-- to 2e-15 and require 1e-10 relative, and the value at most the qdfp one
+-- (a lower bound; qdfp is within 1e-6 of the American value).
+SELECT kind, k, t, r, q, v, expected, round(b::numeric, 8) AS bjs2002,
+	   abs(b - expected) <= 1e-10 * expected AS exact,
+	   b <= a * (1 + 1e-9) AS below_qdfp
+FROM (VALUES ('call', 100, 10, 0.15, 0.05, 0.08, 38.568168211643509846),
+			 ('call', 100, 10, 0.15, 0.10, 0.035, 15.195508126479141999),
+			 ('put', 300.4166023946433, 3, 0.05, 0.25, 0.08, 212.02060184814945773))
+	 v(kind, k, t, r, q, v, expected),
+	 LATERAL (SELECT ledger.american_price(kind, 100, k, t, r, q, v, 'bjs2002') AS b,
+					 ledger.american_price(kind, 100, k, t, r, q, v) AS a) x;
 
 -- Binomial tree against N. Ju, "An approximate formula for pricing American
 -- options", J. Derivatives 1999, exhibit 3 (k from 35 to 45, s = 40,
