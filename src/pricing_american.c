@@ -259,7 +259,7 @@ american_baw(int theta, double s, double k, double t, double r, double q,
  * trivariate normal and t probabilities", Statistics and Computing 14
  * (2004) 251-260, routine BVND; also in G. West, "Better approximations to
  * cumulative normal functions", Wilmott Magazine, 2005) is tabulated once for
- * that rho (pricing_bivariate_norm_cdf is the general routine): M(a, b, r)
+ * that rho: M(a, b, r)
  * = Phi(a) Phi(b) + (1/2 pi) int_0^asin r exp(-(a^2 + b^2 - 2 a b sin th) /
  * (2 cos^2 th)) dth, the integral by Gauss-Legendre in th with Genz's 20
  * points for 0.75 <= |r| < 0.925 (|rho| = 0.786), and for -rho the same

@@ -2,8 +2,8 @@
  *
  * pricing_normal.c
  *		The normal distribution for the pricing code: erf, erfc, erfcx, the
- *		cumulative distribution and density, inverse-normal initial guesses
- *		and the bivariate normal distribution.
+ *		cumulative distribution and density, and inverse-normal initial
+ *		guesses.
  *
  * Portability.  Prices end up in hashed and signed rows, so they must be the
  * same on every build.  The normal distribution is therefore computed here
@@ -13,9 +13,10 @@
  * libm's erf/erfc.  The rationals themselves are in pricing_internal.h, so
  * that the normalised Black of pricing_european.c inlines them.
  *
- * Nothing here allocates memory or keeps state except the Gauss-Legendre
- * table of the bivariate normal, filled once per process (idempotent: two
- * threads filling it would write the same values).
+ * Nothing here allocates memory or keeps state.  (The bivariate normal of
+ * bjs2002 is Genz's algorithm tabulated for its one correlation, in
+ * pricing_american.c; the general routine was used by nothing else and is
+ * gone.)
  *
  *-------------------------------------------------------------------------
  */
@@ -177,182 +178,4 @@ pricing_norm_inv(double p)
 	r = q * q;
 	return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
 		(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
-}
-
-
-/* Gauss-Legendre half-tables for 6, 12 and 20 points (filled once). */
-static double gl_x[3][10];
-static double gl_w[3][10];
-static int	gl_ready = 0;
-
-/* Compute Gauss-Legendre nodes and weights by Newton on P_n. */
-static void
-gl_init(void)
-{
-	static const int npts[3] = {6, 12, 20};
-	int			j;
-
-	for (j = 0; j < 3; j++)
-	{
-		int			n = npts[j];
-		int			i;
-
-		for (i = 0; i < n / 2; i++)
-		{
-			double		z = cos(PRICING_PI * (i + 0.75) / (n + 0.5));
-			double		pp = 0.0;
-			int			it;
-
-			for (it = 0; it < 100; it++)
-			{
-				double		p1 = 1.0,
-							p2 = 0.0,
-							z1;
-				int			m;
-
-				for (m = 1; m <= n; m++)
-				{
-					double		p3 = p2;
-
-					p2 = p1;
-					p1 = ((2.0 * m - 1.0) * z * p2 - (m - 1.0) * p3) / m;
-				}
-				pp = n * (z * p1 - p2) / (z * z - 1.0);
-				z1 = z;
-				z = z1 - p1 / pp;
-				if (fabs(z - z1) <= 1e-16)
-					break;
-			}
-			gl_x[j][i] = -z;
-			gl_w[j][i] = 2.0 / ((1.0 - z * z) * pp * pp);
-		}
-	}
-	gl_ready = 1;
-}
-
-/*
- * P(X > dh, Y > dk) for a standard bivariate normal with correlation r:
- * A. Genz, "Numerical computation of rectangular bivariate and trivariate
- * normal and t probabilities", Statistics and Computing 14 (2004), after
- * Drezner and Wesolowsky (1990).
- */
-static double
-bvn_upper(double dh, double dk, double r)
-{
-	int			ng,
-				lg,
-				i;
-	double		h = dh,
-				k = dk,
-				hk = dh * dk,
-				bvn = 0.0;
-
-	if (!gl_ready)
-		gl_init();
-	if (fabs(r) < 0.3)
-	{
-		ng = 0;
-		lg = 3;
-	}
-	else if (fabs(r) < 0.75)
-	{
-		ng = 1;
-		lg = 6;
-	}
-	else
-	{
-		ng = 2;
-		lg = 10;
-	}
-
-	if (fabs(r) < 0.925)
-	{
-		double		hs = (h * h + k * k) / 2.0;
-		double		asr = asin(r);
-
-		for (i = 0; i < lg; i++)
-		{
-			double		sn = sin(asr * (1.0 + gl_x[ng][i]) / 2.0);
-
-			bvn += gl_w[ng][i] * exp((sn * hk - hs) / (1.0 - sn * sn));
-			sn = sin(asr * (1.0 - gl_x[ng][i]) / 2.0);
-			bvn += gl_w[ng][i] * exp((sn * hk - hs) / (1.0 - sn * sn));
-		}
-		bvn = bvn * asr / (4.0 * PRICING_PI) +
-			pricing_norm_cdf(-h) * pricing_norm_cdf(-k);
-	}
-	else
-	{
-		if (r < 0)
-		{
-			k = -k;
-			hk = -hk;
-		}
-		if (fabs(r) < 1.0)
-		{
-			double		as = (1.0 - r) * (1.0 + r);
-			double		a = sqrt(as);
-			double		bs = (h - k) * (h - k);
-			double		c = (4.0 - hk) / 8.0;
-			double		d = (12.0 - hk) / 16.0;
-			double		asr = -(bs / as + hk) / 2.0;
-
-			if (asr > -100.0)
-				bvn = a * exp(asr) * (1.0 - c * (bs - as) * (1.0 - d * bs / 5.0) / 3.0 +
-									  c * d * as * as / 5.0);
-			if (hk > -100.0)
-			{
-				double		bb = sqrt(bs);
-				double		sp = PRICING_SQRT2PI * pricing_norm_cdf(-bb / a);
-
-				bvn -= exp(-hk / 2.0) * sp * bb *
-					(1.0 - c * bs * (1.0 - d * bs / 5.0) / 3.0);
-			}
-			a = a / 2.0;
-			for (i = 0; i < lg; i++)
-			{
-				int			is;
-
-				for (is = -1; is <= 1; is += 2)
-				{
-					double		xs = a * (is * gl_x[ng][i] + 1.0);
-					double		rs;
-
-					xs = xs * xs;
-					rs = sqrt(1.0 - xs);
-					asr = -(bs / xs + hk) / 2.0;
-					if (asr > -100.0)
-					{
-						double		sp = 1.0 + c * xs * (1.0 + d * xs);
-						double		ep = exp(-hk * xs / (2.0 * (1.0 + rs) * (1.0 + rs))) / rs;
-
-						bvn += a * gl_w[ng][i] * exp(asr) * (ep - sp);
-					}
-				}
-			}
-			bvn = -bvn / (2.0 * PRICING_PI);
-		}
-		if (r > 0)
-			bvn += pricing_norm_cdf(-Max(h, k));
-		else if (h >= k)
-			bvn = -bvn;
-		else
-		{
-			double		l;
-
-			if (h < 0)
-				l = pricing_norm_cdf(k) - pricing_norm_cdf(h);
-			else
-				l = pricing_norm_cdf(-h) - pricing_norm_cdf(-k);
-			bvn = l - bvn;
-		}
-	}
-	return Max(0.0, Min(1.0, bvn));
-}
-
-/* P(X < a, Y < b) for a standard bivariate normal with correlation rho. */
-double
-pricing_bivariate_norm_cdf(double a, double b, double rho)
-{
-	return bvn_upper(-a, -b, rho);
 }

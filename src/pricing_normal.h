@@ -13,6 +13,5 @@ extern double pricing_erfc(double x);
 extern double pricing_erfcx(double x);
 extern double pricing_norm_cdf(double z);
 extern double pricing_norm_pdf(double z);
-extern double pricing_bivariate_norm_cdf(double a, double b, double rho);
 
 #endif							/* PRICING_NORMAL_H */
