@@ -36,3 +36,24 @@ SELECT 'ledger' OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(
 -- a second CREATE is refused; the schema cannot be moved
 CREATE EXTENSION ledger;
 ALTER EXTENSION ledger SET SCHEMA public;
+
+-- DROP EXTENSION ledger, with or without CASCADE, is refused while a
+-- ledger exists: the extension's tables hold every ledger's history, and
+-- CASCADE deleted it and left the table writable (review of 2026-12-05)
+CREATE TABLE keep_me (id int, memo text);
+SELECT pg_catalog.jsonb_typeof(ledger.create_ledger('keep_me')) AS created;
+INSERT INTO keep_me VALUES (1, 'kept');
+DROP EXTENSION ledger CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+DROP EXTENSION ledger;
+SELECT count(*) AS ledgers FROM ledger.ledgers;
+SELECT ok, rows_checked FROM ledger.verify('keep_me');
+UPDATE keep_me SET memo = 'rewritten';
+-- other extensions' DROP passes through
+DROP EXTENSION IF EXISTS no_such_extension;
+-- without ledgers the extension can be dropped (here rolled back)
+SELECT ledger.drop_ledger('keep_me');
+BEGIN;
+DROP EXTENSION ledger;
+ROLLBACK;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'ledger';

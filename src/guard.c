@@ -53,6 +53,7 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -805,4 +806,79 @@ guard_alter_table_start(AlterTableStmt *stmt)
 		}
 		relation_close(rel, AccessShareLock);
 	}
+}
+
+/*
+ * ledger._guard_drop_extension() RETURNS event_trigger, at the start of
+ * DROP EXTENSION.
+ *
+ * The catalog tables that hold every ledger's history (transaction
+ * records, blocks, the history tree) are members of the extension, and the
+ * ledgers' triggers depend on it: DROP EXTENSION ledger CASCADE deleted
+ * the history of every ledger with a NOTICE naming three triggers, and left
+ * the tables writable and, since their ledger_* columns stay, unable to
+ * become ledgers again (found by a review on 2026-12-05).  DROP TABLE of a
+ * ledger is refused and drop_ledger() is the deliberate way to remove one,
+ * so dropping the extension is refused while any ledger exists, with or
+ * without CASCADE.  (Only a superuser can drop the extension, and a
+ * superuser can disable this trigger: it stops an accident, not an
+ * intent.)
+ */
+PG_FUNCTION_INFO_V1(ledger_guard_drop_extension);
+Datum
+ledger_guard_drop_extension(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	DropStmt   *stmt;
+	ListCell   *lc;
+	bool		ours = false;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by the event trigger manager",
+						"ledger._guard_drop_extension")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (trigdata->parsetree == NULL || !IsA(trigdata->parsetree, DropStmt))
+		PG_RETURN_VOID();
+	stmt = (DropStmt *) trigdata->parsetree;
+	if (stmt->removeType != OBJECT_EXTENSION)
+		PG_RETURN_VOID();
+	foreach(lc, stmt->objects)
+	{
+		Node	   *name = lfirst(lc);
+
+		if (IsA(name, String) && strcmp(strVal(name), "ledger") == 0)
+			ours = true;
+	}
+	if (!ours)
+		PG_RETURN_VOID();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT (SELECT pg_catalog.count(*) FROM ledger.ledgers), "
+					"(SELECT pg_catalog.string_agg(n.name, ', ') FROM (SELECT g.relation::pg_catalog.text AS name "
+					"FROM ledger.ledgers g ORDER BY g.ledger_id LIMIT 10) n)",
+					true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read ledger.ledgers");
+	{
+		bool		isnull;
+		int64		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *names = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		if (n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg_plural("cannot drop extension ledger while " INT64_FORMAT " ledger exists",
+								   "cannot drop extension ledger while " INT64_FORMAT " ledgers exist",
+								   n, n),
+					 errdetail("Dropping it would delete the history of %s%s (transaction records, "
+							   "blocks and history trees are tables of the extension) and leave the "
+							   "tables writable.", names, n > 10 ? ", ..." : ""),
+					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
+							 "after ledger.drop_subscription()), or keep the extension.")));
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
 }

@@ -1,0 +1,1 @@
+../../install/56_guard_drop_extension.sql
