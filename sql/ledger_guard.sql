@@ -50,7 +50,10 @@ ALTER TABLE g ENABLE ALWAYS TRIGGER zz_ledger_row;
 ALTER TABLE g ENABLE REPLICA TRIGGER ledger_append_only;
 DROP TRIGGER zz_ledger_row ON g;
 ALTER TRIGGER zz_ledger_row ON g RENAME TO other;
+\set VERBOSITY default
+-- with a reason of its own (it said to add a column instead of retyping one)
 ALTER TABLE g SET UNLOGGED;
+\set VERBOSITY terse
 CREATE RULE g_divert AS ON INSERT TO g DO INSTEAD NOTHING;
 DROP TABLE g;
 \echo :LAST_ERROR_SQLSTATE

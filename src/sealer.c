@@ -54,6 +54,7 @@
 #include "parser/parse_node.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/bufmgr.h"
 #include "storage/condition_variable.h"
@@ -1696,6 +1697,15 @@ ledger_launcher_main(Datum main_arg)
 
 	worker_start(InvalidOid, NULL);
 
+	/*
+	 * The launcher has no query to interrupt: SIGTERM (a server shutdown,
+	 * or pg_terminate_backend) ends it at the top of its loop without the
+	 * FATAL "terminating background worker" that die() logged at every
+	 * shutdown (a review of 2026-12-05: alerts on FATAL fired), as
+	 * PostgreSQL's own logical replication launcher exits.
+	 */
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+
 	for (i = 0; i < SEALER_MAX_DBS; i++)
 	{
 		running[i] = NULL;
@@ -1715,6 +1725,10 @@ ledger_launcher_main(Datum main_arg)
 		SealerDb	snapshot[SEALER_MAX_DBS];
 		int			ndbs;
 		TimestampTz now = GetCurrentTimestamp();
+
+		/* exit code 1: restarted (bgw_restart_time) if the server goes on */
+		if (ShutdownRequestPending)
+			proc_exit(1);
 
 		/*
 		 * Safety net, once a minute: a sealing pass in every database known

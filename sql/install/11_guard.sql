@@ -92,6 +92,9 @@ CREATE OR REPLACE FUNCTION ledger._guard_rewrite() RETURNS event_trigger
 AS $$
 DECLARE
     rel pg_catalog.oid := pg_catalog.pg_event_trigger_table_rewrite_oid();
+    -- AT_REWRITE_* of PostgreSQL's event_trigger.h: 1 persistence, 2 a
+    -- column's default, 4 a column's type, 8 the access method
+    reason pg_catalog.int4 := pg_catalog.pg_event_trigger_table_rewrite_reason();
 BEGIN
     IF EXISTS (SELECT 1 FROM ledger.ledgers g
                WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) rel) THEN
@@ -100,8 +103,14 @@ BEGIN
             MESSAGE = pg_catalog.format('cannot alter ledger table "%s" this way',
                                         (SELECT c.relname FROM pg_catalog.pg_class c
                                          WHERE c.oid OPERATOR(pg_catalog.=) rel)),
-            DETAIL = 'The command would rewrite the table and its stored values, which are hashed as they were written.',
-            HINT = 'Add a new column instead of retyping one; add columns without a volatile default.';
+            DETAIL = CASE WHEN reason OPERATOR(pg_catalog.&) 6 OPERATOR(pg_catalog.<>) 0
+                          THEN 'The command would rewrite the table and its stored values, which are hashed as they were written.'
+                          WHEN reason OPERATOR(pg_catalog.&) 1 OPERATOR(pg_catalog.<>) 0
+                          THEN 'An unlogged table is emptied by a crash and not replicated to standbys: the ledger''s recorded rows would be lost while its history names them.'
+                          ELSE 'The command would rewrite the table into another access method, moving every recorded row.' END,
+            HINT = CASE WHEN reason OPERATOR(pg_catalog.&) 6 OPERATOR(pg_catalog.<>) 0
+                        THEN 'Add a new column instead of retyping one; add columns without a volatile default.'
+                        ELSE 'Ledger tables stay logged heap tables.' END;
     END IF;
 END
 $$;

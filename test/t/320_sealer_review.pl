@@ -138,6 +138,20 @@ ok( poll_until(
 verify_ok($s, 'postgres', 'a', undef, '... a verifies');
 verify_ok($s, 'postgres', 'b', undef, '... b verifies');
 
-$m->stop;
+# ---------- 5. the launcher ends without a FATAL, and comes back ----------
+# SIGTERM made die() log FATAL "terminating background worker" at every
+# shutdown (a review of 2026-12-05); now it exits as PostgreSQL's logical
+# replication launcher does, and is still restarted after
+# pg_terminate_backend
+my $launcher = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'";
+my $pid = $s->safe_psql('postgres', $launcher);
+like($pid, qr/^\d+$/, 'the sealer launcher runs');
+$s->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok( poll_until($s, "SELECT count(*) = 1 FROM ($launcher) l WHERE l.pid <> $pid", 30),
+	'... terminated, it is started again');
 $s->stop;
+my $log = slurp_file($s->logfile);
+unlike($log, qr/FATAL:.*ledger sealer launcher/,
+	'... and neither its termination nor the shutdown logs a FATAL for it');
+$m->stop;
 done_testing();
