@@ -1219,6 +1219,13 @@ sealer_rebuild_queue_if_needed(void)
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * the unnest still joins by a nested loop, whose disabled cost passes
+	 * every JIT threshold: JIT took 372 of this query's 375 ms at 1,289
+	 * records (an operations review on 2026-12-05)
+	 */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	ret = SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
 					"SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
 					"WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "

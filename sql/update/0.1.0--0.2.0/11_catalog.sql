@@ -180,6 +180,10 @@ CREATE FUNCTION ledger._transaction_blocks(OUT ledger_id pg_catalog.int8,
     SET search_path = pg_catalog, pg_temp
     SET enable_nestloop = off
     SET enable_mergejoin = off
+    -- the unnest can only be joined by a nested loop, whose disabled
+    -- cost passes every JIT threshold: full JIT took 470 ms of a 60 ms
+    -- query (operations review, 2026-12-05)
+    SET jit = off
 AS $$
     SELECT t.ledger_id, t.xact_id, t.row_count, t.committed_at, m.block_no
       FROM ledger.transactions t
