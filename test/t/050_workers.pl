@@ -393,8 +393,13 @@ my ($nv_tx1, $nv_pages1) = novac_load();
 my ($nv_tx2, $nv_pages2) = novac_load();
 note "work list: $nv_pages1 pages after $nv_tx1 transactions, $nv_pages2 after $nv_tx2";
 cmp_ok($nv_tx2, '>=', 80000, 'autovacuum off for the work list: the transactions are there');
-cmp_ok($nv_pages2, '<', $nv_pages1 * 1.5,
-	'autovacuum off for the work list: the second load reuses the first one\'s space (the sealer vacuums the list)');
+# Unvacuumed, the list holds every entry ever made: one page per 157, 510
+# pages or more after 80,000.  Vacuumed, it holds what is unsealed at a
+# time, which depends on the machine's speed (72 then 134 pages in a run
+# with another TAP file beside it, where 1.5 x the first load, the bound
+# here before, failed): half the unvacuumed size is the bound.
+cmp_ok($nv_pages2, '<', $nv_tx2 / 157 / 2,
+	'autovacuum off for the work list: the list stays under half its size without VACUUM (the sealer vacuums it)');
 is($node->safe_psql('novac', "SELECT autovacuum_count FROM pg_stat_all_tables WHERE relid = 'ledger.seal_queue'::regclass"),
 	'0', '... and autovacuum did not');
 cmp_ok($node->safe_psql('novac', "SELECT vacuum_count FROM pg_stat_all_tables WHERE relid = 'ledger.seal_queue'::regclass"),

@@ -204,8 +204,8 @@ for my $t ('pay', 'transfers')
 is( $a2->safe_psql('postgres',
 		"SELECT string_agg(evtname || ':' || evtenabled::text, ',' ORDER BY evtname) FROM pg_event_trigger WHERE evtname LIKE 'ledger%'"
 	),
-	'ledger_guard_ddl:A,ledger_guard_drop:A,ledger_guard_replica_rename:A,ledger_guard_rewrite:A,ledger_guard_signed:A,ledger_guard_subscription_enable:A',
-	'upgraded origin: the six event triggers, ENABLE ALWAYS');
+	'ledger_guard_ddl:A,ledger_guard_drop:A,ledger_guard_drop_extension:A,ledger_guard_replica_rename:A,ledger_guard_rewrite:A,ledger_guard_signed:A,ledger_guard_subscription_enable:A',
+	'upgraded origin: the seven event triggers, ENABLE ALWAYS');
 ($ret, $out, $err) = $a2->psql('postgres', 'ALTER TABLE pay DISABLE TRIGGER ALL');
 like($err, qr/cannot alter ledger table "pay" this way/, 'upgraded origin: the DDL guard refuses to disable the triggers');
 ($ret, $out, $err) = $a2->psql('postgres', "UPDATE pay SET amount = 0 WHERE id = 1");
