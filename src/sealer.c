@@ -907,6 +907,21 @@ sealer_seal_ledger(int64 ledger_id, bool force)
 }
 
 /*
+ * The error context of a seal: a sealer's error in the server log named no
+ * ledger (found by an operations review on 2026-12-05).  The ledger's id and
+ * the block being written, from the head; no catalog look-up here, in an
+ * error's path.
+ */
+static void
+seal_error_context(void *arg)
+{
+	SealHead   *head = (SealHead *) arg;
+
+	errcontext("sealing block " INT64_FORMAT " of ledger id " INT64_FORMAT
+			   " (ledger.sealing_status names it)", head->block + 1, head->ledger_id);
+}
+
+/*
  * sealer_seal_ledger, with the ledger's entries of the work list already
  * read (ents, nents; NULL: the list is scanned); with skip_locked (a
  * background pass), a ledger whose row another transaction holds is left
@@ -927,6 +942,7 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 	int			blocks = 0;
 	MemoryContext cxt;
 	MemoryContext oldcxt;
+	ErrorContextCallback errcallback;
 
 	/*
 	 * a replica's blocks come from its origin, never from here; an entry of
@@ -961,6 +977,10 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 			(void) sealer_mark_pending(MyDatabaseId);
 		return 0;
 	}
+	errcallback.callback = seal_error_context;
+	errcallback.arg = &head;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	items = seal_read_queue(ledger_id, ents, nents, &n, &stale);
 	if (stale != NIL)
 	{
@@ -985,6 +1005,7 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 			blocks++;
 		} while (done < n);
 	}
+	error_context_stack = errcallback.previous;
 	SPI_finish();
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);

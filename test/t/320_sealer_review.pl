@@ -24,6 +24,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use LedgerTest;
 use SyncTest qw(poll_until);
 
@@ -138,7 +139,42 @@ ok( poll_until(
 verify_ok($s, 'postgres', 'a', undef, '... a verifies');
 verify_ok($s, 'postgres', 'b', undef, '... b verifies');
 
-# ---------- 5. the launcher ends without a FATAL, and comes back ----------
+# ---------- 5. a sealer's error in the log names the ledger and block ----------
+# (an operations review on 2026-12-05: it named neither)
+$s->safe_psql('postgres', q{
+	CREATE TABLE c (id int);
+	SELECT ledger.create_ledger('c');
+});
+my $c_id = $s->safe_psql('postgres', "SELECT ledger_id FROM ledger.ledgers WHERE relation = 'c'::regclass");
+$s->safe_psql('postgres',
+	"ALTER TABLE ledger.blocks ADD CONSTRAINT review_no_block_3 CHECK (ledger_id <> $c_id OR block_no < 3)");
+my $log_at = -s $s->logfile;
+for my $i (1 .. 3)
+{
+	$s->safe_psql('postgres', "INSERT INTO c VALUES ($i)");
+	$s->safe_psql('postgres', "SELECT ledger.digest('c')") if $i < 3;
+}
+my $seen = 0;
+for (1 .. 150)
+{
+	my $log = substr(slurp_file($s->logfile), $log_at);
+	if ($log =~ /\n\s+sealing block 3 of ledger id $c_id \(/)
+	{
+		$seen = 1;
+		last;
+	}
+	usleep(100_000);
+}
+ok($seen, "a sealer's error in the log names the block and the ledger's id");
+$s->safe_psql('postgres', 'ALTER TABLE ledger.blocks DROP CONSTRAINT review_no_block_3');
+# (a failed ledger waits for the next commit, digest() or the minute's
+# safety pass: digest() asks)
+ok( poll_until(
+		$s, "SELECT (ledger.digest('c')->>'block')::int = 3", 15),
+	'... and the ledger is sealed once the cause is gone');
+verify_ok($s, 'postgres', 'c', undef, '... c verifies');
+
+# ---------- 6. the launcher ends without a FATAL, and comes back ----------
 # SIGTERM made die() log FATAL "terminating background worker" at every
 # shutdown (a review of 2026-12-05); now it exits as PostgreSQL's logical
 # replication launcher does, and is still restarted after
