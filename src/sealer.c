@@ -56,6 +56,7 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "storage/procarray.h"
 #include "storage/bufmgr.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
@@ -112,6 +113,7 @@ typedef struct SealerDb
 	bool		no_extension;	/* its last sealer found no extension */
 	uint64		pass_begun;		/* number of the newest pass started */
 	uint64		pass_done;		/* number of the newest pass finished */
+	int			sealer_pid;		/* its running sealer, 0 if none */
 } SealerDb;
 
 /* How often the launcher looks at every database with the extension anyway. */
@@ -355,6 +357,7 @@ sealer_db_reset(int i, Oid dboid)
 	db->no_extension = false;
 	db->pass_begun = 0;
 	db->pass_done = 0;
+	db->sealer_pid = 0;
 }
 
 /*
@@ -2059,6 +2062,51 @@ sealer_vacuum_queue_if_grown(void)
 	CommitTransactionCommand();
 }
 
+/* On a sealer's exit: its database has no running sealer any more. */
+static void
+sealer_release(int code, Datum arg)
+{
+	int			i;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	i = sealer_db_slot(DatumGetObjectId(arg));
+	if (i >= 0 && sealer_shared->dbs[i].sealer_pid == MyProcPid)
+		sealer_shared->dbs[i].sealer_pid = 0;
+	SpinLockRelease(&sealer_shared->mutex);
+}
+
+/*
+ * Become the database's one running sealer; false if another is running.
+ * The launcher knows the sealers it started, but a launcher restarted (a
+ * pg_terminate_backend, an error) does not, and started a second one for a
+ * busy database, a third after the next restart (found by an operations
+ * review on 2026-12-05: each took a worker slot).  The pid is kept in
+ * shared memory and released at exit; one recorded for a process that is
+ * gone (no such backend) is taken over.
+ */
+static bool
+sealer_claim(Oid dboid)
+{
+	int			i;
+	int			pid;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	i = sealer_db_slot(dboid);
+	pid = i >= 0 ? sealer_shared->dbs[i].sealer_pid : 0;
+	SpinLockRelease(&sealer_shared->mutex);
+	if (i < 0)
+		return true;			/* not tracked (more databases than places) */
+	if (pid != 0 && pid != MyProcPid && BackendPidGetProc(pid) != NULL)
+		return false;
+	SpinLockAcquire(&sealer_shared->mutex);
+	if (sealer_shared->dbs[i].dboid == dboid && sealer_shared->dbs[i].sealer_pid == pid)
+		sealer_shared->dbs[i].sealer_pid = MyProcPid;
+	else
+		pid = -1;				/* another took it meanwhile */
+	SpinLockRelease(&sealer_shared->mutex);
+	return pid != -1;
+}
+
 /* Main of a per-database sealer. */
 void
 ledger_sealer_main(Datum main_arg)
@@ -2067,6 +2115,10 @@ ledger_sealer_main(Datum main_arg)
 	TimestampTz idle_since = GetCurrentTimestamp();
 
 	worker_start(dboid, NULL);
+	/* one sealer a database: a second one leaves (the first seals) */
+	if (!sealer_claim(dboid))
+		proc_exit(0);
+	before_shmem_exit(sealer_release, ObjectIdGetDatum(dboid));
 
 	for (;;)
 	{

@@ -182,9 +182,42 @@ verify_ok($s, 'postgres', 'c', undef, '... c verifies');
 my $launcher = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'";
 my $pid = $s->safe_psql('postgres', $launcher);
 like($pid, qr/^\d+$/, 'the sealer launcher runs');
-$s->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
-ok( poll_until($s, "SELECT count(*) = 1 FROM ($launcher) l WHERE l.pid <> $pid", 30),
-	'... terminated, it is started again');
+# under a load that keeps the database's sealer busy: a restarted launcher
+# knew nothing of it and started a second sealer, a third after the next
+# restart (an operations review on 2026-12-05)
+$s->safe_psql('postgres', q{
+CREATE PROCEDURE load_b(secs float8) LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+	i int := 1000;
+BEGIN
+	WHILE clock_timestamp() < t0 + make_interval(secs => secs) LOOP
+		INSERT INTO b VALUES (i);
+		COMMIT;
+		i := i + 1;
+		PERFORM pg_sleep(0.002);
+	END LOOP;
+END $$;
+});
+my $load = $s->background_psql('postgres');
+$load->query_until(qr/started/, "\\echo started\nCALL load_b(10);\n");
+my $sealers = 0;
+for my $round (1 .. 2)
+{
+	$s->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+	ok( poll_until($s, "SELECT count(*) = 1 FROM ($launcher) l WHERE l.pid <> $pid", 30),
+		"... terminated ($round), it is started again");
+	$pid = $s->safe_psql('postgres', $launcher);
+	for (1 .. 10)
+	{
+		my $n = $s->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ledger sealer' AND datname = 'postgres'");
+		$sealers = $n if $n > $sealers;
+		usleep(100_000);
+	}
+}
+is($sealers, '1', '... and a busy database keeps one sealer through the launcher\'s restarts');
+$load->quit;
 $s->stop;
 my $log = slurp_file($s->logfile);
 unlike($log, qr/FATAL:.*ledger sealer launcher/,
