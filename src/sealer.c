@@ -34,6 +34,8 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -1622,6 +1624,18 @@ ledger_seal(PG_FUNCTION_ARGS)
 
 /* ---------- background workers ---------- */
 
+/*
+ * Does the process of a recorded sealer pid still run?  Asked of the
+ * operating system, not of the proc array: a sealer records its pid before
+ * it connects (when it is not in the proc array yet), and releases it at
+ * exit; a crash of any backend reinitializes shared memory.
+ */
+static bool
+sealer_pid_alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
 /* Start a sealer for one database; returns its handle or NULL. */
 static BackgroundWorkerHandle *
 sealer_start_worker(Oid dboid)
@@ -1820,6 +1834,13 @@ ledger_launcher_main(Datum main_arg)
 				continue;
 			}
 			if (!snapshot[i].pending || running[i] != NULL)
+				continue;
+
+			/*
+			 * a sealer this launcher did not start (a launcher before a
+			 * restart did) still serves the database: it takes the work
+			 */
+			if (sealer_pid_alive(snapshot[i].sealer_pid))
 				continue;
 			/* a failing sealer is not restarted faster than once an interval */
 			if (!TimestampDifferenceExceeds(last_start[i], now, ledger_seal_interval_ms))
@@ -2096,7 +2117,7 @@ sealer_claim(Oid dboid)
 	SpinLockRelease(&sealer_shared->mutex);
 	if (i < 0)
 		return true;			/* not tracked (more databases than places) */
-	if (pid != 0 && pid != MyProcPid && BackendPidGetProc(pid) != NULL)
+	if (pid != MyProcPid && sealer_pid_alive(pid))
 		return false;
 	SpinLockAcquire(&sealer_shared->mutex);
 	if (sealer_shared->dbs[i].dboid == dboid && sealer_shared->dbs[i].sealer_pid == pid)
@@ -2114,11 +2135,14 @@ ledger_sealer_main(Datum main_arg)
 	Oid			dboid = DatumGetObjectId(main_arg);
 	TimestampTz idle_since = GetCurrentTimestamp();
 
-	worker_start(dboid, NULL);
-	/* one sealer a database: a second one leaves (the first seals) */
+	/*
+	 * One sealer a database: a second one leaves (the first seals), before
+	 * it connects, so that it never shows in pg_stat_activity.
+	 */
 	if (!sealer_claim(dboid))
 		proc_exit(0);
 	before_shmem_exit(sealer_release, ObjectIdGetDatum(dboid));
+	worker_start(dboid, NULL);
 
 	for (;;)
 	{
