@@ -111,7 +111,8 @@ int			ledger_digest_wait_ms = 10000;
 typedef struct SealerDb
 {
 	Oid			dboid;
-	bool		pending;
+	bool		pending;		/* a commit (or a waiter) wants a pass */
+	bool		swept;			/* the launcher's sweep wants a pass */
 	bool		no_extension;	/* its last sealer found no extension */
 	uint64		pass_begun;		/* number of the newest pass started */
 	uint64		pass_done;		/* number of the newest pass finished */
@@ -356,6 +357,7 @@ sealer_db_reset(int i, Oid dboid)
 
 	db->dboid = dboid;
 	db->pending = false;
+	db->swept = false;
 	db->no_extension = false;
 	db->pass_begun = 0;
 	db->pass_done = 0;
@@ -363,12 +365,14 @@ sealer_db_reset(int i, Oid dboid)
 }
 
 /*
- * Mark a database pending.  Returns the launcher's latch when the flag was
- * clear (the launcher must look), NULL when it was already set: so a busy
- * database wakes the launcher once per sealing pass, not once per commit.
+ * Mark a database pending (sweep: as the launcher's sweep, which starts
+ * one sealer at a time for such databases).  Returns the launcher's latch
+ * when the flag was clear (the launcher must look), NULL when it was
+ * already set: so a busy database wakes the launcher once per sealing
+ * pass, not once per commit.
  */
 static Latch *
-sealer_mark_pending(Oid dboid)
+sealer_mark(Oid dboid, bool sweep)
 {
 	Latch	   *latch = NULL;
 	int			i;
@@ -387,8 +391,11 @@ sealer_mark_pending(Oid dboid)
 			sealer_shared->overflow = true;
 	}
 	if (i >= 0)
-	{
 		sealer_shared->dbs[i].no_extension = false;
+	if (i >= 0 && sweep)
+		sealer_shared->dbs[i].swept = true;
+	else if (i >= 0)
+	{
 		if (!sealer_shared->dbs[i].pending)
 		{
 			sealer_shared->dbs[i].pending = true;
@@ -397,6 +404,12 @@ sealer_mark_pending(Oid dboid)
 	}
 	SpinLockRelease(&sealer_shared->mutex);
 	return latch;
+}
+
+static Latch *
+sealer_mark_pending(Oid dboid)
+{
+	return sealer_mark(dboid, false);
 }
 
 /* Tell the launcher that a database has committed, unsealed work. */
@@ -426,8 +439,9 @@ sealer_set_no_extension(Oid dboid)
 }
 
 /*
- * Take (and clear) a database's pending flag, and number the pass about to
- * start; *pass gets its number (0 if the database is not tracked).
+ * Take (and clear) a database's pending and swept flags, and number the
+ * pass about to start; *pass gets its number (0 if the database is not
+ * tracked).  Returns the pending flag: a sweep alone is not activity.
  */
 static bool
 sealer_take_pending(Oid dboid, uint64 *pass)
@@ -442,6 +456,7 @@ sealer_take_pending(Oid dboid, uint64 *pass)
 	{
 		pending = sealer_shared->dbs[i].pending;
 		sealer_shared->dbs[i].pending = false;
+		sealer_shared->dbs[i].swept = false;
 		*pass = ++sealer_shared->dbs[i].pass_begun;
 	}
 	SpinLockRelease(&sealer_shared->mutex);
@@ -1704,7 +1719,10 @@ launcher_forget_database(Oid dboid, bool only_without_extension)
 	SpinLockRelease(&sealer_shared->mutex);
 }
 
-/* Mark every connectable, non-template database pending. */
+/*
+ * Mark every connectable, non-template database for the sweep: one sealer
+ * at a time looks whether it has the extension and work left.
+ */
 static void
 launcher_mark_all_databases(void)
 {
@@ -1721,7 +1739,7 @@ launcher_mark_all_databases(void)
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
 		if (database_sealable(db))
-			sealer_mark_pending(db->oid);
+			(void) sealer_mark(db->oid, true);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1735,9 +1753,11 @@ ledger_launcher_main(Datum main_arg)
 {
 	BackgroundWorkerHandle *running[SEALER_MAX_DBS];
 	TimestampTz last_start[SEALER_MAX_DBS];
+	bool		by_sweep[SEALER_MAX_DBS];	/* started for a sweep alone */
 	TimestampTz last_sweep;
 	bool		overflow_told = false;
 	TimestampTz slots_told = 0;
+	bool		sweep_busy;
 	int			i;
 
 	worker_start(InvalidOid, NULL);
@@ -1755,6 +1775,7 @@ ledger_launcher_main(Datum main_arg)
 	{
 		running[i] = NULL;
 		last_start[i] = 0;
+		by_sweep[i] = false;
 	}
 
 	SpinLockAcquire(&sealer_shared->mutex);
@@ -1778,7 +1799,11 @@ ledger_launcher_main(Datum main_arg)
 		/*
 		 * Safety net, once a minute: a sealing pass in every database known
 		 * to have the extension, for work no commit announced (COMMIT
-		 * PREPARED runs in another session; a sealer may have failed).
+		 * PREPARED runs in another session; a sealer may have failed).  The
+		 * sweep's sealers start one at a time: all at once, a server with
+		 * more such databases than free worker slots logged "out of
+		 * background worker slots" every minute, idle, and took the slots
+		 * of parallel queries (an operations review on 2026-12-05).
 		 */
 		if (TimestampDifferenceExceeds(last_sweep, now, SEALER_SWEEP_MS))
 		{
@@ -1786,7 +1811,7 @@ ledger_launcher_main(Datum main_arg)
 			for (i = 0; i < sealer_shared->ndbs; i++)
 				if (!sealer_shared->dbs[i].no_extension &&
 					sealer_shared->dbs[i].dboid != InvalidOid)
-					sealer_shared->dbs[i].pending = true;
+					sealer_shared->dbs[i].swept = true;
 			SpinLockRelease(&sealer_shared->mutex);
 			last_sweep = now;
 		}
@@ -1812,6 +1837,12 @@ ledger_launcher_main(Datum main_arg)
 		memcpy(snapshot, sealer_shared->dbs, sizeof(SealerDb) * ndbs);
 		SpinLockRelease(&sealer_shared->mutex);
 
+		/*
+		 * A sealer started for the sweep alone holds the sweep back for a
+		 * second at most (one with nothing to do leaves after its first
+		 * pass; one that found work goes on as any other).
+		 */
+		sweep_busy = false;
 		for (i = 0; i < ndbs; i++)
 		{
 			pid_t		pid;
@@ -1822,6 +1853,13 @@ ledger_launcher_main(Datum main_arg)
 				pfree(running[i]);
 				running[i] = NULL;
 			}
+			if (running[i] != NULL && by_sweep[i] &&
+				!TimestampDifferenceExceeds(last_start[i], now, 1000))
+				sweep_busy = true;
+		}
+
+		for (i = 0; i < ndbs; i++)
+		{
 			/*
 			 * no extension there (every database is looked at when the
 			 * launcher starts): its place goes to one that has
@@ -1833,7 +1871,9 @@ ledger_launcher_main(Datum main_arg)
 				last_start[i] = 0;
 				continue;
 			}
-			if (!snapshot[i].pending || running[i] != NULL)
+			if (!(snapshot[i].pending || snapshot[i].swept) || running[i] != NULL)
+				continue;
+			if (!snapshot[i].pending && sweep_busy)
 				continue;
 
 			/*
@@ -1854,13 +1894,17 @@ ledger_launcher_main(Datum main_arg)
 			}
 			running[i] = sealer_start_worker(snapshot[i].dboid);
 			last_start[i] = now;
+			by_sweep[i] = !snapshot[i].pending;
+			if (running[i] != NULL && by_sweep[i])
+				sweep_busy = true;
 
 			/*
 			 * No slot: tried again each interval, and said at most once a
 			 * minute (as the logical replication launcher says it);
-			 * nothing else would tell why nothing is sealed.
+			 * nothing else would tell why nothing is sealed.  Not for a
+			 * sweep: no work is known there.
 			 */
-			if (running[i] == NULL &&
+			if (running[i] == NULL && snapshot[i].pending &&
 				(slots_told == 0 || TimestampDifferenceExceeds(slots_told, now, SEALER_SWEEP_MS)))
 			{
 				slots_told = now;
@@ -2134,6 +2178,7 @@ ledger_sealer_main(Datum main_arg)
 {
 	Oid			dboid = DatumGetObjectId(main_arg);
 	TimestampTz idle_since = GetCurrentTimestamp();
+	bool		first = true;
 
 	/*
 	 * One sealer a database: a second one leaves (the first seals), before
@@ -2166,8 +2211,10 @@ ledger_sealer_main(Datum main_arg)
 			sealer_vacuum_queue_if_grown();
 		if (blocks > 0 || pending)
 			idle_since = GetCurrentTimestamp();
-		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
-			proc_exit(0);		/* idle: release the database */
+		else if (first ||
+				 TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
+			proc_exit(0);		/* idle (or a sweep found nothing): release the database */
+		first = false;
 
 		worker_sleep(ledger_seal_interval_ms);
 	}

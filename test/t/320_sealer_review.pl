@@ -246,4 +246,47 @@ my $log = slurp_file($s->logfile);
 unlike($log, qr/FATAL:.*ledger sealer launcher/,
 	'... and neither its termination nor the shutdown logs a FATAL for it');
 $m->stop;
+
+# ---------- 7. the sweep starts its sealers one at a time ----------
+# At its start and each minute the launcher looks at every database: it
+# started a sealer in each at once, so with more databases than free worker
+# slots an idle server logged "out of background worker slots" each minute
+# and took parallel queries' slots (an operations review on 2026-12-05).
+# Six databases with unsealed work, two free slots (max_worker_processes 4
+# less the sealer launcher and the logical replication launcher).
+my $w = ledger_node('slots', conf => "ledger.sealer = off\n");
+my @dbs = map { "sweep$_" } 1 .. 6;
+$w->safe_psql('postgres', join('', map { "CREATE DATABASE $_;\n" } @dbs));
+for my $db (@dbs)
+{
+	$w->safe_psql($db, q{
+		CREATE EXTENSION ledger;
+		CREATE TABLE t (id int);
+		SELECT ledger.create_ledger('t');
+		INSERT INTO t VALUES (1);
+	});
+}
+$w->stop;
+$w->append_conf('postgresql.conf', "ledger.sealer = on\nmax_worker_processes = 4\n");
+$log_at = -s $w->logfile;
+$w->start;
+my $all_sealed = 0;
+for (1 .. 600)
+{
+	$all_sealed = 1;
+	for my $db (@dbs)
+	{
+		if ($w->safe_psql($db, 'SELECT count(*) FROM ledger.blocks WHERE block_no > 0') ne '1')
+		{
+			$all_sealed = 0;
+			last;
+		}
+	}
+	last if $all_sealed;
+	usleep(100_000);
+}
+ok($all_sealed, 'after a restart the sweep seals the work left in six databases');
+unlike(substr(slurp_file($w->logfile), $log_at), qr/out of background worker slots/,
+	'... with two free worker slots, and no "out of background worker slots"');
+$w->stop;
 done_testing();
