@@ -148,6 +148,7 @@ typedef struct SealerShared
 	ConditionVariable pass_cv;	/* broadcast when a pass finishes */
 	Latch	   *launcher_latch;
 	bool		overflow;		/* a database found every slot taken */
+	bool		slots_short;	/* a database with work waits for a slot */
 	int			ndbs;			/* slots used; a forgotten one has dboid 0 */
 	SealerDb	dbs[SEALER_MAX_DBS];
 	SealerError errors[SEALER_ERROR_SLOTS];
@@ -1754,10 +1755,14 @@ ledger_launcher_main(Datum main_arg)
 	BackgroundWorkerHandle *running[SEALER_MAX_DBS];
 	TimestampTz last_start[SEALER_MAX_DBS];
 	bool		by_sweep[SEALER_MAX_DBS];	/* started for a sweep alone */
+	bool		no_slot[SEALER_MAX_DBS];	/* its last start found no slot */
 	TimestampTz last_sweep;
 	bool		overflow_told = false;
 	TimestampTz slots_told = 0;
 	bool		sweep_busy;
+	bool		short_now;
+	int			first = 0;		/* where the next look starts: round robin */
+	int			k;
 	int			i;
 
 	worker_start(InvalidOid, NULL);
@@ -1776,6 +1781,7 @@ ledger_launcher_main(Datum main_arg)
 		running[i] = NULL;
 		last_start[i] = 0;
 		by_sweep[i] = false;
+		no_slot[i] = false;
 	}
 
 	SpinLockAcquire(&sealer_shared->mutex);
@@ -1858,8 +1864,16 @@ ledger_launcher_main(Datum main_arg)
 				sweep_busy = true;
 		}
 
-		for (i = 0; i < ndbs; i++)
+		/*
+		 * Databases are looked at from the one after the last started, so
+		 * that when slots are short each waiting one gets the next free
+		 * slot in turn (see ledger_sealer_main).
+		 */
+		short_now = false;
+		for (k = 0; k < ndbs; k++)
 		{
+			i = (first + k) % ndbs;
+
 			/*
 			 * no extension there (every database is looked at when the
 			 * launcher starts): its place goes to one that has
@@ -1869,6 +1883,7 @@ ledger_launcher_main(Datum main_arg)
 			{
 				launcher_forget_database(snapshot[i].dboid, true);
 				last_start[i] = 0;
+				no_slot[i] = false;
 				continue;
 			}
 			if (!(snapshot[i].pending || snapshot[i].swept) || running[i] != NULL)
@@ -1890,6 +1905,7 @@ ledger_launcher_main(Datum main_arg)
 			{
 				launcher_forget_database(snapshot[i].dboid, false);
 				last_start[i] = 0;
+				no_slot[i] = false;
 				continue;
 			}
 			running[i] = sealer_start_worker(snapshot[i].dboid);
@@ -1897,6 +1913,9 @@ ledger_launcher_main(Datum main_arg)
 			by_sweep[i] = !snapshot[i].pending;
 			if (running[i] != NULL && by_sweep[i])
 				sweep_busy = true;
+			no_slot[i] = running[i] == NULL && snapshot[i].pending;
+			if (running[i] != NULL)
+				first = (i + 1) % ndbs;
 
 			/*
 			 * No slot: tried again each interval, and said at most once a
@@ -1915,6 +1934,13 @@ ledger_launcher_main(Datum main_arg)
 						 errhint("You might need to increase \"%s\".", "max_worker_processes")));
 			}
 		}
+		/* a database whose work found no slot, and waits (not started since) */
+		for (i = 0; i < ndbs; i++)
+			if (no_slot[i] && running[i] == NULL && snapshot[i].pending)
+				short_now = true;
+		SpinLockAcquire(&sealer_shared->mutex);
+		sealer_shared->slots_short = short_now;
+		SpinLockRelease(&sealer_shared->mutex);
 		if (!overflow_told)
 		{
 			SpinLockAcquire(&sealer_shared->mutex);
@@ -2172,12 +2198,25 @@ sealer_claim(Oid dboid)
 	return pid != -1;
 }
 
+/* Does a database's work wait for a worker slot? */
+static bool
+sealer_slots_short(void)
+{
+	bool		short_now;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	short_now = sealer_shared->slots_short;
+	SpinLockRelease(&sealer_shared->mutex);
+	return short_now;
+}
+
 /* Main of a per-database sealer. */
 void
 ledger_sealer_main(Datum main_arg)
 {
 	Oid			dboid = DatumGetObjectId(main_arg);
-	TimestampTz idle_since = GetCurrentTimestamp();
+	TimestampTz started = GetCurrentTimestamp();
+	TimestampTz idle_since = started;
 	bool		first = true;
 
 	/*
@@ -2215,6 +2254,25 @@ ledger_sealer_main(Datum main_arg)
 				 TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
 			proc_exit(0);		/* idle (or a sweep found nothing): release the database */
 		first = false;
+
+		/*
+		 * Another database's work waits for a worker slot: after a second
+		 * (and an interval) of its own, this sealer hands its slot on and
+		 * asks for the next one; the launcher starts the waiting databases
+		 * in turn.  A database that kept committing kept its slot, and with
+		 * more busy databases than slots the others stayed unsealed as long
+		 * as the load lasted (an operations review on 2026-12-05).
+		 */
+		if (sealer_slots_short() &&
+			TimestampDifferenceExceeds(started, GetCurrentTimestamp(),
+									   Max(1000, ledger_seal_interval_ms)))
+		{
+			Latch	   *latch = sealer_mark_pending(dboid);
+
+			if (latch != NULL)
+				SetLatch(latch);
+			proc_exit(0);
+		}
 
 		worker_sleep(ledger_seal_interval_ms);
 	}
