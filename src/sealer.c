@@ -62,6 +62,7 @@
 #include "storage/bufmgr.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -95,6 +96,7 @@
 PG_FUNCTION_INFO_V1(ledger_seal);
 PG_FUNCTION_INFO_V1(ledger_records_loaded);
 PG_FUNCTION_INFO_V1(ledger_sealing_errors);
+PG_FUNCTION_INFO_V1(ledger_rebuild_seal_list);
 
 PGDLLEXPORT void ledger_launcher_main(Datum main_arg);
 PGDLLEXPORT void ledger_sealer_main(Datum main_arg);
@@ -559,6 +561,18 @@ typedef struct SealHead
 } SealHead;
 
 /*
+ * Why a pass over every ledger left a listed ledger unsealed, for good
+ * until a superuser repairs the catalog (sealer_warn_skipped).
+ */
+typedef enum SealSkip
+{
+	SEAL_SKIP_NONE = 0,
+	SEAL_SKIP_NO_ROW,			/* no row in ledger.ledgers */
+	SEAL_SKIP_NO_GENESIS,		/* its row, and no block 0 */
+	SEAL_SKIP_KINDS
+} SealSkip;
+
+/*
  * Lock the ledger's row in ledger.ledgers (sealers of one ledger serialize
  * there; writers never touch it) and read the head of its chain.  With
  * skip_locked, a row locked by another transaction is not waited for:
@@ -566,22 +580,23 @@ typedef struct SealHead
  * list) and holds it until the DDL's transaction ends; a background pass
  * that waited there held back every other ledger of the database (found
  * by a review on 2026-12-05: a table owner's open ALTER TABLE ... ADD
- * COLUMN stopped sealing for all).  A ledger with no row is an error, or
- * with missing given, false with *missing set.
+ * COLUMN stopped sealing for all).  A ledger with no row, or with no block
+ * 0 (see below), is an error, or with skip given, false with *skip set.
  */
 static bool
-seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool *missing)
+seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool force, SealSkip *skip)
 {
 	Datum		arg = Int64GetDatum(ledger_id);
 	Oid			argtype = INT8OID;
 	bool		isnull;
 	LedgerBlock b;
+	Oid			relid;
 	int			ret;
 
 	ret = SPI_execute_with_args(skip_locked ?
-								"SELECT ledger_uuid, format_version FROM ledger.ledgers "
+								"SELECT ledger_uuid, format_version, relation FROM ledger.ledgers "
 								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED" :
-								"SELECT ledger_uuid, format_version FROM ledger.ledgers "
+								"SELECT ledger_uuid, format_version, relation FROM ledger.ledgers "
 								"WHERE ledger_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 								1, &argtype, &arg, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -596,9 +611,9 @@ seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool *missing)
 		if (SPI_processed > 0)
 			return false;
 	}
-	if (SPI_processed == 0 && missing != NULL)
+	if (SPI_processed == 0 && skip != NULL)
 	{
-		*missing = true;
+		*skip = SEAL_SKIP_NO_ROW;
 		return false;
 	}
 	if (SPI_processed == 0)
@@ -609,6 +624,9 @@ seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool *missing)
 	memcpy(&head->uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 		   sizeof(pg_uuid_t));
 	head->format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull)
+		relid = InvalidOid;
 	if (block_read_head(ledger_id, false, &b))
 	{
 		head->block = b.block_no;
@@ -622,6 +640,50 @@ seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool *missing)
 		memset(head->hash, 0, LEDGER_HASH_LEN);
 		head->tree_size = 0;
 		head->total_rows = 0;
+	}
+
+	/*
+	 * Block 0, the genesis, is written with the ledger's row (create_ledger,
+	 * with force: the only block a ledger without blocks gets) and binds the
+	 * chain to the ledger's uuid.  A superuser's DELETE or a partial restore
+	 * can leave a ledger without it: the next block would then be a new
+	 * genesis over its transactions (no block at all), or a link of a chain
+	 * that starts nowhere (later blocks left).  Neither is sealed (verify()
+	 * reports the ledger as tampered); until 2026-12-06 the first was sealed,
+	 * and after a crash the work list's rebuild took the ledger for a
+	 * half-restored catalog and refused every ledger of the database (found
+	 * by an operations review).  One primary-key probe, when the newest block
+	 * is not block 0 itself.
+	 */
+	if (head->block != 0 && !(force && head->block < 0))
+	{
+		if (head->block > 0)
+		{
+			ret = SPI_execute_with_args("SELECT 1 FROM ledger.blocks "
+										"WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
+										"AND block_no OPERATOR(pg_catalog.=) 0",
+										1, &argtype, &arg, NULL, false, 1);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "could not read ledger.blocks: %s", SPI_result_code_string(ret));
+		}
+		if (head->block < 0 || SPI_processed == 0)
+		{
+			char	   *relname;
+
+			if (skip != NULL)
+			{
+				*skip = SEAL_SKIP_NO_GENESIS;
+				return false;
+			}
+			relname = OidIsValid(relid) ? get_rel_name(relid) : NULL;
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("cannot seal ledger \"%s\": its genesis block is missing",
+							relname ? relname : psprintf("id " INT64_FORMAT, ledger_id)),
+					 errdetail("Block 0 of ledger id " INT64_FORMAT " is not in ledger.blocks; its history cannot be chained without it, and no new genesis block is made.",
+							   ledger_id),
+					 errhint("Run ledger.verify() on the ledger. It is sealed again once its block 0 is put back from a backup.")));
+		}
 	}
 	return true;
 }
@@ -919,7 +981,7 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
  * blocks written.
  */
 static int seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
-							  bool skip_locked, bool *missing);
+							  bool skip_locked, SealSkip *skip);
 
 int
 sealer_seal_ledger(int64 ledger_id, bool force)
@@ -946,13 +1008,13 @@ seal_error_context(void *arg)
  * sealer_seal_ledger, with the ledger's entries of the work list already
  * read (ents, nents; NULL: the list is scanned); with skip_locked (a
  * background pass), a ledger whose row another transaction holds is left
- * for the next pass.  With missing given, a ledger that has no row in
- * ledger.ledgers is no error: *missing is set and nothing is done (its
- * records and their entries on the list stay).
+ * for the next pass.  With skip given, a ledger that has no row in
+ * ledger.ledgers, or no block 0, is no error: *skip says which, and
+ * nothing is done (its records and their entries on the list stay).
  */
 static int
 seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
-				   bool skip_locked, bool *missing)
+				   bool skip_locked, SealSkip *skip)
 {
 	SealHead	head;
 	TileStore	ts;
@@ -988,13 +1050,13 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 	oldcxt = MemoryContextSwitchTo(cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!seal_lock_head(ledger_id, &head, skip_locked, missing))
+	if (!seal_lock_head(ledger_id, &head, skip_locked, force, skip))
 	{
 		SPI_finish();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextDelete(cxt);
 		/* held: tried again at the next pass, which this asks for */
-		if (missing == NULL || !*missing)
+		if (skip == NULL || *skip == SEAL_SKIP_NONE)
 			(void) sealer_mark_pending(MyDatabaseId);
 		return 0;
 	}
@@ -1038,14 +1100,19 @@ seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 n
 /*
  * The lock under which the list is rebuilt and its marker dropped (which
  * lock, and why: sealer_rebuild_queue_if_needed), to the end of the
- * transaction.  SPI connected.
+ * transaction.  With nowait, false if another transaction holds it (a
+ * rebuild under way, a VACUUM of the list).  SPI connected.
  */
-static void
-seal_lock_queue(void)
+static bool
+seal_lock_queue(bool nowait)
 {
+	if (nowait)
+		return ConditionalLockRelationOid(ledger_catalog_relid("seal_queue"),
+										  ShareUpdateExclusiveLock);
 	if (SPI_execute("LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE",
 					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not lock ledger.seal_queue");
+	return true;
 }
 
 /*
@@ -1174,57 +1241,49 @@ seal_watch_prepared(void)
  * cannot write the marker: pg_restore runs it before restoring the records.)
  *
  * Returns false, and rebuilds nothing, while some ledger has records but no
- * genesis block or no row in ledger.ledgers: a restore that loaded
+ * genesis block or no row in ledger.ledgers because ledger.blocks or
+ * ledger.ledgers holds no row at all: a restore that loaded
  * ledger.transactions and not yet ledger.blocks or ledger.ledgers
  * (pg_restore -j loads them in any order).  Every ledger has its row and
  * block 0 from the transaction that made it (create_ledger, or a replica's
  * first copy); rebuilt then, the list would hold records the blocks still
  * to come hold, sealed a second time, or a replica's records, which the
  * ledger's row would have said are never sealed here (ledgers.replica).
- * The caller seals nothing in this pass.  But records of a ledger that has
- * no row are also left by a writer that committed while drop_ledger()
- * deleted the history (before 2026-12-05), or by a superuser, and stay:
- * the rebuild refused every ledger of the database for good (found by a
- * review on 2026-12-05).  A restore loads each table in one transaction,
- * into a new database (docs/replication.md), so once ledger.ledgers and
- * ledger.blocks hold rows both are loaded, and a ledger without a row is
- * not one still to come: its records are listed like the others, and each
- * pass skips them with a WARNING (sealer_warn_missing).
+ * The caller seals nothing in this pass.  But a ledger without its row or
+ * its block 0 is also left by a writer that committed while drop_ledger()
+ * deleted the history (before 2026-12-05), by a superuser's DELETE, or by
+ * a partial restore, and stays so: the rebuild refused every ledger of the
+ * database for good (found by reviews on 2026-12-05 and 2026-12-06).  A
+ * restore loads each table in one transaction, into a new database
+ * (docs/replication.md), so once ledger.ledgers and ledger.blocks hold
+ * rows both are loaded, and a ledger without its row or its block 0 is not
+ * one still to come: its records are listed like the others, and each pass
+ * skips them with a WARNING (sealer_warn_skipped).  With nowait (a rebuild
+ * that a monitoring query asked for), false, and nothing done, when
+ * another transaction holds the list's lock.
  */
 static bool
-sealer_rebuild_queue_if_needed(void)
+sealer_rebuild_queue_if_needed(bool nowait)
 {
 	int			nestlevel;
 	int			ret;
 
 	if (seal_queue_marked(false))
 		return true;
-	seal_lock_queue();
+	if (!seal_lock_queue(nowait))
+		return false;
 	if (seal_queue_marked(true))
 		return true;
 
 	/*
-	 * each ledger that has records, one primary-key probe apiece (a loose
-	 * index scan), its row and its block 0; under the lock, which a load of
-	 * records takes too (ledger_records_loaded), so that it sees them
-	 * committed.  A ledger with its row and no block 0 (blocks still to
-	 * come), or with no row while ledger.ledgers or ledger.blocks holds none
-	 * (not loaded yet), is a half-loaded catalog; one with no row while both
-	 * hold rows is not (see above).
+	 * a half-loaded catalog: records while ledger.ledgers or ledger.blocks is
+	 * still empty (one-time filters, then the first record); under the lock,
+	 * which a load of records takes too (ledger_records_loaded), so that it
+	 * sees them committed
 	 */
-	if (SPI_execute("WITH RECURSIVE l(id) AS ("
-					" (SELECT t.ledger_id FROM ledger.transactions t ORDER BY t.ledger_id LIMIT 1)"
-					" UNION ALL"
-					" SELECT (SELECT t.ledger_id FROM ledger.transactions t"
-					"         WHERE t.ledger_id OPERATOR(pg_catalog.>) l.id ORDER BY t.ledger_id LIMIT 1)"
-					" FROM l WHERE l.id IS NOT NULL) "
-					"SELECT l.id FROM l WHERE l.id IS NOT NULL AND CASE WHEN EXISTS ("
-					" SELECT 1 FROM ledger.ledgers g WHERE g.ledger_id OPERATOR(pg_catalog.=) l.id)"
-					" THEN NOT EXISTS ("
-					" SELECT 1 FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) l.id"
-					" AND b.block_no OPERATOR(pg_catalog.=) 0)"
-					" ELSE NOT EXISTS (SELECT 1 FROM ledger.ledgers)"
-					" OR NOT EXISTS (SELECT 1 FROM ledger.blocks) END LIMIT 1",
+	if (SPI_execute("SELECT t.ledger_id FROM ledger.transactions t "
+					"WHERE NOT EXISTS (SELECT 1 FROM ledger.ledgers) "
+					"OR NOT EXISTS (SELECT 1 FROM ledger.blocks) LIMIT 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.transactions");
 	if (SPI_processed > 0)
@@ -1235,7 +1294,7 @@ sealer_rebuild_queue_if_needed(void)
 				(errmsg("ledger sealer: nothing sealed in database \"%s\": ledger " INT64_FORMAT " has transaction records but no genesis block or no row in ledger.ledgers",
 						get_database_name(MyDatabaseId),
 						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))),
-				 errdetail("A restore that has not loaded ledger.blocks or ledger.ledgers yet leaves the catalog so; otherwise block 0 was deleted, or every row of ledger.ledgers or ledger.blocks.")));
+				 errdetail("ledger.blocks or ledger.ledgers holds no row: a restore that has not loaded them yet leaves the catalog so; otherwise every row of one of them was deleted.")));
 		return false;
 	}
 
@@ -1308,7 +1367,7 @@ sealer_forget_marker(void *arg)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	seal_lock_queue();
+	(void) seal_lock_queue(false);
 	if (SPI_execute("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
 					false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not unmark ledger.seal_queue");
@@ -1457,120 +1516,199 @@ sealer_ledger_ids(Oid relid)
 /*
  * Seal ids.ids[i], with its entries if the list was read for all.  In a
  * pass over every ledger, a listed ledger that has no row in ledger.ledgers
- * sets *missing and is skipped (sealer_warn_missing); one named by the
- * caller (ledger.seal(t)) is an error.
+ * or no block 0 sets *skip and is skipped (sealer_warn_skipped); one named
+ * by the caller (ledger.seal(t)) is an error.
  */
 static int
-seal_ledger_of(const LedgerIds *ids, int i, bool skip_locked, bool *missing)
+seal_ledger_of(const LedgerIds *ids, int i, bool skip_locked, SealSkip *skip)
 {
-	*missing = false;
+	*skip = SEAL_SKIP_NONE;
 	if (ids->ents == NULL)
 		return seal_ledger_listed(ids->ids[i], false, NULL, 0, skip_locked, NULL);
 	return seal_ledger_listed(ids->ids[i], false, ids->ents + ids->first[i],
-							  ids->first[i + 1] - ids->first[i], skip_locked, missing);
+							  ids->first[i + 1] - ids->first[i], skip_locked, skip);
 }
 
 /*
- * The records of a ledger that has no row in ledger.ledgers: a writer that
- * committed while drop_ledger() deleted the history, before drop_ledger()
- * took the table's lock first (2026-12-05), left its record and its entry
- * on the work list, for a ledger that no longer exists; a superuser can
- * delete a ledger's row, or insert a record by hand.  They cannot be
- * sealed (no row, no uuid to chain a block by), and must not be deleted
- * by the sealer (the catalog is evidence), nor stop the sealing of every
- * other ledger, as they did: seal() of every ledger failed ("ledger N does
- * not exist"), and after a crash the work list's rebuild refused the whole
- * database.  So a pass skips them, their entries stay listed (sealed if the
- * row comes back), and it says so in one WARNING for all of them (with
- * their ids and counts), and for the background sealer in each ledger's
- * last error in sealing_status.  missing[i] for ids->ids[i]; ids read for
- * a pass over every ledger.
+ * A ledger's table, schema-qualified, as a message names it; NULL if its
+ * row or its table is gone.
  */
-#define SEALER_MISSING_NAMED 10
+static char *
+sealer_ledger_relname(int64 ledger_id)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	Oid			relid = InvalidOid;
+	char	   *relname;
+	char	   *nspname;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT relation::pg_catalog.oid FROM ledger.ledgers "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledgers");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			relid = DatumGetObjectId(d);
+	}
+	SPI_finish();
+	if (!OidIsValid(relid))
+		return NULL;
+	relname = get_rel_name(relid);
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	if (relname == NULL || nspname == NULL)
+		return NULL;
+	return quote_qualified_identifier(nspname, relname);
+}
+
+/*
+ * The records of a ledger that cannot be sealed until a superuser repairs
+ * the catalog (skip[i] for ids->ids[i]; ids read for a pass over every
+ * ledger):
+ *
+ * - a ledger that has no row in ledger.ledgers (SEAL_SKIP_NO_ROW): a writer
+ *   that committed while drop_ledger() deleted the history, before
+ *   drop_ledger() took the table's lock first (2026-12-05), left its record
+ *   and its entry on the work list, for a ledger that no longer exists; a
+ *   superuser can delete a ledger's row, or insert a record by hand.  No
+ *   row, no uuid to chain a block by.
+ * - a ledger that has its row and no block 0 (SEAL_SKIP_NO_GENESIS): a
+ *   superuser deleted it, or a partial restore left it out.  Its history
+ *   cannot be chained without the genesis, and a new one is never made
+ *   (seal_lock_head); verify() reports the ledger as tampered.
+ *
+ * Their records must not be deleted by the sealer (the catalog is
+ * evidence), nor stop the sealing of every other ledger, as they did:
+ * seal() of every ledger failed ("ledger N does not exist"), and after a
+ * crash the work list's rebuild refused the whole database.  So a pass
+ * skips them, their entries stay listed (sealed once the row or block 0 is
+ * back), and it says so in one WARNING for each kind (with the ledgers and
+ * their counts), and for the background sealer in each ledger's last error
+ * in sealing_status.
+ */
+#define SEALER_SKIPPED_NAMED 10
 
 static void
-sealer_warn_missing(const LedgerIds *ids, const bool *missing, bool background)
+sealer_warn_skipped(const LedgerIds *ids, const SealSkip *skip, bool background)
 {
-	static TimestampTz told = 0;
-	static int	told_n = 0;
-	static uint64 told_sum = 0;
-	StringInfoData detail;
-	StringInfoData list;
-	int			nledgers = 0;
-	uint64		sum = 0;
-	int			i;
+	static TimestampTz told[SEAL_SKIP_KINDS];
+	static int	told_n[SEAL_SKIP_KINDS];
+	static uint64 told_sum[SEAL_SKIP_KINDS];
+	int			kind;
 
-	for (i = 0; i < ids->n; i++)
+	for (kind = SEAL_SKIP_NONE + 1; kind < SEAL_SKIP_KINDS; kind++)
 	{
-		uint64		n;
+		StringInfoData detail;
+		StringInfoData list;
+		int			nledgers = 0;
+		uint64		sum = 0;
+		int			i;
 
-		if (!missing[i])
-			continue;
-		n = ids->first[i + 1] - ids->first[i];
+		for (i = 0; i < ids->n; i++)
+		{
+			uint64		n;
+
+			if (skip[i] != kind)
+				continue;
+			n = ids->first[i + 1] - ids->first[i];
+			if (background)
+			{
+				char	   *message;
+
+				if (kind == SEAL_SKIP_NO_ROW)
+					message = psprintf("ledger " INT64_FORMAT " does not exist (no row in ledger.ledgers): its unsealed transaction records (%llu) are skipped",
+									   ids->ids[i], (unsigned long long) n);
+				else
+					message = psprintf("ledger " INT64_FORMAT " has no genesis block (block 0 is missing from ledger.blocks): its unsealed transaction records (%llu) are skipped; run ledger.verify() on it",
+									   ids->ids[i], (unsigned long long) n);
+				sealer_error_set(ids->ids[i], message);
+				pfree(message);
+			}
+			sum += (uint64) ids->ids[i];
+			nledgers++;
+		}
 		if (nledgers == 0)
-		{
-			initStringInfo(&detail);
-			initStringInfo(&list);
-		}
-		if (nledgers < SEALER_MISSING_NAMED)
-		{
-			appendStringInfo(&detail, "%s" INT64_FORMAT " (%llu %s)",
-							 nledgers > 0 ? ", " : "", ids->ids[i], (unsigned long long) n,
-							 n == 1 ? "record" : "records");
-			appendStringInfo(&list, "%s" INT64_FORMAT,
-							 nledgers > 0 ? ", " : "", ids->ids[i]);
-		}
+			continue;
+
+		/*
+		 * seal() says it at each call; the background sealer, which passes
+		 * every ledger.seal_interval while there is work, at its first pass,
+		 * when the ledgers it skips change, and otherwise at most once a
+		 * minute (sealing_status shows them meanwhile)
+		 */
 		if (background)
 		{
-			char	   *message = psprintf("ledger " INT64_FORMAT " does not exist (no row in ledger.ledgers): its unsealed transaction records (%llu) are skipped",
-										   ids->ids[i], (unsigned long long) n);
+			TimestampTz now = GetCurrentTimestamp();
 
-			sealer_error_set(ids->ids[i], message);
-			pfree(message);
+			if (told[kind] != 0 && nledgers == told_n[kind] && sum == told_sum[kind] &&
+				!TimestampDifferenceExceeds(told[kind], now, SEALER_SWEEP_MS))
+				continue;
+			told[kind] = now;
+			told_n[kind] = nledgers;
+			told_sum[kind] = sum;
 		}
-		sum += (uint64) ids->ids[i];
-		nledgers++;
-	}
-	if (nledgers == 0)
-		return;
 
-	/*
-	 * seal() says it at each call; the background sealer, which passes every
-	 * ledger.seal_interval while there is work, at its first pass, when the
-	 * ledgers it skips change, and otherwise at most once a minute
-	 * (sealing_status shows them meanwhile)
-	 */
-	if (background)
-	{
-		TimestampTz now = GetCurrentTimestamp();
-
-		if (told != 0 && nledgers == told_n && sum == told_sum &&
-			!TimestampDifferenceExceeds(told, now, SEALER_SWEEP_MS))
+		initStringInfo(&detail);
+		initStringInfo(&list);
+		for (i = 0, nledgers = 0; i < ids->n; i++)
 		{
-			pfree(detail.data);
-			pfree(list.data);
-			return;
+			uint64		n = ids->first[i + 1] - ids->first[i];
+
+			if (skip[i] != kind)
+				continue;
+			if (nledgers < SEALER_SKIPPED_NAMED)
+			{
+				if (kind == SEAL_SKIP_NO_ROW)
+					appendStringInfo(&detail, "%s" INT64_FORMAT " (%llu %s)",
+									 nledgers > 0 ? ", " : "", ids->ids[i], (unsigned long long) n,
+									 n == 1 ? "record" : "records");
+				else
+				{
+					char	   *name = sealer_ledger_relname(ids->ids[i]);
+
+					appendStringInfo(&detail, "%s%s%sledger id " INT64_FORMAT ", %llu %s%s",
+									 nledgers > 0 ? ", " : "", name ? name : "",
+									 name ? " (" : "", ids->ids[i], (unsigned long long) n,
+									 n == 1 ? "record" : "records", name ? ")" : "");
+				}
+				appendStringInfo(&list, "%s" INT64_FORMAT,
+								 nledgers > 0 ? ", " : "", ids->ids[i]);
+			}
+			nledgers++;
 		}
-		told = now;
-		told_n = nledgers;
-		told_sum = sum;
+		if (nledgers > SEALER_SKIPPED_NAMED)
+		{
+			appendStringInfo(&detail, " and %d more", nledgers - SEALER_SKIPPED_NAMED);
+			appendStringInfoString(&list, ", ...");
+		}
+		if (kind == SEAL_SKIP_NO_ROW)
+			ereport(WARNING,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg_plural("skipped the unsealed transaction records of %d ledger that does not exist",
+								   "skipped the unsealed transaction records of %d ledgers that do not exist",
+								   nledgers, nledgers),
+					 errdetail("Ledger ids with no row in ledger.ledgers, and their records waiting on the sealing list: %s. The records stay in ledger.transactions and on the list, unsealed; the other ledgers are sealed.",
+							   detail.data),
+					 errhint("Inspect them as a superuser with SELECT * FROM ledger.transactions WHERE ledger_id IN (%s). A ledger whose row was deleted is sealed again once its row is put back; the records of a dropped ledger can be kept elsewhere, then deleted from ledger.transactions and ledger.seal_queue.",
+							 list.data)));
+		else
+			ereport(WARNING,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg_plural("skipped the unsealed transaction records of %d ledger that has no genesis block",
+								   "skipped the unsealed transaction records of %d ledgers that have no genesis block",
+								   nledgers, nledgers),
+					 errdetail("Ledgers whose block 0 is missing from ledger.blocks, and their records waiting on the sealing list: %s. Their history cannot be chained without its genesis block, and no new one is made: the records stay in ledger.transactions and on the list, unsealed; the other ledgers are sealed.",
+							   detail.data),
+					 errhint("Run ledger.verify() on them: block 0 was deleted (SELECT * FROM ledger.blocks WHERE ledger_id IN (%s) shows what is left), or a restore left it out. A ledger is sealed again once its block 0 is put back from a backup.",
+							 list.data)));
+		pfree(detail.data);
+		pfree(list.data);
 	}
-	if (nledgers > SEALER_MISSING_NAMED)
-	{
-		appendStringInfo(&detail, " and %d more", nledgers - SEALER_MISSING_NAMED);
-		appendStringInfoString(&list, ", ...");
-	}
-	ereport(WARNING,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg_plural("skipped the unsealed transaction records of %d ledger that does not exist",
-						   "skipped the unsealed transaction records of %d ledgers that do not exist",
-						   nledgers, nledgers),
-			 errdetail("Ledger ids with no row in ledger.ledgers, and their records waiting on the sealing list: %s. The records stay in ledger.transactions and on the list, unsealed; the other ledgers are sealed.",
-					   detail.data),
-			 errhint("Inspect them as a superuser with SELECT * FROM ledger.transactions WHERE ledger_id IN (%s). A ledger whose row was deleted is sealed again once its row is put back; the records of a dropped ledger can be kept elsewhere, then deleted from ledger.transactions and ledger.seal_queue.",
-					 list.data)));
-	pfree(detail.data);
-	pfree(list.data);
 }
 
 typedef struct SealArgs
@@ -1585,12 +1723,12 @@ seal_as_owner(void *varg)
 {
 	SealArgs   *a = varg;
 	LedgerIds	ids;
-	bool	   *missing;
+	SealSkip   *skip;
 	int			i;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!sealer_rebuild_queue_if_needed())
+	if (!sealer_rebuild_queue_if_needed(false))
 	{
 		SPI_finish();
 		ereport(NOTICE,
@@ -1601,10 +1739,10 @@ seal_as_owner(void *varg)
 	}
 	SPI_finish();
 	ids = sealer_ledger_ids(a->relid);
-	missing = palloc0(sizeof(bool) * Max(ids.n, 1));
+	skip = palloc0(sizeof(SealSkip) * Max(ids.n, 1));
 	for (i = 0; i < ids.n; i++)
-		a->blocks += seal_ledger_of(&ids, i, false, &missing[i]);
-	sealer_warn_missing(&ids, missing, false);
+		a->blocks += seal_ledger_of(&ids, i, false, &skip[i]);
+	sealer_warn_skipped(&ids, skip, false);
 }
 
 /*
@@ -1963,7 +2101,7 @@ sealer_pass(void)
 {
 	LedgerIds	ids = {0, NULL, NULL, NULL};
 	volatile int blocks = 0;
-	bool	   *volatile missing = NULL;
+	SealSkip   *volatile skip = NULL;
 	bool		has_ext;
 	int			i;
 
@@ -1991,13 +2129,13 @@ sealer_pass(void)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		complete = sealer_rebuild_queue_if_needed();
+		complete = sealer_rebuild_queue_if_needed(false);
 		SPI_finish();
 		if (complete)
 		{
 			old = MemoryContextSwitchTo(TopMemoryContext);
 			ids = sealer_ledger_ids(InvalidOid);
-			missing = palloc0(sizeof(bool) * Max(ids.n, 1));
+			skip = palloc0(sizeof(SealSkip) * Max(ids.n, 1));
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -2039,12 +2177,12 @@ sealer_pass(void)
 		MemoryContextSwitchTo(oldcxt);
 		PG_TRY();
 		{
-			blocks += seal_ledger_of(&ids, i, true, &missing[i]);
+			blocks += seal_ledger_of(&ids, i, true, &skip[i]);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
 			CurrentResourceOwner = oldowner;
-			/* (a ledger with no row keeps the error sealer_warn_missing sets) */
-			if (!missing[i])
+			/* (a ledger skipped keeps the error sealer_warn_skipped sets) */
+			if (skip[i] == SEAL_SKIP_NONE)
 				sealer_error_clear(ids.ids[i]);
 		}
 		PG_CATCH();
@@ -2063,10 +2201,10 @@ sealer_pass(void)
 		}
 		PG_END_TRY();
 	}
-	if (missing != NULL)
+	if (skip != NULL)
 	{
-		sealer_warn_missing(&ids, missing, true);
-		pfree(missing);
+		sealer_warn_skipped(&ids, skip, true);
+		pfree(skip);
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -2289,7 +2427,10 @@ typedef struct SealOnceArgs
 
 /*
  * Main of a one-shot sealer: seals one ledger of one database (both in
- * bgw_extra) in its own transaction, then exits.
+ * bgw_extra) in its own transaction, then exits.  Ledger id 0 (no ledger
+ * has it) only rebuilds the database's work list if it awaits its rebuild,
+ * and not if another transaction holds the list's lock (a rebuild, a
+ * VACUUM): ledger._rebuild_seal_list() asks for it.
  */
 void
 ledger_seal_once_main(Datum main_arg)
@@ -2305,7 +2446,8 @@ ledger_seal_once_main(Datum main_arg)
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "sealing ledger on demand");
+	pgstat_report_activity(STATE_RUNNING, ledger_id == 0 ? "rebuilding the sealing list on demand" :
+						   "sealing ledger on demand");
 	if (OidIsValid(get_extension_oid("ledger", true)) &&
 		strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
 	{
@@ -2313,9 +2455,9 @@ ledger_seal_once_main(Datum main_arg)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		complete = sealer_rebuild_queue_if_needed();
+		complete = sealer_rebuild_queue_if_needed(ledger_id == 0);
 		SPI_finish();
-		if (complete)
+		if (complete && ledger_id != 0)
 			(void) sealer_seal_ledger(ledger_id, false);
 	}
 	PopActiveSnapshot();
@@ -2325,14 +2467,15 @@ ledger_seal_once_main(Datum main_arg)
 }
 
 /*
- * Seal one ledger in a one-shot background worker and wait, at most
- * timeout_ms, for it to end.  The worker's transaction, not the caller's,
- * writes and locks: a reader that keeps its transaction open holds nothing
- * a sealer needs.  False when no worker could be started or it did not end
- * in time.
+ * Seal one ledger in a one-shot background worker (ledger id 0: rebuild
+ * the work list only) and wait, at most timeout_ms, for it to end.  The
+ * worker's transaction, not the caller's, writes and locks: a reader that
+ * keeps its transaction open holds nothing a sealer needs.  False when no
+ * worker could be started or it did not end in time; it is then stopped
+ * if stop_at_timeout, else left to end by itself.
  */
 static bool
-sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
+sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -2341,7 +2484,11 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 	SealOnceArgs args;
 
 	worker_describe(&worker, "ledger_seal_once_main", "", "ledger sealer", BGW_NEVER_RESTART);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger " INT64_FORMAT, ledger_id);
+	if (ledger_id == 0)
+		snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealing list rebuild for database %u",
+				 MyDatabaseId);
+	else
+		snprintf(worker.bgw_name, BGW_MAXLEN, "ledger sealer for ledger " INT64_FORMAT, ledger_id);
 	args.dboid = MyDatabaseId;
 	args.ledger_id = ledger_id;
 	StaticAssertStmt(sizeof(args) <= BGW_EXTRALEN, "SealOnceArgs must fit in bgw_extra");
@@ -2370,7 +2517,8 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms)
 			 * held ledger left one, until every background worker slot of
 			 * the server was taken (found by a review on 2026-12-05)
 			 */
-			TerminateBackgroundWorker(handle);
+			if (stop_at_timeout)
+				TerminateBackgroundWorker(handle);
 			return false;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -2466,7 +2614,7 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 				 errhint("See the server log for sealer errors, or raise \"ledger.digest_wait\".")));
 		return false;
 	}
-	if (!sealer_seal_in_worker(ledger_id, ledger_digest_wait_ms))
+	if (!sealer_seal_in_worker(ledger_id, ledger_digest_wait_ms, true))
 	{
 		ereport(NOTICE,
 				(errmsg("could not seal ledger \"%s\" within %d ms", relname, ledger_digest_wait_ms),
@@ -2475,4 +2623,59 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * ledger._rebuild_seal_list() RETURNS boolean
+ *
+ * For ledger.sealing_status: has the work list awaiting its rebuild (no
+ * marker: after a crash, a restore or a promotion, or in a database where
+ * no pass has run yet) rebuilt now, then says whether it is complete (its
+ * marker is there).  Until 2026-12-05 the status showed NULL for what
+ * waits until the next pass rebuilt the list, and without the background
+ * sealer (ledger.sealer = off, sealing by a scheduled seal()) no pass ran
+ * while the scheduled seal() was broken, the very failure an alert on
+ * seal_lag_seconds watches (found by an operations review).
+ *
+ * Why a rebuild, and not the counts from the catalog (the records no block
+ * lists): that is an anti-join of every record against every block's list,
+ * a read of the ledgers' whole history (minutes on years of blocks) at each
+ * call of a query a monitor runs every minute, for as long as no seal()
+ * runs; the rebuild reads it once and writes what the next pass reads
+ * anyway, after which each call reads only the list, which holds only what
+ * waits.  The rebuild runs in a one-shot background worker (its own
+ * transaction, as a sealing pass), not in the caller's: a monitor's
+ * transaction may be read-only, and one left open would hold the list's
+ * lock, which every seal() waits for.  Its concurrency is the rebuild's:
+ * under the list's lock, which it does not wait for (a rebuild or a VACUUM
+ * under way: this call says unknown, the next one knows), writers going on
+ * meanwhile.  The caller waits for it at most ledger.digest_wait (not at
+ * all in a REPEATABLE READ or SERIALIZABLE transaction, whose snapshot
+ * would not see the list rebuilt), and a worker still running then is left
+ * to finish, for the next call.  Nothing is started on a standby, which
+ * cannot read the list, nor while the list is complete: one read of its
+ * marker rows.  The list stays incomplete while the catalog is half
+ * restored (sealer_rebuild_queue_if_needed), and when no worker could be
+ * started.  As the extension's owner (ledger._sealing_status is SECURITY
+ * DEFINER).
+ */
+Datum
+ledger_rebuild_seal_list(PG_FUNCTION_ARGS)
+{
+	bool		marked;
+
+	if (RecoveryInProgress())
+		PG_RETURN_BOOL(false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	marked = seal_queue_marked(false);
+	SPI_finish();
+	if (marked)
+		PG_RETURN_BOOL(true);
+	(void) sealer_seal_in_worker(0, IsolationUsesXactSnapshot() ? 0 : ledger_digest_wait_ms, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	marked = seal_queue_marked(false);
+	SPI_finish();
+	PG_RETURN_BOOL(marked);
 }

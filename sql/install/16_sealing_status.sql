@@ -12,8 +12,12 @@
 -- function owned by the extension's owner (the work list is for superusers
 -- only); the status is for superusers and pg_monitor.  The counts come
 -- from the sealer's work list, which a crash, a restore or a promotion
--- empties until the next sealing pass rebuilds it: meanwhile (no marker row)
--- they are NULL, unknown, rather than a false zero.
+-- empties until the next sealing pass rebuilds it, and which has no marker
+-- row in a database where no pass has run yet: the status has it rebuilt
+-- then (ledger._rebuild_seal_list), so that a broken scheduled seal() shows
+-- as a growing lag.  While it cannot be (a half-restored catalog, no
+-- background worker slot free) they are NULL, unknown, rather than a false
+-- zero.
 
 -- The last error of a background sealing pass for a ledger, until a pass
 -- seals it again (C: shared memory, since the server started).
@@ -26,13 +30,24 @@ COMMENT ON FUNCTION ledger._sealing_errors() IS 'Internal: the last error of the
 REVOKE ALL ON FUNCTION ledger._sealing_errors() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger._sealing_errors() TO pg_monitor;
 
+-- Has the work list rebuilt if it awaits its rebuild, in a one-shot
+-- background worker (why so, and not counted from the catalog: the C
+-- function's comment); true when it is complete.
+CREATE FUNCTION ledger._rebuild_seal_list() RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'ledger_rebuild_seal_list'
+    LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION ledger._rebuild_seal_list() IS 'Internal: has the sealer''s work list rebuilt (in a one-shot background worker, waiting at most ledger.digest_wait) if it awaits its rebuild; true when it is complete';
+REVOKE ALL ON FUNCTION ledger._rebuild_seal_list() FROM PUBLIC;
+
 CREATE FUNCTION ledger._sealing_status(OUT ledger pg_catalog.regclass, OUT ledger_id pg_catalog.int8,
     OUT unsealed_transactions pg_catalog.int8, OUT oldest_unsealed_at pg_catalog.timestamptz,
     OUT seal_lag_seconds pg_catalog.float8, OUT last_block_no pg_catalog.int8,
     OUT last_sealed_at pg_catalog.timestamptz, OUT sealed_transactions pg_catalog.int8,
     OUT last_error pg_catalog.text, OUT last_error_at pg_catalog.timestamptz)
     RETURNS SETOF record
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    -- VOLATILE: the query below takes a snapshot of its own, which sees
+    -- the list rebuilt just before
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
@@ -54,6 +69,9 @@ BEGIN
          WHERE g.replica IS NOT TRUE;
         RETURN;
     END IF;
+    -- the list awaiting its rebuild (no marker) is rebuilt now; the
+    -- query reads the marker again, with the counts, under one snapshot
+    PERFORM ledger._rebuild_seal_list();
     RETURN QUERY
         WITH list AS (
             SELECT EXISTS (SELECT 1 FROM ledger.seal_queue q
@@ -103,6 +121,6 @@ CREATE VIEW ledger.sealing_status AS
            s.seal_lag_seconds, s.last_block_no, s.last_sealed_at, s.sealed_transactions,
            s.last_error, s.last_error_at
       FROM ledger._sealing_status() s;
-COMMENT ON VIEW ledger.sealing_status IS 'One row per ledger written here: committed transactions waiting for a block (NULL while the sealer rebuilds its work list after a crash, a restore or a promotion), the oldest one''s commit time and age in seconds, the newest block, the transactions sealed so far, and the background sealer''s last error for it until it seals it';
+COMMENT ON VIEW ledger.sealing_status IS 'One row per ledger written here: committed transactions waiting for a block (NULL, unknown, while the sealer''s work list cannot be rebuilt: a half-restored catalog, no background worker slot free), the oldest one''s commit time and age in seconds, the newest block, the transactions sealed so far, and the background sealer''s last error for it until it seals it';
 REVOKE ALL ON ledger.sealing_status FROM PUBLIC;
 GRANT SELECT ON ledger.sealing_status TO pg_monitor;

@@ -18,6 +18,17 @@
 #     row in ledger.ledgers: the background pass waited there, and no
 #     ledger of the database was sealed until that transaction ended.  A
 #     pass now skips a ledger whose row is held, and tries it again.
+#  7. (an operations review on 2026-12-06) Without the background sealer
+#     (sealing by a scheduled seal()), after a crash and before any seal():
+#     ledger.sealing_status showed NULL for what waits and its lag, so an
+#     alert on seal_lag_seconds missed a broken scheduled seal().  The
+#     status now has the work list rebuilt (in a background worker, also
+#     for a pg_monitor member in a read-only transaction) and counts.
+#  5, 6, 8, 9. (operations reviews of 2026-12-05 and 2026-12-06) a sealer's
+#     error names its ledger and block; the launcher's shutdown logs no
+#     FATAL and a restarted launcher starts no second sealer; the sweep
+#     starts its sealers one at a time; more busy databases than worker
+#     slots are sealed in turn.
 
 use strict;
 use warnings;
@@ -246,9 +257,36 @@ $s->stop;
 my $log = slurp_file($s->logfile);
 unlike($log, qr/FATAL:.*ledger sealer launcher/,
 	'... and neither its termination nor the shutdown logs a FATAL for it');
+
+# ---------- 7. sealing_status without the background sealer, after a crash ----------
+# node m seals only by seal(); a crash empties the work list, and no seal()
+# runs after it: what waits must show, with its lag, to a monitor
+$m->safe_psql('postgres', 'INSERT INTO pay VALUES (6, 60)');
+$m->stop('immediate');
+$m->start;
+$m->safe_psql('postgres', q{
+	INSERT INTO pay VALUES (7, 70);
+	CREATE ROLE review_monitor LOGIN IN ROLE pg_monitor;
+});
+is($m->safe_psql('postgres', "SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0"), '0',
+	'no background sealer, after a crash: the work list has no marker (awaits its rebuild)');
+my $mon = $m->safe_psql('postgres', q{
+	SET default_transaction_read_only = on;
+	SELECT unsealed_transactions || ' ' || (seal_lag_seconds > 0) || ' ' || oldest_unsealed_at
+	  FROM ledger.sealing_status WHERE ledger = 'pay'::regclass},
+	extra_params => [ '-U', 'review_monitor' ]);
+my $oldest = $m->safe_psql('postgres', q{SELECT min(t.committed_at) FROM ledger.transaction_blocks t
+	JOIN ledger.ledgers g USING (ledger_id) WHERE g.relation = 'pay'::regclass AND t.block_no IS NULL});
+is($mon, "2 true $oldest",
+	'... sealing_status (a pg_monitor member, read-only) counts the two transactions waiting, the oldest one\'s commit time and a lag');
+is($m->safe_psql('postgres', "SELECT ledger.seal('pay')"), '1', '... seal() seals them');
+is( $m->safe_psql('postgres',
+		"SELECT unsealed_transactions || ' ' || seal_lag_seconds FROM ledger.sealing_status WHERE ledger = 'pay'::regclass"),
+	'0 0', '... and the status then says none waits');
+
 $m->stop;
 
-# ---------- 7. the sweep starts its sealers one at a time ----------
+# ---------- 8. the sweep starts its sealers one at a time ----------
 # At its start and each minute the launcher looks at every database: it
 # started a sealer in each at once, so with more databases than free worker
 # slots an idle server logged "out of background worker slots" each minute
@@ -290,7 +328,7 @@ ok($all_sealed, 'after a restart the sweep seals the work left in six databases'
 unlike(substr(slurp_file($w->logfile), $log_at), qr/out of background worker slots/,
 	'... with two free worker slots, and no "out of background worker slots"');
 
-# ---------- 8. more busy databases than worker slots ----------
+# ---------- 9. more busy databases than worker slots ----------
 # A database that kept committing kept its sealer's slot: with three busy
 # databases and two free slots the third stayed unsealed while the load
 # lasted (the same review).  Now a sealer hands its slot on after a second

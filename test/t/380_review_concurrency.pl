@@ -27,6 +27,14 @@
 #     or records loaded by a statement) refused the whole database, so no
 #     ledger was sealed any more.  Now they are skipped, kept, and named
 #     in one WARNING per pass.
+#  7. (an operations review on 2026-12-06) A ledger whose block 0, the
+#     genesis, was deleted (a superuser, a partial restore): the sealer
+#     wrote a new genesis over its next transactions (no block left) or
+#     chained on from a history that starts nowhere, and after a crash the
+#     work list's rebuild took it for a half-restored catalog and sealed no
+#     ledger of the database any more.  Now it is skipped, kept unsealed,
+#     named in one WARNING (XX001) per pass and in sealing_status, and
+#     verify() reports it.
 
 use strict;
 use warnings;
@@ -35,6 +43,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 use LedgerTest;
+use SyncTest qw(poll_until);
 
 my $node = ledger_node('conc', conf => "max_prepared_transactions = 5\n");
 $node->safe_psql('postgres', q{
@@ -263,5 +272,67 @@ is( $node->safe_psql('postgres',
 		"SELECT (SELECT count(*) FROM ledger.transactions WHERE ledger_id IN ($o1, 4242)) || ' ' || ok FROM ledger.verify('o2', ledger.digest('o2'))"
 	),
 	'3 true', 'orphans: the records are kept; digest and verify of a healthy ledger');
+
+
+# ---------- 7. a ledger without its genesis block ----------
+# g0 has only its block 0, g1 blocks 0 and 1; a superuser deletes both
+# block 0s (the catalog guard acts only in an apply worker); g2 is intact
+$node->safe_psql('postgres', q{
+	CREATE TABLE g0 (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('g0');
+	CREATE TABLE g1 (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('g1');
+	CREATE TABLE g2 (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('g2');
+	INSERT INTO g1 VALUES (1);
+});
+$node->safe_psql('postgres', "SELECT ledger.digest('g1')");
+my %gid = map { $_ => $node->safe_psql('postgres', "SELECT ledger_id FROM ledger.ledgers WHERE relation = '$_'::regclass") }
+  qw(g0 g1 g2);
+$node->safe_psql('postgres', "DELETE FROM ledger.blocks WHERE ledger_id IN ($gid{g0}, $gid{g1}) AND block_no = 0");
+$node->safe_psql('postgres', $_) for ('INSERT INTO g0 VALUES (1)', 'INSERT INTO g1 VALUES (2)', 'INSERT INTO g2 VALUES (1)');
+my $g_unsealed = q{SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL AND ledger_id = };
+my $g_blocks = "SELECT string_agg(ledger_id::text || ':' || block_no, ' ' ORDER BY ledger_id = $gid{g0} DESC, block_no) "
+  . "FROM ledger.blocks WHERE ledger_id IN ($gid{g0}, $gid{g1})";
+ok(poll_until($node, "SELECT ($g_unsealed $gid{g2}) = 0", 15), 'no genesis: the background sealer seals the intact ledger');
+($ret, $out, $err) = $node->psql('postgres', 'SELECT ledger.seal()', extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+is($ret, 0, 'no genesis: seal() of every ledger works') or diag($err);
+is($node->safe_psql('postgres', $g_blocks), "$gid{g1}:1",
+	'no genesis: no block is written for them (no new genesis for g0, no block 2 for g1)');
+@warnings = $err =~ /WARNING:  XX001: skipped the unsealed transaction records of 2 ledgers that have no genesis block/g;
+is(scalar(@warnings), 1, 'no genesis: seal() says so in one WARNING (XX001)') or diag($err);
+# (in the order of their ids)
+my ($g0e, $g1e) = map { "public.$_ \\(ledger id $gid{$_}, 1 record\\)" } qw(g0 g1);
+like($err, qr/DETAIL:  Ledgers whose block 0 is missing from ledger.blocks, and their records waiting on the sealing list: ($g0e, $g1e|$g1e, $g0e)\./,
+	'no genesis: the detail names both ledgers with their counts');
+($ret, $out, $err) = $node->psql('postgres', "SELECT ledger.seal('g1')", extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  XX001: cannot seal ledger "g1": its genesis block is missing/,
+	'no genesis: seal() of that ledger fails with XX001');
+
+# after a crash the work list is rebuilt: the rebuild refused the whole
+# database, and nothing was sealed any more
+my $g_log = -s $node->logfile;
+$node->stop('immediate');
+$node->start;
+$node->safe_psql('postgres', 'INSERT INTO g2 VALUES (2)');
+ok(poll_until($node, "SELECT ($g_unsealed $gid{g2}) = 0", 15),
+	'no genesis, list rebuilt after a crash: the background sealer seals the intact ledger');
+ok( $node->log_contains(
+		"WARNING:  skipped the unsealed transaction records of 2 ledgers that have no genesis block", $g_log),
+	'no genesis, list rebuilt: the sealer\'s WARNING is in the log');
+ok(!$node->log_contains('nothing sealed in database', $g_log),
+	'no genesis, list rebuilt: the rebuild does not take it for a half-restored catalog');
+is( $node->safe_psql('postgres',
+		"SELECT string_agg(ledger::text || ' ' || unsealed_transactions || ' ' || coalesce((last_error LIKE 'ledger % has no genesis block%')::text, 'none'), ', ' ORDER BY ledger::text) "
+		  . "FROM ledger.sealing_status WHERE ledger_id IN ($gid{g0}, $gid{g1}, $gid{g2})"),
+	'g0 1 true, g1 1 true, g2 0 none',
+	'no genesis: sealing_status shows what waits and the sealer\'s error for them, nothing for g2');
+is($node->safe_psql('postgres', $g_blocks), "$gid{g1}:1", 'no genesis, list rebuilt: still no block written for them');
+my $vg = verify($node, 'postgres', 'g1');
+is($vg->{ok} . ' ' . $vg->{problem}, 'f block 0 is missing: the chain jumps from block -1 to block 1',
+	'no genesis: verify() reports g1 tampered');
+$vg = verify($node, 'postgres', 'g0');
+is($vg->{ok}, 'f', 'no genesis: verify() reports g0 tampered') or diag($vg->{problem});
+verify_ok($node, 'postgres', 'g2', undef, 'no genesis: the intact ledger verifies');
 
 done_testing();
