@@ -79,8 +79,20 @@
  *
  * Scheduler
  * ---------
- * When ledger.margin_database is set while preloading, one background
- * worker ("ledger margin scheduler") connects to that database and, every
+ * When ledger.margin_database is set while preloading, a background worker
+ * ("ledger margin launcher", restarted after 10 s if it exits) connects to
+ * the shared catalogs only and looks the database up in pg_database.  While
+ * the database is missing, closed to connections or invalid, it logs one
+ * WARNING naming the setting, the database and the fix, and looks again
+ * every MARGIN_RETRY_MS and at each reload, logging only when the state
+ * changes (an operations review: before 2026-12-06 the scheduler connected
+ * at once and logged FATAL "database ... does not exist" every 10 seconds
+ * for good, which alert rules on FATAL fired on).  Once the database
+ * accepts connections it starts the scheduler as a dynamic worker and waits
+ * for it to end; it starts it again at most once a MARGIN_RETRY_MS.  The
+ * scheduler ("ledger margin scheduler") connects to that database and,
+ * while the extension is missing there, logs one WARNING and looks again at
+ * each pass; otherwise, every
  * ledger.margin_call_interval seconds (0: never), calls
  * ledger.run_margin_calls with as_of = now() rounded down to a multiple of
  * the interval (so passes within one period are idempotent), and, once the
@@ -88,6 +100,11 @@
  * UTC date (idempotent, so every later pass that day is a no-op).  Each
  * call runs in its own transaction; an error is logged and the next pass
  * tries again.  The handlers only set flags and the latch (worker_spi.c).
+ * SIGTERM (a server shutdown, pg_terminate_backend, DROP DATABASE ... WITH
+ * (FORCE)) ends either worker at the top of its loop without a FATAL in the
+ * log, as PostgreSQL's logical replication launcher exits; only a scheduler
+ * in the middle of a pass is ended through die(), as a backend running a
+ * query is.  A launcher that exits stops its scheduler.
  *
  * Memory: the array functions allocate only their result (and the memo,
  * in fn_mcxt, at most about 300 kB per call site); the aggregates allocate
@@ -100,11 +117,13 @@
 
 #include <math.h>
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -117,18 +136,25 @@
 #include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "ledger.h"
 #include "margin.h"
@@ -176,7 +202,15 @@ static char *margin_database = NULL;	/* ledger.margin_database */
 static int	margin_call_interval = 0;	/* ledger.margin_call_interval, s */
 static char *margin_expiry_time = NULL; /* ledger.expiry_time, HH:MM UTC */
 
+PGDLLEXPORT void ledger_margin_launcher_main(Datum main_arg);
 PGDLLEXPORT void ledger_margin_worker_main(Datum main_arg);
+
+/*
+ * How often the margin launcher looks for a database it could not use, and
+ * the shortest time between two starts of the scheduler (the restart time of
+ * the worker of 0.1.0).
+ */
+#define MARGIN_RETRY_MS 10000
 
 /* Price move of scenarios 1-14, in scan ranges. */
 static const double span_price_move[14] = {
@@ -2757,13 +2791,47 @@ margin_worker_pass(void)
 	}
 }
 
-/* Main of the margin scheduler worker. */
+/*
+ * Whether the scheduler is in a pass: SIGTERM then ends it through die(),
+ * cancelling the running statement, as for a backend; otherwise at the top
+ * of its loop.
+ */
+static volatile sig_atomic_t margin_in_pass = false;
+
+/* SIGTERM handler of the scheduler. */
+static void
+margin_worker_sigterm(SIGNAL_ARGS)
+{
+	if (margin_in_pass)
+		die(postgres_signal_arg);
+	else
+		SignalHandlerForShutdownRequest(postgres_signal_arg);
+}
+
+/* Is the extension installed in the scheduler's database? */
+static bool
+margin_extension_installed(void)
+{
+	bool		installed;
+
+	StartTransactionCommand();
+	installed = OidIsValid(get_extension_oid("ledger", true));
+	CommitTransactionCommand();
+	return installed;
+}
+
+/*
+ * Main of the margin scheduler, a dynamic worker of the margin launcher
+ * connected to ledger.margin_database.
+ */
 void
 ledger_margin_worker_main(Datum main_arg)
 {
 	MemoryContext passcxt;
+	bool		missing_told = false;
 
 	worker_start(InvalidOid, margin_database);
+	pqsignal(SIGTERM, margin_worker_sigterm);
 	pgstat_report_appname("ledger margin scheduler");
 	passcxt = AllocSetContextCreate(TopMemoryContext,
 									"ledger margin scheduler pass",
@@ -2773,14 +2841,269 @@ ledger_margin_worker_main(Datum main_arg)
 	{
 		long		timeout;
 
+		if (ShutdownRequestPending)
+			proc_exit(0);
 		worker_check();
-		/* what a pass allocates outside its transactions dies with it */
-		MemoryContextSwitchTo(passcxt);
-		margin_worker_pass();
-		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextReset(passcxt);
+
+		/* one WARNING while the extension is missing, not one a pass */
+		if (!margin_extension_installed())
+		{
+			if (!missing_told)
+				ereport(WARNING,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("extension \"ledger\" is not installed in database \"%s\" named by \"%s\"",
+								margin_database, "ledger.margin_database"),
+						 errdetail("The ledger margin scheduler makes no margin calls and runs no expiry until it is installed there."),
+						 errhint("Run CREATE EXTENSION ledger in database \"%s\", or set \"%s\" to a database that has the extension and restart the server.",
+								 margin_database, "ledger.margin_database")));
+			missing_told = true;
+		}
+		else
+		{
+			if (missing_told)
+				ereport(LOG,
+						(errmsg("extension \"ledger\" found in database \"%s\", the ledger margin scheduler runs there",
+								margin_database)));
+			missing_told = false;
+
+			margin_in_pass = true;
+			if (ShutdownRequestPending)
+				proc_exit(0);
+			/* what a pass allocates outside its transactions dies with it */
+			MemoryContextSwitchTo(passcxt);
+			margin_worker_pass();
+			MemoryContextSwitchTo(TopMemoryContext);
+			MemoryContextReset(passcxt);
+			margin_in_pass = false;
+		}
+
 		/* without margin calls, look at the expiry time once a minute */
 		timeout = margin_call_interval > 0 ? margin_call_interval * 1000L : 60000L;
+		worker_sleep(timeout);
+	}
+}
+
+/* What the margin launcher found of ledger.margin_database. */
+typedef enum MarginDatabaseState
+{
+	MARGIN_DB_UNKNOWN,			/* not looked up yet */
+	MARGIN_DB_OPEN,				/* exists and accepts connections */
+	MARGIN_DB_MISSING,			/* no such database */
+	MARGIN_DB_CLOSED,			/* datallowconn = false */
+	MARGIN_DB_INVALID,			/* an interrupted DROP DATABASE left it */
+	MARGIN_DB_BUSY				/* locked by DROP or ALTER DATABASE */
+} MarginDatabaseState;
+
+/* The scheduler the launcher started, stopped when the launcher exits. */
+static BackgroundWorkerHandle *margin_scheduler = NULL;
+
+/* Read ledger.margin_database's row of pg_database (a shared catalog). */
+static MarginDatabaseState
+margin_read_database(Oid *dboid)
+{
+	MarginDatabaseState state = MARGIN_DB_MISSING;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	/*
+	 * A sequential scan, as the autovacuum launcher's: without a database a
+	 * process cannot build the relcache entry of the index while the shared
+	 * relcache init file is missing, as it is at server start ("cannot read
+	 * pg_class without having selected a database").
+	 */
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_database_datname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(margin_database));
+	scan = systable_beginscan(rel, DatabaseNameIndexId, false, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		*dboid = db->oid;
+		if (database_is_invalid_form(db))
+			state = MARGIN_DB_INVALID;
+		else if (!db->datallowconn)
+			state = MARGIN_DB_CLOSED;
+		else
+			state = MARGIN_DB_OPEN;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return state;
+}
+
+/*
+ * What ledger.margin_database is now.  MARGIN_DB_BUSY while a DROP DATABASE
+ * or ALTER DATABASE holds it: DROP DATABASE marks it invalid before its
+ * checkpoint, and a scheduler it terminated (WITH (FORCE)) had its launcher
+ * warn of an invalid database, then of a missing one.
+ */
+static MarginDatabaseState
+margin_database_state(void)
+{
+	MarginDatabaseState state;
+	Oid			dboid = InvalidOid;
+
+	StartTransactionCommand();
+	state = margin_read_database(&dboid);
+	if (state != MARGIN_DB_MISSING)
+	{
+		LOCKTAG		tag;
+
+		/* as InitPostgres locks the database it connects to, without waiting */
+		SET_LOCKTAG_OBJECT(tag, InvalidOid, DatabaseRelationId, dboid, 0);
+		if (LockAcquire(&tag, AccessShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+			state = MARGIN_DB_BUSY;
+		else
+		{
+			AcceptInvalidationMessages();
+			InvalidateCatalogSnapshot();
+			state = margin_read_database(&dboid);
+		}
+	}
+	CommitTransactionCommand();
+	return state;
+}
+
+/* Log what the launcher found, when it changed. */
+static void
+margin_report_database_state(MarginDatabaseState state, MarginDatabaseState before)
+{
+	const char *setting = "ledger.margin_database";
+
+	switch (state)
+	{
+		case MARGIN_DB_OPEN:
+			/* silent at server start; said when it follows a warning */
+			if (before != MARGIN_DB_UNKNOWN)
+				ereport(LOG,
+						(errmsg("database \"%s\" named by \"%s\" accepts connections, starting the ledger margin scheduler",
+								margin_database, setting)));
+			break;
+		case MARGIN_DB_MISSING:
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_DATABASE),
+					 errmsg("database \"%s\" named by \"%s\" does not exist",
+							margin_database, setting),
+					 errdetail("The ledger margin scheduler does not run until the database exists; it is looked for every %d seconds and at each configuration reload.",
+							   MARGIN_RETRY_MS / 1000),
+					 errhint("Create database \"%s\" and the extension ledger in it, or set \"%s\" to a database that has the extension and restart the server.",
+							 margin_database, setting)));
+			break;
+		case MARGIN_DB_CLOSED:
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("database \"%s\" named by \"%s\" does not accept connections",
+							margin_database, setting),
+					 errdetail("The ledger margin scheduler does not run until it does; the database is looked at every %d seconds and at each configuration reload.",
+							   MARGIN_RETRY_MS / 1000),
+					 errhint("Allow connections with ALTER DATABASE %s WITH ALLOW_CONNECTIONS true, or set \"%s\" to another database that has the extension and restart the server.",
+							 quote_identifier(margin_database), setting)));
+			break;
+		case MARGIN_DB_INVALID:
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("database \"%s\" named by \"%s\" is invalid",
+							margin_database, setting),
+					 errdetail("An interrupted DROP DATABASE left it so; the ledger margin scheduler does not run there."),
+					 errhint("Drop it with DROP DATABASE and create it again with the extension ledger, or set \"%s\" to another database that has the extension and restart the server.",
+							 setting)));
+			break;
+		case MARGIN_DB_UNKNOWN:
+		case MARGIN_DB_BUSY:
+			break;
+	}
+}
+
+/* At the launcher's exit: its scheduler stops too (a new launcher starts one). */
+static void
+margin_launcher_exit(int code, Datum arg)
+{
+	if (margin_scheduler != NULL)
+		TerminateBackgroundWorker(margin_scheduler);
+}
+
+/* Start the scheduler; false when no background worker slot is free. */
+static bool
+margin_start_scheduler(void)
+{
+	BackgroundWorker worker;
+
+	worker_describe(&worker, "ledger_margin_worker_main", "ledger margin scheduler",
+					"ledger margin scheduler", BGW_NEVER_RESTART);
+	worker.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&worker, &margin_scheduler);
+}
+
+/*
+ * Main of the margin launcher: connected to the shared catalogs only, it
+ * starts the scheduler once ledger.margin_database accepts connections, and
+ * says once, not at every try, why it cannot.
+ */
+void
+ledger_margin_launcher_main(Datum main_arg)
+{
+	MarginDatabaseState told = MARGIN_DB_UNKNOWN;
+	TimestampTz last_start = 0;
+	bool		slots_told = false;
+
+	worker_start(InvalidOid, NULL);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	before_shmem_exit(margin_launcher_exit, (Datum) 0);
+
+	for (;;)
+	{
+		long		timeout = MARGIN_RETRY_MS;
+
+		/* exit code 1: restarted (bgw_restart_time) if the server goes on */
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		worker_check();
+
+		if (margin_scheduler != NULL)
+		{
+			pid_t		pid;
+
+			if (GetBackgroundWorkerPid(margin_scheduler, &pid) == BGWH_STOPPED)
+			{
+				pfree(margin_scheduler);
+				margin_scheduler = NULL;
+			}
+		}
+
+		if (margin_scheduler == NULL)
+		{
+			MarginDatabaseState state = margin_database_state();
+			TimestampTz now = GetCurrentTimestamp();
+			long		waited = TimestampDifferenceMilliseconds(last_start, now);
+
+			if (state == MARGIN_DB_BUSY)
+				timeout = 1000; /* look again when it is done */
+			else if (state != told)
+				margin_report_database_state(state, told);
+			if (state != MARGIN_DB_BUSY)
+				told = state;
+			if (state == MARGIN_DB_OPEN && waited < MARGIN_RETRY_MS)
+				timeout = MARGIN_RETRY_MS - waited;
+			else if (state == MARGIN_DB_OPEN)
+			{
+				last_start = now;
+				if (margin_start_scheduler())
+					slots_told = false;
+				else if (!slots_told)
+				{
+					ereport(WARNING,
+							(errmsg("out of background worker slots"),
+							 errdetail("The ledger margin scheduler could not start; it is tried again every %d seconds.",
+									   MARGIN_RETRY_MS / 1000),
+							 errhint("You might need to increase \"%s\".", "max_worker_processes")));
+					slots_told = true;
+				}
+			}
+		}
 		worker_sleep(timeout);
 	}
 }
@@ -2830,8 +3153,8 @@ margin_init(void)
 	{
 		BackgroundWorker worker;
 
-		worker_describe(&worker, "ledger_margin_worker_main", "ledger margin scheduler",
-						"ledger margin scheduler", 10);
+		worker_describe(&worker, "ledger_margin_launcher_main", "ledger margin launcher",
+						"ledger margin launcher", MARGIN_RETRY_MS / 1000);
 		RegisterBackgroundWorker(&worker);
 	}
 }

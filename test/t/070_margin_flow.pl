@@ -8,6 +8,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('margin');
 $node->init;
@@ -205,5 +206,110 @@ is( $node->safe_psql(
 		"SELECT backend_type FROM pg_stat_activity WHERE backend_type = 'ledger margin scheduler'"),
 	'ledger margin scheduler', 'the scheduler runs as its own background worker');
 
+# ---------- a scheduler database that cannot be used ----------
+# ledger.margin_database naming a database that does not exist (a typo): the
+# worker logged FATAL "database ... does not exist" every 10 seconds for good
+# (an operations review, before 2026-12-06), and FATAL "terminating background
+# worker" at each shutdown.  Now one WARNING with the fix, then the scheduler
+# starts once the database and the extension are there, without a restart.
+# The window of 13 s held two FATALs before.
+
+# Wait at most $secs for $re in the log from $offset; true when found.
+sub log_within
+{
+	my ($re, $offset, $secs) = @_;
+	foreach (1 .. $secs * 10)
+	{
+		return 1 if slurp_file($node->logfile, $offset) =~ $re;
+		usleep(100_000);
+	}
+	return 0;
+}
+
+# Number of matches of $re in the log from $offset.
+sub log_count
+{
+	my ($re, $offset) = @_;
+	my @m = slurp_file($node->logfile, $offset) =~ /$re/g;
+	return scalar @m;
+}
+
+my $missing_re = qr/WARNING:  database "typo_db" named by "ledger\.margin_database" does not exist/;
+my $noext_re =
+  qr/WARNING:  extension "ledger" is not installed in database "typo_db" named by "ledger\.margin_database"/;
+my $margin_fatal_re = qr/FATAL:  [^\n]*(?:margin|typo_db)/;
+
+# Stopped while idle (a pass in progress is ended as a backend's query is).
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET ledger.margin_call_interval = 0; ALTER SYSTEM SET ledger.expiry_time = ''");
+$node->reload;
+sleep 1;
+my $stop_offset = -s $node->logfile;
+$node->append_conf('postgresql.conf', "ledger.margin_database = 'typo_db'\n");
+$node->restart;
+# the WARNING may come before restart() returns: count from the stop
+my $typo_offset = $stop_offset;
+unlike(slurp_file($node->logfile, $stop_offset), $margin_fatal_re,
+	'no FATAL when the server stops with the scheduler running');
+$node->safe_psql('postgres',
+	'ALTER SYSTEM RESET ledger.margin_call_interval; ALTER SYSTEM RESET ledger.expiry_time');
+$node->reload;
+sleep 13;
+my $typo_log = slurp_file($node->logfile, $typo_offset);
+unlike($typo_log, $margin_fatal_re, 'no FATAL for a scheduler database that does not exist');
+is(log_count($missing_re, $typo_offset), 1, 'one WARNING names the setting and the database');
+like(
+	$typo_log,
+	qr/$missing_re\n.*DETAIL:  The ledger margin scheduler does not run until the database exists.*\n.*HINT:  Create database "typo_db" and the extension ledger in it, or set "ledger\.margin_database" to a database that has the extension and restart the server\./,
+	'the WARNING says how to fix it');
+
+# The database appears (a reload makes the launcher look at once): one
+# WARNING while the extension is missing, though a pass runs every second.
+$node->safe_psql('postgres', 'CREATE DATABASE typo_db');
+$node->reload;
+ok(log_within($noext_re, $typo_offset, 15), 'a missing extension is reported');
+sleep 3;
+is(log_count($noext_re, $typo_offset), 1, 'once, not at every pass');
+like(
+	slurp_file($node->logfile, $typo_offset),
+	qr/$noext_re\n.*DETAIL:  .*\n.*HINT:  Run CREATE EXTENSION ledger in database "typo_db", or set "ledger\.margin_database" to a database that has the extension and restart the server\./,
+	'with the fix');
+
+# The extension appears: the scheduler makes margin calls there.
+$node->safe_psql(
+	'typo_db', q{
+CREATE EXTENSION ledger;
+INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan,
+	short_option_minimum)
+VALUES ('XYZ', 'equity', 100, 'physical', NULL, NULL, 0);
+INSERT INTO ledger.margin_prices VALUES ('XYZ', 50, 0.30);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity) VALUES
+	('sched', 'XYZ', 'stock', NULL, NULL, 1000);
+});
+$node->poll_query_until('typo_db',
+	"SELECT count(*) >= 2 FROM ledger.margin_calls WHERE account = 'sched'")
+  or die 'the scheduler made no margin calls in typo_db';
+ok(1, 'the scheduler makes margin calls once the database and the extension exist');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT datname FROM pg_stat_activity WHERE backend_type = 'ledger margin scheduler'"),
+	'typo_db', 'the scheduler is connected to typo_db');
+
+# The database is dropped under the scheduler (WITH (FORCE) ends it): one
+# WARNING that it is missing, not one that it is invalid (DROP DATABASE
+# marks it so before it removes it), and no FATAL.  The scheduler is idle
+# when it is told to end (no margin calls, no expiry runs).
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET ledger.margin_call_interval = 0; ALTER SYSTEM SET ledger.expiry_time = ''");
+$node->reload;
+sleep 1;
+my $drop_offset = -s $node->logfile;
+$node->safe_psql('postgres', 'DROP DATABASE typo_db WITH (FORCE)');
+ok(log_within($missing_re, $drop_offset, 15), 'a dropped scheduler database is reported');
+sleep 2;
+is(log_count($missing_re, $drop_offset), 1, 'once');
+unlike(slurp_file($node->logfile, $drop_offset), qr/is invalid/, 'not as invalid while it is dropped');
+
 $node->stop;
+unlike(slurp_file($node->logfile, $typo_offset), $margin_fatal_re, 'no FATAL from the margin workers at all');
 done_testing();
