@@ -11,7 +11,11 @@
  * bytea_output, lc_* or client_encoding: integers, floats, dates and
  * timestamps are written as fixed-width big-endian binary, text is converted
  * to UTF-8, and the only text renderings used (numeric, jsonb) read no
- * setting.
+ * setting.  Nor the database's encoding, in row format 2: jsonb keeps an
+ * object's keys sorted by their length and bytes in the server encoding, so
+ * in a database that is not UTF-8 (LATIN1) format 2 sorts them again by
+ * their UTF-8 bytes (canon_jsonb_put_container); format 1 keeps jsonb's own
+ * order, as 0.1.0 hashed it.
  *
  * A row is
  *		'L' 'R' version(u8) ncols(u16) column*
@@ -33,10 +37,12 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -291,9 +297,196 @@ canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
 	MemoryContextSwitchTo(old);
 }
 
-/* Append the canonical encoding of one non-NULL value. */
+/*
+ * jsonb text with every object's keys in UTF-8 order (row format 2).
+ *
+ * jsonb stores an object's keys sorted by length, then bytes, in the server
+ * encoding, and JsonbToCString writes them in that order.  In a UTF-8 (or
+ * SQL_ASCII, where the stored bytes are the UTF-8 ones) database that is the
+ * canonical order: the byte length of the key's UTF-8 form, then its bytes.
+ * Elsewhere a key with a non-ASCII character is longer in UTF-8 than in, say,
+ * LATIN1 ('\xe9' is one byte, U+00E9 two), so the order can differ, and with
+ * it the row's hash in a LATIN1 database and in a UTF-8 one.  Only then is the
+ * text written here instead, the same tokens and separators as
+ * JsonbToCString (", " and ": ", no indentation, a raw scalar bare) with the
+ * keys of every object sorted again; it stays in the server encoding, which
+ * the caller converts to UTF-8 as it does JsonbToCString's text.
+ */
+typedef struct CanonJsonbPair
+{
+	JsonbValue	key;			/* a jbvString in the server encoding */
+	JsonbValue	value;			/* a scalar or jbvBinary (a container) */
+	char	   *utf8;			/* the key in UTF-8 (may be key's bytes) */
+	int			utf8len;
+} CanonJsonbPair;
+
+/* Order of two keys: UTF-8 byte length, then UTF-8 bytes (no two equal). */
+static int
+canon_jsonb_pair_cmp(const void *a, const void *b)
+{
+	const CanonJsonbPair *pa = (const CanonJsonbPair *) a;
+	const CanonJsonbPair *pb = (const CanonJsonbPair *) b;
+
+	if (pa->utf8len != pb->utf8len)
+		return pa->utf8len < pb->utf8len ? -1 : 1;
+	return memcmp(pa->utf8, pb->utf8, pa->utf8len);
+}
+
+/*
+ * Does jsonb's stored key order possibly differ from the UTF-8 one?  Not in
+ * a UTF-8 or SQL_ASCII database, nor when every key is ASCII (the same bytes
+ * in every server encoding).
+ */
+static bool
+canon_jsonb_needs_sort(JsonbContainer *root)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			enc = GetDatabaseEncoding();
+
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return false;
+	it = JsonbIteratorInit(root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			int			i;
+
+			/* (a return leaves the iterator's few bytes to the context) */
+			for (i = 0; i < v.val.string.len; i++)
+				if (IS_HIGHBIT_SET(v.val.string.val[i]))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* A scalar as JsonbToCString writes it (jsonb.c, jsonb_put_escaped_value). */
 static void
-canon_put_datum(StringInfo buf, uint8 tag, Datum d)
+canon_jsonb_put_scalar(StringInfo out, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(out, "null", 4);
+			break;
+		case jbvString:
+			{
+				char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+
+				escape_json(out, s);
+				pfree(s);
+				break;
+			}
+		case jbvNumeric:
+			{
+				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	NumericGetDatum(v->val.numeric)));
+
+				appendStringInfoString(out, s);
+				pfree(s);
+				break;
+			}
+		case jbvBool:
+			if (v->val.boolean)
+				appendBinaryStringInfo(out, "true", 4);
+			else
+				appendBinaryStringInfo(out, "false", 5);
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb scalar type %d", (int) v->type);
+	}
+}
+
+static void canon_jsonb_put_container(StringInfo out, JsonbContainer *c);
+
+/* A value of an array or object: a scalar, or a nested container. */
+static void
+canon_jsonb_put_value(StringInfo out, const JsonbValue *v)
+{
+	if (v->type == jbvBinary)
+		canon_jsonb_put_container(out, v->val.binary.data);
+	else
+		canon_jsonb_put_scalar(out, v);
+}
+
+/* A container (the root too) with its objects' keys in UTF-8 order. */
+static void
+canon_jsonb_put_container(StringInfo out, JsonbContainer *c)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	check_stack_depth();
+	it = JsonbIteratorInit(c);
+	tok = JsonbIteratorNext(&it, &v, true);
+	if (tok == WJB_BEGIN_ARRAY)
+	{
+		bool		raw = v.val.array.rawScalar;
+		bool		first = true;
+
+		if (!raw)
+			appendStringInfoChar(out, '[');
+		while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_ELEM)
+		{
+			if (!first)
+				appendBinaryStringInfo(out, ", ", 2);
+			first = false;
+			canon_jsonb_put_value(out, &v);
+		}
+		Assert(tok == WJB_END_ARRAY);
+		if (!raw)
+			appendStringInfoChar(out, ']');
+	}
+	else if (tok == WJB_BEGIN_OBJECT)
+	{
+		int			n = v.val.object.nPairs;
+		CanonJsonbPair *pairs = palloc(sizeof(CanonJsonbPair) * Max(n, 1));
+		int			i;
+
+		for (i = 0; (tok = JsonbIteratorNext(&it, &v, true)) == WJB_KEY; i++)
+		{
+			CanonJsonbPair *p = &pairs[i];
+
+			if (i >= n)
+				elog(ERROR, "jsonb object has more keys than its header says");
+			p->key = v;
+			p->utf8 = pg_server_to_any(v.val.string.val, v.val.string.len, PG_UTF8);
+			p->utf8len = p->utf8 == v.val.string.val ? v.val.string.len :
+				(int) strlen(p->utf8);
+			tok = JsonbIteratorNext(&it, &p->value, true);
+			Assert(tok == WJB_VALUE);
+		}
+		Assert(tok == WJB_END_OBJECT && i == n);
+		n = i;
+		qsort(pairs, n, sizeof(CanonJsonbPair), canon_jsonb_pair_cmp);
+		appendStringInfoChar(out, '{');
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendBinaryStringInfo(out, ", ", 2);
+			canon_jsonb_put_scalar(out, &pairs[i].key);
+			appendBinaryStringInfo(out, ": ", 2);
+			canon_jsonb_put_value(out, &pairs[i].value);
+			if (pairs[i].utf8 != pairs[i].key.val.string.val)
+				pfree(pairs[i].utf8);
+		}
+		appendStringInfoChar(out, '}');
+		pfree(pairs);
+	}
+	else
+		elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
+}
+
+/*
+ * Append the canonical encoding of one non-NULL value.  utf8_keys: jsonb
+ * objects' keys in UTF-8 order (row format 2), else in jsonb's (format 1).
+ */
+static void
+canon_put_datum(StringInfo buf, uint8 tag, Datum d, bool utf8_keys)
 {
 	switch (tag)
 	{
@@ -409,8 +602,18 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 		case CANON_TAG_JSONB:
 			{
 				Jsonb	   *jb = DatumGetJsonbP(d);
-				char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+				char	   *s;
 
+				if (utf8_keys && canon_jsonb_needs_sort(&jb->root))
+				{
+					StringInfoData out;
+
+					initStringInfo(&out);
+					canon_jsonb_put_container(&out, &jb->root);
+					s = out.data;
+				}
+				else
+					s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 				canon_put_text(buf, s, strlen(s));
 				pfree(s);
 				if ((Pointer) jb != DatumGetPointer(d))
@@ -423,7 +626,7 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d)
 }
 
 static void canon_put_columns(StringInfo buf, const CanonLayout *layout,
-							  Datum *values, bool *isnull);
+							  Datum *values, bool *isnull, bool utf8_keys);
 
 /* Append the canonical bytes of one row to buf (which is reset first). */
 void
@@ -438,13 +641,35 @@ canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 	p[1] = 'R';
 	p[2] = CANON_ROW_FORMAT_1;
 	buf->len += 3;
-	canon_put_columns(buf, layout, values, isnull);
+	canon_put_columns(buf, layout, values, isnull, false);
+}
+
+/*
+ * The row as format 1 lays it out (version byte 1, no transaction or
+ * sequence number), its jsonb keys in the order of row format key_format:
+ * what a row signature covers in a ledger of that row format (signed.c).
+ */
+void
+canon_row_bytes_signing(StringInfo buf, int key_format, const CanonLayout *layout,
+						TupleDesc tupdesc, Datum *values, bool *isnull)
+{
+	char	   *p;
+
+	resetStringInfo(buf);
+	p = canon_reserve(buf, 3);
+	p[0] = 'L';
+	p[1] = 'R';
+	p[2] = CANON_ROW_FORMAT_1;
+	buf->len += 3;
+	canon_put_columns(buf, layout, values, isnull,
+					  key_format != CANON_ROW_FORMAT_1);
 }
 
 /*
  * Canonical bytes of a row in format 2: format 1 with the version byte 2 and
  * the row's transaction and sequence number before the column count, so a
- * row's hash binds it to its place in the ledger.
+ * row's hash binds it to its place in the ledger, and jsonb keys in UTF-8
+ * order whatever the database's encoding.
  */
 void
 canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
@@ -460,7 +685,7 @@ canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
 	canon_store_be(p + 3, (uint64) xact, 8);
 	canon_store_be(p + 11, (uint64) seq, 8);
 	buf->len += 19;
-	canon_put_columns(buf, layout, values, isnull);
+	canon_put_columns(buf, layout, values, isnull, true);
 }
 
 /* Canonical bytes of a row in the given row format (1 or 2). */
@@ -477,7 +702,8 @@ canon_row_bytes_format(StringInfo buf, int format, const CanonLayout *layout,
 
 /* Append the column count and the present columns. */
 static void
-canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool *isnull)
+canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values,
+				  bool *isnull, bool utf8_keys)
 {
 	int			i;
 	int			present = 0;
@@ -494,7 +720,7 @@ canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values, bool
 			continue;
 		memcpy(canon_reserve(buf, col->hdrlen), col->hdr, col->hdrlen);
 		buf->len += col->hdrlen;
-		canon_put_datum(buf, col->tag, values[col->attidx]);
+		canon_put_datum(buf, col->tag, values[col->attidx], utf8_keys);
 		present++;
 	}
 	buf->data[countpos] = (char) ((present >> 8) & 0xFF);

@@ -88,7 +88,21 @@ extern void canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
 extern void canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 							TupleDesc tupdesc, Datum *values, bool *isnull);
 
-/* The same in format 2, for transaction xact, sequence seq. */
+/*
+ * The row as format 1 lays it out, with jsonb keys ordered as row format
+ * key_format orders them (UTF-8 order from format 2 on): the row bytes a
+ * signature covers in a signed ledger of that row format.
+ */
+extern void canon_row_bytes_signing(StringInfo buf, int key_format,
+									const CanonLayout *layout,
+									TupleDesc tupdesc, Datum *values,
+									bool *isnull);
+
+/*
+ * The same in format 2, for transaction xact, sequence seq; jsonb keys in
+ * UTF-8 order whatever the database's encoding (format 1: jsonb's order in
+ * the server encoding).
+ */
 extern void canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout,
 							   TupleDesc tupdesc, Datum *values, bool *isnull,
 							   int64 xact, int64 seq);

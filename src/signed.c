@@ -11,13 +11,15 @@
  *
  *		"ledger-row-v1" || ledger_uuid (16 bytes) || canonical row bytes
  *
- * where the canonical bytes (canon.c, docs/canonical-format.md) leave out
- * the signature column and the ledger_* columns; the key column is
- * included.  The tag separates row signatures from anything else a key may
- * sign, and the ledger's uuid separates ledgers, so a row signed for one
- * ledger never verifies in another.  ledger.signing_bytes() returns exactly
- * these bytes for a row value.  The signature column itself is then covered
- * by the ledger's hash chain (zz_ledger_row hashes every column).
+ * where the canonical bytes (canon.c, docs/canonical-format.md) are laid
+ * out as row format 1's whatever the ledger's row format, with jsonb keys in
+ * that format's order, and leave out the signature column and the ledger_*
+ * columns; the key column is included.  The tag separates row signatures
+ * from anything else a key may sign, and the ledger's uuid separates
+ * ledgers, so a row signed for one ledger never verifies in another.
+ * ledger.signing_bytes() returns exactly these bytes for a row value.  The
+ * signature column itself is then covered by the ledger's hash chain
+ * (zz_ledger_row hashes every column).
  *
  * The trigger
  * -----------
@@ -164,6 +166,7 @@ typedef struct SignedShape
 {
 	int64		ledger_id;
 	pg_uuid_t	uuid;
+	int			format;			/* the ledger's row format: jsonb key order */
 	AttrNumber	sig_attnum;
 	AttrNumber	key_attnum;
 	char	   *sig_attname;
@@ -506,16 +509,17 @@ signed_config(int64 ledger_id, char **sig_attname, char **key_attname)
  * Errors if a configured column has gone (the DDL guard prevents it).
  */
 static void
-signed_shape_build(SignedShape *shape, Relation rel, int64 ledger_id,
-				   const pg_uuid_t *uuid, const char *sig_attname,
-				   const char *key_attname, MemoryContext mcxt)
+signed_shape_build(SignedShape *shape, Relation rel, const LedgerInfo *linfo,
+				   const char *sig_attname, const char *key_attname,
+				   MemoryContext mcxt)
 {
 	Oid			relid = RelationGetRelid(rel);
 	Oid			pkoid;
 
 	memset(shape, 0, sizeof(SignedShape));
-	shape->ledger_id = ledger_id;
-	memcpy(&shape->uuid, uuid, sizeof(pg_uuid_t));
+	shape->ledger_id = linfo->ledger_id;
+	memcpy(&shape->uuid, &linfo->uuid, sizeof(pg_uuid_t));
+	shape->format = linfo->format;
 	shape->sig_attnum = get_attnum(relid, sig_attname);
 	shape->key_attnum = get_attnum(relid, key_attname);
 	if (shape->sig_attnum <= 0 || shape->key_attnum <= 0)
@@ -619,8 +623,7 @@ signed_shape_lookup(Relation rel)
 
 		info->cxt = cxt;
 		shape = MemoryContextAlloc(cxt, sizeof(SignedShape));
-		signed_shape_build(shape, rel, linfo->ledger_id, &linfo->uuid,
-						   sig_attname, key_attname, cxt);
+		signed_shape_build(shape, rel, linfo, sig_attname, key_attname, cxt);
 		info->shape = shape;
 	}
 	info->valid = true;
@@ -805,13 +808,17 @@ signed_key_parsed(SignedKey *k)
 
 /*
  * The message a row's signature covers, into msg (canon is scratch).
- * Both buffers are reset first.
+ * Both buffers are reset first.  The row bytes are laid out as format 1's
+ * in every ledger; their jsonb keys are in the order of the ledger's row
+ * format (UTF-8 order from format 2 on, so a row's message is the same in a
+ * LATIN1 database and a UTF-8 one).
  */
 static void
 signed_build_message(StringInfo msg, StringInfo canon, const SignedShape *shape,
 					 TupleDesc tupdesc, Datum *values, bool *isnull)
 {
-	canon_row_bytes(canon, &shape->layout, tupdesc, values, isnull);
+	canon_row_bytes_signing(canon, shape->format, &shape->layout, tupdesc,
+							values, isnull);
 	resetStringInfo(msg);
 	appendBinaryStringInfo(msg, SIGNED_ROW_TAG, SIGNED_ROW_TAG_LEN);
 	appendBinaryStringInfo(msg, (const char *) shape->uuid.data, UUID_LEN);
@@ -2439,8 +2446,7 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 		return NULL;
 
 	sv = MemoryContextAllocZero(mcxt, sizeof(SignedVerifier));
-	signed_shape_build(&sv->shape, rel, linfo->ledger_id, &linfo->uuid,
-					   sig_attname, key_attname, mcxt);
+	signed_shape_build(&sv->shape, rel, linfo, sig_attname, key_attname, mcxt);
 	sv->tupdesc = RelationGetDescr(rel);
 	old = MemoryContextSwitchTo(mcxt);
 	initStringInfo(&sv->canon);

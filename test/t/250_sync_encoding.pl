@@ -18,7 +18,16 @@
 #     and tools/ledger-audit reads them; a name that is not UTF-8 is
 #     refused (22021) by create_ledger, and by prove and export once a
 #     ledger is renamed so, which wrote its bytes into the JSON, which the
-#     tool could not read (found by a review on 2026-12-05).
+#     tool could not read (found by a review on 2026-12-05);
+#  5. jsonb object keys (found by a review on 2026-12-06): jsonb keeps keys
+#     sorted by length and bytes in the server encoding, where U+00E9 is one
+#     byte in LATIN1 and two in UTF-8; row format 2 orders them by UTF-8
+#     (length, then bytes) at every level, so a row with such keys has the
+#     same bytes and leaf in LATIN1 and UTF-8, equal to those computed from
+#     docs/canonical-format.md alone, and so has a signed row's message; a
+#     LATIN1 database's ledgers dumped and restored into a UTF-8 one verify
+#     against their LATIN1 digests, and replicate to a UTF-8 peer.  Row
+#     format 1 keeps 0.1.0's bytes (jsonb's order in the server encoding).
 use strict;
 use warnings;
 
@@ -182,5 +191,107 @@ $a->safe_psql('raw', q{SELECT format('ALTER TABLE %I RENAME TO ren', 'ren' || ch
 ($rc, $out) = audit('export', write_bytes('r.ndjson', $a->safe_psql('raw', q{SELECT * FROM ledger.export('ren')}) . "\n"),
 	write_bytes('dr.json', $dr));
 ok($rc == 0 && $out =~ /^OK: ledger public.ren: 1 rows/, 'renamed back, it exports and the export verifies') or diag($out);
+
+# ---- 5. jsonb object keys in UTF-8 order (row format 2) ----
+# Keys chr(233) U+00E9, chr(252) U+00FC, chr(223) U+00DF: one byte each in
+# LATIN1, two in UTF-8, so jsonb's own order (length, then bytes in the
+# server encoding) puts them before "ab" in LATIN1 and after it in UTF-8.
+$a->safe_psql('postgres',
+	"CREATE DATABASE legjs ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$a->safe_psql('postgres',
+	"CREATE DATABASE utfjs ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+my ($pub) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', 'rfc8032-1' ]);
+$pub =~ s/\s+//g;
+my $docs = q{
+CREATE EXTENSION ledger;
+CREATE TABLE doc (id int PRIMARY KEY, v jsonb);
+SELECT ledger.create_ledger('doc') IS NOT NULL;
+INSERT INTO doc VALUES
+  (1, jsonb_build_object(chr(233), 1, 'ab', 2, 'n', jsonb_build_object('zz', 1, chr(252),
+        jsonb_build_array(jsonb_build_object(chr(223), 1, 'aaa', 2))))),
+  (2, jsonb_build_object('k', chr(233), 'list', jsonb_build_array(1.50, NULL, true, 'x"\'), 'e', '{}'::jsonb)),
+  (3, to_jsonb(chr(252))),
+  (4, jsonb_build_array(jsonb_build_object(chr(233) || chr(233), '', 'abcd', -0.0, 'abc', 1e-7), '[]'::jsonb)),
+  (5, jsonb_build_object('ab' || chr(233), 1, chr(233) || 'ab', 2, 'abcd', 3, 'xyz', 4));
+CREATE TABLE sdoc (id int PRIMARY KEY, v jsonb, key_id text, sig bytea);
+SELECT ledger.create_ledger('sdoc') IS NOT NULL;
+SELECT ledger.require_signatures('sdoc', 'sig', 'key_id');
+} . "SELECT ledger.add_key('alice', 'Bank A', 'ed25519', '\\x$pub') IS NOT NULL;";
+$a->safe_psql($_, $docs) for ('legjs', 'utfjs');
+is($a->safe_psql('legjs', 'SHOW server_encoding') . ' ' . $a->safe_psql('utfjs', 'SHOW server_encoding'),
+	'LATIN1 UTF8', 'jsonb ledgers in a LATIN1 and a UTF-8 database');
+
+# A signed row: the message as the server gives it, signed by RFC 8032 key 1.
+my $sval = q{jsonb_build_object(chr(233), 1, 'ab', jsonb_build_object(chr(252), 2, 'zz', 3))};
+my %smsg;
+for my $db ('legjs', 'utfjs')
+{
+	$smsg{$db} = $a->safe_psql($db,
+		"SELECT encode(ledger.signing_bytes('sdoc', ROW(1, $sval, 'alice', NULL, NULL, NULL, NULL)::sdoc), 'hex')");
+	my $sig = sign_hex('ed25519', 'rfc8032-1', $smsg{$db});
+	$a->safe_psql($db, "INSERT INTO sdoc VALUES (1, $sval, 'alice', '\\x$sig')");
+}
+# (the ledgers' uuids differ: compare the messages after tag and uuid)
+is(substr($smsg{legjs}, 58), substr($smsg{utfjs}, 58),
+	'signed row with non-ASCII jsonb keys: the same message in LATIN1 and in UTF-8');
+
+# Row format 2 (xact 1, seq 1 here: the transaction numbers differ between
+# the two databases) and format 1 of each row.
+my $canon2 = q{SELECT string_agg(id || ' ' || encode(ledger.canonical_bytes(d, 1, 1), 'hex') || ' '
+	|| encode(ledger.leaf_hash(d, 1, 1), 'hex'), E'\n' ORDER BY id) FROM doc d};
+my $lat2 = $a->safe_psql('legjs', $canon2);
+my $utf2 = $a->safe_psql('utfjs', $canon2);
+my @lat2 = split /\n/, $lat2;
+my @utf2 = split /\n/, $utf2;
+is(scalar(@lat2), 5, 'five jsonb rows');
+for my $i (0 .. $#utf2)
+{
+	is($lat2[$i], $utf2[$i], 'row format 2, jsonb row ' . ($i + 1) . ': the same bytes and leaf in LATIN1 and in UTF-8');
+}
+# Computed from docs/canonical-format.md alone with Python's json and
+# hashlib: keys sorted by (len(k.encode()), k.encode()), then the format-2
+# row 'LR' 02, xact 1, seq 1, (id int4 = 1, v jsonb):
+#   {"n": {"zz": 1, "ü": [{"ß": 1, "aaa": 2}]}, "ab": 2, "é": 1}
+my $want_text = '7b226e223a207b227a7a223a20312c2022c3bc223a205b7b22c39f223a20312c2022616161223a20327d5d7d2c20'
+  . '226162223a20322c2022c3a9223a20317d';
+is( $lat2[0],
+	'1 4c5202000000000000000100000000000000010002000269640300000004000000010001761000'
+	  . "00003f$want_text 575dacf19aabf0750d378b730a9cd6b4e6be80d3a873f7fc6ee88c24b91aa14b",
+	'LATIN1, row format 2: keys in UTF-8 order at every level; bytes and leaf as computed from the spec');
+is($a->safe_psql('legjs', q{SELECT count(*) FROM doc d WHERE ledger_hash <> ledger.leaf_hash(d, ledger_xact, ledger_seq)}),
+	'0', 'LATIN1: every stored leaf is the format-2 leaf');
+# Row format 1 is 0.1.0's: jsonb's own order, in LATIN1 "n", U+00E9, "ab"
+like($a->safe_psql('legjs', q{SELECT encode(ledger.canonical_bytes(d), 'hex') FROM doc d WHERE id = 1}),
+	qr/7b226e223a207b22c3bc223a205b7b22c39f223a20312c2022616161223a20327d5d2c20227a7a223a20317d2c2022c3a9223a20312c20226162223a20327d$/,
+	'LATIN1, row format 1: jsonb keys in the server encoding\'s order, as 0.1.0 hashed them');
+
+# dump (custom format) of the LATIN1 database, restored into a UTF-8 one
+my %djs;
+ok(wait_sealed($a, 'legjs'), 'LATIN1 jsonb ledgers sealed');
+$djs{$_} = digest_of($a, $_, 'legjs') for ('doc', 'sdoc');
+verify_ok($a, 'legjs', $_, $djs{$_}, "LATIN1: $_ verifies") for ('doc', 'sdoc');
+my $jdump = "$dir/legjs.dump";
+$a->command_ok([ 'pg_dump', '-Fc', '-d', $a->connstr('legjs'), '-f', $jdump ], 'pg_dump -Fc of the LATIN1 database');
+$a->safe_psql('postgres',
+	"CREATE DATABASE utfrestored ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$a->command_ok([ 'pg_restore', '-d', $a->connstr('utfrestored'), $jdump ], 'pg_restore into a UTF-8 database');
+verify_ok($a, 'utfrestored', $_, $djs{$_}, "restored in UTF-8: $_ verifies against its LATIN1 digest")
+  for ('doc', 'sdoc');
+
+# replicated to a UTF-8 peer
+$a->safe_psql('legjs', "SELECT ledger.create_publication('pub_legjs', ARRAY['doc', 'sdoc']::regclass[])");
+$b->safe_psql('postgres',
+	"CREATE DATABASE modernjs ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$b->safe_psql('modernjs', 'CREATE EXTENSION ledger');
+my $cij = conninfo($a, 'legjs');
+$b->safe_psql('modernjs', "SELECT ledger.create_subscription('from_legjs', '$cij', 'pub_legjs')");
+$a->safe_psql('legjs', q{INSERT INTO doc VALUES (6, jsonb_build_object(chr(252), 6, 'zz', 7))});
+ok(wait_sealed($a, 'legjs'), 'origin: the new jsonb row sealed');
+$djs{$_} = digest_of($a, $_, 'legjs') for ('doc', 'sdoc');
+for my $t ('doc', 'sdoc')
+{
+	ok(wait_head($b, $t, head_block($a, $t, 'legjs'), 'modernjs'), "the UTF-8 replica of $t holds the newest block");
+	verify_ok($b, 'modernjs', $t, $djs{$t}, "UTF-8 replica: $t verifies against the LATIN1 origin's digest");
+}
 
 done_testing();
