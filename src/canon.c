@@ -544,8 +544,8 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d, bool utf8_keys)
 				/*
 				 * (not a TOAST pointer, which also has a 1-byte header: a
 				 * numeric of thousands of digits stored out of line, until
-				 * 2026-12-05 copied here with a wrapped length, which
-				 * crashed the server; numeric_out detoasts it)
+				 * 2026-12-05 copied here with a wrapped length, which crashed
+				 * the server; numeric_out detoasts it)
 				 */
 				if (VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v) &&
 					VARSIZE_SHORT(v) - VARHDRSZ_SHORT + VARHDRSZ <= CANON_NUMERIC_LOCAL)

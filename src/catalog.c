@@ -277,7 +277,7 @@ ledger_catalog_object(const char *relname)
 		 */
 		size_t		len = strlen(relname);
 		char		want = len > 4 && strcmp(relname + len - 4, "_seq") == 0 ? RELKIND_SEQUENCE :
-			len > 5 && strcmp(relname + len - 5, "_pkey") == 0 ? RELKIND_INDEX : RELKIND_RELATION;
+		len > 5 && strcmp(relname + len - 5, "_pkey") == 0 ? RELKIND_INDEX : RELKIND_RELATION;
 
 		if (get_rel_relkind(relid) != want)
 			ereport(ERROR,

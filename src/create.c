@@ -178,6 +178,7 @@ create_ledger_check(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("table \"%s\" is already a ledger", RelationGetRelationName(rel))));
+
 	/*
 	 * The extension's own ledgers (ledger.margin_calls) are its members, made
 	 * ledgers by its install script; any other table of the extension (the

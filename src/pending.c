@@ -262,7 +262,7 @@ pending_inserted(Relation rel)
 
 /* Note the signed message of a skipped row, to be given back. */
 static void
-pending_withdraw(PendingLedger *pl, const ItemPointerData *tid, Oid rel, int level)
+pending_withdraw(PendingLedger *pl, const ItemPointerData * tid, Oid rel, int level)
 {
 	if (pl->nwithdrawn == pl->maxwithdrawn)
 	{
@@ -328,7 +328,7 @@ pending_run_nests(const PendingLedger *pl)
 /* Stamp a row: settle the previous one, then hold this one open. */
 static void
 pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf,
-			  const ItemPointerData *msg, Oid msgrel)
+			  const ItemPointerData * msg, Oid msgrel)
 {
 	if (pl->open && pending_run_nests(pl))
 	{
@@ -488,9 +488,9 @@ pending_write_records(bool preparing)
 			/*
 			 * Opened, not just looked up: a relcache entry rebuilt since the
 			 * statement (a GRANT, or another session's ANALYZE) has its
-			 * statistics link set up again only by relation_open, and
-			 * without it the count reads as unknown and a skipped row as
-			 * stored (found by a review on 2026-12-05)
+			 * statistics link set up again only by relation_open, and without
+			 * it the count reads as unknown and a skipped row as stored
+			 * (found by a review on 2026-12-05)
 			 */
 			Relation	lrel = try_relation_open(pl->relid, AccessShareLock);
 
@@ -753,7 +753,7 @@ pending_next_seq(Relation rel, int64 ledger_id)
  */
 void
 pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf,
-				  const ItemPointerData *msg, Oid msgrel)
+				  const ItemPointerData * msg, Oid msgrel)
 {
 	pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf,
 				  msg, msgrel);

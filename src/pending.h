@@ -36,6 +36,6 @@ extern int64 pending_next_seq(Relation rel, int64 ledger_id);
  * statement is neither stored nor known to be skipped.
  */
 extern void pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf,
-							  const ItemPointerData *msg, Oid msgrel);
+							  const ItemPointerData * msg, Oid msgrel);
 
 #endif							/* LEDGER_PENDING_H */

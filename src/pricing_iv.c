@@ -748,20 +748,20 @@ pricing_bsm_implied_vol(int theta, double price, double s, double k,
 	x = pricing_bsm_log_moneyness(s, k, t, r, q);
 
 	/*
-	 * A forward or an undiscounted price that is not representable (the
-	 * bound s e^-qt or k e^-rt itself is checked by the caller): the
-	 * comparisons with the intrinsic value saw Inf <= Inf and returned 0.
+	 * A forward or an undiscounted price that is not representable (the bound
+	 * s e^-qt or k e^-rt itself is checked by the caller): the comparisons
+	 * with the intrinsic value saw Inf <= Inf and returned 0.
 	 * docs/pricing.md: NULL, no volatility is determined there.
 	 */
 	if (!isfinite(f) || !(df > 0.0) || !isfinite(price / df))
 		return -1.0;
 
 	/*
-	 * A subnormal log-moneyness (t below about 1e-308 with r != q, or s and
-	 * k one unit in the last place apart at most): at the money.  The
-	 * rational guess and its iteration lose their way at such an x and
-	 * returned an unconverged iterate (0.122 for a call worth 1e-300 at
-	 * t = 1e-308, which reprices to 4.9e-154).
+	 * A subnormal log-moneyness (t below about 1e-308 with r != q, or s and k
+	 * one unit in the last place apart at most): at the money.  The rational
+	 * guess and its iteration lose their way at such an x and returned an
+	 * unconverged iterate (0.122 for a call worth 1e-300 at t = 1e-308, which
+	 * reprices to 4.9e-154).
 	 */
 	if (fabs(x) < DBL_MIN)
 		x = 0.0;

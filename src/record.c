@@ -394,9 +394,9 @@ record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id, int64 xac
 	bool		found = false;
 
 	/*
-	 * VACUUM FULL of the catalog may have shrunk it below the tid: not
-	 * there (a fetch past the end is an ERROR; until 2026-12-05 it failed
-	 * every pass of the sealer, a database owner may run it)
+	 * VACUUM FULL of the catalog may have shrunk it below the tid: not there
+	 * (a fetch past the end is an ERROR; until 2026-12-05 it failed every
+	 * pass of the sealer, a database owner may run it)
 	 */
 	if (ItemPointerGetBlockNumber(tid) >= f->nblocks)
 	{

@@ -194,8 +194,8 @@ typedef struct ReplicaErrorSlot
 								 * be enabled again */
 	int			sqlerrcode;		/* of the error */
 	bool		connection;		/* the error was a lost connection */
-	int			streak;			/* reconnections in a row, each soon after
-								 * the one before */
+	int			streak;			/* reconnections in a row, each soon after the
+								 * one before */
 	TimestampTz reconnected_at; /* the last one, or 0 */
 	char		message[REPLICA_ERROR_LEN];
 } ReplicaErrorSlot;
@@ -243,7 +243,7 @@ replica_shmem_request(void)
  * texts there): a server restored from a backup starts without them.
  */
 #define REPLICA_ERRORS_FILE PG_STAT_TMP_DIR "/ledger_replica_errors.stat"
-#define REPLICA_ERRORS_MAGIC 0x4c445231	/* "LDR1" */
+#define REPLICA_ERRORS_MAGIC 0x4c445231 /* "LDR1" */
 
 typedef struct ReplicaErrorsHeader
 {
@@ -300,8 +300,8 @@ static void
 replica_errors_save(int code, Datum arg)
 {
 	/*
-	 * No lock: every other process has exited, and one killed by an
-	 * immediate shutdown may have left the spinlock held.
+	 * No lock: every other process has exited, and one killed by an immediate
+	 * shutdown may have left the spinlock held.
 	 */
 	if (code == 0 && replica_shared != NULL)
 		replica_errors_write(replica_shared->slots);
@@ -1619,9 +1619,9 @@ replica_check_ledger_update(HeapTuple oldtup, HeapTuple newtup, TupleDesc td,
 
 		/*
 		 * shape: below.  relation: the origin's own table, which the
-		 * subscription sends in binary as the origin's OID, meaningless
-		 * here (the replica's row names the replica's table, and the rows
-		 * arrive by the table's name).  replica: true here, false there.
+		 * subscription sends in binary as the origin's OID, meaningless here
+		 * (the replica's row names the replica's table, and the rows arrive
+		 * by the table's name).  replica: true here, false there.
 		 */
 		if (a->attisdropped || strcmp(NameStr(a->attname), "shape") == 0 ||
 			strcmp(NameStr(a->attname), "relation") == 0 ||
@@ -2111,15 +2111,15 @@ static char *
 replica_missing_from(const char *subname)
 {
 	return ledger_catalog_first_text("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
-							  "FROM ledger.replicas r "
-							  "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
-							  REPLICA_SUBSCRIPTION_JOIN
-							  "WHERE s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
-							  "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr "
-							  "WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid "
-							  "AND sr.srrelid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid) "
-							  "ORDER BY 1 LIMIT 1",
-							  TEXTOID, CStringGetTextDatum(subname), "ledger.replicas");
+									 "FROM ledger.replicas r "
+									 "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+									 REPLICA_SUBSCRIPTION_JOIN
+									 "WHERE s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+									 "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr "
+									 "WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid "
+									 "AND sr.srrelid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid) "
+									 "ORDER BY 1 LIMIT 1",
+									 TEXTOID, CStringGetTextDatum(subname), "ledger.replicas");
 }
 
 /* Does this subscription write a replica here? */
@@ -2183,10 +2183,10 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 
 	/*
 	 * PostgreSQL's table copy (REFRESH PUBLICATION, ADD or SET PUBLICATION
-	 * with their default refresh; copy_data defaults to true) copies each
-	 * new table apart, which the replicas' checks refuse: the subscription
-	 * stopped with nothing copied.  Refused here instead, in the session
-	 * that asks.
+	 * with their default refresh; copy_data defaults to true) copies each new
+	 * table apart, which the replicas' checks refuse: the subscription
+	 * stopped with nothing copied.  Refused here instead, in the session that
+	 * asks.
 	 */
 	if ((stmt->kind == ALTER_SUBSCRIPTION_REFRESH ||
 		 stmt->kind == ALTER_SUBSCRIPTION_ADD_PUBLICATION ||
@@ -2208,11 +2208,11 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 			refresh = true;
 		if (!refresh || !ledger_catalog_has_replicas() || !replica_held_by(stmt->subname))
 			PG_RETURN_VOID();
+
 		/*
-		 * Without the copy, a refresh still marks every table the
-		 * publication carries now as ready, and the apply worker then
-		 * writes each of them here, checked or not
-		 * (sync_check_subscribed).
+		 * Without the copy, a refresh still marks every table the publication
+		 * carries now as ready, and the apply worker then writes each of them
+		 * here, checked or not (sync_check_subscribed).
 		 */
 		if (!copy_data)
 			ereport(ERROR,
@@ -2223,19 +2223,19 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 					 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers and checks what it subscribes to.",
 							 quote_literal_cstr(stmt->subname))));
 		ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("subscription \"%s\" holds ledger replicas, which PostgreSQL's table copy cannot copy",
-							stmt->subname),
-					 errdetail("The table copy copies each table apart; a replica verifies each transaction's rows against its record and each block against its transactions, and the subscription would stop with nothing copied."),
-					 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers itself.",
-							 quote_literal_cstr(stmt->subname))));
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("subscription \"%s\" holds ledger replicas, which PostgreSQL's table copy cannot copy",
+						stmt->subname),
+				 errdetail("The table copy copies each table apart; a replica verifies each transaction's rows against its record and each block against its transactions, and the subscription would stop with nothing copied."),
+				 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers itself.",
+						 quote_literal_cstr(stmt->subname))));
 	}
 
 	/*
-	 * disable_on_error stops the subscription at a refused change; without
-	 * it the apply worker would retry the refused change for ever, and the
-	 * state would read "starting".  Lost connections and transient errors
-	 * are enabled again by ledger (ledger.sync_reconnect_delay).
+	 * disable_on_error stops the subscription at a refused change; without it
+	 * the apply worker would retry the refused change for ever, and the state
+	 * would read "starting".  Lost connections and transient errors are
+	 * enabled again by ledger (ledger.sync_reconnect_delay).
 	 */
 	if (stmt->kind == ALTER_SUBSCRIPTION_OPTIONS && stmt->subname != NULL)
 	{

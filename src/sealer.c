@@ -325,9 +325,9 @@ sealer_init(void)
 
 	/*
 	 * No sealer when switched off, nor in the servers pg_upgrade starts
-	 * (binary-upgrade mode): a sealer connected to a database there makes
-	 * the restore's DROP DATABASE fail, and what it wrote in the new
-	 * cluster would be replaced by the old cluster's files.
+	 * (binary-upgrade mode): a sealer connected to a database there makes the
+	 * restore's DROP DATABASE fail, and what it wrote in the new cluster
+	 * would be replaced by the old cluster's files.
 	 */
 	if (!ledger_sealer_enabled || IsBinaryUpgrade)
 		return;
@@ -798,8 +798,8 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 		{
 			/*
 			 * read before this ledger's lock, in an earlier transaction of
-			 * the pass: gone if sealed meanwhile, and the list may have
-			 * been truncated (by autovacuum) or moved (VACUUM FULL) since
+			 * the pass: gone if sealed meanwhile, and the list may have been
+			 * truncated (by autovacuum) or moved (VACUUM FULL) since
 			 */
 			if (e == nents)
 				break;
@@ -847,9 +847,9 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 	UnregisterSnapshot(snapshot);
 
 	/*
-	 * the lock is kept until the transaction ends: its tids are deleted
-	 * later in it, which a VACUUM FULL of the list in between would have
-	 * pointed at other entries (found by a review on 2026-12-05)
+	 * the lock is kept until the transaction ends: its tids are deleted later
+	 * in it, which a VACUUM FULL of the list in between would have pointed at
+	 * other entries (found by a review on 2026-12-05)
 	 */
 	table_close(qrel, NoLock);
 
@@ -980,8 +980,8 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
  * when there is nothing to seal (the genesis block).  Returns the number of
  * blocks written.
  */
-static int seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
-							  bool skip_locked, SealSkip *skip);
+static int	seal_ledger_listed(int64 ledger_id, bool force, const QueueEntry *ents, uint64 nents,
+							   bool skip_locked, SealSkip *skip);
 
 int
 sealer_seal_ledger(int64 ledger_id, bool force)
@@ -1207,7 +1207,7 @@ seal_watch_prepared(void)
 	{
 		bool		isnull;
 		TransactionId xid = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i],
-																 SPI_tuptable->tupdesc, 1, &isnull));
+																SPI_tuptable->tupdesc, 1, &isnull));
 		uint32		epoch = EpochFromFullTransactionId(next);
 
 		if (isnull || !TransactionIdIsNormal(xid))
@@ -1299,20 +1299,20 @@ sealer_rebuild_queue_if_needed(bool nowait)
 	}
 
 	/*
-	 * The transactions prepared in this database now, before the records
-	 * are read: one prepared before the list was emptied had its entry
-	 * there, and its record, invisible to the anti-join below until COMMIT
-	 * PREPARED, would be on no list.  Each is watched (seal_queue_marked).
-	 * One prepared after this has its entry (pending.c, at PRE_PREPARE).
+	 * The transactions prepared in this database now, before the records are
+	 * read: one prepared before the list was emptied had its entry there, and
+	 * its record, invisible to the anti-join below until COMMIT PREPARED,
+	 * would be on no list.  Each is watched (seal_queue_marked). One prepared
+	 * after this has its entry (pending.c, at PRE_PREPARE).
 	 */
 	seal_watch_prepared();
 
 	/*
-	 * an anti-join against every block's list: one pass over each, by
-	 * hashing whatever the statistics say.  With the statistics autovacuum
-	 * leaves on a large catalog the planner took a nested loop that read
-	 * every block's list once per record (hours at 1.9 million records,
-	 * with nothing sealed meanwhile; test/t/030_crash.pl), as it did for
+	 * an anti-join against every block's list: one pass over each, by hashing
+	 * whatever the statistics say.  With the statistics autovacuum leaves on
+	 * a large catalog the planner took a nested loop that read every block's
+	 * list once per record (hours at 1.9 million records, with nothing sealed
+	 * meanwhile; test/t/030_crash.pl), as it did for
 	 * ledger.transaction_blocks (10_ledger.sql).
 	 */
 	nestlevel = NewGUCNestLevel();
@@ -1320,6 +1320,7 @@ sealer_rebuild_queue_if_needed(bool nowait)
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+
 	/*
 	 * the unnest still joins by a nested loop, whose disabled cost passes
 	 * every JIT threshold: JIT took 372 of this query's 375 ms at 1,289
@@ -1328,20 +1329,20 @@ sealer_rebuild_queue_if_needed(bool nowait)
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	ret = SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
-					"SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
-					"WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
-					"FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
-					"WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-					"AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
+					  "SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
+					  "WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
+					  "FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
+					  "WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+					  "AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
 	/* written since the list was emptied: on it already */
-					"AND NOT EXISTS (SELECT 1 FROM ledger.seal_queue q "
-					"WHERE q.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-					"AND q.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
+					  "AND NOT EXISTS (SELECT 1 FROM ledger.seal_queue q "
+					  "WHERE q.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+					  "AND q.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
 	/* a replica's blocks come from its origin (either says it) */
-					"AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
-					"WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id) "
-					"AND NOT EXISTS (SELECT 1 FROM ledger.ledgers g "
-					"WHERE g.ledger_id OPERATOR(pg_catalog.=) t.ledger_id AND g.replica)",
+					  "AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
+					  "WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id) "
+					  "AND NOT EXISTS (SELECT 1 FROM ledger.ledgers g "
+					  "WHERE g.ledger_id OPERATOR(pg_catalog.=) t.ledger_id AND g.replica)",
 					  false, 0);
 	AtEOXact_GUC(true, nestlevel);
 	if (ret != SPI_OK_INSERT)
@@ -1409,9 +1410,9 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 	if (replica_applying() == NULL)
 	{
 		/*
-		 * once per (sub)transaction: records inserted one statement each
-		 * (a superuser's script) take the lock and the delete once; a
-		 * replica's first copy is recognised by replica_applying()
+		 * once per (sub)transaction: records inserted one statement each (a
+		 * superuser's script) take the lock and the delete once; a replica's
+		 * first copy is recognised by replica_applying()
 		 */
 		static LocalTransactionId done_lxid = InvalidLocalTransactionId;
 		static SubTransactionId done_subxid = InvalidSubTransactionId;
@@ -1906,11 +1907,11 @@ ledger_launcher_main(Datum main_arg)
 	worker_start(InvalidOid, NULL);
 
 	/*
-	 * The launcher has no query to interrupt: SIGTERM (a server shutdown,
-	 * or pg_terminate_backend) ends it at the top of its loop without the
-	 * FATAL "terminating background worker" that die() logged at every
-	 * shutdown (a review of 2026-12-05: alerts on FATAL fired), as
-	 * PostgreSQL's own logical replication launcher exits.
+	 * The launcher has no query to interrupt: SIGTERM (a server shutdown, or
+	 * pg_terminate_backend) ends it at the top of its loop without the FATAL
+	 * "terminating background worker" that die() logged at every shutdown (a
+	 * review of 2026-12-05: alerts on FATAL fired), as PostgreSQL's own
+	 * logical replication launcher exits.
 	 */
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 
@@ -1946,8 +1947,8 @@ ledger_launcher_main(Datum main_arg)
 		 * PREPARED runs in another session; a sealer may have failed).  The
 		 * sweep's sealers start one at a time: all at once, a server with
 		 * more such databases than free worker slots logged "out of
-		 * background worker slots" every minute, idle, and took the slots
-		 * of parallel queries (an operations review on 2026-12-05).
+		 * background worker slots" every minute, idle, and took the slots of
+		 * parallel queries (an operations review on 2026-12-05).
 		 */
 		if (TimestampDifferenceExceeds(last_sweep, now, SEALER_SWEEP_MS))
 		{
@@ -1983,8 +1984,8 @@ ledger_launcher_main(Datum main_arg)
 
 		/*
 		 * A sealer started for the sweep alone holds the sweep back for a
-		 * second at most (one with nothing to do leaves after its first
-		 * pass; one that found work goes on as any other).
+		 * second at most (one with nothing to do leaves after its first pass;
+		 * one that found work goes on as any other).
 		 */
 		sweep_busy = false;
 		for (i = 0; i < ndbs; i++)
@@ -2004,8 +2005,8 @@ ledger_launcher_main(Datum main_arg)
 
 		/*
 		 * Databases are looked at from the one after the last started, so
-		 * that when slots are short each waiting one gets the next free
-		 * slot in turn (see ledger_sealer_main).
+		 * that when slots are short each waiting one gets the next free slot
+		 * in turn (see ledger_sealer_main).
 		 */
 		short_now = false;
 		for (k = 0; k < ndbs; k++)
@@ -2057,9 +2058,9 @@ ledger_launcher_main(Datum main_arg)
 
 			/*
 			 * No slot: tried again each interval, and said at most once a
-			 * minute (as the logical replication launcher says it);
-			 * nothing else would tell why nothing is sealed.  Not for a
-			 * sweep: no work is known there.
+			 * minute (as the logical replication launcher says it); nothing
+			 * else would tell why nothing is sealed.  Not for a sweep: no
+			 * work is known there.
 			 */
 			if (running[i] == NULL && snapshot[i].pending &&
 				(slots_told == 0 || TimestampDifferenceExceeds(slots_told, now, SEALER_SWEEP_MS)))
@@ -2148,15 +2149,14 @@ sealer_pass(void)
 
 	/*
 	 * The ledgers of the pass in few transactions, each ledger in a
-	 * subtransaction of its own: one broken ledger must not stop the
-	 * sealing of the others, and the pass commits (and waits for its WAL
-	 * to be flushed) once per SEALER_LEDGERS_PER_XACT ledgers, not once per
-	 * ledger (with hundreds of busy ledgers the flushes were most of a
-	 * pass).  Not all in one: a transaction with more subtransaction ids
-	 * than a backend's cache holds (64) makes every other backend's
-	 * snapshot "suboverflowed", and their visibility checks look up
-	 * pg_subtrans, for as long as it is open.  Each ledger's lock is held
-	 * to the end of its transaction.
+	 * subtransaction of its own: one broken ledger must not stop the sealing
+	 * of the others, and the pass commits (and waits for its WAL to be
+	 * flushed) once per SEALER_LEDGERS_PER_XACT ledgers, not once per ledger
+	 * (with hundreds of busy ledgers the flushes were most of a pass).  Not
+	 * all in one: a transaction with more subtransaction ids than a backend's
+	 * cache holds (64) makes every other backend's snapshot "suboverflowed",
+	 * and their visibility checks look up pg_subtrans, for as long as it is
+	 * open.  Each ledger's lock is held to the end of its transaction.
 	 */
 	pgstat_report_activity(STATE_RUNNING, "sealing ledgers");
 	for (i = 0; i < ids.n; i++)
@@ -2273,7 +2273,10 @@ sealer_vacuum_queue_if_grown(void)
 		MemoryContextSwitchTo(portal);
 		stmt = makeNode(VacuumStmt);
 
-		/* no RangeVar: a list locked by autovacuum is skipped without a WARNING */
+		/*
+		 * no RangeVar: a list locked by autovacuum is skipped without a
+		 * WARNING
+		 */
 		stmt->rels = list_make1(makeVacuumRelation(NULL, relid, NIL));
 		stmt->options = list_make2(makeDefElem("skip_locked", (Node *) makeString("true"), -1),
 								   makeDefElem("truncate", (Node *) makeString("false"), -1));
@@ -2358,8 +2361,8 @@ ledger_sealer_main(Datum main_arg)
 	bool		first = true;
 
 	/*
-	 * One sealer a database: a second one leaves (the first seals), before
-	 * it connects, so that it never shows in pg_stat_activity.
+	 * One sealer a database: a second one leaves (the first seals), before it
+	 * connects, so that it never shows in pg_stat_activity.
 	 */
 	if (!sealer_claim(dboid))
 		proc_exit(0);
@@ -2390,16 +2393,17 @@ ledger_sealer_main(Datum main_arg)
 			idle_since = GetCurrentTimestamp();
 		else if (first ||
 				 TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
-			proc_exit(0);		/* idle (or a sweep found nothing): release the database */
+			proc_exit(0);		/* idle (or a sweep found nothing): release
+								 * the database */
 		first = false;
 
 		/*
 		 * Another database's work waits for a worker slot: after a second
 		 * (and an interval) of its own, this sealer hands its slot on and
-		 * asks for the next one; the launcher starts the waiting databases
-		 * in turn.  A database that kept committing kept its slot, and with
-		 * more busy databases than slots the others stayed unsealed as long
-		 * as the load lasted (an operations review on 2026-12-05).
+		 * asks for the next one; the launcher starts the waiting databases in
+		 * turn.  A database that kept committing kept its slot, and with more
+		 * busy databases than slots the others stayed unsealed as long as the
+		 * load lasted (an operations review on 2026-12-05).
 		 */
 		if (sealer_slots_short() &&
 			TimestampDifferenceExceeds(started, GetCurrentTimestamp(),
@@ -2513,9 +2517,9 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
 		{
 			/*
-			 * stopped, not left waiting for the lock: each digest() of a
-			 * held ledger left one, until every background worker slot of
-			 * the server was taken (found by a review on 2026-12-05)
+			 * stopped, not left waiting for the lock: each digest() of a held
+			 * ledger left one, until every background worker slot of the
+			 * server was taken (found by a review on 2026-12-05)
 			 */
 			if (stop_at_timeout)
 				TerminateBackgroundWorker(handle);

@@ -305,7 +305,7 @@ static SubTransactionId signed_used_last_subid = InvalidSubTransactionId;
 static Oid	signed_accepted_relid = InvalidOid;
 static HeapTupleHeader signed_accepted_data = NULL;
 static uint32 signed_accepted_len = 0;
-static ItemPointerData signed_accepted_msg;	/* its ledger.signed_messages row */
+static ItemPointerData signed_accepted_msg; /* its ledger.signed_messages row */
 static Oid	signed_accepted_msgrel = InvalidOid;	/* ... of this relation */
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -1042,7 +1042,7 @@ signed_record_message(SignedRow *row)
  * gone since (the extension was dropped) took its rows with it.
  */
 void
-signed_withdraw_messages(const Oid *relids, const ItemPointerData *tids, int n)
+signed_withdraw_messages(const Oid *relids, const ItemPointerData * tids, int n)
 {
 	Oid			relid;
 	Relation	msgrel;
@@ -1253,6 +1253,7 @@ signed_trigger_key(SignedRow *row)
 						   row->shape->key_attname),
 				 errhint("Register the public key with ledger.add_key() first."),
 				 errtableconstraint(row->rel, row->shape->constraint)));
+
 	/*
 	 * Judged at the transaction's start, and at the clock for a key that can
 	 * have changed state since: a revocation, such as one committed by
@@ -1986,9 +1987,9 @@ signed_mirror_keys_as_owner(void *arg)
 		elog(ERROR, "SPI_connect failed");
 
 	/*
-	 * One at a time with any other writer of the table (self-conflicting,
-	 * and conflicting with an INSERT's or a COPY's lock): the statements
-	 * below then see its rows, and it sees theirs.  In a parallel restore,
+	 * One at a time with any other writer of the table (self-conflicting, and
+	 * conflicting with an INSERT's or a COPY's lock): the statements below
+	 * then see its rows, and it sees theirs.  In a parallel restore,
 	 * ledger.keys' data and ledger_keys' own are loaded concurrently, each
 	 * blind to the other's uncommitted rows, and the later one's insert
 	 * failed on the primary key.
@@ -2371,10 +2372,10 @@ signed_verify_read_commits(SignedVerifier *sv, int64 ledger_id)
 
 	/*
 	 * Only prepared transactions, which are few, are looked up in the blocks
-	 * (through the GiST index of their spans, src/record.c); a join of every record with the blocks'
-	 * unnested lists can be planned as a nested loop, quadratic in the number
-	 * of transactions.  OFFSET 0 keeps "prepared" from being computed once
-	 * per use.
+	 * (through the GiST index of their spans, src/record.c); a join of every
+	 * record with the blocks' unnested lists can be planned as a nested loop,
+	 * quadratic in the number of transactions.  OFFSET 0 keeps "prepared"
+	 * from being computed once per use.
 	 */
 	ret = SPI_execute_with_args(prepared ?
 								"SELECT s.xact_id, s.committed_at, "

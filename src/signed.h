@@ -62,7 +62,7 @@ extern void signed_row_accepted(Relation rel, HeapTuple tuple, ItemPointer msg,
  * pre-commit only.
  */
 extern void signed_withdraw_messages(const Oid *relids,
-									 const ItemPointerData *tids, int n);
+									 const ItemPointerData * tids, int n);
 
 /*
  * Pre-commit (and pre-prepare) re-check of the keys that signed rows this

@@ -1839,9 +1839,9 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		 * over them), whose binary forms carry no OID and read no setting,
 		 * and so do the catalog's, but for ledger.ledgers.relation, a
 		 * regclass (the origin's OID in binary), which the apply worker
-		 * checks and skips without storing (replica.c).  Text input was
-		 * about a tenth of the apply worker's work on single-row
-		 * transactions, timestamptz_in above all.
+		 * checks and skips without storing (replica.c).  Text input was about
+		 * a tenth of the apply worker's work on single-row transactions,
+		 * timestamptz_in above all.
 		 */
 		sync_spi(SPI_OK_UTILITY,
 				 psprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s "

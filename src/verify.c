@@ -849,8 +849,8 @@ verify_digest(int64 ledger_id, Oid relid, const char *relname)
 		elog(ERROR, "SPI_connect failed");
 
 	/*
-	 * sealed_at in UTC whatever the session's TimeZone: the digest of a
-	 * block is the same text in every session and at every peer
+	 * sealed_at in UTC whatever the session's TimeZone: the digest of a block
+	 * is the same text in every session and at every peer
 	 */
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
@@ -906,9 +906,10 @@ ledger_digest(PG_FUNCTION_ARGS)
 	ledger_id = ledger_id_for_relation(relid, false);
 	/* its name now: the wait below may end with the table dropped */
 	relname = get_rel_name(relid);
+
 	/*
-	 * a replica's newest block is the newest one replicated, a standby's
-	 * the newest one replayed (nothing seals there: asking waited for
+	 * a replica's newest block is the newest one replicated, a standby's the
+	 * newest one replayed (nothing seals there: asking waited for
 	 * ledger.digest_wait)
 	 */
 	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() &&

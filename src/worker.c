@@ -56,11 +56,11 @@ worker_start(Oid dboid, const char *dbname)
 
 	/*
 	 * The connection took the database's and the role's settings (ALTER
-	 * DATABASE ... SET).  The workers' locking is written for READ
-	 * COMMITTED: a sealer waits for a ledger's lock, then reads the head
-	 * of its chain with a new snapshot.  With a database default of
-	 * SERIALIZABLE its snapshot was the one from before the wait, and the
-	 * block it wrote collided with the one sealed meanwhile.
+	 * DATABASE ... SET).  The workers' locking is written for READ COMMITTED:
+	 * a sealer waits for a ledger's lock, then reads the head of its chain
+	 * with a new snapshot.  With a database default of SERIALIZABLE its
+	 * snapshot was the one from before the wait, and the block it wrote
+	 * collided with the one sealed meanwhile.
 	 */
 	SetConfigOption("default_transaction_isolation", "read committed",
 					PGC_SUSET, PGC_S_OVERRIDE);
@@ -69,8 +69,8 @@ worker_start(Oid dboid, const char *dbname)
 	 * A sealer may wait for a ledger that an open seal() holds, as long as
 	 * that transaction lasts; with a database's lock_timeout (set for its
 	 * sessions) each pass failed on that wait, an ERROR in the log every
-	 * ledger.seal_interval, and the ledgers after it in the pass waited
-	 * for the next one.  (statement_timeout is armed only for a client's
+	 * ledger.seal_interval, and the ledgers after it in the pass waited for
+	 * the next one.  (statement_timeout is armed only for a client's
 	 * statements, never in a background worker.)
 	 */
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
@@ -78,19 +78,19 @@ worker_start(Oid dboid, const char *dbname)
 	/*
 	 * A database set read-only for its sessions (ALTER DATABASE ... SET
 	 * default_transaction_read_only, a common way to freeze one): the
-	 * transactions committed before, or by a session that turned it off,
-	 * must still be sealed, as autovacuum still vacuums there.  Each pass
-	 * failed ("cannot execute SELECT FOR UPDATE in a read-only
-	 * transaction"), an ERROR every interval, and nothing was sealed.
-	 * During recovery every transaction is read-only whatever this says.
+	 * transactions committed before, or by a session that turned it off, must
+	 * still be sealed, as autovacuum still vacuums there.  Each pass failed
+	 * ("cannot execute SELECT FOR UPDATE in a read-only transaction"), an
+	 * ERROR every interval, and nothing was sealed. During recovery every
+	 * transaction is read-only whatever this says.
 	 */
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	/*
 	 * A block is durable when its pass ends, whatever the database's or the
-	 * server's synchronous_commit: ledger.digest() hands out the hash of
-	 * the newest block once a pass has sealed it, and a block lost in a
-	 * crash after that would be sealed again with another hash (the same
+	 * server's synchronous_commit: ledger.digest() hands out the hash of the
+	 * newest block once a pass has sealed it, and a block lost in a crash
+	 * after that would be sealed again with another hash (the same
 	 * transactions, another sealed_at), which verify against the digest
 	 * reports as tampering.  One WAL flush per pass.
 	 */
