@@ -27,9 +27,14 @@ tool prints it; the UUID is what the hashes bind).  When the proof reaches
 its anchor by a history root (a checkpoint, or a digest of another block)
 and not by the block hash, the block header (but its tree_size) is not
 used: a forgery of it that the tool accepts while saying the header was
-not checked is counted apart, as "header not checked".  Prints "forgeries
-N accepted 0 header not checked M" and each accepted forgery; exit status 1
-if any was accepted.
+not checked is counted apart, as "header not checked".  A row of format 1
+(ledgers made by 0.1.0) carries no sequence number in its bytes and no hash
+covers the proof's row "seq" (ledger_seq may have gaps: the row's leaf index
+is not its sequence number): a forgery of "seq" alone that the tool accepts
+with the very line it prints for the true proof (a line that does not name
+the sequence number) is counted apart, as "sequence not bound".  Prints
+"forgeries N accepted 0 header not checked M" (and " sequence not bound K"
+when K > 0) and each accepted forgery; exit status 1 if any was accepted.
 """
 import base64
 import contextlib
@@ -145,6 +150,23 @@ def header_only(proof, forged):
     return a == b and ha.get("tree_size") == hb.get("tree_size")
 
 
+def seq_only(proof, forged):
+    """Whether forged differs from proof only in the row's "seq", and the
+    row is of format 1 (its bytes, canonical base64, start 'LR' 0x01)."""
+    a, b = copy.deepcopy(proof), copy.deepcopy(forged)
+    if not isinstance(a.get("row"), dict) or not isinstance(b.get("row"), dict):
+        return False
+    a["row"].pop("seq", None)
+    b["row"].pop("seq", None)
+    if a != b:
+        return False
+    try:
+        data = base64.b64decode(proof["row"]["canonical_bytes"], validate=True)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return data[:3] == b"LR\x01"
+
+
 def main(argv):
     if len(argv) < 4 or argv[1] not in ("inclusion", "consistency"):
         sys.exit(__doc__)
@@ -153,9 +175,10 @@ def main(argv):
     if rc != 0:
         print(f"the proof as given does not verify: {out.strip()}")
         return 1
+    true_line = out
     with open(proof_path, encoding="utf-8") as f:
         proof = json.load(f)
-    n = accepted = unchecked = 0
+    n = accepted = unchecked = unbound = 0
     kinds = {}
     with tempfile.TemporaryDirectory() as tmp:
         bad = os.path.join(tmp, "forged.json")
@@ -169,6 +192,8 @@ def main(argv):
             if rc == 0 and header_only(proof, forged) and \
                     re.search(r"header in the proof is not covered by the (checkpoint|digest): not checked", out):
                 unchecked += 1
+            elif rc == 0 and out == true_line and seq_only(proof, forged):
+                unbound += 1
             elif rc != 1 or not out.startswith("FAIL: "):
                 accepted += 1
                 print(f"accepted: {what}: status {rc}: {out.strip()}")
@@ -178,7 +203,8 @@ def main(argv):
                 kinds[msg] = kinds.get(msg, 0) + 1
     for msg in sorted(kinds):
         print(f"  {kinds[msg]:6d}  {msg}")
-    print(f"forgeries {n} accepted {accepted} header not checked {unchecked}")
+    print(f"forgeries {n} accepted {accepted} header not checked {unchecked}"
+          + (f" sequence not bound {unbound}" if unbound else ""))
     return 1 if accepted or n == 0 else 0
 
 

@@ -25,7 +25,15 @@
 #     checkpoint, a digest of another block and through --consistency;
 #   - an export newer than a signed checkpoint reaches it (the history root
 #     at the checkpoint's size), one that lost history does not;
-#   - malformed input is one "FAIL: " line with status 1, never a traceback.
+#   - malformed input is one "FAIL: " line with status 1, never a traceback;
+#   - after the review of 2026-12-06 (each failed before its fix): --quorum
+#     counts distinct signers (one key under two names, one institution
+#     under its origin and cosigner names: one); an export checks every
+#     field of a digest of an older block, and the digest's ledger first;
+#     blocks out of order are named so; a format-1 row's sequence number,
+#     which nothing binds, is not printed (forge.py: 0 accepted); names
+#     from the inputs are printed escaped, on one line; an export's line
+#     says row signatures were not checked.
 use strict;
 use warnings;
 
@@ -43,6 +51,8 @@ my $root = $ENV{TESTDIR} // '.';
 my $tool = "$root/tools/ledger-audit";
 my $dir = tempdir(CLEANUP => 1);
 my $json = JSON::PP->new->canonical;
+# the tail of every export line: the export holds no key registry
+my $nosig = qr/; row signatures not checked \(of a signed ledger, only ledger\.verify checks them\)/;
 
 # change one hex digit of the string $$ref at position $i
 sub flip
@@ -228,18 +238,20 @@ for my $name (sort keys %forgery)
 write_file("$dir/good.json", $proof);
 # test/audit/forge.py: every forgery refused; $unchecked: header forgeries
 # accepted as not checked (a proof anchored by a history root) expected
+# $unbound: forgeries of a format-1 row's "seq" alone, accepted with the
+# true proof's line (which names no sequence number), expected
 sub forge_ok
 {
-	my ($name, $unchecked, @args) = @_;
+	my ($name, $unchecked, $unbound, @args) = @_;
 	my ($o, $e) = ('', '');
 	IPC::Run::run([ 'python3', "$root/test/audit/forge.py", @args ], '>', \$o, '2>', \$e);
 	my $rc = $? >> 8;
-	ok($rc == 0 && $o =~ /^forgeries (\d+) accepted 0 header not checked (\d+)$/m && $1 > 500
-		  && ($unchecked ? $2 > 0 : $2 == 0), "$name: every forgery refused")
+	ok($rc == 0 && $o =~ /^forgeries (\d+) accepted 0 header not checked (\d+)(?: sequence not bound (\d+))?$/m && $1 > 500
+		  && ($unchecked ? $2 > 0 : $2 == 0) && ($3 // 0) == $unbound, "$name: every forgery refused")
 	  or diag("status $rc: $o$e");
 	note($o);
 }
-forge_ok('proof at the digest\'s block', 0, 'inclusion', "$dir/good.json", "$dir/digest.json");
+forge_ok('proof at the digest\'s block', 0, 0, 'inclusion', "$dir/good.json", "$dir/digest.json");
 
 # anchors that do not match
 my $d = $json->decode($digest);
@@ -303,7 +315,7 @@ audit_ok('checkpoint signed by the log and two cosigners', qr/signed by \Q$origi
 	'checkpoint', $cp, "$dir/k1.vkey", "$dir/k2.vkey", "$dir/k3.vkey", '--quorum', '3');
 audit_ok('an unknown cosigner is ignored', qr/signed by \Q$origin\E \(log\), bank-b.example\/ledger, 1 unknown signature/,
 	'checkpoint', $cp, "$dir/k1.vkey", "$dir/k2.vkey", '--quorum', '2');
-audit_fails('quorum not met', qr/2 of the 3 signatures the quorum needs verified/,
+audit_fails('quorum not met', qr/2 of the 3 distinct signers the quorum needs verified/,
 	'checkpoint', $cp, "$dir/k1.vkey", "$dir/k2.vkey", '--quorum', '3');
 audit_ok('inclusion against the signed checkpoint', qr/matching history size 70 of the checkpoint/,
 	'inclusion', "$dir/good.json", $cp, '--key', "$dir/k1.vkey");
@@ -336,16 +348,53 @@ my $k1 = read_file("$dir/k1.vkey");
 write_file("$dir/bad.vkey", $badkey);
 audit_fails('a key file whose key ID does not match its key', qr/has key ID [0-9a-f]{8}, its key gives/,
 	'checkpoint', $cp, "$dir/bad.vkey");
+
+# --quorum counts distinct signers, as the database counts institutions
+# (review of 2026-12-06: it counted (name, key ID) pairs, so bank-a's key
+# listed under its origin name and its cosigner name met --quorum 2 alone)
+my $same = sign('same', 70, $tree_root, "$origin:ed25519:1", 'bank-a.example/ledger:ed25519:1');
+write_file("$dir/same/a.vkey", read_file("$dir/same/1.vkey") . read_file("$dir/same/2.vkey"));
+my $one_a = qr/1 of the 2 distinct signers the quorum needs verified \(\Q$origin\E \(log\) and bank-a.example\/ledger \(one signer: the same institution, the same key\)\)/;
+audit_fails('one key under its origin name and its cosigner name is one signer', $one_a,
+	'checkpoint', $same, "$dir/same/a.vkey", "$dir/k2.vkey", '--quorum', '2');
+audit_ok('... which meets --quorum 1', qr/signed by \Q$origin\E \(log\) and bank-a.example\/ledger \(one signer: the same institution, the same key\)$/,
+	'checkpoint', $same, "$dir/same/a.vkey");
+audit_fails('... and is one signer as the anchor of an inclusion proof', $one_a,
+	'inclusion', "$dir/good.json", $same, '--key', "$dir/same/a.vkey", '--key', "$dir/k2.vkey", '--quorum', '2');
+my $twin = sign('twin', 70, $tree_root, 'bank-e.example/ledger:ecdsa:5', 'bank-f.example/ledger:ecdsa:5');
+audit_fails('one ECDSA key under two institutions\' names is one signer',
+	qr/1 of the 2 distinct signers the quorum needs verified \(bank-e.example\/ledger and bank-f.example\/ledger \(one signer: the same key\)\)/,
+	'checkpoint', $twin, "$dir/twin/1.vkey", "$dir/twin/2.vkey", '--quorum', '2');
+my $inst2 = sign('inst2', 70, $tree_root, "$origin:ed25519:1", 'bank-a.example/ledger:ed25519:8');
+audit_fails('two keys of one institution are one signer',
+	qr/1 of the 2 distinct signers the quorum needs verified \(.*\(one signer: the same institution\)\)/,
+	'checkpoint', $inst2, "$dir/inst2/1.vkey", "$dir/inst2/2.vkey", '--quorum', '2');
+
+# strings from the inputs are printed escaped, on one line (review of
+# 2026-12-06: an origin or key name with U+2028 or U+202E was printed raw)
+{
+	my ($o, $e) = ('', '');
+	my $spoof = "bank-a.example\x{2028}OK: forged/ledger/c0ffee00-0000-4000-8000-000000000001";
+	my $cosigner = "bank-b.example\x{202e}/ledger";
+	utf8::encode($_) for $spoof, $cosigner;
+	mkdir("$dir/spoof");
+	IPC::Run::run([ 'python3', "$root/test/audit/sign_checkpoint.py", "$dir/spoof", $spoof, 70, $tree_root, "$cosigner:ed25519:4" ],
+		'>', \$o, '2>', \$e) or die "sign_checkpoint.py: $e";
+	my ($rc, $out) = audit('checkpoint', "$dir/spoof/checkpoint", "$dir/spoof/1.vkey");
+	ok($rc == 0 && $out =~ /\AOK: [^\n]*\n\z/ && $out !~ /\xe2\x80[\xa8\xae]/
+		  && $out =~ /at bank-a\.example\\u2028OK: forged, 70 transactions, .*: signed by bank-b\.example\\u202e\/ledger$/m,
+		'a checkpoint\'s origin and key names are printed escaped') or diag("status $rc: $out");
+}
 # a checkpoint at a later size: the proof reaches it through a consistency proof
 $cp = sign('log', 70, $tree_root, "$origin:ed25519:1");
 write_file("$dir/p40.json", $node->safe_psql('postgres', 'SELECT audit_fixture.proof(12, 0, 40)'));
 write_file("$dir/c.json", $node->safe_psql('postgres', 'SELECT audit_fixture.consistency(41, 70)'));
 audit_ok('an older proof reaches a signed checkpoint through a consistency proof', qr/history size 70 of the checkpoint, through a consistency proof/,
 	'inclusion', "$dir/p40.json", $cp, '--key', "$dir/log/1.vkey", '--consistency', "$dir/c.json");
-forge_ok('proof reaching a checkpoint through a consistency proof', 1, 'inclusion', "$dir/p40.json", $cp,
+forge_ok('proof reaching a checkpoint through a consistency proof', 1, 0, 'inclusion', "$dir/p40.json", $cp,
 	'--key', "$dir/log/1.vkey", '--consistency', "$dir/c.json");
 # the consistency proof forged, the inclusion proof and checkpoint as given
-forge_ok('consistency proof between two digests', 0, 'consistency', "$dir/c20.json", "$dir/d20.json", "$dir/digest.json");
+forge_ok('consistency proof between two digests', 0, 0, 'consistency', "$dir/c20.json", "$dir/d20.json", "$dir/digest.json");
 $cp = sign('zero', 70, '00' x 32, "$origin:ed25519:1");
 audit_fails('a signed checkpoint with another root', qr/history root at size 70 differs/,
 	'inclusion', "$dir/good.json", $cp, '--key', "$dir/zero/1.vkey");
@@ -456,7 +505,7 @@ write_file("$dir/v1c.json", $node->safe_psql('postgres', 'SELECT audit_fixture.c
 my $root10 = $node->safe_psql('postgres', "SELECT encode(tree_root, 'hex') FROM audit_fixture.blocks WHERE block_no = 4");
 my $v1cp = sign('v1cp', 10, $root10, "$origin:ed25519:1");
 audit_ok('proof_version 1 to a format-1 block, against the digest of that block',
-	qr/row \(1001, 1\) of audit_fixture.pay: in block 0, chained to block 2 [0-9a-f]{64}, matching block 2 of the digest$/,
+	qr/row \(1001, leaf 1 of 2; row format 1 binds no sequence number\) of audit_fixture.pay: in block 0, chained to block 2 [0-9a-f]{64}, matching block 2 of the digest$/,
 	'inclusion', "$dir/v1to2.json", "$dir/v1d2.json");
 audit_ok('proof_version 1 running into format-2 blocks, against the digest of its last block',
 	qr/in block 0, chained to block 4 [0-9a-f]{64}, matching block 4 of the digest$/,
@@ -474,6 +523,30 @@ audit_fails('proof_version 1 ending at a format-2 block, against a signed checkp
 audit_fails('proof_version 1 with --consistency, against the digest of its last block',
 	qr/--consistency does not apply to a proof_version 1.*$ask_v2/,
 	'inclusion', "$dir/v1to4.json", "$dir/v1d4.json", '--consistency', "$dir/v1c.json");
+
+# A row of format 1 carries no sequence number, and ledger_seq has gaps, so
+# nothing binds the proof's "seq" (review of 2026-12-06: the OK line printed
+# it, forged to 5 or 0, and forge.py counted 2 forgeries accepted): the line
+# names the row's transaction and its leaf in the transaction's tree, which
+# the hashes bind, and not the proof's "seq".
+write_file("$dir/fx1p.json", $node->safe_psql('postgres', 'SELECT audit_fixture.proof(1, 1, 4)'));
+my ($f1rc, $f1line) = audit('inclusion', "$dir/fx1p.json", "$dir/v1d4.json");
+ok($f1rc == 0 && $f1line =~ /^OK: row \(1001, leaf 1 of 2; row format 1 binds no sequence number\) of audit_fixture\.pay: transaction 1001 is history leaf 1 of 10, root \S+, block 4 [0-9a-f]{64}, matching block 4 of the digest$/,
+	'proof_version 2 of a format-1 row: its transaction and leaf index, no sequence number') or diag($f1line);
+for my $seq (5, 0)
+{
+	for my $f ([ 'fx1p', 'v1d4', 2 ], [ 'v1to2', 'v1d2', 1 ])
+	{
+		my $p = $json->decode(read_file("$dir/$f->[0].json"));
+		$p->{row}{seq} = $seq;
+		write_file("$dir/seq.json", $json->encode($p));
+		my ($rc0, $o0) = audit('inclusion', "$dir/$f->[0].json", "$dir/$f->[1].json");
+		my ($rc, $o) = audit('inclusion', "$dir/seq.json", "$dir/$f->[1].json");
+		ok($rc == 0 && $o eq $o0 && $o !~ /\(1001, $seq\)/,
+			"proof_version $f->[2] of a format-1 row with \"seq\" $seq: the true proof's line, no sequence number") or diag($o);
+	}
+}
+forge_ok('proof of a format-1 row', 0, 2, 'inclusion', "$dir/fx1p.json", "$dir/v1d4.json");
 
 # malformed proofs of version 1: one FAIL line, no traceback
 my $v1 = $json->decode(read_file("$dir/v1to2.json"));
@@ -544,20 +617,95 @@ my $xcp43 = sign('x43', 43, $xroot{10}, "$origin:ed25519:1");
 my $xcp24 = sign('x24', 24, $xroot{5}, "$origin:ed25519:1");
 audit_fails('export against a checkpoint without keys', qr/a checkpoint is an anchor only through its signatures \(pass --key/,
 	'export', "$dir/export.ndjson", $xcp43);
-audit_ok('export against a checkpoint of its head, signed by the key given', qr/history 43 transactions [0-9a-f]{64}, matching history size 43 of the checkpoint$/,
+audit_ok('export against a checkpoint of its head, signed by the key given', qr/history 43 transactions [0-9a-f]{64}, matching history size 43 of the checkpoint$nosig$/,
 	'export', "$dir/export.ndjson", $xcp43, '--key', $logkey);
 audit_fails('export against an unsigned checkpoint', qr/signature by \Q$origin\E \(ed25519, key ID $logkid\) does not verify/,
 	'export', "$dir/export.ndjson", unsigned($xcp43), '--key', $logkey);
 audit_fails('export against a checkpoint signed by another key', qr/no signature by a known key/,
 	'export', "$dir/export.ndjson", sign('x43z', 43, $xroot{10}, 'bank-z.example/ledger:ed25519:9'), '--key', $logkey);
-audit_ok('an export newer than a signed checkpoint reaches it', qr/matching history size 24 of the checkpoint \(the export's history extends it by 19 transactions\)$/,
+audit_ok('an export newer than a signed checkpoint reaches it', qr/matching history size 24 of the checkpoint \(the export's history extends it by 19 transactions\)$nosig$/,
 	'export', "$dir/export.ndjson", $xcp24, '--key', $logkey);
-audit_ok('an export newer than a signed checkpoint at no block\'s history size', qr/matching history size 30 of the checkpoint \(the export's history extends it by 13 transactions\)$/,
+audit_ok('an export newer than a signed checkpoint at no block\'s history size', qr/matching history size 30 of the checkpoint \(the export's history extends it by 13 transactions\)$nosig$/,
 	'export', "$dir/export.ndjson", sign('x30', 30, $root30, "$origin:ed25519:1"), '--key', $logkey);
 audit_fails('a signed checkpoint with another root at an older size', qr/the checkpoint's history root at size 24 differs from the export's/,
 	'export', "$dir/export.ndjson", sign('x24b', 24, $xroot{4}, "$origin:ed25519:1"), '--key', $logkey);
 audit_fails('a signed checkpoint larger than the export\'s history', qr/the checkpoint is at history size 44, but the export's history holds 43 transactions: history was removed/,
 	'export', "$dir/export.ndjson", sign('x44', 44, $xroot{10}, "$origin:ed25519:1"), '--key', $logkey);
+my $xsame = sign('xsame', 43, $xroot{10}, "$origin:ed25519:1", 'bank-a.example/ledger:ed25519:1');
+write_file("$dir/xsame/a.vkey", read_file("$dir/xsame/1.vkey") . read_file("$dir/xsame/2.vkey"));
+audit_fails('export against a checkpoint signed by one institution under two names, --quorum 2', $one_a,
+	'export', "$dir/export.ndjson", $xsame, '--key', "$dir/xsame/a.vkey", '--key', "$dir/k2.vkey", '--quorum', '2');
+
+# ---- an export against a digest: every field, the ledger first (review of 2026-12-06) ----
+# A digest of an older block was met by its block_hash alone: an honest
+# hash with a rewritten history root passed, and that digest then anchored
+# a consistency check of the rewritten history.
+my $d3 = $node->safe_psql('postgres', 'SELECT audit_fixture.digest(3)');
+write_file("$dir/d3.json", $d3);
+audit_ok('an export reaches the digest of an older block', qr/matching block 3 of the digest \(the export's chain extends it by 7 blocks\)$nosig$/,
+	'export', "$dir/export.ndjson", "$dir/d3.json");
+my $differs = qr/block 3 differs from the digest: the digest has/;
+my %dforgery = (
+	'tree_root' => [ sub { flip(\$_[0]{tree_root}, 5) }, qr/$differs history size 16 and root [0-9a-f]{64}, the export 16 and [0-9a-f]{64}: the digest was edited/ ],
+	'tree_size' => [ sub { $_[0]{tree_size}-- }, qr/$differs history size 15 and root [0-9a-f]{64}, the export 16 and/ ],
+	'root' => [ sub { flip(\$_[0]{root}, 5) }, qr/$differs "root" [0-9a-f]{64}, the export [0-9a-f]{64}: the digest was edited/ ],
+	'rows' => [ sub { $_[0]{rows}++ }, qr/$differs "rows" \d+, the export \d+: the digest was edited/ ],
+	'transactions' => [ sub { $_[0]{transactions}++ }, qr/$differs "transactions" 17, the export 16/ ],
+	'format_version' => [ sub { $_[0]{format_version} = 1 }, qr/$differs "format_version" 1, the export 2/ ],
+	'block_hash' => [ sub { flip(\$_[0]{block_hash}, 5) }, qr/$differs hash [0-9a-f]{64}, the export [0-9a-f]{64}$/ ],
+	'ledger_uuid' => [ sub { $_[0]{ledger_uuid} =~ s/^c0ffee00/c0ffee01/ }, qr/the digest belongs to another ledger \(c0ffee01-/ ],
+	'ledger_uuid, and a block after the export\'s last' => [ sub { $_[0]{ledger_uuid} =~ s/^c0ffee00/c0ffee01/; $_[0]{block} = 20 },
+		qr/the digest belongs to another ledger \(c0ffee01-/ ],
+);
+for my $name (sort keys %dforgery)
+{
+	my $dj = $json->decode($d3);
+	$dforgery{$name}[0]->($dj);
+	write_file("$dir/bad-d3.json", $json->encode($dj));
+	audit_fails("a digest of an older block with a changed $name", $dforgery{$name}[1], 'export', "$dir/export.ndjson", "$dir/bad-d3.json");
+}
+$d = $json->decode($node->safe_psql('postgres', 'SELECT audit_fixture.digest(10)'));
+flip(\$d->{root}, 7);
+write_file("$dir/bad-head.json", $json->encode($d));
+audit_fails('the digest of the head with a changed root', qr/block 10 differs from the digest: the digest has "root"/,
+	'export', "$dir/export.ndjson", "$dir/bad-head.json");
+{
+	# blocks 0 and 1 swapped in the file: out of order, not "block 0 is missing"
+	my @l = map { $json->decode($_) } split /\n/, $export;
+	my ($i0) = grep { $l[$_]{type} eq 'block' && $l[$_]{block_no} == 0 } 0 .. $#l;
+	@l[ $i0, $i0 + 1 ] = @l[ $i0 + 1, $i0 ];
+	write_file("$dir/swap.ndjson", join('', map { $json->encode($_) . "\n" } @l));
+	audit_fails('an export whose blocks 0 and 1 are swapped', qr/the export's blocks are out of order: block 1 \(export line \d+\) comes where block 0 belongs/,
+		'export', "$dir/swap.ndjson", "$dir/head.json");
+}
+
+# the ledger's name, which no hash covers, is printed escaped, on one line
+{
+	my @l = map { $json->decode($_) } split /\n/, $export;
+	$l[0]{ledger} = "audit_fixture.pay\nOK: ledger public.payments: 1 rows\x{2028}";
+	write_file("$dir/name.ndjson", join('', map { JSON::PP->new->canonical->ascii->encode($_) . "\n" } @l));
+	my ($rc, $out) = audit('export', "$dir/name.ndjson", "$dir/head.json");
+	ok($rc == 0 && $out =~ /\AOK: ledger audit_fixture\.pay\\nOK: ledger public\.payments: 1 rows\\u2028: 90 rows, [^\n]*\n\z/,
+		'an export\'s ledger name with a newline: one line, escaped') or diag("status $rc: $out");
+	my $p = $json->decode($proof);
+	$p->{ledger} = "public.payments\nOK: row (1, 0) of public.payments: forged \\ \x{202e}";
+	write_file("$dir/name.json", JSON::PP->new->canonical->ascii->encode($p));
+	($rc, $out) = audit('inclusion', "$dir/name.json", "$dir/digest.json");
+	ok($rc == 0 && $out =~ /\AOK: row \(1044, 2\) of public\.payments\\nOK: row \(1, 0\) of public\.payments: forged \\\\ \\u202e: transaction 1044 [^\n]*\n\z/,
+		'a proof\'s ledger name with a newline: one line, escaped') or diag("status $rc: $out");
+}
+
+# a signed ledger's export: the line says the row signatures were not checked
+$node->safe_psql('postgres', q{
+CREATE TABLE signed_pay (id int, key_id text, sig bytea);
+SELECT ledger.create_ledger('signed_pay');
+SELECT ledger.require_signatures('signed_pay', 'sig', 'key_id');
+});
+write_file("$dir/signed.ndjson", $node->safe_psql('postgres', q{SELECT * FROM ledger.export('signed_pay')}) . "\n");
+write_file("$dir/signed.json", $node->safe_psql('postgres', q{SELECT ledger.digest('signed_pay')}));
+audit_ok('a signed ledger\'s export: row signatures not checked, and the line says so',
+	qr/^OK: ledger public\.signed_pay: 0 rows, .* matching block 0 of the digest$nosig$/,
+	'export', "$dir/signed.ndjson", "$dir/signed.json");
 
 # malformed exports: one FAIL line, no traceback
 my %exmalformed = (

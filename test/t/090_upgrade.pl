@@ -286,7 +286,7 @@ is($old->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count{pay} + 10, 'p
 		IPC::Run::run([ 'python3', $tool, 'inclusion', "$dir/p.json", "$dir/d.json" ], '>', \$out, '2>', \$err);
 		return $out . $err;
 	};
-	like($audit->($proof_before, $digest{pay}), qr/^OK: row \(\d+, \d+\) of public\.pay: in block \d+, chained to block \d+ [0-9a-f]{64}, matching block \d+ of the digest/,
+	like($audit->($proof_before, $digest{pay}), qr/^OK: row \(\d+, leaf \d+ of \d+; row format 1 binds no sequence number\) of public\.pay: in block \d+, chained to block \d+ [0-9a-f]{64}, matching block \d+ of the digest/,
 		'the proof of the 0.1.0 library checks against its digest after the update');
 	my $block = $old->safe_psql('postgres', "SELECT '$digest{pay}'::jsonb->>'block'");
 	my $v1 = $old->safe_psql('postgres',
@@ -295,7 +295,7 @@ is($old->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count{pay} + 10, 'p
 	my $v2 = $old->safe_psql('postgres', "SELECT ledger.prove('pay', ledger_xact, ledger_seq) FROM pay WHERE id = 3");
 	like($v2, qr/"proof_version": 2/, 'to the newest block, a proof_version 2');
 	like($audit->($v2, $old->safe_psql('postgres', "SELECT ledger.digest('pay')")),
-		qr/^OK: row \(\d+, \d+\) of public\.pay: transaction \d+ is history leaf \d+ of \d+, root \S+, block \d+ [0-9a-f]{64}, matching block \d+ of the digest$/m,
+		qr/^OK: row \(\d+, leaf \d+ of \d+; row format 1 binds no sequence number\) of public\.pay: transaction \d+ is history leaf \d+ of \d+, root \S+, block \d+ [0-9a-f]{64}, matching block \d+ of the digest$/m,
 		'... of a format-1 row, checked against the newest digest');
 }
 
