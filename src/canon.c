@@ -633,15 +633,7 @@ void
 canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 				TupleDesc tupdesc, Datum *values, bool *isnull)
 {
-	char	   *p;
-
-	resetStringInfo(buf);
-	p = canon_reserve(buf, 3);
-	p[0] = 'L';
-	p[1] = 'R';
-	p[2] = CANON_ROW_FORMAT_1;
-	buf->len += 3;
-	canon_put_columns(buf, layout, values, isnull, false);
+	canon_row_bytes_signing(buf, CANON_ROW_FORMAT_1, layout, tupdesc, values, isnull);
 }
 
 /*
