@@ -2048,7 +2048,15 @@ ledger_launcher_main(Datum main_arg)
 				continue;
 			}
 			running[i] = sealer_start_worker(snapshot[i].dboid);
-			last_start[i] = now;
+
+			/*
+			 * (a start that found no slot is no failing sealer: were it held
+			 * back for an interval, a sealer handing its slot on got it
+			 * straight back, the launcher having tried the waiting databases
+			 * while it was still exiting; a review on 2026-12-06)
+			 */
+			if (running[i] != NULL)
+				last_start[i] = now;
 			by_sweep[i] = !snapshot[i].pending;
 			if (running[i] != NULL && by_sweep[i])
 				sweep_busy = true;
@@ -2409,10 +2417,12 @@ ledger_sealer_main(Datum main_arg)
 			TimestampDifferenceExceeds(started, GetCurrentTimestamp(),
 									   Max(1000, ledger_seal_interval_ms)))
 		{
-			Latch	   *latch = sealer_mark_pending(dboid);
-
-			if (latch != NULL)
-				SetLatch(latch);
+			/*
+			 * (the launcher is told by the postmaster once this process has
+			 * gone and its slot is free: woken before, it tried the waiting
+			 * databases in vain)
+			 */
+			(void) sealer_mark_pending(dboid);
 			proc_exit(0);
 		}
 
