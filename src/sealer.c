@@ -436,7 +436,8 @@ sealer_set_no_extension(Oid dboid)
 
 	SpinLockAcquire(&sealer_shared->mutex);
 	i = sealer_db_slot(dboid);
-	if (i >= 0)
+	/* not if a commit asked for a pass since this one began: it has one */
+	if (i >= 0 && !sealer_shared->dbs[i].pending)
 		sealer_shared->dbs[i].no_extension = true;
 	SpinLockRelease(&sealer_shared->mutex);
 }
