@@ -1538,27 +1538,10 @@ seal_ledger_of(const LedgerIds *ids, int i, bool skip_locked, SealSkip *skip)
 static char *
 sealer_ledger_relname(int64 ledger_id)
 {
-	Datum		arg = Int64GetDatum(ledger_id);
-	Oid			argtype = INT8OID;
-	Oid			relid = InvalidOid;
+	Oid			relid = ledger_relation_of_id(ledger_id);
 	char	   *relname;
 	char	   *nspname;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT relation::pg_catalog.oid FROM ledger.ledgers "
-							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.ledgers");
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			relid = DatumGetObjectId(d);
-	}
-	SPI_finish();
 	if (!OidIsValid(relid))
 		return NULL;
 	relname = get_rel_name(relid);
