@@ -1878,7 +1878,6 @@ ledger_launcher_main(Datum main_arg)
 	BackgroundWorkerHandle *running[SEALER_MAX_DBS];
 	TimestampTz last_start[SEALER_MAX_DBS];
 	bool		by_sweep[SEALER_MAX_DBS];	/* started for a sweep alone */
-	bool		no_slot[SEALER_MAX_DBS];	/* its last start found no slot */
 	TimestampTz last_sweep;
 	bool		overflow_told = false;
 	TimestampTz slots_told = 0;
@@ -1904,7 +1903,6 @@ ledger_launcher_main(Datum main_arg)
 		running[i] = NULL;
 		last_start[i] = 0;
 		by_sweep[i] = false;
-		no_slot[i] = false;
 	}
 
 	SpinLockAcquire(&sealer_shared->mutex);
@@ -2006,7 +2004,6 @@ ledger_launcher_main(Datum main_arg)
 			{
 				launcher_forget_database(snapshot[i].dboid, true);
 				last_start[i] = 0;
-				no_slot[i] = false;
 				continue;
 			}
 			if (!(snapshot[i].pending || snapshot[i].swept) || running[i] != NULL)
@@ -2028,7 +2025,6 @@ ledger_launcher_main(Datum main_arg)
 			{
 				launcher_forget_database(snapshot[i].dboid, false);
 				last_start[i] = 0;
-				no_slot[i] = false;
 				continue;
 			}
 			running[i] = sealer_start_worker(snapshot[i].dboid);
@@ -2044,7 +2040,14 @@ ledger_launcher_main(Datum main_arg)
 			by_sweep[i] = !snapshot[i].pending;
 			if (running[i] != NULL && by_sweep[i])
 				sweep_busy = true;
-			no_slot[i] = running[i] == NULL && snapshot[i].pending;
+
+			/*
+			 * a database's work waits for a slot: tried again at each look (a
+			 * failed start does not hold it back), so each look says whether
+			 * any still waits
+			 */
+			if (running[i] == NULL && snapshot[i].pending)
+				short_now = true;
 			if (running[i] != NULL)
 				first = (i + 1) % ndbs;
 
@@ -2065,10 +2068,6 @@ ledger_launcher_main(Datum main_arg)
 						 errhint("You might need to increase \"%s\".", "max_worker_processes")));
 			}
 		}
-		/* a database whose work found no slot, and waits (not started since) */
-		for (i = 0; i < ndbs; i++)
-			if (no_slot[i] && running[i] == NULL && snapshot[i].pending)
-				short_now = true;
 		SpinLockAcquire(&sealer_shared->mutex);
 		sealer_shared->slots_short = short_now;
 		SpinLockRelease(&sealer_shared->mutex);
