@@ -886,6 +886,42 @@ verify_digest(int64 ledger_id, Oid relid, const char *relname)
 }
 
 /*
+ * A ledger whose block 0 is missing (a superuser's DELETE, a partial
+ * restore) is never sealed again (sealer.c: its history cannot be chained
+ * without the genesis, and no new one is made).  digest() of it waited
+ * ledger.digest_wait for a pass that skips it and then described a chain
+ * that starts nowhere; it now says so at once.  A replica whose first
+ * blocks have not arrived yet has no block at all, which verify_digest
+ * reports as before.  One primary-key probe.
+ */
+static void
+verify_check_genesis(int64 ledger_id, const char *relname, bool replica)
+{
+	Datum		arg = Int64GetDatum(ledger_id);
+	Oid			argtype = INT8OID;
+	bool		isnull;
+	Datum		first;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.min(block_no) FROM ledger.blocks "
+							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read ledger.blocks");
+	first = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if ((isnull && !replica) || (!isnull && DatumGetInt64(first) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot take the digest of ledger \"%s\": its genesis block is missing",
+						relname ? relname : psprintf("id " INT64_FORMAT, ledger_id)),
+				 errdetail("Block 0 of ledger id " INT64_FORMAT " is not in ledger.blocks; its history cannot be chained without it, and no new genesis block is made.",
+						   ledger_id),
+				 errhint("Run ledger.verify() on the ledger. It is sealed again once its block 0 is put back from a backup.")));
+	SPI_finish();
+}
+
+/*
  * ledger.digest(tbl regclass) RETURNS jsonb
  *
  * Has what is committed sealed (by the background sealer, or a one-shot
@@ -901,6 +937,7 @@ ledger_digest(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	int64		ledger_id;
 	char	   *relname;
+	bool		replica;
 
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
@@ -912,8 +949,9 @@ ledger_digest(PG_FUNCTION_ARGS)
 	 * newest one replayed (nothing seals there: asking waited for
 	 * ledger.digest_wait)
 	 */
-	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() &&
-		!ledger_id_is_replica(ledger_id))
+	replica = ledger_id_is_replica(ledger_id);
+	verify_check_genesis(ledger_id, relname, replica);
+	if (!IsolationUsesXactSnapshot() && !RecoveryInProgress() && !replica)
 		(void) sealer_request_seal(ledger_id, relname);
 	PG_RETURN_JSONB_P(verify_digest(ledger_id, relid, relname));
 }

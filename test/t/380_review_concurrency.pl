@@ -34,7 +34,8 @@
 #     work list's rebuild took it for a half-restored catalog and sealed no
 #     ledger of the database any more.  Now it is skipped, kept unsealed,
 #     named in one WARNING (XX001) per pass and in sealing_status, and
-#     verify() reports it.
+#     verify() reports it; digest() of it is XX001 at once (it waited
+#     ledger.digest_wait, then described a chain that starts nowhere).
 
 use strict;
 use warnings;
@@ -308,6 +309,14 @@ like($err, qr/DETAIL:  Ledgers whose block 0 is missing from ledger.blocks, and 
 ($ret, $out, $err) = $node->psql('postgres', "SELECT ledger.seal('g1')", extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/ERROR:  XX001: cannot seal ledger "g1": its genesis block is missing/,
 	'no genesis: seal() of that ledger fails with XX001');
+# digest() waited ledger.digest_wait for a pass that skips the ledger, then
+# described g1's block 1, a chain that starts nowhere
+for my $g (qw(g0 g1))
+{
+	($ret, $out, $err) = $node->psql('postgres', "SELECT ledger.digest('$g')", extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	like($err, qr/ERROR:  XX001: cannot take the digest of ledger "$g": its genesis block is missing/,
+		"no genesis: digest() of $g fails with XX001, without waiting for the sealer");
+}
 
 # after a crash the work list is rebuilt: the rebuild refused the whole
 # database, and nothing was sealed any more
