@@ -39,7 +39,45 @@ BEGIN
 			DETAIL = 'Its triggers keys_append_only, keys_insert, keys_no_truncate and keys_changed must stay as the extension made them, enabled ALWAYS.',
 			HINT = 'Keys are changed only with ledger.add_key and ledger.revoke_key.';
 	END IF;
+	-- the checkpoint tables (sql/install/60_checkpoints.sql), kept the same
+	-- way: signed evidence is never deleted or changed.  The extension's
+	-- own scripts make them after this event trigger, table first.
+	IF pg_catalog.to_regclass('ledger.checkpoint_conflicts') IS NULL
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c WHERE c.in_extension) THEN
+		RETURN;
+	END IF;
+	IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
+		 WHERE t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
+		   AND t.tgenabled OPERATOR(pg_catalog.=) 'A'
+		   AND ((t.tgrelid OPERATOR(pg_catalog.=) 'ledger.checkpoints'::pg_catalog.regclass
+				 AND ((t.tgname OPERATOR(pg_catalog.=) 'checkpoints_guard'
+					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoints_guard()'::pg_catalog.regprocedure
+					   AND t.tgtype OPERATOR(pg_catalog.=) 31)		-- ROW, BEFORE, INSERT, DELETE, UPDATE
+					  OR (t.tgname OPERATOR(pg_catalog.=) 'checkpoints_guard_truncate'
+					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoints_guard()'::pg_catalog.regprocedure
+					   AND t.tgtype OPERATOR(pg_catalog.=) 34)))	-- STATEMENT, BEFORE, TRUNCATE
+				OR (t.tgrelid OPERATOR(pg_catalog.=) 'ledger.checkpoint_signatures'::pg_catalog.regclass
+				 AND ((t.tgname OPERATOR(pg_catalog.=) 'checkpoint_signatures_guard'
+					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_signatures_guard()'::pg_catalog.regprocedure
+					   AND t.tgtype OPERATOR(pg_catalog.=) 31)
+					  OR (t.tgname OPERATOR(pg_catalog.=) 'checkpoint_signatures_guard_truncate'
+					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_signatures_guard()'::pg_catalog.regprocedure
+					   AND t.tgtype OPERATOR(pg_catalog.=) 34)))
+				OR (t.tgrelid OPERATOR(pg_catalog.=) 'ledger.checkpoint_conflicts'::pg_catalog.regclass
+				 AND ((t.tgname OPERATOR(pg_catalog.=) 'checkpoint_conflicts_guard'
+					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_conflicts_guard()'::pg_catalog.regprocedure
+					   AND t.tgtype OPERATOR(pg_catalog.=) 27)		-- ROW, BEFORE, DELETE, UPDATE
+					  OR (t.tgname OPERATOR(pg_catalog.=) 'checkpoint_conflicts_guard_truncate'
+					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_conflicts_guard()'::pg_catalog.regprocedure
+					   AND t.tgtype OPERATOR(pg_catalog.=) 34)))))
+		OPERATOR(pg_catalog.<>) 6 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'feature_not_supported',
+			MESSAGE = 'cannot alter the checkpoint tables this way',
+			DETAIL = 'The triggers of ledger.checkpoints, ledger.checkpoint_signatures and ledger.checkpoint_conflicts must stay as the extension made them, enabled ALWAYS: checkpoints, signatures and evidence of equivocation are kept as made.',
+			HINT = 'Conflicts are cleared only with ledger.clear_checkpoint_conflicts.';
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION ledger._guard_signed() IS
-'Internal: event trigger refusing DDL that changes the key registry''s triggers';
+'Internal: event trigger refusing DDL that changes the triggers of the key registry and of the checkpoint tables';

@@ -810,6 +810,8 @@ BEGIN
                 AND s.tree_size OPERATOR(pg_catalog.=) _check_origin_signature.tree_size
                 AND s.root OPERATOR(pg_catalog.<>) _check_origin_signature.root
                 AND s.institution OPERATOR(pg_catalog.=) _check_origin_signature.origin
+                AND pg_catalog.split_part(s.note, E'\n', 1) OPERATOR(pg_catalog.=)
+                    pg_catalog.split_part(_check_origin_signature.signed_note, E'\n', 1)
               ORDER BY s.root
     LOOP
         -- one row per pair of roots, the smaller first
@@ -897,6 +899,7 @@ BEGIN
                         WHERE s.ledger_id OPERATOR(pg_catalog.=) c2.ledger_id
                           AND s.tree_size OPERATOR(pg_catalog.=) c2.tree_size
                           AND s.root OPERATOR(pg_catalog.=) c2.root
+                          AND s.note OPERATOR(pg_catalog.=) c2.note
                           AND s.institution OPERATOR(pg_catalog.=) c2.institution)
          ORDER BY c2.tree_size DESC LIMIT 1;
         IF NOT FOUND THEN
@@ -931,7 +934,8 @@ BEGIN
       INTO sigs FROM ledger.checkpoint_signatures s
      WHERE s.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
        AND s.tree_size OPERATOR(pg_catalog.=) c.tree_size
-       AND s.root OPERATOR(pg_catalog.=) c.root;
+       AND s.root OPERATOR(pg_catalog.=) c.root
+       AND s.note OPERATOR(pg_catalog.=) c.note;
     IF sigs IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
@@ -1060,6 +1064,7 @@ BEGIN
                         WHERE s.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
                           AND s.tree_size OPERATOR(pg_catalog.=) add_checkpoint_signature.tree_size
                           AND s.root OPERATOR(pg_catalog.=) c.root
+                          AND s.note OPERATOR(pg_catalog.=) c.note
                           AND s.institution OPERATOR(pg_catalog.=) c.institution) THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'object_not_in_prerequisite_state',
@@ -1133,6 +1138,7 @@ BEGIN
           JOIN ledger.checkpoint_signatures s
             ON s.ledger_id OPERATOR(pg_catalog.=) c.ledger_id AND s.tree_size OPERATOR(pg_catalog.=) c.tree_size
            AND s.root OPERATOR(pg_catalog.=) c.root AND s.institution OPERATOR(pg_catalog.=) c.institution
+           AND s.note OPERATOR(pg_catalog.=) c.note
          WHERE c.tree_size OPERATOR(pg_catalog.>=) COALESCE(
                    (SELECT pg_catalog.max(m.tree_size) FROM ledger.checkpoint_signatures m
                      WHERE m.ledger_id OPERATOR(pg_catalog.=) c.ledger_id
@@ -1150,7 +1156,8 @@ BEGIN
                             WHERE x.ledger_id OPERATOR(pg_catalog.=) c.ledger_id AND x.cleared_at IS NULL)
            AND EXISTS (SELECT 1 FROM ledger.checkpoint_signatures s
                         WHERE s.ledger_id OPERATOR(pg_catalog.=) c.ledger_id AND s.tree_size OPERATOR(pg_catalog.=) c.tree_size
-                          AND s.root OPERATOR(pg_catalog.=) c.root AND s.institution OPERATOR(pg_catalog.=) c.institution)
+                          AND s.root OPERATOR(pg_catalog.=) c.root AND s.institution OPERATOR(pg_catalog.=) c.institution
+                          AND s.note OPERATOR(pg_catalog.=) c.note)
            AND NOT EXISTS (SELECT 1 FROM ledger.checkpoint_signatures m
                             WHERE m.ledger_id OPERATOR(pg_catalog.=) c.ledger_id
                               AND m.institution OPERATOR(pg_catalog.=) me.name
@@ -1170,6 +1177,44 @@ REVOKE ALL ON FUNCTION ledger.checkpoints_to_cosign() FROM PUBLIC;
 -- Guards: append-only, and what arrives from a subscription
 -- ---------------------------------------------------------------------
 
+-- The institution a ledger's checkpoints name as origin, as this database
+-- knows it: for a ledger owned here, this institution (only for a row that
+-- arrives: a restore loads these tables before the ledgers and the
+-- institution); else the institution its checkpoints held here name (they
+-- all name one) or, for a replica, that the checkpoints of the other
+-- ledgers replicated through the same subscription name; NULL if unknown.
+CREATE FUNCTION ledger._checkpoint_origin(ledger_id pg_catalog.int8, arriving pg_catalog.bool)
+    RETURNS pg_catalog.text
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    o pg_catalog.text;
+BEGIN
+    IF arriving
+       AND EXISTS (SELECT 1 FROM ledger.ledgers l WHERE l.ledger_id OPERATOR(pg_catalog.=) _checkpoint_origin.ledger_id)
+       AND NOT EXISTS (SELECT 1 FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) _checkpoint_origin.ledger_id) THEN
+        RETURN (SELECT i.name FROM ledger.institution i);
+    END IF;
+    SELECT c.institution INTO o FROM ledger.checkpoints c
+     WHERE c.ledger_id OPERATOR(pg_catalog.=) _checkpoint_origin.ledger_id
+     LIMIT 1;
+    IF FOUND OR NOT arriving THEN
+        RETURN o;
+    END IF;
+    SELECT c.institution INTO o
+      FROM ledger.replicas r
+      JOIN ledger.replicas r2 ON r2.subscription OPERATOR(pg_catalog.=) r.subscription
+      JOIN ledger.checkpoints c ON c.ledger_id OPERATOR(pg_catalog.=) r2.ledger_id
+     WHERE r.ledger_id OPERATOR(pg_catalog.=) _checkpoint_origin.ledger_id
+     LIMIT 1;
+    RETURN o;
+END
+$$;
+COMMENT ON FUNCTION ledger._checkpoint_origin(pg_catalog.int8, pg_catalog.bool) IS 'Internal: the origin institution of a ledger''s checkpoints as known here (this institution for its own ledgers when arriving is true, else the institution its checkpoints held here name, or those of the other ledgers of its subscription), NULL if unknown';
+REVOKE ALL ON FUNCTION ledger._checkpoint_origin(pg_catalog.int8, pg_catalog.bool) FROM PUBLIC;
+
 CREATE FUNCTION ledger._checkpoints_guard() RETURNS trigger
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
@@ -1178,6 +1223,8 @@ DECLARE
     sub pg_catalog.text;
     n record;
     g record;
+    origin pg_catalog.text;
+    me pg_catalog.text;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
         RAISE EXCEPTION USING
@@ -1199,7 +1246,17 @@ BEGIN
     END IF;
     sub := ledger._applying();
     IF sub IS NULL THEN
-        -- made here by ledger.checkpoint(), which checked it, or restored
+        -- made here by ledger.checkpoint(), which checked it, or restored:
+        -- every checkpoint of a ledger names one origin
+        origin := ledger._checkpoint_origin(NEW.ledger_id, false);
+        IF origin OPERATOR(pg_catalog.<>) NEW.institution THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'check_violation',
+                MESSAGE = pg_catalog.format('a checkpoint of ledger %s naming institution "%s" is not one of its origin "%s"',
+                                            n.ledger_uuid, NEW.institution, origin),
+                DETAIL = 'The checkpoints of a ledger held here name its origin institution.',
+                SCHEMA = 'ledger', TABLE = 'checkpoints', CONSTRAINT = 'checkpoints_origin';
+        END IF;
         RETURN NEW;
     END IF;
     -- arriving: a checkpoint of a ledger replicated through this subscription
@@ -1213,6 +1270,24 @@ BEGIN
                                         sub, COALESCE(g.relation::pg_catalog.text, n.ledger_uuid::pg_catalog.text)),
             DETAIL = 'A ledger''s checkpoints arrive from its origin, through the subscription that replicates the ledger.',
             HINT = 'A ledger added to the origin''s publication must be set up here first: call ledger.resync_subscription().';
+    END IF;
+    -- by the ledger's origin: the institution its checkpoints (and those of
+    -- the other ledgers of this subscription) held here name, else a peer
+    -- registered here; never this institution
+    origin := ledger._checkpoint_origin(NEW.ledger_id, true);
+    SELECT i.name INTO me FROM ledger.institution i;
+    IF NEW.institution OPERATOR(pg_catalog.=) me
+       OR NEW.institution OPERATOR(pg_catalog.<>) origin
+       OR (origin IS NULL AND NOT EXISTS (SELECT 1 FROM ledger.peers p
+                                            WHERE p.institution OPERATOR(pg_catalog.=) NEW.institution)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = pg_catalog.format('subscription "%s" sent a checkpoint of ledger %s naming institution "%s", which is not its origin',
+                                        sub, g.relation, NEW.institution),
+            DETAIL = CASE WHEN NEW.institution OPERATOR(pg_catalog.=) me THEN 'That is this institution, which does not own the ledger.'
+                          WHEN origin IS NOT NULL THEN pg_catalog.format('The checkpoints held here of the ledgers of this subscription name institution "%s".', origin)
+                          ELSE 'No peer of that name is registered here with ledger.add_peer().' END,
+            SCHEMA = 'ledger', TABLE = 'checkpoints', CONSTRAINT = 'checkpoints_origin';
     END IF;
     IF EXISTS (SELECT 1 FROM ledger.checkpoints c
                 WHERE c.ledger_id OPERATOR(pg_catalog.=) NEW.ledger_id
@@ -1243,6 +1318,8 @@ DECLARE
     signer pg_catalog.text;
     me pg_catalog.text;
     k record;
+    origin pg_catalog.text;
+    rsub pg_catalog.name;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
         RAISE EXCEPTION USING
@@ -1275,6 +1352,35 @@ BEGIN
             SCHEMA = 'ledger', TABLE = 'checkpoint_signatures', CONSTRAINT = 'checkpoint_signatures_signature';
     END IF;
     sub := ledger._applying();
+    -- what is signed is the checkpoint's exact text, whose first line names
+    -- the ledger's origin: known here for a ledger owned here or whose
+    -- checkpoints are held here; else, for a replica, an origin's signature
+    -- arrives through the subscription that replicates the ledger (a
+    -- cosignature of a checkpoint not held yet is kept, and counts only once
+    -- its note is the checkpoint's)
+    origin := ledger._checkpoint_origin(NEW.ledger_id, sub IS NOT NULL);
+    IF origin IS NULL AND sub IS NOT NULL AND signer OPERATOR(pg_catalog.=) n.institution THEN
+        SELECT r.subscription INTO rsub FROM ledger.replicas r
+         WHERE r.ledger_id OPERATOR(pg_catalog.=) NEW.ledger_id;
+        IF FOUND AND rsub IS DISTINCT FROM sub THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'check_violation',
+                MESSAGE = pg_catalog.format('subscription "%s" sent a checkpoint signature of ledger %s by institution "%s" as its origin, which is not its origin',
+                                            sub, n.ledger_uuid, signer),
+                DETAIL = pg_catalog.format('The ledger is replicated here from its origin through subscription "%s".', rsub),
+                SCHEMA = 'ledger', TABLE = 'checkpoint_signatures', CONSTRAINT = 'checkpoint_signatures_note';
+        ELSIF FOUND THEN
+            origin := n.institution;
+        END IF;
+    END IF;
+    IF NEW.note OPERATOR(pg_catalog.<>) ledger._checkpoint_text(origin, n.ledger_uuid, NEW.tree_size, NEW.root) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = pg_catalog.format('the note of a checkpoint signature of ledger %s at history size %s names origin "%s", not the ledger''s origin "%s"',
+                                        n.ledger_uuid, NEW.tree_size, n.institution, origin),
+            DETAIL = 'A checkpoint is signed and cosigned as the exact note text its origin made, whose first line is "<origin institution>/ledger/<ledger uuid>".',
+            SCHEMA = 'ledger', TABLE = 'checkpoint_signatures', CONSTRAINT = 'checkpoint_signatures_note';
+    END IF;
     IF sub IS NULL THEN
         -- made here by ledger.add_checkpoint_signature(), which verified it, or restored
         RETURN NEW;
@@ -1318,13 +1424,10 @@ BEGIN
         RETURN NULL;			-- held already (a resync, or a second publication)
     END IF;
     NEW.signed_here := false;
-    -- an origin's signature, of a ledger whose checkpoints held here (which
-    -- come from its subscription) name no other origin: checked for
-    -- equivocation (another institution's claim to be the origin is not)
-    IF signer OPERATOR(pg_catalog.=) n.institution
-       AND NOT EXISTS (SELECT 1 FROM ledger.checkpoints c
-                        WHERE c.ledger_id OPERATOR(pg_catalog.=) NEW.ledger_id
-                          AND c.institution OPERATOR(pg_catalog.<>) n.institution) THEN
+    -- a signature by the ledger's origin, as known here: checked for
+    -- equivocation (of a ledger whose origin is not known here, nobody's
+    -- claim to be the origin is evidence)
+    IF signer OPERATOR(pg_catalog.=) origin THEN
         PERFORM ledger._check_origin_signature(NEW.ledger_id, NEW.tree_size, NEW.root, signer,
             NEW.note OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||) NEW.signature OPERATOR(pg_catalog.||) E'\n');
     END IF;
@@ -1351,6 +1454,15 @@ BEGIN
            IS NOT DISTINCT FROM
            ROW(OLD.ledger_id, OLD.tree_size, OLD.kind, OLD.root, OLD.other_root, OLD.signed_note,
                OLD.other_note, OLD.detected_at) THEN
+        -- as ledger.clear_checkpoint_conflicts() clears: by whom and why
+        IF NEW.cleared_by IS NULL OR pg_catalog.btrim(COALESCE(NEW.clear_reason, '')) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'integrity_constraint_violation',
+                MESSAGE = 'cannot clear a checkpoint conflict without cleared_by and clear_reason',
+                DETAIL = 'Evidence of equivocation is cleared only with the role that cleared it and the reason.',
+                HINT = 'Use ledger.clear_checkpoint_conflicts().',
+                SCHEMA = 'ledger', TABLE = 'checkpoint_conflicts', CONSTRAINT = 'checkpoint_conflicts_append_only';
+        END IF;
         RETURN NEW;
     END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
@@ -1408,6 +1520,7 @@ CREATE VIEW ledger.checkpoint_status AS
            WHERE g.ledger_id OPERATOR(pg_catalog.=) c.ledger_id
              AND g.tree_size OPERATOR(pg_catalog.=) c.tree_size
              AND g.root OPERATOR(pg_catalog.=) c.root
+             AND g.note OPERATOR(pg_catalog.=) c.note
              AND (g.institution OPERATOR(pg_catalog.=) ANY (SELECT i.name FROM ledger.institution i)
                   OR g.institution OPERATOR(pg_catalog.=) ANY (SELECT p.institution FROM ledger.peers p))) s ON true;
 COMMENT ON VIEW ledger.checkpoint_status IS 'Each checkpoint held here: which known institutions signed it (the origin first), whether its origin did, the quorum k of the n institutions known here, whether it is reached (the origin''s signature and k signatures in all), and whether an uncleared equivocation stops cosigning of its ledger';

@@ -211,6 +211,133 @@ my $proof = $A->safe_psql('postgres', q{SELECT ledger.prove('payments', (SELECT 
 	'--key', $vkey{c}, '--quorum', 3);
 is($rc, 0, 'ledger-audit inclusion: a row proved against the cosigned checkpoint') or diag($out);
 
+# ---------- review 2026-12-06: rows a superuser plants ----------
+
+# A row stored by hand past the guards, as a superuser can (the event trigger
+# disabled by name, then the tables' guards): what the peers do on arrival.
+sub planted
+{
+	my ($n, $sql) = @_;
+	$n->safe_psql('postgres', "ALTER EVENT TRIGGER ledger_guard_signed DISABLE;\n"
+		  . "ALTER TABLE ledger.checkpoints DISABLE TRIGGER checkpoints_guard;\n"
+		  . "ALTER TABLE ledger.checkpoint_signatures DISABLE TRIGGER checkpoint_signatures_guard;\n$sql;\n"
+		  . "ALTER TABLE ledger.checkpoints ENABLE ALWAYS TRIGGER checkpoints_guard;\n"
+		  . "ALTER TABLE ledger.checkpoint_signatures ENABLE ALWAYS TRIGGER checkpoint_signatures_guard;\n"
+		  . "ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;");
+}
+
+# Wait until subscription S of node N stopped or the row arrived; it must
+# have stopped with the error wanted; the transaction is skipped.
+sub refused_on_arrival
+{
+	my ($n, $sub, $arrived, $want, $what) = @_;
+	$n->poll_query_until('postgres', "SELECT NOT subenabled OR ($arrived) FROM pg_subscription WHERE subname = '$sub'")
+	  or diag("$what: neither refused nor arrived");
+	my $e = $n->safe_psql('postgres', "SELECT CASE WHEN s.subenabled THEN 'enabled, the row stored' ELSE coalesce(r.last_error, '') END "
+		  . "FROM pg_subscription s LEFT JOIN ledger.replication_status r ON r.peer = s.subname WHERE s.subname = '$sub' LIMIT 1");
+	like($e, $want, $what);
+	return if $e =~ /^enabled/;
+	my $lsn = $n->safe_psql('postgres', "SELECT last_error_lsn FROM ledger.replication_status WHERE peer = '$sub' LIMIT 1");
+	$n->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SKIP (lsn = '$lsn'); ALTER SUBSCRIPTION $sub ENABLE");
+}
+
+# 1. C signs a checkpoint of A over another note text (its first line
+# changed): refused at C, and on arrival at A and B; it never counts.
+$A->safe_psql('postgres', q{INSERT INTO payments VALUES (101, 'review', 1)});
+my $znote = $A->safe_psql('postgres', q{SELECT ledger.checkpoint('payments')});
+my ($zsize) = $znote =~ /\n(\d+)\n/;
+$A->safe_psql('postgres', "SELECT ledger.add_checkpoint_signature('payments', $zsize, " . lit(sign_line($znote, $pem{a})) . ')');
+wait_is($C, "SELECT origin_signed FROM ledger.checkpoint_status WHERE ledger = 'payments'::regclass AND tree_size = $zsize",
+	't', 'C: the new checkpoint signed by A arrived');
+(my $zzz = $znote) =~ s/^[^\n]*/zzz\/ledger\/$uuid/;
+my $zins = "INSERT INTO ledger.checkpoint_signatures (ledger_id, tree_size, root, institution, note, signature, signed_here) "
+  . "SELECT ledger_id, tree_size, root, '$inst{c}', " . lit($zzz) . ', ' . lit(sign_line($zzz, $pem{c}, "$inst{c}/ledger"))
+  . ", true FROM ledger.checkpoints WHERE tree_size = $zsize AND ledger_id = (SELECT ledger_id FROM ledger.ledgers WHERE relation = 'payments'::regclass)";
+my ($ret, $o, $err) = $C->psql('postgres', $zins);
+like($err, qr/ERROR:  the note of a checkpoint signature of ledger $uuid at history size $zsize names origin "zzz", not the ledger's origin "$inst{a}"/,
+	'C: a signature over another note text than the checkpoint\'s is refused');
+planted($C, $zins) if $ret;
+for my $x (qw(a b))
+{
+	refused_on_arrival($node{$x}, "${x}_from_c",
+		"EXISTS (SELECT 1 FROM ledger.checkpoint_signatures WHERE tree_size = $zsize AND institution = '$inst{c}')",
+		qr/names origin "zzz", not the ledger's origin "$inst{a}"/, "$x: C's signature over another note is refused on arrival");
+}
+$B->safe_psql('postgres', "SELECT ledger.add_checkpoint_signature('payments', $zsize, "
+	  . lit(sign_line($znote, $pem{b}, "$inst{b}/ledger")) . ')');
+$A->poll_query_until('postgres', "SELECT count(*) = 1 FROM ledger.checkpoint_signatures WHERE tree_size = $zsize AND institution = '$inst{b}'")
+  or diag('A: B\'s cosignature did not arrive');
+is($A->safe_psql('postgres', "SELECT signed_by, quorum_reached FROM ledger.checkpoint_status "
+	  . "WHERE ledger = 'payments'::regclass AND tree_size = $zsize"),
+	"{$inst{a},$inst{b}}|t", 'A: the quorum counts the signatures of the checkpoint\'s text only');
+($rc, $out) = tool('checkpoint', write_file('z.txt', $A->safe_psql('postgres', "SELECT ledger.signed_checkpoint('payments', $zsize)")),
+	@vkey{qw(a b c)}, '--quorum', 2);
+is($rc, 0, 'ledger-audit checkpoint verifies what A hands out') or diag($out);
+
+# 2. C signs a note naming itself the origin of A's ledger book_a, as if it
+# were its origin: no evidence against book_a anywhere.
+my $a_uuid = $A->safe_psql('postgres', q{SELECT ledger_uuid FROM ledger.ledgers WHERE relation = 'book_a'::regclass});
+my $cnote = "$inst{c}/ledger/$a_uuid\n1\n" . encode_base64(pack('H*', '7' x 64), '') . "\n";
+$C->safe_psql('postgres', "INSERT INTO ledger.checkpoint_signatures (ledger_id, tree_size, root, institution, note, signature, signed_here) "
+	  . "SELECT ledger_id, 1, '\\x" . ('7' x 64) . "', '$inst{c}', " . lit($cnote) . ', '
+	  . lit(sign_line($cnote, $pem{c}, "$inst{c}/ledger/$a_uuid")) . ", true FROM ledger.ledgers WHERE relation = 'book_a'::regclass");
+for my $x (qw(a b))
+{
+	refused_on_arrival($node{$x}, "${x}_from_c",
+		"EXISTS (SELECT 1 FROM ledger.checkpoint_signatures WHERE tree_size = 1 AND institution = '$inst{c}')",
+		qr/names origin "$inst{c}", not the ledger's origin "$inst{a}"/, "$x: C's signature as origin of A's ledger is refused on arrival");
+	is($node{$x}->safe_psql('postgres', 'SELECT count(*) FROM ledger.checkpoint_conflicts'), '0', "$x: no evidence planted by C");
+}
+
+# 3. A's superuser first stores a checkpoint of book_a naming another
+# institution, then signs a forged root: the first is refused on arrival,
+# the second kept as evidence.
+my $empty = encode_base64(pack('H*', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'), '');
+$A->safe_psql('postgres', "INSERT INTO ledger.checkpoints (ledger_id, tree_size, root, institution, note) "
+	  . "SELECT ledger_id, 0, '\\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'nobody', "
+	  . lit("nobody/ledger/$a_uuid\n0\n$empty\n") . " FROM ledger.ledgers WHERE relation = 'book_a'::regclass");
+for my $x (qw(b c))
+{
+	refused_on_arrival($node{$x}, "${x}_from_a", "EXISTS (SELECT 1 FROM ledger.checkpoints WHERE institution = 'nobody')",
+		qr/sent a checkpoint of ledger public.book_a naming institution "nobody", which is not its origin/,
+		"$x: a checkpoint naming another institution than the origin is refused on arrival");
+}
+my $fnote = "$inst{a}/ledger/$a_uuid\n1\n" . encode_base64(pack('H*', '6' x 64), '') . "\n";
+planted($A, "INSERT INTO ledger.checkpoints (ledger_id, tree_size, root, institution, note) "
+	  . "SELECT ledger_id, 1, '\\x" . ('6' x 64) . "', '$inst{a}', " . lit($fnote) . " FROM ledger.ledgers WHERE relation = 'book_a'::regclass;\n"
+	  . "INSERT INTO ledger.checkpoint_signatures (ledger_id, tree_size, root, institution, note, signature, signed_here) "
+	  . "SELECT ledger_id, 1, '\\x" . ('6' x 64) . "', '$inst{a}', " . lit($fnote) . ', '
+	  . lit(sign_line($fnote, $pem{a}, "$inst{a}/ledger/$a_uuid")) . ", true FROM ledger.ledgers WHERE relation = 'book_a'::regclass");
+for my $x (qw(b c))
+{
+	my $n = $node{$x};
+	$n->poll_query_until('postgres', "SELECT count(*) = 1 FROM ledger.checkpoint_signatures WHERE tree_size = 1 AND institution = '$inst{a}'")
+	  or diag("$x: the forged checkpoint did not arrive");
+	is($n->safe_psql('postgres', "SELECT string_agg(kind || ' ' || tree_size, ',') FROM ledger.checkpoint_conflicts c "
+		  . "JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'book_a'::regclass"),
+		'history mismatch 1', "$x: the forged root signed by A is kept as evidence on arrival");
+}
+
+# 4. Evidence and signatures are kept: their guards cannot be disabled, and
+# a conflict is not cleared without who and why.
+for my $t ([ 'checkpoint_conflicts', 'checkpoint_conflicts_guard' ], [ 'checkpoint_signatures', 'checkpoint_signatures_guard' ],
+	[ 'checkpoints', 'checkpoints_guard_truncate' ])
+{
+	($ret, $o, $err) = $B->psql('postgres', "ALTER TABLE ledger.$t->[0] DISABLE TRIGGER $t->[1]");
+	like($err, qr/ERROR:  cannot alter the checkpoint tables this way/, "B: DISABLE TRIGGER $t->[1] is refused");
+}
+($ret, $o, $err) = $B->psql('postgres', 'ALTER TABLE ledger.checkpoint_signatures ENABLE REPLICA TRIGGER checkpoint_signatures_guard');
+like($err, qr/ERROR:  cannot alter the checkpoint tables this way/, 'B: ENABLE REPLICA TRIGGER is refused');
+($ret, $o, $err) = $B->psql('postgres', 'DROP TRIGGER checkpoint_conflicts_guard ON ledger.checkpoint_conflicts');
+like($err, qr/ERROR:  cannot alter the checkpoint tables this way/, 'B: DROP TRIGGER is refused');
+($ret, $o, $err) = $B->psql('postgres', 'UPDATE ledger.checkpoint_conflicts SET cleared_at = now()');
+like($err, qr/ERROR:  cannot clear a checkpoint conflict without cleared_by and clear_reason/,
+	'B: a conflict is not cleared by hand without who and why');
+($ret, $o, $err) = $B->psql('postgres', 'DELETE FROM ledger.checkpoint_conflicts');
+like($err, qr/ERROR:  cannot delete from table "ledger.checkpoint_conflicts"/, 'B: evidence is not deleted');
+is($B->safe_psql('postgres', 'SELECT count(*) FROM ledger.checkpoint_conflicts WHERE cleared_at IS NULL'), '1',
+	'B: the evidence stands');
+
 # ---------- scheduled checkpoints (the background sealer) ----------
 
 for my $n ($A, $B)
@@ -255,7 +382,7 @@ wait_is($B, 'SELECT string_agg(tree_size::text, \',\' ORDER BY tree_size) FROM l
 	"$size1,$size2", 'B: two newer checkpoints to cosign');
 $B->safe_psql('postgres', "SELECT ledger.add_checkpoint_signature('payments', $size2, "
 	  . lit(openssl_line($note2, $pem{b}, "$inst{b}/ledger", 'ecdsa')) . ')');
-my ($ret, $o, $err) = $B->psql('postgres', "SELECT ledger.add_checkpoint_signature('payments', $size1, "
+($ret, $o, $err) = $B->psql('postgres', "SELECT ledger.add_checkpoint_signature('payments', $size1, "
 	  . lit(sign_line($note1, $pem{b}, "$inst{b}/ledger")) . ')');
 like($err, qr/cannot sign history size $size1 of ledger "public.payments": this institution signed size $size2 already/,
 	'B: cosigning a smaller size than already cosigned is refused');
