@@ -63,16 +63,41 @@ FROM (VALUES (18.904591766653166, 9.9510810792059416, -0.00085322627505920665,
 -- extrapolated derivatives of the grid's cubic at the spot), vega against
 -- the truth's central difference in sigma (every twentieth case):
 -- differences beyond 1e-4 in delta, 1e-3 relative (or 1e-6 absolute) in
--- gamma and 1e-3 relative (or 1e-4 of the strike) in vega.
+-- gamma and 1e-3 relative (or 1e-4 of the strike) in vega.  Gamma near the
+-- exercise boundary comes from the Black-Scholes equation (docs/pricing.md,
+-- "American Greeks"): the integral's was beyond the tolerance in cases
+-- 1331, 1367 and 1911 before (2026-12-06).  Case 523 is left out of the
+-- gamma count: its spot is within 2e-4 S of the exercise boundary, where
+-- gamma jumps from 0 to 2 (q S - r K) / (sigma^2 S^2) = 0.0030, and the
+-- truth's cubic, through nodes 0.3% apart on either side of the jump, does
+-- not converge there (0.00113, 0.00155, 0.00111 with N = 1000, 2000,
+-- 4000); the row after checks that gamma takes one of its two values.
+CREATE TEMP TABLE fdg AS
+SELECT fdr.*, ledger.american_greeks(kind, s, k, t, r, q, sigma) AS g
+FROM fdr WHERE regime = 'single';
 SELECT regime, count(*) AS cases,
 	   count(*) FILTER (WHERE abs((g).delta - delta) > 1e-4) AS delta_beyond,
-	   count(*) FILTER (WHERE abs((g).gamma - gamma) > 1e-3 * abs(gamma) + 1e-6) AS gamma_beyond,
+	   count(*) FILTER (WHERE abs((g).gamma - gamma) > 1e-3 * abs(gamma) + 1e-6
+						AND id <> 523) AS gamma_beyond,
 	   count(*) FILTER (WHERE vega <> 'NaN') AS vega_cases,
 	   count(*) FILTER (WHERE vega <> 'NaN'
 						AND abs((g).vega - vega) > 1e-3 * vega + 1e-4 * k) AS vega_beyond
-FROM (SELECT fdr.*, ledger.american_greeks(kind, s, k, t, r, q, sigma) AS g
-	  FROM fdr WHERE regime = 'single' OFFSET 0) x
-GROUP BY 1 ORDER BY 1;
+FROM fdg GROUP BY 1 ORDER BY 1;
+SELECT id, (g).gamma = 0
+		   OR abs((g).gamma - 2 * (q * s - r * k) / (sigma ^ 2 * s ^ 2))
+			  <= 1e-2 * 2 * (q * s - r * k) / (sigma ^ 2 * s ^ 2) AS exercise_or_boundary_gamma
+FROM fdg WHERE id = 523;
+-- The quant review's put (S = 71.5, K = 100, T = 0.5, r = 12%, q = 2%,
+-- sigma = 40%; the boundary is at about S = 71.53) just inside the
+-- continuation region, at S = 72: truth from test/american/fd_truth.c
+-- --case put 72 100 0.5 0.12 0.02 0.4 4000 (value 28.003334209841896,
+-- error estimate 1.19e-07, delta -0.98690421989809807, gamma
+-- 0.02565199603560684; 0.025649067 with N = 2000).  The integral's gamma
+-- was 0.0256983 before, 1.8e-3 relative off.
+SELECT abs((g).gamma - 0.02565199603560684) <= 1e-3 * 0.02565199603560684 + 1e-6 AS gamma_within_tol,
+	   abs((g).delta - -0.98690421989809807) <= 1e-4 AS delta_within_tol,
+	   abs((g).price - 28.003334209841896) <= 1e-6 * 28.003334209841896 + 1.19e-07 AS price_within_tol
+FROM (SELECT ledger.american_greeks('put', 72, 100, 0.5, 0.12, 0.02, 0.4) AS g) x;
 
 -- The other methods: cases beyond 1% of the truth (their accuracy as stated
 -- in docs/pricing.md), single-boundary cases (both hand two-boundary cases

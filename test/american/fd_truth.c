@@ -31,7 +31,8 @@
  * size N (default 500; M = N).  Output: CSV with a header line.
  * One given option instead (sql/pricing_american_review.sql):
  *	./fd_truth --case put|call S K T r q sigma [N]
- * prints "value,error estimate".
+ * prints "value,error estimate,delta,gamma" (delta and gamma as in the
+ * CSV: the grid's cubic at the spot, extrapolated).
  *
  * The random set (seed 20261203, splitmix64, documented in
  * test/american/README.md): kind call or put with equal odds; S = 100;
@@ -371,7 +372,8 @@ main(int argc, char **argv)
 		c.q = atof(argv[7]);
 		c.sigma = atof(argv[8]);
 		p = truth(&c, argc > 9 ? atoi(argv[9]) : 500, &est, g);
-		printf("%.17g,%.3g\n", p * c.k, est * c.k);
+		printf("%.17g,%.3g,%.17g,%.17g\n", p * c.k, est * c.k, g[0] / c.s * c.k,
+			   (g[1] - g[0]) / (c.s * c.s) * c.k);
 		return 0;
 	}
 	rng_state = 20261203ULL;
