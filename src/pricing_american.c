@@ -2406,18 +2406,19 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 					 american_qdfp(theta, s, k, t - ht, r, q, sigma, NULL, NULL, NULL)) / (2.0 * ht);
 
 		/*
-		 * Near the boundary, gamma from the Black-Scholes equation, r V = theta
-		 * + (r - q) S delta + sigma^2 S^2 gamma / 2, with this theta and the
-		 * integral's delta, both accurate there (american_gamma_weight); at
-		 * the boundary it meets 2 (r K - q S) / (sigma^2 S^2) for a put, as
-		 * smooth pasting requires.  dist is NaN where the spot derivatives are
-		 * not the integral's, and <= 0 in the exercise region (gamma 0).
+		 * Near the boundary, gamma from the Black-Scholes equation, r V =
+		 * theta + (r - q) S delta + sigma^2 S^2 gamma / 2, with this theta
+		 * and the integral's delta, both accurate there
+		 * (american_gamma_weight); at the boundary it meets 2 (r K - q S) /
+		 * (sigma^2 S^2) for a put, as smooth pasting requires.  dist is NaN
+		 * where the spot derivatives are not the integral's, and <= 0 in the
+		 * exercise region (gamma 0).
 		 */
 		if (dist > 0.0 && dist < AMERICAN_GAMMA_INT_U)
 		{
 			double		w = american_gamma_weight(dist),
 						gpde = 2.0 * (r * g->price - g->theta - (r - q) * s * d) /
-				(sigma * sigma * s * s);
+			(sigma * sigma * s * s);
 
 			g->gamma = w * gm + (1.0 - w) * gpde;
 		}
