@@ -50,6 +50,7 @@
 #include "checkpoint.h"
 #include "history.h"
 #include "replica.h"
+#include "sealer.h"
 #include "tiles.h"
 
 PG_FUNCTION_INFO_V1(ledger_history_root_at);
@@ -168,10 +169,13 @@ checkpoint_pass(void)
 		return;
 	PG_TRY();
 	{
+		bool		has_ext;
+
 		StartTransactionCommand();
+		/* (first: see sealer_lock_extension) */
+		has_ext = sealer_lock_extension();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		if (OidIsValid(get_extension_oid("ledger", true)) &&
-			strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
+		if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
 		{
 			Datum		arg = Int32GetDatum(ledger_checkpoint_interval_s);
 			Oid			argtype = INT4OID;

@@ -44,6 +44,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -2087,6 +2088,30 @@ ledger_launcher_main(Datum main_arg)
 	}
 }
 
+/*
+ * Is the extension installed here?  Locks it for the transaction first
+ * (AccessShareLock on its pg_extension object): DROP EXTENSION takes
+ * AccessExclusiveLock on that object before it drops the member tables, so
+ * a pass that takes this lock before any table waits for a DROP begun
+ * before it (and then finds no extension), and a DROP begun during the pass
+ * waits for the pass to end.  Without it, the pass's SPI queries locked the
+ * work list and then other catalog tables while the DROP locked them in
+ * another order, and one of the two was ended by the deadlock detector
+ * (DROP EXTENSION failed so about once in 100 tries right after a
+ * drop_ledger(); seen in the regress test "extension" on 2026-12-06).
+ */
+bool
+sealer_lock_extension(void)
+{
+	Oid			extoid = get_extension_oid("ledger", true);
+
+	if (!OidIsValid(extoid))
+		return false;
+	LockDatabaseObject(ExtensionRelationId, extoid, 0, AccessShareLock);
+	/* (the lock has processed the invalidations of a DROP we waited for) */
+	return get_extension_oid("ledger", true) == extoid;
+}
+
 /* Seal every ledger of this database once; returns blocks written. */
 static int
 sealer_pass(void)
@@ -2095,11 +2120,12 @@ sealer_pass(void)
 	volatile int blocks = 0;
 	SealSkip   *volatile skip = NULL;
 	bool		has_ext;
+	volatile bool dropped = false;
 	int			i;
 
 	StartTransactionCommand();
+	has_ext = sealer_lock_extension();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	has_ext = OidIsValid(get_extension_oid("ledger", true));
 	if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) != 0)
 	{
 		/* a new library over an old catalog: wait for ALTER EXTENSION UPDATE */
@@ -2160,7 +2186,10 @@ sealer_pass(void)
 			PopActiveSnapshot();
 			CommitTransactionCommand();
 			StartTransactionCommand();
+			dropped = !sealer_lock_extension();
 			PushActiveSnapshot(GetTransactionSnapshot());
+			if (dropped)
+				break;			/* between two transactions of the pass */
 		}
 		oldcxt = CurrentMemoryContext;
 		oldowner = CurrentResourceOwner;
@@ -2194,7 +2223,8 @@ sealer_pass(void)
 	}
 	if (skip != NULL)
 	{
-		sealer_warn_skipped(&ids, skip, true);
+		if (!dropped)
+			sealer_warn_skipped(&ids, skip, true);
 		pfree(skip);
 	}
 	PopActiveSnapshot();
@@ -2206,6 +2236,8 @@ sealer_pass(void)
 		pfree(ids.ents);
 	if (ids.first != NULL)
 		pfree(ids.first);
+	if (dropped)
+		return -1;
 	/* subscriptions of replicas a lost connection or transient error disabled */
 	replica_reconnect_subscriptions();
 	/* checkpoints of what was sealed (ledger.checkpoint_interval) */
@@ -2435,6 +2467,7 @@ ledger_seal_once_main(Datum main_arg)
 	SealOnceArgs args;
 	int64		ledger_id;
 	Oid			dboid;
+	bool		ok;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	ledger_id = args.ledger_id;
@@ -2442,10 +2475,11 @@ ledger_seal_once_main(Datum main_arg)
 	worker_start(dboid, NULL);
 
 	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, ledger_id == 0 ? "rebuilding the sealing list on demand" :
 						   "sealing ledger on demand");
-	if (OidIsValid(get_extension_oid("ledger", true)) &&
+	ok = sealer_lock_extension();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (ok &&
 		strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
 	{
 		bool		complete;

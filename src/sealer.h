@@ -28,6 +28,9 @@ extern int	sealer_seal_ledger(int64 ledger_id, bool force);
  */
 extern bool sealer_request_seal(int64 ledger_id, const char *relname);
 
+/* Lock the extension for the transaction, before any of its tables. */
+extern bool sealer_lock_extension(void);
+
 /* Settings (docs/reference.md). */
 extern int	ledger_seal_interval_ms;
 extern int	ledger_block_max_transactions;

@@ -24,6 +24,8 @@
 #     alert on seal_lag_seconds missed a broken scheduled seal().  The
 #     status now has the work list rebuilt (in a background worker, also
 #     for a pg_monitor member in a read-only transaction) and counts.
+# 10. (2026-12-06) A sealer's pass and DROP EXTENSION locked the catalog
+#     tables in different orders, and one was ended as a deadlock.
 #  5, 6, 8, 9. (operations reviews of 2026-12-05 and 2026-12-06) a sealer's
 #     error names its ledger and block; the launcher's shutdown logs no
 #     FATAL and a restarted launcher starts no second sealer; the sweep
@@ -253,6 +255,32 @@ ALTER SYSTEM RESET log_min_messages;
 SELECT pg_reload_conf();
 });
 $load->quit;
+# ---------- 10. a sealer's pass and DROP EXTENSION lock in one order ----------
+# A pass took the work list's lock and then other catalog tables', while
+# DROP EXTENSION locked them in its own order: one of the two was ended by
+# the deadlock detector (the regress test "extension" failed so once,
+# 2026-12-06; about once in 100 tries of drop_ledger() then DROP
+# EXTENSION).  A pass now locks the extension itself first, as DROP
+# EXTENSION does: here the sealer that a restarted launcher's sweep starts
+# in a database where a DROP EXTENSION is open waits on that lock, not on
+# one of the tables.
+$s->safe_psql('postgres', 'CREATE DATABASE dropext');
+$s->safe_psql('dropext', 'CREATE EXTENSION ledger');
+my $dropper = $s->background_psql('dropext', on_error_stop => 1);
+$dropper->query_safe('BEGIN; DROP EXTENSION ledger');
+$s->safe_psql('postgres', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'");
+my $waiting = "FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+  . "WHERE NOT l.granted AND a.backend_type = 'ledger sealer' AND a.datname = 'dropext'";
+ok(poll_until($s, "SELECT EXISTS (SELECT $waiting)", 60),
+	'DROP EXTENSION open: the sealer the sweep starts there waits') or diag('no sealer waiting');
+is($s->safe_psql('postgres', "SELECT l.locktype || ' ' || coalesce(l.classid::regclass::text, l.relation::regclass::text) $waiting"),
+	'object pg_extension',
+	'... on the extension\'s lock, before it touches a table');
+$dropper->query_safe('ROLLBACK');
+$dropper->quit;
+ok(poll_until($s, "SELECT NOT EXISTS (SELECT $waiting)", 20),
+	'... and goes on once the DROP is rolled back');
+
 $s->stop;
 my $log = slurp_file($s->logfile);
 unlike($log, qr/FATAL:.*ledger sealer launcher/,
