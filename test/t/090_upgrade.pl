@@ -41,6 +41,18 @@ $node->safe_psql('fresh', 'CREATE EXTENSION ledger');
 $node->safe_psql('upgraded', "CREATE EXTENSION ledger VERSION '0.1.0'");
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	'0.1.0', 'the 0.1.0 install script still installs');
+# a view of the administrator's over the catalog the update rebuilds: the
+# update failed with "cannot drop table transactions_0_1 because other
+# objects depend on it" (an upgrade review on 2026-12-06); now it is
+# refused up front, naming the view
+$node->safe_psql('upgraded',
+	'CREATE VIEW v_unsealed AS SELECT ledger_id, count(*) FROM ledger.transactions WHERE block_no IS NULL GROUP BY 1');
+my ($vret, $vout, $verr) = $node->psql('upgraded', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
+like($verr, qr/ERROR:  2BP01: cannot update extension ledger: view public\.v_unsealed depend on its catalog/,
+	'a view over ledger.transactions: the update is refused up front, naming it');
+is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
+	'0.1.0', '... and the extension stays at 0.1.0');
+$node->safe_psql('upgraded', 'DROP VIEW v_unsealed');
 $node->safe_psql('upgraded', 'ALTER EXTENSION ledger UPDATE');
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	$new_version, "ALTER EXTENSION ledger UPDATE reaches $new_version");
@@ -198,6 +210,14 @@ like($err, qr/ALTER EXTENSION ledger UPDATE/, '... and says what to run');
 	"INSERT INTO fresh (memo) VALUES ('between package upgrade and ALTER EXTENSION UPDATE')");
 isnt($ret, 0, 'new library, 0.1.0 catalog: an insert into a ledger is refused');
 like($err, qr/is at version 0\.1\.0/, '... with the same error');
+# seal() reached the work list first: 42P01, relation "ledger.seal_queue"
+# does not exist (an upgrade review on 2026-12-06)
+for my $call ("ledger.seal('pay')", 'ledger.seal()')
+{
+	($ret, $out, $err) = $old->psql('postgres', "\\set VERBOSITY verbose\nSELECT $call");
+	like($err, qr/ERROR:  55000: extension "ledger" is at version 0\.1\.0, but its library needs version \Q$new_version\E/,
+		"new library, 0.1.0 catalog: $call refuses with the same error");
+}
 is($old->safe_psql('postgres', 'SELECT count(*) FROM fresh'), $count{fresh}, '... and writes nothing');
 
 # The update refuses a schema holding what is not the extension's: the
