@@ -10,12 +10,13 @@
  * type's output function that reads DateStyle, TimeZone, extra_float_digits,
  * bytea_output, lc_* or client_encoding: integers, floats, dates and
  * timestamps are written as fixed-width big-endian binary, text is converted
- * to UTF-8, and the only text renderings used (numeric, jsonb) read no
- * setting.  Nor the database's encoding, in row format 2: jsonb keeps an
- * object's keys sorted by their length and bytes in the server encoding, so
- * in a database that is not UTF-8 (LATIN1) format 2 sorts them again by
- * their UTF-8 bytes (canon_jsonb_put_container); format 1 keeps jsonb's own
- * order, as 0.1.0 hashed it.
+ * to UTF-8 (and refused when two stored forms share that UTF-8: see "text
+ * with no unique UTF-8 form" below), and the only text renderings used
+ * (numeric, jsonb) read no setting.  Nor the database's encoding, in row
+ * format 2: jsonb keeps an object's keys sorted by their length and bytes in
+ * the server encoding, so in a database that is not UTF-8 (LATIN1) format 2
+ * sorts them again by their UTF-8 bytes (canon_jsonb_put_container); format
+ * 1 keeps jsonb's own order, as 0.1.0 hashed it.
  *
  * A row is
  *		'L' 'R' version(u8) ncols(u16) column*
@@ -33,6 +34,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -135,19 +137,296 @@ canon_put_value(StringInfo buf, const char *data, uint32 len)
 	buf->len += 4 + (int) len;
 }
 
-/* Append server-encoded text as UTF-8, length-prefixed. */
-static void
-canon_put_text(StringInfo buf, const char *s, int len)
-{
-	char	   *utf8 = pg_server_to_any(s, len, PG_UTF8);
+/* ---------- text with no unique UTF-8 form ---------- */
 
-	if (utf8 != s)
+/*
+ * Text is hashed in UTF-8 whatever the server encoding, and some server
+ * encodings give two byte sequences the same character: in EUC_JP, 0xA2E2
+ * (JIS X 0208) and 0xADF0 (its NEC duplicate) are both U+2252, so two
+ * different stored values had the same canonical bytes, and a superuser's
+ * edit from one to the other still verified (found by a review on
+ * 2026-12-06).  A form is unique when UTF-8 converts back to the bytes
+ * stored; text whose form is not is refused where a row is hashed (22P05),
+ * and reported by verify.  Only text with a byte of 0x80 or more in a
+ * database neither UTF-8 nor SQL_ASCII (which hashes its bytes as stored)
+ * is converted at all: ASCII is the same in every server encoding.
+ */
+
+/* Does s hold a byte of 0x80 or more? */
+static inline bool
+canon_has_highbit(const char *s, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+		if (IS_HIGHBIT_SET(s[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Convert UTF-8 (n bytes) into the server encoding, into out (outsize bytes,
+ * NUL-terminated), as far as the room allows and the characters have a form
+ * there; returns the UTF-8 bytes converted (0: the first has none).
+ */
+static int
+canon_from_utf8(const char *utf8, int n, unsigned char *out, int outsize)
+{
+	static Oid	proc = InvalidOid;	/* the database's encoding never changes */
+	int			enc = GetDatabaseEncoding();
+
+	if (!OidIsValid(proc))
 	{
-		canon_put_value(buf, utf8, strlen(utf8));
-		pfree(utf8);
+		proc = FindDefaultConversionProc(PG_UTF8, enc);
+		if (!OidIsValid(proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("default conversion function for encoding \"%s\" to \"%s\" does not exist",
+							pg_encoding_to_char(PG_UTF8), pg_encoding_to_char(enc))));
 	}
-	else
+	return pg_do_encoding_conversion_buf(proc, PG_UTF8, enc,
+										 (unsigned char *) utf8, n,
+										 out, outsize, true);
+}
+
+/* UTF-8 bytes converted back per call (a buffer four times that). */
+#define CANON_BACK_CHUNK 4096
+
+/* utf8 converted back chunk bytes at a time: is it s? */
+static bool
+canon_back_compare(const char *s, int len, const char *utf8, int utf8len, int chunk)
+{
+	int			outsize = chunk * MAX_CONVERSION_GROWTH + 1;
+	unsigned char *out = MemoryContextAllocHuge(CurrentMemoryContext, outsize);
+	int			in = 0;
+	int			pos = 0;
+	bool		same = true;
+
+	while (same && in < utf8len)
+	{
+		int			done = canon_from_utf8(utf8 + in, Min(utf8len - in, chunk),
+										   out, outsize);
+		int			outlen = strlen((char *) out);
+
+		same = done > 0 && outlen <= len - pos && memcmp(out, s + pos, outlen) == 0;
+		in += done;
+		pos += outlen;
+	}
+	pfree(out);
+	return same && pos == len;
+}
+
+/* Does utf8, the UTF-8 form of s, convert back to s? */
+static bool
+canon_utf8_comes_back(const char *s, int len, const char *utf8, int utf8len)
+{
+	if (utf8len <= CANON_BACK_CHUNK)
+		return canon_back_compare(s, len, utf8, utf8len, Max(utf8len, 1));
+	if (canon_back_compare(s, len, utf8, utf8len, CANON_BACK_CHUNK))
+		return true;
+
+	/*
+	 * A chunk's end may have parted a pair that converts as one character
+	 * (EUC_JIS_2004's combining sequences): once more, in one piece.
+	 */
+	return canon_back_compare(s, len, utf8, utf8len,
+							  Min(utf8len, (int) (MaxAllocSize / MAX_CONVERSION_GROWTH) - 1));
+}
+
+/* "0xad 0xf0", as PostgreSQL's own encoding errors name bytes */
+static char *
+canon_hex_bytes(const char *s, int len)
+{
+	StringInfoData b;
+	int			i;
+
+	initStringInfo(&b);
+	for (i = 0; i < len; i++)
+		appendStringInfo(&b, "%s0x%02x", i > 0 ? " " : "", (unsigned char) s[i]);
+	return b.data;
+}
+
+/*
+ * Describe the first character of s whose UTF-8 form does not convert back
+ * to it: *what is "with byte sequence 0xad 0xf0 in encoding "EUC_JP" is
+ * U+2252 in UTF-8, which converts back to 0xa2 0xe2", *instead the bytes
+ * to store instead ("0xa2 0xe2"), or NULL when there are none.
+ */
+static void
+canon_describe_not_unique(const char *s, int len, char **what, char **instead)
+{
+	int			enc = GetDatabaseEncoding();
+	const char *encname = GetDatabaseEncodingName();
+	int			pos = 0;
+
+	while (pos < len)
+	{
+		int			clen = Min(pg_encoding_mblen(enc, s + pos), len - pos);
+		char	   *u;
+		int			ulen;
+		unsigned char *back;
+		int			done;
+		StringInfoData cp;
+		int			k;
+
+		if (!IS_HIGHBIT_SET(s[pos]))
+		{
+			pos += clen;
+			continue;
+		}
+		u = pg_server_to_any(s + pos, clen, PG_UTF8);
+		ulen = strlen(u);
+		if (canon_utf8_comes_back(s + pos, clen, u, ulen))
+		{
+			pos += clen;
+			continue;
+		}
+		initStringInfo(&cp);
+		for (k = 0; k < ulen; k += pg_utf_mblen((const unsigned char *) u + k))
+			appendStringInfo(&cp, "%sU+%04X", k > 0 ? " " : "",
+							 (unsigned int) utf8_to_unicode((const unsigned char *) u + k));
+		back = palloc(ulen * MAX_CONVERSION_GROWTH + 1);
+		done = canon_from_utf8(u, ulen, back, ulen * MAX_CONVERSION_GROWTH + 1);
+		if (done == ulen)
+		{
+			*instead = canon_hex_bytes((char *) back, strlen((char *) back));
+			*what = psprintf("with byte sequence %s in encoding \"%s\" is %s in UTF-8, which converts back to %s",
+							 canon_hex_bytes(s + pos, clen), encname, cp.data, *instead);
+		}
+		else
+		{
+			*instead = NULL;
+			*what = psprintf("with byte sequence %s in encoding \"%s\" is %s in UTF-8, which has no form in \"%s\"",
+							 canon_hex_bytes(s + pos, clen), encname, cp.data, encname);
+		}
+		return;
+	}
+	/* no one character: a sequence of them (combining ones, say) */
+	*instead = NULL;
+	*what = psprintf("sequence of the text in encoding \"%s\" converts to UTF-8 and back to other bytes",
+					 encname);
+}
+
+/*
+ * Text (not a name) with no unique UTF-8 form in column colname: 22P05, or
+ * the first problem into *problem when the caller collects them (verify).
+ */
+static void
+canon_text_not_unique(const char *s, int len, const char *colname, char **problem)
+{
+	char	   *what;
+	char	   *instead;
+
+	canon_describe_not_unique(s, len, &what, &instead);
+	if (problem == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("value of column \"%s\" has no unique UTF-8 form", colname),
+				 errdetail("The character %s: a ledger hashes text in UTF-8, where this value could not be told from another.",
+						   what),
+				 instead ?
+				 errhint("Store the character as %s, its canonical form in encoding \"%s\".",
+						 instead, GetDatabaseEncodingName()) :
+				 errhint("Store text whose every character has one form in encoding \"%s\" and in UTF-8.",
+						 GetDatabaseEncodingName())));
+	else if (*problem == NULL)
+		*problem = psprintf("has a value in column \"%s\" with no unique UTF-8 form: the character %s; a ledger refuses such values, which could not be told from others by their hash",
+							colname, what);
+}
+
+/*
+ * Has a column name a unique UTF-8 form?  If not, *what and *instead are set
+ * as canon_describe_not_unique sets them.
+ */
+static bool
+canon_name_unique(const char *name, char **what, char **instead)
+{
+	int			len = strlen(name);
+	int			enc = GetDatabaseEncoding();
+	char	   *utf8;
+
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII || !canon_has_highbit(name, len))
+		return true;
+	utf8 = pg_server_to_any(name, len, PG_UTF8);
+	if (canon_utf8_comes_back(name, len, utf8, strlen(utf8)))
+		return true;
+	canon_describe_not_unique(name, len, what, instead);
+	return false;
+}
+
+/* 22P05 for a column name with no unique UTF-8 form */
+static void
+canon_name_not_unique(const char *name, const char *what, const char *instead)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+			 errmsg("column name \"%s\" has no unique UTF-8 form", name),
+			 errdetail("The character %s: a ledger hashes each column's name in UTF-8, where this name could not be told from another.",
+					   what),
+			 instead ?
+			 errhint("Name the column with %s for that character, its canonical form in encoding \"%s\".",
+					 instead, GetDatabaseEncodingName()) :
+			 errhint("Name the column with characters that have one form in encoding \"%s\" and in UTF-8.",
+					 GetDatabaseEncodingName())));
+}
+
+/*
+ * Refuse a column name with no unique UTF-8 form (22P05): the canonical
+ * bytes hold every present column's name in UTF-8.
+ */
+void
+canon_check_column_name(const char *name)
+{
+	char	   *what;
+	char	   *instead;
+
+	if (!canon_name_unique(name, &what, &instead))
+		canon_name_not_unique(name, what, instead);
+}
+
+/* The same for every column a layout encodes. */
+void
+canon_layout_check_names(const CanonLayout *layout)
+{
+	int			i;
+
+	for (i = 0; i < layout->ncols; i++)
+		if (layout->cols[i].name_what != NULL)
+			canon_name_not_unique(layout->cols[i].name,
+								  layout->cols[i].name_what,
+								  layout->cols[i].name_instead);
+}
+
+/*
+ * Append server-encoded text as UTF-8, length-prefixed; text of column col
+ * with no unique UTF-8 form is refused, or reported into *problem.  In a
+ * UTF-8 database, and for ASCII text, the bytes are the stored ones.
+ */
+static void
+canon_put_text(StringInfo buf, const char *s, int len, const CanonColumn *col,
+			   char **problem)
+{
+	int			enc = GetDatabaseEncoding();
+	char	   *utf8;
+	int			utf8len;
+
+	/* (SQL_ASCII: pg_server_to_any checks that the bytes are UTF-8) */
+	if (enc == PG_UTF8 || (enc != PG_SQL_ASCII && !canon_has_highbit(s, len)))
+	{
 		canon_put_value(buf, s, len);
+		return;
+	}
+	utf8 = pg_server_to_any(s, len, PG_UTF8);
+	if (utf8 == s)
+	{
+		canon_put_value(buf, s, len);
+		return;
+	}
+	utf8len = strlen(utf8);
+	if (!canon_utf8_comes_back(s, len, utf8, utf8len))
+		canon_text_not_unique(s, len, col->name, problem);
+	canon_put_value(buf, utf8, utf8len);
+	pfree(utf8);
 }
 
 /*
@@ -290,6 +569,10 @@ canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
 
 		col = &layout->cols[layout->ncols++];
 		col->attidx = i;
+		col->name = pstrdup(name);
+		/* refused where a row with a value in it is hashed */
+		if (canon_name_unique(name, &col->name_what, &col->name_instead))
+			col->name_what = col->name_instead = NULL;
 		col->tag = tag;
 		col->hdr = hdr.data;
 		col->hdrlen = hdr.len;
@@ -482,13 +765,15 @@ canon_jsonb_put_container(StringInfo out, JsonbContainer *c)
 }
 
 /*
- * Append the canonical encoding of one non-NULL value.  utf8_keys: jsonb
- * objects' keys in UTF-8 order (row format 2), else in jsonb's (format 1).
+ * Append the canonical encoding of one non-NULL value of column col.
+ * utf8_keys: jsonb objects' keys in UTF-8 order (row format 2), else in
+ * jsonb's (format 1).  problem: see canon_row_bytes_checked.
  */
 static void
-canon_put_datum(StringInfo buf, uint8 tag, Datum d, bool utf8_keys)
+canon_put_datum(StringInfo buf, const CanonColumn *col, Datum d, bool utf8_keys,
+				char **problem)
 {
-	switch (tag)
+	switch (col->tag)
 	{
 		case CANON_TAG_BOOL:
 			canon_put_fixed(buf, DatumGetBool(d) ? 1 : 0, 1);
@@ -567,7 +852,7 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d, bool utf8_keys)
 			{
 				struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
 
-				canon_put_text(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+				canon_put_text(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), col, problem);
 				if ((Pointer) v != DatumGetPointer(d))
 					pfree(v);
 				break;
@@ -576,7 +861,7 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d, bool utf8_keys)
 			{
 				const char *s = NameStr(*DatumGetName(d));
 
-				canon_put_text(buf, s, strlen(s));
+				canon_put_text(buf, s, strlen(s), col, problem);
 				break;
 			}
 		case CANON_TAG_BYTEA:
@@ -614,26 +899,31 @@ canon_put_datum(StringInfo buf, uint8 tag, Datum d, bool utf8_keys)
 				}
 				else
 					s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-				canon_put_text(buf, s, strlen(s));
+				canon_put_text(buf, s, strlen(s), col, problem);
 				pfree(s);
 				if ((Pointer) jb != DatumGetPointer(d))
 					pfree(jb);
 				break;
 			}
 		default:
-			elog(ERROR, "unexpected canonical type tag %d", tag);
+			elog(ERROR, "unexpected canonical type tag %d", col->tag);
 	}
 }
 
 static void canon_put_columns(StringInfo buf, const CanonLayout *layout,
-							  Datum *values, bool *isnull, bool utf8_keys);
+							  Datum *values, bool *isnull, bool utf8_keys,
+							  char **problem);
+static void canon_row_v1(StringInfo buf, int key_format, const CanonLayout *layout,
+						 Datum *values, bool *isnull, char **problem);
+static void canon_row_v2(StringInfo buf, const CanonLayout *layout, Datum *values,
+						 bool *isnull, int64 xact, int64 seq, char **problem);
 
 /* Append the canonical bytes of one row to buf (which is reset first). */
 void
 canon_row_bytes(StringInfo buf, const CanonLayout *layout,
 				TupleDesc tupdesc, Datum *values, bool *isnull)
 {
-	canon_row_bytes_signing(buf, CANON_ROW_FORMAT_1, layout, tupdesc, values, isnull);
+	canon_row_v1(buf, CANON_ROW_FORMAT_1, layout, values, isnull, NULL);
 }
 
 /*
@@ -645,6 +935,13 @@ void
 canon_row_bytes_signing(StringInfo buf, int key_format, const CanonLayout *layout,
 						TupleDesc tupdesc, Datum *values, bool *isnull)
 {
+	canon_row_v1(buf, key_format, layout, values, isnull, NULL);
+}
+
+static void
+canon_row_v1(StringInfo buf, int key_format, const CanonLayout *layout,
+			 Datum *values, bool *isnull, char **problem)
+{
 	char	   *p;
 
 	resetStringInfo(buf);
@@ -654,7 +951,7 @@ canon_row_bytes_signing(StringInfo buf, int key_format, const CanonLayout *layou
 	p[2] = CANON_ROW_FORMAT_1;
 	buf->len += 3;
 	canon_put_columns(buf, layout, values, isnull,
-					  key_format != CANON_ROW_FORMAT_1);
+					  key_format != CANON_ROW_FORMAT_1, problem);
 }
 
 /*
@@ -667,6 +964,13 @@ void
 canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
 				   Datum *values, bool *isnull, int64 xact, int64 seq)
 {
+	canon_row_v2(buf, layout, values, isnull, xact, seq, NULL);
+}
+
+static void
+canon_row_v2(StringInfo buf, const CanonLayout *layout, Datum *values,
+			 bool *isnull, int64 xact, int64 seq, char **problem)
+{
 	char	   *p;
 
 	resetStringInfo(buf);
@@ -677,7 +981,7 @@ canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout, TupleDesc tupdesc,
 	canon_store_be(p + 3, (uint64) xact, 8);
 	canon_store_be(p + 11, (uint64) seq, 8);
 	buf->len += 19;
-	canon_put_columns(buf, layout, values, isnull, true);
+	canon_put_columns(buf, layout, values, isnull, true, problem);
 }
 
 /* Canonical bytes of a row in the given row format (1 or 2). */
@@ -686,16 +990,29 @@ canon_row_bytes_format(StringInfo buf, int format, const CanonLayout *layout,
 					   TupleDesc tupdesc, Datum *values, bool *isnull,
 					   int64 xact, int64 seq)
 {
+	canon_row_bytes_checked(buf, format, layout, tupdesc, values, isnull,
+							xact, seq, NULL);
+}
+
+/*
+ * The same, but a text value with no unique UTF-8 form is described in
+ * *problem (the first; NULL: raise 22P05), its bytes written as converted.
+ */
+void
+canon_row_bytes_checked(StringInfo buf, int format, const CanonLayout *layout,
+						TupleDesc tupdesc, Datum *values, bool *isnull,
+						int64 xact, int64 seq, char **problem)
+{
 	if (format == CANON_ROW_FORMAT_1)
-		canon_row_bytes(buf, layout, tupdesc, values, isnull);
+		canon_row_v1(buf, CANON_ROW_FORMAT_1, layout, values, isnull, problem);
 	else
-		canon_row_bytes_v2(buf, layout, tupdesc, values, isnull, xact, seq);
+		canon_row_v2(buf, layout, values, isnull, xact, seq, problem);
 }
 
 /* Append the column count and the present columns. */
 static void
 canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values,
-				  bool *isnull, bool utf8_keys)
+				  bool *isnull, bool utf8_keys, char **problem)
 {
 	int			i;
 	int			present = 0;
@@ -710,9 +1027,17 @@ canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values,
 
 		if (isnull[col->attidx])
 			continue;
+		if (unlikely(col->name_what != NULL))
+		{
+			if (problem == NULL)
+				canon_name_not_unique(col->name, col->name_what, col->name_instead);
+			else if (*problem == NULL)
+				*problem = psprintf("has a value in column \"%s\", whose name has no unique UTF-8 form: the character %s; a ledger refuses such names, which could not be told from others by their hash",
+									col->name, col->name_what);
+		}
 		memcpy(canon_reserve(buf, col->hdrlen), col->hdr, col->hdrlen);
 		buf->len += col->hdrlen;
-		canon_put_datum(buf, col->tag, values[col->attidx], utf8_keys);
+		canon_put_datum(buf, col, values[col->attidx], utf8_keys, problem);
 		present++;
 	}
 	buf->data[countpos] = (char) ((present >> 8) & 0xFF);

@@ -56,6 +56,11 @@ typedef enum CanonTag
 typedef struct CanonColumn
 {
 	int			attidx;			/* 0-based attribute index */
+	char	   *name;			/* its name (server encoding), for messages */
+	char	   *name_what;		/* NULL, or why the name has no unique UTF-8
+								 * form: then a row with a value in it is
+								 * refused (22P05) or reported */
+	char	   *name_instead;	/* the bytes to name it with, or NULL */
 	uint8		tag;
 	int			hdrlen;			/* bytes in hdr */
 	char	   *hdr;			/* name length, UTF-8 name, tag: precomputed */
@@ -78,7 +83,9 @@ extern const char *canon_tag_name(uint8 tag);
 
 /*
  * Fill a layout for a descriptor, allocating in mcxt.  An unsupported column
- * type raises an error naming the column.  exclude_attnum (1-based, 0 for
+ * type raises an error naming the column; a column name with no unique UTF-8
+ * form is noted (name_what), and raised or reported where a row with a value
+ * in that column is hashed.  exclude_attnum (1-based, 0 for
  * none) leaves one more column out (the signature column of signed ledgers).
  */
 extern void canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
@@ -107,11 +114,33 @@ extern void canon_row_bytes_v2(StringInfo buf, const CanonLayout *layout,
 							   TupleDesc tupdesc, Datum *values, bool *isnull,
 							   int64 xact, int64 seq);
 
-/* The same in row format format (1 or 2). */
+/*
+ * The same in row format format (1 or 2).  Every function here raises 22P05
+ * for a text value with no unique UTF-8 form, or a value in a column whose
+ * name has none (docs/canonical-format.md, "Text with no unique UTF-8
+ * form"): two different stored rows would have the same bytes.
+ */
 extern void canon_row_bytes_format(StringInfo buf, int format,
 								   const CanonLayout *layout, TupleDesc tupdesc,
 								   Datum *values, bool *isnull,
 								   int64 xact, int64 seq);
+
+/*
+ * canon_row_bytes_format for verification: such a value is described in
+ * *problem instead (the first one, palloc'd, "has a value in column ...";
+ * *problem is left alone when already set), and the row's bytes written.
+ */
+extern void canon_row_bytes_checked(StringInfo buf, int format,
+									const CanonLayout *layout, TupleDesc tupdesc,
+									Datum *values, bool *isnull,
+									int64 xact, int64 seq, char **problem);
+
+/*
+ * Raise 22P05 for a column name with no unique UTF-8 form: one name (the DDL
+ * guard, for added columns), or any a layout encodes (create_ledger).
+ */
+extern void canon_check_column_name(const char *name);
+extern void canon_layout_check_names(const CanonLayout *layout);
 
 /*
  * Give back a session-long buffer (in TopMemoryContext) that a very large row

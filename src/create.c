@@ -235,6 +235,8 @@ create_ledger_check(Relation rel)
 	}
 	/* raises the error for unsupported column types */
 	canon_layout_init(&layout, tupdesc, 0, CurrentMemoryContext);
+	/* and this one for names two stored forms share (22P05) */
+	canon_layout_check_names(&layout);
 	if (layout.ncols == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),

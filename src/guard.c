@@ -425,6 +425,8 @@ guard_check_columns(Relation rel, const char *relname, ArrayType *recorded,
 			guard_refuse(relname,
 						 psprintf("New column \"%s\" has a type a ledger cannot hash.", name),
 						 NULL);
+		/* its name is hashed in UTF-8 (22P05) */
+		canon_check_column_name(name);
 		if (att->attgenerated)
 			guard_refuse(relname,
 						 psprintf("New column \"%s\" would be generated: its value is computed after the row is hashed.", name),

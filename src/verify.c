@@ -274,6 +274,7 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 		bool	   *isnull;
 		VRow	   *r;
 		bytea	   *stored;
+		char	   *tproblem = NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		slot_getallattrs(slot);
@@ -300,7 +301,17 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 		r->tid = slot->tts_tid;
 
 		old = MemoryContextSwitchTo(rowcxt);
-		canon_row_bytes_format(&buf, st->format, layout, tupdesc, values, isnull, r->xact, r->seq);
+		canon_row_bytes_checked(&buf, st->format, layout, tupdesc, values, isnull,
+								r->xact, r->seq, &tproblem);
+		if (tproblem != NULL)
+		{
+			/* whatever its hash says (found by a review on 2026-12-06) */
+			MemoryContextSwitchTo(old);
+			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") %s",
+					 ItemPointerGetBlockNumber(&r->tid), ItemPointerGetOffsetNumber(&r->tid),
+					 r->xact, r->seq, tproblem);
+			break;
+		}
 		merkle_leaf_hash(buf.data, buf.len, r->leaf);
 		stored = DatumGetByteaPP(values[layout->hash_attnum - 1]);
 		if (VARSIZE_ANY_EXHDR(stored) != LEDGER_HASH_LEN ||

@@ -27,7 +27,15 @@
 #     docs/canonical-format.md alone, and so has a signed row's message; a
 #     LATIN1 database's ledgers dumped and restored into a UTF-8 one verify
 #     against their LATIN1 digests, and replicate to a UTF-8 peer.  Row
-#     format 1 keeps 0.1.0's bytes (jsonb's order in the server encoding).
+#     format 1 keeps 0.1.0's bytes (jsonb's order in the server encoding);
+#  6. text with no unique UTF-8 form (found by a review on 2026-12-06): in
+#     EUC_JP, 0xA2E2 (JIS X 0208) and 0xADF0 (NEC's duplicate) are both
+#     U+2252, which converts back to 0xA2E2.  A ledger takes 0xA2E2 and
+#     refuses 0xADF0 (22P05) in text, jsonb, COPY and rows that carry their
+#     hash, and in column names (create_ledger, ADD COLUMN); a superuser's
+#     edit from one to the other, whose UTF-8 and so hash are unchanged,
+#     fails verification naming the row, and canonical_bytes, prove and
+#     export refuse the row.
 use strict;
 use warnings;
 
@@ -293,5 +301,116 @@ for my $t ('doc', 'sdoc')
 	ok(wait_head($b, $t, head_block($a, $t, 'legjs'), 'modernjs'), "the UTF-8 replica of $t holds the newest block");
 	verify_ok($b, 'modernjs', $t, $djs{$t}, "UTF-8 replica: $t verifies against the LATIN1 origin's digest");
 }
+
+
+# ---- 6. EUC_JP: text with no unique UTF-8 form ----
+$a->safe_psql('postgres',
+	"CREATE DATABASE eucjp ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+# the bytes are made in the server, so that no client conversion maps them
+my $jis = q{convert_from('\xa2e2', 'EUC_JP')};
+my $nec = q{convert_from('\xadf0', 'EUC_JP')};
+$a->safe_psql(
+	'eucjp', qq{CREATE EXTENSION ledger;
+CREATE TABLE pay (id int, memo text, doc jsonb);
+SELECT ledger.create_ledger('pay');
+INSERT INTO pay VALUES (1, 'rate ' || $jis || ' 1.0', jsonb_build_object($jis, 1)), (2, 'plain', NULL)});
+like($a->safe_psql('eucjp', q{SELECT encode(ledger.canonical_bytes(p), 'hex') FROM pay p WHERE id = 1}),
+	qr/7261746520e289922031/, 'EUC_JP: 0xA2E2 is hashed as U+2252 in UTF-8 (E2 89 92)');
+my $dj = digest_of($a, 'pay', 'eucjp');
+verify_ok($a, 'eucjp', 'pay', $dj, 'EUC_JP: the ledger verifies');
+
+my @refused = (
+	[ "INSERT INTO pay VALUES (3, 'rate ' || $nec || ' 1.0')", 'memo', 'INSERT of text' ],
+	[ "INSERT INTO pay VALUES (3, 'x', jsonb_build_object($nec, 1))", 'doc', 'INSERT of a jsonb key' ],
+	[ "SET client_encoding = 'EUC_JP'; COPY pay (id, memo) FROM stdin;\n3\t\xad\xf0\n\\.\n", 'memo', 'COPY' ],
+	[ "INSERT INTO pay (id, memo, doc, ledger_xact, ledger_seq, ledger_hash) "
+		  . "SELECT 3, replace(memo, $jis, $nec), doc, ledger_xact, ledger_seq, ledger_hash FROM pay WHERE id = 1",
+		'memo', 'a row carrying its hash (as replication brings them)' ]);
+for my $r (@refused)
+{
+	($ret, $out, $err) = $a->psql('eucjp', "\\set VERBOSITY verbose\n$r->[0]");
+	like($err, qr/ERROR:  22P05: value of column "$r->[1]" has no unique UTF-8 form/,
+		"EUC_JP: 0xADF0 refused (22P05): $r->[2]");
+}
+like($err, qr/DETAIL:  The character with byte sequence 0xad 0xf0 in encoding "EUC_JP" is U\+2252 in UTF-8, which converts back to 0xa2 0xe2/,
+	'... naming the bytes, the encoding and the character');
+like($err, qr/HINT:  Store the character as 0xa2 0xe2/, '... and what to store instead');
+is($a->safe_psql('eucjp', 'SELECT count(*) FROM pay'), '2', '... storing nothing');
+
+# a superuser's edit from 0xA2E2 to 0xADF0: the same UTF-8, the same hash
+$a->safe_psql(
+	'eucjp', qq{BEGIN;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER TABLE pay DISABLE TRIGGER ALL;
+UPDATE pay SET memo = replace(memo, $jis, $nec) WHERE id = 1;
+ALTER TABLE pay ENABLE ALWAYS TRIGGER zz_ledger_row;
+ALTER TABLE pay ENABLE ALWAYS TRIGGER ledger_append_only;
+ALTER TABLE pay ENABLE ALWAYS TRIGGER ledger_append_only_row;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+COMMIT});
+is($a->safe_psql('eucjp', q{SELECT encode(convert_to(memo, 'EUC_JP'), 'hex') FROM pay WHERE id = 1}),
+	'7261746520adf020312e30', 'EUC_JP: the stored text was changed');
+my $vj = verify($a, 'eucjp', 'pay', $dj);
+is($vj->{ok}, 'f', 'EUC_JP: the edited ledger fails verification');
+like($vj->{problem},
+	qr/^row at ctid \(\d+,\d+\) \(transaction \d+, sequence 0\) has a value in column "memo" with no unique UTF-8 form: the character with byte sequence 0xad 0xf0/,
+	'... naming the row, the column and the bytes');
+for my $q (q{SELECT ledger.canonical_bytes(p) FROM pay p WHERE id = 1},
+	q{SELECT ledger.prove('pay', ledger_xact, ledger_seq) FROM pay WHERE id = 1},
+	q{SELECT count(*) FROM ledger.export('pay')})
+{
+	($ret, $out, $err) = $a->psql('eucjp', "\\set VERBOSITY verbose\n$q");
+	like($err, qr/ERROR:  22P05: value of column "memo" has no unique UTF-8 form/, "EUC_JP: refused (22P05): $q");
+}
+
+# column names: "x" and U+2252 twice, once in each form; NULL is absence,
+# so (1, 100, NULL) and (1, NULL, 100) had the same bytes
+$a->safe_psql(
+	'eucjp', qq{DO \$\$BEGIN
+EXECUTE format('CREATE TABLE two (id int, %I int, %I int)', 'x' || $jis, 'x' || $nec);
+EXECUTE format('CREATE TYPE twin AS (id int, %I int, %I int)', 'x' || $jis, 'x' || $nec);
+END\$\$});
+for my $q (q{SELECT ledger.create_ledger('two')}, q{SELECT ledger.canonical_bytes(ROW(1, NULL, 100)::twin)})
+{
+	($ret, $out, $err) = $a->psql('eucjp', "\\set VERBOSITY verbose\n$q");
+	like($err, qr/ERROR:  22P05: column name "x.*" has no unique UTF-8 form/, "EUC_JP: a column name in 0xADF0 refused: $q");
+}
+like($err, qr/HINT:  Name the column with 0xa2 0xe2 for that character/, '... saying what to name it with');
+is($a->safe_psql('eucjp', q{SELECT count(*) FROM ledger.ledgers WHERE name = 'public.two'}), '0', '... and no ledger made');
+($ret, $out, $err) = $a->psql('eucjp',
+	qq{\\set VERBOSITY verbose\nDO \$\$BEGIN EXECUTE format('ALTER TABLE pay ADD COLUMN %I int', 'y' || $nec); END\$\$});
+like($err, qr/ERROR:  22P05: column name "y.*" has no unique UTF-8 form/, 'EUC_JP: ADD COLUMN of such a name refused');
+is($a->safe_psql('eucjp', q{SELECT count(*) FROM pg_attribute WHERE attrelid = 'pay'::regclass AND attnum > 0}),
+	'6', '... and not added');
+$a->safe_psql('eucjp',
+	qq{DO \$\$BEGIN EXECUTE format('ALTER TABLE pay ADD COLUMN %I int', 'y' || $jis); END\$\$});
+is($a->safe_psql('eucjp', q{SELECT count(*) FROM pg_attribute WHERE attrelid = 'pay'::regclass AND attnum > 0}),
+	'7', 'EUC_JP: ADD COLUMN with 0xA2E2 in the name is taken');
+
+# a superuser's rename from one form to the other, the guard off: the rows
+# holding a value in the column have the same UTF-8, and hash
+is($a->safe_psql('eucjp', q{SELECT encode(ledger.canonical_bytes(ROW(1, 100, NULL)::twin), 'hex')}),
+	'4c52010002000269640300000004000000010004' . '78e28992' . '0300000004' . '00000064',
+	'EUC_JP: the column named in 0xA2E2 is hashed as U+2252, a row with NULL in the other taken');
+$a->safe_psql(
+	'eucjp', qq{DO \$\$BEGIN
+EXECUTE format('CREATE TABLE three (id int, %I int)', 'z' || $jis);
+END\$\$;
+SELECT ledger.create_ledger('three');
+INSERT INTO three VALUES (1, NULL), (2, 5)});
+my $d3 = digest_of($a, 'three', 'eucjp');
+$a->safe_psql(
+	'eucjp', qq{BEGIN;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+DO \$\$BEGIN EXECUTE format('ALTER TABLE three RENAME COLUMN %I TO %I', 'z' || $jis, 'z' || $nec); END\$\$;
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+COMMIT});
+$vj = verify($a, 'eucjp', 'three', $d3);
+is($vj->{ok}, 'f', 'EUC_JP: a column renamed to 0xADF0 behind the guard fails verification');
+like($vj->{problem},
+	qr/^row at ctid \(0,2\) \(transaction \d+, sequence 1\) has a value in column "z.*", whose name has no unique UTF-8 form: the character with byte sequence 0xad 0xf0/,
+	'... naming the first row with a value in it');
+($ret, $out, $err) = $a->psql('eucjp', "\\set VERBOSITY verbose\nINSERT INTO three VALUES (3, 1)");
+like($err, qr/ERROR:  22P05: column name "z.*" has no unique UTF-8 form/, '... and a row with a value in it is refused');
 
 done_testing();
