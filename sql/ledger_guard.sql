@@ -68,6 +68,63 @@ GRANT SELECT ON g TO PUBLIC;
 INSERT INTO g (id, memo, amount, note) VALUES (3, 'c', 3, 'with note');
 SELECT ok, rows_checked, problem FROM ledger.verify('g');
 
+-- the types and collations a ledger's columns name, and their schemas, keep
+-- their names: the recorded column definitions name them and the guard
+-- compares names (until 2026-12-06 such a rename passed; every later ALTER
+-- TABLE of the ledger was then refused, and a dump restored it without its
+-- triggers)
+CREATE SCHEMA gdom;
+CREATE DOMAIN gdom.amount AS numeric(12,2);
+CREATE COLLATION gdom.gcoll FROM "C";
+CREATE SCHEMA gcs;
+CREATE COLLATION gcs.gcoll2 FROM "C";
+CREATE TABLE gn (id int4, amt gdom.amount, memo text COLLATE gdom.gcoll,
+                 note text COLLATE gcs.gcoll2);
+SELECT (ledger.create_ledger('gn'))->>'block' AS genesis;
+INSERT INTO gn VALUES (1, 10, 'a', 'b');
+\set VERBOSITY default
+ALTER DOMAIN gdom.amount RENAME TO amount_eur;
+\set VERBOSITY terse
+\echo :LAST_ERROR_SQLSTATE
+ALTER TYPE gdom.amount RENAME TO amount_eur;
+ALTER DOMAIN gdom.amount SET SCHEMA gcs;
+ALTER TYPE gdom.amount SET SCHEMA gcs;
+ALTER COLLATION gdom.gcoll RENAME TO gcoll_c;
+ALTER COLLATION gdom.gcoll SET SCHEMA gcs;
+\set VERBOSITY default
+ALTER SCHEMA gdom RENAME TO gdom2;
+ALTER SCHEMA gcs RENAME TO gcs2;
+\set VERBOSITY terse
+\echo :LAST_ERROR_SQLSTATE
+-- a rename made past the guard (a superuser disabled it) breaks the
+-- ledger's DDL, and can be undone
+ALTER EVENT TRIGGER ledger_guard_replica_rename DISABLE;
+ALTER DOMAIN gdom.amount RENAME TO amount_eur;
+ALTER EVENT TRIGGER ledger_guard_replica_rename ENABLE ALWAYS;
+\set VERBOSITY default
+ALTER TABLE gn ADD COLUMN extra text;
+\set VERBOSITY terse
+ALTER DOMAIN gdom.amount_eur RENAME TO amount;
+-- what no ledger column names can be renamed and moved, and so can a
+-- ledger and its schema that holds none of them
+CREATE DOMAIN gdom.spare AS int4;
+ALTER DOMAIN gdom.spare RENAME TO spare2;
+ALTER TYPE gdom.spare2 SET SCHEMA gcs;
+CREATE COLLATION gdom.spare_coll FROM "C";
+ALTER COLLATION gdom.spare_coll RENAME TO spare_coll2;
+ALTER DOMAIN gdom.amount ADD CONSTRAINT amount_not_negative CHECK (VALUE >= 0);
+ALTER DOMAIN gdom.amount RENAME CONSTRAINT amount_not_negative TO amount_sign;
+CREATE SCHEMA gled;
+CREATE TABLE gled.t (id int4, amt gdom.amount);
+SELECT (ledger.create_ledger('gled.t'))->>'block' AS genesis;
+ALTER TABLE gled.t RENAME TO t2;
+ALTER SCHEMA gled RENAME TO gled2;
+ALTER TABLE gn ADD COLUMN extra text;
+INSERT INTO gn (id, amt, memo, note, extra) VALUES (2, 20, 'c', 'd', 'e');
+SELECT ok, rows_checked FROM ledger.verify('gn');
+SELECT ledger.drop_ledger('gn'), ledger.drop_ledger('gled2.t2');
+DROP SCHEMA gdom, gcs, gled2 CASCADE;
+
 -- user triggers: fine if they fire before the ledger's row trigger ...
 CREATE FUNCTION g_upper() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.memo := upper(NEW.memo); RETURN NEW; END $$;

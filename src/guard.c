@@ -34,7 +34,9 @@
  * refused before they happen by a table_rewrite event trigger, and what
  * the guard at a command's end cannot judge (ENABLE TRIGGER, a column
  * retyped without a rewrite) at the command's start
- * (guard_alter_table_start, called by ledger._guard_replica_rename).
+ * (guard_alter_table_start, called by ledger._guard_replica_rename), as
+ * are renames and schema moves of the types, collations and schemas that
+ * the recorded columns name (guard_rename_start): the shape holds names.
  *
  * The event triggers are enabled ALWAYS (sql/install/54_*.sql), so
  * session_replication_role = replica, which a superuser may give any role,
@@ -50,7 +52,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -59,12 +63,14 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
+#include "parser/parse_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "canon.h"
 #include "catalog.h"
@@ -384,12 +390,22 @@ guard_check_columns(Relation rel, const char *relname, ArrayType *recorded,
 		/* the same column name elsewhere: a retype; absent: drop or rename */
 		oname = guard_shape_name(old[i], legacy);
 		for (j = first; j < ncur; j++)
-			if (strcmp(oname, guard_shape_name(cur[j], legacy)) == 0)
+		{
+			if (strcmp(oname, guard_shape_name(cur[j], legacy)) != 0)
+				continue;
+			/* names are compared: the type may be the same one, renamed */
+			if (!legacy)
 				guard_refuse(relname,
-							 psprintf("Column \"%s\" would change type from %s to %s; stored rows are hashed with each column's type as it was.",
+							 psprintf("Column \"%s\" would change type from %s to %s, or its type, its collation or their schema was renamed since the ledger recorded it; stored rows are hashed with each column's type as it was.",
 									  oname, guard_shape_type(old[i], legacy),
 									  guard_shape_type(cur[j], legacy)),
-							 "Add a new column instead of retyping one.");
+							 "Add a new column instead of retyping one; give a renamed type, collation or schema its old name back.");
+			guard_refuse(relname,
+						 psprintf("Column \"%s\" would change type from %s to %s; stored rows are hashed with each column's type as it was.",
+								  oname, guard_shape_type(old[i], legacy),
+								  guard_shape_type(cur[j], legacy)),
+						 "Add a new column instead of retyping one.");
+		}
 		guard_refuse(relname,
 					 psprintf("Column \"%s\" (%s) would be dropped or renamed; stored rows are hashed with each column's name.",
 							  oname, guard_shape_type(old[i], legacy)),
@@ -808,6 +824,247 @@ guard_alter_table_start(AlterTableStmt *stmt)
 		}
 		relation_close(rel, AccessShareLock);
 	}
+}
+
+/* What a rename or schema move names, for guard_rename_start. */
+typedef enum GuardNamed
+{
+	GUARD_NAMED_TYPE,
+	GUARD_NAMED_COLLATION,
+	GUARD_NAMED_SCHEMA
+} GuardNamed;
+
+/*
+ * Does the shape recorded for a ledger hold column attname as it is
+ * defined now?  (If not, it no longer matches: a rename made before
+ * 2026-12-06, or with the guard disabled, which renaming back repairs.)
+ */
+static bool
+guard_shape_holds(Oid relid, const char *attname, ArrayType *recorded)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	char	  **old;
+	char	  **cur;
+	int			nold;
+	int			ncur;
+	int			i;
+	int			j;
+	bool		holds = false;
+
+	if (rel == NULL)
+		return false;
+	old = guard_text_elems(recorded, &nold);
+	cur = guard_text_elems(canon_shape(RelationGetDescr(rel)), &ncur);
+	relation_close(rel, AccessShareLock);
+	for (i = 1; i < ncur; i++)
+	{
+		if (strcmp(guard_shape_name(cur[i], false), attname) != 0)
+			continue;
+		for (j = 1; j < nold; j++)
+			if (strcmp(old[j], cur[i]) == 0)
+				holds = true;
+	}
+	return holds;
+}
+
+/*
+ * The first ledger column (in ledger and column name order) whose recorded
+ * definition names the object as it is now: its type is typid, its
+ * collation (when not its type's default, as canon_shape records it) is
+ * collid, or either lies in schema nspid.  Shapes recorded by 0.1.0
+ * ("name:tag") name neither.  Returns false if none; else the ledger, the
+ * column, and the type and collation (InvalidOid when not named by this
+ * column) that lie there.
+ */
+static bool
+guard_named_by_ledger(GuardNamed kind, Oid objid, char **ledger, char **column,
+					  Oid *typid, Oid *collid)
+{
+	Datum		args[2] = {Int32GetDatum((int32) kind), ObjectIdGetDatum(objid)};
+	Oid			types[2] = {INT4OID, OIDOID};
+	MemoryContext caller = CurrentMemoryContext;
+	bool		found = false;
+	uint64		row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT l.relation::pg_catalog.regclass::pg_catalog.text, a.attname::pg_catalog.text, "
+							  "t.oid, co.oid, t.typnamespace, co.collnamespace, "
+							  "l.relation::pg_catalog.oid, l.shape "
+							  "FROM ledger.ledgers l "
+							  "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid "
+							  "JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid "
+							  "LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) a.attcollation "
+							  "AND a.attcollation OPERATOR(pg_catalog.<>) t.typcollation "
+							  "WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+							  "AND l.shape[1] OPERATOR(pg_catalog.=) '" CANON_SHAPE_V2 "' "
+							  "AND CASE $1 WHEN 0 THEN t.oid OPERATOR(pg_catalog.=) $2 "
+							  "WHEN 1 THEN co.oid OPERATOR(pg_catalog.=) $2 "
+							  "ELSE t.typnamespace OPERATOR(pg_catalog.=) $2 "
+							  "OR co.collnamespace OPERATOR(pg_catalog.=) $2 END "
+							  "ORDER BY 1, 2",
+							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledgers");
+	for (row = 0; row < SPI_processed && !found; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			nsp;
+		char	   *attname = SPI_getvalue(tup, desc, 2);
+
+		if (!guard_shape_holds(DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull)),
+							   attname,
+							   DatumGetArrayTypeP(SPI_getbinval(tup, desc, 8, &isnull))))
+			continue;
+		found = true;
+		*ledger = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 1));
+		*column = MemoryContextStrdup(caller, attname);
+		*typid = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		*collid = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		if (isnull)
+			*collid = InvalidOid;
+		if (kind == GUARD_NAMED_TYPE)
+			*collid = InvalidOid;
+		else if (kind == GUARD_NAMED_COLLATION)
+			*typid = InvalidOid;
+		else
+		{
+			nsp = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+			if (nsp != objid)
+				*typid = InvalidOid;
+			nsp = DatumGetObjectId(SPI_getbinval(tup, desc, 6, &isnull));
+			if (isnull || nsp != objid)
+				*collid = InvalidOid;
+		}
+	}
+	SPI_finish();
+	return found;
+}
+
+/* A collation's name as canon_shape records it. */
+static char *
+guard_collation_name(Oid collid)
+{
+	HeapTuple	tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	Form_pg_collation coll;
+	char	   *name;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tp);
+	name = quote_qualified_identifier(get_namespace_name(coll->collnamespace),
+									  NameStr(coll->collname));
+	ReleaseSysCache(tp);
+	return name;
+}
+
+/*
+ * ddl_command_start of ALTER TYPE, ALTER DOMAIN, ALTER COLLATION and ALTER
+ * SCHEMA (ledger._guard_replica_rename): a rename or schema move of a type
+ * or collation whose name a ledger's recorded shape holds, or a rename of
+ * the schema of one, is refused.
+ *
+ * The shape records each column's type and collation by qualified name
+ * (canon_shape), and the guard compares names: no OID survives a dump.
+ * Until 2026-12-06 such a rename passed, after which every ALTER TABLE of
+ * the ledger was refused ("would change type"), and so were the three
+ * CREATE TRIGGER of a pg_restore of the database, which restored the
+ * ledger without its triggers: writable by UPDATE, its INSERTs failing.
+ * (Found by a review.)  Objects no ledger column names stay renamable, and
+ * so do the ledger table and, when it holds no such type or collation, its
+ * schema.  pg_catalog cannot be renamed.
+ */
+void
+guard_rename_start(Node *stmt)
+{
+	GuardNamed	kind;
+	Oid			objid = InvalidOid;
+	bool		move = false;
+	char	   *ledger;
+	char	   *column;
+	Oid			typid;
+	Oid			collid;
+
+	if (IsA(stmt, RenameStmt))
+	{
+		RenameStmt *rs = (RenameStmt *) stmt;
+
+		if (rs->renameType == OBJECT_TYPE || rs->renameType == OBJECT_DOMAIN)
+		{
+			kind = GUARD_NAMED_TYPE;
+			objid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(castNode(List, rs->object)), true);
+		}
+		else if (rs->renameType == OBJECT_COLLATION)
+		{
+			kind = GUARD_NAMED_COLLATION;
+			objid = get_collation_oid(castNode(List, rs->object), true);
+		}
+		else if (rs->renameType == OBJECT_SCHEMA && rs->subname != NULL)
+		{
+			kind = GUARD_NAMED_SCHEMA;
+			objid = get_namespace_oid(rs->subname, true);
+		}
+		else
+			return;
+	}
+	else if (IsA(stmt, AlterObjectSchemaStmt))
+	{
+		AlterObjectSchemaStmt *as = (AlterObjectSchemaStmt *) stmt;
+
+		move = true;
+		if (as->objectType == OBJECT_TYPE || as->objectType == OBJECT_DOMAIN)
+		{
+			kind = GUARD_NAMED_TYPE;
+			objid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(castNode(List, as->object)), true);
+		}
+		else if (as->objectType == OBJECT_COLLATION)
+		{
+			kind = GUARD_NAMED_COLLATION;
+			objid = get_collation_oid(castNode(List, as->object), true);
+		}
+		else
+			return;
+	}
+	else
+		return;
+	/* PostgreSQL reports what does not exist; pg_catalog is not renamed */
+	if (!OidIsValid(objid) || (kind == GUARD_NAMED_SCHEMA && objid == PG_CATALOG_NAMESPACE))
+		return;
+	if (!guard_named_by_ledger(kind, objid, &ledger, &column, &typid, &collid))
+		return;
+
+	if (kind == GUARD_NAMED_SCHEMA && OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot rename schema \"%s\"", ((RenameStmt *) stmt)->subname),
+				 errdetail("Column \"%s\" of ledger table \"%s\" is of type %s, which the ledger's recorded column definitions name with its schema; stored rows are checked against them, so every later ALTER TABLE of the ledger would be refused, and a dump of the database would restore the ledger without its triggers.",
+						   column, ledger, format_type_be_qualified(typid)),
+				 errhint("A schema holding a type or collation that a ledger column uses keeps its name.")));
+	if (kind == GUARD_NAMED_SCHEMA)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot rename schema \"%s\"", ((RenameStmt *) stmt)->subname),
+				 errdetail("Column \"%s\" of ledger table \"%s\" uses collation %s, which the ledger's recorded column definitions name with its schema; stored rows are checked against them, so every later ALTER TABLE of the ledger would be refused, and a dump of the database would restore the ledger without its triggers.",
+						   column, ledger, guard_collation_name(collid)),
+				 errhint("A schema holding a type or collation that a ledger column uses keeps its name.")));
+	if (kind == GUARD_NAMED_TYPE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 move ?
+				 errmsg("cannot move type %s to another schema", format_type_be_qualified(typid)) :
+				 errmsg("cannot rename type %s", format_type_be_qualified(typid)),
+				 errdetail("Column \"%s\" of ledger table \"%s\" is of this type, which the ledger's recorded column definitions name; stored rows are checked against them, so every later ALTER TABLE of the ledger would be refused, and a dump of the database would restore the ledger without its triggers.",
+						   column, ledger),
+				 errhint("A type or collation that a ledger column uses keeps its name and schema; make a new one for new columns.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 move ?
+			 errmsg("cannot move collation %s to another schema", guard_collation_name(collid)) :
+			 errmsg("cannot rename collation %s", guard_collation_name(collid)),
+			 errdetail("Column \"%s\" of ledger table \"%s\" uses this collation, which the ledger's recorded column definitions name; stored rows are checked against them, so every later ALTER TABLE of the ledger would be refused, and a dump of the database would restore the ledger without its triggers.",
+					   column, ledger),
+			 errhint("A type or collation that a ledger column uses keeps its name and schema; make a new one for new columns.")));
 }
 
 /*

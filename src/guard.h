@@ -22,4 +22,11 @@ extern void guard_check_new_ledger(Oid relid);
  */
 extern void guard_alter_table_start(AlterTableStmt *stmt);
 
+/*
+ * ddl_command_start of ALTER TYPE, ALTER DOMAIN, ALTER COLLATION or ALTER
+ * SCHEMA: refuses renaming or moving a type or collation that a ledger's
+ * recorded column definitions name, or renaming its schema.
+ */
+extern void guard_rename_start(Node *stmt);
+
 #endif							/* LEDGER_GUARD_H */

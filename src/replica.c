@@ -2038,7 +2038,9 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 /*
  * ledger._guard_replica_rename() RETURNS event_trigger
  *
- * ddl_command_start of ALTER TABLE and ALTER SCHEMA.  A subscription finds
+ * ddl_command_start of ALTER TABLE, ALTER SCHEMA, ALTER TYPE, ALTER DOMAIN
+ * and ALTER COLLATION (the last three, and ALTER SCHEMA first, for the DDL
+ * guard: guard_alter_table_start, guard_rename_start).  A subscription finds
  * each replica by the schema and name its origin gives the table, so a
  * replica renamed here, moved to another schema, or whose schema is
  * renamed, no longer receives changes: at the first change, or (a schema
@@ -2065,6 +2067,8 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 		guard_alter_table_start((AlterTableStmt *) stmt);
 		PG_RETURN_VOID();
 	}
+	/* a type, collation or schema that a ledger's shape names (guard.c) */
+	guard_rename_start(stmt);
 	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_TABLE &&
 		((RenameStmt *) stmt)->relation != NULL)
 	{

@@ -192,6 +192,57 @@ for my $t ('existing', 'fresh')
 	  or diag($v->{problem});
 }
 
+# ---------------------------------------------------------------------
+# 4. A ledger over a domain and a collation of a schema of their own: the
+#    ledger's recorded column definitions name them, so renaming either, or
+#    their schema, is refused.  Until 2026-12-06 the rename passed, and the
+#    restore of a dump then failed at the ledger's CREATE TRIGGERs: the
+#    restored ledger had no triggers (UPDATE passed, INSERT failed).
+# ---------------------------------------------------------------------
+$node->safe_psql('postgres', 'CREATE DATABASE dom');
+$node->safe_psql(
+	'dom', q{
+CREATE EXTENSION ledger;
+CREATE SCHEMA dom;
+CREATE DOMAIN dom.amount AS numeric(12,2);
+CREATE COLLATION dom.coll FROM "C";
+CREATE TABLE pay (id int, amt dom.amount, memo text COLLATE dom.coll);
+SELECT ledger.create_ledger('pay');
+INSERT INTO pay VALUES (1, 10, 'a'), (2, 20, 'b');
+});
+for my $cmd (
+	'ALTER DOMAIN dom.amount RENAME TO amount_eur',
+	'ALTER COLLATION dom.coll RENAME TO coll_c',
+	'ALTER SCHEMA dom RENAME TO money')
+{
+	my ($ret, $out, $e) = $node->psql('dom', $cmd);
+	like($e, qr/ERROR:  cannot rename (type|collation|schema) .*DETAIL:  Column "(amt|memo)" of ledger table "pay"/s,
+		"ledger over a domain: $cmd is refused");
+}
+my $dom_digest = $node->safe_psql('dom', "SELECT ledger.digest('pay')");
+$node->command_ok([ 'pg_dump', '-Fc', '-d', 'dom', '-f', "$dir/dom.dump" ],
+	'pg_dump of a database with a ledger over a domain');
+$node->safe_psql('postgres', 'CREATE DATABASE dom_restored');
+my ($rout, $rerr) = ('', '');
+IPC::Run::run([ 'pg_restore', '-d', $node->connstr('dom_restored'), "$dir/dom.dump" ],
+	'>', \$rout, '2>', \$rerr);
+is($rerr, '', 'ledger over a domain: pg_restore runs without errors');
+is( $node->safe_psql(
+		'dom_restored',
+		q{SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'pay'::regclass}
+	),
+	'ledger_append_only:A,ledger_append_only_row:A,zz_ledger_row:A',
+	'... the restored ledger has its triggers');
+my $dv = verify($node, 'dom_restored', 'pay', $dom_digest);
+is($dv->{ok}, 't', '... it verifies against the digest taken before the dump')
+  or diag($dv->{problem});
+{
+	my ($ret, $out, $e) = $node->psql('dom_restored', "UPDATE pay SET memo = 'changed'");
+	isnt($ret, 0, '... UPDATE of it is refused');
+	($ret, $out, $e) = $node->psql('dom_restored', "INSERT INTO pay VALUES (3, 30, 'c')");
+	is($ret, 0, '... and inserting into it works') or diag($e);
+}
+
 $node2->stop;
 $node->stop;
 done_testing();
