@@ -1743,8 +1743,8 @@ ledger_seal(PG_FUNCTION_ARGS)
 	SealArgs	args;
 
 	/*
-	 * a new library over a 0.1.0 catalog: the documented 55000, not 42P01
-	 * for the work list it lacks (an upgrade review on 2026-12-06)
+	 * a new library over a 0.1.0 catalog: the documented 55000, not 42P01 for
+	 * the work list it lacks (an upgrade review on 2026-12-06)
 	 */
 	ledger_require_catalog();
 	args.relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
