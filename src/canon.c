@@ -371,8 +371,40 @@ canon_name_not_unique(const char *name, const char *what, const char *instead)
 }
 
 /*
- * Refuse a column name with no unique UTF-8 form (22P05): the canonical
- * bytes hold every present column's name in UTF-8.
+ * A column name's UTF-8 form must fit in a name (NAMEDATALEN - 1 bytes):
+ * the canonical bytes hold it, and a dump of a LATIN1 database restored
+ * into a UTF-8 one truncates a longer name (a NOTICE), after which the
+ * ledger's triggers were refused and verify failed (a review of
+ * 2026-12-06).  In a SQL_ASCII database the name must be UTF-8 at all
+ * (pg_server_to_any checks it, 22021): a column added with another name
+ * made every later insert and verify of the ledger fail for good.  Checked
+ * where a column comes in (create_ledger, ADD COLUMN), not where rows are
+ * hashed: a ledger made before keeps working.
+ */
+static void
+canon_check_name_utf8(const char *name)
+{
+	int			len = strlen(name);
+	char	   *utf8;
+	int			utf8len;
+
+	if (GetDatabaseEncoding() == PG_UTF8 || !canon_has_highbit(name, len))
+		return;
+	utf8 = pg_server_to_any(name, len, PG_UTF8);
+	utf8len = strlen(utf8);
+	if (utf8len > NAMEDATALEN - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("column name \"%s\" is %d bytes in UTF-8, more than a name holds (%d)",
+						name, utf8len, NAMEDATALEN - 1),
+				 errdetail("A ledger hashes each column's name in UTF-8; in a UTF-8 database, where a dump of this one may be restored, the name would be truncated and the ledger would no longer verify."),
+				 errhint("Choose a name of at most %d bytes in UTF-8.", NAMEDATALEN - 1)));
+}
+
+/*
+ * Refuse a column name with no unique UTF-8 form (22P05), none at all
+ * (22021, SQL_ASCII) or too long in UTF-8 (42622): the canonical bytes hold
+ * every present column's name in UTF-8.
  */
 void
 canon_check_column_name(const char *name)
@@ -382,6 +414,7 @@ canon_check_column_name(const char *name)
 
 	if (!canon_name_unique(name, &what, &instead))
 		canon_name_not_unique(name, what, instead);
+	canon_check_name_utf8(name);
 }
 
 /* The same for every column a layout encodes. */
@@ -391,10 +424,13 @@ canon_layout_check_names(const CanonLayout *layout)
 	int			i;
 
 	for (i = 0; i < layout->ncols; i++)
+	{
 		if (layout->cols[i].name_what != NULL)
 			canon_name_not_unique(layout->cols[i].name,
 								  layout->cols[i].name_what,
 								  layout->cols[i].name_instead);
+		canon_check_name_utf8(layout->cols[i].name);
+	}
 }
 
 /*

@@ -413,4 +413,28 @@ like($vj->{problem},
 ($ret, $out, $err) = $a->psql('eucjp', "\\set VERBOSITY verbose\nINSERT INTO three VALUES (3, 1)");
 like($err, qr/ERROR:  22P05: column name "z.*" has no unique UTF-8 form/, '... and a row with a value in it is refused');
 
+# ---- 7. column names a ledger could not hash or a UTF-8 database hold ----
+# (a review of 2026-12-06) SQL_ASCII: a table owner's ADD COLUMN of a name
+# that is not UTF-8 was accepted, and every later insert and verify of the
+# ledger failed for good (the column can be neither dropped nor renamed);
+# LATIN1: a name of 40 e-acute is 40 bytes there and 80 in UTF-8, so a dump
+# restored into a UTF-8 database truncated it to 63 and the restored ledger
+# lost its triggers and failed verify
+($ret, $out, $err) = $a->psql('raw',
+	"\\set VERBOSITY verbose\nDO \$\$BEGIN EXECUTE format('ALTER TABLE memo ADD COLUMN %I text', 'note' || chr(233)); END\$\$");
+like($err, qr/ERROR:  22021: invalid byte sequence for encoding "UTF8": 0xe9/,
+	'SQL_ASCII: ADD COLUMN of a name that is not UTF-8 is refused (22021)');
+is($a->safe_psql('raw', "SELECT count(*) FROM pg_attribute WHERE attrelid = 'memo'::regclass AND attnum > 0 AND NOT attisdropped"),
+	'5', '... and the column is not added (id, memo and the three ledger columns)');
+$a->safe_psql('raw', q{INSERT INTO memo VALUES (3, 'after')});
+verify_ok($a, 'raw', 'memo', undef, '... the ledger takes rows and verifies');
+$a->safe_psql('legacy', q{CREATE TABLE seven (id int); SELECT ledger.create_ledger('seven')});
+($ret, $out, $err) = $a->psql('legacy',
+	"\\set VERBOSITY verbose\nDO \$\$BEGIN EXECUTE format('ALTER TABLE seven ADD COLUMN %I text', repeat(chr(233), 40)); END\$\$");
+like($err, qr/ERROR:  42622: column name ".*" is 80 bytes in UTF-8, more than a name holds \(63\)/,
+	'LATIN1: ADD COLUMN of a name of 80 bytes in UTF-8 is refused (42622)');
+($ret, $out, $err) = $a->psql('legacy',
+	"\\set VERBOSITY verbose\nDO \$\$BEGIN EXECUTE format('CREATE TABLE longname (id int, %I text)', repeat(chr(233), 40)); END\$\$;\nSELECT ledger.create_ledger('longname')");
+like($err, qr/ERROR:  42622: column name ".*" is 80 bytes in UTF-8/, '... and create_ledger of a table with one');
+
 done_testing();
