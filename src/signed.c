@@ -1708,9 +1708,12 @@ signed_record_prepared(int64 xact, TimestampTz at)
 								   ((SignedUsedKey *) lfirst(lc))->key_id, at);
 }
 
-/* The prepared transaction gid of this database, or false. */
+/*
+ * The prepared transaction gid of this database, and when it was prepared
+ * (if prepared is not NULL), or false.
+ */
 static bool
-signed_prepared_xid(const char *gid, TransactionId *xid)
+signed_prepared_xid(const char *gid, TransactionId *xid, TimestampTz *prepared)
 {
 	Datum		arg = CStringGetTextDatum(gid);
 	Oid			argtype = TEXTOID;
@@ -1719,7 +1722,7 @@ signed_prepared_xid(const char *gid, TransactionId *xid)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT p.transaction FROM pg_catalog.pg_prepared_xacts p "
+	ret = SPI_execute_with_args("SELECT p.transaction, p.prepared FROM pg_catalog.pg_prepared_xacts p "
 								"WHERE p.gid OPERATOR(pg_catalog.=) $1 "
 								"AND p.database OPERATOR(pg_catalog.=) pg_catalog.current_database()",
 								1, &argtype, &arg, NULL, true, 1);
@@ -1732,6 +1735,9 @@ signed_prepared_xid(const char *gid, TransactionId *xid)
 		*xid = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0],
 												   SPI_tuptable->tupdesc, 1, &isnull));
 		found = !isnull;
+		if (prepared != NULL)
+			*prepared = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	SPI_finish();
 	return found;
@@ -1750,38 +1756,210 @@ signed_full_xid(TransactionId xid)
 }
 
 /*
- * Did prepared transaction xid (or one of its subtransactions) write the
- * row of ledger.keys for key_id that the committed registry does not have
- * yet?  Read under a dirty snapshot, which sees its uncommitted rows; the
- * registry is small, and a sequential scan compares key ids bytewise, as
- * equality does, whatever the index's collation.
+ * Was a tuple with this xmin written by prepared transaction xid or one of
+ * its subtransactions?
  */
 static bool
-signed_prepared_key_is_own(TransactionId xid, const char *key_id)
+signed_xmin_is_prepared(TransactionId xmin, TransactionId xid)
 {
-	Relation	rel = table_open(ledger_catalog_relid("keys"), AccessShareLock);
+	return TransactionIdEquals(xmin, xid) ||
+		(TransactionIdIsNormal(xmin) && TransactionIdFollows(xmin, xid) &&
+		 TransactionIdIsInProgress(xmin) &&
+		 TransactionIdEquals(SubTransGetTopmostTransaction(xmin), xid));
+}
+
+/*
+ * Did prepared transaction xid (or one of its subtransactions) write a row
+ * of ledger.keys for key_id that the committed registry does not have yet
+ * (its add_key, or its revoke_key of a committed key)?  Read under a dirty
+ * snapshot, which sees its uncommitted rows; the registry is small, and a
+ * sequential scan compares key ids bytewise, as equality does, whatever
+ * the index's collation.  With own not NULL, own->valid_until and
+ * own->revoked_at are lowered to the earliest of those rows (DT_NOEND
+ * stays for none).
+ */
+static bool
+signed_prepared_key_is_own(TransactionId xid, const char *key_id, SignedKey *own)
+{
+	Oid			relid = ledger_catalog_relid("keys");
+	Relation	rel = table_open(relid, AccessShareLock);
+	AttrNumber	until_att = get_attnum(relid, "valid_until");
+	AttrNumber	revoked_att = get_attnum(relid, "revoked_at");
 	SnapshotData dirty;
 	ScanKeyData skey;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	bool		own = false;
+	bool		found = false;
 
+	if (until_att == InvalidAttrNumber || revoked_att == InvalidAttrNumber)
+		elog(ERROR, "ledger.keys has no column valid_until or revoked_at");
 	InitDirtySnapshot(dirty);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ,
 				CStringGetTextDatum(key_id));
 	scan = systable_beginscan(rel, InvalidOid, false, &dirty, 1, &skey);
-	while (!own && HeapTupleIsValid(tup = systable_getnext(scan)))
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
+		bool		isnull;
+		Datum		d;
 
-		own = TransactionIdEquals(xmin, xid) ||
-			(TransactionIdIsNormal(xmin) && TransactionIdFollows(xmin, xid) &&
-			 TransactionIdIsInProgress(xmin) &&
-			 TransactionIdEquals(SubTransGetTopmostTransaction(xmin), xid));
+		if (!signed_xmin_is_prepared(HeapTupleHeaderGetXmin(tup->t_data), xid))
+			continue;
+		found = true;
+		if (own == NULL)
+			break;
+		d = heap_getattr(tup, until_att, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			own->valid_until = Min(own->valid_until, DatumGetTimestampTz(d));
+		d = heap_getattr(tup, revoked_att, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			own->revoked_at = Min(own->revoked_at, DatumGetTimestampTz(d));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return own;
+	return found;
+}
+
+/*
+ * Does prepared transaction xid hold a lock on relation relid of this
+ * database?  A prepared transaction's locks are listed in pg_locks without
+ * a pid, under the virtual transaction that holds its transaction id lock.
+ */
+static bool
+signed_prepared_holds(TransactionId xid, Oid relid)
+{
+	Datum		args[3];
+	Oid			argtypes[3] = {XIDOID, OIDOID, OIDOID};
+	bool		holds = false;
+	int			ret;
+
+	args[0] = TransactionIdGetDatum(xid);
+	args[1] = ObjectIdGetDatum(MyDatabaseId);
+	args[2] = ObjectIdGetDatum(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_locks t JOIN pg_catalog.pg_locks l "
+								"ON l.virtualtransaction OPERATOR(pg_catalog.=) t.virtualtransaction "
+								"WHERE t.locktype OPERATOR(pg_catalog.=) 'transactionid' "
+								"AND t.transactionid OPERATOR(pg_catalog.=) $1 AND t.pid IS NULL "
+								"AND l.locktype OPERATOR(pg_catalog.=) 'relation' AND l.pid IS NULL "
+								"AND l.database OPERATOR(pg_catalog.=) $2 "
+								"AND l.relation OPERATOR(pg_catalog.=) $3",
+								3, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	holds = SPI_processed > 0;
+	SPI_finish();
+	return holds;
+}
+
+/*
+ * Before COMMIT PREPARED 'gid' while the database still runs the 0.1.0
+ * catalog (the library was upgraded, ALTER EXTENSION ledger UPDATE has not
+ * run): a transaction prepared there recorded no keys, as 0.1.0 has no
+ * ledger.signed_prepared_keys.  The keys that signed its rows are those of
+ * the rows it wrote into ledger.signed_messages (one per signed row, with
+ * its key_id, in 0.1.0 as in 0.2.0), read under a dirty snapshot.  Its
+ * PREPARE checked them (0.1.0's trigger refused a key revoked or expired
+ * then), so a key revoked or expired now was so since: the commit is
+ * refused as in 0.2.0 (review of 2026-12-06: it was accepted, and verify
+ * passed the rows after the update).  Nothing is recorded: 0.1.0 has no
+ * ledger.signed_commit_checks, and its rows are judged at their PREPARE.
+ */
+static void
+signed_commit_prepared_check_010(const char *gid, TransactionId xid,
+								 TimestampTz prepared_at)
+{
+	Oid			msgrel = signed_optional_relid("signed_messages");
+	AttrNumber	key_att;
+	Relation	rel;
+	SysScanDesc scan;
+	SnapshotData dirty;
+	HeapTuple	tup;
+	List	   *keys = NIL;		/* of char *, distinct */
+	TimestampTz now;
+	ListCell   *lc;
+
+	/* no signed row without its lock on ledger.signed_messages: no scan */
+	if (!OidIsValid(msgrel) || !signed_prepared_holds(xid, msgrel))
+		return;
+	key_att = get_attnum(msgrel, "key_id");
+	if (key_att == InvalidAttrNumber)
+		elog(ERROR, "ledger.signed_messages has no column key_id");
+
+	InitDirtySnapshot(dirty);
+	rel = table_open(msgrel, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, &dirty, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d;
+		char	   *key_id;
+		bool		seen = false;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!signed_xmin_is_prepared(HeapTupleHeaderGetXmin(tup->t_data), xid))
+			continue;
+		d = heap_getattr(tup, key_att, RelationGetDescr(rel), &isnull);
+		if (isnull)
+			continue;
+		key_id = TextDatumGetCString(d);
+		foreach(lc, keys)
+		{
+			if (strcmp((char *) lfirst(lc), key_id) == 0)
+			{
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+			keys = lappend(keys, key_id);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (keys == NIL)
+		return;
+
+	AcceptInvalidationMessages();
+	now = GetCurrentTimestamp();
+	foreach(lc, keys)
+	{
+		const char *key_id = lfirst(lc);
+		SignedKey	rec;
+		SignedKey  *k;
+		TimestampTz when;
+		const char *state;
+		bool		own;
+
+		/* as the transaction will commit it: its own changes and ours */
+		memset(&rec, 0, sizeof(rec));
+		rec.valid_until = DT_NOEND;
+		rec.revoked_at = DT_NOEND;
+		own = signed_prepared_key_is_own(xid, key_id, &rec);
+		k = signed_key_lookup(key_id);
+		if (k != NULL)
+		{
+			rec.valid_until = Min(rec.valid_until, k->valid_until);
+			rec.revoked_at = Min(rec.revoked_at, k->revoked_at);
+		}
+		else if (!own)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows is not registered",
+							gid, key_id),
+					 errdetail("The key is neither in ledger.keys nor registered by the prepared transaction itself, which was prepared on the 0.1.0 catalog of the extension."),
+					 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a registered key.")));
+		if ((state = signed_key_state_at(&rec, now, &when)) == NULL)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows %s after it was prepared",
+						gid, key_id, state),
+				 errdetail("The key %s at %s; the transaction was prepared at %s on the 0.1.0 catalog of the extension (before ALTER EXTENSION ledger UPDATE), and would commit at %s.",
+						   state, timestamptz_to_str(when),
+						   pstrdup(timestamptz_to_str(prepared_at)),
+						   pstrdup(timestamptz_to_str(now))),
+				 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a valid key.")));
+	}
 }
 
 /*
@@ -1818,7 +1996,15 @@ signed_commit_prepared_check(const char *gid)
 	NameData	who;
 	Oid			xidindex;
 
-	if (!OidIsValid(keysrel) || !signed_prepared_xid(gid, &xid))
+	if (!OidIsValid(keysrel))
+	{
+		/* the 0.1.0 catalog: the keys are found from the rows */
+		if (OidIsValid(signed_optional_relid("signed_messages")) &&
+			signed_prepared_xid(gid, &xid, &prepared_at))
+			signed_commit_prepared_check_010(gid, xid, prepared_at);
+		return;
+	}
+	if (!signed_prepared_xid(gid, &xid, NULL))
 		return;
 	fxid = signed_full_xid(xid);
 
@@ -1874,7 +2060,7 @@ signed_commit_prepared_check(const char *gid)
 			rec->valid_until = Min(rec->valid_until, k->valid_until);
 			rec->revoked_at = Min(rec->revoked_at, k->revoked_at);
 		}
-		else if (!signed_prepared_key_is_own(xid, key_id))
+		else if (!signed_prepared_key_is_own(xid, key_id, NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows is not registered",

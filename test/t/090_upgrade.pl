@@ -101,7 +101,7 @@ $node->stop;
 
 # ---------- 2. ledgers made by the 0.1.0 binary ----------
 
-my $old = ledger_node('old', install_path => $old_install);
+my $old = ledger_node('old', install_path => $old_install, conf => "max_prepared_transactions = 4\n");
 is($old->safe_psql('postgres', 'SELECT 1'), '1', 'a cluster runs the 0.1.0 build');
 $old->safe_psql('postgres', 'CREATE EXTENSION ledger');
 is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
@@ -181,6 +181,23 @@ for my $t (@ledgers)
 }
 my $proof_before = $old->safe_psql('postgres',
 	"SELECT ledger.prove('pay', ledger_xact, ledger_seq) FROM pay WHERE id = 3");
+
+# Two signed transactions prepared under 0.1.0, left prepared across the
+# package upgrade (review of 2026-12-06): p_revoked's key is revoked before
+# its COMMIT PREPARED, p_kept's is not.
+my ($ed2pub) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', 'rfc8032-2' ]);
+$ed2pub =~ s/\s+//g;
+$old->safe_psql('postgres', "SELECT ledger.add_key('ed-2', 'Bank C', 'ed25519', '\\x$ed2pub', '2026-01-01')");
+for my $r ([ 10, 'ed-2', 'rfc8032-2', 'p_revoked' ], [ 11, 'ed-1', 'rfc8032-1', 'p_kept' ])
+{
+	my ($id, $key, $priv, $gid) = @$r;
+	my $msg = $old->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('transfers', ROW($id, 'prepared', $id, '$key', NULL, NULL, NULL, NULL)::transfers), 'hex')"
+	);
+	my $sig = sign_hex('ed25519', $priv, $msg);
+	$old->safe_psql('postgres',
+		"BEGIN; INSERT INTO transfers VALUES ($id, 'prepared', $id, '$key', '\\x$sig'); PREPARE TRANSACTION '$gid'");
+}
 $old->stop;
 
 # ---------- the package upgrade: new files over the old installation ----------
@@ -199,10 +216,44 @@ for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extensi
 }
 $old->start;
 
+# A transaction prepared under 0.1.0 recorded no keys (0.1.0 has no
+# ledger.signed_prepared_keys): the new library finds them from its rows of
+# ledger.signed_messages, and refuses its COMMIT PREPARED once a key is
+# revoked, as for one prepared under 0.2.0 (before: it committed, and
+# verify passed the row after the update).
+$old->safe_psql('postgres', "SELECT ledger.revoke_key('ed-2', 'compromised')");
+my ($ret, $out, $err) = $old->psql('postgres', "\\set VERBOSITY verbose\nCOMMIT PREPARED 'p_revoked'");
+like($err, qr/ERROR:  23514: cannot commit prepared transaction "p_revoked": key "ed-2" that signed its rows was revoked after it was prepared/,
+	'0.1.0 catalog: COMMIT PREPARED of a transaction prepared under 0.1.0 is refused after its key is revoked');
+like($err, qr/DETAIL:  The key was revoked at .*; the transaction was prepared at .* on the 0\.1\.0 catalog/,
+	'... saying it was prepared on the 0.1.0 catalog');
+is($old->safe_psql('postgres', "SELECT count(*) FROM pg_prepared_xacts WHERE gid = 'p_revoked'"),
+	'1', '... and the transaction stays prepared');
+
+# The update refuses to start while a prepared transaction holds a lock on
+# the extension's tables or a ledger, naming it (before: it waited for the
+# lock on ledger.signed_ledgers forever, silently).
+($ret, $out, $err) = $old->psql('postgres',
+	"\\set VERBOSITY verbose\nSET lock_timeout = '5s';\nALTER EXTENSION ledger UPDATE");
+like($err, qr/ERROR:  55006: cannot update extension "ledger" while prepared transactions "p_kept", "p_revoked" hold locks on its tables/,
+	'the update refuses while transactions prepared under 0.1.0 hold ledger tables, naming them');
+like($err, qr/HINT:  End them with COMMIT PREPARED or ROLLBACK PREPARED/, '... and says how to end them');
+
+# One whose key is still valid commits in the window (and verifies after
+# the update, below); the update then names only the other.
+($ret, $out, $err) = $old->psql('postgres', "COMMIT PREPARED 'p_kept'");
+is($ret, 0, '0.1.0 catalog: COMMIT PREPARED of a transaction prepared under 0.1.0 with a valid key commits');
+$count{transfers}++;
+($ret, $out, $err) = $old->psql('postgres',
+	"\\set VERBOSITY verbose\nSET lock_timeout = '5s';\nALTER EXTENSION ledger UPDATE");
+like($err, qr/ERROR:  55006: cannot update extension "ledger" while prepared transaction "p_revoked" holds locks on its tables/,
+	'... the update then names the one left');
+$old->safe_psql('postgres', "ROLLBACK PREPARED 'p_revoked'");
+
 # Before ALTER EXTENSION UPDATE the new library refuses to read or write
 # the 0.1.0 catalog, with a clear error, rather than misread it; nothing is
 # written.
-my ($ret, $out, $err) = $old->psql('postgres', "SELECT ok FROM ledger.verify('pay', '$digest{pay}')");
+($ret, $out, $err) = $old->psql('postgres', "SELECT ok FROM ledger.verify('pay', '$digest{pay}')");
 like($err, qr/extension "ledger" is at version 0\.1\.0, but its library needs version \Q$new_version\E/,
 	'new library, 0.1.0 catalog: verify refuses');
 like($err, qr/ALTER EXTENSION ledger UPDATE/, '... and says what to run');
@@ -260,6 +311,8 @@ is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extnam
 		'... and ledger.checkpoint says there is no history tree yet');
 }
 
+is($old->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY id) FROM transfers WHERE id >= 10"),
+	'11', 'of the transactions prepared under 0.1.0, the one committed is there, the one refused is not');
 for my $t (@ledgers)
 {
 	is($old->safe_psql('postgres', "SELECT count(*) FROM $t"), $count{$t}, "$t keeps its rows");
