@@ -120,6 +120,8 @@ typedef struct SealerDb
 	uint64		pass_begun;		/* number of the newest pass started */
 	uint64		pass_done;		/* number of the newest pass finished */
 	int			sealer_pid;		/* its running sealer, 0 if none */
+	bool		asked;			/* a digest() waits: a pass now, whatever the
+								 * interval */
 } SealerDb;
 
 /* How often the launcher looks at every database with the extension anyway. */
@@ -366,6 +368,7 @@ sealer_db_reset(int i, Oid dboid)
 	db->pass_begun = 0;
 	db->pass_done = 0;
 	db->sealer_pid = 0;
+	db->asked = false;
 }
 
 /*
@@ -459,9 +462,10 @@ sealer_take_pending(Oid dboid, uint64 *pass)
 	i = sealer_db_slot(dboid);
 	if (i >= 0)
 	{
-		pending = sealer_shared->dbs[i].pending;
+		pending = sealer_shared->dbs[i].pending || sealer_shared->dbs[i].asked;
 		sealer_shared->dbs[i].pending = false;
 		sealer_shared->dbs[i].swept = false;
+		sealer_shared->dbs[i].asked = false;
 		*pass = ++sealer_shared->dbs[i].pass_begun;
 	}
 	SpinLockRelease(&sealer_shared->mutex);
@@ -483,13 +487,52 @@ sealer_pass_finished(Oid dboid, uint64 pass)
 }
 
 /*
+ * A digest() waits for a pass: have one now.  A commit marks its database
+ * pending and wakes the launcher, but a running sealer sleeps
+ * ledger.seal_interval between passes, and the launcher starts a sealer at
+ * most once an interval: with the interval at or above ledger.digest_wait,
+ * digest() waited it out and described a block older than the call (a
+ * review on 2026-12-06; docs/reference.md says it wakes the sealer).  The
+ * running sealer's latch is set (found by its pid: it is in the proc array
+ * once connected; a pid reused meanwhile gets a harmless wake-up), and the
+ * launcher, told the database asks, starts one at once if none runs.
+ */
+static void
+sealer_ask_pass(Oid dboid)
+{
+	int			i;
+	int			pid = 0;
+	Latch	   *launcher = NULL;
+
+	SpinLockAcquire(&sealer_shared->mutex);
+	i = sealer_db_slot(dboid);
+	if (i >= 0)
+	{
+		sealer_shared->dbs[i].asked = true;
+		pid = sealer_shared->dbs[i].sealer_pid;
+		launcher = sealer_shared->launcher_latch;
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+	if (pid > 0)
+	{
+		PGPROC	   *proc = BackendPidGetProc(pid);
+
+		if (proc != NULL)
+			SetLatch(&proc->procLatch);
+	}
+	else if (launcher != NULL)
+		SetLatch(launcher);
+}
+
+/*
  * Wait, up to timeout_ms, for the background sealer to finish a pass over
  * this database that started after the call: every transaction committed
  * before the call is then sealed (unless sealing it failed).  False when
- * there is no running background sealer or the time ran out.
+ * there is no running background sealer or the time ran out.  With ask,
+ * the pass is had now (sealer_ask_pass), not at the sealer's own pace.
  */
 static bool
-sealer_wait_for_pass(int timeout_ms)
+sealer_wait_for_pass(int timeout_ms, bool ask)
 {
 	uint64		target = 0;
 	bool		known = false;
@@ -524,6 +567,8 @@ sealer_wait_for_pass(int timeout_ms)
 	}
 	else
 		sealer_notify(MyDatabaseId);
+	if (ask)
+		sealer_ask_pass(MyDatabaseId);
 
 	ConditionVariablePrepareToSleep(&sealer_shared->pass_cv);
 	for (;;)
@@ -2012,9 +2057,10 @@ ledger_launcher_main(Datum main_arg)
 				last_start[i] = 0;
 				continue;
 			}
-			if (!(snapshot[i].pending || snapshot[i].swept) || running[i] != NULL)
+			if (!(snapshot[i].pending || snapshot[i].swept || snapshot[i].asked) ||
+				running[i] != NULL)
 				continue;
-			if (!snapshot[i].pending && sweep_busy)
+			if (!snapshot[i].pending && !snapshot[i].asked && sweep_busy)
 				continue;
 
 			/*
@@ -2023,8 +2069,13 @@ ledger_launcher_main(Datum main_arg)
 			 */
 			if (sealer_pid_alive(snapshot[i].sealer_pid))
 				continue;
-			/* a failing sealer is not restarted faster than once an interval */
-			if (!TimestampDifferenceExceeds(last_start[i], now, ledger_seal_interval_ms))
+
+			/*
+			 * a failing sealer is not restarted faster than once an interval,
+			 * unless a digest() waits for a pass
+			 */
+			if (!snapshot[i].asked &&
+				!TimestampDifferenceExceeds(last_start[i], now, ledger_seal_interval_ms))
 				continue;
 			/* dropped, or closed to connections: forgotten, its slot reused */
 			if (!launcher_database_open(snapshot[i].dboid))
@@ -2043,7 +2094,7 @@ ledger_launcher_main(Datum main_arg)
 			 */
 			if (running[i] != NULL)
 				last_start[i] = now;
-			by_sweep[i] = !snapshot[i].pending;
+			by_sweep[i] = !snapshot[i].pending && !snapshot[i].asked;
 			if (running[i] != NULL && by_sweep[i])
 				sweep_busy = true;
 
@@ -2610,7 +2661,7 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 	bool		served = false;
 	TimestampTz start = GetCurrentTimestamp();
 	Snapshot	before = RegisterSnapshot(GetLatestSnapshot());
-	bool		passed = sealer_wait_for_pass(ledger_digest_wait_ms);
+	bool		passed = sealer_wait_for_pass(ledger_digest_wait_ms, true);
 
 	while (passed)
 	{
@@ -2621,9 +2672,13 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 			UnregisterSnapshot(before);
 			return true;
 		}
-		/* a pass comes back for a ledger it skipped */
+
+		/*
+		 * a pass comes back for a ledger it skipped, at its own pace: asked
+		 * again, a sealer passed over a held ledger as fast as it could
+		 */
 		left_ms = ledger_digest_wait_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
-		if (left_ms <= 0 || !sealer_wait_for_pass((int) left_ms))
+		if (left_ms <= 0 || !sealer_wait_for_pass((int) left_ms, false))
 		{
 			UnregisterSnapshot(before);
 			ereport(NOTICE,

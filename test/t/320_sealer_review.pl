@@ -26,6 +26,9 @@
 #     for a pg_monitor member in a read-only transaction) and counts.
 # 10. (2026-12-06) A sealer's pass and DROP EXTENSION locked the catalog
 #     tables in different orders, and one was ended as a deadlock.
+# 11. (a day-2 review, 2026-12-06) With ledger.seal_interval at or above
+#     ledger.digest_wait, digest() did not wake the sealer and described an
+#     older block.
 #  5, 6, 8, 9. (operations reviews of 2026-12-05 and 2026-12-06) a sealer's
 #     error names its ledger and block; the launcher's shutdown logs no
 #     FATAL and a restarted launcher starts no second sealer; the sweep
@@ -280,6 +283,24 @@ $dropper->query_safe('ROLLBACK');
 $dropper->quit;
 ok(poll_until($s, "SELECT NOT EXISTS (SELECT $waiting)", 20),
 	'... and goes on once the DROP is rolled back');
+
+# ---------- 11. digest() wakes the sealer, whatever ledger.seal_interval ----------
+# A commit wakes the launcher, but a running sealer slept seal_interval
+# between passes and the launcher started one at most once an interval:
+# with the interval at or above ledger.digest_wait, digest() waited it out
+# (a NOTICE) and described a block older than the call (a review on
+# 2026-12-06).  Now digest() sets the running sealer's latch, and the
+# launcher starts one at once for it.
+$s->safe_psql('postgres', "ALTER SYSTEM SET ledger.seal_interval = '30s'; SELECT pg_reload_conf()");
+$s->safe_psql('postgres', 'CREATE TABLE w30 (id int); SELECT ledger.create_ledger(\'w30\')');
+for my $k (1 .. 3)
+{
+	$s->safe_psql('postgres', "INSERT INTO w30 VALUES ($k)");
+	my ($dret, $dout, $derr) = $s->psql('postgres', "SELECT (ledger.digest('w30'))->>'transactions'");
+	is($dout, $k, "seal_interval 30 s, digest $k: it describes a block holding the transaction just committed");
+	unlike($derr, qr/did not finish a pass|was not sealed within/, '... without waiting out ledger.digest_wait');
+}
+$s->safe_psql('postgres', 'ALTER SYSTEM RESET ledger.seal_interval; SELECT pg_reload_conf()');
 
 $s->stop;
 my $log = slurp_file($s->logfile);
