@@ -1103,7 +1103,7 @@ canon_buffer_trim(StringInfo buf)
  * path recorded a name that the DDL guard, which runs with pg_catalog only,
  * then saw differently, and refused every later ALTER TABLE).
  */
-static char *
+char *
 canon_collation_name(Oid collid)
 {
 	HeapTuple	tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));

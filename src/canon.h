@@ -158,6 +158,7 @@ extern void canon_buffer_trim(StringInfo buf);
  */
 #define CANON_SHAPE_V2 "shape-v2"
 extern ArrayType *canon_shape(TupleDesc tupdesc);
+extern char *canon_collation_name(Oid collid);
 
 /* The shape as ledger 0.1.0 recorded it: "name:tag" per column. */
 extern ArrayType *canon_shape_v1(TupleDesc tupdesc);

@@ -942,23 +942,6 @@ guard_named_by_ledger(GuardNamed kind, Oid objid, char **ledger, char **column,
 	return found;
 }
 
-/* A collation's name as canon_shape records it. */
-static char *
-guard_collation_name(Oid collid)
-{
-	HeapTuple	tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
-	Form_pg_collation coll;
-	char	   *name;
-
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for collation %u", collid);
-	coll = (Form_pg_collation) GETSTRUCT(tp);
-	name = quote_qualified_identifier(get_namespace_name(coll->collnamespace),
-									  NameStr(coll->collname));
-	ReleaseSysCache(tp);
-	return name;
-}
-
 /*
  * ddl_command_start of ALTER TYPE, ALTER DOMAIN, ALTER COLLATION and ALTER
  * SCHEMA (ledger._guard_replica_rename): a rename or schema move of a type
@@ -1046,7 +1029,7 @@ guard_rename_start(Node *stmt)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot rename schema \"%s\"", ((RenameStmt *) stmt)->subname),
 				 errdetail("Column \"%s\" of ledger table \"%s\" uses collation %s, which the ledger's recorded column definitions name with its schema; stored rows are checked against them, so every later ALTER TABLE of the ledger would be refused, and a dump of the database would restore the ledger without its triggers.",
-						   column, ledger, guard_collation_name(collid)),
+						   column, ledger, canon_collation_name(collid)),
 				 errhint("A schema holding a type or collation that a ledger column uses keeps its name.")));
 	if (kind == GUARD_NAMED_TYPE)
 		ereport(ERROR,
@@ -1060,8 +1043,8 @@ guard_rename_start(Node *stmt)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 move ?
-			 errmsg("cannot move collation %s to another schema", guard_collation_name(collid)) :
-			 errmsg("cannot rename collation %s", guard_collation_name(collid)),
+			 errmsg("cannot move collation %s to another schema", canon_collation_name(collid)) :
+			 errmsg("cannot rename collation %s", canon_collation_name(collid)),
 			 errdetail("Column \"%s\" of ledger table \"%s\" uses this collation, which the ledger's recorded column definitions name; stored rows are checked against them, so every later ALTER TABLE of the ledger would be refused, and a dump of the database would restore the ledger without its triggers.",
 					   column, ledger),
 			 errhint("A type or collation that a ledger column uses keeps its name and schema; make a new one for new columns.")));

@@ -1853,6 +1853,57 @@ signed_prepared_holds(TransactionId xid, Oid relid)
 }
 
 /*
+ * Judge one key that signed the rows of prepared transaction gid as the
+ * transaction will commit it: rec holds the key's valid_until and
+ * revoked_at as the transaction sees them (recorded at PREPARE, or its own
+ * rows of the registry), lowered here by the committed registry's.  A key
+ * in neither place (own: whether the transaction registered it, -1 to ask)
+ * is refused (23503), never skipped; one revoked or expired by now too
+ * (23514).  The transaction stays prepared.  on_010: prepared on the 0.1.0
+ * catalog, which the details say.
+ */
+static void
+signed_judge_prepared_key(const char *gid, TransactionId xid, SignedKey *rec,
+						  int own, TimestampTz prepared_at, TimestampTz now,
+						  bool on_010)
+{
+	SignedKey  *k = signed_key_lookup(rec->key_id);
+	TimestampTz when;
+	const char *state;
+
+	if (k != NULL)
+	{
+		rec->valid_until = Min(rec->valid_until, k->valid_until);
+		rec->revoked_at = Min(rec->revoked_at, k->revoked_at);
+	}
+	else if (own == 0 || (own < 0 && !signed_prepared_key_is_own(xid, rec->key_id, NULL)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows is not registered",
+						gid, rec->key_id),
+				 on_010 ?
+				 errdetail("The key is neither in ledger.keys nor registered by the prepared transaction itself, which was prepared on the 0.1.0 catalog of the extension.") :
+				 errdetail("The key is neither in ledger.keys nor registered by the prepared transaction itself."),
+				 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a registered key.")));
+	if ((state = signed_key_state_at(rec, now, &when)) == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows %s after it was prepared",
+					gid, rec->key_id, state),
+			 on_010 ?
+			 errdetail("The key %s at %s; the transaction was prepared at %s on the 0.1.0 catalog of the extension (before ALTER EXTENSION ledger UPDATE), and would commit at %s.",
+					   state, timestamptz_to_str(when),
+					   pstrdup(timestamptz_to_str(prepared_at)),
+					   pstrdup(timestamptz_to_str(now))) :
+			 errdetail("The key %s at %s; the transaction was prepared at %s and would commit at %s.",
+					   state, timestamptz_to_str(when),
+					   pstrdup(timestamptz_to_str(prepared_at)),
+					   pstrdup(timestamptz_to_str(now))),
+			 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a valid key.")));
+}
+
+/*
  * Before COMMIT PREPARED 'gid' while the database still runs the 0.1.0
  * catalog (the library was upgraded, ALTER EXTENSION ledger UPDATE has not
  * run): a transaction prepared there recorded no keys, as 0.1.0 has no
@@ -1923,42 +1974,16 @@ signed_commit_prepared_check_010(const char *gid, TransactionId xid,
 	now = GetCurrentTimestamp();
 	foreach(lc, keys)
 	{
-		const char *key_id = lfirst(lc);
 		SignedKey	rec;
-		SignedKey  *k;
-		TimestampTz when;
-		const char *state;
 		bool		own;
 
 		/* as the transaction will commit it: its own changes and ours */
 		memset(&rec, 0, sizeof(rec));
+		rec.key_id = lfirst(lc);
 		rec.valid_until = DT_NOEND;
 		rec.revoked_at = DT_NOEND;
-		own = signed_prepared_key_is_own(xid, key_id, &rec);
-		k = signed_key_lookup(key_id);
-		if (k != NULL)
-		{
-			rec.valid_until = Min(rec.valid_until, k->valid_until);
-			rec.revoked_at = Min(rec.revoked_at, k->revoked_at);
-		}
-		else if (!own)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows is not registered",
-							gid, key_id),
-					 errdetail("The key is neither in ledger.keys nor registered by the prepared transaction itself, which was prepared on the 0.1.0 catalog of the extension."),
-					 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a registered key.")));
-		if ((state = signed_key_state_at(&rec, now, &when)) == NULL)
-			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows %s after it was prepared",
-						gid, key_id, state),
-				 errdetail("The key %s at %s; the transaction was prepared at %s on the 0.1.0 catalog of the extension (before ALTER EXTENSION ledger UPDATE), and would commit at %s.",
-						   state, timestamptz_to_str(when),
-						   pstrdup(timestamptz_to_str(prepared_at)),
-						   pstrdup(timestamptz_to_str(now))),
-				 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a valid key.")));
+		own = signed_prepared_key_is_own(xid, rec.key_id, &rec);
+		signed_judge_prepared_key(gid, xid, &rec, own ? 1 : 0, prepared_at, now, true);
 	}
 }
 
@@ -2043,42 +2068,7 @@ signed_commit_prepared_check(const char *gid)
 	AcceptInvalidationMessages();
 	now = GetCurrentTimestamp();
 	foreach(lc, keys)
-	{
-		SignedKey  *rec = lfirst(lc);
-		const char *key_id = rec->key_id;
-		SignedKey  *k = signed_key_lookup(key_id);
-		TimestampTz when;
-		const char *state;
-
-		/*
-		 * Not in the committed registry: it must be the prepared
-		 * transaction's own key, judged as it recorded it; any other key not
-		 * found is refused, never skipped.
-		 */
-		if (k != NULL)
-		{
-			rec->valid_until = Min(rec->valid_until, k->valid_until);
-			rec->revoked_at = Min(rec->revoked_at, k->revoked_at);
-		}
-		else if (!signed_prepared_key_is_own(xid, key_id, NULL))
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows is not registered",
-							gid, key_id),
-					 errdetail("The key is neither in ledger.keys nor registered by the prepared transaction itself."),
-					 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a registered key.")));
-		if ((state = signed_key_state_at(rec, now, &when)) == NULL)
-			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("cannot commit prepared transaction \"%s\": key \"%s\" that signed its rows %s after it was prepared",
-						gid, key_id, state),
-				 errdetail("The key %s at %s; the transaction was prepared at %s and would commit at %s.",
-						   state, timestamptz_to_str(when),
-						   pstrdup(timestamptz_to_str(prepared_at)),
-						   pstrdup(timestamptz_to_str(now))),
-				 errhint("The transaction stays prepared; roll it back with ROLLBACK PREPARED and sign its rows again with a valid key.")));
-	}
+		signed_judge_prepared_key(gid, xid, lfirst(lc), -1, prepared_at, now, false);
 
 	checksrel = signed_optional_relid("signed_commit_checks");
 	if (!OidIsValid(checksrel))
