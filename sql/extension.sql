@@ -49,11 +49,25 @@ DROP EXTENSION ledger;
 SELECT count(*) AS ledgers FROM ledger.ledgers;
 SELECT ok, rows_checked FROM ledger.verify('keep_me');
 UPDATE keep_me SET memo = 'rewritten';
--- other extensions' DROP passes through
+-- DROP SCHEMA of the extension's schema drops the extension too, sql_drop
+-- guard included: refused the same way (review of 2026-12-06)
+DROP SCHEMA ledger CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+DROP SCHEMA IF EXISTS no_such_schema, ledger CASCADE;
+SELECT count(*) AS ledgers FROM ledger.ledgers;
+UPDATE keep_me SET memo = 'rewritten';
+-- other extensions' DROP and other schemas' DROP pass through
 DROP EXTENSION IF EXISTS no_such_extension;
--- without ledgers the extension can be dropped (here rolled back)
+CREATE SCHEMA drop_me;
+CREATE TABLE drop_me.t (id int);
+DROP SCHEMA drop_me CASCADE;
+-- without ledgers the extension can be dropped (here rolled back), with
+-- its schema too
 SELECT ledger.drop_ledger('keep_me');
 BEGIN;
 DROP EXTENSION ledger;
+ROLLBACK;
+BEGIN;
+DROP SCHEMA ledger CASCADE;
 ROLLBACK;
 SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'ledger';

@@ -186,3 +186,54 @@ SELECT ledger.drop_ledger('rn');
 SELECT ledger.drop_ledger('g');
 SELECT count(*) AS left_behind FROM ledger.ledgers WHERE name = 'public.g';
 SELECT to_regclass('g') IS NULL AS dropped;
+
+-- the extension's own tables and indexes (review of 2026-12-06): SET
+-- UNLOGGED lost the history at a crash, OWNER TO let a role that is not a
+-- superuser delete history records, a renamed index broke ledger calls
+ALTER TABLE ledger.transactions SET UNLOGGED;
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+ALTER TABLE ledger.blocks SET UNLOGGED;
+ALTER TABLE ledger.ledgers SET UNLOGGED;
+ALTER TABLE ledger.seal_queue SET LOGGED;
+ALTER TABLE ledger.transactions OWNER TO pg_monitor;
+ALTER INDEX ledger.transactions_pkey RENAME TO tp2;
+ALTER TABLE ledger.transactions_pkey RENAME TO tp2;
+ALTER TABLE ledger.transactions RENAME TO t2;
+ALTER TABLE ledger.transactions RENAME COLUMN ledger_id TO l2;
+ALTER TABLE ledger.transactions RENAME CONSTRAINT transactions_pkey TO tp2;
+ALTER TABLE ledger.transactions SET SCHEMA public;
+ALTER TABLE ledger.transactions ADD COLUMN extra int;
+ALTER TABLE ledger.transactions DROP COLUMN row_count;
+ALTER TABLE ledger.transactions ALTER COLUMN row_count TYPE int4;
+ALTER TABLE ledger.ledgers REPLICA IDENTITY FULL;
+SET search_path = ledger, public;
+ALTER TABLE transactions SET UNLOGGED;
+RESET search_path;
+\set VERBOSITY default
+SELECT c.relname, c.relpersistence, pg_catalog.pg_get_userbyid(c.relowner) = current_user AS owner_kept
+FROM pg_catalog.pg_class c
+WHERE c.relnamespace = 'ledger'::regnamespace
+  AND c.relname IN ('transactions', 'transactions_pkey', 'blocks', 'ledgers', 'seal_queue')
+ORDER BY 1;
+-- what keeps the data as it is stays allowed
+ALTER TABLE ledger.transactions SET (fillfactor = 90);
+ALTER TABLE ledger.transactions RESET (fillfactor);
+ALTER TABLE ledger.transactions SET TABLESPACE pg_default;
+ALTER TABLE ledger.transactions ALTER COLUMN ledger_id SET STATISTICS 200;
+ALTER TABLE ledger.transactions ALTER COLUMN ledger_id SET STATISTICS -1;
+ALTER TABLE ledger.transactions CLUSTER ON transactions_pkey;
+ALTER TABLE ledger.transactions SET WITHOUT CLUSTER;
+ALTER INDEX ledger.transactions_pkey SET TABLESPACE pg_default;
+ALTER INDEX ledger.transactions_pkey SET (fillfactor = 90);
+ALTER INDEX ledger.transactions_pkey RESET (fillfactor);
+CREATE INDEX guard_extra ON ledger.transactions (ledger_id);
+DROP INDEX ledger.guard_extra;
+VACUUM ledger.transactions;
+CLUSTER ledger.blocks USING blocks_pkey;
+REINDEX TABLE ledger.transactions;
+-- and a table of another schema is altered as before
+CREATE TABLE not_ours (id int);
+ALTER TABLE not_ours SET UNLOGGED;
+ALTER TABLE not_ours RENAME TO not_ours2;
+DROP TABLE not_ours2;

@@ -58,12 +58,14 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "parser/parse_type.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -1051,8 +1053,96 @@ guard_rename_start(Node *stmt)
 }
 
 /*
+ * ddl_command_start of ALTER TABLE and ALTER INDEX (review of 2026-12-06):
+ * the extension's own tables hold every ledger's history, and its functions
+ * rely on their names, columns, indexes, owner, triggers and persistence.
+ * ALTER TABLE ledger.transactions SET UNLOGGED lost the history at the
+ * next crash, OWNER TO let a role that is not a superuser delete history
+ * records, and renaming an index broke the calls that use it.  Outside
+ * the extension's own scripts, on a relation of the extension's schema
+ * (nspid, that of the event trigger's function), ALTER TABLE and ALTER
+ * INDEX may not change persistence (either way: ledger.seal_queue stays
+ * unlogged), owner, name (of the relation, a column or a constraint),
+ * schema, columns (ADD, DROP, TYPE), access method, inheritance or typing,
+ * or replica identity.  What keeps the data and the names as they are
+ * passes: SET TABLESPACE, storage parameters, SET STATISTICS, CLUSTER ON;
+ * VACUUM, CLUSTER, REINDEX and CREATE INDEX are other commands.  (Their
+ * triggers are guarded by the catalog's own guards.)
+ */
+void
+guard_catalog_alter_start(Node *stmt, Oid nspid)
+{
+	RangeVar   *rv = NULL;
+	bool		refuse = false;
+	Oid			relid;
+	char		relkind;
+
+	if (creating_extension || !OidIsValid(nspid))
+		return;
+	if (IsA(stmt, AlterTableStmt))
+	{
+		AlterTableStmt *at = (AlterTableStmt *) stmt;
+		ListCell   *lc;
+
+		rv = at->relation;
+		foreach(lc, at->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			switch (cmd->subtype)
+			{
+				case AT_SetLogged:
+				case AT_SetUnLogged:
+				case AT_ChangeOwner:
+				case AT_AddColumn:
+				case AT_DropColumn:
+				case AT_AlterColumnType:
+				case AT_SetAccessMethod:
+				case AT_AddInherit:
+				case AT_DropInherit:
+				case AT_AddOf:
+				case AT_DropOf:
+				case AT_ReplicaIdentity:
+					refuse = true;
+					break;
+				default:
+					break;
+			}
+		}
+	}
+	else if (IsA(stmt, RenameStmt))
+	{
+		rv = ((RenameStmt *) stmt)->relation;
+		refuse = true;
+	}
+	else if (IsA(stmt, AlterObjectSchemaStmt))
+	{
+		rv = ((AlterObjectSchemaStmt *) stmt)->relation;
+		refuse = true;
+	}
+	if (!refuse || rv == NULL)
+		return;
+	/* a schema named in the command that is not ours: nothing is looked up */
+	if (rv->schemaname != NULL && strcmp(rv->schemaname, get_namespace_name(nspid)) != 0)
+		return;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid) || get_rel_namespace(relid) != nspid)
+		return;
+	relkind = get_rel_relkind(relid);
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX ?
+			 errmsg("cannot alter index \"%s.%s\" of extension ledger this way",
+					get_namespace_name(nspid), get_rel_name(relid)) :
+			 errmsg("cannot alter table \"%s.%s\" of extension ledger this way",
+					get_namespace_name(nspid), get_rel_name(relid)),
+			 errdetail("The extension's tables hold every ledger's history, and its functions rely on their names, columns, owner and persistence as installed (an unlogged history table is emptied by a crash; an owner that is not a superuser can delete history)."),
+			 errhint("On the extension's tables and indexes, maintenance that keeps their data and names is allowed: SET TABLESPACE, SET or RESET storage parameters, SET STATISTICS, CLUSTER ON, VACUUM, CLUSTER, REINDEX, CREATE INDEX.")));
+}
+
+/*
  * ledger._guard_drop_extension() RETURNS event_trigger, at the start of
- * DROP EXTENSION.
+ * DROP EXTENSION, DROP SCHEMA and DROP OWNED.
  *
  * The catalog tables that hold every ledger's history (transaction
  * records, blocks, the history tree) are members of the extension, and the
@@ -1065,15 +1155,53 @@ guard_rename_start(Node *stmt)
  * without CASCADE.  (Only a superuser can drop the extension, and a
  * superuser can disable this trigger: it stops an accident, not an
  * intent.)
+ *
+ * Two other commands drop the extension as well, and the sql_drop guard,
+ * itself a member, goes with it (review of 2026-12-06): DROP SCHEMA of the
+ * extension's schema with CASCADE, and DROP OWNED BY the role that owns
+ * the extension or one of its event triggers.  Both are refused here too
+ * while a ledger exists; the schema and the owner are read from the
+ * catalogs (pg_extension.extnamespace, extowner and the event triggers that
+ * are members), not assumed by name.
  */
+typedef enum GuardDropKind
+{
+	GUARD_DROP_EXTENSION,
+	GUARD_DROP_SCHEMA,
+	GUARD_DROP_OWNED
+} GuardDropKind;
+
+/* Does role roleid own extension ledger or one of its event triggers? */
+static bool
+guard_role_owns_extension(Oid roleid)
+{
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(roleid);
+
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_extension e "
+							  "WHERE e.extname OPERATOR(pg_catalog.=) 'ledger' "
+							  "AND (e.extowner OPERATOR(pg_catalog.=) $1 OR EXISTS ("
+							  "SELECT 1 FROM pg_catalog.pg_depend d "
+							  "JOIN pg_catalog.pg_event_trigger t ON t.oid OPERATOR(pg_catalog.=) d.objid "
+							  "WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_event_trigger'::pg_catalog.regclass "
+							  "AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass "
+							  "AND d.refobjid OPERATOR(pg_catalog.=) e.oid "
+							  "AND d.deptype OPERATOR(pg_catalog.=) 'e' "
+							  "AND t.evtowner OPERATOR(pg_catalog.=) $1))",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_extension");
+	return SPI_processed > 0;
+}
+
 PG_FUNCTION_INFO_V1(ledger_guard_drop_extension);
 Datum
 ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
-	DropStmt   *stmt;
 	ListCell   *lc;
 	bool		ours = false;
+	GuardDropKind kind;
+	char	   *target = NULL;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1081,23 +1209,81 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 				 errmsg("function \"%s\" was not called by the event trigger manager",
 						"ledger._guard_drop_extension")));
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (trigdata->parsetree == NULL || !IsA(trigdata->parsetree, DropStmt))
-		PG_RETURN_VOID();
-	stmt = (DropStmt *) trigdata->parsetree;
-	if (stmt->removeType != OBJECT_EXTENSION)
-		PG_RETURN_VOID();
-	foreach(lc, stmt->objects)
-	{
-		Node	   *name = lfirst(lc);
-
-		if (IsA(name, String) && strcmp(strVal(name), "ledger") == 0)
-			ours = true;
-	}
-	if (!ours)
+	if (trigdata->parsetree == NULL)
 		PG_RETURN_VOID();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	if (IsA(trigdata->parsetree, DropStmt) &&
+		((DropStmt *) trigdata->parsetree)->removeType == OBJECT_EXTENSION)
+	{
+		DropStmt   *stmt = (DropStmt *) trigdata->parsetree;
+
+		kind = GUARD_DROP_EXTENSION;
+		foreach(lc, stmt->objects)
+		{
+			Node	   *name = lfirst(lc);
+
+			if (IsA(name, String) && strcmp(strVal(name), "ledger") == 0)
+				ours = true;
+		}
+	}
+	else if (IsA(trigdata->parsetree, DropStmt) &&
+			 ((DropStmt *) trigdata->parsetree)->removeType == OBJECT_SCHEMA)
+	{
+		DropStmt   *stmt = (DropStmt *) trigdata->parsetree;
+		char	   *schema = NULL;
+
+		kind = GUARD_DROP_SCHEMA;
+		if (SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e "
+						"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+						"WHERE e.extname OPERATOR(pg_catalog.=) 'ledger'",
+						true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read pg_extension");
+		if (SPI_processed == 1)
+			schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		foreach(lc, stmt->objects)
+		{
+			Node	   *name = lfirst(lc);
+
+			if (schema != NULL && IsA(name, String) && strcmp(strVal(name), schema) == 0)
+			{
+				ours = true;
+				target = schema;
+			}
+		}
+	}
+	else if (IsA(trigdata->parsetree, DropOwnedStmt))
+	{
+		DropOwnedStmt *stmt = (DropOwnedStmt *) trigdata->parsetree;
+
+		kind = GUARD_DROP_OWNED;
+		foreach(lc, stmt->roles)
+		{
+			RoleSpec   *role = lfirst(lc);
+			Oid			roleid;
+
+			/* PUBLIC and unknown roles: PostgreSQL's own error follows */
+			if (role->roletype == ROLESPEC_PUBLIC)
+				continue;
+			roleid = get_rolespec_oid(role, true);
+			if (OidIsValid(roleid) && guard_role_owns_extension(roleid))
+			{
+				ours = true;
+				target = GetUserNameFromId(roleid, false);
+				break;
+			}
+		}
+	}
+	else
+		kind = GUARD_DROP_EXTENSION;	/* another command: nothing to do */
+
+	if (!ours)
+	{
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+
 	if (SPI_execute("SELECT (SELECT pg_catalog.count(*) FROM ledger.ledgers), "
 					"(SELECT pg_catalog.string_agg(n.name, ', ') FROM (SELECT g.relation::pg_catalog.text AS name "
 					"FROM ledger.ledgers g ORDER BY g.ledger_id LIMIT 10) n)",
@@ -1109,7 +1295,7 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 													SPI_tuptable->tupdesc, 1, &isnull));
 		char	   *names = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-		if (n > 0)
+		if (n > 0 && kind == GUARD_DROP_EXTENSION)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg_plural("cannot drop extension ledger while " INT64_FORMAT " ledger exists",
@@ -1118,6 +1304,30 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 					 errdetail("Dropping it would delete the history of %s%s (transaction records, "
 							   "blocks and history trees are tables of the extension) and leave the "
 							   "tables writable.", names, n > 10 ? ", ..." : ""),
+					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
+							 "after ledger.drop_subscription()), or keep the extension.")));
+		if (n > 0 && kind == GUARD_DROP_SCHEMA)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg_plural("cannot drop schema \"%s\" while " INT64_FORMAT " ledger exists",
+								   "cannot drop schema \"%s\" while " INT64_FORMAT " ledgers exist",
+								   n, target, n),
+					 errdetail("It is the schema of extension ledger: dropping it would drop the extension "
+							   "and delete the history of %s%s (transaction records, blocks and history "
+							   "trees are tables of the extension) and leave the tables writable.",
+							   names, n > 10 ? ", ..." : ""),
+					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
+							 "after ledger.drop_subscription()), or keep the extension.")));
+		if (n > 0 && kind == GUARD_DROP_OWNED)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg_plural("cannot drop objects owned by role \"%s\" while " INT64_FORMAT " ledger exists",
+								   "cannot drop objects owned by role \"%s\" while " INT64_FORMAT " ledgers exist",
+								   n, target, n),
+					 errdetail("The role owns extension ledger or one of its event triggers: dropping them "
+							   "would delete the history of %s%s (transaction records, blocks and history "
+							   "trees are tables of the extension) and leave the tables writable.",
+							   names, n > 10 ? ", ..." : ""),
 					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
 							 "after ledger.drop_subscription()), or keep the extension.")));
 	}

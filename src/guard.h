@@ -29,4 +29,11 @@ extern void guard_alter_table_start(AlterTableStmt *stmt);
  */
 extern void guard_rename_start(Node *stmt);
 
+/*
+ * ddl_command_start of ALTER TABLE or ALTER INDEX: refuses what would change
+ * the extension's own tables or indexes (schema nspid) other than their
+ * storage (tablespace, storage parameters, statistics, clustering).
+ */
+extern void guard_catalog_alter_start(Node *stmt, Oid nspid);
+
 #endif							/* LEDGER_GUARD_H */

@@ -2062,6 +2062,8 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 
 	if (stmt == NULL)
 		PG_RETURN_VOID();
+	/* the extension's own tables and indexes (guard.c) */
+	guard_catalog_alter_start(stmt, get_func_namespace(fcinfo->flinfo->fn_oid));
 	if (IsA(stmt, AlterTableStmt))
 	{
 		guard_alter_table_start((AlterTableStmt *) stmt);

@@ -12,9 +12,9 @@ CREATE FUNCTION ledger._guard_drop_extension() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'ledger_guard_drop_extension'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ledger._guard_drop_extension() IS
-'Internal: event trigger refusing DROP EXTENSION ledger while ledgers exist';
+'Internal: event trigger refusing DROP EXTENSION ledger, DROP SCHEMA of its schema and DROP OWNED BY its owner while ledgers exist';
 REVOKE ALL ON FUNCTION ledger._guard_drop_extension() FROM PUBLIC;
 CREATE EVENT TRIGGER ledger_guard_drop_extension ON ddl_command_start
-    WHEN TAG IN ('DROP EXTENSION')
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
     EXECUTE FUNCTION ledger._guard_drop_extension();
 ALTER EVENT TRIGGER ledger_guard_drop_extension ENABLE ALWAYS;

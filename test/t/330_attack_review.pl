@@ -16,6 +16,10 @@
 #  4. The owner could set the ledger's triggers, made ENABLE ALWAYS, to
 #     fire on origin only (ALTER TABLE ... ENABLE TRIGGER), and a session
 #     in replica mode then updated, deleted and truncated rows.
+#  5. (review of 2026-12-06) DROP SCHEMA ledger CASCADE and DROP OWNED BY
+#     the role that installed the extension dropped it, with every
+#     ledger's history and the sql_drop guard, and left the ledger tables
+#     writable; only DROP EXTENSION was refused.
 
 use strict;
 use warnings;
@@ -134,6 +138,63 @@ like($err, qr/cannot update rows of ledger table "r"/, '... and an UPDATE in rep
 verify_ok($node, 'postgres', 'r', undef, '... the ledger verifies');
 ($ret, $out, $err) = as_owner("ALTER TABLE public.r ENABLE ALWAYS TRIGGER zz_ledger_row");
 is($err, '', 'ENABLE ALWAYS TRIGGER (what pg_restore runs) passes');
+
+# ---------- 5. DROP SCHEMA and DROP OWNED drop the extension too ----------
+# A superuser other than the bootstrap one installs the extension (DROP
+# OWNED BY the bootstrap superuser is refused by PostgreSQL itself).
+$node->safe_psql('postgres', q{
+	CREATE ROLE dba1 SUPERUSER LOGIN;
+	CREATE ROLE unrelated LOGIN;
+	CREATE DATABASE owned OWNER dba1;
+});
+$node->safe_psql('owned', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE payments (id int, amount numeric);
+	SELECT ledger.create_ledger('payments');
+	INSERT INTO payments VALUES (1, 10);
+	CREATE TABLE notes (id int);
+	ALTER TABLE notes OWNER TO unrelated;
+}, extra_params => [ '-U', 'dba1' ]);
+for my $cmd ('DROP OWNED BY dba1', 'DROP OWNED BY dba1 CASCADE', 'DROP OWNED BY unrelated, dba1 CASCADE')
+{
+	($ret, $out, $err) = $node->psql('owned', "\\set VERBOSITY verbose\n$cmd");
+	like($err, qr/ERROR:  2BP01: cannot drop objects owned by role "dba1" while 1 ledger exists/,
+		"$cmd (the extension's owner) is refused");
+}
+($ret, $out, $err) = $node->psql('owned', "\\set VERBOSITY verbose\nDROP SCHEMA ledger CASCADE");
+like($err, qr/ERROR:  2BP01: cannot drop schema "ledger" while 1 ledger exists.*history of payments/s,
+	'DROP SCHEMA ledger CASCADE is refused while a ledger exists');
+is($node->safe_psql('owned', "SELECT count(*) FROM pg_extension WHERE extname = 'ledger'"),
+	'1', '... the extension stays');
+($ret, $out, $err) = $node->psql('owned', 'UPDATE payments SET amount = 0');
+like($err, qr/cannot update rows of ledger table "payments"/, '... and the ledger stays append-only');
+verify_ok($node, 'owned', 'payments', undef, '... and verifies');
+# an event trigger of the extension given to another superuser
+$node->safe_psql('owned', q{
+	ALTER ROLE unrelated SUPERUSER;
+	ALTER EVENT TRIGGER ledger_guard_drop OWNER TO unrelated;
+});
+($ret, $out, $err) = $node->psql('owned', 'DROP OWNED BY unrelated');
+like($err, qr/cannot drop objects owned by role "unrelated" while 1 ledger exists/,
+	'DROP OWNED BY the owner of one of its event triggers is refused');
+$node->safe_psql('owned', q{
+	ALTER EVENT TRIGGER ledger_guard_drop OWNER TO dba1;
+	ALTER ROLE unrelated NOSUPERUSER;
+});
+($ret, $out, $err) = $node->psql('owned', 'DROP OWNED BY unrelated');
+is($err, '', 'DROP OWNED BY an unrelated role passes');
+is($node->safe_psql('owned', "SELECT count(*) FROM pg_class WHERE relname = 'notes'"),
+	'0', '... and drops what it owns');
+$node->safe_psql('owned', 'CREATE SCHEMA scratch; CREATE TABLE scratch.t (id int)');
+($ret, $out, $err) = $node->psql('owned', 'DROP SCHEMA scratch CASCADE');
+is($ret, 0, 'DROP SCHEMA of another schema passes') or diag($err);
+$node->safe_psql('owned', "SELECT ledger.drop_ledger('payments')");
+($ret, $out, $err) = $node->psql('owned', 'BEGIN; DROP OWNED BY dba1 CASCADE; ROLLBACK');
+is($ret, 0, 'without ledgers, DROP OWNED BY the extension\'s owner passes') or diag($err);
+($ret, $out, $err) = $node->psql('owned', 'DROP SCHEMA ledger CASCADE');
+is($ret, 0, '... and so does DROP SCHEMA ledger CASCADE') or diag($err);
+is($node->safe_psql('owned', "SELECT count(*) FROM pg_extension WHERE extname = 'ledger'"),
+	'0', '... which drops the extension');
 
 $node->stop;
 done_testing();
