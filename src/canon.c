@@ -335,19 +335,17 @@ canon_text_not_unique(const char *s, int len, const char *colname, char **proble
 }
 
 /*
- * Has a column name a unique UTF-8 form?  If not, *what and *instead are set
- * as canon_describe_not_unique sets them.
+ * Has a column name, whose UTF-8 form is utf8, a unique one?  If not, *what
+ * and *instead are set as canon_describe_not_unique sets them.
  */
 static bool
-canon_name_unique(const char *name, char **what, char **instead)
+canon_name_unique(const char *name, const char *utf8, char **what, char **instead)
 {
 	int			len = strlen(name);
 	int			enc = GetDatabaseEncoding();
-	char	   *utf8;
 
 	if (enc == PG_UTF8 || enc == PG_SQL_ASCII || !canon_has_highbit(name, len))
 		return true;
-	utf8 = pg_server_to_any(name, len, PG_UTF8);
 	if (canon_utf8_comes_back(name, len, utf8, strlen(utf8)))
 		return true;
 	canon_describe_not_unique(name, len, what, instead);
@@ -371,27 +369,17 @@ canon_name_not_unique(const char *name, const char *what, const char *instead)
 }
 
 /*
- * A column name's UTF-8 form must fit in a name (NAMEDATALEN - 1 bytes):
- * the canonical bytes hold it, and a dump of a LATIN1 database restored
- * into a UTF-8 one truncates a longer name (a NOTICE), after which the
- * ledger's triggers were refused and verify failed (a review of
- * 2026-12-06).  In a SQL_ASCII database the name must be UTF-8 at all
- * (pg_server_to_any checks it, 22021): a column added with another name
- * made every later insert and verify of the ledger fail for good.  Checked
- * where a column comes in (create_ledger, ADD COLUMN), not where rows are
- * hashed: a ledger made before keeps working.
+ * A column name's UTF-8 form (utf8len bytes) must fit in a name
+ * (NAMEDATALEN - 1 bytes): the canonical bytes hold it, and a dump of a
+ * LATIN1 database restored into a UTF-8 one truncates a longer name (a
+ * NOTICE), after which the ledger's triggers were refused and verify failed
+ * (a review of 2026-12-06).  Checked where a column comes in
+ * (create_ledger, ADD COLUMN), not where rows are hashed: a ledger made
+ * before keeps working.
  */
 static void
-canon_check_name_utf8(const char *name)
+canon_check_name_length(const char *name, int utf8len)
 {
-	int			len = strlen(name);
-	char	   *utf8;
-	int			utf8len;
-
-	if (GetDatabaseEncoding() == PG_UTF8 || !canon_has_highbit(name, len))
-		return;
-	utf8 = pg_server_to_any(name, len, PG_UTF8);
-	utf8len = strlen(utf8);
 	if (utf8len > NAMEDATALEN - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
@@ -403,21 +391,28 @@ canon_check_name_utf8(const char *name)
 
 /*
  * Refuse a column name with no unique UTF-8 form (22P05), none at all
- * (22021, SQL_ASCII) or too long in UTF-8 (42622): the canonical bytes hold
- * every present column's name in UTF-8.
+ * (22021: in a SQL_ASCII database pg_server_to_any checks that the name is
+ * UTF-8; a column added with another name made every later insert and
+ * verify of the ledger fail for good) or too long in UTF-8 (42622): the
+ * canonical bytes hold every present column's name in UTF-8.
  */
 void
 canon_check_column_name(const char *name)
 {
+	char	   *utf8 = pg_server_to_any(name, strlen(name), PG_UTF8);
 	char	   *what;
 	char	   *instead;
 
-	if (!canon_name_unique(name, &what, &instead))
+	if (!canon_name_unique(name, utf8, &what, &instead))
 		canon_name_not_unique(name, what, instead);
-	canon_check_name_utf8(name);
+	canon_check_name_length(name, strlen(utf8));
 }
 
-/* The same for every column a layout encodes. */
+/*
+ * The same for every column a layout encodes (its conversion to UTF-8 was
+ * made, and checked, by canon_layout_init: the header holds the name's
+ * UTF-8 length, its bytes and the tag).
+ */
 void
 canon_layout_check_names(const CanonLayout *layout)
 {
@@ -429,7 +424,7 @@ canon_layout_check_names(const CanonLayout *layout)
 			canon_name_not_unique(layout->cols[i].name,
 								  layout->cols[i].name_what,
 								  layout->cols[i].name_instead);
-		canon_check_name_utf8(layout->cols[i].name);
+		canon_check_name_length(layout->cols[i].name, layout->cols[i].hdrlen - 3);
 	}
 }
 
@@ -607,7 +602,7 @@ canon_layout_init(CanonLayout *layout, TupleDesc tupdesc,
 		col->attidx = i;
 		col->name = pstrdup(name);
 		/* refused where a row with a value in it is hashed */
-		if (canon_name_unique(name, &col->name_what, &col->name_instead))
+		if (canon_name_unique(name, utf8, &col->name_what, &col->name_instead))
 			col->name_what = col->name_instead = NULL;
 		col->tag = tag;
 		col->hdr = hdr.data;
