@@ -12,27 +12,37 @@ CREATE OR REPLACE FUNCTION ledger._guard_signed() RETURNS event_trigger
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	keys_made pg_catalog.int8;
+	checkpoints_made pg_catalog.int8;
 BEGIN
-	IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
-		 WHERE t.tgrelid OPERATOR(pg_catalog.=) 'ledger.keys'::pg_catalog.regclass
-		   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
-		   AND ((t.tgname OPERATOR(pg_catalog.=) 'keys_append_only'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 27		-- ROW, BEFORE, DELETE, UPDATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
-				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_insert'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 7		-- ROW, BEFORE, INSERT
-				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
-				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_no_truncate'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_append_only()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 34		-- STATEMENT, BEFORE, TRUNCATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
-				OR (t.tgname OPERATOR(pg_catalog.=) 'keys_changed'
-				 AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger.keys_changed()'::pg_catalog.regprocedure
-				 AND t.tgtype OPERATOR(pg_catalog.=) 20		-- STATEMENT, AFTER, INSERT, UPDATE
-				 AND t.tgenabled OPERATOR(pg_catalog.=) 'A')))
-		OPERATOR(pg_catalog.<>) 4 THEN
+	-- the triggers this guard keeps, each as the extension made it: on its
+	-- table, under its name, calling its function with no arguments, of its
+	-- type, with no condition, enabled ALWAYS (a table or function not made
+	-- yet matches none)
+	SELECT pg_catalog.count(*) FILTER (WHERE w.registry),
+		   pg_catalog.count(*) FILTER (WHERE NOT w.registry)
+	  INTO keys_made, checkpoints_made
+	  FROM (VALUES
+			(true, 'ledger.keys', 'keys_append_only', 'ledger.keys_append_only()', 27),	-- ROW, BEFORE, DELETE, UPDATE
+			(true, 'ledger.keys', 'keys_insert', 'ledger.keys_append_only()', 7),	-- ROW, BEFORE, INSERT
+			(true, 'ledger.keys', 'keys_no_truncate', 'ledger.keys_append_only()', 34),	-- STATEMENT, BEFORE, TRUNCATE
+			(true, 'ledger.keys', 'keys_changed', 'ledger.keys_changed()', 20),	-- STATEMENT, AFTER, INSERT, UPDATE
+			(false, 'ledger.checkpoints', 'checkpoints_guard', 'ledger._checkpoints_guard()', 31),	-- ROW, BEFORE, INSERT, DELETE, UPDATE
+			(false, 'ledger.checkpoints', 'checkpoints_guard_truncate', 'ledger._checkpoints_guard()', 34),
+			(false, 'ledger.checkpoint_signatures', 'checkpoint_signatures_guard', 'ledger._checkpoint_signatures_guard()', 31),
+			(false, 'ledger.checkpoint_signatures', 'checkpoint_signatures_guard_truncate', 'ledger._checkpoint_signatures_guard()', 34),
+			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard', 'ledger._checkpoint_conflicts_guard()', 27),
+			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard_truncate', 'ledger._checkpoint_conflicts_guard()', 34))
+		   AS w(registry, rel, name, func, type)
+	  JOIN pg_catalog.pg_trigger t
+		ON t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(w.rel)
+	   AND t.tgname OPERATOR(pg_catalog.=) w.name
+	   AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure(w.func)
+	   AND t.tgtype OPERATOR(pg_catalog.=) w.type
+	   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
+	   AND t.tgenabled OPERATOR(pg_catalog.=) 'A';
+	IF keys_made OPERATOR(pg_catalog.<>) 4 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'feature_not_supported',
 			MESSAGE = 'cannot alter the key registry "ledger.keys" this way',
@@ -46,31 +56,7 @@ BEGIN
 	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c WHERE c.in_extension) THEN
 		RETURN;
 	END IF;
-	IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
-		 WHERE t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
-		   AND t.tgenabled OPERATOR(pg_catalog.=) 'A'
-		   AND ((t.tgrelid OPERATOR(pg_catalog.=) 'ledger.checkpoints'::pg_catalog.regclass
-				 AND ((t.tgname OPERATOR(pg_catalog.=) 'checkpoints_guard'
-					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoints_guard()'::pg_catalog.regprocedure
-					   AND t.tgtype OPERATOR(pg_catalog.=) 31)		-- ROW, BEFORE, INSERT, DELETE, UPDATE
-					  OR (t.tgname OPERATOR(pg_catalog.=) 'checkpoints_guard_truncate'
-					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoints_guard()'::pg_catalog.regprocedure
-					   AND t.tgtype OPERATOR(pg_catalog.=) 34)))	-- STATEMENT, BEFORE, TRUNCATE
-				OR (t.tgrelid OPERATOR(pg_catalog.=) 'ledger.checkpoint_signatures'::pg_catalog.regclass
-				 AND ((t.tgname OPERATOR(pg_catalog.=) 'checkpoint_signatures_guard'
-					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_signatures_guard()'::pg_catalog.regprocedure
-					   AND t.tgtype OPERATOR(pg_catalog.=) 31)
-					  OR (t.tgname OPERATOR(pg_catalog.=) 'checkpoint_signatures_guard_truncate'
-					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_signatures_guard()'::pg_catalog.regprocedure
-					   AND t.tgtype OPERATOR(pg_catalog.=) 34)))
-				OR (t.tgrelid OPERATOR(pg_catalog.=) 'ledger.checkpoint_conflicts'::pg_catalog.regclass
-				 AND ((t.tgname OPERATOR(pg_catalog.=) 'checkpoint_conflicts_guard'
-					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_conflicts_guard()'::pg_catalog.regprocedure
-					   AND t.tgtype OPERATOR(pg_catalog.=) 27)		-- ROW, BEFORE, DELETE, UPDATE
-					  OR (t.tgname OPERATOR(pg_catalog.=) 'checkpoint_conflicts_guard_truncate'
-					   AND t.tgfoid OPERATOR(pg_catalog.=) 'ledger._checkpoint_conflicts_guard()'::pg_catalog.regprocedure
-					   AND t.tgtype OPERATOR(pg_catalog.=) 34)))))
-		OPERATOR(pg_catalog.<>) 6 THEN
+	IF checkpoints_made OPERATOR(pg_catalog.<>) 6 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'feature_not_supported',
 			MESSAGE = 'cannot alter the checkpoint tables this way',
