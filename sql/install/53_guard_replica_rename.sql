@@ -20,7 +20,7 @@ CREATE FUNCTION ledger._guard_replica_rename() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'ledger_guard_replica_rename'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ledger._guard_replica_rename() IS
-'Internal: event trigger refusing to rename a replica, move it, or rename its schema while its subscription is enabled, ALTER TABLE/ALTER TYPE commands on ledgers the DDL guard cannot judge at their end, and renaming or moving a type, collation or schema that a ledger''s recorded columns name';
+'Internal: event trigger refusing to rename a replica, move it, or rename its schema while its subscription is enabled, ALTER TABLE/ALTER TYPE commands on ledgers the DDL guard cannot judge at their end, renaming or moving a type, collation or schema that a ledger''s recorded columns name, and ALTER TABLE/ALTER INDEX of the extension''s own tables that would change their persistence, owner, names or columns';
 REVOKE ALL ON FUNCTION ledger._guard_replica_rename() FROM PUBLIC;
 CREATE EVENT TRIGGER ledger_guard_replica_rename ON ddl_command_start
     WHEN TAG IN ('ALTER TABLE', 'ALTER INDEX', 'ALTER SCHEMA', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER COLLATION')
