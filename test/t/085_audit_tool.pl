@@ -267,6 +267,20 @@ audit_fails('a digest of another ledger', qr/the digest belongs to another ledge
 write_file("$dir/old.json", $node->safe_psql('postgres', 'SELECT audit_fixture.digest(40)'));
 audit_fails('a digest older than the proof', qr/later than the digest's 41/,
 	'inclusion', "$dir/good.json", "$dir/old.json");
+# A digest of the proof's block is met by every field the proof
+# determines, as an export meets one: its block hash and history tree
+# alone let an edited "root" or "format_version" pass (review of
+# 2026-12-06).
+for my $edit ([ 'root', sub { flip(\$_[0]{root}, 3) }, qr/"root" [0-9a-f]{64}, the proof [0-9a-f]{64}/ ],
+	[ 'format_version', sub { $_[0]{format_version} = 1 }, qr/"format_version" 1, the proof 2/ ])
+{
+	$d = $json->decode($digest);
+	$edit->[1]->($d);
+	write_file("$dir/other.json", $json->encode($d));
+	audit_fails("a digest of the proof's block with a changed $edit->[0]",
+		qr/block 69 differs from the digest: the digest has $edit->[2]: the digest was edited/,
+		'inclusion', "$dir/good.json", "$dir/other.json");
+}
 
 # ---- consistency between two digests ----
 write_file("$dir/d20.json", $node->safe_psql('postgres', 'SELECT audit_fixture.digest(20)'));
