@@ -153,8 +153,13 @@ SELECT q.label, c.*
 	('margin_requirements 2026', $q$SELECT account, method, span_scanning_risk, span_intra_spread_charge, span_inter_credit, span_short_option_minimum, span_total, portfolio_requirement, strategy_requirement, requirement, collateral_value, collateral_after_haircut FROM ledger.margin_requirements('2026-11-20')$q$),
 	('span_margin_detail 2007', $q$SELECT * FROM ledger.span_margin_detail('2007-03-21')$q$),
 	('portfolio_margin_detail 2007', $q$SELECT * FROM ledger.portfolio_margin_detail('2007-03-21')$q$),
-	('strategy_margin_detail 2007', $q$SELECT * FROM ledger.strategy_margin_detail('2007-03-21')$q$),
-	('margin_requirements 2007', $q$SELECT account, method, span_scanning_risk, span_intra_spread_charge, span_inter_credit, span_short_option_minimum, span_total, portfolio_requirement, strategy_requirement, requirement, collateral_value, collateral_after_haircut FROM ledger.margin_requirements('2007-03-21')$q$),
+	-- 2007: deep in-the-money covered calls whose proceeds exceed 50% of
+	-- the stock, where 0.1.0 gave a negative requirement; this version
+	-- floors each product's requirement at 0 (2026-12-06), so the 0.1.0
+	-- figures are compared floored, and the per-account ones with the
+	-- negative product requirements added back (no-ops in this version)
+	('strategy_margin_detail 2007', $q$SELECT account, product, greatest(requirement, 0) AS requirement, short_proceeds, strategies FROM ledger.strategy_margin_detail('2007-03-21')$q$),
+	('margin_requirements 2007', $q$SELECT account, method, span_scanning_risk, span_intra_spread_charge, span_inter_credit, span_short_option_minimum, span_total, portfolio_requirement, strategy_requirement + coalesce(n.neg, 0) AS strategy_requirement, requirement + CASE method WHEN 'portfolio' THEN 0 ELSE coalesce(n.neg, 0) END AS requirement, collateral_value, collateral_after_haircut FROM ledger.margin_requirements('2007-03-21') r LEFT JOIN (SELECT d.account, sum(greatest(-d.requirement, 0)) AS neg FROM ledger.strategy_margin_detail('2007-03-21') d GROUP BY d.account) n USING (account) ORDER BY r.account$q$),
 	('regt_naked', $q$SELECT ledger.regt_naked(k, s, x, p, m) FROM (VALUES ('call', 100, 110, 0.2, 0.1), ('call', 100, 150, 0.2, 0.1), ('put', 100, 50, 0.2, 0.1), ('put', 100, 120, 0.2, 0.1), ('call', 1000, 1100, 0.15, 0.1)) v(k, s, x, p, m)$q$),
 	('span_intra_charge', $q$SELECT ledger.span_intra_charge('CL', '{1, 2, 3}', d) FROM (VALUES ('{5, -2, -4}'::float8[]), ('{-1, 3, -1}'), ('{2, 2, 2}')) v(d)$q$),
 	('span_inter_credit', $q$SELECT ledger.span_inter_credit('{CL, ES, GC, NQ}', d, '{1e9, 1e9, 1e9, 1e9}') FROM (VALUES ('{4, 3, -1, -2}'::float8[]), ('{-2, 6, 5, 0}')) v(d)$q$)

@@ -360,6 +360,108 @@ SELECT pg_temp.err_detail($q$SELECT * FROM ledger.portfolio_margin('2026-11-20')
 SELECT pg_temp.err($q$SELECT * FROM ledger.strategy_margin_detail('2026-11-20')$q$);
 DELETE FROM ledger.margin_positions;
 
+-- ===================================================================
+-- 9. regt_requirement is IMMUTABLE: its strategies do not depend on
+-- extra_float_digits.  The counters are written in the shortest text that
+-- reads back as the same float8 (float8out's form with the default
+-- extra_float_digits = 1) in every session.  Before, the counters went
+-- through float8out: at -15, 123.456789 naked contracts were
+-- {"naked": 100}, at 0, 1/3 was 0.333333333333333, and at 3,
+-- 0.1 + 0.2 was 0.30000000000000004 only by luck of the digits.
+-- ===================================================================
+CREATE TEMP TABLE regt_efd (efd int, strategies text);
+DO $$
+DECLARE
+	d int;
+BEGIN
+	FOREACH d IN ARRAY ARRAY[-15, 0, 1, 3] LOOP
+		PERFORM set_config('extra_float_digits', d::text, true);
+		INSERT INTO regt_efd
+		SELECT d, (ledger.regt_requirement(100, 100, 0.2, 0.1, 0.5,
+				ARRAY['call', 'call', 'put', 'put', 'call'],
+				ARRAY[90, 95, 80, 85, 120]::float8[],
+				ARRAY['2027-01-15', '2027-01-15', '2027-01-15', '2027-01-15', '2027-01-15']::date[],
+				ARRAY[-123.456789, 1 / 3.0, -1 / 3.0, 0.1, -1e-9]::float8[],
+				ARRAY[12, 8, 1, 2, 0.01]::float8[])).strategies::text;
+	END LOOP;
+END
+$$;
+-- one distinct text, the shortest forms
+SELECT count(DISTINCT strategies) AS distinct_results, min(strategies) AS strategies
+  FROM regt_efd;
+DROP TABLE regt_efd;
+-- a stored generated column takes the same value in any session
+CREATE TEMP TABLE regt_book (id int, qty float8, strat jsonb GENERATED ALWAYS AS
+	((ledger.regt_requirement(100, 1, 0.2, 0.1, 0.5, ARRAY['call'], ARRAY[90]::float8[],
+		ARRAY['2027-01-16']::date[], ARRAY[qty], ARRAY[12]::float8[])).strategies) STORED);
+INSERT INTO regt_book VALUES (1, -123.456789);
+SET extra_float_digits = -15;
+INSERT INTO regt_book VALUES (2, -123.456789);
+SET extra_float_digits = 0;
+INSERT INTO regt_book VALUES (3, -1 / 3.0);
+RESET extra_float_digits;
+SELECT id, strat FROM regt_book ORDER BY id;
+DROP TABLE regt_book;
+
+-- ===================================================================
+-- 10. No requirement is negative.  IBM at 100, multiplier 100: short the
+-- Jan 100 call at 20, long the Jan 105 call at 1, 1,000 of cash.  The
+-- spread needs the strike difference, 5 x 100 = 500 (Cboe Rule 12.3: the
+-- lesser of the naked requirement and the strike difference), the long
+-- is paid in full (100) and the proceeds (2,000) are applied: 600 - 2,000
+-- = -1,400, so the requirement is 0 (the proceeds are never a negative
+-- requirement).  The premiums are inconsistent (the spread is marked at
+-- 1,900, more than its width), which is how the proceeds exceed the
+-- gross figure.  The excess is collateral + net option value -
+-- requirement = 1,000 - 1,900 - 0 = -900, the account's equity at
+-- market.  (Before: requirement and strategy_requirement -1,400 in all
+-- three functions, and an excess of 500 that the negative requirement
+-- made up.)  The same with consistent premiums (short at 4, long at 2):
+-- 500 + 200 - 400 = 300, unchanged.
+-- ===================================================================
+UPDATE ledger.margin_prices SET price = 100 WHERE product = 'IBM';
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity, premium) VALUES
+	('credit-inverted', 'IBM', 'call', 100, '2027-01-15', -1, 20),
+	('credit-inverted', 'IBM', 'call', 105, '2027-01-15', 1, 1),
+	('credit-spread', 'IBM', 'call', 100, '2027-01-15', -1, 4),
+	('credit-spread', 'IBM', 'call', 105, '2027-01-15', 1, 2);
+INSERT INTO ledger.margin_collateral (account, asset, asset_class, market_value)
+	VALUES ('credit-inverted', 'USD', 'cash', 1000);
+SELECT account, requirement, short_proceeds, strategies
+  FROM ledger.strategy_margin_detail('2026-11-20') ORDER BY account;
+SELECT account, strategy_requirement, requirement, net_option_value, excess
+  FROM ledger.margin_requirements('2026-11-20') ORDER BY account;
+SELECT (r).requirement, (r).short_proceeds, (r).strategies
+  FROM (SELECT ledger.regt_requirement(100, 100, 0.2, 0.1, 0.5, ARRAY['call', 'call'],
+			ARRAY[100, 105]::float8[], ARRAY['2027-01-15', '2027-01-15']::date[],
+			ARRAY[-1, 1]::float8[], ARRAY[20, 1]::float8[]) AS r) x;
+-- a deep in-the-money covered call: 50% of the stock (5,000) less the
+-- call's proceeds (6,000) is 0, not -1,000
+SELECT (r).requirement, (r).short_proceeds, (r).strategies
+  FROM (SELECT ledger.regt_requirement(100, 100, 0.2, 0.1, 0.5, ARRAY['stock', 'call'],
+			ARRAY[0, 40]::float8[], ARRAY['infinity', '2027-01-15']::date[],
+			ARRAY[100, -1]::float8[], ARRAY[0, 60]::float8[]) AS r) x;
+DELETE FROM ledger.margin_collateral;
+DELETE FROM ledger.margin_positions;
+
+-- ===================================================================
+-- 11. Covered calls cover whole contracts: floor(shares / multiplier).
+-- IBM at 100, multiplier 100: 150 shares and two short Jan 110 calls at
+-- 1.  One call is covered by 100 shares; the other 50 shares cover no
+-- half contract, so the second call is naked: 100 x (1 + max(20 - 10,
+-- 10)) = 1,100.  Stock 50% x 150 x 100 = 7,500, less the proceeds 200:
+-- 7,500 - 200 + 1,100 = 8,400.  So scaling a book by 0.5 does not halve
+-- its requirement (75 shares cover no call: 3,750 - 100 + 1,100 = 4,750),
+-- and doubling it need not double it: 300 shares cover 3 of the 4 calls,
+-- 15,000 - 400 + 1,100 = 15,700, less than 2 x 8,400 (a book whose
+-- stock positions are whole contracts' worth of shares scales exactly).
+-- ===================================================================
+SELECT (r).requirement, (r).short_proceeds, (r).strategies
+  FROM (SELECT ledger.regt_requirement(100, 100, 0.2, 0.1, 0.5, ARRAY['stock', 'call'],
+			ARRAY[0, 110]::float8[], ARRAY['infinity', '2027-01-15']::date[],
+			ARRAY[s, -2 * k]::float8[], ARRAY[0, 1]::float8[]) AS r
+		  FROM (VALUES (150, 1), (300, 2), (75, 0.5)) v(s, k)) x;
+
 DELETE FROM ledger.margin_accounts;
 DELETE FROM ledger.margin_prices;
 DELETE FROM ledger.margin_products;

@@ -123,6 +123,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
+#include "common/shortest_dec.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
@@ -2199,31 +2200,46 @@ static const char *const margin_regt_keys[4] = {
 };
 
 /*
+ * A float8 as the shortest decimal text that reads back as the same value,
+ * what float8out gives with extra_float_digits > 0 (the default), whatever
+ * the session's extra_float_digits: regt_requirement is IMMUTABLE, so its
+ * strategies must not depend on a setting (with extra_float_digits = -15,
+ * float8out gave 100 for 123.456789 before 2026-12-06).
+ */
+static char *
+margin_float8_text(double v, char *buf)
+{
+	(void) double_to_shortest_decimal_buf(v, buf);
+	return buf;
+}
+
+/*
  * Add n to a strategy counter.  Version 0.1.0 kept the counters in jsonb
- * and read each back as float8 before adding, so the counter goes through
- * the same text round trip (float8out, which extra_float_digits governs).
+ * and read each back as float8 before adding; the shortest round-trip text
+ * it wrote with the default extra_float_digits reads back as the same
+ * float8, so the sum is kept as it is.
  */
 static void
 margin_count(double *counts, bool *have, int which, double n)
 {
-	char	   *text;
 	double		v = (have[which] ? counts[which] : 0.0) + n;
 
 	if (!isfinite(v))
 		margin_check_result(&v, 1);
-	text = float8out_internal(v);
-
-	counts[which] = strtod(text, NULL);
+	counts[which] = v;
 	have[which] = true;
-	pfree(text);
 }
 
-/* The strategy counters as a jsonb object, as to_jsonb(float8) makes. */
+/*
+ * The strategy counters as a jsonb object, as to_jsonb(float8) makes with
+ * the default extra_float_digits (in every session).
+ */
 static Jsonb *
 margin_counts_jsonb(const double *counts, const bool *have)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
 	int			i;
 
 	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
@@ -2240,7 +2256,7 @@ margin_counts_jsonb(const double *counts, const bool *have)
 		(void) pushJsonbValue(&state, WJB_KEY, &k);
 		v.type = jbvNumeric;
 		v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-															CStringGetDatum(float8out_internal(counts[i])),
+															CStringGetDatum(margin_float8_text(counts[i], buf)),
 															ObjectIdGetDatum(InvalidOid),
 															Int32GetDatum(-1)));
 		(void) pushJsonbValue(&state, WJB_VALUE, &v);
@@ -2472,7 +2488,7 @@ regt_pair_straddles(RegtBook *b)
  *		OUT strategies jsonb)
  *
  * The strategy-based requirement of one product's legs, net of short
- * proceeds (docs/margin.md): long options in full, stock at stock_pct, then
+ * proceeds but not below 0 (docs/margin.md): long options in full, stock at stock_pct, then
  * short options paired greedily as (1) covered calls or puts, most in the
  * money first, (2) vertical spreads with the long of the same kind expiring
  * no earlier that has the best strike, (3) straddles and strangles, largest
@@ -2537,6 +2553,18 @@ ledger_regt_requirement(PG_FUNCTION_ARGS)
 
 	margin_check_result(&b.requirement, 1);
 	margin_check_result(&short_proceeds, 1);
+
+	/*
+	 * The proceeds reduce the requirement to zero, never below: a requirement
+	 * is an amount the account must hold.  Only proceeds worth more than the
+	 * gross requirement make it negative: a deep in-the-money covered call
+	 * worth more than stock_pct of its stock, or a credit spread whose short
+	 * is marked at more than its long plus the strike difference (short call
+	 * 100 at 20, long call 105 at 1: 500 - 2,000 + 100 was -1,400 before
+	 * 2026-12-06).  "not greater" also turns -0 into 0.
+	 */
+	if (!(b.requirement > 0.0))
+		b.requirement = 0.0;
 
 	/* the blessed result descriptor, cached for the calls of a query */
 	if (fcinfo->flinfo->fn_extra == NULL)
