@@ -154,3 +154,64 @@ ORDER BY c, sig;
 -- the same option as a call (C(S, K, r, q) = P(K, S, q, r)): the same value
 SELECT abs(ledger.american_price('call', 100, 9.104138220643382, 17.78919823685118, -0.02862445308368804, 0, 1.89)
 		   - 99.997456947980496) <= 1e-6 * 99.997456947980496 + 4.65e-08 AS call_within_1e6;
+
+-- 10. bjs2002 just past its old switch to qdfp (quant review of
+-- 2026-12-06).  The paper's trigger h(t) = -(b t + 2 sigma sqrt(t)) K^2 /
+-- ((B_inf - B0) B0) reaches the strike where b t + 2 sigma sqrt(t) = 0 (a
+-- put with q = 0 is the call of the symmetry with b = -r); below that sigma
+-- the code handed the option to qdfp, just above it valued "exercise at the
+-- strike": 0.0893 at sigma = 0.0505 for a put worth 0.4633, and 0.2896 for
+-- one worth 2.2471.  bjs2002 values an exercise strategy, so it is a lower
+-- bound: never above the value, and here within 2% of it.  References:
+-- test/american/fd_truth.c --case put 100 100 T 0.1 0 sigma 2000 (value,
+-- error estimate).  Before the fix the rows at sigma = 0.0505, 0.052 and
+-- 0.1125 were not within_2pct.
+WITH ref(t, sig, v, est) AS (VALUES
+	(1, 0.05, 0.4544286568855852, 2.49e-07),
+	(1, 0.0505, 0.46333975959776752, 6.61e-06),
+	(1, 0.052, 0.49052368084825093, 4.13e-06),
+	(5, 0.11, 2.1523711466619186, 3.25e-05),
+	(5, 0.1125, 2.2470506564945718, 2.05e-05))
+SELECT t, sig, p <= v + est AS lower_bound, p >= 0.98 * v AS within_2pct
+FROM (SELECT *, ledger.american_price('put', 100, 100, t, 0.1, 0, sig, 'bjs2002') AS p FROM ref) x
+ORDER BY t, sig;
+-- and it rises with sigma, as the value does (an American option is worth
+-- more the more volatile its underlying: the payoff is convex), through the
+-- old switch: 14 falls on this grid before the fix
+SELECT count(*) AS steps,
+	   count(*) FILTER (WHERE p < lag_p * (1 - 1e-12) AND p > 1e-10) AS falls
+FROM (SELECT p, lag(p) OVER (PARTITION BY kind, s, t, r, q ORDER BY sig) AS lag_p
+	  FROM (SELECT kind, s, t, r, q, sig,
+				   ledger.american_price(kind, s, 100, t, r, q, sig, 'bjs2002') AS p
+			FROM unnest(ARRAY['call', 'put']) kind, unnest(ARRAY[90, 100, 110]) s,
+				 unnest(ARRAY[1, 5]) t, unnest(ARRAY[0, 0.05, 0.1]) r,
+				 unnest(ARRAY[0, 0.05, 0.1]) q, generate_series(0.03, 0.15, 0.0025) sig) y) x
+WHERE lag_p IS NOT NULL;
+-- so its implied volatility is the volatility that priced it (0.055172
+-- before: bjs2002 was the qdfp value at 0.05 and again at 0.055172); the
+-- qdfp value at 0.05, which bjs2002 undervalues a little, has a bjs2002
+-- volatility a little above 0.05 that reprices it
+SELECT round(ledger.american_implied_vol('put', ledger.american_price('put', 100, 100, 1, 0.1, 0, 0.05, 'bjs2002'),
+										 100, 100, 1, 0.1, 0, 'bjs2002')::numeric, 10) AS round_trip;
+SELECT iv > 0.05 AND iv < 0.0505 AS just_above,
+	   abs(ledger.american_price('put', 100, 100, 1, 0.1, 0, iv, 'bjs2002') - 0.4544285913531043) < 1e-12 AS reprices
+FROM (SELECT ledger.american_implied_vol('put', 0.4544285913531043, 100, 100, 1, 0.1, 0, 'bjs2002') AS iv) x;
+
+-- 11. A call with q <= 0 and r >= q is European (never exercised early):
+-- its sigma = 0 value is the European one to the last bit, so the American
+-- implied volatility of its own price at the lower bound is 0, as
+-- bsm_implied_vol's is (NULL before: the price 27.105195190163002 was 8
+-- units in the last place below the sigma = 0 value 27.10519519016303 that
+-- american_zero_vol formed along another path).
+SELECT ledger.american_price('call', 125, 100, 0.1, 0.2, -0.01, 0)
+		   = ledger.bsm_price('call', 125, 100, 0.1, 0.2, -0.01, 0) AS same_sigma0,
+	   ledger.american_implied_vol('call', ledger.american_price('call', 125, 100, 0.1, 0.2, -0.01, 0.05),
+								   125, 100, 0.1, 0.2, -0.01) AS round_trip;
+
+-- 12. american_greeks' price is american_price's (qdfp), to the last bit: it
+-- was not floored at the European value (9.62905686094436 against
+-- 9.629056860944369 for the call S = 105 below; 3 of these 5 differed)
+SELECT count(*) AS rows,
+	   count(*) FILTER (WHERE (ledger.american_greeks('call', s, 100, 1, 0.08, 0.03, 0.05)).price
+						<> ledger.american_price('call', s, 100, 1, 0.08, 0.03, 0.05)) AS differ
+FROM unnest(ARRAY[80, 95, 100, 105, 120]) s;

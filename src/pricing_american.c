@@ -436,11 +436,39 @@ bjs_psi(const BjsArgs *a, double gamma, double lh, double lh2, int two)
 }
 
 /*
+ * The paper's b t + 2 sigma sqrt(t) in h(t) = -(b t + 2 sigma sqrt(t)) K^2 /
+ * ((B_inf - B0) B0), replaced by its running maximum over [0, t]: the same
+ * for b >= 0 and for t <= sigma^2 / b^2, sigma^2 / -b beyond (where the
+ * derivative b + sigma / sqrt(t) is 0, so the rule is continuous and smooth
+ * in t, b and sigma).  The paper's h(t) is meant to take the trigger from B0
+ * at expiry (h = 0) towards B_inf as the time to maturity grows; with b < 0
+ * its b t + 2 sigma sqrt(t) falls again beyond sigma^2 / b^2 and reaches 0
+ * at t = 4 sigma^2 / b^2, where the trigger is the strike: the strategy
+ * "exercise a call as soon as it is at the money" is worth almost nothing,
+ * and beyond it the trigger is below the strike (the paper's formula then
+ * values a loss at exercise).  Before, the call was handed to qdfp there
+ * and just short of it valued at far below the option (put S = K = 100,
+ * T = 1, r = 0.1, q = 0, sigma = 0.0505: 0.0893 against 0.4633; quant
+ * review of 2026-12-06).  With the running maximum the trigger never falls
+ * as the time to maturity grows (I1 <= I2) and never below B0 >= K, so the
+ * formula is always the value of a call's exercise strategy: a lower bound
+ * of the American price, continuous in the inputs.
+ */
+static PRICING_INLINE double
+bjs_drift_spread(double b, double sigma, double t)
+{
+	if (b >= 0.0 || sigma * sigma >= b * b * t)
+		return b * t + 2.0 * sigma * sqrt(t);
+	return -sigma * sigma / b;
+}
+
+/*
  * Bjerksund-Stensland (2002) call, as in Haug (2007), section 3.3.4; puts use
  * the transformation P(s, k, t, r, b) = C(k, s, t, r - b, -b).  The formula
  * holds at r = 0 (a put without dividends), where B0 = k.  Returns NaN when
- * the perpetual root does not exist or is not above 1, and when a trigger
- * price falls below the strike (h(t) > 0, that is b t + 2 sigma sqrt(t) < 0).
+ * the perpetual root does not exist or is not above 1 (not for r >= 0 >
+ * b - r).  h(t) takes bjs_drift_spread, so the triggers are never below
+ * B0 >= k.
  */
 static double
 bjs2002_call(double s, double k, double t, double r, double b, double sigma)
@@ -472,13 +500,12 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
 	binf = beta / (beta - 1.0) * k;
 	b0 = Max(k, r / (r - b) * k);
 	t1 = 0.5 * (sqrt(5.0) - 1.0) * t;
-	h1 = -(b * t1 + 2.0 * sigma * sqrt(t1)) * k * k / ((binf - b0) * b0);
-	h2 = -(b * t + 2.0 * sigma * sqrt(t)) * k * k / ((binf - b0) * b0);
+	h1 = -bjs_drift_spread(b, sigma, t1) * k * k / ((binf - b0) * b0);
+	h2 = -bjs_drift_spread(b, sigma, t) * k * k / ((binf - b0) * b0);
 	i1 = b0 + (binf - b0) * (1.0 - exp(h1));
 	i2 = b0 + (binf - b0) * (1.0 - exp(h2));
-	/* a trigger below the strike is not a call's exercise rule */
 	if (!(i1 >= k && i2 >= k))
-		return NAN;
+		return NAN;				/* not reached: h1, h2 <= 0 */
 	if (s >= i2)
 		return s - k;
 	a.ls = log(s);
@@ -2144,11 +2171,15 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
  * formula is that of the paper's call; a put is the call of the symmetry
  * with r' = q and b' = q - r (r' = 0 is allowed: the formula holds there).
  * It is rejected (NaN) where r' < 0, where the perpetual root does not
- * exist, where a
- * trigger price falls below the strike (then b T + 2 sigma sqrt(T) < 0 and
- * the exercise rule it values is not a call's), and where its value is
- * below the European price or not finite (the two-step boundary breaks
- * down, for instance for long high-volatility calls).
+ * exist, and where its value is not finite.  Where its value is below the
+ * European price (the two-step rule exercises too early, for instance at
+ * once: S >= I2 in the money at low volatility, or for long high-volatility
+ * calls) the European price is returned: the better of two exercise
+ * strategies, "the paper's rule" and "never early", is still one, so the
+ * result stays a lower bound of the American value and continuous in the
+ * inputs.  Before, such inputs were handed to qdfp, a jump of bjs2002's own
+ * error (0.024, 0.2%, between sigma = 0.152 and 0.1525 for the call S = 110,
+ * K = 100, T = 0.25, r = q = 0.025).
  */
 static double
 american_bjs2002(int theta, double s, double k, double t, double r, double q,
@@ -2167,9 +2198,25 @@ american_bjs2002(int theta, double s, double k, double t, double r, double q,
 		v = bjs2002_call(s, k, t, r, r - q, sigma);
 	else
 		v = bjs2002_call(k, s, t, q, q - r, sigma);
-	if (!isfinite(v) || v < eu * (1.0 - 1e-12))
+	if (!isfinite(v))
 		return NAN;
-	return v;
+	return Max(v, eu);
+}
+
+/*
+ * A method's value v made an American price: never below the European value
+ * nor the exercise value (this also removes the tree's discretization error
+ * where it would undercut them), nor above american_cap (for every method,
+ * the tree's included).  american_greeks applies it to its price too, so
+ * that its price is american_price's to the last bit.
+ */
+static double
+american_floor(int theta, double s, double k, double t, double r, double q,
+			   double sigma, double v)
+{
+	v = Max(v, pricing_bsm_price(theta, s, k, t, r, q, sigma));
+	v = Min(v, american_cap(theta, s, k, t, r, q));
+	return Max(v, Max(theta * (s - k), 0.0));
 }
 
 /*
@@ -2191,7 +2238,22 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 	if (t <= 0.0)
 		return intrinsic;
 	if (sigma <= 0.0)
-		return american_zero_vol(theta, s, k, t, r, q);
+	{
+		if (!american_is_european(theta, r, q))
+			return american_zero_vol(theta, s, k, t, r, q);
+
+		/*
+		 * European: the European sigma = 0 value, computed as
+		 * bsm_price computes it (and floored as below).  american_zero_vol
+		 * gives the same value but not always the same last bits (8 ulp
+		 * above for the call S = 125, K = 100, T = 0.1, r = 0.2, q = -0.01),
+		 * and american_implied_vol of a price floored at the European value
+		 * then found it below the sigma = 0 value (NULL).
+		 */
+		v = pricing_bsm_price(theta, s, k, t, r, q, 0.0);
+		v = Min(v, american_cap(theta, s, k, t, r, q));
+		return Max(v, intrinsic);
+	}
 	if (s <= 0.0 || k <= 0.0)
 	{
 		/* s = 0: put exercised at once; k = 0: call is the share */
@@ -2216,14 +2278,7 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 			v = american_qdfp(theta, s, k, t, r, q, sigma, NULL, NULL, NULL);
 	}
 
-	/*
-	 * Never below the European value nor the exercise value (this also
-	 * removes the tree's discretization error where it would undercut them).
-	 */
-	v = Max(v, pricing_bsm_price(theta, s, k, t, r, q, sigma));
-	/* nor above american_cap (for every method, the tree's included) */
-	v = Min(v, american_cap(theta, s, k, t, r, q));
-	return Max(v, intrinsic);
+	return american_floor(theta, s, k, t, r, q, sigma, v);
 }
 
 /*
@@ -2361,8 +2416,9 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 										  PRICING_AMERICAN_QDFP, 1, NULL);
 		return;
 	}
-	g->price = Max(american_qdfp(theta, s, k, t, r, q, sigma, &d, &gm, &dist),
-				   Max(theta * (s - k), 0.0));
+	g->price = american_floor(theta, s, k, t, r, q, sigma,
+							  american_qdfp(theta, s, k, t, r, q, sigma,
+											&d, &gm, &dist));
 	if (isnan(d))
 	{
 		double		h = 1e-3 * s,
@@ -2450,6 +2506,12 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 }
 
 /*
+ * How far from the price both ends of american_implied_vol's final bracket
+ * may be (relative) before it reports that no sigma reproduces the price.
+ */
+#define AMERICAN_IV_JUMP 1e-7
+
+/*
  * Implied volatility of an American price: Illinois regula falsi on sigma
  * (the price increases with sigma), bracketed below by the sigma = 0 value
  * and above by doubling from the European implied volatility of the same
@@ -2457,7 +2519,7 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
  * twin).  Returns 0 at the sigma = 0 value, also within rounding of it
  * (pricing_iv_at_lower_bound), -1 outside the bounds (below the sigma = 0
  * value, at or above the model's upper limit) and when no sigma up to 128
- * reproduces the price.
+ * reproduces the price (also where the price jumps past it in sigma).
  */
 double
 pricing_american_implied_vol(int theta, double price, double s, double k,
@@ -2469,6 +2531,8 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 				hi,
 				flo,
 				fhi,
+				glo,
+				ghi,
 				x = 0.0,
 				ev,
 				v0;
@@ -2502,6 +2566,8 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 	}
 	if (fhi == 0.0)
 		return hi;
+	glo = flo;
+	ghi = fhi;
 	/* Illinois variant of regula falsi, bisection when it stalls */
 	for (it = 0; it < 200; it++)
 	{
@@ -2517,7 +2583,7 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 		if (fx < 0.0)
 		{
 			lo = x;
-			flo = fx;
+			flo = glo = fx;
 			if (side == -1)
 				fhi *= 0.5;
 			side = -1;
@@ -2525,7 +2591,7 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 		else
 		{
 			hi = x;
-			fhi = fx;
+			fhi = ghi = fx;
 			if (side == 1)
 				flo *= 0.5;
 			side = 1;
@@ -2533,5 +2599,15 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 		if (hi - lo <= 4.0 * DBL_EPSILON * hi)
 			break;
 	}
+
+	/*
+	 * The bracket has shrunk onto a sigma; unless the price is continuous
+	 * there, no sigma reproduces it and that sigma would be wrong (the
+	 * method's price jumps: bjs2002 did where it handed over to qdfp, quant
+	 * review of 2026-12-06).  glo and ghi are the differences at the ends
+	 * (flo and fhi are halved by the Illinois steps).
+	 */
+	if (Min(-glo, ghi) > AMERICAN_IV_JUMP * price + 1e-9 * k)
+		return -1.0;
 	return 0.5 * (lo + hi);
 }
