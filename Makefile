@@ -78,7 +78,8 @@ REGRESS = \
 	sync_bad_input \
 	sync_signed \
 	checkpoints \
-	block_spans
+	block_spans \
+	parallel_query
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict signed_empty block_spans sealing_status

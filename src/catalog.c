@@ -378,6 +378,10 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
 	 * REPEATABLE READ the transaction's snapshot could predate the ledger,
 	 * and the answer "not a ledger" stayed cached for the session, since no
 	 * invalidation came after it (found by a review on 2026-12-05).
+	 * PostgreSQL refuses GetLatestSnapshot() in parallel mode, also in the
+	 * leader while a Gather runs: every SQL function that can get here
+	 * (verify, prove, consistency_proof, signing_bytes, ...) is PARALLEL
+	 * UNSAFE, which sql/parallel_query.sql checks in pg_proc.
 	 */
 	plan = SPI_prepare(ledger_catalog_has_replicas() ?
 					   "SELECT l.ledger_id, l.ledger_uuid, l.format_version, "

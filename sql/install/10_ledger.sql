@@ -181,13 +181,18 @@ CREATE FUNCTION ledger.digest(tbl pg_catalog.regclass) RETURNS pg_catalog.jsonb
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.digest(pg_catalog.regclass) IS 'Seals, then returns the newest block''s digest: keep it outside the database';
 
+-- verify, prove, consistency_proof (and signing_bytes, 25_signed.sql) are
+-- PARALLEL UNSAFE: they read under a snapshot of the call (verify.c,
+-- verify_push_call_snapshot) and look a ledger up in the catalog under the
+-- newest snapshot (catalog.c), and PostgreSQL refuses GetLatestSnapshot()
+-- while a Gather runs, also in the leader (XX000 before 0.2.0).
 CREATE FUNCTION ledger.verify(tbl pg_catalog.regclass, digest pg_catalog.jsonb DEFAULT NULL,
     OUT ok pg_catalog.bool, OUT rows_checked pg_catalog.int8,
     OUT transactions_checked pg_catalog.int8, OUT blocks_checked pg_catalog.int8,
     OUT unsealed_transactions pg_catalog.int8, OUT problem pg_catalog.text)
     RETURNS record
     AS 'MODULE_PATHNAME', 'ledger_verify'
-    LANGUAGE C STABLE PARALLEL RESTRICTED;
+    LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.verify(pg_catalog.regclass, pg_catalog.jsonb) IS 'Recomputes a ledger from its rows up (and checks a digest); names the first row, transaction or block that does not match';
 
 CREATE FUNCTION ledger.canonical_bytes(row_value record) RETURNS pg_catalog.bytea
@@ -247,11 +252,11 @@ REVOKE ALL ON FUNCTION ledger.create_ledger(pg_catalog.regclass) FROM PUBLIC;
 CREATE FUNCTION ledger.prove(tbl pg_catalog.regclass, xact pg_catalog.int8, seq pg_catalog.int8,
     to_block pg_catalog.int8 DEFAULT NULL) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_prove'
-    LANGUAGE C STABLE PARALLEL RESTRICTED;
+    LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.prove(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS 'Inclusion proof of one row (by ledger_xact, ledger_seq) up to a block (default the head): through the history tree to a block of format 2, through the chain of blocks to one sealed by 0.1.0; for tools/ledger-audit';
 
 CREATE FUNCTION ledger.consistency_proof(tbl pg_catalog.regclass, old_digest pg_catalog.jsonb,
     new_digest pg_catalog.jsonb DEFAULT NULL) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_consistency_proof'
-    LANGUAGE C STABLE PARALLEL RESTRICTED;
+    LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.consistency_proof(pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.jsonb) IS 'RFC 9162 proof that the ledger''s history at old_digest is a prefix of its history at new_digest (default: the newest block), for tools/ledger-audit';

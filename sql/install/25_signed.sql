@@ -63,7 +63,7 @@ REVOKE ALL ON FUNCTION ledger.require_signatures(pg_catalog.regclass, pg_catalog
 CREATE FUNCTION ledger.signing_bytes(tbl pg_catalog.regclass, row_value record)
 RETURNS pg_catalog.bytea
 	AS 'MODULE_PATHNAME', 'ledger_signing_bytes'
-	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+	LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.signing_bytes(pg_catalog.regclass, record) IS
 'The bytes to sign for a row of a signed ledger: ''ledger-row-v1'' || ledger uuid || canonical bytes without the signature and ledger columns';
 

@@ -236,6 +236,6 @@ DROP FUNCTION ledger.drop_ledger(pg_catalog.regclass);
 CREATE FUNCTION ledger.consistency_proof(tbl pg_catalog.regclass, old_digest pg_catalog.jsonb,
     new_digest pg_catalog.jsonb DEFAULT NULL) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_consistency_proof'
-    LANGUAGE C STABLE PARALLEL RESTRICTED;
+    LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.consistency_proof(pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.jsonb) IS 'RFC 9162 proof that the ledger''s history at old_digest is a prefix of its history at new_digest (default: the newest block), for tools/ledger-audit';
 COMMENT ON FUNCTION ledger.prove(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS 'Inclusion proof of one row (by ledger_xact, ledger_seq) up to a block (default the head): through the history tree to a block of format 2, through the chain of blocks to one sealed by 0.1.0; for tools/ledger-audit';
