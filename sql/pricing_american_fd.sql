@@ -223,3 +223,53 @@ SELECT round(ledger.american_price('put', 100, 100, 1, 0.05, 0, 0.2, 'bjs2002', 
 SELECT round(ledger.american_price('put', 100, 100, 9, 0.05, 0.0, 0.057, 'bjs2002')::numeric, 4) AS bjs,
 	   round(ledger.american_price('put', 100, 100, 9, 0.05, 0.0, 0.057)::numeric, 4) AS qdfp,
 	   round(ledger.bsm_price('put', 100, 100, 9, 0.05, 0.0, 0.057)::numeric, 4) AS european;
+
+-- Quant review of 2026-12-06: low volatility and long maturity.
+-- F1. Two boundaries (put, q < r < 0), sigma = 0.005: the premium comes from
+-- the first ~(sigma / (r - q))^2 = 0.016 years, a boundary layer of
+-- sigma^2 / (r - q) = 6e-4 in ln S, which the finite differences' uniform
+-- grid missed (0.0129 at T = 5, 4e-212 at T = 15, 0 at T = 30).  Truth:
+-- test/american/fd_truth.c --case put 100 100 0.5 -0.01 -0.05 0.005 4000
+-- (0.0114994600, error estimate 1.86e-6, added to the tolerance); after
+-- T = 0.5 exercise would need a move of 5.7 standard deviations against
+-- the drift, so the value at every longer T is the same to far below the
+-- tolerance (and an American value never falls as T grows).
+SELECT t, abs(got - 0.0114994600) <= 1e-8 * 100 + 1.86e-6 AS within_tol,
+	   got >= lag(got) OVER (ORDER BY t) - 1e-8 * 100 AS not_falling
+FROM unnest('{0.5, 5, 10, 15, 30}'::float8[]) t,
+	 LATERAL (SELECT ledger.american_price('put', 100, 100, t, -0.01, -0.05, 0.005) AS got) g
+ORDER BY t;
+-- F2. The two-boundary solver against fd_truth.c at sigma = 0.1, T = 10
+-- (put, S = K = 100, q = -0.05; --case ... 2000: 3.7556627741 at
+-- r = -1e-9, 3.7556626983 at r = 0, estimates 1.34e-6): it was 3.8e-5
+-- off, and jumped by that much where r crosses 0 into the fixed point
+-- (which was and is within the tolerance at r = 0).
+SELECT abs(got - 3.7556627741) <= 1e-6 * got + 1.34e-6 AS within_tol,
+	   abs(got - ledger.american_price('put', 100, 100, 10, 0, -0.05, 0.1))
+	   <= 1e-6 * got AS continuous_at_r0
+FROM (SELECT ledger.american_price('put', 100, 100, 10, -1e-9, -0.05, 0.1) AS got) g;
+-- F3. One boundary, sigma = 0.005: the call S = 200, K = 100, r = 0.2,
+-- q = 0.05 (118.877 at T = 30, below its sigma = 0 value 119.0551, and
+-- falling as T grew) and the put S = K = 100, r = 0, q = -0.05 (0.01004 at
+-- T = 10, above the perpetual put, and 0.0063 at T = 30).  Truth: the
+-- perpetual put of the symmetry (the call's: S = 100, K = 200, r = 0.05,
+-- q = 0.2), in closed form below; test/american/perpetual_bounds.py
+-- computes the bounds of docs/pricing.md in 50-digit arithmetic, and the
+-- lower one (an exercise rule's value) is within 4e-11 of it at these T.
+SELECT kind, t, abs(got - perp) <= 1e-6 * perp AS within_tol,
+	   got >= ledger.american_price(kind, s, k, t, r, q, 0) AS ge_sigma0
+FROM (VALUES ('call', 200::float8, 100::float8, 0.2::float8, 0.05::float8, 5::float8),
+			 ('call', 200, 100, 0.2, 0.05, 30),
+			 ('put', 100, 100, 0, -0.05, 10),
+			 ('put', 100, 100, 0, -0.05, 30)) v(kind, s, k, r, q, t),
+	 LATERAL (SELECT CASE kind WHEN 'call' THEN k ELSE s END AS ps,
+					 CASE kind WHEN 'call' THEN s ELSE k END AS pk,
+					 CASE kind WHEN 'call' THEN q ELSE r END AS pr,
+					 CASE kind WHEN 'call' THEN r ELSE q END AS pq, 0.005::float8 AS sg) p,
+	 LATERAL (SELECT pr - pq - sg * sg / 2 AS mu) m,
+	 LATERAL (SELECT (mu + sqrt(mu * mu + 2 * pr * sg * sg)) / (sg * sg) AS gg) g,
+	 LATERAL (SELECT (pk - gg * pk / (gg + 1)) * (ps / (gg * pk / (gg + 1))) ^ (-gg) AS perp,
+					 ledger.american_price(kind, s, k, t, r, q, sg) AS got) x
+ORDER BY kind, t;
+-- and no positive theta there (+0.177 before)
+SELECT (ledger.american_greeks('call', 200, 100, 30, 0.2, 0.02, 0.005)).theta <= 0 AS theta_le_0;

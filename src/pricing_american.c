@@ -548,7 +548,14 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
  * QDFP_SWEEPS_F Newton sweeps; node i at c = (1 + z_i) / 2 takes
  * ceil(QDFP_LF c^QDFP_LPOW) points, at least QDFP_LMIN: the early nodes
  * integrate over a short stretch of the boundary); QDFP_P Gauss-Legendre
- * points for the price, in xi = T sin^(2 QDFP_KP) th.
+ * points for the price, in xi = T sin^(2 QDFP_KP) th, or where the drift
+ * over the life is more than QDFP_PR_KAPPA standard deviations,
+ * |r - q - sigma^2/2| sqrt(T) / sigma > QDFP_PR_KAPPA, QDFP_PR_PANELS panels of
+ * as many points each (equal in th).  There the integrand steps from 0 to
+ * its full value where the forward crosses the boundary, over a time of
+ * about 6 sigma sqrt(xi) / |r - q|, short against T: the 32 points missed
+ * it (the call S = 200, K = 100, T = 30, r = 0.2, q = 0.05, sigma = 0.005
+ * came out 0.18 below its sigma = 0 value; quant review of 2026-12-06).
  *
  * E = 3 (E = 2, the paper's sqrt(tau), before) puts more nodes near expiry,
  * where ln(B/X)^2 behaves like tau ln(1/tau) up to a time of the order of
@@ -585,6 +592,9 @@ bjs2002_call(double s, double k, double t, double r, double b, double sigma)
 #define QDFP_LMIN 3
 #define QDFP_LPOW 0.75
 #define QDFP_P 32
+#define QDFP_PR_PANELS 16
+#define QDFP_PR (QDFP_PR_PANELS * QDFP_P)
+#define QDFP_PR_KAPPA 8.0
 #define QDFP_E 3.0
 #define QDFP_KP 2.0
 #define QDFP_SWEEPS_C 1
@@ -650,9 +660,9 @@ static double qd_cf[QDFP_NF + 1][QDFP_NC + 1];
  * qd_snp = sqrt(xi/T), qd_wpp (weight of dxi over T), qd_cardp (the fine
  * level's cardinal functions at tau = T - xi, laid out as QdLevel's card).
  */
-static double qd_snp[QDFP_P],
-			qd_wpp[QDFP_P];
-static QdV2 qd_cardp[QDFP_P][QDFP_NV];
+static double qd_snp[QDFP_P + QDFP_PR],
+			qd_wpp[QDFP_P + QDFP_PR];
+static QdV2 qd_cardp[QDFP_P + QDFP_PR][QDFP_NV];
 static double qd_exp2j[64];		/* 2^(j/64) */
 static int	qd_ready = 0;
 
@@ -882,16 +892,20 @@ qd_init(void)
 	for (i = 1; i <= QDFP_NF; i++)
 		qd_cardinal(&qd_coarse, qd_fine.cs[i][1], qd_cf[i]);
 	qd_gauss_legendre(QDFP_P, xp, wp);
-	for (k = 0; k < QDFP_P; k++)
+	/* the rule of QDFP_P points in th, then QDFP_PR_PANELS panels of it */
+	for (k = 0; k < QDFP_P + QDFP_PR; k++)
 	{
-		double		th = 0.25 * PRICING_PI * (1.0 + xp[k]),
+		int			pn = k < QDFP_P ? 0 : (k - QDFP_P) / QDFP_P,
+					np = k < QDFP_P ? 1 : QDFP_PR_PANELS;
+		double		xk = xp[k % QDFP_P],
+					th = 0.5 * PRICING_PI * (pn + 0.5 * (1.0 + xk)) / np,
 					sn = sin(th),
 					cs = cos(th),
 					zp = 2.0 * pow(1.0 - pow(sn, 2.0 * QDFP_KP), 1.0 / QDFP_E) - 1.0,
 					cv[QDFP_NMAX + 1];
 
 		qd_snp[k] = pow(sn, QDFP_KP);
-		qd_wpp[k] = 0.25 * PRICING_PI * wp[k] * 2.0 * QDFP_KP * pow(sn, 2.0 * QDFP_KP - 1.0) * cs;
+		qd_wpp[k] = 0.25 * PRICING_PI / np * wp[k % QDFP_P] * 2.0 * QDFP_KP * pow(sn, 2.0 * QDFP_KP - 1.0) * cs;
 		/* at the Chebyshev argument of tau = T - xi */
 		qd_cardinal(&qd_fine, zp, cv);
 		for (i = 1; i <= QDFP_NF; i++)
@@ -1669,6 +1683,7 @@ qd_put(const QdPut *o, double *delta, double *gamma, double *dist,
 	PricingGreeks g;
 	QdV2		hw[QDFP_NV];
 	int			j,
+				j0,
 				k;
 
 	if (!qd_ready)
@@ -1695,7 +1710,10 @@ qd_put(const QdPut *o, double *delta, double *gamma, double *dist,
 		}
 		return o->k - o->s;
 	}
-	for (j = 0; j < QDFP_P; j++)
+	/* the refined rule where the drift crosses many standard deviations */
+	j0 = fabs(b - 0.5 * o->sigma * o->sigma) * st >
+		QDFP_PR_KAPPA * o->sigma ? QDFP_P : 0;
+	for (j = j0; j < (j0 ? QDFP_P + QDFP_PR : QDFP_P); j++)
 	{
 		/* time from now xi = T sn^2 (see qd_snp) */
 		double		sn = qd_snp[j],
@@ -1757,15 +1775,28 @@ qd_put(const QdPut *o, double *delta, double *gamma, double *dist,
 /*
  * Grid of american_fd_put: nodes in x and steps in sqrt(tau) of the finer
  * of its two grids.  Measured on the 25 two-boundary cases of
- * test/american/truth.csv: 640 x 640 left 16 beyond 1e-6 (up to 1e-5),
- * 1280 x 640 four (up to 1.7e-6), 2560 x 640 none (at most 4e-7): space, not
- * time, limits the accuracy.
+ * test/american/truth.csv with a uniform grid in x: 640 x 640 left 16
+ * beyond 1e-6 (up to 1e-5), 1280 x 640 four (up to 1.7e-6), 2560 x 640
+ * none (at most 4e-7): space, not time, limits the accuracy.  The nodes
+ * are now concentrated at the strike (FD_STRETCH).
  */
 #define FD_NODES 2560
 #define FD_STEPS 640
 
 /*
- * Work arrays of the grid (static: about 140 kB, too much for the stack;
+ * Width of the nodes' concentration at the strike, in units of the smaller
+ * of sigma sqrt(T) and the boundary layer sigma^2 / |mu|: x = c sinh(xi)
+ * with xi uniform.  The value varies on the scale of the boundary layer
+ * near the strike, where the exercise region lies; at low volatility and
+ * long maturity (sigma = 0.005, T = 30 years, q < r < 0: a layer of 6e-4 in
+ * ln S) a uniform grid over the +-8 sigma sqrt(T) + |r - q| T of the
+ * domain was wider than the layer and lost the premium entirely (quant
+ * review of 2026-12-06).
+ */
+#define FD_STRETCH 1.0
+
+/*
+ * Work arrays of the grid (static: about 220 kB, too much for the stack;
  * the numerics are never re-entered, and an ERROR from the interrupt hook
  * leaves nothing in them that the next call reads).
  */
@@ -1775,7 +1806,11 @@ static double fd_v[FD_NODES],
 			fd_rhs[FD_NODES],
 			fd_cp[FD_NODES],
 			fd_dp[FD_NODES],
-			fd_vnew[FD_NODES];
+			fd_vnew[FD_NODES],
+			fd_x[FD_NODES],
+			fd_ca[FD_NODES],
+			fd_cb[FD_NODES],
+			fd_cc[FD_NODES];
 static unsigned char fd_act[FD_NODES];
 
 /*
@@ -1784,7 +1819,9 @@ static unsigned char fd_act[FD_NODES];
  * spot interpolated by a cubic; the linear complementarity problem of each
  * step solved exactly by policy iteration, which allows any shape of the
  * exercise region (with q < r < 0 it is an interval [Y(tau), B(tau)] that
- * closes after a finite time, Battauz, De Donno and Sbuelz 2015).
+ * closes after a finite time, Battauz, De Donno and Sbuelz 2015).  The nodes are x = c sinh(xi), xi
+ * uniform (FD_STRETCH), with three-point differences on the non-uniform
+ * grid (second order in the step of xi, as the map is smooth).
  */
 static double
 american_fd_put_grid(const QdPut *o, int n, int nt)
@@ -1795,7 +1832,11 @@ american_fd_put_grid(const QdPut *o, int n, int nt)
 			   *rhs = fd_rhs,
 			   *cp = fd_cp,
 			   *dp = fd_dp,
-			   *vnew = fd_vnew;
+			   *vnew = fd_vnew,
+			   *x = fd_x,
+			   *ca = fd_ca,
+			   *cb = fd_cb,
+			   *cc = fd_cc;
 	unsigned char *act = fd_act;
 	double		sd = o->sigma * sqrt(o->t),
 				b = o->r - o->q,
@@ -1804,46 +1845,51 @@ american_fd_put_grid(const QdPut *o, int n, int nt)
 				hi = Max(x0, 0.0) + 8.0 * sd + fabs(b) * o->t + 0.05,
 				v2 = o->sigma * o->sigma,
 				mu = b - 0.5 * v2,
-				dx,
+				c = FD_STRETCH * Min(sd, v2 / Max(fabs(mu), 1e-300)),
+				zlo = asinh(lo / c),
+				zhi = asinh(hi / c),
+				dz,
 				ds = sqrt(o->t) / nt,
-				u,
-				d1,
-				d2,
-				d3;
+				val;
 	int			i,
 				j,
 				it,
 				jj,
 				i0;
 
-	dx = (hi - lo) / (n - 1);
-	i0 = (int) ceil(-lo / dx);
-	lo = -i0 * dx;
-	hi = lo + (n - 1) * dx;
+	dz = (zhi - zlo) / (n - 1);
+	i0 = (int) ceil(-zlo / dz);
+	zlo = -i0 * dz;
 	for (i = 0; i < n; i++)
 	{
-		double		x = lo + i * dx,
-					a = x - 0.5 * dx,
-					c = Min(x + 0.5 * dx, 0.0);
+		double		a = c * sinh(zlo + (i - 0.5) * dz),
+					e = Min(c * sinh(zlo + (i + 0.5) * dz), 0.0);
 
-		ex[i] = Max(1.0 - exp(x), 0.0);
-		/* cell average of the payoff */
-		v[i] = c > a ? ((c - a) - (exp(c) - exp(a))) / dx : 0.0;
+		x[i] = i == i0 ? 0.0 : c * sinh(zlo + i * dz);
+		ex[i] = Max(1.0 - exp(x[i]), 0.0);
+		/* average of the payoff over the node's cell (midpoints in xi) */
+		v[i] = e > a ? ((e - a) - (exp(e) - exp(a))) /
+			(c * sinh(zlo + (i + 0.5) * dz) - a) : 0.0;
 		prev[i] = v[i];
 		act[i] = 0;
+	}
+	lo = x[0];
+	for (i = 1; i < n - 1; i++)
+	{
+		double		hm = x[i] - x[i - 1],
+					hp = x[i + 1] - x[i],
+					hs = hm + hp;
+
+		ca[i] = v2 / (hm * hs) - mu / hs;
+		cc[i] = v2 / (hp * hs) + mu / hs;
+		cb[i] = -v2 / (hm * hp) - o->r;
 	}
 	for (j = 0; j < nt; j++)
 	{
 		double		sn = (j + 1) * ds,
 					tn = sn * sn,
 					w = 2.0 * sn * ds,
-					ca = 0.5 * v2 / (dx * dx) - 0.5 * mu / dx,
-					cc = 0.5 * v2 / (dx * dx) + 0.5 * mu / dx,
-					cb = -v2 / (dx * dx) - o->r,
 					a0 = j == 0 ? 1.0 : 1.5,
-					sub = -w * ca,
-					diag = a0 - w * cb,
-					sup = -w * cc,
 					left = Max(1.0 - exp(lo), exp(-o->r * tn) - exp(lo - o->q * tn));
 
 		pricing_check_interrupts();
@@ -1864,9 +1910,10 @@ american_fd_put_grid(const QdPut *o, int n, int nt)
 				}
 				else
 				{
-					double		den = diag - sub * cp[i - 1];
+					double		sub = -w * ca[i],
+								den = (a0 - w * cb[i]) - sub * cp[i - 1];
 
-					cp[i] = sup / den;
+					cp[i] = -w * cc[i] / den;
 					dp[i] = (rhs[i] - sub * dp[i - 1]) / den;
 				}
 			}
@@ -1876,8 +1923,8 @@ american_fd_put_grid(const QdPut *o, int n, int nt)
 				vnew[i] = dp[i] - cp[i] * vnew[i + 1];
 			for (i = 1; i < n - 1; i++)
 			{
-				double		gap = (diag * vnew[i] + sub * vnew[i - 1] +
-								   sup * vnew[i + 1] - rhs[i]) - (vnew[i] - ex[i]);
+				double		gap = ((a0 - w * cb[i]) * vnew[i] - w * ca[i] * vnew[i - 1] -
+								   w * cc[i] * vnew[i + 1] - rhs[i]) - (vnew[i] - ex[i]);
 				int			want = act[i] ? gap > -1e-15 : gap > 1e-15;
 
 				if (want != act[i])
@@ -1895,16 +1942,21 @@ american_fd_put_grid(const QdPut *o, int n, int nt)
 			v[i] = vnew[i];
 		}
 	}
-	/* cubic through the nodes jj-1 .. jj+2 around the spot */
-	u = (x0 - lo) / dx;
-	jj = (int) floor(u);
-	jj = Max(1, Min(jj, n - 3));
-	u -= jj;
-	d1 = v[jj] - v[jj - 1];
-	d2 = (v[jj + 1] - 2.0 * v[jj] + v[jj - 1]) / 2.0;
-	d3 = (v[jj + 2] - 3.0 * v[jj + 1] + 3.0 * v[jj] - v[jj - 1]) / 6.0;
-	return o->k * (v[jj - 1] + d1 * (u + 1.0) + d2 * (u + 1.0) * u +
-				   d3 * (u + 1.0) * u * (u - 1.0));
+	/* cubic (Lagrange) through the nodes jj-1 .. jj+2 around the spot */
+	for (jj = 1; jj < n - 3 && x[jj + 1] <= x0; jj++)
+		;
+	val = 0.0;
+	for (i = jj - 1; i <= jj + 2; i++)
+	{
+		double		l = 1.0;
+		int			m;
+
+		for (m = jj - 1; m <= jj + 2; m++)
+			if (m != i)
+				l *= (x0 - x[m]) / (x[i] - x[m]);
+		val += l * v[i];
+	}
+	return o->k * val;
 }
 
 /* Richardson extrapolation of two grids (second order). */
@@ -1985,6 +2037,22 @@ american_cap(int theta, double s, double k, double t, double r, double q)
 }
 
 /*
+ * e^a Phi(x) without overflow where e^a alone overflows and Phi(x)
+ * underflows (a product of a few units in the bounds below): in the lower
+ * tail Phi(x) = e^(-x^2/2) erfcx(-x/sqrt 2) / 2, and the exponents are
+ * added first.
+ */
+static double
+american_exp_cdf(double a, double x)
+{
+	double		y = -x * PRICING_INV_SQRT2;
+
+	if (y > CODY_THRESH)
+		return 0.5 * exp(a - 0.5 * x * x) * cody_erfcx_large(y);
+	return exp(a) * pricing_norm_cdf(x);
+}
+
+/*
  * Bounds of a single-boundary American put that hold whatever the method:
  * above, the perpetual put (McKean 1965; Merton 1973), which no finite
  * maturity exceeds, V = (K - B)(S/B)^-g with B = g K / (g + 1), where g is
@@ -2000,6 +2068,14 @@ american_cap(int theta, double s, double k, double t, double r, double q)
  * whose nodes are spread over the whole of [0, T], loses accuracy (found by
  * review: 0.1% above the perpetual value at r = 0.3, sigma = 0.03, T = 2,
  * and 1e-25 instead of 1.465 at r = 0.3, q = -0.2, sigma = 0.2, T = 100).
+ * The terms that pair a large power of B/S with a small normal probability
+ * are taken as one (american_exp_cdf): apart, they overflowed to inf x 0 at
+ * low volatility (sigma = 0.005: exponents of 8,000) and the bounds were
+ * skipped, which let the fixed point's 1.5e-3 error through.
+ * Also for r = 0 > q - sigma^2/2 (then g = 2 (-q - sigma^2/2) / sigma^2 > 0):
+ * the fixed point of the put with r = 0, q = -0.05, sigma = 0.005 fell from
+ * 0.0100 at T = 10 to 0.0063 at T = 30 against 0.0092 (quant review of
+ * 2026-12-06).
  * Returns 0 when the bounds do not apply (no finite B) or are not finite.
  */
 static int
@@ -2028,7 +2104,7 @@ american_put_bounds(const QdPut *o, double *lower, double *upper)
 				pc,
 				pd;
 
-	if (!(o->r > 0.0) || !(g > 0.0) || !isfinite(g))
+	if (!(o->r >= 0.0) || !(g > 0.0) || !isfinite(g))
 		return 0;
 	bb = g * o->k / (g + 1.0);
 	if (o->s <= bb)
@@ -2043,8 +2119,8 @@ american_put_bounds(const QdPut *o, double *lower, double *upper)
 	sst = o->sigma * st;
 	/* E[exp(-r tau) ; tau <= T] for the first passage tau to B */
 	rebate = (o->k - bb) *
-		(exp(g * h) * pricing_norm_cdf((h + nu * o->t) / sst) +
-		 exp((mu - nu) / v2 * h) * pricing_norm_cdf((h - nu * o->t) / sst));
+		(american_exp_cdf(g * h, (h + nu * o->t) / sst) +
+		 american_exp_cdf((mu - nu) / v2 * h, (h - nu * o->t) / sst));
 	/* down-and-out put, K > B: A - B + C - D with phi = -1, eta = 1 */
 	dfr = exp(-o->r * o->t);
 	dfq = exp(-o->q * o->t);
@@ -2053,12 +2129,12 @@ american_put_bounds(const QdPut *o, double *lower, double *upper)
 	x2 = -h / sst + (1.0 + m) * sst;
 	y1 = (2.0 * h - log(o->k / o->s)) / sst + (1.0 + m) * sst;
 	y2 = h / sst + (1.0 + m) * sst;
-	p1 = exp(2.0 * (m + 1.0) * h);
-	p2 = exp(2.0 * m * h);
+	p1 = 2.0 * (m + 1.0) * h;	/* the logarithms of the powers */
+	p2 = 2.0 * m * h;
 	pa = o->k * dfr * pricing_norm_cdf(-x1 + sst) - o->s * dfq * pricing_norm_cdf(-x1);
 	pb = o->k * dfr * pricing_norm_cdf(-x2 + sst) - o->s * dfq * pricing_norm_cdf(-x2);
-	pc = o->k * dfr * p2 * pricing_norm_cdf(y1 - sst) - o->s * dfq * p1 * pricing_norm_cdf(y1);
-	pd = o->k * dfr * p2 * pricing_norm_cdf(y2 - sst) - o->s * dfq * p1 * pricing_norm_cdf(y2);
+	pc = o->k * dfr * american_exp_cdf(p2, y1 - sst) - o->s * dfq * american_exp_cdf(p1, y1);
+	pd = o->k * dfr * american_exp_cdf(p2, y2 - sst) - o->s * dfq * american_exp_cdf(p1, y2);
 	*lower = rebate + Max(pa - pb + pc - pd, 0.0);
 	if (!isfinite(*lower) || !isfinite(*upper))
 		return 0;
@@ -2143,6 +2219,24 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
 			if (fabs(b - v) > 1e-9 * b)
 				dp = gp = du = NAN;
 			v = b;
+		}
+	}
+
+	/*
+	 * Never below the sigma = 0 value: exercising at the best fixed time
+	 * tau is worth e^-r tau E[(theta (S_tau - K))^+] >= e^-r tau
+	 * (theta (F_tau - K))^+ for any sigma (Jensen), so it is a lower bound
+	 * of every American value; the methods approach it from below at low
+	 * volatility and long maturity (quant review of 2026-12-06).
+	 */
+	{
+		double		z = american_zero_vol(theta, s, k, t, r, q);
+
+		if (!(v >= z))
+		{
+			if (fabs(z - v) > 1e-9 * z)
+				dp = gp = du = NAN;
+			v = z;
 		}
 	}
 
