@@ -289,11 +289,16 @@ UPDATE ledger.margin_positions SET premium = 5 WHERE account = 'nov-put';
 SELECT account, round(requirement::numeric, 6) AS requirement, net_option_value,
 	   round(excess::numeric, 6) AS excess
   FROM ledger.margin_requirements('2026-11-20') WHERE account = 'nov-put';
--- the call and its figures carry the options' value
+-- the call and its figures carry the options' value; the figures are
+-- the values themselves whatever the caller's extra_float_digits (the
+-- ledger row would otherwise record 2 significant digits here)
 BEGIN;
+SET LOCAL extra_float_digits = -13;
 SELECT ledger.run_margin_calls('2026-11-20 21:00+00') AS calls;
+RESET extra_float_digits;
 SELECT account, round(requirement::numeric, 6) AS requirement, collateral,
-	   round(deficit::numeric, 6) AS deficit, figures -> 'net_option_value' AS options
+	   round(deficit::numeric, 6) AS deficit, figures -> 'net_option_value' AS options,
+	   (figures ->> 'requirement')::float8 = requirement AS figures_exact
   FROM ledger.margin_calls ORDER BY account;
 ROLLBACK;
 DELETE FROM ledger.margin_positions;

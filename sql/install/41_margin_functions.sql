@@ -914,6 +914,10 @@ CREATE OR REPLACE FUNCTION ledger.run_margin_calls(as_of pg_catalog.timestamptz)
 RETURNS pg_catalog.int4
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+-- the figures it appends (to_jsonb of float8) are the shortest round-trip
+-- form whatever the caller's extra_float_digits (-10 stored 733.33 for
+-- 733.3333333333333 before 2026-12-06)
+SET extra_float_digits = 1
 AS $$
 DECLARE
 	valuation date;
