@@ -21,6 +21,21 @@ CREATE FUNCTION ledger._check_name_utf8(tbl pg_catalog.regclass, fn pg_catalog.t
 COMMENT ON FUNCTION ledger._check_name_utf8(pg_catalog.regclass, pg_catalog.text) IS
 'Internal: raises 22021 unless the table''s schema and table names can be written as UTF-8 JSON';
 
+-- A timestamptz as an export writes it: microseconds since 2000-01-01 UTC
+-- (as committed_at_us), the int64 extremes for -infinity and infinity (the
+-- values PostgreSQL stores for them), NULL for NULL.
+CREATE FUNCTION ledger._export_us(t pg_catalog.timestamptz) RETURNS pg_catalog.int8
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN t OPERATOR(pg_catalog.=) 'infinity'::pg_catalog.timestamptz THEN 9223372036854775807::pg_catalog.int8
+                WHEN t OPERATOR(pg_catalog.=) '-infinity'::pg_catalog.timestamptz THEN (-9223372036854775808)::pg_catalog.int8
+                ELSE ((EXTRACT(epoch FROM t) OPERATOR(pg_catalog.-) 946684800)
+                      OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8 END
+$$;
+COMMENT ON FUNCTION ledger._export_us(pg_catalog.timestamptz) IS
+'Internal: a timestamptz in microseconds since 2000-01-01 UTC, as ledger.export() writes times';
+
 -- Every row (canonical bytes and stored leaf hash), transaction record and
 -- block of a ledger, one JSON object per line, under one snapshot;
 -- tools/ledger-audit export recomputes all of it.  Rows the calling
@@ -33,6 +48,8 @@ CREATE FUNCTION ledger.export(tbl pg_catalog.regclass) RETURNS SETOF pg_catalog.
 AS $$
 DECLARE
     g record;
+    s record;
+    own pg_catalog.int8;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) THEN
         RAISE EXCEPTION USING
@@ -54,8 +71,40 @@ BEGIN
             HINT = 'Export as the table''s owner, a superuser or a role with BYPASSRLS.';
     END IF;
     PERFORM ledger._check_name_utf8(tbl, 'ledger.export()');
+    own := CASE WHEN g.replica THEN -1 ELSE COALESCE(ledger._own_xact(), -1) END;
+    SELECT sl.signature_attname, sl.key_attname INTO s
+      FROM ledger.signed_ledgers sl WHERE sl.ledger_id OPERATOR(pg_catalog.=) g.ledger_id;
     RETURN NEXT pg_catalog.json_build_object('type', 'ledger', 'ledger', tbl::pg_catalog.text,
-        'ledger_uuid', g.ledger_uuid, 'row_format', g.format_version)::pg_catalog.text;
+        'ledger_uuid', g.ledger_uuid, 'row_format', g.format_version,
+        'signed', CASE WHEN s.key_attname IS NULL THEN NULL
+                       ELSE pg_catalog.json_build_object('signature_column', s.signature_attname,
+                                                         'key_column', s.key_attname) END)::pg_catalog.text;
+    -- A signed ledger: the keys its exported rows name, as ledger.verify
+    -- judges them (src/signed.c, signed_verify_read_keys: the registry, or
+    -- for a replica the keys its origin published for it), with the times
+    -- that judgement compares, in microseconds since 2000-01-01 UTC (an
+    -- infinite time, which only a row restored from before 0.2.0 holds, as
+    -- the int64 extreme the server stores for it).
+    IF s.key_attname IS NOT NULL THEN
+        RETURN QUERY EXECUTE pg_catalog.format(
+            'WITH named AS (SELECT DISTINCT r.%1$I::pg_catalog.text AS key_id FROM %2$s r '
+            '                WHERE r.ledger_xact OPERATOR(pg_catalog.<>) $1 AND r.%1$I IS NOT NULL), '
+            '     k AS (%3$s) '
+            'SELECT pg_catalog.json_build_object(''type'', ''key'', ''key_id'', k.key_id, '
+            '''algorithm'', k.algorithm, ''public_key'', pg_catalog.encode(k.public_key, ''hex''), '
+            '''added_at_us'', ledger._export_us(k.added_at), ''valid_from_us'', ledger._export_us(k.valid_from), '
+            '''valid_until_us'', ledger._export_us(k.valid_until), '
+            '''revoked_at_us'', ledger._export_us(k.revoked_at))::pg_catalog.text '
+            'FROM k WHERE k.key_id OPERATOR(pg_catalog.=) ANY (SELECT n.key_id FROM named n) '
+            'ORDER BY k.key_id COLLATE "C"',
+            s.key_attname, tbl,
+            CASE WHEN g.replica
+                 THEN 'SELECT lk.key_id, lk.algorithm, lk.public_key, lk.added_at, lk.valid_from, lk.valid_until, '
+                      'lk.revoked_at FROM ledger.ledger_keys lk WHERE lk.ledger_id OPERATOR(pg_catalog.=) $2'
+                 ELSE 'SELECT rk.key_id, rk.algorithm, rk.public_key, rk.added_at, rk.valid_from, rk.valid_until, '
+                      'rk.revoked_at FROM ledger.keys rk' END)
+            USING own, g.ledger_id;
+    END IF;
     RETURN QUERY EXECUTE pg_catalog.format(
         'SELECT pg_catalog.json_build_object(''type'', ''row'', ''xact'', r.ledger_xact, ''seq'', r.ledger_seq, '
         '''canonical_bytes'', pg_catalog.encode(%s, ''hex''), '
@@ -65,7 +114,7 @@ BEGIN
         CASE WHEN g.format_version OPERATOR(pg_catalog.=) 1
              THEN 'ledger.canonical_bytes(r)'
              ELSE 'ledger.canonical_bytes(r, r.ledger_xact, r.ledger_seq)' END,
-        tbl) USING CASE WHEN g.replica THEN -1 ELSE COALESCE(ledger._own_xact(), -1) END;
+        tbl) USING own;
     RETURN QUERY
         SELECT pg_catalog.json_build_object('type', 'transaction', 'xact_id', t.xact_id,
                    'row_count', t.row_count, 'root', pg_catalog.encode(t.root, 'hex'),

@@ -33,7 +33,14 @@
 #     blocks out of order are named so; a format-1 row's sequence number,
 #     which nothing binds, is not printed (forge.py: 0 accepted); names
 #     from the inputs are printed escaped, on one line; an export's line
-#     says row signatures were not checked.
+#     says row signatures were not checked;
+#   - a signed ledger's export (2026-12-06; each failed before): the ledger
+#     line says the ledger is signed and key lines give the keys its rows
+#     name; the tool checks every row's signature (Ed25519, P-256, high-S
+#     accepted as by the server) and its key at the row's commit, and names
+#     a row a superuser inserted around the signature trigger with a bad
+#     signature, an unknown key, a revoked key, non-strict DER, an Ed25519
+#     S >= L, or a replayed message; and edited key lines.
 use strict;
 use warnings;
 
@@ -51,7 +58,8 @@ my $root = $ENV{TESTDIR} // '.';
 my $tool = "$root/tools/ledger-audit";
 my $dir = tempdir(CLEANUP => 1);
 my $json = JSON::PP->new->canonical;
-# the tail of every export line: the export holds no key registry
+# the tail of an export line that does not say whether the ledger is signed
+# (the fixtures, and exports from before 2026-12-06)
 my $nosig = qr/; row signatures not checked \(of a signed ledger, only ledger\.verify checks them\)/;
 
 # change one hex digit of the string $$ref at position $i
@@ -709,7 +717,7 @@ audit_fails('the digest of the head with a changed root', qr/block 10 differs fr
 		'a proof\'s ledger name with a newline: one line, escaped') or diag("status $rc: $out");
 }
 
-# a signed ledger's export: the line says the row signatures were not checked
+# an empty signed ledger's export: no row, no key line
 $node->safe_psql('postgres', q{
 CREATE TABLE signed_pay (id int, key_id text, sig bytea);
 SELECT ledger.create_ledger('signed_pay');
@@ -717,9 +725,247 @@ SELECT ledger.require_signatures('signed_pay', 'sig', 'key_id');
 });
 write_file("$dir/signed.ndjson", $node->safe_psql('postgres', q{SELECT * FROM ledger.export('signed_pay')}) . "\n");
 write_file("$dir/signed.json", $node->safe_psql('postgres', q{SELECT ledger.digest('signed_pay')}));
-audit_ok('a signed ledger\'s export: row signatures not checked, and the line says so',
-	qr/^OK: ledger public\.signed_pay: 0 rows, .* matching block 0 of the digest$nosig$/,
+audit_ok('an empty signed ledger\'s export: 0 row signatures checked against 0 keys',
+	qr/^OK: ledger public\.signed_pay: 0 rows, .* matching block 0 of the digest; 0 row signatures checked against the export's 0 keys \(/,
 	'export', "$dir/signed.ndjson", "$dir/signed.json");
+
+# ---- a signed ledger's export: row signatures checked offline (2026-12-06) ----
+# The export says whether the ledger is signed (its ledger line's "signed")
+# and gives the keys its rows name; the tool checks every row's signature
+# as ledger.verify does.  Before, every export line ended "row signatures
+# not checked" and a row with a bad signature, an unknown key or a key
+# revoked before its commit passed (each assertion below failed then).
+# Keys: the published test keys of test/sign_rows.py.  The ledgers are set
+# up in a few psql and python calls, to keep the test short.
+my $signer = "$root/test/sign_rows.py";
+sub py
+{
+	my ($in, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'python3', @args ], '<', \$in, '>', \$out, '2>', \$err) or die "python3 @args: $err";
+	chomp $out;
+	return $out;
+}
+# lines "ALG KEY HEXMSG HOW" in, one hex signature a line out; HOW: "as-is",
+# "highs" (the high-S twin, which the server accepts), "der0" (a zero byte
+# r does not need: not strict DER, refused by the server; OpenSSL's d2i
+# alone would take it), "bigs" (Ed25519 S + L: S out of range)
+my $sign_many = q{
+import sys
+sys.path.insert(0, sys.argv[1])
+from sign_rows import key, N
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+L = 2 ** 252 + 27742317777372353535851937790883648493
+for line in sys.stdin.read().split("\n"):
+    if not line:
+        continue
+    alg, name, msg, how = line.split(" ")
+    k, msg = key(name), bytes.fromhex(msg)
+    sig = k.sign(msg) if alg == "ed25519" else k.sign(msg, ec.ECDSA(hashes.SHA256()))
+    if how == "highs":
+        r, s = utils.decode_dss_signature(sig)
+        sig = utils.encode_dss_signature(r, N - s)
+    elif how == "der0":
+        r, s = utils.decode_dss_signature(sig)
+        ri = b"\x00" + r.to_bytes((r.bit_length() + 8) // 8, "big")
+        si = utils.encode_dss_signature(1, min(s, N - s))[5:]   # 32 bytes at most: 72 in all
+        body = b"\x02" + bytes([len(ri)]) + ri + si
+        sig = b"\x30" + bytes([len(body)]) + body
+    elif how == "bigs":
+        sig = sig[:32] + (int.from_bytes(sig[32:], "little") + L).to_bytes(32, "little")
+    print(sig.hex())
+};
+my %pub = map { $_ => py(undef, $signer, 'pub', $_) } qw(rfc8032-1 rfc8032-2 rfc8032-3 rfc6979-p256);
+my %priv = ('sx-ed' => [ 'ed25519', 'rfc8032-1' ], 'sx-ec' => [ 'ecdsa-p256', 'rfc6979-p256' ],
+	'sx-ed2' => [ 'ed25519', 'rfc8032-2' ], 'sx-rev' => [ 'ed25519', 'rfc8032-3' ]);
+
+# Rows inserted around the signature trigger by a superuser (below), one
+# ledger each, after a good row (1, 'one'), as (2, 'two', key) (the replay
+# as (1, 'one', key)): [key, signed as (id, memo, key) if not so, how, the
+# tool's FAIL, ledger.verify's problem (LIKE)].  Chained like any row,
+# so the hash checks pass; the tool names the row as ledger.verify does.
+my %sneaked = (
+	sx_badsig => [ 'sx-ed', [ 2, 'other', 'sx-ed' ], 'as-is',
+		qr/^FAIL: row \(transaction \d+, sequence 0\) has a signature that does not verify under key "sx-ed": the row or its signature was changed after it was signed/,
+		'%has a signature that does not verify under key "sx-ed"%' ],
+	sx_unknown => [ "sx-no\nbody", undef, undef,
+		qr/^FAIL: row \(transaction \d+, sequence 0\) is signed by key "sx-no\\nbody", which is not among the export's key lines: the key is not in the key registry\n\z/,
+		'%is signed by key "sx-no' . "\n" . 'body", which is not in the key registry' ],
+	sx_revoked => [ 'sx-rev', undef, 'as-is',
+		qr/^FAIL: row \(transaction \d+, sequence 0\) is signed by key "sx-rev", which was revoked at [-0-9 :.+]+, before the row's transaction committed at [-0-9 :.+]+$/,
+		'%is signed by key "sx-rev", which was revoked at %, before the row\'s transaction committed at %' ],
+	sx_der => [ 'sx-ec', undef, 'der0',
+		qr/^FAIL: row \(transaction \d+, sequence 0\) has a malformed signature by key "sx-ec": The ECDSA signature is not in strict DER\./,
+		'%has a malformed signature by key "sx-ec": The ECDSA signature is not in strict DER.' ],
+	sx_bigs => [ 'sx-ed', undef, 'bigs',
+		qr/^FAIL: row \(transaction \d+, sequence 0\) has a malformed signature by key "sx-ed": The Ed25519 signature's S is not below the group order\./,
+		'%has a malformed signature by key "sx-ed": The Ed25519 signature\'s S is not below the group order.' ],
+	# row 1 again with the high-S twin of its signature: the same message,
+	# a replay (ledger.verify does not look for replays: the trigger does)
+	sx_replay => [ 'sx-ec', undef, 'highs',
+		qr/^FAIL: row \(transaction \d+, sequence 0\) signed by key "sx-ec" carries the same signed message as row \(transaction \d+, sequence 0\): a replay$/,
+		undef ],
+);
+my @sneaked = sort keys %sneaked;
+
+# the keys and the ledgers (without a primary key, so that a replayed row fits)
+$node->safe_psql('postgres', qq{
+SELECT ledger.add_key('sx-ed', 'alice', 'ed25519', '\\x$pub{'rfc8032-1'}');
+SELECT ledger.add_key('sx-ec', 'bob', 'ecdsa-p256', '\\x$pub{'rfc6979-p256'}');
+SELECT ledger.add_key('sx-ed2', 'carol', 'ed25519', '\\x$pub{'rfc8032-2'}');
+SELECT ledger.add_key('sx-rev', 'dave', 'ed25519', '\\x$pub{'rfc8032-3'}');
+SELECT ledger.revoke_key('sx-rev', 'test: revoked before any row');
+} . join('', map { qq{
+CREATE TABLE $_ (id int, memo text, key_id text, sig bytea);
+SELECT ledger.create_ledger('$_');
+SELECT ledger.require_signatures('$_', 'sig', 'key_id');} } 'sx_ok', @sneaked));
+
+sub lit { my $s = shift; $s =~ s/'/''/g; $s =~ s/\n/\\n/g; return "E'$s'" }
+
+# Ed25519 and P-256 rows in three transactions of sx_ok (row 4 with a
+# high-S ECDSA signature, which the server accepts: docs/signing.md,
+# "Strictness policy"), and the rows of the other ledgers: [table, id,
+# memo, key, (signed as) id, memo, key, how]
+my @rows = (
+	[ 'sx_ok', 1, 'one', 'sx-ed' ], [ 'sx_ok', 2, 'two', 'sx-ec' ],
+	[ 'sx_ok', 3, 'three', 'sx-ed2' ], [ 'sx_ok', 4, 'four', 'sx-ec', 4, 'four', 'sx-ec', 'highs' ],
+	(map { [ $_, 1, 'one', $_ eq 'sx_replay' ? 'sx-ec' : 'sx-ed' ] } @sneaked),
+	(map { [ $_, ($_ eq 'sx_replay' ? (1, 'one') : (2, 'two')), $sneaked{$_}[0], @{ $sneaked{$_}[1] // [ undef, undef, undef ] }, $sneaked{$_}[2] ] } @sneaked));
+$_->[4] //= $_->[1], $_->[5] //= $_->[2], $_->[6] //= $_->[3], $_->[7] //= 'as-is' for @rows;
+my @msgs = split /\n/, $node->safe_psql('postgres', 'SELECT h FROM (' . join("\nUNION ALL ", map {
+	my ($t, undef, undef, undef, $i, $m, $k) = @{ $rows[$_] };
+	"SELECT $_, encode(ledger.signing_bytes('$t', ROW($i, '$m', " . lit($k) . ", NULL, NULL, NULL, NULL)::$t), 'hex')" } 0 .. $#rows)
+	  . ') s(n, h) ORDER BY n');
+my @sig = split /\n/, py(join('', map {
+	my $r = $rows[$_];
+	$priv{ $r->[6] } ? "@{ $priv{ $r->[6] } } $msgs[$_] $r->[7]\n" : "ed25519 rfc8032-1 $msgs[$_] as-is\n" } 0 .. $#rows),
+	'-c', $sign_many, "$root/test");
+my @insert = map { "INSERT INTO $rows[$_][0] VALUES ($rows[$_][1], '$rows[$_][2]', " . lit($rows[$_][3]) . ", '\\x$sig[$_]')" } 0 .. $#rows;
+my $n1 = 4 + @sneaked;
+$node->safe_psql('postgres', join(";\n", 'BEGIN', @insert[ 0, 1 ], 'COMMIT', @insert[ 2 .. $n1 - 1 ]));
+
+# a superuser inserts the rows around the signature trigger: with the
+# guard's event triggers disabled, each ledger is unsigned for one
+# transaction (ledger.signed_ledgers) and its signature trigger disabled;
+# the ledger's row trigger then chains the row like any other
+# (docs/signing.md, "The DDL guard": ledger.verify reports it)
+my $list = join(', ', map { "'$_'::regclass" } @sneaked);
+$node->safe_psql('postgres', qq{
+CREATE TABLE sx_saved AS SELECT s.* FROM ledger.signed_ledgers s JOIN ledger.ledgers l USING (ledger_id)
+ WHERE l.relation IN ($list);
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER EVENT TRIGGER ledger_guard_signed DISABLE;
+} . join('', map { "ALTER TABLE $_ DISABLE TRIGGER ledger_signature;\n" } @sneaked) . q{
+DELETE FROM ledger.signed_ledgers WHERE ledger_id IN (SELECT ledger_id FROM sx_saved);
+});
+$node->safe_psql('postgres', join(";\n", @insert[ $n1 .. $#insert ]));
+$node->safe_psql('postgres', q{
+INSERT INTO ledger.signed_ledgers SELECT * FROM sx_saved;
+DROP TABLE sx_saved;
+} . join('', map { "ALTER TABLE $_ ENABLE ALWAYS TRIGGER ledger_signature;\n" } @sneaked) . q{
+ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
+});
+
+# the export and the digest of each ledger, in $dir/T.ndjson and $dir/T.json
+$node->safe_psql('postgres', join('', map { qq{\\o $dir/$_.ndjson
+SELECT * FROM ledger.export('$_');
+\\o $dir/$_.json
+SELECT ledger.digest('$_');
+} } 'sx_ok', @sneaked) . '\\o');
+sub export_of { return ("$dir/$_[0].ndjson", "$dir/$_[0].json") }
+
+my $sigs_checked = sub {
+	my ($n, $k) = @_;
+	qr/; $n row signatures checked against the export's $k keys \(the key lines are not covered by the digest: compare them with the keys you registered\)$/;
+};
+my ($sxe, $sxd) = export_of('sx_ok');
+audit_ok('a signed ledger\'s export: every row signature checked against its key lines',
+	qr/^OK: ledger public\.sx_ok: 4 rows, 3 transactions .* matching block \d+ of the digest${\ $sigs_checked->(4, 3)}/,
+	'export', $sxe, $sxd);
+my @sxl = map { $json->decode($_) } split /\n/, read_file($sxe);
+is_deeply($sxl[0]{signed}, { signature_column => 'sig', key_column => 'key_id' }, 'the ledger line says the ledger is signed, and by which columns');
+is_deeply([ map { $_->{type} eq 'key' ? $_->{key_id} : () } @sxl ], [ 'sx-ec', 'sx-ed', 'sx-ed2' ],
+	'one key line per key the rows name, by key id');
+is(join(' ', map { $_->{type} } @sxl[ 0 .. 4 ]), 'ledger key key key row', 'the key lines right after the ledger line');
+is_deeply([ sort keys %{ $sxl[2] } ], [ qw(added_at_us algorithm key_id public_key revoked_at_us type valid_from_us valid_until_us) ],
+	'a key line holds what ledger.verify judges a key by');
+is($sxl[2]{public_key}, $pub{'rfc8032-1'}, 'a key line holds the registry\'s public key, hex');
+
+# the key lines edited: each validity time moved to the commit of the row's
+# transaction (row 3, signed by sx-ed2), one microsecond either side, where
+# ledger.verify's comparison turns (src/signed.c, signed_verify_key_ok)
+my ($x3) = map { $_->{xact} } grep { $_->{type} eq 'row' && $_->{canonical_bytes} =~ /7468726565/ } @sxl;
+my ($c3) = map { $_->{committed_at_us} } grep { $_->{type} eq 'transaction' && $_->{xact_id} == $x3 } @sxl;
+sub edited
+{
+	my ($edit) = @_;
+	my @l = map { $json->decode($_) } split /\n/, read_file($sxe);
+	$edit->(\@l);
+	write_file("$dir/sx-edit.ndjson", join('', map { $json->encode($_) . "\n" } @l));
+	return "$dir/sx-edit.ndjson";
+}
+sub keyline { my ($l, $id) = @_; (grep { $_->{type} eq 'key' && $_->{key_id} eq $id } @$l)[0] }
+my $row3 = qr/row \(transaction $x3, sequence 0\) is signed by key "sx-ed2", /;
+my %keyedit = (
+	'revoked_at at the commit' => [ sub { keyline($_[0], 'sx-ed2')->{revoked_at_us} = $c3 },
+		qr/^FAIL: ${row3}which was revoked at [-0-9 :.+]+, before the row's transaction committed at [-0-9 :.+]+$/ ],
+	'valid_until at the commit' => [ sub { keyline($_[0], 'sx-ed2')->{valid_until_us} = $c3 },
+		qr/^FAIL: ${row3}which was valid only until .*, before the row's transaction committed at/ ],
+	'added_at after the commit' => [ sub { keyline($_[0], 'sx-ed2')->{added_at_us} = $c3 + 1 },
+		qr/^FAIL: ${row3}which was registered at .*, after the row's transaction committed at/ ],
+	'valid_from after the commit' => [ sub { keyline($_[0], 'sx-ed2')->{valid_from_us} = $c3 + 1 },
+		qr/^FAIL: ${row3}which was valid only from .*, after the row's transaction committed at/ ],
+	'key line removed' => [ sub { @{ $_[0] } = grep { !($_->{type} eq 'key' && $_->{key_id} eq 'sx-ed2') } @{ $_[0] } },
+		qr/^FAIL: ${row3}which is not among the export's key lines/ ],
+	'public key replaced' => [ sub { keyline($_[0], 'sx-ed2')->{public_key} = $pub{'rfc8032-3'} },
+		qr/^FAIL: row \(transaction $x3, sequence 0\) has a signature that does not verify under key "sx-ed2"/ ],
+	'public key of small order' => [ sub { keyline($_[0], 'sx-ed2')->{public_key} = '01' . ('00' x 31) },
+		qr/^FAIL: key "sx-ed2" of the export's key lines cannot be used: The point has small order/ ],
+	'a key line in an export that says the ledger is not signed' => [ sub { $_[0][0]{signed} = undef },
+		qr/^FAIL: export line 2 is a key line, but the ledger line does not say the ledger is signed$/ ],
+);
+for my $name (sort keys %keyedit)
+{
+	audit_fails("a signed ledger's export with its key lines edited: $name", $keyedit{$name}[1],
+		'export', edited($keyedit{$name}[0]), $sxd);
+}
+audit_ok('a key revoked and expired one microsecond after the commit, registered and valid from it, passes (as in ledger.verify)',
+	qr/^OK: .*${\ $sigs_checked->(4, 3)}/, 'export',
+	edited(sub { my $k = keyline($_[0], 'sx-ed2'); $k->{revoked_at_us} = $k->{valid_until_us} = $c3 + 1; $k->{added_at_us} = $k->{valid_from_us} = $c3 }), $sxd);
+# what a dishonest exporter can do: drop the flag (no hash covers it)
+audit_ok('the signed flag set to null and the key lines dropped: the line says so',
+	qr/^OK: ledger public\.sx_ok: 4 rows, .*; the export says the ledger is not signed \(not covered by the digest\)$/,
+	'export', edited(sub { $_[0][0]{signed} = undef; @{ $_[0] } = grep { $_->{type} ne 'key' } @{ $_[0] } }), $sxd);
+audit_ok('an export from before the signed flag (no "signed", no key lines): not checked, as before',
+	qr/^OK: ledger public\.sx_ok: 4 rows, .*$nosig$/,
+	'export', edited(sub { delete $_[0][0]{signed}; @{ $_[0] } = grep { $_->{type} ne 'key' } @{ $_[0] } }), $sxd);
+audit_malformed('a key line with a malformed time', qr/^FAIL: export line 3 field "revoked_at_us" is malformed$/,
+	'export', edited(sub { keyline($_[0], 'sx-ed')->{revoked_at_us} = '2026-12-06' }), $sxd);
+
+# the rows inserted around the signature trigger
+my $verified = $node->safe_psql('postgres', join("\nUNION ALL ", map {
+	"SELECT '$_', NOT v.ok AND v.problem LIKE " . lit($sneaked{$_}[4]) . " FROM ledger.verify('$_') v" } grep { defined $sneaked{$_}[4] } @sneaked));
+for my $t (@sneaked)
+{
+	my ($e, $d) = export_of($t);
+	like($verified, qr/^$t\|t$/m, "$t: ledger.verify reports the row") if defined $sneaked{$t}[4];
+	audit_fails("$t: the tool names the row", $sneaked{$t}[3], 'export', $e, $d);
+}
+
+# an unsigned ledger's export says so
+$node->safe_psql('postgres', q{
+CREATE TABLE sx_plain (id int);
+SELECT ledger.create_ledger('sx_plain');
+INSERT INTO sx_plain VALUES (1);
+});
+write_file("$dir/sx_plain.ndjson", $node->safe_psql('postgres', q{SELECT * FROM ledger.export('sx_plain')}) . "\n");
+write_file("$dir/sx_plain.json", $node->safe_psql('postgres', q{SELECT ledger.digest('sx_plain')}));
+my ($spe, $spd) = export_of('sx_plain');
+audit_ok('an unsigned ledger\'s export says it is not signed',
+	qr/^OK: ledger public\.sx_plain: 1 rows, .*; the export says the ledger is not signed \(not covered by the digest\)$/,
+	'export', $spe, $spd);
 
 # malformed exports: one FAIL line, no traceback
 my %exmalformed = (

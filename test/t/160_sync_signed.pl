@@ -6,7 +6,8 @@
 #  1. Ed25519 and P-256 keys made with the openssl command line; rows
 #     signed with them by openssl, inserted by pgbench under load; the
 #     replica's digest equals the origin's and ledger.verify() there checks
-#     the signatures and passes.
+#     the signatures and passes; so does tools/ledger-audit on the
+#     replica's export, against the keys its origin published.
 #  2. A key whose revocation was scheduled: a row committed at the origin
 #     before the revocation time, applied at the peer after that time and
 #     after the revocation arrived, is accepted.  A peer subscribing after
@@ -223,6 +224,18 @@ is(content($b, 'pay'), content($a, 'pay'), 'with the same content, signatures in
 is(digest_of($b, 'pay'), $d, 'the peer\'s digest equals the origin\'s for the same block');
 my $v = verify_ok($b, 'postgres', 'pay', $d, 'the replica verifies against the origin\'s digest, signatures included');
 is($v->{rows}, '244', 'every row checked');
+# the replica's export gives the keys its origin published (ledger.ledger_keys),
+# as the origin's gives them from its registry, and tools/ledger-audit checks
+# every signature against them (2026-12-06; before, it checked none)
+my $keylines = sub {
+	join("\n", grep { /^\{"type" : "key"/ } split /\n/, $_[0]->safe_psql('postgres', q{SELECT * FROM ledger.export('pay')}));
+};
+my $akeys = $keylines->($a);
+ok($akeys =~ /"key_id" : "ed3"/, 'the origin\'s export gives the keys its rows name');
+is($keylines->($b), $akeys, 'the replica\'s export gives the same keys, those its origin published');
+my ($arc, $aout) = audit_export($b, 'postgres', 'pay', $d);
+ok($arc == 0 && $aout =~ /; 244 row signatures checked against the export's \d+ keys \(/,
+	'tools/ledger-audit checks every signature of the replica\'s export') or diag($aout);
 is($b->safe_psql('postgres', 'SELECT key_id FROM pay WHERE id = 400'), 'ed3', 'the row signed by the new key arrived');
 is($b->safe_psql('postgres', q{SELECT count(*) FROM ledger.signed_messages m JOIN ledger.ledgers l USING (ledger_id)
 	WHERE l.relation = 'pay'::regclass}), '244', 'the peer rebuilt the replay table from what arrived');
