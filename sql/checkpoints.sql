@@ -194,7 +194,8 @@ SELECT ledger.set_quorum(2);
 
 -- ---------- checkpoints of a ledger owned here ----------
 
-SELECT ledger.checkpoint(NULL) IS NULL AS strict;
+SELECT ledger.checkpoint(NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.checkpoint(0);
 SELECT ledger.checkpoint('pg_class');
 -- the note of the digest's history: institution/ledger/uuid, size, base64 root

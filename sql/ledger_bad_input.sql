@@ -4,8 +4,16 @@ CREATE EXTENSION IF NOT EXISTS ledger;
 \set VERBOSITY terse
 
 -- NULL arguments
-SELECT ledger.create_ledger(NULL) IS NULL AS create_null;
-SELECT ledger.digest(NULL) IS NULL AS digest_null;
+-- (create_ledger, digest and drop_ledger were STRICT and returned NULL
+-- without a word: to_regclass of a mistyped name made no ledger)
+SELECT ledger.create_ledger(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.create_ledger(to_regclass('public.no_such_table'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.digest(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT ledger.drop_ledger(NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM ledger.verify(NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT ledger.seal(NULL::regclass) >= 0 AS seal_all_of_none;

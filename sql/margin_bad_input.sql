@@ -254,7 +254,7 @@ SELECT pg_temp.err($q$SELECT ledger._margin_refuse_date('valuation date', 'now')
 SELECT pg_temp.err($q$SELECT ledger._margin_refuse_position('a', 'EQ', 'stock', NULL, NULL, 1, NULL)$q$);
 SELECT pg_temp.err($q$SELECT ledger._margin_refuse_collateral('a', 'USD', 'cash', 1)$q$);
 -- the automation refuses NULL and bad thresholds
-SELECT ledger.run_margin_calls(NULL) IS NULL AS strict_null;
+SELECT pg_temp.err($q$SELECT ledger.run_margin_calls(NULL)$q$);
 SELECT pg_temp.err($q$SELECT ledger.run_expiry(NULL)$q$);
 SELECT pg_temp.err($q$SELECT ledger.run_expiry('2026-01-02', -1)$q$);
 SELECT pg_temp.err($q$SELECT ledger.run_expiry('2026-01-02', 'NaN')$q$);

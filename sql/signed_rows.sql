@@ -208,9 +208,13 @@ SELECT ok, rows_checked, problem FROM ledger.verify('sr_payments_b');
 SELECT ok, rows_checked, problem FROM ledger.verify('sr_transfers');
 
 -- require_signatures: NULLs, garbage and misuse
+-- (STRICT until 2026-12-06: a NULL returned NULL and left the ledger unsigned)
 SELECT ledger.require_signatures(NULL, 'sig', 'key_id');
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.require_signatures('sr_payments', NULL, 'key_id');
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.require_signatures('sr_payments', 'sig', NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.require_signatures('sr_payments', 'sig', 'key_id');
 CREATE TABLE sr_plain (id int, key_id text, sig bytea);
 SELECT ledger.require_signatures('sr_plain', 'sig', 'key_id');

@@ -61,6 +61,8 @@ SELECT ledger.create_subscription('', 'dbname=postgres', 'sb_pub');
 SELECT ledger.create_subscription('sb_sub', 'port=1 host=/nonexistent', 'sb_pub');
 SELECT ledger.create_subscription('sb_sub', 'this is not a conninfo', 'sb_pub');
 SELECT ledger.resync_subscription('sb_none');
+SELECT ledger.resync_subscription(NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT ledger.drop_subscription('sb_none');
 SELECT ledger.drop_subscription(NULL);
 SELECT ledger.drop_subscription('sb_none', NULL);

@@ -375,7 +375,7 @@ create_ledger_register_now(Oid relid, char *qname, int64 genesis_rows, const uin
 Datum
 ledger_create_ledger(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	Relation	rel;
 	char	   *qname;
 	int64		ledger_id;
@@ -384,6 +384,12 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	uint8		root[LEDGER_HASH_LEN];
 	int64		xact;
 
+	/* not STRICT: a NULL (to_regclass of a mistyped name) made no ledger */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger table must not be NULL")));
+	relid = PG_GETARG_OID(0);
 	ledger_relation_must_exist(relid);
 	rel = table_open(relid, ShareRowExclusiveLock);
 	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),

@@ -2344,15 +2344,35 @@ signed_table_has_rows(Relation rel)
 Datum
 ledger_require_signatures(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *sig_attname = NameStr(*PG_GETARG_NAME(1));
-	char	   *key_attname = NameStr(*PG_GETARG_NAME(2));
+	Oid			relid;
+	char	   *sig_attname;
+	char	   *key_attname;
 	Relation	rel;
 	int64		ledger_id;
 	char	   *qname;
 	char	   *s1;
 	char	   *s2;
 	RequireArgs ra;
+
+	/*
+	 * not STRICT: a NULL argument left a ledger meant to be signed unsigned,
+	 * and once it has rows it cannot be made signed
+	 */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger table must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("signature_column must not be NULL")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key_column must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	sig_attname = NameStr(*PG_GETARG_NAME(1));
+	key_attname = NameStr(*PG_GETARG_NAME(2));
 
 	rel = try_relation_open(relid, ShareRowExclusiveLock);
 	if (rel == NULL)

@@ -1929,12 +1929,13 @@ sync_our_subscription(const char *subname, char **conninfo, char **pubname, char
 Datum
 ledger_resync_subscription(PG_FUNCTION_ARGS)
 {
-	char	   *subname = pstrdup(NameStr(*PG_GETARG_NAME(0)));
+	char	   *subname;
 	char	   *conninfo;
 	char	   *pubname;
 	int			n;
 
 	sync_require_superuser("resynchronize a subscription of ledgers");
+	subname = sync_name_arg(fcinfo, 0, "subscription name");
 	ledger_require_catalog();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -948,11 +948,17 @@ verify_check_genesis(int64 ledger_id, const char *relname, bool replica)
 Datum
 ledger_digest(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	int64		ledger_id;
 	char	   *relname;
 	bool		replica;
 
+	/* not STRICT: a NULL digest kept for later verifies nothing */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger table must not be NULL")));
+	relid = PG_GETARG_OID(0);
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
 	/* its name now: the wait below may end with the table dropped */

@@ -168,7 +168,7 @@ COMMENT ON FUNCTION ledger.refuse_row_change() IS 'Row trigger of ledger tables:
 
 CREATE FUNCTION ledger.create_ledger(tbl pg_catalog.regclass) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_create_ledger'
-    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+    LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.create_ledger(pg_catalog.regclass) IS 'Turns a table into an append-only, hash-chained ledger; existing rows form the genesis block. Returns its digest';
 
 CREATE FUNCTION ledger.seal(tbl pg_catalog.regclass DEFAULT NULL) RETURNS pg_catalog.int4
@@ -178,7 +178,7 @@ COMMENT ON FUNCTION ledger.seal(pg_catalog.regclass) IS 'Seals committed transac
 
 CREATE FUNCTION ledger.digest(tbl pg_catalog.regclass) RETURNS pg_catalog.jsonb
     AS 'MODULE_PATHNAME', 'ledger_digest'
-    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+    LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.digest(pg_catalog.regclass) IS 'Seals, then returns the newest block''s digest: keep it outside the database';
 
 -- verify, prove, consistency_proof (and signing_bytes, 25_signed.sql) are

@@ -3,13 +3,19 @@
 -- update drops the 0.1.0 function first, in 11_catalog.sql).
 
 CREATE FUNCTION ledger.drop_ledger(tbl pg_catalog.regclass) RETURNS void
-    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     id pg_catalog.int8;
     pub pg_catalog.name;
 BEGIN
+    -- not STRICT: a NULL (to_regclass of a mistyped name) dropped nothing
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'ledger table must not be NULL';
+    END IF;
     IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r
             WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
         RAISE EXCEPTION USING

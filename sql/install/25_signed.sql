@@ -55,7 +55,7 @@ CREATE FUNCTION ledger.require_signatures(tbl pg_catalog.regclass,
 										  key_column pg_catalog.name)
 RETURNS void
 	AS 'MODULE_PATHNAME', 'ledger_require_signatures'
-	LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.require_signatures(pg_catalog.regclass, pg_catalog.name, pg_catalog.name) IS
 'Makes an empty ledger signed: every row must carry in signature_column a signature of ledger.signing_bytes(row) by the key named in key_column';
 REVOKE ALL ON FUNCTION ledger.require_signatures(pg_catalog.regclass, pg_catalog.name, pg_catalog.name) FROM PUBLIC;

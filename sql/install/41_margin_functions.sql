@@ -912,7 +912,7 @@ COMMENT ON FUNCTION ledger.margin_requirements(pg_catalog.date) IS
 
 CREATE OR REPLACE FUNCTION ledger.run_margin_calls(as_of pg_catalog.timestamptz)
 RETURNS pg_catalog.int4
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 -- the figures it appends (to_jsonb of float8) are the shortest round-trip
 -- form whatever the caller's extra_float_digits (-10 stored 733.33 for
@@ -923,6 +923,11 @@ DECLARE
 	valuation date;
 	n int;
 BEGIN
+	-- not STRICT: a NULL time made no call and said nothing (as run_expiry)
+	IF as_of IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'margin call time must not be null';
+	END IF;
 	IF NOT isfinite(as_of) THEN
 		PERFORM ledger._margin_refuse_date('margin call time', as_of::text);
 	END IF;

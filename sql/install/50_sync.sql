@@ -70,7 +70,7 @@ COMMENT ON FUNCTION ledger.create_subscription(pg_catalog.name, pg_catalog.text,
 
 CREATE FUNCTION ledger.resync_subscription(subname pg_catalog.name) RETURNS pg_catalog.int4
     AS 'MODULE_PATHNAME', 'ledger_resync_subscription'
-    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.resync_subscription(pg_catalog.name) IS 'Peer, superuser: after a lost slot or for ledgers added to the publication, compares what is held with the origin, copies and verifies the rest, and resubscribes from a new slot; returns the number of ledgers replicated';
 
 CREATE FUNCTION ledger.drop_subscription(subname pg_catalog.name,

@@ -665,14 +665,22 @@ COMMENT ON FUNCTION ledger._make_checkpoint(pg_catalog.int8, pg_catalog.uuid, pg
 REVOKE ALL ON FUNCTION ledger._make_checkpoint(pg_catalog.int8, pg_catalog.uuid, pg_catalog.text, pg_catalog.int8, pg_catalog.bytea) FROM PUBLIC;
 
 CREATE FUNCTION ledger.checkpoint(tbl pg_catalog.regclass) RETURNS pg_catalog.text
-    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    me ledger.institution := ledger._institution();
-    g record := ledger._ledger_of(tbl);
+    me ledger.institution;
+    g record;
     d pg_catalog.jsonb;
 BEGIN
+    -- not STRICT: a NULL returned NULL and made no checkpoint, without a word
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'tbl must not be null';
+    END IF;
+    me := ledger._institution();
+    g := ledger._ledger_of(tbl);
     IF g.is_replica THEN
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',

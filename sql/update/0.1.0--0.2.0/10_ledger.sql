@@ -18,3 +18,8 @@ CREATE FUNCTION ledger.refuse_row_change() RETURNS trigger
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.refuse_row_change() IS 'Row trigger of ledger tables: refuses UPDATE and DELETE, also when they arrive through logical replication';
 
+-- create_ledger and digest were STRICT: a NULL table (to_regclass of a
+-- mistyped name, an unset script variable) returned NULL and made no
+-- ledger, or no digest, without a word.  They now refuse it (22004).
+ALTER FUNCTION ledger.create_ledger(pg_catalog.regclass) CALLED ON NULL INPUT;
+ALTER FUNCTION ledger.digest(pg_catalog.regclass) CALLED ON NULL INPUT;

@@ -17,3 +17,8 @@ COMMENT ON TABLE ledger.keys IS
 -- un-revoked keys (found by a review on 2026-12-05).
 ALTER TABLE ledger.keys ENABLE ALWAYS TRIGGER keys_append_only,
 	ENABLE ALWAYS TRIGGER keys_no_truncate;
+
+-- require_signatures was STRICT: a NULL argument returned NULL and left the
+-- ledger unsigned, for good once it had rows.  It now refuses it (22004).
+ALTER FUNCTION ledger.require_signatures(pg_catalog.regclass, pg_catalog.name, pg_catalog.name)
+	CALLED ON NULL INPUT;
