@@ -53,7 +53,8 @@ like($verr, qr/ERROR:  2BP01: cannot update extension ledger: view public\.v_uns
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	'0.1.0', '... and the extension stays at 0.1.0');
 $node->safe_psql('upgraded', 'DROP VIEW v_unsealed');
-$node->safe_psql('upgraded', 'ALTER EXTENSION ledger UPDATE');
+($vret, $vout, $verr) = $node->psql('upgraded', 'ALTER EXTENSION ledger UPDATE');
+unlike($verr, qr/WARNING/, 'no object over a changed pricing function: the update warns of nothing');
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	$new_version, "ALTER EXTENSION ledger UPDATE reaches $new_version");
 
@@ -182,6 +183,26 @@ for my $t (@ledgers)
 my $proof_before = $old->safe_psql('postgres',
 	"SELECT ledger.prove('pay', ledger_xact, ledger_seq) FROM pay WHERE id = 3");
 
+# Objects of the administrator's over pricing functions whose results
+# 0.2.0 changes (an upgrade review on 2026-12-06): american_price's default
+# method goes from bjs2002 to qdfp, bsm_price moves in the last bits, and
+# the index, the stored column, the constraint and the materialized view
+# keep 0.1.0's values. bachelier_price and abs() do not change.
+$old->safe_psql(
+	'postgres', q{
+CREATE TABLE opts (id int PRIMARY KEY, s float8, k float8, t float8, r float8, q float8, sigma float8,
+	px float8 GENERATED ALWAYS AS (ledger.american_price('call', s, k, t, r, q, sigma)) STORED,
+	CONSTRAINT opts_sane CHECK (ledger.bsm_price('call', s, k, t, r, q, sigma) >= 0));
+CREATE INDEX opts_px ON opts (ledger.american_price('call', s, k, t, r, q, sigma));
+CREATE INDEX opts_bachelier ON opts (ledger.bachelier_price('call', s, k, t, r, sigma));
+CREATE INDEX opts_moneyness ON opts (abs(s - k));
+INSERT INTO opts (id, s, k, t, r, q, sigma) VALUES (1, 100, 100, 10, 0.15, 0.05, 0.08);
+INSERT INTO opts (id, s, k, t, r, q, sigma)
+SELECT g, 100, 100, 10, 0.15, 0.05, 0.08 + g * 1e-6 FROM generate_series(3, 2000) g;
+CREATE MATERIALIZED VIEW opts_iv AS
+SELECT id, ledger.american_implied_vol('call', px, s, k, t, r, q) AS iv FROM opts WHERE id <= 10;
+});
+
 # Two signed transactions prepared under 0.1.0, left prepared across the
 # package upgrade (review of 2026-12-06): p_revoked's key is revoked before
 # its COMMIT PREPARED, p_kept's is not.
@@ -283,9 +304,48 @@ $old->safe_psql('postgres', 'DROP FUNCTION ledger._prepare_builtin(text); GRANT 
 like($err, qr/ERROR:  42501: schema "ledger" grants CREATE to PUBLIC/, '... and a schema granting CREATE to PUBLIC');
 $old->safe_psql('postgres', 'REVOKE CREATE ON SCHEMA ledger FROM PUBLIC');
 
-$old->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
+($ret, $out, $err) = $old->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
 is($old->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'"),
 	$new_version, "updated to $new_version");
+
+# Each object over a function whose results changed is named in a WARNING
+# with the command that recomputes it; the others are not (before: the
+# update said nothing, and the index kept 0.1.0's values).
+like($err, qr/WARNING:  01000: index public\.opts_px depends on function ledger\.american_price, whose results changed in ledger 0\.2\.0\n.*\nHINT:  Rebuild it: REINDEX INDEX public\.opts_px;/,
+	'update: a WARNING names the index over american_price, with REINDEX');
+like($err, qr/WARNING:  01000: generated column px of table public\.opts depends on function ledger\.american_price, .*\n.*\nHINT:  Recompute them: UPDATE public\.opts SET s = s;/,
+	'... the stored generated column, with the UPDATE that recomputes it');
+like($err, qr/WARNING:  01000: constraint opts_sane of table public\.opts depends on function ledger\.bsm_price, .*\n.*\nHINT:  Find the rows that fail it now: SELECT \* FROM public\.opts WHERE NOT \(\(ledger\.bsm_price\(/,
+	'... the CHECK constraint over bsm_price, with a query for the rows that fail it');
+like($err, qr/WARNING:  01000: materialized view public\.opts_iv depends on function ledger\.american_implied_vol, .*\n.*\nHINT:  Recompute it: REFRESH MATERIALIZED VIEW public\.opts_iv;/,
+	'... the materialized view, with REFRESH');
+my @warnings = ($err =~ /WARNING:  /g);
+is(scalar(@warnings), 4, '... four WARNINGs in all');
+unlike($err, qr/opts_bachelier|opts_moneyness|opts_pkey/,
+	'... none for the indexes over bachelier_price (unchanged), a built-in and a column');
+
+# The index holds 0.1.0's prices until REINDEX; then an index scan returns
+# what a sequential scan does.
+{
+	my $q = "SELECT string_agg(id::text, ',' ORDER BY id) FROM opts WHERE ledger.american_price('call', s, k, t, r, q, sigma) BETWEEN";
+	my $idx = "SET enable_seqscan = off; SET enable_bitmapscan = off;";
+	my $seq = "SET enable_indexscan = off; SET enable_bitmapscan = off;";
+	like($old->safe_psql('postgres', "$idx EXPLAIN (COSTS OFF) $q 38.5681 AND 38.5682"),
+		qr/Index Scan using opts_px/, 'the query scans index opts_px');
+	isnt($old->safe_psql('postgres', "$idx $q 38.5681 AND 38.5682"),
+		$old->safe_psql('postgres', "$seq $q 38.5681 AND 38.5682"),
+		'before REINDEX the index answers with 0.1.0\'s prices');
+	$old->safe_psql('postgres', 'REINDEX INDEX public.opts_px');
+	for my $range ('38.5681 AND 38.5682', '38.56831 AND 38.56834')
+	{
+		is($old->safe_psql('postgres', "$idx $q $range"), $old->safe_psql('postgres', "$seq $q $range"),
+			"after REINDEX the index answers as a sequential scan does ($range)");
+	}
+	my $stale = "SELECT count(*) FROM opts WHERE px <> ledger.american_price('call', s, k, t, r, q, sigma)";
+	isnt($old->safe_psql('postgres', $stale), '0', 'the generated column holds 0.1.0\'s prices');
+	$old->safe_psql('postgres', 'UPDATE public.opts SET s = s; REFRESH MATERIALIZED VIEW public.opts_iv');
+	is($old->safe_psql('postgres', $stale), '0', '... and the hint\'s UPDATE recomputes them');
+}
 
 # Right after the update every newest block is one 0.1.0 sealed: its digest
 # has no history root ("tree_root": null), which tools/ledger-audit takes as
