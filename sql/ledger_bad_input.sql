@@ -199,6 +199,11 @@ ALTER TABLE edge DISABLE ROW LEVEL SECURITY;
 REVOKE SELECT ON edge FROM export_reader;
 DROP ROLE export_reader;
 
+-- a row too large for an export (over 536,870,399 canonical bytes, too heavy
+-- to store here): the error export raises for it, before encoding it
+SELECT ledger._export_row_too_large('edge', 7, 3, 536870400);
+\echo :LAST_ERROR_SQLSTATE
+
 -- merkle_root with absurd input
 SELECT ledger.merkle_root('{}') = sha256('') AS empty_tree;
 

@@ -152,6 +152,9 @@ canon_put_value(StringInfo buf, const char *data, uint32 len)
  * is converted at all: ASCII is the same in every server encoding.
  */
 
+/* bytes scanned between interrupt checks (a mask) */
+#define CANON_CFI_BYTES 0xFFFFF
+
 /* Does s hold a byte of 0x80 or more? */
 static inline bool
 canon_has_highbit(const char *s, int len)
@@ -159,8 +162,13 @@ canon_has_highbit(const char *s, int len)
 	int			i;
 
 	for (i = 0; i < len; i++)
+	{
+		/* a value may be up to 1 GB: answer a cancel every 1 MB */
+		if ((i & CANON_CFI_BYTES) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (IS_HIGHBIT_SET(s[i]))
 			return true;
+	}
 	return false;
 }
 
@@ -204,10 +212,13 @@ canon_back_compare(const char *s, int len, const char *utf8, int utf8len, int ch
 
 	while (same && in < utf8len)
 	{
-		int			done = canon_from_utf8(utf8 + in, Min(utf8len - in, chunk),
-										   out, outsize);
-		int			outlen = strlen((char *) out);
+		int			done;
+		int			outlen;
 
+		CHECK_FOR_INTERRUPTS();
+		done = canon_from_utf8(utf8 + in, Min(utf8len - in, chunk),
+							   out, outsize);
+		outlen = strlen((char *) out);
 		same = done > 0 && outlen <= len - pos && memcmp(out, s + pos, outlen) == 0;
 		in += done;
 		pos += outlen;
@@ -269,6 +280,7 @@ canon_describe_not_unique(const char *s, int len, char **what, char **instead)
 		StringInfoData cp;
 		int			k;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!IS_HIGHBIT_SET(s[pos]))
 		{
 			pos += clen;
@@ -664,6 +676,7 @@ canon_jsonb_needs_sort(JsonbContainer *root)
 	it = JsonbIteratorInit(root);
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (tok == WJB_KEY)
 		{
 			int			i;
@@ -746,6 +759,7 @@ canon_jsonb_put_container(StringInfo out, JsonbContainer *c)
 			appendStringInfoChar(out, '[');
 		while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_ELEM)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (!first)
 				appendBinaryStringInfo(out, ", ", 2);
 			first = false;
@@ -765,6 +779,7 @@ canon_jsonb_put_container(StringInfo out, JsonbContainer *c)
 		{
 			CanonJsonbPair *p = &pairs[i];
 
+			CHECK_FOR_INTERRUPTS();
 			if (i >= n)
 				elog(ERROR, "jsonb object has more keys than its header says");
 			p->key = v;
@@ -780,6 +795,7 @@ canon_jsonb_put_container(StringInfo out, JsonbContainer *c)
 		appendStringInfoChar(out, '{');
 		for (i = 0; i < n; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (i > 0)
 				appendBinaryStringInfo(out, ", ", 2);
 			canon_jsonb_put_scalar(out, &pairs[i].key);

@@ -93,6 +93,92 @@ merkle_stream_root(const MerkleStream *ms, uint8 out[LEDGER_HASH_LEN])
 	memcpy(out, acc, LEDGER_HASH_LEN);
 }
 
+/* start an empty path stream, with no target yet */
+void
+merkle_path_init(MerklePathStream *ps)
+{
+	merkle_stream_init(&ps->ms);
+	ps->tpos = -1;
+	ps->len = 0;
+	ps->index = 0;
+}
+
+/*
+ * Push one leaf hash (target: it is the leaf whose path is built; at most
+ * one leaf is).  As merkle_stream_add, and each merge of the target's
+ * subtree with its neighbour records the neighbour: the path inside the
+ * perfect subtree that holds the target, bottom-up.
+ */
+void
+merkle_path_add(MerklePathStream *ps, const uint8 *leafhash, bool target)
+{
+	MerkleStream *ms = &ps->ms;
+
+	Assert(ms->depth < MERKLE_MAX_HEIGHT);
+	memcpy(ms->hash[ms->depth], leafhash, LEDGER_HASH_LEN);
+	ms->height[ms->depth] = 0;
+	if (target)
+	{
+		Assert(ps->tpos < 0);
+		ps->tpos = ms->depth;
+		ps->index = ms->count;
+		memcpy(ps->leaf, leafhash, LEDGER_HASH_LEN);
+	}
+	ms->depth++;
+	ms->count++;
+	while (ms->depth >= 2 &&
+		   ms->height[ms->depth - 1] == ms->height[ms->depth - 2])
+	{
+		uint8		merged[LEDGER_HASH_LEN];
+
+		if (ps->tpos == ms->depth - 1)
+		{
+			memcpy(ps->path[ps->len++], ms->hash[ms->depth - 2], LEDGER_HASH_LEN);
+			ps->tpos--;
+		}
+		else if (ps->tpos == ms->depth - 2)
+			memcpy(ps->path[ps->len++], ms->hash[ms->depth - 1], LEDGER_HASH_LEN);
+		merkle_node_hash(ms->hash[ms->depth - 2], ms->hash[ms->depth - 1], merged);
+		ms->depth--;
+		memcpy(ms->hash[ms->depth - 1], merged, LEDGER_HASH_LEN);
+		ms->height[ms->depth - 1]++;
+	}
+}
+
+/*
+ * The target's audit path in the tree over all the leaves pushed, bottom-up
+ * as merkle_inclusion_path gives it, and the tree's root; returns the
+ * number of hashes, or -1 if no leaf was the target.  The stack holds the
+ * perfect subtrees of the RFC's split, largest first: above the target's
+ * subtree its path meets the root of the subtrees after it (folded as
+ * merkle_stream_root folds them), then each subtree before it.
+ */
+int
+merkle_path_finish(MerklePathStream *ps, uint8 path[][LEDGER_HASH_LEN],
+				   uint8 root[LEDGER_HASH_LEN])
+{
+	const MerkleStream *ms = &ps->ms;
+	int			len = ps->len;
+	int			i;
+
+	merkle_stream_root(ms, root);
+	if (ps->tpos < 0)
+		return -1;
+	memcpy(path, ps->path, LEDGER_HASH_LEN * len);
+	if (ps->tpos < ms->depth - 1)
+	{
+		uint8		acc[LEDGER_HASH_LEN];
+
+		memcpy(acc, ms->hash[ms->depth - 1], LEDGER_HASH_LEN);
+		for (i = ms->depth - 2; i > ps->tpos; i--)
+			merkle_node_hash(ms->hash[i], acc, acc);
+		memcpy(path[len++], acc, LEDGER_HASH_LEN);
+	}
+	for (i = ps->tpos - 1; i >= 0; i--)
+		memcpy(path[len++], ms->hash[i], LEDGER_HASH_LEN);
+	return len;
+}
+
 /* root over n contiguous leaf hashes */
 void
 merkle_root(const uint8 *leafhashes, uint64 n, uint8 out[LEDGER_HASH_LEN])

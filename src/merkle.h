@@ -33,6 +33,27 @@ extern void merkle_stream_init(MerkleStream *ms);
 extern void merkle_stream_add(MerkleStream *ms, const uint8 *leafhash);
 extern void merkle_stream_root(const MerkleStream *ms, uint8 out[LEDGER_HASH_LEN]);
 
+/*
+ * Streaming audit path: leaves are pushed left to right, one of them marked
+ * as the target, and the RFC 6962 audit path of that leaf in the tree over
+ * all the leaves pushed is built with O(log n) hashes kept (the stream's
+ * stack, and the siblings met as the target's subtree grows).
+ */
+typedef struct MerklePathStream
+{
+	MerkleStream ms;
+	int			tpos;			/* stack entry holding the target, or -1 */
+	int			len;			/* siblings of the target's subtree so far */
+	uint64		index;			/* the target's position */
+	uint8		leaf[LEDGER_HASH_LEN];	/* its leaf hash */
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
+} MerklePathStream;
+
+extern void merkle_path_init(MerklePathStream *ps);
+extern void merkle_path_add(MerklePathStream *ps, const uint8 *leafhash, bool target);
+extern int	merkle_path_finish(MerklePathStream *ps, uint8 path[][LEDGER_HASH_LEN],
+							   uint8 root[LEDGER_HASH_LEN]);
+
 /* Root over n leaf hashes stored contiguously (32 bytes each). */
 extern void merkle_root(const uint8 *leafhashes, uint64 n, uint8 out[LEDGER_HASH_LEN]);
 

@@ -27,8 +27,9 @@
  *
  * Proofs are computed from stored hashes and checked against the stored
  * records before they are returned: a ledger that does not verify yields an
- * error, never a proof.  Memory: the leaves of one transaction (and, for a
- * format-1 block, of one block), in the caller's context.
+ * error, never a proof.  Memory: one batch of a transaction's rows and
+ * O(log n) hashes for its tree (and, for a format-1 block, the leaves of
+ * one block), in the caller's context.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,7 +66,10 @@ typedef struct ProofRow
 {
 	uint64		n;				/* rows of the transaction */
 	uint64		index;			/* the row's position among them */
-	uint8	   *leaves;			/* their leaves, in sequence order */
+	uint8		leaf[LEDGER_HASH_LEN];	/* the row's leaf */
+	uint8		root[LEDGER_HASH_LEN];	/* the transaction's tree root */
+	int			pathlen;		/* the row's audit path in that tree */
+	uint8		path[MERKLE_MAX_HEIGHT][LEDGER_HASH_LEN];
 	bytea	   *canon;			/* the row's canonical bytes */
 } ProofRow;
 
@@ -181,10 +185,16 @@ proof_open_ledger(Oid relid, const char *fn, ProofLedger *pl)
 	relation_close(rel, AccessShareLock);
 }
 
+/* rows of a transaction read per cursor fetch (proof_read_rows) */
+#define PROOF_ROWS_BATCH 4096
+
 /*
  * The rows of transaction xact, in sequence order, and the row seq among
  * them with its canonical bytes (read with the caller's snapshot).  A row
- * that does not match its stored hash gets an error, never a proof.
+ * that does not match its stored hash gets an error, never a proof.  The
+ * rows are read through a cursor and streamed into the row's audit path:
+ * memory is one batch of rows and O(log n) hashes, whatever the
+ * transaction's size.
  */
 static void
 proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
@@ -195,6 +205,8 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 	bool		found = false;
 	bool		isnull;
 	uint64		i;
+	Portal		portal;
+	MerklePathStream *ps;
 	const char *stamp = pl->format == CANON_ROW_FORMAT_1 ? "" :
 	", r.ledger_xact, r.ledger_seq";
 
@@ -208,49 +220,64 @@ proof_read_rows(const ProofLedger *pl, int64 xact, int64 seq, ProofRow *pr)
 	 * index), with the proved row's canonical bytes, for the verifier to
 	 * hash, and whether they still give its stored hash.
 	 */
-	if (SPI_execute_with_args(psprintf("SELECT r.ledger_seq, r.ledger_hash, "
-									   "CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
-									   "THEN ledger.canonical_bytes(r%s) END, "
-									   "CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
-									   "THEN ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash END "
-									   "FROM %s r WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
-									   "ORDER BY r.ledger_seq",
-									   stamp, stamp, pl->qname),
-							  2, types, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the transaction's rows");
-	pr->n = SPI_processed;
-	pr->leaves = MemoryContextAllocHuge(caller, LEDGER_HASH_LEN * Max(pr->n, 1));
-	for (i = 0; i < pr->n; i++)
+	portal = SPI_cursor_open_with_args(NULL,
+									   psprintf("SELECT r.ledger_seq, r.ledger_hash, "
+												"CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
+												"THEN ledger.canonical_bytes(r%s) END, "
+												"CASE WHEN r.ledger_seq OPERATOR(pg_catalog.=) $2 "
+												"THEN ledger.leaf_hash(r%s) OPERATOR(pg_catalog.=) r.ledger_hash END "
+												"FROM %s r WHERE r.ledger_xact OPERATOR(pg_catalog.=) $1 "
+												"ORDER BY r.ledger_seq",
+												stamp, stamp, pl->qname),
+									   2, types, args, NULL, true, 0);
+	ps = palloc(sizeof(MerklePathStream));
+	merkle_path_init(ps);
+	pr->n = 0;
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-
-		CHECK_FOR_INTERRUPTS();
-		if (!found && DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) == seq)
+		SPI_cursor_fetch(portal, true, PROOF_ROWS_BATCH);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
 		{
-			pr->index = i;
-			found = true;
-			if (!DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 4, &isnull)))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
-								xact, seq, get_rel_name(pl->relid)),
-						 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
-			{
-				MemoryContext spi = MemoryContextSwitchTo(caller);
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		target = false;
+			uint8		leaf[LEDGER_HASH_LEN];
 
-				pr->canon = DatumGetByteaPCopy(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
-				MemoryContextSwitchTo(spi);
+			CHECK_FOR_INTERRUPTS();
+			if (!found && DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) == seq)
+			{
+				found = target = true;
+				if (!DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 4, &isnull)))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("row of transaction " INT64_FORMAT ", sequence " INT64_FORMAT " of ledger \"%s\" does not match its stored hash",
+									xact, seq, get_rel_name(pl->relid)),
+							 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+				{
+					MemoryContext spi = MemoryContextSwitchTo(caller);
+
+					pr->canon = DatumGetByteaPCopy(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+					MemoryContextSwitchTo(spi);
+				}
 			}
+			ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
+								 leaf, "row hash");
+			merkle_path_add(ps, leaf, target);
+			pr->n++;
 		}
-		ledger_bytea_to_hash(DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
-							 pr->leaves + i * LEDGER_HASH_LEN, "row hash");
+		SPI_freetuptable(SPI_tuptable);
 	}
+	SPI_cursor_close(portal);
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ledger \"%s\" has no row of transaction " INT64_FORMAT " with sequence " INT64_FORMAT,
 						get_rel_name(pl->relid), xact, seq),
 				 errhint("Take the transaction and sequence from the row's ledger_xact and ledger_seq columns.")));
+	pr->pathlen = merkle_path_finish(ps, pr->path, pr->root);
+	pr->index = ps->index;
+	memcpy(pr->leaf, ps->leaf, LEDGER_HASH_LEN);
 	SPI_finish();
 }
 
@@ -263,7 +290,6 @@ proof_read_record(const ProofLedger *pl, int64 xact, const ProofRow *pr)
 {
 	LedgerRecord *rec;
 	uint64		n;
-	uint8		txroot[LEDGER_HASH_LEN];
 
 	rec = record_read_xact(pl->ledger_id, xact, GetActiveSnapshot(), &n);
 	if (n != 1)
@@ -273,8 +299,7 @@ proof_read_record(const ProofLedger *pl, int64 xact, const ProofRow *pr)
 						xact, get_rel_name(pl->relid), (unsigned long long) n),
 				 errdetail("A committed transaction has exactly one record."),
 				 errhint("Run ledger.verify() on the ledger.")));
-	merkle_root(pr->leaves, pr->n, txroot);
-	if (rec->row_count != (int64) pr->n || memcmp(rec->root, txroot, LEDGER_HASH_LEN) != 0)
+	if (rec->row_count != (int64) pr->n || memcmp(rec->root, pr->root, LEDGER_HASH_LEN) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("rows of transaction " INT64_FORMAT " of ledger \"%s\" do not match its record",
@@ -530,14 +555,14 @@ ledger_prove(PG_FUNCTION_ARGS)
 		appendStringInfoString(&buf, ", \"canonical_bytes\": \"");
 		proof_hex_bytes(&buf, (const uint8 *) VARDATA_ANY(pr.canon), VARSIZE_ANY_EXHDR(pr.canon));
 		appendStringInfoString(&buf, "\", \"leaf_hash\": ");
-		proof_hex(&buf, pr.leaves + pr.index * LEDGER_HASH_LEN);
+		proof_hex(&buf, pr.leaf);
 		appendStringInfo(&buf, "}, \"transaction\": {\"xact_id\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
 						 ", \"root\": ", xact, rec->row_count);
 		proof_hex(&buf, rec->root);
 	}
 	appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"leaf_index\": " UINT64_FORMAT
 					 ", \"path\": ", (int64) rec->committed_at, pr.index);
-	proof_path(&buf, pr.leaves, pr.n, pr.index, v2);
+	proof_hashes(&buf, pr.path, pr.pathlen, v2);
 	if (v2)
 	{
 		uint8		txleaf[LEDGER_HASH_LEN];

@@ -340,6 +340,9 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 	MemoryContextDelete(rowcxt);
 }
 
+/* rows of one transaction between interrupt checks (a mask) */
+#define VERIFY_CFI_ROWS 0xFFF
+
 /*
  * Each record against the rows that claim its transaction (records in xact
  * order): the row count, and the root over their leaves in sequence order.
@@ -388,8 +391,12 @@ verify_records(VState *st)
 		pos[i] += pos[i - 1];
 	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(st->nrows, 1));
 	for (i = 0; i < st->nrows; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (st->rows[i].xact >= 0)
 			order[pos[st->rows[i].xact]++] = i;
+	}
 
 	for (i = 0; i < st->nrecs && st->problem == NULL; i++)
 	{
@@ -418,16 +425,24 @@ verify_records(VState *st)
 		 * moved
 		 */
 		for (k = beg + 1; k < end; k++)
+		{
+			/* a transaction may have millions of rows: answer a cancel */
+			if ((k & VERIFY_CFI_ROWS) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (st->rows[order[k]].seq < st->rows[order[k - 1]].seq)
 			{
+				/* not interruptible: O(n log n) of this transaction's rows */
 				qsort_arg(order + beg, end - beg, sizeof(uint64), vrow_seq_cmp, st->rows);
 				break;
 			}
+		}
 		merkle_stream_init(&ms);
 		for (k = beg; k < end; k++)
 		{
 			const VRow *r = &st->rows[order[k]];
 
+			if ((k & VERIFY_CFI_ROWS) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (k > beg && r->seq == st->rows[order[k - 1]].seq)
 			{
 				const VRow *p = &st->rows[order[k - 1]];

@@ -36,6 +36,27 @@ $$;
 COMMENT ON FUNCTION ledger._export_us(pg_catalog.timestamptz) IS
 'Internal: a timestamptz in microseconds since 2000-01-01 UTC, as ledger.export() writes times';
 
+-- ledger.export() carries a row's canonical bytes in hex, in one line of
+-- text: a row of more than 536,870,399 canonical bytes (about 512 MB) gives
+-- more than 1 GB, which PostgreSQL cannot hold.  Raised for such a row, by
+-- its length, before encoding it.
+CREATE FUNCTION ledger._export_row_too_large(tbl pg_catalog.regclass, xact pg_catalog.int8,
+                                             seq pg_catalog.int8, len pg_catalog.int8) RETURNS pg_catalog.text
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'program_limit_exceeded',
+        MESSAGE = pg_catalog.format('row of transaction %s, sequence %s of ledger "%s" is too large for an export', xact, seq, tbl),
+        DETAIL = pg_catalog.format('Its canonical form is %s bytes, %s characters in hex; a line of export holds at most 1073741823 bytes.',
+                                   len, len OPERATOR(pg_catalog.*) 2),
+        HINT = 'ledger.verify() checks the row, and ledger.prove() proves it if its canonical form is at most about 201 MB; ledger.export() cannot carry it.';
+END
+$$;
+COMMENT ON FUNCTION ledger._export_row_too_large(pg_catalog.regclass, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS
+    'Internal: the error of ledger.export() for a row too large to export';
+
 -- Every row (canonical bytes and stored leaf hash), transaction record and
 -- block of a ledger, one JSON object per line, under one snapshot;
 -- tools/ledger-audit export recomputes all of it.  Rows the calling
@@ -107,14 +128,17 @@ BEGIN
     END IF;
     RETURN QUERY EXECUTE pg_catalog.format(
         'SELECT pg_catalog.json_build_object(''type'', ''row'', ''xact'', r.ledger_xact, ''seq'', r.ledger_seq, '
-        '''canonical_bytes'', pg_catalog.encode(%s, ''hex''), '
+        '''canonical_bytes'', CASE WHEN pg_catalog.octet_length(c.b) OPERATOR(pg_catalog.<=) 536870399 '
+        'THEN pg_catalog.encode(c.b, ''hex'') '
+        'ELSE ledger._export_row_too_large($2, r.ledger_xact, r.ledger_seq, pg_catalog.octet_length(c.b)) END, '
         '''leaf_hash'', pg_catalog.encode(r.ledger_hash, ''hex''))::pg_catalog.text '
-        'FROM %s r WHERE r.ledger_xact OPERATOR(pg_catalog.<>) $1 '
+        'FROM %s r, LATERAL (SELECT %s AS b OFFSET 0) c WHERE r.ledger_xact OPERATOR(pg_catalog.<>) $1 '
         'ORDER BY r.ledger_xact, r.ledger_seq',
+        tbl,
         CASE WHEN g.format_version OPERATOR(pg_catalog.=) 1
              THEN 'ledger.canonical_bytes(r)'
-             ELSE 'ledger.canonical_bytes(r, r.ledger_xact, r.ledger_seq)' END,
-        tbl) USING own;
+             ELSE 'ledger.canonical_bytes(r, r.ledger_xact, r.ledger_seq)' END)
+        USING own, tbl;
     RETURN QUERY
         SELECT pg_catalog.json_build_object('type', 'transaction', 'xact_id', t.xact_id,
                    'row_count', t.row_count, 'root', pg_catalog.encode(t.root, 'hex'),
