@@ -280,7 +280,8 @@ audit_fails('a digest older than the proof', qr/later than the digest's 41/,
 # alone let an edited "root" or "format_version" pass (review of
 # 2026-12-06).
 for my $edit ([ 'root', sub { flip(\$_[0]{root}, 3) }, qr/"root" [0-9a-f]{64}, the proof [0-9a-f]{64}/ ],
-	[ 'format_version', sub { $_[0]{format_version} = 1 }, qr/"format_version" 1, the proof 2/ ])
+	[ 'format_version', sub { $_[0]{format_version} = 1 }, qr/"format_version" 1, the proof 2/ ],
+	[ 'history tree removed', sub { $_[0]{tree_root} = undef; $_[0]{tree_size} = 999 }, qr/no history tree, the proof's block one/ ])
 {
 	$d = $json->decode($digest);
 	$edit->[1]->($d);
