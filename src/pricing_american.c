@@ -2223,11 +2223,11 @@ american_qdfp(int theta, double s, double k, double t, double r, double q,
 	}
 
 	/*
-	 * Never below the sigma = 0 value: exercising at the best fixed time
-	 * tau is worth e^-r tau E[(theta (S_tau - K))^+] >= e^-r tau
-	 * (theta (F_tau - K))^+ for any sigma (Jensen), so it is a lower bound
-	 * of every American value; the methods approach it from below at low
-	 * volatility and long maturity (quant review of 2026-12-06).
+	 * Never below the sigma = 0 value: exercising at the best fixed time tau
+	 * is worth e^-r tau E[(theta (S_tau - K))^+] >= e^-r tau (theta (F_tau -
+	 * K))^+ for any sigma (Jensen), so it is a lower bound of every American
+	 * value; the methods approach it from below at low volatility and long
+	 * maturity (quant review of 2026-12-06).
 	 */
 	{
 		double		z = american_zero_vol(theta, s, k, t, r, q);
@@ -2337,12 +2337,12 @@ pricing_american_price(int theta, double s, double k, double t, double r,
 			return american_zero_vol(theta, s, k, t, r, q);
 
 		/*
-		 * European: the European sigma = 0 value, computed as
-		 * bsm_price computes it (and floored as below).  american_zero_vol
-		 * gives the same value but not always the same last bits (8 ulp
-		 * above for the call S = 125, K = 100, T = 0.1, r = 0.2, q = -0.01),
-		 * and american_implied_vol of a price floored at the European value
-		 * then found it below the sigma = 0 value (NULL).
+		 * European: the European sigma = 0 value, computed as bsm_price
+		 * computes it (and floored as below).  american_zero_vol gives the
+		 * same value but not always the same last bits (8 ulp above for the
+		 * call S = 125, K = 100, T = 0.1, r = 0.2, q = -0.01), and
+		 * american_implied_vol of a price floored at the European value then
+		 * found it below the sigma = 0 value (NULL).
 		 */
 		v = pricing_bsm_price(theta, s, k, t, r, q, 0.0);
 		v = Min(v, american_cap(theta, s, k, t, r, q));
