@@ -178,10 +178,12 @@ SELECT ledger.prove('twice', 0, 0, -5);
 \echo :LAST_ERROR_SQLSTATE
 SELECT ledger.prove('twice', 0, 0, 99);
 
--- export: NULL gives nothing, a table that is not a ledger and a missing OID
+-- export: NULL is refused (22004, as verify: it gave no line, an "export"
+-- of nothing, before 2026-12-06), a table that is not a ledger and a missing OID
 -- are refused, oversized values are exported whole, and a role that
 -- row-level security hides rows from cannot export (an export is all rows)
 SELECT count(*) FROM ledger.export(NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM ledger.export('plain');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM ledger.export(0::regclass);

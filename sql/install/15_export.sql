@@ -64,7 +64,7 @@ COMMENT ON FUNCTION ledger._export_row_too_large(pg_catalog.regclass, pg_catalog
 -- as ledger.verify leaves them out; a replica's rows carry the origin's
 -- transaction numbers, and none is left out.
 CREATE FUNCTION ledger.export(tbl pg_catalog.regclass) RETURNS SETOF pg_catalog.text
-    LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+    LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -72,6 +72,12 @@ DECLARE
     s record;
     own pg_catalog.int8;
 BEGIN
+    -- as verify(NULL): an export of nothing would read as an empty ledger
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'ledger table must not be NULL';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'undefined_table',
