@@ -302,7 +302,11 @@ SELECT count(*) AS calls,
 -- options counted; no other is
 SELECT count(*) AS in_deficit,
 	   count(c.account) AS called,
-	   bool_and(c.deficit = -r.excess AND (c.figures ->> 'net_option_value')::float8 = r.net_option_value)
+	   -- to the last bits: the sums' order may follow the plan, which can
+	   -- differ between run_margin_calls' query and this one
+	   bool_and(abs(c.deficit + r.excess) <= 1e-12 * greatest(1, abs(r.excess))
+				AND abs((c.figures ->> 'net_option_value')::float8 - r.net_option_value)
+					<= 1e-12 * greatest(1, abs(r.net_option_value)))
 		 AS deficit_of_requirements,
 	   (SELECT count(*) FROM ledger.margin_calls) AS calls
   FROM ledger.margin_requirements('2026-11-20') r

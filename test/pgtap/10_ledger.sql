@@ -11,7 +11,10 @@ SELECT has_function('ledger', 'create_ledger', ARRAY['regclass'], 'create_ledger
 SELECT has_function('ledger', 'verify', ARRAY['regclass', 'jsonb'], 'verify(regclass, jsonb) exists');
 SELECT function_returns('ledger', 'digest', ARRAY['regclass'], 'jsonb', 'digest returns jsonb');
 SELECT volatility_is('ledger', 'merkle_root', ARRAY['bytea[]'], 'immutable', 'merkle_root is immutable');
-SELECT is_strict('ledger', 'create_ledger', ARRAY['regclass'], 'create_ledger is strict');
+-- not STRICT since 2026-12-06: a NULL (to_regclass of a mistyped name)
+-- returned NULL and made nothing; it is refused now
+SELECT throws_ok('SELECT ledger.create_ledger(NULL)', '22004', 'ledger table must not be NULL',
+                 'create_ledger(NULL) is refused, not a silent NULL');
 SELECT ok(NOT has_function_privilege('public', 'ledger.create_ledger(regclass)', 'EXECUTE'),
           'PUBLIC cannot execute create_ledger');
 SELECT ok(NOT has_function_privilege('public', 'ledger.seal(regclass)', 'EXECUTE'),
