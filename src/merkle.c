@@ -54,9 +54,14 @@ merkle_stream_init(MerkleStream *ms)
 	ms->depth = 0;
 }
 
-/* push one leaf hash, merging equal-height subtrees */
-void
-merkle_stream_add(MerkleStream *ms, const uint8 *leafhash)
+/*
+ * Push one leaf hash, merging equal-height subtrees.  With a path stream
+ * (ps, merkle_path_add), each merge of the target's subtree with its
+ * neighbour also records the neighbour; merkle_stream_add passes NULL, and
+ * the inlined copy has no such test.
+ */
+static pg_attribute_always_inline void
+merkle_stream_push(MerkleStream *ms, const uint8 *leafhash, MerklePathStream *ps)
 {
 	Assert(ms->depth < MERKLE_MAX_HEIGHT);
 	memcpy(ms->hash[ms->depth], leafhash, LEDGER_HASH_LEN);
@@ -68,6 +73,16 @@ merkle_stream_add(MerkleStream *ms, const uint8 *leafhash)
 	{
 		uint8		merged[LEDGER_HASH_LEN];
 
+		if (ps != NULL)
+		{
+			if (ps->tpos == ms->depth - 1)
+			{
+				memcpy(ps->path[ps->len++], ms->hash[ms->depth - 2], LEDGER_HASH_LEN);
+				ps->tpos--;
+			}
+			else if (ps->tpos == ms->depth - 2)
+				memcpy(ps->path[ps->len++], ms->hash[ms->depth - 1], LEDGER_HASH_LEN);
+		}
 		merkle_node_hash(ms->hash[ms->depth - 2], ms->hash[ms->depth - 1], merged);
 		ms->depth--;
 		memcpy(ms->hash[ms->depth - 1], merged, LEDGER_HASH_LEN);
@@ -75,22 +90,36 @@ merkle_stream_add(MerkleStream *ms, const uint8 *leafhash)
 	}
 }
 
-/* root over the leaves pushed so far (the stream stays usable) */
 void
-merkle_stream_root(const MerkleStream *ms, uint8 out[LEDGER_HASH_LEN])
+merkle_stream_add(MerkleStream *ms, const uint8 *leafhash)
+{
+	merkle_stream_push(ms, leafhash, NULL);
+}
+
+/*
+ * The stack's subtrees from entry lo to the top folded right to left, as
+ * the RFC's split joins them (lo < depth).
+ */
+static void
+merkle_stream_fold(const MerkleStream *ms, int lo, uint8 out[LEDGER_HASH_LEN])
 {
 	uint8		acc[LEDGER_HASH_LEN];
 	int			i;
 
-	if (ms->depth == 0)
-	{
-		merkle_empty_root(out);
-		return;
-	}
 	memcpy(acc, ms->hash[ms->depth - 1], LEDGER_HASH_LEN);
-	for (i = ms->depth - 2; i >= 0; i--)
+	for (i = ms->depth - 2; i >= lo; i--)
 		merkle_node_hash(ms->hash[i], acc, acc);
 	memcpy(out, acc, LEDGER_HASH_LEN);
+}
+
+/* root over the leaves pushed so far (the stream stays usable) */
+void
+merkle_stream_root(const MerkleStream *ms, uint8 out[LEDGER_HASH_LEN])
+{
+	if (ms->depth == 0)
+		merkle_empty_root(out);
+	else
+		merkle_stream_fold(ms, 0, out);
 }
 
 /* start an empty path stream, with no target yet */
@@ -112,37 +141,14 @@ merkle_path_init(MerklePathStream *ps)
 void
 merkle_path_add(MerklePathStream *ps, const uint8 *leafhash, bool target)
 {
-	MerkleStream *ms = &ps->ms;
-
-	Assert(ms->depth < MERKLE_MAX_HEIGHT);
-	memcpy(ms->hash[ms->depth], leafhash, LEDGER_HASH_LEN);
-	ms->height[ms->depth] = 0;
 	if (target)
 	{
 		Assert(ps->tpos < 0);
-		ps->tpos = ms->depth;
-		ps->index = ms->count;
+		ps->tpos = ps->ms.depth;
+		ps->index = ps->ms.count;
 		memcpy(ps->leaf, leafhash, LEDGER_HASH_LEN);
 	}
-	ms->depth++;
-	ms->count++;
-	while (ms->depth >= 2 &&
-		   ms->height[ms->depth - 1] == ms->height[ms->depth - 2])
-	{
-		uint8		merged[LEDGER_HASH_LEN];
-
-		if (ps->tpos == ms->depth - 1)
-		{
-			memcpy(ps->path[ps->len++], ms->hash[ms->depth - 2], LEDGER_HASH_LEN);
-			ps->tpos--;
-		}
-		else if (ps->tpos == ms->depth - 2)
-			memcpy(ps->path[ps->len++], ms->hash[ms->depth - 1], LEDGER_HASH_LEN);
-		merkle_node_hash(ms->hash[ms->depth - 2], ms->hash[ms->depth - 1], merged);
-		ms->depth--;
-		memcpy(ms->hash[ms->depth - 1], merged, LEDGER_HASH_LEN);
-		ms->height[ms->depth - 1]++;
-	}
+	merkle_stream_push(&ps->ms, leafhash, ps);
 }
 
 /*
@@ -166,14 +172,7 @@ merkle_path_finish(MerklePathStream *ps, uint8 path[][LEDGER_HASH_LEN],
 		return -1;
 	memcpy(path, ps->path, LEDGER_HASH_LEN * len);
 	if (ps->tpos < ms->depth - 1)
-	{
-		uint8		acc[LEDGER_HASH_LEN];
-
-		memcpy(acc, ms->hash[ms->depth - 1], LEDGER_HASH_LEN);
-		for (i = ms->depth - 2; i > ps->tpos; i--)
-			merkle_node_hash(ms->hash[i], acc, acc);
-		memcpy(path[len++], acc, LEDGER_HASH_LEN);
-	}
+		merkle_stream_fold(ms, ps->tpos + 1, path[len++]);
 	for (i = ps->tpos - 1; i >= 0; i--)
 		memcpy(path[len++], ms->hash[i], LEDGER_HASH_LEN);
 	return len;
