@@ -456,6 +456,20 @@ ledger_ledger_id_of(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(ledger_id_from_uuid(PG_GETARG_UUID_P(0)));
 }
 
+/*
+ * ERROR (22004) when argument argno of the call is NULL: what names it in
+ * the message ("ledger table", "signature_column").  For the functions
+ * that are not STRICT because a NULL would have done nothing in silence.
+ */
+void
+ledger_arg_not_null(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+}
+
 /* ERROR (42P01) unless relid names an existing relation. */
 void
 ledger_relation_must_exist(Oid relid)

@@ -53,6 +53,7 @@ typedef void (*LedgerOwnerFn) (void *arg);
 extern void ledger_as_owner(LedgerOwnerFn fn, void *arg);
 
 /* ERROR (42P01) unless relid names an existing relation. */
+extern void ledger_arg_not_null(FunctionCallInfo fcinfo, int argno, const char *what);
 extern void ledger_relation_must_exist(Oid relid);
 
 /* Look up a ledger by relation: ledger id, or -1 when not a ledger. */

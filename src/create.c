@@ -385,10 +385,7 @@ ledger_create_ledger(PG_FUNCTION_ARGS)
 	int64		xact;
 
 	/* not STRICT: a NULL (to_regclass of a mistyped name) made no ledger */
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ledger table must not be NULL")));
+	ledger_arg_not_null(fcinfo, 0, "ledger table");
 	relid = PG_GETARG_OID(0);
 	ledger_relation_must_exist(relid);
 	rel = table_open(relid, ShareRowExclusiveLock);

@@ -2358,18 +2358,9 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 	 * not STRICT: a NULL argument left a ledger meant to be signed unsigned,
 	 * and once it has rows it cannot be made signed
 	 */
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ledger table must not be NULL")));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("signature_column must not be NULL")));
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("key_column must not be NULL")));
+	ledger_arg_not_null(fcinfo, 0, "ledger table");
+	ledger_arg_not_null(fcinfo, 1, "signature_column");
+	ledger_arg_not_null(fcinfo, 2, "key_column");
 	relid = PG_GETARG_OID(0);
 	sig_attname = NameStr(*PG_GETARG_NAME(1));
 	key_attname = NameStr(*PG_GETARG_NAME(2));

@@ -760,10 +760,7 @@ ledger_verify(PG_FUNCTION_ARGS)
 	char	   *relname;
 	bool		pushed;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ledger table must not be NULL")));
+	ledger_arg_not_null(fcinfo, 0, "ledger table");
 	relid = PG_GETARG_OID(0);
 	if (get_call_result_type(fcinfo, NULL, &rtd) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -969,10 +966,7 @@ ledger_digest(PG_FUNCTION_ARGS)
 	bool		replica;
 
 	/* not STRICT: a NULL digest kept for later verifies nothing */
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ledger table must not be NULL")));
+	ledger_arg_not_null(fcinfo, 0, "ledger table");
 	relid = PG_GETARG_OID(0);
 	verify_check_select(relid);
 	ledger_id = ledger_id_for_relation(relid, false);
