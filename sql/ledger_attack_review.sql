@@ -177,12 +177,46 @@ SELECT count(*) > 0 AS monitor_reads FROM ledger.sealing_status WHERE unsealed_t
 RESET ROLE;
 DROP ROLE status_app, status_monitor;
 
+-- 10. drop_ledger in the transaction that wrote rows to the ledger: the
+-- record written at commit stood for a ledger that no longer exists, with
+-- a row count one short (2026-12-06); now refused, and the rows kept
+CREATE TABLE dl (id int PRIMARY KEY, v text);
+SELECT (ledger.create_ledger('dl'))->>'rows' AS genesis_rows;
+SELECT ledger_id AS dl_id FROM ledger.ledgers WHERE relation = 'dl'::regclass \gset
+BEGIN;
+INSERT INTO dl VALUES (1, 'a'), (2, 'b');
+SAVEPOINT before_drop;
+SELECT ledger.drop_ledger('dl');
+ROLLBACK TO before_drop;
+COMMIT;
+SELECT row_count FROM ledger.transactions WHERE ledger_id = :dl_id AND row_count > 0;
+SELECT ok, rows_checked FROM ledger.verify('dl');
+-- a transaction that wrote to another ledger only may drop it
+BEGIN;
+INSERT INTO col2 (id, note) VALUES (4, 'd');
+SELECT ledger.drop_ledger('dl');
+COMMIT;
+SELECT count(*) AS records_left FROM ledger.transactions WHERE ledger_id = :dl_id;
+SELECT count(*) AS queued_left FROM ledger.seal_queue WHERE ledger_id = :dl_id;
+
+-- 11. a refused signed row's buffers are not kept for the rest of the
+-- session (a refused 100 MB row kept 268 MB until the next accepted one)
+CREATE TABLE sg (id int PRIMARY KEY, v text, key_id text, sig bytea);
+SELECT (ledger.create_ledger('sg'))->>'rows' AS genesis_rows;
+SELECT ledger.require_signatures('sg', 'sig', 'key_id');
+TRUNCATE top_before;
+INSERT INTO top_before
+  SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext';
+INSERT INTO sg VALUES (1, repeat('x', 8000000), 'no-such-key', '\x00');
+SELECT m.total_bytes - b.total_bytes < 1000000 AS not_kept
+FROM pg_backend_memory_contexts m, top_before b WHERE m.name = 'TopMemoryContext';
+
 -- everything still verifies
 SELECT relation, ok, rows_checked FROM ledger.ledgers g, ledger.verify(g.relation)
-WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2') ORDER BY 1;
+WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2', 'sg') ORDER BY 1;
 
 SELECT ledger.drop_ledger(relation) FROM ledger.ledgers
-WHERE relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2');
+WHERE relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2', 'sg');
 DROP EXTENSION citext;
 DROP TYPE typed_row CASCADE;
 DROP COLLATION review_ci;

@@ -362,6 +362,30 @@ signed_forget_accepted(void)
 	signed_accepted_msgrel = InvalidOid;
 }
 
+/*
+ * Give back the row buffers a large row grew, whatever ended its check: the
+ * trigger trims them after a row it accepts, but a row refused (unknown key,
+ * bad signature, a replay) or cancelled left them at 2.7 x its size in
+ * TopMemoryContext until the session's next accepted row (found by a review
+ * on 2026-12-06: 268 MB kept after a refused 100 MB row).
+ */
+static void
+signed_trim_buffers(void)
+{
+	/* freed, not shrunk: no allocation at abort; signed_buffers remakes them */
+	if (signed_msg_buf != NULL &&
+		(signed_msg_buf->maxlen > CANON_BUF_KEEP ||
+		 signed_canon_buf->maxlen > CANON_BUF_KEEP))
+	{
+		pfree(signed_msg_buf->data);
+		pfree(signed_msg_buf);
+		pfree(signed_canon_buf->data);
+		pfree(signed_canon_buf);
+		signed_msg_buf = NULL;
+		signed_canon_buf = NULL;
+	}
+}
+
 /* Transaction events: forget the keys used at the end. */
 static void
 signed_xact_cb(XactEvent event, void *arg)
@@ -378,6 +402,7 @@ signed_xact_cb(XactEvent event, void *arg)
 			signed_used_overflow = NIL;
 			signed_used_last = NULL;
 			signed_forget_accepted();
+			signed_trim_buffers();
 			break;
 		default:
 			break;

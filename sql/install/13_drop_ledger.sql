@@ -9,6 +9,8 @@ AS $$
 DECLARE
     id pg_catalog.int8;
     pub pg_catalog.name;
+    own pg_catalog.int8;
+    wrote pg_catalog.bool;
 BEGIN
     -- not STRICT: a NULL (to_regclass of a mistyped name) dropped nothing
     IF tbl IS NULL THEN
@@ -74,6 +76,22 @@ BEGIN
     -- sees what they committed (a statement's snapshot: READ COMMITTED
     -- only, checked above).
     EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+    -- The one writer that lock does not wait for is the caller: rows this
+    -- transaction wrote have their record written at its commit, which then
+    -- stood for a ledger that no longer exists (with a row count missing
+    -- the last row), or failed the COMMIT (found by a review on 2026-12-06).
+    own := ledger._own_xact();
+    IF own IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM %s WHERE ledger_xact OPERATOR(pg_catalog.=) $1)', tbl)
+            INTO wrote USING own;
+        IF wrote THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_in_use',
+                MESSAGE = pg_catalog.format('cannot drop ledger "%s": this transaction wrote rows to it', tbl),
+                DETAIL = 'Their transaction record is written when the transaction commits.',
+                HINT = 'Commit the transaction first, then call ledger.drop_ledger() in a new one.';
+        END IF;
+    END IF;
     -- signed ledgers (sql/install/25_signed.sql, 52_sync_signed.sql) keep
     -- three more catalogs
     DELETE FROM ledger.signed_messages m WHERE m.ledger_id OPERATOR(pg_catalog.=) id;
