@@ -205,6 +205,22 @@ WRAP
 # stderr.  ASan writes one file per process into LEDGER_TMP/asan; UBSan
 # (beside ASan, it ignores its log_path) writes "runtime error:" lines to
 # the server's stderr, which is the server log.
+# Count what the server logs of the run say crashed: a server process
+# killed by SIGILL, SIGABRT, SIGBUS, SIGFPE or SIGSEGV, a failed assertion
+# (TRAP), a PANIC.  A crash between two assertions (a background worker's,
+# say) made no test fail before (found by a review on 2026-12-06).  Tests
+# that kill servers on purpose use SIGKILL or an immediate shutdown, which
+# this does not count.  Prints the count; the lines go to stderr.
+ledger_crash_report() {
+	local re='was terminated by signal (4|6|7|8|11)[^0-9]|^TRAP: |PANIC: ' f n=0
+	while IFS= read -r f; do
+		n=$((n + $(grep -E -c "$re" "$f")))
+		grep -E -m 3 "$re" "$f" | sed "s|^|$f: |" >&2
+	done < <(find "$LEDGER_TMP" -name '*.log' ! -name 'regress_log_*' ! -path '*/valgrind/*' \
+		-type f -print0 2>/dev/null | xargs -0 -r grep -E -l "$re" 2>/dev/null)
+	echo "$n"
+}
+
 ledger_asan_report() {
 	local dir=$LEDGER_TMP/asan f n=0
 	for f in "$dir"/asan.* "$dir"/ubsan.*; do
@@ -270,9 +286,16 @@ ledger_build_old_releases() {
 		read -r ver commit <<<"$rel"
 		dir=$LEDGER_TMP/pg-$ver
 		src=$LEDGER_TMP/src-$ver
-		git -C "$LEDGER_REPO" cat-file -e "$commit^{commit}" 2>/dev/null ||
+		if ! git -C "$LEDGER_REPO" cat-file -e "$commit^{commit}" 2>/dev/null; then
+			# git refuses a clone owned by another user (the usual container CI
+			# case): say so, not that the history is missing
+			if git -C "$LEDGER_REPO" rev-parse --git-dir 2>&1 | grep -q 'dubious ownership'; then
+				ledger_die "git refuses $LEDGER_REPO: it is owned by another user than $(id -un) (git's safe.directory);
+run make test as the clone's owner, or: git config --global --add safe.directory $LEDGER_REPO"
+			fi
 			ledger_die "the upgrade test needs release $ver (commit $commit) from the git history;
 run make test in a git clone of the repository (not an export), or fetch the full history"
+		fi
 		mkdir -p "$src"
 		git -C "$LEDGER_REPO" archive "$commit" | tar -C "$src" -xf -
 		pgc=$(ledger_private_prefix "$LEDGER_SYSTEM_PG_CONFIG" "$dir")
