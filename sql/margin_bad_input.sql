@@ -271,3 +271,10 @@ DROP ROLE margin_nobody;
 
 DELETE FROM ledger.margin_positions;
 DELETE FROM ledger.margin_products;
+
+-- an argument in an error message is the value the caller passed, whatever
+-- the session's extra_float_digits (-1e+02 for -123.456 at -15 before
+-- 2026-12-06)
+SET extra_float_digits = -15;
+SELECT pg_temp.err($q$SELECT ledger.span_risk_array('call', -123.456, 100, 1, 0, 0.2, 5, 0.01)$q$);
+RESET extra_float_digits;

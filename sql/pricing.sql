@@ -188,3 +188,11 @@ SELECT abs(ledger.bsm_implied_vol('put', ledger.bsm_price('put', 100.001, 100, 1
 		   100.001, 100, 1, 0, 0) / 1.6e-6 - 1) < 1e-9 AS near_money_put_vol_ok,
 	   abs(ledger.bsm_implied_vol('call', ledger.bsm_price('call', 100, 100, 0.00011415525114155251, 0.05, 0, 0.001),
 		   100, 100, 0.00011415525114155251, 0.05, 0) / 0.001 - 1) < 1e-9 AS one_hour_call_vol_ok;
+
+-- an argument in an error message is the value the caller passed, whatever
+-- the session's extra_float_digits (-1e+02 for -123.456 at -15 before
+-- 2026-12-06)
+SET extra_float_digits = -15;
+SELECT ledger.bsm_price('call', 100, -123.456, 1, 0.05, 0, 0.2);
+SELECT ledger.american_price('put', 100, 100, 123.456, 0.05, 0, 0.2);
+RESET extra_float_digits;

@@ -353,6 +353,8 @@ margin_sign(double x)
 
 /* ---------- argument checks ---------- */
 
+static char *margin_float8_text(double v, char *buf);
+
 /* Reject NaN and infinities (22000). */
 static void
 margin_check_finite(const char *name, double v)
@@ -374,12 +376,14 @@ margin_check_finite(const char *name, double v)
 static void
 margin_check_nonneg(const char *name, double v)
 {
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
 	margin_check_finite(name, v);
 	if (unlikely(v < 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid input for \"%s\": %s", name,
-						float8out_internal(v)),
+						margin_float8_text(v, buf)),
 				 errdetail("The value of \"%s\" must not be negative.", name)));
 }
 
@@ -387,12 +391,14 @@ margin_check_nonneg(const char *name, double v)
 static void
 margin_check_fraction(const char *name, double v)
 {
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
 	margin_check_nonneg(name, v);
 	if (unlikely(v > 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid input for \"%s\": %s", name,
-						float8out_internal(v)),
+						margin_float8_text(v, buf)),
 				 errdetail("The value of \"%s\" must be between 0 and 1.",
 						   name)));
 }

@@ -29,6 +29,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -132,6 +133,20 @@ ledger_check_finite(const char *name, double v)
 				 errhint("Inputs must be finite numbers.")));
 }
 
+/*
+ * A finite float8 for an error message: the shortest text that reads back as
+ * the value the caller passed, whatever the session's extra_float_digits
+ * (float8out gave "-1e+02" for -123.456 with extra_float_digits = -15).
+ */
+static char *
+pricing_float8_text(double v)
+{
+	char	   *buf = palloc(DOUBLE_SHORTEST_DECIMAL_LEN);
+
+	(void) double_to_shortest_decimal_buf(v, buf);
+	return buf;
+}
+
 /* Reject NaN, infinities (22000) and negative values (22023). */
 void
 ledger_check_nonneg(const char *name, double v)
@@ -141,7 +156,7 @@ ledger_check_nonneg(const char *name, double v)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid input for \"%s\": %s", name,
-						float8out_internal(v)),
+						pricing_float8_text(v)),
 				 errdetail("The value of \"%s\" must not be negative.", name)));
 }
 
@@ -204,7 +219,7 @@ pricing_american_t(double t)
 	if (t > PRICING_AMERICAN_MAX_T)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid input for \"t\": %s", float8out_internal(t)),
+				 errmsg("invalid input for \"t\": %s", pricing_float8_text(t)),
 				 errdetail("American options are priced for times to expiry up to %g years.",
 						   PRICING_AMERICAN_MAX_T)));
 }
