@@ -211,12 +211,26 @@ INSERT INTO sg VALUES (1, repeat('x', 8000000), 'no-such-key', '\x00');
 SELECT m.total_bytes - b.total_bytes < 1000000 AS not_kept
 FROM pg_backend_memory_contexts m, top_before b WHERE m.name = 'TopMemoryContext';
 
+-- 12. create_ledger of a table with rows takes no lock the sealer's pass
+-- waits for: it took the work list's lock to the end of its transaction,
+-- and in a database whose list had no marker yet (a new one, or after a
+-- crash) the first pass waited for it, and a digest() later in the same
+-- transaction waited ledger.digest_wait for that pass (2026-12-06)
+BEGIN;
+CREATE TABLE gl (id int);
+INSERT INTO gl VALUES (1), (2);
+SELECT (ledger.create_ledger('gl'))->>'rows' AS genesis_rows;
+SELECT count(*) AS list_locked FROM pg_locks
+WHERE relation = 'ledger.seal_queue'::regclass AND pid = pg_backend_pid()
+  AND mode = 'ShareUpdateExclusiveLock';
+COMMIT;
+
 -- everything still verifies
 SELECT relation, ok, rows_checked FROM ledger.ledgers g, ledger.verify(g.relation)
-WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2', 'sg') ORDER BY 1;
+WHERE g.relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2', 'sg', 'gl') ORDER BY 1;
 
 SELECT ledger.drop_ledger(relation) FROM ledger.ledgers
-WHERE relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2', 'sg');
+WHERE relation::text IN ('pay', 'pay_member', 'typed', 'sl', 'col2', 'sg', 'gl');
 DROP EXTENSION citext;
 DROP TYPE typed_row CASCADE;
 DROP COLLATION review_ci;

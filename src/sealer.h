@@ -28,6 +28,12 @@ extern int	sealer_seal_ledger(int64 ledger_id, bool force);
  */
 extern bool sealer_request_seal(int64 ledger_id, const char *relname);
 
+/*
+ * create_ledger() inserts its genesis record by SQL and seals it at once:
+ * ledger.records_loaded() must not take it for records a restore loaded.
+ */
+extern void sealer_genesis_insert(bool on);
+
 /* Lock the extension for the transaction, before any of its tables. */
 extern bool sealer_lock_extension(void);
 
