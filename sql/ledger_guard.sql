@@ -182,6 +182,95 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 SELECT ok, regexp_replace(problem, 'transaction \d+', 'transaction N') AS problem FROM ledger.verify('rn');
 SELECT ledger.drop_ledger('rn');
 
+-- a superuser's edit of a stored hash into something that is not one (a
+-- NULL, or not 32 bytes): verify reports it, in both forms, and never
+-- raises (until 2026-12-06 it failed with XX001 "stored hash is not 32
+-- bytes long", and digest() handed out "root": "00"); each edit in a
+-- transaction rolled back
+CREATE TABLE mh (id int4, memo text);
+SELECT (ledger.create_ledger('mh'))->>'block' AS genesis;
+INSERT INTO mh VALUES (1, 'a'), (2, 'b');
+SELECT ledger.seal('mh') >= 0 AS sealed;
+INSERT INTO mh VALUES (3, 'c');
+SELECT ledger.seal('mh') >= 0 AS sealed;
+CREATE TABLE mh_kept AS SELECT ledger.digest('mh') AS d;
+CREATE FUNCTION mh_edit(tbl text, col text, val bytea, cond text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('UPDATE ledger.%I c SET %I = $1 FROM ledger.ledgers l '
+                 'WHERE l.ledger_id = c.ledger_id AND l.relation = ''mh''::regclass AND %s',
+                 tbl, col, cond) USING val;
+END $$;
+CREATE VIEW mh_verify AS
+  SELECT v.ok, w.ok AS ok_with_digest, v.problem = w.problem AS same_problem,
+         regexp_replace(v.problem, 'transaction \d+', 'transaction N') AS problem
+  FROM ledger.verify('mh') v, ledger.verify('mh', (SELECT d FROM mh_kept)) w;
+BEGIN; SELECT mh_edit('blocks', 'root', '\x00', 'block_no = 1');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'root', sha256('x') || '\x00', 'block_no = 1');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'prev_hash', '\x00', 'block_no = 2');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'prev_hash', sha256('x') || '\x00', 'block_no = 1');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'block_hash', '\x00', 'block_no = 2');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'block_hash', sha256('x') || '\x00', 'block_no = 1');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'tree_root', '\x00', 'block_no = 1');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'tree_root', sha256('x') || '\x00', 'block_no = 2');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'tree_root', NULL, 'block_no = 1');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('transactions', 'root', '\x00', 'xact_id = (SELECT ledger_xact FROM mh WHERE id = 3)');
+SELECT * FROM mh_verify; ROLLBACK;
+BEGIN; SELECT mh_edit('transactions', 'root', sha256('x') || '\x00', 'xact_id = (SELECT ledger_xact FROM mh WHERE id = 1)');
+SELECT * FROM mh_verify; ROLLBACK;
+-- the catalog's NOT NULL hash columns, with the constraint dropped
+BEGIN;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER TABLE ledger.blocks ALTER COLUMN root DROP NOT NULL;
+ALTER TABLE ledger.transactions ALTER COLUMN root DROP NOT NULL;
+SAVEPOINT s;
+SELECT mh_edit('blocks', 'root', NULL, 'block_no = 2');
+SELECT * FROM mh_verify;
+ROLLBACK TO SAVEPOINT s;
+SELECT mh_edit('transactions', 'root', NULL, 'xact_id = (SELECT ledger_xact FROM mh WHERE id = 1)');
+SELECT * FROM mh_verify;
+ROLLBACK;
+-- a row's ledger_hash
+BEGIN;
+ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+ALTER TABLE mh DISABLE TRIGGER ALL;
+SAVEPOINT s;
+UPDATE mh SET ledger_hash = '\x00' WHERE id = 2;
+SELECT * FROM mh_verify;
+ROLLBACK TO SAVEPOINT s;
+UPDATE mh SET ledger_hash = ledger_hash || '\x00' WHERE id = 2;
+SELECT * FROM mh_verify;
+ROLLBACK;
+-- digest() names the newest block's hash, root and history root: one that
+-- is not a hash is refused (XX001), not handed out; prove() and
+-- consistency_proof() raise XX001 and send to verify, which reports it
+\set VERBOSITY default
+BEGIN; SELECT mh_edit('blocks', 'root', '\x00', 'block_no = 2');
+SELECT ledger.digest('mh'); ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'tree_root', NULL, 'block_no = 2');
+SELECT ledger.digest('mh'); ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'block_hash', sha256('x') || '\x00', 'block_no = 2');
+SELECT ledger.digest('mh'); ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'root', '\x00', 'block_no = 1');
+SELECT ledger.prove('mh', (SELECT ledger_xact FROM mh WHERE id = 1), 0); ROLLBACK;
+BEGIN; SELECT mh_edit('blocks', 'tree_root', '\x00', 'block_no = 2');
+SELECT ledger.consistency_proof('mh', (SELECT d FROM mh_kept)); ROLLBACK;
+\set VERBOSITY terse
+SELECT ok, problem FROM ledger.verify('mh', (SELECT d FROM mh_kept));
+DROP VIEW mh_verify;
+DROP FUNCTION mh_edit(text, text, bytea, text);
+DROP TABLE mh_kept;
+SELECT ledger.drop_ledger('mh');
+
 -- a superuser can drop a ledger on purpose, with its history
 SELECT ledger.drop_ledger('g');
 SELECT count(*) AS left_behind FROM ledger.ledgers WHERE name = 'public.g';

@@ -146,9 +146,36 @@ block_compute_hash(const pg_uuid_t *uuid, const LedgerBlock *b, uint8 out[LEDGER
 
 /* ---------- records ---------- */
 
-/* Fill a LedgerRecord from a tuple of ledger.transactions. */
+/*
+ * Whether a stored hash (NULL if isnull) is malformed: NULL, or not 32 bytes
+ * long.  If it is, out is zeroed and it is noted in fault (the first one
+ * read: the record or block index, what it is and how long).
+ */
+static bool
+hash_noted(bool isnull, Datum d, uint8 *out, const char *what,
+		   LedgerHashFault *fault, int64 index)
+{
+	int			len = isnull ? -1 : (int) VARSIZE_ANY_EXHDR(DatumGetByteaPP(d));
+
+	if (len == LEDGER_HASH_LEN)
+		return false;
+	memset(out, 0, LEDGER_HASH_LEN);
+	if (fault->index < 0)
+	{
+		fault->index = index;
+		fault->what = what;
+		fault->len = len;
+	}
+	return true;
+}
+
+/*
+ * Fill a LedgerRecord from a tuple of ledger.transactions; a malformed root
+ * is noted in fault (as record index) if it is given, else raised.
+ */
 static void
-record_from_tuple(HeapTuple tup, TupleDesc td, LedgerRecord *r)
+record_from_tuple(HeapTuple tup, TupleDesc td, LedgerRecord *r,
+				  LedgerHashFault *fault, int64 index)
 {
 	Datum		values[REC_NATTS];
 	bool		nulls[REC_NATTS];
@@ -158,13 +185,18 @@ record_from_tuple(HeapTuple tup, TupleDesc td, LedgerRecord *r)
 	heap_deform_tuple(tup, td, values, nulls);
 	r->xact_id = DatumGetInt64(values[REC_XACT_ID - 1]);
 	r->row_count = DatumGetInt64(values[REC_ROW_COUNT - 1]);
-	if (nulls[REC_ROOT - 1])
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("stored hash is NULL"),
-				 errdetail_internal("The %s is NULL.", "transaction root"),
-				 errhint("Run ledger.verify() on the ledger.")));
-	ledger_bytea_to_hash(DatumGetByteaPP(values[REC_ROOT - 1]), r->root, "transaction root");
+	if (fault == NULL ||
+		!hash_noted(nulls[REC_ROOT - 1], values[REC_ROOT - 1], r->root, "recorded root",
+					fault, index))
+	{
+		if (nulls[REC_ROOT - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("stored hash is NULL"),
+					 errdetail_internal("The %s is NULL.", "transaction root"),
+					 errhint("Run ledger.verify() on the ledger.")));
+		ledger_bytea_to_hash(DatumGetByteaPP(values[REC_ROOT - 1]), r->root, "transaction root");
+	}
 	r->committed_at = DatumGetTimestampTz(values[REC_COMMITTED_AT - 1]);
 }
 
@@ -194,7 +226,7 @@ record_scan(int64 ledger_id, bool one_xact, int64 xact_id, Snapshot snapshot, ui
 			cap *= 2;
 			out = repalloc_huge(out, sizeof(LedgerRecord) * cap);
 		}
-		record_from_tuple(tup, RelationGetDescr(rel), &out[(*n)++]);
+		record_from_tuple(tup, RelationGetDescr(rel), &out[(*n)++], NULL, 0);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -215,7 +247,7 @@ record_scan(int64 ledger_id, bool one_xact, int64 xact_id, Snapshot snapshot, ui
 #define RECORD_READ_SLOTS 32
 
 LedgerRecord *
-record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n)
+record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n, LedgerHashFault *fault)
 {
 	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
 	Oid			pkey = ledger_catalog_object("transactions_pkey");
@@ -240,6 +272,8 @@ record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n)
 		slot_blk[i] = InvalidBlockNumber;
 		slot_buf[i] = InvalidBuffer;
 	}
+	if (fault != NULL)
+		fault->index = -1;
 	irel = index_open(pkey, AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ledger_id));
 	scan = index_beginscan(rel, irel, snapshot, 1, 0);
@@ -284,7 +318,8 @@ record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n)
 			cap *= 2;
 			out = repalloc_huge(out, sizeof(LedgerRecord) * cap);
 		}
-		record_from_tuple(&tup, td, &out[(*n)++]);
+		record_from_tuple(&tup, td, &out[*n], fault, (int64) *n);
+		(*n)++;
 	}
 	index_endscan(scan);
 	for (i = 0; i < nslots; i++)
@@ -337,7 +372,7 @@ record_read_xacts(int64 ledger_id, const int64 *xacts, int n, Snapshot snapshot,
 				bool		shouldfree;
 				HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
 
-				record_from_tuple(tup, td, &out[i]);
+				record_from_tuple(tup, td, &out[i], NULL, 0);
 				if (shouldfree)
 					heap_freetuple(tup);
 			}
@@ -414,7 +449,7 @@ record_fetcher_get(RecordFetcher *f, ItemPointer tid, int64 ledger_id, int64 xac
 		if (DatumGetInt64(heap_getattr(tup, REC_LEDGER_ID, td, &isnull)) == ledger_id &&
 			DatumGetInt64(heap_getattr(tup, REC_XACT_ID, td, &isnull)) == xact_id)
 		{
-			record_from_tuple(tup, td, out);
+			record_from_tuple(tup, td, out, NULL, 0);
 			found = true;
 		}
 		if (shouldfree)
@@ -456,22 +491,33 @@ static const char block_header_columns[] =
 "block_no, prev_hash, root, tx_count, row_count, sealed_at, format_version, "
 "block_hash, '{}'::pg_catalog.int8[], first_position, tree_root, total_rows";
 
-/* Hash column c (1-based) of row r of the SPI result; false if NULL. */
+/*
+ * Hash column c (1-based) of row r of the SPI result; false if NULL.  With
+ * a fault, a malformed one (NULL too, unless nullable) is noted there as
+ * noun (block index r) instead of raised, and counts as present.
+ */
 static bool
-block_hash_col(uint64 r, int c, uint8 *out, const char *what)
+block_hash_col(uint64 r, int c, uint8 *out, const char *what, const char *noun,
+			   bool nullable, LedgerHashFault *fault)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c, &isnull);
 
+	if (fault != NULL && !(isnull && nullable) &&
+		hash_noted(isnull, d, out, noun, fault, (int64) r))
+		return true;
 	if (isnull)
 		return false;
 	ledger_bytea_to_hash(DatumGetByteaPP(d), out, what);
 	return true;
 }
 
-/* Fill a LedgerBlock from row r of the SPI result, arrays in cxt. */
+/*
+ * Fill a LedgerBlock from row r of the SPI result, arrays in cxt; a
+ * malformed hash is noted in fault if it is given, else raised.
+ */
 static void
-block_from_spi(uint64 r, LedgerBlock *b, MemoryContext cxt)
+block_from_spi(uint64 r, LedgerBlock *b, MemoryContext cxt, LedgerHashFault *fault)
 {
 	HeapTuple	tup = SPI_tuptable->vals[r];
 	TupleDesc	td = SPI_tuptable->tupdesc;
@@ -482,9 +528,9 @@ block_from_spi(uint64 r, LedgerBlock *b, MemoryContext cxt)
 	ArrayType  *arr;
 
 	b->block_no = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-	if (!block_hash_col(r, 2, b->prev_hash, "previous block hash") ||
-		!block_hash_col(r, 3, b->root, "block root") ||
-		!block_hash_col(r, 8, b->block_hash, "block hash"))
+	if (!block_hash_col(r, 2, b->prev_hash, "previous block hash", "previous-block hash", false, fault) ||
+		!block_hash_col(r, 3, b->root, "block root", "root", false, fault) ||
+		!block_hash_col(r, 8, b->block_hash, "block hash", "block hash", false, fault))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored hash is NULL"),
@@ -501,7 +547,8 @@ block_from_spi(uint64 r, LedgerBlock *b, MemoryContext cxt)
 	for (i = 0; i < b->nxacts; i++)
 		b->xact_ids[i] = nulls[i] ? -1 : DatumGetInt64(elems[i]);
 	b->first_position = DatumGetInt64(SPI_getbinval(tup, td, 10, &isnull));
-	b->has_tree_root = block_hash_col(r, 11, b->tree_root, "history tree root");
+	b->has_tree_root = block_hash_col(r, 11, b->tree_root, "history tree root", "history root",
+									  true, fault);
 	b->total_rows = DatumGetInt64(SPI_getbinval(tup, td, 12, &isnull));
 }
 
@@ -512,6 +559,17 @@ block_from_spi(uint64 r, LedgerBlock *b, MemoryContext cxt)
 LedgerBlock *
 block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
 {
+	return block_read_noting(ledger_id, from, to, read_only, n, NULL);
+}
+
+/*
+ * The same, with a malformed hash noted in *fault (if not NULL; the first
+ * one, by its index in the result) instead of raised: for ledger.verify.
+ */
+LedgerBlock *
+block_read_noting(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n,
+				  LedgerHashFault *fault)
+{
 	MemoryContext caller = CurrentMemoryContext;
 	Datum		args[3];
 	Oid			types[3] = {INT8OID, INT8OID, INT8OID};
@@ -519,6 +577,8 @@ block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
 	uint64		i;
 	int			ret;
 
+	if (fault != NULL)
+		fault->index = -1;
 	args[0] = Int64GetDatum(ledger_id);
 	args[1] = Int64GetDatum(from);
 	args[2] = Int64GetDatum(to);
@@ -537,7 +597,7 @@ block_read(int64 ledger_id, int64 from, int64 to, bool read_only, uint64 *n)
 	for (i = 0; i < *n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		block_from_spi(i, &out[i], caller);
+		block_from_spi(i, &out[i], caller, fault);
 	}
 	SPI_finish();
 	return out;
@@ -572,7 +632,7 @@ block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out)
 		elog(ERROR, "could not read ledger.blocks");
 	found = SPI_processed > 0;
 	if (found)
-		block_from_spi(0, out, caller);
+		block_from_spi(0, out, caller, NULL);
 	SPI_finish();
 	return found;
 }
@@ -723,7 +783,7 @@ block_of_xact(int64 ledger_id, int64 xact_id, bool read_only, LedgerBlock *out, 
 	for (r = 0; r < SPI_processed && found < 0; r++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		block_from_spi(r, out, caller);
+		block_from_spi(r, out, caller, NULL);
 		for (i = 0; i < out->nxacts; i++)
 			if (out->xact_ids[i] == xact_id)
 			{

@@ -47,6 +47,20 @@ typedef struct LedgerBlock
 	int64		total_rows;		/* rows of this block and all before */
 } LedgerBlock;
 
+/*
+ * A stored hash of ledger.transactions or ledger.blocks that is NULL or not
+ * 32 bytes long (a superuser's edit of the catalog).  The readers raise
+ * XX001 for one, unless given a LedgerHashFault: then they note the first
+ * one (in the order they read), leave the hash zero and go on, and
+ * ledger.verify reports it as a problem.
+ */
+typedef struct LedgerHashFault
+{
+	int64		index;			/* of the record or block read; -1: none */
+	const char *what;			/* the hash: "root", "previous-block hash"... */
+	int			len;			/* the bytes it holds; -1: NULL */
+} LedgerHashFault;
+
 /* History size after a block: the transactions of it and all before it. */
 #define BLOCK_TREE_SIZE(b) ((b)->first_position + (b)->tx_count)
 
@@ -62,9 +76,11 @@ extern void block_compute_hash(const pg_uuid_t *uuid, const LedgerBlock *b,
 
 /*
  * Every record of a ledger in transaction-number order, read with snapshot,
- * copied into the caller's memory context.
+ * copied into the caller's memory context; a malformed root is noted in
+ * *fault (if not NULL) instead of raised.
  */
-extern LedgerRecord *record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n);
+extern LedgerRecord *record_read_all(int64 ledger_id, Snapshot snapshot, uint64 *n,
+									 LedgerHashFault *fault);
 
 /* The record of each of n transactions, and how many each has. */
 extern void record_read_xacts(int64 ledger_id, const int64 *xacts, int n, Snapshot snapshot,
@@ -91,6 +107,11 @@ extern void record_fetcher_end(RecordFetcher *f);
  */
 extern LedgerBlock *block_read(int64 ledger_id, int64 from, int64 to,
 							   bool read_only, uint64 *n);
+
+/* The same, noting a malformed hash in *fault instead of raising. */
+extern LedgerBlock *block_read_noting(int64 ledger_id, int64 from, int64 to,
+									  bool read_only, uint64 *n,
+									  LedgerHashFault *fault);
 
 /* The newest block of a ledger, header only (nxacts 0); false if it has none. */
 extern bool block_read_head(int64 ledger_id, bool read_only, LedgerBlock *out);

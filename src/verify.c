@@ -23,7 +23,11 @@
  *
  * The first problem found is returned in words that name the row (by ctid,
  * transaction and sequence) or the transaction or block, and verification
- * stops there.
+ * stops there.  A stored hash that is not one (NULL, or not 32 bytes long:
+ * a superuser's edit of the catalog) is such a problem too, never an error:
+ * the catalog's readers note the first malformed record and block for
+ * verify (record.h, LedgerHashFault), which reports it where that record or
+ * block is checked.
  *
  * Cost: rows are read once, hashed, and kept as (xact, seq, ctid, leaf),
  * 56 bytes each.  The records come in xact order from the primary key.
@@ -106,6 +110,7 @@ typedef struct VState
 	int64	   *rec_block;
 	uint64		nrecs;
 	uint64		hint;			/* where the last record search ended */
+	LedgerHashFault rec_fault;	/* the first record with a malformed root */
 } VState;
 
 /* Record the first problem found (formatted); later ones are dropped. */
@@ -136,6 +141,21 @@ vproblem(VState *st, const char *fmt,...)
 	}
 	MemoryContextSwitchTo(old);
 	st->problem = buf.data;
+}
+
+/*
+ * A malformed stored hash of the catalog (record.h): subject (the record or
+ * block) has none, or one of the wrong length; cause says who did it.
+ */
+static void
+verify_fault_problem(VState *st, const char *subject, const LedgerHashFault *f,
+					 const char *cause)
+{
+	if (f->len < 0)
+		vproblem(st, "%s has no %s (it is NULL): %s", subject, f->what, cause);
+	else
+		vproblem(st, "%s has a %s of %d bytes, not a 32-byte hash: %s",
+				 subject, f->what, f->len, cause);
 }
 
 /* A hash as lowercase hex, palloc'd. */
@@ -314,8 +334,16 @@ verify_rows(Relation rel, LedgerInfo *info, VState *st)
 		}
 		merkle_leaf_hash(buf.data, buf.len, r->leaf);
 		stored = DatumGetByteaPP(values[layout->hash_attnum - 1]);
-		if (VARSIZE_ANY_EXHDR(stored) != LEDGER_HASH_LEN ||
-			memcmp(VARDATA_ANY(stored), r->leaf, LEDGER_HASH_LEN) != 0)
+		if (VARSIZE_ANY_EXHDR(stored) != LEDGER_HASH_LEN)
+		{
+			/* not a hash at all: say what it holds */
+			MemoryContextSwitchTo(old);
+			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") has a stored hash of %zu bytes, not a 32-byte hash: its hash was changed after it was written",
+					 ItemPointerGetBlockNumber(&r->tid), ItemPointerGetOffsetNumber(&r->tid),
+					 r->xact, r->seq, (size_t) VARSIZE_ANY_EXHDR(stored));
+			break;
+		}
+		if (memcmp(VARDATA_ANY(stored), r->leaf, LEDGER_HASH_LEN) != 0)
 		{
 			MemoryContextSwitchTo(old);
 			vproblem(st, "row at ctid (%u,%u) (transaction " INT64_FORMAT ", sequence " INT64_FORMAT ") does not match its stored hash: its contents or its hash were changed after it was written",
@@ -419,6 +447,13 @@ verify_records(VState *st)
 		/* rows of transactions with no record come first */
 		if (orphan && orphan_row.xact < v->xact_id)
 			break;
+		if ((int64) i == st->rec_fault.index)
+		{
+			verify_fault_problem(st, psprintf("transaction " INT64_FORMAT " (%s)",
+											  v->xact_id, verify_where(st, i)),
+								 &st->rec_fault, "the record was edited");
+			return;
+		}
 
 		/*
 		 * rows of one transaction are in the heap in sequence order, unless
@@ -535,7 +570,8 @@ verify_membership(VState *st, LedgerBlock *blocks, uint64 nblocks)
  */
 static void
 verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
-			  LedgerBlock *blocks, uint64 nblocks, int64 *last_block)
+			  LedgerBlock *blocks, uint64 nblocks, const LedgerHashFault *fault,
+			  int64 *last_block)
 {
 	MerkleStream history;
 	uint8		last_hash[LEDGER_HASH_LEN];
@@ -560,6 +596,12 @@ verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
 		{
 			vproblem(st, "block " INT64_FORMAT " is missing: the chain jumps from block " INT64_FORMAT " to block " INT64_FORMAT,
 					 *last_block + 1, *last_block, b->block_no);
+			return;
+		}
+		if ((int64) i == fault->index)
+		{
+			verify_fault_problem(st, psprintf("block " INT64_FORMAT, b->block_no), fault,
+								 "its header was edited");
 			return;
 		}
 		if (memcmp(b->prev_hash, last_hash, LEDGER_HASH_LEN) != 0)
@@ -609,8 +651,14 @@ verify_blocks(VState *st, const pg_uuid_t *uuid, const char *relname,
 		}
 		if (b->format_version >= BLOCK_FORMAT_2)
 		{
+			if (!b->has_tree_root)
+			{
+				vproblem(st, "block " INT64_FORMAT " has no history root (it is NULL), which a block of format %d has: its header was edited",
+						 b->block_no, b->format_version);
+				return;
+			}
 			merkle_stream_root(&history, computed);
-			if (!b->has_tree_root || memcmp(computed, b->tree_root, LEDGER_HASH_LEN) != 0)
+			if (memcmp(computed, b->tree_root, LEDGER_HASH_LEN) != 0)
 			{
 				vproblem(st, "block " INT64_FORMAT " does not match the history before it: its history root differs from the root of every transaction up to it",
 						 b->block_no);
@@ -672,17 +720,19 @@ verify_chain(int64 ledger_id, const pg_uuid_t *uuid, const char *relname,
 	uint64		nblocks;
 	uint64		i;
 	int64		last_block;
+	LedgerHashFault block_fault;
 
-	st->recs = record_read_all(ledger_id, GetActiveSnapshot(), &st->nrecs);
+	/* malformed stored hashes are noted, and reported in order below */
+	st->recs = record_read_all(ledger_id, GetActiveSnapshot(), &st->nrecs, &st->rec_fault);
 	st->rec_block = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(st->nrecs, 1));
 	for (i = 0; i < st->nrecs; i++)
 		st->rec_block[i] = -1;
-	blocks = block_read(ledger_id, 0, -1, true, &nblocks);
+	blocks = block_read_noting(ledger_id, 0, -1, true, &nblocks, &block_fault);
 	verify_membership(st, blocks, nblocks);
 	if (st->problem == NULL)
 		verify_records(st);
 	if (st->problem == NULL)
-		verify_blocks(st, uuid, relname, blocks, nblocks, &last_block);
+		verify_blocks(st, uuid, relname, blocks, nblocks, &block_fault, &last_block);
 	if (st->problem == NULL && digest != NULL)
 		verify_against_digest(st, digest, blocks, last_block);
 }
@@ -860,6 +910,44 @@ verify_digest_no_block(int64 ledger_id, Oid relid, const char *relname)
 			 errhint("Run ledger.verify() on the ledger.")));
 }
 
+/*
+ * The hashes a digest names (SPI result columns 3 to 5: block hash, root,
+ * history root) must be hashes: a digest of a block whose stored hash a
+ * superuser replaced by something else (found by a review on 2026-12-06: a
+ * digest with "root": "00") is not handed out.  ledger.verify() reports
+ * which.
+ */
+static void
+verify_digest_check_hashes(int64 ledger_id, const char *relname)
+{
+	static const char *const names[] = {"block hash", "root", "history root"};
+	HeapTuple	tup = SPI_tuptable->vals[0];
+	TupleDesc	td = SPI_tuptable->tupdesc;
+	bool		isnull;
+	int64		block_no = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+	int32		format = DatumGetInt32(SPI_getbinval(tup, td, 6, &isnull));
+	int			c;
+
+	for (c = 0; c < 3; c++)
+	{
+		Datum		d = SPI_getbinval(tup, td, c + 3, &isnull);
+		int			len = isnull ? -1 : (int) VARSIZE_ANY_EXHDR(DatumGetByteaPP(d));
+
+		/* a block of format 1 has no history root */
+		if (len == LEDGER_HASH_LEN || (isnull && c == 2 && format < BLOCK_FORMAT_2))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot take the digest of ledger \"%s\": block " INT64_FORMAT " has a malformed %s",
+						relname ? relname : psprintf("id " INT64_FORMAT, ledger_id),
+						block_no, names[c]),
+				 len < 0 ?
+				 errdetail("Its %s is NULL in ledger.blocks.", names[c]) :
+				 errdetail("Its %s holds %d bytes in ledger.blocks, not 32.", names[c], len),
+				 errhint("Run ledger.verify() on the ledger.")));
+	}
+}
+
 /* The digest of a ledger's newest block, as jsonb. */
 Jsonb *
 verify_digest(int64 ledger_id, Oid relid, const char *relname)
@@ -892,7 +980,8 @@ verify_digest(int64 ledger_id, Oid relid, const char *relname)
 								"'transactions', b.first_position OPERATOR(pg_catalog.+) b.tx_count, "
 								"'rows', b.total_rows, "
 								"'sealed_at', b.sealed_at, "
-								"'format_version', b.format_version) "
+								"'format_version', b.format_version), "
+								"b.block_no, b.block_hash, b.root, b.tree_root, b.format_version "
 								"FROM ledger.ledgers l, "
 								"LATERAL (SELECT * FROM ledger.blocks x WHERE x.ledger_id OPERATOR(pg_catalog.=) l.ledger_id "
 								"ORDER BY x.block_no DESC LIMIT 1) b "
@@ -903,6 +992,7 @@ verify_digest(int64 ledger_id, Oid relid, const char *relname)
 		elog(ERROR, "could not read the newest block of ledger " INT64_FORMAT, ledger_id);
 	if (SPI_processed != 1)
 		verify_digest_no_block(ledger_id, relid, relname);
+	verify_digest_check_hashes(ledger_id, relname);
 	/* copy out of SPI's memory */
 	result = (Jsonb *) DatumGetPointer(SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
 																	   SPI_tuptable->tupdesc, 1, &isnull),
