@@ -140,6 +140,43 @@ SELECT count(*) AS errors FROM ledger._replication_errors();
 RESET ROLE;
 DROP ROLE sb_user;
 
+-- drop_ledger refuses a ledger that a publication a peer can subscribe to
+-- carries, whatever kind: made by create_publication, or by hand through the
+-- ledger's schema or beside other schemas, each with the hint that takes the
+-- ledger out; not one that no peer can subscribe to (FOR ALL TABLES, a CDC
+-- feed of the ledger alone, one of a schema with other tables), which it
+-- once refused or let pass by the kind alone (review of 2026-12-06)
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SELECT ledger.drop_ledger('sb_led2');
+CREATE TABLE sb_cdc (id int PRIMARY KEY);
+SELECT ledger.create_ledger('sb_cdc') IS NOT NULL AS created;
+CREATE PUBLICATION sb_cdc_pub FOR TABLE sb_cdc;
+CREATE PUBLICATION sb_all FOR ALL TABLES;
+CREATE PUBLICATION sb_public FOR TABLES IN SCHEMA public;
+CREATE SCHEMA sb_s;
+CREATE SCHEMA sb_e;
+CREATE TABLE sb_s.led (id int PRIMARY KEY);
+SELECT ledger.create_ledger('sb_s.led') IS NOT NULL AS created;
+CREATE PUBLICATION sb_by_schema FOR TABLES IN SCHEMA sb_s,
+  TABLE ledger.ledgers, ledger.transactions, ledger.blocks;
+SELECT p.pubname, g.relation FROM ledger._peer_publications() p
+  JOIN ledger.ledgers g USING (ledger_id) ORDER BY p.pubname, g.relation::text;
+SELECT ledger.drop_ledger('sb_cdc');
+DROP PUBLICATION sb_cdc_pub, sb_all, sb_public;
+SELECT ledger.drop_ledger('sb_s.led');
+DROP PUBLICATION sb_by_schema;
+CREATE PUBLICATION sb_mixed FOR TABLES IN SCHEMA sb_e,
+  TABLE sb_s.led, ledger.ledgers, ledger.transactions, ledger.blocks;
+SELECT ledger.drop_ledger('sb_s.led');
+-- with another table in it, no peer can subscribe to it
+ALTER PUBLICATION sb_mixed ADD TABLE sb_plain;
+SELECT ledger.drop_ledger('sb_s.led');
+DROP PUBLICATION sb_mixed;
+DROP SCHEMA sb_s, sb_e;
+\set VERBOSITY terse
+\set SHOW_CONTEXT errors
+
 DROP PUBLICATION sb_pub, sb_other;
 SELECT ledger.drop_ledger('sb_led');
 SELECT ledger.drop_ledger('sb_led2');

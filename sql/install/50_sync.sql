@@ -100,6 +100,70 @@ COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of
 REVOKE ALL ON FUNCTION ledger._replication_errors() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger._replication_errors() TO pg_monitor;
 
+-- The publications of this database that a ledger peer can subscribe to,
+-- with each ledger they carry: what create_subscription and
+-- resync_subscription accept at the origin (src/sync.c,
+-- sync_remote_ledgers and sync_check_subscribed).  Such a publication
+-- carries ledger.ledgers, ledger.transactions and ledger.blocks, and the
+-- keys of the signed ledgers it carries (ledger.signed_ledgers,
+-- ledger.ledger_keys); every other table it carries is a ledger of this
+-- database (not a replica) or one of ledger's catalog tables that peers
+-- check on arrival.  A FOR ALL TABLES publication never is (it carries
+-- ledger.keys and ledger.replicas), nor is one that carries any table but
+-- those, whatever kind (FOR TABLE, FOR TABLES IN SCHEMA) made it.
+CREATE FUNCTION ledger._peer_publications(OUT pubname pg_catalog.name, OUT ledger_id pg_catalog.int8)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH carried AS (
+        SELECT p.pubname, g.ledger_id,
+               (r.ledger_id IS NOT NULL) AS replica,
+               (sg.ledger_id IS NOT NULL) AS signed,
+               c.relname AS catalog
+          FROM pg_catalog.pg_publication p
+         CROSS JOIN LATERAL pg_catalog.pg_get_publication_tables(p.pubname::pg_catalog.text) t
+          LEFT JOIN ledger.ledgers g ON g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) t.relid
+          LEFT JOIN ledger.replicas r ON r.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+          LEFT JOIN ledger.signed_ledgers sg ON sg.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+          LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+           AND c.relnamespace OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.regnamespace
+           AND c.relname OPERATOR(pg_catalog.=) ANY ('{ledgers,transactions,blocks,checkpoints,checkpoint_signatures,signed_ledgers,ledger_keys}'::pg_catalog.name[])
+    ), peer AS (
+        SELECT k.pubname FROM carried k
+         GROUP BY k.pubname
+        HAVING pg_catalog.count(DISTINCT k.catalog) FILTER (WHERE k.catalog OPERATOR(pg_catalog.=) ANY ('{ledgers,transactions,blocks}'::pg_catalog.name[])) OPERATOR(pg_catalog.=) 3
+           AND pg_catalog.bool_and(k.catalog IS NOT NULL OR (k.ledger_id IS NOT NULL AND NOT k.replica))
+           AND (NOT pg_catalog.bool_or(k.signed)
+                OR pg_catalog.count(DISTINCT k.catalog) FILTER (WHERE k.catalog OPERATOR(pg_catalog.=) ANY ('{signed_ledgers,ledger_keys}'::pg_catalog.name[])) OPERATOR(pg_catalog.=) 2)
+    )
+    SELECT DISTINCT k.pubname, k.ledger_id FROM carried k JOIN peer USING (pubname)
+     WHERE k.ledger_id IS NOT NULL
+$$;
+COMMENT ON FUNCTION ledger._peer_publications() IS 'Internal: the publications a ledger peer can subscribe to, and the ledgers each carries';
+REVOKE ALL ON FUNCTION ledger._peer_publications() FROM PUBLIC;
+
+-- The publications a walsender streams, from its START_REPLICATION command
+-- (pg_stat_activity.query: walsender.c reports replication commands as
+-- activity): the option publication_names, a string literal ('' for ')
+-- holding a list of identifiers as pgoutput reads it (quoted with "" for ",
+-- or else folded to lower case).  NULL for any other command, or one cut
+-- short by track_activity_query_size.
+CREATE FUNCTION ledger._streamed_publications(query pg_catalog.text) RETURNS pg_catalog.name[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(CASE WHEN pg_catalog.left(i[1], 1) OPERATOR(pg_catalog.=) '"'
+                                     THEN pg_catalog.replace(pg_catalog.substr(i[1], 2, pg_catalog.length(i[1]) OPERATOR(pg_catalog.-) 2), '""', '"')
+                                     ELSE pg_catalog.lower(i[1]) END::pg_catalog.name)
+      FROM pg_catalog.regexp_match(query,
+               '^\s*START_REPLICATION\s.*[(,]\s*"?publication_names"?\s+''((?:[^'']|'''')*)''', 's') m
+     CROSS JOIN LATERAL pg_catalog.regexp_matches(pg_catalog.replace(m[1], '''''', ''''),
+               '\s*("(?:[^"]|"")*"|[^",\s]+)\s*(?:,|$)', 'g') i
+$$;
+COMMENT ON FUNCTION ledger._streamed_publications(pg_catalog.text) IS 'Internal: the publication names of a walsender''s START_REPLICATION command, or NULL';
+REVOKE ALL ON FUNCTION ledger._streamed_publications(pg_catalog.text) FROM PUBLIC;
+
 -- One row per (peer, ledger).  At the origin, a peer is a logical
 -- replication slot of this database; at a peer, the subscription.  A
 -- function owned by the extension's owner (it reads the apply workers'
@@ -114,6 +178,7 @@ CREATE FUNCTION ledger._replication_status(OUT role pg_catalog.text, OUT peer pg
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
+    WITH peer_pubs AS MATERIALIZED (SELECT * FROM ledger._peer_publications())
     SELECT 'replica'::pg_catalog.text AS role,
            r.subscription AS peer,
            g.relation AS ledger,
@@ -188,8 +253,15 @@ AS $$
                           WHERE b.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
                           ORDER BY b.block_no DESC LIMIT 1) h ON true
       LEFT JOIN pg_catalog.pg_stat_replication sr ON sr.pid OPERATOR(pg_catalog.=) sl.active_pid
-     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr
-                    WHERE pr.prrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
+      LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) sl.active_pid
+      -- A slot a walsender streams is a peer of the ledgers that the
+      -- publications it reads carry (a CDC feed of other tables is not);
+      -- nothing records what an inactive slot (or one read otherwise) will
+      -- read: it is listed against every ledger a peer could subscribe to.
+      CROSS JOIN LATERAL (SELECT ledger._streamed_publications(a.query) AS pubs) w
+     WHERE EXISTS (SELECT 1 FROM peer_pubs pp
+                    WHERE pp.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
+                      AND (w.pubs IS NULL OR pp.pubname OPERATOR(pg_catalog.=) ANY (w.pubs)))
        AND NOT EXISTS (SELECT 1 FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) g.ledger_id)
 $$;
 COMMENT ON FUNCTION ledger._replication_status() IS 'Internal: the rows of ledger.replication_status';

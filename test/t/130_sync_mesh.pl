@@ -148,4 +148,32 @@ for my $n (@names)
 		'0', "$n: no error");
 }
 
+# A slot that streams a publication of other tables (the DBA's own CDC feed,
+# a plain CREATE SUBSCRIPTION from another database) is no peer of A's
+# ledgers: listed against them it showed its lag as theirs (review of
+# 2026-12-06).  The publication's name has a comma and quotes in it, as the
+# walsender's START_REPLICATION command shows them.
+$node{a}->safe_psql('postgres', q{
+	CREATE TABLE orders (id int PRIMARY KEY, note text);
+	CREATE PUBLICATION "cdc, it's ""ours""" FOR TABLE orders;
+});
+$node{b}->safe_psql('postgres', 'CREATE DATABASE cdc');
+$node{b}->safe_psql('cdc', 'CREATE TABLE orders (id int PRIMARY KEY, note text)');
+$node{b}->safe_psql('cdc',
+	    "CREATE SUBSCRIPTION cdc_feed CONNECTION '"
+	  . conninfo($node{a})
+	  . q{' PUBLICATION "cdc, it's ""ours"""});
+$node{a}->safe_psql('postgres', q{INSERT INTO orders VALUES (1, 'x'); INSERT INTO a_pay (client, amount) VALUES (0, 1)});
+ok( poll_until(
+		$node{a}, q{SELECT EXISTS (SELECT 1 FROM pg_stat_replication r
+			JOIN pg_replication_slots s ON s.active_pid = r.pid
+			WHERE s.slot_name = 'cdc_feed' AND r.state = 'streaming')}, 30),
+	'a: the CDC slot is streaming');
+is( $node{a}->safe_psql(
+		'postgres', q{SELECT string_agg(ledger::text || ':' || peer, ' ' ORDER BY peer, ledger::text)
+		FROM ledger.replication_status WHERE role = 'origin'}),
+	'a_fx:b_from_a a_pay:b_from_a a_fx:c_from_a a_pay:c_from_a',
+	'a: the CDC slot streaming a publication of other tables is listed against no ledger, the peers still are');
+$node{b}->safe_psql('cdc', 'DROP SUBSCRIPTION cdc_feed');
+
 done_testing();
