@@ -499,6 +499,16 @@ pending_write_records(bool preparing)
 				pending_confirm(pl, lrel);
 				relation_close(lrel, NoLock);
 			}
+			else
+			{
+				/*
+				 * dropped by this transaction (drop_ledger, which refuses a
+				 * transaction that stored rows in it): the held row was
+				 * skipped, and nothing of it is left to record; the record
+				 * stood for a ledger gone (found by a review on 2026-12-06)
+				 */
+				pl->count = 0;
+			}
 			pl->open = false;
 		}
 		signed_withdraw_messages(pl->wd_rels, pl->wd_tids, pl->nwithdrawn);

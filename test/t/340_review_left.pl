@@ -255,10 +255,21 @@ sub signed2
 	return "($id, '$payer', $amount, 'ed-1', '\\x" . sign_hex('ed25519', 'rfc8032-1', $hex) . "')";
 }
 $node->safe_psql('postgres', 'INSERT INTO sp2 VALUES ' . signed2(1, 'ann', 1));
+my $sp2_id = $node->safe_psql('postgres', "SELECT ledger_id FROM ledger.ledgers WHERE relation = 'sp2'::regclass");
+# (a row stored in the transaction makes drop_ledger refuse, since
+# 2026-12-06: its record was written at commit for a ledger gone)
 ($ret, $out, $err) = $node->psql('postgres',
 	'BEGIN; INSERT INTO sp2 VALUES ' . signed2(1, 'bob', 2) . ' ON CONFLICT DO NOTHING; INSERT INTO sp2 VALUES '
 	  . signed2(2, 'cy', 3) . "; SELECT ledger.drop_ledger('sp2'); COMMIT");
+like($err, qr/cannot drop ledger "public.sp2": this transaction wrote rows to it/,
+	'a skipped and a stored signed row, then drop_ledger, in one transaction: refused');
+($ret, $out, $err) = $node->psql('postgres',
+	'BEGIN; INSERT INTO sp2 VALUES ' . signed2(1, 'bob', 2) . " ON CONFLICT DO NOTHING; SELECT ledger.drop_ledger('sp2'); COMMIT");
 is($err, '', 'a skipped signed row, then drop_ledger, in one transaction: committed');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM ledger.transactions WHERE ledger_id = $sp2_id") . ','
+	  . $node->safe_psql('postgres', "SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = $sp2_id"),
+	'0,0', '... and leaves no record or work-list entry of the ledger dropped');
 
 # ---------- 3. a column retyped to a type of the same name ----------
 $node->safe_psql('postgres', q{
