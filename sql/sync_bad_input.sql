@@ -169,11 +169,25 @@ DROP PUBLICATION sb_by_schema;
 CREATE PUBLICATION sb_mixed FOR TABLES IN SCHEMA sb_e,
   TABLE sb_s.led, ledger.ledgers, ledger.transactions, ledger.blocks;
 SELECT ledger.drop_ledger('sb_s.led');
--- with another table in it, no peer can subscribe to it
+-- with another table in it: a peer subscribed before keeps receiving it
+-- (the drop was let through, and stopped that peer, until a last read)
 ALTER PUBLICATION sb_mixed ADD TABLE sb_plain;
 SELECT ledger.drop_ledger('sb_s.led');
 DROP PUBLICATION sb_mixed;
+-- through its schema and by name: the hint names both
+CREATE PUBLICATION sb_both FOR TABLES IN SCHEMA sb_s,
+  TABLE ledger.ledgers, ledger.transactions, ledger.blocks;
+ALTER PUBLICATION sb_both ADD TABLE sb_s.led;
+SELECT ledger.drop_ledger('sb_s.led');
+DROP PUBLICATION sb_both;
+SELECT ledger.drop_ledger('sb_s.led');
 DROP SCHEMA sb_s, sb_e;
+-- the publications a walsender streams, as PostgreSQL 15's walreceiver
+-- writes them: quoted names, and E'' with doubled backslashes when a name
+-- holds one (it read NULL before)
+SELECT ledger._streamed_publications($q$START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '3', publication_names '"a","it''s","B"')$q$);
+SELECT ledger._streamed_publications($q$START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '3', publication_names  E'"a\\b","c"')$q$);
+SELECT ledger._streamed_publications('SELECT 1');
 \set VERBOSITY terse
 \set SHOW_CONTEXT errors
 

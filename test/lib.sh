@@ -289,7 +289,10 @@ ledger_build_old_releases() {
 		if ! git -C "$LEDGER_REPO" cat-file -e "$commit^{commit}" 2>/dev/null; then
 			# git refuses a clone owned by another user (the usual container CI
 			# case): say so, not that the history is missing
-			if git -C "$LEDGER_REPO" rev-parse --git-dir 2>&1 | grep -q 'dubious ownership'; then
+			# (not a pipe: under pipefail git's own status would hide grep's)
+			local why
+			why=$(git -C "$LEDGER_REPO" rev-parse --git-dir 2>&1 || true)
+			if [[ $why == *'dubious ownership'* ]]; then
 				ledger_die "git refuses $LEDGER_REPO: it is owned by another user than $(id -un) (git's safe.directory);
 run make test as the clone's owner, or: git config --global --add safe.directory $LEDGER_REPO"
 			fi

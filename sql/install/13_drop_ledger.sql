@@ -43,33 +43,43 @@ BEGIN
     END IF;
     -- A published ledger's peers hold replicas of it: the deletion of its
     -- history would reach them, be refused there, and stop their
-    -- subscriptions (every ledger of this origin with them).  Peers are
-    -- those of the publications a peer can subscribe to
-    -- (ledger._peer_publications, sql/install/50_sync.sql): made by
-    -- create_publication, or by hand with the same tables, whether they
-    -- list the ledger or its schema.  Not FOR ALL TABLES, nor one that
-    -- carries other tables or no ledger catalog (a CDC feed, say), which
-    -- no peer can subscribe to (found by a review on 2026-12-06).
+    -- subscriptions (every ledger of this origin with them).  The
+    -- publications that carry ledgers to peers (ledger._peer_publications,
+    -- sql/install/50_sync.sql): every one that carries ledger.transactions,
+    -- by name or through a schema, whatever else it carries (a peer
+    -- subscribed before a table was added keeps receiving it); not FOR ALL
+    -- TABLES, nor a CDC feed of the ledger alone (found by reviews on
+    -- 2026-12-06).
     SELECT pp.pubname INTO pub FROM ledger._peer_publications() pp
      WHERE pp.ledger_id OPERATOR(pg_catalog.=) id
      ORDER BY pp.pubname LIMIT 1;
     IF pub IS NOT NULL THEN
         SELECT CASE
+               -- through its schema and by name: both must go
+               WHEN by_schema AND by_name
+               THEN pg_catalog.format('Take it out of the publication first (ALTER PUBLICATION %I DROP TABLE %s, then ALTER PUBLICATION %I DROP TABLES IN SCHEMA %I), or drop the publication; peers keep their replicas.',
+                                      pub, tbl::pg_catalog.text, pub, x.nspname)
                -- carried through its schema: only that schema's removal takes it out
-               WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace pn
-                             WHERE pn.pnpubid OPERATOR(pg_catalog.=) p.oid
-                               AND pn.pnnspid OPERATOR(pg_catalog.=) c.relnamespace)
+               WHEN by_schema
                THEN pg_catalog.format('Take its schema out of the publication first (ALTER PUBLICATION %I DROP TABLES IN SCHEMA %I), or drop the publication; peers keep their replicas.',
-                                      pub, n.nspname)
+                                      pub, x.nspname)
                -- a publication of tables only: remove_from_publication's
-               WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace pn
-                                 WHERE pn.pnpubid OPERATOR(pg_catalog.=) p.oid)
+               WHEN NOT any_schema
                THEN pg_catalog.format('Remove it from the publication first: SELECT ledger.remove_from_publication(%L, ARRAY[%L::regclass]); peers keep their replicas.', pub, tbl::pg_catalog.text)
                ELSE pg_catalog.format('Take it out of the publication first (ALTER PUBLICATION %I DROP TABLE %s), or drop the publication; peers keep their replicas.', pub, tbl::pg_catalog.text)
                END INTO hint
-          FROM pg_catalog.pg_publication p, pg_catalog.pg_class c
-          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-         WHERE p.pubname OPERATOR(pg_catalog.=) pub AND c.oid OPERATOR(pg_catalog.=) tbl;
+          FROM (SELECT n.nspname,
+                       EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace pn
+                                WHERE pn.pnpubid OPERATOR(pg_catalog.=) p.oid
+                                  AND pn.pnnspid OPERATOR(pg_catalog.=) c.relnamespace) AS by_schema,
+                       EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr
+                                WHERE pr.prpubid OPERATOR(pg_catalog.=) p.oid
+                                  AND pr.prrelid OPERATOR(pg_catalog.=) c.oid) AS by_name,
+                       EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace pn
+                                WHERE pn.pnpubid OPERATOR(pg_catalog.=) p.oid) AS any_schema
+                  FROM pg_catalog.pg_publication p, pg_catalog.pg_class c
+                  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                 WHERE p.pubname OPERATOR(pg_catalog.=) pub AND c.oid OPERATOR(pg_catalog.=) tbl) x;
         RAISE EXCEPTION USING
             ERRCODE = 'object_not_in_prerequisite_state',
             MESSAGE = pg_catalog.format('cannot drop ledger "%s": publication "%s" carries it', tbl, pub),

@@ -100,65 +100,73 @@ COMMENT ON FUNCTION ledger._replication_errors() IS 'Internal: the last error of
 REVOKE ALL ON FUNCTION ledger._replication_errors() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger._replication_errors() TO pg_monitor;
 
--- The publications of this database that a ledger peer can subscribe to,
--- with each ledger they carry: what create_subscription and
--- resync_subscription accept at the origin (src/sync.c,
--- sync_remote_ledgers and sync_check_subscribed).  Such a publication
--- carries ledger.ledgers, ledger.transactions and ledger.blocks, and the
--- keys of the signed ledgers it carries (ledger.signed_ledgers,
--- ledger.ledger_keys); every other table it carries is a ledger of this
--- database (not a replica) or one of ledger's catalog tables that peers
--- check on arrival.  A FOR ALL TABLES publication never is (it carries
--- ledger.keys and ledger.replicas), nor is one that carries any table but
--- those, whatever kind (FOR TABLE, FOR TABLES IN SCHEMA) made it.
+-- The publications of this database that carry ledgers to peers, with each
+-- ledger they carry: every publication that carries ledger.transactions
+-- (create_publication's, or one made by hand with the same tables), by
+-- name or through a schema, whatever else it carries.  Not a FOR ALL TABLES
+-- publication (create_subscription refuses one, and PostgreSQL cannot turn
+-- a publication into one later), nor one that carries no ledger catalog (a
+-- CDC feed of a ledger, say).  Whatever else such a publication carries
+-- now, a peer subscribed to it before keeps receiving it: what matters to
+-- drop_ledger and to replication_status is what it carries, not what a new
+-- subscription would accept (a review of 2026-12-06 found a table added to
+-- a peer's publication let drop_ledger stop that peer).  By OID, from the
+-- catalogs, so that a concurrent DROP PUBLICATION is no error.
 CREATE FUNCTION ledger._peer_publications(OUT pubname pg_catalog.name, OUT ledger_id pg_catalog.int8)
     RETURNS SETOF record
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
     WITH carried AS (
-        SELECT p.pubname, g.ledger_id,
-               (r.ledger_id IS NOT NULL) AS replica,
-               (sg.ledger_id IS NOT NULL) AS signed,
-               c.relname AS catalog
+        SELECT p.oid AS pubid, p.pubname, r.prrelid AS relid
           FROM pg_catalog.pg_publication p
-         CROSS JOIN LATERAL pg_catalog.pg_get_publication_tables(p.pubname::pg_catalog.text) t
-          LEFT JOIN ledger.ledgers g ON g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) t.relid
-          LEFT JOIN ledger.replicas r ON r.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
-          LEFT JOIN ledger.signed_ledgers sg ON sg.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
-          LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
-           AND c.relnamespace OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.regnamespace
-           AND c.relname OPERATOR(pg_catalog.=) ANY ('{ledgers,transactions,blocks,checkpoints,checkpoint_signatures,signed_ledgers,ledger_keys}'::pg_catalog.name[])
-    ), peer AS (
-        SELECT k.pubname FROM carried k
-         GROUP BY k.pubname
-        HAVING pg_catalog.count(DISTINCT k.catalog) FILTER (WHERE k.catalog OPERATOR(pg_catalog.=) ANY ('{ledgers,transactions,blocks}'::pg_catalog.name[])) OPERATOR(pg_catalog.=) 3
-           AND pg_catalog.bool_and(k.catalog IS NOT NULL OR (k.ledger_id IS NOT NULL AND NOT k.replica))
-           AND (NOT pg_catalog.bool_or(k.signed)
-                OR pg_catalog.count(DISTINCT k.catalog) FILTER (WHERE k.catalog OPERATOR(pg_catalog.=) ANY ('{signed_ledgers,ledger_keys}'::pg_catalog.name[])) OPERATOR(pg_catalog.=) 2)
+          JOIN pg_catalog.pg_publication_rel r ON r.prpubid OPERATOR(pg_catalog.=) p.oid
+         WHERE NOT p.puballtables
+        UNION
+        SELECT p.oid, p.pubname, c.oid
+          FROM pg_catalog.pg_publication p
+          JOIN pg_catalog.pg_publication_namespace n ON n.pnpubid OPERATOR(pg_catalog.=) p.oid
+          JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.pnnspid
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog."char"[])
+         WHERE NOT p.puballtables
+    ), records AS (
+        SELECT c.oid FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'ledger'
+           AND c.relname OPERATOR(pg_catalog.=) 'transactions'
     )
-    SELECT DISTINCT k.pubname, k.ledger_id FROM carried k JOIN peer USING (pubname)
-     WHERE k.ledger_id IS NOT NULL
+    SELECT DISTINCT k.pubname, g.ledger_id
+      FROM carried k
+      JOIN ledger.ledgers g ON g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) k.relid
+     WHERE EXISTS (SELECT 1 FROM carried x, records t
+                    WHERE x.pubid OPERATOR(pg_catalog.=) k.pubid
+                      AND x.relid OPERATOR(pg_catalog.=) t.oid)
 $$;
-COMMENT ON FUNCTION ledger._peer_publications() IS 'Internal: the publications a ledger peer can subscribe to, and the ledgers each carries';
+COMMENT ON FUNCTION ledger._peer_publications() IS 'Internal: the publications that carry ledgers to peers (every one that carries ledger.transactions, but FOR ALL TABLES), and the ledgers each carries';
 REVOKE ALL ON FUNCTION ledger._peer_publications() FROM PUBLIC;
 
 -- The publications a walsender streams, from its START_REPLICATION command
 -- (pg_stat_activity.query: walsender.c reports replication commands as
--- activity): the option publication_names, a string literal ('' for ')
+-- activity): the option publication_names, a string literal ('' for ', and
+-- E'...' with \\ for \ when a name holds a backslash: PQescapeLiteral)
 -- holding a list of identifiers as pgoutput reads it (quoted with "" for ",
 -- or else folded to lower case).  NULL for any other command, or one cut
 -- short by track_activity_query_size.
 CREATE FUNCTION ledger._streamed_publications(query pg_catalog.text) RETURNS pg_catalog.name[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
+    -- its literals hold backslashes, parsed when it runs
+    SET standard_conforming_strings = on
 AS $$
     SELECT pg_catalog.array_agg(CASE WHEN pg_catalog.left(i[1], 1) OPERATOR(pg_catalog.=) '"'
                                      THEN pg_catalog.replace(pg_catalog.substr(i[1], 2, pg_catalog.length(i[1]) OPERATOR(pg_catalog.-) 2), '""', '"')
                                      ELSE pg_catalog.lower(i[1]) END::pg_catalog.name)
       FROM pg_catalog.regexp_match(query,
-               '^\s*START_REPLICATION\s.*[(,]\s*"?publication_names"?\s+''((?:[^'']|'''')*)''', 's') m
-     CROSS JOIN LATERAL pg_catalog.regexp_matches(pg_catalog.replace(m[1], '''''', ''''),
+               '^\s*START_REPLICATION\s.*[(,]\s*"?publication_names"?\s+(E?)''((?:[^'']|'''')*)''', 's') m
+     CROSS JOIN LATERAL (SELECT CASE WHEN m[1] OPERATOR(pg_catalog.=) 'E'
+                                     THEN pg_catalog.replace(pg_catalog.replace(m[2], '''''', ''''), '\\', '\')
+                                     ELSE pg_catalog.replace(m[2], '''''', '''') END AS list) l
+     CROSS JOIN LATERAL pg_catalog.regexp_matches(l.list,
                '\s*("(?:[^"]|"")*"|[^",\s]+)\s*(?:,|$)', 'g') i
 $$;
 COMMENT ON FUNCTION ledger._streamed_publications(pg_catalog.text) IS 'Internal: the publication names of a walsender''s START_REPLICATION command, or NULL';
