@@ -1175,6 +1175,37 @@ replica_refuse_nulls(HeapTuple tup, Relation rel, const char *sub)
 	}
 }
 
+/*
+ * A hash of an arriving record (relname NULL: no is its transaction) or
+ * block (no is its number): 32 bytes, or the change is refused.  Not
+ * ledger_bytea_to_hash, whose hint ("Run ledger.verify()") fits a stored
+ * hash, not one arriving at a replica, where nothing was stored (found by a
+ * review on 2026-12-06).
+ */
+static void
+replica_arrived_hash(Datum d, uint8 *out, const char *what, int64 no, int64 ledger_id,
+					 const char *relname)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+	size_t		len = VARSIZE_ANY_EXHDR(b);
+
+	if (len != LEDGER_HASH_LEN)
+	{
+		if (relname != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" arrived with a %s of %zu bytes, not a 32-byte hash",
+							no, relname, what, len),
+					 errhint("The origin's history was changed; the replica refuses it.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the record of transaction " INT64_FORMAT " of ledger " INT64_FORMAT " arrived with a %s of %zu bytes, not a 32-byte hash",
+						no, ledger_id, what, len),
+				 errhint("The origin's history was changed; the replica refuses it.")));
+	}
+	memcpy(out, VARDATA_ANY(b), LEDGER_HASH_LEN);
+}
+
 /* A transaction record arrived: it must match the rows that arrived. */
 static void
 replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catrel)
@@ -1188,8 +1219,8 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 
 	rec.xact_id = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
 	rec.row_count = DatumGetInt64(heap_getattr(tup, 3, td, &isnull));
-	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 4, td, &isnull)), rec.root,
-						 "transaction root");
+	replica_arrived_hash(heap_getattr(tup, 4, td, &isnull), rec.root, "root", rec.xact_id,
+						 ledger_id, NULL);
 	rec.committed_at = DatumGetTimestampTz(heap_getattr(tup, 5, td, &isnull));
 
 	rx = replica_xact(ledger_id, rec.xact_id, false);
@@ -1351,13 +1382,16 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 
 	memset(&b, 0, sizeof(b));
 	b.block_no = DatumGetInt64(heap_getattr(tup, 2, td, &isnull));
-	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 3, td, &isnull)), b.prev_hash, "previous block hash");
-	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 4, td, &isnull)), b.root, "block root");
+	replica_arrived_hash(heap_getattr(tup, 3, td, &isnull), b.prev_hash, "previous-block hash",
+						 b.block_no, ledger_id, relname);
+	replica_arrived_hash(heap_getattr(tup, 4, td, &isnull), b.root, "root", b.block_no, ledger_id,
+						 relname);
 	b.tx_count = DatumGetInt32(heap_getattr(tup, 5, td, &isnull));
 	b.row_count = DatumGetInt64(heap_getattr(tup, 6, td, &isnull));
 	b.sealed_at = DatumGetTimestampTz(heap_getattr(tup, 7, td, &isnull));
 	b.format_version = DatumGetInt32(heap_getattr(tup, 8, td, &isnull));
-	ledger_bytea_to_hash(DatumGetByteaPP(heap_getattr(tup, 9, td, &isnull)), b.block_hash, "block hash");
+	replica_arrived_hash(heap_getattr(tup, 9, td, &isnull), b.block_hash, "block hash", b.block_no,
+						 ledger_id, relname);
 	arr = DatumGetArrayTypeP(heap_getattr(tup, 10, td, &isnull));
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
@@ -1372,7 +1406,7 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 
 		b.has_tree_root = !isnull;
 		if (!isnull)
-			ledger_bytea_to_hash(DatumGetByteaPP(d), b.tree_root, "history tree root");
+			replica_arrived_hash(d, b.tree_root, "history root", b.block_no, ledger_id, relname);
 	}
 	b.total_rows = DatumGetInt64(heap_getattr(tup, 13, td, &isnull));
 

@@ -234,6 +234,24 @@ tamper_case(
 	refused => qr/^block \d+ of ledger "t" does not match its hash$/,
 	restore => qq{DELETE FROM ledger.blocks WHERE ledger_id = $tid AND block_hash = sha256('forged block')});
 
+# hashes that are not hashes: refused as such, not with the hint of a stored
+# hash ("Run ledger.verify()"), which fits no replica (2026-12-06)
+tamper_case(
+	name => 'forged transaction record with a root of one byte',
+	hold_sealer => 1,
+	tamper => qq{INSERT INTO ledger.transactions VALUES ($tid, 999997, 1, '\\x00', now())},
+	refused => qr/^the record of transaction 999997 of ledger $tid arrived with a root of 1 bytes, not a 32-byte hash$/,
+	restore => qq{DELETE FROM ledger.transactions WHERE ledger_id = $tid AND xact_id = 999997});
+
+tamper_case(
+	name => 'forged block with a root of one byte',
+	tamper => qq{INSERT INTO ledger.blocks
+		SELECT ledger_id, block_no + 1, block_hash, '\\x00'::bytea, 0, 0, now(), format_version,
+			sha256('forged block 4'), '{}', first_position + tx_count, tree_root, total_rows
+		  FROM ledger.blocks WHERE ledger_id = $tid ORDER BY block_no DESC LIMIT 1},
+	refused => qr/^block \d+ of ledger "t" arrived with a root of 1 bytes, not a 32-byte hash$/,
+	restore => qq{DELETE FROM ledger.blocks WHERE ledger_id = $tid AND block_hash = sha256('forged block 4')});
+
 tamper_case(
 	name => 'forged block listing a transaction sealed before',
 	tamper => qq{INSERT INTO ledger.blocks
