@@ -1422,6 +1422,15 @@ sealer_forget_marker(void *arg)
 	SPI_finish();
 }
 
+/* Set around create_ledger()'s genesis insert (sealer.h). */
+static bool genesis_insert = false;
+
+void
+sealer_genesis_insert(bool on)
+{
+	genesis_insert = on;
+}
+
 /*
  * ledger.records_loaded() RETURNS trigger
  *
@@ -1439,14 +1448,6 @@ sealer_forget_marker(void *arg)
  * restore starts one.  Nothing while a subscription is applied or copied
  * (replica_applying()): a replica is never sealed here.
  */
-static bool genesis_insert = false;
-
-void
-sealer_genesis_insert(bool on)
-{
-	genesis_insert = on;
-}
-
 Datum
 ledger_records_loaded(PG_FUNCTION_ARGS)
 {
