@@ -355,45 +355,17 @@ margin_sign(double x)
 
 static char *margin_float8_text(double v, char *buf);
 
-/* Reject NaN and infinities (22000). */
-static void
-margin_check_finite(const char *name, double v)
-{
-	if (unlikely(isnan(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("invalid input for \"%s\": NaN", name),
-				 errhint("Inputs must be finite numbers.")));
-	if (unlikely(isinf(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("invalid input for \"%s\": %s", name,
-						v > 0 ? "Infinity" : "-Infinity"),
-				 errhint("Inputs must be finite numbers.")));
-}
-
-/* Reject NaN, infinities (22000) and negative values (22023). */
-static void
-margin_check_nonneg(const char *name, double v)
-{
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	margin_check_finite(name, v);
-	if (unlikely(v < 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid input for \"%s\": %s", name,
-						margin_float8_text(v, buf)),
-				 errdetail("The value of \"%s\" must not be negative.", name)));
-}
-
-/* Reject a value outside [0, 1]. */
+/*
+ * Reject a value outside [0, 1].  NaN, infinities and negative values go
+ * through pricing.c's ledger_check_finite and ledger_check_nonneg, as every
+ * other argument check here (margin.c had copies of them, word for word).
+ */
 static void
 margin_check_fraction(const char *name, double v)
 {
 	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
 
-	margin_check_nonneg(name, v);
+	ledger_check_nonneg(name, v);
 	if (unlikely(v > 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -407,7 +379,7 @@ margin_check_fraction(const char *name, double v)
 static void
 margin_check_positive(const char *name, double v)
 {
-	margin_check_nonneg(name, v);
+	ledger_check_nonneg(name, v);
 	if (unlikely(v == 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -562,7 +534,7 @@ margin_check_risk_array(ArrayType *a, int want)
 				 errmsg("invalid risk array length 0"),
 				 errdetail("A risk array has at least one scenario.")));
 	margin_check_elements((const double *) ARR_DATA_PTR(a), n, "risk array",
-						  margin_check_finite);
+						  ledger_check_finite);
 	return n;
 }
 
@@ -747,17 +719,17 @@ ledger_span_risk_array(PG_FUNCTION_ARGS)
 	if (result != NULL)
 		PG_RETURN_ARRAYTYPE_P(result);
 
-	margin_check_finite("f", f);
+	ledger_check_finite("f", f);
 	if (kind != 0)
-		margin_check_nonneg("f", f);
-	margin_check_nonneg("k", k);
-	margin_check_nonneg("t", t);
-	margin_check_finite("r", r);
-	margin_check_nonneg("sigma", sigma);
-	margin_check_nonneg("price_scan", price_scan);
-	margin_check_nonneg("vol_scan", vol_scan);
-	margin_check_nonneg("multiplier", multiplier);
-	margin_check_nonneg("extreme_multiple", extreme);
+		ledger_check_nonneg("f", f);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("price_scan", price_scan);
+	ledger_check_nonneg("vol_scan", vol_scan);
+	ledger_check_nonneg("multiplier", multiplier);
+	ledger_check_nonneg("extreme_multiple", extreme);
 	margin_check_fraction("cover_fraction", cover);
 
 	margin_span_array(kind, f, k, t, r, sigma, price_scan, vol_scan,
@@ -811,15 +783,15 @@ ledger_pm_risk_array(PG_FUNCTION_ARGS)
 	if (result != NULL)
 		PG_RETURN_ARRAYTYPE_P(result);
 
-	margin_check_nonneg("s", s);
-	margin_check_nonneg("k", k);
-	margin_check_nonneg("t", t);
-	margin_check_finite("r", r);
-	margin_check_finite("q", q);
-	margin_check_nonneg("sigma", sigma);
-	margin_check_nonneg("multiplier", multiplier);
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
+	ledger_check_nonneg("sigma", sigma);
+	ledger_check_nonneg("multiplier", multiplier);
 	margin_check_fraction("down", down);
-	margin_check_nonneg("up", up);
+	ledger_check_nonneg("up", up);
 	if (points < 2 || points > MARGIN_PM_MAX_POINTS || points % 2 != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -927,7 +899,7 @@ margin_accum_args(FunctionCallInfo fcinfo, int want, const double **v,
 				 errmsg("quantity must not be null")));
 	a = PG_GETARG_ARRAYTYPE_P(1);
 	*qty = PG_GETARG_FLOAT8(2);
-	margin_check_finite("quantity", *qty);
+	ledger_check_finite("quantity", *qty);
 	n = margin_check_risk_array(a, want);
 	*v = (const double *) ARR_DATA_PTR(a);
 	return n;
@@ -1467,8 +1439,8 @@ ledger_span_intra_charge(PG_FUNCTION_ARGS)
 	sa = (const int32 *) ARR_DATA_PTR(asa);
 	sb = (const int32 *) ARR_DATA_PTR(asb);
 	charges = (const double *) ARR_DATA_PTR(acharge);
-	margin_check_elements(deltas, nt, "deltas", margin_check_finite);
-	margin_check_elements(charges, ns, "spread_charge", margin_check_nonneg);
+	margin_check_elements(deltas, nt, "deltas", ledger_check_finite);
+	margin_check_elements(charges, ns, "spread_charge", ledger_check_nonneg);
 
 	/*
 	 * the distinct tiers in order of first appearance, deltas added up, as
@@ -1506,7 +1478,7 @@ ledger_span_tier_accum(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("delta must not be null")));
 	delta = PG_GETARG_FLOAT8(2);
-	margin_check_finite("delta", delta);
+	ledger_check_finite("delta", delta);
 	if (st == NULL)
 		st = margin_tier_new(aggcontext);
 	margin_tier_add(st, PG_GETARG_INT32(1), delta);
@@ -1774,10 +1746,10 @@ ledger_option_contracts_accum(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("quantity must not be null")));
 	e.strike = PG_GETARG_FLOAT8(2);
-	margin_check_finite("strike", e.strike);
+	ledger_check_finite("strike", e.strike);
 	e.expiry = PG_GETARG_DATEADT(3);
 	e.quantity = PG_GETARG_FLOAT8(4);
-	margin_check_finite("quantity", e.quantity);
+	ledger_check_finite("quantity", e.quantity);
 	if (st == NULL)
 		st = margin_contract_new(aggcontext);
 	margin_contract_add(st, &e);
@@ -2073,13 +2045,13 @@ ledger_span_inter_credit(PG_FUNCTION_ARGS)
 	riska = (const double *) ARR_DATA_PTR(arka);
 	riskb = (const double *) ARR_DATA_PTR(arkb);
 	margin_check_elements((const double *) ARR_DATA_PTR(anet), np,
-						  "net_deltas", margin_check_finite);
-	margin_check_elements(caps, np, "caps", margin_check_finite);
+						  "net_deltas", ledger_check_finite);
+	margin_check_elements(caps, np, "caps", ledger_check_finite);
 	margin_check_elements(ra, ns, "spread_ratio_a", margin_check_positive);
 	margin_check_elements(rb, ns, "spread_ratio_b", margin_check_positive);
 	margin_check_elements(rate, ns, "spread_credit_rate", margin_check_fraction);
-	margin_check_elements(riska, ns, "spread_risk_a", margin_check_nonneg);
-	margin_check_elements(riskb, ns, "spread_risk_b", margin_check_nonneg);
+	margin_check_elements(riska, ns, "spread_risk_a", ledger_check_nonneg);
+	margin_check_elements(riskb, ns, "spread_risk_b", ledger_check_nonneg);
 	products = margin_text_elements(aprod, np);
 	pa = margin_text_elements(apa, ns);
 	pb = margin_text_elements(apb, ns);
@@ -2130,10 +2102,10 @@ ledger_regt_naked(PG_FUNCTION_ARGS)
 	double		min_pct = PG_GETARG_FLOAT8(4);
 	double		result;
 
-	margin_check_nonneg("s", s);
-	margin_check_nonneg("k", k);
-	margin_check_nonneg("pct", pct);
-	margin_check_nonneg("min_pct", min_pct);
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("pct", pct);
+	ledger_check_nonneg("min_pct", min_pct);
 	result = margin_regt_naked(kind, s, k, pct, min_pct);
 	margin_check_result(&result, 1);
 	PG_RETURN_FLOAT8(result);
@@ -2326,11 +2298,11 @@ regt_read_legs(FunctionCallInfo fcinfo, RegtBook *b)
 							 margin_array_check(aprem, FLOAT8OID, "array \"premiums\"", 0),
 							 "instruments", n);
 	margin_check_elements((const double *) ARR_DATA_PTR(astrike), n, "strikes",
-						  margin_check_nonneg);
+						  ledger_check_nonneg);
 	margin_check_elements((const double *) ARR_DATA_PTR(aqty), n, "quantities",
-						  margin_check_finite);
+						  ledger_check_finite);
 	margin_check_elements((const double *) ARR_DATA_PTR(aprem), n, "premiums",
-						  margin_check_nonneg);
+						  ledger_check_nonneg);
 	ins = margin_text_elements(ains, n);
 
 	legs = (MarginLeg *) palloc(mul_size(sizeof(MarginLeg), Max(n, 1)));
@@ -2520,11 +2492,11 @@ ledger_regt_requirement(PG_FUNCTION_ARGS)
 	b.m = PG_GETARG_FLOAT8(1);
 	b.pct = PG_GETARG_FLOAT8(2);
 	b.min_pct = PG_GETARG_FLOAT8(3);
-	margin_check_nonneg("s", b.s);
+	ledger_check_nonneg("s", b.s);
 	margin_check_positive("m", b.m);
-	margin_check_nonneg("pct", b.pct);
-	margin_check_nonneg("min_pct", b.min_pct);
-	margin_check_nonneg("stock_pct", stock_pct);
+	ledger_check_nonneg("pct", b.pct);
+	ledger_check_nonneg("min_pct", b.min_pct);
+	ledger_check_nonneg("stock_pct", stock_pct);
 	regt_read_legs(fcinfo, &b);
 
 	/* long options are paid in full; every short's proceeds are applied */
