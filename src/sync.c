@@ -321,10 +321,13 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+static void sync_publication_only_ours(const char *pubname);
+
 /*
  * The ledgers a publication made by create_publication carries (SPI
  * connected): their tables and ids, in palloc'd arrays with room for
- * "extra" more.  Returns their number.
+ * "extra" more.  Returns their number.  ERROR if it carries anything else
+ * (sync_publication_only_ours).
  */
 static int
 sync_publication_ledgers(const char *pubname, int extra, Oid **relids, int64 **ids)
@@ -332,7 +335,8 @@ sync_publication_ledgers(const char *pubname, int extra, Oid **relids, int64 **i
 	Datum		arg = CStringGetTextDatum(pubname);
 	Oid			argtype = TEXTOID;
 	bool		isnull;
-	int			n = 0;
+	int			n;
+	int			nledgers = 0;
 	uint64		i;
 
 	if (SPI_execute_with_args("SELECT g.relation::pg_catalog.oid, g.ledger_id, "
@@ -357,19 +361,85 @@ sync_publication_ledgers(const char *pubname, int extra, Oid **relids, int64 **i
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("publication \"%s\" was not made by ledger.create_publication()", pubname),
 				 errhint("Make a publication of ledgers with ledger.create_publication().")));
-	*relids = palloc(sizeof(Oid) * (SPI_processed + extra));
-	*ids = palloc(sizeof(int64) * (SPI_processed + extra));
+	n = (int) SPI_processed;
+	*relids = palloc(sizeof(Oid) * (n + extra));
+	*ids = palloc(sizeof(int64) * (n + extra));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		Datum		r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (isnull)
 			continue;			/* a catalog table */
-		(*relids)[n] = DatumGetObjectId(r);
-		(*ids)[n] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		n++;
+		(*relids)[nledgers] = DatumGetObjectId(r);
+		(*ids)[nledgers] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		nledgers++;
 	}
-	return n;
+	sync_publication_only_ours(pubname);
+	return nledgers;
+}
+
+/*
+ * add_to_publication and remove_from_publication rewrite a publication's
+ * list (ALTER PUBLICATION ... SET TABLE, the only way to change the row
+ * filters of its catalog tables), which drops whatever else it carries: a
+ * schema added by hand (FOR TABLES IN SCHEMA), or a table that is neither
+ * a ledger nor ledger's catalog.  Refused, naming the first, rather than
+ * taken out of the publication without a word.  (A peer's
+ * create_subscription refuses such a publication anyway:
+ * sync_check_subscribed.)
+ */
+static void
+sync_publication_only_ours(const char *pubname)
+{
+	static const char *const catalog[] = {"ledgers", "transactions", "blocks", "checkpoints",
+	"checkpoint_signatures", "signed_ledgers", "ledger_keys"};
+	Datum		cat[lengthof(catalog)];
+	Datum		args[2];
+	Oid			types[2] = {TEXTOID, OIDARRAYOID};
+	int			i;
+	bool		isschema;
+	bool		isnull;
+	char	   *what;
+	char	   *sqlname;
+
+	for (i = 0; i < (int) lengthof(catalog); i++)
+		cat[i] = ObjectIdGetDatum(ledger_catalog_relid(catalog[i]));
+	args[0] = CStringGetTextDatum(pubname);
+	args[1] = PointerGetDatum(construct_array(cat, lengthof(catalog), OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	if (SPI_execute_with_args("SELECT x.isschema, x.what, x.sqlname FROM pg_catalog.pg_publication p, LATERAL ("
+							  "  SELECT true AS isschema, s.nspname::pg_catalog.text AS what, "
+							  "         pg_catalog.quote_ident(s.nspname) AS sqlname "
+							  "  FROM pg_catalog.pg_publication_namespace pn "
+							  "  JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) pn.pnnspid "
+							  "  WHERE pn.pnpubid OPERATOR(pg_catalog.=) p.oid "
+							  "  UNION ALL "
+							  "  SELECT false, r.prrelid::pg_catalog.regclass::pg_catalog.text, "
+							  "         r.prrelid::pg_catalog.regclass::pg_catalog.text "
+							  "  FROM pg_catalog.pg_publication_rel r "
+							  "  WHERE r.prpubid OPERATOR(pg_catalog.=) p.oid "
+							  "  AND r.prrelid OPERATOR(pg_catalog.<>) ALL ($2) "
+							  "  AND NOT EXISTS (SELECT 1 FROM ledger.ledgers g "
+							  "                  WHERE g.relation OPERATOR(pg_catalog.=) r.prrelid)) x "
+							  "WHERE p.pubname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+							  "ORDER BY 1 DESC, 2 LIMIT 1",
+							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_publication");
+	if (SPI_processed == 0)
+		return;
+	isschema = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	what = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	sqlname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("publication \"%s\" carries %s \"%s\", which is neither one of its ledgers nor ledger's catalog",
+					pubname, isschema ? "schema" : "table", what),
+			 errdetail("Changing the publication's ledgers rewrites its table list, which would take that %s out of it; peers cannot subscribe to the publication while it carries it.",
+					   isschema ? "schema" : "table"),
+			 isschema ?
+			 errhint("Take the schema out first: ALTER PUBLICATION %s DROP TABLES IN SCHEMA %s; and publish it in a publication of its own.",
+					 quote_identifier(pubname), sqlname) :
+			 errhint("Take the table out first: ALTER PUBLICATION %s DROP TABLE %s; and publish it in a publication of its own.",
+					 quote_identifier(pubname), sqlname)));
 }
 
 /*
