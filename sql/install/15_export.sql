@@ -23,10 +23,12 @@ COMMENT ON FUNCTION ledger._check_name_utf8(pg_catalog.regclass, pg_catalog.text
 
 -- A timestamptz as an export writes it: microseconds since 2000-01-01 UTC
 -- (as committed_at_us), the int64 extremes for -infinity and infinity (the
--- values PostgreSQL stores for them), NULL for NULL.
+-- values PostgreSQL stores for them, and so the ones the record and block
+-- hashes bind), NULL for NULL.  Neither STRICT nor SET search_path (every
+-- name in it is qualified) so that the planner inlines it: export calls it
+-- for every transaction record and block.
 CREATE FUNCTION ledger._export_us(t pg_catalog.timestamptz) RETURNS pg_catalog.int8
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE WHEN t OPERATOR(pg_catalog.=) 'infinity'::pg_catalog.timestamptz THEN 9223372036854775807::pg_catalog.int8
                 WHEN t OPERATOR(pg_catalog.=) '-infinity'::pg_catalog.timestamptz THEN (-9223372036854775808)::pg_catalog.int8
@@ -148,8 +150,7 @@ BEGIN
     RETURN QUERY
         SELECT pg_catalog.json_build_object('type', 'transaction', 'xact_id', t.xact_id,
                    'row_count', t.row_count, 'root', pg_catalog.encode(t.root, 'hex'),
-                   'committed_at_us', ((EXTRACT(epoch FROM t.committed_at) OPERATOR(pg_catalog.-) 946684800)
-                                       OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8)::pg_catalog.text
+                   'committed_at_us', ledger._export_us(t.committed_at))::pg_catalog.text
           FROM ledger.transactions t
          WHERE t.ledger_id OPERATOR(pg_catalog.=) g.ledger_id
          ORDER BY t.xact_id;
@@ -157,8 +158,7 @@ BEGIN
         SELECT (pg_catalog.jsonb_build_object('type', 'block', 'block_no', b.block_no,
                     'prev_hash', pg_catalog.encode(b.prev_hash, 'hex'), 'root', pg_catalog.encode(b.root, 'hex'),
                     'tx_count', b.tx_count, 'row_count', b.row_count,
-                    'sealed_at_us', ((EXTRACT(epoch FROM b.sealed_at) OPERATOR(pg_catalog.-) 946684800)
-                                     OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,
+                    'sealed_at_us', ledger._export_us(b.sealed_at),
                     'format_version', b.format_version)
                 OPERATOR(pg_catalog.||) CASE WHEN b.tree_root IS NULL THEN '{}'::pg_catalog.jsonb
                     ELSE pg_catalog.jsonb_build_object('tree_size', b.first_position OPERATOR(pg_catalog.+) b.tx_count,

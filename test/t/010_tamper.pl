@@ -395,6 +395,28 @@ ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_pkey PRIMARY KEY (le
 		'edit a transaction committed_at');
 }
 
+# 16b. the same with an infinite commit time: verify reports it, and so does
+#     the offline verifier, from an export that writes the int64 PostgreSQL
+#     stores for infinity (before 2026-12-06 the export failed on it, "cannot
+#     convert infinity to bigint", and the auditor had nothing to check)
+{
+	my ($t, $d) = fresh_ledger();
+	my $lid = ledger_id($t);
+	my $r = row_info($t, 6);
+	$node->safe_psql($db,
+		"UPDATE ledger.transactions SET committed_at = 'infinity' WHERE ledger_id = $lid AND xact_id = $r->{xact}");
+	detected($t, undef,
+		qr/^block $r->{block} does not match its transactions/,
+		'an infinite transaction committed_at');
+	my ($ret, $out, $err) = $node->psql($db, "SELECT * FROM ledger.export('$t')");
+	is($ret, 0, '... the ledger can be exported') or diag($err);
+	like($out, qr/"committed_at_us" ?: ?9223372036854775807\b/,
+		'... with the time PostgreSQL stores for infinity');
+	my ($rc, $aout) = audit_export($node, $db, $t, undef);
+	like($aout, qr/block $r->{block}\b/, '... and tools/ledger-audit names the block');
+	isnt($rc, 0, '... and fails');
+}
+
 # 17. reorder: swap ledger_seq of two rows of one transaction; the row's
 #     hash binds its sequence number (row format 2) ...
 {
