@@ -271,11 +271,21 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 
 /* ---------- SQL functions over row values ---------- */
 
-/* Layout for a record argument, cached in fn_extra by type. */
+/*
+ * Layout for a record argument, cached in fn_extra by type and by the
+ * identifier of the type's descriptor: a named composite type keeps its OID
+ * through ALTER TYPE ... ALTER ATTRIBUTE ... TYPE or ALTER TABLE ... ALTER
+ * COLUMN ... TYPE, and an expression (a PL/pgSQL assignment in a loop) can
+ * call the function again after such a change with the same fn_extra.  A
+ * layout made for the old descriptor read an integer as a text pointer
+ * (found by the internal-API review of 2026-12-06: a segfault from SQL).
+ */
 typedef struct RecordLayoutCache
 {
 	Oid			typid;
 	int32		typmod;
+	uint64		tupdesc_id;		/* assign_record_type_identifier() */
+	MemoryContext cxt;			/* holds layout; reset on a rebuild */
 	CanonLayout layout;
 } RecordLayoutCache;
 
@@ -287,18 +297,30 @@ record_canonical_bytes(FunctionCallInfo fcinfo, HeapTupleHeader rec, StringInfo 
 	Oid			typid = HeapTupleHeaderGetTypeId(rec);
 	int32		typmod = HeapTupleHeaderGetTypMod(rec);
 	TupleDesc	tupdesc = lookup_rowtype_tupdesc(typid, typmod);
+	uint64		tupdesc_id = assign_record_type_identifier(typid, typmod);
 	RecordLayoutCache *cache = fcinfo->flinfo->fn_extra;
 	HeapTupleData tuple;
 	Datum	   *values;
 	bool	   *nulls;
 
-	if (cache == NULL || cache->typid != typid || cache->typmod != typmod)
+	if (cache == NULL)
 	{
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RecordLayoutCache));
+		cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+										   "ledger record layout",
+										   ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->typid != typid || cache->typmod != typmod ||
+		cache->tupdesc_id != tupdesc_id || cache->tupdesc_id == 0)
+	{
+		/* empty first: a failed build leaves no layout to be taken as valid */
+		cache->tupdesc_id = 0;
+		MemoryContextReset(cache->cxt);
+		canon_layout_init(&cache->layout, tupdesc, 0, cache->cxt);
 		cache->typid = typid;
 		cache->typmod = typmod;
-		canon_layout_init(&cache->layout, tupdesc, 0, fcinfo->flinfo->fn_mcxt);
-		fcinfo->flinfo->fn_extra = cache;
+		cache->tupdesc_id = tupdesc_id;
 	}
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
