@@ -498,22 +498,38 @@ signed_init(void)
 /*
  * The signature and key column names of a ledger, or false when it does not
  * require signatures.  Results are palloc'd in the caller's context.
+ *
+ * latest: read with the newest snapshot, as PostgreSQL reads its own
+ * catalogs, for the per-backend cache (signed_shape_lookup).  Under the
+ * caller's snapshot a REPEATABLE READ transaction older than
+ * require_signatures() found the ledger unsigned, and the answer stayed
+ * cached for the session, since no invalidation came after it: every
+ * later insert of the backend into the ledger failed with "is not a signed
+ * ledger" (found by the internal-API review of 2026-12-06; ledger.ledgers
+ * is read so by ledger_catalog_lookup for the same reason).  No caller
+ * runs in parallel mode, where GetLatestSnapshot() is refused.
  */
 static bool
-signed_config(int64 ledger_id, char **sig_attname, char **key_attname)
+signed_config(int64 ledger_id, bool latest, char **sig_attname, char **key_attname)
 {
 	Datum		arg = Int64GetDatum(ledger_id);
 	Oid			argtype = INT8OID;
 	bool		found = false;
 	MemoryContext caller = CurrentMemoryContext;
+	SPIPlanPtr	plan;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT s.signature_attname::pg_catalog.text, s.key_attname::pg_catalog.text "
-								"FROM ledger.signed_ledgers s "
-								"WHERE s.ledger_id OPERATOR(pg_catalog.=) $1",
-								1, &argtype, &arg, NULL, true, 1);
+	plan = SPI_prepare("SELECT s.signature_attname::pg_catalog.text, s.key_attname::pg_catalog.text "
+					   "FROM ledger.signed_ledgers s "
+					   "WHERE s.ledger_id OPERATOR(pg_catalog.=) $1",
+					   1, &argtype);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, &arg, NULL,
+							   latest ? GetLatestSnapshot() : InvalidSnapshot,
+							   InvalidSnapshot, true, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
@@ -639,7 +655,7 @@ signed_shape_lookup(Relation rel)
 	info->shape = NULL;
 
 	linfo = ledger_info_lookup(rel);
-	if (linfo != NULL && signed_config(linfo->ledger_id, &sig_attname, &key_attname))
+	if (linfo != NULL && signed_config(linfo->ledger_id, true, &sig_attname, &key_attname))
 	{
 		MemoryContext cxt = AllocSetContextCreate(signed_info_cxt,
 												  "ledger signed table",
@@ -2407,7 +2423,7 @@ ledger_require_signatures(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("ledger.require_signatures() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
 				 errdetail("It checks that the ledger is empty, which needs a fresh snapshot.")));
-	if (signed_config(ledger_id, &s1, &s2))
+	if (signed_config(ledger_id, false, &s1, &s2))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("ledger table \"%s\" already requires signatures",
@@ -2655,7 +2671,7 @@ signed_verify_begin(Relation rel, MemoryContext mcxt)
 	HASHCTL		ctl;
 	MemoryContext old;
 
-	if (linfo == NULL || !signed_config(linfo->ledger_id, &sig_attname, &key_attname))
+	if (linfo == NULL || !signed_config(linfo->ledger_id, false, &sig_attname, &key_attname))
 		return NULL;
 
 	sv = MemoryContextAllocZero(mcxt, sizeof(SignedVerifier));

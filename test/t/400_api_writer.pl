@@ -14,6 +14,16 @@
 #     descriptor's identifier (assign_record_type_identifier).
 #     Expected bytes from docs/canonical-format.md: 'L' 'R' 0x01, one
 #     column, name "a", tag 3 (int4) or 8 (text), length, value.
+#  2. The per-backend cache of signed-ledger shapes read the ledger's
+#     signature configuration (ledger.signed_ledgers) under the caller's
+#     snapshot.  A REPEATABLE READ transaction whose snapshot predated
+#     ledger.require_signatures() inserted into the ledger: the signature
+#     trigger (in the relcache, which reads the catalogs afresh) found "not
+#     a signed ledger" (39P01) and the answer stayed cached for the
+#     session, so every later insert of that backend into the ledger, in
+#     any transaction, failed the same way until some DDL on the table.
+#     It is now read with the latest snapshot, as ledger_catalog_lookup
+#     reads ledger.ledgers (fixed the same way on 2026-12-05).
 
 use strict;
 use warnings;
@@ -80,5 +90,46 @@ is($ret, 0, 'leaf_hash after ALTER TABLE ... TYPE in a loop: no crash');
 like($err, qr/leaf 2 \Q$int_leaf\E/, 'leaf_hash of the retyped row, by the new type');
 
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'server alive');
+
+# ---------- 2. a snapshot older than require_signatures ----------
+
+my ($pub) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', 'rfc8032-1' ]);
+$pub =~ s/\s+//g;
+$node->safe_psql('postgres', qq{
+	SELECT ledger.add_key('k1', 'k1', 'ed25519', '\\x$pub', now() - interval '1 minute');
+	CREATE TABLE s (id int PRIMARY KEY, memo text, key_id text, sig bytea);
+	SELECT ledger.create_ledger('s');
+});
+
+# VALUES of a row of s signed by RFC 8032's TEST 1 key as k1
+sub signed_row
+{
+	my ($id, $memo) = @_;
+	my $hex = $node->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('s', ROW($id, '$memo', 'k1', NULL, NULL, NULL, NULL)::s), 'hex')");
+	return "($id, '$memo', 'k1', '\\x" . sign_hex('ed25519', 'rfc8032-1', $hex) . "')";
+}
+
+my $w = $node->background_psql('postgres', on_error_stop => 0);
+$w->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1');
+$node->safe_psql('postgres', "SELECT ledger.require_signatures('s', 'sig', 'key_id')");
+my $row1 = signed_row(1, 'rr');
+my $row2 = signed_row(2, 'later');
+$w->query("INSERT INTO s VALUES $row1");
+unlike($w->{stderr}, qr/is not a signed ledger/,
+	'REPEATABLE READ snapshot older than require_signatures: not "not a signed ledger"')
+  or diag($w->{stderr});
+$w->{stderr} = '';
+$w->query('ROLLBACK');
+$w->{stderr} = '';
+$w->query("INSERT INTO s VALUES $row2");
+is($w->{stderr}, '', '... and a signed row in the session\'s next transaction is accepted')
+  or diag($w->{stderr});
+$w->{stderr} = '';
+$w->query("INSERT INTO s VALUES (3, 'unsigned', 'k1', NULL)");
+like($w->{stderr}, qr/has no signature/, '... and an unsigned one refused for its missing signature');
+$w->quit;
+is($node->safe_psql('postgres', "SELECT ok FROM ledger.verify('s', ledger.digest('s'))"), 't',
+	'... and the signed ledger verifies');
 
 done_testing();
