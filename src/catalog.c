@@ -15,7 +15,8 @@
  * a relcache invalidation of its relation (DDL on it, or on all relations);
  * a rebuilt entry's old layout is freed.  Negative entries (not a ledger)
  * are cached too, so a non-ledger table costs one catalog look-up per
- * invalidation.
+ * invalidation; they hold no memory context and are removed by the
+ * invalidation itself, so relations dropped since leave nothing behind.
  *
  * Two smaller caches serve every writing transaction: the catalog's
  * version check (ledger_require_catalog) and the OIDs of the extension's
@@ -121,7 +122,17 @@ catalog_cache_check(void)
 	catalog_cache_valid = true;
 }
 
-/* Drop cached entries on relcache invalidation. */
+/*
+ * Drop cached entries on relcache invalidation.  A ledger's entry is only
+ * marked: a caller may hold it across the invalidation, and the next
+ * look-up rebuilds it in place.  A finished negative entry (not a ledger)
+ * is removed: no caller holds one (look-ups return NULL for it), and it was
+ * kept for good otherwise, so every relation ever looked up (ledger.verify()
+ * of a temporary table, created and dropped in a loop) cost the session
+ * about a kilobyte of CacheMemoryContext that was never given back (found
+ * by the internal-API review of 2026-12-06).  One being built is not
+ * finished (valid is false) and stays.
+ */
 static void
 ledger_cache_inval(Datum arg, Oid relid)
 {
@@ -133,7 +144,11 @@ ledger_cache_inval(Datum arg, Oid relid)
 	hash_seq_init(&status, ledger_cache);
 	while ((info = hash_seq_search(&status)) != NULL)
 	{
-		if (relid == InvalidOid || info->relid == relid)
+		if (relid != InvalidOid && info->relid != relid)
+			continue;
+		if (info->valid && info->ledger_id <= 0 && info->cxt == NULL)
+			hash_search(ledger_cache, &info->relid, HASH_REMOVE, NULL);
+		else
 			info->valid = false;
 	}
 }
@@ -645,11 +660,22 @@ ledger_info_lookup(Relation rel)
 		info->cxt = AllocSetContextCreate(ledger_cache_cxt, "ledger layout",
 										  ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(info->cxt);
+	info->subscription = NULL;
 	info->ledger_id = ledger_catalog_lookup(relid, &info->uuid, &info->format,
 											&info->replica, &info->subscription,
 											info->cxt);
 	if (info->ledger_id > 0)
 		canon_layout_init(&info->layout, RelationGetDescr(rel), 0, info->cxt);
+	else
+	{
+		/*
+		 * a negative entry holds no memory of its own (see
+		 * ledger_cache_inval)
+		 */
+		MemoryContextDelete(info->cxt);
+		info->cxt = NULL;
+		info->subscription = NULL;
+	}
 	info->valid = true;
 	return info->ledger_id > 0 ? info : NULL;
 }

@@ -24,6 +24,13 @@
 #     any transaction, failed the same way until some DDL on the table.
 #     It is now read with the latest snapshot, as ledger_catalog_lookup
 #     reads ledger.ledgers (fixed the same way on 2026-12-05).
+#  3. The per-backend ledger description cache (catalog.c) kept an entry and
+#     a memory context of about a kilobyte for every relation it was ever
+#     asked about, ledger or not, for the life of the session: any role
+#     calling ledger.verify() on temporary tables made and dropped in a loop
+#     grew CacheMemoryContext without bound (2,000 tables: 2,000 contexts,
+#     2.3 MB).  A negative entry now holds no context and goes with the
+#     relation's invalidation.
 
 use strict;
 use warnings;
@@ -131,5 +138,26 @@ like($w->{stderr}, qr/has no signature/, '... and an unsigned one refused for it
 $w->quit;
 is($node->safe_psql('postgres', "SELECT ok FROM ledger.verify('s', ledger.digest('s'))"), 't',
 	'... and the signed ledger verifies');
+
+# ---------- 3. the ledger description cache and relations not ledgers ----------
+
+$node->safe_psql('postgres', "CREATE TABLE kept (a int); SELECT ledger.create_ledger('kept')");
+my $mem = $node->safe_psql('postgres', q{
+	DO $$ BEGIN FOR i IN 1..2000 LOOP
+		EXECUTE 'CREATE TEMP TABLE tmp_' || i || ' (a int)';
+		BEGIN
+			PERFORM ledger.verify(('tmp_' || i)::regclass);
+		EXCEPTION WHEN invalid_parameter_value THEN NULL;
+		END;
+		EXECUTE 'DROP TABLE tmp_' || i;
+	END LOOP; END $$;
+	INSERT INTO kept VALUES (1);
+	SELECT count(*) FROM pg_backend_memory_contexts WHERE name = 'ledger layout';
+	SELECT sum(total_bytes) < 65536 FROM pg_backend_memory_contexts
+		WHERE 'ledger table cache' IN (name, ident);
+	SELECT ok FROM ledger.verify('kept');
+});
+is($mem, "1\nt\nt",
+	'2,000 temporary tables verified and dropped: one layout left (the ledger\'s), the cache small, the ledger verified');
 
 done_testing();
