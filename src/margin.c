@@ -2696,18 +2696,48 @@ ledger_margin_rows_support(PG_FUNCTION_ARGS)
 
 /* ---------- scheduler ---------- */
 
-/* Check ledger.expiry_time: empty, or HH:MM in 00:00 .. 23:59. */
+/*
+ * Read one or two decimal digits at *p, advancing it; -1 if there is no
+ * digit there.
+ */
+static int
+margin_read_2digits(const char **p)
+{
+	int			v;
+
+	if (**p < '0' || **p > '9')
+		return -1;
+	v = *(*p)++ - '0';
+	if (**p >= '0' && **p <= '9')
+		v = v * 10 + (*(*p)++ - '0');
+	return v;
+}
+
+/*
+ * Check ledger.expiry_time: empty, or HH:MM in 00:00 .. 23:59 (H and M of
+ * one digit too, leading blanks skipped), digits and the colon only: each
+ * pass casts the value to time, which refuses what sscanf's %d read besides
+ * ("-0:30", "+7:05", "07: 5", "4294967303:00" passed this check before
+ * 2026-12-06, and every pass then logged an ERROR and ran no expiry).
+ */
 static bool
 margin_check_expiry_time(char **newval, void **extra, GucSource source)
 {
+	const char *p = *newval;
 	int			h;
-	int			m;
-	char		tail;
+	int			m = -1;
 
-	if (*newval == NULL || (*newval)[0] == '\0')
+	if (p == NULL || p[0] == '\0')
 		return true;
-	if (sscanf(*newval, "%d:%d%c", &h, &m, &tail) != 2 ||
-		h < 0 || h > 23 || m < 0 || m > 59)
+	while (*p == ' ' || *p == '\t')
+		p++;
+	h = margin_read_2digits(&p);
+	if (h >= 0 && *p == ':')
+	{
+		p++;
+		m = margin_read_2digits(&p);
+	}
+	if (h < 0 || m < 0 || *p != '\0' || h > 23 || m > 59)
 	{
 		GUC_check_errdetail("The expiry time must be HH:MM (UTC), or empty to disable expiry runs.");
 		return false;
