@@ -567,14 +567,19 @@ margin_make_array(const double *v, int n)
  * site (FmgrInfo) of span_risk_array and pm_risk_array keeps the arrays it
  * has computed in an open-addressing table in fn_mcxt, keyed by the exact
  * bits of the arguments; a hit returns a copy.  Errors are never cached.
- * The table holds at most MARGIN_MEMO_SLOTS * 3 / 4 arrays, after which
- * new arguments are computed without being kept (about 300 kB at most);
- * a call site where fewer than a quarter of the first MARGIN_MEMO_PROBE
- * calls hit stops looking, so arguments that never repeat cost nothing.
+ * The table holds at most MARGIN_MEMO_SLOTS * 3 / 4 arrays and
+ * MARGIN_MEMO_BYTES of them, after which new arguments are computed without
+ * being kept (about 300 kB at most with the table: 768 SPAN arrays of 152
+ * bytes fit, 24 portfolio-margin arrays of 1,000 points; before 2026-12-06
+ * only the count was bounded, and a call site of pm_risk_array with 1,000
+ * points kept 8 MB); a call site where fewer than a quarter of the first
+ * MARGIN_MEMO_PROBE calls hit stops looking, so arguments that never repeat
+ * cost nothing.
  */
 #define MARGIN_MEMO_SLOTS	1024
 #define MARGIN_MEMO_PARAMS	10
 #define MARGIN_MEMO_PROBE	4096
+#define MARGIN_MEMO_BYTES	(192 * 1024)
 
 typedef struct MarginMemoKey
 {
@@ -592,6 +597,7 @@ typedef struct MarginMemoEntry
 typedef struct MarginMemo
 {
 	int			used;			/* slots filled */
+	Size		bytes;			/* of the arrays kept */
 	int			lookups;		/* calls so far, up to MARGIN_MEMO_PROBE */
 	int			hits;			/* of which hits */
 	bool		off;			/* stopped looking */
@@ -665,13 +671,15 @@ margin_memo_put(FunctionCallInfo fcinfo, MarginMemoEntry *e,
 	if (e == NULL)
 		return;
 	memo = (MarginMemo *) fcinfo->flinfo->fn_extra;
-	if (memo->off || memo->used >= MARGIN_MEMO_SLOTS * 3 / 4)
+	if (memo->off || memo->used >= MARGIN_MEMO_SLOTS * 3 / 4 ||
+		memo->bytes + VARSIZE(a) > MARGIN_MEMO_BYTES)
 		return;
 	e->value = (ArrayType *) MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
 												VARSIZE(a));
 	memcpy(e->value, a, VARSIZE(a));
 	e->key = *key;
 	memo->used++;
+	memo->bytes += VARSIZE(a);
 }
 
 /* ---------- SQL-callable: risk arrays ---------- */

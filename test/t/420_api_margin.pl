@@ -8,6 +8,10 @@
 #     "+7:05", "07: 5" and "4294967303:00" were accepted, and each scheduler
 #     pass then failed casting the value to time (an ERROR in the log every
 #     pass, and no expiry run, for good).
+#  2. A call site of pm_risk_array or span_risk_array keeps the arrays it
+#     computed (fn_extra), documented as about 300 kB at most; only their
+#     number was bounded (768), and a PL/pgSQL loop over pm_risk_array
+#     with 1,000 points grew its transaction's memory by 8 MB.
 
 use strict;
 use warnings;
@@ -63,6 +67,35 @@ like($log, qr/invalid value for parameter "ledger.expiry_time": "\+0:00"/,
 	'an expiry time with a sign in the file is refused at reload');
 unlike($log, qr/invalid input syntax for type time/,
 	'no scheduler pass fails on the expiry time');
+
+# ---------- 2. the memo of a risk array call site ----------
+# one call site (a PL/pgSQL simple expression, whose state lives until the
+# end of the transaction) valuing 2,000 distinct contracts; the memory the
+# backend holds is measured before and after, in the same transaction
+foreach my $case (
+	[ 'pm_risk_array, 1,000 points',
+		"ledger.pm_risk_array('call', 100, 50 + i * 0.01, 0.5, 0.05, 0, 0.2, 100, 0.15, 0.15, 1000)" ],
+	[ 'pm_risk_array, 10 points',
+		"ledger.pm_risk_array('call', 100, 50 + i * 0.01, 0.5, 0.05, 0, 0.2)" ],
+	[ 'span_risk_array',
+		"ledger.span_risk_array('call', 100, 50 + i * 0.01, 0.5, 0.05, 0.2, 8, 0.05)" ])
+{
+	my ($what, $call) = @$case;
+	my ($ret, $out, $err) = $node->psql('postgres', qq{
+		DO \$\$
+		DECLARE a float8[]; b0 bigint; b1 bigint;
+		BEGIN
+			SELECT sum(total_bytes) INTO b0 FROM pg_backend_memory_contexts;
+			FOR i IN 1 .. 2000 LOOP
+				a := $call;
+			END LOOP;
+			SELECT sum(total_bytes) INTO b1 FROM pg_backend_memory_contexts;
+			RAISE NOTICE 'grew % kB', (b1 - b0) / 1024;
+		END \$\$});
+	my ($kb) = $err =~ /grew (-?\d+) kB/;
+	ok(defined $kb && $kb < 512, "$what: one call site keeps less than 512 kB")
+	  or diag($err);
+}
 
 $node->stop;
 done_testing();
