@@ -194,6 +194,7 @@ PG_FUNCTION_INFO_V1(ledger_span_inter_credit);
 PG_FUNCTION_INFO_V1(ledger_regt_naked);
 PG_FUNCTION_INFO_V1(ledger_regt_requirement);
 PG_FUNCTION_INFO_V1(ledger_margin_rows_support);
+PG_FUNCTION_INFO_V1(ledger_margin_run_lock);
 
 /* ledger.exercise_threshold: smallest in-the-money amount exercised */
 double		ledger_exercise_threshold = 0.01;
@@ -2700,6 +2701,55 @@ ledger_margin_rows_support(PG_FUNCTION_ARGS)
 	}
 	req->rows = rows;
 	PG_RETURN_POINTER(req);
+}
+
+/* ---------- one run at a time ---------- */
+
+/*
+ * ledger._margin_run_lock(run regprocedure) RETURNS void
+ *
+ * The lock that lets one ledger.run_margin_calls (or ledger.run_expiry) run
+ * at a time: SHARE UPDATE EXCLUSIVE on the table it appends to
+ * (ledger.margin_calls, ledger.exercise_events), until the end of the
+ * transaction, for a caller who may execute run.  It conflicts with
+ * itself, not with the inserts, reads and sealing of the table.  Both
+ * took a transaction-level advisory lock before 2026-12-06, which any role
+ * that can connect may take as well (advisory locks have no privileges):
+ * a session holding pg_advisory_lock(hashtext('ledger.run_margin_calls'))
+ * stopped every run and the margin scheduler, silently, for as long as it
+ * stayed.  Taken here without LOCK TABLE's privilege check (which wants
+ * UPDATE, DELETE or TRUNCATE on an append-only table) but with the
+ * caller's EXECUTE on run, so no other role can hold it against a run.
+ */
+Datum
+ledger_margin_run_lock(PG_FUNCTION_ARGS)
+{
+	Oid			run = PG_GETARG_OID(0);
+	Oid			nsp = get_namespace_oid("ledger", false);
+	char	   *fname = get_func_name(run);
+	const char *relname = NULL;
+	Oid			relid;
+
+	if (fname != NULL && get_func_namespace(run) == nsp)
+	{
+		if (strcmp(fname, "run_margin_calls") == 0)
+			relname = "margin_calls";
+		else if (strcmp(fname, "run_expiry") == 0)
+			relname = "exercise_events";
+	}
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ledger._margin_run_lock() serves ledger.run_margin_calls and ledger.run_expiry only")));
+	if (pg_proc_aclcheck(run, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, fname);
+	relid = get_relname_relid(relname, nsp);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"ledger.%s\" does not exist", relname)));
+	LockRelationOid(relid, ShareUpdateExclusiveLock);
+	PG_RETURN_VOID();
 }
 
 /* ---------- scheduler ---------- */

@@ -910,6 +910,18 @@ COMMENT ON FUNCTION ledger.margin_requirements(pg_catalog.date) IS
 
 -- ---------- Automation: margin calls and expiry ----------
 
+-- One run_margin_calls (run_expiry) at a time: SHARE UPDATE EXCLUSIVE on
+-- ledger.margin_calls (ledger.exercise_events) for a caller who may execute
+-- the run; an advisory lock before 2026-12-06, which any role could hold
+-- against every run (src/margin.c, ledger_margin_run_lock).
+CREATE FUNCTION ledger._margin_run_lock(run pg_catalog.regprocedure)
+RETURNS pg_catalog.void
+AS 'MODULE_PATHNAME', 'ledger_margin_run_lock'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ledger._margin_run_lock(pg_catalog.regprocedure) IS
+	'Internal: the lock that lets one ledger.run_margin_calls or ledger.run_expiry run at a time';
+
 CREATE OR REPLACE FUNCTION ledger.run_margin_calls(as_of pg_catalog.timestamptz)
 RETURNS pg_catalog.int4
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -941,7 +953,7 @@ BEGIN
 			HINT = 'Run it in a READ COMMITTED transaction.';
 	END IF;
 	-- one run at a time, so two runs for the same as_of cannot both insert
-	PERFORM pg_advisory_xact_lock(hashtext('ledger.run_margin_calls'));
+	PERFORM ledger._margin_run_lock('ledger.run_margin_calls(pg_catalog.timestamptz)');
 	-- one statement for every account in deficit that has no call for
 	-- as_of yet: rows appended in account order, then announced in it.  A
 	-- deficit is at least a cent once rounded to cents (float8 noise such
@@ -1018,7 +1030,7 @@ BEGIN
 			DETAIL = 'Its snapshot would not see the events of a concurrent run that commits while it waits for that run.',
 			HINT = 'Run it in a READ COMMITTED transaction.';
 	END IF;
-	PERFORM pg_advisory_xact_lock(hashtext('ledger.run_expiry'));
+	PERFORM ledger._margin_run_lock('ledger.run_expiry(pg_catalog.date, pg_catalog.float8)');
 	-- one statement: the options expiring on as_of, netted per account,
 	-- exercised (long) or assigned (short) when in the money by at least
 	-- the threshold and not done before; rows appended in (account,

@@ -97,7 +97,7 @@ my $second = IPC::Run::start(
 	],
 	'>', \$out, '2>', \$err);
 $node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+	"SELECT count(*) = 1 FROM pg_locks WHERE relation = 'ledger.margin_calls'::regclass AND mode = 'ShareUpdateExclusiveLock' AND NOT granted")
   or die 'second run never waited';
 $first->query_safe('COMMIT');
 $first->quit;

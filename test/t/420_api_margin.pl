@@ -12,6 +12,11 @@
 #     computed (fn_extra), documented as about 300 kB at most; only their
 #     number was bounded (768), and a PL/pgSQL loop over pm_risk_array
 #     with 1,000 points grew its transaction's memory by 8 MB.
+#  3. run_margin_calls and run_expiry ran one at a time under a
+#     transaction-level advisory lock, which any role that can connect may
+#     take too: a session of a role without any privilege holding
+#     pg_advisory_lock(hashtext('ledger.run_margin_calls')) stopped every
+#     run, and the margin scheduler's passes, for as long as it stayed.
 
 use strict;
 use warnings;
@@ -96,6 +101,44 @@ foreach my $case (
 	ok(defined $kb && $kb < 512, "$what: one call site keeps less than 512 kB")
 	  or diag($err);
 }
+
+# ---------- 3. the lock of one run at a time ----------
+$node->safe_psql('postgres', 'CREATE ROLE nobody LOGIN');
+my $holder = $node->background_psql('postgres',
+	extra_params => [ '-U', 'nobody' ]);
+$holder->query_safe(
+	"SELECT pg_advisory_lock(hashtext('ledger.run_margin_calls')), "
+	  . "pg_advisory_lock(hashtext('ledger.run_expiry'))");
+foreach my $run ('ledger.run_margin_calls(now())', "ledger.run_expiry(current_date)")
+{
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"SET statement_timeout = '5s'; SELECT $run", timeout => 60);
+	is($ret . '|' . $out . '|' . $err, '0|0|',
+		"$run is not held up by a role's advisory lock");
+}
+$holder->quit;
+# the lock itself: only for a caller who may run the function, and only
+# for these two functions
+foreach my $case (
+	[ "SELECT ledger._margin_run_lock('ledger.run_margin_calls(timestamptz)')", 'nobody',
+		qr/permission denied for function run_margin_calls/ ],
+	[ "SELECT ledger._margin_run_lock('ledger.run_expiry(date, float8)')", 'nobody',
+		qr/permission denied for function run_expiry/ ],
+	[ "SELECT ledger._margin_run_lock('pg_catalog.now()')", 'postgres',
+		qr/serves ledger.run_margin_calls and ledger.run_expiry only/ ])
+{
+	my ($sql, $user, $re) = @$case;
+	my ($ret, $out, $err) = $node->psql('postgres', $sql,
+		extra_params => [ '-U', $user ]);
+	like($err, $re, "$sql as $user refused");
+}
+is( $node->safe_psql('postgres', q{
+		BEGIN;
+		SELECT ledger._margin_run_lock('ledger.run_margin_calls(timestamptz)');
+		SELECT mode FROM pg_locks WHERE relation = 'ledger.margin_calls'::regclass
+		   AND pid = pg_backend_pid() AND mode <> 'AccessShareLock';
+		COMMIT;}),
+	"\nShareUpdateExclusiveLock", 'SHARE UPDATE EXCLUSIVE on ledger.margin_calls');
 
 $node->stop;
 done_testing();
