@@ -171,6 +171,7 @@ checkpoint_pass(void)
 	{
 		bool		has_ext;
 
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		/* (first: see sealer_lock_extension) */
 		has_ext = sealer_lock_extension();

@@ -1885,6 +1885,7 @@ launcher_database_open(Oid dboid)
 	HeapTuple	tup;
 	bool		open = false;
 
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
 	if (HeapTupleIsValid(tup))
@@ -1925,6 +1926,7 @@ launcher_mark_all_databases(void)
 	TableScanDesc scan;
 	HeapTuple	tup;
 
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	rel = table_open(DatabaseRelationId, AccessShareLock);
@@ -2199,6 +2201,15 @@ sealer_pass(void)
 	volatile bool dropped = false;
 	int			i;
 
+	/*
+	 * Each transaction of a worker starts its statement's clock itself, as
+	 * PostgresMain does for a client's: otherwise now() and
+	 * pg_stat_activity's xact_start and query_start stayed at the moment the
+	 * sealer connected (InitPostgres), and a sealer kept busy made one
+	 * scheduled checkpoint, its made_at compared with the same frozen now()
+	 * ever after (a review on 2026-12-06).
+	 */
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	has_ext = sealer_lock_extension();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -2261,6 +2272,7 @@ sealer_pass(void)
 		{
 			PopActiveSnapshot();
 			CommitTransactionCommand();
+			SetCurrentStatementStartTimestamp();
 			StartTransactionCommand();
 			dropped = !sealer_lock_extension();
 			PushActiveSnapshot(GetTransactionSnapshot());
@@ -2349,6 +2361,7 @@ sealer_vacuum_queue_if_grown(void)
 
 	if (last != 0 && !TimestampDifferenceExceeds(last, now, SEALER_QUEUE_VACUUM_MS))
 		return;
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	relid = ledger_catalog_object("seal_queue");
 	if (OidIsValid(relid) && (rel = try_relation_open(relid, AccessShareLock)) != NULL)
@@ -2550,6 +2563,7 @@ ledger_seal_once_main(Datum main_arg)
 	dboid = args.dboid;
 	worker_start(dboid, NULL);
 
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, ledger_id == 0 ? "rebuilding the sealing list on demand" :
 						   "sealing ledger on demand");
