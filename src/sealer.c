@@ -826,7 +826,7 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 	uint64		total;
 	BlockNumber qblocks = ents != NULL ? RelationGetNumberOfBlocks(qrel) : 0;
 
-	items = palloc(sizeof(SealItem) * cap);
+	items = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SealItem) * cap);
 	if (ents == NULL)
 		scan = table_beginscan(qrel, snapshot, 0, NULL);
 	for (;;)
@@ -900,13 +900,19 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 	 */
 	table_close(qrel, NoLock);
 
-	/* sort pointers: an item is about 90 bytes */
-	order = palloc(sizeof(SealItem *) * Max(k, 1));
+	/*
+	 * sort pointers: an item is 64 bytes.  Huge allocations: 2^24 waiting
+	 * transactions of one ledger (a backlog of days, or a ledger held by an
+	 * open ALTER TABLE over a weekend) made 1 GB of items, past palloc's
+	 * limit, and every pass and seal() of that ledger failed with XX000
+	 * "invalid memory alloc request size" for good (a review on 2026-12-06).
+	 */
+	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SealItem *) * Max(k, 1));
 	for (i = 0; i < k; i++)
 		order[i] = &items[i];
 	qsort(order, k, sizeof(SealItem *), seal_item_cmp);
 	/* duplicates: the rebuilt list may repeat a writer's entry */
-	out = palloc(sizeof(SealItem) * Max(k, 1));
+	out = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SealItem) * Max(k, 1));
 	for (i = 0, total = k, k = 0; i < total; i++)
 	{
 		if (k > 0 && order[i]->rec.xact_id == out[k - 1].rec.xact_id)
@@ -1540,7 +1546,7 @@ sealer_ledger_ids(Oid relid)
 		uint64		cap = 64;
 		uint64		k = 0;
 
-		out.ents = MemoryContextAlloc(caller, sizeof(QueueEntry) * cap);
+		out.ents = MemoryContextAllocHuge(caller, sizeof(QueueEntry) * cap);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
 			bool		isnull;
@@ -1567,8 +1573,9 @@ sealer_ledger_ids(Oid relid)
 
 		/* by ledger, each ledger's in the list's order */
 		qsort(out.ents, k, sizeof(QueueEntry), queue_entry_cmp);
-		out.ids = MemoryContextAlloc(caller, sizeof(int64) * Max(k, 1));
-		out.first = MemoryContextAlloc(caller, sizeof(uint64) * (k + 1));
+		/* (huge: one per entry, see seal_read_queue) */
+		out.ids = MemoryContextAllocHuge(caller, sizeof(int64) * Max(k, 1));
+		out.first = MemoryContextAllocHuge(caller, sizeof(uint64) * (k + 1));
 		for (i = 0; i < k; i++)
 			if (i == 0 || out.ents[i].ledger_id != out.ents[i - 1].ledger_id)
 			{

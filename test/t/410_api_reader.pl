@@ -15,6 +15,15 @@
 #     one scheduled checkpoint per sealer, none after it however long the
 #     sealer ran.  pg_stat_activity showed its xact_start and query_start as
 #     old as the sealer.
+#  2. A ledger with 2^24 entries waiting on the sealing list (a backlog of
+#     16.8 million transactions: days of an unsealed ledger, or a ledger
+#     held by an open ALTER TABLE over a weekend) could never be sealed
+#     again: seal_read_queue allocated 64 bytes per entry with palloc, past
+#     its 1 GB limit, and every pass and every seal() failed with XX000
+#     "invalid memory alloc request size".  Reproduced by hand with 16.8
+#     million records (39 s to load, seal() failed after 26 s; sealed in 17
+#     blocks after the fix); here one record listed 2^24 times takes the
+#     same allocation, in a fraction of the time.
 
 use strict;
 use warnings;
@@ -78,5 +87,28 @@ is($node->safe_psql('postgres', q{
 	SELECT max(made_at) > clock_timestamp() - interval '4 s' FROM ledger.checkpoints}), 't',
 	'the newest scheduled checkpoint is recent');
 cmp_ok($lag, '<=', 2, "the sealer's query_start in pg_stat_activity is its statement's");
+
+# ---------- 2. a backlog of 2^24 entries ----------
+
+my $big = ledger_node('backlog', conf => "ledger.sealer = off\n");
+$big->safe_psql('postgres', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE backlog (id bigint PRIMARY KEY);
+	SELECT ledger.create_ledger('backlog');
+	SELECT ledger.seal();
+	INSERT INTO backlog VALUES (1);
+});
+# the entry of that transaction, 2^24 times more (the list is unlogged)
+$big->safe_psql('postgres', q{
+	INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid)
+	SELECT q.ledger_id, q.xact_id, q.record_tid
+	  FROM ledger.seal_queue q, generate_series(1, 16777216) g
+	 WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0});
+my ($ret, $out, $err) = $big->psql('postgres', q{SELECT ledger.seal('backlog')}, timeout => 900);
+is($out, '1', '2^24 waiting entries of one ledger are sealed (one transaction, one block)');
+is($err, '', 'and no error');
+is($big->safe_psql('postgres', q{SELECT count(*) FROM ledger.seal_queue WHERE ledger_id <> 0}), '0',
+	'the list is empty after');
+is($big->safe_psql('postgres', q{SELECT ok FROM ledger.verify('backlog')}), 't', 'the ledger verifies');
 
 done_testing();
