@@ -458,6 +458,47 @@ proof_check_row_size(const ProofLedger *pl, int64 xact, int64 seq, Size len, boo
 }
 
 /*
+ * A block's history size (first_position + tx_count), or -1 when its header
+ * cannot hold one: an edited first_position or tx_count (negative, or
+ * summing past int8).
+ */
+static int64
+proof_tree_size(const LedgerBlock *b)
+{
+	if (b->first_position < 0 || b->tx_count < 0 ||
+		b->first_position > PG_INT64_MAX - b->tx_count)
+		return -1;
+	return b->first_position + b->tx_count;
+}
+
+/*
+ * The history positions the blocks of a proof claim must agree before the
+ * history tree is asked for a path: a block header whose first_position a
+ * superuser edited led the tree code to an internal error (XX000, "leaf N
+ * is not in a history tree of M leaves" or "no consistency proof from N to
+ * M leaves"), or, for a negative size, to 55000 and the advice to seal (a
+ * review on 2026-12-06).  It is a ledger that does not verify: XX001, as
+ * every other such refusal of a proof.
+ */
+static void
+proof_history_disagrees(const ProofLedger *pl, const LedgerBlock *a, int index,
+						const LedgerBlock *b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the history positions of ledger \"%s\" do not agree",
+					get_rel_name(pl->relid)),
+			 index >= 0 ?
+			 errdetail("The transaction is at index %d of block " INT64_FORMAT ", which claims %d transactions from history position " INT64_FORMAT "; block " INT64_FORMAT " claims %d from position " INT64_FORMAT ".",
+					   index, a->block_no, a->tx_count, a->first_position,
+					   b->block_no, b->tx_count, b->first_position) :
+			 errdetail("Block " INT64_FORMAT " claims %d transactions from history position " INT64_FORMAT ", and the later block " INT64_FORMAT " claims %d from position " INT64_FORMAT ".",
+					   a->block_no, a->tx_count, a->first_position,
+					   b->block_no, b->tx_count, b->first_position),
+			 errhint("Run ledger.verify() on the ledger: a proof is only given for a ledger that verifies.")));
+}
+
+/*
  * ledger.prove(tbl regclass, xact bigint, seq bigint, to_block bigint DEFAULT NULL)
  *		RETURNS jsonb
  */
@@ -569,6 +610,11 @@ ledger_prove(PG_FUNCTION_ARGS)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		/* the transaction's position, inside the target's history */
+		if (home.first_position < 0 || home.first_position > PG_INT64_MAX - index ||
+			proof_tree_size(&target) < 0 ||
+			home.first_position + index >= proof_tree_size(&target))
+			proof_history_disagrees(&pl, &home, index, &target);
 		record_leaf(rec, pl.format, txleaf);
 		proof_append_v2(&buf, &pl, home.first_position + index, txleaf, &target);
 		SPI_finish();
@@ -649,6 +695,10 @@ ledger_consistency_proof(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the new digest (block " INT64_FORMAT ") is older than the old one (block " INT64_FORMAT ")",
 						new_b.block_no, old_b.block_no)));
+
+	/* the old history no larger than the new one (proof_history_disagrees) */
+	if (proof_tree_size(&old_b) < 0 || proof_tree_size(&new_b) < proof_tree_size(&old_b))
+		proof_history_disagrees(&pl, &old_b, -1, &new_b);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

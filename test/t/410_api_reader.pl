@@ -24,6 +24,12 @@
 #     million records (39 s to load, seal() failed after 26 s; sealed in 17
 #     blocks after the fix); here one record listed 2^24 times takes the
 #     same allocation, in a fraction of the time.
+#  3. prove() and consistency_proof() handed a block's history position
+#     to the history tree unchecked: a first_position a superuser edited
+#     gave XX000 ("leaf N is not in a history tree of M leaves", "no
+#     consistency proof from N to M leaves") or, negative on the newest
+#     block, 55000 with the advice to seal.  It is a ledger that does not
+#     verify: XX001, as the other refusals of a proof.
 
 use strict;
 use warnings;
@@ -110,5 +116,45 @@ is($err, '', 'and no error');
 is($big->safe_psql('postgres', q{SELECT count(*) FROM ledger.seal_queue WHERE ledger_id <> 0}), '0',
 	'the list is empty after');
 is($big->safe_psql('postgres', q{SELECT ok FROM ledger.verify('backlog')}), 't', 'the ledger verifies');
+
+# ---------- 3. edited history positions ----------
+
+$big->safe_psql('postgres', q{
+	CREATE TABLE pos (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('pos');
+	INSERT INTO pos VALUES (1);
+	SELECT ledger.seal('pos');
+	INSERT INTO pos VALUES (2);
+	SELECT ledger.seal('pos');
+	CREATE TABLE pos_digest AS SELECT ledger.digest('pos') AS d;
+	INSERT INTO pos VALUES (3);
+	SELECT ledger.seal('pos');
+});
+
+sub pos_err
+{
+	my ($sql) = @_;
+	my ($ret, $out, $err) = $big->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+	return $err;
+}
+my $pos_id = q{(SELECT ledger_id FROM ledger.ledgers WHERE relation = 'pos'::regclass)};
+my $prove = q{SELECT ledger.prove('pos', (SELECT ledger_xact FROM pos WHERE id = 2), 0)};
+my $cons = q{SELECT ledger.consistency_proof('pos', (SELECT d FROM pos_digest))};
+for my $case ([ 2, 1000000, 'past the newest block' ], [ 2, -5, 'negative' ], [ 3, -500, 'negative, on the newest block' ])
+{
+	my ($b, $fp, $what) = @$case;
+	my $orig = $big->safe_psql('postgres',
+		"SELECT first_position FROM ledger.blocks WHERE ledger_id = $pos_id AND block_no = $b");
+	$big->safe_psql('postgres',
+		"UPDATE ledger.blocks SET first_position = $fp WHERE ledger_id = $pos_id AND block_no = $b");
+	like(pos_err($prove), qr/ERROR:  XX001: the history positions of ledger "pos" do not agree/,
+		"prove: block ${b}'s first_position edited ($what) is XX001");
+	like(pos_err($cons), qr/ERROR:  XX001: the history positions of ledger "pos" do not agree/,
+		"consistency_proof: block ${b}'s first_position edited ($what) is XX001");
+	$big->safe_psql('postgres',
+		"UPDATE ledger.blocks SET first_position = $orig WHERE ledger_id = $pos_id AND block_no = $b");
+}
+like($big->safe_psql('postgres', $prove), qr/"proof_version": 2/, 'prove: restored, the proof is given');
+like($big->safe_psql('postgres', $cons), qr/"old_size": 2/, 'consistency_proof: restored, the proof is given');
 
 done_testing();
