@@ -616,27 +616,93 @@ sync_drop_remote_slot(SyncConn *sc, const char *slot)
 													 quote_identifier(slot)), 0));
 }
 
-/* After an error: end the remote transaction, drop the slot made, disconnect. */
+/*
+ * Drop a slot at the origin if it exists, without an error for what fails
+ * there: returns NULL once the slot is gone, else the origin's message.  An
+ * error of this backend (a query cancel, statement_timeout while the origin
+ * is slow) is raised as usual.
+ */
+static char *
+sync_try_drop_remote_slot(SyncConn *sc, const char *slot)
+{
+	Oid			types[1] = {TEXTOID};
+	WalRcvExecResult *res;
+	char	   *err = NULL;
+	bool		exists;
+
+	res = walrcv_exec(sc->wrconn,
+					  psprintf("SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name OPERATOR(pg_catalog.=) %s",
+							   quote_literal_cstr(slot)), 1, types);
+	if (res->status != WALRCV_OK_TUPLES)
+		err = pstrdup(res->err ? res->err : "unexpected result");
+	exists = err == NULL && tuplestore_tuple_count(res->tuplestore) > 0;
+	walrcv_clear_result(res);
+	if (!exists)
+		return err;
+	res = walrcv_exec(sc->wrconn, psprintf("DROP_REPLICATION_SLOT %s WAIT", quote_identifier(slot)), 0, NULL);
+	if (res->status != WALRCV_OK_COMMAND)
+		err = pstrdup(res->err ? res->err : "unexpected result");
+	walrcv_clear_result(res);
+	return err;
+}
+
+/* What is being done at the origin, for the context of an error there. */
+static void
+sync_abandon_context(void *arg)
+{
+	errcontext("while dropping replication slot \"%s\" at the origin after an error", (const char *) arg);
+}
+
+/*
+ * After an error: end the remote transaction, drop the slot made,
+ * disconnect.  What fails at the origin is reported as a WARNING (the first
+ * error is the one to raise); an error of this backend here (a query cancel
+ * while the origin does not answer) is raised instead of the first one,
+ * after the connection is closed.  Nothing is caught: this runs in the
+ * PG_CATCH of an error being raised, and FlushErrorState() there would
+ * also discard that error.
+ */
 static void
 sync_abandon(SyncConn *sc)
 {
+	ErrorContextCallback errcallback;
+
 	if (sc->wrconn == NULL)
 		return;
+	errcallback.callback = sync_abandon_context;
+	errcallback.arg = sc->slot;
+	errcallback.previous = error_context_stack;
+	if (sc->slot != NULL)
+		error_context_stack = &errcallback;
 	PG_TRY();
 	{
 		if (sc->in_xact)
 			walrcv_clear_result(walrcv_exec(sc->wrconn, "ROLLBACK", 0, NULL));
 		if (sc->slot != NULL)
-			walrcv_clear_result(walrcv_exec(sc->wrconn,
-											psprintf("DROP_REPLICATION_SLOT %s", quote_identifier(sc->slot)),
-											0, NULL));
+		{
+			WalRcvExecResult *res;
+
+			res = walrcv_exec(sc->wrconn,
+							  psprintf("DROP_REPLICATION_SLOT %s", quote_identifier(sc->slot)),
+							  0, NULL);
+			if (res->status != WALRCV_OK_COMMAND)
+				ereport(WARNING,
+						(errcode(ERRCODE_CONNECTION_EXCEPTION),
+						 errmsg("could not drop replication slot \"%s\" at the origin: %s",
+								sc->slot, res->err ? res->err : "unexpected result"),
+						 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", sc->slot)));
+			walrcv_clear_result(res);
+		}
 	}
 	PG_CATCH();
 	{
-		/* the first error is the one to report */
-		FlushErrorState();
+		error_context_stack = errcallback.previous;
+		walrcv_disconnect(sc->wrconn);
+		sc->wrconn = NULL;
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	error_context_stack = errcallback.previous;
 	walrcv_disconnect(sc->wrconn);
 	sc->wrconn = NULL;
 }
@@ -2061,29 +2127,50 @@ ledger_drop_subscription(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* last, the slot at the origin (not transactional) */
+	/*
+	 * Last, the slot at the origin (not transactional), as PostgreSQL's
+	 * DropSubscription() does: the connection is closed on every path, and an
+	 * error of this backend (a query cancel, statement_timeout while the
+	 * origin is slow or the slot is in use) is raised, so that the whole call
+	 * rolls back.  An origin that cannot be reached or refuses gets a WARNING
+	 * instead of PostgreSQL's ERROR: the replicas here are what the call is
+	 * for, and the slot is named in the hint.
+	 */
 	if (slot != NULL)
 	{
-		memset(&sc, 0, sizeof(sc));
-		PG_TRY();
-		{
-			sync_connect(&sc, conninfo, subname);
-			sync_drop_remote_slot(&sc, slot);
-			walrcv_disconnect(sc.wrconn);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-			MemoryContext ecxt = MemoryContextSwitchTo(CurTransactionContext);
+		char	   *err = NULL;
+		char	   *volatile droperr = NULL;
 
-			edata = CopyErrorData();
-			FlushErrorState();
-			MemoryContextSwitchTo(ecxt);
+		memset(&sc, 0, sizeof(sc));
+		load_file("libpqwalreceiver", false);
+		if (WalReceiverFunctions == NULL)
+			elog(ERROR, "libpqwalreceiver did not initialize");
+		sc.wrconn = ledger_walrcv_connect(conninfo, true, subname, &err);
+		if (sc.wrconn == NULL)
 			ereport(WARNING,
-					(errmsg("could not drop replication slot \"%s\" at the origin: %s", slot, edata->message),
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not drop replication slot \"%s\" at the origin: could not connect to the origin: %s",
+							slot, err ? err : "unknown error"),
 					 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
+		else
+		{
+			PG_TRY();
+			{
+				droperr = sync_try_drop_remote_slot(&sc, slot);
+			}
+			PG_CATCH();
+			{
+				walrcv_disconnect(sc.wrconn);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+			walrcv_disconnect(sc.wrconn);
+			if (droperr != NULL)
+				ereport(WARNING,
+						(errcode(ERRCODE_CONNECTION_EXCEPTION),
+						 errmsg("could not drop replication slot \"%s\" at the origin: %s", slot, droperr),
+						 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
 		}
-		PG_END_TRY();
 	}
 	SPI_finish();
 	PG_RETURN_VOID();
