@@ -557,6 +557,7 @@ typedef struct SyncConn
 {
 	WalReceiverConn *wrconn;
 	char	   *conninfo;
+	char	   *appname;
 	char	   *slot;			/* the slot this call created, or NULL */
 	bool		in_xact;		/* remote transaction open */
 } SyncConn;
@@ -571,6 +572,7 @@ sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
 		elog(ERROR, "libpqwalreceiver did not initialize");
 	ledger_walrcv_check_conninfo(conninfo);
 	sc->conninfo = pstrdup(conninfo);
+	sc->appname = pstrdup(appname);
 	sc->slot = NULL;
 	sc->in_xact = false;
 	sc->wrconn = ledger_walrcv_connect(conninfo, true, appname, &err);
@@ -676,9 +678,37 @@ sync_abandon(SyncConn *sc)
 		error_context_stack = &errcallback;
 	PG_TRY();
 	{
+		bool		usable = true;
+
 		if (sc->in_xact)
-			walrcv_clear_result(walrcv_exec(sc->wrconn, "ROLLBACK", 0, NULL));
-		if (sc->slot != NULL)
+		{
+			WalRcvExecResult *res = walrcv_exec(sc->wrconn, "ROLLBACK", 0, NULL);
+
+			usable = res->status == WALRCV_OK_COMMAND;
+			walrcv_clear_result(res);
+		}
+
+		/*
+		 * The connection is busy with the query the error interrupted (a
+		 * statement_timeout while the origin was slow), or lost: the slot is
+		 * dropped over a new one.  It is not in use: the walsender that made
+		 * it released it once made.
+		 */
+		if (!usable && sc->slot != NULL)
+		{
+			char	   *err = NULL;
+
+			walrcv_disconnect(sc->wrconn);
+			sc->wrconn = NULL;
+			sc->wrconn = ledger_walrcv_connect(sc->conninfo, true, sc->appname, &err);
+			if (sc->wrconn == NULL)
+				ereport(WARNING,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not drop replication slot \"%s\" at the origin: could not connect to the origin: %s",
+								sc->slot, err ? err : "unknown error"),
+						 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", sc->slot)));
+		}
+		if (sc->slot != NULL && sc->wrconn != NULL)
 		{
 			WalRcvExecResult *res;
 
@@ -697,13 +727,15 @@ sync_abandon(SyncConn *sc)
 	PG_CATCH();
 	{
 		error_context_stack = errcallback.previous;
-		walrcv_disconnect(sc->wrconn);
+		if (sc->wrconn != NULL)
+			walrcv_disconnect(sc->wrconn);
 		sc->wrconn = NULL;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	error_context_stack = errcallback.previous;
-	walrcv_disconnect(sc->wrconn);
+	if (sc->wrconn != NULL)
+		walrcv_disconnect(sc->wrconn);
 	sc->wrconn = NULL;
 }
 

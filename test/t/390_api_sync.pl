@@ -18,6 +18,11 @@
 #     query cancel while the origin did not answer the clean-up was reported
 #     as "errstart was not called" (XX000) instead of an error the user
 #     could read.
+#  3. An error of create_subscription while a query at the origin was
+#     running (a statement_timeout or a cancel while the origin was slow)
+#     left the slot it had made at the origin, silently: the clean-up's
+#     ROLLBACK and slot drop went over the same connection, busy with that
+#     query, and failed.  The slot is now dropped over a new connection.
 
 use strict;
 use warnings;
@@ -131,5 +136,49 @@ is($b->safe_psql($db, q{SELECT count(*) FROM pg_subscription}), '0', 'nothing su
 $a->safe_psql($db, q{SELECT pg_drop_replication_slot('sub_u') FROM pg_replication_slots WHERE slot_name = 'sub_u'});
 is($b->safe_psql($db, "SELECT ledger.create_subscription('sub_u', '$ci', 'pub_u')"), '1',
 	'create_subscription again');
+
+# ---------- 3. create_subscription: a cancel while the origin is slow ----------
+$a->safe_psql($db, q{
+	CREATE TABLE w (id int PRIMARY KEY, note text);
+	SELECT ledger.create_ledger('w');
+	INSERT INTO w VALUES (1, 'one');
+	SELECT ledger.create_publication('pub_w', ARRAY['w'::regclass]);
+});
+$block = $b->background_psql($db);
+$block->query_safe('BEGIN; LOCK TABLE ledger.replicas IN ACCESS EXCLUSIVE MODE');
+$sub = $b->background_psql($db, on_error_stop => 0);
+$sub->query_until(qr/started/, "\\echo started\nSELECT ledger.create_subscription('sub_w', '$ci', 'pub_w');\n");
+ok( poll_until(
+		$b,
+		q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.create_subscription(%' AND wait_event_type = 'Lock'},
+		30, $db),
+	'create_subscription of w waits at the peer');
+ok(poll_until($a, q{SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'sub_w'}, 30, $db),
+	'... having made its slot at the origin');
+# the origin's rows of w wait for a lock there; the query at the origin is
+# cancelled at the peer, and the connection is busy with it
+my $olock = $a->background_psql($db);
+$olock->query_safe('BEGIN; LOCK TABLE w IN ACCESS EXCLUSIVE MODE');
+$block->query_safe('COMMIT');
+$block->quit;
+ok( poll_until(
+		$a,
+		q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'walsender' AND application_name = 'sub_w' AND wait_event_type = 'Lock'},
+		30, $db),
+	"... then its copy of w waits for a lock at the origin");
+$spid = $b->safe_psql($db,
+	q{SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.create_subscription(%' AND state = 'active'});
+$b->safe_psql($db, "SELECT pg_cancel_backend($spid)");
+ok(poll_until($b, "SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $spid", 30, $db), 'cancelled');
+ok(poll_until($a, q{SELECT count(*) = 0 FROM pg_replication_slots WHERE slot_name = 'sub_w'}, 10, $db),
+	'the slot it made is dropped at the origin, over a new connection, while the first one is busy');
+$olock->query_safe('COMMIT');
+$olock->quit;
+$sub->quit;
+$err = $sub->{stderr};
+like($err, qr/ERROR:  canceling statement due to user request/, '... the error is the cancel');
+unlike($err, qr/WARNING/, '... without a WARNING about the slot');
+is($b->safe_psql($db, "SELECT ledger.create_subscription('sub_w', '$ci', 'pub_w')"), '1',
+	'create_subscription of w again');
 
 done_testing();
