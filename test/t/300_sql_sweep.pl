@@ -95,6 +95,12 @@ my %values = (
 		"'ledger.transactions'::regclass", "0::oid::regclass",
 		"4294967295::oid::regclass", 'NULL::regclass'
 	],
+	'regprocedure' => [
+		"(SELECT p.oid FROM pg_proc p WHERE p.proname = 'run_margin_calls' AND p.pronamespace = 'ledger'::regnamespace LIMIT 1)::regprocedure",
+		"(SELECT p.oid FROM pg_proc p WHERE p.proname = 'run_expiry' AND p.pronamespace = 'ledger'::regnamespace LIMIT 1)::regprocedure",
+		"'pg_catalog.now()'::regprocedure", "0::oid::regprocedure",
+		"4294967295::oid::regprocedure", 'NULL::regprocedure'
+	],
 	'uuid' => [
 		"(SELECT ledger_uuid FROM ledger.ledgers LIMIT 1)",
 		"'00000000-0000-0000-0000-000000000000'::uuid",
