@@ -1918,11 +1918,15 @@ sync_check_subscribed(const char *subname, const char *pubname, const Oid *relid
 static int
 sync_subscribe(const char *subname, const char *conninfo, const char *pubname, bool resync)
 {
-	SyncConn	sc;
+	SyncConn   *sc;
 	volatile int nledgers = 0;
 
-	memset(&sc, 0, sizeof(sc));
-	sync_connect(&sc, conninfo, subname);
+	/*
+	 * In memory that the longjmp of an error leaves alone: the PG_CATCH below
+	 * reads what the PG_TRY block set in it.
+	 */
+	sc = palloc0(sizeof(SyncConn));
+	sync_connect(sc, conninfo, subname);
 	PG_TRY();
 	{
 		List	   *remote;
@@ -1933,13 +1937,13 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		int			i;
 
 		if (resync)
-			sync_drop_remote_slot(&sc, subname);
-		walrcv_clear_result(sync_remote(&sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
-		sc.in_xact = true;
-		(void) walrcv_create_slot(sc.wrconn, subname, false, false, CRS_USE_SNAPSHOT, &lsn);
-		sc.slot = pstrdup(subname);
+			sync_drop_remote_slot(sc, subname);
+		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
+		sc->in_xact = true;
+		(void) walrcv_create_slot(sc->wrconn, subname, false, false, CRS_USE_SNAPSHOT, &lsn);
+		sc->slot = pstrdup(subname);
 
-		remote = sync_remote_ledgers(&sc, pubname);
+		remote = sync_remote_ledgers(sc, pubname);
 		relids = palloc(sizeof(Oid) * list_length(remote));
 		held = palloc(sizeof(bool) * list_length(remote));
 		i = 0;
@@ -1989,13 +1993,13 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			RemoteLedger *rl = lfirst(lc);
 			int64		copied;
 
-			copied = sync_copy_ledger(&sc, rl, relids[i], held[i]);
+			copied = sync_copy_ledger(sc, rl, relids[i], held[i]);
 			ereport(DEBUG1,
 					(errmsg_internal("ledger sync: " INT64_FORMAT " rows of %s.%s copied", copied,
 									 rl->schema, rl->relname)));
 			i++;
 		}
-		sync_copy_checkpoints(&sc, remote);
+		sync_copy_checkpoints(sc, remote);
 		replica_set_copying(NULL);
 		(void) set_config_option("session_replication_role", "origin",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
@@ -2018,16 +2022,16 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 						  quote_identifier(subname), quote_literal_cstr(conninfo),
 						  quote_identifier(pubname), quote_literal_cstr(subname)));
 		sync_check_subscribed(subname, pubname, relids, nledgers);
-		walrcv_clear_result(sync_remote(&sc, "COMMIT", 0));
-		sc.in_xact = false;
-		sc.slot = NULL;			/* the subscription's now */
-		walrcv_disconnect(sc.wrconn);
-		sc.wrconn = NULL;
+		walrcv_clear_result(sync_remote(sc, "COMMIT", 0));
+		sc->in_xact = false;
+		sc->slot = NULL;			/* the subscription's now */
+		walrcv_disconnect(sc->wrconn);
+		sc->wrconn = NULL;
 	}
 	PG_CATCH();
 	{
 		replica_set_copying(NULL);
-		sync_abandon(&sc);
+		sync_abandon(sc);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
