@@ -29,7 +29,9 @@
 #     gave XX000 ("leaf N is not in a history tree of M leaves", "no
 #     consistency proof from N to M leaves") or, negative on the newest
 #     block, 55000 with the advice to seal.  It is a ledger that does not
-#     verify: XX001, as the other refusals of a proof.
+#     verify: XX001, as the other refusals of a proof.  Raised on the
+#     newest block (first_position or tx_count), still 55000 and the advice
+#     to seal, which builds nothing (the last read of 2026-12-06).
 
 use strict;
 use warnings;
@@ -140,7 +142,8 @@ sub pos_err
 my $pos_id = q{(SELECT ledger_id FROM ledger.ledgers WHERE relation = 'pos'::regclass)};
 my $prove = q{SELECT ledger.prove('pos', (SELECT ledger_xact FROM pos WHERE id = 2), 0)};
 my $cons = q{SELECT ledger.consistency_proof('pos', (SELECT d FROM pos_digest))};
-for my $case ([ 2, 1000000, 'past the newest block' ], [ 2, -5, 'negative' ], [ 3, -500, 'negative, on the newest block' ])
+for my $case ([ 2, 1000000, 'past the newest block' ], [ 2, -5, 'negative' ], [ 3, -500, 'negative, on the newest block' ],
+	[ 3, 1000, 'raised, on the newest block' ])
 {
 	my ($b, $fp, $what) = @$case;
 	my $orig = $big->safe_psql('postgres',
@@ -154,6 +157,17 @@ for my $case ([ 2, 1000000, 'past the newest block' ], [ 2, -5, 'negative' ], [ 
 	$big->safe_psql('postgres',
 		"UPDATE ledger.blocks SET first_position = $orig WHERE ledger_id = $pos_id AND block_no = $b");
 }
+# the newest block's tx_count raised: it claims a history longer than the
+# tree, which no sealing builds (55000 and the advice to seal before the
+# last read of 2026-12-06, as for a raised first_position on it)
+$big->safe_psql('postgres',
+	"UPDATE ledger.blocks SET tx_count = 50 WHERE ledger_id = $pos_id AND block_no = 3");
+like(pos_err($prove), qr/ERROR:  XX001: the history positions of ledger "pos" do not agree\nDETAIL:  Block 3 claims 50 transactions and lists 1\./,
+	"prove: the newest block's tx_count raised is XX001");
+like(pos_err($cons), qr/ERROR:  XX001: the history positions of ledger "pos" do not agree/,
+	"consistency_proof: the newest block's tx_count raised is XX001");
+$big->safe_psql('postgres',
+	"UPDATE ledger.blocks SET tx_count = 1 WHERE ledger_id = $pos_id AND block_no = 3");
 like($big->safe_psql('postgres', $prove), qr/"proof_version": 2/, 'prove: restored, the proof is given');
 like($big->safe_psql('postgres', $cons), qr/"old_size": 2/, 'consistency_proof: restored, the proof is given');
 
