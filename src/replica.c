@@ -664,6 +664,8 @@ replica_reconnect_subscriptions(void)
 			replica_reconnect_due(e) > now)
 			continue;
 
+		/* (runs in the sealer: the statement clock, as its own transactions) */
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
