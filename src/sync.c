@@ -562,14 +562,43 @@ typedef struct SyncConn
 	bool		in_xact;		/* remote transaction open */
 } SyncConn;
 
+/* PostgreSQL's libpqwalreceiver, which the connections to the origin use. */
+static void
+sync_load_walrcv(void)
+{
+	load_file("libpqwalreceiver", false);
+	if (WalReceiverFunctions == NULL)
+		elog(ERROR, "libpqwalreceiver did not initialize");
+}
+
+/*
+ * A slot this backend meant to drop at the origin is left there: a WARNING
+ * naming it, since it keeps WAL there until dropped.  unreachable: the
+ * origin could not be reached, else it refused; why: its message.
+ */
+static void
+sync_warn_slot_left(const char *slot, bool unreachable, const char *why)
+{
+	if (unreachable)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not drop replication slot \"%s\" at the origin: could not connect to the origin: %s",
+						slot, why ? why : "unknown error"),
+				 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
+	else
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("could not drop replication slot \"%s\" at the origin: %s",
+						slot, why ? why : "unexpected result"),
+				 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
+}
+
 static void
 sync_connect(SyncConn *sc, const char *conninfo, const char *appname)
 {
 	char	   *err = NULL;
 
-	load_file("libpqwalreceiver", false);
-	if (WalReceiverFunctions == NULL)
-		elog(ERROR, "libpqwalreceiver did not initialize");
+	sync_load_walrcv();
 	ledger_walrcv_check_conninfo(conninfo);
 	sc->conninfo = pstrdup(conninfo);
 	sc->appname = pstrdup(appname);
@@ -602,22 +631,6 @@ sync_remote(SyncConn *sc, const char *sql, int ncols)
 	return res;
 }
 
-/* Drop a slot at the origin if it exists. */
-static void
-sync_drop_remote_slot(SyncConn *sc, const char *slot)
-{
-	WalRcvExecResult *res;
-	bool		exists;
-
-	res = sync_remote(sc, psprintf("SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name OPERATOR(pg_catalog.=) %s",
-								   quote_literal_cstr(slot)), 1);
-	exists = tuplestore_tuple_count(res->tuplestore) > 0;
-	walrcv_clear_result(res);
-	if (exists)
-		walrcv_clear_result(sync_remote(sc, psprintf("DROP_REPLICATION_SLOT %s WAIT",
-													 quote_identifier(slot)), 0));
-}
-
 /*
  * Drop a slot at the origin if it exists, without an error for what fails
  * there: returns NULL once the slot is gone, else the origin's message.  An
@@ -646,6 +659,19 @@ sync_try_drop_remote_slot(SyncConn *sc, const char *slot)
 		err = pstrdup(res->err ? res->err : "unexpected result");
 	walrcv_clear_result(res);
 	return err;
+}
+
+/* Drop a slot at the origin if it exists; ERROR if the origin refuses. */
+static void
+sync_drop_remote_slot(SyncConn *sc, const char *slot)
+{
+	char	   *err = sync_try_drop_remote_slot(sc, slot);
+
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_EXCEPTION),
+				 errmsg("query at the origin failed: %s", err),
+				 errdetail_internal("Dropping replication slot \"%s\".", slot)));
 }
 
 /* What is being done at the origin, for the context of an error there. */
@@ -702,11 +728,7 @@ sync_abandon(SyncConn *sc)
 			sc->wrconn = NULL;
 			sc->wrconn = ledger_walrcv_connect(sc->conninfo, true, sc->appname, &err);
 			if (sc->wrconn == NULL)
-				ereport(WARNING,
-						(errcode(ERRCODE_CONNECTION_FAILURE),
-						 errmsg("could not drop replication slot \"%s\" at the origin: could not connect to the origin: %s",
-								sc->slot, err ? err : "unknown error"),
-						 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", sc->slot)));
+				sync_warn_slot_left(sc->slot, true, err);
 		}
 		if (sc->slot != NULL && sc->wrconn != NULL)
 		{
@@ -716,11 +738,7 @@ sync_abandon(SyncConn *sc)
 							  psprintf("DROP_REPLICATION_SLOT %s", quote_identifier(sc->slot)),
 							  0, NULL);
 			if (res->status != WALRCV_OK_COMMAND)
-				ereport(WARNING,
-						(errcode(ERRCODE_CONNECTION_EXCEPTION),
-						 errmsg("could not drop replication slot \"%s\" at the origin: %s",
-								sc->slot, res->err ? res->err : "unexpected result"),
-						 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", sc->slot)));
+				sync_warn_slot_left(sc->slot, false, res->err);
 			walrcv_clear_result(res);
 		}
 	}
@@ -2024,7 +2042,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		sync_check_subscribed(subname, pubname, relids, nledgers);
 		walrcv_clear_result(sync_remote(sc, "COMMIT", 0));
 		sc->in_xact = false;
-		sc->slot = NULL;			/* the subscription's now */
+		sc->slot = NULL;		/* the subscription's now */
 		walrcv_disconnect(sc->wrconn);
 		sc->wrconn = NULL;
 	}
@@ -2178,16 +2196,10 @@ ledger_drop_subscription(PG_FUNCTION_ARGS)
 		char	   *volatile droperr = NULL;
 
 		memset(&sc, 0, sizeof(sc));
-		load_file("libpqwalreceiver", false);
-		if (WalReceiverFunctions == NULL)
-			elog(ERROR, "libpqwalreceiver did not initialize");
+		sync_load_walrcv();
 		sc.wrconn = ledger_walrcv_connect(conninfo, true, subname, &err);
 		if (sc.wrconn == NULL)
-			ereport(WARNING,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not drop replication slot \"%s\" at the origin: could not connect to the origin: %s",
-							slot, err ? err : "unknown error"),
-					 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
+			sync_warn_slot_left(slot, true, err);
 		else
 		{
 			PG_TRY();
@@ -2202,10 +2214,7 @@ ledger_drop_subscription(PG_FUNCTION_ARGS)
 			PG_END_TRY();
 			walrcv_disconnect(sc.wrconn);
 			if (droperr != NULL)
-				ereport(WARNING,
-						(errcode(ERRCODE_CONNECTION_EXCEPTION),
-						 errmsg("could not drop replication slot \"%s\" at the origin: %s", slot, droperr),
-						 errhint("Drop it there, or it keeps WAL: SELECT pg_drop_replication_slot('%s');", slot)));
+				sync_warn_slot_left(slot, false, droperr);
 		}
 	}
 	SPI_finish();
