@@ -3213,7 +3213,7 @@ margin_init(void)
 							 "Options in the money by less than this (per unit of the underlying) expire unexercised, like OCC's exercise-by-exception threshold.",
 							 &ledger_exercise_threshold,
 							 0.01, 0.0, 1e12,
-							 PGC_USERSET,
+							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("ledger.margin_call_interval",
