@@ -1014,14 +1014,6 @@ BEGIN
 	IF NOT isfinite(as_of) THEN
 		PERFORM ledger._margin_refuse_date('expiry date', as_of::text);
 	END IF;
-	thr := coalesce(threshold,
-					nullif(current_setting('ledger.exercise_threshold', true), '')::float8,
-					0.01);
-	IF thr < 0 OR thr = 'NaN' OR thr = 'Infinity' THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-			MESSAGE = format('invalid exercise threshold %s', thr),
-			DETAIL = 'The threshold must be a finite number not below 0.';
-	END IF;
 	-- a snapshot taken before the lock would not see the events of a run
 	-- that committed while this one waited for it (23505 at the insert)
 	IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
@@ -1031,6 +1023,17 @@ BEGIN
 			HINT = 'Run it in a READ COMMITTED transaction.';
 	END IF;
 	PERFORM ledger._margin_run_lock('ledger.run_expiry(pg_catalog.date, pg_catalog.float8)');
+	-- read the setting only now: the call above loaded the library, which
+	-- turned a placeholder ledger.exercise_threshold (set by a role that may
+	-- not set it) into the checked superuser-only setting
+	thr := coalesce(threshold,
+					nullif(current_setting('ledger.exercise_threshold', true), '')::float8,
+					0.01);
+	IF thr < 0 OR thr = 'NaN' OR thr = 'Infinity' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid exercise threshold %s', thr),
+			DETAIL = 'The threshold must be a finite number not below 0.';
+	END IF;
 	-- one statement: the options expiring on as_of, netted per account,
 	-- exercised (long) or assigned (short) when in the money by at least
 	-- the threshold and not done before; rows appended in (account,

@@ -69,4 +69,37 @@ is( $node->safe_psql(
 	'holder exercise,writer assignment', 'one exercise, one assignment');
 
 $node->stop;
+
+# Without shared_preload_libraries a session that has not loaded ledger yet
+# holds ledger.exercise_threshold as a placeholder any role may SET.  Through
+# a SECURITY DEFINER wrapper of run_expiry (the threshold left to the
+# setting), the caller's placeholder must not be the threshold: run_expiry
+# loads the library first, which refuses the caller's value.
+my $plain = PostgreSQL::Test::Cluster->new('gucrev_plain');
+$plain->init;
+$plain->start;
+$plain->safe_psql('postgres', q{
+CREATE EXTENSION ledger;
+CREATE ROLE app LOGIN;
+INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan,
+	short_option_minimum)
+VALUES ('ES', 'futures', 50, 'physical', 120, 0.05, 300);
+INSERT INTO ledger.margin_prices VALUES ('ES', 4000, 0.18);
+INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity)
+VALUES ('holder', 'ES', 'call', 3900, '2026-03-20', 3),
+	   ('writer', 'ES', 'call', 3900, '2026-03-20', -3);
+CREATE FUNCTION public.expire(d date) RETURNS int
+	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
+	AS 'SELECT ledger.run_expiry(d)';
+REVOKE ALL ON FUNCTION public.expire(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.expire(date) TO app;
+});
+($ret, $out, $err) = $plain->psql('postgres',
+	"SET ledger.exercise_threshold = 1e12; SELECT public.expire('2026-03-20')",
+	extra_params => [ '-U', 'app' ]);
+is($out, '2',
+	'a caller\'s placeholder ledger.exercise_threshold is not the threshold of run_expiry');
+like($err, qr/permission denied to set parameter "ledger\.exercise_threshold"/,
+	'loading the library refused the caller\'s value');
+$plain->stop;
 done_testing();
