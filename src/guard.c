@@ -687,7 +687,19 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 	is_signed = guard_is_signed(relid);
 
 	guard_check_table(rel, relname);
-	if (guard_check_columns(rel, relname, recorded, &current))
+
+	/*
+	 * The new column list is stored (as the extension's owner, in the
+	 * ledger's row of ledger.ledgers) only for a caller with the privileges
+	 * of the table's owner: the DDL that adds a column is the owner's, and
+	 * this function is executable by every role (the event triggers call it
+	 * as the role running the DDL).  Until 2026-12-06 any role storing a list
+	 * still in the form 0.1.0 recorded updated that row, and by leaving its
+	 * transaction open held the row the sealer takes: every background pass
+	 * skipped the ledger (found by the SQL review).
+	 */
+	if (guard_check_columns(rel, relname, recorded, &current) &&
+		pg_class_ownercheck(relid, GetUserId()))
 	{
 		ShapeArgs	sa;
 
