@@ -14,6 +14,8 @@
 #     digest() returned an old block after ledger.digest_wait.  The list is
 #     now stored only for the table's owner (who runs the DDL that changes
 #     it).
+# And one left (TODO below): margin calls and expiry events are announced
+# with their figures to every role that LISTENs.
 
 use strict;
 use warnings;
@@ -69,5 +71,38 @@ $node->safe_psql('postgres', 'ALTER TABLE legacy ADD COLUMN note text');
 like($node->safe_psql('postgres', "SELECT shape::text FROM ledger.ledgers WHERE relation = 'legacy'::regclass"),
 	qr/^\{shape-v2,.*"note pg_catalog\.text"\}$/, 'the owner\'s DDL stores the list, in the current form');
 verify_ok($node, 'postgres', 'legacy', undef, '... and the ledger verifies');
+
+# ---------- 2. margin calls announced to every role (left, TODO) ----------
+#
+# ledger.run_margin_calls and ledger.run_expiry announce each call and
+# event with its figures on a channel (docs/margin.md), and PostgreSQL has
+# no privilege on LISTEN (src/backend/commands/async.c, Async_Listen): a
+# role that may not read ledger.margin_calls or any margin table hears
+# every account's requirement, collateral and deficit.  Left for the
+# maintainers (the payload is the documented interface).
+$node->safe_psql('postgres', q{
+	INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan,
+		short_option_minimum)
+	VALUES ('ES', 'futures', 50, 'physical', 120, 0.05, 300);
+	INSERT INTO ledger.margin_prices VALUES ('ES', 4000, 0.18);
+	INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity, premium)
+	VALUES ('fut-short', 'ES', 'future', NULL, '2026-06-19', 10, NULL);
+	INSERT INTO ledger.margin_collateral VALUES ('fut-short', 'USD', 'cash', 10000);
+});
+($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM ledger.margin_calls',
+	extra_params => [ '-U', 'app' ]);
+like($err, qr/permission denied for table margin_calls/, 'app may not read ledger.margin_calls');
+my $listener = $node->background_psql('postgres', extra_params => [ '-U', 'app' ]);
+$listener->query_safe('LISTEN ledger_margin_call');
+is($node->safe_psql('postgres', "SELECT ledger.run_margin_calls('2026-03-20 21:00:00+00')"),
+	'1', 'one margin call made');
+my $heard = $listener->query_safe('SELECT 1');
+TODO:
+{
+	local $TODO = 'NOTIFY has no privileges: the payload reaches every role that LISTENs';
+	unlike($heard, qr/"account": "fut-short".*"deficit"/,
+		'... and a role that may not read it does not hear its account and deficit');
+}
+$listener->quit;
 
 done_testing();
