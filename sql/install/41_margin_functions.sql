@@ -981,14 +981,16 @@ BEGIN
 					  'collateral', coalesce(h.collateral, '[]'))
 		  FROM q LEFT JOIN holdings h USING (account)
 		 ORDER BY q.account
-		RETURNING account, requirement, collateral, (figures->>'net_option_value')::float8
-				  AS net_option_value, deficit)
-	SELECT count(*) INTO n
-	  FROM (SELECT pg_notify('ledger_margin_call', jsonb_build_object(
-					   'account', m.account, 'as_of', run_margin_calls.as_of,
-					   'requirement', m.requirement, 'collateral', m.collateral,
-					   'net_option_value', m.net_option_value, 'deficit', m.deficit)::text)
-			  FROM made m ORDER BY m.account) sent;
+		RETURNING account)
+	SELECT count(*) INTO n FROM made;
+	-- one notification a run, with no account and no figure: PostgreSQL has
+	-- no privileges on LISTEN, and every role that can connect would hear
+	-- them (until 2026-12-06 a notification per call carried its account
+	-- and figures); listeners read ledger.margin_calls under their own
+	IF n > 0 THEN
+		PERFORM pg_notify('ledger_margin_call', jsonb_build_object(
+					'as_of', run_margin_calls.as_of, 'calls', n)::text);
+	END IF;
 	RETURN n;
 END
 $$;
@@ -1088,15 +1090,14 @@ BEGIN
 			   t.price, t.intrinsic, t.delivered, t.cash
 		  FROM todo t
 		 ORDER BY t.account, t.product, t.instrument, t.strike
-		RETURNING account, product, instrument, strike, expiry, event, contracts,
-				  delivered_quantity, cash_amount)
-	SELECT count(*) INTO n
-	  FROM (SELECT pg_notify('ledger_expiry', jsonb_build_object(
-					   'account', m.account, 'product', m.product, 'instrument', m.instrument,
-					   'strike', m.strike, 'expiry', m.expiry, 'event', m.event,
-					   'contracts', m.contracts, 'delivered_quantity', m.delivered_quantity,
-					   'cash_amount', m.cash_amount)::text)
-			  FROM made m ORDER BY m.account, m.product, m.instrument, m.strike) sent;
+		RETURNING account)
+	SELECT count(*) INTO n FROM made;
+	-- one notification a run, with no account and no figure (see
+	-- run_margin_calls); listeners read ledger.exercise_events
+	IF n > 0 THEN
+		PERFORM pg_notify('ledger_expiry', jsonb_build_object(
+					'expiry', run_expiry.as_of, 'events', n)::text);
+	END IF;
 	RETURN n;
 END
 $$;

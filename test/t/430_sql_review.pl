@@ -14,8 +14,9 @@
 #     digest() returned an old block after ledger.digest_wait.  The list is
 #     now stored only for the table's owner (who runs the DDL that changes
 #     it).
-# And one left (TODO below): margin calls and expiry events are announced
-# with their figures to every role that LISTENs.
+#  2. Margin calls and expiry events were announced with their accounts and
+#     figures to every role that LISTENs; a run now sends its date and count
+#     only.
 
 use strict;
 use warnings;
@@ -72,14 +73,15 @@ like($node->safe_psql('postgres', "SELECT shape::text FROM ledger.ledgers WHERE 
 	qr/^\{shape-v2,.*"note pg_catalog\.text"\}$/, 'the owner\'s DDL stores the list, in the current form');
 verify_ok($node, 'postgres', 'legacy', undef, '... and the ledger verifies');
 
-# ---------- 2. margin calls announced to every role (left, TODO) ----------
+# ---------- 2. margin calls announced to every role ----------
 #
-# ledger.run_margin_calls and ledger.run_expiry announce each call and
-# event with its figures on a channel (docs/margin.md), and PostgreSQL has
-# no privilege on LISTEN (src/backend/commands/async.c, Async_Listen): a
-# role that may not read ledger.margin_calls or any margin table hears
-# every account's requirement, collateral and deficit.  Left for the
-# maintainers (the payload is the documented interface).
+# ledger.run_margin_calls and ledger.run_expiry announced each call and
+# event with its account and figures on a channel, and PostgreSQL has no
+# privilege on LISTEN (src/backend/commands/async.c, Async_Listen): a role
+# that may not read ledger.margin_calls or any margin table heard every
+# account's requirement, collateral and deficit.  Since 2026-12-06 a run
+# sends one notification with its date and count only; listeners read the
+# table under their own privileges.
 $node->safe_psql('postgres', q{
 	INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan,
 		short_option_minimum)
@@ -97,12 +99,10 @@ $listener->query_safe('LISTEN ledger_margin_call');
 is($node->safe_psql('postgres', "SELECT ledger.run_margin_calls('2026-03-20 21:00:00+00')"),
 	'1', 'one margin call made');
 my $heard = $listener->query_safe('SELECT 1');
-TODO:
-{
-	local $TODO = 'NOTIFY has no privileges: the payload reaches every role that LISTENs';
-	unlike($heard, qr/"account": "fut-short".*"deficit"/,
-		'... and a role that may not read it does not hear its account and deficit');
-}
+like($heard, qr/Asynchronous notification "ledger_margin_call" with payload "\{"as_of": "[^"]+", "calls": 1\}" received/,
+	'... a role that may not read it hears that a run made one call');
+unlike($heard, qr/fut-short|deficit|requirement|collateral/,
+	'... and not its account or any figure (before: the account and deficit)');
 $listener->quit;
 
 done_testing();
