@@ -66,4 +66,20 @@ is($old->safe_psql('bank', 'SHOW ledger.exercise_threshold', extra_params => [ '
 	'the role\'s entry too');
 $old->safe_psql('bank', 'ALTER ROLE app RESET ledger.exercise_threshold');
 $old->stop;
+
+# Settings counted in seconds: PostgreSQL rounds a value given in ms to
+# whole seconds half to even (guc.c, parse_int: rint), as docs/reference.md
+# says ('500ms' was documented as 1 until the last read of 2026-12-06).
+my $node = ledger_node('round');
+for my $case ([ '499ms', '0' ], [ '500ms', '0' ], [ '501ms', '1s' ], [ '2500ms', '2s' ])
+{
+	my ($v, $want) = @$case;
+	$node->append_conf('postgresql.conf',
+		"ledger.checkpoint_interval = '$v'\nledger.margin_call_interval = '$v'\nledger.sync_reconnect_delay = '$v'\n");
+	$node->reload;
+	ok($node->poll_query_until('postgres',
+		"SELECT current_setting('ledger.checkpoint_interval') = '$want' AND current_setting('ledger.margin_call_interval') = '$want' AND current_setting('ledger.sync_reconnect_delay') = '$want'"),
+		"'$v' is $want");
+}
+$node->stop;
 done_testing();
