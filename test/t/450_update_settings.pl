@@ -1,4 +1,4 @@
-# 950_lastread2.pl: ledger.exercise_threshold set by a role without
+# 450_update_settings.pl: ledger.exercise_threshold set by a role without
 # superuser while 0.1.0 let it (PGC_USERSET then): ALTER DATABASE ... SET by
 # the database's owner is stored in pg_db_role_setting, and PostgreSQL
 # applies a stored entry without asking who made it (guc.c,
