@@ -7,6 +7,7 @@ package LedgerTest;
 
 use strict;
 use warnings;
+use File::Copy ();
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
@@ -15,7 +16,7 @@ use Test::More;
 use MIME::Base64 qw(encode_base64 decode_base64);
 
 our @EXPORT =
-  qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy b64_flip b64_char_xor);
+  qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy install_new_package b64_flip b64_char_xor);
 
 # A started node with ledger preloaded and logical WAL.  Options:
 #   install_path => a PostgreSQL installation (default: PATH's)
@@ -129,6 +130,30 @@ sub install_copy
 	  or (system('rm', '-rf', $to) == 0 && system('cp', '-a', $root, $to) == 0)
 	  or die "could not copy $root";
 	return $to . $rest;
+}
+
+# The package upgrade, as a DBA's package manager does it: the library and
+# the extension's control and script files of the build under test (PG_CONFIG)
+# over those of the old installation $install (a copy from install_copy,
+# its server stopped).
+sub install_new_package
+{
+	my ($install) = @_;
+	my $pg_config = $ENV{PG_CONFIG} or die 'PG_CONFIG is not set';
+	chomp(my $new_pkglib = `$pg_config --pkglibdir`);
+	chomp(my $new_share = `$pg_config --sharedir`);
+	chomp(my $old_pkglib = `$install/bin/pg_config --pkglibdir`);
+	chomp(my $old_share = `$install/bin/pg_config --sharedir`);
+	unlink("$old_pkglib/ledger.so") or die "unlink $old_pkglib/ledger.so: $!";
+	File::Copy::copy("$new_pkglib/ledger.so", "$old_pkglib/ledger.so") or die "copy ledger.so: $!";
+	chmod(0755, "$old_pkglib/ledger.so");
+	for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extension/ledger--*.sql"))
+	{
+		my $to = "$old_share/extension/" . (split m{/}, $f)[-1];
+		unlink($to);
+		File::Copy::copy($f, $to) or die "copy $f: $!";
+	}
+	return;
 }
 
 # Hex signature of a hex message by one of test/sign_rows.py's published

@@ -15,7 +15,6 @@
 use strict;
 use warnings;
 
-use File::Copy;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -28,7 +27,6 @@ $ENV{LEDGER_OLD_INSTALL_0_1_0}
 # (150_sync_upgrade) need the released ones
 my $old_install = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
 my $pg_config = $ENV{PG_CONFIG} or BAIL_OUT('PG_CONFIG is not set');
-chomp(my $new_pkglib = `$pg_config --pkglibdir`);
 chomp(my $new_share = `$pg_config --sharedir`);
 chomp(my $new_version = `sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $new_share/extension/ledger.control`);
 
@@ -223,18 +221,7 @@ $old->stop;
 
 # ---------- the package upgrade: new files over the old installation ----------
 
-my $old_pkglib = `$old_install/bin/pg_config --pkglibdir`;
-my $old_share = `$old_install/bin/pg_config --sharedir`;
-chomp($old_pkglib, $old_share);
-unlink("$old_pkglib/ledger.so") or die "unlink $old_pkglib/ledger.so: $!";
-copy("$new_pkglib/ledger.so", "$old_pkglib/ledger.so") or die "copy ledger.so: $!";
-chmod(0755, "$old_pkglib/ledger.so");
-for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extension/ledger--*.sql"))
-{
-	my $to = "$old_share/extension/" . (split m{/}, $f)[-1];
-	unlink($to);
-	copy($f, $to) or die "copy $f: $!";
-}
+install_new_package($old_install);
 $old->start;
 
 # A transaction prepared under 0.1.0 recorded no keys (0.1.0 has no

@@ -10,7 +10,6 @@
 use strict;
 use warnings;
 
-use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -20,8 +19,6 @@ use SyncTest;
 $ENV{LEDGER_OLD_INSTALL_0_1_0}
   or BAIL_OUT('LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test');
 my $pg_config = $ENV{PG_CONFIG} or BAIL_OUT('PG_CONFIG is not set');
-chomp(my $new_pkglib = `$pg_config --pkglibdir`);
-chomp(my $new_share = `$pg_config --sharedir`);
 my $old_install = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
 
 my $a = sync_node('upgraded_origin', install_path => $old_install);
@@ -45,18 +42,7 @@ my %v1 = map { $_ => $a->safe_psql('postgres', "SELECT ledger.digest('$_')") } (
 $a->stop;
 
 # the package upgrade in place, then the catalog
-my $old_pkglib = `$old_install/bin/pg_config --pkglibdir`;
-my $old_share = `$old_install/bin/pg_config --sharedir`;
-chomp($old_pkglib, $old_share);
-unlink("$old_pkglib/ledger.so") or die "unlink: $!";
-copy("$new_pkglib/ledger.so", "$old_pkglib/ledger.so") or die "copy ledger.so: $!";
-chmod(0755, "$old_pkglib/ledger.so");
-for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extension/ledger--*.sql"))
-{
-	my $to = "$old_share/extension/" . (split m{/}, $f)[-1];
-	unlink($to);
-	copy($f, $to) or die "copy $f: $!";
-}
+install_new_package($old_install);
 $a->start;
 $a->safe_psql('postgres', 'ALTER EXTENSION ledger UPDATE');
 verify_ok($a, 'postgres', $_, $v1{$_}, "origin: $_ verifies against its 0.1.0 digest after the update") for ('pay', 'memo');

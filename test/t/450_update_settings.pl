@@ -7,7 +7,6 @@
 # entries.
 use strict;
 use warnings;
-use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -17,8 +16,6 @@ $ENV{LEDGER_OLD_INSTALL_0_1_0}
   or BAIL_OUT('LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test');
 my $old_install = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
 my $pg_config = $ENV{PG_CONFIG} or BAIL_OUT('PG_CONFIG is not set');
-chomp(my $new_pkglib = `$pg_config --pkglibdir`);
-chomp(my $new_share = `$pg_config --sharedir`);
 
 my $old = ledger_node('thr', install_path => $old_install);
 $old->safe_psql('postgres', 'CREATE ROLE app LOGIN; CREATE DATABASE bank OWNER app');
@@ -34,17 +31,7 @@ $old->safe_psql('bank', 'ALTER ROLE app SET ledger.exercise_threshold = 7', extr
 $old->stop;
 
 # the package upgrade: new files over the old installation
-chomp(my $old_pkglib = `$old_install/bin/pg_config --pkglibdir`);
-chomp(my $old_share = `$old_install/bin/pg_config --sharedir`);
-unlink("$old_pkglib/ledger.so") or die "unlink: $!";
-copy("$new_pkglib/ledger.so", "$old_pkglib/ledger.so") or die "copy ledger.so: $!";
-chmod(0755, "$old_pkglib/ledger.so");
-for my $f (glob("$new_share/extension/ledger.control"), glob("$new_share/extension/ledger--*.sql"))
-{
-	my $to = "$old_share/extension/" . (split m{/}, $f)[-1];
-	unlink($to);
-	copy($f, $to) or die "copy $f: $!";
-}
+install_new_package($old_install);
 $old->start;
 
 ($ret, $out, $err) = $old->psql('bank', 'ALTER EXTENSION ledger UPDATE');
