@@ -53,6 +53,10 @@ is($b->safe_psql($db, "SELECT ledger.create_subscription('sub_t', '$ci', 'pub_t'
 
 # the slot stays in use at the origin: its walsender, stopped, holds it, so
 # DROP_REPLICATION_SLOT ... WAIT waits there
+# (the subscription's walsender starts a moment after create_subscription)
+$a->poll_query_until($db,
+	q{SELECT active_pid IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'sub_t'})
+  or die 'the subscription never started streaming';
 my $apid = $a->safe_psql($db, q{SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'sub_t'});
 like($apid, qr/^\d+$/, "the slot's walsender at the origin");
 kill 'STOP', $apid;
