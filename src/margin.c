@@ -792,11 +792,7 @@ ledger_pm_risk_array(PG_FUNCTION_ARGS)
 	if (result != NULL)
 		PG_RETURN_ARRAYTYPE_P(result);
 
-	ledger_check_nonneg("s", s);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_finite("q", q);
+	ledger_check_bsm_args(s, k, t, r, q);
 	ledger_check_nonneg("sigma", sigma);
 	ledger_check_nonneg("multiplier", multiplier);
 	margin_check_fraction("down", down);

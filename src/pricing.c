@@ -161,6 +161,22 @@ ledger_check_nonneg(const char *name, double v)
 }
 
 /*
+ * The arguments every Black-Scholes-Merton function shares, checked in the
+ * order of the signature: s, k, t not negative, r and q finite (sigma, where
+ * a function takes one, is checked after them by its caller).  Shared with
+ * margin.c.
+ */
+void
+ledger_check_bsm_args(double s, double k, double t, double r, double q)
+{
+	ledger_check_nonneg("s", s);
+	ledger_check_nonneg("k", k);
+	ledger_check_nonneg("t", t);
+	ledger_check_finite("r", r);
+	ledger_check_finite("q", q);
+}
+
+/*
  * Per-row fast paths: one comparison per argument, and the detailed checks
  * (which say which argument is wrong) only when one of them fails.
  */
@@ -276,11 +292,7 @@ ledger_bsm_price(PG_FUNCTION_ARGS)
 				   PRICING_NONNEG(t) && PRICING_FINITE(r) &&
 				   PRICING_FINITE(q) && PRICING_NONNEG(sigma))))
 	{
-		ledger_check_nonneg("s", s);
-		ledger_check_nonneg("k", k);
-		ledger_check_nonneg("t", t);
-		ledger_check_finite("r", r);
-		ledger_check_finite("q", q);
+		ledger_check_bsm_args(s, k, t, r, q);
 		ledger_check_nonneg("sigma", sigma);
 	}
 	PG_RETURN_FLOAT8(pricing_result(pricing_bsm_price(theta, s, k, t, r, q, sigma)));
@@ -346,11 +358,7 @@ ledger_bsm_greeks(PG_FUNCTION_ARGS)
 	double		sigma = PG_GETARG_FLOAT8(6);
 	PricingGreeks g;
 
-	ledger_check_nonneg("s", s);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_finite("q", q);
+	ledger_check_bsm_args(s, k, t, r, q);
 	ledger_check_nonneg("sigma", sigma);
 	pricing_bsm_greeks(theta, s, k, t, r, q, sigma, &g);
 	return pricing_greeks_datum(fcinfo, &g);
@@ -425,11 +433,7 @@ ledger_bsm_implied_vol(PG_FUNCTION_ARGS)
 				   PRICING_FINITE(r) && PRICING_FINITE(q))))
 	{
 		ledger_check_finite("price", price);
-		ledger_check_nonneg("s", s);
-		ledger_check_nonneg("k", k);
-		ledger_check_nonneg("t", t);
-		ledger_check_finite("r", r);
-		ledger_check_finite("q", q);
+		ledger_check_bsm_args(s, k, t, r, q);
 	}
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
@@ -517,11 +521,7 @@ ledger_american_price(PG_FUNCTION_ARGS)
 	double	   *work = NULL;
 	double		v;
 
-	ledger_check_nonneg("s", s);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_finite("q", q);
+	ledger_check_bsm_args(s, k, t, r, q);
 	ledger_check_nonneg("sigma", sigma);
 	pricing_american_t(t);
 	pricing_interrupt_hook = pricing_interrupts;
@@ -549,11 +549,7 @@ ledger_american_greeks(PG_FUNCTION_ARGS)
 	double		sigma = PG_GETARG_FLOAT8(6);
 	PricingGreeks g;
 
-	ledger_check_nonneg("s", s);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_finite("q", q);
+	ledger_check_bsm_args(s, k, t, r, q);
 	ledger_check_nonneg("sigma", sigma);
 	pricing_american_t(t);
 	pricing_interrupt_hook = pricing_interrupts;
@@ -585,11 +581,7 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 	double		vol;
 
 	ledger_check_finite("price", price);
-	ledger_check_nonneg("s", s);
-	ledger_check_nonneg("k", k);
-	ledger_check_nonneg("t", t);
-	ledger_check_finite("r", r);
-	ledger_check_finite("q", q);
+	ledger_check_bsm_args(s, k, t, r, q);
 	if (s == 0.0 || k == 0.0)
 		PG_RETURN_NULL();		/* price does not depend on sigma */
 	pricing_american_t(t);
