@@ -321,6 +321,29 @@ ledger_create_publication(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * The catalog tables a publication of ledgers carries beside its ledgers
+ * (sync_publication_tables) and a peer checks on arrival (catalog_guard,
+ * the checkpoint guards).
+ */
+static const char *const sync_checked_catalog[] = {"ledgers", "transactions", "blocks", "checkpoints",
+"checkpoint_signatures", "signed_ledgers", "ledger_keys"};
+
+/* An oid[] Datum of relids[0..n-1] and the tables of sync_checked_catalog. */
+static Datum
+sync_relids_and_catalog(const Oid *relids, int n)
+{
+	int			nall = n + lengthof(sync_checked_catalog);
+	Datum	   *all = palloc(sizeof(Datum) * nall);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		all[i] = ObjectIdGetDatum(relids[i]);
+	for (i = 0; i < (int) lengthof(sync_checked_catalog); i++)
+		all[n + i] = ObjectIdGetDatum(ledger_catalog_relid(sync_checked_catalog[i]));
+	return PointerGetDatum(construct_array(all, nall, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
 static void sync_publication_only_ours(const char *pubname);
 
 /*
@@ -391,21 +414,15 @@ sync_publication_ledgers(const char *pubname, int extra, Oid **relids, int64 **i
 static void
 sync_publication_only_ours(const char *pubname)
 {
-	static const char *const catalog[] = {"ledgers", "transactions", "blocks", "checkpoints",
-	"checkpoint_signatures", "signed_ledgers", "ledger_keys"};
-	Datum		cat[lengthof(catalog)];
 	Datum		args[2];
 	Oid			types[2] = {TEXTOID, OIDARRAYOID};
-	int			i;
 	bool		isschema;
 	bool		isnull;
 	char	   *what;
 	char	   *sqlname;
 
-	for (i = 0; i < (int) lengthof(catalog); i++)
-		cat[i] = ObjectIdGetDatum(ledger_catalog_relid(catalog[i]));
 	args[0] = CStringGetTextDatum(pubname);
-	args[1] = PointerGetDatum(construct_array(cat, lengthof(catalog), OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	args[1] = sync_relids_and_catalog(NULL, 0);
 	if (SPI_execute_with_args("SELECT x.isschema, x.what, x.sqlname FROM pg_catalog.pg_publication p, LATERAL ("
 							  "  SELECT true AS isschema, s.nspname::pg_catalog.text AS what, "
 							  "         pg_catalog.quote_ident(s.nspname) AS sqlname "
@@ -1895,20 +1912,11 @@ sync_detach_unpublished(const char *subname, List *remote)
 static void
 sync_check_subscribed(const char *subname, const char *pubname, const Oid *relids, int n)
 {
-	static const char *const checked[] = {"ledgers", "transactions", "blocks", "checkpoints",
-	"checkpoint_signatures", "signed_ledgers", "ledger_keys"};
-	int			nallowed = n + lengthof(checked);
-	Datum	   *allowed = palloc(sizeof(Datum) * nallowed);
 	Datum		args[3];
 	Oid			types[3] = {TEXTOID, OIDARRAYOID, OIDOID};
-	int			i;
 
-	for (i = 0; i < n; i++)
-		allowed[i] = ObjectIdGetDatum(relids[i]);
-	for (i = 0; i < (int) lengthof(checked); i++)
-		allowed[n + i] = ObjectIdGetDatum(ledger_catalog_relid(checked[i]));
 	args[0] = CStringGetTextDatum(subname);
-	args[1] = PointerGetDatum(construct_array(allowed, nallowed, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	args[1] = sync_relids_and_catalog(relids, n);
 	args[2] = ObjectIdGetDatum(MyDatabaseId);
 	if (SPI_execute_with_args("SELECT r.srrelid::pg_catalog.regclass::pg_catalog.text "
 							  "FROM pg_catalog.pg_subscription_rel r "
