@@ -470,3 +470,32 @@ SELECT (r).requirement, (r).short_proceeds, (r).strategies
 DELETE FROM ledger.margin_accounts;
 DELETE FROM ledger.margin_prices;
 DELETE FROM ledger.margin_products;
+
+-- ===================================================================
+-- 12. Many distinct tiers in one group.  The tier aggregates and
+-- span_intra_charge looked each row's tier up in the list of the tiers
+-- seen so far: 200,000 distinct tiers took 22.7 s (quadratic); past 16
+-- tiers they are looked up through a hash index now.  Each tier below is
+-- seen twice (deltas 1 and 2: a sum of 3), in order of first appearance
+-- (the tiers spread over negative and large values); the index must find
+-- tiers added before it was built, and after each time it grows.
+-- ===================================================================
+SET statement_timeout = '5s';
+SELECT cardinality(t) AS tiers,
+	   t = ARRAY(SELECT i * 7919 - 800000000 FROM generate_series(0, 199999) i) AS first_appearance,
+	   (SELECT bool_and(x = 3) FROM unnest(d) x) AS all_summed
+  FROM (SELECT ledger.span_tiers(tier, dl ORDER BY g) AS t,
+			   ledger.span_tier_deltas(tier, dl ORDER BY g) AS d
+		  FROM (SELECT g, (g % 200000) * 7919 - 800000000 AS tier,
+					   CASE WHEN g < 200000 THEN 1 ELSE 2 END::float8 AS dl
+				  FROM generate_series(0, 399999) g) v) x;
+-- 100,000 tiers, +1 on the odd and -1 on the even ones, and 50,000 spreads
+-- pairing tier 2i-1 with tier 2i at a charge of 2 each: 100,000; then the
+-- same spreads again find nothing left to pair (the deltas were used up)
+SELECT ledger.span_intra_charge(
+		 ARRAY(SELECT i FROM generate_series(1, 100000) i),
+		 ARRAY(SELECT CASE WHEN i % 2 = 1 THEN 1 ELSE -1 END::float8 FROM generate_series(1, 100000) i),
+		 ARRAY(SELECT 2 * j - 1 FROM generate_series(1, 50000) j) || ARRAY(SELECT 2 * j - 1 FROM generate_series(1, 50000) j),
+		 ARRAY(SELECT 2 * j FROM generate_series(1, 50000) j) || ARRAY(SELECT 2 * j FROM generate_series(1, 50000) j),
+		 array_fill(2::float8, ARRAY[100000])) AS charge;
+RESET statement_timeout;
