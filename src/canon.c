@@ -1093,6 +1093,29 @@ canon_put_columns(StringInfo buf, const CanonLayout *layout, Datum *values,
 	buf->data[buf->len] = '\0';
 }
 
+/* The row trigger's buffer (canon.h); lives in TopMemoryContext. */
+static StringInfo canon_row_buf = NULL;
+
+StringInfo
+canon_row_buffer(void)
+{
+	if (canon_row_buf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		canon_row_buf = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+	return canon_row_buf;
+}
+
+void
+canon_row_buffer_trim(void)
+{
+	if (canon_row_buf != NULL)
+		canon_buffer_trim(canon_row_buf);
+}
+
 /* Give back a buffer a very large row made large (canon.h). */
 void
 canon_buffer_trim(StringInfo buf)

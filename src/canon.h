@@ -151,6 +151,15 @@ extern void canon_layout_check_names(const CanonLayout *layout);
 extern void canon_buffer_trim(StringInfo buf);
 
 /*
+ * The row trigger's session-long buffer for canonical bytes (made on first
+ * use, trimmed after each row), and its trim at the end of a transaction
+ * that failed (pending.c), where an error in the middle of a very large
+ * row left it at that row's size until the session's next ledger insert.
+ */
+extern StringInfo canon_row_buffer(void);
+extern void canon_row_buffer_trim(void);
+
+/*
  * The shape record of a relation, what ledger._check_ledger compares to
  * refuse DDL that would change a ledger's columns: CANON_SHAPE_V2, then the
  * definition of every column (the ledger columns too) in attribute order,

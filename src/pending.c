@@ -72,6 +72,7 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
+#include "canon.h"
 #include "catalog.h"
 #include "compat.h"
 #include "merkle.h"
@@ -601,8 +602,11 @@ ledger_xact_callback(XactEvent event, void *arg)
 			sealed_in_xact = false;
 			break;
 		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* an error in the middle of a very large row */
+			canon_row_buffer_trim();
+			/* FALLTHROUGH */
+		case XACT_EVENT_PREPARE:
 			pending_head = NULL;
 			pending_written = false;
 			current_ledger_xact = -1;

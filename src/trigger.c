@@ -28,7 +28,8 @@
  *
  * Memory: the row is read from the trigger's slot (deformed once for all
  * triggers) into arrays in the trigger's context; the canonical bytes go to
- * one reusable buffer in TopMemoryContext; the new tuple is formed in the
+ * one reusable buffer in TopMemoryContext (canon_row_buffer, trimmed after
+ * each row and when a transaction aborts); the new tuple is formed in the
  * trigger's context.
  *
  *-------------------------------------------------------------------------
@@ -59,9 +60,6 @@ PG_FUNCTION_INFO_V1(ledger_row_trigger);
 PG_FUNCTION_INFO_V1(ledger_canonical_bytes);
 PG_FUNCTION_INFO_V1(ledger_leaf_hash);
 
-/* Reusable buffer for canonical bytes; lives in TopMemoryContext. */
-static StringInfo canon_buf = NULL;
-
 /*
  * May the current user insert rows carrying their own ledger columns?  Only
  * replication (rows hashed at the origin) and superusers: a restore does not
@@ -78,13 +76,8 @@ static void
 trigger_row_leaf(LedgerInfo *info, TupleDesc tupdesc, Datum *values, bool *nulls,
 				 int format, uint8 leaf[LEDGER_HASH_LEN])
 {
-	if (canon_buf == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	StringInfo	canon_buf = canon_row_buffer();
 
-		canon_buf = makeStringInfo();
-		MemoryContextSwitchTo(old);
-	}
 	canon_row_bytes_format(canon_buf, format, &info->layout, tupdesc, values, nulls,
 						   DatumGetInt64(values[info->layout.xact_attnum - 1]),
 						   DatumGetInt64(values[info->layout.seq_attnum - 1]));

@@ -31,6 +31,12 @@
 #     grew CacheMemoryContext without bound (2,000 tables: 2,000 contexts,
 #     2.3 MB).  A negative entry now holds no context and goes with the
 #     relation's invalidation.
+#  4. The row trigger's buffer for canonical bytes (TopMemoryContext) was
+#     trimmed only after a row hashed: an error in the middle of a very
+#     large row (here a 100 MB text column, then text with no unique UTF-8
+#     form in an EUC_JP database, 22P05) left it at that row's size until
+#     the session's next ledger insert.  It is trimmed when the transaction
+#     aborts now.
 
 use strict;
 use warnings;
@@ -159,5 +165,23 @@ my $mem = $node->safe_psql('postgres', q{
 });
 is($mem, "1\nt\nt",
 	'2,000 temporary tables verified and dropped: one layout left (the ledger\'s), the cache small, the ledger verified');
+
+# ---------- 4. the row buffer after an error in the middle of a row ----------
+
+$node->safe_psql('postgres',
+	"CREATE DATABASE eucjp ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$node->safe_psql('eucjp', "CREATE EXTENSION ledger; CREATE TABLE big (a_big text, z_memo text);
+	SELECT ledger.create_ledger('big')");
+# 0xADF0 (NEC's row 13) is U+2252 in UTF-8, as is JIS 0xA2E2: no unique form
+($ret, $out, $err) = $node->psql('eucjp', q{
+	INSERT INTO big VALUES (repeat('x', 100000000), convert_from('\xadf0', 'EUC_JP'));
+	SELECT total_bytes < 16000000 FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext';
+	INSERT INTO big VALUES ('small', 'row');
+	SELECT count(*) FROM big;
+}, on_error_stop => 0);
+like($err, qr/ERROR:  value of column "z_memo" has no unique UTF-8 form/,
+	'a 100 MB row with text of no unique UTF-8 form refused');
+is($out, "t\n1",
+	'... and the session\'s top memory context back under 16 MB after the failed transaction; the next row inserted');
 
 done_testing();
