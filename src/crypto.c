@@ -38,6 +38,8 @@
  *	  cofactorless check, which also refuses a non-canonical R;
  *	- P-256 keys: the uncompressed point, or SPKI on the named curve, with
  *	  OpenSSL's full public key check (on the curve, not infinity);
+ *	- SPKI of either (bytes or PEM): d2i must consume every byte and i2d of
+ *	  the key must give back the same bytes (no BER, no unused bits);
  *	- ECDSA DER signatures: d2i must consume every byte and i2d of the result
  *	  must give back the same bytes, which refuses BER lengths, non-minimal
  *	  and negative integers and trailing bytes; then 1 <= r, s < n;
@@ -594,6 +596,40 @@ crypto_parse_raw(CryptoAlgorithm alg, const uint8_t *raw, size_t rawlen,
 	return crypto_key_from_raw(alg, raw, rawlen, status, err);
 }
 
+/*
+ * A decoded SubjectPublicKeyInfo must be the DER encoding of its key:
+ * i2d_PUBKEY of what d2i_PUBKEY made of der must give back der exactly.
+ * OpenSSL's decoder also takes BER (long-form lengths) and a BIT STRING
+ * whose first byte declares unused bits, which it clears: an Ed25519 key
+ * ending in an odd byte, declared with one unused bit, became another key
+ * (found by fuzzing on 2026-12-06).  Call it after crypto_pkey_to_raw, so
+ * that a key of another algorithm or curve gets its own message.
+ */
+static bool
+crypto_spki_is_der(EVP_PKEY *pkey, const uint8_t *der, size_t len,
+				   CryptoStatus *status, const char **err)
+{
+	unsigned char *again = NULL;
+	int			againlen = i2d_PUBKEY(pkey, &again);
+	bool		same;
+
+	if (againlen < 0)
+	{
+		*status = CRYPTO_LIBRARY_ERROR;
+		*err = "OpenSSL could not encode the public key.";
+		return false;
+	}
+	same = (size_t) againlen == len && memcmp(again, der, len) == 0;
+	OPENSSL_free(again);
+	if (!same)
+	{
+		*status = CRYPTO_BAD_INPUT;
+		*err = "The SubjectPublicKeyInfo is not in DER: it has a long-form length where a short one fits, or a bit string with unused bits.";
+		return false;
+	}
+	return true;
+}
+
 /* Parse and check a public key given as raw bytes or DER SPKI. */
 CryptoPublicKey *
 crypto_parse_public_key(CryptoAlgorithm alg, const uint8_t *key, size_t len,
@@ -637,7 +673,8 @@ crypto_parse_public_key(CryptoAlgorithm alg, const uint8_t *key, size_t len,
 		*err = "The public key is not a valid DER SubjectPublicKeyInfo, or has trailing bytes.";
 		return NULL;
 	}
-	ok = crypto_pkey_to_raw(pkey, alg, &got, raw, &rawlen, status, err);
+	ok = crypto_pkey_to_raw(pkey, alg, &got, raw, &rawlen, status, err) &&
+		crypto_spki_is_der(pkey, key, len, status, err);
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	if (!ok)
@@ -681,6 +718,17 @@ crypto_pem_one_public_key(const char *pem, size_t len)
 	return NULL;
 }
 
+/*
+ * Passphrase callback of a PEM block that says it is encrypted (a public
+ * key never is): no passphrase, never OpenSSL's default, which would read
+ * one from a terminal.
+ */
+static int
+crypto_pem_no_password(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
 /* Parse and check a PEM PUBLIC KEY block. */
 CryptoPublicKey *
 crypto_parse_public_key_pem(const char *pem, size_t len, CryptoAlgorithm *alg,
@@ -688,6 +736,9 @@ crypto_parse_public_key_pem(const char *pem, size_t len, CryptoAlgorithm *alg,
 {
 	BIO		   *bio;
 	EVP_PKEY   *pkey;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	long		derlen = 0;
 	uint8_t		raw[CRYPTO_MAX_RAW_KEY_LEN];
 	size_t		rawlen = 0;
 	bool		ok;
@@ -708,17 +759,35 @@ crypto_parse_public_key_pem(const char *pem, size_t len, CryptoAlgorithm *alg,
 		*err = msg_oom;
 		return NULL;
 	}
-	pkey = PEM_read_bio_PUBKEY_ex(bio, NULL, NULL, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (pkey == NULL)
+
+	/*
+	 * The block's bytes, then the key: PEM_read_bio_PUBKEY would decode a
+	 * SubjectPublicKeyInfo followed by trailing bytes, or in BER
+	 */
+	if (PEM_bytes_read_bio(&der, &derlen, NULL, PEM_STRING_PUBLIC, bio,
+						   crypto_pem_no_password, NULL) != 1)
 	{
+		BIO_free(bio);
 		ERR_clear_error();
 		*err = "The text holds no PEM \"PUBLIC KEY\" block that could be decoded.";
 		return NULL;
 	}
+	BIO_free(bio);
+	p = der;
+	pkey = d2i_PUBKEY_ex(NULL, &p, derlen, NULL, NULL);
+	if (pkey == NULL || p != der + derlen)
+	{
+		EVP_PKEY_free(pkey);
+		OPENSSL_free(der);
+		ERR_clear_error();
+		*err = "The PEM block does not hold a valid DER SubjectPublicKeyInfo, or has trailing bytes.";
+		return NULL;
+	}
 	ok = crypto_pkey_to_raw(pkey, CRYPTO_ALG_INVALID, alg, raw, &rawlen,
-							status, err);
+							status, err) &&
+		crypto_spki_is_der(pkey, der, (size_t) derlen, status, err);
 	EVP_PKEY_free(pkey);
+	OPENSSL_free(der);
 	ERR_clear_error();
 	if (!ok)
 		return NULL;

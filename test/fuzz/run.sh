@@ -62,6 +62,10 @@ s=f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8
 sample=73616d706c65
 seed pubkey ed 00$ed_pk
 seed pubkey ed_spki 00$ed_spki
+# BER and a declared unused bit, which OpenSSL alone takes (the second as
+# another key: 0x1b became 0x1a); refused since 2026-12-06
+seed pubkey ed_spki_ber 0030812a300506032b6570032100$ed_pk
+seed pubkey ed_spki_unused 00302a300506032b6570032101${ed_pk%??}1b
 seed pubkey ec 01$ec_pk
 seed pubkey ec_spki 01$ec_spki
 seed pubkey p1363 02$ec_pk
