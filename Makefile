@@ -62,6 +62,7 @@ REGRESS = \
 	pricing_american \
 	pricing_american_fd \
 	pricing_american_review \
+	quant_review \
 	sig_ed25519 \
 	sig_ecdsa \
 	sig_interop \

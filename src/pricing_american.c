@@ -2606,14 +2606,23 @@ pricing_american_greeks(int theta, double s, double k, double t, double r,
 #define AMERICAN_IV_JUMP 1e-7
 
 /*
+ * Iterations of american_implied_vol's search: where Illinois stalls at
+ * least every third step bisects (below), and 91 halvings narrow a bracket
+ * [0, 128] to 4 ulps of a sigma of 1e-10, so 400 leave room for three
+ * steps each
+ */
+#define AMERICAN_IV_MAX_ITER 400
+
+/*
  * Implied volatility of an American price: Illinois regula falsi on sigma
  * (the price increases with sigma), bracketed below by the sigma = 0 value
  * and above by doubling from the European implied volatility of the same
  * price (an upper bound: an American option is worth at least its European
  * twin).  Returns 0 at the sigma = 0 value, also within rounding of it
  * (pricing_iv_at_lower_bound), -1 outside the bounds (below the sigma = 0
- * value, at or above the model's upper limit) and when no sigma up to 128
- * reproduces the price (also where the price jumps past it in sigma).
+ * value, at or above the model's upper limit), when no sigma up to 128
+ * reproduces the price (also where the price jumps past it in sigma) and
+ * should the search not converge.
  */
 double
 pricing_american_implied_vol(int theta, double price, double s, double k,
@@ -2631,7 +2640,8 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 				ev,
 				v0;
 	int			it,
-				side = 0;
+				side = 0,
+				kept = 0;
 
 	if (t <= 0.0)
 		return -1.0;
@@ -2662,14 +2672,26 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 		return hi;
 	glo = flo;
 	ghi = fhi;
-	/* Illinois variant of regula falsi, bisection when it stalls */
-	for (it = 0; it < 200; it++)
+
+	/*
+	 * Illinois variant of regula falsi, bisection when it stalls: where the
+	 * price spans many orders of magnitude over the bracket (a tiny price,
+	 * far out of the money), the secant point sits next to the end whose
+	 * difference is tiny, that end moves by a few ulps or by doubling from
+	 * nearly 0, and Illinois' halving of the other end's difference takes
+	 * hundreds of steps to matter (baw, put S = 100, K = 50, T = 1 day, r =
+	 * 5%, sigma = 10%: the price 5.0e-87 moved the lower end from 2.5e-71 to
+	 * 1e-11 in 200 steps, and the midpoint of that bracket, 0.337, was
+	 * returned; quant review of 2026-12-06).  So once one end has been kept
+	 * three times running, bisect until the other one moves.
+	 */
+	for (it = 0; it < AMERICAN_IV_MAX_ITER; it++)
 	{
 		double		fx;
 
 		pricing_check_interrupts();
 		x = (lo * fhi - hi * flo) / (fhi - flo);
-		if (!(x > lo && x < hi))
+		if (!(x > lo && x < hi) || kept >= 3)
 			x = 0.5 * (lo + hi);
 		fx = pricing_american_price(theta, s, k, t, r, q, x, method, steps, work) - price;
 		if (fx == 0.0)
@@ -2680,6 +2702,7 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 			flo = glo = fx;
 			if (side == -1)
 				fhi *= 0.5;
+			kept = side == -1 ? kept + 1 : 1;
 			side = -1;
 		}
 		else
@@ -2688,11 +2711,19 @@ pricing_american_implied_vol(int theta, double price, double s, double k,
 			fhi = ghi = fx;
 			if (side == 1)
 				flo *= 0.5;
+			kept = side == 1 ? kept + 1 : 1;
 			side = 1;
 		}
 		if (hi - lo <= 4.0 * DBL_EPSILON * hi)
 			break;
 	}
+
+	/*
+	 * Not converged: NULL, never an unconverged iterate (the midpoint of a
+	 * bracket [1e-11, 0.67] was returned before; see above)
+	 */
+	if (!(hi - lo <= 4.0 * DBL_EPSILON * hi))
+		return -1.0;
 
 	/*
 	 * The bracket has shrunk onto a sigma; unless the price is continuous
