@@ -734,6 +734,23 @@ pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		run_depth = saved;
 	}
 	PG_END_TRY();
+
+	/*
+	 * COMMIT PREPARED commits another transaction, whose records went on the
+	 * work list at PREPARE; no commit of this backend's own announces them.
+	 * So the sealer is told when this transaction commits, as a writer's
+	 * commit tells it (PostgreSQL runs COMMIT PREPARED only outside a
+	 * transaction block, and only for a transaction of this database:
+	 * twophase.c, LockGXact).  Until 2026-12-06 they waited for the next
+	 * commit that wrote to a ledger, or the launcher's sweep once a minute,
+	 * and so did the rows of a transaction prepared before a crash, whose
+	 * records the rebuilt list can take only once a pass looks again
+	 * (test/t/480_crash_review.pl).  Whether the transaction wrote to a
+	 * ledger is not known here: a pass with nothing to do costs little.
+	 */
+	if (IsA(pstmt->utilityStmt, TransactionStmt) &&
+		((TransactionStmt *) pstmt->utilityStmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+		pending_written = true;
 }
 
 /* Register callbacks and hooks; called from _PG_init. */
