@@ -1,8 +1,7 @@
 
 # Copyright (c) the ledger authors; PostgreSQL licence.
-
-
-# Faults a randomized crash campaign found on 2026-12-06 (load of
+#
+# Two faults a randomized crash campaign found on 2026-12-06 (load of
 # single-row, multi-row and signed inserts, seal(), digest(), checkpoints,
 # create_ledger/drop_ledger and two-phase commit, killed at random moments),
 # each failing here against the code before:
@@ -12,7 +11,11 @@
 #     transaction prepared before a crash and committed after the sealing
 #     list was rebuilt (the rebuild watches it, but only a pass looks).
 #     The commit of a COMMIT PREPARED now wakes the sealer.
-
+#  2. A seal() (or a background pass) that had read the work list before a
+#     concurrent drop_ledger() committed met the dropped ledger with no row
+#     in ledger.ledgers and warned (XX001) of a ledger "that does not exist"
+#     whose records stay unsealed, records the drop had deleted with the
+#     ledger.  It is now skipped without a word.
 
 use strict;
 use warnings;
@@ -85,5 +88,38 @@ $took = sealed_within(5);
 ok(defined $took, 'transactions prepared before a crash and committed after the rebuild are sealed within 5 s');
 note sprintf('sealed after %.2f s', $took // -1);
 verify_ok($node, 'postgres', 'pay', undef, 'pay verifies');
+
+# ---------- 2. seal() meets a ledger that drop_ledger() drops meanwhile ----------
+my $m = ledger_node('crash_review_manual', conf => "ledger.sealer = off\n");
+$m->safe_psql('postgres', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE keep (id int);
+	SELECT ledger.create_ledger('keep');
+	CREATE TABLE gone (id int);
+	SELECT ledger.create_ledger('gone');
+	INSERT INTO gone VALUES (1);
+	INSERT INTO keep VALUES (1);
+});
+my $dropper = $m->background_psql('postgres', on_error_stop => 1);
+$dropper->query_safe(q{BEGIN; SELECT ledger.drop_ledger('gone')});
+# seal() reads the list (the drop is not committed: gone's entry is there)
+# and waits for gone's row, which the drop has deleted
+my $sealer = $m->background_psql('postgres', on_error_stop => 0);
+$sealer->query_until(qr/sealing/, "\\echo sealing\nSELECT ledger.seal();\n");
+ok( $m->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.seal()%' AND wait_event_type = 'Lock'}),
+	'seal() waits for the dropped ledger\'s row');
+$dropper->query_safe('COMMIT');
+my $out = $sealer->query('SELECT 1');
+$sealer->quit;
+$dropper->quit;
+unlike($sealer->{stderr}, qr/WARNING/, 'seal() says nothing of the ledger dropped meanwhile')
+  or diag($sealer->{stderr});
+ok(!$m->log_contains('ledger that does not exist'), 'no warning of a ledger that does not exist in the log');
+is($m->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id <> 0'), '0',
+	'nothing left on the work list');
+verify_ok($m, 'postgres', 'keep', undef, 'the other ledger is sealed and verifies');
+is($m->safe_psql('postgres', 'SELECT unsealed_transactions FROM ledger.verify(\'keep\')'), '0',
+	'keep has nothing unsealed');
 
 done_testing();
