@@ -16,6 +16,11 @@
 #     in ledger.ledgers and warned (XX001) of a ledger "that does not exist"
 #     whose records stay unsealed, records the drop had deleted with the
 #     ledger.  It is now skipped without a word.
+#  3. The rebuild of the work list after a crash, beside a drop_ledger() not
+#     committed yet, put the ledger's records back on the list (read under
+#     its snapshot, deleted by the drop): entries of a ledger that no longer
+#     exists, warned of at every seal() and pass for good.  drop_ledger()
+#     now takes the list's lock that the rebuild holds.
 
 use strict;
 use warnings;
@@ -121,5 +126,38 @@ is($m->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledge
 verify_ok($m, 'postgres', 'keep', undef, 'the other ledger is sealed and verifies');
 is($m->safe_psql('postgres', 'SELECT unsealed_transactions FROM ledger.verify(\'keep\')'), '0',
 	'keep has nothing unsealed');
+
+# ---------- 3. the list rebuilt after a crash while drop_ledger() runs ----------
+# The rebuild puts back every record no block lists, read under its
+# statement's snapshot; a drop_ledger() not committed then deleted the
+# records and the ledger's entries (none: the crash emptied the list), and
+# the rebuilt list kept entries for a ledger that no longer exists.
+$m->safe_psql('postgres', q{
+	CREATE TABLE gone2 (id int);
+	SELECT ledger.create_ledger('gone2');
+	INSERT INTO gone2 VALUES (1), (2);
+	INSERT INTO keep VALUES (2);
+});
+my $gone2 = $m->safe_psql('postgres', "SELECT ledger_id FROM ledger.ledgers WHERE relation = 'gone2'::regclass");
+$m->stop('immediate');
+$m->start;
+$dropper = $m->background_psql('postgres', on_error_stop => 1);
+$dropper->query_safe(q{BEGIN; SELECT ledger.drop_ledger('gone2')});
+$sealer = $m->background_psql('postgres', on_error_stop => 0);
+$sealer->query_until(qr/sealing/, "\\echo sealing\nSELECT ledger.seal();\n");
+ok( $m->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.seal()%' AND wait_event_type = 'Lock'}),
+	'after a crash, seal() waits for the drop');
+$dropper->query_safe('COMMIT');
+$sealer->query('SELECT 1');
+$sealer->quit;
+$dropper->quit;
+is($m->safe_psql('postgres', "SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = $gone2"), '0',
+	'the rebuilt list holds no entry of the dropped ledger');
+my ($r3, $o3, $e3) = $m->psql('postgres', 'SELECT ledger.seal()');
+unlike($e3, qr/WARNING/, 'a later seal() has nothing to warn about') or diag($e3);
+is($m->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id <> 0'), '0',
+	'nothing left on the work list after the crash and the drop');
+verify_ok($m, 'postgres', 'keep', undef, 'keep verifies after the crash');
 
 done_testing();
