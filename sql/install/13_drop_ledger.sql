@@ -33,6 +33,20 @@ BEGIN
             DETAIL = 'Its history is deleted as committed when each statement runs, which a transaction snapshot would not see.',
             HINT = 'Call ledger.drop_ledger() in a READ COMMITTED transaction.';
     END IF;
+    -- First, a rebuild of the sealer's work list (after a crash, a restore
+    -- or a promotion) in progress: it puts back the records no block lists,
+    -- read under its statement's snapshot, so records deleted below by a
+    -- drop not yet committed then went back on the list, for a ledger that
+    -- no longer exists, and every seal() and pass warned of it for good
+    -- (found by a crash campaign on 2026-12-06; test/t/480_crash_review.pl).
+    -- The rebuild holds this lock to its end; one that starts after it
+    -- waits for this transaction and sees the records gone, one before it
+    -- has committed its entries, which the DELETE below sees.  Writers'
+    -- entries (ROW EXCLUSIVE) do not wait for it.  Taken before the
+    -- ledger's row: seal() rebuilds under it and then locks each ledger's
+    -- row, so the other order deadlocked with a seal() after a crash (480
+    -- part 4).
+    LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE;
     -- the sealer's lock first (it takes the ledger's row, then the rest)
     SELECT g.ledger_id INTO id FROM ledger.ledgers g
      WHERE g.relation OPERATOR(pg_catalog.=) tbl FOR UPDATE;
@@ -108,17 +122,6 @@ BEGIN
     -- sees what they committed (a statement's snapshot: READ COMMITTED
     -- only, checked above).
     EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
-    -- And a rebuild of the sealer's work list (after a crash, a restore or
-    -- a promotion) in progress: it puts back the records no block lists,
-    -- read under its statement's snapshot, so records deleted below by a
-    -- drop not yet committed then went back on the list, for a ledger that
-    -- no longer exists, and every seal() and pass warned of it for good
-    -- (found by a crash campaign on 2026-12-06; test/t/480_crash_review.pl).
-    -- The rebuild holds this lock to its end; one that starts after it
-    -- waits for this transaction and sees the records gone, one before it
-    -- has committed its entries, which the DELETE below sees.  Writers'
-    -- entries (ROW EXCLUSIVE) do not wait for it.
-    LOCK TABLE ledger.seal_queue IN SHARE UPDATE EXCLUSIVE MODE;
     -- The one writer that lock does not wait for is the caller: rows this
     -- transaction wrote have their record written at its commit, which then
     -- stood for a ledger that no longer exists (with a row count missing

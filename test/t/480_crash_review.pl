@@ -160,4 +160,44 @@ is($m->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledge
 	'nothing left on the work list after the crash and the drop');
 verify_ok($m, 'postgres', 'keep', undef, 'keep verifies after the crash');
 
+# ---------- 4. the same, seal() first: no deadlock ----------
+# seal() after a crash rebuilds the list under its lock (held to the end of
+# its transaction), then locks each ledger's row in turn.  drop_ledger()
+# took the ledger's row first and the list's lock second: with the rebuild
+# done and seal() waiting for an earlier ledger's row (held here by a third
+# session), the drop locked its row and waited for the list; seal() then
+# reached that row and waited for the drop: a deadlock, one of the two
+# ended with 40P01.  The drop takes the list's lock first now.
+$m->safe_psql('postgres', q{
+	CREATE TABLE gone3 (id int);
+	SELECT ledger.create_ledger('gone3');
+	INSERT INTO gone3 VALUES (1);
+	INSERT INTO keep VALUES (3);
+});
+$m->stop('immediate');
+$m->start;
+my $holder = $m->background_psql('postgres', on_error_stop => 1);
+$holder->query_safe(q{BEGIN; SELECT 1 FROM ledger.ledgers WHERE relation = 'keep'::regclass FOR UPDATE});
+$sealer = $m->background_psql('postgres', on_error_stop => 0);
+$sealer->query_until(qr/sealing/, "\\echo sealing\nSELECT ledger.seal();\n");
+ok( $m->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.seal()%' AND wait_event_type = 'Lock'}),
+	'after a crash, seal() has rebuilt the list and waits for the first ledger\'s row');
+$dropper = $m->background_psql('postgres', on_error_stop => 0);
+$dropper->query_until(qr/dropping/, "\\echo dropping\nSELECT ledger.drop_ledger('gone3');\n");
+ok( $m->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.drop_ledger(%' AND wait_event_type = 'Lock'}),
+	'drop_ledger() waits');
+$holder->query_safe('COMMIT');
+$holder->quit;
+$sealer->query('SELECT 1');
+$dropper->query('SELECT 1');
+$sealer->quit;
+$dropper->quit;
+unlike($sealer->{stderr} . $dropper->{stderr}, qr/deadlock/, 'seal() and drop_ledger() both end, no deadlock')
+  or diag($sealer->{stderr} . $dropper->{stderr});
+is($m->safe_psql('postgres', q{SELECT count(*) FROM ledger.ledgers l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'gone3'}),
+	'0', 'gone3 is no ledger any more');
+verify_ok($m, 'postgres', 'keep', undef, 'keep verifies');
+
 done_testing();
