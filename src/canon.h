@@ -152,9 +152,10 @@ extern void canon_buffer_trim(StringInfo buf);
 
 /*
  * The row trigger's session-long buffer for canonical bytes (made on first
- * use, trimmed after each row), and its trim at the end of a transaction
- * that failed (pending.c), where an error in the middle of a very large
- * row left it at that row's size until the session's next ledger insert.
+ * use, trimmed after each row), and its trim at the end of every
+ * transaction (pending.c), where an error in the middle of a very large
+ * row left it at that row's size until the session's next ledger insert
+ * (also an error a savepoint or an EXCEPTION block caught).
  */
 extern StringInfo canon_row_buffer(void);
 extern void canon_row_buffer_trim(void);

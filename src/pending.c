@@ -596,6 +596,8 @@ ledger_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 			if (pending_written)
 				sealer_notify(MyDatabaseId);
+			/* a row's error caught by a savepoint (see ABORT) */
+			canon_row_buffer_trim();
 			pending_head = NULL;
 			pending_written = false;
 			current_ledger_xact = -1;
@@ -603,10 +605,17 @@ ledger_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* an error in the middle of a very large row */
-			canon_row_buffer_trim();
-			/* FALLTHROUGH */
 		case XACT_EVENT_PREPARE:
+
+			/*
+			 * An error in the middle of a very large row left the row
+			 * trigger's buffer at its size: trimmed at every end of a
+			 * transaction, also a commit or a PREPARE after a savepoint or an
+			 * EXCEPTION block caught the error (no row is being hashed then;
+			 * not at a subtransaction's abort, which may come while an outer
+			 * level's row is)
+			 */
+			canon_row_buffer_trim();
 			pending_head = NULL;
 			pending_written = false;
 			current_ledger_xact = -1;

@@ -29,7 +29,7 @@
  * Memory: the row is read from the trigger's slot (deformed once for all
  * triggers) into arrays in the trigger's context; the canonical bytes go to
  * one reusable buffer in TopMemoryContext (canon_row_buffer, trimmed after
- * each row and when a transaction aborts); the new tuple is formed in the
+ * each row and when a transaction ends); the new tuple is formed in the
  * trigger's context.
  *
  *-------------------------------------------------------------------------

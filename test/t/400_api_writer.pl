@@ -37,6 +37,11 @@
 #     form in an EUC_JP database, 22P05) left it at that row's size until
 #     the session's next ledger insert.  It is trimmed when the transaction
 #     aborts now.
+#  5. ... and when a transaction that caught that error commits: a
+#     ROLLBACK TO SAVEPOINT, or a PL/pgSQL EXCEPTION block, ends only the
+#     subtransaction, and the top-level abort of 4 never came, so the buffer
+#     stayed at 100 MB until the session's next ledger insert.  It is
+#     trimmed at every end of a transaction now.
 
 use strict;
 use warnings;
@@ -183,5 +188,29 @@ like($err, qr/ERROR:  value of column "z_memo" has no unique UTF-8 form/,
 	'a 100 MB row with text of no unique UTF-8 form refused');
 is($out, "t\n1",
 	'... and the session\'s top memory context back under 16 MB after the failed transaction; the next row inserted');
+
+# ---------- 5. the same error caught by a savepoint, then a commit ----------
+
+($ret, $out, $err) = $node->psql('eucjp', q{
+	BEGIN;
+	SAVEPOINT s;
+	INSERT INTO big VALUES (repeat('x', 100000000), convert_from('\xadf0', 'EUC_JP'));
+	ROLLBACK TO SAVEPOINT s;
+	COMMIT;
+	SELECT total_bytes < 16000000 FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext';
+	DO $$
+	BEGIN
+		INSERT INTO big VALUES (repeat('x', 100000000), convert_from('\xadf0', 'EUC_JP'));
+	EXCEPTION WHEN untranslatable_character THEN
+		NULL;
+	END
+	$$;
+	SELECT total_bytes < 16000000 FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext';
+	SELECT count(*) FROM big;
+}, on_error_stop => 0);
+like($err, qr/ERROR:  value of column "z_memo" has no unique UTF-8 form/,
+	'the 100 MB row refused inside a savepoint');
+is($out, "t\nt\n1",
+	'... the top memory context back under 16 MB after COMMIT, also after an EXCEPTION block caught the error');
 
 done_testing();
