@@ -58,6 +58,7 @@
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "commands/extension.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -755,10 +756,15 @@ pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 * and so did the rows of a transaction prepared before a crash, whose
 	 * records the rebuilt list can take only once a pass looks again
 	 * (test/t/480_crash_review.pl).  Whether the transaction wrote to a
-	 * ledger is not known here: a pass with nothing to do costs little.
+	 * ledger is not known here: a pass with nothing to do costs little.  But
+	 * only in a database that has the extension (this hook is loaded in every
+	 * database of the server): elsewhere each COMMIT PREPARED started a
+	 * sealer there, which connected, found no extension and exited, a
+	 * background worker's start and slot for each (test/t/485).
 	 */
 	if (IsA(pstmt->utilityStmt, TransactionStmt) &&
-		((TransactionStmt *) pstmt->utilityStmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+		((TransactionStmt *) pstmt->utilityStmt)->kind == TRANS_STMT_COMMIT_PREPARED &&
+		OidIsValid(get_extension_oid("ledger", true)))
 		pending_written = true;
 }
 
