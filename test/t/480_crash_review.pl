@@ -102,9 +102,18 @@ $m->safe_psql('postgres', q{
 	SELECT ledger.create_ledger('keep');
 	CREATE TABLE gone (id int);
 	SELECT ledger.create_ledger('gone');
+});
+# A seal() first, so that the list is built and marked: otherwise the seal()
+# below rebuilds it, waits for drop_ledger()'s lock on the list (8bc83d6)
+# and never meets the dropped ledger (this part then passed without the
+# fix of f7f4b15, found by the last read of 2026-12-06)
+$m->safe_psql('postgres', q{
+	SELECT ledger.seal();
 	INSERT INTO gone VALUES (1);
 	INSERT INTO keep VALUES (1);
 });
+is($m->safe_psql('postgres', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0 AND xact_id = 0'),
+	'1', 'the work list is marked: the seal() below does not rebuild it');
 my $dropper = $m->background_psql('postgres', on_error_stop => 1);
 $dropper->query_safe(q{BEGIN; SELECT ledger.drop_ledger('gone')});
 # seal() reads the list (the drop is not committed: gone's entry is there)
