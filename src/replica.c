@@ -233,7 +233,11 @@ replica_shmem_request(void)
 /*
  * The slots outlive a restart of the server, a crash too: the sealers'
  * launcher writes them to a file within a ledger.seal_interval of each
- * change (replica_errors_persist), the postmaster once more when it shuts
+ * change (replica_errors_persist), an apply worker before it commits the
+ * disabling of its subscription after an error (replica_xact_callback;
+ * until 2026-12-06 a crash in the seal_interval after the error lost the
+ * reconnection of a subscription already disabled), the postmaster once
+ * more when it shuts
  * down, and the postmaster reads the file whenever it sets up shared
  * memory: at start, and again after a crash of any process.  Without that,
  * a peer restarted (or crashed) while a reconnection was pending forgot
@@ -244,6 +248,16 @@ replica_shmem_request(void)
  */
 #define REPLICA_ERRORS_FILE PG_STAT_TMP_DIR "/ledger_replica_errors.stat"
 #define REPLICA_ERRORS_MAGIC 0x4c445231 /* "LDR1" */
+
+/*
+ * This apply worker recorded an error that is not in the file yet.  The
+ * worker then disables its subscription (disable_on_error) in a
+ * transaction of its own, and writes the file before that commits
+ * (replica_xact_callback): a crash after the subscription was disabled
+ * must not lose the reconnection, which the launcher's next round would
+ * only have written a ledger.seal_interval later.
+ */
+static bool replica_error_unsaved = false;
 
 typedef struct ReplicaErrorsHeader
 {
@@ -262,14 +276,20 @@ replica_errors_write(const ReplicaErrorSlot *slots)
 	ReplicaErrorsHeader h;
 	FILE	   *file;
 	int			i;
+	char		tmp[MAXPGPATH];
 
+	/*
+	 * one temporary file per writer: an apply worker and the launcher may
+	 * both write
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", REPLICA_ERRORS_FILE, MyProcPid);
 	h.magic = REPLICA_ERRORS_MAGIC;
 	h.slot_size = sizeof(ReplicaErrorSlot);
 	h.nslots = 0;
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 		if (OidIsValid(slots[i].subid))
 			h.nslots++;
-	file = AllocateFile(REPLICA_ERRORS_FILE ".tmp", PG_BINARY_W);
+	file = AllocateFile(tmp, PG_BINARY_W);
 	if (file == NULL)
 		goto error;
 	if (fwrite(&h, sizeof(h), 1, file) != 1)
@@ -283,16 +303,16 @@ replica_errors_write(const ReplicaErrorSlot *slots)
 		file = NULL;
 		goto error;
 	}
-	(void) durable_rename(REPLICA_ERRORS_FILE ".tmp", REPLICA_ERRORS_FILE, LOG);
+	(void) durable_rename(tmp, REPLICA_ERRORS_FILE, LOG);
 	return;
 
 error:
 	ereport(LOG,
 			(errcode_for_file_access(),
-			 errmsg("could not write file \"%s\": %m", REPLICA_ERRORS_FILE ".tmp")));
+			 errmsg("could not write file \"%s\": %m", tmp)));
 	if (file != NULL)
 		FreeFile(file);
-	unlink(REPLICA_ERRORS_FILE ".tmp");
+	unlink(tmp);
 }
 
 /* In the postmaster, at its exit: write the slots (not after a crash). */
@@ -502,6 +522,7 @@ replica_emit_log(ErrorData *edata)
 		strlcpy(replica_shared->slots[slot].message, edata->message, REPLICA_ERROR_LEN);
 		replica_shared->changes++;
 		SpinLockRelease(&replica_shared->mutex);
+		replica_error_unsaved = true;
 	}
 }
 
@@ -987,6 +1008,17 @@ replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void
 replica_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_PRE_COMMIT && replica_error_unsaved && replica_shared != NULL)
+	{
+		ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+
+		replica_error_unsaved = false;
+		SpinLockAcquire(&replica_shared->mutex);
+		memcpy(copy, replica_shared->slots, sizeof(copy));
+		SpinLockRelease(&replica_shared->mutex);
+		replica_errors_write(copy);
+	}
+
 	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL &&
 		hash_get_num_entries(replica_xacts) > 0)
 	{
