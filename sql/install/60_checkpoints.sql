@@ -658,6 +658,20 @@ BEGIN
             OR (c2.tree_size OPERATOR(pg_catalog.=) _make_checkpoint.tree_size
                 AND c2.root OPERATOR(pg_catalog.<>) _make_checkpoint.root))
      ORDER BY c2.tree_size DESC LIMIT 1;
+    -- A newer checkpoint of this very history (a block that ends there with
+    -- its root) was made by a concurrent call after this one read its
+    -- digest: it is the newest checkpoint, not a history cut back.
+    IF FOUND AND c.tree_size OPERATOR(pg_catalog.>) _make_checkpoint.tree_size
+       AND EXISTS (SELECT 1 FROM ledger.blocks b
+                    WHERE b.ledger_id OPERATOR(pg_catalog.=) _make_checkpoint.ledger_id
+                      AND b.first_position OPERATOR(pg_catalog.+) b.tx_count OPERATOR(pg_catalog.=) c.tree_size
+                      AND b.tree_root OPERATOR(pg_catalog.=) c.root) THEN
+        RETURN (SELECT c4.note FROM ledger.checkpoints c4
+                 WHERE c4.ledger_id OPERATOR(pg_catalog.=) _make_checkpoint.ledger_id
+                   AND c4.tree_size OPERATOR(pg_catalog.=) c.tree_size
+                   AND c4.root OPERATOR(pg_catalog.=) c.root
+                 LIMIT 1);
+    END IF;
     IF FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'data_corrupted',
