@@ -652,7 +652,7 @@ DECLARE
                                                     _make_checkpoint.tree_size, _make_checkpoint.root);
     c record;
 BEGIN
-    SELECT c2.tree_size, c2.root INTO c FROM ledger.checkpoints c2
+    SELECT c2.tree_size, c2.root, c2.note INTO c FROM ledger.checkpoints c2
      WHERE c2.ledger_id OPERATOR(pg_catalog.=) _make_checkpoint.ledger_id
        AND (c2.tree_size OPERATOR(pg_catalog.>) _make_checkpoint.tree_size
             OR (c2.tree_size OPERATOR(pg_catalog.=) _make_checkpoint.tree_size
@@ -666,11 +666,7 @@ BEGIN
                     WHERE b.ledger_id OPERATOR(pg_catalog.=) _make_checkpoint.ledger_id
                       AND b.first_position OPERATOR(pg_catalog.+) b.tx_count OPERATOR(pg_catalog.=) c.tree_size
                       AND b.tree_root OPERATOR(pg_catalog.=) c.root) THEN
-        RETURN (SELECT c4.note FROM ledger.checkpoints c4
-                 WHERE c4.ledger_id OPERATOR(pg_catalog.=) _make_checkpoint.ledger_id
-                   AND c4.tree_size OPERATOR(pg_catalog.=) c.tree_size
-                   AND c4.root OPERATOR(pg_catalog.=) c.root
-                 LIMIT 1);
+        RETURN c.note;
     END IF;
     IF FOUND THEN
         RAISE EXCEPTION USING
