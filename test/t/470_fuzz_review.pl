@@ -59,6 +59,18 @@ BEGIN
   FOR x IN 1..k LOOP b := fz.mut1(b, other); END LOOP;
   RETURN b;
 END $$;
+-- a proof (an array of hashes) mutated: one hash mutated, or the array
+-- cut, extended, given a NULL or emptied
+CREATE FUNCTION fz.amut(s bytea[]) RETURNS bytea[] LANGUAGE plpgsql AS $$
+BEGIN
+  IF array_length(s, 1) > 0 AND fz.ri(4) > 0 THEN
+    s[1 + fz.ri(array_length(s, 1))] := fz.mut(s[1 + fz.ri(array_length(s, 1))]);
+  ELSE
+    s := CASE fz.ri(5) WHEN 0 THEN s[2:] WHEN 1 THEN s || sha256('x') WHEN 2 THEN s[1:array_length(s,1)-1]
+                       WHEN 3 THEN s || NULL::bytea ELSE '{}' END;
+  END IF;
+  RETURN s;
+END $$;
 CREATE FUNCTION fz.tmut(t text, other text DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE b bytea;
 BEGIN
@@ -289,26 +301,14 @@ BEGIN
     n := 1 + fz.ri(13); idx := fz.ri(n); m := 1 + fz.ri(n);
     root := ledger.merkle_root(leaves[1:n]);
     path := ledger.merkle_inclusion_proof(leaves[1:n], idx, n);
-    s := path;
-    IF array_length(s, 1) > 0 AND fz.ri(4) > 0 THEN
-      s[1 + fz.ri(array_length(s, 1))] := fz.mut(s[1 + fz.ri(array_length(s, 1))]);
-    ELSE
-      s := CASE fz.ri(5) WHEN 0 THEN s[2:] WHEN 1 THEN s || sha256('x') WHEN 2 THEN s[1:array_length(s,1)-1]
-                         WHEN 3 THEN s || NULL::bytea ELSE '{}' END;
-    END IF;
+    s := fz.amut(path);
     IF s::text <> path::text THEN
       PERFORM fz.call('mk', format('SELECT ledger.merkle_verify_inclusion(%L::bytea, %s, %s, $1, %L::bytea)::text',
                                    leaves[idx+1], idx, n, root), s);
     END IF;
     path := ledger.merkle_consistency_proof(leaves[1:n], m, n);
     oroot := ledger.merkle_root(leaves[1:m]);
-    s := path;
-    IF array_length(s, 1) > 0 AND fz.ri(4) > 0 THEN
-      s[1 + fz.ri(array_length(s, 1))] := fz.mut(s[1 + fz.ri(array_length(s, 1))]);
-    ELSE
-      s := CASE fz.ri(5) WHEN 0 THEN s[2:] WHEN 1 THEN s || sha256('x') WHEN 2 THEN s[1:array_length(s,1)-1]
-                         WHEN 3 THEN s || NULL::bytea ELSE '{}' END;
-    END IF;
+    s := fz.amut(path);
     IF s::text <> path::text THEN
       PERFORM fz.call('mk', format('SELECT ledger.merkle_verify_consistency(%s, %s, %L::bytea, %L::bytea, $1)::text',
                                    m, n, oroot, root), s);
