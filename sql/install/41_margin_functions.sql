@@ -475,22 +475,14 @@ $$;
 COMMENT ON FUNCTION ledger._margin_inter_spreads() IS
 	'Internal: the inter-commodity spreads with the price risk of one contract of each leg';
 
+-- C since 2026-12-06: reads the spreads once per query and gives each call
+-- only the spreads between its own products (the SQL function before passed
+-- every spread to every call, the work accounts x spreads).
 CREATE OR REPLACE FUNCTION ledger.span_inter_credit(products pg_catalog.text[],
 	net_deltas pg_catalog.float8[], caps pg_catalog.float8[])
 RETURNS pg_catalog.float8[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT ledger.span_inter_credit(products, net_deltas, caps,
-			   coalesce(array_agg(x.product_a ORDER BY x.priority), '{}'),
-			   coalesce(array_agg(x.ratio_a ORDER BY x.priority), '{}'),
-			   coalesce(array_agg(x.product_b ORDER BY x.priority), '{}'),
-			   coalesce(array_agg(x.ratio_b ORDER BY x.priority), '{}'),
-			   coalesce(array_agg(x.credit_rate ORDER BY x.priority), '{}'),
-			   coalesce(array_agg(x.risk_a ORDER BY x.priority), '{}'),
-			   coalesce(array_agg(x.risk_b ORDER BY x.priority), '{}'))
-	  FROM ledger._margin_inter_spreads() x
-$$;
+AS 'MODULE_PATHNAME', 'ledger_span_inter_credit_table'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION ledger.span_inter_credit(pg_catalog.text[], pg_catalog.float8[], pg_catalog.float8[]) IS
 	'SPAN inter-commodity credits per product: spreads between opposite net deltas, credit rate times the price risk of the spread legs, capped per product';
@@ -595,24 +587,17 @@ BEGIN
 			   array_agg(b.scanning_risk) AS scans, array_agg(b.charge) AS charges,
 			   array_agg(b.som) AS soms, array_agg(b.net) AS nets, array_agg(b.nov) AS novs,
 			   array_agg(b.scanning_risk + b.charge) AS caps
-		  FROM per_product b GROUP BY b.account),
-	inter AS MATERIALIZED (
-		SELECT coalesce(array_agg(x.product_a ORDER BY x.priority), '{}') AS pa,
-			   coalesce(array_agg(x.ratio_a ORDER BY x.priority), '{}') AS ra,
-			   coalesce(array_agg(x.product_b ORDER BY x.priority), '{}') AS pb,
-			   coalesce(array_agg(x.ratio_b ORDER BY x.priority), '{}') AS rb,
-			   coalesce(array_agg(x.credit_rate ORDER BY x.priority), '{}') AS rate,
-			   coalesce(array_agg(x.risk_a ORDER BY x.priority), '{}') AS risk_a,
-			   coalesce(array_agg(x.risk_b ORDER BY x.priority), '{}') AS risk_b
-		  FROM ledger._margin_inter_spreads() x)
+		  FROM per_product b GROUP BY b.account)
 	SELECT u.account, u.product, u.scan, u.charge, u.credit, u.som,
 		   greatest(u.scan + u.charge - u.credit, u.som), u.net, u.nov
 	  FROM (SELECT a.account, unnest(a.products) AS product, unnest(a.scans) AS scan,
 				   unnest(a.charges) AS charge,
-				   unnest(ledger.span_inter_credit(a.products, a.nets, a.caps, s.pa, s.ra,
-							s.pb, s.rb, s.rate, s.risk_a, s.risk_b)) AS credit,
+				   -- the spreads between the account's products only, read
+				   -- once per query (every spread was passed to every
+				   -- account before 2026-12-06: accounts x spreads)
+				   unnest(ledger.span_inter_credit(a.products, a.nets, a.caps)) AS credit,
 				   unnest(a.soms) AS som, unnest(a.nets) AS net, unnest(a.novs) AS nov
-			  FROM per_account a CROSS JOIN inter s) u;
+			  FROM per_account a) u;
 END
 $$;
 
