@@ -246,6 +246,15 @@ COMMENT ON FUNCTION ledger.margin_rows_support(pg_catalog.internal) IS
 
 -- ---------- Positions joined with their parameters ----------
 
+-- The functions that read every position or account carry SET jit = off
+-- (docs/benchmarks-margin.md, "JIT"): their work is in C functions and
+-- aggregates that JIT cannot speed up, and past jit_above_cost (100,000 by
+-- default: 11,000 to 14,000 accounts x 20 positions, or 10,000 accounts
+-- in 16,000 products) a default server compiled them for 70-600 ms, past
+-- jit_optimize_above_cost for seconds (3.6 s of a 5 s _span_detail).  A
+-- SET clause keeps a SQL function from being inlined; each of them was not
+-- inlined already (SET search_path).  collateral_value's query is small.
+
 -- Every query below joins the positions with this table of products and
 -- their market data once, and refuses a position it margins when
 -- ok = false or the position itself is bad, calling
@@ -399,6 +408,7 @@ RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	volatility pg_catalog.float8, p ledger.margin_products)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 BEGIN
@@ -503,6 +513,7 @@ RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	total pg_catalog.float8, net_delta pg_catalog.float8, option_value pg_catalog.float8)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 BEGIN
@@ -611,6 +622,7 @@ RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	total pg_catalog.float8, net_delta pg_catalog.float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 	SELECT d.account, d.product, d.scanning_risk, d.intra_spread_charge, d.inter_credit,
@@ -627,6 +639,7 @@ RETURNS TABLE (account pg_catalog.text, scanning_risk pg_catalog.float8,
 	short_option_minimum pg_catalog.float8, total pg_catalog.float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 	SELECT d.account, sum(d.scanning_risk), sum(d.intra_spread_charge),
@@ -655,6 +668,7 @@ RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	option_value pg_catalog.float8)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 BEGIN
@@ -740,6 +754,7 @@ RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	requirement pg_catalog.float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 	SELECT d.account, d.product, d.scan_risk, d.contract_minimum, d.portfolio_requirement
@@ -754,6 +769,7 @@ RETURNS TABLE (account pg_catalog.text, scan_risk pg_catalog.float8,
 	contract_minimum pg_catalog.float8, requirement pg_catalog.float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 	SELECT d.account, sum(d.scan_risk), sum(d.contract_minimum), sum(d.portfolio_requirement)
@@ -770,6 +786,7 @@ RETURNS TABLE (account pg_catalog.text, product pg_catalog.text,
 	strategies pg_catalog.jsonb)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 	SELECT d.account, d.product, d.strategy_requirement, d.short_proceeds, d.strategies
@@ -852,6 +869,7 @@ RETURNS TABLE (account pg_catalog.text, method pg_catalog.text,
 	net_option_value pg_catalog.float8, excess pg_catalog.float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SUPPORT ledger.margin_rows_support
 AS $$
 	-- per-account sums of the three methods and the collateral, joined by
@@ -911,6 +929,7 @@ CREATE OR REPLACE FUNCTION ledger.run_margin_calls(as_of pg_catalog.timestamptz)
 RETURNS pg_catalog.int4
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 -- the figures it appends (to_jsonb of float8) are the shortest round-trip
 -- form whatever the caller's extra_float_digits (-10 stored 733.33 for
 -- 733.3333333333333 before 2026-12-06)
@@ -989,6 +1008,7 @@ CREATE OR REPLACE FUNCTION ledger.run_expiry(as_of pg_catalog.date,
 RETURNS pg_catalog.int4
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	thr float8;
