@@ -1936,6 +1936,71 @@ sync_check_subscribed(const char *subname, const char *pubname, const Oid *relid
 				 errhint("Subscribe to a publication made at the origin with ledger.create_publication() and add_to_publication(), and publish other tables in a publication of their own.")));
 }
 
+/* s with every occurrence of the text lit replaced by '...' (NULL: NULL) */
+static char *
+sync_hide_text(const char *s, const char *lit)
+{
+	StringInfoData buf;
+	size_t		len = strlen(lit);
+	const char *p;
+
+	if (s == NULL || len == 0 || strstr(s, lit) == NULL)
+		return (char *) s;
+	initStringInfo(&buf);
+	while ((p = strstr(s, lit)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, s, p - s);
+		appendStringInfoString(&buf, "'...'");
+		s = p + len;
+	}
+	appendStringInfoString(&buf, s);
+	return buf.data;
+}
+
+/*
+ * CREATE SUBSCRIPTION on the slot made for it.  The conninfo may hold a
+ * password: an error of the statement (the publisher refusing the
+ * connection, an event trigger) carried the statement's text, conninfo and
+ * all, as its CONTEXT ("SQL statement ...", SPI's error callback) to the
+ * client and to the server log, where resync_subscription's own statement
+ * names no conninfo (found by a review on 2026-12-06).  PostgreSQL shows a
+ * subscription's conninfo to superusers only, and never writes it to the
+ * log but in the statement that gave it.  The conninfo is cut out of such
+ * an error: the statement is named with CONNECTION '...'.
+ */
+static void
+sync_create_subscription(const char *subname, const char *conninfo, const char *pubname)
+{
+	char	   *lit = quote_literal_cstr(conninfo);
+	char	   *sql = psprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s "
+							   "WITH (create_slot = false, slot_name = %s, copy_data = false, "
+							   "binary = true, disable_on_error = true, enabled = true)",
+							   quote_identifier(subname), lit,
+							   quote_identifier(pubname), quote_literal_cstr(subname));
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		sync_spi(SPI_OK_UTILITY, sql);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->message = sync_hide_text(edata->message, lit);
+		edata->detail = sync_hide_text(edata->detail, lit);
+		edata->detail_log = sync_hide_text(edata->detail_log, lit);
+		edata->hint = sync_hide_text(edata->hint, lit);
+		edata->context = sync_hide_text(edata->context, lit);
+		edata->internalquery = sync_hide_text(edata->internalquery, lit);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
 /*
  * Copy and verify the publication's ledgers under the snapshot of a new
  * slot, then subscribe on that slot.  With resync, replicas held already
@@ -2041,12 +2106,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		 * a tenth of the apply worker's work on single-row transactions,
 		 * timestamptz_in above all.
 		 */
-		sync_spi(SPI_OK_UTILITY,
-				 psprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s "
-						  "WITH (create_slot = false, slot_name = %s, copy_data = false, "
-						  "binary = true, disable_on_error = true, enabled = true)",
-						  quote_identifier(subname), quote_literal_cstr(conninfo),
-						  quote_identifier(pubname), quote_literal_cstr(subname)));
+		sync_create_subscription(subname, conninfo, pubname);
 		sync_check_subscribed(subname, pubname, relids, nledgers);
 		walrcv_clear_result(sync_remote(sc, "COMMIT", 0));
 		sc->in_xact = false;
