@@ -140,6 +140,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -932,13 +933,49 @@ signed_row_ident(const SignedShape *shape, TupleDesc tupdesc, Datum *values,
 	return buf.data;
 }
 
-/* The identity of the row going through the trigger, made once. */
+/*
+ * May the current user see the row's identity in a message?  As PostgreSQL
+ * describes a duplicate key (genam.c, BuildIndexValueDescription) or a
+ * failing row (execMain.c, ExecBuildSlotValueDescription): not while a
+ * row-level security policy is in force for it, and only with SELECT on the
+ * table or on every column the identity shows (the primary key's, or all
+ * of them for the message hash, which a guess of the row confirms).  The
+ * trigger sees the row with its defaults and identity values, which a role
+ * that may only insert does not see otherwise; until 2026-12-06 every
+ * refused row was named by its key, and such a role learnt the value its
+ * identity column or sequence had reached (test/t/515_privilege_leaks.pl).
+ */
+static bool
+signed_may_show_ident(Relation rel, const SignedShape *shape)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			user = GetUserId();
+	int			i;
+
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	if (pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	if (shape->npk == 0)
+		return pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) == ACLCHECK_OK;
+	for (i = 0; i < shape->npk; i++)
+		if (pg_attribute_aclcheck(relid, shape->pk_attnums[i], user, ACL_SELECT) != ACLCHECK_OK)
+			return false;
+	return true;
+}
+
+/*
+ * The identity of the row going through the trigger, made once, with a
+ * leading space ("row%s of ledger table ..."): " (id)=(42)", " with message
+ * hash <hex>", or nothing for a user who may not see it.
+ */
 static const char *
 signed_trigger_ident(SignedRow *row)
 {
 	if (row->ident == NULL)
-		row->ident = signed_row_ident(row->shape, row->tupdesc, row->values,
-									  row->nulls, row->mhash);
+		row->ident = signed_may_show_ident(row->rel, row->shape) ?
+			psprintf(" %s", signed_row_ident(row->shape, row->tupdesc, row->values,
+											 row->nulls, row->mhash)) : "";
 	return row->ident;
 }
 
@@ -1012,7 +1049,7 @@ signed_refuse_replay(SignedRow *row)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNIQUE_VIOLATION),
-			 errmsg("row %s of ledger table \"%s\" signed by key \"%s\" was already inserted",
+			 errmsg("row%s of ledger table \"%s\" signed by key \"%s\" was already inserted",
 					signed_trigger_ident(row), RelationGetRelationName(row->rel),
 					row->key_id),
 			 errdetail("A signed row is accepted once; a row with the same signed content is already in the ledger."),
@@ -1232,7 +1269,7 @@ signed_trigger_read_row(SignedRow *row, TriggerData *trigdata)
 	if (row->nulls[shape->key_attnum - 1])
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
-				 errmsg("row %s of ledger table \"%s\" names no signing key",
+				 errmsg("row%s of ledger table \"%s\" names no signing key",
 						signed_trigger_ident(row), RelationGetRelationName(row->rel)),
 				 errdetail("Column \"%s\" must hold the id of the registered key that signed the row.",
 						   shape->key_attname),
@@ -1241,7 +1278,7 @@ signed_trigger_read_row(SignedRow *row, TriggerData *trigdata)
 	if (strlen(row->key_id) > SIGNED_MAX_KEY_ID)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("key \"%.*s...\" signing row %s of ledger table \"%s\" is not registered",
+				 errmsg("key \"%.*s...\" signing row%s of ledger table \"%s\" is not registered",
 						pg_mbcliplen(row->key_id, strlen(row->key_id), 64), row->key_id,
 						signed_trigger_ident(row), RelationGetRelationName(row->rel)),
 				 errdetail("Key ids are at most %d bytes long; this one is %zu.",
@@ -1250,7 +1287,7 @@ signed_trigger_read_row(SignedRow *row, TriggerData *trigdata)
 	if (row->nulls[shape->sig_attnum - 1])
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
-				 errmsg("row %s of ledger table \"%s\" has no signature",
+				 errmsg("row%s of ledger table \"%s\" has no signature",
 						signed_trigger_ident(row), RelationGetRelationName(row->rel)),
 				 errdetail("Column \"%s\" must hold the signature by key \"%s\" of ledger.signing_bytes() of the row.",
 						   shape->sig_attname, row->key_id),
@@ -1264,7 +1301,7 @@ signed_refuse_key_state(SignedRow *row, const char *state,
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("key \"%s\" signing row %s of ledger table \"%s\" %s",
+			 errmsg("key \"%s\" signing row%s of ledger table \"%s\" %s",
 					row->key_id, signed_trigger_ident(row),
 					RelationGetRelationName(row->rel), state),
 			 errdetail(detailfmt, timestamptz_to_str(when)),
@@ -1287,7 +1324,7 @@ signed_trigger_key(SignedRow *row)
 	if (k == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("key \"%s\" signing row %s of ledger table \"%s\" is not registered",
+				 errmsg("key \"%s\" signing row%s of ledger table \"%s\" is not registered",
 						row->key_id, signed_trigger_ident(row),
 						RelationGetRelationName(row->rel)),
 				 errdetail("Column \"%s\" must name a key in ledger.keys.",
@@ -1337,7 +1374,7 @@ signed_trigger_replica_key(SignedRow *row)
 	if (k == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("key \"%s\" signing row %s of replica ledger table \"%s\" is not one of the ledger's keys at its origin",
+				 errmsg("key \"%s\" signing row%s of replica ledger table \"%s\" is not one of the ledger's keys at its origin",
 						row->key_id, signed_trigger_ident(row),
 						RelationGetRelationName(row->rel)),
 				 errdetail("The keys that may sign a replicated ledger come from its origin with the ledger (ledger.ledger_keys); key \"%s\" did not.",
@@ -1367,7 +1404,7 @@ signed_trigger_verify(SignedRow *row, SignedKey *k)
 		case CRYPTO_SIG_INVALID:
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("signature by key \"%s\" of row %s of ledger table \"%s\" does not verify",
+					 errmsg("signature by key \"%s\" of row%s of ledger table \"%s\" does not verify",
 							row->key_id, signed_trigger_ident(row),
 							RelationGetRelationName(row->rel)),
 					 errdetail("The signature is not an %s signature of the row's signing bytes under key \"%s\": the row, the key or the signature differs from what was signed.",
@@ -1379,7 +1416,7 @@ signed_trigger_verify(SignedRow *row, SignedKey *k)
 		case CRYPTO_SIG_MALFORMED:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("signature by key \"%s\" of row %s of ledger table \"%s\" is malformed",
+					 errmsg("signature by key \"%s\" of row%s of ledger table \"%s\" is malformed",
 							row->key_id, signed_trigger_ident(row),
 							RelationGetRelationName(row->rel)),
 					 errdetail("%s The key's algorithm is \"%s\".", err,
@@ -2135,7 +2172,7 @@ signed_replica_refuse(Oid relid, const char *key_id, const char *ident,
 
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("key \"%s\" signing row %s of replica ledger table \"%s\" %s before transaction " INT64_FORMAT " committed at the origin",
+			 errmsg("key \"%s\" signing row%s of replica ledger table \"%s\" %s before transaction " INT64_FORMAT " committed at the origin",
 					key_id, ident, RelationGetRelationName(rel), state, xact),
 			 errdetail("The key %s at %s; the transaction's record says it committed at %s.",
 					   state, timestamptz_to_str(when), tstr),
