@@ -230,6 +230,24 @@ sync_ledger_tables(ArrayType *arr, Oid **relids_out, int64 **ids_out)
 }
 
 /*
+ * The checkpoint signatures a ledger publication carries (a row filter, and
+ * the initial copy's condition; its %s: the ledger ids): those made here
+ * (signed_here) of the ledgers it carries, and every cosignature made here
+ * of another institution's checkpoint (the note's first line, before its
+ * first "/", names the origin; an institution name holds no "/"), which
+ * travels to the origin and the ledger's other peers through this
+ * institution's publications, whichever ledgers they carry.  Until
+ * 2026-12-06 every publication carried every signature made here, also of
+ * this institution's ledgers it does not carry: a peer that replicates one
+ * ledger received the history size and root of all the others, over time,
+ * and kept them in ledger.checkpoint_signatures, which every role there may
+ * read (test/t/515_privilege_leaks.pl).
+ */
+#define SYNC_SIGNATURES_PUBLISHED \
+	"signed_here AND (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]) " \
+	"OR pg_catalog.split_part(note, '/', 1) OPERATOR(pg_catalog.<>) institution)"
+
+/*
  * The table list of a ledger publication: the ledgers, then the catalog
  * tables filtered on their ids.
  */
@@ -253,11 +271,15 @@ sync_publication_tables(Oid *relids, int64 *ids, int n)
 					 "ledger.transactions WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
 					 "ledger.blocks WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]))",
 					 in.data, in.data, in.data);
-	/* checkpoints of these ledgers, and every checkpoint signature made here */
+
+	/*
+	 * checkpoints of these ledgers; the signatures made here of them, and
+	 * every cosignature made here (SYNC_SIGNATURES_PUBLISHED)
+	 */
 	appendStringInfo(&list,
 					 ", ledger.checkpoints WHERE (ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[])), "
-					 "ledger.checkpoint_signatures WHERE (signed_here)",
-					 in.data);
+					 "ledger.checkpoint_signatures WHERE (" SYNC_SIGNATURES_PUBLISHED ")",
+					 in.data, in.data);
 
 	/*
 	 * signed ledgers: which they are, and the keys that may sign each
@@ -1769,8 +1791,8 @@ sync_copy_checkpoints(SyncConn *sc, List *remote)
 						  psprintf("SELECT %s FROM ledger.checkpoints "
 								   "WHERE ledger_id OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.int8[]) "
 								   "ORDER BY made_at, ledger_id, tree_size", si->select, ids.data) :
-						  psprintf("SELECT %s FROM ledger.checkpoint_signatures WHERE signed_here "
-								   "ORDER BY signed_at, ledger_id, tree_size", si->select),
+						  psprintf("SELECT %s FROM ledger.checkpoint_signatures WHERE " SYNC_SIGNATURES_PUBLISHED
+								   " ORDER BY signed_at, ledger_id, tree_size", si->select, ids.data),
 						  si->n);
 		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
 		while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))

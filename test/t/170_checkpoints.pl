@@ -277,6 +277,12 @@ is($rc, 0, 'ledger-audit checkpoint verifies what A hands out') or diag($out);
 # 2. C signs a note naming itself the origin of A's ledger book_a, as if it
 # were its origin: no evidence against book_a anywhere.
 my $a_uuid = $A->safe_psql('postgres', q{SELECT ledger_uuid FROM ledger.ledgers WHERE relation = 'book_a'::regclass});
+# C's publication carries no signature by C of a ledger it does not
+# publish (test/t/515_privilege_leaks.pl, part 3): its superuser widens the
+# row filter back to every signature made there, as it was before
+# 2026-12-06, so that the peers' own check on arrival is what refuses it.
+$C->safe_psql('postgres', q{ALTER PUBLICATION pub_c DROP TABLE ledger.checkpoint_signatures;
+	ALTER PUBLICATION pub_c ADD TABLE ledger.checkpoint_signatures WHERE (signed_here)});
 my $cnote = "$inst{c}/ledger/$a_uuid\n1\n" . encode_base64(pack('H*', '7' x 64), '') . "\n";
 $C->safe_psql('postgres', "INSERT INTO ledger.checkpoint_signatures (ledger_id, tree_size, root, institution, note, signature, signed_here) "
 	  . "SELECT ledger_id, 1, '\\x" . ('7' x 64) . "', '$inst{c}', " . lit($cnote) . ', '

@@ -18,6 +18,13 @@
 #     written), and a role under row-level security a key it may not read.
 #     The key is now named only to a role that may read it, as PostgreSQL
 #     names a duplicate key.
+#  3. Every ledger publication carried every checkpoint signature made by
+#     its institution: a peer that replicates one ledger received the
+#     signed history size and root of the origin's other ledgers, published
+#     to others or to nobody, and kept them where every role may read them.
+#     A publication now carries the signatures of its own ledgers, and the
+#     cosignatures (which must reach the other peers of the cosigned
+#     ledger).
 
 use strict;
 use warnings;
@@ -161,6 +168,102 @@ GRANT INSERT ON plain TO writer;
 	like($err, qr/ERROR:  row with message hash [0-9a-f]{64} of ledger table "sn" names no signing key/,
 		'... and sees the message hash of a row without a key');
 	$node->stop;
+}
+
+# ---------- 3. checkpoint signatures of ledgers a publication does not carry ----------
+{
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my $tool = "$ENV{TESTDIR}/tools/ledger-audit";
+	my %inst = (a => 'bank-a.example', b => 'bank-b.example');
+	my %pem;
+	for my $x (qw(a b))
+	{
+		$pem{$x} = "$dir/$x.pem";
+		run_command([ 'openssl', 'genpkey', '-algorithm', 'ed25519', '-out', $pem{$x} ]);
+		die "genpkey $x" if $?;
+		($pem{"$x.pub"}) = run_command([ 'openssl', 'pkey', '-in', $pem{$x}, '-pubout' ]);
+	}
+	my $lit = sub { (my $v = shift) =~ s/'/''/g; return "'$v'"; };
+	my $sign = sub {
+		my ($note, $x, @name) = @_;
+		open(my $fh, '>', "$dir/note.txt") or die;
+		print $fh $note;
+		close($fh);
+		my ($out, $err) = run_command([ 'python3', $tool, 'sign', "$dir/note.txt", $pem{$x},
+			@name ? ('--name', @name) : () ]);
+		die "sign: $out$err" if $?;
+		chomp $out;
+		return $out;
+	};
+	my $keys = join('', map {
+		"SELECT ledger.add_key('$_-cp', '$_', 'ed25519', ledger.public_key_from_pem(" . $lit->($pem{"$_.pub"}) . "));\n"
+	} qw(a b));
+	my %n = (a => sync_node('sig_a'), b => sync_node('sig_b'));
+	for my $x (qw(a b))
+	{
+		my $o = $x eq 'a' ? 'b' : 'a';
+		$n{$x}->safe_psql('postgres', $keys
+			  . "SELECT ledger.set_institution('$inst{$x}', '$x-cp');\n"
+			  . "SELECT ledger.add_peer('$inst{$o}', '$o-cp');\n"
+			  . "CREATE ROLE nobody LOGIN;\n"
+			  . "CREATE TABLE book_$x (id bigint PRIMARY KEY, memo text);\n"
+			  . "SELECT ledger.create_ledger('book_$x');\n"
+			  . "INSERT INTO book_$x VALUES (1, 'opening');\n");
+	}
+	my ($A, $B) = @n{qw(a b)};
+	# A's ledger for another peer, not published to B
+	$A->safe_psql('postgres', q{
+CREATE TABLE other (id bigint PRIMARY KEY, amount numeric);
+SELECT ledger.create_ledger('other');
+INSERT INTO other SELECT g, g FROM generate_series(1, 5) g;
+});
+	my $other_id = $A->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 'other'::regclass});
+	my $book_id = $A->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 'book_a'::regclass});
+	my $checkpoint = sub {
+		my ($tbl) = @_;
+		$A->safe_psql('postgres', "INSERT INTO $tbl (id) SELECT coalesce(max(id), 0) + 1 FROM $tbl");
+		my $note = $A->safe_psql('postgres', "SELECT ledger.checkpoint('$tbl')");
+		my ($size) = (split /\n/, $note)[1];
+		$A->safe_psql('postgres', "SELECT ledger.add_checkpoint_signature('$tbl', $size, "
+			  . $lit->($sign->($note, 'a')) . ')');
+		return $size;
+	};
+	# signed before B subscribes (the first copy), and after (the stream)
+	$checkpoint->('other');
+	$checkpoint->('book_a');
+	$A->safe_psql('postgres', "SELECT ledger.create_publication('pub_a', ARRAY['book_a'::regclass])");
+	$B->safe_psql('postgres', "SELECT ledger.create_publication('pub_b', ARRAY['book_b'::regclass])");
+	$B->safe_psql('postgres', "SELECT ledger.create_subscription('b_from_a', '" . conninfo($A) . "', 'pub_a')");
+	$A->safe_psql('postgres', "SELECT ledger.create_subscription('a_from_b', '" . conninfo($B) . "', 'pub_b')");
+	$checkpoint->('other');
+	my $size = $checkpoint->('book_a');
+	ok( poll_until(
+			$B,
+			"SELECT count(*) = 2 FROM ledger.checkpoint_signatures WHERE ledger_id = $book_id", 60),
+		"B: A's signatures of the ledger it replicates arrive, copied and streamed");
+	$A->safe_psql('postgres', 'INSERT INTO book_a VALUES (1000, \'flush\')');
+	ok(defined caught_up($A, $B, 'book_a'), '... and B has caught up');
+	is($B->safe_psql('postgres', "SELECT count(*) FROM ledger.checkpoint_signatures WHERE ledger_id = $other_id",
+			extra_params => [ '-U', 'nobody' ]),
+		'0', "B holds no signature of A's ledger it does not replicate: neither its size nor its root");
+	is($B->safe_psql('postgres', "SELECT count(*) FROM ledger.checkpoint_signatures WHERE note LIKE '%/ledger/' || "
+			. "(SELECT ledger_uuid FROM ledger.ledgers WHERE ledger_id = $book_id)::text || '%'"),
+		'2', '... of the one it replicates, both');
+
+	# a cosignature still travels through B's publication, which does not
+	# carry the cosigned ledger
+	my ($note) = $B->safe_psql('postgres',
+		'SELECT note FROM ledger.checkpoints_to_cosign() ORDER BY tree_size DESC LIMIT 1');
+	my ($bsize) = (split /\n/, $note)[1];
+	is($bsize, $size, "B: A's last checkpoint is to cosign");
+	$B->safe_psql('postgres', "SELECT ledger.add_checkpoint_signature('book_a', $bsize, "
+		  . $lit->($sign->($note, 'b', "$inst{b}/ledger")) . ')');
+	ok( poll_until(
+			$A,
+			"SELECT count(*) = 1 FROM ledger.checkpoint_signatures WHERE ledger_id = $book_id AND institution = '$inst{b}'", 60),
+		"A: B's cosignature arrives through B's publication of its own ledger");
+	$B->stop;
+	$A->stop;
 }
 
 done_testing();
