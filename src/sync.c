@@ -46,6 +46,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/twophase.h"
 #include "access/xact.h"
 #include "access/genam.h"
 #include "catalog/namespace.h"
@@ -58,6 +59,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "replication/walreceiver.h"
+#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -1811,6 +1813,137 @@ sync_copy_checkpoints(SyncConn *sc, List *remote)
 	SPI_freeplan(sigs.plan);
 }
 
+/* ---------- PostgreSQL's shared lock table ---------- */
+
+/*
+ * Objects locked by the work of many ledgers in one transaction, counted in
+ * pg_locks (rows not on the fast path) on 2026-12-06: a replica that
+ * create_subscription or resync_subscription creates locks its table, its
+ * row type, its TOAST table and TOAST index, its primary key's index and
+ * constraint, and its BRIN index (PostgreSQL's DefineRelation, DefineIndex);
+ * one held already, its table; and the call itself about 24 more (the
+ * catalog tables, their indexes, the functions of the triggers).
+ */
+#define SYNC_LOCKS_NEW_REPLICA 7
+#define SYNC_LOCKS_NEW_REPLICA_NO_KEY 5
+#define SYNC_LOCKS_HELD_REPLICA 1
+#define SYNC_LOCKS_SUBSCRIBE 32
+/* drop_subscription with its replicas: 41 besides the replicas' objects */
+#define SYNC_LOCKS_DROP 48
+
+/*
+ * Refuse, before any work, a call that would hold locks on more distinct
+ * objects than PostgreSQL's shared lock table is sized for:
+ * max_locks_per_transaction times the server processes and prepared
+ * transactions (lock.c, NLOCKENTS()), which PostgreSQL's documentation
+ * gives as the most objects that can be locked at any one time.  Past it
+ * a lock is taken from the spare shared memory that every other session
+ * needs as well (and fails with "out of shared memory", the whole call
+ * rolled back, once that is gone too).  call and noun name the work
+ * (create_subscription of n ledgers); what says what is locked;
+ * otherwise is the hint's other way.
+ */
+static void
+sync_check_lock_table(const char *call, int n, const char *noun, int64 needed,
+					  const char *what, const char *otherwise)
+{
+	int64		procs = (int64) MaxBackends + max_prepared_xacts;
+	int64		size = (int64) max_locks_per_xact * procs;
+
+	if (needed <= size)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s of %d %s would lock more objects than PostgreSQL's shared lock table holds",
+					call, n, noun),
+			 errdetail("It locks about " INT64_FORMAT " objects in one transaction (%s); the shared lock table holds " INT64_FORMAT " (max_locks_per_transaction = %d times " INT64_FORMAT " server processes and prepared transactions).",
+					   needed, what, size, max_locks_per_xact, procs),
+			 errhint("Set max_locks_per_transaction to at least " INT64_FORMAT " (a restart), or %s.",
+					 (needed + procs - 1) / procs, otherwise)));
+}
+
+/*
+ * The lock table's share of a subscription's copy (create or resync), from
+ * the origin's description of its ledgers: ERROR before any work here if it
+ * does not fit.
+ */
+static void
+sync_check_subscribe_locks(List *remote, bool resync)
+{
+	ListCell   *lc;
+	int64		needed = SYNC_LOCKS_SUBSCRIBE;
+	int			nnew = 0;
+	int			nheld = 0;
+
+	foreach(lc, remote)
+	{
+		RemoteLedger *rl = lfirst(lc);
+
+		if (OidIsValid(ledger_relation_of_id(rl->ledger_id)))
+		{
+			needed += SYNC_LOCKS_HELD_REPLICA;
+			nheld++;
+		}
+		else
+		{
+			needed += rl->pkey != NULL ? SYNC_LOCKS_NEW_REPLICA : SYNC_LOCKS_NEW_REPLICA_NO_KEY;
+			nnew++;
+		}
+	}
+	sync_check_lock_table(resync ? "resync_subscription" : "create_subscription",
+						  list_length(remote), "ledgers", needed,
+						  psprintf("up to %d for each of the %d replicas it creates: table, row type, TOAST table and index, primary key index and constraint, BRIN index; %d for each of the %d held here already; and %d more",
+								   SYNC_LOCKS_NEW_REPLICA, nnew, SYNC_LOCKS_HELD_REPLICA, nheld,
+								   SYNC_LOCKS_SUBSCRIBE),
+						  "have the origin publish the ledgers in several publications, each with a subscription of its own");
+}
+
+/*
+ * The lock table's share of drop_subscription(drop_replicas => true): each
+ * replica's ledger.drop_ledger drops its table and every object that
+ * depends on it, each locked to the end of the transaction (PostgreSQL's
+ * performDeletion, AcquireDeletionLock): the table, its row type and array
+ * type, its TOAST table and index, its indexes, constraints, triggers,
+ * column defaults and owned sequences.  Counted from the catalogs (SPI
+ * connected); ERROR before any work if it does not fit.
+ */
+static void
+sync_check_drop_locks(const char *subname)
+{
+	Datum		arg = CStringGetTextDatum(subname);
+	Oid			argtype = TEXTOID;
+	bool		isnull;
+	int			n;
+	int64		objects;
+
+	if (SPI_execute_with_args("SELECT pg_catalog.count(*)::pg_catalog.int4, pg_catalog.sum(3 "
+							  "  + CASE WHEN c.reltoastrelid OPERATOR(pg_catalog.<>) 0 THEN 2 ELSE 0 END "
+							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attrdef d WHERE d.adrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_depend p "
+							  "     JOIN pg_catalog.pg_class s ON s.oid OPERATOR(pg_catalog.=) p.objid "
+							  "     WHERE p.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+							  "     AND p.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+							  "     AND p.refobjid OPERATOR(pg_catalog.=) c.oid AND s.relkind OPERATOR(pg_catalog.=) 'S'))::pg_catalog.int8 "
+							  "FROM ledger.replicas r "
+							  "JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) g.relation "
+							  "WHERE r.subscription OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read ledger.replicas");
+	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	objects = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (isnull)
+		objects = 0;
+	sync_check_lock_table("drop_subscription", n, "replicas", objects + SYNC_LOCKS_DROP,
+						  psprintf("the " INT64_FORMAT " objects of the replicas it drops: their tables, types, TOAST tables, indexes, constraints and triggers; and %d more",
+								   objects, SYNC_LOCKS_DROP),
+						  psprintf("call ledger.drop_subscription(%s, drop_replicas => false) and then drop the replicas with ledger.drop_ledger(), a few in each transaction",
+								   quote_literal_cstr(subname)));
+}
+
 /* ---------- subscriptions (peer) ---------- */
 
 /* The subscription's oid in this database, or InvalidOid. */
@@ -2049,6 +2182,17 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		bool	   *held;
 		int			i;
 
+		/*
+		 * Whether this database's lock table can take the copy, from a first
+		 * look at the publication: before the slot of a resync is dropped or
+		 * a new one made, so that a refusal leaves everything as it was.
+		 */
+		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY", 0));
+		sc->in_xact = true;
+		sync_check_subscribe_locks(sync_remote_ledgers(sc, pubname), resync);
+		walrcv_clear_result(sync_remote(sc, "COMMIT", 0));
+		sc->in_xact = false;
+
 		if (resync)
 			sync_drop_remote_slot(sc, subname);
 		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
@@ -2057,6 +2201,8 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		sc->slot = pstrdup(subname);
 
 		remote = sync_remote_ledgers(sc, pubname);
+		/* again, under the slot's snapshot (ledgers added meanwhile) */
+		sync_check_subscribe_locks(remote, resync);
 		relids = palloc(sizeof(Oid) * list_length(remote));
 		held = palloc(sizeof(bool) * list_length(remote));
 		i = 0;
@@ -2253,6 +2399,8 @@ ledger_drop_subscription(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) sync_our_subscription(subname, &conninfo, NULL, &slot);
+	if (drop_replicas)
+		sync_check_drop_locks(subname);
 	sync_drop_local_subscription(subname);
 
 	/* the replicas stay, read-only and verifiable, unless dropped */
