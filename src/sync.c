@@ -1899,6 +1899,50 @@ sync_check_subscribe_locks(List *remote, bool resync)
 }
 
 /*
+ * A replica that another subscription of this database writes is not taken
+ * over: the UPDATE of ledger.replicas below would move it to this one, and
+ * the other subscription's apply worker, refused at its next change of the
+ * ledger (replica_check_subscription), would be disabled, for all its
+ * ledgers.  A replica kept by drop_subscription (no subscription), or
+ * naming a subscription that no longer exists here, may be taken.
+ */
+static void
+sync_check_not_others(List *remote, const char *subname)
+{
+	Datum		args[3];
+	Oid			types[3] = {INT8ARRAYOID, TEXTOID, OIDOID};
+	Datum	   *ids;
+	ListCell   *lc;
+	int			n = 0;
+
+	ids = palloc(sizeof(Datum) * Max(list_length(remote), 1));
+	foreach(lc, remote)
+		ids[n++] = Int64GetDatum(((RemoteLedger *) lfirst(lc))->ledger_id);
+	args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = CStringGetTextDatum(subname);
+	args[2] = ObjectIdGetDatum(MyDatabaseId);
+	if (SPI_execute_with_args("SELECT g.relation::pg_catalog.text, r.subscription::pg_catalog.text "
+							  "FROM ledger.replicas r "
+							  "JOIN ledger.ledgers g ON g.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
+							  "JOIN pg_catalog.pg_subscription s ON s.subname OPERATOR(pg_catalog.=) r.subscription "
+							  "AND s.subdbid OPERATOR(pg_catalog.=) $3 "
+							  "WHERE r.ledger_id OPERATOR(pg_catalog.=) ANY ($1) "
+							  "AND r.subscription OPERATOR(pg_catalog.<>) $2::pg_catalog.name "
+							  "ORDER BY 1 LIMIT 1",
+							  3, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.replicas");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("ledger %s is a replica that subscription \"%s\" writes",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
+				 errdetail("Subscription \"%s\" would take it over, and the other subscription would be stopped at its next change of the ledger.",
+						   subname),
+				 errhint("A ledger is replicated through one subscription: have the origin publish it in one publication only, or drop the other subscription first.")));
+}
+
+/*
  * The lock table's share of drop_subscription(drop_replicas => true): each
  * replica's ledger.drop_ledger drops its table and every object that
  * depends on it, each locked to the end of the transaction (PostgreSQL's
@@ -2183,13 +2227,16 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		int			i;
 
 		/*
-		 * Whether this database's lock table can take the copy, from a first
-		 * look at the publication: before the slot of a resync is dropped or
-		 * a new one made, so that a refusal leaves everything as it was.
+		 * Whether this database's lock table can take the copy, and whether
+		 * another subscription writes one of the ledgers, from a first look
+		 * at the publication: before the slot of a resync is dropped or a new
+		 * one made, so that a refusal leaves everything as it was.
 		 */
 		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY", 0));
 		sc->in_xact = true;
-		sync_check_subscribe_locks(sync_remote_ledgers(sc, pubname), resync);
+		remote = sync_remote_ledgers(sc, pubname);
+		sync_check_not_others(remote, subname);
+		sync_check_subscribe_locks(remote, resync);
 		walrcv_clear_result(sync_remote(sc, "COMMIT", 0));
 		sc->in_xact = false;
 
@@ -2202,6 +2249,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 
 		remote = sync_remote_ledgers(sc, pubname);
 		/* again, under the slot's snapshot (ledgers added meanwhile) */
+		sync_check_not_others(remote, subname);
 		sync_check_subscribe_locks(remote, resync);
 		relids = palloc(sizeof(Oid) * list_length(remote));
 		held = palloc(sizeof(bool) * list_length(remote));

@@ -94,9 +94,11 @@ ok(poll_until($a, q{SELECT count(*) = 0 FROM pg_replication_slots WHERE slot_nam
 $peer->quit;
 
 # ---------- 2. create_subscription: a cancel during the clean-up at the origin ----------
-# a lock at the peer stops create_subscription after it made its slot
+# a lock at the peer stops create_subscription after it made its slot (on
+# ledger.transactions, which only its copy writes: it reads ledger.replicas
+# before it makes the slot, since 2026-12-06)
 my $block = $b->background_psql($db);
-$block->query_safe('BEGIN; LOCK TABLE ledger.replicas IN ACCESS EXCLUSIVE MODE');
+$block->query_safe('BEGIN; LOCK TABLE ledger.transactions IN ACCESS EXCLUSIVE MODE');
 my $sub = $b->background_psql($db, on_error_stop => 0);
 $sub->query_until(qr/started/, "\\echo started\nSELECT ledger.create_subscription('sub_u', '$ci', 'pub_u');\n");
 ok( poll_until(
@@ -149,7 +151,7 @@ $a->safe_psql($db, q{
 	SELECT ledger.create_publication('pub_w', ARRAY['w'::regclass]);
 });
 $block = $b->background_psql($db);
-$block->query_safe('BEGIN; LOCK TABLE ledger.replicas IN ACCESS EXCLUSIVE MODE');
+$block->query_safe('BEGIN; LOCK TABLE ledger.transactions IN ACCESS EXCLUSIVE MODE');
 $sub = $b->background_psql($db, on_error_stop => 0);
 $sub->query_until(qr/started/, "\\echo started\nSELECT ledger.create_subscription('sub_w', '$ci', 'pub_w');\n");
 ok( poll_until(

@@ -139,4 +139,23 @@ $B->safe_psql('postgres', "SELECT ledger.drop_subscription('s_small', true)");
 is(state_of(), "0 tables, 0 ledgers, 0 subscribed, none | slots at origin: none",
 	'drop_subscription(drop_replicas => true) of 30 replicas completes');
 
+# 9. Not about locks, found on the way: a create_subscription whose
+# publication carries a ledger that another subscription here writes took
+# that replica over without a word (it is "held"), and the other
+# subscription was disabled at its next change of the ledger.  Refused now,
+# before a slot is made.
+is($B->safe_psql('postgres', "SELECT ledger.create_subscription('s_small', '$c', 'p_small')"),
+	$small, 'subscribed again to the 30 ledgers');
+$A->safe_psql('postgres', "SELECT ledger.create_publication('p_overlap', ARRAY['l1'::regclass, 'l31'::regclass])");
+($ret, $out, $err) = $B->psql('postgres',
+	"\\set VERBOSITY verbose\nSELECT ledger.create_subscription('s_overlap', '$c', 'p_overlap')");
+like($err, qr/ERROR:  42710: ledger l1 is a replica that subscription "s_small" writes/,
+	'create_subscription of a ledger another subscription writes: refused');
+is(state_of(), "30 tables, 30 ledgers, 30 subscribed, s_small | slots at origin: s_small",
+	'... leaving nothing behind');
+$A->safe_psql('postgres', "INSERT INTO l1 VALUES (3, 'after the overlap')");
+ok(poll_until($B, q{SELECT count(*) = 3 FROM l1}, 60), 'the first subscription streams on');
+is($B->safe_psql('postgres', "SELECT subenabled FROM pg_subscription WHERE subname = 's_small'"), 't',
+	'the first subscription is still enabled');
+
 done_testing();
