@@ -220,6 +220,21 @@ ledger_require_catalog(void)
 		catalog_version_ok = true;
 }
 
+/*
+ * ledger._library_version(): LEDGER_CATALOG_VERSION of the library this
+ * backend runs.  The install and update scripts make it for a moment
+ * (sql/install/00aa_library.sql) to find out that the server still runs an
+ * older library than their own version: ledger is preloaded, so after a
+ * package upgrade every session runs the library the postmaster loaded at
+ * start until the server restarts, and that library lacks this symbol.
+ */
+PG_FUNCTION_INFO_V1(ledger_library_version);
+Datum
+ledger_library_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(LEDGER_CATALOG_VERSION));
+}
+
 /* The schema of extension ext (get_extension_schema is static before 16). */
 static Oid
 catalog_extension_schema(Oid ext)

@@ -1,0 +1,1 @@
+../../install/00aa_library.sql

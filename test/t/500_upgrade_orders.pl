@@ -1,0 +1,121 @@
+# 500_upgrade_orders.pl: the package upgrade from 0.1.0 in the orders real
+# operations produce (test/t/090_upgrade.pl does the textbook one).
+#
+# 1. New files installed, no restart: ledger is preloaded, so every session
+#    (one started since too) still runs the 0.1.0 library.  ALTER EXTENSION
+#    ledger UPDATE (and CREATE EXTENSION ledger in another database) refuse
+#    with 55000 and a hint to restart (before: 42883 'could not find
+#    function "ledger_ledger_id_of" in file ...', no hint); writers go on
+#    under 0.1.0 meanwhile; after the restart the update runs and every row
+#    verifies against the digest 0.1.0 took.  An update rolled back leaves
+#    the library refusing the 0.1.0 catalog.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+
+$ENV{LEDGER_OLD_INSTALL_0_1_0}
+  or BAIL_OUT('LEDGER_OLD_INSTALL_0_1_0 is not set: run through make test');
+my $pg_config = $ENV{PG_CONFIG} or BAIL_OUT('PG_CONFIG is not set');
+chomp(my $new_share = `$pg_config --sharedir`);
+chomp(my $new_version = `sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $new_share/extension/ledger.control`);
+
+sub extversion
+{
+	my ($node, $db) = @_;
+	return $node->safe_psql($db // 'postgres', "SELECT extversion FROM pg_extension WHERE extname = 'ledger'");
+}
+
+# A 0.1.0 ledger with sealed and unsealed transactions; returns its digest.
+sub make_ledger
+{
+	my ($node) = @_;
+	$node->safe_psql(
+		'postgres', q{
+CREATE EXTENSION ledger;
+CREATE TABLE pay (id bigserial, memo text NOT NULL, amount numeric);
+SELECT ledger.create_ledger('pay');
+INSERT INTO pay (memo, amount) SELECT 'genesis ' || g, g FROM generate_series(1, 20) g;
+SELECT ledger.seal();
+INSERT INTO pay (memo, amount) SELECT 'second ' || g, g FROM generate_series(1, 5) g;
+SELECT ledger.seal();
+});
+	return $node->safe_psql('postgres', "SELECT ledger.digest('pay')");
+}
+
+# ---------- 1. preloaded: new files, no restart ----------
+
+my $install = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
+my $node = ledger_node('norestart', install_path => $install);
+my $digest = make_ledger($node);
+is(extversion($node), '0.1.0', 'the cluster runs 0.1.0');
+
+my $writer = $node->background_psql('postgres', on_error_stop => 0);
+$writer->query_safe("INSERT INTO pay (memo) VALUES ('writer before the package upgrade')");
+
+install_new_package($install);
+
+# the writer and a session started after the package upgrade both run the
+# 0.1.0 library on the 0.1.0 catalog
+$writer->query_safe("INSERT INTO pay (memo) VALUES ('writer after the package upgrade')");
+$node->safe_psql('postgres', "INSERT INTO pay (memo) VALUES ('new session after the package upgrade')");
+
+my ($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
+like($err, qr/ERROR:  55000: the ledger library this server runs is older than version \Q$new_version\E of the extension/,
+	'no restart: ALTER EXTENSION ledger UPDATE is refused, saying the running library is older');
+like($err, qr/DETAIL:  The library is loaded through shared_preload_libraries when the server starts/,
+	'... why');
+like($err, qr/HINT:  Restart the server so that it loads the installed library, then run the command again\./,
+	'... and what to do');
+unlike($err, qr/42883/, '... not 42883 "could not find function"');
+is(extversion($node), '0.1.0', '... and the extension stays at 0.1.0');
+
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+($ret, $out, $err) = $node->psql('other', "\\set VERBOSITY verbose\nCREATE EXTENSION ledger");
+like($err, qr/ERROR:  55000: the ledger library this server runs is older than version \Q$new_version\E/,
+	'no restart: CREATE EXTENSION ledger of the new version is refused the same way');
+is($node->safe_psql('other', "SELECT count(*) FROM pg_extension WHERE extname = 'ledger'"), '0',
+	'... and installs nothing');
+
+$writer->query_safe("INSERT INTO pay (memo) VALUES ('writer after the refused update')");
+$writer->quit;
+$node->safe_psql('postgres', 'SELECT ledger.seal()');
+my $count = $node->safe_psql('postgres', 'SELECT count(*) FROM pay');
+is($count, '29', 'every insert of the window is there');
+verify_ok($node, 'postgres', 'pay', $digest, '0.1.0 verifies its ledger after the refused update');
+my $digest_window = $node->safe_psql('postgres', "SELECT ledger.digest('pay')");
+
+$node->restart;
+
+# an update rolled back: the library refuses the 0.1.0 catalog again, in
+# the same session
+($ret, $out, $err) = $node->psql(
+	'postgres', q{\set VERBOSITY verbose
+BEGIN;
+ALTER EXTENSION ledger UPDATE;
+INSERT INTO pay (memo) VALUES ('inside the rolled back update');
+ROLLBACK;
+INSERT INTO pay (memo) VALUES ('after the rolled back update');
+});
+like($err, qr/ERROR:  55000: extension "ledger" is at version 0\.1\.0, but its library needs version/,
+	'an update rolled back: the next insert of the session is refused');
+is(extversion($node), '0.1.0', '... the extension is at 0.1.0');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count, '... and no row was added');
+
+($ret, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION ledger UPDATE');
+is($ret, 0, 'after the restart the update runs');
+is(extversion($node), $new_version, "... to $new_version");
+($ret, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION ledger UPDATE');
+like($err, qr/version "\Q$new_version\E" of extension "ledger" is already installed/, 'a second update says so');
+verify_ok($node, 'postgres', 'pay', $digest, 'the ledger verifies against the digest 0.1.0 took before the package upgrade');
+verify_ok($node, 'postgres', 'pay', $digest_window, '... and against the one 0.1.0 took in the window');
+$node->safe_psql('postgres', "INSERT INTO pay (memo) VALUES ('after the update')");
+$node->safe_psql('postgres', 'SELECT ledger.seal()');
+verify_ok($node, 'postgres', 'pay', $node->safe_psql('postgres', "SELECT ledger.digest('pay')"),
+	'a row after the update verifies against a new digest');
+$node->stop;
+
+done_testing();
