@@ -9,6 +9,11 @@
 #    under 0.1.0 meanwhile; after the restart the update runs and every row
 #    verifies against the digest 0.1.0 took.  An update rolled back leaves
 #    the library refusing the 0.1.0 catalog.
+# 2. ledger not preloaded (sealing on demand): a session that loaded the
+#    0.1.0 library before the package upgrade keeps it.  The update refuses
+#    (55006) while such a session is connected to the database (before: it
+#    ran, and that session's next insert stored a row under a truncated
+#    ledger_id, which verify then reported as inserted around the ledger).
 use strict;
 use warnings;
 
@@ -117,5 +122,39 @@ $node->safe_psql('postgres', 'SELECT ledger.seal()');
 verify_ok($node, 'postgres', 'pay', $node->safe_psql('postgres', "SELECT ledger.digest('pay')"),
 	'a row after the update verifies against a new digest');
 $node->stop;
+
+# ---------- 2. not preloaded: a session keeps the 0.1.0 library ----------
+
+my $install2 = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
+my $np = ledger_node('nopreload', install_path => $install2, conf => "shared_preload_libraries = ''\n");
+$digest = make_ledger($np);
+
+my $old_session = $np->background_psql('postgres', on_error_stop => 0);
+$old_session->query_safe("INSERT INTO pay (memo) VALUES ('old session, before the package upgrade')");
+my $old_pid = $old_session->query_safe('SELECT pg_backend_pid()');
+chomp $old_pid;
+
+install_new_package($install2);
+
+($ret, $out, $err) = $np->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
+like($err, qr/ERROR:  55006: cannot update extension "ledger" while session $old_pid of this database started before its library was installed/,
+	'not preloaded: the update is refused while a session that may run the 0.1.0 library is connected, naming it');
+like($err, qr/HINT:  End those sessions \(pg_terminate_backend\) or restart the server/, '... and says what to do');
+is(extversion($np), '0.1.0', '... the extension stays at 0.1.0');
+
+# the old session goes on writing the 0.1.0 catalog with the 0.1.0 library
+$old_session->query_safe("INSERT INTO pay (memo) VALUES ('old session, after the refused update')");
+$old_session->quit;
+
+($ret, $out, $err) = $np->psql('postgres', 'ALTER EXTENSION ledger UPDATE');
+is($ret, 0, 'once that session ended the update runs') or diag($err);
+is(extversion($np), $new_version, "... to $new_version");
+$np->safe_psql('postgres', "INSERT INTO pay (memo) VALUES ('new session, after the update')");
+$np->safe_psql('postgres', 'SELECT ledger.seal()');
+is($np->safe_psql('postgres', 'SELECT count(*) FROM pay'), '28', 'every row is there');
+verify_ok($np, 'postgres', 'pay', $digest, 'the ledger verifies against its 0.1.0 digest');
+verify_ok($np, 'postgres', 'pay', $np->safe_psql('postgres', "SELECT ledger.digest('pay')"),
+	'... and against a new one');
+$np->stop;
 
 done_testing();
