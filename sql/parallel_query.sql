@@ -123,7 +123,7 @@ SELECT p.oid::regprocedure AS function, p.proparallel
                     'ledger_signing_bytes', 'ledger_digest', 'ledger_seal',
                     'ledger_create_ledger', 'ledger_check_ledger', 'ledger_prepare_builtin',
                     'ledger_catalog_guard', 'ledger_guard_replica_rename',
-                    'ledger_require_signatures', 'ledger_row_trigger', 'ledger_signature_trigger',
+                    'ledger_require_signatures', 'ledger_row_trigger', 'ledger_row_trigger_2', 'ledger_signature_trigger',
                     'ledger_create_publication', 'ledger_add_to_publication',
                     'ledger_remove_from_publication', 'ledger_create_subscription',
                     'ledger_resync_subscription', 'ledger_drop_subscription')

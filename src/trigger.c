@@ -57,6 +57,7 @@
 #include "signed.h"
 
 PG_FUNCTION_INFO_V1(ledger_row_trigger);
+PG_FUNCTION_INFO_V1(ledger_row_trigger_2);
 PG_FUNCTION_INFO_V1(ledger_canonical_bytes);
 PG_FUNCTION_INFO_V1(ledger_leaf_hash);
 
@@ -260,6 +261,19 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	values[hatt] = PointerGetDatum(ledger_hash_to_bytea(leaf));
 	nulls[hatt] = false;
 	return PointerGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/*
+ * The row trigger as the catalogs of 0.2.0 on name it (ledger.row_trigger()
+ * of sql/install/10_ledger.sql): a symbol the 0.1.0 library lacks, so that
+ * library fails inserts into a ledger of the new catalog rather than write
+ * them in its own form.  ledger_row_trigger stays for catalogs of 0.1.0
+ * (pg_upgrade makes their functions against this library).
+ */
+Datum
+ledger_row_trigger_2(PG_FUNCTION_ARGS)
+{
+	return ledger_row_trigger(fcinfo);
 }
 
 /* ---------- SQL functions over row values ---------- */

@@ -148,8 +148,14 @@ GRANT USAGE ON SCHEMA ledger TO PUBLIC;
 -- Ledger tables: functions
 -- ===================================================================
 
+-- Symbol ledger_row_trigger_2, which the 0.1.0 library lacks: a 0.1.0
+-- library run on this catalog (a package downgraded, a session that loaded
+-- it before the upgrade) then fails every insert into a ledger (42883)
+-- instead of storing rows under a truncated ledger_id that verify rejects
+-- (an upgrade review on 2026-12-06).  ledger_row_trigger, 0.1.0's symbol,
+-- stays exported for pg_upgrade.
 CREATE FUNCTION ledger.row_trigger() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_row_trigger'
+    AS 'MODULE_PATHNAME', 'ledger_row_trigger_2'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ledger.row_trigger() IS 'BEFORE INSERT row trigger of ledger tables: stamps and hashes each row';
 

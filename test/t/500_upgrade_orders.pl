@@ -14,9 +14,15 @@
 #    (55006) while such a session is connected to the database (before: it
 #    ran, and that session's next insert stored a row under a truncated
 #    ledger_id, which verify then reported as inserted around the ledger).
+# 3. The package downgraded to 0.1.0 after the update: the 0.1.0 library
+#    fails every insert into a ledger of the 0.2.0 catalog (42883, the row
+#    trigger's symbol is one it lacks) rather than store rows that do not
+#    verify (before: the insert committed, and after the upgrade again the
+#    ledger no longer verified).
 use strict;
 use warnings;
 
+use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -56,6 +62,7 @@ SELECT ledger.seal();
 my $install = install_copy($ENV{LEDGER_OLD_INSTALL_0_1_0});
 my $node = ledger_node('norestart', install_path => $install);
 my $digest = make_ledger($node);
+my $digest_part1 = $digest;
 is(extversion($node), '0.1.0', 'the cluster runs 0.1.0');
 
 my $writer = $node->background_psql('postgres', on_error_stop => 0);
@@ -156,5 +163,38 @@ verify_ok($np, 'postgres', 'pay', $digest, 'the ledger verifies against its 0.1.
 verify_ok($np, 'postgres', 'pay', $np->safe_psql('postgres', "SELECT ledger.digest('pay')"),
 	'... and against a new one');
 $np->stop;
+
+# ---------- 3. the package downgraded after the update ----------
+
+# the 0.1.0 package's files over the installation of part 1 (its server
+# stopped), as a package manager's downgrade does
+{
+	my $orig = $ENV{LEDGER_OLD_INSTALL_0_1_0};
+	chomp(my $orig_pkglib = `$orig/bin/pg_config --pkglibdir`);
+	chomp(my $orig_share = `$orig/bin/pg_config --sharedir`);
+	chomp(my $pkglib = `$install/bin/pg_config --pkglibdir`);
+	chomp(my $share = `$install/bin/pg_config --sharedir`);
+	unlink("$pkglib/ledger.so") or die "unlink: $!";
+	File::Copy::copy("$orig_pkglib/ledger.so", "$pkglib/ledger.so") or die "copy ledger.so: $!";
+	chmod(0755, "$pkglib/ledger.so");
+	unlink(glob("$share/extension/ledger*"));
+	for my $f (glob("$orig_share/extension/ledger*"))
+	{
+		File::Copy::copy($f, "$share/extension/" . (split m{/}, $f)[-1]) or die "copy $f: $!";
+	}
+}
+$node->start;
+$count = $node->safe_psql('postgres', 'SELECT count(*) FROM pay');
+($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\nINSERT INTO pay (memo) VALUES ('under the downgraded library')");
+like($err, qr/ERROR:  42883: could not find function "ledger_row_trigger_2" in file/,
+	'downgraded to the 0.1.0 library: an insert into a ledger of the 0.2.0 catalog fails');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count, '... and stores nothing');
+$node->stop;
+install_new_package($install);
+$node->start;
+verify_ok($node, 'postgres', 'pay', $digest_part1, 'upgraded again: the ledger verifies against its 0.1.0 digest');
+$node->safe_psql('postgres', "INSERT INTO pay (memo) VALUES ('upgraded again')");
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count + 1, '... and takes rows');
+$node->stop;
 
 done_testing();

@@ -23,3 +23,11 @@ COMMENT ON FUNCTION ledger.refuse_row_change() IS 'Row trigger of ledger tables:
 -- ledger, or no digest, without a word.  They now refuse it (22004).
 ALTER FUNCTION ledger.create_ledger(pg_catalog.regclass) CALLED ON NULL INPUT;
 ALTER FUNCTION ledger.digest(pg_catalog.regclass) CALLED ON NULL INPUT;
+
+-- The row trigger of every ledger under a symbol the 0.1.0 library lacks
+-- (sql/install/10_ledger.sql): the 0.1.0 library, run on the updated
+-- catalog, then refuses every insert into a ledger instead of storing rows
+-- that do not verify.
+CREATE OR REPLACE FUNCTION ledger.row_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_row_trigger_2'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
