@@ -19,6 +19,11 @@
 #    trigger's symbol is one it lacks) rather than store rows that do not
 #    verify (before: the insert committed, and after the upgrade again the
 #    ledger no longer verified).
+# 4. A dump taken under 0.1.0, restored on the server with the 0.2.0 files:
+#    as is, the extension is made at 0.2.0 and the 0.1.0 catalog data is
+#    refused (the tables are then no ledgers, and verify says so); into a
+#    database that ran CREATE EXTENSION ledger VERSION '0.1.0' first, it
+#    restores, and after the update verifies against the 0.1.0 digest.
 use strict;
 use warnings;
 
@@ -141,6 +146,11 @@ $old_session->query_safe("INSERT INTO pay (memo) VALUES ('old session, before th
 my $old_pid = $old_session->query_safe('SELECT pg_backend_pid()');
 chomp $old_pid;
 
+my $dumpdir = PostgreSQL::Test::Utils::tempdir();
+my ($dret, $dout, $derr) = run_command([ 'pg_dump', '-Fc', '-f', "$dumpdir/v010.dump", '-d', $np->connstr('postgres') ]);
+is($?, 0, 'pg_dump of the 0.1.0 database') or diag($derr);
+my $dump_count = $np->safe_psql('postgres', 'SELECT count(*) FROM pay');
+
 install_new_package($install2);
 
 ($ret, $out, $err) = $np->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
@@ -162,6 +172,27 @@ is($np->safe_psql('postgres', 'SELECT count(*) FROM pay'), '28', 'every row is t
 verify_ok($np, 'postgres', 'pay', $digest, 'the ledger verifies against its 0.1.0 digest');
 verify_ok($np, 'postgres', 'pay', $np->safe_psql('postgres', "SELECT ledger.digest('pay')"),
 	'... and against a new one');
+# ---------- 4. the 0.1.0 dump restored under 0.2.0 ----------
+
+$np->safe_psql('postgres', 'CREATE DATABASE as_is');
+($dout, $derr) = run_command([ 'pg_restore', '-d', $np->connstr('as_is'), "$dumpdir/v010.dump" ]);
+like($derr, qr/column "head_block" of relation "ledgers" does not exist/,
+	'a 0.1.0 dump restored as is: the 0.1.0 catalog data is refused');
+is(extversion($np, 'as_is'), $new_version, "... the extension was made at $new_version");
+($ret, $out, $err) = $np->psql('as_is', "SELECT ok FROM ledger.verify('pay', '$digest')");
+like($err, qr/table "pay" is not a ledger/, '... and verify refuses the table, which is no ledger');
+
+$np->safe_psql('postgres', 'CREATE DATABASE via_010');
+$np->safe_psql('via_010', "CREATE EXTENSION ledger VERSION '0.1.0'");
+($dout, $derr) = run_command([ 'pg_restore', '-d', $np->connstr('via_010'), "$dumpdir/v010.dump" ]);
+my @errors = ($derr =~ /ERROR:  (.*)/g);
+is_deeply(\@errors, [ 'schema "ledger" already exists' ],
+	'a 0.1.0 dump restored into CREATE EXTENSION ledger VERSION \'0.1.0\': only the schema exists already');
+($ret, $out, $err) = $np->psql('via_010', 'ALTER EXTENSION ledger UPDATE');
+is($ret, 0, '... the update runs') or diag($err);
+is($np->safe_psql('via_010', 'SELECT count(*) FROM pay'), $dump_count, '... every row is there');
+verify_ok($np, 'via_010', 'pay', $digest, '... and the ledger verifies against its 0.1.0 digest');
+
 $np->stop;
 
 # ---------- 3. the package downgraded after the update ----------
