@@ -34,6 +34,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/stratnum.h"
@@ -103,6 +104,32 @@ catalog_cache_relcache_reset(Datum arg, Oid relid)
 	catalog_cache_valid = false;
 }
 
+/*
+ * The local transaction whose catalog version ledger_require_catalog found
+ * right; InvalidLocalTransactionId once a subtransaction aborted.
+ */
+static LocalTransactionId catalog_checked_lxid = InvalidLocalTransactionId;
+
+/*
+ * A subtransaction aborted: it may have run ALTER EXTENSION ledger UPDATE
+ * (BEGIN; SAVEPOINT s; ALTER EXTENSION ledger UPDATE; INSERT ...; ROLLBACK
+ * TO s), so the catalog is again the one before, in the same transaction:
+ * check its version again.  Before (an upgrade review on 2026-12-06) the
+ * next insert into a ledger of a 0.1.0 catalog was taken by the 0.2.0 code
+ * and failed only at commit (42P01 on ledger.seal_queue), and seal() the
+ * same, instead of 55000.
+ */
+static void
+catalog_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		catalog_checked_lxid = InvalidLocalTransactionId;
+		catalog_cache_valid = false;
+	}
+}
+
 /* Make the catalog cache current: empty it if it may be stale. */
 static void
 catalog_cache_check(void)
@@ -111,6 +138,7 @@ catalog_cache_check(void)
 	{
 		CacheRegisterRelcacheCallback(catalog_cache_relcache_reset, (Datum) 0);
 		CacheRegisterSyscacheCallback(NAMESPACEOID, catalog_cache_reset, (Datum) 0);
+		RegisterSubXactCallback(catalog_subxact_callback, NULL);
 		catalog_callbacks_registered = true;
 	}
 	if (catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
@@ -194,13 +222,13 @@ ledger_catalog_version(void)
 void
 ledger_require_catalog(void)
 {
-	static LocalTransactionId checked = InvalidLocalTransactionId;
 	char	   *version;
 
 	catalog_cache_check();
 	if (catalog_version_ok)
 		return;
-	if (checked == MyProc->lxid && checked != InvalidLocalTransactionId)
+	if (catalog_checked_lxid == MyProc->lxid &&
+		catalog_checked_lxid != InvalidLocalTransactionId)
 		return;
 	/* an install or update script runs with the catalog it builds */
 	if (creating_extension)
@@ -213,7 +241,7 @@ ledger_require_catalog(void)
 						version, LEDGER_CATALOG_VERSION),
 				 errdetail("The library was upgraded; the catalog it reads and writes is updated by the extension's update scripts."),
 				 errhint("Run ALTER EXTENSION ledger UPDATE in this database.")));
-	checked = MyProc->lxid;
+	catalog_checked_lxid = MyProc->lxid;
 	/* the scan may have processed invalidations: keep the answer only if not */
 	if (version != NULL && catalog_cache_valid &&
 		catalog_cache_counter == SharedInvalidMessageCounter)

@@ -8,7 +8,9 @@
 #    function "ledger_ledger_id_of" in file ...', no hint); writers go on
 #    under 0.1.0 meanwhile; after the restart the update runs and every row
 #    verifies against the digest 0.1.0 took.  An update rolled back leaves
-#    the library refusing the 0.1.0 catalog.
+#    the library refusing the 0.1.0 catalog, also one rolled back to a
+#    savepoint, in the same transaction (before: 42P01 on
+#    ledger.seal_queue at commit or in seal()).
 # 2. ledger not preloaded (sealing on demand): a session that loaded the
 #    0.1.0 library before the package upgrade keeps it.  The update refuses
 #    (55006) while such a session is connected to the database (before: it
@@ -120,6 +122,27 @@ INSERT INTO pay (memo) VALUES ('after the rolled back update');
 like($err, qr/ERROR:  55000: extension "ledger" is at version 0\.1\.0, but its library needs version/,
 	'an update rolled back: the next insert of the session is refused');
 is(extversion($node), '0.1.0', '... the extension is at 0.1.0');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count, '... and no row was added');
+
+# ... also rolled back to a savepoint, in the same transaction (before: the
+# insert was taken by the 0.2.0 code and the commit failed with 'ledger
+# catalog table "ledger.seal_queue" is missing', seal() with 42P01)
+for my $after ("INSERT INTO pay (memo) VALUES ('after rollback to savepoint')", 'SELECT ledger.seal()')
+{
+	($ret, $out, $err) = $node->psql(
+		'postgres', qq{\\set VERBOSITY verbose
+BEGIN;
+SAVEPOINT s;
+ALTER EXTENSION ledger UPDATE;
+INSERT INTO pay (memo) VALUES ('inside the update rolled back to a savepoint');
+ROLLBACK TO s;
+$after;
+COMMIT;
+});
+	like($err, qr/ERROR:  55000: extension "ledger" is at version 0\.1\.0, but its library needs version/,
+		"an update rolled back to a savepoint: then '$after' in the same transaction is refused with 55000");
+	unlike($err, qr/seal_queue/, '... not with an error about ledger.seal_queue');
+}
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pay'), $count, '... and no row was added');
 
 ($ret, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION ledger UPDATE');
