@@ -2340,15 +2340,79 @@ margin_text_index_find(const MarginTextIndex *ix, Datum t)
 
 /*
  * The inter-commodity spreads of ledger.margin_inter_spreads, read once per
- * call site and query (the function is STABLE: one snapshot), with an index
- * of the spreads by leg a and by pair of legs.
+ * call site and snapshot, with an index of the spreads by leg a and by pair
+ * of legs.  A call site usually lives for one query, under one snapshot;
+ * but one in a PL/pgSQL simple expression (r := ledger.span_inter_credit(
+ * ...) in a loop) lives for the whole transaction, and a volatile function
+ * takes a new snapshot for each statement: the spreads are read again when
+ * the active snapshot (or the user) is not the one they were read under.
+ * Until 2026-12-06 such a call kept the spreads of its first evaluation, and
+ * a spread added or changed by the loop was not applied
+ * (test/t/510_margin_jit.pl part 3).
  */
 typedef struct MarginInterCache
 {
+	MemoryContext cxt;			/* holds all of it; deleted when stale */
 	MarginInterSpreads sp;
 	MarginTextIndex *by_a;		/* leg a -> its spreads, in priority order */
 	MarginTextIndex *by_pair;	/* (leg a, leg b) -> its spreads */
+	/* what they were read under */
+	Oid			user;
+	bool		have_snapshot;
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	bool		suboverflowed;
+	uint32		xcnt;
+	int32		subxcnt;
+	TransactionId *xip;
+	TransactionId *subxip;
 } MarginInterCache;
+
+/* Were c's spreads read under the current user and active snapshot? */
+static bool
+margin_inter_cache_current(const MarginInterCache *c)
+{
+	Snapshot	snap;
+
+	if (c->user != GetUserId() || !c->have_snapshot || !ActiveSnapshotSet())
+		return false;
+	snap = GetActiveSnapshot();
+	return snap->xmin == c->xmin && snap->xmax == c->xmax &&
+		snap->curcid == c->curcid && snap->suboverflowed == c->suboverflowed &&
+		snap->xcnt == c->xcnt && snap->subxcnt == c->subxcnt &&
+		(c->xcnt == 0 ||
+		 memcmp(snap->xip, c->xip, sizeof(TransactionId) * c->xcnt) == 0) &&
+		(c->subxcnt <= 0 ||
+		 memcmp(snap->subxip, c->subxip, sizeof(TransactionId) * c->subxcnt) == 0);
+}
+
+/* Note in c (allocating in its context) the user and active snapshot. */
+static void
+margin_inter_cache_stamp(MarginInterCache *c)
+{
+	Snapshot	snap;
+
+	c->user = GetUserId();
+	c->have_snapshot = ActiveSnapshotSet();
+	if (!c->have_snapshot)
+		return;
+	snap = GetActiveSnapshot();
+	c->xmin = snap->xmin;
+	c->xmax = snap->xmax;
+	c->curcid = snap->curcid;
+	c->suboverflowed = snap->suboverflowed;
+	c->xcnt = snap->xcnt;
+	c->subxcnt = snap->subxcnt;
+	c->xip = (TransactionId *) MemoryContextAlloc(c->cxt,
+												  sizeof(TransactionId) * Max(c->xcnt, 1));
+	if (c->xcnt > 0)
+		memcpy(c->xip, snap->xip, sizeof(TransactionId) * c->xcnt);
+	c->subxip = (TransactionId *) MemoryContextAlloc(c->cxt,
+													 sizeof(TransactionId) * Max(c->subxcnt, 1));
+	if (c->subxcnt > 0)
+		memcpy(c->subxip, snap->subxip, sizeof(TransactionId) * c->subxcnt);
+}
 
 /* Up to this many products an account's products are read as a list. */
 #define MARGIN_INTER_LINEAR 16
@@ -2358,18 +2422,28 @@ margin_inter_cache(FunctionCallInfo fcinfo, ArrayType *anet, ArrayType *acap,
 				   int np)
 {
 	MarginInterCache *c = (MarginInterCache *) fcinfo->flinfo->fn_extra;
+	MemoryContext cxt;
 	MemoryContext oldcxt;
 	ArrayType  *a[7];
 	int			i;
 
 	if (c != NULL)
 	{
-		margin_inter_account_elements(anet, acap, np);
-		return c;
+		if (margin_inter_cache_current(c))
+		{
+			margin_inter_account_elements(anet, acap, np);
+			return c;
+		}
+		/* read under another snapshot: read them again */
+		fcinfo->flinfo->fn_extra = NULL;
+		MemoryContextDelete(c->cxt);
 	}
-	oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	c = (MarginInterCache *) palloc0(sizeof(MarginInterCache));
-	MemoryContextSwitchTo(oldcxt);
+	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+								"ledger inter-commodity spreads",
+								ALLOCSET_DEFAULT_SIZES);
+	c = (MarginInterCache *) MemoryContextAllocZero(cxt, sizeof(MarginInterCache));
+	c->cxt = cxt;
+	margin_inter_cache_stamp(c);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the arrays the SQL version of this function passed on */
@@ -2383,7 +2457,7 @@ margin_inter_cache(FunctionCallInfo fcinfo, ArrayType *anet, ArrayType *acap,
 					" FROM ledger._margin_inter_spreads() x", true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not read ledger.margin_inter_spreads");
-	oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	oldcxt = MemoryContextSwitchTo(c->cxt);
 	for (i = 0; i < 7; i++)
 	{
 		bool		isnull;
@@ -2397,7 +2471,7 @@ margin_inter_cache(FunctionCallInfo fcinfo, ArrayType *anet, ArrayType *acap,
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 
-	oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	oldcxt = MemoryContextSwitchTo(c->cxt);
 	margin_inter_spreads_check(a, &c->sp, anet, acap, np);
 	c->by_a = margin_text_index_new(c->sp.ns);
 	c->by_pair = margin_text_index_new(c->sp.ns);
@@ -2427,7 +2501,8 @@ margin_int_cmp(const void *x, const void *y)
  *		caps float8[]) RETURNS float8[]
  *
  * The same with the spreads of ledger.margin_inter_spreads: they are read
- * and indexed once per query, and each call applies only the spreads whose
+ * and indexed once per query (per call site and snapshot:
+ * MarginInterCache), and each call applies only the spreads whose
  * legs are both among its products, in priority order (the SQL function of
  * 0.1.0 to 2026-12-06 passed every spread to every call: accounts x spreads,
  * 10,000 accounts and 16,000 spreads took 7 s).  For each of its products

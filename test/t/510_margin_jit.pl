@@ -23,6 +23,11 @@
 #     The work is a function call per account, no join a misestimate could
 #     turn into a nested loop; the results agree with the spreads passed
 #     one by one as before (ledger.span_inter_credit over arrays).
+#  3. The spreads are read once per snapshot, not once per call site: a
+#     call in a PL/pgSQL loop (a simple expression, kept for the
+#     transaction) applied the spreads of its first pass to every later
+#     one, after the loop had added or changed spreads (review of
+#     2026-12-06).  And a product named twice in an account's array.
 
 use strict;
 use warnings;
@@ -215,5 +220,52 @@ is($node->safe_psql('spreads', q{
 		   || (count(*) FILTER (WHERE now <> array_fill(0::float8, ARRAY[cardinality(now)])) > 100)
 	  FROM c
 }), '500 accounts, 0 differ, true true', 'credits as with every spread passed to every account');
+
+# ---------- 3. the spreads are read again under a new snapshot ----------
+# A call site of ledger.span_inter_credit lives as long as its expression:
+# one in a PL/pgSQL simple expression lives for the transaction, while the
+# loop around it changes the spreads, and each statement of a volatile
+# function sees those changes.  Before (2026-12-06) the spreads of the
+# first evaluation were kept: the second pass gave {0,0}.  ES and NQ of
+# the book above: a 1:1 spread at 0.5 credits 0.5 x 120 x 50 = 3000 to ES
+# and 0.5 x 500 x 20 = 5000 to NQ.
+my ($ret3, $out3, $err3) = $node->psql('postgres', q{
+	BEGIN;
+	DELETE FROM ledger.margin_inter_spreads;
+	DO $$
+	DECLARE
+		r float8[];
+	BEGIN
+		FOR i IN 1 .. 3 LOOP
+			r := ledger.span_inter_credit(ARRAY['ES', 'NQ'], ARRAY[1, -1]::float8[],
+										  ARRAY[1e9, 1e9]::float8[]);
+			RAISE NOTICE 'pass % %', i, r;
+			IF i = 1 THEN
+				INSERT INTO ledger.margin_inter_spreads VALUES (1, 'ES', 1, 'NQ', 1, 0.5);
+			ELSE
+				UPDATE ledger.margin_inter_spreads SET credit_rate = 0.25;
+			END IF;
+		END LOOP;
+	END $$;
+	ROLLBACK;
+});
+is($ret3, 0, 'the loop ran') or diag($err3);
+like($err3, qr/pass 1 \{0,0\}.*pass 2 \{3000,5000\}.*pass 3 \{1500,2500\}/s,
+	'each pass applies the spreads its statement sees');
+
+# an account's product named twice: the spread pairs its first occurrence,
+# as margin_find_text always did (ES +1 with NQ -1; the second ES, -5, has
+# no credit; spread 1 of the book), with the account's products read as a list (3) and as a hash
+# (3 + 16 products no spread names)
+is($node->safe_psql('postgres', q{
+	SELECT ledger.span_inter_credit(ARRAY['ES', 'NQ', 'ES'], ARRAY[1, -1, -5]::float8[],
+									ARRAY[1e9, 1e9, 1e9]::float8[])
+}), '{3000,5000,0}', 'a product named twice: its first occurrence (list)');
+is($node->safe_psql('postgres', q{
+	SELECT ledger.span_inter_credit(ARRAY['ES', 'NQ', 'ES'] || array_agg('X' || i),
+									ARRAY[1, -1, -5]::float8[] || array_agg(1::float8),
+									ARRAY[1e9, 1e9, 1e9]::float8[] || array_agg(1e9::float8))
+	  FROM generate_series(1, 16) i
+}), '{3000,5000,0' . (',0' x 16) . '}', 'a product named twice: its first occurrence (hash)');
 
 done_testing();
