@@ -176,6 +176,18 @@ my $dump_count = $np->safe_psql('postgres', 'SELECT count(*) FROM pay');
 
 install_new_package($install2);
 
+# that session itself runs the update: its library is the old one, and a new
+# session is what it needs, not a restart (before: 'Restart the server',
+# 'The library is loaded through shared_preload_libraries ...')
+$old_session->query("\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
+like($old_session->{stderr}, qr/ERROR:  55000: the ledger library this session runs is older than version \Q$new_version\E of the extension/,
+	'not preloaded: the update in a session that loaded the 0.1.0 library is refused, naming the session');
+like($old_session->{stderr}, qr/HINT:  Run the command again in a new session\./, '... and says to reconnect');
+unlike($old_session->{stderr}, qr/shared_preload_libraries when the server starts|Restart the server/,
+	'... not to restart the server');
+$old_session->{stderr} = '';
+$old_session->query("\\set VERBOSITY default");
+
 ($ret, $out, $err) = $np->psql('postgres', "\\set VERBOSITY verbose\nALTER EXTENSION ledger UPDATE");
 like($err, qr/ERROR:  55006: cannot update extension "ledger" while session $old_pid of this database started before its library was installed/,
 	'not preloaded: the update is refused while a session that may run the 0.1.0 library is connected, naming it');
