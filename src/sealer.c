@@ -127,6 +127,26 @@ typedef struct SealerDb
 /* How often the launcher looks at every database with the extension anyway. */
 #define SEALER_SWEEP_MS (60 * 1000)
 
+/*
+ * Have ms passed since *since?  GetCurrentTimestamp() is the wall clock, which
+ * NTP or an administrator may set back: a time taken before the step is then
+ * later than now, and the plain difference said "not yet" until the clock
+ * came back to it.  The launcher, which runs for as long as the server does,
+ * then started no sealer for a database for as long as the clock had gone
+ * back (an hour's step: an hour of commits left unsealed), an idle sealer did
+ * not leave, and the waits of digest() and seal() lasted the step on top of
+ * their timeout (found by a review on 2026-12-06).  A clock set back past
+ * *since moves *since to now, so that each of these waits at most its own
+ * time after the step.
+ */
+static bool
+sealer_elapsed(TimestampTz *since, TimestampTz now, long ms)
+{
+	if (now < *since)
+		*since = now;
+	return TimestampDifferenceExceeds(*since, now, (int) ms);
+}
+
 /* ledgers sealed in one transaction of a pass, one subtransaction each */
 #define SEALER_LEDGERS_PER_XACT 32
 
@@ -574,6 +594,7 @@ sealer_wait_for_pass(int timeout_ms, bool ask)
 	for (;;)
 	{
 		long		left;
+		TimestampTz now;
 
 		SpinLockAcquire(&sealer_shared->mutex);
 		i = sealer_db_slot(MyDatabaseId);
@@ -582,7 +603,10 @@ sealer_wait_for_pass(int timeout_ms, bool ask)
 		SpinLockRelease(&sealer_shared->mutex);
 		if (done)
 			break;
-		left = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		now = GetCurrentTimestamp();
+		if (sealer_elapsed(&start, now, timeout_ms))
+			break;
+		left = timeout_ms - TimestampDifferenceMilliseconds(start, now);
 		if (left <= 0)
 			break;
 		/* wake now and then: a sealer that dies broadcasts nothing */
@@ -1720,7 +1744,7 @@ sealer_warn_skipped(const LedgerIds *ids, const SealSkip *skip, bool background)
 			TimestampTz now = GetCurrentTimestamp();
 
 			if (told[kind] != 0 && nledgers == told_n[kind] && sum == told_sum[kind] &&
-				!TimestampDifferenceExceeds(told[kind], now, SEALER_SWEEP_MS))
+				!sealer_elapsed(&told[kind], now, SEALER_SWEEP_MS))
 				continue;
 			told[kind] = now;
 			told_n[kind] = nledgers;
@@ -2028,7 +2052,7 @@ ledger_launcher_main(Datum main_arg)
 		 * background worker slots" every minute, idle, and took the slots of
 		 * parallel queries (an operations review on 2026-12-05).
 		 */
-		if (TimestampDifferenceExceeds(last_sweep, now, SEALER_SWEEP_MS))
+		if (sealer_elapsed(&last_sweep, now, SEALER_SWEEP_MS))
 		{
 			SpinLockAcquire(&sealer_shared->mutex);
 			for (i = 0; i < sealer_shared->ndbs; i++)
@@ -2077,7 +2101,7 @@ ledger_launcher_main(Datum main_arg)
 				running[i] = NULL;
 			}
 			if (running[i] != NULL && by_sweep[i] &&
-				!TimestampDifferenceExceeds(last_start[i], now, 1000))
+				!sealer_elapsed(&last_start[i], now, 1000))
 				sweep_busy = true;
 		}
 
@@ -2120,7 +2144,7 @@ ledger_launcher_main(Datum main_arg)
 			 * unless a digest() waits for a pass
 			 */
 			if (!snapshot[i].asked &&
-				!TimestampDifferenceExceeds(last_start[i], now, ledger_seal_interval_ms))
+				!sealer_elapsed(&last_start[i], now, ledger_seal_interval_ms))
 				continue;
 			/* dropped, or closed to connections: forgotten, its slot reused */
 			if (!launcher_database_open(snapshot[i].dboid))
@@ -2160,7 +2184,7 @@ ledger_launcher_main(Datum main_arg)
 			 * work is known there.
 			 */
 			if (running[i] == NULL && snapshot[i].pending &&
-				(slots_told == 0 || TimestampDifferenceExceeds(slots_told, now, SEALER_SWEEP_MS)))
+				(slots_told == 0 || sealer_elapsed(&slots_told, now, SEALER_SWEEP_MS)))
 			{
 				slots_told = now;
 				ereport(WARNING,
@@ -2382,7 +2406,7 @@ sealer_vacuum_queue_if_grown(void)
 	Oid			relid;
 	Relation	rel;
 
-	if (last != 0 && !TimestampDifferenceExceeds(last, now, SEALER_QUEUE_VACUUM_MS))
+	if (last != 0 && !sealer_elapsed(&last, now, SEALER_QUEUE_VACUUM_MS))
 		return;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -2527,7 +2551,7 @@ ledger_sealer_main(Datum main_arg)
 		if (blocks > 0 || pending)
 			idle_since = GetCurrentTimestamp();
 		else if (first ||
-				 TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), 1000))
+				 sealer_elapsed(&idle_since, GetCurrentTimestamp(), 1000))
 			proc_exit(0);		/* idle (or a sweep found nothing): release
 								 * the database */
 		first = false;
@@ -2541,8 +2565,8 @@ ledger_sealer_main(Datum main_arg)
 		 * load lasted (an operations review on 2026-12-05).
 		 */
 		if (sealer_slots_short() &&
-			TimestampDifferenceExceeds(started, GetCurrentTimestamp(),
-									   Max(1000, ledger_seal_interval_ms)))
+			sealer_elapsed(&started, GetCurrentTimestamp(),
+						   Max(1000, ledger_seal_interval_ms)))
 		{
 			/*
 			 * (the launcher is told by the postmaster once this process has
@@ -2654,7 +2678,7 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
 			return true;
 		if (status == BGWH_POSTMASTER_DIED)
 			return false;
-		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+		if (sealer_elapsed(&start, GetCurrentTimestamp(), timeout_ms))
 		{
 			/*
 			 * stopped, not left waiting for the lock: each digest() of a held
@@ -2723,6 +2747,7 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 	while (passed)
 	{
 		long		left_ms;
+		TimestampTz now;
 
 		if (!sealer_ledger_left(ledger_id, before))
 		{
@@ -2734,7 +2759,9 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 		 * a pass comes back for a ledger it skipped, at its own pace: asked
 		 * again, a sealer passed over a held ledger as fast as it could
 		 */
-		left_ms = ledger_digest_wait_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		now = GetCurrentTimestamp();
+		left_ms = sealer_elapsed(&start, now, ledger_digest_wait_ms) ? 0 :
+			ledger_digest_wait_ms - TimestampDifferenceMilliseconds(start, now);
 		if (left_ms <= 0 || !sealer_wait_for_pass((int) left_ms, false))
 		{
 			UnregisterSnapshot(before);
