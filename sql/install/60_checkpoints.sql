@@ -758,10 +758,15 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM ledger.checkpoints c
                             WHERE c.ledger_id OPERATOR(pg_catalog.=) l.ledger_id
                               AND c.tree_size OPERATOR(pg_catalog.>=) h.tree_size)
+           -- and none made within the interval: "later" than now() is not
+           -- within it (the clock was set back since, by NTP or an
+           -- administrator: an hour's step held every scheduled checkpoint
+           -- back for an hour until a review on 2026-12-06)
            AND NOT EXISTS (SELECT 1 FROM ledger.checkpoints c
                             WHERE c.ledger_id OPERATOR(pg_catalog.=) l.ledger_id
                               AND c.made_at OPERATOR(pg_catalog.>) (pg_catalog.now()
-                                  OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => interval_s)))
+                                  OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => interval_s))
+                              AND c.made_at OPERATOR(pg_catalog.<=) pg_catalog.now())
          ORDER BY l.ledger_id
     LOOP
         BEGIN

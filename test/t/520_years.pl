@@ -17,6 +17,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use LedgerTest;
+use SyncTest qw(poll_until);
 
 my $node = ledger_node('years', conf => "max_prepared_transactions = 5\n");
 $node->safe_psql('postgres', q{
@@ -219,6 +220,29 @@ ok(wait_sealed($clock, 'postgres', 10),
 $clock->safe_psql('postgres', 'INSERT INTO pay VALUES (3, 3)');
 ok(wait_sealed($clock, 'postgres', 10), 'clock set back: the next commit too');
 verify_ok($clock, 'postgres', 'pay', undef, 'clock: verifies with a block sealed before the one before it');
+
+# Scheduled checkpoints (ledger.checkpoint_interval): one per interval at
+# most, judged by the made_at of the ledger's checkpoints; one made before
+# the clock went back is later than now() until the clock comes back to it.
 set_shift(0);
+$clock->safe_psql('postgres', qq{
+	SELECT ledger.add_key('cp', 'cp', 'ed25519', '\\x$pub');
+	SELECT ledger.set_institution('bank-a', 'cp');
+	ALTER SYSTEM SET ledger.checkpoint_interval = '1s';
+	SELECT pg_reload_conf();
+});
+$clock->safe_psql('postgres', 'INSERT INTO pay VALUES (4, 4)');
+my $cps = 'SELECT (SELECT count(*) FROM ledger.checkpoints)';
+ok(poll_until($clock, "$cps >= 1", 10), 'clock: a scheduled checkpoint');
+sleep 3;
+my $ncp = $clock->safe_psql('postgres', $cps);
+set_shift(3600 * 1000000);
+$clock->safe_psql('postgres', 'INSERT INTO pay VALUES (5, 5)');
+ok(wait_sealed($clock, 'postgres', 10), 'clock set back an hour: sealed');
+ok(poll_until($clock, "$cps > $ncp", 10),
+	'clock set back an hour: the grown history gets its scheduled checkpoint (before: not for an hour)');
+$clock->stop;
+set_shift(0);
+
 
 done_testing();
