@@ -45,6 +45,15 @@ sub signed_row
 
 $node->safe_psql('postgres', 'INSERT INTO t3 VALUES ' . signed_row(1, 'a'));
 ok(wait_sealed($node, 'postgres'), 'sealed before the reset');
+# a ledger dropped, its OID given again by pg_resetwal -o below
+$node->safe_psql('postgres', q{
+	CREATE TABLE gone (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('gone');
+	INSERT INTO gone VALUES (1);
+});
+ok(wait_sealed($node, 'postgres'), 'gone sealed');
+my $gone = $node->safe_psql('postgres', "SELECT 'gone'::regclass::oid");
+$node->safe_psql('postgres', "SELECT ledger.drop_ledger('gone')");
 for my $db (qw(postgres template1))
 {
 	$node->safe_psql($db, 'VACUUM FREEZE');
@@ -52,9 +61,11 @@ for my $db (qw(postgres template1))
 $node->stop;
 
 # epoch 7, 0x200 ids before the wrap
+my ($ret, $out, $err);
 my $pgdata = $node->data_dir;
 my $start_xid = 0xFFFFFE00;
-command_ok([ 'pg_resetwal', '-e', '7', '-x', sprintf('0x%X', $start_xid), $pgdata ], 'pg_resetwal -e -x');
+command_ok([ 'pg_resetwal', '-e', '7', '-x', sprintf('0x%X', $start_xid), '-o', $gone, $pgdata ],
+	'pg_resetwal -e -x -o');
 my $seg = sprintf('%s/pg_xact/%04X', $pgdata, $start_xid >> 20);
 open(my $fh, '>', $seg) or die "$seg: $!";
 binmode $fh;
@@ -70,6 +81,18 @@ for my $db (qw(postgres template1))
 	$node->safe_psql($db, 'VACUUM FREEZE');
 }
 is($node->safe_psql('postgres', 'SELECT pg_current_xact_id()::text::int8 >> 32'), '7', 'epoch 7');
+
+# the OID of the dropped ledger, reused: an ordinary table, then a new ledger
+$node->safe_psql('postgres', 'CREATE TABLE reborn (id int PRIMARY KEY)');
+is($node->safe_psql('postgres', "SELECT 'reborn'::regclass::oid"), $gone, 'reborn has the OID gone had');
+$node->safe_psql('postgres', 'INSERT INTO reborn VALUES (1)');
+($ret, $out, $err) = $node->psql('postgres', "SELECT ok FROM ledger.verify('reborn')");
+like($err, qr/is not a ledger/, 'reborn is not a ledger');
+$node->safe_psql('postgres', "SELECT ledger.create_ledger('reborn')");
+$node->safe_psql('postgres', 'INSERT INTO reborn VALUES (2)');
+ok(wait_sealed($node, 'postgres'), 'reborn sealed');
+is($node->safe_psql('postgres', "SELECT transactions_checked FROM ledger.verify('reborn')"), '2',
+	'reborn\'s history is its own (genesis and one insert)');
 
 # before the wrap: rows, a signed row, prepared transactions holding rows
 $node->safe_psql('postgres', 'INSERT INTO pay SELECT g, g FROM generate_series(6, 10) g');
@@ -100,7 +123,7 @@ $node->safe_psql('postgres', 'INSERT INTO pay SELECT g, g FROM generate_series(1
 $node->safe_psql('postgres', 'INSERT INTO t3 VALUES ' . signed_row(3, 'c'));
 ok(wait_sealed($node, 'postgres'), 'sealed after the wrap, prepared transactions from before it open');
 
-my ($ret, $out, $err) = $node->psql('postgres', "COMMIT PREPARED 'p1'");
+($ret, $out, $err) = $node->psql('postgres', "COMMIT PREPARED 'p1'");
 is($ret, 0, 'COMMIT PREPARED across the wrap (signed rows)') or diag($err);
 ok(wait_sealed($node, 'postgres'), 'p1 sealed');
 
