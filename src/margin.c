@@ -3691,7 +3691,18 @@ ledger_margin_launcher_main(Datum main_arg)
 		{
 			MarginDatabaseState state = margin_database_state();
 			TimestampTz now = GetCurrentTimestamp();
-			long		waited = TimestampDifferenceMilliseconds(last_start, now);
+			long		waited;
+
+			/*
+			 * A wall clock set back past the last start (NTP, an operator)
+			 * counts as the start: TimestampDifferenceMilliseconds gives 0
+			 * for a negative difference, and the scheduler was not started
+			 * again until the clock came back to it (an hour's step: an hour
+			 * without margin calls; test/t/520_years.pl).
+			 */
+			if (now < last_start)
+				last_start = now;
+			waited = TimestampDifferenceMilliseconds(last_start, now);
 
 			if (state == MARGIN_DB_BUSY)
 				timeout = 1000; /* look again when it is done */

@@ -223,7 +223,7 @@ my $clock;
 {
 	local $ENV{LD_PRELOAD} = "$tmp/shift.so";
 	local $ENV{LEDGER_CLOCK_SHIFT_FILE} = $shift;
-	$clock = ledger_node('years_clock');
+	$clock = ledger_node('years_clock', conf => "ledger.margin_database = 'postgres'\n");
 }
 # the shim is in the server only when nothing else sets LD_PRELOAD for it
 # (LEDGER_ASAN=1 wraps postgres in a script that does)
@@ -232,7 +232,7 @@ my $shifted = $clock->safe_psql('postgres', 'SELECT extract(epoch FROM now())::i
 set_shift(0);
 SKIP:
 {
-skip 'the server did not take the clock shim (LD_PRELOAD set for it by a wrapper)', 8 unless $shifted;
+skip 'the server did not take the clock shim (LD_PRELOAD set for it by a wrapper)', 10 unless $shifted;
 $clock->safe_psql('postgres', q{
 	CREATE EXTENSION ledger;
 	CREATE TABLE pay (id int PRIMARY KEY, amount numeric);
@@ -272,6 +272,17 @@ $clock->safe_psql('postgres', 'INSERT INTO pay VALUES (5, 5)');
 ok(wait_sealed($clock, 'postgres', 10), 'clock set back an hour: sealed');
 ok(poll_until($clock, "$cps > $ncp", 10),
 	'clock set back an hour: the grown history gets its scheduled checkpoint (before: not for an hour)');
+
+# The margin launcher starts the scheduler again at most once every 10 s,
+# judged from its last start, which the clock set back put an hour ahead:
+# a scheduler that stopped was not started again for an hour (fixed
+# 2026-12-06).  The scheduler started before the step; it is ended.
+my $sched = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger margin scheduler'";
+ok(poll_until($clock, "SELECT EXISTS ($sched)", 30), 'clock: the margin scheduler runs');
+my $old_pid = $clock->safe_psql('postgres', $sched);
+$clock->safe_psql('postgres', "SELECT pg_terminate_backend(($sched))");
+ok(poll_until($clock, "SELECT EXISTS ($sched AND pid <> $old_pid)", 40),
+	'clock set back an hour: a margin scheduler that stopped is started again (before: not for an hour)');
 }
 $clock->stop;
 set_shift(0);
