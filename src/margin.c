@@ -3691,18 +3691,6 @@ ledger_margin_launcher_main(Datum main_arg)
 		{
 			MarginDatabaseState state = margin_database_state();
 			TimestampTz now = GetCurrentTimestamp();
-			long		waited;
-
-			/*
-			 * A wall clock set back past the last start (NTP, an operator)
-			 * counts as the start: TimestampDifferenceMilliseconds gives 0
-			 * for a negative difference, and the scheduler was not started
-			 * again until the clock came back to it (an hour's step: an hour
-			 * without margin calls; test/t/520_years.pl).
-			 */
-			if (now < last_start)
-				last_start = now;
-			waited = TimestampDifferenceMilliseconds(last_start, now);
 
 			if (state == MARGIN_DB_BUSY)
 				timeout = 1000; /* look again when it is done */
@@ -3710,8 +3698,15 @@ ledger_margin_launcher_main(Datum main_arg)
 				margin_report_database_state(state, told);
 			if (state != MARGIN_DB_BUSY)
 				told = state;
-			if (state == MARGIN_DB_OPEN && waited < MARGIN_RETRY_MS)
-				timeout = MARGIN_RETRY_MS - waited;
+
+			/*
+			 * at most one start a MARGIN_RETRY_MS, a wall clock set back
+			 * counting as the last start (worker_elapsed: before 2026-12-06
+			 * an hour's step left the scheduler stopped for an hour;
+			 * test/t/520_years.pl)
+			 */
+			if (state == MARGIN_DB_OPEN && !worker_elapsed(&last_start, now, MARGIN_RETRY_MS))
+				timeout = MARGIN_RETRY_MS - TimestampDifferenceMilliseconds(last_start, now);
 			else if (state == MARGIN_DB_OPEN)
 			{
 				last_start = now;

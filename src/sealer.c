@@ -127,26 +127,6 @@ typedef struct SealerDb
 /* How often the launcher looks at every database with the extension anyway. */
 #define SEALER_SWEEP_MS (60 * 1000)
 
-/*
- * Have ms passed since *since?  GetCurrentTimestamp() is the wall clock, which
- * NTP or an administrator may set back: a time taken before the step is then
- * later than now, and the plain difference said "not yet" until the clock
- * came back to it.  The launcher, which runs for as long as the server does,
- * then started no sealer for a database for as long as the clock had gone
- * back (an hour's step: an hour of commits left unsealed), an idle sealer did
- * not leave, and the waits of digest() and seal() lasted the step on top of
- * their timeout (found by a review on 2026-12-06).  A clock set back past
- * *since moves *since to now, so that each of these waits at most its own
- * time after the step.
- */
-static bool
-sealer_elapsed(TimestampTz *since, TimestampTz now, long ms)
-{
-	if (now < *since)
-		*since = now;
-	return TimestampDifferenceExceeds(*since, now, (int) ms);
-}
-
 /* ledgers sealed in one transaction of a pass, one subtransaction each */
 #define SEALER_LEDGERS_PER_XACT 32
 
@@ -604,7 +584,7 @@ sealer_wait_for_pass(int timeout_ms, bool ask)
 		if (done)
 			break;
 		now = GetCurrentTimestamp();
-		if (sealer_elapsed(&start, now, timeout_ms))
+		if (worker_elapsed(&start, now, timeout_ms))
 			break;
 		left = timeout_ms - TimestampDifferenceMilliseconds(start, now);
 		if (left <= 0)
@@ -1744,7 +1724,7 @@ sealer_warn_skipped(const LedgerIds *ids, const SealSkip *skip, bool background)
 			TimestampTz now = GetCurrentTimestamp();
 
 			if (told[kind] != 0 && nledgers == told_n[kind] && sum == told_sum[kind] &&
-				!sealer_elapsed(&told[kind], now, SEALER_SWEEP_MS))
+				!worker_elapsed(&told[kind], now, SEALER_SWEEP_MS))
 				continue;
 			told[kind] = now;
 			told_n[kind] = nledgers;
@@ -2052,7 +2032,7 @@ ledger_launcher_main(Datum main_arg)
 		 * background worker slots" every minute, idle, and took the slots of
 		 * parallel queries (an operations review on 2026-12-05).
 		 */
-		if (sealer_elapsed(&last_sweep, now, SEALER_SWEEP_MS))
+		if (worker_elapsed(&last_sweep, now, SEALER_SWEEP_MS))
 		{
 			SpinLockAcquire(&sealer_shared->mutex);
 			for (i = 0; i < sealer_shared->ndbs; i++)
@@ -2101,7 +2081,7 @@ ledger_launcher_main(Datum main_arg)
 				running[i] = NULL;
 			}
 			if (running[i] != NULL && by_sweep[i] &&
-				!sealer_elapsed(&last_start[i], now, 1000))
+				!worker_elapsed(&last_start[i], now, 1000))
 				sweep_busy = true;
 		}
 
@@ -2144,7 +2124,7 @@ ledger_launcher_main(Datum main_arg)
 			 * unless a digest() waits for a pass
 			 */
 			if (!snapshot[i].asked &&
-				!sealer_elapsed(&last_start[i], now, ledger_seal_interval_ms))
+				!worker_elapsed(&last_start[i], now, ledger_seal_interval_ms))
 				continue;
 			/* dropped, or closed to connections: forgotten, its slot reused */
 			if (!launcher_database_open(snapshot[i].dboid))
@@ -2184,7 +2164,7 @@ ledger_launcher_main(Datum main_arg)
 			 * work is known there.
 			 */
 			if (running[i] == NULL && snapshot[i].pending &&
-				(slots_told == 0 || sealer_elapsed(&slots_told, now, SEALER_SWEEP_MS)))
+				(slots_told == 0 || worker_elapsed(&slots_told, now, SEALER_SWEEP_MS)))
 			{
 				slots_told = now;
 				ereport(WARNING,
@@ -2406,7 +2386,7 @@ sealer_vacuum_queue_if_grown(void)
 	Oid			relid;
 	Relation	rel;
 
-	if (last != 0 && !sealer_elapsed(&last, now, SEALER_QUEUE_VACUUM_MS))
+	if (last != 0 && !worker_elapsed(&last, now, SEALER_QUEUE_VACUUM_MS))
 		return;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -2551,7 +2531,7 @@ ledger_sealer_main(Datum main_arg)
 		if (blocks > 0 || pending)
 			idle_since = GetCurrentTimestamp();
 		else if (first ||
-				 sealer_elapsed(&idle_since, GetCurrentTimestamp(), 1000))
+				 worker_elapsed(&idle_since, GetCurrentTimestamp(), 1000))
 			proc_exit(0);		/* idle (or a sweep found nothing): release
 								 * the database */
 		first = false;
@@ -2565,7 +2545,7 @@ ledger_sealer_main(Datum main_arg)
 		 * load lasted (an operations review on 2026-12-05).
 		 */
 		if (sealer_slots_short() &&
-			sealer_elapsed(&started, GetCurrentTimestamp(),
+			worker_elapsed(&started, GetCurrentTimestamp(),
 						   Max(1000, ledger_seal_interval_ms)))
 		{
 			/*
@@ -2678,7 +2658,7 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
 			return true;
 		if (status == BGWH_POSTMASTER_DIED)
 			return false;
-		if (sealer_elapsed(&start, GetCurrentTimestamp(), timeout_ms))
+		if (worker_elapsed(&start, GetCurrentTimestamp(), timeout_ms))
 		{
 			/*
 			 * stopped, not left waiting for the lock: each digest() of a held
@@ -2760,7 +2740,7 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 		 * again, a sealer passed over a held ledger as fast as it could
 		 */
 		now = GetCurrentTimestamp();
-		left_ms = sealer_elapsed(&start, now, ledger_digest_wait_ms) ? 0 :
+		left_ms = worker_elapsed(&start, now, ledger_digest_wait_ms) ? 0 :
 			ledger_digest_wait_ms - TimestampDifferenceMilliseconds(start, now);
 		if (left_ms <= 0 || !sealer_wait_for_pass((int) left_ms, false))
 		{

@@ -24,6 +24,7 @@
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "worker.h"
 
@@ -114,6 +115,27 @@ worker_check(void)
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
 	}
+}
+
+/*
+ * Have ms passed since *since?  GetCurrentTimestamp() is the wall clock, which
+ * NTP or an administrator may set back: a time taken before the step is then
+ * later than now, and the plain difference said "not yet" until the clock
+ * came back to it.  The sealers' launcher, which runs for as long as the
+ * server does, then started no sealer for a database for as long as the clock
+ * had gone back (an hour's step: an hour of commits left unsealed), an idle
+ * sealer did not leave, the waits of digest() and seal() lasted the step on
+ * top of their timeout, and the margin launcher did not start a stopped
+ * scheduler again (found by reviews on 2026-12-06).  A clock set back past
+ * *since moves *since to now, so that each of these waits at most its own
+ * time after the step.
+ */
+bool
+worker_elapsed(TimestampTz *since, TimestampTz now, long ms)
+{
+	if (now < *since)
+		*since = now;
+	return TimestampDifferenceExceeds(*since, now, (int) ms);
 }
 
 /* Sleep until the latch is set or timeout_ms passed; exits with the postmaster. */

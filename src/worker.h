@@ -9,6 +9,7 @@
 #ifndef LEDGER_WORKER_H
 #define LEDGER_WORKER_H
 
+#include "datatype/timestamp.h"
 #include "postmaster/bgworker.h"
 
 /* Describe a worker of the ledger library (restart: seconds or BGW_NEVER_RESTART). */
@@ -23,5 +24,8 @@ extern void worker_check(void);
 
 /* Sleep until the latch is set or timeout_ms passed; exits with the postmaster. */
 extern void worker_sleep(long timeout_ms);
+
+/* Have ms passed since *since, a clock set back counting as the start? */
+extern bool worker_elapsed(TimestampTz *since, TimestampTz now, long ms);
 
 #endif							/* LEDGER_WORKER_H */
