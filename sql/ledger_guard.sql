@@ -326,3 +326,60 @@ CREATE TABLE not_ours (id int);
 ALTER TABLE not_ours SET UNLOGGED;
 ALTER TABLE not_ours RENAME TO not_ours2;
 DROP TABLE not_ours2;
+
+-- ===================================================================
+-- The sealer's work list takes entries from the extension only
+-- (src/sealer.c, ledger_seal_queue_guard).  bench/proofs.sh loaded
+-- records by a statement (the rebuild then listed and sealed them) and
+-- listed them by hand again: seal() sealed those transactions into second
+-- blocks and verify failed ("transaction ... is listed by blocks 101 and
+-- 1001"; found on 2026-12-06).
+-- ===================================================================
+CREATE TABLE gq (id bigint PRIMARY KEY, v text NOT NULL);
+SELECT ledger.create_ledger('gq') IS NOT NULL AS created;
+-- two transactions of rows loaded as a restore or the proofs bench loads them
+SELECT pg_catalog.setval('ledger.transaction_id_seq',
+       pg_catalog.nextval('ledger.transaction_id_seq') + 4) - 4 AS base \gset
+INSERT INTO gq (id, v, ledger_xact, ledger_seq, ledger_hash)
+SELECT g, 'v' || g, :base + g, 0,
+       ledger.leaf_hash(ROW(g, 'v' || g, NULL, NULL, NULL)::gq, :base + g, 0)
+  FROM pg_catalog.generate_series(1, 2) g;
+INSERT INTO ledger.transactions (ledger_id, xact_id, row_count, root, committed_at)
+SELECT l.ledger_id, t.ledger_xact, 1, t.ledger_hash, '2026-01-01 00:00+00'::timestamptz + t.id * interval '1 s'
+  FROM gq t, ledger.ledgers l WHERE l.relation = 'gq'::regclass;
+-- the rebuild lists them, seal() seals them
+SELECT ledger.seal('gq') >= 0 AS sealed;
+SELECT count(*) AS unsealed FROM ledger.transaction_blocks tb, ledger.ledgers l
+ WHERE l.relation = 'gq'::regclass AND tb.ledger_id = l.ledger_id AND tb.block_no IS NULL;
+-- listing them again is refused, by INSERT, COPY and UPDATE, and in replica mode too
+INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid)
+SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t, ledger.ledgers l
+ WHERE l.relation = 'gq'::regclass AND t.ledger_id = l.ledger_id;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+COPY ledger.seal_queue FROM STDIN;
+1	1	(0,1)
+\.
+UPDATE ledger.seal_queue SET xact_id = xact_id WHERE false;
+SET session_replication_role = replica;
+INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid)
+SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t, ledger.ledgers l
+ WHERE l.relation = 'gq'::regclass AND t.ledger_id = l.ledger_id;
+RESET session_replication_role;
+-- so nothing is sealed twice: the next two transactions, loaded alike
+INSERT INTO gq (id, v, ledger_xact, ledger_seq, ledger_hash)
+SELECT g, 'v' || g, :base + g, 0,
+       ledger.leaf_hash(ROW(g, 'v' || g, NULL, NULL, NULL)::gq, :base + g, 0)
+  FROM pg_catalog.generate_series(3, 4) g;
+INSERT INTO ledger.transactions (ledger_id, xact_id, row_count, root, committed_at)
+SELECT l.ledger_id, t.ledger_xact, 1, t.ledger_hash, '2026-01-01 00:00+00'::timestamptz + t.id * interval '1 s'
+  FROM gq t, ledger.ledgers l WHERE l.relation = 'gq'::regclass AND t.id > 2;
+SELECT ledger.seal('gq') >= 0 AS sealed;
+SELECT ok, rows_checked, transactions_checked, problem FROM ledger.verify('gq');
+-- each of the four transactions in exactly one block
+SELECT count(*) AS listed, count(DISTINCT x) AS distinct_listed
+  FROM ledger.blocks b, ledger.ledgers l, pg_catalog.unnest(b.xact_ids) x
+ WHERE l.relation = 'gq'::regclass AND b.ledger_id = l.ledger_id;
+-- taking entries off stays allowed (the rebuild lists them again)
+DELETE FROM ledger.seal_queue WHERE false;
+TRUNCATE ledger.seal_queue;
+SELECT ledger.drop_ledger('gq');

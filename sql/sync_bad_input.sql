@@ -123,6 +123,20 @@ DROP TABLE sb_other;
 SELECT tgname, tgtype, tgenabled FROM pg_trigger
  WHERE tgrelid = 'ledger.transactions'::regclass AND tgname = 'records_loaded';
 SELECT has_function_privilege('public', 'ledger.records_loaded()', 'EXECUTE') AS public_may_execute;
+-- seal_queue_guard likewise is ledger.seal_queue's own
+SELECT ledger.seal_queue_guard();
+CREATE TABLE sb_other (x int);
+CREATE TRIGGER sb_other_guard BEFORE INSERT ON sb_other
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger.seal_queue_guard();
+INSERT INTO sb_other VALUES (1);
+DROP TRIGGER sb_other_guard ON sb_other;
+CREATE TRIGGER sb_other_guard BEFORE INSERT ON sb_other
+  FOR EACH ROW EXECUTE FUNCTION ledger.seal_queue_guard();
+INSERT INTO sb_other VALUES (1);
+DROP TABLE sb_other;
+SELECT tgname, tgtype, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'ledger.seal_queue'::regclass AND tgname = 'seal_queue_guard';
+SELECT has_function_privilege('public', 'ledger.seal_queue_guard()', 'EXECUTE') AS public_may_execute;
 SELECT ledger._shape(NULL);
 SELECT ledger._shape(0);
 SELECT ledger._shape('sb_led') = (SELECT shape FROM ledger.ledgers WHERE relation = 'sb_led'::regclass) AS shape_as_recorded;

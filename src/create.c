@@ -135,12 +135,12 @@ create_ledger_register(void *varg)
 		sealer_genesis_insert(true);
 		PG_TRY();
 		{
-			ret = SPI_execute_with_args("WITH r AS (INSERT INTO ledger.transactions "
-										"(ledger_id, xact_id, row_count, root, committed_at) "
-										"VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp()) RETURNING ctid) "
-										"INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
-										"SELECT $1, $2, r.ctid FROM r",
-										4, ttypes, targs, NULL, false, 0);
+			ret = sealer_queue_execute("WITH r AS (INSERT INTO ledger.transactions "
+									   "(ledger_id, xact_id, row_count, root, committed_at) "
+									   "VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp()) RETURNING ctid) "
+									   "INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+									   "SELECT $1, $2, r.ctid FROM r",
+									   4, ttypes, targs);
 		}
 		PG_CATCH();
 		{

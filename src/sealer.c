@@ -96,6 +96,7 @@
 
 PG_FUNCTION_INFO_V1(ledger_seal);
 PG_FUNCTION_INFO_V1(ledger_records_loaded);
+PG_FUNCTION_INFO_V1(ledger_seal_queue_guard);
 PG_FUNCTION_INFO_V1(ledger_sealing_errors);
 PG_FUNCTION_INFO_V1(ledger_rebuild_seal_list);
 
@@ -794,6 +795,37 @@ seal_item_cmp(const void *a, const void *b)
 	return (x->xact_id > y->xact_id) - (x->xact_id < y->xact_id);
 }
 
+/*
+ * Set while one of the extension's own statements writes the work list
+ * (the rebuild, its marker and watch rows, create_ledger()'s genesis entry):
+ * ledger.seal_queue_guard() refuses every other INSERT or UPDATE.  Writers'
+ * entries (pending.c) are inserted below SQL and fire no trigger.
+ */
+static bool queue_writing = false;
+
+/*
+ * SPI_execute_with_args of a statement that writes ledger.seal_queue (SPI
+ * connected; nargs 0: no arguments).
+ */
+int
+sealer_queue_execute(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	volatile int ret = 0;
+	bool		save = queue_writing;
+
+	queue_writing = true;
+	PG_TRY();
+	{
+		ret = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		queue_writing = save;
+	}
+	PG_END_TRY();
+	return ret;
+}
+
 /* Columns of ledger.seal_queue (1-based), as created. */
 #define QUEUE_LEDGER_ID 1
 #define QUEUE_XACT_ID 2
@@ -1294,9 +1326,9 @@ seal_watch_prepared(void)
 		Datum		arg = Int64GetDatum(*(int64 *) lfirst(lc));
 		Oid			argtype = INT8OID;
 
-		if (SPI_execute_with_args("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
-								  "VALUES (0, $1, '(0,1)')",
-								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_INSERT)
+		if (sealer_queue_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+								 "VALUES (0, $1, '(0,1)')",
+								 1, &argtype, &arg) != SPI_OK_INSERT)
 			elog(ERROR, "could not write to ledger.seal_queue");
 	}
 }
@@ -1401,22 +1433,22 @@ sealer_rebuild_queue_if_needed(bool nowait)
 	 */
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	ret = SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
-					  "SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
-					  "WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
-					  "FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
-					  "WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-					  "AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
+	ret = sealer_queue_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+							   "SELECT t.ledger_id, t.xact_id, t.ctid FROM ledger.transactions t "
+							   "WHERE NOT EXISTS (SELECT 1 FROM (SELECT b.ledger_id, x.xact_id "
+							   "FROM ledger.blocks b, pg_catalog.unnest(b.xact_ids) AS x(xact_id)) s "
+							   "WHERE s.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+							   "AND s.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
 	/* written since the list was emptied: on it already */
-					  "AND NOT EXISTS (SELECT 1 FROM ledger.seal_queue q "
-					  "WHERE q.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
-					  "AND q.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
+							   "AND NOT EXISTS (SELECT 1 FROM ledger.seal_queue q "
+							   "WHERE q.ledger_id OPERATOR(pg_catalog.=) t.ledger_id "
+							   "AND q.xact_id OPERATOR(pg_catalog.=) t.xact_id) "
 	/* a replica's blocks come from its origin (either says it) */
-					  "AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
-					  "WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id) "
-					  "AND NOT EXISTS (SELECT 1 FROM ledger.ledgers g "
-					  "WHERE g.ledger_id OPERATOR(pg_catalog.=) t.ledger_id AND g.replica)",
-					  false, 0);
+							   "AND NOT EXISTS (SELECT 1 FROM ledger.replicas r "
+							   "WHERE r.ledger_id OPERATOR(pg_catalog.=) t.ledger_id) "
+							   "AND NOT EXISTS (SELECT 1 FROM ledger.ledgers g "
+							   "WHERE g.ledger_id OPERATOR(pg_catalog.=) t.ledger_id AND g.replica)",
+							   0, NULL, NULL);
 	AtEOXact_GUC(true, nestlevel);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not rebuild ledger.seal_queue");
@@ -1424,8 +1456,8 @@ sealer_rebuild_queue_if_needed(bool nowait)
 		ereport(LOG,
 				(errmsg("ledger sealer: put %llu unsealed transactions back on the sealing list",
 						(unsigned long long) SPI_processed)));
-	if (SPI_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
-					"VALUES (0, 0, '(0,0)')", false, 0) != SPI_OK_INSERT)
+	if (sealer_queue_execute("INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+							 "VALUES (0, 0, '(0,0)')", 0, NULL, NULL) != SPI_OK_INSERT)
 		elog(ERROR, "could not mark ledger.seal_queue");
 	return true;
 }
@@ -1518,6 +1550,48 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 		}
 	}
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * ledger.seal_queue_guard() RETURNS trigger
+ *
+ * BEFORE INSERT OR UPDATE FOR EACH STATEMENT on ledger.seal_queue, ENABLE
+ * ALWAYS.  The sealer seals what the list names and trusts it to name only
+ * records no block holds: writers list their own record in the transaction
+ * that writes it, and the rebuild lists the records no block holds.  An
+ * entry a superuser listed by hand for a record a block already held was
+ * sealed again into a second block, and the ledger no longer verified
+ * ("transaction ... is listed by blocks 101 and 1001"): bench/proofs.sh did
+ * so after the rebuild had listed and sealed the records it loaded (found on
+ * 2026-12-06).  Checking each entry against every block of its ledger
+ * would cost each pass a read of the ledger's whole history, so the list
+ * takes no entry from anyone else.  DELETE and TRUNCATE stay allowed: an
+ * entry taken off is listed again by the rebuild that the missing marker
+ * starts, or the record stays unsealed until then.
+ */
+Datum
+ledger_seal_queue_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.seal_queue_guard\" was not called by the trigger manager")));
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)) ||
+		RelationGetRelid(td->tg_relation) != ledger_catalog_relid("seal_queue"))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.seal_queue_guard\" must be fired BEFORE INSERT OR UPDATE ... FOR EACH STATEMENT on ledger.seal_queue")));
+	if (queue_writing)
+		return PointerGetDatum(NULL);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("ledger.seal_queue is written by the ledger extension only"),
+			 errdetail("The sealer seals every transaction its work list names; an entry for a transaction a block already holds would be sealed a second time, and the ledger would no longer verify."),
+			 errhint("Records loaded into ledger.transactions by a statement are put on the list by the next sealing pass; SELECT ledger.seal() seals them now.")));
+	PG_RETURN_NULL();			/* not reached */
 }
 
 /*

@@ -34,6 +34,12 @@ extern bool sealer_request_seal(int64 ledger_id, const char *relname);
  */
 extern void sealer_genesis_insert(bool on);
 
+/*
+ * SPI_execute_with_args (read-write, no limit) of one of the extension's
+ * own statements that write ledger.seal_queue, which its guard lets pass.
+ */
+extern int	sealer_queue_execute(const char *sql, int nargs, Oid *types, Datum *values);
+
 /* Lock the extension for the transaction, before any of its tables. */
 extern bool sealer_lock_extension(void);
 

@@ -16,3 +16,18 @@ CREATE TRIGGER records_loaded AFTER INSERT ON ledger.transactions
     FOR EACH STATEMENT EXECUTE FUNCTION ledger.records_loaded();
 -- ALWAYS: a restore run with session_replication_role = replica too
 ALTER TABLE ledger.transactions ENABLE ALWAYS TRIGGER records_loaded;
+
+-- The sealer's work list names only records no block holds (src/sealer.c,
+-- ledger_seal_queue_guard): the extension writes it, nobody else.  An
+-- entry listed by hand for a transaction a block already held was sealed a
+-- second time, and the ledger no longer verified.
+CREATE FUNCTION ledger.seal_queue_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_seal_queue_guard'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger.seal_queue_guard() IS 'Internal: BEFORE INSERT OR UPDATE statement trigger of ledger.seal_queue: only the extension lists transactions for sealing';
+REVOKE ALL ON FUNCTION ledger.seal_queue_guard() FROM PUBLIC;
+
+CREATE TRIGGER seal_queue_guard BEFORE INSERT OR UPDATE ON ledger.seal_queue
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger.seal_queue_guard();
+-- ALWAYS: a session with session_replication_role = replica too
+ALTER TABLE ledger.seal_queue ENABLE ALWAYS TRIGGER seal_queue_guard;
