@@ -12,6 +12,8 @@
 # "openssl speed -seconds 1" of the algorithm run just before and just
 # after it (openssl counts per CPU-second of its own time).  The figure is
 # the pass with the median ratio; the range of the ratios is printed too.
+# Every signature must verify, checked before the first pass and after the
+# last: else an ERROR line and status 1 (nothing is printed as a figure).
 set -eu
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -60,6 +62,16 @@ ossl_rate() {
 	openssl speed -seconds 1 "$a" 2>/dev/null | awk -v p="$pat" '$0 ~ p { print $NF }'
 }
 
+# Every signature must verify before anything is timed: a pass over
+# signatures that fail (or a count short of n) would time something else.
+for alg in ed25519 ecdsa-p256; do
+	ok=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT count(*) FILTER (WHERE ledger.verify_signature(alg, pk, msg, sig)) || '/' || count(*) FROM sig_bench WHERE alg = '$alg'")
+	if [[ $ok != "$n/$n" ]]; then
+		echo "ERROR: verify_signature $alg: $ok signatures verified, expected $n/$n"
+		exit 1
+	fi
+done
+
 for alg in ed25519 ecdsa-p256; do
 	runs=()
 	for ((r = 1; r <= reps; r++)); do
@@ -69,8 +81,11 @@ for alg in ed25519 ecdsa-p256; do
 		runs+=("$(awk -v n="$n" -v ns="$ns" -v a="$o1" -v b="$o2" \
 			'BEGIN { r = n / (ns / 1e9); o = (a + b) / 2; printf "%.4f %.0f %.1f", r / o, r, o }')")
 	done
-	ok=$(psql -X -At -c "SELECT count(*) FROM sig_bench WHERE alg = '$alg' AND ledger.verify_signature(alg, pk, msg, sig)")
-	[[ $ok == "$n" ]] || echo "warning: $ok of $n $alg signatures verified" >&2
+	ok=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM sig_bench WHERE alg = '$alg' AND ledger.verify_signature(alg, pk, msg, sig)")
+	if [[ $ok != "$n" ]]; then
+		echo "ERROR: verify_signature $alg: $ok of $n signatures verified after the timed passes"
+		exit 1
+	fi
 	read -r _ rate ossl < <(printf '%s\n' "${runs[@]}" | sort -n | awk -v k=$(((reps + 1) / 2)) 'NR == k')
 	range=$(printf '%s\n' "${runs[@]}" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
 	bench_row "verify_signature $alg verifies per backend CPU-second ($n rows, median ratio of $reps passes; ratios $range)" \
