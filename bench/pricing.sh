@@ -2,7 +2,10 @@
 # Option pricing benchmark against a running server (standard PG* variables).
 # Prints each function's per-row cost beside the floor sum(sqrt(s)) over the
 # same rows as "figure | value | baseline | value | ratio" lines, then the
-# verdicts on the targets of issues 4, 13 and 14.  BENCH_ROWS overrides the row count
+# verdicts on the targets of issues 4, 13 and 14.  Before anything is timed,
+# every timed function's values are checked (not NULL; against the PL/pgSQL
+# Black-Scholes, repricing, no-arbitrage bounds, a binomial tree): a failed
+# check prints an ERROR line and the part exits non-zero.  BENCH_ROWS overrides the row count
 # (default 10,000,000; the table takes about 90 bytes a row of temp_buffers;
 # the American functions run on min(BENCH_ROWS, 20000) rows, the tree on a
 # fortieth of those).

@@ -64,6 +64,68 @@ VACUUM ANALYZE bench_am;
 VACUUM ANALYZE bench_am_small;
 VACUUM ANALYZE bench_am_tiny;
 
+-- Checks before anything is timed: each timed function returns a value on
+-- every row (sum() would skip a NULL and time less work), and the values
+-- are right against references that are not the function itself.  The
+-- European rows repeat with a period of 1,001,000 (i % 1000, i % 13,
+-- i % 77), so the first 1,001,000 hold every case.
+--  * bsm_price equals the PL/pgSQL Black-Scholes within 1e-4 (its normal
+--    CDF is accurate to 7.5e-8, times s + k <= 250);
+--  * bsm_implied_vol reprices: bsm_price at the implied volatility is the
+--    price it was given, within 1e-8;
+--  * the American prices (qdfp, baw, bjs2002, crr) are at least the
+--    intrinsic value and the European price, and qdfp is within 0.01 of a
+--    2,000-step binomial tree (crr) on the tiny table.
+CREATE TEMP TABLE bench_checks (what text, bad bigint, n bigint);
+INSERT INTO bench_checks
+SELECT 'bsm_price within 1e-4 of the PL/pgSQL Black-Scholes',
+	   count(*) FILTER (WHERE NOT (abs(c - b) <= 1e-4) OR c IS NULL), count(*)
+  FROM (SELECT ledger.bsm_price('call', s, k, t, r, q, v) AS c, pg_temp.bs_plpgsql('call', s, k, t, r, q, v) AS b
+		  FROM (SELECT * FROM bench_rows LIMIT 1001000) x) y
+UNION ALL
+SELECT 'bsm_price (t = 0), bsm_greeks (five fields) and bsm_implied_vol not NULL; bsm_price at the implied volatility within 1e-8 of the price',
+	   count(*) FILTER (WHERE p0 IS NULL OR (g).delta IS NULL OR (g).gamma IS NULL OR (g).vega IS NULL
+							 OR (g).theta IS NULL OR (g).rho IS NULL OR iv IS NULL
+							 OR NOT (abs(ledger.bsm_price('call', s, k, t, r, q, iv) - p) <= 1e-8)), count(*)
+  FROM (SELECT s, k, t, r, q, p, ledger.bsm_price('call', s, k, 0, r, q, v) AS p0,
+			   ledger.bsm_greeks('call', s, k, t, r, q, v) AS g,
+			   ledger.bsm_implied_vol('call', p, s, k, t, r, q) AS iv
+		  FROM (SELECT * FROM bench_rows LIMIT 1001000) x OFFSET 0) y
+UNION ALL
+SELECT 'american_price put (qdfp, baw, bjs2002) not NULL, at least the intrinsic value and the European price',
+	   count(*) FILTER (WHERE NOT (a >= lo AND w >= lo AND b >= lo) OR a IS NULL OR w IS NULL OR b IS NULL), count(*)
+  FROM (SELECT ledger.american_price('put', s, k, t, r, q, v) AS a,
+			   ledger.american_price('put', s, k, t, r, q, v, 'baw') AS w,
+			   ledger.american_price('put', s, k, t, r, q, v, 'bjs2002') AS b,
+			   greatest(k - s, ledger.bsm_price('put', s, k, t, r, q, v)) - 1e-9 AS lo
+		  FROM bench_am) x
+UNION ALL
+SELECT 'american_price crr (500 steps) and american_greeks not NULL; crr at least the intrinsic value and the European price',
+	   count(*) FILTER (WHERE NOT (c >= lo) OR c IS NULL OR (g).delta IS NULL OR (g).gamma IS NULL
+							 OR (g).vega IS NULL OR (g).theta IS NULL), count(*)
+  FROM (SELECT ledger.american_price('put', s, k, t, r, q, v, 'crr', 500) AS c,
+			   ledger.american_greeks('put', s, k, t, r, q, v) AS g,
+			   greatest(k - s, ledger.bsm_price('put', s, k, t, r, q, v)) - 1e-9 AS lo
+		  FROM bench_am_small OFFSET 0) x
+UNION ALL
+SELECT 'american_price qdfp within 0.01 of crr with 2,000 steps',
+	   count(*) FILTER (WHERE NOT (abs(ledger.american_price('put', s, k, t, r, q, v)
+								 - ledger.american_price('put', s, k, t, r, q, v, 'crr', 2000)) <= 0.01)), count(*)
+  FROM bench_am_tiny
+UNION ALL
+SELECT 'american_price put, two boundaries (r = -0.5%, q = -2%), not NULL, at least the intrinsic value and the European price',
+	   count(*) FILTER (WHERE NOT (ledger.american_price('put', s, k, t, -0.005, -0.02, v)
+								 >= greatest(k - s, ledger.bsm_price('put', s, k, t, -0.005, -0.02, v)) - 1e-9)
+							 OR ledger.american_price('put', s, k, t, -0.005, -0.02, v) IS NULL), count(*)
+  FROM bench_am_tiny;
+SELECT format('# check: %s of %s rows: %s', n, n, what) FROM bench_checks WHERE bad = 0;
+SELECT format('ERROR: %s of %s rows fail the check: %s', bad, n, what) FROM bench_checks WHERE bad <> 0;
+SELECT count(*) = 0 AS checks_ok FROM bench_checks WHERE bad <> 0 \gset
+\if :checks_ok
+\else
+DO $$ BEGIN RAISE EXCEPTION 'pricing checks failed: nothing is timed'; END $$;
+\endif
+
 -- The timed queries; 'jit' marks those measured again with JIT on, under
 -- ord + 10 and a "JIT: " prefix; n is the number of rows each one scans.
 CREATE TEMP TABLE bench_queries (ord int, name text, q text, jit bool, n int);
