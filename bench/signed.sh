@@ -6,7 +6,7 @@
 # backend's CPU time is read from /proc).  Needs python3-cryptography and
 # openssl.  Per algorithm (ed25519, ecdsa-p256), one key, and
 # SIGNED_BENCH_N (default 20000) rows signed in advance over the bytes
-# ledger.signing_bytes() returns, for each of SIGNED_BENCH_REPS (default 3)
+# ledger.signing_bytes() returns, for each of SIGNED_BENCH_REPS (default 5)
 # fresh signed ledgers (id int8, payload text, key_id text, sig bytea).
 # Measured, as rows per CPU-second of the backend that does the work:
 #   - COPY of the N pre-signed rows (one transaction), once per ledger;
@@ -144,12 +144,18 @@ PY
 		((r == 1)) && want=$((n + 2 * m))
 		rows=$(q -c "SELECT count(*) FROM $t")
 		[[ $rows == "$want" ]] || {
-			echo "signed.sh: $alg: $rows rows stored in $t, expected $want" >&2
+			echo "ERROR: signed.sh: $alg: $rows rows stored in $t, expected $want"
 			exit 1
 		}
 		ok=$(q -c "SELECT ok FROM ledger.verify('$t')")
 		[[ $ok == t ]] || {
-			echo "signed.sh: $alg: ledger.verify('$t') failed" >&2
+			echo "ERROR: signed.sh: $alg: ledger.verify('$t') failed"
+			exit 1
+		}
+		# the unsigned baseline too: the same n rows, verifying
+		ok=$(q -c "SELECT ok || '|' || rows_checked FROM ledger.verify('${t}_plain')")
+		[[ $ok == "true|$n" ]] || {
+			echo "ERROR: signed.sh: $alg: ledger.verify('${t}_plain') gave $ok, expected true|$n"
 			exit 1
 		}
 	done
