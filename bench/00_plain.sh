@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 #
-# bench/00_plain.sh: the plain-table baseline the ledger figures are
-# compared with: single-row INSERT transactions at 1 and 8 clients.
+# bench/00_plain.sh: a plain-table reference for the machine: single-row
+# INSERT transactions at 1 and 8 clients (LEDGER_BENCH_SECONDS each).  No
+# ledger figure is divided by these: bench/ledger.sh measures its own plain
+# baseline, interleaved with the ledger runs, with its own table and script.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
