@@ -56,7 +56,8 @@ out=$LEDGER_REPO/bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).txt
 	echo "# host: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo)"
 	echo "# server: $(ledger_as_user env PGHOST="$PGHOST" PGPORT="$PGPORT" psql -X -At -d bench -c 'SELECT version()')"
 	echo "# commit: $(git -C "$LEDGER_REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$LEDGER_REPO" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
-	echo "# settings: shared_buffers=1GB synchronous_commit=on max_wal_size=4GB checkpoint_timeout=30min"
+	# read from the server, not restated: fsync follows LEDGER_FSYNC (test/lib.sh)
+	echo "# settings: $(ledger_as_user env PGHOST="$PGHOST" PGPORT="$PGPORT" psql -X -At -d bench -c "SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY ord) FROM unnest(ARRAY['shared_buffers', 'synchronous_commit', 'fsync', 'max_wal_size', 'checkpoint_timeout', 'wal_level', 'max_parallel_workers_per_gather', 'jit']) WITH ORDINALITY AS s(name, ord)")"
 	echo "# figure | value | baseline | value | ratio"
 } | tee "$out"
 
