@@ -114,10 +114,10 @@ SELECT 'american_price qdfp within 0.01 of crr with 2,000 steps',
   FROM bench_am_tiny
 UNION ALL
 SELECT 'american_price put, two boundaries (r = -0.5%, q = -2%), not NULL, at least the intrinsic value and the European price',
-	   count(*) FILTER (WHERE NOT (ledger.american_price('put', s, k, t, -0.005, -0.02, v)
-								 >= greatest(k - s, ledger.bsm_price('put', s, k, t, -0.005, -0.02, v)) - 1e-9)
-							 OR ledger.american_price('put', s, k, t, -0.005, -0.02, v) IS NULL), count(*)
-  FROM bench_am_tiny;
+	   count(*) FILTER (WHERE NOT (a >= lo) OR a IS NULL), count(*)
+  FROM (SELECT ledger.american_price('put', s, k, t, -0.005, -0.02, v) AS a,
+			   greatest(k - s, ledger.bsm_price('put', s, k, t, -0.005, -0.02, v)) - 1e-9 AS lo
+		  FROM bench_am_tiny OFFSET 0) x;
 SELECT format('# check: %s of %s rows: %s', n, n, what) FROM bench_checks WHERE bad = 0;
 SELECT format('ERROR: %s of %s rows fail the check: %s', bad, n, what) FROM bench_checks WHERE bad <> 0;
 SELECT count(*) = 0 AS checks_ok FROM bench_checks WHERE bad <> 0 \gset
