@@ -137,6 +137,15 @@ DROP TABLE sb_other;
 SELECT tgname, tgtype, tgenabled FROM pg_trigger
  WHERE tgrelid = 'ledger.seal_queue'::regclass AND tgname = 'seal_queue_guard';
 SELECT has_function_privilege('public', 'ledger.seal_queue_guard()', 'EXECUTE') AS public_may_execute;
+SELECT ledger.blocks_loaded();
+CREATE TABLE sb_other (x int);
+CREATE TRIGGER sb_other_loaded AFTER INSERT ON sb_other
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger.blocks_loaded();
+INSERT INTO sb_other VALUES (1);
+DROP TABLE sb_other;
+SELECT tgname, tgtype, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'ledger.blocks'::regclass AND tgname = 'blocks_loaded';
+SELECT has_function_privilege('public', 'ledger.blocks_loaded()', 'EXECUTE') AS public_may_execute;
 SELECT ledger._shape(NULL);
 SELECT ledger._shape(0);
 SELECT ledger._shape('sb_led') = (SELECT shape FROM ledger.ledgers WHERE relation = 'sb_led'::regclass) AS shape_as_recorded;

@@ -97,6 +97,7 @@
 PG_FUNCTION_INFO_V1(ledger_seal);
 PG_FUNCTION_INFO_V1(ledger_records_loaded);
 PG_FUNCTION_INFO_V1(ledger_seal_queue_guard);
+PG_FUNCTION_INFO_V1(ledger_blocks_loaded);
 PG_FUNCTION_INFO_V1(ledger_sealing_errors);
 PG_FUNCTION_INFO_V1(ledger_rebuild_seal_list);
 
@@ -756,6 +757,13 @@ seal_lock_head(int64 ledger_id, SealHead *head, bool skip_locked, bool force, Se
 	return true;
 }
 
+/*
+ * Set while seal_write_block() inserts its block: ledger.blocks_loaded()
+ * has nothing to do for it (its records leave the list in the same
+ * transaction).
+ */
+static bool sealer_block_insert = false;
+
 /* A palloc'd copy of a tid. */
 static ItemPointer
 seal_tid_copy(ItemPointer tid)
@@ -1065,12 +1073,21 @@ seal_write_block(SealHead *head, TileStore *ts, SealItem *items, uint64 n)
 	bargs[10] = Int64GetDatum(b.first_position);
 	bargs[11] = PointerGetDatum(ledger_hash_to_bytea(b.tree_root));
 	bargs[12] = Int64GetDatum(head->total_rows + b.row_count);
-	if (SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
-							  "row_count, sealed_at, format_version, block_hash, xact_ids, "
-							  "first_position, tree_root, total_rows) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-							  13, btypes, bargs, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert block");
+	sealer_block_insert = true;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args("INSERT INTO ledger.blocks (ledger_id, block_no, prev_hash, root, tx_count, "
+								  "row_count, sealed_at, format_version, block_hash, xact_ids, "
+								  "first_position, tree_root, total_rows) "
+								  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+								  13, btypes, bargs, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert block");
+	}
+	PG_FINALLY();
+	{
+		sealer_block_insert = false;
+	}
+	PG_END_TRY();
 	seal_dequeue(qtids, n);
 
 	head->block = b.block_no;
@@ -1592,6 +1609,82 @@ ledger_seal_queue_guard(PG_FUNCTION_ARGS)
 			 errdetail("The sealer seals every transaction its work list names; an entry for a transaction a block already holds would be sealed a second time, and the ledger would no longer verify."),
 			 errhint("Records loaded into ledger.transactions by a statement are put on the list by the next sealing pass; SELECT ledger.seal() seals them now.")));
 	PG_RETURN_NULL();			/* not reached */
+}
+
+/*
+ * Take off the work list every entry of a transaction that a block lists
+ * (blocks_loaded); as the catalog's owner, under the lock the rebuild
+ * takes: a rebuild that listed the records before the blocks were loaded
+ * has committed its entries (deleted here), and one after this waits for
+ * this transaction and finds the records in the blocks.
+ */
+static void
+sealer_forget_blocked(void *arg)
+{
+	int			nestlevel;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) seal_lock_queue(false);
+	/* one probe of the block spans' index per entry (record.c) */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute("DELETE FROM ledger.seal_queue q "
+					  "WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0 AND EXISTS (SELECT 1 FROM ledger.blocks b "
+					  "WHERE ledger._block_span(b.ledger_id, b.xact_ids) "
+					  "OPERATOR(pg_catalog.@>) ledger._xact_span(q.ledger_id, q.xact_id) "
+					  "AND b.ledger_id OPERATOR(pg_catalog.=) q.ledger_id "
+					  "AND q.xact_id OPERATOR(pg_catalog.=) ANY (b.xact_ids))",
+					  false, 0);
+	AtEOXact_GUC(true, nestlevel);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from ledger.seal_queue");
+	if (SPI_processed > 0)
+		ereport(LOG,
+				(errmsg("ledger sealer: took %llu transactions that loaded blocks list off the sealing list of database \"%s\"",
+						(unsigned long long) SPI_processed, get_database_name(MyDatabaseId))));
+	SPI_finish();
+}
+
+/*
+ * ledger.blocks_loaded() RETURNS trigger
+ *
+ * AFTER INSERT FOR EACH STATEMENT on ledger.blocks, ENABLE ALWAYS.  The
+ * sealer inserts its blocks itself (skipped here); any other insert is a
+ * load: pg_restore, or a superuser putting blocks back from a backup.  The
+ * work list may hold entries of the transactions those blocks list: a
+ * rebuild that ran after ledger.transactions was loaded and before
+ * ledger.blocks was (pg_restore -j, or a restore into a database whose
+ * other ledgers already have blocks, which the rebuild's half-loaded check
+ * does not see), or the entries a pass keeps for a ledger whose genesis
+ * block is missing (seal_lock_head).  Sealed from those entries, each
+ * such transaction was in two blocks and verify() failed ("listed by
+ * blocks 1 and 2": found by a restore review on 2026-12-06).  So they go.
+ * Nothing while a subscription is applied or copied: a replica is never
+ * on the list.
+ */
+Datum
+ledger_blocks_loaded(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.blocks_loaded\" was not called by the trigger manager")));
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		RelationGetRelid(td->tg_relation) != ledger_catalog_relid("blocks"))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger.blocks_loaded\" must be fired AFTER INSERT ... FOR EACH STATEMENT on ledger.blocks")));
+	if (sealer_block_insert)
+		return PointerGetDatum(NULL);
+	if (replica_applying() == NULL)
+		ledger_as_owner(sealer_forget_blocked, NULL);
+	return PointerGetDatum(NULL);
 }
 
 /*

@@ -1,0 +1,1 @@
+../../install/14b_blocks_loaded.sql

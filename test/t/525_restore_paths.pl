@@ -1,0 +1,101 @@
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# Catalog states a restore leaves, against the sealer (a restore review on
+# 2026-12-06; docs/replication.md, "Backup and restore").  Failed against
+# the code before:
+#  1. A dump with sealed and unsealed records restored into a database
+#     that has a ledger of its own (so ledger.blocks is not empty), with
+#     ledger.transactions loaded before ledger.blocks (an order pg_restore
+#     -j may take; forced here with pg_restore -L) and a sealing pass in
+#     between.  The pass rebuilt the work list with every restored record
+#     (their blocks were still to come) and kept them listed while it
+#     skipped the ledger (no block 0 yet); once the blocks were loaded the
+#     next pass sealed the records the blocks held a second time, and
+#     verify() failed: "transaction 1 is listed by blocks 1 and 2".  Now
+#     blocks loaded by a statement take their transactions off the list
+#     (trigger ledger.blocks_loaded).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+
+my $dir = PostgreSQL::Test::Utils::tempdir;
+# passes only where the test calls seal(): the orders below are forced
+my $node = ledger_node('rp', conf => "ledger.sealer = off\n");
+
+sub toc_of
+{
+	my ($file) = @_;
+	my ($toc) = run_command([ 'pg_restore', '-l', $file ]);
+	return split /\n/, $toc;
+}
+my $nlist = 0;
+sub write_list
+{
+	my (@entries) = @_;
+	my $f = "$dir/list" . $nlist++;
+	open(my $fh, '>', $f) or die "$f: $!";
+	print $fh join("\n", @entries), "\n";
+	close $fh;
+	return $f;
+}
+# pg_restore's stderr
+sub restore
+{
+	my ($db, @args) = @_;
+	my ($out, $err) = run_command([ 'pg_restore', '-d', $node->connstr($db), @args ]);
+	return $err;
+}
+my $twice = q{SELECT count(*) FROM (SELECT b.ledger_id, x FROM ledger.blocks b, unnest(b.xact_ids) x
+	GROUP BY 1, 2 HAVING count(*) > 1) d};
+my $unsealed = 'SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL';
+# The source: two records sealed (block 1), two not.
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE acct (id int PRIMARY KEY, v text);
+	SELECT ledger.create_ledger('acct');
+	INSERT INTO acct VALUES (1, 'a');
+	INSERT INTO acct VALUES (2, 'b');
+	SELECT ledger.seal();
+});
+# (digest() seals first: before the two records that stay unsealed)
+my $digest = $node->safe_psql('postgres', q{SELECT ledger.digest('acct')});
+$node->safe_psql('postgres', q{
+	INSERT INTO acct VALUES (3, 'c');
+	INSERT INTO acct VALUES (4, 'd');
+});
+is($node->safe_psql('postgres', $unsealed), '2', 'source: two records unsealed');
+my $dump = "$dir/src.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'postgres' ], 'pg_dump -Fc of the source');
+my @toc = toc_of($dump);
+my @blocks = grep { / TABLE DATA ledger blocks / } @toc;
+is(scalar(@blocks), 1, 'the dump holds ledger.blocks\' data');
+
+# ---------- 1. records before blocks, in a database with a ledger ----------
+$node->safe_psql('postgres', 'CREATE DATABASE d1');
+$node->safe_psql('d1', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE other (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('other');
+	INSERT INTO other VALUES (1);
+	SELECT ledger.seal();
+});
+# the extension and its schema exist: those two entries fail, the rest loads
+like(restore('d1', $dump, '-L', write_list(grep { !/ TABLE DATA ledger blocks / } @toc)),
+	qr/errors ignored on restore: 1\s*\z/, 'records first: everything but ledger.blocks\' data restores');
+my ($r, $o, $e) = $node->psql('d1', 'SELECT ledger.seal()');
+like($e, qr/WARNING:  skipped the unsealed transaction records of 1 ledger that has no genesis block/,
+	'records first: a sealing pass skips the restored ledger (no block 0 yet)');
+is(restore('d1', $dump, '-L', write_list(@blocks)), '', 'records first: then the blocks restore');
+$node->safe_psql('d1', 'SELECT ledger.seal()');
+is($node->safe_psql('d1', $twice), '0', 'records first: no record in two blocks');
+is($node->safe_psql('d1', $unsealed), '0', 'records first: the two unsealed records are sealed');
+is($node->safe_psql('d1', q{SELECT tx_count FROM ledger.blocks b JOIN ledger.ledgers g USING (ledger_id)
+	WHERE g.relation = 'acct'::regclass ORDER BY block_no DESC LIMIT 1}), '2',
+	'records first: by a block of their own');
+verify_ok($node, 'd1', 'acct', $digest, 'records first: the ledger verifies against the digest taken before the dump');
+verify_ok($node, 'd1', 'other', undef, 'records first: the database\'s own ledger verifies');
+
+done_testing();
