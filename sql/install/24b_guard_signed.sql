@@ -15,14 +15,16 @@ AS $$
 DECLARE
 	keys_made pg_catalog.int8;
 	checkpoints_made pg_catalog.int8;
+	catalog_made pg_catalog.int8;
 BEGIN
 	-- the triggers this guard keeps, each as the extension made it: on its
 	-- table, under its name, calling its function with no arguments, of its
 	-- type, with no condition, enabled ALWAYS (a table or function not made
 	-- yet matches none)
 	SELECT pg_catalog.count(*) FILTER (WHERE w.registry),
-		   pg_catalog.count(*) FILTER (WHERE NOT w.registry)
-	  INTO keys_made, checkpoints_made
+		   pg_catalog.count(*) FILTER (WHERE NOT w.registry),
+		   pg_catalog.count(*) FILTER (WHERE w.registry IS NULL)
+	  INTO keys_made, checkpoints_made, catalog_made
 	  FROM (VALUES
 			(true, 'ledger.keys', 'keys_append_only', 'ledger.keys_append_only()', 27),	-- ROW, BEFORE, DELETE, UPDATE
 			(true, 'ledger.keys', 'keys_insert', 'ledger.keys_append_only()', 7),	-- ROW, BEFORE, INSERT
@@ -33,7 +35,23 @@ BEGIN
 			(false, 'ledger.checkpoint_signatures', 'checkpoint_signatures_guard', 'ledger._checkpoint_signatures_guard()', 31),
 			(false, 'ledger.checkpoint_signatures', 'checkpoint_signatures_guard_truncate', 'ledger._checkpoint_signatures_guard()', 34),
 			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard', 'ledger._checkpoint_conflicts_guard()', 27),
-			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard_truncate', 'ledger._checkpoint_conflicts_guard()', 34))
+			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard_truncate', 'ledger._checkpoint_conflicts_guard()', 34),
+			-- the ledger catalog (NULL): the checks of what a subscription
+			-- brings (50_sync.sql, 52_sync_signed.sql) and the sealer's
+			-- triggers for loaded records and blocks (14_records_loaded.sql,
+			-- 14b_blocks_loaded.sql)
+			(NULL, 'ledger.ledgers', 'catalog_guard', 'ledger.catalog_guard()', 31),
+			(NULL, 'ledger.ledgers', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
+			(NULL, 'ledger.transactions', 'catalog_guard', 'ledger.catalog_guard()', 31),
+			(NULL, 'ledger.transactions', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
+			(NULL, 'ledger.transactions', 'records_loaded', 'ledger.records_loaded()', 4),	-- STATEMENT, AFTER, INSERT
+			(NULL, 'ledger.blocks', 'catalog_guard', 'ledger.catalog_guard()', 31),
+			(NULL, 'ledger.blocks', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
+			(NULL, 'ledger.blocks', 'blocks_loaded', 'ledger.blocks_loaded()', 4),
+			(NULL, 'ledger.ledger_keys', 'catalog_guard', 'ledger.catalog_guard()', 31),
+			(NULL, 'ledger.ledger_keys', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
+			(NULL, 'ledger.signed_ledgers', 'catalog_guard', 'ledger.catalog_guard()', 31),
+			(NULL, 'ledger.signed_ledgers', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34))
 		   AS w(registry, rel, name, func, type)
 	  JOIN pg_catalog.pg_trigger t
 		ON t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(w.rel)
@@ -63,7 +81,20 @@ BEGIN
 			DETAIL = 'The triggers of ledger.checkpoints, ledger.checkpoint_signatures and ledger.checkpoint_conflicts must stay as the extension made them, enabled ALWAYS: checkpoints, signatures and evidence of equivocation are kept as made.',
 			HINT = 'Conflicts are cleared only with ledger.clear_checkpoint_conflicts.';
 	END IF;
+	-- The ledger catalog's.  DISABLE TRIGGER ALL (pg_restore --data-only
+	-- --disable-triggers) hid loaded records from the sealer, which then
+	-- never sealed them, and the ENABLE TRIGGER ALL after it left the
+	-- triggers enabled on origin only: a subscription's apply worker
+	-- (session_replication_role = replica) then stored what it brought
+	-- unchecked (a restore review on 2026-12-06).
+	IF catalog_made OPERATOR(pg_catalog.<>) 12 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'feature_not_supported',
+			MESSAGE = 'cannot alter the triggers of the ledger catalog this way',
+			DETAIL = 'The triggers of ledger.ledgers, ledger.transactions, ledger.blocks, ledger.ledger_keys and ledger.signed_ledgers must stay as the extension made them, enabled ALWAYS: they check what a subscription brings, and tell the sealer of loaded records and blocks.',
+			HINT = 'Restore without --disable-triggers (docs/replication.md, "Backup and restore").';
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION ledger._guard_signed() IS
-'Internal: event trigger refusing DDL that changes the triggers of the key registry and of the checkpoint tables';
+'Internal: event trigger refusing DDL that changes the triggers of the key registry, of the checkpoint tables and of the ledger catalog';

@@ -1,8 +1,8 @@
 # Copyright (c) the ledger authors; PostgreSQL licence.
 #
 # Catalog states a restore leaves, against the sealer (a restore review on
-# 2026-12-06; docs/replication.md, "Backup and restore").  Failed against
-# the code before:
+# 2026-12-06; docs/replication.md, "Backup and restore").  Each part failed
+# against the code before:
 #  1. A dump with sealed and unsealed records restored into a database
 #     that has a ledger of its own (so ledger.blocks is not empty), with
 #     ledger.transactions loaded before ledger.blocks (an order pg_restore
@@ -14,6 +14,14 @@
 #     verify() failed: "transaction 1 is listed by blocks 1 and 2".  Now
 #     blocks loaded by a statement take their transactions off the list
 #     (trigger ledger.blocks_loaded).
+#  2. pg_restore --data-only --disable-triggers after --section=pre-data
+#     and a sealing pass: ALTER TABLE ledger.transactions DISABLE TRIGGER
+#     ALL was accepted, so the records it loaded never told the sealer
+#     (trigger records_loaded) and the two unsealed ones were never
+#     sealed; and ENABLE TRIGGER ALL then left the catalog's triggers
+#     (catalog_guard, records_loaded) enabled on origin only, which a
+#     subscription's apply worker does not fire.  The DDL guard now refuses
+#     both on the catalog, as it does on ledger.keys and the ledgers.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -51,6 +59,13 @@ sub restore
 my $twice = q{SELECT count(*) FROM (SELECT b.ledger_id, x FROM ledger.blocks b, unnest(b.xact_ids) x
 	GROUP BY 1, 2 HAVING count(*) > 1) d};
 my $unsealed = 'SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL';
+my $catalog_triggers = q{SELECT string_agg(tgrelid::regclass::text || '.' || tgname || '=' || tgenabled::text, ' '
+	ORDER BY tgrelid::regclass::text, tgname) FROM pg_trigger
+	WHERE tgrelid IN ('ledger.ledgers'::regclass, 'ledger.transactions'::regclass, 'ledger.blocks'::regclass)};
+my $all_always = 'ledger.blocks.blocks_loaded=A ledger.blocks.catalog_guard=A ledger.blocks.catalog_guard_truncate=A '
+  . 'ledger.ledgers.catalog_guard=A ledger.ledgers.catalog_guard_truncate=A ledger.transactions.catalog_guard=A '
+  . 'ledger.transactions.catalog_guard_truncate=A ledger.transactions.records_loaded=A';
+
 # The source: two records sealed (block 1), two not.
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION ledger;
@@ -67,6 +82,7 @@ $node->safe_psql('postgres', q{
 	INSERT INTO acct VALUES (4, 'd');
 });
 is($node->safe_psql('postgres', $unsealed), '2', 'source: two records unsealed');
+is($node->safe_psql('postgres', $catalog_triggers), $all_always, 'source: the catalog\'s triggers are enabled ALWAYS');
 my $dump = "$dir/src.dump";
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'postgres' ], 'pg_dump -Fc of the source');
 my @toc = toc_of($dump);
@@ -97,5 +113,29 @@ is($node->safe_psql('d1', q{SELECT tx_count FROM ledger.blocks b JOIN ledger.led
 	'records first: by a block of their own');
 verify_ok($node, 'd1', 'acct', $digest, 'records first: the ledger verifies against the digest taken before the dump');
 verify_ok($node, 'd1', 'other', undef, 'records first: the database\'s own ledger verifies');
+
+# ---------- 2. --disable-triggers ----------
+$node->safe_psql('postgres', 'CREATE DATABASE d2');
+is(restore('d2', $dump, '--section=pre-data'), '', 'disable-triggers: the pre-data section restores');
+$node->safe_psql('d2', 'SELECT ledger.seal()');
+is($node->safe_psql('d2', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0'), '1',
+	'disable-triggers: a sealing pass ran (the work list is marked)');
+my $err = restore('d2', $dump, '--data-only', '--disable-triggers');
+like($err, qr/ERROR:  cannot alter the triggers of the ledger catalog this way\n.*\n.*\n.*\nCommand was: ALTER TABLE ledger.transactions DISABLE TRIGGER ALL;/,
+	'disable-triggers: refused on ledger.transactions');
+is(restore('d2', $dump, '--section=post-data'), '', 'disable-triggers: the post-data section restores');
+is($node->safe_psql('d2', $catalog_triggers), $all_always, 'disable-triggers: the catalog\'s triggers are still enabled ALWAYS');
+$node->safe_psql('d2', 'SELECT ledger.seal()');
+is($node->safe_psql('d2', $unsealed), '0', 'disable-triggers: the next pass seals the two unsealed records');
+verify_ok($node, 'd2', 'acct', $digest, 'disable-triggers: the ledger verifies against the digest taken before the dump');
+
+# by hand, and one trigger enabled on origin only
+for my $sql ('ALTER TABLE ledger.blocks DISABLE TRIGGER ALL', 'ALTER TABLE ledger.ledgers ENABLE TRIGGER catalog_guard',
+	'ALTER TABLE ledger.transactions DISABLE TRIGGER records_loaded')
+{
+	($r, $o, $e) = $node->psql('d2', $sql);
+	like($e, qr/ERROR:  cannot alter the triggers of the ledger catalog this way/, "refused: $sql");
+}
+is($node->safe_psql('d2', $catalog_triggers), $all_always, 'the catalog\'s triggers are still enabled ALWAYS');
 
 done_testing();
