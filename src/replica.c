@@ -1270,6 +1270,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 				 errmsg("the record of transaction " INT64_FORMAT " of ledger " INT64_FORMAT " arrived without its rows",
 						rec.xact_id, ledger_id),
 				 errhint("The origin's history was changed; the replica refuses it.")));
+
 	merkle_stream_root(&rx->ms, root);
 	if (rx->count != rec.row_count || memcmp(root, rec.root, LEDGER_HASH_LEN) != 0)
 		ereport(ERROR,
@@ -1447,6 +1448,22 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	has_head = block_read_head(ledger_id, false, &head);
+
+	/*
+	 * A block past the next one: blocks in between never arrived.  The stream
+	 * skipped them when this database is behind what its subscription had
+	 * confirmed to the origin (restored from a backup, or a standby promoted
+	 * before it had replayed everything): the origin's walsender starts at
+	 * the slot's confirmed position, whatever the replica asks.
+	 */
+	if (b.block_no > (has_head ? head.block_no + 1 : 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("block " INT64_FORMAT " of ledger \"%s\" arrived, but the replica does not hold block " INT64_FORMAT,
+						b.block_no, relname, has_head ? head.block_no + 1 : 0),
+				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", has_head ? head.block_no : -1),
+				 errhint("If this database was restored from a backup or promoted from a standby, it lost what subscription \"%s\" had already confirmed to the origin: call ledger.resync_subscription('%s'). Otherwise a block was forged at the origin.",
+						 sub, sub)));
 	if (b.block_no != (has_head ? head.block_no + 1 : 0) ||
 		memcmp(b.prev_hash, has_head ? head.block_hash : (const uint8 *) "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
 			   LEDGER_HASH_LEN) != 0)
