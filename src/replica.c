@@ -1271,6 +1271,33 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 						rec.xact_id, ledger_id),
 				 errhint("The origin's history was changed; the replica refuses it.")));
 
+	/*
+	 * A transaction the replica holds already: the origin went back to an
+	 * earlier state (a restore, a standby that had not received everything)
+	 * and numbers its new transactions as the ones its peers hold, or its
+	 * history was changed.  Said here rather than by the catalog's primary
+	 * key, whose error names no ledger and no fork.
+	 */
+	{
+		uint64		nheld;
+		LedgerRecord *held = record_read_xact(ledger_id, rec.xact_id, GetLatestSnapshot(), &nheld);
+
+		if (nheld > 0)
+		{
+			/* timestamptz_to_str returns a static buffer */
+			char	   *held_at = pstrdup(timestamptz_to_str(held[0].committed_at));
+
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("subscription \"%s\" sent transaction " INT64_FORMAT " of ledger \"%s\", which the replica holds already",
+							sub, rec.xact_id, rx->relname),
+					 errdetail("The replica holds it with " INT64_FORMAT " rows, committed at %s; the origin sent " INT64_FORMAT " rows, committed at %s.",
+							   held[0].row_count, held_at,
+							   rec.row_count, timestamptz_to_str(rec.committed_at)),
+					 errhint("The origin shows a history other than the one this replica holds: it was restored from a backup or a standby that lacked what this replica holds, or its history was changed. The replica refuses it; ledger.resync_subscription('%s') reports the difference.",
+							 sub)));
+		}
+	}
 	merkle_stream_root(&rx->ms, root);
 	if (rx->count != rec.row_count || memcmp(root, rec.root, LEDGER_HASH_LEN) != 0)
 		ereport(ERROR,

@@ -1,6 +1,6 @@
 # Copyright (c) the ledger authors; PostgreSQL licence.
 #
-# Sync across a rewind: a peer brought back to an earlier
+# Sync across a rewind: a peer, or an origin, brought back to an earlier
 # state by a backup or a promoted standby (docs/replication.md, "Backup and
 # restore", "Physical standbys and promotion", "Failures").
 #  1. A peer's physical standby that had replayed everything, promoted when
@@ -14,6 +14,15 @@
 #     block the replica lacks and the resync (until 2026-12-06 it was
 #     "does not continue the chain held here", with a hint that blamed the
 #     origin); the resync copies what is missing, and the replica verifies.
+#  3. An origin restored from a file-level copy that carries its slot: the
+#     origin seals new blocks under numbers the peer holds.  With the slot
+#     dropped before the restored origin takes writes, the peer finds no
+#     slot and its resync is refused as equivocation, nothing of the new
+#     history applied.  With the slot kept, the first transaction past the
+#     peer's position comes under a number the peer holds: refused, naming
+#     it (until 2026-12-06 a bare duplicate key error).  The
+#     way on once the fork is settled: keep the evidence, drop the replica,
+#     subscribe again.
 use strict;
 use warnings;
 
@@ -96,5 +105,85 @@ verify_ok($b2, 'postgres', 'pay', $d14, "... verifies against the origin's newes
 verify_ok($b2, 'postgres', 'pay', $d12, '... and against the one taken before the restore');
 is(row_set($b2, 'pay'), row_set($a, 'pay'), '... the same rows as the origin');
 
-$_->stop for ($a, $b2);
+# ---- 3. the origin restored from a file-level copy carrying its slot ----
+$a->stop;
+$a->backup_fs_cold('a_cold');
+$a->start;
+$a->safe_psql('postgres', "INSERT INTO pay VALUES ($_, $_)") for 15 .. 20;
+my $d20 = caught_up($a, $b2, 'pay');
+ok(defined $d20, 'B holds rows 1 to 20');
+ok(poll_until($a,
+	"SELECT confirmed_flush_lsn >= '" . $a->lsn('insert') . "' FROM pg_replication_slots WHERE slot_name = '$sub'", 30),
+	'the slot confirmed everything');
+$a->stop;
+my $b2_held = held_state($b2, 'pay');
+
+# 3a. the copy restored, its slot dropped before it takes writes
+my $a3 = PostgreSQL::Test::Cluster->new('bf_a3');
+$a3->init_from_backup($a, 'a_cold');
+$a3->start;
+$a3->safe_psql('postgres', "SELECT pg_drop_replication_slot('$sub')");
+$a3->safe_psql('postgres', "INSERT INTO pay VALUES ($_, -$_)") for 101 .. 110;
+ok(wait_sealed($a3, 'postgres'), 'origin restored from the copy, its slot dropped: it seals');
+my $at = last_error_at($b2, $sub);
+$b2->safe_psql('postgres', "ALTER SUBSCRIPTION $sub CONNECTION '" . conninfo($a3) . "'; ALTER SUBSCRIPTION $sub ENABLE");
+ok(poll_until($b2, "SELECT last_error LIKE '%replication slot \"$sub\" does not exist%' FROM ledger.replication_status WHERE peer = '$sub'", 30),
+	'slot dropped: the peer finds no slot');
+($err) = ($b2->psql('postgres', "SELECT ledger.resync_subscription('$sub')"))[2];
+like($err, qr/ERROR:  equivocation: the origin's ledger public\.pay differs from the replica held here/,
+	'... the resync is refused as equivocation');
+is(held_state($b2, 'pay'), $b2_held, '... the replica is left as it was: none of the new history reached it');
+verify_ok($b2, 'postgres', 'pay', $d20, "... the replica still verifies against the old digest");
+
+$a3->stop;
+
+# 3b. the copy restored again with its slot: once the restored origin's WAL
+# is past what the peer applied, its first transaction arrives under a
+# number the peer holds, and is refused as such (until 2026-12-06 by the
+# catalog's primary key, "duplicate key value violates unique constraint
+# "transactions_pkey"", which named neither the ledger nor the fork)
+my $a2 = PostgreSQL::Test::Cluster->new('bf_a2');
+$a2->init_from_backup($a, 'a_cold');
+$a2->start;
+is($a2->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$sub'"), '1',
+	'restored origin: the copy carries the slot');
+my $peer_lsn = $b2->safe_psql('postgres',
+	"SELECT remote_lsn FROM pg_replication_origin_status o JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid WHERE s.subname = '$sub'");
+$a2->safe_psql('postgres', 'SELECT pg_switch_wal()') for 1 .. 2;
+ok($a2->safe_psql('postgres', "SELECT pg_current_wal_insert_lsn() > '$peer_lsn'") eq 't',
+	"restored origin: its WAL is past the peer's position");
+$at = last_error_at($b2, $sub);
+$b2->safe_psql('postgres', "ALTER SUBSCRIPTION $sub CONNECTION '" . conninfo($a2) . "'; ALTER SUBSCRIPTION $sub ENABLE");
+$a2->safe_psql('postgres', 'INSERT INTO pay VALUES (101, -101)');
+my $x = $a2->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 101');
+($err) = wait_refused($b2, $sub, $at);
+like($err // '', qr/^subscription "$sub" sent transaction $x of ledger "pay", which the replica holds already$/,
+	"restored origin: its first transaction is refused, named as one the replica holds");
+like(slurp_file($b2->logfile), qr/DETAIL:  The replica holds it with 1 rows, committed at [^;]+; the origin sent 1 rows, committed at /,
+	'... the detail gives both');
+is(held_state($b2, 'pay'), $b2_held, '... the replica is left as it was');
+$a2->safe_psql('postgres', "INSERT INTO pay VALUES ($_, -$_)") for 102 .. 104;
+ok(wait_sealed($a2, 'postgres'), 'restored origin: it seals new blocks');
+($err) = ($b2->psql('postgres', "SELECT ledger.resync_subscription('$sub')"))[2];
+like($err, qr/ERROR:  equivocation: the origin's ledger public\.pay differs from the replica held here/,
+	'... the resync is refused as equivocation');
+verify_ok($b2, 'postgres', 'pay', $d20, "... the replica still verifies against the old digest");
+$a2->stop;
+$a3->start;
+
+# the way on, once the institutions have settled the fork: keep the
+# replica as evidence (here in another table), drop it, subscribe again
+($err) = ($b2->psql('postgres', "SELECT ledger.create_subscription('bf_sub2', '" . conninfo($a3) . "', 'bf_pub')"))[2];
+like($err, qr/ERROR:  ledger pay is a replica that subscription "$sub" writes/,
+	'after the fork: a new subscription is refused while the old replica is held');
+$b2->safe_psql('postgres', 'CREATE TABLE pay_evidence AS SELECT * FROM pay');
+$b2->safe_psql('postgres', "SELECT ledger.drop_subscription('$sub', drop_replicas => true)");
+is($b2->safe_psql('postgres', "SELECT ledger.create_subscription('$sub', '" . conninfo($a3) . "', 'bf_pub')"),
+	'1', 'after the fork: subscribed again to the restored origin');
+my $d_new = caught_up($a3, $b2, 'pay');
+ok(defined $d_new, '... caught up');
+is(row_set($b2, 'pay'), row_set($a3, 'pay'), "... holds the restored origin's history");
+verify_ok($b2, 'postgres', 'pay', $d_new, "... verifies against its digest");
+
+$_->stop for ($b2, $a3);
 done_testing();
