@@ -1575,6 +1575,13 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	merkle_stream_init(&ms);
 	for (i = 0; i < b.nxacts; i++)
 	{
+		if (counts[i] == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("block " INT64_FORMAT " of ledger \"%s\" lists transaction " INT64_FORMAT ", which has %llu records here",
+							b.block_no, relname, b.xact_ids[i], (unsigned long long) counts[i]),
+					 errhint("If this database was restored from a backup or promoted from a standby, it lost what subscription \"%s\" had already confirmed to the origin: call ledger.resync_subscription('%s'). Otherwise a block was forged or the origin's history was changed.",
+							 sub, sub)));
 		if (counts[i] != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),

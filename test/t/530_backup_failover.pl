@@ -14,6 +14,8 @@
 #     block the replica lacks and the resync (until 2026-12-06 it was
 #     "does not continue the chain held here", with a hint that blamed the
 #     origin); the resync copies what is missing, and the replica verifies.
+#     The same with only transaction records in the gap: their block is
+#     refused, its hint naming the resync.
 #  3. An origin restored from a file-level copy that carries its slot: the
 #     origin seals new blocks under numbers the peer holds.  With the slot
 #     dropped before the restored origin takes writes, the peer finds no
@@ -104,6 +106,38 @@ is(ids($b2), join(',', 1 .. 14), '... every row once, nothing lost');
 verify_ok($b2, 'postgres', 'pay', $d14, "... verifies against the origin's newest digest");
 verify_ok($b2, 'postgres', 'pay', $d12, '... and against the one taken before the restore');
 is(row_set($b2, 'pay'), row_set($a, 'pay'), '... the same rows as the origin');
+
+# 2b. restored again, the gap holding only transaction records: the peer
+# had received a transaction the origin had not sealed yet; its block,
+# arriving next in the chain, lists a transaction the restored peer never
+# got (the hint named only a forged block or a changed origin until
+# 2026-12-06)
+$b2->backup('b2_old');
+$a->safe_psql('postgres', q{ALTER SYSTEM SET ledger.seal_interval = '1h'; SELECT pg_reload_conf()});
+sleep 1;
+$a->safe_psql('postgres', 'INSERT INTO pay VALUES (14001, 1)');
+my $x14001 = $a->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 14001');
+ok(poll_until($b2, 'SELECT EXISTS (SELECT 1 FROM pay WHERE id = 14001)', 30), 'B holds a row the origin has not sealed');
+ok(poll_until($a,
+	"SELECT confirmed_flush_lsn >= '" . $a->lsn('insert') . "' FROM pg_replication_slots WHERE slot_name = '$sub'", 30),
+	'the slot confirmed it');
+$b2->stop;
+my $b3 = PostgreSQL::Test::Cluster->new('bf_b3');
+$b3->init_from_backup($b2, 'b2_old');
+$b3->start;
+$a->safe_psql('postgres', q{ALTER SYSTEM RESET ledger.seal_interval; SELECT pg_reload_conf()});
+$a->safe_psql('postgres', "SELECT ledger.seal('pay')");
+($err) = wait_refused($b3, $sub, '');
+like($err // '', qr/^block \d+ of ledger "pay" lists transaction $x14001, which has 0 records here$/,
+	'restored peer, records missing: the block listing them is refused');
+like(slurp_file($b3->logfile), qr/HINT:  If this database was restored from a backup or promoted from a standby, it lost what subscription "$sub" had already confirmed to the origin: call ledger\.resync_subscription\('$sub'\)\. Otherwise a block was forged or the origin's history was changed\./,
+	'... the hint names the resync');
+is($b3->safe_psql('postgres', "SELECT ledger.resync_subscription('$sub')"), '1', '... resync');
+my $d14001 = caught_up($a, $b3, 'pay');
+ok(defined $d14001, '... catches up');
+is(row_set($b3, 'pay'), row_set($a, 'pay'), '... the same rows as the origin');
+verify_ok($b3, 'postgres', 'pay', $d14001, "... verifies against the origin's digest");
+$b2 = $b3;
 
 # ---- 3. the origin restored from a file-level copy carrying its slot ----
 $a->stop;
