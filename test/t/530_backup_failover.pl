@@ -25,6 +25,8 @@
 #     it (until 2026-12-06 a bare duplicate key error).  The
 #     way on once the fork is settled: keep the evidence, drop the replica,
 #     subscribe again.
+#  4. A peer's standby promoted while a lost connection's reconnection was
+#     pending: the subscription stays disabled until enabled by hand.
 use strict;
 use warnings;
 
@@ -219,5 +221,29 @@ ok(defined $d_new, '... caught up');
 is(row_set($b2, 'pay'), row_set($a3, 'pay'), "... holds the restored origin's history");
 verify_ok($b2, 'postgres', 'pay', $d_new, "... verifies against its digest");
 
-$_->stop for ($b2, $a3);
+# ---- 4. a peer's standby promoted while a reconnection was pending ----
+# ledger keeps the pending reconnection in pg_stat_tmp, which WAL does not
+# carry: the promoted standby holds the subscription disabled, without an
+# error, and nothing enables it; ALTER SUBSCRIPTION ... ENABLE does
+$b2->safe_psql('postgres', q{ALTER SYSTEM SET ledger.sync_reconnect_delay = 3600; SELECT pg_reload_conf()});
+$b2->backup('b2_standby');
+my $bs2 = PostgreSQL::Test::Cluster->new('bf_bs2');
+$bs2->init_from_backup($b2, 'b2_standby', has_streaming => 1);
+$bs2->start;
+$a3->safe_psql('postgres', "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '$sub'");
+ok(poll_until($b2, "SELECT state = 'reconnecting' FROM ledger.replication_status WHERE peer = '$sub'", 30),
+	'peer: a lost connection, reconnection pending');
+$b2->wait_for_catchup($bs2);
+$b2->stop('immediate');
+$bs2->promote;
+$a3->safe_psql('postgres', 'INSERT INTO pay VALUES (200, 200)');
+is($bs2->safe_psql('postgres', "SELECT state || ' ' || coalesce(last_error, 'no error') FROM ledger.replication_status WHERE peer = '$sub'"),
+	'disabled no error', "peer's standby promoted: the subscription is disabled, the pending reconnection gone");
+$bs2->safe_psql('postgres', "ALTER SUBSCRIPTION $sub ENABLE");
+my $d200 = caught_up($a3, $bs2, 'pay');
+ok(defined $d200, '... enabled by hand, it catches up');
+is(row_set($bs2, 'pay'), row_set($a3, 'pay'), '... nothing lost or applied twice');
+verify_ok($bs2, 'postgres', 'pay', $d200, "... and verifies against the origin's digest");
+
+$_->stop for ($bs2, $a3);
 done_testing();
