@@ -385,6 +385,41 @@ record_read_xacts(int64 ledger_id, const int64 *xacts, int n, Snapshot snapshot,
 	UnregisterSnapshot(snapshot);
 }
 
+/*
+ * The largest transaction number among a ledger's records (-1: it has
+ * none): the last entry of the primary key under the ledger's id.
+ */
+int64
+record_max_xact(int64 ledger_id, Snapshot snapshot)
+{
+	Relation	rel = table_open(ledger_catalog_relid("transactions"), AccessShareLock);
+	Oid			pkey = ledger_catalog_object("transactions_pkey");
+	Relation	irel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int64		out = -1;
+
+	if (!OidIsValid(pkey))
+		elog(ERROR, "index \"ledger.transactions_pkey\" is missing");
+	irel = index_open(pkey, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ledger_id));
+	scan = systable_beginscan_ordered(rel, irel, snapshot, 1, &key);
+	tup = systable_getnext_ordered(scan, BackwardScanDirection);
+	if (tup != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			out = DatumGetInt64(d);
+	}
+	systable_endscan_ordered(scan);
+	index_close(irel, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return out;
+}
+
 /* The records of one transaction (normally one). */
 LedgerRecord *
 record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot, uint64 *n)

@@ -90,6 +90,9 @@ extern void record_read_xacts(int64 ledger_id, const int64 *xacts, int n, Snapsh
 extern LedgerRecord *record_read_xact(int64 ledger_id, int64 xact_id, Snapshot snapshot,
 									  uint64 *n);
 
+/* The largest transaction number among a ledger's records; -1: none. */
+extern int64 record_max_xact(int64 ledger_id, Snapshot snapshot);
+
 /* The record at tid if it is visible and is (ledger_id, xact_id). */
 extern bool record_fetch_tid(ItemPointer tid, int64 ledger_id, int64 xact_id,
 							 LedgerRecord *out);

@@ -1103,6 +1103,63 @@ replica_init(void)
 	shmem_startup_hook = replica_shmem_startup;
 }
 
+/*
+ * The largest transaction number each replica ledger holds, as far as this
+ * backend knows: read once from the catalog, then raised by each record
+ * that passes its check here.  Too high (an insert that then failed, a
+ * resync that removed records) only costs look-ups; too low (records a
+ * resync copied in another backend) leaves a record held already to the
+ * catalog's primary key, which refuses it with its own error.
+ */
+typedef struct ReplicaMaxXact
+{
+	int64		ledger_id;		/* hash key */
+	int64		max_xact;
+} ReplicaMaxXact;
+
+static HTAB *replica_max_xacts = NULL;
+
+/* Might the replica hold transaction xact_id of the ledger already? */
+static bool
+replica_may_hold(int64 ledger_id, int64 xact_id)
+{
+	ReplicaMaxXact *m;
+	int64		max_xact;
+
+	if (replica_max_xacts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(ReplicaMaxXact);
+		ctl.hcxt = TopMemoryContext;
+		replica_max_xacts = hash_create("ledger replica largest transaction numbers", 16, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	m = hash_search(replica_max_xacts, &ledger_id, HASH_FIND, NULL);
+	if (m == NULL)
+	{
+		/* read before the entry is made: an error leaves none behind */
+		max_xact = record_max_xact(ledger_id, GetLatestSnapshot());
+		m = hash_search(replica_max_xacts, &ledger_id, HASH_ENTER, NULL);
+		m->max_xact = max_xact;
+	}
+	return xact_id <= m->max_xact;
+}
+
+/* A record of the ledger passed its check here: raise the memo. */
+static void
+replica_note_held(int64 ledger_id, int64 xact_id)
+{
+	ReplicaMaxXact *m;
+
+	if (replica_max_xacts == NULL)
+		return;
+	m = hash_search(replica_max_xacts, &ledger_id, HASH_FIND, NULL);
+	if (m != NULL && xact_id > m->max_xact)
+		m->max_xact = xact_id;
+}
+
 /* ---------- ledger.catalog_guard() ---------- */
 
 /* The ledgers of arriving catalog rows seen last (ledger_id 0: free). */
@@ -1276,8 +1333,14 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 	 * earlier state (a restore, a standby that had not received everything)
 	 * and numbers its new transactions as the ones its peers hold, or its
 	 * history was changed.  Said here rather than by the catalog's primary
-	 * key, whose error names no ledger and no fork.
+	 * key, whose error names no ledger and no fork.  Looked up only for a
+	 * number no larger than the largest this ledger holds, as far as this
+	 * backend knows (replica_may_hold): an origin's transactions mostly
+	 * arrive in the order of their numbers, and a look-up of each cost every
+	 * single-row transaction applied an index probe.  Whatever the memo says,
+	 * the primary key still refuses a record held already.
 	 */
+	if (replica_may_hold(ledger_id, rec.xact_id))
 	{
 		uint64		nheld;
 		LedgerRecord *held = record_read_xact(ledger_id, rec.xact_id, GetLatestSnapshot(), &nheld);
@@ -1322,6 +1385,7 @@ replica_check_record(HeapTuple tup, TupleDesc td, const char *sub, Relation catr
 
 	/* known unsealed, for its block (an insert that fails forgets it) */
 	replica_know_record(ledger_id, &rec);
+	replica_note_held(ledger_id, rec.xact_id);
 }
 
 /* qsort and bsearch comparator of int64 */
