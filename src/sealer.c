@@ -793,7 +793,7 @@ typedef struct SealItem
 
 /* order by (committed_at, xact_id): the block order (of pointers to items) */
 static int
-seal_item_cmp(const void *a, const void *b)
+seal_item_cmp(const void *a, const void *b, void *arg)
 {
 	const LedgerRecord *x = &(*(SealItem *const *) a)->rec;
 	const LedgerRecord *y = &(*(SealItem *const *) b)->rec;
@@ -970,7 +970,7 @@ seal_read_queue(int64 ledger_id, const QueueEntry *ents, uint64 nents, uint64 *n
 	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SealItem *) * Max(k, 1));
 	for (i = 0; i < k; i++)
 		order[i] = &items[i];
-	qsort(order, k, sizeof(SealItem *), seal_item_cmp);
+	qsort_interruptible(order, k, sizeof(SealItem *), seal_item_cmp, NULL);
 	/* duplicates: the rebuilt list may repeat a writer's entry */
 	out = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SealItem) * Max(k, 1));
 	for (i = 0, total = k, k = 0; i < total; i++)
@@ -1693,7 +1693,7 @@ ledger_blocks_loaded(PG_FUNCTION_ARGS)
  */
 /* order work-list entries by ledger, then by place in the list */
 static int
-queue_entry_cmp(const void *a, const void *b)
+queue_entry_cmp(const void *a, const void *b, void *arg)
 {
 	const QueueEntry *x = a;
 	const QueueEntry *y = b;
@@ -1759,7 +1759,7 @@ sealer_ledger_ids(Oid relid)
 		MemoryContextSwitchTo(oldcxt);
 
 		/* by ledger, each ledger's in the list's order */
-		qsort(out.ents, k, sizeof(QueueEntry), queue_entry_cmp);
+		qsort_interruptible(out.ents, k, sizeof(QueueEntry), queue_entry_cmp, NULL);
 		/* (huge: one per entry, see seal_read_queue) */
 		out.ids = MemoryContextAllocHuge(caller, sizeof(int64) * Max(k, 1));
 		out.first = MemoryContextAllocHuge(caller, sizeof(uint64) * (k + 1));

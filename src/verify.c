@@ -466,8 +466,8 @@ verify_records(VState *st)
 				CHECK_FOR_INTERRUPTS();
 			if (st->rows[order[k]].seq < st->rows[order[k - 1]].seq)
 			{
-				/* not interruptible: O(n log n) of this transaction's rows */
-				qsort_arg(order + beg, end - beg, sizeof(uint64), vrow_seq_cmp, st->rows);
+				/* O(n log n) of this transaction's rows: answers a cancel */
+				qsort_interruptible(order + beg, end - beg, sizeof(uint64), vrow_seq_cmp, st->rows);
 				break;
 			}
 		}
