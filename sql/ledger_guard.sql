@@ -379,6 +379,11 @@ SELECT ok, rows_checked, transactions_checked, problem FROM ledger.verify('gq');
 SELECT count(*) AS listed, count(DISTINCT x) AS distinct_listed
   FROM ledger.blocks b, ledger.ledgers l, pg_catalog.unnest(b.xact_ids) x
  WHERE l.relation = 'gq'::regclass AND b.ledger_id = l.ledger_id;
+-- the guard stays as made: not disabled, nor made to fire on origin only
+ALTER TABLE ledger.seal_queue DISABLE TRIGGER seal_queue_guard;
+ALTER TABLE ledger.seal_queue ENABLE TRIGGER seal_queue_guard;
+SELECT tgenabled FROM pg_catalog.pg_trigger
+ WHERE tgrelid = 'ledger.seal_queue'::regclass AND tgname = 'seal_queue_guard';
 -- taking entries off stays allowed (the rebuild lists them again)
 DELETE FROM ledger.seal_queue WHERE false;
 TRUNCATE ledger.seal_queue;

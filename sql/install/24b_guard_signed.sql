@@ -38,8 +38,8 @@ BEGIN
 			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard_truncate', 'ledger._checkpoint_conflicts_guard()', 34),
 			-- the ledger catalog (NULL): the checks of what a subscription
 			-- brings (50_sync.sql, 52_sync_signed.sql) and the sealer's
-			-- triggers for loaded records and blocks (14_records_loaded.sql,
-			-- 14b_blocks_loaded.sql)
+			-- triggers for loaded records and blocks and the guard of its work
+			-- list (14_records_loaded.sql, 14b_blocks_loaded.sql)
 			(NULL, 'ledger.ledgers', 'catalog_guard', 'ledger.catalog_guard()', 31),
 			(NULL, 'ledger.ledgers', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
 			(NULL, 'ledger.transactions', 'catalog_guard', 'ledger.catalog_guard()', 31),
@@ -48,6 +48,7 @@ BEGIN
 			(NULL, 'ledger.blocks', 'catalog_guard', 'ledger.catalog_guard()', 31),
 			(NULL, 'ledger.blocks', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
 			(NULL, 'ledger.blocks', 'blocks_loaded', 'ledger.blocks_loaded()', 4),
+			(NULL, 'ledger.seal_queue', 'seal_queue_guard', 'ledger.seal_queue_guard()', 22),	-- STATEMENT, BEFORE, INSERT, UPDATE
 			(NULL, 'ledger.ledger_keys', 'catalog_guard', 'ledger.catalog_guard()', 31),
 			(NULL, 'ledger.ledger_keys', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
 			(NULL, 'ledger.signed_ledgers', 'catalog_guard', 'ledger.catalog_guard()', 31),
@@ -87,11 +88,11 @@ BEGIN
 	-- triggers enabled on origin only: a subscription's apply worker
 	-- (session_replication_role = replica) then stored what it brought
 	-- unchecked (a restore review on 2026-12-06).
-	IF catalog_made OPERATOR(pg_catalog.<>) 12 THEN
+	IF catalog_made OPERATOR(pg_catalog.<>) 13 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'feature_not_supported',
 			MESSAGE = 'cannot alter the triggers of the ledger catalog this way',
-			DETAIL = 'The triggers of ledger.ledgers, ledger.transactions, ledger.blocks, ledger.ledger_keys and ledger.signed_ledgers must stay as the extension made them, enabled ALWAYS: they check what a subscription brings, and tell the sealer of loaded records and blocks.',
+			DETAIL = 'The triggers of ledger.ledgers, ledger.transactions, ledger.blocks, ledger.seal_queue, ledger.ledger_keys and ledger.signed_ledgers must stay as the extension made them, enabled ALWAYS: they check what a subscription brings, tell the sealer of loaded records and blocks, and keep its work list to what the extension writes.',
 			HINT = 'Restore without --disable-triggers (docs/replication.md, "Backup and restore").';
 	END IF;
 END
