@@ -1480,6 +1480,32 @@ sealer_rebuild_queue_if_needed(bool nowait)
 }
 
 /*
+ * Run a DELETE from the work list under a snapshot taken now, after the
+ * list's lock (SPI connected): the number of rows deleted.  A REPEATABLE
+ * READ or SERIALIZABLE transaction's own snapshot, taken before that lock,
+ * does not see the rows of a rebuild that committed in between (its marker,
+ * its entries), which then stayed: the loaded records were never sealed,
+ * or the transactions of loaded blocks were sealed a second time.
+ */
+static uint64
+seal_queue_delete_latest(const char *sql)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+	int			ret;
+	uint64		n;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							   false, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from ledger.seal_queue");
+	n = SPI_processed;
+	SPI_freeplan(plan);
+	return n;
+}
+
+/*
  * Drop the work list's marker, so that the next sealing pass rebuilds the
  * list; under the lock the rebuild takes, so that a rebuild running now
  * has committed its marker (deleted here) or starts after this transaction
@@ -1491,9 +1517,7 @@ sealer_forget_marker(void *arg)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) seal_lock_queue(false);
-	if (SPI_execute("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0",
-					false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not unmark ledger.seal_queue");
+	(void) seal_queue_delete_latest("DELETE FROM ledger.seal_queue WHERE ledger_id OPERATOR(pg_catalog.=) 0");
 	SPI_finish();
 }
 
@@ -1622,7 +1646,7 @@ static void
 sealer_forget_blocked(void *arg)
 {
 	int			nestlevel;
-	int			ret;
+	uint64		n;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -1631,20 +1655,17 @@ sealer_forget_blocked(void *arg)
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	ret = SPI_execute("DELETE FROM ledger.seal_queue q "
-					  "WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0 AND EXISTS (SELECT 1 FROM ledger.blocks b "
-					  "WHERE ledger._block_span(b.ledger_id, b.xact_ids) "
-					  "OPERATOR(pg_catalog.@>) ledger._xact_span(q.ledger_id, q.xact_id) "
-					  "AND b.ledger_id OPERATOR(pg_catalog.=) q.ledger_id "
-					  "AND q.xact_id OPERATOR(pg_catalog.=) ANY (b.xact_ids))",
-					  false, 0);
+	n = seal_queue_delete_latest("DELETE FROM ledger.seal_queue q "
+								 "WHERE q.ledger_id OPERATOR(pg_catalog.<>) 0 AND EXISTS (SELECT 1 FROM ledger.blocks b "
+								 "WHERE ledger._block_span(b.ledger_id, b.xact_ids) "
+								 "OPERATOR(pg_catalog.@>) ledger._xact_span(q.ledger_id, q.xact_id) "
+								 "AND b.ledger_id OPERATOR(pg_catalog.=) q.ledger_id "
+								 "AND q.xact_id OPERATOR(pg_catalog.=) ANY (b.xact_ids))");
 	AtEOXact_GUC(true, nestlevel);
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from ledger.seal_queue");
-	if (SPI_processed > 0)
+	if (n > 0)
 		ereport(LOG,
 				(errmsg("ledger sealer: took %llu transactions that loaded blocks list off the sealing list of database \"%s\"",
-						(unsigned long long) SPI_processed, get_database_name(MyDatabaseId))));
+						(unsigned long long) n, get_database_name(MyDatabaseId))));
 	SPI_finish();
 }
 
