@@ -94,6 +94,7 @@
 #include "merkle.h"
 #include "record.h"
 #include "replica.h"
+#include "sealer.h"
 #include "signed.h"
 #include "tiles.h"
 
@@ -2122,6 +2123,11 @@ ledger_catalog_guard(PG_FUNCTION_ARGS)
 			strcmp(RelationGetRelationName(rel), "ledger_keys") == 0 &&
 			replica_key_row_held(td->tg_trigtuple, RelationGetDescr(rel)))
 			return PointerGetDatum(NULL);
+		/* a block loaded by a statement: the work list's lock first */
+		if (sub == NULL && TRIGGER_FIRED_BY_INSERT(td->tg_event) &&
+			RelationGetNamespace(rel) == ledger_namespace() &&
+			strcmp(RelationGetRelationName(rel), "blocks") == 0)
+			sealer_blocks_loading();
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
 	}
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))

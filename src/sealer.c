@@ -1670,6 +1670,25 @@ sealer_forget_blocked(void *arg)
 }
 
 /*
+ * Before a row of ledger.blocks that a statement loads (catalog_guard, not
+ * for the sealer's own block nor a subscription's): the work list's lock,
+ * which blocks_loaded takes at the end of the statement anyway, taken
+ * before the first row.  Taken only after the rows, it deadlocked with a
+ * sealing pass that held it (its rebuild) and went on to seal a ledger the
+ * load put blocks back into: the pass's block waited for the load's row of
+ * the same number, the load for the lock ("deadlock detected", found by a
+ * review on 2026-12-06; test/t/537_blocks_lock_order.pl).  Now the load
+ * waits for the pass, and then finds its block.  No SPI: the lock only.
+ */
+void
+sealer_blocks_loading(void)
+{
+	if (sealer_block_insert)
+		return;
+	LockRelationOid(ledger_catalog_relid("seal_queue"), ShareUpdateExclusiveLock);
+}
+
+/*
  * ledger.blocks_loaded() RETURNS trigger
  *
  * AFTER INSERT FOR EACH STATEMENT on ledger.blocks, ENABLE ALWAYS.  The

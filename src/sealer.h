@@ -40,6 +40,12 @@ extern void sealer_genesis_insert(bool on);
  */
 extern int	sealer_queue_execute(const char *sql, int nargs, Oid *types, Datum *values);
 
+/*
+ * A row of ledger.blocks is about to be inserted by a statement (not the
+ * sealer's, nor a subscription's): take the work list's lock first.
+ */
+extern void sealer_blocks_loading(void);
+
 /* Lock the extension for the transaction, before any of its tables. */
 extern bool sealer_lock_extension(void);
 
