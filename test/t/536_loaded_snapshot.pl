@@ -97,9 +97,9 @@ verify_ok($node, 'postgres', 'acct2', undef, 'records loaded under REPEATABLE RE
 $node->safe_psql('postgres', q{INSERT INTO acct2 VALUES (3); SELECT ledger.seal()});
 blocks_case('acct2', $acct2, 'SERIALIZABLE', $node->safe_psql('postgres', q{SELECT ledger.digest('acct2')}));
 
-# the list's own guard is not kept by the DDL guard (docs/design.md)
-$node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue DISABLE TRIGGER seal_queue_guard');
-$node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue ENABLE ALWAYS TRIGGER seal_queue_guard');
-pass('the work list\'s guard can be disabled by a superuser');
+# the list's own guard is kept as made by the DDL guard (docs/design.md)
+my ($ret, $out, $err) = $node->psql('postgres', 'ALTER TABLE ledger.seal_queue DISABLE TRIGGER seal_queue_guard');
+like($err, qr/cannot alter the triggers of the ledger catalog this way/,
+	'the work list\'s guard is not disabled, even by a superuser');
 
 done_testing();
