@@ -132,23 +132,13 @@ create_ledger_register(void *varg)
 		targs[1] = Int64GetDatum(a->xact);
 		targs[2] = Int64GetDatum(a->genesis_rows);
 		targs[3] = PointerGetDatum(ledger_hash_to_bytea(a->root));
-		sealer_genesis_insert(true);
-		PG_TRY();
-		{
-			ret = sealer_queue_execute("WITH r AS (INSERT INTO ledger.transactions "
-									   "(ledger_id, xact_id, row_count, root, committed_at) "
-									   "VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp()) RETURNING ctid) "
-									   "INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
-									   "SELECT $1, $2, r.ctid FROM r",
-									   4, ttypes, targs);
-		}
-		PG_CATCH();
-		{
-			sealer_genesis_insert(false);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		sealer_genesis_insert(false);
+		/* the record and its entry: records_loaded() leaves the list be */
+		ret = sealer_queue_execute("WITH r AS (INSERT INTO ledger.transactions "
+								   "(ledger_id, xact_id, row_count, root, committed_at) "
+								   "VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp()) RETURNING ctid) "
+								   "INSERT INTO ledger.seal_queue (ledger_id, xact_id, record_tid) "
+								   "SELECT $1, $2, r.ctid FROM r",
+								   4, ttypes, targs);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into ledger.transactions: %s", SPI_result_code_string(ret));
 	}

@@ -806,8 +806,10 @@ seal_item_cmp(const void *a, const void *b, void *arg)
 /*
  * Set while one of the extension's own statements writes the work list
  * (the rebuild, its marker and watch rows, create_ledger()'s genesis entry):
- * ledger.seal_queue_guard() refuses every other INSERT or UPDATE.  Writers'
- * entries (pending.c) are inserted below SQL and fire no trigger.
+ * ledger.seal_queue_guard() refuses every other INSERT or UPDATE, and
+ * ledger.records_loaded() has nothing to do for the genesis record the
+ * same statement lists.  Writers' entries (pending.c) are inserted below
+ * SQL and fire no trigger.
  */
 static bool queue_writing = false;
 
@@ -1521,15 +1523,6 @@ sealer_forget_marker(void *arg)
 	SPI_finish();
 }
 
-/* Set around create_ledger()'s genesis insert (sealer.h). */
-static bool genesis_insert = false;
-
-void
-sealer_genesis_insert(bool on)
-{
-	genesis_insert = on;
-}
-
 /*
  * ledger.records_loaded() RETURNS trigger
  *
@@ -1564,14 +1557,16 @@ ledger_records_loaded(PG_FUNCTION_ARGS)
 				 errmsg("function \"ledger.records_loaded\" must be fired AFTER INSERT ... FOR EACH STATEMENT on ledger.transactions")));
 
 	/*
-	 * Not create_ledger()'s genesis record: on the list and sealed in the
-	 * same transaction, it needs no rebuild.  Taking the list's lock for it
+	 * Not records that the same statement puts on the list, which need no
+	 * rebuild: create_ledger()'s genesis record, the only statement of the
+	 * extension's own (queue_writing) that writes ledger.transactions, is
+	 * listed and sealed in its transaction.  Taking the list's lock for it
 	 * held up, until that transaction ended, the first pass in a database
 	 * whose list had no marker yet (a new one, or after a crash), and a
 	 * digest() later in the transaction waited ledger.digest_wait for that
 	 * pass (found by a review on 2026-12-06).
 	 */
-	if (genesis_insert)
+	if (queue_writing)
 		return PointerGetDatum(NULL);
 	if (replica_applying() == NULL)
 	{

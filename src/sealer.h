@@ -29,14 +29,11 @@ extern int	sealer_seal_ledger(int64 ledger_id, bool force);
 extern bool sealer_request_seal(int64 ledger_id, const char *relname);
 
 /*
- * create_ledger() inserts its genesis record by SQL and seals it at once:
- * ledger.records_loaded() must not take it for records a restore loaded.
- */
-extern void sealer_genesis_insert(bool on);
-
-/*
  * SPI_execute_with_args (read-write, no limit) of one of the extension's
  * own statements that write ledger.seal_queue, which its guard lets pass.
+ * create_ledger() inserts its genesis record and its entry by one such
+ * statement: ledger.records_loaded() does not take that record for records
+ * a restore loaded.
  */
 extern int	sealer_queue_execute(const char *sql, int nargs, Oid *types, Datum *values);
 
