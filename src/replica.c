@@ -1503,6 +1503,7 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	LedgerRecord *recs;
 	uint64	   *counts;
 	bool		usable;
+	int64		next_block;		/* the block the replica holds next */
 	int64	   *misses;
 	int		   *miss_at;
 	int			nmisses = 0;
@@ -1540,6 +1541,7 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	has_head = block_read_head(ledger_id, false, &head);
+	next_block = has_head ? head.block_no + 1 : 0;
 
 	/*
 	 * A block past the next one: blocks in between never arrived.  The stream
@@ -1548,22 +1550,22 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	 * before it had replayed everything): the origin's walsender starts at
 	 * the slot's confirmed position, whatever the replica asks.
 	 */
-	if (b.block_no > (has_head ? head.block_no + 1 : 0))
+	if (b.block_no > next_block)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("block " INT64_FORMAT " of ledger \"%s\" arrived, but the replica does not hold block " INT64_FORMAT,
-						b.block_no, relname, has_head ? head.block_no + 1 : 0),
-				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", has_head ? head.block_no : -1),
+						b.block_no, relname, next_block),
+				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", next_block - 1),
 				 errhint("If this database was restored from a backup or promoted from a standby, it lost what subscription \"%s\" had already confirmed to the origin: call ledger.resync_subscription('%s'). Otherwise a block was forged at the origin.",
 						 sub, sub)));
-	if (b.block_no != (has_head ? head.block_no + 1 : 0) ||
+	if (b.block_no != next_block ||
 		memcmp(b.prev_hash, has_head ? head.block_hash : (const uint8 *) "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
 			   LEDGER_HASH_LEN) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("block " INT64_FORMAT " of ledger \"%s\" does not continue the chain held here",
 						b.block_no, relname),
-				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", has_head ? head.block_no : -1),
+				 errdetail_internal("The replica's newest block is " INT64_FORMAT ".", next_block - 1),
 				 errhint("A block was changed, removed or forged at the origin; the replica refuses it.")));
 
 	/*
