@@ -8,6 +8,7 @@ package LedgerTest;
 use strict;
 use warnings;
 use File::Copy ();
+use File::Temp ();
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
@@ -16,7 +17,8 @@ use Test::More;
 use MIME::Base64 qw(encode_base64 decode_base64);
 
 our @EXPORT =
-  qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy install_new_package b64_flip b64_char_xor);
+  qw(ledger_node verify verify_ok wait_sealed sign_hex audit_export install_copy install_new_package b64_flip b64_char_xor
+  toc_of write_list);
 
 # A started node with ledger preloaded and logical WAL.  Options:
 #   install_path => a PostgreSQL installation (default: PATH's)
@@ -184,6 +186,24 @@ sub b64_char_xor
 	my ($c, $mask) = @_;
 	my $alphabet = join('', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '+', '/');
 	return substr($alphabet, index($alphabet, $c) ^ $mask, 1);
+}
+
+# The entries of a dump's table of contents (pg_restore -l).
+sub toc_of
+{
+	my ($file) = @_;
+	my ($toc) = run_command([ 'pg_restore', '-l', $file ]);
+	return split /\n/, $toc;
+}
+
+# A new list file in $dir for pg_restore -L holding @entries, in that order.
+sub write_list
+{
+	my ($dir, @entries) = @_;
+	my ($fh, $f) = File::Temp::tempfile('listXXXXXX', DIR => $dir);
+	print $fh join("\n", @entries), "\n";
+	close $fh;
+	return $f;
 }
 
 1;

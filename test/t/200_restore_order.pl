@@ -117,25 +117,6 @@ is( $b->safe_psql('postgres', q{SELECT string_agg(g.relation || ':' || k.key_id 
 my $dump = "$dir/peer.dump";
 $b->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'postgres' ], 'pg_dump -Fc of the peer');
 
-# The entries of a dump's table of contents (pg_restore -l).
-sub toc_of
-{
-	my ($file) = @_;
-	my ($toc) = run_command([ 'pg_restore', '-l', $file ]);
-	return split /\n/, $toc;
-}
-
-# A list file for pg_restore -L holding @entries, in that order.
-my $nlist = 0;
-sub write_list
-{
-	my (@entries) = @_;
-	my $f = "$dir/list" . $nlist++;
-	open(my $fh, '>', $f) or die "$f: $!";
-	print $fh join("\n", @entries), "\n";
-	close $fh;
-	return $f;
-}
 
 # A list file of the dump's whole table of contents with its TABLE DATA
 # entries in the order given by $order (a sub mapping the list of those
@@ -149,7 +130,7 @@ sub list_file
 	die 'entries lost' unless @data == @at;
 	my @out = @toc;
 	@out[@at] = @data;
-	return write_list(@out);
+	return write_list($dir, @out);
 }
 sub data_of
 {
@@ -280,12 +261,12 @@ my @toc2 = toc_of($dump2);
 my @records = data_of('transactions', @toc2);
 is(scalar(@records), 1, 'split restore: the dump holds ledger.transactions\' data');
 $b->safe_psql('postgres', 'CREATE DATABASE r_split');
-is(pg_restore_into('r_split', $dump2, '-L', write_list(grep { !/ TABLE DATA ledger transactions / } @toc2)),
+is(pg_restore_into('r_split', $dump2, '-L', write_list($dir, grep { !/ TABLE DATA ledger transactions / } @toc2)),
 	'', 'split restore: everything but the records restores');
 $b->safe_psql('r_split', 'SELECT ledger.seal()');
 is($b->safe_psql('r_split', 'SELECT count(*) FROM ledger.seal_queue WHERE ledger_id = 0'), '1',
 	'split restore: a sealing pass ran in the new database (the work list is marked)');
-is(pg_restore_into('r_split', $dump2, '-L', write_list(@records)), '', 'split restore: then the records restore');
+is(pg_restore_into('r_split', $dump2, '-L', write_list($dir, @records)), '', 'split restore: then the records restore');
 is($b->safe_psql('r_split', $unsealed), '2', 'split restore: the two restored records are unsealed');
 # Nothing starts a pass while a restore may still be loading blocks; the
 # first one after it (here seal(); a commit or digest() would do) seals them.
@@ -316,7 +297,7 @@ my %step = (
 $b->safe_psql('postgres', 'CREATE DATABASE r_blocks_late');
 for my $k ('rest', 'recs')
 {
-	is(pg_restore_into('r_blocks_late', $dump2, '-L', write_list(@{ $step{$k} })),
+	is(pg_restore_into('r_blocks_late', $dump2, '-L', write_list($dir, @{ $step{$k} })),
 		'', "records before blocks: pg_restore of the $k runs without errors");
 }
 my ($sret, $sout, $serr) = $b->psql('r_blocks_late', 'SELECT ledger.seal()');
@@ -324,7 +305,7 @@ is($sout, '0', 'records before blocks: ledger.seal() seals nothing');
 like($serr, qr/NOTICE:  nothing sealed: a ledger of this database has transaction records but no genesis block/,
 	'records before blocks: and says why');
 is($b->safe_psql('r_blocks_late', 'SELECT count(*) FROM ledger.blocks'), '0', 'records before blocks: no block written');
-is(pg_restore_into('r_blocks_late', $dump2, '-L', write_list(@blocks)),
+is(pg_restore_into('r_blocks_late', $dump2, '-L', write_list($dir, @blocks)),
 	'', 'records before blocks: then the blocks restore without errors');
 is($b->safe_psql('r_blocks_late', 'SELECT count(*) FROM ledger.blocks'),
 	$blocks_at_dump, 'records before blocks: every block of the dump');
@@ -362,13 +343,13 @@ my $dump3 = "$dir/replica_unsealed.dump";
 $b->command_ok([ 'pg_dump', '-Fc', '-f', $dump3, '-d', 'postgres' ], 'replicas late: pg_dump of the peer');
 my @toc3 = toc_of($dump3);
 $b->safe_psql('postgres', 'CREATE DATABASE r_replicas_late');
-is(pg_restore_into('r_replicas_late', $dump3, '-L', write_list(grep { !/ TABLE DATA ledger replicas / } @toc3)),
+is(pg_restore_into('r_replicas_late', $dump3, '-L', write_list($dir, grep { !/ TABLE DATA ledger replicas / } @toc3)),
 	'', 'replicas late: everything but ledger.replicas restores');
 is($b->safe_psql('r_replicas_late', 'SELECT count(*) FROM ledger.replicas'), '0', 'replicas late: ledger.replicas is empty');
 $b->safe_psql('r_replicas_late', 'SELECT ledger.seal()');
 is($b->safe_psql('r_replicas_late', $replica_unsealed), '2', 'replicas late: ledger.seal() leaves the replica\'s records unsealed');
 is($b->safe_psql('r_replicas_late', $pay_blocks), $pay_blocks_at_dump, 'replicas late: and writes no block of the replica');
-is(pg_restore_into('r_replicas_late', $dump3, '-L', write_list(data_of('replicas', @toc3))),
+is(pg_restore_into('r_replicas_late', $dump3, '-L', write_list($dir, data_of('replicas', @toc3))),
 	'', 'replicas late: then ledger.replicas restores');
 $b->safe_psql('r_replicas_late', 'SELECT ledger.seal()');
 is($b->safe_psql('r_replicas_late', $pay_blocks), $pay_blocks_at_dump, 'replicas late: still no block of the replica sealed here');

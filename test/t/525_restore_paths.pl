@@ -38,22 +38,6 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 # passes only where the test calls seal(): the orders below are forced
 my $node = ledger_node('rp', conf => "ledger.sealer = off\n");
 
-sub toc_of
-{
-	my ($file) = @_;
-	my ($toc) = run_command([ 'pg_restore', '-l', $file ]);
-	return split /\n/, $toc;
-}
-my $nlist = 0;
-sub write_list
-{
-	my (@entries) = @_;
-	my $f = "$dir/list" . $nlist++;
-	open(my $fh, '>', $f) or die "$f: $!";
-	print $fh join("\n", @entries), "\n";
-	close $fh;
-	return $f;
-}
 # pg_restore's stderr
 sub restore
 {
@@ -106,12 +90,12 @@ $node->safe_psql('d1', q{
 # more transactions here than in the source (part 3)
 $node->safe_psql('d1', "INSERT INTO other VALUES ($_)") for 2 .. 9;
 # the extension and its schema exist: those two entries fail, the rest loads
-like(restore('d1', $dump, '-L', write_list(grep { !/ TABLE DATA ledger blocks / } @toc)),
+like(restore('d1', $dump, '-L', write_list($dir, grep { !/ TABLE DATA ledger blocks / } @toc)),
 	qr/errors ignored on restore: 1\s*\z/, 'records first: everything but ledger.blocks\' data restores');
 my ($r, $o, $e) = $node->psql('d1', 'SELECT ledger.seal()');
 like($e, qr/WARNING:  skipped the unsealed transaction records of 1 ledger that has no genesis block/,
 	'records first: a sealing pass skips the restored ledger (no block 0 yet)');
-is(restore('d1', $dump, '-L', write_list(@blocks)), '', 'records first: then the blocks restore');
+is(restore('d1', $dump, '-L', write_list($dir, @blocks)), '', 'records first: then the blocks restore');
 $node->safe_psql('d1', 'SELECT ledger.seal()');
 is($node->safe_psql('d1', $twice), '0', 'records first: no record in two blocks');
 is($node->safe_psql('d1', $unsealed), '0', 'records first: the two unsealed records are sealed');
