@@ -22,6 +22,12 @@
 #     origin transaction into a plain copy of ledger.transactions (same
 #     columns, same primary key): what a replica stores, without a trigger
 #     or a check; ledger / it is the cost of verifying on arrival.
+#     A third, "the ledger's rows without their records, plain": the same
+#     rows, ledger columns and BRIN index, and no record: one change per
+#     single-row transaction where a ledger needs two (the row, and the
+#     record that must arrive in the same transaction for the row to be
+#     verified before it is applied).  It and "the ledger's bytes" are also
+#     set beside plain replication in binary: the floors of the two designs.
 #     Rows/s from ENABLE until the last row (and, for the ledger, the
 #     origin's last block) is there; and rows per CPU-second of the apply
 #     worker (/proc/<pid>/schedstat: its whole life, start-up included).
@@ -173,7 +179,7 @@ done
 # the ledger's bytes, plain (see the header)
 RECS="ledger_id bigint NOT NULL, xact_id bigint NOT NULL, row_count bigint NOT NULL, root bytea NOT NULL, committed_at timestamptz NOT NULL, PRIMARY KEY (ledger_id, xact_id)"
 WIDE="$COLS, ledger_xact bigint, ledger_seq bigint, ledger_hash bytea"
-for t in one_w bulk_w; do
+for t in one_w bulk_w one_r bulk_r; do
     o plain_src "CREATE TABLE $t ($WIDE); CREATE INDEX ON $t USING brin (ledger_xact) WITH (pages_per_range = 16)" || exit 1
     p plain_dst "CREATE TABLE $t ($WIDE); CREATE INDEX ON $t USING brin (ledger_xact) WITH (pages_per_range = 16)" || exit 1
 done
@@ -211,7 +217,7 @@ SQL
     done
 fi
 o sync_src "SELECT ledger.create_publication('bench_pub', ARRAY['one'::regclass, 'bulk'::regclass, 'lat'::regclass$SIG_TABLES])" >/dev/null || exit 1
-o plain_src "CREATE PUBLICATION bench_plain_pub FOR TABLE one, bulk, lat, one_w, bulk_w, xrec" || exit 1
+o plain_src "CREATE PUBLICATION bench_plain_pub FOR TABLE one, bulk, lat, one_w, bulk_w, one_r, bulk_r, xrec" || exit 1
 SRC_SYNC="host=$PGHOST port=$PGPORT dbname=sync_src user=$PGUSER"
 SRC_PLAIN="host=$PGHOST port=$PGPORT dbname=plain_src user=$PGUSER"
 p sync_dst "SELECT ledger.create_subscription('bench_sub', '$SRC_SYNC', 'bench_pub')" >/dev/null || exit 1
@@ -234,6 +240,11 @@ INSERT INTO one_w (id, account, amount, memo, ledger_xact, ledger_seq, ledger_ha
 VALUES (nextval('one_ids'), :account, :account / 100.0, 'payment ' || :account, currval('one_ids'), 0, sha256(:account::text::bytea));
 INSERT INTO xrec VALUES (1, nextval('xrec_ids'), 1, sha256(:account::text::bytea), clock_timestamp());
 COMMIT;
+EOF
+cat >"$WORK/one_r.pgb" <<'EOF'
+\set account random(1, 100000)
+INSERT INTO one_r (id, account, amount, memo, ledger_xact, ledger_seq, ledger_hash)
+VALUES (nextval('one_ids'), :account, :account / 100.0, 'payment ' || :account, currval('one_ids'), 0, sha256(:account::text::bytea));
 EOF
 cat >"$WORK/lat.pgb" <<'EOF'
 \set account random(1, 100000)
@@ -264,6 +275,7 @@ apply_run() {
     local kind=$1 t=$2 sdb ddb sub rows maxid head pid t0 t1 cond
     if [ "$kind" = sync ]; then sdb=sync_src; ddb=sync_dst; sub=bench_sub; else sdb=plain_src; ddb=plain_dst; sub=bench_plain_sub; fi
     [ "$kind" = wide ] && t=${t}_w
+    [ "$kind" = rows ] && t=${t}_r
     p "$ddb" "ALTER SUBSCRIPTION $sub DISABLE" || return 1
     wait_until "$ddb" "NOT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = '$sub' AND pid IS NOT NULL)" || return 1
     # the transfer format: ledger.create_subscription's is binary; plain
@@ -271,14 +283,19 @@ apply_run() {
     # ledger's bytes in binary, like the ledger
     case $kind in
         plain) p "$ddb" "ALTER SUBSCRIPTION $sub SET (binary = false)" || return 1 ;;
-        plainb|wide) p "$ddb" "ALTER SUBSCRIPTION $sub SET (binary = true)" || return 1 ;;
+        plainb|wide|rows) p "$ddb" "ALTER SUBSCRIPTION $sub SET (binary = true)" || return 1 ;;
     esac
-    if [ "$t" = one ] || [ "$t" = one_w ]; then
+    if [ "$t" = one ] || [ "$t" = one_w ] || [ "$t" = one_r ]; then
         pgbench -n -c 4 -j 2 -t $((ROWS / 4)) -f "$WORK/$t.pgb" "$sdb" >"$WORK/load.$kind.$t" 2>&1 ||
             { fail "pgbench load of $kind $t"; sed 's/^/    /' "$WORK/load.$kind.$t" | tail -5; return 1; }
     elif [ "$t" = bulk ]; then
         o "$sdb" "INSERT INTO bulk (id, account, amount, memo)
                   SELECT nextval('bulk_ids'), g % 100000, (g % 100000) / 100.0, 'payment ' || (g % 100000)
+                    FROM generate_series(1, $BULK) g" || { fail "bulk load of $kind"; return 1; }
+    elif [ "$t" = bulk_r ]; then
+        o "$sdb" "INSERT INTO bulk_r (id, account, amount, memo, ledger_xact, ledger_seq, ledger_hash)
+                  SELECT nextval('bulk_ids'), g % 100000, (g % 100000) / 100.0, 'payment ' || (g % 100000),
+                         1, g, sha256(g::text::bytea)
                     FROM generate_series(1, $BULK) g" || { fail "bulk load of $kind"; return 1; }
     else
         o "$sdb" "BEGIN;
@@ -336,7 +353,7 @@ if [ "$CALLGRIND" = 1 ]; then
     for shape in one bulk; do
         if [ "$shape" = one ]; then label="$ROWS single-row transactions"; else label="one transaction of $BULK rows"; fi
         declare -A I=()
-        for kind in plain plainb wide sync; do
+        for kind in plain plainb rows wide sync; do
             if apply_run "$kind" "$shape"; then
                 I[$kind]=$APPLY_INSNS
                 say "  $kind, $label: applied in $APPLY_S s under callgrind, $APPLY_INSNS instructions"
@@ -347,6 +364,8 @@ if [ "$CALLGRIND" = 1 ]; then
         line "apply instructions, ledger replica, $label" "${I[sync]}" "plain logical replication" "${I[plain]}" "$(ratio "${I[plain]}" "${I[sync]}")"
         line "apply instructions, ledger replica, $label" "${I[sync]}" "plain logical replication, binary" "${I[plainb]}" "$(ratio "${I[plainb]}" "${I[sync]}")"
         line "apply instructions, ledger replica, $label" "${I[sync]}" "the ledger's bytes, plain" "${I[wide]}" "$(ratio "${I[wide]}" "${I[sync]}")"
+        line "apply instructions, the ledger's rows without their records, plain, $label" "${I[rows]}" "plain logical replication, binary" "${I[plainb]}" "$(ratio "${I[plainb]}" "${I[rows]}")"
+        line "apply instructions, the ledger's bytes, plain, $label" "${I[wide]}" "the ledger's rows without their records, plain" "${I[rows]}" "$(ratio "${I[rows]}" "${I[wide]}")"
         unset I
     done
     say "  (ratios: baseline / ledger, as the throughput ratios)"
@@ -372,9 +391,9 @@ for shape in one bulk; do
     for rep in $(seq 1 "$REPS"); do
         # the order turns from run to run
         case $((rep % 3)) in
-            1) kinds="plain plainb wide sync" ;;
-            2) kinds="sync plain plainb wide" ;;
-            0) kinds="wide sync plain plainb" ;;
+            1) kinds="plain plainb rows wide sync" ;;
+            2) kinds="sync plain plainb rows wide" ;;
+            0) kinds="wide sync plain plainb rows" ;;
         esac
         for kind in $kinds; do
             if apply_run "$kind" "$shape"; then
@@ -392,11 +411,12 @@ for shape in one bulk; do
         cwr+=("$(ratio "${C[sync.$rep]}" "${C[wide.$rep]}")")
         cbr+=("$(ratio "${C[sync.$rep]}" "${C[plainb.$rep]}")")
     done
-    ws=() wp=() cs=() cp=() ww=() cw=() wb=() cb=()
+    ws=() wp=() cs=() cp=() ww=() cw=() wb=() cb=() wr1=() cr1=()
     for rep in $(seq 1 "$REPS"); do
         ws+=("${W[sync.$rep]}"); wp+=("${W[plain.$rep]}"); cs+=("${C[sync.$rep]}"); cp+=("${C[plain.$rep]}")
         ww+=("${W[wide.$rep]}"); cw+=("${C[wide.$rep]}")
         wb+=("${W[plainb.$rep]}"); cb+=("${C[plainb.$rep]}")
+        wr1+=("${W[rows.$rep]}"); cr1+=("${C[rows.$rep]}")
     done
     line "apply rows/s (wall, ENABLE to caught up), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
         "plain logical replication" "$(bench_median "${wp[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")"
@@ -410,6 +430,14 @@ for shape in one bulk; do
         "the ledger's bytes, plain" "$(bench_median "${ww[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${ww[@]}")")"
     line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
         "the ledger's bytes, plain" "$(bench_median "${cw[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cw[@]}")")"
+    line "apply rows/s (wall), the ledger's bytes, plain, $label, median of $REPS" "$(bench_median "${ww[@]}")" \
+        "plain logical replication, binary" "$(bench_median "${wb[@]}")" "$(ratio "$(bench_median "${ww[@]}")" "$(bench_median "${wb[@]}")")"
+    line "apply rows per apply-worker CPU-second, the ledger's bytes, plain, $label, median of $REPS" "$(bench_median "${cw[@]}")" \
+        "plain logical replication, binary" "$(bench_median "${cb[@]}")" "$(ratio "$(bench_median "${cw[@]}")" "$(bench_median "${cb[@]}")")"
+    line "apply rows/s (wall), the ledger's rows without their records, plain, $label, median of $REPS" "$(bench_median "${wr1[@]}")" \
+        "plain logical replication, binary" "$(bench_median "${wb[@]}")" "$(ratio "$(bench_median "${wr1[@]}")" "$(bench_median "${wb[@]}")")"
+    line "apply rows per apply-worker CPU-second, the ledger's rows without their records, plain, $label, median of $REPS" "$(bench_median "${cr1[@]}")" \
+        "plain logical replication, binary" "$(bench_median "${cb[@]}")" "$(ratio "$(bench_median "${cr1[@]}")" "$(bench_median "${cb[@]}")")"
     say "  ratios of each run: against plain, wall $(bench_range "${wr[@]}"), CPU $(bench_range "${cr[@]}"); against plain binary, CPU $(bench_range "${cbr[@]}"); against the ledger's bytes plain, CPU $(bench_range "${cwr[@]}")"
     [ "$shape" = one ] && PLAIN_ONE_CPU=$(bench_median "${cp[@]}")
     RATIO[$shape.wall]=$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")
