@@ -57,6 +57,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -1345,4 +1346,97 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * ProcessUtility, before ALTER ROLE ... NOSUPERUSER runs (a review of
+ * database and role operations, 2026-12-07).  The role that installed the
+ * extension owns its tables, functions and event triggers.  Demoted, it kept
+ * them: it could delete history records (the catalog's triggers let local
+ * writes through, as they do a superuser's, whose changes verify reports),
+ * and it could replace the PL/pgSQL function of one of the extension's
+ * event triggers, which then ran with the rights of the next superuser who
+ * ran DDL in the database: the demoted role made itself superuser again.
+ * REASSIGN OWNED BY that role TO a role that is not a superuser is refused
+ * by PostgreSQL itself (an event trigger's owner must be a superuser,
+ * AlterEventTriggerOwner_internal); ALTER ROLE ... NOSUPERUSER was not.
+ *
+ * pg_event_trigger is per database, but the owner of every event trigger is
+ * recorded in the shared pg_shdepend: a role owning event triggers in any
+ * database keeps its superuser attribute (whatever extension made them:
+ * the same escalation holds for each).  The extension's owner is known
+ * only in this database: a role that owns extension ledger here (its event
+ * triggers given to another superuser) is refused too.
+ */
+void
+guard_alter_role(Node *stmt)
+{
+	AlterRoleStmt *ar;
+	ListCell   *lc;
+	bool		demote = false;
+	Oid			roleid;
+	Oid			argtype = OIDOID;
+	Datum		arg;
+	char	   *dbs = NULL;
+	bool		owns_here = false;
+	char	   *rolename;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (!IsA(stmt, AlterRoleStmt))
+		return;
+	ar = (AlterRoleStmt *) stmt;
+	foreach(lc, ar->options)
+	{
+		DefElem    *defel = lfirst_node(DefElem, lc);
+
+		if (strcmp(defel->defname, "superuser") == 0)
+			demote = !defGetBoolean(defel);
+	}
+	/* only a superuser may demote one: anyone else gets PostgreSQL's error */
+	if (!demote || !superuser() || ar->role == NULL || ar->role->roletype == ROLESPEC_PUBLIC)
+		return;
+	/* an unknown role, or one that is no superuser: PostgreSQL's own way */
+	roleid = get_rolespec_oid(ar->role, true);
+	if (!OidIsValid(roleid) || !superuser_arg(roleid))
+		return;
+
+	arg = ObjectIdGetDatum(roleid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(d.datname::pg_catalog.text), ', ') "
+							  "FROM pg_catalog.pg_shdepend s "
+							  "JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid "
+							  "WHERE s.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass "
+							  "AND s.refobjid OPERATOR(pg_catalog.=) $1 "
+							  "AND s.deptype OPERATOR(pg_catalog.=) 'o' "
+							  "AND s.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_event_trigger'::pg_catalog.regclass",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read pg_shdepend");
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v != NULL)
+			dbs = MemoryContextStrdup(caller, v);
+	}
+	if (dbs == NULL)
+		owns_here = guard_role_owns_extension(roleid);
+	SPI_finish();
+	if (dbs == NULL && !owns_here)
+		return;
+
+	rolename = GetUserNameFromId(roleid, false);
+	if (dbs != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot remove the superuser attribute of role \"%s\"", rolename),
+				 errdetail("The role owns event triggers in database %s (those of extension ledger, where it is installed). An event trigger runs its function for every role's DDL, superusers' included: a role that is not a superuser could replace those functions and so act as a superuser, and as the owner of extension ledger delete ledger history.",
+						   dbs),
+				 errhint("First give what the role owns to another superuser, in each of those databases: REASSIGN OWNED BY %s TO another superuser.",
+						 quote_identifier(rolename))));
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot remove the superuser attribute of role \"%s\"", rolename),
+			 errdetail("The role owns extension ledger in this database: a role that is not a superuser could delete ledger history from the extension's tables, or replace the extension's functions."),
+			 errhint("First give what the role owns to another superuser, in each database where it owns extension ledger: REASSIGN OWNED BY %s TO another superuser.",
+					 quote_identifier(rolename))));
 }

@@ -36,4 +36,11 @@ extern void guard_rename_start(Node *stmt);
  */
 extern void guard_catalog_alter_start(Node *stmt, Oid nspid);
 
+/*
+ * ProcessUtility, before ALTER ROLE runs: refuses to take the superuser
+ * attribute from a role that owns event triggers (in any database) or
+ * extension ledger (in this one).
+ */
+extern void guard_alter_role(Node *stmt);
+
 #endif							/* LEDGER_GUARD_H */

@@ -76,6 +76,7 @@
 #include "canon.h"
 #include "catalog.h"
 #include "compat.h"
+#include "guard.h"
 #include "merkle.h"
 #include "pending.h"
 #include "sealer.h"
@@ -728,8 +729,13 @@ pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
-	int			saved = pending_run_enter();
+	int			saved;
 
+	/* ALTER ROLE ... NOSUPERUSER of the owner of event triggers (guard.c) */
+	if (IsA(pstmt->utilityStmt, AlterRoleStmt))
+		guard_alter_role(pstmt->utilityStmt);
+
+	saved = pending_run_enter();
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
