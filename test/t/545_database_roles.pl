@@ -263,6 +263,12 @@ my $cic = conninfo($a, 'clone_w');
 ($r, $out, $e) = $b->psql('bank', "SELECT ledger.create_subscription('peer_from_clone', '$cic', 'clone_pub')");
 like($e, qr/ledger own\.pay is a replica that subscription "peer_from_bank" writes/,
 	'the peer refuses the copy\'s publication: its replica has a subscription');
+# another database at the peer, which never held the original's history
+$b->safe_psql('postgres', 'CREATE DATABASE other');
+$b->safe_psql('other', 'CREATE EXTENSION ledger; CREATE SCHEMA own');
+is($b->safe_psql('other', "SELECT ledger.create_subscription('other_from_clone', '$cic', 'clone_pub')"),
+	'2', 'a peer database that never held the original accepts the copy as the ledgers (documented)');
+$b->safe_psql('other', "SELECT ledger.drop_subscription('other_from_clone')");
 $b->safe_psql('bank', 'ALTER SUBSCRIPTION peer_from_bank ENABLE');
 ok(defined caught_up($a, $b, 'own.pay', 'bank'), 'the peer catches up with the original');
 $b->safe_psql('bank', "SELECT ledger.drop_subscription('peer_from_bank')");
