@@ -34,6 +34,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -48,6 +49,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -308,6 +310,49 @@ ledger_namespace(void)
 	if (catalog_cache_valid && catalog_cache_counter == SharedInvalidMessageCounter)
 		catalog_namespace_oid = nsp;
 	return nsp;
+}
+
+/*
+ * Insert a row into one of the extension's tables, below SQL (no trigger,
+ * no privilege check), with its entries in every index of the table.
+ *
+ * CatalogTupleInsert, which this replaces, forms index entries without an
+ * executor state: PostgreSQL's own catalogs have neither expression nor
+ * partial indexes (catalog/indexing.c, CatalogIndexInsert).  The
+ * extension's tables may get any index a superuser makes for a report:
+ * CREATE INDEX ON ledger.transactions ((row_count + 1)) ended the next
+ * commit that wrote a ledger with a segmentation fault (FormIndexDatum
+ * prepared the expression in a NULL EState), and took the server through
+ * crash recovery; a partial index got every row, matching or not, and
+ * answered queries with rows its predicate excludes (found by a review of
+ * DBA maintenance on 2026-12-07).  The executor's index insertion
+ * evaluates expressions and predicates, and checks exclusion constraints
+ * (a deferrable unique index is not checked: its recheck would be an AFTER
+ * trigger event, which nothing here queues).
+ */
+void
+ledger_catalog_insert(Relation rel, HeapTuple tup)
+{
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+
+	simple_heap_insert(rel, tup);
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	if (rri->ri_NumIndices > 0)
+	{
+		slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
+		ExecStoreHeapTuple(tup, slot, false);
+		list_free(ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL));
+		ExecClearTuple(slot);
+	}
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	pfree(rri);
 }
 
 /*

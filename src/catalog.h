@@ -46,6 +46,13 @@ extern Oid	ledger_catalog_relid(const char *relname);
 extern Oid	ledger_catalog_object(const char *relname);
 
 /*
+ * Insert tup into rel, one of the extension's tables (open with
+ * RowExclusiveLock), and its entries into every index of rel, expression
+ * and partial indexes a DBA added included.
+ */
+extern void ledger_catalog_insert(Relation rel, HeapTuple tup);
+
+/*
  * Run fn(arg) as the owner of the extension's catalog, in a restricted
  * security context; the caller's identity is restored however fn exits.
  */

@@ -37,8 +37,8 @@
  *
  * At XACT_EVENT_PRE_COMMIT (and PRE_PREPARE), for every ledger the
  * transaction wrote, one row goes into ledger.transactions: (ledger, xact,
- * row count, Merkle root, time), inserted with CatalogTupleInsert, so
- * neither the writer's privileges nor any trigger are involved.  The keys
+ * row count, Merkle root, time), inserted below SQL
+ * (pending_insert_record, ledger_catalog_insert), so neither the writer's privileges nor any trigger are involved.  The keys
  * that signed the transaction's rows are checked again first, and at
  * PRE_PREPARE written into the prepared transaction
  * (signed_precommit_check).  After commit the sealer is told
@@ -415,14 +415,14 @@ ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
- * Insert a record and its primary-key entry.  CatalogTupleInsert does the
- * same through a result-relation state it builds and tears down for every
+ * Insert a record and its primary-key entry.  ledger_catalog_insert does
+ * the same through a result-relation state it builds and tears down for every
  * call: 6,500 instructions, a twentieth of a single-row ledger transaction
  * (callgrind, docs/benchmarks-ledger.md).  When the primary key on
  * (ledger_id, xact_id) is the table's only index, as created, its entry is
  * inserted here with an IndexInfo kept for the backend; a table with any
- * other index (one a DBA added) takes CatalogTupleInsert, which maintains
- * them all.
+ * other index (one a DBA added) takes ledger_catalog_insert, which
+ * maintains them all (expression and partial indexes too).
  */
 static void
 pending_insert_record(Relation rel, HeapTuple tup, int64 ledger_id, int64 xact_id)
@@ -438,7 +438,7 @@ pending_insert_record(Relation rel, HeapTuple tup, int64 ledger_id, int64 xact_i
 	if (list_length(indexes) != 1 || !OidIsValid(pk) || linitial_oid(indexes) != pk)
 	{
 		list_free(indexes);
-		CatalogTupleInsert(rel, tup);
+		ledger_catalog_insert(rel, tup);
 		return;
 	}
 	list_free(indexes);
@@ -454,7 +454,7 @@ pending_insert_record(Relation rel, HeapTuple tup, int64 ledger_id, int64 xact_i
 			RelationGetIndexPredicate(idx) != NIL)
 		{
 			index_close(idx, RowExclusiveLock);
-			CatalogTupleInsert(rel, tup);
+			ledger_catalog_insert(rel, tup);
 			return;
 		}
 		old = MemoryContextSwitchTo(TopMemoryContext);
@@ -548,7 +548,7 @@ pending_write_records(bool preparing)
 
 		/*
 		 * and the sealer's pointer to it (unlogged: no WAL); the list has no
-		 * index, so a plain heap insert is all CatalogTupleInsert would do
+		 * index, so a plain heap insert is all ledger_catalog_insert would do
 		 * (less its look-up of the indexes), unless someone added one
 		 */
 		qvalues[0] = Int64GetDatum(pl->ledger_id);
@@ -556,7 +556,7 @@ pending_write_records(bool preparing)
 		qvalues[2] = PointerGetDatum(&tup->t_self);
 		qtup = heap_form_tuple(RelationGetDescr(queue), qvalues, qnulls);
 		if (RelationGetForm(queue)->relhasindex)
-			CatalogTupleInsert(queue, qtup);
+			ledger_catalog_insert(queue, qtup);
 		else
 			simple_heap_insert(queue, qtup);
 		heap_freetuple(qtup);

@@ -1087,7 +1087,7 @@ signed_record_message(SignedRow *row)
 		/* an index was added to the side table: the general way */
 		if (signed_replay_probe(msgrel, row->shape->ledger_id, hb, NULL))
 			signed_refuse_replay(row);
-		CatalogTupleInsert(msgrel, tup);
+		ledger_catalog_insert(msgrel, tup);
 		signed_accepted_msg = tup->t_self;
 		signed_accepted_msgrel = RelationGetRelid(msgrel);
 		table_close(msgrel, NoLock);
@@ -1722,7 +1722,7 @@ signed_insert_catalog_row(Oid relid, Datum *values, bool *nulls)
 	Relation	rel = table_open(relid, RowExclusiveLock);
 	HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 
-	CatalogTupleInsert(rel, tup);
+	ledger_catalog_insert(rel, tup);
 	heap_freetuple(tup);
 	table_close(rel, NoLock);
 }
