@@ -114,15 +114,13 @@ typedef struct PendingLedger
 	int64		open_inserted;	/* insert count when it was stamped */
 	int			open_depth;		/* the run it was stamped in (see above) */
 	uint64		open_run;
-	ItemPointerData open_msg;	/* its signed message, if any */
-	Oid			open_msgrel;
+	SignedMsgRef open_msg;		/* its signed message, if any */
 	uint8		open_leaf[LEDGER_HASH_LEN];
 
 	/* signed messages of skipped rows, given back at pre-commit */
 	int			nwithdrawn;
 	int			maxwithdrawn;
-	ItemPointerData *wd_tids;
-	Oid		   *wd_rels;
+	SignedMsgRef *wd_msgs;
 	int		   *wd_levels;
 
 	struct PendingLedger *next;
@@ -190,12 +188,10 @@ pending_get(Oid relid, int64 ledger_id)
 	pl->open_inserted = 0;
 	pl->open_depth = 0;
 	pl->open_run = 0;
-	ItemPointerSetInvalid(&pl->open_msg);
-	pl->open_msgrel = InvalidOid;
+	pl->open_msg.rel = InvalidOid;
 	pl->nwithdrawn = 0;
 	pl->maxwithdrawn = 0;
-	pl->wd_tids = NULL;
-	pl->wd_rels = NULL;
+	pl->wd_msgs = NULL;
 	pl->wd_levels = NULL;
 	pl->next = pending_head;
 	pending_head = pl;
@@ -265,28 +261,25 @@ pending_inserted(Relation rel)
 
 /* Note the signed message of a skipped row, to be given back. */
 static void
-pending_withdraw(PendingLedger *pl, const ItemPointerData * tid, Oid rel, int level)
+pending_withdraw(PendingLedger *pl, const SignedMsgRef *msg, int level)
 {
 	if (pl->nwithdrawn == pl->maxwithdrawn)
 	{
 		int			newmax = pl->maxwithdrawn == 0 ? 4 : pl->maxwithdrawn * 2;
 
-		if (pl->wd_tids == NULL)
+		if (pl->wd_msgs == NULL)
 		{
-			pl->wd_tids = MemoryContextAlloc(TopTransactionContext, sizeof(ItemPointerData) * newmax);
-			pl->wd_rels = MemoryContextAlloc(TopTransactionContext, sizeof(Oid) * newmax);
+			pl->wd_msgs = MemoryContextAlloc(TopTransactionContext, sizeof(SignedMsgRef) * newmax);
 			pl->wd_levels = MemoryContextAlloc(TopTransactionContext, sizeof(int) * newmax);
 		}
 		else
 		{
-			pl->wd_tids = repalloc(pl->wd_tids, sizeof(ItemPointerData) * newmax);
-			pl->wd_rels = repalloc(pl->wd_rels, sizeof(Oid) * newmax);
+			pl->wd_msgs = repalloc(pl->wd_msgs, sizeof(SignedMsgRef) * newmax);
 			pl->wd_levels = repalloc(pl->wd_levels, sizeof(int) * newmax);
 		}
 		pl->maxwithdrawn = newmax;
 	}
-	pl->wd_tids[pl->nwithdrawn] = *tid;
-	pl->wd_rels[pl->nwithdrawn] = rel;
+	pl->wd_msgs[pl->nwithdrawn] = *msg;
 	pl->wd_levels[pl->nwithdrawn] = level;
 	pl->nwithdrawn++;
 }
@@ -309,8 +302,8 @@ pending_confirm(PendingLedger *pl, Relation rel)
 	if (now >= 0 && now <= pl->open_inserted)
 	{
 		/* skipped: its signed message goes back at pre-commit */
-		if (ItemPointerIsValid(&pl->open_msg))
-			pending_withdraw(pl, &pl->open_msg, pl->open_msgrel, pl->open_level);
+		if (OidIsValid(pl->open_msg.rel))
+			pending_withdraw(pl, &pl->open_msg, pl->open_level);
 		return;
 	}
 	if (pl->open_has_leaf)
@@ -331,7 +324,7 @@ pending_run_nests(const PendingLedger *pl)
 /* Stamp a row: settle the previous one, then hold this one open. */
 static void
 pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf,
-			  const ItemPointerData * msg, Oid msgrel)
+			  const SignedMsgRef *msg)
 {
 	if (pl->open && pending_run_nests(pl))
 	{
@@ -354,16 +347,10 @@ pending_stamp(PendingLedger *pl, Relation rel, const uint8 *leaf,
 	pl->open_inserted = pending_inserted(rel);
 	pl->open_depth = run_depth;
 	pl->open_run = run_ids != NULL ? run_ids[run_depth] : 0;
-	if (msg != NULL && ItemPointerIsValid(msg))
-	{
+	if (msg != NULL && OidIsValid(msg->rel))
 		pl->open_msg = *msg;
-		pl->open_msgrel = msgrel;
-	}
 	else
-	{
-		ItemPointerSetInvalid(&pl->open_msg);
-		pl->open_msgrel = InvalidOid;
-	}
+		pl->open_msg.rel = InvalidOid;
 }
 
 /* Subtransaction end: drop or hand over saved states. */
@@ -514,7 +501,7 @@ pending_write_records(bool preparing)
 			}
 			pl->open = false;
 		}
-		signed_withdraw_messages(pl->wd_rels, pl->wd_tids, pl->nwithdrawn);
+		signed_withdraw_messages(pl->wd_msgs, pl->nwithdrawn);
 		pl->nwithdrawn = 0;
 	}
 
@@ -801,14 +788,14 @@ pending_next_seq(Relation rel, int64 ledger_id)
 /*
  * The row trigger stamped a row of rel (ledger ledger_id) with leaf, or, for
  * a row arriving with its own hash, with NULL; msg is its signed message in
- * ledger.signed_messages (relation msgrel), or invalid.
+ * ledger.signed_messages, or invalid (msg->rel).
  */
 void
 pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf,
-				  const ItemPointerData * msg, Oid msgrel)
+				  const SignedMsgRef *msg)
 {
 	pending_stamp(pending_get(RelationGetRelid(rel), ledger_id), rel, leaf,
-				  msg, msgrel);
+				  msg);
 }
 
 PG_FUNCTION_INFO_V1(ledger_own_xact);

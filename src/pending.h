@@ -12,6 +12,7 @@
 #include "utils/rel.h"
 
 #include "crypto.h"
+#include "signed.h"
 
 extern void pending_init(void);
 
@@ -31,11 +32,11 @@ extern int64 pending_next_seq(Relation rel, int64 ledger_id);
 /*
  * The row trigger stamped a row of rel with leaf (NULL for a row arriving
  * with its own hash); msg is the row's signed message in
- * ledger.signed_messages (relation msgrel), or invalid.  ERROR (27000) for
+ * ledger.signed_messages, or invalid (msg->rel).  ERROR (27000) for
  * a row inserted while a row of the same ledger stamped by an enclosing
  * statement is neither stored nor known to be skipped.
  */
 extern void pending_stamp_row(Relation rel, int64 ledger_id, const uint8 *leaf,
-							  const ItemPointerData * msg, Oid msgrel);
+							  const SignedMsgRef *msg);
 
 #endif							/* LEDGER_PENDING_H */

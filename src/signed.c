@@ -306,8 +306,7 @@ static SubTransactionId signed_used_last_subid = InvalidSubTransactionId;
 static Oid	signed_accepted_relid = InvalidOid;
 static HeapTupleHeader signed_accepted_data = NULL;
 static uint32 signed_accepted_len = 0;
-static ItemPointerData signed_accepted_msg; /* its ledger.signed_messages row */
-static Oid	signed_accepted_msgrel = InvalidOid;	/* ... of this relation */
+static SignedMsgRef signed_accepted_msg;	/* its ledger.signed_messages row */
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -359,8 +358,8 @@ signed_forget_accepted(void)
 	signed_accepted_relid = InvalidOid;
 	signed_accepted_data = NULL;
 	signed_accepted_len = 0;
-	ItemPointerSetInvalid(&signed_accepted_msg);
-	signed_accepted_msgrel = InvalidOid;
+	ItemPointerSetInvalid(&signed_accepted_msg.tid);
+	signed_accepted_msg.rel = InvalidOid;
 }
 
 /*
@@ -1057,6 +1056,16 @@ signed_refuse_replay(SignedRow *row)
 			 errtableconstraint(row->rel, row->shape->constraint)));
 }
 
+/* Remember where the row's message went, for signed_row_accepted. */
+static void
+signed_note_accepted(SignedRow *row, HeapTuple tup, Relation msgrel)
+{
+	signed_accepted_msg.tid = tup->t_self;
+	signed_accepted_msg.rel = RelationGetRelid(msgrel);
+	signed_accepted_msg.ledger_id = row->shape->ledger_id;
+	memcpy(signed_accepted_msg.hash, row->mhash, LEDGER_HASH_LEN);
+}
+
 /*
  * Record that the row's ledger has accepted its message, signed by its key;
  * refuse it if it was accepted before.  See the header comment.
@@ -1088,8 +1097,7 @@ signed_record_message(SignedRow *row)
 		if (signed_replay_probe(msgrel, row->shape->ledger_id, hb, NULL))
 			signed_refuse_replay(row);
 		ledger_catalog_insert(msgrel, tup);
-		signed_accepted_msg = tup->t_self;
-		signed_accepted_msgrel = RelationGetRelid(msgrel);
+		signed_note_accepted(row, tup, msgrel);
 		table_close(msgrel, NoLock);
 		return;
 	}
@@ -1105,8 +1113,7 @@ signed_record_message(SignedRow *row)
 		index_insert(idx, vals, nulls, &tup->t_self, msgrel,
 					 UNIQUE_CHECK_EXISTING, false, signed_replay.ii);
 	}
-	signed_accepted_msg = tup->t_self;
-	signed_accepted_msgrel = RelationGetRelid(msgrel);
+	signed_note_accepted(row, tup, msgrel);
 	index_close(idx, NoLock);
 	table_close(msgrel, NoLock);
 }
@@ -1115,15 +1122,46 @@ signed_record_message(SignedRow *row)
  * Take back the messages of rows the statements did not store (INSERT ...
  * ON CONFLICT DO NOTHING skipped them after this trigger had recorded
  * them): called at pre-commit, after the last statement, so that a new
- * command can delete what the statements inserted.  relids[i] is the
- * ledger.signed_messages that tids[i] was recorded in; a table that has
+ * command can delete what the statements inserted.  msgs[i].rel is the
+ * ledger.signed_messages that the message was recorded in; a table that has
  * gone since (the extension was dropped) took its rows with it.
+ *
+ * A message is found at the tid it was recorded at if the row there is
+ * still it (this transaction's, of its ledger and hash); else by its key.
+ * CLUSTER ledger.signed_messages, which a superuser may run inside the
+ * transaction after the skipping statement, moves every row: the tid then
+ * named another row, whose message was deleted instead, so that its signed
+ * row could be inserted again, while the skipped row's message stayed and
+ * that row was refused as a replay for good (or the tid lay past the
+ * table's end, and the commit failed reading it); found by a review of
+ * DBA maintenance on 2026-12-07.
  */
+static bool
+signed_msg_is(HeapTuple tup, TupleDesc desc, const SignedMsgRef *m)
+{
+	bool		isnull;
+	Datum		d;
+	bytea	   *hb;
+
+	if (!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+		return false;
+	d = heap_getattr(tup, 1, desc, &isnull);
+	if (isnull || DatumGetInt64(d) != m->ledger_id)
+		return false;
+	d = heap_getattr(tup, 2, desc, &isnull);
+	if (isnull)
+		return false;
+	hb = DatumGetByteaPP(d);
+	return VARSIZE_ANY_EXHDR(hb) == LEDGER_HASH_LEN &&
+		memcmp(VARDATA_ANY(hb), m->hash, LEDGER_HASH_LEN) == 0;
+}
+
 void
-signed_withdraw_messages(const Oid *relids, const ItemPointerData * tids, int n)
+signed_withdraw_messages(const SignedMsgRef *msgs, int n)
 {
 	Oid			relid;
 	Relation	msgrel;
+	BlockNumber nblocks;
 	int			i;
 
 	if (n == 0)
@@ -1133,21 +1171,51 @@ signed_withdraw_messages(const Oid *relids, const ItemPointerData * tids, int n)
 		return;
 	CommandCounterIncrement();
 	msgrel = table_open(relid, RowExclusiveLock);
+	nblocks = RelationGetNumberOfBlocks(msgrel);
 	for (i = 0; i < n; i++)
 	{
+		const SignedMsgRef *m = &msgs[i];
 		HeapTupleData tup;
-		Buffer		buf;
-		bool		live;
+		Buffer		buf = InvalidBuffer;
+		bool		found = false;
+		ScanKeyData skey[2];
+		SysScanDesc scan;
+		HeapTuple	htup;
 
-		if (relids[i] != relid)
+		if (m->rel != relid)
 			continue;
-		/* deleted already by this transaction (ledger.drop_ledger): gone */
-		tup.t_self = tids[i];
-		live = heap_fetch(msgrel, SnapshotSelf, &tup, &buf, false);
+		tup.t_self = m->tid;
+		if (ItemPointerGetBlockNumber(&m->tid) < nblocks &&
+			heap_fetch(msgrel, SnapshotSelf, &tup, &buf, false))
+			found = signed_msg_is(&tup, RelationGetDescr(msgrel), m);
 		if (BufferIsValid(buf))
 			ReleaseBuffer(buf);
-		if (live)
+		if (found)
+		{
 			simple_heap_delete(msgrel, &tup.t_self);
+			continue;
+		}
+
+		/*
+		 * moved (or deleted already by this transaction: ledger.drop_ledger,
+		 * and then not found)
+		 */
+		ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(m->ledger_id));
+		ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
+					PointerGetDatum(ledger_hash_to_bytea(m->hash)));
+		scan = systable_beginscan(msgrel, RelationGetPrimaryKeyIndex(msgrel),
+								  OidIsValid(RelationGetPrimaryKeyIndex(msgrel)),
+								  SnapshotSelf, 2, skey);
+		while (HeapTupleIsValid(htup = systable_getnext(scan)))
+		{
+			if (signed_msg_is(htup, RelationGetDescr(msgrel), m))
+			{
+				simple_heap_delete(msgrel, &htup->t_self);
+				break;
+			}
+		}
+		systable_endscan(scan);
 	}
 	table_close(msgrel, NoLock);
 }
@@ -1566,23 +1634,19 @@ ledger_signature_trigger(PG_FUNCTION_ARGS)
 
 /* Did the signature trigger accept this very tuple last?  See signed.h. */
 void
-signed_row_accepted(Relation rel, HeapTuple tuple, ItemPointer msg,
-					Oid *msgrel)
+signed_row_accepted(Relation rel, HeapTuple tuple, SignedMsgRef *msg)
 {
 	bool		ok;
 
-	ItemPointerSetInvalid(msg);
-	*msgrel = InvalidOid;
+	ItemPointerSetInvalid(&msg->tid);
+	msg->rel = InvalidOid;
 	if (signed_shape_lookup(rel) == NULL)
 		return;
 	ok = signed_accepted_relid == RelationGetRelid(rel) &&
 		signed_accepted_data == tuple->t_data &&
 		signed_accepted_len == tuple->t_len;
 	if (ok)
-	{
 		*msg = signed_accepted_msg;
-		*msgrel = signed_accepted_msgrel;
-	}
 	signed_forget_accepted();
 	if (!ok)
 		ereport(ERROR,

@@ -15,12 +15,28 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "crypto.h"
+
 /* Domain-separation tag that opens every signed message (no NUL). */
 #define SIGNED_ROW_TAG "ledger-row-v1"
 #define SIGNED_ROW_TAG_LEN 13
 
 /* Name of the signature trigger; sorts before "zz_ledger_row". */
 #define SIGNED_TRIGGER_NAME "ledger_signature"
+
+/*
+ * A row's message recorded in ledger.signed_messages by the signature
+ * trigger: where it was put, and its key there.  The tid alone does not
+ * name it for long: CLUSTER of the table (which a superuser may run inside
+ * the transaction) moves every row.
+ */
+typedef struct SignedMsgRef
+{
+	ItemPointerData tid;		/* its row when recorded */
+	Oid			rel;			/* that table; InvalidOid: no message */
+	int64		ledger_id;
+	uint8		hash[LEDGER_HASH_LEN];	/* message_hash */
+} SignedMsgRef;
 
 /* State of one ledger.verify pass over a signed ledger; opaque. */
 typedef struct SignedVerifier SignedVerifier;
@@ -49,20 +65,17 @@ extern void signed_mirror_keys(void);
  * signature trigger accepted exactly this tuple just before, so that a row
  * cannot reach the chain around a signature trigger that was disabled or
  * given a WHEN condition.  Costs one hash lookup on other ledgers.  *msg is
- * set to the ledger.signed_messages row the trigger recorded for it and
- * *msgrel to that table (both invalid for other ledgers), which signed_withdraw_messages takes back if
+ * set to the ledger.signed_messages row the trigger recorded for it (rel
+ * invalid for other ledgers), which signed_withdraw_messages takes back if
  * the statement then skips the row.
  */
-extern void signed_row_accepted(Relation rel, HeapTuple tuple, ItemPointer msg,
-								Oid *msgrel);
+extern void signed_row_accepted(Relation rel, HeapTuple tuple, SignedMsgRef *msg);
 
 /*
- * Delete, in a new command, the ledger.signed_messages rows tids[i] (of
- * relation relids[i]) of rows the transaction's statements skipped;
- * pre-commit only.
+ * Delete, in a new command, the ledger.signed_messages rows msgs[i] of rows
+ * the transaction's statements skipped; pre-commit only.
  */
-extern void signed_withdraw_messages(const Oid *relids,
-									 const ItemPointerData * tids, int n);
+extern void signed_withdraw_messages(const SignedMsgRef *msgs, int n);
 
 /*
  * Pre-commit (and pre-prepare) re-check of the keys that signed rows this

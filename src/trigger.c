@@ -159,8 +159,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	int			xatt;
 	int			satt;
 	int			hatt;
-	ItemPointerData msg;
-	Oid			msgrel;
+	SignedMsgRef msg;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -198,7 +197,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	 * included (it is enabled ALWAYS).  On a signed replica it checked the
 	 * row against the keys the origin published for the ledger.
 	 */
-	signed_row_accepted(rel, tuple, &msg, &msgrel);
+	signed_row_accepted(rel, tuple, &msg);
 
 	values = palloc(sizeof(Datum) * tupdesc->natts);
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
@@ -239,7 +238,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	{
 		/* a row hashed elsewhere: not part of this transaction's tree */
 		trigger_check_supplied(rel, info, tupdesc, values, nulls, registered, leaf);
-		pending_stamp_row(rel, info->ledger_id, NULL, &msg, msgrel);
+		pending_stamp_row(rel, info->ledger_id, NULL, &msg);
 		return PointerGetDatum(tuple);
 	}
 	if (!nulls[xatt] || !nulls[satt])
@@ -257,7 +256,7 @@ ledger_row_trigger(PG_FUNCTION_ARGS)
 	values[satt] = Int64GetDatum(pending_next_seq(rel, info->ledger_id));
 	nulls[satt] = false;
 	trigger_row_leaf(info, tupdesc, values, nulls, info->format, leaf);
-	pending_stamp_row(rel, info->ledger_id, leaf, &msg, msgrel);
+	pending_stamp_row(rel, info->ledger_id, leaf, &msg);
 	values[hatt] = PointerGetDatum(ledger_hash_to_bytea(leaf));
 	nulls[hatt] = false;
 	return PointerGetDatum(heap_form_tuple(tupdesc, values, nulls));

@@ -3,8 +3,8 @@
 #
 # A bank DBA's table maintenance against ledgers, a signed ledger and the
 # extension's own tables (review of 2026-12-07), with writers committing
-# and the sealer sealing.  A fault it found, failing here against the code
-# before:
+# and the sealer sealing.  Two faults it found, each failing here against
+# the code before:
 #  1. An expression or partial index on one of the extension's tables (the
 #     guard allows CREATE INDEX there, for reports): the rows the extension
 #     writes below SQL (ledger.transactions, ledger.seal_queue,
@@ -13,6 +13,12 @@
 #     a ledger ended with a segmentation fault (the server went through
 #     crash recovery), and a partial index got every row and answered a
 #     query with rows its predicate excludes.
+#  2. CLUSTER ledger.signed_messages inside a transaction that had skipped
+#     signed rows (INSERT ... ON CONFLICT DO NOTHING): their messages were
+#     taken back at commit by the tid they had been recorded at, which
+#     CLUSTER had given to other rows.  Another row's message was deleted,
+#     so that row could be inserted again (a replay), and the skipped
+#     row's message stayed.
 # The rest checks what stays sound: VACUUM FULL, CLUSTER, REINDEX
 # (CONCURRENTLY), SET TABLESPACE (one table, an index, ALL IN TABLESPACE),
 # storage parameters, SET STATISTICS / STORAGE / COMPRESSION, VACUUM
@@ -79,6 +85,31 @@ my $msg_mismatch = q{
 is($node->safe_psql('postgres', $msg_mismatch), '0/0', 'every row of s has its message, and no other');
 
 my ($ret, $out, $err);
+
+# ---------- 2. CLUSTER of the replay table in a transaction that skipped rows ----------
+my $skipped = join(', ', map { signed_values($_, "again$_") } 3, 11, 19);
+($ret, $out, $err) = psql_err(qq{
+	BEGIN;
+	INSERT INTO s VALUES $skipped ON CONFLICT DO NOTHING;
+	INSERT INTO s VALUES } . signed_values(25, 'm25') . qq{;
+	CLUSTER ledger.signed_messages USING signed_messages_pkey;
+	COMMIT;});
+is($err, '', 'CLUSTER ledger.signed_messages in a transaction that skipped signed rows: the commit passes');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM s'), '25', '... it stored its one new row');
+is($node->safe_psql('postgres', $msg_mismatch), '0/0',
+	'... every stored row keeps its message and the skipped rows\' messages are gone');
+$node->safe_psql('postgres', 'ALTER TABLE s DROP CONSTRAINT s_id');
+my $replayed = 0;
+for my $i (1 .. 24)
+{
+	($ret, $out, $err) = psql_err("INSERT INTO s VALUES $row{$i}");
+	$replayed++ unless $err =~ /ERROR:  23505: row .*of ledger table "s" signed by key "k1" was already inserted/;
+}
+is($replayed, 0, '... and a replay of each stored signed row is still refused');
+($ret, $out, $err) = psql_err('INSERT INTO s VALUES ' . signed_values(3, 'again3'));
+is($err, '', '... a skipped row can be sent again');
+ok(wait_sealed($node, 'postgres'), '... sealed');
+verify_ok($node, 'postgres', 's', undef, '... and s verifies');
 
 # ---------- 1. expression and partial indexes on the extension's tables ----------
 $node->safe_psql('postgres', q{
