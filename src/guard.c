@@ -28,8 +28,9 @@
  *	  and no other BEFORE INSERT row trigger firing after the ledger's first
  *	  one (triggers fire in name order; a later trigger could change a row
  *	  after it was hashed or its signature checked).
- * For any other relation: none of its parents or children is a ledger (an
- * INHERITS or ATTACH PARTITION names the other table).  Table rewrites of a
+ * For any other relation: none of its parents or children is a ledger or
+ * one of the extension's own tables (an INHERITS or ATTACH PARTITION names
+ * the other table).  Table rewrites of a
  * ledger (ALTER COLUMN TYPE, a volatile default, SET ACCESS METHOD) are
  * refused before they happen by a table_rewrite event trigger, and what
  * the guard at a command's end cannot judge (ENABLE TRIGGER, a column
@@ -224,6 +225,21 @@ guard_check_relatives(Oid relid)
 	{
 		Oid			other = lfirst_oid(lc);
 
+		/*
+		 * nor a table of the extension (review of 2026-12-07): ALTER TABLE
+		 * ledger.transactions INHERIT is refused at the command's start, but
+		 * CREATE TABLE x () INHERITS (ledger.transactions) and ALTER TABLE x
+		 * INHERIT ledger.transactions passed, and every query of the
+		 * extension's tables without ONLY then read x's rows as records
+		 */
+		if (!creating_extension && get_rel_namespace(other) == ledger_namespace())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("table \"%s\" cannot inherit from or be inherited by table \"%s.%s\" of extension ledger",
+							get_rel_name(relid), get_namespace_name(get_rel_namespace(other)),
+							get_rel_name(other)),
+					 errdetail("The extension's tables hold every ledger's history; readers of a parent see its children's rows as its own, and statements on a parent reach its children without meeting the guards of the child."),
+					 errhint("Copy the table's definition with CREATE TABLE ... (LIKE ...) instead.")));
 		if (ledger_id_for_relation(other, true) > 0)
 			guard_refuse(get_rel_name(other),
 						 psprintf("Table \"%s\" would inherit from the ledger or become its parent: statements on a parent reach its children without meeting the ledger's guard, and readers of the ledger would see rows it does not record.",

@@ -3,7 +3,7 @@
 #
 # A bank DBA's table maintenance against ledgers, a signed ledger and the
 # extension's own tables (review of 2026-12-07), with writers committing
-# and the sealer sealing.  Two faults it found, each failing here against
+# and the sealer sealing.  Three faults it found, each failing here against
 # the code before:
 #  1. An expression or partial index on one of the extension's tables (the
 #     guard allows CREATE INDEX there, for reports): the rows the extension
@@ -19,6 +19,12 @@
 #     CLUSTER had given to other rows.  Another row's message was deleted,
 #     so that row could be inserted again (a replay), and the skipped
 #     row's message stayed.
+#  3. CREATE TABLE x () INHERITS (ledger.transactions), and ALTER TABLE x
+#     INHERIT ledger.transactions (or ATTACH PARTITION of it): refused on
+#     the extension's table itself (ALTER TABLE ledger.transactions
+#     INHERIT), they passed from the other side, and every reader of the
+#     table without ONLY took x's rows for records (a row put in x showed in
+#     ledger.transaction_blocks as a transaction of a ledger not sealed).
 # The rest checks what stays sound: VACUUM FULL, CLUSTER, REINDEX
 # (CONCURRENTLY), SET TABLESPACE (one table, an index, ALL IN TABLESPACE),
 # storage parameters, SET STATISTICS / STORAGE / COMPRESSION, VACUUM
@@ -251,6 +257,24 @@ for my $op ('ALTER TABLE w SET ACCESS METHOD heap2', 'ALTER TABLE ledger.transac
 	($ret, $out, $err) = psql_err($op);
 	like($err, qr/ERROR:  0A000: cannot/, "$op is refused");
 }
+# inheritance of the extension's tables, from the other side
+for my $op ('CREATE TABLE fake_records () INHERITS (ledger.transactions)',
+	'CREATE TABLE fake_blocks (LIKE ledger.blocks); ALTER TABLE fake_blocks INHERIT ledger.blocks',
+	'CREATE TABLE all_records (LIKE ledger.transactions) PARTITION BY LIST (ledger_id); '
+	  . 'ALTER TABLE all_records ATTACH PARTITION ledger.transactions DEFAULT')
+{
+	($ret, $out, $err) = psql_err($op);
+	like($err,
+		qr/ERROR:  0A000: table "\w+" cannot inherit from or be inherited by table "ledger\.\w+" of extension ledger/,
+		"$op is refused");
+}
+is( $node->safe_psql('postgres', q{
+		SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE 'ledger'::regnamespace IN (p.relnamespace, c.relnamespace)}),
+	'0', '... no table of the extension has a parent or a child');
+is( $node->safe_psql('postgres', 'SELECT count(*) FROM ledger.transaction_blocks WHERE block_no IS NULL'),
+	'0', '... and no record waits for sealing');
+
 is( $node->safe_psql('postgres',
 		q{SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relpersistence <> 'p' AND relnamespace IN ('ledger'::regnamespace, 'public'::regnamespace) AND relkind = 'r'}),
 	'seal_queue', 'only the work list is unlogged');
