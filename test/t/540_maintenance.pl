@@ -41,6 +41,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use LedgerTest;
+use SyncTest;
 
 my $node = ledger_node('maint');
 $node->safe_psql('postgres', q{
@@ -278,5 +279,40 @@ is( $node->safe_psql('postgres', 'SELECT count(*) FROM ledger.transaction_blocks
 is( $node->safe_psql('postgres',
 		q{SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relpersistence <> 'p' AND relnamespace IN ('ledger'::regnamespace, 'public'::regnamespace) AND relkind = 'r'}),
 	'seal_queue', 'only the work list is unlogged');
+
+# ---------- a replica and its catalog at a peer, while the subscription streams ----------
+my $oa = sync_node('maint_origin');
+my $pb = sync_node('maint_peer');
+$oa->safe_psql('postgres', q{
+	CREATE TABLE pay (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, c int, memo text);
+	SELECT ledger.create_ledger('pay');
+	INSERT INTO pay (c, memo) SELECT g, 'seed' FROM generate_series(1, 50) g;
+	SELECT ledger.create_publication('mpub', ARRAY['pay'::regclass]);
+});
+ok(wait_sealed($oa, 'postgres'), 'origin sealed');
+is( $pb->safe_psql('postgres',
+		"SELECT ledger.create_subscription('msub', '" . conninfo($oa) . "', 'mpub')"),
+	'1', 'the peer subscribes to pay');
+my $rdigest = caught_up($oa, $pb, 'pay');
+ok(defined $rdigest, 'the replica caught up');
+my $load = load_start($oa, clients => 2, secs => 12, rate => 200,
+	scripts => [ [ "INSERT INTO pay (c, memo) VALUES (:client_id, repeat('y', 200));\n", 1 ] ]);
+sleep 1;
+for my $op ('VACUUM FULL pay', 'CLUSTER pay USING pay_pkey', 'REINDEX TABLE CONCURRENTLY pay',
+	'VACUUM (FREEZE, TRUNCATE) pay', 'ANALYZE pay', 'CREATE INDEX CONCURRENTLY pay_c ON pay (c)',
+	'ALTER TABLE pay SET (fillfactor = 90)', 'VACUUM FULL ledger.transactions',
+	'CLUSTER ledger.transactions USING transactions_pkey', 'VACUUM FULL ledger.blocks',
+	'REINDEX TABLE CONCURRENTLY ledger.blocks', 'VACUUM FULL ledger.history_tiles', 'VACUUM FULL ledger.replicas')
+{
+	($ret, $out, $err) = $pb->psql('postgres', "\\set VERBOSITY verbose\n$op");
+	is($err, '', "at the peer: $op while the subscription streams");
+}
+my ($lstatus) = load_finish($load);
+is($lstatus, 0, 'the origin\'s writers committed');
+$rdigest = caught_up($oa, $pb, 'pay');
+ok(defined $rdigest, 'the replica caught up after the maintenance');
+is(row_set($pb, 'pay'), row_set($oa, 'pay'), '... with the origin\'s rows');
+verify_ok($pb, 'postgres', 'pay', $rdigest, '... and verifies against the origin\'s digest');
+is(sub_enabled($pb, 'msub'), 't', '... its subscription still enabled');
 
 done_testing();
