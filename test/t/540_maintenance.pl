@@ -235,6 +235,15 @@ is( $node->safe_psql('postgres', q{
 		WHERE c.relkind = 'r' AND c.relnamespace IN ('ledger'::regnamespace, 'public'::regnamespace)}),
 	'0', 'verify_heapam finds nothing');
 
+# the replay table after VACUUM FULL and REINDEX CONCURRENTLY
+($ret, $out, $err) = psql_err("INSERT INTO s VALUES $row{5}");
+like($err, qr/ERROR:  23505: row .*of ledger table "s" signed by key "k1" was already inserted/,
+	'a replay of a signed row is still refused after the replay table was rewritten');
+($ret, $out, $err) = psql_err('INSERT INTO s VALUES ' . signed_values(40, 'm40'));
+is($err, '', '... and a new signed row is accepted');
+ok(wait_sealed($node, 'postgres'), '... and sealed');
+verify_ok($node, 'postgres', 's', $digest{s}, '... s verifies against the digest taken before');
+
 # inside an open transaction that wrote to the ledger
 ($ret, $out, $err) = psql_err(q{
 	BEGIN;
