@@ -58,8 +58,12 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
 #include "replication/walreceiver.h"
 #include "storage/lock.h"
+#include "tcop/dest.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -68,6 +72,7 @@
 #include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
 #include "canon.h"
@@ -2156,36 +2161,89 @@ sync_hide_text(const char *s, const char *lit)
 	return buf.data;
 }
 
+/* The statement run, for the context of its error (as SPI names one). */
+static void
+sync_create_subscription_context(void *arg)
+{
+	errcontext("SQL statement \"%s\"", (const char *) arg);
+}
+
 /*
  * CREATE SUBSCRIPTION on the slot made for it.  The conninfo may hold a
- * password: an error of the statement (the publisher refusing the
- * connection, an event trigger) carried the statement's text, conninfo and
- * all, as its CONTEXT ("SQL statement ...", SPI's error callback) to the
- * client and to the server log, where resync_subscription's own statement
- * names no conninfo (found by a review on 2026-12-06).  PostgreSQL shows a
- * subscription's conninfo to superusers only, and never writes it to the
- * log but in the statement that gave it.  The conninfo is cut out of such
- * an error: the statement is named with CONNECTION '...'.
+ * password, which no text of the statement may carry:
+ *
+ * - an error of the statement (the publisher refusing the connection, an
+ *   event trigger) carried the statement's text, conninfo and all, as its
+ *   CONTEXT ("SQL statement ...", SPI's error callback) to the client and to
+ *   the server log, where resync_subscription's own statement names no
+ *   conninfo (found by a review on 2026-12-06);
+ * - the text a statement run through SPI is given goes to every
+ *   ProcessUtility hook: pg_stat_statements kept it as the query text of
+ *   the nested statement (track = all, track_utility = on), pgaudit wrote it
+ *   to the server log (pgaudit.log = 'ddl' or 'all'), password and all, for
+ *   create_subscription and for resync_subscription('s') alike (found by a
+ *   review on 2026-12-07, test/t/550_coexistence.pl).
+ *
+ * PostgreSQL shows a subscription's conninfo to superusers only, and never
+ * writes it to the log but in the statement that gave it.  So the statement
+ * is parsed and run here, not through SPI: its text, for the hooks and for
+ * an error's CONTEXT, reads CONNECTION '...', and the conninfo goes in the
+ * parse tree only.  An error that names the conninfo itself still has it
+ * cut out.
  */
 static void
 sync_create_subscription(const char *subname, const char *conninfo, const char *pubname)
 {
 	char	   *lit = quote_literal_cstr(conninfo);
-	char	   *sql = psprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s "
-							   "WITH (create_slot = false, slot_name = %s, copy_data = false, "
-							   "binary = true, disable_on_error = true, enabled = true)",
-							   quote_identifier(subname), lit,
-							   quote_identifier(pubname), quote_literal_cstr(subname));
+	char	   *shown = psprintf("CREATE SUBSCRIPTION %s CONNECTION '...' PUBLICATION %s "
+								 "WITH (create_slot = false, slot_name = %s, copy_data = false, "
+								 "binary = true, disable_on_error = true, enabled = true)",
+								 quote_identifier(subname),
+								 quote_identifier(pubname), quote_literal_cstr(subname));
 	MemoryContext cxt = CurrentMemoryContext;
+	ErrorContextCallback errcallback;
 
+	errcallback.callback = sync_create_subscription_context;
+	errcallback.arg = shown;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	PG_TRY();
 	{
-		sync_spi(SPI_OK_UTILITY, sql);
+		List	   *raw = raw_parser(shown, RAW_PARSE_DEFAULT);
+		RawStmt    *rs = linitial_node(RawStmt, raw);
+		Query	   *query;
+		CreateSubscriptionStmt *stmt;
+		PlannedStmt *pstmt = makeNode(PlannedStmt);
+
+		Assert(list_length(raw) == 1);
+
+		/*
+		 * parse analysis, for the post_parse_analyze_hook: the query id
+		 * pg_stat_statements counts the statement under
+		 */
+		query = parse_analyze_fixedparams(rs, shown, NULL, 0, NULL);
+		stmt = castNode(CreateSubscriptionStmt, query->utilityStmt);
+		stmt->conninfo = pstrdup(conninfo);
+		pstmt->commandType = CMD_UTILITY;
+		pstmt->queryId = query->queryId;
+		pstmt->canSetTag = true;
+		pstmt->utilityStmt = (Node *) stmt;
+		pstmt->stmt_location = rs->stmt_location;
+		pstmt->stmt_len = rs->stmt_len;
+
+		/* as SPI runs a utility statement (spi.c, _SPI_execute_plan) */
+		CommandCounterIncrement();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		ProcessUtility(pstmt, shown, false, PROCESS_UTILITY_QUERY, NULL, NULL,
+					   None_Receiver, NULL);
+		PopActiveSnapshot();
+		CommandCounterIncrement();
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
+		error_context_stack = errcallback.previous;
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -2198,6 +2256,7 @@ sync_create_subscription(const char *subname, const char *conninfo, const char *
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	error_context_stack = errcallback.previous;
 }
 
 /*
