@@ -24,12 +24,15 @@
 # server come with postgresql-15; postgresql-contrib-15 is a virtual
 # package provided by postgresql-15 on Debian 12, so it is not listed.
 # postgresql-server-dev-15 brings clang-14 and llvm-14-dev; the fuzz
-# targets (test/fuzz) also need libFuzzer (libclang-rt-14-dev) and xxd.
+# targets (test/fuzz) also need libFuzzer (libclang-rt-14-dev) and xxd;
+# test/t/550_coexistence.pl loads pgaudit beside the extension
+# (postgresql-15-pgaudit; without it that part of the test is skipped).
 LEDGER_PACKAGES=(
 	postgresql-15
 	postgresql-client-15
 	postgresql-server-dev-15
 	postgresql-15-pgtap
+	postgresql-15-pgaudit
 	libtap-parser-sourcehandler-pgtap-perl
 	libipc-run-perl
 	libssl-dev
