@@ -77,6 +77,18 @@ worker_start(Oid dboid, const char *dbname)
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 
 	/*
+	 * But a wait with no timeout must not be a silent one: a DBA's lock on
+	 * one of the extension's tables (LOCK TABLE, VACUUM FULL, CLUSTER, or one
+	 * of them queued behind a pg_dump's lock) stopped every pass of the
+	 * database's sealer, and commits stayed unsealed with nothing in the log
+	 * (a review on 2026-12-07; test/t/555_lock_order.pl).  A wait longer than
+	 * deadlock_timeout is logged, with the process holding the lock, and
+	 * again when the lock is acquired (PostgreSQL's log_lock_waits, for the
+	 * workers whatever the server's setting).
+	 */
+	SetConfigOption("log_lock_waits", "on", PGC_SUSET, PGC_S_OVERRIDE);
+
+	/*
 	 * A database set read-only for its sessions (ALTER DATABASE ... SET
 	 * default_transaction_read_only, a common way to freeze one): the
 	 * transactions committed before, or by a session that turned it off, must
