@@ -49,10 +49,18 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_tablespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
@@ -61,12 +69,14 @@
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "commands/tablespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "parser/parse_type.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -1455,4 +1465,135 @@ guard_alter_role(Node *stmt)
 			 errdetail("The role owns extension ledger in this database: a role that is not a superuser could delete ledger history from the extension's tables, or replace the extension's functions."),
 			 errhint("First give what the role owns to another superuser, in each database where it owns extension ledger: REASSIGN OWNED BY %s TO another superuser.",
 					 quote_identifier(rolename))));
+}
+
+/*
+ * ALTER TABLE ALL IN TABLESPACE ... SET TABLESPACE (and ALTER INDEX ALL)
+ * locks the relations it moves one after the other in pg_class's physical
+ * order (tablecmds.c, AlterTableMoveAll), which puts the extension's tables,
+ * made by CREATE EXTENSION, before the ledgers made after it.  A writer
+ * locks its ledger first and ledger.transactions and ledger.seal_queue at
+ * commit; the sealer locks the extension (sealer_lock_extension), then
+ * seal_queue, transactions, blocks, history_tiles.  So the command, holding
+ * ledger.transactions and waiting for a ledger a writer had written, and
+ * the writer, committing, waited for each other, and the deadlock detector
+ * ended one of the two (a review on 2026-12-07;
+ * test/t/555_lock_order.pl); the sealer's order (seal_queue before
+ * transactions, history_tiles last) is not pg_class's either.  When the command moves a ledger or one of the extension's
+ * tables, it takes here, before PostgreSQL's own locks, the extension's
+ * object lock (a sealer's pass waits at its start, holding nothing) and then
+ * each ledger it moves (for ALTER INDEX ALL, the ledgers whose indexes it
+ * moves): a writer of one of them commits before the command goes on, and
+ * no later one starts.  With NOWAIT, a lock not available ends the command
+ * as PostgreSQL's would.  Nothing is locked when the role could not move
+ * them all (PostgreSQL then refuses the command itself).
+ */
+void
+guard_move_all_prelock(AlterTableMoveAllStmt *stmt)
+{
+	Oid			extoid;
+	Oid			orig;
+	Oid			newts;
+	char	   *version;
+	List	   *roles = NIL;
+	List	   *ledgers = NIL;
+	bool		ours = false;
+	bool		owned = true;
+	ListCell   *lc;
+	Relation	rel;
+	TableScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+
+	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_INDEX)
+		return;
+	extoid = get_extension_oid("ledger", true);
+	if (!OidIsValid(extoid) || creating_extension)
+		return;
+	version = ledger_catalog_version();
+	if (version == NULL || strcmp(version, LEDGER_CATALOG_VERSION) != 0)
+		return;					/* an old catalog: the sealer waits anyway */
+	orig = get_tablespace_oid(stmt->orig_tablespacename, true);
+	if (!OidIsValid(orig) || orig == GLOBALTABLESPACE_OID)
+		return;					/* PostgreSQL's error */
+	if (orig == MyDatabaseTableSpace)
+		orig = InvalidOid;
+	newts = get_tablespace_oid(stmt->new_tablespacename, true);
+	if (newts == MyDatabaseTableSpace)
+		newts = InvalidOid;
+	if (newts == orig)
+		return;					/* a no-op for PostgreSQL too */
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst_node(RoleSpec, lc), true);
+
+		if (!OidIsValid(roleid))
+			return;				/* PostgreSQL's error */
+		roles = lappend_oid(roles, roleid);
+	}
+
+	/* what the command will move, as AlterTableMoveAll selects it */
+	ScanKeyInit(&key, Anum_pg_class_reltablespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(orig));
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 1, &key);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		Oid			relid = form->oid;
+		Oid			table;
+
+		if (IsCatalogNamespace(form->relnamespace) ||
+			IsToastNamespace(form->relnamespace) ||
+			isAnyTempNamespace(form->relnamespace) ||
+			form->relnamespace == PG_TOAST_NAMESPACE)
+			continue;
+		if (stmt->objtype == OBJECT_TABLE &&
+			form->relkind != RELKIND_RELATION &&
+			form->relkind != RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (stmt->objtype == OBJECT_INDEX &&
+			form->relkind != RELKIND_INDEX &&
+			form->relkind != RELKIND_PARTITIONED_INDEX)
+			continue;
+		if (roles != NIL && !list_member_oid(roles, form->relowner))
+			continue;
+		table = stmt->objtype == OBJECT_INDEX ? IndexGetRelation(relid, false) : relid;
+		if (getExtensionOfObject(RelationRelationId, table) == extoid)
+			ours = true;
+		else if (ledger_id_for_relation(table, true) >= 0)
+		{
+			ours = true;
+			ledgers = list_append_unique_oid(ledgers, table);
+		}
+		else
+			continue;
+		if (!pg_class_ownercheck(relid, GetUserId()))
+			owned = false;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!ours || !owned)
+		return;
+
+	if (!stmt->nowait)
+		LockDatabaseObject(ExtensionRelationId, extoid, 0, AccessExclusiveLock);
+	else if (!ConditionalLockDatabaseObject(ExtensionRelationId, extoid, 0, AccessExclusiveLock))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("aborting because lock on extension \"ledger\" is not available")));
+	list_sort(ledgers, list_oid_cmp);
+	foreach(lc, ledgers)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (!stmt->nowait)
+			LockRelationOid(relid, AccessExclusiveLock);
+		else if (!ConditionalLockRelationOid(relid, AccessExclusiveLock))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("aborting because lock on relation \"%s.%s\" is not available",
+							get_namespace_name(get_rel_namespace(relid)),
+							get_rel_name(relid))));
+	}
 }

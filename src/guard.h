@@ -43,4 +43,11 @@ extern void guard_catalog_alter_start(Node *stmt, Oid nspid);
  */
 extern void guard_alter_role(Node *stmt);
 
+/*
+ * ProcessUtility, before ALTER TABLE/INDEX ALL IN TABLESPACE runs: locks
+ * the extension and the ledgers it moves first, in the order writers and
+ * the sealer lock them.
+ */
+extern void guard_move_all_prelock(AlterTableMoveAllStmt *stmt);
+
 #endif							/* LEDGER_GUARD_H */

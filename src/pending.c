@@ -721,6 +721,9 @@ pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	/* ALTER ROLE ... NOSUPERUSER of the owner of event triggers (guard.c) */
 	if (IsA(pstmt->utilityStmt, AlterRoleStmt))
 		guard_alter_role(pstmt->utilityStmt);
+	/* ALTER TABLE/INDEX ALL IN TABLESPACE: the lock order (guard.c) */
+	if (IsA(pstmt->utilityStmt, AlterTableMoveAllStmt))
+		guard_move_all_prelock((AlterTableMoveAllStmt *) pstmt->utilityStmt);
 
 	saved = pending_run_enter();
 	PG_TRY();

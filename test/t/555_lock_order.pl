@@ -13,6 +13,14 @@
 #  2. pg_dump's locks (ACCESS SHARE on every table it dumps, for as long as
 #     the dump lasts) never stop sealing: held on the ledger and on every
 #     table of schema ledger, commits are still sealed.
+#  3. ALTER TABLE ALL IN TABLESPACE ... SET TABLESPACE locks what it moves
+#     in pg_class's order, the extension's tables (made by CREATE EXTENSION)
+#     before the ledgers made after them; a writer locks its ledger, then
+#     ledger.transactions at commit.  With a writer's transaction open the
+#     command held ledger.transactions and waited for the ledger, the
+#     writer's COMMIT waited for ledger.transactions, and the deadlock
+#     detector ended one of them (40P01).  The command now takes the
+#     extension's lock and the ledgers it moves first; both succeed.
 
 use strict;
 use warnings;
@@ -83,6 +91,61 @@ $node->safe_psql('postgres', "INSERT INTO acct VALUES ($_, $_)") for 51 .. 80;
 ok(wait_sealed($node, 'postgres', 30), 'sealed while a dump\'s ACCESS SHARE locks are held');
 $dba->query_safe('COMMIT');
 $dba->quit;
+
+# ---------- 3. ALTER TABLE ALL IN TABLESPACE with a writer committing ----------
+my $ts = $node->basedir . '/ts';
+mkdir $ts or die "mkdir $ts: $!";
+$node->safe_psql('postgres', "CREATE TABLESPACE ts LOCATION '$ts'");
+my $id = 1000;
+for my $dir ([ 'pg_default', 'ts' ], [ 'ts', 'pg_default' ])
+{
+	my ($from, $to) = @$dir;
+	my $w = $node->background_psql('postgres', on_error_stop => 0);
+	# a session that has written before (what its first insert looks up is kept)
+	$w->query_safe('INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	$w->query_safe('BEGIN');
+	$w->query_safe('INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	my $mover = $node->background_psql('postgres', on_error_stop => 0);
+	$mover->query_until(qr/started/,
+		"\\echo started\nALTER TABLE ALL IN TABLESPACE $from SET TABLESPACE $to;\n\\echo moved\n");
+	ok( $node->poll_query_until('postgres', q{
+			SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+			 WHERE NOT l.granted AND l.relation = 'acct'::regclass
+			   AND a.query LIKE 'ALTER TABLE ALL%'}),
+		"ALTER TABLE ALL IN TABLESPACE $from waits for the writer's ledger");
+	my $log_before = -s $node->logfile;
+	$w->{stderr} = '';
+	$w->query('COMMIT');
+	is($w->{stderr}, '', "... the writer's COMMIT succeeds");
+	$w->quit;
+	$mover->{stderr} = '';
+	$mover->query('SELECT 1');
+	is($mover->{stderr}, '', '... and so does the move');
+	$mover->quit;
+	ok(slurp_file($node->logfile, $log_before) !~ /deadlock detected/, '... no deadlock in the log');
+	is($node->safe_psql('postgres', qq{
+		SELECT count(*) FROM pg_tables
+		 WHERE (schemaname, tablename) IN (('public', 'acct'), ('ledger', 'transactions'))
+		   AND coalesce(tablespace, 'pg_default') = '$to'}),
+		'2', "... the ledger and ledger.transactions are in $to");
+}
+
+# NOWAIT with a writer's transaction open: refused at once, as PostgreSQL
+# refuses it, naming the ledger
+my $w = $node->background_psql('postgres', on_error_stop => 0);
+$w->query_safe('BEGIN');
+$w->query_safe('INSERT INTO acct VALUES (' . $id++ . ', 1)');
+my ($ret, $out, $err) = $node->psql('postgres',
+	'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE ts NOWAIT');
+like($err, qr/aborting because lock on relation "public.acct" is not available/,
+	'NOWAIT with a writer of the ledger open is refused');
+# ... and a move to the same tablespace, a no-op, locks nothing
+($ret, $out, $err) = $node->psql('postgres',
+	'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default NOWAIT');
+is($ret, 0, 'a move to the same tablespace waits for no writer') or diag($err);
+$w->query_safe('COMMIT');
+$w->quit;
+ok(wait_sealed($node, 'postgres', 30), 'everything sealed after the moves');
 
 verify_ok($node, 'postgres', 'acct', undef, 'the ledger verifies');
 
