@@ -344,10 +344,28 @@ ledger_catalog_insert(Relation rel, HeapTuple tup)
 	ExecOpenIndices(rri, false);
 	if (rri->ri_NumIndices > 0)
 	{
+		/*
+		 * An index expression or predicate may call a function that runs a
+		 * query (PL/pgSQL, or an SQL function that is not inlined), which
+		 * needs an active snapshot; at pre-commit, where records and
+		 * work-list rows are written, there is none (the statement's is
+		 * gone).  Without one a PL/pgSQL function's query failed every ledger
+		 * commit ("cannot execute SQL without an outer snapshot or portal")
+		 * and an SQL function's crashed the server (a review on 2026-12-07).
+		 * Take one as PostgreSQL does for deferred triggers at commit
+		 * (trigger.c, AfterTriggerFireDeferred); an error leaves it to the
+		 * abort.
+		 */
+		bool		snap = !ActiveSnapshotSet();
+
+		if (snap)
+			PushActiveSnapshot(GetTransactionSnapshot());
 		slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
 		ExecStoreHeapTuple(tup, slot, false);
 		list_free(ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL));
 		ExecClearTuple(slot);
+		if (snap)
+			PopActiveSnapshot();
 	}
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);
