@@ -1597,3 +1597,55 @@ guard_move_all_prelock(AlterTableMoveAllStmt *stmt)
 							get_rel_name(relid))));
 	}
 }
+
+/*
+ * ProcessUtility, before REASSIGN OWNED runs (last read of 2026-12-07).
+ * REASSIGN OWNED BY the extension's owner TO a role that is not a superuser
+ * is refused by PostgreSQL only while the owner still owns the extension's
+ * event triggers (AlterEventTriggerOwner_internal).  Given to another
+ * superuser first (ALTER EVENT TRIGGER ... OWNER TO), the extension, its
+ * tables and its functions went to the role that is not a superuser,
+ * around the refusal of ALTER TABLE ... OWNER TO on those tables
+ * (guard_catalog_alter_start) and of ALTER ROLE ... NOSUPERUSER of their
+ * owner (guard_alter_role): that role then deleted history records.
+ * REASSIGN OWNED acts in the current database only, where the extension's
+ * owner is known.
+ */
+void
+guard_reassign_owned(Node *stmt)
+{
+	ReassignOwnedStmt *rs;
+	Oid			newrole;
+	ListCell   *lc;
+	char	   *owner = NULL;
+
+	if (!IsA(stmt, ReassignOwnedStmt))
+		return;
+	rs = (ReassignOwnedStmt *) stmt;
+	/* an unknown role: PostgreSQL's own error */
+	newrole = get_rolespec_oid(rs->newrole, true);
+	if (!OidIsValid(newrole) || superuser_arg(newrole))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, rs->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(roleid) && guard_role_owns_extension(roleid))
+		{
+			owner = GetUserNameFromId(roleid, false);
+			break;
+		}
+	}
+	SPI_finish();
+	if (owner == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot reassign the objects of role \"%s\" to role \"%s\"",
+					owner, GetUserNameFromId(newrole, false)),
+			 errdetail("Role \"%s\" owns extension ledger in this database, and the owner of the extension's tables and functions must be a superuser: a role that is not one could delete ledger history.",
+					   owner),
+			 errhint("Reassign them to another superuser.")));
+}

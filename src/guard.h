@@ -50,4 +50,11 @@ extern void guard_alter_role(Node *stmt);
  */
 extern void guard_move_all_prelock(AlterTableMoveAllStmt *stmt);
 
+/*
+ * ProcessUtility, before REASSIGN OWNED runs: refuses to give what the
+ * owner of extension ledger owns in this database to a role that is not a
+ * superuser.
+ */
+extern void guard_reassign_owned(Node *stmt);
+
 #endif							/* LEDGER_GUARD_H */

@@ -724,6 +724,9 @@ pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	/* ALTER TABLE/INDEX ALL IN TABLESPACE: the lock order (guard.c) */
 	if (IsA(pstmt->utilityStmt, AlterTableMoveAllStmt))
 		guard_move_all_prelock((AlterTableMoveAllStmt *) pstmt->utilityStmt);
+	/* REASSIGN OWNED of the extension's owner to a role that is none */
+	if (IsA(pstmt->utilityStmt, ReassignOwnedStmt))
+		guard_reassign_owned(pstmt->utilityStmt);
 
 	saved = pending_run_enter();
 	PG_TRY();

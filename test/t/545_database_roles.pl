@@ -166,8 +166,8 @@ like($err, qr/cannot drop ledger table own\.pay/, 'DROP OWNED BY the ledgers\' o
 
 # the extension's owner: REASSIGN to a role that is not a superuser
 ($ret, $out, $err) = run_as($a, 'bank', 'postgres', 'REASSIGN OWNED BY dba TO nonsuper');
-like($err, qr/permission denied to change owner of event trigger/,
-	'REASSIGN OWNED of the extension\'s owner to a role that is not a superuser: PostgreSQL refuses');
+like($err, qr/ERROR:  42501: cannot reassign the objects of role "dba" to role "nonsuper"/,
+	'REASSIGN OWNED of the extension\'s owner to a role that is not a superuser is refused');
 is($a->safe_psql('bank', "SELECT extowner::regrole FROM pg_extension WHERE extname = 'ledger'"),
 	'dba', '... the extension keeps its owner');
 
@@ -193,6 +193,18 @@ $a->safe_psql('bank', q{DO $$ DECLARE t text; BEGIN
 ($ret, $out, $err) = run_as($a, 'bank', 'postgres', 'ALTER ROLE dba NOSUPERUSER');
 like($err, qr/cannot remove the superuser attribute of role "dba".*owns extension ledger in this database/s,
 	'the extension\'s owner without its event triggers: refused in its database');
+
+# ... and REASSIGN OWNED to a role that is not a superuser, which
+# PostgreSQL no longer refuses once the event triggers are another's: it
+# gave the extension and its tables to nonsuper, who deleted history
+($ret, $out, $err) = run_as($a, 'bank', 'postgres', 'REASSIGN OWNED BY dba TO nonsuper');
+like($err, qr/ERROR:  42501: cannot reassign the objects of role "dba" to role "nonsuper"/,
+	'the extension\'s owner without its event triggers: REASSIGN OWNED to a role that is not a superuser is refused');
+is($a->safe_psql('bank',
+		"SELECT count(*) FROM pg_class WHERE relnamespace = 'ledger'::regnamespace AND relowner = 'nonsuper'::regrole"),
+	'0', '... nonsuper owns none of the extension\'s tables');
+($ret, $out, $err) = run_as($a, 'bank', 'postgres', 'REASSIGN OWNED BY tabowner, dba TO nonsuper');
+like($err, qr/cannot reassign the objects of role "dba"/, '... also with the owner second in the list');
 
 # a demotion after the ownership went to another superuser passes
 ($ret, $out, $err) = run_as($a, 'bank', 'postgres', 'REASSIGN OWNED BY dba TO postgres');
