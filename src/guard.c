@@ -1394,10 +1394,9 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
  * only in this database: a role that owns extension ledger here (its event
  * triggers given to another superuser) is refused too.
  */
-void
-guard_alter_role(Node *stmt)
+static void
+guard_alter_role(AlterRoleStmt *ar)
 {
-	AlterRoleStmt *ar;
 	ListCell   *lc;
 	bool		demote = false;
 	Oid			roleid;
@@ -1408,9 +1407,6 @@ guard_alter_role(Node *stmt)
 	char	   *rolename;
 	MemoryContext caller = CurrentMemoryContext;
 
-	if (!IsA(stmt, AlterRoleStmt))
-		return;
-	ar = (AlterRoleStmt *) stmt;
 	foreach(lc, ar->options)
 	{
 		DefElem    *defel = lfirst_node(DefElem, lc);
@@ -1488,7 +1484,7 @@ guard_alter_role(Node *stmt)
  * as PostgreSQL's would.  Nothing is locked when the role could not move
  * them all (PostgreSQL then refuses the command itself).
  */
-void
+static void
 guard_move_all_prelock(AlterTableMoveAllStmt *stmt)
 {
 	Oid			extoid;
@@ -1611,17 +1607,13 @@ guard_move_all_prelock(AlterTableMoveAllStmt *stmt)
  * REASSIGN OWNED acts in the current database only, where the extension's
  * owner is known.
  */
-void
-guard_reassign_owned(Node *stmt)
+static void
+guard_reassign_owned(ReassignOwnedStmt *rs)
 {
-	ReassignOwnedStmt *rs;
 	Oid			newrole;
 	ListCell   *lc;
 	char	   *owner = NULL;
 
-	if (!IsA(stmt, ReassignOwnedStmt))
-		return;
-	rs = (ReassignOwnedStmt *) stmt;
 	/* an unknown role: PostgreSQL's own error */
 	newrole = get_rolespec_oid(rs->newrole, true);
 	if (!OidIsValid(newrole) || superuser_arg(newrole))
@@ -1648,4 +1640,24 @@ guard_reassign_owned(Node *stmt)
 			 errdetail("Role \"%s\" owns extension ledger in this database, and the owner of the extension's tables and functions must be a superuser: a role that is not one could delete ledger history.",
 					   owner),
 			 errhint("Reassign them to another superuser.")));
+}
+
+/* ProcessUtility, before the command runs: see guard.h. */
+void
+guard_utility_start(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_AlterRoleStmt:
+			guard_alter_role((AlterRoleStmt *) stmt);
+			break;
+		case T_AlterTableMoveAllStmt:
+			guard_move_all_prelock((AlterTableMoveAllStmt *) stmt);
+			break;
+		case T_ReassignOwnedStmt:
+			guard_reassign_owned((ReassignOwnedStmt *) stmt);
+			break;
+		default:
+			break;
+	}
 }

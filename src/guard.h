@@ -37,24 +37,14 @@ extern void guard_rename_start(Node *stmt);
 extern void guard_catalog_alter_start(Node *stmt, Oid nspid);
 
 /*
- * ProcessUtility, before ALTER ROLE runs: refuses to take the superuser
- * attribute from a role that owns event triggers (in any database) or
- * extension ledger (in this one).
+ * ProcessUtility, before the command runs (src/pending.c):
+ * - ALTER ROLE ... NOSUPERUSER: refused for a role that owns event triggers
+ *   (in any database) or extension ledger (in this one);
+ * - ALTER TABLE/INDEX ALL IN TABLESPACE: locks the extension and the
+ *   ledgers it moves first, in the order writers and the sealer lock them;
+ * - REASSIGN OWNED: refused when it would give what the owner of extension
+ *   ledger owns in this database to a role that is not a superuser.
  */
-extern void guard_alter_role(Node *stmt);
-
-/*
- * ProcessUtility, before ALTER TABLE/INDEX ALL IN TABLESPACE runs: locks
- * the extension and the ledgers it moves first, in the order writers and
- * the sealer lock them.
- */
-extern void guard_move_all_prelock(AlterTableMoveAllStmt *stmt);
-
-/*
- * ProcessUtility, before REASSIGN OWNED runs: refuses to give what the
- * owner of extension ledger owns in this database to a role that is not a
- * superuser.
- */
-extern void guard_reassign_owned(Node *stmt);
+extern void guard_utility_start(Node *stmt);
 
 #endif							/* LEDGER_GUARD_H */

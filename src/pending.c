@@ -718,15 +718,11 @@ pending_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	int			saved;
 
-	/* ALTER ROLE ... NOSUPERUSER of the owner of event triggers (guard.c) */
-	if (IsA(pstmt->utilityStmt, AlterRoleStmt))
-		guard_alter_role(pstmt->utilityStmt);
-	/* ALTER TABLE/INDEX ALL IN TABLESPACE: the lock order (guard.c) */
-	if (IsA(pstmt->utilityStmt, AlterTableMoveAllStmt))
-		guard_move_all_prelock((AlterTableMoveAllStmt *) pstmt->utilityStmt);
-	/* REASSIGN OWNED of the extension's owner to a role that is none */
-	if (IsA(pstmt->utilityStmt, ReassignOwnedStmt))
-		guard_reassign_owned(pstmt->utilityStmt);
+	/*
+	 * ALTER ROLE ... NOSUPERUSER, ALTER TABLE/INDEX ALL IN TABLESPACE and
+	 * REASSIGN OWNED (guard.c)
+	 */
+	guard_utility_start(pstmt->utilityStmt);
 
 	saved = pending_run_enter();
 	PG_TRY();

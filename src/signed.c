@@ -1017,6 +1017,25 @@ signed_replay_setup(Relation msgrel)
 }
 
 /*
+ * Scan ledger.signed_messages, under SnapshotSelf, for the message with
+ * hash hb of the ledger, through the table's primary key (ledger_id,
+ * message_hash): committed, or written earlier in this transaction.
+ */
+static SysScanDesc
+signed_message_scan(Relation msgrel, int64 ledger_id, bytea *hb)
+{
+	ScanKeyData skey[2];
+	Oid			pk = RelationGetPrimaryKeyIndex(msgrel);
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(ledger_id));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(hb));
+	/* the keys are copied by the scan */
+	return systable_beginscan(msgrel, pk, OidIsValid(pk), SnapshotSelf, 2, skey);
+}
+
+/*
  * Is the message with hash hb already accepted for the ledger (committed,
  * or earlier in this transaction)?  The tuple at self, if valid, is ours
  * and does not count.
@@ -1025,17 +1044,10 @@ static bool
 signed_replay_probe(Relation msgrel, int64 ledger_id, bytea *hb,
 					ItemPointer self)
 {
-	ScanKeyData skey[2];
-	SysScanDesc scan;
+	SysScanDesc scan = signed_message_scan(msgrel, ledger_id, hb);
 	HeapTuple	tup;
 	bool		dup = false;
 
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(ledger_id));
-	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(hb));
-	scan = systable_beginscan(msgrel, signed_replay.indexoid, true, SnapshotSelf,
-							  2, skey);
 	while (!dup && HeapTupleIsValid(tup = systable_getnext(scan)))
 		dup = self == NULL || !ItemPointerEquals(&tup->t_self, self);
 	systable_endscan(scan);
@@ -1178,7 +1190,6 @@ signed_withdraw_messages(const SignedMsgRef *msgs, int n)
 		HeapTupleData tup;
 		Buffer		buf = InvalidBuffer;
 		bool		found = false;
-		ScanKeyData skey[2];
 		SysScanDesc scan;
 		HeapTuple	htup;
 
@@ -1200,13 +1211,8 @@ signed_withdraw_messages(const SignedMsgRef *msgs, int n)
 		 * moved (or deleted already by this transaction: ledger.drop_ledger,
 		 * and then not found)
 		 */
-		ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ,
-					Int64GetDatum(m->ledger_id));
-		ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_BYTEAEQ,
-					PointerGetDatum(ledger_hash_to_bytea(m->hash)));
-		scan = systable_beginscan(msgrel, RelationGetPrimaryKeyIndex(msgrel),
-								  OidIsValid(RelationGetPrimaryKeyIndex(msgrel)),
-								  SnapshotSelf, 2, skey);
+		scan = signed_message_scan(msgrel, m->ledger_id,
+								   ledger_hash_to_bytea(m->hash));
 		while (HeapTupleIsValid(htup = systable_getnext(scan)))
 		{
 			if (signed_msg_is(htup, RelationGetDescr(msgrel), m))
