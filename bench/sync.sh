@@ -384,6 +384,14 @@ fi
 say ""
 say "-- 1. apply throughput: rows written with the subscription disabled, then applied after ENABLE; $REPS runs each --"
 declare -A RATIO=()
+# apply_pair WHAT KIND BASELINE BASEKIND [WALL]: the wall and CPU lines of
+# KIND's medians (MW, MC) beside BASEKIND's, for the shape in $label
+apply_pair() {
+    line "apply rows/s (${5:-wall}), $1, $label, median of $REPS" "${MW[$2]}" \
+        "$3" "${MW[$4]}" "$(ratio "${MW[$2]}" "${MW[$4]}")"
+    line "apply rows per apply-worker CPU-second, $1, $label, median of $REPS" "${MC[$2]}" \
+        "$3" "${MC[$4]}" "$(ratio "${MC[$2]}" "${MC[$4]}")"
+}
 for shape in one bulk; do
     if [ "$shape" = one ]; then n=$ROWS; label="$ROWS single-row transactions"; else n=$BULK; label="one transaction of $BULK rows"; fi
     declare -A W=() C=()
@@ -411,38 +419,23 @@ for shape in one bulk; do
         cwr+=("$(ratio "${C[sync.$rep]}" "${C[wide.$rep]}")")
         cbr+=("$(ratio "${C[sync.$rep]}" "${C[plainb.$rep]}")")
     done
-    ws=() wp=() cs=() cp=() ww=() cw=() wb=() cb=() wr1=() cr1=()
-    for rep in $(seq 1 "$REPS"); do
-        ws+=("${W[sync.$rep]}"); wp+=("${W[plain.$rep]}"); cs+=("${C[sync.$rep]}"); cp+=("${C[plain.$rep]}")
-        ww+=("${W[wide.$rep]}"); cw+=("${C[wide.$rep]}")
-        wb+=("${W[plainb.$rep]}"); cb+=("${C[plainb.$rep]}")
-        wr1+=("${W[rows.$rep]}"); cr1+=("${C[rows.$rep]}")
+    # the median of each kind's runs, wall and CPU
+    declare -A MW=() MC=()
+    for kind in plain plainb rows wide sync; do
+        vw=() vc=()
+        for rep in $(seq 1 "$REPS"); do vw+=("${W[$kind.$rep]}"); vc+=("${C[$kind.$rep]}"); done
+        MW[$kind]=$(bench_median "${vw[@]}"); MC[$kind]=$(bench_median "${vc[@]}")
     done
-    line "apply rows/s (wall, ENABLE to caught up), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
-        "plain logical replication" "$(bench_median "${wp[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")"
-    line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
-        "plain logical replication" "$(bench_median "${cp[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")"
-    line "apply rows/s (wall), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
-        "plain logical replication, binary" "$(bench_median "${wb[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wb[@]}")")"
-    line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
-        "plain logical replication, binary" "$(bench_median "${cb[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cb[@]}")")"
-    line "apply rows/s (wall), ledger replica, $label, median of $REPS" "$(bench_median "${ws[@]}")" \
-        "the ledger's bytes, plain" "$(bench_median "${ww[@]}")" "$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${ww[@]}")")"
-    line "apply rows per apply-worker CPU-second, ledger replica, $label, median of $REPS" "$(bench_median "${cs[@]}")" \
-        "the ledger's bytes, plain" "$(bench_median "${cw[@]}")" "$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cw[@]}")")"
-    line "apply rows/s (wall), the ledger's bytes, plain, $label, median of $REPS" "$(bench_median "${ww[@]}")" \
-        "plain logical replication, binary" "$(bench_median "${wb[@]}")" "$(ratio "$(bench_median "${ww[@]}")" "$(bench_median "${wb[@]}")")"
-    line "apply rows per apply-worker CPU-second, the ledger's bytes, plain, $label, median of $REPS" "$(bench_median "${cw[@]}")" \
-        "plain logical replication, binary" "$(bench_median "${cb[@]}")" "$(ratio "$(bench_median "${cw[@]}")" "$(bench_median "${cb[@]}")")"
-    line "apply rows/s (wall), the ledger's rows without their records, plain, $label, median of $REPS" "$(bench_median "${wr1[@]}")" \
-        "plain logical replication, binary" "$(bench_median "${wb[@]}")" "$(ratio "$(bench_median "${wr1[@]}")" "$(bench_median "${wb[@]}")")"
-    line "apply rows per apply-worker CPU-second, the ledger's rows without their records, plain, $label, median of $REPS" "$(bench_median "${cr1[@]}")" \
-        "plain logical replication, binary" "$(bench_median "${cb[@]}")" "$(ratio "$(bench_median "${cr1[@]}")" "$(bench_median "${cb[@]}")")"
+    apply_pair "ledger replica" sync "plain logical replication" plain "wall, ENABLE to caught up"
+    apply_pair "ledger replica" sync "plain logical replication, binary" plainb
+    apply_pair "ledger replica" sync "the ledger's bytes, plain" wide
+    apply_pair "the ledger's bytes, plain" wide "plain logical replication, binary" plainb
+    apply_pair "the ledger's rows without their records, plain" rows "plain logical replication, binary" plainb
     say "  ratios of each run: against plain, wall $(bench_range "${wr[@]}"), CPU $(bench_range "${cr[@]}"); against plain binary, CPU $(bench_range "${cbr[@]}"); against the ledger's bytes plain, CPU $(bench_range "${cwr[@]}")"
-    [ "$shape" = one ] && PLAIN_ONE_CPU=$(bench_median "${cp[@]}")
-    RATIO[$shape.wall]=$(ratio "$(bench_median "${ws[@]}")" "$(bench_median "${wp[@]}")")
-    RATIO[$shape.cpu]=$(ratio "$(bench_median "${cs[@]}")" "$(bench_median "${cp[@]}")")
-    unset W C
+    [ "$shape" = one ] && PLAIN_ONE_CPU=${MC[plain]}
+    RATIO[$shape.wall]=$(ratio "${MW[sync]}" "${MW[plain]}")
+    RATIO[$shape.cpu]=$(ratio "${MC[sync]}" "${MC[plain]}")
+    unset W C MW MC
 done
 for t in one bulk; do
     if [ "$(p sync_dst "SELECT ok FROM ledger.verify('$t', \$\$$(o sync_src "SELECT ledger.digest('$t')")\$\$::jsonb)")" != t ]; then
