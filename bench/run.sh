@@ -35,6 +35,8 @@ for f in "$LEDGER_REPO"/bench/*.sh; do
 done
 ((${#parts[@]} > 0)) || ledger_die "no benchmark parts (bench/*.sh) to run"
 
+# the bulk_insn part counts instructions under valgrind's callgrind
+LEDGER_PACKAGES+=(valgrind)
 ledger_setup bench
 SRC=$LEDGER_SRC
 
