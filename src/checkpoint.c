@@ -41,6 +41,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -55,6 +56,9 @@
 
 PG_FUNCTION_INFO_V1(ledger_history_root_at);
 PG_FUNCTION_INFO_V1(ledger_applying);
+
+/* Most ledgers a checkpoint pass puts off after their failures (as the sealer's error slots). */
+#define CHECKPOINT_PUT_OFF_MAX 64
 
 /* Seconds between scheduled checkpoints of a ledger; 0: none. */
 int			ledger_checkpoint_interval_s = 0;
@@ -178,15 +182,54 @@ checkpoint_pass(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
 		{
-			Datum		arg = Int32GetDatum(ledger_checkpoint_interval_s);
-			Oid			argtype = INT4OID;
+			int64		put_off[CHECKPOINT_PUT_OFF_MAX];
+			int			nput = sealer_checkpoint_put_off(put_off, CHECKPOINT_PUT_OFF_MAX);
+			Datum	   *elems = palloc(sizeof(Datum) * Max(nput, 1));
+			Datum		args[2];
+			Oid			argtypes[2] = {INT4OID, INT8ARRAYOID};
+			int64	   *failed = NULL;
+			int			nfailed = 0;
+			int			i;
 
+			for (i = 0; i < nput; i++)
+				elems[i] = Int64GetDatum(put_off[i]);
+			args[0] = Int32GetDatum(ledger_checkpoint_interval_s);
+			args[1] = PointerGetDatum(construct_array(elems, nput, INT8OID, 8,
+													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 			pgstat_report_activity(STATE_RUNNING, "making checkpoints");
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
-			if (SPI_execute_with_args("SELECT ledger._make_due_checkpoints($1)",
-									  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			if (SPI_execute_with_args("SELECT d.failed, d.errors FROM ledger._make_due_checkpoints($1, $2) d",
+									  2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "could not make checkpoints");
+			if (SPI_processed == 1)
+			{
+				bool		null1;
+				bool		null2;
+				Datum		f = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null1);
+				Datum		e = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null2);
+
+				if (!null1 && !null2)
+				{
+					Datum	   *fd;
+					Datum	   *ed;
+					int			ne;
+
+					deconstruct_array(DatumGetArrayTypeP(f), INT8OID, 8, FLOAT8PASSBYVAL,
+									  TYPALIGN_DOUBLE, &fd, NULL, &nfailed);
+					deconstruct_array(DatumGetArrayTypeP(e), TEXTOID, -1, false,
+									  TYPALIGN_INT, &ed, NULL, &ne);
+					failed = palloc(sizeof(int64) * Max(nfailed, 1));
+					for (i = 0; i < nfailed; i++)
+					{
+						char	   *msg = i < ne ? TextDatumGetCString(ed[i]) : "(no message)";
+
+						failed[i] = DatumGetInt64(fd[i]);
+						sealer_checkpoint_failed(failed[i], msg);
+					}
+				}
+			}
+			sealer_checkpoint_pass_done(put_off, nput, failed, nfailed);
 			SPI_finish();
 		}
 		PopActiveSnapshot();

@@ -134,9 +134,12 @@ typedef struct SealerDb
 
 /*
  * The last error of a background sealing pass for a ledger, until a pass
- * seals that ledger (ledger.sealing_status): a pass logs the error, rolls
- * that ledger's subtransaction back and seals the others, so without this
- * only the server log said why a ledger fell behind.
+ * (or ledger.seal()) seals that ledger (ledger.sealing_status): a pass logs
+ * the error, rolls that ledger's subtransaction back and seals the others,
+ * so without this only the server log said why a ledger fell behind.  The
+ * slot also counts the failures in a row and puts the next try off (below);
+ * a slot with checkpoint set keeps a scheduled checkpoint's failure the same
+ * way (checkpoint.c).
  */
 #define SEALER_ERROR_SLOTS 64
 #define SEALER_ERROR_LEN 256
@@ -146,8 +149,28 @@ typedef struct SealerError
 	Oid			dboid;			/* InvalidOid: free */
 	int64		ledger_id;
 	TimestampTz at;
+	TimestampTz first_at;		/* the first of the failures in a row */
+	TimestampTz retry_at;		/* no background pass tries it before */
+	int			failures;		/* passes in a row that failed on it */
+	bool		checkpoint;		/* of the checkpoint pass (checkpoint.c) */
 	char		message[SEALER_ERROR_LEN];
 } SealerError;
+
+/*
+ * A ledger whose sealing failed is tried again by the background sealer
+ * after a delay that doubles with each failure in a row, from a second up
+ * to SEALER_RETRY_MAX_MS.  Without it a pass tried it again every
+ * ledger.seal_interval while the database had other work: a DBA's CHECK
+ * constraint on ledger.blocks that refused one ledger's blocks logged its
+ * ERROR (four lines with DETAIL and CONTEXT) 300 times a minute, about
+ * 1,200 lines, for as long as the other ledgers were written (a review on
+ * 2026-12-07; test/t/560_persistent_faults.pl).  PostgreSQL's own workers
+ * back off likewise: an apply worker that failed is started again after
+ * wal_retrieve_retry_interval, and autovacuum comes back to a table after
+ * autovacuum_naptime.  ledger.seal() tries at once, whatever the delay.
+ */
+#define SEALER_RETRY_FIRST_MS 1000
+#define SEALER_RETRY_MAX_MS (60 * 1000)
 
 typedef struct SealerShared
 {
@@ -196,21 +219,39 @@ sealer_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Keep the error of a sealing pass for a ledger of this database. */
+/* The delay before the next background try of a ledger that failed so often in a row. */
+static long
+sealer_retry_delay_ms(int failures)
+{
+	long		ms = SEALER_RETRY_FIRST_MS;
+
+	while (--failures > 0 && ms < SEALER_RETRY_MAX_MS)
+		ms *= 2;
+	return Min(ms, SEALER_RETRY_MAX_MS);
+}
+
+/*
+ * Keep the error of a sealing pass for a ledger of this database.  With
+ * failed (an error of the background pass), count it and put the ledger's
+ * next background try off (sealer_retry_delay_ms); a ledger skipped for
+ * want of its row or genesis block is not tried, and is not put off.
+ */
 static void
-sealer_error_set(int64 ledger_id, const char *message)
+sealer_error_keep_kind(int64 ledger_id, const char *message, bool failed, bool checkpoint)
 {
 	int			slot = -1;
 	int			i;
+	TimestampTz now = GetCurrentTimestamp();
+	SealerError *e;
 
 	if (sealer_shared == NULL)
 		return;
 	SpinLockAcquire(&sealer_shared->mutex);
 	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
 	{
-		SealerError *e = &sealer_shared->errors[i];
-
-		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id)
+		e = &sealer_shared->errors[i];
+		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id &&
+			e->checkpoint == checkpoint)
 		{
 			slot = i;
 			break;
@@ -219,12 +260,101 @@ sealer_error_set(int64 ledger_id, const char *message)
 		if (slot < 0 || e->at < sealer_shared->errors[slot].at)
 			slot = i;
 	}
-	sealer_shared->errors[slot].dboid = MyDatabaseId;
-	sealer_shared->errors[slot].ledger_id = ledger_id;
-	sealer_shared->errors[slot].at = GetCurrentTimestamp();
-	strlcpy(sealer_shared->errors[slot].message, message ? message : "(no message)",
-			SEALER_ERROR_LEN);
+	e = &sealer_shared->errors[slot];
+	if (e->dboid != MyDatabaseId || e->ledger_id != ledger_id || e->checkpoint != checkpoint)
+	{
+		e->checkpoint = checkpoint;
+		e->failures = 0;
+		e->first_at = now;
+		e->retry_at = 0;
+	}
+	e->dboid = MyDatabaseId;
+	e->ledger_id = ledger_id;
+	e->at = now;
+	if (failed)
+	{
+		if (e->failures == 0)
+			e->first_at = now;
+		e->failures++;
+		e->retry_at = TimestampTzPlusMilliseconds(now, sealer_retry_delay_ms(e->failures));
+	}
+	strlcpy(e->message, message ? message : "(no message)", SEALER_ERROR_LEN);
 	SpinLockRelease(&sealer_shared->mutex);
+}
+
+static void
+sealer_error_keep(int64 ledger_id, const char *message, bool failed)
+{
+	sealer_error_keep_kind(ledger_id, message, failed, false);
+}
+
+static void
+sealer_error_set(int64 ledger_id, const char *message)
+{
+	sealer_error_keep(ledger_id, message, false);
+}
+
+/*
+ * Is a background try of the ledger put off (a failure, and its delay not
+ * over)?  *failures and *first_at get its failures in a row so far (0 if
+ * none).
+ */
+static bool
+sealer_retry_later(int64 ledger_id, TimestampTz now, int *failures, TimestampTz *first_at)
+{
+	bool		later = false;
+	int			i;
+
+	*failures = 0;
+	*first_at = 0;
+	if (sealer_shared == NULL)
+		return false;
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
+	{
+		SealerError *e = &sealer_shared->errors[i];
+
+		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id && !e->checkpoint)
+		{
+			*failures = e->failures;
+			*first_at = e->first_at;
+			/* (a clock set back: the delay counts from now at most) */
+			if (e->failures > 0 && e->retry_at > now)
+			{
+				later = true;
+				if (e->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
+					e->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
+			}
+			break;
+		}
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+	return later;
+}
+
+/* What a background try of a ledger that failed before adds to an error's context. */
+typedef struct SealRetry
+{
+	int64		ledger_id;
+	int			failures;		/* failures in a row before this try */
+	TimestampTz first_at;
+} SealRetry;
+
+static void
+seal_retry_context(void *arg)
+{
+	SealRetry  *r = (SealRetry *) arg;
+
+	if (r->failures == 0)
+		errcontext("background sealing of ledger id " INT64_FORMAT
+				   ": tried again in %ld s, then with a delay doubling up to %d s while it fails",
+				   r->ledger_id, sealer_retry_delay_ms(1) / 1000,
+				   SEALER_RETRY_MAX_MS / 1000);
+	else
+		errcontext("background sealing of ledger id " INT64_FORMAT
+				   ": failure %d in a row since %s; tried again in %ld s",
+				   r->ledger_id, r->failures + 1, timestamptz_to_str(r->first_at),
+				   sealer_retry_delay_ms(r->failures + 1) / 1000);
 }
 
 /* A pass sealed the ledger: its error, if any, is history. */
@@ -240,7 +370,83 @@ sealer_error_clear(int64 ledger_id)
 	{
 		SealerError *e = &sealer_shared->errors[i];
 
-		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id)
+		if (e->dboid == MyDatabaseId && e->ledger_id == ledger_id && !e->checkpoint)
+			memset(e, 0, sizeof(SealerError));
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+}
+
+/*
+ * The checkpoint pass's side (checkpoint.c): a ledger whose scheduled
+ * checkpoint failed is tried again after the same doubling delay as a
+ * ledger whose sealing failed.  Without it the pass, which runs after each
+ * sealing pass, tried it again every ledger.seal_interval while the
+ * database was written, and logged its WARNING as often (300 a minute, a
+ * review on 2026-12-07).  sealer_checkpoint_put_off fills ids (at most max)
+ * with the ledgers of this database whose next try is not due; returns how
+ * many.
+ */
+int
+sealer_checkpoint_put_off(int64 *ids, int max)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			n = 0;
+	int			i;
+
+	if (sealer_shared == NULL)
+		return 0;
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < SEALER_ERROR_SLOTS && n < max; i++)
+	{
+		SealerError *e = &sealer_shared->errors[i];
+
+		if (e->dboid != MyDatabaseId || !e->checkpoint || e->failures == 0)
+			continue;
+		/* (a clock set back: the delay counts from now at most) */
+		if (e->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
+			e->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
+		if (e->retry_at > now)
+			ids[n++] = e->ledger_id;
+	}
+	SpinLockRelease(&sealer_shared->mutex);
+	return n;
+}
+
+/* The scheduled checkpoint of a ledger of this database failed. */
+void
+sealer_checkpoint_failed(int64 ledger_id, const char *message)
+{
+	char	   *m = psprintf("could not make a checkpoint: %s", message);
+
+	sealer_error_keep_kind(ledger_id, m, true, true);
+	pfree(m);
+}
+
+/*
+ * A checkpoint pass is over: the failures of the ledgers it tried (neither
+ * put off nor failed now) are history.
+ */
+void
+sealer_checkpoint_pass_done(const int64 *put_off, int nput, const int64 *failed, int nfailed)
+{
+	int			i;
+	int			k;
+
+	if (sealer_shared == NULL)
+		return;
+	SpinLockAcquire(&sealer_shared->mutex);
+	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
+	{
+		SealerError *e = &sealer_shared->errors[i];
+		bool		keep = false;
+
+		if (e->dboid != MyDatabaseId || !e->checkpoint)
+			continue;
+		for (k = 0; k < nput && !keep; k++)
+			keep = put_off[k] == e->ledger_id;
+		for (k = 0; k < nfailed && !keep; k++)
+			keep = failed[k] == e->ledger_id;
+		if (!keep)
 			memset(e, 0, sizeof(SealerError));
 	}
 	SpinLockRelease(&sealer_shared->mutex);
@@ -271,6 +477,18 @@ ledger_sealing_errors(PG_FUNCTION_ARGS)
 
 		if (copy[i].dboid != MyDatabaseId)
 			continue;
+		/* one row a ledger: its sealing error before its checkpoint's */
+		if (copy[i].checkpoint)
+		{
+			int			k;
+			bool		other = false;
+
+			for (k = 0; k < SEALER_ERROR_SLOTS && !other; k++)
+				other = k != i && copy[k].dboid == MyDatabaseId &&
+					copy[k].ledger_id == copy[i].ledger_id && !copy[k].checkpoint;
+			if (other)
+				continue;
+		}
 		copy[i].message[SEALER_ERROR_LEN - 1] = '\0';
 		values[0] = Int64GetDatum(copy[i].ledger_id);
 		values[1] = TimestampTzGetDatum(copy[i].at);
@@ -2021,7 +2239,17 @@ seal_as_owner(void *varg)
 	ids = sealer_ledger_ids(a->relid);
 	skip = palloc0(sizeof(SealSkip) * Max(ids.n, 1));
 	for (i = 0; i < ids.n; i++)
+	{
 		a->blocks += seal_ledger_of(&ids, i, false, &skip[i]);
+
+		/*
+		 * sealed: a background pass's error for it is history, and the passes
+		 * come back to it at their own pace, not after the delay of its
+		 * failures (ledger.seal() once their cause is removed)
+		 */
+		if (skip[i] == SEAL_SKIP_NONE || skip[i] == SEAL_SKIP_DROPPED)
+			sealer_error_clear(ids.ids[i]);
+	}
 	sealer_warn_skipped(&ids, skip, false);
 }
 
@@ -2429,6 +2657,8 @@ sealer_pass(void)
 	bool		has_ext;
 	volatile bool dropped = false;
 	int			i;
+	SealRetry	retry;
+	ErrorContextCallback retrycallback;
 
 	/*
 	 * Each transaction of a worker starts its statement's clock itself, as
@@ -2508,13 +2738,23 @@ sealer_pass(void)
 			if (dropped)
 				break;			/* between two transactions of the pass */
 		}
+		/* a ledger that failed waits for its delay (SEALER_RETRY_FIRST_MS) */
+		if (sealer_retry_later(ids.ids[i], GetCurrentTimestamp(), &retry.failures,
+							   &retry.first_at))
+			continue;
+		retry.ledger_id = ids.ids[i];
 		oldcxt = CurrentMemoryContext;
 		oldowner = CurrentResourceOwner;
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(oldcxt);
 		PG_TRY();
 		{
+			retrycallback.callback = seal_retry_context;
+			retrycallback.arg = &retry;
+			retrycallback.previous = error_context_stack;
+			error_context_stack = &retrycallback;
 			blocks += seal_ledger_of(&ids, i, true, &skip[i]);
+			error_context_stack = retrycallback.previous;
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
 			CurrentResourceOwner = oldowner;
@@ -2530,7 +2770,7 @@ sealer_pass(void)
 			EmitErrorReport();
 			edata = CopyErrorData();
 			FlushErrorState();
-			sealer_error_set(ids.ids[i], edata->message);
+			sealer_error_keep(ids.ids[i], edata->message, true);
 			FreeErrorData(edata);
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);

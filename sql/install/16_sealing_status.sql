@@ -8,7 +8,8 @@
 -- the newest block.  What a DBA's alert watches: commits stay unsealed
 -- while no background worker slot is free, while a sealing pass fails, or
 -- between two scheduled seal() calls without the background sealer; and
--- the background sealer's last error for the ledger.  A
+-- the background sealer's last error for the ledger (or, failing that,
+-- of its scheduled checkpoint).  A
 -- function owned by the extension's owner (the work list is for superusers
 -- only); the status is for superusers and pg_monitor.  The counts come
 -- from the sealer's work list, which a crash, a restore or a promotion

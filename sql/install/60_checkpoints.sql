@@ -729,18 +729,27 @@ REVOKE ALL ON FUNCTION ledger.checkpoint(pg_catalog.regclass) FROM PUBLIC;
 
 -- For the background sealer (src/checkpoint.c): a checkpoint of every
 -- ledger owned here whose history grew, once an interval.
-CREATE FUNCTION ledger._make_due_checkpoints(interval_s pg_catalog.int4) RETURNS pg_catalog.int4
-    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+-- put_off: ledgers whose checkpoint failed and whose next try is not due
+-- yet (the background sealer keeps them, src/checkpoint.c); failed and
+-- errors: the ledgers whose checkpoint failed now, and why.
+CREATE FUNCTION ledger._make_due_checkpoints(interval_s pg_catalog.int4, put_off pg_catalog.int8[],
+    OUT made pg_catalog.int4, OUT failed pg_catalog.int8[], OUT errors pg_catalog.text[])
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     me record;
     g record;
-    made pg_catalog.int4 := 0;
 BEGIN
+    made := 0;
+    failed := '{}';
+    errors := '{}';
+    IF interval_s IS NULL THEN
+        RETURN;
+    END IF;
     SELECT i.name INTO me FROM ledger.institution i;
     IF NOT FOUND THEN
-        RETURN 0;
+        RETURN;
     END IF;
     FOR g IN
         SELECT l.ledger_id, l.ledger_uuid, h.tree_size, h.tree_root, l.relation
@@ -749,6 +758,7 @@ BEGIN
                           FROM ledger.blocks b WHERE b.ledger_id OPERATOR(pg_catalog.=) l.ledger_id
                          ORDER BY b.block_no DESC LIMIT 1) h ON true
          WHERE h.tree_root IS NOT NULL
+           AND NOT l.ledger_id OPERATOR(pg_catalog.=) ANY (COALESCE(put_off, '{}'))
            AND NOT EXISTS (SELECT 1 FROM ledger.replicas r WHERE r.ledger_id OPERATOR(pg_catalog.=) l.ledger_id)
            -- two index probes, not one OR over every checkpoint of the
            -- ledger: this runs after each pass of the sealer, and a ledger
@@ -774,13 +784,22 @@ BEGIN
             made := made OPERATOR(pg_catalog.+) 1;
         EXCEPTION WHEN OTHERS THEN
             -- one ledger's problem does not stop the others' checkpoints
-            RAISE WARNING 'could not make a checkpoint of ledger "%": %', g.relation, SQLERRM;
+            RAISE WARNING 'could not make a checkpoint of ledger "%": %', g.relation, SQLERRM
+                USING DETAIL = 'The background sealer tries it again after a delay that doubles with each failure in a row, from a second up to a minute; ledger.sealing_status shows the error meanwhile.';
+            failed := failed OPERATOR(pg_catalog.||) g.ledger_id;
+            errors := errors OPERATOR(pg_catalog.||) SQLERRM;
         END;
     END LOOP;
-    RETURN made;
 END
 $$;
-COMMENT ON FUNCTION ledger._make_due_checkpoints(pg_catalog.int4) IS 'Internal: the background sealer''s checkpoints, of each ledger owned here whose history grew, at most one per interval_s seconds';
+COMMENT ON FUNCTION ledger._make_due_checkpoints(pg_catalog.int4, pg_catalog.int8[]) IS 'Internal: the background sealer''s checkpoints, of each ledger owned here whose history grew, at most one per interval_s seconds, but for the ledgers put off; the ledgers that failed, and why';
+REVOKE ALL ON FUNCTION ledger._make_due_checkpoints(pg_catalog.int4, pg_catalog.int8[]) FROM PUBLIC;
+
+CREATE FUNCTION ledger._make_due_checkpoints(interval_s pg_catalog.int4) RETURNS pg_catalog.int4
+    LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT d.made FROM ledger._make_due_checkpoints(interval_s, NULL) d $$;
+COMMENT ON FUNCTION ledger._make_due_checkpoints(pg_catalog.int4) IS 'Internal: the background sealer''s checkpoints, of each ledger owned here whose history grew, at most one per interval_s seconds; returns how many were made';
 REVOKE ALL ON FUNCTION ledger._make_due_checkpoints(pg_catalog.int4) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------

@@ -1,0 +1,146 @@
+
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# The background workers under a fault that does not go away (a review on
+# 2026-12-07): a DBA's CHECK constraint on ledger.blocks that refuses one
+# ledger's blocks, and one on ledger.checkpoints that refuses another
+# ledger's scheduled checkpoints, while the database is written.
+#  1. Each sealing pass (every ledger.seal_interval while there is work)
+#     tried the failing ledger again and logged its ERROR: 5 a second, four
+#     lines each (with DETAIL and CONTEXT), about 1,200 lines a minute.  The
+#     checkpoint pass after each sealing pass did the same with its WARNING.
+#     Both now try a ledger that failed again after a delay that doubles
+#     from a second up to a minute, as PostgreSQL's apply workers and
+#     autovacuum come back to a failure later; the log says how many times
+#     it failed in a row.
+#  2. The other ledgers, and the other database, are sealed meanwhile.
+#  3. sealing_status shows both failures (the checkpoint's was only in the
+#     log).
+#  4. Once the constraints are dropped, sealing and the checkpoints resume
+#     by themselves, nothing sealed twice, every ledger verifies.
+#  5. ledger.seal() of a ledger whose background sealing failed clears its
+#     error: until then sealing_status showed it for good once seal() had
+#     sealed what the passes had failed on (a pass clears it only when it
+#     seals that ledger, and seal() had left it nothing to seal).
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use LedgerTest;
+
+# the default interval (ledger_node sets 100ms)
+my $node = ledger_node('persist', conf => "ledger.seal_interval = 200ms\nledger.checkpoint_interval = 1s\n");
+
+my ($pub) = run_command([ 'bash', '-c', 'openssl genpkey -algorithm ed25519 | openssl pkey -pubout' ]);
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION ledger;
+	SELECT ledger.add_key('me-cp', 'me', 'ed25519', ledger.public_key_from_pem(\$k\$$pub\$k\$));
+	SELECT ledger.set_institution('me', 'me-cp');
+	CREATE TABLE acct_a (id bigserial PRIMARY KEY, amount numeric);
+	CREATE TABLE acct_b (id bigserial PRIMARY KEY, amount numeric);
+	SELECT ledger.create_ledger('acct_a');
+	SELECT ledger.create_ledger('acct_b');
+	INSERT INTO acct_a (amount) VALUES (1);
+	INSERT INTO acct_b (amount) VALUES (1);
+});
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+$node->safe_psql('other', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE acct_c (id bigserial PRIMARY KEY, amount numeric);
+	SELECT ledger.create_ledger('acct_c');
+});
+ok(wait_sealed($node, 'postgres') && wait_sealed($node, 'other'), 'sealed at start');
+my $aid = $node->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 'acct_a'::regclass});
+my $bid = $node->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 'acct_b'::regclass});
+
+# A writer: a commit every 50 ms for $secs seconds.
+sub writer
+{
+	my ($db, $table, $secs) = @_;
+	my $n = int($secs * 20);
+	my $sql = "DO \$\$ BEGIN FOR i IN 1..$n LOOP INSERT INTO $table (amount) VALUES (i); COMMIT; "
+	  . "PERFORM pg_sleep(0.05); END LOOP; END \$\$";
+	my ($o, $e) = ('', '');
+	return IPC::Run::start([ 'psql', '-X', '-q', '-d', $node->connstr($db), '-c', $sql ],
+		'>', \$o, '2>', \$e);
+}
+
+sub unsealed
+{
+	my ($db, $table) = @_;
+	return $node->safe_psql($db, "SELECT count(*) FROM ledger.transaction_blocks t JOIN ledger.ledgers l USING (ledger_id) "
+		  . "WHERE l.relation = '$table'::regclass AND t.block_no IS NULL");
+}
+
+# ---------- the faults: allowed to a DBA (constraints are no rewrite) ----------
+$node->safe_psql('postgres', "ALTER TABLE ledger.blocks ADD CONSTRAINT dba_no_b CHECK (ledger_id <> $bid) NOT VALID");
+$node->safe_psql('postgres', "ALTER TABLE ledger.checkpoints ADD CONSTRAINT dba_no_a CHECK (ledger_id <> $aid) NOT VALID");
+
+my $log_at = -s $node->logfile;
+$node->safe_psql('postgres', 'INSERT INTO acct_b (amount) VALUES (2)');
+my $cblocks = $node->safe_psql('other', 'SELECT count(*) FROM ledger.blocks');
+my $secs = 12;
+my @w = (writer('postgres', 'acct_a', $secs), writer('other', 'acct_c', $secs));
+$_->finish for @w;
+my $log = slurp_file($node->logfile, $log_at);
+my $seal_errors = () = $log =~ /ERROR:  new row for relation "blocks" violates check constraint "dba_no_b"/g;
+my $cp_warnings = () = $log =~ /WARNING:  could not make a checkpoint of ledger "public\.acct_a"/g;
+diag("in $secs s of writes: $seal_errors sealing errors of acct_b, $cp_warnings checkpoint warnings of acct_a, "
+	  . scalar(split /\n/, $log) . ' log lines');
+
+# ---------- 1. not every pass ----------
+# (a pass every 200 ms: 60 tries in 12 s before; now at 0, 1, 3, 7 s)
+ok($seal_errors >= 2 && $seal_errors <= 6, "the failing ledger is tried again, but not at every pass ($seal_errors in $secs s)");
+ok($cp_warnings >= 2 && $cp_warnings <= 6, "the failing checkpoint is tried again, but not at every pass ($cp_warnings in $secs s)");
+like($log, qr/background sealing of ledger id $bid: failure 3 in a row since [^;]+; tried again in 4 s/,
+	'the log says how many times it failed in a row and when it is tried again');
+
+# ---------- 2. the others are sealed meanwhile ----------
+$node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM ledger.transaction_blocks t JOIN ledger.ledgers l USING (ledger_id)
+	WHERE l.relation = 'acct_a'::regclass AND t.block_no IS NULL});
+is(unsealed('postgres', 'acct_a'), '0', 'the other ledger of the database is sealed');
+ok(wait_sealed($node, 'other', 10), 'the other database is sealed');
+ok($node->safe_psql('other', 'SELECT count(*) FROM ledger.blocks') > $cblocks + 10, '... block after block');
+is(unsealed('postgres', 'acct_b'), '1', 'the failing ledger is not');
+
+# ---------- 3. visible in sealing_status ----------
+like($node->safe_psql('postgres', q{SELECT last_error FROM ledger.sealing_status WHERE ledger = 'acct_b'::regclass}),
+	qr/violates check constraint "dba_no_b"/, 'sealing_status: the sealing error');
+like($node->safe_psql('postgres', q{SELECT last_error FROM ledger.sealing_status WHERE ledger = 'acct_a'::regclass}),
+	qr/^could not make a checkpoint: .*violates check constraint "dba_no_a"/, 'sealing_status: the checkpoint error');
+
+# ---------- 4. recovery, by itself ----------
+$node->safe_psql('postgres', 'ALTER TABLE ledger.blocks DROP CONSTRAINT dba_no_b');
+$node->safe_psql('postgres', 'ALTER TABLE ledger.checkpoints DROP CONSTRAINT dba_no_a');
+my $made = $node->safe_psql('postgres', "SELECT max(made_at) FROM ledger.checkpoints WHERE ledger_id = $aid");
+my $t0 = time;
+my $w = writer('postgres', 'acct_a', 30);
+my $recovered = $node->poll_query_until('postgres', qq{
+	SELECT (SELECT count(*) FROM ledger.transaction_blocks t WHERE t.ledger_id = $bid AND t.block_no IS NULL) = 0
+	   AND EXISTS (SELECT 1 FROM ledger.checkpoints WHERE ledger_id = $aid AND made_at > '$made')
+	   AND (SELECT count(*) FROM ledger.sealing_status WHERE last_error IS NOT NULL) = 0});
+my $took = time - $t0;
+$node->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO $$ BEGIN FOR i IN%' AND pid <> pg_backend_pid()});
+$w->finish;
+ok($recovered, "sealing and checkpoints resume once the constraints are dropped (in $took s)");
+ok(wait_sealed($node, 'postgres'), 'everything sealed');
+verify_ok($node, 'postgres', $_) for qw(acct_a acct_b);
+verify_ok($node, 'other', 'acct_c');
+is($node->safe_psql('postgres', 'SELECT count(*) - count(DISTINCT (ledger_id, x)) FROM ledger.blocks, unnest(xact_ids) x'),
+	'0', 'no transaction in two blocks');
+
+# ---------- 5. ledger.seal() clears the error ----------
+$node->safe_psql('postgres', "ALTER TABLE ledger.blocks ADD CONSTRAINT dba_no_b CHECK (ledger_id <> $bid) NOT VALID");
+$node->safe_psql('postgres', 'INSERT INTO acct_b (amount) VALUES (3)');
+$node->poll_query_until('postgres', q{SELECT last_error IS NOT NULL FROM ledger.sealing_status WHERE ledger = 'acct_b'::regclass});
+# the sealer, idle, leaves (the next pass would be the minute's sweep)
+$node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'ledger sealer'});
+$node->safe_psql('postgres', 'ALTER TABLE ledger.blocks DROP CONSTRAINT dba_no_b');
+is($node->safe_psql('postgres', q{SELECT ledger.seal('acct_b')}), '1', 'ledger.seal() seals the ledger at once');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM ledger.sealing_status WHERE last_error IS NOT NULL}), '0',
+	'... and sealing_status no longer shows its error');
+
+done_testing();
