@@ -53,6 +53,7 @@
 #include "replica.h"
 #include "sealer.h"
 #include "tiles.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(ledger_history_root_at);
 PG_FUNCTION_INFO_V1(ledger_applying);
@@ -177,6 +178,8 @@ checkpoint_pass(void)
 
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
+		/* (a deferred constraint fails in its ledger's EXCEPTION block) */
+		worker_constraints_immediate();
 		/* (first: see sealer_lock_extension) */
 		has_ext = sealer_lock_extension();
 		PushActiveSnapshot(GetTransactionSnapshot());

@@ -2670,6 +2670,7 @@ sealer_pass(void)
 	 */
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	worker_constraints_immediate();
 	has_ext = sealer_lock_extension();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) != 0)
@@ -2733,6 +2734,7 @@ sealer_pass(void)
 			CommitTransactionCommand();
 			SetCurrentStatementStartTimestamp();
 			StartTransactionCommand();
+			worker_constraints_immediate();
 			dropped = !sealer_lock_extension();
 			PushActiveSnapshot(GetTransactionSnapshot());
 			if (dropped)

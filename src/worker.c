@@ -16,7 +16,9 @@
  */
 #include "postgres.h"
 
+#include "commands/trigger.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -115,6 +117,32 @@ worker_start(Oid dboid, const char *dbname)
 	 * ledger_as_owner).
 	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/*
+ * SET CONSTRAINTS ALL IMMEDIATE for the worker's transaction just begun.
+ * The sealer writes each ledger's blocks in a subtransaction of its own, so
+ * that an error in one ledger rolls back that ledger alone; but a DBA's
+ * deferred constraint or constraint trigger on ledger.blocks (DEFERRABLE
+ * INITIALLY DEFERRED: an audit trigger, a deferrable foreign key) fired at
+ * the pass's commit, outside every subtransaction.  One ledger it refused
+ * failed the whole transaction and ended the sealer: the 31 other ledgers
+ * of the transaction were never sealed, the launcher started a sealer again
+ * every ledger.seal_interval, each logging the same ERROR (59 in 15 s), and
+ * sealing_status showed nothing (a review on 2026-12-07;
+ * test/t/560_persistent_faults.pl).  Checked at the end of its statement,
+ * the constraint fails in the ledger's subtransaction like any other error.
+ * The extension itself defines no deferred constraint.
+ */
+void
+worker_constraints_immediate(void)
+{
+	ConstraintsSetStmt *stmt = makeNode(ConstraintsSetStmt);
+
+	stmt->constraints = NIL;
+	stmt->deferred = false;
+	AfterTriggerSetState(stmt);
+	pfree(stmt);
 }
 
 /* Between passes: interrupts, and the configuration file after SIGHUP. */

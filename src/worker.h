@@ -25,6 +25,9 @@ extern void worker_check(void);
 /* Sleep until the latch is set or timeout_ms passed; exits with the postmaster. */
 extern void worker_sleep(long timeout_ms);
 
+/* In a worker's transaction: every deferrable constraint checked at its statement's end. */
+extern void worker_constraints_immediate(void);
+
 /* Have ms passed since *since, a clock set back counting as the start? */
 extern bool worker_elapsed(TimestampTz *since, TimestampTz now, long ms);
 

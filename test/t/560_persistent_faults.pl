@@ -22,6 +22,12 @@
 #     error: until then sealing_status showed it for good once seal() had
 #     sealed what the passes had failed on (a pass clears it only when it
 #     seals that ledger, and seal() had left it nothing to seal).
+#  6. A DBA's deferred constraint trigger on ledger.blocks refusing one
+#     ledger's block failed the commit of the whole pass: no ledger of that
+#     transaction was sealed, and the sealer, ended by the error, was
+#     started again every interval (59 ERRORs in 15 s), with nothing in
+#     sealing_status.  The workers check deferred constraints at their
+#     statement's end now, in the ledger's subtransaction.
 
 use strict;
 use warnings;
@@ -142,5 +148,37 @@ $node->safe_psql('postgres', 'ALTER TABLE ledger.blocks DROP CONSTRAINT dba_no_b
 is($node->safe_psql('postgres', q{SELECT ledger.seal('acct_b')}), '1', 'ledger.seal() seals the ledger at once');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM ledger.sealing_status WHERE last_error IS NOT NULL}), '0',
 	'... and sealing_status no longer shows its error');
+
+# ---------- 6. a deferred constraint trigger on ledger.blocks ----------
+# (an audit trigger DEFERRABLE INITIALLY DEFERRED, allowed to a DBA): it
+# fired at the pass's commit, outside the ledger's subtransaction, so the
+# ledger it refused failed the whole transaction, the other ledgers of it
+# were not sealed, and the sealer, ended by the error, was started again
+# every interval.
+$node->safe_psql('postgres', qq{
+	CREATE FUNCTION public.audit_blocks() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	BEGIN
+		IF NEW.ledger_id = $bid THEN
+			RAISE EXCEPTION 'audit refuses a block of ledger %', NEW.ledger_id;
+		END IF;
+		RETURN NULL;
+	END \$\$;
+	CREATE CONSTRAINT TRIGGER dba_audit AFTER INSERT ON ledger.blocks
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.audit_blocks()});
+$log_at = -s $node->logfile;
+$node->safe_psql('postgres', 'INSERT INTO acct_b (amount) VALUES (4)');
+$w = writer('postgres', 'acct_a', 6);
+$w->finish;
+$node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM ledger.transaction_blocks t JOIN ledger.ledgers l USING (ledger_id)
+	WHERE l.relation = 'acct_a'::regclass AND t.block_no IS NULL});
+is(unsealed('postgres', 'acct_a'), '0', 'deferred trigger: the other ledger is sealed');
+$log = slurp_file($node->logfile, $log_at);
+$seal_errors = () = $log =~ /ERROR:  audit refuses a block of ledger $bid/g;
+ok($seal_errors >= 1 && $seal_errors <= 4, "deferred trigger: the failing ledger is not tried at every pass ($seal_errors in 6 s)");
+like($node->safe_psql('postgres', q{SELECT last_error FROM ledger.sealing_status WHERE ledger = 'acct_b'::regclass}),
+	qr/audit refuses a block/, 'deferred trigger: sealing_status shows the error');
+$node->safe_psql('postgres', 'DROP TRIGGER dba_audit ON ledger.blocks');
+is($node->safe_psql('postgres', q{SELECT ledger.seal('acct_b')}), '1', 'deferred trigger: sealed once it is dropped');
+verify_ok($node, 'postgres', $_) for qw(acct_a acct_b);
 
 done_testing();
