@@ -124,6 +124,9 @@ typedef struct SealerDb
 	int			sealer_pid;		/* its running sealer, 0 if none */
 	bool		asked;			/* a digest() waits: a pass now, whatever the
 								 * interval */
+	int			failures;		/* its sealers that ended by an error, in a
+								 * row */
+	TimestampTz failed_at;		/* when the last of them did */
 } SealerDb;
 
 /* How often the launcher looks at every database with the extension anyway. */
@@ -344,7 +347,17 @@ static void
 seal_retry_context(void *arg)
 {
 	SealRetry  *r = (SealRetry *) arg;
+	int			category = ERRCODE_TO_CATEGORY(geterrcode());
 
+	/*
+	 * errors only: a LOG or WARNING of the ledger's sealing (a lock wait, an
+	 * entry dropped from the list) fails nothing (PostgreSQL 15 has no
+	 * geterrlevel(); their SQLSTATE is of class 00, 01 or 02)
+	 */
+	if (category == ERRCODE_TO_CATEGORY(ERRCODE_SUCCESSFUL_COMPLETION) ||
+		category == ERRCODE_TO_CATEGORY(ERRCODE_WARNING) ||
+		category == ERRCODE_TO_CATEGORY(ERRCODE_NO_DATA))
+		return;
 	if (r->failures == 0)
 		errcontext("background sealing of ledger id " INT64_FORMAT
 				   ": tried again in %ld s, then with a delay doubling up to %d s while it fails",
@@ -589,6 +602,8 @@ sealer_db_reset(int i, Oid dboid)
 	db->pass_done = 0;
 	db->sealer_pid = 0;
 	db->asked = false;
+	db->failures = 0;
+	db->failed_at = 0;
 }
 
 /*
@@ -2556,6 +2571,24 @@ ledger_launcher_main(Datum main_arg)
 			if (!snapshot[i].asked &&
 				!worker_elapsed(&last_start[i], now, ledger_seal_interval_ms))
 				continue;
+
+			/*
+			 * nor is one whose sealers ended by an error, in a row, before a
+			 * delay doubling from a second up to a minute (as a ledger whose
+			 * sealing failed, SEALER_RETRY_FIRST_MS): an error outside every
+			 * ledger's subtransaction (the work list's rebuild after a crash,
+			 * refused by a DBA's CHECK constraint on ledger.seal_queue) ended
+			 * each sealer, and the launcher started another one at each
+			 * interval while commits went on: 70 ERRORs and as many process
+			 * starts in 15 s (a review on 2026-12-07).  PostgreSQL's logical
+			 * replication launcher likewise starts an apply worker that
+			 * failed again only after wal_retrieve_retry_interval.  (A clock
+			 * set back since: no wait.)
+			 */
+			if (snapshot[i].failures > 0 && snapshot[i].failed_at <= now &&
+				!TimestampDifferenceExceeds(snapshot[i].failed_at, now,
+											(int) sealer_retry_delay_ms(snapshot[i].failures)))
+				continue;
 			/* dropped, or closed to connections: forgotten, its slot reused */
 			if (!launcher_database_open(snapshot[i].dboid))
 			{
@@ -2883,12 +2916,37 @@ sealer_release(int code, Datum arg)
 {
 	int			i;
 
+	TimestampTz now = GetCurrentTimestamp();
+	int			failures = 0;
+
+	/* (SIGTERM, a shutdown or pg_terminate_backend, is no failure) */
+	bool		failed = code != 0 && !ProcDiePending;
+
 	SpinLockAcquire(&sealer_shared->mutex);
 	i = sealer_db_slot(DatumGetObjectId(arg));
 	if (i >= 0 && sealer_shared->dbs[i].sealer_pid == MyProcPid)
+	{
 		sealer_shared->dbs[i].sealer_pid = 0;
+		/* ended by an error: the next one waits (ledger_launcher_main) */
+		if (failed)
+		{
+			failures = ++sealer_shared->dbs[i].failures;
+			sealer_shared->dbs[i].failed_at = now;
+		}
+		else
+			sealer_shared->dbs[i].failures = 0;
+	}
 	SpinLockRelease(&sealer_shared->mutex);
+	if (failures > 0)
+		ereport(LOG,
+				(errmsg_plural("ledger sealer for database %u ended by an error, %d time in a row; the next one starts in %ld s",
+							   "ledger sealer for database %u ended by an error, %d times in a row; the next one starts in %ld s",
+							   failures, DatumGetObjectId(arg), failures,
+							   sealer_retry_delay_ms(failures) / 1000),
+				 errdetail("A delay doubling from %d s up to %d s while its sealers keep failing.",
+						   SEALER_RETRY_FIRST_MS / 1000, SEALER_RETRY_MAX_MS / 1000)));
 }
+
 
 /*
  * Become the database's one running sealer; false if another is running.

@@ -28,6 +28,11 @@
 #     started again every interval (59 ERRORs in 15 s), with nothing in
 #     sealing_status.  The workers check deferred constraints at their
 #     statement's end now, in the ledger's subtransaction.
+#  7. An error outside every ledger's subtransaction (the work list's
+#     rebuild after a crash, refused by a CHECK on ledger.seal_queue) ended
+#     each sealer, and the launcher started another every interval while
+#     commits went on (70 in 15 s).  It now waits 1 s, doubling up to a
+#     minute, after each sealer that ended by an error, and logs the count.
 
 use strict;
 use warnings;
@@ -179,6 +184,26 @@ like($node->safe_psql('postgres', q{SELECT last_error FROM ledger.sealing_status
 	qr/audit refuses a block/, 'deferred trigger: sealing_status shows the error');
 $node->safe_psql('postgres', 'DROP TRIGGER dba_audit ON ledger.blocks');
 is($node->safe_psql('postgres', q{SELECT ledger.seal('acct_b')}), '1', 'deferred trigger: sealed once it is dropped');
+verify_ok($node, 'postgres', $_) for qw(acct_a acct_b);
+
+# ---------- 7. an error outside every ledger's subtransaction ----------
+# The work list's rebuild after a crash, refused by a DBA's CHECK on
+# ledger.seal_queue: each sealer ended by the error, and the launcher
+# started another one every interval while commits went on.
+$node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue ADD CONSTRAINT dba_q CHECK (ledger_id <> 0) NOT VALID');
+$node->stop('immediate');
+$node->start;
+$log_at = -s $node->logfile;
+$w = writer('postgres', 'acct_a', 8);
+$w->finish;
+$log = slurp_file($node->logfile, $log_at);
+$seal_errors = () = $log =~ /ERROR:  new row for relation "seal_queue" violates check constraint "dba_q"/g;
+my $starts = () = $log =~ /background worker "ledger sealer" \(PID \d+\) exited with exit code 1/g;
+ok($seal_errors >= 2 && $seal_errors <= 5, "a failing sealer is not started again at every interval ($seal_errors errors, $starts sealers in 8 s)");
+like($log, qr/LOG:  ledger sealer for database \d+ ended by an error, 3 times in a row; the next one starts in 4 s/,
+	'the log says how many sealers failed in a row');
+$node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue DROP CONSTRAINT dba_q');
+ok(wait_sealed($node, 'postgres', 60), 'sealed by itself once the constraint is dropped');
 verify_ok($node, 'postgres', $_) for qw(acct_a acct_b);
 
 done_testing();
