@@ -2927,11 +2927,16 @@ sealer_release(int code, Datum arg)
 	if (i >= 0 && sealer_shared->dbs[i].sealer_pid == MyProcPid)
 	{
 		sealer_shared->dbs[i].sealer_pid = 0;
-		/* ended by an error: the next one waits (ledger_launcher_main) */
+		/*
+		 * ended by an error: the next one waits (ledger_launcher_main), and
+		 * has the work this one took and did not do (without it, the next
+		 * commit or the minute's sweep)
+		 */
 		if (failed)
 		{
 			failures = ++sealer_shared->dbs[i].failures;
 			sealer_shared->dbs[i].failed_at = now;
+			sealer_shared->dbs[i].pending = true;
 		}
 		else
 			sealer_shared->dbs[i].failures = 0;

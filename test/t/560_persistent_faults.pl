@@ -203,7 +203,7 @@ ok($seal_errors >= 2 && $seal_errors <= 5, "a failing sealer is not started agai
 like($log, qr/LOG:  ledger sealer for database \d+ ended by an error, 3 times in a row; the next one starts in 4 s/,
 	'the log says how many sealers failed in a row');
 $node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue DROP CONSTRAINT dba_q');
-ok(wait_sealed($node, 'postgres', 60), 'sealed by itself once the constraint is dropped');
+ok(wait_sealed($node, 'postgres', 20), 'sealed by itself once the constraint is dropped, within the delay');
 verify_ok($node, 'postgres', $_) for qw(acct_a acct_b);
 
 done_testing();
