@@ -3329,6 +3329,45 @@ margin_check_expiry_time(char **newval, void **extra, GucSource source)
 }
 
 /*
+ * The failures in a row of one of the scheduler's runs (by the name of its
+ * function): the full report of an error (ERROR, DETAIL, HINT, CONTEXT) is
+ * logged at its first failure, when the message changes, and once an hour;
+ * in between one WARNING line says it failed again, how many times since
+ * when.  A margin book that one run cannot margin (a position in a product
+ * with no price) fails every run until it is fixed, and the report's
+ * CONTEXT holds the text of margin_requirements' query: about 98 lines a
+ * run, 1,963 lines in 20 s with ledger.margin_call_interval = 1s (a review
+ * on 2026-12-07; test/t/560_persistent_faults.pl).
+ */
+#define MARGIN_FULL_REPORT_MS (60 * 60 * 1000)
+
+typedef struct MarginRunFailures
+{
+	const char *what;
+	int			failures;
+	TimestampTz first_at;
+	TimestampTz reported_at;	/* of the last full report */
+	char		message[256];
+} MarginRunFailures;
+
+static MarginRunFailures margin_run_failures[2];
+
+static MarginRunFailures *
+margin_run_failures_of(const char *what)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(margin_run_failures); i++)
+		if (margin_run_failures[i].what == NULL ||
+			strcmp(margin_run_failures[i].what, what) == 0)
+		{
+			margin_run_failures[i].what = what;
+			return &margin_run_failures[i];
+		}
+	return NULL;
+}
+
+/*
  * Run one statement in its own transaction; log an error and go on.  Comes
  * back in the caller's memory context (a transaction's end leaves
  * TopMemoryContext current).
@@ -3338,6 +3377,7 @@ margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
 				  Datum *values)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	MarginRunFailures *volatile f = margin_run_failures_of(what);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -3368,13 +3408,48 @@ margin_worker_run(const char *what, const char *sql, int nargs, Oid *types,
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		if (f != NULL && f->failures > 0)
+			ereport(LOG,
+					(errmsg("%s succeeded after %d failures in a row since %s",
+							what, f->failures, timestamptz_to_str(f->first_at))));
+		if (f != NULL)
+			f->failures = 0;
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+		TimestampTz now = GetCurrentTimestamp();
+		bool		full;
+
 		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
+		edata = CopyErrorData();
+		full = f == NULL || f->failures == 0 ||
+			strncmp(f->message, edata->message, sizeof(f->message) - 1) != 0 ||
+			f->reported_at > now ||
+			TimestampDifferenceExceeds(f->reported_at, now, MARGIN_FULL_REPORT_MS);
+		if (full)
+			EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		if (f != NULL && full)
+		{
+			if (f->failures == 0)
+				f->first_at = now;
+			f->reported_at = now;
+			strlcpy(f->message, edata->message, sizeof(f->message));
+		}
+		else if (f != NULL)
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("%s failed again, %d times in a row since %s: %s",
+							what, f->failures + 1, timestamptz_to_str(f->first_at),
+							edata->message),
+					 errhint("The full report was logged at %s; it is logged again when the error changes, and once an hour.",
+							 timestamptz_to_str(f->reported_at))));
+		if (f != NULL)
+			f->failures++;
+		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);

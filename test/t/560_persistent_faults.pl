@@ -28,6 +28,10 @@
 #     started again every interval (59 ERRORs in 15 s), with nothing in
 #     sealing_status.  The workers check deferred constraints at their
 #     statement's end now, in the ledger's subtransaction.
+#  8. The margin scheduler logged the full report of a run that failed at
+#     every run: with a position in a product without a price, about 98
+#     lines (the CONTEXT holds margin_requirements' query).  It logs it once
+#     (and when the error changes, and once an hour), then a line a run.
 #  7. An error outside every ledger's subtransaction (the work list's
 #     rebuild after a crash, refused by a CHECK on ledger.seal_queue) ended
 #     each sealer, and the launcher started another every interval while
@@ -43,7 +47,8 @@ use IPC::Run;
 use LedgerTest;
 
 # the default interval (ledger_node sets 100ms)
-my $node = ledger_node('persist', conf => "ledger.seal_interval = 200ms\nledger.checkpoint_interval = 1s\n");
+my $node = ledger_node('persist', conf => "ledger.seal_interval = 200ms\nledger.checkpoint_interval = 1s\n"
+	  . "ledger.margin_database = 'postgres'\n");
 
 my ($pub) = run_command([ 'bash', '-c', 'openssl genpkey -algorithm ed25519 | openssl pkey -pubout' ]);
 $node->safe_psql('postgres', qq{
@@ -56,6 +61,14 @@ $node->safe_psql('postgres', qq{
 	SELECT ledger.create_ledger('acct_b');
 	INSERT INTO acct_a (amount) VALUES (1);
 	INSERT INTO acct_b (amount) VALUES (1);
+	-- a margin book with a position in a product that has no price today
+	INSERT INTO ledger.margin_products (product, style, multiplier, settlement, price_scan, vol_scan, short_option_minimum)
+	VALUES ('ES', 'futures', 50, 'physical', 120, 0.05, 300), ('NOPX', 'equity', 100, 'physical', NULL, NULL, 0);
+	INSERT INTO ledger.margin_prices VALUES ('ES', 4000, 0.18);
+	INSERT INTO ledger.margin_positions (account, product, instrument, strike, expiry, quantity, premium) VALUES
+		('fut-short', 'ES', 'future', NULL, (now() + interval '1 year')::date, 10, NULL),
+		('bad', 'NOPX', 'stock', NULL, NULL, 10, NULL);
+	INSERT INTO ledger.margin_collateral VALUES ('fut-short', 'USD', 'cash', 10000);
 });
 $node->safe_psql('postgres', 'CREATE DATABASE other');
 $node->safe_psql('other', q{
@@ -91,9 +104,12 @@ $node->safe_psql('postgres', "ALTER TABLE ledger.blocks ADD CONSTRAINT dba_no_b 
 $node->safe_psql('postgres', "ALTER TABLE ledger.checkpoints ADD CONSTRAINT dba_no_a CHECK (ledger_id <> $aid) NOT VALID");
 
 my $log_at = -s $node->logfile;
+# the margin scheduler's runs fail meanwhile, every second
+$node->safe_psql('postgres', 'ALTER SYSTEM SET ledger.margin_call_interval = 1');
+$node->reload;
 $node->safe_psql('postgres', 'INSERT INTO acct_b (amount) VALUES (2)');
 my $cblocks = $node->safe_psql('other', 'SELECT count(*) FROM ledger.blocks');
-my $secs = 12;
+my $secs = 10;
 my @w = (writer('postgres', 'acct_a', $secs), writer('other', 'acct_c', $secs));
 $_->finish for @w;
 my $log = slurp_file($node->logfile, $log_at);
@@ -103,9 +119,15 @@ diag("in $secs s of writes: $seal_errors sealing errors of acct_b, $cp_warnings 
 	  . scalar(split /\n/, $log) . ' log lines');
 
 # ---------- 1. not every pass ----------
-# (a pass every 200 ms: 60 tries in 12 s before; now at 0, 1, 3, 7 s)
+# (a pass every 200 ms: 50 tries in 10 s before; now at 0, 1, 3, 7 s)
 ok($seal_errors >= 2 && $seal_errors <= 6, "the failing ledger is tried again, but not at every pass ($seal_errors in $secs s)");
 ok($cp_warnings >= 2 && $cp_warnings <= 6, "the failing checkpoint is tried again, but not at every pass ($cp_warnings in $secs s)");
+my $margin_full = () = $log =~ /ERROR:  missing market price for product "NOPX"/g;
+my $margin_again = () = $log =~ /WARNING:  ledger\.run_margin_calls failed again, \d+ times in a row since .+?: missing market price for product "NOPX"/g;
+is($margin_full, 1, 'a margin run failing every second: its full report once');
+ok($margin_again >= 5, "... then a line a run saying it failed again ($margin_again)");
+diag('margin calls made meanwhile (one account without a price stops every call): '
+	  . $node->safe_psql('postgres', 'SELECT count(*) FROM ledger.margin_calls'));
 like($log, qr/background sealing of ledger id $bid: failure 3 in a row since [^;]+; tried again in 4 s/,
 	'the log says how many times it failed in a row and when it is tried again');
 
@@ -129,6 +151,7 @@ $node->safe_psql('postgres', 'ALTER TABLE ledger.checkpoints DROP CONSTRAINT dba
 my $made = $node->safe_psql('postgres', "SELECT max(made_at) FROM ledger.checkpoints WHERE ledger_id = $aid");
 my $t0 = time;
 my $w = writer('postgres', 'acct_a', 30);
+$node->safe_psql('postgres', q{INSERT INTO ledger.margin_prices VALUES ('NOPX', 50, 0.3)});
 my $recovered = $node->poll_query_until('postgres', qq{
 	SELECT (SELECT count(*) FROM ledger.transaction_blocks t WHERE t.ledger_id = $bid AND t.block_no IS NULL) = 0
 	   AND EXISTS (SELECT 1 FROM ledger.checkpoints WHERE ledger_id = $aid AND made_at > '$made')
@@ -137,6 +160,12 @@ my $took = time - $t0;
 $node->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO $$ BEGIN FOR i IN%' AND pid <> pg_backend_pid()});
 $w->finish;
 ok($recovered, "sealing and checkpoints resume once the constraints are dropped (in $took s)");
+ok($node->poll_query_until('postgres', q{SELECT count(*) > 0 FROM ledger.margin_calls WHERE account = 'fut-short'}),
+	'margin calls are made once the price is there');
+like(slurp_file($node->logfile, $log_at), qr/LOG:  ledger\.run_margin_calls succeeded after \d+ failures in a row since/,
+	'... and the log says the runs succeed again');
+$node->safe_psql('postgres', 'ALTER SYSTEM SET ledger.margin_call_interval = 0');
+$node->reload;
 ok(wait_sealed($node, 'postgres'), 'everything sealed');
 verify_ok($node, 'postgres', $_) for qw(acct_a acct_b);
 verify_ok($node, 'other', 'acct_c');
@@ -172,14 +201,14 @@ $node->safe_psql('postgres', qq{
 		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.audit_blocks()});
 $log_at = -s $node->logfile;
 $node->safe_psql('postgres', 'INSERT INTO acct_b (amount) VALUES (4)');
-$w = writer('postgres', 'acct_a', 6);
+$w = writer('postgres', 'acct_a', 5);
 $w->finish;
 $node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM ledger.transaction_blocks t JOIN ledger.ledgers l USING (ledger_id)
 	WHERE l.relation = 'acct_a'::regclass AND t.block_no IS NULL});
 is(unsealed('postgres', 'acct_a'), '0', 'deferred trigger: the other ledger is sealed');
 $log = slurp_file($node->logfile, $log_at);
 $seal_errors = () = $log =~ /ERROR:  audit refuses a block of ledger $bid/g;
-ok($seal_errors >= 1 && $seal_errors <= 4, "deferred trigger: the failing ledger is not tried at every pass ($seal_errors in 6 s)");
+ok($seal_errors >= 1 && $seal_errors <= 4, "deferred trigger: the failing ledger is not tried at every pass ($seal_errors in 5 s)");
 like($node->safe_psql('postgres', q{SELECT last_error FROM ledger.sealing_status WHERE ledger = 'acct_b'::regclass}),
 	qr/audit refuses a block/, 'deferred trigger: sealing_status shows the error');
 $node->safe_psql('postgres', 'DROP TRIGGER dba_audit ON ledger.blocks');
@@ -194,12 +223,12 @@ $node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue ADD CONSTRAINT dba_q
 $node->stop('immediate');
 $node->start;
 $log_at = -s $node->logfile;
-$w = writer('postgres', 'acct_a', 8);
+$w = writer('postgres', 'acct_a', 7);
 $w->finish;
 $log = slurp_file($node->logfile, $log_at);
 $seal_errors = () = $log =~ /ERROR:  new row for relation "seal_queue" violates check constraint "dba_q"/g;
 my $starts = () = $log =~ /background worker "ledger sealer" \(PID \d+\) exited with exit code 1/g;
-ok($seal_errors >= 2 && $seal_errors <= 5, "a failing sealer is not started again at every interval ($seal_errors errors, $starts sealers in 8 s)");
+ok($seal_errors >= 2 && $seal_errors <= 5, "a failing sealer is not started again at every interval ($seal_errors errors, $starts sealers in 7 s)");
 like($log, qr/LOG:  ledger sealer for database \d+ ended by an error, 3 times in a row; the next one starts in 4 s/,
 	'the log says how many sealers failed in a row');
 $node->safe_psql('postgres', 'ALTER TABLE ledger.seal_queue DROP CONSTRAINT dba_q');
