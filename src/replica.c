@@ -53,6 +53,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
@@ -62,6 +63,7 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -72,6 +74,7 @@
 #include "replication/worker_internal.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
+#include "storage/lmgr.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/array.h"
@@ -1005,10 +1008,68 @@ replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		replica_forget_known();
 }
 
+/*
+ * The apply worker of a subscription of replicas logs its lock waits, as
+ * the extension's own workers do (worker.c), whatever the server's
+ * log_lock_waits: a lock a DBA holds at the peer on a replica or on one of
+ * the extension's tables (LOCK TABLE, VACUUM FULL, CLUSTER, REINDEX, CREATE
+ * INDEX, or any of them queued behind a pg_dump) stops the subscription's
+ * apply for as long as it is held, and before 2026-12-07 nothing said so:
+ * replication_status went on showing the subscription streaming, its
+ * verified block falling behind the origin's.  Decided once per apply
+ * worker, at the end of the transaction in which PostgreSQL's
+ * ApplyWorkerMain reads the subscription (before any change is applied), by
+ * whether ledger.replicas names the subscription; the apply workers of
+ * other subscriptions keep the server's setting.  Not while a DBA's lock
+ * keeps ledger.replicas from being read: the next transaction decides.
+ */
+static bool replica_lock_waits_decided = false;
+
+static void
+replica_decide_lock_waits(void)
+{
+	Oid			relid;
+	Relation	rel;
+	SysScanDesc scan;
+	Snapshot	snap;
+	HeapTuple	tup;
+	bool		ours = false;
+
+	if (!OidIsValid(get_extension_oid("ledger", true)) || !ledger_catalog_has_replicas())
+	{
+		replica_lock_waits_decided = true;
+		return;
+	}
+	relid = ledger_catalog_relid("replicas");
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return;
+	replica_lock_waits_decided = true;
+	rel = table_open(relid, NoLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snap, 0, NULL);
+	while (!ours && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull);
+
+		ours = !isnull && strcmp(NameStr(*DatumGetName(d)), MySubscription->name) == 0;
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	if (ours)
+		SetConfigOption("log_lock_waits", "on", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
 /* End of an apply transaction: every row arrived with its record. */
 static void
 replica_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_PRE_COMMIT && !replica_lock_waits_decided &&
+		IsLogicalWorker() && MySubscription != NULL &&
+		MyLogicalRepWorker != NULL && !OidIsValid(MyLogicalRepWorker->relid))
+		replica_decide_lock_waits();
+
 	if (event == XACT_EVENT_PRE_COMMIT && replica_error_unsaved && replica_shared != NULL)
 	{
 		ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];

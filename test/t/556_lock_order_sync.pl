@@ -1,0 +1,133 @@
+
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# The lock order at a peer, between what a DBA runs there and the apply
+# worker of a subscription of replicas (a review on 2026-12-07, the part
+# test/t/555_lock_order.pl did not reach):
+#  1. A lock a DBA holds at the peer on a replica or on one of the
+#     extension's tables (LOCK TABLE, VACUUM FULL, CLUSTER, REINDEX, CREATE
+#     INDEX) stopped the apply worker for as long as it was held, without a
+#     line in the log (replication_status still said "streaming").  The
+#     apply workers of subscriptions of replicas now log their lock waits,
+#     as the extension's own workers do; other subscriptions' apply workers
+#     keep the server's log_lock_waits.
+#  2. Maintenance at the peer while rows stream (VACUUM FULL, CLUSTER,
+#     REINDEX, CREATE INDEX of the replica and of the catalog): waits, no
+#     deadlock, nothing refused, the replica the origin's.  A reader's
+#     verify() and prove() in an open REPEATABLE READ transaction do not
+#     hold up the apply worker.
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+use SyncTest;
+
+my $a = sync_node('lo_a');
+my $b = sync_node('lo_b', conf => "log_min_messages = log\ndeadlock_timeout = 200ms\n");
+$a->safe_psql('postgres', q{
+	CREATE TABLE acct (id int PRIMARY KEY, amount numeric);
+	SELECT ledger.create_ledger('acct');
+	INSERT INTO acct VALUES (1, 10);
+	SELECT ledger.create_publication('pub', ARRAY['acct'::regclass]);
+	CREATE TABLE plain (id int PRIMARY KEY);
+	CREATE PUBLICATION plain_pub FOR TABLE plain;
+});
+$b->safe_psql('postgres', 'CREATE TABLE plain (id int PRIMARY KEY)');
+ok(wait_sealed($a, 'postgres'), 'origin: sealed');
+my $ci = conninfo($a);
+is($b->safe_psql('postgres', "SELECT ledger.create_subscription('sub', '$ci', 'pub')"), '1', 'subscribed');
+$b->safe_psql('postgres', "CREATE SUBSCRIPTION plain_sub CONNECTION '$ci' PUBLICATION plain_pub WITH (copy_data = false)");
+my $id = 100;
+ok(caught_up($a, $b, 'acct'), 'the replica caught up');
+
+# ---------- 1. the apply worker's wait for a DBA's lock is in the log ----------
+for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
+{
+	my $oid = $b->safe_psql('postgres', "SELECT '$t'::regclass::oid");
+	my $table = $t eq 'plain' ? 'plain' : 'acct';
+	my $off = -s $b->logfile;
+	my $dba = $b->background_psql('postgres');
+	$dba->query_safe("BEGIN; LOCK TABLE $t IN ACCESS EXCLUSIVE MODE");
+	$a->safe_psql('postgres', "INSERT INTO $table VALUES (" . $id++ . ')');
+	wait_sealed($a, 'postgres');
+	ok( poll_until(
+			$b, qq{SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+			 WHERE NOT l.granted AND l.relation = $oid AND s.backend_type = 'logical replication worker'}, 30),
+		"$t locked at the peer: the apply worker waits");
+	if ($t eq 'plain')
+	{
+		sleep 1;
+		unlike(slurp_file($b->logfile, $off), qr/still waiting for \w+ on relation $oid /,
+			'... the apply worker of a plain subscription keeps the server\'s log_lock_waits');
+	}
+	else
+	{
+		my $logged = 0;
+		for (1 .. 100)
+		{
+			$logged = slurp_file($b->logfile, $off) =~ /still waiting for \w+ on relation $oid of database \d+/;
+			last if $logged;
+			select(undef, undef, undef, 0.1);
+		}
+		ok($logged, "... and its wait is in the log") or diag(slurp_file($b->logfile, $off));
+	}
+	$dba->query_safe('COMMIT');
+	$dba->quit;
+	if ($t ne 'plain')
+	{
+		ok(caught_up($a, $b, 'acct'), '... it goes on once the lock is released');
+		like(slurp_file($b->logfile, $off), qr/acquired \w+ on relation $oid of database \d+/,
+			'... and the log says it has its lock');
+	}
+}
+
+# ---------- 2. maintenance and readers at the peer while rows stream ----------
+{
+	my $off = -s $b->logfile;
+	my $reader = $b->background_psql('postgres');
+	$reader->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ});
+	is($reader->query_safe(q{SELECT ok FROM ledger.verify('acct')}), 't', 'a reader at the peer verifies the replica');
+	like($reader->query_safe(q{SELECT ledger.prove('acct', ledger_xact, ledger_seq)::text FROM acct WHERE id = 100}), qr/proof_version/,
+		'... and proves a row, its transaction left open');
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	ok(caught_up($a, $b, 'acct'), '... the replica catches up meanwhile');
+	# (its locks would hold up VACUUM FULL and CLUSTER of what it read, and
+	# the apply worker behind them, as in PostgreSQL with any table)
+	$reader->query_safe('COMMIT');
+	$reader->quit;
+	my $load = load_start($a, clients => 2, secs => 6, rate => 300, scripts =>
+		  [ [ "INSERT INTO acct VALUES (10000 + (random() * 1000000000)::int, 1) ON CONFLICT DO NOTHING;\n", 1 ] ]);
+	my @cmds = (
+		'VACUUM FULL acct', 'CLUSTER acct USING acct_pkey', 'REINDEX TABLE acct',
+		'CREATE INDEX acct_amount ON acct (amount)', 'DROP INDEX acct_amount',
+		'VACUUM FULL ledger.transactions', 'CLUSTER ledger.transactions USING transactions_pkey',
+		'REINDEX TABLE ledger.transactions', 'CREATE INDEX tx_at ON ledger.transactions (committed_at)',
+		'DROP INDEX ledger.tx_at', 'VACUUM FULL ledger.blocks', 'REINDEX TABLE ledger.blocks',
+		'VACUUM FULL ledger.history_tiles', 'REINDEX TABLE ledger.history_tiles');
+	my $errs = '';
+	my $t0 = time;
+	while (time - $t0 < 5)
+	{
+		for my $c (@cmds)
+		{
+			my ($r, $o, $e) = $b->psql('postgres', $c);
+			$errs .= "$c: $e\n" if $r;
+		}
+	}
+	my ($status, $n) = load_finish($load);
+	is($status, 0, "the origin committed $n transactions meanwhile");
+	is($errs, '', 'every maintenance command at the peer succeeded');
+	ok(caught_up($a, $b, 'acct'), 'the replica caught up');
+	my $log = slurp_file($b->logfile, $off);
+	unlike($log, qr/deadlock detected|logical replication worker.*ERROR|ERROR:.*\n.*apply/,
+		'no deadlock, no error of the apply worker');
+	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
+	verify_ok($b, 'postgres', 'acct', digest_of($a, 'acct'), 'the replica verifies against the origin\'s digest');
+}
+
+$a->stop;
+$b->stop;
+done_testing();
