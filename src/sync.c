@@ -1375,6 +1375,32 @@ typedef struct HeldRecord
 	bool		seen;
 } HeldRecord;
 
+/*
+ * A read of what a replica holds, under a snapshot taken now: SPI's
+ * read-only queries run under the caller's statement snapshot (in REPEATABLE
+ * READ its transaction's), taken before resync_subscription stopped the
+ * apply worker.  What the worker committed in between was not seen as held:
+ * the copy inserted its rows and records again and the resync failed with
+ * "duplicate key value violates unique constraint", after the old slot had
+ * been dropped (found by a lock-order review on 2026-12-07; a resync while
+ * rows streamed failed about two times in three).  The worker is gone
+ * before the first such read (DROP SUBSCRIPTION waits for it), so a
+ * snapshot taken now holds all it committed.  SPI connected; returns
+ * SPI_processed.
+ */
+static uint64
+sync_held_query(const char *sql, int nargs, Oid *types, Datum *args, long tcount)
+{
+	int			ret;
+
+	PushActiveSnapshot(GetLatestSnapshot());
+	ret = SPI_execute_with_args(sql, nargs, types, args, NULL, true, tcount);
+	PopActiveSnapshot();
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read what the replica holds: %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
 /* What the replica holds of a ledger: records by xact, block hashes by number. */
 static HTAB *
 sync_held_records(int64 ledger_id, int64 *nheld)
@@ -1389,12 +1415,11 @@ sync_held_records(int64 ledger_id, int64 *nheld)
 	ctl.entrysize = sizeof(HeldRecord);
 	ctl.hcxt = CurrentMemoryContext;
 	h = hash_create("ledger held records", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	if (SPI_execute_with_args("SELECT xact_id, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
-							  "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
-							  "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
-							  "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.transactions");
+	(void) sync_held_query("SELECT xact_id, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
+						   "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
+						   "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
+						   "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+						   1, &argtype, &arg, 0);
 	*nheld = (int64) SPI_processed;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1591,10 +1616,9 @@ sync_copy_blocks(SyncCopy *c)
 		Oid			argtype = INT8OID;
 		uint64		i;
 
-		if (SPI_execute_with_args("SELECT block_no, pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
-								  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
-								  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read ledger.blocks");
+		(void) sync_held_query("SELECT block_no, pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
+							   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
+							   1, &argtype, &arg, 0);
 		held_head = (int64) SPI_processed - 1;
 		held_hashes = palloc(sizeof(char *) * Max(SPI_processed, 1));
 		for (i = 0; i < SPI_processed; i++)
@@ -1659,10 +1683,8 @@ sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
 	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
 
 	args[0] = Int64GetDatum(rl->ledger_id);
-	if (SPI_execute_with_args("SELECT 1 FROM ledger.ledger_keys WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-							  1, types, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.ledger_keys");
-	held_keys = (int64) SPI_processed;
+	held_keys = (int64) sync_held_query("SELECT 1 FROM ledger.ledger_keys WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+										1, types, args, 0);
 
 	sync_insert_prepare(&keys, ledger_catalog_relid("ledger_keys"));
 	kid = sync_insert_col(&keys, "key_id");
@@ -1683,11 +1705,9 @@ sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
 		origin_keys++;
 		key_id = sync_col(slot, kid);
 		args[1] = CStringGetTextDatum(key_id);
-		if (SPI_execute_with_args("SELECT " SYNC_KEY_CMP ", " SYNC_KEY_REV " FROM ledger.ledger_keys k "
-								  "WHERE k.ledger_id OPERATOR(pg_catalog.=) $1 AND k.key_id OPERATOR(pg_catalog.=) $2",
-								  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read ledger.ledger_keys");
-		if (SPI_processed == 0)
+		if (sync_held_query("SELECT " SYNC_KEY_CMP ", " SYNC_KEY_REV " FROM ledger.ledger_keys k "
+							"WHERE k.ledger_id OPERATOR(pg_catalog.=) $1 AND k.key_id OPERATOR(pg_catalog.=) $2",
+							2, types, args, 1) == 0)
 			sync_insert(&keys, slot, 1);
 		else
 		{

@@ -16,6 +16,13 @@
 #     deadlock, nothing refused, the replica the origin's.  A reader's
 #     verify() and prove() in an open REPEATABLE READ transaction do not
 #     hold up the apply worker.
+#  3. resync_subscription() read what the replica holds under the snapshot
+#     its statement (or REPEATABLE READ transaction) took, before it stopped
+#     the apply worker: what the worker committed in between was copied a
+#     second time, and the resync failed with "duplicate key value violates
+#     unique constraint" after dropping the old slot, which left the
+#     subscription stopped until the next resync.  It reads what is held
+#     under a snapshot taken once the worker is gone.
 
 use strict;
 use warnings;
@@ -124,6 +131,50 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 	my $log = slurp_file($b->logfile, $off);
 	unlike($log, qr/deadlock detected|logical replication worker.*ERROR|ERROR:.*\n.*apply/,
 		'no deadlock, no error of the apply worker');
+	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
+	verify_ok($b, 'postgres', 'acct', digest_of($a, 'acct'), 'the replica verifies against the origin\'s digest');
+}
+
+# ---------- 3. resync_subscription while the apply worker commits ----------
+# The call's statement snapshot is taken before it can stop the apply
+# worker, held up here by a DBA's COMMENT ON SUBSCRIPTION in an open
+# transaction (a lock on the subscription, which the apply worker does not
+# take while it applies): a transaction applied in between is held before
+# the worker is stopped.
+{
+	my $dba = $b->background_psql('postgres');
+	$dba->query_safe("BEGIN; COMMENT ON SUBSCRIPTION sub IS 'ours'");
+	my $resync = $b->background_psql('postgres', on_error_stop => 0);
+	$resync->query_until(qr/started/, "\\echo started\nSELECT ledger.resync_subscription('sub');\n");
+	ok( poll_until(
+			$b, q{SELECT count(*) = 1 FROM pg_stat_activity
+			 WHERE query LIKE 'SELECT ledger.resync_subscription(%' AND wait_event_type = 'Lock'}, 30),
+		'resync_subscription waits for the DBA\'s lock');
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	ok(caught_up($a, $b, 'acct'), '... while the apply worker applies a transaction');
+	$dba->query_safe('COMMIT');
+	$dba->quit;
+	$resync->{stderr} = '';
+	my $out = $resync->query('SELECT 1');
+	is($resync->{stderr}, '', '... then the resync succeeds');
+	$resync->quit;
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	ok(caught_up($a, $b, 'acct'), '... and the subscription streams on');
+
+	# the same in a REPEATABLE READ transaction whose snapshot predates the
+	# applied transaction
+	my $rr = $b->background_psql('postgres', on_error_stop => 0);
+	$rr->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+	$rr->query_safe('SELECT count(*) FROM acct');
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	ok(caught_up($a, $b, 'acct'), 'a transaction applied after a REPEATABLE READ snapshot');
+	$rr->{stderr} = '';
+	$rr->query(q{SELECT ledger.resync_subscription('sub')});
+	is($rr->{stderr}, '', '... resync_subscription in that transaction succeeds');
+	$rr->query_safe('COMMIT');
+	$rr->quit;
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	ok(caught_up($a, $b, 'acct'), '... and the subscription streams on');
 	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
 	verify_ok($b, 'postgres', 'acct', digest_of($a, 'acct'), 'the replica verifies against the origin\'s digest');
 }
