@@ -21,6 +21,13 @@
 #     writer's COMMIT waited for ledger.transactions, and the deadlock
 #     detector ended one of them (40P01).  The command now takes the
 #     extension's lock and the ledgers it moves first; both succeed.
+#  4. (a second review, the same day) Two transactions writing two ledgers
+#     in opposite orders do not deadlock: a writer's work at commit takes
+#     no lock that another writer holds, as with two plain tables.
+#     drop_ledger() waiting for a writer holds the ledger's row (the
+#     sealer's lock): a seal() of that ledger in the writer's own
+#     transaction is ended by the deadlock detector (documented in
+#     reference.md, drop_ledger), and the drop goes on.
 
 use strict;
 use warnings;
@@ -148,6 +155,52 @@ $w->quit;
 ok(wait_sealed($node, 'postgres', 30), 'everything sealed after the moves');
 
 verify_ok($node, 'postgres', 'acct', undef, 'the ledger verifies');
+
+# ---------- 4. two ledgers in opposite orders; drop_ledger and a writer's seal() ----------
+$node->safe_psql('postgres', q{
+	CREATE TABLE acct2 (id int PRIMARY KEY, amount numeric);
+	SELECT ledger.create_ledger('acct2');
+});
+my $log_before = -s $node->logfile;
+my @ab = map { $node->background_psql('postgres', on_error_stop => 0) } 1 .. 2;
+$ab[0]->query_safe('BEGIN; INSERT INTO acct VALUES (5001, 1)');
+$ab[1]->query_safe('BEGIN; INSERT INTO acct2 VALUES (5002, 1)');
+$ab[0]->query_safe('INSERT INTO acct2 VALUES (5003, 1)');
+$ab[1]->query_safe('INSERT INTO acct VALUES (5004, 1)');
+for my $s (@ab)
+{
+	$s->{stderr} = '';
+	$s->query('COMMIT');
+	is($s->{stderr}, '', 'a transaction writing two ledgers, the other in the opposite order, commits');
+	$s->quit;
+}
+ok(slurp_file($node->logfile, $log_before) !~ /deadlock detected/, '... no deadlock');
+
+$node->safe_psql('postgres', q{
+	CREATE TABLE gone (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('gone');
+});
+$w = $node->background_psql('postgres', on_error_stop => 0);
+$w->query_safe('BEGIN; INSERT INTO gone VALUES (1)');
+my $dropper = $node->background_psql('postgres', on_error_stop => 0);
+$dropper->query_until(qr/started/, "\\echo started\nSELECT ledger.drop_ledger('gone');\n");
+ok( $node->poll_query_until('postgres', q{
+		SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND relation = 'gone'::regclass}),
+	'drop_ledger waits for the ledger\'s writer');
+# (past the drop's deadlock check: the writer's is the one that finds the cycle)
+select(undef, undef, undef, 0.6);
+$w->{stderr} = '';
+$w->query(q{SELECT ledger.seal('gone')});
+like($w->{stderr}, qr/deadlock detected/, '... a seal() of it in the writer\'s transaction is ended as a deadlock');
+$w->query('ROLLBACK');
+$w->quit;
+$dropper->{stderr} = '';
+$dropper->query('SELECT 1');
+is($dropper->{stderr}, '', '... and the drop goes on');
+$dropper->quit;
+is($node->safe_psql('postgres', q{SELECT to_regclass('gone') IS NULL}), 't', '... the ledger is gone');
+ok(wait_sealed($node, 'postgres', 30), 'everything sealed');
+verify_ok($node, 'postgres', 'acct2', undef, 'the second ledger verifies');
 
 $node->stop;
 done_testing();
