@@ -1763,7 +1763,17 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 						b.block_no, relname),
 				 errhint("A block or a transaction record was changed at the origin; the replica refuses it.")));
 
-	/* the history tree held here grows by the block, to the block's root */
+	/*
+	 * the history tree held here grows by the block, to the block's root. Its
+	 * table is written below after it is read: take the lock the write needs
+	 * first.  Read under ACCESS SHARE and written under ROW EXCLUSIVE, the
+	 * apply worker deadlocked with a DBA's REINDEX, CLUSTER or VACUUM FULL of
+	 * ledger.history_tiles that came in between (it waited for their SHARE
+	 * lock on the table, they for its lock on the index), and PostgreSQL 15
+	 * disabled the subscription without reporting the error (found by a
+	 * lock-order review on 2026-12-07; test/t/556, part 5).
+	 */
+	LockRelationOid(ledger_catalog_relid("history_tiles"), RowExclusiveLock);
 	tiles_open(&ts, ledger_id);
 	history_catch_up(&ts, info->format, b.first_position);
 	history_append(&ts.store, b.first_position, leaves, b.nxacts);

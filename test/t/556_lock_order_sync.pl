@@ -27,6 +27,11 @@
 #     origin transaction applied; PostgreSQL 15 disables the subscription
 #     without reporting the error, so ledger does not enable it again
 #     (documented in docs/replication.md).
+#  5. A block's check read ledger.history_tiles and then wrote it: with a
+#     DBA's SHARE lock on it (REINDEX) taken in between and then a stronger
+#     one (the index's ACCESS EXCLUSIVE), the apply worker deadlocked with
+#     it, disabled without a reported error.  It takes the write's lock
+#     before it reads.
 
 use strict;
 use warnings;
@@ -131,12 +136,13 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 	my ($status, $n) = load_finish($load);
 	is($status, 0, "the origin committed $n transactions meanwhile");
 	is($errs, '', 'every maintenance command at the peer succeeded');
-	ok(caught_up($a, $b, 'acct'), 'the replica caught up');
+	my $digest = caught_up($a, $b, 'acct');
+	ok($digest, 'the replica caught up');
 	my $log = slurp_file($b->logfile, $off);
 	unlike($log, qr/deadlock detected|logical replication worker.*ERROR|ERROR:.*\n.*apply/,
 		'no deadlock, no error of the apply worker');
 	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
-	verify_ok($b, 'postgres', 'acct', digest_of($a, 'acct'), 'the replica verifies against the origin\'s digest');
+	verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
 }
 
 # ---------- 3. resync_subscription while the apply worker commits ----------
@@ -178,9 +184,10 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 	$rr->query_safe('COMMIT');
 	$rr->quit;
 	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
-	ok(caught_up($a, $b, 'acct'), '... and the subscription streams on');
+	my $digest = caught_up($a, $b, 'acct');
+	ok($digest, '... and the subscription streams on');
 	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
-	verify_ok($b, 'postgres', 'acct', digest_of($a, 'acct'), 'the replica verifies against the origin\'s digest');
+	verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
 }
 
 # ---------- 4. the apply worker ended by the deadlock detector ----------
@@ -219,9 +226,39 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 	is(row_set($b, 'acct'), $before, '... nothing of the origin transaction stays at the replica');
 	verify_ok($b, 'postgres', 'acct', undef, '... which verifies');
 	$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
-	ok(caught_up($a, $b, 'acct'), 'enabled by hand, the transaction is applied whole');
+	my $digest = caught_up($a, $b, 'acct');
+	ok($digest, 'enabled by hand, the transaction is applied whole');
 	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
-	verify_ok($b, 'postgres', 'acct', digest_of($a, 'acct'), 'the replica verifies against the origin\'s digest');
+	verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
+}
+
+# ---------- 5. ledger.history_tiles: read, then written, by a block's check ----------
+# A DBA's SHARE lock on ledger.history_tiles (as REINDEX or CREATE INDEX
+# take), then ACCESS EXCLUSIVE (as VACUUM FULL, CLUSTER, or REINDEX on its
+# index): the apply worker, checking a block, read the tiles and then waited
+# to write them, holding the read's lock, and the two deadlocked.  It takes
+# the write's lock first now, as with a table it applies to.
+{
+	my $off = -s $b->logfile;
+	my $dba = $b->background_psql('postgres', on_error_stop => 0);
+	$dba->query_safe("SET deadlock_timeout = '60s'");
+	$dba->query_safe('BEGIN; LOCK TABLE ledger.history_tiles IN SHARE MODE');
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	wait_sealed($a, 'postgres');
+	ok( poll_until(
+			$b, q{SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+			 WHERE NOT l.granted AND l.relation = 'ledger.history_tiles'::regclass
+			   AND s.backend_type = 'logical replication worker'}, 30),
+		'the apply worker checking a block waits for the DBA\'s lock on ledger.history_tiles');
+	$dba->{stderr} = '';
+	$dba->query('LOCK TABLE ledger.history_tiles IN ACCESS EXCLUSIVE MODE');
+	is($dba->{stderr}, '', '... the DBA\'s stronger lock is granted');
+	$dba->query_safe('COMMIT');
+	$dba->quit;
+	my $digest = caught_up($a, $b, 'acct');
+	ok($digest, '... and the block is applied');
+	unlike(slurp_file($b->logfile, $off), qr/detected deadlock|has been disabled/, '... no deadlock');
+	verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
 }
 
 $a->stop;
