@@ -2910,6 +2910,16 @@ sealer_vacuum_queue_if_grown(void)
 	CommitTransactionCommand();
 }
 
+/*
+ * Did this sealer end by an ERROR (ledger_sealer_main)?  Not its exit code:
+ * a SIGTERM (pg_terminate_backend, a shutdown) ends it with code 1 too, by
+ * a FATAL from ProcessInterrupts, which clears ProcDiePending before it
+ * reports; until 2026-12-07 each such exit counted as a failure, put the
+ * database's next sealer off by the doubling delay and logged "ended by an
+ * error" (a last read; test/t/930_lastread_sealer_exit.pl).
+ */
+static bool sealer_ended_by_error = false;
+
 /* On a sealer's exit: its database has no running sealer any more. */
 static void
 sealer_release(int code, Datum arg)
@@ -2920,13 +2930,14 @@ sealer_release(int code, Datum arg)
 	int			failures = 0;
 
 	/* (SIGTERM, a shutdown or pg_terminate_backend, is no failure) */
-	bool		failed = code != 0 && !ProcDiePending;
+	bool		failed = code != 0 && sealer_ended_by_error;
 
 	SpinLockAcquire(&sealer_shared->mutex);
 	i = sealer_db_slot(DatumGetObjectId(arg));
 	if (i >= 0 && sealer_shared->dbs[i].sealer_pid == MyProcPid)
 	{
 		sealer_shared->dbs[i].sealer_pid = 0;
+
 		/*
 		 * ended by an error: the next one waits (ledger_launcher_main), and
 		 * has the work this one took and did not do (without it, the next
@@ -2997,23 +3008,13 @@ sealer_slots_short(void)
 	return short_now;
 }
 
-/* Main of a per-database sealer. */
-void
-ledger_sealer_main(Datum main_arg)
+/* The passes of a per-database sealer, until it leaves. */
+static void
+sealer_loop(Oid dboid)
 {
-	Oid			dboid = DatumGetObjectId(main_arg);
 	TimestampTz started = GetCurrentTimestamp();
 	TimestampTz idle_since = started;
 	bool		first = true;
-
-	/*
-	 * One sealer a database: a second one leaves (the first seals), before it
-	 * connects, so that it never shows in pg_stat_activity.
-	 */
-	if (!sealer_claim(dboid))
-		proc_exit(0);
-	before_shmem_exit(sealer_release, ObjectIdGetDatum(dboid));
-	worker_start(dboid, NULL);
 
 	for (;;)
 	{
@@ -3066,6 +3067,38 @@ ledger_sealer_main(Datum main_arg)
 
 		worker_sleep(ledger_seal_interval_ms);
 	}
+}
+
+/* Main of a per-database sealer. */
+void
+ledger_sealer_main(Datum main_arg)
+{
+	Oid			dboid = DatumGetObjectId(main_arg);
+
+	/*
+	 * One sealer a database: a second one leaves (the first seals), before it
+	 * connects, so that it never shows in pg_stat_activity.
+	 */
+	if (!sealer_claim(dboid))
+		proc_exit(0);
+	before_shmem_exit(sealer_release, ObjectIdGetDatum(dboid));
+	worker_start(dboid, NULL);
+
+	/*
+	 * An ERROR ends the sealer as before (re-thrown to the background
+	 * worker's handler, which reports it and exits with code 1), marked as a
+	 * failure for sealer_release; a FATAL (SIGTERM) is not caught here.
+	 */
+	PG_TRY();
+	{
+		sealer_loop(dboid);
+	}
+	PG_CATCH();
+	{
+		sealer_ended_by_error = true;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /* ---------- sealing on demand, outside the caller's transaction ---------- */
