@@ -2947,10 +2947,17 @@ sealer_release(int code, Datum arg)
 		{
 			failures = ++sealer_shared->dbs[i].failures;
 			sealer_shared->dbs[i].failed_at = now;
-			sealer_shared->dbs[i].pending = true;
 		}
 		else
 			sealer_shared->dbs[i].failures = 0;
+
+		/*
+		 * (so does one stopped by SIGTERM, pg_terminate_backend: until
+		 * 2026-12-07 the work it had taken waited for the next commit or the
+		 * minute's sweep; test/t/930_lastread_sealer_exit.pl)
+		 */
+		if (code != 0)
+			sealer_shared->dbs[i].pending = true;
 	}
 	SpinLockRelease(&sealer_shared->mutex);
 	if (failures > 0)

@@ -46,6 +46,23 @@ my $terminated = () = $log =~ /terminating background worker "ledger sealer" due
 ok($terminated >= 2, "sealers terminated ($terminated)");
 unlike($log, qr/ledger sealer for database \d+ ended by an error/,
 	'a sealer terminated by pg_terminate_backend is not counted as ended by an error');
+
+# A sealer terminated while it waits (here for a DBA's lock on ledger.blocks)
+# had taken its database's pending work: the next one comes at once, not at
+# the next commit or the minute's sweep.
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN; LOCK TABLE ledger.blocks IN EXCLUSIVE MODE');
+$node->safe_psql('postgres', 'INSERT INTO acct (amount) VALUES (-1)');
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE backend_type = 'ledger sealer' AND wait_event_type = 'Lock'}), 'the sealer waits for the lock');
+my $spid = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger sealer'});
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($spid)");
+$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $spid");
+$locker->query_safe('COMMIT');
+$locker->quit;
+my $t0 = time;
+ok(wait_sealed($node, 'postgres', 10), 'the work the terminated sealer had taken is sealed without another commit');
+diag('sealed ' . (time - $t0) . ' s after the lock was released');
 verify_ok($node, 'postgres', 'acct');
 
 done_testing();
