@@ -185,6 +185,7 @@ typedef struct SealerShared
 	int			ndbs;			/* slots used; a forgotten one has dboid 0 */
 	SealerDb	dbs[SEALER_MAX_DBS];
 	SealerError errors[SEALER_ERROR_SLOTS];
+	uint64		seal_clears;	/* ledger.seal() cleared a ledger's error */
 } SealerShared;
 
 static SealerShared *sealer_shared = NULL;
@@ -234,21 +235,108 @@ sealer_retry_delay_ms(int failures)
 }
 
 /*
+ * The sealer's own memory of the ledgers its passes put off, beside the
+ * shared slots.  The slots are 64 for the server, the oldest given up for a
+ * new failure: with more ledgers failing than that, each failure evicted
+ * another ledger's slot before its next try, so every ledger was tried at
+ * every pass and the delay never grew (100 ledgers refused by a DBA's CHECK
+ * on ledger.blocks: each tried 46 times in 10 s, always "failure 1", 4,600
+ * ERRORs; a last read on 2026-12-07, test/t/931_lastread_many_failing.pl).
+ * This table holds every ledger that failed for as long as the sealer runs
+ * (it runs as long as the database is written); a ledger is put off when
+ * either says so.  ledger.seal() in another backend clears only the shared
+ * slot: it counts its clears in seal_clears, and an entry made before the
+ * last one is forgotten (one more try for the other ledgers put off).
+ */
+typedef struct SealerLocalRetry
+{
+	int64		ledger_id;		/* hash key */
+	int			failures;
+	TimestampTz first_at;
+	TimestampTz retry_at;
+	uint64		seal_clears;	/* sealer_shared->seal_clears then */
+} SealerLocalRetry;
+
+static HTAB *sealer_local_retry = NULL;
+
+/* The local entry of a ledger, NULL if none or made before a seal()'s clear. */
+static SealerLocalRetry *
+sealer_local_retry_get(int64 ledger_id, uint64 seal_clears)
+{
+	SealerLocalRetry *r;
+
+	if (sealer_local_retry == NULL)
+		return NULL;
+	r = hash_search(sealer_local_retry, &ledger_id, HASH_FIND, NULL);
+	if (r != NULL && r->seal_clears != seal_clears)
+	{
+		(void) hash_search(sealer_local_retry, &ledger_id, HASH_REMOVE, NULL);
+		r = NULL;
+	}
+	return r;
+}
+
+/* A background try of the ledger failed: count it locally (above). */
+static void
+sealer_local_retry_failed(int64 ledger_id, int shared_failures)
+{
+	SealerLocalRetry *r;
+	bool		found;
+	uint64		clears;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (sealer_shared == NULL)
+		return;
+	if (sealer_local_retry == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(SealerLocalRetry);
+		ctl.hcxt = TopMemoryContext;
+		sealer_local_retry = hash_create("ledger sealer retries", 64, &ctl,
+										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	SpinLockAcquire(&sealer_shared->mutex);
+	clears = sealer_shared->seal_clears;
+	SpinLockRelease(&sealer_shared->mutex);
+	r = sealer_local_retry_get(ledger_id, clears);
+	if (r == NULL)
+	{
+		r = hash_search(sealer_local_retry, &ledger_id, HASH_ENTER, &found);
+		r->failures = 0;
+		r->first_at = now;
+	}
+	r->seal_clears = clears;
+	r->failures = Max(r->failures + 1, shared_failures);
+	r->retry_at = TimestampTzPlusMilliseconds(now, sealer_retry_delay_ms(r->failures));
+}
+
+/* A pass sealed the ledger: its local entry, if any, is history. */
+static void
+sealer_local_retry_clear(int64 ledger_id)
+{
+	if (sealer_local_retry != NULL)
+		(void) hash_search(sealer_local_retry, &ledger_id, HASH_REMOVE, NULL);
+}
+
+/*
  * Keep the error of a sealing pass for a ledger of this database.  With
  * failed (an error of the background pass), count it and put the ledger's
  * next background try off (sealer_retry_delay_ms); a ledger skipped for
  * want of its row or genesis block is not tried, and is not put off.
  */
-static void
+static int
 sealer_error_keep_kind(int64 ledger_id, const char *message, bool failed, bool checkpoint)
 {
 	int			slot = -1;
 	int			i;
 	TimestampTz now = GetCurrentTimestamp();
 	SealerError *e;
+	int			failures;
 
 	if (sealer_shared == NULL)
-		return;
+		return 0;
 	SpinLockAcquire(&sealer_shared->mutex);
 	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
 	{
@@ -282,19 +370,21 @@ sealer_error_keep_kind(int64 ledger_id, const char *message, bool failed, bool c
 		e->retry_at = TimestampTzPlusMilliseconds(now, sealer_retry_delay_ms(e->failures));
 	}
 	strlcpy(e->message, message ? message : "(no message)", SEALER_ERROR_LEN);
+	failures = e->failures;
 	SpinLockRelease(&sealer_shared->mutex);
+	return failures;
 }
 
-static void
+static int
 sealer_error_keep(int64 ledger_id, const char *message, bool failed)
 {
-	sealer_error_keep_kind(ledger_id, message, failed, false);
+	return sealer_error_keep_kind(ledger_id, message, failed, false);
 }
 
 static void
 sealer_error_set(int64 ledger_id, const char *message)
 {
-	sealer_error_keep(ledger_id, message, false);
+	(void) sealer_error_keep(ledger_id, message, false);
 }
 
 /*
@@ -307,12 +397,15 @@ sealer_retry_later(int64 ledger_id, TimestampTz now, int *failures, TimestampTz 
 {
 	bool		later = false;
 	int			i;
+	uint64		clears;
+	SealerLocalRetry *r;
 
 	*failures = 0;
 	*first_at = 0;
 	if (sealer_shared == NULL)
 		return false;
 	SpinLockAcquire(&sealer_shared->mutex);
+	clears = sealer_shared->seal_clears;
 	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
 	{
 		SealerError *e = &sealer_shared->errors[i];
@@ -332,6 +425,21 @@ sealer_retry_later(int64 ledger_id, TimestampTz now, int *failures, TimestampTz 
 		}
 	}
 	SpinLockRelease(&sealer_shared->mutex);
+
+	/* (its slot given to another ledger's failure: the local entry) */
+	r = sealer_local_retry_get(ledger_id, clears);
+	if (r != NULL && r->failures > 0)
+	{
+		if (r->failures > *failures)
+		{
+			*failures = r->failures;
+			*first_at = r->first_at;
+		}
+		if (r->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
+			r->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
+		if (r->retry_at > now)
+			later = true;
+	}
 	return later;
 }
 
@@ -431,7 +539,7 @@ sealer_checkpoint_failed(int64 ledger_id, const char *message)
 {
 	char	   *m = psprintf("could not make a checkpoint: %s", message);
 
-	sealer_error_keep_kind(ledger_id, m, true, true);
+	(void) sealer_error_keep_kind(ledger_id, m, true, true);
 	pfree(m);
 }
 
@@ -2263,7 +2371,16 @@ seal_as_owner(void *varg)
 		 * failures (ledger.seal() once their cause is removed)
 		 */
 		if (skip[i] == SEAL_SKIP_NONE || skip[i] == SEAL_SKIP_DROPPED)
+		{
 			sealer_error_clear(ids.ids[i]);
+			/* (the sealer's own entries, sealer_local_retry) */
+			if (sealer_shared != NULL)
+			{
+				SpinLockAcquire(&sealer_shared->mutex);
+				sealer_shared->seal_clears++;
+				SpinLockRelease(&sealer_shared->mutex);
+			}
+		}
 	}
 	sealer_warn_skipped(&ids, skip, false);
 }
@@ -2795,7 +2912,10 @@ sealer_pass(void)
 			CurrentResourceOwner = oldowner;
 			/* (a ledger skipped keeps the error sealer_warn_skipped sets) */
 			if (skip[i] == SEAL_SKIP_NONE || skip[i] == SEAL_SKIP_DROPPED)
+			{
 				sealer_error_clear(ids.ids[i]);
+				sealer_local_retry_clear(ids.ids[i]);
+			}
 		}
 		PG_CATCH();
 		{
@@ -2805,7 +2925,8 @@ sealer_pass(void)
 			EmitErrorReport();
 			edata = CopyErrorData();
 			FlushErrorState();
-			sealer_error_keep(ids.ids[i], edata->message, true);
+			sealer_local_retry_failed(ids.ids[i],
+									  sealer_error_keep(ids.ids[i], edata->message, true));
 			FreeErrorData(edata);
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);

@@ -1,0 +1,53 @@
+
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# More ledgers failing than the sealer's 64 error slots (a last read on
+# 2026-12-07): a DBA's CHECK on ledger.blocks refusing 100 ledgers while a
+# healthy one is written.  Each ledger should be tried again after its
+# doubling delay (at 0, 1, 3, 7 s: at most 4 or 5 tries in 10 s), not at
+# every few passes.
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use LedgerTest;
+
+my $nl = 100;
+my $node = ledger_node('many', conf => "ledger.seal_interval = 200ms\n");
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION ledger;
+	CREATE TABLE healthy (id bigserial PRIMARY KEY, amount numeric);
+	SELECT ledger.create_ledger('healthy');
+});
+$node->safe_psql('postgres', qq{
+	DO \$\$ BEGIN FOR i IN 1..$nl LOOP
+		EXECUTE format('CREATE TABLE f%s (id bigserial PRIMARY KEY, amount numeric)', i);
+		PERFORM ledger.create_ledger(format('f%s', i)::regclass);
+	END LOOP; END \$\$});
+ok(wait_sealed($node, 'postgres', 60), 'sealed at start');
+my $hid = $node->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 'healthy'::regclass});
+$node->safe_psql('postgres', "ALTER TABLE ledger.blocks ADD CONSTRAINT dba_only_healthy CHECK (ledger_id = $hid) NOT VALID");
+my $log_at = -s $node->logfile;
+$node->safe_psql('postgres', qq{DO \$\$ BEGIN FOR i IN 1..$nl LOOP
+		EXECUTE format('INSERT INTO f%s (amount) VALUES (1)', i);
+	END LOOP; END \$\$});
+my $secs = 10;
+my $n = $secs * 20;
+my $sql = "DO \$\$ BEGIN FOR i IN 1..$n LOOP INSERT INTO healthy (amount) VALUES (i); COMMIT; "
+  . "PERFORM pg_sleep(0.05); END LOOP; END \$\$";
+my ($o, $e) = ('', '');
+IPC::Run::run([ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c', $sql ], '>', \$o, '2>', \$e);
+my $log = slurp_file($node->logfile, $log_at);
+my %tries;
+$tries{$1}++ while $log =~ /background sealing of ledger id (\d+):/g;
+my $errors = () = $log =~ /ERROR:  new row for relation "blocks" violates check constraint "dba_only_healthy"/g;
+my @most = sort { $b <=> $a } values %tries;
+diag("$errors sealing errors in $secs s; most tries of one ledger: $most[0]; ledgers tried: " . scalar(keys %tries));
+ok($most[0] <= 6, "no failing ledger is tried at every few passes (most: $most[0] in $secs s)");
+ok($errors <= $nl * 6, "the errors stay bounded by the delay ($errors)");
+is($node->safe_psql('postgres', qq{SELECT count(*) FROM ledger.transaction_blocks WHERE ledger_id = $hid AND block_no IS NULL}),
+	'0', 'the healthy ledger is sealed');
+done_testing();
