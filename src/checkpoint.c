@@ -58,9 +58,6 @@
 PG_FUNCTION_INFO_V1(ledger_history_root_at);
 PG_FUNCTION_INFO_V1(ledger_applying);
 
-/* Most ledgers a checkpoint pass puts off after their failures (as the sealer's error slots). */
-#define CHECKPOINT_PUT_OFF_MAX 64
-
 /* Seconds between scheduled checkpoints of a ledger; 0: none. */
 int			ledger_checkpoint_interval_s = 0;
 
@@ -185,8 +182,8 @@ checkpoint_pass(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (has_ext && strcmp(ledger_catalog_version(), LEDGER_CATALOG_VERSION) == 0)
 		{
-			int64		put_off[CHECKPOINT_PUT_OFF_MAX];
-			int			nput = sealer_checkpoint_put_off(put_off, CHECKPOINT_PUT_OFF_MAX);
+			int64	   *put_off;
+			int			nput = sealer_checkpoint_put_off(&put_off);
 			Datum	   *elems = palloc(sizeof(Datum) * Max(nput, 1));
 			Datum		args[2];
 			Oid			argtypes[2] = {INT4OID, INT8ARRAYOID};

@@ -259,6 +259,25 @@ typedef struct SealerLocalRetry
 
 static HTAB *sealer_local_retry = NULL;
 
+/* The same for the ledgers whose scheduled checkpoint failed (checkpoint.c). */
+static HTAB *sealer_local_cp_retry = NULL;
+
+static HTAB *
+sealer_local_table(HTAB **table)
+{
+	if (*table == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(SealerLocalRetry);
+		ctl.hcxt = TopMemoryContext;
+		*table = hash_create("ledger sealer retries", 64, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	return *table;
+}
+
 /* The local entry of a ledger, NULL if none or made before a seal()'s clear. */
 static SealerLocalRetry *
 sealer_local_retry_get(int64 ledger_id, uint64 seal_clears)
@@ -287,16 +306,7 @@ sealer_local_retry_failed(int64 ledger_id, int shared_failures)
 
 	if (sealer_shared == NULL)
 		return;
-	if (sealer_local_retry == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(SealerLocalRetry);
-		ctl.hcxt = TopMemoryContext;
-		sealer_local_retry = hash_create("ledger sealer retries", 64, &ctl,
-										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	(void) sealer_local_table(&sealer_local_retry);
 	SpinLockAcquire(&sealer_shared->mutex);
 	clears = sealer_shared->seal_clears;
 	SpinLockRelease(&sealer_shared->mutex);
@@ -508,12 +518,18 @@ sealer_error_clear(int64 ledger_id)
  * many.
  */
 int
-sealer_checkpoint_put_off(int64 *ids, int max)
+sealer_checkpoint_put_off(int64 **ids)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	int			n = 0;
+	int			max = SEALER_ERROR_SLOTS;
 	int			i;
+	HASH_SEQ_STATUS seq;
+	SealerLocalRetry *r;
 
+	if (sealer_local_cp_retry != NULL)
+		max += (int) hash_get_num_entries(sealer_local_cp_retry);
+	*ids = palloc(sizeof(int64) * max);
 	if (sealer_shared == NULL)
 		return 0;
 	SpinLockAcquire(&sealer_shared->mutex);
@@ -527,9 +543,26 @@ sealer_checkpoint_put_off(int64 *ids, int max)
 		if (e->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
 			e->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
 		if (e->retry_at > now)
-			ids[n++] = e->ledger_id;
+			(*ids)[n++] = e->ledger_id;
 	}
 	SpinLockRelease(&sealer_shared->mutex);
+
+	/*
+	 * (beyond the 64 slots, or its slot given to another failure: the
+	 * sealer's own entries, as for sealing; a ledger listed twice is
+	 * harmless)
+	 */
+	if (sealer_local_cp_retry != NULL)
+	{
+		hash_seq_init(&seq, sealer_local_cp_retry);
+		while ((r = hash_seq_search(&seq)) != NULL)
+		{
+			if (r->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
+				r->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
+			if (r->retry_at > now && n < max)
+				(*ids)[n++] = r->ledger_id;
+		}
+	}
 	return n;
 }
 
@@ -538,9 +571,21 @@ void
 sealer_checkpoint_failed(int64 ledger_id, const char *message)
 {
 	char	   *m = psprintf("could not make a checkpoint: %s", message);
+	int			shared_failures = sealer_error_keep_kind(ledger_id, m, true, true);
+	SealerLocalRetry *r;
+	bool		found;
+	TimestampTz now = GetCurrentTimestamp();
 
-	(void) sealer_error_keep_kind(ledger_id, m, true, true);
 	pfree(m);
+	r = hash_search(sealer_local_table(&sealer_local_cp_retry), &ledger_id, HASH_ENTER, &found);
+	if (!found)
+	{
+		r->failures = 0;
+		r->first_at = now;
+		r->seal_clears = 0;
+	}
+	r->failures = Max(r->failures + 1, shared_failures);
+	r->retry_at = TimestampTzPlusMilliseconds(now, sealer_retry_delay_ms(r->failures));
 }
 
 /*
@@ -571,6 +616,24 @@ sealer_checkpoint_pass_done(const int64 *put_off, int nput, const int64 *failed,
 			memset(e, 0, sizeof(SealerError));
 	}
 	SpinLockRelease(&sealer_shared->mutex);
+	if (sealer_local_cp_retry != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		SealerLocalRetry *r;
+
+		hash_seq_init(&seq, sealer_local_cp_retry);
+		while ((r = hash_seq_search(&seq)) != NULL)
+		{
+			bool		keep = false;
+
+			for (k = 0; k < nput && !keep; k++)
+				keep = put_off[k] == r->ledger_id;
+			for (k = 0; k < nfailed && !keep; k++)
+				keep = failed[k] == r->ledger_id;
+			if (!keep)
+				(void) hash_search(sealer_local_cp_retry, &r->ledger_id, HASH_REMOVE, NULL);
+		}
+	}
 }
 
 /*

@@ -47,7 +47,7 @@ extern void sealer_blocks_loading(void);
 extern bool sealer_lock_extension(void);
 
 /* The checkpoint pass's failures, put off as a ledger whose sealing failed. */
-extern int	sealer_checkpoint_put_off(int64 *ids, int max);
+extern int	sealer_checkpoint_put_off(int64 **ids);
 extern void sealer_checkpoint_failed(int64 ledger_id, const char *message);
 extern void sealer_checkpoint_pass_done(const int64 *put_off, int nput,
 										const int64 *failed, int nfailed);
