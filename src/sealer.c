@@ -241,7 +241,7 @@ sealer_retry_delay_ms(int failures)
  * another ledger's slot before its next try, so every ledger was tried at
  * every pass and the delay never grew (100 ledgers refused by a DBA's CHECK
  * on ledger.blocks: each tried 46 times in 10 s, always "failure 1", 4,600
- * ERRORs; a last read on 2026-12-07, test/t/931_lastread_many_failing.pl).
+ * ERRORs; a last read on 2026-12-07, test/t/562_many_failing.pl).
  * This table holds every ledger that failed for as long as the sealer runs
  * (it runs as long as the database is written); a ledger is put off when
  * either says so.  ledger.seal() in another backend clears only the shared
@@ -3100,7 +3100,7 @@ sealer_vacuum_queue_if_grown(void)
  * a FATAL from ProcessInterrupts, which clears ProcDiePending before it
  * reports; until 2026-12-07 each such exit counted as a failure, put the
  * database's next sealer off by the doubling delay and logged "ended by an
- * error" (a last read; test/t/930_lastread_sealer_exit.pl).
+ * error" (a last read; test/t/561_sealer_exit.pl).
  */
 static bool sealer_ended_by_error = false;
 
@@ -3138,7 +3138,7 @@ sealer_release(int code, Datum arg)
 		/*
 		 * (so does one stopped by SIGTERM, pg_terminate_backend: until
 		 * 2026-12-07 the work it had taken waited for the next commit or the
-		 * minute's sweep; test/t/930_lastread_sealer_exit.pl)
+		 * minute's sweep; test/t/561_sealer_exit.pl)
 		 */
 		if (code != 0)
 			sealer_shared->dbs[i].pending = true;
