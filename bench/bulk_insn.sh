@@ -54,13 +54,10 @@ max_wal_size = 4GB
 checkpoint_timeout = 30min
 EOF
 
-GEN="SELECT (i % 100000) + 1, (i % 10000000) / 100.0, 'payment to ' || ((i % 100000) + 1),
-            timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second'
-       FROM generate_series(1, $ROWS) AS i"
-COLS="account int, amount numeric(18,2), memo text, at timestamptz"
-# the same shapes as bench/ledger.sh's bulk tables
-WIDE="$COLS, ledger_xact int8 NOT NULL DEFAULT 1234567, ledger_seq int8 NOT NULL DEFAULT 7654321,
-      ledger_hash bytea NOT NULL DEFAULT '\\x$(printf '%064d' 0 | tr 0 a)'::bytea"
+# the same rows and tables as bench/ledger.sh's bulk loads (bench/lib.sh)
+GEN=$(bench_bulk_gen "$ROWS")
+COLS=$BENCH_COLS
+WIDE=$BENCH_WIDE_COLS
 pg_ctl -D "$DATA" -l "$WORK/server.log" -w start >/dev/null || {
 	tail -20 "$WORK/server.log"
 	fail "server start"

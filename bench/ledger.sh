@@ -187,7 +187,7 @@ say "ledger.seal_interval=$(q 'SHOW ledger.seal_interval'), ledger.block_max_tra
 [ "$(cluster_cpu_ns)" != 0 ] || say "warning: cannot read the cluster's CPU times from /proc (server not local, or another OS user)"
 drop_all
 
-COLS="account int, amount numeric, memo text, at timestamptz"
+COLS=$BENCH_COLS
 q "CREATE TABLE bench_plain ($COLS)" || exit 1
 q "CREATE TABLE bench_ledger ($COLS); SELECT ledger.create_ledger('bench_ledger')" >/dev/null || exit 1
 "${PSQL[@]}" -f "$HERE/chain_plpgsql.sql" >/dev/null || exit 1
@@ -334,17 +334,14 @@ fi
 # ---------------------------------------------------------------------------
 say ""
 say "-- 2. bulk loads of $ROWS rows, one transaction each: backend CPU, and wall time including commit --"
-GEN="SELECT (i % 100000) + 1, (i % 10000000) / 100.0, 'payment to ' || ((i % 100000) + 1),
-            timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second'
-       FROM generate_series(1, $ROWS) AS i"
+GEN=$(bench_bulk_gen "$ROWS")
 "${PSQL[@]}" -c "\\copy ($GEN) TO '$WORK/rows.copy'" || exit 1
 # "wide": a plain table with the ledger's three columns, filled by DEFAULTs
 # of the same sizes (nothing parsed from the input): the storage a ledger
 # row needs, without any of its work.  "widebrin": that with the BRIN index
 # every ledger has (proofs find a transaction's rows through it).  Together
 # the floor under any design that keeps the hash in the row.
-WIDE_COLS="$COLS, ledger_xact int8 NOT NULL DEFAULT 1234567, ledger_seq int8 NOT NULL DEFAULT 7654321,
-           ledger_hash bytea NOT NULL DEFAULT '\\x$(printf '%064d' 0 | tr 0 a)'::bytea"
+WIDE_COLS=$BENCH_WIDE_COLS
 for k in ins copy; do
     q "CREATE TABLE bulk_${k}_plain ($COLS); CREATE TABLE bulk_${k}_wide ($WIDE_COLS);
        CREATE TABLE bulk_${k}_widebrin ($WIDE_COLS);

@@ -8,8 +8,26 @@
 #                              LEDGER_BENCH_SECONDS with CLIENTS clients
 #   bench_row FIGURE VALUE BASELINE BASEVALUE
 #                              print "figure | value | baseline | value | ratio"
+#   bench_bulk_gen ROWS        print the query of the bulk loads' ROWS rows
+#   BENCH_COLS                 the columns of the ledger part's tables
+#   BENCH_WIDE_COLS            those and the ledger's three columns filled
+#                              by DEFAULTs of the same sizes (the "storage
+#                              floor" of the bulk loads)
 
 SECONDS_PER_RUN=${LEDGER_BENCH_SECONDS:-10}
+
+# The shapes of the bulk loads, shared by bench/ledger.sh (part 2, CPU
+# time) and bench/bulk_insn.sh (instructions), so that their figures
+# describe the same rows.
+BENCH_COLS="account int, amount numeric, memo text, at timestamptz"
+BENCH_WIDE_COLS="$BENCH_COLS, ledger_xact int8 NOT NULL DEFAULT 1234567, ledger_seq int8 NOT NULL DEFAULT 7654321,
+           ledger_hash bytea NOT NULL DEFAULT '\\x$(printf '%064d' 0 | tr 0 a)'::bytea"
+
+bench_bulk_gen() {
+	printf '%s' "SELECT (i % 100000) + 1, (i % 10000000) / 100.0, 'payment to ' || ((i % 100000) + 1),
+            timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second'
+       FROM generate_series(1, $1) AS i"
+}
 
 bench_psql() {
 	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -c "$1" >/dev/null
