@@ -295,31 +295,54 @@ sealer_local_retry_get(int64 ledger_id, uint64 seal_clears)
 	return r;
 }
 
-/* A background try of the ledger failed: count it locally (above). */
+/*
+ * Count a failure of a ledger in a local table (above): its entry, new or
+ * made before the seal() clear counted in clears, starts again from 0; the
+ * count is at least the shared slot's, and the next try is put off by its
+ * delay.
+ */
 static void
-sealer_local_retry_failed(int64 ledger_id, int shared_failures)
+sealer_local_failed(HTAB **table, int64 ledger_id, int shared_failures, uint64 clears)
 {
-	SealerLocalRetry *r;
-	bool		found;
-	uint64		clears;
 	TimestampTz now = GetCurrentTimestamp();
+	bool		found;
+	SealerLocalRetry *r = hash_search(sealer_local_table(table), &ledger_id,
+									  HASH_ENTER, &found);
 
-	if (sealer_shared == NULL)
-		return;
-	(void) sealer_local_table(&sealer_local_retry);
-	SpinLockAcquire(&sealer_shared->mutex);
-	clears = sealer_shared->seal_clears;
-	SpinLockRelease(&sealer_shared->mutex);
-	r = sealer_local_retry_get(ledger_id, clears);
-	if (r == NULL)
+	if (!found || r->seal_clears != clears)
 	{
-		r = hash_search(sealer_local_retry, &ledger_id, HASH_ENTER, &found);
 		r->failures = 0;
 		r->first_at = now;
 	}
 	r->seal_clears = clears;
 	r->failures = Max(r->failures + 1, shared_failures);
 	r->retry_at = TimestampTzPlusMilliseconds(now, sealer_retry_delay_ms(r->failures));
+}
+
+/* A background try of the ledger failed: count it locally (above). */
+static void
+sealer_local_retry_failed(int64 ledger_id, int shared_failures)
+{
+	uint64		clears;
+
+	if (sealer_shared == NULL)
+		return;
+	SpinLockAcquire(&sealer_shared->mutex);
+	clears = sealer_shared->seal_clears;
+	SpinLockRelease(&sealer_shared->mutex);
+	sealer_local_failed(&sealer_local_retry, ledger_id, shared_failures, clears);
+}
+
+/*
+ * Is a try whose delay ends at *retry_at still put off at now?  A clock set
+ * back: the delay counts from now at most (*retry_at is brought in).
+ */
+static bool
+sealer_put_off(TimestampTz *retry_at, TimestampTz now)
+{
+	if (*retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
+		*retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
+	return *retry_at > now;
 }
 
 /* A pass sealed the ledger: its local entry, if any, is history. */
@@ -424,13 +447,7 @@ sealer_retry_later(int64 ledger_id, TimestampTz now, int *failures, TimestampTz 
 		{
 			*failures = e->failures;
 			*first_at = e->first_at;
-			/* (a clock set back: the delay counts from now at most) */
-			if (e->failures > 0 && e->retry_at > now)
-			{
-				later = true;
-				if (e->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
-					e->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
-			}
+			later = e->failures > 0 && sealer_put_off(&e->retry_at, now);
 			break;
 		}
 	}
@@ -445,9 +462,7 @@ sealer_retry_later(int64 ledger_id, TimestampTz now, int *failures, TimestampTz 
 			*failures = r->failures;
 			*first_at = r->first_at;
 		}
-		if (r->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
-			r->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
-		if (r->retry_at > now)
+		if (sealer_put_off(&r->retry_at, now))
 			later = true;
 	}
 	return later;
@@ -539,10 +554,7 @@ sealer_checkpoint_put_off(int64 **ids)
 
 		if (e->dboid != MyDatabaseId || !e->checkpoint || e->failures == 0)
 			continue;
-		/* (a clock set back: the delay counts from now at most) */
-		if (e->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
-			e->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
-		if (e->retry_at > now)
+		if (sealer_put_off(&e->retry_at, now))
 			(*ids)[n++] = e->ledger_id;
 	}
 	SpinLockRelease(&sealer_shared->mutex);
@@ -557,9 +569,7 @@ sealer_checkpoint_put_off(int64 **ids)
 		hash_seq_init(&seq, sealer_local_cp_retry);
 		while ((r = hash_seq_search(&seq)) != NULL)
 		{
-			if (r->retry_at - now > (TimestampTz) SEALER_RETRY_MAX_MS * 1000)
-				r->retry_at = TimestampTzPlusMilliseconds(now, SEALER_RETRY_MAX_MS);
-			if (r->retry_at > now && n < max)
+			if (sealer_put_off(&r->retry_at, now) && n < max)
 				(*ids)[n++] = r->ledger_id;
 		}
 	}
@@ -572,20 +582,21 @@ sealer_checkpoint_failed(int64 ledger_id, const char *message)
 {
 	char	   *m = psprintf("could not make a checkpoint: %s", message);
 	int			shared_failures = sealer_error_keep_kind(ledger_id, m, true, true);
-	SealerLocalRetry *r;
-	bool		found;
-	TimestampTz now = GetCurrentTimestamp();
 
 	pfree(m);
-	r = hash_search(sealer_local_table(&sealer_local_cp_retry), &ledger_id, HASH_ENTER, &found);
-	if (!found)
-	{
-		r->failures = 0;
-		r->first_at = now;
-		r->seal_clears = 0;
-	}
-	r->failures = Max(r->failures + 1, shared_failures);
-	r->retry_at = TimestampTzPlusMilliseconds(now, sealer_retry_delay_ms(r->failures));
+	sealer_local_failed(&sealer_local_cp_retry, ledger_id, shared_failures, 0);
+}
+
+/* Is id among the n ids? */
+static bool
+sealer_id_listed(int64 id, const int64 *ids, int n)
+{
+	int			k;
+
+	for (k = 0; k < n; k++)
+		if (ids[k] == id)
+			return true;
+	return false;
 }
 
 /*
@@ -596,7 +607,6 @@ void
 sealer_checkpoint_pass_done(const int64 *put_off, int nput, const int64 *failed, int nfailed)
 {
 	int			i;
-	int			k;
 
 	if (sealer_shared == NULL)
 		return;
@@ -604,15 +614,11 @@ sealer_checkpoint_pass_done(const int64 *put_off, int nput, const int64 *failed,
 	for (i = 0; i < SEALER_ERROR_SLOTS; i++)
 	{
 		SealerError *e = &sealer_shared->errors[i];
-		bool		keep = false;
 
 		if (e->dboid != MyDatabaseId || !e->checkpoint)
 			continue;
-		for (k = 0; k < nput && !keep; k++)
-			keep = put_off[k] == e->ledger_id;
-		for (k = 0; k < nfailed && !keep; k++)
-			keep = failed[k] == e->ledger_id;
-		if (!keep)
+		if (!sealer_id_listed(e->ledger_id, put_off, nput) &&
+			!sealer_id_listed(e->ledger_id, failed, nfailed))
 			memset(e, 0, sizeof(SealerError));
 	}
 	SpinLockRelease(&sealer_shared->mutex);
@@ -624,13 +630,8 @@ sealer_checkpoint_pass_done(const int64 *put_off, int nput, const int64 *failed,
 		hash_seq_init(&seq, sealer_local_cp_retry);
 		while ((r = hash_seq_search(&seq)) != NULL)
 		{
-			bool		keep = false;
-
-			for (k = 0; k < nput && !keep; k++)
-				keep = put_off[k] == r->ledger_id;
-			for (k = 0; k < nfailed && !keep; k++)
-				keep = failed[k] == r->ledger_id;
-			if (!keep)
+			if (!sealer_id_listed(r->ledger_id, put_off, nput) &&
+				!sealer_id_listed(r->ledger_id, failed, nfailed))
 				(void) hash_search(sealer_local_cp_retry, &r->ledger_id, HASH_REMOVE, NULL);
 		}
 	}
