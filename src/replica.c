@@ -1025,6 +1025,29 @@ replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
  */
 static bool replica_lock_waits_decided = false;
 
+/* This apply worker's subscription is one of replicas (decided as above). */
+static bool replica_worker_ours = false;
+
+/*
+ * Keep this apply worker's errors in the server log.  PostgreSQL calls
+ * emit_log_hook only for a message it logs, and with log_min_messages at
+ * log, fatal or panic it logs no ERROR: replica_emit_log then never saw
+ * the worker's errors, so replication_status showed no last_error, and a
+ * subscription that PostgreSQL disabled for a lost connection or a
+ * transient error (a deadlock with a DBA's session) stayed disabled until
+ * someone enabled it by hand (until 2026-12-07; test/t/556, part 4, whose
+ * own log_min_messages = log had been taken for PostgreSQL 15 reporting
+ * no error for a lost deadlock).  So the worker logs from error up,
+ * whatever the server's setting: checked when the worker is found to be
+ * ours and again at the end of each of its transactions, after a reload.
+ */
+static void
+replica_keep_errors_logged(void)
+{
+	if (log_min_messages == LOG || log_min_messages > ERROR)
+		SetConfigOption("log_min_messages", "error", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
 static void
 replica_decide_lock_waits(void)
 {
@@ -1058,7 +1081,11 @@ replica_decide_lock_waits(void)
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	if (ours)
+	{
+		replica_worker_ours = true;
 		SetConfigOption("log_lock_waits", "on", PGC_SUSET, PGC_S_OVERRIDE);
+		replica_keep_errors_logged();
+	}
 }
 
 /* End of an apply transaction: every row arrived with its record. */
@@ -1069,6 +1096,8 @@ replica_xact_callback(XactEvent event, void *arg)
 		IsLogicalWorker() && MySubscription != NULL &&
 		MyLogicalRepWorker != NULL && !OidIsValid(MyLogicalRepWorker->relid))
 		replica_decide_lock_waits();
+	else if (event == XACT_EVENT_PRE_COMMIT && replica_worker_ours)
+		replica_keep_errors_logged();
 
 	if (event == XACT_EVENT_PRE_COMMIT && replica_error_unsaved && replica_shared != NULL)
 	{
@@ -1770,8 +1799,8 @@ replica_check_block(HeapTuple tup, TupleDesc td, const char *sub, Relation catre
 	 * apply worker deadlocked with a DBA's REINDEX, CLUSTER or VACUUM FULL of
 	 * ledger.history_tiles that came in between (it waited for their SHARE
 	 * lock on the table, they for its lock on the index), and PostgreSQL 15
-	 * disabled the subscription without reporting the error (found by a
-	 * lock-order review on 2026-12-07; test/t/556, part 5).
+	 * disabled the subscription for the deadlock (found by a lock-order
+	 * review on 2026-12-07; test/t/556, part 5).
 	 */
 	LockRelationOid(ledger_catalog_relid("history_tiles"), RowExclusiveLock);
 	tiles_open(&ts, ledger_id);

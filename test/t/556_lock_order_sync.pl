@@ -24,13 +24,18 @@
 #     subscription stopped until the next resync.  It reads what is held
 #     under a snapshot taken once the worker is gone.
 #  4. The apply worker ended by the deadlock detector leaves nothing of the
-#     origin transaction applied; PostgreSQL 15 disables the subscription
-#     without reporting the error, so ledger does not enable it again
-#     (documented in docs/replication.md).
+#     origin transaction applied, and PostgreSQL 15 disables the
+#     subscription.  With the server's log_min_messages at log (as here),
+#     PostgreSQL logged no ERROR, so ledger (which learns of the worker's
+#     errors from the log hook) never saw the deadlock: no last_error, and
+#     the subscription stayed disabled until a DBA enabled it.  Apply
+#     workers of subscriptions of replicas now log their errors whatever
+#     log_min_messages, and ledger enables the subscription again after
+#     ledger.sync_reconnect_delay, as for any transient error.
 #  5. A block's check read ledger.history_tiles and then wrote it: with a
 #     DBA's SHARE lock on it (REINDEX) taken in between and then a stronger
 #     one (the index's ACCESS EXCLUSIVE), the apply worker deadlocked with
-#     it, disabled without a reported error.  It takes the write's lock
+#     it, and the subscription was disabled.  It takes the write's lock
 #     before it reads.
 
 use strict;
@@ -42,7 +47,8 @@ use LedgerTest;
 use SyncTest;
 
 my $a = sync_node('lo_a');
-my $b = sync_node('lo_b', conf => "log_min_messages = log\ndeadlock_timeout = 200ms\n");
+my $b = sync_node('lo_b',
+	conf => "log_min_messages = log\ndeadlock_timeout = 200ms\nledger.sync_reconnect_delay = 1\n");
 $a->safe_psql('postgres', q{
 	CREATE TABLE acct (id int PRIMARY KEY, amount numeric);
 	SELECT ledger.create_ledger('acct');
@@ -196,11 +202,11 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 # transaction; the worker then waits for ledger.transactions for the
 # transaction's record, and its deadlock check ends it: the same cycle as
 # with any two tables a subscription writes.  Nothing of the origin
-# transaction stays applied.  PostgreSQL 15's apply worker disables the
-# subscription without logging the error (the same with plain tables and
-# without ledger, seen on 15.20), so ledger never learns of it and does not
-# enable it again: the LOG line of the worker's lock wait is the trace, and
-# ALTER SUBSCRIPTION ... ENABLE resumes it (docs/replication.md).
+# transaction stays applied, and PostgreSQL 15's apply worker disables the
+# subscription.  The server's log_min_messages is log here, which leaves
+# ERRORs out of the log and so out of ledger's sight: the apply worker of a
+# subscription of replicas logs its errors all the same, and ledger enables
+# the subscription again ledger.sync_reconnect_delay (1 s here) later.
 {
 	my $before = row_set($b, 'acct');
 	my $off = -s $b->logfile;
@@ -214,20 +220,33 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 			   AND s.backend_type = 'logical replication worker'}, 30),
 		'the apply worker applies a large transaction to the replica');
 	$dba->query_until(qr/started/, "\\echo started\nLOCK TABLE acct IN SHARE MODE;\n");
-	ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30),
-		'... it is ended by the deadlock detector, and the subscription disabled');
-	like(slurp_file($b->logfile, $off),
+	ok( poll_until(
+			$b, q{SELECT count(*) > 0 FROM ledger.replication_status
+			 WHERE peer = 'sub' AND last_error LIKE '%deadlock detected%'}, 30),
+		'... it is ended by the deadlock detector: replication_status has the error');
+	my $log = slurp_file($b->logfile, $off);
+	like($log,
 		qr/process \d+ detected deadlock while waiting for RowExclusiveLock on relation \d+ of database \d+/,
 		'... which the log says, from the lock wait it logs');
+	like($log, qr/ERROR:  deadlock detected/,
+		'... and with the error, though the server\'s log_min_messages is log');
+	like($log, qr/subscription "sub" has been disabled because of an error/,
+		'... PostgreSQL disabled the subscription');
+	# what the DBA's locks hold still: read before they go
+	is(row_set($b, 'acct'), $before, '... nothing of the origin transaction stays at the replica');
+	verify_ok($b, 'postgres', 'acct', undef, '... which verifies');
 	$dba->{stderr} = '';
 	$dba->query('COMMIT');
 	is($dba->{stderr}, '', '... the DBA\'s transaction goes on');
 	$dba->quit;
-	is(row_set($b, 'acct'), $before, '... nothing of the origin transaction stays at the replica');
-	verify_ok($b, 'postgres', 'acct', undef, '... which verifies');
-	$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+	ok( poll_until(
+			$b, q{SELECT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30),
+		'ledger enables the subscription again');
+	like(slurp_file($b->logfile, $off),
+		qr/ledger: enabling subscription "sub" again after a transient error of its apply worker \(SQLSTATE 40P01\)/,
+		'... for a transient error, which it logs');
 	my $digest = caught_up($a, $b, 'acct');
-	ok($digest, 'enabled by hand, the transaction is applied whole');
+	ok($digest, '... and the transaction is applied whole');
 	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
 	verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
 }
