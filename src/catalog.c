@@ -16,7 +16,9 @@
  * a rebuilt entry's old layout is freed.  Negative entries (not a ledger)
  * are cached too, so a non-ledger table costs one catalog look-up per
  * invalidation; they hold no memory context and are removed by the
- * invalidation itself, so relations dropped since leave nothing behind.
+ * invalidation itself.  A ledger's entry invalidated is freed at the next
+ * look-up if its relation no longer exists (ledger_cache_sweep), so
+ * relations dropped since leave nothing behind.
  *
  * Two smaller caches serve every writing transaction: the catalog's
  * version check (ledger_require_catalog) and the OIDs of the extension's
@@ -69,6 +71,9 @@
 
 static HTAB *ledger_cache = NULL;
 static MemoryContext ledger_cache_cxt = NULL;
+
+/* A ledger's entry was invalidated since the last ledger_cache_sweep(). */
+static bool ledger_cache_sweep_pending = false;
 
 /*
  * OIDs of the extension's schema and catalog objects, and whether the
@@ -179,8 +184,57 @@ ledger_cache_inval(Datum arg, Oid relid)
 		if (info->valid && info->ledger_id <= 0 && info->cxt == NULL)
 			hash_search(ledger_cache, &info->relid, HASH_REMOVE, NULL);
 		else
+		{
 			info->valid = false;
+			ledger_cache_sweep_pending = true;
+		}
 	}
+}
+
+/*
+ * Give back the entries of relations that no longer exist.  A ledger's
+ * entry is only marked by an invalidation (above), and a dropped ledger is
+ * never looked up again, so until 2026-12-07 every ledger a session had
+ * written to, verified or created kept its entry and its layout context
+ * (about 5 kB) after it was dropped, for the life of the session: a pooled
+ * backend that created and dropped ledgers (a ledger per day, per batch, a
+ * test suite) grew without bound (test/t/570_soak.pl).  Runs at the next
+ * look-up after an invalidation, from ledger_info_lookup only, where no
+ * caller holds the entry of a relation that is gone: a caller holds an
+ * entry only while it has the relation open, and an open relation cannot
+ * be dropped (CheckTableNotInUse).  The relids are collected first, since
+ * the syscache look-up may process invalidations, which change the hash
+ * table.
+ */
+static void
+ledger_cache_sweep(void)
+{
+	HASH_SEQ_STATUS status;
+	LedgerInfo *info;
+	Oid		   *relids;
+	long		n = 0;
+	long		i;
+
+	ledger_cache_sweep_pending = false;
+	relids = palloc(sizeof(Oid) * (hash_get_num_entries(ledger_cache) + 1));
+	hash_seq_init(&status, ledger_cache);
+	while ((info = hash_seq_search(&status)) != NULL)
+	{
+		if (!info->valid && n <= hash_get_num_entries(ledger_cache))
+			relids[n++] = info->relid;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relids[i])))
+			continue;
+		info = hash_search(ledger_cache, &relids[i], HASH_FIND, NULL);
+		if (info == NULL || info->valid)
+			continue;
+		if (info->cxt != NULL)
+			MemoryContextDelete(info->cxt);
+		hash_search(ledger_cache, &relids[i], HASH_REMOVE, NULL);
+	}
+	pfree(relids);
 }
 
 /*
@@ -754,6 +808,8 @@ ledger_info_lookup(Relation rel)
 	}
 
 	ledger_require_catalog();
+	if (ledger_cache_sweep_pending)
+		ledger_cache_sweep();
 	info = hash_search(ledger_cache, &relid, HASH_ENTER, &found);
 	if (!found)
 		info->cxt = NULL;
