@@ -1052,7 +1052,14 @@ guard_rename_start(Node *stmt)
 	}
 	else
 		return;
-	/* PostgreSQL reports what does not exist; pg_catalog is not renamed */
+
+	/*
+	 * PostgreSQL reports what does not exist.  pg_catalog is left alone:
+	 * PostgreSQL 15 lets a superuser rename it (RenameSchema checks only the
+	 * new name), but while it is renamed nothing that names pg_catalog works
+	 * (the extension's SQL, pg_dump), and renaming it back gives every
+	 * ledger's recorded types their names again.
+	 */
 	if (!OidIsValid(objid) || (kind == GUARD_NAMED_SCHEMA && objid == PG_CATALOG_NAMESPACE))
 		return;
 	if (!guard_named_by_ledger(kind, objid, &ledger, &column, &typid, &collid))

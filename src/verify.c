@@ -744,9 +744,10 @@ verify_chain(int64 ledger_id, const pg_uuid_t *uuid, const char *relname,
  * reported it removed (consistency_proof and prove, a block they did not
  * hold): found by a review on 2026-12-05.  Under REPEATABLE READ digest()
  * describes what the transaction's snapshot sees, and that one is kept.
- * PostgreSQL refuses a new snapshot in parallel mode, so verify, prove and
- * consistency_proof are PARALLEL UNSAFE: a query calling them runs without
- * a Gather (as PARALLEL RESTRICTED they failed with XX000 under one).
+ * PostgreSQL refuses GetLatestSnapshot() in parallel mode (snapmgr.c), so
+ * verify, prove and consistency_proof are PARALLEL UNSAFE: a query calling
+ * them runs without a Gather (as PARALLEL RESTRICTED they failed with XX000
+ * under one).
  */
 bool
 verify_push_call_snapshot(void)

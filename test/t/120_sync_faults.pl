@@ -103,7 +103,8 @@ check('replica crashed (immediate) mid-stream');
 # ---------- the origin restarted ----------
 # A connection lost while streaming is an error of the apply worker, and
 # PostgreSQL 15 disables a subscription made with disable_on_error for any
-# error of it; ledger enables it again ledger.sync_reconnect_delay later
+# error it raises once it streams (not for one in connecting: that is
+# retried with the subscription enabled); ledger enables it again ledger.sync_reconnect_delay later
 # (docs/replication.md, "Failures"), with no one's help.  The peer's log
 # from $offset says both.
 sub reconnected_after_connection_loss

@@ -2,9 +2,13 @@
 # Copyright (c) the ledger authors; PostgreSQL licence.
 #
 # Sync (issue #11): renaming a replicated ledger or its schema.  PostgreSQL's
-# logical replication finds a subscriber's table by schema and name, as the
-# origin's catalog had them when each change was written, so a rename at
-# either end stops the subscription at the first change that meets it; the
+# logical replication finds a subscriber's table by schema and name, so a
+# table renamed at either end stops the subscription at the first change
+# that meets it (a schema renamed does not: the origin's walsender sends a
+# table's schema and name with the first change of the table it sends, and
+# not again for a schema rename, and the peer's apply worker
+# keeps the table it had mapped until it restarts; both seen on a plain
+# PostgreSQL 15.20 pair without ledger, 2026-12-07); the
 # documented procedure (docs/replication.md, "Schema changes") is: rename
 # at the origin, let the peer stop at the first change after the rename
 # (everything before it applied), rename there too, ENABLE.  Each stop must
