@@ -30,7 +30,11 @@
 #     first change of the table it sends); one renamed at the peer is seen
 #     only when its apply worker starts again (docs/replication.md, "Schema changes";
 #     src/replica.c, the rename guards).
-#  6. Smaller ones: COMMIT PREPARED only outside a transaction block
+#  6. A table added to the publication later is not written at the peer
+#     (not subscribed) if the peer has a table of that name; if not, its
+#     first change stops the subscription (docs/replication.md, "More
+#     ledgers later" and "Failures").
+#  7. Smaller ones: COMMIT PREPARED only outside a transaction block
 #     (docs/design.md); CREATE SUBSCRIPTION superuser-only
 #     (docs/replication.md); a stored generated column is not recomputed by
 #     SET col = DEFAULT, nor by an UPDATE when it reads no column
@@ -180,7 +184,30 @@ $sub->poll_query_until('postgres', "SELECT NOT subenabled FROM pg_subscription W
 is($sub->safe_psql('postgres', 'SELECT count(*) FROM s3.r'), '3', '... nothing more applied');
 $sub->safe_psql('postgres', 'DROP SUBSCRIPTION s5');
 
-# ---------- 6. smaller ones ----------
+# ---------- 6. a table added to the publication later ----------
+$pub->safe_psql('postgres', 'CREATE TABLE u (id int PRIMARY KEY); CREATE PUBLICATION p6 FOR TABLE u');
+$sub->safe_psql('postgres', 'CREATE TABLE u (id int PRIMARY KEY); CREATE TABLE u8 (id int PRIMARY KEY)');
+$sub->safe_psql('postgres',
+	"CREATE SUBSCRIPTION s6 CONNECTION '$conn' PUBLICATION p6 WITH (disable_on_error = true)");
+$sub->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_subscription_rel WHERE srsubstate = 'r'")
+  or die 'table sync did not finish';
+$pub->safe_psql('postgres',
+	'CREATE TABLE u8 (id int PRIMARY KEY); ALTER PUBLICATION p6 ADD TABLE u8; INSERT INTO u8 VALUES (1); INSERT INTO u VALUES (1)');
+$sub->poll_query_until('postgres', 'SELECT count(*) = 1 FROM u') or die 'u: nothing arrived';
+is($sub->safe_psql('postgres', 'SELECT count(*) FROM u8') . enabled('s6'), '0t',
+	'a table added to the publication, of a name the peer has: not written, the subscription on');
+$off = -s $sub->logfile;
+$pub->safe_psql('postgres',
+	'CREATE TABLE u9 (id int PRIMARY KEY); ALTER PUBLICATION p6 ADD TABLE u9; INSERT INTO u9 VALUES (1); INSERT INTO u VALUES (2)');
+$sub->poll_query_until('postgres', "SELECT NOT subenabled FROM pg_subscription WHERE subname = 's6'")
+  or die 'not disabled';
+like(slurp_file($sub->logfile, $off), qr/logical replication target relation "public\.u9" does not exist/,
+	'a table added to the publication, of a name the peer does not have: its first change stops the subscription');
+is($sub->safe_psql('postgres', 'SELECT count(*) FROM u'), '1', '... nothing more applied');
+$sub->safe_psql('postgres', 'DROP SUBSCRIPTION s6');
+
+# ---------- 7. smaller ones ----------
 ($ret, $out, $err) = $sub->psql('postgres', "BEGIN; COMMIT PREPARED 'x'");
 like($err, qr/COMMIT PREPARED cannot run inside a transaction block/,
 	'COMMIT PREPARED only outside a transaction block');
