@@ -328,7 +328,7 @@ slow_first() {
 }
 
 suite_tap() {
-	local t0=$SECONDS list files=() counts pgxs flags=()
+	local t0=$SECONDS list files=() counts pgxs flags=() template
 	list=${LEDGER_TAP_TESTS:-$(ledger_make_var "$SRC" PROVE_TESTS)}
 	mapfile -t files < <(expand_list "${list:-test/t/*.pl}")
 	if ((${#files[@]} == 0)); then
@@ -344,12 +344,30 @@ suite_tap() {
 	# below hands them out under a lock).  LEDGER_PROVE_FLAGS=-j1 for one.
 	read -ra flags <<<"${LEDGER_PROVE_FLAGS:--j2}"
 	ledger_as_user rm -rf "$SRC/tmp_check"
+	# One initdb for the whole suite: a node's init copies this data
+	# directory instead of running initdb (test/perl/InitdbTemplate.pm).
+	# Made as the tests' user with PATH's initdb, the arguments of
+	# PostgreSQL::Test::Cluster's init, and the environment (locale and
+	# PG* variables) that PostgreSQL::Test::Utils sets up when it is loaded
+	# (at run time: its INIT block, which would open a test log, is skipped).
+	template=$LEDGER_TMP/initdb-template
+	ledger_as_user rm -rf "$template"
+	# shellcheck disable=SC2016
+	ledger_as_user perl -I "$pgxs/src/test/perl" -e '{ local $SIG{__WARN__} = sub { }; require PostgreSQL::Test::Utils; }
+		exec("initdb", "-D", $ARGV[0], "-A", "trust", "-N") or die "initdb: $!\n"' \
+		"$template" >"$LOGDIR/initdb-template.log" 2>&1 ||
+		{
+			cat "$LOGDIR/initdb-template.log" >&2
+			ledger_die "initdb of the TAP suite's template failed"
+		}
 	# The same environment as PGXS's prove_installcheck, with the server's
 	# bin directory (psql, pgbench, pg_ctl) first on PATH.
 	run_logged tap env TESTDIR="$SRC" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 		PG_TEST_PORT_DIR="$LEDGER_TMP/portlock" PG_CONFIG="$PG_CONFIG" \
+		INITDB_TEMPLATE="$template" \
 		prove -I "$pgxs/src/test/perl/" -I "$SRC/test/perl" -I "$SRC" --timer "${flags[@]+"${flags[@]}"}" "${files[@]}"
 	counts=$(count_prove "$LOGDIR/tap.log" "$RC")
+	ledger_as_user rm -rf "$template"
 	if ((RC != 0)); then
 		show_tap_logs
 	fi

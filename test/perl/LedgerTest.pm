@@ -14,6 +14,7 @@ use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use InitdbTemplate;
 use MIME::Base64 qw(encode_base64 decode_base64);
 
 our @EXPORT =

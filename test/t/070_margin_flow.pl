@@ -8,6 +8,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use InitdbTemplate;
 use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('margin');

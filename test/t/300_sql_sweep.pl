@@ -22,6 +22,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use InitdbTemplate;
 use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('sweep');
