@@ -54,15 +54,15 @@ REGRESS = \
 	ledger_basic \
 	ledger_guard \
 	ledger_bad_input \
+	pricing_american_fd \
+	pricing_american_review \
+	quant_review \
 	ledger_attack \
 	ledger_attack_review \
 	pricing \
 	pricing_greeks \
 	pricing_iv \
 	pricing_american \
-	pricing_american_fd \
-	pricing_american_review \
-	quant_review \
 	sig_ed25519 \
 	sig_ecdsa \
 	sig_interop \
@@ -81,6 +81,12 @@ REGRESS = \
 	checkpoints \
 	block_spans \
 	parallel_query
+# Files that "make test" runs at the same time as the one before them in
+# REGRESS, in one parallel group of pg_regress (test/run.sh writes the
+# schedule): they take seconds of CPU each and make temporary objects only,
+# so they neither see nor change what another file does in the database.
+# ledger_bad_input, which they run beside, is as slow.
+REGRESS_BESIDE = pricing_american_fd pricing_american_review quant_review
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=test/ledger.conf \
 	--load-extension=ledger
 ISOLATION = insert_seal seal_seal ddl_insert signed_revoke on_conflict signed_empty block_spans sealing_status

@@ -246,15 +246,38 @@ suite_meta() {
 	if ((RC == 0)); then tally meta 1 0 $((SECONDS - t0)); else tally meta 0 1 $((SECONDS - t0)); fi
 }
 
+# A pg_regress schedule of the files of REGRESS (or LEDGER_REGRESS_TESTS),
+# in their order, one at a time, except that a file named in the Makefile's
+# REGRESS_BESIDE runs in one parallel group with the file before it (and
+# that file's group).  Usage: regress_schedule LIST BESIDE
+regress_schedule() {
+	local t line=""
+	for t in $1; do
+		if [[ -n $line && " $2 " == *" $t "* ]]; then
+			line+=" $t"
+		else
+			[[ -z $line ]] || echo "test: $line"
+			line=$t
+		fi
+	done
+	[[ -z $line ]] || echo "test: $line"
+}
+
 suite_regress() {
-	local t0=$SECONDS list counts
+	local t0=$SECONDS list counts schedule
 	list=${LEDGER_REGRESS_TESTS:-$(ledger_make_var "$SRC" REGRESS)}
 	if [[ -z ${list// /} ]]; then
 		tally regress 0 0 0 "(REGRESS is empty)"
 		return
 	fi
 	ledger_as_user rm -rf "$SRC/results" "$SRC/regression.diffs" "$SRC/regression.out"
-	run_logged regress make installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= TAP_TESTS= REGRESS="$list"
+	schedule=$LEDGER_TMP/regress_schedule
+	regress_schedule "$list" "$(ledger_make_var "$SRC" REGRESS_BESIDE)" >"$schedule"
+	chmod 0644 "$schedule"
+	# PGXS runs "pg_regress $(REGRESS_OPTS) $(REGRESS)": the schedule
+	# takes the place of the list
+	run_logged regress make installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= TAP_TESTS= \
+		REGRESS="--schedule=$schedule"
 	counts=$(count_regress "$LOGDIR/regress.log" "$RC")
 	if [[ -f $SRC/regression.diffs && $RC != 0 ]]; then
 		cp "$SRC/regression.diffs" "$LOGDIR/regress.diffs"
