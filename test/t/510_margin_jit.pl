@@ -170,7 +170,11 @@ is($node->safe_psql('spreads', 'SELECT count(*) FROM ledger.margin_inter_spreads
 my $many_out = $node->safe_psql('spreads', "$detail ORDER BY 1, 2");
 my $many = timed('spreads', $detail);
 is($many_out, $few_out, 'spreads no account can use change no figure');
-ok($many < 3 * $few + 0.2,
+# a bound for the complexity, not a benchmark: accounts x spreads (the SQL
+# function before 2026-12-06) took 8 times the one spread's time here; the
+# bound of 3 x + 0.2 s failed once on a loaded machine (0.918 s against
+# 0.230 s, 4 x)
+ok($many < 5 * $few + 0.2,
 	sprintf('20,001 spreads take %.3f s, 1 spread %.3f s: not accounts x spreads', $many, $few));
 
 # the credits are those of the spreads passed one by one, every spread to
