@@ -44,7 +44,10 @@ CREATE PUBLICATION sb_other FOR TABLE sb_plain;
 SELECT ledger.add_to_publication('sb_other', ARRAY['sb_led'::regclass]);
 CREATE TABLE sb_led2 (id int PRIMARY KEY);
 SELECT ledger.create_ledger('sb_led2') IS NOT NULL AS created;
+-- it says what the peers must do (the origin cannot tell who streams it)
+\set VERBOSITY default
 SELECT ledger.add_to_publication('sb_pub', ARRAY['sb_led2'::regclass]);
+\set VERBOSITY terse
 SELECT count(*) AS ledgers_published FROM pg_publication_tables
  WHERE pubname = 'sb_pub' AND schemaname = 'public';
 SELECT count(*) AS filters_with_three_ids

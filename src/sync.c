@@ -534,6 +534,18 @@ ledger_add_to_publication(PG_FUNCTION_ARGS)
 			 psprintf("ALTER PUBLICATION %s SET TABLE %s", quote_identifier(pubname),
 					  sync_publication_tables(all_relids, all_ids, nall)));
 	SPI_finish();
+
+	/*
+	 * A peer's subscription stops at the first change of a table it does not
+	 * hold: PostgreSQL's apply worker looks the table up by name before it
+	 * skips one it did not subscribe (test/t/140, test/t/575).  The origin
+	 * cannot tell which peers stream the publication; say it here.
+	 */
+	ereport(NOTICE,
+			(errmsg("peers subscribed to publication \"%s\" must resync before the new ledgers are written",
+					pubname),
+			 errdetail("A peer's subscription stops, with every ledger of it, at the first change of a ledger it does not hold yet."),
+			 errhint("At each peer, run ledger.resync_subscription() for its subscription to this publication.")));
 	PG_RETURN_VOID();
 }
 
