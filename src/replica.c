@@ -1031,21 +1031,39 @@ static bool replica_worker_ours = false;
 /*
  * Keep this apply worker's errors in the server log.  PostgreSQL calls
  * emit_log_hook only for a message it logs, and with log_min_messages at
- * log, fatal or panic it logs no ERROR: replica_emit_log then never saw
- * the worker's errors, so replication_status showed no last_error, and a
+ * log, fatal or panic it logs no ERROR: replica_emit_log then never saw the
+ * worker's errors, so replication_status showed no last_error, and a
  * subscription that PostgreSQL disabled for a lost connection or a
  * transient error (a deadlock with a DBA's session) stayed disabled until
  * someone enabled it by hand (until 2026-12-07; test/t/556, part 4, whose
- * own log_min_messages = log had been taken for PostgreSQL 15 reporting
- * no error for a lost deadlock).  So the worker logs from error up,
- * whatever the server's setting: checked when the worker is found to be
- * ours and again at the end of each of its transactions, after a reload.
+ * own log_min_messages = log had been taken for PostgreSQL 15 reporting no
+ * error for a lost deadlock).  So the worker logs at the server's setting,
+ * but from error up where that is log, fatal or panic: set when the worker
+ * is found to be ours and again at the end of each of its transactions.
+ * Set as a SET is (PGC_S_SESSION), always once: a reload does not change
+ * the value in use, so the worker never logs above error, not even between
+ * a reload to log and its next commit, while the server's setting (the
+ * reset value, which a reload updates under a SET) is what is read at each
+ * commit.  As an override (PGC_S_OVERRIDE, until 2026-12-07) the value was
+ * fixed for the life of the worker, reset value included: a DBA's later
+ * log_min_messages (debug2 to see what the worker does, or warning back
+ * again) never reached it (test/t/557_apply_log_level.pl).
  */
+static bool replica_log_level_set = false;
+
 static void
 replica_keep_errors_logged(void)
 {
-	if (log_min_messages == LOG || log_min_messages > ERROR)
-		SetConfigOption("log_min_messages", "error", PGC_SUSET, PGC_S_OVERRIDE);
+	const char *server = GetConfigOptionResetString("log_min_messages");
+	const char *want = server;
+
+	if (strcmp(server, "log") == 0 || strcmp(server, "fatal") == 0 ||
+		strcmp(server, "panic") == 0)
+		want = "error";
+	if (!replica_log_level_set ||
+		strcmp(GetConfigOption("log_min_messages", false, false), want) != 0)
+		SetConfigOption("log_min_messages", want, PGC_SUSET, PGC_S_SESSION);
+	replica_log_level_set = true;
 }
 
 static void
