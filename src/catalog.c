@@ -201,10 +201,14 @@ ledger_cache_inval(Datum arg, Oid relid)
  * test suite) grew without bound (test/t/570_soak.pl).  Runs at the next
  * look-up after an invalidation, from ledger_info_lookup only, where no
  * caller holds the entry of a relation that is gone: a caller holds an
- * entry only while it has the relation open, and an open relation cannot
- * be dropped (CheckTableNotInUse).  The relids are collected first, since
- * the syscache look-up may process invalidations, which change the hash
- * table.
+ * entry while it has the relation open, and an open relation cannot be
+ * dropped (CheckTableNotInUse).  One exception: replica_ledger_of
+ * (replica.c) returns an entry after closing its relation and releasing
+ * the lock, so a concurrent drop may commit while its caller holds it;
+ * its callers (the apply worker's checks of arriving catalog rows) make
+ * no other look-up before they are done with it, and must not.  The
+ * relids are collected first, since the syscache look-up may process
+ * invalidations, which change the hash table.
  */
 static void
 ledger_cache_sweep(void)
