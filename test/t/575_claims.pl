@@ -44,6 +44,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use PostgreSQL::Test::RecursiveCopy;
+use InitdbTemplate;
 use Test::More;
 use Time::HiRes qw(usleep);
 
