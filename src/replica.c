@@ -1083,7 +1083,16 @@ replica_decide_lock_waits(void)
 	}
 	relid = ledger_catalog_relid("replicas");
 	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+	{
+		/*
+		 * Not decided while a DBA's lock keeps ledger.replicas from being
+		 * read: meanwhile the worker logs its errors as one of a subscription
+		 * of replicas would (a lock timeout waiting for that very lock is one
+		 * ledger must see), put back below if it turns out not to be.
+		 */
+		replica_keep_errors_logged();
 		return;
+	}
 	replica_lock_waits_decided = true;
 	rel = table_open(relid, NoLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
@@ -1103,6 +1112,12 @@ replica_decide_lock_waits(void)
 		replica_worker_ours = true;
 		SetConfigOption("log_lock_waits", "on", PGC_SUSET, PGC_S_OVERRIDE);
 		replica_keep_errors_logged();
+	}
+	else if (replica_log_level_set)
+	{
+		/* the server's setting again (a RESET) */
+		SetConfigOption("log_min_messages", NULL, PGC_SUSET, PGC_S_SESSION);
+		replica_log_level_set = false;
 	}
 }
 

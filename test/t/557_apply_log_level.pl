@@ -21,6 +21,11 @@
 #     the reload's log and set error again only at its next commit, so an
 #     error in the first transaction after the reload was not logged, and
 #     the subscription it disabled stayed disabled.
+#  4. A worker that starts while a DBA's lock keeps ledger.replicas from
+#     being read cannot tell yet whether its subscription holds replicas:
+#     it logs its errors as one that does until it can tell.  Before, it
+#     kept the server's log: its lock timeout waiting for that lock went
+#     unlogged, and the subscription stayed disabled after the DBA let go.
 
 use strict;
 use warnings;
@@ -123,6 +128,36 @@ ok( poll_until(
 	'the first transaction after the reload fails: replication_status has its error');
 like(slurp_file($b->logfile, $off), qr/ERROR:  canceling statement due to lock timeout/,
 	'... and the log');
+$dba->query_safe('COMMIT');
+$dba->quit;
+$b->safe_psql('postgres', q{ALTER SYSTEM RESET lock_timeout; SELECT pg_reload_conf()});
+ok(caught_up($a, $b, 'acct'), 'ledger enabled the subscription again: the replica caught up');
+is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
+
+# ---------- 4. a worker started while ledger.replicas is locked ----------
+$b->safe_psql('postgres', q{ALTER SYSTEM SET lock_timeout = '300ms'; SELECT pg_reload_conf()});
+ok(poll_until($b, q{SELECT setting = '300' FROM pg_settings WHERE name = 'lock_timeout'}, 30),
+	'the peer reloaded lock_timeout = 300ms, log_min_messages still log');
+$pid = $b->safe_psql('postgres',
+	q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'logical replication worker'});
+$off = -s $b->logfile;
+$dba = $b->background_psql('postgres');
+$dba->query_safe('SET lock_timeout = 0; BEGIN; LOCK TABLE ledger.replicas IN ACCESS EXCLUSIVE MODE');
+$b->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok( poll_until(
+		$b, qq{SELECT count(*) = 1 FROM pg_stat_activity
+		 WHERE backend_type = 'logical replication worker' AND pid <> $pid}, 30),
+	'a new apply worker, started while a DBA locks ledger.replicas');
+sleep 1;
+$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+my $logged = 0;
+for (1 .. 60)
+{
+	$logged = 1 if slurp_file($b->logfile, $off) =~ /ERROR:  canceling statement due to lock timeout/;
+	last if $logged;
+	usleep(500_000);
+}
+ok($logged, '... its lock timeout waiting for it is logged, the server\'s log_min_messages being log');
 $dba->query_safe('COMMIT');
 $dba->quit;
 $b->safe_psql('postgres', q{ALTER SYSTEM RESET lock_timeout; SELECT pg_reload_conf()});
