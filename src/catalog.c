@@ -224,7 +224,7 @@ ledger_cache_sweep(void)
 	hash_seq_init(&status, ledger_cache);
 	while ((info = hash_seq_search(&status)) != NULL)
 	{
-		if (!info->valid && n <= hash_get_num_entries(ledger_cache))
+		if (!info->valid)
 			relids[n++] = info->relid;
 	}
 	for (i = 0; i < n; i++)

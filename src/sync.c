@@ -1427,12 +1427,11 @@ sync_held_records(int64 ledger_id, int64 *nheld)
 	ctl.entrysize = sizeof(HeldRecord);
 	ctl.hcxt = CurrentMemoryContext;
 	h = hash_create("ledger held records", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	(void) sync_held_query("SELECT xact_id, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
-						   "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
-						   "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
-						   "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1",
-						   1, &argtype, &arg, 0);
-	*nheld = (int64) SPI_processed;
+	*nheld = (int64) sync_held_query("SELECT xact_id, row_count::pg_catalog.text OPERATOR(pg_catalog.||) '|' "
+									 "OPERATOR(pg_catalog.||) pg_catalog.encode(root, 'hex') OPERATOR(pg_catalog.||) '|' "
+									 "OPERATOR(pg_catalog.||) EXTRACT(epoch FROM committed_at)::pg_catalog.text "
+									 "FROM ledger.transactions WHERE ledger_id OPERATOR(pg_catalog.=) $1",
+									 1, &argtype, &arg, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -1628,10 +1627,9 @@ sync_copy_blocks(SyncCopy *c)
 		Oid			argtype = INT8OID;
 		uint64		i;
 
-		(void) sync_held_query("SELECT block_no, pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
-							   "WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
-							   1, &argtype, &arg, 0);
-		held_head = (int64) SPI_processed - 1;
+		held_head = (int64) sync_held_query("SELECT block_no, pg_catalog.encode(block_hash, 'hex') FROM ledger.blocks "
+											"WHERE ledger_id OPERATOR(pg_catalog.=) $1 ORDER BY block_no",
+											1, &argtype, &arg, 0) - 1;
 		held_hashes = palloc(sizeof(char *) * Max(SPI_processed, 1));
 		for (i = 0; i < SPI_processed; i++)
 			held_hashes[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
