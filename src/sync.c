@@ -51,6 +51,7 @@
 #include "access/genam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_subscription.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -61,6 +62,7 @@
 #include "parser/analyze.h"
 #include "parser/parser.h"
 #include "replication/walreceiver.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "tcop/dest.h"
 #include "tcop/utility.h"
@@ -2463,14 +2465,32 @@ ledger_create_subscription(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
-/* The subscription must exist and hold ledgers (made by create_subscription). */
+/*
+ * The subscription must exist and hold ledgers (made by create_subscription).
+ *
+ * Locked first, as ALTER and DROP SUBSCRIPTION lock it, and read again
+ * under the lock: PostgreSQL's own ALTER SUBSCRIPTION, which the callers
+ * run, reads the row before it waits for that lock, and after a DBA's ALTER
+ * SUBSCRIPTION of it in another session committed, it failed with "tuple
+ * concurrently updated" (XX000; test/t/556_lock_order_sync.pl, part 6).
+ */
 static Oid
 sync_our_subscription(const char *subname, char **conninfo, char **pubname, char **slot)
 {
-	Oid			subid = sync_subscription_oid(subname, conninfo, pubname, slot);
+	Oid			subid;
+	Oid			locked = InvalidOid;
 	Datum		arg = CStringGetTextDatum(subname);
 	Oid			argtype = TEXTOID;
 
+	for (;;)
+	{
+		subid = sync_subscription_oid(subname, conninfo, pubname, slot);
+		if (!OidIsValid(subid) || subid == locked)
+			break;
+		/* also takes in what the other session committed */
+		LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
+		locked = subid;
+	}
 	if (!OidIsValid(subid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

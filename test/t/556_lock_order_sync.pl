@@ -37,6 +37,13 @@
 #     one (the index's ACCESS EXCLUSIVE), the apply worker deadlocked with
 #     it, and the subscription was disabled.  It takes the write's lock
 #     before it reads.
+#  6. resync_subscription() and drop_subscription() beside a DBA's ALTER
+#     SUBSCRIPTION of the same subscription in an open transaction: they
+#     read the subscription, then waited for the DBA's lock in their own
+#     ALTER SUBSCRIPTION, and then failed with PostgreSQL's "tuple
+#     concurrently updated" (XX000), PostgreSQL's ALTER having read the
+#     row before its wait.  They take the subscription's lock before they
+#     read it.
 
 use strict;
 use warnings;
@@ -278,6 +285,44 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 	ok($digest, '... and the block is applied');
 	unlike(slurp_file($b->logfile, $off), qr/detected deadlock|has been disabled/, '... no deadlock');
 	verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
+}
+
+# ---------- 6. resync_subscription and drop_subscription beside a DBA's ALTER SUBSCRIPTION ----------
+# The DBA's ALTER SUBSCRIPTION holds the subscription's lock until its
+# commit; PostgreSQL's own ALTER SUBSCRIPTION (which the resync and the
+# drop run) reads the row before it waits for that lock, so theirs must be
+# taken first.
+for my $call ('resync_subscription', 'drop_subscription')
+{
+	my $dba = $b->background_psql('postgres');
+	$dba->query_safe("BEGIN; ALTER SUBSCRIPTION sub SET (synchronous_commit = 'local')");
+	my $caller = $b->background_psql('postgres', on_error_stop => 0);
+	$caller->query_until(qr/started/, "\\echo started\nSELECT ledger.$call('sub');\n");
+	ok( poll_until(
+			$b, qq{SELECT count(*) = 1 FROM pg_stat_activity
+			 WHERE query LIKE 'SELECT ledger.$call(%' AND wait_event_type = 'Lock'}, 30),
+		"$call waits for the lock of the DBA's ALTER SUBSCRIPTION");
+	$dba->query_safe('COMMIT');
+	$dba->quit;
+	$caller->{stderr} = '';
+	$caller->query('SELECT 1');
+	is($caller->{stderr}, '', "... then $call succeeds (no \"tuple concurrently updated\")");
+	$caller->quit;
+	if ($call eq 'resync_subscription')
+	{
+		is($b->safe_psql('postgres', q{SELECT subsynccommit FROM pg_subscription WHERE subname = 'sub'}),
+			'off', '... and subscribes again with its own options');
+		$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+		my $digest = caught_up($a, $b, 'acct');
+		ok($digest, '... and the subscription streams on');
+		verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
+	}
+	else
+	{
+		is($b->safe_psql('postgres', q{SELECT count(*) FROM pg_subscription WHERE subname = 'sub'}),
+			'0', '... and the subscription is gone');
+		verify_ok($b, 'postgres', 'acct', undef, 'the replica it kept verifies');
+	}
 }
 
 $a->stop;
