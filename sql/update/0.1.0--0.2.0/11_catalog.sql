@@ -69,20 +69,36 @@ ALTER TABLE ledger.blocks
     ADD COLUMN first_position pg_catalog.int8,
     ADD COLUMN tree_root pg_catalog.bytea,
     ADD COLUMN total_rows pg_catalog.int8;
+-- One pass over the records and one over the blocks, joined by hashing: a
+-- subquery per block scanned every 0.1.0 record once per block (the only
+-- index of 0.1.0's ledger.transactions is on unsealed records) and summed
+-- every earlier block of its ledger twice, in time quadratic in the
+-- history; hours for a year's history (an upgrade review at scale on
+-- 2026-12-07).  A block with no record keeps an empty list.
+WITH members AS (
+    SELECT t.ledger_id, t.block_no,
+           pg_catalog.array_agg(t.xact_id ORDER BY t.committed_at, t.xact_id) AS xact_ids
+      FROM ledger.transactions t
+     WHERE t.block_no IS NOT NULL
+     GROUP BY t.ledger_id, t.block_no
+), sums AS (
+    SELECT p.ledger_id, p.block_no,
+           (pg_catalog.sum(p.tx_count) OVER w OPERATOR(pg_catalog.-) p.tx_count)::pg_catalog.int8 AS first_position,
+           (pg_catalog.sum(p.row_count) OVER w)::pg_catalog.int8 AS total_rows
+      FROM ledger.blocks p
+    WINDOW w AS (PARTITION BY p.ledger_id ORDER BY p.block_no
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
 UPDATE ledger.blocks b
-   SET xact_ids = COALESCE((SELECT pg_catalog.array_agg(t.xact_id ORDER BY t.committed_at, t.xact_id)
-                              FROM ledger.transactions t
-                             WHERE t.ledger_id OPERATOR(pg_catalog.=) b.ledger_id
-                               AND t.block_no OPERATOR(pg_catalog.=) b.block_no),
-                           '{}'::pg_catalog.int8[]),
-       first_position = COALESCE((SELECT pg_catalog.sum(p.tx_count)::pg_catalog.int8
-                                    FROM ledger.blocks p
-                                   WHERE p.ledger_id OPERATOR(pg_catalog.=) b.ledger_id
-                                     AND p.block_no OPERATOR(pg_catalog.<) b.block_no), 0),
-       total_rows = (SELECT pg_catalog.sum(p.row_count)::pg_catalog.int8
-                       FROM ledger.blocks p
-                      WHERE p.ledger_id OPERATOR(pg_catalog.=) b.ledger_id
-                        AND p.block_no OPERATOR(pg_catalog.<=) b.block_no);
+   SET xact_ids = COALESCE(m.xact_ids, '{}'::pg_catalog.int8[]),
+       first_position = s.first_position,
+       total_rows = s.total_rows
+  FROM sums s
+  LEFT JOIN members m
+    ON m.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
+   AND m.block_no OPERATOR(pg_catalog.=) s.block_no
+ WHERE b.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
+   AND b.block_no OPERATOR(pg_catalog.=) s.block_no;
 ALTER TABLE ledger.blocks
     ALTER COLUMN xact_ids SET NOT NULL,
     ALTER COLUMN first_position SET NOT NULL,
