@@ -74,7 +74,9 @@ ALTER TABLE ledger.blocks
 -- index of 0.1.0's ledger.transactions is on unsealed records) and summed
 -- every earlier block of its ledger twice, in time quadratic in the
 -- history; hours for a year's history (an upgrade review at scale on
--- 2026-12-07).  A block with no record keeps an empty list.
+-- 2026-12-07).  A block with no record keeps an empty list.  The blocks
+-- get their new ledger ids (3. below) in the same pass, which leaves one
+-- dead version of each block instead of two.
 WITH members AS (
     SELECT t.ledger_id, t.block_no,
            pg_catalog.array_agg(t.xact_id ORDER BY t.committed_at, t.xact_id) AS xact_ids
@@ -90,13 +92,16 @@ WITH members AS (
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
 UPDATE ledger.blocks b
-   SET xact_ids = COALESCE(m.xact_ids, '{}'::pg_catalog.int8[]),
+   SET ledger_id = COALESCE(ledger._ledger_id_of(l.ledger_uuid), b.ledger_id),
+       xact_ids = COALESCE(m.xact_ids, '{}'::pg_catalog.int8[]),
        first_position = s.first_position,
        total_rows = s.total_rows
   FROM sums s
   LEFT JOIN members m
     ON m.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
    AND m.block_no OPERATOR(pg_catalog.=) s.block_no
+  LEFT JOIN ledger.ledgers l
+    ON l.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
  WHERE b.ledger_id OPERATOR(pg_catalog.=) s.ledger_id
    AND b.block_no OPERATOR(pg_catalog.=) s.block_no;
 ALTER TABLE ledger.blocks
@@ -114,13 +119,19 @@ CREATE TABLE ledger.transactions (
     xact_id         pg_catalog.int8 NOT NULL,
     row_count       pg_catalog.int8 NOT NULL,
     root            pg_catalog.bytea NOT NULL,
-    committed_at    pg_catalog.timestamptz NOT NULL,
-    PRIMARY KEY (ledger_id, xact_id)
+    committed_at    pg_catalog.timestamptz NOT NULL
 );
 COMMENT ON TABLE ledger.transactions IS 'One row per transaction that wrote a ledger: row count and RFC 6962 root of its rows';
+-- with the new ledger ids (3. below): each record is written once (an
+-- UPDATE after the copy wrote every record a second time), and the primary
+-- key is built after the copy, in one sort (half the time and a quarter
+-- less WAL than 2.1 million index insertions, 2026-12-07)
 INSERT INTO ledger.transactions (ledger_id, xact_id, row_count, root, committed_at)
-    SELECT t.ledger_id, t.xact_id, t.row_count, t.root, t.committed_at
-      FROM ledger.transactions_0_1 t;
+    SELECT COALESCE(ledger._ledger_id_of(l.ledger_uuid), t.ledger_id), t.xact_id, t.row_count,
+           t.root, t.committed_at
+      FROM ledger.transactions_0_1 t
+      LEFT JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) t.ledger_id;
+ALTER TABLE ledger.transactions ADD PRIMARY KEY (ledger_id, xact_id);
 DROP TABLE ledger.transactions_0_1;
 
 -- 3. the ledgers, rebuilt with int8 ids and without a stored head
@@ -146,10 +157,6 @@ INSERT INTO ledger.ledgers (ledger_id, relation, ledger_uuid, name, shape, forma
     SELECT ledger._ledger_id_of(l.ledger_uuid), l.relation, l.ledger_uuid, l.name, l.shape,
            l.format_version, l.created_at, l.created_by
       FROM ledger.ledgers_0_1 l;
-UPDATE ledger.transactions t SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
-  FROM ledger.ledgers_0_1 l WHERE t.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
-UPDATE ledger.blocks b SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
-  FROM ledger.ledgers_0_1 l WHERE b.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
 UPDATE ledger.signed_ledgers s SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
   FROM ledger.ledgers_0_1 l WHERE s.ledger_id OPERATOR(pg_catalog.=) l.ledger_id;
 UPDATE ledger.signed_messages m SET ledger_id = ledger._ledger_id_of(l.ledger_uuid)
