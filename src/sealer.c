@@ -3414,30 +3414,53 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
  * ledger another session holds (an open ledger.seal() or ALTER TABLE:
  * SKIP LOCKED) and one whose sealing failed; until 2026-12-05 digest()
  * then described an older block without a word (found by a review).
+ *
+ * With complete, also true unless the list is known to be complete: its
+ * marker there and no watch row beside it (a transaction prepared when
+ * the list was rebuilt, whose records may be on no list).
  */
 static bool
-sealer_ledger_left(int64 ledger_id, Snapshot before)
+sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
 {
-	Relation	qrel = table_open(ledger_catalog_relid("seal_queue"), AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TableScanDesc scan = table_beginscan(qrel, snapshot, 0, NULL);
+	Oid			qoid = ledger_catalog_relid("seal_queue");
+	Relation	qrel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
 	HeapTuple	tup;
 	bool		left = false;
+	bool		marked = false;
 
+	/* not behind a DBA's lock on the list: the pass would wait for it too */
+	if (complete && !ConditionalLockRelationOid(qoid, AccessShareLock))
+		return true;
+	qrel = table_open(qoid, complete ? NoLock : AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(qrel, snapshot, 0, NULL);
 	while (!left && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
 		Datum		lid = heap_getattr(tup, QUEUE_LEDGER_ID, RelationGetDescr(qrel), &isnull);
 
 		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
 		/* visible now, so its inserter committed: before the call? */
-		if (!isnull && DatumGetInt64(lid) == ledger_id)
+		if (DatumGetInt64(lid) == ledger_id)
 			left = !XidInMVCCSnapshot(HeapTupleHeaderGetXmin(tup->t_data), before);
+		else if (complete && DatumGetInt64(lid) == 0)
+		{
+			Datum		xact = heap_getattr(tup, QUEUE_XACT_ID, RelationGetDescr(qrel), &isnull);
+
+			if (!isnull && DatumGetInt64(xact) == 0)
+				marked = true;
+			else
+				left = true;	/* a watch row: the list may be incomplete */
+		}
 	}
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(qrel, AccessShareLock);
-	return left;
+	return left || (complete && !marked);
 }
 
 /*
@@ -3454,14 +3477,30 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 	bool		served = false;
 	TimestampTz start = GetCurrentTimestamp();
 	Snapshot	before = RegisterSnapshot(GetLatestSnapshot());
-	bool		passed = sealer_wait_for_pass(ledger_digest_wait_ms, true);
+	bool		passed;
 
+	/*
+	 * Nothing of the ledger's committed before the call on a list known to
+	 * be complete: sealed already.  Until 2026-12-07 every call waited for a
+	 * pass over the whole database, also for an idle ledger, and while a
+	 * pass was held up (a DBA's lock on one of the extension's tables, the
+	 * history of every ledger rebuilt after the update from 0.1.0) each
+	 * digest() waited all of ledger.digest_wait and came with a NOTICE
+	 * (test/t/050_workers.pl).
+	 */
+	if (!sealer_ledger_left(ledger_id, before, true))
+	{
+		UnregisterSnapshot(before);
+		return true;
+	}
+
+	passed = sealer_wait_for_pass(ledger_digest_wait_ms, true);
 	while (passed)
 	{
 		long		left_ms;
 		TimestampTz now;
 
-		if (!sealer_ledger_left(ledger_id, before))
+		if (!sealer_ledger_left(ledger_id, before, false))
 		{
 			UnregisterSnapshot(before);
 			return true;

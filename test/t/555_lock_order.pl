@@ -28,6 +28,12 @@
 #     sealer's lock): a seal() of that ledger in the writer's own
 #     transaction is ended by the deadlock detector (documented in
 #     reference.md, drop_ledger), and the drop goes on.
+#  5. (a third look, the same day) digest() of a ledger with nothing left to
+#     seal waited for a pass of the sealer over the whole database, also
+#     when that pass was held up by a DBA's lock while sealing another
+#     ledger: all of ledger.digest_wait, then a NOTICE that the sealer did
+#     not finish a pass.  It returns at once now, and a ledger with commits
+#     left still waits and says so.
 
 use strict;
 use warnings;
@@ -201,6 +207,48 @@ $dropper->quit;
 is($node->safe_psql('postgres', q{SELECT to_regclass('gone') IS NULL}), 't', '... the ledger is gone');
 ok(wait_sealed($node, 'postgres', 30), 'everything sealed');
 verify_ok($node, 'postgres', 'acct2', undef, 'the second ledger verifies');
+
+# ---------- 5. digest() of an idle ledger while a pass is held up ----------
+{
+	$node->safe_psql('postgres', q{
+		CREATE TABLE idle (id int PRIMARY KEY);
+		SELECT ledger.create_ledger('idle');
+		INSERT INTO idle VALUES (1);
+		CREATE TABLE busy (id int PRIMARY KEY);
+		SELECT ledger.create_ledger('busy');
+	});
+	ok(wait_sealed($node, 'postgres', 30), 'both ledgers sealed');
+	my $tiles_oid = $node->safe_psql('postgres', q{SELECT 'ledger.history_tiles'::regclass::oid});
+	my $dba = $node->background_psql('postgres', on_error_stop => 1);
+	$dba->query_safe('BEGIN; LOCK TABLE ledger.history_tiles IN ACCESS EXCLUSIVE MODE');
+	$node->safe_psql('postgres', 'INSERT INTO busy VALUES (1)');
+	my $waiting = 0;
+	for (1 .. 300)
+	{
+		$waiting = $node->safe_psql('postgres', qq{
+			SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+			 WHERE NOT l.granted AND l.relation = $tiles_oid AND a.backend_type = 'ledger sealer'});
+		last if $waiting;
+		select(undef, undef, undef, 0.1);
+	}
+	ok($waiting > 0, 'the sealer, sealing one ledger, waits for a DBA\'s lock on ledger.history_tiles');
+	my ($out, $err) = ('', '');
+	$node->psql('postgres', q{SET ledger.digest_wait = '3s'; SELECT (ledger.digest('idle'))->>'block'},
+		stdout => \$out, stderr => \$err);
+	is($out, '1', 'digest() of a ledger with nothing left to seal describes its newest block');
+	unlike($err, qr/NOTICE/, '... at once, without waiting for the held-up pass (no NOTICE)');
+	($out, $err) = ('', '');
+	$node->psql('postgres', q{SET ledger.digest_wait = '1s'; SELECT (ledger.digest('busy'))->>'block'},
+		stdout => \$out, stderr => \$err);
+	like($err, qr/NOTICE:  .*(was not sealed within|did not finish a pass)/,
+		'digest() of the ledger with a commit left waits for the pass and says it did not come');
+	$dba->query_safe('COMMIT');
+	$dba->quit;
+	ok(wait_sealed($node, 'postgres', 30), '... sealed once the DBA\'s lock is gone');
+	is($node->safe_psql('postgres', q{SELECT (ledger.digest('busy'))->>'block'}), '1',
+		'... and its digest describes the block');
+	verify_ok($node, 'postgres', 'busy', undef, 'the ledger verifies');
+}
 
 $node->stop;
 done_testing();
