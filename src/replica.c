@@ -263,6 +263,12 @@ replica_shmem_request(void)
  */
 static bool replica_error_unsaved = false;
 
+/*
+ * The error raised when that write failed is not the apply worker's error:
+ * the slot keeps the error that stopped it (replica_emit_log).
+ */
+static bool replica_error_keep = false;
+
 typedef struct ReplicaErrorsHeader
 {
 	uint32		magic;
@@ -272,9 +278,10 @@ typedef struct ReplicaErrorsHeader
 
 /*
  * Write the slots in use of slots[] to the file, replacing it atomically
- * (a crash leaves the old file or the new one); an error is logged.
+ * (a crash leaves the old file or the new one); an error is logged, and
+ * false returned.
  */
-static void
+static bool
 replica_errors_write(const ReplicaErrorSlot *slots)
 {
 	ReplicaErrorsHeader h;
@@ -307,8 +314,12 @@ replica_errors_write(const ReplicaErrorSlot *slots)
 		file = NULL;
 		goto error;
 	}
-	(void) durable_rename(tmp, REPLICA_ERRORS_FILE, LOG);
-	return;
+	if (durable_rename(tmp, REPLICA_ERRORS_FILE, LOG) != 0)
+	{
+		unlink(tmp);
+		return false;
+	}
+	return true;
 
 error:
 	ereport(LOG,
@@ -317,6 +328,7 @@ error:
 	if (file != NULL)
 		FreeFile(file);
 	unlink(tmp);
+	return false;
 }
 
 /* In the postmaster, at its exit: write the slots (not after a crash). */
@@ -328,7 +340,7 @@ replica_errors_save(int code, Datum arg)
 	 * shutdown may have left the spinlock held.
 	 */
 	if (code == 0 && replica_shared != NULL)
-		replica_errors_write(replica_shared->slots);
+		(void) replica_errors_write(replica_shared->slots);
 }
 
 /*
@@ -353,7 +365,7 @@ replica_errors_persist(void)
 		return;
 	/* (a failure is logged once, and tried again at the next change) */
 	written = changes;
-	replica_errors_write(copy);
+	(void) replica_errors_write(copy);
 }
 
 /* In the postmaster, setting up shared memory: read the slots written. */
@@ -477,6 +489,11 @@ replica_emit_log(ErrorData *edata)
 {
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
+	if (replica_error_keep && edata->elevel >= ERROR)
+	{
+		replica_error_keep = false;
+		return;
+	}
 	if (edata->elevel >= ERROR && replica_shared != NULL && IsLogicalWorker() &&
 		MySubscription != NULL && edata->message != NULL)
 	{
@@ -1135,12 +1152,43 @@ replica_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_COMMIT && replica_error_unsaved && replica_shared != NULL)
 	{
 		ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+		bool		reconnect = false;
+		int			i;
 
 		replica_error_unsaved = false;
 		SpinLockAcquire(&replica_shared->mutex);
 		memcpy(copy, replica_shared->slots, sizeof(copy));
 		SpinLockRelease(&replica_shared->mutex);
-		replica_errors_write(copy);
+		if (!replica_errors_write(copy) && IsLogicalWorker() && MySubscription != NULL)
+		{
+			for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+				if (copy[i].subid == MySubscription->oid)
+					reconnect = copy[i].reconnect;
+
+			/*
+			 * This transaction disables the subscription after its error
+			 * (disable_on_error).  Once it commits, only the file says that
+			 * ledger is to enable it again: a crash before the file can be
+			 * written (a full volume, where WAL cannot be written either and
+			 * PostgreSQL PANICs) would leave it disabled for good, with no
+			 * error shown.  So the disabling fails too: the subscription
+			 * stays enabled, PostgreSQL starts the apply worker again after
+			 * wal_retrieve_retry_interval, and the change applies once the
+			 * cause is gone.  A refused change needs no file (it is never
+			 * enabled again by ledger) and is disabled as before.
+			 */
+			if (reconnect)
+			{
+				replica_error_keep = true;
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+						 errmsg("subscription \"%s\" is not disabled after the transient error of its apply worker",
+								MySubscription->name),
+						 errdetail("The file \"%s\", which keeps the error and the reconnection across a crash, could not be written.",
+								   REPLICA_ERRORS_FILE),
+						 errhint("PostgreSQL starts the apply worker again until the file can be written: free space on the volume of the data directory.")));
+			}
+		}
 	}
 
 	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL &&
