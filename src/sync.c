@@ -827,6 +827,27 @@ sync_col(TupleTableSlot *slot, int col)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/*
+ * Text of column col (1-based) of the slot's tuple, which the origin's
+ * catalog holds no NULL in; an ERROR naming what (of what, "what") if it is
+ * NULL.  A tampered origin (a superuser there replaced ledger._shape, or took
+ * NOT NULL off a catalog column) sends NULL anywhere; read as a string, it
+ * crashed this backend, and the postmaster restarted every session (found
+ * by gcc -fanalyzer on 2026-12-07).
+ */
+static char *
+sync_col_req(TupleTableSlot *slot, int col, const char *of, const char *what)
+{
+	char	   *s = sync_col(slot, col);
+
+	if (s == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the origin sent %s without its %s", of, what),
+				 errdetail("The origin's catalog holds no NULL there: its database was changed around the extension.")));
+	return s;
+}
+
 /* ---------- what the origin publishes ---------- */
 
 /*
@@ -847,7 +868,8 @@ sync_remote_publishes(SyncConn *sc, const char *pubname, const char *tables, int
 								   quote_literal_cstr(pubname), quote_literal_cstr(tables)), 1);
 	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
 	all = tuplestore_gettupleslot(res->tuplestore, true, false, slot) &&
-		strcmp(sync_col(slot, 1), psprintf("%d", count)) == 0;
+		strcmp(sync_col_req(slot, 1, "the count of a publication's tables", "count"),
+			   psprintf("%d", count)) == 0;
 	ExecDropSingleTupleTableSlot(slot);
 	walrcv_clear_result(res);
 	return all;
@@ -860,6 +882,7 @@ sync_remote_ledgers(SyncConn *sc, const char *pubname)
 	TupleTableSlot *slot;
 	List	   *out = NIL;
 	char	   *version;
+	char	   *of;
 	bool		any_signed = false;
 
 	res = sync_remote(sc, "SELECT extversion FROM pg_catalog.pg_extension "
@@ -869,7 +892,7 @@ sync_remote_ledgers(SyncConn *sc, const char *pubname)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the origin's database has no extension \"ledger\"")));
-	version = sync_col(slot, 1);
+	version = sync_col_req(slot, 1, "extension \"ledger\"", "version");
 	if (strcmp(version, LEDGER_CATALOG_VERSION) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -906,26 +929,30 @@ sync_remote_ledgers(SyncConn *sc, const char *pubname)
 								   "WHERE p.pubname OPERATOR(pg_catalog.=) %s ORDER BY l.ledger_id",
 								   quote_literal_cstr(pubname)), 16);
 	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	of = psprintf("a ledger of publication \"%s\"", pubname);
 	while (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
 	{
 		RemoteLedger *rl = palloc0(sizeof(RemoteLedger));
 
-		rl->ledger_id = pg_strtoint64(sync_col(slot, 1));
-		rl->uuid = sync_col(slot, 2);
-		rl->schema = sync_col(slot, 3);
-		rl->relname = sync_col(slot, 4);
-		rl->name = sync_col(slot, 5);
-		rl->shape = sync_col(slot, 6);
-		rl->format = pg_strtoint32(sync_col(slot, 7));
-		rl->created_at = sync_col(slot, 8);
-		rl->created_by = sync_col(slot, 9);
-		rl->pkey = sync_col(slot, 10);
-		rl->is_replica = strcmp(sync_col(slot, 11), "true") == 0;
-		rl->is_signed = strcmp(sync_col(slot, 12), "true") == 0;
-		rl->sig_attname = sync_col(slot, 13);
-		rl->key_attname = sync_col(slot, 14);
-		rl->required_at = sync_col(slot, 15);
-		rl->required_by = sync_col(slot, 16);
+		rl->ledger_id = pg_strtoint64(sync_col_req(slot, 1, of, "ledger_id"));
+		rl->uuid = sync_col_req(slot, 2, of, "ledger_uuid");
+		rl->schema = sync_col_req(slot, 3, of, "schema");
+		rl->relname = sync_col_req(slot, 4, of, "table name");
+		rl->name = sync_col_req(slot, 5, of, "name");
+		rl->shape = sync_col_req(slot, 6, of, "shape");
+		rl->format = pg_strtoint32(sync_col_req(slot, 7, of, "format_version"));
+		rl->created_at = sync_col_req(slot, 8, of, "created_at");
+		rl->created_by = sync_col_req(slot, 9, of, "created_by");
+		rl->pkey = sync_col(slot, 10);	/* NULL: no primary key */
+		rl->is_replica = strcmp(sync_col_req(slot, 11, of, "replica flag"), "true") == 0;
+		rl->is_signed = strcmp(sync_col_req(slot, 12, of, "signed flag"), "true") == 0;
+		if (rl->is_signed)
+		{
+			rl->sig_attname = sync_col_req(slot, 13, of, "signature_attname");
+			rl->key_attname = sync_col_req(slot, 14, of, "key_attname");
+			rl->required_at = sync_col_req(slot, 15, of, "required_at");
+			rl->required_by = sync_col_req(slot, 16, of, "required_by");
+		}
 		if (rl->is_replica)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1495,10 +1522,11 @@ static int64
 sync_first_missing(SyncCopy *c, WalRcvExecResult *xres, TupleTableSlot *xslot)
 {
 	int64		first = PG_INT64_MAX;
+	char	   *xof = psprintf("a transaction record of ledger %s", c->qname);
 
 	while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
 	{
-		int64		x = pg_strtoint64(sync_col(xslot, c->x_xact));
+		int64		x = pg_strtoint64(sync_col_req(xslot, c->x_xact, xof, "xact_id"));
 
 		if (hash_search(c->held_recs, &x, HASH_FIND, NULL) == NULL)
 		{
@@ -1535,6 +1563,8 @@ sync_copy_transactions(SyncCopy *c)
 	int64		first = PG_INT64_MIN;
 	bool		have_row = false;
 	int64		row_xact = 0;
+	char	   *xof = psprintf("a transaction record of ledger %s", c->qname);
+	char	   *rof = psprintf("a row of ledger %s", c->qname);
 
 	/*
 	 * The select lists return text under the columns' names: ORDER BY names
@@ -1558,18 +1588,19 @@ sync_copy_transactions(SyncCopy *c)
 		rslot = MakeSingleTupleTableSlot(rres->tupledesc, &TTSOpsMinimalTuple);
 		have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
 		if (have_row)
-			row_xact = pg_strtoint64(sync_col(rslot, c->xcol));
+			row_xact = pg_strtoint64(sync_col_req(rslot, c->xcol, rof, LEDGER_COL_XACT));
 	}
 
 	while (tuplestore_gettupleslot(xres->tuplestore, true, false, xslot))
 	{
-		int64		x = pg_strtoint64(sync_col(xslot, c->x_xact));
+		int64		x = pg_strtoint64(sync_col_req(xslot, c->x_xact, xof, "xact_id"));
 		HeldRecord *hr = c->held_recs ? hash_search(c->held_recs, &x, HASH_FIND, NULL) : NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		if (have_row && row_xact < x && hr == NULL)
 			sync_rows_without_record(c, row_xact);
-		if (hr != NULL && strcmp(hr->text, sync_col(xslot, c->x_cmp)) != 0)
+		if (hr != NULL &&
+			strcmp(hr->text, sync_col_req(xslot, c->x_cmp, xof, "row_count, root or committed_at")) != 0)
 			sync_equivocation(c->qname, psprintf("Transaction " INT64_FORMAT ": here %s, at the origin %s (rows|root|committed).",
 												 x, hr->text, sync_col(xslot, c->x_cmp)));
 		while (have_row && row_xact == x)
@@ -1581,7 +1612,7 @@ sync_copy_transactions(SyncCopy *c)
 			}
 			have_row = tuplestore_gettupleslot(rres->tuplestore, true, false, rslot);
 			if (have_row)
-				row_xact = pg_strtoint64(sync_col(rslot, c->xcol));
+				row_xact = pg_strtoint64(sync_col_req(rslot, c->xcol, rof, LEDGER_COL_XACT));
 		}
 		if (hr != NULL)
 			hr->seen = true;
@@ -1622,6 +1653,7 @@ sync_copy_blocks(SyncCopy *c)
 	int64		held_head = -1;
 	char	  **held_hashes = NULL;
 	int64		origin_blocks = 0;
+	char	   *bof = psprintf("a block of ledger %s", c->qname);
 
 	if (c->held)
 	{
@@ -1642,13 +1674,13 @@ sync_copy_blocks(SyncCopy *c)
 	bslot = MakeSingleTupleTableSlot(bres->tupledesc, &TTSOpsMinimalTuple);
 	while (tuplestore_gettupleslot(bres->tuplestore, true, false, bslot))
 	{
-		int64		b = pg_strtoint64(sync_col(bslot, c->b_no));
+		int64		b = pg_strtoint64(sync_col_req(bslot, c->b_no, bof, "block_no"));
 
 		CHECK_FOR_INTERRUPTS();
 		origin_blocks++;
 		if (b <= held_head)
 		{
-			if (b < 0 || strcmp(held_hashes[b], sync_col(bslot, c->b_hash)) != 0)
+			if (b < 0 || strcmp(held_hashes[b], sync_col_req(bslot, c->b_hash, bof, "block_hash")) != 0)
 				sync_equivocation(c->qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
 													 b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, c->b_hash)));
 			continue;
@@ -1688,6 +1720,7 @@ sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
 	char	   *qname = sync_qname(rl->schema, rl->relname);
+	char	   *kof = psprintf("a key of ledger %s", qname);
 	int			kid;
 	int64		origin_keys = 0;
 	int64		held_keys;
@@ -1715,7 +1748,7 @@ sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
 		MemoryContextReset(rowcxt);
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		origin_keys++;
-		key_id = sync_col(slot, kid);
+		key_id = sync_col_req(slot, kid, kof, "key_id");
 		args[1] = CStringGetTextDatum(key_id);
 		if (sync_held_query("SELECT " SYNC_KEY_CMP ", " SYNC_KEY_REV " FROM ledger.ledger_keys k "
 							"WHERE k.ledger_id OPERATOR(pg_catalog.=) $1 AND k.key_id OPERATOR(pg_catalog.=) $2",
@@ -1726,10 +1759,11 @@ sync_copy_keys(SyncConn *sc, RemoteLedger *rl, MemoryContext rowcxt)
 			char	   *cmp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			char	   *rev = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-			if (strcmp(cmp, sync_col(slot, keys.n + 1)) != 0)
+			if (strcmp(cmp, sync_col_req(slot, keys.n + 1, kof,
+										 "owner, algorithm, public_key or valid_from")) != 0)
 				sync_equivocation(qname, psprintf("Key \"%s\": here %s, at the origin %s.",
 												  key_id, cmp, sync_col(slot, keys.n + 1)));
-			if (strcmp(rev, sync_col(slot, keys.n + 2)) != 0)
+			if (strcmp(rev, sync_col_req(slot, keys.n + 2, kof, "revocation")) != 0)
 			{
 				/* revoked (or brought forward) since: checked as it arrives */
 				args[2] = sync_col(slot, keys.n + 3) ?
