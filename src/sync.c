@@ -875,6 +875,39 @@ sync_remote_publishes(SyncConn *sc, const char *pubname, const char *tables, int
 	return all;
 }
 
+/*
+ * PostgreSQL makes a logical replication slot only once every transaction
+ * running at the origin (in any of its databases) has ended, prepared ones
+ * included (the snapshot builder waits for them).  A prepared transaction
+ * that its transaction manager left behind would make create_subscription
+ * and resync_subscription wait without end, and a resync whose wait a
+ * cancel or statement_timeout ended had already dropped the subscription's
+ * slot: nothing streamed any more.  Refused from the first look instead,
+ * before a slot is dropped or made.
+ */
+static void
+sync_check_no_prepared(SyncConn *sc, const char *what)
+{
+	WalRcvExecResult *res;
+	TupleTableSlot *slot;
+
+	res = sync_remote(sc, "SELECT gid, prepared::pg_catalog.text, database::pg_catalog.text, "
+					  "(pg_catalog.count(*) OVER ())::pg_catalog.text "
+					  "FROM pg_catalog.pg_prepared_xacts ORDER BY prepared LIMIT 1", 4);
+	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+	if (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the origin holds prepared transaction \"%s\", which a new replication slot would wait for",
+						sync_col(slot, 1)),
+				 errdetail("It was prepared at %s in database \"%s\" (%s prepared transactions at the origin).  "
+						   "PostgreSQL makes a logical replication slot only once every transaction running at the origin has ended, prepared ones included.",
+						   sync_col(slot, 2), sync_col(slot, 3), sync_col(slot, 4)),
+				 errhint("End it at the origin with COMMIT PREPARED or ROLLBACK PREPARED, then call %s again.", what)));
+	ExecDropSingleTupleTableSlot(slot);
+	walrcv_clear_result(res);
+}
+
 static List *
 sync_remote_ledgers(SyncConn *sc, const char *pubname)
 {
@@ -2359,6 +2392,7 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		 */
 		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY", 0));
 		sc->in_xact = true;
+		sync_check_no_prepared(sc, resync ? "resync_subscription" : "create_subscription");
 		remote = sync_remote_ledgers(sc, pubname);
 		sync_check_not_others(remote, subname);
 		sync_check_subscribe_locks(remote, resync);

@@ -1,0 +1,62 @@
+# Copyright (c) the ledger authors; PostgreSQL licence.
+#
+# A prepared transaction left at the origin (found by the random walk of
+# test/t/580_chaos.pl, seed 1, on 2026-12-07): PostgreSQL makes a logical
+# replication slot only once every transaction running at the origin has
+# ended, prepared ones included, and resync_subscription dropped the
+# subscription's slot before it made the new one.  So a resync waited for
+# the prepared transaction without end, and when a statement_timeout (or a
+# cancel) ended the wait, the subscription was left without a slot at the
+# origin: nothing streamed any more until a resync could succeed, which the
+# prepared transaction still prevented.  Now create_subscription and
+# resync_subscription refuse, from their first look at the origin, before a
+# slot is dropped or made, while the origin holds a prepared transaction.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+use SyncTest;
+
+my $a = sync_node('prep_origin', conf => "max_prepared_transactions = 2\n");
+my $b = sync_node('prep_peer');
+my $sub = 'b_from_a';
+$a->safe_psql('postgres', q{
+	CREATE TABLE t (id int PRIMARY KEY, v text);
+	SELECT ledger.create_ledger('t');
+	INSERT INTO t VALUES (1, 'one');
+	SELECT ledger.create_publication('pub', ARRAY['t'::regclass]);
+});
+my $ci = conninfo($a);
+is($b->safe_psql('postgres', "SELECT ledger.create_subscription('$sub', '$ci', 'pub')"), '1', 'subscribed');
+ok(defined caught_up($a, $b, 't'), 'caught up');
+
+$a->safe_psql('postgres', q{BEGIN; INSERT INTO t VALUES (2, 'prepared'); PREPARE TRANSACTION 'left_behind'});
+
+my ($ret, $out, $err) = $b->psql('postgres',
+	"SET statement_timeout = '5s'; SELECT ledger.resync_subscription('$sub')");
+isnt($ret, 0, 'resync_subscription fails while the origin holds a prepared transaction');
+like($err, qr/ERROR:  the origin holds prepared transaction "left_behind", which a new replication slot would wait for/,
+	'... refused, naming the prepared transaction (not a statement timeout)');
+like($err, qr/HINT:  End it at the origin with COMMIT PREPARED or ROLLBACK PREPARED/, '... with the way out');
+
+# the stream goes on: the subscription's slot is still there
+is($a->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$sub'"), '1',
+	"the subscription's slot at the origin is still there");
+$a->safe_psql('postgres', q{INSERT INTO t VALUES (3, 'after')});
+ok(poll_until($b, 'SELECT count(*) = 1 FROM t WHERE id = 3', 30), 'a row written after the refused resync arrives');
+
+($ret, $out, $err) = $b->psql('postgres',
+	"SET statement_timeout = '5s'; SELECT ledger.create_subscription('other', '$ci', 'pub')");
+like($err, qr/the origin holds prepared transaction "left_behind"/, 'create_subscription refuses the same way');
+
+$a->safe_psql('postgres', q{COMMIT PREPARED 'left_behind'});
+is($b->safe_psql('postgres', "SELECT ledger.resync_subscription('$sub')"), '1', 'once it ends, the resync runs');
+my $d = caught_up($a, $b, 't');
+ok(defined $d, 'caught up after the resync');
+is(row_set($b, 't'), row_set($a, 't'), 'same rows at both ends');
+verify_ok($b, 'postgres', 't', $d, "the replica verifies against the origin's digest");
+
+done_testing();
