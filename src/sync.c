@@ -2400,7 +2400,23 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		sc->in_xact = false;
 
 		if (resync)
+		{
+			/*
+			 * Only now, the first look passed: DROP SUBSCRIPTION drops the
+			 * subscription's replication origin, whose progress (the origin
+			 * position applied here) lives in shared memory and is not put
+			 * back by a rollback.  Dropped before the first look, as until
+			 * 2026-12-07, a resync refused there (or one that could not reach
+			 * the origin) left the subscription as it was but its progress
+			 * lost: its apply worker started again from the slot's confirmed
+			 * position, behind what it had applied, and the transactions in
+			 * between arrived a second time and were refused, the
+			 * subscription disabled.  This stops its apply worker now; the
+			 * launcher waits for our commit.
+			 */
+			sync_drop_local_subscription(subname);
 			sync_drop_remote_slot(sc, subname);
+		}
 		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
 		sc->in_xact = true;
 		(void) walrcv_create_slot(sc->wrconn, subname, false, false, CRS_USE_SNAPSHOT, &lsn);
@@ -2591,8 +2607,7 @@ ledger_resync_subscription(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) sync_our_subscription(subname, &conninfo, &pubname, NULL);
-	/* stops its apply worker now; the launcher waits for our commit */
-	sync_drop_local_subscription(subname);
+	/* sync_subscribe drops it here after its first look at the origin */
 	n = sync_subscribe(subname, conninfo, pubname, true);
 	SPI_finish();
 	PG_RETURN_INT32(n);

@@ -11,6 +11,8 @@
 # prepared transaction still prevented.  Now create_subscription and
 # resync_subscription refuse, from their first look at the origin, before a
 # slot is dropped or made, while the origin holds a prepared transaction.
+# A refused resync (this one, or one that cannot reach the origin) keeps the
+# subscription's replication origin progress too.
 use strict;
 use warnings;
 
@@ -33,6 +35,15 @@ my $ci = conninfo($a);
 is($b->safe_psql('postgres', "SELECT ledger.create_subscription('$sub', '$ci', 'pub')"), '1', 'subscribed');
 ok(defined caught_up($a, $b, 't'), 'caught up');
 
+# where the subscription's apply stands (its replication origin's progress,
+# once it applied a transaction)
+$a->safe_psql('postgres', q{INSERT INTO t VALUES (10, 'streamed')});
+ok(defined caught_up($a, $b, 't'), 'caught up with a streamed transaction');
+my $progress = "SELECT coalesce(max(remote_lsn)::text, 'none') FROM pg_replication_origin_status o "
+  . "JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid WHERE s.subname = '$sub'";
+my $at = $b->safe_psql('postgres', $progress);
+isnt($at, '0/0', "the subscription's replication origin records where it stands ($at)");
+
 $a->safe_psql('postgres', q{BEGIN; INSERT INTO t VALUES (2, 'prepared'); PREPARE TRANSACTION 'left_behind'});
 
 my ($ret, $out, $err) = $b->psql('postgres',
@@ -41,6 +52,14 @@ isnt($ret, 0, 'resync_subscription fails while the origin holds a prepared trans
 like($err, qr/ERROR:  the origin holds prepared transaction "left_behind", which a new replication slot would wait for/,
 	'... refused, naming the prepared transaction (not a statement timeout)');
 like($err, qr/HINT:  End it at the origin with COMMIT PREPARED or ROLLBACK PREPARED/, '... with the way out');
+
+# A refused resync left the subscription as it was, but not its
+# replication origin's progress: DROP SUBSCRIPTION (run first, and rolled
+# back) had cleared it in shared memory, where no rollback puts it back, so
+# the apply worker would start again from the slot's confirmed position at
+# the origin, behind what it had applied (found by the random walk, seed 2:
+# a signed row arrived a second time and was refused as a replay).
+is($b->safe_psql('postgres', $progress), $at, "... and the subscription's progress is kept");
 
 # the stream goes on: the subscription's slot is still there
 is($a->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$sub'"), '1',
@@ -51,6 +70,17 @@ ok(poll_until($b, 'SELECT count(*) = 1 FROM t WHERE id = 3', 30), 'a row written
 ($ret, $out, $err) = $b->psql('postgres',
 	"SET statement_timeout = '5s'; SELECT ledger.create_subscription('other', '$ci', 'pub')");
 like($err, qr/the origin holds prepared transaction "left_behind"/, 'create_subscription refuses the same way');
+
+# the same for a resync that cannot reach the origin
+ok(defined caught_up($a, $b, 't'), 'caught up');
+$at = $b->safe_psql('postgres', $progress);
+$a->stop;
+($ret, $out, $err) = $b->psql('postgres', "SELECT ledger.resync_subscription('$sub')");
+isnt($ret, 0, 'resync_subscription with the origin down fails');
+is($b->safe_psql('postgres', $progress), $at, "... and the subscription's progress is kept");
+$a->start;
+$a->safe_psql('postgres', q{INSERT INTO t VALUES (4, 'after the origin came back')});
+ok(poll_until($b, 'SELECT count(*) = 1 FROM t WHERE id = 4', 60), '... and it streams on once the origin is back');
 
 $a->safe_psql('postgres', q{COMMIT PREPARED 'left_behind'});
 is($b->safe_psql('postgres', "SELECT ledger.resync_subscription('$sub')"), '1', 'once it ends, the resync runs');
