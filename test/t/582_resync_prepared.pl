@@ -1,7 +1,7 @@
 # Copyright (c) the ledger authors; PostgreSQL licence.
 #
 # A prepared transaction left at the origin (found by the random walk of
-# test/t/580_chaos.pl, seed 1, on 2026-12-07): PostgreSQL makes a logical
+# test/t/585_chaos.pl, seed 1, on 2026-12-07): PostgreSQL makes a logical
 # replication slot only once every transaction running at the origin has
 # ended, prepared ones included, and resync_subscription dropped the
 # subscription's slot before it made the new one.  So a resync waited for
