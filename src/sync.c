@@ -883,19 +883,37 @@ sync_remote_publishes(SyncConn *sc, const char *pubname, const char *tables, int
  * and resync_subscription wait without end, and a resync whose wait a
  * cancel or statement_timeout ended had already dropped the subscription's
  * slot: nothing streamed any more.  Refused from the first look instead,
- * before a slot is dropped or made.
+ * before a slot is dropped or made, once what is prepared there has stayed
+ * prepared for SYNC_PREPARED_GRACE_MS: a transaction manager's two-phase
+ * commits end within it, and were not to be refused.
  */
+#define SYNC_PREPARED_GRACE_MS 5000
+
 static void
 sync_check_no_prepared(SyncConn *sc, const char *what)
 {
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
+	int			waited = 0;
 
-	res = sync_remote(sc, "SELECT gid, prepared::pg_catalog.text, database::pg_catalog.text, "
-					  "(pg_catalog.count(*) OVER ())::pg_catalog.text "
-					  "FROM pg_catalog.pg_prepared_xacts ORDER BY prepared LIMIT 1", 4);
-	slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
-	if (tuplestore_gettupleslot(res->tuplestore, true, false, slot))
+	for (;;)
+	{
+		res = sync_remote(sc, "SELECT gid, prepared::pg_catalog.text, database::pg_catalog.text, "
+						  "(pg_catalog.count(*) OVER ())::pg_catalog.text "
+						  "FROM pg_catalog.pg_prepared_xacts ORDER BY prepared LIMIT 1", 4);
+		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
+		if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot) ||
+			waited >= SYNC_PREPARED_GRACE_MS)
+			break;
+		ExecDropSingleTupleTableSlot(slot);
+		walrcv_clear_result(res);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		waited += 100;
+	}
+	if (!TTS_EMPTY(slot))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the origin holds prepared transaction \"%s\", which a new replication slot would wait for",

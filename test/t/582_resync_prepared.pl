@@ -47,7 +47,7 @@ isnt($at, '0/0', "the subscription's replication origin records where it stands 
 $a->safe_psql('postgres', q{BEGIN; INSERT INTO t VALUES (2, 'prepared'); PREPARE TRANSACTION 'left_behind'});
 
 my ($ret, $out, $err) = $b->psql('postgres',
-	"SET statement_timeout = '5s'; SELECT ledger.resync_subscription('$sub')");
+	"SET statement_timeout = '30s'; SELECT ledger.resync_subscription('$sub')");
 isnt($ret, 0, 'resync_subscription fails while the origin holds a prepared transaction');
 like($err, qr/ERROR:  the origin holds prepared transaction "left_behind", which a new replication slot would wait for/,
 	'... refused, naming the prepared transaction (not a statement timeout)');
@@ -68,7 +68,7 @@ $a->safe_psql('postgres', q{INSERT INTO t VALUES (3, 'after')});
 ok(poll_until($b, 'SELECT count(*) = 1 FROM t WHERE id = 3', 30), 'a row written after the refused resync arrives');
 
 ($ret, $out, $err) = $b->psql('postgres',
-	"SET statement_timeout = '5s'; SELECT ledger.create_subscription('other', '$ci', 'pub')");
+	"SET statement_timeout = '30s'; SELECT ledger.create_subscription('other', '$ci', 'pub')");
 like($err, qr/the origin holds prepared transaction "left_behind"/, 'create_subscription refuses the same way');
 
 # the same for a resync that cannot reach the origin
@@ -88,5 +88,23 @@ my $d = caught_up($a, $b, 't');
 ok(defined $d, 'caught up after the resync');
 is(row_set($b, 't'), row_set($a, 't'), 'same rows at both ends');
 verify_ok($b, 'postgres', 't', $d, "the replica verifies against the origin's digest");
+
+# A transaction manager's two-phase commit, prepared and committed within
+# moments, is waited for (a grace of 5 s), not refused.
+$a->safe_psql('postgres', q{BEGIN; INSERT INTO t VALUES (5, 'two-phase'); PREPARE TRANSACTION 'brief'});
+my $caller = $b->background_psql('postgres', on_error_stop => 0);
+$caller->query_until(qr/started/, "\\echo started\nSELECT ledger.resync_subscription('$sub');\n");
+ok( poll_until(
+		$b, q{SELECT count(*) = 1 FROM pg_stat_activity
+		 WHERE query LIKE 'SELECT ledger.resync_subscription(%' AND wait_event = 'Extension'}, 30),
+	'the resync waits for the transaction prepared at the origin');
+$a->safe_psql('postgres', q{COMMIT PREPARED 'brief'});
+$caller->{stderr} = '';
+$caller->query('SELECT 1');
+is($caller->{stderr}, '', 'a transaction prepared and committed during the resync\'s first look is waited for, not refused');
+$caller->quit;
+$d = caught_up($a, $b, 't');
+ok(defined $d, '... and the subscription streams on');
+is(row_set($b, 't'), row_set($a, 't'), 'same rows at both ends');
 
 done_testing();
