@@ -3480,12 +3480,12 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 	bool		passed;
 
 	/*
-	 * Nothing of the ledger's committed before the call on a list known to
-	 * be complete: sealed already.  Until 2026-12-07 every call waited for a
-	 * pass over the whole database, also for an idle ledger, and while a
-	 * pass was held up (a DBA's lock on one of the extension's tables, the
-	 * history of every ledger rebuilt after the update from 0.1.0) each
-	 * digest() waited all of ledger.digest_wait and came with a NOTICE
+	 * Nothing of the ledger's committed before the call on a list known to be
+	 * complete: sealed already.  Until 2026-12-07 every call waited for a
+	 * pass over the whole database, also for an idle ledger, and while a pass
+	 * was held up (a DBA's lock on one of the extension's tables, the history
+	 * of every ledger rebuilt after the update from 0.1.0) each digest()
+	 * waited all of ledger.digest_wait and came with a NOTICE
 	 * (test/t/050_workers.pl).
 	 */
 	if (!sealer_ledger_left(ledger_id, before, true))
