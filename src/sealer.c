@@ -3486,7 +3486,7 @@ sealer_request_seal(int64 ledger_id, const char *relname)
 	 * was held up (a DBA's lock on one of the extension's tables, the history
 	 * of every ledger rebuilt after the update from 0.1.0) each digest()
 	 * waited all of ledger.digest_wait and came with a NOTICE
-	 * (test/t/050_workers.pl).
+	 * (test/t/555_lock_order.pl, part 5).
 	 */
 	if (!sealer_ledger_left(ledger_id, before, true))
 	{
