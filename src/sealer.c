@@ -3416,8 +3416,11 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
  * then described an older block without a word (found by a review).
  *
  * With complete, also true unless the list is known to be complete: its
- * marker there and no watch row beside it (a transaction prepared when
- * the list was rebuilt, whose records may be on no list).
+ * marker there, committed before the call, and no watch row beside it (a
+ * transaction prepared when the list was rebuilt, whose records may be on
+ * no list).  A rebuild's entries carry its transaction id, so the marker
+ * of a rebuild that committed after the call began would have its entries
+ * of records committed before the call taken for later ones.
  */
 static bool
 sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
@@ -3451,8 +3454,13 @@ sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
 		{
 			Datum		xact = heap_getattr(tup, QUEUE_XACT_ID, RelationGetDescr(qrel), &isnull);
 
+			/*
+			 * a marker committed after the call began is a rebuild's: its
+			 * entries of records committed before the call would look
+			 * committed after it (test/t/558_digest_rebuild_race.pl)
+			 */
 			if (!isnull && DatumGetInt64(xact) == 0)
-				marked = true;
+				marked = !XidInMVCCSnapshot(HeapTupleHeaderGetXmin(tup->t_data), before);
 			else
 				left = true;	/* a watch row: the list may be incomplete */
 		}

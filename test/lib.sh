@@ -26,7 +26,9 @@
 # postgresql-server-dev-15 brings clang-14 and llvm-14-dev; the fuzz
 # targets (test/fuzz) also need libFuzzer (libclang-rt-14-dev) and xxd;
 # test/t/550_coexistence.pl loads pgaudit beside the extension
-# (postgresql-15-pgaudit; without it that part of the test is skipped).
+# (postgresql-15-pgaudit; without it that part of the test is skipped);
+# test/t/558_digest_rebuild_race.pl stops a backend with gdb (skipped
+# without it).
 LEDGER_PACKAGES=(
 	postgresql-15
 	postgresql-client-15
@@ -43,6 +45,7 @@ LEDGER_PACKAGES=(
 	openssl
 	libclang-rt-14-dev
 	xxd
+	gdb
 )
 
 LEDGER_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
