@@ -3415,12 +3415,13 @@ sealer_seal_in_worker(int64 ledger_id, int timeout_ms, bool stop_at_timeout)
  * SKIP LOCKED) and one whose sealing failed; until 2026-12-05 digest()
  * then described an older block without a word (found by a review).
  *
- * With complete, also true unless the list is known to be complete: its
- * marker there, committed before the call, and no watch row beside it (a
- * transaction prepared when the list was rebuilt, whose records may be on
- * no list).  A rebuild's entries carry its transaction id, so the marker
- * of a rebuild that committed after the call began would have its entries
- * of records committed before the call taken for later ones.
+ * The entries a rebuild of the list put there carry the rebuild's
+ * transaction id, also those of records committed before the call: when
+ * the rebuild (its marker) committed after the call began, they count as
+ * left too.  With complete, also true unless the list is known to be
+ * complete: its marker there, committed before the call, and no watch row
+ * beside it (a transaction prepared when the list was rebuilt, whose
+ * records may be on no list).
  */
 static bool
 sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
@@ -3432,6 +3433,7 @@ sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
 	HeapTuple	tup;
 	bool		left = false;
 	bool		marked = false;
+	TransactionId rebuilt = InvalidTransactionId;
 
 	/* not behind a DBA's lock on the list: the pass would wait for it too */
 	if (complete && !ConditionalLockRelationOid(qoid, AccessShareLock))
@@ -3450,19 +3452,41 @@ sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
 		/* visible now, so its inserter committed: before the call? */
 		if (DatumGetInt64(lid) == ledger_id)
 			left = !XidInMVCCSnapshot(HeapTupleHeaderGetXmin(tup->t_data), before);
-		else if (complete && DatumGetInt64(lid) == 0)
+		else if (DatumGetInt64(lid) == 0)
 		{
 			Datum		xact = heap_getattr(tup, QUEUE_XACT_ID, RelationGetDescr(qrel), &isnull);
 
 			/*
-			 * a marker committed after the call began is a rebuild's: its
-			 * entries of records committed before the call would look
-			 * committed after it (test/t/558_digest_rebuild_race.pl)
+			 * A marker committed after the call began is a rebuild's, whose
+			 * entries (of its transaction) list records committed before
+			 * the call too: they would look committed after it
+			 * (test/t/558_digest_rebuild_race.pl).
 			 */
 			if (!isnull && DatumGetInt64(xact) == 0)
-				marked = !XidInMVCCSnapshot(HeapTupleHeaderGetXmin(tup->t_data), before);
-			else
+			{
+				TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
+
+				if (XidInMVCCSnapshot(xmin, before))
+					rebuilt = xmin;
+				else
+					marked = true;
+			}
+			else if (complete)
 				left = true;	/* a watch row: the list may be incomplete */
+		}
+	}
+	/* the ledger's entries put there by that rebuild: left */
+	if (!left && TransactionIdIsValid(rebuilt))
+	{
+		table_rescan(scan, NULL);
+		while (!left && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			bool		isnull;
+			Datum		lid = heap_getattr(tup, QUEUE_LEDGER_ID, RelationGetDescr(qrel), &isnull);
+
+			CHECK_FOR_INTERRUPTS();
+			left = !isnull && DatumGetInt64(lid) == ledger_id &&
+				TransactionIdEquals(HeapTupleHeaderGetXmin(tup->t_data), rebuilt);
 		}
 	}
 	table_endscan(scan);
