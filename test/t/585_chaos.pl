@@ -534,7 +534,7 @@ my @ops = (
 	[ restart_a => 1, sub { restart($A) } ],
 	[ restart_b => 1, sub { restart($B) } ],
 	[ kill_walsender => 1.5, sub {
-		allow('chaos_b', qr/^ERROR:  could not receive data from WAL stream/);
+		allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
 		allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 1);
 		qq1($A, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication");
 	} ],
@@ -584,7 +584,7 @@ sub restart
 	$n->start;
 	$restarts{ $n->name }++;
 	# the other side loses its connection: PostgreSQL's messages
-	allow('', qr/^ERROR:  could not receive data from WAL stream/);
+	allow('', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
 	allow('', qr/^ERROR:  could not connect to the publisher/);
 	allow('', qr/^ERROR:  could not (send|receive) data (to|from) client/);
 	allow('', qr/^FATAL:  terminating connection due to administrator command/);
@@ -612,7 +612,7 @@ sub resync
 		$state{$t} = 'own' if $state{$t} eq 'pending';
 		$state{$t} = 'detached' if $state{$t} eq 'retired';
 	}
-	allow('chaos_b', qr/^ERROR:  could not receive data from WAL stream/);
+	allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
 	allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 2);
 	allow('chaos_a', qr/^ERROR:  replication slot "\w+" is active for PID/, 2);
 	allow('chaos_b', qr/^FATAL:  terminating logical replication worker due to administrator command/, 2);
