@@ -3458,8 +3458,8 @@ sealer_ledger_left(int64 ledger_id, Snapshot before, bool complete)
 
 			/*
 			 * A marker committed after the call began is a rebuild's, whose
-			 * entries (of its transaction) list records committed before
-			 * the call too: they would look committed after it
+			 * entries (of its transaction) list records committed before the
+			 * call too: they would look committed after it
 			 * (test/t/558_digest_rebuild_race.pl).
 			 */
 			if (!isnull && DatumGetInt64(xact) == 0)

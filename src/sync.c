@@ -883,9 +883,11 @@ sync_remote_publishes(SyncConn *sc, const char *pubname, const char *tables, int
  * and resync_subscription wait without end, and a resync whose wait a
  * cancel or statement_timeout ended had already dropped the subscription's
  * slot: nothing streamed any more.  Refused from the first look instead,
- * before a slot is dropped or made, once what is prepared there has stayed
- * prepared for SYNC_PREPARED_GRACE_MS: a transaction manager's two-phase
- * commits end within it, and were not to be refused.
+ * before a slot is dropped or made, once one of the transactions prepared
+ * there at the first look has stayed prepared for SYNC_PREPARED_GRACE_MS:
+ * a transaction manager's two-phase commits end within it and are waited
+ * for, and those prepared after the first look are not counted (an origin
+ * busy with two-phase commits always has a young one).
  */
 #define SYNC_PREPARED_GRACE_MS 5000
 
@@ -894,24 +896,32 @@ sync_check_no_prepared(SyncConn *sc, const char *what)
 {
 	WalRcvExecResult *res;
 	TupleTableSlot *slot;
-	int			waited = 0;
+	char	   *first = NULL;
 
 	for (;;)
 	{
-		res = sync_remote(sc, "SELECT gid, prepared::pg_catalog.text, database::pg_catalog.text, "
-						  "(pg_catalog.count(*) OVER ())::pg_catalog.text "
-						  "FROM pg_catalog.pg_prepared_xacts ORDER BY prepared LIMIT 1", 4);
+		res = sync_remote(sc, psprintf("SELECT gid, prepared::pg_catalog.text, database::pg_catalog.text, "
+									   "(pg_catalog.count(*) OVER ())::pg_catalog.text, "
+									   "(pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) prepared "
+									   "OPERATOR(pg_catalog.>=) pg_catalog.make_interval(secs => %d))::pg_catalog.text, "
+									   "pg_catalog.clock_timestamp()::pg_catalog.text "
+									   "FROM pg_catalog.pg_prepared_xacts %s ORDER BY prepared LIMIT 1",
+									   SYNC_PREPARED_GRACE_MS / 1000,
+									   first ? psprintf("WHERE prepared OPERATOR(pg_catalog.<=) %s::pg_catalog.timestamptz",
+														quote_literal_cstr(first)) : ""),
+						  6);
 		slot = MakeSingleTupleTableSlot(res->tupledesc, &TTSOpsMinimalTuple);
 		if (!tuplestore_gettupleslot(res->tuplestore, true, false, slot) ||
-			waited >= SYNC_PREPARED_GRACE_MS)
+			strcmp(sync_col_req(slot, 5, "a prepared transaction", "age"), "true") == 0)
 			break;
+		if (first == NULL)
+			first = sync_col_req(slot, 6, "a prepared transaction", "clock");
 		ExecDropSingleTupleTableSlot(slot);
 		walrcv_clear_result(res);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 100, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		waited += 100;
 	}
 	if (!TTS_EMPTY(slot))
 		ereport(ERROR,

@@ -19,6 +19,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use LedgerTest;
 use SyncTest;
 
@@ -106,5 +107,29 @@ $caller->quit;
 $d = caught_up($a, $b, 't');
 ok(defined $d, '... and the subscription streams on');
 is(row_set($b, 't'), row_set($a, 't'), 'same rows at both ends');
+
+# An origin busy with two-phase commits (two clients, each holding a
+# prepared transaction for 20 ms of every cycle, for 12 s) nearly always
+# holds a young prepared transaction: only those prepared at the first look
+# are waited for, each for up to 5 s, so the resync runs (refused at once
+# as first delivered; refused, more often than not, when any prepared
+# transaction seen for 5 s in a row counted).
+$a->safe_psql('postgres', 'CREATE TABLE xa (id bigint)');
+my $script = PostgreSQL::Test::Utils::tempdir() . '/xa.sql';
+open(my $fh, '>', $script) or die "xa.sql: $!";
+print $fh "\\set r random(1, 1000000000)\nBEGIN;\nINSERT INTO xa VALUES (:r);\nPREPARE TRANSACTION 'x:client_id:r';\n\\sleep 20 ms\nCOMMIT PREPARED 'x:client_id:r';\n";
+close($fh);
+my ($xout, $xerr) = ('', '');
+my $xa = IPC::Run::start(
+	[ 'pgbench', '-n', '-c', '2', '-T', '12', '-f', $script, '-h', $a->host, '-p', $a->port, 'postgres' ],
+	'>', \$xout, '2>', \$xerr);
+ok(poll_until($a, 'SELECT count(*) > 100 FROM xa', 30), 'the origin commits in two phases without pause');
+($ret, $out, $err) = $b->psql('postgres', "SET statement_timeout = '60s'; SELECT ledger.resync_subscription('$sub')");
+is($err, '', 'resync_subscription beside them runs');
+$xa->finish;
+like($xout, qr/number of failed transactions: 0/, '... and the two-phase commits went on (none failed)');
+unlike($xout . $xerr, qr/aborted/, '... no pgbench client aborted');
+$d = caught_up($a, $b, 't');
+ok(defined $d, '... and the subscription streams on');
 
 done_testing();
