@@ -72,6 +72,18 @@ $b->safe_psql('postgres', "CREATE SUBSCRIPTION plain_sub CONNECTION '$ci' PUBLIC
 my $id = 100;
 ok(caught_up($a, $b, 'acct'), 'the replica caught up');
 
+# stop the subscription's apply worker and wait for the one that replaces
+# it (which reads the server's settings as they are now)
+sub restart_apply_worker
+{
+	my ($node, $sub) = @_;
+	my $worker = qq{SELECT (SELECT count(*) FROM pg_stat_subscription WHERE subname = '$sub' AND pid IS NOT NULL)};
+	$node->safe_psql('postgres', "ALTER SUBSCRIPTION $sub DISABLE");
+	poll_until($node, "$worker = 0", 30) or die "the apply worker of $sub did not stop";
+	$node->safe_psql('postgres', "ALTER SUBSCRIPTION $sub ENABLE");
+	poll_until($node, "$worker = 1", 30) or die "no apply worker of $sub started";
+}
+
 # ---------- 1. the apply worker's wait for a DBA's lock is in the log ----------
 for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 {
@@ -214,7 +226,16 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 # ERRORs out of the log and so out of ledger's sight: the apply worker of a
 # subscription of replicas logs its errors all the same, and ledger enables
 # the subscription again ledger.sync_reconnect_delay (1 s here) later.
+#
+# The worker's deadlock check runs once, deadlock_timeout after it begins
+# to wait for ledger.transactions; the DBA's lock on the replica must be
+# queued by then, or the cycle is found by nobody for the 60 s the DBA's
+# check is put off (seen once under load with 200 ms: the worker had
+# applied the rows before the DBA's lock came).  The part runs with 5 s,
+# read by an apply worker started after the change.
 {
+	$b->safe_psql('postgres', "ALTER SYSTEM SET deadlock_timeout = '5s'; SELECT pg_reload_conf()");
+	restart_apply_worker($b, 'sub');
 	my $before = row_set($b, 'acct');
 	my $off = -s $b->logfile;
 	my $dba = $b->background_psql('postgres', on_error_stop => 0);
@@ -254,6 +275,7 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 	like(slurp_file($b->logfile, $off),
 		qr/ledger: enabling subscription "sub" again after a transient error of its apply worker \(SQLSTATE 40P01\)/,
 		'... for a transient error, which it logs');
+	$b->safe_psql('postgres', 'ALTER SYSTEM RESET deadlock_timeout; SELECT pg_reload_conf()');
 	my $digest = caught_up($a, $b, 'acct');
 	ok($digest, '... and the transaction is applied whole');
 	is(row_set($b, 'acct'), row_set($a, 'acct'), 'the replica holds the origin\'s rows');
