@@ -869,11 +869,15 @@ ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
 ALTER EVENT TRIGGER ledger_guard_signed ENABLE ALWAYS;
 });
 
-# the export and the digest of each ledger, in $dir/T.ndjson and $dir/T.json
-$node->safe_psql('postgres', join('', map { qq{\\o $dir/$_.ndjson
-SELECT * FROM ledger.export('$_');
-\\o $dir/$_.json
+# the digest and the export of each ledger, in $dir/T.json and $dir/T.ndjson:
+# the digest first, which waits for the sealer to seal what is committed
+# (an export taken first could end a block before the digest's, when the
+# sealer had not yet sealed the last rows: "blocks were removed", seen once
+# under load)
+$node->safe_psql('postgres', join('', map { qq{\\o $dir/$_.json
 SELECT ledger.digest('$_');
+\\o $dir/$_.ndjson
+SELECT * FROM ledger.export('$_');
 } } 'sx_ok', @sneaked) . '\\o');
 sub export_of { return ("$dir/$_[0].ndjson", "$dir/$_[0].json") }
 
@@ -961,8 +965,8 @@ CREATE TABLE sx_plain (id int);
 SELECT ledger.create_ledger('sx_plain');
 INSERT INTO sx_plain VALUES (1);
 });
-write_file("$dir/sx_plain.ndjson", $node->safe_psql('postgres', q{SELECT * FROM ledger.export('sx_plain')}) . "\n");
 write_file("$dir/sx_plain.json", $node->safe_psql('postgres', q{SELECT ledger.digest('sx_plain')}));
+write_file("$dir/sx_plain.ndjson", $node->safe_psql('postgres', q{SELECT * FROM ledger.export('sx_plain')}) . "\n");
 my ($spe, $spd) = export_of('sx_plain');
 audit_ok('an unsigned ledger\'s export says it is not signed',
 	qr/^OK: ledger public\.sx_plain: 1 rows, .*; the export says the ledger is not signed \(not covered by the digest\)$/,
