@@ -77,6 +77,7 @@
 #include "storage/lmgr.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -209,6 +210,9 @@ typedef struct ReplicaErrorSlot
  * subscription of replicas before it is enabled again (-1: never).
  */
 int			ledger_sync_reconnect_delay = 10;
+
+/* the sealer's own ALTER SUBSCRIPTION ... ENABLE is running (the guard) */
+static bool replica_enabling_self = false;
 
 /* Reconnections closer than this to the one before double the delay. */
 #define REPLICA_RECONNECT_STREAK_MS (5 * 60 * 1000)
@@ -644,20 +648,22 @@ replica_reconnect_cancel(Oid subid)
 }
 
 /*
- * Clear slot i's reconnection if it still describes the error seen at
- * "at"; a reconnection made counts towards the next one's delay.
+ * Slot i, if it is still subid's: a reconnection made counts towards the
+ * next one's delay (even if a newer error came since), and with clear its
+ * reconnection is cleared if it still describes the error seen at "at".
  */
 static void
-replica_reconnect_done(int i, Oid subid, TimestampTz at, bool made)
+replica_reconnect_done(int i, Oid subid, TimestampTz at, bool made, bool clear)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
 	SpinLockAcquire(&replica_shared->mutex);
-	if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].at == at)
+	if (replica_shared->slots[i].subid == subid)
 	{
 		ReplicaErrorSlot *e = &replica_shared->slots[i];
 
-		e->reconnect = false;
+		if (clear && e->at == at)
+			e->reconnect = false;
 		if (made)
 		{
 			if (e->reconnected_at != 0 &&
@@ -670,6 +676,19 @@ replica_reconnect_done(int i, Oid subid, TimestampTz at, bool made)
 		replica_shared->changes++;
 	}
 	SpinLockRelease(&replica_shared->mutex);
+}
+
+/* Whether slot i still asks to enable subid again for the error at "at". */
+static bool
+replica_reconnect_pending(int i, Oid subid, TimestampTz at)
+{
+	bool		pending;
+
+	SpinLockAcquire(&replica_shared->mutex);
+	pending = replica_shared->slots[i].subid == subid &&
+		replica_shared->slots[i].at == at && replica_shared->slots[i].reconnect;
+	SpinLockRelease(&replica_shared->mutex);
+	return pending;
 }
 
 /*
@@ -701,6 +720,8 @@ replica_reconnect_subscriptions(void)
 		Datum		args[1];
 		char	   *subname = NULL;
 		bool		enabled = false;
+		bool		enabling = false;
+		LOCKTAG		tag;
 
 		if (!OidIsValid(e->subid) || !e->reconnect || e->dboid != MyDatabaseId ||
 			replica_reconnect_due(e) > now)
@@ -709,6 +730,29 @@ replica_reconnect_subscriptions(void)
 		/* (runs in the sealer: the statement clock, as its own transactions) */
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
+
+		/*
+		 * The subscription's lock before its row is read: PostgreSQL's ALTER
+		 * SUBSCRIPTION reads the row and then waits for the lock, so beside
+		 * an administrator's ALTER SUBSCRIPTION of it in an open transaction
+		 * the ENABLE below failed with "tuple concurrently updated" once
+		 * theirs committed.  Not waited for (the sealer has ledgers to seal,
+		 * and an administrator's ALTER cancels the reconnection): tried again
+		 * at the next pass while it is pending.
+		 */
+		SET_LOCKTAG_OBJECT(tag, InvalidOid, SubscriptionRelationId, e->subid, 0);
+		if (LockAcquire(&tag, AccessExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		{
+			CommitTransactionCommand();
+			continue;
+		}
+		AcceptInvalidationMessages();
+		/* an administrator's ALTER SUBSCRIPTION since the copy cancelled it */
+		if (!replica_reconnect_pending(i, e->subid, e->at))
+		{
+			CommitTransactionCommand();
+			continue;
+		}
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
@@ -730,7 +774,7 @@ replica_reconnect_subscriptions(void)
 		if (subname == NULL)
 		{
 			/* dropped, or not a subscription of replicas: not ours */
-			replica_reconnect_done(i, e->subid, e->at, false);
+			replica_reconnect_done(i, e->subid, e->at, false, true);
 		}
 		else if (enabled)
 		{
@@ -740,12 +784,17 @@ replica_reconnect_subscriptions(void)
 			 * worker streamed, and the worker tries again on its own).
 			 */
 			if (TimestampDifferenceExceeds(e->at, now, 60 * 1000))
-				replica_reconnect_done(i, e->subid, e->at, false);
+				replica_reconnect_done(i, e->subid, e->at, false, true);
 		}
 		else
 		{
-			/* cleared first: should enabling fail, it is not tried again */
-			replica_reconnect_done(i, e->subid, e->at, true);
+			/*
+			 * Counted first (the apply worker may fail again before the
+			 * commit below is over); cleared once the ENABLE has committed,
+			 * so that replication_status never reads "disabled" in between.
+			 */
+			replica_reconnect_done(i, e->subid, e->at, true, false);
+			enabling = true;
 			if (e->connection)
 				ereport(LOG,
 						(errmsg("ledger: enabling subscription \"%s\" again after it lost its connection to the origin",
@@ -760,13 +809,33 @@ replica_reconnect_subscriptions(void)
 						 errdetail("It was disabled by an error of its apply worker at %s: %s",
 								   timestamptz_to_str(e->at), e->message),
 						 errhint("Set ledger.sync_reconnect_delay to -1 to leave such subscriptions disabled.")));
-			if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(subname)),
-							false, 0) != SPI_OK_UTILITY)
-				elog(ERROR, "could not enable subscription \"%s\"", subname);
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		PG_TRY();
+		{
+			if (enabling)
+			{
+				/* (the guard neither cancels it nor takes the lock again) */
+				replica_enabling_self = true;
+				if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(subname)),
+								false, 0) != SPI_OK_UTILITY)
+					elog(ERROR, "could not enable subscription \"%s\"", subname);
+				replica_enabling_self = false;
+			}
+			SPI_finish();
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			/* should enabling fail, it is not tried again */
+			replica_enabling_self = false;
+			if (enabling)
+				replica_reconnect_done(i, e->subid, e->at, false, true);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		if (enabling)
+			replica_reconnect_done(i, e->subid, e->at, false, true);
 	}
 }
 
@@ -2549,14 +2618,23 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 
 	/*
 	 * An administrator takes charge of a subscription that a lost connection
-	 * disabled: it is not enabled again behind them.
+	 * disabled: it is not enabled again behind them.  The subscription's
+	 * lock first, which PostgreSQL's ALTER SUBSCRIPTION takes only after it
+	 * has read the row: a sealer enabling the subscription again (which
+	 * holds it) is waited for here, and the ALTER then reads what it
+	 * committed instead of failing with "tuple concurrently updated".  Only
+	 * for the subscription's owner: PostgreSQL refuses anyone else, whose
+	 * attempt must neither hold the lock nor cancel the reconnection.
 	 */
-	if (stmt->subname != NULL)
+	if (stmt->subname != NULL && !replica_enabling_self)
 	{
 		Oid			subid = get_subscription_oid(stmt->subname, true);
 
-		if (OidIsValid(subid))
+		if (OidIsValid(subid) && pg_subscription_ownercheck(subid, GetUserId()))
+		{
+			LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
 			replica_reconnect_cancel(subid);
+		}
 	}
 
 	/*
