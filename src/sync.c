@@ -1741,9 +1741,12 @@ sync_copy_blocks(SyncCopy *c)
 		origin_blocks++;
 		if (b <= held_head)
 		{
-			if (b < 0 || strcmp(held_hashes[b], sync_col_req(bslot, c->b_hash, bof, "block_hash")) != 0)
+			/* required before a block number below 0 is refused too */
+			const char *hash = sync_col_req(bslot, c->b_hash, bof, "block_hash");
+
+			if (b < 0 || strcmp(held_hashes[b], hash) != 0)
 				sync_equivocation(c->qname, psprintf("Block " INT64_FORMAT ": hash %s here, %s at the origin.",
-													 b, b >= 0 ? held_hashes[b] : "?", sync_col(bslot, c->b_hash)));
+													 b, b >= 0 ? held_hashes[b] : "(none)", hash));
 			continue;
 		}
 		sync_copy_insert(c, &c->blks, bslot);

@@ -10,7 +10,8 @@
 # gcc -fanalyzer (-Wanalyzer-null-argument, src/sync.c) on 2026-12-07.
 # Each case: the call fails with XX001 naming what came without a value, the
 # peer's server stays up, no slot is left at the origin; after the origin is
-# put back, the same call subscribes.
+# put back, the same call subscribes.  resync_subscription runs the same
+# code; its own case (part 4) is a held block's comparison.
 use strict;
 use warnings;
 
@@ -107,6 +108,28 @@ refused_case('record',
 is($b->safe_psql('postgres', "SELECT ledger.create_subscription('$sub', '$ci', 'origin_pub')"),
 	'1', 'with the origin put back, the peer subscribes');
 is($b->safe_psql('postgres', 'SELECT count(*) FROM t'), '6', '... and holds its rows');
+
+# 4. resync_subscription of a peer that holds the ledger (2026-12-07, the
+# next session): the origin sends a block numbered -1 without its hash.  The
+# comparison with the blocks held took a number below 0 for a difference
+# without reading the hash, and the message printed glibc's "(null)" for it
+# (a NULL passed to %s); the hash is required first now.
+my $lid = $a->safe_psql('postgres', q{SELECT ledger_id FROM ledger.ledgers WHERE relation = 't'::regclass});
+at_origin(qq{ALTER TABLE ledger.blocks ALTER COLUMN block_hash DROP NOT NULL;
+	INSERT INTO ledger.blocks SELECT ledger_id, -1, prev_hash, root, tx_count, row_count, sealed_at,
+	  format_version, NULL, xact_ids, first_position, tree_root, total_rows
+	  FROM ledger.blocks WHERE ledger_id = $lid AND block_no = 0});
+my ($ret, $out, $err) = $b->psql('postgres', "SELECT ledger.resync_subscription('$sub')", on_error_stop => 0);
+like($err, qr/the origin sent a block of ledger public\.t without its block_hash/,
+	'resync: a block without its hash is refused as such');
+unlike($err, qr/\(null\)/, '... and no message prints "(null)"');
+is($b->safe_psql('postgres', 'SELECT 1'), '1', "... and the peer's server is up");
+at_origin(qq{DELETE FROM ledger.blocks WHERE ledger_id = $lid AND block_no = -1;
+	ALTER TABLE ledger.blocks ALTER COLUMN block_hash SET NOT NULL});
+is($b->safe_psql('postgres', "SELECT ledger.resync_subscription('$sub')"), '1',
+	'with the origin put back, the resync goes through');
+verify_ok($b, 'postgres', 't', undef, '... and the replica verifies');
+
 unlike(slurp_file($b->logfile), qr/terminated by signal|TRAP:/,
 	"the peer's log shows no process killed by a signal");
 
