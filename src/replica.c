@@ -282,11 +282,11 @@ typedef struct ReplicaErrorsHeader
 
 /*
  * Write the slots in use of slots[] to the file, replacing it atomically
- * (a crash leaves the old file or the new one); an error is logged, and
- * false returned.
+ * (a crash leaves the old file or the new one); an error is reported at
+ * elevel (LOG or below), and false returned.
  */
 static bool
-replica_errors_write(const ReplicaErrorSlot *slots)
+replica_errors_write(const ReplicaErrorSlot *slots, int elevel)
 {
 	ReplicaErrorsHeader h;
 	FILE	   *file;
@@ -318,7 +318,7 @@ replica_errors_write(const ReplicaErrorSlot *slots)
 		file = NULL;
 		goto error;
 	}
-	if (durable_rename(tmp, REPLICA_ERRORS_FILE, LOG) != 0)
+	if (durable_rename(tmp, REPLICA_ERRORS_FILE, elevel) != 0)
 	{
 		unlink(tmp);
 		return false;
@@ -326,7 +326,7 @@ replica_errors_write(const ReplicaErrorSlot *slots)
 	return true;
 
 error:
-	ereport(LOG,
+	ereport(elevel,
 			(errcode_for_file_access(),
 			 errmsg("could not write file \"%s\": %m", tmp)));
 	if (file != NULL)
@@ -344,17 +344,22 @@ replica_errors_save(int code, Datum arg)
 	 * shutdown may have left the spinlock held.
 	 */
 	if (code == 0 && replica_shared != NULL)
-		(void) replica_errors_write(replica_shared->slots);
+		(void) replica_errors_write(replica_shared->slots, LOG);
 }
 
 /*
  * In the sealers' launcher, each round: write the slots if they changed
- * since it last wrote them.
+ * since it last wrote them.  A failed write is tried again each round
+ * until it succeeds (until 2026-12-07 only at the next change: a change
+ * made while the volume was full, an administrator's cancelling of a
+ * reconnection above all, was lost to a crash after space came back),
+ * logged once for each change.
  */
 void
 replica_errors_persist(void)
 {
 	static uint64 written = 0;
+	static uint64 failed = 0;
 	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
 	uint64		changes;
 
@@ -367,9 +372,10 @@ replica_errors_persist(void)
 	SpinLockRelease(&replica_shared->mutex);
 	if (changes == written)
 		return;
-	/* (a failure is logged once, and tried again at the next change) */
-	written = changes;
-	(void) replica_errors_write(copy);
+	if (replica_errors_write(copy, changes == failed ? DEBUG1 : LOG))
+		written = changes;
+	else
+		failed = changes;
 }
 
 /* In the postmaster, setting up shared memory: read the slots written. */
@@ -1228,7 +1234,7 @@ replica_xact_callback(XactEvent event, void *arg)
 		SpinLockAcquire(&replica_shared->mutex);
 		memcpy(copy, replica_shared->slots, sizeof(copy));
 		SpinLockRelease(&replica_shared->mutex);
-		if (!replica_errors_write(copy) && IsLogicalWorker() && MySubscription != NULL)
+		if (!replica_errors_write(copy, LOG) && IsLogicalWorker() && MySubscription != NULL)
 		{
 			for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 				if (copy[i].subid == MySubscription->oid)

@@ -80,4 +80,41 @@ ok(defined $d, 'the replica catches up');
 is(row_set($b, 'f'), row_set($a, 'f'), 'nothing lost or duplicated');
 verify_ok($b, 'postgres', 'f', $d, "the replica verifies against the origin's digest");
 
+# 2. An administrator takes charge of a subscription whose reconnection is
+# pending (here: disables it) while the file cannot be written.  The
+# launcher's write of the change failed, and until 2026-12-07 it was tried
+# again only at the next change: a crash after space came back read the
+# old file, and ledger enabled the subscription behind the administrator.
+$b->safe_psql('postgres', 'ALTER SYSTEM SET ledger.sync_reconnect_delay = 3600; SELECT pg_reload_conf()');
+$a->safe_psql('postgres', "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'sub_f'");
+ok(poll_until($b, "SELECT state = 'reconnecting' FROM ledger.replication_status WHERE peer = 'sub_f'", 30),
+	'part 2: lost connection, reconnecting (in an hour)');
+sleep 1;    # the launcher's rounds write it
+ok(chmod(0500, $stat_tmp), '... pg_stat_tmp cannot be written');
+$offset = -s $b->logfile;
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub_f DISABLE');
+$b->wait_for_log(qr/could not write file "pg_stat_tmp\/ledger_replica_errors\.stat/, $offset);
+is($b->safe_psql('postgres', "SELECT state FROM ledger.replication_status WHERE peer = 'sub_f'"), 'disabled',
+	'... an administrator disables it: no reconnection pending; the launcher could not write the change');
+ok(chmod(0700, $stat_tmp), '... pg_stat_tmp writable again');
+$b->safe_psql('postgres', 'ALTER SYSTEM SET ledger.sync_reconnect_delay = 1; SELECT pg_reload_conf()');
+sleep 2;    # the launcher's rounds
+$launcher = $b->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'");
+ok($launcher =~ /^\d+$/ && kill('KILL', $launcher), '... then the peer crashes');
+ok(poll_until($b, "SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher' AND pid <> $launcher", 60),
+	'... and is back');
+sleep 3;    # more than the delay
+is($b->safe_psql('postgres', "SELECT subenabled FROM pg_subscription WHERE subname = 'sub_f'"), 'f',
+	'the administrator\'s decision outlives the crash: still disabled');
+unlike(slurp_file($b->logfile, $offset), qr/enabling subscription "sub_f" again/, '... ledger did not enable it');
+is($b->safe_psql('postgres', "SELECT state FROM ledger.replication_status WHERE peer = 'sub_f'"), 'disabled',
+	'... and replication_status says disabled');
+is(scalar(() = slurp_file($b->logfile, $offset) =~ /could not write file "pg_stat_tmp\/ledger_replica_errors/g), 1,
+	'the failed write was logged once, though tried again each round');
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub_f ENABLE');
+$a->safe_psql('postgres', 'INSERT INTO f (v) VALUES (13)');
+$d = caught_up($a, $b, 'f');
+ok(defined $d, 'enabled by the administrator, the replica catches up');
+verify_ok($b, 'postgres', 'f', $d, "... and verifies against the origin's digest");
+
 done_testing();
