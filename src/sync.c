@@ -75,6 +75,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "canon.h"
@@ -2125,32 +2126,37 @@ sync_check_drop_locks(const char *subname)
 
 /* ---------- subscriptions (peer) ---------- */
 
-/* The subscription's oid in this database, or InvalidOid. */
+/*
+ * The subscription's oid in this database, or InvalidOid.  Read from the
+ * catalog's cache, which a lock taken on the subscription brings up to
+ * date, not under the statement's or transaction's snapshot: in a
+ * REPEATABLE READ transaction that snapshot predates the lock, and an
+ * administrator's ALTER SUBSCRIPTION ... CONNECTION committed in between
+ * was missed (the subscription was made again with the old connection).
+ */
 static Oid
 sync_subscription_oid(const char *subname, char **conninfo, char **pubname, char **slot)
 {
-	Datum		arg = CStringGetTextDatum(subname);
-	Oid			argtype = TEXTOID;
-	bool		isnull;
-	Oid			subid = InvalidOid;
+	HeapTuple	tup;
+	Oid			subid;
+	Subscription *sub;
 
-	if (SPI_execute_with_args("SELECT s.oid, s.subconninfo, s.subpublications[1]::pg_catalog.text, "
-							  "pg_catalog.array_length(s.subpublications, 1), s.subslotname::pg_catalog.text "
-							  "FROM pg_catalog.pg_subscription s "
-							  "JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.subdbid "
-							  "WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() "
-							  "AND s.subname OPERATOR(pg_catalog.=) $1::pg_catalog.name",
-							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_subscription");
-	if (SPI_processed == 0)
+	tup = SearchSysCache2(SUBSCRIPTIONNAME, ObjectIdGetDatum(MyDatabaseId), CStringGetDatum(subname));
+	if (!HeapTupleIsValid(tup))
 		return InvalidOid;
-	subid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	subid = ((Form_pg_subscription) GETSTRUCT(tup))->oid;
+	ReleaseSysCache(tup);
+	if (conninfo == NULL && pubname == NULL && slot == NULL)
+		return subid;
+	sub = GetSubscription(subid, true);
+	if (sub == NULL)
+		return InvalidOid;
 	if (conninfo)
-		*conninfo = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		*conninfo = sub->conninfo;
 	if (pubname)
-		*pubname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		*pubname = sub->publications != NIL ? strVal(linitial(sub->publications)) : NULL;
 	if (slot)
-		*slot = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+		*slot = sub->slotname;
 	return subid;
 }
 

@@ -24,6 +24,12 @@
 #     before it reads it, and the guard takes it before PostgreSQL's ALTER
 #     reads the row: the administrator's ALTER waits for the sealer's
 #     commit, then applies to what the sealer committed.
+#  4. resync_subscription() in a REPEATABLE READ transaction read the
+#     subscription under the transaction's snapshot, after it had locked
+#     it: an administrator's ALTER SUBSCRIPTION ... CONNECTION committed
+#     since the snapshot was missed, and the subscription made again with
+#     the old connection.  It reads the subscription from the catalog's
+#     cache, which the lock brings up to date.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -125,6 +131,29 @@ $a->safe_psql('postgres', 'INSERT INTO acct VALUES (3, 30)');
 my $digest = caught_up($a, $b, 'acct');
 ok($digest, 'the replica catches up');
 verify_ok($b, 'postgres', 'acct', $digest, 'the replica verifies against the origin\'s digest');
+
+# ---------- 4. resync_subscription in a REPEATABLE READ transaction ----------
+# Its transaction's snapshot was taken before the call locked the
+# subscription: a DBA's ALTER SUBSCRIPTION ... CONNECTION committed in
+# between was missed, and the subscription made again with the old
+# connection.  The subscription is read from the catalog's cache, which the
+# lock brings up to date.
+my $rr = $b->background_psql('postgres');
+$rr->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$rr->query_safe('SELECT count(*) FROM pg_subscription');
+my $newci = $ci . ' application_name=after_the_change';
+$b->safe_psql('postgres', "ALTER SUBSCRIPTION sub CONNECTION '$newci'");
+is($rr->query_safe(q{SELECT subconninfo LIKE '%after_the_change%' FROM pg_subscription WHERE subname = 'sub'}), 'f',
+	'part 4: a REPEATABLE READ transaction begun before a DBA changed the connection does not see it');
+$rr->query_safe(q{SELECT ledger.resync_subscription('sub')});
+$rr->query_safe('COMMIT');
+$rr->quit;
+like($b->safe_psql('postgres', q{SELECT subconninfo FROM pg_subscription WHERE subname = 'sub'}),
+	qr/application_name=after_the_change/, '... its resync_subscription keeps the new connection (before: the old one)');
+$a->safe_psql('postgres', 'INSERT INTO acct VALUES (4, 40)');
+$digest = caught_up($a, $b, 'acct');
+ok($digest, '... and the replica catches up');
+verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
 
 $a->stop;
 $b->stop;
