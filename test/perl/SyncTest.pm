@@ -15,7 +15,7 @@ use IPC::Run;
 use LedgerTest;
 
 our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
-  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of);
+  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of acct_subscribed);
 
 # Poll a query until it returns 't', at most $secs seconds; true if it did.
 # (poll_query_until waits 180 s, which a failing case should not cost.)
@@ -98,6 +98,26 @@ sub conninfo
 	my ($node, $db) = @_;
 	(my $c = $node->connstr($db // 'postgres')) =~ s/'/''/g;
 	return $c;
+}
+
+# The set-up of the lock-order and reconnection tests: ledger acct (id,
+# amount) at the origin with one row, published as pub, and subscription
+# sub of it at the peer, caught up (three assertions).  Returns the
+# origin's conninfo.
+sub acct_subscribed
+{
+	my ($origin, $peer) = @_;
+	$origin->safe_psql('postgres', q{
+		CREATE TABLE acct (id int PRIMARY KEY, amount numeric);
+		SELECT ledger.create_ledger('acct');
+		INSERT INTO acct VALUES (1, 10);
+		SELECT ledger.create_publication('pub', ARRAY['acct'::regclass]);
+	});
+	ok(wait_sealed($origin, 'postgres'), 'origin: sealed');
+	my $ci = conninfo($origin);
+	is($peer->safe_psql('postgres', "SELECT ledger.create_subscription('sub', '$ci', 'pub')"), '1', 'subscribed');
+	ok(caught_up($origin, $peer, 'acct'), 'the replica caught up');
+	return $ci;
 }
 
 # The newest block of a ledger at a node (-1 if none).

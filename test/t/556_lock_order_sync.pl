@@ -56,21 +56,14 @@ use SyncTest;
 my $a = sync_node('lo_a');
 my $b = sync_node('lo_b',
 	conf => "log_min_messages = log\ndeadlock_timeout = 200ms\nledger.sync_reconnect_delay = 1\n");
+my $ci = acct_subscribed($a, $b);
 $a->safe_psql('postgres', q{
-	CREATE TABLE acct (id int PRIMARY KEY, amount numeric);
-	SELECT ledger.create_ledger('acct');
-	INSERT INTO acct VALUES (1, 10);
-	SELECT ledger.create_publication('pub', ARRAY['acct'::regclass]);
 	CREATE TABLE plain (id int PRIMARY KEY);
 	CREATE PUBLICATION plain_pub FOR TABLE plain;
 });
 $b->safe_psql('postgres', 'CREATE TABLE plain (id int PRIMARY KEY)');
-ok(wait_sealed($a, 'postgres'), 'origin: sealed');
-my $ci = conninfo($a);
-is($b->safe_psql('postgres', "SELECT ledger.create_subscription('sub', '$ci', 'pub')"), '1', 'subscribed');
 $b->safe_psql('postgres', "CREATE SUBSCRIPTION plain_sub CONNECTION '$ci' PUBLICATION plain_pub WITH (copy_data = false)");
 my $id = 100;
-ok(caught_up($a, $b, 'acct'), 'the replica caught up');
 
 # stop the subscription's apply worker and wait for the one that replaces
 # it (which reads the server's settings as they are now)

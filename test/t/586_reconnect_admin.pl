@@ -40,16 +40,7 @@ use SyncTest;
 
 my $a = sync_node('rc_a');
 my $b = sync_node('rc_b', conf => "ledger.sync_reconnect_delay = 3600\n");
-$a->safe_psql('postgres', q{
-	CREATE TABLE acct (id int PRIMARY KEY, amount numeric);
-	SELECT ledger.create_ledger('acct');
-	INSERT INTO acct VALUES (1, 10);
-	SELECT ledger.create_publication('pub', ARRAY['acct'::regclass]);
-});
-ok(wait_sealed($a, 'postgres'), 'origin: sealed');
-my $ci = conninfo($a);
-is($b->safe_psql('postgres', "SELECT ledger.create_subscription('sub', '$ci', 'pub')"), '1', 'subscribed');
-ok(caught_up($a, $b, 'acct'), 'the replica caught up');
+my $ci = acct_subscribed($a, $b);
 $b->safe_psql('postgres', 'CREATE ROLE app LOGIN');
 
 sub state_of
