@@ -2624,13 +2624,13 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 
 	/*
 	 * An administrator takes charge of a subscription that a lost connection
-	 * disabled: it is not enabled again behind them.  The subscription's
-	 * lock first, which PostgreSQL's ALTER SUBSCRIPTION takes only after it
-	 * has read the row: a sealer enabling the subscription again (which
-	 * holds it) is waited for here, and the ALTER then reads what it
-	 * committed instead of failing with "tuple concurrently updated".  Only
-	 * for the subscription's owner: PostgreSQL refuses anyone else, whose
-	 * attempt must neither hold the lock nor cancel the reconnection.
+	 * disabled: it is not enabled again behind them.  The subscription's lock
+	 * first, which PostgreSQL's ALTER SUBSCRIPTION takes only after it has
+	 * read the row: a sealer enabling the subscription again (which holds it)
+	 * is waited for here, and the ALTER then reads what it committed instead
+	 * of failing with "tuple concurrently updated".  Only for the
+	 * subscription's owner: PostgreSQL refuses anyone else, whose attempt
+	 * must neither hold the lock nor cancel the reconnection.
 	 */
 	if (stmt->subname != NULL && !replica_enabling_self)
 	{
