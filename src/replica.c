@@ -637,6 +637,85 @@ replica_reconnect_databases(Oid *dboids, int max)
 	return n;
 }
 
+/*
+ * Subscriptions whose reconnection an ALTER SUBSCRIPTION of this
+ * transaction cancels when the transaction commits, each with the
+ * subtransaction nesting level of the ALTER (lists in
+ * TopTransactionContext).  Until 2026-12-07 the guard cancelled it when it
+ * ran, before the ALTER was done: an ALTER that failed (a bad connection
+ * string, one the guard itself refuses) or was rolled back changed
+ * nothing, yet the subscription stayed disabled for good
+ * (test/t/586_reconnect_admin.pl, part 5).
+ */
+static List *replica_cancel_subids = NIL;
+static List *replica_cancel_levels = NIL;
+
+static void replica_reconnect_cancel(Oid subid);
+
+/* The guard: cancel subid's reconnection if this transaction commits. */
+static void
+replica_reconnect_cancel_at_commit(Oid subid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	replica_cancel_subids = lappend_oid(replica_cancel_subids, subid);
+	replica_cancel_levels = lappend_int(replica_cancel_levels, GetCurrentTransactionNestLevel());
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * End of a transaction: cancel at its commit (or its PREPARE, after which
+ * the ALTER may still commit) the reconnections of the subscriptions it
+ * altered, forget them at its abort.
+ */
+static void
+replica_cancels_end(bool commit)
+{
+	ListCell   *lc;
+
+	if (commit)
+		foreach(lc, replica_cancel_subids)
+			replica_reconnect_cancel(lfirst_oid(lc));
+	replica_cancel_subids = NIL;
+	replica_cancel_levels = NIL;
+}
+
+/*
+ * End of a subtransaction at nesting level "level": its ALTERs are
+ * forgotten at its abort, and become its parent's at its commit.
+ */
+static void
+replica_cancels_end_sub(bool commit, int level)
+{
+	List	   *subids = NIL;
+	List	   *levels = NIL;
+	ListCell   *s;
+	ListCell   *l;
+	MemoryContext old;
+
+	if (replica_cancel_subids == NIL)
+		return;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	forboth(s, replica_cancel_subids, l, replica_cancel_levels)
+	{
+		if (lfirst_int(l) < level)
+		{
+			subids = lappend_oid(subids, lfirst_oid(s));
+			levels = lappend_int(levels, lfirst_int(l));
+		}
+		else if (commit)
+		{
+			subids = lappend_oid(subids, lfirst_oid(s));
+			levels = lappend_int(levels, level - 1);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	list_free(replica_cancel_subids);
+	list_free(replica_cancel_levels);
+	replica_cancel_subids = subids;
+	replica_cancel_levels = levels;
+}
+
 /* No reconnection of this subscription: an administrator altered it. */
 static void
 replica_reconnect_cancel(Oid subid)
@@ -1098,6 +1177,9 @@ replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		replica_forget_known();
+	if (event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB)
+		replica_cancels_end_sub(event == SUBXACT_EVENT_COMMIT_SUB,
+								GetCurrentTransactionNestLevel());
 }
 
 /*
@@ -1289,6 +1371,13 @@ replica_xact_callback(XactEvent event, void *arg)
 			}
 		}
 	}
+
+	/* reconnections that this transaction's ALTER SUBSCRIPTIONs cancel */
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		replica_cancels_end(true);
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		replica_cancels_end(false);
 
 	/*
 	 * Entries point into the transaction's memory: a table that ends empty
@@ -2630,7 +2719,10 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	 * is waited for here, and the ALTER then reads what it committed instead
 	 * of failing with "tuple concurrently updated".  Only for the
 	 * subscription's owner: PostgreSQL refuses anyone else, whose attempt
-	 * must neither hold the lock nor cancel the reconnection.
+	 * must neither hold the lock nor cancel the reconnection.  The
+	 * reconnection is cancelled when the ALTER's transaction commits (the
+	 * lock is held until then): one that fails or is rolled back changes
+	 * nothing.
 	 */
 	if (stmt->subname != NULL && !replica_enabling_self)
 	{
@@ -2639,7 +2731,7 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 		if (OidIsValid(subid) && pg_subscription_ownercheck(subid, GetUserId()))
 		{
 			LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
-			replica_reconnect_cancel(subid);
+			replica_reconnect_cancel_at_commit(subid);
 		}
 	}
 

@@ -30,6 +30,10 @@
 #     since the snapshot was missed, and the subscription made again with
 #     the old connection.  It reads the subscription from the catalog's
 #     cache, which the lock brings up to date.
+#  5. The owner's ALTER SUBSCRIPTION that failed or was rolled back
+#     cancelled the pending reconnection all the same (the guard cancelled
+#     it as it ran): the subscription stayed disabled for good.  It is
+#     cancelled when the ALTER's transaction commits.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -144,6 +148,43 @@ like($b->safe_psql('postgres', q{SELECT subconninfo FROM pg_subscription WHERE s
 $a->safe_psql('postgres', 'INSERT INTO acct VALUES (4, 40)');
 $digest = caught_up($a, $b, 'acct');
 ok($digest, '... and the replica catches up');
+verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
+
+# ---------- 5. an owner's ALTER SUBSCRIPTION that fails or is rolled back ----------
+# (2026-12-07, the last read of the session) The guard cancelled the
+# pending reconnection when it ran, before the ALTER was done: an ALTER
+# that then failed (a bad connection string, a REFRESH that the guard
+# itself refuses) or was rolled back changed nothing, yet the subscription
+# stayed disabled for good.  So did a failed ledger.resync_subscription(),
+# whose own ALTER SUBSCRIPTION ... DISABLE rolls back with it.  The
+# reconnection is cancelled when the ALTER's transaction commits.
+ok(lose_connection(), 'part 5: lost connection: reconnecting');
+for my $case (
+	[ 'a bad connection string', q{ALTER SUBSCRIPTION sub CONNECTION 'nosuchoption=1'} ],
+	[ 'a REFRESH that the guard refuses', q{ALTER SUBSCRIPTION sub REFRESH PUBLICATION} ],
+	[ 'a rolled back transaction', q{BEGIN; ALTER SUBSCRIPTION sub DISABLE; ROLLBACK;} ],
+	[ 'a rolled back savepoint', q{BEGIN; SAVEPOINT s; ALTER SUBSCRIPTION sub DISABLE; ROLLBACK TO s; COMMIT;} ])
+{
+	$b->psql('postgres', $case->[1], on_error_stop => 0);
+	is(state_of(), 'reconnecting', "... $case->[0]: the reconnection is still pending (before: \"disabled\")");
+	# (each case stands alone: if it cancelled the reconnection, enabled and
+	# lost again)
+	next if state_of() eq 'reconnecting';
+	$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+	poll_until($b, q{SELECT state = 'streaming' FROM ledger.replication_status WHERE peer = 'sub'}, 60);
+	lose_connection();
+}
+$b->safe_psql('postgres', q{BEGIN; SAVEPOINT s; ALTER SUBSCRIPTION sub SET (synchronous_commit = 'off'); RELEASE s; COMMIT;});
+is(state_of(), 'disabled', '... an ALTER committed (in a savepoint released) takes charge: disabled');
+$off = -s $b->logfile;
+set_delay(1);
+sleep 3;    # more than the delay
+is(sub_enabled($b, 'sub'), 'f', '... and ledger does not enable it behind the administrator');
+unlike(slurp_file($b->logfile, $off), qr/enabling subscription "sub" again/, '... nor says it does');
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+$a->safe_psql('postgres', 'INSERT INTO acct VALUES (5, 50)');
+$digest = caught_up($a, $b, 'acct');
+ok($digest, 'enabled by the administrator, the replica catches up');
 verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
 
 $a->stop;
