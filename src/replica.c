@@ -823,8 +823,11 @@ replica_reconnect_subscriptions(void)
 		 * the ENABLE below failed with "tuple concurrently updated" once
 		 * theirs committed.  Not waited for (the sealer has ledgers to seal,
 		 * and an administrator's ALTER cancels the reconnection): tried again
-		 * at the next pass while it is pending.
+		 * at the next pass while it is pending.  pg_subscription's lock
+		 * first, in PostgreSQL's order (DROP SUBSCRIPTION takes the table's
+		 * lock, then the subscription's), as the read below would take it.
 		 */
+		LockRelationOid(SubscriptionRelationId, AccessShareLock);
 		SET_LOCKTAG_OBJECT(tag, InvalidOid, SubscriptionRelationId, e->subid, 0);
 		if (LockAcquire(&tag, AccessExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 		{
@@ -2722,7 +2725,10 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	 * must neither hold the lock nor cancel the reconnection.  The
 	 * reconnection is cancelled when the ALTER's transaction commits (the
 	 * lock is held until then): one that fails or is rolled back changes
-	 * nothing.
+	 * nothing.  pg_subscription's lock before the subscription's, in
+	 * PostgreSQL's own order (DROP SUBSCRIPTION takes the table's, then the
+	 * subscription's): the other order could deadlock with a transaction
+	 * dropping subscriptions.
 	 */
 	if (stmt->subname != NULL && !replica_enabling_self)
 	{
@@ -2730,6 +2736,7 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 
 		if (OidIsValid(subid) && pg_subscription_ownercheck(subid, GetUserId()))
 		{
+			LockRelationOid(SubscriptionRelationId, RowExclusiveLock);
 			LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
 			replica_reconnect_cancel_at_commit(subid);
 		}
