@@ -15,7 +15,7 @@ use IPC::Run;
 use LedgerTest;
 
 our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
-  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of acct_subscribed);
+  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of acct_subscribed call_waiting);
 
 # Poll a query until it returns 't', at most $secs seconds; true if it did.
 # (poll_query_until waits 180 s, which a failing case should not cost.)
@@ -118,6 +118,24 @@ sub acct_subscribed
 	is($peer->safe_psql('postgres', "SELECT ledger.create_subscription('sub', '$ci', 'pub')"), '1', 'subscribed');
 	ok(caught_up($origin, $peer, 'acct'), 'the replica caught up');
 	return $ci;
+}
+
+# SELECT ledger.$call (e.g. "resync_subscription('sub')") in a background
+# session at a node, and wait until that call waits as $wait says (a
+# condition on pg_stat_activity, e.g. "wait_event_type = 'Lock'"): one
+# assertion, named $name.  Returns the session (on_error_stop off).
+sub call_waiting
+{
+	my ($node, $call, $wait, $name, $db) = @_;
+	$db //= 'postgres';
+	(my $fn = $call) =~ s/\(.*//s;
+	my $session = $node->background_psql($db, on_error_stop => 0);
+	$session->query_until(qr/started/, "\\echo started\nSELECT ledger.$call;\n");
+	ok( poll_until(
+			$node, qq{SELECT count(*) = 1 FROM pg_stat_activity
+			 WHERE query LIKE 'SELECT ledger.$fn(%' AND $wait}, 30, $db),
+		$name);
+	return $session;
 }
 
 # The newest block of a ledger at a node (-1 if none).

@@ -99,13 +99,8 @@ $peer->quit;
 # before it makes the slot, since 2026-12-06)
 my $block = $b->background_psql($db);
 $block->query_safe('BEGIN; LOCK TABLE ledger.transactions IN ACCESS EXCLUSIVE MODE');
-my $sub = $b->background_psql($db, on_error_stop => 0);
-$sub->query_until(qr/started/, "\\echo started\nSELECT ledger.create_subscription('sub_u', '$ci', 'pub_u');\n");
-ok( poll_until(
-		$b,
-		q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.create_subscription(%' AND wait_event_type = 'Lock'},
-		30, $db),
-	'create_subscription waits for a lock at the peer');
+my $sub = call_waiting($b, "create_subscription('sub_u', '$ci', 'pub_u')", "wait_event_type = 'Lock'",
+	'create_subscription waits for a lock at the peer', $db);
 ok(poll_until($a, q{SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'sub_u'}, 30, $db),
 	'... having made its slot at the origin');
 my $wpid = $a->safe_psql($db,
@@ -152,13 +147,8 @@ $a->safe_psql($db, q{
 });
 $block = $b->background_psql($db);
 $block->query_safe('BEGIN; LOCK TABLE ledger.transactions IN ACCESS EXCLUSIVE MODE');
-$sub = $b->background_psql($db, on_error_stop => 0);
-$sub->query_until(qr/started/, "\\echo started\nSELECT ledger.create_subscription('sub_w', '$ci', 'pub_w');\n");
-ok( poll_until(
-		$b,
-		q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT ledger.create_subscription(%' AND wait_event_type = 'Lock'},
-		30, $db),
-	'create_subscription of w waits at the peer');
+$sub = call_waiting($b, "create_subscription('sub_w', '$ci', 'pub_w')", "wait_event_type = 'Lock'",
+	'create_subscription of w waits at the peer', $db);
 ok(poll_until($a, q{SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'sub_w'}, 30, $db),
 	'... having made its slot at the origin');
 # the origin's rows of w wait for a lock there; the query at the origin is

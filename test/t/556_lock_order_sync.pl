@@ -172,11 +172,7 @@ for my $t ('acct', 'ledger.transactions', 'ledger.history_tiles', 'plain')
 {
 	my $dba = $b->background_psql('postgres');
 	$dba->query_safe("BEGIN; COMMENT ON SUBSCRIPTION sub IS 'ours'");
-	my $resync = $b->background_psql('postgres', on_error_stop => 0);
-	$resync->query_until(qr/started/, "\\echo started\nSELECT ledger.resync_subscription('sub');\n");
-	ok( poll_until(
-			$b, q{SELECT count(*) = 1 FROM pg_stat_activity
-			 WHERE query LIKE 'SELECT ledger.resync_subscription(%' AND wait_event_type = 'Lock'}, 30),
+	my $resync = call_waiting($b, "resync_subscription('sub')", "wait_event_type = 'Lock'",
 		'resync_subscription waits for the DBA\'s lock');
 	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
 	ok(caught_up($a, $b, 'acct'), '... while the apply worker applies a transaction');
@@ -313,11 +309,7 @@ for my $call ('resync_subscription', 'drop_subscription')
 {
 	my $dba = $b->background_psql('postgres');
 	$dba->query_safe("BEGIN; ALTER SUBSCRIPTION sub SET (synchronous_commit = 'local')");
-	my $caller = $b->background_psql('postgres', on_error_stop => 0);
-	$caller->query_until(qr/started/, "\\echo started\nSELECT ledger.$call('sub');\n");
-	ok( poll_until(
-			$b, qq{SELECT count(*) = 1 FROM pg_stat_activity
-			 WHERE query LIKE 'SELECT ledger.$call(%' AND wait_event_type = 'Lock'}, 30),
+	my $caller = call_waiting($b, "$call('sub')", "wait_event_type = 'Lock'",
 		"$call waits for the lock of the DBA's ALTER SUBSCRIPTION");
 	$dba->query_safe('COMMIT');
 	$dba->quit;

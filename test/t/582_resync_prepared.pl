@@ -93,11 +93,7 @@ verify_ok($b, 'postgres', 't', $d, "the replica verifies against the origin's di
 # A transaction manager's two-phase commit, prepared and committed within
 # moments, is waited for (a grace of 5 s), not refused.
 $a->safe_psql('postgres', q{BEGIN; INSERT INTO t VALUES (5, 'two-phase'); PREPARE TRANSACTION 'brief'});
-my $caller = $b->background_psql('postgres', on_error_stop => 0);
-$caller->query_until(qr/started/, "\\echo started\nSELECT ledger.resync_subscription('$sub');\n");
-ok( poll_until(
-		$b, q{SELECT count(*) = 1 FROM pg_stat_activity
-		 WHERE query LIKE 'SELECT ledger.resync_subscription(%' AND wait_event = 'Extension'}, 30),
+my $caller = call_waiting($b, "resync_subscription('$sub')", "wait_event = 'Extension'",
 	'the resync waits for the transaction prepared at the origin');
 $a->safe_psql('postgres', q{COMMIT PREPARED 'brief'});
 $caller->{stderr} = '';
