@@ -8,7 +8,12 @@ CREATE FUNCTION ledger.verify_signature(algorithm text, public_key bytea,
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'ledger_verify_signature'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-COST 10000;	-- about 50 us: let the planner test cheap quals first
+-- About 55-75 us a call, 2000 units of cpu_operator_cost on PostgreSQL's
+-- scale (jit_above_cost's 100000 stands for a query of about a second):
+-- the planner still tests cheap quals first.  0.1.0 said 10000, and a query
+-- over 4,000 signatures was JIT-compiled, which cost a fresh session more
+-- than half the verification again (docs/signing.md).
+COST 2000;
 COMMENT ON FUNCTION ledger.verify_signature(text, bytea, bytea, bytea) IS
 'true if signature verifies over message under public_key with algorithm ed25519, ecdsa-p256 (DER) or ecdsa-p256-p1363 (r||s); false for a wrong or malformed signature';
 
@@ -16,7 +21,7 @@ CREATE FUNCTION ledger.canonical_public_key(algorithm text, public_key bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'ledger_canonical_public_key'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-COST 10000;
+COST 2000;	-- 50-75 us a call, as verify_signature
 COMMENT ON FUNCTION ledger.canonical_public_key(text, bytea) IS
 'checked canonical form of a public key (32 raw bytes for ed25519, 65-byte uncompressed point for ECDSA P-256), from that form or a DER SubjectPublicKeyInfo';
 
@@ -24,7 +29,7 @@ CREATE FUNCTION ledger.public_key_from_pem(pem text)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'ledger_public_key_from_pem'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-COST 10000;
+COST 2000;	-- 50-75 us a call, as verify_signature
 COMMENT ON FUNCTION ledger.public_key_from_pem(text) IS
 'canonical form of the Ed25519 or ECDSA P-256 key in a PEM PUBLIC KEY block';
 
