@@ -55,9 +55,29 @@ sub _init_from_template
 	return $cluster_init->(@_);
 }
 
+# LEDGER_TEST_EXTRA_CONF (docs/testing.md): its text is appended to a node's
+# postgresql.conf just before the node's first start, so after every line the
+# test file itself appended, which it overrides; e.g.
+# LEDGER_TEST_EXTRA_CONF='ledger.seal_interval = 1s' runs the suite against a
+# slow sealer.  Here, not in LedgerTest's ledger_node, so that it reaches the
+# nodes test files make with PostgreSQL::Test::Cluster->new as well.  A
+# standby made from a backup has the lines already and gets them again, which
+# changes nothing.
+my $cluster_start = \&PostgreSQL::Test::Cluster::start;
+
+sub _start_with_extra_conf
+{
+	my ($self) = @_;
+	my $extra = $ENV{LEDGER_TEST_EXTRA_CONF};
+	$self->append_conf('postgresql.conf', "\n$extra\n")
+	  if !$self->{_ledger_extra_conf}++ && defined $extra && $extra ne '';
+	return $cluster_start->(@_);
+}
+
 {
 	no warnings 'redefine';
 	*PostgreSQL::Test::Cluster::init = \&_init_from_template;
+	*PostgreSQL::Test::Cluster::start = \&_start_with_extra_conf;
 }
 
 1;

@@ -25,9 +25,8 @@ our @EXPORT =
 #   install_path => a PostgreSQL installation (default: PATH's)
 #   conf         => extra postgresql.conf lines
 #   allows_streaming / has_archiving: as PostgreSQL::Test::Cluster->init
-# When the environment has LEDGER_TEST_EXTRA_CONF, its text is appended after
-# all of these (so it overrides them): e.g. LEDGER_TEST_EXTRA_CONF=
-# 'ledger.seal_interval = 1s' runs the tests against a slow sealer.
+# LEDGER_TEST_EXTRA_CONF is appended after all of these, at the node's first
+# start (InitdbTemplate, which every test file loads).
 sub ledger_node
 {
 	my ($name, %opt) = @_;
@@ -42,8 +41,6 @@ sub ledger_node
 		  . "max_worker_processes = 16\n"
 		  . "ledger.seal_interval = 100ms\n"
 		  . ($opt{conf} // ''));
-	$node->append_conf('postgresql.conf', "\n$ENV{LEDGER_TEST_EXTRA_CONF}\n")
-	  if defined $ENV{LEDGER_TEST_EXTRA_CONF} && $ENV{LEDGER_TEST_EXTRA_CONF} ne '';
 	$node->start;
 	return $node;
 }
