@@ -239,3 +239,61 @@ SET statement_timeout = '300ms';
 SELECT ledger.american_price('put', 100, 100, 1, 0.05, 0, 0.2, 'crr', 100000);
 SELECT ledger.american_implied_vol('put', 7, 100, 100, 1, 0.05, 0, 'crr', 100000);
 RESET statement_timeout;
+
+-- The planner's cost of a price (docs/pricing.md, "Planner cost").  On
+-- PostgreSQL's scale cpu_operator_cost is about 25 ns and jit_above_cost's
+-- 100000 a query of about a second; american_price takes about 10 us a call,
+-- american_greeks and american_implied_vol 80-100 us.  Under 0.1.0's
+-- default COST 1 a query returning a price a row stayed in one process (a
+-- Gather's 0.1 a row outweighed the cheap-looking prices), and a dear
+-- qual was tested before a cheap one.  PostgreSQL's defaults, explicitly;
+-- parallel_workers stands for a table large enough for two workers.
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 1000;
+SET parallel_tuple_cost = 0.1;
+SET cpu_operator_cost = 0.0025;
+SET cpu_tuple_cost = 0.01;
+SET jit_above_cost = 100000;
+CREATE TABLE cost_book (id int, s float8, k float8, t float8, v float8)
+	WITH (parallel_workers = 2);
+INSERT INTO cost_book
+SELECT i, 50 + (i % 1000) * 0.1, 100, 0.05 + (i % 13) * 0.3, 0.05 + (i % 77) * 0.01
+  FROM generate_series(1, 10000) i;
+ANALYZE cost_book;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+	RETURN j::jsonb -> 0 -> 'Plan';
+END $$;
+-- 10,000 American prices (about 0.1 s) are shared with workers; 10,000
+-- European ones (about 1 ms) are not worth a Gather
+SELECT f, pg_temp.plan_of(format('SELECT id, %s FROM cost_book', e)) ->> 'Node Type' AS top
+  FROM (VALUES
+	('american_price', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v)$$),
+	('american_greeks', $$ledger.american_greeks('put', s, k, t, 0.05, 0.02, v)$$),
+	('american_implied_vol', $$ledger.american_implied_vol('put', 5, s, k, t, 0.05, 0.02)$$),
+	('bsm_price', $$ledger.bsm_price('put', s, k, t, 0.05, 0.02, v)$$)) x(f, e);
+-- 5,000 rows (0.05 to 0.5 s) stay under jit_above_cost; 200,000 American
+-- prices (about 2 s) do not
+SELECT f, ((pg_temp.plan_of(format('SELECT %s FROM generate_series(1, %s) g', e, n))
+			->> 'Total Cost')::float8 < current_setting('jit_above_cost')::float8) AS under_jit
+  FROM (VALUES
+	('american_price', $$ledger.american_price('put', 100, 100, 1, 0.05, 0.02, g / 1e4)$$, 5000),
+	('american_greeks', $$ledger.american_greeks('put', 100, 100, 1, 0.05, 0.02, g / 1e4)$$, 5000),
+	('american_implied_vol', $$ledger.american_implied_vol('put', 5 + g / 1e4, 100, 100, 1, 0.05, 0.02)$$, 5000),
+	('american_price', $$ledger.american_price('put', 100, 100, 1, 0.05, 0.02, g / 1e6)$$, 200000)) x(f, e, n);
+-- a cheap qual is tested first
+SELECT pg_temp.plan_of($q$SELECT id FROM cost_book
+	WHERE ledger.american_price('put', s, k, t, 0.05, 0.02, v) > 5 AND id % 10 = 0$q$)
+	-> 'Plans' -> 0 ->> 'Filter' AS american_filter;
+SELECT pg_temp.plan_of($q$SELECT id FROM cost_book
+	WHERE ledger.bsm_price('put', s, k, t, 0.05, 0.02, v) > 5 AND id % 10 = 0$q$)
+	->> 'Filter' AS european_filter;
+DROP TABLE cost_book;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET cpu_operator_cost;
+RESET cpu_tuple_cost;
+RESET jit_above_cost;

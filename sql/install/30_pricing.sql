@@ -19,7 +19,8 @@ CREATE FUNCTION ledger.bsm_price(kind pg_catalog.text, s pg_catalog.float8,
 	q pg_catalog.float8, sigma pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_bsm_price'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 4;	-- about 0.1 us a call (docs/pricing.md, "Planner cost")
 COMMENT ON FUNCTION ledger.bsm_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8) IS
@@ -30,7 +31,8 @@ CREATE FUNCTION ledger.black76_price(kind pg_catalog.text, f pg_catalog.float8,
 	sigma pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_black76_price'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 4;	-- about 0.1 us a call
 COMMENT ON FUNCTION ledger.black76_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'European option on a forward or future, Black (1976)';
@@ -40,7 +42,8 @@ CREATE FUNCTION ledger.bachelier_price(kind pg_catalog.text, f pg_catalog.float8
 	sigma_normal pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_bachelier_price'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 4;	-- about 0.1 us a call
 COMMENT ON FUNCTION ledger.bachelier_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'European option on a forward, Bachelier (normal) model; sigma_normal in price units per sqrt(year)';
@@ -50,7 +53,8 @@ CREATE FUNCTION ledger.bsm_greeks(kind pg_catalog.text, s pg_catalog.float8,
 	q pg_catalog.float8, sigma pg_catalog.float8)
 RETURNS ledger.option_greeks
 AS 'MODULE_PATHNAME', 'ledger_bsm_greeks'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 10;	-- about 0.25 us a call
 COMMENT ON FUNCTION ledger.bsm_greeks(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8) IS
@@ -61,7 +65,8 @@ CREATE FUNCTION ledger.black76_greeks(kind pg_catalog.text, f pg_catalog.float8,
 	sigma pg_catalog.float8)
 RETURNS ledger.option_greeks
 AS 'MODULE_PATHNAME', 'ledger_black76_greeks'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 10;	-- about 0.25 us a call
 COMMENT ON FUNCTION ledger.black76_greeks(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'Black-76 price and Greeks (delta and gamma in f)';
@@ -71,7 +76,8 @@ CREATE FUNCTION ledger.bachelier_greeks(kind pg_catalog.text, f pg_catalog.float
 	sigma_normal pg_catalog.float8)
 RETURNS ledger.option_greeks
 AS 'MODULE_PATHNAME', 'ledger_bachelier_greeks'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 10;	-- about 0.25 us a call
 COMMENT ON FUNCTION ledger.bachelier_greeks(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'Bachelier price and Greeks (delta and gamma in f, vega per unit of sigma_normal)';
@@ -81,7 +87,8 @@ CREATE FUNCTION ledger.bsm_implied_vol(kind pg_catalog.text, price pg_catalog.fl
 	r pg_catalog.float8, q pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_bsm_implied_vol'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 12;	-- about 0.3 us a call
 COMMENT ON FUNCTION ledger.bsm_implied_vol(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8) IS
@@ -92,7 +99,8 @@ CREATE FUNCTION ledger.black76_implied_vol(kind pg_catalog.text, price pg_catalo
 	r pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_black76_implied_vol'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 12;	-- about 0.3 us a call
 COMMENT ON FUNCTION ledger.black76_implied_vol(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'Black-76 implied volatility; NULL when the price is outside the no-arbitrage bounds';
@@ -102,7 +110,8 @@ CREATE FUNCTION ledger.bachelier_implied_vol(kind pg_catalog.text, price pg_cata
 	r pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_bachelier_implied_vol'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 20;	-- about 0.5 us a call
 COMMENT ON FUNCTION ledger.bachelier_implied_vol(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'Bachelier implied normal volatility; NULL when the price is below intrinsic value';
@@ -113,7 +122,14 @@ CREATE FUNCTION ledger.american_price(kind pg_catalog.text, s pg_catalog.float8,
 	method pg_catalog.text DEFAULT 'qdfp', steps pg_catalog.int4 DEFAULT 500)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_price'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+-- COST in units of cpu_operator_cost, about 25 ns on PostgreSQL's scale
+-- (jit_above_cost's 100000 stands for a query of about a second).  The
+-- default method qdfp takes about 10 us a call: 400.  The cost cannot see
+-- the method or the steps: baw (0.8 us) and bjs2002 (1.9 us) are
+-- over-costed, the tree (150 us at 500 steps) under-costed.  The default
+-- COST 1 of 0.1.0 (25 ns) kept a query returning many prices in one process.
+COST 400;
 COMMENT ON FUNCTION ledger.american_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
@@ -125,7 +141,8 @@ CREATE FUNCTION ledger.american_implied_vol(kind pg_catalog.text, price pg_catal
 	method pg_catalog.text DEFAULT 'qdfp', steps pg_catalog.int4 DEFAULT 500)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_implied_vol'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 4000;	-- about 90-100 us a call (qdfp; baw about 8 us)
 COMMENT ON FUNCTION ledger.american_implied_vol(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
@@ -136,7 +153,8 @@ CREATE FUNCTION ledger.american_greeks(kind pg_catalog.text, s pg_catalog.float8
 	q pg_catalog.float8, sigma pg_catalog.float8)
 RETURNS ledger.option_greeks
 AS 'MODULE_PATHNAME', 'ledger_american_greeks'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 3000;	-- about 75-85 us a call (several qdfp prices)
 COMMENT ON FUNCTION ledger.american_greeks(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8) IS

@@ -11,7 +11,8 @@ CREATE OR REPLACE FUNCTION ledger.american_price(kind pg_catalog.text, s pg_cata
 	method pg_catalog.text DEFAULT 'qdfp', steps pg_catalog.int4 DEFAULT 500)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_price'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 400;	-- as in sql/install/30_pricing.sql (0.1.0: 1)
 COMMENT ON FUNCTION ledger.american_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
@@ -23,14 +24,16 @@ CREATE OR REPLACE FUNCTION ledger.american_implied_vol(kind pg_catalog.text, pri
 	method pg_catalog.text DEFAULT 'qdfp', steps pg_catalog.int4 DEFAULT 500)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_implied_vol'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 4000;	-- (0.1.0: 1)
 
 CREATE FUNCTION ledger.american_greeks(kind pg_catalog.text, s pg_catalog.float8,
 	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
 	q pg_catalog.float8, sigma pg_catalog.float8)
 RETURNS ledger.option_greeks
 AS 'MODULE_PATHNAME', 'ledger_american_greeks'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+COST 3000;
 COMMENT ON FUNCTION ledger.american_greeks(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8) IS

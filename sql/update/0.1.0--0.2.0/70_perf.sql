@@ -14,3 +14,16 @@ ALTER TABLE ledger.blocks ALTER COLUMN xact_ids SET STORAGE EXTERNAL;
 ALTER FUNCTION ledger.verify_signature(pg_catalog.text, pg_catalog.bytea, pg_catalog.bytea, pg_catalog.bytea) COST 2000;
 ALTER FUNCTION ledger.canonical_public_key(pg_catalog.text, pg_catalog.bytea) COST 2000;
 ALTER FUNCTION ledger.public_key_from_pem(pg_catalog.text) COST 2000;
+
+-- 0.1.0 left the European pricing functions at the default COST 1 of a C
+-- function (25 ns); they take 0.1-0.5 us a call (sql/install/30_pricing.sql,
+-- docs/pricing.md).  The American ones get theirs in 30_pricing.sql.
+ALTER FUNCTION ledger.bsm_price(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 4;
+ALTER FUNCTION ledger.black76_price(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 4;
+ALTER FUNCTION ledger.bachelier_price(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 4;
+ALTER FUNCTION ledger.bsm_greeks(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 10;
+ALTER FUNCTION ledger.black76_greeks(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 10;
+ALTER FUNCTION ledger.bachelier_greeks(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 10;
+ALTER FUNCTION ledger.bsm_implied_vol(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 12;
+ALTER FUNCTION ledger.black76_implied_vol(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 12;
+ALTER FUNCTION ledger.bachelier_implied_vol(pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) COST 20;
