@@ -2721,25 +2721,34 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	 * read the row: a sealer enabling the subscription again (which holds it)
 	 * is waited for here, and the ALTER then reads what it committed instead
 	 * of failing with "tuple concurrently updated".  Only for the
-	 * subscription's owner: PostgreSQL refuses anyone else, whose attempt
-	 * must neither hold the lock nor cancel the reconnection.  The
-	 * reconnection is cancelled when the ALTER's transaction commits (the
-	 * lock is held until then): one that fails or is rolled back changes
-	 * nothing.  pg_subscription's lock before the subscription's, in
-	 * PostgreSQL's own order (DROP SUBSCRIPTION takes the table's, then the
-	 * subscription's): the other order could deadlock with a transaction
-	 * dropping subscriptions.
+	 * subscription's owner: anyone else's attempt must neither hold the lock
+	 * nor cancel the reconnection (it is refused, below).  The reconnection
+	 * is cancelled when the ALTER's transaction commits (the lock is held
+	 * until then): one that fails or is rolled back changes nothing.
+	 * pg_subscription's lock before the subscription's, in PostgreSQL's own
+	 * order (DROP SUBSCRIPTION takes the table's, then the subscription's):
+	 * the other order could deadlock with a transaction dropping
+	 * subscriptions.
+	 *
+	 * Anyone else is refused here, in PostgreSQL's words and before the guard
+	 * reads anything of ledger: this trigger runs before PostgreSQL's own
+	 * checks, and the reads below, as the caller, gave a role that may not
+	 * alter the subscription ledger's refusals (which say what the
+	 * subscription writes) or "permission denied for table replicas" instead
+	 * (test/t/587_alter_sub_nonowner.pl).  Refused, not left to PostgreSQL: a
+	 * role made the owner in between would otherwise pass PostgreSQL's check
+	 * without the guard's.  The same errors as AlterSubscription()'s, in its
+	 * order (a subscription that does not exist, then its owner).
 	 */
 	if (stmt->subname != NULL && !replica_enabling_self)
 	{
-		Oid			subid = get_subscription_oid(stmt->subname, true);
+		Oid			subid = get_subscription_oid(stmt->subname, false);
 
-		if (OidIsValid(subid) && pg_subscription_ownercheck(subid, GetUserId()))
-		{
-			LockRelationOid(SubscriptionRelationId, RowExclusiveLock);
-			LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
-			replica_reconnect_cancel_at_commit(subid);
-		}
+		if (!pg_subscription_ownercheck(subid, GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SUBSCRIPTION, stmt->subname);
+		LockRelationOid(SubscriptionRelationId, RowExclusiveLock);
+		LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
+		replica_reconnect_cancel_at_commit(subid);
 	}
 
 	/*
