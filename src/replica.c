@@ -733,6 +733,61 @@ replica_reconnect_cancel(Oid subid)
 }
 
 /*
+ * ledger.resync_subscription() failed after it had dropped subscription
+ * subid's slot at the origin (message: its error).  The rollback puts the
+ * subscription back as it was, slot gone: a reconnection pending (a lost
+ * connection disabled it; the resync's own ALTER SUBSCRIPTION ... DISABLE,
+ * which would have cancelled it, is rolled back too) would have the sealer
+ * enable a subscription whose apply worker can only fail on the missing
+ * slot, again and again, while replication_status read "reconnecting" and
+ * named the old lost connection (test/t/588_resync_failed.pl).  Not
+ * transactional, as the slot's drop: the reconnection is cancelled and the
+ * failure becomes the subscription's last error ("disabled"), until a
+ * resync succeeds.  Runs while that error is being raised: takes only the
+ * spinlock.
+ */
+void
+replica_resync_failed(Oid subid, const char *message)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	char text[	REPLICA_ERROR_LEN];
+	int			slot = -1;
+	int			i;
+
+	if (replica_shared == NULL)
+		return;
+	snprintf(text, sizeof(text),
+			 "ledger.resync_subscription() failed after it dropped the subscription's slot at the origin: %s",
+			 message != NULL ? message : "(no message)");
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+	{
+		if (replica_shared->slots[i].subid == subid)
+		{
+			slot = i;
+			break;
+		}
+		if (slot < 0 || replica_shared->slots[i].at < replica_shared->slots[slot].at)
+			slot = i;			/* a free slot (at 0) or the oldest */
+	}
+	if (replica_shared->slots[slot].subid != subid)
+	{
+		replica_shared->slots[slot].streak = 0;
+		replica_shared->slots[slot].reconnected_at = 0;
+	}
+	replica_shared->slots[slot].subid = subid;
+	replica_shared->slots[slot].dboid = MyDatabaseId;
+	replica_shared->slots[slot].at = now;
+	replica_shared->slots[slot].finish_lsn = InvalidXLogRecPtr;
+	replica_shared->slots[slot].sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+	replica_shared->slots[slot].connection = false;
+	replica_shared->slots[slot].reconnect = false;
+	strlcpy(replica_shared->slots[slot].message, text, REPLICA_ERROR_LEN);
+	replica_shared->changes++;
+	SpinLockRelease(&replica_shared->mutex);
+}
+
+/*
  * Slot i, if it is still subid's: a reconnection made counts towards the
  * next one's delay (even if a newer error came since), and with clear its
  * reconnection is cleared if it still describes the error seen at "at".

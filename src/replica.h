@@ -50,6 +50,12 @@ extern int	ledger_sync_reconnect_delay;
 extern int	replica_reconnect_databases(Oid *dboids, int max);
 extern void replica_errors_persist(void);
 
+/*
+ * resync_subscription() failed after it dropped the subscription's slot at
+ * the origin: no reconnection, the failure its last error.
+ */
+extern void replica_resync_failed(Oid subid, const char *message);
+
 /* In a sealer, outside a transaction: make the reconnections due here. */
 extern void replica_reconnect_subscriptions(void);
 

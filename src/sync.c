@@ -2396,6 +2396,35 @@ sync_create_subscription(const char *subname, const char *conninfo, const char *
 }
 
 /*
+ * In the PG_CATCH of a resync that fails after it dropped the old slot at
+ * the origin (never returns): the rollback puts the subscription back as it
+ * was, slot gone, which a rollback cannot put back.  The subscription is
+ * not enabled again by ledger (a reconnection that was pending is
+ * cancelled) and its status names the failure (replica_resync_failed); the
+ * error says so too.  Until 2026-12-07 a reconnection pending went on, and
+ * the sealer enabled a subscription whose apply worker could only fail on
+ * the missing slot (test/t/588_resync_failed.pl).
+ */
+static void
+sync_resync_failed(MemoryContext cxt, Oid subid, const char *subname)
+{
+	ErrorData  *edata;
+	char	   *note;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	replica_resync_failed(subid, edata->message);
+	note = psprintf("ledger.resync_subscription() had dropped the subscription's slot \"%s\" at the origin, which a rollback does not put back: the subscription cannot stream until a resync succeeds.",
+					subname);
+	edata->detail = edata->detail != NULL ? psprintf("%s\n%s", edata->detail, note) : note;
+	if (edata->hint == NULL)
+		edata->hint = psprintf("Call ledger.resync_subscription(%s) again once the cause of the error is removed.",
+							   quote_literal_cstr(subname));
+	ReThrowError(edata);
+}
+
+/*
  * Copy and verify the publication's ledgers under the snapshot of a new
  * slot, then subscribe on that slot.  With resync, replicas held already
  * are compared and completed.  Returns the number of ledgers.
@@ -2405,6 +2434,8 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 {
 	SyncConn   *sc;
 	volatile int nledgers = 0;
+	volatile Oid slot_dropped = InvalidOid;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	/*
 	 * In memory that the longjmp of an error leaves alone: the PG_CATCH below
@@ -2451,8 +2482,11 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			 * subscription disabled.  This stops its apply worker now; the
 			 * launcher waits for our commit.
 			 */
+			Oid			subid = get_subscription_oid(subname, false);
+
 			sync_drop_local_subscription(subname);
 			sync_drop_remote_slot(sc, subname);
+			slot_dropped = subid;
 		}
 		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
 		sc->in_xact = true;
@@ -2546,6 +2580,8 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 	{
 		replica_set_copying(NULL);
 		sync_abandon(sc);
+		if (OidIsValid(slot_dropped))
+			sync_resync_failed(cxt, slot_dropped, subname);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
