@@ -218,14 +218,36 @@ static bool replica_enabling_self = false;
 #define REPLICA_RECONNECT_STREAK_MS (5 * 60 * 1000)
 #define REPLICA_RECONNECT_MAX_DOUBLINGS 5
 
+/*
+ * A subscription whose reconnection a transaction cancels, between the
+ * transaction's pre-commit and its end (count: how many such transactions).
+ * Not in the file: a file written meanwhile reads the reconnection
+ * cancelled (replica_slots_copy).
+ */
+typedef struct ReplicaCancelling
+{
+	Oid			subid;
+	int			count;
+} ReplicaCancelling;
+
 typedef struct ReplicaShared
 {
 	slock_t		mutex;
 	uint64		changes;		/* counts changes of the slots */
 	ReplicaErrorSlot slots[REPLICA_ERROR_SLOTS];
+	ReplicaCancelling cancelling[REPLICA_ERROR_SLOTS];
 } ReplicaShared;
 
 static ReplicaShared *replica_shared = NULL;
+
+/*
+ * Held while a process copies the slots and writes them to the file (not by
+ * the postmaster at its exit, when no other process is left): the file
+ * written last holds the slots copied last.  Without it, the launcher could
+ * rename a copy taken before an administrator's session wrote its
+ * cancellation over that session's file.
+ */
+static LWLock *replica_file_lock = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -236,6 +258,7 @@ replica_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(ReplicaShared)));
+	RequestNamedLWLockTranche("ledger replica errors", 1);
 }
 
 /*
@@ -335,6 +358,53 @@ error:
 	return false;
 }
 
+/*
+ * Copy the slots for the file (spinlock held): a reconnection that a
+ * transaction is cancelling reads cancelled.  Should that transaction then
+ * fail and a crash follow before the file is written again, the
+ * reconnection is lost and the subscription stays disabled, which an
+ * administrator sees; the other way, a reconnection brought back by a crash
+ * after the cancellation committed, enabled the subscription behind the
+ * administrator (test/t/589_cancel_crash.pl).
+ */
+static void
+replica_slots_copy(ReplicaErrorSlot *copy)
+{
+	int			i;
+	int			j;
+
+	memcpy(copy, replica_shared->slots, sizeof(ReplicaErrorSlot) * REPLICA_ERROR_SLOTS);
+	for (j = 0; j < REPLICA_ERROR_SLOTS; j++)
+		if (replica_shared->cancelling[j].count > 0)
+			for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+				if (copy[i].subid == replica_shared->cancelling[j].subid)
+					copy[i].reconnect = false;
+}
+
+/*
+ * Copy the slots and write them to the file, replica_file_lock held; true
+ * if written (or if there are no slots), *changes the count of changes
+ * copied.
+ */
+static bool
+replica_errors_copy_write(int elevel, uint64 *changes)
+{
+	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+	bool		ok;
+
+	if (replica_shared == NULL || replica_file_lock == NULL)
+		return true;
+	LWLockAcquire(replica_file_lock, LW_EXCLUSIVE);
+	SpinLockAcquire(&replica_shared->mutex);
+	if (changes != NULL)
+		*changes = replica_shared->changes;
+	replica_slots_copy(copy);
+	SpinLockRelease(&replica_shared->mutex);
+	ok = replica_errors_write(copy, elevel);
+	LWLockRelease(replica_file_lock);
+	return ok;
+}
+
 /* In the postmaster, at its exit: write the slots (not after a crash). */
 static void
 replica_errors_save(int code, Datum arg)
@@ -360,19 +430,17 @@ replica_errors_persist(void)
 {
 	static uint64 written = 0;
 	static uint64 failed = 0;
-	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
 	uint64		changes;
 
 	if (replica_shared == NULL)
 		return;
 	SpinLockAcquire(&replica_shared->mutex);
 	changes = replica_shared->changes;
-	if (changes != written)
-		memcpy(copy, replica_shared->slots, sizeof(copy));
 	SpinLockRelease(&replica_shared->mutex);
 	if (changes == written)
 		return;
-	if (replica_errors_write(copy, changes == failed ? DEBUG1 : LOG))
+	/* (logged once for each change: "failed" is the count seen before) */
+	if (replica_errors_copy_write(changes == failed ? DEBUG1 : LOG, &changes))
 		written = changes;
 	else
 		failed = changes;
@@ -435,9 +503,11 @@ replica_shmem_startup(void)
 		SpinLockInit(&replica_shared->mutex);
 		replica_shared->changes = 0;
 		memset(replica_shared->slots, 0, sizeof(replica_shared->slots));
+		memset(replica_shared->cancelling, 0, sizeof(replica_shared->cancelling));
 		if (!IsUnderPostmaster)
 			replica_errors_load();
 	}
+	replica_file_lock = &(GetNamedLWLockTranche("ledger replica errors"))->lock;
 	LWLockRelease(AddinShmemInitLock);
 	if (!IsUnderPostmaster)
 		on_shmem_exit(replica_errors_save, (Datum) 0);
@@ -664,6 +734,108 @@ replica_reconnect_cancel_at_commit(Oid subid)
 }
 
 /*
+ * The subscriptions this backend marks as cancelling (replica_cancels_save),
+ * at most REPLICA_ERROR_SLOTS.
+ */
+static Oid	replica_cancel_marked[REPLICA_ERROR_SLOTS];
+static int	replica_cancel_nmarked = 0;
+
+/*
+ * Pre-commit (or pre-prepare) of a transaction whose ALTER SUBSCRIPTIONs
+ * cancel pending reconnections: the file says so before the transaction
+ * commits, as the apply worker writes it before it commits the disabling.
+ * Until 2026-12-07 the cancellation reached the file only at the launcher's
+ * next round, up to a ledger.seal_interval after the commit; a crash in
+ * between brought the reconnection back, and the sealer enabled the
+ * subscription behind the administrator (test/t/589_cancel_crash.pl).  The
+ * subscriptions are marked as cancelling until the transaction ends, so
+ * that a file the launcher writes meanwhile reads the same.  Nothing is
+ * written unless one of them has a reconnection pending (pg_restore runs
+ * many ALTER SUBSCRIPTION).  A write that fails (a full volume) is a
+ * WARNING: the ALTER goes on, and the launcher tries again at each round.
+ */
+static void
+replica_cancels_save(void)
+{
+	ListCell   *lc;
+	bool		pending = false;
+	int			i;
+	int			j;
+
+	if (replica_cancel_subids == NIL || replica_shared == NULL)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	foreach(lc, replica_cancel_subids)
+	{
+		Oid			subid = lfirst_oid(lc);
+		int			unused = -1;
+
+		for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+			if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].reconnect)
+				break;
+		if (i == REPLICA_ERROR_SLOTS)
+			continue;			/* no reconnection pending */
+		for (i = 0; i < replica_cancel_nmarked && replica_cancel_marked[i] != subid; i++)
+			;
+		if (i < replica_cancel_nmarked || replica_cancel_nmarked == REPLICA_ERROR_SLOTS)
+			continue;			/* marked already (or no room: as before) */
+		for (j = 0; j < REPLICA_ERROR_SLOTS; j++)
+		{
+			if (replica_shared->cancelling[j].count > 0 &&
+				replica_shared->cancelling[j].subid == subid)
+				break;
+			if (unused < 0 && replica_shared->cancelling[j].count == 0)
+				unused = j;
+		}
+		if (j == REPLICA_ERROR_SLOTS)
+		{
+			if (unused < 0)
+				continue;		/* no room: written at the launcher's round */
+			j = unused;
+			replica_shared->cancelling[j].subid = subid;
+		}
+		replica_shared->cancelling[j].count++;
+		replica_cancel_marked[replica_cancel_nmarked++] = subid;
+		pending = true;
+	}
+	if (pending)
+		replica_shared->changes++;
+	SpinLockRelease(&replica_shared->mutex);
+	if (pending)
+		(void) replica_errors_copy_write(WARNING, NULL);
+}
+
+/*
+ * End of the transaction: its marks are taken back (after the reconnections
+ * were cancelled, at a commit).  At an abort the file is written again by
+ * the launcher's next round (the change counted), with the reconnection.
+ */
+static void
+replica_cancels_unmark(void)
+{
+	int			i;
+	int			j;
+
+	if (replica_cancel_nmarked == 0 || replica_shared == NULL)
+	{
+		replica_cancel_nmarked = 0;
+		return;
+	}
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < replica_cancel_nmarked; i++)
+		for (j = 0; j < REPLICA_ERROR_SLOTS; j++)
+			if (replica_shared->cancelling[j].count > 0 &&
+				replica_shared->cancelling[j].subid == replica_cancel_marked[i])
+			{
+				replica_shared->cancelling[j].count--;
+				break;
+			}
+	replica_shared->changes++;
+	SpinLockRelease(&replica_shared->mutex);
+	replica_cancel_nmarked = 0;
+}
+
+/*
  * End of a transaction: cancel at its commit (or its PREPARE, after which
  * the ALTER may still commit) the reconnections of the subscriptions it
  * altered, forget them at its abort.
@@ -678,6 +850,7 @@ replica_cancels_end(bool commit)
 			replica_reconnect_cancel(lfirst_oid(lc));
 	replica_cancel_subids = NIL;
 	replica_cancel_levels = NIL;
+	replica_cancels_unmark();
 }
 
 /*
@@ -743,8 +916,8 @@ replica_reconnect_cancel(Oid subid)
  * named the old lost connection (test/t/588_resync_failed.pl).  Not
  * transactional, as the slot's drop: the reconnection is cancelled and the
  * failure becomes the subscription's last error ("disabled"), until a
- * resync succeeds.  Runs while that error is being raised: takes only the
- * spinlock.
+ * resync succeeds; the file is written at once.  Called once that error
+ * was copied and flushed (sync_resync_failed), before it is raised again.
  */
 void
 replica_resync_failed(Oid subid, const char *message)
@@ -785,6 +958,8 @@ replica_resync_failed(Oid subid, const char *message)
 	strlcpy(replica_shared->slots[slot].message, text, REPLICA_ERROR_LEN);
 	replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
+	/* and in the file at once: a crash must not bring the reconnection back */
+	(void) replica_errors_copy_write(WARNING, NULL);
 }
 
 /*
@@ -1370,11 +1545,16 @@ replica_xact_callback(XactEvent event, void *arg)
 		bool		reconnect = false;
 		int			i;
 
+		bool		written;
+
 		replica_error_unsaved = false;
+		LWLockAcquire(replica_file_lock, LW_EXCLUSIVE);
 		SpinLockAcquire(&replica_shared->mutex);
-		memcpy(copy, replica_shared->slots, sizeof(copy));
+		replica_slots_copy(copy);
 		SpinLockRelease(&replica_shared->mutex);
-		if (!replica_errors_write(copy, LOG) && IsLogicalWorker() && MySubscription != NULL)
+		written = replica_errors_write(copy, LOG);
+		LWLockRelease(replica_file_lock);
+		if (!written && IsLogicalWorker() && MySubscription != NULL)
 		{
 			for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 				if (copy[i].subid == MySubscription->oid)
@@ -1431,6 +1611,8 @@ replica_xact_callback(XactEvent event, void *arg)
 	}
 
 	/* reconnections that this transaction's ALTER SUBSCRIPTIONs cancel */
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+		replica_cancels_save();
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
 		replica_cancels_end(true);
