@@ -603,6 +603,15 @@ sub resync
 		($ok, $out) = sq($B, "SELECT ledger.resync_subscription('$sub')");
 	}
 	die "step $step: resync_subscription: $out" unless $ok;
+	# what the resync itself causes
+	allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
+	allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 2);
+	allow('chaos_a', qr/^ERROR:  replication slot "\w+" is active for PID/, 2);
+	allow('chaos_b', qr/^FATAL:  terminating logical replication worker due to administrator command/, 2);
+	# what B logged before the resync is still explained (an ENABLE just
+	# before it, in streaming(), starts an apply worker that stops on the
+	# new ledger's checkpoint): read before the explanation goes
+	read_logs();
 	$b_disabled = 0;
 	$need_resync = 0;
 	$stopped_ok = 0;
@@ -612,10 +621,6 @@ sub resync
 		$state{$t} = 'own' if $state{$t} eq 'pending';
 		$state{$t} = 'detached' if $state{$t} eq 'retired';
 	}
-	allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
-	allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 2);
-	allow('chaos_a', qr/^ERROR:  replication slot "\w+" is active for PID/, 2);
-	allow('chaos_b', qr/^FATAL:  terminating logical replication worker due to administrator command/, 2);
 }
 
 # ---------------------------------------------------------------- checks
