@@ -13,18 +13,31 @@
 #         checkpoints; a fresh ledger created, added to the publication
 #         (before or after the peer's resync_subscription), retired
 #         (remove_from_publication and drop_ledger);
+#         VACUUM (FULL), CLUSTER, VACUUM and ANALYZE of a ledger;
 #  at B   resync_subscription, ALTER SUBSCRIPTION DISABLE / ENABLE, verify,
-#         digest, reads, drop_ledger of a retired replica;
+#         digest, reads, drop_ledger of a retired replica; an
+#         administrator's ALTER SUBSCRIPTION ... CONNECTION (the same
+#         string), DISABLE or SET (synchronous_commit) in a transaction
+#         committed, rolled back or rolled back to a savepoint;
+#  both   ledger.seal_interval set between 200 ms and 2 s (ALTER SYSTEM and
+#         pg_reload_conf()); REINDEX and VACUUM (FULL) of
+#         ledger.transactions;
 #  faults pg_ctl restart -m immediate of either node, pg_terminate_backend
 #         of the walsender or the apply worker, a DBA holding a lock on a
-#         replica or a catalog table at B for up to 2 s.
+#         replica or a catalog table at B for up to 2 s; the connection
+#         lost, then lost again (walsender terminated or A restarted) while
+#         B's subscription waits for the sealer to enable it again or is
+#         being enabled, sometimes beside the administrator's ALTER.
 #
 # Invariants, every LEDGER_CHAOS_CHECK steps (default 10): the origin's
 # ledgers hold exactly the rows the walk committed (a model kept here) and
 # verify; B's replicas verify.  Every 3 checks, and at the end after the
 # faults stop (bounded waits): B catches up and holds the origin's rows,
 # records and blocks; every digest kept verifies at both ends; nothing stays
-# unsealed; sealing_status and replication_status show no error.  After
+# unsealed; sealing_status and replication_status show no error.  An
+# administrator's ALTER SUBSCRIPTION that is rolled back never leaves the
+# subscription "disabled" (a pending reconnection stays pending), and one
+# committed takes charge of it (the walk's operator enables it).  After
 # each step the servers' logs are read: PANIC, TRAP, "terminated by
 # signal", and ERROR / WARNING / FATAL lines that no step of the walk
 # explains are collected and fail the test.
@@ -32,7 +45,9 @@
 # LEDGER_CHAOS_SEED (default 20261207) and LEDGER_CHAOS_STEPS (default 35,
 # about a minute on 2 busy cores) choose the walk; the seed is printed.  The
 # servers' timing is not seeded, so a walk repeats its choices but not
-# always its interleavings.  docs/testing.md, "Random walks".
+# always its interleavings.  LEDGER_CHAOS_WEIGHTS ('op=weight,...') changes
+# the weights of the named operations (another walk for the same seed).
+# docs/testing.md, "Random walks".
 use strict;
 use warnings;
 
@@ -533,14 +548,67 @@ my @ops = (
 	} ],
 	[ restart_a => 1, sub { restart($A) } ],
 	[ restart_b => 1, sub { restart($B) } ],
-	[ kill_walsender => 1.5, sub {
-		allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
-		allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 1);
-		qq1($A, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication");
-	} ],
+	[ kill_walsender => 1.5, sub { kill_walsender() } ],
 	[ kill_apply => 1.5, sub {
 		allow('chaos_b', qr/^FATAL:  terminating logical replication worker due to administrator command/, 1);
 		qq1($B, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_subscription WHERE pid IS NOT NULL");
+	} ],
+	[ b_admin_alter => 2, sub {
+		# B's administrator alters the subscription by PostgreSQL's own
+		# statements (the same connection string, DISABLE, a setting) in a
+		# transaction that commits or rolls back
+		b_admin_alter(pick('connection', 'connection', 'disable', 'set'), pick('commit', 'commit', 'rollback', 'savepoint'));
+	} ],
+	[ reconnect_fault => 2, sub {
+		# the connection lost again while B's subscription waits to be
+		# enabled (or is being enabled) by the sealer, sometimes beside an
+		# administrator's ALTER SUBSCRIPTION
+		return if $b_disabled || $stopped_ok;
+		kill_walsender();
+		# (the apply worker may not have streamed yet: nothing to lose)
+		return unless b_poll("SELECT bool_or(state = 'reconnecting') FROM ledger.replication_status WHERE peer = '$sub'", 5);
+		usleep(int(rand(1_500_000)));
+		my $admin;
+		my ($aout, $aerr) = ('', '');
+		my $end = pick('commit', 'rollback', 'savepoint');
+		if (rand() < 0.5)
+		{
+			my $sql = admin_sql(pick('connection', 'set'), $end);
+			$admin = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $B->connstr('postgres'), '-c', $sql ],
+				'>', \$aout, '2>', \$aerr);
+			usleep(int(rand(300_000)));
+		}
+		my $how = rand() < 0.5 ? 'restart_a' : 'kill_walsender';
+		note("step $step: reconnecting; then $how" . ($admin ? ", beside an ALTER ($end)" : ''));
+		if ($how eq 'restart_a') { restart($A) }
+		else { kill_walsender() }
+		if ($admin)
+		{
+			$admin->finish;
+			die "step $step: the administrator's ALTER SUBSCRIPTION failed: $aerr" if $aerr =~ /ERROR/;
+			admin_after($end);
+		}
+	} ],
+	[ seal_interval => 1.5, sub {
+		# ledger.seal_interval changed at run time, 200 ms to 2 s
+		my $n = rand() < 0.5 ? $A : $B;
+		my $ms = 200 + int(rand(1801));
+		qq1($n, "ALTER SYSTEM SET ledger.seal_interval = '${ms}ms';\nSELECT pg_reload_conf();");
+	} ],
+	[ maintenance => 2, sub {
+		# VACUUM (FULL), CLUSTER, ANALYZE of a ledger at A by its owner;
+		# REINDEX of ledger.transactions by a superuser at A or B.  Not
+		# beside a prepared transaction that holds a lock they need: they
+		# would wait for it (PostgreSQL's, not a finding)
+		my %busy = map { $_->[1] => 1 } @prepared;
+		my $t = pick(grep { !$busy{$_} } origin_ledgers());
+		my @c;
+		push @c, "VACUUM (FULL) $t", "CLUSTER $t USING ${t}_pkey", "VACUUM $t" if defined $t;
+		push @c, 'ANALYZE ' . pick(origin_ledgers());
+		push @c, 'REINDEX TABLE ledger.transactions', 'VACUUM (FULL) ledger.transactions' unless @prepared;
+		my $c = pick(@c);
+		my $n = $c =~ /ledger\.transactions/ && rand() < 0.5 ? $B : $A;
+		qq1($n, "$c;");
 	} ],
 	[ dba_lock => 2, sub {
 		dba_finish();
@@ -553,6 +621,74 @@ my @ops = (
 			'>', \$out, '2>', \$err);
 	} ],
 );
+
+sub kill_walsender
+{
+	allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
+	allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 1);
+	qq1($A, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication");
+}
+
+# poll B, quietly, for up to $secs s
+sub b_poll
+{
+	my ($q, $secs) = @_;
+	my $until = time() + $secs;
+	while (time() < $until)
+	{
+		my ($ok, $out) = sq($B, $q);
+		return 1 if $ok && $out eq 't';
+		usleep(100_000);
+	}
+	return 0;
+}
+
+sub b_state
+{
+	return qq1($B, "SELECT string_agg(DISTINCT state, ',') FROM ledger.replication_status WHERE peer = '$sub'");
+}
+
+# an administrator's ALTER SUBSCRIPTION at B, ended by $end
+sub admin_sql
+{
+	my ($kind, $end) = @_;
+	my $alter =
+	    $kind eq 'connection' ? "ALTER SUBSCRIPTION $sub CONNECTION '$ci';"
+	  : $kind eq 'disable' ? "ALTER SUBSCRIPTION $sub DISABLE;"
+	  : "ALTER SUBSCRIPTION $sub SET (synchronous_commit = '" . pick('off', 'local') . "');";
+	return "BEGIN; $alter COMMIT;" if $end eq 'commit';
+	return "BEGIN; $alter ROLLBACK;" if $end eq 'rollback';
+	return "BEGIN; SAVEPOINT s; $alter ROLLBACK TO SAVEPOINT s; COMMIT;";
+}
+
+# After an administrator's ALTER SUBSCRIPTION: one that committed takes
+# charge of a pending reconnection (the subscription stays disabled until
+# the operator enables it); one rolled back leaves it pending, so the
+# subscription never reads "disabled" because of it.
+sub admin_after
+{
+	my ($end, $disable) = @_;
+	if ($end eq 'commit')
+	{
+		$b_disabled = 1 if $disable || sub_enabled($B, $sub) eq 'f';
+		return;
+	}
+	return if $b_disabled || $stopped_ok;
+	my $st = b_state();
+	is($st =~ /disabled/ ? $st : 'not disabled', 'not disabled',
+		"step $step: B: an ALTER SUBSCRIPTION rolled back ($end) leaves the subscription's reconnection alone");
+	# (the walk's operator enables it, for the checks that follow)
+	$b_disabled = 1 if $st =~ /disabled/;
+}
+
+sub b_admin_alter
+{
+	my ($kind, $end) = @_;
+	my $before = b_state();
+	qq1($B, admin_sql($kind, $end));
+	note("step $step: $kind, $end; the subscription was $before");
+	admin_after($end, $kind eq 'disable');
+}
 
 sub end_prepared
 {
@@ -693,6 +829,15 @@ sub check_full
 }
 
 # ---------------------------------------------------------------- the walk
+# LEDGER_CHAOS_WEIGHTS ('op=weight,...') changes the weights of some
+# operations, to walk around one of them (another walk than the seed's)
+for my $w (split /,/, $ENV{LEDGER_CHAOS_WEIGHTS} // '')
+{
+	my ($name, $weight) = split /=/, $w;
+	my ($o) = grep { $_->[0] eq $name } @ops;
+	die "LEDGER_CHAOS_WEIGHTS: no operation $name" unless $o && defined $weight;
+	$o->[1] = $weight;
+}
 my $total = 0;
 $total += $_->[1] for @ops;
 my %count;
