@@ -254,6 +254,7 @@ SET parallel_tuple_cost = 0.1;
 SET cpu_operator_cost = 0.0025;
 SET cpu_tuple_cost = 0.01;
 SET jit_above_cost = 100000;
+SET force_parallel_mode = off;	-- on would put a Gather over every plan
 CREATE TABLE cost_book (id int, s float8, k float8, t float8, v float8)
 	WITH (parallel_workers = 2);
 INSERT INTO cost_book
@@ -290,6 +291,12 @@ SELECT pg_temp.plan_of($q$SELECT id FROM cost_book
 SELECT pg_temp.plan_of($q$SELECT id FROM cost_book
 	WHERE ledger.bsm_price('put', s, k, t, 0.05, 0.02, v) > 5 AND id % 10 = 0$q$)
 	->> 'Filter' AS european_filter;
+-- Every pricing function's COST as docs/pricing.md ("Planner cost") gives
+-- it; the plans above try four of the twelve
+SELECT proname, procost FROM pg_proc
+ WHERE pronamespace = 'ledger'::regnamespace
+   AND proname ~ '^(bsm|black76|bachelier|american)_(price|greeks|implied_vol)$'
+ ORDER BY procost, proname;
 DROP TABLE cost_book;
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
@@ -297,3 +304,4 @@ RESET parallel_tuple_cost;
 RESET cpu_operator_cost;
 RESET cpu_tuple_cost;
 RESET jit_above_cost;
+RESET force_parallel_mode;

@@ -105,7 +105,13 @@ SELECT count(*) FILTER (WHERE ledger.verify_signature('ed25519', r.pk, r.msg, r.
 -- does not load LLVM and compile the query for nothing: under 0.1.0's
 -- COST 10000 it did (3,000 P-256 rows in a fresh session: 240-279 ms
 -- against 164 ms with jit = off, 2026-12-07).  The function still costs far
--- more than a comparison, so cheap quals are tested first.
+-- more than a comparison, so cheap quals are tested first.  PostgreSQL's
+-- defaults, explicitly: the plan's cost scales with cpu_operator_cost, a
+-- session with jit_above_cost = -1 (JIT off by cost) would answer false, and
+-- force_parallel_mode = on puts a Gather over the plan.
+SET cpu_operator_cost = 0.0025;
+SET jit_above_cost = 100000;
+SET force_parallel_mode = off;
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE j json;
 BEGIN
@@ -119,3 +125,11 @@ SELECT (p ->> 'Total Cost')::float8 < current_setting('jit_above_cost')::float8 
 SELECT p -> 'Plans' -> 0 ->> 'Filter' AS cheap_qual_first
   FROM pg_temp.plan_of($q$SELECT count(*) FROM generate_series(1, 5000) g
 	WHERE ledger.verify_signature('ed25519', '\x00', int8send(g), '\x') AND g > 10$q$) p;
+-- The three functions' COST as docs/signing.md gives it
+SELECT proname, procost FROM pg_proc
+ WHERE pronamespace = 'ledger'::regnamespace
+   AND proname IN ('verify_signature', 'canonical_public_key', 'public_key_from_pem')
+ ORDER BY proname;
+RESET cpu_operator_cost;
+RESET jit_above_cost;
+RESET force_parallel_mode;
