@@ -21,7 +21,7 @@ CREATE FUNCTION ledger.canonical_public_key(algorithm text, public_key bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'ledger_canonical_public_key'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-COST 2000;	-- 50-75 us a call, as verify_signature
+COST 2000;	-- as verify_signature (a DER or PEM key takes longer: docs/signing.md)
 COMMENT ON FUNCTION ledger.canonical_public_key(text, bytea) IS
 'checked canonical form of a public key (32 raw bytes for ed25519, 65-byte uncompressed point for ECDSA P-256), from that form or a DER SubjectPublicKeyInfo';
 
@@ -29,7 +29,7 @@ CREATE FUNCTION ledger.public_key_from_pem(pem text)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'ledger_public_key_from_pem'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-COST 2000;	-- 50-75 us a call, as verify_signature
+COST 2000;	-- as verify_signature (a DER or PEM key takes longer: docs/signing.md)
 COMMENT ON FUNCTION ledger.public_key_from_pem(text) IS
 'canonical form of the Ed25519 or ECDSA P-256 key in a PEM PUBLIC KEY block';
 

@@ -7,7 +7,9 @@
 ALTER TABLE ledger.blocks ALTER COLUMN xact_ids SET STORAGE EXTERNAL;
 
 -- 0.1.0 declared the key and signature functions COST 10000 (25 units a
--- call), five times what their 50-75 us are on PostgreSQL's scale: a query
+-- call), five times what a verification's 50-75 us are on the scale of
+-- docs/pricing.md ("Planner cost"; a DER or PEM key takes 2-6 times
+-- longer, docs/signing.md, and is parsed a key at a time): a query
 -- verifying 4,000 signatures passed jit_above_cost, and the JIT compilation
 -- (and, in a fresh session, the load of LLVM) cost more than half the
 -- verification again.  2000 keeps cheap quals first (sql/install/20_keys.sql).
