@@ -923,13 +923,13 @@ void
 replica_resync_failed(Oid subid, const char *message)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	char text[	REPLICA_ERROR_LEN];
+	char		msg[REPLICA_ERROR_LEN];
 	int			slot = -1;
 	int			i;
 
 	if (replica_shared == NULL)
 		return;
-	snprintf(text, sizeof(text),
+	snprintf(msg, sizeof(msg),
 			 "ledger.resync_subscription() failed after it dropped the subscription's slot at the origin: %s",
 			 message != NULL ? message : "(no message)");
 	SpinLockAcquire(&replica_shared->mutex);
@@ -955,7 +955,7 @@ replica_resync_failed(Oid subid, const char *message)
 	replica_shared->slots[slot].sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 	replica_shared->slots[slot].connection = false;
 	replica_shared->slots[slot].reconnect = false;
-	strlcpy(replica_shared->slots[slot].message, text, REPLICA_ERROR_LEN);
+	strlcpy(replica_shared->slots[slot].message, msg, REPLICA_ERROR_LEN);
 	replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
 	/* and in the file at once: a crash must not bring the reconnection back */

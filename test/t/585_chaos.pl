@@ -485,7 +485,7 @@ my @ops = (
 		allow('chaos_b', qr/^ERROR:  subscription "$sub" sent a checkpoint of ledger [0-9a-f-]+, which is not a replica for it/, 1e9);
 		# and so does the block of rows written to it while it was local
 		# and sealed after the call (a slow sealer: seed 4242 with
-		# ledger.seal_interval = 1s; test/t/587_publish_unsealed.pl)
+		# ledger.seal_interval = 1s; test/t/590_publish_unsealed.pl)
 		allow('chaos_b', qr/^ERROR:  subscription "$sub" sent a row of "\w+" for ledger \d+, which is not registered here/, 1e9);
 	} ],
 	[ fresh_drop => 1, sub {
