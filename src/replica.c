@@ -559,6 +559,39 @@ replica_error_transient(const ErrorData *edata)
 }
 
 /*
+ * The error slot of subscription subid, else a free one, else the oldest
+ * (the spinlock held), made subid's and dated now: the streak of
+ * reconnections and the last one start afresh when it was another
+ * subscription's.
+ */
+static int
+replica_slot_claim(Oid subid, TimestampTz now)
+{
+	int			slot = -1;
+	int			i;
+
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+	{
+		if (replica_shared->slots[i].subid == subid)
+		{
+			slot = i;
+			break;
+		}
+		if (slot < 0 || replica_shared->slots[i].at < replica_shared->slots[slot].at)
+			slot = i;			/* a free slot (at 0) or the oldest */
+	}
+	if (replica_shared->slots[slot].subid != subid)
+	{
+		replica_shared->slots[slot].streak = 0;
+		replica_shared->slots[slot].reconnected_at = 0;
+	}
+	replica_shared->slots[slot].subid = subid;
+	replica_shared->slots[slot].dboid = MyDatabaseId;
+	replica_shared->slots[slot].at = now;
+	return slot;
+}
+
+/*
  * An error in an apply worker: keep its message for
  * ledger.replication_status, and whether it was a lost connection or a
  * transient error (to be enabled again).  Runs
@@ -580,8 +613,7 @@ replica_emit_log(ErrorData *edata)
 		Oid			subid = MySubscription->oid;
 		TimestampTz now = GetCurrentTimestamp();
 		XLogRecPtr	finish = InvalidXLogRecPtr;
-		int			slot = -1;
-		int			i;
+		int			slot;
 		const char *f;
 		unsigned int hi;
 		unsigned int lo;
@@ -597,24 +629,7 @@ replica_emit_log(ErrorData *edata)
 			finish = ((uint64) hi << 32) | lo;
 
 		SpinLockAcquire(&replica_shared->mutex);
-		for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
-		{
-			if (replica_shared->slots[i].subid == subid)
-			{
-				slot = i;
-				break;
-			}
-			if (slot < 0 || replica_shared->slots[i].at < replica_shared->slots[slot].at)
-				slot = i;		/* a free slot (at 0) or the oldest */
-		}
-		if (replica_shared->slots[slot].subid != subid)
-		{
-			replica_shared->slots[slot].streak = 0;
-			replica_shared->slots[slot].reconnected_at = 0;
-		}
-		replica_shared->slots[slot].subid = subid;
-		replica_shared->slots[slot].dboid = MyDatabaseId;
-		replica_shared->slots[slot].at = now;
+		slot = replica_slot_claim(subid, now);
 		replica_shared->slots[slot].finish_lsn = finish;
 		replica_shared->slots[slot].sqlerrcode = edata->sqlerrcode;
 		replica_shared->slots[slot].connection = replica_connection_lost(edata);
@@ -924,8 +939,7 @@ replica_resync_failed(Oid subid, const char *message)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	char		msg[REPLICA_ERROR_LEN];
-	int			slot = -1;
-	int			i;
+	int			slot;
 
 	if (replica_shared == NULL)
 		return;
@@ -933,24 +947,7 @@ replica_resync_failed(Oid subid, const char *message)
 			 "ledger.resync_subscription() failed after it dropped the subscription's slot at the origin: %s",
 			 message != NULL ? message : "(no message)");
 	SpinLockAcquire(&replica_shared->mutex);
-	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
-	{
-		if (replica_shared->slots[i].subid == subid)
-		{
-			slot = i;
-			break;
-		}
-		if (slot < 0 || replica_shared->slots[i].at < replica_shared->slots[slot].at)
-			slot = i;			/* a free slot (at 0) or the oldest */
-	}
-	if (replica_shared->slots[slot].subid != subid)
-	{
-		replica_shared->slots[slot].streak = 0;
-		replica_shared->slots[slot].reconnected_at = 0;
-	}
-	replica_shared->slots[slot].subid = subid;
-	replica_shared->slots[slot].dboid = MyDatabaseId;
-	replica_shared->slots[slot].at = now;
+	slot = replica_slot_claim(subid, now);
 	replica_shared->slots[slot].finish_lsn = InvalidXLogRecPtr;
 	replica_shared->slots[slot].sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 	replica_shared->slots[slot].connection = false;
