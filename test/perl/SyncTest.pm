@@ -24,8 +24,11 @@ sub poll_until
 	my ($node, $q, $secs, $db) = @_;
 	for (1 .. $secs * 10)
 	{
-		my ($ret, $out) = $node->psql($db // 'postgres', $q);
-		return 1 if $ret == 0 && $out eq 't';
+		# psql refused by a node that is (re)starting can exit before it reads
+		# the query from its stdin: IPC::Run then dies of the broken pipe,
+		# which is one more failed attempt here (test/t/012_poll_until.pl)
+		my ($ret, $out) = eval { $node->psql($db // 'postgres', $q) };
+		return 1 if defined $ret && $ret == 0 && $out eq 't';
 		select(undef, undef, undef, 0.1);
 	}
 	diag("timed out after $secs s: $q");
