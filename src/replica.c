@@ -2771,18 +2771,22 @@ guard_parsetree(FunctionCallInfo fcinfo, const char *funcname)
 	return ((EventTriggerData *) fcinfo->context)->parsetree;
 }
 
-/*
- * The first replica, held by an enabled subscription, that is the relation
- * relid or lies in the schema nspid (either invalid); false if none.  As
- * the caller (the catalog is readable by all; pg_subscription's columns
- * read here too).
- */
-static bool
-replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
+/* replica_renamed_held's question and answer, for ledger_as_owner */
+typedef struct ReplicaRenamedHeld
 {
-	Datum		args[2] = {ObjectIdGetDatum(relid), ObjectIdGetDatum(nspid)};
-	Oid			types[2] = {OIDOID, OIDOID};
+	Oid			relid;
+	Oid			nspid;
 	bool		found;
+	char	   *replica;
+	char	   *sub;
+} ReplicaRenamedHeld;
+
+static void
+replica_renamed_held_read(void *arg)
+{
+	ReplicaRenamedHeld *q = (ReplicaRenamedHeld *) arg;
+	Datum		args[2] = {ObjectIdGetDatum(q->relid), ObjectIdGetDatum(q->nspid)};
+	Oid			types[2] = {OIDOID, OIDOID};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -2796,16 +2800,38 @@ replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
 							  "ORDER BY 1 LIMIT 1",
 							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.replicas");
-	found = SPI_processed > 0;
-	if (found)
+	q->found = SPI_processed > 0;
+	if (q->found)
 	{
-		*replica = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		*sub = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		*replica = MemoryContextStrdup(TopTransactionContext, *replica);
-		*sub = MemoryContextStrdup(TopTransactionContext, *sub);
+		q->replica = MemoryContextStrdup(TopTransactionContext,
+										 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		q->sub = MemoryContextStrdup(TopTransactionContext,
+									 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
 	}
 	SPI_finish();
-	return found;
+}
+
+/*
+ * The first replica, held by an enabled subscription, that is the relation
+ * relid or lies in the schema nspid (either invalid); false if none.  Read
+ * as the extension's owner: as the caller, the rename of any table by its
+ * owner failed with "permission denied for table replicas" in a database
+ * holding replicas where a DBA had revoked SELECT on ledger.replicas (found
+ * by a review on 2026-12-07; test/t/587_alter_sub_nonowner.pl part 4).  The
+ * caller owns the table or schema (checked before).
+ */
+static bool
+replica_renamed_held(Oid relid, Oid nspid, char **replica, char **sub)
+{
+	ReplicaRenamedHeld q;
+
+	memset(&q, 0, sizeof(q));
+	q.relid = relid;
+	q.nspid = nspid;
+	ledger_as_owner(replica_renamed_held_read, &q);
+	*replica = q.replica;
+	*sub = q.sub;
+	return q.found;
 }
 
 /*
@@ -2865,6 +2891,18 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 	}
 	else
 		PG_RETURN_VOID();
+
+	/*
+	 * A role that may not rename or move the table, or rename the schema,
+	 * gets PostgreSQL's own error before ledger reads anything (the replicas
+	 * are read as the extension's owner, below: a non-owner would have
+	 * learned which subscription writes the table).
+	 */
+	if (OidIsValid(relid) && !pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
+					   get_rel_name(relid));
+	if (OidIsValid(nspid) && !pg_namespace_ownercheck(nspid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, get_namespace_name(nspid));
 	/* (pg_restore runs thousands of ALTER TABLE: nothing is read for them) */
 	if ((!OidIsValid(relid) && !OidIsValid(nspid)) || !ledger_catalog_has_replicas())
 		PG_RETURN_VOID();

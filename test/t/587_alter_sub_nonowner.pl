@@ -91,6 +91,37 @@ my $digest = caught_up($a, $b, 'acct');
 ok($digest, '... its ALTERs go through, and the replica catches up');
 verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
 
+# ---------- 4. renames, ledger.replicas still not readable by the role ----------
+# ledger's rename guard (ledger._guard_replica_rename) read ledger.replicas
+# as the caller too: in a database holding replicas, a table's owner could
+# not rename it, nor its schema, once SELECT on ledger.replicas was revoked
+# ("permission denied for table replicas"); and a role renaming a replica
+# it does not own got that error, or with the table readable ledger's own
+# refusal naming the subscription, before PostgreSQL's "must be owner".
+$b->safe_psql('postgres', 'CREATE SCHEMA app_s AUTHORIZATION app');
+# (a schema's rename needs CREATE on the database too)
+$b->safe_psql('postgres', 'GRANT CREATE ON DATABASE postgres TO app');
+$b->safe_psql('postgres', 'CREATE TABLE app_s.t (x int)');
+$b->safe_psql('postgres', 'ALTER TABLE app_s.t OWNER TO app');
+my ($state, $rerr) = as_app('ALTER TABLE app_s.t RENAME TO t2');
+is($state, '00000', 'a table\'s owner renames it, ledger.replicas unreadable to it') or diag($rerr);
+($state, $rerr) = as_app('ALTER TABLE app_s.t2 SET SCHEMA public');
+like($rerr, qr/permission denied for schema public/, '... moving it is up to PostgreSQL (no CREATE on public)');
+unlike($rerr, qr/replicas/, '... not refused for reading ledger.replicas');
+($state, $rerr) = as_app('ALTER SCHEMA app_s RENAME TO app_s2');
+is($state, '00000', '... and renames its schema') or diag($rerr);
+($state, $rerr) = as_app('ALTER TABLE acct RENAME TO acct2');
+like($rerr, qr/ERROR:  must be owner of table acct$/m, 'a replica it does not own: PostgreSQL\'s ownership error');
+is($state, '42501', '... SQLSTATE 42501');
+unlike($rerr, qr/replica|ledger|subscription/, '... and nothing of ledger or the subscription');
+($state, $rerr) = as_app('ALTER SCHEMA public RENAME TO public2');
+like($rerr, qr/ERROR:  must be owner of schema public$/m, 'the replica\'s schema it does not own: PostgreSQL\'s error');
+unlike($rerr, qr/replica|ledger|subscription/, '... and nothing of ledger');
+($ret, $out, $err) = $b->psql('postgres', 'ALTER TABLE acct RENAME TO acct2');
+like($err, qr/cannot rename replica "public\.acct" of subscription "sub", which is enabled/,
+	'the owner (a superuser): the replica\'s rename refused by ledger, as before');
+is($b->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname = 'acct'}), '1', '... and not renamed');
+
 $a->stop;
 $b->stop;
 done_testing();
