@@ -15,7 +15,8 @@ use IPC::Run;
 use LedgerTest;
 
 our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
-  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of acct_subscribed call_waiting);
+  content held_state wait_refused skip_refused sub_enabled last_error_at digest_of acct_subscribed call_waiting
+  resync_recovers);
 
 # Poll a query until it returns 't', at most $secs seconds; true if it did.
 # (poll_query_until waits 180 s, which a failing case should not cost.)
@@ -101,6 +102,22 @@ sub conninfo
 	my ($node, $db) = @_;
 	(my $c = $node->connstr($db // 'postgres')) =~ s/'/''/g;
 	return $c;
+}
+
+# After a failure a test staged at peer $b, on acct_subscribed's set-up: a
+# resync of subscription "sub" that succeeds, row ($id, 10 * $id) written at
+# the origin $a, and the replica caught up and verifying against the
+# origin's digest (four assertions).  Returns the digest.
+sub resync_recovers
+{
+	my ($a, $b, $id) = @_;
+	is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}),
+		'1', 'a resync that succeeds then');
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id . ', ' . (10 * $id) . ')');
+	my $digest = caught_up($a, $b, 'acct');
+	ok($digest, '... and the replica catches up');
+	verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
+	return $digest;
 }
 
 # The set-up of the lock-order and reconnection tests: ledger acct (id,

@@ -87,11 +87,7 @@ sleep 4;    # more than the delay
 is(sub_enabled($b, 'sub'), 'f', '... and ledger does not enable it after the delay (before: enabled, without a slot)');
 unlike(slurp_file($b->logfile, $off), qr/enabling subscription "sub" again|replication slot "sub" does not exist/,
 	'... nor logs that it does, nor an apply worker failing on the missing slot');
-is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}), '1', 'a resync that succeeds then');
-$a->safe_psql('postgres', 'INSERT INTO acct VALUES (2, 20)');
-my $digest = caught_up($a, $b, 'acct');
-ok($digest, '... and the replica catches up');
-verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
+my $digest = resync_recovers($a, $b, 2);
 is(status(), 'streaming | -', '... streaming, no error');
 
 # ---------- 2. the subscription enabled ----------
@@ -104,11 +100,7 @@ ok( poll_until(
 		$b, q{SELECT state = 'starting' AND last_error LIKE '%replication slot "sub" does not exist%'
 		 FROM ledger.replication_status WHERE peer = 'sub'}, 30),
 	'... its apply worker fails on the missing slot: "starting", the state of a lost slot');
-is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}), '1', 'a resync that succeeds then');
-$a->safe_psql('postgres', 'INSERT INTO acct VALUES (3, 30)');
-$digest = caught_up($a, $b, 'acct');
-ok($digest, '... and the replica catches up');
-verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
+$digest = resync_recovers($a, $b, 3);
 
 $a->stop;
 $b->stop;

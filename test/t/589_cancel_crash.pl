@@ -94,11 +94,7 @@ is(sub_enabled($b, 'sub'), 'f', '... the subscription stays disabled after the c
 like($b->safe_psql('postgres', q{SELECT state || ' | ' || last_error FROM ledger.replication_status WHERE peer = 'sub'}),
 	qr/^disabled \| ledger\.resync_subscription\(\) failed after it dropped/, '... "disabled", the failed resync its last error');
 unlike(slurp_file($b->logfile, $off), qr/enabling subscription "sub" again/, '... and ledger does not enable it');
-is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}), '1', 'a resync that succeeds then');
-$a->safe_psql('postgres', 'INSERT INTO acct VALUES (4, 40)');
-$digest = caught_up($a, $b, 'acct');
-ok($digest, '... and the replica catches up');
-verify_ok($b, 'postgres', 'acct', $digest, '... and verifies against the origin\'s digest');
+$digest = resync_recovers($a, $b, 4);
 
 $a->stop;
 $b->stop;
