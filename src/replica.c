@@ -384,16 +384,18 @@ replica_slots_copy(ReplicaErrorSlot *copy)
 /*
  * Copy the slots and write them to the file, replica_file_lock held; true
  * if written (or if there are no slots), *changes the count of changes
- * copied.
+ * copied, copy (if not NULL, REPLICA_ERROR_SLOTS of them) what was written.
  */
 static bool
-replica_errors_copy_write(int elevel, uint64 *changes)
+replica_errors_copy_write(int elevel, uint64 *changes, ReplicaErrorSlot *copy)
 {
-	ReplicaErrorSlot copy[REPLICA_ERROR_SLOTS];
+	ReplicaErrorSlot local[REPLICA_ERROR_SLOTS];
 	bool		ok;
 
 	if (replica_shared == NULL || replica_file_lock == NULL)
 		return true;
+	if (copy == NULL)
+		copy = local;
 	LWLockAcquire(replica_file_lock, LW_EXCLUSIVE);
 	SpinLockAcquire(&replica_shared->mutex);
 	if (changes != NULL)
@@ -440,7 +442,7 @@ replica_errors_persist(void)
 	if (changes == written)
 		return;
 	/* (logged once for each change: "failed" is the count seen before) */
-	if (replica_errors_copy_write(changes == failed ? DEBUG1 : LOG, &changes))
+	if (replica_errors_copy_write(changes == failed ? DEBUG1 : LOG, &changes, NULL))
 		written = changes;
 	else
 		failed = changes;
@@ -817,7 +819,7 @@ replica_cancels_save(void)
 		replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
 	if (pending)
-		(void) replica_errors_copy_write(WARNING, NULL);
+		(void) replica_errors_copy_write(WARNING, NULL, NULL);
 }
 
 /*
@@ -956,7 +958,7 @@ replica_resync_failed(Oid subid, const char *message)
 	replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
 	/* and in the file at once: a crash must not bring the reconnection back */
-	(void) replica_errors_copy_write(WARNING, NULL);
+	(void) replica_errors_copy_write(WARNING, NULL, NULL);
 }
 
 /*
@@ -1542,16 +1544,9 @@ replica_xact_callback(XactEvent event, void *arg)
 		bool		reconnect = false;
 		int			i;
 
-		bool		written;
-
 		replica_error_unsaved = false;
-		LWLockAcquire(replica_file_lock, LW_EXCLUSIVE);
-		SpinLockAcquire(&replica_shared->mutex);
-		replica_slots_copy(copy);
-		SpinLockRelease(&replica_shared->mutex);
-		written = replica_errors_write(copy, LOG);
-		LWLockRelease(replica_file_lock);
-		if (!written && IsLogicalWorker() && MySubscription != NULL)
+		if (!replica_errors_copy_write(LOG, NULL, copy) &&
+			IsLogicalWorker() && MySubscription != NULL)
 		{
 			for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 				if (copy[i].subid == MySubscription->oid)
