@@ -27,7 +27,7 @@ SELECT a.aggfnoid::regprocedure AS aggregate, a.aggtranstype::regtype AS state,
   FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
  WHERE p.pronamespace = 'ledger'::regnamespace
  ORDER BY a.aggfnoid::regprocedure::text COLLATE "C";
--- every margin function whose arguments include internal returns internal
+-- every function whose arguments include internal (margin, pricing) returns internal
 -- or is an aggregate's final or serialization function: none is callable
 -- from SQL
 SELECT p.oid::regprocedure AS support_function

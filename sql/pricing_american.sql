@@ -267,6 +267,12 @@ BEGIN
 	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
 	RETURN j::jsonb -> 0 -> 'Plan';
 END $$;
+CREATE FUNCTION pg_temp.explain_json(q text) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+	RETURN j;
+END $$;
 -- 10,000 American prices (about 0.1 s) are shared with workers; 10,000
 -- European ones (about 1 ms) are not worth a Gather
 SELECT f, pg_temp.plan_of(format('SELECT id, %s FROM cost_book', e)) ->> 'Node Type' AS top
@@ -284,6 +290,59 @@ SELECT f, ((pg_temp.plan_of(format('SELECT %s FROM generate_series(1, %s) g', e,
 	('american_greeks', $$ledger.american_greeks('put', 100, 100, 1, 0.05, 0.02, g / 1e4)$$, 5000),
 	('american_implied_vol', $$ledger.american_implied_vol('put', 5 + g / 1e4, 100, 100, 1, 0.05, 0.02)$$, 5000),
 	('american_price', $$ledger.american_price('put', 100, 100, 1, 0.05, 0.02, g / 1e6)$$, 200000)) x(f, e, n);
+-- The cost a call follows the method and the steps when the query gives
+-- them as constants (the support functions; docs/pricing.md): in units of
+-- cpu_operator_cost, a price by baw 32, bjs2002 76, qdfp 400, crr
+-- 0.024 steps^2 + 80; an implied volatility baw 320, bjs2002 560, qdfp
+-- 4000, crr 12 trees.  A method or steps the planner cannot see (a column,
+-- a generic plan's parameter) leaves the declared COST.  Counted as the
+-- plan's cost beyond a scan of the arguments, serial.
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE cost_args (s float8, k float8, t float8, v float8, p float8, m text, n int);
+INSERT INTO cost_args SELECT 100, 100, 1, 0.2 + i / 1e4, 5 + i / 1e4,
+	(ARRAY['baw', 'crr'])[i % 2 + 1], 100 + i FROM generate_series(1, 1000) i;
+ANALYZE cost_args;
+CREATE FUNCTION pg_temp.units_of(q text) RETURNS numeric LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN round((((pg_temp.explain_json(q)::jsonb -> 0 -> 'Plan' ->> 'Total Cost')::float8
+		- (pg_temp.plan_of('SELECT s FROM cost_args') ->> 'Total Cost')::float8)
+		/ 1000 / current_setting('cpu_operator_cost')::float8)::numeric, 1);
+END $$;
+SELECT f, pg_temp.units_of(format('SELECT %s FROM cost_args', e)) AS units
+  FROM (VALUES
+	('price qdfp (default)', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v)$$),
+	('price qdfp', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'qdfp')$$),
+	('price baw', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'baw')$$),
+	('price bjs2002', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'bjs2002')$$),
+	('price crr 100', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'crr', 100)$$),
+	('price crr (500)', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'crr')$$),
+	('price crr 2000 named', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, steps => 2000, method => 'crr')$$),
+	('price crr steps column', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'crr', n)$$),
+	('price method column', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, m)$$),
+	('iv qdfp (default)', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02)$$),
+	('iv baw', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'baw')$$),
+	('iv bjs2002', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'bjs2002')$$),
+	('iv crr 100', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'crr', 100)$$)) x(f, e);
+-- a generic plan cannot see its parameter's method; a custom plan can
+PREPARE by_method(text) AS
+	SELECT ledger.american_price('put', s, k, t, 0.05, 0.02, v, $1) FROM cost_args;
+SET plan_cache_mode = force_generic_plan;
+SELECT pg_temp.units_of('EXECUTE by_method(''baw'')') AS generic_units;
+SET plan_cache_mode = force_custom_plan;
+SELECT pg_temp.units_of('EXECUTE by_method(''baw'')') AS custom_units;
+RESET plan_cache_mode;
+DEALLOCATE by_method;
+DROP TABLE cost_args;
+SET max_parallel_workers_per_gather = 2;
+-- what it changes: 10,000 baw prices (about 10 ms) are not worth a Gather,
+-- 10,000 trees of 500 steps (1.5 s) are, as qdfp prices; 200,000 baw
+-- prices stay under jit_above_cost, 20,000 trees of 500 steps do not
+SELECT m, pg_temp.plan_of(format('SELECT id, ledger.american_price(''put'', s, k, t, 0.05, 0.02, v, %L) FROM cost_book', m))
+		->> 'Node Type' AS top
+  FROM unnest(ARRAY['baw', 'bjs2002', 'qdfp', 'crr']) m;
+SELECT m, n, ((pg_temp.plan_of(format('SELECT ledger.american_price(''put'', 100, 100, 1, 0.05, 0.02, g / 1e6, %L) FROM generate_series(1, %s) g', m, n))
+			->> 'Total Cost')::float8 < current_setting('jit_above_cost')::float8) AS under_jit
+  FROM (VALUES ('baw', 200000), ('crr', 20000)) x(m, n);
 -- a cheap qual is tested first
 SELECT pg_temp.plan_of($q$SELECT id FROM cost_book
 	WHERE ledger.american_price('put', s, k, t, 0.05, 0.02, v) > 5 AND id % 10 = 0$q$)

@@ -116,6 +116,23 @@ COMMENT ON FUNCTION ledger.bachelier_implied_vol(pg_catalog.text, pg_catalog.flo
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 	'Bachelier implied normal volatility; NULL when the price is below intrinsic value';
 
+-- Planner support of the two American functions that take a method: their
+-- cost a call from the method and steps the query gives as constants
+-- (src/pricing.c, docs/pricing.md "Planner cost").  Callable by the planner
+-- only: no SQL value has type internal.
+CREATE FUNCTION ledger.american_price_support(pg_catalog.internal)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'ledger_american_price_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.american_price_support(pg_catalog.internal) IS
+	'Internal: planner support function giving american_price''s cost a call from its method and steps';
+CREATE FUNCTION ledger.american_implied_vol_support(pg_catalog.internal)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'ledger_american_implied_vol_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.american_implied_vol_support(pg_catalog.internal) IS
+	'Internal: planner support function giving american_implied_vol''s cost a call from its method and steps';
+
 CREATE FUNCTION ledger.american_price(kind pg_catalog.text, s pg_catalog.float8,
 	k pg_catalog.float8, t pg_catalog.float8, r pg_catalog.float8,
 	q pg_catalog.float8, sigma pg_catalog.float8,
@@ -125,11 +142,12 @@ AS 'MODULE_PATHNAME', 'ledger_american_price'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 -- COST in units of cpu_operator_cost, about 25 ns on PostgreSQL's scale
 -- (jit_above_cost's 100000 stands for a query of about a second).  The
--- default method qdfp takes about 10 us a call: 400.  The cost cannot see
--- the method or the steps: baw (0.8 us) and bjs2002 (1.9 us) are
--- over-costed, the tree (150 us at 500 steps) under-costed.  The default
--- COST 1 of 0.1.0 (25 ns) kept a query returning many prices in one process.
-COST 400;
+-- default method qdfp takes about 10 us a call: 400.  A constant method
+-- and steps give the support function's cost instead (baw 32, bjs2002 76,
+-- crr 6,080 at 500 steps).  The default COST 1 of 0.1.0 (25 ns) kept a
+-- query returning many prices in one process.
+COST 400
+SUPPORT ledger.american_price_support;
 COMMENT ON FUNCTION ledger.american_price(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
@@ -142,7 +160,8 @@ CREATE FUNCTION ledger.american_implied_vol(kind pg_catalog.text, price pg_catal
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ledger_american_implied_vol'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-COST 4000;	-- about 90-100 us a call (qdfp; baw about 8 us)
+COST 4000	-- about 90-100 us a call (qdfp); other methods: the support function
+SUPPORT ledger.american_implied_vol_support;
 COMMENT ON FUNCTION ledger.american_implied_vol(pg_catalog.text, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
 	pg_catalog.float8, pg_catalog.text, pg_catalog.int4) IS
