@@ -543,20 +543,28 @@ ledger_as_owner(LedgerOwnerFn fn, void *arg)
 	AtEOXact_GUC(true, nestlevel);
 }
 
-/*
- * Read a relation's ledger id, uuid and row format from the catalog; -1 if
- * it is not a ledger.
- */
-static int64
-ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
-					  char **subscription, MemoryContext cxt)
+/* ledger_catalog_lookup's question and answer, for ledger_as_owner */
+typedef struct CatalogLookup
 {
-	Datum		arg = ObjectIdGetDatum(relid);
+	Oid			relid;
+	pg_uuid_t  *uuid;
+	int		   *format;
+	bool	   *replica;
+	char	  **subscription;
+	MemoryContext cxt;
+	int64		result;
+} CatalogLookup;
+
+static void
+ledger_catalog_lookup_read(void *varg)
+{
+	CatalogLookup *q = (CatalogLookup *) varg;
+	Datum		arg = ObjectIdGetDatum(q->relid);
 	Oid			argtype = OIDOID;
-	int64		result = -1;
 	int			ret;
 	SPIPlanPtr	plan;
 
+	q->result = -1;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -591,26 +599,68 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
 	{
 		bool		isnull;
 
-		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-		if (uuid != NULL)
-			memcpy(uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0],
-													 SPI_tuptable->tupdesc, 2, &isnull)),
+		q->result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 1, &isnull));
+		if (q->uuid != NULL)
+			memcpy(q->uuid, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 2, &isnull)),
 				   sizeof(pg_uuid_t));
-		if (format != NULL)
-			*format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 3, &isnull));
-		if (replica != NULL)
+		if (q->format != NULL)
+			*q->format = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 3, &isnull));
+		if (q->replica != NULL)
 		{
 			char	   *s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 
-			*replica = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 4, &isnull));
-			*subscription = s ? MemoryContextStrdup(cxt, s) : NULL;
+			*q->replica = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 4, &isnull));
+			*q->subscription = s ? MemoryContextStrdup(q->cxt, s) : NULL;
 		}
 	}
 	SPI_finish();
-	return result;
+}
+
+/*
+ * Read a relation's ledger id, uuid and row format from the catalog; -1 if
+ * it is not a ledger.  Read as the extension's owner (ledger_as_owner): the
+ * DDL guards and the ProcessUtility hook ask this of every relation a
+ * command touches, as the role running it, and as that role every ALTER
+ * TABLE, CREATE TABLE, CREATE TRIGGER, DROP TABLE and INSERT into a ledger
+ * failed with "permission denied for table ledgers" once a DBA had revoked
+ * SELECT on the catalog from PUBLIC (found by a review on 2026-12-07;
+ * test/t/591_guard_caller.pl).  Whether a table is a ledger is no secret:
+ * its triggers, in pg_trigger, say so.
+ */
+static int64
+ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
+					  char **subscription, MemoryContext cxt)
+{
+	CatalogLookup q;
+
+	q.relid = relid;
+	q.uuid = uuid;
+	q.format = format;
+	q.replica = replica;
+	q.subscription = subscription;
+	q.cxt = cxt;
+	q.result = -1;
+	ledger_as_owner(ledger_catalog_lookup_read, &q);
+	return q.result;
+}
+
+/*
+ * ledger._is_ledger(tbl regclass) RETURNS bool
+ *
+ * For the DDL guards written in PL/pgSQL (sql/install/11_guard.sql), which
+ * run as the role running the DDL: whether tbl is a ledger, read as the
+ * extension's owner (see ledger_catalog_lookup).  A relation dropped in the
+ * current command still has its row.
+ */
+PG_FUNCTION_INFO_V1(ledger_is_ledger);
+Datum
+ledger_is_ledger(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(ledger_id_for_relation(PG_GETARG_OID(0), true) > 0);
 }
 
 /*
@@ -897,23 +947,68 @@ ledger_bytea_to_hash(bytea *b, uint8 *out, const char *what)
 	memcpy(out, VARDATA_ANY(b), LEDGER_HASH_LEN);
 }
 
+/* ledger_catalog_first_text's query and answer, for ledger_as_owner */
+typedef struct CatalogFirstText
+{
+	const char *sql;
+	Oid			argtype;
+	Datum		arg;
+	const char *what;
+	char	   *result;
+	Oid			relid;			/* the answer, when a regclass */
+} CatalogFirstText;
+
+static void
+ledger_catalog_first_text_read(void *varg)
+{
+	CatalogFirstText *q = (CatalogFirstText *) varg;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(q->sql, 1, &q->argtype, &q->arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", q->what);
+	if (SPI_processed > 0 && SPI_gettypeid(SPI_tuptable->tupdesc, 1) == REGCLASSOID)
+	{
+		bool		isnull;
+
+		q->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+		if (isnull)
+			q->relid = InvalidOid;
+	}
+	else if (SPI_processed > 0)
+		q->result = MemoryContextStrdup(TopTransactionContext,
+										SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+}
+
 /*
  * The first column of the first row of a one-parameter query (text, in
  * TopTransactionContext), or NULL when it returns no row; what names the
- * catalog read, for the error.
+ * catalog read, for the error.  Read as the extension's owner with
+ * search_path pinned (ledger_as_owner): the guards that ask run as the role
+ * running the DDL, which may not read the catalog (see
+ * ledger_catalog_lookup), and whose search_path could put its own operators
+ * before pg_catalog's.  A regclass is named after, in the caller's terms
+ * (by its search_path), as the messages that use it always named tables.
+ * Callers check first that the role may run the command at all, so that
+ * ledger names nothing to one that may not.
  */
 char *
 ledger_catalog_first_text(const char *sql, Oid argtype, Datum arg, const char *what)
 {
-	char	   *result = NULL;
+	CatalogFirstText q;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s", what);
-	if (SPI_processed > 0)
-		result = MemoryContextStrdup(TopTransactionContext,
-									 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_finish();
-	return result;
+	q.sql = sql;
+	q.argtype = argtype;
+	q.arg = arg;
+	q.what = what;
+	q.result = NULL;
+	q.relid = InvalidOid;
+	ledger_as_owner(ledger_catalog_first_text_read, &q);
+	if (OidIsValid(q.relid))
+		q.result = MemoryContextStrdup(TopTransactionContext,
+									   DatumGetCString(DirectFunctionCall1(regclassout,
+																		   ObjectIdGetDatum(q.relid))));
+	return q.result;
 }

@@ -276,10 +276,13 @@ guard_store_shape(void *varg)
 
 	arg[0] = ObjectIdGetDatum(a->relid);
 	arg[1] = PointerGetDatum(a->shape);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("UPDATE ledger.ledgers SET shape = $2 "
 							  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 							  2, argtypes, arg, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update ledger shape");
+	SPI_finish();
 }
 
 /* Text elements of a text[] as C strings. */
@@ -530,7 +533,7 @@ guard_func_oid(const char *name)
 						  0, NULL, true);
 }
 
-/* Is the ledger a signed ledger? (SPI connected) */
+/* Is the ledger a signed ledger? (SPI connected, as the extension's owner) */
 static bool
 guard_is_signed(Oid relid)
 {
@@ -667,6 +670,52 @@ guard_check_new_ledger(Oid relid)
 	relation_close(rel, AccessShareLock);
 }
 
+/* What ledger._check_ledger reads of the catalog, for ledger_as_owner */
+typedef struct GuardReadLedger
+{
+	Oid			relid;
+	MemoryContext cxt;			/* of the caller, for recorded */
+	ArrayType  *recorded;		/* the recorded shape; NULL: not a ledger */
+	bool		is_signed;
+} GuardReadLedger;
+
+/*
+ * The recorded shape of a ledger and whether it is signed, read as the
+ * extension's owner with search_path pinned (ledger_as_owner).  The event
+ * triggers call ledger._check_ledger as the role running the DDL: read as
+ * that role, every ALTER TABLE, CREATE TABLE and CREATE TRIGGER of any
+ * table failed with "permission denied for table ledgers" once a DBA had
+ * revoked SELECT on the catalog from PUBLIC (found by a review on
+ * 2026-12-07; test/t/591_guard_caller.pl).  The checks that follow run as
+ * the caller and name nothing but the relation the command touched.
+ */
+static void
+guard_read_ledger(void *varg)
+{
+	GuardReadLedger *rl = (GuardReadLedger *) varg;
+	Datum		arg = ObjectIdGetDatum(rl->relid);
+	Oid			argtype = OIDOID;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT shape FROM ledger.ledgers "
+							  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledgers");
+	if (SPI_processed > 0)
+	{
+		Datum		shape = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(rl->cxt);
+
+		rl->recorded = DatumGetArrayTypePCopy(shape);
+		MemoryContextSwitchTo(old);
+		rl->is_signed = guard_is_signed(rl->relid);
+	}
+	SPI_finish();
+}
+
 /*
  * ledger._check_ledger(tbl regclass, require_triggers bool) RETURNS void
  *
@@ -682,9 +731,7 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 	bool		require_triggers = PG_GETARG_BOOL(1);
 	Relation	rel;
 	char	   *relname;
-	Datum		arg;
-	Oid			argtype = OIDOID;
-	bool		isnull;
+	GuardReadLedger rl;
 	ArrayType  *recorded;
 	ArrayType  *current;
 	bool		is_signed;
@@ -694,24 +741,21 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();		/* dropped; the sql_drop trigger decides */
 	relname = pstrdup(RelationGetRelationName(rel));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	arg = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args("SELECT shape FROM ledger.ledgers "
-							  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ledger.ledgers");
-	if (SPI_processed == 0)
+	/* as the extension's owner: see guard_read_ledger */
+	rl.relid = relid;
+	rl.cxt = CurrentMemoryContext;
+	rl.recorded = NULL;
+	rl.is_signed = false;
+	ledger_as_owner(guard_read_ledger, &rl);
+	if (rl.recorded == NULL)
 	{
 		/* not a ledger: it must not inherit from one or be inherited by one */
-		SPI_finish();
 		guard_check_relatives(relid);
 		relation_close(rel, AccessShareLock);
 		PG_RETURN_VOID();
 	}
-	recorded = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 1, &isnull));
-	is_signed = guard_is_signed(relid);
+	recorded = rl.recorded;
+	is_signed = rl.is_signed;
 
 	guard_check_table(rel, relname);
 
@@ -736,7 +780,6 @@ ledger_check_ledger(PG_FUNCTION_ARGS)
 	}
 	guard_check_triggers(rel, relname, is_signed, require_triggers);
 
-	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
 }
@@ -763,10 +806,14 @@ guard_alter_type_start(AlterTableStmt *stmt)
 		typid = OidIsValid(relid) ? get_rel_type_id(relid) : InvalidOid;
 		if (!OidIsValid(typid))
 			return;
-		ledger = ledger_catalog_first_text("SELECT c.oid::pg_catalog.regclass::pg_catalog.text "
+		/* not the type's owner: PostgreSQL's own error, naming no ledger */
+		if (!pg_type_ownercheck(typid, GetUserId()))
+			return;
+		ledger = ledger_catalog_first_text("SELECT c.oid::pg_catalog.regclass "
 										   "FROM pg_catalog.pg_class c "
 										   "JOIN ledger.ledgers l ON l.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.oid "
-										   "WHERE c.reloftype OPERATOR(pg_catalog.=) $1 ORDER BY 1 LIMIT 1",
+										   "WHERE c.reloftype OPERATOR(pg_catalog.=) $1 "
+										   "ORDER BY c.oid::pg_catalog.regclass::pg_catalog.text LIMIT 1",
 										   OIDOID, ObjectIdGetDatum(typid), "ledger.ledgers");
 		if (ledger != NULL)
 			ereport(ERROR,
@@ -831,6 +878,14 @@ guard_alter_table_start(AlterTableStmt *stmt)
 		if (!looked)
 		{
 			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+			/*
+			 * a role that does not own the table gets PostgreSQL's own error
+			 * ("must be owner of table"), not ledger's, which says that the
+			 * table is a ledger (review of 2026-12-07)
+			 */
+			if (OidIsValid(relid) && !pg_class_ownercheck(relid, GetUserId()))
+				relid = InvalidOid;
 			if (OidIsValid(relid) && ledger_id_for_relation(relid, true) < 0)
 				relid = InvalidOid;
 			looked = true;
@@ -917,15 +972,65 @@ guard_shape_holds(Oid relid, const char *attname, ArrayType *recorded)
  * column, and the type and collation (InvalidOid when not named by this
  * column) that lie there.
  */
+typedef struct GuardNamedQuery
+{
+	GuardNamed	kind;
+	Oid			objid;
+	MemoryContext caller;
+	bool		found;
+	Oid			ledger_relid;
+	char	   *column;
+	Oid			typid;
+	Oid			collid;
+} GuardNamedQuery;
+
+static void guard_named_by_ledger_read(void *varg);
+
+/*
+ * Read as the extension's owner with search_path pinned (ledger_as_owner):
+ * as the caller, the rename of any type, domain, collation or schema failed
+ * with "permission denied for table ledgers" once a DBA had revoked SELECT
+ * on the catalog, and the query's CASE $1 WHEN, which finds its "="
+ * through search_path, ran an operator of the caller's (a schema of theirs
+ * before pg_catalog): the owner of a type that a ledger column uses renamed
+ * it (found by a review on 2026-12-07; test/t/591_guard_caller.pl).
+ */
 static bool
 guard_named_by_ledger(GuardNamed kind, Oid objid, char **ledger, char **column,
 					  Oid *typid, Oid *collid)
 {
+	GuardNamedQuery q;
+
+	memset(&q, 0, sizeof(q));
+	q.kind = kind;
+	q.objid = objid;
+	q.caller = CurrentMemoryContext;
+	ledger_as_owner(guard_named_by_ledger_read, &q);
+	if (!q.found)
+		return false;
+	/* as messages named it before: by the caller's search_path */
+	*ledger = DatumGetCString(DirectFunctionCall1(regclassout,
+												  ObjectIdGetDatum(q.ledger_relid)));
+	*column = q.column;
+	*typid = q.typid;
+	*collid = q.collid;
+	return true;
+}
+
+static void
+guard_named_by_ledger_read(void *varg)
+{
+	GuardNamedQuery *q = (GuardNamedQuery *) varg;
+	GuardNamed	kind = q->kind;
+	Oid			objid = q->objid;
 	Datum		args[2] = {Int32GetDatum((int32) kind), ObjectIdGetDatum(objid)};
 	Oid			types[2] = {INT4OID, OIDOID};
-	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext caller = q->caller;
 	bool		found = false;
 	uint64		row;
+	char	  **column = &q->column;
+	Oid		   *typid = &q->typid;
+	Oid		   *collid = &q->collid;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -939,8 +1044,8 @@ guard_named_by_ledger(GuardNamed kind, Oid objid, char **ledger, char **column,
 							  "AND a.attcollation OPERATOR(pg_catalog.<>) t.typcollation "
 							  "WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
 							  "AND l.shape[1] OPERATOR(pg_catalog.=) '" CANON_SHAPE_V2 "' "
-							  "AND CASE $1 WHEN 0 THEN t.oid OPERATOR(pg_catalog.=) $2 "
-							  "WHEN 1 THEN co.oid OPERATOR(pg_catalog.=) $2 "
+							  "AND CASE WHEN $1 OPERATOR(pg_catalog.=) 0 THEN t.oid OPERATOR(pg_catalog.=) $2 "
+							  "WHEN $1 OPERATOR(pg_catalog.=) 1 THEN co.oid OPERATOR(pg_catalog.=) $2 "
 							  "ELSE t.typnamespace OPERATOR(pg_catalog.=) $2 "
 							  "OR co.collnamespace OPERATOR(pg_catalog.=) $2 END "
 							  "ORDER BY 1, 2",
@@ -959,7 +1064,8 @@ guard_named_by_ledger(GuardNamed kind, Oid objid, char **ledger, char **column,
 							   DatumGetArrayTypeP(SPI_getbinval(tup, desc, 8, &isnull))))
 			continue;
 		found = true;
-		*ledger = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 1));
+		/* named below, in the caller's terms (search_path) */
+		q->ledger_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
 		*column = MemoryContextStrdup(caller, attname);
 		*typid = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
 		*collid = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
@@ -980,7 +1086,7 @@ guard_named_by_ledger(GuardNamed kind, Oid objid, char **ledger, char **column,
 		}
 	}
 	SPI_finish();
-	return found;
+	q->found = found;
 }
 
 /*
@@ -1061,6 +1167,18 @@ guard_rename_start(Node *stmt)
 	 * ledger's recorded types their names again.
 	 */
 	if (!OidIsValid(objid) || (kind == GUARD_NAMED_SCHEMA && objid == PG_CATALOG_NAMESPACE))
+		return;
+
+	/*
+	 * A role that may not rename or move the object gets PostgreSQL's own
+	 * error ("must be owner of ..."), before ledger reads anything: ledger's
+	 * refusal names a ledger and its column (review of 2026-12-07).
+	 */
+	if (kind == GUARD_NAMED_TYPE && !pg_type_ownercheck(objid, GetUserId()))
+		return;
+	if (kind == GUARD_NAMED_COLLATION && !pg_collation_ownercheck(objid, GetUserId()))
+		return;
+	if (kind == GUARD_NAMED_SCHEMA && !pg_namespace_ownercheck(objid, GetUserId()))
 		return;
 	if (!guard_named_by_ledger(kind, objid, &ledger, &column, &typid, &collid))
 		return;

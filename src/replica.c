@@ -2922,7 +2922,7 @@ ledger_guard_replica_rename(PG_FUNCTION_ARGS)
 static char *
 replica_missing_from(const char *subname)
 {
-	return ledger_catalog_first_text("SELECT l.relation::pg_catalog.regclass::pg_catalog.text "
+	return ledger_catalog_first_text("SELECT l.relation::pg_catalog.regclass "
 									 "FROM ledger.replicas r "
 									 "JOIN ledger.ledgers l ON l.ledger_id OPERATOR(pg_catalog.=) r.ledger_id "
 									 REPLICA_SUBSCRIPTION_JOIN
@@ -2930,7 +2930,7 @@ replica_missing_from(const char *subname)
 									 "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr "
 									 "WHERE sr.srsubid OPERATOR(pg_catalog.=) s.oid "
 									 "AND sr.srrelid OPERATOR(pg_catalog.=) l.relation::pg_catalog.oid) "
-									 "ORDER BY 1 LIMIT 1",
+									 "ORDER BY l.relation::pg_catalog.regclass::pg_catalog.text LIMIT 1",
 									 TEXTOID, CStringGetTextDatum(subname), "ledger.replicas");
 }
 

@@ -508,14 +508,29 @@ signed_init(void)
  * ledger" (found by the internal-API review of 2026-12-06; ledger.ledgers
  * is read so by ledger_catalog_lookup for the same reason).  No caller
  * runs in parallel mode, where GetLatestSnapshot() is refused.
+ *
+ * Read as the extension's owner (ledger_as_owner): the first insert of a
+ * backend into any ledger asks, as the writing role, and failed with
+ * "permission denied for table signed_ledgers" once a DBA had revoked
+ * SELECT on the catalog from PUBLIC (found by a review on 2026-12-07;
+ * test/t/591_guard_caller.pl).
  */
-static bool
-signed_config(int64 ledger_id, bool latest, char **sig_attname, char **key_attname)
+typedef struct SignedConfigQuery
 {
-	Datum		arg = Int64GetDatum(ledger_id);
+	int64		ledger_id;
+	bool		latest;
+	MemoryContext caller;
+	bool		found;
+	char	   *sig_attname;
+	char	   *key_attname;
+} SignedConfigQuery;
+
+static void
+signed_config_read(void *varg)
+{
+	SignedConfigQuery *q = (SignedConfigQuery *) varg;
+	Datum		arg = Int64GetDatum(q->ledger_id);
 	Oid			argtype = INT8OID;
-	bool		found = false;
-	MemoryContext caller = CurrentMemoryContext;
 	SPIPlanPtr	plan;
 	int			ret;
 
@@ -528,21 +543,37 @@ signed_config(int64 ledger_id, bool latest, char **sig_attname, char **key_attna
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	ret = SPI_execute_snapshot(plan, &arg, NULL,
-							   latest ? GetLatestSnapshot() : InvalidSnapshot,
+							   q->latest ? GetLatestSnapshot() : InvalidSnapshot,
 							   InvalidSnapshot, true, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
 	{
 		/* copied out of SPI's memory before SPI_finish frees it */
-		*sig_attname = MemoryContextStrdup(caller,
-										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-		*key_attname = MemoryContextStrdup(caller,
-										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-		found = true;
+		q->sig_attname = MemoryContextStrdup(q->caller,
+											 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		q->key_attname = MemoryContextStrdup(q->caller,
+											 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		q->found = true;
 	}
 	SPI_finish();
-	return found;
+}
+
+static bool
+signed_config(int64 ledger_id, bool latest, char **sig_attname, char **key_attname)
+{
+	SignedConfigQuery q;
+
+	memset(&q, 0, sizeof(q));
+	q.ledger_id = ledger_id;
+	q.latest = latest;
+	q.caller = CurrentMemoryContext;
+	ledger_as_owner(signed_config_read, &q);
+	if (!q.found)
+		return false;
+	*sig_attname = q.sig_attname;
+	*key_attname = q.key_attname;
+	return true;
 }
 
 /*

@@ -4,6 +4,18 @@
 -- install script and the update from 0.1.0, which replaces them in place)
 -- ===================================================================
 
+-- Whether a relation is a ledger, read as the extension's owner (src/catalog.c):
+-- the guards below run as the role running the DDL, and read ledger.ledgers
+-- as that role every CREATE TABLE, DROP TABLE, ALTER TRIGGER and table
+-- rewrite of any table failed with "permission denied for table ledgers" once
+-- a DBA had revoked SELECT on the catalog from PUBLIC (review of 2026-12-07).
+-- Executable by every role, as the guards must be; a ledger's triggers (in
+-- pg_trigger) say as much.
+CREATE OR REPLACE FUNCTION ledger._is_ledger(tbl pg_catalog.regclass) RETURNS pg_catalog.bool
+    AS 'MODULE_PATHNAME', 'ledger_is_ledger'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ledger._is_ledger(pg_catalog.regclass) IS 'Internal: whether a relation is a ledger (for the DDL guards, which run as the role running the DDL)';
+
 -- Only the relations a command touched are checked, so a broken ledger does
 -- not block DDL elsewhere; for a relation that is not a ledger, the check is
 -- that no ledger is among its parents or children (INHERITS, ATTACH
@@ -55,22 +67,26 @@ BEGIN
     -- (create_ledger refuses a table that is a member already, so no
     -- ledger is one and the check can look at all of them: ALTER EXTENSION
     -- does not name the table it added.)
+    -- (the tables and triggers that are members of another extension, or
+    -- depend on one, are few: each is asked whether it is a ledger)
     IF tg_tag OPERATOR(pg_catalog.=) ANY (ARRAY['ALTER EXTENSION', 'ALTER TRIGGER']) THEN
-        FOR r IN SELECT g.relation, e.extname
-                 FROM ledger.ledgers g
-                 JOIN pg_catalog.pg_depend d
-                   ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                       AND d.objid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid)
-                   OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
-                       AND d.objid OPERATOR(pg_catalog.=) ANY (
-                           SELECT t.oid FROM pg_catalog.pg_trigger t
-                           WHERE t.tgrelid OPERATOR(pg_catalog.=) g.relation::pg_catalog.oid))
-                 JOIN pg_catalog.pg_extension e
-                   ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
-                  AND e.oid OPERATOR(pg_catalog.=) d.refobjid
-                 WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'x']::"char"[])
-                   -- the extension's own ledgers (ledger.margin_calls) are its members
-                   AND e.extname OPERATOR(pg_catalog.<>) 'ledger'
+        FOR r IN SELECT m.relation, m.extname
+                 FROM (SELECT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                                   THEN d.objid
+                                   ELSE (SELECT t.tgrelid FROM pg_catalog.pg_trigger t
+                                         WHERE t.oid OPERATOR(pg_catalog.=) d.objid) END::pg_catalog.regclass AS relation,
+                              e.extname
+                       FROM pg_catalog.pg_depend d
+                       JOIN pg_catalog.pg_extension e
+                         ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                        AND e.oid OPERATOR(pg_catalog.=) d.refobjid
+                       WHERE d.classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_class'::pg_catalog.regclass,
+                                                                         'pg_catalog.pg_trigger'::pg_catalog.regclass]::pg_catalog.oid[])
+                         AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'x']::"char"[])
+                         -- the extension's own ledgers (ledger.margin_calls) are its members
+                         AND e.extname OPERATOR(pg_catalog.<>) 'ledger') m
+                 WHERE m.relation IS NOT NULL AND ledger._is_ledger(m.relation)
+                 ORDER BY 1, 2
                  LIMIT 1 LOOP
             RAISE EXCEPTION USING
                 ERRCODE = 'feature_not_supported',
@@ -96,8 +112,8 @@ DECLARE
     -- column's default, 4 a column's type, 8 the access method
     reason pg_catalog.int4 := pg_catalog.pg_event_trigger_table_rewrite_reason();
 BEGIN
-    IF EXISTS (SELECT 1 FROM ledger.ledgers g
-               WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) rel) THEN
+    -- (read as the extension's owner: see ledger._is_ledger)
+    IF ledger._is_ledger(rel::pg_catalog.regclass) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'feature_not_supported',
             MESSAGE = pg_catalog.format('cannot alter ledger table "%s" this way',
@@ -135,8 +151,8 @@ BEGIN
     END IF;
     FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
         IF r.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND EXISTS (SELECT 1 FROM ledger.ledgers g
-                       WHERE g.relation::pg_catalog.oid OPERATOR(pg_catalog.=) r.objid) THEN
+           -- (read as the extension's owner: see ledger._is_ledger)
+           AND ledger._is_ledger(r.objid::pg_catalog.regclass) THEN
             IF r.objsubid OPERATOR(pg_catalog.=) 0 THEN
                 RAISE EXCEPTION USING
                     ERRCODE = 'feature_not_supported',
@@ -151,8 +167,8 @@ BEGIN
                OPERATOR(pg_catalog.=) ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_append_only_row', 'ledger_signature']) THEN
             rel := pg_catalog.to_regclass(pg_catalog.quote_ident(r.address_names[1])
                    OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.address_names[2]));
-            IF rel IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.ledgers g
-                                           WHERE g.relation OPERATOR(pg_catalog.=) rel) THEN
+            IF rel IS NOT NULL
+               AND ledger._is_ledger(rel) THEN
                 PERFORM ledger._check_ledger(rel, true);
             END IF;
         END IF;
