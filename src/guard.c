@@ -1327,6 +1327,13 @@ guard_catalog_alter_start(Node *stmt, Oid nspid)
  * while a ledger exists; the schema and the owner are read from the
  * catalogs (pg_extension.extnamespace, extowner and the event triggers that
  * are members), not assumed by name.
+ *
+ * A role that may not run the command (not the owner of the extension or
+ * of the schema, nor able to act as the role whose objects it drops) is
+ * left to PostgreSQL's own error, and the ledgers are counted and named as
+ * the extension's owner: until 2026-12-07 any role got the refusal, whose
+ * detail names the ledgers, or "permission denied for table ledgers" where
+ * the catalog was not readable to it (a review; test/t/592).
  */
 typedef enum GuardDropKind
 {
@@ -1357,6 +1364,38 @@ guard_role_owns_extension(Oid roleid)
 	return SPI_processed > 0;
 }
 
+/* How many ledgers, and the first ten, for ledger_as_owner */
+typedef struct GuardCountLedgers
+{
+	int64		n;
+	int			nfirst;
+	Oid			first[10];
+} GuardCountLedgers;
+
+static void
+guard_count_ledgers(void *varg)
+{
+	GuardCountLedgers *c = (GuardCountLedgers *) varg;
+	bool		isnull;
+	uint64		row;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT pg_catalog.count(*) FROM ledger.ledgers", true, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read ledger.ledgers");
+	c->n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+	if (SPI_execute("SELECT g.relation::pg_catalog.oid FROM ledger.ledgers g "
+					"ORDER BY g.ledger_id LIMIT 10", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ledger.ledgers");
+	c->nfirst = 0;
+	for (row = 0; row < SPI_processed && row < lengthof(c->first); row++)
+		c->first[c->nfirst++] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row],
+															   SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+}
+
 PG_FUNCTION_INFO_V1(ledger_guard_drop_extension);
 Datum
 ledger_guard_drop_extension(PG_FUNCTION_ARGS)
@@ -1366,6 +1405,7 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 	bool		ours = false;
 	GuardDropKind kind;
 	char	   *target = NULL;
+	GuardCountLedgers counted;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1388,7 +1428,13 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 		{
 			Node	   *name = lfirst(lc);
 
-			if (IsA(name, String) && strcmp(strVal(name), "ledger") == 0)
+			/*
+			 * a role that does not own the extension gets PostgreSQL's own
+			 * error ("must be owner of extension ledger"), not the names of
+			 * the ledgers (review of 2026-12-07)
+			 */
+			if (IsA(name, String) && strcmp(strVal(name), "ledger") == 0 &&
+				pg_extension_ownercheck(get_extension_oid("ledger", false), GetUserId()))
 				ours = true;
 		}
 	}
@@ -1410,7 +1456,9 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 		{
 			Node	   *name = lfirst(lc);
 
-			if (schema != NULL && IsA(name, String) && strcmp(strVal(name), schema) == 0)
+			/* (nor one that does not own the schema) */
+			if (schema != NULL && IsA(name, String) && strcmp(strVal(name), schema) == 0 &&
+				pg_namespace_ownercheck(get_namespace_oid(schema, false), GetUserId()))
 			{
 				ours = true;
 				target = schema;
@@ -1431,7 +1479,9 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 			if (role->roletype == ROLESPEC_PUBLIC)
 				continue;
 			roleid = get_rolespec_oid(role, true);
-			if (OidIsValid(roleid) && guard_role_owns_extension(roleid))
+			/* (nor one that may not drop what the role owns) */
+			if (OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid) &&
+				guard_role_owns_extension(roleid))
 			{
 				ours = true;
 				target = GetUserNameFromId(roleid, false);
@@ -1448,16 +1498,21 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	}
 
-	if (SPI_execute("SELECT (SELECT pg_catalog.count(*) FROM ledger.ledgers), "
-					"(SELECT pg_catalog.string_agg(n.name, ', ') FROM (SELECT g.relation::pg_catalog.text AS name "
-					"FROM ledger.ledgers g ORDER BY g.ledger_id LIMIT 10) n)",
-					true, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read ledger.ledgers");
+	/* as the extension's owner: the caller may not read the catalog */
+	counted.n = 0;
+	counted.nfirst = 0;
+	ledger_as_owner(guard_count_ledgers, &counted);
 	{
-		bool		isnull;
-		int64		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 1, &isnull));
-		char	   *names = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		int64		n = counted.n;
+		StringInfoData names;
+		int			i;
+
+		/* named in the caller's terms (search_path), as before */
+		initStringInfo(&names);
+		for (i = 0; i < counted.nfirst; i++)
+			appendStringInfo(&names, "%s%s", i > 0 ? ", " : "",
+							 DatumGetCString(DirectFunctionCall1(regclassout,
+																 ObjectIdGetDatum(counted.first[i]))));
 
 		if (n > 0 && kind == GUARD_DROP_EXTENSION)
 			ereport(ERROR,
@@ -1467,7 +1522,7 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 								   n, n),
 					 errdetail("Dropping it would delete the history of %s%s (transaction records, "
 							   "blocks and history trees are tables of the extension) and leave the "
-							   "tables writable.", names, n > 10 ? ", ..." : ""),
+							   "tables writable.", names.data, n > 10 ? ", ..." : ""),
 					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
 							 "after ledger.drop_subscription()), or keep the extension.")));
 		if (n > 0 && kind == GUARD_DROP_SCHEMA)
@@ -1479,7 +1534,7 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 					 errdetail("It is the schema of extension ledger: dropping it would drop the extension "
 							   "and delete the history of %s%s (transaction records, blocks and history "
 							   "trees are tables of the extension) and leave the tables writable.",
-							   names, n > 10 ? ", ..." : ""),
+							   names.data, n > 10 ? ", ..." : ""),
 					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
 							 "after ledger.drop_subscription()), or keep the extension.")));
 		if (n > 0 && kind == GUARD_DROP_OWNED)
@@ -1491,7 +1546,7 @@ ledger_guard_drop_extension(PG_FUNCTION_ARGS)
 					 errdetail("The role owns extension ledger or one of its event triggers: dropping them "
 							   "would delete the history of %s%s (transaction records, blocks and history "
 							   "trees are tables of the extension) and leave the tables writable.",
-							   names, n > 10 ? ", ..." : ""),
+							   names.data, n > 10 ? ", ..." : ""),
 					 errhint("Remove each ledger deliberately with ledger.drop_ledger() first (a replica "
 							 "after ledger.drop_subscription()), or keep the extension.")));
 	}
