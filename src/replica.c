@@ -202,6 +202,10 @@ typedef struct ReplicaErrorSlot
 	int			streak;			/* reconnections in a row, each soon after the
 								 * one before */
 	TimestampTz reconnected_at; /* the last one, or 0 */
+	bool		slot_lost;		/* resync_subscription() dropped (or was
+								 * dropping) the slot at the origin and did
+								 * not commit: no slot until a resync */
+	bool		disable;		/* so the sealer is to disable it */
 	char		message[REPLICA_ERROR_LEN];
 } ReplicaErrorSlot;
 
@@ -278,7 +282,7 @@ replica_shmem_request(void)
  * texts there): a server restored from a backup starts without them.
  */
 #define REPLICA_ERRORS_FILE PG_STAT_TMP_DIR "/ledger_replica_errors.stat"
-#define REPLICA_ERRORS_MAGIC 0x4c445231 /* "LDR1" */
+#define REPLICA_ERRORS_MAGIC 0x4c445232 /* "LDR2" (slot_lost added) */
 
 /*
  * This apply worker recorded an error that is not in the file yet.  The
@@ -586,12 +590,25 @@ replica_slot_claim(Oid subid, TimestampTz now)
 	{
 		replica_shared->slots[slot].streak = 0;
 		replica_shared->slots[slot].reconnected_at = 0;
+		replica_shared->slots[slot].slot_lost = false;
+		replica_shared->slots[slot].disable = false;
 	}
 	replica_shared->slots[slot].subid = subid;
 	replica_shared->slots[slot].dboid = MyDatabaseId;
 	replica_shared->slots[slot].at = now;
 	return slot;
 }
+
+/*
+ * The subscription whose slot at the origin this backend's
+ * resync_subscription() is dropping or has dropped, until the transaction
+ * (or the subtransaction that ran it) ends; InvalidOid otherwise.
+ */
+static Oid	replica_resync_subid = InvalidOid;
+static int	replica_resync_level = 0;
+
+static void replica_resync_record(Oid subid, const char *what, const char *message,
+								  bool write);
 
 /*
  * An error in an apply worker: keep its message for
@@ -631,6 +648,20 @@ replica_emit_log(ErrorData *edata)
 			finish = ((uint64) hi << 32) | lo;
 
 		SpinLockAcquire(&replica_shared->mutex);
+
+		/*
+		 * A subscription whose slot a failed resync dropped: its worker can
+		 * only fail on the missing slot (or stop), and the resync's failure
+		 * stays its last error, which says what to do
+		 * (replica_resync_dropping).
+		 */
+		for (slot = 0; slot < REPLICA_ERROR_SLOTS; slot++)
+			if (replica_shared->slots[slot].subid == subid &&
+				replica_shared->slots[slot].slot_lost)
+			{
+				SpinLockRelease(&replica_shared->mutex);
+				return;
+			}
 		slot = replica_slot_claim(subid, now);
 		replica_shared->slots[slot].finish_lsn = finish;
 		replica_shared->slots[slot].sqlerrcode = edata->sqlerrcode;
@@ -641,6 +672,17 @@ replica_emit_log(ErrorData *edata)
 		replica_shared->changes++;
 		SpinLockRelease(&replica_shared->mutex);
 		replica_error_unsaved = true;
+	}
+	else if (edata->elevel >= FATAL && OidIsValid(replica_resync_subid) &&
+			 replica_shared != NULL && edata->message != NULL)
+	{
+		/*
+		 * The session of a resync that dropped the slot ends (its backend
+		 * terminated): no PG_CATCH runs, the file says that the slot was
+		 * being dropped, and the message says why the resync did not end.
+		 */
+		replica_resync_record(replica_resync_subid, "failed after it dropped",
+							  edata->message, false);
 	}
 }
 
@@ -706,14 +748,17 @@ replica_reconnect_databases(Oid *dboids, int max)
 	int			i;
 	int			j;
 
-	if (replica_shared == NULL || ledger_sync_reconnect_delay < 0)
+	if (replica_shared == NULL)
 		return 0;
 	SpinLockAcquire(&replica_shared->mutex);
 	for (i = 0; i < REPLICA_ERROR_SLOTS && n < max; i++)
 	{
 		ReplicaErrorSlot *e = &replica_shared->slots[i];
 
-		if (!OidIsValid(e->subid) || !e->reconnect || replica_reconnect_due(e) > now)
+		/* or one whose slot a failed resync dropped, to be disabled */
+		if (!OidIsValid(e->subid) ||
+			(!e->disable &&
+			 (ledger_sync_reconnect_delay < 0 || !e->reconnect || replica_reconnect_due(e) > now)))
 			continue;
 		for (j = 0; j < n && dboids[j] != e->dboid; j++)
 			;
@@ -737,7 +782,18 @@ replica_reconnect_databases(Oid *dboids, int max)
 static List *replica_cancel_subids = NIL;
 static List *replica_cancel_levels = NIL;
 
+/*
+ * Of those, the subscriptions an ALTER SUBSCRIPTION ... CONNECTION or SET
+ * (slot_name = ...) of this transaction points at another slot: the record
+ * of a slot that a failed resync dropped no longer holds (an administrator
+ * took charge; replica_resync_dropping) once it commits, and an ENABLE
+ * after it in the same transaction is not refused for it.
+ */
+static List *replica_newslot_subids = NIL;
+static List *replica_newslot_levels = NIL;
+
 static void replica_reconnect_cancel(Oid subid);
+static void replica_resync_forget(Oid subid);
 
 /* The guard: cancel subid's reconnection if this transaction commits. */
 static void
@@ -747,6 +803,17 @@ replica_reconnect_cancel_at_commit(Oid subid)
 
 	replica_cancel_subids = lappend_oid(replica_cancel_subids, subid);
 	replica_cancel_levels = lappend_int(replica_cancel_levels, GetCurrentTransactionNestLevel());
+	MemoryContextSwitchTo(old);
+}
+
+/* The guard: subid is pointed at another slot if this transaction commits. */
+static void
+replica_newslot_at_commit(Oid subid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	replica_newslot_subids = lappend_oid(replica_newslot_subids, subid);
+	replica_newslot_levels = lappend_int(replica_newslot_levels, GetCurrentTransactionNestLevel());
 	MemoryContextSwitchTo(old);
 }
 
@@ -865,8 +932,13 @@ replica_cancels_end(bool commit)
 	if (commit)
 		foreach(lc, replica_cancel_subids)
 			replica_reconnect_cancel(lfirst_oid(lc));
+	if (commit)
+		foreach(lc, replica_newslot_subids)
+			replica_resync_forget(lfirst_oid(lc));
 	replica_cancel_subids = NIL;
 	replica_cancel_levels = NIL;
+	replica_newslot_subids = NIL;
+	replica_newslot_levels = NIL;
 	replica_cancels_unmark();
 }
 
@@ -875,7 +947,7 @@ replica_cancels_end(bool commit)
  * forgotten at its abort, and become its parent's at its commit.
  */
 static void
-replica_cancels_end_sub(bool commit, int level)
+replica_lists_end_sub(List **subidsp, List **levelsp, bool commit, int level)
 {
 	List	   *subids = NIL;
 	List	   *levels = NIL;
@@ -883,10 +955,10 @@ replica_cancels_end_sub(bool commit, int level)
 	ListCell   *l;
 	MemoryContext old;
 
-	if (replica_cancel_subids == NIL)
+	if (*subidsp == NIL)
 		return;
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	forboth(s, replica_cancel_subids, l, replica_cancel_levels)
+	forboth(s, *subidsp, l, *levelsp)
 	{
 		if (lfirst_int(l) < level)
 		{
@@ -900,10 +972,17 @@ replica_cancels_end_sub(bool commit, int level)
 		}
 	}
 	MemoryContextSwitchTo(old);
-	list_free(replica_cancel_subids);
-	list_free(replica_cancel_levels);
-	replica_cancel_subids = subids;
-	replica_cancel_levels = levels;
+	list_free(*subidsp);
+	list_free(*levelsp);
+	*subidsp = subids;
+	*levelsp = levels;
+}
+
+static void
+replica_cancels_end_sub(bool commit, int level)
+{
+	replica_lists_end_sub(&replica_cancel_subids, &replica_cancel_levels, commit, level);
+	replica_lists_end_sub(&replica_newslot_subids, &replica_newslot_levels, commit, level);
 }
 
 /* No reconnection of this subscription: an administrator altered it. */
@@ -923,21 +1002,27 @@ replica_reconnect_cancel(Oid subid)
 }
 
 /*
- * ledger.resync_subscription() failed after it had dropped subscription
- * subid's slot at the origin (message: its error).  The rollback puts the
- * subscription back as it was, slot gone: a reconnection pending (a lost
- * connection disabled it; the resync's own ALTER SUBSCRIPTION ... DISABLE,
- * which would have cancelled it, is rolled back too) would have the sealer
- * enable a subscription whose apply worker can only fail on the missing
- * slot, again and again, while replication_status read "reconnecting" and
- * named the old lost connection (test/t/588_resync_failed.pl).  Not
- * transactional, as the slot's drop: the reconnection is cancelled and the
- * failure becomes the subscription's last error ("disabled"), until a
- * resync succeeds; the file is written at once.  Called once that error
- * was copied and flushed (sync_resync_failed), before it is raised again.
+ * ledger.resync_subscription() drops a subscription's slot at the origin,
+ * which no rollback puts back: the transaction rolled back (an error, a
+ * cancel, its session terminated) or lost (a crash) puts the subscription
+ * back as it was, slot gone.  Until 2026-12-07 nothing but the resync's
+ * error said so: a subscription that was enabled was enabled again by the
+ * rollback, and its apply worker failed on the missing slot every
+ * wal_retrieve_retry_interval for ever ("starting", its error "replication
+ * slot ... does not exist"), and one whose reconnection was pending was
+ * enabled by the sealer to do the same (test/t/588_resync_failed.pl,
+ * test/t/595_resync_lost_slot.pl).  So, not transactional either, the
+ * subscription's slot of errors says before the drop that its slot is
+ * being dropped (slot_lost), written to the file at once (a crash after the
+ * drop must find it): the failure becomes its last error and a pending
+ * reconnection is cancelled; the sealer disables it if the rollback left it
+ * enabled (disable); its apply worker's errors do not replace that error;
+ * ALTER SUBSCRIPTION ... ENABLE is refused.  A resync that commits drops
+ * the subscription (a new one, of another OID, replaces it), and the slot
+ * of errors is freed.
  */
-void
-replica_resync_failed(Oid subid, const char *message)
+static void
+replica_resync_record(Oid subid, const char *what, const char *message, bool write)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	char		msg[REPLICA_ERROR_LEN];
@@ -946,19 +1031,182 @@ replica_resync_failed(Oid subid, const char *message)
 	if (replica_shared == NULL)
 		return;
 	snprintf(msg, sizeof(msg),
-			 "ledger.resync_subscription() failed after it dropped the subscription's slot at the origin: %s",
-			 message != NULL ? message : "(no message)");
+			 "ledger.resync_subscription() %s the subscription's slot at the origin: %s",
+			 what, message != NULL ? message : "(no message)");
 	SpinLockAcquire(&replica_shared->mutex);
 	slot = replica_slot_claim(subid, now);
 	replica_shared->slots[slot].finish_lsn = InvalidXLogRecPtr;
 	replica_shared->slots[slot].sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 	replica_shared->slots[slot].connection = false;
 	replica_shared->slots[slot].reconnect = false;
+	replica_shared->slots[slot].slot_lost = true;
+	replica_shared->slots[slot].disable = true;
 	strlcpy(replica_shared->slots[slot].message, msg, REPLICA_ERROR_LEN);
 	replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
-	/* and in the file at once: a crash must not bring the reconnection back */
+	if (write)
+		(void) replica_errors_copy_write(WARNING, NULL, NULL);
+}
+
+/* what subid's slot of errors held before replica_resync_dropping() */
+static ReplicaErrorSlot replica_resync_saved;
+static int	replica_resync_saved_at = -1;
+
+/*
+ * Before resync_subscription() drops subscription subid (and then its slot
+ * at the origin): record that the slot is lost, in the file before
+ * anything is dropped (an ERROR, with nothing changed, if it cannot be
+ * written).  replica_resync_undo() takes it back if the resync fails before
+ * the slot's drop began; replica_resync_failed() records the error if it
+ * fails after.
+ */
+void
+replica_resync_dropping(Oid subid)
+{
+	int			i;
+
+	if (replica_shared == NULL)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	replica_resync_saved_at = -1;
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (replica_shared->slots[i].subid == subid)
+			break;
+	if (i == REPLICA_ERROR_SLOTS)
+	{
+		/* the slot replica_slot_claim() will take */
+		for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+			if (replica_resync_saved_at < 0 ||
+				replica_shared->slots[i].at < replica_shared->slots[replica_resync_saved_at].at)
+				replica_resync_saved_at = i;
+		i = replica_resync_saved_at;
+	}
+	replica_resync_saved_at = i;
+	replica_resync_saved = replica_shared->slots[i];
+	SpinLockRelease(&replica_shared->mutex);
+
+	replica_resync_record(subid, "did not end after it began to drop",
+						  "its transaction is still running, or it was rolled back or lost (a crash)", false);
+	replica_resync_subid = subid;
+	replica_resync_level = GetCurrentTransactionNestLevel();
+	if (!replica_errors_copy_write(LOG, NULL, NULL))
+	{
+		replica_resync_undo(subid);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not record that subscription's slot at the origin is being dropped"),
+				 errdetail("The file \"%s\" could not be written; nothing was dropped.",
+						   REPLICA_ERRORS_FILE),
+				 errhint("Free space on the volume of the data directory.")));
+	}
+}
+
+/* The resync failed before it began to drop the slot: as before. */
+void
+replica_resync_undo(Oid subid)
+{
+	int			i = replica_resync_saved_at;
+
+	replica_resync_subid = InvalidOid;
+	if (replica_shared == NULL || i < 0)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].slot_lost)
+		replica_shared->slots[i] = replica_resync_saved;
+	replica_shared->changes++;
+	SpinLockRelease(&replica_shared->mutex);
+	replica_resync_saved_at = -1;
 	(void) replica_errors_copy_write(WARNING, NULL, NULL);
+}
+
+/*
+ * The resync failed (message: its error) after it dropped the slot, or
+ * while it did (dropped false: the origin's answer did not come): the
+ * failure is the subscription's last error.  Called once that error was
+ * copied and flushed (sync_resync_failed), before it is raised again.
+ */
+void
+replica_resync_failed(Oid subid, const char *message, bool dropped)
+{
+	replica_resync_subid = InvalidOid;
+	replica_resync_saved_at = -1;
+	replica_resync_record(subid, dropped ? "failed after it dropped" : "failed while it dropped",
+						  message, true);
+}
+
+/* Has a failed resync dropped subid's slot at the origin? */
+bool
+replica_resync_slot_lost(Oid subid, char **message)
+{
+	bool		lost = false;
+	char		msg[REPLICA_ERROR_LEN];
+	int			i;
+
+	if (replica_shared == NULL)
+		return false;
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].slot_lost)
+		{
+			lost = true;
+			memcpy(msg, replica_shared->slots[i].message, REPLICA_ERROR_LEN);
+			break;
+		}
+	SpinLockRelease(&replica_shared->mutex);
+	if (lost && message != NULL)
+		*message = pstrdup(msg);
+	return lost;
+}
+
+/*
+ * An administrator's ALTER SUBSCRIPTION pointed subid at another slot
+ * (another origin, another slot name) and committed: the record of the
+ * slot a failed resync dropped is taken back, and the subscription's
+ * errors are its apply worker's again.
+ */
+static void
+replica_resync_forget(Oid subid)
+{
+	int			i;
+
+	if (replica_shared == NULL)
+		return;
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].slot_lost)
+		{
+			replica_shared->slots[i].slot_lost = false;
+			replica_shared->slots[i].disable = false;
+			replica_shared->changes++;
+		}
+	SpinLockRelease(&replica_shared->mutex);
+}
+
+/*
+ * End of the transaction (or of a subtransaction at nesting level "level",
+ * at its abort) in which this backend's resync dropped the slot.  At a
+ * commit the old subscription is gone, and so is its slot of errors; at an
+ * abort of the resync's (sub)transaction the record stays.
+ */
+static void
+replica_resync_end(bool commit, int level)
+{
+	int			i;
+
+	if (!OidIsValid(replica_resync_subid) || level > replica_resync_level)
+		return;
+	if (commit && replica_shared != NULL)
+	{
+		SpinLockAcquire(&replica_shared->mutex);
+		for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+			if (replica_shared->slots[i].subid == replica_resync_subid &&
+				replica_shared->slots[i].slot_lost)
+				memset(&replica_shared->slots[i], 0, sizeof(ReplicaErrorSlot));
+		replica_shared->changes++;
+		SpinLockRelease(&replica_shared->mutex);
+	}
+	replica_resync_subid = InvalidOid;
+	replica_resync_saved_at = -1;
 }
 
 /*
@@ -1006,6 +1254,106 @@ replica_reconnect_pending(int i, Oid subid, TimestampTz at)
 }
 
 /*
+ * In a sealer, outside a transaction: disable subscription subid (slot i of
+ * errors) if a failed resync dropped its slot at the origin and the
+ * rollback (or a crash) left it enabled (replica_resync_dropping).  Not
+ * while the resync's transaction holds the subscription's lock: tried again
+ * at the next pass.  A subscription dropped meanwhile (the resync
+ * committed) frees the slot of errors.
+ */
+static void
+replica_disable_lost(int i, Oid subid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1];
+	char	   *subname = NULL;
+	bool		enabled = false;
+	volatile bool gone = false;
+	bool		pending;
+	LOCKTAG		tag;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	/* (the locks as replica_reconnect_subscriptions takes them, below) */
+	LockRelationOid(SubscriptionRelationId, AccessShareLock);
+	SET_LOCKTAG_OBJECT(tag, InvalidOid, SubscriptionRelationId, subid, 0);
+	if (LockAcquire(&tag, AccessExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+	{
+		CommitTransactionCommand();
+		return;
+	}
+	AcceptInvalidationMessages();
+	/* an administrator's ALTER ... CONNECTION since the copy took it back */
+	SpinLockAcquire(&replica_shared->mutex);
+	pending = replica_shared->slots[i].subid == subid && replica_shared->slots[i].disable;
+	SpinLockRelease(&replica_shared->mutex);
+	if (!pending)
+	{
+		CommitTransactionCommand();
+		return;
+	}
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = ObjectIdGetDatum(subid);
+	if (SPI_execute_with_args("SELECT s.subname, s.subenabled FROM pg_catalog.pg_subscription s "
+							  "WHERE s.oid OPERATOR(pg_catalog.=) $1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_subscription");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		subname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	else
+		gone = true;
+	if (enabled)
+	{
+		char	   *message = NULL;
+
+		(void) replica_resync_slot_lost(subid, &message);
+		ereport(LOG,
+				(errmsg("ledger: disabling subscription \"%s\": ledger.resync_subscription() dropped its slot at the origin and did not commit",
+						subname),
+				 errdetail("%s", message != NULL ? message : "?"),
+				 errhint("Call ledger.resync_subscription(%s) again once the cause of its failure is removed.",
+						 quote_literal_cstr(subname))));
+		PG_TRY();
+		{
+			/* (the guard neither cancels anything nor takes the lock again) */
+			replica_enabling_self = true;
+			if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s DISABLE", quote_identifier(subname)),
+							false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "could not disable subscription \"%s\"", subname);
+			replica_enabling_self = false;
+		}
+		PG_CATCH();
+		{
+			replica_enabling_self = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	SpinLockAcquire(&replica_shared->mutex);
+	if (replica_shared->slots[i].subid == subid)
+	{
+		if (gone)
+			memset(&replica_shared->slots[i], 0, sizeof(ReplicaErrorSlot));
+		else
+			replica_shared->slots[i].disable = false;
+		replica_shared->changes++;
+	}
+	SpinLockRelease(&replica_shared->mutex);
+}
+
+/*
  * In a sealer of this database, outside a transaction: enable again each
  * subscription of replicas here that a lost connection to its origin or
  * a transient error disabled ledger.sync_reconnect_delay ago (doubled for
@@ -1021,11 +1369,17 @@ replica_reconnect_subscriptions(void)
 	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 
-	if (replica_shared == NULL || ledger_sync_reconnect_delay < 0)
+	if (replica_shared == NULL)
 		return;
 	SpinLockAcquire(&replica_shared->mutex);
 	memcpy(copy, replica_shared->slots, sizeof(copy));
 	SpinLockRelease(&replica_shared->mutex);
+
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (OidIsValid(copy[i].subid) && copy[i].disable && copy[i].dboid == MyDatabaseId)
+			replica_disable_lost(i, copy[i].subid);
+	if (ledger_sync_reconnect_delay < 0)
+		return;
 
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 	{
@@ -1408,7 +1762,10 @@ replica_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		replica_forget_known();
+		replica_resync_end(false, GetCurrentTransactionNestLevel());
+	}
 	if (event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB)
 		replica_cancels_end_sub(event == SUBXACT_EVENT_COMMIT_SUB,
 								GetCurrentTransactionNestLevel());
@@ -1610,6 +1967,12 @@ replica_xact_callback(XactEvent event, void *arg)
 		replica_cancels_end(true);
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		replica_cancels_end(false);
+
+	/* a resync of this transaction dropped a slot: committed, or not */
+	if (event == XACT_EVENT_COMMIT)
+		replica_resync_end(true, 1);
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+		replica_resync_end(false, 1);
 
 	/*
 	 * Entries point into the transaction's memory: a table that ends empty
@@ -3016,6 +3379,14 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 		LockRelationOid(SubscriptionRelationId, RowExclusiveLock);
 		LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
 		replica_reconnect_cancel_at_commit(subid);
+		if (stmt->kind == ALTER_SUBSCRIPTION_CONNECTION)
+			replica_newslot_at_commit(subid);
+		else if (stmt->kind == ALTER_SUBSCRIPTION_OPTIONS)
+		{
+			foreach(lc, stmt->options)
+				if (strcmp(lfirst_node(DefElem, lc)->defname, "slot_name") == 0)
+				replica_newslot_at_commit(subid);
+		}
 	}
 
 	/*
@@ -3104,6 +3475,28 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	}
 	if (!enable || !ledger_catalog_has_replicas())
 		PG_RETURN_VOID();
+
+	/*
+	 * Its slot at the origin dropped by a failed resync: enabled, its apply
+	 * worker fails on the missing slot every wal_retrieve_retry_interval, or
+	 * streams from a slot made since at a later position, past the origin's
+	 * changes in between (replica_resync_dropping).
+	 */
+	{
+		char	   *message = NULL;
+
+		Oid			subid = get_subscription_oid(stmt->subname, false);
+
+		if (replica_resync_slot_lost(subid, &message) &&
+			!list_member_oid(replica_newslot_subids, subid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot enable subscription \"%s\": ledger.resync_subscription() dropped its slot at the origin",
+							stmt->subname),
+					 errdetail("%s", message),
+					 errhint("Call ledger.resync_subscription(%s), which makes the slot and the subscription again and copies what the origin wrote meanwhile.",
+							 quote_literal_cstr(stmt->subname))));
+	}
 	replica = replica_missing_from(stmt->subname);
 	if (replica != NULL)
 		ereport(ERROR,

@@ -51,10 +51,16 @@ extern int	replica_reconnect_databases(Oid *dboids, int max);
 extern void replica_errors_persist(void);
 
 /*
- * resync_subscription() failed after it dropped the subscription's slot at
- * the origin: no reconnection, the failure its last error.
+ * resync_subscription() is about to drop the subscription's slot at the
+ * origin (recorded, in the file too, until the resync commits), failed
+ * before it began to (undo), or failed after it did (or while it did:
+ * dropped false): no reconnection, the failure its last error, the
+ * subscription disabled by the sealer, its ENABLE refused.
  */
-extern void replica_resync_failed(Oid subid, const char *message);
+extern void replica_resync_dropping(Oid subid);
+extern void replica_resync_undo(Oid subid);
+extern void replica_resync_failed(Oid subid, const char *message, bool dropped);
+extern bool replica_resync_slot_lost(Oid subid, char **message);
 
 /* In a sealer, outside a transaction: make the reconnections due here. */
 extern void replica_reconnect_subscriptions(void);

@@ -2397,16 +2397,19 @@ sync_create_subscription(const char *subname, const char *conninfo, const char *
 
 /*
  * In the PG_CATCH of a resync that fails after it dropped the old slot at
- * the origin (never returns): the rollback puts the subscription back as it
- * was, slot gone, which a rollback cannot put back.  The subscription is
- * not enabled again by ledger (a reconnection that was pending is
- * cancelled) and its status names the failure (replica_resync_failed); the
- * error says so too.  Until 2026-12-07 a reconnection pending went on, and
- * the sealer enabled a subscription whose apply worker could only fail on
- * the missing slot (test/t/588_resync_failed.pl).
+ * the origin, or while it did (dropped false), never returning: the
+ * rollback puts the subscription back as it was, slot gone, which a
+ * rollback cannot put back.  The subscription is not enabled again by
+ * ledger (a reconnection that was pending is cancelled), the sealer
+ * disables it if the rollback left it enabled, and its status names the
+ * failure (replica_resync_failed, replica_resync_dropping); the error says
+ * so too.  Until 2026-12-07 a reconnection pending went on, and the sealer
+ * enabled a subscription whose apply worker could only fail on the missing
+ * slot (test/t/588_resync_failed.pl), and a subscription that was enabled
+ * did the same for ever (test/t/595_resync_lost_slot.pl).
  */
 static void
-sync_resync_failed(MemoryContext cxt, Oid subid, const char *subname)
+sync_resync_failed(MemoryContext cxt, Oid subid, const char *subname, bool dropped)
 {
 	ErrorData  *edata;
 	char	   *note;
@@ -2414,9 +2417,9 @@ sync_resync_failed(MemoryContext cxt, Oid subid, const char *subname)
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
 	FlushErrorState();
-	replica_resync_failed(subid, edata->message);
-	note = psprintf("ledger.resync_subscription() had dropped the subscription's slot \"%s\" at the origin, which a rollback does not put back: the subscription cannot stream until a resync succeeds.",
-					subname);
+	replica_resync_failed(subid, edata->message, dropped);
+	note = psprintf("ledger.resync_subscription() had %s the subscription's slot \"%s\" at the origin, which a rollback does not put back: the subscription stays disabled until a resync succeeds.",
+					dropped ? "dropped" : "begun to drop", subname);
 	edata->detail = edata->detail != NULL ? psprintf("%s\n%s", edata->detail, note) : note;
 	if (edata->hint == NULL)
 		edata->hint = psprintf("Call ledger.resync_subscription(%s) again once the cause of the error is removed.",
@@ -2435,6 +2438,8 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 	SyncConn   *sc;
 	volatile int nledgers = 0;
 	volatile Oid slot_dropped = InvalidOid;
+	volatile Oid slot_dropping = InvalidOid;
+	volatile bool drop_begun = false;
 	MemoryContext cxt = CurrentMemoryContext;
 
 	/*
@@ -2484,7 +2489,17 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			 */
 			Oid			subid = get_subscription_oid(subname, false);
 
+			/*
+			 * Recorded first, in the file, as the slot's drop is not
+			 * transactional: whatever ends this transaction but its commit
+			 * (an error, a cancel, the session terminated, a crash), the
+			 * subscription is then disabled, its ENABLE refused, and its
+			 * status says why (replica_resync_dropping).
+			 */
+			replica_resync_dropping(subid);
+			slot_dropping = subid;
 			sync_drop_local_subscription(subname);
+			drop_begun = true;
 			sync_drop_remote_slot(sc, subname);
 			slot_dropped = subid;
 		}
@@ -2581,7 +2596,11 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 		replica_set_copying(NULL);
 		sync_abandon(sc);
 		if (OidIsValid(slot_dropped))
-			sync_resync_failed(cxt, slot_dropped, subname);
+			sync_resync_failed(cxt, slot_dropped, subname, true);
+		else if (OidIsValid(slot_dropping) && drop_begun)
+			sync_resync_failed(cxt, slot_dropping, subname, false);
+		else if (OidIsValid(slot_dropping))
+			replica_resync_undo(slot_dropping);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

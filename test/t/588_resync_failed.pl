@@ -19,10 +19,12 @@
 #     and records itself as the subscription's last error: "disabled", and
 #     the subscription stays so until a resync succeeds.
 #  2. The subscription was enabled: the rollback enables it again, slot
-#     gone (a rollback cannot do otherwise), and its apply worker fails
-#     with "replication slot ... does not exist" ("starting"), the state of
-#     a lost slot (docs/replication.md); the resync's error says what
-#     happened.  A resync then recovers both.
+#     gone (a rollback cannot do otherwise).  Until 2026-12-07 its apply
+#     worker then failed with "replication slot ... does not exist" every
+#     wal_retrieve_retry_interval for ever ("starting", that error its last
+#     one).  The sealer now disables it: "disabled", the failed resync its
+#     last error, its ENABLE refused (test/t/595_resync_lost_slot.pl for a
+#     cancel, a terminated session, a crash).  A resync then recovers both.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -95,11 +97,18 @@ $err = resync_failing();
 like($err, qr/ERROR:  canceling statement due to lock timeout/, 'part 2: resync_subscription of an enabled subscription fails');
 like($err, qr/DETAIL:  .*slot "sub" at the origin/, '... and its error says that the slot at the origin was dropped');
 is(slot_at_origin(), '0', '... after it dropped the slot at the origin');
-is(sub_enabled($b, 'sub'), 't', '... the subscription is back, enabled (the rollback)');
-ok( poll_until(
-		$b, q{SELECT state = 'starting' AND last_error LIKE '%replication slot "sub" does not exist%'
-		 FROM ledger.replication_status WHERE peer = 'sub'}, 30),
-	'... its apply worker fails on the missing slot: "starting", the state of a lost slot');
+ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30),
+	'... the sealer disables the subscription that the rollback enabled again');
+like(status(), qr/^disabled \| ledger\.resync_subscription\(\) failed after it dropped the subscription's slot at the origin: canceling statement due to lock timeout$/,
+	'... "disabled", the failed resync its last error (before: "starting", "replication slot "sub" does not exist")');
+$off = -s $b->logfile;
+sleep 2;    # ten times wal_retrieve_retry_interval
+unlike(slurp_file($b->logfile, $off), qr/replication slot "sub" does not exist/,
+	'... and its apply worker no longer fails on the missing slot (before: every wal_retrieve_retry_interval)');
+my ($ret, $out);
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+like($err, qr/ERROR:  cannot enable subscription "sub": ledger\.resync_subscription\(\) dropped its slot at the origin/,
+	'... ALTER SUBSCRIPTION ... ENABLE is refused');
 $digest = resync_recovers($a, $b, 3);
 
 $a->stop;
