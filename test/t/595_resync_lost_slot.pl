@@ -24,7 +24,9 @@
 #     2026-12-07 it streamed from there, "streaming" and no error, past any
 #     change the origin wrote in between;
 #  5. a resync refused before the slot's drop leaves the subscription
-#     enabled and streaming, nothing recorded.
+#     enabled and streaming, nothing recorded;
+#  6. (run before 5) ALTER SUBSCRIPTION ... CONNECTION takes the record
+#     back: ENABLE in the same transaction is accepted.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -71,7 +73,7 @@ sub resync_ended
 	eval { $session->quit; };
 	$err = $session->{stderr} // '';
 	eval { $holder->query_safe('COMMIT'); $holder->quit; };
-	if ($part >= 3)
+	if ($part == 3 || $part == 4)
 	{
 		# no PG_CATCH: the new slot, made by the resync before it waited,
 		# at a later position than the old subscription had reached
@@ -152,9 +154,26 @@ disabled_then_recovers($off,
 	qr/^disabled \| ledger\.resync_subscription\(\) did not end after it began to drop the subscription's slot at the origin: /,
 	5);
 
+# ---------- 6 (before 5). an administrator points it at a slot ----------
+# ALTER SUBSCRIPTION ... CONNECTION takes charge: the record is dropped and
+# ENABLE, in the same transaction, accepted (here the same origin, whose
+# slot is gone: the apply worker's own error is shown again)
+$off = -s $b->logfile;
+$err = resync_ended(sub { $b->safe_psql('postgres', "SELECT pg_cancel_backend($_[0])") }, 6);
+ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30),
+	'... disabled by the sealer after the cancelled resync');
+my ($ret, $out);
+($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub CONNECTION '$ci'; ALTER SUBSCRIPTION sub ENABLE");
+is($err, '', '... ALTER SUBSCRIPTION ... CONNECTION, then ENABLE in the same transaction: accepted');
+ok( poll_until(
+		$b, q{SELECT last_error LIKE '%replication slot "sub" does not exist%'
+		 FROM ledger.replication_status WHERE peer = 'sub'}, 30),
+	'... the record dropped: the apply worker\'s own error is shown again');
+is(sub_enabled($b, 'sub'), 't', '... and ledger leaves it enabled');
+resync_recovers($a, $b, 7);
+
 # ---------- 5. refused before the slot's drop: nothing recorded ----------
 $a->safe_psql('postgres', q{BEGIN; INSERT INTO acct VALUES (6, 60); PREPARE TRANSACTION 'held'});
-my ($ret, $out);
 ($ret, $out, $err) = $b->psql('postgres', q{SELECT ledger.resync_subscription('sub')});
 isnt($ret, 0, 'part 5: a resync refused before it dropped anything (a prepared transaction at the origin)');
 is(slot_at_origin(), '1', '... the slot is still there');
