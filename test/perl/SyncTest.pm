@@ -16,7 +16,7 @@ use LedgerTest;
 
 our @EXPORT = qw(poll_until sync_node load_start load_finish conninfo head_block wait_head caught_up row_set
   content held_state wait_refused skip_refused sub_enabled last_error_at digest_of acct_subscribed call_waiting
-  resync_recovers);
+  resync_recovers bg_sql_start bg_sql_finish);
 
 # Poll a query until it returns 't', at most $secs seconds; true if it did.
 # (poll_query_until waits 180 s, which a failing case should not cost.)
@@ -272,6 +272,57 @@ sub skip_refused
 	my ($node, $sub, $lsn, $db) = @_;
 	$node->safe_psql($db // 'postgres',
 		"ALTER SUBSCRIPTION $sub SKIP (lsn = '$lsn'); ALTER SUBSCRIPTION $sub ENABLE;");
+}
+
+# SQL in a background psql at a node, as session $name (its
+# application_name), to be waited for with bg_sql_finish, for $secs seconds
+# at most.  (A session that waits for a lock has no end of its own: a test
+# waiting for it must not wait for ever.)
+sub bg_sql_start
+{
+	my ($node, $sql, $name, $secs, %o) = @_;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-q', '-A', '-t', ($o{on_error_stop} // 1 ? ('-v', 'ON_ERROR_STOP=1') : ()),
+			'-d', $node->connstr($o{db} // 'postgres') . " application_name=$name", '-c', $sql
+		],
+		'>', \$out, '2>', \$err, my $timer = IPC::Run::timeout($secs, name => $name));
+	return {
+		h => $h, timer => $timer, out => \$out, err => \$err, node => $node, name => $name, sql => $sql,
+		secs => $secs, db => $o{db} // 'postgres' };
+}
+
+# Wait for a session started by bg_sql_start; returns (psql's exit status
+# as $? has it, its unaligned output, stderr).  If it has not ended after
+# its $secs seconds (counted from this call, not from its start: the walk
+# of test/t/585 waits for a DBA's lock steps after it was taken), it dies
+# with what the session was waiting for and which sessions held it back,
+# after it killed psql and terminated the session's backend (so that the
+# rest of the test does not wait behind it): test/t/593_bg_sql_timeout.pl.
+sub bg_sql_finish
+{
+	my ($bg) = @_;
+	my $h = $bg->{h};
+	$bg->{timer}->start($bg->{secs});
+	if (eval { $h->finish; 1 })
+	{
+		(my $out = ${ $bg->{out} }) =~ s/\n\z//;
+		return (scalar($h->full_result(0)), $out, ${ $bg->{err} });
+	}
+	my $e = $@;
+	$h->kill_kill;
+	die $e unless $e =~ /^IPC::Run: timeout on \Q$bg->{name}\E/;
+	my ($node, $name) = ($bg->{node}, $bg->{name});
+	my (undef, $waits) = $node->psql($bg->{db}, qq{
+		SELECT string_agg(format('pid %s %s, waiting for %s %s, held back by %s', s.pid, s.state,
+			coalesce(s.wait_event_type, '-'), coalesce(s.wait_event, '-'),
+			coalesce((SELECT string_agg(format('pid %s (%s: %s)', b.pid, coalesce(nullif(b.application_name, ''), b.backend_type),
+				replace(left(b.query, 200), chr(10), ' ')), ', ') FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(s.pid))), 'nothing')), '; ')
+		FROM pg_stat_activity s WHERE s.application_name = '$name'});
+	$node->psql($bg->{db}, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$name'");
+	die "$name did not end within $bg->{secs} s: $bg->{sql}\n"
+	  . "  its session: " . ($waits eq '' ? 'gone' : $waits) . "\n";
 }
 
 1;

@@ -47,6 +47,9 @@
 # servers' timing is not seeded, so a walk repeats its choices but not
 # always its interleavings.  LEDGER_CHAOS_WEIGHTS ('op=weight,...') changes
 # the weights of the named operations (another walk for the same seed).
+# LEDGER_CHAOS_ADMIN_TIMEOUT (default 120 s) bounds the background sessions
+# (an administrator's ALTER SUBSCRIPTION, a DBA's lock): one not ended by
+# then fails its step and is ended, so the walk fails, never hangs.
 # docs/testing.md, "Random walks".
 use strict;
 use warnings;
@@ -63,6 +66,8 @@ use SyncTest;
 my $seed = $ENV{LEDGER_CHAOS_SEED} // 20261207;
 my $steps = $ENV{LEDGER_CHAOS_STEPS} // 35;
 my $check_every = $ENV{LEDGER_CHAOS_CHECK} // 10;
+# the longest an administrator's or a DBA's background session may take
+my $admin_timeout = $ENV{LEDGER_CHAOS_ADMIN_TIMEOUT} // 120;
 srand($seed);
 diag("chaos walk: LEDGER_CHAOS_SEED=$seed LEDGER_CHAOS_STEPS=$steps");
 
@@ -573,13 +578,12 @@ my @ops = (
 		return unless b_poll("SELECT bool_or(state = 'reconnecting') FROM ledger.replication_status WHERE peer = '$sub'", 5);
 		usleep(int(rand(1_500_000)));
 		my $admin;
-		my ($aout, $aerr) = ('', '');
 		my $end = pick('commit', 'rollback', 'savepoint');
 		if (rand() < 0.5)
 		{
-			my $sql = admin_sql(pick('connection', 'set'), $end);
-			$admin = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $B->connstr('postgres'), '-c', $sql ],
-				'>', \$aout, '2>', \$aerr);
+			# within $admin_timeout s, or the step fails saying what the
+			# ALTER waited for (bg_sql_finish; test/t/593_bg_sql_timeout.pl)
+			$admin = bg_sql_start($B, admin_sql(pick('connection', 'set'), $end), 'chaos_admin', $admin_timeout);
 			usleep(int(rand(300_000)));
 		}
 		my $how = rand() < 0.5 ? 'restart_a' : 'kill_walsender';
@@ -588,8 +592,8 @@ my @ops = (
 		else { kill_walsender() }
 		if ($admin)
 		{
-			$admin->finish;
-			die "step $step: the administrator's ALTER SUBSCRIPTION failed: $aerr" if $aerr =~ /ERROR/;
+			my ($status, undef, $aerr) = bg_sql_finish($admin);
+			die "step $step: the administrator's ALTER SUBSCRIPTION failed: $aerr" if $status || $aerr =~ /ERROR/;
 			admin_after($end);
 		}
 	} ],
@@ -618,11 +622,9 @@ my @ops = (
 		dba_finish();
 		my $t = pick((grep { $state{$_} eq 'own' } replicas()), 'ledger.transactions', 'ledger.blocks', 'ledger.replicas');
 		my $ms = 300 + int(rand(1700));
-		my ($out, $err) = ('', '');
-		$dba = IPC::Run::start(
-			[ 'psql', '-X', '-q', '-d', $B->connstr('postgres'), '-c',
-				"BEGIN; LOCK TABLE $t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($ms / 1000.0); COMMIT;" ],
-			'>', \$out, '2>', \$err);
+		# (its LOCK may wait, but not for ever: dba_finish)
+		$dba = bg_sql_start($B, "BEGIN; LOCK TABLE $t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($ms / 1000.0); COMMIT;",
+			'chaos_dba', $admin_timeout, on_error_stop => 0);
 	} ],
 );
 
@@ -712,8 +714,9 @@ sub end_prepared
 sub dba_finish
 {
 	return unless $dba;
-	eval { $dba->finish; };
+	my $d = $dba;
 	$dba = undef;
+	bg_sql_finish($d);
 }
 
 sub restart
