@@ -628,9 +628,14 @@ my @ops = (
 	} ],
 );
 
+# the connection lost as the apply worker starts streaming
+my $lost_at_start =
+  qr/^ERROR:  could not start WAL streaming: (server closed the connection unexpectedly|FATAL:  terminating connection due to administrator command)/;
+
 sub kill_walsender
 {
 	allow('chaos_b', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
+	allow('chaos_b', $lost_at_start);
 	allow('chaos_a', qr/^FATAL:  terminating connection due to administrator command/, 1);
 	qq1($A, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication");
 }
@@ -729,6 +734,9 @@ sub restart
 	# the other side loses its connection: PostgreSQL's messages
 	allow('', qr/^ERROR:  could not (receive|send) data (from|to) WAL stream/);
 	allow('', qr/^ERROR:  could not connect to the publisher/);
+	# (lost between the apply worker's connection and its START_REPLICATION:
+	# PostgreSQL's libpqwalreceiver, libpqrcv_startstreaming)
+	allow('', $lost_at_start);
 	allow('', qr/^ERROR:  could not (send|receive) data (to|from) client/);
 	allow('', qr/^FATAL:  terminating connection due to administrator command/);
 	allow('', qr/^FATAL:  could not receive data from client/);
