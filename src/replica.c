@@ -607,6 +607,15 @@ replica_slot_claim(Oid subid, TimestampTz now)
 static Oid	replica_resync_subid = InvalidOid;
 static int	replica_resync_level = 0;
 
+/*
+ * How far that resync got: 0, nothing dropped yet (the record is taken back
+ * if it ends, also when its session is terminated: replica_resync_exit); 1,
+ * the old subscription dropped here and the slot's drop at the origin under
+ * way; 2, the slot dropped (replica_resync_progress).
+ */
+static int	replica_resync_step = 0;
+static bool replica_resync_exit_armed = false;
+
 static void replica_resync_record(Oid subid, const char *what, const char *message,
 								  bool write);
 
@@ -674,14 +683,18 @@ replica_emit_log(ErrorData *edata)
 		replica_error_unsaved = true;
 	}
 	else if (edata->elevel >= FATAL && OidIsValid(replica_resync_subid) &&
-			 replica_shared != NULL && edata->message != NULL)
+			 replica_resync_step > 0 && replica_shared != NULL &&
+			 edata->message != NULL)
 	{
 		/*
-		 * The session of a resync that dropped the slot ends (its backend
-		 * terminated): no PG_CATCH runs, the file says that the slot was
-		 * being dropped, and the message says why the resync did not end.
+		 * The session of a resync that dropped the slot, or was dropping it,
+		 * ends (its backend terminated): no PG_CATCH runs, the file says that
+		 * the slot was being dropped, and the message says why the resync did
+		 * not end.  Before that step nothing was dropped, and
+		 * replica_resync_exit takes the record back.
 		 */
-		replica_resync_record(replica_resync_subid, "failed after it dropped",
+		replica_resync_record(replica_resync_subid,
+							  replica_resync_step == 2 ? "failed after it dropped" : "failed while it dropped",
 							  edata->message, false);
 	}
 }
@@ -1053,6 +1066,34 @@ static ReplicaErrorSlot replica_resync_saved;
 static int	replica_resync_saved_at = -1;
 
 /*
+ * The backend of a resync exits (its session terminated: FATAL, which runs
+ * no PG_CATCH) before the resync dropped anything: the record of the slot
+ * being dropped is taken back, as replica_resync_undo() does after an ERROR
+ * at that step.  Until 2026-12-07 (last read) the record stayed, said "failed
+ * after it dropped the subscription's slot", and the sealer disabled a
+ * subscription whose slot and replication origin were intact
+ * (test/t/596_resync_terminated_before_drop.pl).  Runs before the
+ * transaction is aborted (a before_shmem_exit callback registered after
+ * ShutdownPostgres's).
+ */
+static void
+replica_resync_exit(int code, Datum arg)
+{
+	if (OidIsValid(replica_resync_subid) && replica_resync_step == 0)
+		replica_resync_undo(replica_resync_subid);
+}
+
+/*
+ * The resync dropped the old subscription here and now drops its slot at
+ * the origin (slot_dropped false), or has dropped it (true).
+ */
+void
+replica_resync_progress(bool slot_dropped)
+{
+	replica_resync_step = slot_dropped ? 2 : 1;
+}
+
+/*
  * Before resync_subscription() drops subscription subid (and then its slot
  * at the origin): record that the slot is lost, in the file before
  * anything is dropped (an ERROR, with nothing changed, if it cannot be
@@ -1085,10 +1126,16 @@ replica_resync_dropping(Oid subid)
 	replica_resync_saved = replica_shared->slots[i];
 	SpinLockRelease(&replica_shared->mutex);
 
+	if (!replica_resync_exit_armed)
+	{
+		before_shmem_exit(replica_resync_exit, (Datum) 0);
+		replica_resync_exit_armed = true;
+	}
 	replica_resync_record(subid, "did not end after it began to drop",
 						  "its transaction is still running, or it was rolled back or lost (a crash)", false);
 	replica_resync_subid = subid;
 	replica_resync_level = GetCurrentTransactionNestLevel();
+	replica_resync_step = 0;
 	if (!replica_errors_copy_write(LOG, NULL, NULL))
 	{
 		replica_resync_undo(subid);
@@ -1207,6 +1254,7 @@ replica_resync_end(bool commit, int level)
 	}
 	replica_resync_subid = InvalidOid;
 	replica_resync_saved_at = -1;
+	replica_resync_step = 0;
 }
 
 /*

@@ -61,6 +61,7 @@ extern void replica_resync_dropping(Oid subid);
 extern void replica_resync_undo(Oid subid);
 extern void replica_resync_failed(Oid subid, const char *message, bool dropped);
 extern bool replica_resync_slot_lost(Oid subid, char **message);
+extern void replica_resync_progress(bool slot_dropped);
 
 /* In a sealer, outside a transaction: make the reconnections due here. */
 extern void replica_reconnect_subscriptions(void);

@@ -2500,8 +2500,10 @@ sync_subscribe(const char *subname, const char *conninfo, const char *pubname, b
 			slot_dropping = subid;
 			sync_drop_local_subscription(subname);
 			drop_begun = true;
+			replica_resync_progress(false);
 			sync_drop_remote_slot(sc, subname);
 			slot_dropped = subid;
+			replica_resync_progress(true);
 		}
 		walrcv_clear_result(sync_remote(sc, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", 0));
 		sc->in_xact = true;
