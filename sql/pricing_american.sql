@@ -323,6 +323,18 @@ SELECT f, pg_temp.units_of(format('SELECT %s FROM cost_args', e)) AS units
 	('iv baw', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'baw')$$),
 	('iv bjs2002', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'bjs2002')$$),
 	('iv crr 100', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'crr', 100)$$)) x(f, e);
+-- a method or steps of a domain are constants too (the domain's check
+-- costs 1 more); a method of varchar is one
+CREATE DOMAIN pg_temp.pricing_method AS text CHECK (VALUE IN ('qdfp', 'baw', 'bjs2002', 'crr'));
+CREATE DOMAIN pg_temp.pricing_steps AS int4 CHECK (VALUE > 0);
+SELECT f, pg_temp.units_of(format('SELECT %s FROM cost_args', e)) AS units
+  FROM (VALUES
+	('price baw domain', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'baw'::pg_temp.pricing_method)$$),
+	('price baw varchar', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'baw'::varchar)$$),
+	('price crr 100 domains', $$ledger.american_price('put', s, k, t, 0.05, 0.02, v, 'crr'::pg_temp.pricing_method, 100::pg_temp.pricing_steps)$$),
+	('iv bjs2002 domain', $$ledger.american_implied_vol('put', p, s, k, t, 0.05, 0.02, 'bjs2002'::pg_temp.pricing_method)$$)) x(f, e);
+DROP DOMAIN pg_temp.pricing_method;
+DROP DOMAIN pg_temp.pricing_steps;
 -- a generic plan cannot see its parameter's method; a custom plan can
 PREPARE by_method(text) AS
 	SELECT ledger.american_price('put', s, k, t, 0.05, 0.02, v, $1) FROM cost_args;

@@ -604,6 +604,33 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The constant an argument is, looking through a domain's check and a
+ * binary-compatible cast (which the planner folds only without a check):
+ * NULL if it is none, or a null.  A value its domain refuses fails the call
+ * anyway.
+ */
+static Const *
+american_support_const(Node *arg, Oid type)
+{
+	while (arg != NULL)
+	{
+		if (IsA(arg, RelabelType))
+			arg = (Node *) ((RelabelType *) arg)->arg;
+		else if (IsA(arg, CoerceToDomain))
+			arg = (Node *) ((CoerceToDomain *) arg)->arg;
+		else
+			break;
+	}
+	if (arg == NULL || !IsA(arg, Const) || ((Const *) arg)->constisnull)
+		return NULL;
+	/* varchar's value is a text's */
+	if (((Const *) arg)->consttype != type &&
+		!(type == TEXTOID && ((Const *) arg)->consttype == VARCHAROID))
+		return NULL;
+	return (Const *) arg;
+}
+
+/*
  * Planner support of american_price and american_implied_vol: their cost a
  * call from the method and the steps, when the query gives them as
  * constants (docs/pricing.md, "Planner cost").  The declared COST is the
@@ -615,6 +642,7 @@ ledger_american_implied_vol(PG_FUNCTION_ARGS)
  * prices by qdfp (93 us, 4000), baw 8 us (320), bjs2002 14 us (560) and
  * about 12 trees by crr.
  *
+ * A constant of a domain (over text, varchar or int4) counts as one.
  * Anything else (a method or steps given by a parameter or a column, a
  * method this code does not know, which the call refuses) leaves the
  * declared COST: the support function returns NULL and PostgreSQL uses
@@ -625,8 +653,8 @@ american_support(Node *rawreq, bool implied_vol)
 {
 	SupportRequestCost *req;
 	FuncExpr   *fexpr;
-	Node	   *marg;
-	Node	   *sarg;
+	Const	   *marg;
+	Const	   *sarg;
 	char	   *m;
 	double		units;
 
@@ -639,25 +667,22 @@ american_support(Node *rawreq, bool implied_vol)
 	/* defaults and named arguments are expanded by the planner before */
 	if (list_length(fexpr->args) != 9)
 		return NULL;
-	marg = (Node *) list_nth(fexpr->args, 7);
-	sarg = (Node *) list_nth(fexpr->args, 8);
-	if (!IsA(marg, Const) || ((Const *) marg)->constisnull ||
-		((Const *) marg)->consttype != TEXTOID)
+	marg = american_support_const((Node *) list_nth(fexpr->args, 7), TEXTOID);
+	sarg = american_support_const((Node *) list_nth(fexpr->args, 8), INT4OID);
+	if (marg == NULL)
 		return NULL;
-	m = TextDatumGetCString(((Const *) marg)->constvalue);
+	m = TextDatumGetCString(marg->constvalue);
 	if (strcmp(m, "qdfp") == 0)
 		units = implied_vol ? 4000.0 : 400.0;
 	else if (strcmp(m, "baw") == 0)
 		units = implied_vol ? 320.0 : 32.0;
 	else if (strcmp(m, "bjs2002") == 0)
 		units = implied_vol ? 560.0 : 76.0;
-	else if (strcmp(m, "crr") == 0 && IsA(sarg, Const) &&
-			 !((Const *) sarg)->constisnull &&
-			 ((Const *) sarg)->consttype == INT4OID &&
-			 DatumGetInt32(((Const *) sarg)->constvalue) >= 1 &&
-			 DatumGetInt32(((Const *) sarg)->constvalue) <= PRICING_CRR_MAX_STEPS)
+	else if (strcmp(m, "crr") == 0 && sarg != NULL &&
+			 DatumGetInt32(sarg->constvalue) >= 1 &&
+			 DatumGetInt32(sarg->constvalue) <= PRICING_CRR_MAX_STEPS)
 	{
-		double		n = DatumGetInt32(((Const *) sarg)->constvalue);
+		double		n = DatumGetInt32(sarg->constvalue);
 
 		units = (0.024 * n * n + 80.0) * (implied_vol ? 12.0 : 1.0);
 	}
