@@ -1,10 +1,13 @@
 
 -- Pricing (docs/pricing.md).  The American functions' default method
 -- becomes 'qdfp' (Andersen-Lake-Offengeld), and ledger.american_greeks is
--- new.  CREATE OR REPLACE changes only the parameter default: the function
--- keeps its OID, its privileges and whatever views users built on it (a
--- DROP would make ALTER EXTENSION UPDATE fail on such a view); the C symbols
--- are unchanged.  Definitions and comments as in sql/install/30_pricing.sql.
+-- new.  CREATE OR REPLACE changes the parameter default, the COST and the
+-- planner support function (SUPPORT) of american_price and
+-- american_implied_vol: each keeps its OID, its privileges and whatever
+-- views users built on it (a DROP would make ALTER EXTENSION UPDATE fail on
+-- such a view); the C symbols are unchanged.  Definitions and comments as in
+-- sql/install/30_pricing.sql.
+
 -- Planner support of the two American functions that take a method: their
 -- cost a call from the method and steps the query gives as constants
 -- (src/pricing.c, docs/pricing.md "Planner cost").  Callable by the planner
