@@ -239,3 +239,18 @@ REVOKE CREATE ON SCHEMA public FROM review_owner;
 REVOKE EXECUTE ON FUNCTION ledger.create_ledger(regclass),
   ledger.require_signatures(regclass, name, name) FROM review_owner;
 DROP ROLE review_owner;
+
+-- 13. REASSIGN OWNED BY the extension's owner, run by a role without that
+-- role's privileges: PostgreSQL's own error, as for DROP OWNED; ledger's
+-- refusal, which names the extension's owner, came first until 2026-12-07
+CREATE ROLE review_reassign_nopriv;
+SET ROLE review_reassign_nopriv;
+DO $$
+BEGIN
+	EXECUTE pg_catalog.format('REASSIGN OWNED BY %s TO review_reassign_nopriv',
+		(SELECT e.extowner::pg_catalog.regrole::text FROM pg_catalog.pg_extension e WHERE e.extname = 'ledger'));
+EXCEPTION WHEN OTHERS THEN
+	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
+END $$;
+RESET ROLE;
+DROP ROLE review_reassign_nopriv;

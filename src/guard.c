@@ -1786,6 +1786,13 @@ guard_move_all_prelock(AlterTableMoveAllStmt *stmt)
  * owner (guard_alter_role): that role then deleted history records.
  * REASSIGN OWNED acts in the current database only, where the extension's
  * owner is known.
+ *
+ * A role that may not run the command (without the privileges of every
+ * role named, as ReassignOwnedObjects requires) is left to PostgreSQL's own
+ * error, "permission denied to reassign objects", as the guards of DROP
+ * OWNED and ALTER leave theirs: until 2026-12-07 it got ledger's refusal,
+ * which names the extension's owner (last read of 2026-12-07; sql/
+ * ledger_attack_review.sql).
  */
 static void
 guard_reassign_owned(ReassignOwnedStmt *rs)
@@ -1798,6 +1805,15 @@ guard_reassign_owned(ReassignOwnedStmt *rs)
 	newrole = get_rolespec_oid(rs->newrole, true);
 	if (!OidIsValid(newrole) || superuser_arg(newrole))
 		return;
+	if (!has_privs_of_role(GetUserId(), newrole))
+		return;
+	foreach(lc, rs->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (!OidIsValid(roleid) || !has_privs_of_role(GetUserId(), roleid))
+			return;
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	foreach(lc, rs->roles)
