@@ -796,8 +796,8 @@ static List *replica_cancel_subids = NIL;
 static List *replica_cancel_levels = NIL;
 
 /*
- * Of those, the subscriptions an ALTER SUBSCRIPTION ... CONNECTION or SET
- * (slot_name = ...) of this transaction points at another slot: the record
+ * Of those, the subscriptions an ALTER SUBSCRIPTION ... SET (slot_name =
+ * ...) of this transaction points at a slot: the record
  * of a slot that a failed resync dropped no longer holds (an administrator
  * took charge; replica_resync_dropping) once it commits, and an ENABLE
  * after it in the same transaction is not refused for it.
@@ -1331,7 +1331,7 @@ replica_disable_lost(int i, Oid subid)
 		return;
 	}
 	AcceptInvalidationMessages();
-	/* an administrator's ALTER ... CONNECTION since the copy took it back */
+	/* an administrator's ALTER ... SET (slot_name) since the copy took it back */
 	SpinLockAcquire(&replica_shared->mutex);
 	pending = replica_shared->slots[i].subid == subid && replica_shared->slots[i].disable;
 	SpinLockRelease(&replica_shared->mutex);
@@ -3427,9 +3427,15 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 		LockRelationOid(SubscriptionRelationId, RowExclusiveLock);
 		LockSharedObject(SubscriptionRelationId, subid, 0, AccessExclusiveLock);
 		replica_reconnect_cancel_at_commit(subid);
-		if (stmt->kind == ALTER_SUBSCRIPTION_CONNECTION)
-			replica_newslot_at_commit(subid);
-		else if (stmt->kind == ALTER_SUBSCRIPTION_OPTIONS)
+
+		/*
+		 * Only a slot named by the administrator takes charge of a slot a
+		 * failed resync dropped: a new CONNECTION alone (a password rotated,
+		 * an address moved) says nothing of the slot, and until 2026-12-07
+		 * it too let ENABLE stream from a slot made since at a later
+		 * position (test/t/595_resync_lost_slot.pl part 6).
+		 */
+		if (stmt->kind == ALTER_SUBSCRIPTION_OPTIONS)
 		{
 			foreach(lc, stmt->options)
 				if (strcmp(lfirst_node(DefElem, lc)->defname, "slot_name") == 0)

@@ -194,7 +194,9 @@ $a2->safe_psql('postgres', 'SELECT pg_switch_wal()') for 1 .. 2;
 ok($a2->safe_psql('postgres', "SELECT pg_current_wal_insert_lsn() > '$peer_lsn'") eq 't',
 	"restored origin: its WAL is past the peer's position");
 $at = last_error_at($b2, $sub);
-$b2->safe_psql('postgres', "ALTER SUBSCRIPTION $sub CONNECTION '" . conninfo($a2) . "'; ALTER SUBSCRIPTION $sub ENABLE");
+# (the administrator names the restored origin's slot: a new CONNECTION
+# alone does not take charge of a slot a failed resync dropped, 595 part 6)
+$b2->safe_psql('postgres', "ALTER SUBSCRIPTION $sub CONNECTION '" . conninfo($a2) . "'; ALTER SUBSCRIPTION $sub SET (slot_name = '$sub'); ALTER SUBSCRIPTION $sub ENABLE");
 $a2->safe_psql('postgres', 'INSERT INTO pay VALUES (101, -101)');
 my $x = $a2->safe_psql('postgres', 'SELECT ledger_xact FROM pay WHERE id = 101');
 ($err) = wait_refused($b2, $sub, $at);

@@ -25,7 +25,7 @@
 #     change the origin wrote in between;
 #  5. a resync refused before the slot's drop leaves the subscription
 #     enabled and streaming, nothing recorded;
-#  6. (run before 5) ALTER SUBSCRIPTION ... CONNECTION takes the record
+#  6. (run before 5) ALTER SUBSCRIPTION ... SET (slot_name) takes the record
 #     back: ENABLE in the same transaction is accepted.
 use strict;
 use warnings;
@@ -155,7 +155,10 @@ disabled_then_recovers($off,
 	5);
 
 # ---------- 6 (before 5). an administrator points it at a slot ----------
-# ALTER SUBSCRIPTION ... CONNECTION takes charge: the record is dropped and
+# A new CONNECTION alone (a password rotated) does not take charge: it says
+# nothing of the slot (until 2026-12-07 it dropped the record, and ENABLE
+# streamed from whatever slot of that name the origin had).  ALTER
+# SUBSCRIPTION ... SET (slot_name = ...) does: the record is dropped and
 # ENABLE, in the same transaction, accepted (here the same origin, whose
 # slot is gone: the apply worker's own error is shown again)
 $off = -s $b->logfile;
@@ -164,7 +167,14 @@ ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = '
 	'... disabled by the sealer after the cancelled resync');
 my ($ret, $out);
 ($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub CONNECTION '$ci'; ALTER SUBSCRIPTION sub ENABLE");
-is($err, '', '... ALTER SUBSCRIPTION ... CONNECTION, then ENABLE in the same transaction: accepted');
+like($err, qr/ERROR:  cannot enable subscription "sub": ledger\.resync_subscription\(\) dropped its slot at the origin/,
+	'... ALTER SUBSCRIPTION ... CONNECTION, then ENABLE in the same transaction: ENABLE still refused');
+$b->safe_psql('postgres', "ALTER SUBSCRIPTION sub CONNECTION '$ci'");
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+like($err, qr/ERROR:  cannot enable subscription "sub"/, '... and after a committed CONNECTION');
+is(sub_enabled($b, 'sub'), 'f', '... the subscription stays disabled');
+($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); ALTER SUBSCRIPTION sub ENABLE");
+is($err, '', '... ALTER SUBSCRIPTION ... SET (slot_name), then ENABLE in the same transaction: accepted');
 ok( poll_until(
 		$b, q{SELECT last_error LIKE '%replication slot "sub" does not exist%'
 		 FROM ledger.replication_status WHERE peer = 'sub'}, 30),
