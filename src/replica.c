@@ -1331,7 +1331,7 @@ replica_disable_lost(int i, Oid subid)
 		return;
 	}
 	AcceptInvalidationMessages();
-	/* an administrator's ALTER ... SET (slot_name) since the copy took it back */
+	/* an administrator's SET (slot_name) since the copy took it back */
 	SpinLockAcquire(&replica_shared->mutex);
 	pending = replica_shared->slots[i].subid == subid && replica_shared->slots[i].disable;
 	SpinLockRelease(&replica_shared->mutex);
@@ -3431,9 +3431,9 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 		/*
 		 * Only a slot named by the administrator takes charge of a slot a
 		 * failed resync dropped: a new CONNECTION alone (a password rotated,
-		 * an address moved) says nothing of the slot, and until 2026-12-07
-		 * it too let ENABLE stream from a slot made since at a later
-		 * position (test/t/595_resync_lost_slot.pl part 6).
+		 * an address moved) says nothing of the slot, and until 2026-12-07 it
+		 * too let ENABLE stream from a slot made since at a later position
+		 * (test/t/595_resync_lost_slot.pl part 6).
 		 */
 		if (stmt->kind == ALTER_SUBSCRIPTION_OPTIONS)
 		{
