@@ -763,6 +763,73 @@ signed_key_lookup(const char *key_id)
 	return signed_key_lookup_in(key_id, false, 0);
 }
 
+/* signed_key_lookup_in's read of the registry, for ledger_as_owner */
+typedef struct SignedKeyRead
+{
+	const char *key_id;
+	bool		of_replica;
+	int64		ledger_id;
+	SignedKey  *loaded;			/* filled when found */
+	bool		found;
+} SignedKeyRead;
+
+/*
+ * Read as the extension's owner with search_path pinned (ledger_as_owner):
+ * a writer's first row signed by a key asks, as the writing role, and
+ * failed with "permission denied for table keys" once a DBA had revoked
+ * SELECT on the catalog from PUBLIC (found on 2026-12-07, after the review
+ * of the guards as the caller sees them; test/t/591_guard_caller.pl part 5).
+ */
+static void
+signed_key_read(void *varg)
+{
+	SignedKeyRead *q = (SignedKeyRead *) varg;
+	Datum		args[2];
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (signed_key_plan == NULL)
+	{
+		Oid			argtype = TEXTOID;
+
+		signed_key_plan =
+			ledger_prepare_kept("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+								"k.revoked_at, k.added_at FROM ledger.keys k "
+								"WHERE k.key_id OPERATOR(pg_catalog.=) $1",
+								1, &argtype, "the look-up of a key");
+	}
+	if (q->of_replica && signed_ledger_key_plan == NULL)
+	{
+		Oid			argtypes[2] = {TEXTOID, INT8OID};
+
+		signed_ledger_key_plan =
+			ledger_prepare_kept("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
+								"k.revoked_at, k.added_at FROM ledger.ledger_keys k "
+								"WHERE k.key_id OPERATOR(pg_catalog.=) $1 "
+								"AND k.ledger_id OPERATOR(pg_catalog.=) $2",
+								2, argtypes, "the look-up of a replicated key");
+	}
+	args[0] = CStringGetTextDatum(q->key_id);
+	args[1] = Int64GetDatum(q->ledger_id);
+	ret = SPI_execute_snapshot(q->of_replica ? signed_ledger_key_plan : signed_key_plan,
+							   args, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
+	q->found = SPI_processed > 0;
+	if (q->found)
+	{
+		/* copied into the cache's memory before SPI_finish */
+		signed_key_from_spi(q->loaded, SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							1, signed_keys_cxt);
+		q->loaded->key_id = MemoryContextStrdup(signed_keys_cxt, q->key_id);
+		q->loaded->of_replica = q->of_replica;
+		q->loaded->ledger_id = q->of_replica ? q->ledger_id : 0;
+	}
+	SPI_finish();
+}
+
 /*
  * The entry for key_id in this institution's registry (ledger.keys), or,
  * with of_replica, in the keys the origin of replica ledger ledger_id
@@ -778,8 +845,7 @@ signed_key_lookup_in(const char *key_id, bool of_replica, int64 ledger_id)
 	SignedKey  *k;
 	SignedKey	loaded;
 	bool		found;
-	Datum		args[2];
-	int			ret;
+	SignedKeyRead q;
 
 	if (of_replica)
 		h = hash_combine(h, hash_bytes_extended((const unsigned char *) &ledger_id,
@@ -812,48 +878,14 @@ signed_key_lookup_in(const char *key_id, bool of_replica, int64 ledger_id)
 		return NULL;			/* the 0.1.0 catalog: no replicas */
 
 	/* not cached (or a hash collision): read the registry */
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (signed_key_plan == NULL)
-	{
-		Oid			argtype = TEXTOID;
-
-		signed_key_plan =
-			ledger_prepare_kept("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-								"k.revoked_at, k.added_at FROM ledger.keys k "
-								"WHERE k.key_id OPERATOR(pg_catalog.=) $1",
-								1, &argtype, "the look-up of a key");
-	}
-	if (of_replica && signed_ledger_key_plan == NULL)
-	{
-		Oid			argtypes[2] = {TEXTOID, INT8OID};
-
-		signed_ledger_key_plan =
-			ledger_prepare_kept("SELECT k.algorithm, k.public_key, k.valid_from, k.valid_until, "
-								"k.revoked_at, k.added_at FROM ledger.ledger_keys k "
-								"WHERE k.key_id OPERATOR(pg_catalog.=) $1 "
-								"AND k.ledger_id OPERATOR(pg_catalog.=) $2",
-								2, argtypes, "the look-up of a replicated key");
-	}
-	args[0] = CStringGetTextDatum(key_id);
-	args[1] = Int64GetDatum(ledger_id);
-	ret = SPI_execute_snapshot(of_replica ? signed_ledger_key_plan : signed_key_plan,
-							   args, NULL, GetLatestSnapshot(),
-							   InvalidSnapshot, true, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
-	found = SPI_processed > 0;
-	if (found)
-	{
-		/* copied into the cache's memory before SPI_finish */
-		memset(&loaded, 0, sizeof(loaded));
-		signed_key_from_spi(&loaded, SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							1, signed_keys_cxt);
-		loaded.key_id = MemoryContextStrdup(signed_keys_cxt, key_id);
-		loaded.of_replica = of_replica;
-		loaded.ledger_id = of_replica ? ledger_id : 0;
-	}
-	SPI_finish();
+	memset(&loaded, 0, sizeof(loaded));
+	q.key_id = key_id;
+	q.of_replica = of_replica;
+	q.ledger_id = ledger_id;
+	q.loaded = &loaded;
+	q.found = false;
+	ledger_as_owner(signed_key_read, &q);
+	found = q.found;
 	if (!found)
 		return NULL;
 

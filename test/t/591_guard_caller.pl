@@ -191,4 +191,29 @@ verify_ok($node, 'postgres', 'a.led', undef, 'a.led verifies');
 
 not_owner_check('catalog revoked');
 
+# part 5: a signed ledger.  A writer's first row signed by a key read
+# ledger.keys as the writing role: "permission denied for table keys" once
+# the catalog was revoked (found after the review, 2026-12-07)
+my ($pub) = run_command([ 'python3', "$ENV{TESTDIR}/test/sign_rows.py", 'pub', 'rfc8032-1' ]);
+$pub =~ s/\s+//g;
+$node->safe_psql('postgres', qq{
+CREATE TABLE a.sig (id int PRIMARY KEY, memo text, key_id text, sig bytea);
+SELECT ledger.create_ledger('a.sig');
+SELECT ledger.require_signatures('a.sig', 'sig', 'key_id');
+SELECT ledger.add_key('k1', 'k1', 'ed25519', '\\x$pub', now() - interval '1 minute');
+GRANT INSERT ON a.sig TO bob;
+});
+my $sig_of = sub {
+	my ($id) = @_;
+	my $hex = $node->safe_psql('postgres',
+		"SELECT encode(ledger.signing_bytes('a.sig', ROW($id, 'm', 'k1', NULL, NULL, NULL, NULL)::a.sig), 'hex')");
+	return sign_hex('ed25519', 'rfc8032-1', $hex);
+};
+my ($sstate, $serr) = as_role('bob', "INSERT INTO a.sig (id, memo, key_id, sig) VALUES (1, 'm', 'k1', '\\x" . $sig_of->(1) . "')");
+is($sstate, '00000', 'catalog revoked: bob inserts a row signed by a registered key') or diag($serr);
+($sstate, $serr) = as_role('bob', "INSERT INTO a.sig (id, memo, key_id, sig) VALUES (2, 'm', 'k1', '\\x" . $sig_of->(3) . "')");
+like($serr, qr/signature/, '... a row whose signature is another row\'s: refused as before') or diag($serr);
+is($node->safe_psql('postgres', 'SELECT count(*) FROM a.sig'), '1', '... one row stored');
+verify_ok($node, 'postgres', 'a.sig', undef, 'a.sig verifies');
+
 done_testing();
