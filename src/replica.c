@@ -1302,6 +1302,50 @@ replica_reconnect_pending(int i, Oid subid, TimestampTz at)
 }
 
 /*
+ * In a sealer, SPI connected: a subscription's name and whether it is
+ * enabled, by sql (one parameter, its OID); false when no row.
+ */
+static bool
+replica_read_subscription(const char *sql, Oid subid, char **subname, bool *enabled)
+{
+	Oid			type = OIDOID;
+	Datum		arg = ObjectIdGetDatum(subid);
+	bool		isnull;
+
+	if (SPI_execute_with_args(sql, 1, &type, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_subscription");
+	if (SPI_processed == 0)
+		return false;
+	*subname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
+}
+
+/*
+ * In a sealer, SPI connected: ALTER SUBSCRIPTION subname ENABLE (or
+ * DISABLE), as ledger itself: the guard neither cancels anything nor takes
+ * the subscription's lock again.
+ */
+static void
+replica_alter_self(const char *subname, bool enable)
+{
+	PG_TRY();
+	{
+		replica_enabling_self = true;
+		if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s %s", quote_identifier(subname),
+								 enable ? "ENABLE" : "DISABLE"),
+						false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not %s subscription \"%s\"", enable ? "enable" : "disable", subname);
+	}
+	PG_FINALLY();
+	{
+		replica_enabling_self = false;
+	}
+	PG_END_TRY();
+}
+
+/*
  * In a sealer, outside a transaction: disable subscription subid (slot i of
  * errors) if a failed resync dropped its slot at the origin and the
  * rollback (or a crash) left it enabled (replica_resync_dropping).  Not
@@ -1312,8 +1356,6 @@ replica_reconnect_pending(int i, Oid subid, TimestampTz at)
 static void
 replica_disable_lost(int i, Oid subid)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		args[1];
 	char	   *subname = NULL;
 	bool		enabled = false;
 	volatile bool gone = false;
@@ -1343,20 +1385,9 @@ replica_disable_lost(int i, Oid subid)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	args[0] = ObjectIdGetDatum(subid);
-	if (SPI_execute_with_args("SELECT s.subname, s.subenabled FROM pg_catalog.pg_subscription s "
-							  "WHERE s.oid OPERATOR(pg_catalog.=) $1",
-							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_subscription");
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-
-		subname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 2, &isnull));
-	}
-	else
+	if (!replica_read_subscription("SELECT s.subname, s.subenabled FROM pg_catalog.pg_subscription s "
+								   "WHERE s.oid OPERATOR(pg_catalog.=) $1",
+								   subid, &subname, &enabled))
 		gone = true;
 	if (enabled)
 	{
@@ -1369,21 +1400,7 @@ replica_disable_lost(int i, Oid subid)
 				 errdetail("%s", message != NULL ? message : "?"),
 				 errhint("Call ledger.resync_subscription(%s) again once the cause of its failure is removed.",
 						 quote_literal_cstr(subname))));
-		PG_TRY();
-		{
-			/* (the guard neither cancels anything nor takes the lock again) */
-			replica_enabling_self = true;
-			if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s DISABLE", quote_identifier(subname)),
-							false, 0) != SPI_OK_UTILITY)
-				elog(ERROR, "could not disable subscription \"%s\"", subname);
-			replica_enabling_self = false;
-		}
-		PG_CATCH();
-		{
-			replica_enabling_self = false;
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		replica_alter_self(subname, false);
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -1432,8 +1449,6 @@ replica_reconnect_subscriptions(void)
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 	{
 		ReplicaErrorSlot *e = &copy[i];
-		Oid			types[1] = {OIDOID};
-		Datum		args[1];
 		char	   *subname = NULL;
 		bool		enabled = false;
 		bool		enabling = false;
@@ -1475,20 +1490,10 @@ replica_reconnect_subscriptions(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		args[0] = ObjectIdGetDatum(e->subid);
-		if (SPI_execute_with_args("SELECT s.subname, s.subenabled FROM ledger.replicas r "
-								  REPLICA_SUBSCRIPTION_JOIN
-								  "WHERE s.oid OPERATOR(pg_catalog.=) $1 LIMIT 1",
-								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read pg_subscription");
-		if (SPI_processed > 0)
-		{
-			bool		isnull;
-
-			subname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-			enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 2, &isnull));
-		}
+		(void) replica_read_subscription("SELECT s.subname, s.subenabled FROM ledger.replicas r "
+										 REPLICA_SUBSCRIPTION_JOIN
+										 "WHERE s.oid OPERATOR(pg_catalog.=) $1 LIMIT 1",
+										 e->subid, &subname, &enabled);
 
 		if (subname == NULL)
 		{
@@ -1533,12 +1538,7 @@ replica_reconnect_subscriptions(void)
 		{
 			if (enabling)
 			{
-				/* (the guard neither cancels it nor takes the lock again) */
-				replica_enabling_self = true;
-				if (SPI_execute(psprintf("ALTER SUBSCRIPTION %s ENABLE", quote_identifier(subname)),
-								false, 0) != SPI_OK_UTILITY)
-					elog(ERROR, "could not enable subscription \"%s\"", subname);
-				replica_enabling_self = false;
+				replica_alter_self(subname, true);
 			}
 			SPI_finish();
 			PopActiveSnapshot();
