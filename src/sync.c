@@ -2097,12 +2097,12 @@ sync_check_drop_locks(const char *subname)
 	int64		objects;
 
 	if (SPI_execute_with_args("SELECT pg_catalog.count(*)::pg_catalog.int4, pg_catalog.sum(3 "
-							  "  + CASE WHEN c.reltoastrelid OPERATOR(pg_catalog.<>) 0 THEN 2 ELSE 0 END "
-							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid) "
-							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid) "
-							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid) "
-							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attrdef d WHERE d.adrelid OPERATOR(pg_catalog.=) c.oid) "
-							  "  + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_depend p "
+							  "  OPERATOR(pg_catalog.+) CASE WHEN c.reltoastrelid OPERATOR(pg_catalog.<>) 0 THEN 2 ELSE 0 END "
+							  "  OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attrdef d WHERE d.adrelid OPERATOR(pg_catalog.=) c.oid) "
+							  "  OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_depend p "
 							  "     JOIN pg_catalog.pg_class s ON s.oid OPERATOR(pg_catalog.=) p.objid "
 							  "     WHERE p.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
 							  "     AND p.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
