@@ -1932,10 +1932,71 @@ replica_decide_lock_waits(void)
 	}
 }
 
+/*
+ * This apply worker checked, at the end of the transaction in which
+ * PostgreSQL's ApplyWorkerMain reads the subscription (before it connects
+ * to the origin), that no failed resync dropped its subscription's slot.
+ */
+static bool replica_worker_slot_checked = false;
+
+/*
+ * An apply worker starts: refused (an ERROR, before it connects to the
+ * origin) while the subscription's slot at the origin is one that a failed
+ * resync dropped (replica_resync_dropping), until the sealer disables the
+ * subscription.  Until 2026-12-07 (resync4) the worker started and
+ * streamed from whatever slot of that name the origin had: after a crash
+ * of the peer (or a terminated resync) once the resync had made its new
+ * slot, that slot, at a later position than the old subscription had
+ * reached, so the origin's changes in between never arrived and those
+ * after it were applied, until the sealer disabled the subscription (a
+ * seal_interval or so after the restart; for ever without a sealer);
+ * test/t/599_resync_windows.pl, part 1.  PostgreSQL restarts the worker
+ * after wal_retrieve_retry_interval; its error does not replace the
+ * resync's as the subscription's last error (replica_emit_log).
+ */
+static void
+replica_worker_check_slot(void)
+{
+	char	   *message = NULL;
+
+	replica_worker_slot_checked = true;
+	if (replica_resync_slot_lost(MySubscription->oid, &message))
+	{
+		int			i;
+
+		/*
+		 * and the sealer is to disable it, should the record have come back
+		 * without that (a crash after an ALTER SUBSCRIPTION ... SET
+		 * (slot_name = ...) committed, before the file said so)
+		 */
+		SpinLockAcquire(&replica_shared->mutex);
+		for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+			if (replica_shared->slots[i].subid == MySubscription->oid &&
+				replica_shared->slots[i].slot_lost && !replica_shared->slots[i].disable)
+			{
+				replica_shared->slots[i].disable = true;
+				replica_shared->changes++;
+			}
+		SpinLockRelease(&replica_shared->mutex);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("logical replication apply worker for subscription \"%s\" cannot start: ledger.resync_subscription() dropped its slot at the origin",
+						MySubscription->name),
+				 errdetail("%s", message),
+				 errhint("Call ledger.resync_subscription(%s), which makes the slot and the subscription again and copies what the origin wrote meanwhile.",
+						 quote_literal_cstr(MySubscription->name))));
+	}
+}
+
 /* End of an apply transaction: every row arrived with its record. */
 static void
 replica_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_PRE_COMMIT && !replica_worker_slot_checked &&
+		IsLogicalWorker() && MySubscription != NULL &&
+		MyLogicalRepWorker != NULL && !OidIsValid(MyLogicalRepWorker->relid))
+		replica_worker_check_slot();
+
 	if (event == XACT_EVENT_PRE_COMMIT && !replica_lock_waits_decided &&
 		IsLogicalWorker() && MySubscription != NULL &&
 		MyLogicalRepWorker != NULL && !OidIsValid(MyLogicalRepWorker->relid))
