@@ -300,6 +300,9 @@ static bool replica_error_unsaved = false;
  */
 static bool replica_error_keep = false;
 
+/* errno of replica_errors_write()'s last failure, for a caller's message */
+static int	replica_errors_errno = 0;
+
 typedef struct ReplicaErrorsHeader
 {
 	uint32		magic;
@@ -347,12 +350,14 @@ replica_errors_write(const ReplicaErrorSlot *slots, int elevel)
 	}
 	if (durable_rename(tmp, REPLICA_ERRORS_FILE, elevel) != 0)
 	{
+		replica_errors_errno = errno;
 		unlink(tmp);
 		return false;
 	}
 	return true;
 
 error:
+	replica_errors_errno = errno;
 	ereport(elevel,
 			(errcode_for_file_access(),
 			 errmsg("could not write file \"%s\": %m", tmp)));
@@ -1138,13 +1143,23 @@ replica_resync_dropping(Oid subid)
 	replica_resync_step = 0;
 	if (!replica_errors_copy_write(LOG, NULL, NULL))
 	{
+		/*
+		 * Why, in the error itself (until 2026-12-07 only the server log
+		 * said, and the hint spoke of a full volume whatever the cause: a
+		 * directory made read-only, a directory of the file's name;
+		 * test/t/599_resync_windows.pl, part 2).
+		 */
+		int			why = replica_errors_errno;
+
 		replica_resync_undo(subid);
+		errno = why;
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not record that subscription's slot at the origin is being dropped"),
-				 errdetail("The file \"%s\" could not be written; nothing was dropped.",
+				 errdetail("The file \"%s\" could not be written: %m; nothing was dropped.",
 						   REPLICA_ERRORS_FILE),
-				 errhint("Free space on the volume of the data directory.")));
+				 errhint("Free space on the volume of the data directory, or let the server write the directory \"%s\" and the file, then call ledger.resync_subscription() again.",
+						 PG_STAT_TMP_DIR)));
 	}
 }
 

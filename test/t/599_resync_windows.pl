@@ -20,6 +20,11 @@
 #     failed resync dropped does not start; the subscription is disabled by
 #     the sealer with the resync as its last error, and a resync brings
 #     every row.
+#  2. The file cannot be written (a directory of its name; pg_stat_tmp
+#     read-only): the resync is refused before it drops anything (53000),
+#     the slot, the subscription and its stream as they were; the error's
+#     detail says why (until 2026-12-07, resync4, only the server log did,
+#     and the hint spoke of a full volume whatever the cause).
 #  4. After a cancelled resync (its slot dropped, none made), until the
 #     sealer disables the subscription: nothing applied, and the apply
 #     worker's errors, if any, name the resync.
@@ -177,6 +182,37 @@ sleep 1;
 is($b->safe_psql('postgres', 'SELECT count(*) FROM acct WHERE id IN (16, 17)'), '0', '... nothing streamed from the new slot');
 is(slot_at_origin(), $slot, '... the new slot at the origin not advanced');
 resync_recovers($a, $b, 18);
+is(ids(), origin_ids(), '... every row the origin holds');
+
+# ---------- 2. the file cannot be written: refused before any drop ----------
+my $file = $b->data_dir . '/pg_stat_tmp/ledger_replica_errors.stat';
+sub refused_before_drop
+{
+	my ($what, $id, $reason) = @_;
+	my ($ret, $out, $err) = $b->psql('postgres', "\\set VERBOSITY verbose\nSELECT ledger.resync_subscription('sub')");
+	like($err, qr/ERROR:  53000: could not record that subscription's slot at the origin is being dropped/,
+		"part 2 ($what): the resync is refused, 53000");
+	like($err, qr/DETAIL:  The file "pg_stat_tmp\/ledger_replica_errors\.stat" could not be written: $reason; nothing was dropped\./,
+		'... the detail says why');
+	ok( poll_until(
+			$a, q{SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'sub' AND active}, 30),
+		'... the slot at the origin is there, streamed from');
+	is(sub_enabled($b, 'sub'), 't', '... the subscription is enabled');
+	insert_at_origin($id);
+	ok(caught_up($a, $b, 'acct'), '... and streams on');
+	is(status(), 'streaming | -', '... no resync recorded');
+	($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub DISABLE; ALTER SUBSCRIPTION sub ENABLE');
+	is($err, '', '... DISABLE and ENABLE accepted');
+}
+unlink $file;
+mkdir $file or die "mkdir $file: $!";
+refused_before_drop('a directory of the file\'s name', 8, 'Is a directory');
+rmdir $file or die "rmdir $file: $!";
+chmod 0500, $b->data_dir . '/pg_stat_tmp';
+refused_before_drop('pg_stat_tmp read-only', 9, 'Permission denied');
+chmod 0700, $b->data_dir . '/pg_stat_tmp';
+insert_at_origin(10);
+ok(caught_up($a, $b, 'acct'), 'the file writable again: streaming');
 is(ids(), origin_ids(), '... every row the origin holds');
 
 # ---------- 4. a cancelled resync, until the sealer disables ----------
