@@ -811,7 +811,7 @@ static List *replica_newslot_subids = NIL;
 static List *replica_newslot_levels = NIL;
 
 static void replica_reconnect_cancel(Oid subid);
-static void replica_resync_forget(Oid subid);
+static bool replica_resync_forget(Oid subid);
 
 /* The guard: cancel subid's reconnection if this transaction commits. */
 static void
@@ -946,13 +946,30 @@ static void
 replica_cancels_end(bool commit)
 {
 	ListCell   *lc;
+	bool		forgot = false;
 
 	if (commit)
 		foreach(lc, replica_cancel_subids)
 			replica_reconnect_cancel(lfirst_oid(lc));
 	if (commit)
 		foreach(lc, replica_newslot_subids)
-			replica_resync_forget(lfirst_oid(lc));
+			forgot |= replica_resync_forget(lfirst_oid(lc));
+
+	/*
+	 * The record of a slot a failed resync dropped, taken back by an ALTER
+	 * SUBSCRIPTION ... SET (slot_name = ...) that committed: written to the
+	 * file now.  Until 2026-12-07 (resync4) only the launcher's next round
+	 * wrote it, and a crash before that brought the record back beside the
+	 * administrator's ENABLE: the subscription ran, from the slot the
+	 * administrator named, while its last error named the failed resync and a
+	 * later ENABLE was refused (test/t/599_resync_windows.pl, part 3).  A
+	 * crash between the commit and this write still brings it back: the apply
+	 * worker then does not start and the sealer disables the subscription
+	 * (replica_worker_check_slot); a SET (slot_name) again takes it back.  A
+	 * write that fails is logged; the launcher tries again at each round.
+	 */
+	if (forgot)
+		(void) replica_errors_copy_write(WARNING, NULL, NULL);
 	replica_cancel_subids = NIL;
 	replica_cancel_levels = NIL;
 	replica_newslot_subids = NIL;
@@ -1226,13 +1243,14 @@ replica_resync_slot_lost(Oid subid, char **message)
  * slot a failed resync dropped is taken back, and the subscription's
  * errors are its apply worker's again.
  */
-static void
+static bool
 replica_resync_forget(Oid subid)
 {
+	bool		forgot = false;
 	int			i;
 
 	if (replica_shared == NULL)
-		return;
+		return false;
 	SpinLockAcquire(&replica_shared->mutex);
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
 		if (replica_shared->slots[i].subid == subid && replica_shared->slots[i].slot_lost)
@@ -1240,8 +1258,10 @@ replica_resync_forget(Oid subid)
 			replica_shared->slots[i].slot_lost = false;
 			replica_shared->slots[i].disable = false;
 			replica_shared->changes++;
+			forgot = true;
 		}
 	SpinLockRelease(&replica_shared->mutex);
+	return forgot;
 }
 
 /*

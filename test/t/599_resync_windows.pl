@@ -25,6 +25,13 @@
 #     the slot, the subscription and its stream as they were; the error's
 #     detail says why (until 2026-12-07, resync4, only the server log did,
 #     and the hint spoke of a full volume whatever the cause).
+#  3. ALTER SUBSCRIPTION ... SET (slot_name = ...) takes the record back
+#     when it commits.  Until 2026-12-07 (resync4) only the launcher's next
+#     round wrote that to the file, and a crash in between brought the
+#     record back beside the administrator's ENABLE: the subscription ran
+#     (from the slot the administrator named), its last error the failed
+#     resync's, a later ENABLE refused.  Now the committing session writes
+#     the file.
 #  4. After a cancelled resync (its slot dropped, none made), until the
 #     sealer disables the subscription: nothing applied, and the apply
 #     worker's errors, if any, name the resync.
@@ -215,12 +222,48 @@ insert_at_origin(10);
 ok(caught_up($a, $b, 'acct'), 'the file writable again: streaming');
 is(ids(), origin_ids(), '... every row the origin holds');
 
-# ---------- 4. a cancelled resync, until the sealer disables ----------
+# ---------- 3. SET (slot_name) committed, then a crash before the file ----------
+sub crash_after
+{
+	my ($sql) = @_;
+	my $launcher = $b->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher'");
+	die "no launcher" unless $launcher =~ /^\d+$/;
+	kill('STOP', $launcher);
+	my ($ret, $out, $err) = $b->psql('postgres', $sql, on_error_stop => 0);
+	kill('KILL', $launcher);
+	poll_until($b, "SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'ledger sealer launcher' AND pid <> $launcher", 60)
+	  or die "the peer did not restart";
+	return $err;
+}
 my $holder = $b->background_psql('postgres');
+$holder->query_safe('BEGIN; LOCK TABLE acct IN ACCESS EXCLUSIVE MODE');
+my ($ret, $out, $err) = $b->psql('postgres', "SET lock_timeout = '1s'; SELECT ledger.resync_subscription('sub')");
+like($err, qr/dropped the subscription's slot "sub" at the origin/, 'part 3: a resync failed after it dropped the slot');
+$holder->query_safe('COMMIT');
+$holder->quit;
+ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30), '... disabled');
+insert_at_origin(11);
+$err = crash_after(q{ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); ALTER SUBSCRIPTION sub ENABLE});
+is($err, '', '... SET (slot_name) and ENABLE committed, then a crash before the launcher\'s next round');
+sleep 2;    # the sealer's passes after the restart
+is(sub_enabled($b, 'sub'), 't', '... the administrator\'s ENABLE stands');
+ok( poll_until(
+		$b, q{SELECT last_error LIKE '%replication slot "sub" does not exist%'
+		 FROM ledger.replication_status WHERE peer = 'sub'}, 30),
+	'... the record stays dropped: the apply worker\'s own error (before: the record back, the resync its last error)');
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub DISABLE; ALTER SUBSCRIPTION sub ENABLE');
+is($err, '', '... DISABLE and ENABLE accepted (before: ENABLE refused)');
+is($b->safe_psql('postgres', 'SELECT count(*) FROM acct WHERE id = 11'), '0', '... nothing applied meanwhile');
+resync_recovers($a, $b, 12);
+is(ids(), origin_ids(), '... every row the origin holds');
+
+# ---------- 4. a cancelled resync, until the sealer disables ----------
+$holder = $b->background_psql('postgres');
 $holder->query_safe('BEGIN; LOCK TABLE acct IN ACCESS EXCLUSIVE MODE');
 insert_at_origin(13);
 $off = -s $b->logfile;
-my ($ret, $out, $err) = $b->psql('postgres', "SET lock_timeout = '1s'; SELECT ledger.resync_subscription('sub')");
+($ret, $out, $err) = $b->psql('postgres', "SET lock_timeout = '1s'; SELECT ledger.resync_subscription('sub')");
 $holder->query_safe('COMMIT');
 $holder->quit;
 like($err, qr/canceling statement due to lock timeout/, 'part 4: a resync failed after it dropped the slot');
