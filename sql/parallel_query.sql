@@ -121,7 +121,7 @@ SELECT p.oid::regprocedure AS function, p.proparallel
    AND p.proparallel <> 'u'
    AND p.prosrc IN ('ledger_verify', 'ledger_prove', 'ledger_consistency_proof',
                     'ledger_signing_bytes', 'ledger_digest', 'ledger_seal',
-                    'ledger_create_ledger', 'ledger_check_ledger', 'ledger_is_ledger', 'ledger_prepare_builtin',
+                    'ledger_create_ledger', 'ledger_check_ledger', 'ledger_prepare_builtin',
                     'ledger_catalog_guard', 'ledger_guard_replica_rename',
                     'ledger_require_signatures', 'ledger_row_trigger', 'ledger_row_trigger_2', 'ledger_signature_trigger',
                     'ledger_create_publication', 'ledger_add_to_publication',

@@ -649,21 +649,6 @@ ledger_catalog_lookup(Oid relid, pg_uuid_t *uuid, int *format, bool *replica,
 }
 
 /*
- * ledger._is_ledger(tbl regclass) RETURNS bool
- *
- * For the DDL guards written in PL/pgSQL (sql/install/11_guard.sql), which
- * run as the role running the DDL: whether tbl is a ledger, read as the
- * extension's owner (see ledger_catalog_lookup).  A relation dropped in the
- * current command still has its row.
- */
-PG_FUNCTION_INFO_V1(ledger_is_ledger);
-Datum
-ledger_is_ledger(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(ledger_id_for_relation(PG_GETARG_OID(0), true) > 0);
-}
-
-/*
  * The ledger_id of the ledger with this uuid: the first 8 bytes of
  * SHA-256(uuid), big-endian, with the sign bit cleared.  The same in every
  * database that holds the ledger, so replicated catalog rows keep their

@@ -54,6 +54,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
@@ -64,6 +65,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -81,6 +83,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -525,12 +528,20 @@ typedef struct GuardTrigger
 	Oid			funcoid;
 } GuardTrigger;
 
-/* Oid of ledger.<name>(), or InvalidOid. */
+/*
+ * Oid of ledger.<name>(), or InvalidOid.  Found in pg_proc's cache, not by
+ * LookupFuncName, which wants USAGE on schema ledger of the role running
+ * the DDL: once a DBA had revoked it from PUBLIC, every ALTER TABLE and
+ * CREATE TRIGGER of a ledger's owner failed with "permission denied for
+ * schema ledger" (test/t/597_revoked_execute.pl).
+ */
 static Oid
 guard_func_oid(const char *name)
 {
-	return LookupFuncName(list_make2(makeString("ledger"), makeString(pstrdup(name))),
-						  0, NULL, true);
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+						   CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(NULL, 0)),
+						   ObjectIdGetDatum(ledger_namespace()));
 }
 
 /* Is the ledger a signed ledger? (SPI connected, as the extension's owner) */
@@ -1856,4 +1867,344 @@ guard_utility_start(Node *stmt)
 		default:
 			break;
 	}
+}
+
+/*
+ * The DDL guard's event triggers (sql/install/11_guard.sql), in C.  Until
+ * 2026-12-07 they were PL/pgSQL functions calling ledger._is_ledger and
+ * ledger._check_ledger.  An event trigger's own function is not checked
+ * for EXECUTE when it fires, but every function it calls is, and so is
+ * USAGE on the schema that names it, as the role running the DDL: once a
+ * DBA had revoked EXECUTE on the extension's functions, or USAGE on schema
+ * ledger, from PUBLIC (the CIS benchmark's hardening), every CREATE TABLE,
+ * ALTER TABLE, CREATE TRIGGER, DROP TABLE and table rewrite in the database
+ * failed with "permission denied for schema ledger" or "permission denied
+ * for function _is_ledger", for roles that never touch a ledger
+ * (test/t/597_revoked_execute.pl).  These call the checks directly; their
+ * queries read only pg_catalog, as the role running the DDL, with
+ * search_path pinned as the PL/pgSQL functions' SET clause had it (the
+ * checks' messages name relations through it).
+ */
+
+/* search_path pinned to pg_catalog, pg_temp until AtEOXact_GUC(nestlevel) */
+static int
+guard_pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/*
+ * The event trigger's data; an error if fcinfo is not an event trigger's.
+ * The command's last changes are made visible first, as the PL/pgSQL
+ * functions' statements did (a volatile function's statements each begin
+ * with CommandCounterIncrement): without it, the check at the end of CREATE
+ * RULE or CREATE TRIGGER did not see the new rule or trigger.
+ */
+static EventTriggerData *
+guard_event_data(FunctionCallInfo fcinfo, const char *fname)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by the event trigger manager",
+						fname)));
+	CommandCounterIncrement();
+	return (EventTriggerData *) fcinfo->context;
+}
+
+/* ledger._check_ledger(relid, require_triggers), called directly */
+static void
+guard_check_relation(Oid relid, bool require_triggers)
+{
+	(void) DirectFunctionCall2(ledger_check_ledger, ObjectIdGetDatum(relid),
+							   BoolGetDatum(require_triggers));
+}
+
+/*
+ * The relations a DDL command touched (a trigger's or a rule's table for
+ * those), in the order of pg_event_trigger_ddl_commands(); for ALTER TYPE
+ * ($1) also the tables typed by the type it names (ALTER TYPE ... CASCADE
+ * changes their columns and the command does not list them; the type may
+ * be named by its own pg_class entry; only then: pg_class has no index on
+ * reloftype, and pg_restore runs thousands of ALTER TABLE).
+ */
+#define GUARD_DDL_RELATIONS \
+"SELECT r.rel FROM pg_catalog.pg_event_trigger_ddl_commands() WITH ORDINALITY AS c, " \
+"LATERAL (SELECT 0 AS k, CASE " \
+"  WHEN c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN c.objid " \
+"  WHEN c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN " \
+"    (SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) c.objid) " \
+"  WHEN c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN " \
+"    (SELECT w.ev_class FROM pg_catalog.pg_rewrite w WHERE w.oid OPERATOR(pg_catalog.=) c.objid) END AS rel " \
+" UNION ALL " \
+" SELECT 1, t.oid FROM pg_catalog.pg_class t " \
+"  WHERE $1 AND t.reloftype OPERATOR(pg_catalog.<>) 0 " \
+"    AND (t.reloftype OPERATOR(pg_catalog.=) c.objid " \
+"         AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass " \
+"         OR t.reloftype OPERATOR(pg_catalog.=) ANY ( " \
+"             SELECT y.reltype FROM pg_catalog.pg_class y " \
+"             WHERE y.oid OPERATOR(pg_catalog.=) c.objid " \
+"               AND y.relkind OPERATOR(pg_catalog.=) 'c' " \
+"               AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass))) r " \
+"WHERE r.rel IS NOT NULL " \
+"ORDER BY c.ordinality, r.k, r.rel"
+
+/*
+ * The tables that are members of an extension other than ledger, or whose
+ * triggers are or depend on one (few: each is asked whether it is a
+ * ledger).
+ */
+#define GUARD_DDL_EXTENSION_MEMBERS \
+"SELECT m.relation, m.extname::pg_catalog.text " \
+"FROM (SELECT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass " \
+"                  THEN d.objid " \
+"                  ELSE (SELECT t.tgrelid FROM pg_catalog.pg_trigger t " \
+"                        WHERE t.oid OPERATOR(pg_catalog.=) d.objid) END AS relation, " \
+"             e.extname " \
+"      FROM pg_catalog.pg_depend d " \
+"      JOIN pg_catalog.pg_extension e " \
+"        ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass " \
+"       AND e.oid OPERATOR(pg_catalog.=) d.refobjid " \
+"      WHERE d.classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_class'::pg_catalog.regclass, " \
+"                                                        'pg_catalog.pg_trigger'::pg_catalog.regclass]::pg_catalog.oid[]) " \
+"        AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'x']::\"char\"[]) " \
+"        AND e.extname OPERATOR(pg_catalog.<>) 'ledger') m " \
+"WHERE m.relation IS NOT NULL " \
+"ORDER BY 1, 2"
+
+/*
+ * ledger._guard_ddl() RETURNS event_trigger
+ *
+ * ddl_command_end: ledger._check_ledger of every relation the command
+ * touched (a relation that is not a ledger: none of its parents or children
+ * is one).  After ALTER EXTENSION or ALTER TRIGGER: no ledger table is a
+ * member of another extension, nor any of its triggers, or depends on one
+ * (ALTER TRIGGER ... DEPENDS ON EXTENSION): dropping that extension would
+ * drop them.  create_ledger refuses a table that is a member already, so
+ * no ledger is one and every member can be looked at (ALTER EXTENSION does
+ * not name the table it added); the extension's own ledgers
+ * (ledger.margin_calls) are its members.
+ */
+PG_FUNCTION_INFO_V1(ledger_guard_ddl);
+Datum
+ledger_guard_ddl(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = guard_event_data(fcinfo, "ledger._guard_ddl");
+	const char *tag = GetCommandTagName(trigdata->tag);
+	MemoryContext cxt = CurrentMemoryContext;
+	int			nestlevel = guard_pin_search_path();
+	Oid			argtype = BOOLOID;
+	Datum		arg = BoolGetDatum(strcmp(tag, "ALTER TYPE") == 0);
+	Oid		   *rels;
+	char	  **extnames = NULL;
+	uint64		n;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* (not read-only: a snapshot that sees what the command made) */
+	if (SPI_execute_with_args(GUARD_DDL_RELATIONS, 1, &argtype, &arg, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the relations of the DDL command");
+	n = SPI_processed;
+	rels = MemoryContextAlloc(cxt, mul_size(Max(n, 1), sizeof(Oid)));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		rels[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	for (i = 0; i < n; i++)
+		guard_check_relation(rels[i], false);
+
+	if (strcmp(tag, "ALTER EXTENSION") == 0 || strcmp(tag, "ALTER TRIGGER") == 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(GUARD_DDL_EXTENSION_MEMBERS, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the members of extensions");
+		n = SPI_processed;
+		rels = MemoryContextAlloc(cxt, mul_size(Max(n, 1), sizeof(Oid)));
+		extnames = MemoryContextAlloc(cxt, mul_size(Max(n, 1), sizeof(char *)));
+		for (i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			rels[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+			extnames[i] = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
+																SPI_tuptable->tupdesc, 2));
+		}
+		SPI_finish();
+		for (i = 0; i < n; i++)
+		{
+			if (ledger_id_for_relation(rels[i], true) > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot make ledger table \"%s\" or its triggers part of extension \"%s\"",
+								DatumGetCString(DirectFunctionCall1(regclassout,
+																	ObjectIdGetDatum(rels[i]))),
+								extnames[i]),
+						 errdetail("Dropping the extension would drop them, and the ledger's history with them.")));
+		}
+	}
+	AtEOXact_GUC(true, nestlevel);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ledger._guard_rewrite() RETURNS event_trigger
+ *
+ * table_rewrite: rewriting a ledger's table (ALTER COLUMN TYPE, even to the
+ * same type with USING or another type modifier; a volatile default; SET
+ * UNLOGGED; SET ACCESS METHOD) would rewrite stored values: refused before
+ * it happens.
+ */
+PG_FUNCTION_INFO_V1(ledger_guard_rewrite);
+Datum
+ledger_guard_rewrite(PG_FUNCTION_ARGS)
+{
+	LOCAL_FCINFO(call, 0);
+	Oid			relid;
+	int			reason;
+
+	(void) guard_event_data(fcinfo, "ledger._guard_rewrite");
+	InitFunctionCallInfoData(*call, NULL, 0, InvalidOid, NULL, NULL);
+	relid = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(call));
+	InitFunctionCallInfoData(*call, NULL, 0, InvalidOid, NULL, NULL);
+	reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(call));
+
+	if (ledger_id_for_relation(relid, true) <= 0)
+		PG_RETURN_VOID();
+
+	/* AT_REWRITE_* of PostgreSQL's event_trigger.h */
+	if (reason & (AT_REWRITE_DEFAULT_VAL | AT_REWRITE_COLUMN_REWRITE))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot alter ledger table \"%s\" this way", get_rel_name(relid)),
+				 errdetail("The command would rewrite the table and its stored values, which are hashed as they were written."),
+				 errhint("Add a new column instead of retyping one; add columns without a volatile default.")));
+	else if (reason & AT_REWRITE_ALTER_PERSISTENCE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot alter ledger table \"%s\" this way", get_rel_name(relid)),
+				 errdetail("An unlogged table is emptied by a crash and not replicated to standbys: the ledger's recorded rows would be lost while its history names them."),
+				 errhint("Ledger tables stay logged heap tables.")));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot alter ledger table \"%s\" this way", get_rel_name(relid)),
+				 errdetail("The command would rewrite the table into another access method, moving every recorded row."),
+				 errhint("Ledger tables stay logged heap tables.")));
+	PG_RETURN_VOID();
+}
+
+/*
+ * The objects a command dropped: for a trigger of the names the ledger's
+ * triggers have, its table, found by the names of the table and its schema
+ * in pg_class (without to_regclass, which wants USAGE on the schema); and
+ * whether the object is extension ledger itself.
+ */
+#define GUARD_DROPPED_OBJECTS \
+"SELECT d.classid, d.objid, d.objsubid, d.object_identity, " \
+"       CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass " \
+"             AND d.address_names[pg_catalog.array_length(d.address_names, 1)] OPERATOR(pg_catalog.=) " \
+"                 ANY (ARRAY['zz_ledger_row', 'ledger_append_only', 'ledger_append_only_row', 'ledger_signature']) " \
+"            THEN (SELECT c.oid FROM pg_catalog.pg_class c " \
+"                  JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace " \
+"                  WHERE s.nspname OPERATOR(pg_catalog.=) d.address_names[1]::pg_catalog.name " \
+"                    AND c.relname OPERATOR(pg_catalog.=) d.address_names[2]::pg_catalog.name) END, " \
+"       d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass " \
+"       AND d.object_identity OPERATOR(pg_catalog.=) 'ledger' " \
+"FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+
+/* One row of GUARD_DROPPED_OBJECTS */
+typedef struct GuardDropped
+{
+	Oid			classid;
+	Oid			objid;
+	int32		objsubid;
+	char	   *identity;
+	Oid			trigrel;		/* a ledger trigger's table, or InvalidOid */
+} GuardDropped;
+
+/*
+ * ledger._guard_drop() RETURNS event_trigger
+ *
+ * sql_drop: refuses to drop a ledger table, a column of one (the shape
+ * check names it) or one of its triggers.  DROP EXTENSION ledger itself
+ * (superuser only, and refused while ledgers exist) drops the guard too; any
+ * other extension is checked like any DROP: a ledger table made a member
+ * of it, or a trigger made to depend on it, must not go with it.
+ */
+PG_FUNCTION_INFO_V1(ledger_guard_drop);
+Datum
+ledger_guard_drop(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = guard_event_data(fcinfo, "ledger._guard_drop");
+	bool		drop_extension = strcmp(GetCommandTagName(trigdata->tag), "DROP EXTENSION") == 0;
+	MemoryContext cxt = CurrentMemoryContext;
+	int			nestlevel = guard_pin_search_path();
+	GuardDropped *dropped;
+	uint64		n;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(GUARD_DROPPED_OBJECTS, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the dropped objects");
+	n = SPI_processed;
+	dropped = MemoryContextAllocZero(cxt, mul_size(Max(n, 1), sizeof(GuardDropped)));
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *identity;
+		Datum		trigrel;
+
+		if (drop_extension && DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)) && !isnull)
+		{
+			SPI_finish();
+			AtEOXact_GUC(true, nestlevel);
+			PG_RETURN_VOID();
+		}
+		dropped[i].classid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		dropped[i].objid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		dropped[i].objsubid = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		identity = SPI_getvalue(tup, desc, 4);
+		dropped[i].identity = identity ? MemoryContextStrdup(cxt, identity) : NULL;
+		trigrel = SPI_getbinval(tup, desc, 5, &isnull);
+		dropped[i].trigrel = isnull ? InvalidOid : DatumGetObjectId(trigrel);
+	}
+	SPI_finish();
+
+	for (i = 0; i < n; i++)
+	{
+		GuardDropped *d = &dropped[i];
+
+		if (d->classid == RelationRelationId &&
+			ledger_id_for_relation(d->objid, true) > 0)
+		{
+			if (d->objsubid == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot drop ledger table %s", d->identity),
+						 errdetail("A ledger's history is kept for good."),
+						 errhint("A superuser can remove a ledger with ledger.drop_ledger().")));
+			/* a dropped column: the shape check names it */
+			guard_check_relation(d->objid, true);
+		}
+		else if (OidIsValid(d->trigrel) &&
+				 ledger_id_for_relation(d->trigrel, true) > 0)
+			guard_check_relation(d->trigrel, true);
+	}
+	AtEOXact_GUC(true, nestlevel);
+	PG_RETURN_VOID();
 }

@@ -7,12 +7,19 @@
 -- no second trigger on its function, no BEFORE INSERT row trigger after it,
 -- no inheritance or partitioning) and its DROP by ledger._guard_drop.  The
 -- key registry is not a ledger: this guard keeps its triggers exactly as
--- the extension made them.
+-- the extension made them.  The extension's schema, tables and functions are
+-- found in pg_catalog by name: to_regclass('ledger.keys') and
+-- to_regprocedure want USAGE on schema ledger of the role running the DDL,
+-- and every ALTER TABLE, CREATE TRIGGER and DROP TRIGGER in the database
+-- failed with "permission denied for schema ledger" once a DBA had revoked
+-- it from PUBLIC (test/t/597_revoked_execute.pl).
 CREATE OR REPLACE FUNCTION ledger._guard_signed() RETURNS event_trigger
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	nsp pg_catalog.oid := (SELECT n.oid FROM pg_catalog.pg_namespace n
+						   WHERE n.nspname OPERATOR(pg_catalog.=) 'ledger');
 	keys_made pg_catalog.int8;
 	checkpoints_made pg_catalog.int8;
 	catalog_made pg_catalog.int8;
@@ -26,38 +33,43 @@ BEGIN
 		   pg_catalog.count(*) FILTER (WHERE w.registry IS NULL)
 	  INTO keys_made, checkpoints_made, catalog_made
 	  FROM (VALUES
-			(true, 'ledger.keys', 'keys_append_only', 'ledger.keys_append_only()', 27),	-- ROW, BEFORE, DELETE, UPDATE
-			(true, 'ledger.keys', 'keys_insert', 'ledger.keys_append_only()', 7),	-- ROW, BEFORE, INSERT
-			(true, 'ledger.keys', 'keys_no_truncate', 'ledger.keys_append_only()', 34),	-- STATEMENT, BEFORE, TRUNCATE
-			(true, 'ledger.keys', 'keys_changed', 'ledger.keys_changed()', 20),	-- STATEMENT, AFTER, INSERT, UPDATE
-			(false, 'ledger.checkpoints', 'checkpoints_guard', 'ledger._checkpoints_guard()', 31),	-- ROW, BEFORE, INSERT, DELETE, UPDATE
-			(false, 'ledger.checkpoints', 'checkpoints_guard_truncate', 'ledger._checkpoints_guard()', 34),
-			(false, 'ledger.checkpoint_signatures', 'checkpoint_signatures_guard', 'ledger._checkpoint_signatures_guard()', 31),
-			(false, 'ledger.checkpoint_signatures', 'checkpoint_signatures_guard_truncate', 'ledger._checkpoint_signatures_guard()', 34),
-			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard', 'ledger._checkpoint_conflicts_guard()', 27),
-			(false, 'ledger.checkpoint_conflicts', 'checkpoint_conflicts_guard_truncate', 'ledger._checkpoint_conflicts_guard()', 34),
+			(true, 'keys', 'keys_append_only', 'keys_append_only', 27),	-- ROW, BEFORE, DELETE, UPDATE
+			(true, 'keys', 'keys_insert', 'keys_append_only', 7),	-- ROW, BEFORE, INSERT
+			(true, 'keys', 'keys_no_truncate', 'keys_append_only', 34),	-- STATEMENT, BEFORE, TRUNCATE
+			(true, 'keys', 'keys_changed', 'keys_changed', 20),	-- STATEMENT, AFTER, INSERT, UPDATE
+			(false, 'checkpoints', 'checkpoints_guard', '_checkpoints_guard', 31),	-- ROW, BEFORE, INSERT, DELETE, UPDATE
+			(false, 'checkpoints', 'checkpoints_guard_truncate', '_checkpoints_guard', 34),
+			(false, 'checkpoint_signatures', 'checkpoint_signatures_guard', '_checkpoint_signatures_guard', 31),
+			(false, 'checkpoint_signatures', 'checkpoint_signatures_guard_truncate', '_checkpoint_signatures_guard', 34),
+			(false, 'checkpoint_conflicts', 'checkpoint_conflicts_guard', '_checkpoint_conflicts_guard', 27),
+			(false, 'checkpoint_conflicts', 'checkpoint_conflicts_guard_truncate', '_checkpoint_conflicts_guard', 34),
 			-- the ledger catalog (NULL): the checks of what a subscription
 			-- brings (50_sync.sql, 52_sync_signed.sql) and the sealer's
 			-- triggers for loaded records and blocks and the guard of its work
 			-- list (14_records_loaded.sql, 14b_blocks_loaded.sql)
-			(NULL, 'ledger.ledgers', 'catalog_guard', 'ledger.catalog_guard()', 31),
-			(NULL, 'ledger.ledgers', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
-			(NULL, 'ledger.transactions', 'catalog_guard', 'ledger.catalog_guard()', 31),
-			(NULL, 'ledger.transactions', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
-			(NULL, 'ledger.transactions', 'records_loaded', 'ledger.records_loaded()', 4),	-- STATEMENT, AFTER, INSERT
-			(NULL, 'ledger.blocks', 'catalog_guard', 'ledger.catalog_guard()', 31),
-			(NULL, 'ledger.blocks', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
-			(NULL, 'ledger.blocks', 'blocks_loaded', 'ledger.blocks_loaded()', 4),
-			(NULL, 'ledger.seal_queue', 'seal_queue_guard', 'ledger.seal_queue_guard()', 22),	-- STATEMENT, BEFORE, INSERT, UPDATE
-			(NULL, 'ledger.ledger_keys', 'catalog_guard', 'ledger.catalog_guard()', 31),
-			(NULL, 'ledger.ledger_keys', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34),
-			(NULL, 'ledger.signed_ledgers', 'catalog_guard', 'ledger.catalog_guard()', 31),
-			(NULL, 'ledger.signed_ledgers', 'catalog_guard_truncate', 'ledger.catalog_guard()', 34))
+			(NULL, 'ledgers', 'catalog_guard', 'catalog_guard', 31),
+			(NULL, 'ledgers', 'catalog_guard_truncate', 'catalog_guard', 34),
+			(NULL, 'transactions', 'catalog_guard', 'catalog_guard', 31),
+			(NULL, 'transactions', 'catalog_guard_truncate', 'catalog_guard', 34),
+			(NULL, 'transactions', 'records_loaded', 'records_loaded', 4),	-- STATEMENT, AFTER, INSERT
+			(NULL, 'blocks', 'catalog_guard', 'catalog_guard', 31),
+			(NULL, 'blocks', 'catalog_guard_truncate', 'catalog_guard', 34),
+			(NULL, 'blocks', 'blocks_loaded', 'blocks_loaded', 4),
+			(NULL, 'seal_queue', 'seal_queue_guard', 'seal_queue_guard', 22),	-- STATEMENT, BEFORE, INSERT, UPDATE
+			(NULL, 'ledger_keys', 'catalog_guard', 'catalog_guard', 31),
+			(NULL, 'ledger_keys', 'catalog_guard_truncate', 'catalog_guard', 34),
+			(NULL, 'signed_ledgers', 'catalog_guard', 'catalog_guard', 31),
+			(NULL, 'signed_ledgers', 'catalog_guard_truncate', 'catalog_guard', 34))
 		   AS w(registry, rel, name, func, type)
 	  JOIN pg_catalog.pg_trigger t
-		ON t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(w.rel)
+		ON t.tgrelid OPERATOR(pg_catalog.=) (SELECT c.oid FROM pg_catalog.pg_class c
+											 WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+											   AND c.relname OPERATOR(pg_catalog.=) w.rel)
 	   AND t.tgname OPERATOR(pg_catalog.=) w.name
-	   AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure(w.func)
+	   AND t.tgfoid OPERATOR(pg_catalog.=) (SELECT p.oid FROM pg_catalog.pg_proc p
+											WHERE p.pronamespace OPERATOR(pg_catalog.=) nsp
+											  AND p.proname OPERATOR(pg_catalog.=) w.func
+											  AND p.pronargs OPERATOR(pg_catalog.=) 0)
 	   AND t.tgtype OPERATOR(pg_catalog.=) w.type
 	   AND t.tgqual IS NULL AND t.tgnargs OPERATOR(pg_catalog.=) 0
 	   AND t.tgenabled OPERATOR(pg_catalog.=) 'A';
@@ -71,7 +83,9 @@ BEGIN
 	-- the checkpoint tables (sql/install/60_checkpoints.sql), kept the same
 	-- way: signed evidence is never deleted or changed.  The extension's
 	-- own scripts make them after this event trigger, table first.
-	IF pg_catalog.to_regclass('ledger.checkpoint_conflicts') IS NULL
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+				   WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+					 AND c.relname OPERATOR(pg_catalog.=) 'checkpoint_conflicts')
 	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c WHERE c.in_extension) THEN
 		RETURN;
 	END IF;
