@@ -788,16 +788,21 @@ ledger_catalog_has_replicas(void)
 	return OidIsValid(ledger_catalog_object("replicas"));
 }
 
-/* Is the ledger a replica of another institution's (ledger.replicas)? */
-bool
-ledger_id_is_replica(int64 ledger_id)
+/* ledger_id_is_replica's question and answer, for ledger_as_owner */
+typedef struct CatalogReplicaQuery
 {
-	Datum		arg = Int64GetDatum(ledger_id);
-	Oid			argtype = INT8OID;
+	int64		ledger_id;
 	bool		result;
+} CatalogReplicaQuery;
 
-	if (!ledger_catalog_has_replicas())
-		return false;
+/* ledger_id_is_replica's read, as the extension's owner */
+static void
+ledger_id_is_replica_read(void *arg)
+{
+	CatalogReplicaQuery *q = (CatalogReplicaQuery *) arg;
+	Datum		value = Int64GetDatum(q->ledger_id);
+	Oid			argtype = INT8OID;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* either says so: ledgers.replica holds before a restore loads replicas */
@@ -805,11 +810,32 @@ ledger_id_is_replica(int64 ledger_id)
 							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 "
 							  "UNION ALL SELECT 1 FROM ledger.ledgers "
 							  "WHERE ledger_id OPERATOR(pg_catalog.=) $1 AND replica",
-							  1, &argtype, &arg, NULL, false, 1) != SPI_OK_SELECT)
+							  1, &argtype, &value, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ledger.replicas");
-	result = SPI_processed > 0;
+	q->result = SPI_processed > 0;
 	SPI_finish();
-	return result;
+}
+
+/*
+ * Is the ledger a replica of another institution's (ledger.replicas)?
+ * Read as the extension's owner (ledger_as_owner): digest() and verify()
+ * ask it as their caller, and a role granted SELECT on the catalog tables
+ * docs/design.md ("Privileges") names for a catalog revoked from PUBLIC got
+ * "permission denied for table replicas" (found by a review of a hardened
+ * database on 2026-12-07; test/t/597_revoked_execute.pl).  Which ledgers
+ * are replicas is no secret: ledger.ledgers says so too.
+ */
+bool
+ledger_id_is_replica(int64 ledger_id)
+{
+	CatalogReplicaQuery q;
+
+	if (!ledger_catalog_has_replicas())
+		return false;
+	q.ledger_id = ledger_id;
+	q.result = false;
+	ledger_as_owner(ledger_id_is_replica_read, &q);
+	return q.result;
 }
 
 /* Ledger id of a relation, or -1 (or an error) when it is not a ledger. */

@@ -18,6 +18,9 @@
 #     now passes for a role with no privilege on schema ledger at all; what
 #     would rewrite a ledger's history is refused as before, in ledger's
 #     words.
+#  2. digest() read ledger.replicas as its caller: an auditor granted the
+#     catalog tables docs/design.md names got "permission denied for table
+#     replicas".
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -207,5 +210,15 @@ like($err, qr/permission denied for schema ledger|must be owner/, 'nobody may no
 ($state, $err) = as_role('postgres', "BEGIN; ALTER TABLE ledger.keys DISABLE TRIGGER keys_insert;\nROLLBACK");
 like($err, qr/cannot alter the key registry/, '... nor a superuser, in ledger\'s words') or diag($err);
 verify_ok($node, 'postgres', 'a.sig', undef, 'a.sig verifies');
+
+# part 5: the auditor takes a digest and verifies, granted SELECT on the
+# catalog tables docs/design.md ("Privileges") names for a catalog revoked
+# from PUBLIC
+$node->safe_psql('postgres', q{GRANT SELECT ON ledger.ledgers, ledger.transactions, ledger.blocks,
+	ledger.history_tiles, ledger.signed_messages TO auditor});
+($state, $err) = as_role('auditor', 'SELECT ledger.digest(\'a.led\') IS NOT NULL');
+is($state, "t\n00000", 'hardened: auditor takes a digest') or diag($err);
+($state, $err) = as_role('auditor', 'SELECT ok FROM ledger.verify(\'a.led\')');
+is($state, "t\n00000", 'hardened: auditor verifies') or diag($err);
 
 done_testing();
