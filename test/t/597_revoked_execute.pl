@@ -21,6 +21,7 @@
 #  2. digest() read ledger.replicas as its caller: an auditor granted the
 #     catalog tables docs/design.md names got "permission denied for table
 #     replicas".
+#  3. The documented grants for prove and export suffice.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -220,5 +221,22 @@ $node->safe_psql('postgres', q{GRANT SELECT ON ledger.ledgers, ledger.transactio
 is($state, "t\n00000", 'hardened: auditor takes a digest') or diag($err);
 ($state, $err) = as_role('auditor', 'SELECT ok FROM ledger.verify(\'a.led\')');
 is($state, "t\n00000", 'hardened: auditor verifies') or diag($err);
+
+# part 6: the grants docs/reference.md ("Privileges") lists for prove and
+# export
+$node->safe_psql('postgres', q{
+GRANT EXECUTE ON FUNCTION ledger.prove(regclass, int8, int8, int8),
+	ledger._xact_span(int8, int8), ledger._block_span(int8, int8[]),
+	ledger.canonical_bytes(record, int8, int8), ledger.leaf_hash(record, int8, int8),
+	ledger.export(regclass), ledger._check_name_utf8(regclass, text), ledger._own_xact(),
+	ledger._export_row_too_large(regclass, int8, int8, int8), ledger._export_us(timestamptz)
+	TO auditor;
+GRANT SELECT ON ledger.signed_ledgers TO auditor;
+});
+($state, $err) = as_role('auditor', q{SELECT ledger.prove('a.led', ledger_xact, ledger_seq) IS NOT NULL
+	FROM a.led WHERE id = 1});
+is($state, "t\n00000", 'hardened: auditor proves a row with the documented grants') or diag($err);
+($state, $err) = as_role('auditor', q{SELECT count(*) > 0 FROM ledger.export('a.led')});
+is($state, "t\n00000", 'hardened: auditor exports with the documented grants') or diag($err);
 
 done_testing();
