@@ -22,6 +22,8 @@
 #     catalog tables docs/design.md names got "permission denied for table
 #     replicas".
 #  3. The documented grants for prove and export suffice.
+# And what the hardening must leave working: sealing in the background,
+# sync between two hardened institutions (part 7).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -238,5 +240,52 @@ GRANT SELECT ON ledger.signed_ledgers TO auditor;
 is($state, "t\n00000", 'hardened: auditor proves a row with the documented grants') or diag($err);
 ($state, $err) = as_role('auditor', q{SELECT count(*) > 0 FROM ledger.export('a.led')});
 is($state, "t\n00000", 'hardened: auditor exports with the documented grants') or diag($err);
+
+# part 7: sync between two hardened institutions.  The peer's apply worker
+# (the subscription's owner) stores and verifies what arrives, the sealer
+# at the origin seals it, and a role owning nothing of ledger's runs DDL at
+# the peer.
+my $harden = q{
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ledger FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
+REVOKE USAGE ON SCHEMA ledger FROM PUBLIC;
+};
+my $conf = "max_wal_senders = 10\nmax_replication_slots = 10\n";
+my $origin = ledger_node('hardened_origin', conf => $conf);
+my $peer = ledger_node('hardened_peer', conf => $conf);
+$origin->safe_psql('postgres', q{
+CREATE EXTENSION ledger;
+CREATE ROLE app LOGIN;
+CREATE TABLE payments (id int PRIMARY KEY, amount numeric);
+SELECT ledger.create_ledger('payments');
+GRANT INSERT ON payments TO app;
+} . $harden);
+$origin->safe_psql('postgres', q{SELECT ledger.create_publication('hardened_pub', ARRAY['payments'::regclass])});
+$peer->safe_psql('postgres', q{
+CREATE EXTENSION ledger;
+CREATE ROLE nobody LOGIN;
+CREATE SCHEMA n AUTHORIZATION nobody;
+} . $harden);
+(my $origin_conn = $origin->connstr('postgres')) =~ s/'/''/g;
+is($peer->safe_psql('postgres',
+	"SELECT ledger.create_subscription('hardened_sub', '$origin_conn', 'hardened_pub')"), '1',
+	'hardened peer: create_subscription replicates one ledger');
+my ($rc, $out, $oerr) = $origin->psql('postgres',
+	'INSERT INTO payments SELECT g, g FROM generate_series(1, 50) g', extra_params => [ '-U', 'app' ]);
+is($rc, 0, 'hardened origin: app inserts') or diag($oerr);
+ok(wait_sealed($origin, 'postgres'), 'hardened origin: sealed in the background');
+my $odigest = $origin->safe_psql('postgres', q{SELECT ledger.digest('payments')});
+my $ohead = $origin->safe_psql('postgres', q{SELECT max(block_no) FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'payments'::regclass});
+ok($peer->poll_query_until('postgres',
+	"SELECT max(block_no) = $ohead FROM ledger.blocks b JOIN ledger.ledgers l USING (ledger_id) WHERE l.relation = 'payments'::regclass"),
+	'hardened peer: the apply worker brings every block');
+is($peer->safe_psql('postgres', 'SELECT count(*) FROM payments'), '50', 'hardened peer: every row');
+verify_ok($peer, 'postgres', 'payments', $odigest, "hardened peer verifies against the origin's digest");
+for my $sql ('CREATE TABLE n.t (x int)', 'ALTER TABLE n.t ADD COLUMN y int',
+	'ALTER TABLE n.t ALTER COLUMN y TYPE bigint', 'DROP TABLE n.t')
+{
+	($rc, $out, $oerr) = $peer->psql('postgres', $sql, extra_params => [ '-U', 'nobody' ]);
+	is($rc, 0, "hardened peer: nobody: $sql") or diag($oerr);
+}
 
 done_testing();
