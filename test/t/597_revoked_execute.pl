@@ -241,6 +241,27 @@ is($state, "t\n00000", 'hardened: auditor proves a row with the documented grant
 ($state, $err) = as_role('auditor', q{SELECT count(*) > 0 FROM ledger.export('a.led')});
 is($state, "t\n00000", 'hardened: auditor exports with the documented grants') or diag($err);
 
+# part 8: a table's owner makes ledgers with the grants docs/reference.md
+# ("Privileges") lists for create_ledger and require_signatures
+$node->safe_psql('postgres', q{
+GRANT USAGE ON SCHEMA ledger TO alice;
+GRANT EXECUTE ON FUNCTION ledger.create_ledger(regclass), ledger.require_signatures(regclass, name, name),
+	ledger.row_trigger(), ledger.refuse_change(), ledger.refuse_row_change(),
+	ledger.leaf_hash(record, int8, int8), ledger.signature_trigger() TO alice;
+GRANT SELECT ON ledger.ledgers, ledger.transactions, ledger.blocks TO alice;
+});
+($state, $err) = as_role('alice', q{CREATE TABLE a.l2 (id int PRIMARY KEY, v text);
+INSERT INTO a.l2 VALUES (1, 'before');
+SELECT ledger.create_ledger('a.l2') IS NOT NULL});
+is($state, "t\n00000", 'hardened: alice makes a ledger of her table with rows') or diag($err);
+($state, $err) = as_role('alice', q{CREATE TABLE a.l3 (id int PRIMARY KEY, key_id text, sig bytea);
+SELECT ledger.create_ledger('a.l3') IS NOT NULL;
+SELECT ledger.require_signatures('a.l3', 'sig', 'key_id')});
+like($state, qr/00000$/, 'hardened: alice makes a signed ledger') or diag($err);
+($state, $err) = as_role('alice', q{INSERT INTO a.l2 VALUES (2, 'after')});
+is($state, '00000', '... and inserts into it') or diag($err);
+verify_ok($node, 'postgres', 'a.l2', undef, 'a.l2 verifies');
+
 # part 7: sync between two hardened institutions.  The peer's apply worker
 # (the subscription's owner) stores and verifies what arrives, the sealer
 # at the origin seals it, and a role owning nothing of ledger's runs DDL at
