@@ -1381,6 +1381,31 @@ replica_alter_self(const char *subname, bool enable)
 }
 
 /*
+ * The sealer's ALTER SUBSCRIPTION ... DISABLE of subid (slot i of errors)
+ * failed (an administrator's event trigger refusing it, a lock timeout):
+ * the error ends the sealer, and the disable is not tried again, as
+ * replica_reconnect_subscriptions does not try an ENABLE that failed again.
+ * The subscription's ENABLE stays refused (slot_lost) and its status names
+ * the resync's failure; an administrator disables it.  Until 2026-12-07
+ * (last read) the record still asked for the disable: every sealer started
+ * again tried it at its first pass and ended by the same error, the
+ * launcher's delay between sealers doubling to a minute, in which the
+ * database's ledgers were not sealed (test/t/601_sealer_disable_fails.pl).
+ * Only a spinlock here: called in a PG_CATCH.
+ */
+static void
+replica_disable_failed(int i, Oid subid)
+{
+	SpinLockAcquire(&replica_shared->mutex);
+	if (replica_shared->slots[i].subid == subid)
+	{
+		replica_shared->slots[i].disable = false;
+		replica_shared->changes++;
+	}
+	SpinLockRelease(&replica_shared->mutex);
+}
+
+/*
  * In a sealer, outside a transaction: disable subscription subid (slot i of
  * errors) if a failed resync dropped its slot at the origin and the
  * rollback (or a crash) left it enabled (replica_resync_dropping).  Not
@@ -1435,7 +1460,17 @@ replica_disable_lost(int i, Oid subid)
 				 errdetail("%s", message != NULL ? message : "?"),
 				 errhint("Call ledger.resync_subscription(%s) again once the cause of its failure is removed.",
 						 quote_literal_cstr(subname))));
-		replica_alter_self(subname, false);
+		PG_TRY();
+		{
+			replica_alter_self(subname, false);
+		}
+		PG_CATCH();
+		{
+			/* not tried again: see replica_disable_failed */
+			replica_disable_failed(i, subid);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
 	SPI_finish();
 	PopActiveSnapshot();
