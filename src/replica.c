@@ -940,10 +940,17 @@ replica_cancels_unmark(void)
 /*
  * End of a transaction: cancel at its commit (or its PREPARE, after which
  * the ALTER may still commit) the reconnections of the subscriptions it
- * altered, forget them at its abort.
+ * altered, forget them at its abort.  The records of slots that a failed
+ * resync dropped, which its ALTER SUBSCRIPTION ... SET (slot_name) takes
+ * back, are taken back at its commit only (prepare false): each way the
+ * side that keeps the subscription from streaming.  Until 2026-12-07 (last
+ * read) a PREPARE took them back too, and after ROLLBACK PREPARED the
+ * subscription, still pointing at the dropped slot, was enabled without a
+ * word (test/t/601_sealer_disable_fails.pl); after COMMIT PREPARED the
+ * record stays, and a SET (slot_name) in a transaction of its own takes it.
  */
 static void
-replica_cancels_end(bool commit)
+replica_cancels_end(bool commit, bool prepare)
 {
 	ListCell   *lc;
 	bool		forgot = false;
@@ -951,7 +958,7 @@ replica_cancels_end(bool commit)
 	if (commit)
 		foreach(lc, replica_cancel_subids)
 			replica_reconnect_cancel(lfirst_oid(lc));
-	if (commit)
+	if (commit && !prepare)
 		foreach(lc, replica_newslot_subids)
 			forgot |= replica_resync_forget(lfirst_oid(lc));
 
@@ -2143,9 +2150,9 @@ replica_xact_callback(XactEvent event, void *arg)
 		replica_cancels_save();
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
-		replica_cancels_end(true);
+		replica_cancels_end(true, event == XACT_EVENT_PREPARE);
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		replica_cancels_end(false);
+		replica_cancels_end(false, false);
 
 	/* a resync of this transaction dropped a slot: committed, or not */
 	if (event == XACT_EVENT_COMMIT)

@@ -11,6 +11,9 @@
 # seconds.  Now, as when enabling a subscription again fails
 # (replica_reconnect_subscriptions), the disable is not tried again: the
 # error ends the sealer once, and the subscription's ENABLE stays refused.
+# Then (same set-up) an ALTER SUBSCRIPTION ... SET (slot_name) in a
+# prepared transaction: until 2026-12-07 its PREPARE took back the record
+# of the dropped slot, and after ROLLBACK PREPARED ENABLE was accepted.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -20,7 +23,7 @@ use LedgerTest;
 use SyncTest;
 
 my $a = sync_node('df_a');
-my $b = sync_node('df_b');
+my $b = sync_node('df_b', conf => "max_prepared_transactions = 2\n");
 my $ci = acct_subscribed($a, $b);
 
 # a ledger of the peer's own, for its sealer
@@ -84,9 +87,29 @@ my ($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub DISABLE; AL
 like($err, qr/ERROR:  cannot enable subscription "sub": ledger\.resync_subscription\(\) dropped its slot at the origin/,
 	'... ENABLE is still refused');
 
+# An administrator's ALTER SUBSCRIPTION ... SET (slot_name) takes charge of
+# the slot (595 part 6) once it commits; prepared, then rolled back, it took
+# the record back at its PREPARE, and ENABLE then passed, the apply worker
+# failing on the missing slot for ever (or streaming from a later slot).
+$b->safe_psql('postgres', q{BEGIN; ALTER SUBSCRIPTION sub DISABLE;
+ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); PREPARE TRANSACTION 'admin'});
+$b->safe_psql('postgres', q{ROLLBACK PREPARED 'admin'});
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub DISABLE; ALTER SUBSCRIPTION sub ENABLE');
+like($err, qr/ERROR:  cannot enable subscription "sub": ledger\.resync_subscription\(\) dropped its slot at the origin/,
+	'a SET (slot_name) prepared, then rolled back: ENABLE is still refused (before: accepted)');
+# ... prepared, then committed: the record is kept (a PREPARE cannot tell
+# which way it ends); a SET (slot_name) of its own takes it back
+$b->safe_psql('postgres', q{BEGIN; ALTER SUBSCRIPTION sub DISABLE;
+ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); PREPARE TRANSACTION 'admin'});
+$b->safe_psql('postgres', q{COMMIT PREPARED 'admin'});
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+like($err, qr/ERROR:  cannot enable subscription "sub"/, '... prepared, then committed: ENABLE still refused');
+($ret, $out, $err) = $b->psql('postgres', q{BEGIN; ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); COMMIT;
+BEGIN; ALTER SUBSCRIPTION sub ENABLE; ROLLBACK});
+is($err, '', '... and accepted after a SET (slot_name) committed');
+
 # the rule lifted, a resync recovers
 $b->safe_psql('postgres', 'DROP EVENT TRIGGER no_bg_alter');
-$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub DISABLE');
 resync_recovers($a, $b, 2);
 
 $a->stop;
