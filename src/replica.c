@@ -206,6 +206,10 @@ typedef struct ReplicaErrorSlot
 								 * dropping) the slot at the origin and did
 								 * not commit: no slot until a resync */
 	bool		disable;		/* so the sealer is to disable it */
+	bool		disable_failed; /* and its ALTER SUBSCRIPTION ... DISABLE
+								 * failed: not tried again, whatever asks,
+								 * until another record
+								 * (replica_disable_failed) */
 	char		message[REPLICA_ERROR_LEN];
 } ReplicaErrorSlot;
 
@@ -282,7 +286,7 @@ replica_shmem_request(void)
  * texts there): a server restored from a backup starts without them.
  */
 #define REPLICA_ERRORS_FILE PG_STAT_TMP_DIR "/ledger_replica_errors.stat"
-#define REPLICA_ERRORS_MAGIC 0x4c445232 /* "LDR2" (slot_lost added) */
+#define REPLICA_ERRORS_MAGIC 0x4c445233 /* "LDR3" (disable_failed added) */
 
 /*
  * This apply worker recorded an error that is not in the file yet.  The
@@ -597,6 +601,7 @@ replica_slot_claim(Oid subid, TimestampTz now)
 		replica_shared->slots[slot].reconnected_at = 0;
 		replica_shared->slots[slot].slot_lost = false;
 		replica_shared->slots[slot].disable = false;
+		replica_shared->slots[slot].disable_failed = false;
 	}
 	replica_shared->slots[slot].subid = subid;
 	replica_shared->slots[slot].dboid = MyDatabaseId;
@@ -775,7 +780,7 @@ replica_reconnect_databases(Oid *dboids, int max)
 
 		/* or one whose slot a failed resync dropped, to be disabled */
 		if (!OidIsValid(e->subid) ||
-			(!e->disable &&
+			(!(e->disable && !e->disable_failed) &&
 			 (ledger_sync_reconnect_delay < 0 || !e->reconnect || replica_reconnect_due(e) > now)))
 			continue;
 		for (j = 0; j < n && dboids[j] != e->dboid; j++)
@@ -1083,6 +1088,7 @@ replica_resync_record(Oid subid, const char *what, const char *message, bool wri
 	replica_shared->slots[slot].reconnect = false;
 	replica_shared->slots[slot].slot_lost = true;
 	replica_shared->slots[slot].disable = true;
+	replica_shared->slots[slot].disable_failed = false;
 	strlcpy(replica_shared->slots[slot].message, msg, REPLICA_ERROR_LEN);
 	replica_shared->changes++;
 	SpinLockRelease(&replica_shared->mutex);
@@ -1264,6 +1270,7 @@ replica_resync_forget(Oid subid)
 		{
 			replica_shared->slots[i].slot_lost = false;
 			replica_shared->slots[i].disable = false;
+			replica_shared->slots[i].disable_failed = false;
 			replica_shared->changes++;
 			forgot = true;
 		}
@@ -1398,7 +1405,10 @@ replica_alter_self(const char *subname, bool enable)
  * again tried it at its first pass and ended by the same error, the
  * launcher's delay between sealers doubling to a minute, in which the
  * database's ledgers were not sealed (test/t/601_sealer_disable_fails.pl).
- * Only a spinlock here: called in a PG_CATCH.
+ * disable_failed, not disable alone: whatever asks for the disable again
+ * (an apply worker of the subscription, still enabled, that finds its slot
+ * lost) does not have it tried until another record (a resync that fails
+ * again).  Only a spinlock here: called in a PG_CATCH.
  */
 static void
 replica_disable_failed(int i, Oid subid)
@@ -1407,6 +1417,7 @@ replica_disable_failed(int i, Oid subid)
 	if (replica_shared->slots[i].subid == subid)
 	{
 		replica_shared->slots[i].disable = false;
+		replica_shared->slots[i].disable_failed = true;
 		replica_shared->changes++;
 	}
 	SpinLockRelease(&replica_shared->mutex);
@@ -1442,7 +1453,8 @@ replica_disable_lost(int i, Oid subid)
 	AcceptInvalidationMessages();
 	/* an administrator's SET (slot_name) since the copy took it back */
 	SpinLockAcquire(&replica_shared->mutex);
-	pending = replica_shared->slots[i].subid == subid && replica_shared->slots[i].disable;
+	pending = replica_shared->slots[i].subid == subid && replica_shared->slots[i].disable &&
+		!replica_shared->slots[i].disable_failed;
 	SpinLockRelease(&replica_shared->mutex);
 	if (!pending)
 	{
@@ -1518,7 +1530,8 @@ replica_reconnect_subscriptions(void)
 	SpinLockRelease(&replica_shared->mutex);
 
 	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
-		if (OidIsValid(copy[i].subid) && copy[i].disable && copy[i].dboid == MyDatabaseId)
+		if (OidIsValid(copy[i].subid) && copy[i].disable && !copy[i].disable_failed &&
+			copy[i].dboid == MyDatabaseId)
 			replica_disable_lost(i, copy[i].subid);
 	if (ledger_sync_reconnect_delay < 0)
 		return;
