@@ -969,19 +969,18 @@ replica_cancels_end(bool commit, bool prepare)
 
 	/*
 	 * The record of a slot a failed resync dropped, taken back by an ALTER
-	 * SUBSCRIPTION ... SET (slot_name = ...) that committed: written to the
-	 * file now.  Until 2026-12-07 (resync4) only the launcher's next round
-	 * wrote it, and a crash before that brought the record back beside the
-	 * administrator's ENABLE: the subscription ran, from the slot the
-	 * administrator named, while its last error named the failed resync and a
-	 * later ENABLE was refused (test/t/599_resync_windows.pl, part 3).  A
-	 * crash between the commit and this write still brings it back: the apply
-	 * worker then does not start and the sealer disables the subscription
-	 * (replica_worker_check_slot); a SET (slot_name) again takes it back.  A
-	 * write that fails is logged; the launcher tries again at each round.
+	 * SUBSCRIPTION ... SET (slot_name = ...) that committed: the launcher is
+	 * woken to write the file at once.  Until 2026-12-07 (resync4) only its
+	 * next round wrote it, a seal_interval later, and a crash before that
+	 * brought the record back beside the administrator's ENABLE.  Not
+	 * written here: this runs after the commit, where an error (no file
+	 * descriptor left, no memory) would be a PANIC.  A crash before the
+	 * launcher's write still brings the record back: the apply worker then
+	 * does not start, the sealer disables the subscription, and a SET
+	 * (slot_name) again takes it back (test/t/599_resync_windows.pl, part 3).
 	 */
 	if (forgot)
-		(void) replica_errors_copy_write(WARNING, NULL, NULL);
+		sealer_wake_launcher();
 	replica_cancel_subids = NIL;
 	replica_cancel_levels = NIL;
 	replica_newslot_subids = NIL;

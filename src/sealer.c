@@ -839,6 +839,25 @@ sealer_notify(Oid dboid)
 		SetLatch(latch);
 }
 
+/*
+ * Wake the sealers' launcher: its next round, at once, writes the file of
+ * the replicas' errors (replica_errors_persist).  Raises no error (a
+ * spinlock and SetLatch), so it may be called after a commit.
+ */
+void
+sealer_wake_launcher(void)
+{
+	Latch	   *latch;
+
+	if (sealer_shared == NULL)
+		return;
+	SpinLockAcquire(&sealer_shared->mutex);
+	latch = sealer_shared->launcher_latch;
+	SpinLockRelease(&sealer_shared->mutex);
+	if (latch != NULL)
+		SetLatch(latch);
+}
+
 /* Remember that a database has no extension (a commit there clears it). */
 static void
 sealer_set_no_extension(Oid dboid)

@@ -12,6 +12,7 @@ extern void sealer_init(void);
 
 /* Tell the launcher that a database has committed, unsealed work. */
 extern void sealer_notify(Oid dboid);
+extern void sealer_wake_launcher(void);
 
 /*
  * Seal the committed, unsealed transactions of one ledger into blocks.

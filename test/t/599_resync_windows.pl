@@ -244,10 +244,28 @@ $holder->query_safe('COMMIT');
 $holder->quit;
 ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30), '... disabled');
 insert_at_origin(11);
+# 3a: the launcher stopped, so nothing writes the file before the crash
 $err = crash_after(q{ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); ALTER SUBSCRIPTION sub ENABLE});
-is($err, '', '... SET (slot_name) and ENABLE committed, then a crash before the launcher\'s next round');
+is($err, '', '... SET (slot_name) and ENABLE committed, then a crash before the launcher wrote the file');
+ok(poll_until($b, q{SELECT NOT subenabled FROM pg_subscription WHERE subname = 'sub'}, 30),
+	'... the record back: the sealer disables the subscription');
+ok( poll_until(
+		$b, q{SELECT last_error LIKE '%ledger.resync_subscription()%' FROM ledger.replication_status WHERE peer = 'sub'},
+		30),
+	'... its last error the failed resync\'s');
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+like($err, qr/ERROR:  cannot enable subscription "sub": ledger\.resync_subscription\(\) dropped its slot at the origin/,
+	'... ENABLE refused, consistently');
+# 3b: the launcher running, woken by the commit: the file written at once
+my $file = q{md5(pg_read_binary_file('pg_stat_tmp/ledger_replica_errors.stat'))};
+my $before = $b->safe_psql('postgres', "SELECT $file");
+($ret, $out, $err) = $b->psql('postgres', q{ALTER SUBSCRIPTION sub SET (slot_name = 'sub'); ALTER SUBSCRIPTION sub ENABLE});
+is($err, '', '... SET (slot_name) and ENABLE again');
+ok(poll_until($b, "SELECT $file <> '$before'", 30), '... the file written');
+$b->stop('immediate');
+$b->start;
 sleep 2;    # the sealer's passes after the restart
-is(sub_enabled($b, 'sub'), 't', '... the administrator\'s ENABLE stands');
+is(sub_enabled($b, 'sub'), 't', '... after a crash the administrator\'s ENABLE stands');
 ok( poll_until(
 		$b, q{SELECT last_error LIKE '%replication slot "sub" does not exist%'
 		 FROM ledger.replication_status WHERE peer = 'sub'}, 30),
