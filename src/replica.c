@@ -2133,8 +2133,16 @@ replica_xact_callback(XactEvent event, void *arg)
 		}
 	}
 
-	if (event == XACT_EVENT_PRE_COMMIT && replica_xacts != NULL &&
-		hash_get_num_entries(replica_xacts) > 0)
+	/*
+	 * At the PREPARE too: a subscription made with two_phase = true applies
+	 * an origin's PREPARE TRANSACTION as a PREPARE here, and its COMMIT
+	 * PREPARED later in a transaction of its own, which carries none of the
+	 * rows.  Until 2026-12-07 the check ran at commit only, and rows that no
+	 * record followed were kept when they came in a prepared transaction
+	 * (test/t/598_sub_options.pl).
+	 */
+	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) &&
+		replica_xacts != NULL && hash_get_num_entries(replica_xacts) > 0)
 	{
 		HASH_SEQ_STATUS hs;
 		ReplicaXact *rx;

@@ -1,0 +1,98 @@
+# Options a DBA sets by hand on the subscription and the publication that
+# ledger made (docs/replication.md, "Options of the subscription and the
+# publication"): every arriving row is verified, or the change is refused,
+# or the subscription stops with an error that says so; nothing is missing
+# from a replica that reads "streaming".  One pair of nodes throughout:
+#   - two_phase = true (the subscription made again by hand on ledger's
+#     slot): PREPARE, COMMIT PREPARED, ROLLBACK PREPARED at the origin
+#     arrive and verify; rows around the ledger in a prepared transaction
+#     are refused at its PREPARE (until 2026-12-07 they were kept: the check
+#     ran at a commit only); a resync puts ledger's options back.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LedgerTest;
+use SyncTest;
+
+my $conf = "max_prepared_transactions = 5\nledger.sync_reconnect_delay = 1\n";
+my $a = sync_node('opts_origin', conf => $conf);
+my $b = sync_node('opts_peer', conf => $conf);
+my $ci = acct_subscribed($a, $b);
+my $id = 100;
+
+# a new row at the origin, and the replica equal to the origin and verifying
+sub flows
+{
+	my ($what) = @_;
+	$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+	my $d = caught_up($a, $b, 'acct');
+	ok($d, "$what: the replica caught up");
+	is(row_set($b, 'acct'), row_set($a, 'acct'), "$what: the same rows at both ends");
+	verify_ok($b, 'postgres', 'acct', $d, "$what: the replica verifies against the origin's digest");
+	return $d;
+}
+
+# ---- two_phase = true: made again by hand on ledger's slot
+$b->safe_psql('postgres', qq{
+	ALTER SUBSCRIPTION sub DISABLE;
+	ALTER SUBSCRIPTION sub SET (slot_name = NONE);
+});
+$b->safe_psql('postgres', 'DROP SUBSCRIPTION sub');
+$b->safe_psql('postgres', qq{CREATE SUBSCRIPTION sub CONNECTION '$ci' PUBLICATION pub
+	WITH (create_slot = false, slot_name = 'sub', copy_data = false, two_phase = true,
+		binary = true, disable_on_error = true)});
+flows('two_phase');
+is($b->safe_psql('postgres', q{SELECT subtwophasestate FROM pg_subscription WHERE subname = 'sub'}), 'e',
+	'two_phase: on once the stream started');
+$a->safe_psql('postgres', q{BEGIN; INSERT INTO acct VALUES (200, 2), (201, 3); PREPARE TRANSACTION 'p1'});
+ok(poll_until($b, q{SELECT count(*) = 1 FROM pg_prepared_xacts WHERE gid LIKE 'pg_gid_%'}, 30),
+	'two_phase: the origin\'s PREPARE is prepared at the peer');
+$a->safe_psql('postgres', q{COMMIT PREPARED 'p1'});
+flows('two_phase, COMMIT PREPARED');
+$a->safe_psql('postgres', q{BEGIN; INSERT INTO acct VALUES (202, 2); PREPARE TRANSACTION 'p2'});
+ok(poll_until($b, q{SELECT count(*) = 1 FROM pg_prepared_xacts WHERE gid LIKE 'pg_gid_%'}, 30),
+	'two_phase: the second PREPARE is prepared at the peer');
+$a->safe_psql('postgres', q{ROLLBACK PREPARED 'p2'});
+flows('two_phase, ROLLBACK PREPARED');
+is($b->safe_psql('postgres', 'SELECT count(*) FROM acct WHERE id = 202'), '0', '... left nothing');
+
+# rows around the ledger in a prepared transaction at the origin
+$a->safe_psql('postgres', q{
+	ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+	ALTER TABLE acct DISABLE TRIGGER ALL;
+	BEGIN;
+	INSERT INTO acct (id, amount, ledger_xact, ledger_seq, ledger_hash)
+		VALUES (900, 1, 999999, 0,
+			ledger.leaf_hash(ROW(900, 1::numeric, NULL::int8, NULL::int8, NULL::bytea)::acct, 999999, 0));
+	PREPARE TRANSACTION 'p3';
+	COMMIT PREPARED 'p3';
+	ALTER TABLE acct ENABLE TRIGGER ALL;
+	ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+});
+my ($err, $lsn) = wait_refused($b, 'sub', '');
+like($err // 'accepted', qr/^rows of transaction 999999 of ledger "acct" arrived without a transaction record$/,
+	'two_phase: rows without a record in a prepared transaction are refused at its PREPARE');
+is($b->safe_psql('postgres', 'SELECT count(*) FROM acct WHERE id = 900'), '0', '... and not kept');
+is($b->safe_psql('postgres', q{SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'pg_gid_%'}), '0',
+	'... nor left prepared');
+# the documented recovery: the origin put back, the refused transaction skipped
+$a->safe_psql('postgres', q{
+	ALTER EVENT TRIGGER ledger_guard_ddl DISABLE;
+	ALTER TABLE acct DISABLE TRIGGER ALL;
+	DELETE FROM acct WHERE id = 900;
+	ALTER TABLE acct ENABLE TRIGGER ALL;
+	ALTER EVENT TRIGGER ledger_guard_ddl ENABLE ALWAYS;
+});
+skip_refused($b, 'sub', $lsn);
+flows('two_phase, after the refused PREPARE was skipped');
+
+# back to ledger's own options
+is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}), '1', 'a resync makes the subscription again');
+is($b->safe_psql('postgres', q{SELECT subtwophasestate FROM pg_subscription WHERE subname = 'sub'}), 'd',
+	'... with two_phase off');
+flows('after the resync');
+
+done_testing();
