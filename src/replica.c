@@ -1250,6 +1250,34 @@ replica_resync_slot_lost(Oid subid, char **message)
 }
 
 /*
+ * The end of the origin transaction that subid's apply worker last
+ * refused (the "finished at" of its error), or InvalidXLogRecPtr: none
+ * known, or the last error was a lost connection or a transient one, which
+ * ledger retries rather than skips.
+ */
+static XLogRecPtr
+replica_refused_lsn(Oid subid)
+{
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	int			i;
+
+	if (replica_shared == NULL)
+		return InvalidXLogRecPtr;
+	SpinLockAcquire(&replica_shared->mutex);
+	for (i = 0; i < REPLICA_ERROR_SLOTS; i++)
+		if (replica_shared->slots[i].subid == subid)
+		{
+			if (!replica_shared->slots[i].connection &&
+				!replica_shared->slots[i].reconnect &&
+				!replica_shared->slots[i].slot_lost)
+				lsn = replica_shared->slots[i].finish_lsn;
+			break;
+		}
+	SpinLockRelease(&replica_shared->mutex);
+	return lsn;
+}
+
+/*
  * An administrator's ALTER SUBSCRIPTION pointed subid at another slot
  * (another origin, another slot name) and committed: the record of the
  * slot a failed resync dropped is taken back, and the subscription's
@@ -3649,6 +3677,49 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 				 errdetail("The table copy copies each table apart; a replica verifies each transaction's rows against its record and each block against its transactions, and the subscription would stop with nothing copied."),
 				 errhint("Call ledger.resync_subscription(%s), which copies and verifies the publication's new ledgers itself.",
 						 quote_literal_cstr(stmt->subname))));
+	}
+
+	/*
+	 * SKIP passes over a whole origin transaction, whatever it holds: rows
+	 * and their record, a block, a checkpoint, a key's revocation.  Of a
+	 * transaction the replica did not refuse, that is history silently
+	 * missing (a block: until the next one arrives and does not continue the
+	 * chain; a checkpoint or a revocation: for good) while the state reads
+	 * "streaming".  Only the transaction the apply worker last refused may be
+	 * skipped (its last_error_lsn in ledger.replication_status), as
+	 * docs/replication.md's recovery does; until 2026-12-07 any LSN was taken
+	 * (test/t/598_sub_options.pl).  SKIP (lsn = NONE) takes a skip back.
+	 */
+	if (stmt->kind == ALTER_SUBSCRIPTION_SKIP && stmt->subname != NULL &&
+		ledger_catalog_has_replicas() && replica_held_by(stmt->subname))
+	{
+		foreach(lc, stmt->options)
+		{
+			DefElem    *def = lfirst_node(DefElem, lc);
+			char	   *given;
+			XLogRecPtr	lsn;
+			XLogRecPtr	refused;
+
+			if (strcmp(def->defname, "lsn") != 0)
+				continue;
+			given = defGetString(def);
+			if (pg_strcasecmp(given, "none") == 0)
+				continue;
+			lsn = DatumGetLSN(DirectFunctionCall1(pg_lsn_in, CStringGetDatum(given)));
+			refused = replica_refused_lsn(get_subscription_oid(stmt->subname, false));
+			if (lsn != refused)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot skip the origin transaction ending at %X/%X: subscription \"%s\" holds ledger replicas and did not refuse it",
+								LSN_FORMAT_ARGS(lsn), stmt->subname),
+						 XLogRecPtrIsInvalid(refused) ?
+						 errdetail("The subscription has no refused transaction to skip; a skipped transaction would be missing from the replicas.") :
+						 errdetail("The transaction its apply worker last refused ends at %X/%X (last_error_lsn in ledger.replication_status); any other skipped transaction would be missing from the replicas.",
+								   LSN_FORMAT_ARGS(refused)),
+						 errhint("Skip only the transaction named by last_error_lsn; ledger.resync_subscription(%s) copies and verifies what the replicas lack.",
+								 quote_literal_cstr(stmt->subname))));
+		}
+		PG_RETURN_VOID();
 	}
 
 	/*

@@ -8,6 +8,9 @@
 #     arrive and verify; rows around the ledger in a prepared transaction
 #     are refused at its PREPARE (until 2026-12-07 they were kept: the check
 #     ran at a commit only); a resync puts ledger's options back.
+#   - ALTER SUBSCRIPTION ... SKIP at a transaction the replica did not
+#     refuse (a block) is refused; until 2026-12-07 it was taken and the
+#     replica, "streaming", silently lacked the block.
 use strict;
 use warnings;
 
@@ -94,5 +97,27 @@ is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}), '1', 
 is($b->safe_psql('postgres', q{SELECT subtwophasestate FROM pg_subscription WHERE subname = 'sub'}), 'd',
 	'... with two_phase off');
 flows('after the resync');
+
+# ---- SKIP of a transaction the replica did not refuse: a block
+$a->safe_psql('postgres', 'CREATE EXTENSION pg_walinspect');
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub DISABLE');
+my $from = $a->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+$a->safe_psql('postgres', 'INSERT INTO acct VALUES (' . $id++ . ', 1)');
+ok(wait_sealed($a, 'postgres'), 'skip: a row sealed at the origin, the subscription disabled');
+my $blk = $a->safe_psql('postgres', qq{
+	SELECT w.start_lsn FROM pg_get_wal_records_info('$from', pg_current_wal_flush_lsn()) w
+	WHERE w.resource_manager = 'Transaction' AND w.record_type = 'COMMIT'
+	  AND (SELECT x FROM (SELECT xmin::text AS x FROM ledger.blocks ORDER BY block_no DESC LIMIT 1) b)
+		IN (w.xid::text, substring(w.description from 'subxacts: ([0-9]+)'))});
+ok($blk =~ m{^[0-9A-F]+/[0-9A-F]+$}, "skip: the block's commit at the origin: $blk");
+my ($ret, $out);
+($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub SKIP (lsn = '$blk')");
+like($err, qr/cannot skip/, 'SKIP at a transaction the replica did not refuse is refused');
+$b->safe_psql('postgres', 'ALTER SUBSCRIPTION sub ENABLE');
+my $d = caught_up($a, $b, 'acct');
+ok($d, 'skip: the replica caught up, with the block');
+verify_ok($b, 'postgres', 'acct', $d, "skip: the replica verifies against the origin's digest");
+($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub SKIP (lsn = NONE)");
+is($ret, 0, 'SKIP (lsn = NONE) is accepted');
 
 done_testing();
