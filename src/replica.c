@@ -3551,6 +3551,36 @@ replica_held_by(const char *subname)
 }
 
 /*
+ * A SET PUBLICATION that names exactly the publications the subscription
+ * has (in any order): it changes nothing.
+ */
+static bool
+replica_same_publications(AlterSubscriptionStmt *stmt)
+{
+	Subscription *sub;
+	ListCell   *lc;
+
+	if (stmt->kind != ALTER_SUBSCRIPTION_SET_PUBLICATION)
+		return false;
+	sub = GetSubscription(get_subscription_oid(stmt->subname, false), false);
+	if (list_length(sub->publications) != list_length(stmt->publication))
+		return false;
+	foreach(lc, stmt->publication)
+	{
+		const char *name = strVal(lfirst(lc));
+		ListCell   *lc2;
+		bool		found = false;
+
+		foreach(lc2, sub->publications)
+			if (strcmp(strVal(lfirst(lc2)), name) == 0)
+			found = true;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
  * ledger._guard_subscription_enable() RETURNS event_trigger
  *
  * ddl_command_start of ALTER SUBSCRIPTION.  pg_upgrade (of PostgreSQL 15)
@@ -3638,6 +3668,7 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	 */
 	if ((stmt->kind == ALTER_SUBSCRIPTION_REFRESH ||
 		 stmt->kind == ALTER_SUBSCRIPTION_ADD_PUBLICATION ||
+		 stmt->kind == ALTER_SUBSCRIPTION_DROP_PUBLICATION ||
 		 stmt->kind == ALTER_SUBSCRIPTION_SET_PUBLICATION) && stmt->subname != NULL)
 	{
 		bool		refresh = true;
@@ -3654,8 +3685,28 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 		}
 		if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
 			refresh = true;
-		if (!refresh || !ledger_catalog_has_replicas() || !replica_held_by(stmt->subname))
+		if (!ledger_catalog_has_replicas() || !replica_held_by(stmt->subname))
 			PG_RETURN_VOID();
+
+		/*
+		 * Without a refresh, the apply worker streams the new publications
+		 * into the tables it holds: a publication that does not carry a
+		 * replica's ledger leaves it with nothing more, the state "streaming"
+		 * and the replica verifying, while the origin writes on (until
+		 * 2026-12-07; test/t/598_sub_options.pl).  The publication is the one
+		 * ledger.create_subscription() named (ledger.replicas); a SET
+		 * PUBLICATION of the publications it has already changes nothing and
+		 * passes.
+		 */
+		if (!refresh && replica_same_publications(stmt))
+			PG_RETURN_VOID();
+		if (!refresh || stmt->kind == ALTER_SUBSCRIPTION_DROP_PUBLICATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("subscription \"%s\" holds ledger replicas, whose publication only ledger.create_subscription() sets",
+							stmt->subname),
+					 errdetail("Its apply worker would stream what the publications then carry into the tables it holds: nothing more of a ledger they do not carry."),
+					 errhint("Subscribe to another publication with ledger.create_subscription() under another subscription name.")));
 
 		/*
 		 * Without the copy, a refresh still marks every table the publication

@@ -220,7 +220,8 @@ is($b->safe_psql('postgres', "SELECT subdisableonerr::text || substream::text FR
 	'truetrue', 'other options, and disable_on_error = true, are the DBA\'s to set');
 $b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SET (streaming = off)");
 is($b->safe_psql('postgres', 'SELECT string_agg(x::text, \',\') FROM later'), '42', '... and nothing was copied');
-# without the table copy, PostgreSQL's commands are the DBA's to use
+# without a refresh, a SET PUBLICATION of the publication it has changes nothing
+# and passes (another publication is refused: test/t/598_sub_options.pl)
 $b->safe_psql('postgres', "ALTER SUBSCRIPTION $sub SET PUBLICATION pub WITH (refresh = false)");
 is($b->safe_psql('postgres', "SELECT array_to_string(subpublications, ',') FROM pg_subscription WHERE subname = '$sub'"),
 	'pub', 'SET PUBLICATION without refresh passes');

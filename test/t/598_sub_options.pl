@@ -11,6 +11,10 @@
 #   - ALTER SUBSCRIPTION ... SKIP at a transaction the replica did not
 #     refuse (a block) is refused; until 2026-12-07 it was taken and the
 #     replica, "streaming", silently lacked the block.
+#   - ALTER SUBSCRIPTION ... SET, ADD or DROP PUBLICATION without a refresh
+#     is refused; until 2026-12-07 SET PUBLICATION to another publication
+#     of the origin was taken and the replica, "streaming" and verifying,
+#     received nothing more.
 use strict;
 use warnings;
 
@@ -119,5 +123,23 @@ ok($d, 'skip: the replica caught up, with the block');
 verify_ok($b, 'postgres', 'acct', $d, "skip: the replica verifies against the origin's digest");
 ($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub SKIP (lsn = NONE)");
 is($ret, 0, 'SKIP (lsn = NONE) is accepted');
+
+# ---- the subscription's publications changed without a refresh
+$a->safe_psql('postgres', q{
+	CREATE TABLE other (id int PRIMARY KEY);
+	SELECT ledger.create_ledger('other');
+	SELECT ledger.create_publication('pub2', ARRAY['other'::regclass]);
+});
+for my $alter ('SET PUBLICATION pub2', 'ADD PUBLICATION pub2', 'DROP PUBLICATION pub')
+{
+	($ret, $out, $err) = $b->psql('postgres', "ALTER SUBSCRIPTION sub $alter WITH (refresh = false)");
+	like($err, qr/holds ledger replicas, whose publication only ledger\.create_subscription\(\) sets/,
+		"$alter without a refresh is refused");
+}
+($ret, $out, $err) = $b->psql('postgres', 'ALTER SUBSCRIPTION sub SET PUBLICATION pub WITH (refresh = false)');
+is($ret, 0, 'SET PUBLICATION of the publication it has, without a refresh, changes nothing and passes');
+is($b->safe_psql('postgres', q{SELECT subpublications FROM pg_subscription WHERE subname = 'sub'}), '{pub}',
+	'... and the subscription streams its publication');
+flows('after SET PUBLICATION was refused');
 
 done_testing();
