@@ -15,6 +15,9 @@
 #     is refused; until 2026-12-07 SET PUBLICATION to another publication
 #     of the origin was taken and the replica, "streaming" and verifying,
 #     received nothing more.
+#   - at the origin, a row filter or a column list on the ledger, or the
+#     ledger out of the publication for a while: refused on arrival, the
+#     subscription disabled with the error; a resync recovers.
 use strict;
 use warnings;
 
@@ -141,5 +144,33 @@ is($ret, 0, 'SET PUBLICATION of the publication it has, without a refresh, chang
 is($b->safe_psql('postgres', q{SELECT subpublications FROM pg_subscription WHERE subname = 'sub'}), '{pub}',
 	'... and the subscription streams its publication');
 flows('after SET PUBLICATION was refused');
+
+# ---- the publication changed at the origin
+sub pub_case
+{
+	my ($name, $change, $write, $refused) = @_;
+	my $at = last_error_at($b, 'sub');
+	my $held = row_set($b, 'acct');
+	$a->safe_psql('postgres', $change);
+	$a->safe_psql('postgres', $write);
+	my ($e) = wait_refused($b, 'sub', $at);
+	like($e // 'accepted, the subscription enabled', $refused, "$name: refused on arrival, the subscription disabled");
+	is(row_set($b, 'acct'), $held, "$name: nothing of it kept");
+	$a->safe_psql('postgres', 'ALTER PUBLICATION pub DROP TABLE acct; ALTER PUBLICATION pub ADD TABLE acct');
+	is($b->safe_psql('postgres', q{SELECT ledger.resync_subscription('sub')}), '1', "$name: the publication put back, a resync");
+	flows("after $name");
+}
+pub_case('a row filter on the ledger',
+	q{ALTER PUBLICATION pub DROP TABLE acct; ALTER PUBLICATION pub ADD TABLE acct WHERE (id < 1000)},
+	q{INSERT INTO acct VALUES (5000, 1), (7, 1)},
+	qr/^the record of transaction \d+ of ledger "acct" does not match the rows that arrived with it$/);
+pub_case('a column list on the ledger',
+	q{ALTER PUBLICATION pub DROP TABLE acct; ALTER PUBLICATION pub ADD TABLE acct (id, ledger_xact, ledger_seq, ledger_hash)},
+	q{INSERT INTO acct VALUES (8, 1)},
+	qr/^row of ledger table "acct" does not match its hash$/);
+pub_case('rows written while the ledger was out of the publication',
+	q{ALTER PUBLICATION pub DROP TABLE acct},
+	q{INSERT INTO acct VALUES (9, 1); ALTER PUBLICATION pub ADD TABLE acct; INSERT INTO acct VALUES (10, 1)},
+	qr/^the record of transaction \d+ of ledger \d+ arrived without its rows$/);
 
 done_testing();
