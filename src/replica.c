@@ -90,6 +90,7 @@
 #include "utils/snapmgr.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "canon.h"
 #include "catalog.h"
@@ -3581,6 +3582,65 @@ replica_same_publications(AlterSubscriptionStmt *stmt)
 }
 
 /*
+ * ALTER PUBLICATION P SET (publish = ...) of a publication that carries
+ * ledgers to peers (one that carries ledger.transactions, as
+ * create_publication's does): every kind of change must stay published.
+ * Without updates a signed ledger's key revocation (an update of
+ * ledger.ledger_keys) and a ledger's new column list never reach the peers;
+ * without deletes and truncates a tampered origin's deletions are no longer
+ * refused there but silently missing.  Until 2026-12-07 any list was taken
+ * (test/t/598_sub_options.pl).
+ */
+static void
+replica_guard_publish(AlterPublicationStmt *stmt)
+{
+	static const char *const kinds[] = {"insert", "update", "delete", "truncate"};
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		List	   *given = NIL;
+		Datum		arg;
+		bool		carries;
+		int			k;
+
+		if (strcmp(def->defname, "publish") != 0)
+			continue;
+		/* a list PostgreSQL cannot parse is its own to refuse */
+		if (!SplitIdentifierString(pstrdup(defGetString(def)), ',', &given))
+			return;
+		arg = CStringGetTextDatum(stmt->pubname);
+		SPI_connect();
+		if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables "
+								  "WHERE pubname = $1 AND schemaname = 'ledger' AND tablename = 'transactions')",
+								  1, (Oid[]) {TEXTOID}, &arg, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read pg_publication_tables");
+		carries = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool) {false}));
+		SPI_finish();
+		if (!carries)
+			return;
+		for (k = 0; k < lengthof(kinds); k++)
+		{
+			ListCell   *lc2;
+			bool		found = false;
+
+			foreach(lc2, given)
+				if (pg_strcasecmp((char *) lfirst(lc2), kinds[k]) == 0)
+				found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
+								stmt->pubname, kinds[k]),
+						 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
+						 errhint("Leave publish at 'insert, update, delete, truncate', as ledger.create_publication() set it.")));
+		}
+	}
+}
+
+/*
  * ledger._guard_subscription_enable() RETURNS event_trigger
  *
  * ddl_command_start of ALTER SUBSCRIPTION.  pg_upgrade (of PostgreSQL 15)
@@ -3604,6 +3664,11 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	bool		enable = false;
 	char	   *replica;
 
+	if (tree != NULL && IsA(tree, AlterPublicationStmt))
+	{
+		replica_guard_publish((AlterPublicationStmt *) tree);
+		PG_RETURN_VOID();
+	}
 	if (tree == NULL || !IsA(tree, AlterSubscriptionStmt))
 		PG_RETURN_VOID();
 	stmt = (AlterSubscriptionStmt *) tree;

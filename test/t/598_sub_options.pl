@@ -18,6 +18,9 @@
 #   - at the origin, a row filter or a column list on the ledger, or the
 #     ledger out of the publication for a while: refused on arrival, the
 #     subscription disabled with the error; a resync recovers.
+#   - at the origin, publish without update, delete or truncate is refused
+#     for a publication carrying ledgers (until 2026-12-07 taken: a key's
+#     revocation would never have reached the peers).
 use strict;
 use warnings;
 
@@ -173,4 +176,19 @@ pub_case('rows written while the ledger was out of the publication',
 	q{INSERT INTO acct VALUES (9, 1); ALTER PUBLICATION pub ADD TABLE acct; INSERT INTO acct VALUES (10, 1)},
 	qr/^the record of transaction \d+ of ledger \d+ arrived without its rows$/);
 
+# ---- publish at the origin: every kind of change stays published
+for my $publish ('insert', 'insert, update', 'insert, update, delete')
+{
+	($ret, $out, $err) = $a->psql('postgres', "ALTER PUBLICATION pub SET (publish = '$publish')");
+	like($err, qr/publication "pub" carries ledgers to peers: it must publish (update|delete|truncate)/,
+		"publish = '$publish' is refused for a publication of ledgers");
+}
+is($a->safe_psql('postgres', q{SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = 'pub'}),
+	't', '... and the publication publishes every kind of change');
+$a->safe_psql('postgres', q{ALTER PUBLICATION pub SET (publish = 'Insert, UPDATE, delete, truncate')});
+ok(1, "publish = 'insert, update, delete, truncate' passes");
+$a->safe_psql('postgres', q{CREATE TABLE plain (x int); CREATE PUBLICATION cdc FOR TABLE plain;
+	ALTER PUBLICATION cdc SET (publish = 'insert')});
+ok(1, "publish = 'insert' passes for a publication without ledgers");
+flows('after publish was left as it was');
 done_testing();
