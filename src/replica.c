@@ -3611,9 +3611,18 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 		if (!SplitIdentifierString(pstrdup(defGetString(def)), ',', &given))
 			return;
 		arg = CStringGetTextDatum(stmt->pubname);
-		SPI_connect();
-		if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables "
-								  "WHERE pubname = $1 AND schemaname = 'ledger' AND tablename = 'transactions')",
+
+		/*
+		 * (operators qualified: this runs as the role altering the
+		 * publication, under its search_path, and an "=" of its own found
+		 * first said that the publication carried no ledger)
+		 */
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p "
+								  "WHERE p.pubname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+								  "AND p.schemaname OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.name "
+								  "AND p.tablename OPERATOR(pg_catalog.=) 'transactions'::pg_catalog.name)",
 								  1, (Oid[]) {TEXTOID}, &arg, NULL, true, 1) != SPI_OK_SELECT ||
 			SPI_processed != 1)
 			elog(ERROR, "could not read pg_publication_tables");

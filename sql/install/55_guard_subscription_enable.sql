@@ -9,8 +9,6 @@
 -- the replicas while the slot at the origin moves on.  ENABLE is refused
 -- until ledger.resync_subscription has made it again (src/replica.c).  The
 -- same trigger guards the other options of subscriptions holding replicas,
--- and the publish option of publications carrying ledgers to peers.  The
--- same trigger guards the other options of subscriptions holding replicas,
 -- and the publish option of publications carrying ledgers to peers.
 CREATE FUNCTION ledger._guard_subscription_enable() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'ledger_guard_subscription_enable'

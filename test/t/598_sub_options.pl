@@ -185,6 +185,18 @@ for my $publish ('insert', 'insert, update', 'insert, update, delete')
 }
 is($a->safe_psql('postgres', q{SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = 'pub'}),
 	't', '... and the publication publishes every kind of change');
+# the guard's look-up is not the caller's to answer: an "=" of the caller's
+# own, found first through its search_path, said the publication carried no
+# ledger (lead's review of the guard, 2026-12-07)
+($ret, $out, $err) = $a->psql('postgres', q{
+	CREATE SCHEMA evil;
+	CREATE FUNCTION evil.never(name, text) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT false';
+	CREATE OPERATOR evil.= (LEFTARG = name, RIGHTARG = text, FUNCTION = evil.never);
+	SET search_path = evil, pg_catalog;
+	ALTER PUBLICATION pub SET (publish = 'insert')});
+like($err, qr/publication "pub" carries ledgers to peers: it must publish update/,
+	"publish = 'insert' is refused with an operator \"=\" of the caller's before pg_catalog");
+$a->safe_psql('postgres', 'DROP SCHEMA evil CASCADE');
 $a->safe_psql('postgres', q{ALTER PUBLICATION pub SET (publish = 'Insert, UPDATE, delete, truncate')});
 ok(1, "publish = 'insert, update, delete, truncate' passes");
 $a->safe_psql('postgres', q{CREATE TABLE plain (x int); CREATE PUBLICATION cdc FOR TABLE plain;
