@@ -59,6 +59,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_publication.h"
 #include "catalog/pg_subscription.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -3596,6 +3597,54 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 {
 	static const char *const kinds[] = {"insert", "update", "delete", "truncate"};
 	ListCell   *lc;
+
+	/*
+	 * ADD or SET of ledger.transactions (or of schema ledger, which holds
+	 * it) to a publication that does not publish every kind of change: the
+	 * publication would carry ledgers to peers without them.  publish set
+	 * while ledger.transactions was out of the publication, which was then
+	 * put back (in one transaction: no row written in between for a peer to
+	 * refuse), was taken until 2026-12-07 (test/t/598_sub_options.pl).
+	 */
+	if (stmt->action != AP_DropObjects && stmt->pubobjects != NIL)
+	{
+		Publication *pub = GetPublicationByName(stmt->pubname, true);
+		Oid			nsp = ledger_namespace();
+		Oid			transactions = get_relname_relid("transactions", nsp);
+		bool		adds = false;
+
+		if (pub == NULL || !OidIsValid(transactions) ||
+			(pub->pubactions.pubinsert && pub->pubactions.pubupdate &&
+			 pub->pubactions.pubdelete && pub->pubactions.pubtruncate))
+			return;
+		foreach(lc, stmt->pubobjects)
+		{
+			PublicationObjSpec *obj = lfirst_node(PublicationObjSpec, lc);
+
+			if (obj->pubobjtype == PUBLICATIONOBJ_TABLE && obj->pubtable != NULL)
+				adds |= RangeVarGetRelid(obj->pubtable->relation, NoLock, true) == transactions;
+			else if (obj->pubobjtype == PUBLICATIONOBJ_TABLES_IN_SCHEMA && obj->name != NULL)
+				adds |= get_namespace_oid(obj->name, true) == nsp;
+			else if (obj->pubobjtype == PUBLICATIONOBJ_TABLES_IN_CUR_SCHEMA)
+			{
+				List	   *path = fetch_search_path(false);
+
+				adds |= path != NIL && linitial_oid(path) == nsp;
+			}
+		}
+		if (!adds)
+			return;
+		for (int k = 0; k < lengthof(kinds); k++)
+			if (!(k == 0 ? pub->pubactions.pubinsert : k == 1 ? pub->pubactions.pubupdate :
+				  k == 2 ? pub->pubactions.pubdelete : pub->pubactions.pubtruncate))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
+								stmt->pubname, kinds[k]),
+						 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
+						 errhint("Set publish to 'insert, update, delete, truncate' before adding the ledger's tables, as ledger.create_publication() set it.")));
+		return;
+	}
 
 	foreach(lc, stmt->options)
 	{

@@ -197,6 +197,24 @@ is($a->safe_psql('postgres', q{SELECT pubinsert AND pubupdate AND pubdelete AND 
 like($err, qr/publication "pub" carries ledgers to peers: it must publish update/,
 	"publish = 'insert' is refused with an operator \"=\" of the caller's before pg_catalog");
 $a->safe_psql('postgres', 'DROP SCHEMA evil CASCADE');
+# publish set while ledger.transactions is out of the publication, which is
+# then put back (in one transaction: no row written in between, nothing for
+# the peer to refuse): until 2026-12-07 taken, the publication carrying
+# ledgers again without updates (last reader's review, 2026-12-07)
+for my $add ('ADD TABLE ledger.transactions', 'SET TABLE acct, ledger.transactions',
+	'ADD TABLES IN SCHEMA ledger')
+{
+	($ret, $out, $err) = $a->psql('postgres', qq{
+		BEGIN;
+		ALTER PUBLICATION pub DROP TABLE ledger.transactions;
+		ALTER PUBLICATION pub SET (publish = 'insert');
+		ALTER PUBLICATION pub $add;
+		COMMIT});
+	like($err, qr/publication "pub" carries ledgers to peers: it must publish update/,
+		"$add to a publication without updates is refused");
+}
+is($a->safe_psql('postgres', q{SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = 'pub'}),
+	't', '... and the publication still publishes every kind of change');
 $a->safe_psql('postgres', q{ALTER PUBLICATION pub SET (publish = 'Insert, UPDATE, delete, truncate')});
 ok(1, "publish = 'insert, update, delete, truncate' passes");
 $a->safe_psql('postgres', q{CREATE TABLE plain (x int); CREATE PUBLICATION cdc FOR TABLE plain;
