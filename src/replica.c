@@ -3583,6 +3583,92 @@ replica_same_publications(AlterSubscriptionStmt *stmt)
 }
 
 /*
+ * Whether publication objects (FOR TABLE, TABLES IN SCHEMA) name
+ * ledger.transactions or schema ledger, which holds it: a publication of them
+ * carries ledgers to peers.
+ */
+static bool
+replica_pubobjects_carry(List *pubobjects)
+{
+	Oid			nsp = ledger_namespace();
+	Oid			transactions = get_relname_relid("transactions", nsp);
+	ListCell   *lc;
+
+	if (!OidIsValid(transactions))
+		return false;
+	foreach(lc, pubobjects)
+	{
+		PublicationObjSpec *obj = lfirst_node(PublicationObjSpec, lc);
+
+		if (obj->pubobjtype == PUBLICATIONOBJ_TABLE && obj->pubtable != NULL)
+		{
+			if (RangeVarGetRelid(obj->pubtable->relation, NoLock, true) == transactions)
+				return true;
+		}
+		else if (obj->pubobjtype == PUBLICATIONOBJ_TABLES_IN_SCHEMA && obj->name != NULL)
+		{
+			if (get_namespace_oid(obj->name, true) == nsp)
+				return true;
+		}
+		else if (obj->pubobjtype == PUBLICATIONOBJ_TABLES_IN_CUR_SCHEMA)
+		{
+			List	   *path = fetch_search_path(false);
+
+			if (path != NIL && linitial_oid(path) == nsp)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * CREATE PUBLICATION of ledger.transactions (FOR TABLE, FOR TABLES IN SCHEMA
+ * ledger, FOR ALL TABLES) with a publish that lacks a kind of change: refused
+ * as ALTER PUBLICATION's SET (publish = ...) is.  A peer's walsender finds
+ * its publication by name: the ledgers' publication renamed and one made
+ * under its name with publish = 'insert', in one transaction, carried the
+ * ledgers on without updates, deletes or truncates (until 2026-12-07;
+ * test/t/598_sub_options.pl).
+ */
+static void
+replica_guard_create_publication(CreatePublicationStmt *stmt)
+{
+	static const char *const kinds[] = {"insert", "update", "delete", "truncate"};
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		List	   *given = NIL;
+		int			k;
+
+		if (strcmp(def->defname, "publish") != 0)
+			continue;
+		/* a list PostgreSQL cannot parse is its own to refuse */
+		if (!SplitIdentifierString(pstrdup(defGetString(def)), ',', &given))
+			return;
+		if (!stmt->for_all_tables && !replica_pubobjects_carry(stmt->pubobjects))
+			return;
+		for (k = 0; k < lengthof(kinds); k++)
+		{
+			ListCell   *lc2;
+			bool		found = false;
+
+			foreach(lc2, given)
+				if (strcmp((char *) lfirst(lc2), kinds[k]) == 0)
+				found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
+								stmt->pubname, kinds[k]),
+						 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
+						 errhint("Leave publish at 'insert, update, delete, truncate', as ledger.create_publication() sets it.")));
+		}
+	}
+}
+
+/*
  * ALTER PUBLICATION P SET (publish = ...) of a publication that carries
  * ledgers to peers (one that carries ledger.transactions, as
  * create_publication's does): every kind of change must stay published.
@@ -3609,29 +3695,13 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 	if (stmt->action != AP_DropObjects && stmt->pubobjects != NIL)
 	{
 		Publication *pub = GetPublicationByName(stmt->pubname, true);
-		Oid			nsp = ledger_namespace();
-		Oid			transactions = get_relname_relid("transactions", nsp);
-		bool		adds = false;
+		bool		adds;
 
-		if (pub == NULL || !OidIsValid(transactions) ||
+		if (pub == NULL ||
 			(pub->pubactions.pubinsert && pub->pubactions.pubupdate &&
 			 pub->pubactions.pubdelete && pub->pubactions.pubtruncate))
 			return;
-		foreach(lc, stmt->pubobjects)
-		{
-			PublicationObjSpec *obj = lfirst_node(PublicationObjSpec, lc);
-
-			if (obj->pubobjtype == PUBLICATIONOBJ_TABLE && obj->pubtable != NULL)
-				adds |= RangeVarGetRelid(obj->pubtable->relation, NoLock, true) == transactions;
-			else if (obj->pubobjtype == PUBLICATIONOBJ_TABLES_IN_SCHEMA && obj->name != NULL)
-				adds |= get_namespace_oid(obj->name, true) == nsp;
-			else if (obj->pubobjtype == PUBLICATIONOBJ_TABLES_IN_CUR_SCHEMA)
-			{
-				List	   *path = fetch_search_path(false);
-
-				adds |= path != NIL && linitial_oid(path) == nsp;
-			}
-		}
+		adds = replica_pubobjects_carry(stmt->pubobjects);
 		if (!adds)
 			return;
 		for (int k = 0; k < lengthof(kinds); k++)
@@ -3725,6 +3795,11 @@ ledger_guard_subscription_enable(PG_FUNCTION_ARGS)
 	if (tree != NULL && IsA(tree, AlterPublicationStmt))
 	{
 		replica_guard_publish((AlterPublicationStmt *) tree);
+		PG_RETURN_VOID();
+	}
+	if (tree != NULL && IsA(tree, CreatePublicationStmt))
+	{
+		replica_guard_create_publication((CreatePublicationStmt *) tree);
 		PG_RETURN_VOID();
 	}
 	if (tree == NULL || !IsA(tree, AlterSubscriptionStmt))

@@ -17,6 +17,6 @@ COMMENT ON FUNCTION ledger._guard_subscription_enable() IS
 'Internal: event trigger refusing to enable a subscription that does not hold the replicas it writes, and other changes of subscriptions and publications of ledgers that peers could not check';
 REVOKE ALL ON FUNCTION ledger._guard_subscription_enable() FROM PUBLIC;
 CREATE EVENT TRIGGER ledger_guard_subscription_enable ON ddl_command_start
-    WHEN TAG IN ('ALTER SUBSCRIPTION', 'ALTER PUBLICATION')
+    WHEN TAG IN ('ALTER SUBSCRIPTION', 'ALTER PUBLICATION', 'CREATE PUBLICATION')
     EXECUTE FUNCTION ledger._guard_subscription_enable();
 ALTER EVENT TRIGGER ledger_guard_subscription_enable ENABLE ALWAYS;

@@ -215,6 +215,23 @@ for my $add ('ADD TABLE ledger.transactions', 'SET TABLE acct, ledger.transactio
 }
 is($a->safe_psql('postgres', q{SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = 'pub'}),
 	't', '... and the publication still publishes every kind of change');
+# a peer's walsender finds its publication by name: the ledgers' publication
+# renamed and one made under its name, carrying the same tables, without
+# updates (until 2026-12-07 taken; last reader's review, 2026-12-07)
+my $tables = $a->safe_psql('postgres', q{SELECT string_agg(format('%I.%I', schemaname, tablename), ', ')
+	FROM pg_publication_tables WHERE pubname = 'pub'});
+for my $made ("FOR TABLE $tables", 'FOR ALL TABLES', 'FOR TABLES IN SCHEMA ledger, public')
+{
+	($ret, $out, $err) = $a->psql('postgres', qq{
+		BEGIN;
+		ALTER PUBLICATION pub RENAME TO pub_was;
+		CREATE PUBLICATION pub $made WITH (publish = 'insert, delete, truncate');
+		COMMIT});
+	like($err, qr/publication "pub" carries ledgers to peers: it must publish update/,
+		"CREATE PUBLICATION ... $made without updates is refused") or diag $err;
+}
+is($a->safe_psql('postgres', q{SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate FROM pg_publication WHERE pubname = 'pub'}),
+	't', '... and the publication under that name publishes every kind of change');
 $a->safe_psql('postgres', q{ALTER PUBLICATION pub SET (publish = 'Insert, UPDATE, delete, truncate')});
 ok(1, "publish = 'insert, update, delete, truncate' passes");
 $a->safe_psql('postgres', q{CREATE TABLE plain (x int); CREATE PUBLICATION cdc FOR TABLE plain;
