@@ -3621,6 +3621,44 @@ replica_pubobjects_carry(List *pubobjects)
 	return false;
 }
 
+/* The kinds of change a publication carrying ledgers must publish */
+static const char *const replica_publish_kinds[] = {"insert", "update", "delete", "truncate"};
+
+/*
+ * The first of replica_publish_kinds that a publish list (its words split,
+ * as PostgreSQL splits them) leaves out, or -1.
+ */
+static int
+replica_publish_missing(List *given)
+{
+	int			k;
+
+	for (k = 0; k < lengthof(replica_publish_kinds); k++)
+	{
+		ListCell   *lc;
+		bool		found = false;
+
+		foreach(lc, given)
+			if (pg_strcasecmp((char *) lfirst(lc), replica_publish_kinds[k]) == 0)
+			found = true;
+		if (!found)
+			return k;
+	}
+	return -1;
+}
+
+/* Refuse a publication carrying ledgers that would not publish kind k. */
+static void
+replica_publish_refuse(const char *pubname, int k, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
+					pubname, replica_publish_kinds[k]),
+			 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
+			 errhint("%s", hint)));
+}
+
 /*
  * CREATE PUBLICATION of ledger.transactions (FOR TABLE, FOR TABLES IN SCHEMA
  * ledger, FOR ALL TABLES) with a publish that lacks a kind of change: refused
@@ -3633,7 +3671,6 @@ replica_pubobjects_carry(List *pubobjects)
 static void
 replica_guard_create_publication(CreatePublicationStmt *stmt)
 {
-	static const char *const kinds[] = {"insert", "update", "delete", "truncate"};
 	ListCell   *lc;
 
 	foreach(lc, stmt->options)
@@ -3649,22 +3686,10 @@ replica_guard_create_publication(CreatePublicationStmt *stmt)
 			return;
 		if (!stmt->for_all_tables && !replica_pubobjects_carry(stmt->pubobjects))
 			return;
-		for (k = 0; k < lengthof(kinds); k++)
-		{
-			ListCell   *lc2;
-			bool		found = false;
-
-			foreach(lc2, given)
-				if (strcmp((char *) lfirst(lc2), kinds[k]) == 0)
-				found = true;
-			if (!found)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
-								stmt->pubname, kinds[k]),
-						 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
-						 errhint("Leave publish at 'insert, update, delete, truncate', as ledger.create_publication() sets it.")));
-		}
+		k = replica_publish_missing(given);
+		if (k >= 0)
+			replica_publish_refuse(stmt->pubname, k,
+								   "Leave publish at 'insert, update, delete, truncate', as ledger.create_publication() sets it.");
 	}
 }
 
@@ -3681,7 +3706,6 @@ replica_guard_create_publication(CreatePublicationStmt *stmt)
 static void
 replica_guard_publish(AlterPublicationStmt *stmt)
 {
-	static const char *const kinds[] = {"insert", "update", "delete", "truncate"};
 	ListCell   *lc;
 
 	/*
@@ -3695,24 +3719,26 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 	if (stmt->action != AP_DropObjects && stmt->pubobjects != NIL)
 	{
 		Publication *pub = GetPublicationByName(stmt->pubname, true);
-		bool		adds;
+		List	   *has = NIL;
+		int			k;
 
 		if (pub == NULL ||
 			(pub->pubactions.pubinsert && pub->pubactions.pubupdate &&
-			 pub->pubactions.pubdelete && pub->pubactions.pubtruncate))
+			 pub->pubactions.pubdelete && pub->pubactions.pubtruncate) ||
+			!replica_pubobjects_carry(stmt->pubobjects))
 			return;
-		adds = replica_pubobjects_carry(stmt->pubobjects);
-		if (!adds)
-			return;
-		for (int k = 0; k < lengthof(kinds); k++)
-			if (!(k == 0 ? pub->pubactions.pubinsert : k == 1 ? pub->pubactions.pubupdate :
-				  k == 2 ? pub->pubactions.pubdelete : pub->pubactions.pubtruncate))
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
-								stmt->pubname, kinds[k]),
-						 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
-						 errhint("Set publish to 'insert, update, delete, truncate' before adding the ledger's tables, as ledger.create_publication() set it.")));
+		if (pub->pubactions.pubinsert)
+			has = lappend(has, "insert");
+		if (pub->pubactions.pubupdate)
+			has = lappend(has, "update");
+		if (pub->pubactions.pubdelete)
+			has = lappend(has, "delete");
+		if (pub->pubactions.pubtruncate)
+			has = lappend(has, "truncate");
+		k = replica_publish_missing(has);
+		if (k >= 0)
+			replica_publish_refuse(stmt->pubname, k,
+								   "Set publish to 'insert, update, delete, truncate' before adding the ledger's tables, as ledger.create_publication() set it.");
 		return;
 	}
 
@@ -3749,22 +3775,10 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 		SPI_finish();
 		if (!carries)
 			return;
-		for (k = 0; k < lengthof(kinds); k++)
-		{
-			ListCell   *lc2;
-			bool		found = false;
-
-			foreach(lc2, given)
-				if (pg_strcasecmp((char *) lfirst(lc2), kinds[k]) == 0)
-				found = true;
-			if (!found)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("publication \"%s\" carries ledgers to peers: it must publish %s",
-								stmt->pubname, kinds[k]),
-						 errdetail("A signed ledger's key revocation and a ledger's new column list travel as updates, and a tampered origin's deletions must reach the peers to be refused there."),
-						 errhint("Leave publish at 'insert, update, delete, truncate', as ledger.create_publication() set it.")));
-		}
+		k = replica_publish_missing(given);
+		if (k >= 0)
+			replica_publish_refuse(stmt->pubname, k,
+								   "Leave publish at 'insert, update, delete, truncate', as ledger.create_publication() set it.");
 	}
 }
 
