@@ -974,12 +974,12 @@ replica_cancels_end(bool commit, bool prepare)
 	 * SUBSCRIPTION ... SET (slot_name = ...) that committed: the launcher is
 	 * woken to write the file at once.  Until 2026-12-07 (resync4) only its
 	 * next round wrote it, a seal_interval later, and a crash before that
-	 * brought the record back beside the administrator's ENABLE.  Not
-	 * written here: this runs after the commit, where an error (no file
-	 * descriptor left, no memory) would be a PANIC.  A crash before the
-	 * launcher's write still brings the record back: the apply worker then
-	 * does not start, the sealer disables the subscription, and a SET
-	 * (slot_name) again takes it back (test/t/599_resync_windows.pl, part 3).
+	 * brought the record back beside the administrator's ENABLE.  Not written
+	 * here: this runs after the commit, where an error (no file descriptor
+	 * left, no memory) would be a PANIC.  A crash before the launcher's write
+	 * still brings the record back: the apply worker then does not start, the
+	 * sealer disables the subscription, and a SET (slot_name) again takes it
+	 * back (test/t/599_resync_windows.pl, part 3).
 	 */
 	if (forgot)
 		sealer_wake_launcher();
@@ -3709,8 +3709,8 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 	ListCell   *lc;
 
 	/*
-	 * ADD or SET of ledger.transactions (or of schema ledger, which holds
-	 * it) to a publication that does not publish every kind of change: the
+	 * ADD or SET of ledger.transactions (or of schema ledger, which holds it)
+	 * to a publication that does not publish every kind of change: the
 	 * publication would carry ledgers to peers without them.  publish set
 	 * while ledger.transactions was out of the publication, which was then
 	 * put back (in one transaction: no row written in between for a peer to
@@ -3747,7 +3747,9 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 		DefElem    *def = lfirst_node(DefElem, lc);
 		List	   *given = NIL;
 		Datum		arg;
+		Oid			argtype = TEXTOID;
 		bool		carries;
+		bool		isnull;
 		int			k;
 
 		if (strcmp(def->defname, "publish") != 0)
@@ -3768,10 +3770,10 @@ replica_guard_publish(AlterPublicationStmt *stmt)
 								  "WHERE p.pubname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
 								  "AND p.schemaname OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.name "
 								  "AND p.tablename OPERATOR(pg_catalog.=) 'transactions'::pg_catalog.name)",
-								  1, (Oid[]) {TEXTOID}, &arg, NULL, true, 1) != SPI_OK_SELECT ||
+								  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT ||
 			SPI_processed != 1)
 			elog(ERROR, "could not read pg_publication_tables");
-		carries = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool) {false}));
+		carries = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		SPI_finish();
 		if (!carries)
 			return;
