@@ -27,6 +27,7 @@ OBJS = \
 	src/pricing_iv.o \
 	src/pricing_american.o \
 	src/pricing.o \
+	src/funcscan.o \
 	src/sig.o \
 	src/signed.o \
 	src/margin.o \
@@ -61,6 +62,7 @@ REGRESS = \
 	ledger_attack_review \
 	pricing \
 	pricing_greeks \
+	pricing_scan \
 	pricing_iv \
 	pricing_american \
 	sig_ed25519 \

@@ -41,13 +41,20 @@ VACUUM ANALYZE bench_rows;
 
 CREATE TEMP TABLE bench_times (ord int, name text, ms float8);
 
-CREATE FUNCTION pg_temp.bench_time(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+-- pricing_scan: ledger.enable_pricing_scan for q (off: PostgreSQL's
+-- Function Scan for a pricing function in FROM; docs/pricing.md).
+CREATE FUNCTION pg_temp.bench_time(q text, pricing_scan text DEFAULT 'on')
+RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE
 	t0 timestamptz;
+	ms float8;
 BEGIN
+	PERFORM set_config('ledger.enable_pricing_scan', pricing_scan, true);
 	t0 := clock_timestamp();
 	EXECUTE q;
-	RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+	PERFORM set_config('ledger.enable_pricing_scan', 'on', true);
+	RETURN ms;
 END $$;
 
 -- American options and their Greeks on a smaller table (they cost
@@ -129,7 +136,8 @@ DO $$ BEGIN RAISE EXCEPTION 'pricing checks failed: nothing is timed'; END $$;
 
 -- The timed queries; 'jit' marks those measured again with JIT on, under
 -- ord + 10 and a "JIT: " prefix; n is the number of rows each one scans.
-CREATE TEMP TABLE bench_queries (ord int, name text, q text, jit bool, n int);
+CREATE TEMP TABLE bench_queries (ord int, name text, q text, jit bool, n int,
+							 pricing_scan text DEFAULT 'on');
 INSERT INTO bench_queries VALUES
 	(1, 'floor sum(sqrt(s)), float8', 'SELECT sum(sqrt(s)) FROM bench_rows', true, :rows),
 	(7, 'floor sum(sqrt(x)), numeric', 'SELECT sum(sqrt(x)) FROM bench_rows', false, :rows),
@@ -149,11 +157,14 @@ INSERT INTO bench_queries VALUES
 	(25, 'american_price crr, 500 steps', 'SELECT sum(ledger.american_price(''put'', s, k, t, r, q, v, ''crr'', 500)) FROM bench_am_small', false, :rows_am / 40),
 	(26, 'american_greeks (qdfp)', 'SELECT sum((g).delta), sum((g).gamma), sum((g).vega), sum((g).theta) FROM (SELECT ledger.american_greeks(''put'', s, k, t, r, q, v) AS g FROM bench_am_small OFFSET 0) x', false, :rows_am / 40),
 	(27, 'american_price qdfp, two boundaries (put, r = -0.5%, q = -2%)', 'SELECT sum(ledger.american_price(''put'', s, k, t, -0.005, -0.02, v)) FROM bench_am_tiny', false, :rows_am / 400);
+-- The LATERAL form through PostgreSQL's Function Scan, for comparison.
+INSERT INTO bench_queries VALUES
+	(34, 'bsm_greeks, five fields by LATERAL, PostgreSQL''s Function Scan (ledger.enable_pricing_scan = off)', 'SELECT sum(g.delta), sum(g.gamma), sum(g.vega), sum(g.theta), sum(g.rho) FROM bench_rows, LATERAL ledger.bsm_greeks(''call'', s, k, t, r, q, v) g', false, :rows, 'off');
 
 -- Warm-up scan, then three interleaved rounds.
 SELECT pg_temp.bench_time('SELECT sum(sqrt(s)) FROM bench_rows') IS NOT NULL AS warm \g /dev/null
 INSERT INTO bench_times
-SELECT ord, name, pg_temp.bench_time(q)
+SELECT ord, name, pg_temp.bench_time(q, pricing_scan)
 FROM generate_series(1, 3) round, bench_queries
 ORDER BY round, ord;
 -- The PL/pgSQL baseline is slow: two rounds.
@@ -206,20 +217,27 @@ ORDER BY b.ord, fl.ord DESC;
 -- filled and read for every outer row), the baseline for the LATERAL form.
 SELECT format('%s ns/row | %s | %s ns/row | %s | %s', a.name, round(a.ns::numeric, 1),
 			  b.name, round(b.ns::numeric, 1), round((a.ns / b.ns)::numeric, 2))
-FROM (VALUES (9, 3), (8, 3), (33, 31), (32, 31), (23, 22), (24, 22)) v(x, y)
+FROM (VALUES (9, 3), (8, 3), (34, 3), (33, 31), (32, 31), (23, 22), (24, 22)) v(x, y)
 	 JOIN best a ON a.ord = v.x
 	 JOIN best b ON b.ord = v.y
 ORDER BY v.x;
 
--- What the LATERAL form adds to a row over one field from the select list,
--- for bsm_greeks and for the built-in: the function scan's cost, the same
--- for both when the two lines match.
+-- What the LATERAL form adds to a row over one field from the select list:
+-- for bsm_greeks through PostgreSQL's Function Scan and for the built-in,
+-- the function scan's cost, the same for both when the two lines match;
+-- then for bsm_greeks through ledger's scan node against the Function Scan.
 SELECT format('%s ns/row | %s | %s ns/row | %s | %s',
-			  'added by LATERAL: bsm_greeks five fields less one field', round((g8.ns - g3.ns)::numeric, 1),
+			  'added by LATERAL: bsm_greeks five fields (Function Scan) less one field', round((g34.ns - g3.ns)::numeric, 1),
 			  'built-in pg_walfile_name_offset both fields less one field', round((w32.ns - w31.ns)::numeric, 1),
-			  round(((g8.ns - g3.ns) / (w32.ns - w31.ns))::numeric, 2))
-FROM best g8, best g3, best w32, best w31
-WHERE g8.ord = 8 AND g3.ord = 3 AND w32.ord = 32 AND w31.ord = 31;
+			  round(((g34.ns - g3.ns) / (w32.ns - w31.ns))::numeric, 2))
+FROM best g34, best g3, best w32, best w31
+WHERE g34.ord = 34 AND g3.ord = 3 AND w32.ord = 32 AND w31.ord = 31;
+SELECT format('%s ns/row | %s | %s ns/row | %s | %s',
+			  'added by LATERAL: bsm_greeks five fields (LedgerPricingScan) less one field', round((g8.ns - g3.ns)::numeric, 1),
+			  'the same through PostgreSQL''s Function Scan', round((g34.ns - g3.ns)::numeric, 1),
+			  round(((g8.ns - g3.ns) / (g34.ns - g3.ns))::numeric, 2))
+FROM best g8, best g3, best g34
+WHERE g8.ord = 8 AND g3.ord = 3 AND g34.ord = 34;
 
 -- Target verdicts (issue 4), against the issue's floor (numeric x; its
 -- calibration line is the PL/pgSQL ratio above) and against the float8 floor.

@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 
 #include "checkpoint.h"
+#include "funcscan.h"
 #include "margin.h"
 #include "pending.h"
 #include "replica.h"
@@ -38,5 +39,6 @@ _PG_init(void)
 	checkpoint_init();
 	signed_init();
 	margin_init();
+	funcscan_init();
 	MarkGUCPrefixReserved("ledger");
 }

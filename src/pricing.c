@@ -33,6 +33,7 @@
 #include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
@@ -40,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
+#include "funcscan.h"
 #include "ledger.h"
 #include "pricing_core.h"
 
@@ -70,13 +72,22 @@ pricing_interrupts(void)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* Report an option kind other than 'call' or 'put'. */
+/*
+ * Report an option kind other than 'call' or 'put', its first 40 bytes
+ * only: the message went whole into the server log and to the client,
+ * also for a kind of megabytes.
+ */
 static pg_noinline void
 pricing_kind_error(text *kind)
 {
+	const char *bytes = VARDATA_ANY(kind);
+	int			len = VARSIZE_ANY_EXHDR(kind);
+	int			shown = pg_mbcliplen(bytes, len, 40);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid option kind \"%s\"", text_to_cstring(kind)),
+			 errmsg("invalid option kind \"%.*s\"%s", shown, bytes,
+					shown < len ? "..." : ""),
 			 errhint("The option kind must be \"call\" or \"put\".")));
 }
 
@@ -245,16 +256,47 @@ pricing_american_t(double t)
 						   PRICING_AMERICAN_MAX_T)));
 }
 
-/* Build a ledger.option_greeks datum, caching the tuple descriptor. */
+/* Is desc ledger.option_greeks: eight float8 columns? */
+static bool
+pricing_greeks_desc_ok(TupleDesc desc)
+{
+	if (desc->natts != 8)
+		return false;
+	for (int i = 0; i < 8; i++)
+		if (TupleDescAttr(desc, i)->atttypid != FLOAT8OID)
+			return false;
+	return true;
+}
+
+/*
+ * Build a ledger.option_greeks datum, caching the tuple descriptor; or,
+ * called by funcscan.c's node, store the fields in its row.
+ */
 static Datum
 pricing_greeks_datum(FunctionCallInfo fcinfo, PricingGreeks *g)
 {
 	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	FuncScanRow *row = funcscan_row(fcinfo);
 	Datum		values[8];
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 	double		v[8];
 	int			i;
 
+	/* called by funcscan.c's node: the fields, if its row is this one */
+	if (row != NULL && pricing_greeks_desc_ok(row->desc))
+	{
+		row->values[0] = Float8GetDatum(pricing_result(g->price));
+		row->values[1] = Float8GetDatum(pricing_result(g->delta));
+		row->values[2] = Float8GetDatum(pricing_result(g->gamma));
+		row->values[3] = Float8GetDatum(pricing_result(g->vega));
+		row->values[4] = Float8GetDatum(pricing_result(g->theta));
+		row->values[5] = Float8GetDatum(pricing_result(g->rho));
+		row->values[6] = Float8GetDatum(pricing_result(g->vanna));
+		row->values[7] = Float8GetDatum(pricing_result(g->volga));
+		memset(row->nulls, false, 8 * sizeof(bool));
+		row->filled = true;
+		return (Datum) 0;
+	}
 	if (tupdesc == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
