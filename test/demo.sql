@@ -184,6 +184,21 @@ SELECT ok, rows_checked FROM ledger.verify('ledger.margin_calls');
 SELECT round(ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30)::numeric, 4) AS haug_call;
 SELECT (g).* FROM (SELECT ledger.bsm_greeks('call', 60, 65, 0.25, 0.08, 0, 0.30) AS g) s;
 SELECT ledger.bsm_implied_vol('call', ledger.bsm_price('call', 60, 65, 0.25, 0.08, 0, 0.30), 60, 65, 0.25, 0.08, 0) AS implied_vol_round_trip;
+\echo '      A book of options, all its Greeks through LATERAL (one call a row, run'
+\echo '      by ledger\'s scan node, "Custom Scan (LedgerPricingScan)"):'
+CREATE TEMP TABLE demo_positions (book text, kind text, qty float8, s float8, k float8,
+  t float8, r float8, q float8, sigma float8);
+INSERT INTO demo_positions VALUES
+  ('equity', 'call', 100, 60, 65, 0.25, 0.08, 0, 0.30),
+  ('equity', 'put', -50, 60, 55, 0.50, 0.08, 0, 0.28),
+  ('fx', 'call', 1000, 1.08, 1.10, 1.0, 0.04, 0.03, 0.08);
+SELECT p.book, round(sum(p.qty * g.price)::numeric, 2) AS value,
+       round(sum(p.qty * g.delta)::numeric, 2) AS delta,
+       round(sum(p.qty * g.gamma)::numeric, 4) AS gamma,
+       round(sum(p.qty * g.vega / 100)::numeric, 2) AS vega_per_vol_point
+  FROM demo_positions p,
+       LATERAL ledger.bsm_greeks(p.kind, p.s, p.k, p.t, p.r, p.q, p.sigma) g
+ GROUP BY p.book ORDER BY p.book;
 
 \echo
 \echo '== 14. Sync between institutions: this database (bank A) publishes its'
